@@ -1,0 +1,42 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { bodyParser } from '@koa/bodyparser';
+import type { Client } from '@temporalio/client';
+import Koa from 'koa';
+import serveStatic from 'koa-static';
+import type { Logger } from 'pino';
+import type { DatabasePool } from 'slonik';
+import type { PodiumConfig } from '../domain/config';
+import { errorMiddleware } from './errors';
+import { modelRoutes } from './routes/models';
+import { requestRoutes } from './routes/requests';
+import { sessionRoutes } from './routes/sessions';
+
+export const webRoot = path.resolve(__dirname, '../web/dist');
+
+export type ApiDependencies = {
+  config: Pick<PodiumConfig, 'TEMPORAL_TASK_QUEUE' | 'REQUEST_BODY_LIMIT' | 'ANONYMOUS_SESSION_TTL_HOURS'>;
+  pool: DatabasePool;
+  temporal: Client;
+  logger: Logger;
+};
+
+export function createApp({ config, pool, temporal, logger }: ApiDependencies): Koa {
+  const app = new Koa();
+  app.use(errorMiddleware(logger));
+  app.use(bodyParser({ enableTypes: ['json'], jsonLimit: config.REQUEST_BODY_LIMIT, encoding: 'utf-8' }));
+
+  const routers = [
+    sessionRoutes({ pool, ttlHours: config.ANONYMOUS_SESSION_TTL_HOURS }),
+    modelRoutes({ pool }),
+    requestRoutes({ pool, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE }),
+  ];
+  for (const router of routers) app.use(router.routes()).use(router.allowedMethods());
+  app.use(async (ctx, next) => {
+    if (ctx.path === '/api/health') ctx.body = { ok: true };
+    else await next();
+  });
+
+  if (existsSync(webRoot)) app.use(serveStatic(webRoot));
+  return app;
+}

@@ -1,0 +1,63 @@
+import type { Middleware } from 'koa';
+import type { Logger } from 'pino';
+import { ZodError } from 'zod';
+
+/** An error meant for the API's caller: a status, a stable code, a message a person can act on. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+/** The body parser's errors (co-body / raw-body), named by their `type`. */
+const bodyErrors: Record<string, [number, string, string]> = {
+  'entity.too.large': [413, 'PAYLOAD_TOO_LARGE', 'The request body is larger than the limit'],
+  'entity.parse.failed': [400, 'MALFORMED_JSON', 'The request body is not valid JSON'],
+  'encoding.unsupported': [415, 'UNSUPPORTED_ENCODING', 'The request body encoding is not supported'],
+  'charset.unsupported': [415, 'UNSUPPORTED_CHARSET', 'The request body charset is not supported'],
+  'request.size.invalid': [400, 'INVALID_CONTENT_LENGTH', 'The request body does not match its Content-Length'],
+  'request.aborted': [400, 'REQUEST_ABORTED', 'The request was aborted while its body was read'],
+};
+
+function toApiError(error: unknown): ApiError | null {
+  if (error instanceof ApiError) return error;
+  if (error instanceof ZodError) {
+    return new ApiError(
+      400,
+      'VALIDATION_FAILED',
+      error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; '),
+      { issues: error.issues.map(({ path, message, code }) => ({ path, message, code })) },
+    );
+  }
+  const type = (error as { type?: unknown })?.type;
+  if (typeof type === 'string' && bodyErrors[type]) {
+    const [status, code, message] = bodyErrors[type];
+    const limit = (error as { limit?: number }).limit;
+    return new ApiError(status, code, limit ? `${message} (${limit} bytes)` : message, limit ? { limitBytes: limit } : undefined);
+  }
+  return null;
+}
+
+/** Turns every thrown error into `{ error: { code, message, details } }` with its HTTP status. */
+export function errorMiddleware(logger: Logger): Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined && ctx.path.startsWith('/api')) {
+        throw new ApiError(404, 'NOT_FOUND', `No route for ${ctx.method} ${ctx.path}`);
+      }
+    } catch (error) {
+      const apiError = toApiError(error);
+      if (!apiError) logger.error({ err: error, method: ctx.method, path: ctx.path }, 'unhandled error');
+      const { status, code, message, details } =
+        apiError ?? new ApiError(500, 'INTERNAL_ERROR', 'Something went wrong on our side; it has been logged');
+      ctx.status = status;
+      ctx.body = { error: { code, message, ...(details === undefined ? {} : { details }) } };
+    }
+  };
+}

@@ -1,0 +1,12 @@
+import Router from '@koa/router';
+import type { DatabasePool } from 'slonik';
+import { listModels } from '../../db/models';
+import { publicModelView } from '../../domain/model-catalog';
+
+export function modelRoutes({ pool }: { pool: DatabasePool }) {
+  const router = new Router();
+  router.get('/api/models', async (ctx) => {
+    ctx.body = { models: (await listModels(pool)).map(publicModelView) };
+  });
+  return router;
+}

@@ -1,0 +1,53 @@
+import { sql, type CommonQueryMethods } from 'slonik';
+import { z } from 'zod';
+
+export const instanceEvent = z.enum([
+  'CREATED', 'SCHEDULED', 'READY', 'ASSIGNED', 'RELEASED', 'STOPPING', 'TERMINATED', 'FAILED',
+]);
+export type InstanceEvent = z.infer<typeof instanceEvent>;
+
+export async function insertModelInstance(
+  db: CommonQueryMethods,
+  instance: { id: string; modelId: string; runtime: 'local' | 'kubernetes'; annotations: Record<string, string> },
+) {
+  await db.query(sql.unsafe`
+    INSERT INTO model_instances (id, model_id, runtime, annotations, status)
+    VALUES (${instance.id}, ${instance.modelId}, ${instance.runtime}, ${sql.jsonb(instance.annotations)}, 'CREATED')`);
+  await db.query(sql.unsafe`
+    INSERT INTO model_instance_log (instance_id, event, request_id, detail)
+    VALUES (${instance.id}, 'CREATED', ${instance.annotations['podium.dev/request-id'] ?? null},
+            ${sql.jsonb({ annotations: instance.annotations })})`);
+}
+
+/** Where the runtime put the instance (pid or pod name) and how to reach it. */
+export async function setModelInstanceLocation(
+  db: CommonQueryMethods,
+  location: { id: string; runtimeRef: string; endpoint: string },
+) {
+  await db.query(sql.unsafe`
+    UPDATE model_instances
+       SET runtime_ref = ${location.runtimeRef}, endpoint = ${location.endpoint}, updated_at = clock_timestamp()
+     WHERE id = ${location.id}`);
+}
+
+/** Appends a transition to the instance log and makes it the instance's current status. */
+export async function recordInstanceEvent(
+  db: CommonQueryMethods,
+  event: { instanceId: string; event: InstanceEvent; requestId?: string; detail?: Record<string, unknown> },
+) {
+  await db.query(sql.unsafe`
+    WITH logged AS (
+      INSERT INTO model_instance_log (instance_id, event, request_id, detail)
+      VALUES (${event.instanceId}, ${event.event}, ${event.requestId ?? null}, ${sql.jsonb((event.detail ?? {}) as never)})
+      RETURNING instance_id, occurred_at
+    )
+    UPDATE model_instances i
+       SET status = ${event.event}, updated_at = logged.occurred_at
+      FROM logged
+     WHERE i.id = logged.instance_id`);
+}
+
+export async function findModelInstanceRef(db: CommonQueryMethods, id: string): Promise<string | null> {
+  return db.maybeOneFirst(sql.type(z.object({ runtimeRef: z.string().nullable() }))`
+    SELECT runtime_ref AS "runtimeRef" FROM model_instances WHERE id = ${id}`);
+}

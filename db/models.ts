@@ -1,0 +1,26 @@
+import { sql, type CommonQueryMethods } from 'slonik';
+import { modelSpec, type ModelSpec } from '../domain/model-catalog';
+
+const selectModel = sql.fragment`
+  SELECT id,
+         display_name AS "displayName",
+         description,
+         protocol,
+         local_command AS "localCommand",
+         container_image AS "containerImage",
+         container_port AS "containerPort",
+         resources,
+         min_instances AS "minInstances",
+         max_instances AS "maxInstances",
+         keep_warm_seconds AS "keepWarmSeconds",
+         startup_timeout_seconds AS "startupTimeoutSeconds",
+         request_timeout_seconds AS "requestTimeoutSeconds"
+    FROM models`;
+
+export async function listModels(db: CommonQueryMethods): Promise<readonly ModelSpec[]> {
+  return db.any(sql.type(modelSpec)`${selectModel} ORDER BY id`);
+}
+
+export async function findModel(db: CommonQueryMethods, id: string): Promise<ModelSpec | null> {
+  return db.maybeOne(sql.type(modelSpec)`${selectModel} WHERE id = ${id}`);
+}

@@ -1,0 +1,30 @@
+import { createPool, SchemaValidationError, type DatabasePool, type Interceptor, type QueryResultRow } from 'slonik';
+
+/** Validates (and transforms) every row of a `sql.type(schema)` query with its standard schema. */
+const resultParserInterceptor: Interceptor = {
+  name: 'result-parser',
+  transformRowAsync: async (context, query, row) => {
+    if (!context.resultParser) return row;
+    const result = await context.resultParser['~standard'].validate(row);
+    if (result.issues) throw new SchemaValidationError(query, row, result.issues);
+    return result.value as QueryResultRow;
+  },
+};
+
+/** Every connection of the pool starts with `search_path` set to the configured schema. */
+export function withSearchPath(databaseUrl: string, schema: string): string {
+  const url = new URL(databaseUrl);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return url.toString();
+}
+
+export async function createDatabasePool(options: {
+  databaseUrl: string;
+  schema: string;
+  maximumPoolSize?: number;
+}): Promise<DatabasePool> {
+  return createPool(withSearchPath(options.databaseUrl, options.schema), {
+    interceptors: [resultParserInterceptor],
+    maximumPoolSize: options.maximumPoolSize ?? 10,
+  });
+}

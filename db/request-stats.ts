@@ -1,0 +1,22 @@
+import { sql, type CommonQueryMethods } from 'slonik';
+
+/**
+ * Records the stats row of a finished request attempt, once: request time from the request,
+ * pod-ready time from its instance's READY event, processed time from the request.
+ */
+export async function recordRequestStats(
+  db: CommonQueryMethods,
+  requestId: string,
+  resultSuccess: boolean,
+): Promise<void> {
+  await db.query(sql.unsafe`
+    INSERT INTO request_stats (model_id, request_id, attempt, result_success,
+                               request_timestamp, pod_ready_timestamp, processed_timestamp)
+    SELECT r.model_id, r.id, r.attempt, ${resultSuccess}, r.created_at,
+           (SELECT min(l.occurred_at) FROM model_instance_log l
+             WHERE l.instance_id = r.instance_id AND l.event = 'READY'),
+           COALESCE(r.processed_at, r.finished_at, clock_timestamp())
+      FROM work_requests r
+     WHERE r.id = ${requestId}
+    ON CONFLICT (request_id, attempt) DO NOTHING`);
+}

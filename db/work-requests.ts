@@ -1,0 +1,90 @@
+import { sql, type CommonQueryMethods } from 'slonik';
+import { z } from 'zod';
+import { inferenceRequest, inferenceResponse, type InferenceRequest, type InferenceResponse } from '../domain/inference-protocol';
+import { statusesBefore, type RequestStatus } from '../domain/request-status';
+import { requestError, workRequestView, type RequestError, type WorkRequestView } from '../domain/work-request';
+
+const isoTimestamp = z.number().transform((ms) => new Date(ms).toISOString());
+
+const workRequestRow = workRequestView.extend({
+  createdAt: isoTimestamp,
+  startedAt: isoTimestamp.nullable(),
+  finishedAt: isoTimestamp.nullable(),
+});
+
+export async function insertWorkRequest(
+  db: CommonQueryMethods,
+  request: { id: string; modelId: string; sessionId: string; input: InferenceRequest; workflowId: string },
+): Promise<WorkRequestView> {
+  return db.one(sql.type(workRequestRow)`
+    INSERT INTO work_requests (id, model_id, session_id, input, workflow_id)
+    VALUES (${request.id}, ${request.modelId}, ${request.sessionId}, ${sql.jsonb(request.input)}, ${request.workflowId})
+    RETURNING id, model_id AS model, status, created_at AS "createdAt", started_at AS "startedAt",
+              finished_at AS "finishedAt", result, error`);
+}
+
+/** A request as its owner sees it; another session's request is indistinguishable from none. */
+export async function findWorkRequestForSession(
+  db: CommonQueryMethods,
+  id: string,
+  sessionId: string,
+): Promise<WorkRequestView | null> {
+  return db.maybeOne(sql.type(workRequestRow)`
+    SELECT id, model_id AS model, status, created_at AS "createdAt", started_at AS "startedAt",
+           finished_at AS "finishedAt", result, error
+      FROM work_requests
+     WHERE id = ${id} AND session_id = ${sessionId}`);
+}
+
+/**
+ * REQUESTED → PROCESSING. Returns false when the row is not (yet) visible or already past
+ * REQUESTED, so that the caller can decide whether to retry.
+ */
+export async function markWorkRequestProcessing(db: CommonQueryMethods, id: string): Promise<boolean> {
+  const result = await db.query(sql.unsafe`
+    UPDATE work_requests
+       SET status = 'PROCESSING', started_at = clock_timestamp()
+     WHERE id = ${id} AND status = ANY(${sql.array(statusesBefore('PROCESSING'), 'text')})`);
+  return result.rowCount === 1;
+}
+
+export async function findWorkRequestStatus(db: CommonQueryMethods, id: string): Promise<RequestStatus | null> {
+  return db.maybeOneFirst(sql.type(z.object({ status: workRequestView.shape.status }))`
+    SELECT status FROM work_requests WHERE id = ${id}`);
+}
+
+export async function loadWorkRequestInput(
+  db: CommonQueryMethods,
+  id: string,
+): Promise<{ modelId: string; input: InferenceRequest }> {
+  return db.one(sql.type(z.object({ modelId: z.string(), input: inferenceRequest }))`
+    SELECT model_id AS "modelId", input FROM work_requests WHERE id = ${id}`);
+}
+
+export async function assignInstanceToWorkRequest(db: CommonQueryMethods, id: string, instanceId: string) {
+  await db.query(sql.unsafe`UPDATE work_requests SET instance_id = ${instanceId} WHERE id = ${id}`);
+}
+
+/** Stores the model's answer; the request stays PROCESSING until it is finished. */
+export async function saveWorkRequestResult(db: CommonQueryMethods, id: string, result: InferenceResponse) {
+  await db.query(sql.unsafe`
+    UPDATE work_requests
+       SET result = ${sql.jsonb(inferenceResponse.parse(result))}, processed_at = clock_timestamp()
+     WHERE id = ${id} AND status = 'PROCESSING'`);
+}
+
+/** PROCESSING/REQUESTED → COMPLETE or FAILED. Returns false when the request was already final. */
+export async function finishWorkRequest(
+  db: CommonQueryMethods,
+  finish: { id: string; status: 'COMPLETE' | 'FAILED'; error?: RequestError },
+): Promise<boolean> {
+  const error = finish.error ? sql.jsonb(requestError.parse(finish.error)) : null;
+  const result = await db.query(sql.unsafe`
+    UPDATE work_requests
+       SET status = ${finish.status},
+           error = ${error},
+           processed_at = COALESCE(processed_at, clock_timestamp()),
+           finished_at = clock_timestamp()
+     WHERE id = ${finish.id} AND status = ANY(${sql.array(statusesBefore(finish.status), 'text')})`);
+  return result.rowCount === 1;
+}

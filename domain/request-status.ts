@@ -1,0 +1,26 @@
+import { z } from 'zod';
+
+export const requestStatus = z.enum(['REQUESTED', 'PROCESSING', 'COMPLETE', 'FAILED', 'CANCELLED']);
+export type RequestStatus = z.infer<typeof requestStatus>;
+
+/** The one place that says which status may follow which. */
+const allowedTransitions: Record<RequestStatus, readonly RequestStatus[]> = {
+  REQUESTED: ['PROCESSING', 'FAILED', 'CANCELLED'],
+  PROCESSING: ['COMPLETE', 'FAILED', 'CANCELLED'],
+  COMPLETE: [],
+  FAILED: [],
+  CANCELLED: [],
+};
+
+export function canTransition(from: RequestStatus, to: RequestStatus): boolean {
+  return allowedTransitions[from].includes(to);
+}
+
+/** The statuses from which `to` may be reached, for guarded `UPDATE … WHERE status IN (…)`. */
+export function statusesBefore(to: RequestStatus): RequestStatus[] {
+  return requestStatus.options.filter((from) => canTransition(from, to));
+}
+
+export function isFinal(status: RequestStatus): boolean {
+  return allowedTransitions[status].length === 0;
+}

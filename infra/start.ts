@@ -1,0 +1,133 @@
+// `npm start`: the whole of Podium on one machine, on embedded defaults.
+import type { Server } from 'node:http';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import type { DatabasePool } from 'slonik';
+import { LocalProcessRuntime } from '../activities/runtime/local-runtime';
+import { createApp } from '../api/app';
+import { createDatabasePool } from '../db/pool';
+import { migrate } from '../db/migrate';
+import { parseConfig } from '../domain/config';
+import { buildWeb } from '../web/build';
+import { createLogger } from './logger';
+import { assertPortFree } from './ports';
+import { startEmbeddedPostgres } from './postgres';
+import { startDevTemporal } from './temporal-server';
+import { startPodiumWorker } from './worker';
+
+const step = (message: string) => console.log(`[podium] ${message}`);
+
+/** What has been started, stopped in reverse order on Ctrl-C or on a failed start. */
+const stops: (() => Promise<unknown>)[] = [];
+let stopping = false;
+
+async function stopAll(reason: string, exitCode: number) {
+  if (stopping) {
+    step('second signal: exiting now');
+    process.exit(1);
+  }
+  stopping = true;
+  step(`${reason}: stopping…`);
+  for (const stop of stops.reverse()) {
+    await stop().catch((error) => console.error('[podium] while stopping:', error));
+  }
+  step('stopped');
+  process.exit(exitCode);
+}
+
+async function main() {
+  const config = parseConfig(process.env);
+  const logger = createLogger(config.LOG_LEVEL);
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const dataDir = path.resolve(config.DATA_DIR);
+  process.on('SIGINT', () => void stopAll('SIGINT', 0));
+  process.on('SIGTERM', () => void stopAll('SIGTERM', 0));
+
+  step('checking ports');
+  await assertPortFree(config.PORT, config.HOST, 'Podium API', 'PORT');
+  if (!config.DATABASE_URL) {
+    await assertPortFree(config.EMBEDDED_POSTGRES_PORT, '127.0.0.1', 'embedded PostgreSQL', 'EMBEDDED_POSTGRES_PORT');
+  }
+  if (!config.TEMPORAL_ADDRESS) {
+    await assertPortFree(config.TEMPORAL_PORT, '127.0.0.1', 'Temporal gRPC', 'TEMPORAL_PORT');
+    await assertPortFree(config.TEMPORAL_UI_PORT, '127.0.0.1', 'Temporal Web UI', 'TEMPORAL_UI_PORT');
+  }
+
+  step('building the web UI (web/dist)');
+  await buildWeb();
+
+  let databaseUrl = config.DATABASE_URL;
+  if (databaseUrl) {
+    step('using the PostgreSQL at DATABASE_URL');
+  } else {
+    step(`starting PostgreSQL (embedded) on port ${config.EMBEDDED_POSTGRES_PORT}, data in ${path.join(dataDir, 'postgres')}`);
+    const postgres = await startEmbeddedPostgres({
+      dataDir: path.join(dataDir, 'postgres'),
+      port: config.EMBEDDED_POSTGRES_PORT,
+      onLog: (line) => logger.debug({ component: 'postgres' }, line),
+    });
+    stops.push(postgres.stop);
+    databaseUrl = postgres.databaseUrl;
+  }
+  const pool: DatabasePool = await createDatabasePool({ databaseUrl, schema: config.DATABASE_SCHEMA });
+  stops.push(() => pool.end());
+  const applied = await migrate(pool, config.DATABASE_SCHEMA);
+  step(`migrations on schema "${config.DATABASE_SCHEMA}": ${applied.length ? applied.join(', ') : 'up to date'}`);
+
+  let temporalAddress = config.TEMPORAL_ADDRESS;
+  let temporalUi = config.TEMPORAL_UI_URL;
+  if (temporalAddress) {
+    step(`using the Temporal server at ${temporalAddress}`);
+  } else {
+    step(`starting the Temporal dev server on port ${config.TEMPORAL_PORT}, data in ${path.join(dataDir, 'temporal')}`);
+    const temporal = await startDevTemporal({
+      dataDir: path.join(dataDir, 'temporal'),
+      host: '127.0.0.1',
+      port: config.TEMPORAL_PORT,
+      uiPort: config.TEMPORAL_UI_PORT,
+      log: step,
+    });
+    stops.push(temporal.stop);
+    temporalAddress = temporal.address;
+    temporalUi ??= temporal.uiUrl;
+  }
+
+  step(`starting the worker on task queue "${config.TEMPORAL_TASK_QUEUE}" (bundling workflows)`);
+  const worker = await startPodiumWorker({
+    address: temporalAddress,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    pool,
+    runtime: new LocalProcessRuntime(),
+  });
+  stops.push(worker.stop);
+
+  const connection = await Connection.connect({ address: temporalAddress });
+  stops.push(() => connection.close());
+  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  step(`starting the API on ${config.HOST}:${config.PORT}`);
+  const app = createApp({ config, pool, temporal, logger });
+  const server: Server = await new Promise((resolve) => {
+    const listening = app.listen(config.PORT, config.HOST, () => resolve(listening));
+  });
+  stops.push(
+    () =>
+      new Promise((resolve) => {
+        server.close(resolve);
+        server.closeAllConnections();
+      }),
+  );
+
+  const api = `http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${config.PORT}`;
+  step('ready:');
+  console.log(`  Web UI            ${api}/`);
+  console.log(`  API               ${api}/api  (models: ${api}/api/models)`);
+  if (temporalUi) console.log(`  Temporal Web UI   ${temporalUi}/namespaces/${config.TEMPORAL_NAMESPACE}/workflows`);
+  console.log('  Press Ctrl-C to stop.');
+}
+
+main().catch((error) => {
+  console.error(`[podium] could not start: ${error instanceof Error ? error.message : String(error)}`);
+  void stopAll('start failed', 1);
+});

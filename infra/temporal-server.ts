@@ -1,0 +1,78 @@
+import { spawn } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Connection } from '@temporalio/client';
+import { ensureTemporalCli } from './temporal-cli';
+
+export type DevTemporal = { address: string; uiUrl: string; stop: () => Promise<void> };
+
+async function waitUntilServing(address: string, exited: () => string | null, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    const exit = exited();
+    if (exit) throw new Error(`the Temporal dev server exited during start-up: ${exit}`);
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 1_000 });
+      await connection.workflowService.getSystemInfo({});
+      await connection.close();
+      return;
+    } catch (error) {
+      lastError = error;
+      await sleep(200);
+    }
+  }
+  throw new Error(`the Temporal dev server did not answer on ${address} within ${timeoutMs} ms: ${String(lastError)}`);
+}
+
+/** `temporal server start-dev` with its SQLite file under `dataDir`; resolves once it serves. */
+export async function startDevTemporal(options: {
+  dataDir: string;
+  host: string;
+  port: number;
+  uiPort: number;
+  headless?: boolean;
+  log?: (line: string) => void;
+}): Promise<DevTemporal> {
+  const binary = ensureTemporalCli(options.log);
+  await mkdir(options.dataDir, { recursive: true });
+  const args = [
+    'server', 'start-dev',
+    '--db-filename', path.join(options.dataDir, 'temporal.sqlite'),
+    '--ip', options.host,
+    '--port', String(options.port),
+    '--log-level', 'warn',
+    '--ui-disable-news-fetch',
+    ...(options.headless ? ['--headless'] : ['--ui-port', String(options.uiPort)]),
+  ];
+  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const output: string[] = [];
+  const keep = (chunk: Buffer) => {
+    output.push(chunk.toString());
+    if (output.length > 50) output.shift();
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  let exitDescription: string | null = null;
+  child.once('exit', (code, signal) => {
+    exitDescription = `code ${code ?? signal}; ${output.join('').slice(-800)}`;
+  });
+
+  const address = `${options.host}:${options.port}`;
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  try {
+    await waitUntilServing(address, () => exitDescription, 60_000);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { address, uiUrl: `http://${options.host}:${options.uiPort}`, stop };
+}

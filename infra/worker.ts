@@ -1,0 +1,41 @@
+import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
+import type { DatabasePool } from 'slonik';
+import { createActivities } from '../activities';
+import type { InstanceRuntime } from '../activities/runtime/instance-runtime';
+
+export const workflowsPath = require.resolve('../workflows');
+
+export type RunningWorker = { worker: Worker; stop: () => Promise<void> };
+
+/**
+ * Connects a worker for Podium's workflows and activities and runs it until `stop`, which
+ * drains in-flight tasks, then stops the instances the runtime still runs.
+ */
+export async function startPodiumWorker(options: {
+  address: string;
+  namespace: string;
+  taskQueue: string;
+  pool: DatabasePool;
+  runtime: InstanceRuntime;
+  /** A pre-built bundle (tests build one per run); otherwise the workflows are bundled now. */
+  workflowBundle?: WorkflowBundle;
+}): Promise<RunningWorker> {
+  const connection = await NativeConnection.connect({ address: options.address });
+  const worker = await Worker.create({
+    connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
+    activities: createActivities({ pool: options.pool, runtime: options.runtime }),
+  });
+  const running = worker.run();
+  return {
+    worker,
+    stop: async () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+      await options.runtime.stopAll();
+      await connection.close();
+    },
+  };
+}

@@ -1,0 +1,1 @@
+export { modelRequest, modelRequestStageQuery } from './model-request';
