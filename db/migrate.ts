@@ -1,15 +1,10 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { sql, type DatabasePool } from 'slonik';
-import { z } from 'zod';
+import { Client } from 'pg';
+import { withSearchPath } from './pool';
 
 const migrationsDir = path.join(__dirname, 'migrations');
 const migrationFile = /^(\d{3})_[a-z0-9_]+\.sql$/;
-
-/** A migration file's text as a query; the files are ours, so no value interpolation is needed. */
-function rawQuery(text: string) {
-  return sql.unsafe(Object.assign([text], { raw: [text] }) as unknown as TemplateStringsArray);
-}
 
 export async function listMigrations(): Promise<{ version: number; name: string }[]> {
   const files = (await readdir(migrationsDir)).filter((name) => migrationFile.test(name)).sort();
@@ -19,39 +14,42 @@ export async function listMigrations(): Promise<{ version: number; name: string 
 /**
  * Applies the numbered SQL files in `db/migrations` that the schema has not seen yet, each in
  * its own transaction, under an advisory lock so that concurrent starters do not race.
+ * A plain `pg` client runs them: a migration file holds many statements, which slonik
+ * (rightly, for application queries) refuses.
  */
-export async function migrate(pool: DatabasePool, schema: string): Promise<string[]> {
+export async function migrate(databaseUrl: string, schema: string): Promise<string[]> {
+  const client = new Client({ connectionString: withSearchPath(databaseUrl, schema) });
+  await client.connect();
+  const lockKey = `podium-migrate:${schema}`;
   const applied: string[] = [];
-  await pool.connect(async (connection) => {
-    await connection.query(sql.unsafe`SELECT pg_advisory_lock(hashtext(${'podium-migrate:' + schema}))`);
-    try {
-      await connection.query(sql.unsafe`CREATE SCHEMA IF NOT EXISTS ${sql.identifier([schema])}`);
-      await connection.query(sql.unsafe`
-        CREATE TABLE IF NOT EXISTS ${sql.identifier([schema, 'schema_migrations'])} (
-          version integer PRIMARY KEY,
-          name text NOT NULL,
-          applied_at timestamptz NOT NULL DEFAULT now()
-        )`);
-      const done = new Set(
-        await connection.manyFirst(
-          sql.type(z.object({ version: z.number() }))`
-            SELECT version FROM ${sql.identifier([schema, 'schema_migrations'])}`,
-        ),
-      );
-      for (const migration of await listMigrations()) {
-        if (done.has(migration.version)) continue;
-        const text = await readFile(path.join(migrationsDir, migration.name), 'utf8');
-        await connection.transaction(async (transaction) => {
-          await transaction.query(rawQuery(text));
-          await transaction.query(sql.unsafe`
-            INSERT INTO ${sql.identifier([schema, 'schema_migrations'])} (version, name)
-            VALUES (${migration.version}, ${migration.name})`);
-        });
-        applied.push(migration.name);
+  try {
+    await client.query('SELECT pg_advisory_lock(hashtext($1))', [lockKey]);
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${client.escapeIdentifier(schema)}`);
+    await client.query(`
+      CREATE TABLE IF NOT EXISTS schema_migrations (
+        version integer PRIMARY KEY,
+        name text NOT NULL,
+        applied_at timestamptz NOT NULL DEFAULT now()
+      )`);
+    const { rows } = await client.query<{ version: number }>('SELECT version FROM schema_migrations');
+    const done = new Set(rows.map((row) => row.version));
+    for (const migration of await listMigrations()) {
+      if (done.has(migration.version)) continue;
+      const text = await readFile(path.join(migrationsDir, migration.name), 'utf8');
+      try {
+        await client.query('BEGIN');
+        await client.query(text);
+        await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK');
+        throw new Error(`migration ${migration.name} failed: ${error instanceof Error ? error.message : String(error)}`);
       }
-    } finally {
-      await connection.query(sql.unsafe`SELECT pg_advisory_unlock(hashtext(${'podium-migrate:' + schema}))`);
+      applied.push(migration.name);
     }
-  });
+  } finally {
+    await client.query('SELECT pg_advisory_unlock(hashtext($1))', [lockKey]).catch(() => undefined);
+    await client.end();
+  }
   return applied;
 }

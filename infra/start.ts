@@ -19,18 +19,21 @@ import { startPodiumWorker } from './worker';
 const step = (message: string) => console.log(`[podium] ${message}`);
 
 /** What has been started, stopped in reverse order on Ctrl-C or on a failed start. */
-const stops: (() => Promise<unknown>)[] = [];
-let stopping = false;
+const stops: { name: string; stop: () => Promise<unknown> }[] = [];
+let stoppingSince: number | null = null;
 
 async function stopAll(reason: string, exitCode: number) {
-  if (stopping) {
-    step('second signal: exiting now');
+  if (stoppingSince !== null) {
+    // Ctrl-C reaches us twice (from the terminal and relayed by tsx): only a later one forces.
+    if (Date.now() - stoppingSince < 2_000) return;
+    step('signal while stopping: exiting now');
     process.exit(1);
   }
-  stopping = true;
+  stoppingSince = Date.now();
   step(`${reason}: stopping…`);
-  for (const stop of stops.reverse()) {
-    await stop().catch((error) => console.error('[podium] while stopping:', error));
+  for (const { name, stop } of stops.reverse()) {
+    step(`stopping ${name}`);
+    await stop().catch((error) => console.error(`[podium] while stopping ${name}:`, error));
   }
   step('stopped');
   process.exit(exitCode);
@@ -39,7 +42,8 @@ async function stopAll(reason: string, exitCode: number) {
 async function main() {
   const config = parseConfig(process.env);
   const logger = createLogger(config.LOG_LEVEL);
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  // Podium stops the worker itself, in order, so the Runtime must not act on signals too.
+  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
   const dataDir = path.resolve(config.DATA_DIR);
   process.on('SIGINT', () => void stopAll('SIGINT', 0));
   process.on('SIGTERM', () => void stopAll('SIGTERM', 0));
@@ -67,13 +71,13 @@ async function main() {
       port: config.EMBEDDED_POSTGRES_PORT,
       onLog: (line) => logger.debug({ component: 'postgres' }, line),
     });
-    stops.push(postgres.stop);
+    stops.push({ name: 'PostgreSQL', stop: postgres.stop });
     databaseUrl = postgres.databaseUrl;
   }
-  const pool: DatabasePool = await createDatabasePool({ databaseUrl, schema: config.DATABASE_SCHEMA });
-  stops.push(() => pool.end());
-  const applied = await migrate(pool, config.DATABASE_SCHEMA);
+  const applied = await migrate(databaseUrl, config.DATABASE_SCHEMA);
   step(`migrations on schema "${config.DATABASE_SCHEMA}": ${applied.length ? applied.join(', ') : 'up to date'}`);
+  const pool: DatabasePool = await createDatabasePool({ databaseUrl, schema: config.DATABASE_SCHEMA });
+  stops.push({ name: 'the database pool', stop: () => pool.end() });
 
   let temporalAddress = config.TEMPORAL_ADDRESS;
   let temporalUi = config.TEMPORAL_UI_URL;
@@ -88,7 +92,7 @@ async function main() {
       uiPort: config.TEMPORAL_UI_PORT,
       log: step,
     });
-    stops.push(temporal.stop);
+    stops.push({ name: 'the Temporal dev server', stop: temporal.stop });
     temporalAddress = temporal.address;
     temporalUi ??= temporal.uiUrl;
   }
@@ -101,23 +105,24 @@ async function main() {
     pool,
     runtime: new LocalProcessRuntime(),
   });
-  stops.push(worker.stop);
+  stops.push({ name: 'the worker', stop: worker.stop });
 
   const connection = await Connection.connect({ address: temporalAddress });
-  stops.push(() => connection.close());
+  stops.push({ name: 'the Temporal client', stop: () => connection.close() });
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   step(`starting the API on ${config.HOST}:${config.PORT}`);
   const app = createApp({ config, pool, temporal, logger });
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(config.PORT, config.HOST, () => resolve(listening));
   });
-  stops.push(
-    () =>
+  stops.push({
+    name: 'the API',
+    stop: () =>
       new Promise((resolve) => {
         server.close(resolve);
         server.closeAllConnections();
       }),
-  );
+  });
 
   const api = `http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${config.PORT}`;
   step('ready:');

@@ -46,7 +46,8 @@ export async function startDevTemporal(options: {
     '--ui-disable-news-fetch',
     ...(options.headless ? ['--headless'] : ['--ui-port', String(options.uiPort)]),
   ];
-  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group: Ctrl-C reaches Podium, which stops the server after the worker.
+  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const output: string[] = [];
   const keep = (chunk: Buffer) => {
     output.push(chunk.toString());
