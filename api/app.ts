@@ -23,6 +23,11 @@ export type ApiDependencies = {
 
 export function createApp({ config, pool, temporal, logger }: ApiDependencies): Koa {
   const app = new Koa();
+  // Errors that escape the error middleware (a client that hung up mid-response) go to the log.
+  app.on('error', (error: NodeJS.ErrnoException) => {
+    const clientGone = error.code === 'ERR_STREAM_PREMATURE_CLOSE' || error.code === 'ECONNRESET';
+    logger[clientGone ? 'debug' : 'error']({ err: error }, 'response error');
+  });
   app.use(errorMiddleware(logger));
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: config.REQUEST_BODY_LIMIT, encoding: 'utf-8' }));
 

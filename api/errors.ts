@@ -34,6 +34,10 @@ function toApiError(error: unknown): ApiError | null {
       { issues: error.issues.map(({ path, message, code }) => ({ path, message, code })) },
     );
   }
+  // co-body rethrows JSON.parse's SyntaxError with status 400 and no `type`.
+  if (error instanceof SyntaxError && (error as { status?: number }).status === 400) {
+    return new ApiError(400, 'MALFORMED_JSON', `The request body is not valid JSON: ${error.message}`);
+  }
   const type = (error as { type?: unknown })?.type;
   if (typeof type === 'string' && bodyErrors[type]) {
     const [status, code, message] = bodyErrors[type];
@@ -48,8 +52,11 @@ export function errorMiddleware(logger: Logger): Middleware {
   return async (ctx, next) => {
     try {
       await next();
-      if (ctx.status === 404 && ctx.body === undefined && ctx.path.startsWith('/api')) {
-        throw new ApiError(404, 'NOT_FOUND', `No route for ${ctx.method} ${ctx.path}`);
+      if (ctx.body === undefined && ctx.path.startsWith('/api')) {
+        if (ctx.status === 404) throw new ApiError(404, 'NOT_FOUND', `No route for ${ctx.method} ${ctx.path}`);
+        if (ctx.status === 405) {
+          throw new ApiError(405, 'METHOD_NOT_ALLOWED', `${ctx.method} is not allowed on ${ctx.path}; use ${ctx.response.get('Allow')}`);
+        }
       }
     } catch (error) {
       const apiError = toApiError(error);

@@ -1,4 +1,4 @@
-import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import type { DatabasePool } from 'slonik';
 import { createActivities } from '../activities';
 import type { InstanceRuntime } from '../activities/runtime/instance-runtime';
@@ -18,7 +18,7 @@ export async function startPodiumWorker(options: {
   pool: DatabasePool;
   runtime: InstanceRuntime;
   /** A pre-built bundle (tests build one per run); otherwise the workflows are bundled now. */
-  workflowBundle?: WorkflowBundle;
+  workflowBundle?: WorkflowBundleOption;
 }): Promise<RunningWorker> {
   const connection = await NativeConnection.connect({ address: options.address });
   const worker = await Worker.create({

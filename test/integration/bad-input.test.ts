@@ -1,0 +1,112 @@
+import { sql } from 'slonik';
+import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
+
+let stack: TestStack;
+let token: string;
+beforeAll(async () => {
+  stack = await startTestStack({ bodyLimit: '16kb' });
+  token = await stack.api.anonymousToken();
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const countRequests = () => stack.pool.oneFirst(sql.unsafe`SELECT count(*)::int AS count FROM work_requests`);
+
+describe('bad input to POST /api/requests gets a 4xx with a code and writes nothing', () => {
+  const cases: [string, () => Promise<{ status: number; body: any }>, number, string][] = [
+    ['unknown model', () => stack.api.submit(token, { model: 'nope', input: echoInput }), 400, 'UNKNOWN_MODEL'],
+    ['malformed model id', () => stack.api.submit(token, { model: 'Echo!', input: echoInput }), 400, 'VALIDATION_FAILED'],
+    ['missing input', () => stack.api.submit(token, { model: 'echo' }), 400, 'VALIDATION_FAILED'],
+    ['input without tensors', () => stack.api.submit(token, { model: 'echo', input: { inputs: [] } }), 400, 'VALIDATION_FAILED'],
+    [
+      'data that does not fit the shape',
+      () => stack.api.submit(token, { model: 'echo', input: { inputs: [{ name: 'x', shape: [3], datatype: 'FP32', data: [1, 2] }] } }),
+      400,
+      'VALIDATION_FAILED',
+    ],
+    [
+      'data of the wrong datatype',
+      () => stack.api.submit(token, { model: 'echo', input: { inputs: [{ name: 'x', shape: [1], datatype: 'INT32', data: ['a'] }] } }),
+      400,
+      'VALIDATION_FAILED',
+    ],
+    ['unknown fields', () => stack.api.submit(token, { model: 'echo', input: echoInput, priority: 9 }), 400, 'VALIDATION_FAILED'],
+    ['a JSON array body', () => stack.api.submit(token, [1, 2]), 400, 'VALIDATION_FAILED'],
+    [
+      'malformed JSON',
+      () => stack.api.call('POST', '/api/requests', { token, body: '{"model": "echo",', headers: { 'content-type': 'application/json' } }),
+      400,
+      'MALFORMED_JSON',
+    ],
+    [
+      'a body over the size limit',
+      () =>
+        stack.api.submit(token, {
+          model: 'echo',
+          input: { inputs: [{ name: 'x', shape: [1], datatype: 'BYTES', data: ['x'.repeat(20_000)] }] },
+        }),
+      413,
+      'PAYLOAD_TOO_LARGE',
+    ],
+    [
+      'a body that is not JSON',
+      () => stack.api.call('POST', '/api/requests', { token, body: 'model=echo', headers: { 'content-type': 'text/plain' } }),
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+    ],
+    ['no token', () => stack.api.call('POST', '/api/requests', { json: { model: 'echo', input: echoInput } }), 401, 'AUTH_REQUIRED'],
+    [
+      'an unknown token',
+      () => stack.api.submit('pdm_' + 'A'.repeat(43), { model: 'echo', input: echoInput }),
+      401,
+      'INVALID_TOKEN',
+    ],
+    [
+      'a malformed Authorization header',
+      () => stack.api.call('POST', '/api/requests', { json: { model: 'echo', input: echoInput }, headers: { authorization: 'Basic abc' } }),
+      401,
+      'INVALID_TOKEN',
+    ],
+  ];
+
+  it.each(cases)('%s', async (_name, send, status, code) => {
+    const before = await countRequests();
+    const response = await send();
+    expect(response.status).toBe(status);
+    expect(response.body.error).toEqual(
+      expect.objectContaining({ code, message: expect.stringMatching(/\w+/) }),
+    );
+    expect(await countRequests()).toBe(before);
+  });
+
+  it('names the failing field and the available models', async () => {
+    const missing = await stack.api.submit(token, { model: 'echo' });
+    expect(missing.body.error.details.issues[0].path).toEqual(['input']);
+    const unknown = await stack.api.submit(token, { model: 'nope', input: echoInput });
+    expect(unknown.body.error.details.available).toEqual(['echo', 'fail', 'sentiment']);
+  });
+});
+
+describe('bad input elsewhere', () => {
+  it('GET /api/requests/:id needs a token and a UUID', async () => {
+    expect((await stack.api.call('GET', '/api/requests/00000000-0000-4000-8000-000000000000')).status).toBe(401);
+    const notUuid = await stack.api.call('GET', '/api/requests/42', { token });
+    expect(notUuid.status).toBe(400);
+    expect(notUuid.body.error.code).toBe('INVALID_REQUEST_ID');
+    const unknown = await stack.api.call('GET', '/api/requests/00000000-0000-4000-8000-000000000000', { token });
+    expect(unknown.status).toBe(404);
+  });
+
+  it('an unknown API route is a 404 with a code', async () => {
+    const response = await stack.api.call('GET', '/api/nothing-here');
+    expect(response.status).toBe(404);
+    expect(response.body.error.code).toBe('NOT_FOUND');
+  });
+
+  it('a wrong method is a 405 with a code', async () => {
+    const response = await stack.api.call('DELETE', '/api/models');
+    expect(response.status).toBe(405);
+    expect(response.body.error.code).toBe('METHOD_NOT_ALLOWED');
+  });
+});

@@ -1,0 +1,162 @@
+import { sql } from 'slonik';
+import { z } from 'zod';
+import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
+
+let stack: TestStack;
+beforeAll(async () => {
+  stack = await startTestStack();
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const statsRow = z.object({
+  modelId: z.string(),
+  resultSuccess: z.boolean(),
+  requestTimestamp: z.number(),
+  podReadyTimestamp: z.number().nullable(),
+  processedTimestamp: z.number(),
+});
+
+async function statsFor(requestId: string) {
+  return stack.pool.any(sql.type(statsRow)`
+    SELECT model_id AS "modelId", result_success AS "resultSuccess", request_timestamp AS "requestTimestamp",
+           pod_ready_timestamp AS "podReadyTimestamp", processed_timestamp AS "processedTimestamp"
+      FROM request_stats WHERE request_id = ${requestId}`);
+}
+
+async function instanceEventsFor(requestId: string) {
+  return stack.pool.anyFirst(sql.type(z.object({ event: z.string() }))`
+    SELECT l.event FROM model_instance_log l
+      JOIN model_instances i ON i.id = l.instance_id
+     WHERE i.annotations ->> 'podium.dev/request-id' = ${requestId}
+     ORDER BY l.id`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('a model request, end to end', () => {
+  it('lists the model catalog', async () => {
+    const { status, body } = await stack.api.call('GET', '/api/models');
+    expect(status).toBe(200);
+    expect(body.models.map((model: { id: string }) => model.id)).toEqual(['echo', 'fail', 'sentiment']);
+    expect(body.models[0]).toMatchObject({ protocol: 'oip-v2', containerImage: expect.stringContaining('model-echo') });
+    expect(body.models[0]).not.toHaveProperty('localCommand');
+  });
+
+  it('echo goes REQUESTED → PROCESSING → COMPLETE with its input as result and one stats row', async () => {
+    const token = await stack.api.anonymousToken();
+    const submitted = await stack.api.submit(token, { model: 'echo', input: echoInput });
+    expect(submitted.status).toBe(202);
+    expect(submitted.body).toMatchObject({ status: 'REQUESTED', model: 'echo' });
+    expect(submitted.headers.get('location')).toBe(`/api/requests/${submitted.body.id}`);
+
+    const { request, seen } = await stack.api.waitUntilFinal(token, submitted.body.id);
+    expect(seen.at(-1)).toBe('COMPLETE');
+    expect(['REQUESTED', 'PROCESSING']).toEqual(expect.arrayContaining(seen.slice(0, -1)));
+    expect(request.result).toEqual({
+      model_name: 'echo',
+      model_version: '1',
+      id: submitted.body.id,
+      outputs: echoInput.inputs,
+    });
+    expect(request.error).toBeNull();
+    expect(Date.parse(request.startedAt!)).toBeGreaterThanOrEqual(Date.parse(request.createdAt));
+
+    const stats = await statsFor(request.id);
+    expect(stats).toHaveLength(1);
+    const [row] = stats;
+    expect(row).toMatchObject({ modelId: 'echo', resultSuccess: true });
+    expect(row!.podReadyTimestamp).not.toBeNull();
+    expect(row!.requestTimestamp).toBeLessThanOrEqual(row!.podReadyTimestamp!);
+    expect(row!.podReadyTimestamp!).toBeLessThanOrEqual(row!.processedTimestamp);
+  });
+
+  it('runs the work as workflow request-<id> and leaves no model process behind', async () => {
+    const token = await stack.api.anonymousToken();
+    const { body } = await stack.api.submit(token, { model: 'echo', input: echoInput });
+    await stack.api.waitUntilFinal(token, body.id);
+
+    const handle = stack.temporal.workflow.getHandle(`request-${body.id}`);
+    expect(await handle.result()).toEqual({ status: 'COMPLETE' });
+    expect((await handle.describe()).type).toBe('modelRequest');
+
+    expect(await instanceEventsFor(body.id)).toEqual(['CREATED', 'SCHEDULED', 'READY', 'STOPPING', 'TERMINATED']);
+    const pid = await stack.pool.oneFirst(sql.type(z.object({ runtimeRef: z.string() }))`
+      SELECT runtime_ref AS "runtimeRef" FROM model_instances
+       WHERE annotations ->> 'podium.dev/request-id' = ${body.id}`);
+    expect(isAlive(Number(pid))).toBe(false);
+  });
+
+  it('sentiment labels each text with the lexicon model', async () => {
+    const token = await stack.api.anonymousToken();
+    const texts = ['I love this wonderful product', 'This is terrible and awful', 'The box is brown'];
+    const { body } = await stack.api.submit(token, {
+      model: 'sentiment',
+      input: { inputs: [{ name: 'text', shape: [3], datatype: 'BYTES', data: texts }] },
+    });
+    const { request } = await stack.api.waitUntilFinal(token, body.id);
+    expect(request.status).toBe('COMPLETE');
+    const [label, score] = request.result!.outputs;
+    expect(label).toEqual({ name: 'label', shape: [3], datatype: 'BYTES', data: ['positive', 'negative', 'neutral'] });
+    expect(score!.data[0]).toBeGreaterThan(0);
+    expect(score!.data[1]).toBeLessThan(0);
+  });
+
+  it('fail ends FAILED with the model error and a stats row with result_success=false', async () => {
+    const token = await stack.api.anonymousToken();
+    const { body } = await stack.api.submit(token, { model: 'fail', input: echoInput });
+    const { request } = await stack.api.waitUntilFinal(token, body.id);
+    expect(request.status).toBe('FAILED');
+    expect(request.result).toBeNull();
+    expect(request.error).toEqual({
+      code: 'MODEL_ERROR',
+      message: expect.stringContaining('the fail model fails every request'),
+    });
+    const outcome = await stack.temporal.workflow.getHandle(`request-${body.id}`).result();
+    expect(outcome).toEqual({ status: 'FAILED', error: request.error });
+    const stats = await statsFor(request.id);
+    expect(stats).toHaveLength(1);
+    expect(stats[0]).toMatchObject({ modelId: 'fail', resultSuccess: false });
+    expect(stats[0]!.podReadyTimestamp).not.toBeNull();
+    expect(await instanceEventsFor(body.id)).toEqual(['CREATED', 'SCHEDULED', 'READY', 'STOPPING', 'TERMINATED']);
+  });
+
+  it('a model that rejects its input fails at once, without retries', async () => {
+    const token = await stack.api.anonymousToken();
+    const { body } = await stack.api.submit(token, {
+      model: 'sentiment',
+      input: { inputs: [{ name: 'numbers', shape: [1], datatype: 'INT32', data: [7] }] },
+    });
+    const { request } = await stack.api.waitUntilFinal(token, body.id);
+    expect(request.status).toBe('FAILED');
+    expect(request.error).toEqual({ code: 'MODEL_REJECTED_INPUT', message: expect.stringContaining('BYTES input tensor') });
+  });
+
+  it("hides a request from every other session (404, as if it did not exist)", async () => {
+    const owner = await stack.api.anonymousToken();
+    const stranger = await stack.api.anonymousToken();
+    const { body } = await stack.api.submit(owner, { model: 'echo', input: echoInput });
+    const asStranger = await stack.api.call('GET', `/api/requests/${body.id}`, { token: stranger });
+    expect(asStranger.status).toBe(404);
+    expect(asStranger.body.error.code).toBe('REQUEST_NOT_FOUND');
+    expect(JSON.stringify(asStranger.body)).not.toContain('numbers');
+    await stack.api.waitUntilFinal(owner, body.id);
+  });
+
+  it('serves the web build at /', async () => {
+    const page = await stack.api.call('GET', '/');
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('<podium-app>');
+    const script = await stack.api.call('GET', '/app.js');
+    expect(script.status).toBe(200);
+    expect(script.headers.get('content-type')).toContain('javascript');
+  });
+});

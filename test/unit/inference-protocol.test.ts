@@ -1,0 +1,28 @@
+import { inferenceRequest } from '../../domain/inference-protocol';
+
+const tensor = (overrides: object) => ({ inputs: [{ name: 'x', shape: [2], datatype: 'FP32', data: [1, 2], ...overrides }] });
+
+describe('Open Inference Protocol v2 requests', () => {
+  it('accepts flat and nested data that fills the shape', () => {
+    expect(inferenceRequest.safeParse(tensor({})).success).toBe(true);
+    expect(inferenceRequest.safeParse(tensor({ shape: [2, 2], data: [[1, 2], [3, 4]] })).success).toBe(true);
+    expect(inferenceRequest.safeParse(tensor({ shape: [1], datatype: 'BYTES', data: ['hello'] })).success).toBe(true);
+    expect(inferenceRequest.safeParse(tensor({ shape: [0], data: [] })).success).toBe(true);
+  });
+
+  it.each([
+    ['too few elements', { shape: [3] }, 'shape [3] needs 3 element(s), data has 2'],
+    ['a string in a number tensor', { data: [1, 'two'] }, 'element 1 is not a valid FP32 value'],
+    ['a fraction in an integer tensor', { datatype: 'INT64', data: [1, 2.5] }, 'element 1 is not a valid INT64 value'],
+    ['a number in a BYTES tensor', { datatype: 'BYTES', data: ['a', 2] }, 'element 1 is not a valid BYTES value'],
+  ])('rejects %s', (_name, overrides, message) => {
+    const result = inferenceRequest.safeParse(tensor(overrides));
+    expect(result.success).toBe(false);
+    expect(result.error!.issues.map((issue) => issue.message)).toContain(message);
+  });
+
+  it('rejects unknown datatypes and empty inputs', () => {
+    expect(inferenceRequest.safeParse(tensor({ datatype: 'FLOAT' })).success).toBe(false);
+    expect(inferenceRequest.safeParse({ inputs: [] }).success).toBe(false);
+  });
+});
