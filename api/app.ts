@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { DatabasePool } from 'slonik';
 import type { PodiumConfig } from '../domain/config';
 import { errorMiddleware } from './errors';
+import { openApiDocument } from './openapi';
 import { modelRoutes } from './routes/models';
 import { requestRoutes } from './routes/requests';
 import { sessionRoutes } from './routes/sessions';
@@ -38,7 +39,9 @@ export function createApp({ config, pool, temporal, logger }: ApiDependencies): 
   ];
   for (const router of routers) app.use(router.routes()).use(router.allowedMethods());
   app.use(async (ctx, next) => {
+    if (ctx.method !== 'GET') return next();
     if (ctx.path === '/api/health') ctx.body = { ok: true };
+    else if (ctx.path === '/api/openapi.json') ctx.body = openApiDocument;
     else await next();
   });
 

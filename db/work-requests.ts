@@ -2,7 +2,15 @@ import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import { inferenceRequest, inferenceResponse, type InferenceRequest, type InferenceResponse } from '../domain/inference-protocol';
 import { statusesBefore, type RequestStatus } from '../domain/request-status';
-import { requestError, workRequestView, type RequestError, type WorkRequestView } from '../domain/work-request';
+import {
+  requestError,
+  workRequestSummary,
+  workRequestView,
+  type ListWorkRequestsQuery,
+  type RequestError,
+  type WorkRequestSummary,
+  type WorkRequestView,
+} from '../domain/work-request';
 
 const isoTimestamp = z.number().transform((ms) => new Date(ms).toISOString());
 
@@ -34,6 +42,46 @@ export async function findWorkRequestForSession(
            finished_at AS "finishedAt", result, error
       FROM work_requests
      WHERE id = ${id} AND session_id = ${sessionId}`);
+}
+
+const workRequestSummaryRow = workRequestSummary.extend({
+  createdAt: isoTimestamp,
+  startedAt: isoTimestamp.nullable(),
+  finishedAt: isoTimestamp.nullable(),
+});
+
+export class UnknownCursorError extends Error {}
+
+/**
+ * A session's requests, newest first. The cursor is the last id of the previous page: the
+ * next page starts strictly after that row's (created_at, id), so pages never overlap or skip.
+ */
+export async function listWorkRequestsForSession(
+  db: CommonQueryMethods,
+  sessionId: string,
+  query: ListWorkRequestsQuery,
+): Promise<{ requests: readonly WorkRequestSummary[]; nextCursor: string | null }> {
+  if (query.cursor) {
+    const known = await db.exists(sql.unsafe`
+      SELECT 1 FROM work_requests WHERE id = ${query.cursor} AND session_id = ${sessionId}`);
+    if (!known) throw new UnknownCursorError(`unknown cursor ${query.cursor}`);
+  }
+  const conditions = [
+    sql.fragment`session_id = ${sessionId}`,
+    query.status ? sql.fragment`status = ${query.status}` : null,
+    query.cursor
+      ? sql.fragment`(created_at, id) < (SELECT created_at, id FROM work_requests WHERE id = ${query.cursor})`
+      : null,
+  ].filter((condition) => condition !== null);
+  const rows = await db.any(sql.type(workRequestSummaryRow)`
+    SELECT id, model_id AS model, status, created_at AS "createdAt", started_at AS "startedAt",
+           finished_at AS "finishedAt", error
+      FROM work_requests
+     WHERE ${sql.join(conditions, sql.fragment` AND `)}
+     ORDER BY created_at DESC, id DESC
+     LIMIT ${query.limit + 1}`);
+  const page = rows.slice(0, query.limit);
+  return { requests: page, nextCursor: rows.length > query.limit ? page.at(-1)!.id : null };
 }
 
 /**

@@ -27,3 +27,15 @@ export const workRequestView = z.object({
 export type WorkRequestView = z.infer<typeof workRequestView>;
 
 export const workflowIdForRequest = (requestId: string) => `request-${requestId}`;
+
+/** Query of `GET /api/requests`: newest first, keyset-paginated by the last id seen. */
+export const listWorkRequestsQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.uuid().optional(),
+  status: requestStatus.optional(),
+});
+export type ListWorkRequestsQuery = z.infer<typeof listWorkRequestsQuery>;
+
+/** A request in a list: everything but the result, which `GET /api/requests/:id` returns. */
+export const workRequestSummary = workRequestView.omit({ result: true });
+export type WorkRequestSummary = z.infer<typeof workRequestSummary>;

@@ -4,8 +4,8 @@ import type { Client } from '@temporalio/client';
 import type { DatabasePool } from 'slonik';
 import { z } from 'zod';
 import { listModels } from '../../db/models';
-import { findWorkRequestForSession, insertWorkRequest } from '../../db/work-requests';
-import { submitWorkRequest, workflowIdForRequest } from '../../domain/work-request';
+import { findWorkRequestForSession, insertWorkRequest, listWorkRequestsForSession, UnknownCursorError } from '../../db/work-requests';
+import { listWorkRequestsQuery, submitWorkRequest, workflowIdForRequest } from '../../domain/work-request';
 import type { modelRequest } from '../../workflows/model-request';
 import { requireSession, type AuthState } from '../auth';
 import { ApiError } from '../errors';
@@ -56,6 +56,18 @@ export function requestRoutes({ pool, temporal, taskQueue }: { pool: DatabasePoo
     ctx.status = 202;
     ctx.set('Location', `/api/requests/${id}`);
     ctx.body = { id: created.id, status: created.status, model: created.model, createdAt: created.createdAt };
+  });
+
+  router.get('/api/requests', async (ctx) => {
+    const query = listWorkRequestsQuery.parse(ctx.query);
+    try {
+      ctx.body = await listWorkRequestsForSession(pool, ctx.state.session.id, query);
+    } catch (error) {
+      if (error instanceof UnknownCursorError) {
+        throw new ApiError(400, 'INVALID_CURSOR', 'The cursor is not a request of this session; use nextCursor from the previous page');
+      }
+      throw error;
+    }
   });
 
   router.get('/api/requests/:id', async (ctx) => {

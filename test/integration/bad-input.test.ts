@@ -110,3 +110,14 @@ describe('bad input elsewhere', () => {
     expect(response.body.error.code).toBe('METHOD_NOT_ALLOWED');
   });
 });
+
+describe('the API describes itself', () => {
+  it('serves an OpenAPI 3.1 document built from the route schemas', async () => {
+    const { status, body } = await stack.api.call('GET', '/api/openapi.json');
+    expect(status).toBe(200);
+    expect(body.openapi).toBe('3.1.0');
+    const submit = body.paths['/api/requests'].post.requestBody.content['application/json'].schema;
+    expect(submit.required).toEqual(['model', 'input']);
+    expect(submit.properties.input.properties.inputs.items.properties.datatype.enum).toContain('BYTES');
+  });
+});

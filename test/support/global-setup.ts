@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import type { RunServices } from './run-services';
 import { testEnv } from './services';
 
-type Ready = { databaseUrl: string; temporalAddress: string; workflowBundle: string };
+type Ready = RunServices;
 
 /**
  * Starts the real services once per run. They run in a child process (plain Node with tsx,

@@ -13,6 +13,7 @@ import { createDatabasePool } from '../../db/pool';
 import { isFinal } from '../../domain/request-status';
 import type { WorkRequestView } from '../../domain/work-request';
 import { startPodiumWorker } from '../../infra/worker';
+import type { RunServices } from './run-services';
 import { readTestEnv } from './services';
 
 export type TestStack = Awaited<ReturnType<typeof startTestStack>>;
@@ -21,12 +22,16 @@ export type TestStack = Awaited<ReturnType<typeof startTestStack>>;
  * The whole of Podium for one test file, on the services of the run: its own schema, its own
  * task queue and worker, and the API on a free port. `api` speaks HTTP to it like a user.
  */
-export async function startTestStack(options: { schema?: string; bodyLimit?: string } = {}) {
+export async function startTestStack(options: { schema?: string; bodyLimit?: string; services?: RunServices } = {}) {
   // Each test file has its own module registry, so its own Temporal Runtime: quiet it.
   Runtime.install({ logger: new DefaultLogger('ERROR'), shutdownSignals: [] });
   const schema = options.schema ?? `test_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
-  const databaseUrl = readTestEnv('databaseUrl');
-  const address = readTestEnv('temporalAddress');
+  const services = options.services ?? {
+    databaseUrl: readTestEnv('databaseUrl'),
+    temporalAddress: readTestEnv('temporalAddress'),
+    workflowBundle: readTestEnv('workflowBundle'),
+  };
+  const { databaseUrl, temporalAddress: address } = services;
   await migrate(databaseUrl, schema);
   const pool: DatabasePool = await createDatabasePool({ databaseUrl, schema, maximumPoolSize: 5 });
   const taskQueue = `test-${randomUUID()}`;
@@ -37,7 +42,7 @@ export async function startTestStack(options: { schema?: string; bodyLimit?: str
     taskQueue,
     pool,
     runtime,
-    workflowBundle: { codePath: readTestEnv('workflowBundle') },
+    workflowBundle: { codePath: services.workflowBundle },
   });
   const connection = await Connection.connect({ address });
   const temporal = new Client({ connection, namespace: 'default' });

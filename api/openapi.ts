@@ -1,0 +1,78 @@
+import { z } from 'zod';
+import { modelSpec, publicModelView } from '../domain/model-catalog';
+import { listWorkRequestsQuery, submitWorkRequest, workRequestSummary, workRequestView } from '../domain/work-request';
+
+const schema = (type: z.ZodType) => z.toJSONSchema(type, { io: 'input', unrepresentable: 'any' });
+const json = (type: z.ZodType) => ({ 'application/json': { schema: schema(type) } });
+const errorBody = z.object({
+  error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
+});
+const errors = (...statuses: number[]) =>
+  Object.fromEntries(statuses.map((status) => [status, { description: 'error', content: json(errorBody) }]));
+const bearer = [{ bearer: [] }];
+
+const catalogModel = modelSpec.omit({ localCommand: true });
+// Keep the documented model view in step with what the route returns.
+export type CatalogModelView = ReturnType<typeof publicModelView> & z.infer<typeof catalogModel>;
+
+const queryParameters = Object.entries(listWorkRequestsQuery.shape).map(([name, type]) => ({
+  name,
+  in: 'query',
+  required: false,
+  schema: schema(type),
+}));
+
+/** The OpenAPI 3.1 document served at `/api/openapi.json`, built from the same zod schemas the routes use. */
+export const openApiDocument = {
+  openapi: '3.1.0',
+  info: { title: 'Podium API', version: '0.1.0', description: 'Requests for machine-learning models, each a durable Temporal workflow.' },
+  components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+  paths: {
+    '/api/sessions/anonymous': {
+      post: {
+        summary: 'Start an anonymous session; its token authorises the other calls',
+        responses: {
+          201: {
+            description: 'the session',
+            content: json(z.object({ token: z.string(), sessionId: z.uuid(), kind: z.literal('anonymous'), expiresAt: z.string() })),
+          },
+        },
+      },
+    },
+    '/api/models': {
+      get: { summary: 'The model catalog', responses: { 200: { description: 'models', content: json(z.object({ models: z.array(catalogModel) })) } } },
+    },
+    '/api/requests': {
+      post: {
+        summary: 'Submit a work request (input: an Open Inference Protocol v2 inference request)',
+        security: bearer,
+        requestBody: { required: true, content: json(submitWorkRequest) },
+        responses: {
+          202: {
+            description: 'accepted; poll the Location',
+            content: json(workRequestView.pick({ id: true, status: true, model: true, createdAt: true })),
+          },
+          ...errors(400, 401, 413, 415, 503),
+        },
+      },
+      get: {
+        summary: "This session's requests, newest first",
+        security: bearer,
+        parameters: queryParameters,
+        responses: {
+          200: { description: 'a page', content: json(z.object({ requests: z.array(workRequestSummary), nextCursor: z.uuid().nullable() })) },
+          ...errors(400, 401),
+        },
+      },
+    },
+    '/api/requests/{id}': {
+      get: {
+        summary: 'One request with its status, and its result or error once final',
+        security: bearer,
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
+        responses: { 200: { description: 'the request', content: json(workRequestView) }, ...errors(400, 401, 404) },
+      },
+    },
+    '/api/health': { get: { summary: 'Liveness', responses: { 200: { description: 'ok' } } } },
+  },
+};

@@ -1,0 +1,50 @@
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { findFreePort } from '../../infra/ports';
+import { startEmbeddedPostgres } from '../../infra/postgres';
+import { startDevTemporal } from '../../infra/temporal-server';
+import { workflowsPath } from '../../infra/worker';
+import { buildWeb } from '../../web/build';
+
+export type RunServices = { databaseUrl: string; temporalAddress: string; workflowBundle: string };
+
+const quietLogger = { trace() {}, debug() {}, info() {}, log() {}, warn: console.warn, error: console.error };
+
+/**
+ * The real services for one test or benchmark run, with the same scripts as `npm start`:
+ * PostgreSQL (embedded) and the Temporal dev server, each on a free port in a fresh temp dir,
+ * plus the workflow bundle and the web build.
+ */
+export async function startRunServices(): Promise<RunServices & { stop: () => Promise<void> }> {
+  const workDir = await mkdtemp(path.join(tmpdir(), 'podium-test-'));
+  // As root, Postgres runs as the `postgres` user, which must be able to reach its data dir.
+  await chmod(workDir, 0o755);
+  const [pgPort, temporalPort, uiPort] = [await findFreePort(), await findFreePort(), await findFreePort()];
+  const [postgres, temporal, bundle] = await Promise.all([
+    startEmbeddedPostgres({ dataDir: path.join(workDir, 'postgres'), port: pgPort, persistent: false }),
+    startDevTemporal({
+      dataDir: path.join(workDir, 'temporal'),
+      host: '127.0.0.1',
+      port: temporalPort,
+      uiPort,
+      headless: true,
+      log: (line) => console.error(`[podium] ${line}`),
+    }),
+    bundleWorkflowCode({ workflowsPath, logger: quietLogger }),
+    buildWeb(),
+  ]);
+  const workflowBundle = path.join(workDir, 'workflow-bundle.js');
+  await writeFile(workflowBundle, bundle.code);
+  return {
+    databaseUrl: postgres.databaseUrl,
+    temporalAddress: temporal.address,
+    workflowBundle,
+    stop: async () => {
+      await temporal.stop();
+      await postgres.stop();
+      await rm(workDir, { recursive: true, force: true });
+    },
+  };
+}
