@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { modelSpec, publicModelView } from '../domain/model-catalog';
+import { modelSpec } from '../domain/model-catalog';
 import { listWorkRequestsQuery, submitWorkRequest, workRequestSummary, workRequestView } from '../domain/work-request';
 
 const schema = (type: z.ZodType) => z.toJSONSchema(type, { io: 'input', unrepresentable: 'any' });
@@ -11,9 +11,8 @@ const errors = (...statuses: number[]) =>
   Object.fromEntries(statuses.map((status) => [status, { description: 'error', content: json(errorBody) }]));
 const bearer = [{ bearer: [] }];
 
+/** What `publicModelView` returns. */
 const catalogModel = modelSpec.omit({ localCommand: true });
-// Keep the documented model view in step with what the route returns.
-export type CatalogModelView = ReturnType<typeof publicModelView> & z.infer<typeof catalogModel>;
 
 const queryParameters = Object.entries(listWorkRequestsQuery.shape).map(([name, type]) => ({
   name,

@@ -4,7 +4,6 @@ import { inferenceRequest, inferenceResponse, type InferenceRequest, type Infere
 import { statusesBefore, type RequestStatus } from '../domain/request-status';
 import {
   requestError,
-  workRequestSummary,
   workRequestView,
   type ListWorkRequestsQuery,
   type RequestError,
@@ -44,11 +43,7 @@ export async function findWorkRequestForSession(
      WHERE id = ${id} AND session_id = ${sessionId}`);
 }
 
-const workRequestSummaryRow = workRequestSummary.extend({
-  createdAt: isoTimestamp,
-  startedAt: isoTimestamp.nullable(),
-  finishedAt: isoTimestamp.nullable(),
-});
+const workRequestSummaryRow = workRequestRow.omit({ result: true });
 
 export class UnknownCursorError extends Error {}
 

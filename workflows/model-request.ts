@@ -60,6 +60,12 @@ export async function modelRequest({ requestId, modelId }: ModelRequestInput): P
     },
   });
 
+  // Stopping waits out the model's grace period before it kills.
+  const teardown = proxyActivities<PodiumActivities>({
+    startToCloseTimeout: '30 seconds',
+    retry: { initialInterval: '1 second', maximumAttempts: 5 },
+  });
+
   try {
     stage = 'STARTING_INSTANCE';
     const instance = await instances.startInstance({ requestId, modelId });
@@ -78,7 +84,7 @@ export async function modelRequest({ requestId, modelId }: ModelRequestInput): P
     return { status: 'FAILED', error: reason };
   } finally {
     const toStop = instanceId;
-    if (toStop) await CancellationScope.nonCancellable(() => bookkeeping.stopInstance({ instanceId: toStop, requestId }));
+    if (toStop) await CancellationScope.nonCancellable(() => teardown.stopInstance({ instanceId: toStop, requestId }));
     stage = 'DONE';
   }
 }
