@@ -7,8 +7,11 @@ import serveStatic from 'koa-static';
 import type { Logger } from 'pino';
 import type { DatabasePool } from 'slonik';
 import type { PodiumConfig } from '../domain/config';
+import type { AuthServices } from './auth-services';
 import { errorMiddleware } from './errors';
 import { openApiDocument } from './openapi';
+import { adminUserRoutes } from './routes/admin-users';
+import { authRoutes } from './routes/auth';
 import { modelRoutes } from './routes/models';
 import { requestRoutes } from './routes/requests';
 import { sessionRoutes } from './routes/sessions';
@@ -16,14 +19,16 @@ import { sessionRoutes } from './routes/sessions';
 export const webRoot = path.resolve(__dirname, '../web/dist');
 
 export type ApiDependencies = {
-  config: Pick<PodiumConfig, 'TEMPORAL_TASK_QUEUE' | 'REQUEST_BODY_LIMIT' | 'ANONYMOUS_SESSION_TTL_HOURS'>;
+  config: Pick<PodiumConfig, 'TEMPORAL_TASK_QUEUE' | 'REQUEST_BODY_LIMIT' | 'ANONYMOUS_SESSION_TTL_HOURS' | 'TRUST_PROXY'>;
   pool: DatabasePool;
   temporal: Client;
   logger: Logger;
+  auth: Pick<AuthServices, 'authenticate' | 'cache' | 'loginRateLimit' | 'tokens'>;
 };
 
-export function createApp({ config, pool, temporal, logger }: ApiDependencies): Koa {
-  const app = new Koa();
+export function createApp({ config, pool, temporal, logger, auth }: ApiDependencies): Koa {
+  // Behind a proxy, ctx.ip (the sign-in rate limit's key) comes from X-Forwarded-For.
+  const app = new Koa({ proxy: config.TRUST_PROXY });
   // Errors that escape the error middleware (a client that hung up mid-response) go to the log.
   app.on('error', (error: NodeJS.ErrnoException) => {
     const clientGone = error.code === 'ERR_STREAM_PREMATURE_CLOSE' || error.code === 'ECONNRESET';
@@ -35,7 +40,9 @@ export function createApp({ config, pool, temporal, logger }: ApiDependencies): 
   const routers = [
     sessionRoutes({ pool, ttlHours: config.ANONYMOUS_SESSION_TTL_HOURS }),
     modelRoutes({ pool }),
-    requestRoutes({ pool, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE }),
+    requestRoutes({ pool, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, authenticate: auth.authenticate }),
+    authRoutes({ pool, ...auth }),
+    adminUserRoutes({ pool, authenticate: auth.authenticate }),
   ];
   for (const router of routers) app.use(router.routes()).use(router.allowedMethods());
   app.use(async (ctx, next) => {

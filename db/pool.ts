@@ -22,9 +22,11 @@ export async function createDatabasePool(options: {
   databaseUrl: string;
   schema: string;
   maximumPoolSize?: number;
+  /** Extra interceptors, e.g. a query counter in tests. */
+  interceptors?: Interceptor[];
 }): Promise<DatabasePool> {
   return createPool(withSearchPath(options.databaseUrl, options.schema), {
-    interceptors: [resultParserInterceptor],
+    interceptors: [resultParserInterceptor, ...(options.interceptors ?? [])],
     maximumPoolSize: options.maximumPoolSize ?? 10,
   });
 }

@@ -1,6 +1,7 @@
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import { inferenceRequest, inferenceResponse, type InferenceRequest, type InferenceResponse } from '../domain/inference-protocol';
+import type { Principal } from '../domain/accounts';
 import { statusesBefore, type RequestStatus } from '../domain/request-status';
 import {
   requestError,
@@ -10,6 +11,19 @@ import {
   type WorkRequestSummary,
   type WorkRequestView,
 } from '../domain/work-request';
+
+/** Whose requests: a signed-in user's (across sessions) or one anonymous session's. */
+export type RequestOwner = { userId: string } | { sessionId: string };
+
+export function ownerOf(principal: Principal): RequestOwner {
+  return principal.kind === 'user' ? { userId: principal.userId } : { sessionId: principal.sessionId };
+}
+
+function ownedBy(owner: RequestOwner) {
+  return 'userId' in owner
+    ? sql.fragment`user_id = ${owner.userId}`
+    : sql.fragment`session_id = ${owner.sessionId} AND user_id IS NULL`;
+}
 
 const isoTimestamp = z.number().transform((ms) => new Date(ms).toISOString());
 
@@ -21,26 +35,28 @@ const workRequestRow = workRequestView.extend({
 
 export async function insertWorkRequest(
   db: CommonQueryMethods,
-  request: { id: string; modelId: string; sessionId: string; input: InferenceRequest; workflowId: string },
+  request: { id: string; modelId: string; principal: Principal; input: InferenceRequest; workflowId: string },
 ): Promise<WorkRequestView> {
+  const userId = request.principal.kind === 'user' ? request.principal.userId : null;
   return db.one(sql.type(workRequestRow)`
-    INSERT INTO work_requests (id, model_id, session_id, input, workflow_id)
-    VALUES (${request.id}, ${request.modelId}, ${request.sessionId}, ${sql.jsonb(request.input)}, ${request.workflowId})
+    INSERT INTO work_requests (id, model_id, session_id, user_id, input, workflow_id)
+    VALUES (${request.id}, ${request.modelId}, ${request.principal.sessionId}, ${userId}, ${sql.jsonb(request.input)},
+            ${request.workflowId})
     RETURNING id, model_id AS model, status, created_at AS "createdAt", started_at AS "startedAt",
               finished_at AS "finishedAt", result, error`);
 }
 
-/** A request as its owner sees it; another session's request is indistinguishable from none. */
-export async function findWorkRequestForSession(
+/** A request as its owner sees it; anyone else's request is indistinguishable from none. */
+export async function findOwnWorkRequest(
   db: CommonQueryMethods,
   id: string,
-  sessionId: string,
+  owner: RequestOwner,
 ): Promise<WorkRequestView | null> {
   return db.maybeOne(sql.type(workRequestRow)`
     SELECT id, model_id AS model, status, created_at AS "createdAt", started_at AS "startedAt",
            finished_at AS "finishedAt", result, error
       FROM work_requests
-     WHERE id = ${id} AND session_id = ${sessionId}`);
+     WHERE id = ${id} AND ${ownedBy(owner)}`);
 }
 
 const workRequestSummaryRow = workRequestRow.omit({ result: true });
@@ -48,21 +64,21 @@ const workRequestSummaryRow = workRequestRow.omit({ result: true });
 export class UnknownCursorError extends Error {}
 
 /**
- * A session's requests, newest first. The cursor is the last id of the previous page: the
+ * An owner's requests, newest first. The cursor is the last id of the previous page: the
  * next page starts strictly after that row's (created_at, id), so pages never overlap or skip.
  */
-export async function listWorkRequestsForSession(
+export async function listOwnWorkRequests(
   db: CommonQueryMethods,
-  sessionId: string,
+  owner: RequestOwner,
   query: ListWorkRequestsQuery,
 ): Promise<{ requests: readonly WorkRequestSummary[]; nextCursor: string | null }> {
   if (query.cursor) {
     const known = await db.exists(sql.unsafe`
-      SELECT 1 FROM work_requests WHERE id = ${query.cursor} AND session_id = ${sessionId}`);
+      SELECT 1 FROM work_requests WHERE id = ${query.cursor} AND ${ownedBy(owner)}`);
     if (!known) throw new UnknownCursorError(`unknown cursor ${query.cursor}`);
   }
   const conditions = [
-    sql.fragment`session_id = ${sessionId}`,
+    ownedBy(owner),
     query.status ? sql.fragment`status = ${query.status}` : null,
     query.cursor
       ? sql.fragment`(created_at, id) < (SELECT created_at, id FROM work_requests WHERE id = ${query.cursor})`

@@ -1,11 +1,16 @@
 import { z } from 'zod';
 
 const port = z.coerce.number().int().min(0).max(65_535);
-const optionalUrl = z
+const optionalText = z
   .string()
   .trim()
   .transform((value) => (value === '' ? undefined : value))
   .optional();
+
+const flag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+const seconds = z.coerce.number().int().positive();
 
 /** Postgres schema names go into `search_path`, so only plain identifiers are accepted. */
 export const schemaName = z
@@ -16,17 +21,31 @@ export const configSchema = z.object({
   HOST: z.string().default('127.0.0.1'),
   PORT: port.default(8080),
   DATA_DIR: z.string().default('.data'),
-  DATABASE_URL: optionalUrl,
+  DATABASE_URL: optionalText,
   DATABASE_SCHEMA: schemaName.default('podium'),
   EMBEDDED_POSTGRES_PORT: port.default(5433),
-  TEMPORAL_ADDRESS: optionalUrl,
+  TEMPORAL_ADDRESS: optionalText,
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('podium'),
   TEMPORAL_PORT: port.default(7233),
   TEMPORAL_UI_PORT: port.default(8233),
-  TEMPORAL_UI_URL: optionalUrl,
+  TEMPORAL_UI_URL: optionalText,
   REQUEST_BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'e.g. 1mb, 512kb').default('1mb'),
   ANONYMOUS_SESSION_TTL_HOURS: z.coerce.number().positive().default(24 * 7),
+  ACCESS_TOKEN_TTL_SECONDS: seconds.default(15 * 60),
+  REFRESH_TOKEN_TTL_SECONDS: seconds.default(30 * 24 * 3600),
+  REFRESH_REUSE_GRACE_SECONDS: z.coerce.number().int().min(0).default(10),
+  SESSION_CACHE_ENABLED: flag.default(true),
+  SESSION_CACHE_MAX_ENTRIES: z.coerce.number().int().positive().default(10_000),
+  SESSION_CACHE_TTL_SECONDS: seconds.default(60),
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().positive().default(5),
+  LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().positive().default(20),
+  LOGIN_FAILURE_WINDOW_SECONDS: seconds.default(15 * 60),
+  COOKIE_SECURE: flag.default(false),
+  TRUST_PROXY: flag.default(false),
+  PODIUM_ADMIN_USERNAME: optionalText,
+  PODIUM_ADMIN_EMAIL: optionalText,
+  PODIUM_ADMIN_PASSWORD: optionalText,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

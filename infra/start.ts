@@ -6,10 +6,12 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { DatabasePool } from 'slonik';
 import { LocalProcessRuntime } from '../activities/runtime/local-runtime';
 import { createApp } from '../api/app';
+import { startAuthServices } from '../api/auth-services';
 import { createDatabasePool } from '../db/pool';
 import { migrate } from '../db/migrate';
 import { parseConfig } from '../domain/config';
 import { buildWeb } from '../web/build';
+import { ensureAdminAccount } from './admin-account';
 import { createLogger } from './logger';
 import { assertPortFree } from './ports';
 import { startEmbeddedPostgres } from './postgres';
@@ -78,6 +80,14 @@ async function main() {
   step(`migrations on schema "${config.DATABASE_SCHEMA}": ${applied.length ? applied.join(', ') : 'up to date'}`);
   const pool: DatabasePool = await createDatabasePool({ databaseUrl, schema: config.DATABASE_SCHEMA });
   stops.push({ name: 'the database pool', stop: () => pool.end() });
+  if (config.PODIUM_ADMIN_USERNAME) {
+    const outcome = await ensureAdminAccount(pool, {
+      username: config.PODIUM_ADMIN_USERNAME,
+      email: config.PODIUM_ADMIN_EMAIL,
+      password: config.PODIUM_ADMIN_PASSWORD,
+    });
+    step(`admin account "${config.PODIUM_ADMIN_USERNAME}": ${outcome === 'created' ? 'created with ADMIN' : 'has ADMIN'}`);
+  }
 
   let temporalAddress = config.TEMPORAL_ADDRESS;
   let temporalUi = config.TEMPORAL_UI_URL;
@@ -111,7 +121,9 @@ async function main() {
   stops.push({ name: 'the Temporal client', stop: () => connection.close() });
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   step(`starting the API on ${config.HOST}:${config.PORT}`);
-  const app = createApp({ config, pool, temporal, logger });
+  const auth = await startAuthServices({ config, databaseUrl, schema: config.DATABASE_SCHEMA, pool, logger });
+  stops.push({ name: 'the session listener', stop: auth.stop });
+  const app = createApp({ config, pool, temporal, logger, auth });
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(config.PORT, config.HOST, () => resolve(listening));
   });

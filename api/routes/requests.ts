@@ -4,22 +4,23 @@ import type { Client } from '@temporalio/client';
 import type { DatabasePool } from 'slonik';
 import { z } from 'zod';
 import { listModels } from '../../db/models';
-import { findWorkRequestForSession, insertWorkRequest, listWorkRequestsForSession, UnknownCursorError } from '../../db/work-requests';
+import { findOwnWorkRequest, insertWorkRequest, listOwnWorkRequests, ownerOf, UnknownCursorError } from '../../db/work-requests';
 import { listWorkRequestsQuery, submitWorkRequest, workflowIdForRequest } from '../../domain/work-request';
 import type { modelRequest } from '../../workflows/model-request';
 import { requireSession, type AuthState } from '../auth';
+import type { Authenticate } from '../authenticator';
 import { ApiError } from '../errors';
+import { requireJsonBody } from './json-body';
 
 const requestIdParam = z.uuid();
 
-export function requestRoutes({ pool, temporal, taskQueue }: { pool: DatabasePool; temporal: Client; taskQueue: string }) {
+export function requestRoutes(deps: { pool: DatabasePool; temporal: Client; taskQueue: string; authenticate: Authenticate }) {
+  const { pool, temporal, taskQueue } = deps;
   const router = new Router<AuthState>();
-  router.use('/api/requests', requireSession(pool));
+  router.use('/api/requests', requireSession(deps.authenticate));
 
   router.post('/api/requests', async (ctx) => {
-    if (!ctx.is('application/json')) {
-      throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the request as JSON with Content-Type: application/json');
-    }
+    requireJsonBody(ctx);
     const body = submitWorkRequest.parse(ctx.request.body ?? {});
     const models = await listModels(pool);
     if (!models.some((model) => model.id === body.model)) {
@@ -35,7 +36,7 @@ export function requestRoutes({ pool, temporal, taskQueue }: { pool: DatabasePoo
       const row = await insertWorkRequest(transaction, {
         id,
         modelId: body.model,
-        sessionId: ctx.state.session.id,
+        principal: ctx.state.principal!,
         input: body.input,
         workflowId,
       });
@@ -61,10 +62,10 @@ export function requestRoutes({ pool, temporal, taskQueue }: { pool: DatabasePoo
   router.get('/api/requests', async (ctx) => {
     const query = listWorkRequestsQuery.parse(ctx.query);
     try {
-      ctx.body = await listWorkRequestsForSession(pool, ctx.state.session.id, query);
+      ctx.body = await listOwnWorkRequests(pool, ownerOf(ctx.state.principal!), query);
     } catch (error) {
       if (error instanceof UnknownCursorError) {
-        throw new ApiError(400, 'INVALID_CURSOR', 'The cursor is not a request of this session; use nextCursor from the previous page');
+        throw new ApiError(400, 'INVALID_CURSOR', 'The cursor is not one of your requests; use nextCursor from the previous page');
       }
       throw error;
     }
@@ -73,8 +74,8 @@ export function requestRoutes({ pool, temporal, taskQueue }: { pool: DatabasePoo
   router.get('/api/requests/:id', async (ctx) => {
     const id = requestIdParam.safeParse(ctx.params.id);
     if (!id.success) throw new ApiError(400, 'INVALID_REQUEST_ID', 'Request ids are UUIDs');
-    const request = await findWorkRequestForSession(pool, id.data, ctx.state.session.id);
-    if (!request) throw new ApiError(404, 'REQUEST_NOT_FOUND', `No request ${id.data} in this session`);
+    const request = await findOwnWorkRequest(pool, id.data, ownerOf(ctx.state.principal!));
+    if (!request) throw new ApiError(404, 'REQUEST_NOT_FOUND', `You have no request ${id.data}`);
     ctx.body = request;
   });
 

@@ -4,7 +4,7 @@ import { echoInput, startTestStack, type TestStack } from '../support/test-stack
 let stack: TestStack;
 let token: string;
 beforeAll(async () => {
-  stack = await startTestStack({ bodyLimit: '16kb' });
+  stack = await startTestStack({ env: { REQUEST_BODY_LIMIT: '16kb' } });
   token = await stack.api.anonymousToken();
 });
 afterAll(async () => {

@@ -1,0 +1,76 @@
+import type { Logger } from 'pino';
+import type { DatabasePool } from 'slonik';
+import type { PodiumConfig } from '../domain/config';
+import { createAuthenticator } from './authenticator';
+import { LoginRateLimit } from './login-rate-limit';
+import { SessionCache } from './session-cache';
+import { listenForSessionEvents } from './session-events';
+import type { TokenSettings } from './routes/auth';
+
+export type AuthConfig = Pick<
+  PodiumConfig,
+  | 'ACCESS_TOKEN_TTL_SECONDS'
+  | 'REFRESH_TOKEN_TTL_SECONDS'
+  | 'REFRESH_REUSE_GRACE_SECONDS'
+  | 'SESSION_CACHE_ENABLED'
+  | 'SESSION_CACHE_MAX_ENTRIES'
+  | 'SESSION_CACHE_TTL_SECONDS'
+  | 'LOGIN_MAX_FAILURES_PER_ACCOUNT'
+  | 'LOGIN_MAX_FAILURES_PER_IP'
+  | 'LOGIN_FAILURE_WINDOW_SECONDS'
+  | 'COOKIE_SECURE'
+>;
+
+export type AuthServices = Awaited<ReturnType<typeof startAuthServices>>;
+
+/**
+ * What authentication needs besides the pool: the session cache, kept true across API
+ * processes by LISTEN/NOTIFY, and the shared sign-in rate limit.
+ */
+export async function startAuthServices(options: {
+  config: AuthConfig;
+  databaseUrl: string;
+  schema: string;
+  pool: DatabasePool;
+  logger: Logger;
+}) {
+  const { config } = options;
+  const cache = config.SESSION_CACHE_ENABLED
+    ? new SessionCache({ maxEntries: config.SESSION_CACHE_MAX_ENTRIES, ttlMs: config.SESSION_CACHE_TTL_SECONDS * 1000 })
+    : null;
+  const events = cache
+    ? await listenForSessionEvents({
+        databaseUrl: options.databaseUrl,
+        schema: options.schema,
+        logger: options.logger,
+        onEvent: (event) => {
+          if (event.sessionId) cache.forgetSession(event.sessionId);
+          if (event.userId) cache.forgetUser(event.userId);
+        },
+        onResync: () => cache.clear(),
+      })
+    : null;
+  const loginRateLimit = new LoginRateLimit({
+    databaseUrl: options.databaseUrl,
+    schema: options.schema,
+    maxFailuresPerAccount: config.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+    maxFailuresPerIp: config.LOGIN_MAX_FAILURES_PER_IP,
+    windowSeconds: config.LOGIN_FAILURE_WINDOW_SECONDS,
+  });
+  const tokens: TokenSettings = {
+    accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+    refreshTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
+    reuseGraceSeconds: config.REFRESH_REUSE_GRACE_SECONDS,
+    secureCookies: config.COOKIE_SECURE,
+  };
+  return {
+    cache,
+    authenticate: createAuthenticator({ pool: options.pool, cache }),
+    loginRateLimit,
+    tokens,
+    stop: async () => {
+      await events?.stop();
+      await loginRateLimit.close();
+    },
+  };
+}

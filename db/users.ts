@@ -1,0 +1,85 @@
+import { sql, UniqueIntegrityConstraintViolationError, type CommonQueryMethods } from 'slonik';
+import { z } from 'zod';
+import { permission, type Permission, type UserView } from '../domain/accounts';
+
+export class DuplicateAccountError extends Error {
+  constructor(readonly field: 'username' | 'email') {
+    super(`${field} already taken`);
+  }
+}
+
+const userWithHash = z.object({ id: z.uuid(), username: z.string(), email: z.string(), passwordHash: z.string() });
+const userViewRow = z.object({ id: z.uuid(), username: z.string(), email: z.string(), permissions: z.array(permission) });
+
+const permissionsOf = (userId: ReturnType<typeof sql.fragment>) => sql.fragment`
+  COALESCE((SELECT array_agg(p.permission ORDER BY p.permission) FROM user_permissions p WHERE p.user_id = ${userId}), '{}')`;
+
+export async function insertUser(
+  db: CommonQueryMethods,
+  user: { id: string; username: string; email: string; passwordHash: string },
+): Promise<void> {
+  try {
+    await db.query(sql.unsafe`
+      INSERT INTO users (id, username, email, password_hash)
+      VALUES (${user.id}, ${user.username}, ${user.email}, ${user.passwordHash})`);
+  } catch (error) {
+    if (error instanceof UniqueIntegrityConstraintViolationError) {
+      throw new DuplicateAccountError(error.constraint === 'users_email_key' ? 'email' : 'username');
+    }
+    throw error;
+  }
+}
+
+/** The account a sign-in names, by username or email, case-insensitively. */
+export async function findUserForLogin(db: CommonQueryMethods, identifier: string) {
+  return db.maybeOne(sql.type(userWithHash)`
+    SELECT id, username, email, password_hash AS "passwordHash"
+      FROM users
+     WHERE lower(username) = lower(${identifier}) OR lower(email) = lower(${identifier})
+     LIMIT 1`);
+}
+
+export async function findUserView(db: CommonQueryMethods, userId: string): Promise<UserView | null> {
+  return db.maybeOne(sql.type(userViewRow)`
+    SELECT u.id, u.username, u.email, ${permissionsOf(sql.fragment`u.id`)} AS permissions
+      FROM users u WHERE u.id = ${userId}`);
+}
+
+export async function findUserIdByUsername(db: CommonQueryMethods, username: string): Promise<string | null> {
+  return db.maybeOneFirst(sql.type(z.object({ id: z.uuid() }))`
+    SELECT id FROM users WHERE lower(username) = lower(${username})`);
+}
+
+/** Users by username, with their permissions: a page after `after` (a username). */
+export async function listUsers(db: CommonQueryMethods, page: { limit: number; after?: string }) {
+  return db.any(sql.type(userViewRow.extend({ createdAt: z.number() }))`
+    SELECT u.id, u.username, u.email, ${permissionsOf(sql.fragment`u.id`)} AS permissions, u.created_at AS "createdAt"
+      FROM users u
+     WHERE ${page.after ? sql.fragment`lower(u.username) > lower(${page.after})` : sql.fragment`true`}
+     ORDER BY lower(u.username)
+     LIMIT ${page.limit}`);
+}
+
+/** Grants a permission (idempotent) and tells every API process to forget the user's cached sessions. */
+export async function grantPermission(
+  db: CommonQueryMethods,
+  grant: { userId: string; permission: Permission; grantedBy: string },
+): Promise<void> {
+  await db.query(sql.unsafe`
+    INSERT INTO user_permissions (user_id, permission, granted_by)
+    VALUES (${grant.userId}, ${grant.permission}, ${grant.grantedBy})
+    ON CONFLICT (user_id, permission) DO NOTHING`);
+  await notifyUserChanged(db, grant.userId);
+}
+
+export async function revokePermission(db: CommonQueryMethods, userId: string, revoked: Permission): Promise<void> {
+  await db.query(sql.unsafe`DELETE FROM user_permissions WHERE user_id = ${userId} AND permission = ${revoked}`);
+  await notifyUserChanged(db, userId);
+}
+
+export const sessionEventsChannel = 'podium_session_events';
+
+async function notifyUserChanged(db: CommonQueryMethods, userId: string) {
+  await db.query(sql.unsafe`
+    SELECT pg_notify(${sessionEventsChannel}, json_build_object('schema', current_schema(), 'userId', ${userId}::text)::text)`);
+}

@@ -1,0 +1,68 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isFinal } from '../../domain/request-status';
+import type { WorkRequestView } from '../../domain/work-request';
+
+export type ApiResponse = { status: number; headers: Headers; body: any };
+export type CallOptions = { token?: string; json?: unknown; body?: string; headers?: Record<string, string> };
+
+/** Speaks HTTP to one API instance, the way a curl user would. */
+export function apiClient(baseUrl: string) {
+  const api = {
+    baseUrl,
+    async call(method: string, path: string, init: CallOptions = {}): Promise<ApiResponse> {
+      const headers: Record<string, string> = { ...init.headers };
+      if (init.token) headers.authorization = `Bearer ${init.token}`;
+      if (init.json !== undefined) headers['content-type'] = 'application/json';
+      const response = await fetch(`${baseUrl}${path}`, {
+        method,
+        headers,
+        body: init.json !== undefined ? JSON.stringify(init.json) : init.body,
+      });
+      const text = await response.text();
+      let body: any = text;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        // not JSON: keep the text
+      }
+      return { status: response.status, headers: response.headers, body };
+    },
+    async anonymousToken(): Promise<string> {
+      const response = await api.call('POST', '/api/sessions/anonymous');
+      if (response.status !== 201) throw new Error(`no session: ${JSON.stringify(response.body)}`);
+      return response.body.token;
+    },
+    async submit(token: string, json: unknown) {
+      return api.call('POST', '/api/requests', { token, json });
+    },
+    /** Signs up and returns the new account's tokens. */
+    async signUp(account: { username: string; email?: string; password?: string }) {
+      const response = await api.call('POST', '/api/auth/signup', {
+        json: { email: `${account.username}@example.com`, password: 'a long passphrase 42', ...account },
+      });
+      if (response.status !== 201) throw new Error(`signup: ${response.status} ${JSON.stringify(response.body)}`);
+      return response.body as { user: { id: string; username: string; permissions: string[] }; accessToken: string; refreshToken: string };
+    },
+    async login(username: string, password = 'a long passphrase 42') {
+      const response = await api.call('POST', '/api/auth/login', { json: { username, password } });
+      if (response.status !== 200) throw new Error(`login: ${response.status} ${JSON.stringify(response.body)}`);
+      return response.body as { user: { id: string; username: string; permissions: string[] }; accessToken: string; refreshToken: string };
+    },
+    /** Polls the request until it is final; returns every status seen on the way. */
+    async waitUntilFinal(token: string, id: string, timeoutMs = 30_000) {
+      const seen: string[] = [];
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        const { status, body } = await api.call('GET', `/api/requests/${id}`, { token });
+        if (status !== 200) throw new Error(`GET request ${id}: ${status} ${JSON.stringify(body)}`);
+        const request = body as WorkRequestView;
+        if (seen.at(-1) !== request.status) seen.push(request.status);
+        if (isFinal(request.status)) return { request, seen };
+        await sleep(20);
+      }
+      throw new Error(`request ${id} not final after ${timeoutMs} ms; statuses seen: ${seen.join(' → ')}`);
+    },
+  };
+  return api;
+}
+export type ApiClient = ReturnType<typeof apiClient>;
