@@ -1,0 +1,97 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ensureAdminAccount } from '../../infra/admin-account';
+import { readTestEnv } from '../support/services';
+import { startTestStack, type TestStack } from '../support/test-stack';
+
+let stack: TestStack;
+beforeAll(async () => {
+  stack = await startTestStack();
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+let counter = 0;
+const uniqueName = (prefix = 'cache') => `${prefix}${Date.now().toString(36)}${counter++}`;
+const tokenLookups = (queries: string[]) => queries.filter((query) => query.includes('FROM session_tokens t')).length;
+
+describe('the session cache', () => {
+  it('answers a repeated token from memory: the database is asked once', async () => {
+    const instance = await stack.startApiInstance();
+    const { accessToken } = await instance.api.signUp({ username: uniqueName() });
+    const before = tokenLookups(instance.queries);
+    for (let i = 0; i < 5; i++) expect((await instance.api.call('GET', '/api/auth/me', { token: accessToken })).status).toBe(200);
+    expect(tokenLookups(instance.queries) - before).toBe(1);
+  });
+
+  it('asks the database on every request when it is off', async () => {
+    const instance = await stack.startApiInstance({ SESSION_CACHE_ENABLED: 'false' });
+    const { accessToken } = await instance.api.signUp({ username: uniqueName() });
+    const before = tokenLookups(instance.queries);
+    for (let i = 0; i < 5; i++) expect((await instance.api.call('GET', '/api/auth/me', { token: accessToken })).status).toBe(200);
+    expect(tokenLookups(instance.queries) - before).toBe(5);
+  });
+
+  it('a logout through one API process ends the session in another at once (LISTEN/NOTIFY)', async () => {
+    const a = await stack.startApiInstance({ SESSION_CACHE_TTL_SECONDS: '3600' });
+    const b = await stack.startApiInstance({ SESSION_CACHE_TTL_SECONDS: '3600' });
+    const { accessToken } = await a.api.signUp({ username: uniqueName() });
+    expect((await a.api.call('GET', '/api/auth/me', { token: accessToken })).status).toBe(200);
+    expect((await b.api.call('GET', '/api/auth/me', { token: accessToken })).status).toBe(200);
+    expect(b.cache!.size).toBeGreaterThan(0);
+
+    expect((await a.api.call('POST', '/api/auth/logout', { token: accessToken })).status).toBe(204);
+    const loggedOutAt = Date.now();
+    let status = 200;
+    while (status === 200 && Date.now() - loggedOutAt < 2_000) {
+      status = (await b.api.call('GET', '/api/auth/me', { token: accessToken })).status;
+      if (status === 200) await sleep(10);
+    }
+    expect(status).toBe(401);
+    expect(Date.now() - loggedOutAt).toBeLessThan(1_000);
+  });
+});
+
+describe('admins', () => {
+  it('the first admin is seeded from the environment, and an existing account is promoted', async () => {
+    const username = uniqueName('root');
+    expect(await ensureAdminAccount(stack.pool, { username, email: `${username}@example.com`, password: 'seeded admin passphrase' })).toBe(
+      'created',
+    );
+    expect((await stack.api.login(username, 'seeded admin passphrase')).user.permissions).toEqual(['ADMIN']);
+    await expect(ensureAdminAccount(stack.pool, { username: uniqueName(), email: 'x@example.com', password: 'short' })).rejects.toThrow(
+      /at least 10 characters/,
+    );
+
+    const existing = uniqueName('later');
+    await stack.api.signUp({ username: existing });
+    expect(await ensureAdminAccount(stack.pool, { username: existing })).toBe('granted');
+    expect((await stack.api.login(existing)).user.permissions).toEqual(['ADMIN']);
+  });
+
+  it('npm run podium -- users grant/revoke changes permissions', async () => {
+    const username = uniqueName('cli');
+    await stack.api.signUp({ username });
+    const podium = (...args: string[]) =>
+      new Promise<{ code: number | null; output: string }>((resolve) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', 'infra/cli.ts', ...args], {
+          cwd: path.resolve(__dirname, '../..'),
+          env: { ...process.env, DATABASE_URL: readTestEnv('databaseUrl'), DATABASE_SCHEMA: stack.schema },
+        });
+        let output = '';
+        child.stdout.on('data', (chunk) => (output += chunk));
+        child.stderr.on('data', (chunk) => (output += chunk));
+        child.on('exit', (code) => resolve({ code, output }));
+      });
+
+    expect(await podium('users', 'grant', username, 'ADMIN')).toEqual({ code: 0, output: `granted ADMIN to ${username}\n` });
+    expect((await stack.api.login(username)).user.permissions).toEqual(['ADMIN']);
+    expect((await podium('users', 'list')).output).toContain(`${username}\t${username}@example.com\tADMIN`);
+    expect(await podium('users', 'revoke', username, 'ADMIN')).toEqual({ code: 0, output: `revoked ADMIN from ${username}\n` });
+    expect((await stack.api.login(username)).user.permissions).toEqual([]);
+    expect(await podium('users', 'grant', 'nobody-at-all', 'ADMIN')).toEqual({ code: 1, output: 'no user "nobody-at-all"\n' });
+    expect((await podium('users', 'grant', username, 'ROOT')).code).toBe(1);
+  });
+});
