@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { bodyParser } from '@koa/bodyparser';
 import type { Client } from '@temporalio/client';
@@ -52,6 +52,15 @@ export function createApp({ config, pool, temporal, logger, auth }: ApiDependenc
     else await next();
   });
 
-  if (existsSync(webRoot)) app.use(serveStatic(webRoot));
+  if (existsSync(webRoot)) {
+    app.use(serveStatic(webRoot));
+    // Page paths (/signin, /admin/users, …) are the web app's: answer them with index.html.
+    const indexHtml = readFileSync(path.join(webRoot, 'index.html'));
+    app.use(async (ctx, next) => {
+      if (ctx.method !== 'GET' || /^\/api(\/|$)/.test(ctx.path) || path.extname(ctx.path)) return next();
+      ctx.type = 'html';
+      ctx.body = indexHtml;
+    });
+  }
   return app;
 }

@@ -1,4 +1,6 @@
-/** The one way the pages talk to the API: JSON in, JSON out, errors as `ApiClientError`. */
+import { session } from './session-store';
+
+/** An error answer of the API: its status, code and message. */
 export class ApiClientError extends Error {
   constructor(
     readonly status: number,
@@ -9,8 +11,21 @@ export class ApiClientError extends Error {
   }
 }
 
-export async function getJson<T>(path: string): Promise<T> {
-  const response = await fetch(path, { headers: { accept: 'application/json' } });
+async function send(method: string, path: string, body?: unknown): Promise<Response> {
+  return fetch(path, {
+    method,
+    credentials: 'same-origin',
+    headers: {
+      accept: 'application/json',
+      'x-podium-token-transport': 'cookie',
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+}
+
+async function parse<T>(response: Response): Promise<T> {
+  if (response.status === 204) return undefined as T;
   const body = await response.json().catch(() => null);
   if (!response.ok) {
     const error = body?.error ?? {};
@@ -19,4 +34,33 @@ export async function getJson<T>(path: string): Promise<T> {
   return body as T;
 }
 
+/**
+ * The one way the pages talk to the API. An expired access token is refreshed (once, however
+ * many calls hit it together) and the call retried; only a definitive refresh failure ends
+ * the session, and that call then fails with SESSION_EXPIRED.
+ */
+export async function apiCall<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const response = await send(method, path, body);
+  // Whatever the 401 says (expired, unknown or missing token), the refresh token decides
+  // whether the session lives on.
+  if (response.status === 401 && session.state.status === 'signed-in') {
+    if ((await session.refresh()) === 'expired') {
+      throw new ApiClientError(401, 'SESSION_EXPIRED', 'Your session has expired; sign in again');
+    }
+    return parse<T>(await send(method, path, body));
+  }
+  return parse<T>(response);
+}
+
+export const getJson = <T>(path: string) => apiCall<T>('GET', path);
+
 export type CatalogModel = { id: string; displayName: string; description: string; containerImage: string };
+export type RequestSummary = {
+  id: string;
+  model: string;
+  status: string;
+  createdAt: string;
+  finishedAt: string | null;
+  error: { code: string; message: string } | null;
+};
+export type RequestDetail = RequestSummary & { result: unknown };

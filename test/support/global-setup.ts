@@ -34,6 +34,7 @@ export default async function globalSetup() {
   process.env[testEnv.databaseUrl] = ready.databaseUrl;
   process.env[testEnv.temporalAddress] = ready.temporalAddress;
   process.env[testEnv.workflowBundle] = ready.workflowBundle;
+  process.env[testEnv.chromium] = ready.chromium;
   (globalThis as { podiumTestServices?: ChildProcess }).podiumTestServices = child;
   console.log(`\n[podium] test services up in ${Date.now() - started} ms (temporal ${ready.temporalAddress})`);
 }

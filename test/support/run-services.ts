@@ -2,13 +2,14 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { ensureChromium } from '../../infra/ensure-chromium';
 import { findFreePort } from '../../infra/ports';
 import { startEmbeddedPostgres } from '../../infra/postgres';
 import { startDevTemporal } from '../../infra/temporal-server';
 import { workflowsPath } from '../../infra/worker';
 import { buildWeb } from '../../web/build';
 
-export type RunServices = { databaseUrl: string; temporalAddress: string; workflowBundle: string };
+export type RunServices = { databaseUrl: string; temporalAddress: string; workflowBundle: string; chromium: string };
 
 const quietLogger = { trace() {}, debug() {}, info() {}, log() {}, warn: console.warn, error: console.error };
 
@@ -37,7 +38,9 @@ export async function startRunServices(): Promise<RunServices & { stop: () => Pr
   ]);
   const workflowBundle = path.join(workDir, 'workflow-bundle.js');
   await writeFile(workflowBundle, bundle.code);
+  const chromium = ensureChromium((line) => console.error(`[podium] ${line}`));
   return {
+    chromium,
     databaseUrl: postgres.databaseUrl,
     temporalAddress: temporal.address,
     workflowBundle,

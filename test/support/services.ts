@@ -3,6 +3,7 @@ export const testEnv = {
   databaseUrl: 'PODIUM_TEST_DATABASE_URL',
   temporalAddress: 'PODIUM_TEST_TEMPORAL_ADDRESS',
   workflowBundle: 'PODIUM_TEST_WORKFLOW_BUNDLE',
+  chromium: 'PODIUM_TEST_CHROMIUM',
 } as const;
 
 export function readTestEnv(name: keyof typeof testEnv): string {

@@ -32,6 +32,7 @@ export async function startTestStack(options: { schema?: string; env?: Env; serv
     databaseUrl: readTestEnv('databaseUrl'),
     temporalAddress: readTestEnv('temporalAddress'),
     workflowBundle: readTestEnv('workflowBundle'),
+    chromium: readTestEnv('chromium'),
   };
   const { databaseUrl, temporalAddress: address } = services;
   await migrate(databaseUrl, schema);

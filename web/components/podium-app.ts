@@ -1,58 +1,97 @@
 import { css, html, LitElement } from 'lit';
-import { getJson, type CatalogModel } from '../api-client';
+import { apiCall } from '../api-client';
+import '../pages/admin-users-page';
+import '../pages/catalog-page';
+import '../pages/requests-page';
+import '../pages/sign-in-page';
+import '../pages/sign-up-page';
+import { interceptLinks, navigate } from '../router';
+import { session, type SessionState, type SessionUser } from '../session-store';
 
-/** The placeholder home page: the model catalog and how to call it. Sign-in comes next. */
+/** The shell: header with the user's name and the links they may use, then the current page. */
 export class PodiumApp extends LitElement {
-  static override properties = {
-    models: { state: true },
-    error: { state: true },
-  };
-
-  declare models: CatalogModel[] | null;
-  declare error: string | null;
+  static override properties = { path: { state: true }, auth: { state: true } };
+  declare path: string;
+  declare auth: SessionState;
 
   static override styles = css`
-    :host { display: block; max-width: 56rem; margin: 0 auto; padding: 2rem 1rem; }
-    h1 { margin: 0 0 0.25rem; }
-    .lead { color: #4a5563; margin: 0 0 2rem; }
-    ul { list-style: none; padding: 0; display: grid; gap: 0.75rem; }
-    li { background: white; border: 1px solid #dde1e6; border-radius: 8px; padding: 0.75rem 1rem; }
-    code, pre { font-family: ui-monospace, monospace; font-size: 0.85rem; }
-    pre { background: #1d232b; color: #e6edf3; padding: 1rem; border-radius: 8px; overflow-x: auto; }
-    .error { color: #b42318; }
+    :host { display: block; }
+    header { display: flex; gap: 1rem; align-items: center; padding: 0.75rem 1.5rem; background: #1d232b; color: white; }
+    header a { color: #cfe0ff; text-decoration: none; }
+    header .brand { font-weight: 700; color: white; margin-right: 1rem; }
+    header .spacer { flex: 1; }
+    header button { font: inherit; background: none; border: 1px solid #cfe0ff; color: #cfe0ff; border-radius: 6px; padding: 0.2rem 0.6rem; cursor: pointer; }
+    main { max-width: 60rem; margin: 0 auto; padding: 1.5rem 1rem; }
+    .banner { background: #fef3f2; color: #b42318; border-bottom: 1px solid #fecdca; padding: 0.6rem 1.5rem; }
   `;
+
+  private readonly onSessionChange = () => (this.auth = session.state);
+  private readonly onNavigate = () => (this.path = location.pathname);
 
   constructor() {
     super();
-    this.models = null;
-    this.error = null;
+    this.path = location.pathname;
+    this.auth = session.state;
   }
 
   override connectedCallback() {
     super.connectedCallback();
-    getJson<{ models: CatalogModel[] }>('/api/models').then(
-      (body) => (this.models = body.models),
-      (error: Error) => (this.error = error.message),
-    );
+    session.addEventListener('change', this.onSessionChange);
+    window.addEventListener('popstate', this.onNavigate);
+    window.addEventListener('podium-navigate', this.onNavigate);
+    this.addEventListener('click', interceptLinks);
+    // The cached user shows at once; this brings its permissions up to date.
+    if (session.state.status === 'signed-in') {
+      apiCall<{ user: SessionUser }>('GET', '/api/auth/me').then(
+        ({ user }) => session.signedIn(user),
+        () => undefined, // an ended session has already been shown as expired
+      );
+    }
+  }
+
+  override disconnectedCallback() {
+    super.disconnectedCallback();
+    session.removeEventListener('change', this.onSessionChange);
+    window.removeEventListener('popstate', this.onNavigate);
+    window.removeEventListener('podium-navigate', this.onNavigate);
+  }
+
+  private async signOut() {
+    await apiCall('POST', '/api/auth/logout').catch(() => undefined);
+    session.signedOut();
+    navigate('/');
+  }
+
+  private page() {
+    const signedIn = this.auth.status === 'signed-in';
+    switch (this.path) {
+      case '/signin':
+        return html`<sign-in-page></sign-in-page>`;
+      case '/signup':
+        return html`<sign-up-page></sign-up-page>`;
+      case '/admin/users':
+        return session.hasPermission('ADMIN') ? html`<admin-users-page></admin-users-page>` : html`<p>This page is for admins.</p>`;
+      default:
+        return signedIn ? html`<requests-page></requests-page>` : html`<catalog-page></catalog-page>`;
+    }
   }
 
   override render() {
+    const user = this.auth.user;
     return html`
-      <h1>Podium</h1>
-      <p class="lead">Requests for machine-learning models, each one a durable Temporal workflow.</p>
-      <h2>Models</h2>
-      ${this.error ? html`<p class="error" role="alert">Could not load the models: ${this.error}</p>` : ''}
-      ${this.models === null && !this.error ? html`<p>Loading…</p>` : ''}
-      <ul>
-        ${(this.models ?? []).map(
-          (model) => html`<li><strong>${model.displayName}</strong> <code>${model.id}</code><br />${model.description}</li>`,
-        )}
-      </ul>
-      <h2>Try it</h2>
-      <pre>TOKEN=$(curl -s -X POST ${location.origin}/api/sessions/anonymous | jq -r .token)
-curl -s -X POST ${location.origin}/api/requests -H "Authorization: Bearer $TOKEN" \\
-  -H 'Content-Type: application/json' \\
-  -d '{"model":"echo","input":{"inputs":[{"name":"x","shape":[2],"datatype":"FP32","data":[1,2]}]}}'</pre>
+      <header>
+        <a class="brand" href="/">Podium</a>
+        ${user ? html`<a href="/">My requests</a>` : ''}
+        ${session.hasPermission('ADMIN') ? html`<a href="/admin/users" data-testid="admin-link">Users</a>` : ''}
+        <span class="spacer"></span>
+        ${user
+          ? html`<span data-testid="user-name">${user.username}</span><button @click=${this.signOut}>Sign out</button>`
+          : html`<a href="/signin">Sign in</a><a href="/signup">Sign up</a>`}
+      </header>
+      ${this.auth.status === 'expired'
+        ? html`<div class="banner" role="alert" data-testid="session-expired">Session expired. <a href="/signin">Sign in again</a>.</div>`
+        : ''}
+      <main>${this.page()}</main>
     `;
   }
 }

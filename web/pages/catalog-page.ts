@@ -1,0 +1,42 @@
+import { html, LitElement } from 'lit';
+import { getJson, type CatalogModel } from '../api-client';
+import { sharedStyles } from '../styles';
+
+/** For visitors who are not signed in: the models, and how to call them with curl. */
+export class CatalogPage extends LitElement {
+  static override properties = { models: { state: true }, error: { state: true } };
+  static override styles = sharedStyles;
+  declare models: CatalogModel[] | null;
+  declare error: string | null;
+
+  constructor() {
+    super();
+    this.models = null;
+    this.error = null;
+  }
+
+  override connectedCallback() {
+    super.connectedCallback();
+    getJson<{ models: CatalogModel[] }>('/api/models').then(
+      (body) => (this.models = body.models),
+      (error: Error) => (this.error = error.message),
+    );
+  }
+
+  override render() {
+    return html`
+      <p><a href="/signin">Sign in</a> or <a href="/signup">sign up</a> to submit requests here, or use curl:</p>
+      <pre>TOKEN=$(curl -s -X POST ${location.origin}/api/sessions/anonymous | jq -r .token)
+curl -s -X POST ${location.origin}/api/requests -H "Authorization: Bearer $TOKEN" \\
+  -H 'Content-Type: application/json' \\
+  -d '{"model":"echo","input":{"inputs":[{"name":"x","shape":[2],"datatype":"FP32","data":[1,2]}]}}'</pre>
+      <h2>Models</h2>
+      ${this.error ? html`<p class="error" role="alert">Could not load the models: ${this.error}</p>` : ''}
+      ${this.models === null && !this.error ? html`<p>Loading…</p>` : ''}
+      <table>
+        ${(this.models ?? []).map((m) => html`<tr><td><strong>${m.displayName}</strong> <code>${m.id}</code></td><td>${m.description}</td></tr>`)}
+      </table>
+    `;
+  }
+}
+customElements.define('catalog-page', CatalogPage);

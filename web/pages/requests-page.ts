@@ -1,0 +1,167 @@
+import { html, LitElement } from 'lit';
+import { apiCall, ApiClientError, type CatalogModel, type RequestDetail, type RequestSummary } from '../api-client';
+import { sharedStyles } from '../styles';
+
+const examples: Record<string, unknown> = {
+  echo: { inputs: [{ name: 'numbers', shape: [3], datatype: 'FP32', data: [1, 2, 3] }] },
+  sentiment: { inputs: [{ name: 'text', shape: [2], datatype: 'BYTES', data: ['What a lovely day', 'This is awful'] }] },
+  fail: { inputs: [{ name: 'anything', shape: [1], datatype: 'INT32', data: [0] }] },
+};
+const exampleFor = (model: string) => JSON.stringify(examples[model] ?? examples.echo, null, 2);
+const pollMs = 500;
+
+/** My requests: the list, a form to submit one, and the chosen request's result. */
+export class RequestsPage extends LitElement {
+  static override properties = {
+    models: { state: true },
+    requests: { state: true },
+    selected: { state: true },
+    error: { state: true },
+    loading: { state: true },
+    model: { state: true },
+    input: { state: true },
+  };
+  static override styles = sharedStyles;
+  declare models: CatalogModel[];
+  declare requests: RequestSummary[] | null;
+  declare selected: RequestDetail | null;
+  declare error: string | null;
+  declare loading: boolean;
+  declare model: string;
+  declare input: string;
+  private polling: ReturnType<typeof setTimeout> | undefined;
+
+  constructor() {
+    super();
+    this.models = [];
+    this.requests = null;
+    this.selected = null;
+    this.error = null;
+    this.loading = false;
+    this.model = 'echo';
+    this.input = exampleFor('echo');
+  }
+
+  override connectedCallback() {
+    super.connectedCallback();
+    void this.reload();
+  }
+
+  override disconnectedCallback() {
+    super.disconnectedCallback();
+    clearTimeout(this.polling);
+  }
+
+  private async guard(work: () => Promise<void>) {
+    this.error = null;
+    try {
+      await work();
+    } catch (error) {
+      this.error = error instanceof ApiClientError ? error.message : 'Could not reach the server';
+    }
+  }
+
+  /** The catalog, my requests and the request on show, fetched together. */
+  async reload() {
+    this.loading = true;
+    const selectedId = this.selected?.id;
+    await this.guard(async () => {
+      const [catalog, mine, selected] = await Promise.all([
+        apiCall<{ models: CatalogModel[] }>('GET', '/api/models'),
+        apiCall<{ requests: RequestSummary[] }>('GET', '/api/requests?limit=50'),
+        selectedId ? apiCall<RequestDetail>('GET', `/api/requests/${selectedId}`) : null,
+      ]);
+      this.models = catalog.models;
+      this.requests = mine.requests;
+      if (selected) this.selected = selected;
+    });
+    this.loading = false;
+  }
+
+  private async submit(event: SubmitEvent) {
+    event.preventDefault();
+    let input: unknown;
+    try {
+      input = JSON.parse(this.input);
+    } catch {
+      this.error = 'The input is not valid JSON';
+      return;
+    }
+    await this.guard(async () => {
+      const created = await apiCall<{ id: string }>('POST', '/api/requests', { model: this.model, input });
+      await this.show(created.id);
+      await this.reload();
+    });
+  }
+
+  private async show(id: string) {
+    clearTimeout(this.polling);
+    await this.guard(async () => {
+      this.selected = await apiCall<RequestDetail>('GET', `/api/requests/${id}`);
+      if (this.selected.status === 'REQUESTED' || this.selected.status === 'PROCESSING') {
+        this.polling = setTimeout(() => void this.show(id).then(() => this.reload()), pollMs);
+      }
+    });
+  }
+
+  private renderSelected() {
+    const request = this.selected;
+    if (!request) return '';
+    return html`
+      <section data-testid="request-detail">
+        <h2>Request <code>${request.id.slice(0, 8)}</code>: <span class="status-${request.status}">${request.status}</span></h2>
+        ${request.error ? html`<p class="error">${request.error.code}: ${request.error.message}</p>` : ''}
+        ${request.result ? html`<pre>${JSON.stringify(request.result, null, 2)}</pre>` : ''}
+      </section>
+    `;
+  }
+
+  override render() {
+    return html`
+      <h1>My requests</h1>
+      <form @submit=${this.submit}>
+        <label>
+          Model
+          <select
+            name="model"
+            @change=${(e: Event) => {
+              this.model = (e.target as HTMLSelectElement).value;
+              this.input = exampleFor(this.model);
+            }}
+          >
+            ${this.models.map((m) => html`<option value=${m.id} ?selected=${m.id === this.model}>${m.displayName}</option>`)}
+          </select>
+        </label>
+        <label>
+          Input (Open Inference Protocol v2)
+          <textarea name="input" .value=${this.input} @input=${(e: Event) => (this.input = (e.target as HTMLTextAreaElement).value)}></textarea>
+        </label>
+        <button type="submit">Submit request</button>
+      </form>
+      ${this.error ? html`<p class="error" role="alert" data-testid="page-error">${this.error}</p>` : ''}
+      ${this.renderSelected()}
+      <h2>
+        History
+        <button class="secondary" data-testid="reload" @click=${() => this.reload()} ?disabled=${this.loading}>Reload</button>
+      </h2>
+      ${this.requests === null
+        ? html`<p>Loading…</p>`
+        : this.requests.length === 0
+          ? html`<p data-testid="no-requests">No requests yet: submit one above.</p>`
+          : html`<table data-testid="request-list">
+              <thead><tr><th>Request</th><th>Model</th><th>Status</th><th>Submitted (UTC)</th></tr></thead>
+              <tbody>
+                ${this.requests.map(
+                  (r) => html`<tr>
+                    <td><a href="#" @click=${(e: Event) => (e.preventDefault(), this.show(r.id))}><code>${r.id.slice(0, 8)}</code></a></td>
+                    <td>${r.model}</td>
+                    <td class="status-${r.status}">${r.status}</td>
+                    <td>${r.createdAt.replace('T', ' ').slice(0, 19)}</td>
+                  </tr>`,
+                )}
+              </tbody>
+            </table>`}
+    `;
+  }
+}
+customElements.define('requests-page', RequestsPage);

@@ -1,0 +1,52 @@
+import { html, LitElement } from 'lit';
+import { apiCall, ApiClientError } from '../api-client';
+import { navigate } from '../router';
+import { session, type SessionUser } from '../session-store';
+import { sharedStyles } from '../styles';
+
+export class SignInPage extends LitElement {
+  static override properties = { error: { state: true }, busy: { state: true } };
+  static override styles = sharedStyles;
+  declare error: string | null;
+  declare busy: boolean;
+
+  constructor() {
+    super();
+    this.error = null;
+    this.busy = false;
+  }
+
+  private async submit(event: SubmitEvent) {
+    event.preventDefault();
+    const form = new FormData(event.target as HTMLFormElement);
+    const login = String(form.get('login') ?? '').trim();
+    this.busy = true;
+    this.error = null;
+    try {
+      const body = await apiCall<{ user: SessionUser }>('POST', '/api/auth/login', {
+        ...(login.includes('@') ? { email: login } : { username: login }),
+        password: String(form.get('password') ?? ''),
+      });
+      session.signedIn(body.user);
+      navigate('/');
+    } catch (error) {
+      this.error = error instanceof ApiClientError ? error.message : 'Could not reach the server';
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  override render() {
+    return html`
+      <h1>Sign in</h1>
+      <form @submit=${this.submit}>
+        <label>Username or email <input name="login" autocomplete="username" required /></label>
+        <label>Password <input name="password" type="password" autocomplete="current-password" required /></label>
+        ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : ''}
+        <button type="submit" ?disabled=${this.busy}>Sign in</button>
+        <p>No account yet? <a href="/signup">Sign up</a></p>
+      </form>
+    `;
+  }
+}
+customElements.define('sign-in-page', SignInPage);
