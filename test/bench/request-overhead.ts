@@ -29,7 +29,7 @@ function summary(name: string, values: number[]) {
 }
 
 async function main() {
-  const services = await startRunServices();
+  const services = await startRunServices({ testTools: false });
   const stack = await startTestStack({ services });
   try {
     const token = await stack.api.anonymousToken();

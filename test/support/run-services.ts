@@ -2,7 +2,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { ensureChromium } from '../../infra/ensure-chromium';
+import { ensureChromium, ensureDebianPackage } from '../../infra/ensure-debian-package';
 import { findFreePort } from '../../infra/ports';
 import { startEmbeddedPostgres } from '../../infra/postgres';
 import { startDevTemporal } from '../../infra/temporal-server';
@@ -16,9 +16,9 @@ const quietLogger = { trace() {}, debug() {}, info() {}, log() {}, warn: console
 /**
  * The real services for one test or benchmark run, with the same scripts as `npm start`:
  * PostgreSQL (embedded) and the Temporal dev server, each on a free port in a fresh temp dir,
- * plus the workflow bundle and the web build.
+ * plus the workflow bundle, the web build and (unless `testTools: false`) Chromium and jq.
  */
-export async function startRunServices(): Promise<RunServices & { stop: () => Promise<void> }> {
+export async function startRunServices(options: { testTools?: boolean } = {}): Promise<RunServices & { stop: () => Promise<void> }> {
   const workDir = await mkdtemp(path.join(tmpdir(), 'podium-test-'));
   // As root, Postgres runs as the `postgres` user, which must be able to reach its data dir.
   await chmod(workDir, 0o755);
@@ -38,7 +38,10 @@ export async function startRunServices(): Promise<RunServices & { stop: () => Pr
   ]);
   const workflowBundle = path.join(workDir, 'workflow-bundle.js');
   await writeFile(workflowBundle, bundle.code);
-  const chromium = ensureChromium((line) => console.error(`[podium] ${line}`));
+  // The browser tests' Chromium and the curl walk-through's jq; a benchmark needs neither.
+  const log = (line: string) => console.error(`[podium] ${line}`);
+  const chromium = options.testTools === false ? '' : ensureChromium(log);
+  if (options.testTools !== false) ensureDebianPackage('/usr/bin/jq', 'jq', log);
   return {
     chromium,
     databaseUrl: postgres.databaseUrl,
