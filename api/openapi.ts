@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { loginBody, signupBody, userView } from '../domain/accounts';
 import { modelSpec } from '../domain/model-catalog';
 import { listWorkRequestsQuery, submitWorkRequest, workRequestSummary, workRequestView } from '../domain/work-request';
 
@@ -10,6 +11,13 @@ const errorBody = z.object({
 const errors = (...statuses: number[]) =>
   Object.fromEntries(statuses.map((status) => [status, { description: 'error', content: json(errorBody) }]));
 const bearer = [{ bearer: [] }];
+const signedIn = z.object({
+  user: userView,
+  accessToken: z.string().optional().describe('absent when X-Podium-Token-Transport: cookie'),
+  accessTokenExpiresAt: z.string(),
+  refreshToken: z.string().optional(),
+  refreshTokenExpiresAt: z.string(),
+});
 
 /** What `publicModelView` returns. */
 const catalogModel = modelSpec.omit({ localCommand: true });
@@ -29,7 +37,7 @@ export const openApiDocument = {
   paths: {
     '/api/sessions/anonymous': {
       post: {
-        summary: 'Start an anonymous session; its token authorises the other calls',
+        summary: 'Start an anonymous session; its token authorises request calls (not account or admin ones)',
         responses: {
           201: {
             description: 'the session',
@@ -70,6 +78,48 @@ export const openApiDocument = {
         security: bearer,
         parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
         responses: { 200: { description: 'the request', content: json(workRequestView) }, ...errors(400, 401, 404) },
+      },
+    },
+    '/api/auth/signup': {
+      post: {
+        summary: 'Create an account (and sign it in). Rule failures have their own codes, e.g. PASSWORD_TOO_COMMON',
+        requestBody: { required: true, content: json(signupBody) },
+        responses: { 201: { description: 'signed in', content: json(signedIn) }, ...errors(400, 409, 415) },
+      },
+    },
+    '/api/auth/login': {
+      post: {
+        summary: 'Sign in with a username or an email; sets httpOnly cookies and returns the tokens',
+        requestBody: { required: true, content: json(loginBody) },
+        responses: { 200: { description: 'signed in', content: json(signedIn) }, ...errors(400, 401, 415, 429) },
+      },
+    },
+    '/api/auth/refresh': {
+      post: {
+        summary: 'Rotate the refresh token (JSON refreshToken, or the cookie) for new tokens',
+        requestBody: { content: json(z.object({ refreshToken: z.string().optional() })) },
+        responses: { 200: { description: 'new tokens', content: json(signedIn) }, ...errors(401, 409) },
+      },
+    },
+    '/api/auth/logout': {
+      post: { summary: 'End the session (its refresh token, or the access token)', security: bearer, responses: { 204: { description: 'ended' }, ...errors(401) } },
+    },
+    '/api/auth/me': {
+      get: {
+        summary: 'The signed-in user and permissions',
+        security: bearer,
+        responses: { 200: { description: 'me', content: json(z.object({ user: userView })) }, ...errors(401, 403) },
+      },
+    },
+    '/api/admin/users': {
+      get: {
+        summary: 'Accounts and their permissions (ADMIN)',
+        security: bearer,
+        parameters: [
+          { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 100 } },
+          { name: 'after', in: 'query', required: false, schema: { type: 'string' } },
+        ],
+        responses: { 200: { description: 'a page of users' }, ...errors(400, 401, 403) },
       },
     },
     '/api/health': { get: { summary: 'Liveness', responses: { 200: { description: 'ok' } } } },

@@ -119,5 +119,8 @@ describe('the API describes itself', () => {
     const submit = body.paths['/api/requests'].post.requestBody.content['application/json'].schema;
     expect(submit.required).toEqual(['model', 'input']);
     expect(submit.properties.input.properties.inputs.items.properties.datatype.enum).toContain('BYTES');
+    expect(Object.keys(body.paths)).toEqual(
+      expect.arrayContaining(['/api/auth/signup', '/api/auth/login', '/api/auth/refresh', '/api/auth/logout', '/api/auth/me', '/api/admin/users']),
+    );
   });
 });
