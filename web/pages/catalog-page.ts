@@ -25,6 +25,8 @@ export class CatalogPage extends LitElement {
 
   override render() {
     return html`
+      <h1>Requests for machine-learning models</h1>
+      <p>Each request is a durable workflow: Podium starts the model, sends it your input and keeps the result.</p>
       <p><a href="/signin">Sign in</a> or <a href="/signup">sign up</a> to submit requests here, or use curl:</p>
       <pre>TOKEN=$(curl -s -X POST ${location.origin}/api/sessions/anonymous | jq -r .token)
 curl -s -X POST ${location.origin}/api/requests -H "Authorization: Bearer $TOKEN" \\

@@ -1,4 +1,4 @@
-import { html, LitElement } from 'lit';
+import { css, html, LitElement } from 'lit';
 import { apiCall, ApiClientError, type CatalogModel, type RequestDetail, type RequestSummary } from '../api-client';
 import { sharedStyles } from '../styles';
 
@@ -21,7 +21,7 @@ export class RequestsPage extends LitElement {
     model: { state: true },
     input: { state: true },
   };
-  static override styles = sharedStyles;
+  static override styles = [sharedStyles, css`.history-heading { display: flex; gap: 1rem; align-items: center; }`];
   declare models: CatalogModel[];
   declare requests: RequestSummary[] | null;
   declare selected: RequestDetail | null;
@@ -140,10 +140,10 @@ export class RequestsPage extends LitElement {
       </form>
       ${this.error ? html`<p class="error" role="alert" data-testid="page-error">${this.error}</p>` : ''}
       ${this.renderSelected()}
-      <h2>
-        History
+      <div class="history-heading">
+        <h2>History</h2>
         <button class="secondary" data-testid="reload" @click=${() => this.reload()} ?disabled=${this.loading}>Reload</button>
-      </h2>
+      </div>
       ${this.requests === null
         ? html`<p>Loading…</p>`
         : this.requests.length === 0
