@@ -4,8 +4,8 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { startRunServices } from '../support/run-services';
-import { startTestStack } from '../support/test-stack';
+import type { TestStack } from '../support/test-stack';
+import { runBenchmark } from './run-benchmark';
 
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
@@ -29,39 +29,26 @@ async function load(url: string, token: string, durationSeconds: number): Promis
   };
 }
 
-async function main() {
-  const services = await startRunServices({ testTools: false });
-  const stack = await startTestStack({ services, env: { LOG_LEVEL: 'silent' } });
-  try {
-    const cached = stack.primary;
-    const uncached = await stack.startApiInstance({ SESSION_CACHE_ENABLED: 'false' });
-    const { accessToken } = await cached.api.signUp({ username: `bench${Date.now().toString(36)}` });
-    const targets = [
-      { name: 'cache off (database every request)', url: `${uncached.baseUrl}/api/auth/me` },
-      { name: 'cache on', url: `${cached.baseUrl}/api/auth/me` },
-    ];
-    for (const target of targets) await load(target.url, accessToken, 2); // warm-up
-    const rows: (Figures & { name: string })[] = [];
-    for (const target of targets) rows.push({ name: target.name, ...(await load(target.url, accessToken, seconds)) });
+async function benchmark(stack: TestStack) {
+  const cached = stack.primary;
+  const uncached = await stack.startApiInstance({ SESSION_CACHE_ENABLED: 'false' });
+  const { accessToken } = await cached.api.signUp({ username: `bench${Date.now().toString(36)}` });
+  const targets = [
+    { name: 'cache off (database every request)', url: `${uncached.baseUrl}/api/auth/me` },
+    { name: 'cache on', url: `${cached.baseUrl}/api/auth/me` },
+  ];
+  for (const target of targets) await load(target.url, accessToken, 2); // warm-up
+  const rows: (Figures & { name: string })[] = [];
+  for (const target of targets) rows.push({ name: target.name, ...(await load(target.url, accessToken, seconds)) });
 
-    console.log(`\nGET /api/auth/me, ${connections} connections, ${seconds} s each (latency in ms)`);
-    console.table(rows.map((r) => ({ ...r, requestsPerSecond: Math.round(r.requestsPerSecond) })));
-    const [off, on] = [rows[0]!, rows[1]!];
-    console.log(
-      `cache on vs off: throughput ×${(on.requestsPerSecond / off.requestsPerSecond).toFixed(1)}, ` +
-        `p99 ${on.p99} ms vs ${off.p99} ms (goal: ≥ 5× throughput)`,
-    );
-    if (rows.some((r) => r.errors > 0 || r.non2xx > 0)) throw new Error('some requests failed: the figures are not valid');
-  } finally {
-    await stack.stop();
-    await services.stop();
-  }
+  console.log(`\nGET /api/auth/me, ${connections} connections, ${seconds} s each (latency in ms)`);
+  console.table(rows.map((r) => ({ ...r, requestsPerSecond: Math.round(r.requestsPerSecond) })));
+  const [off, on] = [rows[0]!, rows[1]!];
+  console.log(
+    `cache on vs off: throughput ×${(on.requestsPerSecond / off.requestsPerSecond).toFixed(1)}, ` +
+      `p99 ${on.p99} ms vs ${off.p99} ms (goal: ≥ 5× throughput)`,
+  );
+  if (rows.some((r) => r.errors > 0 || r.non2xx > 0)) throw new Error('some requests failed: the figures are not valid');
 }
 
-main().then(
-  () => process.exit(0),
-  (error) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runBenchmark(benchmark);

@@ -12,8 +12,8 @@ import { sql } from 'slonik';
 import { z } from 'zod';
 import { LocalProcessRuntime } from '../../activities/runtime/local-runtime';
 import { findModel } from '../../db/models';
-import { startRunServices } from '../support/run-services';
-import { echoInput, startTestStack } from '../support/test-stack';
+import { echoInput, type TestStack } from '../support/test-stack';
+import { runBenchmark } from './run-benchmark';
 
 const requests = Number(process.env.BENCH_REQUESTS ?? 200);
 const pollMs = 5;
@@ -28,79 +28,66 @@ function summary(name: string, values: number[]) {
   return { name, n: values.length, p50: percentile(values, 50), p99: percentile(values, 99), mean, max: Math.max(...values) };
 }
 
-async function main() {
-  const services = await startRunServices({ testTools: false });
-  const stack = await startTestStack({ services });
-  try {
-    const token = await stack.api.anonymousToken();
-    const post: number[] = [];
-    const endToEnd: number[] = [];
-    const ids: string[] = [];
-    // One warm-up request (JIT, connection pools, first workflow task) outside the figures.
-    for (let i = -1; i < requests; i++) {
-      const t0 = performance.now();
-      const submitted = await stack.api.submit(token, { model: 'echo', input: echoInput });
-      const t1 = performance.now();
-      if (submitted.status !== 202) throw new Error(`submit failed: ${JSON.stringify(submitted.body)}`);
-      for (;;) {
-        const { body } = await stack.api.call('GET', `/api/requests/${submitted.body.id}`, { token });
-        if (body.status === 'COMPLETE') break;
-        if (body.status === 'FAILED') throw new Error(`request failed: ${JSON.stringify(body.error)}`);
-        await sleep(pollMs);
-      }
-      const t2 = performance.now();
-      if (i < 0) continue;
-      post.push(t1 - t0);
-      endToEnd.push(t2 - t0);
-      ids.push(submitted.body.id);
+async function benchmark(stack: TestStack) {
+  const token = await stack.api.anonymousToken();
+  const post: number[] = [];
+  const endToEnd: number[] = [];
+  const ids: string[] = [];
+  // One warm-up request (JIT, connection pools, first workflow task) outside the figures.
+  for (let i = -1; i < requests; i++) {
+    const t0 = performance.now();
+    const submitted = await stack.api.submit(token, { model: 'echo', input: echoInput });
+    const t1 = performance.now();
+    if (submitted.status !== 202) throw new Error(`submit failed: ${JSON.stringify(submitted.body)}`);
+    for (;;) {
+      const { body } = await stack.api.call('GET', `/api/requests/${submitted.body.id}`, { token });
+      if (body.status === 'COMPLETE') break;
+      if (body.status === 'FAILED') throw new Error(`request failed: ${JSON.stringify(body.error)}`);
+      await sleep(pollMs);
     }
-
-    // Baseline: the same inference sent straight to an echo server that is already running.
-    const runtime = new LocalProcessRuntime();
-    const model = (await findModel(stack.pool, 'echo'))!;
-    const placed = await runtime.start({ instanceId: 'bench', model, annotations: {}, startupTimeoutMs: 30_000 });
-    const direct: number[] = [];
-    for (let i = -1; i < requests; i++) {
-      const t0 = performance.now();
-      const response = await fetch(`${placed.endpoint}/v2/models/echo/infer`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(echoInput),
-      });
-      await response.json();
-      if (i >= 0) direct.push(performance.now() - t0);
-    }
-    await runtime.stopAll();
-
-    const split = await stack.pool.one(
-      sql.type(z.object({ waitP50: z.number(), waitP99: z.number(), processingP50: z.number(), processingP99: z.number() }))`
-        SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM pod_ready_timestamp - request_timestamp) * 1000) AS "waitP50",
-               percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM pod_ready_timestamp - request_timestamp) * 1000) AS "waitP99",
-               percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM processed_timestamp - pod_ready_timestamp) * 1000) AS "processingP50",
-               percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM processed_timestamp - pod_ready_timestamp) * 1000) AS "processingP99"
-          FROM request_stats WHERE request_id = ANY(${sql.array(ids, 'uuid')})`,
-    );
-
-    const rows = [summary('POST /api/requests', post), summary('submit → COMPLETE', endToEnd), summary('baseline: direct infer on a warm server', direct)];
-    console.log(`\nrequest overhead, ${requests} sequential echo requests (ms; status polled every ${pollMs} ms)`);
-    console.table(rows.map((r) => ({ ...r, p50: r.p50.toFixed(1), p99: r.p99.toFixed(1), mean: r.mean.toFixed(1), max: r.max.toFixed(1) })));
-    const e2e = rows[1]!;
-    const base = rows[2]!;
-    console.log(`submit → COMPLETE vs baseline: p50 ×${(e2e.p50 / base.p50).toFixed(1)}, p99 ×${(e2e.p99 / base.p99).toFixed(1)}`);
-    console.log(
-      `from request_stats: request → pod ready p50 ${split.waitP50.toFixed(1)} / p99 ${split.waitP99.toFixed(1)} ms; ` +
-        `pod ready → processed p50 ${split.processingP50.toFixed(1)} / p99 ${split.processingP99.toFixed(1)} ms`,
-    );
-  } finally {
-    await stack.stop();
-    await services.stop();
+    const t2 = performance.now();
+    if (i < 0) continue;
+    post.push(t1 - t0);
+    endToEnd.push(t2 - t0);
+    ids.push(submitted.body.id);
   }
+
+  // Baseline: the same inference sent straight to an echo server that is already running.
+  const runtime = new LocalProcessRuntime();
+  const model = (await findModel(stack.pool, 'echo'))!;
+  const placed = await runtime.start({ instanceId: 'bench', model, annotations: {}, startupTimeoutMs: 30_000 });
+  const direct: number[] = [];
+  for (let i = -1; i < requests; i++) {
+    const t0 = performance.now();
+    const response = await fetch(`${placed.endpoint}/v2/models/echo/infer`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(echoInput),
+    });
+    await response.json();
+    if (i >= 0) direct.push(performance.now() - t0);
+  }
+  await runtime.stopAll();
+
+  const split = await stack.pool.one(
+    sql.type(z.object({ waitP50: z.number(), waitP99: z.number(), processingP50: z.number(), processingP99: z.number() }))`
+      SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM pod_ready_timestamp - request_timestamp) * 1000) AS "waitP50",
+             percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM pod_ready_timestamp - request_timestamp) * 1000) AS "waitP99",
+             percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM processed_timestamp - pod_ready_timestamp) * 1000) AS "processingP50",
+             percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM processed_timestamp - pod_ready_timestamp) * 1000) AS "processingP99"
+        FROM request_stats WHERE request_id = ANY(${sql.array(ids, 'uuid')})`,
+  );
+
+  const rows = [summary('POST /api/requests', post), summary('submit → COMPLETE', endToEnd), summary('baseline: direct infer on a warm server', direct)];
+  console.log(`\nrequest overhead, ${requests} sequential echo requests (ms; status polled every ${pollMs} ms)`);
+  console.table(rows.map((r) => ({ ...r, p50: r.p50.toFixed(1), p99: r.p99.toFixed(1), mean: r.mean.toFixed(1), max: r.max.toFixed(1) })));
+  const e2e = rows[1]!;
+  const base = rows[2]!;
+  console.log(`submit → COMPLETE vs baseline: p50 ×${(e2e.p50 / base.p50).toFixed(1)}, p99 ×${(e2e.p99 / base.p99).toFixed(1)}`);
+  console.log(
+    `from request_stats: request → pod ready p50 ${split.waitP50.toFixed(1)} / p99 ${split.waitP99.toFixed(1)} ms; ` +
+      `pod ready → processed p50 ${split.processingP50.toFixed(1)} / p99 ${split.processingP99.toFixed(1)} ms`,
+  );
 }
 
-main().then(
-  () => process.exit(0),
-  (error) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runBenchmark(benchmark);
