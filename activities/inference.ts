@@ -1,7 +1,10 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { DatabasePool } from 'slonik';
-import { inferenceResponse } from '../domain/inference-protocol';
+import { startProcessing } from '../db/work-request-lifecycle';
 import { loadWorkRequestInput, saveWorkRequestResult } from '../db/work-requests';
+import { inferenceResponse } from '../domain/inference-protocol';
+
+const heartbeatMs = 1_000;
 
 async function errorText(response: Response): Promise<string> {
   const text = await response.text().catch(() => '');
@@ -17,35 +20,41 @@ async function errorText(response: Response): Promise<string> {
 export function createInferenceActivities({ pool }: { pool: DatabasePool }) {
   return {
     /**
-     * Sends the request's input to the instance (Open Inference Protocol v2) and stores the
-     * answer. Input and result stay between Postgres and the model: never in workflow history.
+     * Marks the request PROCESSING on its assigned instance, sends it the input (Open Inference
+     * Protocol v2) and stores the answer. Input and result stay between Postgres and the model:
+     * never in workflow history. Heartbeats, so a cancel reaches it while the model works.
      */
-    async runInference({ requestId, endpoint }: { requestId: string; endpoint: string }): Promise<void> {
+    async runInference({ requestId, instanceId, endpoint }: { requestId: string; instanceId: string; endpoint: string }): Promise<void> {
+      const context = Context.current();
+      if (!(await startProcessing(pool, requestId, instanceId))) {
+        throw ApplicationFailure.nonRetryable(`request ${requestId} is no longer waiting`, 'REQUEST_NOT_WAITING');
+      }
       const { modelId, input } = await loadWorkRequestInput(pool, requestId);
-      const response = await fetch(`${endpoint}/v2/models/${encodeURIComponent(modelId)}/infer`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ ...input, id: requestId }),
-        signal: Context.current().cancellationSignal,
-      });
+      context.heartbeat();
+      const beat = setInterval(() => context.heartbeat(), heartbeatMs);
+      let response: Response;
+      try {
+        response = await fetch(`${endpoint}/v2/models/${encodeURIComponent(modelId)}/infer`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ ...input, id: requestId }),
+          signal: context.cancellationSignal,
+        });
+      } catch (error) {
+        if (context.cancellationSignal.aborted) throw error;
+        throw ApplicationFailure.nonRetryable(`instance ${instanceId} did not answer: ${(error as Error).message}`, 'INSTANCE_UNREACHABLE');
+      } finally {
+        clearInterval(beat);
+      }
       if (response.status >= 400 && response.status < 500) {
-        throw ApplicationFailure.nonRetryable(
-          `model ${modelId} rejected the input: ${await errorText(response)}`,
-          'MODEL_REJECTED_INPUT',
-        );
+        throw ApplicationFailure.nonRetryable(`model ${modelId} rejected the input: ${await errorText(response)}`, 'MODEL_REJECTED_INPUT');
       }
       if (!response.ok) {
-        throw ApplicationFailure.retryable(
-          `model ${modelId} answered ${response.status}: ${await errorText(response)}`,
-          'MODEL_ERROR',
-        );
+        throw ApplicationFailure.retryable(`model ${modelId} answered ${response.status}: ${await errorText(response)}`, 'MODEL_ERROR');
       }
       const parsed = inferenceResponse.safeParse(await response.json().catch(() => null));
       if (!parsed.success) {
-        throw ApplicationFailure.nonRetryable(
-          `model ${modelId} answered with something that is not an inference response`,
-          'MODEL_BAD_RESPONSE',
-        );
+        throw ApplicationFailure.nonRetryable(`model ${modelId} answered with something that is not an inference response`, 'MODEL_BAD_RESPONSE');
       }
       await saveWorkRequestResult(pool, requestId, parsed.data);
     },

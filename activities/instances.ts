@@ -1,47 +1,49 @@
-import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { DatabasePool } from 'slonik';
 import { findModel } from '../db/models';
-import { findModelInstanceRef, insertModelInstance, recordInstanceEvent, setModelInstanceLocation } from '../db/model-instances';
-import { assignInstanceToWorkRequest } from '../db/work-requests';
-import { instanceIdAnnotation, requestIdAnnotation, type InstanceRuntime } from './runtime/instance-runtime';
+import {
+  findModelInstanceRef,
+  insertModelInstance,
+  listLiveModelInstances,
+  recordInstanceEvent,
+  setModelInstanceLocation,
+} from '../db/model-instances';
+import { instanceIdAnnotation, poolAnnotation, type InstanceRuntime } from './runtime/instance-runtime';
 
 const readinessPollMs = 25;
 
 export type StartedInstance = { instanceId: string; endpoint: string };
 
 export function createInstanceActivities({ pool, runtime }: { pool: DatabasePool; runtime: InstanceRuntime }) {
+  async function stopInstance({ instanceId, reason }: { instanceId: string; reason: string }): Promise<void> {
+    const runtimeRef = await findModelInstanceRef(pool, instanceId);
+    await recordInstanceEvent(pool, { instanceId, event: 'STOPPING', detail: { reason } });
+    if (runtimeRef) await runtime.stop(runtimeRef);
+    await recordInstanceEvent(pool, { instanceId, event: 'TERMINATED', detail: { reason } });
+  }
+
   return {
-    /** Creates an instance of the model for one request and places it with the runtime. */
-    async startInstance({ requestId, modelId }: { requestId: string; modelId: string }): Promise<StartedInstance> {
+    /** Creates an instance of the model for its pool and places it with the runtime. */
+    async startInstance({ instanceId, modelId }: { instanceId: string; modelId: string }): Promise<StartedInstance> {
       const model = await findModel(pool, modelId);
       if (!model) throw ApplicationFailure.nonRetryable(`unknown model ${modelId}`, 'UNKNOWN_MODEL');
-      const instanceId = randomUUID();
-      const annotations = { [requestIdAnnotation]: requestId, [instanceIdAnnotation]: instanceId };
-      await pool.transaction(async (transaction) => {
-        await insertModelInstance(transaction, { id: instanceId, modelId, runtime: runtime.kind, annotations });
-        await assignInstanceToWorkRequest(transaction, requestId, instanceId);
-      });
+      const annotations = { [instanceIdAnnotation]: instanceId, [poolAnnotation]: modelId };
+      await insertModelInstance(pool, { id: instanceId, modelId, runtime: runtime.kind, annotations });
       try {
-        const placed = await runtime.start({
-          instanceId,
-          model,
-          annotations,
-          startupTimeoutMs: model.startupTimeoutSeconds * 1000,
-        });
+        const placed = await runtime.start({ instanceId, model, annotations, startupTimeoutMs: model.startupTimeoutSeconds * 1000 });
         await setModelInstanceLocation(pool, { id: instanceId, ...placed });
-        await recordInstanceEvent(pool, { instanceId, event: 'SCHEDULED', requestId, detail: { ...placed } });
+        await recordInstanceEvent(pool, { instanceId, event: 'SCHEDULED', detail: { ...placed } });
         return { instanceId, endpoint: placed.endpoint };
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
-        await recordInstanceEvent(pool, { instanceId, event: 'FAILED', requestId, detail: { message } });
+        await recordInstanceEvent(pool, { instanceId, event: 'FAILED', detail: { message } });
         throw ApplicationFailure.nonRetryable(`instance of ${modelId} failed to start: ${message}`, 'INSTANCE_START_FAILED');
       }
     },
 
     /** Polls the instance's readiness endpoint until it answers 200; the activity timeout bounds it. */
-    async awaitInstanceReady({ instanceId, requestId, endpoint }: StartedInstance & { requestId: string }): Promise<void> {
+    async awaitInstanceReady({ instanceId, endpoint }: StartedInstance): Promise<void> {
       const signal = Context.current().cancellationSignal;
       for (let attempt = 1; ; attempt++) {
         try {
@@ -53,15 +55,20 @@ export function createInstanceActivities({ pool, runtime }: { pool: DatabasePool
         Context.current().heartbeat({ attempt });
         await sleep(readinessPollMs, undefined, { signal });
       }
-      await recordInstanceEvent(pool, { instanceId, event: 'READY', requestId });
+      await recordInstanceEvent(pool, { instanceId, event: 'READY' });
     },
 
     /** Stops the instance through the runtime; safe to call twice. */
-    async stopInstance({ instanceId, requestId }: { instanceId: string; requestId: string }): Promise<void> {
-      const runtimeRef = await findModelInstanceRef(pool, instanceId);
-      await recordInstanceEvent(pool, { instanceId, event: 'STOPPING', requestId });
-      if (runtimeRef) await runtime.stop(runtimeRef);
-      await recordInstanceEvent(pool, { instanceId, event: 'TERMINATED', requestId });
+    stopInstance,
+
+    /**
+     * Reconciliation when a pool starts afresh: instances of its model that the records call
+     * alive but no pool owns any more (a crash) are stopped, so none is left behind.
+     */
+    async stopOrphanInstances({ modelId, keep }: { modelId: string; keep: string[] }): Promise<number> {
+      const orphans = (await listLiveModelInstances(pool, modelId)).filter((instance) => !keep.includes(instance.id));
+      for (const orphan of orphans) await stopInstance({ instanceId: orphan.id, reason: 'ORPHANED' });
+      return orphans.length;
     },
   };
 }

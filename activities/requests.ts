@@ -1,45 +1,40 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import type { DatabasePool } from 'slonik';
+import { sql, type DatabasePool } from 'slonik';
+import { z } from 'zod';
+import { endWorkRequest, requeueWorkRequest } from '../db/work-request-lifecycle';
 import { findModel } from '../db/models';
-import { recordRequestStats } from '../db/request-stats';
-import { findWorkRequestStatus, finishWorkRequest, markWorkRequestProcessing } from '../db/work-requests';
 import type { RequestError } from '../domain/work-request';
 
-export type RequestTimeouts = { startupTimeoutSeconds: number; requestTimeoutSeconds: number };
+export type RequestSettings = { requestTimeoutSeconds: number; hasWebhook: boolean };
+type Held = { requestId: string; instanceId?: string };
 
 export function createRequestActivities({ pool }: { pool: DatabasePool }) {
   return {
-    /** REQUESTED → PROCESSING; returns the model's timeouts for the rest of the workflow. */
-    async beginRequest({ requestId, modelId }: { requestId: string; modelId: string }): Promise<RequestTimeouts> {
-      if (!(await markWorkRequestProcessing(pool, requestId))) {
-        const status = await findWorkRequestStatus(pool, requestId);
-        // The API commits the row right after starting the workflow: not visible yet, try again.
-        if (status === null) throw ApplicationFailure.retryable(`request ${requestId} is not visible yet`, 'NOT_VISIBLE_YET');
-        if (status !== 'PROCESSING') {
-          throw ApplicationFailure.nonRetryable(`request ${requestId} is already ${status}`, 'REQUEST_ALREADY_FINAL');
-        }
-      }
+    /** Checks the request is there and waiting; returns the model's timeout and whether to call back. */
+    async beginRequest({ requestId, modelId }: { requestId: string; modelId: string }): Promise<RequestSettings> {
+      const row = await pool.maybeOne(sql.type(z.object({ status: z.string(), hasWebhook: z.boolean() }))`
+        SELECT status, webhook_url IS NOT NULL AS "hasWebhook" FROM work_requests WHERE id = ${requestId}`);
+      // The API commits the row right after starting the workflow: not visible yet, try again.
+      if (!row) throw ApplicationFailure.retryable(`request ${requestId} is not visible yet`, 'NOT_VISIBLE_YET');
       const model = await findModel(pool, modelId);
       if (!model) throw ApplicationFailure.nonRetryable(`unknown model ${modelId}`, 'UNKNOWN_MODEL');
-      return { startupTimeoutSeconds: model.startupTimeoutSeconds, requestTimeoutSeconds: model.requestTimeoutSeconds };
+      return { requestTimeoutSeconds: model.requestTimeoutSeconds, hasWebhook: row.hasWebhook };
     },
 
-    /** COMPLETE and its stats row, in one transaction, once. */
-    async completeRequest({ requestId }: { requestId: string }): Promise<void> {
-      await pool.transaction(async (transaction) => {
-        if (await finishWorkRequest(transaction, { id: requestId, status: 'COMPLETE' })) {
-          await recordRequestStats(transaction, requestId, true);
-        }
-      });
+    async completeRequest({ requestId, instanceId }: Held): Promise<void> {
+      await endWorkRequest(pool, { requestId, instanceId, status: 'COMPLETE' });
     },
 
-    /** FAILED with the reason and its stats row, in one transaction, once. */
-    async failRequest({ requestId, error }: { requestId: string; error: RequestError }): Promise<void> {
-      await pool.transaction(async (transaction) => {
-        if (await finishWorkRequest(transaction, { id: requestId, status: 'FAILED', error })) {
-          await recordRequestStats(transaction, requestId, false);
-        }
-      });
+    async failRequest({ requestId, instanceId, error }: Held & { error: RequestError }): Promise<void> {
+      await endWorkRequest(pool, { requestId, instanceId, status: 'FAILED', error });
+    },
+
+    async cancelRequest({ requestId, instanceId }: Held): Promise<void> {
+      await endWorkRequest(pool, { requestId, instanceId, status: 'CANCELLED' });
+    },
+
+    async requeueRequest({ requestId, instanceId }: Held): Promise<void> {
+      await requeueWorkRequest(pool, requestId, instanceId);
     },
   };
 }

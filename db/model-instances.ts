@@ -6,17 +6,26 @@ export const instanceEvent = z.enum([
 ]);
 export type InstanceEvent = z.infer<typeof instanceEvent>;
 
+/** A new instance row and its CREATED event; idempotent for a retried activity. */
 export async function insertModelInstance(
   db: CommonQueryMethods,
   instance: { id: string; modelId: string; runtime: 'local' | 'kubernetes'; annotations: Record<string, string> },
 ) {
-  await db.query(sql.unsafe`
+  const inserted = await db.query(sql.unsafe`
     INSERT INTO model_instances (id, model_id, runtime, annotations, status)
-    VALUES (${instance.id}, ${instance.modelId}, ${instance.runtime}, ${sql.jsonb(instance.annotations)}, 'CREATED')`);
+    VALUES (${instance.id}, ${instance.modelId}, ${instance.runtime}, ${sql.jsonb(instance.annotations)}, 'CREATED')
+    ON CONFLICT (id) DO NOTHING`);
+  if (inserted.rowCount === 0) return;
   await db.query(sql.unsafe`
-    INSERT INTO model_instance_log (instance_id, event, request_id, detail)
-    VALUES (${instance.id}, 'CREATED', ${instance.annotations['podium.dev/request-id'] ?? null},
-            ${sql.jsonb({ annotations: instance.annotations })})`);
+    INSERT INTO model_instance_log (instance_id, event, detail)
+    VALUES (${instance.id}, 'CREATED', ${sql.jsonb({ annotations: instance.annotations })})`);
+}
+
+/** Instances of a model that the records call alive (not yet TERMINATED or FAILED). */
+export async function listLiveModelInstances(db: CommonQueryMethods, modelId: string) {
+  return db.any(sql.type(z.object({ id: z.uuid(), runtimeRef: z.string().nullable() }))`
+    SELECT id, runtime_ref AS "runtimeRef" FROM model_instances
+     WHERE model_id = ${modelId} AND status NOT IN ('TERMINATED', 'FAILED')`);
 }
 
 /** Where the runtime put the instance (pid or pod name) and how to reach it. */
@@ -42,7 +51,11 @@ export async function recordInstanceEvent(
       RETURNING instance_id, occurred_at
     )
     UPDATE model_instances i
-       SET status = ${event.event}, updated_at = logged.occurred_at
+       SET status = ${event.event}, updated_at = logged.occurred_at,
+           assigned_request_id = CASE ${event.event}
+                                   WHEN 'ASSIGNED' THEN ${event.requestId ?? null}::uuid
+                                   WHEN 'RELEASED' THEN NULL
+                                   ELSE i.assigned_request_id END
       FROM logged
      WHERE i.id = logged.instance_id`);
 }

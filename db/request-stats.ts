@@ -1,8 +1,9 @@
 import { sql, type CommonQueryMethods } from 'slonik';
 
 /**
- * Records the stats row of a finished request attempt, once: request time from the request,
- * pod-ready time from its instance's READY event, processed time from the request.
+ * Records the stats row of a finished request attempt, once: request time from the request;
+ * pod-ready time is when a ready instance was assigned to it (its ASSIGNED event: a warm instance
+ * was ready long before the request came); processed time from the request.
  */
 export async function recordRequestStats(
   db: CommonQueryMethods,
@@ -13,8 +14,8 @@ export async function recordRequestStats(
     INSERT INTO request_stats (model_id, request_id, attempt, result_success,
                                request_timestamp, pod_ready_timestamp, processed_timestamp)
     SELECT r.model_id, r.id, r.attempt, ${resultSuccess}, r.created_at,
-           (SELECT min(l.occurred_at) FROM model_instance_log l
-             WHERE l.instance_id = r.instance_id AND l.event = 'READY'),
+           (SELECT max(l.occurred_at) FROM model_instance_log l
+             WHERE l.request_id = r.id AND l.event = 'ASSIGNED'),
            COALESCE(r.processed_at, r.finished_at, clock_timestamp())
       FROM work_requests r
      WHERE r.id = ${requestId}

@@ -2,12 +2,10 @@ import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import { inferenceRequest, inferenceResponse, type InferenceRequest, type InferenceResponse } from '../domain/inference-protocol';
 import type { Principal } from '../domain/accounts';
-import { statusesBefore, type RequestStatus } from '../domain/request-status';
+import type { RequestStatus } from '../domain/request-status';
 import {
-  requestError,
   workRequestView,
   type ListWorkRequestsQuery,
-  type RequestError,
   type WorkRequestSummary,
   type WorkRequestView,
 } from '../domain/work-request';
@@ -44,6 +42,15 @@ export async function insertWorkRequest(
             ${request.workflowId})
     RETURNING id, model_id AS model, status, created_at AS "createdAt", started_at AS "startedAt",
               finished_at AS "finishedAt", result, error`);
+}
+
+/** A request by id, whoever owns it (for the webhook body and admins). */
+export async function findWorkRequestView(db: CommonQueryMethods, id: string): Promise<WorkRequestView | null> {
+  return db.maybeOne(sql.type(workRequestRow)`
+    SELECT id, model_id AS model, status, created_at AS "createdAt", started_at AS "startedAt",
+           finished_at AS "finishedAt", result, error
+      FROM work_requests
+     WHERE id = ${id}`);
 }
 
 /** A request as its owner sees it; anyone else's request is indistinguishable from none. */
@@ -95,18 +102,6 @@ export async function listOwnWorkRequests(
   return { requests: page, nextCursor: rows.length > query.limit ? page.at(-1)!.id : null };
 }
 
-/**
- * REQUESTED → PROCESSING. Returns false when the row is not (yet) visible or already past
- * REQUESTED, so that the caller can decide whether to retry.
- */
-export async function markWorkRequestProcessing(db: CommonQueryMethods, id: string): Promise<boolean> {
-  const result = await db.query(sql.unsafe`
-    UPDATE work_requests
-       SET status = 'PROCESSING', started_at = clock_timestamp()
-     WHERE id = ${id} AND status = ANY(${sql.array(statusesBefore('PROCESSING'), 'text')})`);
-  return result.rowCount === 1;
-}
-
 export async function findWorkRequestStatus(db: CommonQueryMethods, id: string): Promise<RequestStatus | null> {
   return db.maybeOneFirst(sql.type(z.object({ status: workRequestView.shape.status }))`
     SELECT status FROM work_requests WHERE id = ${id}`);
@@ -120,30 +115,10 @@ export async function loadWorkRequestInput(
     SELECT model_id AS "modelId", input FROM work_requests WHERE id = ${id}`);
 }
 
-export async function assignInstanceToWorkRequest(db: CommonQueryMethods, id: string, instanceId: string) {
-  await db.query(sql.unsafe`UPDATE work_requests SET instance_id = ${instanceId} WHERE id = ${id}`);
-}
-
 /** Stores the model's answer; the request stays PROCESSING until it is finished. */
 export async function saveWorkRequestResult(db: CommonQueryMethods, id: string, result: InferenceResponse) {
   await db.query(sql.unsafe`
     UPDATE work_requests
        SET result = ${sql.jsonb(inferenceResponse.parse(result))}, processed_at = clock_timestamp()
      WHERE id = ${id} AND status = 'PROCESSING'`);
-}
-
-/** PROCESSING/REQUESTED → COMPLETE or FAILED. Returns false when the request was already final. */
-export async function finishWorkRequest(
-  db: CommonQueryMethods,
-  finish: { id: string; status: 'COMPLETE' | 'FAILED'; error?: RequestError },
-): Promise<boolean> {
-  const error = finish.error ? sql.jsonb(requestError.parse(finish.error)) : null;
-  const result = await db.query(sql.unsafe`
-    UPDATE work_requests
-       SET status = ${finish.status},
-           error = ${error},
-           processed_at = COALESCE(processed_at, clock_timestamp()),
-           finished_at = clock_timestamp()
-     WHERE id = ${finish.id} AND status = ANY(${sql.array(statusesBefore(finish.status), 'text')})`);
-  return result.rowCount === 1;
 }

@@ -43,6 +43,8 @@ export const configSchema = z.object({
   LOGIN_FAILURE_WINDOW_SECONDS: seconds.default(15 * 60),
   COOKIE_SECURE: flag.default(false),
   TRUST_PROXY: flag.default(false),
+  WEBHOOK_SECRET: z.string().min(16, 'use at least 16 characters').default('podium-dev-webhook-secret-change-me'),
+  REQUEST_RETENTION_DAYS: z.coerce.number().positive().default(7),
   PODIUM_ADMIN_USERNAME: optionalText,
   PODIUM_ADMIN_EMAIL: optionalText,
   PODIUM_ADMIN_PASSWORD: optionalText,

@@ -21,6 +21,13 @@ export function statusesBefore(to: RequestStatus): RequestStatus[] {
   return requestStatus.options.filter((from) => canTransition(from, to));
 }
 
+/** A request whose workflow has ended. */
 export function isFinal(status: RequestStatus): boolean {
   return allowedTransitions[status].length === 0;
 }
+
+/**
+ * An admin may re-queue any request that has not completed: a failed or cancelled one, or one
+ * stuck waiting or working. It goes back to REQUESTED as a new attempt.
+ */
+export const requeueableStatuses: readonly RequestStatus[] = ['REQUESTED', 'PROCESSING', 'FAILED', 'CANCELLED'];

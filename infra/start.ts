@@ -114,6 +114,7 @@ async function main() {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     pool,
     runtime: new LocalProcessRuntime(),
+    webhookSecret: config.WEBHOOK_SECRET,
   });
   stops.push({ name: 'the worker', stop: worker.stop });
 

@@ -1,3 +1,4 @@
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import type { DatabasePool } from 'slonik';
 import { createActivities } from '../activities';
@@ -17,16 +18,25 @@ export async function startPodiumWorker(options: {
   taskQueue: string;
   pool: DatabasePool;
   runtime: InstanceRuntime;
+  webhookSecret: string;
   /** A pre-built bundle (tests build one per run); otherwise the workflows are bundled now. */
   workflowBundle?: WorkflowBundleOption;
 }): Promise<RunningWorker> {
   const connection = await NativeConnection.connect({ address: options.address });
+  const clientConnection = await Connection.connect({ address: options.address });
+  const temporal = new Client({ connection: clientConnection, namespace: options.namespace });
   const worker = await Worker.create({
     connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
-    activities: createActivities({ pool: options.pool, runtime: options.runtime }),
+    activities: createActivities({
+      pool: options.pool,
+      runtime: options.runtime,
+      temporal,
+      taskQueue: options.taskQueue,
+      webhookSecret: options.webhookSecret,
+    }),
   });
   const running = worker.run();
   return {
@@ -35,6 +45,7 @@ export async function startPodiumWorker(options: {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
       await options.runtime.stopAll();
+      await clientConnection.close();
       await connection.close();
     },
   };

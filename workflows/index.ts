@@ -1,1 +1,2 @@
-export { modelRequest, modelRequestStageQuery } from './model-request';
+export { modelPool } from './model-pool';
+export { modelRequest } from './model-request';

@@ -1,90 +1,170 @@
 import {
-  ActivityFailure,
-  ApplicationFailure,
   CancellationScope,
-  TimeoutFailure,
-  defineQuery,
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  isCancellation,
   proxyActivities,
   setHandler,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { PodiumActivities } from '../activities';
 import type { RequestError } from '../domain/work-request';
+import { describeFailure } from './failures';
+import { poolWorkflowId, releaseInstanceSignal, withdrawRequestSignal } from './model-pool';
+import {
+  adminSetStatusSignal,
+  cancelRequestSignal,
+  instanceAssignedSignal,
+  instanceUnavailableSignal,
+  modelRequestStageQuery,
+  type ModelRequestStage,
+} from './request-signals';
 
 export type ModelRequestInput = { requestId: string; modelId: string };
-export type ModelRequestStage = 'STARTING' | 'STARTING_INSTANCE' | 'AWAITING_READY' | 'INFERRING' | 'FINISHING' | 'DONE';
-export type ModelRequestOutcome = { status: 'COMPLETE' } | { status: 'FAILED'; error: RequestError };
+export type ModelRequestOutcome =
+  | { status: 'COMPLETE' }
+  | { status: 'FAILED'; error: RequestError }
+  | { status: 'CANCELLED' }
+  | { status: 'REQUEUED' };
 
-export const modelRequestStageQuery = defineQuery<{ stage: ModelRequestStage; instanceId: string | null }>(
-  'modelRequestStage',
-);
+type Interruption = { kind: 'CANCEL' } | { kind: 'ADMIN_FAIL'; reason: string } | { kind: 'REQUEUE'; reason: string };
+type Assignment = { instanceId: string; endpoint: string };
 
 const bookkeeping = proxyActivities<PodiumActivities>({
   startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '100 milliseconds', backoffCoefficient: 2, maximumInterval: '5 seconds', maximumAttempts: 10 },
+  retry: { initialInterval: '50 milliseconds', backoffCoefficient: 2, maximumInterval: '5 seconds', maximumAttempts: 10 },
+});
+const webhooks = proxyActivities<PodiumActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5 },
 });
 
-/** The failure's own code and message, without Temporal's wrapping. */
-function describeFailure(error: unknown, stage: ModelRequestStage): RequestError {
-  const cause = error instanceof ActivityFailure ? error.cause : error;
-  if (cause instanceof TimeoutFailure) {
-    const code = stage === 'INFERRING' ? 'REQUEST_TIMEOUT' : 'INSTANCE_STARTUP_TIMEOUT';
-    return { code, message: `timed out while ${stage.toLowerCase().replaceAll('_', ' ')} (${cause.timeoutType})` };
-  }
-  if (cause instanceof ApplicationFailure) return { code: cause.type ?? 'MODEL_REQUEST_FAILED', message: cause.message };
-  if (cause instanceof Error) return { code: 'MODEL_REQUEST_FAILED', message: cause.message };
-  return { code: 'MODEL_REQUEST_FAILED', message: String(cause) };
-}
+/** An instance that stopped answering (its worker died, say) is replaced this many times. */
+const maxInstanceReplacements = 2;
 
 /**
- * One work request: get an instance of the model, wait for it to be ready, run the inference,
- * record the outcome and its stats, stop the instance.
+ * One work request: wait in the model's pool for an instance, run the inference on it, record
+ * the outcome and its stats, give the instance back, then call the webhook if there is one.
+ * The owner may cancel it and an admin may fail or re-queue it at any point.
  */
 export async function modelRequest({ requestId, modelId }: ModelRequestInput): Promise<ModelRequestOutcome> {
   let stage: ModelRequestStage = 'STARTING';
-  let instanceId: string | null = null;
-  setHandler(modelRequestStageQuery, () => ({ stage, instanceId }));
+  let assignment: Assignment | null = null;
+  let unavailable: RequestError | null = null;
+  let interruption: Interruption | null = null;
+  const inferenceScope = new CancellationScope();
+  const pool = getExternalWorkflowHandle(poolWorkflowId(workflowInfo().taskQueue, modelId));
+  const giveBack = (held: Assignment, healthy: boolean) =>
+    pool.signal(releaseInstanceSignal, { instanceId: held.instanceId, requestId, healthy }).catch(() => undefined);
 
-  const timeouts = await bookkeeping.beginRequest({ requestId, modelId });
-  const instances = proxyActivities<PodiumActivities>({
-    startToCloseTimeout: `${timeouts.startupTimeoutSeconds} seconds`,
-    heartbeatTimeout: '10 seconds',
-    retry: { maximumAttempts: 1 },
+  setHandler(modelRequestStageQuery, () => ({ stage, instanceId: assignment?.instanceId ?? null }));
+  setHandler(instanceAssignedSignal, (assigned) => {
+    // An instance that arrives after the request stopped waiting goes straight back.
+    if (interruption || stage !== 'QUEUED' || assignment) void giveBack(assigned, true);
+    else assignment = assigned;
   });
+  setHandler(instanceUnavailableSignal, (error) => {
+    unavailable = error;
+  });
+  setHandler(cancelRequestSignal, () => {
+    interruption ??= { kind: 'CANCEL' };
+    inferenceScope.cancel();
+  });
+  setHandler(adminSetStatusSignal, ({ status, reason }) => {
+    interruption = status === 'FAILED' ? { kind: 'ADMIN_FAIL', reason } : { kind: 'REQUEUE', reason };
+    inferenceScope.cancel();
+  });
+
+  const model = await bookkeeping.beginRequest({ requestId, modelId });
   const inference = proxyActivities<PodiumActivities>({
-    startToCloseTimeout: `${timeouts.requestTimeoutSeconds} seconds`,
+    startToCloseTimeout: `${model.requestTimeoutSeconds} seconds`,
+    heartbeatTimeout: '5 seconds',
     retry: {
       initialInterval: '200 milliseconds',
       backoffCoefficient: 2,
       maximumAttempts: 3,
-      nonRetryableErrorTypes: ['MODEL_REJECTED_INPUT', 'MODEL_BAD_RESPONSE'],
+      nonRetryableErrorTypes: ['MODEL_REJECTED_INPUT', 'MODEL_BAD_RESPONSE', 'INSTANCE_UNREACHABLE'],
     },
   });
 
-  // Stopping waits out the model's grace period before it kills.
-  const teardown = proxyActivities<PodiumActivities>({
-    startToCloseTimeout: '30 seconds',
-    retry: { initialInterval: '1 second', maximumAttempts: 5 },
-  });
-
-  try {
-    stage = 'STARTING_INSTANCE';
-    const instance = await instances.startInstance({ requestId, modelId });
-    instanceId = instance.instanceId;
-    stage = 'AWAITING_READY';
-    await instances.awaitInstanceReady({ ...instance, requestId });
+  let outcome: ModelRequestOutcome | null = null;
+  let held: Assignment | null = null;
+  let healthy = true;
+  for (let replacement = 0; outcome === null && !interruption; replacement++) {
+    stage = 'QUEUED';
+    assignment = null;
+    await bookkeeping.acquireFromPool({ modelId, requestId, workflowId: workflowInfo().workflowId });
+    await condition(() => assignment !== null || unavailable !== null || interruption !== null);
+    if (interruption) break;
+    if (unavailable) {
+      outcome = { status: 'FAILED', error: unavailable };
+      break;
+    }
+    held = assignment!;
+    healthy = true;
     stage = 'INFERRING';
-    await inference.runInference({ requestId, endpoint: instance.endpoint });
-    stage = 'FINISHING';
-    await bookkeeping.completeRequest({ requestId });
-    return { status: 'COMPLETE' };
-  } catch (error) {
-    const reason = describeFailure(error, stage);
-    stage = 'FINISHING';
-    await bookkeeping.failRequest({ requestId, error: reason });
-    return { status: 'FAILED', error: reason };
-  } finally {
-    const toStop = instanceId;
-    if (toStop) await CancellationScope.nonCancellable(() => teardown.stopInstance({ instanceId: toStop, requestId }));
-    stage = 'DONE';
+    try {
+      await inferenceScope.run(() => inference.runInference({ requestId, ...held! }));
+      outcome = { status: 'COMPLETE' };
+    } catch (error) {
+      if (interruption && isCancellation(error)) break;
+      const failure = describeFailure(error, 'REQUEST_TIMEOUT');
+      // A timed-out or unreachable instance is not trusted with another request.
+      healthy = failure.code !== 'REQUEST_TIMEOUT' && failure.code !== 'INSTANCE_UNREACHABLE';
+      if (failure.code === 'INSTANCE_UNREACHABLE' && replacement < maxInstanceReplacements) {
+        await giveBack(held, false);
+        held = null;
+        continue;
+      }
+      outcome = { status: 'FAILED', error: failure };
+    }
   }
+
+  stage = 'FINISHING';
+  const instanceId = held?.instanceId;
+  outcome = await CancellationScope.nonCancellable(async () => {
+    if (!held) await pool.signal(withdrawRequestSignal, { requestId }).catch(() => undefined);
+    const final = await finish(requestId, instanceId, interruption, outcome);
+    if (held) await giveBack(held, healthy && !interruption);
+    return final;
+  });
+  if (outcome.status === 'REQUEUED') return continueAsNew<typeof modelRequest>({ requestId, modelId });
+  if (model.hasWebhook) {
+    // Every try is recorded in webhook_deliveries; a receiver that never answers does not
+    // change how the request ended.
+    await webhooks.deliverWebhook({ requestId }).catch(() => undefined);
+  }
+  stage = 'DONE';
+  return outcome;
+}
+
+/** Records how the request ended: the interruption wins over what the inference did. */
+async function finish(
+  requestId: string,
+  instanceId: string | undefined,
+  interruption: Interruption | null,
+  outcome: ModelRequestOutcome | null,
+): Promise<ModelRequestOutcome> {
+  // A result already stored stands: an interruption that came too late changes nothing.
+  if (outcome?.status === 'COMPLETE') {
+    await bookkeeping.completeRequest({ requestId, instanceId });
+    return outcome;
+  }
+  if (interruption?.kind === 'CANCEL') {
+    await bookkeeping.cancelRequest({ requestId, instanceId });
+    return { status: 'CANCELLED' };
+  }
+  if (interruption?.kind === 'REQUEUE') {
+    await bookkeeping.requeueRequest({ requestId, instanceId });
+    return { status: 'REQUEUED' };
+  }
+  if (interruption?.kind === 'ADMIN_FAIL') {
+    const error = { code: 'FAILED_BY_ADMIN', message: interruption.reason };
+    await bookkeeping.failRequest({ requestId, instanceId, error });
+    return { status: 'FAILED', error };
+  }
+  const error = outcome?.status === 'FAILED' ? outcome.error : { code: 'MODEL_REQUEST_FAILED', message: 'no outcome' };
+  await bookkeeping.failRequest({ requestId, instanceId, error });
+  return { status: 'FAILED', error };
 }

@@ -26,5 +26,5 @@ export interface InstanceRuntime {
   stopAll(): Promise<void>;
 }
 
-export const requestIdAnnotation = 'podium.dev/request-id';
+export const poolAnnotation = 'podium.dev/pool';
 export const instanceIdAnnotation = 'podium.dev/instance-id';

@@ -1,8 +1,16 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { serveModel } from '../oip-server.ts';
+
+// `parameters.delay_ms` (at most a minute) makes a slow model, for timeouts and cancellation.
+const maxDelayMs = 60_000;
 
 serveModel({
   name: 'echo',
   version: '1',
   platform: 'podium-node',
-  infer: async (request) => ({ outputs: request.inputs.map(({ name, shape, datatype, data }) => ({ name, shape, datatype, data })) }),
+  infer: async (request) => {
+    const delay = Number((request.parameters as { delay_ms?: unknown } | undefined)?.delay_ms ?? 0);
+    if (delay > 0) await sleep(Math.min(delay, maxDelayMs));
+    return { outputs: request.inputs.map(({ name, shape, datatype, data }) => ({ name, shape, datatype, data })) };
+  },
 });

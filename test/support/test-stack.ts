@@ -44,6 +44,7 @@ export async function startTestStack(options: { schema?: string; env?: Env; serv
     taskQueue,
     pool,
     runtime: new LocalProcessRuntime(),
+    webhookSecret: testWebhookSecret,
     workflowBundle: { codePath: services.workflowBundle },
   });
   const connection = await Connection.connect({ address });
@@ -109,6 +110,8 @@ export async function startTestStack(options: { schema?: string; env?: Env; serv
     },
   };
 }
+
+export const testWebhookSecret = 'test-webhook-secret-0123456789';
 
 export const echoInput = {
   inputs: [{ name: 'numbers', shape: [2, 2], datatype: 'FP32', data: [[1, 2], [3, 4.5]] }],

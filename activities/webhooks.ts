@@ -1,0 +1,48 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { sql, type DatabasePool } from 'slonik';
+import { z } from 'zod';
+import { findWorkRequestView } from '../db/work-requests';
+import { signatureHeader, signWebhook } from './webhook-signature';
+
+const deliveryTimeoutMs = 10_000;
+
+export function createWebhookActivities({ pool, webhookSecret }: { pool: DatabasePool; webhookSecret: string }) {
+  return {
+    /**
+     * POSTs the finished request's status body to its webhook, signed. Each try is recorded;
+     * anything but a 2xx throws, and Temporal retries with backoff.
+     */
+    async deliverWebhook({ requestId }: { requestId: string }): Promise<void> {
+      const url = await pool.oneFirst(sql.type(z.object({ url: z.string() }))`
+        SELECT webhook_url AS url FROM work_requests WHERE id = ${requestId}`);
+      const body = JSON.stringify(await findWorkRequestView(pool, requestId));
+      const attempt = Context.current().info.attempt;
+      let statusCode: number | null = null;
+      let error: string | null = null;
+      try {
+        const response = await fetch(url, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'user-agent': 'Podium-Webhook/1',
+            [signatureHeader]: signWebhook(webhookSecret, body, Math.floor(Date.now() / 1000)),
+            'x-podium-request-id': requestId,
+            'x-podium-delivery-attempt': String(attempt),
+          },
+          body,
+          signal: AbortSignal.timeout(deliveryTimeoutMs),
+          redirect: 'manual',
+        });
+        statusCode = response.status;
+        await response.body?.cancel();
+        if (!response.ok) error = `answered ${response.status}`;
+      } catch (caught) {
+        error = (caught as Error).message;
+      }
+      await pool.query(sql.unsafe`
+        INSERT INTO webhook_deliveries (request_id, attempt, url, status_code, error)
+        VALUES (${requestId}, ${attempt}, ${url}, ${statusCode}, ${error})`);
+      if (error) throw ApplicationFailure.retryable(`webhook ${url}: ${error}`, 'WEBHOOK_FAILED');
+    },
+  };
+}

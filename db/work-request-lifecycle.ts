@@ -1,0 +1,62 @@
+import { sql, type CommonQueryMethods } from 'slonik';
+import { z } from 'zod';
+import { requeueableStatuses, statusesBefore } from '../domain/request-status';
+import { requestError, type RequestError } from '../domain/work-request';
+import { recordInstanceEvent } from './model-instances';
+import { recordRequestStats } from './request-stats';
+
+/**
+ * REQUESTED → PROCESSING on the instance the pool assigned, which is logged ASSIGNED. True
+ * also when this very assignment was already recorded (a retried activity).
+ */
+export async function startProcessing(db: CommonQueryMethods, requestId: string, instanceId: string): Promise<boolean> {
+  const started = await db.query(sql.unsafe`
+    UPDATE work_requests
+       SET status = 'PROCESSING', started_at = clock_timestamp(), instance_id = ${instanceId}
+     WHERE id = ${requestId} AND status = ANY(${sql.array(statusesBefore('PROCESSING'), 'text')})`);
+  if (started.rowCount === 1) {
+    await recordInstanceEvent(db, { instanceId, event: 'ASSIGNED', requestId });
+    return true;
+  }
+  return db.exists(sql.unsafe`
+    SELECT 1 FROM work_requests WHERE id = ${requestId} AND status = 'PROCESSING' AND instance_id = ${instanceId}`);
+}
+
+/**
+ * REQUESTED/PROCESSING → COMPLETE, FAILED or CANCELLED, once: the instance is logged RELEASED and
+ * (for COMPLETE and FAILED) the attempt's stats row is written, all in one transaction.
+ * Returns false when the request had already ended.
+ */
+export async function endWorkRequest(
+  db: CommonQueryMethods & { transaction: <T>(handler: (t: CommonQueryMethods) => Promise<T>) => Promise<T> },
+  end: { requestId: string; status: 'COMPLETE' | 'FAILED' | 'CANCELLED'; instanceId?: string; error?: RequestError },
+): Promise<boolean> {
+  return db.transaction(async (transaction) => {
+    const error = end.error ? sql.jsonb(requestError.parse(end.error)) : null;
+    const ended = await transaction.query(sql.unsafe`
+      UPDATE work_requests
+         SET status = ${end.status}, error = ${error},
+             processed_at = COALESCE(processed_at, clock_timestamp()), finished_at = clock_timestamp()
+       WHERE id = ${end.requestId} AND status = ANY(${sql.array(statusesBefore(end.status), 'text')})`);
+    if (ended.rowCount !== 1) return false;
+    if (end.instanceId) await recordInstanceEvent(transaction, { instanceId: end.instanceId, event: 'RELEASED', requestId: end.requestId });
+    if (end.status !== 'CANCELLED') await recordRequestStats(transaction, end.requestId, end.status === 'COMPLETE');
+    return true;
+  });
+}
+
+/** Back to REQUESTED as a new attempt (admin re-queue); the old attempt's outcome is cleared. */
+export async function requeueWorkRequest(
+  db: CommonQueryMethods,
+  requestId: string,
+  instanceId?: string,
+): Promise<{ attempt: number } | null> {
+  const requeued = await db.maybeOne(sql.type(z.object({ attempt: z.number() }))`
+    UPDATE work_requests
+       SET status = 'REQUESTED', attempt = attempt + 1, result = NULL, error = NULL, instance_id = NULL,
+           started_at = NULL, processed_at = NULL, finished_at = NULL
+     WHERE id = ${requestId} AND status = ANY(${sql.array([...requeueableStatuses], 'text')})
+     RETURNING attempt`);
+  if (requeued && instanceId) await recordInstanceEvent(db, { instanceId, event: 'RELEASED', requestId });
+  return requeued;
+}

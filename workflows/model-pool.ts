@@ -1,0 +1,153 @@
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  getExternalWorkflowHandle,
+  proxyActivities,
+  setHandler,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { PodiumActivities } from '../activities';
+import { planPool, type PoolInstance, type PoolWaiter } from '../domain/pool-plan';
+import type { RequestError } from '../domain/work-request';
+import { describeFailure } from './failures';
+import { instanceAssignedSignal, instanceUnavailableSignal } from './request-signals';
+
+export type ModelPoolInput = { modelId: string; carried?: { instances: PoolInstance[]; waiting: PoolWaiter[] } };
+
+export { poolWorkflowId } from '../domain/pool-plan';
+export const acquireInstanceSignal = defineSignal<[PoolWaiter]>('acquireInstance');
+export const releaseInstanceSignal = defineSignal<[{ instanceId: string; requestId: string; healthy: boolean }]>('releaseInstance');
+export const withdrawRequestSignal = defineSignal<[{ requestId: string }]>('withdrawRequest');
+export const stopPoolInstanceSignal = defineSignal<[{ instanceId: string; reason: string }]>('stopPoolInstance');
+export const poolStateQuery = defineQuery<{ instances: PoolInstance[]; waiting: PoolWaiter[] }>('poolState');
+
+const bookkeeping = proxyActivities<PodiumActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '200 milliseconds', maximumInterval: '5 seconds', maximumAttempts: 10 },
+});
+
+/** Past this many events the pool continues as new, carrying its instances and queue over. */
+const historyLimit = 4_000;
+
+/**
+ * Owns the instances of one model: hands a ready idle instance to each waiting request (in
+ * arrival order), starts instances up to the model's max, keeps min warm, and stops instances
+ * idle longer than keep-warm (scale to zero). Long-running, with continue-as-new.
+ */
+export async function modelPool({ modelId, carried }: ModelPoolInput): Promise<void> {
+  const instances = new Map<string, PoolInstance>((carried?.instances ?? []).map((i) => [i.instanceId, i]));
+  const waiting: PoolWaiter[] = [...(carried?.waiting ?? [])];
+  let changed = true;
+  const touch = () => (changed = true);
+
+  setHandler(poolStateQuery, () => ({ instances: [...instances.values()], waiting: [...waiting] }));
+  setHandler(acquireInstanceSignal, (waiter) => {
+    if (!waiting.some((w) => w.requestId === waiter.requestId)) waiting.push(waiter);
+    touch();
+  });
+  setHandler(withdrawRequestSignal, ({ requestId }) => {
+    const index = waiting.findIndex((w) => w.requestId === requestId);
+    if (index >= 0) waiting.splice(index, 1);
+    // Assigned while the request was being withdrawn: it will never use the instance.
+    for (const instance of instances.values()) {
+      if (instance.state === 'BUSY' && instance.requestId === requestId) release(instance, true);
+    }
+    touch();
+  });
+  setHandler(releaseInstanceSignal, ({ instanceId, requestId, healthy }) => {
+    const instance = instances.get(instanceId);
+    if (instance?.state === 'BUSY' && instance.requestId === requestId) release(instance, healthy);
+    touch();
+  });
+  setHandler(stopPoolInstanceSignal, ({ instanceId, reason }) => {
+    const instance = instances.get(instanceId);
+    if (instance && instance.state !== 'STOPPING') void stop(instance, reason);
+    touch();
+  });
+
+  function release(instance: PoolInstance, healthy: boolean) {
+    if (!healthy) return void stop(instance, 'UNHEALTHY');
+    instance.state = 'IDLE';
+    instance.requestId = null;
+    instance.idleSince = Date.now();
+  }
+
+  async function stop(instance: PoolInstance, reason: string) {
+    instance.state = 'STOPPING';
+    try {
+      await bookkeeping.stopInstance({ instanceId: instance.instanceId, reason });
+    } finally {
+      instances.delete(instance.instanceId);
+      touch();
+    }
+  }
+
+  async function launch(startupTimeoutSeconds: number) {
+    const instanceId = uuid4();
+    const instance: PoolInstance = { instanceId, state: 'STARTING', endpoint: null, idleSince: null, requestId: null };
+    instances.set(instanceId, instance);
+    const startup = proxyActivities<PodiumActivities>({
+      startToCloseTimeout: `${startupTimeoutSeconds} seconds`,
+      heartbeatTimeout: '10 seconds',
+      retry: { maximumAttempts: 1 },
+    });
+    try {
+      const { endpoint } = await startup.startInstance({ instanceId, modelId });
+      instance.endpoint = endpoint;
+      await startup.awaitInstanceReady({ instanceId, endpoint });
+      instance.state = 'IDLE';
+      instance.idleSince = Date.now();
+    } catch (error) {
+      // The instance never became ready: tell the request that has waited longest.
+      const failure: RequestError = describeFailure(error, 'INSTANCE_STARTUP_TIMEOUT');
+      const head = waiting.shift();
+      if (head) await getExternalWorkflowHandle(head.workflowId).signal(instanceUnavailableSignal, failure).catch(() => undefined);
+      await stop(instance, 'STARTUP_FAILED');
+    } finally {
+      touch();
+    }
+  }
+
+  const settings = await bookkeeping.loadPoolSettings({ modelId });
+  // First run: nothing is known to be ours, so any instance the records call alive is an orphan.
+  if (!carried) await bookkeeping.stopOrphanInstances({ modelId, keep: [] });
+
+  for (;;) {
+    changed = false;
+    const plan = planPool([...instances.values()], waiting, settings, Date.now());
+    for (const action of plan.actions) {
+      if (action.type === 'ASSIGN') {
+        const instance = instances.get(action.instanceId)!;
+        instance.state = 'BUSY';
+        instance.requestId = action.waiter.requestId;
+        waiting.splice(waiting.indexOf(action.waiter), 1);
+        // Not awaited: every assignment of this round goes out in the same workflow task.
+        void getExternalWorkflowHandle(action.waiter.workflowId)
+          .signal(instanceAssignedSignal, { instanceId: instance.instanceId, endpoint: instance.endpoint! })
+          .catch(() => {
+            release(instance, true); // the request is gone
+            touch();
+          });
+      } else if (action.type === 'START') {
+        for (let i = 0; i < action.count; i++) void launch(settings.startupTimeoutSeconds);
+      } else {
+        void stop(instances.get(action.instanceId)!, action.reason);
+      }
+    }
+
+    const settled = [...instances.values()].every((i) => i.state === 'IDLE' || i.state === 'BUSY');
+    if ((workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > historyLimit) && settled && !changed) {
+      await condition(allHandlersFinished);
+      if (!changed) return continueAsNew<typeof modelPool>({ modelId, carried: { instances: [...instances.values()], waiting } });
+    }
+    const sleepMs = plan.wakeAt === null ? undefined : Math.max(1, plan.wakeAt - Date.now());
+    if (changed) continue;
+    if (sleepMs === undefined) await condition(() => changed);
+    else await condition(() => changed, sleepMs);
+  }
+}
+
