@@ -9,7 +9,7 @@ import {
   recordInstanceEvent,
   setModelInstanceLocation,
 } from '../db/model-instances';
-import { instanceIdAnnotation, poolAnnotation, type InstanceRuntime } from './runtime/instance-runtime';
+import { InstanceStartupTimeoutError, instanceIdAnnotation, poolAnnotation, type InstanceRuntime } from './runtime/instance-runtime';
 
 const readinessPollMs = 25;
 
@@ -38,7 +38,8 @@ export function createInstanceActivities({ pool, runtime }: { pool: DatabasePool
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         await recordInstanceEvent(pool, { instanceId, event: 'FAILED', detail: { message } });
-        throw ApplicationFailure.nonRetryable(`instance of ${modelId} failed to start: ${message}`, 'INSTANCE_START_FAILED');
+        const code = error instanceof InstanceStartupTimeoutError ? 'INSTANCE_STARTUP_TIMEOUT' : 'INSTANCE_START_FAILED';
+        throw ApplicationFailure.nonRetryable(`instance of ${modelId} failed to start: ${message}`, code);
       }
     },
 

@@ -10,6 +10,8 @@ import type { PodiumConfig } from '../domain/config';
 import type { AuthServices } from './auth-services';
 import { errorMiddleware } from './errors';
 import { openApiDocument } from './openapi';
+import { requestWorkflows } from './request-workflows';
+import { adminRequestRoutes } from './routes/admin-requests';
 import { adminUserRoutes } from './routes/admin-users';
 import { authRoutes } from './routes/auth';
 import { modelRoutes } from './routes/models';
@@ -19,7 +21,10 @@ import { sessionRoutes } from './routes/sessions';
 export const webRoot = path.resolve(__dirname, '../web/dist');
 
 export type ApiDependencies = {
-  config: Pick<PodiumConfig, 'TEMPORAL_TASK_QUEUE' | 'REQUEST_BODY_LIMIT' | 'ANONYMOUS_SESSION_TTL_HOURS' | 'TRUST_PROXY'>;
+  config: Pick<
+    PodiumConfig,
+    'TEMPORAL_TASK_QUEUE' | 'TEMPORAL_NAMESPACE' | 'TEMPORAL_UI_URL' | 'REQUEST_BODY_LIMIT' | 'ANONYMOUS_SESSION_TTL_HOURS' | 'TRUST_PROXY'
+  >;
   pool: DatabasePool;
   temporal: Client;
   logger: Logger;
@@ -37,10 +42,13 @@ export function createApp({ config, pool, temporal, logger, auth }: ApiDependenc
   app.use(errorMiddleware(logger));
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: config.REQUEST_BODY_LIMIT, encoding: 'utf-8' }));
 
+  const workflows = requestWorkflows(temporal, config.TEMPORAL_TASK_QUEUE);
+  const temporalUi = config.TEMPORAL_UI_URL ? { url: config.TEMPORAL_UI_URL, namespace: config.TEMPORAL_NAMESPACE } : undefined;
   const routers = [
     sessionRoutes({ pool, ttlHours: config.ANONYMOUS_SESSION_TTL_HOURS }),
     modelRoutes({ pool }),
-    requestRoutes({ pool, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, authenticate: auth.authenticate }),
+    requestRoutes({ pool, workflows, authenticate: auth.authenticate, temporalUi }),
+    adminRequestRoutes({ pool, workflows, authenticate: auth.authenticate }),
     authRoutes({ pool, ...auth }),
     adminUserRoutes({ pool, authenticate: auth.authenticate }),
   ];

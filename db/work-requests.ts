@@ -33,22 +33,30 @@ const workRequestRow = workRequestView.extend({
 
 export async function insertWorkRequest(
   db: CommonQueryMethods,
-  request: { id: string; modelId: string; principal: Principal; input: InferenceRequest; workflowId: string },
+  request: {
+    id: string;
+    modelId: string;
+    principal: Principal;
+    input: InferenceRequest;
+    workflowId: string;
+    webhookUrl?: string;
+    idempotencyKey?: string;
+  },
 ): Promise<WorkRequestView> {
   const userId = request.principal.kind === 'user' ? request.principal.userId : null;
   return db.one(sql.type(workRequestRow)`
-    INSERT INTO work_requests (id, model_id, session_id, user_id, input, workflow_id)
+    INSERT INTO work_requests (id, model_id, session_id, user_id, input, workflow_id, webhook_url, idempotency_key)
     VALUES (${request.id}, ${request.modelId}, ${request.principal.sessionId}, ${userId}, ${sql.jsonb(request.input)},
-            ${request.workflowId})
+            ${request.workflowId}, ${request.webhookUrl ?? null}, ${request.idempotencyKey ?? null})
     RETURNING id, model_id AS model, status, created_at AS "createdAt", started_at AS "startedAt",
-              finished_at AS "finishedAt", result, error`);
+              finished_at AS "finishedAt", result, error, attempt`);
 }
 
 /** A request by id, whoever owns it (for the webhook body and admins). */
 export async function findWorkRequestView(db: CommonQueryMethods, id: string): Promise<WorkRequestView | null> {
   return db.maybeOne(sql.type(workRequestRow)`
     SELECT id, model_id AS model, status, created_at AS "createdAt", started_at AS "startedAt",
-           finished_at AS "finishedAt", result, error
+           finished_at AS "finishedAt", result, error, attempt
       FROM work_requests
      WHERE id = ${id}`);
 }
@@ -61,7 +69,7 @@ export async function findOwnWorkRequest(
 ): Promise<WorkRequestView | null> {
   return db.maybeOne(sql.type(workRequestRow)`
     SELECT id, model_id AS model, status, created_at AS "createdAt", started_at AS "startedAt",
-           finished_at AS "finishedAt", result, error
+           finished_at AS "finishedAt", result, error, attempt
       FROM work_requests
      WHERE id = ${id} AND ${ownedBy(owner)}`);
 }
@@ -93,7 +101,7 @@ export async function listOwnWorkRequests(
   ].filter((condition) => condition !== null);
   const rows = await db.any(sql.type(workRequestSummaryRow)`
     SELECT id, model_id AS model, status, created_at AS "createdAt", started_at AS "startedAt",
-           finished_at AS "finishedAt", error
+           finished_at AS "finishedAt", error, attempt
       FROM work_requests
      WHERE ${sql.join(conditions, sql.fragment` AND `)}
      ORDER BY created_at DESC, id DESC
@@ -121,4 +129,31 @@ export async function saveWorkRequestResult(db: CommonQueryMethods, id: string, 
     UPDATE work_requests
        SET result = ${sql.jsonb(inferenceResponse.parse(result))}, processed_at = clock_timestamp()
      WHERE id = ${id} AND status = 'PROCESSING'`);
+}
+
+/** The owner's request made with this idempotency key, with what it was asked, if any. */
+export async function findByIdempotencyKey(db: CommonQueryMethods, owner: RequestOwner, key: string) {
+  return db.maybeOne(sql.type(z.object({ id: z.uuid(), model: z.string(), input: z.unknown(), webhookUrl: z.string().nullable() }))`
+    SELECT id, model_id AS model, input, webhook_url AS "webhookUrl" FROM work_requests
+     WHERE COALESCE(user_id, session_id) = ${'userId' in owner ? owner.userId : owner.sessionId}
+       AND ${'userId' in owner ? sql.fragment`user_id IS NOT NULL` : sql.fragment`user_id IS NULL`}
+       AND idempotency_key = ${key}`);
+}
+
+const webhookDelivery = z.object({
+  attempt: z.number(),
+  statusCode: z.number().nullable(),
+  error: z.string().nullable(),
+  attemptedAt: isoTimestamp,
+});
+
+/** The request's webhook and every try to deliver it, oldest first; null without a webhook. */
+export async function findWebhookStatus(db: CommonQueryMethods, requestId: string) {
+  const url = await db.maybeOneFirst(sql.type(z.object({ url: z.string().nullable() }))`
+    SELECT webhook_url AS url FROM work_requests WHERE id = ${requestId}`);
+  if (!url) return null;
+  const deliveries = await db.any(sql.type(webhookDelivery)`
+    SELECT attempt, status_code AS "statusCode", error, attempted_at AS "attemptedAt"
+      FROM webhook_deliveries WHERE request_id = ${requestId} ORDER BY id`);
+  return { url, deliveries };
 }

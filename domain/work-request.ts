@@ -7,6 +7,22 @@ import { requestStatus } from './request-status';
 export const submitWorkRequest = z.strictObject({
   model: modelId,
   input: inferenceRequest,
+  /** Called (POST, signed) when the request ends. */
+  webhook: z.url({ protocol: /^https?$/, error: 'webhook must be an http(s) URL' }).max(2048).optional(),
+});
+
+/** `Idempotency-Key`: the same key from the same owner gets the same request back. */
+export const idempotencyKey = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,255}$/, 'Idempotency-Key is 1–255 visible ASCII characters');
+
+/** `?wait=N` on GET: long-poll up to N seconds for the request to end. */
+export const waitQuery = z.strictObject({ wait: z.coerce.number().int().min(0).max(300).optional() });
+
+/** Body of `POST /api/admin/requests/:id/status`. */
+export const adminStatusChange = z.strictObject({
+  status: z.enum(['REQUESTED', 'FAILED']),
+  reason: z.string().trim().min(1).max(500),
 });
 export type SubmitWorkRequest = z.infer<typeof submitWorkRequest>;
 
@@ -23,6 +39,7 @@ export const workRequestView = z.object({
   finishedAt: z.string().nullable(),
   result: inferenceResponse.nullable(),
   error: requestError.nullable(),
+  attempt: z.number().int(),
 });
 export type WorkRequestView = z.infer<typeof workRequestView>;
 

@@ -124,7 +124,7 @@ async function main() {
   step(`starting the API on ${config.HOST}:${config.PORT}`);
   const auth = await startAuthServices({ config, databaseUrl, schema: config.DATABASE_SCHEMA, pool, logger });
   stops.push({ name: 'the session listener', stop: auth.stop });
-  const app = createApp({ config, pool, temporal, logger, auth });
+  const app = createApp({ config: { ...config, TEMPORAL_UI_URL: temporalUi }, pool, temporal, logger, auth });
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(config.PORT, config.HOST, () => resolve(listening));
   });

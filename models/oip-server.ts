@@ -44,7 +44,9 @@ function send(response: ServerResponse, status: number, body: unknown) {
   response.end(JSON.stringify(body));
 }
 
-export function serveModel(model: ModelDefinition) {
+export function serveModel(definition: ModelDefinition) {
+  // The catalog may serve one server under several names (PODIUM_MODEL_NAME, set by the runtime).
+  const model = { ...definition, name: process.env.PODIUM_MODEL_NAME || definition.name };
   const base = `/v2/models/${model.name}`;
   const server = createServer(async (request, response) => {
     const url = request.url?.split('?')[0] ?? '/';

@@ -1,10 +1,10 @@
 import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/workflow';
 import type { RequestError } from '../domain/work-request';
 
-/** The failure's own code and message, without Temporal's wrapping; timeouts get `timeoutCode`. */
-export function describeFailure(error: unknown, timeoutCode: string): RequestError {
+/** The failure's own code and message, without Temporal's wrapping; a timeout becomes `onTimeout`. */
+export function describeFailure(error: unknown, onTimeout: RequestError): RequestError {
   const cause = error instanceof ActivityFailure ? error.cause : error;
-  if (cause instanceof TimeoutFailure) return { code: timeoutCode, message: `timed out (${cause.timeoutType})` };
+  if (cause instanceof TimeoutFailure) return onTimeout;
   if (cause instanceof ApplicationFailure) return { code: cause.type ?? 'MODEL_REQUEST_FAILED', message: cause.message };
   if (cause instanceof Error) return { code: 'MODEL_REQUEST_FAILED', message: cause.message };
   return { code: 'MODEL_REQUEST_FAILED', message: String(cause) };

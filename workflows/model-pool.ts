@@ -90,8 +90,10 @@ export async function modelPool({ modelId, carried }: ModelPoolInput): Promise<v
     const instanceId = uuid4();
     const instance: PoolInstance = { instanceId, state: 'STARTING', endpoint: null, idleSince: null, requestId: null };
     instances.set(instanceId, instance);
+    // The runtime enforces the startup timeout itself, with a clearer message; the activity
+    // timeout is the backstop.
     const startup = proxyActivities<PodiumActivities>({
-      startToCloseTimeout: `${startupTimeoutSeconds} seconds`,
+      startToCloseTimeout: `${startupTimeoutSeconds + 10} seconds`,
       heartbeatTimeout: '10 seconds',
       retry: { maximumAttempts: 1 },
     });
@@ -103,7 +105,10 @@ export async function modelPool({ modelId, carried }: ModelPoolInput): Promise<v
       instance.idleSince = Date.now();
     } catch (error) {
       // The instance never became ready: tell the request that has waited longest.
-      const failure: RequestError = describeFailure(error, 'INSTANCE_STARTUP_TIMEOUT');
+      const failure: RequestError = describeFailure(error, {
+        code: 'INSTANCE_STARTUP_TIMEOUT',
+        message: `the instance of ${modelId} did not become ready within ${startupTimeoutSeconds} s`,
+      });
       const head = waiting.shift();
       if (head) await getExternalWorkflowHandle(head.workflowId).signal(instanceUnavailableSignal, failure).catch(() => undefined);
       await stop(instance, 'STARTUP_FAILED');

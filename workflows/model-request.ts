@@ -109,7 +109,10 @@ export async function modelRequest({ requestId, modelId }: ModelRequestInput): P
       outcome = { status: 'COMPLETE' };
     } catch (error) {
       if (interruption && isCancellation(error)) break;
-      const failure = describeFailure(error, 'REQUEST_TIMEOUT');
+      const failure = describeFailure(error, {
+        code: 'REQUEST_TIMEOUT',
+        message: `the model did not answer within ${model.requestTimeoutSeconds} s`,
+      });
       // A timed-out or unreachable instance is not trusted with another request.
       healthy = failure.code !== 'REQUEST_TIMEOUT' && failure.code !== 'INSTANCE_UNREACHABLE';
       if (failure.code === 'INSTANCE_UNREACHABLE' && replacement < maxInstanceReplacements) {
@@ -126,7 +129,8 @@ export async function modelRequest({ requestId, modelId }: ModelRequestInput): P
   outcome = await CancellationScope.nonCancellable(async () => {
     if (!held) await pool.signal(withdrawRequestSignal, { requestId }).catch(() => undefined);
     const final = await finish(requestId, instanceId, interruption, outcome);
-    if (held) await giveBack(held, healthy && !interruption);
+    // A cancelled call leaves the instance clean; one an admin had to stop may be stuck.
+    if (held) await giveBack(held, healthy && (interruption === null || interruption.kind === 'CANCEL'));
     return final;
   });
   if (outcome.status === 'REQUEUED') return continueAsNew<typeof modelRequest>({ requestId, modelId });

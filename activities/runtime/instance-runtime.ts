@@ -28,3 +28,6 @@ export interface InstanceRuntime {
 
 export const poolAnnotation = 'podium.dev/pool';
 export const instanceIdAnnotation = 'podium.dev/instance-id';
+
+/** The instance did not come up within the model's startup timeout. */
+export class InstanceStartupTimeoutError extends Error {}

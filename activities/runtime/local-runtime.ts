@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { InstanceRuntime, InstanceSpec, PlacedInstance } from './instance-runtime';
+import { InstanceStartupTimeoutError, type InstanceRuntime, type InstanceSpec, type PlacedInstance } from './instance-runtime';
 
 const projectRoot = path.resolve(__dirname, '../..');
 const stopGraceMs = 5_000;
@@ -47,6 +47,7 @@ export class LocalProcessRuntime implements InstanceRuntime {
         HOST: '127.0.0.1',
         PORT: '0',
         PODIUM_EXIT_WITH_PARENT: '1',
+        PODIUM_MODEL_NAME: spec.model.id,
         NODE_NO_WARNINGS: '1',
         ...annotationEnv(spec.annotations),
       },
@@ -70,7 +71,7 @@ export class LocalProcessRuntime implements InstanceRuntime {
   private waitForListening(child: ChildProcess, timeoutMs: number, stderr: string[]): Promise<number> {
     return new Promise((resolve, reject) => {
       const lines = createInterface({ input: child.stdout! });
-      const timer = setTimeout(() => fail(new Error(`model process did not listen within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(() => fail(new InstanceStartupTimeoutError(`model process did not listen within ${timeoutMs} ms`)), timeoutMs);
       const onExit = (code: number | null) =>
         fail(new Error(`model process exited (code ${code}) before listening: ${stderr.join('').slice(-500).trim()}`));
       function fail(error: Error) {

@@ -1,27 +1,83 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import Router from '@koa/router';
-import type { Client } from '@temporalio/client';
-import type { DatabasePool } from 'slonik';
+import type { Context } from 'koa';
+import { UniqueIntegrityConstraintViolationError, type DatabasePool } from 'slonik';
 import { z } from 'zod';
+import { isDeepStrictEqual } from 'node:util';
 import { listModels } from '../../db/models';
-import { findOwnWorkRequest, insertWorkRequest, listOwnWorkRequests, ownerOf, UnknownCursorError } from '../../db/work-requests';
-import { listWorkRequestsQuery, submitWorkRequest, workflowIdForRequest } from '../../domain/work-request';
-import type { modelRequest } from '../../workflows/model-request';
+import {
+  findByIdempotencyKey,
+  findOwnWorkRequest,
+  findWebhookStatus,
+  insertWorkRequest,
+  listOwnWorkRequests,
+  ownerOf,
+  UnknownCursorError,
+  type RequestOwner,
+} from '../../db/work-requests';
+import { isFinal } from '../../domain/request-status';
+import {
+  idempotencyKey,
+  listWorkRequestsQuery,
+  submitWorkRequest,
+  waitQuery,
+  workflowIdForRequest,
+  type SubmitWorkRequest,
+} from '../../domain/work-request';
 import { requireSession, type AuthState } from '../auth';
 import type { Authenticate } from '../authenticator';
 import { ApiError } from '../errors';
+import type { RequestWorkflows } from '../request-workflows';
 import { requireJsonBody } from './json-body';
 
 const requestIdParam = z.uuid();
+const waitPollMs = 100;
 
-export function requestRoutes(deps: { pool: DatabasePool; temporal: Client; taskQueue: string; authenticate: Authenticate }) {
-  const { pool, temporal, taskQueue } = deps;
+export type RequestRouteDeps = {
+  pool: DatabasePool;
+  workflows: RequestWorkflows;
+  authenticate: Authenticate;
+  /** Base URL of the Temporal Web UI, for links to a request's workflow. */
+  temporalUi?: { url: string; namespace: string };
+};
+
+export function requestRoutes(deps: RequestRouteDeps) {
+  const { pool, workflows } = deps;
   const router = new Router<AuthState>();
   router.use('/api/requests', requireSession(deps.authenticate));
+
+  function parseId(ctx: Context): string {
+    const id = requestIdParam.safeParse(ctx.params.id);
+    if (!id.success) throw new ApiError(400, 'INVALID_REQUEST_ID', 'Request ids are UUIDs');
+    return id.data;
+  }
+
+  async function ownRequest(ctx: Context, owner: RequestOwner) {
+    const id = parseId(ctx);
+    const request = await findOwnWorkRequest(pool, id, owner);
+    if (!request) throw new ApiError(404, 'REQUEST_NOT_FOUND', `You have no request ${id}`);
+    return request;
+  }
+
+  /** The same key and the same ask: the first request back. The same key, another ask: 422. */
+  async function replay(owner: RequestOwner, key: string, body: SubmitWorkRequest) {
+    const earlier = await findByIdempotencyKey(pool, owner, key);
+    if (!earlier) return null;
+    const same = earlier.model === body.model && isDeepStrictEqual(earlier.input, body.input) && earlier.webhookUrl === (body.webhook ?? null);
+    if (!same) {
+      throw new ApiError(422, 'IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used for a different request; use a new key');
+    }
+    return findOwnWorkRequest(pool, earlier.id, owner);
+  }
 
   router.post('/api/requests', async (ctx) => {
     requireJsonBody(ctx);
     const body = submitWorkRequest.parse(ctx.request.body ?? {});
+    const keyHeader = ctx.get('idempotency-key');
+    const key = keyHeader ? idempotencyKey.parse(keyHeader) : undefined;
+    const principal = ctx.state.principal!;
+    const owner = ownerOf(principal);
     const models = await listModels(pool);
     if (!models.some((model) => model.id === body.model)) {
       throw new ApiError(400, 'UNKNOWN_MODEL', `There is no model "${body.model}"; GET /api/models lists them`, {
@@ -29,30 +85,51 @@ export function requestRoutes(deps: { pool: DatabasePool; temporal: Client; task
       });
     }
 
+    const replayed = key ? await replay(owner, key, body) : null;
+    if (replayed) {
+      ctx.status = 200;
+      ctx.set('Idempotent-Replayed', 'true');
+      ctx.set('Location', `/api/requests/${replayed.id}`);
+      ctx.body = { id: replayed.id, status: replayed.status, model: replayed.model, createdAt: replayed.createdAt };
+      return;
+    }
+
     const id = randomUUID();
-    const workflowId = workflowIdForRequest(id);
-    // Row and workflow together: if the workflow cannot start, the insert is rolled back.
-    const created = await pool.transaction(async (transaction) => {
-      const row = await insertWorkRequest(transaction, {
-        id,
-        modelId: body.model,
-        principal: ctx.state.principal!,
-        input: body.input,
-        workflowId,
+    let created;
+    try {
+      // Row and workflow together: if the workflow cannot start, the insert is rolled back.
+      created = await pool.transaction(async (transaction) => {
+        const row = await insertWorkRequest(transaction, {
+          id,
+          modelId: body.model,
+          principal,
+          input: body.input,
+          workflowId: workflowIdForRequest(id),
+          webhookUrl: body.webhook,
+          idempotencyKey: key,
+        });
+        try {
+          await workflows.start(id, body.model);
+        } catch (error) {
+          throw new ApiError(503, 'WORKFLOW_START_FAILED', 'The request could not be scheduled; try again shortly', {
+            reason: error instanceof Error ? error.message : String(error),
+          });
+        }
+        return row;
       });
-      try {
-        await temporal.workflow.start<typeof modelRequest>('modelRequest', {
-          workflowId,
-          taskQueue,
-          args: [{ requestId: id, modelId: body.model }],
-        });
-      } catch (error) {
-        throw new ApiError(503, 'WORKFLOW_START_FAILED', 'The request could not be scheduled; try again shortly', {
-          reason: error instanceof Error ? error.message : String(error),
-        });
+    } catch (error) {
+      // The same key sent twice at once: the other one won; answer with its request.
+      if (key && error instanceof UniqueIntegrityConstraintViolationError) {
+        const winner = await replay(owner, key, body);
+        if (winner) {
+          ctx.status = 200;
+          ctx.set('Idempotent-Replayed', 'true');
+          ctx.body = { id: winner.id, status: winner.status, model: winner.model, createdAt: winner.createdAt };
+          return;
+        }
       }
-      return row;
-    });
+      throw error;
+    }
 
     ctx.status = 202;
     ctx.set('Location', `/api/requests/${id}`);
@@ -71,12 +148,38 @@ export function requestRoutes(deps: { pool: DatabasePool; temporal: Client; task
     }
   });
 
+  /** One request; `?wait=N` holds the answer up to N seconds until the request has ended. */
   router.get('/api/requests/:id', async (ctx) => {
-    const id = requestIdParam.safeParse(ctx.params.id);
-    if (!id.success) throw new ApiError(400, 'INVALID_REQUEST_ID', 'Request ids are UUIDs');
-    const request = await findOwnWorkRequest(pool, id.data, ownerOf(ctx.state.principal!));
-    if (!request) throw new ApiError(404, 'REQUEST_NOT_FOUND', `You have no request ${id.data}`);
-    ctx.body = request;
+    const owner = ownerOf(ctx.state.principal!);
+    const { wait = 0 } = waitQuery.parse(ctx.query);
+    let request = await ownRequest(ctx, owner);
+    const deadline = Date.now() + wait * 1000;
+    while (!isFinal(request.status) && Date.now() < deadline && !ctx.req.closed) {
+      await sleep(Math.min(waitPollMs, deadline - Date.now()));
+      request = (await findOwnWorkRequest(pool, request.id, owner))!;
+    }
+    const ui = deps.temporalUi;
+    ctx.body = {
+      ...request,
+      webhook: await findWebhookStatus(pool, request.id),
+      links: {
+        self: `/api/requests/${request.id}`,
+        ...(ui ? { temporal: `${ui.url}/namespaces/${ui.namespace}/workflows/${workflowIdForRequest(request.id)}` } : {}),
+      },
+    };
+  });
+
+  /** The owner stops a request: a queued one at once, a running one as its inference is cut. */
+  router.post('/api/requests/:id/cancel', async (ctx) => {
+    const request = await ownRequest(ctx, ownerOf(ctx.state.principal!));
+    if (isFinal(request.status)) {
+      throw new ApiError(409, 'REQUEST_ALREADY_ENDED', `The request has already ended ${request.status}`);
+    }
+    if (!(await workflows.signal(request.id, 'cancel'))) {
+      throw new ApiError(409, 'REQUEST_ALREADY_ENDED', 'The request has just ended');
+    }
+    ctx.status = 202;
+    ctx.body = { id: request.id, status: request.status, cancelling: true };
   });
 
   return router;

@@ -1,0 +1,44 @@
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { RequestError } from '../domain/work-request';
+import { workflowIdForRequest } from '../domain/work-request';
+import type { modelRequest } from '../workflows/model-request';
+
+// Signal names, not imports: the API does not load workflow code.
+const signals = { cancel: 'cancelRequest', adminSetStatus: 'adminSetStatus' } as const;
+
+/** The API's side of the request workflows: start, and signal while they run. */
+export function requestWorkflows(temporal: Client, taskQueue: string) {
+  return {
+    async start(requestId: string, modelId: string, options: { rerun?: boolean } = {}) {
+      await temporal.workflow.start<typeof modelRequest>('modelRequest', {
+        workflowId: workflowIdForRequest(requestId),
+        taskQueue,
+        args: [{ requestId, modelId }],
+        // A re-queue after the last run ended starts a new run under the same id.
+        workflowIdReusePolicy: options.rerun ? 'ALLOW_DUPLICATE' : 'REJECT_DUPLICATE',
+      });
+    },
+
+    /** Waits (bounded) for the request's workflow run to close, e.g. one finishing right now. */
+    async waitUntilClosed(requestId: string, timeoutMs: number): Promise<void> {
+      const handle = temporal.workflow.getHandle(workflowIdForRequest(requestId));
+      const deadline = Date.now() + timeoutMs;
+      while ((await handle.describe()).status.name === 'RUNNING') {
+        if (Date.now() > deadline) throw new Error(`workflow of request ${requestId} still running after ${timeoutMs} ms`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    },
+
+    /** Signals the running workflow; false when it is not running (any more). */
+    async signal(requestId: string, signal: keyof typeof signals, ...args: unknown[]): Promise<boolean> {
+      try {
+        await temporal.workflow.getHandle(workflowIdForRequest(requestId)).signal(signals[signal], ...args);
+        return true;
+      } catch (error) {
+        if (error instanceof WorkflowNotFoundError) return false;
+        throw error;
+      }
+    },
+  };
+}
+export type RequestWorkflows = ReturnType<typeof requestWorkflows>;

@@ -1,0 +1,244 @@
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { sql } from 'slonik';
+import { z } from 'zod';
+import { verifyWebhook } from '../../activities/webhook-signature';
+import { eventually } from '../support/eventually';
+import { addTestModel } from '../support/models';
+import { echoInput, startTestStack, testWebhookSecret, type TestStack } from '../support/test-stack';
+
+let stack: TestStack;
+let token: string;
+let admin: string;
+beforeAll(async () => {
+  stack = await startTestStack();
+  token = await stack.api.anonymousToken();
+  const account = await stack.api.signUp({ username: `admin${Date.now().toString(36)}` });
+  await stack.pool.query(sql.unsafe`
+    INSERT INTO user_permissions (user_id, permission, granted_by) VALUES (${account.user.id}, 'ADMIN', 'test')`);
+  admin = (await stack.api.login(account.user.username)).accessToken;
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const slowEcho = (delayMs: number) => ({ ...echoInput, parameters: { delay_ms: delayMs } });
+const submit = async (model: string, input: unknown = echoInput) => {
+  const response = await stack.api.submit(token, { model, input });
+  expect(response.status).toBe(202);
+  return response.body.id as string;
+};
+const statusOf = async (id: string) => (await stack.api.call('GET', `/api/requests/${id}`, { token })).body.status as string;
+const eventsOfModel = (model: string) =>
+  stack.pool.anyFirst(sql.type(z.object({ event: z.string() }))`
+    SELECT l.event FROM model_instance_log l JOIN model_instances i ON i.id = l.instance_id
+     WHERE i.model_id = ${model} ORDER BY l.id`);
+
+describe('model pools', () => {
+  it('scale to zero: an instance idle past keep-warm is stopped, and its process is gone', async () => {
+    await addTestModel(stack.pool, { id: 'echo-brief', keepWarmSeconds: 1 });
+    const id = await submit('echo-brief');
+    await stack.api.waitUntilFinal(token, id);
+    const events = await eventually(() => eventsOfModel('echo-brief'), (log) => log.includes('TERMINATED'), 5_000);
+    expect(events).toEqual(['CREATED', 'SCHEDULED', 'READY', 'ASSIGNED', 'RELEASED', 'STOPPING', 'TERMINATED']);
+    const pid = Number(await stack.pool.oneFirst(sql.unsafe`SELECT runtime_ref FROM model_instances WHERE model_id = 'echo-brief'`));
+    expect(() => process.kill(pid, 0)).toThrow();
+  });
+
+  it('max_instances: requests beyond it wait, and are served first come, first served', async () => {
+    await addTestModel(stack.pool, { id: 'echo-single', maxInstances: 1 });
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) ids.push(await submit('echo-single', slowEcho(150)));
+    for (const id of ids) expect((await stack.api.waitUntilFinal(token, id)).request.status).toBe('COMPLETE');
+    const order = await stack.pool.anyFirst(sql.type(z.object({ id: z.string() }))`
+      SELECT id FROM work_requests WHERE model_id = 'echo-single' ORDER BY started_at`);
+    expect(order).toEqual(ids);
+    expect((await eventsOfModel('echo-single')).filter((e) => e === 'CREATED')).toHaveLength(1);
+  });
+
+  it('min_instances stay warm past keep-warm', async () => {
+    await addTestModel(stack.pool, { id: 'echo-warm', minInstances: 1, keepWarmSeconds: 0 });
+    await stack.api.waitUntilFinal(token, await submit('echo-warm'));
+    await sleep(1_000);
+    const events = await eventsOfModel('echo-warm');
+    expect(events).not.toContain('STOPPING');
+    expect(events.at(-1)).toBe('RELEASED');
+  });
+});
+
+describe('cancel', () => {
+  it('a queued request is CANCELLED within a second; the one running is untouched', async () => {
+    await addTestModel(stack.pool, { id: 'echo-queue', maxInstances: 1 });
+    const running = await submit('echo-queue', slowEcho(2_000));
+    await eventually(() => statusOf(running), (s) => s === 'PROCESSING');
+    const queued = await submit('echo-queue');
+    const started = Date.now();
+    expect((await stack.api.call('POST', `/api/requests/${queued}/cancel`, { token })).status).toBe(202);
+    expect(await eventually(() => statusOf(queued), (s) => s === 'CANCELLED', 1_000)).toBe('CANCELLED');
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect((await stack.api.waitUntilFinal(token, running)).request.status).toBe('COMPLETE');
+  });
+
+  it('a running request is cut short and its instance goes back clean to serve the next', async () => {
+    await addTestModel(stack.pool, { id: 'echo-cut', maxInstances: 1 });
+    const id = await submit('echo-cut', slowEcho(20_000));
+    await eventually(() => statusOf(id), (s) => s === 'PROCESSING');
+    const started = Date.now();
+    await stack.api.call('POST', `/api/requests/${id}/cancel`, { token });
+    expect(await eventually(() => statusOf(id), (s) => s === 'CANCELLED', 3_000)).toBe('CANCELLED');
+    expect(Date.now() - started).toBeLessThan(3_000);
+    const next = await submit('echo-cut');
+    expect((await stack.api.waitUntilFinal(token, next)).request.status).toBe('COMPLETE');
+    expect((await eventsOfModel('echo-cut')).filter((e) => e === 'CREATED')).toHaveLength(1);
+    const stats = await stack.pool.oneFirst(sql.unsafe`SELECT count(*)::int FROM request_stats WHERE request_id = ${id}`);
+    expect(stats).toBe(0);
+  });
+
+  it('an ended request cannot be cancelled (409)', async () => {
+    const id = await submit('echo');
+    await stack.api.waitUntilFinal(token, id);
+    const response = await stack.api.call('POST', `/api/requests/${id}/cancel`, { token });
+    expect(response.status).toBe(409);
+    expect(response.body.error.code).toBe('REQUEST_ALREADY_ENDED');
+  });
+});
+
+describe('admin status actions', () => {
+  const setStatus = (id: string, body: unknown, as = admin) =>
+    stack.api.call('POST', `/api/admin/requests/${id}/status`, { token: as, json: body });
+  const auditRows = (id: string) =>
+    stack.pool.any(sql.type(z.object({ action: z.string(), detail: z.record(z.string(), z.unknown()) }))`
+      SELECT action, detail FROM audit_log WHERE target_id = ${id} ORDER BY id`);
+
+  it('FAILED ends a running request with the reason, audited', async () => {
+    const id = await submit('echo', slowEcho(20_000));
+    await eventually(() => statusOf(id), (s) => s === 'PROCESSING');
+    expect((await setStatus(id, { status: 'FAILED', reason: 'stuck on a bad node' })).status).toBe(202);
+    const { request } = await stack.api.waitUntilFinal(token, id, 5_000);
+    expect(request).toMatchObject({ status: 'FAILED', error: { code: 'FAILED_BY_ADMIN', message: 'stuck on a bad node' } });
+    expect(await auditRows(id)).toEqual([
+      { action: 'REQUEST_STATUS_SET', detail: { from: 'PROCESSING', to: 'FAILED', reason: 'stuck on a bad node', attempt: 1 } },
+    ]);
+  });
+
+  it('REQUESTED re-runs a failed request as a new attempt under the same id, with its own stats row', async () => {
+    const id = await submit('fail');
+    expect((await stack.api.waitUntilFinal(token, id)).request.status).toBe('FAILED');
+    expect((await setStatus(id, { status: 'REQUESTED', reason: 'model fixed' })).status).toBe(202);
+    const second = await eventually(
+      () => stack.api.call('GET', `/api/requests/${id}`, { token }),
+      (r) => r.body.attempt === 2 && r.body.status === 'FAILED',
+      15_000,
+    );
+    expect(second.body).toMatchObject({ attempt: 2, status: 'FAILED' });
+    const attempts = await stack.pool.anyFirst(sql.unsafe`SELECT attempt FROM request_stats WHERE request_id = ${id} ORDER BY attempt`);
+    expect(attempts).toEqual([1, 2]);
+    expect((await auditRows(id)).map((row) => row.detail.to)).toEqual(['REQUESTED']);
+  });
+
+  it('is for admins only, validated, and refuses what makes no sense', async () => {
+    const id = await submit('echo');
+    await stack.api.waitUntilFinal(token, id);
+    expect((await setStatus(id, { status: 'FAILED', reason: 'x' }, token)).status).toBe(403);
+    expect((await setStatus(id, { status: 'COMPLETE', reason: 'x' })).body.error.code).toBe('VALIDATION_FAILED');
+    expect((await setStatus(id, { status: 'FAILED' })).body.error.code).toBe('VALIDATION_FAILED');
+    expect((await setStatus(id, { status: 'FAILED', reason: 'late' })).body.error.code).toBe('REQUEST_ALREADY_ENDED');
+    expect((await setStatus(id, { status: 'REQUESTED', reason: 'again' })).body.error.code).toBe('REQUEST_NOT_REQUEUEABLE');
+    expect((await setStatus('00000000-0000-4000-8000-000000000000', { status: 'FAILED', reason: 'x' })).status).toBe(404);
+    expect(await auditRows(id)).toEqual([]);
+  });
+});
+
+describe('timeouts', () => {
+  it('an instance that never starts fails the request with INSTANCE_STARTUP_TIMEOUT and is stopped', async () => {
+    await addTestModel(stack.pool, { id: 'never-up', localCommand: ['node', '-e', 'setInterval(() => {}, 1000)'], startupTimeoutSeconds: 1 });
+    const id = await submit('never-up');
+    const { request } = await stack.api.waitUntilFinal(token, id, 10_000);
+    expect(request.status).toBe('FAILED');
+    expect(request.error).toEqual({ code: 'INSTANCE_STARTUP_TIMEOUT', message: expect.stringContaining('did not listen within 1000 ms') });
+    const events = await eventually(() => eventsOfModel('never-up'), (log) => log.includes('TERMINATED'));
+    expect(events).toEqual(['CREATED', 'FAILED', 'STOPPING', 'TERMINATED']);
+  });
+
+  it('a model slower than its request timeout fails the request with REQUEST_TIMEOUT', async () => {
+    await addTestModel(stack.pool, { id: 'echo-hasty', requestTimeoutSeconds: 1 });
+    const id = await submit('echo-hasty', slowEcho(5_000));
+    const { request } = await stack.api.waitUntilFinal(token, id, 10_000);
+    expect(request).toMatchObject({ status: 'FAILED', error: { code: 'REQUEST_TIMEOUT' } });
+  });
+});
+
+describe('submitting and waiting', () => {
+  it('the same Idempotency-Key gives the same request back, once', async () => {
+    const key = `key-${Date.now()}`;
+    const send = (input: unknown) =>
+      stack.api.call('POST', '/api/requests', { token, json: { model: 'echo', input }, headers: { 'idempotency-key': key } });
+    const first = await send(echoInput);
+    const again = await send(echoInput);
+    expect(first.status).toBe(202);
+    expect(again.status).toBe(200);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(again.body.id).toBe(first.body.id);
+    const other = await send(slowEcho(1));
+    expect(other.status).toBe(422);
+    expect(other.body.error.code).toBe('IDEMPOTENCY_KEY_REUSED');
+    expect(await stack.pool.oneFirst(sql.unsafe`SELECT count(*)::int FROM work_requests WHERE idempotency_key = ${key}`)).toBe(1);
+    const anotherSession = await stack.api.anonymousToken();
+    const theirs = await stack.api.call('POST', '/api/requests', {
+      token: anotherSession,
+      json: { model: 'echo', input: echoInput },
+      headers: { 'idempotency-key': key },
+    });
+    expect(theirs.status).toBe(202);
+    expect(theirs.body.id).not.toBe(first.body.id);
+  });
+
+  it('?wait=N answers as soon as the request ends', async () => {
+    const id = await submit('echo', slowEcho(300));
+    const started = Date.now();
+    const response = await stack.api.call('GET', `/api/requests/${id}?wait=30`, { token });
+    expect(response.body.status).toBe('COMPLETE');
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect((await stack.api.call('GET', `/api/requests/${id}?wait=301`, { token })).status).toBe(400);
+  });
+});
+
+describe('webhooks', () => {
+  it('POSTs the signed status body when the request ends, retrying until the receiver takes it', async () => {
+    const received: { headers: IncomingMessage['headers']; body: string }[] = [];
+    const receiver = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk) => (body += chunk));
+      request.on('end', () => {
+        received.push({ headers: request.headers, body });
+        response.writeHead(received.length < 3 ? 503 : 204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+    try {
+      const submitted = await stack.api.submit(token, { model: 'echo', input: echoInput, webhook: url });
+      const details = await eventually(
+        () => stack.api.call('GET', `/api/requests/${submitted.body.id}`, { token }),
+        (r) => r.body.webhook?.deliveries?.length === 3,
+        15_000,
+      );
+      expect(details.body.webhook.deliveries.map((d: { statusCode: number }) => d.statusCode)).toEqual([503, 503, 204]);
+      expect(received).toHaveLength(3);
+      const last = received[2]!;
+      expect(verifyWebhook(testWebhookSecret, last.body, String(last.headers['x-podium-signature']), Math.floor(Date.now() / 1000))).toBe(true);
+      expect(verifyWebhook('another secret 0123456789', last.body, String(last.headers['x-podium-signature']), Math.floor(Date.now() / 1000))).toBe(false);
+      expect(JSON.parse(last.body)).toMatchObject({ id: submitted.body.id, status: 'COMPLETE', result: { model_name: 'echo' } });
+      expect(last.headers['x-podium-delivery-attempt']).toBe('3');
+    } finally {
+      receiver.close();
+    }
+  });
+
+  it('rejects a webhook that is not an http(s) URL', async () => {
+    const response = await stack.api.submit(token, { model: 'echo', input: echoInput, webhook: 'ftp://example.com/x' });
+    expect(response.status).toBe(400);
+    expect(response.body.error.message).toContain('webhook');
+  });
+});
