@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { DatabasePool } from 'slonik';
+import { createCleanupActivities } from './cleanup';
 import { createInferenceActivities } from './inference';
 import { createInstanceActivities } from './instances';
 import { createPoolActivities } from './pools';
@@ -23,6 +24,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createInstanceActivities(deps),
     ...createInferenceActivities(deps),
     ...createWebhookActivities(deps),
+    ...createCleanupActivities(deps),
   };
 }
 

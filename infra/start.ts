@@ -13,6 +13,7 @@ import { parseConfig } from '../domain/config';
 import { buildWeb } from '../web/build';
 import { ensureAdminAccount } from './admin-account';
 import { createLogger } from './logger';
+import { ensureCleanupSchedule } from './cleanup-schedule';
 import { assertPortFree } from './ports';
 import { startEmbeddedPostgres } from './postgres';
 import { startDevTemporal } from './temporal-server';
@@ -121,6 +122,11 @@ async function main() {
   const connection = await Connection.connect({ address: temporalAddress });
   stops.push({ name: 'the Temporal client', stop: () => connection.close() });
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const schedule = await ensureCleanupSchedule(temporal, {
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    retentionDays: config.REQUEST_RETENTION_DAYS,
+  });
+  step(`retention: requests older than ${config.REQUEST_RETENTION_DAYS} days are deleted daily (Schedule ${schedule})`);
   step(`starting the API on ${config.HOST}:${config.PORT}`);
   const auth = await startAuthServices({ config, databaseUrl, schema: config.DATABASE_SCHEMA, pool, logger });
   stops.push({ name: 'the session listener', stop: auth.stop });

@@ -1,2 +1,3 @@
+export { cleanupOldRequests } from './cleanup';
 export { modelPool } from './model-pool';
 export { modelRequest } from './model-request';

@@ -1,0 +1,33 @@
+import { ScheduleAlreadyRunning, type Client } from '@temporalio/client';
+import type { cleanupOldRequests } from '../workflows/cleanup';
+
+export const cleanupScheduleId = (taskQueue: string) => `podium-cleanup.${taskQueue}`;
+
+/**
+ * The daily retention Schedule (a Temporal Schedule, so it can be paused, triggered and seen in
+ * the Web UI). Created if missing, brought up to date if the retention changed; safe to call on
+ * every start.
+ */
+export async function ensureCleanupSchedule(temporal: Client, options: { taskQueue: string; retentionDays: number }) {
+  const scheduleId = cleanupScheduleId(options.taskQueue);
+  const action = {
+    type: 'startWorkflow' as const,
+    workflowType: 'cleanupOldRequests',
+    workflowId: `${scheduleId}.run`,
+    taskQueue: options.taskQueue,
+    args: [{ retentionDays: options.retentionDays }] as Parameters<typeof cleanupOldRequests>,
+  };
+  try {
+    await temporal.schedule.create({
+      scheduleId,
+      spec: { calendars: [{ hour: 3, minute: 17, comment: 'daily, 03:17 UTC' }] },
+      action,
+      policies: { overlap: 'SKIP', catchupWindow: '1 day' },
+    });
+    return 'created';
+  } catch (error) {
+    if (!(error instanceof ScheduleAlreadyRunning)) throw error;
+    await temporal.schedule.getHandle(scheduleId).update((previous) => ({ ...previous, action }));
+    return 'updated';
+  }
+}

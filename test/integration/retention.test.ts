@@ -1,0 +1,55 @@
+import { sql } from 'slonik';
+import { cleanupScheduleId, ensureCleanupSchedule } from '../../infra/cleanup-schedule';
+import { eventually } from '../support/eventually';
+import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
+
+let stack: TestStack;
+beforeAll(async () => {
+  stack = await startTestStack();
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe('retention', () => {
+  it('deletes ended requests older than the retention, in batches, and keeps their stats', async () => {
+    const token = await stack.api.anonymousToken();
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const { body } = await stack.api.submit(token, { model: 'echo', input: echoInput });
+      await stack.api.waitUntilFinal(token, body.id);
+      ids.push(body.id);
+    }
+    const [old1, old2, recent] = ids as [string, string, string];
+    await stack.pool.query(sql.unsafe`
+      UPDATE work_requests SET created_at = now() - interval '8 days' WHERE id IN (${old1}, ${old2})`);
+    // An old request that has not ended is left alone.
+    await stack.pool.query(sql.unsafe`
+      INSERT INTO work_requests (id, model_id, session_id, input, workflow_id, created_at)
+      SELECT gen_random_uuid(), 'echo', session_id, input, 'request-stuck-' || gen_random_uuid(), now() - interval '30 days'
+        FROM work_requests WHERE id = ${recent}`);
+
+    const result = await stack.temporal.workflow.execute('cleanupOldRequests', {
+      taskQueue: stack.taskQueue,
+      workflowId: `cleanup-test-${Date.now()}`,
+      args: [{ retentionDays: 7 }],
+    });
+    expect(result).toEqual({ deleted: 2 });
+    const left = await stack.pool.anyFirst(sql.unsafe`SELECT id FROM work_requests WHERE id = ANY(${sql.array(ids, 'uuid')})`);
+    expect(left).toEqual([recent]);
+    expect(await stack.pool.oneFirst(sql.unsafe`SELECT count(*)::int FROM work_requests WHERE status = 'REQUESTED'`)).toBe(1);
+    expect(await stack.pool.oneFirst(sql.unsafe`SELECT count(*)::int FROM request_stats WHERE request_id = ANY(${sql.array(ids, 'uuid')})`)).toBe(3);
+    // Temporal deletes histories in the background (the dev server takes ~30 s).
+    const gone = () => stack.temporal.workflow.getHandle(`request-${old1}`).describe().then(() => false, () => true);
+    expect(await eventually(gone, (isGone) => isGone, 40_000)).toBe(true);
+  });
+
+  it('runs daily from a Temporal Schedule created idempotently at start-up', async () => {
+    expect(await ensureCleanupSchedule(stack.temporal, { taskQueue: stack.taskQueue, retentionDays: 7 })).toBe('created');
+    expect(await ensureCleanupSchedule(stack.temporal, { taskQueue: stack.taskQueue, retentionDays: 3 })).toBe('updated');
+    const schedule = await stack.temporal.schedule.getHandle(cleanupScheduleId(stack.taskQueue)).describe();
+    expect(schedule.action).toMatchObject({ type: 'startWorkflow', workflowType: 'cleanupOldRequests', args: [{ retentionDays: 3 }] });
+    expect(schedule.spec.calendars).toEqual([expect.objectContaining({ hour: [{ start: 3, end: 3, step: 1 }] })]);
+    await stack.temporal.schedule.getHandle(cleanupScheduleId(stack.taskQueue)).delete();
+  });
+});

@@ -1,0 +1,57 @@
+import { planPool, type PoolInstance, type PoolWaiter } from '../../domain/pool-plan';
+
+const now = 100_000;
+const settings = { minInstances: 0, maxInstances: 2, keepWarmSeconds: 10 };
+const instance = (instanceId: string, state: PoolInstance['state'], idleSince: number | null = null): PoolInstance => ({
+  instanceId,
+  state,
+  endpoint: state === 'STARTING' ? null : `http://127.0.0.1/${instanceId}`,
+  idleSince,
+  requestId: state === 'BUSY' ? 'r' : null,
+});
+const waiter = (requestId: string): PoolWaiter => ({ requestId, workflowId: `request-${requestId}` });
+
+describe('what a model pool does next', () => {
+  it('hands idle instances to waiting requests first come, first served, most recently used instance first', () => {
+    const { actions } = planPool(
+      [instance('old', 'IDLE', now - 5_000), instance('recent', 'IDLE', now - 1_000)],
+      [waiter('a'), waiter('b'), waiter('c')],
+      { ...settings, maxInstances: 2 },
+      now,
+    );
+    expect(actions).toEqual([
+      { type: 'ASSIGN', instanceId: 'recent', waiter: waiter('a') },
+      { type: 'ASSIGN', instanceId: 'old', waiter: waiter('b') },
+    ]);
+  });
+
+  it('starts instances for waiting requests, up to max, counting those already starting', () => {
+    expect(planPool([], [waiter('a'), waiter('b'), waiter('c')], settings, now).actions).toEqual([{ type: 'START', count: 2 }]);
+    expect(planPool([instance('s', 'STARTING')], [waiter('a'), waiter('b')], settings, now).actions).toEqual([
+      { type: 'START', count: 1 },
+    ]);
+    expect(planPool([instance('x', 'BUSY'), instance('y', 'BUSY')], [waiter('a')], settings, now).actions).toEqual([]);
+  });
+
+  it('keeps min_instances warm, and starts them with nobody waiting', () => {
+    expect(planPool([], [], { ...settings, minInstances: 1 }, now).actions).toEqual([{ type: 'START', count: 1 }]);
+    expect(planPool([instance('i', 'IDLE', now - 60_000)], [], { ...settings, minInstances: 1 }, now)).toEqual({ actions: [], wakeAt: null });
+  });
+
+  it('stops instances idle past keep-warm (scale to zero) and wakes for the next expiry', () => {
+    const { actions, wakeAt } = planPool(
+      [instance('expired', 'IDLE', now - 10_000), instance('fresh', 'IDLE', now - 4_000), instance('busy', 'BUSY')],
+      [],
+      settings,
+      now,
+    );
+    expect(actions).toEqual([{ type: 'STOP', instanceId: 'expired', reason: 'KEEP_WARM_EXPIRED' }]);
+    expect(wakeAt).toBe(now + 6_000);
+  });
+
+  it('never counts a stopping instance as capacity', () => {
+    expect(planPool([instance('going', 'STOPPING'), instance('busy', 'BUSY')], [waiter('a')], settings, now).actions).toEqual([
+      { type: 'START', count: 1 },
+    ]);
+  });
+});
