@@ -6,14 +6,17 @@ import { recordInstanceEvent } from './model-instances';
 import { recordRequestStats } from './request-stats';
 
 /**
- * REQUESTED → PROCESSING on the instance the pool assigned, which is logged ASSIGNED. True
- * also when this very assignment was already recorded (a retried activity).
+ * REQUESTED → PROCESSING on the instance the pool assigned, which is logged ASSIGNED. A request
+ * already PROCESSING moves to a new instance when its own one died (the workflow got another).
+ * True also when this very assignment was already recorded (a retried activity).
  */
 export async function startProcessing(db: CommonQueryMethods, requestId: string, instanceId: string): Promise<boolean> {
   const started = await db.query(sql.unsafe`
     UPDATE work_requests
-       SET status = 'PROCESSING', started_at = clock_timestamp(), instance_id = ${instanceId}
-     WHERE id = ${requestId} AND status = ANY(${sql.array(statusesBefore('PROCESSING'), 'text')})`);
+       SET status = 'PROCESSING', started_at = COALESCE(started_at, clock_timestamp()), instance_id = ${instanceId}
+     WHERE id = ${requestId}
+       AND instance_id IS DISTINCT FROM ${instanceId}
+       AND status = ANY(${sql.array([...statusesBefore('PROCESSING'), 'PROCESSING'], 'text')})`);
   if (started.rowCount === 1) {
     await recordInstanceEvent(db, { instanceId, event: 'ASSIGNED', requestId });
     return true;

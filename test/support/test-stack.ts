@@ -24,7 +24,9 @@ type Env = Record<string, string>;
  * task queue and worker, and the API on a free port. `api` speaks HTTP to it like a user;
  * `startApiInstance` adds another API process's worth (own pool, cache and listener).
  */
-export async function startTestStack(options: { schema?: string; env?: Env; services?: RunServices } = {}) {
+export async function startTestStack(
+  options: { schema?: string; env?: Env; services?: RunServices; /** false: bring your own worker */ worker?: boolean } = {},
+) {
   // Each test file has its own module registry, so its own Temporal Runtime: quiet it.
   Runtime.install({ logger: new DefaultLogger('ERROR'), shutdownSignals: [] });
   const schema = options.schema ?? `test_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
@@ -38,7 +40,7 @@ export async function startTestStack(options: { schema?: string; env?: Env; serv
   await migrate(databaseUrl, schema);
   const pool: DatabasePool = await createDatabasePool({ databaseUrl, schema, maximumPoolSize: 5 });
   const taskQueue = `test-${randomUUID()}`;
-  const worker = await startPodiumWorker({
+  const worker = options.worker === false ? null : await startPodiumWorker({
     address,
     namespace: 'default',
     taskQueue,
@@ -91,6 +93,7 @@ export async function startTestStack(options: { schema?: string; env?: Env; serv
 
   return {
     schema,
+    services,
     pool,
     temporal,
     taskQueue,
@@ -104,7 +107,7 @@ export async function startTestStack(options: { schema?: string; env?: Env; serv
     },
     async stop() {
       for (const instance of [...extraInstances, primary]) await instance.stop();
-      await worker.stop();
+      await worker?.stop();
       await connection.close();
       await pool.end();
     },

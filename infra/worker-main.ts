@@ -1,0 +1,38 @@
+// A worker process on its own (`npm run worker`), for deployments that run workers apart from
+// the API. Needs DATABASE_URL and TEMPORAL_ADDRESS; PODIUM_WORKFLOW_BUNDLE may name a pre-built
+// workflow bundle. Prints {"event":"worker-ready"} once polling; stops on SIGTERM/SIGINT.
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { LocalProcessRuntime } from '../activities/runtime/local-runtime';
+import { createDatabasePool } from '../db/pool';
+import { parseConfig } from '../domain/config';
+import { startPodiumWorker } from './worker';
+
+async function main() {
+  const config = parseConfig(process.env);
+  if (!config.DATABASE_URL || !config.TEMPORAL_ADDRESS) throw new Error('a worker on its own needs DATABASE_URL and TEMPORAL_ADDRESS');
+  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+  const pool = await createDatabasePool({ databaseUrl: config.DATABASE_URL, schema: config.DATABASE_SCHEMA });
+  const bundle = process.env.PODIUM_WORKFLOW_BUNDLE;
+  const worker = await startPodiumWorker({
+    address: config.TEMPORAL_ADDRESS,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    pool,
+    runtime: new LocalProcessRuntime(),
+    webhookSecret: config.WEBHOOK_SECRET,
+    workflowBundle: bundle ? { codePath: bundle } : undefined,
+  });
+  const stop = async () => {
+    await worker.stop();
+    await pool.end();
+    process.exit(0);
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  console.log(JSON.stringify({ event: 'worker-ready', taskQueue: config.TEMPORAL_TASK_QUEUE, pid: process.pid }));
+}
+
+main().catch((error) => {
+  console.error(`[podium] worker could not start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});
