@@ -5,20 +5,20 @@ import { endWorkRequest, requeueWorkRequest } from '../db/work-request-lifecycle
 import { findModel } from '../db/models';
 import type { RequestError } from '../domain/work-request';
 
-export type RequestSettings = { requestTimeoutSeconds: number; hasWebhook: boolean };
+export type RequestSettings = { requestTimeoutSeconds: number; hasWebhook: boolean; requestedAt: number };
 type Held = { requestId: string; instanceId?: string };
 
 export function createRequestActivities({ pool }: { pool: DatabasePool }) {
   return {
     /** Checks the request is there and waiting; returns the model's timeout and whether to call back. */
     async beginRequest({ requestId, modelId }: { requestId: string; modelId: string }): Promise<RequestSettings> {
-      const row = await pool.maybeOne(sql.type(z.object({ status: z.string(), hasWebhook: z.boolean() }))`
-        SELECT status, webhook_url IS NOT NULL AS "hasWebhook" FROM work_requests WHERE id = ${requestId}`);
+      const row = await pool.maybeOne(sql.type(z.object({ hasWebhook: z.boolean(), requestedAt: z.number() }))`
+        SELECT webhook_url IS NOT NULL AS "hasWebhook", created_at AS "requestedAt" FROM work_requests WHERE id = ${requestId}`);
       // The API commits the row right after starting the workflow: not visible yet, try again.
       if (!row) throw ApplicationFailure.retryable(`request ${requestId} is not visible yet`, 'NOT_VISIBLE_YET');
       const model = await findModel(pool, modelId);
       if (!model) throw ApplicationFailure.nonRetryable(`unknown model ${modelId}`, 'UNKNOWN_MODEL');
-      return { requestTimeoutSeconds: model.requestTimeoutSeconds, hasWebhook: row.hasWebhook };
+      return { requestTimeoutSeconds: model.requestTimeoutSeconds, hasWebhook: row.hasWebhook, requestedAt: row.requestedAt };
     },
 
     async completeRequest({ requestId, instanceId }: Held): Promise<void> {

@@ -19,6 +19,14 @@ export function requestWorkflows(temporal: Client, taskQueue: string) {
       });
     },
 
+    /** Resolves when the request's workflow (following re-queues) ends, or after `timeoutMs`. */
+    async waitForEnd(requestId: string, timeoutMs: number): Promise<void> {
+      const ended = temporal.workflow.getHandle(workflowIdForRequest(requestId)).result().catch(() => undefined);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([ended, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+      clearTimeout(timer);
+    },
+
     /** Waits (bounded) for the request's workflow run to close, e.g. one finishing right now. */
     async waitUntilClosed(requestId: string, timeoutMs: number): Promise<void> {
       const handle = temporal.workflow.getHandle(workflowIdForRequest(requestId));

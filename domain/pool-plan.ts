@@ -14,8 +14,19 @@ export type PoolInstance = {
   requestId: string | null;
 };
 
-/** A request waiting for an instance, in arrival order. */
-export type PoolWaiter = { requestId: string; workflowId: string };
+/** A request waiting for an instance; `requestedAt` (ms) is when it was submitted. */
+export type PoolWaiter = { requestId: string; workflowId: string; requestedAt: number };
+
+/**
+ * Queues a waiter in submission order (not signal arrival order, which concurrent workflows
+ * may shuffle), once.
+ */
+export function enqueueWaiter(waiting: PoolWaiter[], waiter: PoolWaiter): void {
+  if (waiting.some((w) => w.requestId === waiter.requestId)) return;
+  const after = waiting.findIndex((w) => w.requestedAt > waiter.requestedAt);
+  if (after < 0) waiting.push(waiter);
+  else waiting.splice(after, 0, waiter);
+}
 
 export type PoolSettings = { minInstances: number; maxInstances: number; keepWarmSeconds: number };
 

@@ -11,7 +11,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { PodiumActivities } from '../activities';
-import { planPool, type PoolInstance, type PoolWaiter } from '../domain/pool-plan';
+import { enqueueWaiter, planPool, type PoolInstance, type PoolWaiter } from '../domain/pool-plan';
 import type { RequestError } from '../domain/work-request';
 import { describeFailure } from './failures';
 import { instanceAssignedSignal, instanceUnavailableSignal } from './request-signals';
@@ -46,7 +46,7 @@ export async function modelPool({ modelId, carried }: ModelPoolInput): Promise<v
 
   setHandler(poolStateQuery, () => ({ instances: [...instances.values()], waiting: [...waiting] }));
   setHandler(acquireInstanceSignal, (waiter) => {
-    if (!waiting.some((w) => w.requestId === waiter.requestId)) waiting.push(waiter);
+    enqueueWaiter(waiting, waiter);
     touch();
   });
   setHandler(withdrawRequestSignal, ({ requestId }) => {

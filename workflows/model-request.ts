@@ -94,7 +94,7 @@ export async function modelRequest({ requestId, modelId }: ModelRequestInput): P
   for (let replacement = 0; outcome === null && !interruption; replacement++) {
     stage = 'QUEUED';
     assignment = null;
-    await bookkeeping.acquireFromPool({ modelId, requestId, workflowId: workflowInfo().workflowId });
+    await bookkeeping.acquireFromPool({ modelId, requestId, workflowId: workflowInfo().workflowId, requestedAt: model.requestedAt });
     await condition(() => assignment !== null || unavailable !== null || interruption !== null);
     if (interruption) break;
     if (unavailable) {

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { UniqueIntegrityConstraintViolationError, type DatabasePool } from 'slonik';
@@ -32,7 +31,6 @@ import type { RequestWorkflows } from '../request-workflows';
 import { requireJsonBody } from './json-body';
 
 const requestIdParam = z.uuid();
-const waitPollMs = 100;
 
 export type RequestRouteDeps = {
   pool: DatabasePool;
@@ -153,9 +151,9 @@ export function requestRoutes(deps: RequestRouteDeps) {
     const owner = ownerOf(ctx.state.principal!);
     const { wait = 0 } = waitQuery.parse(ctx.query);
     let request = await ownRequest(ctx, owner);
-    const deadline = Date.now() + wait * 1000;
-    while (!isFinal(request.status) && Date.now() < deadline && !ctx.req.closed) {
-      await sleep(Math.min(waitPollMs, deadline - Date.now()));
+    if (wait > 0 && !isFinal(request.status)) {
+      // Temporal tells us when the workflow ends: no polling, no added latency.
+      await workflows.waitForEnd(request.id, wait * 1000);
       request = (await findOwnWorkRequest(pool, request.id, owner))!;
     }
     const ui = deps.temporalUi;

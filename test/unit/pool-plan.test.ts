@@ -1,4 +1,4 @@
-import { planPool, type PoolInstance, type PoolWaiter } from '../../domain/pool-plan';
+import { enqueueWaiter, planPool, type PoolInstance, type PoolWaiter } from '../../domain/pool-plan';
 
 const now = 100_000;
 const settings = { minInstances: 0, maxInstances: 2, keepWarmSeconds: 10 };
@@ -9,7 +9,7 @@ const instance = (instanceId: string, state: PoolInstance['state'], idleSince: n
   idleSince,
   requestId: state === 'BUSY' ? 'r' : null,
 });
-const waiter = (requestId: string): PoolWaiter => ({ requestId, workflowId: `request-${requestId}` });
+const waiter = (requestId: string, requestedAt = 0): PoolWaiter => ({ requestId, workflowId: `request-${requestId}`, requestedAt });
 
 describe('what a model pool does next', () => {
   it('hands idle instances to waiting requests first come, first served, most recently used instance first', () => {
@@ -53,5 +53,13 @@ describe('what a model pool does next', () => {
     expect(planPool([instance('going', 'STOPPING'), instance('busy', 'BUSY')], [waiter('a')], settings, now).actions).toEqual([
       { type: 'START', count: 1 },
     ]);
+  });
+});
+
+describe('the waiting queue', () => {
+  it('is in submission order whatever order the requests arrive in, each request once', () => {
+    const waiting: PoolWaiter[] = [];
+    for (const [id, at] of [['c', 30], ['a', 10], ['d', 40], ['b', 20], ['a', 10]] as const) enqueueWaiter(waiting, waiter(id, at));
+    expect(waiting.map((w) => w.requestId)).toEqual(['a', 'b', 'c', 'd']);
   });
 });
