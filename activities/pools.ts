@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { DatabasePool } from 'slonik';
 import { findModel } from '../db/models';
 import { poolWorkflowId, type PoolSettings, type PoolWaiter } from '../domain/pool-plan';
@@ -19,6 +19,21 @@ export function createPoolActivities({ pool, temporal, taskQueue }: { pool: Data
         keepWarmSeconds: model.keepWarmSeconds,
         startupTimeoutSeconds: model.startupTimeoutSeconds,
       };
+    },
+
+    /**
+     * A signal from one workflow to another, sent as a client call: the server hands it over at
+     * once, where a workflow's own external signal waits for the server's transfer queue
+     * (~150 ms per hop on the dev server, measured by test/bench/throughput).
+     */
+    async signalWorkflow({ workflowId, signalName, args }: { workflowId: string; signalName: string; args: unknown[] }): Promise<boolean> {
+      try {
+        await temporal.workflow.getHandle(workflowId).signal(signalName, ...args);
+        return true;
+      } catch (error) {
+        if (error instanceof WorkflowNotFoundError) return false;
+        throw error;
+      }
     },
 
     /** Queues the request at its model's pool, starting the pool if it is not running. */

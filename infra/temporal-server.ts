@@ -40,6 +40,8 @@ export async function startDevTemporal(options: {
   const args = [
     'server', 'start-dev',
     '--db-filename', path.join(options.dataDir, 'temporal.sqlite'),
+    '--sqlite-pragma', 'journal_mode=wal',
+    '--sqlite-pragma', 'synchronous=off',
     '--ip', options.host,
     '--port', String(options.port),
     '--log-level', 'warn',

@@ -4,8 +4,8 @@ import {
   continueAsNew,
   defineQuery,
   defineSignal,
-  getExternalWorkflowHandle,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   uuid4,
   workflowInfo,
@@ -29,6 +29,17 @@ const bookkeeping = proxyActivities<PodiumActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '200 milliseconds', maximumInterval: '5 seconds', maximumAttempts: 10 },
 });
+
+// A local activity: sent within the workflow task that decided it (see model-request.ts).
+const signals = proxyLocalActivities<PodiumActivities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '50 milliseconds', maximumAttempts: 5 },
+});
+
+/** Signals a request's workflow (through an activity: see `signalWorkflow`); false if it is gone. */
+function signalRequest(workflowId: string, signalName: string, arg: unknown): Promise<boolean> {
+  return signals.signalWorkflow({ workflowId, signalName, args: [arg] }).catch(() => false);
+}
 
 /** Past this many events the pool continues as new, carrying its instances and queue over. */
 const historyLimit = 4_000;
@@ -110,7 +121,7 @@ export async function modelPool({ modelId, carried }: ModelPoolInput): Promise<v
         message: `the instance of ${modelId} did not become ready within ${startupTimeoutSeconds} s`,
       });
       const head = waiting.shift();
-      if (head) await getExternalWorkflowHandle(head.workflowId).signal(instanceUnavailableSignal, failure).catch(() => undefined);
+      if (head) await signalRequest(head.workflowId, instanceUnavailableSignal.name, failure);
       await stop(instance, 'STARTUP_FAILED');
     } finally {
       touch();
@@ -130,13 +141,15 @@ export async function modelPool({ modelId, carried }: ModelPoolInput): Promise<v
         instance.state = 'BUSY';
         instance.requestId = action.waiter.requestId;
         waiting.splice(waiting.indexOf(action.waiter), 1);
-        // Not awaited: every assignment of this round goes out in the same workflow task.
-        void getExternalWorkflowHandle(action.waiter.workflowId)
-          .signal(instanceAssignedSignal, { instanceId: instance.instanceId, endpoint: instance.endpoint! })
-          .catch(() => {
-            release(instance, true); // the request is gone
-            touch();
-          });
+        // Not awaited: every assignment of this round goes out at once.
+        void signalRequest(action.waiter.workflowId, instanceAssignedSignal.name, {
+          instanceId: instance.instanceId,
+          endpoint: instance.endpoint!,
+        }).then((delivered) => {
+          if (delivered) return;
+          release(instance, true); // the request is gone
+          touch();
+        });
       } else if (action.type === 'START') {
         for (let i = 0; i < action.count; i++) void launch(settings.startupTimeoutSeconds);
       } else {

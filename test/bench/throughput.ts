@@ -1,0 +1,90 @@
+// Benchmark: completed echo requests per second with a warm pool, and the platform's overhead
+// (submit → COMPLETE as a client sees it, minus the model's own time, measured in the same run
+// by calling a warm echo server directly). Also: how long a request for a model with no
+// instance waits for its instance's CREATED event (the pool's reaction time).
+// Run with `npm run bench:throughput` (BENCH_CLIENTS, BENCH_SECONDS).
+import { performance } from 'node:perf_hooks';
+import { sql } from 'slonik';
+import { z } from 'zod';
+import { LocalProcessRuntime } from '../../activities/runtime/local-runtime';
+import { findModel } from '../../db/models';
+import { addTestModel } from '../support/models';
+import { echoInput, type TestStack } from '../support/test-stack';
+import { runBenchmark } from './run-benchmark';
+
+const clients = Number(process.env.BENCH_CLIENTS ?? 16);
+const seconds = Number(process.env.BENCH_SECONDS ?? 60);
+const poolSize = Number(process.env.BENCH_INSTANCES ?? 2);
+const coldSamples = 10;
+
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+};
+
+/** The same inference straight to a warm echo server: the model's own time. */
+async function modelTime(stack: TestStack): Promise<number> {
+  const runtime = new LocalProcessRuntime();
+  const placed = await runtime.start({ instanceId: 'bench', model: (await findModel(stack.pool, 'echo'))!, annotations: {}, startupTimeoutMs: 30_000 });
+  const times: number[] = [];
+  for (let i = 0; i < 200; i++) {
+    const t0 = performance.now();
+    const response = await fetch(`${placed.endpoint}/v2/models/echo/infer`, { method: 'POST', body: JSON.stringify(echoInput) });
+    await response.json();
+    times.push(performance.now() - t0);
+  }
+  await runtime.stopAll();
+  return percentile(times, 50);
+}
+
+async function benchmark(stack: TestStack) {
+  await addTestModel(stack.pool, { id: 'echo-bench', minInstances: poolSize, maxInstances: poolSize, keepWarmSeconds: 600 });
+  const token = await stack.api.anonymousToken();
+  const submitAndWait = async () => {
+    const t0 = performance.now();
+    const submitted = await stack.api.submit(token, { model: 'echo-bench', input: echoInput });
+    if (submitted.status !== 202) throw new Error(`submit: ${JSON.stringify(submitted.body)}`);
+    const done = await stack.api.call('GET', `/api/requests/${submitted.body.id}?wait=60`, { token });
+    if (done.body.status !== 'COMPLETE') throw new Error(`request ended ${done.body.status}: ${JSON.stringify(done.body.error)}`);
+    return performance.now() - t0;
+  };
+  // Warm-up: the pool starts and its instances become ready.
+  await Promise.all(Array.from({ length: poolSize * 2 }, submitAndWait));
+
+  const latencies: number[] = [];
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (performance.now() < deadline) latencies.push(await submitAndWait());
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  const model = await modelTime(stack);
+  const overhead = latencies.map((latency) => latency - model);
+
+  // Reaction time: a model with no instance and no pool yet; request → instance CREATED.
+  const reactions: number[] = [];
+  for (let i = 0; i < coldSamples; i++) {
+    const id = `echo-cold-${i}`;
+    await addTestModel(stack.pool, { id, keepWarmSeconds: 0 });
+    const { body } = await stack.api.submit(token, { model: id, input: echoInput });
+    await stack.api.call('GET', `/api/requests/${body.id}?wait=60`, { token });
+    reactions.push(
+      await stack.pool.oneFirst(sql.type(z.object({ ms: z.number() }))`
+        SELECT extract(epoch FROM (SELECT min(l.occurred_at) FROM model_instance_log l JOIN model_instances i ON i.id = l.instance_id
+                                    WHERE i.model_id = ${id} AND l.event = 'CREATED') - r.created_at) * 1000 AS ms
+          FROM work_requests r WHERE r.id = ${body.id}`),
+    );
+  }
+
+  const f = (ms: number) => `${ms.toFixed(1)} ms`;
+  console.log(`\nthroughput: ${clients} clients, ${seconds} s, warm pool of ${poolSize} echo instances`);
+  console.log(`  completed requests/s     ${(latencies.length / elapsed).toFixed(1)}   (${latencies.length} requests; target ≥ 100)`);
+  console.log(`  submit → COMPLETE        p50 ${f(percentile(latencies, 50))}, p99 ${f(percentile(latencies, 99))}`);
+  console.log(`  model time (direct, p50) ${f(model)}`);
+  console.log(`  platform overhead        p50 ${f(percentile(overhead, 50))} (target ≤ 60), p99 ${f(percentile(overhead, 99))} (target ≤ 200)`);
+  console.log(`  queued → instance CREATED, no instance yet: p50 ${f(percentile(reactions, 50))}, max ${f(Math.max(...reactions))} (target ≤ 200; ${coldSamples} cold pools)`);
+}
+
+runBenchmark(benchmark);
