@@ -1,7 +1,13 @@
 import { z } from 'zod';
 import { loginBody, signupBody, userView } from '../domain/accounts';
 import { modelSpec } from '../domain/model-catalog';
-import { listWorkRequestsQuery, submitWorkRequest, workRequestSummary, workRequestView } from '../domain/work-request';
+import {
+  adminStatusChange,
+  listWorkRequestsQuery,
+  submitWorkRequest,
+  workRequestSummary,
+  workRequestView,
+} from '../domain/work-request';
 
 const schema = (type: z.ZodType) => z.toJSONSchema(type, { io: 'input', unrepresentable: 'any' });
 const json = (type: z.ZodType) => ({ 'application/json': { schema: schema(type) } });
@@ -11,6 +17,7 @@ const errorBody = z.object({
 const errors = (...statuses: number[]) =>
   Object.fromEntries(statuses.map((status) => [status, { description: 'error', content: json(errorBody) }]));
 const bearer = [{ bearer: [] }];
+const idParameter = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
 const signedIn = z.object({
   user: userView,
   accessToken: z.string().optional().describe('absent when X-Podium-Token-Transport: cookie'),
@@ -53,13 +60,17 @@ export const openApiDocument = {
       post: {
         summary: 'Submit a work request (input: an Open Inference Protocol v2 inference request)',
         security: bearer,
+        parameters: [
+          { name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 255 }, description: 'the same key gets the same request back (200, Idempotent-Replayed: true)' },
+        ],
         requestBody: { required: true, content: json(submitWorkRequest) },
         responses: {
           202: {
             description: 'accepted; poll the Location',
             content: json(workRequestView.pick({ id: true, status: true, model: true, createdAt: true })),
           },
-          ...errors(400, 401, 413, 415, 503),
+          200: { description: 'replayed: the request made earlier with this Idempotency-Key' },
+          ...errors(400, 401, 413, 415, 422, 503),
         },
       },
       get: {
@@ -74,10 +85,30 @@ export const openApiDocument = {
     },
     '/api/requests/{id}': {
       get: {
-        summary: 'One request with its status, and its result or error once final',
+        summary: 'One request with its status, its result or error once ended, webhook deliveries and links',
         security: bearer,
-        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
+        parameters: [
+          idParameter,
+          { name: 'wait', in: 'query', required: false, schema: { type: 'integer', minimum: 0, maximum: 300 }, description: 'long-poll up to N seconds for the request to end' },
+        ],
         responses: { 200: { description: 'the request', content: json(workRequestView) }, ...errors(400, 401, 404) },
+      },
+    },
+    '/api/requests/{id}/cancel': {
+      post: {
+        summary: 'Cancel your request: a queued one at once, a running one as its inference is cut',
+        security: bearer,
+        parameters: [idParameter],
+        responses: { 202: { description: 'cancelling' }, ...errors(400, 401, 404, 409) },
+      },
+    },
+    '/api/admin/requests/{id}/status': {
+      post: {
+        summary: 'ADMIN: re-queue (REQUESTED, a new attempt) or fail (FAILED) any request; audit-logged',
+        security: bearer,
+        parameters: [idParameter],
+        requestBody: { required: true, content: json(adminStatusChange) },
+        responses: { 202: { description: 'accepted' }, ...errors(400, 401, 403, 404, 409) },
       },
     },
     '/api/auth/signup': {

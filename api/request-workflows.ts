@@ -2,6 +2,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { RequestError } from '../domain/work-request';
 import { workflowIdForRequest } from '../domain/work-request';
 import type { modelRequest } from '../workflows/model-request';
+import { modelNameKey, requestStatusKey } from '../workflows/search-attributes';
 
 // Signal names, not imports: the API does not load workflow code.
 const signals = { cancel: 'cancelRequest', adminSetStatus: 'adminSetStatus' } as const;
@@ -14,6 +15,10 @@ export function requestWorkflows(temporal: Client, taskQueue: string) {
         workflowId: workflowIdForRequest(requestId),
         taskQueue,
         args: [{ requestId, modelId }],
+        typedSearchAttributes: [
+          { key: modelNameKey, value: modelId },
+          { key: requestStatusKey, value: 'REQUESTED' },
+        ],
         // A re-queue after the last run ended starts a new run under the same id.
         workflowIdReusePolicy: options.rerun ? 'ALLOW_DUPLICATE' : 'REJECT_DUPLICATE',
       });

@@ -14,7 +14,9 @@ import { buildWeb } from '../web/build';
 import { ensureAdminAccount } from './admin-account';
 import { createLogger } from './logger';
 import { ensureCleanupSchedule } from './cleanup-schedule';
+import { startWarmPools } from './model-pools';
 import { assertPortFree } from './ports';
+import { ensureSearchAttributes } from './search-attributes';
 import { startEmbeddedPostgres } from './postgres';
 import { startDevTemporal } from './temporal-server';
 import { startPodiumWorker } from './worker';
@@ -122,10 +124,13 @@ async function main() {
   const connection = await Connection.connect({ address: temporalAddress });
   stops.push({ name: 'the Temporal client', stop: () => connection.close() });
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  if (config.TEMPORAL_ADDRESS) await ensureSearchAttributes(temporal, config.TEMPORAL_NAMESPACE);
   const schedule = await ensureCleanupSchedule(temporal, {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     retentionDays: config.REQUEST_RETENTION_DAYS,
   });
+  const warm = await startWarmPools(temporal, pool, config.TEMPORAL_TASK_QUEUE);
+  if (warm.length > 0) step(`warming the pools of ${warm.join(', ')} (min_instances > 0)`);
   step(`retention: requests older than ${config.REQUEST_RETENTION_DAYS} days are deleted daily (Schedule ${schedule})`);
   step(`starting the API on ${config.HOST}:${config.PORT}`);
   const auth = await startAuthServices({ config, databaseUrl, schema: config.DATABASE_SCHEMA, pool, logger });

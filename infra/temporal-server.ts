@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
+import { searchAttributeFlags } from '../workflows/search-attributes';
 import { ensureTemporalCli } from './temporal-cli';
 
 export type DevTemporal = { address: string; uiUrl: string; stop: () => Promise<void> };
@@ -46,6 +47,7 @@ export async function startDevTemporal(options: {
     '--port', String(options.port),
     '--log-level', 'warn',
     '--ui-disable-news-fetch',
+    ...searchAttributeFlags.flatMap((flag) => ['--search-attribute', flag]),
     ...(options.headless ? ['--headless'] : ['--ui-port', String(options.uiPort)]),
   ];
   // Its own process group: Ctrl-C reaches Podium, which stops the server after the worker.

@@ -6,11 +6,13 @@ import {
   proxyActivities,
   proxyLocalActivities,
   setHandler,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { PodiumActivities } from '../activities';
 import type { RequestError } from '../domain/work-request';
 import { describeFailure } from './failures';
+import { requestStatusKey } from './search-attributes';
 import { poolWorkflowId, releaseInstanceSignal, withdrawRequestSignal } from './model-pool';
 import {
   adminSetStatusSignal,
@@ -110,6 +112,7 @@ export async function modelRequest({ requestId, modelId }: ModelRequestInput): P
     held = assignment!;
     healthy = true;
     stage = 'INFERRING';
+    upsertSearchAttributes([{ key: requestStatusKey, value: 'PROCESSING' }]);
     try {
       await inferenceScope.run(() => inference.runInference({ requestId, ...held! }));
       outcome = { status: 'COMPLETE' };
@@ -139,6 +142,7 @@ export async function modelRequest({ requestId, modelId }: ModelRequestInput): P
     if (held) await giveBack(held, healthy && (interruption === null || interruption.kind === 'CANCEL'));
     return final;
   });
+  upsertSearchAttributes([{ key: requestStatusKey, value: outcome.status === 'REQUEUED' ? 'REQUESTED' : outcome.status }]);
   if (outcome.status === 'REQUEUED') return continueAsNew<typeof modelRequest>({ requestId, modelId });
   if (model.hasWebhook) {
     // Every try is recorded in webhook_deliveries; a receiver that never answers does not

@@ -1,5 +1,6 @@
 import { sql } from 'slonik';
 import { z } from 'zod';
+import { modelNameKey, requestStatusKey } from '../../workflows/search-attributes';
 import { eventually } from '../support/eventually';
 import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
 
@@ -77,7 +78,15 @@ describe('a model request, end to end', () => {
     await stack.api.waitUntilFinal(token, first.body.id);
     const handle = stack.temporal.workflow.getHandle(`request-${first.body.id}`);
     expect(await handle.result()).toEqual({ status: 'COMPLETE' });
-    expect((await handle.describe()).type).toBe('modelRequest');
+    const description = await handle.describe();
+    expect(description.type).toBe('modelRequest');
+    expect(description.typedSearchAttributes.get(modelNameKey)).toBe('echo');
+    expect(description.typedSearchAttributes.get(requestStatusKey)).toBe('COMPLETE');
+    const details = await stack.api.call('GET', `/api/requests/${first.body.id}`, { token });
+    expect(details.body.links).toEqual({
+      self: `/api/requests/${first.body.id}`,
+      temporal: `http://127.0.0.1:8233/namespaces/default/workflows/request-${first.body.id}`,
+    });
 
     const second = await stack.api.submit(token, { model: 'echo', input: echoInput });
     await stack.api.waitUntilFinal(token, second.body.id);

@@ -57,6 +57,15 @@ describe('model pools', () => {
     expect((await eventsOfModel('echo-single')).filter((e) => e === 'CREATED')).toHaveLength(1);
   });
 
+  it('pools of models with min_instances are warmed at start-up, before any request', async () => {
+    await addTestModel(stack.pool, { id: 'echo-ready', minInstances: 1, keepWarmSeconds: 0 });
+    const { startWarmPools } = await import('../../infra/model-pools');
+    expect(await startWarmPools(stack.temporal, stack.pool, stack.taskQueue)).toContain('echo-ready');
+    expect(await startWarmPools(stack.temporal, stack.pool, stack.taskQueue)).toContain('echo-ready');
+    const events = await eventually(() => eventsOfModel('echo-ready'), (log) => log.includes('READY'));
+    expect(events).toEqual(['CREATED', 'SCHEDULED', 'READY']);
+  });
+
   it('min_instances stay warm past keep-warm', async () => {
     await addTestModel(stack.pool, { id: 'echo-warm', minInstances: 1, keepWarmSeconds: 0 });
     await stack.api.waitUntilFinal(token, await submit('echo-warm'));

@@ -55,7 +55,13 @@ export async function startTestStack(
 
   /** One API process: its own pool (with a query counter), auth services and server. */
   async function startApiInstance(env: Env = {}) {
-    const config = parseConfig({ REQUEST_BODY_LIMIT: '64kb', ...options.env, ...env, TEMPORAL_TASK_QUEUE: taskQueue });
+    const config = parseConfig({
+      REQUEST_BODY_LIMIT: '64kb',
+      TEMPORAL_UI_URL: 'http://127.0.0.1:8233',
+      ...options.env,
+      ...env,
+      TEMPORAL_TASK_QUEUE: taskQueue,
+    });
     const queries: string[] = [];
     const countQueries: Interceptor = {
       name: 'count-queries',

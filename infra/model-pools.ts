@@ -1,0 +1,22 @@
+import type { Client } from '@temporalio/client';
+import type { DatabasePool } from 'slonik';
+import { listModels } from '../db/models';
+import { poolWorkflowId } from '../domain/pool-plan';
+import type { modelPool } from '../workflows/model-pool';
+
+/**
+ * Starts the pools of models that keep instances warm (min_instances > 0), so they are warm
+ * before the first request; other pools start with their first request. Safe on every start.
+ */
+export async function startWarmPools(temporal: Client, pool: DatabasePool, taskQueue: string): Promise<string[]> {
+  const warm = (await listModels(pool)).filter((model) => model.minInstances > 0);
+  for (const model of warm) {
+    await temporal.workflow.start<typeof modelPool>('modelPool', {
+      workflowId: poolWorkflowId(taskQueue, model.id),
+      taskQueue,
+      args: [{ modelId: model.id }],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    });
+  }
+  return warm.map((model) => model.id);
+}
