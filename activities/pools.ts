@@ -17,6 +17,7 @@ export function createPoolActivities({ pool, temporal, taskQueue }: { pool: Data
         minInstances: model.minInstances,
         maxInstances: model.maxInstances,
         keepWarmSeconds: model.keepWarmSeconds,
+        maxConcurrency: model.maxConcurrency,
         startupTimeoutSeconds: model.startupTimeoutSeconds,
       };
     },

@@ -13,6 +13,7 @@ const selectModel = sql.fragment`
          min_instances AS "minInstances",
          max_instances AS "maxInstances",
          keep_warm_seconds AS "keepWarmSeconds",
+         max_concurrency AS "maxConcurrency",
          startup_timeout_seconds AS "startupTimeoutSeconds",
          request_timeout_seconds AS "requestTimeoutSeconds"
     FROM models`;

@@ -18,6 +18,8 @@ export const modelSpec = z.object({
   minInstances: z.number().int(),
   maxInstances: z.number().int(),
   keepWarmSeconds: z.number().int(),
+  /** Requests one instance serves at once (KServe's containerConcurrency). */
+  maxConcurrency: z.number().int(),
   startupTimeoutSeconds: z.number().int(),
   requestTimeoutSeconds: z.number().int(),
 });

@@ -7,11 +7,12 @@ export const poolWorkflowId = (taskQueue: string, modelId: string) => `pool-${mo
 /** The pool's view of one instance of its model. */
 export type PoolInstance = {
   instanceId: string;
-  state: 'STARTING' | 'IDLE' | 'BUSY' | 'STOPPING';
+  state: 'STARTING' | 'READY' | 'STOPPING';
   endpoint: string | null;
-  /** When it last became idle (ms), for keep-warm. */
+  /** When it last had no request (ms), for keep-warm. */
   idleSince: number | null;
-  requestId: string | null;
+  /** The requests it serves now: at most the model's max_concurrency. */
+  requestIds: string[];
 };
 
 /** A request waiting for an instance; `requestedAt` (ms) is when it was submitted. */
@@ -28,7 +29,7 @@ export function enqueueWaiter(waiting: PoolWaiter[], waiter: PoolWaiter): void {
   else waiting.splice(after, 0, waiter);
 }
 
-export type PoolSettings = { minInstances: number; maxInstances: number; keepWarmSeconds: number };
+export type PoolSettings = { minInstances: number; maxInstances: number; keepWarmSeconds: number; maxConcurrency: number };
 
 export type PoolAction =
   | { type: 'ASSIGN'; instanceId: string; waiter: PoolWaiter }
@@ -36,10 +37,11 @@ export type PoolAction =
   | { type: 'STOP'; instanceId: string; reason: 'KEEP_WARM_EXPIRED' };
 
 /**
- * What a model pool should do now: hand idle instances to waiting requests (first come, first
- * served; the most recently used instance first, so the others can expire), start instances for
- * the requests still waiting (up to max) and to keep min warm, and stop instances idle longer
- * than keep-warm. Also when to look again, for the next keep-warm expiry.
+ * What a model pool should do now: hand free request slots of ready instances to waiting
+ * requests (first come, first served; the busiest, then most recently used instance first, so
+ * that the others can go idle and expire), start instances for the requests still waiting (up
+ * to max) and to keep min warm, and stop instances idle longer than keep-warm. Also when to
+ * look again, for the next keep-warm expiry.
  */
 export function planPool(
   instances: readonly PoolInstance[],
@@ -48,29 +50,34 @@ export function planPool(
   now: number,
 ): { actions: PoolAction[]; wakeAt: number | null } {
   const actions: PoolAction[] = [];
-  const idle = instances.filter((i) => i.state === 'IDLE').sort((a, b) => (b.idleSince ?? 0) - (a.idleSince ?? 0));
+  const load = new Map(instances.map((i) => [i.instanceId, i.requestIds.length]));
+  const ready = instances
+    .filter((i) => i.state === 'READY')
+    .sort((a, b) => b.requestIds.length - a.requestIds.length || (b.idleSince ?? now) - (a.idleSince ?? now));
   let served = 0;
   for (const waiter of waiting) {
-    const instance = idle.shift();
+    const instance = ready.find((i) => load.get(i.instanceId)! < settings.maxConcurrency);
     if (!instance) break;
+    load.set(instance.instanceId, load.get(instance.instanceId)! + 1);
     actions.push({ type: 'ASSIGN', instanceId: instance.instanceId, waiter });
     served++;
   }
 
   let live = instances.filter((i) => i.state !== 'STOPPING').length;
-  const starting = instances.filter((i) => i.state === 'STARTING').length;
-  const stillWaiting = waiting.length - served;
-  const forDemand = Math.max(0, Math.min(stillWaiting - starting, settings.maxInstances - live));
+  const startingSlots = instances.filter((i) => i.state === 'STARTING').length * settings.maxConcurrency;
+  const unserved = Math.max(0, waiting.length - served - startingSlots);
+  const forDemand = Math.min(Math.ceil(unserved / settings.maxConcurrency), Math.max(0, settings.maxInstances - live));
   const forMinimum = Math.max(0, settings.minInstances - live - forDemand);
   if (forDemand + forMinimum > 0) actions.push({ type: 'START', count: forDemand + forMinimum });
   live += forDemand + forMinimum;
 
   const keepWarmMs = settings.keepWarmSeconds * 1000;
   let wakeAt: number | null = null;
+  const idle = ready.filter((i) => load.get(i.instanceId) === 0).sort((a, b) => (a.idleSince ?? now) - (b.idleSince ?? now));
   // Oldest idle first: those are the ones to let go.
-  for (const instance of [...idle].reverse()) {
-    const expiresAt = (instance.idleSince ?? now) + keepWarmMs;
+  for (const instance of idle) {
     if (live <= settings.minInstances) break;
+    const expiresAt = (instance.idleSince ?? now) + keepWarmMs;
     if (expiresAt <= now) {
       actions.push({ type: 'STOP', instanceId: instance.instanceId, reason: 'KEEP_WARM_EXPIRED' });
       live--;

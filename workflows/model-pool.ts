@@ -65,13 +65,13 @@ export async function modelPool({ modelId, carried }: ModelPoolInput): Promise<v
     if (index >= 0) waiting.splice(index, 1);
     // Assigned while the request was being withdrawn: it will never use the instance.
     for (const instance of instances.values()) {
-      if (instance.state === 'BUSY' && instance.requestId === requestId) release(instance, true);
+      if (instance.requestIds.includes(requestId)) release(instance, requestId, true);
     }
     touch();
   });
   setHandler(releaseInstanceSignal, ({ instanceId, requestId, healthy }) => {
     const instance = instances.get(instanceId);
-    if (instance?.state === 'BUSY' && instance.requestId === requestId) release(instance, healthy);
+    if (instance?.requestIds.includes(requestId)) release(instance, requestId, healthy);
     touch();
   });
   setHandler(stopPoolInstanceSignal, ({ instanceId, reason }) => {
@@ -80,11 +80,11 @@ export async function modelPool({ modelId, carried }: ModelPoolInput): Promise<v
     touch();
   });
 
-  function release(instance: PoolInstance, healthy: boolean) {
-    if (!healthy) return void stop(instance, 'UNHEALTHY');
-    instance.state = 'IDLE';
-    instance.requestId = null;
-    instance.idleSince = Date.now();
+  function release(instance: PoolInstance, requestId: string, healthy: boolean) {
+    instance.requestIds = instance.requestIds.filter((id) => id !== requestId);
+    // Requests still on an unhealthy instance find out when their call fails, and are moved.
+    if (!healthy && instance.state !== 'STOPPING') return void stop(instance, 'UNHEALTHY');
+    if (instance.requestIds.length === 0) instance.idleSince = Date.now();
   }
 
   async function stop(instance: PoolInstance, reason: string) {
@@ -99,7 +99,7 @@ export async function modelPool({ modelId, carried }: ModelPoolInput): Promise<v
 
   async function launch(startupTimeoutSeconds: number) {
     const instanceId = uuid4();
-    const instance: PoolInstance = { instanceId, state: 'STARTING', endpoint: null, idleSince: null, requestId: null };
+    const instance: PoolInstance = { instanceId, state: 'STARTING', endpoint: null, idleSince: null, requestIds: [] };
     instances.set(instanceId, instance);
     // The runtime enforces the startup timeout itself, with a clearer message; the activity
     // timeout is the backstop.
@@ -112,7 +112,7 @@ export async function modelPool({ modelId, carried }: ModelPoolInput): Promise<v
       const { endpoint } = await startup.startInstance({ instanceId, modelId });
       instance.endpoint = endpoint;
       await startup.awaitInstanceReady({ instanceId, endpoint });
-      instance.state = 'IDLE';
+      instance.state = 'READY';
       instance.idleSince = Date.now();
     } catch (error) {
       // The instance never became ready: tell the request that has waited longest.
@@ -138,8 +138,7 @@ export async function modelPool({ modelId, carried }: ModelPoolInput): Promise<v
     for (const action of plan.actions) {
       if (action.type === 'ASSIGN') {
         const instance = instances.get(action.instanceId)!;
-        instance.state = 'BUSY';
-        instance.requestId = action.waiter.requestId;
+        instance.requestIds.push(action.waiter.requestId);
         waiting.splice(waiting.indexOf(action.waiter), 1);
         // Not awaited: every assignment of this round goes out at once.
         void signalRequest(action.waiter.workflowId, instanceAssignedSignal.name, {
@@ -147,7 +146,7 @@ export async function modelPool({ modelId, carried }: ModelPoolInput): Promise<v
           endpoint: instance.endpoint!,
         }).then((delivered) => {
           if (delivered) return;
-          release(instance, true); // the request is gone
+          release(instance, action.waiter.requestId, true); // the request is gone
           touch();
         });
       } else if (action.type === 'START') {
@@ -157,7 +156,7 @@ export async function modelPool({ modelId, carried }: ModelPoolInput): Promise<v
       }
     }
 
-    const settled = [...instances.values()].every((i) => i.state === 'IDLE' || i.state === 'BUSY');
+    const settled = [...instances.values()].every((i) => i.state === 'READY');
     if ((workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > historyLimit) && settled && !changed) {
       await condition(allHandlersFinished);
       if (!changed) return continueAsNew<typeof modelPool>({ modelId, carried: { instances: [...instances.values()], waiting } });

@@ -15,6 +15,7 @@ import { runBenchmark } from './run-benchmark';
 const clients = Number(process.env.BENCH_CLIENTS ?? 16);
 const seconds = Number(process.env.BENCH_SECONDS ?? 60);
 const poolSize = Number(process.env.BENCH_INSTANCES ?? 2);
+const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const coldSamples = 10;
 
 const percentile = (values: number[], p: number) => {
@@ -38,7 +39,7 @@ async function modelTime(stack: TestStack): Promise<number> {
 }
 
 async function benchmark(stack: TestStack) {
-  await addTestModel(stack.pool, { id: 'echo-bench', minInstances: poolSize, maxInstances: poolSize, keepWarmSeconds: 600 });
+  await addTestModel(stack.pool, { id: 'echo-bench', minInstances: poolSize, maxInstances: poolSize, keepWarmSeconds: 600, maxConcurrency: concurrency });
   const token = await stack.api.anonymousToken();
   const submitAndWait = async () => {
     const t0 = performance.now();
@@ -79,7 +80,7 @@ async function benchmark(stack: TestStack) {
   }
 
   const f = (ms: number) => `${ms.toFixed(1)} ms`;
-  console.log(`\nthroughput: ${clients} clients, ${seconds} s, warm pool of ${poolSize} echo instances`);
+  console.log(`\nthroughput: ${clients} clients, ${seconds} s, warm pool of ${poolSize} echo instances × ${concurrency} requests each`);
   console.log(`  completed requests/s     ${(latencies.length / elapsed).toFixed(1)}   (${latencies.length} requests; target ≥ 100)`);
   console.log(`  submit → COMPLETE        p50 ${f(percentile(latencies, 50))}, p99 ${f(percentile(latencies, 99))}`);
   console.log(`  model time (direct, p50) ${f(model)}`);

@@ -10,17 +10,18 @@ export async function addTestModel(
     minInstances?: number;
     maxInstances?: number;
     keepWarmSeconds?: number;
+    maxConcurrency?: number;
     startupTimeoutSeconds?: number;
     requestTimeoutSeconds?: number;
   },
 ): Promise<void> {
   await pool.query(sql.unsafe`
     INSERT INTO models (id, display_name, description, local_command, container_image, resources, min_instances,
-                        max_instances, keep_warm_seconds, startup_timeout_seconds, request_timeout_seconds)
+                        max_instances, keep_warm_seconds, max_concurrency, startup_timeout_seconds, request_timeout_seconds)
     SELECT ${model.id}, ${model.id}, 'test model',
            ${model.localCommand ? sql.array(model.localCommand, 'text') : sql.fragment`local_command`},
            container_image, resources,
-           ${model.minInstances ?? 0}, ${model.maxInstances ?? 1}, ${model.keepWarmSeconds ?? 60},
+           ${model.minInstances ?? 0}, ${model.maxInstances ?? 1}, ${model.keepWarmSeconds ?? 60}, ${model.maxConcurrency ?? 1},
            ${model.startupTimeoutSeconds ?? 30}, ${model.requestTimeoutSeconds ?? 30}
       FROM models WHERE id = ${model.like ?? 'echo'}`);
 }
