@@ -2,7 +2,6 @@ import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import { inferenceRequest, inferenceResponse, type InferenceRequest, type InferenceResponse } from '../domain/inference-protocol';
 import type { Principal } from '../domain/accounts';
-import type { RequestStatus } from '../domain/request-status';
 import {
   workRequestView,
   type ListWorkRequestsQuery,
@@ -108,11 +107,6 @@ export async function listOwnWorkRequests(
      LIMIT ${query.limit + 1}`);
   const page = rows.slice(0, query.limit);
   return { requests: page, nextCursor: rows.length > query.limit ? page.at(-1)!.id : null };
-}
-
-export async function findWorkRequestStatus(db: CommonQueryMethods, id: string): Promise<RequestStatus | null> {
-  return db.maybeOneFirst(sql.type(z.object({ status: workRequestView.shape.status }))`
-    SELECT status FROM work_requests WHERE id = ${id}`);
 }
 
 export async function loadWorkRequestInput(
