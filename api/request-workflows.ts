@@ -26,10 +26,11 @@ export function requestWorkflows(temporal: Client, taskQueue: string) {
 
     /** Resolves when the request's workflow (following re-queues) ends, or after `timeoutMs`. */
     async waitForEnd(requestId: string, timeoutMs: number): Promise<void> {
-      const ended = temporal.workflow.getHandle(workflowIdForRequest(requestId)).result().catch(() => undefined);
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([ended, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
-      clearTimeout(timer);
+      // The long poll is cut when the time is up, so no call outlives the HTTP request.
+      const signal = AbortSignal.timeout(timeoutMs);
+      await temporal
+        .withAbortSignal(signal, () => temporal.workflow.getHandle(workflowIdForRequest(requestId)).result())
+        .catch(() => undefined);
     },
 
     /** Waits (bounded) for the request's workflow run to close, e.g. one finishing right now. */

@@ -36,10 +36,6 @@ const signals = proxyLocalActivities<PodiumActivities>({
   retry: { initialInterval: '50 milliseconds', maximumAttempts: 5 },
 });
 
-/** Signals a request's workflow (through an activity: see `signalWorkflow`); false if it is gone. */
-function signalRequest(workflowId: string, signalName: string, arg: unknown): Promise<boolean> {
-  return signals.signalWorkflow({ workflowId, signalName, args: [arg] }).catch(() => false);
-}
 
 /** Past this many events the pool continues as new, carrying its instances and queue over. */
 const historyLimit = 4_000;
@@ -54,6 +50,18 @@ export async function modelPool({ modelId, carried }: ModelPoolInput): Promise<v
   const waiting: PoolWaiter[] = [...(carried?.waiting ?? [])];
   let changed = true;
   const touch = () => (changed = true);
+
+  // Signals sent and not yet confirmed: the pool must not continue-as-new over them.
+  let signalsInFlight = 0;
+  /** Signals a request's workflow (through an activity: see `signalWorkflow`); false if it is gone. */
+  async function signalRequest(workflowId: string, signalName: string, arg: unknown): Promise<boolean> {
+    signalsInFlight++;
+    try {
+      return await signals.signalWorkflow({ workflowId, signalName, args: [arg] }).catch(() => false);
+    } finally {
+      signalsInFlight--;
+    }
+  }
 
   setHandler(poolStateQuery, () => ({ instances: [...instances.values()], waiting: [...waiting] }));
   setHandler(acquireInstanceSignal, (waiter) => {
@@ -156,9 +164,9 @@ export async function modelPool({ modelId, carried }: ModelPoolInput): Promise<v
       }
     }
 
-    const settled = [...instances.values()].every((i) => i.state === 'READY');
+    const settled = signalsInFlight === 0 && [...instances.values()].every((i) => i.state === 'READY');
     if ((workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > historyLimit) && settled && !changed) {
-      await condition(allHandlersFinished);
+      await condition(() => allHandlersFinished() && signalsInFlight === 0);
       if (!changed) return continueAsNew<typeof modelPool>({ modelId, carried: { instances: [...instances.values()], waiting } });
     }
     const sleepMs = plan.wakeAt === null ? undefined : Math.max(1, plan.wakeAt - Date.now());

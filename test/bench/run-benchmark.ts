@@ -11,6 +11,9 @@ export function runBenchmark(benchmark: (stack: TestStack) => Promise<void>): vo
     const stack = await startTestStack({ services });
     try {
       await benchmark(stack);
+    } catch (error) {
+      console.error('benchmark failed:', error);
+      throw error;
     } finally {
       await stack.stop();
       await services.stop();
