@@ -16,7 +16,12 @@ import type { RequestError } from '../domain/work-request';
 import { describeFailure } from './failures';
 import { instanceAssignedSignal, instanceUnavailableSignal } from './request-signals';
 
-export type ModelPoolInput = { modelId: string; carried?: { instances: PoolInstance[]; waiting: PoolWaiter[] } };
+export type ModelPoolInput = {
+  modelId: string;
+  carried?: { instances: PoolInstance[]; waiting: PoolWaiter[] };
+  /** Continue as new past this many history events (tests set it low). */
+  historyLimit?: number;
+};
 
 export { poolWorkflowId } from '../domain/pool-plan';
 export const acquireInstanceSignal = defineSignal<[PoolWaiter]>('acquireInstance');
@@ -38,14 +43,14 @@ const signals = proxyLocalActivities<PodiumActivities>({
 
 
 /** Past this many events the pool continues as new, carrying its instances and queue over. */
-const historyLimit = 4_000;
+const defaultHistoryLimit = 4_000;
 
 /**
  * Owns the instances of one model: hands a ready idle instance to each waiting request (in
  * arrival order), starts instances up to the model's max, keeps min warm, and stops instances
  * idle longer than keep-warm (scale to zero). Long-running, with continue-as-new.
  */
-export async function modelPool({ modelId, carried }: ModelPoolInput): Promise<void> {
+export async function modelPool({ modelId, carried, historyLimit = defaultHistoryLimit }: ModelPoolInput): Promise<void> {
   const instances = new Map<string, PoolInstance>((carried?.instances ?? []).map((i) => [i.instanceId, i]));
   const waiting: PoolWaiter[] = [...(carried?.waiting ?? [])];
   let changed = true;
@@ -167,7 +172,9 @@ export async function modelPool({ modelId, carried }: ModelPoolInput): Promise<v
     const settled = signalsInFlight === 0 && [...instances.values()].every((i) => i.state === 'READY');
     if ((workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > historyLimit) && settled && !changed) {
       await condition(() => allHandlersFinished() && signalsInFlight === 0);
-      if (!changed) return continueAsNew<typeof modelPool>({ modelId, carried: { instances: [...instances.values()], waiting } });
+      if (!changed) {
+        return continueAsNew<typeof modelPool>({ modelId, historyLimit, carried: { instances: [...instances.values()], waiting } });
+      }
     }
     const sleepMs = plan.wakeAt === null ? undefined : Math.max(1, plan.wakeAt - Date.now());
     if (changed) continue;

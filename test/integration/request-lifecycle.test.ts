@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { verifyWebhook } from '../../activities/webhook-signature';
+import { poolWorkflowId } from '../../domain/pool-plan';
 import { eventually } from '../support/eventually';
 import { addTestModel } from '../support/models';
 import { echoInput, startTestStack, testWebhookSecret, type TestStack } from '../support/test-stack';
@@ -73,6 +74,23 @@ describe('model pools', () => {
     const events = await eventsOfModel('echo-warm');
     expect(events).not.toContain('STOPPING');
     expect(events.at(-1)).toBe('RELEASED');
+  });
+});
+
+describe('a long-lived pool', () => {
+  it('continues as new with its instances and queue, and no request is lost on the way', async () => {
+    await addTestModel(stack.pool, { id: 'echo-renewed', maxInstances: 1, maxConcurrency: 2 });
+    const poolId = poolWorkflowId(stack.taskQueue, 'echo-renewed');
+    const first = await stack.temporal.workflow.start('modelPool', {
+      workflowId: poolId,
+      taskQueue: stack.taskQueue,
+      args: [{ modelId: 'echo-renewed', historyLimit: 60 }],
+    });
+    const ids = await Promise.all(Array.from({ length: 16 }, () => submit('echo-renewed', slowEcho(20))));
+    for (const id of ids) expect((await stack.api.waitUntilFinal(token, id)).request.status).toBe('COMPLETE');
+    const current = await stack.temporal.workflow.getHandle(poolId).describe();
+    expect(current.runId).not.toBe(first.firstExecutionRunId);
+    expect((await eventsOfModel('echo-renewed')).filter((e) => e === 'CREATED')).toHaveLength(1);
   });
 });
 
