@@ -65,6 +65,7 @@ export async function modelPool({ modelId, carried, historyLimit = defaultHistor
       return await signals.signalWorkflow({ workflowId, signalName, args: [arg] }).catch(() => false);
     } finally {
       signalsInFlight--;
+      touch(); // a pending continue-as-new may go ahead now
     }
   }
 

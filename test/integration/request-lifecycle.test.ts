@@ -88,8 +88,11 @@ describe('a long-lived pool', () => {
     });
     const ids = await Promise.all(Array.from({ length: 16 }, () => submit('echo-renewed', slowEcho(20))));
     for (const id of ids) expect((await stack.api.waitUntilFinal(token, id)).request.status).toBe('COMPLETE');
-    const current = await stack.temporal.workflow.getHandle(poolId).describe();
-    expect(current.runId).not.toBe(first.firstExecutionRunId);
+    const runId = await eventually(
+      async () => (await stack.temporal.workflow.getHandle(poolId).describe()).runId,
+      (run) => run !== first.firstExecutionRunId,
+    );
+    expect(runId).not.toBe(first.firstExecutionRunId);
     expect((await eventsOfModel('echo-renewed')).filter((e) => e === 'CREATED')).toHaveLength(1);
   });
 });
