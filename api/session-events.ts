@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { Client } from 'pg';
 import { z } from 'zod';
-import { sessionEventsChannel } from '../db/users';
+import { sessionEventsChannel } from '../db/session-events';
 
 const sessionEvent = z.object({ schema: z.string(), sessionId: z.uuid().optional(), userId: z.uuid().optional() });
 export type SessionEvent = z.infer<typeof sessionEvent>;

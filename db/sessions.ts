@@ -1,7 +1,7 @@
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import { permission, type Principal } from '../domain/accounts';
-import { sessionEventsChannel } from './users';
+import { notifySessionEvent } from './session-events';
 
 type NewToken = { hash: Buffer; ttlSeconds: number };
 
@@ -123,8 +123,7 @@ export async function revokeSession(db: CommonQueryMethods, sessionId: string, r
   await db.query(sql.unsafe`
     UPDATE sessions SET revoked_at = clock_timestamp(), revoked_reason = ${reason}
      WHERE id = ${sessionId} AND revoked_at IS NULL`);
-  await db.query(sql.unsafe`
-    SELECT pg_notify(${sessionEventsChannel}, json_build_object('schema', current_schema(), 'sessionId', ${sessionId}::text)::text)`);
+  await notifySessionEvent(db, { sessionId });
 }
 
 /** The session a refresh token belongs to, whatever its state (for logout). */

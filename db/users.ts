@@ -1,6 +1,7 @@
 import { sql, UniqueIntegrityConstraintViolationError, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import { permission, type Permission, type UserView } from '../domain/accounts';
+import { notifySessionEvent } from './session-events';
 
 export class DuplicateAccountError extends Error {
   constructor(readonly field: 'username' | 'email') {
@@ -69,17 +70,10 @@ export async function grantPermission(
     INSERT INTO user_permissions (user_id, permission, granted_by)
     VALUES (${grant.userId}, ${grant.permission}, ${grant.grantedBy})
     ON CONFLICT (user_id, permission) DO NOTHING`);
-  await notifyUserChanged(db, grant.userId);
+  await notifySessionEvent(db, { userId: grant.userId });
 }
 
 export async function revokePermission(db: CommonQueryMethods, userId: string, revoked: Permission): Promise<void> {
   await db.query(sql.unsafe`DELETE FROM user_permissions WHERE user_id = ${userId} AND permission = ${revoked}`);
-  await notifyUserChanged(db, userId);
-}
-
-export const sessionEventsChannel = 'podium_session_events';
-
-async function notifyUserChanged(db: CommonQueryMethods, userId: string) {
-  await db.query(sql.unsafe`
-    SELECT pg_notify(${sessionEventsChannel}, json_build_object('schema', current_schema(), 'userId', ${userId}::text)::text)`);
+  await notifySessionEvent(db, { userId });
 }
