@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
-import { sql, type DatabasePool } from 'slonik';
-import { z } from 'zod';
+import type { DatabasePool } from 'slonik';
+import { deleteEndedRequestsOlderThan } from '../db/work-requests';
 
 /** Requests that ended before the retention are deleted; their stats rows stay. */
 export function createCleanupActivities({ pool, temporal }: { pool: DatabasePool; temporal: Client }) {
@@ -11,14 +11,7 @@ export function createCleanupActivities({ pool, temporal }: { pool: DatabasePool
      * deliveries), then their workflow histories, which nothing needs any more.
      */
     async deleteOldRequests({ retentionDays, batchSize }: { retentionDays: number; batchSize: number }) {
-      const deleted = await pool.anyFirst(sql.type(z.object({ workflowId: z.string() }))`
-        DELETE FROM work_requests
-         WHERE id IN (SELECT id FROM work_requests
-                       WHERE created_at < now() - make_interval(secs => ${retentionDays * 86_400})
-                         AND status IN ('COMPLETE', 'FAILED', 'CANCELLED')
-                       ORDER BY created_at
-                       LIMIT ${batchSize})
-        RETURNING workflow_id AS "workflowId"`);
+      const deleted = await deleteEndedRequestsOlderThan(pool, { retentionDays, batchSize });
       const namespace = temporal.options.namespace;
       await Promise.all(
         deleted.map((workflowId) =>

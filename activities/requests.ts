@@ -1,8 +1,8 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { sql, type DatabasePool } from 'slonik';
-import { z } from 'zod';
+import type { DatabasePool } from 'slonik';
 import { endWorkRequest, requeueWorkRequest } from '../db/work-request-lifecycle';
 import { findModel } from '../db/models';
+import { findRequestStart } from '../db/work-requests';
 import type { RequestError } from '../domain/work-request';
 
 export type RequestSettings = { requestTimeoutSeconds: number; hasWebhook: boolean; requestedAt: number };
@@ -12,8 +12,7 @@ export function createRequestActivities({ pool }: { pool: DatabasePool }) {
   return {
     /** Checks the request is there and waiting; returns the model's timeout and whether to call back. */
     async beginRequest({ requestId, modelId }: { requestId: string; modelId: string }): Promise<RequestSettings> {
-      const row = await pool.maybeOne(sql.type(z.object({ hasWebhook: z.boolean(), requestedAt: z.number() }))`
-        SELECT webhook_url IS NOT NULL AS "hasWebhook", created_at AS "requestedAt" FROM work_requests WHERE id = ${requestId}`);
+      const row = await findRequestStart(pool, requestId);
       // The API commits the row right after starting the workflow: not visible yet, try again.
       if (!row) throw ApplicationFailure.retryable(`request ${requestId} is not visible yet`, 'NOT_VISIBLE_YET');
       const model = await findModel(pool, modelId);

@@ -1,7 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { sql, type DatabasePool } from 'slonik';
-import { z } from 'zod';
-import { findWorkRequestView } from '../db/work-requests';
+import type { DatabasePool } from 'slonik';
+import { findWebhookUrl, findWorkRequestView, recordWebhookDelivery } from '../db/work-requests';
 import { signatureHeader, signWebhook } from './webhook-signature';
 
 const deliveryTimeoutMs = 10_000;
@@ -13,8 +12,7 @@ export function createWebhookActivities({ pool, webhookSecret }: { pool: Databas
      * anything but a 2xx throws, and Temporal retries with backoff.
      */
     async deliverWebhook({ requestId }: { requestId: string }): Promise<void> {
-      const url = await pool.oneFirst(sql.type(z.object({ url: z.string() }))`
-        SELECT webhook_url AS url FROM work_requests WHERE id = ${requestId}`);
+      const url = await findWebhookUrl(pool, requestId);
       const body = JSON.stringify(await findWorkRequestView(pool, requestId));
       const attempt = Context.current().info.attempt;
       let statusCode: number | null = null;
@@ -39,9 +37,7 @@ export function createWebhookActivities({ pool, webhookSecret }: { pool: Databas
       } catch (caught) {
         error = (caught as Error).message;
       }
-      await pool.query(sql.unsafe`
-        INSERT INTO webhook_deliveries (request_id, attempt, url, status_code, error)
-        VALUES (${requestId}, ${attempt}, ${url}, ${statusCode}, ${error})`);
+      await recordWebhookDelivery(pool, { requestId, attempt, url, statusCode, error });
       if (error) throw ApplicationFailure.retryable(`webhook ${url}: ${error}`, 'WEBHOOK_FAILED');
     },
   };

@@ -2,6 +2,7 @@ import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import { inferenceRequest, inferenceResponse, type InferenceRequest, type InferenceResponse } from '../domain/inference-protocol';
 import type { Principal } from '../domain/accounts';
+import { finalStatuses } from '../domain/request-status';
 import {
   workRequestView,
   type ListWorkRequestsQuery,
@@ -150,4 +151,42 @@ export async function findWebhookStatus(db: CommonQueryMethods, requestId: strin
     SELECT attempt, status_code AS "statusCode", error, attempted_at AS "attemptedAt"
       FROM webhook_deliveries WHERE request_id = ${requestId} ORDER BY id`);
   return { url, deliveries };
+}
+
+/** What a request's workflow needs to know as it begins; null while the row is not visible. */
+export async function findRequestStart(db: CommonQueryMethods, id: string) {
+  return db.maybeOne(sql.type(z.object({ hasWebhook: z.boolean(), requestedAt: z.number() }))`
+    SELECT webhook_url IS NOT NULL AS "hasWebhook", created_at AS "requestedAt" FROM work_requests WHERE id = ${id}`);
+}
+
+export async function findWebhookUrl(db: CommonQueryMethods, requestId: string): Promise<string> {
+  return db.oneFirst(sql.type(z.object({ url: z.string() }))`
+    SELECT webhook_url AS url FROM work_requests WHERE id = ${requestId}`);
+}
+
+export async function recordWebhookDelivery(
+  db: CommonQueryMethods,
+  delivery: { requestId: string; attempt: number; url: string; statusCode: number | null; error: string | null },
+): Promise<void> {
+  await db.query(sql.unsafe`
+    INSERT INTO webhook_deliveries (request_id, attempt, url, status_code, error)
+    VALUES (${delivery.requestId}, ${delivery.attempt}, ${delivery.url}, ${delivery.statusCode}, ${delivery.error})`);
+}
+
+/**
+ * Deletes one batch of ended requests created before the retention (their webhook deliveries
+ * go with them; stats rows stay); returns their workflow ids.
+ */
+export async function deleteEndedRequestsOlderThan(
+  db: CommonQueryMethods,
+  batch: { retentionDays: number; batchSize: number },
+): Promise<readonly string[]> {
+  return db.anyFirst(sql.type(z.object({ workflowId: z.string() }))`
+    DELETE FROM work_requests
+     WHERE id IN (SELECT id FROM work_requests
+                   WHERE created_at < now() - make_interval(secs => ${batch.retentionDays * 86_400})
+                     AND status = ANY(${sql.array([...finalStatuses], 'text')})
+                   ORDER BY created_at
+                   LIMIT ${batch.batchSize})
+    RETURNING workflow_id AS "workflowId"`);
 }

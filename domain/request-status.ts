@@ -26,6 +26,9 @@ export function isFinal(status: RequestStatus): boolean {
   return allowedTransitions[status].length === 0;
 }
 
+/** The statuses of requests whose workflow has ended. */
+export const finalStatuses: readonly RequestStatus[] = requestStatus.options.filter(isFinal);
+
 /**
  * An admin may re-queue any request that has not completed: a failed or cancelled one, or one
  * stuck waiting or working. It goes back to REQUESTED as a new attempt.
