@@ -23,6 +23,7 @@ import {
   waitQuery,
   workflowIdForRequest,
   type SubmitWorkRequest,
+  type WorkRequestView,
 } from '../../domain/work-request';
 import { requireSession, type AuthState } from '../auth';
 import type { Authenticate } from '../authenticator';
@@ -39,6 +40,14 @@ export type RequestRouteDeps = {
   /** Base URL of the Temporal Web UI, for links to a request's workflow. */
   temporalUi?: { url: string; namespace: string };
 };
+
+/** 202 for a new request; 200 with Idempotent-Replayed for the one an Idempotency-Key made before. */
+function answerSubmission(ctx: Context, request: WorkRequestView, status: 200 | 202) {
+  ctx.status = status;
+  if (status === 200) ctx.set('Idempotent-Replayed', 'true');
+  ctx.set('Location', `/api/requests/${request.id}`);
+  ctx.body = { id: request.id, status: request.status, model: request.model, createdAt: request.createdAt };
+}
 
 export function requestRoutes(deps: RequestRouteDeps) {
   const { pool, workflows } = deps;
@@ -84,13 +93,7 @@ export function requestRoutes(deps: RequestRouteDeps) {
     }
 
     const replayed = key ? await replay(owner, key, body) : null;
-    if (replayed) {
-      ctx.status = 200;
-      ctx.set('Idempotent-Replayed', 'true');
-      ctx.set('Location', `/api/requests/${replayed.id}`);
-      ctx.body = { id: replayed.id, status: replayed.status, model: replayed.model, createdAt: replayed.createdAt };
-      return;
-    }
+    if (replayed) return answerSubmission(ctx, replayed, 200);
 
     const id = randomUUID();
     let created;
@@ -119,19 +122,12 @@ export function requestRoutes(deps: RequestRouteDeps) {
       // The same key sent twice at once: the other one won; answer with its request.
       if (key && error instanceof UniqueIntegrityConstraintViolationError) {
         const winner = await replay(owner, key, body);
-        if (winner) {
-          ctx.status = 200;
-          ctx.set('Idempotent-Replayed', 'true');
-          ctx.body = { id: winner.id, status: winner.status, model: winner.model, createdAt: winner.createdAt };
-          return;
-        }
+        if (winner) return answerSubmission(ctx, winner, 200);
       }
       throw error;
     }
 
-    ctx.status = 202;
-    ctx.set('Location', `/api/requests/${id}`);
-    ctx.body = { id: created.id, status: created.status, model: created.model, createdAt: created.createdAt };
+    answerSubmission(ctx, created, 202);
   });
 
   router.get('/api/requests', async (ctx) => {
