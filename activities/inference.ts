@@ -1,8 +1,10 @@
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import type { DatabasePool } from 'slonik';
+import { findModelInstanceRef } from '../db/model-instances';
 import { startProcessing } from '../db/work-request-lifecycle';
 import { loadWorkRequestInput, saveWorkRequestResult } from '../db/work-requests';
 import { inferenceResponse } from '../domain/inference-protocol';
+import type { InstanceRuntime } from './runtime/instance-runtime';
 
 const heartbeatMs = 1_000;
 
@@ -17,7 +19,7 @@ async function errorText(response: Response): Promise<string> {
   return text.slice(0, 500) || response.statusText;
 }
 
-export function createInferenceActivities({ pool }: { pool: DatabasePool }) {
+export function createInferenceActivities({ pool, runtime }: { pool: DatabasePool; runtime: InstanceRuntime }) {
   return {
     /**
      * Marks the request PROCESSING on its assigned instance, sends it the input (Open Inference
@@ -29,6 +31,11 @@ export function createInferenceActivities({ pool }: { pool: DatabasePool }) {
       if (!(await startProcessing(pool, requestId, instanceId))) {
         throw ApplicationFailure.nonRetryable(`request ${requestId} is no longer waiting`, 'REQUEST_NOT_WAITING');
       }
+      // Marks the pod with its request (for people looking at the cluster) without delaying the
+      // inference; a failure to mark is logged, never fatal.
+      const marked = findModelInstanceRef(pool, instanceId)
+        .then((runtimeRef) => (runtimeRef ? runtime.recordAssignment(runtimeRef, requestId) : undefined))
+        .catch((error: Error) => log.warn('could not mark the instance with its request', { instanceId, requestId, error: error.message }));
       const { modelId, input } = await loadWorkRequestInput(pool, requestId);
       context.heartbeat();
       const beat = setInterval(() => context.heartbeat(), heartbeatMs);
@@ -45,6 +52,7 @@ export function createInferenceActivities({ pool }: { pool: DatabasePool }) {
         throw ApplicationFailure.nonRetryable(`instance ${instanceId} did not answer: ${(error as Error).message}`, 'INSTANCE_UNREACHABLE');
       } finally {
         clearInterval(beat);
+        await marked;
       }
       if (response.status >= 400 && response.status < 500) {
         throw ApplicationFailure.nonRetryable(`model ${modelId} rejected the input: ${await errorText(response)}`, 'MODEL_REJECTED_INPUT');

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { DatabasePool } from 'slonik';
 import { findModel } from '../db/models';
@@ -9,11 +8,21 @@ import {
   recordInstanceEvent,
   setModelInstanceLocation,
 } from '../db/model-instances';
-import { InstanceStartupTimeoutError, instanceIdAnnotation, poolAnnotation, type InstanceRuntime } from './runtime/instance-runtime';
+import {
+  InstanceStartupTimeoutError,
+  instanceIdAnnotation,
+  poolAnnotation,
+  type InstanceRuntime,
+  type PlacedInstance,
+} from './runtime/instance-runtime';
 
-const readinessPollMs = 25;
+const heartbeatMs = 2_000;
 
-export type StartedInstance = { instanceId: string; endpoint: string };
+export type StartedInstance = { instanceId: string; modelId: string; placed: PlacedInstance; startupTimeoutSeconds: number };
+
+function failureCode(error: unknown): string {
+  return error instanceof InstanceStartupTimeoutError ? 'INSTANCE_STARTUP_TIMEOUT' : 'INSTANCE_START_FAILED';
+}
 
 export function createInstanceActivities({ pool, runtime }: { pool: DatabasePool; runtime: InstanceRuntime }) {
   async function stopInstance({ instanceId, reason }: { instanceId: string; reason: string }): Promise<void> {
@@ -23,8 +32,14 @@ export function createInstanceActivities({ pool, runtime }: { pool: DatabasePool
     await recordInstanceEvent(pool, { instanceId, event: 'TERMINATED', detail: { reason } });
   }
 
+  async function failStartup(instanceId: string, modelId: string, error: unknown): Promise<never> {
+    const message = error instanceof Error ? error.message : String(error);
+    await recordInstanceEvent(pool, { instanceId, event: 'FAILED', detail: { message } });
+    throw ApplicationFailure.nonRetryable(`instance of ${modelId} failed to start: ${message}`, failureCode(error));
+  }
+
   return {
-    /** Creates an instance of the model for its pool and places it with the runtime. */
+    /** Creates an instance of the model for its pool and hands it to the runtime. */
     async startInstance({ instanceId, modelId }: { instanceId: string; modelId: string }): Promise<StartedInstance> {
       const model = await findModel(pool, modelId);
       if (!model) throw ApplicationFailure.nonRetryable(`unknown model ${modelId}`, 'UNKNOWN_MODEL');
@@ -33,30 +48,40 @@ export function createInstanceActivities({ pool, runtime }: { pool: DatabasePool
       try {
         const placed = await runtime.start({ instanceId, model, annotations, startupTimeoutMs: model.startupTimeoutSeconds * 1000 });
         await setModelInstanceLocation(pool, { id: instanceId, ...placed });
-        await recordInstanceEvent(pool, { instanceId, event: 'SCHEDULED', detail: { ...placed } });
-        return { instanceId, endpoint: placed.endpoint };
+        // A local process is placed as it starts; a pod is scheduled later (see awaitInstanceReady).
+        if (runtime.kind === 'local') await recordInstanceEvent(pool, { instanceId, event: 'SCHEDULED', detail: { ...placed } });
+        return { instanceId, modelId, placed, startupTimeoutSeconds: model.startupTimeoutSeconds };
       } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        await recordInstanceEvent(pool, { instanceId, event: 'FAILED', detail: { message } });
-        const code = error instanceof InstanceStartupTimeoutError ? 'INSTANCE_STARTUP_TIMEOUT' : 'INSTANCE_START_FAILED';
-        throw ApplicationFailure.nonRetryable(`instance of ${modelId} failed to start: ${message}`, code);
+        return failStartup(instanceId, modelId, error);
       }
     },
 
-    /** Polls the instance's readiness endpoint until it answers 200; the activity timeout bounds it. */
-    async awaitInstanceReady({ instanceId, endpoint }: StartedInstance): Promise<void> {
-      const signal = Context.current().cancellationSignal;
-      for (let attempt = 1; ; attempt++) {
-        try {
-          const response = await fetch(`${endpoint}/v2/health/ready`, { signal });
-          if (response.ok) break;
-        } catch (error) {
-          if (signal.aborted) throw error;
-        }
-        Context.current().heartbeat({ attempt });
-        await sleep(readinessPollMs, undefined, { signal });
+    /**
+     * Waits until the runtime says the instance is ready (a watch on Kubernetes), logging what
+     * happens on the way: SCHEDULED on a node, PENDING with the reason it waits (Unschedulable,
+     * ImagePullBackOff, …), then READY, or FAILED with the last reason after the startup timeout.
+     */
+    async awaitInstanceReady({ instanceId, modelId, placed, startupTimeoutSeconds }: StartedInstance): Promise<{ endpoint: string }> {
+      const context = Context.current();
+      const beat = setInterval(() => context.heartbeat(), heartbeatMs);
+      const progress: Promise<unknown>[] = [];
+      try {
+        const { endpoint } = await runtime.awaitReady(placed, {
+          timeoutMs: startupTimeoutSeconds * 1000,
+          signal: context.cancellationSignal,
+          onProgress: ({ event, detail }) => progress.push(recordInstanceEvent(pool, { instanceId, event, detail })),
+        });
+        await Promise.all(progress);
+        if (endpoint !== placed.endpoint) await setModelInstanceLocation(pool, { id: instanceId, runtimeRef: placed.runtimeRef, endpoint });
+        await recordInstanceEvent(pool, { instanceId, event: 'READY' });
+        return { endpoint };
+      } catch (error) {
+        await Promise.allSettled(progress);
+        if (context.cancellationSignal.aborted) throw error;
+        return failStartup(instanceId, modelId, error);
+      } finally {
+        clearInterval(beat);
       }
-      await recordInstanceEvent(pool, { instanceId, event: 'READY' });
     },
 
     /** Stops the instance through the runtime; safe to call twice. */
@@ -64,12 +89,18 @@ export function createInstanceActivities({ pool, runtime }: { pool: DatabasePool
 
     /**
      * Reconciliation when a pool starts afresh: instances of its model that the records call
-     * alive but no pool owns any more (a crash) are stopped, so none is left behind.
+     * alive, or that the runtime still runs (pods left by a killed pool), and that no pool owns
+     * any more are stopped, so none is left behind.
      */
     async stopOrphanInstances({ modelId, keep }: { modelId: string; keep: string[] }): Promise<number> {
-      const orphans = (await listLiveModelInstances(pool, modelId)).filter((instance) => !keep.includes(instance.id));
-      for (const orphan of orphans) await stopInstance({ instanceId: orphan.id, reason: 'ORPHANED' });
-      return orphans.length;
+      const recorded = (await listLiveModelInstances(pool, modelId)).filter((instance) => !keep.includes(instance.id));
+      for (const orphan of recorded) await stopInstance({ instanceId: orphan.id, reason: 'ORPHANED' });
+      const stopped = new Set(recorded.map((instance) => instance.id));
+      const unrecorded = (await runtime.list({ modelId })).filter(
+        (live) => !(live.instanceId && (keep.includes(live.instanceId) || stopped.has(live.instanceId))),
+      );
+      for (const live of unrecorded) await runtime.stop(live.runtimeRef);
+      return recorded.length + unrecorded.length;
     },
   };
 }

@@ -2,7 +2,7 @@ import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 
 export const instanceEvent = z.enum([
-  'CREATED', 'SCHEDULED', 'READY', 'ASSIGNED', 'RELEASED', 'STOPPING', 'TERMINATED', 'FAILED',
+  'CREATED', 'SCHEDULED', 'PENDING', 'READY', 'ASSIGNED', 'RELEASED', 'STOPPING', 'TERMINATED', 'FAILED',
 ]);
 export type InstanceEvent = z.infer<typeof instanceEvent>;
 
@@ -31,7 +31,7 @@ export async function listLiveModelInstances(db: CommonQueryMethods, modelId: st
 /** Where the runtime put the instance (pid or pod name) and how to reach it. */
 export async function setModelInstanceLocation(
   db: CommonQueryMethods,
-  location: { id: string; runtimeRef: string; endpoint: string },
+  location: { id: string; runtimeRef: string; endpoint: string | null },
 ) {
   await db.query(sql.unsafe`
     UPDATE model_instances

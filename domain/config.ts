@@ -48,6 +48,14 @@ export const configSchema = z.object({
   PODIUM_ADMIN_USERNAME: optionalText,
   PODIUM_ADMIN_EMAIL: optionalText,
   PODIUM_ADMIN_PASSWORD: optionalText,
+  /** Where model instances run; unset: `kubernetes` when a kubeconfig or in-cluster config is found, else `local`. */
+  INSTANCE_RUNTIME: z.enum(['local', 'kubernetes']).optional(),
+  KUBERNETES_NAMESPACE: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a Kubernetes namespace name')
+    .default('podium'),
+  /** `pod-ip` in a real cluster; `simulated` in the kwok test cluster (see docs/kubernetes.md). */
+  KUBERNETES_ENDPOINT: z.enum(['pod-ip', 'simulated']).default('pod-ip'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { DatabasePool } from 'slonik';
-import { LocalProcessRuntime } from '../activities/runtime/local-runtime';
+import { createInstanceRuntime } from '../activities/runtime/create-runtime';
 import { createApp } from '../api/app';
 import { startAuthServices } from '../api/auth-services';
 import { createDatabasePool } from '../db/pool';
@@ -110,13 +110,14 @@ async function main() {
     temporalUi ??= temporal.uiUrl;
   }
 
-  step(`starting the worker on task queue "${config.TEMPORAL_TASK_QUEUE}" (bundling workflows)`);
+  const runtime = createInstanceRuntime(config);
+  step(`starting the worker on task queue "${config.TEMPORAL_TASK_QUEUE}" (bundling workflows; model instances run as ${runtime.kind === 'local' ? 'local processes' : 'pods'})`);
   const worker = await startPodiumWorker({
     address: temporalAddress,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     pool,
-    runtime: new LocalProcessRuntime(),
+    runtime,
     webhookSecret: config.WEBHOOK_SECRET,
   });
   stops.push({ name: 'the worker', stop: worker.stop });

@@ -2,7 +2,7 @@
 // the API. Needs DATABASE_URL and TEMPORAL_ADDRESS; PODIUM_WORKFLOW_BUNDLE may name a pre-built
 // workflow bundle. Prints {"event":"worker-ready"} once polling; stops on SIGTERM/SIGINT.
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { LocalProcessRuntime } from '../activities/runtime/local-runtime';
+import { createInstanceRuntime } from '../activities/runtime/create-runtime';
 import { createDatabasePool } from '../db/pool';
 import { parseConfig } from '../domain/config';
 import { startPodiumWorker } from './worker';
@@ -18,7 +18,7 @@ async function main() {
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     pool,
-    runtime: new LocalProcessRuntime(),
+    runtime: createInstanceRuntime(config),
     webhookSecret: config.WEBHOOK_SECRET,
     workflowBundle: bundle ? { codePath: bundle } : undefined,
   });

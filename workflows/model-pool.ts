@@ -123,9 +123,8 @@ export async function modelPool({ modelId, carried, historyLimit = defaultHistor
       retry: { maximumAttempts: 1 },
     });
     try {
-      const { endpoint } = await startup.startInstance({ instanceId, modelId });
-      instance.endpoint = endpoint;
-      await startup.awaitInstanceReady({ instanceId, endpoint });
+      const started = await startup.startInstance({ instanceId, modelId });
+      instance.endpoint = (await startup.awaitInstanceReady(started)).endpoint;
       instance.state = 'READY';
       instance.idleSince = Date.now();
     } catch (error) {

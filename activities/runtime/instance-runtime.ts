@@ -12,22 +12,66 @@ export type InstanceSpec = {
 export type PlacedInstance = {
   /** The runtime's own handle: a pid locally, a pod name on Kubernetes. */
   runtimeRef: string;
-  /** Base URL of the instance's Open Inference Protocol v2 server. */
-  endpoint: string;
+  /** Base URL of the instance's Open Inference Protocol v2 server, once known. */
+  endpoint: string | null;
 };
 
-/** Where model instances run. `local` (child processes) now; `kubernetes` (pods) next. */
+/** What happened to an instance on its way to ready, for the instance log. */
+export type InstanceProgress =
+  | { event: 'SCHEDULED'; detail: { node: string | null } }
+  /** Not ready yet, and the runtime says why (e.g. `Unschedulable`, `ImagePullBackOff`). */
+  | { event: 'PENDING'; detail: { reason: string; message: string } };
+
+export type AwaitReadyOptions = {
+  timeoutMs: number;
+  signal: AbortSignal;
+  onProgress: (progress: InstanceProgress) => void;
+};
+
+/** An instance as the runtime sees it now: a live pod or process. */
+export type LiveInstance = {
+  runtimeRef: string;
+  instanceId: string | null;
+  modelId: string | null;
+  /** Pod phase on Kubernetes (`Pending`, `Running`, …); `Running` for a local process. */
+  phase: string;
+  ready: boolean;
+  node: string | null;
+  startedAt: string | null;
+  /** The request the instance was last assigned to (the `podium/request-id` annotation). */
+  requestId: string | null;
+  /** Why it is not ready, when the runtime says (e.g. `Unschedulable: 0/3 nodes are available…`). */
+  waiting: { reason: string; message: string } | null;
+};
+
+/** Where model instances run: child processes (`local`) or pods (`kubernetes`). */
 export interface InstanceRuntime {
   readonly kind: 'local' | 'kubernetes';
+  /** Creates the instance and returns once the runtime has accepted it (not when it is ready). */
   start(spec: InstanceSpec): Promise<PlacedInstance>;
+  /**
+   * Resolves with the instance's endpoint once it is ready, reporting progress on the way.
+   * Rejects with InstanceStartupTimeoutError (naming the last reason it was waiting on) or
+   * InstanceFailedError.
+   */
+  awaitReady(placed: PlacedInstance, options: AwaitReadyOptions): Promise<{ endpoint: string }>;
   /** Idempotent: stopping an instance that is already gone succeeds. */
   stop(runtimeRef: string): Promise<void>;
-  /** Stops every instance this runtime started, for a clean shutdown. */
+  /** Releases what this process holds at shutdown (local children; pods belong to their pools). */
   stopAll(): Promise<void>;
+  /** Live instances, optionally of one model. */
+  list(filter?: { modelId?: string }): Promise<LiveInstance[]>;
+  /** The runtime's own raw events about the instance (Kubernetes Events for a pod). */
+  events(runtimeRef: string): Promise<unknown[]>;
+  /** Marks the instance with the request it now serves. */
+  recordAssignment(runtimeRef: string, requestId: string): Promise<void>;
 }
 
-export const poolAnnotation = 'podium.dev/pool';
-export const instanceIdAnnotation = 'podium.dev/instance-id';
+export const poolAnnotation = 'podium/pool';
+export const instanceIdAnnotation = 'podium/instance-id';
+export const requestIdAnnotation = 'podium/request-id';
 
-/** The instance did not come up within the model's startup timeout. */
+/** The instance did not become ready within the model's startup timeout. */
 export class InstanceStartupTimeoutError extends Error {}
+/** The runtime says the instance cannot start (e.g. an invalid image name). */
+export class InstanceFailedError extends Error {}

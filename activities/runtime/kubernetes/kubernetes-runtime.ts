@@ -1,0 +1,167 @@
+import {
+  ApiException,
+  CoreV1Api,
+  PatchStrategy,
+  Watch,
+  setHeaderOptions,
+  type KubeConfig,
+  type V1Pod,
+} from '@kubernetes/client-node';
+import {
+  InstanceFailedError,
+  InstanceStartupTimeoutError,
+  instanceIdAnnotation,
+  requestIdAnnotation,
+  type AwaitReadyOptions,
+  type InstanceRuntime,
+  type InstanceSpec,
+  type LiveInstance,
+  type PlacedInstance,
+} from '../instance-runtime';
+import { podEndpoint, type EndpointSource } from './pod-endpoint';
+import { managedByLabel, modelLabel, modelPod } from './pod-manifest';
+import { podReadiness } from './pod-status';
+
+/** A watch that ends early (the API server closes watches now and then) is resumed after this. */
+const watchResumeDelayMs = 200;
+
+function isNotFound(error: unknown): boolean {
+  return error instanceof ApiException && error.code === 404;
+}
+
+/**
+ * Model instances as pods, through the Kubernetes API. Readiness is awaited with a watch, so
+ * a pod is used the moment the kubelet marks it Ready rather than at the next poll.
+ */
+export class KubernetesRuntime implements InstanceRuntime {
+  readonly kind = 'kubernetes' as const;
+  private readonly core: CoreV1Api;
+  private readonly watcher: Watch;
+  readonly namespace: string;
+  private readonly endpointSource: EndpointSource;
+
+  constructor(options: { kubeConfig: KubeConfig; namespace: string; endpointSource: EndpointSource }) {
+    this.core = options.kubeConfig.makeApiClient(CoreV1Api);
+    this.watcher = new Watch(options.kubeConfig);
+    this.namespace = options.namespace;
+    this.endpointSource = options.endpointSource;
+  }
+
+  async start(spec: InstanceSpec): Promise<PlacedInstance> {
+    const created = await this.core.createNamespacedPod({ namespace: this.namespace, body: modelPod(spec) });
+    return { runtimeRef: created.metadata!.name!, endpoint: null };
+  }
+
+  awaitReady({ runtimeRef }: PlacedInstance, { timeoutMs, signal, onProgress }: AwaitReadyOptions): Promise<{ endpoint: string }> {
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      let watch: AbortController | undefined;
+      let scheduledOn: string | null | undefined;
+      let lastWaiting: { reason: string; message: string } | null = null;
+
+      const finish = (outcome: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        watch?.abort();
+        outcome();
+      };
+      const onAbort = () => finish(() => reject(signal.reason));
+      const timer = setTimeout(() => {
+        const why = lastWaiting ? `; last state ${lastWaiting.reason}: ${lastWaiting.message}` : '';
+        finish(() => reject(new InstanceStartupTimeoutError(`pod ${runtimeRef} was not ready within ${timeoutMs} ms${why}`)));
+      }, timeoutMs);
+      signal.addEventListener('abort', onAbort);
+
+      const onPod = (type: string, pod: V1Pod) => {
+        if (type === 'DELETED') return finish(() => reject(new InstanceFailedError(`pod ${runtimeRef} was deleted before it was ready`)));
+        if (type !== 'ADDED' && type !== 'MODIFIED') return;
+        const readiness = podReadiness(pod);
+        if (readiness.node !== null && scheduledOn === undefined) {
+          scheduledOn = readiness.node;
+          onProgress({ event: 'SCHEDULED', detail: { node: readiness.node } });
+        }
+        if (readiness.waiting && readiness.waiting.reason !== lastWaiting?.reason) {
+          onProgress({ event: 'PENDING', detail: readiness.waiting });
+        }
+        lastWaiting = readiness.waiting ?? lastWaiting;
+        if (readiness.fatal) {
+          const why = readiness.waiting ? `${readiness.waiting.reason}: ${readiness.waiting.message}` : `phase ${readiness.phase}`;
+          return finish(() => reject(new InstanceFailedError(`pod ${runtimeRef} cannot start: ${why}`)));
+        }
+        if (readiness.ready) {
+          const endpoint = podEndpoint(pod, this.endpointSource);
+          if (endpoint) finish(() => resolve({ endpoint }));
+        }
+      };
+
+      // A watch without a resourceVersion first replays the pod's current state as ADDED, so a
+      // pod that became ready before we started watching is seen at once.
+      const startWatch = () => {
+        if (settled) return;
+        this.watcher
+          .watch(`/api/v1/namespaces/${this.namespace}/pods`, { fieldSelector: `metadata.name=${runtimeRef}` }, onPod, () => {
+            if (!settled) setTimeout(startWatch, watchResumeDelayMs);
+          })
+          .then(
+            (controller) => (settled ? controller.abort() : (watch = controller)),
+            () => !settled && setTimeout(startWatch, watchResumeDelayMs),
+          );
+      };
+      startWatch();
+    });
+  }
+
+  async stop(runtimeRef: string): Promise<void> {
+    try {
+      await this.core.deleteNamespacedPod({ name: runtimeRef, namespace: this.namespace });
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+  }
+
+  async stopAll(): Promise<void> {
+    // Pods belong to their model's pool, not to this worker process: they outlive it.
+  }
+
+  async list(filter: { modelId?: string } = {}): Promise<LiveInstance[]> {
+    const labelSelector = [`${managedByLabel}=podium`, filter.modelId && `${modelLabel}=${filter.modelId}`].filter(Boolean).join(',');
+    const pods = await this.core.listNamespacedPod({ namespace: this.namespace, labelSelector });
+    return pods.items
+      .filter((pod) => !pod.metadata?.deletionTimestamp)
+      .map((pod) => {
+        const readiness = podReadiness(pod);
+        return {
+          runtimeRef: pod.metadata!.name!,
+          instanceId: pod.metadata?.annotations?.[instanceIdAnnotation] ?? null,
+          modelId: pod.metadata?.labels?.[modelLabel] ?? null,
+          phase: readiness.phase,
+          ready: readiness.ready,
+          node: readiness.node,
+          startedAt: pod.metadata?.creationTimestamp ? new Date(pod.metadata.creationTimestamp).toISOString() : null,
+          requestId: pod.metadata?.annotations?.[requestIdAnnotation] ?? null,
+          waiting: readiness.waiting,
+        };
+      });
+  }
+
+  async events(runtimeRef: string): Promise<unknown[]> {
+    const events = await this.core.listNamespacedEvent({
+      namespace: this.namespace,
+      fieldSelector: `involvedObject.kind=Pod,involvedObject.name=${runtimeRef}`,
+    });
+    return events.items;
+  }
+
+  async recordAssignment(runtimeRef: string, requestId: string): Promise<void> {
+    try {
+      await this.core.patchNamespacedPod(
+        { name: runtimeRef, namespace: this.namespace, body: { metadata: { annotations: { [requestIdAnnotation]: requestId } } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+    } catch (error) {
+      if (!isNotFound(error)) throw error; // a pod already gone serves no one
+    }
+  }
+}

@@ -1,0 +1,89 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { InstanceStartupTimeoutError } from './instance-runtime';
+
+const projectRoot = path.resolve(__dirname, '../..');
+const stopGraceMs = 5_000;
+
+export type ModelProcess = { child: ChildProcess; port: number };
+
+/**
+ * Starts a model server as a child process (argv from the repository root; `node` is this
+ * Node) and resolves with its port once it prints `{"event":"listening","port":N}`. The server
+ * exits when our end of its stdin closes, so a crashed parent leaves no orphan behind.
+ */
+export async function spawnModelServer(argv: string[], env: Record<string, string>, timeoutMs: number): Promise<ModelProcess> {
+  const [command, ...args] = argv;
+  const child = spawn(command === 'node' ? process.execPath : command!, args, {
+    cwd: projectRoot,
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      HOST: '127.0.0.1',
+      PORT: '0',
+      PODIUM_EXIT_WITH_PARENT: '1',
+      NODE_NO_WARNINGS: '1',
+      ...env,
+    },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const stderr: string[] = [];
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk));
+  try {
+    return { child, port: await waitForListening(child, timeoutMs, stderr) };
+  } catch (error) {
+    await stopModelServer(child);
+    throw error;
+  }
+}
+
+function waitForListening(child: ChildProcess, timeoutMs: number, stderr: string[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    const timer = setTimeout(() => fail(new InstanceStartupTimeoutError(`model process did not listen within ${timeoutMs} ms`)), timeoutMs);
+    const onExit = (code: number | null) =>
+      fail(new Error(`model process exited (code ${code}) before listening: ${stderr.join('').slice(-500).trim()}`));
+    function fail(error: Error) {
+      clearTimeout(timer);
+      lines.close();
+      child.off('exit', onExit);
+      reject(error);
+    }
+    child.once('exit', onExit);
+    child.once('error', fail);
+    lines.on('line', (line) => {
+      try {
+        const message = JSON.parse(line) as { event?: string; port?: number };
+        if (message.event !== 'listening' || typeof message.port !== 'number') return;
+        clearTimeout(timer);
+        child.off('exit', onExit);
+        // Keep draining stdout so a chatty model never blocks on a full pipe.
+        lines.removeAllListeners('line');
+        resolve(message.port);
+      } catch {
+        // Not our JSON line: the model's own output.
+      }
+    });
+  });
+}
+
+export function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), timeoutMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
+/** SIGTERM, then SIGKILL after a grace period. */
+export async function stopModelServer(child: ChildProcess): Promise<void> {
+  child.kill('SIGTERM');
+  if (!(await waitForExit(child, stopGraceMs))) {
+    child.kill('SIGKILL');
+    await waitForExit(child, stopGraceMs);
+  }
+}
