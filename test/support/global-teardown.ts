@@ -1,9 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
+import { stopServiceProcess } from './service-process';
 
 export default async function globalTeardown() {
-  const child = (globalThis as { podiumTestServices?: ChildProcess }).podiumTestServices;
-  if (!child || child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
+  await stopServiceProcess((globalThis as { podiumTestServices?: ChildProcess }).podiumTestServices);
 }

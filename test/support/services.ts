@@ -4,6 +4,7 @@ export const testEnv = {
   temporalAddress: 'PODIUM_TEST_TEMPORAL_ADDRESS',
   workflowBundle: 'PODIUM_TEST_WORKFLOW_BUNDLE',
   chromium: 'PODIUM_TEST_CHROMIUM',
+  kubeconfig: 'PODIUM_TEST_KUBECONFIG',
 } as const;
 
 export function readTestEnv(name: keyof typeof testEnv): string {

@@ -5,6 +5,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import pino from 'pino';
 import type { DatabasePool, Interceptor } from 'slonik';
+import type { InstanceRuntime } from '../../activities/runtime/instance-runtime';
 import { LocalProcessRuntime } from '../../activities/runtime/local-runtime';
 import { createApp } from '../../api/app';
 import { startAuthServices } from '../../api/auth-services';
@@ -13,6 +14,7 @@ import { createDatabasePool } from '../../db/pool';
 import { parseConfig } from '../../domain/config';
 import { startPodiumWorker } from '../../infra/worker';
 import { apiClient } from './api-client';
+import { kubernetesTestRuntime } from './kubernetes';
 import type { RunServices } from './run-services';
 import { readTestEnv } from './services';
 
@@ -25,7 +27,15 @@ type Env = Record<string, string>;
  * `startApiInstance` adds another API process's worth (own pool, cache and listener).
  */
 export async function startTestStack(
-  options: { schema?: string; env?: Env; services?: RunServices; /** false: bring your own worker */ worker?: boolean } = {},
+  options: {
+    schema?: string;
+    env?: Env;
+    services?: RunServices;
+    /** false: bring your own worker */
+    worker?: boolean;
+    /** Model instances as pods in a namespace of the test's own, on the run's simulated cluster. */
+    kubernetes?: boolean;
+  } = {},
 ) {
   // Each test file has its own module registry, so its own Temporal Runtime: quiet it.
   Runtime.install({ logger: new DefaultLogger('ERROR'), shutdownSignals: [] });
@@ -40,12 +50,14 @@ export async function startTestStack(
   await migrate(databaseUrl, schema);
   const pool: DatabasePool = await createDatabasePool({ databaseUrl, schema, maximumPoolSize: 5 });
   const taskQueue = `test-${randomUUID()}`;
+  const kubernetes = options.kubernetes ? await kubernetesTestRuntime(schema) : null;
+  const runtime: InstanceRuntime = kubernetes?.runtime ?? new LocalProcessRuntime();
   const worker = options.worker === false ? null : await startPodiumWorker({
     address,
     namespace: 'default',
     taskQueue,
     pool,
-    runtime: new LocalProcessRuntime(),
+    runtime,
     webhookSecret: testWebhookSecret,
     workflowBundle: { codePath: services.workflowBundle },
   });
@@ -103,6 +115,8 @@ export async function startTestStack(
     pool,
     temporal,
     taskQueue,
+    runtime,
+    kubernetes,
     baseUrl: primary.baseUrl,
     api: primary.api,
     primary,
@@ -114,6 +128,7 @@ export async function startTestStack(
     async stop() {
       for (const instance of [...extraInstances, primary]) await instance.stop();
       await worker?.stop();
+      await kubernetes?.cleanUp();
       await connection.close();
       await pool.end();
     },

@@ -1,0 +1,59 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+
+/**
+ * Runs a script of test/support in a child process (plain Node with tsx, not jest's module
+ * system) and resolves with what it prints as `{"ready": …}`. Because the services live in
+ * their own process, no test can leave them half-stopped.
+ */
+export async function startServiceProcess<Ready>(script: string, what: string, timeoutMs: number): Promise<{ child: ChildProcess; ready: Ready }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, script)], {
+    cwd: path.resolve(__dirname, '../..'),
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const ready = await new Promise<Ready>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what} did not start within ${timeoutMs / 1000} s`)), timeoutMs);
+    child.once('exit', (code) => reject(new Error(`${what} exited during start-up (code ${code})`)));
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      try {
+        const message = JSON.parse(line) as { ready?: Ready };
+        if (message.ready) {
+          clearTimeout(timer);
+          resolve(message.ready);
+        }
+      } catch {
+        process.stderr.write(`${line}\n`);
+      }
+    });
+  });
+  return { child, ready };
+}
+
+export async function stopServiceProcess(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+/** The body of a service script: prints the ready line, stops on SIGTERM/SIGINT or when stdin closes. */
+export async function serveUntilStopped<Ready>(start: () => Promise<Ready & { stop: () => Promise<void> }>): Promise<void> {
+  try {
+    const { stop, ...ready } = await start();
+    let stopping = false;
+    const stopAndExit = async () => {
+      if (stopping) return;
+      stopping = true;
+      await stop();
+      process.exit(0);
+    };
+    process.on('SIGTERM', stopAndExit);
+    process.on('SIGINT', stopAndExit);
+    process.stdin.on('end', stopAndExit).resume();
+    process.stdout.write(`${JSON.stringify({ ready })}\n`);
+  } catch (error) {
+    console.error(error);
+    process.exit(1);
+  }
+}
