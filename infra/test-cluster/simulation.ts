@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { CoreV1Api, PatchStrategy, Watch, setHeaderOptions, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { ApiException, CoreV1Api, PatchStrategy, Watch, setHeaderOptions, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { spawnModelServer, stopModelServer, type ModelProcess } from '../../activities/runtime/model-process';
 
 /**
@@ -109,7 +109,8 @@ export async function startPodSimulation(kubeConfig: KubeConfig, log: (line: str
     running.set(
       uid,
       runContainer(pod).catch((error: Error) => {
-        log(`simulated container of pod ${pod.metadata?.name} failed: ${error.message}`);
+        // A pod deleted while its container started is no news.
+        if (!(error instanceof ApiException && error.code === 404)) log(`simulated container of pod ${pod.metadata?.name} failed: ${error.message}`);
         return null;
       }),
     );

@@ -1,0 +1,93 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'slonik';
+import { z } from 'zod';
+import { insertModelInstance, setModelInstanceLocation } from '../../db/model-instances';
+import { findModel } from '../../db/models';
+import { eventually } from '../support/eventually';
+import { addTestModel } from '../support/models';
+import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
+
+let stack: TestStack;
+let token: string;
+beforeAll(async () => {
+  stack = await startTestStack({ kubernetes: true });
+  token = await stack.api.anonymousToken();
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const core = () => stack.kubernetes!.core;
+const namespace = () => stack.kubernetes!.namespace;
+const podsOf = async (model: string) =>
+  (await core().listNamespacedPod({ namespace: namespace(), labelSelector: `podium/model=${model}` })).items.filter(
+    (pod) => !pod.metadata?.deletionTimestamp,
+  );
+const submit = async (model: string) => {
+  const response = await stack.api.submit(token, { model, input: echoInput });
+  expect(response.status).toBe(202);
+  return response.body.id as string;
+};
+const instanceLog = (model: string) =>
+  stack.pool.any(sql.type(z.object({ event: z.string(), detail: z.record(z.string(), z.unknown()) }))`
+    SELECT l.event, l.detail FROM model_instance_log l JOIN model_instances i ON i.id = l.instance_id
+     WHERE i.model_id = ${model} ORDER BY l.id`);
+
+describe('requests served by pods', () => {
+  it('a request completes end to end on a pod, which carries the request id; idle, the pod is deleted', async () => {
+    await addTestModel(stack.pool, { id: 'echo-pod', keepWarmSeconds: 1 });
+    const id = await submit('echo-pod');
+    const { request } = await stack.api.waitUntilFinal(token, id);
+    expect(request.status).toBe('COMPLETE');
+    expect(request.result!.outputs[0]!.data).toEqual(echoInput.inputs[0]!.data);
+
+    const instance = await stack.pool.one(sql.type(z.object({ runtime: z.string(), runtimeRef: z.string() }))`
+      SELECT runtime, runtime_ref AS "runtimeRef" FROM model_instances WHERE model_id = 'echo-pod'`);
+    expect(instance.runtime).toBe('kubernetes');
+    const [pod] = await podsOf('echo-pod');
+    expect(pod?.metadata?.name).toBe(instance.runtimeRef);
+    expect(pod?.metadata?.annotations?.['podium/request-id']).toBe(id);
+
+    const log = await eventually(() => instanceLog('echo-pod'), (l) => l.some((e) => e.event === 'TERMINATED'), 15_000);
+    expect(log.map((e) => e.event)).toEqual(['CREATED', 'SCHEDULED', 'READY', 'ASSIGNED', 'RELEASED', 'STOPPING', 'TERMINATED']);
+    expect(log[1]!.detail).toEqual({ node: pod!.spec!.nodeName });
+    await eventually(() => podsOf('echo-pod'), (pods) => pods.length === 0, 10_000);
+  });
+
+  it('a model no node can hold: Unschedulable in the instance log, the request fails after the startup timeout', async () => {
+    await addTestModel(stack.pool, { id: 'echo-huge', resources: { cpu: '64', memory: '1Gi' }, startupTimeoutSeconds: 2 });
+    const id = await submit('echo-huge');
+    const { request } = await stack.api.waitUntilFinal(token, id);
+    expect(request.status).toBe('FAILED');
+    expect(request.error).toMatchObject({ code: 'INSTANCE_STARTUP_TIMEOUT', message: expect.stringContaining('Unschedulable') });
+    const log = await eventually(() => instanceLog('echo-huge'), (l) => l.some((e) => e.event === 'TERMINATED'), 10_000);
+    expect(log.map((e) => e.event)).toEqual(['CREATED', 'PENDING', 'FAILED', 'STOPPING', 'TERMINATED']);
+    expect(log[1]!.detail).toMatchObject({ reason: 'Unschedulable', message: expect.stringContaining('Insufficient cpu') });
+    expect(log[2]!.detail.message).toMatch(/not ready within 2000 ms; last state Unschedulable/);
+    await eventually(() => podsOf('echo-huge'), (pods) => pods.length === 0, 10_000);
+  });
+
+  it('orphan reconciliation: pods left by a killed pool, recorded or not, are deleted when the pool starts afresh', async () => {
+    await addTestModel(stack.pool, { id: 'echo-orphans' });
+    const model = (await findModel(stack.pool, 'echo-orphans'))!;
+    const leftOver = async (recorded: boolean) => {
+      const instanceId = randomUUID();
+      const annotations = { 'podium/instance-id': instanceId, 'podium/pool': model.id };
+      if (recorded) await insertModelInstance(stack.pool, { id: instanceId, modelId: model.id, runtime: 'kubernetes', annotations });
+      const placed = await stack.runtime.start({ instanceId, model, annotations, startupTimeoutMs: 10_000 });
+      if (recorded) await setModelInstanceLocation(stack.pool, { id: instanceId, ...placed });
+      return placed.runtimeRef;
+    };
+    const orphans = [await leftOver(true), await leftOver(false)];
+    expect((await podsOf('echo-orphans')).map((p) => p.metadata!.name).sort()).toEqual([...orphans].sort());
+
+    const id = await submit('echo-orphans');
+    expect((await stack.api.waitUntilFinal(token, id)).request.status).toBe('COMPLETE');
+    const live = await podsOf('echo-orphans');
+    expect(live).toHaveLength(1);
+    expect(orphans).not.toContain(live[0]!.metadata!.name);
+    const recordedOrphan = await stack.pool.oneFirst(sql.type(z.object({ status: z.string() }))`
+      SELECT status FROM model_instances WHERE runtime_ref = ${orphans[0]!}`);
+    expect(recordedOrphan).toBe('TERMINATED');
+  });
+});
