@@ -110,17 +110,21 @@ async function main() {
     temporalUi ??= temporal.uiUrl;
   }
 
-  const runtime = createInstanceRuntime(config);
-  step(`starting the worker on task queue "${config.TEMPORAL_TASK_QUEUE}" (bundling workflows; model instances run as ${runtime.kind === 'local' ? 'local processes' : 'pods'})`);
-  const worker = await startPodiumWorker({
-    address: temporalAddress,
-    namespace: config.TEMPORAL_NAMESPACE,
-    taskQueue: config.TEMPORAL_TASK_QUEUE,
-    pool,
-    runtime,
-    webhookSecret: config.WEBHOOK_SECRET,
-  });
-  stops.push({ name: 'the worker', stop: worker.stop });
+  if (config.START_WORKER) {
+    const runtime = createInstanceRuntime(config);
+    step(`starting the worker on task queue "${config.TEMPORAL_TASK_QUEUE}" (bundling workflows; model instances run as ${runtime.kind === 'local' ? 'local processes' : 'pods'})`);
+    const worker = await startPodiumWorker({
+      address: temporalAddress,
+      namespace: config.TEMPORAL_NAMESPACE,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      pool,
+      runtime,
+      webhookSecret: config.WEBHOOK_SECRET,
+    });
+    stops.push({ name: 'the worker', stop: worker.stop });
+  } else {
+    step('no worker in this process (START_WORKER=false): run `npm run worker` elsewhere');
+  }
 
   const connection = await Connection.connect({ address: temporalAddress });
   stops.push({ name: 'the Temporal client', stop: () => connection.close() });

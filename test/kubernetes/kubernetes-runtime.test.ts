@@ -10,6 +10,7 @@ import type { ModelSpec } from '../../domain/model-catalog';
 import { kwokNode, nodeTypes } from '../../infra/test-cluster/nodes';
 import { eventually } from '../support/eventually';
 import { kubernetesTestRuntime } from '../support/kubernetes';
+import { echoModel as echo } from '../support/models';
 
 let runtime: KubernetesRuntime;
 let core: CoreV1Api;
@@ -21,23 +22,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await cleanUp?.();
 });
-
-const echo: ModelSpec = {
-  id: 'echo',
-  displayName: 'Echo',
-  description: '',
-  protocol: 'oip-v2',
-  localCommand: ['node', 'models/echo/server.ts'],
-  containerImage: 'ghcr.io/podium/model-echo:0.1.0',
-  containerPort: 8080,
-  resources: { cpu: '100m', memory: '128Mi' },
-  minInstances: 0,
-  maxInstances: 1,
-  keepWarmSeconds: 60,
-  maxConcurrency: 1,
-  startupTimeoutSeconds: 30,
-  requestTimeoutSeconds: 30,
-};
 
 function instanceSpec(model: Partial<ModelSpec> = {}): InstanceSpec {
   const instanceId = randomUUID();

@@ -1,4 +1,5 @@
 import { sql, type DatabasePool } from 'slonik';
+import type { ModelSpec } from '../../domain/model-catalog';
 
 /** A model of the test's own, a copy of `like` with other settings (pools read them at start). */
 export async function addTestModel(
@@ -28,3 +29,21 @@ export async function addTestModel(
            ${model.startupTimeoutSeconds ?? 30}, ${model.requestTimeoutSeconds ?? 30}
       FROM models WHERE id = ${model.like ?? 'echo'}`);
 }
+
+/** The echo model as the catalog has it, for tests that talk to a runtime directly. */
+export const echoModel: ModelSpec = {
+  id: 'echo',
+  displayName: 'Echo',
+  description: '',
+  protocol: 'oip-v2',
+  localCommand: ['node', 'models/echo/server.ts'],
+  containerImage: 'ghcr.io/podium/model-echo:0.1.0',
+  containerPort: 8080,
+  resources: { cpu: '100m', memory: '128Mi' },
+  minInstances: 0,
+  maxInstances: 1,
+  keepWarmSeconds: 60,
+  maxConcurrency: 1,
+  startupTimeoutSeconds: 30,
+  requestTimeoutSeconds: 30,
+};
