@@ -13,20 +13,11 @@ import { z } from 'zod';
 import { LocalProcessRuntime } from '../../activities/runtime/local-runtime';
 import { findModel } from '../../db/models';
 import { echoInput, type TestStack } from '../support/test-stack';
+import { summary } from './figures';
 import { runBenchmark } from './run-benchmark';
 
 const requests = Number(process.env.BENCH_REQUESTS ?? 200);
 const pollMs = 5;
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
-function summary(name: string, values: number[]) {
-  const mean = values.reduce((sum, v) => sum + v, 0) / values.length;
-  return { name, n: values.length, p50: percentile(values, 50), p99: percentile(values, 99), mean, max: Math.max(...values) };
-}
 
 async function benchmark(stack: TestStack) {
   const token = await stack.api.anonymousToken();

@@ -1,21 +1,34 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startTestCluster, type TestCluster } from '../../infra/test-cluster/cluster';
 import { startRunServices } from '../support/run-services';
+import { testEnv } from '../support/services';
 import { startTestStack, type TestStack } from '../support/test-stack';
 
 /**
  * Runs a benchmark on its own Postgres, Temporal and Podium stack (as the tests do), stops
  * them however it ends, and exits with its outcome.
  */
-export function runBenchmark(benchmark: (stack: TestStack) => Promise<void>): void {
+export function runBenchmark(
+  benchmark: (stack: TestStack, cluster: TestCluster | null) => Promise<void>,
+  options: { /** model instances as pods on the simulated cluster */ kubernetes?: boolean } = {},
+): void {
   const run = async () => {
     const services = await startRunServices({ testTools: false });
-    const stack = await startTestStack({ services });
+    const clusterDir = options.kubernetes ? await mkdtemp(path.join(tmpdir(), 'podium-bench-cluster-')) : null;
+    const cluster = clusterDir ? await startTestCluster({ dir: clusterDir, log: (line) => console.error(`[test-cluster] ${line}`) }) : null;
+    if (cluster) process.env[testEnv.kubeconfig] = cluster.kubeconfigPath;
+    const stack = await startTestStack({ services, kubernetes: options.kubernetes });
     try {
-      await benchmark(stack);
+      await benchmark(stack, cluster);
     } catch (error) {
       console.error('benchmark failed:', error);
       throw error;
     } finally {
       await stack.stop();
+      await cluster?.stop();
+      if (clusterDir) await rm(clusterDir, { recursive: true, force: true });
       await services.stop();
     }
   };
