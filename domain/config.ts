@@ -48,6 +48,8 @@ export const configSchema = z.object({
   PODIUM_ADMIN_USERNAME: optionalText,
   PODIUM_ADMIN_EMAIL: optionalText,
   PODIUM_ADMIN_PASSWORD: optionalText,
+  /** `npm start` also starts the simulated Kubernetes cluster (kwok) and runs instances as pods there. */
+  SIMULATED_CLUSTER: flag.default(false),
   /** `npm start` runs a worker in the API's process; false for API-only pods (see infra/k8s). */
   START_WORKER: flag.default(true),
   /** Where model instances run; unset: `kubernetes` when a kubeconfig or in-cluster config is found, else `local`. */

@@ -1,5 +1,6 @@
 // `npm start`: the whole of Podium on one machine, on embedded defaults.
 import type { Server } from 'node:http';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
@@ -19,6 +20,7 @@ import { assertPortFree } from './ports';
 import { ensureSearchAttributes } from './search-attributes';
 import { startEmbeddedPostgres } from './postgres';
 import { startDevTemporal } from './temporal-server';
+import { startTestCluster } from './test-cluster/cluster';
 import { startPodiumWorker } from './worker';
 
 const step = (message: string) => console.log(`[podium] ${message}`);
@@ -111,7 +113,18 @@ async function main() {
   }
 
   if (config.START_WORKER) {
-    const runtime = createInstanceRuntime(config);
+    let runtimeConfig = config;
+    if (config.SIMULATED_CLUSTER) {
+      const dir = path.join(dataDir, 'cluster');
+      await rm(dir, { recursive: true, force: true }); // a fresh cluster each start: pods do not survive a restart
+      step(`starting the simulated Kubernetes cluster (etcd, kube-apiserver, kube-scheduler, kwok) in ${dir}`);
+      const cluster = await startTestCluster({ dir, log: step, namespaces: [config.KUBERNETES_NAMESPACE] });
+      stops.push({ name: 'the simulated cluster', stop: cluster.stop });
+      process.env.KUBECONFIG = cluster.kubeconfigPath;
+      step(`kubectl: KUBECONFIG=${cluster.kubeconfigPath}`);
+      runtimeConfig = { ...config, INSTANCE_RUNTIME: 'kubernetes', KUBERNETES_ENDPOINT: 'simulated' };
+    }
+    const runtime = createInstanceRuntime(runtimeConfig);
     step(`starting the worker on task queue "${config.TEMPORAL_TASK_QUEUE}" (bundling workflows; model instances run as ${runtime.kind === 'local' ? 'local processes' : 'pods'})`);
     const worker = await startPodiumWorker({
       address: temporalAddress,

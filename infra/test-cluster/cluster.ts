@@ -70,6 +70,8 @@ export async function startTestCluster(options: {
   dir: string;
   log?: (line: string) => void;
   nodes?: Array<{ name: string; type: NodeType }>;
+  /** Created at start (there is no namespace controller to rely on later). */
+  namespaces?: string[];
 }): Promise<TestCluster> {
   const log = options.log ?? console.log;
   const binaries = await ensureClusterBinaries(log);
@@ -152,6 +154,7 @@ export async function startTestCluster(options: {
       return config;
     };
     const core = kubeConfig().makeApiClient(CoreV1Api);
+    for (const name of options.namespaces ?? []) await core.createNamespace({ body: { metadata: { name } } });
     for (const node of options.nodes ?? defaultNodes) await core.createNode({ body: kwokNode(node.name, node.type) });
     const nodeCount = (options.nodes ?? defaultNodes).length;
     await waitFor(
