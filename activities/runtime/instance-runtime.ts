@@ -42,6 +42,8 @@ export type LiveInstance = {
   requestId: string | null;
   /** Why it is not ready, when the runtime says (e.g. `Unschedulable: 0/3 nodes are available…`). */
   waiting: { reason: string; message: string } | null;
+  /** The runtime's raw events about it (Kubernetes Events), when asked for with `withEvents`. */
+  events?: unknown[];
 };
 
 /** Where model instances run: child processes (`local`) or pods (`kubernetes`). */
@@ -59,8 +61,8 @@ export interface InstanceRuntime {
   stop(runtimeRef: string): Promise<void>;
   /** Releases what this process holds at shutdown (local children; pods belong to their pools). */
   stopAll(): Promise<void>;
-  /** Live instances, optionally of one model. */
-  list(filter?: { modelId?: string }): Promise<LiveInstance[]>;
+  /** Live instances, optionally of one model, optionally each with its raw events. */
+  list(filter?: { modelId?: string; withEvents?: boolean }): Promise<LiveInstance[]>;
   /** The runtime's own raw events about the instance (Kubernetes Events for a pod). */
   events(runtimeRef: string): Promise<unknown[]>;
   /** Marks the instance with the request it now serves. */

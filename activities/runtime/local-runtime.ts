@@ -90,7 +90,7 @@ export class LocalProcessRuntime implements InstanceRuntime {
   }
 
   /** The processes this worker started (another worker's are not visible from here). */
-  async list(filter: { modelId?: string } = {}): Promise<LiveInstance[]> {
+  async list(filter: { modelId?: string; withEvents?: boolean } = {}): Promise<LiveInstance[]> {
     return [...this.children.entries()]
       .map(([pid, { annotations, startedAt }]) => ({
         runtimeRef: pid,
@@ -102,6 +102,7 @@ export class LocalProcessRuntime implements InstanceRuntime {
         startedAt,
         requestId: annotations[requestIdAnnotation] ?? null,
         waiting: null,
+        ...(filter.withEvents ? { events: [] } : {}),
       }))
       .filter((instance) => !filter.modelId || instance.modelId === filter.modelId);
   }

@@ -146,6 +146,8 @@ describe('KubernetesRuntime on the simulated cluster', () => {
       requestId,
       waiting: null,
     });
+    const [withEvents] = await runtime.list({ modelId: 'listed', withEvents: true });
+    expect((withEvents!.events as CoreV1Event[]).map((e) => [e.reason, e.involvedObject.name])).toContainEqual(['Scheduled', placed.runtimeRef]);
     await runtime.stop(placed.runtimeRef);
     expect(await runtime.list({ modelId: 'listed' })).toEqual([]);
   });

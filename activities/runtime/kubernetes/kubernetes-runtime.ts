@@ -125,9 +125,14 @@ export class KubernetesRuntime implements InstanceRuntime {
     // Pods belong to their model's pool, not to this worker process: they outlive it.
   }
 
-  async list(filter: { modelId?: string } = {}): Promise<LiveInstance[]> {
+  async list(filter: { modelId?: string; withEvents?: boolean } = {}): Promise<LiveInstance[]> {
     const labelSelector = [`${managedByLabel}=podium`, filter.modelId && `${modelLabel}=${filter.modelId}`].filter(Boolean).join(',');
-    const pods = await this.core.listNamespacedPod({ namespace: this.namespace, labelSelector });
+    const [pods, events] = await Promise.all([
+      this.core.listNamespacedPod({ namespace: this.namespace, labelSelector }),
+      // One call for the events of every pod, grouped below, rather than one per pod.
+      filter.withEvents ? this.core.listNamespacedEvent({ namespace: this.namespace, fieldSelector: 'involvedObject.kind=Pod' }) : null,
+    ]);
+    const eventsOf = (pod: V1Pod) => events?.items.filter((event) => event.involvedObject.uid === pod.metadata?.uid) ?? [];
     return pods.items
       .filter((pod) => !pod.metadata?.deletionTimestamp)
       .map((pod) => {
@@ -142,6 +147,7 @@ export class KubernetesRuntime implements InstanceRuntime {
           startedAt: pod.metadata?.creationTimestamp ? new Date(pod.metadata.creationTimestamp).toISOString() : null,
           requestId: pod.metadata?.annotations?.[requestIdAnnotation] ?? null,
           waiting: readiness.waiting,
+          ...(filter.withEvents ? { events: eventsOf(pod) } : {}),
         };
       });
   }
