@@ -12,6 +12,7 @@ import { errorMiddleware } from './errors';
 import { openApiDocument } from './openapi';
 import { requestWorkflows } from './request-workflows';
 import { adminRequestRoutes } from './routes/admin-requests';
+import { adminStatsRoutes } from './routes/admin-stats';
 import { adminUserRoutes } from './routes/admin-users';
 import { authRoutes } from './routes/auth';
 import { modelRoutes } from './routes/models';
@@ -51,6 +52,7 @@ export function createApp({ config, pool, temporal, logger, auth }: ApiDependenc
     adminRequestRoutes({ pool, workflows, authenticate: auth.authenticate }),
     authRoutes({ pool, ...auth }),
     adminUserRoutes({ pool, authenticate: auth.authenticate }),
+    adminStatsRoutes({ pool, authenticate: auth.authenticate, logger }),
   ];
   for (const router of routers) app.use(router.routes()).use(router.allowedMethods());
   app.use(async (ctx, next) => {

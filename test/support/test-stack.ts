@@ -11,6 +11,7 @@ import { createApp } from '../../api/app';
 import { startAuthServices } from '../../api/auth-services';
 import { migrate } from '../../db/migrate';
 import { createDatabasePool } from '../../db/pool';
+import { grantPermission } from '../../db/users';
 import { parseConfig } from '../../domain/config';
 import { startPodiumWorker } from '../../infra/worker';
 import { apiClient } from './api-client';
@@ -120,6 +121,13 @@ export async function startTestStack(
     baseUrl: primary.baseUrl,
     api: primary.api,
     primary,
+    /** A new account with ADMIN, signed in: its access token and username. */
+    async signUpAdmin(prefix = 'admin') {
+      const account = await primary.api.signUp({ username: `${prefix}${randomUUID().slice(0, 8)}` });
+      await grantPermission(pool, { userId: account.user.id, permission: 'ADMIN', grantedBy: 'test' });
+      const { accessToken } = await primary.api.login(account.user.username);
+      return { token: accessToken, username: account.user.username, password: 'a long passphrase 42' };
+    },
     async startApiInstance(env: Env = {}) {
       const instance = await startApiInstance(env);
       extraInstances.push(instance);

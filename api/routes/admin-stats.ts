@@ -1,0 +1,102 @@
+import { PassThrough, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import Router from '@koa/router';
+import { stringify } from 'csv-stringify';
+import type { Logger } from 'pino';
+import type { DatabasePool } from 'slonik';
+import { z } from 'zod';
+import { UnknownStatsCursorError, assertKnownCursor, queryStats, streamStats } from '../../db/stats';
+import { statsCsvColumns, statsCsvRecord, statsQuery, type StatsGroup, type StatsQuery, type StatsRow } from '../../domain/stats-query';
+import { requirePermission, requireSession, type AuthState } from '../auth';
+import type { Authenticate } from '../authenticator';
+import { ApiError } from '../errors';
+
+const format = z.enum(['json', 'csv']).optional();
+
+/** Each kind of bad parameter has its own code, so a client can tell them apart. */
+const codeForParameter: Record<string, string> = {
+  from: 'INVALID_DATE',
+  to: 'INVALID_DATE',
+  rollup: 'INVALID_ROLLUP',
+  bucket: 'INVALID_BUCKET',
+  tz: 'INVALID_TIME_ZONE',
+  model: 'INVALID_MODEL',
+  status: 'INVALID_STATUS',
+  cursor: 'INVALID_CURSOR',
+  limit: 'INVALID_LIMIT',
+};
+
+export function parseStatsQuery(raw: Record<string, unknown>): StatsQuery {
+  const parsed = statsQuery.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.map(({ path, message }) => ({ parameter: String(path[0] ?? ''), message }));
+  const first = issues[0]!;
+  throw new ApiError(
+    400,
+    codeForParameter[first.parameter] ?? 'INVALID_QUERY',
+    issues.map((issue) => `${issue.parameter}: ${issue.message}`).join('; '),
+    { issues },
+  );
+}
+
+/** e.g. podium-stats_2026-11-01_2026-11-30_by-model-status_per-day.csv */
+function csvFilename(query: StatsQuery): string {
+  const parts = ['podium-stats', `${query.from ?? 'start'}_${query.to ?? 'now'}`];
+  if (query.rollup.length > 0) parts.push(`by-${query.rollup.join('-')}`);
+  if (query.bucket) parts.push(`per-${query.bucket}`);
+  if (query.model.length > 0 && query.model.length <= 3) parts.push(query.model.join('-'));
+  return `${parts.join('_')}.csv`;
+}
+
+/**
+ * `GET /api/admin/stats`: request stats with filters, combinable rollups and time buckets, as
+ * JSON pages or (format=csv, or Accept: text/csv) one streamed CSV of every row. ADMIN only.
+ */
+export function adminStatsRoutes(deps: { pool: DatabasePool; authenticate: Authenticate; logger: Logger }) {
+  const { pool, logger } = deps;
+  const router = new Router<AuthState>();
+  router.use('/api/admin/stats', requireSession(deps.authenticate), requirePermission('ADMIN'));
+
+  router.get('/api/admin/stats', async (ctx) => {
+    const { format: _format, ...parameters } = ctx.query;
+    const query = parseStatsQuery(parameters);
+    const wanted = format.safeParse(ctx.query.format);
+    if (!wanted.success) throw new ApiError(400, 'INVALID_FORMAT', 'format: must be json or csv');
+    try {
+      await assertKnownCursor(pool, query);
+    } catch (error) {
+      if (error instanceof UnknownStatsCursorError) {
+        throw new ApiError(400, 'INVALID_CURSOR', 'The cursor names no stats row; use nextCursor from the previous page');
+      }
+      throw error;
+    }
+    const csv = wanted.data === 'csv' || (wanted.data === undefined && ctx.accepts('json', 'text/csv') === 'text/csv');
+    if (!csv) {
+      const page = await queryStats(pool, query);
+      ctx.body = { query, timeZone: query.tz, ...page };
+      return;
+    }
+
+    const body = new PassThrough();
+    ctx.type = 'text/csv; charset=utf-8';
+    ctx.attachment(csvFilename(query));
+    ctx.body = body;
+    const toRecord = new Transform({
+      objectMode: true,
+      transform: (row: StatsRow | StatsGroup, _encoding, done) => done(null, statsCsvRecord(row)),
+    });
+    const csvOut = stringify({ header: true, columns: statsCsvColumns(query) });
+    // Not awaited: Koa sends the body as it is written; the database cursor follows the client's pace.
+    streamStats(pool, query, (rows) => {
+      pipeline(rows, toRecord, csvOut, body).catch((error: Error) => {
+        logger.warn({ err: error }, 'stats CSV export ended early');
+        rows.destroy(error);
+      });
+    }).catch((error: Error) => {
+      logger.error({ err: error }, 'stats CSV export failed');
+      body.destroy(error);
+    });
+  });
+
+  return router;
+}

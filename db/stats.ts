@@ -1,0 +1,135 @@
+import { Transform, type Readable } from 'node:stream';
+import { sql, type CommonQueryMethods, type DatabasePool, type FragmentSqlToken, type QuerySqlToken } from 'slonik';
+import { isGrouped, statsGroup, statsRow, type StatsGroup, type StatsQuery, type StatsRow } from '../domain/stats-query';
+
+export class UnknownStatsCursorError extends Error {}
+
+/** A timestamptz as ISO 8601 in UTC with microseconds: exact, and the same in JSON and CSV. */
+const iso = (column: FragmentSqlToken) => sql.fragment`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+const ms = (later: FragmentSqlToken, earlier: FragmentSqlToken) => sql.fragment`(extract(epoch FROM ${later} - ${earlier}) * 1000)::float8`;
+
+const queueWait = ms(sql.fragment`pod_ready_timestamp`, sql.fragment`request_timestamp`);
+const processing = ms(sql.fragment`processed_timestamp`, sql.fragment`pod_ready_timestamp`);
+const total = ms(sql.fragment`processed_timestamp`, sql.fragment`request_timestamp`);
+
+/** The WHERE clause: dates are whole days in the query's time zone, `to` included. */
+function conditions(query: StatsQuery): FragmentSqlToken {
+  const parts = [
+    query.model.length > 0 ? sql.fragment`model_id = ANY(${sql.array(query.model, 'text')})` : null,
+    query.from ? sql.fragment`request_timestamp >= (${query.from}::date)::timestamp AT TIME ZONE ${query.tz}` : null,
+    query.to ? sql.fragment`request_timestamp < (${query.to}::date + 1)::timestamp AT TIME ZONE ${query.tz}` : null,
+    query.status ? sql.fragment`result_success = ${query.status === 'success'}` : null,
+    query.cursor
+      ? sql.fragment`(request_timestamp, id) < (SELECT request_timestamp, id FROM request_stats WHERE id = ${query.cursor})`
+      : null,
+  ].filter((part) => part !== null);
+  return parts.length > 0 ? sql.fragment`WHERE ${sql.join(parts, sql.fragment` AND `)}` : sql.fragment``;
+}
+
+/** Raw rows, newest first, keyset-ordered by (request_timestamp, id). */
+function rowsQuery(query: StatsQuery, limit: number | null): QuerySqlToken<typeof statsRow> {
+  return sql.type(statsRow)`
+    SELECT id::text, model_id AS model, request_id AS "requestId", attempt,
+           CASE WHEN result_success THEN 'success' ELSE 'failure' END AS status,
+           ${iso(sql.fragment`request_timestamp`)} AS "requestTimestamp",
+           ${iso(sql.fragment`pod_ready_timestamp`)} AS "podReadyTimestamp",
+           ${iso(sql.fragment`processed_timestamp`)} AS "processedTimestamp",
+           ${queueWait} AS "queueWaitMs", ${processing} AS "processingMs", ${total} AS "totalMs"
+      FROM request_stats
+      ${conditions(query)}
+     ORDER BY request_timestamp DESC, id DESC
+     ${limit === null ? sql.fragment`` : sql.fragment`LIMIT ${limit}`}`;
+}
+
+/**
+ * One row per group of the combination asked for: time bucket (start, in UTC), model, status.
+ * Each timing's percentiles come from one sort (percentile_cont over an array of fractions).
+ */
+function groupsQuery(query: StatsQuery): QuerySqlToken<typeof statsGroup> {
+  const keys: Array<{ name: string; expression: FragmentSqlToken }> = [];
+  if (query.bucket) {
+    keys.push({
+      name: 'bucket',
+      expression: iso(sql.fragment`date_trunc(${query.bucket}, request_timestamp AT TIME ZONE ${query.tz}) AT TIME ZONE ${query.tz}`),
+    });
+  }
+  if (query.rollup.includes('model')) keys.push({ name: 'model', expression: sql.fragment`model_id` });
+  if (query.rollup.includes('status')) {
+    keys.push({ name: 'status', expression: sql.fragment`CASE WHEN result_success THEN 'success' ELSE 'failure' END` });
+  }
+  const timing = (name: string) => {
+    const column = sql.identifier([name]);
+    return sql.fragment`avg(${column}) AS ${sql.identifier([`${name}_avg`])},
+      percentile_cont(ARRAY[0.5, 0.9, 0.99]::float8[]) WITHIN GROUP (ORDER BY ${column}) AS ${sql.identifier([`${name}_p`])},
+      max(${column}) AS ${sql.identifier([`${name}_max`])}`;
+  };
+  const timingObject = (name: string, as: string) => {
+    const avg = sql.identifier([`${name}_avg`]);
+    const p = sql.identifier([`${name}_p`]);
+    const max = sql.identifier([`${name}_max`]);
+    return sql.fragment`json_build_object('avg', ${avg}, 'p50', ${p}[1], 'p90', ${p}[2], 'p99', ${p}[3], 'max', ${max}) AS ${sql.identifier([as])}`;
+  };
+  const keyNames = keys.map((key) => sql.identifier([key.name]));
+  return sql.type(statsGroup)`
+    WITH filtered AS (
+      SELECT model_id, result_success, request_timestamp,
+             ${queueWait} AS queue_wait, ${processing} AS processing, ${total} AS total
+        FROM request_stats
+        ${conditions(query)}
+    ), grouped AS (
+      SELECT ${sql.join([...keys.map((key) => sql.fragment`${key.expression} AS ${sql.identifier([key.name])}`), sql.fragment`count(*)::int AS count`], sql.fragment`, `)},
+             (count(*) FILTER (WHERE result_success))::int AS success_count,
+             ${timing('queue_wait')}, ${timing('processing')}, ${timing('total')}
+        FROM filtered
+       GROUP BY ${sql.join(keyNames, sql.fragment`, `)}
+    )
+    SELECT ${keyNames.length > 0 ? sql.fragment`${sql.join(keyNames, sql.fragment`, `)},` : sql.fragment``}
+           count, success_count AS "successCount", count - success_count AS "failureCount",
+           ${timingObject('queue_wait', 'queueWaitMs')}, ${timingObject('processing', 'processingMs')}, ${timingObject('total', 'totalMs')}
+      FROM grouped
+     ORDER BY ${sql.join(keyNames, sql.fragment`, `)}`;
+}
+
+/** Throws UnknownStatsCursorError when the query's cursor names no stats row. */
+export async function assertKnownCursor(db: CommonQueryMethods, query: StatsQuery): Promise<void> {
+  if (query.cursor && !(await db.exists(sql.unsafe`SELECT 1 FROM request_stats WHERE id = ${query.cursor}`))) {
+    throw new UnknownStatsCursorError(`unknown cursor ${query.cursor}`);
+  }
+}
+
+export type StatsPage =
+  | { grouped: false; rows: readonly StatsRow[]; nextCursor: string | null }
+  | { grouped: true; rows: readonly StatsGroup[]; nextCursor: null };
+
+/** One page of raw rows (with the cursor of the next), or every group. */
+export async function queryStats(db: CommonQueryMethods, query: StatsQuery): Promise<StatsPage> {
+  if (isGrouped(query)) return { grouped: true, rows: await db.any(groupsQuery(query)), nextCursor: null };
+  await assertKnownCursor(db, query);
+  const rows = await db.any(rowsQuery(query, query.limit + 1));
+  const page = rows.slice(0, query.limit);
+  return { grouped: false, rows: page, nextCursor: rows.length > query.limit ? page.at(-1)!.id : null };
+}
+
+/**
+ * Every row the query selects — all pages from `cursor` on — as an object stream read through a
+ * server-side cursor (pg-query-stream), with backpressure, so a CSV export of millions of rows
+ * never sits in memory. Resolves when the rows have all been read. Check the cursor first
+ * (assertKnownCursor): an unknown one simply selects nothing here.
+ */
+export async function streamStats(
+  pool: DatabasePool,
+  query: StatsQuery,
+  consume: (rows: Readable) => void,
+): Promise<void> {
+  const statement = isGrouped(query) ? groupsQuery(query) : rowsQuery(query, null);
+  await pool.stream(statement as QuerySqlToken<typeof statsRow>, (stream) => {
+    consume(
+      stream.pipe(
+        new Transform({
+          objectMode: true,
+          transform: (chunk: { data: StatsRow | StatsGroup }, _encoding, done) => done(null, chunk.data),
+        }),
+      ),
+    );
+  });
+}
