@@ -1,3 +1,5 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { readTestEnv } from './services';
 
@@ -20,4 +22,23 @@ export async function launchBrowser(): Promise<{ browser: Browser; close: () => 
     ],
   });
   return { browser, close: () => browser.close() };
+}
+
+/** A new browser context signed in through the sign-in page as `username`. */
+export async function signInThroughPage(browser: Browser, baseUrl: string, account: { username: string; password: string }) {
+  const context = await browser.newContext({ acceptDownloads: true });
+  const page = await context.newPage();
+  await page.goto(`${baseUrl}/signin`);
+  await page.getByLabel('Username or email').fill(account.username);
+  await page.getByLabel('Password').fill(account.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByTestId('user-name').filter({ hasText: account.username }).waitFor();
+  return { page, context, close: () => context.close() };
+}
+
+/** Where browser tests save screenshots (git-ignored), one file per name. */
+export async function saveScreenshot(page: import('playwright-core').Page, name: string): Promise<void> {
+  const directory = path.resolve(__dirname, '../artifacts');
+  await mkdir(directory, { recursive: true });
+  await page.screenshot({ path: path.join(directory, `${name}.png`), fullPage: true });
 }

@@ -1,5 +1,6 @@
 import { css, html, LitElement } from 'lit';
 import { apiCall } from '../api-client';
+import '../pages/admin-stats-page';
 import '../pages/admin-users-page';
 import '../pages/catalog-page';
 import '../pages/requests-page';
@@ -71,6 +72,8 @@ export class PodiumApp extends LitElement {
         return html`<sign-up-page></sign-up-page>`;
       case '/admin/users':
         return session.hasPermission('ADMIN') ? html`<admin-users-page></admin-users-page>` : html`<p>This page is for admins.</p>`;
+      case '/admin/stats':
+        return session.hasPermission('ADMIN') ? html`<admin-stats-page></admin-stats-page>` : html`<p>This page is for admins.</p>`;
       default:
         return signedIn ? html`<requests-page></requests-page>` : html`<catalog-page></catalog-page>`;
     }
@@ -82,7 +85,9 @@ export class PodiumApp extends LitElement {
       <header>
         <a class="brand" href="/">Podium</a>
         ${user ? html`<a href="/">My requests</a>` : ''}
-        ${session.hasPermission('ADMIN') ? html`<a href="/admin/users" data-testid="admin-link">Users</a>` : ''}
+        ${session.hasPermission('ADMIN')
+          ? html`<a href="/admin/users" data-testid="admin-link">Users</a><a href="/admin/stats" data-testid="stats-link">Stats</a>`
+          : ''}
         <span class="spacer"></span>
         ${user
           ? html`<span data-testid="user-name">${user.username}</span><button @click=${this.signOut}>Sign out</button>`

@@ -1,0 +1,231 @@
+import { css, html, LitElement } from 'lit';
+import { apiCall, ApiClientError, type CatalogModel } from '../api-client';
+import { type ChartPoint } from '../stats/stats-chart';
+import '../stats/stats-chart';
+import { chartBucket, filtersFromSearch, searchFromFilters, type StatsFilters } from '../stats/stats-filters';
+import { sharedStyles } from '../styles';
+
+type Timing = { avg: number | null; p50: number | null; p90: number | null; p99: number | null; max: number | null };
+type StatsRow = {
+  id: string;
+  model: string;
+  status: 'success' | 'failure';
+  requestTimestamp: string;
+  queueWaitMs: number | null;
+  processingMs: number | null;
+  totalMs: number;
+};
+type StatsGroup = {
+  bucket?: string;
+  model?: string;
+  status?: 'success' | 'failure';
+  count: number;
+  successCount: number;
+  failureCount: number;
+  queueWaitMs: Timing;
+  processingMs: Timing;
+  totalMs: Timing;
+};
+type StatsPage = { grouped: boolean; rows: Array<StatsRow | StatsGroup>; nextCursor: string | null };
+
+const ms = (value: number | null | undefined) => (value === null || value === undefined ? '—' : value.toFixed(1));
+const timestamp = (iso: string) => iso.slice(0, 19).replace('T', ' ');
+
+/**
+ * Request stats for admins: filters, rollup toggles (combinable), a chart of volume and p90
+ * total time, the table, and a CSV download of exactly what the table shows (every page).
+ * The filters live in the URL. Dates are UTC days.
+ */
+export class AdminStatsPage extends LitElement {
+  static override properties = {
+    filters: { state: true },
+    models: { state: true },
+    page: { state: true },
+    chart: { state: true },
+    loading: { state: true },
+    error: { state: true },
+  };
+  static override styles = [
+    sharedStyles,
+    css`
+      .filters { display: flex; flex-wrap: wrap; gap: 0.75rem; align-items: end; margin-bottom: 1rem; }
+      .filters label { font-size: 0.85rem; }
+      .filters select[multiple] { min-width: 10rem; height: 4.5rem; }
+      .toggles { display: flex; gap: 0.4rem; }
+      button[aria-pressed='true'] { background: #2f6fed; color: white; }
+      button[aria-pressed='false'] { background: white; color: #2456c7; }
+      .note { color: #475467; font-size: 0.85rem; }
+      .actions { display: flex; gap: 0.75rem; align-items: center; margin: 0.75rem 0; }
+      td.number, th.number { text-align: right; font-variant-numeric: tabular-nums; }
+      stats-chart { margin-bottom: 1rem; }
+    `,
+  ];
+  declare filters: StatsFilters;
+  declare models: CatalogModel[];
+  declare page: StatsPage | null;
+  declare chart: ChartPoint[];
+  declare loading: boolean;
+  declare error: string | null;
+  private generation = 0;
+
+  constructor() {
+    super();
+    this.filters = filtersFromSearch(location.search);
+    this.models = [];
+    this.page = null;
+    this.chart = [];
+    this.loading = false;
+    this.error = null;
+  }
+
+  override connectedCallback() {
+    super.connectedCallback();
+    apiCall<{ models: CatalogModel[] }>('GET', '/api/models').then(
+      (body) => (this.models = body.models),
+      () => undefined, // the filter still takes typed ids from the URL
+    );
+    void this.load();
+  }
+
+  private applyFilters(change: Partial<StatsFilters>) {
+    this.filters = { ...this.filters, ...change };
+    history.replaceState(null, '', `${location.pathname}${searchFromFilters(this.filters)}`);
+    void this.load();
+  }
+
+  /** Re-queries table and chart; answers to an older query are dropped. */
+  private async load() {
+    const generation = ++this.generation;
+    this.loading = true;
+    this.error = null;
+    try {
+      const [page, chart] = await Promise.all([
+        apiCall<StatsPage>('GET', `/api/admin/stats${searchFromFilters(this.filters, { limit: '100' })}`),
+        apiCall<StatsPage>('GET', `/api/admin/stats${searchFromFilters({ ...this.filters, byModel: false, byStatus: false, bucket: chartBucket(this.filters) })}`),
+      ]);
+      if (generation !== this.generation) return;
+      this.page = page;
+      this.chart = (chart.rows as StatsGroup[]).map((g) => ({ bucket: g.bucket!, count: g.count, p90TotalMs: g.totalMs.p90 }));
+    } catch (error) {
+      if (generation !== this.generation) return;
+      this.page = null;
+      this.chart = [];
+      this.error = error instanceof ApiClientError ? error.message : 'Could not reach the server';
+    } finally {
+      if (generation === this.generation) this.loading = false;
+    }
+  }
+
+  private async loadMore() {
+    if (!this.page?.nextCursor) return;
+    const next = await apiCall<StatsPage>('GET', `/api/admin/stats${searchFromFilters(this.filters, { limit: '100', cursor: this.page.nextCursor })}`);
+    this.page = { ...next, rows: [...this.page.rows, ...next.rows] };
+  }
+
+  /** Every row of the current view (all pages), streamed by the API as CSV. */
+  private async downloadCsv() {
+    // Make sure the access cookie is fresh: a plain link cannot refresh it.
+    await apiCall('GET', '/api/auth/me').catch(() => undefined);
+    const link = document.createElement('a');
+    link.href = `/api/admin/stats${searchFromFilters(this.filters, { format: 'csv' })}`;
+    link.download = '';
+    document.body.append(link);
+    link.click();
+    link.remove();
+  }
+
+  private renderFilters() {
+    const f = this.filters;
+    const modelIds = [...new Set([...this.models.map((m) => m.id), ...f.models])];
+    return html`
+      <div class="filters">
+        <label>Models
+          <select multiple data-testid="filter-models" @change=${(e: Event) =>
+            this.applyFilters({ models: [...(e.target as HTMLSelectElement).selectedOptions].map((o) => o.value) })}>
+            ${modelIds.map((id) => html`<option value=${id} ?selected=${f.models.includes(id)}>${id}</option>`)}
+          </select>
+        </label>
+        <label>From (UTC day)
+          <input type="date" data-testid="filter-from" .value=${f.from} @change=${(e: Event) => this.applyFilters({ from: (e.target as HTMLInputElement).value })} />
+        </label>
+        <label>To (UTC day, included)
+          <input type="date" data-testid="filter-to" .value=${f.to} @change=${(e: Event) => this.applyFilters({ to: (e.target as HTMLInputElement).value })} />
+        </label>
+        <label>Status
+          <select data-testid="filter-status" @change=${(e: Event) => this.applyFilters({ status: (e.target as HTMLSelectElement).value as StatsFilters['status'] })}>
+            <option value="" ?selected=${f.status === ''}>all</option>
+            <option value="success" ?selected=${f.status === 'success'}>success</option>
+            <option value="failure" ?selected=${f.status === 'failure'}>failure</option>
+          </select>
+        </label>
+        <label>Per
+          <select data-testid="filter-bucket" @change=${(e: Event) => this.applyFilters({ bucket: (e.target as HTMLSelectElement).value as StatsFilters['bucket'] })}>
+            <option value="" ?selected=${f.bucket === ''}>—</option>
+            <option value="hour" ?selected=${f.bucket === 'hour'}>hour</option>
+            <option value="day" ?selected=${f.bucket === 'day'}>day</option>
+          </select>
+        </label>
+        <div class="toggles" role="group" aria-label="Roll up">
+          <button aria-pressed=${f.byModel} data-testid="rollup-model" @click=${() => this.applyFilters({ byModel: !f.byModel })}>By model</button>
+          <button aria-pressed=${f.byStatus} data-testid="rollup-status" @click=${() => this.applyFilters({ byStatus: !f.byStatus })}>By status</button>
+        </div>
+      </div>
+    `;
+  }
+
+  private renderTable(page: StatsPage) {
+    if (page.rows.length === 0) return html`<p data-testid="stats-empty">No requests match these filters.</p>`;
+    if (!page.grouped) {
+      return html`<table data-testid="stats-table">
+        <thead><tr><th>Request time (UTC)</th><th>Model</th><th>Status</th>
+          <th class="number">Queue wait ms</th><th class="number">Processing ms</th><th class="number">Total ms</th></tr></thead>
+        <tbody>
+          ${(page.rows as StatsRow[]).map(
+            (r) => html`<tr><td>${timestamp(r.requestTimestamp)}</td><td>${r.model}</td><td>${r.status}</td>
+              <td class="number">${ms(r.queueWaitMs)}</td><td class="number">${ms(r.processingMs)}</td><td class="number">${ms(r.totalMs)}</td></tr>`,
+          )}
+        </tbody>
+      </table>`;
+    }
+    const f = this.filters;
+    return html`<table data-testid="stats-table">
+      <thead><tr>
+        ${f.bucket ? html`<th>${f.bucket === 'hour' ? 'Hour' : 'Day'} (UTC)</th>` : ''}
+        ${f.byModel ? html`<th>Model</th>` : ''}${f.byStatus ? html`<th>Status</th>` : ''}
+        <th class="number">Requests</th><th class="number">Succeeded</th><th class="number">Failed</th>
+        <th class="number">Queue wait p50 / p90 ms</th><th class="number">Processing p50 / p90 ms</th>
+        <th class="number">Total avg / p50 / p90 / p99 / max ms</th>
+      </tr></thead>
+      <tbody>
+        ${(page.rows as StatsGroup[]).map(
+          (g) => html`<tr>
+            ${f.bucket ? html`<td>${timestamp(g.bucket!).slice(0, f.bucket === 'hour' ? 16 : 10)}</td>` : ''}
+            ${f.byModel ? html`<td>${g.model}</td>` : ''}${f.byStatus ? html`<td>${g.status}</td>` : ''}
+            <td class="number">${g.count}</td><td class="number">${g.successCount}</td><td class="number">${g.failureCount}</td>
+            <td class="number">${ms(g.queueWaitMs.p50)} / ${ms(g.queueWaitMs.p90)}</td>
+            <td class="number">${ms(g.processingMs.p50)} / ${ms(g.processingMs.p90)}</td>
+            <td class="number">${[g.totalMs.avg, g.totalMs.p50, g.totalMs.p90, g.totalMs.p99, g.totalMs.max].map(ms).join(' / ')}</td>
+          </tr>`,
+        )}
+      </tbody>
+    </table>`;
+  }
+
+  override render() {
+    return html`
+      <h1>Request stats</h1>
+      ${this.renderFilters()}
+      <p class="note">Dates are whole days in UTC; "to" includes its whole day. Times are UTC.
+        Queue wait = pod ready − request; processing = processed − pod ready; total = processed − request.</p>
+      ${this.chart.length > 0 ? html`<stats-chart .points=${this.chart} bucket=${chartBucket(this.filters)}></stats-chart>` : ''}
+      <div class="actions">
+        <button class="secondary" data-testid="download-csv" ?disabled=${!this.page || this.page.rows.length === 0} @click=${this.downloadCsv}>Download CSV</button>
+        ${this.loading ? html`<span data-testid="stats-loading">Loading…</span>` : ''}
+      </div>
+      ${this.error ? html`<p class="error" role="alert" data-testid="stats-error">${this.error}</p>` : ''}
+      ${this.page ? this.renderTable(this.page) : ''}
+      ${this.page?.nextCursor ? html`<p><button class="secondary" data-testid="load-more" @click=${this.loadMore}>Load more</button></p>` : ''}
+    `;
+  }
+}
+customElements.define('admin-stats-page', AdminStatsPage);
