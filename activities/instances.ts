@@ -13,6 +13,7 @@ import {
   instanceIdAnnotation,
   poolAnnotation,
   type InstanceRuntime,
+  type LiveInstance,
   type PlacedInstance,
 } from './runtime/instance-runtime';
 
@@ -86,6 +87,11 @@ export function createInstanceActivities({ pool, runtime }: { pool: DatabasePool
 
     /** Stops the instance through the runtime; safe to call twice. */
     stopInstance,
+
+    /** The runtime's live instances with their raw events, for the admin pages. */
+    async listRuntimeInstances({ modelId }: { modelId?: string }): Promise<LiveInstance[]> {
+      return runtime.list({ modelId, withEvents: true });
+    },
 
     /**
      * Reconciliation when a pool starts afresh: instances of its model that the records call

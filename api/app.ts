@@ -11,6 +11,7 @@ import type { AuthServices } from './auth-services';
 import { errorMiddleware } from './errors';
 import { openApiDocument } from './openapi';
 import { requestWorkflows } from './request-workflows';
+import { adminInstanceRoutes } from './routes/admin-instances';
 import { adminRequestRoutes } from './routes/admin-requests';
 import { adminStatsRoutes } from './routes/admin-stats';
 import { adminUserRoutes } from './routes/admin-users';
@@ -49,10 +50,11 @@ export function createApp({ config, pool, temporal, logger, auth }: ApiDependenc
     sessionRoutes({ pool, ttlHours: config.ANONYMOUS_SESSION_TTL_HOURS }),
     modelRoutes({ pool }),
     requestRoutes({ pool, workflows, authenticate: auth.authenticate, temporalUi }),
-    adminRequestRoutes({ pool, workflows, authenticate: auth.authenticate }),
+    adminRequestRoutes({ pool, workflows, authenticate: auth.authenticate, temporalUi }),
     authRoutes({ pool, ...auth }),
     adminUserRoutes({ pool, authenticate: auth.authenticate }),
     adminStatsRoutes({ pool, authenticate: auth.authenticate, logger }),
+    adminInstanceRoutes({ pool, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, authenticate: auth.authenticate, temporalUi }),
   ];
   for (const router of routers) app.use(router.routes()).use(router.allowedMethods());
   app.use(async (ctx, next) => {

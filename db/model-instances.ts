@@ -64,3 +64,42 @@ export async function findModelInstanceRef(db: CommonQueryMethods, id: string): 
   return db.maybeOneFirst(sql.type(z.object({ runtimeRef: z.string().nullable() }))`
     SELECT runtime_ref AS "runtimeRef" FROM model_instances WHERE id = ${id}`);
 }
+
+const isoText = (column: string) => sql.fragment`to_char(${sql.identifier([column])} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+export const instanceRecord = z.object({
+  id: z.uuid(),
+  modelId: z.string(),
+  runtime: z.string(),
+  runtimeRef: z.string().nullable(),
+  status: z.string(),
+  startedAt: z.string(),
+  updatedAt: z.string(),
+  assignedRequestId: z.uuid().nullable(),
+});
+export type InstanceRecord = z.infer<typeof instanceRecord>;
+
+const instanceRecordColumns = sql.fragment`
+  id, model_id AS "modelId", runtime, runtime_ref AS "runtimeRef", status,
+  ${isoText('created_at')} AS "startedAt", ${isoText('updated_at')} AS "updatedAt", assigned_request_id AS "assignedRequestId"`;
+
+/** Instances the records call alive (not TERMINATED or FAILED), newest first, optionally of one model. */
+export async function listLiveInstanceRecords(db: CommonQueryMethods, modelId?: string): Promise<readonly InstanceRecord[]> {
+  return db.any(sql.type(instanceRecord)`
+    SELECT ${instanceRecordColumns} FROM model_instances
+     WHERE status NOT IN ('TERMINATED', 'FAILED') ${modelId ? sql.fragment`AND model_id = ${modelId}` : sql.fragment``}
+     ORDER BY created_at DESC`);
+}
+
+export async function findInstanceRecord(db: CommonQueryMethods, id: string): Promise<InstanceRecord | null> {
+  return db.maybeOne(sql.type(instanceRecord)`SELECT ${instanceRecordColumns} FROM model_instances WHERE id = ${id}`);
+}
+
+/** The instance's log, oldest first: created → scheduled → ready → assigned → released → terminated. */
+export async function instanceTimeline(db: CommonQueryMethods, id: string) {
+  return db.any(sql.type(
+    z.object({ event: instanceEvent, requestId: z.uuid().nullable(), detail: z.record(z.string(), z.unknown()), occurredAt: z.string() }),
+  )`
+    SELECT event, request_id AS "requestId", detail, ${isoText('occurred_at')} AS "occurredAt"
+      FROM model_instance_log WHERE instance_id = ${id} ORDER BY occurred_at, id`);
+}

@@ -1,11 +1,13 @@
 import Router from '@koa/router';
 import type { DatabasePool } from 'slonik';
 import { z } from 'zod';
+import { UnknownRequestCursorError, findSensitiveRequest, listAdminRequests } from '../../db/admin-requests';
 import { writeAuditLog } from '../../db/audit-log';
 import { requeueWorkRequest } from '../../db/work-request-lifecycle';
 import { findWorkRequestView } from '../../db/work-requests';
 import { isFinal, requeueableStatuses } from '../../domain/request-status';
-import { adminStatusChange } from '../../domain/work-request';
+import { adminRequestsQuery } from '../../domain/admin-views';
+import { adminStatusChange, workflowIdForRequest } from '../../domain/work-request';
 import { requirePermission, requireSession, signedInUser, type AuthState } from '../auth';
 import type { Authenticate } from '../authenticator';
 import { ApiError } from '../errors';
@@ -15,10 +17,49 @@ import { requireJsonBody } from './json-body';
 const requestIdParam = z.uuid();
 
 /** Admin actions on any request. Every one is written to audit_log before it is carried out. */
-export function adminRequestRoutes(deps: { pool: DatabasePool; workflows: RequestWorkflows; authenticate: Authenticate }) {
+export function adminRequestRoutes(deps: {
+  pool: DatabasePool;
+  workflows: RequestWorkflows;
+  authenticate: Authenticate;
+  temporalUi?: { url: string; namespace: string };
+}) {
   const { pool, workflows } = deps;
   const router = new Router<AuthState>();
   router.use('/api/admin/requests', requireSession(deps.authenticate), requirePermission('ADMIN'));
+  const temporalLink = (id: string) =>
+    deps.temporalUi ? `${deps.temporalUi.url}/namespaces/${deps.temporalUi.namespace}/workflows/${workflowIdForRequest(id)}` : null;
+
+  /** Every user's requests, filtered and paginated; never their input, result or error message. */
+  router.get('/api/admin/requests', async (ctx) => {
+    const query = adminRequestsQuery.parse(ctx.query);
+    try {
+      const page = await listAdminRequests(pool, query);
+      ctx.body = { ...page, requests: page.requests.map((r) => ({ ...r, links: { temporal: temporalLink(r.id) } })) };
+    } catch (error) {
+      if (error instanceof UnknownRequestCursorError) {
+        throw new ApiError(400, 'INVALID_CURSOR', 'The cursor names no request; use nextCursor from the previous page');
+      }
+      throw error;
+    }
+  });
+
+  /** Input, result and error of one request. The audit row is written first: no row, no data. */
+  router.get('/api/admin/requests/:id/sensitive', async (ctx) => {
+    const id = requestIdParam.safeParse(ctx.params.id);
+    if (!id.success) throw new ApiError(400, 'INVALID_REQUEST_ID', 'Request ids are UUIDs');
+    const exists = await findWorkRequestView(pool, id.data);
+    if (!exists) throw new ApiError(404, 'REQUEST_NOT_FOUND', `No request ${id.data}`);
+    await writeAuditLog(pool, {
+      actorUserId: signedInUser(ctx).userId,
+      action: 'REQUEST_SENSITIVE_VIEWED',
+      targetType: 'work_request',
+      targetId: id.data,
+    });
+    const sensitive = await findSensitiveRequest(pool, id.data);
+    if (!sensitive) throw new ApiError(404, 'REQUEST_NOT_FOUND', `No request ${id.data}`);
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = sensitive;
+  });
 
   /**
    * REQUESTED re-queues the request as a new attempt (same id); FAILED ends it with the reason.

@@ -1,0 +1,78 @@
+import { sql, type CommonQueryMethods, type FragmentSqlToken } from 'slonik';
+import { z } from 'zod';
+import { adminRequestSummary, type AdminRequestsQuery, type AdminRequestSummary } from '../domain/admin-views';
+import { inferenceRequest, inferenceResponse } from '../domain/inference-protocol';
+import { requestError } from '../domain/work-request';
+
+const iso = (column: FragmentSqlToken) => sql.fragment`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+const ms = (later: FragmentSqlToken, earlier: FragmentSqlToken) => sql.fragment`date_part('epoch', ${later} - ${earlier}) * 1000`;
+
+export class UnknownRequestCursorError extends Error {}
+
+/** The columns of an admin's request summary (`r` = work_requests, `u` = users). */
+const summaryColumns = sql.fragment`
+  r.id, r.model_id AS model, r.status, r.attempt, r.user_id AS "userId", u.username,
+  r.session_id AS "sessionId", r.user_id IS NULL AS anonymous,
+  ${iso(sql.fragment`r.created_at`)} AS "createdAt", ${iso(sql.fragment`r.started_at`)} AS "startedAt",
+  ${iso(sql.fragment`r.finished_at`)} AS "finishedAt", r.error ->> 'code' AS "errorCode",
+  ${ms(sql.fragment`r.started_at`, sql.fragment`r.created_at`)} AS "waitMs",
+  ${ms(sql.fragment`r.finished_at`, sql.fragment`r.started_at`)} AS "runMs",
+  ${ms(sql.fragment`r.finished_at`, sql.fragment`r.created_at`)} AS "totalMs",
+  r.instance_id AS "instanceId"`;
+
+/** Every user's requests, newest first, keyset-paginated on (created_at, id). No input, result or error message. */
+export async function listAdminRequests(
+  db: CommonQueryMethods,
+  query: AdminRequestsQuery,
+): Promise<{ requests: readonly AdminRequestSummary[]; nextCursor: string | null }> {
+  if (query.cursor && !(await db.exists(sql.unsafe`SELECT 1 FROM work_requests WHERE id = ${query.cursor}`))) {
+    throw new UnknownRequestCursorError(`unknown cursor ${query.cursor}`);
+  }
+  const isUuid = query.user !== undefined && z.uuid().safeParse(query.user).success;
+  const conditions = [
+    query.user === undefined
+      ? null
+      : isUuid
+        ? sql.fragment`r.user_id = ${query.user}`
+        : sql.fragment`lower(u.username) = lower(${query.user})`,
+    query.session ? sql.fragment`r.session_id = ${query.session}` : null,
+    query.model ? sql.fragment`r.model_id = ${query.model}` : null,
+    query.status ? sql.fragment`r.status = ${query.status}` : null,
+    query.from ? sql.fragment`r.created_at >= (${query.from}::date)::timestamp AT TIME ZONE 'UTC'` : null,
+    query.to ? sql.fragment`r.created_at < (${query.to}::date + 1)::timestamp AT TIME ZONE 'UTC'` : null,
+    query.cursor ? sql.fragment`(r.created_at, r.id) < (SELECT created_at, id FROM work_requests WHERE id = ${query.cursor})` : null,
+  ].filter((condition) => condition !== null);
+  const rows = await db.any(sql.type(adminRequestSummary)`
+    SELECT ${summaryColumns}
+      FROM work_requests r LEFT JOIN users u ON u.id = r.user_id
+     ${conditions.length > 0 ? sql.fragment`WHERE ${sql.join(conditions, sql.fragment` AND `)}` : sql.fragment``}
+     ORDER BY r.created_at DESC, r.id DESC
+     LIMIT ${query.limit + 1}`);
+  const page = rows.slice(0, query.limit);
+  return { requests: page, nextCursor: rows.length > query.limit ? page.at(-1)!.id : null };
+}
+
+/** The requests an instance was assigned (its ASSIGNED log rows), in the order it got them. */
+export async function requestsServedByInstance(db: CommonQueryMethods, instanceId: string): Promise<readonly AdminRequestSummary[]> {
+  return db.any(sql.type(adminRequestSummary)`
+    SELECT ${summaryColumns}
+      FROM (SELECT request_id, min(occurred_at) AS assigned_at FROM model_instance_log
+             WHERE instance_id = ${instanceId} AND event = 'ASSIGNED' GROUP BY request_id) served
+      JOIN work_requests r ON r.id = served.request_id
+      LEFT JOIN users u ON u.id = r.user_id
+     ORDER BY served.assigned_at`);
+}
+
+export const sensitiveRequest = z.object({
+  id: z.uuid(),
+  input: inferenceRequest,
+  result: inferenceResponse.nullable(),
+  error: requestError.nullable(),
+  webhookUrl: z.string().nullable(),
+});
+
+/** A request's input, result and error: only ever read after an audit_log row says who asked. */
+export async function findSensitiveRequest(db: CommonQueryMethods, id: string) {
+  return db.maybeOne(sql.type(sensitiveRequest)`
+    SELECT id, input, result, error, webhook_url AS "webhookUrl" FROM work_requests WHERE id = ${id}`);
+}

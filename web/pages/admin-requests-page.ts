@@ -1,0 +1,175 @@
+import { css, html, LitElement } from 'lit';
+import { apiCall, ApiClientError } from '../api-client';
+import { sharedStyles } from '../styles';
+import { filtersSearch, keepFiltersInUrl, readFilters } from '../url-filters';
+
+type AdminRequest = {
+  id: string;
+  model: string;
+  status: string;
+  attempt: number;
+  userId: string | null;
+  username: string | null;
+  sessionId: string;
+  anonymous: boolean;
+  createdAt: string;
+  errorCode: string | null;
+  waitMs: number | null;
+  runMs: number | null;
+  totalMs: number | null;
+  instanceId: string | null;
+  links: { temporal: string | null };
+};
+type Page = { requests: AdminRequest[]; nextCursor: string | null };
+type Sensitive = { id: string; input: unknown; result: unknown; error: unknown };
+
+const filterNames = ['user', 'session', 'model', 'status', 'from', 'to'] as const;
+type Filters = Record<(typeof filterNames)[number], string>;
+const ms = (value: number | null) => (value === null ? '—' : `${Math.round(value)}`);
+
+/**
+ * Every user's requests for admins: filters kept in the URL, re-queue / fail with confirmation,
+ * and the input and result only on demand ("View data"), which the server audits.
+ */
+export class AdminRequestsPage extends LitElement {
+  static override properties = {
+    filters: { state: true },
+    page: { state: true },
+    error: { state: true },
+    notice: { state: true },
+    sensitive: { state: true },
+  };
+  static override styles = [
+    sharedStyles,
+    css`
+      .filters { display: flex; flex-wrap: wrap; gap: 0.75rem; align-items: end; margin-bottom: 1rem; }
+      .filters label { font-size: 0.85rem; }
+      td.number { text-align: right; font-variant-numeric: tabular-nums; }
+      td.actions { white-space: nowrap; }
+      td.actions button { padding: 0.2rem 0.5rem; font-size: 0.8rem; }
+      .notice { color: #067647; }
+      .sensitive { margin: 1rem 0; }
+    `,
+  ];
+  declare filters: Filters;
+  declare page: Page | null;
+  declare error: string | null;
+  declare notice: string | null;
+  declare sensitive: Sensitive | null;
+
+  constructor() {
+    super();
+    this.filters = readFilters(filterNames);
+    this.page = null;
+    this.error = null;
+    this.notice = null;
+    this.sensitive = null;
+  }
+
+  override connectedCallback() {
+    super.connectedCallback();
+    void this.load();
+  }
+
+  private async load(cursor?: string) {
+    this.error = null;
+    try {
+      const page = await apiCall<Page>('GET', `/api/admin/requests${filtersSearch(this.filters, cursor ? { cursor } : {})}`);
+      this.page = cursor && this.page ? { ...page, requests: [...this.page.requests, ...page.requests] } : page;
+    } catch (error) {
+      this.page = null;
+      this.error = error instanceof ApiClientError ? error.message : 'Could not reach the server';
+    }
+  }
+
+  private setFilter(name: keyof Filters, value: string) {
+    this.filters = { ...this.filters, [name]: value.trim() };
+    keepFiltersInUrl(this.filters);
+    void this.load();
+  }
+
+  private async setStatus(request: AdminRequest, status: 'REQUESTED' | 'FAILED') {
+    const reason =
+      status === 'FAILED'
+        ? prompt(`Fail request ${request.id.slice(0, 8)}? Give a reason:`)
+        : confirm(`Re-queue request ${request.id.slice(0, 8)} (${request.status})?`) && 're-queued by an admin';
+    if (!reason) return;
+    try {
+      const answer = await apiCall<{ previousStatus: string }>('POST', `/api/admin/requests/${request.id}/status`, { status, reason });
+      this.notice = `Request ${request.id.slice(0, 8)}: ${answer.previousStatus} → ${status} requested.`;
+      await this.load();
+    } catch (error) {
+      this.notice = null;
+      this.error = error instanceof ApiClientError ? `${error.code}: ${error.message}` : 'Could not reach the server';
+    }
+  }
+
+  private async viewData(request: AdminRequest) {
+    try {
+      this.sensitive = await apiCall<Sensitive>('GET', `/api/admin/requests/${request.id}/sensitive`);
+    } catch (error) {
+      this.error = error instanceof ApiClientError ? error.message : 'Could not reach the server';
+    }
+  }
+
+  private input(name: keyof Filters, label: string, type = 'text') {
+    return html`<label>${label}
+      <input type=${type} data-testid="filter-${name}" .value=${this.filters[name]}
+        @change=${(e: Event) => this.setFilter(name, (e.target as HTMLInputElement).value)} /></label>`;
+  }
+
+  override render() {
+    return html`
+      <h1>All requests</h1>
+      <div class="filters">
+        ${this.input('user', 'User (id or username)')} ${this.input('session', 'Anonymous session id')} ${this.input('model', 'Model')}
+        <label>Status
+          <select data-testid="filter-status" @change=${(e: Event) => this.setFilter('status', (e.target as HTMLSelectElement).value)}>
+            ${['', 'REQUESTED', 'PROCESSING', 'COMPLETE', 'FAILED', 'CANCELLED'].map(
+              (s) => html`<option value=${s} ?selected=${this.filters.status === s}>${s || 'all'}</option>`,
+            )}
+          </select>
+        </label>
+        ${this.input('from', 'From (UTC day)', 'date')} ${this.input('to', 'To (UTC day, included)', 'date')}
+      </div>
+      ${this.notice ? html`<p class="notice" role="status" data-testid="notice">${this.notice}</p>` : ''}
+      ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : ''}
+      ${this.sensitive
+        ? html`<div class="sensitive" data-testid="sensitive">
+            <strong>Request ${this.sensitive.id.slice(0, 8)} — input and result (this view was logged)</strong>
+            <pre>${JSON.stringify({ input: this.sensitive.input, result: this.sensitive.result, error: this.sensitive.error }, null, 2)}</pre>
+            <button class="secondary" @click=${() => (this.sensitive = null)}>Hide</button>
+          </div>`
+        : ''}
+      ${this.page === null && !this.error ? html`<p>Loading…</p>` : ''}
+      ${this.page?.requests.length === 0 ? html`<p data-testid="requests-empty">No requests match these filters.</p>` : ''}
+      ${this.page && this.page.requests.length > 0
+        ? html`<table data-testid="admin-requests">
+            <thead><tr><th>Request</th><th>Status</th><th>Model</th><th>Who</th><th>Requested (UTC)</th>
+              <th>Result</th><th>Wait ms</th><th>Run ms</th><th>Total ms</th><th></th></tr></thead>
+            <tbody>
+              ${this.page.requests.map(
+                (r) => html`<tr data-request=${r.id}>
+                  <td><code>${r.id.slice(0, 8)}</code>${r.links.temporal ? html` <a href=${r.links.temporal} target="_blank" rel="noopener">workflow</a>` : ''}</td>
+                  <td class="status-${r.status}">${r.status}${r.attempt > 1 ? ` (attempt ${r.attempt})` : ''}</td>
+                  <td>${r.model}</td>
+                  <td>${r.anonymous ? html`anonymous <code>${r.sessionId.slice(0, 8)}</code>` : r.username}</td>
+                  <td>${r.createdAt.slice(0, 19).replace('T', ' ')}</td>
+                  <td>${r.errorCode ?? (r.status === 'COMPLETE' ? 'ok' : '—')}</td>
+                  <td class="number">${ms(r.waitMs)}</td><td class="number">${ms(r.runMs)}</td><td class="number">${ms(r.totalMs)}</td>
+                  <td class="actions">
+                    <button class="secondary" data-testid="requeue" @click=${() => this.setStatus(r, 'REQUESTED')}>Re-queue</button>
+                    <button class="secondary" data-testid="fail" ?disabled=${['COMPLETE', 'FAILED', 'CANCELLED'].includes(r.status)}
+                      @click=${() => this.setStatus(r, 'FAILED')}>Fail…</button>
+                    <button class="secondary" data-testid="view-data" @click=${() => this.viewData(r)}>View data</button>
+                  </td>
+                </tr>`,
+              )}
+            </tbody>
+          </table>`
+        : ''}
+      ${this.page?.nextCursor ? html`<p><button class="secondary" @click=${() => this.load(this.page!.nextCursor!)}>Load more</button></p>` : ''}
+    `;
+  }
+}
+customElements.define('admin-requests-page', AdminRequestsPage);
