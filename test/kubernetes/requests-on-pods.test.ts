@@ -54,6 +54,18 @@ describe('requests served by pods', () => {
     await eventually(() => podsOf('echo-pod'), (pods) => pods.length === 0, 10_000);
   });
 
+  it('the admin instances API shows each pod with its node and raw Kubernetes events', async () => {
+    await addTestModel(stack.pool, { id: 'echo-listed', keepWarmSeconds: 600 });
+    await stack.api.waitUntilFinal(token, await submit('echo-listed'));
+    const admin = (await stack.signUpAdmin()).token;
+    const { body } = await stack.api.call('GET', '/api/admin/instances?model=echo-listed', { token: admin });
+    expect(body.instances).toHaveLength(1);
+    const [instance] = body.instances;
+    expect(instance).toMatchObject({ model: 'echo-listed', status: 'RELEASED', runtime: { phase: 'Running', ready: true, node: expect.stringMatching(/^kwok-/) } });
+    expect(instance.runtime.events.map((e: { reason: string }) => e.reason)).toContain('Scheduled');
+    expect(instance.runtime.events[0].involvedObject.name).toBe(instance.runtime.runtimeRef);
+  });
+
   it('a model no node can hold: Unschedulable in the instance log, the request fails after the startup timeout', async () => {
     await addTestModel(stack.pool, { id: 'echo-huge', resources: { cpu: '64', memory: '1Gi' }, startupTimeoutSeconds: 2 });
     const id = await submit('echo-huge');

@@ -1,5 +1,8 @@
 import { css, html, LitElement } from 'lit';
 import { apiCall } from '../api-client';
+import '../pages/admin-instance-page';
+import '../pages/admin-instances-page';
+import '../pages/admin-requests-page';
 import '../pages/admin-stats-page';
 import '../pages/admin-users-page';
 import '../pages/catalog-page';
@@ -71,12 +74,26 @@ export class PodiumApp extends LitElement {
       case '/signup':
         return html`<sign-up-page></sign-up-page>`;
       case '/admin/users':
-        return session.hasPermission('ADMIN') ? html`<admin-users-page></admin-users-page>` : html`<p>This page is for admins.</p>`;
+        return this.adminOnly(html`<admin-users-page></admin-users-page>`);
       case '/admin/stats':
-        return session.hasPermission('ADMIN') ? html`<admin-stats-page></admin-stats-page>` : html`<p>This page is for admins.</p>`;
-      default:
+        return this.adminOnly(html`<admin-stats-page></admin-stats-page>`);
+      case '/admin/requests':
+        return this.adminOnly(html`<admin-requests-page></admin-requests-page>`);
+      case '/admin/instances':
+        return this.adminOnly(html`<admin-instances-page></admin-instances-page>`);
+      default: {
+        const instance = /^\/admin\/instances\/([0-9a-f-]{36})$/.exec(this.path);
+        if (instance) return this.adminOnly(html`<admin-instance-page .instanceId=${instance[1]!}></admin-instance-page>`);
         return signedIn ? html`<requests-page></requests-page>` : html`<catalog-page></catalog-page>`;
+      }
     }
+  }
+
+  /** The server refuses these pages' data to non-admins anyway; this says so instead of an empty page. */
+  private adminOnly(page: unknown) {
+    return session.hasPermission('ADMIN')
+      ? page
+      : html`<h1>403</h1><p data-testid="forbidden">This page is for admins.</p>`;
   }
 
   override render() {
@@ -86,7 +103,10 @@ export class PodiumApp extends LitElement {
         <a class="brand" href="/">Podium</a>
         ${user ? html`<a href="/">My requests</a>` : ''}
         ${session.hasPermission('ADMIN')
-          ? html`<a href="/admin/users" data-testid="admin-link">Users</a><a href="/admin/stats" data-testid="stats-link">Stats</a>`
+          ? html`<a href="/admin/requests" data-testid="admin-requests-link">All requests</a>
+              <a href="/admin/instances" data-testid="admin-instances-link">Instances</a>
+              <a href="/admin/stats" data-testid="stats-link">Stats</a>
+              <a href="/admin/users" data-testid="admin-link">Users</a>`
           : ''}
         <span class="spacer"></span>
         ${user

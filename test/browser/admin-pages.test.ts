@@ -1,0 +1,125 @@
+import { randomUUID } from 'node:crypto';
+import type { Browser, Page } from 'playwright-core';
+import { launchBrowser, saveScreenshot, signInThroughPage } from '../support/browser';
+import { addTestModel } from '../support/models';
+import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
+
+let stack: TestStack;
+let browser: Browser;
+let closeBrowser: () => Promise<void>;
+let admin: { username: string; password: string };
+let plain: { username: string; password: string; token: string };
+
+beforeAll(async () => {
+  stack = await startTestStack();
+  ({ browser, close: closeBrowser } = await launchBrowser());
+  admin = await stack.signUpAdmin('pagesadmin');
+  const account = await stack.api.signUp({ username: `plain${randomUUID().slice(0, 8)}` });
+  plain = { username: account.user.username, password: 'a long passphrase 42', token: account.accessToken };
+});
+afterAll(async () => {
+  await closeBrowser?.();
+  await stack?.stop();
+});
+
+const adminPage = (page: Page, element: string) => page.locator(element);
+const secret = `secret-${randomUUID()}`;
+
+describe('admin pages in the browser', () => {
+  it('a user without ADMIN sees no admin entries, and each admin page answers 403', async () => {
+    const { page, close } = await signInThroughPage(browser, stack.baseUrl, plain);
+    try {
+      for (const link of ['admin-requests-link', 'admin-instances-link', 'stats-link', 'admin-link']) {
+        expect(await page.getByTestId(link).count()).toBe(0);
+      }
+      for (const path of ['/admin/requests', '/admin/instances', `/admin/instances/${randomUUID()}`]) {
+        await page.goto(`${stack.baseUrl}${path}`);
+        await page.getByTestId('forbidden').waitFor();
+      }
+      await saveScreenshot(page, 'admin-forbidden');
+    } finally {
+      await close();
+    }
+  });
+
+  it('all requests: filters in the URL, view data (audited), fail and re-queue with confirmation', async () => {
+    await addTestModel(stack.pool, { id: 'echo-slow-admin', maxInstances: 1 });
+    const done = await stack.api.submit(plain.token, { model: 'echo', input: { inputs: [{ name: 'text', shape: [1], datatype: 'BYTES', data: [secret] }] } });
+    await stack.api.waitUntilFinal(plain.token, done.body.id);
+    const slow = await stack.api.submit(plain.token, { model: 'echo-slow-admin', input: { ...echoInput, parameters: { delay_ms: 20_000 } } });
+
+    const { page, close } = await signInThroughPage(browser, stack.baseUrl, admin);
+    try {
+      await page.getByTestId('admin-requests-link').click();
+      const table = adminPage(page, 'admin-requests-page').getByTestId('admin-requests');
+      await table.locator(`tr[data-request="${done.body.id}"]`).waitFor();
+      expect(await table.textContent()).not.toContain(secret);
+      await saveScreenshot(page, 'admin-requests');
+
+      await page.getByTestId('filter-user').fill(plain.username);
+      await page.getByTestId('filter-user').dispatchEvent('change');
+      await page.getByTestId('filter-status').selectOption('COMPLETE');
+      await page.waitForFunction(() => location.search.includes('status=COMPLETE'));
+      expect(new URL(page.url()).searchParams.get('user')).toBe(plain.username);
+      await table.locator('tbody tr').first().waitFor();
+      expect(await table.locator('tbody tr').count()).toBe(1);
+
+      await table.locator(`tr[data-request="${done.body.id}"]`).getByTestId('view-data').click();
+      await page.getByTestId('sensitive').getByText(secret).first().waitFor();
+
+      // Fail the slow one (a prompt asks for the reason), then re-queue it (a confirm).
+      await page.getByTestId('filter-status').selectOption('');
+      const slowRow = table.locator(`tr[data-request="${slow.body.id}"]`);
+      await slowRow.waitFor();
+      page.once('dialog', (dialog) => void dialog.accept('stuck, failing it by hand'));
+      await slowRow.getByTestId('fail').click();
+      await page.getByTestId('notice').filter({ hasText: '→ FAILED requested' }).waitFor();
+      expect((await stack.api.waitUntilFinal(plain.token, slow.body.id)).request).toMatchObject({
+        status: 'FAILED',
+        error: { message: expect.stringContaining('stuck, failing it by hand') },
+      });
+      page.once('dialog', (dialog) => void dialog.accept());
+      await page.reload();
+      await slowRow.getByTestId('requeue').click();
+      await page.getByTestId('notice').filter({ hasText: 'FAILED → REQUESTED requested' }).waitFor();
+    } finally {
+      await close();
+    }
+  });
+
+  it('instances: the live list with events, the history page, and stop', async () => {
+    await addTestModel(stack.pool, { id: 'echo-pages', keepWarmSeconds: 600 });
+    const request = await stack.api.submit(plain.token, { model: 'echo-pages', input: echoInput });
+    await stack.api.waitUntilFinal(plain.token, request.body.id);
+
+    const { page, close } = await signInThroughPage(browser, stack.baseUrl, admin);
+    try {
+      await page.getByTestId('admin-instances-link').click();
+      await page.getByTestId('filter-model').fill('echo-pages');
+      await page.getByTestId('filter-model').dispatchEvent('change');
+      const table = adminPage(page, 'admin-instances-page').getByTestId('admin-instances');
+      const row = table.locator('tbody tr');
+      await row.first().waitFor();
+      expect(await row.count()).toBe(1);
+      expect(await row.textContent()).toContain('RELEASED');
+      await saveScreenshot(page, 'admin-instances');
+
+      await row.locator('a').first().click();
+      await page.waitForURL(/\/admin\/instances\/[0-9a-f-]{36}$/);
+      const timeline = adminPage(page, 'admin-instance-page').getByTestId('timeline');
+      await timeline.getByText(`assigned to request ${request.body.id.slice(0, 8)}`).waitFor();
+      await adminPage(page, 'admin-instance-page').getByTestId('workflow-events').getByText('startInstance').first().waitFor();
+      await saveScreenshot(page, 'admin-instance-history');
+
+      await page.goBack();
+      await row.first().waitFor();
+      page.once('dialog', (dialog) => void dialog.accept());
+      await row.getByTestId('stop').click();
+      await page.getByTestId('notice').waitFor();
+      // The page refreshes itself: the stopped instance leaves the list.
+      await adminPage(page, 'admin-instances-page').getByTestId('instances-empty').waitFor({ timeout: 15_000 });
+    } finally {
+      await close();
+    }
+  });
+});

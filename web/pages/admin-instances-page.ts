@@ -1,0 +1,144 @@
+import { css, html, LitElement } from 'lit';
+import { apiCall, ApiClientError } from '../api-client';
+import { sharedStyles } from '../styles';
+import { filtersSearch, keepFiltersInUrl, readFilters } from '../url-filters';
+
+type AdminInstance = {
+  id: string | null;
+  model: string | null;
+  status: string | null;
+  startedAt: string | null;
+  assignedRequestId: string | null;
+  runtime: {
+    runtimeRef: string;
+    phase: string;
+    ready: boolean;
+    node: string | null;
+    waiting: { reason: string; message: string } | null;
+    events?: unknown[];
+  } | null;
+};
+
+const filterNames = ['model', 'from', 'to', 'status'] as const;
+type Filters = Record<(typeof filterNames)[number], string>;
+/** How often the list refreshes itself while the page is open. */
+const refreshMs = 5_000;
+
+/** Live model instances (pods or processes) with their raw runtime events; stop one through its pool. */
+export class AdminInstancesPage extends LitElement {
+  static override properties = { filters: { state: true }, instances: { state: true }, error: { state: true }, notice: { state: true }, at: { state: true } };
+  static override styles = [
+    sharedStyles,
+    css`
+      .filters { display: flex; flex-wrap: wrap; gap: 0.75rem; align-items: end; margin-bottom: 1rem; }
+      .filters label { font-size: 0.85rem; }
+      .note { color: #475467; font-size: 0.85rem; }
+      .notice { color: #067647; }
+      details pre { max-height: 20rem; overflow: auto; font-size: 0.75rem; }
+      td.actions button { padding: 0.2rem 0.5rem; font-size: 0.8rem; }
+    `,
+  ];
+  declare filters: Filters;
+  declare instances: AdminInstance[] | null;
+  declare error: string | null;
+  declare notice: string | null;
+  declare at: string | null;
+  private timer: ReturnType<typeof setInterval> | undefined;
+
+  constructor() {
+    super();
+    this.filters = readFilters(filterNames);
+    this.instances = null;
+    this.error = null;
+    this.notice = null;
+    this.at = null;
+  }
+
+  override connectedCallback() {
+    super.connectedCallback();
+    void this.load();
+    this.timer = setInterval(() => void this.load(), refreshMs);
+  }
+
+  override disconnectedCallback() {
+    super.disconnectedCallback();
+    clearInterval(this.timer);
+  }
+
+  private async load() {
+    try {
+      const body = await apiCall<{ instances: AdminInstance[]; at: string }>('GET', `/api/admin/instances${filtersSearch(this.filters)}`);
+      this.instances = body.instances;
+      this.at = body.at;
+      this.error = null;
+    } catch (error) {
+      this.error = error instanceof ApiClientError ? error.message : 'Could not reach the server';
+    }
+  }
+
+  private setFilter(name: keyof Filters, value: string) {
+    this.filters = { ...this.filters, [name]: value.trim() };
+    keepFiltersInUrl(this.filters);
+    void this.load();
+  }
+
+  private async stop(instance: AdminInstance) {
+    if (!instance.id || !confirm(`Stop instance ${instance.id.slice(0, 8)} of ${instance.model}?`)) return;
+    try {
+      await apiCall('POST', `/api/admin/instances/${instance.id}/stop`);
+      this.notice = `Stopping instance ${instance.id.slice(0, 8)}.`;
+      await this.load();
+    } catch (error) {
+      this.error = error instanceof ApiClientError ? `${error.code}: ${error.message}` : 'Could not reach the server';
+    }
+  }
+
+  private input(name: keyof Filters, label: string, type = 'text') {
+    return html`<label>${label}
+      <input type=${type} data-testid="filter-${name}" .value=${this.filters[name]}
+        @change=${(e: Event) => this.setFilter(name, (e.target as HTMLInputElement).value)} /></label>`;
+  }
+
+  override render() {
+    return html`
+      <h1>Active instances</h1>
+      <div class="filters">
+        ${this.input('model', 'Model')} ${this.input('from', 'Started from (UTC day)', 'date')} ${this.input('to', 'Started to (UTC day, included)', 'date')}
+        ${this.input('status', 'Status (pod phase or instance status)')}
+      </div>
+      <p class="note">Refreshes every ${refreshMs / 1000} s${this.at ? html`; last at ${this.at.slice(11, 19)} UTC` : ''}.</p>
+      ${this.notice ? html`<p class="notice" role="status" data-testid="notice">${this.notice}</p>` : ''}
+      ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : ''}
+      ${this.instances === null && !this.error ? html`<p>Loading…</p>` : ''}
+      ${this.instances?.length === 0 ? html`<p data-testid="instances-empty">No live instances match these filters.</p>` : ''}
+      ${this.instances && this.instances.length > 0
+        ? html`<table data-testid="admin-instances">
+            <thead><tr><th>Instance</th><th>Model</th><th>Started (UTC)</th><th>Status</th><th>Pod / process</th><th>Node</th>
+              <th>Request</th><th>Events</th><th></th></tr></thead>
+            <tbody>
+              ${this.instances.map(
+                (i) => html`<tr data-instance=${i.id ?? ''}>
+                  <td>${i.id ? html`<a href="/admin/instances/${i.id}"><code>${i.id.slice(0, 8)}</code></a>` : html`<em>no record</em>`}</td>
+                  <td>${i.model ?? '—'}</td>
+                  <td>${i.startedAt?.slice(0, 19).replace('T', ' ') ?? '—'}</td>
+                  <td>${i.status ?? '—'}</td>
+                  <td>${i.runtime
+                    ? html`<code>${i.runtime.runtimeRef}</code> ${i.runtime.phase}${i.runtime.ready ? ', ready' : ''}${i.runtime.waiting
+                        ? html`<br /><span class="error">${i.runtime.waiting.reason}: ${i.runtime.waiting.message}</span>`
+                        : ''}`
+                    : html`<span class="error">not found in the runtime</span>`}</td>
+                  <td>${i.runtime?.node ?? '—'}</td>
+                  <td>${i.assignedRequestId ? html`<code>${i.assignedRequestId.slice(0, 8)}</code>` : '—'}</td>
+                  <td>${i.runtime?.events
+                    ? html`<details><summary>${i.runtime.events.length} events</summary><pre>${JSON.stringify(i.runtime.events, null, 2)}</pre></details>`
+                    : '—'}</td>
+                  <td class="actions">${i.id ? html`<button class="secondary" data-testid="stop" @click=${() => this.stop(i)}>Stop</button>` : ''}</td>
+                </tr>`,
+              )}
+            </tbody>
+          </table>`
+        : ''}
+    `;
+  }
+}
+customElements.define('admin-instances-page', AdminInstancesPage);
