@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { loginBody, signupBody, userView } from '../domain/accounts';
 import { modelSpec } from '../domain/model-catalog';
+import { adminRequestSummary } from '../domain/admin-views';
 import { statsGroup, statsRow } from '../domain/stats-query';
 import {
   adminStatusChange,
@@ -152,6 +153,63 @@ export const openApiDocument = {
           { name: 'after', in: 'query', required: false, schema: { type: 'string' } },
         ],
         responses: { 200: { description: 'a page of users' }, ...errors(400, 401, 403) },
+      },
+    },
+    '/api/admin/requests': {
+      get: {
+        summary: "Every user's requests, newest first (ADMIN). Never input, result or error message.",
+        security: bearer,
+        parameters: [
+          { name: 'user', description: 'user id or username', schema: { type: 'string' } },
+          { name: 'session', description: 'session id (e.g. an anonymous one)', schema: { type: 'string', format: 'uuid' } },
+          { name: 'model', schema: { type: 'string' } },
+          { name: 'status', schema: { type: 'string' } },
+          { name: 'from', description: 'first UTC day included', schema: { type: 'string', format: 'date' } },
+          { name: 'to', description: 'last UTC day included', schema: { type: 'string', format: 'date' } },
+          { name: 'cursor', schema: { type: 'string', format: 'uuid' } },
+          { name: 'limit', schema: { type: 'integer', minimum: 1, maximum: 100, default: 50 } },
+        ].map((parameter) => ({ in: 'query', required: false, ...parameter })),
+        responses: {
+          200: { description: 'a page', content: json(z.object({ requests: z.array(adminRequestSummary), nextCursor: z.string().nullable() })) },
+          ...errors(400, 401, 403),
+        },
+      },
+    },
+    '/api/admin/requests/{id}/sensitive': {
+      get: {
+        summary: "A request's input, result and error (ADMIN). Writes an audit_log row first; no row, no data.",
+        security: bearer,
+        parameters: [idParameter],
+        responses: { 200: { description: 'the sensitive fields' }, ...errors(400, 401, 403, 404) },
+      },
+    },
+    '/api/admin/instances': {
+      get: {
+        summary: 'Live model instances: records joined with the runtime (pod phase, node, raw Kubernetes events) (ADMIN)',
+        security: bearer,
+        parameters: [
+          { name: 'model', schema: { type: 'string' } },
+          { name: 'from', description: 'instance started on or after this UTC day', schema: { type: 'string', format: 'date' } },
+          { name: 'to', description: 'instance started on or before this UTC day', schema: { type: 'string', format: 'date' } },
+          { name: 'status', description: 'pod phase or instance status, any case', schema: { type: 'string' } },
+        ].map((parameter) => ({ in: 'query', required: false, ...parameter })),
+        responses: { 200: { description: 'instances' }, ...errors(400, 401, 403) },
+      },
+    },
+    '/api/admin/instances/{id}': {
+      get: {
+        summary: "An instance's history: log, requests served, its pool workflow's events about it (ADMIN)",
+        security: bearer,
+        parameters: [idParameter],
+        responses: { 200: { description: 'history' }, ...errors(400, 401, 403, 404) },
+      },
+    },
+    '/api/admin/instances/{id}/stop': {
+      post: {
+        summary: "Stops an instance through its model's pool (ADMIN, audited)",
+        security: bearer,
+        parameters: [idParameter],
+        responses: { 202: { description: 'stopping' }, ...errors(400, 401, 403, 404, 409) },
       },
     },
     '/api/admin/stats': {
