@@ -1,0 +1,237 @@
+/**
+ * The node autoscaler's decision: a pure function from what the cluster looks like now (and a
+ * little memory of earlier rounds) to a plan. No I/O, no clock: `now` comes in the snapshot.
+ * See docs/node-autoscaling.md.
+ */
+
+export type Resources = { cpu: number; memory: number; gpu: number; pods: number };
+const resourceNames = ['cpu', 'memory', 'gpu', 'pods'] as const;
+
+export type NodeTypeSpec = { name: string; capacity: Resources; hourlyPrice: number; maxNodes: number };
+
+export type NodeView = {
+  name: string;
+  /** The node type (instance-type label); null for nodes the autoscaler does not know. */
+  type: string | null;
+  /** Added by this autoscaler (so it may remove it). */
+  managed: boolean;
+  ready: boolean;
+  cordoned: boolean;
+  createdAt: number;
+  allocatable: Resources;
+  /** What the pods bound to it request. */
+  requested: Resources;
+  /** Model pods bound to it (any phase but Succeeded/Failed). */
+  modelPods: number;
+  /** Other pods bound to it that are not DaemonSet pods: never removed from under them either. */
+  otherPods: number;
+};
+
+export type PendingPod = {
+  name: string;
+  requests: Resources;
+  /** When the scheduler first said it could not place it. */
+  unschedulableSince: number;
+};
+
+export type Snapshot = { now: number; nodes: NodeView[]; pending: PendingPod[] };
+
+export type AutoscalerSettings = {
+  nodeTypes: NodeTypeSpec[];
+  maxNodesTotal: number;
+  /** Wait this long after the first pending pod for more to arrive, to add nodes in one go. */
+  batchWindowMs: number;
+  /** A managed node not Ready this long after creation is given up on and removed. */
+  provisioningTimeoutMs: number;
+  /** A node is never removed younger than this (churn). */
+  minNodeLifetimeMs: number;
+  /** A node must have been empty this long before it is cordoned. */
+  scaleDownDelayMs: number;
+};
+
+/** Carried from round to round (and across continue-as-new): since when each node has been empty. */
+export type AutoscalerMemory = { emptySince: Record<string, number> };
+
+export type AutoscalerAction =
+  | { type: 'ADD_NODES'; nodeType: string; count: number; forPods: string[] }
+  | { type: 'UNCORDON'; node: string }
+  | { type: 'CORDON'; node: string }
+  | { type: 'REMOVE_NODE'; node: string; why: 'EMPTY' | 'PROVISIONING_TIMEOUT' };
+
+export type AutoscalerPlan = {
+  actions: AutoscalerAction[];
+  /** Why, in words, including why nothing was done. */
+  reasons: string[];
+  /** When to look again even without a signal (a batch window or a delay running out). */
+  wakeAt: number | null;
+  memory: AutoscalerMemory;
+};
+
+const gpuTaintFree = (type: NodeTypeSpec) => type.capacity.gpu === 0;
+
+function fits(requests: Resources, free: Resources): boolean {
+  return resourceNames.every((r) => requests[r] <= free[r] + 1e-9);
+}
+
+function minus(a: Resources, b: Resources): Resources {
+  return { cpu: a.cpu - b.cpu, memory: a.memory - b.memory, gpu: a.gpu - b.gpu, pods: a.pods - b.pods };
+}
+
+/** Which node types a pod may go to: GPU pods to GPU types; others only to types without GPUs (GPU nodes are tainted). */
+function typesFor(pod: PendingPod, types: NodeTypeSpec[]): NodeTypeSpec[] {
+  return types.filter((t) => (pod.requests.gpu > 0 ? t.capacity.gpu > 0 : gpuTaintFree(t)) && fits(pod.requests, t.capacity));
+}
+
+/** How many nodes of one type first-fit decreasing needs for these pods. Pure. */
+function nodesNeeded(pods: PendingPod[], type: NodeTypeSpec): number {
+  const open: Resources[] = [];
+  for (const pod of pods) {
+    const node = open.findIndex((free) => fits(pod.requests, free));
+    if (node >= 0) open[node] = minus(open[node]!, pod.requests);
+    else open.push(minus(type.capacity, pod.requests));
+  }
+  return open.length;
+}
+
+/**
+ * First-fit decreasing onto new nodes. For GPU pods and for the others separately, the preferred
+ * node type is the one whose packing of all of them costs least (price × nodes needed), so a
+ * burst gets large nodes and a single small pod a small one; pods it cannot take, or nodes past
+ * its maximum, go to the next cheapest type that fits.
+ */
+function packNewNodes(pods: PendingPod[], settings: AutoscalerSettings, existingByType: Map<string, number>, existingTotal: number) {
+  const open: Array<{ type: NodeTypeSpec; free: Resources; pods: string[] }> = [];
+  const unplaced: Array<{ pod: PendingPod; why: string }> = [];
+  const count = (type: string) => (existingByType.get(type) ?? 0) + open.filter((n) => n.type.name === type).length;
+  const sorted = [...pods].sort((a, b) => b.requests.gpu - a.requests.gpu || b.requests.cpu - a.requests.cpu || b.requests.memory - a.requests.memory);
+  const preferred = new Map<boolean, NodeTypeSpec[]>();
+  for (const gpu of [true, false]) {
+    const group = sorted.filter((p) => p.requests.gpu > 0 === gpu);
+    const cost = (type: NodeTypeSpec) => {
+      const fitting = group.filter((p) => typesFor(p, [type]).length > 0);
+      // Types that leave pods out rank after those that take them all.
+      return (group.length - fitting.length) * 1e6 + nodesNeeded(fitting, type) * type.hourlyPrice;
+    };
+    const ranked = settings.nodeTypes.filter((t) => (gpu ? t.capacity.gpu > 0 : gpuTaintFree(t))).map((t) => ({ t, c: cost(t) }));
+    preferred.set(gpu, ranked.sort((a, b) => a.c - b.c || a.t.hourlyPrice - b.t.hourlyPrice).map(({ t }) => t));
+  }
+  for (const pod of sorted) {
+    const node = open.find((n) => fits(pod.requests, n.free));
+    if (node) {
+      node.free = minus(node.free, pod.requests);
+      node.pods.push(pod.name);
+      continue;
+    }
+    const candidates = preferred.get(pod.requests.gpu > 0)!.filter((t) => fits(pod.requests, t.capacity));
+    if (candidates.length === 0) {
+      unplaced.push({ pod, why: `no node type can hold pod ${pod.name}` });
+      continue;
+    }
+    const totalReached = existingTotal + open.length >= settings.maxNodesTotal;
+    const type = totalReached ? undefined : candidates.find((t) => count(t.name) < t.maxNodes);
+    if (!type) {
+      unplaced.push({
+        pod,
+        why: totalReached
+          ? `max nodes in total reached (${settings.maxNodesTotal}): pod ${pod.name} stays pending`
+          : `max nodes reached for ${candidates.map((t) => `${t.name} (${t.maxNodes})`).join(', ')}: pod ${pod.name} stays pending`,
+      });
+      continue;
+    }
+    open.push({ type, free: minus(type.capacity, pod.requests), pods: [pod.name] });
+  }
+  return { open, unplaced };
+}
+
+export function decide(snapshot: Snapshot, settings: AutoscalerSettings, memory: AutoscalerMemory): AutoscalerPlan {
+  const { now } = snapshot;
+  const actions: AutoscalerAction[] = [];
+  const reasons: string[] = [];
+  const wakeAts: number[] = [];
+
+  // Nodes we asked for that never came up are given up on; the others still coming count as capacity.
+  const timedOut = snapshot.nodes.filter((n) => n.managed && !n.ready && now - n.createdAt >= settings.provisioningTimeoutMs);
+  for (const node of timedOut) {
+    actions.push({ type: 'REMOVE_NODE', node: node.name, why: 'PROVISIONING_TIMEOUT' });
+    reasons.push(`node ${node.name} was not Ready ${settings.provisioningTimeoutMs / 1000} s after it was added: removing it`);
+  }
+  const nodes = snapshot.nodes.filter((n) => !timedOut.includes(n));
+  const free = new Map(nodes.map((n) => [n.name, minus(n.allocatable, n.requested)]));
+
+  // ---- scale up ----------------------------------------------------------------------------
+  let waiting = [...snapshot.pending];
+  if (waiting.length > 0) {
+    const oldest = Math.min(...waiting.map((p) => p.unschedulableSince));
+    if (now - oldest < settings.batchWindowMs) {
+      wakeAts.push(oldest + settings.batchWindowMs);
+      reasons.push(`${waiting.length} pending pod(s): waiting ${oldest + settings.batchWindowMs - now} ms more for others to batch with`);
+      waiting = [];
+    }
+  }
+  // Capacity on the way (nodes not Ready yet) and on cordoned nodes is used before new nodes.
+  const place = (candidates: NodeView[], onPlace: (node: NodeView) => void) => {
+    waiting = waiting.filter((pod) => {
+      // GPU pods only on GPU nodes; other pods never on them (GPU nodes are tainted).
+      const node = candidates.find((n) => fits(pod.requests, free.get(n.name)!) && (pod.requests.gpu > 0) === (n.allocatable.gpu > 0));
+      if (!node) return true;
+      free.set(node.name, minus(free.get(node.name)!, pod.requests));
+      onPlace(node);
+      return false;
+    });
+  };
+  const coming = nodes.filter((n) => !n.ready && !n.cordoned);
+  const beforeComing = waiting.length;
+  place(coming, () => undefined);
+  if (beforeComing > waiting.length) reasons.push(`${beforeComing - waiting.length} pending pod(s) will fit on nodes still starting`);
+  const uncordon = new Set<string>();
+  place(nodes.filter((n) => n.ready && n.cordoned), (node) => uncordon.add(node.name));
+  for (const node of uncordon) {
+    actions.push({ type: 'UNCORDON', node });
+    reasons.push(`uncordoning ${node}: pending pods fit on it`);
+  }
+  if (waiting.length > 0) {
+    const byType = new Map<string, number>();
+    for (const n of nodes) if (n.type) byType.set(n.type, (byType.get(n.type) ?? 0) + 1);
+    const { open, unplaced } = packNewNodes(waiting, settings, byType, nodes.length);
+    const grouped = new Map<string, { count: number; pods: string[] }>();
+    for (const node of open) {
+      const group = grouped.get(node.type.name) ?? { count: 0, pods: [] };
+      group.count++;
+      group.pods.push(...node.pods);
+      grouped.set(node.type.name, group);
+    }
+    for (const [nodeType, group] of grouped) {
+      actions.push({ type: 'ADD_NODES', nodeType, count: group.count, forPods: group.pods });
+      reasons.push(`adding ${group.count} ${nodeType} node(s) for ${group.pods.length} pending pod(s)`);
+    }
+    for (const { why } of unplaced) reasons.push(why);
+  }
+
+  // ---- scale down ----------------------------------------------------------------------------
+  const emptySince: Record<string, number> = {};
+  const scalingUp = snapshot.pending.length > 0;
+  for (const node of nodes) {
+    const empty = node.modelPods === 0 && node.otherPods === 0;
+    if (!empty) continue;
+    emptySince[node.name] = memory.emptySince[node.name] ?? now;
+    if (!node.managed || !node.ready || uncordon.has(node.name)) continue;
+    if (node.cordoned) {
+      actions.push({ type: 'REMOVE_NODE', node: node.name, why: 'EMPTY' });
+      reasons.push(`removing ${node.name}: cordoned and empty`);
+      continue;
+    }
+    if (scalingUp) continue; // an empty node may be what a pending pod is about to use
+    const oldEnough = now - node.createdAt >= settings.minNodeLifetimeMs;
+    const emptyLongEnough = now - emptySince[node.name]! >= settings.scaleDownDelayMs;
+    if (oldEnough && emptyLongEnough) {
+      actions.push({ type: 'CORDON', node: node.name });
+      reasons.push(`cordoning ${node.name}: no model pod for ${Math.round((now - emptySince[node.name]!) / 1000)} s`);
+    } else {
+      const at = Math.max(node.createdAt + settings.minNodeLifetimeMs, emptySince[node.name]! + settings.scaleDownDelayMs);
+      wakeAts.push(at);
+      reasons.push(`keeping empty ${node.name} until ${oldEnough ? 'the scale-down delay' : 'its minimum lifetime'} has passed`);
+    }
+  }
+  if (actions.length === 0 && reasons.length === 0) reasons.push('nothing to do: no pending pods, no removable nodes');
+  return { actions, reasons, wakeAt: wakeAts.length > 0 ? Math.min(...wakeAts) : null, memory: { emptySince } };
+}

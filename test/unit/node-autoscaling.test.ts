@@ -1,0 +1,122 @@
+import { decide, type AutoscalerSettings, type NodeView, type PendingPod, type Resources } from '../../domain/node-autoscaling';
+
+const Gi = 1024 ** 3;
+const res = (cpu: number, memoryGi: number, gpu = 0, pods = 1): Resources => ({ cpu, memory: memoryGi * Gi, gpu, pods });
+const settings: AutoscalerSettings = {
+  nodeTypes: [
+    { name: 'cpu-small', capacity: res(4, 16, 0, 110), hourlyPrice: 0.17, maxNodes: 10 },
+    { name: 'cpu-large', capacity: res(16, 64, 0, 110), hourlyPrice: 0.68, maxNodes: 10 },
+    { name: 'gpu-a10', capacity: res(8, 32, 1, 110), hourlyPrice: 1.01, maxNodes: 4 },
+  ],
+  maxNodesTotal: 20,
+  batchWindowMs: 200,
+  provisioningTimeoutMs: 60_000,
+  minNodeLifetimeMs: 600_000,
+  scaleDownDelayMs: 120_000,
+};
+const now = 10_000_000;
+const pod = (name: string, requests: Resources, since = now - 1_000): PendingPod => ({ name, requests, unschedulableSince: since });
+const node = (name: string, overrides: Partial<NodeView> = {}): NodeView => ({
+  name,
+  type: 'cpu-small',
+  managed: true,
+  ready: true,
+  cordoned: false,
+  createdAt: now - 3_600_000,
+  allocatable: res(4, 16, 0, 110),
+  requested: res(0, 0, 0, 0),
+  modelPods: 0,
+  otherPods: 0,
+  ...overrides,
+});
+const run = (nodes: NodeView[], pending: PendingPod[], emptySince: Record<string, number> = {}, overrides: Partial<AutoscalerSettings> = {}) =>
+  decide({ now, nodes, pending }, { ...settings, ...overrides }, { emptySince });
+const busy = (name: string, overrides: Partial<NodeView> = {}) => node(name, { modelPods: 1, requested: res(3.5, 4, 0, 1), ...overrides });
+
+describe('node autoscaler: decide', () => {
+  it('a pending GPU pod and no GPU node → add 1 GPU node', () => {
+    const plan = run([busy('small-1')], [pod('gpu-pod', res(1, 4, 1))]);
+    expect(plan.actions).toEqual([{ type: 'ADD_NODES', nodeType: 'gpu-a10', count: 1, forPods: ['gpu-pod'] }]);
+  });
+
+  it('10 small pods → the fewest nodes: one large node, not ten small ones', () => {
+    const pods = Array.from({ length: 10 }, (_, i) => pod(`p${i}`, res(1.5, 2)));
+    const plan = run([], pods);
+    expect(plan.actions).toEqual([{ type: 'ADD_NODES', nodeType: 'cpu-large', count: 1, forPods: expect.arrayContaining(pods.map((p) => p.name)) }]);
+  });
+
+  it('one small pod → the cheapest node that holds it', () => {
+    expect(run([], [pod('p', res(0.5, 1))]).actions).toEqual([{ type: 'ADD_NODES', nodeType: 'cpu-small', count: 1, forPods: ['p'] }]);
+  });
+
+  it('max nodes reached → no action, and the reason says so', () => {
+    const full = Array.from({ length: 4 }, (_, i) => busy(`gpu-${i}`, { type: 'gpu-a10', allocatable: res(8, 32, 1, 110), requested: res(1, 4, 1, 1) }));
+    const plan = run(full, [pod('gpu-pod', res(1, 4, 1))]);
+    expect(plan.actions).toEqual([]);
+    expect(plan.reasons).toContainEqual(expect.stringContaining('max nodes reached for gpu-a10 (4)'));
+    expect(run([busy('a'), busy('b')], [pod('p', res(1, 1))], {}, { maxNodesTotal: 2 }).reasons).toContainEqual(
+      expect.stringContaining('max nodes in total reached (2)'),
+    );
+  });
+
+  it('a pod no node type can hold → no action, with the reason', () => {
+    const plan = run([], [pod('huge', res(64, 8))]);
+    expect(plan.actions).toEqual([]);
+    expect(plan.reasons).toEqual(['no node type can hold pod huge']);
+  });
+
+  it('waits the batch window after the first pending pod, and says when to look again', () => {
+    const plan = run([], [pod('p', res(1, 1), now - 50)]);
+    expect(plan.actions).toEqual([]);
+    expect(plan.wakeAt).toBe(now + 150);
+  });
+
+  it('pods that fit on a node still starting add nothing', () => {
+    const starting = node('new-1', { ready: false, createdAt: now - 5_000 });
+    expect(run([starting], [pod('p', res(1, 1))]).actions).toEqual([]);
+  });
+
+  it('a node that never became Ready is removed after the provisioning timeout, and replaced', () => {
+    const stuck = node('stuck', { ready: false, createdAt: now - 61_000 });
+    const plan = run([stuck], [pod('p', res(1, 1))]);
+    expect(plan.actions).toEqual([
+      { type: 'REMOVE_NODE', node: 'stuck', why: 'PROVISIONING_TIMEOUT' },
+      { type: 'ADD_NODES', nodeType: 'cpu-small', count: 1, forPods: ['p'] },
+    ]);
+  });
+
+  it('a cordoned node that fits a pending pod is uncordoned instead of adding one', () => {
+    const plan = run([node('cordoned', { cordoned: true })], [pod('p', res(1, 1))], { cordoned: now - 500_000 });
+    expect(plan.actions).toEqual([{ type: 'UNCORDON', node: 'cordoned' }]);
+  });
+
+  it('an empty node younger than the minimum lifetime is kept', () => {
+    const young = node('young', { createdAt: now - 60_000 });
+    const plan = run([young], [], { young: now - 300_000 });
+    expect(plan.actions).toEqual([]);
+    expect(plan.wakeAt).toBe(young.createdAt + settings.minNodeLifetimeMs);
+  });
+
+  it('an empty node is cordoned only once empty for the scale-down delay, then removed', () => {
+    expect(run([node('n')], []).actions).toEqual([]); // empty just now
+    expect(run([node('n')], [], { n: now - 60_000 }).actions).toEqual([]);
+    expect(run([node('n')], [], { n: now - 120_000 }).actions).toEqual([{ type: 'CORDON', node: 'n' }]);
+    expect(run([node('n', { cordoned: true })], [], { n: now - 130_000 }).actions).toEqual([{ type: 'REMOVE_NODE', node: 'n', why: 'EMPTY' }]);
+  });
+
+  it('a node with a running model pod is never removed, however long it has been there', () => {
+    const plan = run([busy('busy', { cordoned: true, createdAt: 0 })], [], { busy: 0 });
+    expect(plan.actions).toEqual([]);
+    expect(plan.memory.emptySince).toEqual({});
+  });
+
+  it('nodes it did not add, and nodes with other pods, are left alone', () => {
+    expect(run([node('theirs', { managed: false })], [], { theirs: 0 }).actions).toEqual([]);
+    expect(run([node('shared', { otherPods: 1 })], [], { shared: 0 }).actions).toEqual([]);
+  });
+
+  it('does not scale down while pods are pending', () => {
+    const plan = run([node('idle')], [pod('gpu-pod', res(1, 1, 1))], { idle: 0 });
+    expect(plan.actions).toEqual([{ type: 'ADD_NODES', nodeType: 'gpu-a10', count: 1, forPods: ['gpu-pod'] }]);
+  });
+});
