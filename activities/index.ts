@@ -3,6 +3,7 @@ import type { DatabasePool } from 'slonik';
 import { createCleanupActivities } from './cleanup';
 import { createInferenceActivities } from './inference';
 import { createInstanceActivities } from './instances';
+import { createNodeAutoscalerActivities, type AutoscalerDependencies } from './node-autoscaler';
 import { createPoolActivities } from './pools';
 import { createRequestActivities } from './requests';
 import type { InstanceRuntime } from './runtime/instance-runtime';
@@ -15,16 +16,20 @@ export type ActivityDependencies = {
   temporal: Client;
   taskQueue: string;
   webhookSecret: string;
+  /** Set when a node provider is configured: the node autoscaler's cluster access and settings. */
+  autoscaler?: AutoscalerDependencies;
 };
 
 export function createActivities(deps: ActivityDependencies) {
+  const nodeAutoscaler = createNodeAutoscalerActivities(deps);
   return {
     ...createRequestActivities(deps),
     ...createPoolActivities(deps),
-    ...createInstanceActivities(deps),
+    ...createInstanceActivities({ ...deps, onUnschedulable: nodeAutoscaler.signalPodsUnschedulable }),
     ...createInferenceActivities(deps),
     ...createWebhookActivities(deps),
     ...createCleanupActivities(deps),
+    ...nodeAutoscaler,
   };
 }
 

@@ -1,4 +1,4 @@
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import type { DatabasePool } from 'slonik';
 import { findModel } from '../db/models';
 import {
@@ -25,7 +25,16 @@ function failureCode(error: unknown): string {
   return error instanceof InstanceStartupTimeoutError ? 'INSTANCE_STARTUP_TIMEOUT' : 'INSTANCE_START_FAILED';
 }
 
-export function createInstanceActivities({ pool, runtime }: { pool: DatabasePool; runtime: InstanceRuntime }) {
+export function createInstanceActivities({
+  pool,
+  runtime,
+  onUnschedulable = async () => undefined,
+}: {
+  pool: DatabasePool;
+  runtime: InstanceRuntime;
+  /** Told at once when a pod cannot be scheduled (the node autoscaler's wake-up call). */
+  onUnschedulable?: () => Promise<void>;
+}) {
   async function stopInstance({ instanceId, reason }: { instanceId: string; reason: string }): Promise<void> {
     const runtimeRef = await findModelInstanceRef(pool, instanceId);
     await recordInstanceEvent(pool, { instanceId, event: 'STOPPING', detail: { reason } });
@@ -70,7 +79,12 @@ export function createInstanceActivities({ pool, runtime }: { pool: DatabasePool
         const { endpoint } = await runtime.awaitReady(placed, {
           timeoutMs: startupTimeoutSeconds * 1000,
           signal: context.cancellationSignal,
-          onProgress: ({ event, detail }) => progress.push(recordInstanceEvent(pool, { instanceId, event, detail })),
+          onProgress: ({ event, detail }) => {
+            progress.push(recordInstanceEvent(pool, { instanceId, event, detail }));
+            if (event === 'PENDING' && detail.reason === 'Unschedulable') {
+              onUnschedulable().catch((error: Error) => log.warn('could not wake the node autoscaler', { error: error.message }));
+            }
+          },
         });
         await Promise.all(progress);
         if (endpoint !== placed.endpoint) await setModelInstanceLocation(pool, { id: instanceId, runtimeRef: placed.runtimeRef, endpoint });

@@ -60,6 +60,17 @@ export const configSchema = z.object({
     .default('podium'),
   /** `pod-ip` in a real cluster; `simulated` in the kwok test cluster (see docs/kubernetes.md). */
   KUBERNETES_ENDPOINT: z.enum(['pod-ip', 'simulated']).default('pod-ip'),
+  /** Who adds and removes nodes for pending model pods: `none` (no node autoscaling), `kwok`, `cluster-api`. */
+  NODE_PROVIDER: z.enum(['none', 'kwok', 'cluster-api']).optional(),
+  /** JSON list of node types, see docs/node-autoscaling.md; default: the simulated cluster's types. */
+  NODE_TYPES: optionalText,
+  AUTOSCALER_MAX_NODES: z.coerce.number().int().positive().default(50),
+  AUTOSCALER_BATCH_WINDOW_MS: z.coerce.number().int().min(0).default(200),
+  AUTOSCALER_PROVISIONING_TIMEOUT_SECONDS: seconds.default(600),
+  AUTOSCALER_MIN_NODE_LIFETIME_SECONDS: z.coerce.number().int().min(0).default(600),
+  AUTOSCALER_SCALE_DOWN_DELAY_SECONDS: z.coerce.number().int().min(0).default(300),
+  CLUSTER_API_NAMESPACE: z.string().default('default'),
+  CLUSTER_API_PREFIX: z.string().default('podium-'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

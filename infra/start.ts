@@ -5,7 +5,10 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { DatabasePool } from 'slonik';
+import type { AutoscalerDependencies } from '../activities/node-autoscaler';
+import { createAutoscaler } from '../activities/nodes/create-autoscaler';
 import { createInstanceRuntime } from '../activities/runtime/create-runtime';
+import { KubernetesRuntime } from '../activities/runtime/kubernetes/kubernetes-runtime';
 import { createApp } from '../api/app';
 import { startAuthServices } from '../api/auth-services';
 import { createDatabasePool } from '../db/pool';
@@ -16,6 +19,7 @@ import { ensureAdminAccount } from './admin-account';
 import { createLogger } from './logger';
 import { ensureCleanupSchedule } from './cleanup-schedule';
 import { startWarmPools } from './model-pools';
+import { ensureNodeAutoscaler } from './node-autoscaler';
 import { assertPortFree } from './ports';
 import { ensureSearchAttributes } from './search-attributes';
 import { startEmbeddedPostgres } from './postgres';
@@ -112,6 +116,7 @@ async function main() {
     temporalUi ??= temporal.uiUrl;
   }
 
+  let autoscaler: AutoscalerDependencies | undefined;
   if (config.START_WORKER) {
     let runtimeConfig = config;
     if (config.SIMULATED_CLUSTER) {
@@ -125,6 +130,11 @@ async function main() {
       runtimeConfig = { ...config, INSTANCE_RUNTIME: 'kubernetes', KUBERNETES_ENDPOINT: 'simulated' };
     }
     const runtime = createInstanceRuntime(runtimeConfig);
+    const nodeProvider = config.NODE_PROVIDER ?? (config.SIMULATED_CLUSTER ? 'kwok' : 'none');
+    if (runtime instanceof KubernetesRuntime && nodeProvider !== 'none') {
+      autoscaler = createAutoscaler({ ...runtimeConfig, NODE_PROVIDER: nodeProvider }, runtime.kubeConfig);
+      step(`node autoscaling with the ${nodeProvider} provider (${autoscaler!.settings.nodeTypes.map((t) => t.name).join(', ')})`);
+    }
     step(`starting the worker on task queue "${config.TEMPORAL_TASK_QUEUE}" (bundling workflows; model instances run as ${runtime.kind === 'local' ? 'local processes' : 'pods'})`);
     const worker = await startPodiumWorker({
       address: temporalAddress,
@@ -133,6 +143,7 @@ async function main() {
       pool,
       runtime,
       webhookSecret: config.WEBHOOK_SECRET,
+      autoscaler,
     });
     stops.push({ name: 'the worker', stop: worker.stop });
   } else {
@@ -147,6 +158,7 @@ async function main() {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     retentionDays: config.REQUEST_RETENTION_DAYS,
   });
+  if (autoscaler) await ensureNodeAutoscaler(temporal, config.TEMPORAL_TASK_QUEUE, autoscaler.settings);
   const warm = await startWarmPools(temporal, pool, config.TEMPORAL_TASK_QUEUE);
   if (warm.length > 0) step(`warming the pools of ${warm.join(', ')} (min_instances > 0)`);
   step(`retention: requests older than ${config.REQUEST_RETENTION_DAYS} days are deleted daily (Schedule ${schedule})`);

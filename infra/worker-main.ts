@@ -2,7 +2,9 @@
 // the API. Needs DATABASE_URL and TEMPORAL_ADDRESS; PODIUM_WORKFLOW_BUNDLE may name a pre-built
 // workflow bundle. Prints {"event":"worker-ready"} once polling; stops on SIGTERM/SIGINT.
 import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { createAutoscaler } from '../activities/nodes/create-autoscaler';
 import { createInstanceRuntime } from '../activities/runtime/create-runtime';
+import { KubernetesRuntime } from '../activities/runtime/kubernetes/kubernetes-runtime';
 import { createDatabasePool } from '../db/pool';
 import { parseConfig } from '../domain/config';
 import { startPodiumWorker } from './worker';
@@ -13,12 +15,15 @@ async function main() {
   Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
   const pool = await createDatabasePool({ databaseUrl: config.DATABASE_URL, schema: config.DATABASE_SCHEMA });
   const bundle = process.env.PODIUM_WORKFLOW_BUNDLE;
+  const runtime = createInstanceRuntime(config);
+  const autoscaler = runtime instanceof KubernetesRuntime ? createAutoscaler(config, runtime.kubeConfig) : undefined;
   const worker = await startPodiumWorker({
     address: config.TEMPORAL_ADDRESS,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     pool,
-    runtime: createInstanceRuntime(config),
+    runtime,
+    autoscaler,
     webhookSecret: config.WEBHOOK_SECRET,
     workflowBundle: bundle ? { codePath: bundle } : undefined,
   });

@@ -2,6 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import type { DatabasePool } from 'slonik';
 import { createActivities } from '../activities';
+import type { AutoscalerDependencies } from '../activities/node-autoscaler';
 import type { InstanceRuntime } from '../activities/runtime/instance-runtime';
 
 export const workflowsPath = require.resolve('../workflows');
@@ -21,6 +22,8 @@ export async function startPodiumWorker(options: {
   webhookSecret: string;
   /** A pre-built bundle (tests build one per run); otherwise the workflows are bundled now. */
   workflowBundle?: WorkflowBundleOption;
+  /** The node autoscaler's cluster access, when a node provider is configured. */
+  autoscaler?: AutoscalerDependencies;
 }): Promise<RunningWorker> {
   const connection = await NativeConnection.connect({ address: options.address });
   const clientConnection = await Connection.connect({ address: options.address });
@@ -36,6 +39,7 @@ export async function startPodiumWorker(options: {
       temporal,
       taskQueue: options.taskQueue,
       webhookSecret: options.webhookSecret,
+      autoscaler: options.autoscaler,
     }),
   });
   const running = worker.run();

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { LiveInstance } from '../../activities/runtime/instance-runtime';
 import { requestsServedByInstance } from '../../db/admin-requests';
 import { writeAuditLog } from '../../db/audit-log';
+import { listAutoscalerDecisions } from '../../db/autoscaler-decisions';
 import { findInstanceRecord, instanceTimeline, listLiveInstanceRecords, type InstanceRecord } from '../../db/model-instances';
 import { adminInstancesQuery, type AdminInstancesQuery } from '../../domain/admin-views';
 import { poolWorkflowId } from '../../domain/pool-plan';
@@ -121,6 +122,12 @@ export function adminInstanceRoutes(deps: {
     }
     ctx.status = 202;
     ctx.body = { id: record.id, stopping: true };
+  });
+
+  /** The node autoscaler's latest decisions: plan, reasons and what was done. */
+  router.get('/api/admin/instances/autoscaler/decisions', async (ctx) => {
+    const { limit } = z.strictObject({ limit: z.coerce.number().int().min(1).max(200).default(20) }).parse(ctx.query);
+    ctx.body = { decisions: await listAutoscalerDecisions(pool, limit) };
   });
 
   router.get('/api/admin/instances/:id', async (ctx) => {

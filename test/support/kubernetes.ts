@@ -1,4 +1,5 @@
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { autoscalerOwnerAnnotation } from '../../activities/nodes/node-provider';
 import { KubernetesRuntime } from '../../activities/runtime/kubernetes/kubernetes-runtime';
 import { readTestEnv } from './services';
 
@@ -23,6 +24,13 @@ export async function kubernetesTestRuntime(name: string) {
     core,
     kubeConfig,
     runtime: new KubernetesRuntime({ kubeConfig, namespace, endpointSource: 'simulated' }),
-    cleanUp: () => core.deleteCollectionNamespacedPod({ namespace, gracePeriodSeconds: 0 }).then(() => undefined),
+    /** Deletes the test's pods, and the nodes its autoscaler added. */
+    cleanUp: async () => {
+      await core.deleteCollectionNamespacedPod({ namespace, gracePeriodSeconds: 0 });
+      const nodes = await core.listNode();
+      for (const node of nodes.items.filter((n) => n.metadata?.annotations?.[autoscalerOwnerAnnotation] === namespace)) {
+        await core.deleteNode({ name: node.metadata!.name! });
+      }
+    },
   };
 }

@@ -6,6 +6,9 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import pino from 'pino';
 import type { DatabasePool, Interceptor } from 'slonik';
 import type { InstanceRuntime } from '../../activities/runtime/instance-runtime';
+import { nodeAutoscalerWorkflowId } from '../../activities/node-autoscaler';
+import { autoscalerSettings } from '../../activities/nodes/create-autoscaler';
+import { KwokNodeProvider } from '../../activities/nodes/kwok-provider';
 import { LocalProcessRuntime } from '../../activities/runtime/local-runtime';
 import { createApp } from '../../api/app';
 import { startAuthServices } from '../../api/auth-services';
@@ -13,6 +16,7 @@ import { migrate } from '../../db/migrate';
 import { createDatabasePool } from '../../db/pool';
 import { grantPermission } from '../../db/users';
 import { parseConfig } from '../../domain/config';
+import type { AutoscalerSettings } from '../../domain/node-autoscaling';
 import { startPodiumWorker } from '../../infra/worker';
 import { apiClient } from './api-client';
 import { kubernetesTestRuntime } from './kubernetes';
@@ -36,6 +40,8 @@ export async function startTestStack(
     worker?: boolean;
     /** Model instances as pods in a namespace of the test's own, on the run's simulated cluster. */
     kubernetes?: boolean;
+    /** With `kubernetes`: node autoscaling with kwok nodes, these settings over the defaults. */
+    autoscaler?: Partial<AutoscalerSettings>;
   } = {},
 ) {
   // Each test file has its own module registry, so its own Temporal Runtime: quiet it.
@@ -53,12 +59,22 @@ export async function startTestStack(
   const taskQueue = `test-${randomUUID()}`;
   const kubernetes = options.kubernetes ? await kubernetesTestRuntime(schema) : null;
   const runtime: InstanceRuntime = kubernetes?.runtime ?? new LocalProcessRuntime();
+  const autoscaler =
+    kubernetes && options.autoscaler
+      ? {
+          kubeConfig: kubernetes.kubeConfig,
+          provider: new KwokNodeProvider(kubernetes.kubeConfig, kubernetes.namespace),
+          namespace: kubernetes.namespace,
+          settings: { ...autoscalerSettings(parseConfig({})), ...options.autoscaler },
+        }
+      : undefined;
   const worker = options.worker === false ? null : await startPodiumWorker({
     address,
     namespace: 'default',
     taskQueue,
     pool,
     runtime,
+    autoscaler,
     webhookSecret: testWebhookSecret,
     workflowBundle: { codePath: services.workflowBundle },
   });
@@ -118,6 +134,7 @@ export async function startTestStack(
     taskQueue,
     runtime,
     kubernetes,
+    autoscaler,
     baseUrl: primary.baseUrl,
     api: primary.api,
     primary,
@@ -136,6 +153,7 @@ export async function startTestStack(
     async stop() {
       for (const instance of [...extraInstances, primary]) await instance.stop();
       await worker?.stop();
+      if (autoscaler) await temporal.workflow.getHandle(nodeAutoscalerWorkflowId(taskQueue)).terminate('test over').catch(() => undefined);
       await kubernetes?.cleanUp();
       await connection.close();
       await pool.end();

@@ -1,4 +1,5 @@
 import { decide, type AutoscalerSettings, type NodeView, type PendingPod, type Resources } from '../../domain/node-autoscaling';
+import { parseQuantity } from '../../domain/quantity';
 
 const Gi = 1024 ** 3;
 const res = (cpu: number, memoryGi: number, gpu = 0, pods = 1): Resources => ({ cpu, memory: memoryGi * Gi, gpu, pods });
@@ -118,5 +119,24 @@ describe('node autoscaler: decide', () => {
   it('does not scale down while pods are pending', () => {
     const plan = run([node('idle')], [pod('gpu-pod', res(1, 1, 1))], { idle: 0 });
     expect(plan.actions).toEqual([{ type: 'ADD_NODES', nodeType: 'gpu-a10', count: 1, forPods: ['gpu-pod'] }]);
+  });
+});
+
+describe('Kubernetes quantities', () => {
+  it.each([
+    ['100m', 0.1],
+    ['2', 2],
+    ['1.5', 1.5],
+    ['128Mi', 128 * 2 ** 20],
+    ['16Gi', 16 * 2 ** 30],
+    ['1G', 1e9],
+    ['1e3', 1000],
+    ['110', 110],
+  ])('%s → %d', (quantity, expected) => {
+    expect(parseQuantity(quantity)).toBeCloseTo(expected, 9);
+  });
+
+  it('refuses what is not a quantity', () => {
+    expect(() => parseQuantity('lots')).toThrow('not a Kubernetes quantity: lots');
   });
 });

@@ -39,8 +39,10 @@ export class KubernetesRuntime implements InstanceRuntime {
   private readonly watcher: Watch;
   readonly namespace: string;
   private readonly endpointSource: EndpointSource;
+  readonly kubeConfig: KubeConfig;
 
   constructor(options: { kubeConfig: KubeConfig; namespace: string; endpointSource: EndpointSource }) {
+    this.kubeConfig = options.kubeConfig;
     this.core = options.kubeConfig.makeApiClient(CoreV1Api);
     this.watcher = new Watch(options.kubeConfig);
     this.namespace = options.namespace;

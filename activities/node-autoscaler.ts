@@ -1,0 +1,145 @@
+import { CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import type { Client } from '@temporalio/client';
+import type { AutoscalerAction, AutoscalerSettings, NodeView, PendingPod, Resources, Snapshot } from '../domain/node-autoscaling';
+import type { DatabasePool } from 'slonik';
+import { parseQuantity } from '../domain/quantity';
+import { recordAutoscalerDecision } from '../db/autoscaler-decisions';
+import { autoscalerOwnerAnnotation, type NodeProvider } from './nodes/node-provider';
+
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+const modelPodSelector = 'app.kubernetes.io/managed-by=podium';
+
+/** What the autoscaler needs to run: set on the worker when a node provider is configured. */
+export type AutoscalerDependencies = {
+  kubeConfig: KubeConfig;
+  provider: NodeProvider;
+  /** The namespace of the model pods; also names this autoscaler on the nodes it adds. */
+  namespace: string;
+  settings: AutoscalerSettings;
+};
+
+export const nodeAutoscalerWorkflowId = (taskQueue: string) => `node-autoscaler.${taskQueue}`;
+export const podsUnschedulableSignal = 'podsUnschedulable';
+
+const number = (quantity: string | undefined) => (quantity === undefined ? 0 : parseQuantity(quantity));
+const resources = (quantities: Record<string, string> | undefined, pods = 0): Resources => ({
+  cpu: number(quantities?.cpu),
+  memory: number(quantities?.memory),
+  gpu: number(quantities?.['nvidia.com/gpu']),
+  pods: quantities?.pods !== undefined ? number(quantities.pods) : pods,
+});
+function podRequests(pod: V1Pod): Resources {
+  const total = { cpu: 0, memory: 0, gpu: 0, pods: 1 };
+  for (const container of pod.spec?.containers ?? []) {
+    const requests = resources(container.resources?.requests);
+    total.cpu += requests.cpu;
+    total.memory += requests.memory;
+    total.gpu += requests.gpu;
+  }
+  return total;
+}
+const isModelPod = (pod: V1Pod) => pod.metadata?.labels?.['app.kubernetes.io/managed-by'] === 'podium';
+const isDaemonPod = (pod: V1Pod) => pod.metadata?.ownerReferences?.some((o) => o.kind === 'DaemonSet') ?? false;
+const isActive = (pod: V1Pod) => pod.status?.phase !== 'Succeeded' && pod.status?.phase !== 'Failed';
+
+export function createNodeAutoscalerActivities({
+  pool,
+  autoscaler,
+  temporal,
+  taskQueue,
+}: {
+  pool: DatabasePool;
+  autoscaler?: AutoscalerDependencies;
+  temporal: Client;
+  taskQueue: string;
+}) {
+  const core = autoscaler?.kubeConfig.makeApiClient(CoreV1Api);
+  const need = () => {
+    if (!autoscaler || !core) throw new Error('no node provider is configured on this worker (NODE_PROVIDER)');
+    return { autoscaler, core };
+  };
+
+  /** Nodes with what is bound to them, and the model pods the scheduler could not place. */
+  async function observeCluster(): Promise<Snapshot> {
+    const { autoscaler, core } = need();
+    const [nodes, boundPods, modelPods] = await Promise.all([
+      core.listNode(),
+      core.listPodForAllNamespaces({ fieldSelector: 'spec.nodeName!=' }),
+      core.listNamespacedPod({ namespace: autoscaler.namespace, labelSelector: modelPodSelector, fieldSelector: 'spec.nodeName=' }),
+    ]);
+    const byNode = new Map<string, V1Pod[]>();
+    for (const pod of boundPods.items.filter(isActive)) byNode.set(pod.spec!.nodeName!, [...(byNode.get(pod.spec!.nodeName!) ?? []), pod]);
+    const nodeViews: NodeView[] = nodes.items.map((node) => {
+      const pods = (byNode.get(node.metadata!.name!) ?? []).filter((pod) => !isDaemonPod(pod));
+      const requested = pods.map(podRequests).reduce((sum, r) => ({ cpu: sum.cpu + r.cpu, memory: sum.memory + r.memory, gpu: sum.gpu + r.gpu, pods: sum.pods + 1 }), { cpu: 0, memory: 0, gpu: 0, pods: 0 });
+      return {
+        name: node.metadata!.name!,
+        type: node.metadata?.labels?.['node.kubernetes.io/instance-type'] ?? null,
+        managed: node.metadata?.annotations?.[autoscalerOwnerAnnotation] === autoscaler.namespace,
+        ready: node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
+        cordoned: node.spec?.unschedulable === true,
+        createdAt: new Date(node.metadata!.creationTimestamp!).getTime(),
+        allocatable: resources(node.status?.allocatable),
+        requested,
+        modelPods: pods.filter(isModelPod).length,
+        otherPods: pods.filter((pod) => !isModelPod(pod)).length,
+      };
+    });
+    const pending: PendingPod[] = modelPods.items
+      .filter((pod) => !pod.metadata?.deletionTimestamp)
+      .flatMap((pod) => {
+        const condition = pod.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False' && c.reason === 'Unschedulable');
+        if (!condition) return [];
+        return [{ name: pod.metadata!.name!, requests: podRequests(pod), unschedulableSince: new Date(condition.lastTransitionTime ?? Date.now()).getTime() }];
+      });
+    return { now: Date.now(), nodes: nodeViews, pending };
+  }
+
+  /**
+   * Carries out a plan. Node names come from the decision id, so running the same decision
+   * twice (a worker killed mid-call, the activity retried) adds no second set of nodes.
+   */
+  async function actOnCluster({ decisionId, actions }: { decisionId: string; actions: AutoscalerAction[] }) {
+    const { autoscaler, core } = need();
+    const results: string[] = [];
+    for (const action of actions) {
+      if (action.type === 'ADD_NODES') {
+        const type = autoscaler.settings.nodeTypes.find((t) => t.name === action.nodeType)!;
+        const names = Array.from({ length: action.count }, (_, i) => `podium-${action.nodeType}-${decisionId}-${i}`);
+        await autoscaler.provider.addNodes(type, names, decisionId);
+        results.push(`added ${names.join(', ')}`);
+      } else if (action.type === 'CORDON' || action.type === 'UNCORDON') {
+        await core.patchNode({ name: action.node, body: { spec: { unschedulable: action.type === 'CORDON' } } }, mergePatch);
+        results.push(`${action.type.toLowerCase()}ed ${action.node}`);
+      } else {
+        // Look again right before removing: never from under a pod bound since the snapshot.
+        const pods = await core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${action.node}` });
+        if (action.why === 'EMPTY' && pods.items.some((pod) => isActive(pod) && !isDaemonPod(pod))) {
+          results.push(`kept ${action.node}: a pod was bound to it meanwhile`);
+          continue;
+        }
+        await autoscaler.provider.removeNode(action.node);
+        results.push(`removed ${action.node}`);
+      }
+    }
+    return { actedAt: Date.now(), results };
+  }
+
+  return {
+    observeCluster,
+    actOnCluster,
+    async recordAutoscalerDecision(decision: Parameters<typeof recordAutoscalerDecision>[1]) {
+      await recordAutoscalerDecision(pool, decision);
+    },
+    /** Wakes the autoscaler (starting it if need be): a model pod could not be scheduled. */
+    async signalPodsUnschedulable(): Promise<void> {
+      if (!autoscaler) return;
+      await temporal.workflow.signalWithStart('nodeAutoscaler', {
+        workflowId: nodeAutoscalerWorkflowId(taskQueue),
+        taskQueue,
+        args: [{ settings: autoscaler.settings }],
+        signal: podsUnschedulableSignal,
+      });
+    },
+  };
+}

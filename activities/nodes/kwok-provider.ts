@@ -1,0 +1,43 @@
+import { ApiException, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { NodeTypeSpec } from '../../domain/node-autoscaling';
+import { kwokNode } from '../../infra/test-cluster/nodes';
+import { autoscalerOwnerAnnotation, type NodeProvider } from './node-provider';
+
+const Gi = 1024 ** 3;
+
+/**
+ * Nodes as kwok Node objects: created with the type's capacity, labels and (for GPU types) the
+ * GPU taint; kwok makes them Ready and runs what the scheduler binds to them. For the test
+ * cluster and the local simulation.
+ */
+export class KwokNodeProvider implements NodeProvider {
+  readonly kind = 'kwok' as const;
+  private readonly core: CoreV1Api;
+
+  constructor(kubeConfig: KubeConfig, private readonly owner: string) {
+    this.core = kubeConfig.makeApiClient(CoreV1Api);
+  }
+
+  async addNodes(type: NodeTypeSpec, names: string[], decisionId: string): Promise<void> {
+    const capacity = {
+      cpu: String(type.capacity.cpu),
+      memory: `${Math.round(type.capacity.memory / Gi)}Gi`,
+      pods: String(type.capacity.pods),
+      ...(type.capacity.gpu > 0 ? { 'nvidia.com/gpu': String(type.capacity.gpu) } : {}),
+    };
+    const annotations = { [autoscalerOwnerAnnotation]: this.owner, 'podium.dev/decision': decisionId };
+    await Promise.all(
+      names.map((name) =>
+        this.core.createNode({ body: kwokNode(name, { name: type.name, capacity, hourlyPrice: type.hourlyPrice }, annotations) }).catch((error) => {
+          if (!(error instanceof ApiException && error.code === 409)) throw error; // already there: added before a retry
+        }),
+      ),
+    );
+  }
+
+  async removeNode(name: string): Promise<void> {
+    await this.core.deleteNode({ name }).catch((error) => {
+      if (!(error instanceof ApiException && error.code === 404)) throw error;
+    });
+  }
+}

@@ -1,0 +1,15 @@
+import type { NodeTypeSpec } from '../../domain/node-autoscaling';
+
+/** Nodes added by the autoscaler carry this annotation, naming the autoscaler (its namespace). */
+export const autoscalerOwnerAnnotation = 'podium.dev/autoscaler';
+
+/**
+ * Where nodes come from. Every call is idempotent, because an activity may run twice (a worker
+ * killed mid-call): adding a name that exists, or removing one that is gone, does nothing.
+ */
+export interface NodeProvider {
+  readonly kind: 'kwok' | 'cluster-api';
+  /** Adds one node of `type` per name; `decisionId` identifies the decision asking for them. */
+  addNodes(type: NodeTypeSpec, names: string[], decisionId: string): Promise<void>;
+  removeNode(name: string): Promise<void>;
+}

@@ -1,0 +1,33 @@
+import { sql, type CommonQueryMethods } from 'slonik';
+import { z } from 'zod';
+
+export const autoscalerDecision = z.object({
+  decisionId: z.string(),
+  decidedAt: z.string(),
+  actedAt: z.string().nullable(),
+  pendingPods: z.number(),
+  nodes: z.number(),
+  actions: z.array(z.record(z.string(), z.unknown())),
+  reasons: z.array(z.string()),
+  results: z.array(z.string()),
+});
+export type AutoscalerDecision = z.infer<typeof autoscalerDecision>;
+
+/** One round of the node autoscaler that did something, or had pods it could not help. */
+export async function recordAutoscalerDecision(db: CommonQueryMethods, decision: AutoscalerDecision): Promise<void> {
+  await db.query(sql.unsafe`
+    INSERT INTO autoscaler_decisions (decision_id, decided_at, acted_at, pending_pods, nodes, actions, reasons, results)
+    VALUES (${decision.decisionId}, ${decision.decidedAt}, ${decision.actedAt}, ${decision.pendingPods}, ${decision.nodes},
+            ${sql.jsonb(decision.actions as never)}, ${sql.jsonb(decision.reasons)}, ${sql.jsonb(decision.results)})
+    ON CONFLICT (decision_id) DO NOTHING`);
+}
+
+/** The latest decisions, newest first. */
+export async function listAutoscalerDecisions(db: CommonQueryMethods, limit: number): Promise<readonly AutoscalerDecision[]> {
+  return db.any(sql.type(autoscalerDecision)`
+    SELECT decision_id AS "decisionId",
+           to_char(decided_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "decidedAt",
+           to_char(acted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "actedAt",
+           pending_pods AS "pendingPods", nodes, actions, reasons, results
+      FROM autoscaler_decisions ORDER BY decided_at DESC, id DESC LIMIT ${limit}`);
+}

@@ -1,0 +1,68 @@
+import { sql } from 'slonik';
+import { z } from 'zod';
+import { createNodeAutoscalerActivities } from '../../activities/node-autoscaler';
+import { eventually } from '../support/eventually';
+import { addTestModel } from '../support/models';
+import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
+
+let stack: TestStack;
+let token: string;
+let admin: string;
+beforeAll(async () => {
+  stack = await startTestStack({
+    kubernetes: true,
+    autoscaler: { batchWindowMs: 100, minNodeLifetimeMs: 2_000, scaleDownDelayMs: 1_000, provisioningTimeoutMs: 30_000 },
+  });
+  token = await stack.api.anonymousToken();
+  admin = (await stack.signUpAdmin()).token;
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const core = () => stack.kubernetes!.core;
+const ourNodes = async () =>
+  (await core().listNode()).items.filter((n) => n.metadata?.annotations?.['podium.dev/autoscaler'] === stack.kubernetes!.namespace);
+const decisions = async () =>
+  (await stack.api.call('GET', '/api/admin/instances/autoscaler/decisions?limit=200', { token: admin })).body.decisions as Array<{
+    actions: Array<{ type: string; nodeType?: string }>;
+    reasons: string[];
+    results: string[];
+  }>;
+
+describe('node autoscaler on the simulated cluster', () => {
+  it('a model whose pods fit no node: a node is added, the request completes; idle, the node is cordoned and removed', async () => {
+    // 20 CPUs: only a cpu-xlarge node (32) holds it, and the cluster starts with none.
+    await addTestModel(stack.pool, { id: 'echo-xl', resources: { cpu: '20', memory: '8Gi' }, keepWarmSeconds: 1 });
+    expect(await ourNodes()).toEqual([]);
+    const submitted = await stack.api.submit(token, { model: 'echo-xl', input: echoInput });
+    const { request } = await stack.api.waitUntilFinal(token, submitted.body.id, 30_000);
+    expect(request.status).toBe('COMPLETE');
+
+    const added = await ourNodes();
+    expect(added.map((n) => n.metadata?.labels?.['node.kubernetes.io/instance-type'])).toEqual(['cpu-xlarge']);
+    const log = await stack.pool.any(sql.type(z.object({ event: z.string(), detail: z.record(z.string(), z.unknown()) }))`
+      SELECT l.event, l.detail FROM model_instance_log l JOIN model_instances i ON i.id = l.instance_id
+       WHERE i.model_id = 'echo-xl' ORDER BY l.id`);
+    expect(log.map((e) => e.event).slice(0, 4)).toEqual(['CREATED', 'PENDING', 'SCHEDULED', 'READY']);
+    expect(log[1]!.detail).toMatchObject({ reason: 'Unschedulable' });
+    expect(log[2]!.detail).toEqual({ node: added[0]!.metadata!.name });
+    expect((await decisions()).flatMap((d) => d.actions)).toContainEqual(expect.objectContaining({ type: 'ADD_NODES', nodeType: 'cpu-xlarge', count: 1 }));
+
+    // Load stops: the pod goes after keep-warm, then the node is cordoned, then removed.
+    await eventually(ourNodes, (nodes) => nodes.length === 0, 30_000);
+    const types = (await decisions()).flatMap((d) => d.actions.map((a) => a.type));
+    expect(types).toEqual(expect.arrayContaining(['CORDON', 'REMOVE_NODE']));
+  });
+
+  it('the same decision carried out twice (a worker killed mid-call, the activity retried) adds its nodes once', async () => {
+    const activities = createNodeAutoscalerActivities({ pool: stack.pool, autoscaler: stack.autoscaler, temporal: stack.temporal, taskQueue: stack.taskQueue });
+    const decision = { decisionId: 'retried-1', actions: [{ type: 'ADD_NODES' as const, nodeType: 'cpu-small', count: 2, forPods: [] }] };
+    await activities.actOnCluster(decision);
+    await activities.actOnCluster(decision);
+    expect((await ourNodes()).map((n) => n.metadata!.name).sort()).toEqual(['podium-cpu-small-retried-1-0', 'podium-cpu-small-retried-1-1']);
+    // And the autoscaler sees them as its own, empty: it removes them once they are old enough.
+    await activities.signalPodsUnschedulable();
+    await eventually(ourNodes, (nodes) => nodes.length === 0, 30_000);
+  });
+});

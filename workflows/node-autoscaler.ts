@@ -1,0 +1,68 @@
+import { condition, continueAsNew, defineSignal, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { PodiumActivities } from '../activities';
+import { decide, type AutoscalerMemory, type AutoscalerSettings } from '../domain/node-autoscaling';
+
+export const podsUnschedulableSignal = defineSignal('podsUnschedulable');
+
+export type NodeAutoscalerInput = {
+  settings: AutoscalerSettings;
+  carried?: { memory: AutoscalerMemory; rounds: number };
+  /** Look at the cluster at least this often without a signal. */
+  scanIntervalMs?: number;
+};
+
+const cluster = proxyActivities<PodiumActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '200 milliseconds', maximumInterval: '5 seconds', maximumAttempts: 10 },
+});
+
+/** Rounds per run before continuing as new (each round is a handful of events). */
+const roundsPerRun = 200;
+
+/**
+ * The node autoscaler: one per task queue (fixed id), long-running. Each round observes the
+ * cluster, decides with the pure `decide` (in the workflow: the snapshot is in history, so a
+ * replay decides the same), acts through an activity and records the decision. It wakes on a
+ * `podsUnschedulable` signal (sent the moment a pool's pod is found Unschedulable), when a
+ * decision asks to look again (a batch window or a delay running out), or on the scan interval.
+ *
+ * No double scale-up: a decision's node names derive from this run and the round number, so
+ * an `actOnCluster` retried after a killed worker asks for the same nodes again, which the
+ * provider treats as already done; and the next round counts nodes still starting as capacity.
+ */
+export async function nodeAutoscaler({ settings, carried, scanIntervalMs = 10_000 }: NodeAutoscalerInput): Promise<void> {
+  let memory: AutoscalerMemory = carried?.memory ?? { emptySince: {} };
+  let rounds = carried?.rounds ?? 0;
+  let woken = false;
+  setHandler(podsUnschedulableSignal, () => {
+    woken = true;
+  });
+
+  for (let round = 0; round < roundsPerRun; round++) {
+    woken = false;
+    const snapshot = await cluster.observeCluster();
+    const plan = decide(snapshot, settings, memory);
+    memory = plan.memory;
+    rounds++;
+    const decisionId = `${workflowInfo().runId.slice(0, 8)}-${rounds}`;
+    let acted: { actedAt: number; results: string[] } | null = null;
+    if (plan.actions.length > 0) acted = await cluster.actOnCluster({ decisionId, actions: plan.actions });
+    if (plan.actions.length > 0 || snapshot.pending.length > 0) {
+      await cluster.recordAutoscalerDecision({
+        decisionId,
+        decidedAt: new Date(snapshot.now).toISOString(),
+        actedAt: acted ? new Date(acted.actedAt).toISOString() : null,
+        pendingPods: snapshot.pending.length,
+        nodes: snapshot.nodes.length,
+        actions: plan.actions,
+        reasons: plan.reasons,
+        results: acted?.results ?? [],
+      });
+    }
+    // Acted: look again soon (nodes come up, pods get placed). Otherwise at the plan's wake-up
+    // time, on a signal, or after the scan interval.
+    const nextLook = plan.actions.length > 0 ? 1_000 : plan.wakeAt !== null ? Math.max(1, plan.wakeAt - Date.now()) : scanIntervalMs;
+    await condition(() => woken, Math.min(nextLook, scanIntervalMs));
+  }
+  await continueAsNew<typeof nodeAutoscaler>({ settings, scanIntervalMs, carried: { memory, rounds } });
+}
