@@ -51,6 +51,8 @@ describe('infra/k8s manifests', () => {
       'ServiceAccount/podium-worker',
       'Role/podium-model-pods',
       'RoleBinding/podium-worker-model-pods',
+      'ClusterRole/podium-node-autoscaler',
+      'ClusterRoleBinding/podium-worker-node-autoscaler',
       'ConfigMap/podium-config',
       'Deployment/podium-api',
       'Service/podium-api',
@@ -64,7 +66,7 @@ describe('infra/k8s manifests', () => {
     }
   });
 
-  it('give the worker exactly what the Kubernetes runtime uses, and nothing outside its namespace', async () => {
+  it('give the worker exactly what the runtime and the node autoscaler use, and nothing more', async () => {
     for (const manifest of manifests.filter((m) => m.kind !== 'Deployment' && m.kind !== 'Service')) await apply(manifest);
     const asWorker = await kubeConfigAsWorker();
     const runtime = new KubernetesRuntime({ kubeConfig: asWorker, namespace: 'podium', endpointSource: 'simulated' });
@@ -76,11 +78,18 @@ describe('infra/k8s manifests', () => {
     expect((await runtime.events(placed.runtimeRef)).length).toBeGreaterThan(0);
     await runtime.stop(placed.runtimeRef);
 
+    // Pods are created, patched and deleted only in its own namespace.
     const elsewhere = new KubernetesRuntime({ kubeConfig: asWorker, namespace: 'default', endpointSource: 'simulated' });
-    const refused = await elsewhere.list().catch((error: unknown) => error);
+    const refused = await elsewhere
+      .start({ instanceId: randomUUID(), model: echo, annotations: {}, startupTimeoutMs: 1_000 })
+      .catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(ApiException);
     expect((refused as ApiException<unknown>).code).toBe(403);
-    const nodes = await asWorker.makeApiClient(CoreV1Api).listNode().catch((error: unknown) => error);
-    expect((nodes as ApiException<unknown>).code).toBe(403);
+    // The node autoscaler's part: nodes and bound pods everywhere, read; nodes, cordoned.
+    const workerCore = asWorker.makeApiClient(CoreV1Api);
+    expect((await workerCore.listNode()).items.length).toBeGreaterThan(0);
+    expect(Array.isArray((await workerCore.listPodForAllNamespaces({ fieldSelector: 'spec.nodeName!=' })).items)).toBe(true);
+    const readSecrets = await workerCore.listNamespacedSecret({ namespace: 'podium' }).catch((error: unknown) => error);
+    expect((readSecrets as ApiException<unknown>).code).toBe(403);
   });
 });
