@@ -126,6 +126,10 @@ export function createNodeAutoscalerActivities({
   }
 
   return {
+    /** A precise short wait, run as a local activity (see the node autoscaler workflow). */
+    async pause({ ms }: { ms: number }): Promise<void> {
+      await new Promise((resolve) => setTimeout(resolve, ms));
+    },
     observeCluster,
     actOnCluster,
     async recordAutoscalerDecision(decision: Parameters<typeof recordAutoscalerDecision>[1]) {

@@ -66,6 +66,7 @@ export const configSchema = z.object({
   NODE_TYPES: optionalText,
   AUTOSCALER_MAX_NODES: z.coerce.number().int().positive().default(50),
   AUTOSCALER_BATCH_WINDOW_MS: z.coerce.number().int().min(0).default(200),
+  AUTOSCALER_BATCH_MAX_MS: z.coerce.number().int().min(0).default(2_000),
   AUTOSCALER_PROVISIONING_TIMEOUT_SECONDS: seconds.default(600),
   AUTOSCALER_MIN_NODE_LIFETIME_SECONDS: z.coerce.number().int().min(0).default(600),
   AUTOSCALER_SCALE_DOWN_DELAY_SECONDS: z.coerce.number().int().min(0).default(300),

@@ -39,8 +39,10 @@ export type Snapshot = { now: number; nodes: NodeView[]; pending: PendingPod[] }
 export type AutoscalerSettings = {
   nodeTypes: NodeTypeSpec[];
   maxNodesTotal: number;
-  /** Wait this long after the first pending pod for more to arrive, to add nodes in one go. */
+  /** Act once no new pending pod has appeared for this long (more may be on their way)… */
   batchWindowMs: number;
+  /** …but never wait longer than this after the first one. */
+  batchMaxMs: number;
   /** A managed node not Ready this long after creation is given up on and removed. */
   provisioningTimeoutMs: number;
   /** A node is never removed younger than this (churn). */
@@ -49,8 +51,12 @@ export type AutoscalerSettings = {
   scaleDownDelayMs: number;
 };
 
-/** Carried from round to round (and across continue-as-new): since when each node has been empty. */
-export type AutoscalerMemory = { emptySince: Record<string, number> };
+/**
+ * Carried from round to round (and across continue-as-new): since when each node has been
+ * empty, and when each pending pod was first seen (the scheduler's own timestamps are whole
+ * seconds, too coarse for a 200 ms batch window).
+ */
+export type AutoscalerMemory = { emptySince: Record<string, number>; pendingSince?: Record<string, number> };
 
 export type AutoscalerAction =
   | { type: 'ADD_NODES'; nodeType: string; count: number; forPods: string[] }
@@ -160,11 +166,16 @@ export function decide(snapshot: Snapshot, settings: AutoscalerSettings, memory:
 
   // ---- scale up ----------------------------------------------------------------------------
   let waiting = [...snapshot.pending];
+  const pendingSince: Record<string, number> = {};
+  for (const pod of waiting) pendingSince[pod.name] = memory.pendingSince?.[pod.name] ?? now;
   if (waiting.length > 0) {
-    const oldest = Math.min(...waiting.map((p) => p.unschedulableSince));
-    if (now - oldest < settings.batchWindowMs) {
-      wakeAts.push(oldest + settings.batchWindowMs);
-      reasons.push(`${waiting.length} pending pod(s): waiting ${oldest + settings.batchWindowMs - now} ms more for others to batch with`);
+    const seen = waiting.map((p) => pendingSince[p.name]!);
+    const [oldest, newest] = [Math.min(...seen), Math.max(...seen)];
+    const stillArriving = now - newest < settings.batchWindowMs && now - oldest < settings.batchMaxMs;
+    if (stillArriving) {
+      const at = Math.min(newest + settings.batchWindowMs, oldest + settings.batchMaxMs);
+      wakeAts.push(at);
+      reasons.push(`${waiting.length} pending pod(s): waiting ${at - now} ms for more to batch with`);
       waiting = [];
     }
   }
@@ -179,10 +190,13 @@ export function decide(snapshot: Snapshot, settings: AutoscalerSettings, memory:
       return false;
     });
   };
-  const coming = nodes.filter((n) => !n.ready && !n.cordoned);
+  // Nodes still starting, and nodes this autoscaler added recently: the scheduler places the
+  // pods meant for them a moment after they are Ready, and until then those pods still look
+  // Unschedulable. Counting them as free capacity is what keeps one burst from adding twice.
+  const coming = nodes.filter((n) => !n.cordoned && (!n.ready || (n.managed && now - n.createdAt < settings.provisioningTimeoutMs)));
   const beforeComing = waiting.length;
   place(coming, () => undefined);
-  if (beforeComing > waiting.length) reasons.push(`${beforeComing - waiting.length} pending pod(s) will fit on nodes still starting`);
+  if (beforeComing > waiting.length) reasons.push(`${beforeComing - waiting.length} pending pod(s) will fit on nodes just added or still starting`);
   const uncordon = new Set<string>();
   place(nodes.filter((n) => n.ready && n.cordoned), (node) => uncordon.add(node.name));
   for (const node of uncordon) {
@@ -233,5 +247,5 @@ export function decide(snapshot: Snapshot, settings: AutoscalerSettings, memory:
     }
   }
   if (actions.length === 0 && reasons.length === 0) reasons.push('nothing to do: no pending pods, no removable nodes');
-  return { actions, reasons, wakeAt: wakeAts.length > 0 ? Math.min(...wakeAts) : null, memory: { emptySince } };
+  return { actions, reasons, wakeAt: wakeAts.length > 0 ? Math.min(...wakeAts) : null, memory: { emptySince, pendingSince } };
 }

@@ -1,4 +1,4 @@
-import { condition, continueAsNew, defineSignal, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { condition, continueAsNew, defineSignal, proxyActivities, proxyLocalActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { PodiumActivities } from '../activities';
 import { decide, type AutoscalerMemory, type AutoscalerSettings } from '../domain/node-autoscaling';
 
@@ -15,6 +15,10 @@ const cluster = proxyActivities<PodiumActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '200 milliseconds', maximumInterval: '5 seconds', maximumAttempts: 10 },
 });
+
+// Waits shorter than a second: server timers fire up to ~1 s late (seen on the dev server),
+// which would put a whole second into a 200 ms batch window.
+const shortWait = proxyLocalActivities<PodiumActivities>({ startToCloseTimeout: '5 seconds' });
 
 /** Rounds per run before continuing as new (each round is a handful of events). */
 const roundsPerRun = 200;
@@ -62,7 +66,8 @@ export async function nodeAutoscaler({ settings, carried, scanIntervalMs = 10_00
     // Acted: look again soon (nodes come up, pods get placed). Otherwise at the plan's wake-up
     // time, on a signal, or after the scan interval.
     const nextLook = plan.actions.length > 0 ? 1_000 : plan.wakeAt !== null ? Math.max(1, plan.wakeAt - Date.now()) : scanIntervalMs;
-    await condition(() => woken, Math.min(nextLook, scanIntervalMs));
+    if (nextLook < 1_000) await shortWait.pause({ ms: nextLook });
+    else await condition(() => woken, Math.min(nextLook, scanIntervalMs));
   }
   await continueAsNew<typeof nodeAutoscaler>({ settings, scanIntervalMs, carried: { memory, rounds } });
 }

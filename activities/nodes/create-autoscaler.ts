@@ -48,6 +48,7 @@ export function autoscalerSettings(config: PodiumConfig): AutoscalerSettings {
     nodeTypes: parseNodeTypes(config.NODE_TYPES),
     maxNodesTotal: config.AUTOSCALER_MAX_NODES,
     batchWindowMs: config.AUTOSCALER_BATCH_WINDOW_MS,
+    batchMaxMs: config.AUTOSCALER_BATCH_MAX_MS,
     provisioningTimeoutMs: config.AUTOSCALER_PROVISIONING_TIMEOUT_SECONDS * 1000,
     minNodeLifetimeMs: config.AUTOSCALER_MIN_NODE_LIFETIME_SECONDS * 1000,
     scaleDownDelayMs: config.AUTOSCALER_SCALE_DOWN_DELAY_SECONDS * 1000,

@@ -9,6 +9,8 @@ import { spawnModelServer, stopModelServer, type ModelProcess } from '../../acti
  * endpoint from it when `KUBERNETES_ENDPOINT=simulated` (kwok's pod IPs lead nowhere).
  */
 export const simulatedEndpointAnnotation = 'sim.podium.dev/endpoint';
+/** A pod with this annotation is only scheduled, never run (benchmarks that place hundreds of pods). */
+export const noContainerAnnotation = 'sim.podium.dev/no-container';
 
 const projectRoot = path.resolve(__dirname, '../..');
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -106,6 +108,7 @@ export async function startPodSimulation(kubeConfig: KubeConfig, log: (line: str
     if (!uid) return;
     if (type === 'DELETED' || pod.metadata?.deletionTimestamp) return release(uid);
     if (!pod.spec?.nodeName || running.has(uid) || pod.metadata?.annotations?.[simulatedEndpointAnnotation]) return;
+    if (pod.metadata?.annotations?.[noContainerAnnotation] === 'true') return;
     running.set(
       uid,
       runContainer(pod).catch((error: Error) => {

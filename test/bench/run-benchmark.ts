@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { AutoscalerSettings } from '../../domain/node-autoscaling';
 import { startTestCluster, type TestCluster } from '../../infra/test-cluster/cluster';
 import { startRunServices } from '../support/run-services';
 import { testEnv } from '../support/services';
@@ -12,14 +13,19 @@ import { startTestStack, type TestStack } from '../support/test-stack';
  */
 export function runBenchmark(
   benchmark: (stack: TestStack, cluster: TestCluster | null) => Promise<void>,
-  options: { /** model instances as pods on the simulated cluster */ kubernetes?: boolean } = {},
+  options: {
+    /** model instances as pods on the simulated cluster */
+    kubernetes?: boolean;
+    /** with `kubernetes`: node autoscaling with kwok nodes, these settings over the defaults */
+    autoscaler?: Partial<AutoscalerSettings>;
+  } = {},
 ): void {
   const run = async () => {
     const services = await startRunServices({ testTools: false });
     const clusterDir = options.kubernetes ? await mkdtemp(path.join(tmpdir(), 'podium-bench-cluster-')) : null;
     const cluster = clusterDir ? await startTestCluster({ dir: clusterDir, log: (line) => console.error(`[test-cluster] ${line}`) }) : null;
     if (cluster) process.env[testEnv.kubeconfig] = cluster.kubeconfigPath;
-    const stack = await startTestStack({ services, kubernetes: options.kubernetes });
+    const stack = await startTestStack({ services, kubernetes: options.kubernetes, autoscaler: options.autoscaler });
     try {
       await benchmark(stack, cluster);
     } catch (error) {

@@ -11,6 +11,7 @@ const settings: AutoscalerSettings = {
   ],
   maxNodesTotal: 20,
   batchWindowMs: 200,
+  batchMaxMs: 2_000,
   provisioningTimeoutMs: 60_000,
   minNodeLifetimeMs: 600_000,
   scaleDownDelayMs: 120_000,
@@ -30,8 +31,9 @@ const node = (name: string, overrides: Partial<NodeView> = {}): NodeView => ({
   otherPods: 0,
   ...overrides,
 });
+/** Pending pods count as seen a second ago unless a test says otherwise: past the batch window. */
 const run = (nodes: NodeView[], pending: PendingPod[], emptySince: Record<string, number> = {}, overrides: Partial<AutoscalerSettings> = {}) =>
-  decide({ now, nodes, pending }, { ...settings, ...overrides }, { emptySince });
+  decide({ now, nodes, pending }, { ...settings, ...overrides }, { emptySince, pendingSince: Object.fromEntries(pending.map((p) => [p.name, now - 1_000])) });
 const busy = (name: string, overrides: Partial<NodeView> = {}) => node(name, { modelPods: 1, requested: res(3.5, 4, 0, 1), ...overrides });
 
 describe('node autoscaler: decide', () => {
@@ -66,10 +68,18 @@ describe('node autoscaler: decide', () => {
     expect(plan.reasons).toEqual(['no node type can hold pod huge']);
   });
 
-  it('waits the batch window after the first pending pod, and says when to look again', () => {
-    const plan = run([], [pod('p', res(1, 1), now - 50)]);
-    expect(plan.actions).toEqual([]);
-    expect(plan.wakeAt).toBe(now + 150);
+  it('batches: waits while pods keep arriving, up to the maximum, and says when to look again', () => {
+    const settled = { now, nodes: [], pending: [pod('a', res(1, 1)), pod('b', res(1, 1))] };
+    // b was first seen 50 ms ago: more may come.
+    const waiting = decide(settled, settings, { emptySince: {}, pendingSince: { a: now - 500, b: now - 50 } });
+    expect(waiting.actions).toEqual([]);
+    expect(waiting.wakeAt).toBe(now + 150);
+    // A pod never seen before is remembered from now.
+    expect(decide({ ...settled, pending: [pod('c', res(1, 1))] }, settings, { emptySince: {} }).memory.pendingSince).toEqual({ c: now });
+    // Quiet for the window: act on all of them together.
+    expect(decide(settled, settings, { emptySince: {}, pendingSince: { a: now - 500, b: now - 200 } }).actions).toHaveLength(1);
+    // Still arriving, but the first has waited the maximum: act anyway.
+    expect(decide(settled, settings, { emptySince: {}, pendingSince: { a: now - 2_000, b: now - 10 } }).actions).toHaveLength(1);
   });
 
   it('pods that fit on a node still starting add nothing', () => {
