@@ -19,6 +19,8 @@ type AdminInstance = {
   } | null;
 };
 
+type Decision = { decisionId: string; decidedAt: string; actedAt: string | null; pendingPods: number; nodes: number; reasons: string[]; results: string[] };
+
 const filterNames = ['model', 'from', 'to', 'status'] as const;
 type Filters = Record<(typeof filterNames)[number], string>;
 /** How often the list refreshes itself while the page is open. */
@@ -26,7 +28,14 @@ const refreshMs = 5_000;
 
 /** Live model instances (pods or processes) with their raw runtime events; stop one through its pool. */
 export class AdminInstancesPage extends LitElement {
-  static override properties = { filters: { state: true }, instances: { state: true }, error: { state: true }, notice: { state: true }, at: { state: true } };
+  static override properties = {
+    filters: { state: true },
+    instances: { state: true },
+    decisions: { state: true },
+    error: { state: true },
+    notice: { state: true },
+    at: { state: true },
+  };
   static override styles = [
     sharedStyles,
     css`
@@ -40,6 +49,7 @@ export class AdminInstancesPage extends LitElement {
   ];
   declare filters: Filters;
   declare instances: AdminInstance[] | null;
+  declare decisions: Decision[];
   declare error: string | null;
   declare notice: string | null;
   declare at: string | null;
@@ -49,6 +59,7 @@ export class AdminInstancesPage extends LitElement {
     super();
     this.filters = readFilters(filterNames);
     this.instances = null;
+    this.decisions = [];
     this.error = null;
     this.notice = null;
     this.at = null;
@@ -67,8 +78,12 @@ export class AdminInstancesPage extends LitElement {
 
   private async load() {
     try {
-      const body = await apiCall<{ instances: AdminInstance[]; at: string }>('GET', `/api/admin/instances${filtersSearch(this.filters)}`);
+      const [body, autoscaler] = await Promise.all([
+        apiCall<{ instances: AdminInstance[]; at: string }>('GET', `/api/admin/instances${filtersSearch(this.filters)}`),
+        apiCall<{ decisions: Decision[] }>('GET', '/api/admin/instances/autoscaler/decisions?limit=10'),
+      ]);
       this.instances = body.instances;
+      this.decisions = autoscaler.decisions;
       this.at = body.at;
       this.error = null;
     } catch (error) {
@@ -138,6 +153,16 @@ export class AdminInstancesPage extends LitElement {
             </tbody>
           </table>`
         : ''}
+      <h2>Node autoscaler</h2>
+      ${this.decisions.length === 0
+        ? html`<p class="note">No decisions yet (node autoscaling is off, or nothing has needed a node).</p>`
+        : html`<table data-testid="autoscaler-decisions">
+            <thead><tr><th>Decided (UTC)</th><th>Pending pods</th><th>Nodes</th><th>Why</th><th>Done</th></tr></thead>
+            <tbody>${this.decisions.map(
+              (d) => html`<tr><td>${d.decidedAt.slice(0, 23).replace('T', ' ')}</td><td>${d.pendingPods}</td><td>${d.nodes}</td>
+                <td>${d.reasons.join('; ')}</td><td>${d.results.join('; ') || '—'}</td></tr>`,
+            )}</tbody>
+          </table>`}
     `;
   }
 }
