@@ -122,7 +122,8 @@ function packNewNodes(pods: PendingPod[], settings: AutoscalerSettings, existing
     preferred.set(gpu, ranked.sort((a, b) => a.c - b.c || a.t.hourlyPrice - b.t.hourlyPrice).map(({ t }) => t));
   }
   for (const pod of sorted) {
-    const node = open.find((n) => fits(pod.requests, n.free));
+    // Only onto a new node of the pod's kind: GPU pods with GPU nodes, others never on them (tainted).
+    const node = open.find((n) => fits(pod.requests, n.free) && pod.requests.gpu > 0 === n.type.capacity.gpu > 0);
     if (node) {
       node.free = minus(node.free, pod.requests);
       node.pods.push(pod.name);

@@ -48,6 +48,14 @@ describe('node autoscaler: decide', () => {
     expect(plan.actions).toEqual([{ type: 'ADD_NODES', nodeType: 'cpu-large', count: 1, forPods: expect.arrayContaining(pods.map((p) => p.name)) }]);
   });
 
+  it('CPU pods never fill the spare room of new GPU nodes (GPU nodes are tainted)', () => {
+    const plan = run([], [pod('gpu-pod', res(2, 8, 1)), pod('cpu-pod', res(1, 2))]);
+    expect(plan.actions).toEqual([
+      { type: 'ADD_NODES', nodeType: 'gpu-a10', count: 1, forPods: ['gpu-pod'] },
+      { type: 'ADD_NODES', nodeType: 'cpu-small', count: 1, forPods: ['cpu-pod'] },
+    ]);
+  });
+
   it('one small pod → the cheapest node that holds it', () => {
     expect(run([], [pod('p', res(0.5, 1))]).actions).toEqual([{ type: 'ADD_NODES', nodeType: 'cpu-small', count: 1, forPods: ['p'] }]);
   });
