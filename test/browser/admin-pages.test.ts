@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, saveScreenshot, signInThroughPage } from '../support/browser';
+import { eventually } from '../support/eventually';
 import { addTestModel } from '../support/models';
 import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
 
@@ -99,8 +100,8 @@ describe('admin pages in the browser', () => {
       await page.getByTestId('filter-model').dispatchEvent('change');
       const table = adminPage(page, 'admin-instances-page').getByTestId('admin-instances');
       const row = table.locator('tbody tr');
-      await row.first().waitFor();
-      expect(await row.count()).toBe(1);
+      // The first answer may still be the unfiltered list: wait for the filtered one.
+      await eventually(() => row.allTextContents(), (rows) => rows.length === 1 && rows[0]!.includes('echo-pages'), 10_000);
       expect(await row.textContent()).toContain('RELEASED');
       await saveScreenshot(page, 'admin-instances');
 
