@@ -51,7 +51,12 @@ describe('node autoscaler on the simulated cluster', () => {
 
     // Load stops: the pod goes after keep-warm, then the node is cordoned, then removed.
     await eventually(ourNodes, (nodes) => nodes.length === 0, 30_000);
-    const types = (await decisions()).flatMap((d) => d.actions.map((a) => a.type));
+    // The decision is recorded right after it is carried out.
+    const types = await eventually(
+      async () => (await decisions()).flatMap((d) => d.actions.map((a) => a.type)),
+      (seen) => seen.includes('REMOVE_NODE'),
+      5_000,
+    );
     expect(types).toEqual(expect.arrayContaining(['CORDON', 'REMOVE_NODE']));
   });
 
