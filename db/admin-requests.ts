@@ -1,11 +1,10 @@
-import { sql, type CommonQueryMethods, type FragmentSqlToken } from 'slonik';
+import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import { adminRequestSummary, type AdminRequestsQuery, type AdminRequestSummary } from '../domain/admin-views';
 import { inferenceRequest, inferenceResponse } from '../domain/inference-protocol';
 import { requestError } from '../domain/work-request';
+import { isoTimestamp, millisecondsBetween, withinDays } from './sql-fragments';
 
-const iso = (column: FragmentSqlToken) => sql.fragment`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
-const ms = (later: FragmentSqlToken, earlier: FragmentSqlToken) => sql.fragment`date_part('epoch', ${later} - ${earlier}) * 1000`;
 
 export class UnknownRequestCursorError extends Error {}
 
@@ -13,11 +12,11 @@ export class UnknownRequestCursorError extends Error {}
 const summaryColumns = sql.fragment`
   r.id, r.model_id AS model, r.status, r.attempt, r.user_id AS "userId", u.username,
   r.session_id AS "sessionId", r.user_id IS NULL AS anonymous,
-  ${iso(sql.fragment`r.created_at`)} AS "createdAt", ${iso(sql.fragment`r.started_at`)} AS "startedAt",
-  ${iso(sql.fragment`r.finished_at`)} AS "finishedAt", r.error ->> 'code' AS "errorCode",
-  ${ms(sql.fragment`r.started_at`, sql.fragment`r.created_at`)} AS "waitMs",
-  ${ms(sql.fragment`r.finished_at`, sql.fragment`r.started_at`)} AS "runMs",
-  ${ms(sql.fragment`r.finished_at`, sql.fragment`r.created_at`)} AS "totalMs",
+  ${isoTimestamp(sql.fragment`r.created_at`)} AS "createdAt", ${isoTimestamp(sql.fragment`r.started_at`)} AS "startedAt",
+  ${isoTimestamp(sql.fragment`r.finished_at`)} AS "finishedAt", r.error ->> 'code' AS "errorCode",
+  ${millisecondsBetween(sql.fragment`r.started_at`, sql.fragment`r.created_at`)} AS "waitMs",
+  ${millisecondsBetween(sql.fragment`r.finished_at`, sql.fragment`r.started_at`)} AS "runMs",
+  ${millisecondsBetween(sql.fragment`r.finished_at`, sql.fragment`r.created_at`)} AS "totalMs",
   r.instance_id AS "instanceId"`;
 
 /** Every user's requests, newest first, keyset-paginated on (created_at, id). No input, result or error message. */
@@ -38,8 +37,7 @@ export async function listAdminRequests(
     query.session ? sql.fragment`r.session_id = ${query.session}` : null,
     query.model ? sql.fragment`r.model_id = ${query.model}` : null,
     query.status ? sql.fragment`r.status = ${query.status}` : null,
-    query.from ? sql.fragment`r.created_at >= (${query.from}::date)::timestamp AT TIME ZONE 'UTC'` : null,
-    query.to ? sql.fragment`r.created_at < (${query.to}::date + 1)::timestamp AT TIME ZONE 'UTC'` : null,
+    ...withinDays(sql.fragment`r.created_at`, query),
     query.cursor ? sql.fragment`(r.created_at, r.id) < (SELECT created_at, id FROM work_requests WHERE id = ${query.cursor})` : null,
   ].filter((condition) => condition !== null);
   const rows = await db.any(sql.type(adminRequestSummary)`

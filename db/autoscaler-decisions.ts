@@ -1,5 +1,6 @@
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
+import { isoTimestamp } from './sql-fragments';
 
 export const autoscalerDecision = z.object({
   decisionId: z.string(),
@@ -26,8 +27,7 @@ export async function recordAutoscalerDecision(db: CommonQueryMethods, decision:
 export async function listAutoscalerDecisions(db: CommonQueryMethods, limit: number): Promise<readonly AutoscalerDecision[]> {
   return db.any(sql.type(autoscalerDecision)`
     SELECT decision_id AS "decisionId",
-           to_char(decided_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "decidedAt",
-           to_char(acted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "actedAt",
+           ${isoTimestamp(sql.fragment`decided_at`)} AS "decidedAt", ${isoTimestamp(sql.fragment`acted_at`)} AS "actedAt",
            pending_pods AS "pendingPods", nodes, actions, reasons, results
       FROM autoscaler_decisions ORDER BY decided_at DESC, id DESC LIMIT ${limit}`);
 }

@@ -1,5 +1,6 @@
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
+import { isoTimestamp } from './sql-fragments';
 
 export const instanceEvent = z.enum([
   'CREATED', 'SCHEDULED', 'PENDING', 'READY', 'ASSIGNED', 'RELEASED', 'STOPPING', 'TERMINATED', 'FAILED',
@@ -65,7 +66,7 @@ export async function findModelInstanceRef(db: CommonQueryMethods, id: string): 
     SELECT runtime_ref AS "runtimeRef" FROM model_instances WHERE id = ${id}`);
 }
 
-const isoText = (column: string) => sql.fragment`to_char(${sql.identifier([column])} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+const isoText = (column: string) => isoTimestamp(sql.fragment`${sql.identifier([column])}`);
 
 export const instanceRecord = z.object({
   id: z.uuid(),
