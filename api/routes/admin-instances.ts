@@ -16,6 +16,7 @@ import { requirePermission, requireSession, signedInUser, type AuthState } from 
 import type { Authenticate } from '../authenticator';
 import { ApiError } from '../errors';
 import { fetchInstanceHistory } from '../instance-history';
+import { workflowLink, type TemporalUi } from '../temporal-ui';
 
 const instanceIdParam = z.uuid();
 const endedStatuses = ['TERMINATED', 'FAILED'];
@@ -72,13 +73,11 @@ export function adminInstanceRoutes(deps: {
   temporal: Client;
   taskQueue: string;
   authenticate: Authenticate;
-  temporalUi?: { url: string; namespace: string };
+  temporalUi?: TemporalUi;
 }) {
   const { pool, temporal, taskQueue } = deps;
   const router = new Router<AuthState>();
   router.use('/api/admin/instances', requireSession(deps.authenticate), requirePermission('ADMIN'));
-  const workflowLink = (workflowId: string) =>
-    deps.temporalUi ? `${deps.temporalUi.url}/namespaces/${deps.temporalUi.namespace}/workflows/${encodeURIComponent(workflowId)}` : null;
 
   router.get('/api/admin/instances', async (ctx) => {
     const query = adminInstancesQuery.parse(ctx.query);
@@ -144,8 +143,8 @@ export function adminInstanceRoutes(deps: {
     ctx.body = {
       instance: record,
       timeline,
-      requests: requests.map((r) => ({ ...r, links: { temporal: workflowLink(workflowIdForRequest(r.id)) } })),
-      workflow: { id: poolId, events: workflowEvents, link: workflowLink(poolId) },
+      requests: requests.map((r) => ({ ...r, links: { temporal: workflowLink(deps.temporalUi, workflowIdForRequest(r.id)) } })),
+      workflow: { id: poolId, events: workflowEvents, link: workflowLink(deps.temporalUi, poolId) },
     };
   });
 

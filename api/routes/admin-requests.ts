@@ -11,6 +11,7 @@ import { adminStatusChange, workflowIdForRequest } from '../../domain/work-reque
 import { requirePermission, requireSession, signedInUser, type AuthState } from '../auth';
 import type { Authenticate } from '../authenticator';
 import { ApiError } from '../errors';
+import { workflowLink, type TemporalUi } from '../temporal-ui';
 import type { RequestWorkflows } from '../request-workflows';
 import { requireJsonBody } from './json-body';
 
@@ -21,20 +22,18 @@ export function adminRequestRoutes(deps: {
   pool: DatabasePool;
   workflows: RequestWorkflows;
   authenticate: Authenticate;
-  temporalUi?: { url: string; namespace: string };
+  temporalUi?: TemporalUi;
 }) {
   const { pool, workflows } = deps;
   const router = new Router<AuthState>();
   router.use('/api/admin/requests', requireSession(deps.authenticate), requirePermission('ADMIN'));
-  const temporalLink = (id: string) =>
-    deps.temporalUi ? `${deps.temporalUi.url}/namespaces/${deps.temporalUi.namespace}/workflows/${workflowIdForRequest(id)}` : null;
 
   /** Every user's requests, filtered and paginated; never their input, result or error message. */
   router.get('/api/admin/requests', async (ctx) => {
     const query = adminRequestsQuery.parse(ctx.query);
     try {
       const page = await listAdminRequests(pool, query);
-      ctx.body = { ...page, requests: page.requests.map((r) => ({ ...r, links: { temporal: temporalLink(r.id) } })) };
+      ctx.body = { ...page, requests: page.requests.map((r) => ({ ...r, links: { temporal: workflowLink(deps.temporalUi, workflowIdForRequest(r.id)) } })) };
     } catch (error) {
       if (error instanceof UnknownRequestCursorError) {
         throw new ApiError(400, 'INVALID_CURSOR', 'The cursor names no request; use nextCursor from the previous page');

@@ -28,6 +28,7 @@ import {
 import { requireSession, type AuthState } from '../auth';
 import type { Authenticate } from '../authenticator';
 import { ApiError } from '../errors';
+import { workflowLink, type TemporalUi } from '../temporal-ui';
 import type { RequestWorkflows } from '../request-workflows';
 import { requireJsonBody } from './json-body';
 
@@ -37,8 +38,8 @@ export type RequestRouteDeps = {
   pool: DatabasePool;
   workflows: RequestWorkflows;
   authenticate: Authenticate;
-  /** Base URL of the Temporal Web UI, for links to a request's workflow. */
-  temporalUi?: { url: string; namespace: string };
+  /** The Temporal Web UI, for links to a request's workflow. */
+  temporalUi?: TemporalUi;
 };
 
 /** 202 for a new request; 200 with Idempotent-Replayed for the one an Idempotency-Key made before. */
@@ -152,13 +153,13 @@ export function requestRoutes(deps: RequestRouteDeps) {
       await workflows.waitForEnd(request.id, wait * 1000);
       request = (await findOwnWorkRequest(pool, request.id, owner))!;
     }
-    const ui = deps.temporalUi;
+    const temporal = workflowLink(deps.temporalUi, workflowIdForRequest(request.id));
     ctx.body = {
       ...request,
       webhook: await findWebhookStatus(pool, request.id),
       links: {
         self: `/api/requests/${request.id}`,
-        ...(ui ? { temporal: `${ui.url}/namespaces/${ui.namespace}/workflows/${workflowIdForRequest(request.id)}` } : {}),
+        ...(temporal ? { temporal } : {}),
       },
     };
   });
