@@ -1,4 +1,5 @@
-import { CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { mergePatch } from './runtime/kubernetes/kubernetes-api';
 import type { Client } from '@temporalio/client';
 import type { AutoscalerAction, AutoscalerSettings, NodeView, PendingPod, Resources, Snapshot } from '../domain/node-autoscaling';
 import type { DatabasePool } from 'slonik';
@@ -6,7 +7,6 @@ import { parseQuantity } from '../domain/quantity';
 import { recordAutoscalerDecision } from '../db/autoscaler-decisions';
 import { autoscalerOwnerAnnotation, type NodeProvider } from './nodes/node-provider';
 
-const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const modelPodSelector = 'app.kubernetes.io/managed-by=podium';
 
 /** What the autoscaler needs to run: set on the worker when a node provider is configured. */

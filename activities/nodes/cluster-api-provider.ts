@@ -1,10 +1,10 @@
-import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { mergePatch } from '../runtime/kubernetes/kubernetes-api';
 import type { NodeTypeSpec } from '../../domain/node-autoscaling';
 import type { NodeProvider } from './node-provider';
 
 const group = 'cluster.x-k8s.io';
 const version = 'v1beta1';
-const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 /** Cluster API deletes Machines carrying this annotation first when a MachineDeployment shrinks. */
 const deleteMachineAnnotation = 'cluster.x-k8s.io/delete-machine';
 /** The last decision applied to a MachineDeployment, so a retried activity does not add twice. */

@@ -1,4 +1,5 @@
-import { ApiException, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { isApiStatus } from '../runtime/kubernetes/kubernetes-api';
 import type { NodeTypeSpec } from '../../domain/node-autoscaling';
 import { kwokNode } from '../../infra/test-cluster/nodes';
 import { autoscalerOwnerAnnotation, type NodeProvider } from './node-provider';
@@ -29,7 +30,7 @@ export class KwokNodeProvider implements NodeProvider {
     await Promise.all(
       names.map((name) =>
         this.core.createNode({ body: kwokNode(name, { name: type.name, capacity, hourlyPrice: type.hourlyPrice }, annotations) }).catch((error) => {
-          if (!(error instanceof ApiException && error.code === 409)) throw error; // already there: added before a retry
+          if (!isApiStatus(error, 409)) throw error; // already there: added before a retry
         }),
       ),
     );
@@ -37,7 +38,7 @@ export class KwokNodeProvider implements NodeProvider {
 
   async removeNode(name: string): Promise<void> {
     await this.core.deleteNode({ name }).catch((error) => {
-      if (!(error instanceof ApiException && error.code === 404)) throw error;
+      if (!isApiStatus(error, 404)) throw error;
     });
   }
 }

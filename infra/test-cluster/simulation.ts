@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { ApiException, CoreV1Api, PatchStrategy, Watch, setHeaderOptions, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, Watch, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { isApiStatus, keepWatching, mergePatch } from '../../activities/runtime/kubernetes/kubernetes-api';
 import { spawnModelServer, stopModelServer, type ModelProcess } from '../../activities/runtime/model-process';
 
 /**
@@ -13,7 +14,6 @@ export const simulatedEndpointAnnotation = 'sim.podium.dev/endpoint';
 export const noContainerAnnotation = 'sim.podium.dev/no-container';
 
 const projectRoot = path.resolve(__dirname, '../..');
-const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 /**
  * The model server a container image stands for: `…/model-<name>:<tag>` runs
@@ -38,8 +38,6 @@ export async function startPodSimulation(kubeConfig: KubeConfig, log: (line: str
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const watcher = new Watch(kubeConfig);
   const running = new Map<string, Promise<ModelProcess | null>>();
-  let stopped = false;
-  let watch: AbortController | undefined;
 
   async function runContainer(pod: V1Pod): Promise<ModelProcess | null> {
     const { name, namespace } = pod.metadata as { name: string; namespace: string };
@@ -113,29 +111,17 @@ export async function startPodSimulation(kubeConfig: KubeConfig, log: (line: str
       uid,
       runContainer(pod).catch((error: Error) => {
         // A pod deleted while its container started is no news.
-        if (!(error instanceof ApiException && error.code === 404)) log(`simulated container of pod ${pod.metadata?.name} failed: ${error.message}`);
+        if (!isApiStatus(error, 404)) log(`simulated container of pod ${pod.metadata?.name} failed: ${error.message}`);
         return null;
       }),
     );
   }
 
-  const startWatch = () => {
-    if (stopped) return;
-    watcher
-      .watch('/api/v1/pods', { labelSelector: 'app.kubernetes.io/managed-by=podium' }, onPod, () => {
-        if (!stopped) setTimeout(startWatch, 200);
-      })
-      .then(
-        (controller) => (stopped ? controller.abort() : (watch = controller)),
-        () => !stopped && setTimeout(startWatch, 500),
-      );
-  };
-  startWatch();
+  const stopWatching = keepWatching(watcher, '/api/v1/pods', { labelSelector: 'app.kubernetes.io/managed-by=podium' }, onPod);
 
   return {
     stop: async () => {
-      stopped = true;
-      watch?.abort();
+      stopWatching();
       await Promise.all([...running.keys()].map(async (uid) => release(uid)));
     },
   };

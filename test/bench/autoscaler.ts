@@ -12,6 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { Watch, type V1Node, type V1Pod } from '@kubernetes/client-node';
 import { sql } from 'slonik';
 import { nodeAutoscalerWorkflowId } from '../../activities/node-autoscaler';
+import { keepWatching } from '../../activities/runtime/kubernetes/kubernetes-api';
 import { parseNodeTypes } from '../../activities/nodes/create-autoscaler';
 import { decide, type AutoscalerSettings } from '../../domain/node-autoscaling';
 import { ensureNodeAutoscaler } from '../../infra/node-autoscaler';
@@ -26,24 +27,6 @@ const trials = Number(process.env.BENCH_TRIALS ?? 20);
 const now = () => performance.timeOrigin + performance.now();
 const Gi = 1024 ** 3;
 
-/** A watch that is opened again whenever the API server ends it (it does, every few minutes). */
-function keepWatching<T>(watch: Watch, path: string, onEvent: (type: string, object: T) => void): () => void {
-  let stopped = false;
-  let current: AbortController | undefined;
-  const open = () => {
-    if (stopped) return;
-    watch.watch(path, {}, onEvent, () => setTimeout(open, 100)).then(
-      (controller) => (stopped ? controller.abort() : (current = controller)),
-      () => setTimeout(open, 500),
-    );
-  };
-  open();
-  return () => {
-    stopped = true;
-    current?.abort();
-  };
-}
-
 async function benchmark(stack: TestStack) {
   const { namespace, kubeConfig, core } = stack.kubernetes!;
   const settings = stack.autoscaler!.settings;
@@ -54,13 +37,13 @@ async function benchmark(stack: TestStack) {
   const boundAt = new Map<string, number>();
   const nodeAddedAt = new Map<string, number>();
   const watch = new Watch(kubeConfig);
-  const stopPodWatch = keepWatching(watch, `/api/v1/namespaces/${namespace}/pods`, (_type, pod: V1Pod) => {
+  const stopPodWatch = keepWatching(watch, `/api/v1/namespaces/${namespace}/pods`, {}, (_type, pod: V1Pod) => {
     const name = pod.metadata!.name!;
     const unschedulable = pod.status?.conditions?.some((c) => c.type === 'PodScheduled' && c.reason === 'Unschedulable');
     if (unschedulable && !unschedulableAt.has(name)) unschedulableAt.set(name, now());
     if (pod.spec?.nodeName && !boundAt.has(name)) boundAt.set(name, now());
   });
-  const stopNodeWatch = keepWatching(watch, '/api/v1/nodes', (type, node: V1Node) => {
+  const stopNodeWatch = keepWatching(watch, '/api/v1/nodes', {}, (type, node: V1Node) => {
     if (type === 'ADDED' && !nodeAddedAt.has(node.metadata!.name!)) nodeAddedAt.set(node.metadata!.name!, now());
   });
 

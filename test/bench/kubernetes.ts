@@ -19,6 +19,7 @@ import { performance } from 'node:perf_hooks';
 import { Watch, type V1Pod } from '@kubernetes/client-node';
 import { sql } from 'slonik';
 import { z } from 'zod';
+import { keepWatching } from '../../activities/runtime/kubernetes/kubernetes-api';
 import { startTestCluster } from '../../infra/test-cluster/cluster';
 import { addTestModel } from '../support/models';
 import { echoInput, type TestStack } from '../support/test-stack';
@@ -58,16 +59,11 @@ function timeColdBuild(): number {
 async function benchmark(stack: TestStack) {
   const { namespace, kubeConfig } = stack.kubernetes!;
   const readyAt = new Map<string, number>();
-  const watch = await new Watch(kubeConfig).watch(
-    `/api/v1/namespaces/${namespace}/pods`,
-    {},
-    (_type: string, pod: V1Pod) => {
-      const name = pod.metadata?.name;
-      const ready = pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
-      if (name && ready && !readyAt.has(name)) readyAt.set(name, now());
-    },
-    () => undefined,
-  );
+  const stopWatching = keepWatching(new Watch(kubeConfig), `/api/v1/namespaces/${namespace}/pods`, {}, (_type: string, pod: V1Pod) => {
+    const name = pod.metadata?.name;
+    const ready = pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+    if (name && ready && !readyAt.has(name)) readyAt.set(name, now());
+  });
 
   const token = await stack.api.anonymousToken();
   const readyToSent: number[] = [];
@@ -98,7 +94,7 @@ async function benchmark(stack: TestStack) {
     submitToReady.push(ready - submittedAt);
     submitToComplete.push(completedAt - submittedAt);
   }
-  watch.abort();
+  stopWatching();
 
   const warmStarts = await timeClusterStarts(3);
   const coldBuild = process.argv.includes('--cold-build') ? timeColdBuild() : null;

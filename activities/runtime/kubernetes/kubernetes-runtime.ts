@@ -18,16 +18,12 @@ import {
   type LiveInstance,
   type PlacedInstance,
 } from '../instance-runtime';
+import { isApiStatus, keepWatching, mergePatch } from './kubernetes-api';
 import { podEndpoint, type EndpointSource } from './pod-endpoint';
 import { managedByLabel, modelLabel, modelPod } from './pod-manifest';
 import { podReadiness } from './pod-status';
 
-/** A watch that ends early (the API server closes watches now and then) is resumed after this. */
-const watchResumeDelayMs = 200;
-
-function isNotFound(error: unknown): boolean {
-  return error instanceof ApiException && error.code === 404;
-}
+const isNotFound = (error: unknown) => isApiStatus(error, 404);
 
 /**
  * Model instances as pods, through the Kubernetes API. Readiness is awaited with a watch, so
@@ -57,7 +53,7 @@ export class KubernetesRuntime implements InstanceRuntime {
   awaitReady({ runtimeRef }: PlacedInstance, { timeoutMs, signal, onProgress }: AwaitReadyOptions): Promise<{ endpoint: string }> {
     return new Promise((resolve, reject) => {
       let settled = false;
-      let watch: AbortController | undefined;
+      let stopWatching = () => undefined as void;
       let scheduledOn: string | null | undefined;
       let lastWaiting: { reason: string; message: string } | null = null;
 
@@ -66,7 +62,7 @@ export class KubernetesRuntime implements InstanceRuntime {
         settled = true;
         clearTimeout(timer);
         signal.removeEventListener('abort', onAbort);
-        watch?.abort();
+        stopWatching();
         outcome();
       };
       const onAbort = () => finish(() => reject(signal.reason));
@@ -98,20 +94,8 @@ export class KubernetesRuntime implements InstanceRuntime {
         }
       };
 
-      // A watch without a resourceVersion first replays the pod's current state as ADDED, so a
-      // pod that became ready before we started watching is seen at once.
-      const startWatch = () => {
-        if (settled) return;
-        this.watcher
-          .watch(`/api/v1/namespaces/${this.namespace}/pods`, { fieldSelector: `metadata.name=${runtimeRef}` }, onPod, () => {
-            if (!settled) setTimeout(startWatch, watchResumeDelayMs);
-          })
-          .then(
-            (controller) => (settled ? controller.abort() : (watch = controller)),
-            () => !settled && setTimeout(startWatch, watchResumeDelayMs),
-          );
-      };
-      startWatch();
+      // The watch's first answer is the pod as it is: one ready before we watched is seen at once.
+      stopWatching = keepWatching(this.watcher, `/api/v1/namespaces/${this.namespace}/pods`, { fieldSelector: `metadata.name=${runtimeRef}` }, onPod);
     });
   }
 
@@ -166,7 +150,7 @@ export class KubernetesRuntime implements InstanceRuntime {
     try {
       await this.core.patchNamespacedPod(
         { name: runtimeRef, namespace: this.namespace, body: { metadata: { annotations: { [requestIdAnnotation]: requestId } } } },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+        mergePatch,
       );
     } catch (error) {
       if (!isNotFound(error)) throw error; // a pod already gone serves no one
