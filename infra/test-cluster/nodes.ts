@@ -3,7 +3,8 @@ import type { V1Node } from '@kubernetes/client-node';
 /** A kind of machine the simulated cluster has, as a cloud instance type would be. */
 export type NodeType = {
   name: string;
-  capacity: { cpu: string; memory: string; pods: string; 'nvidia.com/gpu'?: string };
+  /** cpu, memory and pods, and any extended resources such as `nvidia.com/gpu`. */
+  capacity: { cpu: string; memory: string; pods: string } & Record<string, string>;
   /** Dollars per hour, for the autoscaler's cheapest-fit choice. */
   hourlyPrice: number;
 };

@@ -86,11 +86,14 @@ describe('KubernetesRuntime on the simulated cluster', () => {
   });
 
   it('becomes ready as soon as a node that fits appears (the watch sees the scheduler place it)', async () => {
-    const { placed, progress, ready } = await startAndAwait(instanceSpec({ id: 'large', resources: { cpu: '12', memory: '1Gi' } }));
+    // A resource only this test's node has: other test files add nodes to the same cluster.
+    const widget = 'podium.test/widget';
+    const { placed, progress, ready } = await startAndAwait(instanceSpec({ id: 'widget', resources: { cpu: '1', memory: '1Gi', [widget]: '1' } }));
     await eventually(async () => progress.length, (n) => n > 0, 10_000);
     expect(progress[0]).toMatchObject({ event: 'PENDING', detail: { reason: 'Unschedulable' } });
-    const node = `kwok-cpu-large-${randomUUID().slice(0, 6)}`;
-    await core.createNode({ body: kwokNode(node, nodeTypes['cpu-large']) });
+    const node = `kwok-widget-${randomUUID().slice(0, 6)}`;
+    const small = nodeTypes['cpu-small'];
+    await core.createNode({ body: kwokNode(node, { ...small, capacity: { ...small.capacity, [widget]: '1' } }) });
     try {
       await ready;
       expect(progress.at(-1)).toEqual({ event: 'SCHEDULED', detail: { node } });
@@ -142,7 +145,7 @@ describe('KubernetesRuntime on the simulated cluster', () => {
       modelId: 'listed',
       phase: 'Running',
       ready: true,
-      node: expect.stringMatching(/^kwok-/),
+      node: (await readPod(placed.runtimeRef)).spec!.nodeName,
       requestId,
       waiting: null,
     });
