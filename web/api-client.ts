@@ -11,6 +11,12 @@ export class ApiClientError extends Error {
   }
 }
 
+/** What a page shows for a failed call: the API's message (with its code if asked), or that the server is unreachable. */
+export function errorMessage(error: unknown, options: { withCode?: boolean } = {}): string {
+  if (!(error instanceof ApiClientError)) return 'Could not reach the server';
+  return options.withCode ? `${error.code}: ${error.message}` : error.message;
+}
+
 async function send(method: string, path: string, body?: unknown): Promise<Response> {
   return fetch(path, {
     method,

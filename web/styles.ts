@@ -17,6 +17,12 @@ export const sharedStyles = css`
   th, td { text-align: left; padding: 0.4rem 0.6rem; border-bottom: 1px solid #e3e6ea; font-size: 0.9rem; }
   code, pre { font-family: ui-monospace, monospace; font-size: 0.85rem; }
   pre { background: #1d232b; color: #e6edf3; padding: 1rem; border-radius: 8px; overflow-x: auto; }
+  .filters { display: flex; flex-wrap: wrap; gap: 0.75rem; align-items: end; margin-bottom: 1rem; }
+  .filters label { font-size: 0.85rem; }
+  .note { color: #475467; font-size: 0.85rem; }
+  .notice { color: #067647; }
+  td.number, th.number { text-align: right; font-variant-numeric: tabular-nums; }
+  td.actions button { padding: 0.2rem 0.5rem; font-size: 0.8rem; }
   .status-COMPLETE { color: #067647; }
   .status-FAILED, .status-CANCELLED { color: #b42318; }
 `;

@@ -1,3 +1,5 @@
+import { html } from 'lit';
+
 /** Filters kept in the page URL (so a view can be shared), read and written as plain strings. */
 export function readFilters<K extends string>(names: readonly K[], search = location.search): Record<K, string> {
   const params = new URLSearchParams(search);
@@ -15,4 +17,11 @@ export function filtersSearch(filters: Record<string, string>, extra: Record<str
 /** Replaces the page URL's query with the filters, without a reload or a history entry. */
 export function keepFiltersInUrl(filters: Record<string, string>): void {
   history.replaceState(null, '', `${location.pathname}${filtersSearch(filters)}`);
+}
+
+/** A labelled filter input (`data-testid="filter-<name>"`) that reports its trimmed value on change. */
+export function filterInput(name: string, label: string, value: string, onChange: (value: string) => void, type = 'text') {
+  return html`<label>${label}
+    <input type=${type} data-testid="filter-${name}" .value=${value}
+      @change=${(e: Event) => onChange((e.target as HTMLInputElement).value.trim())} /></label>`;
 }

@@ -1,5 +1,5 @@
 import { html, LitElement, css } from 'lit';
-import { apiCall, ApiClientError } from '../api-client';
+import { apiCall, errorMessage } from '../api-client';
 import { sharedStyles } from '../styles';
 
 type History = {
@@ -49,7 +49,7 @@ export class AdminInstancePage extends LitElement {
     super.connectedCallback();
     apiCall<History>('GET', `/api/admin/instances/${encodeURIComponent(this.instanceId)}`).then(
       (history) => (this.history = history),
-      (error) => (this.error = error instanceof ApiClientError ? error.message : 'Could not reach the server'),
+      (error) => (this.error = errorMessage(error)),
     );
   }
 

@@ -1,7 +1,7 @@
 import { css, html, LitElement } from 'lit';
-import { apiCall, ApiClientError } from '../api-client';
+import { apiCall, errorMessage } from '../api-client';
 import { sharedStyles } from '../styles';
-import { filtersSearch, keepFiltersInUrl, readFilters } from '../url-filters';
+import { filterInput, filtersSearch, keepFiltersInUrl, readFilters } from '../url-filters';
 
 type AdminInstance = {
   id: string | null;
@@ -39,12 +39,7 @@ export class AdminInstancesPage extends LitElement {
   static override styles = [
     sharedStyles,
     css`
-      .filters { display: flex; flex-wrap: wrap; gap: 0.75rem; align-items: end; margin-bottom: 1rem; }
-      .filters label { font-size: 0.85rem; }
-      .note { color: #475467; font-size: 0.85rem; }
-      .notice { color: #067647; }
       details pre { max-height: 20rem; overflow: auto; font-size: 0.75rem; }
-      td.actions button { padding: 0.2rem 0.5rem; font-size: 0.8rem; }
     `,
   ];
   declare filters: Filters;
@@ -87,12 +82,12 @@ export class AdminInstancesPage extends LitElement {
       this.at = body.at;
       this.error = null;
     } catch (error) {
-      this.error = error instanceof ApiClientError ? error.message : 'Could not reach the server';
+      this.error = errorMessage(error);
     }
   }
 
   private setFilter(name: keyof Filters, value: string) {
-    this.filters = { ...this.filters, [name]: value.trim() };
+    this.filters = { ...this.filters, [name]: value };
     keepFiltersInUrl(this.filters);
     void this.load();
   }
@@ -104,14 +99,12 @@ export class AdminInstancesPage extends LitElement {
       this.notice = `Stopping instance ${instance.id.slice(0, 8)}.`;
       await this.load();
     } catch (error) {
-      this.error = error instanceof ApiClientError ? `${error.code}: ${error.message}` : 'Could not reach the server';
+      this.error = errorMessage(error, { withCode: true });
     }
   }
 
   private input(name: keyof Filters, label: string, type = 'text') {
-    return html`<label>${label}
-      <input type=${type} data-testid="filter-${name}" .value=${this.filters[name]}
-        @change=${(e: Event) => this.setFilter(name, (e.target as HTMLInputElement).value)} /></label>`;
+    return filterInput(name, label, this.filters[name], (value) => this.setFilter(name, value), type);
   }
 
   override render() {

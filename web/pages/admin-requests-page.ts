@@ -1,7 +1,7 @@
 import { css, html, LitElement } from 'lit';
-import { apiCall, ApiClientError } from '../api-client';
+import { apiCall, errorMessage } from '../api-client';
 import { sharedStyles } from '../styles';
-import { filtersSearch, keepFiltersInUrl, readFilters } from '../url-filters';
+import { filterInput, filtersSearch, keepFiltersInUrl, readFilters } from '../url-filters';
 
 type AdminRequest = {
   id: string;
@@ -42,12 +42,7 @@ export class AdminRequestsPage extends LitElement {
   static override styles = [
     sharedStyles,
     css`
-      .filters { display: flex; flex-wrap: wrap; gap: 0.75rem; align-items: end; margin-bottom: 1rem; }
-      .filters label { font-size: 0.85rem; }
-      td.number { text-align: right; font-variant-numeric: tabular-nums; }
       td.actions { white-space: nowrap; }
-      td.actions button { padding: 0.2rem 0.5rem; font-size: 0.8rem; }
-      .notice { color: #067647; }
       .sensitive { margin: 1rem 0; }
     `,
   ];
@@ -78,12 +73,12 @@ export class AdminRequestsPage extends LitElement {
       this.page = cursor && this.page ? { ...page, requests: [...this.page.requests, ...page.requests] } : page;
     } catch (error) {
       this.page = null;
-      this.error = error instanceof ApiClientError ? error.message : 'Could not reach the server';
+      this.error = errorMessage(error);
     }
   }
 
   private setFilter(name: keyof Filters, value: string) {
-    this.filters = { ...this.filters, [name]: value.trim() };
+    this.filters = { ...this.filters, [name]: value };
     keepFiltersInUrl(this.filters);
     void this.load();
   }
@@ -100,7 +95,7 @@ export class AdminRequestsPage extends LitElement {
       await this.load();
     } catch (error) {
       this.notice = null;
-      this.error = error instanceof ApiClientError ? `${error.code}: ${error.message}` : 'Could not reach the server';
+      this.error = errorMessage(error, { withCode: true });
     }
   }
 
@@ -108,14 +103,12 @@ export class AdminRequestsPage extends LitElement {
     try {
       this.sensitive = await apiCall<Sensitive>('GET', `/api/admin/requests/${request.id}/sensitive`);
     } catch (error) {
-      this.error = error instanceof ApiClientError ? error.message : 'Could not reach the server';
+      this.error = errorMessage(error);
     }
   }
 
   private input(name: keyof Filters, label: string, type = 'text') {
-    return html`<label>${label}
-      <input type=${type} data-testid="filter-${name}" .value=${this.filters[name]}
-        @change=${(e: Event) => this.setFilter(name, (e.target as HTMLInputElement).value)} /></label>`;
+    return filterInput(name, label, this.filters[name], (value) => this.setFilter(name, value), type);
   }
 
   override render() {

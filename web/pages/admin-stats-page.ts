@@ -1,5 +1,5 @@
 import { css, html, LitElement } from 'lit';
-import { apiCall, ApiClientError, type CatalogModel } from '../api-client';
+import { apiCall, type CatalogModel, errorMessage } from '../api-client';
 import { type ChartPoint } from '../stats/stats-chart';
 import '../stats/stats-chart';
 import { chartBucket, filtersFromSearch, searchFromFilters, type StatsFilters } from '../stats/stats-filters';
@@ -48,15 +48,11 @@ export class AdminStatsPage extends LitElement {
   static override styles = [
     sharedStyles,
     css`
-      .filters { display: flex; flex-wrap: wrap; gap: 0.75rem; align-items: end; margin-bottom: 1rem; }
-      .filters label { font-size: 0.85rem; }
       .filters select[multiple] { min-width: 10rem; height: 4.5rem; }
       .toggles { display: flex; gap: 0.4rem; }
       button[aria-pressed='true'] { background: #2f6fed; color: white; }
       button[aria-pressed='false'] { background: white; color: #2456c7; }
-      .note { color: #475467; font-size: 0.85rem; }
       .actions { display: flex; gap: 0.75rem; align-items: center; margin: 0.75rem 0; }
-      td.number, th.number { text-align: right; font-variant-numeric: tabular-nums; }
       stats-chart { margin-bottom: 1rem; }
     `,
   ];
@@ -110,7 +106,7 @@ export class AdminStatsPage extends LitElement {
       if (generation !== this.generation) return;
       this.page = null;
       this.chart = [];
-      this.error = error instanceof ApiClientError ? error.message : 'Could not reach the server';
+      this.error = errorMessage(error);
     } finally {
       if (generation === this.generation) this.loading = false;
     }

@@ -1,5 +1,5 @@
 import { html, LitElement } from 'lit';
-import { apiCall, ApiClientError } from '../api-client';
+import { apiCall, errorMessage } from '../api-client';
 import { sharedStyles } from '../styles';
 
 type AdminUser = { id: string; username: string; email: string; permissions: string[]; createdAt: string };
@@ -21,7 +21,7 @@ export class AdminUsersPage extends LitElement {
     super.connectedCallback();
     apiCall<{ users: AdminUser[] }>('GET', '/api/admin/users?limit=100').then(
       (body) => (this.users = body.users),
-      (error) => (this.error = error instanceof ApiClientError ? error.message : 'Could not reach the server'),
+      (error) => (this.error = errorMessage(error)),
     );
   }
 

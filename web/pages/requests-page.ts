@@ -1,5 +1,5 @@
 import { css, html, LitElement } from 'lit';
-import { apiCall, ApiClientError, type CatalogModel, type RequestDetail, type RequestSummary } from '../api-client';
+import { apiCall, type CatalogModel, type RequestDetail, type RequestSummary, errorMessage } from '../api-client';
 import { sharedStyles } from '../styles';
 
 const examples: Record<string, unknown> = {
@@ -57,7 +57,7 @@ export class RequestsPage extends LitElement {
     try {
       await work();
     } catch (error) {
-      this.error = error instanceof ApiClientError ? error.message : 'Could not reach the server';
+      this.error = errorMessage(error);
     }
   }
 

@@ -1,5 +1,5 @@
 import { html, LitElement } from 'lit';
-import { apiCall, ApiClientError } from '../api-client';
+import { apiCall, errorMessage } from '../api-client';
 import { navigate } from '../router';
 import { session, type SessionUser } from '../session-store';
 import { sharedStyles } from '../styles';
@@ -30,7 +30,7 @@ export class SignInPage extends LitElement {
       session.signedIn(body.user);
       navigate('/');
     } catch (error) {
-      this.error = error instanceof ApiClientError ? error.message : 'Could not reach the server';
+      this.error = errorMessage(error);
     } finally {
       this.busy = false;
     }

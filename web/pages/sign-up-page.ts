@@ -1,5 +1,5 @@
 import { html, LitElement } from 'lit';
-import { ApiClientError } from '../api-client';
+import { errorMessage } from '../api-client';
 import { navigate } from '../router';
 import { session, type SessionUser } from '../session-store';
 import { sharedStyles } from '../styles';
@@ -49,7 +49,7 @@ export class SignUpPage extends LitElement {
       session.signedIn((answer as { user: SessionUser }).user);
       navigate('/');
     } catch (error) {
-      this.error = error instanceof ApiClientError ? error.message : 'Could not reach the server';
+      this.error = errorMessage(error);
     } finally {
       this.busy = false;
     }
