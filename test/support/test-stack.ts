@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
 import pino from 'pino';
 import type { DatabasePool, Interceptor } from 'slonik';
 import type { InstanceRuntime } from '../../activities/runtime/instance-runtime';
@@ -20,6 +19,7 @@ import type { AutoscalerSettings } from '../../domain/node-autoscaling';
 import { startPodiumWorker } from '../../infra/worker';
 import { apiClient } from './api-client';
 import { kubernetesTestRuntime } from './kubernetes';
+import { installQuietRuntime } from './quiet-runtime';
 import type { RunServices } from './run-services';
 import { readTestEnv } from './services';
 
@@ -44,8 +44,7 @@ export async function startTestStack(
     autoscaler?: Partial<AutoscalerSettings>;
   } = {},
 ) {
-  // Each test file has its own module registry, so its own Temporal Runtime: quiet it.
-  Runtime.install({ logger: new DefaultLogger('ERROR'), shutdownSignals: [] });
+  installQuietRuntime();
   const schema = options.schema ?? `test_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
   const services = options.services ?? {
     databaseUrl: readTestEnv('databaseUrl'),
