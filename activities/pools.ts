@@ -1,12 +1,17 @@
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, log } from '@temporalio/activity';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { DatabasePool } from 'slonik';
 import { findModel } from '../db/models';
-import { poolWorkflowId, type PoolSettings, type PoolWaiter } from '../domain/pool-plan';
+import { poolWorkflowId, type PoolInstance, type PoolSettings, type PoolWaiter } from '../domain/pool-plan';
+import { describePoolHealth } from './pool-health';
 import type { modelPool } from '../workflows/model-pool';
 
-// A name, not an import: activities must not load workflow code.
+// Names, not imports: activities must not load workflow code.
 const acquireInstanceSignalName = 'acquireInstance';
+const poolStateQueryName = 'poolState';
+type PoolState = { instances: PoolInstance[]; waiting: PoolWaiter[] };
+
+export type PoolQueueState = { state: 'QUEUED' | 'MISSING' | 'FAILING'; message: string | null };
 
 export function createPoolActivities({ pool, temporal, taskQueue }: { pool: DatabasePool; temporal: Client; taskQueue: string }) {
   return {
@@ -34,6 +39,49 @@ export function createPoolActivities({ pool, temporal, taskQueue }: { pool: Data
       } catch (error) {
         if (error instanceof WorkflowNotFoundError) return false;
         throw error;
+      }
+    },
+
+    /**
+     * Several signals at once (the model pool's outbox), each to its own workflow: true where
+     * delivered, false where the workflow is gone or could not be reached. Never throws, so a
+     * retry can never send a delivered signal twice.
+     */
+    async signalWorkflows({ signals }: { signals: { workflowId: string; signalName: string; args: unknown[] }[] }): Promise<boolean[]> {
+      return Promise.all(
+        signals.map(({ workflowId, signalName, args }) =>
+          temporal.workflow
+            .getHandle(workflowId)
+            .signal(signalName, ...args)
+            .then(
+              () => true,
+              (error: Error) => {
+                if (!(error instanceof WorkflowNotFoundError)) log.warn('signal not delivered', { workflowId, signalName, error: error.message });
+                return false;
+              },
+            ),
+        ),
+      );
+    },
+
+    /**
+     * Where a request that has waited its model's startup timeout stands at the pool: still
+     * QUEUED (or assigned, the signal on its way), MISSING (the pool is not running, or has lost
+     * it: queue again), or FAILING (the pool's workflow task keeps failing: a log line says so).
+     */
+    async inspectPoolQueue({ modelId, requestId }: { modelId: string; requestId: string }): Promise<PoolQueueState> {
+      const health = await describePoolHealth(temporal, taskQueue, modelId);
+      if (health.state === 'NOT_RUNNING') return { state: 'MISSING', message: null };
+      if (health.state === 'FAILING') {
+        log.warn('model pool failing', { workflowId: health.workflowId, workflowTaskAttempt: health.workflowTaskAttempt, requestId });
+        return { state: 'FAILING', message: health.message };
+      }
+      try {
+        const state = await temporal.workflow.getHandle(health.workflowId).query<PoolState>(poolStateQueryName);
+        const known = state.waiting.some((w) => w.requestId === requestId) || state.instances.some((i) => i.requestIds.includes(requestId));
+        return { state: known ? 'QUEUED' : 'MISSING', message: null };
+      } catch {
+        return { state: 'QUEUED', message: null }; // cannot tell now: look again next time
       }
     },
 

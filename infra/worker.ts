@@ -7,6 +7,14 @@ import type { InstanceRuntime } from '../activities/runtime/instance-runtime';
 
 export const workflowsPath = require.resolve('../workflows');
 
+/**
+ * A model pool whose history no longer replays (issue 12) fails instead of retrying its
+ * workflow task forever: its state is soft (instances are found again as orphans, queued
+ * requests queue again when they see it ended), so the next request starts a fresh run, where
+ * a stuck run would leave the model dead until someone terminated it by hand.
+ */
+export const workflowFailureErrorTypes = { '*': [], modelPool: ['NondeterminismError'] };
+
 export type RunningWorker = { worker: Worker; stop: () => Promise<void> };
 
 /**
@@ -33,6 +41,7 @@ export async function startPodiumWorker(options: {
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
+    workflowFailureErrorTypes,
     activities: createActivities({
       pool: options.pool,
       runtime: options.runtime,

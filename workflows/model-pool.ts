@@ -4,8 +4,8 @@ import {
   continueAsNew,
   defineQuery,
   defineSignal,
+  patched,
   proxyActivities,
-  proxyLocalActivities,
   setHandler,
   uuid4,
   workflowInfo,
@@ -14,6 +14,7 @@ import type { PodiumActivities } from '../activities';
 import { enqueueWaiter, planPool, type PoolInstance, type PoolWaiter } from '../domain/pool-plan';
 import type { RequestError } from '../domain/work-request';
 import { describeFailure } from './failures';
+import { createConcurrentSignals, createSignalOutbox, type SignalSender } from './signal-outbox';
 import { instanceAssignedSignal, instanceUnavailableSignal } from './request-signals';
 
 export type ModelPoolInput = {
@@ -35,12 +36,8 @@ const bookkeeping = proxyActivities<PodiumActivities>({
   retry: { initialInterval: '200 milliseconds', maximumInterval: '5 seconds', maximumAttempts: 10 },
 });
 
-// A local activity: sent within the workflow task that decided it (see model-request.ts).
-const signals = proxyLocalActivities<PodiumActivities>({
-  startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '50 milliseconds', maximumAttempts: 5 },
-});
-
+/** Pool runs that record this patch signal requests through the outbox (see signal-outbox.ts). */
+export const signalOutboxPatch = 'pool-signal-outbox';
 
 /** Past this many events the pool continues as new, carrying its instances and queue over. */
 const defaultHistoryLimit = 4_000;
@@ -56,18 +53,9 @@ export async function modelPool({ modelId, carried, historyLimit = defaultHistor
   let changed = true;
   const touch = () => (changed = true);
 
-  // Signals sent and not yet confirmed: the pool must not continue-as-new over them.
-  let signalsInFlight = 0;
-  /** Signals a request's workflow (through an activity: see `signalWorkflow`); false if it is gone. */
-  async function signalRequest(workflowId: string, signalName: string, arg: unknown): Promise<boolean> {
-    signalsInFlight++;
-    try {
-      return await signals.signalWorkflow({ workflowId, signalName, args: [arg] }).catch(() => false);
-    } finally {
-      signalsInFlight--;
-      touch(); // a pending continue-as-new may go ahead now
-    }
-  }
+  // Signals sent and not yet confirmed hold back a continue-as-new; each confirmation may let
+  // one go ahead.
+  const signals: SignalSender = patched(signalOutboxPatch) ? createSignalOutbox(touch) : createConcurrentSignals(touch);
 
   setHandler(poolStateQuery, () => ({ instances: [...instances.values()], waiting: [...waiting] }));
   setHandler(acquireInstanceSignal, (waiter) => {
@@ -134,7 +122,11 @@ export async function modelPool({ modelId, carried, historyLimit = defaultHistor
         message: `the instance of ${modelId} did not become ready within ${startupTimeoutSeconds} s`,
       });
       const head = waiting.shift();
-      if (head) await signalRequest(head.workflowId, instanceUnavailableSignal.name, failure);
+      if (head) {
+        const told = signals.send(head.workflowId, instanceUnavailableSignal, failure);
+        signals.flush();
+        await told;
+      }
       await stop(instance, 'STARTUP_FAILED');
     } finally {
       touch();
@@ -154,7 +146,7 @@ export async function modelPool({ modelId, carried, historyLimit = defaultHistor
         instance.requestIds.push(action.waiter.requestId);
         waiting.splice(waiting.indexOf(action.waiter), 1);
         // Not awaited: every assignment of this round goes out at once.
-        void signalRequest(action.waiter.workflowId, instanceAssignedSignal.name, {
+        void signals.send(action.waiter.workflowId, instanceAssignedSignal, {
           instanceId: instance.instanceId,
           endpoint: instance.endpoint!,
         }).then((delivered) => {
@@ -168,10 +160,11 @@ export async function modelPool({ modelId, carried, historyLimit = defaultHistor
         void stop(instances.get(action.instanceId)!, action.reason);
       }
     }
+    signals.flush();
 
-    const settled = signalsInFlight === 0 && [...instances.values()].every((i) => i.state === 'READY');
+    const settled = signals.idle && [...instances.values()].every((i) => i.state === 'READY');
     if ((workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > historyLimit) && settled && !changed) {
-      await condition(() => allHandlersFinished() && signalsInFlight === 0);
+      await condition(() => allHandlersFinished() && signals.idle);
       if (!changed) {
         return continueAsNew<typeof modelPool>({ modelId, historyLimit, carried: { instances: [...instances.values()], waiting } });
       }

@@ -3,6 +3,7 @@ import {
   condition,
   continueAsNew,
   isCancellation,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -46,6 +47,12 @@ const webhooks = proxyActivities<PodiumActivities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5 },
 });
 
+/**
+ * Request runs that record this patch look at their pool after each startup timeout spent
+ * queued: a pool that lost them (it ended, say) gets them again, a failing one fails them.
+ */
+export const requestWatchesPoolPatch = 'request-watches-pool';
+
 /** An instance that stopped answering (its worker died, say) is replaced this many times. */
 const maxInstanceReplacements = 2;
 
@@ -60,6 +67,7 @@ export async function modelRequest({ requestId, modelId }: ModelRequestInput): P
   let unavailable: RequestError | null = null;
   let interruption: Interruption | null = null;
   const inferenceScope = new CancellationScope();
+  const watchesPool = patched(requestWatchesPoolPatch);
   const poolId = poolWorkflowId(workflowInfo().taskQueue, modelId);
   const signalPool = (signalName: string, arg: unknown) =>
     bookkeeping.signalWorkflow({ workflowId: poolId, signalName, args: [arg] }).catch(() => false);
@@ -102,8 +110,16 @@ export async function modelRequest({ requestId, modelId }: ModelRequestInput): P
   for (let replacement = 0; outcome === null && !interruption; replacement++) {
     stage = 'QUEUED';
     assignment = null;
-    await bookkeeping.acquireFromPool({ modelId, requestId, workflowId: workflowInfo().workflowId, requestedAt: model.requestedAt });
-    await condition(() => assignment !== null || unavailable !== null || interruption !== null);
+    const waiter = { modelId, requestId, workflowId: workflowInfo().workflowId, requestedAt: model.requestedAt };
+    await bookkeeping.acquireFromPool(waiter);
+    const answered = () => assignment !== null || unavailable !== null || interruption !== null;
+    if (!watchesPool) await condition(answered);
+    // Each startup timeout without an answer: is the pool still holding this request?
+    while (watchesPool && !(await condition(answered, `${model.startupTimeoutSeconds} seconds`))) {
+      const queue = await bookkeeping.inspectPoolQueue({ modelId, requestId });
+      if (queue.state === 'FAILING') unavailable = { code: 'MODEL_POOL_FAILING', message: queue.message! };
+      else if (queue.state === 'MISSING') await bookkeeping.acquireFromPool(waiter);
+    }
     if (interruption) break;
     if (unavailable) {
       outcome = { status: 'FAILED', error: unavailable };
