@@ -186,6 +186,9 @@ export const openApiDocument = {
     '/api/admin/instances': {
       get: {
         summary: 'Live model instances: records joined with the runtime (pod phase, node, raw Kubernetes events) (ADMIN)',
+        description:
+          '`pools` lists the running pool workflows of the catalog\'s models with their health: `FAILING` when the pool\'s ' +
+          'workflow task keeps failing (its queued requests then fail `MODEL_POOL_FAILING`), with a message naming the workflow.',
         security: bearer,
         parameters: [
           { name: 'model', schema: { type: 'string' } },
@@ -193,7 +196,7 @@ export const openApiDocument = {
           { name: 'to', description: 'instance started on or before this UTC day', schema: { type: 'string', format: 'date' } },
           { name: 'status', description: 'pod phase or instance status, any case', schema: { type: 'string' } },
         ].map((parameter) => ({ in: 'query', required: false, ...parameter })),
-        responses: { 200: { description: 'instances' }, ...errors(400, 401, 403) },
+        responses: { 200: { description: '{ instances, pools, at }' }, ...errors(400, 401, 403) },
       },
     },
     '/api/admin/instances/{id}': {

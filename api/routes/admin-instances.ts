@@ -3,12 +3,15 @@ import Router from '@koa/router';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { DatabasePool } from 'slonik';
 import { z } from 'zod';
+import { describePoolHealth } from '../../activities/pool-health';
 import type { LiveInstance } from '../../activities/runtime/instance-runtime';
 import { requestsServedByInstance } from '../../db/admin-requests';
 import { writeAuditLog } from '../../db/audit-log';
 import { listAutoscalerDecisions } from '../../db/autoscaler-decisions';
+import { listModels } from '../../db/models';
 import { findInstanceRecord, instanceTimeline, listLiveInstanceRecords, type InstanceRecord } from '../../db/model-instances';
 import { adminInstancesQuery, type AdminInstancesQuery } from '../../domain/admin-views';
+import type { PoolHealth } from '../../domain/pool-health';
 import { poolWorkflowId } from '../../domain/pool-plan';
 import { workflowIdForRequest } from '../../domain/work-request';
 import type { describeLiveInstances } from '../../workflows/live-instances';
@@ -79,9 +82,16 @@ export function adminInstanceRoutes(deps: {
   const router = new Router<AuthState>();
   router.use('/api/admin/instances', requireSession(deps.authenticate), requirePermission('ADMIN'));
 
+  /** The health of each catalog model's pool that runs (a failing one among them). */
+  async function runningPools(modelId: string | undefined): Promise<PoolHealth[]> {
+    const models = (await listModels(pool)).map((model) => model.id).filter((id) => !modelId || id === modelId);
+    const pools = await Promise.all(models.map((id) => describePoolHealth(temporal, taskQueue, id)));
+    return pools.filter((health) => health.state !== 'NOT_RUNNING');
+  }
+
   router.get('/api/admin/instances', async (ctx) => {
     const query = adminInstancesQuery.parse(ctx.query);
-    const [records, live] = await Promise.all([
+    const [records, live, pools] = await Promise.all([
       listLiveInstanceRecords(pool, query.model),
       // Only workers hold the runtime (and, on Kubernetes, its credentials): ask one.
       temporal.workflow.execute<typeof describeLiveInstances>('describeLiveInstances', {
@@ -90,8 +100,9 @@ export function adminInstanceRoutes(deps: {
         args: [{ modelId: query.model }],
         workflowExecutionTimeout: '30 seconds',
       }),
+      runningPools(query.model),
     ]);
-    ctx.body = { instances: filterInstances(joinInstances(records, live), query), at: new Date().toISOString() };
+    ctx.body = { instances: filterInstances(joinInstances(records, live), query), pools, at: new Date().toISOString() };
   });
 
   /** Stops an instance through its model's pool, so the pool's own state stays true. Audited first. */

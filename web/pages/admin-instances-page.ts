@@ -1,4 +1,5 @@
 import { css, html, LitElement } from 'lit';
+import type { PoolHealth } from '../../domain/pool-health';
 import { apiCall, errorMessage } from '../api-client';
 import { sharedStyles } from '../styles';
 import { filterInput, filtersSearch, keepFiltersInUrl, readFilters } from '../url-filters';
@@ -31,6 +32,7 @@ export class AdminInstancesPage extends LitElement {
   static override properties = {
     filters: { state: true },
     instances: { state: true },
+    failingPools: { state: true },
     decisions: { state: true },
     error: { state: true },
     notice: { state: true },
@@ -44,6 +46,7 @@ export class AdminInstancesPage extends LitElement {
   ];
   declare filters: Filters;
   declare instances: AdminInstance[] | null;
+  declare failingPools: PoolHealth[];
   declare decisions: Decision[];
   declare error: string | null;
   declare notice: string | null;
@@ -54,6 +57,7 @@ export class AdminInstancesPage extends LitElement {
     super();
     this.filters = readFilters(filterNames);
     this.instances = null;
+    this.failingPools = [];
     this.decisions = [];
     this.error = null;
     this.notice = null;
@@ -74,10 +78,11 @@ export class AdminInstancesPage extends LitElement {
   private async load() {
     try {
       const [body, autoscaler] = await Promise.all([
-        apiCall<{ instances: AdminInstance[]; at: string }>('GET', `/api/admin/instances${filtersSearch(this.filters)}`),
+        apiCall<{ instances: AdminInstance[]; pools: PoolHealth[]; at: string }>('GET', `/api/admin/instances${filtersSearch(this.filters)}`),
         apiCall<{ decisions: Decision[] }>('GET', '/api/admin/instances/autoscaler/decisions?limit=10'),
       ]);
       this.instances = body.instances;
+      this.failingPools = body.pools.filter((pool) => pool.state === 'FAILING');
       this.decisions = autoscaler.decisions;
       this.at = body.at;
       this.error = null;
@@ -117,6 +122,13 @@ export class AdminInstancesPage extends LitElement {
       <p class="note">Refreshes every ${refreshMs / 1000} s${this.at ? html`; last at ${this.at.slice(11, 19)} UTC` : ''}.</p>
       ${this.notice ? html`<p class="notice" role="status" data-testid="notice">${this.notice}</p>` : ''}
       ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : ''}
+      ${this.failingPools.map(
+        (pool) => html`<p class="error" role="alert" data-testid="pool-failing">
+          The pool of <strong>${pool.modelId}</strong> is failing (workflow <code>${pool.workflowId}</code>, workflow task
+          attempt ${pool.workflowTaskAttempt}): its queued requests fail with MODEL_POOL_FAILING. The worker log and the
+          workflow in the Temporal Web UI say why.
+        </p>`,
+      )}
       ${this.instances === null && !this.error ? html`<p>Loading…</p>` : ''}
       ${this.instances?.length === 0 ? html`<p data-testid="instances-empty">No live instances match these filters.</p>` : ''}
       ${this.instances && this.instances.length > 0

@@ -1,0 +1,221 @@
+// Records the workflow histories that test/replay/recorded-histories.test.ts replays against
+// today's workflow code: a long, busy run of every workflow type on real services. Run it with
+// `npm run replay:record` when a workflow changes in a way these runs do not cover yet; it
+// writes a new folder under test/replay/histories/ and never touches the folders already
+// there (those are runs of older code, which every later version must still replay).
+//
+// The run: a pool with hundreds of assignments over three instances that serve two requests
+// each, cancels while queued and while inferring, admin fails and re-queues, an admin stop,
+// scale to zero and back, a model that fails, webhooks; the cleanup workflow; a live-instances
+// lookup; and the node autoscaler adding and removing nodes on the simulated cluster (whose
+// binaries are built on first use, as for the tests).
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { gzipSync } from 'node:zlib';
+import type { Client } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { sql } from 'slonik';
+import { nodeAutoscalerWorkflowId } from '../../activities/node-autoscaler';
+import { poolWorkflowId } from '../../domain/pool-plan';
+import { workflowIdForRequest } from '../../domain/work-request';
+import { startTestCluster } from '../../infra/test-cluster/cluster';
+import { eventually } from '../support/eventually';
+import { addTestModel } from '../support/models';
+import { startRunServices, type RunServices } from '../support/run-services';
+import { testEnv } from '../support/services';
+import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
+
+const root = path.resolve(__dirname, '../..');
+const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+const outDir = path.join(__dirname, 'histories', `${new Date().toISOString().slice(0, 10)}-${commit}`);
+const log = (line: string) => console.log(`[record] ${line}`);
+
+type Outcome = { id: string; status: string; errorCode: string | null; tags: string[] };
+
+/** Every run of a workflow id, oldest first, as the Temporal CLI's JSON would print it. */
+async function writeHistories(temporal: Client, name: string, workflowId: string): Promise<number> {
+  const runs: { runId: string; startTime: Date }[] = [];
+  for await (const execution of temporal.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
+    runs.push({ runId: execution.runId, startTime: execution.startTime });
+  }
+  runs.sort((a, b) => a.startTime.getTime() - b.startTime.getTime());
+  for (const [i, run] of runs.entries()) {
+    const history = await temporal.workflow.getHandle(workflowId, run.runId).fetchHistory();
+    const file = path.join(outDir, `${name}${runs.length > 1 ? `.run${i + 1}` : ''}.json.gz`);
+    await writeFile(file, gzipSync(Buffer.from(historyToJSON(history))));
+    log(`${path.relative(root, file)}: ${history.events?.length} events`);
+  }
+  return runs.length;
+}
+
+/** Submits `count` requests from `clients` concurrent clients; `during` runs beside each. */
+async function burst(stack: TestStack, token: string, model: string, count: number, clients: number, during: (id: string, n: number) => Promise<void>) {
+  const ids: string[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (next < count) {
+        const n = next++;
+        const delay = (n * 7) % 40; // the model's own time, 0-39 ms
+        const { body } = await stack.api.submit(token, { model, input: { ...echoInput, parameters: { delay_ms: delay } } });
+        ids.push(body.id);
+        await during(body.id, n);
+      }
+    }),
+  );
+  return ids;
+}
+
+async function recordPoolsAndRequests(services: RunServices) {
+  const stack = await startTestStack({ services });
+  try {
+    const token = await stack.api.anonymousToken();
+    const admin = (await stack.signUpAdmin()).token;
+    const receiver = createServer((request, response) => {
+      request.resume();
+      response.writeHead(204).end();
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const webhook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/done`;
+    await addTestModel(stack.pool, { id: 'echo-busy', maxInstances: 3, maxConcurrency: 2, keepWarmSeconds: 3, startupTimeoutSeconds: 10 });
+    const tags = new Map<string, string[]>();
+    const tag = (id: string, label: string) => tags.set(id, [...(tags.get(id) ?? []), label]);
+    const setStatus = (id: string, status: 'FAILED' | 'REQUESTED') =>
+      stack.api.call('POST', `/api/admin/requests/${id}/status`, { token: admin, json: { status, reason: `recorded ${status}` } });
+
+    log('phase 1: 260 requests, 12 clients, with cancels and admin actions');
+    const first = await burst(stack, token, 'echo-busy', 260, 12, async (id, n) => {
+      if (n % 17 === 3) {
+        tag(id, 'cancelled');
+        await stack.api.call('POST', `/api/requests/${id}/cancel`, { token });
+      } else if (n % 37 === 11) {
+        tag(id, 'admin-failed');
+        await setStatus(id, 'FAILED');
+      } else if (n % 41 === 7) {
+        tag(id, 'requeued');
+        await setStatus(id, 'REQUESTED');
+      }
+    });
+    const waitAll = (ids: string[]) => Promise.all(ids.map((id) => stack.api.waitUntilFinal(token, id, 120_000)));
+    await waitAll(first);
+
+    log('scale to zero: waiting for every instance to stop');
+    const live = () => stack.pool.oneFirst(sql.unsafe`SELECT count(*)::int FROM model_instances WHERE status NOT IN ('TERMINATED', 'FAILED')`);
+    await eventually(live, (n) => n === 0, 30_000);
+
+    log('phase 2: back from zero, 60 requests, 8 clients, an admin stop, webhooks');
+    let stopped = false;
+    const second = await burst(stack, token, 'echo-busy', 60, 8, async (_id, n) => {
+      if (n !== 30 || stopped) return;
+      stopped = true;
+      const instance = await stack.pool.maybeOneFirst(sql.unsafe`
+        SELECT id FROM model_instances WHERE model_id = 'echo-busy' AND status NOT IN ('TERMINATED', 'FAILED') LIMIT 1`);
+      if (instance) await stack.api.call('POST', `/api/admin/instances/${instance}/stop`, { token: admin, json: { reason: 'recorded stop' } });
+    });
+    const hooked = await burst(stack, token, 'echo', 3, 1, async () => undefined);
+    const withHook = await Promise.all(
+      [1, 2].map(async () => (await stack.api.submit(token, { model: 'echo', input: echoInput, webhook })).body.id as string),
+    );
+    withHook.forEach((id) => tag(id, 'webhook'));
+    const failing = await Promise.all(
+      [1, 2].map(async () => (await stack.api.submit(token, { model: 'fail', input: echoInput })).body.id as string),
+    );
+    await waitAll([...second, ...hooked, ...withHook, ...failing]);
+    receiver.close();
+
+    const outcomes: Outcome[] = [];
+    for (const id of [...first, ...second, ...withHook, ...failing]) {
+      const { request } = await stack.api.waitUntilFinal(token, id, 5_000);
+      outcomes.push({ id, status: request.status, errorCode: request.error?.code ?? null, tags: tags.get(id) ?? [] });
+    }
+    const counts = outcomes.reduce<Record<string, number>>((acc, o) => ({ ...acc, [o.status]: (acc[o.status] ?? 0) + 1 }), {});
+    log(`outcomes: ${JSON.stringify(counts)}`);
+
+    log('cleanup and live instances');
+    await stack.temporal.workflow.execute('cleanupOldRequests', {
+      taskQueue: stack.taskQueue,
+      workflowId: 'cleanup-recorded',
+      args: [{ retentionDays: 7 }],
+    });
+    await stack.api.call('GET', '/api/admin/instances', { token: admin });
+
+    // Let visibility catch up before listing runs.
+    await sleep(2_000);
+    for (const model of ['echo-busy', 'echo', 'fail']) await writeHistories(stack.temporal, `pool-${model}`, poolWorkflowId(stack.taskQueue, model));
+    const pick = (label: string, accept: (o: Outcome) => boolean, n: number) =>
+      outcomes.filter(accept).slice(0, n).map((o, i) => ({ name: `request-${label}-${i + 1}`, id: o.id }));
+    const requests = [
+      ...pick('complete', (o) => o.status === 'COMPLETE' && o.tags.length === 0, 3),
+      ...pick('cancelled', (o) => o.status === 'CANCELLED', 3),
+      ...pick('admin-failed', (o) => o.errorCode === 'FAILED_BY_ADMIN', 2),
+      ...pick('requeued', (o) => o.tags.includes('requeued'), 2),
+      ...pick('model-failed', (o) => o.status === 'FAILED' && o.tags.length === 0, 2),
+      ...pick('webhook', (o) => o.tags.includes('webhook'), 1),
+    ];
+    for (const { name, id } of requests) await writeHistories(stack.temporal, name, workflowIdForRequest(id));
+    await writeHistories(stack.temporal, 'cleanup', 'cleanup-recorded');
+    for await (const execution of stack.temporal.workflow.list({ query: `TaskQueue = '${stack.taskQueue}' AND WorkflowType = 'describeLiveInstances'` })) {
+      await writeHistories(stack.temporal, 'live-instances', execution.workflowId);
+      break;
+    }
+  } finally {
+    await stack.stop();
+  }
+}
+
+async function recordAutoscaler(services: RunServices) {
+  const clusterDir = await mkdtemp(path.join(tmpdir(), 'podium-record-cluster-'));
+  const cluster = await startTestCluster({ dir: clusterDir, log: (line) => log(`[test-cluster] ${line}`) });
+  process.env[testEnv.kubeconfig] = cluster.kubeconfigPath;
+  const stack = await startTestStack({
+    services,
+    kubernetes: true,
+    autoscaler: { batchWindowMs: 100, minNodeLifetimeMs: 2_000, scaleDownDelayMs: 1_000, provisioningTimeoutMs: 30_000 },
+  });
+  try {
+    log('node autoscaler: models whose pods fit no node, twice over');
+    const token = await stack.api.anonymousToken();
+    await addTestModel(stack.pool, { id: 'echo-xl', resources: { cpu: '20', memory: '8Gi' }, keepWarmSeconds: 1, maxInstances: 2, maxConcurrency: 1 });
+    const ourNodes = async () =>
+      (await stack.kubernetes!.core.listNode()).items.filter((n) => n.metadata?.annotations?.['podium.dev/autoscaler'] === stack.kubernetes!.namespace);
+    for (let round = 0; round < 2; round++) {
+      const ids = await burst(stack, token, 'echo-xl', 3, 3, async () => undefined);
+      await Promise.all(ids.map((id) => stack.api.waitUntilFinal(token, id, 60_000)));
+      await eventually(ourNodes, (nodes) => nodes.length === 0, 60_000);
+    }
+    await sleep(2_000);
+    await writeHistories(stack.temporal, 'node-autoscaler', nodeAutoscalerWorkflowId(stack.taskQueue));
+    await writeHistories(stack.temporal, 'pool-echo-xl-kubernetes', poolWorkflowId(stack.taskQueue, 'echo-xl'));
+  } finally {
+    await stack.stop();
+    await cluster.stop();
+    await rm(clusterDir, { recursive: true, force: true });
+  }
+}
+
+async function main() {
+  if (existsSync(outDir)) throw new Error(`${path.relative(root, outDir)} exists: histories are recorded once per commit`);
+  await mkdir(outDir, { recursive: true });
+  const services = await startRunServices({ testTools: false });
+  try {
+    await recordPoolsAndRequests(services);
+    await recordAutoscaler(services);
+  } finally {
+    await services.stop();
+  }
+  log(`done: ${path.relative(root, outDir)}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
