@@ -18,6 +18,7 @@ import {
 } from './runtime/instance-runtime';
 
 const heartbeatMs = 2_000;
+const probeTimeoutMs = 2_000;
 
 export type StartedInstance = { instanceId: string; modelId: string; placed: PlacedInstance; startupTimeoutSeconds: number };
 
@@ -101,6 +102,23 @@ export function createInstanceActivities({
 
     /** Stops the instance through the runtime; safe to call twice. */
     stopInstance,
+
+    /**
+     * Those of the given instances that do not answer at all (no HTTP answer within
+     * `probeTimeoutMs`): gone with a restarted worker, OOM-killed, deleted by hand. Any answer,
+     * even an error status, counts as alive.
+     */
+    async findUnreachableInstances({ instances }: { instances: { instanceId: string; endpoint: string }[] }): Promise<string[]> {
+      const reachable = await Promise.all(
+        instances.map(({ endpoint }) =>
+          fetch(`${endpoint}/v2/health/live`, { signal: AbortSignal.timeout(probeTimeoutMs) }).then(
+            async (response) => (await response.body?.cancel(), true),
+            () => false,
+          ),
+        ),
+      );
+      return instances.filter((_, i) => !reachable[i]).map(({ instanceId }) => instanceId);
+    },
 
     /** The runtime's live instances with their raw events, for the admin pages. */
     async listRuntimeInstances({ modelId }: { modelId?: string }): Promise<LiveInstance[]> {

@@ -12,7 +12,13 @@ import { startPodiumWorker } from './worker';
 async function main() {
   const config = parseConfig(process.env);
   if (!config.DATABASE_URL || !config.TEMPORAL_ADDRESS) throw new Error('a worker on its own needs DATABASE_URL and TEMPORAL_ADDRESS');
-  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+  // Temporal's own lines at WARN and above, or fewer if LOG_LEVEL asks for fewer.
+  const quiet = ['fatal', 'error', 'silent'].includes(config.LOG_LEVEL);
+  Runtime.install({
+    logger: new DefaultLogger(quiet ? 'ERROR' : 'WARN'),
+    shutdownSignals: [],
+    ...(quiet ? { telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } } : {}),
+  });
   const pool = await createDatabasePool({ databaseUrl: config.DATABASE_URL, schema: config.DATABASE_SCHEMA });
   const bundle = process.env.PODIUM_WORKFLOW_BUNDLE;
   const runtime = createInstanceRuntime(config);

@@ -39,6 +39,12 @@ const bookkeeping = proxyActivities<PodiumActivities>({
 /** Pool runs that record this patch signal requests through the outbox (see signal-outbox.ts). */
 export const signalOutboxPatch = 'pool-signal-outbox';
 
+/**
+ * Pool runs that record this patch, told an instance was unhealthy, probe their other ready
+ * instances before handing any out (after a worker restart all of a local runtime's are gone).
+ */
+export const probeOnUnhealthyPatch = 'pool-probes-on-unhealthy';
+
 /** Past this many events the pool continues as new, carrying its instances and queue over. */
 const defaultHistoryLimit = 4_000;
 
@@ -56,6 +62,8 @@ export async function modelPool({ modelId, carried, historyLimit = defaultHistor
   // Signals sent and not yet confirmed hold back a continue-as-new; each confirmation may let
   // one go ahead.
   const signals: SignalSender = patched(signalOutboxPatch) ? createSignalOutbox(touch) : createConcurrentSignals(touch);
+  const probesOnUnhealthy = patched(probeOnUnhealthyPatch);
+  let probing = false;
 
   setHandler(poolStateQuery, () => ({ instances: [...instances.values()], waiting: [...waiting] }));
   setHandler(acquireInstanceSignal, (waiter) => {
@@ -85,8 +93,28 @@ export async function modelPool({ modelId, carried, historyLimit = defaultHistor
   function release(instance: PoolInstance, requestId: string, healthy: boolean) {
     instance.requestIds = instance.requestIds.filter((id) => id !== requestId);
     // Requests still on an unhealthy instance find out when their call fails, and are moved.
-    if (!healthy && instance.state !== 'STOPPING') return void stop(instance, 'UNHEALTHY');
+    if (!healthy && instance.state !== 'STOPPING') {
+      if (probesOnUnhealthy) void probeReadyInstances();
+      return void stop(instance, 'UNHEALTHY');
+    }
     if (instance.requestIds.length === 0) instance.idleSince = Date.now();
+  }
+
+  /** Stops the ready instances that no longer answer; nothing is handed out meanwhile. */
+  async function probeReadyInstances() {
+    if (probing) return;
+    probing = true;
+    try {
+      const ready = [...instances.values()].filter((i) => i.state === 'READY' && i.endpoint);
+      const gone = await bookkeeping.findUnreachableInstances({ instances: ready.map((i) => ({ instanceId: i.instanceId, endpoint: i.endpoint! })) });
+      for (const instanceId of gone) {
+        const instance = instances.get(instanceId);
+        if (instance && instance.state !== 'STOPPING') void stop(instance, 'UNREACHABLE');
+      }
+    } finally {
+      probing = false;
+      touch();
+    }
   }
 
   async function stop(instance: PoolInstance, reason: string) {
@@ -138,6 +166,7 @@ export async function modelPool({ modelId, carried, historyLimit = defaultHistor
   if (!carried) await bookkeeping.stopOrphanInstances({ modelId, keep: [] });
 
   for (;;) {
+    if (probing) await condition(() => !probing);
     changed = false;
     const plan = planPool([...instances.values()], waiting, settings, Date.now());
     for (const action of plan.actions) {

@@ -1,10 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
-import { createInterface } from 'node:readline';
+import type { ChildProcess } from 'node:child_process';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { eventually } from '../support/eventually';
-import { echoInput, startTestStack, testWebhookSecret, type TestStack } from '../support/test-stack';
+import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
+import { startWorkerProcess } from '../support/worker-process';
 
 let stack: TestStack;
 const workers: ChildProcess[] = [];
@@ -16,28 +15,11 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-/** `npm run worker` in a process of its own, on the test's schema and task queue. */
-async function startWorkerProcess(): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'infra/worker-main.ts'], {
-    cwd: path.resolve(__dirname, '../..'),
-    env: {
-      ...process.env,
-      DATABASE_URL: stack.services.databaseUrl,
-      DATABASE_SCHEMA: stack.schema,
-      TEMPORAL_ADDRESS: stack.services.temporalAddress,
-      TEMPORAL_TASK_QUEUE: stack.taskQueue,
-      PODIUM_WORKFLOW_BUNDLE: stack.services.workflowBundle,
-      WEBHOOK_SECRET: testWebhookSecret,
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+const startWorker = async () => {
+  const child = await startWorkerProcess(stack);
   workers.push(child);
-  await new Promise<void>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`worker exited (${code})`)));
-    createInterface({ input: child.stdout! }).on('line', (line) => line.includes('worker-ready') && resolve());
-  });
   return child;
-}
+};
 
 const alive = (pid: number) => {
   try {
@@ -50,7 +32,7 @@ const alive = (pid: number) => {
 
 describe('a worker killed mid-request', () => {
   it('the request still completes, exactly once, and no instance is left behind', async () => {
-    const first = await startWorkerProcess();
+    const first = await startWorker();
     const token = await stack.api.anonymousToken();
     const { body } = await stack.api.submit(token, { model: 'echo', input: { ...echoInput, parameters: { delay_ms: 1_500 } } });
     await eventually(
@@ -64,7 +46,7 @@ describe('a worker killed mid-request', () => {
     await eventually(async () => alive(Number(doomed.pid)), (isAlive) => !isAlive, 5_000);
     expect(alive(Number(doomed.pid))).toBe(false); // the model process went with its worker
 
-    await startWorkerProcess();
+    await startWorker();
     const { request } = await stack.api.waitUntilFinal(token, body.id, 45_000);
     expect(request).toMatchObject({ status: 'COMPLETE', error: null });
     expect(request.result?.outputs).toEqual(echoInput.inputs);

@@ -1,0 +1,101 @@
+import type { ChildProcess } from 'node:child_process';
+import { sql } from 'slonik';
+import { z } from 'zod';
+import { poolWorkflowId } from '../../domain/pool-plan';
+import { eventually } from '../support/eventually';
+import { addTestModel } from '../support/models';
+import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
+import { startWorkerProcess, stopWorkerProcess } from '../support/worker-process';
+
+// Issue 12: after a busy stretch, a restarted worker replays the model's pool from its whole
+// history (a new process has no cached workflows). That replay must succeed, in the same run.
+
+let stack: TestStack;
+const workers: ChildProcess[] = [];
+beforeAll(async () => {
+  stack = await startTestStack({ worker: false });
+});
+afterAll(async () => {
+  for (const worker of workers) if (worker.exitCode === null) worker.kill('SIGKILL');
+  await stack?.stop();
+});
+
+const startWorker = async () => {
+  const child = await startWorkerProcess(stack);
+  workers.push(child);
+  return child;
+};
+
+/** `count` echo requests from `clients` concurrent clients (every 13th cancelled); waits for all to end. */
+async function burst(token: string, model: string, count: number, clients: number) {
+  const ids: string[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      for (let n = next++; n < count; n = next++) {
+        const input = { ...echoInput, parameters: { delay_ms: (n * 7) % 40 } };
+        const { body } = await stack.api.submit(token, { model, input });
+        ids.push(body.id);
+        if (n % 13 === 5) await stack.api.call('POST', `/api/requests/${body.id}/cancel`, { token });
+      }
+    }),
+  );
+  return Promise.all(ids.map(async (id) => (await stack.api.waitUntilFinal(token, id, 60_000)).request.status));
+}
+
+const liveInstances = (model: string) =>
+  stack.pool.oneFirst(sql.type(z.object({ n: z.number() }))`
+    SELECT count(*)::int AS n FROM model_instances WHERE model_id = ${model} AND status NOT IN ('TERMINATED', 'FAILED')`);
+
+describe('a model pool when its worker restarts', () => {
+  it('after a long busy history and a scale to zero, the same pool run replays and serves the next request', async () => {
+    // Three instances of two slots each and a few clients at a time: an instance is often idle
+    // (the pool waits with a keep-warm timer) while assignments go out several per workflow
+    // task, their deliveries ending at different moments, as in the history that broke. Then
+    // keep-warm timers fire: the replayer checks a fired timer's id (issue 12's error). With the
+    // pool's old concurrent signals this failed replay 3 times out of 3.
+    await addTestModel(stack.pool, { id: 'echo-busy', maxInstances: 3, maxConcurrency: 2, keepWarmSeconds: 2 });
+    const worker = await startWorker();
+    const token = await stack.api.anonymousToken();
+    for (const clients of [2, 4, 5, 8]) {
+      expect(new Set(await burst(token, 'echo-busy', 60, clients))).toEqual(new Set(['COMPLETE', 'CANCELLED']));
+    }
+    await eventually(() => liveInstances('echo-busy'), (n) => n === 0, 15_000);
+
+    const pool = stack.temporal.workflow.getHandle(poolWorkflowId(stack.taskQueue, 'echo-busy'));
+    const before = await pool.describe();
+    expect(before.historyLength).toBeGreaterThan(500);
+
+    await stopWorkerProcess(worker);
+    await startWorker();
+    const { body } = await stack.api.submit(token, { model: 'echo-busy', input: echoInput });
+    const { request } = await stack.api.waitUntilFinal(token, body.id, 45_000);
+    expect(request).toMatchObject({ status: 'COMPLETE', error: null });
+
+    // The same pool run served it: replayed, not failed and replaced by a fresh one.
+    const after = await pool.describe();
+    expect(after.runId).toBe(before.runId);
+    expect(after.status.name).toBe('RUNNING');
+    const failedTasks = (await pool.fetchHistory()).events?.filter((event) => event.workflowTaskFailedEventAttributes) ?? [];
+    expect(failedTasks).toEqual([]);
+    await stopWorkerProcess(workers.at(-1)!);
+  });
+
+  it('with warm instances that went down with the old worker, the next request gets a live one', async () => {
+    // Local model processes are the worker's children: a restart takes all three along, while
+    // the pool still counts them ready. The first unreachable one makes the pool probe the rest.
+    await addTestModel(stack.pool, { id: 'echo-warm', maxInstances: 3, keepWarmSeconds: 120 });
+    const worker = await startWorker();
+    const token = await stack.api.anonymousToken();
+    const slow = { ...echoInput, parameters: { delay_ms: 1_000 } };
+    const ids = await Promise.all([1, 2, 3].map(async () => (await stack.api.submit(token, { model: 'echo-warm', input: slow })).body.id as string));
+    for (const id of ids) expect((await stack.api.waitUntilFinal(token, id)).request.status).toBe('COMPLETE');
+    expect(await liveInstances('echo-warm')).toBe(3);
+
+    await stopWorkerProcess(worker);
+    await startWorker();
+    const { body } = await stack.api.submit(token, { model: 'echo-warm', input: echoInput });
+    const { request } = await stack.api.waitUntilFinal(token, body.id, 45_000);
+    expect(request).toMatchObject({ status: 'COMPLETE', error: null });
+  });
+});
