@@ -89,8 +89,10 @@ async function recordPoolsAndRequests(services: RunServices) {
     const setStatus = (id: string, status: 'FAILED' | 'REQUESTED') =>
       stack.api.call('POST', `/api/admin/requests/${id}/status`, { token: admin, json: { status, reason: `recorded ${status}` } });
 
-    log('phase 1: 260 requests, 12 clients, with cancels and admin actions');
-    const first = await burst(stack, token, 'echo-busy', 260, 12, async (id, n) => {
+    log('phase 1: 270 requests from 3, 6 then 12 clients, with cancels and admin actions');
+    const first: string[] = [];
+    for (const clients of [3, 6, 12]) first.push(...(await burst(stack, token, 'echo-busy', 90, clients, actOn)));
+    async function actOn(id: string, n: number) {
       if (n % 17 === 3) {
         tag(id, 'cancelled');
         await stack.api.call('POST', `/api/requests/${id}/cancel`, { token });
@@ -101,7 +103,7 @@ async function recordPoolsAndRequests(services: RunServices) {
         tag(id, 'requeued');
         await setStatus(id, 'REQUESTED');
       }
-    });
+    }
     const waitAll = (ids: string[]) => Promise.all(ids.map((id) => stack.api.waitUntilFinal(token, id, 120_000)));
     await waitAll(first);
 
