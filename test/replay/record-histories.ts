@@ -6,7 +6,8 @@
 //
 // The run: a pool with hundreds of assignments over three instances that serve two requests
 // each, cancels while queued and while inferring, admin fails and re-queues, an admin stop,
-// scale to zero and back, a model that fails, webhooks; the cleanup workflow; a live-instances
+// scale to zero and back, a model that fails, webhooks, a pool that continues as new, requests
+// queued past their startup timeout; the cleanup workflow; a live-instances
 // lookup; and the node autoscaler adding and removing nodes on the simulated cluster (whose
 // binaries are built on first use, as for the tests).
 import { execFileSync } from 'node:child_process';
@@ -131,8 +132,25 @@ async function recordPoolsAndRequests(services: RunServices) {
     await waitAll([...second, ...hooked, ...withHook, ...failing]);
     receiver.close();
 
+    log('a pool that continues as new every ~200 events, carrying its instances and queue');
+    await addTestModel(stack.pool, { id: 'echo-carry', maxInstances: 2, maxConcurrency: 2, keepWarmSeconds: 2 });
+    await stack.temporal.workflow.start('modelPool', {
+      taskQueue: stack.taskQueue,
+      workflowId: poolWorkflowId(stack.taskQueue, 'echo-carry'),
+      args: [{ modelId: 'echo-carry', historyLimit: 200 }],
+    });
+    const carried = await burst(stack, token, 'echo-carry', 80, 4, async () => undefined);
+
+    log('requests queued past their startup timeout: each looks at its pool');
+    await addTestModel(stack.pool, { id: 'echo-slow', maxInstances: 1, startupTimeoutSeconds: 2 });
+    const slow = await Promise.all(
+      [1, 2, 3].map(async () => (await stack.api.submit(token, { model: 'echo-slow', input: { ...echoInput, parameters: { delay_ms: 2_500 } } })).body.id as string),
+    );
+    slow.forEach((id) => tag(id, 'waited-long'));
+    await waitAll([...carried, ...slow]);
+
     const outcomes: Outcome[] = [];
-    for (const id of [...first, ...second, ...withHook, ...failing]) {
+    for (const id of [...first, ...second, ...withHook, ...failing, ...slow]) {
       const { request } = await stack.api.waitUntilFinal(token, id, 5_000);
       outcomes.push({ id, status: request.status, errorCode: request.error?.code ?? null, tags: tags.get(id) ?? [] });
     }
@@ -149,7 +167,7 @@ async function recordPoolsAndRequests(services: RunServices) {
 
     // Let visibility catch up before listing runs.
     await sleep(2_000);
-    for (const model of ['echo-busy', 'echo', 'fail']) await writeHistories(stack.temporal, `pool-${model}`, poolWorkflowId(stack.taskQueue, model));
+    for (const model of ['echo-busy', 'echo', 'fail', 'echo-carry', 'echo-slow']) await writeHistories(stack.temporal, `pool-${model}`, poolWorkflowId(stack.taskQueue, model));
     const pick = (label: string, accept: (o: Outcome) => boolean, n: number) =>
       outcomes.filter(accept).slice(0, n).map((o, i) => ({ name: `request-${label}-${i + 1}`, id: o.id }));
     const requests = [
@@ -157,8 +175,9 @@ async function recordPoolsAndRequests(services: RunServices) {
       ...pick('cancelled', (o) => o.status === 'CANCELLED', 3),
       ...pick('admin-failed', (o) => o.errorCode === 'FAILED_BY_ADMIN', 2),
       ...pick('requeued', (o) => o.tags.includes('requeued'), 2),
-      ...pick('model-failed', (o) => o.status === 'FAILED' && o.tags.length === 0, 2),
+      ...pick('model-failed', (o) => o.errorCode === 'MODEL_ERROR', 2),
       ...pick('webhook', (o) => o.tags.includes('webhook'), 1),
+      ...pick('waited-long', (o) => o.tags.includes('waited-long'), 3),
     ];
     for (const { name, id } of requests) await writeHistories(stack.temporal, name, workflowIdForRequest(id));
     await writeHistories(stack.temporal, 'cleanup', 'cleanup-recorded');
