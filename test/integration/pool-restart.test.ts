@@ -1,30 +1,23 @@
-import type { ChildProcess } from 'node:child_process';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { poolWorkflowId } from '../../domain/pool-plan';
 import { eventually } from '../support/eventually';
 import { addTestModel } from '../support/models';
 import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
-import { startWorkerProcess, stopWorkerProcess } from '../support/worker-process';
+import { stopWorkerProcess, workerProcesses } from '../support/worker-process';
 
 // Issue 12: after a busy stretch, a restarted worker replays the model's pool from its whole
 // history (a new process has no cached workflows). That replay must succeed, in the same run.
 
 let stack: TestStack;
-const workers: ChildProcess[] = [];
+const workers = workerProcesses(() => stack);
 beforeAll(async () => {
   stack = await startTestStack({ worker: false });
 });
 afterAll(async () => {
-  for (const worker of workers) if (worker.exitCode === null) worker.kill('SIGKILL');
+  workers.killAll();
   await stack?.stop();
 });
-
-const startWorker = async () => {
-  const child = await startWorkerProcess(stack);
-  workers.push(child);
-  return child;
-};
 
 /** `count` echo requests from `clients` concurrent clients (every 13th cancelled); waits for all to end. */
 async function burst(token: string, model: string, count: number, clients: number) {
@@ -55,7 +48,7 @@ describe('a model pool when its worker restarts', () => {
     // keep-warm timers fire: the replayer checks a fired timer's id (issue 12's error). With the
     // pool's old concurrent signals this failed replay 3 times out of 3.
     await addTestModel(stack.pool, { id: 'echo-busy', maxInstances: 3, maxConcurrency: 2, keepWarmSeconds: 2 });
-    const worker = await startWorker();
+    const worker = await workers.start();
     const token = await stack.api.anonymousToken();
     for (const clients of [2, 4, 5, 8]) {
       expect(new Set(await burst(token, 'echo-busy', 60, clients))).toEqual(new Set(['COMPLETE', 'CANCELLED']));
@@ -67,7 +60,7 @@ describe('a model pool when its worker restarts', () => {
     expect(before.historyLength).toBeGreaterThan(500);
 
     await stopWorkerProcess(worker);
-    await startWorker();
+    const restarted = await workers.start();
     const { body } = await stack.api.submit(token, { model: 'echo-busy', input: echoInput });
     const { request } = await stack.api.waitUntilFinal(token, body.id, 45_000);
     expect(request).toMatchObject({ status: 'COMPLETE', error: null });
@@ -78,14 +71,14 @@ describe('a model pool when its worker restarts', () => {
     expect(after.status.name).toBe('RUNNING');
     const failedTasks = (await pool.fetchHistory()).events?.filter((event) => event.workflowTaskFailedEventAttributes) ?? [];
     expect(failedTasks).toEqual([]);
-    await stopWorkerProcess(workers.at(-1)!);
+    await stopWorkerProcess(restarted);
   });
 
   it('with warm instances that went down with the old worker, the next request gets a live one', async () => {
     // Local model processes are the worker's children: a restart takes all three along, while
     // the pool still counts them ready. The first unreachable one makes the pool probe the rest.
     await addTestModel(stack.pool, { id: 'echo-warm', maxInstances: 3, keepWarmSeconds: 120 });
-    const worker = await startWorker();
+    const worker = await workers.start();
     const token = await stack.api.anonymousToken();
     const slow = { ...echoInput, parameters: { delay_ms: 1_000 } };
     const ids = await Promise.all([1, 2, 3].map(async () => (await stack.api.submit(token, { model: 'echo-warm', input: slow })).body.id as string));
@@ -93,7 +86,7 @@ describe('a model pool when its worker restarts', () => {
     expect(await liveInstances('echo-warm')).toBe(3);
 
     await stopWorkerProcess(worker);
-    await startWorker();
+    await workers.start();
     const { body } = await stack.api.submit(token, { model: 'echo-warm', input: echoInput });
     const { request } = await stack.api.waitUntilFinal(token, body.id, 45_000);
     expect(request).toMatchObject({ status: 'COMPLETE', error: null });

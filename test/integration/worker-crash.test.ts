@@ -1,25 +1,18 @@
-import type { ChildProcess } from 'node:child_process';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { eventually } from '../support/eventually';
 import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
-import { startWorkerProcess } from '../support/worker-process';
+import { workerProcesses } from '../support/worker-process';
 
 let stack: TestStack;
-const workers: ChildProcess[] = [];
+const workers = workerProcesses(() => stack);
 beforeAll(async () => {
   stack = await startTestStack({ worker: false });
 });
 afterAll(async () => {
-  for (const worker of workers) if (worker.exitCode === null) worker.kill('SIGKILL');
+  workers.killAll();
   await stack?.stop();
 });
-
-const startWorker = async () => {
-  const child = await startWorkerProcess(stack);
-  workers.push(child);
-  return child;
-};
 
 const alive = (pid: number) => {
   try {
@@ -32,7 +25,7 @@ const alive = (pid: number) => {
 
 describe('a worker killed mid-request', () => {
   it('the request still completes, exactly once, and no instance is left behind', async () => {
-    const first = await startWorker();
+    const first = await workers.start();
     const token = await stack.api.anonymousToken();
     const { body } = await stack.api.submit(token, { model: 'echo', input: { ...echoInput, parameters: { delay_ms: 1_500 } } });
     await eventually(
@@ -46,7 +39,7 @@ describe('a worker killed mid-request', () => {
     await eventually(async () => alive(Number(doomed.pid)), (isAlive) => !isAlive, 5_000);
     expect(alive(Number(doomed.pid))).toBe(false); // the model process went with its worker
 
-    await startWorker();
+    await workers.start();
     const { request } = await stack.api.waitUntilFinal(token, body.id, 45_000);
     expect(request).toMatchObject({ status: 'COMPLETE', error: null });
     expect(request.result?.outputs).toEqual(echoInput.inputs);

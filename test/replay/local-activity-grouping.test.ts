@@ -7,7 +7,7 @@ import { readTestEnv } from '../support/services';
 import type { GroupingActivities } from './local-activity-grouping.workflows';
 
 // Pins the Temporal SDK behaviour behind issue 12 (pool-echo nondeterminism): see
-// docs/architecture-notes.md, "Local activities and replay". When an SDK upgrade makes the
+// docs/workflow-changes.md, "Local activities: at most one in flight". When an SDK upgrade makes the
 // first case replay, the upstream bug is fixed (temporalio/sdk-python#1881 is the open report
 // of the same Core change, temporalio/sdk-rust#1442).
 installQuietRuntime();

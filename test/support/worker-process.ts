@@ -36,3 +36,18 @@ export async function stopWorkerProcess(child: ChildProcess): Promise<void> {
   child.kill('SIGTERM');
   await exited;
 }
+
+/** The worker processes a test file starts, so that `killAll` leaves none behind. */
+export function workerProcesses(stack: () => TestStack) {
+  const started: ChildProcess[] = [];
+  return {
+    async start(): Promise<ChildProcess> {
+      const child = await startWorkerProcess(stack());
+      started.push(child);
+      return child;
+    },
+    killAll(): void {
+      for (const child of started) if (child.exitCode === null) child.kill('SIGKILL');
+    },
+  };
+}
