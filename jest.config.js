@@ -5,6 +5,7 @@ const project = {
   // slonik, zod and @kubernetes/client-node ship ESM only: transform everything to CommonJS.
   transform: { '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2023' } }] },
   transformIgnorePatterns: [],
+  setupFilesAfterEnv: ['<rootDir>/test/support/release-roarr.ts'],
 };
 
 /** @type {import('jest').Config} */
