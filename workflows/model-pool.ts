@@ -174,7 +174,7 @@ export async function modelPool({ modelId, carried, historyLimit = defaultHistor
         const instance = instances.get(action.instanceId)!;
         instance.requestIds.push(action.waiter.requestId);
         waiting.splice(waiting.indexOf(action.waiter), 1);
-        // Not awaited: every assignment of this round goes out at once.
+        // Not awaited: every assignment of this round goes out in one batch (flushed below).
         void signals.send(action.waiter.workflowId, instanceAssignedSignal, {
           instanceId: instance.instanceId,
           endpoint: instance.endpoint!,

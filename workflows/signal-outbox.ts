@@ -23,7 +23,7 @@ const signalling = proxyLocalActivities<PodiumActivities>({
  * Signals through one local activity at a time, each carrying every signal queued meanwhile.
  *
  * One at a time is what keeps the sender's workflow deterministic. Temporal's Core (since
- * sdk-core#1442, in TypeScript SDK 1.24) hands a local activity's result to the workflow as soon
+ * temporalio/sdk-rust#1442, in TypeScript SDK 1.24) hands a local activity's result to the workflow as soon
  * as it finishes, so concurrent ones wake the workflow once each, in whatever grouping their
  * timing gave; on replay it hands over every result already recorded in one activation. Any
  * command issued per activation (a timer from `condition(…, timeout)`) then differs between the
