@@ -15,6 +15,7 @@ import { findModel } from '../../db/models';
 import { echoInput, type TestStack } from '../support/test-stack';
 import { summary } from './figures';
 import { runBenchmark } from './run-benchmark';
+import { describeFloor, measureTemporalFloor } from './temporal-floor';
 
 const requests = Number(process.env.BENCH_REQUESTS ?? 200);
 const pollMs = 5;
@@ -58,6 +59,7 @@ async function benchmark(stack: TestStack) {
     await response.json();
     if (i >= 0) direct.push(performance.now() - t0);
   }
+  const floor = await measureTemporalFloor({ address: stack.services.temporalAddress, endpoint: placed.endpoint! });
   await runtime.stopAll();
 
   const split = await stack.pool.one(
@@ -75,6 +77,11 @@ async function benchmark(stack: TestStack) {
   const e2e = rows[1]!;
   const base = rows[2]!;
   console.log(`submit → COMPLETE vs baseline: p50 ×${(e2e.p50 / base.p50).toFixed(1)}, p99 ×${(e2e.p99 / base.p99).toFixed(1)}`);
+  console.log(describeFloor(floor));
+  console.log(
+    `submit → COMPLETE vs the floor: p50 ×${(e2e.p50 / floor.sequentialP50).toFixed(2)} (target ≤ 1.5 and ≤ 60 ms), ` +
+      `p99 ×${(e2e.p99 / floor.sequentialP99).toFixed(2)}`,
+  );
   console.log(
     `from request_stats: request → pod ready p50 ${split.waitP50.toFixed(1)} / p99 ${split.waitP99.toFixed(1)} ms; ` +
       `pod ready → processed p50 ${split.processingP50.toFixed(1)} / p99 ${split.processingP99.toFixed(1)} ms`,

@@ -10,7 +10,9 @@ import { LocalProcessRuntime } from '../../activities/runtime/local-runtime';
 import { findModel } from '../../db/models';
 import { addTestModel } from '../support/models';
 import { echoInput, type TestStack } from '../support/test-stack';
+import { percentile } from './figures';
 import { runBenchmark } from './run-benchmark';
+import { describeFloor, measureTemporalFloor } from './temporal-floor';
 
 const clients = Number(process.env.BENCH_CLIENTS ?? 16);
 const seconds = Number(process.env.BENCH_SECONDS ?? 60);
@@ -18,23 +20,16 @@ const poolSize = Number(process.env.BENCH_INSTANCES ?? 2);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const coldSamples = 10;
 
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-};
 
 /** The same inference straight to a warm echo server: the model's own time. */
-async function modelTime(stack: TestStack): Promise<number> {
-  const runtime = new LocalProcessRuntime();
-  const placed = await runtime.start({ instanceId: 'bench', model: (await findModel(stack.pool, 'echo'))!, annotations: {}, startupTimeoutMs: 30_000 });
+async function modelTime(endpoint: string): Promise<number> {
   const times: number[] = [];
   for (let i = 0; i < 200; i++) {
     const t0 = performance.now();
-    const response = await fetch(`${placed.endpoint}/v2/models/echo/infer`, { method: 'POST', body: JSON.stringify(echoInput) });
+    const response = await fetch(`${endpoint}/v2/models/echo/infer`, { method: 'POST', body: JSON.stringify(echoInput) });
     await response.json();
     times.push(performance.now() - t0);
   }
-  await runtime.stopAll();
   return percentile(times, 50);
 }
 
@@ -61,7 +56,11 @@ async function benchmark(stack: TestStack) {
     }),
   );
   const elapsed = (performance.now() - started) / 1000;
-  const model = await modelTime(stack);
+  const runtime = new LocalProcessRuntime();
+  const placed = await runtime.start({ instanceId: 'bench', model: (await findModel(stack.pool, 'echo'))!, annotations: {}, startupTimeoutMs: 30_000 });
+  const model = await modelTime(placed.endpoint!);
+  const floor = await measureTemporalFloor({ address: stack.services.temporalAddress, endpoint: placed.endpoint!, clients, runs: 50 });
+  await runtime.stopAll();
   const overhead = latencies.map((latency) => latency - model);
 
   // Reaction time: a model with no instance and no pool yet; request → instance CREATED.
@@ -81,7 +80,10 @@ async function benchmark(stack: TestStack) {
 
   const f = (ms: number) => `${ms.toFixed(1)} ms`;
   console.log(`\nthroughput: ${clients} clients, ${seconds} s, warm pool of ${poolSize} echo instances × ${concurrency} requests each`);
-  console.log(`  completed requests/s     ${(latencies.length / elapsed).toFixed(1)}   (${latencies.length} requests; target ≥ 100)`);
+  const perSecond = latencies.length / elapsed;
+  console.log(`  completed requests/s     ${perSecond.toFixed(1)}   (${latencies.length} requests; target ≥ 0.8 × the floor)`);
+  console.log(`  ${describeFloor(floor)}`);
+  console.log(`  requests/s vs the floor's workflows/s: ×${(perSecond / floor.workflowsPerSecond).toFixed(2)}`);
   console.log(`  submit → COMPLETE        p50 ${f(percentile(latencies, 50))}, p99 ${f(percentile(latencies, 99))}`);
   console.log(`  model time (direct, p50) ${f(model)}`);
   console.log(`  platform overhead        p50 ${f(percentile(overhead, 50))} (target ≤ 60), p99 ${f(percentile(overhead, 99))} (target ≤ 200)`);

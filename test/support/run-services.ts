@@ -5,13 +5,21 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import { ensureChromium, ensureDebianPackage } from '../../infra/ensure-debian-package';
 import { findFreePort } from '../../infra/ports';
 import { startEmbeddedPostgres } from '../../infra/postgres';
-import { startDevTemporal } from '../../infra/temporal-server';
+import { devServerTunings, startDevTemporal, type DevServerTuning } from '../../infra/temporal-server';
 import { workflowsPath } from '../../infra/worker';
 import { buildWeb } from '../../web/build';
 
 export type RunServices = { databaseUrl: string; temporalAddress: string; workflowBundle: string; chromium: string };
 
 const quietLogger = { trace() {}, debug() {}, info() {}, log() {}, warn: console.warn, error: console.error };
+
+/** PODIUM_TEMPORAL_TUNING picks another dev server tuning, to compare one in a benchmark. */
+function devServerTuningFromEnv(): DevServerTuning | undefined {
+  const name = process.env.PODIUM_TEMPORAL_TUNING;
+  if (name === undefined) return undefined;
+  if (!(name in devServerTunings)) throw new Error(`PODIUM_TEMPORAL_TUNING must be one of: ${Object.keys(devServerTunings).join(', ')}`);
+  return name as DevServerTuning;
+}
 
 /**
  * The real services for one test or benchmark run, with the same scripts as `npm start`:
@@ -26,6 +34,7 @@ export async function startRunServices(options: { testTools?: boolean } = {}): P
   const [postgres, temporal, bundle] = await Promise.all([
     startEmbeddedPostgres({ dataDir: path.join(workDir, 'postgres'), port: pgPort, persistent: false }),
     startDevTemporal({
+      tuning: devServerTuningFromEnv(),
       dataDir: path.join(workDir, 'temporal'),
       host: '127.0.0.1',
       port: temporalPort,
