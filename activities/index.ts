@@ -5,6 +5,7 @@ import { createInferenceActivities } from './inference';
 import { createInstanceActivities } from './instances';
 import { createNodeAutoscalerActivities, type AutoscalerDependencies } from './node-autoscaler';
 import { createPoolActivities } from './pools';
+import { createReconcilerActivities } from './reconciler';
 import { createRequestActivities } from './requests';
 import type { InstanceRuntime } from './runtime/instance-runtime';
 import { createWebhookActivities } from './webhooks';
@@ -29,6 +30,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createInferenceActivities(deps),
     ...createWebhookActivities(deps),
     ...createCleanupActivities(deps),
+    ...createReconcilerActivities(deps),
     ...nodeAutoscaler,
   };
 }

@@ -63,3 +63,20 @@ export async function requeueWorkRequest(
   if (requeued && instanceId) await recordInstanceEvent(db, { instanceId, event: 'RELEASED', requestId });
   return requeued;
 }
+
+/**
+ * Ends the still open request of a workflow that Temporal closed (see domain/closed-workflow),
+ * releasing its instance. Returns the request's id and model, or null when it had ended already.
+ */
+export async function endRequestOfClosedWorkflow(
+  db: CommonQueryMethods & { transaction: <T>(handler: (t: CommonQueryMethods) => Promise<T>) => Promise<T> },
+  workflowId: string,
+  end: { status: 'CANCELLED' } | { status: 'FAILED'; error: RequestError },
+): Promise<{ requestId: string; modelId: string } | null> {
+  const open = await db.maybeOne(sql.type(z.object({ id: z.string(), modelId: z.string(), instanceId: z.string().nullable() }))`
+    SELECT id, model_id AS "modelId", instance_id AS "instanceId" FROM work_requests
+     WHERE workflow_id = ${workflowId} AND status = ANY(${sql.array(statusesBefore(end.status), 'text')})`);
+  if (!open) return null;
+  const ended = await endWorkRequest(db, { requestId: open.id, instanceId: open.instanceId ?? undefined, ...end });
+  return ended ? { requestId: open.id, modelId: open.modelId } : null;
+}

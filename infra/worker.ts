@@ -4,6 +4,7 @@ import type { DatabasePool } from 'slonik';
 import { createActivities } from '../activities';
 import type { AutoscalerDependencies } from '../activities/node-autoscaler';
 import type { InstanceRuntime } from '../activities/runtime/instance-runtime';
+import { ensureRequestReconciler } from './request-reconciler';
 
 export const workflowsPath = require.resolve('../workflows');
 
@@ -52,6 +53,7 @@ export async function startPodiumWorker(options: {
     }),
   });
   const running = worker.run();
+  await ensureRequestReconciler(temporal, options.taskQueue);
   return {
     worker,
     stop: async () => {

@@ -57,11 +57,38 @@ export const requestWatchesPoolPatch = 'request-watches-pool';
 const maxInstanceReplacements = 2;
 
 /**
+ * Request runs that record this patch treat a cancellation of the workflow itself (`temporal
+ * workflow cancel`, the Web UI's Cancel) as the owner's cancel: the request ends CANCELLED and
+ * gives its instance back before the workflow ends Canceled.
+ */
+export const requestEndsOnWorkflowCancelPatch = 'request-ends-on-workflow-cancel';
+
+/**
  * One work request: wait in the model's pool for an instance, run the inference on it, record
  * the outcome and its stats, give the instance back, then call the webhook if there is one.
  * The owner may cancel it and an admin may fail or re-queue it at any point.
  */
-export async function modelRequest({ requestId, modelId }: ModelRequestInput): Promise<ModelRequestOutcome> {
+export async function modelRequest(input: ModelRequestInput): Promise<ModelRequestOutcome> {
+  if (!patched(requestEndsOnWorkflowCancelPatch)) return serveRequest(input, () => undefined);
+  // The work runs shielded from the workflow's cancellation, which arrives as a cancel instead.
+  const root = CancellationScope.current();
+  let cancellation: unknown = null;
+  const outcome = await CancellationScope.nonCancellable(() =>
+    serveRequest(input, (cancel) => {
+      root.cancelRequested.catch((error: unknown) => {
+        cancellation = error;
+        cancel();
+      });
+    }),
+  );
+  if (cancellation && outcome.status === 'CANCELLED') throw cancellation;
+  return outcome;
+}
+
+async function serveRequest(
+  { requestId, modelId }: ModelRequestInput,
+  onWorkflowCancel: (cancel: () => void) => void,
+): Promise<ModelRequestOutcome> {
   let stage: ModelRequestStage = 'STARTING';
   let assignment: Assignment | null = null;
   let unavailable: RequestError | null = null;
@@ -83,10 +110,12 @@ export async function modelRequest({ requestId, modelId }: ModelRequestInput): P
   setHandler(instanceUnavailableSignal, (error) => {
     unavailable = error;
   });
-  setHandler(cancelRequestSignal, () => {
+  const cancel = () => {
     interruption ??= { kind: 'CANCEL' };
     inferenceScope.cancel();
-  });
+  };
+  setHandler(cancelRequestSignal, cancel);
+  onWorkflowCancel(cancel);
   setHandler(adminSetStatusSignal, ({ status, reason }) => {
     interruption = status === 'FAILED' ? { kind: 'ADMIN_FAIL', reason } : { kind: 'REQUEUE', reason };
     inferenceScope.cancel();

@@ -7,7 +7,8 @@
 // The run: a pool with hundreds of assignments over three instances that serve two requests
 // each, cancels while queued and while inferring, admin fails and re-queues, an admin stop,
 // scale to zero and back, a model that fails, webhooks, a pool that continues as new, requests
-// queued past their startup timeout; the cleanup workflow; a live-instances
+// queued past their startup timeout, request workflows cancelled and terminated through Temporal
+// (and the request reconciler that ends the latter); the cleanup workflow; a live-instances
 // lookup; and the node autoscaler adding and removing nodes on the simulated cluster (whose
 // binaries are built on first use, as for the tests).
 import { execFileSync } from 'node:child_process';
@@ -23,6 +24,7 @@ import type { Client } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { sql } from 'slonik';
 import { nodeAutoscalerWorkflowId } from '../../activities/node-autoscaler';
+import { requestReconcilerWorkflowId } from '../../activities/reconciler';
 import { poolWorkflowId } from '../../domain/pool-plan';
 import { workflowIdForRequest } from '../../domain/work-request';
 import { startTestCluster } from '../../infra/test-cluster/cluster';
@@ -149,8 +151,23 @@ async function recordPoolsAndRequests(services: RunServices) {
     slow.forEach((id) => tag(id, 'waited-long'));
     await waitAll([...carried, ...slow]);
 
+    log("Temporal's own controls: a workflow cancelled, two terminated (the reconciler ends them)");
+    const controlled = await Promise.all(
+      [1, 2, 3].map(async () => (await stack.api.submit(token, { model: 'echo-slow', input: { ...echoInput, parameters: { delay_ms: 3_000 } } })).body.id as string),
+    );
+    await sleep(500);
+    const [cancelledByTemporal, ...terminated] = controlled.map((id) => stack.temporal.workflow.getHandle(workflowIdForRequest(id)));
+    await cancelledByTemporal!.cancel();
+    for (const handle of terminated) await handle.terminate('recorded terminate');
+    tag(controlled[0]!, 'workflow-cancelled');
+    await eventually(
+      async () => Promise.all(controlled.map(async (id) => (await stack.api.call('GET', `/api/requests/${id}`, { token })).body.status)),
+      (statuses) => statuses.every((status) => status === 'CANCELLED' || status === 'FAILED'),
+      40_000,
+    );
+
     const outcomes: Outcome[] = [];
-    for (const id of [...first, ...second, ...withHook, ...failing, ...slow]) {
+    for (const id of [...first, ...second, ...withHook, ...failing, ...slow, ...controlled]) {
       const { request } = await stack.api.waitUntilFinal(token, id, 5_000);
       outcomes.push({ id, status: request.status, errorCode: request.error?.code ?? null, tags: tags.get(id) ?? [] });
     }
@@ -178,9 +195,11 @@ async function recordPoolsAndRequests(services: RunServices) {
       ...pick('model-failed', (o) => o.errorCode === 'MODEL_ERROR', 2),
       ...pick('webhook', (o) => o.tags.includes('webhook'), 1),
       ...pick('waited-long', (o) => o.tags.includes('waited-long'), 3),
+      ...pick('workflow-cancelled', (o) => o.tags.includes('workflow-cancelled'), 1),
     ];
     for (const { name, id } of requests) await writeHistories(stack.temporal, name, workflowIdForRequest(id));
     await writeHistories(stack.temporal, 'cleanup', 'cleanup-recorded');
+    await writeHistories(stack.temporal, 'request-reconciler', requestReconcilerWorkflowId(stack.taskQueue));
     for await (const execution of stack.temporal.workflow.list({ query: `TaskQueue = '${stack.taskQueue}' AND WorkflowType = 'describeLiveInstances'` })) {
       await writeHistories(stack.temporal, 'live-instances', execution.workflowId);
       break;

@@ -6,6 +6,7 @@ import pino from 'pino';
 import type { DatabasePool, Interceptor } from 'slonik';
 import type { InstanceRuntime } from '../../activities/runtime/instance-runtime';
 import { nodeAutoscalerWorkflowId } from '../../activities/node-autoscaler';
+import { requestReconcilerWorkflowId } from '../../activities/reconciler';
 import { autoscalerSettings } from '../../activities/nodes/create-autoscaler';
 import { KwokNodeProvider } from '../../activities/nodes/kwok-provider';
 import { LocalProcessRuntime } from '../../activities/runtime/local-runtime';
@@ -153,6 +154,7 @@ export async function startTestStack(
       for (const instance of [...extraInstances, primary]) await instance.stop();
       await worker?.stop();
       if (autoscaler) await temporal.workflow.getHandle(nodeAutoscalerWorkflowId(taskQueue)).terminate('test over').catch(() => undefined);
+      await temporal.workflow.getHandle(requestReconcilerWorkflowId(taskQueue)).terminate('test over').catch(() => undefined);
       await kubernetes?.cleanUp();
       await connection.close();
       await pool.end();

@@ -1,0 +1,51 @@
+import { log } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
+import type { DatabasePool } from 'slonik';
+import { endRequestOfClosedWorkflow } from '../db/work-request-lifecycle';
+import { closedWorkflowStatuses, endOfClosedWorkflow, type ClosedWorkflowStatus } from '../domain/closed-workflow';
+import { poolWorkflowId } from '../domain/pool-plan';
+
+export const requestReconcilerWorkflowId = (taskQueue: string) => `request-reconciler.${taskQueue}`;
+
+// Temporal's visibility names for the statuses of domain/closed-workflow.
+const visibilityStatus: Record<ClosedWorkflowStatus, string> = {
+  TERMINATED: 'Terminated',
+  TIMED_OUT: 'TimedOut',
+  FAILED: 'Failed',
+  CANCELLED: 'Canceled',
+};
+
+/** What keeps requests true to their workflows when Temporal closes one behind Podium's back. */
+export function createReconcilerActivities({ pool, temporal, taskQueue }: { pool: DatabasePool; temporal: Client; taskQueue: string }) {
+  return {
+    /**
+     * Request workflows of this task queue that closed in the last `lookbackSeconds` without
+     * ending their request (terminated, timed out, failed, or cancelled before they could act):
+     * each request ends (FAILED `WORKFLOW_TERMINATED`/`WORKFLOW_TIMED_OUT`/`WORKFLOW_FAILED`, or
+     * CANCELLED) and its model's pool lets go of it. Idempotent: an ended request is left alone.
+     */
+    async reconcileClosedRequests({ lookbackSeconds }: { lookbackSeconds: number }): Promise<{ ended: number }> {
+      const since = new Date(Date.now() - lookbackSeconds * 1000).toISOString();
+      const statuses = closedWorkflowStatuses.map((status) => `'${visibilityStatus[status]}'`).join(', ');
+      const query =
+        `WorkflowType = 'modelRequest' AND TaskQueue = '${taskQueue}' ` +
+        `AND ExecutionStatus IN (${statuses}) AND CloseTime > '${since}'`;
+      let ended = 0;
+      for await (const execution of temporal.workflow.list({ query })) {
+        // The client names statuses as domain/closed-workflow does.
+        const closed = closedWorkflowStatuses.find((status) => status === execution.status.name);
+        if (!closed) continue;
+        const request = await endRequestOfClosedWorkflow(pool, execution.workflowId, endOfClosedWorkflow(closed, execution.workflowId));
+        if (!request) continue;
+        ended++;
+        log.warn('request ended for its closed workflow', { workflowId: execution.workflowId, closed, requestId: request.requestId });
+        // The pool drops it from its queue, or frees the instance it held.
+        await temporal.workflow
+          .getHandle(poolWorkflowId(taskQueue, request.modelId))
+          .signal('withdrawRequest', { requestId: request.requestId })
+          .catch(() => undefined); // no pool running: nothing held
+      }
+      return { ended };
+    },
+  };
+}

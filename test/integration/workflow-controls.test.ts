@@ -1,0 +1,72 @@
+import { poolWorkflowId } from '../../domain/pool-plan';
+import { workflowIdForRequest } from '../../domain/work-request';
+import { eventually } from '../support/eventually';
+import { addTestModel } from '../support/models';
+import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
+
+// Temporal's own controls on a request's workflow (the CLI's `workflow cancel` and
+// `workflow terminate`, the Web UI's buttons) keep the database true: the request ends, and its
+// model's pool lets go of it.
+
+let stack: TestStack;
+let token: string;
+beforeAll(async () => {
+  stack = await startTestStack();
+  token = await stack.api.anonymousToken();
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+type PoolState = { waiting: { requestId: string }[]; instances: { requestIds: string[] }[] };
+const poolState = (model: string) => stack.temporal.workflow.getHandle(poolWorkflowId(stack.taskQueue, model)).query<PoolState>('poolState');
+const holds = (state: PoolState, requestId: string) =>
+  state.waiting.some((w) => w.requestId === requestId) || state.instances.some((i) => i.requestIds.includes(requestId));
+const workflowOf = (requestId: string) => stack.temporal.workflow.getHandle(workflowIdForRequest(requestId));
+const statusOf = async (requestId: string) => (await stack.api.call('GET', `/api/requests/${requestId}`, { token })).body;
+const submit = async (model: string, delayMs: number) =>
+  (await stack.api.submit(token, { model, input: { ...echoInput, parameters: { delay_ms: delayMs } } })).body.id as string;
+
+describe("Temporal's controls on a request workflow", () => {
+  beforeAll(async () => {
+    await addTestModel(stack.pool, { id: 'echo-one', maxInstances: 1 });
+  });
+
+  it('cancelling the workflow of a request being served ends it CANCELLED and frees its instance', async () => {
+    const busy = await submit('echo-one', 5_000);
+    await eventually(() => statusOf(busy), (body) => body.status === 'PROCESSING');
+    const queued = await submit('echo-one', 0);
+    await eventually(() => poolState('echo-one'), (state) => state.waiting.some((w) => w.requestId === queued));
+
+    await workflowOf(queued).cancel();
+    await workflowOf(busy).cancel();
+    expect((await stack.api.waitUntilFinal(token, queued, 5_000)).request.status).toBe('CANCELLED');
+    expect((await stack.api.waitUntilFinal(token, busy, 5_000)).request.status).toBe('CANCELLED');
+    expect((await workflowOf(busy).describe()).status.name).toBe('CANCELLED');
+    const state = await eventually(() => poolState('echo-one'), (s) => !holds(s, busy) && !holds(s, queued));
+    expect(holds(state, busy) || holds(state, queued)).toBe(false);
+  });
+
+  it('terminating the workflows of a request being served and of a queued one: both end FAILED within 30 s, the instance serves the next', async () => {
+    const busy = await submit('echo-one', 60_000);
+    await eventually(() => statusOf(busy), (body) => body.status === 'PROCESSING');
+    const queued = await submit('echo-one', 0);
+    await eventually(() => poolState('echo-one'), (state) => state.waiting.some((w) => w.requestId === queued));
+
+    await workflowOf(busy).terminate('an operator stepped in');
+    await workflowOf(queued).terminate('an operator stepped in');
+    const ended = await eventually(
+      async () => [await statusOf(busy), await statusOf(queued)],
+      (bodies) => bodies.every((body) => body.status === 'FAILED'),
+      30_000,
+    );
+    expect(ended.map((body) => body.error?.code)).toEqual(['WORKFLOW_TERMINATED', 'WORKFLOW_TERMINATED']);
+    const state = await eventually(() => poolState('echo-one'), (s) => !holds(s, busy) && !holds(s, queued));
+    expect(holds(state, busy) || holds(state, queued)).toBe(false);
+
+    // The one instance is free again (the terminated request's call is cut at its next
+    // heartbeat, which finds its workflow gone).
+    const next = await submit('echo-one', 0);
+    expect((await stack.api.waitUntilFinal(token, next, 10_000)).request.status).toBe('COMPLETE');
+  });
+});
