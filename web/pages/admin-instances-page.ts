@@ -1,6 +1,7 @@
 import { css, html, LitElement } from 'lit';
 import type { PoolHealth } from '../../domain/pool-health';
 import { apiCall, errorMessage } from '../api-client';
+import { newestAnswer } from '../newest-answer';
 import { sharedStyles } from '../styles';
 import { filterInput, filtersSearch, keepFiltersInUrl, readFilters } from '../url-filters';
 
@@ -51,6 +52,7 @@ export class AdminInstancesPage extends LitElement {
   declare error: string | null;
   declare notice: string | null;
   declare at: string | null;
+  private readonly startQuery = newestAnswer();
   private timer: ReturnType<typeof setInterval> | undefined;
 
   constructor() {
@@ -75,19 +77,22 @@ export class AdminInstancesPage extends LitElement {
     clearInterval(this.timer);
   }
 
+  /** Answers to an older query (other filters, an earlier refresh) are dropped. */
   private async load() {
+    const current = this.startQuery();
     try {
       const [body, autoscaler] = await Promise.all([
         apiCall<{ instances: AdminInstance[]; pools: PoolHealth[]; at: string }>('GET', `/api/admin/instances${filtersSearch(this.filters)}`),
         apiCall<{ decisions: Decision[] }>('GET', '/api/admin/instances/autoscaler/decisions?limit=10'),
       ]);
+      if (!current()) return;
       this.instances = body.instances;
       this.failingPools = body.pools.filter((pool) => pool.state === 'FAILING');
       this.decisions = autoscaler.decisions;
       this.at = body.at;
       this.error = null;
     } catch (error) {
-      this.error = errorMessage(error);
+      if (current()) this.error = errorMessage(error);
     }
   }
 

@@ -1,5 +1,6 @@
 import { css, html, LitElement } from 'lit';
 import { apiCall, errorMessage } from '../api-client';
+import { newestAnswer } from '../newest-answer';
 import { sharedStyles } from '../styles';
 import { filterInput, filtersSearch, keepFiltersInUrl, readFilters } from '../url-filters';
 
@@ -51,6 +52,7 @@ export class AdminRequestsPage extends LitElement {
   declare error: string | null;
   declare notice: string | null;
   declare sensitive: Sensitive | null;
+  private readonly startQuery = newestAnswer();
 
   constructor() {
     super();
@@ -66,12 +68,16 @@ export class AdminRequestsPage extends LitElement {
     void this.load();
   }
 
+  /** Answers to an older query (other filters) are dropped. */
   private async load(cursor?: string) {
+    const current = this.startQuery();
     this.error = null;
     try {
       const page = await apiCall<Page>('GET', `/api/admin/requests${filtersSearch(this.filters, cursor ? { cursor } : {})}`);
+      if (!current()) return;
       this.page = cursor && this.page ? { ...page, requests: [...this.page.requests, ...page.requests] } : page;
     } catch (error) {
+      if (!current()) return;
       this.page = null;
       this.error = errorMessage(error);
     }

@@ -3,6 +3,7 @@ import { apiCall, type CatalogModel, errorMessage } from '../api-client';
 import { type ChartPoint } from '../stats/stats-chart';
 import '../stats/stats-chart';
 import { chartBucket, filtersFromSearch, searchFromFilters, type StatsFilters } from '../stats/stats-filters';
+import { newestAnswer } from '../newest-answer';
 import { sharedStyles } from '../styles';
 
 type Timing = { avg: number | null; p50: number | null; p90: number | null; p99: number | null; max: number | null };
@@ -62,7 +63,7 @@ export class AdminStatsPage extends LitElement {
   declare chart: ChartPoint[];
   declare loading: boolean;
   declare error: string | null;
-  private generation = 0;
+  private readonly startQuery = newestAnswer();
 
   constructor() {
     super();
@@ -91,7 +92,7 @@ export class AdminStatsPage extends LitElement {
 
   /** Re-queries table and chart; answers to an older query are dropped. */
   private async load() {
-    const generation = ++this.generation;
+    const current = this.startQuery();
     this.loading = true;
     this.error = null;
     try {
@@ -99,16 +100,16 @@ export class AdminStatsPage extends LitElement {
         apiCall<StatsPage>('GET', `/api/admin/stats${searchFromFilters(this.filters, { limit: '100' })}`),
         apiCall<StatsPage>('GET', `/api/admin/stats${searchFromFilters({ ...this.filters, byModel: false, byStatus: false, bucket: chartBucket(this.filters) })}`),
       ]);
-      if (generation !== this.generation) return;
+      if (!current()) return;
       this.page = page;
       this.chart = (chart.rows as StatsGroup[]).map((g) => ({ bucket: g.bucket!, count: g.count, p90TotalMs: g.totalMs.p90 }));
     } catch (error) {
-      if (generation !== this.generation) return;
+      if (!current()) return;
       this.page = null;
       this.chart = [];
       this.error = errorMessage(error);
     } finally {
-      if (generation === this.generation) this.loading = false;
+      if (current()) this.loading = false;
     }
   }
 
