@@ -8,10 +8,12 @@ import { sql } from 'slonik';
 import { z } from 'zod';
 import { LocalProcessRuntime } from '../../activities/runtime/local-runtime';
 import { findModel } from '../../db/models';
+import { poolWorkflowId } from '../../domain/pool-plan';
 import { addTestModel } from '../support/models';
 import { echoInput, type TestStack } from '../support/test-stack';
 import { percentile } from './figures';
 import { runBenchmark } from './run-benchmark';
+import { signalsReceived } from './workflow-signals';
 import { describeFloor, measureTemporalFloor } from './temporal-floor';
 
 const clients = Number(process.env.BENCH_CLIENTS ?? 16);
@@ -48,6 +50,7 @@ async function benchmark(stack: TestStack) {
   await Promise.all(Array.from({ length: poolSize * 2 }, submitAndWait));
 
   const latencies: number[] = [];
+  const startedAt = new Date();
   const started = performance.now();
   const deadline = started + seconds * 1000;
   await Promise.all(
@@ -56,6 +59,9 @@ async function benchmark(stack: TestStack) {
     }),
   );
   const elapsed = (performance.now() - started) / 1000;
+  // Visibility lists the pool's runs a moment later.
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  const poolSignals = await signalsReceived(stack.temporal, poolWorkflowId(stack.taskQueue, 'echo-bench'), startedAt, new Date());
   const runtime = new LocalProcessRuntime();
   const placed = await runtime.start({ instanceId: 'bench', model: (await findModel(stack.pool, 'echo'))!, annotations: {}, startupTimeoutMs: 30_000 });
   const model = await modelTime(placed.endpoint!);
@@ -84,6 +90,7 @@ async function benchmark(stack: TestStack) {
   console.log(`  completed requests/s     ${perSecond.toFixed(1)}   (${latencies.length} requests; target ≥ 0.8 × the floor)`);
   console.log(`  ${describeFloor(floor)}`);
   console.log(`  requests/s vs the floor's workflows/s: ×${(perSecond / floor.workflowsPerSecond).toFixed(2)}`);
+  console.log(`  signals into the pool     ${(poolSignals / latencies.length).toFixed(3)} per completed request (${poolSignals}; target ≤ 0.05)`);
   console.log(`  submit → COMPLETE        p50 ${f(percentile(latencies, 50))}, p99 ${f(percentile(latencies, 99))}`);
   console.log(`  model time (direct, p50) ${f(model)}`);
   console.log(`  platform overhead        p50 ${f(percentile(overhead, 50))} (target ≤ 60), p99 ${f(percentile(overhead, 99))} (target ≤ 200)`);
