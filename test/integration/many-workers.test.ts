@@ -60,4 +60,4 @@ it('500 requests through two APIs and two workers: each completes once, and no i
   );
   expect(state.waiting).toEqual([]);
   expect(state.instances.flatMap((i) => i.requestIds)).toEqual([]);
-});
+}, 180_000); // ~40 s alone; the rest of the suite runs beside it

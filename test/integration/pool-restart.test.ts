@@ -72,7 +72,7 @@ describe('a model pool when its worker restarts', () => {
     const failedTasks = (await pool.fetchHistory()).events?.filter((event) => event.workflowTaskFailedEventAttributes) ?? [];
     expect(failedTasks).toEqual([]);
     await stopWorkerProcess(restarted);
-  });
+  }, 120_000); // ~20 s alone; the rest of the suite runs beside it
 
   it('with warm instances that went down with the old worker, the next request gets a live one', async () => {
     // Local model processes are the worker's children: a restart takes all three along, while
