@@ -12,6 +12,8 @@ const poolStateQueryName = 'poolState';
 type PoolState = { instances: PoolInstance[]; waiting: PoolWaiter[] };
 
 export type PoolQueueState = { state: 'QUEUED' | 'MISSING' | 'FAILING'; message: string | null };
+/** How long a request's look at its pool may take (see inspectPoolQueue). */
+const inspectionDeadlineMs = 3_000;
 
 export function createPoolActivities({ pool, temporal, taskQueue }: { pool: DatabasePool; temporal: Client; taskQueue: string }) {
   return {
@@ -70,18 +72,24 @@ export function createPoolActivities({ pool, temporal, taskQueue }: { pool: Data
      * it: queue again), or FAILING (the pool's workflow task keeps failing: a log line says so).
      */
     async inspectPoolQueue({ modelId, requestId }: { modelId: string; requestId: string }): Promise<PoolQueueState> {
-      const health = await describePoolHealth(temporal, taskQueue, modelId);
+      // A busy pool answers queries late: the request must not wait on the answer (it holds up
+      // the request's workflow, which may have its instance by then), so each look is bounded,
+      // and one that runs out means "cannot tell now: look again next time".
+      const bounded = <T>(look: () => Promise<T>) => temporal.withDeadline(Date.now() + inspectionDeadlineMs, look);
+      const unknown: PoolQueueState = { state: 'QUEUED', message: null };
+      const health = await bounded(() => describePoolHealth(temporal, taskQueue, modelId)).catch(() => null);
+      if (!health) return unknown;
       if (health.state === 'NOT_RUNNING') return { state: 'MISSING', message: null };
       if (health.state === 'FAILING') {
         log.warn('model pool failing', { workflowId: health.workflowId, workflowTaskAttempt: health.workflowTaskAttempt, requestId });
         return { state: 'FAILING', message: health.message };
       }
       try {
-        const state = await temporal.workflow.getHandle(health.workflowId).query<PoolState>(poolStateQueryName);
+        const state = await bounded(() => temporal.workflow.getHandle(health.workflowId).query<PoolState>(poolStateQueryName));
         const known = state.waiting.some((w) => w.requestId === requestId) || state.instances.some((i) => i.requestIds.includes(requestId));
         return { state: known ? 'QUEUED' : 'MISSING', message: null };
       } catch {
-        return { state: 'QUEUED', message: null }; // cannot tell now: look again next time
+        return unknown;
       }
     },
 

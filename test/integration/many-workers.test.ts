@@ -35,7 +35,9 @@ it('500 requests through two APIs and two workers: each completes once, and no i
       }
     }),
   );
-  const ended = await Promise.all(submitted.map(async ({ id, api }) => (await apis[api]!.waitUntilFinal(tokens[api]!, id, 120_000)).request));
+  // One pool workflow takes every request's two signals: beside the rest of the suite on two
+  // cores the last of 500 waits minutes (the bottleneck issue 13 removes).
+  const ended = await Promise.all(submitted.map(async ({ id, api }) => (await apis[api]!.waitUntilFinal(tokens[api]!, id, 240_000)).request));
   expect(ended.filter((request) => request.status !== 'COMPLETE')).toEqual([]);
 
   // Exactly once: one attempt, one stats row each.
@@ -60,4 +62,4 @@ it('500 requests through two APIs and two workers: each completes once, and no i
   );
   expect(state.waiting).toEqual([]);
   expect(state.instances.flatMap((i) => i.requestIds)).toEqual([]);
-}, 180_000); // ~40 s alone; the rest of the suite runs beside it
+}, 300_000); // ~40 s alone, minutes beside the rest of the suite
