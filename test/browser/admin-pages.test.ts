@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
+import { poolWorkflowId } from '../../domain/pool-plan';
 import { launchBrowser, saveScreenshot, signInThroughPage } from '../support/browser';
 import { eventually } from '../support/eventually';
 import { addTestModel } from '../support/models';
@@ -121,6 +122,27 @@ describe('admin pages in the browser', () => {
       await adminPage(page, 'admin-instances-page').getByTestId('instances-empty').waitFor({ timeout: 15_000 });
     } finally {
       await close();
+    }
+  });
+
+  it('instances: a pool whose workflow task keeps failing is named in red', async () => {
+    await addTestModel(stack.pool, { id: 'echo-broken-page' });
+    await stack.api.waitUntilFinal(plain.token, (await stack.api.submit(plain.token, { model: 'echo-broken-page', input: echoInput })).body.id);
+    const pool = stack.temporal.workflow.getHandle(poolWorkflowId(stack.taskQueue, 'echo-broken-page'));
+    await pool.signal('acquireInstance', null); // no pool code expects it: every workflow task throws
+    await eventually(async () => (await pool.describe()).raw.pendingWorkflowTask?.attempt ?? 0, (attempt) => attempt >= 3, 30_000);
+
+    const { page, close } = await signInThroughPage(browser, stack.baseUrl, admin);
+    try {
+      await page.goto(`${stack.baseUrl}/admin/instances`);
+      const notice = adminPage(page, 'admin-instances-page').getByTestId('pool-failing');
+      await notice.waitFor();
+      expect(await notice.textContent()).toContain(poolWorkflowId(stack.taskQueue, 'echo-broken-page'));
+      expect(await notice.textContent()).toContain('MODEL_POOL_FAILING');
+      await saveScreenshot(page, 'admin-instances-pool-failing');
+    } finally {
+      await close();
+      await pool.terminate('test over');
     }
   });
 });
