@@ -15,7 +15,20 @@ export type PoolQueueState = { state: 'QUEUED' | 'MISSING' | 'FAILING'; message:
 /** How long a request's look at its pool may take (see inspectPoolQueue). */
 const inspectionDeadlineMs = 3_000;
 
+type Signal = { workflowId: string; signalName: string; args: unknown[] };
+
 export function createPoolActivities({ pool, temporal, taskQueue }: { pool: DatabasePool; temporal: Client; taskQueue: string }) {
+  /** Sends one signal: true once delivered, false when the workflow is gone; other errors throw. */
+  async function deliver({ workflowId, signalName, args }: Signal): Promise<boolean> {
+    try {
+      await temporal.workflow.getHandle(workflowId).signal(signalName, ...args);
+      return true;
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return false;
+      throw error;
+    }
+  }
+
   return {
     async loadPoolSettings({ modelId }: { modelId: string }): Promise<PoolSettings & { startupTimeoutSeconds: number }> {
       const model = await findModel(pool, modelId);
@@ -34,34 +47,20 @@ export function createPoolActivities({ pool, temporal, taskQueue }: { pool: Data
      * once, where a workflow's own external signal waits for the server's transfer queue
      * (~150 ms per hop on the dev server, measured by test/bench/throughput).
      */
-    async signalWorkflow({ workflowId, signalName, args }: { workflowId: string; signalName: string; args: unknown[] }): Promise<boolean> {
-      try {
-        await temporal.workflow.getHandle(workflowId).signal(signalName, ...args);
-        return true;
-      } catch (error) {
-        if (error instanceof WorkflowNotFoundError) return false;
-        throw error;
-      }
-    },
+    signalWorkflow: deliver,
 
     /**
      * Several signals at once (the model pool's outbox), each to its own workflow: true where
      * delivered, false where the workflow is gone or could not be reached. Never throws, so a
      * retry can never send a delivered signal twice.
      */
-    async signalWorkflows({ signals }: { signals: { workflowId: string; signalName: string; args: unknown[] }[] }): Promise<boolean[]> {
+    async signalWorkflows({ signals }: { signals: Signal[] }): Promise<boolean[]> {
       return Promise.all(
-        signals.map(({ workflowId, signalName, args }) =>
-          temporal.workflow
-            .getHandle(workflowId)
-            .signal(signalName, ...args)
-            .then(
-              () => true,
-              (error: Error) => {
-                if (!(error instanceof WorkflowNotFoundError)) log.warn('signal not delivered', { workflowId, signalName, error: error.message });
-                return false;
-              },
-            ),
+        signals.map((signal) =>
+          deliver(signal).catch((error: Error) => {
+            log.warn('signal not delivered', { workflowId: signal.workflowId, signalName: signal.signalName, error: error.message });
+            return false;
+          }),
         ),
       );
     },

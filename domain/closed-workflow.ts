@@ -1,8 +1,8 @@
 import type { RequestError } from './work-request';
 
 /** How Temporal closed a request's workflow without the workflow ending its request. */
-export type ClosedWorkflowStatus = 'TERMINATED' | 'TIMED_OUT' | 'FAILED' | 'CANCELLED';
-export const closedWorkflowStatuses: readonly ClosedWorkflowStatus[] = ['TERMINATED', 'TIMED_OUT', 'FAILED', 'CANCELLED'];
+export const closedWorkflowStatuses = ['TERMINATED', 'TIMED_OUT', 'FAILED', 'CANCELLED'] as const;
+export type ClosedWorkflowStatus = (typeof closedWorkflowStatuses)[number];
 
 /**
  * Pure: how the reconciler ends a request still open in the database whose workflow Temporal

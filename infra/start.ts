@@ -3,7 +3,6 @@ import type { Server } from 'node:http';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { DatabasePool } from 'slonik';
 import type { AutoscalerDependencies } from '../activities/node-autoscaler';
 import { createAutoscaler } from '../activities/nodes/create-autoscaler';
@@ -23,6 +22,7 @@ import { ensureNodeAutoscaler } from './node-autoscaler';
 import { assertPortFree } from './ports';
 import { ensureSearchAttributes } from './search-attributes';
 import { startEmbeddedPostgres } from './postgres';
+import { installTemporalRuntime } from './temporal-runtime';
 import { startDevTemporal } from './temporal-server';
 import { startTestCluster } from './test-cluster/cluster';
 import { startPodiumWorker } from './worker';
@@ -53,8 +53,7 @@ async function stopAll(reason: string, exitCode: number) {
 async function main() {
   const config = parseConfig(process.env);
   const logger = createLogger(config.LOG_LEVEL);
-  // Podium stops the worker itself, in order, so the Runtime must not act on signals too.
-  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+  installTemporalRuntime('WARN');
   const dataDir = path.resolve(config.DATA_DIR);
   process.on('SIGINT', () => void stopAll('SIGINT', 0));
   process.on('SIGTERM', () => void stopAll('SIGTERM', 0));

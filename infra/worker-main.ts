@@ -1,24 +1,19 @@
 // A worker process on its own (`npm run worker`), for deployments that run workers apart from
 // the API. Needs DATABASE_URL and TEMPORAL_ADDRESS; PODIUM_WORKFLOW_BUNDLE may name a pre-built
 // workflow bundle. Prints {"event":"worker-ready"} once polling; stops on SIGTERM/SIGINT.
-import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createAutoscaler } from '../activities/nodes/create-autoscaler';
 import { createInstanceRuntime } from '../activities/runtime/create-runtime';
 import { KubernetesRuntime } from '../activities/runtime/kubernetes/kubernetes-runtime';
 import { createDatabasePool } from '../db/pool';
 import { parseConfig } from '../domain/config';
+import { installTemporalRuntime } from './temporal-runtime';
 import { startPodiumWorker } from './worker';
 
 async function main() {
   const config = parseConfig(process.env);
   if (!config.DATABASE_URL || !config.TEMPORAL_ADDRESS) throw new Error('a worker on its own needs DATABASE_URL and TEMPORAL_ADDRESS');
   // Temporal's own lines at WARN and above, or fewer if LOG_LEVEL asks for fewer.
-  const quiet = ['fatal', 'error', 'silent'].includes(config.LOG_LEVEL);
-  Runtime.install({
-    logger: new DefaultLogger(quiet ? 'ERROR' : 'WARN'),
-    shutdownSignals: [],
-    ...(quiet ? { telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } } : {}),
-  });
+  installTemporalRuntime(['fatal', 'error', 'silent'].includes(config.LOG_LEVEL) ? 'ERROR' : 'WARN');
   const pool = await createDatabasePool({ databaseUrl: config.DATABASE_URL, schema: config.DATABASE_SCHEMA });
   const bundle = process.env.PODIUM_WORKFLOW_BUNDLE;
   const runtime = createInstanceRuntime(config);

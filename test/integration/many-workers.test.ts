@@ -1,6 +1,7 @@
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { poolWorkflowId } from '../../domain/pool-plan';
+import { fromConcurrentClients } from '../support/concurrent-clients';
 import { eventually } from '../support/eventually';
 import { addTestModel } from '../support/models';
 import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
@@ -24,17 +25,11 @@ it('500 requests through two APIs and two workers: each completes once, and no i
   const second = await stack.startApiInstance();
   const apis = [stack.api, second.api];
   const tokens = await Promise.all(apis.map((api) => api.anonymousToken()));
-  const submitted: { id: string; api: number }[] = [];
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: 16 }, async () => {
-      for (let n = next++; n < 500; n = next++) {
-        const api = n % 2;
-        const { body } = await apis[api]!.submit(tokens[api]!, { model: 'echo-shared', input: { ...echoInput, parameters: { delay_ms: n % 20 } } });
-        submitted.push({ id: body.id, api });
-      }
-    }),
-  );
+  const submitted = await fromConcurrentClients(500, 16, async (n) => {
+    const api = n % 2;
+    const { body } = await apis[api]!.submit(tokens[api]!, { model: 'echo-shared', input: { ...echoInput, parameters: { delay_ms: n % 20 } } });
+    return { id: body.id as string, api };
+  });
   // One pool workflow takes every request's two signals: beside the rest of the suite on two
   // cores the last of 500 waits minutes (the bottleneck issue 13 removes).
   const ended = await Promise.all(submitted.map(async ({ id, api }) => (await apis[api]!.waitUntilFinal(tokens[api]!, id, 240_000)).request));

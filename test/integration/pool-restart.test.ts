@@ -1,6 +1,7 @@
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { poolWorkflowId } from '../../domain/pool-plan';
+import { fromConcurrentClients } from '../support/concurrent-clients';
 import { eventually } from '../support/eventually';
 import { addTestModel } from '../support/models';
 import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
@@ -21,18 +22,12 @@ afterAll(async () => {
 
 /** `count` echo requests from `clients` concurrent clients (every 13th cancelled); waits for all to end. */
 async function burst(token: string, model: string, count: number, clients: number) {
-  const ids: string[] = [];
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: clients }, async () => {
-      for (let n = next++; n < count; n = next++) {
-        const input = { ...echoInput, parameters: { delay_ms: (n * 7) % 40 } };
-        const { body } = await stack.api.submit(token, { model, input });
-        ids.push(body.id);
-        if (n % 13 === 5) await stack.api.call('POST', `/api/requests/${body.id}/cancel`, { token });
-      }
-    }),
-  );
+  const ids = await fromConcurrentClients(count, clients, async (n) => {
+    const input = { ...echoInput, parameters: { delay_ms: (n * 7) % 40 } };
+    const { body } = await stack.api.submit(token, { model, input });
+    if (n % 13 === 5) await stack.api.call('POST', `/api/requests/${body.id}/cancel`, { token });
+    return body.id as string;
+  });
   return Promise.all(ids.map(async (id) => (await stack.api.waitUntilFinal(token, id, 60_000)).request.status));
 }
 

@@ -28,6 +28,7 @@ import { requestReconcilerWorkflowId } from '../../activities/reconciler';
 import { poolWorkflowId } from '../../domain/pool-plan';
 import { workflowIdForRequest } from '../../domain/work-request';
 import { startTestCluster } from '../../infra/test-cluster/cluster';
+import { fromConcurrentClients } from '../support/concurrent-clients';
 import { eventually } from '../support/eventually';
 import { addTestModel } from '../support/models';
 import { startRunServices, type RunServices } from '../support/run-services';
@@ -58,21 +59,13 @@ async function writeHistories(temporal: Client, name: string, workflowId: string
 }
 
 /** Submits `count` requests from `clients` concurrent clients; `during` runs beside each. */
-async function burst(stack: TestStack, token: string, model: string, count: number, clients: number, during: (id: string, n: number) => Promise<void>) {
-  const ids: string[] = [];
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: clients }, async () => {
-      while (next < count) {
-        const n = next++;
-        const delay = (n * 7) % 40; // the model's own time, 0-39 ms
-        const { body } = await stack.api.submit(token, { model, input: { ...echoInput, parameters: { delay_ms: delay } } });
-        ids.push(body.id);
-        await during(body.id, n);
-      }
-    }),
-  );
-  return ids;
+function burst(stack: TestStack, token: string, model: string, count: number, clients: number, during: (id: string, n: number) => Promise<void>) {
+  return fromConcurrentClients(count, clients, async (n) => {
+    const delay = (n * 7) % 40; // the model's own time, 0-39 ms
+    const { body } = await stack.api.submit(token, { model, input: { ...echoInput, parameters: { delay_ms: delay } } });
+    await during(body.id, n);
+    return body.id as string;
+  });
 }
 
 async function recordPoolsAndRequests(services: RunServices) {
