@@ -13,7 +13,7 @@ import { createWebhookActivities } from './webhooks';
 export type ActivityDependencies = {
   pool: DatabasePool;
   runtime: InstanceRuntime;
-  /** For activities that signal workflows (a request queueing at its model's pool). */
+  /** For activities that signal workflows (a slot handed over, a pool woken). */
   temporal: Client;
   taskQueue: string;
   webhookSecret: string;

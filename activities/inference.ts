@@ -1,5 +1,6 @@
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import type { DatabasePool } from 'slonik';
+import { holdsSlot } from '../db/instance-slots';
 import { findModelInstanceRef } from '../db/model-instances';
 import { startProcessing } from '../db/work-request-lifecycle';
 import { loadWorkRequestInput, saveWorkRequestResult } from '../db/work-requests';
@@ -28,6 +29,10 @@ export function createInferenceActivities({ pool, runtime }: { pool: DatabasePoo
      */
     async runInference({ requestId, instanceId, endpoint }: { requestId: string; instanceId: string; endpoint: string }): Promise<void> {
       const context = Context.current();
+      // The slot must still be this request's (a lost hand-over signal can offer one twice).
+      if (!(await holdsSlot(pool, requestId, instanceId))) {
+        throw ApplicationFailure.nonRetryable(`request ${requestId} does not hold a slot of instance ${instanceId}`, 'SLOT_NOT_HELD');
+      }
       if (!(await startProcessing(pool, requestId, instanceId))) {
         throw ApplicationFailure.nonRetryable(`request ${requestId} is no longer waiting`, 'REQUEST_NOT_WAITING');
       }

@@ -1,5 +1,6 @@
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import type { DatabasePool } from 'slonik';
+import { closeAllSlots } from '../db/instance-slots';
 import { findModel } from '../db/models';
 import {
   findModelInstanceRef,
@@ -18,7 +19,6 @@ import {
 } from './runtime/instance-runtime';
 
 const heartbeatMs = 2_000;
-const probeTimeoutMs = 2_000;
 
 export type StartedInstance = { instanceId: string; modelId: string; placed: PlacedInstance; startupTimeoutSeconds: number };
 
@@ -103,23 +103,6 @@ export function createInstanceActivities({
     /** Stops the instance through the runtime; safe to call twice. */
     stopInstance,
 
-    /**
-     * Those of the given instances that do not answer at all (no HTTP answer within
-     * `probeTimeoutMs`): gone with a restarted worker, OOM-killed, deleted by hand. Any answer,
-     * even an error status, counts as alive.
-     */
-    async findUnreachableInstances({ instances }: { instances: { instanceId: string; endpoint: string }[] }): Promise<string[]> {
-      const reachable = await Promise.all(
-        instances.map(({ endpoint }) =>
-          fetch(`${endpoint}/v2/health/live`, { signal: AbortSignal.timeout(probeTimeoutMs) }).then(
-            async (response) => (await response.body?.cancel(), true),
-            () => false,
-          ),
-        ),
-      );
-      return instances.filter((_, i) => !reachable[i]).map(({ instanceId }) => instanceId);
-    },
-
     /** The runtime's live instances with their raw events, for the admin pages. */
     async listRuntimeInstances({ modelId }: { modelId?: string }): Promise<LiveInstance[]> {
       return runtime.list({ modelId, withEvents: true });
@@ -131,6 +114,8 @@ export function createInstanceActivities({
      * any more are stopped, so none is left behind.
      */
     async stopOrphanInstances({ modelId, keep }: { modelId: string; keep: string[] }): Promise<number> {
+      // No request may lease one of them meanwhile.
+      await closeAllSlots(pool, modelId);
       const recorded = (await listLiveModelInstances(pool, modelId)).filter((instance) => !keep.includes(instance.id));
       for (const orphan of recorded) await stopInstance({ instanceId: orphan.id, reason: 'ORPHANED' });
       const stopped = new Set(recorded.map((instance) => instance.id));

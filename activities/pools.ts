@@ -1,106 +1,84 @@
 import { ApplicationFailure, log } from '@temporalio/activity';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { randomUUID } from 'node:crypto';
 import type { DatabasePool } from 'slonik';
+import { abandonInstanceStart, describeSlots, markInstancesUnhealthy, openInstanceSlots, runPoolRound } from '../db/instance-slots';
+import { insertModelInstance } from '../db/model-instances';
 import { findModel } from '../db/models';
-import { poolWorkflowId, type PoolInstance, type PoolSettings, type PoolWaiter } from '../domain/pool-plan';
-import { describePoolHealth } from './pool-health';
-import type { modelPool } from '../workflows/model-pool';
+import { planPoolRound, type PoolRound } from '../domain/pool-plan';
+import type { RequestError } from '../domain/work-request';
+import { instanceUnavailableSignal } from '../workflows/request-signals';
+import { findUnreachableInstances } from './probe-instances';
+import { instanceIdAnnotation, poolAnnotation, type InstanceRuntime } from './runtime/instance-runtime';
+import { createSlotSignals } from './slot-signals';
 
-// Names, not imports: activities must not load workflow code.
-const acquireInstanceSignalName = 'acquireInstance';
-const poolStateQueryName = 'poolState';
-type PoolState = { instances: PoolInstance[]; waiting: PoolWaiter[] };
+export type PoolRoundResult = {
+  /** Instances recorded STARTING for the pool to start. */
+  started: string[];
+  stop: PoolRound['stop'];
+  wakeAt: number | null;
+  startupTimeoutSeconds: number;
+};
 
-export type PoolQueueState = { state: 'QUEUED' | 'MISSING' | 'FAILING'; message: string | null };
-/** How long a request's look at its pool may take (see inspectPoolQueue). */
-const inspectionDeadlineMs = 3_000;
+export function createPoolActivities(deps: { pool: DatabasePool; temporal: Client; taskQueue: string; runtime: InstanceRuntime }) {
+  const { pool, temporal, runtime } = deps;
+  const signals = createSlotSignals(deps);
 
-type Signal = { workflowId: string; signalName: string; args: unknown[] };
-
-export function createPoolActivities({ pool, temporal, taskQueue }: { pool: DatabasePool; temporal: Client; taskQueue: string }) {
-  /** Sends one signal: true once delivered, false when the workflow is gone; other errors throw. */
-  async function deliver({ workflowId, signalName, args }: Signal): Promise<boolean> {
-    try {
-      await temporal.workflow.getHandle(workflowId).signal(signalName, ...args);
-      return true;
-    } catch (error) {
-      if (error instanceof WorkflowNotFoundError) return false;
-      throw error;
-    }
+  /** Ready instances that no longer answer take no more requests (after one was reported unhealthy). */
+  async function probeReadyInstances(modelId: string) {
+    const { instances } = await describeSlots(pool, modelId);
+    if (!instances.some((i) => i.state === 'UNHEALTHY')) return;
+    const ready = instances.filter((i) => i.state === 'READY' && i.endpoint).map((i) => ({ instanceId: i.instanceId, endpoint: i.endpoint! }));
+    await markInstancesUnhealthy(pool, modelId, await findUnreachableInstances(ready));
   }
 
   return {
-    async loadPoolSettings({ modelId }: { modelId: string }): Promise<PoolSettings & { startupTimeoutSeconds: number }> {
+    /**
+     * One round of the pool's control loop (observe → decide → act, the deciding pure in
+     * domain/pool-plan): free slots go to waiters, instances to start are recorded STARTING,
+     * unhealthy, expired and `stops` (an admin's) instances STOPPING, all under the model's lock.
+     */
+    async runPoolRound({ modelId, stops }: { modelId: string; stops: { instanceId: string; reason: string }[] }): Promise<PoolRoundResult> {
       const model = await findModel(pool, modelId);
       if (!model) throw ApplicationFailure.nonRetryable(`unknown model ${modelId}`, 'UNKNOWN_MODEL');
-      return {
-        minInstances: model.minInstances,
-        maxInstances: model.maxInstances,
-        keepWarmSeconds: model.keepWarmSeconds,
-        maxConcurrency: model.maxConcurrency,
-        startupTimeoutSeconds: model.startupTimeoutSeconds,
-      };
-    },
-
-    /**
-     * A signal from one workflow to another, sent as a client call: the server hands it over at
-     * once, where a workflow's own external signal waits for the server's transfer queue
-     * (~150 ms per hop on the dev server, measured by test/bench/throughput).
-     */
-    signalWorkflow: deliver,
-
-    /**
-     * Several signals at once (the model pool's outbox), each to its own workflow: true where
-     * delivered, false where the workflow is gone or could not be reached. Never throws, so a
-     * retry can never send a delivered signal twice.
-     */
-    async signalWorkflows({ signals }: { signals: Signal[] }): Promise<boolean[]> {
-      return Promise.all(
-        signals.map((signal) =>
-          deliver(signal).catch((error: Error) => {
-            log.warn('signal not delivered', { workflowId: signal.workflowId, signalName: signal.signalName, error: error.message });
-            return false;
-          }),
-        ),
+      await probeReadyInstances(modelId);
+      const { round, started, handovers } = await runPoolRound(
+        pool,
+        modelId,
+        ({ instances, waiting, settings }) => {
+          const planned = planPoolRound(instances, waiting, settings, Date.now());
+          const stoppable = (id: string) => instances.some((i) => i.instanceId === id && i.state !== 'STOPPING');
+          const asked = stops.filter((s) => stoppable(s.instanceId) && !planned.stop.some((p) => p.instanceId === s.instanceId));
+          return { ...planned, stop: [...planned.stop, ...asked] };
+        },
+        async (t, count) => {
+          const ids = Array.from({ length: count }, () => randomUUID());
+          for (const id of ids) {
+            const annotations = { [instanceIdAnnotation]: id, [poolAnnotation]: modelId };
+            await insertModelInstance(t, { id, modelId, runtime: runtime.kind, annotations, slotState: 'STARTING' });
+          }
+          return ids;
+        },
       );
+      await signals.tellHandovers(modelId, handovers);
+      return { started, stop: round.stop, wakeAt: round.wakeAt, startupTimeoutSeconds: model.startupTimeoutSeconds };
     },
 
-    /**
-     * Where a request that has waited its model's startup timeout stands at the pool: still
-     * QUEUED (or assigned, the signal on its way), MISSING (the pool is not running, or has lost
-     * it: queue again), or FAILING (the pool's workflow task keeps failing: a log line says so).
-     */
-    async inspectPoolQueue({ modelId, requestId }: { modelId: string; requestId: string }): Promise<PoolQueueState> {
-      // A busy pool answers queries late: the request must not wait on the answer (it holds up
-      // the request's workflow, which may have its instance by then), so each look is bounded,
-      // and one that runs out means "cannot tell now: look again next time".
-      const bounded = <T>(look: () => Promise<T>) => temporal.withDeadline(Date.now() + inspectionDeadlineMs, look);
-      const unknown: PoolQueueState = { state: 'QUEUED', message: null };
-      const health = await bounded(() => describePoolHealth(temporal, taskQueue, modelId)).catch(() => null);
-      if (!health) return unknown;
-      if (health.state === 'NOT_RUNNING') return { state: 'MISSING', message: null };
-      if (health.state === 'FAILING') {
-        log.warn('model pool failing', { workflowId: health.workflowId, workflowTaskAttempt: health.workflowTaskAttempt, requestId });
-        return { state: 'FAILING', message: health.message };
-      }
-      try {
-        const state = await bounded(() => temporal.workflow.getHandle(health.workflowId).query<PoolState>(poolStateQueryName));
-        const known = state.waiting.some((w) => w.requestId === requestId) || state.instances.some((i) => i.requestIds.includes(requestId));
-        return { state: known ? 'QUEUED' : 'MISSING', message: null };
-      } catch {
-        return unknown;
-      }
+    /** The instance is ready: its slots open and go to the oldest waiters, who are told. */
+    async openInstanceSlots({ modelId, instanceId, endpoint }: { modelId: string; instanceId: string; endpoint: string }): Promise<void> {
+      await signals.tellHandovers(modelId, await openInstanceSlots(pool, { modelId, instanceId, endpoint }));
     },
 
-    /** Queues the request at its model's pool, starting the pool if it is not running. */
-    async acquireFromPool({ modelId, ...waiter }: PoolWaiter & { modelId: string }): Promise<void> {
-      await temporal.workflow.signalWithStart<typeof modelPool, [PoolWaiter]>('modelPool', {
-        workflowId: poolWorkflowId(taskQueue, modelId),
-        taskQueue,
-        args: [{ modelId }],
-        signal: acquireInstanceSignalName,
-        signalArgs: [waiter],
-      });
+    /** The instance never became ready: the request that has waited longest is told why. */
+    async abandonInstanceStart({ modelId, instanceId, failure }: { modelId: string; instanceId: string; failure: RequestError }): Promise<void> {
+      const told = await abandonInstanceStart(pool, { modelId, instanceId });
+      if (!told) return;
+      await temporal.workflow
+        .getHandle(told.workflowId)
+        .signal(instanceUnavailableSignal, failure)
+        .catch((error: Error) => {
+          if (!(error instanceof WorkflowNotFoundError)) log.warn('could not tell a request its instance failed', { ...told, error: error.message });
+        });
     },
   };
 }

@@ -3,7 +3,8 @@ import type { Client } from '@temporalio/client';
 import type { DatabasePool } from 'slonik';
 import { endRequestOfClosedWorkflow } from '../db/work-request-lifecycle';
 import { closedWorkflowStatuses, endOfClosedWorkflow, type ClosedWorkflowStatus } from '../domain/closed-workflow';
-import { poolWorkflowId } from '../domain/pool-plan';
+import { releaseSlot } from '../db/instance-slots';
+import { createSlotSignals } from './slot-signals';
 
 export const requestReconcilerWorkflowId = (taskQueue: string) => `request-reconciler.${taskQueue}`;
 
@@ -17,12 +18,13 @@ const visibilityStatus: Record<ClosedWorkflowStatus, string> = {
 
 /** What keeps requests true to their workflows when Temporal closes one behind Podium's back. */
 export function createReconcilerActivities({ pool, temporal, taskQueue }: { pool: DatabasePool; temporal: Client; taskQueue: string }) {
+  const slots = createSlotSignals({ pool, temporal, taskQueue });
   return {
     /**
      * Request workflows of this task queue that closed in the last `lookbackSeconds` without
      * ending their request (terminated, timed out, failed, or cancelled before they could act):
      * each request ends (FAILED `WORKFLOW_TERMINATED`/`WORKFLOW_TIMED_OUT`/`WORKFLOW_FAILED`, or
-     * CANCELLED) and its model's pool lets go of it. Idempotent: an ended request is left alone.
+     * CANCELLED) and lets go of its slot or queue place. Idempotent: an ended request is left alone.
      */
     async reconcileClosedRequests({ lookbackSeconds }: { lookbackSeconds: number }): Promise<{ ended: number }> {
       const since = new Date(Date.now() - lookbackSeconds * 1000).toISOString();
@@ -39,11 +41,8 @@ export function createReconcilerActivities({ pool, temporal, taskQueue }: { pool
         if (!request) continue;
         ended++;
         log.warn('request ended for its closed workflow', { workflowId: execution.workflowId, closed, requestId: request.requestId });
-        // The pool drops it from its queue, or frees the instance it held.
-        await temporal.workflow
-          .getHandle(poolWorkflowId(taskQueue, request.modelId))
-          .signal('withdrawRequest', { requestId: request.requestId })
-          .catch(() => undefined); // no pool running: nothing held
+        // Its slot goes to the next in line, or its place in the queue is freed.
+        await slots.tellHandovers(request.modelId, (await releaseSlot(pool, { modelId: request.modelId, requestId: request.requestId, healthy: true })).handovers);
       }
       return { ended };
     },

@@ -1,44 +1,116 @@
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, log } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
 import type { DatabasePool } from 'slonik';
-import { endWorkRequest, requeueWorkRequest } from '../db/work-request-lifecycle';
+import { acquireSlot, releaseSlot, type Slot } from '../db/instance-slots';
 import { findModel } from '../db/models';
+import { endWorkRequest, requeueWorkRequest } from '../db/work-request-lifecycle';
 import { findRequestStart } from '../db/work-requests';
 import type { RequestError } from '../domain/work-request';
+import { describePoolHealth } from './pool-health';
+import { createSlotSignals } from './slot-signals';
 
 export type RequestSettings = { requestTimeoutSeconds: number; startupTimeoutSeconds: number; hasWebhook: boolean; requestedAt: number };
-type Held = { requestId: string; instanceId?: string };
+/** Who the request is, as the slot tables know it. */
+export type SlotHolder = { requestId: string; modelId: string; workflowId: string; requestedAt: number };
+/** How the request ended, as its workflow decided; REQUEUED starts a new attempt. */
+export type RequestEnd =
+  | { status: 'COMPLETE' }
+  | { status: 'FAILED'; error: RequestError }
+  | { status: 'CANCELLED' }
+  | { status: 'REQUEUED' };
 
-export function createRequestActivities({ pool }: { pool: DatabasePool }) {
+/** A waiting request's look at its pool (see checkSlot). */
+export type PoolLook = { state: 'RUNNING' | 'FAILING'; message: string | null };
+/** How long a request's look at its pool may take: a busy pool answers late. */
+const poolLookDeadlineMs = 3_000;
+
+export function createRequestActivities({ pool, temporal, taskQueue }: { pool: DatabasePool; temporal: Client; taskQueue: string }) {
+  const signals = createSlotSignals({ pool, temporal, taskQueue });
+
+  /** A slot, or a place in the queue; the pool is woken when another instance is needed. */
+  async function acquire(holder: SlotHolder): Promise<Slot | null> {
+    const answer = await acquireSlot(pool, holder);
+    if (answer.demand) await signals.wakePool(holder.modelId);
+    return answer.slot;
+  }
+
+  /** Lets go of the slot or queue place, handing the slot on; an unhealthy instance wakes the pool. */
+  async function release({ requestId, modelId }: { requestId: string; modelId: string }, healthy: boolean): Promise<void> {
+    const released = await releaseSlot(pool, { modelId, requestId, healthy });
+    await signals.tellHandovers(modelId, released.handovers);
+    if (released.unhealthy) await signals.wakePool(modelId);
+  }
+
   return {
-    /** Checks the request is there and waiting; returns the model's timeouts and whether to call back. */
-    async beginRequest({ requestId, modelId }: { requestId: string; modelId: string }): Promise<RequestSettings> {
+    /**
+     * The request's first step, in its first workflow task: checks the row is there and
+     * waiting, and takes a free slot of a warm instance (or queues). Returns the model's
+     * timeouts, whether to call back, and the slot if there was one.
+     */
+    async startRequest({ requestId, modelId, workflowId }: { requestId: string; modelId: string; workflowId: string }): Promise<{
+      settings: RequestSettings;
+      slot: Slot | null;
+    }> {
       const row = await findRequestStart(pool, requestId);
       // The API commits the row right after starting the workflow: not visible yet, try again.
       if (!row) throw ApplicationFailure.retryable(`request ${requestId} is not visible yet`, 'NOT_VISIBLE_YET');
       const model = await findModel(pool, modelId);
       if (!model) throw ApplicationFailure.nonRetryable(`unknown model ${modelId}`, 'UNKNOWN_MODEL');
-      return {
+      const settings = {
         requestTimeoutSeconds: model.requestTimeoutSeconds,
         startupTimeoutSeconds: model.startupTimeoutSeconds,
         hasWebhook: row.hasWebhook,
         requestedAt: row.requestedAt,
       };
+      return { settings, slot: await acquire({ requestId, modelId, workflowId, requestedAt: row.requestedAt }) };
     },
 
-    async completeRequest({ requestId, instanceId }: Held): Promise<void> {
-      await endWorkRequest(pool, { requestId, instanceId, status: 'COMPLETE' });
+    /** Takes a slot or queues (again): after a replacement, or to check on a long wait. */
+    acquireSlot: acquire,
+
+    /**
+     * A waiting request's check after each startup timeout: the slot it was handed (if the
+     * signal was lost), else how its pool is doing: a pool that is not running is started, a
+     * failing one (its workflow task keeps failing) is reported, with a log line.
+     */
+    async checkSlot(holder: SlotHolder): Promise<{ slot: Slot | null; pool: PoolLook }> {
+      const slot = await acquire(holder);
+      const running: PoolLook = { state: 'RUNNING', message: null };
+      if (slot) return { slot, pool: running };
+      const health = await temporal
+        .withDeadline(Date.now() + poolLookDeadlineMs, () => describePoolHealth(temporal, taskQueue, holder.modelId))
+        .catch(() => null); // cannot tell now: look again next time
+      if (health?.state === 'NOT_RUNNING') await signals.wakePool(holder.modelId);
+      if (health?.state !== 'FAILING') return { slot: null, pool: running };
+      log.warn('model pool failing', { workflowId: health.workflowId, workflowTaskAttempt: health.workflowTaskAttempt, requestId: holder.requestId });
+      return { slot: null, pool: { state: 'FAILING', message: health.message } };
     },
 
-    async failRequest({ requestId, instanceId, error }: Held & { error: RequestError }): Promise<void> {
-      await endWorkRequest(pool, { requestId, instanceId, status: 'FAILED', error });
+    /** Gives the slot back (or leaves the queue): the next waiter gets it at once. */
+    async releaseSlot({ requestId, modelId, healthy }: { requestId: string; modelId: string; healthy: boolean }): Promise<void> {
+      await release({ requestId, modelId }, healthy);
     },
 
-    async cancelRequest({ requestId, instanceId }: Held): Promise<void> {
-      await endWorkRequest(pool, { requestId, instanceId, status: 'CANCELLED' });
-    },
-
-    async requeueRequest({ requestId, instanceId }: Held): Promise<void> {
-      await requeueWorkRequest(pool, requestId, instanceId);
+    /**
+     * Records how the request ended (with its stats row, once) and lets go of its slot or queue
+     * place, in one step. `healthy` false: the instance takes no more requests.
+     */
+    async finishRequest({
+      requestId,
+      modelId,
+      instanceId,
+      end,
+      healthy,
+    }: {
+      requestId: string;
+      modelId: string;
+      instanceId?: string;
+      end: RequestEnd;
+      healthy: boolean;
+    }): Promise<void> {
+      if (end.status === 'REQUEUED') await requeueWorkRequest(pool, requestId, instanceId);
+      else await endWorkRequest(pool, { requestId, instanceId, ...end });
+      await release({ requestId, modelId }, healthy);
     },
   };
 }

@@ -4,6 +4,9 @@ import { workflowIdForRequest } from '../domain/work-request';
 import type { modelRequest } from '../workflows/model-request';
 import { modelNameKey, requestStatusKey } from '../workflows/search-attributes';
 
+/** See `start`; continued runs (re-queues) keep it. */
+export const requestWorkflowTaskTimeout = '2 seconds';
+
 // Signal names, not imports: the API does not load workflow code.
 const signals = { cancel: 'cancelRequest', adminSetStatus: 'adminSetStatus' } as const;
 
@@ -19,6 +22,9 @@ export function requestWorkflows(temporal: Client, taskQueue: string) {
           { key: modelNameKey, value: modelId },
           { key: requestStatusKey, value: 'REQUESTED' },
         ],
+        // Short, so that a signal (a cancel) reaches a workflow busy in a local activity (the
+        // inference, workflows/model-request) within 1.6 s: Core heartbeats the task at 80 %.
+        workflowTaskTimeout: requestWorkflowTaskTimeout,
         // A re-queue after the last run ended starts a new run under the same id.
         workflowIdReusePolicy: options.rerun ? 'ALLOW_DUPLICATE' : 'REJECT_DUPLICATE',
       });

@@ -10,11 +10,11 @@ export type InstanceEvent = z.infer<typeof instanceEvent>;
 /** A new instance row and its CREATED event; idempotent for a retried activity. */
 export async function insertModelInstance(
   db: CommonQueryMethods,
-  instance: { id: string; modelId: string; runtime: 'local' | 'kubernetes'; annotations: Record<string, string> },
+  instance: { id: string; modelId: string; runtime: 'local' | 'kubernetes'; annotations: Record<string, string>; slotState?: 'STARTING' },
 ) {
   const inserted = await db.query(sql.unsafe`
-    INSERT INTO model_instances (id, model_id, runtime, annotations, status)
-    VALUES (${instance.id}, ${instance.modelId}, ${instance.runtime}, ${sql.jsonb(instance.annotations)}, 'CREATED')
+    INSERT INTO model_instances (id, model_id, runtime, annotations, status, slot_state)
+    VALUES (${instance.id}, ${instance.modelId}, ${instance.runtime}, ${sql.jsonb(instance.annotations)}, 'CREATED', ${instance.slotState ?? null})
     ON CONFLICT (id) DO NOTHING`);
   if (inserted.rowCount === 0) return;
   await db.query(sql.unsafe`
@@ -53,6 +53,8 @@ export async function recordInstanceEvent(
     )
     UPDATE model_instances i
        SET status = ${event.event}, updated_at = logged.occurred_at,
+           -- An ended instance has left its pool's slots (db/instance-slots.ts).
+           slot_state = CASE WHEN ${event.event} IN ('TERMINATED', 'FAILED') THEN NULL ELSE i.slot_state END,
            assigned_request_id = CASE ${event.event}
                                    WHEN 'ASSIGNED' THEN ${event.requestId ?? null}::uuid
                                    WHEN 'RELEASED' THEN NULL

@@ -1,89 +1,112 @@
 /**
+ * The pure decisions about a model's instances: which waiting requests get which free slots,
+ * whether a queued request should wake the pool, and what the pool does in one round. The
+ * snapshots they decide on are read under the model's lock (db/instance-slots.ts).
+ */
+
+/**
  * One pool per model and task queue: deployments (and test runs) that share a Temporal
  * namespace but not a task queue never share pools.
  */
 export const poolWorkflowId = (taskQueue: string, modelId: string) => `pool-${modelId}.${taskQueue}`;
 
-/** The pool's view of one instance of its model. */
+export type SlotState = 'STARTING' | 'READY' | 'UNHEALTHY' | 'STOPPING';
+
+/** An instance of the model as the slot tables record it. */
 export type PoolInstance = {
   instanceId: string;
-  state: 'STARTING' | 'READY' | 'STOPPING';
-  endpoint: string | null;
-  /** When it last had no request (ms), for keep-warm. */
+  state: SlotState;
+  /** Requests holding one of its slots now: at most the model's max_concurrency. */
+  leases: number;
+  /** When it last had no lease (ms), for keep-warm; null while busy. */
   idleSince: number | null;
-  /** The requests it serves now: at most the model's max_concurrency. */
-  requestIds: string[];
 };
-
-/** A request waiting for an instance; `requestedAt` (ms) is when it was submitted. */
-export type PoolWaiter = { requestId: string; workflowId: string; requestedAt: number };
-
-/**
- * Queues a waiter in submission order (not signal arrival order, which concurrent workflows
- * may shuffle), once.
- */
-export function enqueueWaiter(waiting: PoolWaiter[], waiter: PoolWaiter): void {
-  if (waiting.some((w) => w.requestId === waiter.requestId)) return;
-  const after = waiting.findIndex((w) => w.requestedAt > waiter.requestedAt);
-  if (after < 0) waiting.push(waiter);
-  else waiting.splice(after, 0, waiter);
-}
 
 export type PoolSettings = { minInstances: number; maxInstances: number; keepWarmSeconds: number; maxConcurrency: number };
 
-export type PoolAction =
-  | { type: 'ASSIGN'; instanceId: string; waiter: PoolWaiter }
-  | { type: 'START'; count: number }
-  | { type: 'STOP'; instanceId: string; reason: 'KEEP_WARM_EXPIRED' };
+/** A request waiting for a slot, oldest first as they are read. */
+export type SlotWaiter = { requestId: string; workflowId: string };
 
 /**
- * What a model pool should do now: hand free request slots of ready instances to waiting
- * requests (first come, first served; the busiest, then most recently used instance first, so
- * that the others can go idle and expire), start instances for the requests still waiting (up
- * to max) and to keep min warm, and stop instances idle longer than keep-warm. Also when to
- * look again, for the next keep-warm expiry.
+ * Free slots of ready instances to waiting requests, first come first served, filling the
+ * busiest (then the most recently used) instance first so that the others can go idle and
+ * expire. `waiters` come oldest first.
  */
-export function planPool(
+export function assignFreeSlots<W extends SlotWaiter>(
   instances: readonly PoolInstance[],
-  waiting: readonly PoolWaiter[],
-  settings: PoolSettings,
-  now: number,
-): { actions: PoolAction[]; wakeAt: number | null } {
-  const actions: PoolAction[] = [];
-  const load = new Map(instances.map((i) => [i.instanceId, i.requestIds.length]));
+  waiters: readonly W[],
+  maxConcurrency: number,
+): { instanceId: string; waiter: W }[] {
+  const load = new Map(instances.map((i) => [i.instanceId, i.leases]));
   const ready = instances
     .filter((i) => i.state === 'READY')
-    .sort((a, b) => b.requestIds.length - a.requestIds.length || (b.idleSince ?? now) - (a.idleSince ?? now));
-  let served = 0;
-  for (const waiter of waiting) {
-    const instance = ready.find((i) => load.get(i.instanceId)! < settings.maxConcurrency);
+    .sort((a, b) => b.leases - a.leases || (b.idleSince ?? Infinity) - (a.idleSince ?? Infinity));
+  const assignments: { instanceId: string; waiter: W }[] = [];
+  for (const waiter of waiters) {
+    const instance = ready.find((i) => load.get(i.instanceId)! < maxConcurrency);
     if (!instance) break;
     load.set(instance.instanceId, load.get(instance.instanceId)! + 1);
-    actions.push({ type: 'ASSIGN', instanceId: instance.instanceId, waiter });
-    served++;
+    assignments.push({ instanceId: instance.instanceId, waiter });
   }
+  return assignments;
+}
 
-  let live = instances.filter((i) => i.state !== 'STOPPING').length;
+const isLive = (instance: PoolInstance) => instance.state === 'STARTING' || instance.state === 'READY';
+
+/**
+ * Whether a request that found no slot should wake its pool: only when the requests waiting
+ * outnumber the slots of instances already starting and the model may have another instance.
+ * At steady load this is false, so the pool hears nothing from requests.
+ */
+export function needsAnotherInstance(instances: readonly PoolInstance[], waiting: number, settings: PoolSettings): boolean {
   const startingSlots = instances.filter((i) => i.state === 'STARTING').length * settings.maxConcurrency;
-  const unserved = Math.max(0, waiting.length - served - startingSlots);
+  return waiting > startingSlots && instances.filter(isLive).length < settings.maxInstances;
+}
+
+export type PoolRound = {
+  /** How many instances to start now (for waiters beyond the starting slots, and min_instances). */
+  start: number;
+  /** Why, for the instance log: KEEP_WARM_EXPIRED, UNHEALTHY, or an admin's stop. */
+  stop: { instanceId: string; reason: string }[];
+  /** When to look again (ms), or null when only a signal can change anything. */
+  wakeAt: number | null;
+};
+
+/**
+ * One round of the pool's control loop: start instances for the requests still waiting (up to
+ * max) and to keep min warm, stop unhealthy instances and those idle longer than keep-warm,
+ * and look again when the next one could expire. A busy instance cannot expire before
+ * now + keep-warm, so that is when to look at it again.
+ */
+export function planPoolRound(instances: readonly PoolInstance[], waiting: number, settings: PoolSettings, now: number): PoolRound {
+  const stop: PoolRound['stop'] = instances
+    .filter((i) => i.state === 'UNHEALTHY')
+    .map((i) => ({ instanceId: i.instanceId, reason: 'UNHEALTHY' }));
+
+  let live = instances.filter(isLive).length;
+  const startingSlots = instances.filter((i) => i.state === 'STARTING').length * settings.maxConcurrency;
+  const unserved = Math.max(0, waiting - startingSlots);
   const forDemand = Math.min(Math.ceil(unserved / settings.maxConcurrency), Math.max(0, settings.maxInstances - live));
   const forMinimum = Math.max(0, settings.minInstances - live - forDemand);
-  if (forDemand + forMinimum > 0) actions.push({ type: 'START', count: forDemand + forMinimum });
-  live += forDemand + forMinimum;
+  const start = forDemand + forMinimum;
+  live += start;
 
   const keepWarmMs = settings.keepWarmSeconds * 1000;
   let wakeAt: number | null = null;
-  const idle = ready.filter((i) => load.get(i.instanceId) === 0).sort((a, b) => (a.idleSince ?? now) - (b.idleSince ?? now));
+  const later = (at: number) => (wakeAt = wakeAt === null ? at : Math.min(wakeAt, at));
+  const ready = instances.filter((i) => i.state === 'READY');
+  if (ready.some((i) => i.leases > 0)) later(now + keepWarmMs);
   // Oldest idle first: those are the ones to let go.
+  const idle = ready.filter((i) => i.leases === 0).sort((a, b) => (a.idleSince ?? now) - (b.idleSince ?? now));
   for (const instance of idle) {
     if (live <= settings.minInstances) break;
     const expiresAt = (instance.idleSince ?? now) + keepWarmMs;
     if (expiresAt <= now) {
-      actions.push({ type: 'STOP', instanceId: instance.instanceId, reason: 'KEEP_WARM_EXPIRED' });
+      stop.push({ instanceId: instance.instanceId, reason: 'KEEP_WARM_EXPIRED' });
       live--;
     } else {
-      wakeAt = wakeAt === null ? expiresAt : Math.min(wakeAt, expiresAt);
+      later(expiresAt);
     }
   }
-  return { actions, wakeAt };
+  return { start, stop, wakeAt };
 }

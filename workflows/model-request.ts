@@ -3,7 +3,7 @@ import {
   condition,
   continueAsNew,
   isCancellation,
-  patched,
+  type LocalActivityOptions,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -11,10 +11,11 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { PodiumActivities } from '../activities';
+import type { RequestEnd, SlotHolder } from '../activities/requests';
+import type { Slot } from '../db/instance-slots';
 import type { RequestError } from '../domain/work-request';
 import { describeFailure } from './failures';
 import { requestStatusKey } from './search-attributes';
-import { poolWorkflowId, releaseInstanceSignal, withdrawRequestSignal } from './model-pool';
 import {
   adminSetStatusSignal,
   cancelRequestSignal,
@@ -25,20 +26,15 @@ import {
 } from './request-signals';
 
 export type ModelRequestInput = { requestId: string; modelId: string };
-export type ModelRequestOutcome =
-  | { status: 'COMPLETE' }
-  | { status: 'FAILED'; error: RequestError }
-  | { status: 'CANCELLED' }
-  | { status: 'REQUEUED' };
+export type ModelRequestOutcome = RequestEnd;
 
 type Interruption = { kind: 'CANCEL' } | { kind: 'ADMIN_FAIL'; reason: string } | { kind: 'REQUEUE'; reason: string };
-type Assignment = { instanceId: string; endpoint: string };
 
-// Short database and signalling steps run as local activities, inside the workflow task that
-// asks for them: each regular activity costs two more workflow tasks, ~35 ms apiece on the dev
-// server (test/bench/throughput). The first try of beginRequest may come before the API has
+// Every step of a warm request runs as a local activity, inside the one workflow task that
+// starts the request: a regular activity costs two more workflow tasks (~35 ms apiece on the dev
+// server, test/bench/throughput). The first try of startRequest may come before the API has
 // committed the row (it starts the workflow inside its transaction): retry almost at once.
-const bookkeeping = proxyLocalActivities<PodiumActivities>({
+const steps = proxyLocalActivities<PodiumActivities>({
   startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '10 milliseconds', backoffCoefficient: 2, maximumInterval: '5 seconds', maximumAttempts: 12 },
 });
@@ -48,28 +44,23 @@ const webhooks = proxyActivities<PodiumActivities>({
 });
 
 /**
- * Request runs that record this patch look at their pool after each startup timeout spent
- * queued: a pool that lost them (it ended, say) gets them again, a failing one fails them.
+ * Models that may take longer than this are called from a regular activity (heartbeating, so a
+ * cancel reaches it at once); quicker ones from a local activity, which a cancel reaches at the
+ * workflow task's next heartbeat (80 % of the request workflow's task timeout, api/request-workflows).
  */
-export const requestWatchesPoolPatch = 'request-watches-pool';
+export const localInferenceLimitSeconds = 60;
 
 /** An instance that stopped answering (its worker died, say) is replaced this many times. */
 const maxInstanceReplacements = 2;
 
 /**
- * Request runs that record this patch treat a cancellation of the workflow itself (`temporal
- * workflow cancel`, the Web UI's Cancel) as the owner's cancel: the request ends CANCELLED and
- * gives its instance back before the workflow ends Canceled.
- */
-export const requestEndsOnWorkflowCancelPatch = 'request-ends-on-workflow-cancel';
-
-/**
- * One work request: wait in the model's pool for an instance, run the inference on it, record
- * the outcome and its stats, give the instance back, then call the webhook if there is one.
- * The owner may cancel it and an admin may fail or re-queue it at any point.
+ * One work request: take a free slot of a warm instance (or wait in line for one), run the
+ * inference on it, record the outcome and its stats and hand the slot to the next in line, then
+ * call the webhook if there is one. The owner may cancel it and an admin may fail or re-queue it
+ * at any point; a cancellation of the workflow itself (`temporal workflow cancel`) counts as the
+ * owner's cancel.
  */
 export async function modelRequest(input: ModelRequestInput): Promise<ModelRequestOutcome> {
-  if (!patched(requestEndsOnWorkflowCancelPatch)) return serveRequest(input, () => undefined);
   // The work runs shielded from the workflow's cancellation, which arrives as a cancel instead.
   const root = CancellationScope.current();
   let cancellation: unknown = null;
@@ -90,22 +81,17 @@ async function serveRequest(
   onWorkflowCancel: (cancel: () => void) => void,
 ): Promise<ModelRequestOutcome> {
   let stage: ModelRequestStage = 'STARTING';
-  let assignment: Assignment | null = null;
+  let held: Slot | null = null;
+  let handed: Slot | null = null;
   let unavailable: RequestError | null = null;
   let interruption: Interruption | null = null;
   const inferenceScope = new CancellationScope();
-  const watchesPool = patched(requestWatchesPoolPatch);
-  const poolId = poolWorkflowId(workflowInfo().taskQueue, modelId);
-  const signalPool = (signalName: string, arg: unknown) =>
-    bookkeeping.signalWorkflow({ workflowId: poolId, signalName, args: [arg] }).catch(() => false);
-  const giveBack = (held: Assignment, healthy: boolean) =>
-    signalPool(releaseInstanceSignal.name, { instanceId: held.instanceId, requestId, healthy });
 
-  setHandler(modelRequestStageQuery, () => ({ stage, instanceId: assignment?.instanceId ?? null }));
-  setHandler(instanceAssignedSignal, (assigned) => {
-    // An instance that arrives after the request stopped waiting goes straight back.
-    if (interruption || stage !== 'QUEUED' || assignment) void giveBack(assigned, true);
-    else assignment = assigned;
+  setHandler(modelRequestStageQuery, () => ({ stage, instanceId: held?.instanceId ?? null }));
+  // A slot that comes when the request no longer waits is ignored: Postgres knows it holds it,
+  // and finishing gives back whatever it holds.
+  setHandler(instanceAssignedSignal, (slot) => {
+    if (stage === 'QUEUED') handed ??= slot;
   });
   setHandler(instanceUnavailableSignal, (error) => {
     unavailable = error;
@@ -121,40 +107,34 @@ async function serveRequest(
     inferenceScope.cancel();
   });
 
-  const model = await bookkeeping.beginRequest({ requestId, modelId });
-  const inference = proxyActivities<PodiumActivities>({
-    startToCloseTimeout: `${model.requestTimeoutSeconds} seconds`,
-    heartbeatTimeout: '5 seconds',
-    retry: {
-      initialInterval: '200 milliseconds',
-      backoffCoefficient: 2,
-      maximumAttempts: 3,
-      nonRetryableErrorTypes: ['MODEL_REJECTED_INPUT', 'MODEL_BAD_RESPONSE', 'INSTANCE_UNREACHABLE'],
-    },
-  });
+  const workflowId = workflowInfo().workflowId;
+  const { settings: model, slot: first } = await steps.startRequest({ requestId, modelId, workflowId });
+  const holder: SlotHolder = { requestId, modelId, workflowId, requestedAt: model.requestedAt };
+  const inference = inferenceActivities(model.requestTimeoutSeconds);
 
+  let offered: Slot | null = first;
   let outcome: ModelRequestOutcome | null = null;
-  let held: Assignment | null = null;
   let healthy = true;
   for (let replacement = 0; outcome === null && !interruption; replacement++) {
-    stage = 'QUEUED';
-    assignment = null;
-    const waiter = { modelId, requestId, workflowId: workflowInfo().workflowId, requestedAt: model.requestedAt };
-    await bookkeeping.acquireFromPool(waiter);
-    const answered = () => assignment !== null || unavailable !== null || interruption !== null;
-    if (!watchesPool) await condition(answered);
-    // Each startup timeout without an answer: is the pool still holding this request?
-    while (watchesPool && !(await condition(answered, `${model.startupTimeoutSeconds} seconds`))) {
-      const queue = await bookkeeping.inspectPoolQueue({ modelId, requestId });
-      if (queue.state === 'FAILING') unavailable = { code: 'MODEL_POOL_FAILING', message: queue.message! };
-      else if (queue.state === 'MISSING') await bookkeeping.acquireFromPool(waiter);
+    if (!offered) {
+      stage = 'QUEUED';
+      handed = null;
+      const answered = () => handed !== null || unavailable !== null || interruption !== null;
+      // Each startup timeout without an answer: was a slot handed over unheard, is the pool well?
+      while (!(await condition(answered, `${model.startupTimeoutSeconds} seconds`))) {
+        const look = await steps.checkSlot(holder);
+        if (look.slot) handed = look.slot;
+        else if (look.pool.state === 'FAILING') unavailable = { code: 'MODEL_POOL_FAILING', message: look.pool.message! };
+      }
+      offered = handed;
     }
     if (interruption) break;
     if (unavailable) {
       outcome = { status: 'FAILED', error: unavailable };
       break;
     }
-    held = assignment!;
+    held = offered!;
+    offered = null;
     healthy = true;
     stage = 'INFERRING';
     upsertSearchAttributes([{ key: requestStatusKey, value: 'PROCESSING' }]);
@@ -169,9 +149,11 @@ async function serveRequest(
       });
       // A timed-out or unreachable instance is not trusted with another request.
       healthy = failure.code !== 'REQUEST_TIMEOUT' && failure.code !== 'INSTANCE_UNREACHABLE';
-      if (failure.code === 'INSTANCE_UNREACHABLE' && replacement < maxInstanceReplacements) {
-        await giveBack(held, false);
+      const lost = failure.code === 'SLOT_NOT_HELD'; // a slot that was handed over twice: ask again
+      if ((lost || failure.code === 'INSTANCE_UNREACHABLE') && replacement < maxInstanceReplacements) {
+        await steps.releaseSlot({ requestId, modelId, healthy });
         held = null;
+        offered = await steps.acquireSlot(holder);
         continue;
       }
       outcome = { status: 'FAILED', error: failure };
@@ -179,51 +161,43 @@ async function serveRequest(
   }
 
   stage = 'FINISHING';
-  const instanceId = held?.instanceId;
-  outcome = await CancellationScope.nonCancellable(async () => {
-    if (!held) await signalPool(withdrawRequestSignal.name, { requestId });
-    const final = await finish(requestId, instanceId, interruption, outcome);
-    // A cancelled call leaves the instance clean; one an admin had to stop may be stuck.
-    if (held) await giveBack(held, healthy && (interruption === null || interruption.kind === 'CANCEL'));
-    return final;
-  });
-  upsertSearchAttributes([{ key: requestStatusKey, value: outcome.status === 'REQUEUED' ? 'REQUESTED' : outcome.status }]);
-  if (outcome.status === 'REQUEUED') return continueAsNew<typeof modelRequest>({ requestId, modelId });
+  const end = decideEnd(interruption, outcome);
+  // A cancelled call leaves the instance clean; one an admin had to stop may be stuck.
+  const clean = healthy && (interruption as Interruption | null)?.kind !== 'ADMIN_FAIL' && (interruption as Interruption | null)?.kind !== 'REQUEUE';
+  await CancellationScope.nonCancellable(() =>
+    steps.finishRequest({ requestId, modelId, instanceId: held?.instanceId, end, healthy: clean }),
+  );
+  upsertSearchAttributes([{ key: requestStatusKey, value: end.status === 'REQUEUED' ? 'REQUESTED' : end.status }]);
+  if (end.status === 'REQUEUED') return continueAsNew<typeof modelRequest>({ requestId, modelId });
   if (model.hasWebhook) {
     // Every try is recorded in webhook_deliveries; a receiver that never answers does not
     // change how the request ended.
     await webhooks.deliverWebhook({ requestId }).catch(() => undefined);
   }
   stage = 'DONE';
-  return outcome;
+  return end;
 }
 
-/** Records how the request ended: the interruption wins over what the inference did. */
-async function finish(
-  requestId: string,
-  instanceId: string | undefined,
-  interruption: Interruption | null,
-  outcome: ModelRequestOutcome | null,
-): Promise<ModelRequestOutcome> {
-  // A result already stored stands: an interruption that came too late changes nothing.
-  if (outcome?.status === 'COMPLETE') {
-    await bookkeeping.completeRequest({ requestId, instanceId });
-    return outcome;
-  }
-  if (interruption?.kind === 'CANCEL') {
-    await bookkeeping.cancelRequest({ requestId, instanceId });
-    return { status: 'CANCELLED' };
-  }
-  if (interruption?.kind === 'REQUEUE') {
-    await bookkeeping.requeueRequest({ requestId, instanceId });
-    return { status: 'REQUEUED' };
-  }
-  if (interruption?.kind === 'ADMIN_FAIL') {
-    const error = { code: 'FAILED_BY_ADMIN', message: interruption.reason };
-    await bookkeeping.failRequest({ requestId, instanceId, error });
-    return { status: 'FAILED', error };
-  }
-  const error = outcome?.status === 'FAILED' ? outcome.error : { code: 'MODEL_REQUEST_FAILED', message: 'no outcome' };
-  await bookkeeping.failRequest({ requestId, instanceId, error });
-  return { status: 'FAILED', error };
+function inferenceActivities(requestTimeoutSeconds: number) {
+  const options: LocalActivityOptions = {
+    startToCloseTimeout: `${requestTimeoutSeconds} seconds`,
+    retry: {
+      initialInterval: '200 milliseconds',
+      backoffCoefficient: 2,
+      maximumAttempts: 3,
+      nonRetryableErrorTypes: ['MODEL_REJECTED_INPUT', 'MODEL_BAD_RESPONSE', 'INSTANCE_UNREACHABLE', 'SLOT_NOT_HELD'],
+    },
+  };
+  return requestTimeoutSeconds <= localInferenceLimitSeconds
+    ? proxyLocalActivities<PodiumActivities>(options)
+    : proxyActivities<PodiumActivities>({ ...options, heartbeatTimeout: '5 seconds' });
+}
+
+/** How the request ends: the interruption wins over what the inference did, except a result already stored. */
+function decideEnd(interruption: Interruption | null, outcome: ModelRequestOutcome | null): RequestEnd {
+  if (outcome?.status === 'COMPLETE') return outcome;
+  if (interruption?.kind === 'CANCEL') return { status: 'CANCELLED' };
+  if (interruption?.kind === 'REQUEUE') return { status: 'REQUEUED' };
+  if (interruption?.kind === 'ADMIN_FAIL') return { status: 'FAILED', error: { code: 'FAILED_BY_ADMIN', message: interruption.reason } };
+  return outcome ?? { status: 'FAILED', error: { code: 'MODEL_REQUEST_FAILED', message: 'no outcome' } };
 }

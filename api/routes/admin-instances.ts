@@ -15,6 +15,7 @@ import type { PoolHealth } from '../../domain/pool-health';
 import { poolWorkflowId } from '../../domain/pool-plan';
 import { workflowIdForRequest } from '../../domain/work-request';
 import type { describeLiveInstances } from '../../workflows/live-instances';
+import { stopPoolInstanceSignal } from '../../workflows/pool-signals';
 import { requirePermission, requireSession, signedInUser, type AuthState } from '../auth';
 import type { Authenticate } from '../authenticator';
 import { ApiError } from '../errors';
@@ -123,7 +124,7 @@ export function adminInstanceRoutes(deps: {
     try {
       await temporal.workflow
         .getHandle(poolWorkflowId(taskQueue, record.modelId))
-        .signal('stopPoolInstance', { instanceId: record.id, reason: `ADMIN_STOP by ${admin.username}` });
+        .signal(stopPoolInstanceSignal, { instanceId: record.id, reason: `ADMIN_STOP by ${admin.username}` });
     } catch (error) {
       if (error instanceof WorkflowNotFoundError) {
         throw new ApiError(409, 'POOL_NOT_RUNNING', `The pool of ${record.modelId} is not running; its next start stops this instance as an orphan`);

@@ -1,81 +1,88 @@
-import { enqueueWaiter, planPool, type PoolInstance, type PoolWaiter } from '../../domain/pool-plan';
+import { assignFreeSlots, needsAnotherInstance, planPoolRound, type PoolInstance } from '../../domain/pool-plan';
 
 const now = 100_000;
 const settings = { minInstances: 0, maxInstances: 2, keepWarmSeconds: 10, maxConcurrency: 1 };
-const instance = (instanceId: string, state: PoolInstance['state'], idleSince: number | null = null, requestIds: string[] = []): PoolInstance => ({
+const instance = (instanceId: string, state: PoolInstance['state'], idleSince: number | null = null, leases = 0): PoolInstance => ({
   instanceId,
   state,
-  endpoint: state === 'STARTING' ? null : `http://127.0.0.1/${instanceId}`,
+  leases,
   idleSince,
-  requestIds,
 });
-const busy = (instanceId: string, ...requestIds: string[]) => instance(instanceId, 'READY', null, requestIds.length ? requestIds : ['r']);
-const waiter = (requestId: string, requestedAt = 0): PoolWaiter => ({ requestId, workflowId: `request-${requestId}`, requestedAt });
+const busy = (instanceId: string, leases = 1) => instance(instanceId, 'READY', null, leases);
+const waiter = (requestId: string) => ({ requestId, workflowId: `request-${requestId}` });
 
-describe('what a model pool does next', () => {
-  it('hands idle instances to waiting requests first come, first served, most recently used instance first', () => {
-    const { actions } = planPool(
+describe('which waiting requests get which free slots', () => {
+  it('first come, first served, the most recently used instance first', () => {
+    const assigned = assignFreeSlots(
       [instance('old', 'READY', now - 5_000), instance('recent', 'READY', now - 1_000)],
       [waiter('a'), waiter('b'), waiter('c')],
-      settings,
-      now,
+      1,
     );
-    expect(actions).toEqual([
-      { type: 'ASSIGN', instanceId: 'recent', waiter: waiter('a') },
-      { type: 'ASSIGN', instanceId: 'old', waiter: waiter('b') },
+    expect(assigned).toEqual([
+      { instanceId: 'recent', waiter: waiter('a') },
+      { instanceId: 'old', waiter: waiter('b') },
     ]);
   });
 
   it('fills an instance up to max_concurrency, the busiest first, before using another', () => {
-    const { actions } = planPool(
-      [instance('idle', 'READY', now - 1_000), busy('loaded', 'x', 'y')],
-      [waiter('a'), waiter('b'), waiter('c')],
-      { ...settings, maxConcurrency: 4 },
-      now,
-    );
-    expect(actions).toEqual([
-      { type: 'ASSIGN', instanceId: 'loaded', waiter: waiter('a') },
-      { type: 'ASSIGN', instanceId: 'loaded', waiter: waiter('b') },
-      { type: 'ASSIGN', instanceId: 'idle', waiter: waiter('c') },
+    const assigned = assignFreeSlots([instance('idle', 'READY', now - 1_000), busy('loaded', 2)], [waiter('a'), waiter('b'), waiter('c')], 4);
+    expect(assigned.map((a) => [a.instanceId, a.waiter.requestId])).toEqual([
+      ['loaded', 'a'],
+      ['loaded', 'b'],
+      ['idle', 'c'],
     ]);
   });
 
-  it('starts instances for waiting requests, up to max, counting the slots of those already starting', () => {
-    expect(planPool([], [waiter('a'), waiter('b'), waiter('c')], settings, now).actions).toEqual([{ type: 'START', count: 2 }]);
-    expect(planPool([instance('s', 'STARTING')], [waiter('a'), waiter('b')], settings, now).actions).toEqual([{ type: 'START', count: 1 }]);
-    expect(planPool([busy('x'), busy('y')], [waiter('a')], settings, now).actions).toEqual([]);
-    const five = ['a', 'b', 'c', 'd', 'e'].map((id) => waiter(id));
-    expect(planPool([], five, { ...settings, maxConcurrency: 4 }, now).actions).toEqual([{ type: 'START', count: 2 }]);
-    expect(planPool([instance('s', 'STARTING')], five.slice(0, 4), { ...settings, maxConcurrency: 4 }, now).actions).toEqual([]);
-  });
-
-  it('keeps min_instances warm, and starts them with nobody waiting', () => {
-    expect(planPool([], [], { ...settings, minInstances: 1 }, now).actions).toEqual([{ type: 'START', count: 1 }]);
-    expect(planPool([instance('i', 'READY', now - 60_000)], [], { ...settings, minInstances: 1 }, now)).toEqual({ actions: [], wakeAt: null });
-  });
-
-  it('stops instances idle past keep-warm (scale to zero) and wakes for the next expiry', () => {
-    const { actions, wakeAt } = planPool(
-      [instance('expired', 'READY', now - 10_000), instance('fresh', 'READY', now - 4_000), busy('busy')],
-      [],
-      settings,
-      now,
-    );
-    expect(actions).toEqual([{ type: 'STOP', instanceId: 'expired', reason: 'KEEP_WARM_EXPIRED' }]);
-    expect(wakeAt).toBe(now + 6_000);
-  });
-
-  it('never counts a stopping instance as capacity', () => {
-    expect(planPool([instance('going', 'STOPPING'), busy('busy')], [waiter('a')], settings, now).actions).toEqual([
-      { type: 'START', count: 1 },
-    ]);
+  it('never hands out a slot of an instance that is starting, unhealthy or stopping', () => {
+    const others = [instance('s', 'STARTING'), instance('u', 'UNHEALTHY', now), instance('x', 'STOPPING', now)];
+    expect(assignFreeSlots(others, [waiter('a')], 4)).toEqual([]);
   });
 });
 
-describe('the waiting queue', () => {
-  it('is in submission order whatever order the requests arrive in, each request once', () => {
-    const waiting: PoolWaiter[] = [];
-    for (const [id, at] of [['c', 30], ['a', 10], ['d', 40], ['b', 20], ['a', 10]] as const) enqueueWaiter(waiting, waiter(id, at));
-    expect(waiting.map((w) => w.requestId)).toEqual(['a', 'b', 'c', 'd']);
+describe('when a request that found no slot wakes the pool', () => {
+  it('only when the waiting outnumber the starting slots and another instance is allowed', () => {
+    expect(needsAnotherInstance([], 1, settings)).toBe(true);
+    expect(needsAnotherInstance([instance('s', 'STARTING')], 1, settings)).toBe(false);
+    expect(needsAnotherInstance([instance('s', 'STARTING')], 2, settings)).toBe(true);
+    expect(needsAnotherInstance([busy('x'), busy('y')], 5, settings)).toBe(false);
+    expect(needsAnotherInstance([instance('s', 'STARTING')], 4, { ...settings, maxConcurrency: 4 })).toBe(false);
+    // An unhealthy instance is on its way out: it does not count toward max.
+    expect(needsAnotherInstance([busy('x'), instance('u', 'UNHEALTHY')], 1, settings)).toBe(true);
+  });
+});
+
+describe('one round of the pool', () => {
+  it('starts instances for waiting requests, up to max, counting the slots of those already starting', () => {
+    expect(planPoolRound([], 3, settings, now).start).toBe(2);
+    expect(planPoolRound([instance('s', 'STARTING')], 2, settings, now).start).toBe(1);
+    expect(planPoolRound([busy('x'), busy('y')], 1, settings, now).start).toBe(0);
+    expect(planPoolRound([], 5, { ...settings, maxConcurrency: 4 }, now).start).toBe(2);
+    expect(planPoolRound([instance('s', 'STARTING')], 4, { ...settings, maxConcurrency: 4 }, now).start).toBe(0);
+  });
+
+  it('keeps min_instances warm, and starts them with nobody waiting', () => {
+    expect(planPoolRound([], 0, { ...settings, minInstances: 1 }, now).start).toBe(1);
+    expect(planPoolRound([instance('i', 'READY', now - 60_000)], 0, { ...settings, minInstances: 1 }, now)).toEqual({
+      start: 0,
+      stop: [],
+      wakeAt: null,
+    });
+  });
+
+  it('stops instances idle past keep-warm (scale to zero) and looks again at the next possible expiry', () => {
+    const round = planPoolRound([instance('expired', 'READY', now - 10_000), instance('fresh', 'READY', now - 4_000)], 0, settings, now);
+    expect(round.stop).toEqual([{ instanceId: 'expired', reason: 'KEEP_WARM_EXPIRED' }]);
+    expect(round.wakeAt).toBe(now + 6_000);
+  });
+
+  it('looks again at a busy instance no sooner than keep-warm from now: it cannot expire before', () => {
+    expect(planPoolRound([busy('busy')], 0, settings, now)).toEqual({ start: 0, stop: [], wakeAt: now + 10_000 });
+    expect(planPoolRound([], 0, settings, now).wakeAt).toBeNull();
+  });
+
+  it('stops unhealthy instances and never counts them, or stopping ones, as capacity', () => {
+    const round = planPoolRound([instance('sick', 'UNHEALTHY'), instance('going', 'STOPPING'), busy('busy')], 1, settings, now);
+    expect(round.stop).toEqual([{ instanceId: 'sick', reason: 'UNHEALTHY' }]);
+    expect(round.start).toBe(1);
   });
 });

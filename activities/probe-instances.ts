@@ -1,0 +1,18 @@
+const probeTimeoutMs = 2_000;
+
+/**
+ * Those of the given instances that do not answer at all (no HTTP answer within
+ * `probeTimeoutMs`): gone with a restarted worker, OOM-killed, deleted by hand. Any answer,
+ * even an error status, counts as alive.
+ */
+export async function findUnreachableInstances(instances: readonly { instanceId: string; endpoint: string }[]): Promise<string[]> {
+  const reachable = await Promise.all(
+    instances.map(({ endpoint }) =>
+      fetch(`${endpoint}/v2/health/live`, { signal: AbortSignal.timeout(probeTimeoutMs) }).then(
+        async (response) => (await response.body?.cancel(), true),
+        () => false,
+      ),
+    ),
+  );
+  return instances.filter((_, i) => !reachable[i]).map(({ instanceId }) => instanceId);
+}

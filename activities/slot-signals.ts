@@ -1,0 +1,49 @@
+import { log } from '@temporalio/activity';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { DatabasePool } from 'slonik';
+import { releaseSlot, type Handover } from '../db/instance-slots';
+import { poolWorkflowId } from '../domain/pool-plan';
+import { wakePoolSignal, type ModelPoolInput } from '../workflows/pool-signals';
+import { instanceAssignedSignal } from '../workflows/request-signals';
+
+/**
+ * What the slot activities tell workflows: a request that was handed a slot, and a pool that
+ * should look again. Signals go out as client calls, after the transaction that decided them.
+ */
+export function createSlotSignals({ pool, temporal, taskQueue }: { pool: DatabasePool; temporal: Client; taskQueue: string }) {
+  /**
+   * Tells each request the slot it now holds. A request whose workflow is gone (terminated, say)
+   * never will use it: the slot goes on to the next waiter. Any other failure is only logged: a
+   * waiting request also finds its slot when it next checks (each startup timeout).
+   */
+  async function tellHandovers(modelId: string, handovers: readonly Handover[]): Promise<void> {
+    await Promise.all(
+      handovers.map(async ({ requestId, workflowId, instanceId, endpoint }) => {
+        try {
+          await temporal.workflow.getHandle(workflowId).signal(instanceAssignedSignal, { instanceId, endpoint });
+        } catch (error) {
+          if (!(error instanceof WorkflowNotFoundError)) {
+            log.warn('could not tell a request its slot', { requestId, workflowId, error: (error as Error).message });
+            return;
+          }
+          const next = await releaseSlot(pool, { modelId, requestId, healthy: true });
+          await tellHandovers(modelId, next.handovers);
+        }
+      }),
+    );
+  }
+
+  /** Wakes the model's pool, starting it if it is not running. */
+  async function wakePool(modelId: string): Promise<void> {
+    await temporal.workflow.signalWithStart<(input: ModelPoolInput) => Promise<void>, []>('modelPool', {
+      workflowId: poolWorkflowId(taskQueue, modelId),
+      taskQueue,
+      args: [{ modelId }],
+      signal: wakePoolSignal,
+      signalArgs: [],
+    });
+  }
+
+  return { tellHandovers, wakePool };
+}
+export type SlotSignals = ReturnType<typeof createSlotSignals>;

@@ -1,0 +1,241 @@
+import { sql, type CommonQueryMethods } from 'slonik';
+import { z } from 'zod';
+import { assignFreeSlots, needsAnotherInstance, type PoolInstance, type PoolRound, type PoolSettings } from '../domain/pool-plan';
+
+/**
+ * The request path's slots (migration 009): requests lease a slot of a ready instance, wait in
+ * submission order when there is none, and hand their slot to the oldest waiter when they are
+ * done. Every change to one model's slots runs in a transaction holding that model's advisory
+ * lock: the queue is exactly first come first served and no hand-over is lost or doubled.
+ */
+
+type Db = CommonQueryMethods & { transaction: <T>(handler: (t: CommonQueryMethods) => Promise<T>) => Promise<T> };
+
+/** A slot a request holds: the instance and how to reach it. */
+export type Slot = { instanceId: string; endpoint: string };
+/** A slot just given to a waiting request, whose workflow must be told. */
+export type Handover = Slot & { requestId: string; workflowId: string };
+
+async function underModelLock<T>(db: Db, modelId: string, work: (t: CommonQueryMethods) => Promise<T>): Promise<T> {
+  return db.transaction(async (t) => {
+    // Keyed by schema too: test runs (and deployments) in other schemas never wait on it.
+    await t.query(sql.unsafe`SELECT pg_advisory_xact_lock(hashtext(current_schema() || '/slots/' || ${modelId}))`);
+    return work(t);
+  });
+}
+
+const settingsRow = z.object({ minInstances: z.number(), maxInstances: z.number(), keepWarmSeconds: z.number(), maxConcurrency: z.number() });
+
+async function readSettings(t: CommonQueryMethods, modelId: string): Promise<PoolSettings> {
+  return t.one(sql.type(settingsRow)`
+    SELECT min_instances AS "minInstances", max_instances AS "maxInstances",
+           keep_warm_seconds AS "keepWarmSeconds", max_concurrency AS "maxConcurrency"
+      FROM models WHERE id = ${modelId}`);
+}
+
+const instanceRow = z.object({
+  instanceId: z.string(),
+  state: z.enum(['STARTING', 'READY', 'UNHEALTHY', 'STOPPING']),
+  leases: z.number(),
+  idleSince: z.number().nullable(),
+  endpoint: z.string().nullable(),
+});
+
+async function readInstances(t: CommonQueryMethods, modelId: string) {
+  return t.any(sql.type(instanceRow)`
+    SELECT i.id AS "instanceId", i.slot_state AS state, i.idle_since AS "idleSince", i.endpoint,
+           (SELECT count(*)::int FROM instance_leases l WHERE l.instance_id = i.id) AS leases
+      FROM model_instances i
+     WHERE i.model_id = ${modelId} AND i.slot_state IS NOT NULL
+     ORDER BY i.created_at, i.id`);
+}
+
+async function countWaiting(t: CommonQueryMethods, modelId: string): Promise<number> {
+  return t.oneFirst(sql.type(z.object({ n: z.number() }))`SELECT count(*)::int AS n FROM slot_waiters WHERE model_id = ${modelId}`);
+}
+
+async function lease(t: CommonQueryMethods, modelId: string, request: { requestId: string; workflowId: string }, instanceId: string) {
+  await t.query(sql.unsafe`DELETE FROM slot_waiters WHERE request_id = ${request.requestId}`);
+  await t.query(sql.unsafe`
+    INSERT INTO instance_leases (request_id, instance_id, model_id, workflow_id)
+    VALUES (${request.requestId}, ${instanceId}, ${modelId}, ${request.workflowId})`);
+  await t.query(sql.unsafe`UPDATE model_instances SET idle_since = NULL WHERE id = ${instanceId}`);
+}
+
+/** Gives every free slot of a ready instance to the oldest waiters (see assignFreeSlots). */
+async function handOutFreeSlots(t: CommonQueryMethods, modelId: string): Promise<Handover[]> {
+  const { maxConcurrency } = await readSettings(t, modelId);
+  const instances = await readInstances(t, modelId);
+  const free = instances.filter((i) => i.state === 'READY').reduce((n, i) => n + Math.max(0, maxConcurrency - i.leases), 0);
+  if (free === 0) return [];
+  const waiters = await t.any(sql.type(z.object({ requestId: z.string(), workflowId: z.string() }))`
+    SELECT request_id AS "requestId", workflow_id AS "workflowId" FROM slot_waiters
+     WHERE model_id = ${modelId} ORDER BY requested_at, request_id LIMIT ${free}`);
+  const handovers: Handover[] = [];
+  for (const { instanceId, waiter } of assignFreeSlots(instances, waiters, maxConcurrency)) {
+    await lease(t, modelId, waiter, instanceId);
+    handovers.push({ ...waiter, instanceId, endpoint: instances.find((i) => i.instanceId === instanceId)!.endpoint! });
+  }
+  return handovers;
+}
+
+/** Instances left with no lease start counting keep-warm from now. */
+async function markIdle(t: CommonQueryMethods, instanceIds: readonly string[]) {
+  await t.query(sql.unsafe`
+    UPDATE model_instances i SET idle_since = clock_timestamp()
+     WHERE i.id = ANY(${sql.array(instanceIds, 'uuid')}) AND i.slot_state = 'READY' AND i.idle_since IS NULL
+       AND NOT EXISTS (SELECT 1 FROM instance_leases l WHERE l.instance_id = i.id)`);
+}
+
+async function heldSlot(t: CommonQueryMethods, requestId: string): Promise<Slot | null> {
+  return t.maybeOne(sql.type(z.object({ instanceId: z.string(), endpoint: z.string() }))`
+    SELECT l.instance_id AS "instanceId", i.endpoint FROM instance_leases l JOIN model_instances i ON i.id = l.instance_id
+     WHERE l.request_id = ${requestId}`);
+}
+
+/** Whether the request holds a slot of this instance now. */
+export async function holdsSlot(db: CommonQueryMethods, requestId: string, instanceId: string): Promise<boolean> {
+  return db.exists(sql.unsafe`SELECT 1 FROM instance_leases WHERE request_id = ${requestId} AND instance_id = ${instanceId}`);
+}
+
+export type SlotAnswer = { slot: Slot; demand: false } | { slot: null; demand: boolean };
+
+/**
+ * A slot for the request: the one it already holds, else a free one if nobody submitted earlier
+ * is waiting, else a place in the queue (kept if it has one). `demand` says the pool should
+ * start another instance (see needsAnotherInstance). Safe to repeat: it is also how a waiting
+ * request checks whether a slot was handed to it.
+ */
+export async function acquireSlot(
+  db: Db,
+  request: { modelId: string; requestId: string; workflowId: string; requestedAt: number },
+): Promise<SlotAnswer> {
+  const { modelId, requestId } = request;
+  return underModelLock(db, modelId, async (t) => {
+    const held = await heldSlot(t, requestId);
+    if (held) return { slot: held, demand: false };
+    const settings = await readSettings(t, modelId);
+    const instances = await readInstances(t, modelId);
+    const earlier = await t.exists(sql.unsafe`
+      SELECT 1 FROM slot_waiters
+       WHERE model_id = ${modelId} AND request_id <> ${requestId}
+         AND (requested_at, request_id) < (to_timestamp(${request.requestedAt / 1000}), ${requestId}::uuid)`);
+    const [free] = earlier ? [] : assignFreeSlots(instances, [request], settings.maxConcurrency);
+    if (free) {
+      await lease(t, modelId, request, free.instanceId);
+      return { slot: { instanceId: free.instanceId, endpoint: instances.find((i) => i.instanceId === free.instanceId)!.endpoint! }, demand: false };
+    }
+    await t.query(sql.unsafe`
+      INSERT INTO slot_waiters (request_id, model_id, workflow_id, requested_at)
+      VALUES (${requestId}, ${modelId}, ${request.workflowId}, to_timestamp(${request.requestedAt / 1000}))
+      ON CONFLICT (request_id) DO NOTHING`);
+    return { slot: null, demand: needsAnotherInstance(instances, await countWaiting(t, modelId), settings) };
+  });
+}
+
+/**
+ * The request lets go of whatever it holds: its place in the queue, or its slot, which goes
+ * straight to the oldest waiter. An unhealthy instance takes no more requests (the pool stops
+ * it). Safe to repeat.
+ */
+export async function releaseSlot(
+  db: Db,
+  { modelId, requestId, healthy }: { modelId: string; requestId: string; healthy: boolean },
+): Promise<{ instanceId: string | null; handovers: Handover[]; unhealthy: boolean }> {
+  return underModelLock(db, modelId, async (t) => {
+    await t.query(sql.unsafe`DELETE FROM slot_waiters WHERE request_id = ${requestId}`);
+    const instanceId = await t.maybeOneFirst(sql.type(z.object({ instanceId: z.string() }))`
+      DELETE FROM instance_leases WHERE request_id = ${requestId} RETURNING instance_id AS "instanceId"`);
+    if (!instanceId) return { instanceId: null, handovers: [], unhealthy: false };
+    let unhealthy = false;
+    if (!healthy) unhealthy = (await markUnhealthy(t, [instanceId])) > 0;
+    const handovers = await handOutFreeSlots(t, modelId);
+    await markIdle(t, [instanceId]);
+    return { instanceId, handovers, unhealthy };
+  });
+}
+
+async function markUnhealthy(t: CommonQueryMethods, instanceIds: readonly string[]): Promise<number> {
+  const marked = await t.query(sql.unsafe`
+    UPDATE model_instances SET slot_state = 'UNHEALTHY'
+     WHERE id = ANY(${sql.array(instanceIds, 'uuid')}) AND slot_state = 'READY'`);
+  return marked.rowCount;
+}
+
+/** Instances found unreachable take no more requests. */
+export async function markInstancesUnhealthy(db: Db, modelId: string, instanceIds: readonly string[]): Promise<void> {
+  if (instanceIds.length) await underModelLock(db, modelId, (t) => markUnhealthy(t, instanceIds));
+}
+
+/** The instance answers: its slots open, and go to the oldest waiters at once. */
+export async function openInstanceSlots(db: Db, { modelId, instanceId, endpoint }: Slot & { modelId: string }): Promise<Handover[]> {
+  return underModelLock(db, modelId, async (t) => {
+    const opened = await t.query(sql.unsafe`
+      UPDATE model_instances SET slot_state = 'READY', endpoint = ${endpoint}, idle_since = clock_timestamp()
+       WHERE id = ${instanceId} AND slot_state = 'STARTING'`);
+    if (opened.rowCount === 0) return [];
+    const handovers = await handOutFreeSlots(t, modelId);
+    await markIdle(t, [instanceId]);
+    return handovers;
+  });
+}
+
+/**
+ * The instance never became ready: it leaves the pool, and the request that has waited longest
+ * is taken out of the queue to be told (when other starts cover it, it simply stays).
+ */
+export async function abandonInstanceStart(db: Db, { modelId, instanceId }: { modelId: string; instanceId: string }) {
+  return underModelLock(db, modelId, async (t) => {
+    await t.query(sql.unsafe`UPDATE model_instances SET slot_state = 'STOPPING' WHERE id = ${instanceId}`);
+    return t.maybeOne(sql.type(z.object({ requestId: z.string(), workflowId: z.string() }))`
+      DELETE FROM slot_waiters WHERE request_id = (
+        SELECT request_id FROM slot_waiters WHERE model_id = ${modelId} ORDER BY requested_at, request_id LIMIT 1)
+      RETURNING request_id AS "requestId", workflow_id AS "workflowId"`);
+  });
+}
+
+export type PoolSnapshot = { instances: PoolInstance[]; waiting: number; settings: PoolSettings };
+
+/**
+ * One round of the pool, atomically: free slots go to waiters, `decide` sees the snapshot, the
+ * instances it starts are recorded STARTING (so requests stop asking for them) and those it
+ * stops STOPPING (a keep-warm stop only while the instance is still idle, which the lock
+ * guarantees).
+ */
+export async function runPoolRound(
+  db: Db,
+  modelId: string,
+  decide: (snapshot: PoolSnapshot) => PoolRound,
+  reserve: (t: CommonQueryMethods, count: number) => Promise<string[]>,
+): Promise<{ round: PoolRound; started: string[]; handovers: Handover[] }> {
+  return underModelLock(db, modelId, async (t) => {
+    const handovers = await handOutFreeSlots(t, modelId);
+    const settings = await readSettings(t, modelId);
+    const instances = (await readInstances(t, modelId)).map(({ endpoint: _, ...i }) => i);
+    const round = decide({ instances, waiting: await countWaiting(t, modelId), settings });
+    const started = await reserve(t, round.start);
+    const stopping = round.stop.map((s) => s.instanceId);
+    if (stopping.length) {
+      await t.query(sql.unsafe`UPDATE model_instances SET slot_state = 'STOPPING' WHERE id = ANY(${sql.array(stopping, 'uuid')})`);
+    }
+    return { round, started, handovers };
+  });
+}
+
+/** Every instance of the model leaves the pool's slots (a pool starting afresh owns none). */
+export async function closeAllSlots(db: Db, modelId: string): Promise<void> {
+  await underModelLock(db, modelId, (t) =>
+    t.query(sql.unsafe`UPDATE model_instances SET slot_state = 'STOPPING' WHERE model_id = ${modelId} AND slot_state IS NOT NULL`),
+  );
+}
+
+/** The model's slots as they are now, for admin views and tests. */
+export async function describeSlots(db: CommonQueryMethods, modelId: string) {
+  const instances = await readInstances(db, modelId);
+  const leases = await db.any(sql.type(z.object({ requestId: z.string(), instanceId: z.string() }))`
+    SELECT request_id AS "requestId", instance_id AS "instanceId" FROM instance_leases WHERE model_id = ${modelId} ORDER BY leased_at`);
+  const waiting = await db.anyFirst(sql.type(z.object({ requestId: z.string() }))`
+    SELECT request_id AS "requestId" FROM slot_waiters WHERE model_id = ${modelId} ORDER BY requested_at, request_id`);
+  return { instances, leases, waiting };
+}
+export type SlotsView = Awaited<ReturnType<typeof describeSlots>>;
