@@ -2,13 +2,12 @@ import { ApplicationFailure, log } from '@temporalio/activity';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import type { DatabasePool } from 'slonik';
-import { abandonInstanceStart, describeSlots, markInstancesUnhealthy, openInstanceSlots, runPoolRound } from '../db/instance-slots';
+import { abandonInstanceStart, openInstanceSlots, runPoolRound } from '../db/instance-slots';
 import { insertModelInstance } from '../db/model-instances';
 import { findModel } from '../db/models';
 import { planPoolRound, type PoolRound } from '../domain/pool-plan';
 import type { RequestError } from '../domain/work-request';
 import { instanceUnavailableSignal } from '../workflows/request-signals';
-import { findUnreachableInstances } from './probe-instances';
 import { instanceIdAnnotation, poolAnnotation, type InstanceRuntime } from './runtime/instance-runtime';
 import { createSlotSignals } from './slot-signals';
 
@@ -24,14 +23,6 @@ export function createPoolActivities(deps: { pool: DatabasePool; temporal: Clien
   const { pool, temporal, runtime } = deps;
   const signals = createSlotSignals(deps);
 
-  /** Ready instances that no longer answer take no more requests (after one was reported unhealthy). */
-  async function probeReadyInstances(modelId: string) {
-    const { instances } = await describeSlots(pool, modelId);
-    if (!instances.some((i) => i.state === 'UNHEALTHY')) return;
-    const ready = instances.filter((i) => i.state === 'READY' && i.endpoint).map((i) => ({ instanceId: i.instanceId, endpoint: i.endpoint! }));
-    await markInstancesUnhealthy(pool, modelId, await findUnreachableInstances(ready));
-  }
-
   return {
     /**
      * One round of the pool's control loop (observe → decide → act, the deciding pure in
@@ -41,7 +32,6 @@ export function createPoolActivities(deps: { pool: DatabasePool; temporal: Clien
     async runPoolRound({ modelId, stops }: { modelId: string; stops: { instanceId: string; reason: string }[] }): Promise<PoolRoundResult> {
       const model = await findModel(pool, modelId);
       if (!model) throw ApplicationFailure.nonRetryable(`unknown model ${modelId}`, 'UNKNOWN_MODEL');
-      await probeReadyInstances(modelId);
       const { round, started, handovers } = await runPoolRound(
         pool,
         modelId,

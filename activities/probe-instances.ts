@@ -1,3 +1,6 @@
+import type { DatabasePool } from 'slonik';
+import { describeSlots, markInstancesUnhealthy } from '../db/instance-slots';
+
 const probeTimeoutMs = 2_000;
 
 /**
@@ -15,4 +18,14 @@ export async function findUnreachableInstances(instances: readonly { instanceId:
     ),
   );
   return instances.filter((_, i) => !reachable[i]).map(({ instanceId }) => instanceId);
+}
+
+/**
+ * After one instance of the model turned out unreachable: its other ready instances that do not
+ * answer either take no more requests (a restarted worker takes all its local processes along).
+ */
+export async function markUnreachableInstances(pool: DatabasePool, modelId: string): Promise<void> {
+  const { instances } = await describeSlots(pool, modelId);
+  const ready = instances.filter((i) => i.state === 'READY' && i.endpoint).map((i) => ({ instanceId: i.instanceId, endpoint: i.endpoint! }));
+  await markInstancesUnhealthy(pool, modelId, await findUnreachableInstances(ready));
 }

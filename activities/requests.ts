@@ -7,6 +7,7 @@ import { endWorkRequest, requeueWorkRequest } from '../db/work-request-lifecycle
 import { findRequestStart } from '../db/work-requests';
 import type { RequestError } from '../domain/work-request';
 import { describePoolHealth } from './pool-health';
+import { markUnreachableInstances } from './probe-instances';
 import { createSlotSignals } from './slot-signals';
 
 export type RequestSettings = { requestTimeoutSeconds: number; startupTimeoutSeconds: number; hasWebhook: boolean; requestedAt: number };
@@ -34,11 +35,17 @@ export function createRequestActivities({ pool, temporal, taskQueue }: { pool: D
     return answer.slot;
   }
 
-  /** Lets go of the slot or queue place, handing the slot on; an unhealthy instance wakes the pool. */
+  /**
+   * Lets go of the slot or queue place, handing the slot on. An instance that stopped answering
+   * has the others of its model probed before anyone asks for a slot again, and wakes the pool
+   * to replace it.
+   */
   async function release({ requestId, modelId }: { requestId: string; modelId: string }, healthy: boolean): Promise<void> {
     const released = await releaseSlot(pool, { modelId, requestId, healthy });
     await signals.tellHandovers(modelId, released.handovers);
-    if (released.unhealthy) await signals.wakePool(modelId);
+    if (!released.unhealthy) return;
+    await markUnreachableInstances(pool, modelId);
+    await signals.wakePool(modelId);
   }
 
   return {

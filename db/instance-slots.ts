@@ -44,7 +44,7 @@ const instanceRow = z.object({
 async function readInstances(t: CommonQueryMethods, modelId: string) {
   return t.any(sql.type(instanceRow)`
     SELECT i.id AS "instanceId", i.slot_state AS state, i.idle_since AS "idleSince", i.endpoint,
-           (SELECT count(*)::int FROM instance_leases l WHERE l.instance_id = i.id) AS leases
+           (SELECT count(*)::int FROM instance_leases l WHERE l.instance_id = i.id AND l.released_at IS NULL) AS leases
       FROM model_instances i
      WHERE i.model_id = ${modelId} AND i.slot_state IS NOT NULL
      ORDER BY i.created_at, i.id`);
@@ -54,11 +54,19 @@ async function countWaiting(t: CommonQueryMethods, modelId: string): Promise<num
   return t.oneFirst(sql.type(z.object({ n: z.number() }))`SELECT count(*)::int AS n FROM slot_waiters WHERE model_id = ${modelId}`);
 }
 
-async function lease(t: CommonQueryMethods, modelId: string, request: { requestId: string; workflowId: string }, instanceId: string) {
-  await t.query(sql.unsafe`DELETE FROM slot_waiters WHERE request_id = ${request.requestId}`);
+/** The request holds a slot of the instance from now; if it was waiting, it leaves the queue. */
+async function lease(
+  t: CommonQueryMethods,
+  modelId: string,
+  request: { requestId: string; workflowId: string; requestedAt?: number },
+  instanceId: string,
+) {
   await t.query(sql.unsafe`
-    INSERT INTO instance_leases (request_id, instance_id, model_id, workflow_id)
-    VALUES (${request.requestId}, ${instanceId}, ${modelId}, ${request.workflowId})`);
+    WITH waited AS (DELETE FROM slot_waiters WHERE request_id = ${request.requestId} RETURNING requested_at, queued_at)
+    INSERT INTO instance_leases (request_id, instance_id, model_id, workflow_id, requested_at, queued_at)
+    SELECT ${request.requestId}, ${instanceId}, ${modelId}, ${request.workflowId},
+           COALESCE((SELECT requested_at FROM waited), to_timestamp(${(request.requestedAt ?? 0) / 1000})),
+           (SELECT queued_at FROM waited)`);
   await t.query(sql.unsafe`UPDATE model_instances SET idle_since = NULL WHERE id = ${instanceId}`);
 }
 
@@ -84,19 +92,35 @@ async function markIdle(t: CommonQueryMethods, instanceIds: readonly string[]) {
   await t.query(sql.unsafe`
     UPDATE model_instances i SET idle_since = clock_timestamp()
      WHERE i.id = ANY(${sql.array(instanceIds, 'uuid')}) AND i.slot_state = 'READY' AND i.idle_since IS NULL
-       AND NOT EXISTS (SELECT 1 FROM instance_leases l WHERE l.instance_id = i.id)`);
+       AND NOT EXISTS (SELECT 1 FROM instance_leases l WHERE l.instance_id = i.id AND l.released_at IS NULL)`);
 }
 
 async function heldSlot(t: CommonQueryMethods, requestId: string): Promise<Slot | null> {
   return t.maybeOne(sql.type(z.object({ instanceId: z.string(), endpoint: z.string() }))`
     SELECT l.instance_id AS "instanceId", i.endpoint FROM instance_leases l JOIN model_instances i ON i.id = l.instance_id
-     WHERE l.request_id = ${requestId}`);
+     WHERE l.request_id = ${requestId} AND l.released_at IS NULL`);
 }
 
 /** Whether the request holds a slot of this instance now. */
 export async function holdsSlot(db: CommonQueryMethods, requestId: string, instanceId: string): Promise<boolean> {
-  return db.exists(sql.unsafe`SELECT 1 FROM instance_leases WHERE request_id = ${requestId} AND instance_id = ${instanceId}`);
+  return db.exists(sql.unsafe`
+    SELECT 1 FROM instance_leases WHERE request_id = ${requestId} AND instance_id = ${instanceId} AND released_at IS NULL`);
 }
+
+/**
+ * True when nobody has asked the pool for an instance since its last round (or the ask is so
+ * old that its signal was surely lost): this request is the one to ask.
+ */
+async function askPoolOnce(t: CommonQueryMethods, modelId: string): Promise<boolean> {
+  const asked = await t.maybeOneFirst(sql.type(z.object({ asked: z.boolean() }))`
+    INSERT INTO pool_wake_requests AS w (model_id) VALUES (${modelId})
+    ON CONFLICT (model_id) DO UPDATE SET requested_at = clock_timestamp()
+     WHERE w.requested_at < clock_timestamp() - make_interval(secs => ${staleWakeSeconds})
+    RETURNING true AS asked`);
+  return asked === true;
+}
+/** An unanswered ask older than this is asked again. */
+const staleWakeSeconds = 5;
 
 export type SlotAnswer = { slot: Slot; demand: false } | { slot: null; demand: boolean };
 
@@ -129,7 +153,8 @@ export async function acquireSlot(
       INSERT INTO slot_waiters (request_id, model_id, workflow_id, requested_at)
       VALUES (${requestId}, ${modelId}, ${request.workflowId}, to_timestamp(${request.requestedAt / 1000}))
       ON CONFLICT (request_id) DO NOTHING`);
-    return { slot: null, demand: needsAnotherInstance(instances, await countWaiting(t, modelId), settings) };
+    const demand = needsAnotherInstance(instances, await countWaiting(t, modelId), settings) && (await askPoolOnce(t, modelId));
+    return { slot: null, demand };
   });
 }
 
@@ -145,7 +170,8 @@ export async function releaseSlot(
   return underModelLock(db, modelId, async (t) => {
     await t.query(sql.unsafe`DELETE FROM slot_waiters WHERE request_id = ${requestId}`);
     const instanceId = await t.maybeOneFirst(sql.type(z.object({ instanceId: z.string() }))`
-      DELETE FROM instance_leases WHERE request_id = ${requestId} RETURNING instance_id AS "instanceId"`);
+      UPDATE instance_leases SET released_at = clock_timestamp()
+       WHERE request_id = ${requestId} AND released_at IS NULL RETURNING instance_id AS "instanceId"`);
     if (!instanceId) return { instanceId: null, handovers: [], unhealthy: false };
     let unhealthy = false;
     if (!healthy) unhealthy = (await markUnhealthy(t, [instanceId])) > 0;
@@ -209,6 +235,7 @@ export async function runPoolRound(
   reserve: (t: CommonQueryMethods, count: number) => Promise<string[]>,
 ): Promise<{ round: PoolRound; started: string[]; handovers: Handover[] }> {
   return underModelLock(db, modelId, async (t) => {
+    await t.query(sql.unsafe`DELETE FROM pool_wake_requests WHERE model_id = ${modelId}`);
     const handovers = await handOutFreeSlots(t, modelId);
     const settings = await readSettings(t, modelId);
     const instances = (await readInstances(t, modelId)).map(({ endpoint: _, ...i }) => i);
@@ -233,7 +260,8 @@ export async function closeAllSlots(db: Db, modelId: string): Promise<void> {
 export async function describeSlots(db: CommonQueryMethods, modelId: string) {
   const instances = await readInstances(db, modelId);
   const leases = await db.any(sql.type(z.object({ requestId: z.string(), instanceId: z.string() }))`
-    SELECT request_id AS "requestId", instance_id AS "instanceId" FROM instance_leases WHERE model_id = ${modelId} ORDER BY leased_at`);
+    SELECT request_id AS "requestId", instance_id AS "instanceId" FROM instance_leases
+     WHERE model_id = ${modelId} AND released_at IS NULL ORDER BY leased_at`);
   const waiting = await db.anyFirst(sql.type(z.object({ requestId: z.string() }))`
     SELECT request_id AS "requestId" FROM slot_waiters WHERE model_id = ${modelId} ORDER BY requested_at, request_id`);
   return { instances, leases, waiting };

@@ -175,18 +175,23 @@ export async function recordWebhookDelivery(
 
 /**
  * Deletes one batch of ended requests created before the retention (their webhook deliveries
- * go with them; stats rows stay); returns their workflow ids.
+ * and slot leases go with them; stats rows stay); returns their workflow ids.
  */
 export async function deleteEndedRequestsOlderThan(
   db: CommonQueryMethods,
   batch: { retentionDays: number; batchSize: number },
 ): Promise<readonly string[]> {
   return db.anyFirst(sql.type(z.object({ workflowId: z.string() }))`
-    DELETE FROM work_requests
-     WHERE id IN (SELECT id FROM work_requests
-                   WHERE created_at < now() - make_interval(secs => ${batch.retentionDays * 86_400})
-                     AND status = ANY(${sql.array([...finalStatuses], 'text')})
-                   ORDER BY created_at
-                   LIMIT ${batch.batchSize})
-    RETURNING workflow_id AS "workflowId"`);
+    WITH gone AS (
+      DELETE FROM work_requests
+       WHERE id IN (SELECT id FROM work_requests
+                     WHERE created_at < now() - make_interval(secs => ${batch.retentionDays * 86_400})
+                       AND status = ANY(${sql.array([...finalStatuses], 'text')})
+                     ORDER BY created_at
+                     LIMIT ${batch.batchSize})
+      RETURNING id, workflow_id
+    ), released AS (
+      DELETE FROM instance_leases l USING gone WHERE l.request_id = gone.id AND l.released_at IS NOT NULL
+    )
+    SELECT workflow_id AS "workflowId" FROM gone`);
 }

@@ -11,16 +11,25 @@ ALTER TABLE model_instances ADD COLUMN slot_state text
 ALTER TABLE model_instances ADD COLUMN idle_since timestamptz;
 CREATE INDEX model_instances_slots_idx ON model_instances (model_id) WHERE slot_state IS NOT NULL;
 
--- One row per request holding a slot of an instance: at most the model's max_concurrency per
--- instance. No foreign key to work_requests: a lease is taken before the API's row may be visible.
+-- One row per slot a request was given: at most the model's max_concurrency unreleased per
+-- instance. Released rows stay (with the request, until retention deletes it): they are the
+-- record of who got which slot when, from which the queue's order can be checked exactly.
+-- No foreign key to work_requests: a lease is taken before the API's row may be visible.
 CREATE TABLE instance_leases (
-  request_id uuid PRIMARY KEY,
+  id bigserial PRIMARY KEY,
+  request_id uuid NOT NULL,
   instance_id uuid NOT NULL REFERENCES model_instances (id) ON DELETE CASCADE,
   model_id text NOT NULL,
   workflow_id text NOT NULL,
-  leased_at timestamptz NOT NULL DEFAULT clock_timestamp()
+  requested_at timestamptz NOT NULL,
+  -- When the request started waiting for this slot; NULL when a free slot was there at once.
+  queued_at timestamptz,
+  leased_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+  released_at timestamptz
 );
-CREATE INDEX instance_leases_instance_idx ON instance_leases (instance_id);
+CREATE UNIQUE INDEX instance_leases_held_idx ON instance_leases (request_id) WHERE released_at IS NULL;
+CREATE INDEX instance_leases_instance_idx ON instance_leases (instance_id) WHERE released_at IS NULL;
+CREATE INDEX instance_leases_request_idx ON instance_leases (request_id);
 
 -- Requests waiting for a slot, served in submission order.
 CREATE TABLE slot_waiters (
@@ -31,3 +40,10 @@ CREATE TABLE slot_waiters (
   queued_at timestamptz NOT NULL DEFAULT clock_timestamp()
 );
 CREATE INDEX slot_waiters_queue_idx ON slot_waiters (model_id, requested_at, request_id);
+
+-- A request has asked the model's pool for another instance and the pool has not run a round
+-- since: later requests need not ask again (one wake-up signal per round, not per request).
+CREATE TABLE pool_wake_requests (
+  model_id text PRIMARY KEY,
+  requested_at timestamptz NOT NULL DEFAULT clock_timestamp()
+);

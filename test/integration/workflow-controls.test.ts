@@ -1,4 +1,4 @@
-import { poolWorkflowId } from '../../domain/pool-plan';
+import { describeSlots, type SlotsView } from '../../db/instance-slots';
 import { workflowIdForRequest } from '../../domain/work-request';
 import { eventually } from '../support/eventually';
 import { addTestModel } from '../support/models';
@@ -6,7 +6,7 @@ import { echoInput, startTestStack, type TestStack } from '../support/test-stack
 
 // Temporal's own controls on a request's workflow (the CLI's `workflow cancel` and
 // `workflow terminate`, the Web UI's buttons) keep the database true: the request ends, and its
-// model's pool lets go of it.
+// slot or place in the queue is freed.
 
 let stack: TestStack;
 let token: string;
@@ -18,10 +18,9 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-type PoolState = { waiting: { requestId: string }[]; instances: { requestIds: string[] }[] };
-const poolState = (model: string) => stack.temporal.workflow.getHandle(poolWorkflowId(stack.taskQueue, model)).query<PoolState>('poolState');
-const holds = (state: PoolState, requestId: string) =>
-  state.waiting.some((w) => w.requestId === requestId) || state.instances.some((i) => i.requestIds.includes(requestId));
+const slotsOf = (model: string) => describeSlots(stack.pool, model);
+const waits = (slots: SlotsView, requestId: string) => slots.waiting.includes(requestId);
+const holds = (slots: SlotsView, requestId: string) => waits(slots, requestId) || slots.leases.some((l) => l.requestId === requestId);
 const workflowOf = (requestId: string) => stack.temporal.workflow.getHandle(workflowIdForRequest(requestId));
 const statusOf = async (requestId: string) => (await stack.api.call('GET', `/api/requests/${requestId}`, { token })).body;
 const submit = async (model: string, delayMs: number) =>
@@ -36,7 +35,7 @@ describe("Temporal's controls on a request workflow", () => {
     const busy = await submit('echo-one', 5_000);
     await eventually(() => statusOf(busy), (body) => body.status === 'PROCESSING');
     const queued = await submit('echo-one', 0);
-    await eventually(() => poolState('echo-one'), (state) => state.waiting.some((w) => w.requestId === queued));
+    await eventually(() => slotsOf('echo-one'), (slots) => waits(slots, queued));
 
     await workflowOf(queued).cancel();
     await workflowOf(busy).cancel();
@@ -44,7 +43,7 @@ describe("Temporal's controls on a request workflow", () => {
     expect((await stack.api.waitUntilFinal(token, busy, 5_000)).request.status).toBe('CANCELLED');
     // The workflow itself ends Canceled once it has given the instance back.
     expect(await eventually(async () => (await workflowOf(busy).describe()).status.name, (status) => status === 'CANCELLED')).toBe('CANCELLED');
-    const state = await eventually(() => poolState('echo-one'), (s) => !holds(s, busy) && !holds(s, queued));
+    const state = await eventually(() => slotsOf('echo-one'), (s) => !holds(s, busy) && !holds(s, queued));
     expect(holds(state, busy) || holds(state, queued)).toBe(false);
   });
 
@@ -52,7 +51,7 @@ describe("Temporal's controls on a request workflow", () => {
     const busy = await submit('echo-one', 60_000);
     await eventually(() => statusOf(busy), (body) => body.status === 'PROCESSING');
     const queued = await submit('echo-one', 0);
-    await eventually(() => poolState('echo-one'), (state) => state.waiting.some((w) => w.requestId === queued));
+    await eventually(() => slotsOf('echo-one'), (slots) => waits(slots, queued));
 
     await workflowOf(busy).terminate('an operator stepped in');
     await workflowOf(queued).terminate('an operator stepped in');
@@ -62,7 +61,7 @@ describe("Temporal's controls on a request workflow", () => {
       30_000,
     );
     expect(ended.map((body) => body.error?.code)).toEqual(['WORKFLOW_TERMINATED', 'WORKFLOW_TERMINATED']);
-    const state = await eventually(() => poolState('echo-one'), (s) => !holds(s, busy) && !holds(s, queued));
+    const state = await eventually(() => slotsOf('echo-one'), (s) => !holds(s, busy) && !holds(s, queued));
     expect(holds(state, busy) || holds(state, queued)).toBe(false);
 
     // The one instance is free again (the terminated request's call is cut at its next
