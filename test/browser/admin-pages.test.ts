@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
 import { poolWorkflowId } from '../../domain/pool-plan';
 import { launchBrowser, saveScreenshot, signInThroughPage } from '../support/browser';
+import { breakPool } from '../support/broken-pool';
 import { eventually } from '../support/eventually';
 import { addTestModel } from '../support/models';
 import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
@@ -129,8 +130,7 @@ describe('admin pages in the browser', () => {
     await addTestModel(stack.pool, { id: 'echo-broken-page' });
     await stack.api.waitUntilFinal(plain.token, (await stack.api.submit(plain.token, { model: 'echo-broken-page', input: echoInput })).body.id);
     const pool = stack.temporal.workflow.getHandle(poolWorkflowId(stack.taskQueue, 'echo-broken-page'));
-    await pool.signal('acquireInstance', null); // no pool code expects it: every workflow task throws
-    await eventually(async () => (await pool.describe()).raw.pendingWorkflowTask?.attempt ?? 0, (attempt) => attempt >= 3, 30_000);
+    await breakPool(pool);
 
     const { page, close } = await signInThroughPage(browser, stack.baseUrl, admin);
     try {

@@ -1,4 +1,6 @@
+import { describeSlots } from '../../db/instance-slots';
 import { poolWorkflowId } from '../../domain/pool-plan';
+import { breakPool } from '../support/broken-pool';
 import { eventually } from '../support/eventually';
 import { addTestModel } from '../support/models';
 import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
@@ -17,7 +19,7 @@ afterAll(async () => {
 });
 
 const poolOf = (model: string) => stack.temporal.workflow.getHandle(poolWorkflowId(stack.taskQueue, model));
-const poolState = (model: string) => poolOf(model).query<{ waiting: { requestId: string }[] }>('poolState');
+const waiting = async (model: string) => (await describeSlots(stack.pool, model)).waiting;
 const submit = async (model: string, delayMs = 0) =>
   (await stack.api.submit(token, { model, input: { ...echoInput, parameters: { delay_ms: delayMs } } })).body.id as string;
 
@@ -27,7 +29,7 @@ describe('a request queued at a pool that breaks', () => {
     const busy = await submit('echo-ended', 3_000);
     await eventually(async () => (await stack.api.call('GET', `/api/requests/${busy}`, { token })).body.status, (s) => s === 'PROCESSING');
     const queued = await submit('echo-ended');
-    await eventually(() => poolState('echo-ended'), (state) => state.waiting.some((w) => w.requestId === queued));
+    await eventually(() => waiting('echo-ended'), (ids) => ids.includes(queued));
 
     await poolOf('echo-ended').terminate('the pool broke');
     const { request } = await stack.api.waitUntilFinal(token, queued, 30_000);
@@ -37,14 +39,16 @@ describe('a request queued at a pool that breaks', () => {
     expect((await stack.api.waitUntilFinal(token, busy, 30_000)).request).toMatchObject({ status: 'COMPLETE' });
   });
 
-  it('fails MODEL_POOL_FAILING after its startup timeout when the pool keeps failing its workflow task, and admins see the pool failing', async () => {
-    await addTestModel(stack.pool, { id: 'echo-broken', startupTimeoutSeconds: 2 });
+  it('fails MODEL_POOL_FAILING after its startup timeout when it needs an instance of a pool that keeps failing; warm slots still serve', async () => {
+    await addTestModel(stack.pool, { id: 'echo-broken', maxInstances: 2, startupTimeoutSeconds: 2 });
     expect((await stack.api.waitUntilFinal(token, await submit('echo-broken'))).request.status).toBe('COMPLETE');
-    // A signal no pool code expects (as an operator's typo might send): every workflow task
-    // of the pool throws from now on, and Temporal retries it forever.
-    await poolOf('echo-broken').signal('acquireInstance', null);
-    await eventually(async () => (await poolOf('echo-broken').describe()).raw.pendingWorkflowTask?.attempt ?? 0, (attempt) => attempt >= 3, 30_000);
+    await breakPool(poolOf('echo-broken'));
 
+    // The warm instance needs no pool: a request takes its slot and completes.
+    expect((await stack.api.waitUntilFinal(token, await submit('echo-broken'))).request.status).toBe('COMPLETE');
+    // With that slot busy, the next request needs a second instance, which only the pool starts.
+    const busy = await submit('echo-broken', 8_000);
+    await eventually(async () => (await stack.api.call('GET', `/api/requests/${busy}`, { token })).body.status, (s) => s === 'PROCESSING');
     const stuck = await submit('echo-broken');
     const { request } = await stack.api.waitUntilFinal(token, stuck, 30_000);
     expect(request.status).toBe('FAILED');

@@ -4,8 +4,8 @@
 // writes a new folder under test/replay/histories/ and never touches the folders already
 // there (those are runs of older code, which every later version must still replay).
 //
-// The run: a pool with hundreds of assignments over three instances that serve two requests
-// each, cancels while queued and while inferring, admin fails and re-queues, an admin stop,
+// The run: a pool over three instances of two slots each, busy with hundreds of requests,
+// cancels while queued and while inferring, admin fails and re-queues, an admin stop,
 // scale to zero and back, a model that fails, webhooks, a pool that continues as new, requests
 // queued past their startup timeout, request workflows cancelled and terminated through Temporal
 // (and the request reconciler that ends the latter); the cleanup workflow; a live-instances
@@ -127,12 +127,12 @@ async function recordPoolsAndRequests(services: RunServices) {
     await waitAll([...second, ...hooked, ...withHook, ...failing]);
     receiver.close();
 
-    log('a pool that continues as new every ~200 events, carrying its instances and queue');
+    log('a pool that continues as new every ~20 events (all it knows is in Postgres)');
     await addTestModel(stack.pool, { id: 'echo-carry', maxInstances: 2, maxConcurrency: 2, keepWarmSeconds: 2 });
     await stack.temporal.workflow.start('modelPool', {
       taskQueue: stack.taskQueue,
       workflowId: poolWorkflowId(stack.taskQueue, 'echo-carry'),
-      args: [{ modelId: 'echo-carry', historyLimit: 200 }],
+      args: [{ modelId: 'echo-carry', historyLimit: 20 }],
     });
     const carried = await burst(stack, token, 'echo-carry', 80, 4, async () => undefined);
 
