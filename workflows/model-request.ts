@@ -162,10 +162,8 @@ async function serveRequest(
 
   stage = 'FINISHING';
   const end = decideEnd(interruption, outcome);
-  // A cancelled call leaves the instance clean; one an admin had to stop may be stuck.
-  const clean = healthy && (interruption as Interruption | null)?.kind !== 'ADMIN_FAIL' && (interruption as Interruption | null)?.kind !== 'REQUEUE';
   await CancellationScope.nonCancellable(() =>
-    steps.finishRequest({ requestId, modelId, instanceId: held?.instanceId, end, healthy: clean }),
+    steps.finishRequest({ requestId, modelId, instanceId: held?.instanceId, end, healthy: healthy && leavesInstanceClean(interruption) }),
   );
   upsertSearchAttributes([{ key: requestStatusKey, value: end.status === 'REQUEUED' ? 'REQUESTED' : end.status }]);
   if (end.status === 'REQUEUED') return continueAsNew<typeof modelRequest>({ requestId, modelId });
@@ -176,6 +174,11 @@ async function serveRequest(
   }
   stage = 'DONE';
   return end;
+}
+
+/** A cancelled call leaves the instance clean; one an admin had to stop may be stuck. */
+function leavesInstanceClean(interruption: Interruption | null): boolean {
+  return interruption === null || interruption.kind === 'CANCEL';
 }
 
 function inferenceActivities(requestTimeoutSeconds: number) {
