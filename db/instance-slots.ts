@@ -1,6 +1,6 @@
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
-import { assignFreeSlots, needsAnotherInstance, type PoolInstance, type PoolRound, type PoolSettings } from '../domain/pool-plan';
+import { assignFreeSlots, needsAnotherInstance, slotState, type PoolInstance, type PoolRound, type PoolSettings } from '../domain/pool-plan';
 
 /**
  * The request path's slots (migration 009): requests lease a slot of a ready instance, wait in
@@ -35,7 +35,7 @@ async function readSettings(t: CommonQueryMethods, modelId: string): Promise<Poo
 
 const instanceRow = z.object({
   instanceId: z.string(),
-  state: z.enum(['STARTING', 'READY', 'UNHEALTHY', 'STOPPING']),
+  state: slotState,
   leases: z.number(),
   idleSince: z.number().nullable(),
   endpoint: z.string().nullable(),

@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /**
  * The pure decisions about a model's instances: which waiting requests get which free slots,
  * whether a queued request should wake the pool, and what the pool does in one round. The
@@ -10,7 +12,9 @@
  */
 export const poolWorkflowId = (taskQueue: string, modelId: string) => `pool-${modelId}.${taskQueue}`;
 
-export type SlotState = 'STARTING' | 'READY' | 'UNHEALTHY' | 'STOPPING';
+/** Where an instance stands for the request path (model_instances.slot_state). */
+export const slotState = z.enum(['STARTING', 'READY', 'UNHEALTHY', 'STOPPING']);
+export type SlotState = z.infer<typeof slotState>;
 
 /** An instance of the model as the slot tables record it. */
 export type PoolInstance = {

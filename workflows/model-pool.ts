@@ -12,9 +12,6 @@ import type { RequestError } from '../domain/work-request';
 import { describeFailure } from './failures';
 import { stopPoolInstanceSignal, wakePoolSignal, type ModelPoolInput } from './pool-signals';
 
-export { poolWorkflowId } from '../domain/pool-plan';
-export type { ModelPoolInput } from './pool-signals';
-
 const bookkeeping = proxyActivities<PodiumActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '200 milliseconds', maximumInterval: '5 seconds', maximumAttempts: 10 },
