@@ -1,9 +1,7 @@
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import type { DatabasePool } from 'slonik';
-import { holdsSlot } from '../db/instance-slots';
-import { findModelInstanceRef } from '../db/model-instances';
 import { startProcessing } from '../db/work-request-lifecycle';
-import { loadWorkRequestInput, saveWorkRequestResult } from '../db/work-requests';
+import { loadInferenceWork, saveWorkRequestResult } from '../db/work-requests';
 import { inferenceResponse } from '../domain/inference-protocol';
 import type { InstanceRuntime } from './runtime/instance-runtime';
 
@@ -29,19 +27,19 @@ export function createInferenceActivities({ pool, runtime }: { pool: DatabasePoo
      */
     async runInference({ requestId, instanceId, endpoint }: { requestId: string; instanceId: string; endpoint: string }): Promise<void> {
       const context = Context.current();
+      const work = await loadInferenceWork(pool, requestId, instanceId);
       // The slot must still be this request's (a lost hand-over signal can offer one twice).
-      if (!(await holdsSlot(pool, requestId, instanceId))) {
+      if (!work?.holdsSlot) {
         throw ApplicationFailure.nonRetryable(`request ${requestId} does not hold a slot of instance ${instanceId}`, 'SLOT_NOT_HELD');
       }
       if (!(await startProcessing(pool, requestId, instanceId))) {
         throw ApplicationFailure.nonRetryable(`request ${requestId} is no longer waiting`, 'REQUEST_NOT_WAITING');
       }
+      const { modelId, input, runtimeRef } = work;
       // Marks the pod with its request (for people looking at the cluster) without delaying the
       // inference; a failure to mark is logged, never fatal.
-      const marked = findModelInstanceRef(pool, instanceId)
-        .then((runtimeRef) => (runtimeRef ? runtime.recordAssignment(runtimeRef, requestId) : undefined))
+      const marked = (runtimeRef ? runtime.recordAssignment(runtimeRef, requestId) : Promise.resolve())
         .catch((error: Error) => log.warn('could not mark the instance with its request', { instanceId, requestId, error: error.message }));
-      const { modelId, input } = await loadWorkRequestInput(pool, requestId);
       context.heartbeat();
       const beat = setInterval(() => context.heartbeat(), heartbeatMs);
       let response: Response;

@@ -1,9 +1,8 @@
 import { ApplicationFailure, log } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
-import type { DatabasePool } from 'slonik';
+import type { CommonQueryMethods, DatabasePool } from 'slonik';
 import { acquireSlot, releaseSlot, type Slot } from '../db/instance-slots';
-import { findModel } from '../db/models';
-import { endWorkRequest, requeueWorkRequest } from '../db/work-request-lifecycle';
+import { recordRequestEnd, requeueWorkRequest } from '../db/work-request-lifecycle';
 import { findRequestStart } from '../db/work-requests';
 import type { RequestError } from '../domain/work-request';
 import { describePoolHealth } from './pool-health';
@@ -40,8 +39,12 @@ export function createRequestActivities({ pool, temporal, taskQueue }: { pool: D
    * has the others of its model probed before anyone asks for a slot again, and wakes the pool
    * to replace it.
    */
-  async function release({ requestId, modelId }: { requestId: string; modelId: string }, healthy: boolean): Promise<void> {
-    const released = await releaseSlot(pool, { modelId, requestId, healthy });
+  async function release(
+    { requestId, modelId }: { requestId: string; modelId: string },
+    healthy: boolean,
+    settle?: (t: CommonQueryMethods) => Promise<unknown>,
+  ): Promise<void> {
+    const released = await releaseSlot(pool, { modelId, requestId, healthy }, settle);
     await signals.tellHandovers(modelId, released.handovers);
     if (!released.unhealthy) return;
     await markUnreachableInstances(pool, modelId);
@@ -61,15 +64,8 @@ export function createRequestActivities({ pool, temporal, taskQueue }: { pool: D
       const row = await findRequestStart(pool, requestId);
       // The API commits the row right after starting the workflow: not visible yet, try again.
       if (!row) throw ApplicationFailure.retryable(`request ${requestId} is not visible yet`, 'NOT_VISIBLE_YET');
-      const model = await findModel(pool, modelId);
-      if (!model) throw ApplicationFailure.nonRetryable(`unknown model ${modelId}`, 'UNKNOWN_MODEL');
-      const settings = {
-        requestTimeoutSeconds: model.requestTimeoutSeconds,
-        startupTimeoutSeconds: model.startupTimeoutSeconds,
-        hasWebhook: row.hasWebhook,
-        requestedAt: row.requestedAt,
-      };
-      return { settings, slot: await acquire({ requestId, modelId, workflowId, requestedAt: row.requestedAt }) };
+      const { requestedAt } = row;
+      return { settings: row, slot: await acquire({ requestId, modelId, workflowId, requestedAt }) };
     },
 
     /** Takes a slot or queues (again): after a replacement, or to check on a long wait. */
@@ -115,9 +111,9 @@ export function createRequestActivities({ pool, temporal, taskQueue }: { pool: D
       end: RequestEnd;
       healthy: boolean;
     }): Promise<void> {
-      if (end.status === 'REQUEUED') await requeueWorkRequest(pool, requestId, instanceId);
-      else await endWorkRequest(pool, { requestId, instanceId, ...end });
-      await release({ requestId, modelId }, healthy);
+      await release({ requestId, modelId }, healthy, (t) =>
+        end.status === 'REQUEUED' ? requeueWorkRequest(t, requestId, instanceId) : recordRequestEnd(t, { requestId, instanceId, ...end }),
+      );
     },
   };
 }

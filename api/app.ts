@@ -29,11 +29,16 @@ export type ApiDependencies = {
   >;
   pool: DatabasePool;
   temporal: Client;
+  /**
+   * The client shares the NativeConnection of a worker in this process polling the task queue:
+   * request workflows start eagerly, their first workflow task coming back in the start call.
+   */
+  eagerStart?: boolean;
   logger: Logger;
   auth: Pick<AuthServices, 'authenticate' | 'cache' | 'loginRateLimit' | 'tokens'>;
 };
 
-export function createApp({ config, pool, temporal, logger, auth }: ApiDependencies): Koa {
+export function createApp({ config, pool, temporal, eagerStart = false, logger, auth }: ApiDependencies): Koa {
   // Behind a proxy, ctx.ip (the sign-in rate limit's key) comes from X-Forwarded-For.
   const app = new Koa({ proxy: config.TRUST_PROXY });
   // Errors that escape the error middleware (a client that hung up mid-response) go to the log.
@@ -44,7 +49,7 @@ export function createApp({ config, pool, temporal, logger, auth }: ApiDependenc
   app.use(errorMiddleware(logger));
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: config.REQUEST_BODY_LIMIT, encoding: 'utf-8' }));
 
-  const workflows = requestWorkflows(temporal, config.TEMPORAL_TASK_QUEUE);
+  const workflows = requestWorkflows(temporal, config.TEMPORAL_TASK_QUEUE, { eagerStart });
   const temporalUi = config.TEMPORAL_UI_URL ? { url: config.TEMPORAL_UI_URL, namespace: config.TEMPORAL_NAMESPACE } : undefined;
   const routers = [
     sessionRoutes({ pool, ttlHours: config.ANONYMOUS_SESSION_TTL_HOURS }),

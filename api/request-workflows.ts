@@ -11,7 +11,7 @@ export const requestWorkflowTaskTimeout = '2 seconds';
 const signals = { cancel: 'cancelRequest', adminSetStatus: 'adminSetStatus' } as const;
 
 /** The API's side of the request workflows: start, and signal while they run. */
-export function requestWorkflows(temporal: Client, taskQueue: string) {
+export function requestWorkflows(temporal: Client, taskQueue: string, { eagerStart }: { eagerStart: boolean }) {
   return {
     async start(requestId: string, modelId: string, options: { rerun?: boolean } = {}) {
       await temporal.workflow.start<typeof modelRequest>('modelRequest', {
@@ -27,6 +27,7 @@ export function requestWorkflows(temporal: Client, taskQueue: string) {
         workflowTaskTimeout: requestWorkflowTaskTimeout,
         // A re-queue after the last run ended starts a new run under the same id.
         workflowIdReusePolicy: options.rerun ? 'ALLOW_DUPLICATE' : 'REJECT_DUPLICATE',
+        requestEagerStart: eagerStart,
       });
     },
 

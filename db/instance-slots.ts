@@ -26,13 +26,6 @@ async function underModelLock<T>(db: Db, modelId: string, work: (t: CommonQueryM
 
 const settingsRow = z.object({ minInstances: z.number(), maxInstances: z.number(), keepWarmSeconds: z.number(), maxConcurrency: z.number() });
 
-async function readSettings(t: CommonQueryMethods, modelId: string): Promise<PoolSettings> {
-  return t.one(sql.type(settingsRow)`
-    SELECT min_instances AS "minInstances", max_instances AS "maxInstances",
-           keep_warm_seconds AS "keepWarmSeconds", max_concurrency AS "maxConcurrency"
-      FROM models WHERE id = ${modelId}`);
-}
-
 const instanceRow = z.object({
   instanceId: z.string(),
   state: slotState,
@@ -40,18 +33,73 @@ const instanceRow = z.object({
   idleSince: z.number().nullable(),
   endpoint: z.string().nullable(),
 });
+type InstanceRow = z.infer<typeof instanceRow>;
 
-async function readInstances(t: CommonQueryMethods, modelId: string) {
-  return t.any(sql.type(instanceRow)`
-    SELECT i.id AS "instanceId", i.slot_state AS state, i.idle_since AS "idleSince", i.endpoint,
-           (SELECT count(*)::int FROM instance_leases l WHERE l.instance_id = i.id AND l.released_at IS NULL) AS leases
-      FROM model_instances i
-     WHERE i.model_id = ${modelId} AND i.slot_state IS NOT NULL
-     ORDER BY i.created_at, i.id`);
+/** The model's slot-holding instances with their unreleased leases, as one json array. */
+const instancesJson = (modelId: string) => sql.fragment`
+  COALESCE((SELECT json_agg(json_build_object(
+                 'instanceId', i.id, 'state', i.slot_state, 'endpoint', i.endpoint,
+                 'idleSince', extract(epoch FROM i.idle_since) * 1000,
+                 'leases', (SELECT count(*) FROM instance_leases l WHERE l.instance_id = i.id AND l.released_at IS NULL))
+               ORDER BY i.created_at, i.id)
+              FROM model_instances i WHERE i.model_id = ${modelId} AND i.slot_state IS NOT NULL), '[]')`;
+
+const waiterRow = z.object({ requestId: z.string(), workflowId: z.string() });
+const heldRow = z.object({ instanceId: z.string(), endpoint: z.string() });
+const poolView = settingsRow.extend({
+  instances: z.array(instanceRow),
+  waiting: z.number(),
+  waiters: z.array(waiterRow),
+  held: heldRow.nullable(),
+  earlier: z.boolean(),
+});
+type PoolView = z.infer<typeof poolView>;
+
+/**
+ * Everything a slot decision reads, in one round trip (each costs ~1 ms on the request path):
+ * the model's settings, its instances, how many wait and the oldest waiters that its free slots
+ * could serve; for a `request`, the slot it holds and whether anyone submitted earlier waits.
+ */
+async function readPool(
+  t: CommonQueryMethods,
+  modelId: string,
+  request?: { requestId: string; requestedAt: number },
+): Promise<PoolView> {
+  const held = request
+    ? sql.fragment`(SELECT json_build_object('instanceId', l.instance_id, 'endpoint', i.endpoint)
+                      FROM instance_leases l JOIN model_instances i ON i.id = l.instance_id
+                     WHERE l.request_id = ${request.requestId} AND l.released_at IS NULL)`
+    : sql.fragment`NULL`;
+  const earlier = request
+    ? sql.fragment`EXISTS (SELECT 1 FROM slot_waiters
+                    WHERE model_id = ${modelId} AND request_id <> ${request.requestId}
+                      AND (requested_at, request_id) < (to_timestamp(${request.requestedAt / 1000}), ${request.requestId}::uuid))`
+    : sql.fragment`false`;
+  return t.one(sql.type(poolView)`
+    SELECT m.min_instances AS "minInstances", m.max_instances AS "maxInstances",
+           m.keep_warm_seconds AS "keepWarmSeconds", m.max_concurrency AS "maxConcurrency",
+           ${instancesJson(modelId)} AS instances,
+           (SELECT count(*)::int FROM slot_waiters WHERE model_id = ${modelId}) AS waiting,
+           COALESCE((SELECT json_agg(json_build_object('requestId', w.request_id, 'workflowId', w.workflow_id))
+                       FROM (SELECT request_id, workflow_id FROM slot_waiters WHERE model_id = ${modelId}
+                              ORDER BY requested_at, request_id
+                              LIMIT (SELECT max_concurrency FROM models WHERE id = ${modelId})
+                                  * (SELECT count(*) FROM model_instances WHERE model_id = ${modelId} AND slot_state = 'READY')) w),
+                    '[]') AS waiters,
+           ${held} AS held,
+           ${earlier} AS earlier
+      FROM models m WHERE m.id = ${modelId}`);
 }
 
-async function countWaiting(t: CommonQueryMethods, modelId: string): Promise<number> {
-  return t.oneFirst(sql.type(z.object({ n: z.number() }))`SELECT count(*)::int AS n FROM slot_waiters WHERE model_id = ${modelId}`);
+const settingsOf = ({ minInstances, maxInstances, keepWarmSeconds, maxConcurrency }: PoolView): PoolSettings => ({
+  minInstances,
+  maxInstances,
+  keepWarmSeconds,
+  maxConcurrency,
+});
+
+async function readInstances(t: CommonQueryMethods, modelId: string): Promise<InstanceRow[]> {
+  return (await t.one(sql.type(z.object({ instances: z.array(instanceRow) }))`SELECT ${instancesJson(modelId)} AS instances`)).instances;
 }
 
 /** The request holds a slot of the instance from now; if it was waiting, it leaves the queue. */
@@ -62,27 +110,21 @@ async function lease(
   instanceId: string,
 ) {
   await t.query(sql.unsafe`
-    WITH waited AS (DELETE FROM slot_waiters WHERE request_id = ${request.requestId} RETURNING requested_at, queued_at)
-    INSERT INTO instance_leases (request_id, instance_id, model_id, workflow_id, requested_at, queued_at)
-    SELECT ${request.requestId}, ${instanceId}, ${modelId}, ${request.workflowId},
-           COALESCE((SELECT requested_at FROM waited), to_timestamp(${(request.requestedAt ?? 0) / 1000})),
-           (SELECT queued_at FROM waited)`);
-  await t.query(sql.unsafe`UPDATE model_instances SET idle_since = NULL WHERE id = ${instanceId}`);
+    WITH waited AS (DELETE FROM slot_waiters WHERE request_id = ${request.requestId} RETURNING requested_at, queued_at),
+         leased AS (
+           INSERT INTO instance_leases (request_id, instance_id, model_id, workflow_id, requested_at, queued_at)
+           SELECT ${request.requestId}, ${instanceId}, ${modelId}, ${request.workflowId},
+                  COALESCE((SELECT requested_at FROM waited), to_timestamp(${(request.requestedAt ?? 0) / 1000})),
+                  (SELECT queued_at FROM waited))
+    UPDATE model_instances SET idle_since = NULL WHERE id = ${instanceId} AND idle_since IS NOT NULL`);
 }
 
 /** Gives every free slot of a ready instance to the oldest waiters (see assignFreeSlots). */
-async function handOutFreeSlots(t: CommonQueryMethods, modelId: string): Promise<Handover[]> {
-  const { maxConcurrency } = await readSettings(t, modelId);
-  const instances = await readInstances(t, modelId);
-  const free = instances.filter((i) => i.state === 'READY').reduce((n, i) => n + Math.max(0, maxConcurrency - i.leases), 0);
-  if (free === 0) return [];
-  const waiters = await t.any(sql.type(z.object({ requestId: z.string(), workflowId: z.string() }))`
-    SELECT request_id AS "requestId", workflow_id AS "workflowId" FROM slot_waiters
-     WHERE model_id = ${modelId} ORDER BY requested_at, request_id LIMIT ${free}`);
+async function handOutFreeSlots(t: CommonQueryMethods, view: PoolView, modelId: string): Promise<Handover[]> {
   const handovers: Handover[] = [];
-  for (const { instanceId, waiter } of assignFreeSlots(instances, waiters, maxConcurrency)) {
+  for (const { instanceId, waiter } of assignFreeSlots(view.instances, view.waiters, view.maxConcurrency)) {
     await lease(t, modelId, waiter, instanceId);
-    handovers.push({ ...waiter, instanceId, endpoint: instances.find((i) => i.instanceId === instanceId)!.endpoint! });
+    handovers.push({ ...waiter, instanceId, endpoint: view.instances.find((i) => i.instanceId === instanceId)!.endpoint! });
   }
   return handovers;
 }
@@ -93,18 +135,6 @@ async function markIdle(t: CommonQueryMethods, instanceIds: readonly string[]) {
     UPDATE model_instances i SET idle_since = clock_timestamp()
      WHERE i.id = ANY(${sql.array(instanceIds, 'uuid')}) AND i.slot_state = 'READY' AND i.idle_since IS NULL
        AND NOT EXISTS (SELECT 1 FROM instance_leases l WHERE l.instance_id = i.id AND l.released_at IS NULL)`);
-}
-
-async function heldSlot(t: CommonQueryMethods, requestId: string): Promise<Slot | null> {
-  return t.maybeOne(sql.type(z.object({ instanceId: z.string(), endpoint: z.string() }))`
-    SELECT l.instance_id AS "instanceId", i.endpoint FROM instance_leases l JOIN model_instances i ON i.id = l.instance_id
-     WHERE l.request_id = ${requestId} AND l.released_at IS NULL`);
-}
-
-/** Whether the request holds a slot of this instance now. */
-export async function holdsSlot(db: CommonQueryMethods, requestId: string, instanceId: string): Promise<boolean> {
-  return db.exists(sql.unsafe`
-    SELECT 1 FROM instance_leases WHERE request_id = ${requestId} AND instance_id = ${instanceId} AND released_at IS NULL`);
 }
 
 /**
@@ -136,24 +166,19 @@ export async function acquireSlot(
 ): Promise<SlotAnswer> {
   const { modelId, requestId } = request;
   return underModelLock(db, modelId, async (t) => {
-    const held = await heldSlot(t, requestId);
-    if (held) return { slot: held, demand: false };
-    const settings = await readSettings(t, modelId);
-    const instances = await readInstances(t, modelId);
-    const earlier = await t.exists(sql.unsafe`
-      SELECT 1 FROM slot_waiters
-       WHERE model_id = ${modelId} AND request_id <> ${requestId}
-         AND (requested_at, request_id) < (to_timestamp(${request.requestedAt / 1000}), ${requestId}::uuid)`);
-    const [free] = earlier ? [] : assignFreeSlots(instances, [request], settings.maxConcurrency);
+    const view = await readPool(t, modelId, request);
+    if (view.held) return { slot: view.held, demand: false };
+    const [free] = view.earlier ? [] : assignFreeSlots(view.instances, [request], view.maxConcurrency);
     if (free) {
       await lease(t, modelId, request, free.instanceId);
-      return { slot: { instanceId: free.instanceId, endpoint: instances.find((i) => i.instanceId === free.instanceId)!.endpoint! }, demand: false };
+      return { slot: { instanceId: free.instanceId, endpoint: view.instances.find((i) => i.instanceId === free.instanceId)!.endpoint! }, demand: false };
     }
-    await t.query(sql.unsafe`
+    const queued = await t.query(sql.unsafe`
       INSERT INTO slot_waiters (request_id, model_id, workflow_id, requested_at)
       VALUES (${requestId}, ${modelId}, ${request.workflowId}, to_timestamp(${request.requestedAt / 1000}))
       ON CONFLICT (request_id) DO NOTHING`);
-    const demand = needsAnotherInstance(instances, await countWaiting(t, modelId), settings) && (await askPoolOnce(t, modelId));
+    const waiting = view.waiting + queued.rowCount;
+    const demand = needsAnotherInstance(view.instances, waiting, settingsOf(view)) && (await askPoolOnce(t, modelId));
     return { slot: null, demand };
   });
 }
@@ -166,17 +191,22 @@ export async function acquireSlot(
 export async function releaseSlot(
   db: Db,
   { modelId, requestId, healthy }: { modelId: string; requestId: string; healthy: boolean },
+  /** Committed with the release: how the request ended (one transaction, no window between). */
+  settle?: (t: CommonQueryMethods) => Promise<unknown>,
 ): Promise<{ instanceId: string | null; handovers: Handover[]; unhealthy: boolean }> {
   return underModelLock(db, modelId, async (t) => {
-    await t.query(sql.unsafe`DELETE FROM slot_waiters WHERE request_id = ${requestId}`);
+    await settle?.(t);
     const instanceId = await t.maybeOneFirst(sql.type(z.object({ instanceId: z.string() }))`
+      WITH unqueued AS (DELETE FROM slot_waiters WHERE request_id = ${requestId})
       UPDATE instance_leases SET released_at = clock_timestamp()
        WHERE request_id = ${requestId} AND released_at IS NULL RETURNING instance_id AS "instanceId"`);
     if (!instanceId) return { instanceId: null, handovers: [], unhealthy: false };
     let unhealthy = false;
     if (!healthy) unhealthy = (await markUnhealthy(t, [instanceId])) > 0;
-    const handovers = await handOutFreeSlots(t, modelId);
-    await markIdle(t, [instanceId]);
+    const view = await readPool(t, modelId);
+    const handovers = await handOutFreeSlots(t, view, modelId);
+    const stillLeased = (view.instances.find((i) => i.instanceId === instanceId)?.leases ?? 0) + handovers.filter((h) => h.instanceId === instanceId).length;
+    if (stillLeased === 0) await markIdle(t, [instanceId]);
     return { instanceId, handovers, unhealthy };
   });
 }
@@ -200,7 +230,7 @@ export async function openInstanceSlots(db: Db, { modelId, instanceId, endpoint 
       UPDATE model_instances SET slot_state = 'READY', endpoint = ${endpoint}, idle_since = clock_timestamp()
        WHERE id = ${instanceId} AND slot_state = 'STARTING'`);
     if (opened.rowCount === 0) return [];
-    const handovers = await handOutFreeSlots(t, modelId);
+    const handovers = await handOutFreeSlots(t, await readPool(t, modelId), modelId);
     await markIdle(t, [instanceId]);
     return handovers;
   });
@@ -236,10 +266,12 @@ export async function runPoolRound(
 ): Promise<{ round: PoolRound; started: string[]; handovers: Handover[] }> {
   return underModelLock(db, modelId, async (t) => {
     await t.query(sql.unsafe`DELETE FROM pool_wake_requests WHERE model_id = ${modelId}`);
-    const handovers = await handOutFreeSlots(t, modelId);
-    const settings = await readSettings(t, modelId);
-    const instances = (await readInstances(t, modelId)).map(({ endpoint: _, ...i }) => i);
-    const round = decide({ instances, waiting: await countWaiting(t, modelId), settings });
+    const before = await readPool(t, modelId);
+    const handovers = await handOutFreeSlots(t, before, modelId);
+    // The round sees the slots and the queue as the hand-overs left them.
+    const view = handovers.length ? await readPool(t, modelId) : before;
+    const instances = view.instances.map(({ endpoint: _, ...i }) => i);
+    const round = decide({ instances, waiting: view.waiting, settings: settingsOf(view) });
     const started = await reserve(t, round.start);
     const stopping = round.stop.map((s) => s.instanceId);
     if (stopping.length) {

@@ -32,20 +32,25 @@ export async function startProcessing(db: CommonQueryMethods, requestId: string,
  */
 export async function endWorkRequest(
   db: CommonQueryMethods & { transaction: <T>(handler: (t: CommonQueryMethods) => Promise<T>) => Promise<T> },
-  end: { requestId: string; status: 'COMPLETE' | 'FAILED' | 'CANCELLED'; instanceId?: string; error?: RequestError },
+  end: RequestEndRecord,
 ): Promise<boolean> {
-  return db.transaction(async (transaction) => {
-    const error = end.error ? sql.jsonb(requestError.parse(end.error)) : null;
-    const ended = await transaction.query(sql.unsafe`
-      UPDATE work_requests
-         SET status = ${end.status}, error = ${error},
-             processed_at = COALESCE(processed_at, clock_timestamp()), finished_at = clock_timestamp()
-       WHERE id = ${end.requestId} AND status = ANY(${sql.array(statusesBefore(end.status), 'text')})`);
-    if (ended.rowCount !== 1) return false;
-    if (end.instanceId) await recordInstanceEvent(transaction, { instanceId: end.instanceId, event: 'RELEASED', requestId: end.requestId });
-    if (end.status !== 'CANCELLED') await recordRequestStats(transaction, end.requestId, end.status === 'COMPLETE');
-    return true;
-  });
+  return db.transaction((transaction) => recordRequestEnd(transaction, end));
+}
+
+export type RequestEndRecord = { requestId: string; status: 'COMPLETE' | 'FAILED' | 'CANCELLED'; instanceId?: string; error?: RequestError };
+
+/** endWorkRequest inside the caller's transaction (the request path's, which also releases its slot). */
+export async function recordRequestEnd(transaction: CommonQueryMethods, end: RequestEndRecord): Promise<boolean> {
+  const error = end.error ? sql.jsonb(requestError.parse(end.error)) : null;
+  const ended = await transaction.query(sql.unsafe`
+    UPDATE work_requests
+       SET status = ${end.status}, error = ${error},
+           processed_at = COALESCE(processed_at, clock_timestamp()), finished_at = clock_timestamp()
+     WHERE id = ${end.requestId} AND status = ANY(${sql.array(statusesBefore(end.status), 'text')})`);
+  if (ended.rowCount !== 1) return false;
+  if (end.instanceId) await recordInstanceEvent(transaction, { instanceId: end.instanceId, event: 'RELEASED', requestId: end.requestId });
+  if (end.status !== 'CANCELLED') await recordRequestStats(transaction, end.requestId, end.status === 'COMPLETE');
+  return true;
 }
 
 /** Back to REQUESTED as a new attempt (admin re-queue); the old attempt's outcome is cleared. */

@@ -110,12 +110,18 @@ export async function listOwnWorkRequests(
   return { requests: page, nextCursor: rows.length > query.limit ? page.at(-1)!.id : null };
 }
 
-export async function loadWorkRequestInput(
-  db: CommonQueryMethods,
-  id: string,
-): Promise<{ modelId: string; input: InferenceRequest }> {
-  return db.one(sql.type(z.object({ modelId: z.string(), input: inferenceRequest }))`
-    SELECT model_id AS "modelId", input FROM work_requests WHERE id = ${id}`);
+/**
+ * What an inference needs, in one read: the request's model and input, the instance's runtime
+ * reference and whether the request holds a slot of that instance now (a lost hand-over signal
+ * can offer one twice). Null when the request or the instance is gone.
+ */
+export async function loadInferenceWork(db: CommonQueryMethods, requestId: string, instanceId: string) {
+  return db.maybeOne(sql.type(z.object({ modelId: z.string(), input: inferenceRequest, runtimeRef: z.string().nullable(), holdsSlot: z.boolean() }))`
+    SELECT r.model_id AS "modelId", r.input, i.runtime_ref AS "runtimeRef",
+           EXISTS (SELECT 1 FROM instance_leases l
+                    WHERE l.request_id = r.id AND l.instance_id = i.id AND l.released_at IS NULL) AS "holdsSlot"
+      FROM work_requests r, model_instances i
+     WHERE r.id = ${requestId} AND i.id = ${instanceId}`);
 }
 
 /** Stores the model's answer; the request stays PROCESSING until it is finished. */
@@ -155,8 +161,13 @@ export async function findWebhookStatus(db: CommonQueryMethods, requestId: strin
 
 /** What a request's workflow needs to know as it begins; null while the row is not visible. */
 export async function findRequestStart(db: CommonQueryMethods, id: string) {
-  return db.maybeOne(sql.type(z.object({ hasWebhook: z.boolean(), requestedAt: z.number() }))`
-    SELECT webhook_url IS NOT NULL AS "hasWebhook", created_at AS "requestedAt" FROM work_requests WHERE id = ${id}`);
+  return db.maybeOne(sql.type(
+    z.object({ hasWebhook: z.boolean(), requestedAt: z.number(), requestTimeoutSeconds: z.number(), startupTimeoutSeconds: z.number() }),
+  )`
+    SELECT r.webhook_url IS NOT NULL AS "hasWebhook", r.created_at AS "requestedAt",
+           m.request_timeout_seconds AS "requestTimeoutSeconds", m.startup_timeout_seconds AS "startupTimeoutSeconds"
+      FROM work_requests r JOIN models m ON m.id = r.model_id
+     WHERE r.id = ${id}`);
 }
 
 export async function findWebhookUrl(db: CommonQueryMethods, requestId: string): Promise<string> {

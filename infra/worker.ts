@@ -16,7 +16,12 @@ export const workflowsPath = require.resolve('../workflows');
  */
 export const workflowFailureErrorTypes = { '*': [], modelPool: ['NondeterminismError'] };
 
-export type RunningWorker = { worker: Worker; stop: () => Promise<void> };
+export type RunningWorker = {
+  worker: Worker;
+  /** The worker's own connection: a client on it can start workflows eagerly (closed by `stop`). */
+  connection: NativeConnection;
+  stop: () => Promise<void>;
+};
 
 /**
  * Connects a worker for Podium's workflows and activities and runs it until `stop`, which
@@ -56,6 +61,7 @@ export async function startPodiumWorker(options: {
   await ensureRequestReconciler(temporal, options.taskQueue);
   return {
     worker,
+    connection,
     stop: async () => {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;

@@ -78,8 +78,9 @@ export async function startTestStack(
     webhookSecret: testWebhookSecret,
     workflowBundle: { codePath: services.workflowBundle },
   });
-  const connection = await Connection.connect({ address });
-  const temporal = new Client({ connection, namespace: 'default' });
+  // With a worker in this process, the API starts request workflows eagerly on its connection.
+  const connection = worker ? null : await Connection.connect({ address });
+  const temporal = new Client({ connection: worker?.connection ?? connection!, namespace: 'default' });
   const logger = pino({ level: 'silent' });
 
   /** One API process: its own pool (with a query counter), auth services and server. */
@@ -101,7 +102,7 @@ export async function startTestStack(
     };
     const apiPool = await createDatabasePool({ databaseUrl, schema, maximumPoolSize: 5, interceptors: [countQueries] });
     const auth = await startAuthServices({ config, databaseUrl, schema, pool: apiPool, logger });
-    const app = createApp({ config, pool: apiPool, temporal, logger, auth });
+    const app = createApp({ config, pool: apiPool, temporal, eagerStart: worker !== null, logger, auth });
     const server: Server = await new Promise((resolve) => {
       const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
     });
@@ -152,11 +153,11 @@ export async function startTestStack(
     },
     async stop() {
       for (const instance of [...extraInstances, primary]) await instance.stop();
-      await worker?.stop();
       if (autoscaler) await temporal.workflow.getHandle(nodeAutoscalerWorkflowId(taskQueue)).terminate('test over').catch(() => undefined);
       await temporal.workflow.getHandle(requestReconcilerWorkflowId(taskQueue)).terminate('test over').catch(() => undefined);
+      await worker?.stop(); // closes the client's connection when it is the worker's
       await kubernetes?.cleanUp();
-      await connection.close();
+      await connection?.close();
       await pool.end();
     },
   };
