@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import type { NativeConnection } from '@temporalio/worker';
 import type { DatabasePool } from 'slonik';
 import type { AutoscalerDependencies } from '../activities/node-autoscaler';
 import { createAutoscaler } from '../activities/nodes/create-autoscaler';
@@ -25,7 +26,7 @@ import { startEmbeddedPostgres } from './postgres';
 import { installTemporalRuntime } from './temporal-runtime';
 import { startDevTemporal } from './temporal-server';
 import { startTestCluster } from './test-cluster/cluster';
-import { startPodiumWorker } from './worker';
+import { startPodiumWorker, type RunningWorker } from './worker';
 
 const step = (message: string) => console.log(`[podium] ${message}`);
 
@@ -116,6 +117,7 @@ async function main() {
   }
 
   let autoscaler: AutoscalerDependencies | undefined;
+  let worker: RunningWorker | null = null;
   if (config.START_WORKER) {
     let runtimeConfig = config;
     if (config.SIMULATED_CLUSTER) {
@@ -135,7 +137,7 @@ async function main() {
       step(`node autoscaling with the ${nodeProvider} provider (${autoscaler!.settings.nodeTypes.map((t) => t.name).join(', ')})`);
     }
     step(`starting the worker on task queue "${config.TEMPORAL_TASK_QUEUE}" (bundling workflows; model instances run as ${runtime.kind === 'local' ? 'local processes' : 'pods'})`);
-    const worker = await startPodiumWorker({
+    worker = await startPodiumWorker({
       address: temporalAddress,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
@@ -149,8 +151,14 @@ async function main() {
     step('no worker in this process (START_WORKER=false): run `npm run worker` elsewhere');
   }
 
-  const connection = await Connection.connect({ address: temporalAddress });
-  stops.push({ name: 'the Temporal client', stop: () => connection.close() });
+  // With a worker in this process the API shares its connection, so that request workflows
+  // start eagerly: their first workflow task comes back in the start call (docs/architecture-notes.md).
+  let connection: Connection | NativeConnection | undefined = worker?.connection;
+  if (!connection) {
+    const own = await Connection.connect({ address: temporalAddress });
+    stops.push({ name: 'the Temporal client', stop: () => own.close() });
+    connection = own;
+  }
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   if (config.TEMPORAL_ADDRESS) await ensureSearchAttributes(temporal, config.TEMPORAL_NAMESPACE);
   const schedule = await ensureCleanupSchedule(temporal, {
@@ -164,7 +172,7 @@ async function main() {
   step(`starting the API on ${config.HOST}:${config.PORT}`);
   const auth = await startAuthServices({ config, databaseUrl, schema: config.DATABASE_SCHEMA, pool, logger });
   stops.push({ name: 'the session listener', stop: auth.stop });
-  const app = createApp({ config: { ...config, TEMPORAL_UI_URL: temporalUi }, pool, temporal, logger, auth });
+  const app = createApp({ config: { ...config, TEMPORAL_UI_URL: temporalUi }, pool, temporal, eagerStart: worker !== null, logger, auth });
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(config.PORT, config.HOST, () => resolve(listening));
   });
