@@ -1,5 +1,4 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import type { RequestError } from '../domain/work-request';
 import { workflowIdForRequest } from '../domain/work-request';
 import type { modelRequest } from '../workflows/model-request';
 import { modelNameKey, requestStatusKey } from '../workflows/search-attributes';

@@ -1,9 +1,6 @@
 import {
-  ApiException,
   CoreV1Api,
-  PatchStrategy,
   Watch,
-  setHeaderOptions,
   type KubeConfig,
   type V1Pod,
 } from '@kubernetes/client-node';
