@@ -19,13 +19,13 @@ import { ensureAdminAccount } from './admin-account';
 import { createLogger } from './logger';
 import { ensureCleanupSchedule } from './cleanup-schedule';
 import { startWarmPools } from './model-pools';
+import { loadKwokNodes, loadTestCluster } from './simulated-cluster';
 import { ensureNodeAutoscaler } from './node-autoscaler';
 import { assertPortFree } from './ports';
 import { ensureSearchAttributes } from './search-attributes';
 import { startEmbeddedPostgres } from './postgres';
 import { installTemporalRuntime } from './temporal-runtime';
 import { startDevTemporal } from './temporal-server';
-import { startTestCluster } from './test-cluster/cluster';
 import { startPodiumWorker, type RunningWorker } from './worker';
 
 const step = (message: string) => console.log(`[podium] ${message}`);
@@ -124,6 +124,7 @@ async function main() {
       const dir = path.join(dataDir, 'cluster');
       await rm(dir, { recursive: true, force: true }); // a fresh cluster each start: pods do not survive a restart
       step(`starting the simulated Kubernetes cluster (etcd, kube-apiserver, kube-scheduler, kwok) in ${dir}`);
+      const { startTestCluster } = await loadTestCluster();
       const cluster = await startTestCluster({ dir, log: step, namespaces: [config.KUBERNETES_NAMESPACE] });
       stops.push({ name: 'the simulated cluster', stop: cluster.stop });
       process.env.KUBECONFIG = cluster.kubeconfigPath;
@@ -133,7 +134,8 @@ async function main() {
     const runtime = createInstanceRuntime(runtimeConfig);
     const nodeProvider = config.NODE_PROVIDER ?? (config.SIMULATED_CLUSTER ? 'kwok' : 'none');
     if (runtime instanceof KubernetesRuntime && nodeProvider !== 'none') {
-      autoscaler = createAutoscaler({ ...runtimeConfig, NODE_PROVIDER: nodeProvider }, runtime.kubeConfig);
+      const autoscalerConfig = { ...runtimeConfig, NODE_PROVIDER: nodeProvider };
+      autoscaler = createAutoscaler(autoscalerConfig, runtime.kubeConfig, await loadKwokNodes(autoscalerConfig));
       step(`node autoscaling with the ${nodeProvider} provider (${autoscaler!.settings.nodeTypes.map((t) => t.name).join(', ')})`);
     }
     step(`starting the worker on task queue "${config.TEMPORAL_TASK_QUEUE}" (bundling workflows; model instances run as ${runtime.kind === 'local' ? 'local processes' : 'pods'})`);

@@ -6,6 +6,7 @@ import { createInstanceRuntime } from '../activities/runtime/create-runtime';
 import { KubernetesRuntime } from '../activities/runtime/kubernetes/kubernetes-runtime';
 import { createDatabasePool } from '../db/pool';
 import { parseConfig } from '../domain/config';
+import { loadKwokNodes } from './simulated-cluster';
 import { installTemporalRuntime } from './temporal-runtime';
 import { startPodiumWorker } from './worker';
 
@@ -17,7 +18,7 @@ async function main() {
   const pool = await createDatabasePool({ databaseUrl: config.DATABASE_URL, schema: config.DATABASE_SCHEMA });
   const bundle = process.env.PODIUM_WORKFLOW_BUNDLE;
   const runtime = createInstanceRuntime(config);
-  const autoscaler = runtime instanceof KubernetesRuntime ? createAutoscaler(config, runtime.kubeConfig) : undefined;
+  const autoscaler = runtime instanceof KubernetesRuntime ? createAutoscaler(config, runtime.kubeConfig, await loadKwokNodes(config)) : undefined;
   const worker = await startPodiumWorker({
     address: config.TEMPORAL_ADDRESS,
     namespace: config.TEMPORAL_NAMESPACE,

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { clusterBinaryPaths, clusterCacheDir, clusterVersions, type ClusterBinaries } from './versions';
-import { simulatedEndpointAnnotation } from './simulation';
+import { simulatedEndpointAnnotation } from '../../activities/runtime/kubernetes/pod-endpoint';
 
 type Log = (line: string) => void;
 

@@ -2,14 +2,13 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { CoreV1Api, Watch, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { isApiStatus, keepWatching, mergePatch } from '../../activities/runtime/kubernetes/kubernetes-api';
+import { simulatedEndpointAnnotation } from '../../activities/runtime/kubernetes/pod-endpoint';
 import { spawnModelServer, stopModelServer, type ModelProcess } from '../../activities/runtime/model-process';
 
-/**
- * The simulated container runtime writes this annotation once the pod's model server answers
- * its readiness check; kwok marks the pod Ready only after that, and Podium's runtime reads the
- * endpoint from it when `KUBERNETES_ENDPOINT=simulated` (kwok's pod IPs lead nowhere).
- */
-export const simulatedEndpointAnnotation = 'sim.podium.dev/endpoint';
+// The simulated container runtime writes `simulatedEndpointAnnotation` (defined by the runtime
+// that reads it) once the pod's model server answers its readiness check; kwok marks the pod
+// Ready only after that, and Podium's runtime reads the endpoint from it when
+// `KUBERNETES_ENDPOINT=simulated` (kwok's pod IPs lead nowhere).
 /** A pod with this annotation is only scheduled, never run (benchmarks that place hundreds of pods). */
 export const noContainerAnnotation = 'sim.podium.dev/no-container';
 

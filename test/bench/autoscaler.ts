@@ -13,7 +13,7 @@ import { Watch, type V1Node, type V1Pod } from '@kubernetes/client-node';
 import { sql } from 'slonik';
 import { nodeAutoscalerWorkflowId } from '../../activities/node-autoscaler';
 import { keepWatching } from '../../activities/runtime/kubernetes/kubernetes-api';
-import { parseNodeTypes } from '../../activities/nodes/create-autoscaler';
+import { simulatedNodeTypes } from '../../infra/test-cluster/kwok-provider';
 import { decide, type AutoscalerSettings } from '../../domain/node-autoscaling';
 import { ensureNodeAutoscaler } from '../../infra/node-autoscaler';
 import { noContainerAnnotation } from '../../infra/test-cluster/simulation';
@@ -180,7 +180,7 @@ async function benchmark(stack: TestStack) {
 }
 
 const settings: Partial<AutoscalerSettings> = {
-  nodeTypes: parseNodeTypes(undefined).map((type) => ({ ...type, maxNodes: 150 })),
+  nodeTypes: simulatedNodeTypes.map((type) => ({ ...type, maxNodes: 150 })),
   minNodeLifetimeMs: 0,
   scaleDownDelayMs: 0,
   maxNodesTotal: 400,

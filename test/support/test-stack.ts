@@ -8,7 +8,7 @@ import type { InstanceRuntime } from '../../activities/runtime/instance-runtime'
 import { nodeAutoscalerWorkflowId } from '../../activities/node-autoscaler';
 import { requestReconcilerWorkflowId } from '../../activities/reconciler';
 import { autoscalerSettings } from '../../activities/nodes/create-autoscaler';
-import { KwokNodeProvider } from '../../activities/nodes/kwok-provider';
+import { KwokNodeProvider, simulatedNodeTypes } from '../../infra/test-cluster/kwok-provider';
 import { LocalProcessRuntime } from '../../activities/runtime/local-runtime';
 import { createApp } from '../../api/app';
 import { startAuthServices } from '../../api/auth-services';
@@ -65,7 +65,7 @@ export async function startTestStack(
           kubeConfig: kubernetes.kubeConfig,
           provider: new KwokNodeProvider(kubernetes.kubeConfig, kubernetes.namespace),
           namespace: kubernetes.namespace,
-          settings: { ...autoscalerSettings(parseConfig({})), ...options.autoscaler },
+          settings: { ...autoscalerSettings(parseConfig({}), simulatedNodeTypes), ...options.autoscaler },
         }
       : undefined;
   const worker = options.worker === false ? null : await startPodiumWorker({

@@ -1,5 +1,4 @@
 import type { V1Pod } from '@kubernetes/client-node';
-import { simulatedEndpointAnnotation } from '../../../infra/test-cluster/simulation';
 
 /**
  * Where traffic for a pod goes. `pod-ip` is the real thing: the pod's IP and container port.
@@ -8,6 +7,9 @@ import { simulatedEndpointAnnotation } from '../../../infra/test-cluster/simulat
  * address into an annotation. Nothing else differs between the two.
  */
 export type EndpointSource = 'pod-ip' | 'simulated';
+
+/** The annotation a simulated container runtime writes a pod's model server address into. */
+export const simulatedEndpointAnnotation = 'sim.podium.dev/endpoint';
 
 export function podEndpoint(pod: V1Pod, source: EndpointSource): string | null {
   if (source === 'simulated') return pod.metadata?.annotations?.[simulatedEndpointAnnotation] ?? null;

@@ -1,8 +1,9 @@
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { isApiStatus } from '../runtime/kubernetes/kubernetes-api';
+import { isApiStatus } from '../../activities/runtime/kubernetes/kubernetes-api';
 import type { NodeTypeSpec } from '../../domain/node-autoscaling';
-import { kwokNode } from '../../infra/test-cluster/nodes';
-import { autoscalerOwnerAnnotation, type NodeProvider } from './node-provider';
+import { kwokNode, nodeTypes } from './nodes';
+import { autoscalerOwnerAnnotation, type NodeProvider } from '../../activities/nodes/node-provider';
+import { parseQuantity } from '../../domain/quantity';
 
 const Gi = 1024 ** 3;
 
@@ -42,3 +43,22 @@ export class KwokNodeProvider implements NodeProvider {
     });
   }
 }
+
+/** The simulated cluster's node types as the autoscaler sees them: its NODE_TYPES when unset. */
+export const simulatedNodeTypes: NodeTypeSpec[] = Object.values(nodeTypes).map((type) => ({
+  name: type.name,
+  capacity: {
+    cpu: parseQuantity(type.capacity.cpu),
+    memory: parseQuantity(type.capacity.memory),
+    gpu: 'nvidia.com/gpu' in type.capacity ? parseQuantity(type.capacity['nvidia.com/gpu']!) : 0,
+    pods: parseQuantity(type.capacity.pods),
+  },
+  hourlyPrice: type.hourlyPrice,
+  maxNodes: 10,
+}));
+
+/** What `createAutoscaler` needs for NODE_PROVIDER=kwok; loaded only by simulated setups. */
+export const kwokNodes = {
+  createProvider: (kubeConfig: KubeConfig, owner: string) => new KwokNodeProvider(kubeConfig, owner),
+  nodeTypes: simulatedNodeTypes,
+};
