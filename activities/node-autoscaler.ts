@@ -5,9 +5,23 @@ import type { AutoscalerAction, AutoscalerSettings, NodeView, PendingPod, Resour
 import type { DatabasePool } from 'slonik';
 import { parseQuantity } from '../domain/quantity';
 import { recordAutoscalerDecision } from '../db/autoscaler-decisions';
+import { nodeAutoscalerWorkflowId, podsUnschedulableSignal, workflowNames, type NodeAutoscalerInput, type PodiumWorkflows } from '../workflows/contracts';
 import { autoscalerOwnerAnnotation, type NodeProvider } from './nodes/node-provider';
 
 const modelPodSelector = 'app.kubernetes.io/managed-by=podium';
+
+/** Wakes the task queue's node autoscaler, starting it with `input` if it is not running. */
+export async function wakeNodeAutoscaler(temporal: Client, taskQueue: string, input: NodeAutoscalerInput): Promise<string> {
+  const workflowId = nodeAutoscalerWorkflowId(taskQueue);
+  await temporal.workflow.signalWithStart<PodiumWorkflows['nodeAutoscaler'], []>(workflowNames.nodeAutoscaler, {
+    workflowId,
+    taskQueue,
+    args: [input],
+    signal: podsUnschedulableSignal,
+    signalArgs: [],
+  });
+  return workflowId;
+}
 
 /** What the autoscaler needs to run: set on the worker when a node provider is configured. */
 export type AutoscalerDependencies = {
@@ -18,8 +32,6 @@ export type AutoscalerDependencies = {
   settings: AutoscalerSettings;
 };
 
-export const nodeAutoscalerWorkflowId = (taskQueue: string) => `node-autoscaler.${taskQueue}`;
-export const podsUnschedulableSignal = 'podsUnschedulable';
 
 const number = (quantity: string | undefined) => (quantity === undefined ? 0 : parseQuantity(quantity));
 const resources = (quantities: Record<string, string> | undefined, pods = 0): Resources => ({
@@ -138,12 +150,7 @@ export function createNodeAutoscalerActivities({
     /** Wakes the autoscaler (starting it if need be): a model pod could not be scheduled. */
     async signalPodsUnschedulable(): Promise<void> {
       if (!autoscaler) return;
-      await temporal.workflow.signalWithStart('nodeAutoscaler', {
-        workflowId: nodeAutoscalerWorkflowId(taskQueue),
-        taskQueue,
-        args: [{ settings: autoscaler.settings }],
-        signal: podsUnschedulableSignal,
-      });
+      await wakeNodeAutoscaler(temporal, taskQueue, { settings: autoscaler.settings });
     },
   };
 }

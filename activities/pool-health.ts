@@ -1,6 +1,6 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { judgePoolHealth, type PoolHealth } from '../domain/pool-health';
-import { poolWorkflowId } from '../domain/pool-plan';
+import { poolWorkflowId } from '../workflows/contracts';
 
 /** Asks Temporal how the pool of `modelId` on `taskQueue` is doing (see domain/pool-health). */
 export async function describePoolHealth(temporal: Client, taskQueue: string, modelId: string): Promise<PoolHealth> {

@@ -7,9 +7,9 @@ import { insertModelInstance } from '../db/model-instances';
 import { findModel } from '../db/models';
 import { planPoolRound, type PoolRound } from '../domain/pool-plan';
 import type { RequestError } from '../domain/work-request';
-import { instanceUnavailableSignal } from '../workflows/request-signals';
 import { instanceIdAnnotation, poolAnnotation, type InstanceRuntime } from './runtime/instance-runtime';
 import { createSlotSignals } from './slot-signals';
+import { instanceUnavailableSignal } from '../workflows/contracts';
 
 export type PoolRoundResult = {
   /** Instances recorded STARTING for the pool to start. */

@@ -4,9 +4,8 @@ import type { DatabasePool } from 'slonik';
 import { endRequestOfClosedWorkflow } from '../db/work-request-lifecycle';
 import { closedWorkflowStatuses, endOfClosedWorkflow, type ClosedWorkflowStatus } from '../domain/closed-workflow';
 import { releaseSlot } from '../db/instance-slots';
+import { workflowNames } from '../workflows/contracts';
 import { createSlotSignals } from './slot-signals';
-
-export const requestReconcilerWorkflowId = (taskQueue: string) => `request-reconciler.${taskQueue}`;
 
 // Temporal's visibility names for the statuses of domain/closed-workflow.
 const visibilityStatus: Record<ClosedWorkflowStatus, string> = {
@@ -30,7 +29,7 @@ export function createReconcilerActivities({ pool, temporal, taskQueue }: { pool
       const since = new Date(Date.now() - lookbackSeconds * 1000).toISOString();
       const statuses = closedWorkflowStatuses.map((status) => `'${visibilityStatus[status]}'`).join(', ');
       const query =
-        `WorkflowType = 'modelRequest' AND TaskQueue = '${taskQueue}' ` +
+        `WorkflowType = '${workflowNames.modelRequest}' AND TaskQueue = '${taskQueue}' ` +
         `AND ExecutionStatus IN (${statuses}) AND CloseTime > '${since}'`;
       let ended = 0;
       for await (const execution of temporal.workflow.list({ query })) {

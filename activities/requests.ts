@@ -1,23 +1,18 @@
 import { ApplicationFailure, log } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { CommonQueryMethods, DatabasePool } from 'slonik';
-import { acquireSlot, releaseSlot, type Slot } from '../db/instance-slots';
+import { acquireSlot, releaseSlot } from '../db/instance-slots';
 import { recordRequestEnd, requeueWorkRequest } from '../db/work-request-lifecycle';
 import { findRequestStart } from '../db/work-requests';
-import type { RequestError } from '../domain/work-request';
+import type { RequestEnd } from '../domain/work-request';
 import { describePoolHealth } from './pool-health';
 import { markUnreachableInstances } from './probe-instances';
 import { createSlotSignals } from './slot-signals';
+import type { Slot } from '../domain/pool-plan';
 
 export type RequestSettings = { requestTimeoutSeconds: number; startupTimeoutSeconds: number; hasWebhook: boolean; requestedAt: number };
 /** Who the request is, as the slot tables know it. */
 export type SlotHolder = { requestId: string; modelId: string; workflowId: string; requestedAt: number };
-/** How the request ended, as its workflow decided; REQUEUED starts a new attempt. */
-export type RequestEnd =
-  | { status: 'COMPLETE' }
-  | { status: 'FAILED'; error: RequestError }
-  | { status: 'CANCELLED' }
-  | { status: 'REQUEUED' };
 
 /** A waiting request's look at its pool (see checkSlot). */
 export type PoolLook = { state: 'RUNNING' | 'FAILING'; message: string | null };

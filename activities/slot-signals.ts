@@ -2,9 +2,7 @@ import { log } from '@temporalio/activity';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { DatabasePool } from 'slonik';
 import { releaseSlot, type Handover } from '../db/instance-slots';
-import { poolWorkflowId } from '../domain/pool-plan';
-import { wakePoolSignal, type ModelPoolInput } from '../workflows/pool-signals';
-import { instanceAssignedSignal } from '../workflows/request-signals';
+import { instanceAssignedSignal, poolWorkflowId, wakePoolSignal, workflowNames, type PodiumWorkflows } from '../workflows/contracts';
 
 /**
  * What the slot activities tell workflows: a request that was handed a slot, and a pool that
@@ -35,7 +33,7 @@ export function createSlotSignals({ pool, temporal, taskQueue }: { pool: Databas
 
   /** Wakes the model's pool, starting it if it is not running. */
   async function wakePool(modelId: string): Promise<void> {
-    await temporal.workflow.signalWithStart<(input: ModelPoolInput) => Promise<void>, []>('modelPool', {
+    await temporal.workflow.signalWithStart<PodiumWorkflows['modelPool'], []>(workflowNames.modelPool, {
       workflowId: poolWorkflowId(taskQueue, modelId),
       taskQueue,
       args: [{ modelId }],

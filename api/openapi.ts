@@ -3,13 +3,7 @@ import { loginBody, signupBody, userView } from '../domain/accounts';
 import { modelSpec } from '../domain/model-catalog';
 import { adminRequestSummary } from '../domain/admin-views';
 import { statsGroup, statsRow } from '../domain/stats-query';
-import {
-  adminStatusChange,
-  listWorkRequestsQuery,
-  submitWorkRequest,
-  workRequestSummary,
-  workRequestView,
-} from '../domain/work-request';
+import { adminStatusChange, listWorkRequestsQuery, submitWorkRequest, workRequestSummary, workRequestView } from '../domain/work-request';
 
 const schema = (type: z.ZodType) => z.toJSONSchema(type, { io: 'input', unrepresentable: 'any' });
 const json = (type: z.ZodType) => ({ 'application/json': { schema: schema(type) } });

@@ -1,20 +1,28 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { workflowIdForRequest } from '../domain/work-request';
-import type { modelRequest } from '../workflows/model-request';
+import type { SignalDefinition } from '@temporalio/common';
 import { modelNameKey, requestStatusKey } from '../workflows/search-attributes';
+import { adminSetStatusSignal, cancelRequestSignal, requestWorkflowId, workflowNames, type PodiumWorkflows } from '../workflows/contracts';
 
 /** See `start`; continued runs (re-queues) keep it. */
 export const requestWorkflowTaskTimeout = '2 seconds';
 
-// Signal names, not imports: the API does not load workflow code.
-const signals = { cancel: 'cancelRequest', adminSetStatus: 'adminSetStatus' } as const;
-
 /** The API's side of the request workflows: start, and signal while they run. */
 export function requestWorkflows(temporal: Client, taskQueue: string, { eagerStart }: { eagerStart: boolean }) {
+  /** Signals the running workflow; false when it is not running (any more). */
+  async function signal<Args extends unknown[]>(requestId: string, definition: SignalDefinition<Args>, ...args: Args): Promise<boolean> {
+    try {
+      await temporal.workflow.getHandle(requestWorkflowId(requestId)).signal(definition, ...args);
+      return true;
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return false;
+      throw error;
+    }
+  }
+
   return {
     async start(requestId: string, modelId: string, options: { rerun?: boolean } = {}) {
-      await temporal.workflow.start<typeof modelRequest>('modelRequest', {
-        workflowId: workflowIdForRequest(requestId),
+      await temporal.workflow.start<PodiumWorkflows['modelRequest']>(workflowNames.modelRequest, {
+        workflowId: requestWorkflowId(requestId),
         taskQueue,
         args: [{ requestId, modelId }],
         typedSearchAttributes: [
@@ -35,13 +43,13 @@ export function requestWorkflows(temporal: Client, taskQueue: string, { eagerSta
       // The long poll is cut when the time is up, so no call outlives the HTTP request.
       const signal = AbortSignal.timeout(timeoutMs);
       await temporal
-        .withAbortSignal(signal, () => temporal.workflow.getHandle(workflowIdForRequest(requestId)).result())
+        .withAbortSignal(signal, () => temporal.workflow.getHandle(requestWorkflowId(requestId)).result())
         .catch(() => undefined);
     },
 
     /** Waits (bounded) for the request's workflow run to close, e.g. one finishing right now. */
     async waitUntilClosed(requestId: string, timeoutMs: number): Promise<void> {
-      const handle = temporal.workflow.getHandle(workflowIdForRequest(requestId));
+      const handle = temporal.workflow.getHandle(requestWorkflowId(requestId));
       const deadline = Date.now() + timeoutMs;
       while ((await handle.describe()).status.name === 'RUNNING') {
         if (Date.now() > deadline) throw new Error(`workflow of request ${requestId} still running after ${timeoutMs} ms`);
@@ -49,16 +57,10 @@ export function requestWorkflows(temporal: Client, taskQueue: string, { eagerSta
       }
     },
 
-    /** Signals the running workflow; false when it is not running (any more). */
-    async signal(requestId: string, signal: keyof typeof signals, ...args: unknown[]): Promise<boolean> {
-      try {
-        await temporal.workflow.getHandle(workflowIdForRequest(requestId)).signal(signals[signal], ...args);
-        return true;
-      } catch (error) {
-        if (error instanceof WorkflowNotFoundError) return false;
-        throw error;
-      }
-    },
+    /** The owner's cancel; false when the workflow is not running (any more). */
+    cancel: (requestId: string) => signal(requestId, cancelRequestSignal),
+    /** An admin's fail or re-queue; false when the workflow is not running (any more). */
+    setStatus: (requestId: string, change: { status: 'REQUESTED' | 'FAILED'; reason: string }) => signal(requestId, adminSetStatusSignal, change),
   };
 }
 export type RequestWorkflows = ReturnType<typeof requestWorkflows>;

@@ -1,6 +1,6 @@
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
-import { assignFreeSlots, needsAnotherInstance, slotState, type PoolInstance, type PoolRound, type PoolSettings } from '../domain/pool-plan';
+import { assignFreeSlots, needsAnotherInstance, slotState, type PoolInstance, type PoolRound, type PoolSettings, type Slot } from '../domain/pool-plan';
 
 /**
  * The request path's slots (migration 009): requests lease a slot of a ready instance, wait in
@@ -11,8 +11,6 @@ import { assignFreeSlots, needsAnotherInstance, slotState, type PoolInstance, ty
 
 type Db = CommonQueryMethods & { transaction: <T>(handler: (t: CommonQueryMethods) => Promise<T>) => Promise<T> };
 
-/** A slot a request holds: the instance and how to reach it. */
-export type Slot = { instanceId: string; endpoint: string };
 /** A slot just given to a waiting request, whose workflow must be told. */
 export type Handover = Slot & { requestId: string; workflowId: string };
 

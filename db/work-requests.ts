@@ -3,12 +3,7 @@ import { z } from 'zod';
 import { inferenceRequest, inferenceResponse, type InferenceRequest, type InferenceResponse } from '../domain/inference-protocol';
 import type { Principal } from '../domain/accounts';
 import { finalStatuses } from '../domain/request-status';
-import {
-  workRequestView,
-  type ListWorkRequestsQuery,
-  type WorkRequestSummary,
-  type WorkRequestView,
-} from '../domain/work-request';
+import { workRequestView, type ListWorkRequestsQuery, type WorkRequestSummary, type WorkRequestView } from '../domain/work-request';
 
 /** Whose requests: a signed-in user's (across sessions) or one anonymous session's. */
 export type RequestOwner = { userId: string } | { sessionId: string };

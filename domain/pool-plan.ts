@@ -6,12 +6,6 @@ import { z } from 'zod';
  * snapshots they decide on are read under the model's lock (db/instance-slots.ts).
  */
 
-/**
- * One pool per model and task queue: deployments (and test runs) that share a Temporal
- * namespace but not a task queue never share pools.
- */
-export const poolWorkflowId = (taskQueue: string, modelId: string) => `pool-${modelId}.${taskQueue}`;
-
 /** Where an instance stands for the request path (model_instances.slot_state). */
 export const slotState = z.enum(['STARTING', 'READY', 'UNHEALTHY', 'STOPPING']);
 export type SlotState = z.infer<typeof slotState>;
@@ -27,6 +21,9 @@ export type PoolInstance = {
 };
 
 export type PoolSettings = { minInstances: number; maxInstances: number; keepWarmSeconds: number; maxConcurrency: number };
+
+/** A slot a request holds: the instance and how to reach it. */
+export type Slot = { instanceId: string; endpoint: string };
 
 /** A request waiting for a slot, oldest first as they are read. */
 export type SlotWaiter = { requestId: string; workflowId: string };

@@ -29,6 +29,13 @@ export type SubmitWorkRequest = z.infer<typeof submitWorkRequest>;
 export const requestError = z.object({ code: z.string(), message: z.string() });
 export type RequestError = z.infer<typeof requestError>;
 
+/** How a request ended, as its workflow decided; REQUEUED starts a new attempt. */
+export type RequestEnd =
+  | { status: 'COMPLETE' }
+  | { status: 'FAILED'; error: RequestError }
+  | { status: 'CANCELLED' }
+  | { status: 'REQUEUED' };
+
 /** What the owner of a request sees. */
 export const workRequestView = z.object({
   id: z.uuid(),
@@ -42,8 +49,6 @@ export const workRequestView = z.object({
   attempt: z.number().int(),
 });
 export type WorkRequestView = z.infer<typeof workRequestView>;
-
-export const workflowIdForRequest = (requestId: string) => `request-${requestId}`;
 
 /** Query of `GET /api/requests`: newest first, keyset-paginated by the last id seen. */
 export const listWorkRequestsQuery = z.strictObject({

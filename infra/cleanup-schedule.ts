@@ -1,5 +1,5 @@
 import { ScheduleAlreadyRunning, type Client } from '@temporalio/client';
-import type { cleanupOldRequests } from '../workflows/cleanup';
+import { workflowNames, type PodiumWorkflows } from '../workflows/contracts';
 
 export const cleanupScheduleId = (taskQueue: string) => `podium-cleanup.${taskQueue}`;
 
@@ -12,10 +12,10 @@ export async function ensureCleanupSchedule(temporal: Client, options: { taskQue
   const scheduleId = cleanupScheduleId(options.taskQueue);
   const action = {
     type: 'startWorkflow' as const,
-    workflowType: 'cleanupOldRequests',
+    workflowType: workflowNames.cleanupOldRequests,
     workflowId: `${scheduleId}.run`,
     taskQueue: options.taskQueue,
-    args: [{ retentionDays: options.retentionDays }] as Parameters<typeof cleanupOldRequests>,
+    args: [{ retentionDays: options.retentionDays }] as Parameters<PodiumWorkflows['cleanupOldRequests']>,
   };
   try {
     await temporal.schedule.create({

@@ -1,8 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { DatabasePool } from 'slonik';
 import { listModels } from '../db/models';
-import { poolWorkflowId } from '../domain/pool-plan';
-import type { modelPool } from '../workflows/model-pool';
+import { poolWorkflowId, workflowNames, type PodiumWorkflows } from '../workflows/contracts';
 
 /**
  * Starts the pools of models that keep instances warm (min_instances > 0), so they are warm
@@ -11,7 +10,7 @@ import type { modelPool } from '../workflows/model-pool';
 export async function startWarmPools(temporal: Client, pool: DatabasePool, taskQueue: string): Promise<string[]> {
   const warm = (await listModels(pool)).filter((model) => model.minInstances > 0);
   for (const model of warm) {
-    await temporal.workflow.start<typeof modelPool>('modelPool', {
+    await temporal.workflow.start<PodiumWorkflows['modelPool']>(workflowNames.modelPool, {
       workflowId: poolWorkflowId(taskQueue, model.id),
       taskQueue,
       args: [{ modelId: model.id }],

@@ -1,15 +1,8 @@
 import type { Client } from '@temporalio/client';
-import { nodeAutoscalerWorkflowId, podsUnschedulableSignal } from '../activities/node-autoscaler';
+import { wakeNodeAutoscaler } from '../activities/node-autoscaler';
 import type { AutoscalerSettings } from '../domain/node-autoscaling';
 
 /** Starts the node autoscaler of this task queue if it is not running (and wakes it if it is). */
 export async function ensureNodeAutoscaler(temporal: Client, taskQueue: string, settings: AutoscalerSettings, scanIntervalMs?: number): Promise<string> {
-  const workflowId = nodeAutoscalerWorkflowId(taskQueue);
-  await temporal.workflow.signalWithStart('nodeAutoscaler', {
-    workflowId,
-    taskQueue,
-    args: [{ settings, scanIntervalMs }],
-    signal: podsUnschedulableSignal,
-  });
-  return workflowId;
+  return wakeNodeAutoscaler(temporal, taskQueue, { settings, scanIntervalMs });
 }

@@ -10,7 +10,7 @@ import {
 import type { PodiumActivities } from '../activities';
 import type { RequestError } from '../domain/work-request';
 import { describeFailure } from './failures';
-import { stopPoolInstanceSignal, wakePoolSignal, type ModelPoolInput } from './pool-signals';
+import { stopPoolInstanceSignal, wakePoolSignal, type ModelPoolInput } from './contracts';
 
 const bookkeeping = proxyActivities<PodiumActivities>({
   startToCloseTimeout: '30 seconds',

@@ -11,22 +11,21 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { PodiumActivities } from '../activities';
-import type { RequestEnd, SlotHolder } from '../activities/requests';
-import type { Slot } from '../db/instance-slots';
-import type { RequestError } from '../domain/work-request';
+import type { SlotHolder } from '../activities/requests';
 import { describeFailure } from './failures';
 import { requestStatusKey } from './search-attributes';
+import type { RequestEnd, RequestError } from '../domain/work-request';
+import type { Slot } from '../domain/pool-plan';
 import {
   adminSetStatusSignal,
   cancelRequestSignal,
   instanceAssignedSignal,
   instanceUnavailableSignal,
   modelRequestStageQuery,
+  type ModelRequestInput,
   type ModelRequestStage,
-} from './request-signals';
+} from './contracts';
 
-export type ModelRequestInput = { requestId: string; modelId: string };
-export type ModelRequestOutcome = RequestEnd;
 
 type Interruption = { kind: 'CANCEL' } | { kind: 'ADMIN_FAIL'; reason: string } | { kind: 'REQUEUE'; reason: string };
 
@@ -60,7 +59,7 @@ const maxInstanceReplacements = 2;
  * at any point; a cancellation of the workflow itself (`temporal workflow cancel`) counts as the
  * owner's cancel.
  */
-export async function modelRequest(input: ModelRequestInput): Promise<ModelRequestOutcome> {
+export async function modelRequest(input: ModelRequestInput): Promise<RequestEnd> {
   // The work runs shielded from the workflow's cancellation, which arrives as a cancel instead.
   const root = CancellationScope.current();
   let cancellation: unknown = null;
@@ -79,7 +78,7 @@ export async function modelRequest(input: ModelRequestInput): Promise<ModelReque
 async function serveRequest(
   { requestId, modelId }: ModelRequestInput,
   onWorkflowCancel: (cancel: () => void) => void,
-): Promise<ModelRequestOutcome> {
+): Promise<RequestEnd> {
   let stage: ModelRequestStage = 'STARTING';
   let held: Slot | null = null;
   let handed: Slot | null = null;
@@ -113,7 +112,7 @@ async function serveRequest(
   const inference = inferenceActivities(model.requestTimeoutSeconds);
 
   let offered: Slot | null = first;
-  let outcome: ModelRequestOutcome | null = null;
+  let outcome: RequestEnd | null = null;
   let healthy = true;
   for (let replacement = 0; outcome === null && !interruption; replacement++) {
     if (!offered) {
@@ -197,7 +196,7 @@ function inferenceActivities(requestTimeoutSeconds: number) {
 }
 
 /** How the request ends: the interruption wins over what the inference did, except a result already stored. */
-function decideEnd(interruption: Interruption | null, outcome: ModelRequestOutcome | null): RequestEnd {
+function decideEnd(interruption: Interruption | null, outcome: RequestEnd | null): RequestEnd {
   if (outcome?.status === 'COMPLETE') return outcome;
   if (interruption?.kind === 'CANCEL') return { status: 'CANCELLED' };
   if (interruption?.kind === 'REQUEUE') return { status: 'REQUEUED' };

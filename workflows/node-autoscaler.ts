@@ -1,15 +1,8 @@
-import { condition, continueAsNew, defineSignal, proxyActivities, proxyLocalActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { condition, continueAsNew, proxyActivities, proxyLocalActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { PodiumActivities } from '../activities';
-import { decide, type AutoscalerMemory, type AutoscalerSettings } from '../domain/node-autoscaling';
+import { decide, type AutoscalerMemory } from '../domain/node-autoscaling';
+import { podsUnschedulableSignal, type NodeAutoscalerInput } from './contracts';
 
-export const podsUnschedulableSignal = defineSignal('podsUnschedulable');
-
-export type NodeAutoscalerInput = {
-  settings: AutoscalerSettings;
-  carried?: { memory: AutoscalerMemory; rounds: number };
-  /** Look at the cluster at least this often without a signal. */
-  scanIntervalMs?: number;
-};
 
 const cluster = proxyActivities<PodiumActivities>({
   startToCloseTimeout: '30 seconds',

@@ -1,7 +1,7 @@
 import { continueAsNew, proxyActivities, sleep } from '@temporalio/workflow';
 import type { PodiumActivities } from '../activities';
+import type { RequestReconcilerInput } from './contracts';
 
-export type RequestReconcilerInput = { scanIntervalMs?: number };
 
 const reconcile = proxyActivities<PodiumActivities>({
   startToCloseTimeout: '1 minute',

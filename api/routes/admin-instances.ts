@@ -12,15 +12,12 @@ import { listModels } from '../../db/models';
 import { findInstanceRecord, instanceTimeline, listLiveInstanceRecords, type InstanceRecord } from '../../db/model-instances';
 import { adminInstancesQuery, type AdminInstancesQuery } from '../../domain/admin-views';
 import type { PoolHealth } from '../../domain/pool-health';
-import { poolWorkflowId } from '../../domain/pool-plan';
-import { workflowIdForRequest } from '../../domain/work-request';
-import type { describeLiveInstances } from '../../workflows/live-instances';
-import { stopPoolInstanceSignal } from '../../workflows/pool-signals';
 import { requirePermission, requireSession, signedInUser, type AuthState } from '../auth';
 import type { Authenticate } from '../authenticator';
 import { ApiError } from '../errors';
 import { fetchInstanceHistory } from '../instance-history';
 import { workflowLink, type TemporalUi } from '../temporal-ui';
+import { poolWorkflowId, requestWorkflowId, stopPoolInstanceSignal, workflowNames, type PodiumWorkflows } from '../../workflows/contracts';
 
 const instanceIdParam = z.uuid();
 const endedStatuses = ['TERMINATED', 'FAILED'];
@@ -95,7 +92,7 @@ export function adminInstanceRoutes(deps: {
     const [records, live, pools] = await Promise.all([
       listLiveInstanceRecords(pool, query.model),
       // Only workers hold the runtime (and, on Kubernetes, its credentials): ask one.
-      temporal.workflow.execute<typeof describeLiveInstances>('describeLiveInstances', {
+      temporal.workflow.execute<PodiumWorkflows['describeLiveInstances']>(workflowNames.describeLiveInstances, {
         taskQueue,
         workflowId: `live-instances-${randomUUID()}`,
         args: [{ modelId: query.model }],
@@ -155,7 +152,7 @@ export function adminInstanceRoutes(deps: {
     ctx.body = {
       instance: record,
       timeline,
-      requests: requests.map((r) => ({ ...r, links: { temporal: workflowLink(deps.temporalUi, workflowIdForRequest(r.id)) } })),
+      requests: requests.map((r) => ({ ...r, links: { temporal: workflowLink(deps.temporalUi, requestWorkflowId(r.id)) } })),
       workflow: { id: poolId, events: workflowEvents, link: workflowLink(deps.temporalUi, poolId) },
     };
   });

@@ -7,13 +7,14 @@ import { requeueWorkRequest } from '../../db/work-request-lifecycle';
 import { findWorkRequestView } from '../../db/work-requests';
 import { isFinal, requeueableStatuses } from '../../domain/request-status';
 import { adminRequestsQuery } from '../../domain/admin-views';
-import { adminStatusChange, workflowIdForRequest } from '../../domain/work-request';
+import { adminStatusChange } from '../../domain/work-request';
 import { requirePermission, requireSession, signedInUser, type AuthState } from '../auth';
 import type { Authenticate } from '../authenticator';
 import { ApiError } from '../errors';
 import { workflowLink, type TemporalUi } from '../temporal-ui';
 import type { RequestWorkflows } from '../request-workflows';
 import { requireJsonBody } from './json-body';
+import { requestWorkflowId } from '../../workflows/contracts';
 
 const requestIdParam = z.uuid();
 
@@ -33,7 +34,7 @@ export function adminRequestRoutes(deps: {
     const query = adminRequestsQuery.parse(ctx.query);
     try {
       const page = await listAdminRequests(pool, query);
-      ctx.body = { ...page, requests: page.requests.map((r) => ({ ...r, links: { temporal: workflowLink(deps.temporalUi, workflowIdForRequest(r.id)) } })) };
+      ctx.body = { ...page, requests: page.requests.map((r) => ({ ...r, links: { temporal: workflowLink(deps.temporalUi, requestWorkflowId(r.id)) } })) };
     } catch (error) {
       if (error instanceof UnknownRequestCursorError) {
         throw new ApiError(400, 'INVALID_CURSOR', 'The cursor names no request; use nextCursor from the previous page');
@@ -89,7 +90,7 @@ export function adminRequestRoutes(deps: {
 
     // A request still on its way gets a signal; an ended one (whose workflow may be closing
     // this instant) is re-run once its workflow has closed.
-    const signalled = !isFinal(request.status) && (await workflows.signal(request.id, 'adminSetStatus', change));
+    const signalled = !isFinal(request.status) && (await workflows.setStatus(request.id, change));
     if (!signalled) {
       await workflows.waitUntilClosed(request.id, 10_000);
       if (change.status === 'FAILED') throw new ApiError(409, 'REQUEST_ALREADY_ENDED', 'The request has just ended');

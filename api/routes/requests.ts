@@ -16,21 +16,14 @@ import {
   type RequestOwner,
 } from '../../db/work-requests';
 import { isFinal } from '../../domain/request-status';
-import {
-  idempotencyKey,
-  listWorkRequestsQuery,
-  submitWorkRequest,
-  waitQuery,
-  workflowIdForRequest,
-  type SubmitWorkRequest,
-  type WorkRequestView,
-} from '../../domain/work-request';
+import { idempotencyKey, listWorkRequestsQuery, submitWorkRequest, waitQuery, type SubmitWorkRequest, type WorkRequestView } from '../../domain/work-request';
 import { requireSession, type AuthState } from '../auth';
 import type { Authenticate } from '../authenticator';
 import { ApiError } from '../errors';
 import { workflowLink, type TemporalUi } from '../temporal-ui';
 import type { RequestWorkflows } from '../request-workflows';
 import { requireJsonBody } from './json-body';
+import { requestWorkflowId } from '../../workflows/contracts';
 
 const requestIdParam = z.uuid();
 
@@ -100,7 +93,7 @@ export function requestRoutes(deps: RequestRouteDeps) {
           modelId: body.model,
           principal,
           input: body.input,
-          workflowId: workflowIdForRequest(id),
+          workflowId: requestWorkflowId(id),
           webhookUrl: body.webhook,
           idempotencyKey: key,
         });
@@ -154,7 +147,7 @@ export function requestRoutes(deps: RequestRouteDeps) {
       await workflows.waitForEnd(request.id, wait * 1000);
       request = (await findOwnWorkRequest(pool, request.id, owner))!;
     }
-    const temporal = workflowLink(deps.temporalUi, workflowIdForRequest(request.id));
+    const temporal = workflowLink(deps.temporalUi, requestWorkflowId(request.id));
     ctx.body = {
       ...request,
       webhook: await findWebhookStatus(pool, request.id),
@@ -171,7 +164,7 @@ export function requestRoutes(deps: RequestRouteDeps) {
     if (isFinal(request.status)) {
       throw new ApiError(409, 'REQUEST_ALREADY_ENDED', `The request has already ended ${request.status}`);
     }
-    if (!(await workflows.signal(request.id, 'cancel'))) {
+    if (!(await workflows.cancel(request.id))) {
       throw new ApiError(409, 'REQUEST_ALREADY_ENDED', 'The request has just ended');
     }
     ctx.status = 202;

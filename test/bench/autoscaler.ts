@@ -11,7 +11,6 @@
 import { performance } from 'node:perf_hooks';
 import { Watch, type V1Node, type V1Pod } from '@kubernetes/client-node';
 import { sql } from 'slonik';
-import { nodeAutoscalerWorkflowId } from '../../activities/node-autoscaler';
 import { keepWatching } from '../../activities/runtime/kubernetes/kubernetes-api';
 import { simulatedNodeTypes } from '../../infra/test-cluster/kwok-provider';
 import { decide, type AutoscalerSettings } from '../../domain/node-autoscaling';
@@ -22,6 +21,7 @@ import { addTestModel } from '../support/models';
 import { echoInput, type TestStack } from '../support/test-stack';
 import { summary } from './figures';
 import { runBenchmark } from './run-benchmark';
+import { nodeAutoscalerWorkflowId } from '../../workflows/contracts';
 
 const trials = Number(process.env.BENCH_TRIALS ?? 20);
 const now = () => performance.timeOrigin + performance.now();

@@ -8,13 +8,13 @@ import { sql } from 'slonik';
 import { z } from 'zod';
 import { LocalProcessRuntime } from '../../activities/runtime/local-runtime';
 import { findModel } from '../../db/models';
-import { poolWorkflowId } from '../../domain/pool-plan';
 import { addTestModel } from '../support/models';
 import { echoInput, type TestStack } from '../support/test-stack';
 import { percentile } from './figures';
 import { runBenchmark } from './run-benchmark';
 import { signalsReceived } from './workflow-signals';
 import { describeFloor, measureTemporalFloor } from './temporal-floor';
+import { poolWorkflowId } from '../../workflows/contracts';
 
 const clients = Number(process.env.BENCH_CLIENTS ?? 16);
 const seconds = Number(process.env.BENCH_SECONDS ?? 60);

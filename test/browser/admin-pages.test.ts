@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
-import { poolWorkflowId } from '../../domain/pool-plan';
 import { launchBrowser, saveScreenshot, signInThroughPage } from '../support/browser';
 import { breakPool } from '../support/broken-pool';
 import { eventually } from '../support/eventually';
 import { addTestModel } from '../support/models';
 import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
+import { poolWorkflowId } from '../../workflows/contracts';
 
 let stack: TestStack;
 let browser: Browser;

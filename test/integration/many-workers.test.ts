@@ -1,11 +1,11 @@
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { describeSlots } from '../../db/instance-slots';
-import { poolWorkflowId } from '../../domain/pool-plan';
 import { fromConcurrentClients } from '../support/concurrent-clients';
 import { addTestModel } from '../support/models';
 import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
 import { workerProcesses } from '../support/worker-process';
+import { poolWorkflowId } from '../../workflows/contracts';
 
 // Two worker processes and two API processes on one model: what a scaled-out deployment does.
 

@@ -1,9 +1,9 @@
 import { describeSlots } from '../../db/instance-slots';
-import { poolWorkflowId } from '../../domain/pool-plan';
 import { breakPool } from '../support/broken-pool';
 import { eventually } from '../support/eventually';
 import { addTestModel } from '../support/models';
 import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
+import { poolWorkflowId } from '../../workflows/contracts';
 
 // What a request queued at a broken pool sees (issue 12): each startup timeout it spends queued,
 // it looks at its pool.

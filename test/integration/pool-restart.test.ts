@@ -1,11 +1,11 @@
 import { sql } from 'slonik';
 import { z } from 'zod';
-import { poolWorkflowId } from '../../domain/pool-plan';
 import { fromConcurrentClients } from '../support/concurrent-clients';
 import { eventually } from '../support/eventually';
 import { addTestModel } from '../support/models';
 import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
 import { stopWorkerProcess, workerProcesses } from '../support/worker-process';
+import { poolWorkflowId } from '../../workflows/contracts';
 
 // Issue 12: after a busy stretch, a restarted worker replays the model's pool from its whole
 // history (a new process has no cached workflows). That replay must succeed, in the same run.

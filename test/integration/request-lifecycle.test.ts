@@ -4,10 +4,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { verifyWebhook } from '../../activities/webhook-signature';
-import { poolWorkflowId } from '../../domain/pool-plan';
 import { eventually } from '../support/eventually';
 import { addTestModel } from '../support/models';
 import { echoInput, startTestStack, testWebhookSecret, type TestStack } from '../support/test-stack';
+import { poolWorkflowId } from '../../workflows/contracts';
 
 let stack: TestStack;
 let token: string;

@@ -1,8 +1,8 @@
 import { describeSlots, type SlotsView } from '../../db/instance-slots';
-import { workflowIdForRequest } from '../../domain/work-request';
 import { eventually } from '../support/eventually';
 import { addTestModel } from '../support/models';
 import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
+import { requestWorkflowId } from '../../workflows/contracts';
 
 // Temporal's own controls on a request's workflow (the CLI's `workflow cancel` and
 // `workflow terminate`, the Web UI's buttons) keep the database true: the request ends, and its
@@ -21,7 +21,7 @@ afterAll(async () => {
 const slotsOf = (model: string) => describeSlots(stack.pool, model);
 const waits = (slots: SlotsView, requestId: string) => slots.waiting.includes(requestId);
 const holds = (slots: SlotsView, requestId: string) => waits(slots, requestId) || slots.leases.some((l) => l.requestId === requestId);
-const workflowOf = (requestId: string) => stack.temporal.workflow.getHandle(workflowIdForRequest(requestId));
+const workflowOf = (requestId: string) => stack.temporal.workflow.getHandle(requestWorkflowId(requestId));
 const statusOf = async (requestId: string) => (await stack.api.call('GET', `/api/requests/${requestId}`, { token })).body;
 const submit = async (model: string, delayMs: number) =>
   (await stack.api.submit(token, { model, input: { ...echoInput, parameters: { delay_ms: delayMs } } })).body.id as string;

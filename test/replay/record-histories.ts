@@ -23,10 +23,6 @@ import { gzipSync } from 'node:zlib';
 import type { Client } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { sql } from 'slonik';
-import { nodeAutoscalerWorkflowId } from '../../activities/node-autoscaler';
-import { requestReconcilerWorkflowId } from '../../activities/reconciler';
-import { poolWorkflowId } from '../../domain/pool-plan';
-import { workflowIdForRequest } from '../../domain/work-request';
 import { startTestCluster } from '../../infra/test-cluster/cluster';
 import { fromConcurrentClients } from '../support/concurrent-clients';
 import { eventually } from '../support/eventually';
@@ -34,6 +30,7 @@ import { addTestModel } from '../support/models';
 import { startRunServices, type RunServices } from '../support/run-services';
 import { testEnv } from '../support/services';
 import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
+import { nodeAutoscalerWorkflowId, requestReconcilerWorkflowId, poolWorkflowId, requestWorkflowId } from '../../workflows/contracts';
 
 const root = path.resolve(__dirname, '../..');
 const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
@@ -149,7 +146,7 @@ async function recordPoolsAndRequests(services: RunServices) {
       [1, 2, 3].map(async () => (await stack.api.submit(token, { model: 'echo-slow', input: { ...echoInput, parameters: { delay_ms: 3_000 } } })).body.id as string),
     );
     await sleep(500);
-    const [cancelledByTemporal, ...terminated] = controlled.map((id) => stack.temporal.workflow.getHandle(workflowIdForRequest(id)));
+    const [cancelledByTemporal, ...terminated] = controlled.map((id) => stack.temporal.workflow.getHandle(requestWorkflowId(id)));
     await cancelledByTemporal!.cancel();
     for (const handle of terminated) await handle.terminate('recorded terminate');
     tag(controlled[0]!, 'workflow-cancelled');
@@ -190,7 +187,7 @@ async function recordPoolsAndRequests(services: RunServices) {
       ...pick('waited-long', (o) => o.tags.includes('waited-long'), 3),
       ...pick('workflow-cancelled', (o) => o.tags.includes('workflow-cancelled'), 1),
     ];
-    for (const { name, id } of requests) await writeHistories(stack.temporal, name, workflowIdForRequest(id));
+    for (const { name, id } of requests) await writeHistories(stack.temporal, name, requestWorkflowId(id));
     await writeHistories(stack.temporal, 'cleanup', 'cleanup-recorded');
     await writeHistories(stack.temporal, 'request-reconciler', requestReconcilerWorkflowId(stack.taskQueue));
     for await (const execution of stack.temporal.workflow.list({ query: `TaskQueue = '${stack.taskQueue}' AND WorkflowType = 'describeLiveInstances'` })) {

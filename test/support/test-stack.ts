@@ -5,8 +5,6 @@ import { Client, Connection } from '@temporalio/client';
 import pino from 'pino';
 import type { DatabasePool, Interceptor } from 'slonik';
 import type { InstanceRuntime } from '../../activities/runtime/instance-runtime';
-import { nodeAutoscalerWorkflowId } from '../../activities/node-autoscaler';
-import { requestReconcilerWorkflowId } from '../../activities/reconciler';
 import { autoscalerSettings } from '../../activities/nodes/create-autoscaler';
 import { KwokNodeProvider, simulatedNodeTypes } from '../../infra/test-cluster/kwok-provider';
 import { LocalProcessRuntime } from '../../activities/runtime/local-runtime';
@@ -23,6 +21,7 @@ import { kubernetesTestRuntime } from './kubernetes';
 import { installQuietRuntime } from './quiet-runtime';
 import type { RunServices } from './run-services';
 import { readTestEnv } from './services';
+import { nodeAutoscalerWorkflowId, requestReconcilerWorkflowId } from '../../workflows/contracts';
 
 export type TestStack = Awaited<ReturnType<typeof startTestStack>>;
 type Env = Record<string, string>;

@@ -1,0 +1,51 @@
+// `npm test` lints first (`npm run lint`: this, then madge for import cycles, type-only ones
+// included). Beyond typescript-eslint's recommended rules, these hold the layering
+// (docs/architecture.md): what each folder may import.
+import tseslint from 'typescript-eslint';
+
+/** Modules that do I/O or need a process around them: no place in workflows or domain. */
+const ioModules = ['slonik', 'pg', 'koa', '@koa/*', '@kubernetes/client-node', '@temporalio/client', '@temporalio/worker', '@temporalio/activity', 'pino', 'undici'];
+const nodeBuiltins = ['node:*', 'fs', 'fs/*', 'path', 'os', 'http', 'https', 'net', 'child_process', 'crypto', 'timers', 'timers/*', 'util', 'stream', 'worker_threads'];
+const restrict = (patterns) => ['error', { patterns }];
+const testCluster = { group: ['**/test-cluster/**'], message: 'The simulated cluster is for tests: load it through infra/simulated-cluster.ts.' };
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'web/dist/**', '.data/**', '.tools/**', 'coverage/**', 'test/replay/histories/**'] },
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+    },
+  },
+  // The one CommonJS script runs before dependencies exist (infra/ensure-deps.cjs).
+  { files: ['**/*.cjs'], languageOptions: { sourceType: 'commonjs' }, rules: { '@typescript-eslint/no-require-imports': 'off' } },
+  // Tests read JSON answers as `any`: the assertions are what check their shape.
+  { files: ['test/**/*.ts'], rules: { '@typescript-eslint/no-explicit-any': 'off' } },
+  {
+    files: ['**/*.ts'],
+    ignores: ['test/**', 'infra/test-cluster/**', 'infra/simulated-cluster.ts'],
+    rules: { 'no-restricted-imports': restrict([testCluster]) },
+  },
+  {
+    // Workflow code is replayed: no I/O, no Node built-ins; other layers only for their types.
+    files: ['workflows/**/*.ts'],
+    rules: {
+      'no-restricted-imports': restrict([
+        testCluster,
+        { group: [...ioModules, ...nodeBuiltins], message: 'Workflow code does no I/O: call an activity.' },
+        { group: ['../db/**', '../api/**', '../infra/**', '../activities/**', '../web/**'], allowTypeImports: true, message: 'Workflows import other layers for their types only.' },
+      ]),
+    },
+  },
+  {
+    // The domain is pure: types, schemas and decisions.
+    files: ['domain/**/*.ts'],
+    rules: {
+      'no-restricted-imports': restrict([
+        testCluster,
+        { group: [...ioModules, ...nodeBuiltins], message: 'domain/ does no I/O.' },
+        { group: ['../db/**', '../api/**', '../infra/**', '../activities/**', '../workflows/**', '../web/**'], message: 'domain/ depends on nothing of ours.' },
+      ]),
+    },
+  },
+);

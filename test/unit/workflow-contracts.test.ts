@@ -1,0 +1,13 @@
+import * as workflows from '../../workflows';
+import { workflowNames, type PodiumWorkflows } from '../../workflows/contracts';
+
+// The contract's signatures are what the workflows declare: a change to either side fails
+// type checking here (npm test runs tsc first).
+const registered: PodiumWorkflows = workflows;
+
+describe('the workflow contract', () => {
+  it('names exactly the workflows the worker registers', () => {
+    expect(Object.keys(registered).sort()).toEqual(Object.values(workflowNames).sort());
+    for (const name of Object.values(workflowNames)) expect(typeof workflows[name]).toBe('function');
+  });
+});

@@ -1,0 +1,85 @@
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { LiveInstance } from '../activities/runtime/instance-runtime';
+import type { AutoscalerMemory, AutoscalerSettings } from '../domain/node-autoscaling';
+import type { Slot } from '../domain/pool-plan';
+import type { RequestEnd, RequestError } from '../domain/work-request';
+
+/**
+ * What code outside a workflow (the API, activities, infra, tests) knows of Podium's workflows:
+ * their registered names and signatures, their ids, and every signal and query. Definitions
+ * only: importing this loads no workflow code, and the workflows take their inputs and
+ * handlers from here too, so both sides hold one contract. test/unit/workflow-contracts checks
+ * that `workflows/index` registers exactly these workflows with these signatures.
+ */
+
+export type ModelRequestInput = { requestId: string; modelId: string };
+
+export type ModelPoolInput = {
+  modelId: string;
+  /** Continue as new past this many history events (tests set it low). */
+  historyLimit?: number;
+};
+
+export type NodeAutoscalerInput = {
+  settings: AutoscalerSettings;
+  carried?: { memory: AutoscalerMemory; rounds: number };
+  /** Look at the cluster at least this often without a signal. */
+  scanIntervalMs?: number;
+};
+
+export type RequestReconcilerInput = { scanIntervalMs?: number };
+
+/** Every workflow the worker registers, by its registered (history-recorded) name. */
+export type PodiumWorkflows = {
+  /** One work request, from submission to its end (workflows/model-request.ts). */
+  modelRequest: (input: ModelRequestInput) => Promise<RequestEnd>;
+  /** The control plane of one model's instances (workflows/model-pool.ts). */
+  modelPool: (input: ModelPoolInput) => Promise<void>;
+  nodeAutoscaler: (input: NodeAutoscalerInput) => Promise<void>;
+  requestReconciler: (input: RequestReconcilerInput) => Promise<void>;
+  cleanupOldRequests: (input: { retentionDays: number }) => Promise<{ deleted: number }>;
+  describeLiveInstances: (filter: { modelId?: string }) => Promise<LiveInstance[]>;
+};
+
+/**
+ * The names to start them by: `temporal.workflow.start<PodiumWorkflows['modelPool']>(workflowNames.modelPool, …)`.
+ * Registered names are in every recorded history: renaming one is a new workflow type.
+ */
+export const workflowNames = {
+  modelRequest: 'modelRequest',
+  modelPool: 'modelPool',
+  nodeAutoscaler: 'nodeAutoscaler',
+  requestReconciler: 'requestReconciler',
+  cleanupOldRequests: 'cleanupOldRequests',
+  describeLiveInstances: 'describeLiveInstances',
+} as const satisfies { [name in keyof PodiumWorkflows]: name };
+
+// Workflow ids. Pools, autoscaler and reconciler are one per task queue: deployments (and test
+// runs) that share a Temporal namespace but not a task queue never share them.
+export const requestWorkflowId = (requestId: string) => `request-${requestId}`;
+export const poolWorkflowId = (taskQueue: string, modelId: string) => `pool-${modelId}.${taskQueue}`;
+export const nodeAutoscalerWorkflowId = (taskQueue: string) => `node-autoscaler.${taskQueue}`;
+export const requestReconcilerWorkflowId = (taskQueue: string) => `request-reconciler.${taskQueue}`;
+
+// Work request signals and query.
+/** A slot handed over by the request before it in line: this instance's slot is yours. */
+export const instanceAssignedSignal = defineSignal<[Slot]>('instanceAssigned');
+/** From the model's pool: no instance could be started for you. */
+export const instanceUnavailableSignal = defineSignal<[RequestError]>('instanceUnavailable');
+/** From the owner (API), or a cancel of the workflow itself: stop waiting or working, end CANCELLED. */
+export const cancelRequestSignal = defineSignal<[]>('cancelRequest');
+/** From an admin (API): REQUESTED re-queues as a new attempt; FAILED ends it with the reason. */
+export const adminSetStatusSignal = defineSignal<[{ status: 'REQUESTED' | 'FAILED'; reason: string }]>('adminSetStatus');
+
+export type ModelRequestStage = 'STARTING' | 'QUEUED' | 'INFERRING' | 'FINISHING' | 'DONE';
+export const modelRequestStageQuery = defineQuery<{ stage: ModelRequestStage; instanceId: string | null }>('modelRequestStage');
+
+// Model pool signals.
+/** Look again now: requests wait beyond the starting slots, or an instance turned unhealthy. */
+export const wakePoolSignal = defineSignal<[]>('wakePool');
+/** From an admin (API): stop this instance; its requests find out when their calls fail. */
+export const stopPoolInstanceSignal = defineSignal<[{ instanceId: string; reason: string }]>('stopPoolInstance');
+
+// Node autoscaler signal.
+/** A model pod could not be scheduled: look at the cluster now. */
+export const podsUnschedulableSignal = defineSignal<[]>('podsUnschedulable');
