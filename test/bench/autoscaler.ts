@@ -21,7 +21,7 @@ import { addTestModel } from '../support/models';
 import { echoInput, type TestStack } from '../support/test-stack';
 import { summary } from './figures';
 import { runBenchmark } from './run-benchmark';
-import { nodeAutoscalerWorkflowId } from '../../workflows/contracts';
+import { nodeAutoscalerWorkflowId, podsUnschedulableSignal } from '../../workflows/contracts';
 
 const trials = Number(process.env.BENCH_TRIALS ?? 20);
 const now = () => performance.timeOrigin + performance.now();
@@ -80,7 +80,7 @@ async function benchmark(stack: TestStack) {
   // Pools signal the autoscaler for each of their pods that turns Unschedulable; these pods have
   // no pool, so the benchmark signals in their place until every pod is bound.
   const handle = stack.temporal.workflow.getHandle(nodeAutoscalerWorkflowId(stack.taskQueue));
-  const signaller = setInterval(() => void handle.signal('podsUnschedulable').catch(() => undefined), 250);
+  const signaller = setInterval(() => void handle.signal(podsUnschedulableSignal).catch(() => undefined), 250);
   const created = now();
   const createPod = (pod: (typeof burstPods)[number]) =>
     core.createNamespacedPod({

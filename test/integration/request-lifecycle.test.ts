@@ -7,7 +7,7 @@ import { verifyWebhook } from '../../activities/webhook-signature';
 import { eventually } from '../support/eventually';
 import { addTestModel } from '../support/models';
 import { echoInput, startTestStack, testWebhookSecret, type TestStack } from '../support/test-stack';
-import { poolWorkflowId } from '../../workflows/contracts';
+import { poolWorkflowId, workflowNames, type PodiumWorkflows } from '../../workflows/contracts';
 
 let stack: TestStack;
 let token: string;
@@ -81,7 +81,7 @@ describe('a long-lived pool', () => {
   it('continues as new (all it knows is in Postgres): no request is lost and its instance stays', async () => {
     await addTestModel(stack.pool, { id: 'echo-renewed', maxInstances: 1, maxConcurrency: 2 });
     const poolId = poolWorkflowId(stack.taskQueue, 'echo-renewed');
-    const first = await stack.temporal.workflow.start('modelPool', {
+    const first = await stack.temporal.workflow.start<PodiumWorkflows['modelPool']>(workflowNames.modelPool, {
       workflowId: poolId,
       taskQueue: stack.taskQueue,
       args: [{ modelId: 'echo-renewed', historyLimit: 20 }],

@@ -2,6 +2,7 @@ import { sql } from 'slonik';
 import { cleanupScheduleId, ensureCleanupSchedule } from '../../infra/cleanup-schedule';
 import { eventually } from '../support/eventually';
 import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
+import { workflowNames, type PodiumWorkflows } from '../../workflows/contracts';
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -29,7 +30,7 @@ describe('retention', () => {
       SELECT gen_random_uuid(), 'echo', session_id, input, 'request-stuck-' || gen_random_uuid(), now() - interval '30 days'
         FROM work_requests WHERE id = ${recent}`);
 
-    const result = await stack.temporal.workflow.execute('cleanupOldRequests', {
+    const result = await stack.temporal.workflow.execute<PodiumWorkflows['cleanupOldRequests']>(workflowNames.cleanupOldRequests, {
       taskQueue: stack.taskQueue,
       workflowId: `cleanup-test-${Date.now()}`,
       args: [{ retentionDays: 7 }],

@@ -6,6 +6,7 @@ import { eventually } from '../support/eventually';
 import { installQuietRuntime } from '../support/quiet-runtime';
 import { readTestEnv } from '../support/services';
 import { pokeSignal } from './changed-pool/before';
+import { workflowNames } from '../../workflows/contracts';
 
 // A pool run whose history the current code cannot replay (issue 12) must end, not retry its
 // workflow task forever: with Podium's worker settings it fails, and the next request starts a
@@ -32,7 +33,7 @@ async function runWorker(version: 'before' | 'after', taskQueue: string, until: 
 
 it('a model pool that no longer replays its history fails instead of hanging', async () => {
   const taskQueue = `changed-pool-${randomUUID()}`;
-  const handle = await client.workflow.start('modelPool', { taskQueue, workflowId: `pool-changed-${randomUUID()}` });
+  const handle = await client.workflow.start(workflowNames.modelPool, { taskQueue, workflowId: `pool-changed-${randomUUID()}` });
   const firedTimer = async () => (await handle.fetchHistory()).events?.some((event) => event.timerFiredEventAttributes) ?? false;
   await runWorker('before', taskQueue, () => eventually(firedTimer, Boolean, 10_000));
 

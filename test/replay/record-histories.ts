@@ -30,7 +30,7 @@ import { addTestModel } from '../support/models';
 import { startRunServices, type RunServices } from '../support/run-services';
 import { testEnv } from '../support/services';
 import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
-import { nodeAutoscalerWorkflowId, requestReconcilerWorkflowId, poolWorkflowId, requestWorkflowId } from '../../workflows/contracts';
+import { nodeAutoscalerWorkflowId, poolWorkflowId, requestReconcilerWorkflowId, requestWorkflowId, workflowNames, type PodiumWorkflows } from '../../workflows/contracts';
 
 const root = path.resolve(__dirname, '../..');
 const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
@@ -126,7 +126,7 @@ async function recordPoolsAndRequests(services: RunServices) {
 
     log('a pool that continues as new every ~20 events (all it knows is in Postgres)');
     await addTestModel(stack.pool, { id: 'echo-carry', maxInstances: 2, maxConcurrency: 2, keepWarmSeconds: 2 });
-    await stack.temporal.workflow.start('modelPool', {
+    await stack.temporal.workflow.start<PodiumWorkflows['modelPool']>(workflowNames.modelPool, {
       taskQueue: stack.taskQueue,
       workflowId: poolWorkflowId(stack.taskQueue, 'echo-carry'),
       args: [{ modelId: 'echo-carry', historyLimit: 20 }],
@@ -165,7 +165,7 @@ async function recordPoolsAndRequests(services: RunServices) {
     log(`outcomes: ${JSON.stringify(counts)}`);
 
     log('cleanup and live instances');
-    await stack.temporal.workflow.execute('cleanupOldRequests', {
+    await stack.temporal.workflow.execute<PodiumWorkflows['cleanupOldRequests']>(workflowNames.cleanupOldRequests, {
       taskQueue: stack.taskQueue,
       workflowId: 'cleanup-recorded',
       args: [{ retentionDays: 7 }],
@@ -190,7 +190,7 @@ async function recordPoolsAndRequests(services: RunServices) {
     for (const { name, id } of requests) await writeHistories(stack.temporal, name, requestWorkflowId(id));
     await writeHistories(stack.temporal, 'cleanup', 'cleanup-recorded');
     await writeHistories(stack.temporal, 'request-reconciler', requestReconcilerWorkflowId(stack.taskQueue));
-    for await (const execution of stack.temporal.workflow.list({ query: `TaskQueue = '${stack.taskQueue}' AND WorkflowType = 'describeLiveInstances'` })) {
+    for await (const execution of stack.temporal.workflow.list({ query: `TaskQueue = '${stack.taskQueue}' AND WorkflowType = '${workflowNames.describeLiveInstances}'` })) {
       await writeHistories(stack.temporal, 'live-instances', execution.workflowId);
       break;
     }
