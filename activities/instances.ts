@@ -14,9 +14,9 @@ import {
   instanceIdAnnotation,
   poolAnnotation,
   type InstanceRuntime,
-  type LiveInstance,
   type PlacedInstance,
 } from './runtime/instance-runtime';
+import type { LiveInstance } from '../domain/instances';
 
 const heartbeatMs = 2_000;
 

@@ -1,6 +1,7 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { SignalDefinition } from '@temporalio/common';
 import { modelNameKey, requestStatusKey } from '../workflows/search-attributes';
+import type { AdminStatusChange } from '../domain/work-request';
 import { adminSetStatusSignal, cancelRequestSignal, requestWorkflowId, workflowNames, type PodiumWorkflows } from '../workflows/contracts';
 
 /** See `start`; continued runs (re-queues) keep it. */
@@ -60,7 +61,7 @@ export function requestWorkflows(temporal: Client, taskQueue: string, { eagerSta
     /** The owner's cancel; false when the workflow is not running (any more). */
     cancel: (requestId: string) => signal(requestId, cancelRequestSignal),
     /** An admin's fail or re-queue; false when the workflow is not running (any more). */
-    setStatus: (requestId: string, change: { status: 'REQUESTED' | 'FAILED'; reason: string }) => signal(requestId, adminSetStatusSignal, change),
+    setStatus: (requestId: string, change: AdminStatusChange) => signal(requestId, adminSetStatusSignal, change),
   };
 }
 export type RequestWorkflows = ReturnType<typeof requestWorkflows>;

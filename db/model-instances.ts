@@ -1,6 +1,7 @@
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import { isoTimestamp } from './sql-fragments';
+import { instanceRecord, type InstanceRecord } from '../domain/instances';
 
 export const instanceEvent = z.enum([
   'CREATED', 'SCHEDULED', 'PENDING', 'READY', 'ASSIGNED', 'RELEASED', 'STOPPING', 'TERMINATED', 'FAILED',
@@ -70,17 +71,6 @@ export async function findModelInstanceRef(db: CommonQueryMethods, id: string): 
 
 const isoText = (column: string) => isoTimestamp(sql.fragment`${sql.identifier([column])}`);
 
-export const instanceRecord = z.object({
-  id: z.uuid(),
-  modelId: z.string(),
-  runtime: z.string(),
-  runtimeRef: z.string().nullable(),
-  status: z.string(),
-  startedAt: z.string(),
-  updatedAt: z.string(),
-  assignedRequestId: z.uuid().nullable(),
-});
-export type InstanceRecord = z.infer<typeof instanceRecord>;
 
 const instanceRecordColumns = sql.fragment`
   id, model_id AS "modelId", runtime, runtime_ref AS "runtimeRef", status,

@@ -1,6 +1,6 @@
 import { sql, type CommonQueryMethods } from 'slonik';
 
-/** One channel for every schema; the payload names the schema (see docs/architecture-notes.md). */
+/** One channel for every schema; the payload names the schema (see docs/architecture.md). */
 export const sessionEventsChannel = 'podium_session_events';
 
 /**

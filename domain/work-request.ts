@@ -24,6 +24,7 @@ export const adminStatusChange = z.strictObject({
   status: z.enum(['REQUESTED', 'FAILED']),
   reason: z.string().trim().min(1).max(500),
 });
+export type AdminStatusChange = z.infer<typeof adminStatusChange>;
 export type SubmitWorkRequest = z.infer<typeof submitWorkRequest>;
 
 export const requestError = z.object({ code: z.string(), message: z.string() });

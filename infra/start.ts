@@ -154,7 +154,7 @@ async function main() {
   }
 
   // With a worker in this process the API shares its connection, so that request workflows
-  // start eagerly: their first workflow task comes back in the start call (docs/architecture-notes.md).
+  // start eagerly: their first workflow task comes back in the start call (docs/architecture.md).
   let connection: Connection | NativeConnection | undefined = worker?.connection;
   if (!connection) {
     const own = await Connection.connect({ address: temporalAddress });

@@ -1,8 +1,8 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { LiveInstance } from '../activities/runtime/instance-runtime';
+import type { LiveInstance } from '../domain/instances';
 import type { AutoscalerMemory, AutoscalerSettings } from '../domain/node-autoscaling';
 import type { Slot } from '../domain/pool-plan';
-import type { RequestEnd, RequestError } from '../domain/work-request';
+import type { AdminStatusChange, RequestEnd, RequestError } from '../domain/work-request';
 
 /**
  * What code outside a workflow (the API, activities, infra, tests) knows of Podium's workflows:
@@ -69,7 +69,7 @@ export const instanceUnavailableSignal = defineSignal<[RequestError]>('instanceU
 /** From the owner (API), or a cancel of the workflow itself: stop waiting or working, end CANCELLED. */
 export const cancelRequestSignal = defineSignal<[]>('cancelRequest');
 /** From an admin (API): REQUESTED re-queues as a new attempt; FAILED ends it with the reason. */
-export const adminSetStatusSignal = defineSignal<[{ status: 'REQUESTED' | 'FAILED'; reason: string }]>('adminSetStatus');
+export const adminSetStatusSignal = defineSignal<[AdminStatusChange]>('adminSetStatus');
 
 export type ModelRequestStage = 'STARTING' | 'QUEUED' | 'INFERRING' | 'FINISHING' | 'DONE';
 export const modelRequestStageQuery = defineQuery<{ stage: ModelRequestStage; instanceId: string | null }>('modelRequestStage');

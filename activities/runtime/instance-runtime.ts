@@ -1,4 +1,5 @@
 import type { ModelSpec } from '../../domain/model-catalog';
+import type { LiveInstance } from '../../domain/instances';
 
 export type InstanceSpec = {
   instanceId: string;
@@ -26,24 +27,6 @@ export type AwaitReadyOptions = {
   timeoutMs: number;
   signal: AbortSignal;
   onProgress: (progress: InstanceProgress) => void;
-};
-
-/** An instance as the runtime sees it now: a live pod or process. */
-export type LiveInstance = {
-  runtimeRef: string;
-  instanceId: string | null;
-  modelId: string | null;
-  /** Pod phase on Kubernetes (`Pending`, `Running`, …); `Running` for a local process. */
-  phase: string;
-  ready: boolean;
-  node: string | null;
-  startedAt: string | null;
-  /** The request the instance was last assigned to (the `podium/request-id` annotation). */
-  requestId: string | null;
-  /** Why it is not ready, when the runtime says (e.g. `Unschedulable: 0/3 nodes are available…`). */
-  waiting: { reason: string; message: string } | null;
-  /** The runtime's raw events about it (Kubernetes Events), when asked for with `withEvents`. */
-  events?: unknown[];
 };
 
 /** Where model instances run: child processes (`local`) or pods (`kubernetes`). */

@@ -8,10 +8,10 @@ import {
   type AwaitReadyOptions,
   type InstanceRuntime,
   type InstanceSpec,
-  type LiveInstance,
   type PlacedInstance,
 } from './instance-runtime';
 import { spawnModelServer, stopModelServer } from './model-process';
+import type { LiveInstance } from '../../domain/instances';
 
 const stopGraceMs = 5_000;
 const readinessPollMs = 25;

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { ForeignKeyIntegrityConstraintViolationError, UniqueIntegrityConstraintViolationError, type DatabasePool } from 'slonik';
-import { z } from 'zod';
 import { isDeepStrictEqual } from 'node:util';
 import { listModels } from '../../db/models';
 import {
@@ -20,12 +19,12 @@ import { idempotencyKey, listWorkRequestsQuery, submitWorkRequest, waitQuery, ty
 import { requireSession, type AuthState } from '../auth';
 import type { Authenticate } from '../authenticator';
 import { ApiError } from '../errors';
+import { idParam } from '../params';
 import { workflowLink, type TemporalUi } from '../temporal-ui';
 import type { RequestWorkflows } from '../request-workflows';
 import { requireJsonBody } from './json-body';
 import { requestWorkflowId } from '../../workflows/contracts';
 
-const requestIdParam = z.uuid();
 
 export type RequestRouteDeps = {
   pool: DatabasePool;
@@ -48,14 +47,8 @@ export function requestRoutes(deps: RequestRouteDeps) {
   const router = new Router<AuthState>();
   router.use('/api/requests', requireSession(deps.authenticate));
 
-  function parseId(ctx: Context): string {
-    const id = requestIdParam.safeParse(ctx.params.id);
-    if (!id.success) throw new ApiError(400, 'INVALID_REQUEST_ID', 'Request ids are UUIDs');
-    return id.data;
-  }
-
-  async function ownRequest(ctx: Context, owner: RequestOwner) {
-    const id = parseId(ctx);
+  async function ownRequest(ctx: { params: Record<string, string | undefined> }, owner: RequestOwner) {
+    const id = idParam(ctx, 'request');
     const request = await findOwnWorkRequest(pool, id, owner);
     if (!request) throw new ApiError(404, 'REQUEST_NOT_FOUND', `You have no request ${id}`);
     return request;

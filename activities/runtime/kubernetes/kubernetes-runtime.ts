@@ -12,13 +12,13 @@ import {
   type AwaitReadyOptions,
   type InstanceRuntime,
   type InstanceSpec,
-  type LiveInstance,
   type PlacedInstance,
 } from '../instance-runtime';
 import { isApiStatus, keepWatching, mergePatch } from './kubernetes-api';
 import { podEndpoint, type EndpointSource } from './pod-endpoint';
 import { managedByLabel, modelLabel, modelPod } from './pod-manifest';
 import { podReadiness } from './pod-status';
+import type { LiveInstance } from '../../../domain/instances';
 
 const isNotFound = (error: unknown) => isApiStatus(error, 404);
 

@@ -1,0 +1,80 @@
+import { randomUUID } from 'node:crypto';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { DatabasePool } from 'slonik';
+import { describePoolHealth } from '../../activities/pool-health';
+import { writeAuditLog } from '../../db/audit-log';
+import { listModels } from '../../db/models';
+import { findInstanceRecord, listLiveInstanceRecords } from '../../db/model-instances';
+import type { AdminInstancesQuery } from '../../domain/admin-views';
+import { filterInstances, joinInstances, type InstanceRecord } from '../../domain/instances';
+import type { PoolHealth } from '../../domain/pool-health';
+import { poolWorkflowId, stopPoolInstanceSignal, workflowNames, type PodiumWorkflows } from '../../workflows/contracts';
+import { ApiError } from '../errors';
+
+const endedStatuses = ['TERMINATED', 'FAILED'];
+
+export type AdminInstanceDeps = { pool: DatabasePool; temporal: Client; taskQueue: string };
+
+/**
+ * The live instances: Podium's records joined with what a worker's runtime runs now (only
+ * workers hold the runtime and, on Kubernetes, its credentials), filtered; and the health of
+ * each pool that runs.
+ */
+export async function listAdminInstances({ pool, temporal, taskQueue }: AdminInstanceDeps, query: AdminInstancesQuery) {
+  const [records, live, pools] = await Promise.all([
+    listLiveInstanceRecords(pool, query.model),
+    temporal.workflow.execute<PodiumWorkflows['describeLiveInstances']>(workflowNames.describeLiveInstances, {
+      taskQueue,
+      workflowId: `live-instances-${randomUUID()}`,
+      args: [{ modelId: query.model }],
+      workflowExecutionTimeout: '30 seconds',
+    }),
+    runningPools({ pool, temporal, taskQueue }, query.model),
+  ]);
+  return { instances: filterInstances(joinInstances(records, live), query), pools, at: new Date().toISOString() };
+}
+
+/** The health of each catalog model's pool that runs (a failing one among them). */
+async function runningPools({ pool, temporal, taskQueue }: AdminInstanceDeps, modelId: string | undefined): Promise<PoolHealth[]> {
+  const models = (await listModels(pool)).map((model) => model.id).filter((id) => !modelId || id === modelId);
+  const pools = await Promise.all(models.map((id) => describePoolHealth(temporal, taskQueue, id)));
+  return pools.filter((health) => health.state !== 'NOT_RUNNING');
+}
+
+/** The instance's record, or 404. */
+export async function adminInstanceRecord(pool: DatabasePool, id: string): Promise<InstanceRecord> {
+  const record = await findInstanceRecord(pool, id);
+  if (!record) throw new ApiError(404, 'INSTANCE_NOT_FOUND', `No instance ${id}`);
+  return record;
+}
+
+/**
+ * An admin stops an instance: audited first, then carried out by its model's pool (so the
+ * pool's own state stays true); its requests find out when their calls fail.
+ */
+export async function stopInstance(
+  { pool, temporal, taskQueue }: AdminInstanceDeps,
+  admin: { userId: string; username: string },
+  id: string,
+): Promise<InstanceRecord> {
+  const record = await adminInstanceRecord(pool, id);
+  if (endedStatuses.includes(record.status)) throw new ApiError(409, 'INSTANCE_NOT_RUNNING', `The instance has already ended ${record.status}`);
+  await writeAuditLog(pool, {
+    actorUserId: admin.userId,
+    action: 'INSTANCE_STOP',
+    targetType: 'model_instance',
+    targetId: record.id,
+    detail: { model: record.modelId, status: record.status, runtimeRef: record.runtimeRef },
+  });
+  try {
+    await temporal.workflow
+      .getHandle(poolWorkflowId(taskQueue, record.modelId))
+      .signal(stopPoolInstanceSignal, { instanceId: record.id, reason: `ADMIN_STOP by ${admin.username}` });
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) {
+      throw new ApiError(409, 'POOL_NOT_RUNNING', `The pool of ${record.modelId} is not running; its next start stops this instance as an orphan`);
+    }
+    throw error;
+  }
+  return record;
+}

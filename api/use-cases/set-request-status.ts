@@ -1,0 +1,47 @@
+import type { DatabasePool } from 'slonik';
+import { writeAuditLog } from '../../db/audit-log';
+import { requeueWorkRequest } from '../../db/work-request-lifecycle';
+import { findWorkRequestView } from '../../db/work-requests';
+import { isFinal, requeueableStatuses } from '../../domain/request-status';
+import type { AdminStatusChange } from '../../domain/work-request';
+import { ApiError } from '../errors';
+import type { RequestWorkflows } from '../request-workflows';
+
+/**
+ * An admin re-queues a request (REQUESTED: a new attempt under the same id) or fails it with a
+ * reason. Audited first. A request still on its way gets a signal; an ended one (whose workflow
+ * may be closing this instant) is re-run once its workflow has closed.
+ */
+export async function setRequestStatus(
+  { pool, workflows }: { pool: DatabasePool; workflows: RequestWorkflows },
+  admin: { userId: string },
+  id: string,
+  change: AdminStatusChange,
+): Promise<{ id: string; requestedStatus: AdminStatusChange['status']; previousStatus: string }> {
+  const request = await findWorkRequestView(pool, id);
+  if (!request) throw new ApiError(404, 'REQUEST_NOT_FOUND', `No request ${id}`);
+  if (change.status === 'REQUESTED' && !requeueableStatuses.includes(request.status)) {
+    throw new ApiError(409, 'REQUEST_NOT_REQUEUEABLE', `A ${request.status} request cannot be re-queued`);
+  }
+  if (change.status === 'FAILED' && isFinal(request.status)) {
+    throw new ApiError(409, 'REQUEST_ALREADY_ENDED', `The request has already ended ${request.status}`);
+  }
+
+  await writeAuditLog(pool, {
+    actorUserId: admin.userId,
+    action: 'REQUEST_STATUS_SET',
+    targetType: 'work_request',
+    targetId: request.id,
+    detail: { from: request.status, to: change.status, reason: change.reason, attempt: request.attempt },
+  });
+
+  const signalled = !isFinal(request.status) && (await workflows.setStatus(request.id, change));
+  if (!signalled) {
+    await workflows.waitUntilClosed(request.id, 10_000);
+    if (change.status === 'FAILED') throw new ApiError(409, 'REQUEST_ALREADY_ENDED', 'The request has just ended');
+    const requeued = await requeueWorkRequest(pool, request.id);
+    if (!requeued) throw new ApiError(409, 'REQUEST_NOT_REQUEUEABLE', 'The request changed meanwhile; look again');
+    await workflows.start(request.id, request.model, { rerun: true });
+  }
+  return { id: request.id, requestedStatus: change.status, previousStatus: request.status };
+}

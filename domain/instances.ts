@@ -1,0 +1,84 @@
+import { z } from 'zod';
+import type { AdminInstancesQuery } from './admin-views';
+
+/**
+ * Model instances as the admin pages see them: Podium's records (model_instances) joined with
+ * what the instance runtime says is running now.
+ */
+
+/** An instance as Podium's records have it. */
+export const instanceRecord = z.object({
+  id: z.uuid(),
+  modelId: z.string(),
+  runtime: z.string(),
+  runtimeRef: z.string().nullable(),
+  status: z.string(),
+  startedAt: z.string(),
+  updatedAt: z.string(),
+  assignedRequestId: z.uuid().nullable(),
+});
+export type InstanceRecord = z.infer<typeof instanceRecord>;
+
+/** An instance as the runtime sees it now: a live pod or process. */
+export type LiveInstance = {
+  runtimeRef: string;
+  instanceId: string | null;
+  modelId: string | null;
+  /** Pod phase on Kubernetes (`Pending`, `Running`, …); `Running` for a local process. */
+  phase: string;
+  ready: boolean;
+  node: string | null;
+  startedAt: string | null;
+  /** The request the instance was last assigned to (the `podium/request-id` annotation). */
+  requestId: string | null;
+  /** Why it is not ready, when the runtime says (e.g. `Unschedulable: 0/3 nodes are available…`). */
+  waiting: { reason: string; message: string } | null;
+  /** The runtime's raw events about it (Kubernetes Events), when asked for with `withEvents`. */
+  events?: unknown[];
+};
+
+/** A live instance: Podium's record joined with what the runtime says of it (null if it has no such pod/process). */
+export type AdminInstance = {
+  id: string | null;
+  model: string | null;
+  status: string | null;
+  startedAt: string | null;
+  assignedRequestId: string | null;
+  runtime: Omit<LiveInstance, 'instanceId' | 'modelId'> | null;
+};
+
+/** Joins the records with the runtime's view; a pod without a record is listed too (an orphan). */
+export function joinInstances(records: readonly InstanceRecord[], live: readonly LiveInstance[]): AdminInstance[] {
+  const byId = new Map(live.filter((l) => l.instanceId).map((l) => [l.instanceId!, l]));
+  const strip = ({ instanceId: _i, modelId: _m, ...rest }: LiveInstance) => rest;
+  const joined: AdminInstance[] = records.map((record) => {
+    const runtime = byId.get(record.id);
+    byId.delete(record.id);
+    return {
+      id: record.id,
+      model: record.modelId,
+      status: record.status,
+      startedAt: record.startedAt,
+      assignedRequestId: record.assignedRequestId ?? runtime?.requestId ?? null,
+      runtime: runtime ? strip(runtime) : null,
+    };
+  });
+  const unrecorded = live.filter((l) => !l.instanceId || byId.has(l.instanceId));
+  return [
+    ...joined,
+    ...unrecorded.map((l) => ({ id: l.instanceId, model: l.modelId, status: null, startedAt: l.startedAt, assignedRequestId: l.requestId, runtime: strip(l) })),
+  ];
+}
+
+/** The query's filters on the joined list (start dates are UTC days, `to` included). */
+export function filterInstances(instances: AdminInstance[], query: AdminInstancesQuery): AdminInstance[] {
+  const from = query.from ? Date.parse(`${query.from}T00:00:00Z`) : -Infinity;
+  const to = query.to ? Date.parse(`${query.to}T00:00:00Z`) + 86_400_000 : Infinity;
+  const status = query.status?.toLowerCase();
+  return instances.filter((instance) => {
+    const started = instance.startedAt ? Date.parse(instance.startedAt) : NaN;
+    if ((query.from || query.to) && !(started >= from && started < to)) return false;
+    if (status && instance.status?.toLowerCase() !== status && instance.runtime?.phase.toLowerCase() !== status) return false;
+    return true;
+  });
+}
