@@ -48,4 +48,15 @@ export default tseslint.config(
       ]),
     },
   },
+  {
+    // The pages share the API's types from domain/ (types only: no schema code in the bundle).
+    files: ['web/**/*.ts'],
+    ignores: ['web/build.ts'],
+    rules: {
+      'no-restricted-imports': restrict([
+        { group: ['**/domain/**'], allowTypeImports: true, message: 'web/ takes the API types from domain/ as types only.' },
+        { group: ['**/api/**', '**/db/**', '**/activities/**', '**/workflows/**', '**/infra/**'], message: 'web/ talks to the API over HTTP only.' },
+      ]),
+    },
+  },
 );

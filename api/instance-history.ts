@@ -2,11 +2,11 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { tsToDate } from '@temporalio/common/lib/time';
 import { temporal as proto } from '@temporalio/proto';
+import type { ReadableEvent } from '../domain/instances';
 
 type HistoryEvent = proto.api.history.v1.IHistoryEvent;
 type Payloads = proto.api.common.v1.IPayloads | null | undefined;
 
-export type ReadableEvent = { eventId: number; time: string; type: string; name: string | null; detail: unknown };
 
 function decode(payloads: Payloads): unknown[] {
   return (payloads?.payloads ?? []).map((payload) => {

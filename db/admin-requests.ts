@@ -1,8 +1,6 @@
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
-import { adminRequestSummary, type AdminRequestsQuery, type AdminRequestSummary } from '../domain/admin-views';
-import { inferenceRequest, inferenceResponse } from '../domain/inference-protocol';
-import { requestError } from '../domain/work-request';
+import { adminRequestSummary, sensitiveRequest, type AdminRequestsQuery, type AdminRequestSummary } from '../domain/admin-views';
 import { isoTimestamp, millisecondsBetween, withinDays } from './sql-fragments';
 
 
@@ -61,13 +59,6 @@ export async function requestsServedByInstance(db: CommonQueryMethods, instanceI
      ORDER BY served.assigned_at`);
 }
 
-export const sensitiveRequest = z.object({
-  id: z.uuid(),
-  input: inferenceRequest,
-  result: inferenceResponse.nullable(),
-  error: requestError.nullable(),
-  webhookUrl: z.string().nullable(),
-});
 
 /** A request's input, result and error: only ever read after an audit_log row says who asked. */
 export async function findSensitiveRequest(db: CommonQueryMethods, id: string) {

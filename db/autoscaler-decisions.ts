@@ -1,18 +1,7 @@
 import { sql, type CommonQueryMethods } from 'slonik';
-import { z } from 'zod';
 import { isoTimestamp } from './sql-fragments';
+import { autoscalerDecision, type AutoscalerDecision } from '../domain/node-autoscaling';
 
-export const autoscalerDecision = z.object({
-  decisionId: z.string(),
-  decidedAt: z.string(),
-  actedAt: z.string().nullable(),
-  pendingPods: z.number(),
-  nodes: z.number(),
-  actions: z.array(z.record(z.string(), z.unknown())),
-  reasons: z.array(z.string()),
-  results: z.array(z.string()),
-});
-export type AutoscalerDecision = z.infer<typeof autoscalerDecision>;
 
 /** One round of the node autoscaler that did something, or had pods it could not help. */
 export async function recordAutoscalerDecision(db: CommonQueryMethods, decision: AutoscalerDecision): Promise<void> {

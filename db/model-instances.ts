@@ -1,12 +1,7 @@
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import { isoTimestamp } from './sql-fragments';
-import { instanceRecord, type InstanceRecord } from '../domain/instances';
-
-export const instanceEvent = z.enum([
-  'CREATED', 'SCHEDULED', 'PENDING', 'READY', 'ASSIGNED', 'RELEASED', 'STOPPING', 'TERMINATED', 'FAILED',
-]);
-export type InstanceEvent = z.infer<typeof instanceEvent>;
+import { instanceLogEntry, instanceRecord, type InstanceEvent, type InstanceRecord } from '../domain/instances';
 
 /** A new instance row and its CREATED event; idempotent for a retried activity. */
 export async function insertModelInstance(
@@ -90,9 +85,7 @@ export async function findInstanceRecord(db: CommonQueryMethods, id: string): Pr
 
 /** The instance's log, oldest first: created → scheduled → ready → assigned → released → terminated. */
 export async function instanceTimeline(db: CommonQueryMethods, id: string) {
-  return db.any(sql.type(
-    z.object({ event: instanceEvent, requestId: z.uuid().nullable(), detail: z.record(z.string(), z.unknown()), occurredAt: z.string() }),
-  )`
+  return db.any(sql.type(instanceLogEntry)`
     SELECT event, request_id AS "requestId", detail, ${isoText('occurred_at')} AS "occurredAt"
       FROM model_instance_log WHERE instance_id = ${id} ORDER BY occurred_at, id`);
 }

@@ -1,10 +1,26 @@
 import { z } from 'zod';
-import type { AdminInstancesQuery } from './admin-views';
+import type { AdminInstancesQuery, AdminRequestSummary } from './admin-views';
+import type { PoolHealth } from './pool-health';
 
 /**
  * Model instances as the admin pages see them: Podium's records (model_instances) joined with
  * what the instance runtime says is running now.
  */
+
+/** What happens to an instance, in its log (model_instance_log). */
+export const instanceEvent = z.enum([
+  'CREATED', 'SCHEDULED', 'PENDING', 'READY', 'ASSIGNED', 'RELEASED', 'STOPPING', 'TERMINATED', 'FAILED',
+]);
+export type InstanceEvent = z.infer<typeof instanceEvent>;
+
+/** One line of an instance's log. */
+export const instanceLogEntry = z.object({
+  event: instanceEvent,
+  requestId: z.uuid().nullable(),
+  detail: z.record(z.string(), z.unknown()),
+  occurredAt: z.string(),
+});
+export type InstanceLogEntry = z.infer<typeof instanceLogEntry>;
 
 /** An instance as Podium's records have it. */
 export const instanceRecord = z.object({
@@ -82,3 +98,17 @@ export function filterInstances(instances: AdminInstance[], query: AdminInstance
     return true;
   });
 }
+
+/** A Temporal history event about an instance, as the instance page shows it (api/instance-history). */
+export type ReadableEvent = { eventId: number; time: string; type: string; name: string | null; detail: unknown };
+
+/** `GET /api/admin/instances`: the joined, filtered instances and the health of running pools. */
+export type AdminInstancesView = { instances: AdminInstance[]; pools: PoolHealth[]; at: string };
+
+/** `GET /api/admin/instances/:id`: the record, its log, the requests it served, its pool's history about it. */
+export type InstanceHistoryView = {
+  instance: InstanceRecord;
+  timeline: readonly InstanceLogEntry[];
+  requests: (AdminRequestSummary & { links: { temporal: string | null } })[];
+  workflow: { id: string; link: string | null; events: ReadableEvent[] | null };
+};

@@ -30,3 +30,4 @@ export function publicModelView(model: ModelSpec) {
   const { localCommand: _localCommand, ...view } = model;
   return view;
 }
+export type PublicModelView = ReturnType<typeof publicModelView>;

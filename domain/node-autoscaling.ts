@@ -1,3 +1,4 @@
+import { z } from 'zod';
 /**
  * The node autoscaler's decision: a pure function from what the cluster looks like now (and a
  * little memory of earlier rounds) to a plan. No I/O, no clock: `now` comes in the snapshot.
@@ -250,3 +251,16 @@ export function decide(snapshot: Snapshot, settings: AutoscalerSettings, memory:
   if (actions.length === 0 && reasons.length === 0) reasons.push('nothing to do: no pending pods, no removable nodes');
   return { actions, reasons, wakeAt: wakeAts.length > 0 ? Math.min(...wakeAts) : null, memory: { emptySince, pendingSince } };
 }
+
+/** One round of the autoscaler as recorded (autoscaler_decisions) and shown to admins. */
+export const autoscalerDecision = z.object({
+  decisionId: z.string(),
+  decidedAt: z.string(),
+  actedAt: z.string().nullable(),
+  pendingPods: z.number(),
+  nodes: z.number(),
+  actions: z.array(z.record(z.string(), z.unknown())),
+  reasons: z.array(z.string()),
+  results: z.array(z.string()),
+});
+export type AutoscalerDecision = z.infer<typeof autoscalerDecision>;

@@ -59,14 +59,3 @@ export async function apiCall<T>(method: string, path: string, body?: unknown): 
 }
 
 export const getJson = <T>(path: string) => apiCall<T>('GET', path);
-
-export type CatalogModel = { id: string; displayName: string; description: string; containerImage: string };
-export type RequestSummary = {
-  id: string;
-  model: string;
-  status: string;
-  createdAt: string;
-  finishedAt: string | null;
-  error: { code: string; message: string } | null;
-};
-export type RequestDetail = RequestSummary & { result: unknown };

@@ -1,9 +1,11 @@
+import type { Permission, UserView } from '../domain/accounts';
+
 /**
  * The signed-in user and their permissions, cached in memory and in localStorage so every page
  * (and a reload) knows them without a round trip. Refreshed on sign-in, on every token refresh
  * and on /api/auth/me. Only a definitive refresh failure ends the session ("Session expired").
  */
-export type SessionUser = { id: string; username: string; email: string; permissions: string[] };
+export type SessionUser = UserView;
 export type SessionState =
   | { status: 'signed-out'; user: null }
   | { status: 'signed-in'; user: SessionUser }
@@ -43,7 +45,7 @@ class SessionStore extends EventTarget {
     return this.current;
   }
 
-  hasPermission(permission: string): boolean {
+  hasPermission(permission: Permission): boolean {
     return this.current.user?.permissions.includes(permission) ?? false;
   }
 

@@ -6,6 +6,7 @@ import { requestsServedByInstance } from '../../db/admin-requests';
 import { listAutoscalerDecisions } from '../../db/autoscaler-decisions';
 import { instanceTimeline } from '../../db/model-instances';
 import { adminInstancesQuery } from '../../domain/admin-views';
+import type { InstanceHistoryView } from '../../domain/instances';
 import { poolWorkflowId, requestWorkflowId } from '../../workflows/contracts';
 import { requirePermission, requireSession, signedInUser, type AuthState } from '../auth';
 import type { Authenticate } from '../authenticator';
@@ -55,7 +56,7 @@ export function adminInstanceRoutes(deps: {
       timeline,
       requests: requests.map((r) => ({ ...r, links: { temporal: workflowLink(deps.temporalUi, requestWorkflowId(r.id)) } })),
       workflow: { id: poolId, events: workflowEvents, link: workflowLink(deps.temporalUi, poolId) },
-    };
+    } satisfies InstanceHistoryView;
   });
 
   return router;

@@ -6,7 +6,7 @@ import { writeAuditLog } from '../../db/audit-log';
 import { listModels } from '../../db/models';
 import { findInstanceRecord, listLiveInstanceRecords } from '../../db/model-instances';
 import type { AdminInstancesQuery } from '../../domain/admin-views';
-import { filterInstances, joinInstances, type InstanceRecord } from '../../domain/instances';
+import { filterInstances, joinInstances, type AdminInstancesView, type InstanceRecord } from '../../domain/instances';
 import type { PoolHealth } from '../../domain/pool-health';
 import { poolWorkflowId, stopPoolInstanceSignal, workflowNames, type PodiumWorkflows } from '../../workflows/contracts';
 import { ApiError } from '../errors';
@@ -20,7 +20,7 @@ export type AdminInstanceDeps = { pool: DatabasePool; temporal: Client; taskQueu
  * workers hold the runtime and, on Kubernetes, its credentials), filtered; and the health of
  * each pool that runs.
  */
-export async function listAdminInstances({ pool, temporal, taskQueue }: AdminInstanceDeps, query: AdminInstancesQuery) {
+export async function listAdminInstances({ pool, temporal, taskQueue }: AdminInstanceDeps, query: AdminInstancesQuery): Promise<AdminInstancesView> {
   const [records, live, pools] = await Promise.all([
     listLiveInstanceRecords(pool, query.model),
     temporal.workflow.execute<PodiumWorkflows['describeLiveInstances']>(workflowNames.describeLiveInstances, {

@@ -122,3 +122,9 @@ export class PodiumApp extends LitElement {
 }
 
 customElements.define('podium-app', PodiumApp);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'podium-app': PodiumApp;
+  }
+}

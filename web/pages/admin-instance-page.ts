@@ -1,13 +1,9 @@
 import { html, LitElement, css } from 'lit';
+import type { InstanceHistoryView } from '../../domain/instances';
 import { apiCall, errorMessage } from '../api-client';
 import { sharedStyles } from '../styles';
 
-type History = {
-  instance: { id: string; modelId: string; runtime: string; runtimeRef: string | null; status: string; startedAt: string };
-  timeline: Array<{ event: string; requestId: string | null; detail: Record<string, unknown>; occurredAt: string }>;
-  requests: Array<{ id: string; status: string; model: string; createdAt: string; totalMs: number | null; links: { temporal: string | null } }>;
-  workflow: { id: string; link: string | null; events: Array<{ eventId: number; time: string; type: string; name: string | null; detail: unknown }> | null };
-};
+type History = InstanceHistoryView;
 
 const time = (iso: string) => iso.slice(0, 23).replace('T', ' ');
 const describe = (entry: History['timeline'][number]) => {
@@ -87,3 +83,9 @@ export class AdminInstancePage extends LitElement {
   }
 }
 customElements.define('admin-instance-page', AdminInstancePage);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'admin-instance-page': AdminInstancePage;
+  }
+}

@@ -1,27 +1,12 @@
 import { css, html, LitElement } from 'lit';
+import type { AdminInstance, AdminInstancesView } from '../../domain/instances';
+import type { AutoscalerDecision as Decision } from '../../domain/node-autoscaling';
 import type { PoolHealth } from '../../domain/pool-health';
 import { apiCall, errorMessage } from '../api-client';
 import { newestAnswer } from '../newest-answer';
 import { sharedStyles } from '../styles';
 import { filterInput, filtersSearch, keepFiltersInUrl, readFilters } from '../url-filters';
 
-type AdminInstance = {
-  id: string | null;
-  model: string | null;
-  status: string | null;
-  startedAt: string | null;
-  assignedRequestId: string | null;
-  runtime: {
-    runtimeRef: string;
-    phase: string;
-    ready: boolean;
-    node: string | null;
-    waiting: { reason: string; message: string } | null;
-    events?: unknown[];
-  } | null;
-};
-
-type Decision = { decisionId: string; decidedAt: string; actedAt: string | null; pendingPods: number; nodes: number; reasons: string[]; results: string[] };
 
 const filterNames = ['model', 'from', 'to', 'status'] as const;
 type Filters = Record<(typeof filterNames)[number], string>;
@@ -82,7 +67,7 @@ export class AdminInstancesPage extends LitElement {
     const current = this.startQuery();
     try {
       const [body, autoscaler] = await Promise.all([
-        apiCall<{ instances: AdminInstance[]; pools: PoolHealth[]; at: string }>('GET', `/api/admin/instances${filtersSearch(this.filters)}`),
+        apiCall<AdminInstancesView>('GET', `/api/admin/instances${filtersSearch(this.filters)}`),
         apiCall<{ decisions: Decision[] }>('GET', '/api/admin/instances/autoscaler/decisions?limit=10'),
       ]);
       if (!current()) return;
@@ -177,3 +162,9 @@ export class AdminInstancesPage extends LitElement {
   }
 }
 customElements.define('admin-instances-page', AdminInstancesPage);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'admin-instances-page': AdminInstancesPage;
+  }
+}

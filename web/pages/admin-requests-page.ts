@@ -1,28 +1,12 @@
 import { css, html, LitElement } from 'lit';
+import type { AdminRequestSummary, SensitiveRequest as Sensitive } from '../../domain/admin-views';
 import { apiCall, errorMessage } from '../api-client';
 import { newestAnswer } from '../newest-answer';
 import { sharedStyles } from '../styles';
 import { filterInput, filtersSearch, keepFiltersInUrl, readFilters } from '../url-filters';
 
-type AdminRequest = {
-  id: string;
-  model: string;
-  status: string;
-  attempt: number;
-  userId: string | null;
-  username: string | null;
-  sessionId: string;
-  anonymous: boolean;
-  createdAt: string;
-  errorCode: string | null;
-  waitMs: number | null;
-  runMs: number | null;
-  totalMs: number | null;
-  instanceId: string | null;
-  links: { temporal: string | null };
-};
+type AdminRequest = AdminRequestSummary & { links: { temporal: string | null } };
 type Page = { requests: AdminRequest[]; nextCursor: string | null };
-type Sensitive = { id: string; input: unknown; result: unknown; error: unknown };
 
 const filterNames = ['user', 'session', 'model', 'status', 'from', 'to'] as const;
 type Filters = Record<(typeof filterNames)[number], string>;
@@ -172,3 +156,9 @@ export class AdminRequestsPage extends LitElement {
   }
 }
 customElements.define('admin-requests-page', AdminRequestsPage);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'admin-requests-page': AdminRequestsPage;
+  }
+}

@@ -1,32 +1,13 @@
 import { css, html, LitElement } from 'lit';
-import { apiCall, type CatalogModel, errorMessage } from '../api-client';
+import type { PublicModelView } from '../../domain/model-catalog';
+import type { StatsGroup, StatsRow } from '../../domain/stats-query';
+import { apiCall, errorMessage } from '../api-client';
 import { type ChartPoint } from '../stats/stats-chart';
 import '../stats/stats-chart';
 import { chartBucket, filtersFromSearch, searchFromFilters, type StatsFilters } from '../stats/stats-filters';
 import { newestAnswer } from '../newest-answer';
 import { sharedStyles } from '../styles';
 
-type Timing = { avg: number | null; p50: number | null; p90: number | null; p99: number | null; max: number | null };
-type StatsRow = {
-  id: string;
-  model: string;
-  status: 'success' | 'failure';
-  requestTimestamp: string;
-  queueWaitMs: number | null;
-  processingMs: number | null;
-  totalMs: number;
-};
-type StatsGroup = {
-  bucket?: string;
-  model?: string;
-  status?: 'success' | 'failure';
-  count: number;
-  successCount: number;
-  failureCount: number;
-  queueWaitMs: Timing;
-  processingMs: Timing;
-  totalMs: Timing;
-};
 type StatsPage = { grouped: boolean; rows: Array<StatsRow | StatsGroup>; nextCursor: string | null };
 
 const ms = (value: number | null | undefined) => (value === null || value === undefined ? '—' : value.toFixed(1));
@@ -58,7 +39,7 @@ export class AdminStatsPage extends LitElement {
     `,
   ];
   declare filters: StatsFilters;
-  declare models: CatalogModel[];
+  declare models: PublicModelView[];
   declare page: StatsPage | null;
   declare chart: ChartPoint[];
   declare loading: boolean;
@@ -77,7 +58,7 @@ export class AdminStatsPage extends LitElement {
 
   override connectedCallback() {
     super.connectedCallback();
-    apiCall<{ models: CatalogModel[] }>('GET', '/api/models').then(
+    apiCall<{ models: PublicModelView[] }>('GET', '/api/models').then(
       (body) => (this.models = body.models),
       () => undefined, // the filter still takes typed ids from the URL
     );
@@ -226,3 +207,9 @@ export class AdminStatsPage extends LitElement {
   }
 }
 customElements.define('admin-stats-page', AdminStatsPage);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'admin-stats-page': AdminStatsPage;
+  }
+}

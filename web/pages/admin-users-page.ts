@@ -1,8 +1,9 @@
 import { html, LitElement } from 'lit';
+import type { UserView } from '../../domain/accounts';
 import { apiCall, errorMessage } from '../api-client';
 import { sharedStyles } from '../styles';
 
-type AdminUser = { id: string; username: string; email: string; permissions: string[]; createdAt: string };
+type AdminUser = UserView & { createdAt: string };
 
 /** Accounts and their permissions (ADMIN; the server refuses everyone else). */
 export class AdminUsersPage extends LitElement {
@@ -46,3 +47,9 @@ export class AdminUsersPage extends LitElement {
   }
 }
 customElements.define('admin-users-page', AdminUsersPage);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'admin-users-page': AdminUsersPage;
+  }
+}

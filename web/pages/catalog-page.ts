@@ -1,12 +1,13 @@
 import { html, LitElement } from 'lit';
-import { getJson, type CatalogModel } from '../api-client';
+import type { PublicModelView } from '../../domain/model-catalog';
+import { getJson } from '../api-client';
 import { sharedStyles } from '../styles';
 
 /** For visitors who are not signed in: the models, and how to call them with curl. */
 export class CatalogPage extends LitElement {
   static override properties = { models: { state: true }, error: { state: true } };
   static override styles = sharedStyles;
-  declare models: CatalogModel[] | null;
+  declare models: PublicModelView[] | null;
   declare error: string | null;
 
   constructor() {
@@ -17,7 +18,7 @@ export class CatalogPage extends LitElement {
 
   override connectedCallback() {
     super.connectedCallback();
-    getJson<{ models: CatalogModel[] }>('/api/models').then(
+    getJson<{ models: PublicModelView[] }>('/api/models').then(
       (body) => (this.models = body.models),
       (error: Error) => (this.error = error.message),
     );
@@ -42,3 +43,9 @@ curl -s -X POST ${location.origin}/api/requests -H "Authorization: Bearer $TOKEN
   }
 }
 customElements.define('catalog-page', CatalogPage);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'catalog-page': CatalogPage;
+  }
+}

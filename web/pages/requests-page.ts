@@ -1,5 +1,7 @@
 import { css, html, LitElement } from 'lit';
-import { apiCall, type CatalogModel, type RequestDetail, type RequestSummary, errorMessage } from '../api-client';
+import type { PublicModelView } from '../../domain/model-catalog';
+import type { WorkRequestSummary, WorkRequestView } from '../../domain/work-request';
+import { apiCall, errorMessage } from '../api-client';
 import { sharedStyles } from '../styles';
 
 const examples: Record<string, unknown> = {
@@ -22,9 +24,9 @@ export class RequestsPage extends LitElement {
     input: { state: true },
   };
   static override styles = [sharedStyles, css`.history-heading { display: flex; gap: 1rem; align-items: center; }`];
-  declare models: CatalogModel[];
-  declare requests: RequestSummary[] | null;
-  declare selected: RequestDetail | null;
+  declare models: PublicModelView[];
+  declare requests: WorkRequestSummary[] | null;
+  declare selected: WorkRequestView | null;
   declare error: string | null;
   declare loading: boolean;
   declare model: string;
@@ -67,9 +69,9 @@ export class RequestsPage extends LitElement {
     const selectedId = this.selected?.id;
     await this.guard(async () => {
       const [catalog, mine, selected] = await Promise.all([
-        apiCall<{ models: CatalogModel[] }>('GET', '/api/models'),
-        apiCall<{ requests: RequestSummary[] }>('GET', '/api/requests?limit=50'),
-        selectedId ? apiCall<RequestDetail>('GET', `/api/requests/${selectedId}`) : null,
+        apiCall<{ models: PublicModelView[] }>('GET', '/api/models'),
+        apiCall<{ requests: WorkRequestSummary[] }>('GET', '/api/requests?limit=50'),
+        selectedId ? apiCall<WorkRequestView>('GET', `/api/requests/${selectedId}`) : null,
       ]);
       this.models = catalog.models;
       this.requests = mine.requests;
@@ -97,7 +99,7 @@ export class RequestsPage extends LitElement {
   private async show(id: string) {
     clearTimeout(this.polling);
     await this.guard(async () => {
-      this.selected = await apiCall<RequestDetail>('GET', `/api/requests/${id}`);
+      this.selected = await apiCall<WorkRequestView>('GET', `/api/requests/${id}`);
       if (this.selected.status === 'REQUESTED' || this.selected.status === 'PROCESSING') {
         this.polling = setTimeout(() => void this.show(id).then(() => this.reload()), pollMs);
       }
@@ -165,3 +167,9 @@ export class RequestsPage extends LitElement {
   }
 }
 customElements.define('requests-page', RequestsPage);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'requests-page': RequestsPage;
+  }
+}

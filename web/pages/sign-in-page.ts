@@ -50,3 +50,9 @@ export class SignInPage extends LitElement {
   }
 }
 customElements.define('sign-in-page', SignInPage);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'sign-in-page': SignInPage;
+  }
+}

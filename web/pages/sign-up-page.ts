@@ -1,10 +1,11 @@
 import { html, LitElement } from 'lit';
+import type { AccountIssue } from '../../domain/accounts';
 import { errorMessage } from '../api-client';
 import { navigate } from '../router';
 import { session, type SessionUser } from '../session-store';
 import { sharedStyles } from '../styles';
 
-type Issue = { field: string; message: string };
+type Issue = Pick<AccountIssue, 'field' | 'message'>;
 
 export class SignUpPage extends LitElement {
   static override properties = { issues: { state: true }, error: { state: true }, busy: { state: true } };
@@ -77,3 +78,9 @@ export class SignUpPage extends LitElement {
   }
 }
 customElements.define('sign-up-page', SignUpPage);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'sign-up-page': SignUpPage;
+  }
+}

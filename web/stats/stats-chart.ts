@@ -69,3 +69,9 @@ export class StatsChart extends LitElement {
   }
 }
 customElements.define('stats-chart', StatsChart);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'stats-chart': StatsChart;
+  }
+}
