@@ -40,8 +40,13 @@ export function createInferenceActivities({ pool, runtime }: { pool: DatabasePoo
       // inference; a failure to mark is logged, never fatal.
       const marked = (runtimeRef ? runtime.recordAssignment(runtimeRef, requestId) : Promise.resolve())
         .catch((error: Error) => log.warn('could not mark the instance with its request', { instanceId, requestId, error: error.message }));
-      context.heartbeat();
-      const beat = setInterval(() => context.heartbeat(), heartbeatMs);
+      // As a regular activity (a slow model) it heartbeats, so a cancel reaches it at once. A
+      // local one has no heartbeat: Core would warn of an unknown activity.
+      const heartbeat = () => {
+        if (!context.info.isLocal) context.heartbeat();
+      };
+      heartbeat();
+      const beat = setInterval(heartbeat, heartbeatMs);
       let response: Response;
       try {
         response = await fetch(`${endpoint}/v2/models/${encodeURIComponent(modelId)}/infer`, {

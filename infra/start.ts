@@ -4,6 +4,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
+import type { Logger } from 'pino';
 import type { DatabasePool } from 'slonik';
 import type { AutoscalerDependencies } from '../activities/node-autoscaler';
 import { createAutoscaler } from '../activities/nodes/create-autoscaler';
@@ -13,7 +14,7 @@ import { createApp } from '../api/app';
 import { startAuthServices } from '../api/auth-services';
 import { createDatabasePool } from '../db/pool';
 import { migrate } from '../db/migrate';
-import { parseConfig } from '../domain/config';
+import { parseConfig, type PodiumConfig } from '../domain/config';
 import { buildWeb } from '../web/build';
 import { ensureAdminAccount } from './admin-account';
 import { createLogger } from './logger';
@@ -51,14 +52,10 @@ async function stopAll(reason: string, exitCode: number) {
   process.exit(exitCode);
 }
 
-async function main() {
-  const config = parseConfig(process.env);
-  const logger = createLogger(config.LOG_LEVEL);
-  installTemporalRuntime('WARN');
-  const dataDir = path.resolve(config.DATA_DIR);
-  process.on('SIGINT', () => void stopAll('SIGINT', 0));
-  process.on('SIGTERM', () => void stopAll('SIGTERM', 0));
+type Config = PodiumConfig;
 
+/** Ports this start needs are free, or it stops here with the variable that moves each. */
+async function checkPorts(config: Config) {
   step('checking ports');
   await assertPortFree(config.PORT, config.HOST, 'Podium API', 'PORT');
   if (!config.DATABASE_URL) {
@@ -68,10 +65,10 @@ async function main() {
     await assertPortFree(config.TEMPORAL_PORT, '127.0.0.1', 'Temporal gRPC', 'TEMPORAL_PORT');
     await assertPortFree(config.TEMPORAL_UI_PORT, '127.0.0.1', 'Temporal Web UI', 'TEMPORAL_UI_PORT');
   }
+}
 
-  step('building the web UI (web/dist)');
-  await buildWeb();
-
+/** PostgreSQL at DATABASE_URL or embedded, migrated; the pool on it; the admin account if asked for. */
+async function startDatabase(config: Config, dataDir: string, logger: Logger) {
   let databaseUrl = config.DATABASE_URL;
   if (databaseUrl) {
     step('using the PostgreSQL at DATABASE_URL');
@@ -97,71 +94,87 @@ async function main() {
     });
     step(`admin account "${config.PODIUM_ADMIN_USERNAME}": ${outcome === 'created' ? 'created with ADMIN' : 'has ADMIN'}`);
   }
+  return { databaseUrl, pool };
+}
 
-  let temporalAddress = config.TEMPORAL_ADDRESS;
-  let temporalUi = config.TEMPORAL_UI_URL;
-  if (temporalAddress) {
-    step(`using the Temporal server at ${temporalAddress}`);
-  } else {
-    step(`starting the Temporal dev server on port ${config.TEMPORAL_PORT}, data in ${path.join(dataDir, 'temporal')}`);
-    const temporal = await startDevTemporal({
-      dataDir: path.join(dataDir, 'temporal'),
-      host: '127.0.0.1',
-      port: config.TEMPORAL_PORT,
-      uiPort: config.TEMPORAL_UI_PORT,
-      log: step,
-    });
-    stops.push({ name: 'the Temporal dev server', stop: temporal.stop });
-    temporalAddress = temporal.address;
-    temporalUi ??= temporal.uiUrl;
+/** The Temporal server at TEMPORAL_ADDRESS, or the dev server; where its Web UI is. */
+async function startTemporal(config: Config, dataDir: string): Promise<{ address: string; ui: string | undefined }> {
+  if (config.TEMPORAL_ADDRESS) {
+    step(`using the Temporal server at ${config.TEMPORAL_ADDRESS}`);
+    return { address: config.TEMPORAL_ADDRESS, ui: config.TEMPORAL_UI_URL };
   }
+  step(`starting the Temporal dev server on port ${config.TEMPORAL_PORT}, data in ${path.join(dataDir, 'temporal')}`);
+  const temporal = await startDevTemporal({
+    dataDir: path.join(dataDir, 'temporal'),
+    host: '127.0.0.1',
+    port: config.TEMPORAL_PORT,
+    uiPort: config.TEMPORAL_UI_PORT,
+    log: step,
+  });
+  stops.push({ name: 'the Temporal dev server', stop: temporal.stop });
+  return { address: temporal.address, ui: config.TEMPORAL_UI_URL ?? temporal.uiUrl };
+}
 
-  let autoscaler: AutoscalerDependencies | undefined;
-  let worker: RunningWorker | null = null;
-  if (config.START_WORKER) {
-    let runtimeConfig = config;
-    if (config.SIMULATED_CLUSTER) {
-      const dir = path.join(dataDir, 'cluster');
-      await rm(dir, { recursive: true, force: true }); // a fresh cluster each start: pods do not survive a restart
-      step(`starting the simulated Kubernetes cluster (etcd, kube-apiserver, kube-scheduler, kwok) in ${dir}`);
-      const { startTestCluster } = await loadTestCluster();
-      const cluster = await startTestCluster({ dir, log: step, namespaces: [config.KUBERNETES_NAMESPACE] });
-      stops.push({ name: 'the simulated cluster', stop: cluster.stop });
-      process.env.KUBECONFIG = cluster.kubeconfigPath;
-      step(`kubectl: KUBECONFIG=${cluster.kubeconfigPath}`);
-      runtimeConfig = { ...config, INSTANCE_RUNTIME: 'kubernetes', KUBERNETES_ENDPOINT: 'simulated' };
-    }
-    const runtime = createInstanceRuntime(runtimeConfig);
-    const nodeProvider = config.NODE_PROVIDER ?? (config.SIMULATED_CLUSTER ? 'kwok' : 'none');
-    if (runtime instanceof KubernetesRuntime && nodeProvider !== 'none') {
-      const autoscalerConfig = { ...runtimeConfig, NODE_PROVIDER: nodeProvider };
-      autoscaler = createAutoscaler(autoscalerConfig, runtime.kubeConfig, await loadKwokNodes(autoscalerConfig));
-      step(`node autoscaling with the ${nodeProvider} provider (${autoscaler!.settings.nodeTypes.map((t) => t.name).join(', ')})`);
-    }
-    step(`starting the worker on task queue "${config.TEMPORAL_TASK_QUEUE}" (bundling workflows; model instances run as ${runtime.kind === 'local' ? 'local processes' : 'pods'})`);
-    worker = await startPodiumWorker({
-      address: temporalAddress,
-      namespace: config.TEMPORAL_NAMESPACE,
-      taskQueue: config.TEMPORAL_TASK_QUEUE,
-      pool,
-      runtime,
-      webhookSecret: config.WEBHOOK_SECRET,
-      autoscaler,
-    });
-    stops.push({ name: 'the worker', stop: worker.stop });
-  } else {
+/**
+ * The worker in this process, when START_WORKER: its instance runtime (local processes, a
+ * Kubernetes cluster, or the simulated one started here), and the node autoscaler's parts.
+ */
+async function startWorker(config: Config, dataDir: string, pool: DatabasePool, temporalAddress: string) {
+  if (!config.START_WORKER) {
     step('no worker in this process (START_WORKER=false): run `npm run worker` elsewhere');
+    return { worker: null, autoscaler: undefined };
   }
+  let runtimeConfig = config;
+  if (config.SIMULATED_CLUSTER) {
+    const dir = path.join(dataDir, 'cluster');
+    await rm(dir, { recursive: true, force: true }); // a fresh cluster each start: pods do not survive a restart
+    step(`starting the simulated Kubernetes cluster (etcd, kube-apiserver, kube-scheduler, kwok) in ${dir}`);
+    const { startTestCluster } = await loadTestCluster();
+    const cluster = await startTestCluster({ dir, log: step, namespaces: [config.KUBERNETES_NAMESPACE] });
+    stops.push({ name: 'the simulated cluster', stop: cluster.stop });
+    process.env.KUBECONFIG = cluster.kubeconfigPath;
+    step(`kubectl: KUBECONFIG=${cluster.kubeconfigPath}`);
+    runtimeConfig = { ...config, INSTANCE_RUNTIME: 'kubernetes', KUBERNETES_ENDPOINT: 'simulated' };
+  }
+  const runtime = createInstanceRuntime(runtimeConfig);
+  const nodeProvider = config.NODE_PROVIDER ?? (config.SIMULATED_CLUSTER ? 'kwok' : 'none');
+  let autoscaler: AutoscalerDependencies | undefined;
+  if (runtime instanceof KubernetesRuntime && nodeProvider !== 'none') {
+    const autoscalerConfig = { ...runtimeConfig, NODE_PROVIDER: nodeProvider };
+    autoscaler = createAutoscaler(autoscalerConfig, runtime.kubeConfig, await loadKwokNodes(autoscalerConfig));
+    step(`node autoscaling with the ${nodeProvider} provider (${autoscaler!.settings.nodeTypes.map((t) => t.name).join(', ')})`);
+  }
+  step(`starting the worker on task queue "${config.TEMPORAL_TASK_QUEUE}" (bundling workflows; model instances run as ${runtime.kind === 'local' ? 'local processes' : 'pods'})`);
+  const worker = await startPodiumWorker({
+    address: temporalAddress,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    pool,
+    runtime,
+    webhookSecret: config.WEBHOOK_SECRET,
+    autoscaler,
+  });
+  stops.push({ name: 'the worker', stop: worker.stop });
+  return { worker, autoscaler };
+}
 
-  // With a worker in this process the API shares its connection, so that request workflows
-  // start eagerly: their first workflow task comes back in the start call (docs/architecture.md).
+/**
+ * The Temporal client of the API and of the long-running workflows started here. With a worker
+ * in this process it shares its connection, so that request workflows start eagerly: their
+ * first workflow task comes back in the start call (docs/architecture.md).
+ */
+async function connectClient(config: Config, temporalAddress: string, worker: RunningWorker | null): Promise<Client> {
   let connection: Connection | NativeConnection | undefined = worker?.connection;
   if (!connection) {
     const own = await Connection.connect({ address: temporalAddress });
     stops.push({ name: 'the Temporal client', stop: () => own.close() });
     connection = own;
   }
-  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  return new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+}
+
+/** The retention Schedule, the node autoscaler and the warm pools, each started unless running. */
+async function startLongRunningWorkflows(config: Config, temporal: Client, pool: DatabasePool, autoscaler: AutoscalerDependencies | undefined) {
   if (config.TEMPORAL_ADDRESS) await ensureSearchAttributes(temporal, config.TEMPORAL_NAMESPACE);
   const schedule = await ensureCleanupSchedule(temporal, {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
@@ -171,10 +184,29 @@ async function main() {
   const warm = await startWarmPools(temporal, pool, config.TEMPORAL_TASK_QUEUE);
   if (warm.length > 0) step(`warming the pools of ${warm.join(', ')} (min_instances > 0)`);
   step(`retention: requests older than ${config.REQUEST_RETENTION_DAYS} days are deleted daily (Schedule ${schedule})`);
+}
+
+async function main() {
+  const config = parseConfig(process.env);
+  const logger = createLogger(config.LOG_LEVEL);
+  installTemporalRuntime('WARN');
+  const dataDir = path.resolve(config.DATA_DIR);
+  process.on('SIGINT', () => void stopAll('SIGINT', 0));
+  process.on('SIGTERM', () => void stopAll('SIGTERM', 0));
+
+  await checkPorts(config);
+  step('building the web UI (web/dist)');
+  await buildWeb();
+  const { databaseUrl, pool } = await startDatabase(config, dataDir, logger);
+  const temporalServer = await startTemporal(config, dataDir);
+  const { worker, autoscaler } = await startWorker(config, dataDir, pool, temporalServer.address);
+  const temporal = await connectClient(config, temporalServer.address, worker);
+  await startLongRunningWorkflows(config, temporal, pool, autoscaler);
+
   step(`starting the API on ${config.HOST}:${config.PORT}`);
   const auth = await startAuthServices({ config, databaseUrl, schema: config.DATABASE_SCHEMA, pool, logger });
   stops.push({ name: 'the session listener', stop: auth.stop });
-  const app = createApp({ config: { ...config, TEMPORAL_UI_URL: temporalUi }, pool, temporal, eagerStart: worker !== null, logger, auth });
+  const app = createApp({ config: { ...config, TEMPORAL_UI_URL: temporalServer.ui }, pool, temporal, eagerStart: worker !== null, logger, auth });
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(config.PORT, config.HOST, () => resolve(listening));
   });
@@ -186,7 +218,10 @@ async function main() {
         server.closeAllConnections();
       }),
   });
+  printReady(config, temporalServer.ui);
+}
 
+function printReady(config: Config, temporalUi: string | undefined) {
   const api = `http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${config.PORT}`;
   step('ready:');
   console.log(`  Web UI            ${api}/`);
