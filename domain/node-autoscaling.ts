@@ -152,21 +152,35 @@ function packNewNodes(pods: PendingPod[], settings: AutoscalerSettings, existing
 }
 
 export function decide(snapshot: Snapshot, settings: AutoscalerSettings, memory: AutoscalerMemory): AutoscalerPlan {
-  const { now } = snapshot;
-  const actions: AutoscalerAction[] = [];
-  const reasons: string[] = [];
-  const wakeAts: number[] = [];
+  const plan: PlanSoFar = { actions: [], reasons: [], wakeAts: [] };
+  const nodes = giveUpOnNodesThatNeverCame(plan, snapshot, settings);
+  const { uncordoned, pendingSince } = planScaleUp(plan, snapshot, nodes, settings, memory);
+  const emptySince = planScaleDown(plan, snapshot, nodes, settings, memory, uncordoned);
+  if (plan.actions.length === 0 && plan.reasons.length === 0) plan.reasons.push('nothing to do: no pending pods, no removable nodes');
+  const { actions, reasons, wakeAts } = plan;
+  return { actions, reasons, wakeAt: wakeAts.length > 0 ? Math.min(...wakeAts) : null, memory: { emptySince, pendingSince } };
+}
 
-  // Nodes we asked for that never came up are given up on; the others still coming count as capacity.
-  const timedOut = snapshot.nodes.filter((n) => n.managed && !n.ready && now - n.createdAt >= settings.provisioningTimeoutMs);
+/** What a round has decided so far, each step adding to it in turn (the order is the record's). */
+type PlanSoFar = { actions: AutoscalerAction[]; reasons: string[]; wakeAts: number[] };
+
+/** Nodes we asked for that never came up are given up on; the rest (still coming ones too) count. */
+function giveUpOnNodesThatNeverCame(plan: PlanSoFar, snapshot: Snapshot, settings: AutoscalerSettings): NodeView[] {
+  const timedOut = snapshot.nodes.filter((n) => n.managed && !n.ready && snapshot.now - n.createdAt >= settings.provisioningTimeoutMs);
   for (const node of timedOut) {
-    actions.push({ type: 'REMOVE_NODE', node: node.name, why: 'PROVISIONING_TIMEOUT' });
-    reasons.push(`node ${node.name} was not Ready ${settings.provisioningTimeoutMs / 1000} s after it was added: removing it`);
+    plan.actions.push({ type: 'REMOVE_NODE', node: node.name, why: 'PROVISIONING_TIMEOUT' });
+    plan.reasons.push(`node ${node.name} was not Ready ${settings.provisioningTimeoutMs / 1000} s after it was added: removing it`);
   }
-  const nodes = snapshot.nodes.filter((n) => !timedOut.includes(n));
-  const free = new Map(nodes.map((n) => [n.name, minus(n.allocatable, n.requested)]));
+  return snapshot.nodes.filter((n) => !timedOut.includes(n));
+}
 
-  // ---- scale up ----------------------------------------------------------------------------
+/**
+ * Scale up: pending pods wait out the batch window, then go onto capacity on the way, onto
+ * cordoned nodes (which are uncordoned) and finally onto new nodes, cheapest packing first.
+ */
+function planScaleUp(plan: PlanSoFar, snapshot: Snapshot, nodes: NodeView[], settings: AutoscalerSettings, memory: AutoscalerMemory) {
+  const { now } = snapshot;
+  const free = new Map(nodes.map((n) => [n.name, minus(n.allocatable, n.requested)]));
   let waiting = [...snapshot.pending];
   const pendingSince: Record<string, number> = {};
   for (const pod of waiting) pendingSince[pod.name] = memory.pendingSince?.[pod.name] ?? now;
@@ -176,8 +190,8 @@ export function decide(snapshot: Snapshot, settings: AutoscalerSettings, memory:
     const stillArriving = now - newest < settings.batchWindowMs && now - oldest < settings.batchMaxMs;
     if (stillArriving) {
       const at = Math.min(newest + settings.batchWindowMs, oldest + settings.batchMaxMs);
-      wakeAts.push(at);
-      reasons.push(`${waiting.length} pending pod(s): waiting ${at - now} ms for more to batch with`);
+      plan.wakeAts.push(at);
+      plan.reasons.push(`${waiting.length} pending pod(s): waiting ${at - now} ms for more to batch with`);
       waiting = [];
     }
   }
@@ -198,58 +212,74 @@ export function decide(snapshot: Snapshot, settings: AutoscalerSettings, memory:
   const coming = nodes.filter((n) => !n.cordoned && (!n.ready || (n.managed && now - n.createdAt < settings.provisioningTimeoutMs)));
   const beforeComing = waiting.length;
   place(coming, () => undefined);
-  if (beforeComing > waiting.length) reasons.push(`${beforeComing - waiting.length} pending pod(s) will fit on nodes just added or still starting`);
-  const uncordon = new Set<string>();
-  place(nodes.filter((n) => n.ready && n.cordoned), (node) => uncordon.add(node.name));
-  for (const node of uncordon) {
-    actions.push({ type: 'UNCORDON', node });
-    reasons.push(`uncordoning ${node}: pending pods fit on it`);
+  if (beforeComing > waiting.length) plan.reasons.push(`${beforeComing - waiting.length} pending pod(s) will fit on nodes just added or still starting`);
+  const uncordoned = new Set<string>();
+  place(nodes.filter((n) => n.ready && n.cordoned), (node) => uncordoned.add(node.name));
+  for (const node of uncordoned) {
+    plan.actions.push({ type: 'UNCORDON', node });
+    plan.reasons.push(`uncordoning ${node}: pending pods fit on it`);
   }
-  if (waiting.length > 0) {
-    const byType = new Map<string, number>();
-    for (const n of nodes) if (n.type) byType.set(n.type, (byType.get(n.type) ?? 0) + 1);
-    const { open, unplaced } = packNewNodes(waiting, settings, byType, nodes.length);
-    const grouped = new Map<string, { count: number; pods: string[] }>();
-    for (const node of open) {
-      const group = grouped.get(node.type.name) ?? { count: 0, pods: [] };
-      group.count++;
-      group.pods.push(...node.pods);
-      grouped.set(node.type.name, group);
-    }
-    for (const [nodeType, group] of grouped) {
-      actions.push({ type: 'ADD_NODES', nodeType, count: group.count, forPods: group.pods });
-      reasons.push(`adding ${group.count} ${nodeType} node(s) for ${group.pods.length} pending pod(s)`);
-    }
-    for (const { why } of unplaced) reasons.push(why);
-  }
+  if (waiting.length > 0) addNodesFor(plan, waiting, nodes, settings);
+  return { uncordoned, pendingSince };
+}
 
-  // ---- scale down ----------------------------------------------------------------------------
+/** New nodes for the pods nothing else can take, one ADD_NODES action per node type. */
+function addNodesFor(plan: PlanSoFar, waiting: PendingPod[], nodes: NodeView[], settings: AutoscalerSettings) {
+  const byType = new Map<string, number>();
+  for (const n of nodes) if (n.type) byType.set(n.type, (byType.get(n.type) ?? 0) + 1);
+  const { open, unplaced } = packNewNodes(waiting, settings, byType, nodes.length);
+  const grouped = new Map<string, { count: number; pods: string[] }>();
+  for (const node of open) {
+    const group = grouped.get(node.type.name) ?? { count: 0, pods: [] };
+    group.count++;
+    group.pods.push(...node.pods);
+    grouped.set(node.type.name, group);
+  }
+  for (const [nodeType, group] of grouped) {
+    plan.actions.push({ type: 'ADD_NODES', nodeType, count: group.count, forPods: group.pods });
+    plan.reasons.push(`adding ${group.count} ${nodeType} node(s) for ${group.pods.length} pending pod(s)`);
+  }
+  for (const { why } of unplaced) plan.reasons.push(why);
+}
+
+/**
+ * Scale down: an added node empty past the scale-down delay (and older than its minimum
+ * lifetime) is cordoned, and removed the round after if still empty; none while pods pend.
+ */
+function planScaleDown(
+  plan: PlanSoFar,
+  snapshot: Snapshot,
+  nodes: NodeView[],
+  settings: AutoscalerSettings,
+  memory: AutoscalerMemory,
+  uncordoned: Set<string>,
+): Record<string, number> {
+  const { now } = snapshot;
   const emptySince: Record<string, number> = {};
   const scalingUp = snapshot.pending.length > 0;
   for (const node of nodes) {
     const empty = node.modelPods === 0 && node.otherPods === 0;
     if (!empty) continue;
     emptySince[node.name] = memory.emptySince[node.name] ?? now;
-    if (!node.managed || !node.ready || uncordon.has(node.name)) continue;
+    if (!node.managed || !node.ready || uncordoned.has(node.name)) continue;
     if (node.cordoned) {
-      actions.push({ type: 'REMOVE_NODE', node: node.name, why: 'EMPTY' });
-      reasons.push(`removing ${node.name}: cordoned and empty`);
+      plan.actions.push({ type: 'REMOVE_NODE', node: node.name, why: 'EMPTY' });
+      plan.reasons.push(`removing ${node.name}: cordoned and empty`);
       continue;
     }
     if (scalingUp) continue; // an empty node may be what a pending pod is about to use
     const oldEnough = now - node.createdAt >= settings.minNodeLifetimeMs;
     const emptyLongEnough = now - emptySince[node.name]! >= settings.scaleDownDelayMs;
     if (oldEnough && emptyLongEnough) {
-      actions.push({ type: 'CORDON', node: node.name });
-      reasons.push(`cordoning ${node.name}: no model pod for ${Math.round((now - emptySince[node.name]!) / 1000)} s`);
+      plan.actions.push({ type: 'CORDON', node: node.name });
+      plan.reasons.push(`cordoning ${node.name}: no model pod for ${Math.round((now - emptySince[node.name]!) / 1000)} s`);
     } else {
       const at = Math.max(node.createdAt + settings.minNodeLifetimeMs, emptySince[node.name]! + settings.scaleDownDelayMs);
-      wakeAts.push(at);
-      reasons.push(`keeping empty ${node.name} until ${oldEnough ? 'the scale-down delay' : 'its minimum lifetime'} has passed`);
+      plan.wakeAts.push(at);
+      plan.reasons.push(`keeping empty ${node.name} until ${oldEnough ? 'the scale-down delay' : 'its minimum lifetime'} has passed`);
     }
   }
-  if (actions.length === 0 && reasons.length === 0) reasons.push('nothing to do: no pending pods, no removable nodes');
-  return { actions, reasons, wakeAt: wakeAts.length > 0 ? Math.min(...wakeAts) : null, memory: { emptySince, pendingSince } };
+  return emptySince;
 }
 
 /** One round of the autoscaler as recorded (autoscaler_decisions) and shown to admins. */
