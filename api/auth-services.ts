@@ -5,7 +5,7 @@ import { createAuthenticator } from './authenticator';
 import { LoginRateLimit } from './login-rate-limit';
 import { SessionCache } from './session-cache';
 import { listenForSessionEvents } from './session-events';
-import type { TokenSettings } from './routes/auth';
+import type { TokenSettings } from './use-cases/accounts';
 
 export type AuthConfig = Pick<
   PodiumConfig,

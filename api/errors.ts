@@ -64,6 +64,9 @@ export function errorMiddleware(logger: Logger): Middleware {
       const { status, code, message, details } =
         apiError ?? new ApiError(500, 'INTERNAL_ERROR', 'Something went wrong on our side; it has been logged');
       ctx.status = status;
+      // A refusal that says when to come back (429) says it in the header too.
+      const retryAfter = (details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+      if (typeof retryAfter === 'number') ctx.set('Retry-After', String(retryAfter));
       ctx.body = { error: { code, message, ...(details === undefined ? {} : { details }) } };
     }
   };

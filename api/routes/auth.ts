@@ -1,34 +1,17 @@
-import { randomUUID } from 'node:crypto';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { DatabasePool } from 'slonik';
 import { z } from 'zod';
-import {
-  createUserSession,
-  findSessionOfRefreshToken,
-  lockRefreshToken,
-  revokeSession,
-  rotateRefreshToken,
-  type IssuedTokens,
-} from '../../db/sessions';
-import { DuplicateAccountError, findUserForLogin, findUserView, insertUser } from '../../db/users';
-import { loginBody, loginIdentifier, signupBody, signupIssues, type UserView } from '../../domain/accounts';
-import { decideRefresh } from '../../domain/refresh-decision';
+import { findSessionOfRefreshToken, revokeSession } from '../../db/sessions';
+import { loginBody, signupBody, type UserView } from '../../domain/accounts';
 import { accessCookie, refreshCookie, requireSession, signedInUser, type AuthState } from '../auth';
 import type { Authenticate } from '../authenticator';
 import { ApiError } from '../errors';
 import type { LoginRateLimit } from '../login-rate-limit';
-import { hashPassword, isCommonPassword, verifyPassword } from '../passwords';
 import type { SessionCache } from '../session-cache';
-import { hashToken, looksLikeToken, newToken } from '../session-tokens';
+import { hashToken, looksLikeToken } from '../session-tokens';
+import { logIn, refreshSession, signUp, type SignedIn, type TokenSettings } from '../use-cases/accounts';
 import { requireJsonBody } from './json-body';
-
-export type TokenSettings = {
-  accessTtlSeconds: number;
-  refreshTtlSeconds: number;
-  reuseGraceSeconds: number;
-  secureCookies: boolean;
-};
 
 /** The browser asks for cookies only (`X-Podium-Token-Transport: cookie`): its script never sees a token. */
 const cookieOnly = (ctx: Context) => ctx.get('x-podium-token-transport').toLowerCase() === 'cookie';
@@ -44,20 +27,8 @@ export function authRoutes(deps: {
   const { pool, tokens } = deps;
   const router = new Router<AuthState>();
 
-  function newTokenPair() {
-    const access = newToken('access');
-    const refresh = newToken('refresh');
-    return {
-      access,
-      refresh,
-      hashes: {
-        access: { hash: hashToken(access), ttlSeconds: tokens.accessTtlSeconds },
-        refresh: { hash: hashToken(refresh), ttlSeconds: tokens.refreshTtlSeconds },
-      },
-    };
-  }
-
-  function signIn(ctx: Context, user: UserView, pair: ReturnType<typeof newTokenPair>, issued: IssuedTokens) {
+  /** Sets the session's cookies and answers with the user and the tokens' expiry (and the tokens, unless cookie-only). */
+  function signIn(ctx: Context, { user, pair, issued }: SignedIn) {
     const cookie = { httpOnly: true, sameSite: 'strict' as const, secure: tokens.secureCookies, overwrite: true };
     // The access cookie lives as long as the refresh token, so that an expired access token
     // still reaches the server, which answers ACCESS_TOKEN_EXPIRED (refresh) rather than
@@ -84,50 +55,14 @@ export function authRoutes(deps: {
 
   router.post('/api/auth/signup', async (ctx) => {
     requireJsonBody(ctx);
-    const body = signupBody.parse(ctx.request.body);
-    const issues = signupIssues(body, isCommonPassword);
-    if (issues.length > 0) throw new ApiError(400, issues[0]!.code, issues[0]!.message, { issues });
-
-    const passwordHash = await hashPassword(body.password);
-    const userId = randomUUID();
-    const pair = newTokenPair();
-    try {
-      const issued = await pool.transaction(async (transaction) => {
-        await insertUser(transaction, { id: userId, username: body.username, email: body.email, passwordHash });
-        return createUserSession(transaction, { id: randomUUID(), userId, ...pair.hashes });
-      });
-      ctx.status = 201;
-      signIn(ctx, { id: userId, username: body.username, email: body.email, permissions: [] }, pair, issued);
-    } catch (error) {
-      if (!(error instanceof DuplicateAccountError)) throw error;
-      throw error.field === 'email'
-        ? new ApiError(409, 'EMAIL_TAKEN', 'An account with this email address exists; sign in instead')
-        : new ApiError(409, 'USERNAME_TAKEN', `The username "${body.username}" is taken; choose another`);
-    }
+    const signedIn = await signUp(deps, signupBody.parse(ctx.request.body));
+    ctx.status = 201;
+    signIn(ctx, signedIn);
   });
 
   router.post('/api/auth/login', async (ctx) => {
     requireJsonBody(ctx);
-    const body = loginBody.parse(ctx.request.body);
-    const identifier = loginIdentifier(body);
-    const tooMany = (seconds: number): never => {
-      ctx.set('Retry-After', String(seconds));
-      throw new ApiError(429, 'TOO_MANY_ATTEMPTS', `Too many failed sign-ins; try again in ${seconds} s`, { retryAfterSeconds: seconds });
-    };
-
-    const wait = await deps.loginRateLimit.retryAfterSeconds(identifier, ctx.ip);
-    if (wait > 0) tooMany(wait);
-    const user = await findUserForLogin(pool, identifier);
-    if (!(await verifyPassword(user?.passwordHash ?? null, body.password)) || !user) {
-      const blocked = await deps.loginRateLimit.recordFailure(identifier, ctx.ip);
-      if (blocked > 0) tooMany(blocked);
-      throw new ApiError(401, 'INVALID_CREDENTIALS', 'The username, email or password is not right');
-    }
-    await deps.loginRateLimit.recordSuccess(identifier);
-
-    const pair = newTokenPair();
-    const issued = await createUserSession(pool, { id: randomUUID(), userId: user.id, ...pair.hashes });
-    signIn(ctx, (await findUserView(pool, user.id))!, pair, issued);
+    signIn(ctx, await logIn(deps, loginBody.parse(ctx.request.body), ctx.ip));
   });
 
   router.post('/api/auth/refresh', async (ctx) => {
@@ -136,23 +71,10 @@ export function authRoutes(deps: {
     if (!presented) throw new ApiError(401, 'REFRESH_TOKEN_REQUIRED', 'Send the refresh token (JSON refreshToken, or the cookie)');
     if (!looksLikeToken(presented, 'refresh')) endedSession(ctx, 'INVALID_REFRESH_TOKEN', 'This is not a refresh token of ours');
 
-    const usedHash = hashToken(presented);
-    const pair = newTokenPair();
-    const result = await pool.transaction(async (transaction) => {
-      const state = await lockRefreshToken(transaction, usedHash);
-      if (!state) return { outcome: 'UNKNOWN' as const };
-      const decision = decideRefresh(state, Date.now(), tokens.reuseGraceSeconds * 1000);
-      if (decision.outcome === 'ROTATE') {
-        const issued = await rotateRefreshToken(transaction, { sessionId: state.sessionId, usedHash, ...pair.hashes });
-        return { outcome: decision.outcome, issued, userId: state.userId };
-      }
-      if (decision.outcome === 'REUSED_REVOKE_FAMILY') await revokeSession(transaction, state.sessionId, 'refresh token reused');
-      return { outcome: decision.outcome, sessionId: state.sessionId };
-    });
-
+    const result = await refreshSession(deps, presented);
     switch (result.outcome) {
       case 'ROTATE':
-        return signIn(ctx, (await findUserView(pool, result.userId))!, pair, result.issued);
+        return signIn(ctx, result.signedIn);
       case 'ALREADY_ROTATED':
         throw new ApiError(409, 'REFRESH_ALREADY_ROTATED', 'This refresh token was just used; retry with the newest tokens');
       case 'REUSED_REVOKE_FAMILY':

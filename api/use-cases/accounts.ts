@@ -1,0 +1,120 @@
+import { randomUUID } from 'node:crypto';
+import type { DatabasePool } from 'slonik';
+import {
+  createUserSession,
+  lockRefreshToken,
+  revokeSession,
+  rotateRefreshToken,
+  type IssuedTokens,
+} from '../../db/sessions';
+import { DuplicateAccountError, findUserForLogin, findUserView, insertUser } from '../../db/users';
+import { loginIdentifier, signupIssues, type LoginBody, type SignupBody, type UserView } from '../../domain/accounts';
+import { decideRefresh } from '../../domain/refresh-decision';
+import { ApiError } from '../errors';
+import type { LoginRateLimit } from '../login-rate-limit';
+import { hashPassword, isCommonPassword, verifyPassword } from '../passwords';
+import { hashToken, newToken } from '../session-tokens';
+
+export type TokenSettings = {
+  accessTtlSeconds: number;
+  refreshTtlSeconds: number;
+  reuseGraceSeconds: number;
+  secureCookies: boolean;
+};
+
+/** A fresh access and refresh token, and the hashes (with lifetimes) the database keeps of them. */
+export type TokenPair = ReturnType<typeof newTokenPair>;
+
+function newTokenPair(tokens: TokenSettings) {
+  const access = newToken('access');
+  const refresh = newToken('refresh');
+  return {
+    access,
+    refresh,
+    hashes: {
+      access: { hash: hashToken(access), ttlSeconds: tokens.accessTtlSeconds },
+      refresh: { hash: hashToken(refresh), ttlSeconds: tokens.refreshTtlSeconds },
+    },
+  };
+}
+
+/** A signed-in session: whose it is, its tokens, and when they expire. */
+export type SignedIn = { user: UserView; pair: TokenPair; issued: IssuedTokens };
+
+type AccountDeps = { pool: DatabasePool; tokens: TokenSettings };
+
+/** A new account (no permissions) and its first session, in one transaction. */
+export async function signUp({ pool, tokens }: AccountDeps, body: SignupBody): Promise<SignedIn> {
+  const issues = signupIssues(body, isCommonPassword);
+  if (issues.length > 0) throw new ApiError(400, issues[0]!.code, issues[0]!.message, { issues });
+  const passwordHash = await hashPassword(body.password);
+  const userId = randomUUID();
+  const pair = newTokenPair(tokens);
+  try {
+    const issued = await pool.transaction(async (transaction) => {
+      await insertUser(transaction, { id: userId, username: body.username, email: body.email, passwordHash });
+      return createUserSession(transaction, { id: randomUUID(), userId, ...pair.hashes });
+    });
+    return { user: { id: userId, username: body.username, email: body.email, permissions: [] }, pair, issued };
+  } catch (error) {
+    if (!(error instanceof DuplicateAccountError)) throw error;
+    throw error.field === 'email'
+      ? new ApiError(409, 'EMAIL_TAKEN', 'An account with this email address exists; sign in instead')
+      : new ApiError(409, 'USERNAME_TAKEN', `The username "${body.username}" is taken; choose another`);
+  }
+}
+
+const tooManyAttempts = (seconds: number) =>
+  new ApiError(429, 'TOO_MANY_ATTEMPTS', `Too many failed sign-ins; try again in ${seconds} s`, { retryAfterSeconds: seconds });
+
+/** A sign-in with username or email and password, throttled per identifier and address. */
+export async function logIn(
+  { pool, tokens, loginRateLimit }: AccountDeps & { loginRateLimit: LoginRateLimit },
+  body: LoginBody,
+  ip: string,
+): Promise<SignedIn> {
+  const identifier = loginIdentifier(body);
+  const wait = await loginRateLimit.retryAfterSeconds(identifier, ip);
+  if (wait > 0) throw tooManyAttempts(wait);
+  const user = await findUserForLogin(pool, identifier);
+  if (!(await verifyPassword(user?.passwordHash ?? null, body.password)) || !user) {
+    const blocked = await loginRateLimit.recordFailure(identifier, ip);
+    if (blocked > 0) throw tooManyAttempts(blocked);
+    throw new ApiError(401, 'INVALID_CREDENTIALS', 'The username, email or password is not right');
+  }
+  await loginRateLimit.recordSuccess(identifier);
+  const pair = newTokenPair(tokens);
+  const issued = await createUserSession(pool, { id: randomUUID(), userId: user.id, ...pair.hashes });
+  return { user: (await findUserView(pool, user.id))!, pair, issued };
+}
+
+/** What a refresh came to: new tokens, or why the session cannot go on (see domain/refresh-decision). */
+export type RefreshResult =
+  | { outcome: 'ROTATE'; signedIn: SignedIn }
+  | { outcome: 'ALREADY_ROTATED' | 'EXPIRED' | 'REVOKED' | 'UNKNOWN' }
+  | { outcome: 'REUSED_REVOKE_FAMILY'; sessionId: string };
+
+/**
+ * Rotates the presented refresh token. Its row is locked, so two refreshes with one token
+ * cannot both rotate it; the pure decideRefresh says what the token's state allows.
+ */
+export async function refreshSession({ pool, tokens }: AccountDeps, presented: string): Promise<RefreshResult> {
+  const usedHash = hashToken(presented);
+  const pair = newTokenPair(tokens);
+  const result = await pool.transaction(async (transaction) => {
+    const state = await lockRefreshToken(transaction, usedHash);
+    if (!state) return { outcome: 'UNKNOWN' as const };
+    const decision = decideRefresh(state, Date.now(), tokens.reuseGraceSeconds * 1000);
+    if (decision.outcome === 'ROTATE') {
+      const issued = await rotateRefreshToken(transaction, { sessionId: state.sessionId, usedHash, ...pair.hashes });
+      return { outcome: decision.outcome, issued, userId: state.userId };
+    }
+    if (decision.outcome === 'REUSED_REVOKE_FAMILY') await revokeSession(transaction, state.sessionId, 'refresh token reused');
+    return { outcome: decision.outcome, sessionId: state.sessionId };
+  });
+  if (result.outcome === 'ROTATE') {
+    return { outcome: 'ROTATE', signedIn: { user: (await findUserView(pool, result.userId))!, pair, issued: result.issued } };
+  }
+  if (result.outcome === 'REUSED_REVOKE_FAMILY') return { outcome: result.outcome, sessionId: result.sessionId };
+  return { outcome: result.outcome };
+}
