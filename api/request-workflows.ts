@@ -31,7 +31,7 @@ export function requestWorkflows(temporal: Client, taskQueue: string, { eagerSta
           { key: requestStatusKey, value: 'REQUESTED' },
         ],
         // Short, so that a signal (a cancel) reaches a workflow busy in a local activity (the
-        // inference, workflows/model-request) within 1.6 s: Core heartbeats the task at 80 %.
+        // inference, workflows/work-request) within 1.6 s: Core heartbeats the task at 80 %.
         workflowTaskTimeout: requestWorkflowTaskTimeout,
         // A re-queue after the last run ended starts a new run under the same id.
         workflowIdReusePolicy: options.rerun ? 'ALLOW_DUPLICATE' : 'REJECT_DUPLICATE',

@@ -12,7 +12,7 @@ import type { AdminStatusChange, RequestEnd, RequestError } from '../domain/work
  * that `workflows/index` registers exactly these workflows with these signatures.
  */
 
-export type ModelRequestInput = { requestId: string; modelId: string };
+export type WorkRequestInput = { requestId: string; modelId: string };
 
 export type ModelPoolInput = {
   modelId: string;
@@ -31,8 +31,8 @@ export type RequestReconcilerInput = { scanIntervalMs?: number };
 
 /** Every workflow the worker registers, by its registered (history-recorded) name. */
 export type PodiumWorkflows = {
-  /** One work request, from submission to its end (workflows/model-request.ts). */
-  modelRequest: (input: ModelRequestInput) => Promise<RequestEnd>;
+  /** One work request, from submission to its end (workflows/work-request.ts; registered under its first name). */
+  modelRequest: (input: WorkRequestInput) => Promise<RequestEnd>;
   /** The control plane of one model's instances (workflows/model-pool.ts). */
   modelPool: (input: ModelPoolInput) => Promise<void>;
   nodeAutoscaler: (input: NodeAutoscalerInput) => Promise<void>;
@@ -71,8 +71,8 @@ export const cancelRequestSignal = defineSignal<[]>('cancelRequest');
 /** From an admin (API): REQUESTED re-queues as a new attempt; FAILED ends it with the reason. */
 export const adminSetStatusSignal = defineSignal<[AdminStatusChange]>('adminSetStatus');
 
-export type ModelRequestStage = 'STARTING' | 'QUEUED' | 'INFERRING' | 'FINISHING' | 'DONE';
-export const modelRequestStageQuery = defineQuery<{ stage: ModelRequestStage; instanceId: string | null }>('modelRequestStage');
+export type WorkRequestStage = 'STARTING' | 'QUEUED' | 'INFERRING' | 'FINISHING' | 'DONE';
+export const workRequestStageQuery = defineQuery<{ stage: WorkRequestStage; instanceId: string | null }>('workRequestStage');
 
 // Model pool signals.
 /** Look again now: requests wait beyond the starting slots, or an instance turned unhealthy. */

@@ -1,4 +1,4 @@
-// Benchmark: the overhead of one model request through Podium, 200 sequential echo requests.
+// Benchmark: the overhead of one work request through Podium, 200 sequential echo requests.
 // Run with `npm run bench` (starts its own Postgres and Temporal, like the tests).
 //
 // Reports p50/p99 of (a) POST /api/requests alone, (b) submit → COMPLETE as a user sees it,

@@ -1,4 +1,4 @@
-// The bare Temporal floor of a model request, measured on a given Temporal server: a workflow
+// The bare Temporal floor of a work request, measured on a given Temporal server: a workflow
 // with one local activity that POSTs the echo input to a warm echo server, started with
 // `requestEagerStart` (its first workflow task comes back in the start call), worker and
 // client in this process. Every request benchmark measures it in the same run and prints

@@ -1,4 +1,4 @@
-// The least a model request can cost on Temporal: one workflow whose one local activity sends
+// The least a work request can cost on Temporal: one workflow whose one local activity sends
 // the input to a warm model server. Podium's request path is measured against it.
 import { proxyLocalActivities } from '@temporalio/workflow';
 

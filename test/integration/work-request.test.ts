@@ -35,7 +35,7 @@ async function instanceEventsFor(requestId: string) {
      ORDER BY l.id`);
 }
 
-describe('a model request, end to end', () => {
+describe('a work request, end to end', () => {
   it('lists the model catalog', async () => {
     const { status, body } = await stack.api.call('GET', '/api/models');
     expect(status).toBe(200);

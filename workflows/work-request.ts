@@ -21,9 +21,9 @@ import {
   cancelRequestSignal,
   instanceAssignedSignal,
   instanceUnavailableSignal,
-  modelRequestStageQuery,
-  type ModelRequestInput,
-  type ModelRequestStage,
+  workRequestStageQuery,
+  type WorkRequestInput,
+  type WorkRequestStage,
 } from './contracts';
 
 
@@ -59,7 +59,7 @@ const maxInstanceReplacements = 2;
  * at any point; a cancellation of the workflow itself (`temporal workflow cancel`) counts as the
  * owner's cancel.
  */
-export async function modelRequest(input: ModelRequestInput): Promise<RequestEnd> {
+export async function workRequest(input: WorkRequestInput): Promise<RequestEnd> {
   // The work runs shielded from the workflow's cancellation, which arrives as a cancel instead.
   const root = CancellationScope.current();
   let cancellation: unknown = null;
@@ -76,17 +76,17 @@ export async function modelRequest(input: ModelRequestInput): Promise<RequestEnd
 }
 
 async function serveRequest(
-  { requestId, modelId }: ModelRequestInput,
+  { requestId, modelId }: WorkRequestInput,
   onWorkflowCancel: (cancel: () => void) => void,
 ): Promise<RequestEnd> {
-  let stage: ModelRequestStage = 'STARTING';
+  let stage: WorkRequestStage = 'STARTING';
   let held: Slot | null = null;
   let handed: Slot | null = null;
   let unavailable: RequestError | null = null;
   let interruption: Interruption | null = null;
   const inferenceScope = new CancellationScope();
 
-  setHandler(modelRequestStageQuery, () => ({ stage, instanceId: held?.instanceId ?? null }));
+  setHandler(workRequestStageQuery, () => ({ stage, instanceId: held?.instanceId ?? null }));
   // A slot that comes when the request no longer waits is ignored: Postgres knows it holds it,
   // and finishing gives back whatever it holds.
   setHandler(instanceAssignedSignal, (slot) => {
@@ -165,7 +165,7 @@ async function serveRequest(
     steps.finishRequest({ requestId, modelId, instanceId: held?.instanceId, end, healthy: healthy && leavesInstanceClean(interruption) }),
   );
   upsertSearchAttributes([{ key: requestStatusKey, value: end.status === 'REQUEUED' ? 'REQUESTED' : end.status }]);
-  if (end.status === 'REQUEUED') return continueAsNew<typeof modelRequest>({ requestId, modelId });
+  if (end.status === 'REQUEUED') return continueAsNew<typeof workRequest>({ requestId, modelId });
   if (model.hasWebhook) {
     // Every try is recorded in webhook_deliveries; a receiver that never answers does not
     // change how the request ended.
