@@ -4,14 +4,14 @@ import type { DatabasePool } from 'slonik';
 import { deleteEndedRequestsOlderThan } from '../db/work-requests';
 
 /** Requests that ended before the retention are deleted; their stats rows stay. */
-export function createCleanupActivities({ pool, temporal }: { pool: DatabasePool; temporal: Client }) {
+export function createCleanupActivities({ db, temporal }: { db: DatabasePool; temporal: Client }) {
   return {
     /**
      * Deletes one batch of ended requests older than the retention (and their webhook
      * deliveries), then their workflow histories, which nothing needs any more.
      */
     async deleteOldRequests({ retentionDays, batchSize }: { retentionDays: number; batchSize: number }) {
-      const deleted = await deleteEndedRequestsOlderThan(pool, { retentionDays, batchSize });
+      const deleted = await deleteEndedRequestsOlderThan(db, { retentionDays, batchSize });
       const namespace = temporal.options.namespace;
       await Promise.all(
         deleted.map((workflowId) =>

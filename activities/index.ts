@@ -11,7 +11,7 @@ import type { InstanceRuntime } from './runtime/instance-runtime';
 import { createWebhookActivities } from './webhooks';
 
 export type ActivityDependencies = {
-  pool: DatabasePool;
+  db: DatabasePool;
   runtime: InstanceRuntime;
   /** For activities that signal workflows (a slot handed over, a pool woken). */
   temporal: Client;

@@ -18,7 +18,7 @@ async function errorText(response: Response): Promise<string> {
   return text.slice(0, 500) || response.statusText;
 }
 
-export function createInferenceActivities({ pool, runtime }: { pool: DatabasePool; runtime: InstanceRuntime }) {
+export function createInferenceActivities({ db, runtime }: { db: DatabasePool; runtime: InstanceRuntime }) {
   return {
     /**
      * Marks the request PROCESSING on its assigned instance, sends it the input (Open Inference
@@ -27,12 +27,12 @@ export function createInferenceActivities({ pool, runtime }: { pool: DatabasePoo
      */
     async runInference({ requestId, instanceId, endpoint }: { requestId: string; instanceId: string; endpoint: string }): Promise<void> {
       const context = Context.current();
-      const work = await loadInferenceWork(pool, requestId, instanceId);
+      const work = await loadInferenceWork(db, requestId, instanceId);
       // The slot must still be this request's (a lost hand-over signal can offer one twice).
       if (!work?.holdsSlot) {
         throw ApplicationFailure.nonRetryable(`request ${requestId} does not hold a slot of instance ${instanceId}`, 'SLOT_NOT_HELD');
       }
-      if (!(await startProcessing(pool, requestId, instanceId))) {
+      if (!(await startProcessing(db, requestId, instanceId))) {
         throw ApplicationFailure.nonRetryable(`request ${requestId} is no longer waiting`, 'REQUEST_NOT_WAITING');
       }
       const { modelId, input, runtimeRef } = work;
@@ -72,7 +72,7 @@ export function createInferenceActivities({ pool, runtime }: { pool: DatabasePoo
       if (!parsed.success) {
         throw ApplicationFailure.nonRetryable(`model ${modelId} answered with something that is not an inference response`, 'MODEL_BAD_RESPONSE');
       }
-      await saveWorkRequestResult(pool, requestId, parsed.data);
+      await saveWorkRequestResult(db, requestId, parsed.data);
     },
   };
 }

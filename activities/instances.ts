@@ -27,40 +27,40 @@ function failureCode(error: unknown): string {
 }
 
 export function createInstanceActivities({
-  pool,
+  db,
   runtime,
   onUnschedulable = async () => undefined,
 }: {
-  pool: DatabasePool;
+  db: DatabasePool;
   runtime: InstanceRuntime;
   /** Told at once when a pod cannot be scheduled (the node autoscaler's wake-up call). */
   onUnschedulable?: () => Promise<void>;
 }) {
   async function stopInstance({ instanceId, reason }: { instanceId: string; reason: string }): Promise<void> {
-    const runtimeRef = await findModelInstanceRef(pool, instanceId);
-    await recordInstanceEvent(pool, { instanceId, event: 'STOPPING', detail: { reason } });
+    const runtimeRef = await findModelInstanceRef(db, instanceId);
+    await recordInstanceEvent(db, { instanceId, event: 'STOPPING', detail: { reason } });
     if (runtimeRef) await runtime.stop(runtimeRef);
-    await recordInstanceEvent(pool, { instanceId, event: 'TERMINATED', detail: { reason } });
+    await recordInstanceEvent(db, { instanceId, event: 'TERMINATED', detail: { reason } });
   }
 
   async function failStartup(instanceId: string, modelId: string, error: unknown): Promise<never> {
     const message = error instanceof Error ? error.message : String(error);
-    await recordInstanceEvent(pool, { instanceId, event: 'FAILED', detail: { message } });
+    await recordInstanceEvent(db, { instanceId, event: 'FAILED', detail: { message } });
     throw ApplicationFailure.nonRetryable(`instance of ${modelId} failed to start: ${message}`, failureCode(error));
   }
 
   return {
     /** Creates an instance of the model for its pool and hands it to the runtime. */
     async startInstance({ instanceId, modelId }: { instanceId: string; modelId: string }): Promise<StartedInstance> {
-      const model = await findModel(pool, modelId);
+      const model = await findModel(db, modelId);
       if (!model) throw ApplicationFailure.nonRetryable(`unknown model ${modelId}`, 'UNKNOWN_MODEL');
       const annotations = { [instanceIdAnnotation]: instanceId, [poolAnnotation]: modelId };
-      await insertModelInstance(pool, { id: instanceId, modelId, runtime: runtime.kind, annotations });
+      await insertModelInstance(db, { id: instanceId, modelId, runtime: runtime.kind, annotations });
       try {
         const placed = await runtime.start({ instanceId, model, annotations, startupTimeoutMs: model.startupTimeoutSeconds * 1000 });
-        await setModelInstanceLocation(pool, { id: instanceId, ...placed });
+        await setModelInstanceLocation(db, { id: instanceId, ...placed });
         // A local process is placed as it starts; a pod is scheduled later (see awaitInstanceReady).
-        if (runtime.kind === 'local') await recordInstanceEvent(pool, { instanceId, event: 'SCHEDULED', detail: { ...placed } });
+        if (runtime.kind === 'local') await recordInstanceEvent(db, { instanceId, event: 'SCHEDULED', detail: { ...placed } });
         return { instanceId, modelId, placed, startupTimeoutSeconds: model.startupTimeoutSeconds };
       } catch (error) {
         return failStartup(instanceId, modelId, error);
@@ -81,15 +81,15 @@ export function createInstanceActivities({
           timeoutMs: startupTimeoutSeconds * 1000,
           signal: context.cancellationSignal,
           onProgress: ({ event, detail }) => {
-            progress.push(recordInstanceEvent(pool, { instanceId, event, detail }));
+            progress.push(recordInstanceEvent(db, { instanceId, event, detail }));
             if (event === 'PENDING' && detail.reason === 'Unschedulable') {
               onUnschedulable().catch((error: Error) => log.warn('could not wake the node autoscaler', { error: error.message }));
             }
           },
         });
         await Promise.all(progress);
-        if (endpoint !== placed.endpoint) await setModelInstanceLocation(pool, { id: instanceId, runtimeRef: placed.runtimeRef, endpoint });
-        await recordInstanceEvent(pool, { instanceId, event: 'READY' });
+        if (endpoint !== placed.endpoint) await setModelInstanceLocation(db, { id: instanceId, runtimeRef: placed.runtimeRef, endpoint });
+        await recordInstanceEvent(db, { instanceId, event: 'READY' });
         return { endpoint };
       } catch (error) {
         await Promise.allSettled(progress);
@@ -115,8 +115,8 @@ export function createInstanceActivities({
      */
     async stopOrphanInstances({ modelId, keep }: { modelId: string; keep: string[] }): Promise<number> {
       // No request may lease one of them meanwhile.
-      await closeAllSlots(pool, modelId);
-      const recorded = (await listLiveModelInstances(pool, modelId)).filter((instance) => !keep.includes(instance.id));
+      await closeAllSlots(db, modelId);
+      const recorded = (await listLiveModelInstances(db, modelId)).filter((instance) => !keep.includes(instance.id));
       for (const orphan of recorded) await stopInstance({ instanceId: orphan.id, reason: 'ORPHANED' });
       const stopped = new Set(recorded.map((instance) => instance.id));
       const unrecorded = (await runtime.list({ modelId })).filter(

@@ -55,12 +55,12 @@ const isDaemonPod = (pod: V1Pod) => pod.metadata?.ownerReferences?.some((o) => o
 const isActive = (pod: V1Pod) => pod.status?.phase !== 'Succeeded' && pod.status?.phase !== 'Failed';
 
 export function createNodeAutoscalerActivities({
-  pool,
+  db,
   autoscaler,
   temporal,
   taskQueue,
 }: {
-  pool: DatabasePool;
+  db: DatabasePool;
   autoscaler?: AutoscalerDependencies;
   temporal: Client;
   taskQueue: string;
@@ -145,7 +145,7 @@ export function createNodeAutoscalerActivities({
     observeCluster,
     actOnCluster,
     async recordAutoscalerDecision(decision: Parameters<typeof recordAutoscalerDecision>[1]) {
-      await recordAutoscalerDecision(pool, decision);
+      await recordAutoscalerDecision(db, decision);
     },
     /** Wakes the autoscaler (starting it if need be): a model pod could not be scheduled. */
     async signalPodsUnschedulable(): Promise<void> {

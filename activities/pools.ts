@@ -19,8 +19,8 @@ export type PoolRoundResult = {
   startupTimeoutSeconds: number;
 };
 
-export function createPoolActivities(deps: { pool: DatabasePool; temporal: Client; taskQueue: string; runtime: InstanceRuntime }) {
-  const { pool, temporal, runtime } = deps;
+export function createPoolActivities(deps: { db: DatabasePool; temporal: Client; taskQueue: string; runtime: InstanceRuntime }) {
+  const { db, temporal, runtime } = deps;
   const signals = createSlotSignals(deps);
 
   return {
@@ -30,10 +30,10 @@ export function createPoolActivities(deps: { pool: DatabasePool; temporal: Clien
      * unhealthy, expired and `stops` (an admin's) instances STOPPING, all under the model's lock.
      */
     async runPoolRound({ modelId, stops }: { modelId: string; stops: { instanceId: string; reason: string }[] }): Promise<PoolRoundResult> {
-      const model = await findModel(pool, modelId);
+      const model = await findModel(db, modelId);
       if (!model) throw ApplicationFailure.nonRetryable(`unknown model ${modelId}`, 'UNKNOWN_MODEL');
       const { round, started, handovers } = await runPoolRound(
-        pool,
+        db,
         modelId,
         ({ instances, waiting, settings }) => {
           const planned = planPoolRound(instances, waiting, settings, Date.now());
@@ -56,12 +56,12 @@ export function createPoolActivities(deps: { pool: DatabasePool; temporal: Clien
 
     /** The instance is ready: its slots open and go to the oldest waiters, who are told. */
     async openInstanceSlots({ modelId, instanceId, endpoint }: { modelId: string; instanceId: string; endpoint: string }): Promise<void> {
-      await signals.tellHandovers(modelId, await openInstanceSlots(pool, { modelId, instanceId, endpoint }));
+      await signals.tellHandovers(modelId, await openInstanceSlots(db, { modelId, instanceId, endpoint }));
     },
 
     /** The instance never became ready: the request that has waited longest is told why. */
     async abandonInstanceStart({ modelId, instanceId, failure }: { modelId: string; instanceId: string; failure: RequestError }): Promise<void> {
-      const told = await abandonInstanceStart(pool, { modelId, instanceId });
+      const told = await abandonInstanceStart(db, { modelId, instanceId });
       if (!told) return;
       await temporal.workflow
         .getHandle(told.workflowId)

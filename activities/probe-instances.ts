@@ -24,8 +24,8 @@ export async function findUnreachableInstances(instances: readonly { instanceId:
  * After one instance of the model turned out unreachable: its other ready instances that do not
  * answer either take no more requests (a restarted worker takes all its local processes along).
  */
-export async function markUnreachableInstances(pool: DatabasePool, modelId: string): Promise<void> {
-  const { instances } = await describeSlots(pool, modelId);
+export async function markUnreachableInstances(db: DatabasePool, modelId: string): Promise<void> {
+  const { instances } = await describeSlots(db, modelId);
   const ready = instances.filter((i) => i.state === 'READY' && i.endpoint).map((i) => ({ instanceId: i.instanceId, endpoint: i.endpoint! }));
-  await markInstancesUnhealthy(pool, modelId, await findUnreachableInstances(ready));
+  await markInstancesUnhealthy(db, modelId, await findUnreachableInstances(ready));
 }

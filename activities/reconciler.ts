@@ -16,8 +16,8 @@ const visibilityStatus: Record<ClosedWorkflowStatus, string> = {
 };
 
 /** What keeps requests true to their workflows when Temporal closes one behind Podium's back. */
-export function createReconcilerActivities({ pool, temporal, taskQueue }: { pool: DatabasePool; temporal: Client; taskQueue: string }) {
-  const slots = createSlotSignals({ pool, temporal, taskQueue });
+export function createReconcilerActivities({ db, temporal, taskQueue }: { db: DatabasePool; temporal: Client; taskQueue: string }) {
+  const slots = createSlotSignals({ db, temporal, taskQueue });
   return {
     /**
      * Request workflows of this task queue that closed in the last `lookbackSeconds` without
@@ -36,12 +36,12 @@ export function createReconcilerActivities({ pool, temporal, taskQueue }: { pool
         // The client names statuses as domain/closed-workflow does.
         const closed = closedWorkflowStatuses.find((status) => status === execution.status.name);
         if (!closed) continue;
-        const request = await endRequestOfClosedWorkflow(pool, execution.workflowId, endOfClosedWorkflow(closed, execution.workflowId));
+        const request = await endRequestOfClosedWorkflow(db, execution.workflowId, endOfClosedWorkflow(closed, execution.workflowId));
         if (!request) continue;
         ended++;
         log.warn('request ended for its closed workflow', { workflowId: execution.workflowId, closed, requestId: request.requestId });
         // Its slot goes to the next in line, or its place in the queue is freed.
-        await slots.tellHandovers(request.modelId, (await releaseSlot(pool, { modelId: request.modelId, requestId: request.requestId, healthy: true })).handovers);
+        await slots.tellHandovers(request.modelId, (await releaseSlot(db, { modelId: request.modelId, requestId: request.requestId, healthy: true })).handovers);
       }
       return { ended };
     },

@@ -19,12 +19,12 @@ export type PoolLook = { state: 'RUNNING' | 'FAILING'; message: string | null };
 /** How long a request's look at its pool may take: a busy pool answers late. */
 const poolLookDeadlineMs = 3_000;
 
-export function createRequestActivities({ pool, temporal, taskQueue }: { pool: DatabasePool; temporal: Client; taskQueue: string }) {
-  const signals = createSlotSignals({ pool, temporal, taskQueue });
+export function createRequestActivities({ db, temporal, taskQueue }: { db: DatabasePool; temporal: Client; taskQueue: string }) {
+  const signals = createSlotSignals({ db, temporal, taskQueue });
 
   /** A slot, or a place in the queue; the pool is woken when another instance is needed. */
   async function acquire(holder: SlotHolder): Promise<Slot | null> {
-    const answer = await acquireSlot(pool, holder);
+    const answer = await acquireSlot(db, holder);
     if (answer.demand) await signals.wakePool(holder.modelId);
     return answer.slot;
   }
@@ -39,10 +39,10 @@ export function createRequestActivities({ pool, temporal, taskQueue }: { pool: D
     healthy: boolean,
     settle?: (t: CommonQueryMethods) => Promise<unknown>,
   ): Promise<void> {
-    const released = await releaseSlot(pool, { modelId, requestId, healthy }, settle);
+    const released = await releaseSlot(db, { modelId, requestId, healthy }, settle);
     await signals.tellHandovers(modelId, released.handovers);
     if (!released.unhealthy) return;
-    await markUnreachableInstances(pool, modelId);
+    await markUnreachableInstances(db, modelId);
     await signals.wakePool(modelId);
   }
 
@@ -56,7 +56,7 @@ export function createRequestActivities({ pool, temporal, taskQueue }: { pool: D
       settings: RequestSettings;
       slot: Slot | null;
     }> {
-      const row = await findRequestStart(pool, requestId);
+      const row = await findRequestStart(db, requestId);
       // The API commits the row right after starting the workflow: not visible yet, try again.
       if (!row) throw ApplicationFailure.retryable(`request ${requestId} is not visible yet`, 'NOT_VISIBLE_YET');
       const { requestedAt } = row;

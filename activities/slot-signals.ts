@@ -8,7 +8,7 @@ import { instanceAssignedSignal, poolWorkflowId, wakePoolSignal, workflowNames, 
  * What the slot activities tell workflows: a request that was handed a slot, and a pool that
  * should look again. Signals go out as client calls, after the transaction that decided them.
  */
-export function createSlotSignals({ pool, temporal, taskQueue }: { pool: DatabasePool; temporal: Client; taskQueue: string }) {
+export function createSlotSignals({ db, temporal, taskQueue }: { db: DatabasePool; temporal: Client; taskQueue: string }) {
   /**
    * Tells each request the slot it now holds. A request whose workflow is gone (terminated, say)
    * never will use it: the slot goes on to the next waiter. Any other failure is only logged: a
@@ -24,7 +24,7 @@ export function createSlotSignals({ pool, temporal, taskQueue }: { pool: Databas
             log.warn('could not tell a request its slot', { requestId, workflowId, error: (error as Error).message });
             return;
           }
-          const next = await releaseSlot(pool, { modelId, requestId, healthy: true });
+          const next = await releaseSlot(db, { modelId, requestId, healthy: true });
           await tellHandovers(modelId, next.handovers);
         }
       }),

@@ -5,15 +5,15 @@ import { signatureHeader, signWebhook } from './webhook-signature';
 
 const deliveryTimeoutMs = 10_000;
 
-export function createWebhookActivities({ pool, webhookSecret }: { pool: DatabasePool; webhookSecret: string }) {
+export function createWebhookActivities({ db, webhookSecret }: { db: DatabasePool; webhookSecret: string }) {
   return {
     /**
      * POSTs the finished request's status body to its webhook, signed. Each try is recorded;
      * anything but a 2xx throws, and Temporal retries with backoff.
      */
     async deliverWebhook({ requestId }: { requestId: string }): Promise<void> {
-      const url = await findWebhookUrl(pool, requestId);
-      const body = JSON.stringify(await findWorkRequestView(pool, requestId));
+      const url = await findWebhookUrl(db, requestId);
+      const body = JSON.stringify(await findWorkRequestView(db, requestId));
       const attempt = Context.current().info.attempt;
       let statusCode: number | null = null;
       let error: string | null = null;
@@ -37,7 +37,7 @@ export function createWebhookActivities({ pool, webhookSecret }: { pool: Databas
       } catch (caught) {
         error = (caught as Error).message;
       }
-      await recordWebhookDelivery(pool, { requestId, attempt, url, statusCode, error });
+      await recordWebhookDelivery(db, { requestId, attempt, url, statusCode, error });
       if (error) throw ApplicationFailure.retryable(`webhook ${url}: ${error}`, 'WEBHOOK_FAILED');
     },
   };

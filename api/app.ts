@@ -27,7 +27,7 @@ export type ApiDependencies = {
     PodiumConfig,
     'TEMPORAL_TASK_QUEUE' | 'TEMPORAL_NAMESPACE' | 'TEMPORAL_UI_URL' | 'REQUEST_BODY_LIMIT' | 'ANONYMOUS_SESSION_TTL_HOURS' | 'TRUST_PROXY'
   >;
-  pool: DatabasePool;
+  db: DatabasePool;
   temporal: Client;
   /**
    * The client shares the NativeConnection of a worker in this process polling the task queue:
@@ -38,7 +38,7 @@ export type ApiDependencies = {
   auth: Pick<AuthServices, 'authenticate' | 'cache' | 'loginRateLimit' | 'tokens'>;
 };
 
-export function createApp({ config, pool, temporal, eagerStart = false, logger, auth }: ApiDependencies): Koa {
+export function createApp({ config, db, temporal, eagerStart = false, logger, auth }: ApiDependencies): Koa {
   // Behind a proxy, ctx.ip (the sign-in rate limit's key) comes from X-Forwarded-For.
   const app = new Koa({ proxy: config.TRUST_PROXY });
   // Errors that escape the error middleware (a client that hung up mid-response) go to the log.
@@ -52,14 +52,14 @@ export function createApp({ config, pool, temporal, eagerStart = false, logger, 
   const workflows = requestWorkflows(temporal, config.TEMPORAL_TASK_QUEUE, { eagerStart });
   const temporalUi = config.TEMPORAL_UI_URL ? { url: config.TEMPORAL_UI_URL, namespace: config.TEMPORAL_NAMESPACE } : undefined;
   const routers = [
-    sessionRoutes({ pool, ttlHours: config.ANONYMOUS_SESSION_TTL_HOURS }),
-    modelRoutes({ pool }),
-    requestRoutes({ pool, workflows, authenticate: auth.authenticate, temporalUi }),
-    adminRequestRoutes({ pool, workflows, authenticate: auth.authenticate, temporalUi }),
-    authRoutes({ pool, ...auth }),
-    adminUserRoutes({ pool, authenticate: auth.authenticate }),
-    adminStatsRoutes({ pool, authenticate: auth.authenticate, logger }),
-    adminInstanceRoutes({ pool, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, authenticate: auth.authenticate, temporalUi }),
+    sessionRoutes({ db, ttlHours: config.ANONYMOUS_SESSION_TTL_HOURS }),
+    modelRoutes({ db }),
+    requestRoutes({ db, workflows, authenticate: auth.authenticate, temporalUi }),
+    adminRequestRoutes({ db, workflows, authenticate: auth.authenticate, temporalUi }),
+    authRoutes({ db, ...auth }),
+    adminUserRoutes({ db, authenticate: auth.authenticate }),
+    adminStatsRoutes({ db, authenticate: auth.authenticate, logger }),
+    adminInstanceRoutes({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, authenticate: auth.authenticate, temporalUi }),
   ];
   for (const router of routers) app.use(router.routes()).use(router.allowedMethods());
   app.use(async (ctx, next) => {

@@ -31,7 +31,7 @@ export async function startAuthServices(options: {
   config: AuthConfig;
   databaseUrl: string;
   schema: string;
-  pool: DatabasePool;
+  db: DatabasePool;
   logger: Logger;
 }) {
   const { config } = options;
@@ -65,7 +65,7 @@ export async function startAuthServices(options: {
   };
   return {
     cache,
-    authenticate: createAuthenticator({ pool: options.pool, cache }),
+    authenticate: createAuthenticator({ db: options.db, cache }),
     loginRateLimit,
     tokens,
     stop: async () => {

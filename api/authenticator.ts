@@ -6,11 +6,11 @@ import type { SessionCache } from './session-cache';
  * Resolves an access token to its principal: from the cache when it holds the token, else from
  * the database (and then cached). Without a cache every call asks the database.
  */
-export function createAuthenticator({ pool, cache }: { pool: DatabasePool; cache: SessionCache | null }) {
+export function createAuthenticator({ db, cache }: { db: DatabasePool; cache: SessionCache | null }) {
   return async function authenticate(tokenHash: Buffer): Promise<AccessTokenLookup> {
     const cached = cache?.get(tokenHash);
     if (cached) return { status: 'VALID', principal: cached, expiresAt: Number.NaN };
-    const found = await lookUpAccessToken(pool, tokenHash);
+    const found = await lookUpAccessToken(db, tokenHash);
     if (found.status === 'VALID') cache?.set(tokenHash, found.principal, found.expiresAt);
     return found;
   };

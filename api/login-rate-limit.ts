@@ -14,14 +14,14 @@ export type LoginRateLimitConfig = {
  * table of our schema).
  */
 export class LoginRateLimit {
-  private readonly pool: Pool;
+  private readonly db: Pool;
   private readonly perAccount: RateLimiterPostgres;
   private readonly perIp: RateLimiterPostgres;
 
   constructor(options: { databaseUrl: string; schema: string } & LoginRateLimitConfig) {
-    this.pool = new Pool({ connectionString: withSearchPath(options.databaseUrl, options.schema), max: 3 });
+    this.db = new Pool({ connectionString: withSearchPath(options.databaseUrl, options.schema), max: 3 });
     const common = {
-      storeClient: this.pool,
+      storeClient: this.db,
       storeType: 'pool',
       schemaName: options.schema,
       tableName: 'login_rate_limits',
@@ -55,7 +55,7 @@ export class LoginRateLimit {
   }
 
   async close(): Promise<void> {
-    await this.pool.end();
+    await this.db.end();
   }
 
   private blockedFor(result: RateLimiterRes | null, points: number): number {

@@ -25,13 +25,13 @@ export async function createDatabasePool(options: {
   /** Extra interceptors, e.g. a query counter in tests. */
   interceptors?: Interceptor[];
 }): Promise<DatabasePool> {
-  const pool = await createPool(withSearchPath(options.databaseUrl, options.schema), {
+  const db = await createPool(withSearchPath(options.databaseUrl, options.schema), {
     interceptors: [resultParserInterceptor, ...(options.interceptors ?? [])],
     maximumPoolSize: options.maximumPoolSize ?? 10,
   });
   // Slonik also emits each query error on the pool; without a listener Node turns that into
   // an "Unhandled error" that replaces the typed error (e.g. a unique violation) the caller
   // handles. The caller still gets every error: this only keeps them typed.
-  pool.on('error', () => undefined);
-  return pool;
+  db.on('error', () => undefined);
+  return db;
 }

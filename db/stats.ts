@@ -129,13 +129,13 @@ export async function queryStats(db: CommonQueryMethods, query: StatsQuery): Pro
  * (assertKnownCursor): an unknown one simply selects nothing here.
  */
 export async function streamStats(
-  pool: DatabasePool,
+  db: DatabasePool,
   query: StatsQuery,
   consume: (rows: Readable) => void,
 ): Promise<void> {
   // Untyped on purpose: validating each of a million rows with zod made enough short-lived
   // garbage to grow the heap by ~100 MB; the JSON pages validate the very same statement.
-  await pool.stream(sql.unsafe`${statsStatement(query)}`, (stream) => {
+  await db.stream(sql.unsafe`${statsStatement(query)}`, (stream) => {
     consume(
       stream.pipe(
         new Transform({

@@ -9,12 +9,12 @@ import { signupIssues } from '../domain/accounts';
  * account does not exist, given ADMIN if it does. Returns what it did, for the start-up line.
  */
 export async function ensureAdminAccount(
-  pool: DatabasePool,
+  db: DatabasePool,
   admin: { username: string; email?: string; password?: string },
 ): Promise<'created' | 'granted'> {
-  const existing = await findUserIdByUsername(pool, admin.username);
+  const existing = await findUserIdByUsername(db, admin.username);
   if (existing) {
-    await grantPermission(pool, { userId: existing, permission: 'ADMIN', grantedBy: 'env:PODIUM_ADMIN_USERNAME' });
+    await grantPermission(db, { userId: existing, permission: 'ADMIN', grantedBy: 'env:PODIUM_ADMIN_USERNAME' });
     return 'granted';
   }
   if (!admin.email || !admin.password) {
@@ -25,7 +25,7 @@ export async function ensureAdminAccount(
   if (issues.length > 0) throw new Error(`PODIUM_ADMIN_*: ${issues.map((issue) => issue.message).join('; ')}`);
   const id = randomUUID();
   const passwordHash = await hashPassword(account.password);
-  await pool.transaction(async (transaction) => {
+  await db.transaction(async (transaction) => {
     await insertUser(transaction, { id, username: account.username, email: account.email, passwordHash });
     await grantPermission(transaction, { userId: id, permission: 'ADMIN', grantedBy: 'env:PODIUM_ADMIN_USERNAME' });
   });

@@ -50,25 +50,25 @@ async function main(args: string[]): Promise<string> {
   if (group !== 'users' || !command) throw new Error(usage);
   return withDatabase(config, async (databaseUrl) => {
     await migrate(databaseUrl, config.DATABASE_SCHEMA);
-    const pool = await createDatabasePool({ databaseUrl, schema: config.DATABASE_SCHEMA, maximumPoolSize: 2 });
+    const db = await createDatabasePool({ databaseUrl, schema: config.DATABASE_SCHEMA, maximumPoolSize: 2 });
     try {
       if (command === 'list') {
-        const users = await listUsers(pool, { limit: 1000 });
+        const users = await listUsers(db, { limit: 1000 });
         return users.map((user) => `${user.username}\t${user.email}\t${user.permissions.join(',') || '-'}`).join('\n') || '(no users)';
       }
       if ((command !== 'grant' && command !== 'revoke') || !username || !permissionName) throw new Error(usage);
       const parsed = permission.safeParse(permissionName.toUpperCase());
       if (!parsed.success) throw new Error(`unknown permission ${permissionName}; known: ${permission.options.join(', ')}`);
-      const userId = await findUserIdByUsername(pool, username);
+      const userId = await findUserIdByUsername(db, username);
       if (!userId) throw new Error(`no user "${username}"`);
       if (command === 'grant') {
-        await grantPermission(pool, { userId, permission: parsed.data, grantedBy: `cli:${process.env.USER ?? 'unknown'}` });
+        await grantPermission(db, { userId, permission: parsed.data, grantedBy: `cli:${process.env.USER ?? 'unknown'}` });
         return `granted ${parsed.data} to ${username}`;
       }
-      await revokePermission(pool, userId, parsed.data);
+      await revokePermission(db, userId, parsed.data);
       return `revoked ${parsed.data} from ${username}`;
     } finally {
-      await pool.end();
+      await db.end();
     }
   });
 }

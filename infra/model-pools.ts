@@ -7,8 +7,8 @@ import { poolWorkflowId, workflowNames, type PodiumWorkflows } from '../workflow
  * Starts the pools of models that keep instances warm (min_instances > 0), so they are warm
  * before the first request; other pools start with their first request. Safe on every start.
  */
-export async function startWarmPools(temporal: Client, pool: DatabasePool, taskQueue: string): Promise<string[]> {
-  const warm = (await listModels(pool)).filter((model) => model.minInstances > 0);
+export async function startWarmPools(temporal: Client, db: DatabasePool, taskQueue: string): Promise<string[]> {
+  const warm = (await listModels(db)).filter((model) => model.minInstances > 0);
   for (const model of warm) {
     await temporal.workflow.start<PodiumWorkflows['modelPool']>(workflowNames.modelPool, {
       workflowId: poolWorkflowId(taskQueue, model.id),

@@ -84,17 +84,17 @@ async function startDatabase(config: Config, dataDir: string, logger: Logger) {
   }
   const applied = await migrate(databaseUrl, config.DATABASE_SCHEMA);
   step(`migrations on schema "${config.DATABASE_SCHEMA}": ${applied.length ? applied.join(', ') : 'up to date'}`);
-  const pool: DatabasePool = await createDatabasePool({ databaseUrl, schema: config.DATABASE_SCHEMA });
-  stops.push({ name: 'the database pool', stop: () => pool.end() });
+  const db: DatabasePool = await createDatabasePool({ databaseUrl, schema: config.DATABASE_SCHEMA });
+  stops.push({ name: 'the database pool', stop: () => db.end() });
   if (config.PODIUM_ADMIN_USERNAME) {
-    const outcome = await ensureAdminAccount(pool, {
+    const outcome = await ensureAdminAccount(db, {
       username: config.PODIUM_ADMIN_USERNAME,
       email: config.PODIUM_ADMIN_EMAIL,
       password: config.PODIUM_ADMIN_PASSWORD,
     });
     step(`admin account "${config.PODIUM_ADMIN_USERNAME}": ${outcome === 'created' ? 'created with ADMIN' : 'has ADMIN'}`);
   }
-  return { databaseUrl, pool };
+  return { databaseUrl, db: db };
 }
 
 /** The Temporal server at TEMPORAL_ADDRESS, or the dev server; where its Web UI is. */
@@ -119,7 +119,7 @@ async function startTemporal(config: Config, dataDir: string): Promise<{ address
  * The worker in this process, when START_WORKER: its instance runtime (local processes, a
  * Kubernetes cluster, or the simulated one started here), and the node autoscaler's parts.
  */
-async function startWorker(config: Config, dataDir: string, pool: DatabasePool, temporalAddress: string) {
+async function startWorker(config: Config, dataDir: string, db: DatabasePool, temporalAddress: string) {
   if (!config.START_WORKER) {
     step('no worker in this process (START_WORKER=false): run `npm run worker` elsewhere');
     return { worker: null, autoscaler: undefined };
@@ -149,7 +149,7 @@ async function startWorker(config: Config, dataDir: string, pool: DatabasePool, 
     address: temporalAddress,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    pool,
+    db,
     runtime,
     webhookSecret: config.WEBHOOK_SECRET,
     autoscaler,
@@ -174,14 +174,14 @@ async function connectClient(config: Config, temporalAddress: string, worker: Ru
 }
 
 /** The retention Schedule, the node autoscaler and the warm pools, each started unless running. */
-async function startLongRunningWorkflows(config: Config, temporal: Client, pool: DatabasePool, autoscaler: AutoscalerDependencies | undefined) {
+async function startLongRunningWorkflows(config: Config, temporal: Client, db: DatabasePool, autoscaler: AutoscalerDependencies | undefined) {
   if (config.TEMPORAL_ADDRESS) await ensureSearchAttributes(temporal, config.TEMPORAL_NAMESPACE);
   const schedule = await ensureCleanupSchedule(temporal, {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     retentionDays: config.REQUEST_RETENTION_DAYS,
   });
   if (autoscaler) await ensureNodeAutoscaler(temporal, config.TEMPORAL_TASK_QUEUE, autoscaler.settings);
-  const warm = await startWarmPools(temporal, pool, config.TEMPORAL_TASK_QUEUE);
+  const warm = await startWarmPools(temporal, db, config.TEMPORAL_TASK_QUEUE);
   if (warm.length > 0) step(`warming the pools of ${warm.join(', ')} (min_instances > 0)`);
   step(`retention: requests older than ${config.REQUEST_RETENTION_DAYS} days are deleted daily (Schedule ${schedule})`);
 }
@@ -197,16 +197,16 @@ async function main() {
   await checkPorts(config);
   step('building the web UI (web/dist)');
   await buildWeb();
-  const { databaseUrl, pool } = await startDatabase(config, dataDir, logger);
+  const { databaseUrl, db: db } = await startDatabase(config, dataDir, logger);
   const temporalServer = await startTemporal(config, dataDir);
-  const { worker, autoscaler } = await startWorker(config, dataDir, pool, temporalServer.address);
+  const { worker, autoscaler } = await startWorker(config, dataDir, db, temporalServer.address);
   const temporal = await connectClient(config, temporalServer.address, worker);
-  await startLongRunningWorkflows(config, temporal, pool, autoscaler);
+  await startLongRunningWorkflows(config, temporal, db, autoscaler);
 
   step(`starting the API on ${config.HOST}:${config.PORT}`);
-  const auth = await startAuthServices({ config, databaseUrl, schema: config.DATABASE_SCHEMA, pool, logger });
+  const auth = await startAuthServices({ config, databaseUrl, schema: config.DATABASE_SCHEMA, db, logger });
   stops.push({ name: 'the session listener', stop: auth.stop });
-  const app = createApp({ config: { ...config, TEMPORAL_UI_URL: temporalServer.ui }, pool, temporal, eagerStart: worker !== null, logger, auth });
+  const app = createApp({ config: { ...config, TEMPORAL_UI_URL: temporalServer.ui }, db, temporal, eagerStart: worker !== null, logger, auth });
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(config.PORT, config.HOST, () => resolve(listening));
   });

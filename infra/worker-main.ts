@@ -15,7 +15,7 @@ async function main() {
   if (!config.DATABASE_URL || !config.TEMPORAL_ADDRESS) throw new Error('a worker on its own needs DATABASE_URL and TEMPORAL_ADDRESS');
   // Temporal's own lines at WARN and above, or fewer if LOG_LEVEL asks for fewer.
   installTemporalRuntime(['fatal', 'error', 'silent'].includes(config.LOG_LEVEL) ? 'ERROR' : 'WARN');
-  const pool = await createDatabasePool({ databaseUrl: config.DATABASE_URL, schema: config.DATABASE_SCHEMA });
+  const db = await createDatabasePool({ databaseUrl: config.DATABASE_URL, schema: config.DATABASE_SCHEMA });
   const bundle = process.env.PODIUM_WORKFLOW_BUNDLE;
   const runtime = createInstanceRuntime(config);
   const autoscaler = runtime instanceof KubernetesRuntime ? createAutoscaler(config, runtime.kubeConfig, await loadKwokNodes(config)) : undefined;
@@ -23,7 +23,7 @@ async function main() {
     address: config.TEMPORAL_ADDRESS,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    pool,
+    db,
     runtime,
     autoscaler,
     webhookSecret: config.WEBHOOK_SECRET,
@@ -31,7 +31,7 @@ async function main() {
   });
   const stop = async () => {
     await worker.stop();
-    await pool.end();
+    await db.end();
     process.exit(0);
   };
   process.once('SIGTERM', stop);

@@ -31,7 +31,7 @@ export async function startPodiumWorker(options: {
   address: string;
   namespace: string;
   taskQueue: string;
-  pool: DatabasePool;
+  db: DatabasePool;
   runtime: InstanceRuntime;
   webhookSecret: string;
   /** A pre-built bundle (tests build one per run); otherwise the workflows are bundled now. */
@@ -49,7 +49,7 @@ export async function startPodiumWorker(options: {
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
     workflowFailureErrorTypes,
     activities: createActivities({
-      pool: options.pool,
+      db: options.db,
       runtime: options.runtime,
       temporal,
       taskQueue: options.taskQueue,

@@ -17,13 +17,13 @@ import { adminInstanceRecord, listAdminInstances, stopInstance } from '../use-ca
 
 /** Admins' view of model instances: live list (with raw runtime events), stop, and history. */
 export function adminInstanceRoutes(deps: {
-  pool: DatabasePool;
+  db: DatabasePool;
   temporal: Client;
   taskQueue: string;
   authenticate: Authenticate;
   temporalUi?: TemporalUi;
 }) {
-  const { pool, temporal, taskQueue } = deps;
+  const { db, temporal, taskQueue } = deps;
   const router = new Router<AuthState>();
   router.use('/api/admin/instances', requireSession(deps.authenticate), requirePermission('ADMIN'));
 
@@ -40,15 +40,15 @@ export function adminInstanceRoutes(deps: {
   /** The node autoscaler's latest decisions: plan, reasons and what was done. */
   router.get('/api/admin/instances/autoscaler/decisions', async (ctx) => {
     const { limit } = z.strictObject({ limit: z.coerce.number().int().min(1).max(200).default(20) }).parse(ctx.query);
-    ctx.body = { decisions: await listAutoscalerDecisions(pool, limit) };
+    ctx.body = { decisions: await listAutoscalerDecisions(db, limit) };
   });
 
   router.get('/api/admin/instances/:id', async (ctx) => {
-    const record = await adminInstanceRecord(pool, idParam(ctx, 'instance'));
+    const record = await adminInstanceRecord(db, idParam(ctx, 'instance'));
     const poolId = poolWorkflowId(taskQueue, record.modelId);
     const [timeline, requests, workflowEvents] = await Promise.all([
-      instanceTimeline(pool, record.id),
-      requestsServedByInstance(pool, record.id),
+      instanceTimeline(db, record.id),
+      requestsServedByInstance(db, record.id),
       fetchInstanceHistory(temporal, poolId, record.id),
     ]);
     ctx.body = {

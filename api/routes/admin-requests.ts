@@ -17,12 +17,12 @@ import { requestWorkflowId } from '../../workflows/contracts';
 
 /** Admin actions on any request. Every one is written to audit_log before it is carried out. */
 export function adminRequestRoutes(deps: {
-  pool: DatabasePool;
+  db: DatabasePool;
   workflows: RequestWorkflows;
   authenticate: Authenticate;
   temporalUi?: TemporalUi;
 }) {
-  const { pool } = deps;
+  const { db } = deps;
   const router = new Router<AuthState>();
   router.use('/api/admin/requests', requireSession(deps.authenticate), requirePermission('ADMIN'));
 
@@ -30,7 +30,7 @@ export function adminRequestRoutes(deps: {
   router.get('/api/admin/requests', async (ctx) => {
     const query = adminRequestsQuery.parse(ctx.query);
     try {
-      const page = await listAdminRequests(pool, query);
+      const page = await listAdminRequests(db, query);
       ctx.body = { ...page, requests: page.requests.map((r) => ({ ...r, links: { temporal: workflowLink(deps.temporalUi, requestWorkflowId(r.id)) } })) };
     } catch (error) {
       if (error instanceof UnknownRequestCursorError) {
@@ -43,15 +43,15 @@ export function adminRequestRoutes(deps: {
   /** Input, result and error of one request. The audit row is written first: no row, no data. */
   router.get('/api/admin/requests/:id/sensitive', async (ctx) => {
     const id = idParam(ctx, 'request');
-    const exists = await findWorkRequestView(pool, id);
+    const exists = await findWorkRequestView(db, id);
     if (!exists) throw new ApiError(404, 'REQUEST_NOT_FOUND', `No request ${id}`);
-    await writeAuditLog(pool, {
+    await writeAuditLog(db, {
       actorUserId: signedInUser(ctx).userId,
       action: 'REQUEST_SENSITIVE_VIEWED',
       targetType: 'work_request',
       targetId: id,
     });
-    const sensitive = await findSensitiveRequest(pool, id);
+    const sensitive = await findSensitiveRequest(db, id);
     if (!sensitive) throw new ApiError(404, 'REQUEST_NOT_FOUND', `No request ${id}`);
     ctx.set('Cache-Control', 'no-store');
     ctx.body = sensitive;

@@ -52,8 +52,8 @@ function csvFilename(query: StatsQuery): string {
  * `GET /api/admin/stats`: request stats with filters, combinable rollups and time buckets, as
  * JSON pages or (format=csv, or Accept: text/csv) one streamed CSV of every row. ADMIN only.
  */
-export function adminStatsRoutes(deps: { pool: DatabasePool; authenticate: Authenticate; logger: Logger }) {
-  const { pool, logger } = deps;
+export function adminStatsRoutes(deps: { db: DatabasePool; authenticate: Authenticate; logger: Logger }) {
+  const { db, logger } = deps;
   const router = new Router<AuthState>();
   router.use('/api/admin/stats', requireSession(deps.authenticate), requirePermission('ADMIN'));
 
@@ -63,7 +63,7 @@ export function adminStatsRoutes(deps: { pool: DatabasePool; authenticate: Authe
     const wanted = format.safeParse(ctx.query.format);
     if (!wanted.success) throw new ApiError(400, 'INVALID_FORMAT', 'format: must be json or csv');
     try {
-      await assertKnownCursor(pool, query);
+      await assertKnownCursor(db, query);
     } catch (error) {
       if (error instanceof UnknownStatsCursorError) {
         throw new ApiError(400, 'INVALID_CURSOR', 'The cursor names no stats row; use nextCursor from the previous page');
@@ -72,7 +72,7 @@ export function adminStatsRoutes(deps: { pool: DatabasePool; authenticate: Authe
     }
     const csv = wanted.data === 'csv' || (wanted.data === undefined && ctx.accepts('json', 'text/csv') === 'text/csv');
     if (!csv) {
-      const page = await queryStats(pool, query);
+      const page = await queryStats(db, query);
       ctx.body = { query, timeZone: query.tz, ...page };
       return;
     }
@@ -87,7 +87,7 @@ export function adminStatsRoutes(deps: { pool: DatabasePool; authenticate: Authe
     });
     const csvOut = stringify({ header: true, columns: statsCsvColumns(query) });
     // Not awaited: Koa sends the body as it is written; the database cursor follows the client's pace.
-    streamStats(pool, query, (rows) => {
+    streamStats(db, query, (rows) => {
       pipeline(rows, toRecord, csvOut, body).catch((error: Error) => {
         logger.warn({ err: error }, 'stats CSV export ended early');
         rows.destroy(error);

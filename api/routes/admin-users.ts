@@ -11,13 +11,13 @@ const listUsersQuery = z.strictObject({
 });
 
 /** Accounts and their permissions, for admins. */
-export function adminUserRoutes({ pool, authenticate }: { pool: DatabasePool; authenticate: Authenticate }) {
+export function adminUserRoutes({ db, authenticate }: { db: DatabasePool; authenticate: Authenticate }) {
   const router = new Router<AuthState>();
   router.use('/api/admin', requireSession(authenticate), requirePermission('ADMIN'));
 
   router.get('/api/admin/users', async (ctx) => {
     const query = listUsersQuery.parse(ctx.query);
-    const users = await listUsers(pool, { limit: query.limit + 1, after: query.after });
+    const users = await listUsers(db, { limit: query.limit + 1, after: query.after });
     const page = users.slice(0, query.limit);
     ctx.body = {
       users: page.map((user) => ({ ...user, createdAt: new Date(user.createdAt).toISOString() })),

@@ -18,13 +18,13 @@ const cookieOnly = (ctx: Context) => ctx.get('x-podium-token-transport').toLower
 const refreshBody = z.strictObject({ refreshToken: z.string().optional() });
 
 export function authRoutes(deps: {
-  pool: DatabasePool;
+  db: DatabasePool;
   authenticate: Authenticate;
   cache: SessionCache | null;
   loginRateLimit: LoginRateLimit;
   tokens: TokenSettings;
 }) {
-  const { pool, tokens } = deps;
+  const { db, tokens } = deps;
   const router = new Router<AuthState>();
 
   /** Sets the session's cookies and answers with the user and the tokens' expiry (and the tokens, unless cookie-only). */
@@ -93,12 +93,12 @@ export function authRoutes(deps: {
   router.post('/api/auth/logout', async (ctx) => {
     const body = refreshBody.parse(ctx.request.body ?? {});
     const refresh = body.refreshToken ?? ctx.cookies.get(refreshCookie);
-    let sessionId = refresh && looksLikeToken(refresh, 'refresh') ? await findSessionOfRefreshToken(pool, hashToken(refresh)) : null;
+    let sessionId = refresh && looksLikeToken(refresh, 'refresh') ? await findSessionOfRefreshToken(db, hashToken(refresh)) : null;
     if (!sessionId) {
       await requireSession(deps.authenticate)(ctx, async () => undefined);
       sessionId = ctx.state.principal!.sessionId;
     }
-    await revokeSession(pool, sessionId, 'logout');
+    await revokeSession(db, sessionId, 'logout');
     deps.cache?.forgetSession(sessionId);
     clearCookies(ctx);
     ctx.status = 204;

@@ -27,7 +27,7 @@ import { requestWorkflowId } from '../../workflows/contracts';
 
 
 export type RequestRouteDeps = {
-  pool: DatabasePool;
+  db: DatabasePool;
   workflows: RequestWorkflows;
   authenticate: Authenticate;
   /** The Temporal Web UI, for links to a request's workflow. */
@@ -43,26 +43,26 @@ function answerSubmission(ctx: Context, request: WorkRequestView, status: 200 | 
 }
 
 export function requestRoutes(deps: RequestRouteDeps) {
-  const { pool, workflows } = deps;
+  const { db, workflows } = deps;
   const router = new Router<AuthState>();
   router.use('/api/requests', requireSession(deps.authenticate));
 
   async function ownRequest(ctx: { params: Record<string, string | undefined> }, owner: RequestOwner) {
     const id = idParam(ctx, 'request');
-    const request = await findOwnWorkRequest(pool, id, owner);
+    const request = await findOwnWorkRequest(db, id, owner);
     if (!request) throw new ApiError(404, 'REQUEST_NOT_FOUND', `You have no request ${id}`);
     return request;
   }
 
   /** The same key and the same ask: the first request back. The same key, another ask: 422. */
   async function replay(owner: RequestOwner, key: string, body: SubmitWorkRequest) {
-    const earlier = await findByIdempotencyKey(pool, owner, key);
+    const earlier = await findByIdempotencyKey(db, owner, key);
     if (!earlier) return null;
     const same = earlier.model === body.model && isDeepStrictEqual(earlier.input, body.input) && earlier.webhookUrl === (body.webhook ?? null);
     if (!same) {
       throw new ApiError(422, 'IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used for a different request; use a new key');
     }
-    return findOwnWorkRequest(pool, earlier.id, owner);
+    return findOwnWorkRequest(db, earlier.id, owner);
   }
 
   router.post('/api/requests', async (ctx) => {
@@ -80,7 +80,7 @@ export function requestRoutes(deps: RequestRouteDeps) {
     let created;
     try {
       // Row and workflow together: if the workflow cannot start, the insert is rolled back.
-      created = await pool.transaction(async (transaction) => {
+      created = await db.transaction(async (transaction) => {
         const row = await insertWorkRequest(transaction, {
           id,
           modelId: body.model,
@@ -102,7 +102,7 @@ export function requestRoutes(deps: RequestRouteDeps) {
     } catch (error) {
       // The model is checked by the insert's foreign key: no read of the catalog per request.
       if (error instanceof ForeignKeyIntegrityConstraintViolationError) {
-        const models = await listModels(pool);
+        const models = await listModels(db);
         throw new ApiError(400, 'UNKNOWN_MODEL', `There is no model "${body.model}"; GET /api/models lists them`, {
           available: models.map((model) => model.id),
         });
@@ -121,7 +121,7 @@ export function requestRoutes(deps: RequestRouteDeps) {
   router.get('/api/requests', async (ctx) => {
     const query = listWorkRequestsQuery.parse(ctx.query);
     try {
-      ctx.body = await listOwnWorkRequests(pool, ownerOf(ctx.state.principal!), query);
+      ctx.body = await listOwnWorkRequests(db, ownerOf(ctx.state.principal!), query);
     } catch (error) {
       if (error instanceof UnknownCursorError) {
         throw new ApiError(400, 'INVALID_CURSOR', 'The cursor is not one of your requests; use nextCursor from the previous page');
@@ -138,12 +138,12 @@ export function requestRoutes(deps: RequestRouteDeps) {
     if (wait > 0 && !isFinal(request.status)) {
       // Temporal tells us when the workflow ends: no polling, no added latency.
       await workflows.waitForEnd(request.id, wait * 1000);
-      request = (await findOwnWorkRequest(pool, request.id, owner))!;
+      request = (await findOwnWorkRequest(db, request.id, owner))!;
     }
     const temporal = workflowLink(deps.temporalUi, requestWorkflowId(request.id));
     ctx.body = {
       ...request,
-      webhook: await findWebhookStatus(pool, request.id),
+      webhook: await findWebhookStatus(db, request.id),
       links: {
         self: `/api/requests/${request.id}`,
         ...(temporal ? { temporal } : {}),

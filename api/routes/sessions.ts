@@ -4,13 +4,13 @@ import type { DatabasePool } from 'slonik';
 import { createAnonymousSession } from '../../db/sessions';
 import { hashToken, newToken } from '../session-tokens';
 
-export function sessionRoutes({ pool, ttlHours }: { pool: DatabasePool; ttlHours: number }) {
+export function sessionRoutes({ db, ttlHours }: { db: DatabasePool; ttlHours: number }) {
   const router = new Router();
 
   /** An anonymous session: all a curl user needs to submit requests. */
   router.post('/api/sessions/anonymous', async (ctx) => {
     const token = newToken('access');
-    const session = await createAnonymousSession(pool, {
+    const session = await createAnonymousSession(db, {
       id: randomUUID(),
       access: { hash: hashToken(token), ttlSeconds: Math.round(ttlHours * 3600) },
     });

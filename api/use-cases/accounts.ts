@@ -41,17 +41,17 @@ function newTokenPair(tokens: TokenSettings) {
 /** A signed-in session: whose it is, its tokens, and when they expire. */
 export type SignedIn = { user: UserView; pair: TokenPair; issued: IssuedTokens };
 
-type AccountDeps = { pool: DatabasePool; tokens: TokenSettings };
+type AccountDeps = { db: DatabasePool; tokens: TokenSettings };
 
 /** A new account (no permissions) and its first session, in one transaction. */
-export async function signUp({ pool, tokens }: AccountDeps, body: SignupBody): Promise<SignedIn> {
+export async function signUp({ db, tokens }: AccountDeps, body: SignupBody): Promise<SignedIn> {
   const issues = signupIssues(body, isCommonPassword);
   if (issues.length > 0) throw new ApiError(400, issues[0]!.code, issues[0]!.message, { issues });
   const passwordHash = await hashPassword(body.password);
   const userId = randomUUID();
   const pair = newTokenPair(tokens);
   try {
-    const issued = await pool.transaction(async (transaction) => {
+    const issued = await db.transaction(async (transaction) => {
       await insertUser(transaction, { id: userId, username: body.username, email: body.email, passwordHash });
       return createUserSession(transaction, { id: randomUUID(), userId, ...pair.hashes });
     });
@@ -69,14 +69,14 @@ const tooManyAttempts = (seconds: number) =>
 
 /** A sign-in with username or email and password, throttled per identifier and address. */
 export async function logIn(
-  { pool, tokens, loginRateLimit }: AccountDeps & { loginRateLimit: LoginRateLimit },
+  { db, tokens, loginRateLimit }: AccountDeps & { loginRateLimit: LoginRateLimit },
   body: LoginBody,
   ip: string,
 ): Promise<SignedIn> {
   const identifier = loginIdentifier(body);
   const wait = await loginRateLimit.retryAfterSeconds(identifier, ip);
   if (wait > 0) throw tooManyAttempts(wait);
-  const user = await findUserForLogin(pool, identifier);
+  const user = await findUserForLogin(db, identifier);
   if (!(await verifyPassword(user?.passwordHash ?? null, body.password)) || !user) {
     const blocked = await loginRateLimit.recordFailure(identifier, ip);
     if (blocked > 0) throw tooManyAttempts(blocked);
@@ -84,8 +84,8 @@ export async function logIn(
   }
   await loginRateLimit.recordSuccess(identifier);
   const pair = newTokenPair(tokens);
-  const issued = await createUserSession(pool, { id: randomUUID(), userId: user.id, ...pair.hashes });
-  return { user: (await findUserView(pool, user.id))!, pair, issued };
+  const issued = await createUserSession(db, { id: randomUUID(), userId: user.id, ...pair.hashes });
+  return { user: (await findUserView(db, user.id))!, pair, issued };
 }
 
 /** What a refresh came to: new tokens, or why the session cannot go on (see domain/refresh-decision). */
@@ -98,10 +98,10 @@ export type RefreshResult =
  * Rotates the presented refresh token. Its row is locked, so two refreshes with one token
  * cannot both rotate it; the pure decideRefresh says what the token's state allows.
  */
-export async function refreshSession({ pool, tokens }: AccountDeps, presented: string): Promise<RefreshResult> {
+export async function refreshSession({ db, tokens }: AccountDeps, presented: string): Promise<RefreshResult> {
   const usedHash = hashToken(presented);
   const pair = newTokenPair(tokens);
-  const result = await pool.transaction(async (transaction) => {
+  const result = await db.transaction(async (transaction) => {
     const state = await lockRefreshToken(transaction, usedHash);
     if (!state) return { outcome: 'UNKNOWN' as const };
     const decision = decideRefresh(state, Date.now(), tokens.reuseGraceSeconds * 1000);
@@ -113,7 +113,7 @@ export async function refreshSession({ pool, tokens }: AccountDeps, presented: s
     return { outcome: decision.outcome, sessionId: state.sessionId };
   });
   if (result.outcome === 'ROTATE') {
-    return { outcome: 'ROTATE', signedIn: { user: (await findUserView(pool, result.userId))!, pair, issued: result.issued } };
+    return { outcome: 'ROTATE', signedIn: { user: (await findUserView(db, result.userId))!, pair, issued: result.issued } };
   }
   if (result.outcome === 'REUSED_REVOKE_FAMILY') return { outcome: result.outcome, sessionId: result.sessionId };
   return { outcome: result.outcome };

@@ -13,37 +13,37 @@ import { ApiError } from '../errors';
 
 const endedStatuses = ['TERMINATED', 'FAILED'];
 
-export type AdminInstanceDeps = { pool: DatabasePool; temporal: Client; taskQueue: string };
+export type AdminInstanceDeps = { db: DatabasePool; temporal: Client; taskQueue: string };
 
 /**
  * The live instances: Podium's records joined with what a worker's runtime runs now (only
  * workers hold the runtime and, on Kubernetes, its credentials), filtered; and the health of
  * each pool that runs.
  */
-export async function listAdminInstances({ pool, temporal, taskQueue }: AdminInstanceDeps, query: AdminInstancesQuery): Promise<AdminInstancesView> {
+export async function listAdminInstances({ db, temporal, taskQueue }: AdminInstanceDeps, query: AdminInstancesQuery): Promise<AdminInstancesView> {
   const [records, live, pools] = await Promise.all([
-    listLiveInstanceRecords(pool, query.model),
+    listLiveInstanceRecords(db, query.model),
     temporal.workflow.execute<PodiumWorkflows['describeLiveInstances']>(workflowNames.describeLiveInstances, {
       taskQueue,
       workflowId: `live-instances-${randomUUID()}`,
       args: [{ modelId: query.model }],
       workflowExecutionTimeout: '30 seconds',
     }),
-    runningPools({ pool, temporal, taskQueue }, query.model),
+    runningPools({ db, temporal, taskQueue }, query.model),
   ]);
   return { instances: filterInstances(joinInstances(records, live), query), pools, at: new Date().toISOString() };
 }
 
 /** The health of each catalog model's pool that runs (a failing one among them). */
-async function runningPools({ pool, temporal, taskQueue }: AdminInstanceDeps, modelId: string | undefined): Promise<PoolHealth[]> {
-  const models = (await listModels(pool)).map((model) => model.id).filter((id) => !modelId || id === modelId);
+async function runningPools({ db, temporal, taskQueue }: AdminInstanceDeps, modelId: string | undefined): Promise<PoolHealth[]> {
+  const models = (await listModels(db)).map((model) => model.id).filter((id) => !modelId || id === modelId);
   const pools = await Promise.all(models.map((id) => describePoolHealth(temporal, taskQueue, id)));
   return pools.filter((health) => health.state !== 'NOT_RUNNING');
 }
 
 /** The instance's record, or 404. */
-export async function adminInstanceRecord(pool: DatabasePool, id: string): Promise<InstanceRecord> {
-  const record = await findInstanceRecord(pool, id);
+export async function adminInstanceRecord(db: DatabasePool, id: string): Promise<InstanceRecord> {
+  const record = await findInstanceRecord(db, id);
   if (!record) throw new ApiError(404, 'INSTANCE_NOT_FOUND', `No instance ${id}`);
   return record;
 }
@@ -53,13 +53,13 @@ export async function adminInstanceRecord(pool: DatabasePool, id: string): Promi
  * pool's own state stays true); its requests find out when their calls fail.
  */
 export async function stopInstance(
-  { pool, temporal, taskQueue }: AdminInstanceDeps,
+  { db, temporal, taskQueue }: AdminInstanceDeps,
   admin: { userId: string; username: string },
   id: string,
 ): Promise<InstanceRecord> {
-  const record = await adminInstanceRecord(pool, id);
+  const record = await adminInstanceRecord(db, id);
   if (endedStatuses.includes(record.status)) throw new ApiError(409, 'INSTANCE_NOT_RUNNING', `The instance has already ended ${record.status}`);
-  await writeAuditLog(pool, {
+  await writeAuditLog(db, {
     actorUserId: admin.userId,
     action: 'INSTANCE_STOP',
     targetType: 'model_instance',

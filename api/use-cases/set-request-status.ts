@@ -13,12 +13,12 @@ import type { RequestWorkflows } from '../request-workflows';
  * may be closing this instant) is re-run once its workflow has closed.
  */
 export async function setRequestStatus(
-  { pool, workflows }: { pool: DatabasePool; workflows: RequestWorkflows },
+  { db, workflows }: { db: DatabasePool; workflows: RequestWorkflows },
   admin: { userId: string },
   id: string,
   change: AdminStatusChange,
 ): Promise<{ id: string; requestedStatus: AdminStatusChange['status']; previousStatus: string }> {
-  const request = await findWorkRequestView(pool, id);
+  const request = await findWorkRequestView(db, id);
   if (!request) throw new ApiError(404, 'REQUEST_NOT_FOUND', `No request ${id}`);
   if (change.status === 'REQUESTED' && !requeueableStatuses.includes(request.status)) {
     throw new ApiError(409, 'REQUEST_NOT_REQUEUEABLE', `A ${request.status} request cannot be re-queued`);
@@ -27,7 +27,7 @@ export async function setRequestStatus(
     throw new ApiError(409, 'REQUEST_ALREADY_ENDED', `The request has already ended ${request.status}`);
   }
 
-  await writeAuditLog(pool, {
+  await writeAuditLog(db, {
     actorUserId: admin.userId,
     action: 'REQUEST_STATUS_SET',
     targetType: 'work_request',
@@ -39,7 +39,7 @@ export async function setRequestStatus(
   if (!signalled) {
     await workflows.waitUntilClosed(request.id, 10_000);
     if (change.status === 'FAILED') throw new ApiError(409, 'REQUEST_ALREADY_ENDED', 'The request has just ended');
-    const requeued = await requeueWorkRequest(pool, request.id);
+    const requeued = await requeueWorkRequest(db, request.id);
     if (!requeued) throw new ApiError(409, 'REQUEST_NOT_REQUEUEABLE', 'The request changed meanwhile; look again');
     await workflows.start(request.id, request.model, { rerun: true });
   }

@@ -52,16 +52,16 @@ async function benchmark(stack: TestStack) {
   const reaction: number[] = [];
   for (let i = 0; i < trials; i++) {
     const model = `xl-${i}`;
-    await addTestModel(stack.pool, { id: model, resources: { cpu: '20', memory: '8Gi' }, keepWarmSeconds: 1, startupTimeoutSeconds: 60 });
+    await addTestModel(stack.db, { id: model, resources: { cpu: '20', memory: '8Gi' }, keepWarmSeconds: 1, startupTimeoutSeconds: 60 });
     const before = new Set((await ours()).map((n) => n.metadata!.name!));
     const submitted = await stack.api.submit(token, { model, input: echoInput });
     const { request } = await stack.api.waitUntilFinal(token, submitted.body.id, 60_000);
     if (request.status !== 'COMPLETE') throw new Error(`trial ${i}: ${JSON.stringify(request.error)}`);
-    const pod = (await stack.pool.oneFirst(sql.unsafe`SELECT runtime_ref FROM model_instances WHERE model_id = ${model}`)) as string;
+    const pod = (await stack.db.oneFirst(sql.unsafe`SELECT runtime_ref FROM model_instances WHERE model_id = ${model}`)) as string;
     const added = [...nodeAddedAt.entries()].filter(([name]) => name.startsWith('podium-cpu-xlarge-') && !before.has(name));
     if (added.length !== 1 || !unschedulableAt.has(pod)) throw new Error(`trial ${i}: expected one new node and an Unschedulable pod`);
     reaction.push(added[0]![1] - unschedulableAt.get(pod)!);
-    if (process.env.BENCH_DEBUG) console.error(JSON.stringify(await stack.pool.any(sql.unsafe`SELECT decided_at, acted_at, reasons FROM autoscaler_decisions ORDER BY id DESC LIMIT 3`)), unschedulableAt.get(pod), added[0]![1]);
+    if (process.env.BENCH_DEBUG) console.error(JSON.stringify(await stack.db.any(sql.unsafe`SELECT decided_at, acted_at, reasons FROM autoscaler_decisions ORDER BY id DESC LIMIT 3`)), unschedulableAt.get(pod), added[0]![1]);
     for (const [name] of added) nodeAddedAt.delete(name);
     await eventually(ours, (nodes) => nodes.length === 0, 60_000); // scaled down before the next trial
   }
@@ -130,7 +130,7 @@ async function benchmark(stack: TestStack) {
   if (unbound.length > 0) {
     const sample = await core.readNamespacedPod({ name: unbound[0]!.name, namespace });
     console.error(`[bench] ${unbound.length} pods never bound, e.g. ${unbound[0]!.name}: ${JSON.stringify(sample.status?.conditions)}`);
-    console.error(`[bench] last decisions: ${JSON.stringify(await stack.pool.any(sql.unsafe`SELECT reasons, results FROM autoscaler_decisions ORDER BY id DESC LIMIT 3`))}`);
+    console.error(`[bench] last decisions: ${JSON.stringify(await stack.db.any(sql.unsafe`SELECT reasons, results FROM autoscaler_decisions ORDER BY id DESC LIMIT 3`))}`);
   }
   const firstBurstNode = Math.min(...[...nodeAddedAt].filter(([name]) => name.startsWith('podium-')).map(([, at]) => at).filter((at) => at >= created));
   const burstNodes = (await ours()).filter((n) => n.metadata!.name!.startsWith('podium-'));
@@ -153,7 +153,7 @@ async function benchmark(stack: TestStack) {
   const gpuPods = burstPods.filter((p) => p.gpu).length;
   const costLowerBound = Math.max(cpus * perCpu, memoryGi * perGi) + gpuPods * gpuType.hourlyPrice;
   const cpuNodesLowerBound = Math.max(Math.ceil(cpus / largest.capacity.cpu), Math.ceil(memoryGi / (largest.capacity.memory / Gi)));
-  const decisionsRows = (await stack.pool.any(sql.unsafe`
+  const decisionsRows = (await stack.db.any(sql.unsafe`
     SELECT extract(epoch FROM decided_at) * 1000 AS decided, extract(epoch FROM acted_at) * 1000 AS acted
       FROM autoscaler_decisions WHERE actions::text LIKE '%ADD_NODES%' ORDER BY decided_at DESC LIMIT 5`)) as Array<{ decided: number; acted: number }>;
   stopPodWatch();

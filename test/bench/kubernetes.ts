@@ -73,14 +73,14 @@ async function benchmark(stack: TestStack) {
   // One warm-up request (JIT, connections, first workflow tasks) outside the figures.
   for (let i = -1; i < pods; i++) {
     const model = `bench-${i + 1}`;
-    await addTestModel(stack.pool, { id: model, keepWarmSeconds: 1 });
+    await addTestModel(stack.db, { id: model, keepWarmSeconds: 1 });
     const submittedAt = now();
     const submitted = await stack.api.submit(token, { model, input: echoInput });
     if (submitted.status !== 202) throw new Error(`submit failed: ${JSON.stringify(submitted.body)}`);
     const { request } = await stack.api.waitUntilFinal(token, submitted.body.id);
     const completedAt = now();
     if (request.status !== 'COMPLETE') throw new Error(`request failed: ${JSON.stringify(request.error)}`);
-    const row = await stack.pool.one(sql.type(z.object({ pod: z.string(), sentAt: z.number(), loggedReadyAt: z.number() }))`
+    const row = await stack.db.one(sql.type(z.object({ pod: z.string(), sentAt: z.number(), loggedReadyAt: z.number() }))`
       SELECT i.runtime_ref AS pod, extract(epoch FROM r.started_at) * 1000 AS "sentAt",
              (SELECT extract(epoch FROM max(occurred_at)) * 1000 FROM model_instance_log l
                WHERE l.instance_id = i.id AND l.event = 'READY') AS "loggedReadyAt"

@@ -58,7 +58,7 @@ async function benchmark(stack: TestStack) {
 
   // Baseline: the same inference sent straight to an echo server that is already running.
   const runtime = new LocalProcessRuntime();
-  const model = (await findModel(stack.pool, 'echo'))!;
+  const model = (await findModel(stack.db, 'echo'))!;
   const placed = await runtime.start({ instanceId: 'bench', model, annotations: {}, startupTimeoutMs: 30_000 });
   const direct: number[] = [];
   for (let i = -1; i < requests; i++) {
@@ -74,7 +74,7 @@ async function benchmark(stack: TestStack) {
   const floor = await measureTemporalFloor({ address: stack.services.temporalAddress, endpoint: placed.endpoint! });
   await runtime.stopAll();
 
-  const split = await stack.pool.one(
+  const split = await stack.db.one(
     sql.type(z.object({ waitP50: z.number(), waitP99: z.number(), processingP50: z.number(), processingP99: z.number() }))`
       SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM pod_ready_timestamp - request_timestamp) * 1000) AS "waitP50",
              percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM pod_ready_timestamp - request_timestamp) * 1000) AS "waitP99",

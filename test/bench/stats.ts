@@ -78,8 +78,8 @@ async function time(times: number, run: () => Promise<unknown>) {
   return durations;
 }
 
-async function explain(pool: DatabasePool, raw: Record<string, string>) {
-  const plan = await pool.anyFirst(sql.unsafe`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${statsStatement(statsQuery.parse(raw))}`);
+async function explain(db: DatabasePool, raw: Record<string, string>) {
+  const plan = await db.anyFirst(sql.unsafe`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${statsStatement(statsQuery.parse(raw))}`);
   return (plan as string[]).join('\n');
 }
 
@@ -110,25 +110,25 @@ function curlToNull(url: string, token: string): Promise<{ bytes: number }> {
 async function benchmark(stack: TestStack) {
   console.error(`[bench] loading ${totalRows.toLocaleString('en')} rows with COPY …`);
   const loaded = await load(stack.services.databaseUrl, stack.schema);
-  const rowCount = await stack.pool.oneFirst(sql.unsafe`SELECT count(*)::int FROM request_stats`);
+  const rowCount = await stack.db.oneFirst(sql.unsafe`SELECT count(*)::int FROM request_stats`);
   const admin = (await stack.signUpAdmin()).token;
 
   const month = { model: 'model-03', from: '2026-06-01', to: '2026-06-30', rollup: 'model,status' };
   const monthQuery = statsQuery.parse(month);
-  const monthPlan = await explain(stack.pool, month);
-  const viaDao = await time(20, () => queryStats(stack.pool, monthQuery));
+  const monthPlan = await explain(stack.db, month);
+  const viaDao = await time(20, () => queryStats(stack.db, monthQuery));
   const viaApi = await time(20, async () => {
     const response = await stack.api.call('GET', `/api/admin/stats?${new URLSearchParams(month)}`, { token: admin });
     if (response.status !== 200) throw new Error(JSON.stringify(response.body));
   });
-  const monthRows = (await queryStats(stack.pool, monthQuery)).rows;
-  const perDay = await time(20, () => queryStats(stack.pool, statsQuery.parse({ ...month, bucket: 'day' })));
+  const monthRows = (await queryStats(stack.db, monthQuery)).rows;
+  const perDay = await time(20, () => queryStats(stack.db, statsQuery.parse({ ...month, bucket: 'day' })));
 
   // Baselines: the same query with fewer indexes, each in a transaction that is rolled back.
   const withoutIndexes = async (indexes: string[]) => {
     let plan = '';
     let durations: number[] = [];
-    await stack.pool
+    await stack.db
       .transaction(async (transaction) => {
         for (const index of indexes) await transaction.query(sql.unsafe`DROP INDEX ${sql.identifier([index])}`);
         plan = ((await transaction.anyFirst(sql.unsafe`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${statsStatement(monthQuery)}`)) as string[]).join('\n');
@@ -146,7 +146,7 @@ async function benchmark(stack: TestStack) {
   const exportModel = 'model-05';
   global.gc?.();
   const heapBefore = process.memoryUsage().heapUsed;
-  const exportRows = await stack.pool.oneFirst(sql.unsafe`SELECT count(*)::int FROM request_stats WHERE model_id = ${exportModel}`);
+  const exportRows = await stack.db.oneFirst(sql.unsafe`SELECT count(*)::int FROM request_stats WHERE model_id = ${exportModel}`);
   // Twice: the first export also pays for V8 growing its heap to a working size under
   // csv-stringify's allocation rate; the second shows what each export holds.
   const exports: Array<{ ms: number; bytes: number; rssGrowthMb: number; heapAfterGcMb: number }> = [];

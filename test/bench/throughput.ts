@@ -36,7 +36,7 @@ async function modelTime(endpoint: string): Promise<number> {
 }
 
 async function benchmark(stack: TestStack) {
-  await addTestModel(stack.pool, { id: 'echo-bench', minInstances: poolSize, maxInstances: poolSize, keepWarmSeconds: 600, maxConcurrency: concurrency });
+  await addTestModel(stack.db, { id: 'echo-bench', minInstances: poolSize, maxInstances: poolSize, keepWarmSeconds: 600, maxConcurrency: concurrency });
   const token = await stack.api.anonymousToken();
   const submitAndWait = async () => {
     const t0 = performance.now();
@@ -63,7 +63,7 @@ async function benchmark(stack: TestStack) {
   await new Promise((resolve) => setTimeout(resolve, 1_000));
   const poolSignals = await signalsReceived(stack.temporal, poolWorkflowId(stack.taskQueue, 'echo-bench'), startedAt, new Date());
   const runtime = new LocalProcessRuntime();
-  const placed = await runtime.start({ instanceId: 'bench', model: (await findModel(stack.pool, 'echo'))!, annotations: {}, startupTimeoutMs: 30_000 });
+  const placed = await runtime.start({ instanceId: 'bench', model: (await findModel(stack.db, 'echo'))!, annotations: {}, startupTimeoutMs: 30_000 });
   const model = await modelTime(placed.endpoint!);
   const floor = await measureTemporalFloor({ address: stack.services.temporalAddress, endpoint: placed.endpoint!, clients, runs: 50 });
   await runtime.stopAll();
@@ -73,11 +73,11 @@ async function benchmark(stack: TestStack) {
   const reactions: number[] = [];
   for (let i = 0; i < coldSamples; i++) {
     const id = `echo-cold-${i}`;
-    await addTestModel(stack.pool, { id, keepWarmSeconds: 0 });
+    await addTestModel(stack.db, { id, keepWarmSeconds: 0 });
     const { body } = await stack.api.submit(token, { model: id, input: echoInput });
     await stack.api.call('GET', `/api/requests/${body.id}?wait=60`, { token });
     reactions.push(
-      await stack.pool.oneFirst(sql.type(z.object({ ms: z.number() }))`
+      await stack.db.oneFirst(sql.type(z.object({ ms: z.number() }))`
         SELECT extract(epoch FROM (SELECT min(l.occurred_at) FROM model_instance_log l JOIN model_instances i ON i.id = l.instance_id
                                     WHERE i.model_id = ${id} AND l.event = 'CREATED') - r.created_at) * 1000 AS ms
           FROM work_requests r WHERE r.id = ${body.id}`),

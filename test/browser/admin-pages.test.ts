@@ -46,7 +46,7 @@ describe('admin pages in the browser', () => {
   });
 
   it('all requests: filters in the URL, view data (audited), fail and re-queue with confirmation', async () => {
-    await addTestModel(stack.pool, { id: 'echo-slow-admin', maxInstances: 1 });
+    await addTestModel(stack.db, { id: 'echo-slow-admin', maxInstances: 1 });
     const done = await stack.api.submit(plain.token, { model: 'echo', input: { inputs: [{ name: 'text', shape: [1], datatype: 'BYTES', data: [secret] }] } });
     await stack.api.waitUntilFinal(plain.token, done.body.id);
     const slow = await stack.api.submit(plain.token, { model: 'echo-slow-admin', input: { ...echoInput, parameters: { delay_ms: 20_000 } } });
@@ -91,7 +91,7 @@ describe('admin pages in the browser', () => {
   });
 
   it('instances: the live list with events, the history page, and stop', async () => {
-    await addTestModel(stack.pool, { id: 'echo-pages', keepWarmSeconds: 600 });
+    await addTestModel(stack.db, { id: 'echo-pages', keepWarmSeconds: 600 });
     const request = await stack.api.submit(plain.token, { model: 'echo-pages', input: echoInput });
     await stack.api.waitUntilFinal(plain.token, request.body.id);
 
@@ -127,7 +127,7 @@ describe('admin pages in the browser', () => {
   });
 
   it('instances: a pool whose workflow task keeps failing is named in red', async () => {
-    await addTestModel(stack.pool, { id: 'echo-broken-page' });
+    await addTestModel(stack.db, { id: 'echo-broken-page' });
     await stack.api.waitUntilFinal(plain.token, (await stack.api.submit(plain.token, { model: 'echo-broken-page', input: echoInput })).body.id);
     const pool = stack.temporal.workflow.getHandle(poolWorkflowId(stack.taskQueue, 'echo-broken-page'));
     await breakPool(pool);

@@ -24,7 +24,7 @@ beforeAll(async () => {
     ['beta', false, '2026-11-02T12:00:00Z'],
   ];
   for (const [model, success, at] of rows) {
-    await stack.pool.query(sql.unsafe`
+    await stack.db.query(sql.unsafe`
       INSERT INTO request_stats (model_id, request_id, attempt, result_success, request_timestamp, pod_ready_timestamp, processed_timestamp)
       VALUES (${model}, ${randomUUID()}, 1, ${success}, ${at}::timestamptz, ${at}::timestamptz + interval '200 ms', ${at}::timestamptz + interval '450 ms')`);
   }

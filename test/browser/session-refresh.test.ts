@@ -26,7 +26,7 @@ async function signedInPage(options: { admin?: boolean } = {}) {
   const username = `browser${Date.now().toString(36)}${counter++}`;
   const account = await stack.api.signUp({ username, password });
   if (options.admin) {
-    await stack.pool.query(sql.unsafe`
+    await stack.db.query(sql.unsafe`
       INSERT INTO user_permissions (user_id, permission, granted_by) VALUES (${account.user.id}, 'ADMIN', 'test')`);
   }
   const context = await browser.newContext();
@@ -95,8 +95,8 @@ describe('staying signed in past the access token lifetime', () => {
 
   it('says "Session expired" and clears the name only when the refresh is refused', async () => {
     const { page, userId, refreshes, close } = await signedInPage();
-    const sessionIds = await stack.pool.anyFirst(sql.unsafe`SELECT id FROM sessions WHERE user_id = ${userId}`);
-    for (const id of sessionIds) await revokeSession(stack.pool, String(id), 'test: revoked by an admin');
+    const sessionIds = await stack.db.anyFirst(sql.unsafe`SELECT id FROM sessions WHERE user_id = ${userId}`);
+    for (const id of sessionIds) await revokeSession(stack.db, String(id), 'test: revoked by an admin');
     await pastAccessTokenLifetime();
 
     await page.getByTestId('reload').click();

@@ -12,7 +12,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const countUsers = () => stack.pool.oneFirst(sql.unsafe`SELECT count(*)::int AS count FROM users`);
+const countUsers = () => stack.db.oneFirst(sql.unsafe`SELECT count(*)::int AS count FROM users`);
 const password = 'a long passphrase 42';
 let counter = 0;
 const uniqueName = (prefix = 'user') => `${prefix}${Date.now().toString(36)}${counter++}`;
@@ -31,10 +31,10 @@ describe('signup', () => {
     expect(cookies.find((c) => c.startsWith('podium_access='))).toMatch(/path=\/api;.*samesite=strict; httponly/i);
     expect(cookies.find((c) => c.startsWith('podium_refresh='))).toMatch(/path=\/api\/auth;.*samesite=strict; httponly/i);
 
-    const stored = await stack.pool.one(sql.type(z.object({ passwordHash: z.string() }))`
+    const stored = await stack.db.one(sql.type(z.object({ passwordHash: z.string() }))`
       SELECT password_hash AS "passwordHash" FROM users WHERE id = ${response.body.user.id}`);
     expect(stored.passwordHash).toMatch(/^\$argon2id\$/);
-    const tokenHashes = await stack.pool.anyFirst(sql.type(z.object({ hash: z.string() }))`
+    const tokenHashes = await stack.db.anyFirst(sql.type(z.object({ hash: z.string() }))`
       SELECT encode(t.token_hash, 'hex') AS hash FROM session_tokens t JOIN sessions s ON s.id = t.session_id
        WHERE s.user_id = ${response.body.user.id} ORDER BY t.kind`);
     const sha256 = (token: string) => createHash('sha256').update(token).digest('hex');
@@ -144,14 +144,14 @@ describe('sign-in rate limit', () => {
 
   it('blocks a client IP that fails across many accounts', async () => {
     const instance = await stack.startApiInstance({ LOGIN_MAX_FAILURES_PER_ACCOUNT: '100', LOGIN_MAX_FAILURES_PER_IP: '4' });
-    await stack.pool.query(sql.unsafe`DELETE FROM login_rate_limits WHERE key LIKE 'ip:%'`);
+    await stack.db.query(sql.unsafe`DELETE FROM login_rate_limits WHERE key LIKE 'ip:%'`);
     const statuses: number[] = [];
     for (let i = 0; i < 5; i++) {
       const response = await instance.api.call('POST', '/api/auth/login', { json: { username: uniqueName('ghost'), password } });
       statuses.push(response.status);
     }
     expect(statuses).toEqual([401, 401, 401, 429, 429]);
-    await stack.pool.query(sql.unsafe`DELETE FROM login_rate_limits WHERE key LIKE 'ip:%'`);
+    await stack.db.query(sql.unsafe`DELETE FROM login_rate_limits WHERE key LIKE 'ip:%'`);
   });
 
   it('forgets an account’s failures after a successful sign-in', async () => {
@@ -241,7 +241,7 @@ describe('permissions', () => {
     const anonymous = await stack.api.anonymousToken();
     const user = (await stack.api.signUp({ username: uniqueName('plain') })).accessToken;
     const adminAccount = await stack.api.signUp({ username: uniqueName('boss') });
-    await stack.pool.query(sql.unsafe`
+    await stack.db.query(sql.unsafe`
       INSERT INTO user_permissions (user_id, permission, granted_by) VALUES (${adminAccount.user.id}, 'ADMIN', 'test')`);
     const admin = (await stack.api.login(adminAccount.user.username)).accessToken;
     return { none: undefined, anonymous, user, admin };
@@ -262,7 +262,7 @@ describe('permissions', () => {
     const account = await stack.api.signUp({ username: uniqueName('promoted') });
     expect((await stack.api.call('GET', '/api/auth/me', { token: account.accessToken })).body.user.permissions).toEqual([]);
     const { grantPermission } = await import('../../db/users');
-    await grantPermission(stack.pool, { userId: account.user.id, permission: 'ADMIN', grantedBy: 'test' });
+    await grantPermission(stack.db, { userId: account.user.id, permission: 'ADMIN', grantedBy: 'test' });
     let permissions: string[] = [];
     for (let i = 0; i < 50 && permissions.length === 0; i++) {
       permissions = (await stack.api.call('GET', '/api/auth/me', { token: account.accessToken })).body.user.permissions;

@@ -76,10 +76,10 @@ describe('GET /api/admin/requests', () => {
   it('filters by user (id or username), anonymous session, model, status and dates', async () => {
     const list = async (query: string) =>
       ((await call('GET', `/api/admin/requests?${query}`, tokens.admin)).body.requests as Array<{ id: string }>).map((r) => r.id);
-    const username = (await stack.pool.oneFirst(sql.unsafe`SELECT username FROM users WHERE id = ${userId}`)) as string;
+    const username = (await stack.db.oneFirst(sql.unsafe`SELECT username FROM users WHERE id = ${userId}`)) as string;
     expect(await list(`user=${userId}`)).toEqual([userRequest]);
     expect(await list(`user=${username.toUpperCase()}`)).toEqual([userRequest]);
-    const sessionId = (await stack.pool.oneFirst(sql.unsafe`SELECT session_id FROM work_requests WHERE id = ${anonymousRequest}`)) as string;
+    const sessionId = (await stack.db.oneFirst(sql.unsafe`SELECT session_id FROM work_requests WHERE id = ${anonymousRequest}`)) as string;
     expect(await list(`session=${sessionId}`)).toEqual([anonymousRequest]);
     expect(await list('model=fail')).toEqual([]);
     expect(await list('status=COMPLETE')).toEqual(expect.arrayContaining([userRequest, anonymousRequest]));
@@ -105,27 +105,27 @@ describe('GET /api/admin/requests', () => {
     expect(response.status).toBe(200);
     expect(response.body.input).toEqual(secretInput);
     expect(JSON.stringify(response.body.result)).toContain(secret);
-    const audit = await stack.pool.one(sql.type(z.object({ action: z.string(), actor: z.string() }))`
+    const audit = await stack.db.one(sql.type(z.object({ action: z.string(), actor: z.string() }))`
       SELECT a.action, u.username AS actor FROM audit_log a JOIN users u ON u.id = a.actor_user_id
        WHERE a.target_type = 'work_request' AND a.target_id = ${userRequest}`);
     expect(audit).toEqual({ action: 'REQUEST_SENSITIVE_VIEWED', actor: adminUsername });
   });
 
   it('sensitive data: when the audit row cannot be written, nothing is returned', async () => {
-    await stack.pool.query(sql.unsafe`ALTER TABLE audit_log ADD CONSTRAINT refuse_all CHECK (false) NOT VALID`);
+    await stack.db.query(sql.unsafe`ALTER TABLE audit_log ADD CONSTRAINT refuse_all CHECK (false) NOT VALID`);
     try {
       const response = await call('GET', `/api/admin/requests/${anonymousRequest}/sensitive`, tokens.admin);
       expect(response.status).toBe(500);
       expect(JSON.stringify(response.body)).not.toContain(secret);
     } finally {
-      await stack.pool.query(sql.unsafe`ALTER TABLE audit_log DROP CONSTRAINT refuse_all`);
+      await stack.db.query(sql.unsafe`ALTER TABLE audit_log DROP CONSTRAINT refuse_all`);
     }
   });
 });
 
 describe('admin: instances', () => {
   it('lists live instances joined with their records, stops one through its pool, and shows its history', async () => {
-    await addTestModel(stack.pool, { id: 'echo-admin', keepWarmSeconds: 600 });
+    await addTestModel(stack.db, { id: 'echo-admin', keepWarmSeconds: 600 });
     const requestId = await completedRequest(tokens.user, 'echo-admin', echoInput);
 
     const listed = await call('GET', '/api/admin/instances?model=echo-admin', tokens.admin);
@@ -140,7 +140,7 @@ describe('admin: instances', () => {
     const stop = await call('POST', `/api/admin/instances/${instance.id}/stop`, tokens.admin);
     expect(stop.status).toBe(202);
     await eventually(() => call('GET', '/api/admin/instances?model=echo-admin', tokens.admin), (r) => r.body.instances.length === 0, 10_000);
-    const audit = await stack.pool.oneFirst(sql.unsafe`SELECT action FROM audit_log WHERE target_type = 'model_instance' AND target_id = ${instance.id}`);
+    const audit = await stack.db.oneFirst(sql.unsafe`SELECT action FROM audit_log WHERE target_type = 'model_instance' AND target_id = ${instance.id}`);
     expect(audit).toBe('INSTANCE_STOP');
     expect((await call('POST', `/api/admin/instances/${instance.id}/stop`, tokens.admin)).body.error.code).toBe('INSTANCE_NOT_RUNNING');
 

@@ -11,7 +11,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const countRequests = () => stack.pool.oneFirst(sql.unsafe`SELECT count(*)::int AS count FROM work_requests`);
+const countRequests = () => stack.db.oneFirst(sql.unsafe`SELECT count(*)::int AS count FROM work_requests`);
 
 describe('bad input to POST /api/requests gets a 4xx with a code and writes nothing', () => {
   const cases: [string, () => Promise<{ status: number; body: any }>, number, string][] = [

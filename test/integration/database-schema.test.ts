@@ -19,7 +19,7 @@ describe('DATABASE_SCHEMA', () => {
     const { request } = await stack.api.waitUntilFinal(token, body.id);
     expect(request.status).toBe('COMPLETE');
 
-    const tables = await stack.pool.anyFirst(sql.type(z.object({ table: z.string() }))`
+    const tables = await stack.db.anyFirst(sql.type(z.object({ table: z.string() }))`
       SELECT table_schema || '.' || table_name AS table
         FROM information_schema.tables
        WHERE table_name IN ('work_requests', 'request_stats', 'sessions', 'models', 'model_instances', 'model_instance_log')
@@ -27,14 +27,14 @@ describe('DATABASE_SCHEMA', () => {
     expect([...tables].sort()).toEqual(
       ['model_instance_log', 'model_instances', 'models', 'request_stats', 'sessions', 'work_requests'].map((t) => `${schema}.${t}`),
     );
-    const rows = await stack.pool.oneFirst(sql.unsafe`
+    const rows = await stack.db.oneFirst(sql.unsafe`
       SELECT count(*)::int FROM ${sql.identifier([schema, 'request_stats'])} WHERE request_id = ${request.id}`);
     expect(rows).toBe(1);
   });
 
   it('every pooled connection has the schema on its search_path', async () => {
     const paths = await Promise.all(
-      Array.from({ length: 5 }, () => stack.pool.oneFirst(sql.type(z.object({ path: z.string() }))`SELECT current_setting('search_path') AS path`)),
+      Array.from({ length: 5 }, () => stack.db.oneFirst(sql.type(z.object({ path: z.string() }))`SELECT current_setting('search_path') AS path`)),
     );
     expect(new Set(paths)).toEqual(new Set([schema]));
   });

@@ -21,7 +21,7 @@ afterAll(async () => {
 });
 
 it('500 requests through two APIs and two workers: each completes once, first come first served, no slot left held', async () => {
-  await addTestModel(stack.pool, { id: 'echo-shared', maxInstances: 2, maxConcurrency: 2, keepWarmSeconds: 60 });
+  await addTestModel(stack.db, { id: 'echo-shared', maxInstances: 2, maxConcurrency: 2, keepWarmSeconds: 60 });
   const second = await stack.startApiInstance();
   const apis = [stack.api, second.api];
   const tokens = await Promise.all(apis.map((api) => api.anonymousToken()));
@@ -35,17 +35,17 @@ it('500 requests through two APIs and two workers: each completes once, first co
 
   // Exactly once: one attempt, one stats row each.
   const ids = sql.array(submitted.map((s) => s.id), 'uuid');
-  const rows = await stack.pool.one(sql.type(z.object({ attempts: z.number(), stats: z.number() }))`
+  const rows = await stack.db.one(sql.type(z.object({ attempts: z.number(), stats: z.number() }))`
     SELECT (SELECT count(*)::int FROM work_requests WHERE id = ANY(${ids}) AND attempt = 1) AS attempts,
            (SELECT count(*)::int FROM request_stats WHERE request_id = ANY(${ids})) AS stats`);
   expect(rows).toEqual({ attempts: 500, stats: 500 });
 
   // First come, first served among waiters, exactly: of two requests that waited at the same
   // time, the one submitted first got its slot first.
-  const waited = await stack.pool.oneFirst(sql.type(z.object({ n: z.number() }))`
+  const waited = await stack.db.oneFirst(sql.type(z.object({ n: z.number() }))`
     SELECT count(*)::int AS n FROM instance_leases WHERE model_id = 'echo-shared' AND queued_at IS NOT NULL`);
   expect(waited).toBeGreaterThan(50);
-  const overtakes = await stack.pool.any(sql.unsafe`
+  const overtakes = await stack.db.any(sql.unsafe`
     SELECT a.request_id AS first, b.request_id AS overtaken_by
       FROM instance_leases a JOIN instance_leases b
         ON a.model_id = b.model_id AND (a.requested_at, a.request_id) < (b.requested_at, b.request_id)
@@ -55,7 +55,7 @@ it('500 requests through two APIs and two workers: each completes once, first co
   expect(overtakes).toEqual([]);
 
   // Nothing held: no slot leased, no one waiting; and the pool heard almost nothing of it.
-  const slots = await describeSlots(stack.pool, 'echo-shared');
+  const slots = await describeSlots(stack.db, 'echo-shared');
   expect(slots.leases).toEqual([]);
   expect(slots.waiting).toEqual([]);
   const poolHistory = await stack.temporal.workflow.getHandle(poolWorkflowId(stack.taskQueue, 'echo-shared')).fetchHistory();

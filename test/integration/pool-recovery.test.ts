@@ -19,13 +19,13 @@ afterAll(async () => {
 });
 
 const poolOf = (model: string) => stack.temporal.workflow.getHandle(poolWorkflowId(stack.taskQueue, model));
-const waiting = async (model: string) => (await describeSlots(stack.pool, model)).waiting;
+const waiting = async (model: string) => (await describeSlots(stack.db, model)).waiting;
 const submit = async (model: string, delayMs = 0) =>
   (await stack.api.submit(token, { model, input: { ...echoInput, parameters: { delay_ms: delayMs } } })).body.id as string;
 
 describe('a request queued at a pool that breaks', () => {
   it('queues again at a fresh pool when its pool has ended (terminated, or failed on replay), and completes', async () => {
-    await addTestModel(stack.pool, { id: 'echo-ended', maxInstances: 1, startupTimeoutSeconds: 2 });
+    await addTestModel(stack.db, { id: 'echo-ended', maxInstances: 1, startupTimeoutSeconds: 2 });
     const busy = await submit('echo-ended', 3_000);
     await eventually(async () => (await stack.api.call('GET', `/api/requests/${busy}`, { token })).body.status, (s) => s === 'PROCESSING');
     const queued = await submit('echo-ended');
@@ -40,7 +40,7 @@ describe('a request queued at a pool that breaks', () => {
   });
 
   it('fails MODEL_POOL_FAILING after its startup timeout when it needs an instance of a pool that keeps failing; warm slots still serve', async () => {
-    await addTestModel(stack.pool, { id: 'echo-broken', maxInstances: 2, startupTimeoutSeconds: 2 });
+    await addTestModel(stack.db, { id: 'echo-broken', maxInstances: 2, startupTimeoutSeconds: 2 });
     expect((await stack.api.waitUntilFinal(token, await submit('echo-broken'))).request.status).toBe('COMPLETE');
     await breakPool(poolOf('echo-broken'));
 

@@ -32,7 +32,7 @@ async function burst(token: string, model: string, count: number, clients: numbe
 }
 
 const liveInstances = (model: string) =>
-  stack.pool.oneFirst(sql.type(z.object({ n: z.number() }))`
+  stack.db.oneFirst(sql.type(z.object({ n: z.number() }))`
     SELECT count(*)::int AS n FROM model_instances WHERE model_id = ${model} AND status NOT IN ('TERMINATED', 'FAILED')`);
 
 describe('a model pool when its worker restarts', () => {
@@ -41,7 +41,7 @@ describe('a model pool when its worker restarts', () => {
     // go idle and expire (keep-warm timers fire: the replayer checks a fired timer's id, issue
     // 12's error) while the pool runs its rounds as local activities. Then a new worker, with
     // no cached workflows, must replay the pool's whole history.
-    await addTestModel(stack.pool, { id: 'echo-busy', maxInstances: 3, maxConcurrency: 2, keepWarmSeconds: 2 });
+    await addTestModel(stack.db, { id: 'echo-busy', maxInstances: 3, maxConcurrency: 2, keepWarmSeconds: 2 });
     const worker = await workers.start();
     const token = await stack.api.anonymousToken();
     for (const clients of [2, 4, 5, 8]) {
@@ -73,7 +73,7 @@ describe('a model pool when its worker restarts', () => {
     // Local model processes are the worker's children: a restart takes all three along, while
     // Postgres still counts them ready. The first request to find one unreachable has the
     // others probed before it asks for a slot again.
-    await addTestModel(stack.pool, { id: 'echo-warm', maxInstances: 3, keepWarmSeconds: 120 });
+    await addTestModel(stack.db, { id: 'echo-warm', maxInstances: 3, keepWarmSeconds: 120 });
     const worker = await workers.start();
     const token = await stack.api.anonymousToken();
     const slow = { ...echoInput, parameters: { delay_ms: 1_000 } };

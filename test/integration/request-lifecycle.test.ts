@@ -16,7 +16,7 @@ beforeAll(async () => {
   stack = await startTestStack();
   token = await stack.api.anonymousToken();
   const account = await stack.api.signUp({ username: `admin${Date.now().toString(36)}` });
-  await stack.pool.query(sql.unsafe`
+  await stack.db.query(sql.unsafe`
     INSERT INTO user_permissions (user_id, permission, granted_by) VALUES (${account.user.id}, 'ADMIN', 'test')`);
   admin = (await stack.api.login(account.user.username)).accessToken;
 });
@@ -32,43 +32,43 @@ const submit = async (model: string, input: unknown = echoInput) => {
 };
 const statusOf = async (id: string) => (await stack.api.call('GET', `/api/requests/${id}`, { token })).body.status as string;
 const eventsOfModel = (model: string) =>
-  stack.pool.anyFirst(sql.type(z.object({ event: z.string() }))`
+  stack.db.anyFirst(sql.type(z.object({ event: z.string() }))`
     SELECT l.event FROM model_instance_log l JOIN model_instances i ON i.id = l.instance_id
      WHERE i.model_id = ${model} ORDER BY l.id`);
 
 describe('model pools', () => {
   it('scale to zero: an instance idle past keep-warm is stopped, and its process is gone', async () => {
-    await addTestModel(stack.pool, { id: 'echo-brief', keepWarmSeconds: 1 });
+    await addTestModel(stack.db, { id: 'echo-brief', keepWarmSeconds: 1 });
     const id = await submit('echo-brief');
     await stack.api.waitUntilFinal(token, id);
     const events = await eventually(() => eventsOfModel('echo-brief'), (log) => log.includes('TERMINATED'), 5_000);
     expect(events).toEqual(['CREATED', 'SCHEDULED', 'READY', 'ASSIGNED', 'RELEASED', 'STOPPING', 'TERMINATED']);
-    const pid = Number(await stack.pool.oneFirst(sql.unsafe`SELECT runtime_ref FROM model_instances WHERE model_id = 'echo-brief'`));
+    const pid = Number(await stack.db.oneFirst(sql.unsafe`SELECT runtime_ref FROM model_instances WHERE model_id = 'echo-brief'`));
     expect(() => process.kill(pid, 0)).toThrow();
   });
 
   it('max_instances: requests beyond it wait, and are served first come, first served', async () => {
-    await addTestModel(stack.pool, { id: 'echo-single', maxInstances: 1 });
+    await addTestModel(stack.db, { id: 'echo-single', maxInstances: 1 });
     const ids: string[] = [];
     for (let i = 0; i < 4; i++) ids.push(await submit('echo-single', slowEcho(150)));
     for (const id of ids) expect((await stack.api.waitUntilFinal(token, id)).request.status).toBe('COMPLETE');
-    const order = await stack.pool.anyFirst(sql.type(z.object({ id: z.string() }))`
+    const order = await stack.db.anyFirst(sql.type(z.object({ id: z.string() }))`
       SELECT id FROM work_requests WHERE model_id = 'echo-single' ORDER BY started_at`);
     expect(order).toEqual(ids);
     expect((await eventsOfModel('echo-single')).filter((e) => e === 'CREATED')).toHaveLength(1);
   });
 
   it('pools of models with min_instances are warmed at start-up, before any request', async () => {
-    await addTestModel(stack.pool, { id: 'echo-ready', minInstances: 1, keepWarmSeconds: 0 });
+    await addTestModel(stack.db, { id: 'echo-ready', minInstances: 1, keepWarmSeconds: 0 });
     const { startWarmPools } = await import('../../infra/model-pools');
-    expect(await startWarmPools(stack.temporal, stack.pool, stack.taskQueue)).toContain('echo-ready');
-    expect(await startWarmPools(stack.temporal, stack.pool, stack.taskQueue)).toContain('echo-ready');
+    expect(await startWarmPools(stack.temporal, stack.db, stack.taskQueue)).toContain('echo-ready');
+    expect(await startWarmPools(stack.temporal, stack.db, stack.taskQueue)).toContain('echo-ready');
     const events = await eventually(() => eventsOfModel('echo-ready'), (log) => log.includes('READY'));
     expect(events).toEqual(['CREATED', 'SCHEDULED', 'READY']);
   });
 
   it('min_instances stay warm past keep-warm', async () => {
-    await addTestModel(stack.pool, { id: 'echo-warm', minInstances: 1, keepWarmSeconds: 0 });
+    await addTestModel(stack.db, { id: 'echo-warm', minInstances: 1, keepWarmSeconds: 0 });
     await stack.api.waitUntilFinal(token, await submit('echo-warm'));
     await sleep(1_000);
     const events = await eventsOfModel('echo-warm');
@@ -79,7 +79,7 @@ describe('model pools', () => {
 
 describe('a long-lived pool', () => {
   it('continues as new (all it knows is in Postgres): no request is lost and its instance stays', async () => {
-    await addTestModel(stack.pool, { id: 'echo-renewed', maxInstances: 1, maxConcurrency: 2 });
+    await addTestModel(stack.db, { id: 'echo-renewed', maxInstances: 1, maxConcurrency: 2 });
     const poolId = poolWorkflowId(stack.taskQueue, 'echo-renewed');
     const first = await stack.temporal.workflow.start<PodiumWorkflows['modelPool']>(workflowNames.modelPool, {
       workflowId: poolId,
@@ -99,7 +99,7 @@ describe('a long-lived pool', () => {
 
 describe('cancel', () => {
   it('a queued request is CANCELLED within a second; the one running is untouched', async () => {
-    await addTestModel(stack.pool, { id: 'echo-queue', maxInstances: 1 });
+    await addTestModel(stack.db, { id: 'echo-queue', maxInstances: 1 });
     const running = await submit('echo-queue', slowEcho(2_000));
     await eventually(() => statusOf(running), (s) => s === 'PROCESSING');
     const queued = await submit('echo-queue');
@@ -111,7 +111,7 @@ describe('cancel', () => {
   });
 
   it('a running request is cut short and its instance goes back clean to serve the next', async () => {
-    await addTestModel(stack.pool, { id: 'echo-cut', maxInstances: 1 });
+    await addTestModel(stack.db, { id: 'echo-cut', maxInstances: 1 });
     const id = await submit('echo-cut', slowEcho(20_000));
     await eventually(() => statusOf(id), (s) => s === 'PROCESSING');
     const started = Date.now();
@@ -121,7 +121,7 @@ describe('cancel', () => {
     const next = await submit('echo-cut');
     expect((await stack.api.waitUntilFinal(token, next)).request.status).toBe('COMPLETE');
     expect((await eventsOfModel('echo-cut')).filter((e) => e === 'CREATED')).toHaveLength(1);
-    const stats = await stack.pool.oneFirst(sql.unsafe`SELECT count(*)::int FROM request_stats WHERE request_id = ${id}`);
+    const stats = await stack.db.oneFirst(sql.unsafe`SELECT count(*)::int FROM request_stats WHERE request_id = ${id}`);
     expect(stats).toBe(0);
   });
 
@@ -138,7 +138,7 @@ describe('admin status actions', () => {
   const setStatus = (id: string, body: unknown, as = admin) =>
     stack.api.call('POST', `/api/admin/requests/${id}/status`, { token: as, json: body });
   const auditRows = (id: string) =>
-    stack.pool.any(sql.type(z.object({ action: z.string(), detail: z.record(z.string(), z.unknown()) }))`
+    stack.db.any(sql.type(z.object({ action: z.string(), detail: z.record(z.string(), z.unknown()) }))`
       SELECT action, detail FROM audit_log WHERE target_id = ${id} ORDER BY id`);
 
   it('FAILED ends a running request with the reason, audited', async () => {
@@ -162,7 +162,7 @@ describe('admin status actions', () => {
       15_000,
     );
     expect(second.body).toMatchObject({ attempt: 2, status: 'FAILED' });
-    const attempts = await stack.pool.anyFirst(sql.unsafe`SELECT attempt FROM request_stats WHERE request_id = ${id} ORDER BY attempt`);
+    const attempts = await stack.db.anyFirst(sql.unsafe`SELECT attempt FROM request_stats WHERE request_id = ${id} ORDER BY attempt`);
     expect(attempts).toEqual([1, 2]);
     expect((await auditRows(id)).map((row) => row.detail.to)).toEqual(['REQUESTED']);
   });
@@ -182,7 +182,7 @@ describe('admin status actions', () => {
 
 describe('timeouts', () => {
   it('an instance that never starts fails the request with INSTANCE_STARTUP_TIMEOUT and is stopped', async () => {
-    await addTestModel(stack.pool, { id: 'never-up', localCommand: ['node', '-e', 'setInterval(() => {}, 1000)'], startupTimeoutSeconds: 1 });
+    await addTestModel(stack.db, { id: 'never-up', localCommand: ['node', '-e', 'setInterval(() => {}, 1000)'], startupTimeoutSeconds: 1 });
     const id = await submit('never-up');
     const { request } = await stack.api.waitUntilFinal(token, id, 10_000);
     expect(request.status).toBe('FAILED');
@@ -192,7 +192,7 @@ describe('timeouts', () => {
   });
 
   it('a model slower than its request timeout fails the request with REQUEST_TIMEOUT', async () => {
-    await addTestModel(stack.pool, { id: 'echo-hasty', requestTimeoutSeconds: 1 });
+    await addTestModel(stack.db, { id: 'echo-hasty', requestTimeoutSeconds: 1 });
     const id = await submit('echo-hasty', slowEcho(5_000));
     const { request } = await stack.api.waitUntilFinal(token, id, 10_000);
     expect(request).toMatchObject({ status: 'FAILED', error: { code: 'REQUEST_TIMEOUT' } });
@@ -213,7 +213,7 @@ describe('submitting and waiting', () => {
     const other = await send(slowEcho(1));
     expect(other.status).toBe(422);
     expect(other.body.error.code).toBe('IDEMPOTENCY_KEY_REUSED');
-    expect(await stack.pool.oneFirst(sql.unsafe`SELECT count(*)::int FROM work_requests WHERE idempotency_key = ${key}`)).toBe(1);
+    expect(await stack.db.oneFirst(sql.unsafe`SELECT count(*)::int FROM work_requests WHERE idempotency_key = ${key}`)).toBe(1);
     const anotherSession = await stack.api.anonymousToken();
     const theirs = await stack.api.call('POST', '/api/requests', {
       token: anotherSession,

@@ -22,10 +22,10 @@ describe('retention', () => {
       ids.push(body.id);
     }
     const [old1, old2, recent] = ids as [string, string, string];
-    await stack.pool.query(sql.unsafe`
+    await stack.db.query(sql.unsafe`
       UPDATE work_requests SET created_at = now() - interval '8 days' WHERE id IN (${old1}, ${old2})`);
     // An old request that has not ended is left alone.
-    await stack.pool.query(sql.unsafe`
+    await stack.db.query(sql.unsafe`
       INSERT INTO work_requests (id, model_id, session_id, input, workflow_id, created_at)
       SELECT gen_random_uuid(), 'echo', session_id, input, 'request-stuck-' || gen_random_uuid(), now() - interval '30 days'
         FROM work_requests WHERE id = ${recent}`);
@@ -36,10 +36,10 @@ describe('retention', () => {
       args: [{ retentionDays: 7 }],
     });
     expect(result).toEqual({ deleted: 2 });
-    const left = await stack.pool.anyFirst(sql.unsafe`SELECT id FROM work_requests WHERE id = ANY(${sql.array(ids, 'uuid')})`);
+    const left = await stack.db.anyFirst(sql.unsafe`SELECT id FROM work_requests WHERE id = ANY(${sql.array(ids, 'uuid')})`);
     expect(left).toEqual([recent]);
-    expect(await stack.pool.oneFirst(sql.unsafe`SELECT count(*)::int FROM work_requests WHERE status = 'REQUESTED'`)).toBe(1);
-    expect(await stack.pool.oneFirst(sql.unsafe`SELECT count(*)::int FROM request_stats WHERE request_id = ANY(${sql.array(ids, 'uuid')})`)).toBe(3);
+    expect(await stack.db.oneFirst(sql.unsafe`SELECT count(*)::int FROM work_requests WHERE status = 'REQUESTED'`)).toBe(1);
+    expect(await stack.db.oneFirst(sql.unsafe`SELECT count(*)::int FROM request_stats WHERE request_id = ANY(${sql.array(ids, 'uuid')})`)).toBe(3);
     // Temporal deletes histories in the background (the dev server takes ~30 s).
     const gone = () => stack.temporal.workflow.getHandle(`request-${old1}`).describe().then(() => false, () => true);
     expect(await eventually(gone, (isGone) => isGone, 40_000)).toBe(true);

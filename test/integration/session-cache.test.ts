@@ -57,17 +57,17 @@ describe('the session cache', () => {
 describe('admins', () => {
   it('the first admin is seeded from the environment, and an existing account is promoted', async () => {
     const username = uniqueName('root');
-    expect(await ensureAdminAccount(stack.pool, { username, email: `${username}@example.com`, password: 'seeded admin passphrase' })).toBe(
+    expect(await ensureAdminAccount(stack.db, { username, email: `${username}@example.com`, password: 'seeded admin passphrase' })).toBe(
       'created',
     );
     expect((await stack.api.login(username, 'seeded admin passphrase')).user.permissions).toEqual(['ADMIN']);
-    await expect(ensureAdminAccount(stack.pool, { username: uniqueName(), email: 'x@example.com', password: 'short' })).rejects.toThrow(
+    await expect(ensureAdminAccount(stack.db, { username: uniqueName(), email: 'x@example.com', password: 'short' })).rejects.toThrow(
       /at least 10 characters/,
     );
 
     const existing = uniqueName('later');
     await stack.api.signUp({ username: existing });
-    expect(await ensureAdminAccount(stack.pool, { username: existing })).toBe('granted');
+    expect(await ensureAdminAccount(stack.db, { username: existing })).toBe('granted');
     expect((await stack.api.login(existing)).user.permissions).toEqual(['ADMIN']);
   });
 

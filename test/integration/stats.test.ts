@@ -19,7 +19,7 @@ function seeded(seed: number) {
 async function insert(rows: Array<Omit<Known, 'id'>>): Promise<Known[]> {
   const inserted: Known[] = [];
   for (const row of rows) {
-    const id = await stack.pool.oneFirst(sql.unsafe`
+    const id = await stack.db.oneFirst(sql.unsafe`
       INSERT INTO request_stats (model_id, request_id, attempt, result_success, request_timestamp, pod_ready_timestamp, processed_timestamp)
       VALUES (${row.model}, ${randomUUID()}, 1, ${row.success}, to_timestamp(${row.request / 1000}),
               ${row.podReady === null ? null : sql.fragment`to_timestamp(${row.podReady / 1000})`}, to_timestamp(${row.processed / 1000}))
@@ -134,7 +134,7 @@ async function allPages(raw: Record<string, unknown>): Promise<StatsRow[]> {
   const rows: StatsRow[] = [];
   let cursor: string | undefined;
   do {
-    const page = await queryStats(stack.pool, query({ ...raw, cursor }));
+    const page = await queryStats(stack.db, query({ ...raw, cursor }));
     if (page.grouped) throw new Error('expected raw rows');
     rows.push(...page.rows);
     cursor = page.nextCursor ?? undefined;
@@ -181,7 +181,7 @@ describe('stats DAO: filters', () => {
 
 describe('stats DAO: rollups', () => {
   const grouped = async (raw: Record<string, unknown>) => {
-    const page = await queryStats(stack.pool, query(raw));
+    const page = await queryStats(stack.db, query(raw));
     if (!page.grouped) throw new Error('expected groups');
     return page.rows;
   };
@@ -226,7 +226,7 @@ describe('stats DAO: pagination', () => {
     let cursor: string | undefined;
     let added = false;
     do {
-      const page = await queryStats(stack.pool, query({ model: 'gamma', limit: 7, cursor }));
+      const page = await queryStats(stack.db, query({ model: 'gamma', limit: 7, cursor }));
       if (page.grouped) throw new Error('expected raw rows');
       seen.push(...ids(page.rows));
       cursor = page.nextCursor ?? undefined;

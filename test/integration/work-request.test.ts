@@ -21,7 +21,7 @@ const statsRow = z.object({
 });
 
 async function statsFor(requestId: string) {
-  return stack.pool.any(sql.type(statsRow)`
+  return stack.db.any(sql.type(statsRow)`
     SELECT model_id AS "modelId", result_success AS "resultSuccess", request_timestamp AS "requestTimestamp",
            pod_ready_timestamp AS "podReadyTimestamp", processed_timestamp AS "processedTimestamp"
       FROM request_stats WHERE request_id = ${requestId}`);
@@ -29,7 +29,7 @@ async function statsFor(requestId: string) {
 
 /** The log of the instance that served the request. */
 async function instanceEventsFor(requestId: string) {
-  return stack.pool.anyFirst(sql.type(z.object({ event: z.string() }))`
+  return stack.db.anyFirst(sql.type(z.object({ event: z.string() }))`
     SELECT l.event FROM model_instance_log l
      WHERE l.instance_id = (SELECT instance_id FROM work_requests WHERE id = ${requestId})
      ORDER BY l.id`);
@@ -90,7 +90,7 @@ describe('a work request, end to end', () => {
 
     const second = await stack.api.submit(token, { model: 'echo', input: echoInput });
     await stack.api.waitUntilFinal(token, second.body.id);
-    const servedBy = await stack.pool.anyFirst(sql.type(z.object({ instanceId: z.string() }))`
+    const servedBy = await stack.db.anyFirst(sql.type(z.object({ instanceId: z.string() }))`
       SELECT instance_id AS "instanceId" FROM work_requests WHERE id IN (${first.body.id}, ${second.body.id})`);
     expect(new Set(servedBy).size).toBe(1);
     expect(await instanceEventsFor(second.body.id)).toEqual(

@@ -32,7 +32,7 @@ describe('a worker killed mid-request', () => {
       async () => (await stack.api.call('GET', `/api/requests/${body.id}`, { token })).body.status,
       (status) => status === 'PROCESSING',
     );
-    const doomed = await stack.pool.one(sql.type(z.object({ id: z.string(), pid: z.string() }))`
+    const doomed = await stack.db.one(sql.type(z.object({ id: z.string(), pid: z.string() }))`
       SELECT id, runtime_ref AS pid FROM model_instances WHERE id = (SELECT instance_id FROM work_requests WHERE id = ${body.id})`);
 
     first.kill('SIGKILL');
@@ -43,15 +43,15 @@ describe('a worker killed mid-request', () => {
     const { request } = await stack.api.waitUntilFinal(token, body.id, 45_000);
     expect(request).toMatchObject({ status: 'COMPLETE', error: null });
     expect(request.result?.outputs).toEqual(echoInput.inputs);
-    expect(await stack.pool.oneFirst(sql.unsafe`SELECT count(*)::int FROM request_stats WHERE request_id = ${body.id}`)).toBe(1);
+    expect(await stack.db.oneFirst(sql.unsafe`SELECT count(*)::int FROM request_stats WHERE request_id = ${body.id}`)).toBe(1);
 
     // The dead instance is recorded as stopped, and every instance still called alive really is.
     const doomedStatus = await eventually(
-      () => stack.pool.oneFirst(sql.unsafe`SELECT status FROM model_instances WHERE id = ${doomed.id}`),
+      () => stack.db.oneFirst(sql.unsafe`SELECT status FROM model_instances WHERE id = ${doomed.id}`),
       (status) => status === 'TERMINATED',
     );
     expect(doomedStatus).toBe('TERMINATED');
-    const live = await stack.pool.anyFirst(sql.type(z.object({ pid: z.string() }))`
+    const live = await stack.db.anyFirst(sql.type(z.object({ pid: z.string() }))`
       SELECT runtime_ref AS pid FROM model_instances WHERE status NOT IN ('TERMINATED', 'FAILED')`);
     for (const pid of live) expect(alive(Number(pid))).toBe(true);
   });

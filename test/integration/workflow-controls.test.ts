@@ -18,7 +18,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const slotsOf = (model: string) => describeSlots(stack.pool, model);
+const slotsOf = (model: string) => describeSlots(stack.db, model);
 const waits = (slots: SlotsView, requestId: string) => slots.waiting.includes(requestId);
 const holds = (slots: SlotsView, requestId: string) => waits(slots, requestId) || slots.leases.some((l) => l.requestId === requestId);
 const workflowOf = (requestId: string) => stack.temporal.workflow.getHandle(requestWorkflowId(requestId));
@@ -28,7 +28,7 @@ const submit = async (model: string, delayMs: number) =>
 
 describe("Temporal's controls on a request workflow", () => {
   beforeAll(async () => {
-    await addTestModel(stack.pool, { id: 'echo-one', maxInstances: 1 });
+    await addTestModel(stack.db, { id: 'echo-one', maxInstances: 1 });
   });
 
   it('cancelling the workflow of a request being served ends it CANCELLED and frees its instance', async () => {

@@ -33,7 +33,7 @@ const decisions = async () =>
 describe('node autoscaler on the simulated cluster', () => {
   it('a model whose pods fit no node: a node is added, the request completes; idle, the node is cordoned and removed', async () => {
     // 20 CPUs: only a cpu-xlarge node (32) holds it, and the cluster starts with none.
-    await addTestModel(stack.pool, { id: 'echo-xl', resources: { cpu: '20', memory: '8Gi' }, keepWarmSeconds: 1 });
+    await addTestModel(stack.db, { id: 'echo-xl', resources: { cpu: '20', memory: '8Gi' }, keepWarmSeconds: 1 });
     expect(await ourNodes()).toEqual([]);
     const submitted = await stack.api.submit(token, { model: 'echo-xl', input: echoInput });
     const { request } = await stack.api.waitUntilFinal(token, submitted.body.id, 30_000);
@@ -41,7 +41,7 @@ describe('node autoscaler on the simulated cluster', () => {
 
     const added = await ourNodes();
     expect(added.map((n) => n.metadata?.labels?.['node.kubernetes.io/instance-type'])).toEqual(['cpu-xlarge']);
-    const log = await stack.pool.any(sql.type(z.object({ event: z.string(), detail: z.record(z.string(), z.unknown()) }))`
+    const log = await stack.db.any(sql.type(z.object({ event: z.string(), detail: z.record(z.string(), z.unknown()) }))`
       SELECT l.event, l.detail FROM model_instance_log l JOIN model_instances i ON i.id = l.instance_id
        WHERE i.model_id = 'echo-xl' ORDER BY l.id`);
     expect(log.map((e) => e.event).slice(0, 4)).toEqual(['CREATED', 'PENDING', 'SCHEDULED', 'READY']);
@@ -61,7 +61,7 @@ describe('node autoscaler on the simulated cluster', () => {
   });
 
   it('the same decision carried out twice (a worker killed mid-call, the activity retried) adds its nodes once', async () => {
-    const activities = createNodeAutoscalerActivities({ pool: stack.pool, autoscaler: stack.autoscaler, temporal: stack.temporal, taskQueue: stack.taskQueue });
+    const activities = createNodeAutoscalerActivities({ db: stack.db, autoscaler: stack.autoscaler, temporal: stack.temporal, taskQueue: stack.taskQueue });
     const decision = { decisionId: 'retried-1', actions: [{ type: 'ADD_NODES' as const, nodeType: 'cpu-small', count: 2, forPods: [] }] };
     await activities.actOnCluster(decision);
     await activities.actOnCluster(decision);

@@ -29,19 +29,19 @@ const submit = async (model: string) => {
   return response.body.id as string;
 };
 const instanceLog = (model: string) =>
-  stack.pool.any(sql.type(z.object({ event: z.string(), detail: z.record(z.string(), z.unknown()) }))`
+  stack.db.any(sql.type(z.object({ event: z.string(), detail: z.record(z.string(), z.unknown()) }))`
     SELECT l.event, l.detail FROM model_instance_log l JOIN model_instances i ON i.id = l.instance_id
      WHERE i.model_id = ${model} ORDER BY l.id`);
 
 describe('requests served by pods', () => {
   it('a request completes end to end on a pod, which carries the request id; idle, the pod is deleted', async () => {
-    await addTestModel(stack.pool, { id: 'echo-pod', keepWarmSeconds: 1 });
+    await addTestModel(stack.db, { id: 'echo-pod', keepWarmSeconds: 1 });
     const id = await submit('echo-pod');
     const { request } = await stack.api.waitUntilFinal(token, id);
     expect(request.status).toBe('COMPLETE');
     expect(request.result!.outputs[0]!.data).toEqual(echoInput.inputs[0]!.data);
 
-    const instance = await stack.pool.one(sql.type(z.object({ runtime: z.string(), runtimeRef: z.string() }))`
+    const instance = await stack.db.one(sql.type(z.object({ runtime: z.string(), runtimeRef: z.string() }))`
       SELECT runtime, runtime_ref AS "runtimeRef" FROM model_instances WHERE model_id = 'echo-pod'`);
     expect(instance.runtime).toBe('kubernetes');
     const [pod] = await podsOf('echo-pod');
@@ -55,7 +55,7 @@ describe('requests served by pods', () => {
   });
 
   it('the admin instances API shows each pod with its node and raw Kubernetes events', async () => {
-    await addTestModel(stack.pool, { id: 'echo-listed', keepWarmSeconds: 600 });
+    await addTestModel(stack.db, { id: 'echo-listed', keepWarmSeconds: 600 });
     await stack.api.waitUntilFinal(token, await submit('echo-listed'));
     const admin = (await stack.signUpAdmin()).token;
     const { body } = await stack.api.call('GET', '/api/admin/instances?model=echo-listed', { token: admin });
@@ -69,7 +69,7 @@ describe('requests served by pods', () => {
   });
 
   it('a model no node can hold: Unschedulable in the instance log, the request fails after the startup timeout', async () => {
-    await addTestModel(stack.pool, { id: 'echo-huge', resources: { cpu: '64', memory: '1Gi' }, startupTimeoutSeconds: 2 });
+    await addTestModel(stack.db, { id: 'echo-huge', resources: { cpu: '64', memory: '1Gi' }, startupTimeoutSeconds: 2 });
     const id = await submit('echo-huge');
     const { request } = await stack.api.waitUntilFinal(token, id);
     expect(request.status).toBe('FAILED');
@@ -82,14 +82,14 @@ describe('requests served by pods', () => {
   });
 
   it('orphan reconciliation: pods left by a killed pool, recorded or not, are deleted when the pool starts afresh', async () => {
-    await addTestModel(stack.pool, { id: 'echo-orphans' });
-    const model = (await findModel(stack.pool, 'echo-orphans'))!;
+    await addTestModel(stack.db, { id: 'echo-orphans' });
+    const model = (await findModel(stack.db, 'echo-orphans'))!;
     const leftOver = async (recorded: boolean) => {
       const instanceId = randomUUID();
       const annotations = { 'podium/instance-id': instanceId, 'podium/pool': model.id };
-      if (recorded) await insertModelInstance(stack.pool, { id: instanceId, modelId: model.id, runtime: 'kubernetes', annotations });
+      if (recorded) await insertModelInstance(stack.db, { id: instanceId, modelId: model.id, runtime: 'kubernetes', annotations });
       const placed = await stack.runtime.start({ instanceId, model, annotations, startupTimeoutMs: 10_000 });
-      if (recorded) await setModelInstanceLocation(stack.pool, { id: instanceId, ...placed });
+      if (recorded) await setModelInstanceLocation(stack.db, { id: instanceId, ...placed });
       return placed.runtimeRef;
     };
     const orphans = [await leftOver(true), await leftOver(false)];
@@ -100,7 +100,7 @@ describe('requests served by pods', () => {
     const live = await podsOf('echo-orphans');
     expect(live).toHaveLength(1);
     expect(orphans).not.toContain(live[0]!.metadata!.name);
-    const recordedOrphan = await stack.pool.oneFirst(sql.type(z.object({ status: z.string() }))`
+    const recordedOrphan = await stack.db.oneFirst(sql.type(z.object({ status: z.string() }))`
       SELECT status FROM model_instances WHERE runtime_ref = ${orphans[0]!}`);
     expect(recordedOrphan).toBe('TERMINATED');
   });

@@ -76,7 +76,7 @@ async function recordPoolsAndRequests(services: RunServices) {
     });
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     const webhook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/done`;
-    await addTestModel(stack.pool, { id: 'echo-busy', maxInstances: 3, maxConcurrency: 2, keepWarmSeconds: 3, startupTimeoutSeconds: 10 });
+    await addTestModel(stack.db, { id: 'echo-busy', maxInstances: 3, maxConcurrency: 2, keepWarmSeconds: 3, startupTimeoutSeconds: 10 });
     const tags = new Map<string, string[]>();
     const tag = (id: string, label: string) => tags.set(id, [...(tags.get(id) ?? []), label]);
     const setStatus = (id: string, status: 'FAILED' | 'REQUESTED') =>
@@ -101,7 +101,7 @@ async function recordPoolsAndRequests(services: RunServices) {
     await waitAll(first);
 
     log('scale to zero: waiting for every instance to stop');
-    const live = () => stack.pool.oneFirst(sql.unsafe`SELECT count(*)::int FROM model_instances WHERE status NOT IN ('TERMINATED', 'FAILED')`);
+    const live = () => stack.db.oneFirst(sql.unsafe`SELECT count(*)::int FROM model_instances WHERE status NOT IN ('TERMINATED', 'FAILED')`);
     await eventually(live, (n) => n === 0, 30_000);
 
     log('phase 2: back from zero, 60 requests, 8 clients, an admin stop, webhooks');
@@ -109,7 +109,7 @@ async function recordPoolsAndRequests(services: RunServices) {
     const second = await burst(stack, token, 'echo-busy', 60, 8, async (_id, n) => {
       if (n !== 30 || stopped) return;
       stopped = true;
-      const instance = await stack.pool.maybeOneFirst(sql.unsafe`
+      const instance = await stack.db.maybeOneFirst(sql.unsafe`
         SELECT id FROM model_instances WHERE model_id = 'echo-busy' AND status NOT IN ('TERMINATED', 'FAILED') LIMIT 1`);
       if (instance) await stack.api.call('POST', `/api/admin/instances/${instance}/stop`, { token: admin, json: { reason: 'recorded stop' } });
     });
@@ -125,7 +125,7 @@ async function recordPoolsAndRequests(services: RunServices) {
     receiver.close();
 
     log('a pool that continues as new every ~20 events (all it knows is in Postgres)');
-    await addTestModel(stack.pool, { id: 'echo-carry', maxInstances: 2, maxConcurrency: 2, keepWarmSeconds: 2 });
+    await addTestModel(stack.db, { id: 'echo-carry', maxInstances: 2, maxConcurrency: 2, keepWarmSeconds: 2 });
     await stack.temporal.workflow.start<PodiumWorkflows['modelPool']>(workflowNames.modelPool, {
       taskQueue: stack.taskQueue,
       workflowId: poolWorkflowId(stack.taskQueue, 'echo-carry'),
@@ -134,7 +134,7 @@ async function recordPoolsAndRequests(services: RunServices) {
     const carried = await burst(stack, token, 'echo-carry', 80, 4, async () => undefined);
 
     log('requests queued past their startup timeout: each looks at its pool');
-    await addTestModel(stack.pool, { id: 'echo-slow', maxInstances: 1, startupTimeoutSeconds: 2 });
+    await addTestModel(stack.db, { id: 'echo-slow', maxInstances: 1, startupTimeoutSeconds: 2 });
     const slow = await Promise.all(
       [1, 2, 3].map(async () => (await stack.api.submit(token, { model: 'echo-slow', input: { ...echoInput, parameters: { delay_ms: 2_500 } } })).body.id as string),
     );
@@ -211,7 +211,7 @@ async function recordAutoscaler(services: RunServices) {
   try {
     log('node autoscaler: models whose pods fit no node, twice over');
     const token = await stack.api.anonymousToken();
-    await addTestModel(stack.pool, { id: 'echo-xl', resources: { cpu: '20', memory: '8Gi' }, keepWarmSeconds: 1, maxInstances: 2, maxConcurrency: 1 });
+    await addTestModel(stack.db, { id: 'echo-xl', resources: { cpu: '20', memory: '8Gi' }, keepWarmSeconds: 1, maxInstances: 2, maxConcurrency: 1 });
     const ourNodes = async () =>
       (await stack.kubernetes!.core.listNode()).items.filter((n) => n.metadata?.annotations?.['podium.dev/autoscaler'] === stack.kubernetes!.namespace);
     for (let round = 0; round < 2; round++) {

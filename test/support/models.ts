@@ -3,7 +3,7 @@ import type { ModelSpec } from '../../domain/model-catalog';
 
 /** A model of the test's own, a copy of `like` with other settings (pools read them at start). */
 export async function addTestModel(
-  pool: DatabasePool,
+  db: DatabasePool,
   model: {
     id: string;
     like?: string;
@@ -18,7 +18,7 @@ export async function addTestModel(
     requestTimeoutSeconds?: number;
   },
 ): Promise<void> {
-  await pool.query(sql.unsafe`
+  await db.query(sql.unsafe`
     INSERT INTO models (id, display_name, description, local_command, container_image, resources, min_instances,
                         max_instances, keep_warm_seconds, max_concurrency, startup_timeout_seconds, request_timeout_seconds)
     SELECT ${model.id}, ${model.id}, 'test model',

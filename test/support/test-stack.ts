@@ -54,7 +54,7 @@ export async function startTestStack(
   };
   const { databaseUrl, temporalAddress: address } = services;
   await migrate(databaseUrl, schema);
-  const pool: DatabasePool = await createDatabasePool({ databaseUrl, schema, maximumPoolSize: 5 });
+  const db: DatabasePool = await createDatabasePool({ databaseUrl, schema, maximumPoolSize: 5 });
   const taskQueue = `test-${randomUUID()}`;
   const kubernetes = options.kubernetes ? await kubernetesTestRuntime(schema) : null;
   const runtime: InstanceRuntime = kubernetes?.runtime ?? new LocalProcessRuntime();
@@ -71,7 +71,7 @@ export async function startTestStack(
     address,
     namespace: 'default',
     taskQueue,
-    pool,
+    db,
     runtime,
     autoscaler,
     webhookSecret: testWebhookSecret,
@@ -100,8 +100,8 @@ export async function startTestStack(
       },
     };
     const apiPool = await createDatabasePool({ databaseUrl, schema, maximumPoolSize: 5, interceptors: [countQueries] });
-    const auth = await startAuthServices({ config, databaseUrl, schema, pool: apiPool, logger });
-    const app = createApp({ config, pool: apiPool, temporal, eagerStart: worker !== null, logger, auth });
+    const auth = await startAuthServices({ config, databaseUrl, schema, db: apiPool, logger });
+    const app = createApp({ config, db: apiPool, temporal, eagerStart: worker !== null, logger, auth });
     const server: Server = await new Promise((resolve) => {
       const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
     });
@@ -129,7 +129,7 @@ export async function startTestStack(
   return {
     schema,
     services,
-    pool,
+    db: db,
     temporal,
     taskQueue,
     runtime,
@@ -141,7 +141,7 @@ export async function startTestStack(
     /** A new account with ADMIN, signed in: its access token and username. */
     async signUpAdmin(prefix = 'admin') {
       const account = await primary.api.signUp({ username: `${prefix}${randomUUID().slice(0, 8)}` });
-      await grantPermission(pool, { userId: account.user.id, permission: 'ADMIN', grantedBy: 'test' });
+      await grantPermission(db, { userId: account.user.id, permission: 'ADMIN', grantedBy: 'test' });
       const { accessToken } = await primary.api.login(account.user.username);
       return { token: accessToken, username: account.user.username, password: 'a long passphrase 42' };
     },
@@ -157,7 +157,7 @@ export async function startTestStack(
       await worker?.stop(); // closes the client's connection when it is the worker's
       await kubernetes?.cleanUp();
       await connection?.close();
-      await pool.end();
+      await db.end();
     },
   };
 }
