@@ -90,6 +90,24 @@ describe('admin pages in the browser', () => {
     }
   });
 
+  it('users: every account with its permissions; signed out, the front page lists the models', async () => {
+    const { page, close } = await signInThroughPage(browser, stack.baseUrl, admin);
+    try {
+      await page.goto(`${stack.baseUrl}/admin/users`);
+      const row = adminPage(page, 'admin-users-page').locator('tr', { hasText: admin.username });
+      expect(await row.textContent()).toContain('ADMIN');
+    } finally {
+      await close();
+    }
+    const visitor = await browser.newPage();
+    try {
+      await visitor.goto(stack.baseUrl);
+      await adminPage(visitor, 'catalog-page').getByText('echo', { exact: true }).waitFor();
+    } finally {
+      await visitor.close();
+    }
+  });
+
   it('instances: the live list with events, the history page, and stop', async () => {
     await addTestModel(stack.db, { id: 'echo-pages', keepWarmSeconds: 600 });
     const request = await stack.api.submit(plain.token, { model: 'echo-pages', input: echoInput });

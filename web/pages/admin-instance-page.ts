@@ -1,6 +1,8 @@
+import { Task } from '@lit/task';
 import { html, LitElement, css } from 'lit';
 import type { InstanceHistoryView } from '../../domain/instances';
-import { apiCall, errorMessage } from '../api-client';
+import { apiCall } from '../api-client';
+import { loadStates } from '../load-states';
 import { sharedStyles } from '../styles';
 
 type History = InstanceHistoryView;
@@ -28,31 +30,27 @@ const describe = (entry: History['timeline'][number]) => {
 
 /** One instance's life: its log, the requests it served, and its pool workflow's events about it. */
 export class AdminInstancePage extends LitElement {
-  static override properties = { instanceId: {}, history: { state: true }, error: { state: true } };
+  static override properties = { instanceId: {} };
   static override styles = [sharedStyles, css`ol { padding-left: 1.2rem; } li { margin: 0.2rem 0; } .when { color: #475467; font-variant-numeric: tabular-nums; margin-right: 0.5rem; }`];
   declare instanceId: string;
-  declare history: History | null;
-  declare error: string | null;
+  private readonly history = new Task(this, {
+    task: ([id]) => apiCall<History>('GET', `/api/admin/instances/${encodeURIComponent(id!)}`),
+    args: () => [this.instanceId],
+  });
 
   constructor() {
     super();
     this.instanceId = '';
-    this.history = null;
-    this.error = null;
-  }
-
-  override connectedCallback() {
-    super.connectedCallback();
-    apiCall<History>('GET', `/api/admin/instances/${encodeURIComponent(this.instanceId)}`).then(
-      (history) => (this.history = history),
-      (error) => (this.error = errorMessage(error)),
-    );
   }
 
   override render() {
-    if (this.error) return html`<h1>Instance</h1><p class="error" role="alert">${this.error}</p>`;
-    if (!this.history) return html`<h1>Instance</h1><p>Loading…</p>`;
-    const { instance, timeline, requests, workflow } = this.history;
+    return this.history.render({
+      ...loadStates({ before: html`<h1>Instance</h1>` }),
+      complete: (history) => this.renderHistory(history),
+    });
+  }
+
+  private renderHistory({ instance, timeline, requests, workflow }: History) {
     return html`
       <h1>Instance <code>${instance.id.slice(0, 8)}</code> of ${instance.modelId}</h1>
       <p>${instance.runtime} <code>${instance.runtimeRef ?? '—'}</code>, now ${instance.status}. <a href="/admin/instances">All active instances</a></p>

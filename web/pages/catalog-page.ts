@@ -1,28 +1,17 @@
+import { Task } from '@lit/task';
 import { html, LitElement } from 'lit';
 import type { PublicModelView } from '../../domain/model-catalog';
 import { getJson } from '../api-client';
+import { loadStates } from '../load-states';
 import { sharedStyles } from '../styles';
 
 /** For visitors who are not signed in: the models, and how to call them with curl. */
 export class CatalogPage extends LitElement {
-  static override properties = { models: { state: true }, error: { state: true } };
   static override styles = sharedStyles;
-  declare models: PublicModelView[] | null;
-  declare error: string | null;
-
-  constructor() {
-    super();
-    this.models = null;
-    this.error = null;
-  }
-
-  override connectedCallback() {
-    super.connectedCallback();
-    getJson<{ models: PublicModelView[] }>('/api/models').then(
-      (body) => (this.models = body.models),
-      (error: Error) => (this.error = error.message),
-    );
-  }
+  private readonly models = new Task(this, {
+    task: async () => (await getJson<{ models: PublicModelView[] }>('/api/models')).models,
+    args: () => [],
+  });
 
   override render() {
     return html`
@@ -34,11 +23,12 @@ curl -s -X POST ${location.origin}/api/requests -H "Authorization: Bearer $TOKEN
   -H 'Content-Type: application/json' \\
   -d '{"model":"echo","input":{"inputs":[{"name":"x","shape":[2],"datatype":"FP32","data":[1,2]}]}}'</pre>
       <h2>Models</h2>
-      ${this.error ? html`<p class="error" role="alert">Could not load the models: ${this.error}</p>` : ''}
-      ${this.models === null && !this.error ? html`<p>Loading…</p>` : ''}
-      <table>
-        ${(this.models ?? []).map((m) => html`<tr><td><strong>${m.displayName}</strong> <code>${m.id}</code></td><td>${m.description}</td></tr>`)}
-      </table>
+      ${this.models.render({
+        ...loadStates({ failed: 'Could not load the models: ' }),
+        complete: (models) => html`<table>
+          ${models.map((m) => html`<tr><td><strong>${m.displayName}</strong> <code>${m.id}</code></td><td>${m.description}</td></tr>`)}
+        </table>`,
+      })}
     `;
   }
 }
