@@ -1,7 +1,6 @@
 import { ScheduleAlreadyRunning, type Client } from '@temporalio/client';
-import { workflowNames, type PodiumWorkflows } from '../workflows/contracts';
+import { cleanupScheduleId, workflowNames, type PodiumWorkflows } from '../workflows/contracts';
 
-export const cleanupScheduleId = (taskQueue: string) => `podium-cleanup.${taskQueue}`;
 
 /**
  * The daily retention Schedule (a Temporal Schedule, so it can be paused, triggered and seen in

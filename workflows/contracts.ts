@@ -60,6 +60,10 @@ export const requestWorkflowId = (requestId: string) => `request-${requestId}`;
 export const poolWorkflowId = (taskQueue: string, modelId: string) => `pool-${modelId}.${taskQueue}`;
 export const nodeAutoscalerWorkflowId = (taskQueue: string) => `node-autoscaler.${taskQueue}`;
 export const requestReconcilerWorkflowId = (taskQueue: string) => `request-reconciler.${taskQueue}`;
+/** One look at the runtime's instances (`queryId` unique per look: the caller's UUID). */
+export const liveInstancesWorkflowId = (queryId: string) => `live-instances-${queryId}`;
+/** The Schedule that runs `cleanupOldRequests` daily; each of its runs has the id `<schedule>.run`. */
+export const cleanupScheduleId = (taskQueue: string) => `podium-cleanup.${taskQueue}`;
 
 // Work request signals and query.
 /** A slot handed over by the request before it in line: this instance's slot is yours. */

@@ -8,7 +8,7 @@ import { findInstanceRecord, listLiveInstanceRecords } from '../../db/model-inst
 import type { AdminInstancesQuery } from '../../domain/admin-views';
 import { filterInstances, joinInstances, type AdminInstancesView, type InstanceRecord } from '../../domain/instances';
 import type { PoolHealth } from '../../domain/pool-health';
-import { poolWorkflowId, stopPoolInstanceSignal, workflowNames, type PodiumWorkflows } from '../../workflows/contracts';
+import { liveInstancesWorkflowId, poolWorkflowId, stopPoolInstanceSignal, workflowNames, type PodiumWorkflows } from '../../workflows/contracts';
 import { ApiError } from '../errors';
 
 const endedStatuses = ['TERMINATED', 'FAILED'];
@@ -25,7 +25,7 @@ export async function listAdminInstances({ db, temporal, taskQueue }: AdminInsta
     listLiveInstanceRecords(db, query.model),
     temporal.workflow.execute<PodiumWorkflows['describeLiveInstances']>(workflowNames.describeLiveInstances, {
       taskQueue,
-      workflowId: `live-instances-${randomUUID()}`,
+      workflowId: liveInstancesWorkflowId(randomUUID()),
       args: [{ modelId: query.model }],
       workflowExecutionTimeout: '30 seconds',
     }),

@@ -1,8 +1,8 @@
 import { sql } from 'slonik';
-import { cleanupScheduleId, ensureCleanupSchedule } from '../../infra/cleanup-schedule';
+import { ensureCleanupSchedule } from '../../infra/cleanup-schedule';
 import { eventually } from '../support/eventually';
 import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
-import { workflowNames, type PodiumWorkflows } from '../../workflows/contracts';
+import { cleanupScheduleId, workflowNames, type PodiumWorkflows } from '../../workflows/contracts';
 
 let stack: TestStack;
 beforeAll(async () => {
