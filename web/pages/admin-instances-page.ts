@@ -1,12 +1,11 @@
+import { Task, TaskStatus } from '@lit/task';
 import { css, html, LitElement } from 'lit';
 import type { AdminInstance, AdminInstancesView } from '../../domain/instances';
-import type { AutoscalerDecision as Decision } from '../../domain/node-autoscaling';
-import type { PoolHealth } from '../../domain/pool-health';
+import type { AutoscalerDecision } from '../../domain/node-autoscaling';
 import { apiCall, errorMessage } from '../api-client';
-import { newestAnswer } from '../newest-answer';
+import { loadStates } from '../load-states';
 import { sharedStyles } from '../styles';
 import { filterInput, filtersSearch, keepFiltersInUrl, readFilters } from '../url-filters';
-
 
 const filterNames = ['model', 'from', 'to', 'status'] as const;
 type Filters = Record<(typeof filterNames)[number], string>;
@@ -15,15 +14,7 @@ const refreshMs = 5_000;
 
 /** Live model instances (pods or processes) with their raw runtime events; stop one through its pool. */
 export class AdminInstancesPage extends LitElement {
-  static override properties = {
-    filters: { state: true },
-    instances: { state: true },
-    failingPools: { state: true },
-    decisions: { state: true },
-    error: { state: true },
-    notice: { state: true },
-    at: { state: true },
-  };
+  static override properties = { filters: { state: true }, error: { state: true }, notice: { state: true } };
   static override styles = [
     sharedStyles,
     css`
@@ -31,30 +22,32 @@ export class AdminInstancesPage extends LitElement {
     `,
   ];
   declare filters: Filters;
-  declare instances: AdminInstance[] | null;
-  declare failingPools: PoolHealth[];
-  declare decisions: Decision[];
+  /** What the last action (a stop) could not do. */
   declare error: string | null;
   declare notice: string | null;
-  declare at: string | null;
-  private readonly startQuery = newestAnswer();
   private timer: ReturnType<typeof setInterval> | undefined;
+  /** Re-runs when the filters change and on a timer; the last answer stays on screen meanwhile. */
+  private readonly listing = new Task(this, {
+    task: async ([filters]: readonly [Filters]) => {
+      const [view, autoscaler] = await Promise.all([
+        apiCall<AdminInstancesView>('GET', `/api/admin/instances${filtersSearch(filters)}`),
+        apiCall<{ decisions: AutoscalerDecision[] }>('GET', '/api/admin/instances/autoscaler/decisions?limit=10'),
+      ]);
+      return { ...view, decisions: autoscaler.decisions };
+    },
+    args: () => [this.filters] as const,
+  });
 
   constructor() {
     super();
     this.filters = readFilters(filterNames);
-    this.instances = null;
-    this.failingPools = [];
-    this.decisions = [];
     this.error = null;
     this.notice = null;
-    this.at = null;
   }
 
   override connectedCallback() {
     super.connectedCallback();
-    void this.load();
-    this.timer = setInterval(() => void this.load(), refreshMs);
+    this.timer = setInterval(() => void this.listing.run(), refreshMs);
   }
 
   override disconnectedCallback() {
@@ -62,29 +55,9 @@ export class AdminInstancesPage extends LitElement {
     clearInterval(this.timer);
   }
 
-  /** Answers to an older query (other filters, an earlier refresh) are dropped. */
-  private async load() {
-    const current = this.startQuery();
-    try {
-      const [body, autoscaler] = await Promise.all([
-        apiCall<AdminInstancesView>('GET', `/api/admin/instances${filtersSearch(this.filters)}`),
-        apiCall<{ decisions: Decision[] }>('GET', '/api/admin/instances/autoscaler/decisions?limit=10'),
-      ]);
-      if (!current()) return;
-      this.instances = body.instances;
-      this.failingPools = body.pools.filter((pool) => pool.state === 'FAILING');
-      this.decisions = autoscaler.decisions;
-      this.at = body.at;
-      this.error = null;
-    } catch (error) {
-      if (current()) this.error = errorMessage(error);
-    }
-  }
-
   private setFilter(name: keyof Filters, value: string) {
     this.filters = { ...this.filters, [name]: value };
     keepFiltersInUrl(this.filters);
-    void this.load();
   }
 
   private async stop(instance: AdminInstance) {
@@ -92,7 +65,8 @@ export class AdminInstancesPage extends LitElement {
     try {
       await apiCall('POST', `/api/admin/instances/${instance.id}/stop`);
       this.notice = `Stopping instance ${instance.id.slice(0, 8)}.`;
-      await this.load();
+      this.error = null;
+      await this.listing.run();
     } catch (error) {
       this.error = errorMessage(error, { withCode: true });
     }
@@ -103,30 +77,36 @@ export class AdminInstancesPage extends LitElement {
   }
 
   override render() {
+    // The last answer, kept on screen while the next one is on its way.
+    const listing = this.listing.value;
+    const instances = listing?.instances;
+    const failingPools = listing?.pools.filter((pool) => pool.state === 'FAILING') ?? [];
+    const decisions = listing?.decisions ?? [];
     return html`
       <h1>Active instances</h1>
       <div class="filters">
         ${this.input('model', 'Model')} ${this.input('from', 'Started from (UTC day)', 'date')} ${this.input('to', 'Started to (UTC day, included)', 'date')}
         ${this.input('status', 'Status (pod phase or instance status)')}
       </div>
-      <p class="note">Refreshes every ${refreshMs / 1000} s${this.at ? html`; last at ${this.at.slice(11, 19)} UTC` : ''}.</p>
+      <p class="note">Refreshes every ${refreshMs / 1000} s${listing ? html`; last at ${listing.at.slice(11, 19)} UTC` : ''}.</p>
       ${this.notice ? html`<p class="notice" role="status" data-testid="notice">${this.notice}</p>` : ''}
       ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : ''}
-      ${this.failingPools.map(
+      ${this.listing.status === TaskStatus.ERROR ? loadStates().error(this.listing.error) : ''}
+      ${listing || this.listing.status === TaskStatus.ERROR ? '' : loadStates().pending()}
+      ${failingPools.map(
         (pool) => html`<p class="error" role="alert" data-testid="pool-failing">
           The pool of <strong>${pool.modelId}</strong> is failing (workflow <code>${pool.workflowId}</code>, workflow task
           attempt ${pool.workflowTaskAttempt}): its queued requests fail with MODEL_POOL_FAILING. The worker log and the
           workflow in the Temporal Web UI say why.
         </p>`,
       )}
-      ${this.instances === null && !this.error ? html`<p>Loading…</p>` : ''}
-      ${this.instances?.length === 0 ? html`<p data-testid="instances-empty">No live instances match these filters.</p>` : ''}
-      ${this.instances && this.instances.length > 0
+      ${instances?.length === 0 ? html`<p data-testid="instances-empty">No live instances match these filters.</p>` : ''}
+      ${instances && instances.length > 0
         ? html`<table data-testid="admin-instances">
             <thead><tr><th>Instance</th><th>Model</th><th>Started (UTC)</th><th>Status</th><th>Pod / process</th><th>Node</th>
               <th>Request</th><th>Events</th><th></th></tr></thead>
             <tbody>
-              ${this.instances.map(
+              ${instances.map(
                 (i) => html`<tr data-instance=${i.id ?? ''}>
                   <td>${i.id ? html`<a href="/admin/instances/${i.id}"><code>${i.id.slice(0, 8)}</code></a>` : html`<em>no record</em>`}</td>
                   <td>${i.model ?? '—'}</td>
@@ -149,11 +129,11 @@ export class AdminInstancesPage extends LitElement {
           </table>`
         : ''}
       <h2>Node autoscaler</h2>
-      ${this.decisions.length === 0
+      ${decisions.length === 0
         ? html`<p class="note">No decisions yet (node autoscaling is off, or nothing has needed a node).</p>`
         : html`<table data-testid="autoscaler-decisions">
             <thead><tr><th>Decided (UTC)</th><th>Pending pods</th><th>Nodes</th><th>Why</th><th>Done</th></tr></thead>
-            <tbody>${this.decisions.map(
+            <tbody>${decisions.map(
               (d) => html`<tr><td>${d.decidedAt.slice(0, 23).replace('T', ' ')}</td><td>${d.pendingPods}</td><td>${d.nodes}</td>
                 <td>${d.reasons.join('; ')}</td><td>${d.results.join('; ') || '—'}</td></tr>`,
             )}</tbody>
