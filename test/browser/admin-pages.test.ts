@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
+import { sql } from 'slonik';
 import { launchBrowser, saveScreenshot, signInThroughPage } from '../support/browser';
 import { breakPool } from '../support/broken-pool';
 import { eventually } from '../support/eventually';
@@ -85,6 +86,30 @@ describe('admin pages in the browser', () => {
       await page.reload();
       await slowRow.getByTestId('requeue').click();
       await page.getByTestId('notice').filter({ hasText: 'FAILED → REQUESTED requested' }).waitFor();
+    } finally {
+      await close();
+    }
+  });
+
+  it('all requests: "Load more" adds the next page under the first', async () => {
+    await addTestModel(stack.db, { id: 'echo-paging' });
+    const first = await stack.api.submit(plain.token, { model: 'echo-paging', input: echoInput });
+    await stack.api.waitUntilFinal(plain.token, first.body.id);
+    // 54 more, written straight to the table (they need no workflow to be listed).
+    await stack.db.query(sql.unsafe`
+      INSERT INTO work_requests (id, model_id, session_id, input, workflow_id, status, created_at)
+      SELECT gen_random_uuid(), model_id, session_id, input, 'request-paging-' || n, 'COMPLETE', created_at - make_interval(secs => n)
+        FROM work_requests, generate_series(1, 54) AS n WHERE id = ${first.body.id}`);
+
+    const { page, close } = await signInThroughPage(browser, stack.baseUrl, admin);
+    try {
+      await page.goto(`${stack.baseUrl}/admin/requests?model=echo-paging`);
+      const rows = adminPage(page, 'admin-requests-page').getByTestId('admin-requests').locator('tbody tr');
+      expect(await eventually(() => rows.count(), (n) => n === 50)).toBe(50);
+      await page.getByRole('button', { name: 'Load more' }).click();
+      expect(await eventually(() => rows.count(), (n) => n === 55)).toBe(55);
+      expect(await rows.first().getAttribute('data-request')).toBe(first.body.id);
+      expect(await page.getByRole('button', { name: 'Load more' }).count()).toBe(0);
     } finally {
       await close();
     }

@@ -1,7 +1,8 @@
+import { Task, TaskStatus } from '@lit/task';
 import { css, html, LitElement } from 'lit';
 import type { AdminRequestSummary, SensitiveRequest as Sensitive } from '../../domain/admin-views';
 import { apiCall, errorMessage } from '../api-client';
-import { newestAnswer } from '../newest-answer';
+import { loadStates } from '../load-states';
 import { sharedStyles } from '../styles';
 import { filterInput, filtersSearch, keepFiltersInUrl, readFilters } from '../url-filters';
 
@@ -19,7 +20,7 @@ const ms = (value: number | null) => (value === null ? '—' : `${Math.round(val
 export class AdminRequestsPage extends LitElement {
   static override properties = {
     filters: { state: true },
-    page: { state: true },
+    cursor: { state: true },
     error: { state: true },
     notice: { state: true },
     sensitive: { state: true },
@@ -32,45 +33,41 @@ export class AdminRequestsPage extends LitElement {
     `,
   ];
   declare filters: Filters;
-  declare page: Page | null;
+  /** Where "Load more" continues from; none: the first page. */
+  declare cursor: string | undefined;
+  /** What the last action could not do. */
   declare error: string | null;
   declare notice: string | null;
   declare sensitive: Sensitive | null;
-  private readonly startQuery = newestAnswer();
+  /** The requests shown: the first page for the filters, and each page loaded after it. */
+  private readonly listing = new Task(this, {
+    task: async ([filters, cursor]: readonly [Filters, string | undefined]): Promise<Page> => {
+      const page = await apiCall<Page>('GET', `/api/admin/requests${filtersSearch(filters, cursor ? { cursor } : {})}`);
+      const earlier: AdminRequest[] = cursor ? (this.listing.value?.requests ?? []) : [];
+      return { ...page, requests: [...earlier, ...page.requests] };
+    },
+    args: () => [this.filters, this.cursor] as const,
+  });
 
   constructor() {
     super();
     this.filters = readFilters(filterNames);
-    this.page = null;
+    this.cursor = undefined;
     this.error = null;
     this.notice = null;
     this.sensitive = null;
   }
 
-  override connectedCallback() {
-    super.connectedCallback();
-    void this.load();
-  }
-
-  /** Answers to an older query (other filters) are dropped. */
-  private async load(cursor?: string) {
-    const current = this.startQuery();
-    this.error = null;
-    try {
-      const page = await apiCall<Page>('GET', `/api/admin/requests${filtersSearch(this.filters, cursor ? { cursor } : {})}`);
-      if (!current()) return;
-      this.page = cursor && this.page ? { ...page, requests: [...this.page.requests, ...page.requests] } : page;
-    } catch (error) {
-      if (!current()) return;
-      this.page = null;
-      this.error = errorMessage(error);
-    }
-  }
-
   private setFilter(name: keyof Filters, value: string) {
     this.filters = { ...this.filters, [name]: value };
+    this.cursor = undefined;
     keepFiltersInUrl(this.filters);
-    void this.load();
+  }
+
+  /** From the first page again, after an action changed what it shows. */
+  private async reload() {
+    this.cursor = undefined;
+    await this.listing.run([this.filters, undefined]);
   }
 
   private async setStatus(request: AdminRequest, status: 'REQUESTED' | 'FAILED') {
@@ -82,7 +79,8 @@ export class AdminRequestsPage extends LitElement {
     try {
       const answer = await apiCall<{ previousStatus: string }>('POST', `/api/admin/requests/${request.id}/status`, { status, reason });
       this.notice = `Request ${request.id.slice(0, 8)}: ${answer.previousStatus} → ${status} requested.`;
-      await this.load();
+      this.error = null;
+      await this.reload();
     } catch (error) {
       this.notice = null;
       this.error = errorMessage(error, { withCode: true });
@@ -102,6 +100,8 @@ export class AdminRequestsPage extends LitElement {
   }
 
   override render() {
+    // The last answer, kept on screen while the next one is on its way.
+    const page = this.listing.value;
     return html`
       <h1>All requests</h1>
       <div class="filters">
@@ -124,14 +124,15 @@ export class AdminRequestsPage extends LitElement {
             <button class="secondary" @click=${() => (this.sensitive = null)}>Hide</button>
           </div>`
         : ''}
-      ${this.page === null && !this.error ? html`<p>Loading…</p>` : ''}
-      ${this.page?.requests.length === 0 ? html`<p data-testid="requests-empty">No requests match these filters.</p>` : ''}
-      ${this.page && this.page.requests.length > 0
+      ${this.listing.status === TaskStatus.ERROR ? loadStates().error(this.listing.error) : ''}
+      ${page || this.listing.status === TaskStatus.ERROR ? '' : loadStates().pending()}
+      ${page?.requests.length === 0 ? html`<p data-testid="requests-empty">No requests match these filters.</p>` : ''}
+      ${page && page.requests.length > 0
         ? html`<table data-testid="admin-requests">
             <thead><tr><th>Request</th><th>Status</th><th>Model</th><th>Who</th><th>Requested (UTC)</th>
               <th>Result</th><th>Wait ms</th><th>Run ms</th><th>Total ms</th><th></th></tr></thead>
             <tbody>
-              ${this.page.requests.map(
+              ${page.requests.map(
                 (r) => html`<tr data-request=${r.id}>
                   <td><code>${r.id.slice(0, 8)}</code>${r.links.temporal ? html` <a href=${r.links.temporal} target="_blank" rel="noopener">workflow</a>` : ''}</td>
                   <td class="status-${r.status}">${r.status}${r.attempt > 1 ? ` (attempt ${r.attempt})` : ''}</td>
@@ -151,7 +152,7 @@ export class AdminRequestsPage extends LitElement {
             </tbody>
           </table>`
         : ''}
-      ${this.page?.nextCursor ? html`<p><button class="secondary" @click=${() => this.load(this.page!.nextCursor!)}>Load more</button></p>` : ''}
+      ${page?.nextCursor ? html`<p><button class="secondary" @click=${() => (this.cursor = page.nextCursor!)}>Load more</button></p>` : ''}
     `;
   }
 }
