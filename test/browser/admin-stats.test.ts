@@ -113,6 +113,24 @@ describe('/admin/stats', () => {
     }
   });
 
+  it('"Load more" appends the next 100 rows under the first', async () => {
+    // Last in this file: these rows would change the counts the tests above expect.
+    await stack.db.query(sql.unsafe`
+      INSERT INTO request_stats (model_id, request_id, attempt, result_success, request_timestamp, pod_ready_timestamp, processed_timestamp)
+      SELECT 'gamma', gen_random_uuid(), 1, true, at, at + interval '100 ms', at + interval '300 ms'
+        FROM (SELECT timestamptz '2026-11-03T00:00:00Z' + make_interval(mins => n) AS at FROM generate_series(1, 120) AS n) minutes`);
+    const { page, close } = await signInThroughPage(browser, stack.baseUrl, admin);
+    try {
+      await page.goto(`${stack.baseUrl}/admin/stats?model=gamma`);
+      await waitForRows(page, 100);
+      await page.getByTestId('load-more').click();
+      await waitForRows(page, 120);
+      expect(await page.getByTestId('load-more').count()).toBe(0);
+    } finally {
+      await close();
+    }
+  });
+
   it('a user without ADMIN gets no Stats link, and the page refuses them', async () => {
     const account = await stack.api.signUp({ username: `plain${randomUUID().slice(0, 8)}` });
     const { page, close } = await signInThroughPage(browser, stack.baseUrl, { username: account.user.username, password: 'a long passphrase 42' });

@@ -1,3 +1,4 @@
+import { Task, TaskStatus } from '@lit/task';
 import { css, html, LitElement } from 'lit';
 import type { PublicModelView } from '../../domain/model-catalog';
 import type { StatsGroup, StatsRow } from '../../domain/stats-query';
@@ -5,7 +6,6 @@ import { apiCall, errorMessage } from '../api-client';
 import { type ChartPoint } from '../stats/stats-chart';
 import '../stats/stats-chart';
 import { chartBucket, filtersFromSearch, searchFromFilters, type StatsFilters } from '../stats/stats-filters';
-import { newestAnswer } from '../newest-answer';
 import { sharedStyles } from '../styles';
 
 type StatsPage = { grouped: boolean; rows: Array<StatsRow | StatsGroup>; nextCursor: string | null };
@@ -19,14 +19,7 @@ const timestamp = (iso: string) => iso.slice(0, 19).replace('T', ' ');
  * The filters live in the URL. Dates are UTC days.
  */
 export class AdminStatsPage extends LitElement {
-  static override properties = {
-    filters: { state: true },
-    models: { state: true },
-    page: { state: true },
-    chart: { state: true },
-    loading: { state: true },
-    error: { state: true },
-  };
+  static override properties = { filters: { state: true }, cursor: { state: true } };
   static override styles = [
     sharedStyles,
     css`
@@ -39,65 +32,40 @@ export class AdminStatsPage extends LitElement {
     `,
   ];
   declare filters: StatsFilters;
-  declare models: PublicModelView[];
-  declare page: StatsPage | null;
-  declare chart: ChartPoint[];
-  declare loading: boolean;
-  declare error: string | null;
-  private readonly startQuery = newestAnswer();
+  /** Where "Load more" continues from; none: the first page. */
+  declare cursor: string | undefined;
+  /** The catalog's models for the filter (without it, the filter still takes the URL's ids). */
+  private readonly models = new Task(this, {
+    task: async () => (await apiCall<{ models: PublicModelView[] }>('GET', '/api/models')).models,
+    args: () => [],
+  });
+  /** Table and chart for the filters; "Load more" appends the next page of the table. */
+  private readonly view = new Task(this, {
+    task: async ([filters, cursor]: readonly [StatsFilters, string | undefined]): Promise<{ page: StatsPage; chart: ChartPoint[] }> => {
+      const previous = this.view.value;
+      if (cursor && previous) {
+        const next = await apiCall<StatsPage>('GET', `/api/admin/stats${searchFromFilters(filters, { limit: '100', cursor })}`);
+        return { page: { ...next, rows: [...previous.page.rows, ...next.rows] }, chart: previous.chart };
+      }
+      const [page, chart] = await Promise.all([
+        apiCall<StatsPage>('GET', `/api/admin/stats${searchFromFilters(filters, { limit: '100' })}`),
+        apiCall<StatsPage>('GET', `/api/admin/stats${searchFromFilters({ ...filters, byModel: false, byStatus: false, bucket: chartBucket(filters) })}`),
+      ]);
+      return { page, chart: (chart.rows as StatsGroup[]).map((g) => ({ bucket: g.bucket!, count: g.count, p90TotalMs: g.totalMs.p90 })) };
+    },
+    args: () => [this.filters, this.cursor] as const,
+  });
 
   constructor() {
     super();
     this.filters = filtersFromSearch(location.search);
-    this.models = [];
-    this.page = null;
-    this.chart = [];
-    this.loading = false;
-    this.error = null;
-  }
-
-  override connectedCallback() {
-    super.connectedCallback();
-    apiCall<{ models: PublicModelView[] }>('GET', '/api/models').then(
-      (body) => (this.models = body.models),
-      () => undefined, // the filter still takes typed ids from the URL
-    );
-    void this.load();
+    this.cursor = undefined;
   }
 
   private applyFilters(change: Partial<StatsFilters>) {
     this.filters = { ...this.filters, ...change };
+    this.cursor = undefined;
     history.replaceState(null, '', `${location.pathname}${searchFromFilters(this.filters)}`);
-    void this.load();
-  }
-
-  /** Re-queries table and chart; answers to an older query are dropped. */
-  private async load() {
-    const current = this.startQuery();
-    this.loading = true;
-    this.error = null;
-    try {
-      const [page, chart] = await Promise.all([
-        apiCall<StatsPage>('GET', `/api/admin/stats${searchFromFilters(this.filters, { limit: '100' })}`),
-        apiCall<StatsPage>('GET', `/api/admin/stats${searchFromFilters({ ...this.filters, byModel: false, byStatus: false, bucket: chartBucket(this.filters) })}`),
-      ]);
-      if (!current()) return;
-      this.page = page;
-      this.chart = (chart.rows as StatsGroup[]).map((g) => ({ bucket: g.bucket!, count: g.count, p90TotalMs: g.totalMs.p90 }));
-    } catch (error) {
-      if (!current()) return;
-      this.page = null;
-      this.chart = [];
-      this.error = errorMessage(error);
-    } finally {
-      if (current()) this.loading = false;
-    }
-  }
-
-  private async loadMore() {
-    if (!this.page?.nextCursor) return;
-    const next = await apiCall<StatsPage>('GET', `/api/admin/stats${searchFromFilters(this.filters, { limit: '100', cursor: this.page.nextCursor })}`);
-    this.page = { ...next, rows: [...this.page.rows, ...next.rows] };
   }
 
   /** Every row of the current view (all pages), streamed by the API as CSV. */
@@ -114,7 +82,7 @@ export class AdminStatsPage extends LitElement {
 
   private renderFilters() {
     const f = this.filters;
-    const modelIds = [...new Set([...this.models.map((m) => m.id), ...f.models])];
+    const modelIds = [...new Set([...(this.models.value ?? []).map((m) => m.id), ...f.models])];
     return html`
       <div class="filters">
         <label>Models
@@ -190,19 +158,24 @@ export class AdminStatsPage extends LitElement {
   }
 
   override render() {
+    // The last answer, kept on screen while the next one is on its way.
+    const view = this.view.value;
+    const failed = this.view.status === TaskStatus.ERROR;
     return html`
       <h1>Request stats</h1>
       ${this.renderFilters()}
       <p class="note">Dates are whole days in UTC; "to" includes its whole day. Times are UTC.
         Queue wait = pod ready − request; processing = processed − pod ready; total = processed − request.</p>
-      ${this.chart.length > 0 ? html`<stats-chart .points=${this.chart} bucket=${chartBucket(this.filters)}></stats-chart>` : ''}
+      ${view && view.chart.length > 0 ? html`<stats-chart .points=${view.chart} bucket=${chartBucket(this.filters)}></stats-chart>` : ''}
       <div class="actions">
-        <button class="secondary" data-testid="download-csv" ?disabled=${!this.page || this.page.rows.length === 0} @click=${this.downloadCsv}>Download CSV</button>
-        ${this.loading ? html`<span data-testid="stats-loading">Loading…</span>` : ''}
+        <button class="secondary" data-testid="download-csv" ?disabled=${!view || view.page.rows.length === 0} @click=${this.downloadCsv}>Download CSV</button>
+        ${this.view.status === TaskStatus.PENDING ? html`<span data-testid="stats-loading">Loading…</span>` : ''}
       </div>
-      ${this.error ? html`<p class="error" role="alert" data-testid="stats-error">${this.error}</p>` : ''}
-      ${this.page ? this.renderTable(this.page) : ''}
-      ${this.page?.nextCursor ? html`<p><button class="secondary" data-testid="load-more" @click=${this.loadMore}>Load more</button></p>` : ''}
+      ${failed ? html`<p class="error" role="alert" data-testid="stats-error">${errorMessage(this.view.error)}</p>` : ''}
+      ${view ? this.renderTable(view.page) : ''}
+      ${view?.page.nextCursor
+        ? html`<p><button class="secondary" data-testid="load-more" @click=${() => (this.cursor = view.page.nextCursor!)}>Load more</button></p>`
+        : ''}
     `;
   }
 }
