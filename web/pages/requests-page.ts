@@ -1,7 +1,9 @@
+import { Task, TaskStatus } from '@lit/task';
 import { css, html, LitElement } from 'lit';
 import type { PublicModelView } from '../../domain/model-catalog';
 import type { WorkRequestSummary, WorkRequestView } from '../../domain/work-request';
 import { apiCall, errorMessage } from '../api-client';
+import { loadStates } from '../load-states';
 import { sharedStyles } from '../styles';
 
 const examples: Record<string, unknown> = {
@@ -15,38 +17,36 @@ const pollMs = 500;
 /** My requests: the list, a form to submit one, and the chosen request's result. */
 export class RequestsPage extends LitElement {
   static override properties = {
-    models: { state: true },
-    requests: { state: true },
     selected: { state: true },
     error: { state: true },
-    loading: { state: true },
+    reloading: { state: true },
     model: { state: true },
     input: { state: true },
   };
   static override styles = [sharedStyles, css`.history-heading { display: flex; gap: 1rem; align-items: center; }`];
-  declare models: PublicModelView[];
-  declare requests: WorkRequestSummary[] | null;
   declare selected: WorkRequestView | null;
+  /** What the last action (submit, show) could not do. */
   declare error: string | null;
-  declare loading: boolean;
+  declare reloading: boolean;
   declare model: string;
   declare input: string;
   private polling: ReturnType<typeof setTimeout> | undefined;
+  private readonly catalog = new Task(this, {
+    task: async () => (await apiCall<{ models: PublicModelView[] }>('GET', '/api/models')).models,
+    args: () => [],
+  });
+  private readonly mine = new Task(this, {
+    task: async () => (await apiCall<{ requests: WorkRequestSummary[] }>('GET', '/api/requests?limit=50')).requests,
+    args: () => [],
+  });
 
   constructor() {
     super();
-    this.models = [];
-    this.requests = null;
     this.selected = null;
     this.error = null;
-    this.loading = false;
+    this.reloading = false;
     this.model = 'echo';
     this.input = exampleFor('echo');
-  }
-
-  override connectedCallback() {
-    super.connectedCallback();
-    void this.reload();
   }
 
   override disconnectedCallback() {
@@ -65,19 +65,21 @@ export class RequestsPage extends LitElement {
 
   /** The catalog, my requests and the request on show, fetched together. */
   async reload() {
-    this.loading = true;
+    this.reloading = true;
     const selectedId = this.selected?.id;
-    await this.guard(async () => {
-      const [catalog, mine, selected] = await Promise.all([
-        apiCall<{ models: PublicModelView[] }>('GET', '/api/models'),
-        apiCall<{ requests: WorkRequestSummary[] }>('GET', '/api/requests?limit=50'),
-        selectedId ? apiCall<WorkRequestView>('GET', `/api/requests/${selectedId}`) : null,
-      ]);
-      this.models = catalog.models;
-      this.requests = mine.requests;
-      if (selected) this.selected = selected;
-    });
-    this.loading = false;
+    const selected = selectedId
+      ? this.guard(async () => {
+          this.selected = await apiCall<WorkRequestView>('GET', `/api/requests/${selectedId}`);
+        })
+      : null;
+    await Promise.all([this.catalog.run(), this.mine.run(), selected]);
+    this.reloading = false;
+  }
+
+  /** The action's failure, else the first failed load. */
+  private pageError(): string | null {
+    const failed = [this.mine, this.catalog].find((task) => task.status === TaskStatus.ERROR);
+    return this.error ?? (failed ? errorMessage(failed.error) : null);
   }
 
   private async submit(event: SubmitEvent) {
@@ -131,7 +133,7 @@ export class RequestsPage extends LitElement {
               this.input = exampleFor(this.model);
             }}
           >
-            ${this.models.map((m) => html`<option value=${m.id} ?selected=${m.id === this.model}>${m.displayName}</option>`)}
+            ${(this.catalog.value ?? []).map((m) => html`<option value=${m.id} ?selected=${m.id === this.model}>${m.displayName}</option>`)}
           </select>
         </label>
         <label>
@@ -140,30 +142,32 @@ export class RequestsPage extends LitElement {
         </label>
         <button type="submit">Submit request</button>
       </form>
-      ${this.error ? html`<p class="error" role="alert" data-testid="page-error">${this.error}</p>` : ''}
+      ${this.pageError() ? html`<p class="error" role="alert" data-testid="page-error">${this.pageError()}</p>` : ''}
       ${this.renderSelected()}
       <div class="history-heading">
         <h2>History</h2>
-        <button class="secondary" data-testid="reload" @click=${() => this.reload()} ?disabled=${this.loading}>Reload</button>
+        <button class="secondary" data-testid="reload" @click=${() => this.reload()} ?disabled=${this.reloading}>Reload</button>
       </div>
-      ${this.requests === null
-        ? html`<p>Loading…</p>`
-        : this.requests.length === 0
-          ? html`<p data-testid="no-requests">No requests yet: submit one above.</p>`
-          : html`<table data-testid="request-list">
-              <thead><tr><th>Request</th><th>Model</th><th>Status</th><th>Submitted (UTC)</th></tr></thead>
-              <tbody>
-                ${this.requests.map(
-                  (r) => html`<tr>
-                    <td><a href="#" @click=${(e: Event) => (e.preventDefault(), this.show(r.id))}><code>${r.id.slice(0, 8)}</code></a></td>
-                    <td>${r.model}</td>
-                    <td class="status-${r.status}">${r.status}</td>
-                    <td>${r.createdAt.replace('T', ' ').slice(0, 19)}</td>
-                  </tr>`,
-                )}
-              </tbody>
-            </table>`}
+      ${this.renderHistory(this.mine.value)}
     `;
+  }
+
+  private renderHistory(requests: WorkRequestSummary[] | undefined) {
+    if (requests === undefined) return this.mine.status === TaskStatus.ERROR ? '' : loadStates().pending();
+    if (requests.length === 0) return html`<p data-testid="no-requests">No requests yet: submit one above.</p>`;
+    return html`<table data-testid="request-list">
+      <thead><tr><th>Request</th><th>Model</th><th>Status</th><th>Submitted (UTC)</th></tr></thead>
+      <tbody>
+        ${requests.map(
+          (r) => html`<tr>
+            <td><a href="#" @click=${(e: Event) => (e.preventDefault(), this.show(r.id))}><code>${r.id.slice(0, 8)}</code></a></td>
+            <td>${r.model}</td>
+            <td class="status-${r.status}">${r.status}</td>
+            <td>${r.createdAt.replace('T', ' ').slice(0, 19)}</td>
+          </tr>`,
+        )}
+      </tbody>
+    </table>`;
   }
 }
 customElements.define('requests-page', RequestsPage);
