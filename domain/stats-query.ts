@@ -135,3 +135,12 @@ export function statsCsvRecord(row: StatsRow | StatsGroup): Record<string, strin
   }
   return record;
 }
+
+/** e.g. podium-stats_2026-11-01_2026-11-30_by-model-status_per-day.csv */
+export function statsCsvFilename(query: StatsQuery): string {
+  const parts = ['podium-stats', `${query.from ?? 'start'}_${query.to ?? 'now'}`];
+  if (query.rollup.length > 0) parts.push(`by-${query.rollup.join('-')}`);
+  if (query.bucket) parts.push(`per-${query.bucket}`);
+  if (query.model.length > 0 && query.model.length <= 3) parts.push(query.model.join('-'));
+  return `${parts.join('_')}.csv`;
+}

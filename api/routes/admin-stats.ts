@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { DatabasePool } from 'slonik';
 import { z } from 'zod';
 import { UnknownStatsCursorError, assertKnownCursor, queryStats, streamStats } from '../../db/stats';
-import { statsCsvColumns, statsCsvRecord, statsQuery, type StatsGroup, type StatsQuery, type StatsRow } from '../../domain/stats-query';
+import { statsCsvColumns, statsCsvFilename, statsCsvRecord, statsQuery, type StatsGroup, type StatsQuery, type StatsRow } from '../../domain/stats-query';
 import { requirePermission, requireSession, type AuthState } from '../auth';
 import type { Authenticate } from '../authenticator';
 import { ApiError } from '../errors';
@@ -26,7 +26,7 @@ const codeForParameter: Record<string, string> = {
   limit: 'INVALID_LIMIT',
 };
 
-export function parseStatsQuery(raw: Record<string, unknown>): StatsQuery {
+function parseStatsQuery(raw: Record<string, unknown>): StatsQuery {
   const parsed = statsQuery.safeParse(raw);
   if (parsed.success) return parsed.data;
   const issues = parsed.error.issues.map(({ path, message }) => ({ parameter: String(path[0] ?? ''), message }));
@@ -37,15 +37,6 @@ export function parseStatsQuery(raw: Record<string, unknown>): StatsQuery {
     issues.map((issue) => `${issue.parameter}: ${issue.message}`).join('; '),
     { issues },
   );
-}
-
-/** e.g. podium-stats_2026-11-01_2026-11-30_by-model-status_per-day.csv */
-function csvFilename(query: StatsQuery): string {
-  const parts = ['podium-stats', `${query.from ?? 'start'}_${query.to ?? 'now'}`];
-  if (query.rollup.length > 0) parts.push(`by-${query.rollup.join('-')}`);
-  if (query.bucket) parts.push(`per-${query.bucket}`);
-  if (query.model.length > 0 && query.model.length <= 3) parts.push(query.model.join('-'));
-  return `${parts.join('_')}.csv`;
 }
 
 /**
@@ -79,7 +70,7 @@ export function adminStatsRoutes(deps: { db: DatabasePool; authenticate: Authent
 
     const body = new PassThrough();
     ctx.type = 'text/csv; charset=utf-8';
-    ctx.attachment(csvFilename(query));
+    ctx.attachment(statsCsvFilename(query));
     ctx.body = body;
     const toRecord = new Transform({
       objectMode: true,

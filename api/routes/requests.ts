@@ -1,30 +1,25 @@
-import { randomUUID } from 'node:crypto';
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { ForeignKeyIntegrityConstraintViolationError, UniqueIntegrityConstraintViolationError, type DatabasePool } from 'slonik';
-import { isDeepStrictEqual } from 'node:util';
-import { listModels } from '../../db/models';
+import type { DatabasePool } from 'slonik';
 import {
-  findByIdempotencyKey,
   findOwnWorkRequest,
   findWebhookStatus,
-  insertWorkRequest,
   listOwnWorkRequests,
   ownerOf,
   UnknownCursorError,
   type RequestOwner,
 } from '../../db/work-requests';
 import { isFinal } from '../../domain/request-status';
-import { idempotencyKey, listWorkRequestsQuery, submitWorkRequest, waitQuery, type SubmitWorkRequest, type WorkRequestView } from '../../domain/work-request';
+import { idempotencyKey, listWorkRequestsQuery, submitWorkRequest, waitQuery, type WorkRequestView } from '../../domain/work-request';
 import { requireSession, type AuthState } from '../auth';
 import type { Authenticate } from '../authenticator';
 import { ApiError } from '../errors';
 import { idParam } from '../params';
 import { workflowLink, type TemporalUi } from '../temporal-ui';
 import type { RequestWorkflows } from '../request-workflows';
+import { submitRequest } from '../use-cases/submit-request';
 import { requireJsonBody } from './json-body';
 import { requestWorkflowId } from '../../workflows/contracts';
-
 
 export type RequestRouteDeps = {
   db: DatabasePool;
@@ -54,68 +49,13 @@ export function requestRoutes(deps: RequestRouteDeps) {
     return request;
   }
 
-  /** The same key and the same ask: the first request back. The same key, another ask: 422. */
-  async function replay(owner: RequestOwner, key: string, body: SubmitWorkRequest) {
-    const earlier = await findByIdempotencyKey(db, owner, key);
-    if (!earlier) return null;
-    const same = earlier.model === body.model && isDeepStrictEqual(earlier.input, body.input) && earlier.webhookUrl === (body.webhook ?? null);
-    if (!same) {
-      throw new ApiError(422, 'IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used for a different request; use a new key');
-    }
-    return findOwnWorkRequest(db, earlier.id, owner);
-  }
-
   router.post('/api/requests', async (ctx) => {
     requireJsonBody(ctx);
     const body = submitWorkRequest.parse(ctx.request.body ?? {});
     const keyHeader = ctx.get('idempotency-key');
     const key = keyHeader ? idempotencyKey.parse(keyHeader) : undefined;
-    const principal = ctx.state.principal!;
-    const owner = ownerOf(principal);
-
-    const replayed = key ? await replay(owner, key, body) : null;
-    if (replayed) return answerSubmission(ctx, replayed, 200);
-
-    const id = randomUUID();
-    let created;
-    try {
-      // Row and workflow together: if the workflow cannot start, the insert is rolled back.
-      created = await db.transaction(async (transaction) => {
-        const row = await insertWorkRequest(transaction, {
-          id,
-          modelId: body.model,
-          principal,
-          input: body.input,
-          workflowId: requestWorkflowId(id),
-          webhookUrl: body.webhook,
-          idempotencyKey: key,
-        });
-        try {
-          await workflows.start(id, body.model);
-        } catch (error) {
-          throw new ApiError(503, 'WORKFLOW_START_FAILED', 'The request could not be scheduled; try again shortly', {
-            reason: error instanceof Error ? error.message : String(error),
-          });
-        }
-        return row;
-      });
-    } catch (error) {
-      // The model is checked by the insert's foreign key: no read of the catalog per request.
-      if (error instanceof ForeignKeyIntegrityConstraintViolationError) {
-        const models = await listModels(db);
-        throw new ApiError(400, 'UNKNOWN_MODEL', `There is no model "${body.model}"; GET /api/models lists them`, {
-          available: models.map((model) => model.id),
-        });
-      }
-      // The same key sent twice at once: the other one won; answer with its request.
-      if (key && error instanceof UniqueIntegrityConstraintViolationError) {
-        const winner = await replay(owner, key, body);
-        if (winner) return answerSubmission(ctx, winner, 200);
-      }
-      throw error;
-    }
-
-    answerSubmission(ctx, created, 202);
+    const { request, replayed } = await submitRequest(deps, ctx.state.principal!, body, key);
+    answerSubmission(ctx, request, replayed ? 200 : 202);
   });
 
   router.get('/api/requests', async (ctx) => {

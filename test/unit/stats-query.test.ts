@@ -1,4 +1,4 @@
-import { statsCsvColumns, statsCsvRecord, statsQuery } from '../../domain/stats-query';
+import { statsCsvColumns, statsCsvFilename, statsCsvRecord, statsQuery } from '../../domain/stats-query';
 import { chartBucket, filtersFromSearch, noFilters, searchFromFilters } from '../../web/stats/stats-filters';
 
 describe('statsQuery', () => {
@@ -51,6 +51,19 @@ describe('CSV columns', () => {
     expect(columns.slice(0, 5)).toEqual(['bucket', 'status', 'count', 'success_count', 'failure_count']);
     expect(Object.keys(record).sort()).toEqual([...columns].sort());
     expect(record).toMatchObject({ queue_wait_ms_p90: 3, total_ms_max: null });
+  });
+});
+
+describe('the CSV file name', () => {
+  it('says the period, the rollups and the bucket', () => {
+    expect(statsCsvFilename(statsQuery.parse({ from: '2026-11-01', to: '2026-11-30', rollup: 'model,status', bucket: 'day' }))).toBe(
+      'podium-stats_2026-11-01_2026-11-30_by-model-status_per-day.csv',
+    );
+  });
+
+  it('names up to three models, and an open period by its ends', () => {
+    expect(statsCsvFilename(statsQuery.parse({ model: 'echo,sentiment' }))).toBe('podium-stats_start_now_echo-sentiment.csv');
+    expect(statsCsvFilename(statsQuery.parse({ model: 'a,b,c,d' }))).toBe('podium-stats_start_now.csv');
   });
 });
 

@@ -1,0 +1,78 @@
+import { randomUUID } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
+import { ForeignKeyIntegrityConstraintViolationError, UniqueIntegrityConstraintViolationError, type DatabasePool } from 'slonik';
+import { listModels } from '../../db/models';
+import { findByIdempotencyKey, findOwnWorkRequest, insertWorkRequest, ownerOf, type RequestOwner } from '../../db/work-requests';
+import type { Principal } from '../../domain/accounts';
+import type { SubmitWorkRequest, WorkRequestView } from '../../domain/work-request';
+import { requestWorkflowId } from '../../workflows/contracts';
+import { ApiError } from '../errors';
+import type { RequestWorkflows } from '../request-workflows';
+
+/** A new request (`replayed` false), or the one this Idempotency-Key made before (true). */
+export type Submission = { request: WorkRequestView; replayed: boolean };
+
+/**
+ * A work request: its row and its workflow, together (if the workflow cannot start, the insert
+ * is rolled back: 503, nothing stored). The same Idempotency-Key with the same ask gives the
+ * first request back; with another ask, 422.
+ */
+export async function submitRequest(
+  { db, workflows }: { db: DatabasePool; workflows: RequestWorkflows },
+  principal: Principal,
+  body: SubmitWorkRequest,
+  key: string | undefined,
+): Promise<Submission> {
+  const owner = ownerOf(principal);
+  const earlier = key ? await replay(db, owner, key, body) : null;
+  if (earlier) return { request: earlier, replayed: true };
+
+  const id = randomUUID();
+  try {
+    const request = await db.transaction(async (transaction) => {
+      const row = await insertWorkRequest(transaction, {
+        id,
+        modelId: body.model,
+        principal,
+        input: body.input,
+        workflowId: requestWorkflowId(id),
+        webhookUrl: body.webhook,
+        idempotencyKey: key,
+      });
+      try {
+        await workflows.start(id, body.model);
+      } catch (error) {
+        throw new ApiError(503, 'WORKFLOW_START_FAILED', 'The request could not be scheduled; try again shortly', {
+          reason: error instanceof Error ? error.message : String(error),
+        });
+      }
+      return row;
+    });
+    return { request, replayed: false };
+  } catch (error) {
+    // The model is checked by the insert's foreign key: no read of the catalog per request.
+    if (error instanceof ForeignKeyIntegrityConstraintViolationError) {
+      const models = await listModels(db);
+      throw new ApiError(400, 'UNKNOWN_MODEL', `There is no model "${body.model}"; GET /api/models lists them`, {
+        available: models.map((model) => model.id),
+      });
+    }
+    // The same key sent twice at once: the other one won; answer with its request.
+    if (key && error instanceof UniqueIntegrityConstraintViolationError) {
+      const winner = await replay(db, owner, key, body);
+      if (winner) return { request: winner, replayed: true };
+    }
+    throw error;
+  }
+}
+
+/** The same key and the same ask: the first request back. The same key, another ask: 422. */
+async function replay(db: DatabasePool, owner: RequestOwner, key: string, body: SubmitWorkRequest) {
+  const earlier = await findByIdempotencyKey(db, owner, key);
+  if (!earlier) return null;
+  const same = earlier.model === body.model && isDeepStrictEqual(earlier.input, body.input) && earlier.webhookUrl === (body.webhook ?? null);
+  if (!same) {
+    throw new ApiError(422, 'IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used for a different request; use a new key');
+  }
+  return findOwnWorkRequest(db, earlier.id, owner);
+}
