@@ -9,6 +9,7 @@ import type { DatabasePool } from 'slonik';
 import type { PodiumConfig } from '../domain/config';
 import type { AuthServices } from './auth-services';
 import { errorMiddleware } from './errors';
+import { textGuard } from './text-guard';
 import { openApiDocument } from './openapi';
 import { requestWorkflows } from './request-workflows';
 import { adminInstanceRoutes } from './routes/admin-instances';
@@ -48,6 +49,7 @@ export function createApp({ config, db, temporal, eagerStart = false, logger, au
   });
   app.use(errorMiddleware(logger));
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: config.REQUEST_BODY_LIMIT, encoding: 'utf-8' }));
+  app.use(textGuard());
 
   const workflows = requestWorkflows(temporal, config.TEMPORAL_TASK_QUEUE, { eagerStart });
   const temporalUi = config.TEMPORAL_UI_URL ? { url: config.TEMPORAL_UI_URL, namespace: config.TEMPORAL_NAMESPACE } : undefined;

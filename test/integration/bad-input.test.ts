@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { sql } from 'slonik';
 import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
 
@@ -108,6 +109,56 @@ describe('bad input elsewhere', () => {
     const response = await stack.api.call('DELETE', '/api/models');
     expect(response.status).toBe(405);
     expect(response.body.error.code).toBe('METHOD_NOT_ALLOWED');
+  });
+});
+
+describe('text PostgreSQL cannot store is refused at the edge', () => {
+  const nul = 'a\u0000b';
+  const loneSurrogate = 'a\ud800b';
+  const tensor = (text: string) => ({ model: 'echo', input: { inputs: [{ name: 'text', shape: [1], datatype: 'BYTES', data: [text] }] } });
+
+  it.each([
+    ['a NUL inside an input tensor', () => stack.api.submit(token, tensor(nul))],
+    ['a lone surrogate inside an input tensor', () => stack.api.submit(token, tensor(loneSurrogate))],
+    ['a NUL in a sign-in username', () => stack.api.call('POST', '/api/auth/login', { json: { username: nul, password: 'whatever it is' } })],
+    ['a NUL in a sign-in email', () => stack.api.call('POST', '/api/auth/login', { json: { email: `${nul}@example.com`, password: 'whatever it is' } })],
+    ['a NUL in a query parameter', () => stack.api.call('GET', '/api/requests?status=a%00b', { token })],
+    ['a NUL in a path parameter', () => stack.api.call('GET', '/api/requests/a%00b', { token })],
+    ['a NUL in an admin filter', async () => stack.api.call('GET', '/api/admin/requests?user=a%00b', { token: (await stack.signUpAdmin()).token })],
+  ])('%s: 400 INVALID_TEXT, nothing written', async (_name, send) => {
+    const before = await countRequests();
+    const response = await send();
+    expect(response.status).toBe(400);
+    expect(response.body.error).toMatchObject({ code: 'INVALID_TEXT', message: expect.stringMatching(/a NUL character|a lone UTF-16 surrogate/) });
+    expect(await countRequests()).toBe(before);
+  });
+
+  it('malformed percent-encoding in the path is a 400 too', async () => {
+    const response = await stack.api.call('GET', '/api/requests/%E0%A4%A', { token });
+    expect(response.status).toBe(400);
+    expect(response.body.error.code).toBe('INVALID_TEXT');
+  });
+});
+
+/** A request fetch will not send (TRACE, say), over plain HTTP. */
+function rawRequest(method: string, path: string): Promise<{ status: number; body: any }> {
+  const { hostname, port } = new URL(stack.baseUrl);
+  return new Promise((resolve, reject) => {
+    const sent = request({ method, hostname, port, path }, (response) => {
+      let text = '';
+      response.on('data', (chunk) => (text += chunk));
+      response.on('end', () => resolve({ status: response.statusCode!, body: JSON.parse(text) }));
+    });
+    sent.on('error', reject);
+    sent.end();
+  });
+}
+
+describe('every method gets the JSON error shape', () => {
+  it.each(['TRACE', 'QUERY', 'PROPFIND'])('%s on an API route', async (method) => {
+    const response = await rawRequest(method, '/api/models');
+    expect([405, 501]).toContain(response.status);
+    expect(response.body.error).toMatchObject({ code: expect.stringMatching(/^(METHOD_NOT_ALLOWED|NOT_IMPLEMENTED)$/), message: expect.stringMatching(/\w+/) });
   });
 });
 
