@@ -17,7 +17,12 @@ export const schemaName = z
   .string()
   .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier (letters, digits, _)');
 
+/** The webhook signing secret when none is set: fine on a laptop, refused in production. */
+export const developmentWebhookSecret = 'podium-dev-webhook-secret-change-me';
+
 export const configSchema = z.object({
+  /** `production` refuses development defaults (see productionProblems). */
+  PODIUM_ENV: z.enum(['development', 'production']).default('development'),
   HOST: z.string().default('127.0.0.1'),
   PORT: port.default(8080),
   DATA_DIR: z.string().default('.data'),
@@ -43,7 +48,7 @@ export const configSchema = z.object({
   LOGIN_FAILURE_WINDOW_SECONDS: seconds.default(15 * 60),
   COOKIE_SECURE: flag.default(false),
   TRUST_PROXY: flag.default(false),
-  WEBHOOK_SECRET: z.string().min(16, 'use at least 16 characters').default('podium-dev-webhook-secret-change-me'),
+  WEBHOOK_SECRET: z.string().min(16, 'use at least 16 characters').default(developmentWebhookSecret),
   REQUEST_RETENTION_DAYS: z.coerce.number().positive().default(7),
   PODIUM_ADMIN_USERNAME: optionalText,
   PODIUM_ADMIN_EMAIL: optionalText,
@@ -62,7 +67,7 @@ export const configSchema = z.object({
   KUBERNETES_ENDPOINT: z.enum(['pod-ip', 'simulated']).default('pod-ip'),
   /** Who adds and removes nodes for pending model pods: `none` (no node autoscaling), `kwok`, `cluster-api`. */
   NODE_PROVIDER: z.enum(['none', 'kwok', 'cluster-api']).optional(),
-  /** JSON list of node types, see docs/node-autoscaling.md; default: the simulated cluster's types. */
+  /** JSON list of node types, see docs/node-autoscaling.md; required for cluster-api (kwok: the simulated cluster's types). */
   NODE_TYPES: optionalText,
   AUTOSCALER_MAX_NODES: z.coerce.number().int().positive().default(50),
   AUTOSCALER_BATCH_WINDOW_MS: z.coerce.number().int().min(0).default(200),
@@ -84,5 +89,24 @@ export function parseConfig(env: Record<string, string | undefined>): PodiumConf
     const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
     throw new Error(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
+  const problems = productionProblems(result.data);
+  if (problems.length > 0) throw new Error(`PODIUM_ENV=production refuses development settings:\n  ${problems.join('\n  ')}`);
   return result.data;
+}
+
+/**
+ * What a production deployment must not run with, each naming the setting to fix: development
+ * secrets, cookies that travel over plain HTTP, and the embedded or simulated services that
+ * `npm start` would otherwise start on its own. Empty outside production.
+ */
+export function productionProblems(config: PodiumConfig): string[] {
+  if (config.PODIUM_ENV !== 'production') return [];
+  const problems: string[] = [];
+  if (config.WEBHOOK_SECRET === developmentWebhookSecret) problems.push('WEBHOOK_SECRET: set a secret of your own (at least 16 characters)');
+  if (!config.COOKIE_SECURE) problems.push('COOKIE_SECURE: set true (sign-in cookies only over HTTPS)');
+  if (!config.DATABASE_URL) problems.push('DATABASE_URL: set it (production never starts the embedded PostgreSQL)');
+  if (!config.TEMPORAL_ADDRESS) problems.push('TEMPORAL_ADDRESS: set it (production never starts the Temporal dev server)');
+  if (config.SIMULATED_CLUSTER) problems.push('SIMULATED_CLUSTER: unset it (the simulated cluster is for development)');
+  if (config.NODE_PROVIDER === 'kwok') problems.push('NODE_PROVIDER: kwok is the simulated cluster\'s; use cluster-api or none');
+  return problems;
 }

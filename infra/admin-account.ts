@@ -1,21 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import type { DatabasePool } from 'slonik';
 import { hashPassword, isCommonPassword } from '../api/passwords';
-import { findUserIdByUsername, grantPermission, insertUser } from '../db/users';
+import { findUserIdByUsername, findUserView, grantPermission, insertUser } from '../db/users';
 import { signupIssues } from '../domain/accounts';
 
 /**
  * The first admin, from PODIUM_ADMIN_USERNAME / _EMAIL / _PASSWORD: created with ADMIN if the
- * account does not exist, given ADMIN if it does. Returns what it did, for the start-up line.
+ * account does not exist. An existing account is never given ADMIN this way (whoever signed up
+ * first under that name would get it, its password unchecked): `exists` if it has ADMIN,
+ * `not-admin` if not. Returns what it found or did, for the start-up line.
  */
 export async function ensureAdminAccount(
   db: DatabasePool,
   admin: { username: string; email?: string; password?: string },
-): Promise<'created' | 'granted'> {
+): Promise<'created' | 'exists' | 'not-admin'> {
   const existing = await findUserIdByUsername(db, admin.username);
   if (existing) {
-    await grantPermission(db, { userId: existing, permission: 'ADMIN', grantedBy: 'env:PODIUM_ADMIN_USERNAME' });
-    return 'granted';
+    const user = await findUserView(db, existing);
+    return user?.permissions.includes('ADMIN') ? 'exists' : 'not-admin';
   }
   if (!admin.email || !admin.password) {
     throw new Error(`PODIUM_ADMIN_USERNAME=${admin.username} does not exist yet: set PODIUM_ADMIN_EMAIL and PODIUM_ADMIN_PASSWORD to create it`);

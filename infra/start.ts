@@ -92,7 +92,12 @@ async function startDatabase(config: Config, dataDir: string, logger: Logger) {
       email: config.PODIUM_ADMIN_EMAIL,
       password: config.PODIUM_ADMIN_PASSWORD,
     });
-    step(`admin account "${config.PODIUM_ADMIN_USERNAME}": ${outcome === 'created' ? 'created with ADMIN' : 'has ADMIN'}`);
+    const said = {
+      created: 'created with ADMIN',
+      exists: 'has ADMIN',
+      'not-admin': `exists without ADMIN and is left so (PODIUM_ADMIN_USERNAME only creates accounts): grant it with \`npm run podium -- users grant ${config.PODIUM_ADMIN_USERNAME} ADMIN\``,
+    };
+    step(`admin account "${config.PODIUM_ADMIN_USERNAME}": ${said[outcome]}`);
   }
   return { databaseUrl, db: db };
 }

@@ -55,7 +55,7 @@ describe('the session cache', () => {
 });
 
 describe('admins', () => {
-  it('the first admin is seeded from the environment, and an existing account is promoted', async () => {
+  it('the first admin is seeded from the environment; an existing account is never promoted that way', async () => {
     const username = uniqueName('root');
     expect(await ensureAdminAccount(stack.db, { username, email: `${username}@example.com`, password: 'seeded admin passphrase' })).toBe(
       'created',
@@ -65,10 +65,12 @@ describe('admins', () => {
       /at least 10 characters/,
     );
 
-    const existing = uniqueName('later');
-    await stack.api.signUp({ username: existing });
-    expect(await ensureAdminAccount(stack.db, { username: existing })).toBe('granted');
-    expect((await stack.api.login(existing)).user.permissions).toEqual(['ADMIN']);
+    expect(await ensureAdminAccount(stack.db, { username })).toBe('exists');
+    // Someone signed up under the admin's name first: they do not become an admin.
+    const squatter = uniqueName('later');
+    await stack.api.signUp({ username: squatter });
+    expect(await ensureAdminAccount(stack.db, { username: squatter, email: 'x@example.com', password: 'seeded admin passphrase' })).toBe('not-admin');
+    expect((await stack.api.login(squatter)).user.permissions).toEqual([]);
   });
 
   it('npm run podium -- users grant/revoke changes permissions', async () => {

@@ -17,4 +17,30 @@ describe('configuration', () => {
   it('names each bad variable', () => {
     expect(() => parseConfig({ PORT: 'eighty', DATABASE_SCHEMA: 'Robert"; DROP' })).toThrow(/PORT:[\s\S]*DATABASE_SCHEMA:/);
   });
+
+  describe('PODIUM_ENV=production', () => {
+    const production = {
+      PODIUM_ENV: 'production',
+      WEBHOOK_SECRET: 'a secret of our own, long enough',
+      COOKIE_SECURE: 'true',
+      DATABASE_URL: 'postgres://podium@db.internal/podium',
+      TEMPORAL_ADDRESS: 'temporal.internal:7233',
+    };
+
+    it('starts with real settings', () => {
+      expect(parseConfig(production).PODIUM_ENV).toBe('production');
+    });
+
+    it('refuses each development default, naming the setting to fix', () => {
+      expect(() => parseConfig({ PODIUM_ENV: 'production' })).toThrow(
+        /WEBHOOK_SECRET: set a secret[\s\S]*COOKIE_SECURE: set true[\s\S]*DATABASE_URL: set it[\s\S]*TEMPORAL_ADDRESS: set it/,
+      );
+      expect(() => parseConfig({ ...production, SIMULATED_CLUSTER: 'true' })).toThrow(/SIMULATED_CLUSTER: unset it/);
+      expect(() => parseConfig({ ...production, NODE_PROVIDER: 'kwok' })).toThrow(/NODE_PROVIDER: kwok/);
+    });
+
+    it('leaves development alone', () => {
+      expect(() => parseConfig({ SIMULATED_CLUSTER: 'true', NODE_PROVIDER: 'kwok' })).not.toThrow();
+    });
+  });
 });
