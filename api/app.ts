@@ -26,7 +26,7 @@ export const webRoot = path.resolve(__dirname, '../web/dist');
 export type ApiDependencies = {
   config: Pick<
     PodiumConfig,
-    'TEMPORAL_TASK_QUEUE' | 'TEMPORAL_NAMESPACE' | 'TEMPORAL_UI_URL' | 'REQUEST_BODY_LIMIT' | 'ANONYMOUS_SESSION_TTL_HOURS' | 'TRUST_PROXY'
+    'TEMPORAL_TASK_QUEUE' | 'TEMPORAL_NAMESPACE' | 'TEMPORAL_UI_URL' | 'REQUEST_BODY_LIMIT' | 'ANONYMOUS_SESSION_TTL_HOURS' | 'TRUST_PROXY' | 'TRUSTED_PROXY_HOPS'
   >;
   db: DatabasePool;
   temporal: Client;
@@ -40,8 +40,9 @@ export type ApiDependencies = {
 };
 
 export function createApp({ config, db, temporal, eagerStart = false, logger, auth }: ApiDependencies): Koa {
-  // Behind a proxy, ctx.ip (the sign-in rate limit's key) comes from X-Forwarded-For.
-  const app = new Koa({ proxy: config.TRUST_PROXY });
+  // Behind a proxy, ctx.ip (the sign-in rate limit's key) comes from X-Forwarded-For: the entry
+  // our own proxies appended, never the left-most one, which the client writes.
+  const app = new Koa({ proxy: config.TRUST_PROXY, maxIpsCount: config.TRUSTED_PROXY_HOPS });
   // Errors that escape the error middleware (a client that hung up mid-response) go to the log.
   app.on('error', (error: NodeJS.ErrnoException) => {
     const clientGone = error.code === 'ERR_STREAM_PREMATURE_CLOSE' || error.code === 'ECONNRESET';

@@ -9,9 +9,11 @@ export type LoginRateLimitConfig = {
 };
 
 /**
- * Failed sign-ins counted per account and per client IP, in Postgres so that every API process
+ * Sign-in attempts counted per account and per client IP, in Postgres so that every API process
  * shares the counts (rate-limiter-flexible's RateLimiterPostgres on the `login_rate_limits`
- * table of our schema).
+ * table of our schema). An attempt is counted before its password is checked, atomically, so
+ * parallel guesses cannot all slip through; a successful sign-in gives its attempt back and
+ * clears the account's count, so the limits bite on failures only.
  */
 export class LoginRateLimit {
   private readonly db: Pool;
@@ -33,33 +35,34 @@ export class LoginRateLimit {
     this.perIp = new RateLimiterPostgres({ ...common, keyPrefix: 'ip', points: options.maxFailuresPerIp });
   }
 
-  /** Seconds to wait before trying again, or 0 when a sign-in may be attempted. */
-  async retryAfterSeconds(account: string, ip: string): Promise<number> {
-    const [byAccount, byIp] = await Promise.all([this.perAccount.get(account.toLowerCase()), this.perIp.get(ip)]);
-    return Math.max(this.blockedFor(byAccount, this.perAccount.points), this.blockedFor(byIp, this.perIp.points));
+  /**
+   * Counts one attempt for the account (its id, or the unknown name it was tried under) and the
+   * address. `refused`: over the limit, do not check the password, wait `retryAfterSeconds`;
+   * `last`: allowed, but a failure now uses up the allowance (answer 429 rather than 401).
+   */
+  async attempt(account: string, ip: string): Promise<{ refused: boolean; last: boolean; retryAfterSeconds: number }> {
+    const results = await Promise.allSettled([this.perAccount.consume(account), this.perIp.consume(ip)]);
+    let refused = false;
+    let last = false;
+    let retryAfterSeconds = 0;
+    for (const result of results) {
+      const res = result.status === 'fulfilled' ? result.value : result.reason;
+      if (!(res instanceof RateLimiterRes)) throw res;
+      const wait = Math.max(1, Math.ceil(res.msBeforeNext / 1000));
+      if (result.status === 'rejected') refused = true;
+      else if (res.remainingPoints === 0) last = true;
+      else continue;
+      retryAfterSeconds = Math.max(retryAfterSeconds, wait);
+    }
+    return { refused, last, retryAfterSeconds };
   }
 
-  /** Counts one failure; returns the seconds to wait if that used up the allowance, else 0. */
-  async recordFailure(account: string, ip: string): Promise<number> {
-    const results = await Promise.allSettled([this.perAccount.consume(account.toLowerCase()), this.perIp.consume(ip)]);
-    const waits = results.map((result) => {
-      if (result.status === 'fulfilled') return result.value.remainingPoints === 0 ? Math.ceil(result.value.msBeforeNext / 1000) : 0;
-      if (result.reason instanceof RateLimiterRes) return Math.ceil(result.reason.msBeforeNext / 1000);
-      throw result.reason;
-    });
-    return Math.max(...waits);
-  }
-
-  async recordSuccess(account: string): Promise<void> {
-    await this.perAccount.delete(account.toLowerCase());
+  /** The attempt succeeded: the account starts afresh and the address gets its attempt back. */
+  async succeeded(account: string, ip: string): Promise<void> {
+    await Promise.all([this.perAccount.delete(account), this.perIp.reward(ip, 1)]);
   }
 
   async close(): Promise<void> {
     await this.db.end();
-  }
-
-  private blockedFor(result: RateLimiterRes | null, points: number): number {
-    if (!result || result.consumedPoints < points) return 0;
-    return Math.max(1, Math.ceil(result.msBeforeNext / 1000));
   }
 }

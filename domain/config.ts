@@ -48,6 +48,8 @@ export const configSchema = z.object({
   LOGIN_FAILURE_WINDOW_SECONDS: seconds.default(15 * 60),
   COOKIE_SECURE: flag.default(false),
   TRUST_PROXY: flag.default(false),
+  /** With TRUST_PROXY: how many proxies of ours append to X-Forwarded-For; the client is the entry they saw. */
+  TRUSTED_PROXY_HOPS: z.coerce.number().int().min(1).max(10).default(1),
   WEBHOOK_SECRET: z.string().min(16, 'use at least 16 characters').default(developmentWebhookSecret),
   REQUEST_RETENTION_DAYS: z.coerce.number().positive().default(7),
   PODIUM_ADMIN_USERNAME: optionalText,

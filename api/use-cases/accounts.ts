@@ -74,15 +74,16 @@ export async function logIn(
   ip: string,
 ): Promise<SignedIn> {
   const identifier = loginIdentifier(body);
-  const wait = await loginRateLimit.retryAfterSeconds(identifier, ip);
-  if (wait > 0) throw tooManyAttempts(wait);
   const user = await findUserForLogin(db, identifier);
+  // One count per account, whether it is named by username or email; unknown names by name.
+  const account = user ? `user:${user.id}` : `name:${identifier.toLowerCase()}`;
+  const attempt = await loginRateLimit.attempt(account, ip);
+  if (attempt.refused) throw tooManyAttempts(attempt.retryAfterSeconds);
   if (!(await verifyPassword(user?.passwordHash ?? null, body.password)) || !user) {
-    const blocked = await loginRateLimit.recordFailure(identifier, ip);
-    if (blocked > 0) throw tooManyAttempts(blocked);
+    if (attempt.last) throw tooManyAttempts(attempt.retryAfterSeconds);
     throw new ApiError(401, 'INVALID_CREDENTIALS', 'The username, email or password is not right');
   }
-  await loginRateLimit.recordSuccess(identifier);
+  await loginRateLimit.succeeded(account, ip);
   const pair = newTokenPair(tokens);
   const issued = await createUserSession(db, { id: randomUUID(), userId: user.id, ...pair.hashes });
   return { user: (await findUserView(db, user.id))!, pair, issued };

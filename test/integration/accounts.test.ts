@@ -1,7 +1,8 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'slonik';
 import { z } from 'zod';
+import { LoginRateLimit } from '../../api/login-rate-limit';
 import { startTestStack, type TestStack } from '../support/test-stack';
 
 let stack: TestStack;
@@ -152,6 +153,44 @@ describe('sign-in rate limit', () => {
     }
     expect(statuses).toEqual([401, 401, 401, 429, 429]);
     await stack.db.query(sql.unsafe`DELETE FROM login_rate_limits WHERE key LIKE 'ip:%'`);
+  });
+
+  it('counts each guess before it is checked: of parallel guesses, only the allowance is checked', async () => {
+    const limiter = new LoginRateLimit({ databaseUrl: stack.services.databaseUrl, schema: stack.schema, maxFailuresPerAccount: 3, maxFailuresPerIp: 100, windowSeconds: 60 });
+    try {
+      const account = `user:${randomUUID()}`;
+      const attempts = await Promise.all(Array.from({ length: 12 }, () => limiter.attempt(account, '198.51.100.9')));
+      expect(attempts.filter((a) => !a.refused)).toHaveLength(3);
+      expect(attempts.filter((a) => a.last)).toHaveLength(1);
+      expect(attempts.filter((a) => a.refused).every((a) => a.retryAfterSeconds > 0)).toBe(true);
+    } finally {
+      await stack.db.query(sql.unsafe`DELETE FROM login_rate_limits WHERE key = 'ip:198.51.100.9'`);
+      await limiter.close();
+    }
+  });
+
+  it('one count per account, whether it is named by username or by email', async () => {
+    const instance = await stack.startApiInstance({ LOGIN_MAX_FAILURES_PER_ACCOUNT: '3', LOGIN_MAX_FAILURES_PER_IP: '100' });
+    const username = uniqueName();
+    const email = `${username}@example.com`;
+    await instance.api.signUp({ username, email });
+    const login = (identifier: object) => instance.api.call('POST', '/api/auth/login', { json: { ...identifier, password: 'not the password' } });
+    expect((await login({ username })).status).toBe(401);
+    expect((await login({ email })).status).toBe(401);
+    expect((await login({ username: username.toUpperCase() })).status).toBe(429);
+  });
+
+  it('behind a trusted proxy, the address is the one the proxy saw, not what the client wrote', async () => {
+    const instance = await stack.startApiInstance({ TRUST_PROXY: 'true', LOGIN_MAX_FAILURES_PER_ACCOUNT: '100', LOGIN_MAX_FAILURES_PER_IP: '3' });
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      // Each guess claims another address in front; the proxy appended the same real one.
+      const headers = { 'x-forwarded-for': `10.0.0.${i}, 203.0.113.7` };
+      const response = await instance.api.call('POST', '/api/auth/login', { json: { username: uniqueName('spoof'), password }, headers });
+      statuses.push(response.status);
+    }
+    expect(statuses).toEqual([401, 401, 429, 429]);
+    await stack.db.query(sql.unsafe`DELETE FROM login_rate_limits WHERE key = 'ip:203.0.113.7'`);
   });
 
   it('forgets an account’s failures after a successful sign-in', async () => {
