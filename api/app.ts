@@ -9,6 +9,7 @@ import type { DatabasePool } from 'slonik';
 import type { PodiumConfig } from '../domain/config';
 import type { AuthServices } from './auth-services';
 import { errorMiddleware } from './errors';
+import { healthRoutes } from './routes/health';
 import { textGuard } from './text-guard';
 import { openApiDocument } from './openapi';
 import { requestWorkflows } from './request-workflows';
@@ -63,12 +64,12 @@ export function createApp({ config, db, temporal, eagerStart = false, logger, au
     adminUserRoutes({ db, authenticate: auth.authenticate }),
     adminStatsRoutes({ db, authenticate: auth.authenticate, logger }),
     adminInstanceRoutes({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, authenticate: auth.authenticate, temporalUi }),
+    healthRoutes({ db, temporal }),
   ];
   for (const router of routers) app.use(router.routes()).use(router.allowedMethods());
   app.use(async (ctx, next) => {
     if (ctx.method !== 'GET') return next();
-    if (ctx.path === '/api/health') ctx.body = { ok: true };
-    else if (ctx.path === '/api/openapi.json') ctx.body = openApiDocument;
+    if (ctx.path === '/api/openapi.json') ctx.body = openApiDocument;
     else await next();
   });
 

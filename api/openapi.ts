@@ -241,6 +241,13 @@ export const openApiDocument = {
         },
       },
     },
-    '/api/health': { get: { summary: 'Liveness', responses: { 200: { description: 'ok' } } } },
+    '/api/health': { get: { summary: 'Liveness (as /api/health/live)', responses: { 200: { description: 'ok' } } } },
+    '/api/health/live': { get: { summary: 'Liveness: the process serves HTTP', responses: { 200: { description: 'ok' } } } },
+    '/api/health/ready': {
+      get: {
+        summary: 'Readiness: PostgreSQL and Temporal answer within a second each',
+        responses: { 200: { description: 'ready' }, ...errors(503) },
+      },
+    },
   },
 };

@@ -82,8 +82,11 @@ export async function startTestStack(
   const temporal = new Client({ connection: worker?.connection ?? connection!, namespace: 'default' });
   const logger = pino({ level: 'silent' });
 
-  /** One API process: its own pool (with a query counter), auth services and server. */
-  async function startApiInstance(env: Env = {}) {
+  /**
+   * One API process: its own pool (with a query counter), auth services and server. `outage`
+   * gives its routes another database or Temporal client (one that does not answer, say).
+   */
+  async function startApiInstance(env: Env = {}, outage: { db?: DatabasePool; temporal?: Client } = {}) {
     const config = parseConfig({
       REQUEST_BODY_LIMIT: '64kb',
       TEMPORAL_UI_URL: 'http://127.0.0.1:8233',
@@ -101,7 +104,14 @@ export async function startTestStack(
     };
     const apiPool = await createDatabasePool({ databaseUrl, schema, maximumPoolSize: 5, interceptors: [countQueries] });
     const auth = await startAuthServices({ config, databaseUrl, schema, db: apiPool, logger });
-    const app = createApp({ config, db: apiPool, temporal, eagerStart: worker !== null, logger, auth });
+    const app = createApp({
+      config,
+      db: outage.db ?? apiPool,
+      temporal: outage.temporal ?? temporal,
+      eagerStart: worker !== null && !outage.temporal,
+      logger,
+      auth,
+    });
     const server: Server = await new Promise((resolve) => {
       const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
     });
@@ -145,8 +155,8 @@ export async function startTestStack(
       const { accessToken } = await primary.api.login(account.user.username);
       return { token: accessToken, username: account.user.username, password: 'a long passphrase 42' };
     },
-    async startApiInstance(env: Env = {}) {
-      const instance = await startApiInstance(env);
+    async startApiInstance(env: Env = {}, outage: { db?: DatabasePool; temporal?: Client } = {}) {
+      const instance = await startApiInstance(env, outage);
       extraInstances.push(instance);
       return instance;
     },

@@ -1,0 +1,44 @@
+import Router from '@koa/router';
+import type { Client } from '@temporalio/client';
+import { sql, type DatabasePool } from 'slonik';
+import { ApiError } from '../errors';
+
+/** How long each readiness check may take: a probe must get its answer within a couple of seconds. */
+const checkTimeoutMs = 1_000;
+
+type Check = 'up' | 'down';
+
+async function within(ms: number, work: Promise<unknown>): Promise<Check> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<Check>((resolve) => (timer = setTimeout(() => resolve('down'), ms)));
+  try {
+    return await Promise.race([work.then((): Check => 'up', (): Check => 'down'), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Probes for Kubernetes (and anyone): `/api/health/live` answers while the process serves HTTP
+ * (`/api/health` is the same); `/api/health/ready` also checks that PostgreSQL and Temporal
+ * answer, and is a 503 naming what is down when one does not.
+ */
+export function healthRoutes({ db, temporal }: { db: DatabasePool; temporal: Client }) {
+  const router = new Router();
+  const live = (ctx: { body: unknown }) => {
+    ctx.body = { ok: true };
+  };
+  router.get('/api/health', live);
+  router.get('/api/health/live', live);
+  router.get('/api/health/ready', async (ctx) => {
+    const [database, temporalCheck] = await Promise.all([
+      within(checkTimeoutMs, db.query(sql.unsafe`SELECT 1`)),
+      within(checkTimeoutMs, temporal.withDeadline(Date.now() + checkTimeoutMs, () => temporal.workflowService.getSystemInfo({}))),
+    ]);
+    const checks = { database, temporal: temporalCheck };
+    if (database === 'down') throw new ApiError(503, 'DATABASE_UNAVAILABLE', 'PostgreSQL does not answer', { checks });
+    if (temporalCheck === 'down') throw new ApiError(503, 'TEMPORAL_UNAVAILABLE', 'Temporal does not answer', { checks });
+    ctx.body = { ok: true, checks };
+  });
+  return router;
+}

@@ -1,0 +1,62 @@
+import { performance } from 'node:perf_hooks';
+import { Client, Connection } from '@temporalio/client';
+import { createDatabasePool } from '../../db/pool';
+import { findFreePort } from '../../infra/ports';
+import { eventually } from '../support/eventually';
+import { startTestStack, type TestStack } from '../support/test-stack';
+import { startTcpProxy } from '../support/tcp-proxy';
+
+let stack: TestStack;
+beforeAll(async () => {
+  stack = await startTestStack({ worker: false });
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe('health probes', () => {
+  it('live and ready answer 200 when PostgreSQL and Temporal do', async () => {
+    expect((await stack.api.call('GET', '/api/health/live')).body).toEqual({ ok: true });
+    expect((await stack.api.call('GET', '/api/health')).body).toEqual({ ok: true });
+    const ready = await stack.api.call('GET', '/api/health/ready');
+    expect(ready.status).toBe(200);
+    expect(ready.body).toEqual({ ok: true, checks: { database: 'up', temporal: 'up' } });
+  });
+
+  it('ready is a coded 503 within 2 s when Temporal does not answer; live stays 200', async () => {
+    const nowhere = `127.0.0.1:${await findFreePort()}`;
+    const temporal = new Client({ connection: Connection.lazy({ address: nowhere, connectTimeout: 500 }) });
+    const instance = await stack.startApiInstance({}, { temporal });
+    const t0 = performance.now();
+    const ready = await instance.api.call('GET', '/api/health/ready');
+    expect(performance.now() - t0).toBeLessThan(2_000);
+    expect(ready.status).toBe(503);
+    expect(ready.body.error).toMatchObject({ code: 'TEMPORAL_UNAVAILABLE', details: { checks: { database: 'up', temporal: 'down' } } });
+    expect((await instance.api.call('GET', '/api/health/live')).status).toBe(200);
+  });
+
+  it('ready is a coded 503 within 2 s when PostgreSQL hangs, and 200 again once it answers', async () => {
+    const real = new URL(stack.services.databaseUrl);
+    const proxy = await startTcpProxy({ host: real.hostname, port: Number(real.port) });
+    const viaProxy = new URL(real);
+    viaProxy.hostname = '127.0.0.1';
+    viaProxy.port = String(proxy.port);
+    const db = await createDatabasePool({ databaseUrl: viaProxy.toString(), schema: stack.schema, maximumPoolSize: 2 });
+    try {
+      const instance = await stack.startApiInstance({}, { db });
+      expect((await instance.api.call('GET', '/api/health/ready')).status).toBe(200);
+      proxy.freeze();
+      const t0 = performance.now();
+      const ready = await instance.api.call('GET', '/api/health/ready');
+      expect(performance.now() - t0).toBeLessThan(2_000);
+      expect(ready.status).toBe(503);
+      expect(ready.body.error).toMatchObject({ code: 'DATABASE_UNAVAILABLE', details: { checks: { database: 'down', temporal: 'up' } } });
+      proxy.thaw();
+      await eventually(async () => (await instance.api.call('GET', '/api/health/ready')).status, (status) => status === 200, 10_000);
+    } finally {
+      proxy.thaw();
+      await db.end();
+      await proxy.close();
+    }
+  });
+});

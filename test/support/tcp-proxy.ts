@@ -1,0 +1,45 @@
+import net from 'node:net';
+
+/**
+ * A TCP proxy in front of a real service (PostgreSQL, say) that can be frozen: while frozen it
+ * accepts connections and bytes but passes nothing on, as a hung server or a partitioned network
+ * would look to the client. Thawing passes on what was held, in order.
+ */
+export async function startTcpProxy(target: { host: string; port: number }) {
+  let frozen = false;
+  const held: { to: net.Socket; chunk: Buffer }[] = [];
+  const sockets = new Set<net.Socket>();
+  const forward = (to: net.Socket) => (chunk: Buffer) => {
+    if (frozen) held.push({ to, chunk });
+    else to.write(chunk);
+  };
+  const server = net.createServer((client) => {
+    const upstream = net.connect(target.port, target.host);
+    for (const socket of [client, upstream]) sockets.add(socket);
+    client.on('data', forward(upstream));
+    upstream.on('data', forward(client));
+    const drop = () => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    client.on('error', drop).on('close', drop);
+    upstream.on('error', drop).on('close', drop);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    freeze() {
+      frozen = true;
+    },
+    thaw() {
+      frozen = false;
+      for (const { to, chunk } of held.splice(0)) if (!to.destroyed) to.write(chunk);
+    },
+    async close() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
