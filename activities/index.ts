@@ -17,6 +17,8 @@ export type ActivityDependencies = {
   temporal: Client;
   taskQueue: string;
   webhookSecret: string;
+  /** CIDRs webhooks may reach although they are not public (WEBHOOK_ALLOWED_ADDRESSES). */
+  webhookAllowedAddresses?: readonly string[];
   /** Set when a node provider is configured: the node autoscaler's cluster access and settings. */
   autoscaler?: AutoscalerDependencies;
 };

@@ -51,6 +51,12 @@ export const configSchema = z.object({
   /** With TRUST_PROXY: how many proxies of ours append to X-Forwarded-For; the client is the entry they saw. */
   TRUSTED_PROXY_HOPS: z.coerce.number().int().min(1).max(10).default(1),
   WEBHOOK_SECRET: z.string().min(16, 'use at least 16 characters').default(developmentWebhookSecret),
+  /** Comma-separated IPs or CIDRs webhooks may reach although they are not public (e.g. 127.0.0.1 to try webhooks locally). */
+  WEBHOOK_ALLOWED_ADDRESSES: z
+    .string()
+    .default('')
+    .transform((list) => list.split(',').map((entry) => entry.trim()).filter(Boolean))
+    .pipe(z.array(z.union([z.ipv4(), z.ipv6(), z.cidrv4(), z.cidrv6()], { error: 'must be IP addresses or CIDRs, comma-separated' }))),
   REQUEST_RETENTION_DAYS: z.coerce.number().positive().default(7),
   PODIUM_ADMIN_USERNAME: optionalText,
   PODIUM_ADMIN_EMAIL: optionalText,

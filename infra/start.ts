@@ -157,6 +157,7 @@ async function startWorker(config: Config, dataDir: string, db: DatabasePool, te
     db,
     runtime,
     webhookSecret: config.WEBHOOK_SECRET,
+    webhookAllowedAddresses: config.WEBHOOK_ALLOWED_ADDRESSES,
     autoscaler,
   });
   stops.push({ name: 'the worker', stop: worker.stop });

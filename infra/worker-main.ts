@@ -27,6 +27,7 @@ async function main() {
     runtime,
     autoscaler,
     webhookSecret: config.WEBHOOK_SECRET,
+    webhookAllowedAddresses: config.WEBHOOK_ALLOWED_ADDRESSES,
     workflowBundle: bundle ? { codePath: bundle } : undefined,
   });
   const stop = async () => {

@@ -34,6 +34,8 @@ export async function startPodiumWorker(options: {
   db: DatabasePool;
   runtime: InstanceRuntime;
   webhookSecret: string;
+  /** CIDRs webhooks may reach although they are not public (WEBHOOK_ALLOWED_ADDRESSES). */
+  webhookAllowedAddresses?: readonly string[];
   /** A pre-built bundle (tests build one per run); otherwise the workflows are bundled now. */
   workflowBundle?: WorkflowBundleOption;
   /** The node autoscaler's cluster access, when a node provider is configured. */
@@ -54,6 +56,7 @@ export async function startPodiumWorker(options: {
       temporal,
       taskQueue: options.taskQueue,
       webhookSecret: options.webhookSecret,
+      webhookAllowedAddresses: options.webhookAllowedAddresses,
       autoscaler: options.autoscaler,
     }),
   });

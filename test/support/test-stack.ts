@@ -38,6 +38,8 @@ export async function startTestStack(
     services?: RunServices;
     /** false: bring your own worker */
     worker?: boolean;
+    /** CIDRs webhooks may reach although not public; default 127.0.0.1 (the tests' receivers). */
+    webhookAllowedAddresses?: string[];
     /** Model instances as pods in a namespace of the test's own, on the run's simulated cluster. */
     kubernetes?: boolean;
     /** With `kubernetes`: node autoscaling with kwok nodes, these settings over the defaults. */
@@ -75,6 +77,8 @@ export async function startTestStack(
     runtime,
     autoscaler,
     webhookSecret: testWebhookSecret,
+    // The tests' receivers listen on this machine.
+    webhookAllowedAddresses: options.webhookAllowedAddresses ?? ['127.0.0.1/32'],
     workflowBundle: { codePath: services.workflowBundle },
   });
   // With a worker in this process, the API starts request workflows eagerly on its connection.
