@@ -1,18 +1,37 @@
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { ServiceError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { SignalDefinition } from '@temporalio/common';
 import { modelNameKey, requestStatusKey } from '../workflows/search-attributes';
 import type { AdminStatusChange } from '../domain/work-request';
+import { ApiError } from './errors';
 import { adminSetStatusSignal, cancelRequestSignal, requestWorkflowId, workflowNames, type PodiumWorkflows } from '../workflows/contracts';
 
 /** See `start`; continued runs (re-queues) keep it. */
 export const requestWorkflowTaskTimeout = '2 seconds';
 
+/** How long a call to Temporal may take before the API answers 503 TEMPORAL_UNAVAILABLE. */
+const temporalDeadlineMs = 2_000;
+/** gRPC's DEADLINE_EXCEEDED and UNAVAILABLE: Temporal did not answer, or cannot be reached. */
+const outageCodes = new Set([4, 14]);
+
 /** The API's side of the request workflows: start, and signal while they run. */
 export function requestWorkflows(temporal: Client, taskQueue: string, { eagerStart }: { eagerStart: boolean }) {
+  /** A call to Temporal that, when Temporal is down, fails with a coded 503 within the deadline. */
+  async function reach<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await temporal.withDeadline(Date.now() + temporalDeadlineMs, call);
+    } catch (error) {
+      const code = (error as { cause?: { code?: unknown } }).cause?.code;
+      if (error instanceof ServiceError && typeof code === 'number' && outageCodes.has(code)) {
+        throw new ApiError(503, 'TEMPORAL_UNAVAILABLE', 'Temporal does not answer; try again shortly');
+      }
+      throw error;
+    }
+  }
+
   /** Signals the running workflow; false when it is not running (any more). */
   async function signal<Args extends unknown[]>(requestId: string, definition: SignalDefinition<Args>, ...args: Args): Promise<boolean> {
     try {
-      await temporal.workflow.getHandle(requestWorkflowId(requestId)).signal(definition, ...args);
+      await reach(() => temporal.workflow.getHandle(requestWorkflowId(requestId)).signal(definition, ...args));
       return true;
     } catch (error) {
       if (error instanceof WorkflowNotFoundError) return false;
@@ -52,7 +71,7 @@ export function requestWorkflows(temporal: Client, taskQueue: string, { eagerSta
     async waitUntilClosed(requestId: string, timeoutMs: number): Promise<void> {
       const handle = temporal.workflow.getHandle(requestWorkflowId(requestId));
       const deadline = Date.now() + timeoutMs;
-      while ((await handle.describe()).status.name === 'RUNNING') {
+      while ((await reach(() => handle.describe())).status.name === 'RUNNING') {
         if (Date.now() > deadline) throw new Error(`workflow of request ${requestId} still running after ${timeoutMs} ms`);
         await new Promise((resolve) => setTimeout(resolve, 50));
       }

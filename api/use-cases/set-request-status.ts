@@ -39,9 +39,19 @@ export async function setRequestStatus(
   if (!signalled) {
     await workflows.waitUntilClosed(request.id, 10_000);
     if (change.status === 'FAILED') throw new ApiError(409, 'REQUEST_ALREADY_ENDED', 'The request has just ended');
-    const requeued = await requeueWorkRequest(db, request.id);
-    if (!requeued) throw new ApiError(409, 'REQUEST_NOT_REQUEUEABLE', 'The request changed meanwhile; look again');
-    await workflows.start(request.id, request.model, { rerun: true });
+    // The new attempt and its workflow together, as a submission: if Temporal refuses the
+    // start, the row stays as it was (never REQUESTED with no workflow).
+    await db.transaction(async (transaction) => {
+      const requeued = await requeueWorkRequest(transaction, request.id);
+      if (!requeued) throw new ApiError(409, 'REQUEST_NOT_REQUEUEABLE', 'The request changed meanwhile; look again');
+      try {
+        await workflows.start(request.id, request.model, { rerun: true });
+      } catch (error) {
+        throw new ApiError(503, 'WORKFLOW_START_FAILED', 'The re-queue could not be scheduled; nothing changed, try again shortly', {
+          reason: error instanceof Error ? error.message : String(error),
+        });
+      }
+    });
   }
   return { id: request.id, requestedStatus: change.status, previousStatus: request.status };
 }

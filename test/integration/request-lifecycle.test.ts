@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Client } from '@temporalio/client';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { verifyWebhook } from '../../activities/webhook-signature';
@@ -165,6 +166,24 @@ describe('admin status actions', () => {
     const attempts = await stack.db.anyFirst(sql.unsafe`SELECT attempt FROM request_stats WHERE request_id = ${id} ORDER BY attempt`);
     expect(attempts).toEqual([1, 2]);
     expect((await auditRows(id)).map((row) => row.detail.to)).toEqual(['REQUESTED']);
+  });
+
+  it('a re-queue Temporal refuses to start changes nothing (503), and goes through once it accepts', async () => {
+    const id = await submit('fail');
+    expect((await stack.api.waitUntilFinal(token, id)).request.status).toBe('FAILED');
+    // The same Temporal, through a client whose start is refused (the SDK's own interceptor).
+    const refusing = new Client({
+      connection: stack.temporal.connection,
+      interceptors: { workflow: [{ start: async () => Promise.reject(new Error('Temporal refused the start')) }] },
+    });
+    const instance = await stack.startApiInstance({}, { temporal: refusing });
+    const refused = await instance.api.call('POST', `/api/admin/requests/${id}/status`, { token: admin, json: { status: 'REQUESTED', reason: 'model fixed' } });
+    expect(refused.status).toBe(503);
+    expect(refused.body.error.code).toBe('WORKFLOW_START_FAILED');
+    expect((await stack.api.call('GET', `/api/requests/${id}`, { token })).body).toMatchObject({ status: 'FAILED', attempt: 1 });
+
+    expect((await setStatus(id, { status: 'REQUESTED', reason: 'model fixed' })).status).toBe(202);
+    await eventually(() => stack.api.call('GET', `/api/requests/${id}`, { token }), (r) => r.body.attempt === 2 && r.body.status === 'FAILED', 15_000);
   });
 
   it('is for admins only, validated, and refuses what makes no sense', async () => {
