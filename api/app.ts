@@ -37,7 +37,7 @@ export type ApiDependencies = {
    */
   eagerStart?: boolean;
   logger: Logger;
-  auth: Pick<AuthServices, 'authenticate' | 'cache' | 'loginRateLimit' | 'tokens'>;
+  auth: Pick<AuthServices, 'authenticate' | 'cache' | 'loginRateLimit' | 'creationLimits' | 'tokens'>;
 };
 
 export function createApp({ config, db, temporal, eagerStart = false, logger, auth }: ApiDependencies): Koa {
@@ -56,7 +56,7 @@ export function createApp({ config, db, temporal, eagerStart = false, logger, au
   const workflows = requestWorkflows(temporal, config.TEMPORAL_TASK_QUEUE, { eagerStart });
   const temporalUi = config.TEMPORAL_UI_URL ? { url: config.TEMPORAL_UI_URL, namespace: config.TEMPORAL_NAMESPACE } : undefined;
   const routers = [
-    sessionRoutes({ db, ttlHours: config.ANONYMOUS_SESSION_TTL_HOURS }),
+    sessionRoutes({ db, ttlHours: config.ANONYMOUS_SESSION_TTL_HOURS, creationLimits: auth.creationLimits }),
     modelRoutes({ db }),
     requestRoutes({ db, workflows, authenticate: auth.authenticate, temporalUi }),
     adminRequestRoutes({ db, workflows, authenticate: auth.authenticate, temporalUi }),

@@ -1,7 +1,10 @@
+import { Pool } from 'pg';
 import type { Logger } from 'pino';
 import type { DatabasePool } from 'slonik';
 import type { PodiumConfig } from '../domain/config';
+import { withSearchPath } from '../db/pool';
 import { createAuthenticator } from './authenticator';
+import { CreationLimits } from './creation-limits';
 import { LoginRateLimit } from './login-rate-limit';
 import { SessionCache } from './session-cache';
 import { listenForSessionEvents } from './session-events';
@@ -18,6 +21,8 @@ export type AuthConfig = Pick<
   | 'LOGIN_MAX_FAILURES_PER_ACCOUNT'
   | 'LOGIN_MAX_FAILURES_PER_IP'
   | 'LOGIN_FAILURE_WINDOW_SECONDS'
+  | 'ANONYMOUS_SESSIONS_PER_IP_PER_HOUR'
+  | 'SIGNUPS_PER_IP_PER_HOUR'
   | 'COOKIE_SECURE'
 >;
 
@@ -50,8 +55,16 @@ export async function startAuthServices(options: {
         onResync: () => cache.clear(),
       })
     : null;
+  // The limits' counters (rate-limiter-flexible) speak plain `pg`, on a small pool of their own.
+  const limitsPool = new Pool({ connectionString: withSearchPath(options.databaseUrl, options.schema), max: 3 });
+  const creationLimits = new CreationLimits({
+    pool: limitsPool,
+    schema: options.schema,
+    anonymousSessionsPerIpPerHour: config.ANONYMOUS_SESSIONS_PER_IP_PER_HOUR,
+    signupsPerIpPerHour: config.SIGNUPS_PER_IP_PER_HOUR,
+  });
   const loginRateLimit = new LoginRateLimit({
-    databaseUrl: options.databaseUrl,
+    pool: limitsPool,
     schema: options.schema,
     maxFailuresPerAccount: config.LOGIN_MAX_FAILURES_PER_ACCOUNT,
     maxFailuresPerIp: config.LOGIN_MAX_FAILURES_PER_IP,
@@ -67,10 +80,11 @@ export async function startAuthServices(options: {
     cache,
     authenticate: createAuthenticator({ db: options.db, cache }),
     loginRateLimit,
+    creationLimits,
     tokens,
     stop: async () => {
       await events?.stop();
-      await loginRateLimit.close();
+      await limitsPool.end();
     },
   };
 }

@@ -1,6 +1,5 @@
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
 import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
-import { withSearchPath } from '../db/pool';
 
 export type LoginRateLimitConfig = {
   maxFailuresPerAccount: number;
@@ -16,14 +15,12 @@ export type LoginRateLimitConfig = {
  * clears the account's count, so the limits bite on failures only.
  */
 export class LoginRateLimit {
-  private readonly db: Pool;
   private readonly perAccount: RateLimiterPostgres;
   private readonly perIp: RateLimiterPostgres;
 
-  constructor(options: { databaseUrl: string; schema: string } & LoginRateLimitConfig) {
-    this.db = new Pool({ connectionString: withSearchPath(options.databaseUrl, options.schema), max: 3 });
+  constructor(options: { pool: Pool; schema: string } & LoginRateLimitConfig) {
     const common = {
-      storeClient: this.db,
+      storeClient: options.pool,
       storeType: 'pool',
       schemaName: options.schema,
       tableName: 'login_rate_limits',
@@ -60,9 +57,5 @@ export class LoginRateLimit {
   /** The attempt succeeded: the account starts afresh and the address gets its attempt back. */
   async succeeded(account: string, ip: string): Promise<void> {
     await Promise.all([this.perAccount.delete(account), this.perIp.reward(ip, 1)]);
-  }
-
-  async close(): Promise<void> {
-    await this.db.end();
   }
 }

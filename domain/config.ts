@@ -46,6 +46,10 @@ export const configSchema = z.object({
   LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().positive().default(5),
   LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().positive().default(20),
   LOGIN_FAILURE_WINDOW_SECONDS: seconds.default(15 * 60),
+  /** Anonymous sessions one client address may create per hour. */
+  ANONYMOUS_SESSIONS_PER_IP_PER_HOUR: z.coerce.number().int().positive().default(60),
+  /** Accounts one client address may sign up per hour (each costs an argon2 hash). */
+  SIGNUPS_PER_IP_PER_HOUR: z.coerce.number().int().positive().default(20),
   COOKIE_SECURE: flag.default(false),
   TRUST_PROXY: flag.default(false),
   /** With TRUST_PROXY: how many proxies of ours append to X-Forwarded-For; the client is the entry they saw. */

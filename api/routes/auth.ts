@@ -7,6 +7,7 @@ import { loginBody, signupBody, type UserView } from '../../domain/accounts';
 import { accessCookie, refreshCookie, requireSession, signedInUser, type AuthState } from '../auth';
 import type { Authenticate } from '../authenticator';
 import { ApiError } from '../errors';
+import type { CreationLimits } from '../creation-limits';
 import type { LoginRateLimit } from '../login-rate-limit';
 import type { SessionCache } from '../session-cache';
 import { hashToken, looksLikeToken } from '../session-tokens';
@@ -22,6 +23,7 @@ export function authRoutes(deps: {
   authenticate: Authenticate;
   cache: SessionCache | null;
   loginRateLimit: LoginRateLimit;
+  creationLimits: CreationLimits;
   tokens: TokenSettings;
 }) {
   const { db, tokens } = deps;
@@ -55,7 +57,9 @@ export function authRoutes(deps: {
 
   router.post('/api/auth/signup', async (ctx) => {
     requireJsonBody(ctx);
-    const signedIn = await signUp(deps, signupBody.parse(ctx.request.body));
+    const body = signupBody.parse(ctx.request.body);
+    await deps.creationLimits.take('signup', ctx.ip);
+    const signedIn = await signUp(deps, body);
     ctx.status = 201;
     signIn(ctx, signedIn);
   });

@@ -2,13 +2,15 @@ import { randomUUID } from 'node:crypto';
 import Router from '@koa/router';
 import type { DatabasePool } from 'slonik';
 import { createAnonymousSession } from '../../db/sessions';
+import type { CreationLimits } from '../creation-limits';
 import { hashToken, newToken } from '../session-tokens';
 
-export function sessionRoutes({ db, ttlHours }: { db: DatabasePool; ttlHours: number }) {
+export function sessionRoutes({ db, ttlHours, creationLimits }: { db: DatabasePool; ttlHours: number; creationLimits: CreationLimits }) {
   const router = new Router();
 
-  /** An anonymous session: all a curl user needs to submit requests. */
+  /** An anonymous session: all a curl user needs to submit requests (so many per address and hour). */
   router.post('/api/sessions/anonymous', async (ctx) => {
+    await creationLimits.take('session', ctx.ip);
     const token = newToken('access');
     const session = await createAnonymousSession(db, {
       id: randomUUID(),

@@ -1,8 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Pool } from 'pg';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { LoginRateLimit } from '../../api/login-rate-limit';
+import { withSearchPath } from '../../db/pool';
 import { startTestStack, type TestStack } from '../support/test-stack';
 
 let stack: TestStack;
@@ -156,7 +158,8 @@ describe('sign-in rate limit', () => {
   });
 
   it('counts each guess before it is checked: of parallel guesses, only the allowance is checked', async () => {
-    const limiter = new LoginRateLimit({ databaseUrl: stack.services.databaseUrl, schema: stack.schema, maxFailuresPerAccount: 3, maxFailuresPerIp: 100, windowSeconds: 60 });
+    const pool = new Pool({ connectionString: withSearchPath(stack.services.databaseUrl, stack.schema), max: 2 });
+    const limiter = new LoginRateLimit({ pool, schema: stack.schema, maxFailuresPerAccount: 3, maxFailuresPerIp: 100, windowSeconds: 60 });
     try {
       const account = `user:${randomUUID()}`;
       const attempts = await Promise.all(Array.from({ length: 12 }, () => limiter.attempt(account, '198.51.100.9')));
@@ -165,7 +168,7 @@ describe('sign-in rate limit', () => {
       expect(attempts.filter((a) => a.refused).every((a) => a.retryAfterSeconds > 0)).toBe(true);
     } finally {
       await stack.db.query(sql.unsafe`DELETE FROM login_rate_limits WHERE key = 'ip:198.51.100.9'`);
-      await limiter.close();
+      await pool.end();
     }
   });
 
@@ -203,6 +206,34 @@ describe('sign-in rate limit', () => {
     expect((await attempt(password)).status).toBe(200);
     expect((await attempt('wrong')).status).toBe(401);
     expect((await attempt('wrong')).status).toBe(401);
+  });
+});
+
+describe('creation limits per client address', () => {
+  it('anonymous sessions: so many an hour from one address (429 + Retry-After), others unaffected', async () => {
+    const instance = await stack.startApiInstance({ TRUST_PROXY: 'true', ANONYMOUS_SESSIONS_PER_IP_PER_HOUR: '2' });
+    const from = (ip: string) => instance.api.call('POST', '/api/sessions/anonymous', { headers: { 'x-forwarded-for': ip } });
+    expect((await from('198.51.100.21')).status).toBe(201);
+    expect((await from('198.51.100.21')).status).toBe(201);
+    const third = await from('198.51.100.21');
+    expect(third.status).toBe(429);
+    expect(third.body.error.code).toBe('TOO_MANY_SESSIONS');
+    expect(Number(third.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect((await from('198.51.100.22')).status).toBe(201);
+  });
+
+  it('sign-ups: so many an hour from one address, refused before any password is hashed', async () => {
+    const instance = await stack.startApiInstance({ TRUST_PROXY: 'true', SIGNUPS_PER_IP_PER_HOUR: '1' });
+    const signUp = (ip: string) =>
+      instance.api.call('POST', '/api/auth/signup', {
+        json: { username: uniqueName('limited'), email: `${uniqueName('limited')}@example.com`, password },
+        headers: { 'x-forwarded-for': ip },
+      });
+    expect((await signUp('198.51.100.31')).status).toBe(201);
+    const second = await signUp('198.51.100.31');
+    expect(second.status).toBe(429);
+    expect(second.body.error.code).toBe('TOO_MANY_SIGNUPS');
+    expect((await signUp('198.51.100.32')).status).toBe(201);
   });
 });
 

@@ -93,6 +93,9 @@ export async function startTestStack(
   async function startApiInstance(env: Env = {}, outage: { db?: DatabasePool; temporal?: Client } = {}) {
     const config = parseConfig({
       REQUEST_BODY_LIMIT: '64kb',
+      // Every test signs up and opens sessions from 127.0.0.1; the tests of these limits set them.
+      ANONYMOUS_SESSIONS_PER_IP_PER_HOUR: '10000',
+      SIGNUPS_PER_IP_PER_HOUR: '10000',
       TEMPORAL_UI_URL: 'http://127.0.0.1:8233',
       ...options.env,
       ...env,
