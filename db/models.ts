@@ -15,7 +15,8 @@ const selectModel = sql.fragment`
          keep_warm_seconds AS "keepWarmSeconds",
          max_concurrency AS "maxConcurrency",
          startup_timeout_seconds AS "startupTimeoutSeconds",
-         request_timeout_seconds AS "requestTimeoutSeconds"
+         request_timeout_seconds AS "requestTimeoutSeconds",
+         max_waiting AS "maxWaiting"
     FROM models`;
 
 export async function listModels(db: CommonQueryMethods): Promise<readonly ModelSpec[]> {

@@ -26,6 +26,11 @@ const workRequestRow = workRequestView.extend({
   finishedAt: isoTimestamp.nullable(),
 });
 
+/**
+ * The new request's row, unless its model already has `max_waiting` requests waiting (or there
+ * is no such model): null then. One statement, so the check costs the submission no round trip;
+ * two submissions at the same moment may both pass it (the cap is not exact to the request).
+ */
 export async function insertWorkRequest(
   db: CommonQueryMethods,
   request: {
@@ -37,12 +42,14 @@ export async function insertWorkRequest(
     webhookUrl?: string;
     idempotencyKey?: string;
   },
-): Promise<WorkRequestView> {
+): Promise<WorkRequestView | null> {
   const userId = request.principal.kind === 'user' ? request.principal.userId : null;
-  return db.one(sql.type(workRequestRow)`
+  return db.maybeOne(sql.type(workRequestRow)`
     INSERT INTO work_requests (id, model_id, session_id, user_id, input, workflow_id, webhook_url, idempotency_key)
-    VALUES (${request.id}, ${request.modelId}, ${request.principal.sessionId}, ${userId}, ${sql.jsonb(request.input)},
-            ${request.workflowId}, ${request.webhookUrl ?? null}, ${request.idempotencyKey ?? null})
+    SELECT ${request.id}::uuid, ${request.modelId}, ${request.principal.sessionId}::uuid, ${userId}::uuid, ${sql.jsonb(request.input)},
+           ${request.workflowId}, ${request.webhookUrl ?? null}::text, ${request.idempotencyKey ?? null}::text
+     WHERE (SELECT count(*) FROM work_requests WHERE model_id = ${request.modelId} AND status = 'REQUESTED')
+         < (SELECT max_waiting FROM models WHERE id = ${request.modelId})
     RETURNING id, model_id AS model, status, created_at AS "createdAt", started_at AS "startedAt",
               finished_at AS "finishedAt", result, error, attempt`);
 }

@@ -22,6 +22,8 @@ export const modelSpec = z.object({
   maxConcurrency: z.number().int(),
   startupTimeoutSeconds: z.number().int(),
   requestTimeoutSeconds: z.number().int(),
+  /** Requests that may wait (REQUESTED) for the model at once; more are refused, 429 MODEL_QUEUE_FULL. */
+  maxWaiting: z.number().int(),
 });
 export type ModelSpec = z.infer<typeof modelSpec>;
 

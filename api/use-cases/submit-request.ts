@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import { ForeignKeyIntegrityConstraintViolationError, UniqueIntegrityConstraintViolationError, type DatabasePool } from 'slonik';
+import { UniqueIntegrityConstraintViolationError, type DatabasePool } from 'slonik';
 import { listModels } from '../../db/models';
 import { findByIdempotencyKey, findOwnWorkRequest, insertWorkRequest, ownerOf, type RequestOwner } from '../../db/work-requests';
 import type { Principal } from '../../domain/accounts';
@@ -39,6 +39,7 @@ export async function submitRequest(
         webhookUrl: body.webhook,
         idempotencyKey: key,
       });
+      if (!row) return null; // refused: why is read after the transaction, on the pool
       try {
         await workflows.start(id, body.model);
       } catch (error) {
@@ -48,15 +49,9 @@ export async function submitRequest(
       }
       return row;
     });
+    if (!request) throw await refusal(db, body.model);
     return { request, replayed: false };
   } catch (error) {
-    // The model is checked by the insert's foreign key: no read of the catalog per request.
-    if (error instanceof ForeignKeyIntegrityConstraintViolationError) {
-      const models = await listModels(db);
-      throw new ApiError(400, 'UNKNOWN_MODEL', `There is no model "${body.model}"; GET /api/models lists them`, {
-        available: models.map((model) => model.id),
-      });
-    }
     // The same key sent twice at once: the other one won; answer with its request.
     if (key && error instanceof UniqueIntegrityConstraintViolationError) {
       const winner = await replay(db, owner, key, body);
@@ -64,6 +59,21 @@ export async function submitRequest(
     }
     throw error;
   }
+}
+
+/** Why no row was written: the model does not exist, or too many requests already wait for it. */
+async function refusal(db: DatabasePool, modelId: string): Promise<ApiError> {
+  const models = await listModels(db);
+  const model = models.find((candidate) => candidate.id === modelId);
+  if (!model) {
+    return new ApiError(400, 'UNKNOWN_MODEL', `There is no model "${modelId}"; GET /api/models lists them`, {
+      available: models.map((candidate) => candidate.id),
+    });
+  }
+  return new ApiError(429, 'MODEL_QUEUE_FULL', `${model.maxWaiting} requests already wait for ${modelId}; try again later`, {
+    maxWaiting: model.maxWaiting,
+    retryAfterSeconds: model.startupTimeoutSeconds,
+  });
 }
 
 /** The same key and the same ask: the first request back. The same key, another ask: 422. */

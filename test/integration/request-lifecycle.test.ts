@@ -135,6 +135,24 @@ describe('cancel', () => {
   });
 });
 
+describe('a model’s waiting line has a cap', () => {
+  it('past max_waiting requests waiting, a submission is a 429 MODEL_QUEUE_FULL and writes nothing', async () => {
+    // An instance that never gets ready: requests stay REQUESTED.
+    await addTestModel(stack.db, { id: 'never-ready-capped', localCommand: ['node', '-e', 'setInterval(() => {}, 1000)'], startupTimeoutSeconds: 60, maxWaiting: 2 });
+    const waiting = [await submit('never-ready-capped'), await submit('never-ready-capped')];
+    const refused = await stack.api.submit(token, { model: 'never-ready-capped', input: echoInput });
+    expect(refused.status).toBe(429);
+    expect(refused.body.error).toMatchObject({ code: 'MODEL_QUEUE_FULL', details: { maxWaiting: 2 } });
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    const rows = await stack.db.oneFirst(sql.unsafe`SELECT count(*)::int FROM work_requests WHERE model_id = 'never-ready-capped'`);
+    expect(rows).toBe(2);
+    // A place frees up when one leaves the line.
+    expect((await stack.api.call('POST', `/api/requests/${waiting[0]}/cancel`, { token })).status).toBe(202);
+    await stack.api.waitUntilFinal(token, waiting[0]!);
+    expect((await stack.api.submit(token, { model: 'never-ready-capped', input: echoInput })).status).toBe(202);
+  });
+});
+
 describe('admin status actions', () => {
   const setStatus = (id: string, body: unknown, as = admin) =>
     stack.api.call('POST', `/api/admin/requests/${id}/status`, { token: as, json: body });

@@ -16,17 +16,18 @@ export async function addTestModel(
     maxConcurrency?: number;
     startupTimeoutSeconds?: number;
     requestTimeoutSeconds?: number;
+    maxWaiting?: number;
   },
 ): Promise<void> {
   await db.query(sql.unsafe`
     INSERT INTO models (id, display_name, description, local_command, container_image, resources, min_instances,
-                        max_instances, keep_warm_seconds, max_concurrency, startup_timeout_seconds, request_timeout_seconds)
+                        max_instances, keep_warm_seconds, max_concurrency, startup_timeout_seconds, request_timeout_seconds, max_waiting)
     SELECT ${model.id}, ${model.id}, 'test model',
            ${model.localCommand ? sql.array(model.localCommand, 'text') : sql.fragment`local_command`},
            ${model.containerImage ?? sql.fragment`container_image`},
            ${model.resources ? sql.jsonb(model.resources) : sql.fragment`resources`},
            ${model.minInstances ?? 0}, ${model.maxInstances ?? 1}, ${model.keepWarmSeconds ?? 60}, ${model.maxConcurrency ?? 1},
-           ${model.startupTimeoutSeconds ?? 30}, ${model.requestTimeoutSeconds ?? 30}
+           ${model.startupTimeoutSeconds ?? 30}, ${model.requestTimeoutSeconds ?? 30}, ${model.maxWaiting ?? 1000}
       FROM models WHERE id = ${model.like ?? 'echo'}`);
 }
 
@@ -46,4 +47,5 @@ export const echoModel: ModelSpec = {
   maxConcurrency: 1,
   startupTimeoutSeconds: 30,
   requestTimeoutSeconds: 30,
+  maxWaiting: 1000,
 };

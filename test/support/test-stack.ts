@@ -84,7 +84,8 @@ export async function startTestStack(
   // With a worker in this process, the API starts request workflows eagerly on its connection.
   const connection = worker ? null : await Connection.connect({ address });
   const temporal = new Client({ connection: worker?.connection ?? connection!, namespace: 'default' });
-  const logger = pino({ level: 'silent' });
+  // TEST_API_LOG=error shows what the API logs (an unhandled error's cause, say).
+  const logger = pino({ level: process.env.TEST_API_LOG ?? 'silent' });
 
   /**
    * One API process: its own pool (with a query counter), auth services and server. `outage`
