@@ -9,6 +9,7 @@ import type { DatabasePool } from 'slonik';
 import type { PodiumConfig } from '../domain/config';
 import type { AuthServices } from './auth-services';
 import { errorMiddleware } from './errors';
+import { requestQuotas } from './request-quotas';
 import { healthRoutes } from './routes/health';
 import { textGuard } from './text-guard';
 import { openApiDocument } from './openapi';
@@ -27,7 +28,15 @@ export const webRoot = path.resolve(__dirname, '../web/dist');
 export type ApiDependencies = {
   config: Pick<
     PodiumConfig,
-    'TEMPORAL_TASK_QUEUE' | 'TEMPORAL_NAMESPACE' | 'TEMPORAL_UI_URL' | 'REQUEST_BODY_LIMIT' | 'ANONYMOUS_SESSION_TTL_HOURS' | 'TRUST_PROXY' | 'TRUSTED_PROXY_HOPS'
+    | 'TEMPORAL_TASK_QUEUE'
+    | 'TEMPORAL_NAMESPACE'
+    | 'TEMPORAL_UI_URL'
+    | 'REQUEST_BODY_LIMIT'
+    | 'ANONYMOUS_SESSION_TTL_HOURS'
+    | 'TRUST_PROXY'
+    | 'TRUSTED_PROXY_HOPS'
+    | 'REQUESTS_IN_FLIGHT_PER_OWNER'
+    | 'REQUESTS_PER_MINUTE_PER_OWNER'
   >;
   db: DatabasePool;
   temporal: Client;
@@ -54,11 +63,12 @@ export function createApp({ config, db, temporal, eagerStart = false, logger, au
   app.use(textGuard());
 
   const workflows = requestWorkflows(temporal, config.TEMPORAL_TASK_QUEUE, { eagerStart });
+  const quotas = requestQuotas({ inFlight: config.REQUESTS_IN_FLIGHT_PER_OWNER, perMinute: config.REQUESTS_PER_MINUTE_PER_OWNER });
   const temporalUi = config.TEMPORAL_UI_URL ? { url: config.TEMPORAL_UI_URL, namespace: config.TEMPORAL_NAMESPACE } : undefined;
   const routers = [
     sessionRoutes({ db, ttlHours: config.ANONYMOUS_SESSION_TTL_HOURS, creationLimits: auth.creationLimits }),
     modelRoutes({ db }),
-    requestRoutes({ db, workflows, authenticate: auth.authenticate, temporalUi }),
+    requestRoutes({ db, workflows, quotas, authenticate: auth.authenticate, temporalUi }),
     adminRequestRoutes({ db, workflows, authenticate: auth.authenticate, temporalUi }),
     authRoutes({ db, ...auth }),
     adminUserRoutes({ db, authenticate: auth.authenticate }),

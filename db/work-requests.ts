@@ -27,9 +27,10 @@ const workRequestRow = workRequestView.extend({
 });
 
 /**
- * The new request's row, unless its model already has `max_waiting` requests waiting (or there
- * is no such model): null then. One statement, so the check costs the submission no round trip;
- * two submissions at the same moment may both pass it (the cap is not exact to the request).
+ * The new request's row, unless its model already has `max_waiting` requests waiting, its owner
+ * already has `maxInFlight` on their way, or there is no such model: null then. One statement,
+ * so the checks cost the submission no round trip; two submissions at the same moment may both
+ * pass them (the caps are not exact to the request).
  */
 export async function insertWorkRequest(
   db: CommonQueryMethods,
@@ -41,6 +42,8 @@ export async function insertWorkRequest(
     workflowId: string;
     webhookUrl?: string;
     idempotencyKey?: string;
+    /** The owner's requests REQUESTED or PROCESSING at once. */
+    maxInFlight: number;
   },
 ): Promise<WorkRequestView | null> {
   const userId = request.principal.kind === 'user' ? request.principal.userId : null;
@@ -50,6 +53,9 @@ export async function insertWorkRequest(
            ${request.workflowId}, ${request.webhookUrl ?? null}::text, ${request.idempotencyKey ?? null}::text
      WHERE (SELECT count(*) FROM work_requests WHERE model_id = ${request.modelId} AND status = 'REQUESTED')
          < (SELECT max_waiting FROM models WHERE id = ${request.modelId})
+       AND (SELECT count(*) FROM work_requests
+             WHERE COALESCE(user_id, session_id) = ${userId ?? request.principal.sessionId}::uuid
+               AND status IN ('REQUESTED', 'PROCESSING')) < ${request.maxInFlight}
     RETURNING id, model_id AS model, status, created_at AS "createdAt", started_at AS "startedAt",
               finished_at AS "finishedAt", result, error, attempt`);
 }
@@ -207,4 +213,12 @@ export async function deleteEndedRequestsOlderThan(
       DELETE FROM instance_leases l USING gone WHERE l.request_id = gone.id AND l.released_at IS NOT NULL
     )
     SELECT workflow_id AS "workflowId" FROM gone`);
+}
+
+/** How many of the owner's requests are on their way (REQUESTED or PROCESSING). */
+export async function countOpenRequests(db: CommonQueryMethods, owner: RequestOwner): Promise<number> {
+  return db.oneFirst(sql.type(z.object({ n: z.number() }))`
+    SELECT count(*)::int AS n FROM work_requests
+     WHERE COALESCE(user_id, session_id) = ${'userId' in owner ? owner.userId : owner.sessionId}
+       AND status IN ('REQUESTED', 'PROCESSING')`);
 }

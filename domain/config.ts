@@ -46,6 +46,10 @@ export const configSchema = z.object({
   LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().positive().default(5),
   LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().positive().default(20),
   LOGIN_FAILURE_WINDOW_SECONDS: seconds.default(15 * 60),
+  /** Requests one session or user may have on their way (REQUESTED or PROCESSING) at once; ADMIN exempt. */
+  REQUESTS_IN_FLIGHT_PER_OWNER: z.coerce.number().int().positive().default(100),
+  /** Submissions one session or user may make per minute, counted per API process; ADMIN exempt. */
+  REQUESTS_PER_MINUTE_PER_OWNER: z.coerce.number().int().positive().default(600),
   /** Anonymous sessions one client address may create per hour. */
   ANONYMOUS_SESSIONS_PER_IP_PER_HOUR: z.coerce.number().int().positive().default(60),
   /** Accounts one client address may sign up per hour (each costs an argon2 hash). */

@@ -16,6 +16,7 @@ import type { Authenticate } from '../authenticator';
 import { ApiError } from '../errors';
 import { idParam } from '../params';
 import { workflowLink, type TemporalUi } from '../temporal-ui';
+import type { RequestQuotas } from '../request-quotas';
 import type { RequestWorkflows } from '../request-workflows';
 import { submitRequest } from '../use-cases/submit-request';
 import { requireJsonBody } from './json-body';
@@ -24,6 +25,7 @@ import { requestWorkflowId } from '../../workflows/contracts';
 export type RequestRouteDeps = {
   db: DatabasePool;
   workflows: RequestWorkflows;
+  quotas: RequestQuotas;
   authenticate: Authenticate;
   /** The Temporal Web UI, for links to a request's workflow. */
   temporalUi?: TemporalUi;

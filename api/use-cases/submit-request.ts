@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { UniqueIntegrityConstraintViolationError, type DatabasePool } from 'slonik';
 import { listModels } from '../../db/models';
-import { findByIdempotencyKey, findOwnWorkRequest, insertWorkRequest, ownerOf, type RequestOwner } from '../../db/work-requests';
+import { countOpenRequests, findByIdempotencyKey, findOwnWorkRequest, insertWorkRequest, ownerOf, type RequestOwner } from '../../db/work-requests';
 import type { Principal } from '../../domain/accounts';
 import type { SubmitWorkRequest, WorkRequestView } from '../../domain/work-request';
 import { requestWorkflowId } from '../../workflows/contracts';
 import { ApiError } from '../errors';
+import type { RequestQuotas } from '../request-quotas';
 import type { RequestWorkflows } from '../request-workflows';
 
 /** A new request (`replayed` false), or the one this Idempotency-Key made before (true). */
@@ -18,7 +19,7 @@ export type Submission = { request: WorkRequestView; replayed: boolean };
  * first request back; with another ask, 422.
  */
 export async function submitRequest(
-  { db, workflows }: { db: DatabasePool; workflows: RequestWorkflows },
+  { db, workflows, quotas }: { db: DatabasePool; workflows: RequestWorkflows; quotas: RequestQuotas },
   principal: Principal,
   body: SubmitWorkRequest,
   key: string | undefined,
@@ -26,6 +27,8 @@ export async function submitRequest(
   const owner = ownerOf(principal);
   const earlier = key ? await replay(db, owner, key, body) : null;
   if (earlier) return { request: earlier, replayed: true };
+  await quotas.takeSubmission(principal);
+  const maxInFlight = quotas.maxInFlight(principal);
 
   const id = randomUUID();
   try {
@@ -38,6 +41,7 @@ export async function submitRequest(
         workflowId: requestWorkflowId(id),
         webhookUrl: body.webhook,
         idempotencyKey: key,
+        maxInFlight,
       });
       if (!row) return null; // refused: why is read after the transaction, on the pool
       try {
@@ -49,7 +53,7 @@ export async function submitRequest(
       }
       return row;
     });
-    if (!request) throw await refusal(db, body.model);
+    if (!request) throw await refusal(db, body.model, { owner, maxInFlight });
     return { request, replayed: false };
   } catch (error) {
     // The same key sent twice at once: the other one won; answer with its request.
@@ -61,13 +65,22 @@ export async function submitRequest(
   }
 }
 
-/** Why no row was written: the model does not exist, or too many requests already wait for it. */
-async function refusal(db: DatabasePool, modelId: string): Promise<ApiError> {
+/**
+ * Why no row was written: the model does not exist, the owner has too many requests on their
+ * way, or too many requests already wait for the model.
+ */
+async function refusal(db: DatabasePool, modelId: string, quota: { owner: RequestOwner; maxInFlight: number }): Promise<ApiError> {
   const models = await listModels(db);
   const model = models.find((candidate) => candidate.id === modelId);
   if (!model) {
     return new ApiError(400, 'UNKNOWN_MODEL', `There is no model "${modelId}"; GET /api/models lists them`, {
       available: models.map((candidate) => candidate.id),
+    });
+  }
+  if ((await countOpenRequests(db, quota.owner)) >= quota.maxInFlight) {
+    return new ApiError(429, 'TOO_MANY_REQUESTS_IN_FLIGHT', `You have ${quota.maxInFlight} requests on their way; wait for some to end`, {
+      maxInFlight: quota.maxInFlight,
+      retryAfterSeconds: 1,
     });
   }
   return new ApiError(429, 'MODEL_QUEUE_FULL', `${model.maxWaiting} requests already wait for ${modelId}; try again later`, {

@@ -135,21 +135,67 @@ describe('cancel', () => {
   });
 });
 
+/** A model whose one slot a slow request holds, so that the next ones wait (REQUESTED). */
+async function busyModel(id: string, settings: { maxWaiting?: number } = {}) {
+  await addTestModel(stack.db, { id, maxInstances: 1, maxConcurrency: 1, ...settings });
+  const slow = await submit(id, slowEcho(30_000));
+  await eventually(() => statusOf(slow), (s) => s === 'PROCESSING');
+  return slow;
+}
+const cancelAll = async (ids: string[], as = token) => {
+  for (const id of ids) await stack.api.call('POST', `/api/requests/${id}/cancel`, { token: as });
+  for (const id of ids) await stack.api.waitUntilFinal(as, id);
+};
+
 describe('a model’s waiting line has a cap', () => {
   it('past max_waiting requests waiting, a submission is a 429 MODEL_QUEUE_FULL and writes nothing', async () => {
-    // An instance that never gets ready: requests stay REQUESTED.
-    await addTestModel(stack.db, { id: 'never-ready-capped', localCommand: ['node', '-e', 'setInterval(() => {}, 1000)'], startupTimeoutSeconds: 60, maxWaiting: 2 });
-    const waiting = [await submit('never-ready-capped'), await submit('never-ready-capped')];
-    const refused = await stack.api.submit(token, { model: 'never-ready-capped', input: echoInput });
+    const slow = await busyModel('echo-capped', { maxWaiting: 2 });
+    const waiting = [await submit('echo-capped'), await submit('echo-capped')];
+    const refused = await stack.api.submit(token, { model: 'echo-capped', input: echoInput });
     expect(refused.status).toBe(429);
     expect(refused.body.error).toMatchObject({ code: 'MODEL_QUEUE_FULL', details: { maxWaiting: 2 } });
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
-    const rows = await stack.db.oneFirst(sql.unsafe`SELECT count(*)::int FROM work_requests WHERE model_id = 'never-ready-capped'`);
-    expect(rows).toBe(2);
+    const rows = await stack.db.oneFirst(sql.unsafe`SELECT count(*)::int FROM work_requests WHERE model_id = 'echo-capped'`);
+    expect(rows).toBe(3);
     // A place frees up when one leaves the line.
-    expect((await stack.api.call('POST', `/api/requests/${waiting[0]}/cancel`, { token })).status).toBe(202);
-    await stack.api.waitUntilFinal(token, waiting[0]!);
-    expect((await stack.api.submit(token, { model: 'never-ready-capped', input: echoInput })).status).toBe(202);
+    await cancelAll([waiting[0]!]);
+    const later = await submit('echo-capped');
+    await cancelAll([slow, waiting[1]!, later]);
+  });
+});
+
+describe('quotas per session or user', () => {
+  it('so many requests on their way at once (429 TOO_MANY_REQUESTS_IN_FLIGHT), ADMIN exempt', async () => {
+    const instance = await stack.startApiInstance({ REQUESTS_IN_FLIGHT_PER_OWNER: '2' });
+    const slow = await busyModel('echo-quota'); // token's, on the primary instance: not this owner
+    const own = await instance.api.anonymousToken();
+    const send = (as: string) => instance.api.submit(as, { model: 'echo-quota', input: echoInput });
+    const first = await send(own);
+    expect((await send(own)).status).toBe(202);
+    const third = await send(own);
+    expect(third.status).toBe(429);
+    expect(third.body.error).toMatchObject({ code: 'TOO_MANY_REQUESTS_IN_FLIGHT', details: { maxInFlight: 2 } });
+    const byAdmin = await send(admin);
+    expect(byAdmin.status).toBe(202);
+    await cancelAll([first.body.id], own);
+    const fourth = await send(own);
+    expect(fourth.status).toBe(202);
+    await cancelAll([slow]);
+    await cancelAll([byAdmin.body.id], admin);
+    await eventually(() => instance.api.call('GET', `/api/requests/${fourth.body.id}`, { token: own }), (r) => r.body.status === 'COMPLETE', 15_000);
+  });
+
+  it('so many submissions a minute (429 TOO_MANY_REQUESTS with Retry-After), ADMIN exempt', async () => {
+    const instance = await stack.startApiInstance({ REQUESTS_PER_MINUTE_PER_OWNER: '2' });
+    const own = await instance.api.anonymousToken();
+    const send = (as: string) => instance.api.submit(as, { model: 'echo', input: echoInput });
+    expect((await send(own)).status).toBe(202);
+    expect((await send(own)).status).toBe(202);
+    const third = await send(own);
+    expect(third.status).toBe(429);
+    expect(third.body.error.code).toBe('TOO_MANY_REQUESTS');
+    expect(Number(third.headers.get('retry-after'))).toBeGreaterThan(0);
+    for (let i = 0; i < 3; i++) expect((await send(admin)).status).toBe(202);
   });
 });
 

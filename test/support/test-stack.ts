@@ -94,9 +94,12 @@ export async function startTestStack(
   async function startApiInstance(env: Env = {}, outage: { db?: DatabasePool; temporal?: Client } = {}) {
     const config = parseConfig({
       REQUEST_BODY_LIMIT: '64kb',
-      // Every test signs up and opens sessions from 127.0.0.1; the tests of these limits set them.
+      // Every test signs up and opens sessions from 127.0.0.1, and load tests submit hundreds
+      // from one session; the tests of these limits set them.
       ANONYMOUS_SESSIONS_PER_IP_PER_HOUR: '10000',
       SIGNUPS_PER_IP_PER_HOUR: '10000',
+      REQUESTS_IN_FLIGHT_PER_OWNER: '100000',
+      REQUESTS_PER_MINUTE_PER_OWNER: '1000000',
       TEMPORAL_UI_URL: 'http://127.0.0.1:8233',
       ...options.env,
       ...env,
