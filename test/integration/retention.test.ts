@@ -40,10 +40,11 @@ describe('retention', () => {
     expect(left).toEqual([recent]);
     expect(await stack.db.oneFirst(sql.unsafe`SELECT count(*)::int FROM work_requests WHERE status = 'REQUESTED'`)).toBe(1);
     expect(await stack.db.oneFirst(sql.unsafe`SELECT count(*)::int FROM request_stats WHERE request_id = ANY(${sql.array(ids, 'uuid')})`)).toBe(3);
-    // Temporal deletes histories in the background (the dev server takes ~30 s).
+    // Temporal deletes histories in the background: the dev server takes ~30 s, and longer on a
+    // busy machine (a CI run from a fresh clone once needed more than 40 s).
     const gone = () => stack.temporal.workflow.getHandle(`request-${old1}`).describe().then(() => false, () => true);
-    expect(await eventually(gone, (isGone) => isGone, 40_000)).toBe(true);
-  });
+    expect(await eventually(gone, (isGone) => isGone, 100_000)).toBe(true);
+  }, 150_000);
 
   it('runs daily from a Temporal Schedule created idempotently at start-up', async () => {
     expect(await ensureCleanupSchedule(stack.temporal, { taskQueue: stack.taskQueue, retentionDays: 7 })).toBe('created');
