@@ -32,12 +32,23 @@ const queryParameters = Object.entries(listWorkRequestsQuery.shape).map(([name, 
   schema: schema(type),
 }));
 
+/**
+ * Every operation can answer 400: text the database cannot store (INVALID_TEXT), in the path or
+ * the query as well as the body, is refused before any route runs (api/text-guard.ts).
+ */
+function withInvalidText<T extends Record<string, Record<string, { responses: Record<string | number, unknown> }>>>(paths: T): T {
+  for (const operations of Object.values(paths)) {
+    for (const operation of Object.values(operations)) operation.responses = { ...errors(400), ...operation.responses };
+  }
+  return paths;
+}
+
 /** The OpenAPI 3.1 document served at `/api/openapi.json`, built from the same zod schemas the routes use. */
 export const openApiDocument = {
   openapi: '3.1.0',
   info: { title: 'Podium API', version: '0.1.0', description: 'Requests for machine-learning models, each a durable Temporal workflow.' },
   components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-  paths: {
+  paths: withInvalidText({
     '/api/sessions/anonymous': {
       post: {
         summary: 'Start an anonymous session; its token authorises request calls (not account or admin ones)',
@@ -46,6 +57,7 @@ export const openApiDocument = {
             description: 'the session',
             content: json(z.object({ token: z.string(), sessionId: z.uuid(), kind: z.literal('anonymous'), expiresAt: z.string() })),
           },
+          ...errors(429),
         },
       },
     },
@@ -66,7 +78,7 @@ export const openApiDocument = {
             content: json(workRequestView.pick({ id: true, status: true, model: true, createdAt: true })),
           },
           200: { description: 'replayed: the request made earlier with this Idempotency-Key' },
-          ...errors(400, 401, 413, 415, 422, 503),
+          ...errors(400, 401, 413, 415, 422, 429, 503),
         },
       },
       get: {
@@ -95,7 +107,7 @@ export const openApiDocument = {
         summary: 'Cancel your request: a queued one at once, a running one as its inference is cut',
         security: bearer,
         parameters: [idParameter],
-        responses: { 202: { description: 'cancelling' }, ...errors(400, 401, 404, 409) },
+        responses: { 202: { description: 'cancelling' }, ...errors(400, 401, 404, 409, 503) },
       },
     },
     '/api/admin/requests/{id}/status': {
@@ -104,14 +116,14 @@ export const openApiDocument = {
         security: bearer,
         parameters: [idParameter],
         requestBody: { required: true, content: json(adminStatusChange) },
-        responses: { 202: { description: 'accepted' }, ...errors(400, 401, 403, 404, 409) },
+        responses: { 202: { description: 'accepted' }, ...errors(400, 401, 403, 404, 409, 503) },
       },
     },
     '/api/auth/signup': {
       post: {
         summary: 'Create an account (and sign it in). Rule failures have their own codes, e.g. PASSWORD_TOO_COMMON',
         requestBody: { required: true, content: json(signupBody) },
-        responses: { 201: { description: 'signed in', content: json(signedIn) }, ...errors(400, 409, 415) },
+        responses: { 201: { description: 'signed in', content: json(signedIn) }, ...errors(400, 409, 415, 429) },
       },
     },
     '/api/auth/login': {
@@ -125,7 +137,7 @@ export const openApiDocument = {
       post: {
         summary: 'Rotate the refresh token (JSON refreshToken, or the cookie) for new tokens',
         requestBody: { content: json(z.object({ refreshToken: z.string().optional() })) },
-        responses: { 200: { description: 'new tokens', content: json(signedIn) }, ...errors(401, 409) },
+        responses: { 200: { description: 'new tokens', content: json(signedIn) }, ...errors(400, 401, 409) },
       },
     },
     '/api/auth/logout': {
@@ -249,5 +261,5 @@ export const openApiDocument = {
         responses: { 200: { description: 'ready' }, ...errors(503) },
       },
     },
-  },
+  }),
 };

@@ -174,4 +174,15 @@ describe('the API describes itself', () => {
       expect.arrayContaining(['/api/auth/signup', '/api/auth/login', '/api/auth/refresh', '/api/auth/logout', '/api/auth/me', '/api/admin/users']),
     );
   });
+
+  it('documents the statuses the edge and the limits answer', async () => {
+    const { body } = await stack.api.call('GET', '/api/openapi.json');
+    const operations = Object.values(body.paths).flatMap((path: any) => Object.values(path)) as { responses: Record<string, unknown> }[];
+    // Any path or query can hold text the database cannot store: 400 INVALID_TEXT anywhere.
+    for (const operation of operations) expect(Object.keys(operation.responses)).toContain('400');
+    expect(Object.keys(body.paths['/api/requests'].post.responses)).toEqual(expect.arrayContaining(['429', '503']));
+    expect(Object.keys(body.paths['/api/sessions/anonymous'].post.responses)).toContain('429');
+    expect(Object.keys(body.paths['/api/auth/signup'].post.responses)).toContain('429');
+    expect(Object.keys(body.paths['/api/health/ready'].get.responses)).toContain('503');
+  });
 });
