@@ -54,8 +54,9 @@ export function errorMiddleware(logger: Logger): Middleware {
       await next();
       if (ctx.body === undefined && ctx.path.startsWith('/api')) {
         if (ctx.status === 404) throw new ApiError(404, 'NOT_FOUND', `No route for ${ctx.method} ${ctx.path}`);
-        if (ctx.status === 501) throw new ApiError(501, 'NOT_IMPLEMENTED', `${ctx.method} is not a method this API implements`);
-        if (ctx.status === 405) {
+        // The router answers 501 for a method it knows nowhere (TRACE, QUERY…): for a resource
+        // that exists that is a method not allowed on it, with the same Allow header.
+        if (ctx.status === 405 || ctx.status === 501) {
           throw new ApiError(405, 'METHOD_NOT_ALLOWED', `${ctx.method} is not allowed on ${ctx.path}; use ${ctx.response.get('Allow')}`);
         }
       }

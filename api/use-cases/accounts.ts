@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { DatabasePool } from 'slonik';
 import {
   createUserSession,
@@ -75,8 +75,9 @@ export async function logIn(
 ): Promise<SignedIn> {
   const identifier = loginIdentifier(body);
   const user = await findUserForLogin(db, identifier);
-  // One count per account, whether it is named by username or email; unknown names by name.
-  const account = user ? `user:${user.id}` : `name:${identifier.toLowerCase()}`;
+  // One count per account, whether it is named by username or email; unknown names by name,
+  // hashed: a name may be longer than the counters' keys (schemathesis found the 500).
+  const account = user ? `user:${user.id}` : `name:${createHash('sha256').update(identifier.toLowerCase()).digest('hex')}`;
   const attempt = await loginRateLimit.attempt(account, ip);
   if (attempt.refused) throw tooManyAttempts(attempt.retryAfterSeconds);
   if (!(await verifyPassword(user?.passwordHash ?? null, body.password)) || !user) {

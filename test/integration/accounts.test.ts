@@ -157,6 +157,12 @@ describe('sign-in rate limit', () => {
     await stack.db.query(sql.unsafe`DELETE FROM login_rate_limits WHERE key LIKE 'ip:%'`);
   });
 
+  it('an unknown name as long as the schema allows is counted like any other (401, not 500)', async () => {
+    const response = await stack.api.call('POST', '/api/auth/login', { json: { email: `${'0'.repeat(300)}@example.com`, password } });
+    expect(response.status).toBe(401);
+    expect(response.body.error.code).toBe('INVALID_CREDENTIALS');
+  });
+
   it('counts each guess before it is checked: of parallel guesses, only the allowance is checked', async () => {
     const pool = new Pool({ connectionString: withSearchPath(stack.services.databaseUrl, stack.schema), max: 2 });
     const limiter = new LoginRateLimit({ pool, schema: stack.schema, maxFailuresPerAccount: 3, maxFailuresPerIp: 100, windowSeconds: 60 });
