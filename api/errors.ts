@@ -1,5 +1,6 @@
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
+import { ConnectionError } from 'slonik';
 import { ZodError } from 'zod';
 
 /** An error meant for the API's caller: a status, a stable code, a message a person can act on. */
@@ -26,6 +27,8 @@ const bodyErrors: Record<string, [number, string, string]> = {
 
 function toApiError(error: unknown): ApiError | null {
   if (error instanceof ApiError) return error;
+  // PostgreSQL cannot be reached (down, restarting): the caller may try again shortly.
+  if (error instanceof ConnectionError) return new ApiError(503, 'DATABASE_UNAVAILABLE', 'The database cannot be reached; try again shortly');
   if (error instanceof ZodError) {
     return new ApiError(
       400,

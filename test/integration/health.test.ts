@@ -59,4 +59,26 @@ describe('health probes', () => {
       await proxy.close();
     }
   });
+
+  it('any route answers a coded 503 when PostgreSQL cannot be reached, not a 500', async () => {
+    const real = new URL(stack.services.databaseUrl);
+    const proxy = await startTcpProxy({ host: real.hostname, port: Number(real.port) });
+    const viaProxy = new URL(real);
+    viaProxy.hostname = '127.0.0.1';
+    viaProxy.port = String(proxy.port);
+    const db = await createDatabasePool({ databaseUrl: viaProxy.toString(), schema: stack.schema, maximumPoolSize: 2 });
+    try {
+      const instance = await stack.startApiInstance({}, { db });
+      expect((await instance.api.call('GET', '/api/models')).status).toBe(200);
+      await proxy.close(); // connections dropped, new ones refused
+      // The first call finds its pooled connection dropped, the next one is refused a new one.
+      for (let call = 0; call < 2; call++) {
+        const response = await instance.api.call('GET', '/api/models');
+        expect(response.status).toBe(503);
+        expect(response.body.error.code).toBe('DATABASE_UNAVAILABLE');
+      }
+    } finally {
+      await db.end().catch(() => undefined);
+    }
+  });
 });
