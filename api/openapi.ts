@@ -33,12 +33,13 @@ const queryParameters = Object.entries(listWorkRequestsQuery.shape).map(([name, 
 }));
 
 /**
- * Every operation can answer 400: text the database cannot store (INVALID_TEXT), in the path or
- * the query as well as the body, is refused before any route runs (api/text-guard.ts).
+ * What every operation can answer: 400 for text the database cannot store (INVALID_TEXT), in the
+ * path or the query as well as the body, refused before any route runs (api/text-guard.ts); and
+ * 503 DATABASE_UNAVAILABLE when PostgreSQL cannot be reached.
  */
-function withInvalidText<T extends Record<string, Record<string, { responses: Record<string | number, unknown> }>>>(paths: T): T {
+function withEdgeErrors<T extends Record<string, Record<string, { responses: Record<string | number, unknown> }>>>(paths: T): T {
   for (const operations of Object.values(paths)) {
-    for (const operation of Object.values(operations)) operation.responses = { ...errors(400), ...operation.responses };
+    for (const operation of Object.values(operations)) operation.responses = { ...errors(400, 503), ...operation.responses };
   }
   return paths;
 }
@@ -48,7 +49,7 @@ export const openApiDocument = {
   openapi: '3.1.0',
   info: { title: 'Podium API', version: '0.1.0', description: 'Requests for machine-learning models, each a durable Temporal workflow.' },
   components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-  paths: withInvalidText({
+  paths: withEdgeErrors({
     '/api/sessions/anonymous': {
       post: {
         summary: 'Start an anonymous session; its token authorises request calls (not account or admin ones)',
