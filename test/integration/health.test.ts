@@ -14,6 +14,17 @@ afterAll(async () => {
   await stack?.stop();
 });
 
+/** A database pool that reaches the test PostgreSQL through a proxy the test can freeze or close. */
+async function databaseBehindProxy() {
+  const real = new URL(stack.services.databaseUrl);
+  const proxy = await startTcpProxy({ host: real.hostname, port: Number(real.port) });
+  const viaProxy = new URL(real);
+  viaProxy.hostname = '127.0.0.1';
+  viaProxy.port = String(proxy.port);
+  const db = await createDatabasePool({ databaseUrl: viaProxy.toString(), schema: stack.schema, maximumPoolSize: 2 });
+  return { proxy, db };
+}
+
 describe('health probes', () => {
   it('live and ready answer 200 when PostgreSQL and Temporal do', async () => {
     expect((await stack.api.call('GET', '/api/health/live')).body).toEqual({ ok: true });
@@ -36,12 +47,7 @@ describe('health probes', () => {
   });
 
   it('ready is a coded 503 within 2 s when PostgreSQL hangs, and 200 again once it answers', async () => {
-    const real = new URL(stack.services.databaseUrl);
-    const proxy = await startTcpProxy({ host: real.hostname, port: Number(real.port) });
-    const viaProxy = new URL(real);
-    viaProxy.hostname = '127.0.0.1';
-    viaProxy.port = String(proxy.port);
-    const db = await createDatabasePool({ databaseUrl: viaProxy.toString(), schema: stack.schema, maximumPoolSize: 2 });
+    const { proxy, db } = await databaseBehindProxy();
     try {
       const instance = await stack.startApiInstance({}, { db });
       expect((await instance.api.call('GET', '/api/health/ready')).status).toBe(200);
@@ -61,12 +67,7 @@ describe('health probes', () => {
   });
 
   it('any route answers a coded 503 when PostgreSQL cannot be reached, not a 500', async () => {
-    const real = new URL(stack.services.databaseUrl);
-    const proxy = await startTcpProxy({ host: real.hostname, port: Number(real.port) });
-    const viaProxy = new URL(real);
-    viaProxy.hostname = '127.0.0.1';
-    viaProxy.port = String(proxy.port);
-    const db = await createDatabasePool({ databaseUrl: viaProxy.toString(), schema: stack.schema, maximumPoolSize: 2 });
+    const { proxy, db } = await databaseBehindProxy();
     try {
       const instance = await stack.startApiInstance({}, { db });
       expect((await instance.api.call('GET', '/api/models')).status).toBe(200);
