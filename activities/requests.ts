@@ -3,14 +3,13 @@ import type { Client } from '@temporalio/client';
 import type { CommonQueryMethods, DatabasePool } from 'slonik';
 import { acquireSlot, releaseSlot } from '../db/instance-slots';
 import { recordRequestEnd, requeueWorkRequest } from '../db/work-request-lifecycle';
-import { findRequestStart } from '../db/work-requests';
+import { findRequestStart, type RequestStart } from '../db/work-requests';
 import type { RequestEnd } from '../domain/work-request';
 import { describePoolHealth } from './pool-health';
 import { markUnreachableInstances } from './probe-instances';
 import { createSlotSignals } from './slot-signals';
 import type { Slot } from '../domain/pool-plan';
 
-export type RequestSettings = { requestTimeoutSeconds: number; startupTimeoutSeconds: number; hasWebhook: boolean; requestedAt: number };
 /** Who the request is, as the slot tables know it. */
 export type SlotHolder = { requestId: string; modelId: string; workflowId: string; requestedAt: number };
 
@@ -53,7 +52,7 @@ export function createRequestActivities({ db, temporal, taskQueue }: { db: Datab
      * timeouts, whether to call back, and the slot if there was one.
      */
     async startRequest({ requestId, modelId, workflowId }: { requestId: string; modelId: string; workflowId: string }): Promise<{
-      settings: RequestSettings;
+      settings: RequestStart;
       slot: Slot | null;
     }> {
       const row = await findRequestStart(db, requestId);

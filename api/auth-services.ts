@@ -57,15 +57,12 @@ export async function startAuthServices(options: {
     : null;
   // The limits' counters (rate-limiter-flexible) speak plain `pg`, on a small pool of their own.
   const limitsPool = new Pool({ connectionString: withSearchPath(options.databaseUrl, options.schema), max: 3 });
-  const creationLimits = new CreationLimits({
-    pool: limitsPool,
-    schema: options.schema,
+  const store = { pool: limitsPool, schema: options.schema };
+  const creationLimits = new CreationLimits(store, {
     anonymousSessionsPerIpPerHour: config.ANONYMOUS_SESSIONS_PER_IP_PER_HOUR,
     signupsPerIpPerHour: config.SIGNUPS_PER_IP_PER_HOUR,
   });
-  const loginRateLimit = new LoginRateLimit({
-    pool: limitsPool,
-    schema: options.schema,
+  const loginRateLimit = new LoginRateLimit(store, {
     maxFailuresPerAccount: config.LOGIN_MAX_FAILURES_PER_ACCOUNT,
     maxFailuresPerIp: config.LOGIN_MAX_FAILURES_PER_IP,
     windowSeconds: config.LOGIN_FAILURE_WINDOW_SECONDS,

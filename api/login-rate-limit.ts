@@ -1,5 +1,5 @@
-import type { Pool } from 'pg';
-import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterRes, type RateLimiterPostgres } from 'rate-limiter-flexible';
+import { postgresLimiter, secondsToWait, type CounterStore } from './rate-limits';
 
 export type LoginRateLimitConfig = {
   maxFailuresPerAccount: number;
@@ -18,18 +18,10 @@ export class LoginRateLimit {
   private readonly perAccount: RateLimiterPostgres;
   private readonly perIp: RateLimiterPostgres;
 
-  constructor(options: { pool: Pool; schema: string } & LoginRateLimitConfig) {
-    const common = {
-      storeClient: options.pool,
-      storeType: 'pool',
-      schemaName: options.schema,
-      tableName: 'login_rate_limits',
-      tableCreated: true,
-      duration: options.windowSeconds,
-      blockDuration: options.windowSeconds,
-    };
-    this.perAccount = new RateLimiterPostgres({ ...common, keyPrefix: 'account', points: options.maxFailuresPerAccount });
-    this.perIp = new RateLimiterPostgres({ ...common, keyPrefix: 'ip', points: options.maxFailuresPerIp });
+  constructor(store: CounterStore, limits: LoginRateLimitConfig) {
+    const window = { duration: limits.windowSeconds, blockDuration: limits.windowSeconds };
+    this.perAccount = postgresLimiter(store, { ...window, keyPrefix: 'account', points: limits.maxFailuresPerAccount });
+    this.perIp = postgresLimiter(store, { ...window, keyPrefix: 'ip', points: limits.maxFailuresPerIp });
   }
 
   /**
@@ -45,11 +37,10 @@ export class LoginRateLimit {
     for (const result of results) {
       const res = result.status === 'fulfilled' ? result.value : result.reason;
       if (!(res instanceof RateLimiterRes)) throw res;
-      const wait = Math.max(1, Math.ceil(res.msBeforeNext / 1000));
       if (result.status === 'rejected') refused = true;
       else if (res.remainingPoints === 0) last = true;
       else continue;
-      retryAfterSeconds = Math.max(retryAfterSeconds, wait);
+      retryAfterSeconds = Math.max(retryAfterSeconds, secondsToWait(res));
     }
     return { refused, last, retryAfterSeconds };
   }

@@ -1,9 +1,9 @@
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
+import { ownerId, ownerOf } from '../db/work-requests';
 import type { Principal } from '../domain/accounts';
-import { ApiError } from './errors';
+import { consumeOr429 } from './rate-limits';
 
 const isAdmin = (principal: Principal) => principal.kind === 'user' && principal.permissions.includes('ADMIN');
-const ownerKey = (principal: Principal) => (principal.kind === 'user' ? `user:${principal.userId}` : `session:${principal.sessionId}`);
 
 /**
  * What one session or user may submit: so many requests on their way at once (checked by the
@@ -19,15 +19,10 @@ export function requestQuotas(limits: { inFlight: number; perMinute: number }) {
     /** Counts one submission, or refuses it with a 429 that says when to come back. */
     async takeSubmission(principal: Principal): Promise<void> {
       if (isAdmin(principal)) return;
-      try {
-        await perMinute.consume(ownerKey(principal));
-      } catch (error) {
-        if (!(error instanceof RateLimiterRes)) throw error;
-        const seconds = Math.max(1, Math.ceil(error.msBeforeNext / 1000));
-        throw new ApiError(429, 'TOO_MANY_REQUESTS', `More than ${limits.perMinute} submissions a minute; try again in ${seconds} s`, {
-          retryAfterSeconds: seconds,
-        });
-      }
+      await consumeOr429(perMinute, ownerId(ownerOf(principal)), (seconds) => ({
+        code: 'TOO_MANY_REQUESTS',
+        message: `More than ${limits.perMinute} submissions a minute; try again in ${seconds} s`,
+      }));
     },
   };
 }

@@ -1,6 +1,6 @@
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
-import { assignFreeSlots, needsAnotherInstance, slotState, type PoolInstance, type PoolRound, type PoolSettings, type Slot } from '../domain/pool-plan';
+import { assignFreeSlots, needsAnotherInstance, poolSettings, slotState, type PoolInstance, type PoolRound, type PoolSettings, type Slot } from '../domain/pool-plan';
 
 /**
  * The request path's slots (migration 009): requests lease a slot of a ready instance, wait in
@@ -22,8 +22,6 @@ async function underModelLock<T>(db: Db, modelId: string, work: (t: CommonQueryM
   });
 }
 
-const settingsRow = z.object({ minInstances: z.number(), maxInstances: z.number(), keepWarmSeconds: z.number(), maxConcurrency: z.number() });
-
 const instanceRow = z.object({
   instanceId: z.string(),
   state: slotState,
@@ -44,7 +42,8 @@ const instancesJson = (modelId: string) => sql.fragment`
 
 const waiterRow = z.object({ requestId: z.string(), workflowId: z.string() });
 const heldRow = z.object({ instanceId: z.string(), endpoint: z.string() });
-const poolView = settingsRow.extend({
+const poolView = z.object({
+  settings: poolSettings,
   instances: z.array(instanceRow),
   waiting: z.number(),
   waiters: z.array(waiterRow),
@@ -74,8 +73,8 @@ async function readPool(
                       AND (requested_at, request_id) < (to_timestamp(${request.requestedAt / 1000}), ${request.requestId}::uuid))`
     : sql.fragment`false`;
   return t.one(sql.type(poolView)`
-    SELECT m.min_instances AS "minInstances", m.max_instances AS "maxInstances",
-           m.keep_warm_seconds AS "keepWarmSeconds", m.max_concurrency AS "maxConcurrency",
+    SELECT json_build_object('minInstances', m.min_instances, 'maxInstances', m.max_instances,
+                             'keepWarmSeconds', m.keep_warm_seconds, 'maxConcurrency', m.max_concurrency) AS settings,
            ${instancesJson(modelId)} AS instances,
            (SELECT count(*)::int FROM slot_waiters WHERE model_id = ${modelId}) AS waiting,
            COALESCE((SELECT json_agg(json_build_object('requestId', w.request_id, 'workflowId', w.workflow_id))
@@ -88,13 +87,6 @@ async function readPool(
            ${earlier} AS earlier
       FROM models m WHERE m.id = ${modelId}`);
 }
-
-const settingsOf = ({ minInstances, maxInstances, keepWarmSeconds, maxConcurrency }: PoolView): PoolSettings => ({
-  minInstances,
-  maxInstances,
-  keepWarmSeconds,
-  maxConcurrency,
-});
 
 async function readInstances(t: CommonQueryMethods, modelId: string): Promise<InstanceRow[]> {
   return (await t.one(sql.type(z.object({ instances: z.array(instanceRow) }))`SELECT ${instancesJson(modelId)} AS instances`)).instances;
@@ -120,7 +112,7 @@ async function lease(
 /** Gives every free slot of a ready instance to the oldest waiters (see assignFreeSlots). */
 async function handOutFreeSlots(t: CommonQueryMethods, view: PoolView, modelId: string): Promise<Handover[]> {
   const handovers: Handover[] = [];
-  for (const { instanceId, waiter } of assignFreeSlots(view.instances, view.waiters, view.maxConcurrency)) {
+  for (const { instanceId, waiter } of assignFreeSlots(view.instances, view.waiters, view.settings.maxConcurrency)) {
     await lease(t, modelId, waiter, instanceId);
     handovers.push({ ...waiter, instanceId, endpoint: view.instances.find((i) => i.instanceId === instanceId)!.endpoint! });
   }
@@ -166,7 +158,7 @@ export async function acquireSlot(
   return underModelLock(db, modelId, async (t) => {
     const view = await readPool(t, modelId, request);
     if (view.held) return { slot: view.held, demand: false };
-    const [free] = view.earlier ? [] : assignFreeSlots(view.instances, [request], view.maxConcurrency);
+    const [free] = view.earlier ? [] : assignFreeSlots(view.instances, [request], view.settings.maxConcurrency);
     if (free) {
       await lease(t, modelId, request, free.instanceId);
       return { slot: { instanceId: free.instanceId, endpoint: view.instances.find((i) => i.instanceId === free.instanceId)!.endpoint! }, demand: false };
@@ -176,7 +168,7 @@ export async function acquireSlot(
       VALUES (${requestId}, ${modelId}, ${request.workflowId}, to_timestamp(${request.requestedAt / 1000}))
       ON CONFLICT (request_id) DO NOTHING`);
     const waiting = view.waiting + queued.rowCount;
-    const demand = needsAnotherInstance(view.instances, waiting, settingsOf(view)) && (await askPoolOnce(t, modelId));
+    const demand = needsAnotherInstance(view.instances, waiting, view.settings) && (await askPoolOnce(t, modelId));
     return { slot: null, demand };
   });
 }
@@ -269,7 +261,7 @@ export async function runPoolRound(
     // The round sees the slots and the queue as the hand-overs left them.
     const view = handovers.length ? await readPool(t, modelId) : before;
     const instances = view.instances.map(({ endpoint: _, ...i }) => i);
-    const round = decide({ instances, waiting: view.waiting, settings: settingsOf(view) });
+    const round = decide({ instances, waiting: view.waiting, settings: view.settings });
     const started = await reserve(t, round.start);
     const stopping = round.stop.map((s) => s.instanceId);
     if (stopping.length) {

@@ -12,6 +12,9 @@ export function ownerOf(principal: Principal): RequestOwner {
   return principal.kind === 'user' ? { userId: principal.userId } : { sessionId: principal.sessionId };
 }
 
+/** The owner's id: `COALESCE(user_id, session_id)` of their rows (user and session ids never collide). */
+export const ownerId = (owner: RequestOwner) => ('userId' in owner ? owner.userId : owner.sessionId);
+
 function ownedBy(owner: RequestOwner) {
   return 'userId' in owner
     ? sql.fragment`user_id = ${owner.userId}`
@@ -54,7 +57,7 @@ export async function insertWorkRequest(
      WHERE (SELECT count(*) FROM work_requests WHERE model_id = ${request.modelId} AND status = 'REQUESTED')
          < (SELECT max_waiting FROM models WHERE id = ${request.modelId})
        AND (SELECT count(*) FROM work_requests
-             WHERE COALESCE(user_id, session_id) = ${userId ?? request.principal.sessionId}::uuid
+             WHERE COALESCE(user_id, session_id) = ${ownerId(ownerOf(request.principal))}::uuid
                AND status IN ('REQUESTED', 'PROCESSING')) < ${request.maxInFlight}
     RETURNING id, model_id AS model, status, created_at AS "createdAt", started_at AS "startedAt",
               finished_at AS "finishedAt", result, error, attempt`);
@@ -144,7 +147,7 @@ export async function saveWorkRequestResult(db: CommonQueryMethods, id: string, 
 export async function findByIdempotencyKey(db: CommonQueryMethods, owner: RequestOwner, key: string) {
   return db.maybeOne(sql.type(z.object({ id: z.uuid(), model: z.string(), input: z.unknown(), webhookUrl: z.string().nullable() }))`
     SELECT id, model_id AS model, input, webhook_url AS "webhookUrl" FROM work_requests
-     WHERE COALESCE(user_id, session_id) = ${'userId' in owner ? owner.userId : owner.sessionId}
+     WHERE COALESCE(user_id, session_id) = ${ownerId(owner)}
        AND ${'userId' in owner ? sql.fragment`user_id IS NOT NULL` : sql.fragment`user_id IS NULL`}
        AND idempotency_key = ${key}`);
 }
@@ -167,11 +170,13 @@ export async function findWebhookStatus(db: CommonQueryMethods, requestId: strin
   return { url, deliveries };
 }
 
+const requestStart = z.object({ hasWebhook: z.boolean(), requestedAt: z.number(), requestTimeoutSeconds: z.number(), startupTimeoutSeconds: z.number() });
+/** What a request's workflow needs to know as it begins: the model's timeouts, whether to call back, when it was asked. */
+export type RequestStart = z.infer<typeof requestStart>;
+
 /** What a request's workflow needs to know as it begins; null while the row is not visible. */
-export async function findRequestStart(db: CommonQueryMethods, id: string) {
-  return db.maybeOne(sql.type(
-    z.object({ hasWebhook: z.boolean(), requestedAt: z.number(), requestTimeoutSeconds: z.number(), startupTimeoutSeconds: z.number() }),
-  )`
+export async function findRequestStart(db: CommonQueryMethods, id: string): Promise<RequestStart | null> {
+  return db.maybeOne(sql.type(requestStart)`
     SELECT r.webhook_url IS NOT NULL AS "hasWebhook", r.created_at AS "requestedAt",
            m.request_timeout_seconds AS "requestTimeoutSeconds", m.startup_timeout_seconds AS "startupTimeoutSeconds"
       FROM work_requests r JOIN models m ON m.id = r.model_id
@@ -219,6 +224,6 @@ export async function deleteEndedRequestsOlderThan(
 export async function countOpenRequests(db: CommonQueryMethods, owner: RequestOwner): Promise<number> {
   return db.oneFirst(sql.type(z.object({ n: z.number() }))`
     SELECT count(*)::int AS n FROM work_requests
-     WHERE COALESCE(user_id, session_id) = ${'userId' in owner ? owner.userId : owner.sessionId}
+     WHERE COALESCE(user_id, session_id) = ${ownerId(owner)}
        AND status IN ('REQUESTED', 'PROCESSING')`);
 }

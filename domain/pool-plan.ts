@@ -20,7 +20,9 @@ export type PoolInstance = {
   idleSince: number | null;
 };
 
-export type PoolSettings = { minInstances: number; maxInstances: number; keepWarmSeconds: number; maxConcurrency: number };
+/** A model's catalog settings that its pool and slots decide by. */
+export const poolSettings = z.object({ minInstances: z.number(), maxInstances: z.number(), keepWarmSeconds: z.number(), maxConcurrency: z.number() });
+export type PoolSettings = z.infer<typeof poolSettings>;
 
 /** A slot a request holds: the instance and how to reach it. */
 export type Slot = { instanceId: string; endpoint: string };

@@ -165,7 +165,7 @@ describe('sign-in rate limit', () => {
 
   it('counts each guess before it is checked: of parallel guesses, only the allowance is checked', async () => {
     const pool = new Pool({ connectionString: withSearchPath(stack.services.databaseUrl, stack.schema), max: 2 });
-    const limiter = new LoginRateLimit({ pool, schema: stack.schema, maxFailuresPerAccount: 3, maxFailuresPerIp: 100, windowSeconds: 60 });
+    const limiter = new LoginRateLimit({ pool, schema: stack.schema }, { maxFailuresPerAccount: 3, maxFailuresPerIp: 100, windowSeconds: 60 });
     try {
       const account = `user:${randomUUID()}`;
       const attempts = await Promise.all(Array.from({ length: 12 }, () => limiter.attempt(account, '198.51.100.9')));
