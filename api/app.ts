@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { DatabasePool } from 'slonik';
 import type { PodiumConfig } from '../domain/config';
 import type { AuthServices } from './auth-services';
+import { withQueryDeadline } from '../db/query-deadline';
 import { errorMiddleware } from './errors';
 import { requestQuotas } from './request-quotas';
 import { healthRoutes } from './routes/health';
@@ -37,6 +38,7 @@ export type ApiDependencies = {
     | 'TRUSTED_PROXY_HOPS'
     | 'REQUESTS_IN_FLIGHT_PER_OWNER'
     | 'REQUESTS_PER_MINUTE_PER_OWNER'
+    | 'API_QUERY_DEADLINE_MS'
   >;
   db: DatabasePool;
   temporal: Client;
@@ -49,7 +51,9 @@ export type ApiDependencies = {
   auth: Pick<AuthServices, 'authenticate' | 'cache' | 'loginRateLimit' | 'creationLimits' | 'tokens'>;
 };
 
-export function createApp({ config, db, temporal, eagerStart = false, logger, auth }: ApiDependencies): Koa {
+export function createApp({ config, db: pool, temporal, eagerStart = false, logger, auth }: ApiDependencies): Koa {
+  // A PostgreSQL that hangs gets the caller a 503 within the deadline, not a request that hangs too.
+  const db = withQueryDeadline(pool, config.API_QUERY_DEADLINE_MS);
   // Behind a proxy, ctx.ip (the sign-in rate limit's key) comes from X-Forwarded-For: the entry
   // our own proxies appended, never the left-most one, which the client writes.
   const app = new Koa({ proxy: config.TRUST_PROXY, maxIpsCount: config.TRUSTED_PROXY_HOPS });

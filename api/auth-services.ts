@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { DatabasePool } from 'slonik';
 import type { PodiumConfig } from '../domain/config';
 import { withSearchPath } from '../db/pool';
+import { withQueryDeadline } from '../db/query-deadline';
 import { createAuthenticator } from './authenticator';
 import { CreationLimits } from './creation-limits';
 import { LoginRateLimit } from './login-rate-limit';
@@ -23,6 +24,7 @@ export type AuthConfig = Pick<
   | 'LOGIN_FAILURE_WINDOW_SECONDS'
   | 'ANONYMOUS_SESSIONS_PER_IP_PER_HOUR'
   | 'SIGNUPS_PER_IP_PER_HOUR'
+  | 'API_QUERY_DEADLINE_MS'
   | 'COOKIE_SECURE'
 >;
 
@@ -56,7 +58,12 @@ export async function startAuthServices(options: {
       })
     : null;
   // The limits' counters (rate-limiter-flexible) speak plain `pg`, on a small pool of their own.
-  const limitsPool = new Pool({ connectionString: withSearchPath(options.databaseUrl, options.schema), max: 3 });
+  const limitsPool = new Pool({
+    connectionString: withSearchPath(options.databaseUrl, options.schema),
+    max: 3,
+    connectionTimeoutMillis: config.API_QUERY_DEADLINE_MS,
+    query_timeout: config.API_QUERY_DEADLINE_MS,
+  });
   const store = { pool: limitsPool, schema: options.schema };
   const creationLimits = new CreationLimits(store, {
     anonymousSessionsPerIpPerHour: config.ANONYMOUS_SESSIONS_PER_IP_PER_HOUR,
@@ -75,7 +82,7 @@ export async function startAuthServices(options: {
   };
   return {
     cache,
-    authenticate: createAuthenticator({ db: options.db, cache }),
+    authenticate: createAuthenticator({ db: withQueryDeadline(options.db, config.API_QUERY_DEADLINE_MS), cache }),
     loginRateLimit,
     creationLimits,
     tokens,

@@ -2,6 +2,7 @@ import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
 import { ConnectionError } from 'slonik';
 import { ZodError } from 'zod';
+import { QueryDeadlineError } from '../db/query-deadline';
 
 /** An error meant for the API's caller: a status, a stable code, a message a person can act on. */
 export class ApiError extends Error {
@@ -29,6 +30,9 @@ function toApiError(error: unknown): ApiError | null {
   if (error instanceof ApiError) return error;
   // PostgreSQL cannot be reached (down, restarting): the caller may try again shortly.
   if (error instanceof ConnectionError) return new ApiError(503, 'DATABASE_UNAVAILABLE', 'The database cannot be reached; try again shortly');
+  if (error instanceof QueryDeadlineError) {
+    return new ApiError(503, 'DATABASE_UNAVAILABLE', `The database did not answer within ${error.deadlineMs} ms; try again shortly`);
+  }
   if (error instanceof ZodError) {
     return new ApiError(
       400,

@@ -3,7 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import { createDatabasePool } from '../../db/pool';
 import { findFreePort } from '../../infra/ports';
 import { eventually } from '../support/eventually';
-import { startTestStack, type TestStack } from '../support/test-stack';
+import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
 import { startTcpProxy } from '../support/tcp-proxy';
 
 let stack: TestStack;
@@ -59,6 +59,32 @@ describe('health probes', () => {
       expect(ready.body.error).toMatchObject({ code: 'DATABASE_UNAVAILABLE', details: { checks: { database: 'down', temporal: 'up' } } });
       proxy.thaw();
       await eventually(async () => (await instance.api.call('GET', '/api/health/ready')).status, (status) => status === 200, 10_000);
+    } finally {
+      proxy.thaw();
+      await db.end();
+      await proxy.close();
+    }
+  });
+
+  it('a route answers a coded 503 within 2 s when PostgreSQL hangs, and a submission it refused is not written later', async () => {
+    const { proxy, db } = await databaseBehindProxy();
+    try {
+      const instance = await stack.startApiInstance({ API_QUERY_DEADLINE_MS: '1000' }, { db });
+      const token = await stack.api.anonymousToken(); // sessions are checked on the instance's own pool
+      expect((await instance.api.call('GET', '/api/models')).status).toBe(200);
+      proxy.freeze();
+      for (const call of [() => instance.api.call('GET', '/api/models'), () => instance.api.submit(token, { model: 'echo', input: echoInput })]) {
+        const t0 = performance.now();
+        const response = await call();
+        expect(performance.now() - t0).toBeLessThan(2_000);
+        expect(response.status).toBe(503);
+        expect(response.body.error).toMatchObject({ code: 'DATABASE_UNAVAILABLE', message: expect.stringContaining('did not answer within 1000 ms') });
+      }
+      proxy.thaw();
+      await eventually(async () => (await instance.api.call('GET', '/api/models')).status, (status) => status === 200, 10_000);
+      // The refused submission's transaction rolled back once PostgreSQL answered again.
+      await eventually(async () => db.state(), (state) => state.acquiredConnections === 0 && state.pendingReleaseConnections === 0, 10_000);
+      expect((await stack.api.call('GET', '/api/requests', { token })).body.requests).toEqual([]);
     } finally {
       proxy.thaw();
       await db.end();

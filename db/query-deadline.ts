@@ -1,0 +1,75 @@
+import type { CommonQueryMethods, DatabasePool, DatabaseTransactionConnection } from 'slonik';
+
+/** PostgreSQL did not answer a query in time: hung, frozen or unreachable (the API answers 503). */
+export class QueryDeadlineError extends Error {
+  constructor(readonly deadlineMs: number) {
+    super(`PostgreSQL did not answer within ${deadlineMs} ms`);
+    this.name = 'QueryDeadlineError';
+  }
+}
+
+const queryMethods = new Set<keyof CommonQueryMethods>([
+  'any', 'anyFirst', 'exists', 'many', 'manyFirst', 'maybeOne', 'maybeOneFirst', 'one', 'oneFirst', 'query',
+]);
+
+/** `work`, or a QueryDeadlineError after `ms` (the work goes on; its answer is dropped). */
+function raced<T>(work: Promise<T>, ms: number, onLate?: (error: QueryDeadlineError) => void): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = new QueryDeadlineError(ms);
+      onLate?.(error);
+      reject(error);
+    }, ms);
+  });
+  work.catch(() => undefined); // a late failure has no one to tell
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The pool with a client-side deadline on every query and transaction: a PostgreSQL that hangs
+ * (frozen, or a connection that went silent) costs the caller `ms`, not the minutes TCP takes to
+ * notice. PostgreSQL's own `statement_timeout` cannot help there, since it is PostgreSQL that
+ * does not answer.
+ *
+ * A transaction whose query misses the deadline fails at once and its ROLLBACK waits behind the
+ * hung query on the same connection, so nothing it wrote commits; one that cannot even begin
+ * within the deadline never runs its handler, even if PostgreSQL answers later. Streams are left
+ * alone (a CSV export may rightly take minutes).
+ */
+export function withQueryDeadline(db: DatabasePool, ms: number): DatabasePool {
+  return deadlined(db, ms);
+}
+
+/** `connection` with its query methods raced against the deadline; `onLate` hears of each miss. */
+function deadlined<C extends CommonQueryMethods>(connection: C, ms: number, onLate?: (error: QueryDeadlineError) => void): C {
+  return new Proxy(connection, {
+    get(target, property, receiver) {
+      if (property === 'transaction') return deadlinedTransaction(target, ms);
+      const value = Reflect.get(target, property, receiver) as unknown;
+      if (queryMethods.has(property as keyof CommonQueryMethods)) {
+        return (...args: unknown[]) => raced((value as (...a: unknown[]) => Promise<unknown>).apply(target, args), ms, onLate);
+      }
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+function deadlinedTransaction(connection: Pick<CommonQueryMethods, 'transaction'>, ms: number): CommonQueryMethods['transaction'] {
+  return <T>(handler: (t: DatabaseTransactionConnection) => Promise<T>, retryLimit?: number) =>
+    new Promise<T>((resolve, reject) => {
+      let expired = false;
+      const fail = (error: QueryDeadlineError) => {
+        expired = true;
+        reject(error);
+      };
+      const beginning = setTimeout(() => fail(new QueryDeadlineError(ms)), ms);
+      connection
+        .transaction(async (t) => {
+          clearTimeout(beginning);
+          if (expired) throw new QueryDeadlineError(ms); // began too late: the caller has had its answer
+          return handler(deadlined(t, ms, fail));
+        }, retryLimit)
+        .then(resolve, reject);
+    });
+}
