@@ -1,8 +1,9 @@
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import type { DatabasePool } from 'slonik';
 import { startProcessing } from '../db/work-request-lifecycle';
-import { loadInferenceWork, saveWorkRequestResult } from '../db/work-requests';
-import { inferenceResponse } from '../domain/inference-protocol';
+import { loadInferenceWork, saveInferenceFailure, saveWorkRequestResult } from '../db/work-requests';
+import { retriedWhileDatabaseIsDown, untilStored } from './bookkeeping';
+import { inferenceResponse, type InferenceRequest, type InferenceResponse } from '../domain/inference-protocol';
 import type { InstanceRuntime } from './runtime/instance-runtime';
 
 const heartbeatMs = 1_000;
@@ -18,28 +19,22 @@ async function errorText(response: Response): Promise<string> {
   return text.slice(0, 500) || response.statusText;
 }
 
+/** A model's 5xx is tried this many times in all; a database that does not answer, until it does. */
+const modelErrorAttempts = 3;
+
 export function createInferenceActivities({ db, runtime }: { db: DatabasePool; runtime: InstanceRuntime }) {
-  return {
+  return retriedWhileDatabaseIsDown({
     /**
      * Marks the request PROCESSING on its assigned instance, sends it the input (Open Inference
      * Protocol v2) and stores the answer. Input and result stay between Postgres and the model:
-     * never in workflow history. Heartbeats, so a cancel reaches it while the model works.
+     * never in workflow history, and neither does what the model said when it failed (kept with
+     * the request; the failure carries its code). The model's timeout covers the model alone: a
+     * database that does not answer delays the steps around it, and the answer, once had, is
+     * stored however long that takes, never asked for twice. Heartbeats, so a cancel reaches it
+     * while the model works.
      */
     async runInference({ requestId, instanceId, endpoint }: { requestId: string; instanceId: string; endpoint: string }): Promise<void> {
       const context = Context.current();
-      const work = await loadInferenceWork(db, requestId, instanceId);
-      // The slot must still be this request's (a lost hand-over signal can offer one twice).
-      if (!work?.holdsSlot) {
-        throw ApplicationFailure.nonRetryable(`request ${requestId} does not hold a slot of instance ${instanceId}`, 'SLOT_NOT_HELD');
-      }
-      if (!(await startProcessing(db, requestId, instanceId))) {
-        throw ApplicationFailure.nonRetryable(`request ${requestId} is no longer waiting`, 'REQUEST_NOT_WAITING');
-      }
-      const { modelId, input, runtimeRef } = work;
-      // Marks the pod with its request (for people looking at the cluster) without delaying the
-      // inference; a failure to mark is logged, never fatal.
-      const marked = (runtimeRef ? runtime.recordAssignment(runtimeRef, requestId) : Promise.resolve())
-        .catch((error: Error) => log.warn('could not mark the instance with its request', { instanceId, requestId, error: error.message }));
       // As a regular activity (a slow model) it heartbeats, so a cancel reaches it at once. A
       // local one has no heartbeat: Core would warn of an unknown activity.
       const heartbeat = () => {
@@ -47,32 +42,78 @@ export function createInferenceActivities({ db, runtime }: { db: DatabasePool; r
       };
       heartbeat();
       const beat = setInterval(heartbeat, heartbeatMs);
-      let response: Response;
       try {
-        response = await fetch(`${endpoint}/v2/models/${encodeURIComponent(modelId)}/infer`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ ...input, id: requestId }),
-          signal: context.cancellationSignal,
-        });
-      } catch (error) {
-        if (context.cancellationSignal.aborted) throw error;
-        throw ApplicationFailure.nonRetryable(`instance ${instanceId} did not answer: ${(error as Error).message}`, 'INSTANCE_UNREACHABLE');
+        const work = await loadInferenceWork(db, requestId, instanceId);
+        // The slot must still be this request's (a lost hand-over signal can offer one twice).
+        if (!work?.holdsSlot) {
+          throw ApplicationFailure.nonRetryable(`request ${requestId} does not hold a slot of instance ${instanceId}`, 'SLOT_NOT_HELD');
+        }
+        if (!(await startProcessing(db, requestId, instanceId))) {
+          throw ApplicationFailure.nonRetryable(`request ${requestId} is no longer waiting`, 'REQUEST_NOT_WAITING');
+        }
+        // Marks the pod with its request (for people looking at the cluster) without delaying the
+        // inference; a failure to mark is logged, never fatal.
+        const marked = (work.runtimeRef ? runtime.recordAssignment(work.runtimeRef, requestId) : Promise.resolve())
+          .catch((error: Error) => log.warn('could not mark the instance with its request', { instanceId, requestId, error: error.message }));
+        const answer = await callModel({ requestId, instanceId, endpoint, ...work }, context).finally(() => marked);
+        if ('failure' in answer) {
+          const { code, message, detail, retryable } = answer.failure;
+          await untilStored(() => saveInferenceFailure(db, requestId, { code, message: detail }), context.cancellationSignal);
+          const again = retryable && context.info.attempt < modelErrorAttempts;
+          throw ApplicationFailure.create({ type: code, message, nonRetryable: !again });
+        }
+        await untilStored(() => saveWorkRequestResult(db, requestId, answer.result), context.cancellationSignal);
       } finally {
         clearInterval(beat);
-        await marked;
       }
-      if (response.status >= 400 && response.status < 500) {
-        throw ApplicationFailure.nonRetryable(`model ${modelId} rejected the input: ${await errorText(response)}`, 'MODEL_REJECTED_INPUT');
-      }
-      if (!response.ok) {
-        throw ApplicationFailure.retryable(`model ${modelId} answered ${response.status}: ${await errorText(response)}`, 'MODEL_ERROR');
-      }
-      const parsed = inferenceResponse.safeParse(await response.json().catch(() => null));
-      if (!parsed.success) {
-        throw ApplicationFailure.nonRetryable(`model ${modelId} answered with something that is not an inference response`, 'MODEL_BAD_RESPONSE');
-      }
-      await saveWorkRequestResult(db, requestId, parsed.data);
     },
-  };
+  });
 }
+
+type ModelFailure = { code: string; message: string; detail: string; retryable: boolean };
+
+/**
+ * One call to the model, within its request timeout: its answer, or why not. `message` is fit
+ * for workflow history (no model output); `detail` is what the model or the network said.
+ */
+async function callModel(
+  work: { requestId: string; instanceId: string; endpoint: string; modelId: string; input: InferenceRequest; requestTimeoutSeconds: number },
+  context: Context,
+): Promise<{ result: InferenceResponse } | { failure: ModelFailure }> {
+  const { requestId, instanceId, endpoint, modelId, input, requestTimeoutSeconds } = work;
+  const timeout = AbortSignal.timeout(requestTimeoutSeconds * 1000);
+  let response: Response;
+  try {
+    response = await fetch(`${endpoint}/v2/models/${encodeURIComponent(modelId)}/infer`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ...input, id: requestId }),
+      signal: AbortSignal.any([context.cancellationSignal, timeout]),
+    });
+  } catch (error) {
+    if (context.cancellationSignal.aborted) throw error;
+    if (timeout.aborted) throw timedOut(requestTimeoutSeconds);
+    const detail = `instance ${instanceId} did not answer: ${(error as Error).message}`;
+    return { failure: { code: 'INSTANCE_UNREACHABLE', message: `instance ${instanceId} did not answer`, detail, retryable: false } };
+  }
+  try {
+    if (response.status >= 400 && response.status < 500) {
+      const detail = `model ${modelId} rejected the input: ${await errorText(response)}`;
+      return { failure: { code: 'MODEL_REJECTED_INPUT', message: `model ${modelId} rejected the input`, detail, retryable: false } };
+    }
+    if (!response.ok) {
+      const detail = `model ${modelId} answered ${response.status}: ${await errorText(response)}`;
+      return { failure: { code: 'MODEL_ERROR', message: `model ${modelId} answered ${response.status}`, detail, retryable: true } };
+    }
+    const parsed = inferenceResponse.safeParse(await response.json().catch(() => null));
+    if (!parsed.success) {
+      throw ApplicationFailure.nonRetryable(`model ${modelId} answered with something that is not an inference response`, 'MODEL_BAD_RESPONSE');
+    }
+    return { result: parsed.data };
+  } catch (error) {
+    if (timeout.aborted && !context.cancellationSignal.aborted) throw timedOut(requestTimeoutSeconds); // the body came too slowly
+    throw error;
+  }
+}
+
+const timedOut = (seconds: number) => ApplicationFailure.nonRetryable(`the model did not answer within ${seconds} s`, 'REQUEST_TIMEOUT');

@@ -1,4 +1,4 @@
-import { ApplicationFailure, log } from '@temporalio/activity';
+import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { CommonQueryMethods, DatabasePool } from 'slonik';
 import { acquireSlot, releaseSlot } from '../db/instance-slots';
@@ -8,6 +8,7 @@ import type { RequestEnd } from '../domain/work-request';
 import { describePoolHealth } from './pool-health';
 import { markUnreachableInstances } from './probe-instances';
 import { createSlotSignals } from './slot-signals';
+import { retriedWhileDatabaseIsDown } from './bookkeeping';
 import type { Slot } from '../domain/pool-plan';
 
 /** Who the request is, as the slot tables know it. */
@@ -17,6 +18,12 @@ export type SlotHolder = { requestId: string; modelId: string; workflowId: strin
 export type PoolLook = { state: 'RUNNING' | 'FAILING'; message: string | null };
 /** How long a request's look at its pool may take: a busy pool answers late. */
 const poolLookDeadlineMs = 3_000;
+/**
+ * How many times a request's workflow looks for its row before deciding it was never committed:
+ * about a minute with the steps' backoff (10 ms doubling to 5 s, workflows/work-request.ts). A
+ * local activity's info carries only its current attempt's schedule time, so attempts count.
+ */
+const requestRowAttempts = 20;
 
 export function createRequestActivities({ db, temporal, taskQueue }: { db: DatabasePool; temporal: Client; taskQueue: string }) {
   const signals = createSlotSignals({ db, temporal, taskQueue });
@@ -45,7 +52,7 @@ export function createRequestActivities({ db, temporal, taskQueue }: { db: Datab
     await signals.wakePool(modelId);
   }
 
-  return {
+  return retriedWhileDatabaseIsDown({
     /**
      * The request's first step, in its first workflow task: checks the row is there and
      * waiting, and takes a free slot of a warm instance (or queues). Returns the model's
@@ -56,8 +63,12 @@ export function createRequestActivities({ db, temporal, taskQueue }: { db: Datab
       slot: Slot | null;
     }> {
       const row = await findRequestStart(db, requestId);
-      // The API commits the row right after starting the workflow: not visible yet, try again.
-      if (!row) throw ApplicationFailure.retryable(`request ${requestId} is not visible yet`, 'NOT_VISIBLE_YET');
+      if (!row) {
+        // The API commits the row right after starting the workflow: not visible yet, try again;
+        // a row still missing long after was never committed (the API's transaction failed).
+        if (Context.current().info.attempt >= requestRowAttempts) throw ApplicationFailure.nonRetryable(`request ${requestId} does not exist`, 'REQUEST_NOT_FOUND');
+        throw ApplicationFailure.retryable(`request ${requestId} is not visible yet`, 'NOT_VISIBLE_YET');
+      }
       const { requestedAt } = row;
       return { settings: row, slot: await acquire({ requestId, modelId, workflowId, requestedAt }) };
     },
@@ -109,5 +120,5 @@ export function createRequestActivities({ db, temporal, taskQueue }: { db: Datab
         end.status === 'REQUEUED' ? requeueWorkRequest(t, requestId, instanceId) : recordRequestEnd(t, { requestId, instanceId, ...end }),
       );
     },
-  };
+  });
 }

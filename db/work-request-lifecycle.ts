@@ -44,7 +44,9 @@ export async function recordRequestEnd(transaction: CommonQueryMethods, end: Req
   const error = end.error ? sql.jsonb(requestError.parse(end.error)) : null;
   const ended = await transaction.query(sql.unsafe`
     UPDATE work_requests
-       SET status = ${end.status}, error = ${error},
+       SET status = ${end.status},
+           -- the message the inference kept (see saveInferenceFailure) wins over the workflow's code-only one
+           error = CASE WHEN error ->> 'code' = ${end.error?.code ?? null} THEN error ELSE ${error}::jsonb END,
            processed_at = COALESCE(processed_at, clock_timestamp()), finished_at = clock_timestamp()
      WHERE id = ${end.requestId} AND status = ANY(${sql.array(statusesBefore(end.status), 'text')})`);
   if (ended.rowCount !== 1) return false;

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { inferenceRequest, inferenceResponse, type InferenceRequest, type InferenceResponse } from '../domain/inference-protocol';
 import type { Principal } from '../domain/accounts';
 import { finalStatuses } from '../domain/request-status';
-import { workRequestView, type ListWorkRequestsQuery, type WorkRequestSummary, type WorkRequestView } from '../domain/work-request';
+import { requestError, workRequestView, type ListWorkRequestsQuery, type RequestError, type WorkRequestSummary, type WorkRequestView } from '../domain/work-request';
 
 /** Whose requests: a signed-in user's (across sessions) or one anonymous session's. */
 export type RequestOwner = { userId: string } | { sessionId: string };
@@ -28,6 +28,15 @@ const workRequestRow = workRequestView.extend({
   startedAt: isoTimestamp.nullable(),
   finishedAt: isoTimestamp.nullable(),
 });
+
+/**
+ * A request as its owner sees it (with `, result` for the full view). The failure shows once the
+ * request has FAILED: while it is PROCESSING the model's error is only an attempt's, and may
+ * be retried.
+ */
+const viewColumns = sql.fragment`
+  id, model_id AS model, status, created_at AS "createdAt", started_at AS "startedAt", finished_at AS "finishedAt",
+  CASE WHEN status = 'FAILED' THEN error END AS error, attempt`;
 
 /**
  * The new request's row, unless its model already has `max_waiting` requests waiting, its owner
@@ -59,15 +68,13 @@ export async function insertWorkRequest(
        AND (SELECT count(*) FROM work_requests
              WHERE COALESCE(user_id, session_id) = ${ownerId(ownerOf(request.principal))}::uuid
                AND status IN ('REQUESTED', 'PROCESSING')) < ${request.maxInFlight}
-    RETURNING id, model_id AS model, status, created_at AS "createdAt", started_at AS "startedAt",
-              finished_at AS "finishedAt", result, error, attempt`);
+    RETURNING ${viewColumns}, result`);
 }
 
 /** A request by id, whoever owns it (for the webhook body and admins). */
 export async function findWorkRequestView(db: CommonQueryMethods, id: string): Promise<WorkRequestView | null> {
   return db.maybeOne(sql.type(workRequestRow)`
-    SELECT id, model_id AS model, status, created_at AS "createdAt", started_at AS "startedAt",
-           finished_at AS "finishedAt", result, error, attempt
+    SELECT ${viewColumns}, result
       FROM work_requests
      WHERE id = ${id}`);
 }
@@ -79,8 +86,7 @@ export async function findOwnWorkRequest(
   owner: RequestOwner,
 ): Promise<WorkRequestView | null> {
   return db.maybeOne(sql.type(workRequestRow)`
-    SELECT id, model_id AS model, status, created_at AS "createdAt", started_at AS "startedAt",
-           finished_at AS "finishedAt", result, error, attempt
+    SELECT ${viewColumns}, result
       FROM work_requests
      WHERE id = ${id} AND ${ownedBy(owner)}`);
 }
@@ -111,8 +117,7 @@ export async function listOwnWorkRequests(
       : null,
   ].filter((condition) => condition !== null);
   const rows = await db.any(sql.type(workRequestSummaryRow)`
-    SELECT id, model_id AS model, status, created_at AS "createdAt", started_at AS "startedAt",
-           finished_at AS "finishedAt", error, attempt
+    SELECT ${viewColumns}
       FROM work_requests
      WHERE ${sql.join(conditions, sql.fragment` AND `)}
      ORDER BY created_at DESC, id DESC
@@ -127,12 +132,22 @@ export async function listOwnWorkRequests(
  * can offer one twice). Null when the request or the instance is gone.
  */
 export async function loadInferenceWork(db: CommonQueryMethods, requestId: string, instanceId: string) {
-  return db.maybeOne(sql.type(z.object({ modelId: z.string(), input: inferenceRequest, runtimeRef: z.string().nullable(), holdsSlot: z.boolean() }))`
+  const work = z.object({
+    modelId: z.string(),
+    input: inferenceRequest,
+    runtimeRef: z.string().nullable(),
+    holdsSlot: z.boolean(),
+    requestTimeoutSeconds: z.number(),
+  });
+  return db.maybeOne(sql.type(work)`
     SELECT r.model_id AS "modelId", r.input, i.runtime_ref AS "runtimeRef",
            EXISTS (SELECT 1 FROM instance_leases l
-                    WHERE l.request_id = r.id AND l.instance_id = i.id AND l.released_at IS NULL) AS "holdsSlot"
-      FROM work_requests r, model_instances i
-     WHERE r.id = ${requestId} AND i.id = ${instanceId}`);
+                    WHERE l.request_id = r.id AND l.instance_id = i.id AND l.released_at IS NULL) AS "holdsSlot",
+           m.request_timeout_seconds AS "requestTimeoutSeconds"
+      FROM work_requests r
+      JOIN models m ON m.id = r.model_id
+      JOIN model_instances i ON i.id = ${instanceId}
+     WHERE r.id = ${requestId}`);
 }
 
 /** Stores the model's answer; the request stays PROCESSING until it is finished. */
@@ -140,6 +155,17 @@ export async function saveWorkRequestResult(db: CommonQueryMethods, id: string, 
   await db.query(sql.unsafe`
     UPDATE work_requests
        SET result = ${sql.jsonb(inferenceResponse.parse(result))}, processed_at = clock_timestamp()
+     WHERE id = ${id} AND status = 'PROCESSING'`);
+}
+
+/**
+ * Keeps what the model said when it failed (it may echo the input) with the request, which is
+ * still PROCESSING: workflow history carries only the failure's code, and the request's end
+ * keeps this message when it ends with the same code (recordRequestEnd).
+ */
+export async function saveInferenceFailure(db: CommonQueryMethods, id: string, error: RequestError) {
+  await db.query(sql.unsafe`
+    UPDATE work_requests SET error = ${sql.jsonb(requestError.parse(error))}
      WHERE id = ${id} AND status = 'PROCESSING'`);
 }
 

@@ -32,10 +32,12 @@ type Interruption = { kind: 'CANCEL' } | { kind: 'ADMIN_FAIL'; reason: string } 
 // Every step of a warm request runs as a local activity, inside the one workflow task that
 // starts the request: a regular activity costs two more workflow tasks (~35 ms apiece on the dev
 // server, test/bench/throughput). The first try of startRequest may come before the API has
-// committed the row (it starts the workflow inside its transaction): retry almost at once.
+// committed the row (it starts the workflow inside its transaction): retry almost at once. They
+// are retried for as long as the database does not answer (activities/bookkeeping.ts makes every
+// other error non-retryable), so an outage delays requests and fails none.
 const steps = proxyLocalActivities<PodiumActivities>({
   startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '10 milliseconds', backoffCoefficient: 2, maximumInterval: '5 seconds', maximumAttempts: 12 },
+  retry: { initialInterval: '10 milliseconds', backoffCoefficient: 2, maximumInterval: '5 seconds' },
 });
 const webhooks = proxyActivities<PodiumActivities>({
   startToCloseTimeout: '30 seconds',
@@ -180,15 +182,19 @@ function leavesInstanceClean(interruption: Interruption | null): boolean {
   return interruption === null || interruption.kind === 'CANCEL';
 }
 
+/**
+ * How long the inference's steps around the model (reading the input, storing the answer) may
+ * wait for a database that does not answer, beyond the model's own timeout, which the activity
+ * enforces on the model call alone.
+ */
+const databasePatienceSeconds = 300;
+
 function inferenceActivities(requestTimeoutSeconds: number) {
+  // The activity decides which failures are worth another try (a model's 5xx, twice more; a
+  // database out of reach, until it answers) and marks the others non-retryable.
   const options: LocalActivityOptions = {
-    startToCloseTimeout: `${requestTimeoutSeconds} seconds`,
-    retry: {
-      initialInterval: '200 milliseconds',
-      backoffCoefficient: 2,
-      maximumAttempts: 3,
-      nonRetryableErrorTypes: ['MODEL_REJECTED_INPUT', 'MODEL_BAD_RESPONSE', 'INSTANCE_UNREACHABLE', 'SLOT_NOT_HELD'],
-    },
+    startToCloseTimeout: `${requestTimeoutSeconds + databasePatienceSeconds} seconds`,
+    retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '5 seconds' },
   };
   return requestTimeoutSeconds <= localInferenceLimitSeconds
     ? proxyLocalActivities<PodiumActivities>(options)

@@ -1,10 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { Client, Connection } from '@temporalio/client';
-import { createDatabasePool } from '../../db/pool';
 import { findFreePort } from '../../infra/ports';
 import { eventually } from '../support/eventually';
-import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
-import { startTcpProxy } from '../support/tcp-proxy';
+import { echoInput, proxiedPool, startTestStack, type TestStack } from '../support/test-stack';
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -15,15 +13,7 @@ afterAll(async () => {
 });
 
 /** A database pool that reaches the test PostgreSQL through a proxy the test can freeze or close. */
-async function databaseBehindProxy() {
-  const real = new URL(stack.services.databaseUrl);
-  const proxy = await startTcpProxy({ host: real.hostname, port: Number(real.port) });
-  const viaProxy = new URL(real);
-  viaProxy.hostname = '127.0.0.1';
-  viaProxy.port = String(proxy.port);
-  const db = await createDatabasePool({ databaseUrl: viaProxy.toString(), schema: stack.schema, maximumPoolSize: 2 });
-  return { proxy, db };
-}
+const databaseBehindProxy = () => proxiedPool(stack.services.databaseUrl, stack.schema, 2);
 
 describe('health probes', () => {
   it('live and ready answer 200 when PostgreSQL and Temporal do', async () => {

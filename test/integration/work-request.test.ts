@@ -113,7 +113,7 @@ describe('a work request, end to end', () => {
     expect(score!.data[1]).toBeLessThan(0);
   });
 
-  it('fail ends FAILED with the model error and a stats row with result_success=false', async () => {
+  it('fail ends FAILED with the model error (kept out of workflow history) and a stats row with result_success=false', async () => {
     const token = await stack.api.anonymousToken();
     const { body } = await stack.api.submit(token, { model: 'fail', input: echoInput });
     const { request } = await stack.api.waitUntilFinal(token, body.id);
@@ -123,8 +123,10 @@ describe('a work request, end to end', () => {
       code: 'MODEL_ERROR',
       message: expect.stringContaining('the fail model fails every request'),
     });
-    const outcome = await stack.temporal.workflow.getHandle(`request-${body.id}`).result();
-    expect(outcome).toEqual({ status: 'FAILED', error: request.error });
+    // The workflow knows the code; what the model said stays with the request, out of history.
+    const workflow = stack.temporal.workflow.getHandle(`request-${body.id}`);
+    expect(await workflow.result()).toEqual({ status: 'FAILED', error: { code: 'MODEL_ERROR', message: 'model fail answered 500' } });
+    expect(JSON.stringify(await workflow.fetchHistory())).not.toContain('fails every request');
     const stats = await statsFor(request.id);
     expect(stats).toHaveLength(1);
     expect(stats[0]).toMatchObject({ modelId: 'fail', resultSuccess: false });
@@ -143,6 +145,8 @@ describe('a work request, end to end', () => {
     const { request } = await stack.api.waitUntilFinal(token, body.id);
     expect(request.status).toBe('FAILED');
     expect(request.error).toEqual({ code: 'MODEL_REJECTED_INPUT', message: expect.stringContaining('BYTES input tensor') });
+    const history = await stack.temporal.workflow.getHandle(`request-${body.id}`).fetchHistory();
+    expect(JSON.stringify(history)).not.toContain('BYTES input tensor');
   });
 
   it("hides a request from every other session (404, as if it did not exist)", async () => {

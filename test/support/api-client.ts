@@ -48,12 +48,20 @@ export function apiClient(baseUrl: string) {
       if (response.status !== 200) throw new Error(`login: ${response.status} ${JSON.stringify(response.body)}`);
       return response.body as { user: { id: string; username: string; permissions: string[] }; accessToken: string; refreshToken: string };
     },
-    /** Polls the request until it is final; returns every status seen on the way. */
+    /**
+     * Polls the request until it is final; returns every status seen on the way. A 503 (an API
+     * whose database pool is busier than its query deadline, under a test's load) is tried
+     * again a little later, as it says.
+     */
     async waitUntilFinal(token: string, id: string, timeoutMs = 30_000) {
       const seen: string[] = [];
       const deadline = Date.now() + timeoutMs;
       while (Date.now() < deadline) {
         const { status, body } = await api.call('GET', `/api/requests/${id}`, { token });
+        if (status === 503) {
+          await sleep(100);
+          continue;
+        }
         if (status !== 200) throw new Error(`GET request ${id}: ${status} ${JSON.stringify(body)}`);
         const request = body as WorkRequestView;
         if (seen.at(-1) !== request.status) seen.push(request.status);

@@ -3,10 +3,12 @@ import net from 'node:net';
 /**
  * A TCP proxy in front of a real service (PostgreSQL, say) that can be frozen: while frozen it
  * accepts connections and bytes but passes nothing on, as a hung server or a partitioned network
- * would look to the client. Thawing passes on what was held, in order.
+ * would look to the client. Thawing passes on what was held, in order. Taking it down cuts every
+ * connection and refuses new ones until it is up again, as a restarting server would.
  */
 export async function startTcpProxy(target: { host: string; port: number }) {
   let frozen = false;
+  let down = false;
   const held: { to: net.Socket; chunk: Buffer }[] = [];
   const sockets = new Set<net.Socket>();
   const forward = (to: net.Socket) => (chunk: Buffer) => {
@@ -14,6 +16,10 @@ export async function startTcpProxy(target: { host: string; port: number }) {
     else to.write(chunk);
   };
   const server = net.createServer((client) => {
+    if (down) {
+      client.destroy();
+      return;
+    }
     const upstream = net.connect(target.port, target.host);
     for (const socket of [client, upstream]) sockets.add(socket);
     client.on('data', forward(upstream));
@@ -36,6 +42,14 @@ export async function startTcpProxy(target: { host: string; port: number }) {
     thaw() {
       frozen = false;
       for (const { to, chunk } of held.splice(0)) if (!to.destroyed) to.write(chunk);
+    },
+    takeDown() {
+      down = true;
+      held.length = 0;
+      for (const socket of sockets) socket.destroy();
+    },
+    bringUp() {
+      down = false;
     },
     async close() {
       for (const socket of sockets) socket.destroy();

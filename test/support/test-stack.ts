@@ -17,6 +17,7 @@ import { parseConfig } from '../../domain/config';
 import type { AutoscalerSettings } from '../../domain/node-autoscaling';
 import { startPodiumWorker } from '../../infra/worker';
 import { apiClient } from './api-client';
+import { startTcpProxy } from './tcp-proxy';
 import { kubernetesTestRuntime } from './kubernetes';
 import { installQuietRuntime } from './quiet-runtime';
 import type { RunServices } from './run-services';
@@ -44,6 +45,8 @@ export async function startTestStack(
     kubernetes?: boolean;
     /** With `kubernetes`: node autoscaling with kwok nodes, these settings over the defaults. */
     autoscaler?: Partial<AutoscalerSettings>;
+    /** The worker reaches PostgreSQL through a proxy the test can freeze or take down (`workerDatabase`). */
+    workerDatabaseProxy?: boolean;
   } = {},
 ) {
   installQuietRuntime();
@@ -69,11 +72,12 @@ export async function startTestStack(
           settings: { ...autoscalerSettings(parseConfig({}), simulatedNodeTypes), ...options.autoscaler },
         }
       : undefined;
+  const workerDatabase = options.workerDatabaseProxy ? await proxiedPool(databaseUrl, schema) : null;
   const worker = options.worker === false ? null : await startPodiumWorker({
     address,
     namespace: 'default',
     taskQueue,
-    db,
+    db: workerDatabase?.db ?? db,
     runtime,
     autoscaler,
     webhookSecret: testWebhookSecret,
@@ -151,6 +155,8 @@ export async function startTestStack(
     schema,
     services,
     db: db,
+    /** With `workerDatabaseProxy`: the proxy between the worker and PostgreSQL. */
+    workerDatabase: workerDatabase?.proxy ?? null,
     temporal,
     taskQueue,
     runtime,
@@ -178,9 +184,22 @@ export async function startTestStack(
       await worker?.stop(); // closes the client's connection when it is the worker's
       await kubernetes?.cleanUp();
       await connection?.close();
+      await workerDatabase?.db.end();
+      await workerDatabase?.proxy.close();
       await db.end();
     },
   };
+}
+
+/** A pool on the schema that reaches PostgreSQL through a TCP proxy (see tcp-proxy). */
+export async function proxiedPool(databaseUrl: string, schema: string, maximumPoolSize = 5) {
+  const real = new URL(databaseUrl);
+  const proxy = await startTcpProxy({ host: real.hostname, port: Number(real.port) });
+  const viaProxy = new URL(real);
+  viaProxy.hostname = '127.0.0.1';
+  viaProxy.port = String(proxy.port);
+  const db = await createDatabasePool({ databaseUrl: viaProxy.toString(), schema, maximumPoolSize });
+  return { proxy, db };
 }
 
 export const testWebhookSecret = 'test-webhook-secret-0123456789';

@@ -1,0 +1,79 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { sql } from 'slonik';
+import { z } from 'zod';
+import { fromConcurrentClients } from '../support/concurrent-clients';
+import { addTestModel } from '../support/models';
+import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
+
+// The worker reaches PostgreSQL through a proxy; the API and the test's own checks do not.
+let stack: TestStack;
+beforeAll(async () => {
+  stack = await startTestStack({ workerDatabaseProxy: true });
+  // Its request timeout is shorter than the outages below: before the model's timeout covered the
+  // model alone, a hung database made the requests it was answering fail REQUEST_TIMEOUT.
+  await addTestModel(stack.db, { id: 'echo-quick', like: 'echo', requestTimeoutSeconds: 3, maxInstances: 2, maxConcurrency: 4 });
+  const token = await stack.api.anonymousToken();
+  await stack.api.waitUntilFinal(token, (await stack.api.submit(token, { model: 'echo-quick', input: echoInput })).body.id);
+});
+afterAll(async () => {
+  stack?.workerDatabase?.thaw();
+  stack?.workerDatabase?.bringUp();
+  await stack?.stop();
+});
+
+/** Each takes the model a second: the outages below begin while it works on some of them. */
+const slowInput = { ...echoInput, parameters: { delay_ms: 1_000 } };
+
+/** Submits `count` requests from four clients; their ids. */
+async function submitMany(count: number): Promise<string[]> {
+  const tokens = await Promise.all([0, 1, 2, 3].map(() => stack.api.anonymousToken()));
+  return fromConcurrentClients(count, 4, async (n) => {
+    const submitted = await stack.api.submit(tokens[n % 4]!, { model: 'echo-quick', input: slowInput });
+    expect(submitted.status).toBe(202);
+    return submitted.body.id as string;
+  });
+}
+
+/** Each request's status and stats rows, and the slots still held, once every request has ended. */
+async function outcomes(ids: string[], timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  const row = z.object({ status: z.string(), statsRows: z.number() });
+  for (;;) {
+    const rows = await stack.db.any(sql.type(row.extend({ id: z.string() }))`
+      SELECT r.id, r.status, (SELECT count(*)::int FROM request_stats s WHERE s.request_id = r.id) AS "statsRows"
+        FROM work_requests r WHERE r.id = ANY(${sql.array(ids, 'uuid')})`);
+    const open = rows.filter((r) => r.status === 'REQUESTED' || r.status === 'PROCESSING');
+    if (open.length === 0 || Date.now() > deadline) {
+      const heldSlots = await stack.db.oneFirst(sql.type(z.object({ n: z.number() }))`
+        SELECT count(*)::int AS n FROM instance_leases WHERE request_id = ANY(${sql.array(ids, 'uuid')}) AND released_at IS NULL`);
+      return { statuses: rows.map((r) => `${r.status}×${r.statsRows}`), heldSlots };
+    }
+    await sleep(200);
+  }
+}
+
+describe("the worker's database out of reach while requests are on their way", () => {
+  it('hung for 12 s: every request completes once, with one stats row, and no slot stays held', async () => {
+    const proxy = stack.workerDatabase!;
+    const ids = await submitMany(16);
+    await sleep(500); // the model is working on some, others wait for a slot
+    proxy.freeze();
+    await sleep(12_000);
+    proxy.thaw();
+    const { statuses, heldSlots } = await outcomes(ids, 60_000);
+    expect(statuses).toEqual(ids.map(() => 'COMPLETE×1'));
+    expect(heldSlots).toBe(0);
+  });
+
+  it('restarting (connections cut, refused for 8 s): every request completes once, and no slot stays held', async () => {
+    const proxy = stack.workerDatabase!;
+    const ids = await submitMany(16);
+    await sleep(500);
+    proxy.takeDown();
+    await sleep(8_000);
+    proxy.bringUp();
+    const { statuses, heldSlots } = await outcomes(ids, 60_000);
+    expect(statuses).toEqual(ids.map(() => 'COMPLETE×1'));
+    expect(heldSlots).toBe(0);
+  });
+});
