@@ -64,6 +64,9 @@ export async function startAuthServices(options: {
     connectionTimeoutMillis: config.API_QUERY_DEADLINE_MS,
     query_timeout: config.API_QUERY_DEADLINE_MS,
   });
+  // An idle client whose connection PostgreSQL ends (a restart) emits on the pool; without a
+  // listener that error would end the process. The pool replaces the client by itself.
+  limitsPool.on('error', (error) => options.logger.warn({ err: error }, 'a rate-limit counter connection ended'));
   const store = { pool: limitsPool, schema: options.schema };
   const creationLimits = new CreationLimits(store, {
     anonymousSessionsPerIpPerHour: config.ANONYMOUS_SESSIONS_PER_IP_PER_HOUR,

@@ -35,11 +35,16 @@ const queryParameters = Object.entries(listWorkRequestsQuery.shape).map(([name, 
 /**
  * What every operation can answer: 400 for text the database cannot store (INVALID_TEXT), in the
  * path or the query as well as the body, refused before any route runs (api/text-guard.ts); and
- * 503 DATABASE_UNAVAILABLE when PostgreSQL cannot be reached.
+ * 503 DATABASE_UNAVAILABLE when PostgreSQL cannot be reached. An operation with a body can also
+ * answer 413 (larger than REQUEST_BODY_LIMIT), and one whose body is required 415 (not JSON).
  */
 function withEdgeErrors<T extends Record<string, Record<string, { responses: Record<string | number, unknown> }>>>(paths: T): T {
   for (const operations of Object.values(paths)) {
-    for (const operation of Object.values(operations)) operation.responses = { ...errors(400, 503), ...operation.responses };
+    for (const operation of Object.values(operations)) {
+      const body = (operation as { requestBody?: { required?: boolean } }).requestBody;
+      const bodyErrors = !body ? [] : body.required ? [413, 415] : [413];
+      operation.responses = { ...errors(400, 503, ...bodyErrors), ...operation.responses };
+    }
   }
   return paths;
 }
@@ -79,7 +84,7 @@ export const openApiDocument = {
             content: json(workRequestView.pick({ id: true, status: true, model: true, createdAt: true })),
           },
           200: { description: 'replayed: the request made earlier with this Idempotency-Key' },
-          ...errors(400, 401, 413, 415, 422, 429, 503),
+          ...errors(400, 401, 422, 429, 503),
         },
       },
       get: {
@@ -124,14 +129,14 @@ export const openApiDocument = {
       post: {
         summary: 'Create an account (and sign it in). Rule failures have their own codes, e.g. PASSWORD_TOO_COMMON',
         requestBody: { required: true, content: json(signupBody) },
-        responses: { 201: { description: 'signed in', content: json(signedIn) }, ...errors(400, 409, 415, 429) },
+        responses: { 201: { description: 'signed in', content: json(signedIn) }, ...errors(400, 409, 429) },
       },
     },
     '/api/auth/login': {
       post: {
         summary: 'Sign in with a username or an email; sets httpOnly cookies and returns the tokens',
         requestBody: { required: true, content: json(loginBody) },
-        responses: { 200: { description: 'signed in', content: json(signedIn) }, ...errors(400, 401, 415, 429) },
+        responses: { 200: { description: 'signed in', content: json(signedIn) }, ...errors(400, 401, 429) },
       },
     },
     '/api/auth/refresh': {

@@ -6,7 +6,7 @@ import { Connection } from '@temporalio/client';
 import { searchAttributeFlags } from '../workflows/search-attributes';
 import { ensureTemporalCli } from './temporal-cli';
 
-export type DevTemporal = { address: string; uiUrl: string; stop: () => Promise<void> };
+export type DevTemporal = { address: string; uiUrl: string; pid: number; stop: () => Promise<void> };
 
 async function waitUntilServing(address: string, exited: () => string | null, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -106,5 +106,5 @@ export async function startDevTemporal(options: {
     await stop();
     throw error;
   }
-  return { address, uiUrl: `http://${options.host}:${options.uiPort}`, stop };
+  return { address, uiUrl: `http://${options.host}:${options.uiPort}`, pid: child.pid!, stop };
 }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
 import { Client, Connection } from '@temporalio/client';
 import { findFreePort } from '../../infra/ports';
@@ -77,6 +78,22 @@ describe('health probes', () => {
       expect((await stack.api.call('GET', '/api/requests', { token })).body.requests).toEqual([]);
     } finally {
       proxy.thaw();
+      await db.end();
+      await proxy.close();
+    }
+  });
+
+  it('survives PostgreSQL ending its connections (a restart): the next sign-in counter works', async () => {
+    const { proxy, db, databaseUrl } = await databaseBehindProxy();
+    try {
+      const instance = await stack.startApiInstance({}, { db, databaseUrl });
+      expect((await instance.api.call('POST', '/api/sessions/anonymous')).status).toBe(201); // counts on a pooled connection
+      proxy.takeDown(); // the counters' idle connection ends, as PostgreSQL's restart would end it
+      await sleep(200);
+      proxy.bringUp();
+      expect((await instance.api.call('POST', '/api/sessions/anonymous')).status).toBe(201);
+    } finally {
+      proxy.bringUp();
       await db.end();
       await proxy.close();
     }

@@ -25,6 +25,12 @@ import { readTestEnv } from './services';
 import { nodeAutoscalerWorkflowId, requestReconcilerWorkflowId } from '../../workflows/contracts';
 
 export type TestStack = Awaited<ReturnType<typeof startTestStack>>;
+/**
+ * What an API instance reaches instead of the stack's services: a database pool or Temporal
+ * client that does not answer, say, and the database URL its sign-in counters and session
+ * listener use.
+ */
+type Outage = { db?: DatabasePool; temporal?: Client; databaseUrl?: string };
 type Env = Record<string, string>;
 
 /**
@@ -95,7 +101,7 @@ export async function startTestStack(
    * One API process: its own pool (with a query counter), auth services and server. `outage`
    * gives its routes another database or Temporal client (one that does not answer, say).
    */
-  async function startApiInstance(env: Env = {}, outage: { db?: DatabasePool; temporal?: Client } = {}) {
+  async function startApiInstance(env: Env = {}, outage: Outage = {}) {
     const config = parseConfig({
       REQUEST_BODY_LIMIT: '64kb',
       // Every test signs up and opens sessions from 127.0.0.1, and load tests submit hundreds
@@ -118,7 +124,7 @@ export async function startTestStack(
       },
     };
     const apiPool = await createDatabasePool({ databaseUrl, schema, maximumPoolSize: 5, interceptors: [countQueries] });
-    const auth = await startAuthServices({ config, databaseUrl, schema, db: apiPool, logger });
+    const auth = await startAuthServices({ config, databaseUrl: outage.databaseUrl ?? databaseUrl, schema, db: apiPool, logger });
     const app = createApp({
       config,
       db: outage.db ?? apiPool,
@@ -172,7 +178,7 @@ export async function startTestStack(
       const { accessToken } = await primary.api.login(account.user.username);
       return { token: accessToken, username: account.user.username, password: 'a long passphrase 42' };
     },
-    async startApiInstance(env: Env = {}, outage: { db?: DatabasePool; temporal?: Client } = {}) {
+    async startApiInstance(env: Env = {}, outage: Outage = {}) {
       const instance = await startApiInstance(env, outage);
       extraInstances.push(instance);
       return instance;
@@ -199,7 +205,7 @@ export async function proxiedPool(databaseUrl: string, schema: string, maximumPo
   viaProxy.hostname = '127.0.0.1';
   viaProxy.port = String(proxy.port);
   const db = await createDatabasePool({ databaseUrl: viaProxy.toString(), schema, maximumPoolSize });
-  return { proxy, db };
+  return { proxy, db, databaseUrl: viaProxy.toString() };
 }
 
 export const testWebhookSecret = 'test-webhook-secret-0123456789';

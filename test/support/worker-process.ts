@@ -3,20 +3,26 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { testWebhookSecret, type TestStack } from './test-stack';
 
+/** Where a worker process works: the services, the schema and the task queue. */
+export type WorkerTarget = { databaseUrl: string; temporalAddress: string; workflowBundle: string; schema: string; taskQueue: string };
+
+/** A test stack's services, schema and task queue. */
+export const workerTargetOf = (stack: TestStack): WorkerTarget => ({ ...stack.services, schema: stack.schema, taskQueue: stack.taskQueue });
+
 /**
- * `npm run worker` in a process of its own, on the test's schema and task queue, quiet (the
+ * `npm run worker` in a process of its own, on the target's schema and task queue, quiet (the
  * failures tests cause on purpose are not news); resolves once it polls.
  */
-export async function startWorkerProcess(stack: TestStack): Promise<ChildProcess> {
+export async function startWorkerProcess(target: WorkerTarget): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'infra/worker-main.ts'], {
     cwd: path.resolve(__dirname, '../..'),
     env: {
       ...process.env,
-      DATABASE_URL: stack.services.databaseUrl,
-      DATABASE_SCHEMA: stack.schema,
-      TEMPORAL_ADDRESS: stack.services.temporalAddress,
-      TEMPORAL_TASK_QUEUE: stack.taskQueue,
-      PODIUM_WORKFLOW_BUNDLE: stack.services.workflowBundle,
+      DATABASE_URL: target.databaseUrl,
+      DATABASE_SCHEMA: target.schema,
+      TEMPORAL_ADDRESS: target.temporalAddress,
+      TEMPORAL_TASK_QUEUE: target.taskQueue,
+      PODIUM_WORKFLOW_BUNDLE: target.workflowBundle,
       WEBHOOK_SECRET: testWebhookSecret,
       LOG_LEVEL: 'error',
     },
@@ -42,7 +48,7 @@ export function workerProcesses(stack: () => TestStack) {
   const started: ChildProcess[] = [];
   return {
     async start(): Promise<ChildProcess> {
-      const child = await startWorkerProcess(stack());
+      const child = await startWorkerProcess(workerTargetOf(stack()));
       started.push(child);
       return child;
     },

@@ -1,0 +1,103 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { ensureDebianPackage } from '../../infra/ensure-debian-package';
+import { startTestStack } from '../support/test-stack';
+import { startWorkerProcess, stopWorkerProcess, workerTargetOf } from '../support/worker-process';
+import type { FaultServices } from './fault-services';
+
+/** Pinned: a new schemathesis finds new things, and a run should be comparable with the last. */
+const schemathesisVersion = '4.32.5';
+const venv = path.resolve('.tools/schemathesis');
+const st = path.join(venv, 'bin', 'st');
+
+export type FuzzFigures = { role: string; operations: number; cases: number; serverErrors: number; undocumented: number; otherFailures: number };
+
+/** schemathesis from PyPI into .tools/ (once; python3-venv from Debian when missing). */
+function ensureSchemathesis(log: (line: string) => void): void {
+  const version = existsSync(st) ? execFileSync(st, ['--version'], { encoding: 'utf8' }) : '';
+  if (version.includes(schemathesisVersion)) return;
+  ensureDebianPackage('/usr/share/doc/python3-venv', 'python3-venv', log);
+  log(`installing schemathesis ${schemathesisVersion} into ${path.relative(process.cwd(), venv)}`);
+  execFileSync('python3', ['-m', 'venv', venv], { stdio: 'inherit' });
+  execFileSync(path.join(venv, 'bin', 'pip'), ['install', '--quiet', `schemathesis==${schemathesisVersion}`], { stdio: 'inherit' });
+}
+
+/** The numbers of a run, from schemathesis's summary. */
+export function readSummary(role: string, output: string): FuzzFigures {
+  const count = (pattern: RegExp) => Number(output.match(pattern)?.[1] ?? 0);
+  const serverErrors = count(/Server error:\s*(\d+)/);
+  const undocumented = count(/Undocumented (?:HTTP )?status code:\s*(\d+)/);
+  const allFailures = count(/(\d+) unique failures?/);
+  return {
+    role,
+    operations: count(/Tested:\s*(\d+)/),
+    cases: count(/(\d+) generated/),
+    serverErrors,
+    undocumented,
+    otherFailures: Math.max(0, allFailures - serverErrors - undocumented),
+  };
+}
+
+function runSt(args: string[], log: (line: string) => void): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(st, args, { env: { ...process.env, NO_COLOR: '1', SCHEMATHESIS_HOOKS: '' } });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.once('error', reject);
+    child.once('exit', () => {
+      // What went wrong (FAILURES, ERRORS) and the summary; not the progress lines.
+      const firstReport = [output.indexOf('FAILURES'), output.indexOf('ERRORS'), output.lastIndexOf('SUMMARY')].filter((i) => i >= 0);
+      const report = output.slice(Math.min(...firstReport));
+      for (const line of report.split('\n').slice(0, 200)) if (line.trim()) log(`  ${line}`);
+      resolve(output);
+    });
+  });
+}
+
+/**
+ * schemathesis against the API's own OpenAPI document, as an anonymous session, a user and an
+ * admin (each with a bearer token), with its stateful phase following the document's links.
+ * Sign-out and token refresh are left out: fuzzing them would end the very session the run
+ * uses, and the rest would see only 401s. Counts server errors and statuses the document does
+ * not list.
+ */
+export async function runSchemathesis(services: FaultServices, options: { short: boolean; log: (line: string) => void }): Promise<FuzzFigures[]> {
+  ensureSchemathesis(options.log);
+  const stack = await startTestStack({ services: { ...services, chromium: '' }, worker: false });
+  const worker = await startWorkerProcess(workerTargetOf(stack));
+  try {
+    const user = await stack.api.signUp({ username: `fuzz${Date.now()}` });
+    const admin = await stack.signUpAdmin('fuzzadmin');
+    const roles = [
+      { role: 'anonymous', token: await stack.api.anonymousToken() },
+      { role: 'user', token: user.accessToken },
+      { role: 'admin', token: admin.token },
+    ];
+    const figures: FuzzFigures[] = [];
+    for (const { role, token } of roles) {
+      options.log(`schemathesis as ${role}`);
+      const output = await runSt(
+        [
+          'run', `${stack.baseUrl}/api/openapi.json`,
+          '--header', `Authorization: Bearer ${token}`,
+          '--checks', 'not_a_server_error,status_code_conformance',
+          '--exclude-path', '/api/auth/logout',
+          '--exclude-path', '/api/auth/refresh',
+          '--max-examples', options.short ? '20' : '150',
+          '--workers', '2',
+          '--seed', '42',
+          '--continue-on-failure',
+          '--no-color',
+        ],
+        options.log,
+      );
+      figures.push(readSummary(role, output));
+    }
+    return figures;
+  } finally {
+    await stopWorkerProcess(worker);
+    await stack.stop();
+  }
+}
