@@ -30,6 +30,14 @@ function toApiError(error: unknown): ApiError | null {
   if (error instanceof ApiError) return error;
   // PostgreSQL cannot be reached (down, restarting): the caller may try again shortly.
   if (error instanceof ConnectionError) return new ApiError(503, 'DATABASE_UNAVAILABLE', 'The database cannot be reached; try again shortly');
+  if (error instanceof QueryDeadlineError && error.at === 'commit') {
+    return new ApiError(
+      503,
+      'DATABASE_UNAVAILABLE',
+      `The database did not confirm within ${error.deadlineMs} ms whether this was done: look before trying again (a submission: retry with the same Idempotency-Key)`,
+      { outcome: 'unknown' },
+    );
+  }
   if (error instanceof QueryDeadlineError) {
     return new ApiError(503, 'DATABASE_UNAVAILABLE', `The database did not answer within ${error.deadlineMs} ms; try again shortly`);
   }

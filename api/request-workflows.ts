@@ -60,11 +60,14 @@ export function requestWorkflows(temporal: Client, taskQueue: string, { eagerSta
 
     /** Resolves when the request's workflow (following re-queues) ends, or after `timeoutMs`. */
     async waitForEnd(requestId: string, timeoutMs: number): Promise<void> {
-      // The long poll is cut when the time is up, so no call outlives the HTTP request.
+      // The long poll is cut when the time is up, so no call outlives the HTTP request; the
+      // race keeps the time even while the client retries a Temporal that does not answer.
       const signal = AbortSignal.timeout(timeoutMs);
-      await temporal
+      const poll = temporal
         .withAbortSignal(signal, () => temporal.workflow.getHandle(requestWorkflowId(requestId)).result())
         .catch(() => undefined);
+      const timeUp = new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+      await Promise.race([poll, timeUp]);
     },
 
     /** Waits (bounded) for the request's workflow run to close, e.g. one finishing right now. */

@@ -1,9 +1,15 @@
 import type { CommonQueryMethods, DatabasePool, DatabaseTransactionConnection } from 'slonik';
 
-/** PostgreSQL did not answer a query in time: hung, frozen or unreachable (the API answers 503). */
+/**
+ * PostgreSQL did not answer in time: hung, frozen or unreachable (the API answers 503). At the
+ * `commit`, whether the transaction was made is unknown: it may still commit later.
+ */
 export class QueryDeadlineError extends Error {
-  constructor(readonly deadlineMs: number) {
-    super(`PostgreSQL did not answer within ${deadlineMs} ms`);
+  constructor(
+    readonly deadlineMs: number,
+    readonly at: 'query' | 'commit' = 'query',
+  ) {
+    super(at === 'commit' ? `PostgreSQL did not confirm the commit within ${deadlineMs} ms` : `PostgreSQL did not answer within ${deadlineMs} ms`);
     this.name = 'QueryDeadlineError';
   }
 }
@@ -34,7 +40,8 @@ function raced<T>(work: Promise<T>, ms: number, onLate?: (error: QueryDeadlineEr
  *
  * A transaction whose query misses the deadline fails at once and its ROLLBACK waits behind the
  * hung query on the same connection, so nothing it wrote commits; one that cannot even begin
- * within the deadline never runs its handler, even if PostgreSQL answers later. Streams are left
+ * within the deadline never runs its handler, even if PostgreSQL answers later. One whose COMMIT
+ * misses it fails with `at: 'commit'`: it may yet be made, and the caller must say so. Streams are left
  * alone (a CSV export may rightly take minutes).
  */
 export function withQueryDeadline(db: DatabasePool, ms: number): DatabasePool {
@@ -64,12 +71,17 @@ function deadlinedTransaction(connection: Pick<CommonQueryMethods, 'transaction'
         reject(error);
       };
       const beginning = setTimeout(() => fail(new QueryDeadlineError(ms)), ms);
+      let committing: ReturnType<typeof setTimeout> | undefined;
       connection
         .transaction(async (t) => {
           clearTimeout(beginning);
           if (expired) throw new QueryDeadlineError(ms); // began too late: the caller has had its answer
-          return handler(deadlined(t, ms, fail));
+          const result = await handler(deadlined(t, ms, fail));
+          // Slonik sends the COMMIT after the handler: it may hang as well.
+          committing = setTimeout(() => fail(new QueryDeadlineError(ms, 'commit')), ms);
+          return result;
         }, retryLimit)
-        .then(resolve, reject);
+        .then(resolve, reject)
+        .finally(() => clearTimeout(committing));
     });
 }

@@ -49,16 +49,17 @@ const isAlive = (pid: number) => {
 
 /**
  * Orphans, once the pools have had `settleMs` to settle: instances recorded alive whose process
- * is gone, and model processes no live instance accounts for.
+ * is gone, and model processes no live instance accounts for (but those of `before`, which ran
+ * before the fault's stack started).
  */
-export async function orphansOf(db: DatabasePool, settleMs: number): Promise<{ deadRows: number; strayProcesses: number }> {
+export async function orphansOf(db: DatabasePool, settleMs: number, before: ReadonlySet<number>): Promise<{ deadRows: number; strayProcesses: number }> {
   const deadline = Date.now() + settleMs;
   for (;;) {
     const live = await db.anyFirst(sql.type(z.object({ pid: z.string().nullable() }))`
       SELECT runtime_ref AS pid FROM model_instances WHERE status NOT IN ('TERMINATED', 'FAILED') AND runtime_ref IS NOT NULL`);
     const livePids = new Set(live.map(Number));
     const deadRows = [...livePids].filter((pid) => !isAlive(pid)).length;
-    const strayProcesses = modelServerPids().filter((pid) => !livePids.has(pid)).length;
+    const strayProcesses = modelServerPids().filter((pid) => !livePids.has(pid) && !before.has(pid)).length;
     if ((deadRows === 0 && strayProcesses === 0) || Date.now() > deadline) return { deadRows, strayProcesses };
     await sleep(1_000);
   }

@@ -12,21 +12,32 @@ import { startFaultServices, type FaultServices } from './fault-services';
 import { endingsOf, orphansOf } from './invariants';
 import { mergeAnswers, startLoad, startProbe } from './load';
 import { runSchemathesis, type FuzzFigures } from './schemathesis';
-import { scenarios, type Scenario } from './scenarios';
+import { modelServerPids, scenarios, type Scenario } from './scenarios';
 import { faultTable, fuzzTable, type FaultFigures } from './tables';
 
 const clients = 16;
 const workerCount = 2;
 const log = (line: string) => console.log(`[faults] ${line}`);
 
+/** Every worker process the suite started: none may outlive it, whatever ends it. */
+const startedWorkers = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const worker of startedWorkers) if (worker.exitCode === null) worker.kill('SIGKILL');
+});
+
 async function runScenario(services: FaultServices, scenario: Scenario): Promise<FaultFigures> {
+  const before = new Set(modelServerPids());
   const stack = await startTestStack({
     services: { ...services, chromium: '' },
     worker: false,
     env: { LOG_LEVEL: 'silent' },
   });
   const target = workerTargetOf(stack);
-  const startWorker = () => startWorkerProcess(target);
+  const startWorker = async () => {
+    const worker = await startWorkerProcess(target);
+    startedWorkers.add(worker);
+    return worker;
+  };
   const workers: ChildProcess[] = [];
   try {
     for (let n = 0; n < workerCount; n++) workers.push(await startWorker());
@@ -44,7 +55,7 @@ async function runScenario(services: FaultServices, scenario: Scenario): Promise
     const probed = await probe.stop();
     log(`${scenario.name}: load off after ${Math.round((Date.now() - started) / 1000)} s; following ${accepted.length} requests to their end`);
     const endings = await endingsOf(stack.db, accepted, 180_000);
-    const orphans = await orphansOf(stack.db, 30_000);
+    const orphans = await orphansOf(stack.db, 30_000, before);
     return { scenario: scenario.name, accepted: accepted.length, endings, orphans, answers: mergeAnswers(answers, probed), submitToEndMs };
   } finally {
     services.thawPostgres();
