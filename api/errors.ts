@@ -1,7 +1,7 @@
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
-import { ConnectionError } from 'slonik';
 import { ZodError } from 'zod';
+import { isDatabaseUnavailable } from '../db/database-failures';
 import { QueryDeadlineError } from '../db/query-deadline';
 
 /** An error meant for the API's caller: a status, a stable code, a message a person can act on. */
@@ -28,8 +28,7 @@ const bodyErrors: Record<string, [number, string, string]> = {
 
 function toApiError(error: unknown): ApiError | null {
   if (error instanceof ApiError) return error;
-  // PostgreSQL cannot be reached (down, restarting): the caller may try again shortly.
-  if (error instanceof ConnectionError) return new ApiError(503, 'DATABASE_UNAVAILABLE', 'The database cannot be reached; try again shortly');
+  // PostgreSQL cannot be reached (down, restarting, a connection cut): the caller may try again shortly.
   if (error instanceof QueryDeadlineError && error.at === 'commit') {
     return new ApiError(
       503,
@@ -41,6 +40,7 @@ function toApiError(error: unknown): ApiError | null {
   if (error instanceof QueryDeadlineError) {
     return new ApiError(503, 'DATABASE_UNAVAILABLE', `The database did not answer within ${error.deadlineMs} ms; try again shortly`);
   }
+  if (isDatabaseUnavailable(error)) return new ApiError(503, 'DATABASE_UNAVAILABLE', 'The database cannot be reached; try again shortly');
   if (error instanceof ZodError) {
     return new ApiError(
       400,

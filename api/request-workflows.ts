@@ -9,7 +9,7 @@ import { adminSetStatusSignal, cancelRequestSignal, requestWorkflowId, workflowN
 export const requestWorkflowTaskTimeout = '2 seconds';
 
 /** How long a call to Temporal may take before the API answers 503 TEMPORAL_UNAVAILABLE. */
-const temporalDeadlineMs = 2_000;
+const temporalDeadlineMs = 1_500;
 /** gRPC's DEADLINE_EXCEEDED and UNAVAILABLE: Temporal did not answer, or cannot be reached. */
 const outageCodes = new Set([4, 14]);
 
@@ -40,8 +40,13 @@ export function requestWorkflows(temporal: Client, taskQueue: string, { eagerSta
   }
 
   return {
+    /**
+     * Starts the request's workflow: a 503 TEMPORAL_UNAVAILABLE when Temporal does not answer
+     * within the deadline, WORKFLOW_START_FAILED when it refuses. The callers start it inside
+     * the transaction that writes the row, so either way nothing is left changed.
+     */
     async start(requestId: string, modelId: string, options: { rerun?: boolean } = {}) {
-      await temporal.workflow.start<PodiumWorkflows['modelRequest']>(workflowNames.modelRequest, {
+      await reach(() => temporal.workflow.start<PodiumWorkflows['modelRequest']>(workflowNames.modelRequest, {
         workflowId: requestWorkflowId(requestId),
         taskQueue,
         args: [{ requestId, modelId }],
@@ -55,6 +60,11 @@ export function requestWorkflows(temporal: Client, taskQueue: string, { eagerSta
         // A re-queue after the last run ended starts a new run under the same id.
         workflowIdReusePolicy: options.rerun ? 'ALLOW_DUPLICATE' : 'REJECT_DUPLICATE',
         requestEagerStart: eagerStart,
+      })).catch((error: unknown) => {
+        if (error instanceof ApiError) throw error;
+        throw new ApiError(503, 'WORKFLOW_START_FAILED', 'The request could not be scheduled; nothing changed, try again shortly', {
+          reason: error instanceof Error ? error.message : String(error),
+        });
       });
     },
 

@@ -44,13 +44,7 @@ export async function setRequestStatus(
     await db.transaction(async (transaction) => {
       const requeued = await requeueWorkRequest(transaction, request.id);
       if (!requeued) throw new ApiError(409, 'REQUEST_NOT_REQUEUEABLE', 'The request changed meanwhile; look again');
-      try {
-        await workflows.start(request.id, request.model, { rerun: true });
-      } catch (error) {
-        throw new ApiError(503, 'WORKFLOW_START_FAILED', 'The re-queue could not be scheduled; nothing changed, try again shortly', {
-          reason: error instanceof Error ? error.message : String(error),
-        });
-      }
+      await workflows.start(request.id, request.model, { rerun: true });
     });
   }
   return { id: request.id, requestedStatus: change.status, previousStatus: request.status };

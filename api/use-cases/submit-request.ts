@@ -44,13 +44,7 @@ export async function submitRequest(
         maxInFlight,
       });
       if (!row) return null; // refused: why is read after the transaction, on the pool
-      try {
-        await workflows.start(id, body.model);
-      } catch (error) {
-        throw new ApiError(503, 'WORKFLOW_START_FAILED', 'The request could not be scheduled; try again shortly', {
-          reason: error instanceof Error ? error.message : String(error),
-        });
-      }
+      await workflows.start(id, body.model);
       return row;
     });
     if (!request) throw await refusal(db, body.model, { owner, maxInFlight });

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql, type DatabasePool } from 'slonik';
 import { z } from 'zod';
+import { isAlive } from '../support/processes';
 import { modelServerPids } from './scenarios';
 
 /** How the accepted requests ended, once all have (or `timeoutMs` passed). */
@@ -37,15 +38,6 @@ export async function endingsOf(db: DatabasePool, ids: string[], timeoutMs: numb
     await sleep(500);
   }
 }
-
-const isAlive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /**
  * Orphans, once the pools have had `settleMs` to settle: instances recorded alive whose process

@@ -52,26 +52,20 @@ async function outcomes(ids: string[], timeoutMs: number) {
   }
 }
 
+type Proxy = NonNullable<TestStack['workerDatabase']>;
+const outages: [string, (proxy: Proxy) => void, number, (proxy: Proxy) => void][] = [
+  ['hung for 12 s', (proxy) => proxy.freeze(), 12_000, (proxy) => proxy.thaw()],
+  ['restarting (connections cut, refused for 8 s)', (proxy) => proxy.takeDown(), 8_000, (proxy) => proxy.bringUp()],
+];
+
 describe("the worker's database out of reach while requests are on their way", () => {
-  it('hung for 12 s: every request completes once, with one stats row, and no slot stays held', async () => {
+  it.each(outages)('%s: every request completes once, with one stats row, and no slot stays held', async (_, begin, lastsMs, end) => {
     const proxy = stack.workerDatabase!;
     const ids = await submitMany(16);
     await sleep(500); // the model is working on some, others wait for a slot
-    proxy.freeze();
-    await sleep(12_000);
-    proxy.thaw();
-    const { statuses, heldSlots } = await outcomes(ids, 60_000);
-    expect(statuses).toEqual(ids.map(() => 'COMPLETE×1'));
-    expect(heldSlots).toBe(0);
-  });
-
-  it('restarting (connections cut, refused for 8 s): every request completes once, and no slot stays held', async () => {
-    const proxy = stack.workerDatabase!;
-    const ids = await submitMany(16);
-    await sleep(500);
-    proxy.takeDown();
-    await sleep(8_000);
-    proxy.bringUp();
+    begin(proxy);
+    await sleep(lastsMs);
+    end(proxy);
     const { statuses, heldSlots } = await outcomes(ids, 60_000);
     expect(statuses).toEqual(ids.map(() => 'COMPLETE×1'));
     expect(heldSlots).toBe(0);

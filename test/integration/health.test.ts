@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { Client, Connection } from '@temporalio/client';
 import { findFreePort } from '../../infra/ports';
 import { eventually } from '../support/eventually';
+import { startTcpProxy } from '../support/tcp-proxy';
 import { echoInput, proxiedPool, startTestStack, type TestStack } from '../support/test-stack';
 
 let stack: TestStack;
@@ -35,6 +36,27 @@ describe('health probes', () => {
     expect(ready.status).toBe(503);
     expect(ready.body.error).toMatchObject({ code: 'TEMPORAL_UNAVAILABLE', details: { checks: { database: 'up', temporal: 'down' } } });
     expect((await instance.api.call('GET', '/api/health/live')).status).toBe(200);
+  });
+
+  it('a submission is a coded 503 within 2 s when Temporal hangs, and nothing of it is written', async () => {
+    const [host, port] = stack.services.temporalAddress.split(':');
+    const proxy = await startTcpProxy({ host: host!, port: Number(port) });
+    const temporal = new Client({ connection: await Connection.connect({ address: `127.0.0.1:${proxy.port}` }) });
+    try {
+      const instance = await stack.startApiInstance({}, { temporal });
+      const token = await stack.api.anonymousToken();
+      proxy.freeze();
+      const t0 = performance.now();
+      const refused = await instance.api.submit(token, { model: 'echo', input: echoInput });
+      expect(performance.now() - t0).toBeLessThan(2_000);
+      expect(refused.status).toBe(503);
+      expect(refused.body.error.code).toBe('TEMPORAL_UNAVAILABLE');
+      expect((await stack.api.call('GET', '/api/requests', { token })).body.requests).toEqual([]);
+    } finally {
+      proxy.thaw();
+      await temporal.connection.close();
+      await proxy.close();
+    }
   });
 
   it('ready is a coded 503 within 2 s when PostgreSQL hangs, and 200 again once it answers', async () => {

@@ -1,6 +1,7 @@
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { eventually } from '../support/eventually';
+import { isAlive } from '../support/processes';
 import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
 import { workerProcesses } from '../support/worker-process';
 
@@ -13,15 +14,6 @@ afterAll(async () => {
   workers.killAll();
   await stack?.stop();
 });
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('a worker killed mid-request', () => {
   it('the request still completes, exactly once, and no instance is left behind', async () => {
@@ -36,8 +28,8 @@ describe('a worker killed mid-request', () => {
       SELECT id, runtime_ref AS pid FROM model_instances WHERE id = (SELECT instance_id FROM work_requests WHERE id = ${body.id})`);
 
     first.kill('SIGKILL');
-    await eventually(async () => alive(Number(doomed.pid)), (isAlive) => !isAlive, 5_000);
-    expect(alive(Number(doomed.pid))).toBe(false); // the model process went with its worker
+    await eventually(async () => isAlive(Number(doomed.pid)), (alive) => !alive, 5_000);
+    expect(isAlive(Number(doomed.pid))).toBe(false); // the model process went with its worker
 
     await workers.start();
     const { request } = await stack.api.waitUntilFinal(token, body.id, 45_000);
@@ -53,6 +45,6 @@ describe('a worker killed mid-request', () => {
     expect(doomedStatus).toBe('TERMINATED');
     const live = await stack.db.anyFirst(sql.type(z.object({ pid: z.string() }))`
       SELECT runtime_ref AS pid FROM model_instances WHERE status NOT IN ('TERMINATED', 'FAILED')`);
-    for (const pid of live) expect(alive(Number(pid))).toBe(true);
+    for (const pid of live) expect(isAlive(Number(pid))).toBe(true);
   });
 });
