@@ -94,6 +94,11 @@ async function callModel(
     if (context.cancellationSignal.aborted) throw error;
     if (timeout.aborted) throw timedOut(requestTimeoutSeconds);
     const detail = `instance ${instanceId} did not answer: ${(error as Error).message}`;
+    // Refused: nothing listened before the input was sent (the instance died with its worker or
+    // node), so this request cannot be what broke it. Any other failure may be its doing.
+    if ((error as { cause?: { code?: unknown } }).cause?.code === 'ECONNREFUSED') {
+      return { failure: { code: 'INSTANCE_GONE', message: `instance ${instanceId} was gone`, detail, retryable: false } };
+    }
     return { failure: { code: 'INSTANCE_UNREACHABLE', message: `instance ${instanceId} did not answer`, detail, retryable: false } };
   }
   try {

@@ -9,3 +9,12 @@ export function describeFailure(error: unknown, onTimeout: RequestError): Reques
   if (cause instanceof Error) return { code: 'MODEL_REQUEST_FAILED', message: cause.message };
   return { code: 'MODEL_REQUEST_FAILED', message: String(cause) };
 }
+
+/**
+ * Whether an activity failed because its worker went away: no heartbeat came in time (a worker
+ * killed or stuck), which says nothing about the model it was starting or calling.
+ */
+export function lostWithItsWorker(error: unknown): boolean {
+  const cause = error instanceof ActivityFailure ? error.cause : null;
+  return cause instanceof TimeoutFailure && cause.timeoutType === 'HEARTBEAT';
+}

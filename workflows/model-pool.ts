@@ -2,6 +2,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -9,7 +10,7 @@ import {
 } from '@temporalio/workflow';
 import type { PodiumActivities } from '../activities';
 import type { RequestError } from '../domain/work-request';
-import { describeFailure } from './failures';
+import { describeFailure, lostWithItsWorker } from './failures';
 import { stopPoolInstanceSignal, wakePoolSignal, type ModelPoolInput } from './contracts';
 
 const bookkeeping = proxyActivities<PodiumActivities>({
@@ -25,6 +26,9 @@ const rounds = proxyLocalActivities<PodiumActivities>({
   retry: { initialInterval: '100 milliseconds', maximumInterval: '5 seconds' },
 });
 
+/** Runs with it do not tell a waiting request about an instance start lost with its worker. */
+export const startLostWithWorkerPatch = 'pool-start-lost-with-worker';
+
 /** Past this many events the pool continues as new (it carries nothing: its state is in Postgres). */
 const defaultHistoryLimit = 4_000;
 
@@ -36,6 +40,7 @@ const defaultHistoryLimit = 4_000;
  * keep min warm, and stops unhealthy ones and those idle past keep-warm (scale to zero).
  */
 export async function modelPool({ modelId, historyLimit = defaultHistoryLimit }: ModelPoolInput): Promise<void> {
+  const lostStartsAreNoNews = patched(startLostWithWorkerPatch);
   let woken = true;
   const adminStops: { instanceId: string; reason: string }[] = [];
   const inFlight = new Set<Promise<void>>();
@@ -64,7 +69,7 @@ export async function modelPool({ modelId, historyLimit = defaultHistoryLimit }:
   for (;;) {
     woken = false;
     const round = await rounds.runPoolRound({ modelId, stops: adminStops.splice(0) });
-    for (const instanceId of round.started) track(launch(modelId, instanceId, round.startupTimeoutSeconds));
+    for (const instanceId of round.started) track(launch(modelId, instanceId, round.startupTimeoutSeconds, lostStartsAreNoNews));
     for (const { instanceId, reason } of round.stop) track(bookkeeping.stopInstance({ instanceId, reason }));
 
     const idle = inFlight.size === 0 && !woken;
@@ -79,7 +84,7 @@ export async function modelPool({ modelId, historyLimit = defaultHistoryLimit }:
 }
 
 /** Starts one instance the round recorded STARTING; on failure the longest waiter is told why. */
-async function launch(modelId: string, instanceId: string, startupTimeoutSeconds: number): Promise<void> {
+async function launch(modelId: string, instanceId: string, startupTimeoutSeconds: number, lostStartsAreNoNews: boolean): Promise<void> {
   // The runtime enforces the startup timeout itself, with a clearer message; the activity
   // timeout is the backstop.
   const startup = proxyActivities<PodiumActivities>({
@@ -96,7 +101,8 @@ async function launch(modelId: string, instanceId: string, startupTimeoutSeconds
       code: 'INSTANCE_STARTUP_TIMEOUT',
       message: `the instance of ${modelId} did not become ready within ${startupTimeoutSeconds} s`,
     });
-    await bookkeeping.abandonInstanceStart({ modelId, instanceId, failure });
+    // A start lost with its worker is no news for the waiters: the next round starts another.
+    if (!(lostStartsAreNoNews && lostWithItsWorker(error))) await bookkeeping.abandonInstanceStart({ modelId, instanceId, failure });
     await bookkeeping.stopInstance({ instanceId, reason: 'STARTUP_FAILED' });
   }
 }

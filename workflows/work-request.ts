@@ -51,8 +51,16 @@ const webhooks = proxyActivities<PodiumActivities>({
  */
 export const localInferenceLimitSeconds = 60;
 
-/** An instance that stopped answering (its worker died, say) is replaced this many times. */
+/**
+ * An instance that stopped answering during the call (it may have crashed on this very input),
+ * or a slot handed over twice, is replaced this many times.
+ */
 const maxInstanceReplacements = 2;
+/**
+ * One that was gone before the call (refused: it died with its worker or node) cannot be this
+ * request's doing and is replaced this many times; the bound only stops a loop.
+ */
+const maxGoneInstances = 10;
 
 /**
  * One work request: take a free slot of a warm instance (or wait in line for one), run the
@@ -116,7 +124,9 @@ async function serveRequest(
   let offered: Slot | null = first;
   let outcome: RequestEnd | null = null;
   let healthy = true;
-  for (let replacement = 0; outcome === null && !interruption; replacement++) {
+  let replacements = 0;
+  let goneInstances = 0;
+  while (outcome === null && !interruption) {
     if (!offered) {
       stage = 'QUEUED';
       handed = null;
@@ -148,10 +158,14 @@ async function serveRequest(
         code: 'REQUEST_TIMEOUT',
         message: `the model did not answer within ${model.requestTimeoutSeconds} s`,
       });
-      // A timed-out or unreachable instance is not trusted with another request.
-      healthy = failure.code !== 'REQUEST_TIMEOUT' && failure.code !== 'INSTANCE_UNREACHABLE';
+      // A timed-out, unreachable or gone instance is not trusted with another request.
+      healthy = !['REQUEST_TIMEOUT', 'INSTANCE_UNREACHABLE', 'INSTANCE_GONE'].includes(failure.code);
       const lost = failure.code === 'SLOT_NOT_HELD'; // a slot that was handed over twice: ask again
-      if ((lost || failure.code === 'INSTANCE_UNREACHABLE') && replacement < maxInstanceReplacements) {
+      const replace =
+        failure.code === 'INSTANCE_GONE'
+          ? goneInstances++ < maxGoneInstances
+          : (lost || failure.code === 'INSTANCE_UNREACHABLE') && replacements++ < maxInstanceReplacements;
+      if (replace) {
         await steps.releaseSlot({ requestId, modelId, healthy });
         held = null;
         offered = await steps.acquireSlot(holder);
