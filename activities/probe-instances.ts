@@ -1,4 +1,7 @@
+import type { Client } from '@temporalio/client';
 import type { DatabasePool } from 'slonik';
+import { listLiveInstanceRecords } from '../db/model-instances';
+import { createSlotSignals } from './slot-signals';
 import { describeSlots, markInstancesUnhealthy } from '../db/instance-slots';
 
 const probeTimeoutMs = 2_000;
@@ -28,4 +31,32 @@ export async function markUnreachableInstances(db: DatabasePool, modelId: string
   const { instances } = await describeSlots(db, modelId);
   const ready = instances.filter((i) => i.state === 'READY' && i.endpoint).map((i) => ({ instanceId: i.instanceId, endpoint: i.endpoint! }));
   await markInstancesUnhealthy(db, modelId, await findUnreachableInstances(ready));
+}
+
+/** Whether a process of this pid is alive on this machine (signal 0 tests without touching it). */
+export const isProcessAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * When a worker starts: the local runtime's instances (processes on this machine) that the
+ * records call alive but whose process is gone, taken with a worker that died, take no more
+ * requests, and their pools are woken to stop them and start others. Without this they would
+ * wait for a request to find them gone, or for their keep-warm to run out. Returns how many.
+ */
+export async function reapDeadLocalInstances(deps: { db: DatabasePool; temporal: Client; taskQueue: string }): Promise<number> {
+  const dead = (await listLiveInstanceRecords(deps.db)).filter(
+    (instance) => instance.runtime === 'local' && instance.runtimeRef !== null && !isProcessAlive(Number(instance.runtimeRef)),
+  );
+  const signals = createSlotSignals(deps);
+  for (const modelId of new Set(dead.map((instance) => instance.modelId))) {
+    await markInstancesUnhealthy(deps.db, modelId, dead.filter((instance) => instance.modelId === modelId).map((instance) => instance.id));
+    await signals.wakePool(modelId);
+  }
+  return dead.length;
 }

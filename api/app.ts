@@ -10,6 +10,7 @@ import type { PodiumConfig } from '../domain/config';
 import type { AuthServices } from './auth-services';
 import { withQueryDeadline } from '../db/query-deadline';
 import { errorMiddleware } from './errors';
+import { answerWithin, budgetLeft } from './request-budget';
 import { requestQuotas } from './request-quotas';
 import { healthRoutes } from './routes/health';
 import { textGuard } from './text-guard';
@@ -38,7 +39,7 @@ export type ApiDependencies = {
     | 'TRUSTED_PROXY_HOPS'
     | 'REQUESTS_IN_FLIGHT_PER_OWNER'
     | 'REQUESTS_PER_MINUTE_PER_OWNER'
-    | 'API_QUERY_DEADLINE_MS'
+    | 'API_DEADLINE_MS'
   >;
   db: DatabasePool;
   temporal: Client;
@@ -52,8 +53,8 @@ export type ApiDependencies = {
 };
 
 export function createApp({ config, db: pool, temporal, eagerStart = false, logger, auth }: ApiDependencies): Koa {
-  // A PostgreSQL that hangs gets the caller a 503 within the deadline, not a request that hangs too.
-  const db = withQueryDeadline(pool, config.API_QUERY_DEADLINE_MS);
+  // A PostgreSQL that hangs gets the caller a 503 within its budget, not a request that hangs too.
+  const db = withQueryDeadline(pool, () => budgetLeft(config.API_DEADLINE_MS));
   // Behind a proxy, ctx.ip (the sign-in rate limit's key) comes from X-Forwarded-For: the entry
   // our own proxies appended, never the left-most one, which the client writes.
   const app = new Koa({ proxy: config.TRUST_PROXY, maxIpsCount: config.TRUSTED_PROXY_HOPS });
@@ -65,6 +66,7 @@ export function createApp({ config, db: pool, temporal, eagerStart = false, logg
   app.use(errorMiddleware(logger));
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: config.REQUEST_BODY_LIMIT, encoding: 'utf-8' }));
   app.use(textGuard());
+  app.use(answerWithin(config.API_DEADLINE_MS));
 
   const workflows = requestWorkflows(temporal, config.TEMPORAL_TASK_QUEUE, { eagerStart });
   const quotas = requestQuotas({ inFlight: config.REQUESTS_IN_FLIGHT_PER_OWNER, perMinute: config.REQUESTS_PER_MINUTE_PER_OWNER });

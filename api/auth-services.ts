@@ -4,6 +4,7 @@ import type { DatabasePool } from 'slonik';
 import type { PodiumConfig } from '../domain/config';
 import { withSearchPath } from '../db/pool';
 import { withQueryDeadline } from '../db/query-deadline';
+import { budgetLeft } from './request-budget';
 import { createAuthenticator } from './authenticator';
 import { CreationLimits } from './creation-limits';
 import { LoginRateLimit } from './login-rate-limit';
@@ -24,7 +25,7 @@ export type AuthConfig = Pick<
   | 'LOGIN_FAILURE_WINDOW_SECONDS'
   | 'ANONYMOUS_SESSIONS_PER_IP_PER_HOUR'
   | 'SIGNUPS_PER_IP_PER_HOUR'
-  | 'API_QUERY_DEADLINE_MS'
+  | 'API_DEADLINE_MS'
   | 'COOKIE_SECURE'
 >;
 
@@ -61,8 +62,8 @@ export async function startAuthServices(options: {
   const limitsPool = new Pool({
     connectionString: withSearchPath(options.databaseUrl, options.schema),
     max: 3,
-    connectionTimeoutMillis: config.API_QUERY_DEADLINE_MS,
-    query_timeout: config.API_QUERY_DEADLINE_MS,
+    connectionTimeoutMillis: config.API_DEADLINE_MS,
+    query_timeout: config.API_DEADLINE_MS,
   });
   // An idle client whose connection PostgreSQL ends (a restart) emits on the pool; without a
   // listener that error would end the process. The pool replaces the client by itself.
@@ -85,7 +86,7 @@ export async function startAuthServices(options: {
   };
   return {
     cache,
-    authenticate: createAuthenticator({ db: withQueryDeadline(options.db, config.API_QUERY_DEADLINE_MS), cache }),
+    authenticate: createAuthenticator({ db: withQueryDeadline(options.db, () => budgetLeft(config.API_DEADLINE_MS)), cache }),
     loginRateLimit,
     creationLimits,
     tokens,

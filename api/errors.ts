@@ -33,12 +33,12 @@ function toApiError(error: unknown): ApiError | null {
     return new ApiError(
       503,
       'DATABASE_UNAVAILABLE',
-      `The database did not confirm within ${error.deadlineMs} ms whether this was done: look before trying again (a submission: retry with the same Idempotency-Key)`,
+      'The database did not confirm in time whether this was done: look before trying again (a submission: retry with the same Idempotency-Key)',
       { outcome: 'unknown' },
     );
   }
   if (error instanceof QueryDeadlineError) {
-    return new ApiError(503, 'DATABASE_UNAVAILABLE', `The database did not answer within ${error.deadlineMs} ms; try again shortly`);
+    return new ApiError(503, 'DATABASE_UNAVAILABLE', 'The database did not answer in time; try again shortly');
   }
   if (isDatabaseUnavailable(error)) return new ApiError(503, 'DATABASE_UNAVAILABLE', 'The database cannot be reached; try again shortly');
   if (error instanceof ZodError) {

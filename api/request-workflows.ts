@@ -2,6 +2,7 @@ import { ServiceError, WorkflowNotFoundError, type Client } from '@temporalio/cl
 import type { SignalDefinition } from '@temporalio/common';
 import { modelNameKey, requestStatusKey } from '../workflows/search-attributes';
 import type { AdminStatusChange } from '../domain/work-request';
+import { budgetLeft, setAside } from './request-budget';
 import { ApiError } from './errors';
 import { adminSetStatusSignal, cancelRequestSignal, requestWorkflowId, workflowNames, type PodiumWorkflows } from '../workflows/contracts';
 
@@ -18,7 +19,7 @@ export function requestWorkflows(temporal: Client, taskQueue: string, { eagerSta
   /** A call to Temporal that, when Temporal is down, fails with a coded 503 within the deadline. */
   async function reach<T>(call: () => Promise<T>): Promise<T> {
     try {
-      return await temporal.withDeadline(Date.now() + temporalDeadlineMs, call);
+      return await temporal.withDeadline(Date.now() + budgetLeft(temporalDeadlineMs), call);
     } catch (error) {
       const code = (error as { cause?: { code?: unknown } }).cause?.code;
       if (error instanceof ServiceError && typeof code === 'number' && outageCodes.has(code)) {
@@ -71,7 +72,9 @@ export function requestWorkflows(temporal: Client, taskQueue: string, { eagerSta
     /** Resolves when the request's workflow (following re-queues) ends, or after `timeoutMs`. */
     async waitForEnd(requestId: string, timeoutMs: number): Promise<void> {
       // The long poll is cut when the time is up, so no call outlives the HTTP request; the
-      // race keeps the time even while the client retries a Temporal that does not answer.
+      // race keeps the time even while the client retries a Temporal that does not answer. The
+      // wait is the caller's asking: it does not count against the request's budget.
+      setAside(timeoutMs);
       const signal = AbortSignal.timeout(timeoutMs);
       const poll = temporal
         .withAbortSignal(signal, () => temporal.workflow.getHandle(requestWorkflowId(requestId)).result())

@@ -44,27 +44,32 @@ function raced<T>(work: Promise<T>, ms: number, onLate?: (error: QueryDeadlineEr
  * misses it fails with `at: 'commit'`: it may yet be made, and the caller must say so. Streams are left
  * alone (a CSV export may rightly take minutes).
  */
-export function withQueryDeadline(db: DatabasePool, ms: number): DatabasePool {
+export function withQueryDeadline(db: DatabasePool, ms: Deadline): DatabasePool {
   return deadlined(db, ms);
 }
 
+/** A fixed deadline, or one read as each query starts (what is left of a request's budget). */
+type Deadline = number | (() => number);
+const msOf = (deadline: Deadline) => (typeof deadline === 'number' ? deadline : deadline());
+
 /** `connection` with its query methods raced against the deadline; `onLate` hears of each miss. */
-function deadlined<C extends CommonQueryMethods>(connection: C, ms: number, onLate?: (error: QueryDeadlineError) => void): C {
+function deadlined<C extends CommonQueryMethods>(connection: C, ms: Deadline, onLate?: (error: QueryDeadlineError) => void): C {
   return new Proxy(connection, {
     get(target, property, receiver) {
       if (property === 'transaction') return deadlinedTransaction(target, ms);
       const value = Reflect.get(target, property, receiver) as unknown;
       if (queryMethods.has(property as keyof CommonQueryMethods)) {
-        return (...args: unknown[]) => raced((value as (...a: unknown[]) => Promise<unknown>).apply(target, args), ms, onLate);
+        return (...args: unknown[]) => raced((value as (...a: unknown[]) => Promise<unknown>).apply(target, args), msOf(ms), onLate);
       }
       return typeof value === 'function' ? value.bind(target) : value;
     },
   });
 }
 
-function deadlinedTransaction(connection: Pick<CommonQueryMethods, 'transaction'>, ms: number): CommonQueryMethods['transaction'] {
+function deadlinedTransaction(connection: Pick<CommonQueryMethods, 'transaction'>, deadline: Deadline): CommonQueryMethods['transaction'] {
   return <T>(handler: (t: DatabaseTransactionConnection) => Promise<T>, retryLimit?: number) =>
     new Promise<T>((resolve, reject) => {
+      const ms = msOf(deadline);
       let expired = false;
       const fail = (error: QueryDeadlineError) => {
         expired = true;
@@ -76,9 +81,10 @@ function deadlinedTransaction(connection: Pick<CommonQueryMethods, 'transaction'
         .transaction(async (t) => {
           clearTimeout(beginning);
           if (expired) throw new QueryDeadlineError(ms); // began too late: the caller has had its answer
-          const result = await handler(deadlined(t, ms, fail));
+          const result = await handler(deadlined(t, deadline, fail));
           // Slonik sends the COMMIT after the handler: it may hang as well.
-          committing = setTimeout(() => fail(new QueryDeadlineError(ms, 'commit')), ms);
+          const commitMs = msOf(deadline);
+          committing = setTimeout(() => fail(new QueryDeadlineError(commitMs, 'commit')), commitMs);
           return result;
         }, retryLimit)
         .then(resolve, reject)

@@ -54,8 +54,8 @@ export const configSchema = z.object({
   ANONYMOUS_SESSIONS_PER_IP_PER_HOUR: z.coerce.number().int().positive().default(60),
   /** Accounts one client address may sign up per hour (each costs an argon2 hash). */
   SIGNUPS_PER_IP_PER_HOUR: z.coerce.number().int().positive().default(20),
-  /** How long the API waits for PostgreSQL on any one query before answering 503 DATABASE_UNAVAILABLE. */
-  API_QUERY_DEADLINE_MS: z.coerce.number().int().positive().default(1_500),
+  /** How long the API may wait on PostgreSQL and Temporal in all for one request (a long poll's wait aside) before answering 503. */
+  API_DEADLINE_MS: z.coerce.number().int().positive().default(1_500),
   COOKIE_SECURE: flag.default(false),
   TRUST_PROXY: flag.default(false),
   /** With TRUST_PROXY: how many proxies of ours append to X-Forwarded-For; the client is the entry they saw. */

@@ -5,6 +5,7 @@ import { createActivities } from '../activities';
 import type { AutoscalerDependencies } from '../activities/node-autoscaler';
 import type { InstanceRuntime } from '../activities/runtime/instance-runtime';
 import { ensureRequestReconciler } from './request-reconciler';
+import { reapDeadLocalInstances } from '../activities/probe-instances';
 
 export const workflowsPath = require.resolve('../workflows');
 
@@ -62,6 +63,7 @@ export async function startPodiumWorker(options: {
   });
   const running = worker.run();
   await ensureRequestReconciler(temporal, options.taskQueue);
+  if (options.runtime.kind === 'local') await reapDeadLocalInstances({ db: options.db, temporal, taskQueue: options.taskQueue });
   return {
     worker,
     connection,

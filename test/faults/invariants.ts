@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql, type DatabasePool } from 'slonik';
 import { z } from 'zod';
-import { isAlive } from '../support/processes';
+import { isProcessAlive } from '../../activities/probe-instances';
 import { modelServerPids } from './scenarios';
 
 /** How the accepted requests ended, once all have (or `timeoutMs` passed). */
@@ -50,7 +50,7 @@ export async function orphansOf(db: DatabasePool, settleMs: number, before: Read
     const live = await db.anyFirst(sql.type(z.object({ pid: z.string().nullable() }))`
       SELECT runtime_ref AS pid FROM model_instances WHERE status NOT IN ('TERMINATED', 'FAILED') AND runtime_ref IS NOT NULL`);
     const livePids = new Set(live.map(Number));
-    const deadRows = [...livePids].filter((pid) => !isAlive(pid)).length;
+    const deadRows = [...livePids].filter((pid) => !isProcessAlive(pid)).length;
     const strayProcesses = modelServerPids().filter((pid) => !livePids.has(pid) && !before.has(pid)).length;
     if ((deadRows === 0 && strayProcesses === 0) || Date.now() > deadline) return { deadRows, strayProcesses };
     await sleep(1_000);

@@ -1,7 +1,7 @@
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { eventually } from '../support/eventually';
-import { isAlive } from '../support/processes';
+import { isProcessAlive } from '../../activities/probe-instances';
 import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
 import { workerProcesses } from '../support/worker-process';
 
@@ -28,8 +28,8 @@ describe('a worker killed mid-request', () => {
       SELECT id, runtime_ref AS pid FROM model_instances WHERE id = (SELECT instance_id FROM work_requests WHERE id = ${body.id})`);
 
     first.kill('SIGKILL');
-    await eventually(async () => isAlive(Number(doomed.pid)), (alive) => !alive, 5_000);
-    expect(isAlive(Number(doomed.pid))).toBe(false); // the model process went with its worker
+    await eventually(async () => isProcessAlive(Number(doomed.pid)), (alive) => !alive, 5_000);
+    expect(isProcessAlive(Number(doomed.pid))).toBe(false); // the model process went with its worker
 
     await workers.start();
     const { request } = await stack.api.waitUntilFinal(token, body.id, 45_000);
@@ -45,6 +45,27 @@ describe('a worker killed mid-request', () => {
     expect(doomedStatus).toBe('TERMINATED');
     const live = await stack.db.anyFirst(sql.type(z.object({ pid: z.string() }))`
       SELECT runtime_ref AS pid FROM model_instances WHERE status NOT IN ('TERMINATED', 'FAILED')`);
-    for (const pid of live) expect(isAlive(Number(pid))).toBe(true);
+    for (const pid of live) expect(isProcessAlive(Number(pid))).toBe(true);
+  });
+
+  it('an idle instance lost with its worker is stopped as soon as another worker starts, not at keep-warm', async () => {
+    workers.killAll(); // the request must run on the worker this test kills
+    const first = await workers.start();
+    const token = await stack.api.anonymousToken();
+    const { body } = await stack.api.submit(token, { model: 'echo', input: echoInput });
+    await stack.api.waitUntilFinal(token, body.id);
+    const idle = await stack.db.one(sql.type(z.object({ id: z.string(), pid: z.string() }))`
+      SELECT id, runtime_ref AS pid FROM model_instances WHERE id = (SELECT instance_id FROM work_requests WHERE id = ${body.id})`);
+
+    first.kill('SIGKILL');
+    expect(await eventually(async () => isProcessAlive(Number(idle.pid)), (alive) => !alive, 5_000)).toBe(false);
+    await workers.start();
+    // echo keeps an instance warm 60 s; no request will find this one gone.
+    const status = await eventually(
+      () => stack.db.oneFirst(sql.type(z.object({ status: z.string() }))`SELECT status FROM model_instances WHERE id = ${idle.id}`),
+      (s) => s === 'TERMINATED',
+      15_000,
+    );
+    expect(status).toBe('TERMINATED');
   });
 });
