@@ -16,16 +16,26 @@ const outageCodes = new Set([4, 14]);
 
 /** The API's side of the request workflows: start, and signal while they run. */
 export function requestWorkflows(temporal: Client, taskQueue: string, { eagerStart }: { eagerStart: boolean }) {
-  /** A call to Temporal that, when Temporal is down, fails with a coded 503 within the deadline. */
+  /**
+   * A call to Temporal that, when Temporal is down, fails with a coded 503 within the deadline.
+   * The race keeps the time even when the client's own retries overrun the call's deadline (by
+   * up to ~0.7 s while a restarting Temporal refuses connections).
+   */
   async function reach<T>(call: () => Promise<T>): Promise<T> {
+    const unavailable = () => new ApiError(503, 'TEMPORAL_UNAVAILABLE', 'Temporal does not answer; try again shortly');
+    const ms = budgetLeft(temporalDeadlineMs);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(unavailable()), ms)));
+    const answered = temporal.withDeadline(Date.now() + ms, call);
+    answered.catch(() => undefined); // a late failure has no one to tell
     try {
-      return await temporal.withDeadline(Date.now() + budgetLeft(temporalDeadlineMs), call);
+      return await Promise.race([answered, late]);
     } catch (error) {
       const code = (error as { cause?: { code?: unknown } }).cause?.code;
-      if (error instanceof ServiceError && typeof code === 'number' && outageCodes.has(code)) {
-        throw new ApiError(503, 'TEMPORAL_UNAVAILABLE', 'Temporal does not answer; try again shortly');
-      }
+      if (error instanceof ServiceError && typeof code === 'number' && outageCodes.has(code)) throw unavailable();
       throw error;
+    } finally {
+      clearTimeout(timer);
     }
   }
 
