@@ -9,7 +9,7 @@ import { sql } from 'slonik';
 import { stopWorkerProcess, startWorkerProcess, workerTargetOf } from '../support/worker-process';
 import { echoInput, startTestStack } from '../support/test-stack';
 import { startFaultServices, type FaultServices } from './fault-services';
-import { endingsOf, orphansOf } from './invariants';
+import { endingsOf, failureDetails, orphansOf } from './invariants';
 import { mergeAnswers, startLoad, startProbe } from './load';
 import { runSchemathesis, type FuzzFigures } from './schemathesis';
 import { modelServerPids, scenarios, type Scenario } from './scenarios';
@@ -56,7 +56,8 @@ async function runScenario(services: FaultServices, scenario: Scenario): Promise
     log(`${scenario.name}: load off after ${Math.round((Date.now() - started) / 1000)} s; following ${accepted.length} requests to their end`);
     const endings = await endingsOf(stack.db, accepted, 180_000);
     const orphans = await orphansOf(stack.db, 30_000, before);
-    return { scenario: scenario.name, accepted: accepted.length, endings, orphans, answers: mergeAnswers(answers, probed), submitToEndMs };
+    const failures = await failureDetails(stack.db, accepted);
+    return { scenario: scenario.name, accepted: accepted.length, endings, orphans, failures, answers: mergeAnswers(answers, probed), submitToEndMs };
   } finally {
     services.thawPostgres();
     for (const worker of workers) await stopWorkerProcess(worker).catch(() => undefined);

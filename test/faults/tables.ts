@@ -6,7 +6,8 @@ export type FaultFigures = {
   scenario: string;
   accepted: number;
   endings: Endings;
-  orphans: { deadRows: number; strayProcesses: number };
+  orphans: { deadRows: number; strayProcesses: number; notes: string[] };
+  failures: readonly string[];
   answers: Answers;
   submitToEndMs: number[];
 };
@@ -45,11 +46,13 @@ export function faultTable(figures: FaultFigures[]): string {
     ].join(' | ');
   });
   const wrong = figures.flatMap((f) => f.answers.wrong.map((w) => `- ${f.scenario}: ${w}`));
+  const leftovers = figures.flatMap((f) => [...f.failures, ...f.orphans.notes].map((note) => `- ${f.scenario}: ${note}`));
   return [
     '| fault | accepted | complete | failed | unended | stats rows ≠ 1 | slots held | orphans (dead rows / stray processes) | API answers 2xx / coded 503 / other | slowest API answer | submit → end p50 / max |',
     '|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map((row) => `| ${row} |`),
     ...(wrong.length ? ['', 'Answers that were neither a 2xx nor a coded 503 within 2 s:', ...wrong] : []),
+    ...(leftovers.length ? ['', 'Failed requests and dead instance rows:', ...leftovers] : []),
   ].join('\n');
 }
 
