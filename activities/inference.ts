@@ -102,6 +102,11 @@ async function callModel(
     return { failure: { code: 'INSTANCE_UNREACHABLE', message: `instance ${instanceId} did not answer`, detail, retryable: false } };
   }
   try {
+    // OIP answers 404 for a model it does not serve: the catalog's name for it is wrong, not the input.
+    if (response.status === 404) {
+      const detail = `model ${modelId} is not served by its instance: ${await errorText(response)}`;
+      return { failure: { code: 'MODEL_NOT_SERVED', message: `model ${modelId} is not served by its instance`, detail, retryable: false } };
+    }
     if (response.status >= 400 && response.status < 500) {
       const detail = `model ${modelId} rejected the input: ${await errorText(response)}`;
       return { failure: { code: 'MODEL_REJECTED_INPUT', message: `model ${modelId} rejected the input`, detail, retryable: false } };

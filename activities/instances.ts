@@ -50,12 +50,18 @@ export function createInstanceActivities({
   }
 
   return {
-    /** Creates an instance of the model for its pool and hands it to the runtime. */
+    /**
+     * Creates an instance of the model for its pool and hands it to the runtime. Heartbeats all
+     * the while (a local model server may take most of its startup timeout to listen), so the
+     * startup timeout decides, and a worker that dies is noticed within the heartbeat timeout.
+     */
     async startInstance({ instanceId, modelId }: { instanceId: string; modelId: string }): Promise<StartedInstance> {
       const model = await findModel(db, modelId);
       if (!model) throw ApplicationFailure.nonRetryable(`unknown model ${modelId}`, 'UNKNOWN_MODEL');
       const annotations = { [instanceIdAnnotation]: instanceId, [poolAnnotation]: modelId };
       await insertModelInstance(db, { id: instanceId, modelId, runtime: runtime.kind, annotations });
+      const context = Context.current();
+      const beat = setInterval(() => context.heartbeat(), heartbeatMs);
       try {
         const placed = await runtime.start({ instanceId, model, annotations, startupTimeoutMs: model.startupTimeoutSeconds * 1000 });
         await setModelInstanceLocation(db, { id: instanceId, ...placed });
@@ -64,6 +70,8 @@ export function createInstanceActivities({
         return { instanceId, modelId, placed, startupTimeoutSeconds: model.startupTimeoutSeconds };
       } catch (error) {
         return failStartup(instanceId, modelId, error);
+      } finally {
+        clearInterval(beat);
       }
     },
 

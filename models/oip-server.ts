@@ -10,10 +10,15 @@ export type InferResponse = { model_name: string; model_version?: string; id?: s
 /** Thrown by a model for input it cannot handle: answered with 400, never retried. */
 export class ModelInputError extends Error {}
 
+/** A tensor the model takes or gives, as OIP's model metadata lists it (-1: any length). */
+export type TensorMetadata = { name: string; datatype: string; shape: number[] };
+
 export type ModelDefinition = {
   name: string;
   version: string;
   platform: string;
+  inputs: TensorMetadata[];
+  outputs: TensorMetadata[];
   infer: (request: InferRequest) => Promise<Omit<InferResponse, 'model_name' | 'model_version' | 'id'>>;
 };
 
@@ -59,9 +64,19 @@ export function serveModel(definition: ModelDefinition) {
       }
       if (request.method === 'GET' && url === `${base}/ready`) return send(response, 200, { ready: true });
       if (request.method === 'GET' && url === base) {
-        return send(response, 200, { name: model.name, versions: [model.version], platform: model.platform });
+        return send(response, 200, {
+          name: model.name,
+          versions: [model.version],
+          platform: model.platform,
+          inputs: model.inputs,
+          outputs: model.outputs,
+        });
       }
       if (request.method === 'POST' && url === `${base}/infer`) {
+        // Triton's binary tensor data extension (tritonclient's default) is not spoken here.
+        if (request.headers['inference-header-content-length'] !== undefined) {
+          throw new ModelInputError('the binary tensor data extension is not supported: send tensors as JSON (tritonclient: binary_data=False)');
+        }
         const body = await readJson(request);
         if (!isInferRequest(body)) throw new ModelInputError('body must be an inference request with "inputs"');
         const result = await model.infer(body);

@@ -86,10 +86,11 @@ export async function modelPool({ modelId, historyLimit = defaultHistoryLimit }:
 /** Starts one instance the round recorded STARTING; on failure the longest waiter is told why. */
 async function launch(modelId: string, instanceId: string, startupTimeoutSeconds: number, lostStartsAreNoNews: boolean): Promise<void> {
   // The runtime enforces the startup timeout itself, with a clearer message; the activity
-  // timeout is the backstop.
+  // timeout is the backstop. Both steps heartbeat every 2 s: a start lost with its worker is
+  // noticed in 5 s.
   const startup = proxyActivities<PodiumActivities>({
     startToCloseTimeout: `${startupTimeoutSeconds + 10} seconds`,
-    heartbeatTimeout: '10 seconds',
+    heartbeatTimeout: '5 seconds',
     retry: { maximumAttempts: 1 },
   });
   try {

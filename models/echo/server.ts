@@ -8,6 +8,9 @@ serveModel({
   name: 'echo',
   version: '1',
   platform: 'podium-node',
+  // Echo takes any tensors and gives each back unchanged; these are what the examples send.
+  inputs: [{ name: 'numbers', datatype: 'FP32', shape: [-1, -1] }],
+  outputs: [{ name: 'numbers', datatype: 'FP32', shape: [-1, -1] }],
   infer: async (request) => {
     const delay = Number((request.parameters as { delay_ms?: unknown } | undefined)?.delay_ms ?? 0);
     if (delay > 0) await sleep(Math.min(delay, maxDelayMs));

