@@ -77,14 +77,22 @@ type ModelFailure = { code: string; message: string; detail: string; retryable: 
  * for workflow history (no model output); `detail` is what the model or the network said.
  */
 async function callModel(
-  work: { requestId: string; instanceId: string; endpoint: string; modelId: string; input: InferenceRequest; requestTimeoutSeconds: number },
+  work: {
+    requestId: string;
+    instanceId: string;
+    endpoint: string;
+    modelId: string;
+    servedModelName: string;
+    input: InferenceRequest;
+    requestTimeoutSeconds: number;
+  },
   context: Context,
 ): Promise<{ result: InferenceResponse } | { failure: ModelFailure }> {
-  const { requestId, instanceId, endpoint, modelId, input, requestTimeoutSeconds } = work;
+  const { requestId, instanceId, endpoint, modelId, servedModelName, input, requestTimeoutSeconds } = work;
   const timeout = AbortSignal.timeout(requestTimeoutSeconds * 1000);
   let response: Response;
   try {
-    response = await fetch(`${endpoint}/v2/models/${encodeURIComponent(modelId)}/infer`, {
+    response = await fetch(`${endpoint}/v2/models/${encodeURIComponent(servedModelName)}/infer`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ ...input, id: requestId }),
@@ -104,7 +112,7 @@ async function callModel(
   try {
     // OIP answers 404 for a model it does not serve: the catalog's name for it is wrong, not the input.
     if (response.status === 404) {
-      const detail = `model ${modelId} is not served by its instance: ${await errorText(response)}`;
+      const detail = `model ${modelId} is not served by its instance under the name "${servedModelName}": ${await errorText(response)}`;
       return { failure: { code: 'MODEL_NOT_SERVED', message: `model ${modelId} is not served by its instance`, detail, retryable: false } };
     }
     if (response.status >= 400 && response.status < 500) {

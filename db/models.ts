@@ -6,6 +6,7 @@ const selectModel = sql.fragment`
          display_name AS "displayName",
          description,
          protocol,
+         COALESCE(served_model_name, id) AS "servedModelName",
          local_command AS "localCommand",
          container_image AS "containerImage",
          container_port AS "containerPort",

@@ -134,13 +134,14 @@ export async function listOwnWorkRequests(
 export async function loadInferenceWork(db: CommonQueryMethods, requestId: string, instanceId: string) {
   const work = z.object({
     modelId: z.string(),
+    servedModelName: z.string(),
     input: inferenceRequest,
     runtimeRef: z.string().nullable(),
     holdsSlot: z.boolean(),
     requestTimeoutSeconds: z.number(),
   });
   return db.maybeOne(sql.type(work)`
-    SELECT r.model_id AS "modelId", r.input, i.runtime_ref AS "runtimeRef",
+    SELECT r.model_id AS "modelId", COALESCE(m.served_model_name, m.id) AS "servedModelName", r.input, i.runtime_ref AS "runtimeRef",
            EXISTS (SELECT 1 FROM instance_leases l
                     WHERE l.request_id = r.id AND l.instance_id = i.id AND l.released_at IS NULL) AS "holdsSlot",
            m.request_timeout_seconds AS "requestTimeoutSeconds"

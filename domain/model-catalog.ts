@@ -10,6 +10,8 @@ export const modelSpec = z.object({
   displayName: z.string(),
   description: z.string(),
   protocol: z.literal('oip-v2'),
+  /** The name the model server serves it under (`/v2/models/{name}/infer`); the id unless set. */
+  servedModelName: z.string(),
   /** argv run from the repository root by the local runtime; `node` means the project's Node. */
   localCommand: z.array(z.string()).min(1),
   containerImage: z.string(),

@@ -37,7 +37,7 @@ export class LocalProcessRuntime implements InstanceRuntime {
   private readonly children = new Map<string, LocalInstance>();
 
   async start(spec: InstanceSpec): Promise<PlacedInstance> {
-    const env = { PODIUM_MODEL_NAME: spec.model.id, ...annotationEnv(spec.annotations) };
+    const env = { PODIUM_MODEL_NAME: spec.model.servedModelName, ...annotationEnv(spec.annotations) };
     const { child, port } = await spawnModelServer(spec.model.localCommand, env, spec.startupTimeoutMs);
     const pid = String(child.pid);
     this.children.set(pid, { child, annotations: { ...spec.annotations }, startedAt: new Date().toISOString() });

@@ -24,6 +24,14 @@ describe('model servers as users bring them', () => {
     expect(request).toMatchObject({ status: 'COMPLETE', error: null });
   }, 60_000);
 
+  it('one registered with the name it serves the model under (servedModelName) is called by that name', async () => {
+    await addTestModel(stack.db, { id: 'loud', servedModelName: 'shout' });
+    const { body } = await stack.api.submit(token, { model: 'loud', input: echoInput });
+    const { request } = await stack.api.waitUntilFinal(token, body.id);
+    expect(request).toMatchObject({ status: 'COMPLETE', result: { model_name: 'shout' } });
+    expect((await stack.api.call('GET', '/api/models')).body.models.find((m: { id: string }) => m.id === 'loud')).toMatchObject({ servedModelName: 'shout' });
+  });
+
   it('one that serves the model under another name fails MODEL_NOT_SERVED, not blaming the input', async () => {
     // The server takes its model name from PODIUM_MODEL_NAME: this one answers for "shout".
     await addTestModel(stack.db, { id: 'misnamed', localCommand: ['env', 'PODIUM_MODEL_NAME=shout', 'node', 'models/echo/server.ts'] });

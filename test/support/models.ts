@@ -17,17 +17,20 @@ export async function addTestModel(
     startupTimeoutSeconds?: number;
     requestTimeoutSeconds?: number;
     maxWaiting?: number;
+    servedModelName?: string;
   },
 ): Promise<void> {
   await db.query(sql.unsafe`
     INSERT INTO models (id, display_name, description, local_command, container_image, resources, min_instances,
-                        max_instances, keep_warm_seconds, max_concurrency, startup_timeout_seconds, request_timeout_seconds, max_waiting)
+                        max_instances, keep_warm_seconds, max_concurrency, startup_timeout_seconds, request_timeout_seconds, max_waiting,
+                        served_model_name)
     SELECT ${model.id}, ${model.id}, 'test model',
            ${model.localCommand ? sql.array(model.localCommand, 'text') : sql.fragment`local_command`},
            ${model.containerImage ?? sql.fragment`container_image`},
            ${model.resources ? sql.jsonb(model.resources) : sql.fragment`resources`},
            ${model.minInstances ?? 0}, ${model.maxInstances ?? 1}, ${model.keepWarmSeconds ?? 60}, ${model.maxConcurrency ?? 1},
-           ${model.startupTimeoutSeconds ?? 30}, ${model.requestTimeoutSeconds ?? 30}, ${model.maxWaiting ?? 1000}
+           ${model.startupTimeoutSeconds ?? 30}, ${model.requestTimeoutSeconds ?? 30}, ${model.maxWaiting ?? 1000},
+           ${model.servedModelName ?? null}::text
       FROM models WHERE id = ${model.like ?? 'echo'}`);
 }
 
@@ -37,6 +40,7 @@ export const echoModel: ModelSpec = {
   displayName: 'Echo',
   description: '',
   protocol: 'oip-v2',
+  servedModelName: 'echo',
   localCommand: ['node', 'models/echo/server.ts'],
   containerImage: 'ghcr.io/podium/model-echo:0.1.0',
   containerPort: 8080,

@@ -39,7 +39,7 @@ export function modelPod(spec: InstanceSpec): V1Pod {
           image: model.containerImage,
           ports: [{ name: 'http', containerPort: model.containerPort }],
           env: [
-            { name: 'PODIUM_MODEL_NAME', value: model.id },
+            { name: 'PODIUM_MODEL_NAME', value: model.servedModelName },
             { name: 'HOST', value: '0.0.0.0' },
             { name: 'PORT', value: String(model.containerPort) },
           ],
