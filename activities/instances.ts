@@ -63,7 +63,13 @@ export function createInstanceActivities({
       const context = Context.current();
       const beat = setInterval(() => context.heartbeat(), heartbeatMs);
       try {
-        const placed = await runtime.start({ instanceId, model, annotations, startupTimeoutMs: model.startupTimeoutSeconds * 1000 });
+        const placed = await runtime.start({
+          instanceId,
+          model,
+          annotations,
+          startupTimeoutMs: model.startupTimeoutSeconds * 1000,
+          signal: context.cancellationSignal,
+        });
         await setModelInstanceLocation(db, { id: instanceId, ...placed });
         // A local process is placed as it starts; a pod is scheduled later (see awaitInstanceReady).
         if (runtime.kind === 'local') await recordInstanceEvent(db, { instanceId, event: 'SCHEDULED', detail: { ...placed } });

@@ -8,6 +8,8 @@ export type InstanceSpec = {
   annotations: Record<string, string>;
   /** How long the runtime may take to place the instance before it gives up. */
   startupTimeoutMs: number;
+  /** Aborted when the start is given up on (its activity cancelled or timed out): stop what was started. */
+  signal?: AbortSignal;
 };
 
 export type PlacedInstance = {

@@ -38,7 +38,7 @@ export class LocalProcessRuntime implements InstanceRuntime {
 
   async start(spec: InstanceSpec): Promise<PlacedInstance> {
     const env = { PODIUM_MODEL_NAME: spec.model.servedModelName, ...annotationEnv(spec.annotations) };
-    const { child, port } = await spawnModelServer(spec.model.localCommand, env, spec.startupTimeoutMs);
+    const { child, port } = await spawnModelServer(spec.model.localCommand, env, spec.startupTimeoutMs, spec.signal);
     const pid = String(child.pid);
     this.children.set(pid, { child, annotations: { ...spec.annotations }, startedAt: new Date().toISOString() });
     child.once('exit', () => this.children.delete(pid));

@@ -11,9 +11,15 @@ export type ModelProcess = { child: ChildProcess; port: number };
 /**
  * Starts a model server as a child process (argv from the repository root; `node` is this
  * Node) and resolves with its port once it prints `{"event":"listening","port":N}`. The server
- * exits when our end of its stdin closes, so a crashed parent leaves no orphan behind.
+ * exits when our end of its stdin closes, so a crashed parent leaves no orphan behind. A start
+ * given up on (the timeout, or `signal`) stops the process before it rejects.
  */
-export async function spawnModelServer(argv: string[], env: Record<string, string>, timeoutMs: number): Promise<ModelProcess> {
+export async function spawnModelServer(
+  argv: string[],
+  env: Record<string, string>,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<ModelProcess> {
   const [command, ...args] = argv;
   const child = spawn(command === 'node' ? process.execPath : command!, args, {
     cwd: projectRoot,
@@ -31,23 +37,27 @@ export async function spawnModelServer(argv: string[], env: Record<string, strin
   const stderr: string[] = [];
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk));
   try {
-    return { child, port: await waitForListening(child, timeoutMs, stderr) };
+    return { child, port: await waitForListening(child, timeoutMs, stderr, signal) };
   } catch (error) {
     await stopModelServer(child);
     throw error;
   }
 }
 
-function waitForListening(child: ChildProcess, timeoutMs: number, stderr: string[]): Promise<number> {
+function waitForListening(child: ChildProcess, timeoutMs: number, stderr: string[], signal?: AbortSignal): Promise<number> {
   return new Promise((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
     const timer = setTimeout(() => fail(new InstanceStartupTimeoutError(`model process did not listen within ${timeoutMs} ms`)), timeoutMs);
     const onExit = (code: number | null) =>
       fail(new Error(`model process exited (code ${code}) before listening: ${stderr.join('').slice(-500).trim()}`));
+    const onAbort = () => fail(new Error('the start was given up on before the model process listened'));
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
     function fail(error: Error) {
       clearTimeout(timer);
       lines.close();
       child.off('exit', onExit);
+      signal?.removeEventListener('abort', onAbort);
       reject(error);
     }
     child.once('exit', onExit);
@@ -58,6 +68,7 @@ function waitForListening(child: ChildProcess, timeoutMs: number, stderr: string
         if (message.event !== 'listening' || typeof message.port !== 'number') return;
         clearTimeout(timer);
         child.off('exit', onExit);
+        signal?.removeEventListener('abort', onAbort);
         // Keep draining stdout so a chatty model never blocks on a full pipe.
         lines.removeAllListeners('line');
         resolve(message.port);

@@ -1,4 +1,9 @@
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { isProcessAlive } from '../../activities/probe-instances';
 import { spawnModelServer, stopModelServer } from '../../activities/runtime/model-process';
+import { eventually } from '../support/eventually';
 import { addTestModel } from '../support/models';
 import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
 
@@ -39,6 +44,18 @@ describe('model servers as users bring them', () => {
     const { request } = await stack.api.waitUntilFinal(token, body.id);
     expect(request.status).toBe('FAILED');
     expect(request.error).toEqual({ code: 'MODEL_NOT_SERVED', message: expect.stringContaining('model misnamed is not served by its instance') });
+  });
+});
+
+describe('a model process whose start is given up on', () => {
+  it('is stopped before the start fails, so no process outlives its instance', async () => {
+    const pidFile = path.join(await mkdtemp(path.join(tmpdir(), 'podium-start-')), 'pid');
+    const givenUp = new AbortController();
+    const starting = spawnModelServer(['sh', '-c', `echo $$ > ${pidFile}; exec sleep 60`], {}, 30_000, givenUp.signal);
+    const pid = Number(await eventually(() => readFile(pidFile, 'utf8').catch(() => ''), (text) => text.trim() !== '', 5_000));
+    givenUp.abort();
+    await expect(starting).rejects.toThrow('given up on');
+    expect(isProcessAlive(pid)).toBe(false);
   });
 });
 
