@@ -17,6 +17,7 @@ import { textGuard } from './text-guard';
 import { openApiDocument } from './openapi';
 import { requestWorkflows } from './request-workflows';
 import { adminInstanceRoutes } from './routes/admin-instances';
+import { adminModelRoutes } from './routes/admin-models';
 import { adminRequestRoutes } from './routes/admin-requests';
 import { adminStatsRoutes } from './routes/admin-stats';
 import { adminUserRoutes } from './routes/admin-users';
@@ -80,6 +81,7 @@ export function createApp({ config, db: pool, temporal, eagerStart = false, logg
     adminUserRoutes({ db, authenticate: auth.authenticate }),
     adminStatsRoutes({ db, authenticate: auth.authenticate, logger }),
     adminInstanceRoutes({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, authenticate: auth.authenticate, temporalUi }),
+    adminModelRoutes({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, authenticate: auth.authenticate }),
     healthRoutes({ db, temporal }),
   ];
   for (const router of routers) app.use(router.routes()).use(router.allowedMethods());

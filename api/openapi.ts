@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { loginBody, signupBody, userView } from '../domain/accounts';
-import { modelSpec } from '../domain/model-catalog';
+import { modelId, modelSettings, modelSpec } from '../domain/model-catalog';
 import { adminRequestSummary } from '../domain/admin-views';
 import { statsGroup, statsRow } from '../domain/stats-query';
 import { adminStatusChange, listWorkRequestsQuery, submitWorkRequest, workRequestSummary, workRequestView } from '../domain/work-request';
@@ -14,6 +14,7 @@ const errors = (...statuses: number[]) =>
   Object.fromEntries(statuses.map((status) => [status, { description: 'error', content: json(errorBody) }]));
 const bearer = [{ bearer: [] }];
 const idParameter = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
+const modelIdParameter = { name: 'id', in: 'path', required: true, schema: schema(modelId) };
 const signedIn = z.object({
   user: userView,
   accessToken: z.string().optional().describe('absent when X-Podium-Token-Transport: cookie'),
@@ -225,6 +226,32 @@ export const openApiDocument = {
         security: bearer,
         parameters: [idParameter],
         responses: { 202: { description: 'stopping' }, ...errors(400, 401, 403, 404, 409) },
+      },
+    },
+    '/api/admin/models': {
+      get: {
+        summary: 'The model catalog with every field, the local command too (ADMIN)',
+        security: bearer,
+        responses: { 200: { description: 'models', content: json(z.object({ models: z.array(modelSpec) })) }, ...errors(401, 403) },
+      },
+    },
+    '/api/admin/models/{id}': {
+      get: {
+        summary: 'One model of the catalog (ADMIN)',
+        security: bearer,
+        parameters: [modelIdParameter],
+        responses: { 200: { description: 'the model', content: json(z.object({ model: modelSpec })) }, ...errors(401, 403, 404) },
+      },
+      put: {
+        summary: "Registers a model (201) or replaces its settings (200); its pool takes them from its next round, at once (ADMIN, audited)",
+        security: bearer,
+        parameters: [modelIdParameter],
+        requestBody: { required: true, content: json(modelSettings) },
+        responses: {
+          200: { description: 'replaced', content: json(z.object({ model: modelSpec })) },
+          201: { description: 'registered', content: json(z.object({ model: modelSpec })) },
+          ...errors(401, 403),
+        },
       },
     },
     '/api/admin/stats': {

@@ -1,5 +1,6 @@
 import { sql, type CommonQueryMethods } from 'slonik';
-import { modelSpec, type ModelSpec } from '../domain/model-catalog';
+import { z } from 'zod';
+import { modelSpec, type ModelSettings, type ModelSpec } from '../domain/model-catalog';
 
 const selectModel = sql.fragment`
   SELECT id,
@@ -26,4 +27,27 @@ export async function listModels(db: CommonQueryMethods): Promise<readonly Model
 
 export async function findModel(db: CommonQueryMethods, id: string): Promise<ModelSpec | null> {
   return db.maybeOne(sql.type(modelSpec)`${selectModel} WHERE id = ${id}`);
+}
+
+/**
+ * Creates the model or replaces its settings (the id stays); whether it was new. Pools read the
+ * settings each round, so a change applies from their next round on.
+ */
+export async function upsertModel(db: CommonQueryMethods, id: string, settings: ModelSettings): Promise<{ created: boolean }> {
+  return db.one(sql.type(z.object({ created: z.boolean() }))`
+    INSERT INTO models (id, display_name, description, served_model_name, local_command, container_image, container_port,
+                        resources, min_instances, max_instances, keep_warm_seconds, max_concurrency,
+                        startup_timeout_seconds, request_timeout_seconds, max_waiting)
+    VALUES (${id}, ${settings.displayName}, ${settings.description}, ${settings.servedModelName ?? null},
+            ${sql.array(settings.localCommand, 'text')}, ${settings.containerImage}, ${settings.containerPort},
+            ${sql.jsonb(settings.resources)}, ${settings.minInstances}, ${settings.maxInstances}, ${settings.keepWarmSeconds},
+            ${settings.maxConcurrency}, ${settings.startupTimeoutSeconds}, ${settings.requestTimeoutSeconds}, ${settings.maxWaiting})
+    ON CONFLICT (id) DO UPDATE SET
+      display_name = EXCLUDED.display_name, description = EXCLUDED.description, served_model_name = EXCLUDED.served_model_name,
+      local_command = EXCLUDED.local_command, container_image = EXCLUDED.container_image, container_port = EXCLUDED.container_port,
+      resources = EXCLUDED.resources, min_instances = EXCLUDED.min_instances, max_instances = EXCLUDED.max_instances,
+      keep_warm_seconds = EXCLUDED.keep_warm_seconds, max_concurrency = EXCLUDED.max_concurrency,
+      startup_timeout_seconds = EXCLUDED.startup_timeout_seconds, request_timeout_seconds = EXCLUDED.request_timeout_seconds,
+      max_waiting = EXCLUDED.max_waiting
+    RETURNING (xmax = 0) AS created`);
 }

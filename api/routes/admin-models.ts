@@ -1,0 +1,45 @@
+import Router from '@koa/router';
+import type { Client } from '@temporalio/client';
+import type { DatabasePool } from 'slonik';
+import { findModel, listModels } from '../../db/models';
+import { modelId, modelSettings } from '../../domain/model-catalog';
+import { requirePermission, requireSession, signedInUser, type AuthState } from '../auth';
+import type { Authenticate } from '../authenticator';
+import { ApiError } from '../errors';
+import { putModel } from '../use-cases/admin-models';
+import { requireJsonBody } from './json-body';
+
+function modelIdParam(ctx: { params: Record<string, string | undefined> }): string {
+  const id = modelId.safeParse(ctx.params.id);
+  if (!id.success) throw new ApiError(400, 'INVALID_MODEL_ID', id.error.issues[0]!.message);
+  return id.data;
+}
+
+/** The model catalog for admins: every field (the local command too), and registering a model. */
+export function adminModelRoutes(deps: { db: DatabasePool; temporal: Client; taskQueue: string; authenticate: Authenticate }) {
+  const { db } = deps;
+  const router = new Router<AuthState>();
+  router.use('/api/admin/models', requireSession(deps.authenticate), requirePermission('ADMIN'));
+
+  router.get('/api/admin/models', async (ctx) => {
+    ctx.body = { models: await listModels(db) };
+  });
+
+  router.get('/api/admin/models/:id', async (ctx) => {
+    const id = modelIdParam(ctx);
+    const model = await findModel(db, id);
+    if (!model) throw new ApiError(404, 'MODEL_NOT_FOUND', `No model ${id} in the catalog`);
+    ctx.body = { model };
+  });
+
+  /** Creates the model (201) or replaces its settings (200); its pool takes them from its next round. */
+  router.put('/api/admin/models/:id', async (ctx) => {
+    const id = modelIdParam(ctx);
+    requireJsonBody(ctx);
+    const settings = modelSettings.parse(ctx.request.body);
+    const { model, created } = await putModel(deps, signedInUser(ctx), id, settings);
+    ctx.status = created ? 201 : 200;
+    ctx.body = { model };
+  });
+  return router;
+}
