@@ -2,6 +2,7 @@ import { ServiceError, WorkflowNotFoundError, type Client } from '@temporalio/cl
 import type { SignalDefinition } from '@temporalio/common';
 import { modelNameKey, requestStatusKey } from '../workflows/search-attributes';
 import type { AdminStatusChange } from '../domain/work-request';
+import { withTimeLimit } from '../domain/time-limit';
 import { budgetLeft, setAside } from './request-budget';
 import { ApiError } from './errors';
 import { adminSetStatusSignal, cancelRequestSignal, requestWorkflowId, workflowNames, type PodiumWorkflows } from '../workflows/contracts';
@@ -24,18 +25,14 @@ export function requestWorkflows(temporal: Client, taskQueue: string, { eagerSta
   async function reach<T>(call: () => Promise<T>): Promise<T> {
     const unavailable = () => new ApiError(503, 'TEMPORAL_UNAVAILABLE', 'Temporal does not answer; try again shortly');
     const ms = budgetLeft(temporalDeadlineMs);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(unavailable()), ms)));
-    const answered = temporal.withDeadline(Date.now() + ms, call);
-    answered.catch(() => undefined); // a late failure has no one to tell
     try {
-      return await Promise.race([answered, late]);
+      return await withTimeLimit(temporal.withDeadline(Date.now() + ms, call), ms, () => {
+        throw unavailable();
+      });
     } catch (error) {
       const code = (error as { cause?: { code?: unknown } }).cause?.code;
       if (error instanceof ServiceError && typeof code === 'number' && outageCodes.has(code)) throw unavailable();
       throw error;
-    } finally {
-      clearTimeout(timer);
     }
   }
 
@@ -85,12 +82,10 @@ export function requestWorkflows(temporal: Client, taskQueue: string, { eagerSta
       // race keeps the time even while the client retries a Temporal that does not answer. The
       // wait is the caller's asking: it does not count against the request's budget.
       setAside(timeoutMs);
-      const signal = AbortSignal.timeout(timeoutMs);
       const poll = temporal
-        .withAbortSignal(signal, () => temporal.workflow.getHandle(requestWorkflowId(requestId)).result())
+        .withAbortSignal(AbortSignal.timeout(timeoutMs), () => temporal.workflow.getHandle(requestWorkflowId(requestId)).result())
         .catch(() => undefined);
-      const timeUp = new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
-      await Promise.race([poll, timeUp]);
+      await withTimeLimit(poll, timeoutMs, () => undefined);
     },
 
     /** Waits (bounded) for the request's workflow run to close, e.g. one finishing right now. */

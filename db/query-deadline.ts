@@ -1,4 +1,5 @@
 import type { CommonQueryMethods, DatabasePool, DatabaseTransactionConnection } from 'slonik';
+import { withTimeLimit } from '../domain/time-limit';
 
 /**
  * PostgreSQL did not answer in time: hung, frozen or unreachable (the API answers 503). At the
@@ -20,16 +21,11 @@ const queryMethods = new Set<keyof CommonQueryMethods>([
 
 /** `work`, or a QueryDeadlineError after `ms` (the work goes on; its answer is dropped). */
 function raced<T>(work: Promise<T>, ms: number, onLate?: (error: QueryDeadlineError) => void): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const error = new QueryDeadlineError(ms);
-      onLate?.(error);
-      reject(error);
-    }, ms);
+  return withTimeLimit(work, ms, () => {
+    const error = new QueryDeadlineError(ms);
+    onLate?.(error);
+    throw error;
   });
-  work.catch(() => undefined); // a late failure has no one to tell
-  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
 
 /**

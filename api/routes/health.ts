@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import type { Client } from '@temporalio/client';
 import { sql, type DatabasePool } from 'slonik';
+import { withTimeLimit } from '../../domain/time-limit';
 import { ApiError } from '../errors';
 
 /** How long each readiness check may take: a probe must get its answer within a couple of seconds. */
@@ -8,15 +9,9 @@ const checkTimeoutMs = 1_000;
 
 type Check = 'up' | 'down';
 
-async function within(ms: number, work: Promise<unknown>): Promise<Check> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<Check>((resolve) => (timer = setTimeout(() => resolve('down'), ms)));
-  try {
-    return await Promise.race([work.then((): Check => 'up', (): Check => 'down'), late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+/** 'up' when `work` succeeds within `ms`, else 'down'. */
+const within = (ms: number, work: Promise<unknown>): Promise<Check> =>
+  withTimeLimit(work.then((): Check => 'up', (): Check => 'down'), ms, (): Check => 'down');
 
 /**
  * Probes for Kubernetes (and anyone): `/api/health/live` answers while the process serves HTTP
