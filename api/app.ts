@@ -8,9 +8,8 @@ import type { Logger } from 'pino';
 import type { DatabasePool } from 'slonik';
 import type { PodiumConfig } from '../domain/config';
 import type { AuthServices } from './auth-services';
-import { withQueryDeadline } from '../db/query-deadline';
 import { errorMiddleware } from './errors';
-import { answerWithin, budgetLeft } from './request-budget';
+import { answerWithin, withinRequestBudget } from './request-budget';
 import { requestQuotas } from './request-quotas';
 import { healthRoutes } from './routes/health';
 import { textGuard } from './text-guard';
@@ -55,7 +54,7 @@ export type ApiDependencies = {
 
 export function createApp({ config, db: pool, temporal, eagerStart = false, logger, auth }: ApiDependencies): Koa {
   // A PostgreSQL that hangs gets the caller a 503 within its budget, not a request that hangs too.
-  const db = withQueryDeadline(pool, () => budgetLeft(config.API_DEADLINE_MS));
+  const db = withinRequestBudget(pool, config.API_DEADLINE_MS);
   // Behind a proxy, ctx.ip (the sign-in rate limit's key) comes from X-Forwarded-For: the entry
   // our own proxies appended, never the left-most one, which the client writes.
   const app = new Koa({ proxy: config.TRUST_PROXY, maxIpsCount: config.TRUSTED_PROXY_HOPS });

@@ -3,8 +3,7 @@ import type { Logger } from 'pino';
 import type { DatabasePool } from 'slonik';
 import type { PodiumConfig } from '../domain/config';
 import { withSearchPath } from '../db/pool';
-import { withQueryDeadline } from '../db/query-deadline';
-import { budgetLeft } from './request-budget';
+import { withinRequestBudget } from './request-budget';
 import { createAuthenticator } from './authenticator';
 import { CreationLimits } from './creation-limits';
 import { LoginRateLimit } from './login-rate-limit';
@@ -86,7 +85,7 @@ export async function startAuthServices(options: {
   };
   return {
     cache,
-    authenticate: createAuthenticator({ db: withQueryDeadline(options.db, () => budgetLeft(config.API_DEADLINE_MS)), cache }),
+    authenticate: createAuthenticator({ db: withinRequestBudget(options.db, config.API_DEADLINE_MS), cache }),
     loginRateLimit,
     creationLimits,
     tokens,

@@ -1,5 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Middleware } from 'koa';
+import type { DatabasePool } from 'slonik';
+import { withQueryDeadline } from '../db/query-deadline';
 
 const budgets = new AsyncLocalStorage<{ deadline: number }>();
 
@@ -23,4 +25,9 @@ export function budgetLeft(capMs: number): number {
 export function setAside(ms: number): void {
   const budget = budgets.getStore();
   if (budget) budget.deadline += ms;
+}
+
+/** The pool as the API's routes use it: each query gets what is left of its request's budget. */
+export function withinRequestBudget(db: DatabasePool, capMs: number): DatabasePool {
+  return withQueryDeadline(db, () => budgetLeft(capMs));
 }
