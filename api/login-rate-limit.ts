@@ -1,5 +1,5 @@
 import { RateLimiterRes, type RateLimiterPostgres } from 'rate-limiter-flexible';
-import { counterStoreFailed, postgresLimiter, secondsToWait, type CounterStore } from './rate-limits';
+import { postgresLimiter, secondsToWait, type CounterStore } from './rate-limits';
 
 export type LoginRateLimitConfig = {
   maxFailuresPerAccount: number;
@@ -36,7 +36,7 @@ export class LoginRateLimit {
     let retryAfterSeconds = 0;
     for (const result of results) {
       const res = result.status === 'fulfilled' ? result.value : result.reason;
-      if (!(res instanceof RateLimiterRes)) throw counterStoreFailed();
+      if (!(res instanceof RateLimiterRes)) throw res; // the store failed: errors.ts answers 503 when it is the database
       if (result.status === 'rejected') refused = true;
       else if (res.remainingPoints === 0) last = true;
       else continue;
@@ -47,8 +47,6 @@ export class LoginRateLimit {
 
   /** The attempt succeeded: the account starts afresh and the address gets its attempt back. */
   async succeeded(account: string, ip: string): Promise<void> {
-    await Promise.all([this.perAccount.delete(account), this.perIp.reward(ip, 1)]).catch(() => {
-      throw counterStoreFailed();
-    });
+    await Promise.all([this.perAccount.delete(account), this.perIp.reward(ip, 1)]);
   }
 }

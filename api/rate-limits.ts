@@ -17,14 +17,6 @@ export function postgresLimiter(store: CounterStore, options: { keyPrefix: strin
   });
 }
 
-/**
- * A counter that cannot be read or written: the store is PostgreSQL, so it is the database that
- * failed (its pool has a query deadline), and the caller gets the 503 any route gives then.
- */
-export function counterStoreFailed(): ApiError {
-  return new ApiError(503, 'DATABASE_UNAVAILABLE', 'The database did not answer; try again shortly');
-}
-
 /** Whole seconds until the counter lets the key in again (at least 1), for `Retry-After`. */
 export const secondsToWait = (res: RateLimiterRes) => Math.max(1, Math.ceil(res.msBeforeNext / 1000));
 
@@ -40,7 +32,8 @@ export async function consumeOr429(
   try {
     await limiter.consume(key);
   } catch (error) {
-    if (!(error instanceof RateLimiterRes)) throw counterStoreFailed();
+    // The store's own failure (its pool has pg's query timeout): errors.ts maps a database out of reach to 503.
+    if (!(error instanceof RateLimiterRes)) throw error;
     const seconds = secondsToWait(error);
     const { code, message } = refusal(seconds);
     throw new ApiError(429, code, message, { retryAfterSeconds: seconds });
