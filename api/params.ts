@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { modelId } from '../domain/model-catalog';
 import { ApiError } from './errors';
 
 const uuid = z.uuid();
@@ -8,5 +9,12 @@ const kinds = { request: 'REQUEST', instance: 'INSTANCE' } as const;
 export function idParam(ctx: { params: Record<string, string | undefined> }, kind: keyof typeof kinds): string {
   const id = uuid.safeParse(ctx.params.id);
   if (!id.success) throw new ApiError(400, `INVALID_${kinds[kind]}_ID`, `${kind[0]!.toUpperCase()}${kind.slice(1)} ids are UUIDs`);
+  return id.data;
+}
+
+/** The `:id` path parameter of a model route: a catalog id, else 400 `INVALID_MODEL_ID`. */
+export function modelIdParam(ctx: { params: Record<string, string | undefined> }): string {
+  const id = modelId.safeParse(ctx.params.id);
+  if (!id.success) throw new ApiError(400, 'INVALID_MODEL_ID', id.error.issues[0]!.message);
   return id.data;
 }

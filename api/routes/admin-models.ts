@@ -2,18 +2,13 @@ import Router from '@koa/router';
 import type { Client } from '@temporalio/client';
 import type { DatabasePool } from 'slonik';
 import { findModel, listModels } from '../../db/models';
-import { modelId, modelSettings } from '../../domain/model-catalog';
+import { modelSettings } from '../../domain/model-catalog';
 import { requirePermission, requireSession, signedInUser, type AuthState } from '../auth';
 import type { Authenticate } from '../authenticator';
 import { ApiError } from '../errors';
+import { modelIdParam } from '../params';
 import { putModel } from '../use-cases/admin-models';
 import { requireJsonBody } from './json-body';
-
-function modelIdParam(ctx: { params: Record<string, string | undefined> }): string {
-  const id = modelId.safeParse(ctx.params.id);
-  if (!id.success) throw new ApiError(400, 'INVALID_MODEL_ID', id.error.issues[0]!.message);
-  return id.data;
-}
 
 /** The model catalog for admins: every field (the local command too), and registering a model. */
 export function adminModelRoutes(deps: { db: DatabasePool; temporal: Client; taskQueue: string; authenticate: Authenticate }) {

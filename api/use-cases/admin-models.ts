@@ -4,6 +4,7 @@ import { writeAuditLog } from '../../db/audit-log';
 import { findModel, upsertModel } from '../../db/models';
 import type { ModelSettings, ModelSpec } from '../../domain/model-catalog';
 import { poolWorkflowId, wakePoolSignal } from '../../workflows/contracts';
+import { budgetLeft } from '../request-budget';
 
 type AdminModelDeps = { db: DatabasePool; temporal: Client; taskQueue: string };
 
@@ -34,7 +35,7 @@ export async function putModel(
   // Best effort: with no pool yet, the first request starts one that reads the settings; a
   // Temporal out of reach leaves them for the pool's next round. The change is saved either way.
   await temporal
-    .withDeadline(Date.now() + wakeDeadlineMs, () => temporal.workflow.getHandle(poolWorkflowId(taskQueue, id)).signal(wakePoolSignal))
+    .withDeadline(Date.now() + budgetLeft(wakeDeadlineMs), () => temporal.workflow.getHandle(poolWorkflowId(taskQueue, id)).signal(wakePoolSignal))
     .catch(() => undefined);
   return { model: (await findModel(db, id))!, created };
 }
