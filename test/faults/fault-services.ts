@@ -1,15 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import { findFreePort } from '../../infra/ports';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../infra/postgres';
 import { startDevTemporal, type DevTemporal } from '../../infra/temporal-server';
-import { workflowsPath } from '../../infra/worker';
-
-const quietLogger = { trace() {}, debug() {}, info() {}, log() {}, warn: console.warn, error: console.error };
+import { writeWorkflowBundle } from '../support/run-services';
 
 /**
  * PostgreSQL and the Temporal dev server for the fault suite, started with the project's own
@@ -26,8 +23,7 @@ export async function startFaultServices() {
     startDevTemporal({ dataDir: path.join(workDir, 'temporal'), host: '127.0.0.1', port: temporalPort, uiPort, headless: true });
   let postgres: EmbeddedDatabase = await startPostgres();
   let temporal: DevTemporal = await startTemporal();
-  const workflowBundle = path.join(workDir, 'workflow-bundle.js');
-  await writeFile(workflowBundle, (await bundleWorkflowCode({ workflowsPath, logger: quietLogger })).code);
+  const workflowBundle = await writeWorkflowBundle(workDir);
 
   /** The postmaster and every process it forked (backends, checkpointer, WAL writer…). */
   async function postgresPids(): Promise<number[]> {

@@ -4,41 +4,6 @@ import { z } from 'zod';
 import { isProcessAlive } from '../../activities/probe-instances';
 import { modelServerPids } from './scenarios';
 
-/** How the accepted requests ended, once all have (or `timeoutMs` passed). */
-export type Endings = {
-  complete: number;
-  failed: string[];
-  /** Still REQUESTED or PROCESSING. */
-  unended: number;
-  /** Ended, but with other than one stats row (COMPLETE and FAILED have exactly one). */
-  statsNotOnce: number;
-  heldSlots: number;
-};
-
-export async function endingsOf(db: DatabasePool, ids: string[], timeoutMs: number): Promise<Endings> {
-  const row = z.object({ status: z.string(), code: z.string().nullable(), statsRows: z.number() });
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const rows = await db.any(sql.type(row)`
-      SELECT r.status, r.error ->> 'code' AS code,
-             (SELECT count(*)::int FROM request_stats s WHERE s.request_id = r.id) AS "statsRows"
-        FROM work_requests r WHERE r.id = ANY(${sql.array(ids, 'uuid')})`);
-    const unended = rows.filter((r) => r.status === 'REQUESTED' || r.status === 'PROCESSING').length + (ids.length - rows.length);
-    if (unended === 0 || Date.now() > deadline) {
-      const heldSlots = await db.oneFirst(sql.type(z.object({ n: z.number() }))`
-        SELECT count(*)::int AS n FROM instance_leases WHERE request_id = ANY(${sql.array(ids, 'uuid')}) AND released_at IS NULL`);
-      return {
-        complete: rows.filter((r) => r.status === 'COMPLETE').length,
-        failed: rows.filter((r) => r.status === 'FAILED').map((r) => r.code ?? '?'),
-        unended,
-        statsNotOnce: rows.filter((r) => (r.status === 'COMPLETE' || r.status === 'FAILED') && r.statsRows !== 1).length,
-        heldSlots,
-      };
-    }
-    await sleep(500);
-  }
-}
-
 /**
  * Orphans, once the pools have had `settleMs` to settle: instances recorded alive whose process
  * is gone, and model processes no live instance accounts for (but those of `before`, which ran

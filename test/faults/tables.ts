@@ -1,4 +1,4 @@
-import type { Endings } from './invariants';
+import type { Endings } from '../support/request-endings';
 import type { Answers } from './load';
 import type { FuzzFigures } from './schemathesis';
 

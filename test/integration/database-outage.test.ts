@@ -1,8 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { sql } from 'slonik';
-import { z } from 'zod';
 import { fromConcurrentClients } from '../support/concurrent-clients';
 import { addTestModel } from '../support/models';
+import { endingsOf } from '../support/request-endings';
 import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
 
 // The worker reaches PostgreSQL through a proxy; the API and the test's own checks do not.
@@ -34,24 +33,6 @@ async function submitMany(count: number): Promise<string[]> {
   });
 }
 
-/** Each request's status and stats rows, and the slots still held, once every request has ended. */
-async function outcomes(ids: string[], timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  const row = z.object({ status: z.string(), statsRows: z.number() });
-  for (;;) {
-    const rows = await stack.db.any(sql.type(row.extend({ id: z.string() }))`
-      SELECT r.id, r.status, (SELECT count(*)::int FROM request_stats s WHERE s.request_id = r.id) AS "statsRows"
-        FROM work_requests r WHERE r.id = ANY(${sql.array(ids, 'uuid')})`);
-    const open = rows.filter((r) => r.status === 'REQUESTED' || r.status === 'PROCESSING');
-    if (open.length === 0 || Date.now() > deadline) {
-      const heldSlots = await stack.db.oneFirst(sql.type(z.object({ n: z.number() }))`
-        SELECT count(*)::int AS n FROM instance_leases WHERE request_id = ANY(${sql.array(ids, 'uuid')}) AND released_at IS NULL`);
-      return { statuses: rows.map((r) => `${r.status}×${r.statsRows}`), heldSlots };
-    }
-    await sleep(200);
-  }
-}
-
 type Proxy = NonNullable<TestStack['workerDatabase']>;
 const outages: [string, (proxy: Proxy) => void, number, (proxy: Proxy) => void][] = [
   ['hung for 12 s', (proxy) => proxy.freeze(), 12_000, (proxy) => proxy.thaw()],
@@ -66,8 +47,7 @@ describe("the worker's database out of reach while requests are on their way", (
     begin(proxy);
     await sleep(lastsMs);
     end(proxy);
-    const { statuses, heldSlots } = await outcomes(ids, 60_000);
-    expect(statuses).toEqual(ids.map(() => 'COMPLETE×1'));
-    expect(heldSlots).toBe(0);
+    // Every request COMPLETE with exactly one stats row, none left open, no slot held.
+    expect(await endingsOf(stack.db, ids, 60_000)).toEqual({ complete: ids.length, failed: [], unended: 0, statsNotOnce: 0, heldSlots: 0 });
   });
 });

@@ -14,8 +14,23 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-/** A database pool that reaches the test PostgreSQL through a proxy the test can freeze or close. */
-const databaseBehindProxy = () => proxiedPool(stack.services.databaseUrl, stack.schema, 2);
+type BehindProxy = Awaited<ReturnType<typeof proxiedPool>>;
+
+/**
+ * Runs `test` with a database pool that reaches the test PostgreSQL through a proxy it can
+ * freeze, take down or close; whatever the test did, the proxy and pool are gone afterwards.
+ */
+async function behindProxy(test: (database: BehindProxy) => Promise<void>): Promise<void> {
+  const database = await proxiedPool(stack.services.databaseUrl, stack.schema, 2);
+  try {
+    await test(database);
+  } finally {
+    database.proxy.thaw();
+    database.proxy.bringUp();
+    await database.db.end().catch(() => undefined);
+    await database.proxy.close();
+  }
+}
 
 describe('health probes', () => {
   it('live and ready answer 200 when PostgreSQL and Temporal do', async () => {
@@ -60,81 +75,63 @@ describe('health probes', () => {
   });
 
   it('ready is a coded 503 within 2 s when PostgreSQL hangs, and 200 again once it answers', async () => {
-    const { proxy, db } = await databaseBehindProxy();
-    try {
-      const instance = await stack.startApiInstance({}, { db });
-      expect((await instance.api.call('GET', '/api/health/ready')).status).toBe(200);
-      proxy.freeze();
-      const t0 = performance.now();
-      const ready = await instance.api.call('GET', '/api/health/ready');
-      expect(performance.now() - t0).toBeLessThan(2_000);
-      expect(ready.status).toBe(503);
-      expect(ready.body.error).toMatchObject({ code: 'DATABASE_UNAVAILABLE', details: { checks: { database: 'down', temporal: 'up' } } });
-      proxy.thaw();
-      await eventually(async () => (await instance.api.call('GET', '/api/health/ready')).status, (status) => status === 200, 10_000);
-    } finally {
-      proxy.thaw();
-      await db.end();
-      await proxy.close();
-    }
+    await behindProxy(async ({ proxy, db }) => {
+        const instance = await stack.startApiInstance({}, { db });
+        expect((await instance.api.call('GET', '/api/health/ready')).status).toBe(200);
+        proxy.freeze();
+        const t0 = performance.now();
+        const ready = await instance.api.call('GET', '/api/health/ready');
+        expect(performance.now() - t0).toBeLessThan(2_000);
+        expect(ready.status).toBe(503);
+        expect(ready.body.error).toMatchObject({ code: 'DATABASE_UNAVAILABLE', details: { checks: { database: 'down', temporal: 'up' } } });
+        proxy.thaw();
+        await eventually(async () => (await instance.api.call('GET', '/api/health/ready')).status, (status) => status === 200, 10_000);
+    });
   });
 
   it('a route answers a coded 503 within 2 s when PostgreSQL hangs, and a submission it refused is not written later', async () => {
-    const { proxy, db } = await databaseBehindProxy();
-    try {
-      const instance = await stack.startApiInstance({ API_DEADLINE_MS: '1000' }, { db });
-      const token = await stack.api.anonymousToken(); // sessions are checked on the instance's own pool
-      expect((await instance.api.call('GET', '/api/models')).status).toBe(200);
-      proxy.freeze();
-      for (const call of [() => instance.api.call('GET', '/api/models'), () => instance.api.submit(token, { model: 'echo', input: echoInput })]) {
-        const t0 = performance.now();
-        const response = await call();
-        expect(performance.now() - t0).toBeLessThan(2_000);
-        expect(response.status).toBe(503);
-        expect(response.body.error).toMatchObject({ code: 'DATABASE_UNAVAILABLE', message: expect.stringContaining('did not answer in time') });
-      }
-      proxy.thaw();
-      await eventually(async () => (await instance.api.call('GET', '/api/models')).status, (status) => status === 200, 10_000);
-      // The refused submission's transaction rolled back once PostgreSQL answered again.
-      await eventually(async () => db.state(), (state) => state.acquiredConnections === 0 && state.pendingReleaseConnections === 0, 10_000);
-      expect((await stack.api.call('GET', '/api/requests', { token })).body.requests).toEqual([]);
-    } finally {
-      proxy.thaw();
-      await db.end();
-      await proxy.close();
-    }
+    await behindProxy(async ({ proxy, db }) => {
+        const instance = await stack.startApiInstance({ API_DEADLINE_MS: '1000' }, { db });
+        const token = await stack.api.anonymousToken(); // sessions are checked on the instance's own pool
+        expect((await instance.api.call('GET', '/api/models')).status).toBe(200);
+        proxy.freeze();
+        for (const call of [() => instance.api.call('GET', '/api/models'), () => instance.api.submit(token, { model: 'echo', input: echoInput })]) {
+          const t0 = performance.now();
+          const response = await call();
+          expect(performance.now() - t0).toBeLessThan(2_000);
+          expect(response.status).toBe(503);
+          expect(response.body.error).toMatchObject({ code: 'DATABASE_UNAVAILABLE', message: expect.stringContaining('did not answer in time') });
+        }
+        proxy.thaw();
+        await eventually(async () => (await instance.api.call('GET', '/api/models')).status, (status) => status === 200, 10_000);
+        // The refused submission's transaction rolled back once PostgreSQL answered again.
+        await eventually(async () => db.state(), (state) => state.acquiredConnections === 0 && state.pendingReleaseConnections === 0, 10_000);
+        expect((await stack.api.call('GET', '/api/requests', { token })).body.requests).toEqual([]);
+    });
   });
 
   it('survives PostgreSQL ending its connections (a restart): the next sign-in counter works', async () => {
-    const { proxy, db, databaseUrl } = await databaseBehindProxy();
-    try {
-      const instance = await stack.startApiInstance({}, { db, databaseUrl });
-      expect((await instance.api.call('POST', '/api/sessions/anonymous')).status).toBe(201); // counts on a pooled connection
-      proxy.takeDown(); // the counters' idle connection ends, as PostgreSQL's restart would end it
-      await sleep(200);
-      proxy.bringUp();
-      expect((await instance.api.call('POST', '/api/sessions/anonymous')).status).toBe(201);
-    } finally {
-      proxy.bringUp();
-      await db.end();
-      await proxy.close();
-    }
+    await behindProxy(async ({ proxy, db, databaseUrl }) => {
+        const instance = await stack.startApiInstance({}, { db, databaseUrl });
+        expect((await instance.api.call('POST', '/api/sessions/anonymous')).status).toBe(201); // counts on a pooled connection
+        proxy.takeDown(); // the counters' idle connection ends, as PostgreSQL's restart would end it
+        await sleep(200);
+        proxy.bringUp();
+        expect((await instance.api.call('POST', '/api/sessions/anonymous')).status).toBe(201);
+    });
   });
 
   it('any route answers a coded 503 when PostgreSQL cannot be reached, not a 500', async () => {
-    const { proxy, db } = await databaseBehindProxy();
-    try {
-      const instance = await stack.startApiInstance({}, { db });
-      expect((await instance.api.call('GET', '/api/models')).status).toBe(200);
-      await proxy.close(); // connections dropped, new ones refused
-      // The first call finds its pooled connection dropped, the next one is refused a new one.
-      for (let call = 0; call < 2; call++) {
-        const response = await instance.api.call('GET', '/api/models');
-        expect(response.status).toBe(503);
-        expect(response.body.error.code).toBe('DATABASE_UNAVAILABLE');
-      }
-    } finally {
-      await db.end().catch(() => undefined);
-    }
+    await behindProxy(async ({ proxy, db }) => {
+        const instance = await stack.startApiInstance({}, { db });
+        expect((await instance.api.call('GET', '/api/models')).status).toBe(200);
+        await proxy.close(); // connections dropped, new ones refused
+        // The first call finds its pooled connection dropped, the next one is refused a new one.
+        for (let call = 0; call < 2; call++) {
+          const response = await instance.api.call('GET', '/api/models');
+          expect(response.status).toBe(503);
+          expect(response.body.error.code).toBe('DATABASE_UNAVAILABLE');
+        }
+    });
   });
 });

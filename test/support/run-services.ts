@@ -13,6 +13,13 @@ export type RunServices = { databaseUrl: string; temporalAddress: string; workfl
 
 const quietLogger = { trace() {}, debug() {}, info() {}, log() {}, warn: console.warn, error: console.error };
 
+/** The workflows bundled once, quietly, into `dir`: workers given its path start without webpack. */
+export async function writeWorkflowBundle(dir: string): Promise<string> {
+  const file = path.join(dir, 'workflow-bundle.js');
+  await writeFile(file, (await bundleWorkflowCode({ workflowsPath, logger: quietLogger })).code);
+  return file;
+}
+
 /** PODIUM_TEMPORAL_TUNING picks another dev server tuning, to compare one in a benchmark. */
 function devServerTuningFromEnv(): DevServerTuning | undefined {
   const name = process.env.PODIUM_TEMPORAL_TUNING;
@@ -31,7 +38,7 @@ export async function startRunServices(options: { testTools?: boolean } = {}): P
   // As root, Postgres runs as the `postgres` user, which must be able to reach its data dir.
   await chmod(workDir, 0o755);
   const [pgPort, temporalPort, uiPort] = [await findFreePort(), await findFreePort(), await findFreePort()];
-  const [postgres, temporal, bundle] = await Promise.all([
+  const [postgres, temporal, workflowBundle] = await Promise.all([
     startEmbeddedPostgres({ dataDir: path.join(workDir, 'postgres'), port: pgPort, persistent: false }),
     startDevTemporal({
       tuning: devServerTuningFromEnv(),
@@ -42,11 +49,9 @@ export async function startRunServices(options: { testTools?: boolean } = {}): P
       headless: true,
       log: (line) => console.error(`[podium] ${line}`),
     }),
-    bundleWorkflowCode({ workflowsPath, logger: quietLogger }),
+    writeWorkflowBundle(workDir),
     buildWeb(),
   ]);
-  const workflowBundle = path.join(workDir, 'workflow-bundle.js');
-  await writeFile(workflowBundle, bundle.code);
   // The browser tests' Chromium and the curl walk-through's jq; a benchmark needs neither.
   const log = (line: string) => console.error(`[podium] ${line}`);
   const chromium = options.testTools === false ? '' : ensureChromium(log);
