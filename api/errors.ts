@@ -28,7 +28,8 @@ const bodyErrors: Record<string, [number, string, string]> = {
 
 function toApiError(error: unknown): ApiError | null {
   if (error instanceof ApiError) return error;
-  // PostgreSQL cannot be reached (down, restarting, a connection cut): the caller may try again shortly.
+  // PostgreSQL hung or cannot be reached (down, restarting, a connection cut): the caller may try
+  // again shortly; after a commit that went unanswered, only once it has looked.
   if (error instanceof QueryDeadlineError && error.at === 'commit') {
     return new ApiError(
       503,
