@@ -70,7 +70,7 @@ export function createInstanceActivities({
           startupTimeoutMs: model.startupTimeoutSeconds * 1000,
           signal: context.cancellationSignal,
         });
-        await setModelInstanceLocation(db, { id: instanceId, ...placed });
+        await setModelInstanceLocation(db, { id: instanceId, runtimeRef: placed.runtimeRef, endpoint: placed.endpoint });
         // A local process is placed as it starts; a pod is scheduled later (see awaitInstanceReady).
         if (runtime.kind === 'local') await recordInstanceEvent(db, { instanceId, event: 'SCHEDULED', detail: { ...placed } });
         return { instanceId, modelId, placed, startupTimeoutSeconds: model.startupTimeoutSeconds };

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { loginBody, signupBody, userView } from '../domain/accounts';
-import { modelId, modelSettings, modelSpec } from '../domain/model-catalog';
+import { modelId, modelSettings, modelSpec, publicModelSpec } from '../domain/model-catalog';
 import { adminRequestSummary } from '../domain/admin-views';
 import { statsGroup, statsRow } from '../domain/stats-query';
 import { adminStatusChange, listWorkRequestsQuery, submitWorkRequest, workRequestSummary, workRequestView } from '../domain/work-request';
@@ -23,8 +23,6 @@ const signedIn = z.object({
   refreshTokenExpiresAt: z.string(),
 });
 
-/** What `publicModelView` returns. */
-const catalogModel = modelSpec.omit({ localCommand: true });
 
 const queryParameters = Object.entries(listWorkRequestsQuery.shape).map(([name, type]) => ({
   name,
@@ -69,7 +67,7 @@ export const openApiDocument = {
       },
     },
     '/api/models': {
-      get: { summary: 'The model catalog', responses: { 200: { description: 'models', content: json(z.object({ models: z.array(catalogModel) })) } } },
+      get: { summary: 'The model catalog', responses: { 200: { description: 'models', content: json(z.object({ models: z.array(publicModelSpec) })) } } },
     },
     '/api/requests': {
       post: {

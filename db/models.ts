@@ -8,9 +8,19 @@ const selectModel = sql.fragment`
          description,
          protocol,
          COALESCE(served_model_name, id) AS "servedModelName",
+         runtime,
          local_command AS "localCommand",
+         env,
+         working_dir AS "workingDir",
          container_image AS "containerImage",
+         container_command AS "containerCommand",
+         container_args AS "containerArgs",
+         container_env AS "containerEnv",
          container_port AS "containerPort",
+         readiness_path AS "readinessPath",
+         storage_uri AS "storageUri",
+         port_env AS "portEnv",
+         port_arg AS "portArg",
          resources,
          min_instances AS "minInstances",
          max_instances AS "maxInstances",
@@ -29,22 +39,35 @@ export async function findModel(db: CommonQueryMethods, id: string): Promise<Mod
   return db.maybeOne(sql.type(modelSpec)`${selectModel} WHERE id = ${id}`);
 }
 
+function optionalArray(values: string[] | undefined) {
+  return values ? sql.array(values, 'text') : null;
+}
+
 /**
  * Creates the model or replaces its settings (the id stays); whether it was new. Pools read the
  * settings each round, so a change applies from their next round on.
  */
 export async function upsertModel(db: CommonQueryMethods, id: string, settings: ModelSettings): Promise<{ created: boolean }> {
   return db.one(sql.type(z.object({ created: z.boolean() }))`
-    INSERT INTO models (id, display_name, description, served_model_name, local_command, container_image, container_port,
+    INSERT INTO models (id, display_name, description, served_model_name, runtime, local_command, env, working_dir,
+                        container_image, container_command, container_args, container_env, container_port,
+                        readiness_path, storage_uri, port_env, port_arg,
                         resources, min_instances, max_instances, keep_warm_seconds, max_concurrency,
                         startup_timeout_seconds, request_timeout_seconds, max_waiting)
-    VALUES (${id}, ${settings.displayName}, ${settings.description}, ${settings.servedModelName ?? null},
-            ${sql.array(settings.localCommand, 'text')}, ${settings.containerImage}, ${settings.containerPort},
+    VALUES (${id}, ${settings.displayName}, ${settings.description}, ${settings.servedModelName ?? null}, ${settings.runtime},
+            ${sql.array(settings.localCommand, 'text')}, ${sql.jsonb(settings.env)}, ${settings.workingDir ?? null},
+            ${settings.containerImage}, ${optionalArray(settings.containerCommand)}, ${optionalArray(settings.containerArgs)},
+            ${sql.jsonb(settings.containerEnv)}, ${settings.containerPort},
+            ${settings.readinessPath ?? null}, ${settings.storageUri ?? null}, ${settings.portEnv ?? null}, ${settings.portArg ?? null},
             ${sql.jsonb(settings.resources)}, ${settings.minInstances}, ${settings.maxInstances}, ${settings.keepWarmSeconds},
             ${settings.maxConcurrency}, ${settings.startupTimeoutSeconds}, ${settings.requestTimeoutSeconds}, ${settings.maxWaiting})
     ON CONFLICT (id) DO UPDATE SET
       display_name = EXCLUDED.display_name, description = EXCLUDED.description, served_model_name = EXCLUDED.served_model_name,
-      local_command = EXCLUDED.local_command, container_image = EXCLUDED.container_image, container_port = EXCLUDED.container_port,
+      runtime = EXCLUDED.runtime, local_command = EXCLUDED.local_command, env = EXCLUDED.env, working_dir = EXCLUDED.working_dir,
+      container_image = EXCLUDED.container_image, container_command = EXCLUDED.container_command,
+      container_args = EXCLUDED.container_args, container_env = EXCLUDED.container_env, container_port = EXCLUDED.container_port,
+      readiness_path = EXCLUDED.readiness_path, storage_uri = EXCLUDED.storage_uri,
+      port_env = EXCLUDED.port_env, port_arg = EXCLUDED.port_arg,
       resources = EXCLUDED.resources, min_instances = EXCLUDED.min_instances, max_instances = EXCLUDED.max_instances,
       keep_warm_seconds = EXCLUDED.keep_warm_seconds, max_concurrency = EXCLUDED.max_concurrency,
       startup_timeout_seconds = EXCLUDED.startup_timeout_seconds, request_timeout_seconds = EXCLUDED.request_timeout_seconds,

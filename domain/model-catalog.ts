@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { runtimeKind } from './model-runtime';
 
 export const modelId = z
   .string()
@@ -12,10 +13,22 @@ export const modelSpec = z.object({
   protocol: z.literal('oip-v2'),
   /** The name the model server serves it under (`/v2/models/{name}/infer`); the id unless set. */
   servedModelName: z.string(),
-  /** argv run from the repository root by the local runtime; `node` means the project's Node. */
+  runtime: runtimeKind,
+  /** argv run by the local runtime (from `workingDir`, else the repository root); `node` means the project's Node. */
   localCommand: z.array(z.string()).min(1),
+  env: z.record(z.string(), z.string()),
+  workingDir: z.string().nullable(),
   containerImage: z.string(),
+  containerCommand: z.array(z.string()).nullable(),
+  containerArgs: z.array(z.string()).nullable(),
+  containerEnv: z.record(z.string(), z.string()),
   containerPort: z.number().int(),
+  /** Null: `/v2/models/{name}/ready`. */
+  readinessPath: z.string().nullable(),
+  storageUri: z.string().nullable(),
+  /** `custom` runtimes: the environment variable or argument that takes the port. */
+  portEnv: z.string().nullable(),
+  portArg: z.string().nullable(),
   resources: z.record(z.string(), z.string()),
   minInstances: z.number().int(),
   maxInstances: z.number().int(),
@@ -29,12 +42,33 @@ export const modelSpec = z.object({
 });
 export type ModelSpec = z.infer<typeof modelSpec>;
 
-/** What `GET /api/models` shows: everything but the local process command. */
+/** How a model is run: hidden from `GET /api/models` (commands and environments may hold secrets). */
+const howItRuns = {
+  localCommand: true,
+  env: true,
+  workingDir: true,
+  containerCommand: true,
+  containerArgs: true,
+  containerEnv: true,
+  storageUri: true,
+  portEnv: true,
+  portArg: true,
+} as const;
+
+/** What `GET /api/models` shows of a model. */
+export const publicModelSpec = modelSpec.omit(howItRuns);
+
 export function publicModelView(model: ModelSpec) {
-  const { localCommand: _localCommand, ...view } = model;
-  return view;
+  return publicModelSpec.parse(model);
 }
 export type PublicModelView = ReturnType<typeof publicModelView>;
+
+const argv = z.array(z.string().min(1).max(4_096)).max(64);
+const environmentName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'an environment variable name');
+const environment = z
+  .record(environmentName, z.string().max(8_192))
+  .refine((env) => Object.keys(env).length <= 64, 'at most 64 variables')
+  .default({});
 
 /**
  * What an admin registers a model with (`PUT /api/admin/models/:id`): the catalog row but its id,
@@ -50,9 +84,23 @@ export const modelSettings = z
       .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'letters, digits, dots, dashes and underscores, as model servers name models')
       .optional()
       .describe('the name the model server serves it under; the id when absent'),
-    localCommand: z.array(z.string().min(1).max(4_096)).min(1).max(64).describe('argv run from the repository root by the local runtime'),
+    runtime: runtimeKind.default('podium-node').describe('how the server takes its port, name and settings'),
+    localCommand: argv.min(1).describe('argv the local runtime runs (from workingDir, else the repository root)'),
+    env: environment.describe('environment of the local process'),
+    workingDir: z.string().min(1).max(1_024).optional().describe('where the local process runs, relative to the repository root'),
     containerImage: z.string().min(1).max(512),
-    containerPort: z.number().int().min(1).max(65_535).default(8080),
+    containerCommand: argv.min(1).optional().describe("the container's command; the image's entrypoint when absent"),
+    containerArgs: argv.optional().describe("the container's arguments, before those the runtime adds"),
+    containerEnv: environment.describe("environment of the model's container"),
+    containerPort: z.number().int().min(1).max(65_533).default(8080),
+    readinessPath: z
+      .string()
+      .regex(/^\/[\x21-\x7e]{0,511}$/, 'a path starting with /, no spaces')
+      .optional()
+      .describe('answers 200 once the model is loaded; {name} is the served model name; /v2/models/{name}/ready when absent'),
+    storageUri: z.string().min(1).max(2_048).optional().describe('where the model artifacts are, passed to runtimes that take one'),
+    portEnv: environmentName.optional().describe('custom runtime: the environment variable that takes the port (PORT when neither is set)'),
+    portArg: z.string().regex(/^-{1,2}[A-Za-z0-9][A-Za-z0-9_-]*$/, 'an option such as --port').optional().describe('custom runtime: the argument that takes the port'),
     resources: z.record(z.string().min(1).max(64), z.string().min(1).max(64)).default({ cpu: '100m', memory: '128Mi' }),
     minInstances: z.number().int().min(0).max(100).default(0),
     maxInstances: z.number().int().min(1).max(100).default(1),
@@ -65,5 +113,13 @@ export const modelSettings = z
   .refine((settings) => settings.minInstances <= settings.maxInstances, {
     path: ['minInstances'],
     message: 'must not be more than maxInstances',
+  })
+  .refine((settings) => settings.runtime === 'custom' || settings.portEnv === undefined, {
+    path: ['portEnv'],
+    message: 'only the custom runtime takes portEnv; the presets know how their server takes its port',
+  })
+  .refine((settings) => settings.runtime === 'custom' || settings.portArg === undefined, {
+    path: ['portArg'],
+    message: 'only the custom runtime takes portArg; the presets know how their server takes its port',
   });
 export type ModelSettings = z.infer<typeof modelSettings>;

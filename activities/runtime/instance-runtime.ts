@@ -17,6 +17,8 @@ export type PlacedInstance = {
   runtimeRef: string;
   /** Base URL of the instance's Open Inference Protocol v2 server, once known. */
   endpoint: string | null;
+  /** The path that answers 200 once the model is loaded (absent in instances placed before it was kept). */
+  readinessPath?: string;
 };
 
 /** What happened to an instance on its way to ready, for the instance log. */

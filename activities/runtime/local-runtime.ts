@@ -11,7 +11,9 @@ import {
   type PlacedInstance,
 } from './instance-runtime';
 import { spawnModelServer, stopModelServer } from './model-process';
+import { findFreePorts } from '../../infra/ports';
 import type { LiveInstance } from '../../domain/instances';
+import { processLaunch, readinessPathOf } from '../../domain/model-runtime';
 
 const stopGraceMs = 5_000;
 const readinessPollMs = 25;
@@ -26,7 +28,7 @@ function annotationEnv(annotations: Record<string, string>): Record<string, stri
   );
 }
 
-type LocalInstance = { child: ChildProcess; annotations: Record<string, string>; startedAt: string };
+type LocalInstance = { child: ChildProcess; annotations: Record<string, string>; startedAt: string; stderrTail: () => string };
 
 /**
  * Runs each instance as a child process of the worker, the local stand-in for a pod. The model
@@ -36,29 +38,50 @@ export class LocalProcessRuntime implements InstanceRuntime {
   readonly kind = 'local' as const;
   private readonly children = new Map<string, LocalInstance>();
 
+  /**
+   * Starts the model's server with the ports and settings its runtime preset gives it; servers
+   * other than Podium's own run under a watcher that stops them when this worker goes away.
+   */
   async start(spec: InstanceSpec): Promise<PlacedInstance> {
-    const env = { PODIUM_MODEL_NAME: spec.model.servedModelName, ...annotationEnv(spec.annotations) };
-    const { child, port } = await spawnModelServer(spec.model.localCommand, env, spec.startupTimeoutMs, spec.signal);
+    const [http, grpc, metrics] = spec.model.runtime === 'podium-node' ? [0, 0, 0] : await findFreePorts(3);
+    const launch = processLaunch(spec.model, { http: http!, grpc: grpc!, metrics: metrics! });
+    const { child, port, stderrTail } = await spawnModelServer(
+      launch.argv,
+      { ...launch.env, ...annotationEnv(spec.annotations) },
+      spec.startupTimeoutMs,
+      spec.signal,
+      { workingDir: launch.workingDir, port: launch.port === 'stdout' ? undefined : launch.port, watched: spec.model.runtime !== 'podium-node' },
+    );
     const pid = String(child.pid);
-    this.children.set(pid, { child, annotations: { ...spec.annotations }, startedAt: new Date().toISOString() });
+    this.children.set(pid, { child, annotations: { ...spec.annotations }, startedAt: new Date().toISOString(), stderrTail });
     child.once('exit', () => this.children.delete(pid));
-    return { runtimeRef: pid, endpoint: `http://127.0.0.1:${port}` };
+    return { runtimeRef: pid, endpoint: `http://127.0.0.1:${port}`, readinessPath: readinessPathOf(spec.model) };
   }
 
-  /** Polls the readiness endpoint until it answers 200. */
-  async awaitReady({ endpoint }: PlacedInstance, { timeoutMs, signal }: AwaitReadyOptions): Promise<{ endpoint: string }> {
+  /**
+   * Polls the model's readiness path until it answers 200; a process that exits meanwhile fails
+   * the start at once, with the end of what it wrote to stderr.
+   */
+  async awaitReady(placed: PlacedInstance, { timeoutMs, signal }: AwaitReadyOptions): Promise<{ endpoint: string }> {
+    const { endpoint, runtimeRef } = placed;
     if (!endpoint) throw new Error('a local instance always has an endpoint once started');
+    const readinessUrl = `${endpoint}${placed.readinessPath ?? '/v2/health/ready'}`;
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       try {
-        const response = await fetch(`${endpoint}/v2/health/ready`, { signal });
+        const response = await fetch(readinessUrl, { signal });
         if (response.ok) return { endpoint };
       } catch (error) {
         if (signal.aborted) throw error;
       }
+      const instance = this.children.get(runtimeRef);
+      const child = instance?.child;
+      if (!instance || child?.exitCode !== null || child.signalCode !== null) {
+        throw new Error(`the model process exited (${child?.exitCode ?? child?.signalCode ?? 'gone'}) before it was ready: ${instance?.stderrTail() ?? ''}`);
+      }
       await sleep(readinessPollMs, undefined, { signal });
     }
-    throw new InstanceStartupTimeoutError(`${endpoint} did not answer ready within ${timeoutMs} ms`);
+    throw new InstanceStartupTimeoutError(`${readinessUrl} did not answer 200 within ${timeoutMs} ms`);
   }
 
   async stop(runtimeRef: string): Promise<void> {

@@ -6,23 +6,49 @@ import { InstanceStartupTimeoutError } from './instance-runtime';
 const projectRoot = path.resolve(__dirname, '../..');
 const stopGraceMs = 5_000;
 
-export type ModelProcess = { child: ChildProcess; port: number };
+export type ModelProcess = {
+  child: ChildProcess;
+  port: number;
+  /** The end of what the server wrote to stderr, to say why it died. */
+  stderrTail: () => string;
+};
+
+export type SpawnOptions = {
+  /** Relative to the repository root; the root when absent. */
+  workingDir?: string | null;
+  /** The port the server was told to listen on; absent: it prints `{"event":"listening","port":N}`. */
+  port?: number;
+  /**
+   * Run under `exit-with-parent.ts`, for servers that do not leave when their stdin closes (any
+   * but Podium's own), so a crashed worker still leaves no orphan behind.
+   */
+  watched?: boolean;
+};
+
+/** `node` is this Node; a command with a slash is relative to the repository root. */
+function resolveCommand(command: string): string {
+  if (command === 'node') return process.execPath;
+  return command.includes('/') ? path.resolve(projectRoot, command) : command;
+}
 
 /**
- * Starts a model server as a child process (argv from the repository root; `node` is this
- * Node) and resolves with its port once it prints `{"event":"listening","port":N}`. The server
- * exits when our end of its stdin closes, so a crashed parent leaves no orphan behind. A start
- * given up on (the timeout, or `signal`) stops the process before it rejects.
+ * Starts a model server as a child process and resolves with its port: the one it was given,
+ * or the one it prints. The server exits when our end of its stdin closes, so a crashed parent
+ * leaves no orphan behind. A start given up on (the timeout, or `signal`) stops the process
+ * before it rejects.
  */
 export async function spawnModelServer(
   argv: string[],
   env: Record<string, string>,
   timeoutMs: number,
   signal?: AbortSignal,
+  options: SpawnOptions = {},
 ): Promise<ModelProcess> {
   const [command, ...args] = argv;
-  const child = spawn(command === 'node' ? process.execPath : command!, args, {
-    cwd: projectRoot,
+  const resolved = [resolveCommand(command!), ...args];
+  const [file, ...fileArgs] = options.watched ? [process.execPath, path.join(__dirname, 'exit-with-parent.ts'), ...resolved] : resolved;
+  const child = spawn(file!, fileArgs, {
+    cwd: options.workingDir ? path.resolve(projectRoot, options.workingDir) : projectRoot,
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
@@ -35,13 +61,30 @@ export async function spawnModelServer(
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   const stderr: string[] = [];
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk));
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr.push(chunk);
+    if (stderr.length > 50) stderr.shift();
+  });
+  const stderrTail = () => stderr.join('').slice(-500).trim();
   try {
-    return { child, port: await waitForListening(child, timeoutMs, stderr, signal) };
+    if (options.port !== undefined) {
+      child.stdout!.resume(); // a chatty model never blocks on a full pipe
+      await spawned(child);
+      return { child, port: options.port, stderrTail };
+    }
+    return { child, port: await waitForListening(child, timeoutMs, stderr, signal), stderrTail };
   } catch (error) {
-    await stopModelServer(child);
+    if (child.pid !== undefined) await stopModelServer(child);
     throw error;
   }
+}
+
+/** Resolves once the process runs; rejects when its command could not be run at all. */
+function spawned(child: ChildProcess): Promise<void> {
+  return new Promise((resolve, reject) => {
+    child.once('spawn', resolve);
+    child.once('error', reject);
+  });
 }
 
 function waitForListening(child: ChildProcess, timeoutMs: number, stderr: string[], signal?: AbortSignal): Promise<number> {

@@ -37,9 +37,25 @@ describe('model servers as users bring them', () => {
     expect((await stack.api.call('GET', '/api/models')).body.models.find((m: { id: string }) => m.id === 'loud')).toMatchObject({ servedModelName: 'shout' });
   });
 
-  it('one that serves the model under another name fails MODEL_NOT_SERVED, not blaming the input', async () => {
+  it('one that serves the model under another name is never ready: readiness asks for the model, not the server', async () => {
     // The server takes its model name from PODIUM_MODEL_NAME: this one answers for "shout".
-    await addTestModel(stack.db, { id: 'misnamed', localCommand: ['env', 'PODIUM_MODEL_NAME=shout', 'node', 'models/echo/server.ts'] });
+    await addTestModel(stack.db, {
+      id: 'unloaded',
+      localCommand: ['env', 'PODIUM_MODEL_NAME=shout', 'node', 'models/echo/server.ts'],
+      startupTimeoutSeconds: 2,
+    });
+    const { body } = await stack.api.submit(token, { model: 'unloaded', input: echoInput });
+    const { request } = await stack.api.waitUntilFinal(token, body.id);
+    expect(request.status).toBe('FAILED');
+    expect(request.error).toEqual({ code: 'INSTANCE_STARTUP_TIMEOUT', message: expect.stringContaining('/v2/models/unloaded/ready did not answer 200') });
+  });
+
+  it('one that serves the model under another name, ready by its server alone, fails MODEL_NOT_SERVED, not blaming the input', async () => {
+    await addTestModel(stack.db, {
+      id: 'misnamed',
+      localCommand: ['env', 'PODIUM_MODEL_NAME=shout', 'node', 'models/echo/server.ts'],
+      readinessPath: '/v2/health/ready',
+    });
     const { body } = await stack.api.submit(token, { model: 'misnamed', input: echoInput });
     const { request } = await stack.api.waitUntilFinal(token, body.id);
     expect(request.status).toBe('FAILED');

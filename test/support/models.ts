@@ -18,19 +18,20 @@ export async function addTestModel(
     requestTimeoutSeconds?: number;
     maxWaiting?: number;
     servedModelName?: string;
+    readinessPath?: string;
   },
 ): Promise<void> {
   await db.query(sql.unsafe`
     INSERT INTO models (id, display_name, description, local_command, container_image, resources, min_instances,
                         max_instances, keep_warm_seconds, max_concurrency, startup_timeout_seconds, request_timeout_seconds, max_waiting,
-                        served_model_name)
+                        served_model_name, readiness_path)
     SELECT ${model.id}, ${model.id}, 'test model',
            ${model.localCommand ? sql.array(model.localCommand, 'text') : sql.fragment`local_command`},
            ${model.containerImage ?? sql.fragment`container_image`},
            ${model.resources ? sql.jsonb(model.resources) : sql.fragment`resources`},
            ${model.minInstances ?? 0}, ${model.maxInstances ?? 1}, ${model.keepWarmSeconds ?? 60}, ${model.maxConcurrency ?? 1},
            ${model.startupTimeoutSeconds ?? 30}, ${model.requestTimeoutSeconds ?? 30}, ${model.maxWaiting ?? 1000},
-           ${model.servedModelName ?? null}::text
+           ${model.servedModelName ?? null}::text, ${model.readinessPath ?? null}::text
       FROM models WHERE id = ${model.like ?? 'echo'}`);
 }
 
@@ -41,9 +42,19 @@ export const echoModel: ModelSpec = {
   description: '',
   protocol: 'oip-v2',
   servedModelName: 'echo',
+  runtime: 'podium-node',
   localCommand: ['node', 'models/echo/server.ts'],
+  env: {},
+  workingDir: null,
   containerImage: 'ghcr.io/podium/model-echo:0.1.0',
+  containerCommand: null,
+  containerArgs: null,
+  containerEnv: {},
   containerPort: 8080,
+  readinessPath: null,
+  storageUri: null,
+  portEnv: null,
+  portArg: null,
   resources: { cpu: '100m', memory: '128Mi' },
   minInstances: 0,
   maxInstances: 1,

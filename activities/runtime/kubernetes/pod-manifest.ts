@@ -1,11 +1,11 @@
 import type { V1Pod } from '@kubernetes/client-node';
+import { containerLaunch, readinessPathOf } from '../../../domain/model-runtime';
 import type { InstanceSpec } from '../instance-runtime';
 
 export const managedByLabel = 'app.kubernetes.io/managed-by';
 export const modelLabel = 'podium/model';
 export const instanceLabel = 'podium/instance-id';
 export const gpuResource = 'nvidia.com/gpu';
-export const readinessPath = '/v2/health/ready';
 
 export function podName(spec: Pick<InstanceSpec, 'instanceId' | 'model'>): string {
   return `${spec.model.id}-${spec.instanceId}`;
@@ -20,6 +20,7 @@ export function modelPod(spec: InstanceSpec): V1Pod {
   const { model } = spec;
   const limits = Object.fromEntries(Object.entries(model.resources).filter(([name]) => name !== 'cpu'));
   const wantsGpu = gpuResource in model.resources;
+  const launch = containerLaunch(model);
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -37,14 +38,14 @@ export function modelPod(spec: InstanceSpec): V1Pod {
         {
           name: 'model',
           image: model.containerImage,
-          ports: [{ name: 'http', containerPort: model.containerPort }],
-          env: [
-            { name: 'PODIUM_MODEL_NAME', value: model.servedModelName },
-            { name: 'HOST', value: '0.0.0.0' },
-            { name: 'PORT', value: String(model.containerPort) },
-          ],
+          command: launch.command,
+          args: launch.args,
+          // The runtime preset decides how the server takes its ports and name (see domain/model-runtime.ts).
+          ports: launch.ports,
+          env: Object.entries(launch.env).map(([name, value]) => ({ name, value })),
           resources: { requests: { ...model.resources }, limits },
-          readinessProbe: { httpGet: { path: readinessPath, port: 'http' }, periodSeconds: 2, failureThreshold: 3 },
+          // Ready once the model is loaded, not merely once the server is up.
+          readinessProbe: { httpGet: { path: readinessPathOf(model), port: 'http' }, periodSeconds: 2, failureThreshold: 3 },
         },
       ],
       // GPU nodes are tainted so that only pods asking for a GPU land there.
