@@ -1,7 +1,7 @@
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import type { DatabasePool } from 'slonik';
 import { closeAllSlots } from '../db/instance-slots';
-import { findModel } from '../db/models';
+import { findModelToServe } from '../db/models';
 import {
   findModelInstanceRef,
   insertModelInstance,
@@ -56,7 +56,7 @@ export function createInstanceActivities({
      * startup timeout decides, and a worker that dies is noticed within the heartbeat timeout.
      */
     async startInstance({ instanceId, modelId }: { instanceId: string; modelId: string }): Promise<StartedInstance> {
-      const model = await findModel(db, modelId);
+      const model = await findModelToServe(db, modelId);
       if (!model) throw ApplicationFailure.nonRetryable(`unknown model ${modelId}`, 'UNKNOWN_MODEL');
       const annotations = { [instanceIdAnnotation]: instanceId, [poolAnnotation]: modelId };
       await insertModelInstance(db, { id: instanceId, modelId, runtime: runtime.kind, annotations });

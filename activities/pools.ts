@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { DatabasePool } from 'slonik';
 import { abandonInstanceStart, openInstanceSlots, runPoolRound } from '../db/instance-slots';
 import { insertModelInstance } from '../db/model-instances';
-import { findModel } from '../db/models';
+import { findModelToServe } from '../db/models';
 import { planPoolRound, type PoolRound } from '../domain/pool-plan';
 import type { RequestError } from '../domain/work-request';
 import { instanceIdAnnotation, poolAnnotation, type InstanceRuntime } from './runtime/instance-runtime';
@@ -30,7 +30,7 @@ export function createPoolActivities(deps: { db: DatabasePool; temporal: Client;
      * unhealthy, expired and `stops` (an admin's) instances STOPPING, all under the model's lock.
      */
     async runPoolRound({ modelId, stops }: { modelId: string; stops: { instanceId: string; reason: string }[] }): Promise<PoolRoundResult> {
-      const model = await findModel(db, modelId);
+      const model = await findModelToServe(db, modelId);
       if (!model) throw ApplicationFailure.nonRetryable(`unknown model ${modelId}`, 'UNKNOWN_MODEL');
       const { round, started, handovers } = await runPoolRound(
         db,

@@ -240,8 +240,15 @@ export const openApiDocument = {
         parameters: [modelIdParameter],
         responses: { 200: { description: 'the model', content: json(z.object({ model: modelSpec })) }, ...errors(401, 403, 404) },
       },
+      post: {
+        summary: 'Registers a new model; 409 MODEL_EXISTS when the id is taken (ADMIN, audited)',
+        security: bearer,
+        parameters: [modelIdParameter],
+        requestBody: { required: true, content: json(modelSettings) },
+        responses: { 201: { description: 'registered', content: json(z.object({ model: modelSpec })) }, ...errors(401, 403, 409) },
+      },
       put: {
-        summary: "Registers a model (201) or replaces its settings (200); its pool takes them from its next round, at once (ADMIN, audited)",
+        summary: 'Registers a model (201) or replaces its settings (200); its pool takes them at once (ADMIN, audited)',
         security: bearer,
         parameters: [modelIdParameter],
         requestBody: { required: true, content: json(modelSettings) },
@@ -249,6 +256,18 @@ export const openApiDocument = {
           200: { description: 'replaced', content: json(z.object({ model: modelSpec })) },
           201: { description: 'registered', content: json(z.object({ model: modelSpec })) },
           ...errors(401, 403),
+        },
+      },
+      delete: {
+        summary: 'Deletes a model: new requests get UNKNOWN_MODEL, the ones it has finish (ADMIN, audited)',
+        security: bearer,
+        parameters: [modelIdParameter],
+        responses: {
+          200: {
+            description: 'deleted; `draining` counts the requests left to finish',
+            content: json(z.object({ deleted: modelId, draining: z.object({ waiting: z.number().int(), processing: z.number().int() }) })),
+          },
+          ...errors(401, 403, 404),
         },
       },
     },

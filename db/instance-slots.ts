@@ -73,8 +73,11 @@ async function readPool(
                       AND (requested_at, request_id) < (to_timestamp(${request.requestedAt / 1000}), ${request.requestId}::uuid))`
     : sql.fragment`false`;
   return t.one(sql.type(poolView)`
-    SELECT json_build_object('minInstances', m.min_instances, 'maxInstances', m.max_instances,
-                             'keepWarmSeconds', m.keep_warm_seconds, 'maxConcurrency', m.max_concurrency) AS settings,
+    SELECT json_build_object(-- A deleted model drains: its requests finish, nothing is kept warm after them.
+                             'minInstances', CASE WHEN m.deleted_at IS NULL THEN m.min_instances ELSE 0 END,
+                             'maxInstances', m.max_instances,
+                             'keepWarmSeconds', CASE WHEN m.deleted_at IS NULL THEN m.keep_warm_seconds ELSE 0 END,
+                             'maxConcurrency', m.max_concurrency) AS settings,
            ${instancesJson(modelId)} AS instances,
            (SELECT count(*)::int FROM slot_waiters WHERE model_id = ${modelId}) AS waiting,
            COALESCE((SELECT json_agg(json_build_object('requestId', w.request_id, 'workflowId', w.workflow_id))

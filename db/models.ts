@@ -1,5 +1,4 @@
 import { sql, type CommonQueryMethods } from 'slonik';
-import { z } from 'zod';
 import { modelSpec, type ModelSettings, type ModelSpec } from '../domain/model-catalog';
 
 const selectModel = sql.fragment`
@@ -31,12 +30,29 @@ const selectModel = sql.fragment`
          max_waiting AS "maxWaiting"
     FROM models`;
 
+/** The catalog: every model but the deleted ones. */
 export async function listModels(db: CommonQueryMethods): Promise<readonly ModelSpec[]> {
-  return db.any(sql.type(modelSpec)`${selectModel} ORDER BY id`);
+  return db.any(sql.type(modelSpec)`${selectModel} WHERE deleted_at IS NULL ORDER BY id`);
 }
 
+/** A model of the catalog; null when there is none, or it was deleted. */
 export async function findModel(db: CommonQueryMethods, id: string): Promise<ModelSpec | null> {
+  return db.maybeOne(sql.type(modelSpec)`${selectModel} WHERE id = ${id} AND deleted_at IS NULL`);
+}
+
+/** A model as its pool runs it: a deleted one too, while the requests it already had finish. */
+export async function findModelToServe(db: CommonQueryMethods, id: string): Promise<ModelSpec | null> {
   return db.maybeOne(sql.type(modelSpec)`${selectModel} WHERE id = ${id}`);
+}
+
+/**
+ * Takes the model out of the catalog; its pool drains (keeps nothing warm) and its rows stay for
+ * the requests and stats that name it. False when there was no such model.
+ */
+export async function deleteModel(db: CommonQueryMethods, id: string): Promise<boolean> {
+  const deleted = await db.maybeOne(sql.unsafe`
+    UPDATE models SET deleted_at = clock_timestamp() WHERE id = ${id} AND deleted_at IS NULL RETURNING id`);
+  return deleted !== null;
 }
 
 function optionalArray(values: string[] | undefined) {
@@ -44,11 +60,11 @@ function optionalArray(values: string[] | undefined) {
 }
 
 /**
- * Creates the model or replaces its settings (the id stays); whether it was new. Pools read the
- * settings each round, so a change applies from their next round on.
+ * Creates the model or replaces its settings (the id stays; a deleted model comes back). Pools
+ * read the settings each round, so a change applies from their next round on.
  */
-export async function upsertModel(db: CommonQueryMethods, id: string, settings: ModelSettings): Promise<{ created: boolean }> {
-  return db.one(sql.type(z.object({ created: z.boolean() }))`
+export async function upsertModel(db: CommonQueryMethods, id: string, settings: ModelSettings): Promise<void> {
+  await db.query(sql.unsafe`
     INSERT INTO models (id, display_name, description, served_model_name, runtime, local_command, env, working_dir,
                         container_image, container_command, container_args, container_env, container_port,
                         readiness_path, storage_uri, port_env, port_arg,
@@ -71,6 +87,5 @@ export async function upsertModel(db: CommonQueryMethods, id: string, settings: 
       resources = EXCLUDED.resources, min_instances = EXCLUDED.min_instances, max_instances = EXCLUDED.max_instances,
       keep_warm_seconds = EXCLUDED.keep_warm_seconds, max_concurrency = EXCLUDED.max_concurrency,
       startup_timeout_seconds = EXCLUDED.startup_timeout_seconds, request_timeout_seconds = EXCLUDED.request_timeout_seconds,
-      max_waiting = EXCLUDED.max_waiting
-    RETURNING (xmax = 0) AS created`);
+      max_waiting = EXCLUDED.max_waiting, deleted_at = NULL`);
 }

@@ -64,7 +64,7 @@ export async function insertWorkRequest(
     SELECT ${request.id}::uuid, ${request.modelId}, ${request.principal.sessionId}::uuid, ${userId}::uuid, ${sql.jsonb(request.input)},
            ${request.workflowId}, ${request.webhookUrl ?? null}::text, ${request.idempotencyKey ?? null}::text
      WHERE (SELECT count(*) FROM work_requests WHERE model_id = ${request.modelId} AND status = 'REQUESTED')
-         < (SELECT max_waiting FROM models WHERE id = ${request.modelId})
+         < (SELECT max_waiting FROM models WHERE id = ${request.modelId} AND deleted_at IS NULL)
        AND (SELECT count(*) FROM work_requests
              WHERE COALESCE(user_id, session_id) = ${ownerId(ownerOf(request.principal))}::uuid
                AND status IN ('REQUESTED', 'PROCESSING')) < ${request.maxInFlight}
@@ -253,4 +253,13 @@ export async function countOpenRequests(db: CommonQueryMethods, owner: RequestOw
     SELECT count(*)::int AS n FROM work_requests
      WHERE COALESCE(user_id, session_id) = ${ownerId(owner)}
        AND status IN ('REQUESTED', 'PROCESSING')`);
+}
+
+/** A model's requests on their way: waiting for an instance, and being served. */
+export async function countOpenRequestsOfModel(db: CommonQueryMethods, modelId: string): Promise<{ waiting: number; processing: number }> {
+  return db.one(sql.type(z.object({ waiting: z.number(), processing: z.number() }))`
+    SELECT count(*) FILTER (WHERE status = 'REQUESTED')::int AS waiting,
+           count(*) FILTER (WHERE status = 'PROCESSING')::int AS processing
+      FROM work_requests
+     WHERE model_id = ${modelId} AND status IN ('REQUESTED', 'PROCESSING')`);
 }

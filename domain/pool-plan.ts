@@ -95,10 +95,13 @@ export function planPoolRound(instances: readonly PoolInstance[], waiting: numbe
   live += start;
 
   const keepWarmMs = settings.keepWarmSeconds * 1000;
+  const minRecheckMs = 1_000;
   let wakeAt: number | null = null;
   const later = (at: number) => (wakeAt = wakeAt === null ? at : Math.min(wakeAt, at));
   const ready = instances.filter((i) => i.state === 'READY');
-  if (ready.some((i) => i.leases > 0)) later(now + keepWarmMs);
+  // A busy instance may turn idle and expire: look again then, but not in a tight loop when
+  // keep-warm is 0 (a deleted model's pool drains with keep-warm 0).
+  if (ready.some((i) => i.leases > 0)) later(now + Math.max(keepWarmMs, minRecheckMs));
   // Oldest idle first: those are the ones to let go.
   const idle = ready.filter((i) => i.leases === 0).sort((a, b) => (a.idleSince ?? now) - (b.idleSince ?? now));
   for (const instance of idle) {

@@ -7,7 +7,7 @@ import { requirePermission, requireSession, signedInUser, type AuthState } from 
 import type { Authenticate } from '../authenticator';
 import { ApiError } from '../errors';
 import { modelIdParam } from '../params';
-import { putModel } from '../use-cases/admin-models';
+import { registerModel, removeModel } from '../use-cases/admin-models';
 import { requireJsonBody } from './json-body';
 
 /** The model catalog for admins: every field (the local command too), and registering a model. */
@@ -27,14 +27,28 @@ export function adminModelRoutes(deps: { db: DatabasePool; temporal: Client; tas
     ctx.body = { model };
   });
 
-  /** Creates the model (201) or replaces its settings (200); its pool takes them from its next round. */
+  /** Registers a new model (201); 409 MODEL_EXISTS when the id is taken. */
+  router.post('/api/admin/models/:id', async (ctx) => {
+    const id = modelIdParam(ctx);
+    requireJsonBody(ctx);
+    const { model } = await registerModel(deps, signedInUser(ctx), id, modelSettings.parse(ctx.request.body), { replace: false });
+    ctx.status = 201;
+    ctx.body = { model };
+  });
+
+  /** Creates the model (201) or replaces its settings (200); its pool takes them at once. */
   router.put('/api/admin/models/:id', async (ctx) => {
     const id = modelIdParam(ctx);
     requireJsonBody(ctx);
-    const settings = modelSettings.parse(ctx.request.body);
-    const { model, created } = await putModel(deps, signedInUser(ctx), id, settings);
+    const { model, created } = await registerModel(deps, signedInUser(ctx), id, modelSettings.parse(ctx.request.body), { replace: true });
     ctx.status = created ? 201 : 200;
     ctx.body = { model };
+  });
+
+  /** Deletes the model: new requests get UNKNOWN_MODEL; those it has finish (`draining` counts them). */
+  router.delete('/api/admin/models/:id', async (ctx) => {
+    const id = modelIdParam(ctx);
+    ctx.body = { deleted: id, draining: await removeModel(deps, signedInUser(ctx), id) };
   });
   return router;
 }

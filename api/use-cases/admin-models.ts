@@ -1,41 +1,74 @@
 import type { Client } from '@temporalio/client';
 import type { DatabasePool } from 'slonik';
 import { writeAuditLog } from '../../db/audit-log';
-import { findModel, upsertModel } from '../../db/models';
+import { deleteModel, findModel, upsertModel } from '../../db/models';
+import { countOpenRequestsOfModel } from '../../db/work-requests';
 import type { ModelSettings, ModelSpec } from '../../domain/model-catalog';
 import { poolWorkflowId, wakePoolSignal } from '../../workflows/contracts';
+import { ApiError } from '../errors';
 import { budgetLeft } from '../request-budget';
 
 type AdminModelDeps = { db: DatabasePool; temporal: Client; taskQueue: string };
 
+/** Who changes the catalog: a signed-in admin, or an operator at the CLI (no account). */
+export type CatalogActor = { userId: string } | { cliUser: string };
+
 const wakeDeadlineMs = 1_000;
 
+function auditEntry(actor: CatalogActor, action: string, id: string, detail: Record<string, unknown>) {
+  return 'userId' in actor
+    ? { actorUserId: actor.userId, action, targetType: 'model', targetId: id, detail }
+    : { actorUserId: null, action, targetType: 'model', targetId: id, detail: { ...detail, actor: `cli:${actor.cliUser}` } };
+}
+
 /**
- * Registers the model or replaces its settings, with its audit row, in one transaction; then
- * wakes its pool if it runs, so the change applies at once (the pool reads the settings each
- * round). Returns the model as the catalog now has it, and whether it is new.
+ * Wakes the model's pool so a change applies at once (the pool reads the settings each round).
+ * Best effort: with no pool yet, the first request starts one that reads them; with Temporal out
+ * of reach, the pool's next round does. The change is saved either way.
  */
-export async function putModel(
-  { db, temporal, taskQueue }: AdminModelDeps,
-  admin: { userId: string },
-  id: string,
-  settings: ModelSettings,
-): Promise<{ model: ModelSpec; created: boolean }> {
-  const { created } = await db.transaction(async (t) => {
-    const outcome = await upsertModel(t, id, settings);
-    await writeAuditLog(t, {
-      actorUserId: admin.userId,
-      action: outcome.created ? 'MODEL_CREATE' : 'MODEL_UPDATE',
-      targetType: 'model',
-      targetId: id,
-      detail: { settings },
-    });
-    return outcome;
-  });
-  // Best effort: with no pool yet, the first request starts one that reads the settings; a
-  // Temporal out of reach leaves them for the pool's next round. The change is saved either way.
+async function wakePool({ temporal, taskQueue }: AdminModelDeps, id: string): Promise<void> {
   await temporal
     .withDeadline(Date.now() + budgetLeft(wakeDeadlineMs), () => temporal.workflow.getHandle(poolWorkflowId(taskQueue, id)).signal(wakePoolSignal))
     .catch(() => undefined);
-  return { model: (await findModel(db, id))!, created };
+}
+
+/**
+ * Registers the model, or (with `replace`) replaces its settings, with its audit row, in one
+ * transaction; a deleted model's id may be registered again. Returns the model as the catalog
+ * now has it, and whether it is new. Without `replace`, a model that exists is 409 MODEL_EXISTS.
+ */
+export async function registerModel(
+  deps: AdminModelDeps,
+  actor: CatalogActor,
+  id: string,
+  settings: ModelSettings,
+  { replace }: { replace: boolean },
+): Promise<{ model: ModelSpec; created: boolean }> {
+  const model = await deps.db.transaction(async (t) => {
+    const existing = await findModel(t, id);
+    if (existing && !replace) {
+      throw new ApiError(409, 'MODEL_EXISTS', `There is already a model ${id}; PUT /api/admin/models/${id} replaces its settings`);
+    }
+    await upsertModel(t, id, settings);
+    await writeAuditLog(t, auditEntry(actor, existing ? 'MODEL_UPDATE' : 'MODEL_CREATE', id, { settings }));
+    return { model: (await findModel(t, id))!, created: !existing };
+  });
+  await wakePool(deps, id);
+  return model;
+}
+
+/**
+ * Deletes the model, audited: new requests for it get UNKNOWN_MODEL from now on, while those it
+ * has (waiting or running) finish on its pool, which keeps nothing warm after them. Returns how
+ * many requests are left to finish.
+ */
+export async function removeModel(deps: AdminModelDeps, actor: CatalogActor, id: string): Promise<{ waiting: number; processing: number }> {
+  const draining = await deps.db.transaction(async (t) => {
+    if (!(await deleteModel(t, id))) throw new ApiError(404, 'MODEL_NOT_FOUND', `No model ${id} in the catalog`);
+    const open = await countOpenRequestsOfModel(t, id);
+    await writeAuditLog(t, auditEntry(actor, 'MODEL_DELETE', id, { draining: open }));
+    return open;
+  });
+  await wakePool(deps, id);
+  return draining;
 }

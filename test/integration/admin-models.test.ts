@@ -1,5 +1,6 @@
 import { sql } from 'slonik';
 import { z } from 'zod';
+import { eventually } from '../support/eventually';
 import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
 
 let stack: TestStack;
@@ -13,6 +14,12 @@ afterAll(async () => {
 });
 
 const put = (id: string, json: unknown, token = admin) => stack.api.call('PUT', `/api/admin/models/${id}`, { token, json });
+const post = (id: string, json: unknown) => stack.api.call('POST', `/api/admin/models/${id}`, { token: admin, json });
+const remove = (id: string, token = admin) => stack.api.call('DELETE', `/api/admin/models/${id}`, { token });
+const slowEcho = (delayMs: number) => ({ ...echoInput, parameters: { delay_ms: delayMs } });
+const instanceStates = (model: string) =>
+  stack.db.anyFirst(sql.type(z.object({ state: z.string() }))`
+    SELECT status AS state FROM model_instances WHERE model_id = ${model} ORDER BY created_at`);
 const echoLike = { displayName: 'Echo, mine', localCommand: ['node', 'models/echo/server.ts'], containerImage: 'ghcr.io/podium/model-echo:0.1.0' };
 const auditActions = (id: string) =>
   stack.db.anyFirst(sql.type(z.object({ action: z.string() }))`
@@ -60,9 +67,58 @@ describe('the model catalog, managed by admins', () => {
     expect(await auditActions('bad-model')).toEqual([]);
   });
 
+  it('registers with POST only an id that is free (409 MODEL_EXISTS otherwise)', async () => {
+    expect((await post('posted', echoLike)).status).toBe(201);
+    const again = await post('posted', { ...echoLike, maxInstances: 5 });
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe('MODEL_EXISTS');
+    expect((await stack.api.call('GET', '/api/admin/models/posted', { token: admin })).body.model.maxInstances).toBe(1);
+  });
+
+  it('applies a change to the running pool at once: a shorter keep-warm stops the idle instance', async () => {
+    await put('rewarmed', { ...echoLike, keepWarmSeconds: 600 });
+    const token = await stack.api.anonymousToken();
+    const { body } = await stack.api.submit(token, { model: 'rewarmed', input: echoInput });
+    expect((await stack.api.waitUntilFinal(token, body.id)).request.status).toBe('COMPLETE');
+    expect(await instanceStates('rewarmed')).toEqual(['RELEASED']); // idle, kept warm
+    await put('rewarmed', { ...echoLike, keepWarmSeconds: 0 });
+    expect(await eventually(() => instanceStates('rewarmed'), (states) => states[0] === 'TERMINATED', 5_000)).toEqual(['TERMINATED']);
+  });
+
+  it('deletes a model by draining it: new requests get UNKNOWN_MODEL, the running one finishes, nothing stays warm', async () => {
+    await put('retired', { ...echoLike, keepWarmSeconds: 600 });
+    const token = await stack.api.anonymousToken();
+    const running = (await stack.api.submit(token, { model: 'retired', input: slowEcho(1_500) })).body.id as string;
+    await eventually(
+      async () => (await stack.api.call('GET', `/api/requests/${running}`, { token })).body.status,
+      (status) => status === 'PROCESSING',
+      10_000,
+    );
+
+    const deleted = await remove('retired');
+    expect(deleted.status).toBe(200);
+    expect(deleted.body).toEqual({ deleted: 'retired', draining: { waiting: 0, processing: 1 } });
+    const refused = await stack.api.submit(token, { model: 'retired', input: echoInput });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.code).toBe('UNKNOWN_MODEL');
+    expect((await stack.api.call('GET', '/api/models')).body.models.map((m: { id: string }) => m.id)).not.toContain('retired');
+    expect((await stack.api.call('GET', '/api/admin/models/retired', { token: admin })).status).toBe(404);
+    expect((await remove('retired')).status).toBe(404);
+
+    expect((await stack.api.waitUntilFinal(token, running)).request.status).toBe('COMPLETE');
+    expect(await eventually(() => instanceStates('retired'), (states) => states[0] === 'TERMINATED', 5_000)).toEqual(['TERMINATED']);
+    expect(await auditActions('retired')).toEqual(['MODEL_CREATE', 'MODEL_DELETE']);
+
+    // The id may be registered again, and serves again.
+    expect((await put('retired', echoLike)).status).toBe(201);
+    const back = (await stack.api.submit(token, { model: 'retired', input: echoInput })).body.id as string;
+    expect((await stack.api.waitUntilFinal(token, back)).request.status).toBe('COMPLETE');
+  });
+
   it('is for admins only', async () => {
     const user = await stack.api.signUp({ username: `someone${Date.now()}` });
     expect((await put('sneaky', echoLike, user.accessToken)).status).toBe(403);
+    expect((await remove('echo', user.accessToken)).status).toBe(403);
     expect((await stack.api.call('GET', '/api/admin/models', { token: user.accessToken })).status).toBe(403);
   });
 });

@@ -80,6 +80,10 @@ describe('one round of the pool', () => {
     expect(planPoolRound([], 0, settings, now).wakeAt).toBeNull();
   });
 
+  it('with keep-warm 0 (a deleted model drains so) looks again at a busy instance after a second, not in a tight loop', () => {
+    expect(planPoolRound([busy('busy')], 0, { ...settings, keepWarmSeconds: 0 }, now).wakeAt).toBe(now + 1_000);
+  });
+
   it('stops unhealthy instances and never counts them, or stopping ones, as capacity', () => {
     const round = planPoolRound([instance('sick', 'UNHEALTHY'), instance('going', 'STOPPING'), busy('busy')], 1, settings, now);
     expect(round.stop).toEqual([{ instanceId: 'sick', reason: 'UNHEALTHY' }]);
