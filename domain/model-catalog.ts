@@ -123,3 +123,20 @@ export const modelSettings = z
     message: 'only the custom runtime takes portArg; the presets know how their server takes its port',
   });
 export type ModelSettings = z.infer<typeof modelSettings>;
+
+/** The catalog row that settings make: what `GET /api/admin/models/:id` shows once they are saved. */
+export function modelSpecFrom(id: string, settings: ModelSettings): ModelSpec {
+  return {
+    ...settings,
+    id,
+    protocol: 'oip-v2',
+    servedModelName: settings.servedModelName ?? id,
+    workingDir: settings.workingDir ?? null,
+    containerCommand: settings.containerCommand ?? null,
+    containerArgs: settings.containerArgs ?? null,
+    readinessPath: settings.readinessPath ?? null,
+    storageUri: settings.storageUri ?? null,
+    portEnv: settings.portEnv ?? null,
+    portArg: settings.portArg ?? null,
+  };
+}

@@ -1,76 +1,41 @@
 // `npm run podium -- <command>`: operations where a terminal is handier than the API.
-//   users list
-//   users grant <username> <PERMISSION>
-//   users revoke <username> <PERMISSION>
 // Uses DATABASE_URL, else the embedded PostgreSQL of `npm start` (started for the command if
-// it is not running).
-import path from 'node:path';
-import { Client } from 'pg';
-import { migrate } from '../db/migrate';
-import { createDatabasePool } from '../db/pool';
-import { findUserIdByUsername, grantPermission, listUsers, revokePermission } from '../db/users';
-import { permission } from '../domain/accounts';
+// it is not running); `models` also tells running pools through Temporal (TEMPORAL_ADDRESS,
+// else `npm start`'s dev server) when it can reach it.
+import { Client, Connection } from '@temporalio/client';
 import { parseConfig, type PodiumConfig } from '../domain/config';
-import { startEmbeddedPostgres } from './postgres';
+import { withDatabase } from './cli/database';
+import { modelsCommand, modelsUsage } from './cli/models-command';
+import { usersCommand, usersUsage } from './cli/users-command';
 
-const usage = `usage: npm run podium -- users list
-       npm run podium -- users grant <username> <${permission.options.join('|')}>
-       npm run podium -- users revoke <username> <${permission.options.join('|')}>`;
+const usage = `usage: ${usersUsage}
+       ${modelsUsage}`;
 
-async function reachable(databaseUrl: string): Promise<boolean> {
-  const client = new Client({ connectionString: databaseUrl, connectionTimeoutMillis: 2_000 });
+/** A client for waking pools, or null when Temporal is not there (the change is saved anyway). */
+async function connectTemporal(config: PodiumConfig): Promise<{ client: Client | null; close: () => Promise<void> }> {
+  const address = config.TEMPORAL_ADDRESS ?? `127.0.0.1:${config.TEMPORAL_PORT}`;
   try {
-    await client.connect();
-    return true;
+    const connection = await Connection.connect({ address, connectTimeout: 2_000 });
+    return { client: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }), close: () => connection.close() };
   } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
+    return { client: null, close: async () => undefined };
   }
 }
 
-async function withDatabase<T>(config: PodiumConfig, work: (databaseUrl: string) => Promise<T>): Promise<T> {
-  if (config.DATABASE_URL) return work(config.DATABASE_URL);
-  const embeddedUrl = `postgres://podium:podium@127.0.0.1:${config.EMBEDDED_POSTGRES_PORT}/podium`;
-  if (await reachable(embeddedUrl)) return work(embeddedUrl);
-  const postgres = await startEmbeddedPostgres({
-    dataDir: path.join(path.resolve(config.DATA_DIR), 'postgres'),
-    port: config.EMBEDDED_POSTGRES_PORT,
-  });
-  try {
-    return await work(postgres.databaseUrl);
-  } finally {
-    await postgres.stop();
-  }
-}
-
-async function main(args: string[]): Promise<string> {
+async function main([group, ...args]: string[]): Promise<string> {
   const config = parseConfig(process.env);
-  const [group, command, username, permissionName] = args;
-  if (group !== 'users' || !command) throw new Error(usage);
-  return withDatabase(config, async (databaseUrl) => {
-    await migrate(databaseUrl, config.DATABASE_SCHEMA);
-    const db = await createDatabasePool({ databaseUrl, schema: config.DATABASE_SCHEMA, maximumPoolSize: 2 });
-    try {
-      if (command === 'list') {
-        const users = await listUsers(db, { limit: 1000 });
-        return users.map((user) => `${user.username}\t${user.email}\t${user.permissions.join(',') || '-'}`).join('\n') || '(no users)';
+  if (group === 'users') return withDatabase(config, (db) => usersCommand(db, args));
+  if (group === 'models') {
+    return withDatabase(config, async (db) => {
+      const temporal = args[0] === 'list' ? { client: null, close: async () => undefined } : await connectTemporal(config);
+      try {
+        return await modelsCommand({ db, temporal: temporal.client, taskQueue: config.TEMPORAL_TASK_QUEUE, operator: process.env.USER ?? 'unknown' }, args);
+      } finally {
+        await temporal.close();
       }
-      if ((command !== 'grant' && command !== 'revoke') || !username || !permissionName) throw new Error(usage);
-      const parsed = permission.safeParse(permissionName.toUpperCase());
-      if (!parsed.success) throw new Error(`unknown permission ${permissionName}; known: ${permission.options.join(', ')}`);
-      const userId = await findUserIdByUsername(db, username);
-      if (!userId) throw new Error(`no user "${username}"`);
-      if (command === 'grant') {
-        await grantPermission(db, { userId, permission: parsed.data, grantedBy: `cli:${process.env.USER ?? 'unknown'}` });
-        return `granted ${parsed.data} to ${username}`;
-      }
-      await revokePermission(db, userId, parsed.data);
-      return `revoked ${parsed.data} from ${username}`;
-    } finally {
-      await db.end();
-    }
-  });
+    });
+  }
+  throw new Error(usage);
 }
 
 main(process.argv.slice(2)).then(

@@ -8,7 +8,8 @@ import { poolWorkflowId, wakePoolSignal } from '../../workflows/contracts';
 import { ApiError } from '../errors';
 import { budgetLeft } from '../request-budget';
 
-type AdminModelDeps = { db: DatabasePool; temporal: Client; taskQueue: string };
+/** `temporal` null: no pool is told (the CLI with Temporal out of reach); pools read the change on their next round. */
+type AdminModelDeps = { db: DatabasePool; temporal: Client | null; taskQueue: string };
 
 /** Who changes the catalog: a signed-in admin, or an operator at the CLI (no account). */
 export type CatalogActor = { userId: string } | { cliUser: string };
@@ -28,7 +29,7 @@ function auditEntry(actor: CatalogActor, action: string, id: string, detail: Rec
  */
 async function wakePool({ temporal, taskQueue }: AdminModelDeps, id: string): Promise<void> {
   await temporal
-    .withDeadline(Date.now() + budgetLeft(wakeDeadlineMs), () => temporal.workflow.getHandle(poolWorkflowId(taskQueue, id)).signal(wakePoolSignal))
+    ?.withDeadline(Date.now() + budgetLeft(wakeDeadlineMs), () => temporal.workflow.getHandle(poolWorkflowId(taskQueue, id)).signal(wakePoolSignal))
     .catch(() => undefined);
 }
 

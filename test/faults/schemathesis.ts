@@ -1,27 +1,13 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { ensureDebianPackage } from '../../infra/ensure-debian-package';
+import { ensurePythonTool, pythonToolDir, schemathesis } from '../../infra/python-tools';
 import { startTestStack } from '../support/test-stack';
 import { startWorkerProcess, stopWorkerProcess, workerTargetOf } from '../support/worker-process';
 import type { FaultServices } from './fault-services';
 
-/** Pinned: a new schemathesis finds new things, and a run should be comparable with the last. */
-const schemathesisVersion = '4.32.5';
-const venv = path.resolve('.tools/schemathesis');
-const st = path.join(venv, 'bin', 'st');
+const st = path.resolve(pythonToolDir(schemathesis), 'bin', 'st');
 
 export type FuzzFigures = { role: string; operations: number; cases: number; serverErrors: number; undocumented: number; otherFailures: number };
-
-/** schemathesis from PyPI into .tools/ (once; python3-venv from Debian when missing). */
-function ensureSchemathesis(log: (line: string) => void): void {
-  const version = existsSync(st) ? execFileSync(st, ['--version'], { encoding: 'utf8' }) : '';
-  if (version.includes(schemathesisVersion)) return;
-  ensureDebianPackage('/usr/share/doc/python3-venv', 'python3-venv', log);
-  log(`installing schemathesis ${schemathesisVersion} into ${path.relative(process.cwd(), venv)}`);
-  execFileSync('python3', ['-m', 'venv', venv], { stdio: 'inherit' });
-  execFileSync(path.join(venv, 'bin', 'pip'), ['install', '--quiet', `schemathesis==${schemathesisVersion}`], { stdio: 'inherit' });
-}
 
 /** The numbers of a run, from schemathesis's summary. */
 export function readSummary(role: string, output: string): FuzzFigures {
@@ -64,7 +50,7 @@ function runSt(args: string[], log: (line: string) => void): Promise<string> {
  * not list.
  */
 export async function runSchemathesis(services: FaultServices, options: { short: boolean; log: (line: string) => void }): Promise<FuzzFigures[]> {
-  ensureSchemathesis(options.log);
+  ensurePythonTool(schemathesis, options.log);
   const stack = await startTestStack({ services: { ...services, chromium: '' }, worker: false });
   const worker = await startWorkerProcess(workerTargetOf(stack));
   try {

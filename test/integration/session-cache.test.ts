@@ -1,7 +1,6 @@
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ensureAdminAccount } from '../../infra/admin-account';
+import { runPodiumCli } from '../support/podium-cli';
 import { readTestEnv } from '../support/services';
 import { startTestStack, type TestStack } from '../support/test-stack';
 
@@ -76,17 +75,7 @@ describe('admins', () => {
   it('npm run podium -- users grant/revoke changes permissions', async () => {
     const username = uniqueName('cli');
     await stack.api.signUp({ username });
-    const podium = (...args: string[]) =>
-      new Promise<{ code: number | null; output: string }>((resolve) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', 'infra/cli.ts', ...args], {
-          cwd: path.resolve(__dirname, '../..'),
-          env: { ...process.env, DATABASE_URL: readTestEnv('databaseUrl'), DATABASE_SCHEMA: stack.schema },
-        });
-        let output = '';
-        child.stdout.on('data', (chunk) => (output += chunk));
-        child.stderr.on('data', (chunk) => (output += chunk));
-        child.on('exit', (code) => resolve({ code, output }));
-      });
+    const podium = (...args: string[]) => runPodiumCli({ DATABASE_URL: readTestEnv('databaseUrl'), DATABASE_SCHEMA: stack.schema }, ...args);
 
     expect(await podium('users', 'grant', username, 'ADMIN')).toEqual({ code: 0, output: `granted ADMIN to ${username}\n` });
     expect((await stack.api.login(username)).user.permissions).toEqual(['ADMIN']);

@@ -1,0 +1,37 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { ensureDebianPackage } from './ensure-debian-package';
+
+const projectRoot = path.resolve(__dirname, '..');
+
+export type PythonTool = { name: string; version: string; requirement: string };
+
+/** Pinned: a test run should be comparable with the last, and a new release can break it. */
+export const mlserver: PythonTool = { name: 'mlserver', version: '1.7.1', requirement: 'mlserver==1.7.1' };
+export const tritonclient: PythonTool = { name: 'tritonclient', version: '2.73.0', requirement: 'tritonclient[http]==2.73.0' };
+export const schemathesis: PythonTool = { name: 'schemathesis', version: '4.32.5', requirement: 'schemathesis==4.32.5' };
+
+/** The tool's own virtual environment under `.tools/` (relative to the repository root). */
+export function pythonToolDir(tool: PythonTool): string {
+  return path.join('.tools', `${tool.name}-${tool.version}`);
+}
+
+/**
+ * A Python tool from PyPI in its own virtual environment under `.tools/`, installed once (the
+ * machine's pip cache makes a fresh clone's install quick); python3-venv from Debian when
+ * missing. A marker file written last tells a finished install from an interrupted one.
+ * Returns the environment's directory, absolute.
+ */
+export function ensurePythonTool(tool: PythonTool, log: (line: string) => void = console.log): string {
+  const venv = path.join(projectRoot, pythonToolDir(tool));
+  const done = path.join(venv, '.podium-installed');
+  if (existsSync(done)) return venv;
+  ensureDebianPackage('/usr/share/doc/python3-venv', 'python3-venv', log);
+  log(`installing ${tool.requirement} from PyPI into ${pythonToolDir(tool)} (once)…`);
+  rmSync(venv, { recursive: true, force: true });
+  execFileSync('python3', ['-m', 'venv', venv], { stdio: 'inherit' });
+  execFileSync(path.join(venv, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', tool.requirement], { stdio: 'inherit' });
+  writeFileSync(done, `${tool.requirement}\n`);
+  return venv;
+}
