@@ -6,7 +6,8 @@ import {
   type InstanceSpec,
 } from '../../activities/runtime/instance-runtime';
 import type { KubernetesRuntime } from '../../activities/runtime/kubernetes/kubernetes-runtime';
-import type { ModelSpec } from '../../domain/model-catalog';
+import { modelSpecFrom, type ModelSpec } from '../../domain/model-catalog';
+import { readModelFile } from '../../infra/cli/models-command';
 import { kwokNode, nodeTypes } from '../../infra/test-cluster/nodes';
 import { eventually } from '../support/eventually';
 import { kubernetesTestRuntime } from '../support/kubernetes';
@@ -59,10 +60,39 @@ describe('KubernetesRuntime on the simulated cluster', () => {
     expect(container.image).toBe('ghcr.io/podium/model-echo:0.1.0');
     expect(container.ports).toEqual([{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
     expect(container.resources).toEqual({ requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '128Mi' } });
-    expect(container.readinessProbe?.httpGet).toMatchObject({ path: '/v2/health/ready', port: 'http' });
+    expect(container.readinessProbe?.httpGet).toMatchObject({ path: '/v2/models/echo/ready', port: 'http' });
     const affinity = pod.spec!.affinity!.podAffinity!.preferredDuringSchedulingIgnoredDuringExecution![0]!;
     expect(affinity.podAffinityTerm.topologyKey).toBe('kubernetes.io/hostname');
     expect(affinity.podAffinityTerm.labelSelector?.matchLabels).toEqual({ 'app.kubernetes.io/managed-by': 'podium' });
+  });
+
+  it("runs an MLServer model as its model file says: the image's command, MLServer's ports and settings, a probe on the model", async () => {
+    const [shout] = await readModelFile('models/python-example/model.yaml');
+    const placed = await runtime.start(instanceSpec(modelSpecFrom(shout!.id, shout!.settings)));
+    try {
+      const container = (await readPod(placed.runtimeRef)).spec!.containers[0]!;
+      expect(container.image).toBe('ghcr.io/podium/model-python-example:0.1.0');
+      expect(container.command).toEqual(['mlserver', 'start', '/opt/model']);
+      expect(container.args).toBeUndefined();
+      expect(container.ports).toEqual([
+        { name: 'http', containerPort: 8080, protocol: 'TCP' },
+        { name: 'grpc', containerPort: 8081, protocol: 'TCP' },
+        { name: 'metrics', containerPort: 8082, protocol: 'TCP' },
+      ]);
+      expect(Object.fromEntries((container.env ?? []).map((e) => [e.name, e.value]))).toEqual({
+        PODIUM_MODEL_NAME: 'shout',
+        MLSERVER_HOST: '0.0.0.0',
+        MLSERVER_HTTP_PORT: '8080',
+        MLSERVER_GRPC_PORT: '8081',
+        MLSERVER_METRICS_PORT: '8082',
+        MLSERVER_PARALLEL_WORKERS: '0',
+        MLSERVER_MODEL_NAME: 'shout',
+      });
+      expect(container.readinessProbe?.httpGet).toMatchObject({ path: '/v2/models/shout/ready', port: 'http' });
+      expect(container.resources?.requests).toEqual({ cpu: '500m', memory: '512Mi' });
+    } finally {
+      await runtime.stop(placed.runtimeRef);
+    }
   });
 
   it('awaits readiness with a watch: reports the node, then answers inference at the endpoint', async () => {
