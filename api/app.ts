@@ -8,10 +8,11 @@ import type { Logger } from 'pino';
 import type { DatabasePool } from 'slonik';
 import type { PodiumConfig } from '../domain/config';
 import type { AuthServices } from './auth-services';
-import { errorMiddleware } from './errors';
+import { errorMiddleware, isInferenceProtocol } from './errors';
 import { answerWithin, withinRequestBudget } from './request-budget';
 import { requestQuotas } from './request-quotas';
 import { healthRoutes } from './routes/health';
+import { inferenceProtocolRoutes } from './routes/inference-protocol';
 import { textGuard } from './text-guard';
 import { openApiDocument } from './openapi';
 import { requestWorkflows } from './request-workflows';
@@ -26,6 +27,7 @@ import { requestRoutes } from './routes/requests';
 import { sessionRoutes } from './routes/sessions';
 
 export const webRoot = path.resolve(__dirname, '../web/dist');
+const { version } = JSON.parse(readFileSync(path.resolve(__dirname, '../package.json'), 'utf8')) as { version: string };
 
 export type ApiDependencies = {
   config: Pick<
@@ -64,7 +66,15 @@ export function createApp({ config, db: pool, temporal, eagerStart = false, logg
     logger[clientGone ? 'debug' : 'error']({ err: error }, 'response error');
   });
   app.use(errorMiddleware(logger));
-  app.use(bodyParser({ enableTypes: ['json'], jsonLimit: config.REQUEST_BODY_LIMIT, encoding: 'utf-8' }));
+  app.use(
+    bodyParser({
+      enableTypes: ['json'],
+      jsonLimit: config.REQUEST_BODY_LIMIT,
+      encoding: 'utf-8',
+      // OIP clients (tritonclient) send their JSON with no Content-Type, or a binary one.
+      detectJSON: (ctx) => isInferenceProtocol(ctx.path),
+    }),
+  );
   app.use(textGuard());
   app.use(answerWithin(config.API_DEADLINE_MS));
 
@@ -82,6 +92,7 @@ export function createApp({ config, db: pool, temporal, eagerStart = false, logg
     adminInstanceRoutes({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, authenticate: auth.authenticate, temporalUi }),
     adminModelRoutes({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, authenticate: auth.authenticate }),
     healthRoutes({ db, temporal }),
+    inferenceProtocolRoutes({ db, temporal, workflows, quotas, authenticate: auth.authenticate, version }),
   ];
   for (const router of routers) app.use(router.routes()).use(router.allowedMethods());
   app.use(async (ctx, next) => {
@@ -95,7 +106,7 @@ export function createApp({ config, db: pool, temporal, eagerStart = false, logg
     // Page paths (/signin, /admin/users, …) are the web app's: answer them with index.html.
     const indexHtml = readFileSync(path.join(webRoot, 'index.html'));
     app.use(async (ctx, next) => {
-      if (ctx.method !== 'GET' || /^\/api(\/|$)/.test(ctx.path) || path.extname(ctx.path)) return next();
+      if (ctx.method !== 'GET' || /^\/(api|v2)(\/|$)/.test(ctx.path) || path.extname(ctx.path)) return next();
       ctx.type = 'html';
       ctx.body = indexHtml;
     });

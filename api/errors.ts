@@ -63,12 +63,18 @@ function toApiError(error: unknown): ApiError | null {
   return null;
 }
 
-/** Turns every thrown error into `{ error: { code, message, details } }` with its HTTP status. */
+/** The Open Inference Protocol front door (api/routes/inference-protocol.ts). */
+export const isInferenceProtocol = (path: string) => path === '/v2' || path.startsWith('/v2/');
+
+/**
+ * Turns every thrown error into `{ error: { code, message, details } }` with its HTTP status;
+ * under `/v2` into OIP's `{ error: message }`, with `code` and `details` beside it.
+ */
 export function errorMiddleware(logger: Logger): Middleware {
   return async (ctx, next) => {
     try {
       await next();
-      if (ctx.body === undefined && ctx.path.startsWith('/api')) {
+      if (ctx.body === undefined && (ctx.path.startsWith('/api') || isInferenceProtocol(ctx.path))) {
         if (ctx.status === 404) throw new ApiError(404, 'NOT_FOUND', `No route for ${ctx.method} ${ctx.path}`);
         // The router answers 501 for a method it knows nowhere (TRACE, QUERY…): for a resource
         // that exists that is a method not allowed on it, with the same Allow header.
@@ -85,7 +91,8 @@ export function errorMiddleware(logger: Logger): Middleware {
       // A refusal that says when to come back (429) says it in the header too.
       const retryAfter = (details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
       if (typeof retryAfter === 'number') ctx.set('Retry-After', String(retryAfter));
-      ctx.body = { error: { code, message, ...(details === undefined ? {} : { details }) } };
+      const detailsPart = details === undefined ? {} : { details };
+      ctx.body = isInferenceProtocol(ctx.path) ? { error: message, code, ...detailsPart } : { error: { code, message, ...detailsPart } };
     }
   };
 }

@@ -27,7 +27,9 @@ const selectModel = sql.fragment`
          max_concurrency AS "maxConcurrency",
          startup_timeout_seconds AS "startupTimeoutSeconds",
          request_timeout_seconds AS "requestTimeoutSeconds",
-         max_waiting AS "maxWaiting"
+         max_waiting AS "maxWaiting",
+         inputs,
+         outputs
     FROM models`;
 
 /** The catalog: every model but the deleted ones. */
@@ -69,14 +71,15 @@ export async function upsertModel(db: CommonQueryMethods, id: string, settings: 
                         container_image, container_command, container_args, container_env, container_port,
                         readiness_path, storage_uri, port_env, port_arg,
                         resources, min_instances, max_instances, keep_warm_seconds, max_concurrency,
-                        startup_timeout_seconds, request_timeout_seconds, max_waiting)
+                        startup_timeout_seconds, request_timeout_seconds, max_waiting, inputs, outputs)
     VALUES (${id}, ${settings.displayName}, ${settings.description}, ${settings.servedModelName ?? null}, ${settings.runtime},
             ${sql.array(settings.localCommand, 'text')}, ${sql.jsonb(settings.env)}, ${settings.workingDir ?? null},
             ${settings.containerImage}, ${optionalArray(settings.containerCommand)}, ${optionalArray(settings.containerArgs)},
             ${sql.jsonb(settings.containerEnv)}, ${settings.containerPort},
             ${settings.readinessPath ?? null}, ${settings.storageUri ?? null}, ${settings.portEnv ?? null}, ${settings.portArg ?? null},
             ${sql.jsonb(settings.resources)}, ${settings.minInstances}, ${settings.maxInstances}, ${settings.keepWarmSeconds},
-            ${settings.maxConcurrency}, ${settings.startupTimeoutSeconds}, ${settings.requestTimeoutSeconds}, ${settings.maxWaiting})
+            ${settings.maxConcurrency}, ${settings.startupTimeoutSeconds}, ${settings.requestTimeoutSeconds}, ${settings.maxWaiting},
+            ${sql.jsonb(settings.inputs)}, ${sql.jsonb(settings.outputs)})
     ON CONFLICT (id) DO UPDATE SET
       display_name = EXCLUDED.display_name, description = EXCLUDED.description, served_model_name = EXCLUDED.served_model_name,
       runtime = EXCLUDED.runtime, local_command = EXCLUDED.local_command, env = EXCLUDED.env, working_dir = EXCLUDED.working_dir,
@@ -87,5 +90,5 @@ export async function upsertModel(db: CommonQueryMethods, id: string, settings: 
       resources = EXCLUDED.resources, min_instances = EXCLUDED.min_instances, max_instances = EXCLUDED.max_instances,
       keep_warm_seconds = EXCLUDED.keep_warm_seconds, max_concurrency = EXCLUDED.max_concurrency,
       startup_timeout_seconds = EXCLUDED.startup_timeout_seconds, request_timeout_seconds = EXCLUDED.request_timeout_seconds,
-      max_waiting = EXCLUDED.max_waiting, deleted_at = NULL`);
+      max_waiting = EXCLUDED.max_waiting, inputs = EXCLUDED.inputs, outputs = EXCLUDED.outputs, deleted_at = NULL`);
 }

@@ -1,5 +1,13 @@
 import { z } from 'zod';
+import { tensorDatatype } from './inference-protocol';
 import { runtimeKind } from './model-runtime';
+
+/** A tensor a model takes or gives, as OIP v2 model metadata lists it (-1: any length). */
+export const tensorMetadata = z.strictObject({
+  name: z.string().min(1).max(256),
+  datatype: tensorDatatype,
+  shape: z.array(z.number().int().min(-1)).max(16),
+});
 
 export const modelId = z
   .string()
@@ -39,6 +47,8 @@ export const modelSpec = z.object({
   requestTimeoutSeconds: z.number().int(),
   /** Requests that may wait (REQUESTED) for the model at once; more are refused, 429 MODEL_QUEUE_FULL. */
   maxWaiting: z.number().int(),
+  inputs: z.array(tensorMetadata),
+  outputs: z.array(tensorMetadata),
 });
 export type ModelSpec = z.infer<typeof modelSpec>;
 
@@ -109,6 +119,8 @@ export const modelSettings = z
     startupTimeoutSeconds: z.number().int().min(1).max(3_600).default(60),
     requestTimeoutSeconds: z.number().int().min(1).max(3_600).default(60),
     maxWaiting: z.number().int().min(1).max(100_000).default(1_000),
+    inputs: z.array(tensorMetadata).max(64).default([]).describe('the tensors the model takes, for OIP model metadata'),
+    outputs: z.array(tensorMetadata).max(64).default([]).describe('the tensors the model gives, for OIP model metadata'),
   })
   .refine((settings) => settings.minInstances <= settings.maxInstances, {
     path: ['minInstances'],

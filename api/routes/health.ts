@@ -13,12 +13,21 @@ type Check = 'up' | 'down';
 const within = (ms: number, work: Promise<unknown>): Promise<Check> =>
   withTimeLimit(work.then((): Check => 'up', (): Check => 'down'), ms, (): Check => 'down');
 
+/** Whether PostgreSQL and Temporal answer, each within a second. */
+export async function dependencyChecks({ db, temporal }: { db: DatabasePool; temporal: Client }): Promise<{ database: Check; temporal: Check }> {
+  const [database, temporalCheck] = await Promise.all([
+    within(checkTimeoutMs, db.query(sql.unsafe`SELECT 1`)),
+    within(checkTimeoutMs, temporal.withDeadline(Date.now() + checkTimeoutMs, () => temporal.workflowService.getSystemInfo({}))),
+  ]);
+  return { database, temporal: temporalCheck };
+}
+
 /**
  * Probes for Kubernetes (and anyone): `/api/health/live` answers while the process serves HTTP
  * (`/api/health` is the same); `/api/health/ready` also checks that PostgreSQL and Temporal
  * answer, and is a 503 naming what is down when one does not.
  */
-export function healthRoutes({ db, temporal }: { db: DatabasePool; temporal: Client }) {
+export function healthRoutes(deps: { db: DatabasePool; temporal: Client }) {
   const router = new Router();
   const live = (ctx: { body: unknown }) => {
     ctx.body = { ok: true };
@@ -26,13 +35,9 @@ export function healthRoutes({ db, temporal }: { db: DatabasePool; temporal: Cli
   router.get('/api/health', live);
   router.get('/api/health/live', live);
   router.get('/api/health/ready', async (ctx) => {
-    const [database, temporalCheck] = await Promise.all([
-      within(checkTimeoutMs, db.query(sql.unsafe`SELECT 1`)),
-      within(checkTimeoutMs, temporal.withDeadline(Date.now() + checkTimeoutMs, () => temporal.workflowService.getSystemInfo({}))),
-    ]);
-    const checks = { database, temporal: temporalCheck };
-    if (database === 'down') throw new ApiError(503, 'DATABASE_UNAVAILABLE', 'PostgreSQL does not answer', { checks });
-    if (temporalCheck === 'down') throw new ApiError(503, 'TEMPORAL_UNAVAILABLE', 'Temporal does not answer', { checks });
+    const checks = await dependencyChecks(deps);
+    if (checks.database === 'down') throw new ApiError(503, 'DATABASE_UNAVAILABLE', 'PostgreSQL does not answer', { checks });
+    if (checks.temporal === 'down') throw new ApiError(503, 'TEMPORAL_UNAVAILABLE', 'Temporal does not answer', { checks });
     ctx.body = { ok: true, checks };
   });
   return router;

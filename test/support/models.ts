@@ -63,4 +63,6 @@ export const echoModel: ModelSpec = {
   startupTimeoutSeconds: 30,
   requestTimeoutSeconds: 30,
   maxWaiting: 1000,
+  inputs: [{ name: 'numbers', datatype: 'FP32', shape: [-1, -1] }],
+  outputs: [{ name: 'numbers', datatype: 'FP32', shape: [-1, -1] }],
 };

@@ -1,0 +1,113 @@
+import Router from '@koa/router';
+import type { Client } from '@temporalio/client';
+import type { Context } from 'koa';
+import type { DatabasePool } from 'slonik';
+import { z } from 'zod';
+import { findModel } from '../../db/models';
+import { findOwnWorkRequest, ownerOf } from '../../db/work-requests';
+import { failureStatus } from '../../domain/inference-front-door';
+import { inferenceRequest } from '../../domain/inference-protocol';
+import { modelId } from '../../domain/model-catalog';
+import { idempotencyKey } from '../../domain/work-request';
+import { requireSession, type AuthState } from '../auth';
+import type { Authenticate } from '../authenticator';
+import { ApiError } from '../errors';
+import type { RequestQuotas } from '../request-quotas';
+import type { RequestWorkflows } from '../request-workflows';
+import { submitRequest } from '../use-cases/submit-request';
+import { dependencyChecks } from './health';
+
+export type InferenceProtocolDeps = {
+  db: DatabasePool;
+  temporal: Client;
+  workflows: RequestWorkflows;
+  quotas: RequestQuotas;
+  authenticate: Authenticate;
+  version: string;
+};
+
+/** How long an infer waits for its request to end before answering 202 with where to look. */
+const inferWait = z.strictObject({ wait: z.coerce.number().int().min(0).max(300).default(60) });
+
+async function catalogModel(db: DatabasePool, name: string | undefined) {
+  const parsed = modelId.safeParse(name);
+  const model = parsed.success ? await findModel(db, parsed.data) : null;
+  if (!model) throw new ApiError(404, 'UNKNOWN_MODEL', `There is no model "${name}"; GET /api/models lists them`);
+  return model;
+}
+
+/**
+ * An Open Inference Protocol v2 (REST) front door, so clients of KServe, Triton or MLServer work
+ * against Podium unchanged. Models are named by their catalog id; an infer is a durable work
+ * request like `POST /api/requests` (the same limits, quotas, stats and audit) that this call
+ * waits for. Errors are OIP's `{ "error": message }`, with Podium's `code` beside it.
+ */
+export function inferenceProtocolRoutes(deps: InferenceProtocolDeps) {
+  const { db } = deps;
+  const router = new Router<AuthState>();
+
+  router.get('/v2/health/live', (ctx) => {
+    ctx.body = { live: true };
+  });
+  router.get('/v2/health/ready', async (ctx) => {
+    const checks = await dependencyChecks(deps);
+    const ready = checks.database === 'up' && checks.temporal === 'up';
+    ctx.status = ready ? 200 : 503;
+    ctx.body = { ready, checks };
+  });
+  router.get('/v2', (ctx) => {
+    ctx.body = { name: 'podium', version: deps.version, extensions: [] };
+  });
+
+  router.get('/v2/models/:name', async (ctx) => {
+    const model = await catalogModel(db, ctx.params.name);
+    ctx.body = { name: model.id, versions: [], platform: model.runtime, inputs: model.inputs, outputs: model.outputs };
+  });
+  /** Ready to take requests: Podium starts an instance for the first one (scale from zero). */
+  router.get('/v2/models/:name/ready', async (ctx) => {
+    const model = await catalogModel(db, ctx.params.name);
+    ctx.body = { name: model.id, ready: true };
+  });
+
+  router.post('/v2/models/:name/infer', requireSession(deps.authenticate), async (ctx) => {
+    if (ctx.get('inference-header-content-length')) {
+      throw new ApiError(400, 'BINARY_TENSORS_UNSUPPORTED', 'The binary tensor data extension is not supported: send tensors as JSON (tritonclient: binary_data=False)');
+    }
+    const model = await catalogModel(db, ctx.params.name);
+    const { wait } = inferWait.parse(ctx.query);
+    // The body is JSON whatever its Content-Type says (see detectJSON in app.ts), as OIP servers take it.
+    const input = inferenceRequest.parse(ctx.request.body);
+    const keyHeader = ctx.get('idempotency-key');
+    const key = keyHeader ? idempotencyKey.parse(keyHeader) : undefined;
+    const principal = ctx.state.principal!;
+    const { request } = await submitRequest(deps, principal, { model: model.id, input }, key);
+    if (wait > 0) await deps.workflows.waitForEnd(request.id, wait * 1000);
+    answerInference(ctx, (await findOwnWorkRequest(db, request.id, ownerOf(principal)))!, input.id);
+  });
+  return router;
+}
+
+type RequestSeen = NonNullable<Awaited<ReturnType<typeof findOwnWorkRequest>>>;
+
+/** The model's answer (200); the failure in OIP's shape; or, still on its way, 202 and where to look. */
+function answerInference(ctx: Context, request: RequestSeen, inferenceId: string | undefined) {
+  ctx.set('Podium-Request-Id', request.id);
+  if (request.status === 'COMPLETE') {
+    ctx.body = { ...(request.result as object), ...(inferenceId === undefined ? {} : { id: inferenceId }) };
+    return;
+  }
+  if (request.status === 'FAILED' || request.status === 'CANCELLED') {
+    ctx.status = request.status === 'CANCELLED' ? 409 : failureStatus(request.error);
+    const error = request.error ?? { code: 'REQUEST_CANCELLED', message: 'the request was cancelled' };
+    ctx.body = { error: error.message, code: error.code, requestId: request.id };
+    return;
+  }
+  ctx.status = 202;
+  ctx.set('Location', `/api/requests/${request.id}`);
+  ctx.body = {
+    id: request.id,
+    status: request.status,
+    message: `still ${request.status}: GET /api/requests/${request.id}?wait=60 answers once it has ended`,
+    links: { self: `/api/requests/${request.id}` },
+  };
+}
