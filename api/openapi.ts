@@ -27,11 +27,14 @@ const tensorList = z.array(z.object({ name: z.string(), datatype: z.string(), sh
 
 /** The Open Inference Protocol v2 front door (api/routes/inference-protocol.ts). */
 const inferenceProtocolPaths = {
-  '/v2/health/live': { get: { summary: 'OIP server liveness', responses: { 200: { description: 'live' } } } },
+  '/v2/health/live': { get: { summary: 'OIP server liveness', responses: { 200: { description: 'live' }, ...oipErrors(400, 503) } } },
   '/v2/health/ready': {
-    get: { summary: 'OIP server readiness: PostgreSQL and Temporal answer', responses: { 200: { description: 'ready' }, 503: { description: 'not ready' } } },
+    get: {
+      summary: 'OIP server readiness: PostgreSQL and Temporal answer',
+      responses: { ...oipErrors(400), 200: { description: 'ready' }, 503: { description: 'not ready: `{ ready: false, checks }` names what is down' } },
+    },
   },
-  '/v2': { get: { summary: 'OIP server metadata', responses: { 200: { description: 'name, version, extensions' } } } },
+  '/v2': { get: { summary: 'OIP server metadata', responses: { 200: { description: 'name, version, extensions' }, ...oipErrors(400, 503) } } },
   '/v2/models/{name}': {
     get: {
       summary: 'OIP model metadata, from the catalog',
@@ -297,7 +300,10 @@ export const openApiDocument = {
           summary: 'One model of the catalog (ADMIN)',
           security: bearer,
           parameters: [modelIdParameter],
-          responses: { 200: { description: 'the model', content: json(z.object({ model: modelSpec })) }, ...errors(401, 403, 404) },
+          responses: {
+          200: { description: 'the model, and its settings as PUT takes them back', content: json(z.object({ model: modelSpec, settings: modelSettings })) },
+          ...errors(401, 403, 404),
+        },
         },
         post: {
           summary: 'Registers a new model; 409 MODEL_EXISTS when the id is taken (ADMIN, audited)',

@@ -152,3 +152,9 @@ export function modelSpecFrom(id: string, settings: ModelSettings): ModelSpec {
     portArg: settings.portArg ?? null,
   };
 }
+
+/** What a model's settings look like to edit (a model file, the admin page): the catalog row's fields that are set. */
+export function settingsOf(model: ModelSpec): Record<string, unknown> {
+  const { id: _id, protocol: _protocol, ...settings } = model;
+  return Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== null));
+}

@@ -6,6 +6,8 @@ export class ApiClientError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** What the API said beyond the message: the fields a VALIDATION_FAILED names, say. */
+    readonly details?: unknown,
   ) {
     super(message);
   }
@@ -35,7 +37,7 @@ async function parse<T>(response: Response): Promise<T> {
   const body = await response.json().catch(() => null);
   if (!response.ok) {
     const error = body?.error ?? {};
-    throw new ApiClientError(response.status, error.code ?? 'HTTP_ERROR', error.message ?? response.statusText);
+    throw new ApiClientError(response.status, error.code ?? 'HTTP_ERROR', error.message ?? response.statusText, error.details);
   }
   return body as T;
 }

@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import type { Client } from '@temporalio/client';
 import type { DatabasePool } from 'slonik';
 import { findModel, listModels } from '../../db/models';
-import { modelSettings } from '../../domain/model-catalog';
+import { modelSettings, settingsOf } from '../../domain/model-catalog';
 import { requirePermission, requireSession, signedInUser, type AuthState } from '../auth';
 import type { Authenticate } from '../authenticator';
 import { ApiError } from '../errors';
@@ -24,7 +24,8 @@ export function adminModelRoutes(deps: { db: DatabasePool; temporal: Client; tas
     const id = modelIdParam(ctx);
     const model = await findModel(db, id);
     if (!model) throw new ApiError(404, 'MODEL_NOT_FOUND', `No model ${id} in the catalog`);
-    ctx.body = { model };
+    // `settings`: the same model as PUT takes it back, for editing.
+    ctx.body = { model, settings: settingsOf(model) };
   });
 
   /** Registers a new model (201); 409 MODEL_EXISTS when the id is taken. */

@@ -188,4 +188,50 @@ describe('admin pages in the browser', () => {
       await pool.terminate('test over');
     }
   });
+
+  it('models: register one, refuse a bad edit field by field, save a good one, delete with confirmation', async () => {
+    const { page, close } = await signInThroughPage(browser, stack.baseUrl, admin);
+    const models = adminPage(page, 'admin-models-page');
+    const setSettings = async (edit: (settings: Record<string, unknown>) => Record<string, unknown>) => {
+      const text = models.getByTestId('model-settings');
+      await text.fill(JSON.stringify(edit(JSON.parse(await text.inputValue())), null, 2));
+    };
+    try {
+      await page.getByTestId('admin-models-link').click();
+      await models.locator('tr[data-model="echo"]').waitFor();
+
+      await models.getByTestId('new-model').click();
+      await models.getByTestId('model-id').fill('page-echo');
+      await setSettings((settings) => ({ ...settings, displayName: 'Echo from the page' }));
+      await models.getByTestId('save-model').click();
+      await models.getByTestId('notice').filter({ hasText: 'Registered page-echo' }).waitFor();
+      const row = models.locator('tr[data-model="page-echo"]');
+      expect(await row.textContent()).toContain('Echo from the page');
+      const token = await stack.api.anonymousToken();
+      expect((await stack.api.waitUntilFinal(token, (await stack.api.submit(token, { model: 'page-echo', input: echoInput })).body.id)).request.status).toBe(
+        'COMPLETE',
+      );
+
+      await row.getByTestId('edit-model').click();
+      await setSettings((settings) => ({ ...settings, keepWarmSeconds: -5, runtime: 'tgi' }));
+      await models.getByTestId('save-model').click();
+      const issues = models.getByTestId('model-issues');
+      await issues.waitFor();
+      expect(await issues.textContent()).toContain('keepWarmSeconds');
+      expect(await issues.textContent()).toContain('runtime');
+      await saveScreenshot(page, 'admin-models-edit');
+      await setSettings((settings) => ({ ...settings, keepWarmSeconds: 5, runtime: 'podium-node' }));
+      await models.getByTestId('save-model').click();
+      await models.getByTestId('notice').filter({ hasText: 'Saved page-echo' }).waitFor();
+      expect(await row.textContent()).toContain('5 s');
+
+      page.once('dialog', (dialog) => void dialog.accept());
+      await row.getByTestId('delete-model').click();
+      await models.getByTestId('notice').filter({ hasText: 'Deleted page-echo' }).waitFor();
+      await row.waitFor({ state: 'detached' });
+      await saveScreenshot(page, 'admin-models');
+    } finally {
+      await close();
+    }
+  });
 });

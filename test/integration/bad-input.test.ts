@@ -178,12 +178,17 @@ describe('the API describes itself', () => {
   it('documents the statuses the edge and the limits answer', async () => {
     const { body } = await stack.api.call('GET', '/api/openapi.json');
     type Operation = { responses: Record<string, unknown>; requestBody?: { required?: boolean } };
-    const operations = Object.values(body.paths).flatMap((path: any) => Object.values(path)) as Operation[];
+    const operationsUnder = (prefix: string) =>
+      Object.entries(body.paths)
+        .filter(([path]) => path.startsWith(prefix))
+        .flatMap(([, path]: [string, any]) => Object.values(path)) as Operation[];
+    const operations = operationsUnder('/');
     // Any path or query can hold text the database cannot store: 400 INVALID_TEXT anywhere.
     // …and PostgreSQL may be out of reach: 503 DATABASE_UNAVAILABLE anywhere.
     for (const operation of operations) expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(['400', '503']));
-    // A body may be too large (413) and a required one not JSON (415).
-    for (const operation of operations.filter((o) => o.requestBody)) {
+    // A body may be too large (413) and a required one not JSON (415); the OIP front door reads
+    // any body as JSON, as OIP servers do, so it answers 400 for one that is not.
+    for (const operation of operationsUnder('/api/').filter((o) => o.requestBody)) {
       expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(operation.requestBody!.required ? ['413', '415'] : ['413']));
     }
     expect(Object.keys(body.paths['/api/requests'].post.responses)).toEqual(expect.arrayContaining(['429', '503']));

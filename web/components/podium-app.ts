@@ -2,6 +2,7 @@ import { css, html, LitElement } from 'lit';
 import { apiCall } from '../api-client';
 import '../pages/admin-instance-page';
 import '../pages/admin-instances-page';
+import '../pages/admin-models-page';
 import '../pages/admin-requests-page';
 import '../pages/admin-stats-page';
 import '../pages/admin-users-page';
@@ -81,6 +82,8 @@ export class PodiumApp extends LitElement {
         return this.adminOnly(html`<admin-requests-page></admin-requests-page>`);
       case '/admin/instances':
         return this.adminOnly(html`<admin-instances-page></admin-instances-page>`);
+      case '/admin/models':
+        return this.adminOnly(html`<admin-models-page></admin-models-page>`);
       default: {
         const instance = /^\/admin\/instances\/([0-9a-f-]{36})$/.exec(this.path);
         if (instance) return this.adminOnly(html`<admin-instance-page .instanceId=${instance[1]!}></admin-instance-page>`);
@@ -105,6 +108,7 @@ export class PodiumApp extends LitElement {
         ${session.hasPermission('ADMIN')
           ? html`<a href="/admin/requests" data-testid="admin-requests-link">All requests</a>
               <a href="/admin/instances" data-testid="admin-instances-link">Instances</a>
+              <a href="/admin/models" data-testid="admin-models-link">Models</a>
               <a href="/admin/stats" data-testid="stats-link">Stats</a>
               <a href="/admin/users" data-testid="admin-link">Users</a>`
           : ''}
