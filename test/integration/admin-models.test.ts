@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { eventually } from '../support/eventually';
@@ -83,6 +84,22 @@ describe('the model catalog, managed by admins', () => {
     expect(await instanceStates('rewarmed')).toEqual(['RELEASED']); // idle, kept warm
     await put('rewarmed', { ...echoLike, keepWarmSeconds: 0 });
     expect(await eventually(() => instanceStates('rewarmed'), (states) => states[0] === 'TERMINATED', 5_000)).toEqual(['TERMINATED']);
+  });
+
+  it('applies a higher maxConcurrency at once: a request waiting behind a busy instance is served by it', async () => {
+    await put('widened', { ...echoLike, maxConcurrency: 1, maxInstances: 1 });
+    const token = await stack.api.anonymousToken();
+    const statusOf = async (id: string) => (await stack.api.call('GET', `/api/requests/${id}`, { token })).body.status as string;
+    const first = (await stack.api.submit(token, { model: 'widened', input: slowEcho(4_000) })).body.id as string;
+    await eventually(() => statusOf(first), (status) => status === 'PROCESSING', 10_000);
+    const second = (await stack.api.submit(token, { model: 'widened', input: echoInput })).body.id as string;
+    await sleep(300);
+    expect(await statusOf(second)).toBe('REQUESTED'); // the one slot is taken
+
+    await put('widened', { ...echoLike, maxConcurrency: 2, maxInstances: 1 });
+    expect(await eventually(() => statusOf(second), (status) => status === 'COMPLETE', 2_000)).toBe('COMPLETE');
+    expect(await statusOf(first)).toBe('PROCESSING'); // served beside it, on the same instance
+    expect(await instanceStates('widened')).toHaveLength(1);
   });
 
   it('deletes a model by draining it: new requests get UNKNOWN_MODEL, the running one finishes, nothing stays warm', async () => {
