@@ -2,6 +2,7 @@ import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import type { DatabasePool } from 'slonik';
 import { closeAllSlots } from '../db/instance-slots';
 import { findModelToServe } from '../db/models';
+import { instanceStartupSeconds } from '../infra/metrics';
 import {
   findModelInstanceRef,
   insertModelInstance,
@@ -20,7 +21,14 @@ import type { LiveInstance } from '../domain/instances';
 
 const heartbeatMs = 2_000;
 
-export type StartedInstance = { instanceId: string; modelId: string; placed: PlacedInstance; startupTimeoutSeconds: number };
+export type StartedInstance = {
+  instanceId: string;
+  modelId: string;
+  placed: PlacedInstance;
+  startupTimeoutSeconds: number;
+  /** When the start began (epoch ms), for the start-up time metric; absent in starts recorded before it was kept. */
+  startedAt?: number;
+};
 
 function failureCode(error: unknown): string {
   return error instanceof InstanceStartupTimeoutError ? 'INSTANCE_STARTUP_TIMEOUT' : 'INSTANCE_START_FAILED';
@@ -62,6 +70,7 @@ export function createInstanceActivities({
       await insertModelInstance(db, { id: instanceId, modelId, runtime: runtime.kind, annotations });
       const context = Context.current();
       const beat = setInterval(() => context.heartbeat(), heartbeatMs);
+      const startedAt = Date.now();
       try {
         const placed = await runtime.start({
           instanceId,
@@ -73,7 +82,7 @@ export function createInstanceActivities({
         await setModelInstanceLocation(db, { id: instanceId, runtimeRef: placed.runtimeRef, endpoint: placed.endpoint });
         // A local process is placed as it starts; a pod is scheduled later (see awaitInstanceReady).
         if (runtime.kind === 'local') await recordInstanceEvent(db, { instanceId, event: 'SCHEDULED', detail: { ...placed } });
-        return { instanceId, modelId, placed, startupTimeoutSeconds: model.startupTimeoutSeconds };
+        return { instanceId, modelId, placed, startupTimeoutSeconds: model.startupTimeoutSeconds, startedAt };
       } catch (error) {
         return failStartup(instanceId, modelId, error);
       } finally {
@@ -86,7 +95,7 @@ export function createInstanceActivities({
      * happens on the way: SCHEDULED on a node, PENDING with the reason it waits (Unschedulable,
      * ImagePullBackOff, …), then READY, or FAILED with the last reason after the startup timeout.
      */
-    async awaitInstanceReady({ instanceId, modelId, placed, startupTimeoutSeconds }: StartedInstance): Promise<{ endpoint: string }> {
+    async awaitInstanceReady({ instanceId, modelId, placed, startupTimeoutSeconds, startedAt }: StartedInstance): Promise<{ endpoint: string }> {
       const context = Context.current();
       const beat = setInterval(() => context.heartbeat(), heartbeatMs);
       const progress: Promise<unknown>[] = [];
@@ -104,6 +113,7 @@ export function createInstanceActivities({
         await Promise.all(progress);
         if (endpoint !== placed.endpoint) await setModelInstanceLocation(db, { id: instanceId, runtimeRef: placed.runtimeRef, endpoint });
         await recordInstanceEvent(db, { instanceId, event: 'READY' });
+        if (startedAt !== undefined) instanceStartupSeconds.observe({ model: modelId }, (Date.now() - startedAt) / 1000);
         return { endpoint };
       } catch (error) {
         await Promise.allSettled(progress);

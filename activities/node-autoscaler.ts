@@ -1,5 +1,6 @@
 import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { mergePatch } from './runtime/kubernetes/kubernetes-api';
+import { autoscalerDecisions, autoscalerNodes, autoscalerReactionSeconds } from '../infra/metrics';
 import type { Client } from '@temporalio/client';
 import type { AutoscalerAction, AutoscalerSettings, NodeView, PendingPod, Resources, Snapshot } from '../domain/node-autoscaling';
 import type { DatabasePool } from 'slonik';
@@ -115,10 +116,12 @@ export function createNodeAutoscalerActivities({
     const { autoscaler, core } = need();
     const results: string[] = [];
     for (const action of actions) {
+      autoscalerDecisions.inc({ action: action.type });
       if (action.type === 'ADD_NODES') {
         const type = autoscaler.settings.nodeTypes.find((t) => t.name === action.nodeType)!;
         const names = Array.from({ length: action.count }, (_, i) => `podium-${action.nodeType}-${decisionId}-${i}`);
         await autoscaler.provider.addNodes(type, names, decisionId);
+        autoscalerNodes.inc({ change: 'added', node_type: action.nodeType }, action.count);
         results.push(`added ${names.join(', ')}`);
       } else if (action.type === 'CORDON' || action.type === 'UNCORDON') {
         await core.patchNode({ name: action.node, body: { spec: { unschedulable: action.type === 'CORDON' } } }, mergePatch);
@@ -130,11 +133,25 @@ export function createNodeAutoscalerActivities({
           results.push(`kept ${action.node}: a pod was bound to it meanwhile`);
           continue;
         }
+        const nodeType = (await core.readNode({ name: action.node }).catch(() => null))?.metadata?.labels?.['node.kubernetes.io/instance-type'];
         await autoscaler.provider.removeNode(action.node);
+        autoscalerNodes.inc({ change: 'removed', node_type: nodeType ?? 'unknown' });
         results.push(`removed ${action.node}`);
       }
     }
+    if (actions.some((action) => action.type === 'ADD_NODES')) await observeReaction();
     return { actedAt: Date.now(), results };
+  }
+
+  /** How long the oldest pod still pending has waited, now that nodes for it were asked for. */
+  async function observeReaction() {
+    const { autoscaler, core } = need();
+    const pending = await core.listNamespacedPod({ namespace: autoscaler.namespace, labelSelector: modelPodSelector, fieldSelector: 'spec.nodeName=' });
+    const since = pending.items
+      .map((pod) => pod.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False')?.lastTransitionTime)
+      .filter((time): time is Date => time !== undefined)
+      .map((time) => new Date(time).getTime());
+    if (since.length > 0) autoscalerReactionSeconds.observe((Date.now() - Math.min(...since)) / 1000);
   }
 
   return {

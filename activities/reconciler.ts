@@ -2,6 +2,7 @@ import { log } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { DatabasePool } from 'slonik';
 import { endRequestOfClosedWorkflow } from '../db/work-request-lifecycle';
+import { observeRequestEnd } from '../infra/metrics';
 import { closedWorkflowStatuses, endOfClosedWorkflow, type ClosedWorkflowStatus } from '../domain/closed-workflow';
 import { releaseSlot } from '../db/instance-slots';
 import { workflowNames } from '../workflows/contracts';
@@ -39,9 +40,11 @@ export function createReconcilerActivities({ db, temporal, taskQueue }: { db: Da
         const request = await endRequestOfClosedWorkflow(db, execution.workflowId, endOfClosedWorkflow(closed, execution.workflowId));
         if (!request) continue;
         ended++;
+        const { modelId, status, timings } = request.ended;
+        observeRequestEnd(modelId, status, timings);
         log.warn('request ended for its closed workflow', { workflowId: execution.workflowId, closed, requestId: request.requestId });
         // Its slot goes to the next in line, or its place in the queue is freed.
-        await slots.tellHandovers(request.modelId, (await releaseSlot(db, { modelId: request.modelId, requestId: request.requestId, healthy: true })).handovers);
+        await slots.tellHandovers(modelId, (await releaseSlot(db, { modelId, requestId: request.requestId, healthy: true })).handovers);
       }
       return { ended };
     },

@@ -2,7 +2,8 @@ import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { CommonQueryMethods, DatabasePool } from 'slonik';
 import { acquireSlot, releaseSlot } from '../db/instance-slots';
-import { recordRequestEnd, requeueWorkRequest } from '../db/work-request-lifecycle';
+import { recordRequestEnd, requeueWorkRequest, type RequestEnded } from '../db/work-request-lifecycle';
+import { observeRequestEnd } from '../infra/metrics';
 import { findRequestStart, type RequestStart } from '../db/work-requests';
 import type { RequestEnd } from '../domain/work-request';
 import { describePoolHealth } from './pool-health';
@@ -116,9 +117,14 @@ export function createRequestActivities({ db, temporal, taskQueue }: { db: Datab
       end: RequestEnd;
       healthy: boolean;
     }): Promise<void> {
-      await release({ requestId, modelId }, healthy, (t) =>
-        end.status === 'REQUEUED' ? requeueWorkRequest(t, requestId, instanceId) : recordRequestEnd(t, { requestId, instanceId, ...end }),
-      );
+      let ended: RequestEnded | null = null;
+      await release({ requestId, modelId }, healthy, async (t) => {
+        if (end.status === 'REQUEUED') await requeueWorkRequest(t, requestId, instanceId);
+        else ended = await recordRequestEnd(t, { requestId, instanceId, ...end });
+      });
+      // Counted once it is committed; a retried step finds it ended already and counts nothing.
+      const counted = ended as RequestEnded | null;
+      if (counted) observeRequestEnd(counted.modelId, counted.status, counted.timings);
     },
   });
 }

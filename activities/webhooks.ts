@@ -6,6 +6,7 @@ import type { DatabasePool } from 'slonik';
 import { findWebhookUrl, findWorkRequestView, recordWebhookDelivery } from '../db/work-requests';
 import { checkedLookup, ForbiddenWebhookAddressError, webhookAddressPolicy, type WebhookAddressPolicy } from './webhook-address';
 import { signatureHeader, signWebhook } from './webhook-signature';
+import { webhookDeliveries } from '../infra/metrics';
 
 const deliveryTimeoutMs = 10_000;
 
@@ -73,6 +74,7 @@ export function createWebhookActivities({
         log.warn('webhook delivery failed', { requestId, attempt, error: (caught as Error).message });
       }
       await recordWebhookDelivery(db, { requestId, attempt, url, statusCode, error });
+      webhookDeliveries.inc({ outcome: forbidden ? 'refused' : error ? 'failed' : 'delivered' });
       if (forbidden) throw ApplicationFailure.nonRetryable('webhook address forbidden', 'WEBHOOK_ADDRESS_FORBIDDEN');
       if (error) throw ApplicationFailure.retryable('webhook delivery failed', 'WEBHOOK_FAILED');
     },

@@ -9,6 +9,7 @@ import type { DatabasePool } from 'slonik';
 import type { PodiumConfig } from '../domain/config';
 import type { AuthServices } from './auth-services';
 import { errorMiddleware, isInferenceProtocol } from './errors';
+import { httpMetrics, metricsEndpoint } from './http-metrics';
 import { answerWithin, withinRequestBudget } from './request-budget';
 import { requestQuotas } from './request-quotas';
 import { healthRoutes } from './routes/health';
@@ -65,7 +66,9 @@ export function createApp({ config, db: pool, temporal, eagerStart = false, logg
     const clientGone = error.code === 'ERR_STREAM_PREMATURE_CLOSE' || error.code === 'ECONNRESET';
     logger[clientGone ? 'debug' : 'error']({ err: error }, 'response error');
   });
+  app.use(httpMetrics());
   app.use(errorMiddleware(logger));
+  app.use(metricsEndpoint(db));
   app.use(
     bodyParser({
       enableTypes: ['json'],

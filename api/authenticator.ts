@@ -1,5 +1,6 @@
 import type { DatabasePool } from 'slonik';
 import { lookUpAccessToken, type AccessTokenLookup } from '../db/sessions';
+import { sessionCacheLookups } from '../infra/metrics';
 import type { SessionCache } from './session-cache';
 
 /**
@@ -9,6 +10,7 @@ import type { SessionCache } from './session-cache';
 export function createAuthenticator({ db, cache }: { db: DatabasePool; cache: SessionCache | null }) {
   return async function authenticate(tokenHash: Buffer): Promise<AccessTokenLookup> {
     const cached = cache?.get(tokenHash);
+    if (cache) sessionCacheLookups.inc({ result: cached ? 'hit' : 'miss' });
     if (cached) return { status: 'VALID', principal: cached, expiresAt: Number.NaN };
     const found = await lookUpAccessToken(db, tokenHash);
     if (found.status === 'VALID') cache?.set(tokenHash, found.principal, found.expiresAt);

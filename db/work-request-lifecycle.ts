@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { requeueableStatuses, statusesBefore } from '../domain/request-status';
 import { requestError, type RequestError } from '../domain/work-request';
 import { recordInstanceEvent } from './model-instances';
-import { recordRequestStats } from './request-stats';
+import { recordRequestStats, type RequestTimings } from './request-stats';
 
 /**
  * REQUESTED → PROCESSING on the instance the pool assigned, which is logged ASSIGNED. A request
@@ -28,31 +28,34 @@ export async function startProcessing(db: CommonQueryMethods, requestId: string,
 /**
  * REQUESTED/PROCESSING → COMPLETE, FAILED or CANCELLED, once: the instance is logged RELEASED and
  * (for COMPLETE and FAILED) the attempt's stats row is written, all in one transaction.
- * Returns false when the request had already ended.
+ * Returns null when the request had already ended.
  */
 export async function endWorkRequest(
   db: CommonQueryMethods & { transaction: <T>(handler: (t: CommonQueryMethods) => Promise<T>) => Promise<T> },
   end: RequestEndRecord,
-): Promise<boolean> {
+): Promise<RequestEnded | null> {
   return db.transaction((transaction) => recordRequestEnd(transaction, end));
 }
 
 export type RequestEndRecord = { requestId: string; status: 'COMPLETE' | 'FAILED' | 'CANCELLED'; instanceId?: string; error?: RequestError };
+/** A request that just ended: its model, how, and its stats row's durations (null when CANCELLED). */
+export type RequestEnded = { modelId: string; status: RequestEndRecord['status']; timings: RequestTimings | null };
 
 /** endWorkRequest inside the caller's transaction (the request path's, which also releases its slot). */
-export async function recordRequestEnd(transaction: CommonQueryMethods, end: RequestEndRecord): Promise<boolean> {
+export async function recordRequestEnd(transaction: CommonQueryMethods, end: RequestEndRecord): Promise<RequestEnded | null> {
   const error = end.error ? sql.jsonb(requestError.parse(end.error)) : null;
-  const ended = await transaction.query(sql.unsafe`
+  const ended = await transaction.maybeOne(sql.type(z.object({ modelId: z.string() }))`
     UPDATE work_requests
        SET status = ${end.status},
            -- the message the inference kept (see saveInferenceFailure) wins over the workflow's code-only one
            error = CASE WHEN error ->> 'code' = ${end.error?.code ?? null} THEN error ELSE ${error}::jsonb END,
            processed_at = COALESCE(processed_at, clock_timestamp()), finished_at = clock_timestamp()
-     WHERE id = ${end.requestId} AND status = ANY(${sql.array(statusesBefore(end.status), 'text')})`);
-  if (ended.rowCount !== 1) return false;
+     WHERE id = ${end.requestId} AND status = ANY(${sql.array(statusesBefore(end.status), 'text')})
+    RETURNING model_id AS "modelId"`);
+  if (!ended) return null;
   if (end.instanceId) await recordInstanceEvent(transaction, { instanceId: end.instanceId, event: 'RELEASED', requestId: end.requestId });
-  if (end.status !== 'CANCELLED') await recordRequestStats(transaction, end.requestId, end.status === 'COMPLETE');
-  return true;
+  const timings = end.status === 'CANCELLED' ? null : await recordRequestStats(transaction, end.requestId, end.status === 'COMPLETE');
+  return { modelId: ended.modelId, status: end.status, timings };
 }
 
 /** Back to REQUESTED as a new attempt (admin re-queue); the old attempt's outcome is cleared. */
@@ -79,11 +82,11 @@ export async function endRequestOfClosedWorkflow(
   db: CommonQueryMethods & { transaction: <T>(handler: (t: CommonQueryMethods) => Promise<T>) => Promise<T> },
   workflowId: string,
   end: { status: 'CANCELLED' } | { status: 'FAILED'; error: RequestError },
-): Promise<{ requestId: string; modelId: string } | null> {
+): Promise<{ requestId: string; ended: RequestEnded } | null> {
   const open = await db.maybeOne(sql.type(z.object({ id: z.string(), modelId: z.string(), instanceId: z.string().nullable() }))`
     SELECT id, model_id AS "modelId", instance_id AS "instanceId" FROM work_requests
      WHERE workflow_id = ${workflowId} AND status = ANY(${sql.array(statusesBefore(end.status), 'text')})`);
   if (!open) return null;
   const ended = await endWorkRequest(db, { requestId: open.id, instanceId: open.instanceId ?? undefined, ...end });
-  return ended ? { requestId: open.id, modelId: open.modelId } : null;
+  return ended ? { requestId: open.id, ended } : null;
 }

@@ -96,6 +96,10 @@ export const configSchema = z.object({
   CLUSTER_API_NAMESPACE: z.string().default('default'),
   CLUSTER_API_PREFIX: z.string().default('podium-'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Prometheus metrics of a worker process on its own (`npm run worker`), on HOST; 0: none. The API serves its at /metrics. */
+  WORKER_METRICS_PORT: port.default(9464),
+  /** The Temporal SDK's own metrics (workers' task slots, polls, latencies), on HOST; 0: none. */
+  TEMPORAL_METRICS_PORT: port.default(9465),
 });
 
 export type PodiumConfig = z.infer<typeof configSchema>;

@@ -65,6 +65,9 @@ async function checkPorts(config: Config) {
     await assertPortFree(config.TEMPORAL_PORT, '127.0.0.1', 'Temporal gRPC', 'TEMPORAL_PORT');
     await assertPortFree(config.TEMPORAL_UI_PORT, '127.0.0.1', 'Temporal Web UI', 'TEMPORAL_UI_PORT');
   }
+  if (config.TEMPORAL_METRICS_PORT > 0) {
+    await assertPortFree(config.TEMPORAL_METRICS_PORT, config.HOST, 'Temporal SDK metrics', 'TEMPORAL_METRICS_PORT');
+  }
 }
 
 /** PostgreSQL at DATABASE_URL or embedded, migrated; the pool on it; the admin account if asked for. */
@@ -195,12 +198,12 @@ async function startLongRunningWorkflows(config: Config, temporal: Client, db: D
 async function main() {
   const config = parseConfig(process.env);
   const logger = createLogger(config.LOG_LEVEL);
-  installTemporalRuntime('WARN');
   const dataDir = path.resolve(config.DATA_DIR);
   process.on('SIGINT', () => void stopAll('SIGINT', 0));
   process.on('SIGTERM', () => void stopAll('SIGTERM', 0));
 
   await checkPorts(config);
+  installTemporalRuntime('WARN', { host: config.HOST, port: config.TEMPORAL_METRICS_PORT });
   step('building the web UI (web/dist)');
   await buildWeb();
   const { databaseUrl, db: db } = await startDatabase(config, dataDir, logger);

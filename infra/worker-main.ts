@@ -6,6 +6,7 @@ import { createInstanceRuntime } from '../activities/runtime/create-runtime';
 import { KubernetesRuntime } from '../activities/runtime/kubernetes/kubernetes-runtime';
 import { createDatabasePool } from '../db/pool';
 import { parseConfig } from '../domain/config';
+import { serveMetrics } from './metrics-server';
 import { loadKwokNodes } from './simulated-cluster';
 import { installTemporalRuntime } from './temporal-runtime';
 import { startPodiumWorker } from './worker';
@@ -14,7 +15,11 @@ async function main() {
   const config = parseConfig(process.env);
   if (!config.DATABASE_URL || !config.TEMPORAL_ADDRESS) throw new Error('a worker on its own needs DATABASE_URL and TEMPORAL_ADDRESS');
   // Temporal's own lines at WARN and above, or fewer if LOG_LEVEL asks for fewer.
-  installTemporalRuntime(['fatal', 'error', 'silent'].includes(config.LOG_LEVEL) ? 'ERROR' : 'WARN');
+  installTemporalRuntime(['fatal', 'error', 'silent'].includes(config.LOG_LEVEL) ? 'ERROR' : 'WARN', {
+    host: config.HOST,
+    port: config.TEMPORAL_METRICS_PORT,
+  });
+  const metrics = config.WORKER_METRICS_PORT > 0 ? await serveMetrics(config.HOST, config.WORKER_METRICS_PORT) : null;
   const db = await createDatabasePool({ databaseUrl: config.DATABASE_URL, schema: config.DATABASE_SCHEMA });
   const bundle = process.env.PODIUM_WORKFLOW_BUNDLE;
   const runtime = createInstanceRuntime(config);
@@ -32,6 +37,7 @@ async function main() {
   });
   const stop = async () => {
     await worker.stop();
+    metrics?.close();
     await db.end();
     process.exit(0);
   };

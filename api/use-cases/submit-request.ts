@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { UniqueIntegrityConstraintViolationError, type DatabasePool } from 'slonik';
 import { listModels } from '../../db/models';
+import { requestsSubmitted } from '../../infra/metrics';
 import { countOpenRequests, findByIdempotencyKey, findOwnWorkRequest, insertWorkRequest, ownerOf, type RequestOwner } from '../../db/work-requests';
 import type { Principal } from '../../domain/accounts';
 import type { SubmitWorkRequest, WorkRequestView } from '../../domain/work-request';
@@ -48,6 +49,7 @@ export async function submitRequest(
       return row;
     });
     if (!request) throw await refusal(db, body.model, { owner, maxInFlight });
+    requestsSubmitted.inc({ model: body.model });
     return { request, replayed: false };
   } catch (error) {
     // The same key sent twice at once: the other one won; answer with its request.

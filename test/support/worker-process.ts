@@ -11,9 +11,10 @@ export const workerTargetOf = (stack: TestStack): WorkerTarget => ({ ...stack.se
 
 /**
  * `npm run worker` in a process of its own, on the target's schema and task queue, quiet (the
- * failures tests cause on purpose are not news); resolves once it polls.
+ * failures tests cause on purpose are not news), with no metrics ports unless `env` asks for
+ * them (several workers run at once); resolves once it polls.
  */
-export async function startWorkerProcess(target: WorkerTarget): Promise<ChildProcess> {
+export async function startWorkerProcess(target: WorkerTarget, env: Record<string, string> = {}): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'infra/worker-main.ts'], {
     cwd: path.resolve(__dirname, '../..'),
     env: {
@@ -25,6 +26,9 @@ export async function startWorkerProcess(target: WorkerTarget): Promise<ChildPro
       PODIUM_WORKFLOW_BUNDLE: target.workflowBundle,
       WEBHOOK_SECRET: testWebhookSecret,
       LOG_LEVEL: 'error',
+      WORKER_METRICS_PORT: '0',
+      TEMPORAL_METRICS_PORT: '0',
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

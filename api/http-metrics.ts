@@ -1,0 +1,38 @@
+import type { Middleware } from 'koa';
+import type { DatabasePool } from 'slonik';
+import { countInstancesByState, countWaitingByModel } from '../db/metrics-gauges';
+import { httpRequestSeconds, instances, registry, requestsWaiting } from '../infra/metrics';
+
+/**
+ * Times every API request by method, the router's pattern (`/api/requests/:id`, never the id)
+ * and status; paths no route matched count as one `(unmatched)` route, so labels stay bounded.
+ */
+export function httpMetrics(): Middleware {
+  return async (ctx, next) => {
+    const end = httpRequestSeconds.startTimer();
+    try {
+      await next();
+    } finally {
+      const route = (ctx as { _matchedRoute?: string | RegExp })._matchedRoute;
+      end({ method: ctx.method, route: typeof route === 'string' ? route : '(unmatched)', status: String(ctx.status) });
+    }
+  };
+}
+
+/**
+ * `GET /metrics` in Prometheus' text format: this process's metrics, and the waiting requests and
+ * live instances per model read from PostgreSQL at the scrape (the same for every API replica:
+ * aggregate them with max, not sum).
+ */
+export function metricsEndpoint(db: DatabasePool): Middleware {
+  return async (ctx, next) => {
+    if (ctx.method !== 'GET' || ctx.path !== '/metrics') return next();
+    const [waiting, live] = await Promise.all([countWaitingByModel(db), countInstancesByState(db)]);
+    requestsWaiting.reset();
+    for (const { model, count } of waiting) requestsWaiting.set({ model }, count);
+    instances.reset();
+    for (const { model, state, count } of live) instances.set({ model, state }, count);
+    ctx.type = registry.contentType;
+    ctx.body = await registry.metrics();
+  };
+}
