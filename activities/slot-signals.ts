@@ -2,6 +2,7 @@ import { log } from '@temporalio/activity';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { DatabasePool } from 'slonik';
 import { releaseSlot, type Handover } from '../db/instance-slots';
+import { poolWorkflowSummary } from '../domain/workflow-summaries';
 import { instanceAssignedSignal, poolWorkflowId, wakePoolSignal, workflowNames, type PodiumWorkflows } from '../workflows/contracts';
 
 /**
@@ -37,6 +38,7 @@ export function createSlotSignals({ db, temporal, taskQueue }: { db: DatabasePoo
       workflowId: poolWorkflowId(taskQueue, modelId),
       taskQueue,
       args: [{ modelId }],
+      ...poolWorkflowSummary(modelId),
       signal: wakePoolSignal,
       signalArgs: [],
     });

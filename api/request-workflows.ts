@@ -3,6 +3,7 @@ import type { SignalDefinition } from '@temporalio/common';
 import { modelNameKey, requestStatusKey } from '../workflows/search-attributes';
 import type { AdminStatusChange } from '../domain/work-request';
 import { withTimeLimit } from '../domain/time-limit';
+import { requestWorkflowSummary } from '../domain/workflow-summaries';
 import { budgetLeft, setAside } from './request-budget';
 import { ApiError } from './errors';
 import { adminSetStatusSignal, cancelRequestSignal, requestWorkflowId, workflowNames, type PodiumWorkflows } from '../workflows/contracts';
@@ -53,11 +54,13 @@ export function requestWorkflows(temporal: Client, taskQueue: string, { eagerSta
      * within the deadline, WORKFLOW_START_FAILED when it refuses. The callers start it inside
      * the transaction that writes the row, so either way nothing is left changed.
      */
-    async start(requestId: string, modelId: string, options: { rerun?: boolean } = {}) {
+    async start(requestId: string, modelId: string, options: { ownerKind?: 'user' | 'anonymous'; rerun?: boolean } = {}) {
       await reach(() => temporal.workflow.start<PodiumWorkflows['modelRequest']>(workflowNames.modelRequest, {
         workflowId: requestWorkflowId(requestId),
         taskQueue,
         args: [{ requestId, modelId }],
+        // What the Web UI's list says of it: the model and who asked, never the input.
+        ...requestWorkflowSummary({ requestId, modelId, ...options }),
         typedSearchAttributes: [
           { key: modelNameKey, value: modelId },
           { key: requestStatusKey, value: 'REQUESTED' },

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { DatabasePool } from 'slonik';
 import { listModels } from '../db/models';
+import { poolWorkflowSummary } from '../domain/workflow-summaries';
 import { poolWorkflowId, workflowNames, type PodiumWorkflows } from '../workflows/contracts';
 
 /**
@@ -14,6 +15,7 @@ export async function startWarmPools(temporal: Client, db: DatabasePool, taskQue
       workflowId: poolWorkflowId(taskQueue, model.id),
       taskQueue,
       args: [{ modelId: model.id }],
+      ...poolWorkflowSummary(model.id),
       workflowIdConflictPolicy: 'USE_EXISTING',
     });
   }

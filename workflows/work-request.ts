@@ -1,9 +1,11 @@
 import {
+  ApplicationFailure,
   CancellationScope,
   condition,
   continueAsNew,
   isCancellation,
   type LocalActivityOptions,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -65,6 +67,12 @@ const maxInstanceReplacements = 2;
 const maxGoneInstances = 25;
 
 /**
+ * Runs with it end failed when their request ends FAILED, so the Web UI's list and Temporal's
+ * metrics show the failure with the request's error code (before it, they ended "Completed").
+ */
+export const requestFailsVisiblyPatch = 'request-fails-visibly';
+
+/**
  * One work request: take a free slot of a warm instance (or wait in line for one), run the
  * inference on it, record the outcome and its stats and hand the slot to the next in line, then
  * call the webhook if there is one. The owner may cancel it and an admin may fail or re-queue it
@@ -72,6 +80,7 @@ const maxGoneInstances = 25;
  * owner's cancel.
  */
 export async function workRequest(input: WorkRequestInput): Promise<RequestEnd> {
+  const failsVisibly = patched(requestFailsVisiblyPatch);
   // The work runs shielded from the workflow's cancellation, which arrives as a cancel instead.
   const root = CancellationScope.current();
   let cancellation: unknown = null;
@@ -84,6 +93,10 @@ export async function workRequest(input: WorkRequestInput): Promise<RequestEnd> 
     }),
   );
   if (cancellation && outcome.status === 'CANCELLED') throw cancellation;
+  // The error is a code and a fixed message (never what the model said: see activities/inference).
+  if (failsVisibly && outcome.status === 'FAILED' && outcome.error) {
+    throw ApplicationFailure.create({ type: outcome.error.code, message: outcome.error.message, nonRetryable: true });
+  }
   return outcome;
 }
 

@@ -45,7 +45,7 @@ export async function submitRequest(
         maxInFlight,
       });
       if (!row) return null; // refused: why is read after the transaction, on the pool
-      await workflows.start(id, body.model);
+      await workflows.start(id, body.model, { ownerKind: principal.kind });
       return row;
     });
     if (!request) throw await refusal(db, body.model, { owner, maxInFlight });

@@ -1,3 +1,4 @@
+import { WorkflowFailedError } from '@temporalio/client';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { modelNameKey, requestStatusKey } from '../../workflows/search-attributes';
@@ -125,7 +126,11 @@ describe('a work request, end to end', () => {
     });
     // The workflow knows the code; what the model said stays with the request, out of history.
     const workflow = stack.temporal.workflow.getHandle(`request-${body.id}`);
-    expect(await workflow.result()).toEqual({ status: 'FAILED', error: { code: 'MODEL_ERROR', message: 'model fail answered 500' } });
+    // …and ends failed with it, so the Web UI's list shows the failure.
+    const failure = await workflow.result().catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(WorkflowFailedError);
+    expect((failure as WorkflowFailedError).cause).toMatchObject({ type: 'MODEL_ERROR', message: 'model fail answered 500', nonRetryable: true });
+    expect((await workflow.describe()).status.name).toBe('FAILED');
     expect(JSON.stringify(await workflow.fetchHistory())).not.toContain('fails every request');
     const stats = await statsFor(request.id);
     expect(stats).toHaveLength(1);
