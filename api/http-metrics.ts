@@ -1,6 +1,6 @@
 import type { Middleware } from 'koa';
 import type { DatabasePool } from 'slonik';
-import { countInstancesByState, countWaitingByModel } from '../db/metrics-gauges';
+import { readGauges } from '../db/metrics-gauges';
 import { httpRequestSeconds, instances, registry, requestsWaiting } from '../infra/metrics';
 
 /**
@@ -27,11 +27,13 @@ export function httpMetrics(): Middleware {
 export function metricsEndpoint(db: DatabasePool): Middleware {
   return async (ctx, next) => {
     if (ctx.method !== 'GET' || ctx.path !== '/metrics') return next();
-    const [waiting, live] = await Promise.all([countWaitingByModel(db), countInstancesByState(db)]);
+    const gauges = await readGauges(db);
     requestsWaiting.reset();
-    for (const { model, count } of waiting) requestsWaiting.set({ model }, count);
     instances.reset();
-    for (const { model, state, count } of live) instances.set({ model, state }, count);
+    for (const { kind, model, state, count } of gauges) {
+      if (kind === 'waiting') requestsWaiting.set({ model }, count);
+      else instances.set({ model, state: state! }, count);
+    }
     ctx.type = registry.contentType;
     ctx.body = await registry.metrics();
   };

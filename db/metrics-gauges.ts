@@ -1,15 +1,18 @@
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 
-/** Requests waiting for an instance, per model (the partial index on REQUESTED answers it). */
-export async function countWaitingByModel(db: CommonQueryMethods): Promise<readonly { model: string; count: number }[]> {
-  return db.any(sql.type(z.object({ model: z.string(), count: z.number() }))`
-    SELECT model_id AS model, count(*)::int AS count FROM work_requests WHERE status = 'REQUESTED' GROUP BY model_id`);
-}
+const gaugeRow = z.object({ kind: z.enum(['waiting', 'instances']), model: z.string(), state: z.string().nullable(), count: z.number() });
 
-/** Instances not terminated, per model and state. */
-export async function countInstancesByState(db: CommonQueryMethods): Promise<readonly { model: string; state: string; count: number }[]> {
-  return db.any(sql.type(z.object({ model: z.string(), state: z.string(), count: z.number() }))`
-    SELECT model_id AS model, status AS state, count(*)::int AS count
+/**
+ * What a metrics scrape reads from PostgreSQL, in one round trip: requests waiting for an
+ * instance per model (the partial index on REQUESTED answers it), and instances not terminated
+ * per model and state (the partial index on live instances).
+ */
+export async function readGauges(db: CommonQueryMethods): Promise<readonly z.infer<typeof gaugeRow>[]> {
+  return db.any(sql.type(gaugeRow)`
+    SELECT 'waiting' AS kind, model_id AS model, NULL AS state, count(*)::int AS count
+      FROM work_requests WHERE status = 'REQUESTED' GROUP BY model_id
+    UNION ALL
+    SELECT 'instances', model_id, status, count(*)::int
       FROM model_instances WHERE status <> 'TERMINATED' GROUP BY model_id, status`);
 }
