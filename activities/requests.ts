@@ -4,6 +4,7 @@ import type { CommonQueryMethods, DatabasePool } from 'slonik';
 import { acquireSlot, releaseSlot } from '../db/instance-slots';
 import { recordRequestEnd, requeueWorkRequest, type RequestEnded } from '../db/work-request-lifecycle';
 import { observeRequestEnd } from '../infra/metrics';
+import { requestEndLine } from './request-end-line';
 import { findRequestStart, type RequestStart } from '../db/work-requests';
 import type { RequestEnd } from '../domain/work-request';
 import { describePoolHealth } from './pool-health';
@@ -124,7 +125,9 @@ export function createRequestActivities({ db, temporal, taskQueue }: { db: Datab
       });
       // Counted once it is committed; a retried step finds it ended already and counts nothing.
       const counted = ended as RequestEnded | null;
-      if (counted) observeRequestEnd(counted.modelId, counted.status, counted.timings);
+      if (!counted) return;
+      observeRequestEnd(counted.modelId, counted.status, counted.timings);
+      log.info('request ended', requestEndLine(requestId, counted, end.status === 'FAILED' ? end.error.code : null));
     },
   });
 }

@@ -25,7 +25,7 @@ import { ensureNodeAutoscaler } from './node-autoscaler';
 import { assertPortFree } from './ports';
 import { ensureSearchAttributes } from './search-attributes';
 import { startEmbeddedPostgres } from './postgres';
-import { installTemporalRuntime } from './temporal-runtime';
+import { installTemporalRuntime, runtimeLevelFor } from './temporal-runtime';
 import { startDevTemporal } from './temporal-server';
 import { startPodiumWorker, type RunningWorker } from './worker';
 
@@ -203,7 +203,7 @@ async function main() {
   process.on('SIGTERM', () => void stopAll('SIGTERM', 0));
 
   await checkPorts(config);
-  installTemporalRuntime('WARN', { host: config.HOST, port: config.TEMPORAL_METRICS_PORT });
+  installTemporalRuntime(runtimeLevelFor(config.LOG_LEVEL), { metrics: { host: config.HOST, port: config.TEMPORAL_METRICS_PORT }, logger });
   step('building the web UI (web/dist)');
   await buildWeb();
   const { databaseUrl, db: db } = await startDatabase(config, dataDir, logger);

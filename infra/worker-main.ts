@@ -8,16 +8,17 @@ import { createDatabasePool } from '../db/pool';
 import { parseConfig } from '../domain/config';
 import { serveMetrics } from './metrics-server';
 import { loadKwokNodes } from './simulated-cluster';
-import { installTemporalRuntime } from './temporal-runtime';
+import { createLogger } from './logger';
+import { installTemporalRuntime, runtimeLevelFor } from './temporal-runtime';
 import { startPodiumWorker } from './worker';
 
 async function main() {
   const config = parseConfig(process.env);
   if (!config.DATABASE_URL || !config.TEMPORAL_ADDRESS) throw new Error('a worker on its own needs DATABASE_URL and TEMPORAL_ADDRESS');
-  // Temporal's own lines at WARN and above, or fewer if LOG_LEVEL asks for fewer.
-  installTemporalRuntime(['fatal', 'error', 'silent'].includes(config.LOG_LEVEL) ? 'ERROR' : 'WARN', {
-    host: config.HOST,
-    port: config.TEMPORAL_METRICS_PORT,
+  // The SDK's and the activities' lines as JSON on stdout, as LOG_LEVEL asks.
+  installTemporalRuntime(runtimeLevelFor(config.LOG_LEVEL), {
+    metrics: { host: config.HOST, port: config.TEMPORAL_METRICS_PORT },
+    logger: createLogger(config.LOG_LEVEL, 'podium-worker'),
   });
   const metrics = config.WORKER_METRICS_PORT > 0 ? await serveMetrics(config.HOST, config.WORKER_METRICS_PORT) : null;
   const db = await createDatabasePool({ databaseUrl: config.DATABASE_URL, schema: config.DATABASE_SCHEMA });

@@ -2,6 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import type { DatabasePool } from 'slonik';
 import { createActivities } from '../activities';
+import { requestLogAttributes } from '../activities/log-attributes';
 import type { AutoscalerDependencies } from '../activities/node-autoscaler';
 import type { InstanceRuntime } from '../activities/runtime/instance-runtime';
 import { ensureRequestReconciler } from './request-reconciler';
@@ -51,6 +52,7 @@ export async function startPodiumWorker(options: {
     taskQueue: options.taskQueue,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
     workflowFailureErrorTypes,
+    interceptors: { activity: [requestLogAttributes] },
     activities: createActivities({
       db: options.db,
       runtime: options.runtime,
