@@ -4,6 +4,7 @@ import { createCleanupActivities } from './cleanup';
 import { createInferenceActivities } from './inference';
 import { createInstanceActivities } from './instances';
 import { createNodeAutoscalerActivities, type AutoscalerDependencies } from './node-autoscaler';
+import { createOperatorAuditActivities } from './operator-audit';
 import { createPoolActivities } from './pools';
 import { createReconcilerActivities } from './reconciler';
 import { createRequestActivities } from './requests';
@@ -33,6 +34,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createWebhookActivities(deps),
     ...createCleanupActivities(deps),
     ...createReconcilerActivities(deps),
+    ...createOperatorAuditActivities(deps),
     ...nodeAutoscaler,
   };
 }

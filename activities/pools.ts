@@ -29,14 +29,24 @@ export function createPoolActivities(deps: { db: DatabasePool; temporal: Client;
      * domain/pool-plan): free slots go to waiters, instances to start are recorded STARTING,
      * unhealthy, expired and `stops` (an admin's) instances STOPPING, all under the model's lock.
      */
-    async runPoolRound({ modelId, stops }: { modelId: string; stops: { instanceId: string; reason: string }[] }): Promise<PoolRoundResult> {
+    async runPoolRound({
+      modelId,
+      stops,
+      minInstances,
+    }: {
+      modelId: string;
+      stops: { instanceId: string; reason: string }[];
+      /** An operator's minimum for now, over the catalog's (never above max_instances). */
+      minInstances?: number;
+    }): Promise<PoolRoundResult> {
       const model = await findModelToServe(db, modelId);
       if (!model) throw ApplicationFailure.nonRetryable(`unknown model ${modelId}`, 'UNKNOWN_MODEL');
       const { round, started, handovers } = await runPoolRound(
         db,
         modelId,
         ({ instances, waiting, settings }) => {
-          const planned = planPoolRound(instances, waiting, settings, Date.now());
+          const minimum = minInstances === undefined ? settings.minInstances : Math.min(minInstances, settings.maxInstances);
+          const planned = planPoolRound(instances, waiting, { ...settings, minInstances: minimum }, Date.now());
           const stoppable = (id: string) => instances.some((i) => i.instanceId === id && i.state !== 'STOPPING');
           const asked = stops.filter((s) => stoppable(s.instanceId) && !planned.stop.some((p) => p.instanceId === s.instanceId));
           return { ...planned, stop: [...planned.stop, ...asked] };

@@ -18,11 +18,13 @@ export type ModelPoolInput = {
   modelId: string;
   /** Continue as new past this many history events (tests set it low). */
   historyLimit?: number;
+  /** An operator's min_instances until `until` (epoch ms), carried across continue-as-new. */
+  minInstancesOverride?: { minInstances: number; until: number };
 };
 
 export type NodeAutoscalerInput = {
   settings: AutoscalerSettings;
-  carried?: { memory: AutoscalerMemory; rounds: number };
+  carried?: { memory: AutoscalerMemory; rounds: number; paused?: { actor: string; reason: string } };
   /** Look at the cluster at least this often without a signal. */
   scanIntervalMs?: number;
 };
@@ -37,7 +39,7 @@ export type PodiumWorkflows = {
   modelPool: (input: ModelPoolInput) => Promise<void>;
   nodeAutoscaler: (input: NodeAutoscalerInput) => Promise<void>;
   requestReconciler: (input: RequestReconcilerInput) => Promise<void>;
-  cleanupOldRequests: (input: { retentionDays: number }) => Promise<{ deleted: number }>;
+  cleanupOldRequests: (input: { retentionDays: number; actor?: string; reason?: string }) => Promise<{ deleted: number }>;
   describeLiveInstances: (filter: { modelId?: string }) => Promise<LiveInstance[]>;
 };
 

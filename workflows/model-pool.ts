@@ -2,6 +2,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  log,
   patched,
   proxyActivities,
   proxyLocalActivities,
@@ -12,7 +13,19 @@ import type { PodiumActivities } from '../activities';
 import type { RequestError } from '../domain/work-request';
 import { describeFailure, lostWithItsWorker } from './failures';
 import { stopPoolInstanceSignal, wakePoolSignal, type ModelPoolInput } from './contracts';
+import {
+  checkOperatorPayload,
+  isInstanceId,
+  isMinInstances,
+  isSeconds,
+  operatorSetMinInstancesSignal,
+  operatorStopInstanceSignal,
+} from './operator-signals';
 
+const audits = proxyActivities<PodiumActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '500 milliseconds', maximumInterval: '10 seconds', maximumAttempts: 20 },
+});
 const bookkeeping = proxyActivities<PodiumActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '200 milliseconds', maximumInterval: '5 seconds', maximumAttempts: 10 },
@@ -39,9 +52,11 @@ const defaultHistoryLimit = 4_000;
  * keep-warm may have run out. Each round it starts instances for the queue (up to max) and to
  * keep min warm, and stops unhealthy ones and those idle past keep-warm (scale to zero).
  */
-export async function modelPool({ modelId, historyLimit = defaultHistoryLimit }: ModelPoolInput): Promise<void> {
+export async function modelPool({ modelId, historyLimit = defaultHistoryLimit, minInstancesOverride }: ModelPoolInput): Promise<void> {
   const lostStartsAreNoNews = patched(startLostWithWorkerPatch);
   let woken = true;
+  // An operator's min_instances for a while (operatorSetMinInstances); the catalog's after it.
+  let override = minInstancesOverride ?? null;
   const adminStops: { instanceId: string; reason: string }[] = [];
   const inFlight = new Set<Promise<void>>();
   // A launch or stop that failed for good leaves its instance recorded as it was; the next
@@ -61,6 +76,24 @@ export async function modelPool({ modelId, historyLimit = defaultHistoryLimit }:
     adminStops.push({ instanceId, reason });
     woken = true;
   });
+  // An operator's `temporal workflow signal` (docs/operations.md): checked, acted on, audited.
+  setHandler(operatorStopInstanceSignal, async (payload) => {
+    const checked = checkOperatorPayload<{ instanceId: string }>(payload, { instanceId: isInstanceId });
+    if (!checked.ok) return log.warn('operator signal refused', { signal: 'operatorStopInstance', problems: checked.problems });
+    const { actor, reason, instanceId } = checked.value;
+    adminStops.push({ instanceId, reason: `OPERATOR_STOP by ${actor}` });
+    woken = true;
+    await audits.recordOperatorAction({ actor, reason, action: 'INSTANCE_STOP', targetType: 'model_instance', targetId: instanceId, detail: { model: modelId } });
+  });
+  setHandler(operatorSetMinInstancesSignal, async (payload) => {
+    const checked = checkOperatorPayload<{ minInstances: number; forSeconds: number }>(payload, { minInstances: isMinInstances, forSeconds: isSeconds });
+    if (!checked.ok) return log.warn('operator signal refused', { signal: 'operatorSetMinInstances', problems: checked.problems });
+    const { actor, reason, minInstances, forSeconds } = checked.value;
+    override = { minInstances, until: Date.now() + forSeconds * 1000 };
+    woken = true;
+    const detail = { minInstances, forSeconds, until: new Date(override.until).toISOString() };
+    await audits.recordOperatorAction({ actor, reason, action: 'POOL_MIN_INSTANCES_SET', targetType: 'model', targetId: modelId, detail });
+  });
 
   // A fresh pool owns nothing: any instance the records call alive is an orphan (its pool was
   // terminated, say). A continued run keeps everything: all of it is in Postgres.
@@ -68,18 +101,25 @@ export async function modelPool({ modelId, historyLimit = defaultHistoryLimit }:
 
   for (;;) {
     woken = false;
-    const round = await rounds.runPoolRound({ modelId, stops: adminStops.splice(0) });
+    if (override && override.until <= Date.now()) override = null;
+    const round = await rounds.runPoolRound({
+      modelId,
+      stops: adminStops.splice(0),
+      ...(override ? { minInstances: override.minInstances } : {}),
+    });
     for (const instanceId of round.started) track(launch(modelId, instanceId, round.startupTimeoutSeconds, lostStartsAreNoNews));
     for (const { instanceId, reason } of round.stop) track(bookkeeping.stopInstance({ instanceId, reason }));
 
     const idle = inFlight.size === 0 && !woken;
     if (idle && (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > historyLimit)) {
       await condition(allHandlersFinished);
-      if (!woken) return continueAsNew<typeof modelPool>({ modelId, historyLimit });
+      if (!woken) return continueAsNew<typeof modelPool>({ modelId, historyLimit, ...(override ? { minInstancesOverride: override } : {}) });
     }
     if (woken) continue;
-    if (round.wakeAt === null) await condition(() => woken);
-    else await condition(() => woken, Math.max(1, round.wakeAt - Date.now()));
+    // An override's end is a wake-up too: the catalog's minimum applies from then.
+    const wakeAt = override ? Math.min(round.wakeAt ?? override.until, override.until) : round.wakeAt;
+    if (wakeAt === null) await condition(() => woken);
+    else await condition(() => woken, Math.max(1, wakeAt - Date.now()));
   }
 }
 

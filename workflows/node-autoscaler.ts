@@ -1,7 +1,8 @@
-import { condition, continueAsNew, proxyActivities, proxyLocalActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { condition, continueAsNew, log, proxyActivities, proxyLocalActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { PodiumActivities } from '../activities';
 import { decide, type AutoscalerMemory } from '../domain/node-autoscaling';
 import { podsUnschedulableSignal, type NodeAutoscalerInput } from './contracts';
+import { checkOperatorPayload, operatorPauseAutoscalerSignal, operatorResumeAutoscalerSignal, type OperatorNote } from './operator-signals';
 
 
 const cluster = proxyActivities<PodiumActivities>({
@@ -34,8 +35,22 @@ export async function nodeAutoscaler({ settings, carried, scanIntervalMs = 10_00
   setHandler(podsUnschedulableSignal, () => {
     woken = true;
   });
+  // An operator may pause it (no node added or removed) until they resume it; carried across runs.
+  let paused: OperatorNote | null = carried?.paused ?? null;
+  const pauseOrResume = (signal: string, pause: boolean) => async (payload: unknown) => {
+    const checked = checkOperatorPayload(payload);
+    if (!checked.ok) return log.warn('operator signal refused', { signal, problems: checked.problems });
+    const { actor, reason } = checked.value;
+    paused = pause ? { actor, reason } : null;
+    woken = true;
+    const action = pause ? 'AUTOSCALER_PAUSE' : 'AUTOSCALER_RESUME';
+    await cluster.recordOperatorAction({ actor, reason, action, targetType: 'node_autoscaler', targetId: workflowInfo().workflowId });
+  };
+  setHandler(operatorPauseAutoscalerSignal, pauseOrResume('operatorPauseAutoscaler', true));
+  setHandler(operatorResumeAutoscalerSignal, pauseOrResume('operatorResumeAutoscaler', false));
 
   for (let round = 0; round < roundsPerRun; round++) {
+    if (paused) await condition(() => paused === null);
     woken = false;
     const snapshot = await cluster.observeCluster();
     const plan = decide(snapshot, settings, memory);
@@ -62,5 +77,5 @@ export async function nodeAutoscaler({ settings, carried, scanIntervalMs = 10_00
     if (nextLook < 1_000) await shortWait.pause({ ms: nextLook });
     else await condition(() => woken, Math.min(nextLook, scanIntervalMs));
   }
-  await continueAsNew<typeof nodeAutoscaler>({ settings, scanIntervalMs, carried: { memory, rounds } });
+  await continueAsNew<typeof nodeAutoscaler>({ settings, scanIntervalMs, carried: { memory, rounds, ...(paused ? { paused } : {}) } });
 }

@@ -1,9 +1,11 @@
 import {
+  allHandlersFinished,
   ApplicationFailure,
   CancellationScope,
   condition,
   continueAsNew,
   isCancellation,
+  log,
   type LocalActivityOptions,
   patched,
   proxyActivities,
@@ -27,6 +29,7 @@ import {
   type WorkRequestInput,
   type WorkRequestStage,
 } from './contracts';
+import { checkOperatorPayload, operatorCancelSignal, operatorFailSignal, operatorRequeueSignal, type OperatorNote } from './operator-signals';
 
 
 type Interruption = { kind: 'CANCEL' } | { kind: 'ADMIN_FAIL'; reason: string } | { kind: 'REQUEUE'; reason: string };
@@ -40,6 +43,12 @@ type Interruption = { kind: 'CANCEL' } | { kind: 'ADMIN_FAIL'; reason: string } 
 const steps = proxyLocalActivities<PodiumActivities>({
   startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '10 milliseconds', backoffCoefficient: 2, maximumInterval: '5 seconds' },
+});
+// An operator's signal is audited by the workflow itself (a regular activity: it may run beside
+// the request's local ones).
+const audits = proxyActivities<PodiumActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '500 milliseconds', maximumInterval: '10 seconds', maximumAttempts: 20 },
 });
 const webhooks = proxyActivities<PodiumActivities>({
   startToCloseTimeout: '30 seconds',
@@ -130,6 +139,32 @@ async function serveRequest(
     interruption = status === 'FAILED' ? { kind: 'ADMIN_FAIL', reason } : { kind: 'REQUEUE', reason };
     inferenceScope.cancel();
   });
+  // The same three from an operator's `temporal workflow signal` (docs/operations.md): checked
+  // here, acted on while the request is still on its way, and audited as the API audits them.
+  const operatorAction = (signal: string, to: 'CANCELLED' | 'FAILED' | 'REQUESTED', act: (note: OperatorNote) => void) => async (payload: unknown) => {
+    const checked = checkOperatorPayload(payload);
+    if (!checked.ok) return log.warn('operator signal refused', { signal, problems: checked.problems });
+    if (stage === 'FINISHING' || stage === 'DONE') return log.warn('operator signal too late: the request is ending', { signal });
+    const from = stage === 'INFERRING' ? 'PROCESSING' : 'REQUESTED';
+    act(checked.value);
+    const { actor, reason } = checked.value;
+    await audits.recordOperatorAction({ actor, reason, action: 'REQUEST_STATUS_SET', targetType: 'work_request', targetId: requestId, detail: { from, to } });
+  };
+  setHandler(operatorCancelSignal, operatorAction('operatorCancel', 'CANCELLED', cancel));
+  setHandler(
+    operatorFailSignal,
+    operatorAction('operatorFail', 'FAILED', ({ reason }) => {
+      interruption = { kind: 'ADMIN_FAIL', reason };
+      inferenceScope.cancel();
+    }),
+  );
+  setHandler(
+    operatorRequeueSignal,
+    operatorAction('operatorRequeue', 'REQUESTED', ({ reason }) => {
+      interruption = { kind: 'REQUEUE', reason };
+      inferenceScope.cancel();
+    }),
+  );
 
   const workflowId = workflowInfo().workflowId;
   const { settings: model, slot: first } = await steps.startRequest({ requestId, modelId, workflowId });
@@ -196,6 +231,8 @@ async function serveRequest(
     steps.finishRequest({ requestId, modelId, instanceId: held?.instanceId, end, healthy: healthy && leavesInstanceClean(interruption) }),
   );
   upsertSearchAttributes([{ key: requestStatusKey, value: end.status === 'REQUEUED' ? 'REQUESTED' : end.status }]);
+  // An operator's audit row is written before the run ends (at once when there was none).
+  await condition(allHandlersFinished);
   if (end.status === 'REQUEUED') return continueAsNew<typeof workRequest>({ requestId, modelId });
   if (model.hasWebhook) {
     // Every try is recorded in webhook_deliveries; a receiver that never answers does not

@@ -1,7 +1,10 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { createNodeAutoscalerActivities } from '../../activities/node-autoscaler';
 import { eventually } from '../support/eventually';
+import { documentedOperatorCommands, runOperatorCommand } from '../support/operator-commands';
+import { readTestEnv } from '../support/services';
 import { addTestModel } from '../support/models';
 import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
 
@@ -70,4 +73,27 @@ describe('node autoscaler on the simulated cluster', () => {
     await activities.signalPodsUnschedulable();
     await eventually(ourNodes, (nodes) => nodes.length === 0, 30_000);
   });
+
+  it('paused by an operator (the documented commands, the real Temporal CLI), adds no node; resumed, it does; both audited', async () => {
+    const commands = await documentedOperatorCommands();
+    const run = (name: string) => runOperatorCommand(commands.get(name)!, { TEMPORAL_ADDRESS: readTestEnv('temporalAddress'), TASK_QUEUE: stack.taskQueue });
+    // Running, as it is whenever pods are pending (signalWithStart).
+    await createNodeAutoscalerActivities({ db: stack.db, autoscaler: stack.autoscaler, temporal: stack.temporal, taskQueue: stack.taskQueue }).signalPodsUnschedulable();
+    await run('operatorPauseAutoscaler');
+    await addTestModel(stack.db, { id: 'echo-xl-paused', resources: { cpu: '20', memory: '8Gi' }, keepWarmSeconds: 1 });
+    const submitted = await stack.api.submit(token, { model: 'echo-xl-paused', input: echoInput });
+    await sleep(3_000);
+    expect(await ourNodes()).toEqual([]);
+    expect((await stack.api.call('GET', `/api/requests/${submitted.body.id}`, { token })).body.status).toBe('REQUESTED');
+
+    await run('operatorResumeAutoscaler');
+    expect((await stack.api.waitUntilFinal(token, submitted.body.id, 30_000)).request.status).toBe('COMPLETE');
+    const audits = await stack.db.any(sql.type(z.object({ action: z.string(), detail: z.record(z.string(), z.unknown()) }))`
+      SELECT action, detail FROM audit_log WHERE target_type = 'node_autoscaler' ORDER BY id`);
+    expect(audits).toEqual([
+      { action: 'AUTOSCALER_PAUSE', detail: { reason: 'cluster upgrade', actor: 'ops:alice', via: 'temporal signal' } },
+      { action: 'AUTOSCALER_RESUME', detail: { reason: 'upgrade done', actor: 'ops:alice', via: 'temporal signal' } },
+    ]);
+    await eventually(ourNodes, (nodes) => nodes.length === 0, 30_000);
+  }, 90_000);
 });
