@@ -10,6 +10,7 @@ import type { PodiumConfig } from '../domain/config';
 import type { AuthServices } from './auth-services';
 import { errorMiddleware, isInferenceProtocol } from './errors';
 import { httpMetrics, metricsEndpoint } from './http-metrics';
+import { httpTracing } from './http-tracing';
 import { answerWithin, withinRequestBudget } from './request-budget';
 import { requestQuotas } from './request-quotas';
 import { healthRoutes } from './routes/health';
@@ -53,9 +54,11 @@ export type ApiDependencies = {
   eagerStart?: boolean;
   logger: Logger;
   auth: Pick<AuthServices, 'authenticate' | 'cache' | 'loginRateLimit' | 'creationLimits' | 'tokens'>;
+  /** A server span per request (infra/tracing.ts registered the tracer provider). */
+  tracing?: boolean;
 };
 
-export function createApp({ config, db: pool, temporal, eagerStart = false, logger, auth }: ApiDependencies): Koa {
+export function createApp({ config, db: pool, temporal, eagerStart = false, logger, auth, tracing = false }: ApiDependencies): Koa {
   // A PostgreSQL that hangs gets the caller a 503 within its budget, not a request that hangs too.
   const db = withinRequestBudget(pool, config.API_DEADLINE_MS);
   // Behind a proxy, ctx.ip (the sign-in rate limit's key) comes from X-Forwarded-For: the entry
@@ -66,6 +69,7 @@ export function createApp({ config, db: pool, temporal, eagerStart = false, logg
     const clientGone = error.code === 'ERR_STREAM_PREMATURE_CLOSE' || error.code === 'ECONNRESET';
     logger[clientGone ? 'debug' : 'error']({ err: error }, 'response error');
   });
+  if (tracing) app.use(httpTracing());
   app.use(httpMetrics());
   app.use(errorMiddleware(logger));
   app.use(metricsEndpoint(db));

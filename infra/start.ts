@@ -26,6 +26,7 @@ import { assertPortFree } from './ports';
 import { ensureSearchAttributes } from './search-attributes';
 import { startEmbeddedPostgres } from './postgres';
 import { installTemporalRuntime, runtimeLevelFor } from './temporal-runtime';
+import { tracingClientInterceptors, tracingFromEnv, type Tracing } from './tracing';
 import { startDevTemporal } from './temporal-server';
 import { startPodiumWorker, type RunningWorker } from './worker';
 
@@ -127,7 +128,7 @@ async function startTemporal(config: Config, dataDir: string): Promise<{ address
  * The worker in this process, when START_WORKER: its instance runtime (local processes, a
  * Kubernetes cluster, or the simulated one started here), and the node autoscaler's parts.
  */
-async function startWorker(config: Config, dataDir: string, db: DatabasePool, temporalAddress: string) {
+async function startWorker(config: Config, dataDir: string, db: DatabasePool, temporalAddress: string, tracing: Tracing | null) {
   if (!config.START_WORKER) {
     step('no worker in this process (START_WORKER=false): run `npm run worker` elsewhere');
     return { worker: null, autoscaler: undefined };
@@ -162,6 +163,7 @@ async function startWorker(config: Config, dataDir: string, db: DatabasePool, te
     webhookSecret: config.WEBHOOK_SECRET,
     webhookAllowedAddresses: config.WEBHOOK_ALLOWED_ADDRESSES,
     autoscaler,
+    tracing,
   });
   stops.push({ name: 'the worker', stop: worker.stop });
   return { worker, autoscaler };
@@ -172,14 +174,14 @@ async function startWorker(config: Config, dataDir: string, db: DatabasePool, te
  * in this process it shares its connection, so that request workflows start eagerly: their
  * first workflow task comes back in the start call (docs/architecture.md).
  */
-async function connectClient(config: Config, temporalAddress: string, worker: RunningWorker | null): Promise<Client> {
+async function connectClient(config: Config, temporalAddress: string, worker: RunningWorker | null, tracing: Tracing | null): Promise<Client> {
   let connection: Connection | NativeConnection | undefined = worker?.connection;
   if (!connection) {
     const own = await Connection.connect({ address: temporalAddress });
     stops.push({ name: 'the Temporal client', stop: () => own.close() });
     connection = own;
   }
-  return new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  return new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, interceptors: tracingClientInterceptors(tracing) });
 }
 
 /** The retention Schedule, the node autoscaler and the warm pools, each started unless running. */
@@ -208,14 +210,28 @@ async function main() {
   await buildWeb();
   const { databaseUrl, db: db } = await startDatabase(config, dataDir, logger);
   const temporalServer = await startTemporal(config, dataDir);
-  const { worker, autoscaler } = await startWorker(config, dataDir, db, temporalServer.address);
-  const temporal = await connectClient(config, temporalServer.address, worker);
+  // Traces go to OTEL_EXPORTER_OTLP_ENDPOINT when it is set (docs/operations.md); off otherwise.
+  const tracing = tracingFromEnv('podium');
+  if (tracing) {
+    step(`tracing to ${process.env.OTEL_EXPORTER_OTLP_ENDPOINT}`);
+    stops.push({ name: 'tracing', stop: tracing.shutdown });
+  }
+  const { worker, autoscaler } = await startWorker(config, dataDir, db, temporalServer.address, tracing);
+  const temporal = await connectClient(config, temporalServer.address, worker, tracing);
   await startLongRunningWorkflows(config, temporal, db, autoscaler);
 
   step(`starting the API on ${config.HOST}:${config.PORT}`);
   const auth = await startAuthServices({ config, databaseUrl, schema: config.DATABASE_SCHEMA, db, logger });
   stops.push({ name: 'the session listener', stop: auth.stop });
-  const app = createApp({ config: { ...config, TEMPORAL_UI_URL: temporalServer.ui }, db, temporal, eagerStart: worker !== null, logger, auth });
+  const app = createApp({
+    config: { ...config, TEMPORAL_UI_URL: temporalServer.ui },
+    db,
+    temporal,
+    eagerStart: worker !== null,
+    logger,
+    auth,
+    tracing: tracing !== null,
+  });
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(config.PORT, config.HOST, () => resolve(listening));
   });

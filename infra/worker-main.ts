@@ -10,6 +10,7 @@ import { serveMetrics } from './metrics-server';
 import { loadKwokNodes } from './simulated-cluster';
 import { createLogger } from './logger';
 import { installTemporalRuntime, runtimeLevelFor } from './temporal-runtime';
+import { tracingFromEnv } from './tracing';
 import { startPodiumWorker } from './worker';
 
 async function main() {
@@ -25,6 +26,7 @@ async function main() {
   const bundle = process.env.PODIUM_WORKFLOW_BUNDLE;
   const runtime = createInstanceRuntime(config);
   const autoscaler = runtime instanceof KubernetesRuntime ? createAutoscaler(config, runtime.kubeConfig, await loadKwokNodes(config)) : undefined;
+  const tracing = tracingFromEnv('podium-worker');
   const worker = await startPodiumWorker({
     address: config.TEMPORAL_ADDRESS,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -35,9 +37,11 @@ async function main() {
     webhookSecret: config.WEBHOOK_SECRET,
     webhookAllowedAddresses: config.WEBHOOK_ALLOWED_ADDRESSES,
     workflowBundle: bundle ? { codePath: bundle } : undefined,
+    tracing,
   });
   const stop = async () => {
     await worker.stop();
+    await tracing?.shutdown();
     metrics?.close();
     await db.end();
     process.exit(0);

@@ -6,6 +6,7 @@ import { requestLogAttributes } from '../activities/log-attributes';
 import type { AutoscalerDependencies } from '../activities/node-autoscaler';
 import type { InstanceRuntime } from '../activities/runtime/instance-runtime';
 import { ensureRequestReconciler } from './request-reconciler';
+import { tracingClientInterceptors, tracingWorkerPlugins, type Tracing } from './tracing';
 import { reapDeadLocalInstances } from '../activities/probe-instances';
 
 export const workflowsPath = require.resolve('../workflows');
@@ -42,10 +43,13 @@ export async function startPodiumWorker(options: {
   workflowBundle?: WorkflowBundleOption;
   /** The node autoscaler's cluster access, when a node provider is configured. */
   autoscaler?: AutoscalerDependencies;
+  /** Traces: activity and workflow spans (a pre-built bundle must hold `tracingWorkflowModules`). */
+  tracing?: Tracing | null;
 }): Promise<RunningWorker> {
+  const tracing = options.tracing ?? null;
   const connection = await NativeConnection.connect({ address: options.address });
   const clientConnection = await Connection.connect({ address: options.address });
-  const temporal = new Client({ connection: clientConnection, namespace: options.namespace });
+  const temporal = new Client({ connection: clientConnection, namespace: options.namespace, interceptors: tracingClientInterceptors(tracing) });
   const worker = await Worker.create({
     connection,
     namespace: options.namespace,
@@ -53,6 +57,7 @@ export async function startPodiumWorker(options: {
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
     workflowFailureErrorTypes,
     interceptors: { activity: [requestLogAttributes] },
+    plugins: tracingWorkerPlugins(tracing),
     activities: createActivities({
       db: options.db,
       runtime: options.runtime,

@@ -13,10 +13,13 @@ export type RunServices = { databaseUrl: string; temporalAddress: string; workfl
 
 const quietLogger = { trace() {}, debug() {}, info() {}, log() {}, warn: console.warn, error: console.error };
 
-/** The workflows bundled once, quietly, into `dir`: workers given its path start without webpack. */
-export async function writeWorkflowBundle(dir: string): Promise<string> {
-  const file = path.join(dir, 'workflow-bundle.js');
-  await writeFile(file, (await bundleWorkflowCode({ workflowsPath, logger: quietLogger })).code);
+/**
+ * The workflows bundled once, quietly, into `dir`: workers given its path start without webpack.
+ * `workflowInterceptorModules`: the tracing interceptors, for a worker that traces.
+ */
+export async function writeWorkflowBundle(dir: string, workflowInterceptorModules: string[] = []): Promise<string> {
+  const file = path.join(dir, workflowInterceptorModules.length > 0 ? 'workflow-bundle-traced.js' : 'workflow-bundle.js');
+  await writeFile(file, (await bundleWorkflowCode({ workflowsPath, workflowInterceptorModules, logger: quietLogger })).code);
   return file;
 }
 

@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtemp } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import pino from 'pino';
 import type { DatabasePool, Interceptor } from 'slonik';
@@ -15,12 +18,13 @@ import { createDatabasePool } from '../../db/pool';
 import { grantPermission } from '../../db/users';
 import { parseConfig } from '../../domain/config';
 import type { AutoscalerSettings } from '../../domain/node-autoscaling';
+import { tracingClientInterceptors, tracingWorkflowModules, type Tracing } from '../../infra/tracing';
 import { startPodiumWorker } from '../../infra/worker';
 import { apiClient } from './api-client';
 import { startTcpProxy } from './tcp-proxy';
 import { kubernetesTestRuntime } from './kubernetes';
 import { installQuietRuntime } from './quiet-runtime';
-import type { RunServices } from './run-services';
+import { writeWorkflowBundle, type RunServices } from './run-services';
 import { readTestEnv } from './services';
 import { nodeAutoscalerWorkflowId, requestReconcilerWorkflowId } from '../../workflows/contracts';
 
@@ -53,6 +57,8 @@ export async function startTestStack(
     autoscaler?: Partial<AutoscalerSettings>;
     /** The worker reaches PostgreSQL through a proxy the test can freeze or take down (`workerDatabase`). */
     workerDatabaseProxy?: boolean;
+    /** Traces from the API, its client and the worker (a workflow bundle with the tracing interceptors is built for it). */
+    tracing?: Tracing;
   } = {},
 ) {
   installQuietRuntime();
@@ -89,11 +95,18 @@ export async function startTestStack(
     webhookSecret: testWebhookSecret,
     // The tests' receivers listen on this machine.
     webhookAllowedAddresses: options.webhookAllowedAddresses ?? ['127.0.0.1/32'],
-    workflowBundle: { codePath: services.workflowBundle },
+    workflowBundle: {
+      codePath: options.tracing ? await writeWorkflowBundle(await mkdtemp(path.join(tmpdir(), 'podium-traced-')), tracingWorkflowModules) : services.workflowBundle,
+    },
+    tracing: options.tracing,
   });
   // With a worker in this process, the API starts request workflows eagerly on its connection.
   const connection = worker ? null : await Connection.connect({ address });
-  const temporal = new Client({ connection: worker?.connection ?? connection!, namespace: 'default' });
+  const temporal = new Client({
+    connection: worker?.connection ?? connection!,
+    namespace: 'default',
+    interceptors: tracingClientInterceptors(options.tracing ?? null),
+  });
   // TEST_API_LOG=error shows what the API logs (an unhandled error's cause, say).
   const logger = pino({ level: process.env.TEST_API_LOG ?? 'silent' });
 
@@ -132,6 +145,7 @@ export async function startTestStack(
       eagerStart: worker !== null && !outage.temporal,
       logger,
       auth,
+      tracing: options.tracing !== undefined,
     });
     const server: Server = await new Promise((resolve) => {
       const listening = app.listen(0, '127.0.0.1', () => resolve(listening));

@@ -1,0 +1,58 @@
+import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { startTracing, type Tracing } from '../../infra/tracing';
+import { eventually } from '../support/eventually';
+import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
+
+// Spans collected in memory: the API, its Temporal client and the worker all trace (the stack
+// builds a workflow bundle with the tracing interceptors for it).
+const exporter = new InMemorySpanExporter();
+let tracing: Tracing;
+let stack: TestStack;
+beforeAll(async () => {
+  tracing = startTracing('podium-test', new SimpleSpanProcessor(exporter));
+  stack = await startTestStack({ tracing });
+}, 60_000);
+afterAll(async () => {
+  await stack?.stop();
+  await tracing?.shutdown();
+});
+
+describe('traces', () => {
+  it('one trace from POST /api/requests, through the workflow, to the model call', async () => {
+    const token = await stack.api.anonymousToken();
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const submitted = await stack.api.call('POST', '/api/requests', {
+      token,
+      json: { model: 'echo', input: echoInput },
+      headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` }, // the caller's trace, continued
+    });
+    expect((await stack.api.waitUntilFinal(token, submitted.body.id)).request.status).toBe('COMPLETE');
+
+    const spans = await eventually(
+      async () => exporter.getFinishedSpans().filter((span) => span.spanContext().traceId === traceId),
+      (found) => found.some((span) => span.name === 'RunActivity:finishRequest'),
+    );
+    const names = spans.map((span) => span.name);
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'POST /api/requests',
+        'StartWorkflow:modelRequest',
+        'RunWorkflow:modelRequest',
+        'RunActivity:startRequest',
+        'RunActivity:runInference',
+        'RunActivity:finishRequest',
+      ]),
+    );
+    const http = spans.find((span) => span.name === 'POST /api/requests')!;
+    expect(http.attributes).toMatchObject({ 'http.route': '/api/requests', 'http.response.status_code': 202 });
+    // The model call's span descends from the API's, through the workflow. (The model's pool,
+    // started by this first request, is in the trace too, its run still open.)
+    const byId = new Map(spans.map((span) => [span.spanContext().spanId, span]));
+    const ancestry = (span: ReadableSpan | undefined): string[] => (span ? [span.name, ...ancestry(byId.get(span.parentSpanId!))] : []);
+    const inference = ancestry(spans.find((span) => span.name === 'RunActivity:runInference'));
+    expect(inference[0]).toBe('RunActivity:runInference');
+    expect(inference.at(-1)).toBe('POST /api/requests');
+    expect(inference).toEqual(expect.arrayContaining(['RunWorkflow:modelRequest', 'StartWorkflow:modelRequest']));
+    expect(http.parentSpanId).toBe('00f067aa0ba902b7');
+  });
+});
