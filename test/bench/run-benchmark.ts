@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { AutoscalerSettings } from '../../domain/node-autoscaling';
 import { startTestCluster, type TestCluster } from '../../infra/test-cluster/cluster';
+import { tracingFromEnv } from '../../infra/tracing';
 import { startRunServices } from '../support/run-services';
 import { testEnv } from '../support/services';
 import { startTestStack, type TestStack } from '../support/test-stack';
@@ -25,7 +26,9 @@ export function runBenchmark(
     const clusterDir = options.kubernetes ? await mkdtemp(path.join(tmpdir(), 'podium-bench-cluster-')) : null;
     const cluster = clusterDir ? await startTestCluster({ dir: clusterDir, log: (line) => console.error(`[test-cluster] ${line}`) }) : null;
     if (cluster) process.env[testEnv.kubeconfig] = cluster.kubeconfigPath;
-    const stack = await startTestStack({ services, kubernetes: options.kubernetes, autoscaler: options.autoscaler });
+    // OTEL_EXPORTER_OTLP_ENDPOINT traces the stack, as it would `npm start` (test/bench/observability.ts).
+    const tracing = tracingFromEnv('podium-bench') ?? undefined;
+    const stack = await startTestStack({ services, kubernetes: options.kubernetes, autoscaler: options.autoscaler, tracing });
     try {
       await benchmark(stack, cluster);
     } catch (error) {
@@ -36,6 +39,7 @@ export function runBenchmark(
       await cluster?.stop();
       if (clusterDir) await rm(clusterDir, { recursive: true, force: true });
       await services.stop();
+      await tracing?.shutdown();
     }
   };
   run().then(
