@@ -108,7 +108,7 @@ export async function modelPool({ modelId, historyLimit = defaultHistoryLimit, m
       ...(override ? { minInstances: override.minInstances } : {}),
     });
     for (const instanceId of round.started) track(launch(modelId, instanceId, round.startupTimeoutSeconds, lostStartsAreNoNews));
-    for (const { instanceId, reason } of round.stop) track(bookkeeping.stopInstance({ instanceId, reason }));
+    for (const { instanceId, reason } of round.stop) track(bookkeeping.stopInstance.executeWithOptions({ summary: `stop instance ${instanceId} (${reason})` }, [{ instanceId, reason }]));
 
     const idle = inFlight.size === 0 && !woken;
     if (idle && (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > historyLimit)) {
@@ -134,9 +134,9 @@ async function launch(modelId: string, instanceId: string, startupTimeoutSeconds
     retry: { maximumAttempts: 1 },
   });
   try {
-    const started = await startup.startInstance({ instanceId, modelId });
-    const { endpoint } = await startup.awaitInstanceReady(started);
-    await bookkeeping.openInstanceSlots({ modelId, instanceId, endpoint });
+    const started = await startup.startInstance.executeWithOptions({ summary: `start instance ${instanceId} of ${modelId}` }, [{ instanceId, modelId }]);
+    const { endpoint } = await startup.awaitInstanceReady.executeWithOptions({ summary: `wait until instance ${instanceId} is ready` }, [started]);
+    await bookkeeping.openInstanceSlots.executeWithOptions({ summary: `open the slots of instance ${instanceId} to waiting requests` }, [{ modelId, instanceId, endpoint }]);
   } catch (error) {
     const failure: RequestError = describeFailure(error, {
       code: 'INSTANCE_STARTUP_TIMEOUT',
@@ -144,6 +144,6 @@ async function launch(modelId: string, instanceId: string, startupTimeoutSeconds
     });
     // A start lost with its worker is no news for the waiters: the next round starts another.
     if (!(lostStartsAreNoNews && lostWithItsWorker(error))) await bookkeeping.abandonInstanceStart({ modelId, instanceId, failure });
-    await bookkeeping.stopInstance({ instanceId, reason: 'STARTUP_FAILED' });
+    await bookkeeping.stopInstance.executeWithOptions({ summary: `stop instance ${instanceId} (STARTUP_FAILED)` }, [{ instanceId, reason: 'STARTUP_FAILED' }]);
   }
 }

@@ -148,7 +148,9 @@ async function serveRequest(
     const from = stage === 'INFERRING' ? 'PROCESSING' : 'REQUESTED';
     act(checked.value);
     const { actor, reason } = checked.value;
-    await audits.recordOperatorAction({ actor, reason, action: 'REQUEST_STATUS_SET', targetType: 'work_request', targetId: requestId, detail: { from, to } });
+    await audits.recordOperatorAction.executeWithOptions({ summary: `audit ${signal} by ${actor}` }, [
+      { actor, reason, action: 'REQUEST_STATUS_SET', targetType: 'work_request', targetId: requestId, detail: { from, to } },
+    ]);
   };
   setHandler(operatorCancelSignal, operatorAction('operatorCancel', 'CANCELLED', cancel));
   setHandler(
@@ -167,7 +169,9 @@ async function serveRequest(
   );
 
   const workflowId = workflowInfo().workflowId;
-  const { settings: model, slot: first } = await steps.startRequest({ requestId, modelId, workflowId });
+  const { settings: model, slot: first } = await steps.startRequest.executeWithOptions({ summary: `take a free slot of a warm ${modelId} instance, or queue` }, [
+    { requestId, modelId, workflowId },
+  ]);
   const holder: SlotHolder = { requestId, modelId, workflowId, requestedAt: model.requestedAt };
   const inference = inferenceActivities(model.requestTimeoutSeconds);
 
@@ -183,7 +187,7 @@ async function serveRequest(
       const answered = () => handed !== null || unavailable !== null || interruption !== null;
       // Each startup timeout without an answer: was a slot handed over unheard, is the pool well?
       while (!(await condition(answered, `${model.startupTimeoutSeconds} seconds`))) {
-        const look = await steps.checkSlot(holder);
+        const look = await steps.checkSlot.executeWithOptions({ summary: 'no answer yet: look for a slot handed over unheard, and at the pool' }, [holder]);
         if (look.slot) handed = look.slot;
         else if (look.pool.state === 'FAILING') unavailable = { code: 'MODEL_POOL_FAILING', message: look.pool.message! };
       }
@@ -200,7 +204,8 @@ async function serveRequest(
     stage = 'INFERRING';
     upsertSearchAttributes([{ key: requestStatusKey, value: 'PROCESSING' }]);
     try {
-      await inferenceScope.run(() => inference.runInference({ requestId, ...held! }));
+      const on = held.instanceId;
+      await inferenceScope.run(() => inference.runInference.executeWithOptions({ summary: `call ${modelId} on instance ${on}` }, [{ requestId, ...held! }]));
       outcome = { status: 'COMPLETE' };
     } catch (error) {
       if (interruption && isCancellation(error)) break;
@@ -216,9 +221,9 @@ async function serveRequest(
           ? goneInstances++ < maxGoneInstances
           : (lost || failure.code === 'INSTANCE_UNREACHABLE') && replacements++ < maxInstanceReplacements;
       if (replace) {
-        await steps.releaseSlot({ requestId, modelId, healthy });
+        await steps.releaseSlot.executeWithOptions({ summary: `give back the slot (${failure.code})` }, [{ requestId, modelId, healthy }]);
         held = null;
-        offered = await steps.acquireSlot(holder);
+        offered = await steps.acquireSlot.executeWithOptions({ summary: 'take another slot, or queue' }, [holder]);
         continue;
       }
       outcome = { status: 'FAILED', error: failure };
@@ -228,7 +233,9 @@ async function serveRequest(
   stage = 'FINISHING';
   const end = decideEnd(interruption, outcome);
   await CancellationScope.nonCancellable(() =>
-    steps.finishRequest({ requestId, modelId, instanceId: held?.instanceId, end, healthy: healthy && leavesInstanceClean(interruption) }),
+    steps.finishRequest.executeWithOptions({ summary: `record the end (${end.status}) and give back the slot` }, [
+      { requestId, modelId, instanceId: held?.instanceId, end, healthy: healthy && leavesInstanceClean(interruption) },
+    ]),
   );
   upsertSearchAttributes([{ key: requestStatusKey, value: end.status === 'REQUEUED' ? 'REQUESTED' : end.status }]);
   // An operator's audit row is written before the run ends (at once when there was none).
@@ -237,7 +244,7 @@ async function serveRequest(
   if (model.hasWebhook) {
     // Every try is recorded in webhook_deliveries; a receiver that never answers does not
     // change how the request ended.
-    await webhooks.deliverWebhook({ requestId }).catch(() => undefined);
+    await webhooks.deliverWebhook.executeWithOptions({ summary: `call the webhook with the end (${end.status})` }, [{ requestId }]).catch(() => undefined);
   }
   stage = 'DONE';
   return end;

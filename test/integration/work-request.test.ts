@@ -131,7 +131,13 @@ describe('a work request, end to end', () => {
     expect(failure).toBeInstanceOf(WorkflowFailedError);
     expect((failure as WorkflowFailedError).cause).toMatchObject({ type: 'MODEL_ERROR', message: 'model fail answered 500', nonRetryable: true });
     expect((await workflow.describe()).status.name).toBe('FAILED');
-    expect(JSON.stringify(await workflow.fetchHistory())).not.toContain('fails every request');
+    const history = await workflow.fetchHistory();
+    expect(JSON.stringify(history)).not.toContain('fails every request');
+    // Its steps say what they are in the Web UI's timeline (activity summaries).
+    const summaries = history.events!.flatMap((event) => (event.userMetadata?.summary ? [Buffer.from(event.userMetadata.summary.data!).toString()] : []));
+    expect(summaries.join('\n')).toContain('take a free slot of a warm fail instance, or queue');
+    expect(summaries.join('\n')).toMatch(/call fail on instance [0-9a-f-]{36}/);
+    expect(summaries.join('\n')).toContain('record the end (FAILED) and give back the slot');
     const stats = await statsFor(request.id);
     expect(stats).toHaveLength(1);
     expect(stats[0]).toMatchObject({ modelId: 'fail', resultSuccess: false });
