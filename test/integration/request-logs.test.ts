@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { createLogger } from '../../infra/logger';
 import { eventually } from '../support/eventually';
-import { startTestStack, type TestStack } from '../support/test-stack';
+import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
 import { startWorkerProcess, stopWorkerProcess, workerTargetOf } from '../support/worker-process';
 
 // A worker process on its own, logging at info as deployed: its stdout is JSON lines.
@@ -58,6 +58,18 @@ describe('request logs', () => {
     for (const line of ofRequests) expect(line.requestId).toBe((line.workflowId as string).replace('request-', ''));
     expect(lines.filter((line) => line.notJson)).toEqual([]);
     expect(JSON.stringify(lines)).not.toContain(secret);
+  });
+
+  it("log an operator's malformed signal, saying what was wrong, and change nothing", async () => {
+    const token = await stack.api.anonymousToken();
+    const id = (await stack.api.submit(token, { model: 'echo', input: { ...echoInput, parameters: { delay_ms: 1_500 } } })).body.id as string;
+    await stack.temporal.workflow.getHandle(`request-${id}`).signal('operatorFail', { reason: 'no actor', extra: true });
+    const refused = await eventually(
+      async () => lines.find((line) => line.msg === 'operator signal refused' && line.workflowId === `request-${id}`),
+      (line) => line !== undefined,
+    );
+    expect(refused).toMatchObject({ level: 40, signal: 'operatorFail', problems: ['"actor": who sends it, 1-100 characters', '"extra" is not a field of this signal'] });
+    expect((await stack.api.waitUntilFinal(token, id)).request.status).toBe('COMPLETE');
   });
 
   it('redact inputs, results, passwords and tokens wherever a line carries them', () => {
