@@ -58,7 +58,7 @@ const inferenceProtocolPaths = {
       description:
         'The body is JSON whatever its Content-Type. 200: the model\'s answer, with the Podium-Request-Id header. A request still on its way ' +
         'after `wait` seconds: 202 with its id and Location. A failure: OIP\'s `{ "error": message }` with `code` and `requestId`, ' +
-        '400 for input the model rejected, 504 when it took too long, 503 when no instance could serve it, 500 otherwise.',
+        '400 for input the model rejected, 502 when the model failed, 504 when it took too long, 503 when no instance could serve it, 500 otherwise.',
       security: bearer,
       parameters: [
         modelNameParameter,
@@ -69,7 +69,7 @@ const inferenceProtocolPaths = {
       responses: {
         200: { description: "the model's inference response" },
         202: { description: 'still on its way: poll the Location' },
-        ...oipErrors(400, 401, 404, 409, 413, 422, 429, 500, 503, 504),
+        ...oipErrors(400, 401, 404, 409, 413, 422, 429, 500, 502, 503, 504),
       },
     },
   },

@@ -2,13 +2,18 @@ import type { RequestError } from './work-request';
 
 /**
  * The HTTP status the Open Inference Protocol front door answers for a request that ended
- * without a result: the caller's input (400), a model that took too long (504), a model that
- * could not be served right now (503), anything else the model or Podium got wrong (500).
+ * without a result, as a gateway to the model would: the caller's input (400), a model that
+ * failed or answered wrongly (502), one that took too long (504), one that could not be served
+ * right now (503), anything else (500).
  */
-export function failureStatus(error: RequestError | null): 400 | 500 | 503 | 504 {
+export function failureStatus(error: RequestError | null): 400 | 500 | 502 | 503 | 504 {
   switch (error?.code) {
     case 'MODEL_REJECTED_INPUT':
       return 400;
+    case 'MODEL_ERROR':
+    case 'MODEL_BAD_RESPONSE':
+    case 'MODEL_NOT_SERVED':
+      return 502;
     case 'REQUEST_TIMEOUT':
       return 504;
     case 'INSTANCE_STARTUP_TIMEOUT':

@@ -55,7 +55,7 @@ describe('the Open Inference Protocol v2 front door', () => {
   it("answers a model's failure in OIP's shape, with the status its code calls for", async () => {
     await addTestModel(stack.db, { id: 'oip-fail', like: 'fail' });
     const failed = await infer('oip-fail', echoInput);
-    expect(failed.status).toBe(500);
+    expect(failed.status).toBe(502); // the model failed, not Podium: a bad gateway
     expect(failed.body).toEqual({ error: expect.any(String), code: 'MODEL_ERROR', requestId: failed.headers.get('podium-request-id') });
     const refused = await infer('echo', { inputs: [{ name: 'x', shape: [2], datatype: 'FP32', data: [1] }] });
     expect(refused.status).toBe(400);
