@@ -1,4 +1,5 @@
 import type { Middleware } from 'koa';
+import { routePattern } from './params';
 import type { DatabasePool } from 'slonik';
 import { readGauges } from '../db/metrics-gauges';
 import { httpRequestSeconds, instances, registry, requestsWaiting } from '../infra/metrics';
@@ -13,8 +14,7 @@ export function httpMetrics(): Middleware {
     try {
       await next();
     } finally {
-      const route = (ctx as { _matchedRoute?: string | RegExp })._matchedRoute;
-      end({ method: ctx.method, route: typeof route === 'string' ? route : '(unmatched)', status: String(ctx.status) });
+      end({ method: ctx.method, route: routePattern(ctx) ?? '(unmatched)', status: String(ctx.status) });
     }
   };
 }

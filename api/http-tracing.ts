@@ -1,5 +1,6 @@
 import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Middleware } from 'koa';
+import { routePattern } from './params';
 
 /**
  * A server span per API request, named by the router's pattern (`POST /api/requests`), that
@@ -15,8 +16,8 @@ export function httpTracing(): Middleware {
       try {
         await next();
       } finally {
-        const route = (ctx as { _matchedRoute?: string | RegExp })._matchedRoute;
-        if (typeof route === 'string') {
+        const route = routePattern(ctx);
+        if (route) {
           span.updateName(`${ctx.method} ${route}`);
           span.setAttribute('http.route', route);
         }

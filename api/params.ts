@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { modelId } from '../domain/model-catalog';
+import { idempotencyKey } from '../domain/work-request';
 import { ApiError } from './errors';
 
 const uuid = z.uuid();
@@ -17,4 +18,16 @@ export function modelIdParam(ctx: { params: Record<string, string | undefined> }
   const id = modelId.safeParse(ctx.params.id);
   if (!id.success) throw new ApiError(400, 'INVALID_MODEL_ID', id.error.issues[0]!.message);
   return id.data;
+}
+
+/** The `Idempotency-Key` header of a submission, checked; undefined when it has none. */
+export function idempotencyKeyHeader(ctx: { get: (name: string) => string }): string | undefined {
+  const header = ctx.get('idempotency-key');
+  return header ? idempotencyKey.parse(header) : undefined;
+}
+
+/** The router's pattern the request matched (`/api/requests/:id`, never the id), if a route did. */
+export function routePattern(ctx: object): string | undefined {
+  const route = (ctx as { _matchedRoute?: string | RegExp })._matchedRoute;
+  return typeof route === 'string' ? route : undefined;
 }

@@ -8,10 +8,11 @@ import { findOwnWorkRequest, ownerOf } from '../../db/work-requests';
 import { failureStatus } from '../../domain/inference-front-door';
 import { inferenceRequest } from '../../domain/inference-protocol';
 import { modelId } from '../../domain/model-catalog';
-import { idempotencyKey } from '../../domain/work-request';
+import { waitQuery } from '../../domain/work-request';
 import { requireSession, type AuthState } from '../auth';
 import type { Authenticate } from '../authenticator';
 import { ApiError } from '../errors';
+import { idempotencyKeyHeader } from '../params';
 import type { RequestQuotas } from '../request-quotas';
 import type { RequestWorkflows } from '../request-workflows';
 import { submitRequest } from '../use-cases/submit-request';
@@ -26,8 +27,8 @@ export type InferenceProtocolDeps = {
   version: string;
 };
 
-/** How long an infer waits for its request to end before answering 202 with where to look. */
-const inferWait = z.strictObject({ wait: z.coerce.number().int().min(0).max(300).default(60) });
+/** How long an infer waits for its request to end before answering 202 with where to look: `?wait` as for GET /api/requests/:id, 60 s unless set. */
+const inferWait = z.strictObject({ wait: waitQuery.shape.wait.unwrap().default(60) });
 
 async function catalogModel(db: DatabasePool, name: string | undefined) {
   const parsed = modelId.safeParse(name);
@@ -77,10 +78,8 @@ export function inferenceProtocolRoutes(deps: InferenceProtocolDeps) {
     const { wait } = inferWait.parse(ctx.query);
     // The body is JSON whatever its Content-Type says (see detectJSON in app.ts), as OIP servers take it.
     const input = inferenceRequest.parse(ctx.request.body);
-    const keyHeader = ctx.get('idempotency-key');
-    const key = keyHeader ? idempotencyKey.parse(keyHeader) : undefined;
     const principal = ctx.state.principal!;
-    const { request } = await submitRequest(deps, principal, { model: model.id, input }, key);
+    const { request } = await submitRequest(deps, principal, { model: model.id, input }, idempotencyKeyHeader(ctx));
     if (wait > 0) await deps.workflows.waitForEnd(request.id, wait * 1000);
     answerInference(ctx, (await findOwnWorkRequest(db, request.id, ownerOf(principal)))!, input.id);
   });

@@ -10,11 +10,11 @@ import {
   type RequestOwner,
 } from '../../db/work-requests';
 import { isFinal } from '../../domain/request-status';
-import { idempotencyKey, listWorkRequestsQuery, submitWorkRequest, waitQuery, type WorkRequestView } from '../../domain/work-request';
+import { listWorkRequestsQuery, submitWorkRequest, waitQuery, type WorkRequestView } from '../../domain/work-request';
 import { requireSession, type AuthState } from '../auth';
 import type { Authenticate } from '../authenticator';
 import { ApiError } from '../errors';
-import { idParam } from '../params';
+import { idempotencyKeyHeader, idParam } from '../params';
 import { workflowLink, type TemporalUi } from '../temporal-ui';
 import type { RequestQuotas } from '../request-quotas';
 import type { RequestWorkflows } from '../request-workflows';
@@ -54,9 +54,7 @@ export function requestRoutes(deps: RequestRouteDeps) {
   router.post('/api/requests', async (ctx) => {
     requireJsonBody(ctx);
     const body = submitWorkRequest.parse(ctx.request.body ?? {});
-    const keyHeader = ctx.get('idempotency-key');
-    const key = keyHeader ? idempotencyKey.parse(keyHeader) : undefined;
-    const { request, replayed } = await submitRequest(deps, ctx.state.principal!, body, key);
+    const { request, replayed } = await submitRequest(deps, ctx.state.principal!, body, idempotencyKeyHeader(ctx));
     answerSubmission(ctx, request, replayed ? 200 : 202);
   });
 
