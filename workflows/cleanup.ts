@@ -1,6 +1,6 @@
 import { ApplicationFailure, log, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { PodiumActivities } from '../activities';
-import { checkOperatorPayload } from './operator-signals';
+import { checkOperatorPayload, operatorAudits } from './operator-signals';
 
 const cleanup = proxyActivities<PodiumActivities>({
   startToCloseTimeout: '5 minutes',
@@ -19,7 +19,7 @@ export async function cleanupOldRequests({ retentionDays, actor, reason }: { ret
     const checked = checkOperatorPayload({ actor, reason });
     if (!checked.ok) throw ApplicationFailure.nonRetryable(`refused: ${checked.problems.join('; ')}`, 'INVALID_OPERATOR_INPUT');
     const detail = { retentionDays };
-    await cleanup.recordOperatorAction({ ...checked.value, action: 'RETENTION_RUN', targetType: 'retention', targetId: workflowInfo().workflowId, detail });
+    await operatorAudits.recordOperatorAction({ ...checked.value, action: 'RETENTION_RUN', targetType: 'retention', targetId: workflowInfo().workflowId, detail });
   }
   let deleted = 0;
   for (let more = true; more; ) {

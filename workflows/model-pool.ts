@@ -2,7 +2,6 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
-  log,
   patched,
   proxyActivities,
   proxyLocalActivities,
@@ -14,18 +13,15 @@ import type { RequestError } from '../domain/work-request';
 import { describeFailure, lostWithItsWorker } from './failures';
 import { stopPoolInstanceSignal, wakePoolSignal, type ModelPoolInput } from './contracts';
 import {
-  checkOperatorPayload,
+  acceptOperatorPayload,
   isInstanceId,
   isMinInstances,
   isSeconds,
+  operatorAudits,
   operatorSetMinInstancesSignal,
   operatorStopInstanceSignal,
 } from './operator-signals';
 
-const audits = proxyActivities<PodiumActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '500 milliseconds', maximumInterval: '10 seconds', maximumAttempts: 20 },
-});
 const bookkeeping = proxyActivities<PodiumActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '200 milliseconds', maximumInterval: '5 seconds', maximumAttempts: 10 },
@@ -78,21 +74,24 @@ export async function modelPool({ modelId, historyLimit = defaultHistoryLimit, m
   });
   // An operator's `temporal workflow signal` (docs/operations.md): checked, acted on, audited.
   setHandler(operatorStopInstanceSignal, async (payload) => {
-    const checked = checkOperatorPayload<{ instanceId: string }>(payload, { instanceId: isInstanceId });
-    if (!checked.ok) return log.warn('operator signal refused', { signal: 'operatorStopInstance', problems: checked.problems });
-    const { actor, reason, instanceId } = checked.value;
+    const note = acceptOperatorPayload<{ instanceId: string }>('operatorStopInstance', payload, { instanceId: isInstanceId });
+    if (!note) return;
+    const { actor, reason, instanceId } = note;
     adminStops.push({ instanceId, reason: `OPERATOR_STOP by ${actor}` });
     woken = true;
-    await audits.recordOperatorAction({ actor, reason, action: 'INSTANCE_STOP', targetType: 'model_instance', targetId: instanceId, detail: { model: modelId } });
+    await operatorAudits.recordOperatorAction({ actor, reason, action: 'INSTANCE_STOP', targetType: 'model_instance', targetId: instanceId, detail: { model: modelId } });
   });
   setHandler(operatorSetMinInstancesSignal, async (payload) => {
-    const checked = checkOperatorPayload<{ minInstances: number; forSeconds: number }>(payload, { minInstances: isMinInstances, forSeconds: isSeconds });
-    if (!checked.ok) return log.warn('operator signal refused', { signal: 'operatorSetMinInstances', problems: checked.problems });
-    const { actor, reason, minInstances, forSeconds } = checked.value;
+    const note = acceptOperatorPayload<{ minInstances: number; forSeconds: number }>('operatorSetMinInstances', payload, {
+      minInstances: isMinInstances,
+      forSeconds: isSeconds,
+    });
+    if (!note) return;
+    const { actor, reason, minInstances, forSeconds } = note;
     override = { minInstances, until: Date.now() + forSeconds * 1000 };
     woken = true;
     const detail = { minInstances, forSeconds, until: new Date(override.until).toISOString() };
-    await audits.recordOperatorAction({ actor, reason, action: 'POOL_MIN_INSTANCES_SET', targetType: 'model', targetId: modelId, detail });
+    await operatorAudits.recordOperatorAction({ actor, reason, action: 'POOL_MIN_INSTANCES_SET', targetType: 'model', targetId: modelId, detail });
   });
 
   // A fresh pool owns nothing: any instance the records call alive is an orphan (its pool was

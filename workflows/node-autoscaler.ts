@@ -1,8 +1,8 @@
-import { condition, continueAsNew, log, proxyActivities, proxyLocalActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { condition, continueAsNew, proxyActivities, proxyLocalActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { PodiumActivities } from '../activities';
 import { decide, type AutoscalerMemory } from '../domain/node-autoscaling';
 import { podsUnschedulableSignal, type NodeAutoscalerInput } from './contracts';
-import { checkOperatorPayload, operatorPauseAutoscalerSignal, operatorResumeAutoscalerSignal, type OperatorNote } from './operator-signals';
+import { acceptOperatorPayload, operatorAudits, operatorPauseAutoscalerSignal, operatorResumeAutoscalerSignal, type OperatorNote } from './operator-signals';
 
 
 const cluster = proxyActivities<PodiumActivities>({
@@ -38,13 +38,13 @@ export async function nodeAutoscaler({ settings, carried, scanIntervalMs = 10_00
   // An operator may pause it (no node added or removed) until they resume it; carried across runs.
   let paused: OperatorNote | null = carried?.paused ?? null;
   const pauseOrResume = (signal: string, pause: boolean) => async (payload: unknown) => {
-    const checked = checkOperatorPayload(payload);
-    if (!checked.ok) return log.warn('operator signal refused', { signal, problems: checked.problems });
-    const { actor, reason } = checked.value;
+    const note = acceptOperatorPayload(signal, payload);
+    if (!note) return;
+    const { actor, reason } = note;
     paused = pause ? { actor, reason } : null;
     woken = true;
     const action = pause ? 'AUTOSCALER_PAUSE' : 'AUTOSCALER_RESUME';
-    await cluster.recordOperatorAction({ actor, reason, action, targetType: 'node_autoscaler', targetId: workflowInfo().workflowId });
+    await operatorAudits.recordOperatorAction({ actor, reason, action, targetType: 'node_autoscaler', targetId: workflowInfo().workflowId });
   };
   setHandler(operatorPauseAutoscalerSignal, pauseOrResume('operatorPauseAutoscaler', true));
   setHandler(operatorResumeAutoscalerSignal, pauseOrResume('operatorResumeAutoscaler', false));

@@ -1,4 +1,5 @@
-import { defineSignal } from '@temporalio/workflow';
+import { defineSignal, log, proxyActivities } from '@temporalio/workflow';
+import type { PodiumActivities } from '../activities';
 
 /**
  * Signals an operator may send with the Temporal CLI (docs/operations.md). Each carries who sends
@@ -7,6 +8,12 @@ import { defineSignal } from '@temporalio/workflow';
  * Plain checks, not a schema library: this runs in the workflow sandbox on every replay.
  */
 export type OperatorNote = { actor: string; reason: string };
+
+/** The workflows' audit rows of operators' actions (a regular activity: it may run beside local ones). */
+export const operatorAudits = proxyActivities<PodiumActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '500 milliseconds', maximumInterval: '10 seconds', maximumAttempts: 20 },
+});
 
 export const operatorCancelSignal = defineSignal<[unknown]>('operatorCancel');
 export const operatorFailSignal = defineSignal<[unknown]>('operatorFail');
@@ -39,6 +46,18 @@ export function checkOperatorPayload<T extends object>(
   const known = new Set(['actor', 'reason', ...Object.keys(extra)]);
   for (const name of Object.keys(fields)) if (!known.has(name)) problems.push(`"${name}" is not a field of this signal`);
   return problems.length > 0 ? { ok: false, problems } : { ok: true, value: fields as OperatorNote & T };
+}
+
+/** The payload, checked; null (and a log line saying what was wrong) when it is malformed. */
+export function acceptOperatorPayload<T extends object>(
+  signal: string,
+  payload: unknown,
+  extra?: { [K in keyof T]: (value: unknown) => boolean },
+): (OperatorNote & T) | null {
+  const checked = checkOperatorPayload<T>(payload, extra);
+  if (checked.ok) return checked.value;
+  log.warn('operator signal refused', { signal, problems: checked.problems });
+  return null;
 }
 
 export const isInstanceId = (value: unknown) => typeof value === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(value);

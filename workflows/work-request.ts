@@ -29,7 +29,7 @@ import {
   type WorkRequestInput,
   type WorkRequestStage,
 } from './contracts';
-import { checkOperatorPayload, operatorCancelSignal, operatorFailSignal, operatorRequeueSignal, type OperatorNote } from './operator-signals';
+import { acceptOperatorPayload, operatorAudits, operatorCancelSignal, operatorFailSignal, operatorRequeueSignal, type OperatorNote } from './operator-signals';
 
 
 type Interruption = { kind: 'CANCEL' } | { kind: 'ADMIN_FAIL'; reason: string } | { kind: 'REQUEUE'; reason: string };
@@ -43,12 +43,6 @@ type Interruption = { kind: 'CANCEL' } | { kind: 'ADMIN_FAIL'; reason: string } 
 const steps = proxyLocalActivities<PodiumActivities>({
   startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '10 milliseconds', backoffCoefficient: 2, maximumInterval: '5 seconds' },
-});
-// An operator's signal is audited by the workflow itself (a regular activity: it may run beside
-// the request's local ones).
-const audits = proxyActivities<PodiumActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '500 milliseconds', maximumInterval: '10 seconds', maximumAttempts: 20 },
 });
 const webhooks = proxyActivities<PodiumActivities>({
   startToCloseTimeout: '30 seconds',
@@ -142,13 +136,13 @@ async function serveRequest(
   // The same three from an operator's `temporal workflow signal` (docs/operations.md): checked
   // here, acted on while the request is still on its way, and audited as the API audits them.
   const operatorAction = (signal: string, to: 'CANCELLED' | 'FAILED' | 'REQUESTED', act: (note: OperatorNote) => void) => async (payload: unknown) => {
-    const checked = checkOperatorPayload(payload);
-    if (!checked.ok) return log.warn('operator signal refused', { signal, problems: checked.problems });
+    const note = acceptOperatorPayload(signal, payload);
+    if (!note) return;
     if (stage === 'FINISHING' || stage === 'DONE') return log.warn('operator signal too late: the request is ending', { signal });
     const from = stage === 'INFERRING' ? 'PROCESSING' : 'REQUESTED';
-    act(checked.value);
-    const { actor, reason } = checked.value;
-    await audits.recordOperatorAction.executeWithOptions({ summary: `audit ${signal} by ${actor}` }, [
+    act(note);
+    const { actor, reason } = note;
+    await operatorAudits.recordOperatorAction.executeWithOptions({ summary: `audit ${signal} by ${actor}` }, [
       { actor, reason, action: 'REQUEST_STATUS_SET', targetType: 'work_request', targetId: requestId, detail: { from, to } },
     ]);
   };
