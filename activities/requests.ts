@@ -2,7 +2,7 @@ import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { CommonQueryMethods, DatabasePool } from 'slonik';
 import { acquireSlot, releaseSlot } from '../db/instance-slots';
-import { recordRequestEnd, requeueWorkRequest, type RequestEnded } from '../db/work-request-lifecycle';
+import { recordRequestEnd, requeueWorkRequest } from '../db/work-request-lifecycle';
 import { observeRequestEnd } from '../infra/metrics';
 import { requestEndLine } from './request-end-line';
 import { findRequestStart, type RequestStart } from '../db/work-requests';
@@ -42,16 +42,18 @@ export function createRequestActivities({ db, temporal, taskQueue }: { db: Datab
    * has the others of its model probed before anyone asks for a slot again, and wakes the pool
    * to replace it.
    */
-  async function release(
+  async function release<Settled = undefined>(
     { requestId, modelId }: { requestId: string; modelId: string },
     healthy: boolean,
-    settle?: (t: CommonQueryMethods) => Promise<unknown>,
-  ): Promise<void> {
+    settle?: (t: CommonQueryMethods) => Promise<Settled>,
+  ): Promise<Settled | undefined> {
     const released = await releaseSlot(db, { modelId, requestId, healthy }, settle);
     await signals.tellHandovers(modelId, released.handovers);
-    if (!released.unhealthy) return;
-    await markUnreachableInstances(db, modelId);
-    await signals.wakePool(modelId);
+    if (released.unhealthy) {
+      await markUnreachableInstances(db, modelId);
+      await signals.wakePool(modelId);
+    }
+    return released.settled;
   }
 
   return retriedWhileDatabaseIsDown({
@@ -118,16 +120,15 @@ export function createRequestActivities({ db, temporal, taskQueue }: { db: Datab
       end: RequestEnd;
       healthy: boolean;
     }): Promise<void> {
-      let ended: RequestEnded | null = null;
-      await release({ requestId, modelId }, healthy, async (t) => {
-        if (end.status === 'REQUEUED') await requeueWorkRequest(t, requestId, instanceId);
-        else ended = await recordRequestEnd(t, { requestId, instanceId, ...end });
+      const ended = await release({ requestId, modelId }, healthy, async (t) => {
+        if (end.status !== 'REQUEUED') return recordRequestEnd(t, { requestId, instanceId, ...end });
+        await requeueWorkRequest(t, requestId, instanceId);
+        return null;
       });
       // Counted once it is committed; a retried step finds it ended already and counts nothing.
-      const counted = ended as RequestEnded | null;
-      if (!counted) return;
-      observeRequestEnd(counted.modelId, counted.status, counted.timings);
-      log.info('request ended', requestEndLine(requestId, counted, end.status === 'FAILED' ? end.error.code : null));
+      if (!ended) return;
+      observeRequestEnd(ended.modelId, ended.status, ended.timings);
+      log.info('request ended', requestEndLine(requestId, ended, end.status === 'FAILED' ? end.error.code : null));
     },
   });
 }

@@ -181,26 +181,26 @@ export async function acquireSlot(
  * straight to the oldest waiter. An unhealthy instance takes no more requests (the pool stops
  * it). Safe to repeat.
  */
-export async function releaseSlot(
+export async function releaseSlot<Settled = undefined>(
   db: Db,
   { modelId, requestId, healthy }: { modelId: string; requestId: string; healthy: boolean },
-  /** Committed with the release: how the request ended (one transaction, no window between). */
-  settle?: (t: CommonQueryMethods) => Promise<unknown>,
-): Promise<{ instanceId: string | null; handovers: Handover[]; unhealthy: boolean }> {
+  /** Committed with the release: how the request ended (one transaction, no window between); its answer is `settled`. */
+  settle?: (t: CommonQueryMethods) => Promise<Settled>,
+): Promise<{ instanceId: string | null; handovers: Handover[]; unhealthy: boolean; settled: Settled | undefined }> {
   return underModelLock(db, modelId, async (t) => {
-    await settle?.(t);
+    const settled = await settle?.(t);
     const instanceId = await t.maybeOneFirst(sql.type(z.object({ instanceId: z.string() }))`
       WITH unqueued AS (DELETE FROM slot_waiters WHERE request_id = ${requestId})
       UPDATE instance_leases SET released_at = clock_timestamp()
        WHERE request_id = ${requestId} AND released_at IS NULL RETURNING instance_id AS "instanceId"`);
-    if (!instanceId) return { instanceId: null, handovers: [], unhealthy: false };
+    if (!instanceId) return { instanceId: null, handovers: [], unhealthy: false, settled };
     let unhealthy = false;
     if (!healthy) unhealthy = (await markUnhealthy(t, [instanceId])) > 0;
     const view = await readPool(t, modelId);
     const handovers = await handOutFreeSlots(t, view, modelId);
     const stillLeased = (view.instances.find((i) => i.instanceId === instanceId)?.leases ?? 0) + handovers.filter((h) => h.instanceId === instanceId).length;
     if (stillLeased === 0) await markIdle(t, [instanceId]);
-    return { instanceId, handovers, unhealthy };
+    return { instanceId, handovers, unhealthy, settled };
   });
 }
 
