@@ -34,6 +34,8 @@ export type ProcessLaunch = {
   workingDir: string | null;
   /** Where the server listens: a port given to it, or learnt from its `{"event":"listening"}` line. */
   port: number | 'stdout';
+  /** Run under a watcher that stops it with its worker: it does not watch its stdin itself. */
+  watched: boolean;
 };
 
 export type ContainerLaunch = {
@@ -101,18 +103,27 @@ function presetFor(model: RuntimeSettings, host: string, ports: InstancePorts): 
 }
 
 /**
+ * Podium's own servers pick a free port themselves and print it, and leave when their stdin
+ * closes; any other server is given its ports and run under a watcher.
+ */
+export function isPodiumServer(model: Pick<RuntimeSettings, 'runtime'>): boolean {
+  return model.runtime === 'podium-node';
+}
+
+/**
  * A local process for the model: its own command with the preset's arguments appended, the
- * model's `env` under Podium's (the port and name settings always win). `podium-node` servers
- * pick a free port themselves and print it, so they are given port 0.
+ * model's `env` under Podium's (the port and name settings always win). `ports` are unused by
+ * Podium's own servers (see isPodiumServer), which are given port 0.
  */
 export function processLaunch(model: RuntimeSettings, ports: InstancePorts): ProcessLaunch {
-  const learnsPort = model.runtime === 'podium-node';
-  const preset = presetFor(model, '127.0.0.1', learnsPort ? { ...ports, http: 0 } : ports);
+  const own = isPodiumServer(model);
+  const preset = presetFor(model, '127.0.0.1', own ? { ...ports, http: 0 } : ports);
   return {
     argv: [...model.localCommand, ...preset.args],
     env: { ...model.env, PODIUM_MODEL_NAME: model.servedModelName, ...preset.env },
     workingDir: model.workingDir,
-    port: learnsPort ? 'stdout' : ports.http,
+    port: own ? 'stdout' : ports.http,
+    watched: !own,
   };
 }
 

@@ -19,14 +19,8 @@ export async function assertPortFree(port: number, host: string, what: string, s
 
 /** A port the OS says is free right now. */
 export async function findFreePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
+  const [port] = await findFreePorts(1, host);
+  return port!;
 }
 
 /** `count` distinct ports the OS says are free right now (held open together, so none repeats). */

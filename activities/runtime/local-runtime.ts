@@ -13,7 +13,7 @@ import {
 import { spawnModelServer, stopModelServer } from './model-process';
 import { findFreePorts } from '../../infra/ports';
 import type { LiveInstance } from '../../domain/instances';
-import { processLaunch, readinessPathOf } from '../../domain/model-runtime';
+import { isPodiumServer, processLaunch, readinessPathOf } from '../../domain/model-runtime';
 
 const stopGraceMs = 5_000;
 const readinessPollMs = 25;
@@ -43,14 +43,14 @@ export class LocalProcessRuntime implements InstanceRuntime {
    * other than Podium's own run under a watcher that stops them when this worker goes away.
    */
   async start(spec: InstanceSpec): Promise<PlacedInstance> {
-    const [http, grpc, metrics] = spec.model.runtime === 'podium-node' ? [0, 0, 0] : await findFreePorts(3);
+    const [http, grpc, metrics] = isPodiumServer(spec.model) ? [0, 0, 0] : await findFreePorts(3);
     const launch = processLaunch(spec.model, { http: http!, grpc: grpc!, metrics: metrics! });
     const { child, port, stderrTail } = await spawnModelServer(
       launch.argv,
       { ...launch.env, ...annotationEnv(spec.annotations) },
       spec.startupTimeoutMs,
       spec.signal,
-      { workingDir: launch.workingDir, port: launch.port === 'stdout' ? undefined : launch.port, watched: spec.model.runtime !== 'podium-node' },
+      { workingDir: launch.workingDir, port: launch.port === 'stdout' ? undefined : launch.port, watched: launch.watched },
     );
     const pid = String(child.pid);
     this.children.set(pid, { child, annotations: { ...spec.annotations }, startedAt: new Date().toISOString(), stderrTail });

@@ -72,7 +72,7 @@ export async function spawnModelServer(
       await spawned(child);
       return { child, port: options.port, stderrTail };
     }
-    return { child, port: await waitForListening(child, timeoutMs, stderr, signal), stderrTail };
+    return { child, port: await waitForListening(child, timeoutMs, stderrTail, signal), stderrTail };
   } catch (error) {
     if (child.pid !== undefined) await stopModelServer(child);
     throw error;
@@ -87,12 +87,12 @@ function spawned(child: ChildProcess): Promise<void> {
   });
 }
 
-function waitForListening(child: ChildProcess, timeoutMs: number, stderr: string[], signal?: AbortSignal): Promise<number> {
+function waitForListening(child: ChildProcess, timeoutMs: number, stderrTail: () => string, signal?: AbortSignal): Promise<number> {
   return new Promise((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
     const timer = setTimeout(() => fail(new InstanceStartupTimeoutError(`model process did not listen within ${timeoutMs} ms`)), timeoutMs);
     const onExit = (code: number | null) =>
-      fail(new Error(`model process exited (code ${code}) before listening: ${stderr.join('').slice(-500).trim()}`));
+      fail(new Error(`model process exited (code ${code}) before listening: ${stderrTail()}`));
     const onAbort = () => fail(new Error('the start was given up on before the model process listened'));
     if (signal?.aborted) return onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });

@@ -9,7 +9,7 @@ const model = (settings: Partial<ModelSpec>): ModelSpec => ({ ...echoModel, serv
 describe('processLaunch', () => {
   it('lets a Podium server pick its port and print it', () => {
     const launch = processLaunch(model({ runtime: 'podium-node' }), ports);
-    expect(launch).toMatchObject({ argv: ['node', 'models/echo/server.ts'], port: 'stdout' });
+    expect(launch).toMatchObject({ argv: ['node', 'models/echo/server.ts'], port: 'stdout', watched: false });
     expect(launch.env).toMatchObject({ HOST: '127.0.0.1', PORT: '0', PODIUM_MODEL_NAME: 'shout' });
   });
 
@@ -18,7 +18,7 @@ describe('processLaunch', () => {
       model({ runtime: 'mlserver', localCommand: ['mlserver', 'start', '.'], workingDir: 'models/python-example', storageUri: '/models/shout' }),
       ports,
     );
-    expect(launch).toMatchObject({ argv: ['mlserver', 'start', '.'], port: 41001, workingDir: 'models/python-example' });
+    expect(launch).toMatchObject({ argv: ['mlserver', 'start', '.'], port: 41001, workingDir: 'models/python-example', watched: true });
     expect(launch.env).toMatchObject({
       MLSERVER_HOST: '127.0.0.1',
       MLSERVER_HTTP_PORT: '41001',
