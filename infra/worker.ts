@@ -6,7 +6,7 @@ import { requestLogAttributes } from '../activities/log-attributes';
 import type { AutoscalerDependencies } from '../activities/node-autoscaler';
 import type { InstanceRuntime } from '../activities/runtime/instance-runtime';
 import { ensureRequestReconciler } from './request-reconciler';
-import { tracingClientInterceptors, tracingWorkerPlugins, type Tracing } from './tracing';
+import { tracingClientInterceptors, tracingWorkerOptions, tracingWorkflowModules, type Tracing } from './tracing';
 import { reapDeadLocalInstances } from '../activities/probe-instances';
 
 export const workflowsPath = require.resolve('../workflows');
@@ -50,14 +50,16 @@ export async function startPodiumWorker(options: {
   const connection = await NativeConnection.connect({ address: options.address });
   const clientConnection = await Connection.connect({ address: options.address });
   const temporal = new Client({ connection: clientConnection, namespace: options.namespace, interceptors: tracingClientInterceptors(tracing) });
+  const traced = tracingWorkerOptions(tracing);
   const worker = await Worker.create({
     connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
     workflowFailureErrorTypes,
-    interceptors: { activity: [requestLogAttributes] },
-    plugins: tracingWorkerPlugins(tracing),
+    // With a pre-built bundle, workflowModules is ignored: the bundle holds them (test/support/run-services.ts).
+    interceptors: { activity: [requestLogAttributes, ...traced.activityInterceptors], workflowModules: tracing ? tracingWorkflowModules : [] },
+    sinks: traced.sinks,
     activities: createActivities({
       db: options.db,
       runtime: options.runtime,

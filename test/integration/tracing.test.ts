@@ -1,3 +1,4 @@
+import { SpanStatusCode } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { startTracing, type Tracing } from '../../infra/tracing';
 import { eventually } from '../support/eventually';
@@ -38,6 +39,7 @@ describe('traces', () => {
         'POST /api/requests',
         'StartWorkflow:modelRequest',
         'RunWorkflow:modelRequest',
+        'StartActivity:runInference',
         'RunActivity:startRequest',
         'RunActivity:runInference',
         'RunActivity:finishRequest',
@@ -50,9 +52,22 @@ describe('traces', () => {
     const byId = new Map(spans.map((span) => [span.spanContext().spanId, span]));
     const ancestry = (span: ReadableSpan | undefined): string[] => (span ? [span.name, ...ancestry(byId.get(span.parentSpanId!))] : []);
     const inference = ancestry(spans.find((span) => span.name === 'RunActivity:runInference'));
-    expect(inference[0]).toBe('RunActivity:runInference');
-    expect(inference.at(-1)).toBe('POST /api/requests');
-    expect(inference).toEqual(expect.arrayContaining(['RunWorkflow:modelRequest', 'StartWorkflow:modelRequest']));
+    expect(inference).toEqual(['RunActivity:runInference', 'StartActivity:runInference', 'RunWorkflow:modelRequest', 'StartWorkflow:modelRequest', 'POST /api/requests']);
+    const run = spans.find((span) => span.name === 'RunWorkflow:modelRequest')!;
+    expect(run.attributes).toEqual({ temporalWorkflowId: `request-${submitted.body.id}`, run_id: expect.any(String) });
+    expect(run.status.code).toBe(SpanStatusCode.OK);
     expect(http.parentSpanId).toBe('00f067aa0ba902b7');
+  });
+
+  it('a request that fails ends its workflow span in error, without its input', async () => {
+    const token = await stack.api.anonymousToken();
+    const { body } = await stack.api.submit(token, { model: 'fail', input: echoInput });
+    expect((await stack.api.waitUntilFinal(token, body.id)).request.status).toBe('FAILED');
+    const run = await eventually(
+      async () => exporter.getFinishedSpans().find((span) => span.name === 'RunWorkflow:modelRequest' && span.attributes.temporalWorkflowId === `request-${body.id}`),
+      (found) => found !== undefined,
+    );
+    expect(run!.status).toEqual({ code: SpanStatusCode.ERROR, message: expect.stringContaining('MODEL_ERROR') });
+    expect(JSON.stringify(run)).not.toContain(JSON.stringify(echoInput.inputs[0]!.data));
   });
 });
