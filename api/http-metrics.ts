@@ -3,6 +3,7 @@ import { routePattern } from './params';
 import type { DatabasePool } from 'slonik';
 import { readGauges } from '../db/metrics-gauges';
 import { httpRequestSeconds, instances, registry, requestsWaiting } from '../infra/metrics';
+import { metricsText } from '../infra/metrics-text';
 
 /**
  * Times every API request by method, the router's pattern (`/api/requests/:id`, never the id)
@@ -35,6 +36,6 @@ export function metricsEndpoint(db: DatabasePool): Middleware {
       else instances.set({ model, state: state! }, count);
     }
     ctx.type = registry.contentType;
-    ctx.body = await registry.metrics();
+    ctx.body = await metricsText(registry);
   };
 }

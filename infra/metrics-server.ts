@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { registry } from './metrics';
+import { metricsText } from './metrics-text';
 
 /** Serves this process's Prometheus metrics at `/metrics` (a worker on its own has no API to serve them). */
 export function serveMetrics(host: string, port: number): Promise<Server> {
@@ -8,7 +9,7 @@ export function serveMetrics(host: string, port: number): Promise<Server> {
       response.writeHead(404).end();
       return;
     }
-    registry.metrics().then(
+    metricsText(registry).then(
       (text) => response.writeHead(200, { 'content-type': registry.contentType }).end(text),
       (error: Error) => response.writeHead(500).end(error.message),
     );
