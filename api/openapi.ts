@@ -368,7 +368,7 @@ export const openApiDocument = {
           },
         },
       },
-      '/api/health': { get: { summary: 'Liveness (as /api/health/live)', responses: { 200: { description: 'ok' } } } },
+      '/api/health': { get: { summary: 'Liveness, with the version and git commit this API runs', responses: { 200: { description: '{ ok, version, commit }' } } } },
       '/api/health/live': { get: { summary: 'Liveness: the process serves HTTP', responses: { 200: { description: 'ok' } } } },
       '/api/health/ready': {
         get: {

@@ -4,12 +4,14 @@
 // else `npm start`'s dev server) when it can reach it.
 import { Client, Connection } from '@temporalio/client';
 import { parseConfig, type PodiumConfig } from '../domain/config';
+import { buildInfo } from './build-info';
 import { withDatabase } from './cli/database';
 import { modelsCommand, modelsUsage } from './cli/models-command';
 import { usersCommand, usersUsage } from './cli/users-command';
 
 const usage = `usage: ${usersUsage}
-       ${modelsUsage}`;
+       ${modelsUsage}
+       podium version`;
 
 /** A client for waking pools, or null when Temporal is not there (the change is saved anyway). */
 async function connectTemporal(config: PodiumConfig): Promise<{ client: Client | null; close: () => Promise<void> }> {
@@ -23,6 +25,10 @@ async function connectTemporal(config: PodiumConfig): Promise<{ client: Client |
 }
 
 async function main([group, ...args]: string[]): Promise<string> {
+  if (group === 'version') {
+    const { version, commit } = buildInfo();
+    return `podium ${version} (commit ${commit})`;
+  }
   const config = parseConfig(process.env);
   if (group === 'users') return withDatabase(config, (db) => usersCommand(db, args));
   if (group === 'models') {

@@ -2,6 +2,7 @@ import Router from '@koa/router';
 import type { Client } from '@temporalio/client';
 import { sql, type DatabasePool } from 'slonik';
 import { withTimeLimit } from '../../domain/time-limit';
+import { buildInfo } from '../../infra/build-info';
 import { ApiError } from '../errors';
 
 /** How long each readiness check may take: a probe must get its answer within a couple of seconds. */
@@ -23,8 +24,8 @@ export async function dependencyChecks({ db, temporal }: { db: DatabasePool; tem
 }
 
 /**
- * Probes for Kubernetes (and anyone): `/api/health/live` answers while the process serves HTTP
- * (`/api/health` is the same); `/api/health/ready` also checks that PostgreSQL and Temporal
+ * Probes for Kubernetes (and anyone): `/api/health/live` answers while the process serves HTTP;
+ * `/api/health` also says which version and commit it runs; `/api/health/ready` also checks that PostgreSQL and Temporal
  * answer, and is a 503 naming what is down when one does not.
  */
 export function healthRoutes(deps: { db: DatabasePool; temporal: Client }) {
@@ -32,7 +33,9 @@ export function healthRoutes(deps: { db: DatabasePool; temporal: Client }) {
   const live = (ctx: { body: unknown }) => {
     ctx.body = { ok: true };
   };
-  router.get('/api/health', live);
+  router.get('/api/health', (ctx) => {
+    ctx.body = { ok: true, ...buildInfo() };
+  });
   router.get('/api/health/live', live);
   router.get('/api/health/ready', async (ctx) => {
     const checks = await dependencyChecks(deps);

@@ -1,8 +1,12 @@
+import { execFileSync } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
 import { Client, Connection } from '@temporalio/client';
 import { findFreePort } from '../../infra/ports';
 import { eventually } from '../support/eventually';
+import { runPodiumCli } from '../support/podium-cli';
 import { startTcpProxy } from '../support/tcp-proxy';
 import { echoInput, proxiedPool, startTestStack, type TestStack } from '../support/test-stack';
 
@@ -35,10 +39,16 @@ async function behindProxy(test: (database: BehindProxy) => Promise<void>): Prom
 describe('health probes', () => {
   it('live and ready answer 200 when PostgreSQL and Temporal do', async () => {
     expect((await stack.api.call('GET', '/api/health/live')).body).toEqual({ ok: true });
-    expect((await stack.api.call('GET', '/api/health')).body).toEqual({ ok: true });
     const ready = await stack.api.call('GET', '/api/health/ready');
     expect(ready.status).toBe(200);
     expect(ready.body).toEqual({ ok: true, checks: { database: 'up', temporal: 'up' } });
+  });
+
+  it('/api/health and `podium version` name the version and commit of the checkout', async () => {
+    const { version } = JSON.parse(await readFile(path.resolve(__dirname, '../../package.json'), 'utf8')) as { version: string };
+    const commit = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
+    expect((await stack.api.call('GET', '/api/health')).body).toEqual({ ok: true, version, commit });
+    expect(await runPodiumCli({}, 'version')).toEqual({ code: 0, output: `podium ${version} (commit ${commit})\n` });
   });
 
   it('ready is a coded 503 within 2 s when Temporal does not answer; live stays 200', async () => {
