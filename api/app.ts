@@ -25,11 +25,11 @@ import { adminStatsRoutes } from './routes/admin-stats';
 import { adminUserRoutes } from './routes/admin-users';
 import { authRoutes } from './routes/auth';
 import { modelRoutes } from './routes/models';
+import { buildInfo } from '../infra/build-info';
 import { requestRoutes } from './routes/requests';
 import { sessionRoutes } from './routes/sessions';
 
 export const webRoot = path.resolve(__dirname, '../web/dist');
-const { version } = JSON.parse(readFileSync(path.resolve(__dirname, '../package.json'), 'utf8')) as { version: string };
 
 export type ApiDependencies = {
   config: Pick<
@@ -99,7 +99,7 @@ export function createApp({ config, db: pool, temporal, eagerStart = false, logg
     adminInstanceRoutes({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, authenticate: auth.authenticate, temporalUi }),
     adminModelRoutes({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, authenticate: auth.authenticate }),
     healthRoutes({ db, temporal }),
-    inferenceProtocolRoutes({ db, temporal, workflows, quotas, authenticate: auth.authenticate, version }),
+    inferenceProtocolRoutes({ db, temporal, workflows, quotas, authenticate: auth.authenticate, version: buildInfo().version }),
   ];
   for (const router of routers) app.use(router.routes()).use(router.allowedMethods());
   app.use(async (ctx, next) => {

@@ -2,8 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ensureDebianPackage } from './ensure-debian-package';
+import { projectRoot } from './project-root';
 
-const projectRoot = path.resolve(__dirname, '..');
 
 export type PythonTool = { name: string; version: string; requirement: string };
 

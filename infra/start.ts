@@ -16,6 +16,7 @@ import { createDatabasePool } from '../db/pool';
 import { migrate } from '../db/migrate';
 import { parseConfig, type PodiumConfig } from '../domain/config';
 import { buildWeb } from '../web/build';
+import { runsFromBuild } from './prebuilt';
 import { ensureAdminAccount } from './admin-account';
 import { createLogger } from './logger';
 import { ensureCleanupSchedule } from './cleanup-schedule';
@@ -153,7 +154,7 @@ async function startWorker(config: Config, dataDir: string, db: DatabasePool, te
     autoscaler = createAutoscaler(autoscalerConfig, runtime.kubeConfig, await loadKwokNodes(autoscalerConfig));
     step(`node autoscaling with the ${nodeProvider} provider (${autoscaler!.settings.nodeTypes.map((t) => t.name).join(', ')})`);
   }
-  step(`starting the worker on task queue "${config.TEMPORAL_TASK_QUEUE}" (bundling workflows; model instances run as ${runtime.kind === 'local' ? 'local processes' : 'pods'})`);
+  step(`starting the worker on task queue "${config.TEMPORAL_TASK_QUEUE}" (${runsFromBuild ? 'the pre-built workflow bundle' : 'bundling workflows'}; model instances run as ${runtime.kind === 'local' ? 'local processes' : 'pods'})`);
   const worker = await startPodiumWorker({
     address: temporalAddress,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -206,8 +207,10 @@ async function main() {
 
   await checkPorts(config);
   installTemporalRuntime(runtimeLevelFor(config.LOG_LEVEL), { metrics: { host: config.HOST, port: config.TEMPORAL_METRICS_PORT }, logger });
-  step('building the web UI (web/dist)');
-  await buildWeb();
+  if (!runsFromBuild) {
+    step('building the web UI (web/dist)');
+    await buildWeb();
+  }
   const { databaseUrl, db: db } = await startDatabase(config, dataDir, logger);
   const temporalServer = await startTemporal(config, dataDir);
   // Traces go to OTEL_EXPORTER_OTLP_ENDPOINT when it is set (docs/operations.md); off otherwise.

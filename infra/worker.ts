@@ -8,6 +8,7 @@ import type { InstanceRuntime } from '../activities/runtime/instance-runtime';
 import { ensureRequestReconciler } from './request-reconciler';
 import { tracingClientInterceptors, tracingWorkerOptions, tracingWorkflowModules, type Tracing } from './tracing';
 import { reapDeadLocalInstances } from '../activities/probe-instances';
+import { prebuiltWorkflowBundle } from './prebuilt';
 
 export const workflowsPath = require.resolve('../workflows');
 
@@ -39,7 +40,7 @@ export async function startPodiumWorker(options: {
   webhookSecret: string;
   /** CIDRs webhooks may reach although they are not public (WEBHOOK_ALLOWED_ADDRESSES). */
   webhookAllowedAddresses?: readonly string[];
-  /** A pre-built bundle (tests build one per run); otherwise the workflows are bundled now. */
+  /** A pre-built bundle (tests build one per run); else `npm run build`'s, in dist/; else the workflows are bundled now. */
   workflowBundle?: WorkflowBundleOption;
   /** The node autoscaler's cluster access, when a node provider is configured. */
   autoscaler?: AutoscalerDependencies;
@@ -51,11 +52,13 @@ export async function startPodiumWorker(options: {
   const clientConnection = await Connection.connect({ address: options.address });
   const temporal = new Client({ connection: clientConnection, namespace: options.namespace, interceptors: tracingClientInterceptors(tracing) });
   const traced = tracingWorkerOptions(tracing);
+  const prebuilt = prebuiltWorkflowBundle(tracing !== null);
+  const workflowBundle = options.workflowBundle ?? (prebuilt ? { codePath: prebuilt } : undefined);
   const worker = await Worker.create({
     connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
+    ...(workflowBundle ? { workflowBundle } : { workflowsPath }),
     workflowFailureErrorTypes,
     // With a pre-built bundle, workflowModules is ignored: the bundle holds them (test/support/run-services.ts).
     interceptors: { activity: [requestLogAttributes, ...traced.activityInterceptors], workflowModules: tracing ? tracingWorkflowModules : [] },

@@ -5,9 +5,9 @@ import { build } from 'esbuild';
 const webDir = __dirname;
 export const webDist = path.join(webDir, 'dist');
 
-/** Bundles the Lit pages into `web/dist`, which the API serves. */
-export async function buildWeb(): Promise<void> {
-  await mkdir(webDist, { recursive: true });
+/** Bundles the Lit pages into `web/dist`, which the API serves (`npm run build`: into dist/web/dist). */
+export async function buildWeb(outDir: string = webDist): Promise<void> {
+  await mkdir(outDir, { recursive: true });
   await build({
     entryPoints: [path.join(webDir, 'main.ts')],
     bundle: true,
@@ -15,10 +15,10 @@ export async function buildWeb(): Promise<void> {
     target: 'es2022',
     minify: true,
     sourcemap: true,
-    outfile: path.join(webDist, 'app.js'),
+    outfile: path.join(outDir, 'app.js'),
     logLevel: 'warning',
   });
-  await copyFile(path.join(webDir, 'index.html'), path.join(webDist, 'index.html'));
+  await copyFile(path.join(webDir, 'index.html'), path.join(outDir, 'index.html'));
 }
 
 if (require.main === module) {

@@ -2,8 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { InstanceStartupTimeoutError } from './instance-runtime';
+import { projectRoot } from '../../infra/project-root';
 
-const projectRoot = path.resolve(__dirname, '../..');
 const stopGraceMs = 5_000;
 
 export type ModelProcess = {
@@ -46,7 +46,7 @@ export async function spawnModelServer(
 ): Promise<ModelProcess> {
   const [command, ...args] = argv;
   const resolved = [resolveCommand(command!), ...args];
-  const [file, ...fileArgs] = options.watched ? [process.execPath, path.join(__dirname, 'exit-with-parent.ts'), ...resolved] : resolved;
+  const [file, ...fileArgs] = options.watched ? [process.execPath, require.resolve('./exit-with-parent'), ...resolved] : resolved;
   const child = spawn(file!, fileArgs, {
     cwd: options.workingDir ? path.resolve(projectRoot, options.workingDir) : projectRoot,
     env: {

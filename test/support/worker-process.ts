@@ -12,10 +12,12 @@ export const workerTargetOf = (stack: TestStack): WorkerTarget => ({ ...stack.se
 /**
  * `npm run worker` in a process of its own, on the target's schema and task queue, quiet (the
  * failures tests cause on purpose are not news), with no metrics ports unless `env` asks for
- * them (several workers run at once); resolves once it polls.
+ * them (several workers run at once); resolves once it polls. `fromBuild`: the compiled worker in
+ * dist/ with plain node and its own pre-built workflow bundle, as an image runs it.
  */
-export async function startWorkerProcess(target: WorkerTarget, env: Record<string, string> = {}): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'infra/worker-main.ts'], {
+export async function startWorkerProcess(target: WorkerTarget, env: Record<string, string> = {}, { fromBuild = false } = {}): Promise<ChildProcess> {
+  const entry = fromBuild ? ['dist/infra/worker-main.js'] : ['--import', 'tsx', 'infra/worker-main.ts'];
+  const child = spawn(process.execPath, entry, {
     cwd: path.resolve(__dirname, '../..'),
     env: {
       ...process.env,
@@ -23,7 +25,7 @@ export async function startWorkerProcess(target: WorkerTarget, env: Record<strin
       DATABASE_SCHEMA: target.schema,
       TEMPORAL_ADDRESS: target.temporalAddress,
       TEMPORAL_TASK_QUEUE: target.taskQueue,
-      PODIUM_WORKFLOW_BUNDLE: target.workflowBundle,
+      ...(fromBuild ? {} : { PODIUM_WORKFLOW_BUNDLE: target.workflowBundle }),
       WEBHOOK_SECRET: testWebhookSecret,
       LOG_LEVEL: 'error',
       WORKER_METRICS_PORT: '0',

@@ -1,0 +1,91 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { buildDist, distDir } from '../../infra/build';
+import { buildInfo } from '../../infra/build-info';
+import { findFreePorts } from '../../infra/ports';
+import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
+import { startWorkerProcess, stopWorkerProcess, workerTargetOf } from '../support/worker-process';
+
+// `npm run build`, then the API and a worker from dist/ with plain node (no tsx, no webpack, no
+// web build at start-up), as an image runs them, on the test's PostgreSQL and Temporal.
+let stack: TestStack;
+let api: ChildProcess | undefined;
+let worker: ChildProcess | undefined;
+let baseUrl: string;
+
+/** `node dist/infra/start.js` on the stack's services, without a worker; resolves once it serves. */
+async function startBuiltApi(): Promise<ChildProcess> {
+  const [port, metricsPort] = await findFreePorts(2);
+  baseUrl = `http://127.0.0.1:${port}`;
+  const child = spawn(process.execPath, [path.join(distDir, 'infra/start.js')], {
+    cwd: path.resolve(__dirname, '../..'),
+    env: {
+      ...process.env,
+      DATABASE_URL: stack.services.databaseUrl,
+      DATABASE_SCHEMA: stack.schema,
+      TEMPORAL_ADDRESS: stack.services.temporalAddress,
+      TEMPORAL_TASK_QUEUE: stack.taskQueue,
+      START_WORKER: 'false',
+      PORT: String(port),
+      TEMPORAL_METRICS_PORT: String(metricsPort),
+      LOG_LEVEL: 'error',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  await new Promise<void>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`the built API exited (${code}): ${output}`)));
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      output += `${line}\n`;
+      if (line.includes('[podium] ready')) resolve();
+    });
+  });
+  return child;
+}
+
+async function call(method: string, route: string, token?: string, json?: unknown) {
+  const response = await fetch(`${baseUrl}${route}`, {
+    method,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(json ? { 'content-type': 'application/json' } : {}) },
+    body: json ? JSON.stringify(json) : undefined,
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+beforeAll(async () => {
+  await buildDist(() => undefined);
+  stack = await startTestStack({ worker: false });
+  api = await startBuiltApi();
+  worker = await startWorkerProcess(workerTargetOf(stack), {}, { fromBuild: true });
+}, 120_000);
+afterAll(async () => {
+  if (worker) await stopWorkerProcess(worker);
+  if (api?.exitCode === null) {
+    const exited = new Promise((resolve) => api!.once('exit', resolve));
+    api.kill('SIGTERM');
+    await exited;
+  }
+  await stack?.stop();
+});
+
+describe('the build', () => {
+  it('holds what production runs: the compiled entry points, the workflow bundles, the web UI and its version', () => {
+    for (const file of ['infra/start.js', 'infra/worker-main.js', 'infra/cli.js', 'workflow-bundle.js', 'workflow-bundle-traced.js', 'web/dist/index.html', 'web/dist/app.js', 'db/migrations']) {
+      expect(existsSync(path.join(distDir, file))).toBe(true);
+    }
+  });
+
+  it('serves a request end to end from dist/ with plain node: the API, a worker and the web UI', async () => {
+    expect((await call('GET', '/api/health')).body).toEqual({ ok: true, ...buildInfo() });
+    const { token } = (await call('POST', '/api/sessions/anonymous')).body as { token: string };
+    const submitted = await call('POST', '/api/requests', token, { model: 'echo', input: echoInput });
+    expect(submitted.status).toBe(202);
+    const done = await call('GET', `/api/requests/${submitted.body.id}?wait=30`, token);
+    expect(done.body).toMatchObject({ status: 'COMPLETE', result: { outputs: echoInput.inputs } });
+    const page = await fetch(`${baseUrl}/`);
+    expect(await page.text()).toContain('<script type="module" src="/app.js"');
+  });
+});
