@@ -10,7 +10,7 @@ const restrict = (patterns) => ['error', { patterns }];
 const testCluster = { group: ['**/test-cluster/**'], message: 'The simulated cluster is for tests: load it through infra/simulated-cluster.ts.' };
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'web/dist/**', '.data/**', '.tools/**', 'coverage/**', 'test/replay/histories/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'web/dist/**', '.data/**', '.tools/**', 'coverage/**', 'test/replay/histories/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {
