@@ -15,7 +15,6 @@ import { startAuthServices } from '../api/auth-services';
 import { createDatabasePool } from '../db/pool';
 import { migrate } from '../db/migrate';
 import { parseConfig, type PodiumConfig } from '../domain/config';
-import { buildWeb } from '../web/build';
 import { runsFromBuild } from './prebuilt';
 import { ensureAdminAccount } from './admin-account';
 import { createLogger } from './logger';
@@ -25,7 +24,6 @@ import { loadKwokNodes, loadTestCluster } from './simulated-cluster';
 import { ensureNodeAutoscaler } from './node-autoscaler';
 import { assertPortFree } from './ports';
 import { ensureSearchAttributes } from './search-attributes';
-import { startEmbeddedPostgres } from './postgres';
 import { installTemporalRuntime, runtimeLevelFor } from './temporal-runtime';
 import { tracingClientInterceptors, tracingFromEnv, type Tracing } from './tracing';
 import { startDevTemporal } from './temporal-server';
@@ -79,6 +77,8 @@ async function startDatabase(config: Config, dataDir: string, logger: Logger) {
     step('using the PostgreSQL at DATABASE_URL');
   } else {
     step(`starting PostgreSQL (embedded) on port ${config.EMBEDDED_POSTGRES_PORT}, data in ${path.join(dataDir, 'postgres')}`);
+    // Imported here: a build pointed at DATABASE_URL ships without the embedded binaries (infra/release).
+    const { startEmbeddedPostgres } = await import('./postgres');
     const postgres = await startEmbeddedPostgres({
       dataDir: path.join(dataDir, 'postgres'),
       port: config.EMBEDDED_POSTGRES_PORT,
@@ -209,6 +209,7 @@ async function main() {
   installTemporalRuntime(runtimeLevelFor(config.LOG_LEVEL), { metrics: { host: config.HOST, port: config.TEMPORAL_METRICS_PORT }, logger });
   if (!runsFromBuild) {
     step('building the web UI (web/dist)');
+    const { buildWeb } = await import('../web/build'); // esbuild: a build ships the web UI built
     await buildWeb();
   }
   const { databaseUrl, db: db } = await startDatabase(config, dataDir, logger);

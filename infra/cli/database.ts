@@ -4,7 +4,6 @@ import type { DatabasePool } from 'slonik';
 import { migrate } from '../../db/migrate';
 import { createDatabasePool } from '../../db/pool';
 import type { PodiumConfig } from '../../domain/config';
-import { startEmbeddedPostgres } from '../postgres';
 
 async function reachable(databaseUrl: string): Promise<boolean> {
   const client = new Client({ connectionString: databaseUrl, connectionTimeoutMillis: 2_000 });
@@ -22,6 +21,7 @@ async function withDatabaseUrl<T>(config: PodiumConfig, work: (databaseUrl: stri
   if (config.DATABASE_URL) return work(config.DATABASE_URL);
   const embeddedUrl = `postgres://podium:podium@127.0.0.1:${config.EMBEDDED_POSTGRES_PORT}/podium`;
   if (await reachable(embeddedUrl)) return work(embeddedUrl);
+  const { startEmbeddedPostgres } = await import('../postgres'); // not in an image (infra/release)
   const postgres = await startEmbeddedPostgres({
     dataDir: path.join(path.resolve(config.DATA_DIR), 'postgres'),
     port: config.EMBEDDED_POSTGRES_PORT,

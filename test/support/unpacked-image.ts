@@ -1,0 +1,50 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+
+/**
+ * An OCI archive unpacked with umoci into a root filesystem, with /proc mounted, whose commands
+ * run chrooted as the image's user: how these machines run an image without a container engine
+ * (`podman run` fails here: MACHINE-NOTES.md). Needs root.
+ */
+export async function unpackImage(archive: string, tag: string) {
+  const dir = await mkdtemp(path.join(tmpdir(), 'podium-unpacked-'));
+  const layout = path.join(dir, 'layout');
+  await mkdir(layout);
+  execFileSync('tar', ['-xf', archive, '-C', layout]);
+  execFileSync('umoci', ['unpack', '--image', `${layout}:${tag}`, path.join(dir, 'bundle')], { stdio: 'ignore' });
+  const rootfs = path.join(dir, 'bundle', 'rootfs');
+  execFileSync('mount', ['-t', 'proc', 'proc', path.join(rootfs, 'proc')]);
+  const running: ChildProcess[] = [];
+  return {
+    rootfs,
+    /** `node <script>` in the image as its user, with only `env`; resolves once a stdout line has `ready`. */
+    async run(script: string, env: Record<string, string>, ready: string): Promise<ChildProcess> {
+      const child = spawn('/usr/sbin/chroot', ['--userspec=10001:10001', rootfs, '/usr/local/bin/node', script], {
+        env: { PATH: '/usr/local/bin:/usr/bin:/bin', NODE_ENV: 'production', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      running.push(child);
+      let output = '';
+      child.stderr!.on('data', (chunk) => (output += chunk));
+      await new Promise<void>((resolve, reject) => {
+        child.once('error', reject);
+        child.once('exit', (code) => reject(new Error(`${script} exited (${code}): ${output}`)));
+        createInterface({ input: child.stdout! }).on('line', (line) => line.includes(ready) && resolve());
+      });
+      return child;
+    },
+    async remove(): Promise<void> {
+      for (const child of running) {
+        if (child.exitCode !== null) continue;
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      execFileSync('umount', [path.join(rootfs, 'proc')]);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
