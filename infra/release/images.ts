@@ -82,7 +82,7 @@ export async function buildAppImage(log: (line: string) => void = console.log): 
     const npmSbom = path.join(imagesDir, `${name}.npm.cdx.json`);
     await writeFile(npmSbom, runNpm(['sbom', '--sbom-format', 'cyclonedx', '--omit', 'dev', '--package-lock-only'], path.join(rootfs, 'app')));
     const debianList = path.join(imagesDir, `${name}.debian-packages.txt`);
-    await writeFile(debianList, `${debianPackages(libraries).join('\n')}\nnode-linux-x64 (npm) ${execFileSync(path.join(rootfs, 'usr/local/bin/node'), ['--version'], { encoding: 'utf8' }).trim()}, stripped of debug symbols\n`);
+    await writeFile(debianList, `${debianPackages(libraries).join('\n')}\nnode-linux-x64 (npm) ${execFileSync(path.join(rootfs, 'usr/local/bin/node'), ['--version'], { encoding: 'utf8' }).trim()}, stripped (strip --strip-unneeded)\n`);
     log(`${name}: ${digest}, ${(bytes / 1e6).toFixed(1)} MB uncompressed, built in ${((performance.now() - started) / 1000).toFixed(0)} s → ${path.relative(projectRoot, archive)}`);
     return { name, archive, digest, bytes, sboms: [npmSbom, debianList] };
   } finally {
