@@ -40,6 +40,9 @@ async function signedInPage(options: { admin?: boolean } = {}) {
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByTestId('user-name').filter({ hasText: username }).waitFor();
+  // The page's first load has answered (a fresh account has no requests): a test that then
+  // revokes the session or lets the token expire acts on a loaded page, not a loading one.
+  await page.getByTestId('no-requests').waitFor();
   return { page, username, userId: account.user.id, refreshes, close: () => context.close() };
 }
 
