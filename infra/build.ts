@@ -16,12 +16,12 @@ const root = path.resolve(__dirname, '..');
 export const distDir = path.join(root, 'dist');
 
 /**
- * The code production runs: not the tests, the test cluster, the one-off scripts or the browser's
+ * The code production runs: not the tests, the test cluster, the one-off scripts, the release tooling or the browser's
  * code (but web/build.ts, which `npm start` imports to build the web UI in a checkout).
  */
 const compiled = ['activities', 'api', 'db', 'domain', 'infra', 'workflows'];
 const alsoCompiled = ['web/build.ts'];
-const notCompiled = [/\.test\.ts$/, /\.d\.ts$/, /^infra\/test-cluster\//, /^infra\/scripts\//, /^infra\/build\.ts$/];
+const notCompiled = [/\.test\.ts$/, /\.d\.ts$/, /^infra\/test-cluster\//, /^infra\/scripts\//, /^infra\/release\//, /^infra\/build\.ts$/];
 /** Files the compiled code reads beside itself. */
 const assets = ['db/migrations', 'domain/data'];
 

@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import { buildAppImage } from '../../infra/release/images';
 import { buildInfo } from '../../infra/build-info';
 import { testWebhookSecret } from '../support/test-stack';
-import { unpackImage } from '../support/unpacked-image';
+import { unpackImage } from '../../infra/release/unpacked-image';
 import { workerTargetOf } from '../support/worker-process';
 import { summary } from './figures';
 import { runBenchmark } from './run-benchmark';

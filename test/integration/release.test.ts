@@ -8,7 +8,7 @@ import { buildInfo } from '../../infra/build-info';
 import { findFreePorts } from '../../infra/ports';
 import { buildAppImage, type BuiltImage } from '../../infra/release/images';
 import { echoInput, startTestStack, testWebhookSecret, type TestStack } from '../support/test-stack';
-import { unpackImage } from '../support/unpacked-image';
+import { unpackImage } from '../../infra/release/unpacked-image';
 import { startWorkerProcess, stopWorkerProcess, workerTargetOf } from '../support/worker-process';
 
 // The release, on the test's PostgreSQL and Temporal: `npm run build`, then the API and a worker

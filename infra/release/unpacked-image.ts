@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 /**
  * An OCI archive unpacked with umoci into a root filesystem, with /proc mounted, whose commands
  * run chrooted as the image's user: how these machines run an image without a container engine
- * (`podman run` fails here: MACHINE-NOTES.md). Needs root.
+ * (`podman run` fails here: MACHINE-NOTES.md). Needs root. `npm run release` and the tests use it.
  */
 export async function unpackImage(archive: string, tag: string) {
   const dir = await mkdtemp(path.join(tmpdir(), 'podium-unpacked-'));
