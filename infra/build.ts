@@ -7,6 +7,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { build } from 'esbuild';
+import { z } from 'zod';
 import { buildWeb } from '../web/build';
 import { buildInfo } from './build-info';
 import { tracingWorkflowModules } from './tracing';
@@ -34,6 +35,22 @@ async function sources(dir: string): Promise<string[]> {
     .sort();
 }
 
+const inlineSourceMap = '//# sourceMappingURL=data:application/json;charset=utf-8;base64,';
+const sourceMapSchema = z.object({ file: z.string(), sources: z.array(z.string()) }).passthrough();
+
+/**
+ * A workflow bundle that does not depend on where the checkout is: its inline source map names
+ * its sources by absolute path, and its file by a hash of them, so two checkouts of one commit
+ * would give two images. Sources relative to the project, the file by its name.
+ */
+function relocatable(code: string, file: string): string {
+  const at = code.lastIndexOf(inlineSourceMap);
+  if (at < 0) return code;
+  const map = sourceMapSchema.parse(JSON.parse(Buffer.from(code.slice(at + inlineSourceMap.length).trim(), 'base64').toString('utf8')));
+  const sources = map.sources.map((source) => (path.isAbsolute(source) ? path.relative(root, source) : source));
+  return `${code.slice(0, at)}${inlineSourceMap}${Buffer.from(JSON.stringify({ ...map, file, sources })).toString('base64')}`;
+}
+
 const quietLogger = { trace() {}, debug() {}, info() {}, log() {}, warn: console.warn, error: console.error };
 
 export async function buildDist(log: (line: string) => void = console.log): Promise<void> {
@@ -58,7 +75,7 @@ export async function buildDist(log: (line: string) => void = console.log): Prom
 
   for (const [file, workflowInterceptorModules] of [['workflow-bundle.js', []], ['workflow-bundle-traced.js', tracingWorkflowModules]] as const) {
     const { code } = await bundleWorkflowCode({ workflowsPath, workflowInterceptorModules: [...workflowInterceptorModules], logger: quietLogger });
-    await writeFile(path.join(distDir, file), code);
+    await writeFile(path.join(distDir, file), relocatable(code, file));
   }
   log('bundled the workflows: dist/workflow-bundle.js, dist/workflow-bundle-traced.js');
 
