@@ -36,19 +36,20 @@ async function sources(dir: string): Promise<string[]> {
 }
 
 const inlineSourceMap = '//# sourceMappingURL=data:application/json;charset=utf-8;base64,';
-const sourceMapSchema = z.object({ file: z.string(), sources: z.array(z.string()) }).passthrough();
+const sourceMapSchema = z.object({ file: z.string() }).passthrough();
 
 /**
  * A workflow bundle that does not depend on where the checkout is: its inline source map names
- * its sources by absolute path, and its file by a hash of them, so two checkouts of one commit
- * would give two images. Sources relative to the project, the file by its name.
+ * sources by absolute path (in `sources` and in the generated entry's `sourcesContent`) and its
+ * file by a hash of them, so two checkouts of one commit would give two images. Paths relative
+ * to the project, the file by its name. (The code before the map has no path in it.)
  */
 function relocatable(code: string, file: string): string {
   const at = code.lastIndexOf(inlineSourceMap);
   if (at < 0) return code;
-  const map = sourceMapSchema.parse(JSON.parse(Buffer.from(code.slice(at + inlineSourceMap.length).trim(), 'base64').toString('utf8')));
-  const sources = map.sources.map((source) => (path.isAbsolute(source) ? path.relative(root, source) : source));
-  return `${code.slice(0, at)}${inlineSourceMap}${Buffer.from(JSON.stringify({ ...map, file, sources })).toString('base64')}`;
+  const text = Buffer.from(code.slice(at + inlineSourceMap.length).trim(), 'base64').toString('utf8');
+  const map = sourceMapSchema.parse(JSON.parse(text.replaceAll(JSON.stringify(`${root}${path.sep}`).slice(1, -1), '')));
+  return `${code.slice(0, at)}${inlineSourceMap}${Buffer.from(JSON.stringify({ ...map, file })).toString('base64')}`;
 }
 
 const quietLogger = { trace() {}, debug() {}, info() {}, log() {}, warn: console.warn, error: console.error };
