@@ -1,9 +1,9 @@
 // `npm run release`: everything a release is, from this checkout, then a summary
 // (docs/releasing.md). The build (dist/), the API + worker image and its SBOMs
-// (dist/images/), and the image verified: unpacked, its API and worker run from it as its
+// (dist/images/), built twice to show it is reproducible, and the image verified: unpacked, its API and worker run from it as its
 // user against a PostgreSQL and a Temporal dev server started here for the purpose, and an
 // echo request served end to end through them. As root (the image runs chrooted).
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -65,8 +65,13 @@ async function main() {
   step(`podium ${version} at commit ${commit}`);
   step('building dist/ (npm run build)');
   await buildDist((line) => step(`  ${line}`));
-  step('building the API + worker image (npm run images)');
+  step('building the API + worker image (npm run images), twice: one commit must give one image');
   const image = await buildAppImage((line) => step(`  ${line}`));
+  const bytes = await readFile(image.archive);
+  const again = await buildAppImage((line) => step(`  ${line}`));
+  if (again.digest !== image.digest || !(await readFile(again.archive)).equals(bytes)) throw new Error(`two builds differ: ${image.digest}, ${again.digest}`);
+  const npmSbom = z.object({ bomFormat: z.literal('CycloneDX'), components: z.array(z.object({ name: z.string() })).min(1) }).parse(JSON.parse(await readFile(image.sboms[0]!, 'utf8')));
+  if (!/^libc6 \S+ amd64$/m.test(await readFile(image.sboms[1]!, 'utf8'))) throw new Error('the Debian SBOM does not name libc6');
   step('verifying the image: its API and worker, unpacked and chrooted as its user, serve a request');
   const { workerReadyMs } = await verifyImage(image);
   const relative = (file: string) => path.relative(projectRoot, file);
@@ -75,7 +80,8 @@ podium ${version} (commit ${commit}), released in ${((performance.now() - starte
   image     ${relative(image.archive)}
   digest    ${image.digest}
   size      ${(image.bytes / 1e6).toFixed(1)} MB uncompressed
-  SBOMs     ${image.sboms.map(relative).join(', ')}
+  SBOMs     ${image.sboms.map(relative).join(', ')} (${npmSbom.components.length} npm components)
+  rebuilt   the same digest and the same bytes from a second build
   verified  an echo request served by the image's API and worker; the worker polled ${workerReadyMs.toFixed(0)} ms after its start
   next      push the archive (skopeo copy oci-archive:${relative(image.archive)} docker://<registry>/podium:${version}), tag v${version} (docs/releasing.md)`);
 }

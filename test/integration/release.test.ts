@@ -1,19 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { buildDist, distDir } from '../../infra/build';
 import { buildInfo } from '../../infra/build-info';
 import { findFreePorts } from '../../infra/ports';
-import { buildAppImage, type BuiltImage } from '../../infra/release/images';
-import { echoInput, startTestStack, testWebhookSecret, type TestStack } from '../support/test-stack';
-import { unpackImage } from '../../infra/release/unpacked-image';
+import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
 import { startWorkerProcess, stopWorkerProcess, workerTargetOf } from '../support/worker-process';
 
-// The release, on the test's PostgreSQL and Temporal: `npm run build`, then the API and a worker
-// from dist/ with plain node (no tsx, no webpack, no web build at start-up); then `npm run
-// images`, twice, and the API and a worker run from the unpacked image as its user.
+// `npm run build`, then the API and a worker from dist/ with plain node (no tsx, no webpack, no
+// web build at start-up), on the test's PostgreSQL and Temporal. The image built from it is
+// checked by `npm run release` (infra/release/release.ts), which .ci/run runs after the tests:
+// building it twice takes both cores for a minute, which other tests' timings should not share.
 let stack: TestStack;
 let api: ChildProcess | undefined;
 let worker: ChildProcess | undefined;
@@ -105,47 +103,4 @@ describe('the build', () => {
   });
 
   it('serves a request end to end from dist/ with plain node: the API, a worker and the web UI', servesARequest);
-});
-
-describe('the image', () => {
-  let first: BuiltImage;
-  let second: BuiltImage;
-  let unpacked: Awaited<ReturnType<typeof unpackImage>>;
-  beforeAll(async () => {
-    first = await buildAppImage(() => undefined);
-    const bytes = await readFile(first.archive);
-    second = await buildAppImage(() => undefined);
-    expect((await readFile(second.archive)).equals(bytes)).toBe(true); // the same bytes, not only the same digest
-    unpacked = await unpackImage(first.archive, buildInfo().version);
-    await unpacked.run('/app/dist/infra/start.js', await apiEnv(), '[podium] ready');
-    const target = workerTargetOf(stack);
-    await unpacked.run(
-      '/app/dist/infra/worker-main.js',
-      { DATABASE_URL: target.databaseUrl, DATABASE_SCHEMA: target.schema, TEMPORAL_ADDRESS: target.temporalAddress, TEMPORAL_TASK_QUEUE: target.taskQueue, WEBHOOK_SECRET: testWebhookSecret, LOG_LEVEL: 'error', WORKER_METRICS_PORT: '0', TEMPORAL_METRICS_PORT: '0' },
-      'worker-ready',
-    );
-  }, 240_000);
-  afterAll(async () => {
-    await unpacked?.remove();
-  });
-
-  it('is the same image when built twice from one commit, and says which release and commit it is', async () => {
-    expect(second.digest).toBe(first.digest);
-    expect(first.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
-    const config = JSON.parse(await readFile(path.join(unpacked.rootfs, '..', 'config.json'), 'utf8')) as { process: { user: { uid: number }; args: string[]; cwd: string } };
-    expect(config.process).toMatchObject({ user: { uid: 10001 }, args: ['/usr/local/bin/node', 'dist/infra/start.js'], cwd: '/app' });
-    const { version, commit } = buildInfo();
-    const manifest = await readFile(first.archive);
-    expect(manifest.includes(`"org.opencontainers.image.revision":"${commit}"`)).toBe(true);
-    expect(manifest.includes(`"org.opencontainers.image.version":"${version}"`)).toBe(true);
-  });
-
-  it('has SBOMs: its npm packages and the Debian packages of its libraries', async () => {
-    const npm = JSON.parse(await readFile(first.sboms[0]!, 'utf8')) as { bomFormat: string; components: { name: string }[] };
-    expect(npm.bomFormat).toBe('CycloneDX');
-    expect(npm.components.map((component) => component.name)).toEqual(expect.arrayContaining(['koa', '@temporalio/worker', 'slonik']));
-    expect(await readFile(first.sboms[1]!, 'utf8')).toMatch(/^libc6 \S+ amd64$/m);
-  });
-
-  it('serves a request end to end from the unpacked image, as its non-root user: the API, a worker and the web UI', servesARequest);
 });
