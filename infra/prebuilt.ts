@@ -9,8 +9,11 @@ import path from 'node:path';
  */
 const builtRoot = path.resolve(__dirname, '..');
 
+/** The version and commit `npm run build` recorded (infra/build-info.ts reads it). */
+export const buildInfoFile = path.join(builtRoot, 'build-info.json');
+
 /** Whether this process runs from a build (dist/), where nothing is built at start-up. */
-export const runsFromBuild = existsSync(path.join(builtRoot, 'build-info.json'));
+export const runsFromBuild = existsSync(buildInfoFile);
 
 /** The pre-built workflow bundle, with the tracing interceptors or without; undefined in a checkout. */
 export function prebuiltWorkflowBundle(traced: boolean): string | undefined {
