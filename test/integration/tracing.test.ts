@@ -31,7 +31,8 @@ describe('traces', () => {
 
     const spans = await eventually(
       async () => exporter.getFinishedSpans().filter((span) => span.spanContext().traceId === traceId),
-      (found) => found.some((span) => span.name === 'RunActivity:finishRequest'),
+      // The workflow's own span ends last: the worker sends it when the run's final task completes.
+      (found) => ['RunActivity:finishRequest', 'RunWorkflow:modelRequest'].every((name) => found.some((span) => span.name === name)),
     );
     const names = spans.map((span) => span.name);
     expect(names).toEqual(
