@@ -11,7 +11,8 @@ import { loadKwokNodes } from './simulated-cluster';
 import { createLogger } from './logger';
 import { installTemporalRuntime, runtimeLevelFor } from './temporal-runtime';
 import { tracingFromEnv } from './tracing';
-import { startPodiumWorker } from './worker';
+import type { State } from '@temporalio/worker';
+import { startPodiumWorker, workerHealth } from './worker';
 
 async function main() {
   const config = parseConfig(process.env);
@@ -21,7 +22,9 @@ async function main() {
     metrics: { host: config.HOST, port: config.TEMPORAL_METRICS_PORT },
     logger: createLogger(config.LOG_LEVEL, 'podium-worker'),
   });
-  const metrics = config.WORKER_METRICS_PORT > 0 ? await serveMetrics(config.HOST, config.WORKER_METRICS_PORT) : null;
+  // The probes answer from the start: alive while connecting, ready once polling.
+  let workerState: () => State | undefined = () => undefined;
+  const metrics = config.WORKER_METRICS_PORT > 0 ? await serveMetrics(config.HOST, config.WORKER_METRICS_PORT, () => workerHealth(workerState())) : null;
   const db = await createDatabasePool({ databaseUrl: config.DATABASE_URL, schema: config.DATABASE_SCHEMA });
   const bundle = process.env.PODIUM_WORKFLOW_BUNDLE;
   const runtime = createInstanceRuntime(config);
@@ -39,6 +42,7 @@ async function main() {
     workflowBundle: bundle ? { codePath: bundle } : undefined,
     tracing,
   });
+  workerState = () => worker.worker.getState();
   const stop = async () => {
     await worker.stop();
     await tracing?.shutdown();

@@ -1,5 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import { NativeConnection, Worker, type State, type WorkflowBundleOption } from '@temporalio/worker';
 import type { DatabasePool } from 'slonik';
 import { createActivities } from '../activities';
 import { requestLogAttributes } from '../activities/log-attributes';
@@ -26,6 +26,14 @@ export type RunningWorker = {
   connection: NativeConnection;
   stop: () => Promise<void>;
 };
+
+/**
+ * The worker's probes: alive until it has failed or stopped (a draining worker is finishing its
+ * tasks, not stuck), ready only while it polls. Before it exists (connecting), alive, not ready.
+ */
+export function workerHealth(state: State | undefined): { live: boolean; ready: boolean; state: string } {
+  return { live: state !== 'FAILED' && state !== 'STOPPED', ready: state === 'RUNNING', state: state ?? 'CONNECTING' };
+}
 
 /**
  * Connects a worker for Podium's workflows and activities and runs it until `stop`, which

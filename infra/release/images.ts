@@ -1,5 +1,6 @@
-// `npm run images`: the release's container images as OCI archives in dist/images/, built on this
-// machine with no container daemon and no base image (infra/release/app-rootfs.ts says how),
+// `npm run images`: the release's container images as OCI archives in dist/images/ (the API +
+// worker image and one per demo model), built on this machine with no container daemon and no
+// base image (infra/release/rootfs.ts says how),
 // each with its digest, its size and its SBOMs. Run after `npm run build` (it builds dist/ when
 // missing). docs/releasing.md.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -11,8 +12,10 @@ import { performance } from 'node:perf_hooks';
 import { buildDist, distDir } from '../build';
 import { buildInfo } from '../build-info';
 import { projectRoot } from '../project-root';
-import { appUser, assembleAppRootfs, runNpm } from './app-rootfs';
-import { buildOciImage } from './oci-image';
+import { assembleAppRootfs, runNpm } from './app-rootfs';
+import { assembleModelRootfs, demoModelNames } from './model-rootfs';
+import { buildOciImage, type ImageConfig } from './oci-image';
+import { imageUser } from './rootfs';
 
 export const imagesDir = path.join(distDir, 'images');
 
@@ -25,9 +28,9 @@ function commitEpoch(): number {
   }
 }
 
-/** The Debian packages (and versions) the copied files come from. */
-function debianPackages(files: string[]): string[] {
-  const packages = new Set<string>(['ca-certificates']);
+/** The Debian packages (and versions) the copied files come from, and `others` copied whole. */
+function debianPackages(files: string[], others: string[]): string[] {
+  const packages = new Set<string>(others);
   for (const file of files) {
     // Debian registers /usr paths (merged /usr), and the file a library's symlink names.
     const candidates = [realpathSync(file), `/usr${realpathSync(file)}`, file, `/usr${file}`];
@@ -42,8 +45,20 @@ const bytesIn = (dir: string) => Number(execFileSync('du', ['-sb', dir], { encod
 
 export type BuiltImage = { name: string; archive: string; digest: string; bytes: number; sboms: string[] };
 
-/** The API + worker image: `node dist/infra/start.js` by default, `dist/infra/worker-main.js` as the worker's command. */
-export async function buildAppImage(log: (line: string) => void = console.log): Promise<BuiltImage> {
+type ImageRecipe = {
+  name: string;
+  description: string;
+  /** Writes the root filesystem; returns the files it copied from Debian packages. */
+  assemble: (rootfs: string, epochSeconds: number) => Promise<{ libraries: string[] }>;
+  /** Debian packages whose files it holds besides the libraries. */
+  debianPackages: string[];
+  /** Where in the root filesystem the npm SBOM is read from (a package.json with its lockfile). */
+  npmProject: string;
+  config: Omit<ImageConfig, 'user' | 'labels' | 'entrypoint'>;
+};
+
+/** One image as an OCI archive in dist/images/, its SBOMs beside it. */
+async function buildImage(recipe: ImageRecipe, log: (line: string) => void): Promise<BuiltImage> {
   if (!existsSync(path.join(distDir, 'build-info.json'))) await buildDist(log);
   const { version, commit } = buildInfo();
   const epochSeconds = commitEpoch();
@@ -51,10 +66,10 @@ export async function buildAppImage(log: (line: string) => void = console.log): 
   try {
     const rootfs = path.join(work, 'rootfs');
     const started = performance.now();
-    const { libraries } = await assembleAppRootfs(rootfs, epochSeconds);
+    const { libraries } = await recipe.assemble(rootfs, epochSeconds);
     const bytes = bytesIn(rootfs);
     await mkdir(imagesDir, { recursive: true });
-    const name = `podium-${version}`;
+    const name = `${recipe.name}-${version}`;
     const archive = path.join(imagesDir, `${name}.oci.tar`);
     const { digest } = await buildOciImage({
       rootfs,
@@ -63,14 +78,12 @@ export async function buildAppImage(log: (line: string) => void = console.log): 
       tag: version,
       epochSeconds,
       config: {
-        user: `${appUser.uid}:${appUser.gid}`,
-        workingDir: '/app',
+        ...recipe.config,
+        user: `${imageUser.uid}:${imageUser.gid}`,
         entrypoint: '/usr/local/bin/node',
-        cmd: 'dist/infra/start.js',
-        env: { PATH: '/usr/local/bin:/usr/bin:/bin', NODE_ENV: 'production', START_WORKER: 'false', HOST: '0.0.0.0' },
         labels: {
-          'org.opencontainers.image.title': 'podium',
-          'org.opencontainers.image.description': 'Podium API (node dist/infra/start.js) and worker (node dist/infra/worker-main.js)',
+          'org.opencontainers.image.title': recipe.name,
+          'org.opencontainers.image.description': recipe.description,
           'org.opencontainers.image.version': version,
           'org.opencontainers.image.revision': commit,
           'org.opencontainers.image.created': new Date(epochSeconds * 1000).toISOString(),
@@ -78,11 +91,11 @@ export async function buildAppImage(log: (line: string) => void = console.log): 
         },
       },
     });
-    // What is in it: the npm packages (CycloneDX, from the image's own node_modules) and the Debian packages.
+    // What is in it: the npm packages (CycloneDX, from the image's own lockfile) and the Debian packages.
     const npmSbom = path.join(imagesDir, `${name}.npm.cdx.json`);
-    await writeFile(npmSbom, runNpm(['sbom', '--sbom-format', 'cyclonedx', '--omit', 'dev', '--package-lock-only'], path.join(rootfs, 'app')));
+    await writeFile(npmSbom, runNpm(['sbom', '--sbom-format', 'cyclonedx', '--omit', 'dev', '--package-lock-only'], path.join(rootfs, recipe.npmProject)));
     const debianList = path.join(imagesDir, `${name}.debian-packages.txt`);
-    await writeFile(debianList, `${debianPackages(libraries).join('\n')}\nnode-linux-x64 (npm) ${execFileSync(path.join(rootfs, 'usr/local/bin/node'), ['--version'], { encoding: 'utf8' }).trim()}, stripped (strip --strip-unneeded)\n`);
+    await writeFile(debianList, `${debianPackages(libraries, recipe.debianPackages).join('\n')}\nnode-linux-x64 (npm) ${execFileSync(path.join(rootfs, 'usr/local/bin/node'), ['--version'], { encoding: 'utf8' }).trim()}, stripped (strip --strip-unneeded)\n`);
     log(`${name}: ${digest}, ${(bytes / 1e6).toFixed(1)} MB uncompressed, built in ${((performance.now() - started) / 1000).toFixed(0)} s → ${path.relative(projectRoot, archive)}`);
     return { name, archive, digest, bytes, sboms: [npmSbom, debianList] };
   } finally {
@@ -90,8 +103,59 @@ export async function buildAppImage(log: (line: string) => void = console.log): 
   }
 }
 
+/** The API + worker image: `node dist/infra/start.js` by default, `dist/infra/worker-main.js` as the worker's command. */
+export function buildAppImage(log: (line: string) => void = console.log): Promise<BuiltImage> {
+  return buildImage(
+    {
+      name: 'podium',
+      description: 'Podium API (node dist/infra/start.js) and worker (node dist/infra/worker-main.js)',
+      assemble: assembleAppRootfs,
+      debianPackages: ['ca-certificates'],
+      npmProject: 'app',
+      config: {
+        workingDir: '/app',
+        cmd: 'dist/infra/start.js',
+        env: { PATH: '/usr/local/bin:/usr/bin:/bin', NODE_ENV: 'production', START_WORKER: 'false', HOST: '0.0.0.0' },
+      },
+    },
+    log,
+  );
+}
+
+/**
+ * A demo model's image (`podium-model-<model>`): its OIP v2 server on `PORT` (8080, the catalog's
+ * default container port), as the Kubernetes runtime runs it with the image's own entrypoint.
+ */
+export function buildModelImage(model: string, log: (line: string) => void = console.log): Promise<BuiltImage> {
+  return buildImage(
+    {
+      name: `podium-model-${model}`,
+      description: `Podium demo model ${model}: an Open Inference Protocol v2 server (node /models/${model}/server.ts)`,
+      assemble: (rootfs, epochSeconds) => assembleModelRootfs(rootfs, model, epochSeconds),
+      debianPackages: [],
+      npmProject: 'models',
+      config: {
+        workingDir: '/models',
+        cmd: `/models/${model}/server.ts`,
+        env: { PATH: '/usr/local/bin:/usr/bin:/bin', NODE_ENV: 'production', HOST: '0.0.0.0', PORT: '8080' },
+      },
+    },
+    log,
+  );
+}
+
+/** Every image of a release: the API + worker image, then one per demo model. */
+export type BuiltModelImage = BuiltImage & { model: string };
+
+export async function buildAllImages(log: (line: string) => void = console.log): Promise<{ app: BuiltImage; models: BuiltModelImage[] }> {
+  const app = await buildAppImage(log);
+  const models: BuiltModelImage[] = [];
+  for (const model of await demoModelNames()) models.push({ ...(await buildModelImage(model, log)), model });
+  return { app, models };
+}
+
 if (require.main === module) {
-  buildAppImage().catch((error) => {
+  buildAllImages().catch((error) => {
     console.error(error);
     process.exit(1);
   });

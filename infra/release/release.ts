@@ -3,6 +3,7 @@
 // (dist/images/), built twice to show it is reproducible, and the image verified: unpacked, its API and worker run from it as its
 // user against a PostgreSQL and a Temporal dev server started here for the purpose, and an
 // echo request served end to end through them. As root (the image runs chrooted).
+import { createHash } from 'node:crypto';
 import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,7 +15,7 @@ import { findFreePorts } from '../ports';
 import { projectRoot } from '../project-root';
 import { startEmbeddedPostgres } from '../postgres';
 import { startDevTemporal } from '../temporal-server';
-import { buildAppImage, type BuiltImage } from './images';
+import { buildAllImages, imagesDir, type BuiltImage, type BuiltModelImage } from './images';
 import { unpackImage } from './unpacked-image';
 
 const step = (line: string) => console.log(`[release] ${line}`);
@@ -59,31 +60,77 @@ async function verifyImage(image: BuiltImage): Promise<{ workerReadyMs: number }
   }
 }
 
+/** A demo model's image, unpacked and run as its user: OIP v2 health, the model's readiness and one inference. */
+async function verifyModelImage({ model, ...image }: BuiltModelImage): Promise<void> {
+  const unpacked = await unpackImage(image.archive, buildInfo().version);
+  try {
+    const [port] = await findFreePorts(1);
+    await unpacked.run(`/models/${model}/server.ts`, { HOST: '127.0.0.1', PORT: String(port) }, '"event":"listening"');
+    const server = `http://127.0.0.1:${port}`;
+    for (const probe of ['/v2/health/ready', `/v2/models/${model}/ready`]) {
+      const { status } = await fetch(`${server}${probe}`);
+      if (status !== 200) throw new Error(`${image.name} answered ${status} to GET ${probe}`);
+    }
+    const inferred = await fetch(`${server}/v2/models/${model}/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(echoInput) });
+    // The fail model answers every inference with 500, on purpose.
+    const expected = model === 'fail' ? 500 : 200;
+    if (inferred.status !== expected) throw new Error(`${image.name} answered ${inferred.status} to an inference (expected ${expected}): ${await inferred.text()}`);
+  } finally {
+    await unpacked.remove();
+  }
+}
+
+/** An archive's own SHA-256: two builds must agree on every byte, not only on the manifest digest. */
+const archiveHash = (archive: string) => readFile(archive).then((bytes) => createHash('sha256').update(bytes).digest('hex'));
+
+/** Builds every image twice: one commit must give one digest, and the same bytes, per image. */
+async function buildImagesTwice(): Promise<Awaited<ReturnType<typeof buildAllImages>>> {
+  const first = await buildAllImages((line) => step(`  ${line}`));
+  const images = [first.app, ...first.models];
+  const hashes = await Promise.all(images.map((image) => archiveHash(image.archive)));
+  const second = await buildAllImages((line) => step(`  ${line}`));
+  for (const [index, again] of [second.app, ...second.models].entries()) {
+    const image = images[index]!;
+    if (again.digest !== image.digest || (await archiveHash(again.archive)) !== hashes[index]) throw new Error(`two builds of ${image.name} differ: ${image.digest}, ${again.digest}`);
+  }
+  return first;
+}
+
+const cycloneDx = z.object({ bomFormat: z.literal('CycloneDX'), components: z.array(z.object({ name: z.string() })).default([]) });
+
+/** Each image's SBOMs: a CycloneDX npm SBOM, and a Debian list that names the C library. */
+async function checkSboms(image: BuiltImage): Promise<number> {
+  const npmSbom = cycloneDx.parse(JSON.parse(await readFile(image.sboms[0]!, 'utf8')));
+  if (!/^libc6 \S+ amd64$/m.test(await readFile(image.sboms[1]!, 'utf8'))) throw new Error(`the Debian SBOM of ${image.name} does not name libc6`);
+  return npmSbom.components.length;
+}
+
 async function main() {
   const started = performance.now();
   const { version, commit } = buildInfo();
   step(`podium ${version} at commit ${commit}`);
   step('building dist/ (npm run build)');
   await buildDist((line) => step(`  ${line}`));
-  step('building the API + worker image (npm run images), twice: one commit must give one image');
-  const image = await buildAppImage((line) => step(`  ${line}`));
-  const bytes = await readFile(image.archive);
-  const again = await buildAppImage((line) => step(`  ${line}`));
-  if (again.digest !== image.digest || !(await readFile(again.archive)).equals(bytes)) throw new Error(`two builds differ: ${image.digest}, ${again.digest}`);
-  const npmSbom = z.object({ bomFormat: z.literal('CycloneDX'), components: z.array(z.object({ name: z.string() })).min(1) }).parse(JSON.parse(await readFile(image.sboms[0]!, 'utf8')));
-  if (!/^libc6 \S+ amd64$/m.test(await readFile(image.sboms[1]!, 'utf8'))) throw new Error('the Debian SBOM does not name libc6');
-  step('verifying the image: its API and worker, unpacked and chrooted as its user, serve a request');
-  const { workerReadyMs } = await verifyImage(image);
+  step('building the images (npm run images), twice: one commit must give one digest per image');
+  const { app, models } = await buildImagesTwice();
+  const images = [app, ...models];
+  const components = await Promise.all(images.map(checkSboms));
+  step('verifying the API + worker image: its API and worker, unpacked and chrooted as its user, serve a request');
+  const { workerReadyMs } = await verifyImage(app);
+  for (const image of models) {
+    step(`verifying ${image.name}: OIP v2 health, readiness and an inference, from the unpacked image as its user`);
+    await verifyModelImage(image);
+  }
   const relative = (file: string) => path.relative(projectRoot, file);
+  const width = Math.max(...images.map((image) => image.name.length));
   console.log(`
 podium ${version} (commit ${commit}), released in ${((performance.now() - started) / 1000).toFixed(0)} s
-  image     ${relative(image.archive)}
-  digest    ${image.digest}
-  size      ${(image.bytes / 1e6).toFixed(1)} MB uncompressed
-  SBOMs     ${image.sboms.map(relative).join(', ')} (${npmSbom.components.length} npm components)
-  rebuilt   the same digest and the same bytes from a second build
-  verified  an echo request served by the image's API and worker; the worker polled ${workerReadyMs.toFixed(0)} ms after its start
-  next      push the archive (skopeo copy oci-archive:${relative(image.archive)} docker://<registry>/podium:${version}), tag v${version} (docs/releasing.md)`);
+  images    (in ${relative(imagesDir)}/, each <name>.oci.tar with <name>.npm.cdx.json and <name>.debian-packages.txt)
+${images.map((image, index) => `    ${image.name.padEnd(width)}  ${image.digest}  ${(image.bytes / 1e6).toFixed(1).padStart(5)} MB uncompressed  ${components[index]} npm components`).join('\n')}
+  rebuilt   the same digests and the same bytes from a second build
+  verified  an echo request served by the image's API and worker (the worker polled ${workerReadyMs.toFixed(0)} ms after its start);
+            each model image answered /v2/health/ready, its model's readiness and an inference
+  next      push the archives (skopeo copy oci-archive:${relative(app.archive)} docker://<registry>/podium:${version}, and each model's), tag v${version} (docs/releasing.md)`);
 }
 
 main().then(

@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { imageUser } from './rootfs';
 
 /**
  * An OCI archive unpacked with umoci into a root filesystem, with /proc mounted, whose commands
@@ -22,7 +23,7 @@ export async function unpackImage(archive: string, tag: string) {
     rootfs,
     /** `node <script>` in the image as its user, with only `env`; resolves once a stdout line has `ready`. */
     async run(script: string, env: Record<string, string>, ready: string): Promise<ChildProcess> {
-      const child = spawn('/usr/sbin/chroot', ['--userspec=10001:10001', rootfs, '/usr/local/bin/node', script], {
+      const child = spawn('/usr/sbin/chroot', [`--userspec=${imageUser.uid}:${imageUser.gid}`, rootfs, '/usr/local/bin/node', script], {
         env: { PATH: '/usr/local/bin:/usr/bin:/bin', NODE_ENV: 'production', ...env },
         stdio: ['ignore', 'pipe', 'pipe'],
       });

@@ -13,7 +13,7 @@ const template = {
   displayName: 'My model',
   runtime: 'podium-node',
   localCommand: ['node', 'models/echo/server.ts'],
-  containerImage: 'ghcr.io/podium/model-echo:0.1.0',
+  containerImage: 'registry.example.com/podium-model-echo:0.2.0',
   keepWarmSeconds: 60,
   maxInstances: 1,
 };
