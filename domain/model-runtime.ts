@@ -144,10 +144,12 @@ export function containerLaunch(model: RuntimeSettings): ContainerLaunch {
       : model.runtime === 'kserve'
         ? [{ name: 'grpc', containerPort: ports.grpc }]
         : [];
+  // The container's root filesystem is read-only (pod-manifest.ts): MLServer's metrics go to /tmp, not its working directory.
+  const readOnlyRoot: Record<string, string> = model.runtime === 'mlserver' ? { MLSERVER_METRICS_DIR: '/tmp/mlserver-metrics' } : {};
   return {
     command: model.containerCommand ?? undefined,
     args: args.length > 0 ? args : undefined,
-    env: { ...model.containerEnv, PODIUM_MODEL_NAME: model.servedModelName, ...preset.env },
+    env: { ...readOnlyRoot, ...model.containerEnv, PODIUM_MODEL_NAME: model.servedModelName, ...preset.env },
     ports: [{ name: 'http', containerPort: ports.http }, ...extraPorts],
   };
 }

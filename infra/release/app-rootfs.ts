@@ -37,6 +37,8 @@ export function runNpm(args: string[], cwd: string): string {
 }
 
 /** `npm ci --omit=dev` into `appDir`. */
+const releaseOutputs = ['images', 'k8s'].map((dir) => path.join(projectRoot, 'dist', dir));
+
 function installProductionDependencies(appDir: string): void {
   runNpm(['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], appDir);
 }
@@ -52,8 +54,8 @@ export async function assembleAppRootfs(rootfs: string, epochSeconds: number): P
   const app = path.join(rootfs, 'app');
   await mkdir(app, { recursive: true });
   for (const file of ['package.json', 'package-lock.json']) await copyFile(path.join(projectRoot, file), path.join(app, file));
-  // Without dist's source maps: node runs without --enable-source-maps, and the compiled code is not minified.
-  await cp(path.join(projectRoot, 'dist'), path.join(app, 'dist'), { recursive: true, filter: (source) => !source.includes(`${path.sep}images`) && !source.endsWith('.map') });
+  // Without dist's source maps, and without what a release writes beside the build (the images, the pinned manifests): node runs without --enable-source-maps, and the compiled code is not minified.
+  await cp(path.join(projectRoot, 'dist'), path.join(app, 'dist'), { recursive: true, filter: (source) => !releaseOutputs.some((dir) => source.startsWith(dir)) && !source.endsWith('.map') });
   // The demo models' Node servers (TypeScript, which Node 24 runs as is), for the local runtime;
   // on Kubernetes each model runs from an image of its own.
   await cp(path.join(projectRoot, 'models'), path.join(app, 'models'), { recursive: true, filter: (source) => !/python-example|__pycache__/.test(source) });

@@ -17,6 +17,7 @@ import { startEmbeddedPostgres } from '../postgres';
 import { startDevTemporal } from '../temporal-server';
 import { buildAllImages, imagesDir, type BuiltImage, type BuiltModelImage } from './images';
 import { unpackImage } from './unpacked-image';
+import { writePinnedOverlays } from '../kustomize';
 
 const step = (line: string) => console.log(`[release] ${line}`);
 const echoInput = { inputs: [{ name: 'text', shape: [1], datatype: 'BYTES', data: ['release check'] }] };
@@ -121,6 +122,12 @@ async function main() {
     step(`verifying ${image.name}: OIP v2 health, readiness and an inference, from the unpacked image as its user`);
     await verifyModelImage(image);
   }
+  step('pinning the manifests to the image (dist/k8s/<overlay>/), each overlay rendered with kubectl kustomize');
+  const pinned = await writePinnedOverlays(app.digest);
+  for (const { overlay, images: refs } of pinned) {
+    const unpinned = refs.filter((ref) => !ref.endsWith(`@${app.digest}`));
+    if (refs.length === 0 || unpinned.length > 0) throw new Error(`overlay ${overlay} runs ${unpinned.join(', ') || 'no image'}, not the image built (${app.digest})`);
+  }
   const relative = (file: string) => path.relative(projectRoot, file);
   const width = Math.max(...images.map((image) => image.name.length));
   console.log(`
@@ -130,6 +137,8 @@ ${images.map((image, index) => `    ${image.name.padEnd(width)}  ${image.digest}
   rebuilt   the same digests and the same bytes from a second build
   verified  an echo request served by the image's API and worker (the worker polled ${workerReadyMs.toFixed(0)} ms after its start);
             each model image answered /v2/health/ready, its model's readiness and an inference
+  manifests ${pinned.map(({ rendered, images: refs }) => `${relative(rendered)} (${refs[0]})`).join('\n            ')}
+            (kubectl apply -k dist/k8s/<overlay> after pushing the image to that name)
   next      push the archives (skopeo copy oci-archive:${relative(app.archive)} docker://<registry>/podium:${version}, and each model's), tag v${version} (docs/releasing.md)`);
 }
 

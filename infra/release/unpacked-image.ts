@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import { imageUser } from './rootfs';
 
 /**
- * An OCI archive unpacked with umoci into a root filesystem, with /proc mounted, whose commands
+ * An OCI archive unpacked with umoci into a root filesystem, read-only, with /proc and a /tmp, whose commands
  * run chrooted as the image's user: how these machines run an image without a container engine
  * (`podman run` fails here: MACHINE-NOTES.md). Needs root. `npm run release` and the tests use it.
  */
@@ -17,7 +17,12 @@ export async function unpackImage(archive: string, tag: string) {
   execFileSync('tar', ['-xf', archive, '-C', layout]);
   execFileSync('umoci', ['unpack', '--image', `${layout}:${tag}`, path.join(dir, 'bundle')], { stdio: 'ignore' });
   const rootfs = path.join(dir, 'bundle', 'rootfs');
-  execFileSync('mount', ['-t', 'proc', 'proc', path.join(rootfs, 'proc')]);
+  // As Kubernetes runs it (infra/k8s/base): the root read-only, /tmp a writable scratch space.
+  const mounts = [rootfs, path.join(rootfs, 'proc'), path.join(rootfs, 'tmp')];
+  execFileSync('mount', ['--bind', rootfs, rootfs]);
+  execFileSync('mount', ['-o', 'remount,bind,ro', rootfs]);
+  execFileSync('mount', ['-t', 'proc', 'proc', mounts[1]!]);
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'mode=1777,size=64m', 'tmpfs', mounts[2]!]);
   const running: ChildProcess[] = [];
   return {
     rootfs,
@@ -44,7 +49,7 @@ export async function unpackImage(archive: string, tag: string) {
         child.kill('SIGTERM');
         await exited;
       }
-      execFileSync('umount', [path.join(rootfs, 'proc')]);
+      for (const mount of mounts.reverse()) execFileSync('umount', [mount]);
       await rm(dir, { recursive: true, force: true });
     },
   };

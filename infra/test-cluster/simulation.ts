@@ -15,11 +15,12 @@ export const noContainerAnnotation = 'sim.podium.dev/no-container';
 const projectRoot = path.resolve(__dirname, '../..');
 
 /**
- * The model server a container image stands for: `…/model-<name>:<tag>` runs
+ * The model server a container image stands for: the release's `[registry/]podium-model-<name>`
+ * (infra/release/images.ts) or `…/model-<name>`, with a tag or a digest, runs
  * `models/<name>/server.ts`. Any other image is "not in the registry". Pure.
  */
 export function modelServerForImage(image: string, exists: (file: string) => boolean = existsSync): string | null {
-  const name = /\/model-([a-z0-9-]+)(?::[\w.-]+)?$/.exec(image)?.[1];
+  const name = /(?:^|\/)(?:podium-)?model-([a-z0-9-]+)(?::[\w.-]+|@sha256:[0-9a-f]{64})?$/.exec(image)?.[1];
   if (!name) return null;
   const script = path.join('models', name, 'server.ts');
   return exists(path.join(projectRoot, script)) ? script : null;

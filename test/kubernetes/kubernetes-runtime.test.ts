@@ -83,6 +83,7 @@ describe('KubernetesRuntime on the simulated cluster', () => {
         PODIUM_MODEL_NAME: 'shout',
         MLSERVER_HOST: '0.0.0.0',
         MLSERVER_HTTP_PORT: '8080',
+        MLSERVER_METRICS_DIR: '/tmp/mlserver-metrics',
         MLSERVER_GRPC_PORT: '8081',
         MLSERVER_METRICS_PORT: '8082',
         MLSERVER_PARALLEL_WORKERS: '0',

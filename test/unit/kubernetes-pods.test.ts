@@ -84,9 +84,13 @@ describe('modelPod', () => {
 });
 
 describe('the simulated container runtime', () => {
-  it('runs models/<name>/server.ts for …/model-<name>:<tag> images, and nothing for others', () => {
+  it('runs models/<name>/server.ts for the release\'s podium-model-<name> images (by tag or digest) and …/model-<name>, and nothing for others', () => {
     const exists = (file: string) => file.endsWith(path.join('models', 'echo', 'server.ts'));
-    expect(modelServerForImage('ghcr.io/podium/model-echo:0.1.0', exists)).toBe(path.join('models', 'echo', 'server.ts'));
+    const echo = path.join('models', 'echo', 'server.ts');
+    expect(modelServerForImage('podium-model-echo:0.2.0', exists)).toBe(echo);
+    expect(modelServerForImage(`registry.example.com/podium-model-echo@sha256:${'ab'.repeat(32)}`, exists)).toBe(echo);
+    expect(modelServerForImage('ghcr.io/podium/model-echo:0.1.0', exists)).toBe(echo);
+    expect(modelServerForImage('podium:0.2.0', exists)).toBeNull();
     expect(modelServerForImage('ghcr.io/podium/model-nope:0.1.0', exists)).toBeNull();
     expect(modelServerForImage('nginx:1.27', exists)).toBeNull();
   });

@@ -34,6 +34,10 @@ export function modelPod(spec: InstanceSpec): V1Pod {
       terminationGracePeriodSeconds: 10,
       enableServiceLinks: false,
       automountServiceAccountToken: false,
+      // Pod Security Admission's `restricted` profile, which the models' namespace enforces
+      // (infra/k8s/base/namespaces.yaml): a model image runs as a non-root user, writes only /tmp.
+      securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+      volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '1Gi' } }],
       containers: [
         {
           name: 'model',
@@ -44,6 +48,8 @@ export function modelPod(spec: InstanceSpec): V1Pod {
           ports: launch.ports,
           env: Object.entries(launch.env).map(([name, value]) => ({ name, value })),
           resources: { requests: { ...model.resources }, limits },
+          securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+          volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
           // Ready once the model is loaded, not merely once the server is up.
           readinessProbe: { httpGet: { path: readinessPathOf(model), port: 'http' }, periodSeconds: 2, failureThreshold: 3 },
         },
