@@ -1,3 +1,4 @@
+import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { Pool } from 'pg';
 import type { Logger } from 'pino';
 import type { DatabasePool } from 'slonik';
@@ -37,6 +38,8 @@ export type AuthServices = Awaited<ReturnType<typeof startAuthServices>>;
 export async function startAuthServices(options: {
   config: AuthConfig;
   databaseUrl: string;
+  /** TLS to PostgreSQL, as the main pool's (infra/connections.ts). */
+  databaseSsl?: false | TlsOptions;
   schema: string;
   db: DatabasePool;
   logger: Logger;
@@ -48,6 +51,7 @@ export async function startAuthServices(options: {
   const events = cache
     ? await listenForSessionEvents({
         databaseUrl: options.databaseUrl,
+        ssl: options.databaseSsl,
         schema: options.schema,
         logger: options.logger,
         onEvent: (event) => {
@@ -60,6 +64,7 @@ export async function startAuthServices(options: {
   // The limits' counters (rate-limiter-flexible) speak plain `pg`, on a small pool of their own.
   const limitsPool = new Pool({
     connectionString: withSearchPath(options.databaseUrl, options.schema),
+    ssl: options.databaseSsl ?? false,
     max: 3,
     connectionTimeoutMillis: config.API_DEADLINE_MS,
     query_timeout: config.API_DEADLINE_MS,

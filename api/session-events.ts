@@ -1,3 +1,4 @@
+import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { Client } from 'pg';
@@ -14,6 +15,7 @@ export type SessionEvent = z.infer<typeof sessionEvent>;
  */
 export async function listenForSessionEvents(options: {
   databaseUrl: string;
+  ssl?: false | TlsOptions;
   schema: string;
   logger: Logger;
   onEvent: (event: SessionEvent) => void;
@@ -23,7 +25,7 @@ export async function listenForSessionEvents(options: {
   let stopped = false;
 
   const connect = async (): Promise<void> => {
-    const next = new Client({ connectionString: options.databaseUrl });
+    const next = new Client({ connectionString: options.databaseUrl, ssl: options.ssl ?? false });
     next.on('notification', (message) => {
       const parsed = sessionEvent.safeParse(JSON.parse(message.payload ?? '{}'));
       if (parsed.success && parsed.data.schema === options.schema) options.onEvent(parsed.data);

@@ -1,3 +1,4 @@
+import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -17,8 +18,8 @@ export async function listMigrations(): Promise<{ version: number; name: string 
  * A plain `pg` client runs them: a migration file holds many statements, which slonik
  * (rightly, for application queries) refuses.
  */
-export async function migrate(databaseUrl: string, schema: string): Promise<string[]> {
-  const client = new Client({ connectionString: withSearchPath(databaseUrl, schema) });
+export async function migrate(databaseUrl: string, schema: string, ssl: false | TlsOptions = false): Promise<string[]> {
+  const client = new Client({ connectionString: withSearchPath(databaseUrl, schema), ssl });
   await client.connect();
   const lockKey = `podium-migrate:${schema}`;
   const applied: string[] = [];

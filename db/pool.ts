@@ -1,3 +1,4 @@
+import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { createPool, SchemaValidationError, type DatabasePool, type Interceptor, type QueryResultRow } from 'slonik';
 
 /** Validates (and transforms) every row of a `sql.type(schema)` query with its standard schema. */
@@ -22,12 +23,15 @@ export async function createDatabasePool(options: {
   databaseUrl: string;
   schema: string;
   maximumPoolSize?: number;
+  /** TLS to PostgreSQL (infra/connections.ts databaseConnection); plain when absent. */
+  ssl?: false | TlsOptions;
   /** Extra interceptors, e.g. a query counter in tests. */
   interceptors?: Interceptor[];
 }): Promise<DatabasePool> {
   const db = await createPool(withSearchPath(options.databaseUrl, options.schema), {
     interceptors: [resultParserInterceptor, ...(options.interceptors ?? [])],
     maximumPoolSize: options.maximumPoolSize ?? 10,
+    ...(options.ssl ? { ssl: options.ssl } : {}),
   });
   // Slonik also emits each query error on the pool; without a listener Node turns that into
   // an "Unhandled error" that replaces the typed error (e.g. a unique violation) the caller

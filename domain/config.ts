@@ -28,9 +28,26 @@ export const configSchema = z.object({
   DATA_DIR: z.string().default('.data'),
   DATABASE_URL: optionalText,
   DATABASE_SCHEMA: schemaName.default('podium'),
+  /** PostgreSQL over TLS, as libpq's sslmode (also read from DATABASE_URL's `sslmode`): see domain/database-tls.ts. */
+  DATABASE_SSL_MODE: z.enum(['disable', 'require', 'verify-ca', 'verify-full']).optional(),
+  /** The CA of the server's certificate, and a client certificate and key (PEM files); DATABASE_URL's sslrootcert, sslcert, sslkey. */
+  DATABASE_SSL_CA_FILE: optionalText,
+  DATABASE_SSL_CERT_FILE: optionalText,
+  DATABASE_SSL_KEY_FILE: optionalText,
   EMBEDDED_POSTGRES_PORT: port.default(5433),
   TEMPORAL_ADDRESS: optionalText,
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  /** TLS to Temporal without a client certificate (a server that checks API keys; implied by the settings below). */
+  TEMPORAL_TLS: flag.default(false),
+  /** mTLS: the client certificate and its key (PEM files), both or neither. */
+  TEMPORAL_TLS_CERT_FILE: optionalText,
+  TEMPORAL_TLS_KEY_FILE: optionalText,
+  /** The CA that signed the server's certificate (PEM); the system's CAs when unset. */
+  TEMPORAL_TLS_CA_FILE: optionalText,
+  /** The name the server's certificate must carry, when it is not the host of TEMPORAL_ADDRESS. */
+  TEMPORAL_TLS_SERVER_NAME: optionalText,
+  /** An API key (Temporal Cloud), sent as a bearer token over TLS. */
+  TEMPORAL_API_KEY: optionalText,
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('podium'),
   TEMPORAL_PORT: port.default(7233),
   TEMPORAL_UI_PORT: port.default(8233),

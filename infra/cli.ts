@@ -6,6 +6,7 @@ import { Client, Connection } from '@temporalio/client';
 import { parseConfig, type PodiumConfig } from '../domain/config';
 import { buildInfo } from './build-info';
 import { withDatabase } from './cli/database';
+import { temporalConnection } from './connections';
 import { modelsCommand, modelsUsage } from './cli/models-command';
 import { usersCommand, usersUsage } from './cli/users-command';
 
@@ -17,7 +18,7 @@ const usage = `usage: ${usersUsage}
 async function connectTemporal(config: PodiumConfig): Promise<{ client: Client | null; close: () => Promise<void> }> {
   const address = config.TEMPORAL_ADDRESS ?? `127.0.0.1:${config.TEMPORAL_PORT}`;
   try {
-    const connection = await Connection.connect({ address, connectTimeout: 2_000 });
+    const connection = await Connection.connect({ ...temporalConnection(address, config), connectTimeout: 2_000 });
     return { client: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }), close: () => connection.close() };
   } catch {
     return { client: null, close: async () => undefined };

@@ -16,6 +16,7 @@ import { createDatabasePool } from '../db/pool';
 import { migrate } from '../db/migrate';
 import { parseConfig, type PodiumConfig } from '../domain/config';
 import { runsFromBuild } from './prebuilt';
+import { databaseConnection, temporalConnection } from './connections';
 import { ensureAdminAccount } from './admin-account';
 import { createLogger } from './logger';
 import { ensureCleanupSchedule } from './cleanup-schedule';
@@ -87,9 +88,11 @@ async function startDatabase(config: Config, dataDir: string, logger: Logger) {
     stops.push({ name: 'PostgreSQL', stop: postgres.stop });
     databaseUrl = postgres.databaseUrl;
   }
-  const applied = await migrate(databaseUrl, config.DATABASE_SCHEMA);
+  const database = databaseConnection(databaseUrl, config);
+  if (database.ssl) step(`PostgreSQL over TLS (${config.DATABASE_SSL_MODE ?? 'from DATABASE_URL'})`);
+  const applied = await migrate(database.url, config.DATABASE_SCHEMA, database.ssl);
   step(`migrations on schema "${config.DATABASE_SCHEMA}": ${applied.length ? applied.join(', ') : 'up to date'}`);
-  const db: DatabasePool = await createDatabasePool({ databaseUrl, schema: config.DATABASE_SCHEMA });
+  const db: DatabasePool = await createDatabasePool({ databaseUrl: database.url, ssl: database.ssl, schema: config.DATABASE_SCHEMA });
   stops.push({ name: 'the database pool', stop: () => db.end() });
   if (config.PODIUM_ADMIN_USERNAME) {
     const outcome = await ensureAdminAccount(db, {
@@ -104,7 +107,7 @@ async function startDatabase(config: Config, dataDir: string, logger: Logger) {
     };
     step(`admin account "${config.PODIUM_ADMIN_USERNAME}": ${said[outcome]}`);
   }
-  return { databaseUrl, db: db };
+  return { database, db };
 }
 
 /** The Temporal server at TEMPORAL_ADDRESS, or the dev server; where its Web UI is. */
@@ -156,7 +159,7 @@ async function startWorker(config: Config, dataDir: string, db: DatabasePool, te
   }
   step(`starting the worker on task queue "${config.TEMPORAL_TASK_QUEUE}" (${runsFromBuild ? 'the pre-built workflow bundle' : 'bundling workflows'}; model instances run as ${runtime.kind === 'local' ? 'local processes' : 'pods'})`);
   const worker = await startPodiumWorker({
-    address: temporalAddress,
+    ...temporalConnection(temporalAddress, config),
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     db,
@@ -178,7 +181,7 @@ async function startWorker(config: Config, dataDir: string, db: DatabasePool, te
 async function connectClient(config: Config, temporalAddress: string, worker: RunningWorker | null, tracing: Tracing | null): Promise<Client> {
   let connection: Connection | NativeConnection | undefined = worker?.connection;
   if (!connection) {
-    const own = await Connection.connect({ address: temporalAddress });
+    const own = await Connection.connect(temporalConnection(temporalAddress, config));
     stops.push({ name: 'the Temporal client', stop: () => own.close() });
     connection = own;
   }
@@ -212,7 +215,7 @@ async function main() {
     const { buildWeb } = await import('../web/build'); // esbuild: a build ships the web UI built
     await buildWeb();
   }
-  const { databaseUrl, db: db } = await startDatabase(config, dataDir, logger);
+  const { database, db } = await startDatabase(config, dataDir, logger);
   const temporalServer = await startTemporal(config, dataDir);
   // Traces go to OTEL_EXPORTER_OTLP_ENDPOINT when it is set (docs/operations.md); off otherwise.
   const tracing = tracingFromEnv('podium');
@@ -225,7 +228,7 @@ async function main() {
   await startLongRunningWorkflows(config, temporal, db, autoscaler);
 
   step(`starting the API on ${config.HOST}:${config.PORT}`);
-  const auth = await startAuthServices({ config, databaseUrl, schema: config.DATABASE_SCHEMA, db, logger });
+  const auth = await startAuthServices({ config, databaseUrl: database.url, databaseSsl: database.ssl, schema: config.DATABASE_SCHEMA, db, logger });
   stops.push({ name: 'the session listener', stop: auth.stop });
   const app = createApp({
     config: { ...config, TEMPORAL_UI_URL: temporalServer.ui },

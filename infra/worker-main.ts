@@ -6,6 +6,7 @@ import { createInstanceRuntime } from '../activities/runtime/create-runtime';
 import { KubernetesRuntime } from '../activities/runtime/kubernetes/kubernetes-runtime';
 import { createDatabasePool } from '../db/pool';
 import { parseConfig } from '../domain/config';
+import { databaseConnection, temporalConnection } from './connections';
 import { serveMetrics } from './metrics-server';
 import { loadKwokNodes } from './simulated-cluster';
 import { createLogger } from './logger';
@@ -25,13 +26,14 @@ async function main() {
   // The probes answer from the start: alive while connecting, ready once polling.
   let workerState: () => State | undefined = () => undefined;
   const metrics = config.WORKER_METRICS_PORT > 0 ? await serveMetrics(config.HOST, config.WORKER_METRICS_PORT, () => workerHealth(workerState())) : null;
-  const db = await createDatabasePool({ databaseUrl: config.DATABASE_URL, schema: config.DATABASE_SCHEMA });
+  const database = databaseConnection(config.DATABASE_URL, config);
+  const db = await createDatabasePool({ databaseUrl: database.url, ssl: database.ssl, schema: config.DATABASE_SCHEMA });
   const bundle = process.env.PODIUM_WORKFLOW_BUNDLE;
   const runtime = createInstanceRuntime(config);
   const autoscaler = runtime instanceof KubernetesRuntime ? createAutoscaler(config, runtime.kubeConfig, await loadKwokNodes(config)) : undefined;
   const tracing = tracingFromEnv('podium-worker');
   const worker = await startPodiumWorker({
-    address: config.TEMPORAL_ADDRESS,
+    ...temporalConnection(config.TEMPORAL_ADDRESS, config),
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     db,

@@ -1,4 +1,4 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type TLSConfig } from '@temporalio/client';
 import { NativeConnection, Worker, type State, type WorkflowBundleOption } from '@temporalio/worker';
 import type { DatabasePool } from 'slonik';
 import { createActivities } from '../activities';
@@ -41,6 +41,9 @@ export function workerHealth(state: State | undefined): { live: boolean; ready: 
  */
 export async function startPodiumWorker(options: {
   address: string;
+  /** TLS and an API key for Temporal (infra/connections.ts temporalConnection). */
+  tls?: TLSConfig;
+  apiKey?: string;
   namespace: string;
   taskQueue: string;
   db: DatabasePool;
@@ -56,8 +59,9 @@ export async function startPodiumWorker(options: {
   tracing?: Tracing | null;
 }): Promise<RunningWorker> {
   const tracing = options.tracing ?? null;
-  const connection = await NativeConnection.connect({ address: options.address });
-  const clientConnection = await Connection.connect({ address: options.address });
+  const { address, tls, apiKey } = options;
+  const connection = await NativeConnection.connect({ address, tls, apiKey });
+  const clientConnection = await Connection.connect({ address, tls, apiKey });
   const temporal = new Client({ connection: clientConnection, namespace: options.namespace, interceptors: tracingClientInterceptors(tracing) });
   const traced = tracingWorkerOptions(tracing);
   const prebuilt = prebuiltWorkflowBundle(tracing !== null);

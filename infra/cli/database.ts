@@ -4,6 +4,7 @@ import type { DatabasePool } from 'slonik';
 import { migrate } from '../../db/migrate';
 import { createDatabasePool } from '../../db/pool';
 import type { PodiumConfig } from '../../domain/config';
+import { databaseConnection } from '../connections';
 
 async function reachable(databaseUrl: string): Promise<boolean> {
   const client = new Client({ connectionString: databaseUrl, connectionTimeoutMillis: 2_000 });
@@ -39,8 +40,9 @@ async function withDatabaseUrl<T>(config: PodiumConfig, work: (databaseUrl: stri
  */
 export async function withDatabase<T>(config: PodiumConfig, work: (db: DatabasePool) => Promise<T>): Promise<T> {
   return withDatabaseUrl(config, async (databaseUrl) => {
-    await migrate(databaseUrl, config.DATABASE_SCHEMA);
-    const db = await createDatabasePool({ databaseUrl, schema: config.DATABASE_SCHEMA, maximumPoolSize: 2 });
+    const database = databaseConnection(databaseUrl, config);
+    await migrate(database.url, config.DATABASE_SCHEMA, database.ssl);
+    const db = await createDatabasePool({ databaseUrl: database.url, ssl: database.ssl, schema: config.DATABASE_SCHEMA, maximumPoolSize: 2 });
     try {
       return await work(db);
     } finally {

@@ -109,7 +109,7 @@ describe('infra/k8s: the kustomize base, its components and the overlays', () =>
     expect(modelLabels).toMatchObject(toModels[0]!.spec!.podSelector!.matchLabels!);
     const from = toModels[0]!.spec!.ingress![0]!._from![0];
     const worker = podTemplates(rendered.production!).find(({ object }) => object.metadata.name === 'podium-worker')!;
-    expect(worker.template.metadata!.labels).toMatchObject(from!.podSelector!.matchLabels);
+    expect(worker.template.metadata!.labels).toMatchObject(from!.podSelector!.matchLabels!);
     expect(from!.namespaceSelector!.matchLabels).toEqual({ 'kubernetes.io/metadata.name': worker.object.metadata.namespace });
     // The API: from the ingress controller's namespace, on its HTTP port (and metrics from monitoring).
     const api = podTemplates(rendered.production!).find(({ object }) => object.metadata.name === 'podium-api')!;
