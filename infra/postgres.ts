@@ -37,6 +37,8 @@ export async function startEmbeddedPostgres(options: {
   dataDir: string;
   port: number;
   persistent?: boolean;
+  /** Extra server settings, e.g. `['-c', 'ssl=on']`. */
+  postgresFlags?: string[];
   onLog?: (line: string) => void;
 }): Promise<EmbeddedDatabase> {
   const databaseDir = path.resolve(options.dataDir);
@@ -47,6 +49,7 @@ export async function startEmbeddedPostgres(options: {
     user,
     password,
     persistent: options.persistent ?? true,
+    postgresFlags: options.postgresFlags ?? [],
     // initdb refuses to run as root; the package then creates and uses a `postgres` OS user.
     createPostgresUser: process.getuid?.() === 0,
     onLog: (message) => options.onLog?.(String(message)),

@@ -7,9 +7,10 @@ import { createInterface } from 'node:readline';
  * system) and resolves with what it prints as `{"ready": …}`. Because the services live in
  * their own process, no test can leave them half-stopped.
  */
-export async function startServiceProcess<Ready>(script: string, what: string, timeoutMs: number): Promise<{ child: ChildProcess; ready: Ready }> {
+export async function startServiceProcess<Ready>(script: string, what: string, timeoutMs: number, env: Record<string, string> = {}): Promise<{ child: ChildProcess; ready: Ready }> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, script)], {
     cwd: path.resolve(__dirname, '../..'),
+    env: { ...process.env, ...env },
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const ready = await new Promise<Ready>((resolve, reject) => {
