@@ -16,6 +16,7 @@ import { projectRoot } from '../project-root';
 import { startEmbeddedPostgres } from '../postgres';
 import { startDevTemporal } from '../temporal-server';
 import { buildAllImages, imagesDir, type BuiltImage, type BuiltModelImage } from './images';
+import { imageUser } from './rootfs';
 import { unpackImage } from './unpacked-image';
 import { writePinnedOverlays } from '../kustomize';
 
@@ -36,6 +37,7 @@ async function verifyImage(image: BuiltImage): Promise<{ workerReadyMs: number }
   const temporal = await startDevTemporal({ dataDir: path.join(work, 'temporal'), host: '127.0.0.1', port: temporalPort!, uiPort: temporalUiPort!, headless: true });
   const unpacked = await unpackImage(image.archive, buildInfo().version);
   try {
+    checkImageConfig(image.name, unpacked.config, ['/usr/local/bin/node', 'dist/infra/start.js']);
     const services = { DATABASE_URL: postgres.databaseUrl, TEMPORAL_ADDRESS: temporal.address, TEMPORAL_TASK_QUEUE: 'release-check', LOG_LEVEL: 'error', TEMPORAL_METRICS_PORT: '0' };
     // A random secret for this check only (the image's own default is refused, as it should be).
     const webhookSecret = `release-check-${Math.random().toString(36).slice(2)}-${Date.now()}`;
@@ -61,10 +63,23 @@ async function verifyImage(image: BuiltImage): Promise<{ workerReadyMs: number }
   }
 }
 
+/** What the image says of itself: its user, its command, and the version and commit it was built from (OCI labels). */
+function checkImageConfig(name: string, config: Awaited<ReturnType<typeof unpackImage>>['config'], args: string[]): void {
+  const { version, commit } = buildInfo();
+  const problems = [
+    config.user.uid === imageUser.uid && config.user.gid === imageUser.gid ? null : `runs as ${config.user.uid}:${config.user.gid}`,
+    JSON.stringify(config.args) === JSON.stringify(args) ? null : `runs ${config.args.join(' ')}`,
+    config.annotations['org.opencontainers.image.version'] === version ? null : `is labelled version ${config.annotations['org.opencontainers.image.version']}`,
+    config.annotations['org.opencontainers.image.revision'] === commit ? null : `is labelled revision ${config.annotations['org.opencontainers.image.revision']}`,
+  ].filter((problem) => problem !== null);
+  if (problems.length > 0) throw new Error(`${name} ${problems.join(', ')}`);
+}
+
 /** A demo model's image, unpacked and run as its user: OIP v2 health, the model's readiness and one inference. */
 async function verifyModelImage({ model, ...image }: BuiltModelImage): Promise<void> {
   const unpacked = await unpackImage(image.archive, buildInfo().version);
   try {
+    checkImageConfig(image.name, unpacked.config, ['/usr/local/bin/node', `/models/${model}/server.ts`]);
     const [port] = await findFreePorts(1);
     await unpacked.run(`/models/${model}/server.ts`, { HOST: '127.0.0.1', PORT: String(port) }, '"event":"listening"');
     const server = `http://127.0.0.1:${port}`;
@@ -136,7 +151,8 @@ podium ${version} (commit ${commit}), released in ${((performance.now() - starte
 ${images.map((image, index) => `    ${image.name.padEnd(width)}  ${image.digest}  ${(image.bytes / 1e6).toFixed(1).padStart(5)} MB uncompressed  ${components[index]} npm components`).join('\n')}
   rebuilt   the same digests and the same bytes from a second build
   verified  an echo request served by the image's API and worker (the worker polled ${workerReadyMs.toFixed(0)} ms after its start);
-            each model image answered /v2/health/ready, its model's readiness and an inference
+            each model image answered /v2/health/ready, its model's readiness and an inference;
+            every image runs as ${imageUser.uid}:${imageUser.gid}, read-only, and is labelled with the version and commit
   manifests ${pinned.map(({ rendered, images: refs }) => `${relative(rendered)} (${refs[0]})`).join('\n            ')}
             (kubectl apply -k dist/k8s/<overlay> after pushing the image to that name)
   next      push the archives (skopeo copy oci-archive:${relative(app.archive)} docker://<registry>/podium:${version}, and each model's), tag v${version} (docs/releasing.md)`);

@@ -1,9 +1,15 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { z } from 'zod';
 import { imageUser } from './rootfs';
+
+const runtimeConfigSchema = z.object({
+  process: z.object({ user: z.object({ uid: z.number(), gid: z.number() }), args: z.array(z.string()) }),
+  annotations: z.record(z.string(), z.string()).default({}),
+});
 
 /**
  * An OCI archive unpacked with umoci into a root filesystem, read-only, with /proc and a /tmp, whose commands
@@ -17,6 +23,8 @@ export async function unpackImage(archive: string, tag: string) {
   execFileSync('tar', ['-xf', archive, '-C', layout]);
   execFileSync('umoci', ['unpack', '--image', `${layout}:${tag}`, path.join(dir, 'bundle')], { stdio: 'ignore' });
   const rootfs = path.join(dir, 'bundle', 'rootfs');
+  // The runtime configuration umoci derives from the image's config (its user, command, labels as annotations).
+  const runtimeConfig = runtimeConfigSchema.parse(JSON.parse(await readFile(path.join(dir, 'bundle', 'config.json'), 'utf8')));
   // As Kubernetes runs it (infra/k8s/base): the root read-only, /tmp a writable scratch space.
   const mounts = [rootfs, path.join(rootfs, 'proc'), path.join(rootfs, 'tmp')];
   execFileSync('mount', ['--bind', rootfs, rootfs]);
@@ -26,6 +34,7 @@ export async function unpackImage(archive: string, tag: string) {
   const running: ChildProcess[] = [];
   return {
     rootfs,
+    config: { user: runtimeConfig.process.user, args: runtimeConfig.process.args, annotations: runtimeConfig.annotations },
     /** `node <script>` in the image as its user, with only `env`; resolves once a stdout line has `ready`. */
     async run(script: string, env: Record<string, string>, ready: string): Promise<ChildProcess> {
       const child = spawn('/usr/sbin/chroot', [`--userspec=${imageUser.uid}:${imageUser.gid}`, rootfs, '/usr/local/bin/node', script], {
