@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { loginBody, signupBody, userView } from '../domain/accounts';
 import { modelId, modelSettings, modelSpec, publicModelSpec } from '../domain/model-catalog';
 import { adminRequestSummary } from '../domain/admin-views';
+import { autoscalerDecision } from '../domain/node-autoscaling';
 import { inferenceRequest } from '../domain/inference-protocol';
 import { statsGroup, statsRow } from '../domain/stats-query';
 import { adminStatusChange, listWorkRequestsQuery, submitWorkRequest, workRequestSummary, workRequestView } from '../domain/work-request';
@@ -112,7 +113,7 @@ function withEdgeErrors<T extends Record<string, Record<string, { responses: Rec
 /** The OpenAPI 3.1 document served at `/api/openapi.json`, built from the same zod schemas the routes use. */
 export const openApiDocument = {
   openapi: '3.1.0',
-  info: { title: 'Podium API', version: '0.1.0', description: 'Requests for machine-learning models, each a durable Temporal workflow.' },
+  info: { title: 'Podium API', version: 'the version GET /api/health reports (api/app.ts sets it)', description: 'Requests for machine-learning models, each a durable Temporal workflow.' },
   components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
   paths: {
     ...withEdgeErrors({
@@ -270,6 +271,14 @@ export const openApiDocument = {
             { name: 'status', description: 'pod phase or instance status, any case', schema: { type: 'string' } },
           ].map((parameter) => ({ in: 'query', required: false, ...parameter })),
           responses: { 200: { description: '{ instances, pools, at }' }, ...errors(400, 401, 403) },
+        },
+      },
+      '/api/admin/instances/autoscaler/decisions': {
+        get: {
+          summary: "The node autoscaler's latest decisions, newest first: what it saw, planned and did, and why (ADMIN)",
+          security: bearer,
+          parameters: [{ name: 'limit', in: 'query', required: false, description: 'how many (default 20)', schema: { type: 'integer', minimum: 1, maximum: 200 } }],
+          responses: { 200: { description: 'decisions', content: json(z.object({ decisions: z.array(autoscalerDecision) })) }, ...errors(401, 403) },
         },
       },
       '/api/admin/instances/{id}': {

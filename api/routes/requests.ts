@@ -95,7 +95,7 @@ export function requestRoutes(deps: RequestRouteDeps) {
   router.post('/api/requests/:id/cancel', async (ctx) => {
     const request = await ownRequest(ctx, ownerOf(ctx.state.principal!));
     if (isFinal(request.status)) {
-      throw new ApiError(409, 'REQUEST_ALREADY_ENDED', `The request has already ended ${request.status}`);
+      throw new ApiError(409, 'REQUEST_ALREADY_ENDED', `Request ${request.id} has already ended (${request.status}): there is nothing to cancel`);
     }
     if (!(await workflows.cancel(request.id))) {
       throw new ApiError(409, 'REQUEST_ALREADY_ENDED', 'The request has just ended');

@@ -58,7 +58,7 @@ export async function stopInstance(
   id: string,
 ): Promise<InstanceRecord> {
   const record = await adminInstanceRecord(db, id);
-  if (endedStatuses.includes(record.status)) throw new ApiError(409, 'INSTANCE_NOT_RUNNING', `The instance has already ended ${record.status}`);
+  if (endedStatuses.includes(record.status)) throw new ApiError(409, 'INSTANCE_NOT_RUNNING', `Instance ${id} has already ended (${record.status}): there is nothing to stop`);
   await writeAuditLog(db, {
     actorUserId: admin.userId,
     action: 'INSTANCE_STOP',

@@ -24,7 +24,7 @@ export async function setRequestStatus(
     throw new ApiError(409, 'REQUEST_NOT_REQUEUEABLE', `A ${request.status} request cannot be re-queued`);
   }
   if (change.status === 'FAILED' && isFinal(request.status)) {
-    throw new ApiError(409, 'REQUEST_ALREADY_ENDED', `The request has already ended ${request.status}`);
+    throw new ApiError(409, 'REQUEST_ALREADY_ENDED', `Request ${id} has already ended (${request.status}): it cannot be failed now`);
   }
 
   await writeAuditLog(db, {

@@ -153,6 +153,8 @@ export async function startTestStack(
     const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     return {
       baseUrl,
+      /** The Koa app itself (its routers, for the route table). */
+      app,
       api: apiClient(baseUrl),
       cache: auth.cache,
       /** The SQL this instance has sent so far. */
