@@ -36,22 +36,47 @@ export const instanceRecord = z.object({
 export type InstanceRecord = z.infer<typeof instanceRecord>;
 
 /** An instance as the runtime sees it now: a live pod or process. */
-export type LiveInstance = {
-  runtimeRef: string;
-  instanceId: string | null;
-  modelId: string | null;
+export const liveInstance = z.object({
+  runtimeRef: z.string(),
+  instanceId: z.string().nullable(),
+  modelId: z.string().nullable(),
   /** Pod phase on Kubernetes (`Pending`, `Running`, …); `Running` for a local process. */
-  phase: string;
-  ready: boolean;
-  node: string | null;
-  startedAt: string | null;
+  phase: z.string(),
+  ready: z.boolean(),
+  node: z.string().nullable(),
+  startedAt: z.string().nullable(),
   /** The request the instance was last assigned to (the `podium/request-id` annotation). */
-  requestId: string | null;
+  requestId: z.string().nullable(),
   /** Why it is not ready, when the runtime says (e.g. `Unschedulable: 0/3 nodes are available…`). */
-  waiting: { reason: string; message: string } | null;
+  waiting: z.object({ reason: z.string(), message: z.string() }).nullable(),
   /** The runtime's raw events about it (Kubernetes Events), when asked for with `withEvents`. */
-  events?: unknown[];
-};
+  events: z.array(z.unknown()).optional(),
+});
+export type LiveInstance = z.infer<typeof liveInstance>;
+
+/**
+ * What a worker's runtime ran when it last looked (runtime_views). A Kubernetes runtime sees
+ * the cluster, the same from every worker; a local runtime sees its own processes only.
+ */
+export const runtimeView = z.object({
+  workerId: z.string(),
+  scope: z.enum(['cluster', 'process']),
+  observedAt: z.string(),
+  instances: z.array(liveInstance),
+});
+export type RuntimeView = z.infer<typeof runtimeView>;
+
+/**
+ * The live instances from the workers' views: the newest view of the cluster, or every
+ * worker's own processes. Pure.
+ */
+export function mergeRuntimeViews(views: readonly RuntimeView[]): { instances: LiveInstance[]; observedAt: string | null } {
+  const newestFirst = [...views].sort((a, b) => b.observedAt.localeCompare(a.observedAt));
+  const cluster = newestFirst.find((view) => view.scope === 'cluster');
+  const chosen = cluster ? [cluster] : newestFirst;
+  const oldest = chosen.map((view) => view.observedAt).sort()[0] ?? null;
+  return { instances: chosen.flatMap((view) => view.instances), observedAt: oldest };
+}
 
 /** A live instance: Podium's record joined with what the runtime says of it (null if it has no such pod/process). */
 export type AdminInstance = {
@@ -103,7 +128,8 @@ export function filterInstances(instances: AdminInstance[], query: AdminInstance
 export type ReadableEvent = { eventId: number; time: string; type: string; name: string | null; detail: unknown };
 
 /** `GET /api/admin/instances`: the joined, filtered instances and the health of running pools. */
-export type AdminInstancesView = { instances: AdminInstance[]; pools: PoolHealth[]; at: string };
+/** `runtimeObservedAt`: when the workers last looked at their runtime (null: no worker has, lately). */
+export type AdminInstancesView = { instances: AdminInstance[]; pools: PoolHealth[]; at: string; runtimeObservedAt: string | null };
 
 /** `GET /api/admin/instances/:id`: the record, its log, the requests it served, its pool's history about it. */
 export type InstanceHistoryView = {

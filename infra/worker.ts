@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { Client, Connection, type TLSConfig } from '@temporalio/client';
 import { NativeConnection, Worker, type State, type WorkflowBundleOption } from '@temporalio/worker';
 import type { DatabasePool } from 'slonik';
@@ -9,6 +11,7 @@ import { ensureRequestReconciler } from './request-reconciler';
 import { tracingClientInterceptors, tracingWorkerOptions, tracingWorkflowModules, type Tracing } from './tracing';
 import { reapDeadLocalInstances } from '../activities/probe-instances';
 import { prebuiltWorkflowBundle } from './prebuilt';
+import { observedRuntime, reportRuntimeViews } from './runtime-reporter';
 
 export const workflowsPath = require.resolve('../workflows');
 
@@ -57,8 +60,12 @@ export async function startPodiumWorker(options: {
   autoscaler?: AutoscalerDependencies;
   /** Traces: activity and workflow spans (a pre-built bundle must hold `tracingWorkflowModules`). */
   tracing?: Tracing | null;
+  /** How often the worker records what its runtime runs, for the instances page (infra/runtime-reporter.ts). */
+  runtimeViewIntervalMs?: number;
 }): Promise<RunningWorker> {
   const tracing = options.tracing ?? null;
+  const views = reportRuntimeViews({ db: options.db, runtime: options.runtime, workerId: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`, intervalMs: options.runtimeViewIntervalMs ?? 2_000 });
+  const runtime = observedRuntime(options.runtime, views.poke);
   const { address, tls, apiKey } = options;
   const connection = await NativeConnection.connect({ address, tls, apiKey });
   const clientConnection = await Connection.connect({ address, tls, apiKey });
@@ -77,7 +84,7 @@ export async function startPodiumWorker(options: {
     sinks: traced.sinks,
     activities: createActivities({
       db: options.db,
-      runtime: options.runtime,
+      runtime,
       temporal,
       taskQueue: options.taskQueue,
       webhookSecret: options.webhookSecret,
@@ -95,6 +102,7 @@ export async function startPodiumWorker(options: {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
       await options.runtime.stopAll();
+      await views.stop();
       await clientConnection.close();
       await connection.close();
     },

@@ -1,37 +1,38 @@
-import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { DatabasePool } from 'slonik';
 import { describePoolHealth } from '../../activities/pool-health';
 import { writeAuditLog } from '../../db/audit-log';
 import { listModels } from '../../db/models';
 import { findInstanceRecord, listLiveInstanceRecords } from '../../db/model-instances';
+import { freshRuntimeViews } from '../../db/runtime-views';
 import type { AdminInstancesQuery } from '../../domain/admin-views';
-import { filterInstances, joinInstances, type AdminInstancesView, type InstanceRecord } from '../../domain/instances';
+import { filterInstances, joinInstances, mergeRuntimeViews, type AdminInstancesView, type InstanceRecord } from '../../domain/instances';
 import type { PoolHealth } from '../../domain/pool-health';
-import { liveInstancesWorkflowId, poolWorkflowId, stopPoolInstanceSignal, workflowNames, type PodiumWorkflows } from '../../workflows/contracts';
+import { poolWorkflowId, stopPoolInstanceSignal } from '../../workflows/contracts';
 import { ApiError } from '../errors';
 
 const endedStatuses = ['TERMINATED', 'FAILED'];
 
 export type AdminInstanceDeps = { db: DatabasePool; temporal: Client; taskQueue: string };
 
+/** A view older than this is a worker's that has gone: it reports every 2 s (infra/runtime-reporter.ts). */
+const runtimeViewMaxAgeSeconds = 30;
+
 /**
- * The live instances: Podium's records joined with what a worker's runtime runs now (only
- * workers hold the runtime and, on Kubernetes, its credentials), filtered; and the health of
- * each pool that runs.
+ * The live instances: Podium's records joined with what the workers' runtimes last ran (only
+ * workers hold the runtime and, on Kubernetes, its credentials; they write what it runs to
+ * runtime_views, so a view of this page starts no workflow), filtered; and the health of each
+ * pool that runs.
  */
 export async function listAdminInstances({ db, temporal, taskQueue }: AdminInstanceDeps, query: AdminInstancesQuery): Promise<AdminInstancesView> {
-  const [records, live, pools] = await Promise.all([
+  const [records, views, pools] = await Promise.all([
     listLiveInstanceRecords(db, query.model),
-    temporal.workflow.execute<PodiumWorkflows['describeLiveInstances']>(workflowNames.describeLiveInstances, {
-      taskQueue,
-      workflowId: liveInstancesWorkflowId(randomUUID()),
-      args: [{ modelId: query.model }],
-      workflowExecutionTimeout: '30 seconds',
-    }),
+    freshRuntimeViews(db, runtimeViewMaxAgeSeconds),
     runningPools({ db, temporal, taskQueue }, query.model),
   ]);
-  return { instances: filterInstances(joinInstances(records, live), query), pools, at: new Date().toISOString() };
+  const runtime = mergeRuntimeViews(views);
+  const live = runtime.instances.filter((instance) => !query.model || instance.modelId === query.model);
+  return { instances: filterInstances(joinInstances(records, live), query), pools, at: new Date().toISOString(), runtimeObservedAt: runtime.observedAt };
 }
 
 /** The health of each catalog model's pool that runs (a failing one among them). */

@@ -128,14 +128,21 @@ describe('admin: instances', () => {
     await addTestModel(stack.db, { id: 'echo-admin', keepWarmSeconds: 600 });
     const requestId = await completedRequest(tokens.user, 'echo-admin', echoInput);
 
-    const listed = await call('GET', '/api/admin/instances?model=echo-admin', tokens.admin);
+    // The worker writes what its runtime runs right after it changes it: the page reads that.
+    const listed = await eventually(() => call('GET', '/api/admin/instances?model=echo-admin', tokens.admin), (r) => r.body.instances?.[0]?.runtime !== null && r.body.instances?.length === 1, 10_000);
     expect(listed.status).toBe(200);
-    expect(listed.body.instances).toHaveLength(1);
+    expect(listed.body.runtimeObservedAt).toEqual(expect.any(String));
     const [instance] = listed.body.instances;
     expect(instance).toMatchObject({ model: 'echo-admin', status: 'RELEASED', runtime: { phase: 'Running', ready: true, node: 'local', events: [] } });
     const today = new Date().toISOString().slice(0, 10);
     expect((await call('GET', `/api/admin/instances?model=echo-admin&from=${today}&status=running`, tokens.admin)).body.instances).toHaveLength(1);
     expect((await call('GET', '/api/admin/instances?model=echo-admin&to=2020-01-01', tokens.admin)).body.instances).toHaveLength(0);
+
+    // Viewing the page starts no workflow (it used to start one per view).
+    const started = () => stack.temporal.workflow.count(`TaskQueue = '${stack.taskQueue}' AND WorkflowType = 'describeLiveInstances'`);
+    const before = (await started()).count;
+    for (let view = 0; view < 5; view++) expect((await call('GET', '/api/admin/instances', tokens.admin)).status).toBe(200);
+    expect((await started()).count).toBe(before);
 
     const stop = await call('POST', `/api/admin/instances/${instance.id}/stop`, tokens.admin);
     expect(stop.status).toBe(202);

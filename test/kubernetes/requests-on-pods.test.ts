@@ -58,7 +58,12 @@ describe('requests served by pods', () => {
     await addTestModel(stack.db, { id: 'echo-listed', keepWarmSeconds: 600 });
     await stack.api.waitUntilFinal(token, await submit('echo-listed'));
     const admin = (await stack.signUpAdmin()).token;
-    const { body } = await stack.api.call('GET', '/api/admin/instances?model=echo-listed', { token: admin });
+    // What the worker last saw of its pods, written right after it changed one.
+    const { body } = await eventually(
+      () => stack.api.call('GET', '/api/admin/instances?model=echo-listed', { token: admin }),
+      (r) => r.body.instances?.length === 1 && r.body.instances[0].runtime?.ready === true,
+      10_000,
+    );
     expect(body.instances).toHaveLength(1);
     const [instance] = body.instances;
     const [pod] = await podsOf('echo-listed');

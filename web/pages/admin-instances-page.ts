@@ -88,7 +88,10 @@ export class AdminInstancesPage extends LitElement {
         ${this.input('model', 'Model')} ${this.input('from', 'Started from (UTC day)', 'date')} ${this.input('to', 'Started to (UTC day, included)', 'date')}
         ${this.input('status', 'Status (pod phase or instance status)')}
       </div>
-      <p class="note">Refreshes every ${refreshMs / 1000} s${listing ? html`; last at ${listing.at.slice(11, 19)} UTC` : ''}.</p>
+      <p class="note">
+        Refreshes every ${refreshMs / 1000} s${listing ? html`; last at ${listing.at.slice(11, 19)} UTC` : ''}.
+        ${listing ? (listing.runtimeObservedAt ? html`Pods and processes as the workers saw them at ${listing.runtimeObservedAt.slice(11, 19)} UTC.` : html`No worker has reported its pods or processes lately: only Podium's records are shown.`) : ''}
+      </p>
       ${this.notice ? html`<p class="notice" role="status" data-testid="notice">${this.notice}</p>` : ''}
       ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : ''}
       ${this.listing.status === TaskStatus.ERROR ? loadStates().error(this.listing.error) : ''}

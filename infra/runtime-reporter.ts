@@ -1,0 +1,75 @@
+import { Runtime } from '@temporalio/worker';
+import type { DatabasePool } from 'slonik';
+import type { InstanceRuntime } from '../activities/runtime/instance-runtime';
+import { deleteRuntimeView, saveRuntimeView } from '../db/runtime-views';
+
+/**
+ * A worker writes what its runtime runs to PostgreSQL (runtime_views) every `intervalMs` and
+ * right after it changes something (start, ready, assignment, stop), so that the admin
+ * instances page reads a table instead of starting a workflow per view (issue 19). Only
+ * workers hold the runtime and, on Kubernetes, its credentials; the API keeps neither.
+ */
+export function reportRuntimeViews(options: { db: DatabasePool; runtime: InstanceRuntime; workerId: string; intervalMs: number }) {
+  const { db, runtime, workerId } = options;
+  const scope = runtime.kind === 'kubernetes' ? 'cluster' : 'process';
+  let running: Promise<void> | null = null;
+  let again = false;
+  let stopped = false;
+  let failing = false;
+
+  const report = async () => {
+    try {
+      await saveRuntimeView(db, { workerId, scope, instances: await runtime.list({ withEvents: true }) });
+      failing = false;
+    } catch (error) {
+      // Once per outage, not once per tick: the page shows how old its view is.
+      if (!failing) {
+        const message = error instanceof Error ? error.message : String(error);
+        Runtime.instance().logger.warn('could not record what the instance runtime runs; the instances page shows an older view', { error: message });
+      }
+      failing = true;
+    }
+  };
+  /** Reports now, or once more after the report under way (changes coalesce). */
+  const poke = (): void => {
+    if (stopped) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    running = report().finally(() => {
+      running = null;
+      if (again) {
+        again = false;
+        poke();
+      }
+    });
+  };
+  const timer = setInterval(poke, options.intervalMs);
+  timer.unref();
+  poke();
+  return {
+    poke,
+    async stop(): Promise<void> {
+      stopped = true;
+      clearInterval(timer);
+      await running;
+      await deleteRuntimeView(db, workerId).catch(() => undefined);
+    },
+  };
+}
+
+/** The runtime, telling `changed` after each call that changes what it runs. */
+export function observedRuntime(runtime: InstanceRuntime, changed: () => void): InstanceRuntime {
+  const after = <T>(result: Promise<T>): Promise<T> => result.finally(changed);
+  return {
+    kind: runtime.kind,
+    start: (spec) => after(runtime.start(spec)),
+    awaitReady: (placed, options) => after(runtime.awaitReady(placed, options)),
+    stop: (runtimeRef) => after(runtime.stop(runtimeRef)),
+    stopAll: () => runtime.stopAll(),
+    list: (filter) => runtime.list(filter),
+    events: (runtimeRef) => runtime.events(runtimeRef),
+    recordAssignment: (runtimeRef, requestId) => after(runtime.recordAssignment(runtimeRef, requestId)),
+  };
+}
