@@ -30,7 +30,7 @@ import { addTestModel } from '../support/models';
 import { startRunServices, type RunServices } from '../support/run-services';
 import { testEnv } from '../support/services';
 import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
-import { nodeAutoscalerWorkflowId, poolWorkflowId, requestReconcilerWorkflowId, requestWorkflowId, workflowNames, type PodiumWorkflows } from '../../workflows/contracts';
+import { liveInstancesWorkflowId, nodeAutoscalerWorkflowId, poolWorkflowId, requestReconcilerWorkflowId, requestWorkflowId, workflowNames, type PodiumWorkflows } from '../../workflows/contracts';
 
 const root = path.resolve(__dirname, '../..');
 const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
@@ -170,7 +170,13 @@ async function recordPoolsAndRequests(services: RunServices) {
       workflowId: 'cleanup-recorded',
       args: [{ retentionDays: 7 }],
     });
-    await stack.api.call('GET', '/api/admin/instances', { token: admin });
+    // No longer started by the instances page (it reads runtime_views), but registered so that
+    // runs started before that finish: its history is still recorded and replayed.
+    await stack.temporal.workflow.execute<PodiumWorkflows['describeLiveInstances']>(workflowNames.describeLiveInstances, {
+      taskQueue: stack.taskQueue,
+      workflowId: liveInstancesWorkflowId('recorded'),
+      args: [{}],
+    });
 
     // Let visibility catch up before listing runs.
     await sleep(2_000);
@@ -190,10 +196,7 @@ async function recordPoolsAndRequests(services: RunServices) {
     for (const { name, id } of requests) await writeHistories(stack.temporal, name, requestWorkflowId(id));
     await writeHistories(stack.temporal, 'cleanup', 'cleanup-recorded');
     await writeHistories(stack.temporal, 'request-reconciler', requestReconcilerWorkflowId(stack.taskQueue));
-    for await (const execution of stack.temporal.workflow.list({ query: `TaskQueue = '${stack.taskQueue}' AND WorkflowType = '${workflowNames.describeLiveInstances}'` })) {
-      await writeHistories(stack.temporal, 'live-instances', execution.workflowId);
-      break;
-    }
+    await writeHistories(stack.temporal, 'live-instances', liveInstancesWorkflowId('recorded'));
   } finally {
     await stack.stop();
   }
