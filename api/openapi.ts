@@ -283,7 +283,7 @@ export const openApiDocument = {
       },
       '/api/admin/instances/{id}': {
         get: {
-          summary: "An instance's history: log, requests served, its pool workflow's events about it (ADMIN)",
+          summary: "An instance's history: log, its pod's Kubernetes events (kept after the pod is gone), requests served, its pool workflow's events about it (ADMIN)",
           security: bearer,
           parameters: [idParameter],
           responses: { 200: { description: 'history' }, ...errors(400, 401, 403, 404) },

@@ -54,6 +54,67 @@ export const liveInstance = z.object({
 });
 export type LiveInstance = z.infer<typeof liveInstance>;
 
+/** One of the runtime's events about an instance (a Kubernetes Event of its pod), as kept with the instance. */
+export const runtimeEvent = z.object({
+  uid: z.string(),
+  type: z.string(),
+  reason: z.string(),
+  message: z.string(),
+  source: z.string().nullable(),
+  count: z.number().int().min(1),
+  firstAt: z.string(),
+  lastAt: z.string(),
+});
+export type RuntimeEvent = z.infer<typeof runtimeEvent>;
+
+/** How many of its runtime events an instance keeps: the latest. */
+export const runtimeEventsKept = 50;
+
+const time = z.union([z.date(), z.string()]).nullish(); // client-node gives Dates; stored views give strings
+const rawKubernetesEvent = z.object({
+  metadata: z.object({ uid: z.string(), resourceVersion: z.string().nullish() }),
+  type: z.string().nullish(),
+  reason: z.string().nullish(),
+  message: z.string().nullish(),
+  source: z.object({ component: z.string().nullish() }).nullish(),
+  count: z.number().int().nullish(),
+  firstTimestamp: time,
+  lastTimestamp: time,
+  eventTime: time,
+});
+
+/**
+ * Where a raw Kubernetes Event stands among others seen at once: its time to the second (the
+ * precision most events have), then the order the API server stored them in. Pure.
+ */
+export function kubernetesEventOrder(raw: unknown): [string, number] {
+  const parsed = rawKubernetesEvent.safeParse(raw);
+  if (!parsed.success) return ['', 0];
+  const { firstTimestamp, eventTime, lastTimestamp, metadata } = parsed.data;
+  const at = firstTimestamp ?? eventTime ?? lastTimestamp;
+  return [at ? new Date(at).toISOString().slice(0, 19) : '', Number(metadata.resourceVersion) || 0];
+}
+
+/** A raw Kubernetes Event as Podium keeps it, or null for anything else (a local process has none). Pure. */
+export function runtimeEventOf(raw: unknown): RuntimeEvent | null {
+  const parsed = rawKubernetesEvent.safeParse(raw);
+  if (!parsed.success || !parsed.data.reason) return null;
+  const event = { ...parsed.data, reason: parsed.data.reason };
+  const iso = (value: Date | string | null | undefined) => (value === undefined || value === null ? undefined : new Date(value).toISOString());
+  const firstAt = iso(event.firstTimestamp) ?? iso(event.eventTime) ?? iso(event.lastTimestamp);
+  if (!firstAt) return null;
+  return {
+    uid: event.metadata.uid,
+    type: event.type ?? 'Normal',
+    reason: event.reason,
+    message: event.message ?? '',
+    source: event.source?.component ?? null,
+    count: Math.max(1, event.count ?? 1),
+    firstAt,
+    lastAt: iso(event.lastTimestamp) ?? firstAt,
+  };
+}
+
 /**
  * What a worker's runtime ran when it last looked (runtime_views). A Kubernetes runtime sees
  * the cluster, the same from every worker; a local runtime sees its own processes only.
@@ -135,6 +196,8 @@ export type AdminInstancesView = { instances: AdminInstance[]; pools: PoolHealth
 export type InstanceHistoryView = {
   instance: InstanceRecord;
   timeline: readonly InstanceLogEntry[];
+  /** The runtime's events about it (its pod's Kubernetes Events), kept after the pod is gone; oldest first. */
+  runtimeEvents: readonly RuntimeEvent[];
   requests: (AdminRequestSummary & { links: { temporal: string | null } })[];
   workflow: { id: string; link: string | null; events: ReadableEvent[] | null };
 };

@@ -1,7 +1,7 @@
 import { Runtime } from '@temporalio/worker';
 import type { DatabasePool } from 'slonik';
 import type { InstanceRuntime } from '../activities/runtime/instance-runtime';
-import { deleteRuntimeView, saveRuntimeView } from '../db/runtime-views';
+import { deleteRuntimeView, recordRuntimeEvents, saveRuntimeView } from '../db/runtime-views';
 
 /**
  * A worker writes what its runtime runs to PostgreSQL (runtime_views) every `intervalMs` and
@@ -19,7 +19,9 @@ export function reportRuntimeViews(options: { db: DatabasePool; runtime: Instanc
 
   const report = async () => {
     try {
-      await saveRuntimeView(db, { workerId, scope, instances: await runtime.list({ withEvents: true }) });
+      const instances = await runtime.list({ withEvents: true });
+      await saveRuntimeView(db, { workerId, scope, instances });
+      await recordRuntimeEvents(db, instances);
       failing = false;
     } catch (error) {
       // Once per outage, not once per tick: the page shows how old its view is.

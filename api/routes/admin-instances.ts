@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { requestsServedByInstance } from '../../db/admin-requests';
 import { listAutoscalerDecisions } from '../../db/autoscaler-decisions';
 import { instanceTimeline } from '../../db/model-instances';
+import { instanceRuntimeEvents } from '../../db/runtime-views';
 import { adminInstancesQuery } from '../../domain/admin-views';
 import type { InstanceHistoryView } from '../../domain/instances';
 import { poolWorkflowId, requestWorkflowId } from '../../workflows/contracts';
@@ -46,14 +47,16 @@ export function adminInstanceRoutes(deps: {
   router.get('/api/admin/instances/:id', async (ctx) => {
     const record = await adminInstanceRecord(db, idParam(ctx, 'instance'));
     const poolId = poolWorkflowId(taskQueue, record.modelId);
-    const [timeline, requests, workflowEvents] = await Promise.all([
+    const [timeline, runtimeEvents, requests, workflowEvents] = await Promise.all([
       instanceTimeline(db, record.id),
+      instanceRuntimeEvents(db, record.id),
       requestsServedByInstance(db, record.id),
       fetchInstanceHistory(temporal, poolId, record.id),
     ]);
     ctx.body = {
       instance: record,
       timeline,
+      runtimeEvents,
       requests: requests.map((r) => ({ ...r, links: { temporal: workflowLink(deps.temporalUi, requestWorkflowId(r.id)) } })),
       workflow: { id: poolId, events: workflowEvents, link: workflowLink(deps.temporalUi, poolId) },
     } satisfies InstanceHistoryView;

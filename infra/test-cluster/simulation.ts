@@ -47,8 +47,13 @@ export async function startPodSimulation(kubeConfig: KubeConfig, log: (line: str
       await failImagePull(pod, container.name, container.image ?? '');
       return null;
     }
+    // What a kubelet says on the way: the image pulled (from the simulated registry), the container made and started.
+    await kubeletEvent(pod, container.name, { reason: 'Pulling', message: `Pulling image "${container.image}"` });
+    await kubeletEvent(pod, container.name, { reason: 'Pulled', message: `Successfully pulled image "${container.image}" (from the simulated registry)` });
+    await kubeletEvent(pod, container.name, { reason: 'Created', message: `Created container ${container.name}` });
     const env = Object.fromEntries((container.env ?? []).filter((e) => e.name === 'PODIUM_MODEL_NAME').map((e) => [e.name, e.value ?? '']));
     const server = await spawnModelServer(['node', script], env, 30_000);
+    await kubeletEvent(pod, container.name, { reason: 'Started', message: `Started container ${container.name}` });
     try {
       await core.patchNamespacedPod(
         { name, namespace, body: { metadata: { annotations: { [simulatedEndpointAnnotation]: `http://127.0.0.1:${server.port}` } } } },
@@ -61,8 +66,28 @@ export async function startPodSimulation(kubeConfig: KubeConfig, log: (line: str
     return server;
   }
 
-  async function failImagePull(pod: V1Pod, containerName: string, image: string) {
+  /** An Event about the pod's container, as a kubelet records it. */
+  async function kubeletEvent(pod: V1Pod, containerName: string, event: { reason: string; message: string; type?: 'Normal' | 'Warning' }) {
     const { name, namespace, uid } = pod.metadata as { name: string; namespace: string; uid: string };
+    const now = new Date();
+    await core.createNamespacedEvent({
+      namespace,
+      body: {
+        metadata: { generateName: `${name}.`, namespace },
+        involvedObject: { kind: 'Pod', name, namespace, uid, apiVersion: 'v1', fieldPath: `spec.containers{${containerName}}` },
+        reason: event.reason,
+        message: event.message,
+        type: event.type ?? 'Normal',
+        source: { component: 'kubelet', host: pod.spec?.nodeName },
+        firstTimestamp: now,
+        lastTimestamp: now,
+        count: 1,
+      },
+    });
+  }
+
+  async function failImagePull(pod: V1Pod, containerName: string, image: string) {
+    const { name, namespace } = pod.metadata as { name: string; namespace: string };
     const message = `Back-off pulling image "${image}": not found in the simulated registry`;
     await core.patchNamespacedPodStatus(
       {
@@ -78,21 +103,7 @@ export async function startPodSimulation(kubeConfig: KubeConfig, log: (line: str
       },
       mergePatch,
     );
-    const now = new Date();
-    await core.createNamespacedEvent({
-      namespace,
-      body: {
-        metadata: { generateName: `${name}.`, namespace },
-        involvedObject: { kind: 'Pod', name, namespace, uid, apiVersion: 'v1', fieldPath: `spec.containers{${containerName}}` },
-        reason: 'Failed',
-        message: `Failed to pull image "${image}": not found in the simulated registry`,
-        type: 'Warning',
-        source: { component: 'kubelet', host: pod.spec?.nodeName },
-        firstTimestamp: now,
-        lastTimestamp: now,
-        count: 1,
-      },
-    });
+    await kubeletEvent(pod, containerName, { reason: 'Failed', message: `Failed to pull image "${image}": not found in the simulated registry`, type: 'Warning' });
   }
 
   function release(uid: string) {

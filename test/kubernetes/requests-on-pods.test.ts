@@ -52,6 +52,13 @@ describe('requests served by pods', () => {
     expect(log.map((e) => e.event)).toEqual(['CREATED', 'SCHEDULED', 'READY', 'ASSIGNED', 'RELEASED', 'STOPPING', 'TERMINATED']);
     expect(log[1]!.detail).toEqual({ node: pod!.spec!.nodeName });
     await eventually(() => podsOf('echo-pod'), (pods) => pods.length === 0, 10_000);
+
+    // The pod is gone; its Kubernetes events stay with the instance, in the order the kubelet said them.
+    const admin = (await stack.signUpAdmin()).token;
+    const instanceId = await stack.db.oneFirst(sql.type(z.object({ id: z.string() }))`SELECT id FROM model_instances WHERE model_id = 'echo-pod'`);
+    const { body } = await stack.api.call('GET', `/api/admin/instances/${instanceId}`, { token: admin });
+    expect(body.runtimeEvents.map((e: { reason: string }) => e.reason)).toEqual(['Scheduled', 'Pulling', 'Pulled', 'Created', 'Started']);
+    expect(body.runtimeEvents[1]).toMatchObject({ type: 'Normal', source: 'kubelet', count: 1, message: expect.stringContaining('model-echo') });
   });
 
   it('the admin instances API shows each pod with its node and raw Kubernetes events', async () => {

@@ -50,7 +50,7 @@ export class AdminInstancePage extends LitElement {
     });
   }
 
-  private renderHistory({ instance, timeline, requests, workflow }: History) {
+  private renderHistory({ instance, timeline, runtimeEvents, requests, workflow }: History) {
     return html`
       <h1>Instance <code>${instance.id.slice(0, 8)}</code> of ${instance.modelId}</h1>
       <p>${instance.runtime} <code>${instance.runtimeRef ?? '—'}</code>, now ${instance.status}. <a href="/admin/instances">All active instances</a></p>
@@ -58,6 +58,13 @@ export class AdminInstancePage extends LitElement {
       <ol data-testid="timeline">
         ${timeline.map((entry) => html`<li><span class="when">${time(entry.occurredAt)}</span>${describe(entry)}</li>`)}
       </ol>
+      <h2>Kubernetes events</h2>
+      ${runtimeEvents.length === 0
+        ? html`<p>None recorded${instance.runtime === 'local' ? ' (a local process has none)' : ''}.</p>`
+        : html`<table data-testid="runtime-events"><thead><tr><th>Last seen (UTC)</th><th>Type</th><th>Reason</th><th>Message</th><th>From</th><th>Count</th></tr></thead>
+            <tbody>${runtimeEvents.map(
+              (e) => html`<tr><td>${time(e.lastAt)}</td><td>${e.type}</td><td>${e.reason}</td><td>${e.message}</td><td>${e.source ?? '—'}</td><td>${e.count}</td></tr>`,
+            )}</tbody></table>`}
       <h2>Requests served</h2>
       ${requests.length === 0
         ? html`<p>None.</p>`
