@@ -4,6 +4,14 @@ import type { NodeTypeSpec } from '../../domain/node-autoscaling';
 export const autoscalerOwnerAnnotation = 'podium.dev/autoscaler';
 
 /**
+ * …and this label: capacity added on demand, which model pods use only when the base nodes are
+ * full (a soft preference in activities/runtime/kubernetes/pod-manifest.ts), so that an
+ * expensive node added for a big model does not stay up for a small one. A label, not the
+ * annotation, because node affinity reads labels only.
+ */
+export const extraCapacityLabel = { key: 'podium.dev/capacity', value: 'extra' } as const;
+
+/**
  * Where nodes come from. Every call is idempotent, because an activity may run twice (a worker
  * killed mid-call): adding a name that exists, or removing one that is gone, does nothing.
  */

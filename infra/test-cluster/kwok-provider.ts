@@ -2,7 +2,7 @@ import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { isApiStatus } from '../../activities/runtime/kubernetes/kubernetes-api';
 import type { NodeTypeSpec } from '../../domain/node-autoscaling';
 import { kwokNode, nodeTypes } from './nodes';
-import { autoscalerOwnerAnnotation, type NodeProvider } from '../../activities/nodes/node-provider';
+import { autoscalerOwnerAnnotation, extraCapacityLabel, type NodeProvider } from '../../activities/nodes/node-provider';
 import { parseQuantity } from '../../domain/quantity';
 
 const Gi = 1024 ** 3;
@@ -30,7 +30,7 @@ export class KwokNodeProvider implements NodeProvider {
     const annotations = { [autoscalerOwnerAnnotation]: this.owner, 'podium.dev/decision': decisionId };
     await Promise.all(
       names.map((name) =>
-        this.core.createNode({ body: kwokNode(name, { name: type.name, capacity, hourlyPrice: type.hourlyPrice }, annotations) }).catch((error) => {
+        this.core.createNode({ body: kwokNode(name, { name: type.name, capacity, hourlyPrice: type.hourlyPrice }, annotations, { [extraCapacityLabel.key]: extraCapacityLabel.value }) }).catch((error) => {
           if (!isApiStatus(error, 409)) throw error; // already there: added before a retry
         }),
       ),

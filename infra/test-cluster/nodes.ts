@@ -25,7 +25,7 @@ export const kwokNodeAnnotation = { key: 'kwok.x-k8s.io/node', value: 'fake' } a
  * A fake node of the given type. kwok fills in its status (Ready, addresses, heartbeats) and
  * runs the pods scheduled to it. GPU nodes carry the usual `nvidia.com/gpu` taint.
  */
-export function kwokNode(name: string, type: NodeType, annotations: Record<string, string> = {}): V1Node {
+export function kwokNode(name: string, type: NodeType, annotations: Record<string, string> = {}, labels: Record<string, string> = {}): V1Node {
   const gpu = type.capacity['nvidia.com/gpu'] !== undefined;
   return {
     apiVersion: 'v1',
@@ -40,6 +40,7 @@ export function kwokNode(name: string, type: NodeType, annotations: Record<strin
         [nodeTypeLabel]: type.name,
         [nodePoolLabel]: type.name,
         type: 'kwok',
+        ...labels,
       },
     },
     spec: { taints: gpu ? [{ key: 'nvidia.com/gpu', value: 'present', effect: 'NoSchedule' }] : undefined },

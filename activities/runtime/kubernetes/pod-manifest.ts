@@ -1,5 +1,6 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { containerLaunch, readinessPathOf } from '../../../domain/model-runtime';
+import { extraCapacityLabel } from '../../nodes/node-provider';
 import type { InstanceSpec } from '../instance-runtime';
 
 export const managedByLabel = 'app.kubernetes.io/managed-by';
@@ -57,8 +58,15 @@ export function modelPod(spec: InstanceSpec): V1Pod {
       // GPU nodes are tainted so that only pods asking for a GPU land there.
       tolerations: wantsGpu ? [{ key: gpuResource, operator: 'Exists', effect: 'NoSchedule' }] : undefined,
       affinity: {
-        // Pack Podium's pods onto the nodes that already run some, so the node autoscaler
-        // finds whole nodes empty and can remove them.
+        // Base nodes first: a node the autoscaler added (for a model that needed it) takes a
+        // pod only when the base nodes cannot, so it empties and goes when its model does.
+        nodeAffinity: {
+          preferredDuringSchedulingIgnoredDuringExecution: [
+            { weight: 100, preference: { matchExpressions: [{ key: extraCapacityLabel.key, operator: 'NotIn', values: [extraCapacityLabel.value] }] } },
+          ],
+        },
+        // Among those, pack Podium's pods onto the nodes that already run some, so the node
+        // autoscaler finds whole nodes empty and can remove them.
         podAffinity: {
           preferredDuringSchedulingIgnoredDuringExecution: [
             {
