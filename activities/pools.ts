@@ -5,7 +5,7 @@ import type { DatabasePool } from 'slonik';
 import { abandonInstanceStart, openInstanceSlots, runPoolRound } from '../db/instance-slots';
 import { insertModelInstance } from '../db/model-instances';
 import { findModelToServe } from '../db/models';
-import { planPoolRound, type PoolRound } from '../domain/pool-plan';
+import { planPoolRoundWithDrains, type PoolRound } from '../domain/pool-plan';
 import type { RequestError } from '../domain/work-request';
 import { instanceIdAnnotation, poolAnnotation, type InstanceRuntime } from './runtime/instance-runtime';
 import { createSlotSignals } from './slot-signals';
@@ -32,10 +32,13 @@ export function createPoolActivities(deps: { db: DatabasePool; temporal: Client;
     async runPoolRound({
       modelId,
       stops,
+      drains = [],
       minInstances,
     }: {
       modelId: string;
       stops: { instanceId: string; reason: string }[];
+      /** Instances to replace before they go (replacePoolInstance): no request is interrupted. */
+      drains?: string[];
       /** An operator's minimum for now, over the catalog's (never above max_instances). */
       minInstances?: number;
     }): Promise<PoolRoundResult> {
@@ -46,7 +49,7 @@ export function createPoolActivities(deps: { db: DatabasePool; temporal: Client;
         modelId,
         ({ instances, waiting, settings }) => {
           const minimum = minInstances === undefined ? settings.minInstances : Math.min(minInstances, settings.maxInstances);
-          const planned = planPoolRound(instances, waiting, { ...settings, minInstances: minimum }, Date.now());
+          const planned = planPoolRoundWithDrains(instances, waiting, { ...settings, minInstances: minimum }, Date.now(), drains);
           const stoppable = (id: string) => instances.some((i) => i.instanceId === id && i.state !== 'STOPPING');
           const asked = stops.filter((s) => stoppable(s.instanceId) && !planned.stop.some((p) => p.instanceId === s.instanceId));
           return { ...planned, stop: [...planned.stop, ...asked] };

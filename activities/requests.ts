@@ -52,6 +52,8 @@ export function createRequestActivities({ db, temporal, taskQueue }: { db: Datab
     if (released.unhealthy) {
       await markUnreachableInstances(db, modelId);
       await signals.wakePool(modelId);
+    } else if (released.drained) {
+      await signals.wakePool(modelId);
     }
     return released.settled;
   }

@@ -297,6 +297,14 @@ export const openApiDocument = {
           responses: { 202: { description: 'stopping' }, ...errors(400, 401, 403, 404, 409) },
         },
       },
+      '/api/admin/instances/{id}/replace': {
+        post: {
+          summary: "Replaces an instance through its model's pool, interrupting no request: a replacement starts, new requests go elsewhere, and it stops once those it serves have finished (ADMIN, audited)",
+          security: bearer,
+          parameters: [idParameter],
+          responses: { 202: { description: 'replacing' }, ...errors(400, 401, 403, 404, 409) },
+        },
+      },
       '/api/admin/models': {
         get: {
           summary: 'The model catalog with every field, the local command too (ADMIN)',

@@ -186,21 +186,23 @@ export async function releaseSlot<Settled = undefined>(
   { modelId, requestId, healthy }: { modelId: string; requestId: string; healthy: boolean },
   /** Committed with the release: how the request ended (one transaction, no window between); its answer is `settled`. */
   settle?: (t: CommonQueryMethods) => Promise<Settled>,
-): Promise<{ instanceId: string | null; handovers: Handover[]; unhealthy: boolean; settled: Settled | undefined }> {
+): Promise<{ instanceId: string | null; handovers: Handover[]; unhealthy: boolean; drained: boolean; settled: Settled | undefined }> {
   return underModelLock(db, modelId, async (t) => {
     const settled = await settle?.(t);
     const instanceId = await t.maybeOneFirst(sql.type(z.object({ instanceId: z.string() }))`
       WITH unqueued AS (DELETE FROM slot_waiters WHERE request_id = ${requestId})
       UPDATE instance_leases SET released_at = clock_timestamp()
        WHERE request_id = ${requestId} AND released_at IS NULL RETURNING instance_id AS "instanceId"`);
-    if (!instanceId) return { instanceId: null, handovers: [], unhealthy: false, settled };
+    if (!instanceId) return { instanceId: null, handovers: [], unhealthy: false, drained: false, settled };
     let unhealthy = false;
     if (!healthy) unhealthy = (await markUnhealthy(t, [instanceId])) > 0;
     const view = await readPool(t, modelId);
     const handovers = await handOutFreeSlots(t, view, modelId);
     const stillLeased = (view.instances.find((i) => i.instanceId === instanceId)?.leases ?? 0) + handovers.filter((h) => h.instanceId === instanceId).length;
     if (stillLeased === 0) await markIdle(t, [instanceId]);
-    return { instanceId, handovers, unhealthy, settled };
+    // The last request of an instance being replaced has finished: its pool can stop it now.
+    const drained = stillLeased === 0 && view.instances.find((i) => i.instanceId === instanceId)?.state === 'DRAINING';
+    return { instanceId, handovers, unhealthy, drained, settled };
   });
 }
 
@@ -254,7 +256,7 @@ export type PoolSnapshot = { instances: PoolInstance[]; waiting: number; setting
 export async function runPoolRound(
   db: Db,
   modelId: string,
-  decide: (snapshot: PoolSnapshot) => PoolRound,
+  decide: (snapshot: PoolSnapshot) => PoolRound & { drain?: string[] },
   reserve: (t: CommonQueryMethods, count: number) => Promise<string[]>,
 ): Promise<{ round: PoolRound; started: string[]; handovers: Handover[] }> {
   return underModelLock(db, modelId, async (t) => {
@@ -266,6 +268,9 @@ export async function runPoolRound(
     const instances = view.instances.map(({ endpoint: _, ...i }) => i);
     const round = decide({ instances, waiting: view.waiting, settings: view.settings });
     const started = await reserve(t, round.start);
+    if (round.drain?.length) {
+      await t.query(sql.unsafe`UPDATE model_instances SET slot_state = 'DRAINING' WHERE id = ANY(${sql.array(round.drain, 'uuid')}) AND slot_state = 'READY'`);
+    }
     const stopping = round.stop.map((s) => s.instanceId);
     if (stopping.length) {
       await t.query(sql.unsafe`UPDATE model_instances SET slot_state = 'STOPPING' WHERE id = ANY(${sql.array(stopping, 'uuid')})`);

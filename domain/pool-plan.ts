@@ -6,8 +6,12 @@ import { z } from 'zod';
  * snapshots they decide on are read under the model's lock (db/instance-slots.ts).
  */
 
-/** Where an instance stands for the request path (model_instances.slot_state). */
-export const slotState = z.enum(['STARTING', 'READY', 'UNHEALTHY', 'STOPPING']);
+/**
+ * Where an instance stands for the request path (model_instances.slot_state). DRAINING: being
+ * replaced (to empty its node, or an admin's move): no new request, a replacement started, and
+ * stopped once it serves none.
+ */
+export const slotState = z.enum(['STARTING', 'READY', 'DRAINING', 'UNHEALTHY', 'STOPPING']);
 export type SlotState = z.infer<typeof slotState>;
 
 /** An instance of the model as the slot tables record it. */
@@ -85,6 +89,8 @@ export function planPoolRound(instances: readonly PoolInstance[], waiting: numbe
   const stop: PoolRound['stop'] = instances
     .filter((i) => i.state === 'UNHEALTHY')
     .map((i) => ({ instanceId: i.instanceId, reason: 'UNHEALTHY' }));
+  // A draining instance goes once the requests it serves have finished (a release wakes the pool).
+  for (const instance of instances.filter((i) => i.state === 'DRAINING' && i.leases === 0)) stop.push({ instanceId: instance.instanceId, reason: 'REPLACED' });
 
   let live = instances.filter(isLive).length;
   const startingSlots = instances.filter((i) => i.state === 'STARTING').length * settings.maxConcurrency;
@@ -115,4 +121,25 @@ export function planPoolRound(instances: readonly PoolInstance[], waiting: numbe
     }
   }
   return { start, stop, wakeAt };
+}
+
+/**
+ * A round that also begins replacing instances (`drains`: the node autoscaler emptying a node,
+ * or an admin): each asked instance that is READY turns DRAINING and gets a replacement started
+ * now, within max_instances, before it goes (planPoolRound stops it once it serves nobody).
+ * New requests go to the other instances and the replacement; none is interrupted.
+ */
+export function planPoolRoundWithDrains(
+  instances: readonly PoolInstance[],
+  waiting: number,
+  settings: PoolSettings,
+  now: number,
+  drains: readonly string[],
+): PoolRound & { drain: string[] } {
+  const drain = instances.filter((i) => i.state === 'READY' && drains.includes(i.instanceId)).map((i) => i.instanceId);
+  const marked = instances.map((i) => (drain.includes(i.instanceId) ? { ...i, state: 'DRAINING' as const } : i));
+  const round = planPoolRound(marked, waiting, settings, now);
+  const liveAfter = marked.filter(isLive).length + round.start;
+  const replacements = Math.min(drain.length, Math.max(0, settings.maxInstances - liveAfter));
+  return { ...round, start: round.start + replacements, drain };
 }

@@ -85,6 +85,11 @@ export const workRequestStageQuery = defineQuery<{ stage: WorkRequestStage; inst
 export const wakePoolSignal = defineSignal<[]>('wakePool');
 /** From an admin (API): stop this instance; its requests find out when their calls fail. */
 export const stopPoolInstanceSignal = defineSignal<[{ instanceId: string; reason: string }]>('stopPoolInstance');
+/**
+ * From an admin (API) or the node autoscaler emptying a node: replace this instance. It takes no
+ * new request, a replacement starts, and it stops once the requests it serves have finished.
+ */
+export const replacePoolInstanceSignal = defineSignal<[{ instanceId: string; reason: string }]>('replacePoolInstance');
 
 // Node autoscaler signal.
 /** A model pod could not be scheduled: look at the cluster now. */

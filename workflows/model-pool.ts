@@ -11,7 +11,7 @@ import {
 import type { PodiumActivities } from '../activities';
 import type { RequestError } from '../domain/work-request';
 import { describeFailure, lostWithItsWorker } from './failures';
-import { stopPoolInstanceSignal, wakePoolSignal, type ModelPoolInput } from './contracts';
+import { replacePoolInstanceSignal, stopPoolInstanceSignal, wakePoolSignal, type ModelPoolInput } from './contracts';
 import {
   acceptOperatorPayload,
   isInstanceId,
@@ -54,6 +54,7 @@ export async function modelPool({ modelId, historyLimit = defaultHistoryLimit, m
   // An operator's min_instances for a while (operatorSetMinInstances); the catalog's after it.
   let override = minInstancesOverride ?? null;
   const adminStops: { instanceId: string; reason: string }[] = [];
+  const drains: string[] = [];
   const inFlight = new Set<Promise<void>>();
   // A launch or stop that failed for good leaves its instance recorded as it was; the next
   // fresh pool stops it as an orphan.
@@ -70,6 +71,10 @@ export async function modelPool({ modelId, historyLimit = defaultHistoryLimit, m
   });
   setHandler(stopPoolInstanceSignal, ({ instanceId, reason }) => {
     adminStops.push({ instanceId, reason });
+    woken = true;
+  });
+  setHandler(replacePoolInstanceSignal, ({ instanceId }) => {
+    drains.push(instanceId);
     woken = true;
   });
   // An operator's `temporal workflow signal` (docs/operations.md): checked, acted on, audited.
@@ -101,9 +106,11 @@ export async function modelPool({ modelId, historyLimit = defaultHistoryLimit, m
   for (;;) {
     woken = false;
     if (override && override.until <= Date.now()) override = null;
+    const replacing = drains.splice(0);
     const round = await rounds.runPoolRound({
       modelId,
       stops: adminStops.splice(0),
+      ...(replacing.length > 0 ? { drains: replacing } : {}),
       ...(override ? { minInstances: override.minInstances } : {}),
     });
     for (const instanceId of round.started) track(launch(modelId, instanceId, round.startupTimeoutSeconds, lostStartsAreNoNews));

@@ -14,7 +14,7 @@ import type { Authenticate } from '../authenticator';
 import { fetchInstanceHistory } from '../instance-history';
 import { idParam } from '../params';
 import { workflowLink, type TemporalUi } from '../temporal-ui';
-import { adminInstanceRecord, listAdminInstances, stopInstance } from '../use-cases/admin-instances';
+import { adminInstanceRecord, listAdminInstances, replaceInstance, stopInstance } from '../use-cases/admin-instances';
 
 /** Admins' view of model instances: live list (with raw runtime events), stop, and history. */
 export function adminInstanceRoutes(deps: {
@@ -36,6 +36,12 @@ export function adminInstanceRoutes(deps: {
     const record = await stopInstance(deps, signedInUser(ctx), idParam(ctx, 'instance'));
     ctx.status = 202;
     ctx.body = { id: record.id, stopping: true };
+  });
+
+  router.post('/api/admin/instances/:id/replace', async (ctx) => {
+    const record = await replaceInstance(deps, signedInUser(ctx), idParam(ctx, 'instance'));
+    ctx.status = 202;
+    ctx.body = { id: record.id, replacing: true };
   });
 
   /** The node autoscaler's latest decisions: plan, reasons and what was done. */

@@ -8,7 +8,7 @@ import { freshRuntimeViews } from '../../db/runtime-views';
 import type { AdminInstancesQuery } from '../../domain/admin-views';
 import { filterInstances, joinInstances, mergeRuntimeViews, type AdminInstancesView, type InstanceRecord } from '../../domain/instances';
 import type { PoolHealth } from '../../domain/pool-health';
-import { poolWorkflowId, stopPoolInstanceSignal } from '../../workflows/contracts';
+import { poolWorkflowId, replacePoolInstanceSignal, stopPoolInstanceSignal } from '../../workflows/contracts';
 import { ApiError } from '../errors';
 
 const endedStatuses = ['TERMINATED', 'FAILED'];
@@ -49,28 +49,24 @@ export async function adminInstanceRecord(db: DatabasePool, id: string): Promise
   return record;
 }
 
+type PoolInstanceAction = { audit: 'INSTANCE_STOP' | 'INSTANCE_REPLACE'; verb: string; signal: typeof stopPoolInstanceSignal; reason: string };
+
 /**
- * An admin stops an instance: audited first, then carried out by its model's pool (so the
- * pool's own state stays true); its requests find out when their calls fail.
+ * An admin acts on an instance: audited first, then carried out by its model's pool (so the
+ * pool's own state stays true).
  */
-export async function stopInstance(
-  { db, temporal, taskQueue }: AdminInstanceDeps,
-  admin: { userId: string; username: string },
-  id: string,
-): Promise<InstanceRecord> {
+async function askPool({ db, temporal, taskQueue }: AdminInstanceDeps, admin: { userId: string }, id: string, action: PoolInstanceAction): Promise<InstanceRecord> {
   const record = await adminInstanceRecord(db, id);
-  if (endedStatuses.includes(record.status)) throw new ApiError(409, 'INSTANCE_NOT_RUNNING', `Instance ${id} has already ended (${record.status}): there is nothing to stop`);
+  if (endedStatuses.includes(record.status)) throw new ApiError(409, 'INSTANCE_NOT_RUNNING', `Instance ${id} has already ended (${record.status}): there is nothing to ${action.verb}`);
   await writeAuditLog(db, {
     actorUserId: admin.userId,
-    action: 'INSTANCE_STOP',
+    action: action.audit,
     targetType: 'model_instance',
     targetId: record.id,
     detail: { model: record.modelId, status: record.status, runtimeRef: record.runtimeRef },
   });
   try {
-    await temporal.workflow
-      .getHandle(poolWorkflowId(taskQueue, record.modelId))
-      .signal(stopPoolInstanceSignal, { instanceId: record.id, reason: `ADMIN_STOP by ${admin.username}` });
+    await temporal.workflow.getHandle(poolWorkflowId(taskQueue, record.modelId)).signal(action.signal, { instanceId: record.id, reason: action.reason });
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) {
       throw new ApiError(409, 'POOL_NOT_RUNNING', `The pool of ${record.modelId} is not running; its next start stops this instance as an orphan`);
@@ -78,4 +74,17 @@ export async function stopInstance(
     throw error;
   }
   return record;
+}
+
+/** An admin stops an instance now; its requests find out when their calls fail. */
+export function stopInstance(deps: AdminInstanceDeps, admin: { userId: string; username: string }, id: string): Promise<InstanceRecord> {
+  return askPool(deps, admin, id, { audit: 'INSTANCE_STOP', verb: 'stop', signal: stopPoolInstanceSignal, reason: `ADMIN_STOP by ${admin.username}` });
+}
+
+/**
+ * An admin replaces an instance (to move it off a node, say): a replacement starts, new
+ * requests go elsewhere, and it stops once the requests it serves have finished. None fails.
+ */
+export function replaceInstance(deps: AdminInstanceDeps, admin: { userId: string; username: string }, id: string): Promise<InstanceRecord> {
+  return askPool(deps, admin, id, { audit: 'INSTANCE_REPLACE', verb: 'replace', signal: replacePoolInstanceSignal, reason: `ADMIN_REPLACE by ${admin.username}` });
 }

@@ -39,6 +39,7 @@ describe('admin routes: who may call them', () => {
     ['GET', '/api/admin/instances'],
     ['GET', `/api/admin/instances/${randomUUID()}`],
     ['POST', `/api/admin/instances/${randomUUID()}/stop`],
+    ['POST', `/api/admin/instances/${randomUUID()}/replace`],
   ])('%s %s: 401 without a token, 403 anonymous and for a plain user', async (method, path) => {
     expect((await call(method, path)).status).toBe(401);
     const anonymous = await call(method, path, tokens.anonymous);
@@ -174,5 +175,35 @@ describe('admin: instances', () => {
   it('404 for an unknown instance, 400 for a malformed id', async () => {
     expect((await call('GET', `/api/admin/instances/${randomUUID()}`, tokens.admin)).body.error.code).toBe('INSTANCE_NOT_FOUND');
     expect((await call('POST', '/api/admin/instances/nope/stop', tokens.admin)).body.error.code).toBe('INVALID_INSTANCE_ID');
+  });
+});
+
+describe('admin: replacing an instance', () => {
+  it('moves it without interrupting a request: a replacement takes new requests, the old one stops after its last', async () => {
+    await addTestModel(stack.db, { id: 'echo-replace', keepWarmSeconds: 600, maxInstances: 1 });
+    await completedRequest(tokens.user, 'echo-replace', echoInput);
+    const [old] = (await eventually(() => call('GET', '/api/admin/instances?model=echo-replace', tokens.admin), (r) => r.body.instances?.length === 1, 10_000)).body.instances;
+    const servedBy = (requestId: string) => stack.db.oneFirst(sql.type(z.object({ instanceId: z.string() }))`SELECT instance_id AS "instanceId" FROM instance_leases WHERE request_id = ${requestId}`);
+
+    // A slow request holds the old instance while it is replaced.
+    const slow = (await stack.api.submit(tokens.user, { model: 'echo-replace', input: { ...echoInput, parameters: { delay_ms: 2_000 } } })).body.id as string;
+    await eventually(() => stack.db.maybeOneFirst(sql.type(z.object({ instanceId: z.string() }))`SELECT instance_id AS "instanceId" FROM instance_leases WHERE request_id = ${slow}`), (id) => id === old.id, 10_000);
+    const replace = await call('POST', `/api/admin/instances/${old.id}/replace`, tokens.admin);
+    expect([replace.status, replace.body]).toEqual([202, { id: old.id, replacing: true }]);
+
+    // A request after that goes to the replacement, even with max_instances 1 (the old one is on its way out).
+    const next = await completedRequest(tokens.user, 'echo-replace', echoInput);
+    expect(await servedBy(next)).not.toBe(old.id);
+    const { request } = await stack.api.waitUntilFinal(tokens.user, slow);
+    expect(request.status).toBe('COMPLETE');
+
+    const oldLog = await eventually(
+      () => stack.db.any(sql.type(z.object({ event: z.string(), detail: z.record(z.string(), z.unknown()) }))`SELECT event, detail FROM model_instance_log WHERE instance_id = ${old.id} ORDER BY id`),
+      (log) => log.some((e) => e.event === 'TERMINATED'),
+      10_000,
+    );
+    expect(oldLog.find((e) => e.event === 'STOPPING')!.detail).toMatchObject({ reason: 'REPLACED' });
+    expect(await stack.db.oneFirst(sql.unsafe`SELECT action FROM audit_log WHERE target_id = ${old.id}`)).toBe('INSTANCE_REPLACE');
+    expect((await call('POST', `/api/admin/instances/${old.id}/replace`, tokens.admin)).body.error).toMatchObject({ code: 'INSTANCE_NOT_RUNNING', message: expect.stringContaining('nothing to replace') });
   });
 });

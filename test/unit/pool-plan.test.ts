@@ -1,4 +1,4 @@
-import { assignFreeSlots, needsAnotherInstance, planPoolRound, type PoolInstance } from '../../domain/pool-plan';
+import { assignFreeSlots, needsAnotherInstance, planPoolRound, planPoolRoundWithDrains, type PoolInstance } from '../../domain/pool-plan';
 
 const now = 100_000;
 const settings = { minInstances: 0, maxInstances: 2, keepWarmSeconds: 10, maxConcurrency: 1 };
@@ -88,5 +88,33 @@ describe('one round of the pool', () => {
     const round = planPoolRound([instance('sick', 'UNHEALTHY'), instance('going', 'STOPPING'), busy('busy')], 1, settings, now);
     expect(round.stop).toEqual([{ instanceId: 'sick', reason: 'UNHEALTHY' }]);
     expect(round.start).toBe(1);
+  });
+});
+
+describe('planPoolRoundWithDrains: replacing an instance interrupts no request', () => {
+  it('a busy instance asked to go turns DRAINING, gets its replacement now, and keeps its requests', () => {
+    const round = planPoolRoundWithDrains([busy('a')], 0, settings, now, ['a']);
+    expect(round).toMatchObject({ drain: ['a'], start: 1, stop: [] });
+  });
+
+  it('an idle one is stopped at once, its replacement started in the same round', () => {
+    const round = planPoolRoundWithDrains([instance('a', 'READY', now - 1_000)], 0, settings, now, ['a']);
+    expect(round).toMatchObject({ drain: ['a'], start: 1, stop: [{ instanceId: 'a', reason: 'REPLACED' }] });
+  });
+
+  it('a draining instance goes once its last request is done, with no second replacement', () => {
+    expect(planPoolRound([instance('a', 'DRAINING', null, 1), busy('b')], 0, settings, now).stop).toEqual([]);
+    const round = planPoolRound([instance('a', 'DRAINING', null, 0), instance('b', 'READY', now)], 0, settings, now);
+    expect(round).toMatchObject({ start: 0, stop: [{ instanceId: 'a', reason: 'REPLACED' }] });
+  });
+
+  it('only ready instances drain (a starting or stopping one is left as it is), and never past max_instances', () => {
+    expect(planPoolRoundWithDrains([instance('a', 'STARTING'), instance('b', 'STOPPING')], 0, settings, now, ['a', 'b'])).toMatchObject({ drain: [], start: 0 });
+    // Two live, max two: the drained one no longer counts, so its replacement fits; no more than that.
+    expect(planPoolRoundWithDrains([busy('a'), busy('b')], 3, settings, now, ['a'])).toMatchObject({ drain: ['a'], start: 1 });
+  });
+
+  it('a draining instance takes no new request', () => {
+    expect(assignFreeSlots([instance('a', 'DRAINING', null, 0)], [waiter('r1')], 1)).toEqual([]);
   });
 });

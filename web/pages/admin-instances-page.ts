@@ -12,7 +12,7 @@ type Filters = Record<(typeof filterNames)[number], string>;
 /** How often the list refreshes itself while the page is open. */
 const refreshMs = 5_000;
 
-/** Live model instances (pods or processes) with their raw runtime events; stop one through its pool. */
+/** Live model instances (pods or processes) with their raw runtime events; stop or replace one through its pool. */
 export class AdminInstancesPage extends LitElement {
   static override properties = { filters: { state: true }, error: { state: true }, notice: { state: true } };
   static override styles = [
@@ -22,7 +22,7 @@ export class AdminInstancesPage extends LitElement {
     `,
   ];
   declare filters: Filters;
-  /** What the last action (a stop) could not do. */
+  /** What the last action (a stop or a replace) could not do. */
   declare error: string | null;
   declare notice: string | null;
   private timer: ReturnType<typeof setInterval> | undefined;
@@ -60,11 +60,15 @@ export class AdminInstancesPage extends LitElement {
     keepFiltersInUrl(this.filters);
   }
 
-  private async stop(instance: AdminInstance) {
-    if (!instance.id || !confirm(`Stop instance ${instance.id.slice(0, 8)} of ${instance.model}?`)) return;
+  /** Stop (now; its requests fail over) or replace (a new one first; its requests finish) an instance, through its pool. */
+  private async act(instance: AdminInstance, action: 'stop' | 'replace') {
+    const question = action === 'stop'
+      ? `Stop instance ${instance.id?.slice(0, 8)} of ${instance.model}? Requests it serves now fail over.`
+      : `Replace instance ${instance.id?.slice(0, 8)} of ${instance.model}? A new one starts; this one stops after the requests it serves.`;
+    if (!instance.id || !confirm(question)) return;
     try {
-      await apiCall('POST', `/api/admin/instances/${instance.id}/stop`);
-      this.notice = `Stopping instance ${instance.id.slice(0, 8)}.`;
+      await apiCall('POST', `/api/admin/instances/${instance.id}/${action}`);
+      this.notice = `${action === 'stop' ? 'Stopping' : 'Replacing'} instance ${instance.id.slice(0, 8)}.`;
       this.error = null;
       await this.listing.run();
     } catch (error) {
@@ -125,7 +129,10 @@ export class AdminInstancesPage extends LitElement {
                   <td>${i.runtime?.events
                     ? html`<details><summary>${i.runtime.events.length} events</summary><pre>${JSON.stringify(i.runtime.events, null, 2)}</pre></details>`
                     : '—'}</td>
-                  <td class="actions">${i.id ? html`<button class="secondary" data-testid="stop" @click=${() => this.stop(i)}>Stop</button>` : ''}</td>
+                  <td class="actions">${i.id
+                    ? html`<button class="secondary" data-testid="replace" @click=${() => this.act(i, 'replace')}>Replace</button>
+                        <button class="secondary" data-testid="stop" @click=${() => this.act(i, 'stop')}>Stop</button>`
+                    : ''}</td>
                 </tr>`,
               )}
             </tbody>
