@@ -1,12 +1,23 @@
 import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { mergePatch } from './runtime/kubernetes/kubernetes-api';
 import { autoscalerDecisions, autoscalerNodes, autoscalerReactionSeconds } from '../infra/metrics';
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { AutoscalerAction, AutoscalerSettings, NodeView, PendingPod, Resources, Snapshot } from '../domain/node-autoscaling';
 import type { DatabasePool } from 'slonik';
 import { parseQuantity } from '../domain/quantity';
 import { recordAutoscalerDecision } from '../db/autoscaler-decisions';
-import { nodeAutoscalerWorkflowId, podsUnschedulableSignal, workflowNames, type NodeAutoscalerInput, type PodiumWorkflows } from '../workflows/contracts';
+import {
+  nodeAutoscalerWorkflowId,
+  podsUnschedulableSignal,
+  poolWorkflowId,
+  replacePoolInstanceSignal,
+  workflowNames,
+  type NodeAutoscalerInput,
+  type PodiumWorkflows,
+} from '../workflows/contracts';
+import { instanceIdAnnotation } from './runtime/instance-runtime';
+import { modelLabel } from './runtime/kubernetes/pod-manifest';
+import { podReadiness } from './runtime/kubernetes/pod-status';
 import { autoscalerOwnerAnnotation, type NodeProvider } from './nodes/node-provider';
 
 const modelPodSelector = 'app.kubernetes.io/managed-by=podium';
@@ -96,6 +107,7 @@ export function createNodeAutoscalerActivities({
         requested,
         modelPods: pods.filter(isModelPod).length,
         otherPods: pods.filter((pod) => !isModelPod(pod)).length,
+        modelPodList: pods.filter(isModelPod).map((pod) => ({ name: pod.metadata!.name!, requests: podRequests(pod), ready: podReadiness(pod).ready })),
       };
     });
     const pending: PendingPod[] = modelPods.items
@@ -126,6 +138,8 @@ export function createNodeAutoscalerActivities({
       } else if (action.type === 'CORDON' || action.type === 'UNCORDON') {
         await core.patchNode({ name: action.node, body: { spec: { unschedulable: action.type === 'CORDON' } } }, mergePatch);
         results.push(`${action.type.toLowerCase()}ed ${action.node}`);
+      } else if (action.type === 'CONSOLIDATE') {
+        results.push(...(await consolidate(action.node)));
       } else {
         // Look again right before removing: never from under a pod bound since the snapshot.
         const pods = await core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${action.node}` });
@@ -141,6 +155,30 @@ export function createNodeAutoscalerActivities({
     }
     if (actions.some((action) => action.type === 'ADD_NODES')) await observeReaction();
     return { actedAt: Date.now(), results };
+  }
+
+  /**
+   * Empties a node the Podium way: cordoned (nothing new lands on it), then each model pod's
+   * pool is asked to replace its instance (replacePoolInstance: a replacement first, the old one
+   * stopped after its last request). Asking twice is harmless: a draining instance stays so.
+   */
+  async function consolidate(node: string): Promise<string[]> {
+    const { autoscaler, core } = need();
+    await core.patchNode({ name: node, body: { spec: { unschedulable: true } } }, mergePatch);
+    const pods = await core.listNamespacedPod({ namespace: autoscaler.namespace, labelSelector: modelPodSelector, fieldSelector: `spec.nodeName=${node}` });
+    const results = [`cordoned ${node} to consolidate it`];
+    for (const pod of pods.items.filter(isActive)) {
+      const model = pod.metadata?.labels?.[modelLabel];
+      const instanceId = pod.metadata?.annotations?.[instanceIdAnnotation];
+      if (!model || !instanceId) continue;
+      const asked = await temporal.workflow
+        .getHandle(poolWorkflowId(taskQueue, model))
+        .signal(replacePoolInstanceSignal, { instanceId, reason: `CONSOLIDATION of ${node}` })
+        .then(() => `asked the pool of ${model} to replace instance ${instanceId}`)
+        .catch((error: Error) => (error instanceof WorkflowNotFoundError ? `no pool runs ${model}: instance ${instanceId} stays until its next start` : Promise.reject(error)));
+      results.push(asked);
+    }
+    return results;
   }
 
   /** How long the oldest pod still pending has waited, now that nodes for it were asked for. */

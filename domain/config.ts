@@ -110,6 +110,11 @@ export const configSchema = z.object({
   AUTOSCALER_PROVISIONING_TIMEOUT_SECONDS: seconds.default(600),
   AUTOSCALER_MIN_NODE_LIFETIME_SECONDS: z.coerce.number().int().min(0).default(600),
   AUTOSCALER_SCALE_DOWN_DELAY_SECONDS: z.coerce.number().int().min(0).default(300),
+  /** Consolidation: empty added nodes whose model pods cheaper nodes can take (docs/node-autoscaling.md). */
+  AUTOSCALER_CONSOLIDATION: flag.default(false),
+  AUTOSCALER_CONSOLIDATION_UTILISATION: z.coerce.number().min(0).max(1).default(0.5),
+  AUTOSCALER_CONSOLIDATION_MAX_NODES: z.coerce.number().int().positive().default(1),
+  AUTOSCALER_CONSOLIDATION_COOLDOWN_SECONDS: z.coerce.number().int().min(0).default(300),
   CLUSTER_API_NAMESPACE: z.string().default('default'),
   CLUSTER_API_PREFIX: z.string().default('podium-'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -26,6 +26,8 @@ export type NodeView = {
   modelPods: number;
   /** Other pods bound to it that are not DaemonSet pods: never removed from under them either. */
   otherPods: number;
+  /** Its model pods one by one (snapshots from before consolidation lack it: no node is consolidated then). */
+  modelPodList?: Array<{ name: string; requests: Resources; ready: boolean }>;
 };
 
 export type PendingPod = {
@@ -50,6 +52,18 @@ export type AutoscalerSettings = {
   minNodeLifetimeMs: number;
   /** A node must have been empty this long before it is cordoned. */
   scaleDownDelayMs: number;
+  /** Moving the pods off an added node that other, cheaper nodes can take (absent: off, as in runs started before it). */
+  consolidation?: ConsolidationSettings;
+};
+
+export type ConsolidationSettings = {
+  enabled: boolean;
+  /** Only nodes this full or less (the larger of CPU and memory requested over allocatable, 0–1). */
+  utilisationThreshold: number;
+  /** At most this many nodes being emptied at once (the disruption budget). */
+  maxNodesAtOnce: number;
+  /** Between one consolidation and the next; a consolidated node is not uncordoned within it. */
+  cooldownMs: number;
 };
 
 /**
@@ -57,13 +71,20 @@ export type AutoscalerSettings = {
  * empty, and when each pending pod was first seen (the scheduler's own timestamps are whole
  * seconds, too coarse for a 200 ms batch window).
  */
-export type AutoscalerMemory = { emptySince: Record<string, number>; pendingSince?: Record<string, number> };
+export type AutoscalerMemory = {
+  emptySince: Record<string, number>;
+  pendingSince?: Record<string, number>;
+  /** The nodes being consolidated and when each began (they are not uncordoned meanwhile). */
+  consolidating?: Record<string, number>;
+};
 
 export type AutoscalerAction =
   | { type: 'ADD_NODES'; nodeType: string; count: number; forPods: string[] }
   | { type: 'UNCORDON'; node: string }
   | { type: 'CORDON'; node: string }
-  | { type: 'REMOVE_NODE'; node: string; why: 'EMPTY' | 'PROVISIONING_TIMEOUT' };
+  | { type: 'REMOVE_NODE'; node: string; why: 'EMPTY' | 'PROVISIONING_TIMEOUT' }
+  /** Cordon the node and have each of its model pods' pools replace them (no request interrupted); it goes once empty. */
+  | { type: 'CONSOLIDATE'; node: string; pods: string[] };
 
 export type AutoscalerPlan = {
   actions: AutoscalerAction[];
@@ -154,11 +175,14 @@ function packNewNodes(pods: PendingPod[], settings: AutoscalerSettings, existing
 export function decide(snapshot: Snapshot, settings: AutoscalerSettings, memory: AutoscalerMemory): AutoscalerPlan {
   const plan: PlanSoFar = { actions: [], reasons: [], wakeAts: [] };
   const nodes = giveUpOnNodesThatNeverCame(plan, snapshot, settings);
-  const { uncordoned, pendingSince } = planScaleUp(plan, snapshot, nodes, settings, memory);
+  const consolidating = stillConsolidating(snapshot, nodes, settings, memory);
+  const { uncordoned, pendingSince } = planScaleUp(plan, snapshot, nodes, settings, memory, consolidating);
   const emptySince = planScaleDown(plan, snapshot, nodes, settings, memory, uncordoned);
+  planConsolidation(plan, snapshot, nodes, settings, consolidating);
   if (plan.actions.length === 0 && plan.reasons.length === 0) plan.reasons.push('nothing to do: no pending pods, no removable nodes');
   const { actions, reasons, wakeAts } = plan;
-  return { actions, reasons, wakeAt: wakeAts.length > 0 ? Math.min(...wakeAts) : null, memory: { emptySince, pendingSince } };
+  const memoryOut: AutoscalerMemory = { emptySince, pendingSince, ...(settings.consolidation ? { consolidating } : {}) };
+  return { actions, reasons, wakeAt: wakeAts.length > 0 ? Math.min(...wakeAts) : null, memory: memoryOut };
 }
 
 /** What a round has decided so far, each step adding to it in turn (the order is the record's). */
@@ -178,7 +202,7 @@ function giveUpOnNodesThatNeverCame(plan: PlanSoFar, snapshot: Snapshot, setting
  * Scale up: pending pods wait out the batch window, then go onto capacity on the way, onto
  * cordoned nodes (which are uncordoned) and finally onto new nodes, cheapest packing first.
  */
-function planScaleUp(plan: PlanSoFar, snapshot: Snapshot, nodes: NodeView[], settings: AutoscalerSettings, memory: AutoscalerMemory) {
+function planScaleUp(plan: PlanSoFar, snapshot: Snapshot, nodes: NodeView[], settings: AutoscalerSettings, memory: AutoscalerMemory, consolidating: Record<string, number>) {
   const { now } = snapshot;
   const free = new Map(nodes.map((n) => [n.name, minus(n.allocatable, n.requested)]));
   let waiting = [...snapshot.pending];
@@ -214,7 +238,8 @@ function planScaleUp(plan: PlanSoFar, snapshot: Snapshot, nodes: NodeView[], set
   place(coming, () => undefined);
   if (beforeComing > waiting.length) plan.reasons.push(`${beforeComing - waiting.length} pending pod(s) will fit on nodes just added or still starting`);
   const uncordoned = new Set<string>();
-  place(nodes.filter((n) => n.ready && n.cordoned), (node) => uncordoned.add(node.name));
+  // A node being emptied on purpose is not filled again (its pods' replacements fit elsewhere).
+  place(nodes.filter((n) => n.ready && n.cordoned && !(n.name in consolidating)), (node) => uncordoned.add(node.name));
   for (const node of uncordoned) {
     plan.actions.push({ type: 'UNCORDON', node });
     plan.reasons.push(`uncordoning ${node}: pending pods fit on it`);
@@ -280,6 +305,80 @@ function planScaleDown(
     }
   }
   return emptySince;
+}
+
+/** The consolidations still under way: nodes still there, cordoned, within the cooldown since they began. */
+function stillConsolidating(snapshot: Snapshot, nodes: NodeView[], settings: AutoscalerSettings, memory: AutoscalerMemory): Record<string, number> {
+  const cooldownMs = settings.consolidation?.cooldownMs ?? 0;
+  const kept: Record<string, number> = {};
+  for (const [name, since] of Object.entries(memory.consolidating ?? {})) {
+    const node = nodes.find((n) => n.name === name);
+    if (node?.cordoned && snapshot.now - since < cooldownMs) kept[name] = since;
+  }
+  return kept;
+}
+
+const priceOf = (node: NodeView, settings: AutoscalerSettings) => settings.nodeTypes.find((t) => t.name === node.type)?.hourlyPrice ?? 0;
+const utilisation = (node: NodeView) =>
+  Math.max(node.allocatable.cpu > 0 ? node.requested.cpu / node.allocatable.cpu : 1, node.allocatable.memory > 0 ? node.requested.memory / node.allocatable.memory : 1);
+
+/**
+ * Consolidation (Karpenter's WhenUnderutilized, Cluster Autoscaler's utilisation threshold): an
+ * added node, no fuller than the threshold, whose model pods (all ready, nothing else on it) fit
+ * on other ready nodes that each cost less per hour is emptied: cordoned, its pods replaced by
+ * their pools (a replacement first, no request interrupted), and removed once empty by
+ * planScaleDown. The most expensive first, within the disruption budget and the cooldown; never
+ * while pods pend (the capacity may be what they need).
+ */
+function planConsolidation(plan: PlanSoFar, snapshot: Snapshot, nodes: NodeView[], settings: AutoscalerSettings, consolidating: Record<string, number>) {
+  const rules = settings.consolidation;
+  if (!rules?.enabled || snapshot.pending.length > 0) return;
+  const { now } = snapshot;
+  const started = Object.values(consolidating);
+  const lastStarted = started.length > 0 ? Math.max(...started) : null;
+  const underWay = nodes.filter((n) => n.managed && n.cordoned && n.modelPods > 0).length;
+  let budget = rules.maxNodesAtOnce - underWay;
+  const candidates = nodes
+    .filter((n) => n.managed && n.ready && !n.cordoned && n.otherPods === 0 && n.modelPods > 0)
+    .filter((n) => n.modelPodList?.length === n.modelPods && n.modelPodList.every((p) => p.ready))
+    .filter((n) => now - n.createdAt >= settings.minNodeLifetimeMs && utilisation(n) <= rules.utilisationThreshold)
+    .sort((a, b) => priceOf(b, settings) - priceOf(a, settings) || a.name.localeCompare(b.name));
+  if (candidates.length === 0) return;
+  if (lastStarted !== null && now - lastStarted < rules.cooldownMs) {
+    plan.wakeAts.push(lastStarted + rules.cooldownMs);
+    plan.reasons.push(`consolidation cooling down until ${Math.round((lastStarted + rules.cooldownMs - now) / 1000)} s from now`);
+    return;
+  }
+  const free = new Map(nodes.filter((n) => n.ready && !n.cordoned).map((n) => [n.name, minus(n.allocatable, n.requested)]));
+  for (const node of candidates) {
+    if (budget <= 0) {
+      plan.reasons.push(`not consolidating ${node.name}: ${rules.maxNodesAtOnce} node(s) at most at once`);
+      break;
+    }
+    const price = priceOf(node, settings);
+    // Onto other nodes that cost less than this one, first fit decreasing.
+    const targets = nodes.filter((n) => n.name !== node.name && free.has(n.name) && !(n.name in consolidating) && priceOf(n, settings) < price);
+    const trial = new Map(targets.map((n) => [n.name, free.get(n.name)!]));
+    const pods = [...node.modelPodList!].sort((a, b) => b.requests.gpu - a.requests.gpu || b.requests.cpu - a.requests.cpu || b.requests.memory - a.requests.memory);
+    const moves: string[] = [];
+    for (const pod of pods) {
+      const target = targets.find((n) => fits(pod.requests, trial.get(n.name)!) && (pod.requests.gpu > 0) === (n.allocatable.gpu > 0));
+      if (!target) break;
+      trial.set(target.name, minus(trial.get(target.name)!, pod.requests));
+      moves.push(target.name);
+    }
+    if (moves.length < pods.length) continue;
+    for (const [name, left] of trial) free.set(name, left);
+    free.delete(node.name);
+    consolidating[node.name] = now;
+    budget--;
+    plan.actions.push({ type: 'CONSOLIDATE', node: node.name, pods: pods.map((p) => p.name) });
+    plan.reasons.push(
+      `consolidating ${node.name} (${node.type ?? 'unknown type'}, ${price}/h, ${Math.round(utilisation(node) * 100)} % used): ` +
+        `its ${pods.length} model pod(s) fit on ${[...new Set(moves)].join(', ')}, which cost less`,
+    );
+    break; // one a round: the next round sees the cluster as this one left it
+  }
 }
 
 /** One round of the autoscaler as recorded (autoscaler_decisions) and shown to admins. */

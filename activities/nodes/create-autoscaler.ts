@@ -46,6 +46,12 @@ export function autoscalerSettings(config: PodiumConfig, defaultNodeTypes?: Node
     provisioningTimeoutMs: config.AUTOSCALER_PROVISIONING_TIMEOUT_SECONDS * 1000,
     minNodeLifetimeMs: config.AUTOSCALER_MIN_NODE_LIFETIME_SECONDS * 1000,
     scaleDownDelayMs: config.AUTOSCALER_SCALE_DOWN_DELAY_SECONDS * 1000,
+    consolidation: {
+      enabled: config.AUTOSCALER_CONSOLIDATION,
+      utilisationThreshold: config.AUTOSCALER_CONSOLIDATION_UTILISATION,
+      maxNodesAtOnce: config.AUTOSCALER_CONSOLIDATION_MAX_NODES,
+      cooldownMs: config.AUTOSCALER_CONSOLIDATION_COOLDOWN_SECONDS * 1000,
+    },
   };
 }
 

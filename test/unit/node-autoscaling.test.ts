@@ -158,3 +158,61 @@ describe('Kubernetes quantities', () => {
     expect(() => parseQuantity('lots')).toThrow('not a Kubernetes quantity: lots');
   });
 });
+
+describe('node autoscaler: consolidation', () => {
+  const rules = { enabled: true, utilisationThreshold: 0.5, maxNodesAtOnce: 1, cooldownMs: 300_000 };
+  const on: Partial<AutoscalerSettings> = { consolidation: rules };
+  const withPods = (name: string, pods: Array<[string, Resources]>, overrides: Partial<NodeView> = {}): NodeView => {
+    const requested = pods.reduce((sum, [, r]) => ({ cpu: sum.cpu + r.cpu, memory: sum.memory + r.memory, gpu: sum.gpu + r.gpu, pods: sum.pods + 1 }), res(0, 0, 0, 0));
+    return node(name, { modelPods: pods.length, requested, modelPodList: pods.map(([pod, requests]) => ({ name: pod, requests, ready: true })), ...overrides });
+  };
+  // The case from the issue: a cpu-large node added for a big model keeps one small pod; a base node idles.
+  const large = (pods: Array<[string, Resources]>, overrides: Partial<NodeView> = {}) =>
+    withPods('large-1', pods, { type: 'cpu-large', allocatable: res(16, 64, 0, 110), ...overrides });
+  const base = node('base-1', { managed: false });
+  const consolidate = (nodes: NodeView[], memory: { consolidating?: Record<string, number> } = {}, overrides: Partial<AutoscalerSettings> = on) =>
+    decide({ now, nodes, pending: [] }, { ...settings, ...overrides }, { emptySince: {}, ...memory });
+
+  it.each([
+    ['a lightly used added node whose pods fit on a cheaper node → consolidated', [large([['sentiment-1', res(0.25, 0.25)]]), base], [{ type: 'CONSOLIDATE', node: 'large-1', pods: ['sentiment-1'] }]],
+    ['off (the default, and runs started before it) → nothing', [large([['sentiment-1', res(0.25, 0.25)]]), base], [], {}],
+    ['fuller than the threshold → kept', [large([['big-1', res(12, 8)]]), base], []],
+    ['its pods fit nowhere else → kept', [large([['mid-1', res(3, 2)], ['mid-2', res(3, 2)]]), base], []],
+    ['the only room is on a node that costs as much or more → kept', [large([['sentiment-1', res(0.25, 0.25)]]), withPods('large-2', [['x', res(1, 1)]], { type: 'cpu-large', allocatable: res(16, 64, 0, 110) })], []],
+    ['a node Podium did not add → never', [large([['sentiment-1', res(0.25, 0.25)]], { managed: false }), base], []],
+    ['a pod not ready yet (still starting) → not now', [large([['sentiment-1', res(0.25, 0.25)]], { modelPodList: [{ name: 'sentiment-1', requests: res(0.25, 0.25), ready: false }] }), base], []],
+    ['something besides model pods on it → kept', [large([['sentiment-1', res(0.25, 0.25)]], { otherPods: 1 }), base], []],
+    ['younger than its minimum lifetime → kept', [large([['sentiment-1', res(0.25, 0.25)]], { createdAt: now - 60_000 }), base], []],
+    ['a GPU pod only moves to a GPU node', [withPods('gpu-2', [['gpu-pod', res(1, 2, 1)]], { type: 'gpu-a10', allocatable: res(8, 32, 1, 110) }), base], []],
+  ])('%s', (_, nodes, actions, overrides = on) => {
+    expect(consolidate(nodes as NodeView[], {}, overrides as Partial<AutoscalerSettings>).actions).toEqual(actions);
+  });
+
+  it('never while pods pend: the node may be what they need', () => {
+    const plan = decide({ now, nodes: [large([['sentiment-1', res(0.25, 0.25)]]), base], pending: [pod('p', res(0.5, 1))] }, { ...settings, ...on }, { emptySince: {}, pendingSince: { p: now - 1_000 } });
+    expect(plan.actions.some((a) => a.type === 'CONSOLIDATE')).toBe(false);
+  });
+
+  it('one node at a time (the disruption budget), the most expensive first, then a cooldown', () => {
+    const small = withPods('small-9', [['echo-1', res(0.25, 0.25)]]);
+    const nodes = [small, large([['sentiment-1', res(0.25, 0.25)]]), base];
+    const first = consolidate(nodes);
+    expect(first.actions).toEqual([{ type: 'CONSOLIDATE', node: 'large-1', pods: ['sentiment-1'] }]);
+    expect(first.memory.consolidating).toEqual({ 'large-1': now });
+    // large-1 is still being emptied (cordoned, its pod not yet replaced): the budget of one is used.
+    const during = consolidate([small, { ...nodes[1]!, cordoned: true }, base], { consolidating: first.memory.consolidating });
+    expect(during.actions).toEqual([]);
+    expect(during.reasons.join(' ')).toMatch(/cooling down/);
+  });
+
+  it('a node being emptied is not uncordoned for pending pods that would fit on it', () => {
+    const emptying = large([['sentiment-1', res(0.25, 0.25)]], { cordoned: true });
+    const plan = decide({ now, nodes: [emptying], pending: [pod('p', res(0.5, 1))] }, { ...settings, ...on }, { emptySince: {}, pendingSince: { p: now - 1_000 }, consolidating: { 'large-1': now - 10_000 } });
+    expect(plan.actions).not.toContainEqual({ type: 'UNCORDON', node: 'large-1' });
+  });
+
+  it('once empty, the consolidated node is removed as any cordoned empty node', () => {
+    const emptied = node('large-1', { type: 'cpu-large', allocatable: res(16, 64, 0, 110), cordoned: true });
+    expect(consolidate([emptied, base], { consolidating: { 'large-1': now - 30_000 } }).actions).toEqual([{ type: 'REMOVE_NODE', node: 'large-1', why: 'EMPTY' }]);
+  });
+});
