@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { migrate } from '../../db/migrate';
 import { createDatabasePool } from '../../db/pool';
 import { databaseConnection, temporalConnection } from '../../infra/connections';
+import { ensureDebianPackage } from '../../infra/ensure-debian-package';
 import { startServiceProcess, stopServiceProcess } from '../support/service-process';
 import { readTestEnv } from '../support/services';
 
@@ -25,7 +26,8 @@ let postgres: { child: ChildProcess; ready: { databaseUrl: string } };
 let temporalFront: Server;
 const files = (name: string) => path.join(work, name);
 
-const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
+// Debian's openssl, installed with apt when a machine lacks it (as the other tools are).
+const openssl = (...args: string[]) => execFileSync(ensureDebianPackage('/usr/bin/openssl', 'openssl', () => undefined), args, { stdio: 'ignore' });
 
 /** A CA, a server certificate for localhost and a client certificate, all signed by the CA. */
 function makeCertificates() {
