@@ -1,6 +1,6 @@
 // Benchmark (issue 19): what consolidation saves, on the simulated cluster (kwok nodes, the real
-// kube-scheduler, the real pools). `npm run bench:autoscaler:consolidation`; part of
-// bench:autoscaler's figures (docs/node-autoscaling.md).
+// kube-scheduler, the real pools). `npm run bench:autoscaler` runs it after its own parts;
+// `npm run bench:autoscaler:consolidation` runs it alone (docs/node-autoscaling.md).
 //
 // One 10-minute trace, run twice (consolidation off, then on), BENCH_SPEEDUP (4) times faster
 // than real time, every setting with a duration scaled alike:
