@@ -2,8 +2,8 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { z } from 'zod';
+import { stopChild, untilReadyLine } from '../child-process';
 import { imageUser } from './rootfs';
 
 const runtimeConfigSchema = z.object({
@@ -42,22 +42,11 @@ export async function unpackImage(archive: string, tag: string) {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       running.push(child);
-      let output = '';
-      child.stderr!.on('data', (chunk) => (output += chunk));
-      await new Promise<void>((resolve, reject) => {
-        child.once('error', reject);
-        child.once('exit', (code) => reject(new Error(`${script} exited (${code}): ${output}`)));
-        createInterface({ input: child.stdout! }).on('line', (line) => line.includes(ready) && resolve());
-      });
+      await untilReadyLine(child, (line) => line.includes(ready), script);
       return child;
     },
     async remove(): Promise<void> {
-      for (const child of running) {
-        if (child.exitCode !== null) continue;
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGTERM');
-        await exited;
-      }
+      for (const child of running) await stopChild(child);
       for (const mount of mounts.reverse()) execFileSync('umount', [mount]);
       await rm(dir, { recursive: true, force: true });
     },

@@ -4,9 +4,9 @@
 // Run with `npm run bench:image-startup` (as root: the image runs chrooted; BENCH_STARTS per way).
 import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import { createInterface } from 'node:readline';
 import { buildAppImage } from '../../infra/release/images';
 import { buildInfo } from '../../infra/build-info';
+import { stopChild, untilReadyLine } from '../../infra/child-process';
 import { testWebhookSecret } from '../support/test-stack';
 import { unpackImage } from '../../infra/release/unpacked-image';
 import { workerTargetOf } from '../support/worker-process';
@@ -34,15 +34,9 @@ runBenchmark(async (stack) => {
     const timeToPolling = async (command: string, args: string[], childEnv: NodeJS.ProcessEnv): Promise<number> => {
       const started = performance.now();
       const child = spawn(command, args, { env: childEnv, stdio: ['ignore', 'pipe', 'inherit'] });
-      await new Promise<void>((resolve, reject) => {
-        child.once('exit', (code) => reject(new Error(`the worker exited (${code})`)));
-        createInterface({ input: child.stdout! }).on('line', (line) => line.includes('worker-ready') && resolve());
-      });
+      await untilReadyLine(child, (line) => line.includes('worker-ready'), 'the worker');
       const elapsed = performance.now() - started;
-      child.removeAllListeners('exit');
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
+      await stopChild(child);
       return elapsed;
     };
     const fromImage: number[] = [];

@@ -1,12 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { buildDist, distDir } from '../../infra/build';
 import { buildInfo } from '../../infra/build-info';
+import { stopChild, untilReadyLine } from '../../infra/child-process';
 import { findFreePorts } from '../../infra/ports';
 import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
-import { startWorkerProcess, stopWorkerProcess, workerTargetOf } from '../support/worker-process';
+import { startWorkerProcess, workerTargetOf } from '../support/worker-process';
 
 // `npm run build`, then the API and a worker from dist/ with plain node (no tsx, no webpack, no
 // web build at start-up), on the test's PostgreSQL and Temporal. The image built from it is
@@ -41,15 +41,7 @@ async function startBuiltApi(): Promise<ChildProcess> {
     env: { ...process.env, ...(await apiEnv()) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let output = '';
-  child.stderr!.on('data', (chunk) => (output += chunk));
-  await new Promise<void>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`the built API exited (${code}): ${output}`)));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      output += `${line}\n`;
-      if (line.includes('[podium] ready')) resolve();
-    });
-  });
+  await untilReadyLine(child, (line) => line.includes('[podium] ready'), 'the built API');
   return child;
 }
 
@@ -88,12 +80,8 @@ describe('the build', () => {
     worker = await startWorkerProcess(workerTargetOf(stack), {}, { fromBuild: true });
   }, 60_000);
   afterAll(async () => {
-    if (worker) await stopWorkerProcess(worker);
-    if (api?.exitCode === null) {
-      const exited = new Promise((resolve) => api!.once('exit', resolve));
-      api.kill('SIGTERM');
-      await exited;
-    }
+    if (worker) await stopChild(worker);
+    if (api) await stopChild(api);
   });
 
   it('holds what production runs: the compiled entry points, the workflow bundles, the web UI and its version', () => {

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { stopChild } from '../../infra/child-process';
 
 /**
  * Runs a script of test/support in a child process (plain Node with tsx, not jest's module
@@ -32,10 +33,7 @@ export async function startServiceProcess<Ready>(script: string, what: string, t
 }
 
 export async function stopServiceProcess(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
+  if (child) await stopChild(child);
 }
 
 /** The body of a service script: prints the ready line, stops on SIGTERM/SIGINT or when stdin closes. */

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
+import { stopChild, untilReadyLine } from '../../infra/child-process';
 import { testWebhookSecret, type TestStack } from './test-stack';
 
 /** Where a worker process works: the services, the schema and the task queue. */
@@ -34,20 +34,12 @@ export async function startWorkerProcess(target: WorkerTarget, env: Record<strin
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  await new Promise<void>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`worker exited (${code})`)));
-    createInterface({ input: child.stdout! }).on('line', (line) => line.includes('worker-ready') && resolve());
-  });
+  await untilReadyLine(child, (line) => line.includes('worker-ready'), 'worker');
   return child;
 }
 
 /** Stops a worker process as an operator would (SIGTERM: it drains, then exits). */
-export async function stopWorkerProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
-}
+export const stopWorkerProcess = stopChild;
 
 /** The worker processes a test file starts, so that `killAll` leaves none behind. */
 export function workerProcesses(stack: () => TestStack) {
