@@ -1,5 +1,5 @@
 import { sql, type CommonQueryMethods } from 'slonik';
-import { kubernetesEventOrder, runtimeEvent, runtimeEventOf, runtimeEventsKept, runtimeView, type LiveInstance, type RuntimeEvent, type RuntimeView } from '../domain/instances';
+import { runtimeEvent, runtimeEventsInOrder, runtimeEventsKept, runtimeView, type LiveInstance, type RuntimeEvent, type RuntimeView } from '../domain/instances';
 import { isoTimestamp } from './sql-fragments';
 
 /** A worker's view of its runtime, replacing its last one (observed now, by the database's clock). */
@@ -15,12 +15,13 @@ export async function deleteRuntimeView(db: CommonQueryMethods, workerId: string
   await db.query(sql.unsafe`DELETE FROM runtime_views WHERE worker_id = ${workerId}`);
 }
 
-/**
- * The views observed within the last `maxAgeSeconds`: a worker that died without a word drops
- * out of the page once its view is that old (and is deleted a day later).
- */
-export async function freshRuntimeViews(db: CommonQueryMethods, maxAgeSeconds: number): Promise<readonly RuntimeView[]> {
+/** The views of workers that died without a word a day ago or more: a worker clears them as it starts reporting. */
+export async function deleteStaleRuntimeViews(db: CommonQueryMethods): Promise<void> {
   await db.query(sql.unsafe`DELETE FROM runtime_views WHERE observed_at < now() - interval '1 day'`);
+}
+
+/** The views observed within the last `maxAgeSeconds`: a worker that died without a word drops out of the page once its view is that old. */
+export async function freshRuntimeViews(db: CommonQueryMethods, maxAgeSeconds: number): Promise<readonly RuntimeView[]> {
   return db.any(sql.type(runtimeView)`
     SELECT worker_id AS "workerId", scope, ${isoTimestamp(sql.fragment`observed_at`)} AS "observedAt", instances
       FROM runtime_views
@@ -33,20 +34,9 @@ export async function freshRuntimeViews(db: CommonQueryMethods, maxAgeSeconds: n
  * instance this schema has no record of (another installation's pod) is skipped.
  */
 export async function recordRuntimeEvents(db: CommonQueryMethods, instances: readonly LiveInstance[]): Promise<void> {
-  const inOrder = (events: readonly unknown[]) =>
-    [...events].sort((a, b) => {
-      const [atA, versionA] = kubernetesEventOrder(a);
-      const [atB, versionB] = kubernetesEventOrder(b);
-      return atA.localeCompare(atB) || versionA - versionB;
-    });
-  const rows = instances.flatMap((instance) =>
-    instance.instanceId ? inOrder(instance.events ?? []).flatMap((raw) => {
-      const event = runtimeEventOf(raw);
-      return event ? [{ instanceId: instance.instanceId!, ...event }] : [];
-    }) : [],
-  );
+  const rows = instances.flatMap(({ instanceId, events }) => (instanceId ? runtimeEventsInOrder(events ?? []).map((event) => ({ instanceId, ...event })) : []));
   if (rows.length === 0) return;
-  await db.query(sql.unsafe`
+  const written = await db.query(sql.unsafe`
     INSERT INTO instance_runtime_events (instance_id, event_uid, type, reason, message, source, count, first_at, last_at)
     SELECT e.instance_id, e.event_uid, e.type, e.reason, e.message, e.source, e.count, e.first_at, e.last_at
       FROM jsonb_to_recordset(${sql.jsonb(rows.map((row, ordinal) => ({
@@ -58,6 +48,8 @@ export async function recordRuntimeEvents(db: CommonQueryMethods, instances: rea
      ORDER BY e.ordinal
     ON CONFLICT (instance_id, event_uid) DO UPDATE SET count = EXCLUDED.count, last_at = EXCLUDED.last_at, message = EXCLUDED.message
       WHERE instance_runtime_events.count <> EXCLUDED.count OR instance_runtime_events.last_at <> EXCLUDED.last_at`);
+  // Most looks see nothing new: no event past the limit then.
+  if (written.rowCount === 0) return;
   const ids = [...new Set(rows.map((row) => row.instanceId))];
   await db.query(sql.unsafe`
     DELETE FROM instance_runtime_events e

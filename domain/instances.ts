@@ -83,36 +83,39 @@ const rawKubernetesEvent = z.object({
   eventTime: time,
 });
 
-/**
- * Where a raw Kubernetes Event stands among others seen at once: its time to the second (the
- * precision most events have), then the order the API server stored them in. Pure.
- */
-export function kubernetesEventOrder(raw: unknown): [string, number] {
+/** A raw Kubernetes Event as Podium keeps it, and where it stands among others seen at once; null for anything else. */
+function keptEventOf(raw: unknown): { event: RuntimeEvent; order: [string, number] } | null {
   const parsed = rawKubernetesEvent.safeParse(raw);
-  if (!parsed.success) return ['', 0];
-  const { firstTimestamp, eventTime, lastTimestamp, metadata } = parsed.data;
-  const at = firstTimestamp ?? eventTime ?? lastTimestamp;
-  return [at ? new Date(at).toISOString().slice(0, 19) : '', Number(metadata.resourceVersion) || 0];
+  if (!parsed.success || !parsed.data.reason) return null;
+  const { metadata, type, reason, message, source, count, firstTimestamp, lastTimestamp, eventTime } = parsed.data;
+  const iso = (value: Date | string | null | undefined) => (value === undefined || value === null ? undefined : new Date(value).toISOString());
+  const firstAt = iso(firstTimestamp) ?? iso(eventTime) ?? iso(lastTimestamp);
+  if (!firstAt) return null;
+  const event = {
+    uid: metadata.uid,
+    type: type ?? 'Normal',
+    reason,
+    message: message ?? '',
+    source: source?.component ?? null,
+    count: Math.max(1, count ?? 1),
+    firstAt,
+    lastAt: iso(lastTimestamp) ?? firstAt,
+  };
+  // Most events' times are to the second: within one, the order the API server stored them in.
+  return { event, order: [firstAt.slice(0, 19), Number(metadata.resourceVersion) || 0] };
 }
 
 /** A raw Kubernetes Event as Podium keeps it, or null for anything else (a local process has none). Pure. */
 export function runtimeEventOf(raw: unknown): RuntimeEvent | null {
-  const parsed = rawKubernetesEvent.safeParse(raw);
-  if (!parsed.success || !parsed.data.reason) return null;
-  const event = { ...parsed.data, reason: parsed.data.reason };
-  const iso = (value: Date | string | null | undefined) => (value === undefined || value === null ? undefined : new Date(value).toISOString());
-  const firstAt = iso(event.firstTimestamp) ?? iso(event.eventTime) ?? iso(event.lastTimestamp);
-  if (!firstAt) return null;
-  return {
-    uid: event.metadata.uid,
-    type: event.type ?? 'Normal',
-    reason: event.reason,
-    message: event.message ?? '',
-    source: event.source?.component ?? null,
-    count: Math.max(1, event.count ?? 1),
-    firstAt,
-    lastAt: iso(event.lastTimestamp) ?? firstAt,
-  };
+  return keptEventOf(raw)?.event ?? null;
+}
+
+/** The events among `raws` as Podium keeps them, in the order they happened. Pure. */
+export function runtimeEventsInOrder(raws: readonly unknown[]): RuntimeEvent[] {
+  return raws
+    .flatMap((raw) => keptEventOf(raw) ?? [])
+    .sort((a, b) => a.order[0].localeCompare(b.order[0]) || a.order[1] - b.order[1])
+    .map(({ event }) => event);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { Runtime } from '@temporalio/worker';
 import type { DatabasePool } from 'slonik';
 import type { InstanceRuntime } from '../activities/runtime/instance-runtime';
-import { deleteRuntimeView, recordRuntimeEvents, saveRuntimeView } from '../db/runtime-views';
+import { deleteRuntimeView, deleteStaleRuntimeViews, recordRuntimeEvents, saveRuntimeView } from '../db/runtime-views';
 
 /**
  * A worker writes what its runtime runs to PostgreSQL (runtime_views) every `intervalMs` and
@@ -49,6 +49,7 @@ export function reportRuntimeViews(options: { db: DatabasePool; runtime: Instanc
   };
   const timer = setInterval(poke, options.intervalMs);
   timer.unref();
+  void deleteStaleRuntimeViews(db).catch(() => undefined); // housekeeping; the next worker tries again
   poke();
   return {
     poke,
