@@ -105,6 +105,13 @@ function minus(a: Resources, b: Resources): Resources {
   return { cpu: a.cpu - b.cpu, memory: a.memory - b.memory, gpu: a.gpu - b.gpu, pods: a.pods - b.pods };
 }
 
+/** First fit decreasing's order: GPU, then CPU, then memory, largest first. */
+const largestFirst = (a: { requests: Resources }, b: { requests: Resources }) =>
+  b.requests.gpu - a.requests.gpu || b.requests.cpu - a.requests.cpu || b.requests.memory - a.requests.memory;
+
+/** GPU pods go only to GPU nodes, and others never to them (GPU nodes are tainted). */
+const sameKind = (requests: Resources, capacity: Resources) => requests.gpu > 0 === capacity.gpu > 0;
+
 /** Which node types a pod may go to: GPU pods to GPU types; others only to types without GPUs (GPU nodes are tainted). */
 function typesFor(pod: PendingPod, types: NodeTypeSpec[]): NodeTypeSpec[] {
   return types.filter((t) => (pod.requests.gpu > 0 ? t.capacity.gpu > 0 : gpuTaintFree(t)) && fits(pod.requests, t.capacity));
@@ -131,7 +138,7 @@ function packNewNodes(pods: PendingPod[], settings: AutoscalerSettings, existing
   const open: Array<{ type: NodeTypeSpec; free: Resources; pods: string[] }> = [];
   const unplaced: Array<{ pod: PendingPod; why: string }> = [];
   const count = (type: string) => (existingByType.get(type) ?? 0) + open.filter((n) => n.type.name === type).length;
-  const sorted = [...pods].sort((a, b) => b.requests.gpu - a.requests.gpu || b.requests.cpu - a.requests.cpu || b.requests.memory - a.requests.memory);
+  const sorted = [...pods].sort(largestFirst);
   const preferred = new Map<boolean, NodeTypeSpec[]>();
   for (const gpu of [true, false]) {
     const group = sorted.filter((p) => p.requests.gpu > 0 === gpu);
@@ -145,7 +152,7 @@ function packNewNodes(pods: PendingPod[], settings: AutoscalerSettings, existing
   }
   for (const pod of sorted) {
     // Only onto a new node of the pod's kind: GPU pods with GPU nodes, others never on them (tainted).
-    const node = open.find((n) => fits(pod.requests, n.free) && pod.requests.gpu > 0 === n.type.capacity.gpu > 0);
+    const node = open.find((n) => fits(pod.requests, n.free) && sameKind(pod.requests, n.type.capacity));
     if (node) {
       node.free = minus(node.free, pod.requests);
       node.pods.push(pod.name);
@@ -223,7 +230,7 @@ function planScaleUp(plan: PlanSoFar, snapshot: Snapshot, nodes: NodeView[], set
   const place = (candidates: NodeView[], onPlace: (node: NodeView) => void) => {
     waiting = waiting.filter((pod) => {
       // GPU pods only on GPU nodes; other pods never on them (GPU nodes are tainted).
-      const node = candidates.find((n) => fits(pod.requests, free.get(n.name)!) && (pod.requests.gpu > 0) === (n.allocatable.gpu > 0));
+      const node = candidates.find((n) => fits(pod.requests, free.get(n.name)!) && sameKind(pod.requests, n.allocatable));
       if (!node) return true;
       free.set(node.name, minus(free.get(node.name)!, pod.requests));
       onPlace(node);
@@ -337,7 +344,6 @@ function planConsolidation(plan: PlanSoFar, snapshot: Snapshot, nodes: NodeView[
   const started = Object.values(consolidating);
   const lastStarted = started.length > 0 ? Math.max(...started) : null;
   const underWay = nodes.filter((n) => n.managed && n.cordoned && n.modelPods > 0).length;
-  let budget = rules.maxNodesAtOnce - underWay;
   const candidates = nodes
     .filter((n) => n.managed && n.ready && !n.cordoned && n.otherPods === 0 && n.modelPods > 0)
     .filter((n) => n.modelPodList?.length === n.modelPods && n.modelPodList.every((p) => p.ready))
@@ -349,35 +355,30 @@ function planConsolidation(plan: PlanSoFar, snapshot: Snapshot, nodes: NodeView[
     plan.reasons.push(`consolidation cooling down until ${Math.round((lastStarted + rules.cooldownMs - now) / 1000)} s from now`);
     return;
   }
-  const free = new Map(nodes.filter((n) => n.ready && !n.cordoned).map((n) => [n.name, minus(n.allocatable, n.requested)]));
+  if (rules.maxNodesAtOnce - underWay <= 0) {
+    plan.reasons.push(`not consolidating ${candidates[0]!.name}: ${rules.maxNodesAtOnce} node(s) at most at once`);
+    return;
+  }
+  // One a round, the first whose pods all fit (first fit decreasing) on nodes that cost less:
+  // the next round sees the cluster as this one left it.
   for (const node of candidates) {
-    if (budget <= 0) {
-      plan.reasons.push(`not consolidating ${node.name}: ${rules.maxNodesAtOnce} node(s) at most at once`);
-      break;
-    }
     const price = priceOf(node, settings);
-    // Onto other nodes that cost less than this one, first fit decreasing.
-    const targets = nodes.filter((n) => n.name !== node.name && free.has(n.name) && !(n.name in consolidating) && priceOf(n, settings) < price);
-    const trial = new Map(targets.map((n) => [n.name, free.get(n.name)!]));
-    const pods = [...node.modelPodList!].sort((a, b) => b.requests.gpu - a.requests.gpu || b.requests.cpu - a.requests.cpu || b.requests.memory - a.requests.memory);
-    const moves: string[] = [];
-    for (const pod of pods) {
-      const target = targets.find((n) => fits(pod.requests, trial.get(n.name)!) && (pod.requests.gpu > 0) === (n.allocatable.gpu > 0));
-      if (!target) break;
-      trial.set(target.name, minus(trial.get(target.name)!, pod.requests));
-      moves.push(target.name);
-    }
-    if (moves.length < pods.length) continue;
-    for (const [name, left] of trial) free.set(name, left);
-    free.delete(node.name);
+    const targets = nodes.filter((n) => n.name !== node.name && n.ready && !n.cordoned && !(n.name in consolidating) && priceOf(n, settings) < price);
+    const free = new Map(targets.map((n) => [n.name, minus(n.allocatable, n.requested)]));
+    const pods = [...node.modelPodList!].sort(largestFirst);
+    const moves = pods.map((pod) => {
+      const target = targets.find((n) => fits(pod.requests, free.get(n.name)!) && sameKind(pod.requests, n.allocatable));
+      if (target) free.set(target.name, minus(free.get(target.name)!, pod.requests));
+      return target?.name;
+    });
+    if (moves.includes(undefined)) continue;
     consolidating[node.name] = now;
-    budget--;
     plan.actions.push({ type: 'CONSOLIDATE', node: node.name, pods: pods.map((p) => p.name) });
     plan.reasons.push(
       `consolidating ${node.name} (${node.type ?? 'unknown type'}, ${price}/h, ${Math.round(utilisation(node) * 100)} % used): ` +
         `its ${pods.length} model pod(s) fit on ${[...new Set(moves)].join(', ')}, which cost less`,
     );
-    break; // one a round: the next round sees the cluster as this one left it
+    return;
   }
 }
 

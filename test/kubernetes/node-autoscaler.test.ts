@@ -1,7 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { createNodeAutoscalerActivities } from '../../activities/node-autoscaler';
+import { ensureNodeAutoscaler } from '../../infra/node-autoscaler';
+import { kwokNode, nodeTypes } from '../../infra/test-cluster/nodes';
+import { nodeAutoscalerWorkflowId } from '../../workflows/contracts';
 import { eventually } from '../support/eventually';
 import { documentedOperatorCommands, runOperatorCommand } from '../support/operator-commands';
 import { readTestEnv } from '../support/services';
@@ -96,4 +100,55 @@ describe('node autoscaler on the simulated cluster', () => {
     ]);
     await eventually(ourNodes, (nodes) => nodes.length === 0, 30_000);
   }, 90_000);
+
+  // In this file, not its own: a node another test's autoscaler added (an idle cpu-xlarge) would
+  // take this test's big pod, and the files of a project run side by side.
+  describe('consolidation', () => {
+    const baseNode = `kwok-base-large-${randomUUID().slice(0, 6)}`;
+    beforeAll(async () => {
+      // The same autoscaler, now consolidating (the worker's settings leave it off, the default).
+      await stack.temporal.workflow.getHandle(nodeAutoscalerWorkflowId(stack.taskQueue)).terminate('consolidation on').catch(() => undefined);
+      await ensureNodeAutoscaler(stack.temporal, stack.taskQueue, {
+        ...stack.autoscaler!.settings,
+        consolidation: { enabled: true, utilisationThreshold: 0.5, maxNodesAtOnce: 1, cooldownMs: 30_000 },
+      });
+    });
+    afterAll(() => core().deleteNode({ name: baseNode }).catch(() => undefined));
+
+    it('an expensive added node kept by one small model is emptied onto a cheaper node and removed; no request fails', async () => {
+      // The case an operator met: a node added for a big model (here cpu-xlarge, 1.36/h) keeps a
+      // smaller model's pod after the big one has gone quiet.
+      await addTestModel(stack.db, { id: 'echo-huge', resources: { cpu: '20', memory: '8Gi' }, keepWarmSeconds: 1 });
+      await addTestModel(stack.db, { id: 'echo-mid', resources: { cpu: '6', memory: '2Gi' }, keepWarmSeconds: 600 });
+      const first = await Promise.all(['echo-huge', 'echo-mid'].map(async (model) => (await stack.api.submit(token, { model, input: echoInput })).body.id as string));
+      for (const id of first) expect((await stack.api.waitUntilFinal(token, id, 30_000)).request.status).toBe('COMPLETE');
+      const [added] = await ourNodes();
+      expect(added?.metadata?.labels?.['node.kubernetes.io/instance-type']).toBe('cpu-xlarge');
+      const midPods = () => core().listNamespacedPod({ namespace: stack.kubernetes!.namespace, labelSelector: 'podium/model=echo-mid' });
+      expect((await midPods()).items.map((pod) => pod.spec?.nodeName)).toEqual([added!.metadata!.name]);
+
+      // A cheaper node with room joins (cpu-large, 0.68/h), and echo-mid keeps getting requests.
+      await core().createNode({ body: kwokNode(baseNode, nodeTypes['cpu-large']) });
+      const sent: string[] = [];
+      let removed = false;
+      const traffic = (async () => {
+        while (!removed) {
+          sent.push((await stack.api.submit(token, { model: 'echo-mid', input: echoInput })).body.id as string);
+          await sleep(100);
+        }
+      })();
+      await eventually(ourNodes, (nodes) => nodes.length === 0, 60_000);
+      removed = true;
+      await traffic;
+
+      const acted = (await decisions()).flatMap((d) => d.actions);
+      expect(acted).toContainEqual({ type: 'CONSOLIDATE', node: added!.metadata!.name, pods: [expect.stringMatching(/^echo-mid-/)] });
+      expect(acted).toContainEqual({ type: 'REMOVE_NODE', node: added!.metadata!.name, why: 'EMPTY' });
+      // echo-mid now runs on the cheaper node, and every request sent meanwhile completed.
+      expect((await midPods()).items.filter((pod) => !pod.metadata?.deletionTimestamp).map((pod) => pod.spec?.nodeName)).toEqual([baseNode]);
+      expect(sent.length).toBeGreaterThan(5);
+      const statuses = await Promise.all(sent.map(async (id) => (await stack.api.waitUntilFinal(token, id, 30_000)).request.status));
+      expect(statuses.filter((status) => status !== 'COMPLETE')).toEqual([]);
+    });
+  });
 });
