@@ -102,10 +102,9 @@ export function createApp({ config, db: pool, temporal, eagerStart = false, logg
     inferenceProtocolRoutes({ db, temporal, workflows, quotas, authenticate: auth.authenticate, version: buildInfo().version }),
   ];
   for (const router of routers) app.use(router.routes()).use(router.allowedMethods());
-  const servedDocument = { ...openApiDocument, info: { ...openApiDocument.info, version: buildInfo().version } };
   app.use(async (ctx, next) => {
     if (ctx.method !== 'GET') return next();
-    if (ctx.path === '/api/openapi.json') ctx.body = servedDocument;
+    if (ctx.path === '/api/openapi.json') ctx.body = openApiDocument;
     else await next();
   });
 

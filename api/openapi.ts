@@ -3,6 +3,7 @@ import { loginBody, signupBody, userView } from '../domain/accounts';
 import { modelId, modelSettings, modelSpec, publicModelSpec } from '../domain/model-catalog';
 import { adminRequestSummary } from '../domain/admin-views';
 import { autoscalerDecision } from '../domain/node-autoscaling';
+import { buildInfo } from '../infra/build-info';
 import { inferenceRequest } from '../domain/inference-protocol';
 import { statsGroup, statsRow } from '../domain/stats-query';
 import { adminStatusChange, listWorkRequestsQuery, submitWorkRequest, workRequestSummary, workRequestView } from '../domain/work-request';
@@ -113,7 +114,7 @@ function withEdgeErrors<T extends Record<string, Record<string, { responses: Rec
 /** The OpenAPI 3.1 document served at `/api/openapi.json`, built from the same zod schemas the routes use. */
 export const openApiDocument = {
   openapi: '3.1.0',
-  info: { title: 'Podium API', version: 'the version GET /api/health reports (api/app.ts sets it)', description: 'Requests for machine-learning models, each a durable Temporal workflow.' },
+  info: { title: 'Podium API', version: buildInfo().version, description: 'Requests for machine-learning models, each a durable Temporal workflow.' },
   components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
   paths: {
     ...withEdgeErrors({

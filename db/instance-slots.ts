@@ -198,10 +198,11 @@ export async function releaseSlot<Settled = undefined>(
     if (!healthy) unhealthy = (await markUnhealthy(t, [instanceId])) > 0;
     const view = await readPool(t, modelId);
     const handovers = await handOutFreeSlots(t, view, modelId);
-    const stillLeased = (view.instances.find((i) => i.instanceId === instanceId)?.leases ?? 0) + handovers.filter((h) => h.instanceId === instanceId).length;
+    const released = view.instances.find((i) => i.instanceId === instanceId);
+    const stillLeased = (released?.leases ?? 0) + handovers.filter((h) => h.instanceId === instanceId).length;
     if (stillLeased === 0) await markIdle(t, [instanceId]);
     // The last request of an instance being replaced has finished: its pool can stop it now.
-    const drained = stillLeased === 0 && view.instances.find((i) => i.instanceId === instanceId)?.state === 'DRAINING';
+    const drained = stillLeased === 0 && released?.state === 'DRAINING';
     return { instanceId, handovers, unhealthy, drained, settled };
   });
 }
