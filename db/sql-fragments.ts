@@ -19,10 +19,16 @@ export function millisecondsBetween(later: FragmentSqlToken, earlier: FragmentSq
   return sql.fragment`date_part('epoch', ${later} - ${earlier}) * 1000`;
 }
 
+/** The instants where whole calendar days `from`…`to` (both included) in `timeZone` begin and end. */
+export function dayBounds(days: { from?: string; to?: string }, timeZone = 'UTC'): { start: FragmentSqlToken | null; end: FragmentSqlToken | null } {
+  return {
+    start: days.from ? sql.fragment`((${days.from}::date)::timestamp AT TIME ZONE ${timeZone})` : null,
+    end: days.to ? sql.fragment`((${days.to}::date + 1)::timestamp AT TIME ZONE ${timeZone})` : null,
+  };
+}
+
 /** `column` within whole calendar days `from`…`to` (both included, either optional) in `timeZone`. */
 export function withinDays(column: FragmentSqlToken, days: { from?: string; to?: string }, timeZone = 'UTC'): FragmentSqlToken[] {
-  return [
-    days.from ? sql.fragment`${column} >= (${days.from}::date)::timestamp AT TIME ZONE ${timeZone}` : null,
-    days.to ? sql.fragment`${column} < (${days.to}::date + 1)::timestamp AT TIME ZONE ${timeZone}` : null,
-  ].filter((condition) => condition !== null);
+  const { start, end } = dayBounds(days, timeZone);
+  return [start ? sql.fragment`${column} >= ${start}` : null, end ? sql.fragment`${column} < ${end}` : null].filter((condition) => condition !== null);
 }

@@ -1,12 +1,12 @@
 import { Transform, type Readable } from 'node:stream';
 import { sql, type CommonQueryMethods, type DatabasePool, type FragmentSqlToken } from 'slonik';
-import { isoTimestamp, millisecondsBetween, withinDays } from './sql-fragments';
+import { millisecondsBetween, withinDays } from './sql-fragments';
+import { groupKeys, iso, keyColumns, modelAndStatusConditions } from './stats-grouping';
+import { queryRollupGroups } from './stats-rollups';
 import { isGrouped, statsGroup, statsRow, type StatsGroup, type StatsQuery, type StatsRow } from '../domain/stats-query';
+import { rowsSource, type StatsSource } from '../domain/stats-rollup-group';
 
 export class UnknownStatsCursorError extends Error {}
-
-/** Stats timestamps keep their microseconds. */
-const iso = (column: FragmentSqlToken) => isoTimestamp(column, 'us');
 
 const queueWait = millisecondsBetween(sql.fragment`pod_ready_timestamp`, sql.fragment`request_timestamp`);
 const processing = millisecondsBetween(sql.fragment`processed_timestamp`, sql.fragment`pod_ready_timestamp`);
@@ -15,9 +15,8 @@ const total = millisecondsBetween(sql.fragment`processed_timestamp`, sql.fragmen
 /** The WHERE clause: dates are whole days in the query's time zone, `to` included. */
 function conditions(query: StatsQuery): FragmentSqlToken {
   const parts = [
-    query.model.length > 0 ? sql.fragment`model_id = ANY(${sql.array(query.model, 'text')})` : null,
+    ...modelAndStatusConditions(query),
     ...withinDays(sql.fragment`request_timestamp`, query, query.tz),
-    query.status ? sql.fragment`result_success = ${query.status === 'success'}` : null,
     query.cursor
       ? sql.fragment`(request_timestamp, id) < (SELECT request_timestamp, id FROM request_stats WHERE id = ${query.cursor})`
       : null,
@@ -45,25 +44,7 @@ function rowsSql(query: StatsQuery, limit: number | null): FragmentSqlToken {
  * Each timing's percentiles come from one sort (percentile_cont over an array of fractions).
  */
 function groupsSql(query: StatsQuery): FragmentSqlToken {
-  // Groups are formed on raw values (a timestamp, a boolean) and only the few result rows are
-  // formatted: formatting 100k rows before grouping them cost more than the grouping.
-  const keys: Array<{ name: string; raw: FragmentSqlToken; output: (column: FragmentSqlToken) => FragmentSqlToken }> = [];
-  if (query.bucket) {
-    keys.push({
-      name: 'bucket',
-      raw: sql.fragment`date_trunc(${query.bucket}, request_timestamp AT TIME ZONE ${query.tz}) AT TIME ZONE ${query.tz}`,
-      output: iso,
-    });
-  }
-  if (query.rollup.includes('model')) keys.push({ name: 'model', raw: sql.fragment`model_id`, output: (column) => column });
-  if (query.rollup.includes('status')) {
-    keys.push({
-      name: 'status',
-      raw: sql.fragment`result_success`,
-      // false sorts before true, as 'failure' before 'success'
-      output: (column) => sql.fragment`CASE WHEN ${column} THEN 'success' ELSE 'failure' END`,
-    });
-  }
+  const keys = groupKeys(query, sql.fragment`request_timestamp`);
   const timing = (name: string) => {
     const column = sql.identifier([name]);
     return sql.fragment`avg(${column}) AS ${sql.identifier([`${name}_avg`])},
@@ -76,7 +57,7 @@ function groupsSql(query: StatsQuery): FragmentSqlToken {
     const max = sql.identifier([`${name}_max`]);
     return sql.fragment`json_build_object('avg', ${avg}, 'p50', ${p}[1], 'p90', ${p}[2], 'p99', ${p}[3], 'max', ${max}) AS ${sql.identifier([as])}`;
   };
-  const keyNames = keys.map((key) => sql.identifier([key.name]));
+  const columns = keyColumns(keys, 'grouped');
   return sql.fragment`
     WITH filtered AS (
       SELECT model_id, result_success, request_timestamp,
@@ -88,13 +69,13 @@ function groupsSql(query: StatsQuery): FragmentSqlToken {
              (count(*) FILTER (WHERE result_success))::int AS success_count,
              ${timing('queue_wait')}, ${timing('processing')}, ${timing('total')}
         FROM filtered
-       GROUP BY ${sql.join(keyNames, sql.fragment`, `)}
+       GROUP BY ${sql.join(keys.map((key) => sql.identifier([key.name])), sql.fragment`, `)}
     )
-    SELECT ${sql.join(keys.map((key) => sql.fragment`${key.output(sql.fragment`grouped.${sql.identifier([key.name])}`)} AS ${sql.identifier([key.name])}`), sql.fragment`, `)},
+    SELECT ${columns.select},
            count, success_count AS "successCount", count - success_count AS "failureCount",
            ${timingObject('queue_wait', 'queueWaitMs')}, ${timingObject('processing', 'processingMs')}, ${timingObject('total', 'totalMs')}
       FROM grouped
-     ORDER BY ${sql.join(keyNames.map((name) => sql.fragment`grouped.${name}`), sql.fragment`, `)}`;
+     ORDER BY ${columns.names}`;
 }
 
 /** Throws UnknownStatsCursorError when the query's cursor names no stats row. */
@@ -109,17 +90,25 @@ export function statsStatement(query: StatsQuery): FragmentSqlToken {
   return isGrouped(query) ? groupsSql(query) : rowsSql(query, null);
 }
 
-export type StatsPage =
+export type StatsPage = { source: StatsSource } & (
   | { grouped: false; rows: readonly StatsRow[]; nextCursor: string | null }
-  | { grouped: true; rows: readonly StatsGroup[]; nextCursor: null };
+  | { grouped: true; rows: readonly StatsGroup[]; nextCursor: null }
+);
 
-/** One page of raw rows (with the cursor of the next), or every group. */
+/**
+ * One page of raw rows (with the cursor of the next), or every group: from the rollups when they
+ * can answer (percentiles then within 1 %), else from the rows, saying why.
+ */
 export async function queryStats(db: CommonQueryMethods, query: StatsQuery): Promise<StatsPage> {
-  if (isGrouped(query)) return { grouped: true, rows: await db.any(sql.type(statsGroup)`${groupsSql(query)}`), nextCursor: null };
+  if (isGrouped(query)) {
+    const fromRollups = await queryRollupGroups(db, query);
+    if (fromRollups.answered) return { source: fromRollups.source, grouped: true, rows: fromRollups.rows, nextCursor: null };
+    return { source: rowsSource(fromRollups.reason), grouped: true, rows: await db.any(sql.type(statsGroup)`${groupsSql(query)}`), nextCursor: null };
+  }
   await assertKnownCursor(db, query);
   const rows = await db.any(sql.type(statsRow)`${rowsSql(query, query.limit + 1)}`);
   const page = rows.slice(0, query.limit);
-  return { grouped: false, rows: page, nextCursor: rows.length > query.limit ? page.at(-1)!.id : null };
+  return { source: rowsSource(null), grouped: false, rows: page, nextCursor: rows.length > query.limit ? page.at(-1)!.id : null };
 }
 
 /**

@@ -54,16 +54,13 @@ export function mergeSketches(...sketches: readonly LatencySketch[]): LatencySke
 export const sketchCount = (sketch: LatencySketch) => sketch.zeros + Object.values(sketch.counts).reduce((sum, count) => sum + count, 0);
 
 /**
- * The q-quantile (0–1) as PostgreSQL's percentile_cont computes it (linear between the two
- * values around rank q·(n-1)), each of those two read back from its bucket: within
- * `relativeAccuracy` of percentile_cont on the values themselves. Null for no values.
+ * The q-quantiles (each 0–1) as PostgreSQL's percentile_cont computes them (linear between the
+ * two values around rank q·(n-1)), each of those two read back from its bucket: within
+ * `relativeAccuracy` of percentile_cont on the values themselves. Nulls for no values.
  */
-export function sketchQuantile(sketch: LatencySketch, q: number): number | null {
+export function sketchQuantiles(sketch: LatencySketch, qs: readonly number[]): Array<number | null> {
   const n = sketchCount(sketch);
-  if (n === 0) return null;
-  const rank = q * (n - 1);
-  const lower = Math.floor(rank);
-  const upper = Math.ceil(rank);
+  if (n === 0) return qs.map(() => null);
   const buckets = Object.entries(sketch.counts)
     .map(([key, count]) => [Number(key), count] as const)
     .sort((a, b) => a[0] - b[0]);
@@ -77,6 +74,28 @@ export function sketchQuantile(sketch: LatencySketch, q: number): number | null 
     }
     return bucketValue(buckets.at(-1)![0]);
   };
-  const low = nth(lower);
-  return lower === upper ? low : low + (nth(upper) - low) * (rank - lower);
+  return qs.map((q) => {
+    const rank = q * (n - 1);
+    const lower = Math.floor(rank);
+    const low = nth(lower);
+    return lower === rank ? low : low + (nth(lower + 1) - low) * (rank - lower);
+  });
+}
+
+export const sketchQuantile = (sketch: LatencySketch, q: number): number | null => sketchQuantiles(sketch, [q])[0]!;
+
+/**
+ * Adds sketches as the database stores them (request_stats_rollups: bucket index → count, the
+ * key `zero` for values ≤ 0) into one.
+ */
+export function mergeStoredSketches(stored: ReadonlyArray<Readonly<Record<string, number>>>): LatencySketch {
+  const merged = emptySketch();
+  for (const counts of stored) {
+    for (const key in counts) {
+      const count = counts[key]!;
+      if (key === 'zero') merged.zeros += count;
+      else merged.counts[key] = (merged.counts[key] ?? 0) + count;
+    }
+  }
+  return merged;
 }

@@ -1,0 +1,172 @@
+-- Stats rollups (issue 20, docs/stats.md): per model and outcome, one row per UTC hour and one
+-- per UTC day, kept equal to request_stats by triggers in the writer's own transaction. Counts,
+-- sums and maxima are exact (durations in whole microseconds, as the timestamps hold them); each
+-- timing's distribution is a latency sketch (domain/latency-sketch.ts): bucket index → count,
+-- bucket i holding (γ^(i-1), γ^i] ms with γ = 1.01/0.99, so a percentile read from it is within
+-- 1 % of the exact one. Hours give time-zone-aware buckets and range edges; days keep a month's
+-- query to ~60 rows (reading 1,440 hourly sketches cost more than sorting the raw rows).
+CREATE TABLE request_stats_rollups (
+  span text NOT NULL CHECK (span IN ('hour', 'day')),
+  model_id text NOT NULL,
+  start timestamptz NOT NULL,
+  result_success boolean NOT NULL,
+  count bigint NOT NULL,
+  -- attempts that got an instance: the count of queue wait and processing values
+  assigned bigint NOT NULL,
+  queue_wait_us_sum bigint,
+  processing_us_sum bigint,
+  total_us_sum bigint NOT NULL,
+  queue_wait_us_max bigint,
+  processing_us_max bigint,
+  total_us_max bigint NOT NULL,
+  queue_wait_sketch jsonb NOT NULL,
+  processing_sketch jsonb NOT NULL,
+  total_sketch jsonb NOT NULL,
+  PRIMARY KEY (span, model_id, start, result_success)
+);
+
+-- Rows written before the rollups existed, and not rolled up yet: the stats API answers from
+-- request_stats while this is set; `podium stats backfill` (or this migration, for up to 1M rows)
+-- clears it.
+CREATE TABLE request_stats_rollup_state (
+  singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+  pending_through_id bigint
+);
+INSERT INTO request_stats_rollup_state (pending_through_id) SELECT max(id) FROM request_stats;
+
+-- A duration's sketch bucket, as bucketIndex() in domain/latency-sketch.ts; 'zero' for ≤ 0.
+CREATE FUNCTION latency_sketch_key(us bigint) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT CASE WHEN us > 0 THEN ceil(ln(us / 1000.0::float8) / ln(1.01::float8 / 0.99::float8))::int::text ELSE 'zero' END
+$$;
+
+-- The sketch of a set of durations (nulls left out).
+CREATE FUNCTION latency_sketch(us bigint[]) RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT COALESCE(jsonb_object_agg(key, n), '{}')
+    FROM (SELECT latency_sketch_key(value) AS key, count(*) AS n
+            FROM unnest(us) AS value WHERE value IS NOT NULL GROUP BY 1) AS buckets
+$$;
+
+-- Two sketches' counts added (or, with sign -1, b's taken away; emptied buckets dropped). Adds b
+-- key by key into a: b is a few keys when a request is recorded.
+CREATE FUNCTION latency_sketch_merge(a jsonb, b jsonb, sign integer DEFAULT 1) RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+  key text;
+  n bigint;
+  total bigint;
+BEGIN
+  FOR key, n IN SELECT e.key, e.value::bigint FROM jsonb_each_text(b) AS e LOOP
+    total := COALESCE((a ->> key)::bigint, 0) + sign * n;
+    a := CASE WHEN total = 0 THEN a - key ELSE jsonb_set(a, ARRAY[key], to_jsonb(total)) END;
+  END LOOP;
+  RETURN a;
+END
+$$;
+
+-- The rollup rows (both spans) of a set of stats rows: what they add to the table.
+CREATE FUNCTION request_stats_rollup_rows(stats request_stats[])
+RETURNS SETOF request_stats_rollups
+LANGUAGE sql STABLE AS $$
+  WITH timed AS (
+    SELECT s.model_id, s.result_success, s.request_timestamp,
+           (extract(epoch FROM s.pod_ready_timestamp - s.request_timestamp) * 1000000)::bigint AS queue_wait,
+           (extract(epoch FROM s.processed_timestamp - s.pod_ready_timestamp) * 1000000)::bigint AS processing,
+           (extract(epoch FROM s.processed_timestamp - s.request_timestamp) * 1000000)::bigint AS total
+      FROM unnest(stats) AS s
+  )
+  SELECT spans.span, t.model_id, date_trunc(spans.span, t.request_timestamp, 'UTC'), t.result_success,
+         count(*), count(t.queue_wait),
+         sum(t.queue_wait), sum(t.processing), sum(t.total),
+         max(t.queue_wait), max(t.processing), max(t.total),
+         latency_sketch(array_agg(t.queue_wait)), latency_sketch(array_agg(t.processing)), latency_sketch(array_agg(t.total))
+    FROM timed AS t CROSS JOIN (VALUES ('hour'), ('day')) AS spans (span)
+   GROUP BY 1, 2, 3, 4
+$$;
+
+-- Rebuilds the rollups of whole UTC days from request_stats: the backfill, and what a deletion or
+-- an update does (maxima cannot be taken back; a day is a few thousand rows to read again).
+-- Locks the rollups against the insert trigger until commit, so no increment is lost between
+-- reading the rows and replacing their rollups.
+CREATE FUNCTION request_stats_rollups_rebuild(days timestamptz[]) RETURNS void
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+  LOCK TABLE request_stats_rollups IN SHARE ROW EXCLUSIVE MODE;
+  DELETE FROM request_stats_rollups AS r USING unnest(days) AS day
+   WHERE r.start >= day AND r.start < day + interval '1 day';
+  INSERT INTO request_stats_rollups
+  SELECT * FROM request_stats_rollup_rows(ARRAY(
+    SELECT s FROM request_stats AS s
+      JOIN unnest(days) AS day ON s.request_timestamp >= day AND s.request_timestamp < day + interval '1 day'));
+END
+$$;
+
+CREATE FUNCTION request_stats_rollups_insert() RETURNS trigger
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+  INSERT INTO request_stats_rollups AS r
+  SELECT * FROM request_stats_rollup_rows(ARRAY(SELECT i::request_stats FROM inserted AS i))
+  ON CONFLICT (span, model_id, start, result_success) DO UPDATE SET
+    count = r.count + excluded.count,
+    assigned = r.assigned + excluded.assigned,
+    queue_wait_us_sum = COALESCE(r.queue_wait_us_sum, 0) + COALESCE(excluded.queue_wait_us_sum, 0),
+    processing_us_sum = COALESCE(r.processing_us_sum, 0) + COALESCE(excluded.processing_us_sum, 0),
+    total_us_sum = r.total_us_sum + excluded.total_us_sum,
+    queue_wait_us_max = GREATEST(r.queue_wait_us_max, excluded.queue_wait_us_max),
+    processing_us_max = GREATEST(r.processing_us_max, excluded.processing_us_max),
+    total_us_max = GREATEST(r.total_us_max, excluded.total_us_max),
+    queue_wait_sketch = latency_sketch_merge(r.queue_wait_sketch, excluded.queue_wait_sketch),
+    processing_sketch = latency_sketch_merge(r.processing_sketch, excluded.processing_sketch),
+    total_sketch = latency_sketch_merge(r.total_sketch, excluded.total_sketch);
+  RETURN NULL;
+END
+$$;
+
+-- Deletions and updates rebuild the UTC days their rows were in (before and after).
+CREATE FUNCTION request_stats_rollups_change() RETURNS trigger
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+  IF TG_OP = 'DELETE' THEN
+    PERFORM request_stats_rollups_rebuild(ARRAY(SELECT DISTINCT date_trunc('day', request_timestamp, 'UTC') FROM old_rows));
+  ELSE
+    PERFORM request_stats_rollups_rebuild(ARRAY(
+      SELECT date_trunc('day', request_timestamp, 'UTC') FROM old_rows
+       UNION SELECT date_trunc('day', request_timestamp, 'UTC') FROM new_rows));
+  END IF;
+  RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION request_stats_rollups_truncate() RETURNS trigger
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+  TRUNCATE request_stats_rollups;
+  UPDATE request_stats_rollup_state SET pending_through_id = NULL;
+  RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER request_stats_rollups_insert AFTER INSERT ON request_stats
+  REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION request_stats_rollups_insert();
+CREATE TRIGGER request_stats_rollups_delete AFTER DELETE ON request_stats
+  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION request_stats_rollups_change();
+CREATE TRIGGER request_stats_rollups_update AFTER UPDATE ON request_stats
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION request_stats_rollups_change();
+CREATE TRIGGER request_stats_rollups_truncate AFTER TRUNCATE ON request_stats
+  FOR EACH STATEMENT EXECUTE FUNCTION request_stats_rollups_truncate();
+
+-- An installation with up to a million stats rows is rolled up here and now; a bigger one runs
+-- `npm run podium -- stats backfill`, and its stats are read from the rows until then.
+DO $$
+DECLARE
+  day timestamptz;
+BEGIN
+  IF (SELECT count(*) FROM (SELECT 1 FROM request_stats LIMIT 1000001) AS capped) <= 1000000 THEN
+    FOR day IN SELECT DISTINCT date_trunc('day', request_timestamp, 'UTC') FROM request_stats LOOP
+      PERFORM request_stats_rollups_rebuild(ARRAY[day]);
+    END LOOP;
+    UPDATE request_stats_rollup_state SET pending_through_id = NULL;
+  END IF;
+END
+$$;
