@@ -14,8 +14,8 @@ export const rollupGroupRow = statsGroup.pick({ bucket: true, model: true, statu
   failureCount: z.number(),
   /** Attempts that got an instance: how many queue wait and processing values there are. */
   assigned: z.number(),
-  queueWaitUsSum: z.number().nullable(),
-  processingUsSum: z.number().nullable(),
+  queueWaitUsSum: z.number(),
+  processingUsSum: z.number(),
   totalUsSum: z.number(),
   queueWaitUsMax: z.number().nullable(),
   processingUsMax: z.number().nullable(),
@@ -49,7 +49,7 @@ export function groupFromRollups(row: RollupGroupRow): StatsGroup {
     const values = name === 'total' ? row.count : row.assigned;
     const sum = row[`${name}UsSum`];
     const max = row[`${name}UsMax`];
-    if (values === 0 || sum === null || max === null) return { avg: null, p50: null, p90: null, p99: null, max: null };
+    if (values === 0 || max === null) return { avg: null, p50: null, p90: null, p99: null, max: null };
     const maxMs = max / 1000;
     const sketch = mergeStoredSketches(JSON.parse(row[`${name}Sketches`]) as Array<Record<string, number>>);
     const [p50, p90, p99] = sketchQuantiles(sketch, [0.5, 0.9, 0.99]).map((p) => (p === null ? null : Math.min(p, maxMs)));

@@ -8,10 +8,12 @@ import { buildInfo } from './build-info';
 import { withDatabase } from './cli/database';
 import { temporalConnection } from './connections';
 import { modelsCommand, modelsUsage } from './cli/models-command';
+import { statsCommand, statsUsage } from './cli/stats-command';
 import { usersCommand, usersUsage } from './cli/users-command';
 
 const usage = `usage: ${usersUsage}
        ${modelsUsage}
+       ${statsUsage}
        podium version`;
 
 /** A client for waking pools, or null when Temporal is not there (the change is saved anyway). */
@@ -32,6 +34,7 @@ async function main([group, ...args]: string[]): Promise<string> {
   }
   const config = parseConfig(process.env);
   if (group === 'users') return withDatabase(config, (db) => usersCommand(db, args));
+  if (group === 'stats') return withDatabase(config, (db) => statsCommand(db, args, (line) => console.error(line)));
   if (group === 'models') {
     return withDatabase(config, async (db) => {
       const temporal = args[0] === 'list' ? { client: null, close: async () => undefined } : await connectTemporal(config);

@@ -13,8 +13,8 @@ CREATE TABLE request_stats_rollups (
   count bigint NOT NULL,
   -- attempts that got an instance: the count of queue wait and processing values
   assigned bigint NOT NULL,
-  queue_wait_us_sum bigint,
-  processing_us_sum bigint,
+  queue_wait_us_sum bigint NOT NULL,
+  processing_us_sum bigint NOT NULL,
   total_us_sum bigint NOT NULL,
   queue_wait_us_max bigint,
   processing_us_max bigint,
@@ -78,7 +78,7 @@ LANGUAGE sql STABLE AS $$
   )
   SELECT spans.span, t.model_id, date_trunc(spans.span, t.request_timestamp, 'UTC'), t.result_success,
          count(*), count(t.queue_wait),
-         sum(t.queue_wait), sum(t.processing), sum(t.total),
+         COALESCE(sum(t.queue_wait), 0), COALESCE(sum(t.processing), 0), sum(t.total),
          max(t.queue_wait), max(t.processing), max(t.total),
          latency_sketch(array_agg(t.queue_wait)), latency_sketch(array_agg(t.processing)), latency_sketch(array_agg(t.total))
     FROM timed AS t CROSS JOIN (VALUES ('hour'), ('day')) AS spans (span)
@@ -110,8 +110,8 @@ BEGIN
   ON CONFLICT (span, model_id, start, result_success) DO UPDATE SET
     count = r.count + excluded.count,
     assigned = r.assigned + excluded.assigned,
-    queue_wait_us_sum = COALESCE(r.queue_wait_us_sum, 0) + COALESCE(excluded.queue_wait_us_sum, 0),
-    processing_us_sum = COALESCE(r.processing_us_sum, 0) + COALESCE(excluded.processing_us_sum, 0),
+    queue_wait_us_sum = r.queue_wait_us_sum + excluded.queue_wait_us_sum,
+    processing_us_sum = r.processing_us_sum + excluded.processing_us_sum,
     total_us_sum = r.total_us_sum + excluded.total_us_sum,
     queue_wait_us_max = GREATEST(r.queue_wait_us_max, excluded.queue_wait_us_max),
     processing_us_max = GREATEST(r.processing_us_max, excluded.processing_us_max),

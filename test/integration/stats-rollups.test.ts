@@ -1,0 +1,213 @@
+import { randomUUID } from 'node:crypto';
+import { sql, type DatabaseTransactionConnection } from 'slonik';
+import { z } from 'zod';
+import { queryStats } from '../../db/stats';
+import { backfillRollups } from '../../db/stats-rollups';
+import { bucketIndex } from '../../domain/latency-sketch';
+import { statsQuery } from '../../domain/stats-query';
+import { eventually } from '../support/eventually';
+import { runPodiumCli } from '../support/podium-cli';
+import { readTestEnv } from '../support/services';
+import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
+
+let stack: TestStack;
+beforeAll(async () => {
+  stack = await startTestStack();
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+// ---- the rollups as they must be, recomputed here from the raw rows -------------------------
+
+const rawRow = z.object({
+  model: z.string(),
+  success: z.boolean(),
+  hour: z.string(),
+  day: z.string(),
+  queueWait: z.number().nullable(),
+  processing: z.number().nullable(),
+  total: z.number(),
+});
+
+type Rollup = {
+  count: number;
+  assigned: number;
+  sums: number[];
+  maxima: Array<number | null>;
+  sketches: Array<Record<string, number>>;
+};
+
+const utc = (column: string) => sql.fragment`to_char(date_trunc(${column}, request_timestamp, 'UTC') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24')`;
+const micros = (later: string, earlier: string) =>
+  sql.fragment`(extract(epoch FROM ${sql.identifier([later])} - ${sql.identifier([earlier])}) * 1000000)::bigint::float8`;
+
+/** Every rollup row that request_stats implies, keyed span|model|start|outcome; sketches built with domain/latency-sketch. */
+async function recomputed(): Promise<Map<string, Rollup>> {
+  const rows = await stack.db.any(sql.type(rawRow)`
+    SELECT model_id AS model, result_success AS success, ${utc('hour')} AS hour, ${utc('day')} AS day,
+           ${micros('pod_ready_timestamp', 'request_timestamp')} AS "queueWait",
+           ${micros('processed_timestamp', 'pod_ready_timestamp')} AS processing,
+           ${micros('processed_timestamp', 'request_timestamp')} AS total
+      FROM request_stats`);
+  const rollups = new Map<string, Rollup>();
+  for (const row of rows) {
+    for (const [span, start] of [['hour', row.hour], ['day', row.day]] as const) {
+      const key = `${span}|${row.model}|${start}|${row.success}`;
+      const rollup = rollups.get(key) ?? { count: 0, assigned: 0, sums: [0, 0, 0], maxima: [null, null, null], sketches: [{}, {}, {}] };
+      rollup.count++;
+      if (row.queueWait !== null) rollup.assigned++;
+      [row.queueWait, row.processing, row.total].forEach((us, timing) => {
+        if (us === null) return;
+        rollup.sums[timing]! += us;
+        rollup.maxima[timing] = Math.max(rollup.maxima[timing] ?? -Infinity, us);
+        const bucket = us > 0 ? String(bucketIndex(us / 1000)) : 'zero';
+        rollup.sketches[timing]![bucket] = (rollup.sketches[timing]![bucket] ?? 0) + 1;
+      });
+      rollups.set(key, rollup);
+    }
+  }
+  return rollups;
+}
+
+const storedRow = z.object({
+  key: z.string(),
+  count: z.number(),
+  assigned: z.number(),
+  sums: z.array(z.number()),
+  maxima: z.array(z.number().nullable()),
+  sketches: z.array(z.record(z.string(), z.number())),
+});
+
+async function stored(): Promise<Map<string, Rollup>> {
+  const rows = await stack.db.any(sql.type(storedRow)`
+    SELECT span || '|' || model_id || '|' || to_char(start AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24') || '|' || result_success AS key,
+           count::int, assigned::int,
+           ARRAY[queue_wait_us_sum, processing_us_sum, total_us_sum]::float8[] AS sums,
+           ARRAY[queue_wait_us_max, processing_us_max, total_us_max]::float8[] AS maxima,
+           json_build_array(queue_wait_sketch, processing_sketch, total_sketch) AS sketches
+      FROM request_stats_rollups`);
+  return new Map(rows.map(({ key, ...rollup }) => [key, rollup]));
+}
+
+async function expectRollupsToEqualTheRows() {
+  const [actual, expected] = [await stored(), await recomputed()];
+  expect([...actual.keys()].sort()).toEqual([...expected.keys()].sort());
+  for (const [key, rollup] of expected) expect({ key, ...actual.get(key) }).toEqual({ key, ...rollup });
+}
+
+// ---- workloads ------------------------------------------------------------------------------
+
+/** A seeded generator (mulberry32), so a failure can be replayed. */
+function seeded(seed: number) {
+  let state = seed;
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+type Stat = { model: string; requestId: string; attempt: number; success: boolean; request: number; podReady: number | null; processed: number };
+
+/** Timings as they come: mostly ms to seconds, some never assigned, some zero-length. */
+function randomStat(random: () => number, around: number): Stat {
+  const request = around + Math.floor(random() * 3 * 86_400_000 * 1000) / 1000;
+  const podReady = random() < 0.1 ? null : request + (random() < 0.05 ? 0 : Math.floor(random() * 5_000_000) / 1000);
+  const processed = (podReady ?? request) + (random() < 0.05 ? 0 : Math.floor(random() * 2_000_000) / 1000);
+  return { model: `model-${Math.floor(random() * 4)}`, requestId: randomUUID(), attempt: 1, success: random() < 0.9, request, podReady, processed };
+}
+
+const at = (ms: number | null) => (ms === null ? null : sql.fragment`to_timestamp(${ms / 1000})`);
+const values = (stat: Stat) =>
+  sql.fragment`(${stat.model}, ${stat.requestId}, ${stat.attempt}, ${stat.success}, ${at(stat.request)}, ${at(stat.podReady)}, ${at(stat.processed)})`;
+const insertStats = (db: Pick<DatabaseTransactionConnection, 'query'>, stats: Stat[]) =>
+  db.query(sql.unsafe`
+    INSERT INTO request_stats (model_id, request_id, attempt, result_success, request_timestamp, pod_ready_timestamp, processed_timestamp)
+    VALUES ${sql.join(stats.map(values), sql.fragment`, `)}
+    ON CONFLICT (request_id, attempt) DO NOTHING`);
+
+const around = Date.UTC(2026, 10, 20);
+
+describe('stats rollups stay equal to request_stats', () => {
+  it('through requests, re-queues, concurrent and batch inserts, duplicates, deletions, updates and a truncate', async () => {
+    // The request path: completed and failed requests, and a failed one re-queued (attempt 2).
+    const token = await stack.api.anonymousToken();
+    const admin = (await stack.signUpAdmin()).token;
+    const submitted = await Promise.all([1, 2, 3].map(() => stack.api.submit(token, { model: 'echo', input: echoInput })));
+    const failing = await stack.api.submit(token, { model: 'fail', input: echoInput });
+    for (const { body } of [...submitted, failing]) await stack.api.waitUntilFinal(token, body.id);
+    expect((await stack.api.call('POST', `/api/admin/requests/${failing.body.id}/status`, { token: admin, json: { status: 'REQUESTED', reason: 'again' } })).status).toBe(202);
+    await eventually(
+      () => stack.db.oneFirst(sql.unsafe`SELECT count(*)::int FROM request_stats WHERE request_id = ${failing.body.id}`),
+      (attempts) => attempts === 2,
+      15_000,
+    );
+    await expectRollupsToEqualTheRows();
+
+    // Four writers at once into the same hours (the rollup rows they share are locked in turn),
+    // one row per statement as the request path writes them.
+    const random = seeded(20);
+    const writers = Array.from({ length: 4 }, () => Array.from({ length: 60 }, () => randomStat(random, around)));
+    await Promise.all(writers.map(async (stats) => {
+      for (const stat of stats) await insertStats(stack.db, [stat]);
+    }));
+    // A batch in one statement, some of it already there (ON CONFLICT DO NOTHING), and a second attempt.
+    const batch = Array.from({ length: 400 }, () => randomStat(random, around));
+    await insertStats(stack.db, [...batch, ...writers[0]!.slice(0, 10), { ...writers[1]![0]!, attempt: 2, success: false }]);
+    // A transaction that is rolled back leaves nothing behind.
+    await stack.db
+      .transaction(async (transaction) => {
+        await insertStats(transaction, Array.from({ length: 20 }, () => randomStat(random, around)));
+        throw new Error('roll back');
+      })
+      .catch((error: Error) => expect(error.message).toBe('roll back'));
+    await expectRollupsToEqualTheRows();
+
+    // Deletions (a maximum among them), a retention-style cut, updates that move rows between days.
+    await stack.db.query(sql.unsafe`DELETE FROM request_stats WHERE id IN (SELECT id FROM request_stats ORDER BY random() LIMIT 50)`);
+    await stack.db.query(sql.unsafe`
+      DELETE FROM request_stats WHERE id = (SELECT id FROM request_stats ORDER BY processed_timestamp - request_timestamp DESC LIMIT 1)`);
+    await stack.db.query(sql.unsafe`DELETE FROM request_stats WHERE request_timestamp < ${new Date(around + 86_400_000).toISOString()}::timestamptz`);
+    await stack.db.query(sql.unsafe`
+      UPDATE request_stats SET result_success = NOT result_success, request_timestamp = request_timestamp - interval '1 day',
+                               pod_ready_timestamp = pod_ready_timestamp - interval '1 day', processed_timestamp = processed_timestamp - interval '1 day'
+       WHERE id IN (SELECT id FROM request_stats ORDER BY random() LIMIT 30)`);
+    await expectRollupsToEqualTheRows();
+
+    await stack.db.query(sql.unsafe`TRUNCATE request_stats`);
+    expect(await stack.db.oneFirst(sql.unsafe`SELECT count(*)::int FROM request_stats_rollups`)).toBe(0);
+  }, 60_000);
+
+  it('a backfill rolls up rows written without them; until then grouped stats are read from the rows, saying why', async () => {
+    await stack.db.query(sql.unsafe`TRUNCATE request_stats`);
+    const random = seeded(21);
+    const old = Array.from({ length: 300 }, () => randomStat(random, Date.UTC(2026, 9, 1)));
+    // As rows written before migration 021: no trigger fires (replica mode), and they are pending.
+    await stack.db.transaction(async (transaction) => {
+      await transaction.query(sql.unsafe`SET LOCAL session_replication_role = replica`);
+      await insertStats(transaction, old);
+      await transaction.query(sql.unsafe`UPDATE request_stats_rollup_state SET pending_through_id = (SELECT max(id) FROM request_stats)`);
+    });
+    await insertStats(stack.db, Array.from({ length: 50 }, () => randomStat(random, Date.UTC(2026, 9, 1))));
+
+    const byModel = statsQuery.parse({ rollup: 'model' });
+    const before = await queryStats(stack.db, byModel);
+    expect(before.source).toEqual({ kind: 'rows', percentileRelativeError: 0, reason: expect.stringContaining('stats backfill') });
+    expect(before.rows.reduce((sum, row) => sum + ('count' in row ? row.count : 0), 0)).toBe(350);
+
+    const podium = (...args: string[]) => runPodiumCli({ DATABASE_URL: readTestEnv('databaseUrl'), DATABASE_SCHEMA: stack.schema }, ...args);
+    const backfill = await podium('stats', 'backfill');
+    expect(backfill.code).toBe(0);
+    expect(backfill.output).toMatch(/^2026-10-01: 1\/3 days, \d+ rows rolled up\n/);
+    expect(backfill.output).toMatch(/2026-10-03: 3\/3 days, 350 rows rolled up\nrolled up 350 rows over 3 days in [\d.]+ s; grouped stats now come from the rollups\n$/);
+    await expectRollupsToEqualTheRows();
+
+    const after = await queryStats(stack.db, byModel);
+    expect(after.source.kind).toBe('rollups');
+    expect(after.rows.map((row) => ('count' in row ? row.count : 0))).toEqual(before.rows.map((row) => ('count' in row ? row.count : 0)));
+    expect(await podium('stats', 'backfill')).toEqual({ code: 0, output: 'the rollups are complete: nothing to backfill\n' });
+    expect(await backfillRollups(stack.db)).toEqual({ days: 0, rows: 0 });
+  });
+});
