@@ -6,6 +6,7 @@ import { autoscalerDecision } from '../domain/node-autoscaling';
 import { buildInfo } from '../infra/build-info';
 import { inferenceRequest } from '../domain/inference-protocol';
 import { statsGroup, statsRow } from '../domain/stats-query';
+import { statsSource } from '../domain/stats-rollup-group';
 import { adminStatusChange, listWorkRequestsQuery, submitWorkRequest, workRequestSummary, workRequestView } from '../domain/work-request';
 
 const schema = (type: z.ZodType) => z.toJSONSchema(type, { io: 'input', unrepresentable: 'any' });
@@ -360,7 +361,10 @@ export const openApiDocument = {
           description:
             'Dates are whole days in `tz` (UTC by default); `to` is included. No rollup and no bucket: one row per request attempt, ' +
             'newest first, paginated by `cursor`. Otherwise one row per group (bucket × model × status, as asked), all at once. ' +
-            'Durations in ms: queue wait = pod ready − request, processing = processed − pod ready, total = processed − request.',
+            'Durations in ms: queue wait = pod ready − request, processing = processed − pod ready, total = processed − request. ' +
+            'Groups come from the hourly and daily rollups when they can answer: counts, averages and maxima exact, percentiles within ' +
+            '`source.percentileRelativeError` (1 %) of percentile_cont; otherwise (a zone with a half-hour offset, a backfill pending) ' +
+            'from the rows, exact, with `source.reason`. The CSV is always read from the rows.',
           security: bearer,
           parameters: [
             { name: 'model', description: 'one or more model ids, comma-separated or repeated', schema: { type: 'string' } },
@@ -378,7 +382,7 @@ export const openApiDocument = {
             200: {
               description: 'a page of rows or every group; or text/csv with a header row',
               content: {
-                ...json(z.object({ grouped: z.boolean(), timeZone: z.string(), rows: z.array(z.union([statsRow, statsGroup])), nextCursor: z.string().nullable() })),
+                ...json(z.object({ grouped: z.boolean(), timeZone: z.string(), source: statsSource, rows: z.array(z.union([statsRow, statsGroup])), nextCursor: z.string().nullable() })),
                 'text/csv': { schema: { type: 'string' } },
               },
             },

@@ -58,6 +58,7 @@ describe('/admin/stats', () => {
       await waitForRows(page, 11);
       await page.getByText('Dates are whole days in UTC').waitFor();
       await page.locator('stats-chart svg').waitFor();
+      expect(await page.getByTestId('stats-source').count()).toBe(0); // raw rows: exact, nothing to say
       await saveScreenshot(page, 'admin-stats-raw');
 
       await page.getByTestId('rollup-model').click();
@@ -78,6 +79,7 @@ describe('/admin/stats', () => {
         ['beta', 'failure', '1', '0', '1'],
         ['beta', 'success', '3', '3', '0'],
       ]);
+      expect(await page.getByTestId('stats-source').textContent()).toContain('Percentiles are estimated from hourly and daily rollups, each within 1 % of the exact value');
       await saveScreenshot(page, 'admin-stats-by-model-status');
 
       const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-csv').click()]);

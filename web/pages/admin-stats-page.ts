@@ -2,13 +2,15 @@ import { Task, TaskStatus } from '@lit/task';
 import { css, html, LitElement } from 'lit';
 import type { PublicModelView } from '../../domain/model-catalog';
 import type { StatsGroup, StatsRow } from '../../domain/stats-query';
+import type { StatsSource } from '../../domain/stats-rollup-group';
 import { apiCall, errorMessage } from '../api-client';
 import { type ChartPoint } from '../stats/stats-chart';
 import '../stats/stats-chart';
+import { sourceNote } from '../stats/source-note';
 import { chartBucket, filtersFromSearch, searchFromFilters, type StatsFilters } from '../stats/stats-filters';
 import { sharedStyles } from '../styles';
 
-type StatsPage = { grouped: boolean; rows: Array<StatsRow | StatsGroup>; nextCursor: string | null };
+type StatsPage = { grouped: boolean; source: StatsSource; rows: Array<StatsRow | StatsGroup>; nextCursor: string | null };
 
 const ms = (value: number | null | undefined) => (value === null || value === undefined ? '—' : value.toFixed(1));
 const timestamp = (iso: string) => iso.slice(0, 19).replace('T', ' ');
@@ -173,6 +175,9 @@ export class AdminStatsPage extends LitElement {
       </div>
       ${failed ? html`<p class="error" role="alert" data-testid="stats-error">${errorMessage(this.view.error)}</p>` : ''}
       ${view ? this.renderTable(view.page) : ''}
+      ${view && view.page.rows.length > 0 && sourceNote(view.page.source, view.page.grouped)
+        ? html`<p class="note" data-testid="stats-source">${sourceNote(view.page.source, view.page.grouped)}</p>`
+        : ''}
       ${view?.page.nextCursor
         ? html`<p><button class="secondary" data-testid="load-more" @click=${() => (this.cursor = view.page.nextCursor!)}>Load more</button></p>`
         : ''}
