@@ -14,36 +14,53 @@ const and = (parts: Array<FragmentSqlToken | null>): FragmentSqlToken => {
  * The grouped query on request_stats_rollups (migration 021). Each UTC day wholly inside the
  * date range — and, with day buckets, inside one bucket — is read from its day row; every other
  * hour of the range from its hour row, so a month is ~30 day rows plus the hours at its edges.
- * `answerable` is false when an hour row straddles a range edge or a bucket boundary: a time zone
- * whose offset is not whole hours.
+ * Each branch names its span and a start range, so each is an index range scan. `whole` is false
+ * for an hour row that straddles a range edge or a bucket boundary: a time zone whose offset is
+ * not whole hours.
  */
 function rollupGroupsSql(query: StatsQuery): FragmentSqlToken {
   const { start, end } = dayBounds(query, query.tz);
   const bucketOf = (column: FragmentSqlToken) => (query.bucket ? bucketStart(column, { ...query, bucket: query.bucket }) : null);
   const length = (span: 'hour' | 'day') => (span === 'hour' ? sql.fragment`interval '1 hour'` : sql.fragment`interval '1 day'`);
-  const lastMicrosecond = (column: FragmentSqlToken, span: 'hour' | 'day') => sql.fragment`${column} + ${length(span)} - interval '1 microsecond'`;
   const within = (column: FragmentSqlToken, span: 'hour' | 'day') =>
     and([start ? sql.fragment`${column} >= ${start}` : null, end ? sql.fragment`${column} + ${length(span)} <= ${end}` : null]);
   const inOneBucket = (column: FragmentSqlToken, span: 'hour' | 'day') =>
-    query.bucket ? sql.fragment`${bucketOf(column)} = ${bucketOf(lastMicrosecond(column, span))}` : null;
-  const dayUsed = (day: FragmentSqlToken) => (query.bucket === 'hour' ? sql.fragment`false` : and([within(day, 'day'), inOneBucket(day, 'day')]));
-  const overlapsRange = and([
-    start ? sql.fragment`r.start >= date_trunc('hour', ${start})` : null,
-    end ? sql.fragment`r.start < ${end}` : null,
-  ]);
+    query.bucket ? sql.fragment`${bucketOf(column)} = ${bucketOf(sql.fragment`${column} + ${length(span)} - interval '1 microsecond'`)}` : null;
+  const dayUsed = (day: FragmentSqlToken) => and([within(day, 'day'), inOneBucket(day, 'day')]);
+  const filters = modelAndStatusConditions(query);
+  const hoursFrom = start ? sql.fragment`r.start >= date_trunc('hour', ${start})` : null;
+  const hoursTo = end ? sql.fragment`r.start < ${end}` : null;
+  // Without buckets every whole day is a day row: the hours wanted are those before the first
+  // whole UTC day and after the last. With buckets, any hour whose day row could not be used.
+  const hourRanges = query.bucket
+    ? and([hoursFrom, hoursTo])
+    : sql.fragment`(${sql.join(
+        [
+          start ? and([hoursFrom, sql.fragment`r.start < date_trunc('day', ${start} + interval '1 day' - interval '1 microsecond', 'UTC')`, hoursTo]) : null,
+          end ? and([hoursFrom, sql.fragment`r.start >= date_trunc('day', ${end}, 'UTC')`, hoursTo]) : null,
+          sql.fragment`false`,
+        ].filter((range) => range !== null),
+        sql.fragment` OR `,
+      )})`;
   const keys = groupKeys(query, sql.fragment`start`);
+  const keySelect = keys.map((key) => sql.fragment`${key.raw} AS ${sql.identifier([key.name])}`);
+  const branch = (span: 'hour' | 'day', conditions: FragmentSqlToken[], whole: FragmentSqlToken) => sql.fragment`
+      SELECT ${sql.join([...keySelect, sql.fragment`r.*`, sql.fragment`${whole} AS whole`], sql.fragment`, `)}
+        FROM request_stats_rollups AS r
+       WHERE ${and([sql.fragment`r.span = ${span}`, ...filters, ...conditions])}`;
+  const branches = [
+    ...(query.bucket === 'hour' ? [] : [branch('day', [dayUsed(sql.fragment`r.start`)], sql.fragment`true`)]),
+    branch(
+      'hour',
+      [hourRanges, sql.fragment`NOT ${query.bucket === 'hour' ? sql.fragment`false` : dayUsed(sql.fragment`date_trunc('day', r.start, 'UTC')`)}`],
+      and([within(sql.fragment`r.start`, 'hour'), inOneBucket(sql.fragment`r.start`, 'hour')]),
+    ),
+  ];
   const columns = keyColumns(keys, 'pieces');
   const sum = (column: string) => sql.fragment`sum(${sql.identifier([column])})::float8`;
   const max = (column: string) => sql.fragment`max(${sql.identifier([column])})::float8`;
   return sql.fragment`
-    WITH pieces AS (
-      SELECT ${sql.join([...keys.map((key) => sql.fragment`${key.raw} AS ${sql.identifier([key.name])}`), sql.fragment`r.*`], sql.fragment`, `)},
-             r.span = 'day' OR ${and([within(sql.fragment`r.start`, 'hour'), inOneBucket(sql.fragment`r.start`, 'hour')])} AS whole
-        FROM request_stats_rollups AS r
-       WHERE ${and(modelAndStatusConditions(query))}
-         AND CASE WHEN r.span = 'day' THEN ${dayUsed(sql.fragment`r.start`)}
-                  ELSE ${overlapsRange} AND NOT ${dayUsed(sql.fragment`date_trunc('day', r.start, 'UTC')`)} END
-    )
+    WITH pieces AS (${sql.join(branches, sql.fragment` UNION ALL `)})
     SELECT ${columns.select},
            sum(count)::int AS count,
            COALESCE(sum(count) FILTER (WHERE result_success), 0)::int AS "successCount",

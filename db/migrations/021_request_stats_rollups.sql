@@ -48,21 +48,17 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
             FROM unnest(us) AS value WHERE value IS NOT NULL GROUP BY 1) AS buckets
 $$;
 
--- Two sketches' counts added (or, with sign -1, b's taken away; emptied buckets dropped). Adds b
--- key by key into a: b is a few keys when a request is recorded.
-CREATE FUNCTION latency_sketch_merge(a jsonb, b jsonb, sign integer DEFAULT 1) RETURNS jsonb
-LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
-DECLARE
-  key text;
-  n bigint;
-  total bigint;
-BEGIN
-  FOR key, n IN SELECT e.key, e.value::bigint FROM jsonb_each_text(b) AS e LOOP
-    total := COALESCE((a ->> key)::bigint, 0) + sign * n;
-    a := CASE WHEN total = 0 THEN a - key ELSE jsonb_set(a, ARRAY[key], to_jsonb(total)) END;
-  END LOOP;
-  RETURN a;
-END
+-- The sketch with one more duration counted in (none for null).
+CREATE FUNCTION latency_sketch_add(sketch jsonb, us bigint) RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT CASE WHEN us IS NULL THEN sketch
+              ELSE jsonb_set(sketch, ARRAY[latency_sketch_key(us)], to_jsonb(COALESCE((sketch ->> latency_sketch_key(us))::bigint, 0) + 1)) END
+$$;
+
+-- A duration in whole microseconds, as the timestamps hold it (null when either is).
+CREATE FUNCTION request_stats_us(later timestamptz, earlier timestamptz) RETURNS bigint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT (extract(epoch FROM later - earlier) * 1000000)::bigint
 $$;
 
 -- The rollup rows (both spans) of a set of stats rows: what they add to the table.
@@ -71,9 +67,9 @@ RETURNS SETOF request_stats_rollups
 LANGUAGE sql STABLE AS $$
   WITH timed AS (
     SELECT s.model_id, s.result_success, s.request_timestamp,
-           (extract(epoch FROM s.pod_ready_timestamp - s.request_timestamp) * 1000000)::bigint AS queue_wait,
-           (extract(epoch FROM s.processed_timestamp - s.pod_ready_timestamp) * 1000000)::bigint AS processing,
-           (extract(epoch FROM s.processed_timestamp - s.request_timestamp) * 1000000)::bigint AS total
+           request_stats_us(s.pod_ready_timestamp, s.request_timestamp) AS queue_wait,
+           request_stats_us(s.processed_timestamp, s.pod_ready_timestamp) AS processing,
+           request_stats_us(s.processed_timestamp, s.request_timestamp) AS total
       FROM unnest(stats) AS s
   )
   SELECT spans.span, t.model_id, date_trunc(spans.span, t.request_timestamp, 'UTC'), t.result_success,
@@ -102,23 +98,34 @@ BEGIN
 END
 $$;
 
+-- Each new row counted into its hour and its day: a row-level trigger, as the request path writes
+-- one row per statement (a statement-level one with a transition table cost twice as much).
 CREATE FUNCTION request_stats_rollups_insert() RETURNS trigger
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+DECLARE
+  queue_wait bigint := request_stats_us(NEW.pod_ready_timestamp, NEW.request_timestamp);
+  processing bigint := request_stats_us(NEW.processed_timestamp, NEW.pod_ready_timestamp);
+  total bigint := request_stats_us(NEW.processed_timestamp, NEW.request_timestamp);
+  width text;
 BEGIN
-  INSERT INTO request_stats_rollups AS r
-  SELECT * FROM request_stats_rollup_rows(ARRAY(SELECT i::request_stats FROM inserted AS i))
-  ON CONFLICT (span, model_id, start, result_success) DO UPDATE SET
-    count = r.count + excluded.count,
-    assigned = r.assigned + excluded.assigned,
-    queue_wait_us_sum = r.queue_wait_us_sum + excluded.queue_wait_us_sum,
-    processing_us_sum = r.processing_us_sum + excluded.processing_us_sum,
-    total_us_sum = r.total_us_sum + excluded.total_us_sum,
-    queue_wait_us_max = GREATEST(r.queue_wait_us_max, excluded.queue_wait_us_max),
-    processing_us_max = GREATEST(r.processing_us_max, excluded.processing_us_max),
-    total_us_max = GREATEST(r.total_us_max, excluded.total_us_max),
-    queue_wait_sketch = latency_sketch_merge(r.queue_wait_sketch, excluded.queue_wait_sketch),
-    processing_sketch = latency_sketch_merge(r.processing_sketch, excluded.processing_sketch),
-    total_sketch = latency_sketch_merge(r.total_sketch, excluded.total_sketch);
+  FOREACH width IN ARRAY ARRAY['hour', 'day'] LOOP
+    INSERT INTO request_stats_rollups AS r
+    VALUES (width, NEW.model_id, date_trunc(width, NEW.request_timestamp, 'UTC'), NEW.result_success,
+            1, (queue_wait IS NOT NULL)::int, COALESCE(queue_wait, 0), COALESCE(processing, 0), total, queue_wait, processing, total,
+            latency_sketch_add('{}', queue_wait), latency_sketch_add('{}', processing), latency_sketch_add('{}', total))
+    ON CONFLICT (span, model_id, start, result_success) DO UPDATE SET
+      count = r.count + 1,
+      assigned = r.assigned + excluded.assigned,
+      queue_wait_us_sum = r.queue_wait_us_sum + excluded.queue_wait_us_sum,
+      processing_us_sum = r.processing_us_sum + excluded.processing_us_sum,
+      total_us_sum = r.total_us_sum + excluded.total_us_sum,
+      queue_wait_us_max = GREATEST(r.queue_wait_us_max, excluded.queue_wait_us_max),
+      processing_us_max = GREATEST(r.processing_us_max, excluded.processing_us_max),
+      total_us_max = GREATEST(r.total_us_max, excluded.total_us_max),
+      queue_wait_sketch = latency_sketch_add(r.queue_wait_sketch, queue_wait),
+      processing_sketch = latency_sketch_add(r.processing_sketch, processing),
+      total_sketch = latency_sketch_add(r.total_sketch, total);
+  END LOOP;
   RETURN NULL;
 END
 $$;
@@ -148,7 +155,7 @@ END
 $$;
 
 CREATE TRIGGER request_stats_rollups_insert AFTER INSERT ON request_stats
-  REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION request_stats_rollups_insert();
+  FOR EACH ROW EXECUTE FUNCTION request_stats_rollups_insert();
 CREATE TRIGGER request_stats_rollups_delete AFTER DELETE ON request_stats
   REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION request_stats_rollups_change();
 CREATE TRIGGER request_stats_rollups_update AFTER UPDATE ON request_stats

@@ -238,6 +238,14 @@ describe('stats DAO: rollups', () => {
     expectGroupsToMatch(await grouped({ bucket: 'hour', from: '2026-11-01', to: '2026-11-02', tz: 'Europe/Berlin' }), expectedGroups(rows, hour), (g) => g.bucket!);
   });
 
+  it('days in New York without buckets: whole UTC days from day rows, the hours at both edges from hour rows', async () => {
+    const est = 5 * 3_600_000; // EST from 1 November 2026
+    const rows = expectedRows({ from: nov(2) + est, to: nov(4) + est });
+    expectGroupsToMatch(await grouped({ rollup: 'model', from: '2026-11-02', to: '2026-11-03', tz: 'America/New_York' }), expectedGroups(rows, (r) => r.model), (g) => g.model!);
+    const oneDay = expectedRows({ from: nov(2) + est, to: nov(3) + est });
+    expectGroupsToMatch(await grouped({ rollup: 'status', from: '2026-11-02', to: '2026-11-02', tz: 'America/New_York' }), expectedGroups(oneDay, statusOf), (g) => g.status!);
+  });
+
   it('a time zone with a half-hour offset (Kolkata) is answered from the rows, exactly, and says so', async () => {
     const kolkataOffset = 5.5 * 3_600_000;
     const rows = expectedRows({ from: nov(1) - kolkataOffset });
