@@ -21,9 +21,10 @@ const and = (parts: Array<FragmentSqlToken | null>): FragmentSqlToken => {
 function rollupGroupsSql(query: StatsQuery): FragmentSqlToken {
   const { start, end } = dayBounds(query, query.tz);
   const bucketOf = (column: FragmentSqlToken) => (query.bucket ? bucketStart(column, { ...query, bucket: query.bucket }) : null);
-  const length = (span: 'hour' | 'day') => (span === 'hour' ? sql.fragment`interval '1 hour'` : sql.fragment`interval '1 day'`);
+  // 24 hours, not '1 day': timestamptz + '1 day' follows the session's time zone across DST.
+  const length = (span: 'hour' | 'day') => (span === 'hour' ? sql.fragment`interval '1 hour'` : sql.fragment`interval '24 hours'`);
   const within = (column: FragmentSqlToken, span: 'hour' | 'day') =>
-    and([start ? sql.fragment`${column} >= ${start}` : null, end ? sql.fragment`${column} + ${length(span)} <= ${end}` : null]);
+    and([start ? sql.fragment`${column} >= ${start}` : null, end ? sql.fragment`${column} <= ${end} - ${length(span)}` : null]); // sargable: an index bound
   const inOneBucket = (column: FragmentSqlToken, span: 'hour' | 'day') =>
     query.bucket ? sql.fragment`${bucketOf(column)} = ${bucketOf(sql.fragment`${column} + ${length(span)} - interval '1 microsecond'`)}` : null;
   const dayUsed = (day: FragmentSqlToken) => and([within(day, 'day'), inOneBucket(day, 'day')]);
@@ -36,7 +37,7 @@ function rollupGroupsSql(query: StatsQuery): FragmentSqlToken {
     ? and([hoursFrom, hoursTo])
     : sql.fragment`(${sql.join(
         [
-          start ? and([hoursFrom, sql.fragment`r.start < date_trunc('day', ${start} + interval '1 day' - interval '1 microsecond', 'UTC')`, hoursTo]) : null,
+          start ? and([hoursFrom, sql.fragment`r.start < date_trunc('day', ${start} + interval '24 hours' - interval '1 microsecond', 'UTC')`, hoursTo]) : null,
           end ? and([hoursFrom, sql.fragment`r.start >= date_trunc('day', ${end}, 'UTC')`, hoursTo]) : null,
           sql.fragment`false`,
         ].filter((range) => range !== null),

@@ -90,11 +90,11 @@ LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
   LOCK TABLE request_stats_rollups IN SHARE ROW EXCLUSIVE MODE;
   DELETE FROM request_stats_rollups AS r USING unnest(days) AS day
-   WHERE r.start >= day AND r.start < day + interval '1 day';
+   WHERE r.start >= day AND r.start < day + interval '24 hours';
   INSERT INTO request_stats_rollups
   SELECT * FROM request_stats_rollup_rows(ARRAY(
     SELECT s FROM request_stats AS s
-      JOIN unnest(days) AS day ON s.request_timestamp >= day AND s.request_timestamp < day + interval '1 day'));
+      JOIN unnest(days) AS day ON s.request_timestamp >= day AND s.request_timestamp < day + interval '24 hours'));
 END
 $$;
 

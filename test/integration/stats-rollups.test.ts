@@ -180,6 +180,28 @@ describe('stats rollups stay equal to request_stats', () => {
     expect(await stack.db.oneFirst(sql.unsafe`SELECT count(*)::int FROM request_stats_rollups`)).toBe(0);
   }, 60_000);
 
+  it("the session's time zone changes nothing, across a DST change", async () => {
+    await stack.db.query(sql.unsafe`TRUNCATE request_stats`);
+    const random = seeded(22);
+    const nearDstEnd = Date.UTC(2026, 9, 31); // New York leaves DST on 1 November 2026
+    await stack.db.connect(async (connection) => {
+      await connection.query(sql.unsafe`SET TIME ZONE 'America/New_York'`);
+      await insertStats(connection, Array.from({ length: 200 }, () => randomStat(random, nearDstEnd)));
+      await connection.query(sql.unsafe`DELETE FROM request_stats WHERE id IN (SELECT id FROM request_stats ORDER BY random() LIMIT 20)`);
+    });
+    await expectRollupsToEqualTheRows();
+    for (const raw of [{ rollup: 'model', from: '2026-11-01', to: '2026-11-02' }, { bucket: 'day', tz: 'America/New_York' }]) {
+      const query = statsQuery.parse(raw);
+      const inUtc = await queryStats(stack.db, query);
+      const inNewYork = await stack.db.connect(async (connection) => {
+        await connection.query(sql.unsafe`SET TIME ZONE 'America/New_York'`);
+        return queryStats(connection, query);
+      });
+      expect(inNewYork).toEqual(inUtc);
+      expect(inUtc.source.kind).toBe('rollups');
+    }
+  });
+
   it('a backfill rolls up rows written without them; until then grouped stats are read from the rows, saying why', async () => {
     await stack.db.query(sql.unsafe`TRUNCATE request_stats`);
     const random = seeded(21);
