@@ -7,6 +7,7 @@ import { bucketIndex } from '../../domain/latency-sketch';
 import { statsQuery } from '../../domain/stats-query';
 import { eventually } from '../support/eventually';
 import { runPodiumCli } from '../support/podium-cli';
+import { seededRandom } from '../support/seeded-random';
 import { readTestEnv } from '../support/services';
 import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
 
@@ -98,17 +99,6 @@ async function expectRollupsToEqualTheRows() {
 
 // ---- workloads ------------------------------------------------------------------------------
 
-/** A seeded generator (mulberry32), so a failure can be replayed. */
-function seeded(seed: number) {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 type Stat = { model: string; requestId: string; attempt: number; success: boolean; request: number; podReady: number | null; processed: number };
 
 /** Timings as they come: mostly ms to seconds, some never assigned, some zero-length. */
@@ -148,7 +138,7 @@ describe('stats rollups stay equal to request_stats', () => {
 
     // Four writers at once into the same hours (the rollup rows they share are locked in turn),
     // one row per statement as the request path writes them.
-    const random = seeded(20);
+    const random = seededRandom(20);
     const writers = Array.from({ length: 4 }, () => Array.from({ length: 60 }, () => randomStat(random, around)));
     await Promise.all(writers.map(async (stats) => {
       for (const stat of stats) await insertStats(stack.db, [stat]);
@@ -182,7 +172,7 @@ describe('stats rollups stay equal to request_stats', () => {
 
   it("the session's time zone changes nothing, across a DST change", async () => {
     await stack.db.query(sql.unsafe`TRUNCATE request_stats`);
-    const random = seeded(22);
+    const random = seededRandom(22);
     const nearDstEnd = Date.UTC(2026, 9, 31); // New York leaves DST on 1 November 2026
     await stack.db.connect(async (connection) => {
       await connection.query(sql.unsafe`SET TIME ZONE 'America/New_York'`);
@@ -204,7 +194,7 @@ describe('stats rollups stay equal to request_stats', () => {
 
   it('a backfill rolls up rows written without them; until then grouped stats are read from the rows, saying why', async () => {
     await stack.db.query(sql.unsafe`TRUNCATE request_stats`);
-    const random = seeded(21);
+    const random = seededRandom(21);
     const old = Array.from({ length: 300 }, () => randomStat(random, Date.UTC(2026, 9, 1)));
     // As rows written before migration 021: no trigger fires (replica mode), and they are pending.
     await stack.db.transaction(async (transaction) => {

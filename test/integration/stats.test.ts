@@ -4,6 +4,7 @@ import { sql } from 'slonik';
 import { queryStats } from '../../db/stats';
 import { relativeAccuracy } from '../../domain/latency-sketch';
 import { statsCsvColumns, statsCsvRecord, statsQuery, type StatsGroup, type StatsRow } from '../../domain/stats-query';
+import { seededRandom } from '../support/seeded-random';
 import { startTestStack, type TestStack } from '../support/test-stack';
 
 /** A known data set: the test computes every expected figure from these rows itself. */
@@ -12,10 +13,6 @@ type Known = { id: string; model: string; success: boolean; request: number; pod
 let stack: TestStack;
 let admin: string;
 const known: Known[] = [];
-
-function seeded(seed: number) {
-  return () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
-}
 
 async function insert(rows: Array<Omit<Known, 'id'>>): Promise<Known[]> {
   const inserted: Known[] = [];
@@ -33,7 +30,7 @@ async function insert(rows: Array<Omit<Known, 'id'>>): Promise<Known[]> {
 beforeAll(async () => {
   stack = await startTestStack();
   admin = (await stack.signUpAdmin()).token;
-  const random = seeded(42);
+  const random = seededRandom(42);
   const start = Date.UTC(2026, 9, 30); // 2026-10-30
   const rows: Array<Omit<Known, 'id'>> = [];
   for (let i = 0; i < 150; i++) {

@@ -1,3 +1,4 @@
+import { seededRandom } from '../support/seeded-random';
 import { bucketIndex, bucketValue, mergeSketches, relativeAccuracy, sketchCount, sketchOf, sketchQuantile } from '../../domain/latency-sketch';
 
 /** PostgreSQL's percentile_cont on the values themselves. */
@@ -8,18 +9,9 @@ function percentileCont(values: number[], q: number): number {
   return sorted[lower]! + (sorted[upper]! - sorted[lower]!) * (rank - lower);
 }
 
-/** A seeded generator, so a failure can be replayed. */
-function random(seed: number) {
-  let state = seed;
-  return () => {
-    state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
-    return state / 2 ** 31;
-  };
-}
-
 /** Request timings as they look: log-normal around `medianMs`, with a long tail and some zeros. */
 function timings(count: number, medianMs: number, seed: number): number[] {
-  const next = random(seed);
+  const next = seededRandom(seed);
   return Array.from({ length: count }, () => {
     if (next() < 0.01) return 0;
     const normal = Math.sqrt(-2 * Math.log(next() || 1e-12)) * Math.cos(2 * Math.PI * next());
