@@ -10,53 +10,69 @@ const and = (parts: Array<FragmentSqlToken | null>): FragmentSqlToken => {
   return present.length === 0 ? sql.fragment`true` : sql.fragment`(${sql.join(present, sql.fragment` AND `)})`;
 };
 
+type Span = 'hour' | 'day' | 'month';
+
+const spanLength: Record<Span, FragmentSqlToken> = {
+  hour: sql.fragment`interval '1 hour'`,
+  day: sql.fragment`interval '1 day'`,
+  month: sql.fragment`interval '1 month'`,
+};
+
 /**
- * The grouped query on request_stats_rollups (migration 021). Each UTC day wholly inside the
- * date range — and, with day buckets, inside one bucket — is read from its day row; every other
- * hour of the range from its hour row, so a month is ~30 day rows plus the hours at its edges.
- * Each branch names its span and a start range, so each is an index range scan. `whole` is false
- * for an hour row that straddles a range edge or a bucket boundary: a time zone whose offset is
- * not whole hours.
+ * The start of the UTC period after the one `at` is in. The arithmetic is on UTC wall time: on
+ * a timestamptz, '1 day' would follow the session's time zone across a DST change.
+ */
+const nextStart = (span: Span, at: FragmentSqlToken) =>
+  sql.fragment`((date_trunc(${span}, ${at}, 'UTC') AT TIME ZONE 'UTC' + ${spanLength[span]}) AT TIME ZONE 'UTC')`;
+
+/**
+ * The grouped query on request_stats_rollups (migration 021). A UTC month wholly inside the date
+ * range is read from its month row (without buckets), a whole day from its day row (also with day
+ * buckets, when the day lies in one of them), every other hour of the range from its hour row: a
+ * month is one or two rows, any range a few dozen plus the hours at its edges. A row is read when
+ * it can be used and the period above it cannot; each span's branch names a start range, so each
+ * is an index range scan. `whole` is false for an hour row that straddles a range edge or a
+ * bucket boundary: a time zone whose offset is not whole hours.
  */
 function rollupGroupsSql(query: StatsQuery): FragmentSqlToken {
   const { start, end } = dayBounds(query, query.tz);
-  const bucketOf = (column: FragmentSqlToken) => (query.bucket ? bucketStart(column, { ...query, bucket: query.bucket }) : null);
-  // 24 hours, not '1 day': timestamptz + '1 day' follows the session's time zone across DST.
-  const length = (span: 'hour' | 'day') => (span === 'hour' ? sql.fragment`interval '1 hour'` : sql.fragment`interval '24 hours'`);
-  const within = (column: FragmentSqlToken, span: 'hour' | 'day') =>
-    and([start ? sql.fragment`${column} >= ${start}` : null, end ? sql.fragment`${column} <= ${end} - ${length(span)}` : null]); // sargable: an index bound
-  const inOneBucket = (column: FragmentSqlToken, span: 'hour' | 'day') =>
-    query.bucket ? sql.fragment`${bucketOf(column)} = ${bucketOf(sql.fragment`${column} + ${length(span)} - interval '1 microsecond'`)}` : null;
-  const dayUsed = (day: FragmentSqlToken) => and([within(day, 'day'), inOneBucket(day, 'day')]);
+  const bucketOf = (at: FragmentSqlToken) => (query.bucket ? bucketStart(at, { ...query, bucket: query.bucket }) : null);
+  const lastMicrosecond = (span: Span, at: FragmentSqlToken) => sql.fragment`${nextStart(span, at)} - interval '1 microsecond'`;
+  /** The period `span` starting at `at` lies within the range and within one bucket. */
+  const usable = (span: Span, at: FragmentSqlToken) =>
+    and([
+      start ? sql.fragment`${at} >= ${start}` : null,
+      end ? sql.fragment`${at} < ${end} AND ${nextStart(span, at)} <= ${end}` : null,
+      query.bucket ? sql.fragment`${bucketOf(at)} = ${bucketOf(lastMicrosecond(span, at))}` : null,
+    ]);
+  const spans: Span[] = query.bucket === 'hour' ? ['hour'] : query.bucket === 'day' ? ['day', 'hour'] : ['month', 'day', 'hour'];
   const filters = modelAndStatusConditions(query);
-  const hoursFrom = start ? sql.fragment`r.start >= date_trunc('hour', ${start})` : null;
-  const hoursTo = end ? sql.fragment`r.start < ${end}` : null;
-  // Without buckets every whole day is a day row: the hours wanted are those before the first
-  // whole UTC day and after the last. With buckets, any hour whose day row could not be used.
-  const hourRanges = query.bucket
-    ? and([hoursFrom, hoursTo])
-    : sql.fragment`(${sql.join(
-        [
-          start ? and([hoursFrom, sql.fragment`r.start < date_trunc('day', ${start} + interval '24 hours' - interval '1 microsecond', 'UTC')`, hoursTo]) : null,
-          end ? and([hoursFrom, sql.fragment`r.start >= date_trunc('day', ${end}, 'UTC')`, hoursTo]) : null,
-          sql.fragment`false`,
-        ].filter((range) => range !== null),
-        sql.fragment` OR `,
-      )})`;
   const keys = groupKeys(query, sql.fragment`start`);
   const keySelect = keys.map((key) => sql.fragment`${key.raw} AS ${sql.identifier([key.name])}`);
-  const branch = (span: 'hour' | 'day', conditions: FragmentSqlToken[], whole: FragmentSqlToken) => sql.fragment`
+  const branches = spans.map((span, index) => {
+    const parent = spans[index - 1];
+    const inRange = [start ? sql.fragment`r.start >= date_trunc(${span}, ${start}, 'UTC')` : null, end ? sql.fragment`r.start < ${end}` : null];
+    // Without buckets every whole parent period is read from its own row: only the rows before
+    // the first and after the last are wanted, two ranges an index can seek.
+    const edges =
+      parent && !query.bucket
+        ? sql.fragment`(${sql.join(
+            [
+              start ? and([...inRange, sql.fragment`r.start < ${nextStart(parent, sql.fragment`${start} - interval '1 microsecond'`)}`]) : null,
+              end ? and([...inRange, sql.fragment`r.start >= date_trunc(${parent}, ${end}, 'UTC')`]) : null,
+              sql.fragment`false`,
+            ].filter((range) => range !== null),
+            sql.fragment` OR `,
+          )})`
+        : and(inRange);
+    const used = span === 'hour' ? null : usable(span, sql.fragment`r.start`);
+    const parentUnused = parent ? sql.fragment`NOT ${usable(parent, sql.fragment`date_trunc(${parent}, r.start, 'UTC')`)}` : null;
+    const whole = span === 'hour' ? usable('hour', sql.fragment`r.start`) : sql.fragment`true`;
+    return sql.fragment`
       SELECT ${sql.join([...keySelect, sql.fragment`r.*`, sql.fragment`${whole} AS whole`], sql.fragment`, `)}
         FROM request_stats_rollups AS r
-       WHERE ${and([sql.fragment`r.span = ${span}`, ...filters, ...conditions])}`;
-  const branches = [
-    ...(query.bucket === 'hour' ? [] : [branch('day', [dayUsed(sql.fragment`r.start`)], sql.fragment`true`)]),
-    branch(
-      'hour',
-      [hourRanges, sql.fragment`NOT ${query.bucket === 'hour' ? sql.fragment`false` : dayUsed(sql.fragment`date_trunc('day', r.start, 'UTC')`)}`],
-      and([within(sql.fragment`r.start`, 'hour'), inOneBucket(sql.fragment`r.start`, 'hour')]),
-    ),
-  ];
+       WHERE ${and([sql.fragment`r.span = ${span}`, ...filters, edges, used, parentUnused])}`;
+  });
   const columns = keyColumns(keys, 'pieces');
   const sum = (column: string) => sql.fragment`sum(${sql.identifier([column])})::float8`;
   const max = (column: string) => sql.fragment`max(${sql.identifier([column])})::float8`;

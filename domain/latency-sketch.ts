@@ -13,10 +13,13 @@ export const relativeAccuracy = 0.01;
 const gamma = (1 + relativeAccuracy) / (1 - relativeAccuracy);
 const logGamma = Math.log(gamma);
 
-/** `counts`: bucket index → how many values; `zeros`: values ≤ 0 (a timing of 0 ms), kept apart. */
-export type LatencySketch = { zeros: number; counts: Record<string, number> };
+/**
+ * Bucket index → how many values, with the key `zero` for values ≤ 0 (a timing of 0 ms). The
+ * same object is stored as jsonb in request_stats_rollups (migration 021 counts into it).
+ */
+export type LatencySketch = Record<string, number>;
 
-export const emptySketch = (): LatencySketch => ({ zeros: 0, counts: {} });
+const zeroKey = 'zero';
 
 /** The bucket a positive value falls in. */
 export function bucketIndex(value: number): number {
@@ -29,45 +32,42 @@ export function bucketValue(index: number): number {
 }
 
 export function sketchOf(values: Iterable<number>): LatencySketch {
-  const sketch = emptySketch();
+  const sketch: LatencySketch = {};
   for (const value of values) {
-    if (!(value > 0)) {
-      sketch.zeros++;
-      continue;
-    }
-    const key = String(bucketIndex(value));
-    sketch.counts[key] = (sketch.counts[key] ?? 0) + 1;
+    const key = value > 0 ? String(bucketIndex(value)) : zeroKey;
+    sketch[key] = (sketch[key] ?? 0) + 1;
   }
   return sketch;
 }
 
-/** The sketch of both sets of values: counts added. */
-export function mergeSketches(...sketches: readonly LatencySketch[]): LatencySketch {
-  const merged = emptySketch();
+/** The sketch of all their values: counts added. */
+export function mergeSketches(sketches: Iterable<Readonly<LatencySketch>>): LatencySketch {
+  const merged: LatencySketch = {};
   for (const sketch of sketches) {
-    merged.zeros += sketch.zeros;
-    for (const [key, count] of Object.entries(sketch.counts)) merged.counts[key] = (merged.counts[key] ?? 0) + count;
+    for (const key in sketch) merged[key] = (merged[key] ?? 0) + sketch[key]!;
   }
   return merged;
 }
 
-export const sketchCount = (sketch: LatencySketch) => sketch.zeros + Object.values(sketch.counts).reduce((sum, count) => sum + count, 0);
+export const sketchCount = (sketch: Readonly<LatencySketch>) => Object.values(sketch).reduce((sum, count) => sum + count, 0);
 
 /**
  * The q-quantiles (each 0–1) as PostgreSQL's percentile_cont computes them (linear between the
  * two values around rank q·(n-1)), each of those two read back from its bucket: within
  * `relativeAccuracy` of percentile_cont on the values themselves. Nulls for no values.
  */
-export function sketchQuantiles(sketch: LatencySketch, qs: readonly number[]): Array<number | null> {
+export function sketchQuantiles(sketch: Readonly<LatencySketch>, qs: readonly number[]): Array<number | null> {
   const n = sketchCount(sketch);
   if (n === 0) return qs.map(() => null);
-  const buckets = Object.entries(sketch.counts)
+  const zeros = sketch[zeroKey] ?? 0;
+  const buckets = Object.entries(sketch)
+    .filter(([key]) => key !== zeroKey)
     .map(([key, count]) => [Number(key), count] as const)
     .sort((a, b) => a[0] - b[0]);
   /** The k-th smallest value (0-based), as its bucket reads it. */
   const nth = (k: number): number => {
-    if (k < sketch.zeros) return 0;
-    let seen = sketch.zeros;
+    if (k < zeros) return 0;
+    let seen = zeros;
     for (const [index, count] of buckets) {
       seen += count;
       if (k < seen) return bucketValue(index);
@@ -80,22 +80,4 @@ export function sketchQuantiles(sketch: LatencySketch, qs: readonly number[]): A
     const low = nth(lower);
     return lower === rank ? low : low + (nth(lower + 1) - low) * (rank - lower);
   });
-}
-
-export const sketchQuantile = (sketch: LatencySketch, q: number): number | null => sketchQuantiles(sketch, [q])[0]!;
-
-/**
- * Adds sketches as the database stores them (request_stats_rollups: bucket index → count, the
- * key `zero` for values ≤ 0) into one.
- */
-export function mergeStoredSketches(stored: ReadonlyArray<Readonly<Record<string, number>>>): LatencySketch {
-  const merged = emptySketch();
-  for (const counts of stored) {
-    for (const key in counts) {
-      const count = counts[key]!;
-      if (key === 'zero') merged.zeros += count;
-      else merged.counts[key] = (merged.counts[key] ?? 0) + count;
-    }
-  }
-  return merged;
 }

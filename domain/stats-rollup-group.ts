@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { mergeStoredSketches, relativeAccuracy, sketchQuantiles } from './latency-sketch';
+import { mergeSketches, relativeAccuracy, sketchQuantiles, type LatencySketch } from './latency-sketch';
 import { statsGroup, type StatsGroup, type Timing } from './stats-query';
 
 const timingNames = ['queueWait', 'processing', 'total'] as const;
@@ -51,7 +51,7 @@ export function groupFromRollups(row: RollupGroupRow): StatsGroup {
     const max = row[`${name}UsMax`];
     if (values === 0 || max === null) return { avg: null, p50: null, p90: null, p99: null, max: null };
     const maxMs = max / 1000;
-    const sketch = mergeStoredSketches(JSON.parse(row[`${name}Sketches`]) as Array<Record<string, number>>);
+    const sketch = mergeSketches(JSON.parse(row[`${name}Sketches`]) as LatencySketch[]);
     const [p50, p90, p99] = sketchQuantiles(sketch, [0.5, 0.9, 0.99]).map((p) => (p === null ? null : Math.min(p, maxMs)));
     return { avg: sum / values / 1000, p50: p50!, p90: p90!, p99: p99!, max: maxMs };
   };

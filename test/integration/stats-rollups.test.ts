@@ -3,7 +3,7 @@ import { sql, type DatabaseTransactionConnection } from 'slonik';
 import { z } from 'zod';
 import { queryStats } from '../../db/stats';
 import { backfillRollups } from '../../db/stats-rollups';
-import { bucketIndex } from '../../domain/latency-sketch';
+import { sketchOf, type LatencySketch } from '../../domain/latency-sketch';
 import { statsQuery } from '../../domain/stats-query';
 import { eventually } from '../support/eventually';
 import { runPodiumCli } from '../support/podium-cli';
@@ -26,6 +26,7 @@ const rawRow = z.object({
   success: z.boolean(),
   hour: z.string(),
   day: z.string(),
+  month: z.string(),
   queueWait: z.number().nullable(),
   processing: z.number().nullable(),
   total: z.number(),
@@ -36,39 +37,39 @@ type Rollup = {
   assigned: number;
   sums: number[];
   maxima: Array<number | null>;
-  sketches: Array<Record<string, number>>;
+  sketches: LatencySketch[];
 };
 
 const utc = (column: string) => sql.fragment`to_char(date_trunc(${column}, request_timestamp, 'UTC') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24')`;
 const micros = (later: string, earlier: string) =>
   sql.fragment`(extract(epoch FROM ${sql.identifier([later])} - ${sql.identifier([earlier])}) * 1000000)::bigint::float8`;
 
-/** Every rollup row that request_stats implies, keyed span|model|start|outcome; sketches built with domain/latency-sketch. */
+/** Every rollup row (hour, day, month) that request_stats implies, keyed span|model|start|outcome, with sketches from domain/latency-sketch. */
 async function recomputed(): Promise<Map<string, Rollup>> {
   const rows = await stack.db.any(sql.type(rawRow)`
-    SELECT model_id AS model, result_success AS success, ${utc('hour')} AS hour, ${utc('day')} AS day,
+    SELECT model_id AS model, result_success AS success, ${utc('hour')} AS hour, ${utc('day')} AS day, ${utc('month')} AS month,
            ${micros('pod_ready_timestamp', 'request_timestamp')} AS "queueWait",
            ${micros('processed_timestamp', 'pod_ready_timestamp')} AS processing,
            ${micros('processed_timestamp', 'request_timestamp')} AS total
       FROM request_stats`);
-  const rollups = new Map<string, Rollup>();
+  const groups = new Map<string, Array<z.infer<typeof rawRow>>>();
   for (const row of rows) {
-    for (const [span, start] of [['hour', row.hour], ['day', row.day]] as const) {
+    for (const [span, start] of [['hour', row.hour], ['day', row.day], ['month', row.month]]) {
       const key = `${span}|${row.model}|${start}|${row.success}`;
-      const rollup = rollups.get(key) ?? { count: 0, assigned: 0, sums: [0, 0, 0], maxima: [null, null, null], sketches: [{}, {}, {}] };
-      rollup.count++;
-      if (row.queueWait !== null) rollup.assigned++;
-      [row.queueWait, row.processing, row.total].forEach((us, timing) => {
-        if (us === null) return;
-        rollup.sums[timing]! += us;
-        rollup.maxima[timing] = Math.max(rollup.maxima[timing] ?? -Infinity, us);
-        const bucket = us > 0 ? String(bucketIndex(us / 1000)) : 'zero';
-        rollup.sketches[timing]![bucket] = (rollup.sketches[timing]![bucket] ?? 0) + 1;
-      });
-      rollups.set(key, rollup);
+      groups.set(key, [...(groups.get(key) ?? []), row]);
     }
   }
-  return rollups;
+  const summed = (members: Array<z.infer<typeof rawRow>>) => {
+    const timings = (['queueWait', 'processing', 'total'] as const).map((name) => members.map((m) => m[name]).filter((us) => us !== null));
+    return {
+      count: members.length,
+      assigned: timings[0]!.length,
+      sums: timings.map((us) => us.reduce((sum, value) => sum + value, 0)),
+      maxima: timings.map((us) => (us.length === 0 ? null : Math.max(...us))),
+      sketches: timings.map((us) => sketchOf(us.map((value) => value / 1000))),
+    };
+  };
+  return new Map([...groups].map(([key, members]) => [key, summed(members)]));
 }
 
 const storedRow = z.object({
