@@ -362,7 +362,7 @@ export const openApiDocument = {
             'Dates are whole days in `tz` (UTC by default); `to` is included. No rollup and no bucket: one row per request attempt, ' +
             'newest first, paginated by `cursor`. Otherwise one row per group (bucket × model × status, as asked), all at once. ' +
             'Durations in ms: queue wait = pod ready − request, processing = processed − pod ready, total = processed − request. ' +
-            'Groups come from the hourly and daily rollups when they can answer: counts, averages and maxima exact, percentiles within ' +
+            'Groups come from the hourly, daily and monthly rollups when they can answer: counts, averages and maxima exact, percentiles within ' +
             '`source.percentileRelativeError` (1 %) of percentile_cont; otherwise (a zone with a half-hour offset, a backfill pending) ' +
             'from the rows, exact, with `source.reason`. The CSV is always read from the rows.',
           security: bearer,

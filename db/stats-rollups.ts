@@ -137,11 +137,15 @@ export async function backfillRollups(db: DatabasePool, onDay: (progress: Backfi
            generate_series(date_trunc('day', extent.first, 'UTC') AT TIME ZONE 'UTC', extent.last AT TIME ZONE 'UTC', interval '1 day') AS day`);
   let rows = 0;
   for (const [index, day] of days.entries()) {
+    // A month's row is made from its days once, with its last day (or the last of all).
+    const monthDone = index === days.length - 1 || days[index + 1]!.slice(0, 7) !== day.slice(0, 7);
     rows += await db.transaction(async (transaction) => {
-      await transaction.query(sql.unsafe`SELECT request_stats_rollups_rebuild(ARRAY[(${day}::date)::timestamp AT TIME ZONE 'UTC'])`);
+      const start = sql.fragment`(${day}::date)::timestamp AT TIME ZONE 'UTC'`;
+      await transaction.query(sql.unsafe`SELECT request_stats_rollups_rebuild_days(ARRAY[${start}])`);
+      if (monthDone) await transaction.query(sql.unsafe`SELECT request_stats_rollups_rebuild_months(ARRAY[date_trunc('month', ${start}, 'UTC')])`);
       return transaction.oneFirst(sql.type(z.object({ rows: z.number() }))`
         SELECT COALESCE(sum(count), 0)::int AS rows FROM request_stats_rollups
-         WHERE span = 'day' AND start = (${day}::date)::timestamp AT TIME ZONE 'UTC'`);
+         WHERE span = 'day' AND start = ${start}`);
     });
     onDay({ day, done: index + 1, days: days.length, rows });
   }

@@ -90,14 +90,11 @@ LANGUAGE sql STABLE AS $$
    GROUP BY 1, 2, 3, 4
 $$;
 
--- Rebuilds the rollups of whole UTC days from request_stats, and the month rows of their months
--- from the day rows: the backfill, and what a deletion or an update does (maxima cannot be taken
--- back; a day is a few thousand rows to read again). Locks the rollups against the insert trigger
--- until commit, so no increment is lost between reading the rows and replacing their rollups.
-CREATE FUNCTION request_stats_rollups_rebuild(days timestamptz[]) RETURNS void
+-- Rebuilds the hour and day rollups of whole UTC days from request_stats. Locks the rollups
+-- against the insert trigger until commit, so no increment is lost between reading the rows and
+-- replacing their rollups.
+CREATE FUNCTION request_stats_rollups_rebuild_days(days timestamptz[]) RETURNS void
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
-DECLARE
-  months timestamptz[] := ARRAY(SELECT DISTINCT date_trunc('month', day, 'UTC') FROM unnest(days) AS day);
 BEGIN
   LOCK TABLE request_stats_rollups IN SHARE ROW EXCLUSIVE MODE;
   DELETE FROM request_stats_rollups AS r USING unnest(days) AS day
@@ -106,6 +103,14 @@ BEGIN
   SELECT * FROM request_stats_rollup_rows(ARRAY(
     SELECT s FROM request_stats AS s
       JOIN unnest(days) AS day ON s.request_timestamp >= day AND s.request_timestamp < day + interval '24 hours'));
+END
+$$;
+
+-- Rebuilds the month rollups of UTC months from their day rows.
+CREATE FUNCTION request_stats_rollups_rebuild_months(months timestamptz[]) RETURNS void
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+  LOCK TABLE request_stats_rollups IN SHARE ROW EXCLUSIVE MODE;
   DELETE FROM request_stats_rollups WHERE span = 'month' AND start = ANY (months);
   INSERT INTO request_stats_rollups
   SELECT 'month', model_id, date_trunc('month', start, 'UTC'), result_success,
@@ -115,6 +120,16 @@ BEGIN
     FROM request_stats_rollups
    WHERE span = 'day' AND date_trunc('month', start, 'UTC') = ANY (months)
    GROUP BY 1, 2, 3, 4;
+END
+$$;
+
+-- What a deletion or an update does: the days its rows were in rebuilt from the rows, their
+-- months from the days (a maximum cannot be taken back; a day is a few thousand rows to read).
+CREATE FUNCTION request_stats_rollups_rebuild(days timestamptz[]) RETURNS void
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+  PERFORM request_stats_rollups_rebuild_days(days);
+  PERFORM request_stats_rollups_rebuild_months(ARRAY(SELECT DISTINCT date_trunc('month', day, 'UTC') FROM unnest(days) AS day));
 END
 $$;
 
@@ -191,8 +206,9 @@ DECLARE
 BEGIN
   IF (SELECT count(*) FROM (SELECT 1 FROM request_stats LIMIT 1000001) AS capped) <= 1000000 THEN
     FOR day IN SELECT DISTINCT date_trunc('day', request_timestamp, 'UTC') FROM request_stats LOOP
-      PERFORM request_stats_rollups_rebuild(ARRAY[day]);
+      PERFORM request_stats_rollups_rebuild_days(ARRAY[day]);
     END LOOP;
+    PERFORM request_stats_rollups_rebuild_months(ARRAY(SELECT DISTINCT date_trunc('month', request_timestamp, 'UTC') FROM request_stats));
     UPDATE request_stats_rollup_state SET pending_through_id = NULL;
   END IF;
 END

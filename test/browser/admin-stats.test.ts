@@ -79,7 +79,7 @@ describe('/admin/stats', () => {
         ['beta', 'failure', '1', '0', '1'],
         ['beta', 'success', '3', '3', '0'],
       ]);
-      expect(await page.getByTestId('stats-source').textContent()).toContain('Percentiles are estimated from hourly and daily rollups, each within 1 % of the exact value');
+      expect(await page.getByTestId('stats-source').textContent()).toContain('Percentiles are estimated from rollups, each within 1 % of the exact value');
       await saveScreenshot(page, 'admin-stats-by-model-status');
 
       const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-csv').click()]);

@@ -4,7 +4,7 @@ import { sourceNote } from '../../web/stats/source-note';
 describe('what the stats page says about its figures', () => {
   it('from the rollups: percentiles approximate, and by how much; the rest exact', () => {
     expect(sourceNote(rollupsSource, true)).toBe(
-      'Percentiles are estimated from hourly and daily rollups, each within 1 % of the exact value; ' +
+      'Percentiles are estimated from rollups, each within 1 % of the exact value; ' +
         'counts, averages and maxima are exact. The CSV is computed from every request, with exact percentiles.',
     );
   });
