@@ -26,7 +26,7 @@ const nextStart = (span: Span, at: FragmentSqlToken) =>
   sql.fragment`((date_trunc(${span}, ${at}, 'UTC') AT TIME ZONE 'UTC' + ${spanLength[span]}) AT TIME ZONE 'UTC')`;
 
 /**
- * The grouped query on request_stats_rollups (migration 021). A UTC month wholly inside the date
+ * The grouped query on request_stats_rollups (migration 021; exported for EXPLAIN in the benchmark). A UTC month wholly inside the date
  * range is read from its month row (without buckets), a whole day from its day row (also with day
  * buckets, when the day lies in one of them), every other hour of the range from its hour row: a
  * month is one or two rows, any range a few dozen plus the hours at its edges. A row is read when
@@ -34,7 +34,7 @@ const nextStart = (span: Span, at: FragmentSqlToken) =>
  * is an index range scan. `whole` is false for an hour row that straddles a range edge or a
  * bucket boundary: a time zone whose offset is not whole hours.
  */
-function rollupGroupsSql(query: StatsQuery): FragmentSqlToken {
+export function rollupStatement(query: StatsQuery): FragmentSqlToken {
   const { start, end } = dayBounds(query, query.tz);
   const bucketOf = (at: FragmentSqlToken) => (query.bucket ? bucketStart(at, { ...query, bucket: query.bucket }) : null);
   const lastMicrosecond = (span: Span, at: FragmentSqlToken) => sql.fragment`${nextStart(span, at)} - interval '1 microsecond'`;
@@ -103,15 +103,12 @@ export async function queryRollupGroups(db: CommonQueryMethods, query: StatsQuer
   if (await rollupsPending(db)) {
     return { answered: false, reason: 'the rollups of older stats rows are still being built (npm run podium -- stats backfill)' };
   }
-  const rows = await db.any(sql.type(answerableRow)`${rollupGroupsSql(query)}`);
+  const rows = await db.any(sql.type(answerableRow)`${rollupStatement(query)}`);
   if (rows.some((row) => !row.answerable)) {
     return { answered: false, reason: `time zone ${query.tz} is not a whole number of hours from UTC in this range, and the rollups are hourly` };
   }
   return { answered: true, source: rollupsSource, rows: rows.map(groupFromRollups) };
 }
-
-/** The statement a grouped query runs on the rollups (for EXPLAIN in the benchmark). */
-export const rollupStatement = rollupGroupsSql;
 
 /** True while rows written before the rollups existed are not rolled up yet. */
 export async function rollupsPending(db: CommonQueryMethods): Promise<boolean> {

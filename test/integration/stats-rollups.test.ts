@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { sql, type DatabaseTransactionConnection } from 'slonik';
+import { sql, type DatabasePool, type DatabaseTransactionConnection } from 'slonik';
+import { migrate } from '../../db/migrate';
+import { createDatabasePool } from '../../db/pool';
 import { z } from 'zod';
 import { queryStats } from '../../db/stats';
 import { backfillRollups } from '../../db/stats-rollups';
@@ -45,8 +47,8 @@ const micros = (later: string, earlier: string) =>
   sql.fragment`(extract(epoch FROM ${sql.identifier([later])} - ${sql.identifier([earlier])}) * 1000000)::bigint::float8`;
 
 /** Every rollup row (hour, day, month) that request_stats implies, keyed span|model|start|outcome, with sketches from domain/latency-sketch. */
-async function recomputed(): Promise<Map<string, Rollup>> {
-  const rows = await stack.db.any(sql.type(rawRow)`
+async function recomputed(db: DatabasePool = stack.db): Promise<Map<string, Rollup>> {
+  const rows = await db.any(sql.type(rawRow)`
     SELECT model_id AS model, result_success AS success, ${utc('hour')} AS hour, ${utc('day')} AS day, ${utc('month')} AS month,
            ${micros('pod_ready_timestamp', 'request_timestamp')} AS "queueWait",
            ${micros('processed_timestamp', 'pod_ready_timestamp')} AS processing,
@@ -81,8 +83,8 @@ const storedRow = z.object({
   sketches: z.array(z.record(z.string(), z.number())),
 });
 
-async function stored(): Promise<Map<string, Rollup>> {
-  const rows = await stack.db.any(sql.type(storedRow)`
+async function stored(db: DatabasePool = stack.db): Promise<Map<string, Rollup>> {
+  const rows = await db.any(sql.type(storedRow)`
     SELECT span || '|' || model_id || '|' || to_char(start AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24') || '|' || result_success AS key,
            count::int, assigned::int,
            ARRAY[queue_wait_us_sum, processing_us_sum, total_us_sum]::float8[] AS sums,
@@ -92,8 +94,8 @@ async function stored(): Promise<Map<string, Rollup>> {
   return new Map(rows.map(({ key, ...rollup }) => [key, rollup]));
 }
 
-async function expectRollupsToEqualTheRows() {
-  const [actual, expected] = [await stored(), await recomputed()];
+async function expectRollupsToEqualTheRows(db: DatabasePool = stack.db) {
+  const [actual, expected] = [await stored(db), await recomputed(db)];
   expect([...actual.keys()].sort()).toEqual([...expected.keys()].sort());
   for (const [key, rollup] of expected) expect({ key, ...actual.get(key) }).toEqual({ key, ...rollup });
 }
@@ -190,6 +192,23 @@ describe('stats rollups stay equal to request_stats', () => {
       });
       expect(inNewYork).toEqual(inUtc);
       expect(inUtc.source.kind).toBe('rollups');
+    }
+  });
+
+  it('migration 021 rolls up the stats an installation already had', async () => {
+    const schema = `podium_upgrade_${randomUUID().replaceAll('-', '').slice(0, 8)}`;
+    const databaseUrl = readTestEnv('databaseUrl');
+    await migrate(databaseUrl, schema, false, 20);
+    const db = await createDatabasePool({ databaseUrl, schema, maximumPoolSize: 2 });
+    try {
+      const random = seededRandom(23);
+      await insertStats(db, Array.from({ length: 300 }, () => randomStat(random, Date.UTC(2026, 8, 29))));
+      expect(await migrate(databaseUrl, schema)).toContain('021_request_stats_rollups.sql');
+      await expectRollupsToEqualTheRows(db);
+      expect(await db.oneFirst(sql.unsafe`SELECT pending_through_id FROM request_stats_rollup_state`)).toBeNull();
+    } finally {
+      await db.query(sql.unsafe`DROP SCHEMA ${sql.identifier([schema])} CASCADE`);
+      await db.end();
     }
   });
 
