@@ -27,10 +27,13 @@ export async function createDatabasePool(options: {
   ssl?: false | TlsOptions;
   /** Extra interceptors, e.g. a query counter in tests. */
   interceptors?: Interceptor[];
+  /** Slonik's per-statement limit (60 s by default); a benchmark's bulk load lifts it. */
+  statementTimeout?: number | 'DISABLE_TIMEOUT';
 }): Promise<DatabasePool> {
   const db = await createPool(withSearchPath(options.databaseUrl, options.schema), {
     interceptors: [resultParserInterceptor, ...(options.interceptors ?? [])],
     maximumPoolSize: options.maximumPoolSize ?? 10,
+    ...(options.statementTimeout === undefined ? {} : { statementTimeout: options.statementTimeout }),
     ...(options.ssl ? { ssl: options.ssl } : {}),
   });
   // Slonik also emits each query error on the pool; without a listener Node turns that into

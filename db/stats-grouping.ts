@@ -39,9 +39,13 @@ export function modelAndStatusConditions(query: StatsQuery): FragmentSqlToken[] 
   ].filter((part) => part !== null);
 }
 
-/** `SELECT`-list and `GROUP BY`/`ORDER BY` parts of a grouped statement whose inner rows carry the raw keys as columns named after them. */
-export function keyColumns(keys: GroupKey[], from: string): { select: ListSqlToken; names: ListSqlToken } {
+/**
+ * The keys as statement parts: `inner`, each raw key named (for the rows being grouped), and, over
+ * those rows as `from`: `select` (the keys formatted) and `names` (for GROUP BY and ORDER BY).
+ */
+export function keyColumns(keys: GroupKey[], from: string): { inner: FragmentSqlToken[]; select: ListSqlToken; names: ListSqlToken } {
   return {
+    inner: keys.map((key) => sql.fragment`${key.raw} AS ${sql.identifier([key.name])}`),
     select: sql.join(
       keys.map((key) => sql.fragment`${key.output(sql.fragment`${sql.identifier([from, key.name])}`)} AS ${sql.identifier([key.name])}`),
       sql.fragment`, `,

@@ -47,8 +47,7 @@ export function rollupStatement(query: StatsQuery): FragmentSqlToken {
     ]);
   const spans: Span[] = query.bucket === 'hour' ? ['hour'] : query.bucket === 'day' ? ['day', 'hour'] : ['month', 'day', 'hour'];
   const filters = modelAndStatusConditions(query);
-  const keys = groupKeys(query, sql.fragment`start`);
-  const keySelect = keys.map((key) => sql.fragment`${key.raw} AS ${sql.identifier([key.name])}`);
+  const columns = keyColumns(groupKeys(query, sql.fragment`start`), 'pieces');
   const branches = spans.map((span, index) => {
     const parent = spans[index - 1];
     const inRange = [start ? sql.fragment`r.start >= date_trunc(${span}, ${start}, 'UTC')` : null, end ? sql.fragment`r.start < ${end}` : null];
@@ -69,11 +68,10 @@ export function rollupStatement(query: StatsQuery): FragmentSqlToken {
     const parentUnused = parent ? sql.fragment`NOT ${usable(parent, sql.fragment`date_trunc(${parent}, r.start, 'UTC')`)}` : null;
     const whole = span === 'hour' ? usable('hour', sql.fragment`r.start`) : sql.fragment`true`;
     return sql.fragment`
-      SELECT ${sql.join([...keySelect, sql.fragment`r.*`, sql.fragment`${whole} AS whole`], sql.fragment`, `)}
+      SELECT ${sql.join([...columns.inner, sql.fragment`r.*`, sql.fragment`${whole} AS whole`], sql.fragment`, `)}
         FROM request_stats_rollups AS r
        WHERE ${and([sql.fragment`r.span = ${span}`, ...filters, edges, used, parentUnused])}`;
   });
-  const columns = keyColumns(keys, 'pieces');
   const sum = (column: string) => sql.fragment`sum(${sql.identifier([column])})::float8`;
   const max = (column: string) => sql.fragment`max(${sql.identifier([column])})::float8`;
   return sql.fragment`

@@ -65,7 +65,7 @@ function groupsSql(query: StatsQuery): FragmentSqlToken {
         FROM request_stats
         ${conditions(query)}
     ), grouped AS (
-      SELECT ${sql.join([...keys.map((key) => sql.fragment`${key.raw} AS ${sql.identifier([key.name])}`), sql.fragment`count(*)::int AS count`], sql.fragment`, `)},
+      SELECT ${sql.join([...columns.inner, sql.fragment`count(*)::int AS count`], sql.fragment`, `)},
              (count(*) FILTER (WHERE result_success))::int AS success_count,
              ${timing('queue_wait')}, ${timing('processing')}, ${timing('total')}
         FROM filtered
