@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { mergeSketches, relativeAccuracy, sketchQuantiles, type LatencySketch } from './latency-sketch';
 import { statsGroup, type StatsGroup, type Timing } from './stats-query';
 
-const timingNames = ['queueWait', 'processing', 'total'] as const;
+type TimingName = 'queueWait' | 'processing' | 'total';
 
 /**
  * One group as db/stats-rollups.ts reads it: exact counts, microsecond sums and maxima, and each
@@ -45,7 +45,7 @@ export const rowsSource = (reason: string | null): StatsSource => ({ kind: 'rows
  * from the merged sketch (within 1 %, and never above the exact maximum). Pure.
  */
 export function groupFromRollups(row: RollupGroupRow): StatsGroup {
-  const timing = (name: (typeof timingNames)[number]): Timing => {
+  const timing = (name: TimingName): Timing => {
     const values = name === 'total' ? row.count : row.assigned;
     const sum = row[`${name}UsSum`];
     const max = row[`${name}UsMax`];
