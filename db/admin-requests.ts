@@ -1,7 +1,7 @@
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import { adminRequestSummary, sensitiveRequest, type AdminRequestsQuery, type AdminRequestSummary } from '../domain/admin-views';
-import { isoTimestamp, millisecondsBetween, withinDays } from './sql-fragments';
+import { allOf, isoTimestamp, millisecondsBetween, withinDays } from './sql-fragments';
 
 
 export class UnknownRequestCursorError extends Error {}
@@ -37,11 +37,11 @@ export async function listAdminRequests(
     query.status ? sql.fragment`r.status = ${query.status}` : null,
     ...withinDays(sql.fragment`r.created_at`, query),
     query.cursor ? sql.fragment`(r.created_at, r.id) < (SELECT created_at, id FROM work_requests WHERE id = ${query.cursor})` : null,
-  ].filter((condition) => condition !== null);
+  ];
   const rows = await db.any(sql.type(adminRequestSummary)`
     SELECT ${summaryColumns}
       FROM work_requests r LEFT JOIN users u ON u.id = r.user_id
-     ${conditions.length > 0 ? sql.fragment`WHERE ${sql.join(conditions, sql.fragment` AND `)}` : sql.fragment``}
+     WHERE ${allOf(conditions)}
      ORDER BY r.created_at DESC, r.id DESC
      LIMIT ${query.limit + 1}`);
   const page = rows.slice(0, query.limit);

@@ -19,6 +19,12 @@ export function millisecondsBetween(later: FragmentSqlToken, earlier: FragmentSq
   return sql.fragment`date_part('epoch', ${later} - ${earlier}) * 1000`;
 }
 
+/** Every condition given (nulls left out) joined with AND; `true` for none. */
+export function allOf(conditions: ReadonlyArray<FragmentSqlToken | null>): FragmentSqlToken {
+  const present = conditions.filter((condition) => condition !== null);
+  return present.length === 0 ? sql.fragment`true` : sql.fragment`(${sql.join(present, sql.fragment` AND `)})`;
+}
+
 /** The instants where whole calendar days `from`…`to` (both included) in `timeZone` begin and end. */
 export function dayBounds(days: { from?: string; to?: string }, timeZone = 'UTC'): { start: FragmentSqlToken | null; end: FragmentSqlToken | null } {
   return {

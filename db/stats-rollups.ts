@@ -1,14 +1,9 @@
 import { sql, type CommonQueryMethods, type DatabasePool, type FragmentSqlToken } from 'slonik';
 import { z } from 'zod';
-import { dayBounds } from './sql-fragments';
+import { allOf, dayBounds } from './sql-fragments';
 import { bucketStart, groupKeys, keyColumns, modelAndStatusConditions } from './stats-grouping';
 import type { StatsGroup, StatsQuery } from '../domain/stats-query';
 import { groupFromRollups, rollupGroupRow, rollupsSource, type StatsSource } from '../domain/stats-rollup-group';
-
-const and = (parts: Array<FragmentSqlToken | null>): FragmentSqlToken => {
-  const present = parts.filter((part) => part !== null);
-  return present.length === 0 ? sql.fragment`true` : sql.fragment`(${sql.join(present, sql.fragment` AND `)})`;
-};
 
 type Span = 'hour' | 'day' | 'month';
 
@@ -40,7 +35,7 @@ export function rollupStatement(query: StatsQuery): FragmentSqlToken {
   const lastMicrosecond = (span: Span, at: FragmentSqlToken) => sql.fragment`${nextStart(span, at)} - interval '1 microsecond'`;
   /** The period `span` starting at `at` lies within the range and within one bucket. */
   const usable = (span: Span, at: FragmentSqlToken) =>
-    and([
+    allOf([
       start ? sql.fragment`${at} >= ${start}` : null,
       end ? sql.fragment`${at} < ${end} AND ${nextStart(span, at)} <= ${end}` : null,
       query.bucket ? sql.fragment`${bucketOf(at)} = ${bucketOf(lastMicrosecond(span, at))}` : null,
@@ -57,20 +52,20 @@ export function rollupStatement(query: StatsQuery): FragmentSqlToken {
       parent && !query.bucket
         ? sql.fragment`(${sql.join(
             [
-              start ? and([...inRange, sql.fragment`r.start < ${nextStart(parent, sql.fragment`${start} - interval '1 microsecond'`)}`]) : null,
-              end ? and([...inRange, sql.fragment`r.start >= date_trunc(${parent}, ${end}, 'UTC')`]) : null,
+              start ? allOf([...inRange, sql.fragment`r.start < ${nextStart(parent, sql.fragment`${start} - interval '1 microsecond'`)}`]) : null,
+              end ? allOf([...inRange, sql.fragment`r.start >= date_trunc(${parent}, ${end}, 'UTC')`]) : null,
               sql.fragment`false`,
             ].filter((range) => range !== null),
             sql.fragment` OR `,
           )})`
-        : and(inRange);
+        : allOf(inRange);
     const used = span === 'hour' ? null : usable(span, sql.fragment`r.start`);
     const parentUnused = parent ? sql.fragment`NOT ${usable(parent, sql.fragment`date_trunc(${parent}, r.start, 'UTC')`)}` : null;
     const whole = span === 'hour' ? usable('hour', sql.fragment`r.start`) : sql.fragment`true`;
     return sql.fragment`
       SELECT ${sql.join([...columns.inner, sql.fragment`r.*`, sql.fragment`${whole} AS whole`], sql.fragment`, `)}
         FROM request_stats_rollups AS r
-       WHERE ${and([sql.fragment`r.span = ${span}`, ...filters, edges, used, parentUnused])}`;
+       WHERE ${allOf([sql.fragment`r.span = ${span}`, ...filters, edges, used, parentUnused])}`;
   });
   const sum = (column: string) => sql.fragment`sum(${sql.identifier([column])})::float8`;
   const max = (column: string) => sql.fragment`max(${sql.identifier([column])})::float8`;

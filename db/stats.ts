@@ -1,6 +1,6 @@
 import { Transform, type Readable } from 'node:stream';
 import { sql, type CommonQueryMethods, type DatabasePool, type FragmentSqlToken } from 'slonik';
-import { millisecondsBetween, withinDays } from './sql-fragments';
+import { allOf, millisecondsBetween, withinDays } from './sql-fragments';
 import { groupKeys, iso, keyColumns, modelAndStatusConditions } from './stats-grouping';
 import { queryRollupGroups } from './stats-rollups';
 import { isGrouped, statsGroup, statsRow, type StatsGroup, type StatsQuery, type StatsRow } from '../domain/stats-query';
@@ -14,14 +14,13 @@ const total = millisecondsBetween(sql.fragment`processed_timestamp`, sql.fragmen
 
 /** The WHERE clause: dates are whole days in the query's time zone, `to` included. */
 function conditions(query: StatsQuery): FragmentSqlToken {
-  const parts = [
+  return sql.fragment`WHERE ${allOf([
     ...modelAndStatusConditions(query),
     ...withinDays(sql.fragment`request_timestamp`, query, query.tz),
     query.cursor
       ? sql.fragment`(request_timestamp, id) < (SELECT request_timestamp, id FROM request_stats WHERE id = ${query.cursor})`
       : null,
-  ].filter((part) => part !== null);
-  return parts.length > 0 ? sql.fragment`WHERE ${sql.join(parts, sql.fragment` AND `)}` : sql.fragment``;
+  ])}`;
 }
 
 /** Raw rows, newest first, keyset-ordered by (request_timestamp, id). */
