@@ -26,6 +26,9 @@ const bodyErrors: Record<string, [number, string, string]> = {
   'request.aborted': [400, 'REQUEST_ABORTED', 'The request was aborted while its body was read'],
 };
 
+/** How long an overloaded API asks callers to wait: long enough to drain a burst, short for a person. */
+const overloadRetryAfterSeconds = 1;
+
 function toApiError(error: unknown): ApiError | null {
   if (error instanceof ApiError) return error;
   // PostgreSQL hung or cannot be reached (down, restarting, a connection cut): the caller may try
@@ -37,6 +40,12 @@ function toApiError(error: unknown): ApiError | null {
       'The database did not confirm in time whether this was done: look before trying again (a submission: retry with the same Idempotency-Key)',
       { outcome: 'unknown' },
     );
+  }
+  // The database answers, only not this caller within its budget: load, not an outage.
+  if (error instanceof QueryDeadlineError && error.databaseAnswering) {
+    return new ApiError(503, 'SERVICE_OVERLOADED', 'The service is busy and could not take this in time; try again after Retry-After seconds', {
+      retryAfterSeconds: overloadRetryAfterSeconds,
+    });
   }
   if (error instanceof QueryDeadlineError) {
     return new ApiError(503, 'DATABASE_UNAVAILABLE', 'The database did not answer in time; try again shortly');
@@ -88,7 +97,7 @@ export function errorMiddleware(logger: Logger): Middleware {
       const { status, code, message, details } =
         apiError ?? new ApiError(500, 'INTERNAL_ERROR', 'Something went wrong on our side; it has been logged');
       ctx.status = status;
-      // A refusal that says when to come back (429) says it in the header too.
+      // A refusal that says when to come back (429, an overloaded 503) says it in the header too.
       const retryAfter = (details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
       if (typeof retryAfter === 'number') ctx.set('Retry-After', String(retryAfter));
       const detailsPart = details === undefined ? {} : { details };

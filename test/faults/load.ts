@@ -6,7 +6,7 @@ import type { apiClient } from '../support/api-client';
 type Api = ReturnType<typeof apiClient>;
 
 /** The codes an API may answer with while a dependency is down: nothing else is allowed then. */
-const outageCodes = new Set(['DATABASE_UNAVAILABLE', 'TEMPORAL_UNAVAILABLE']);
+const outageCodes = new Set(['DATABASE_UNAVAILABLE', 'SERVICE_OVERLOADED', 'TEMPORAL_UNAVAILABLE']);
 
 /** How the API answered: fine (2xx), a coded 503 within 2 s, or something it should not have. */
 export type Answers = { ok: number; coded503: number; wrong: string[]; slowestMs: number };

@@ -27,8 +27,8 @@ it('500 requests through two APIs and two workers: each completes once, first co
   const tokens = await Promise.all(apis.map((api) => api.anonymousToken()));
   const submitted = await fromConcurrentClients(500, 16, async (n) => {
     const api = n % 2;
-    const { body } = await apis[api]!.submit(tokens[api]!, { model: 'echo-shared', input: { ...echoInput, parameters: { delay_ms: n % 20 } } });
-    return { id: body.id as string, api };
+    const id = await apis[api]!.submitAccepted(tokens[api]!, { model: 'echo-shared', input: { ...echoInput, parameters: { delay_ms: n % 20 } } });
+    return { id, api };
   });
   const ended = await Promise.all(submitted.map(async ({ id, api }) => (await apis[api]!.waitUntilFinal(tokens[api]!, id, 120_000)).request));
   expect(ended.filter((request) => request.status !== 'COMPLETE')).toEqual([]);

@@ -24,9 +24,9 @@ afterAll(async () => {
 async function burst(token: string, model: string, count: number, clients: number) {
   const ids = await fromConcurrentClients(count, clients, async (n) => {
     const input = { ...echoInput, parameters: { delay_ms: (n * 7) % 40 } };
-    const { body } = await stack.api.submit(token, { model, input });
-    if (n % 13 === 5) await stack.api.call('POST', `/api/requests/${body.id}/cancel`, { token });
-    return body.id as string;
+    const id = await stack.api.submitAccepted(token, { model, input });
+    if (n % 13 === 5) await stack.api.call('POST', `/api/requests/${id}/cancel`, { token });
+    return id;
   });
   return Promise.all(ids.map(async (id) => (await stack.api.waitUntilFinal(token, id, 60_000)).request.status));
 }

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { sql } from 'slonik';
 import { z } from 'zod';
+import { createDatabasePool } from '../../db/pool';
 import { QueryDeadlineError, withQueryDeadline } from '../../db/query-deadline';
 import { eventually } from '../support/eventually';
 import { proxiedPool, startTestStack, type TestStack } from '../support/test-stack';
@@ -27,9 +28,23 @@ describe('withQueryDeadline: a PostgreSQL that hangs costs the deadline', () => 
     await db.query(sql.unsafe`SELECT 1`); // a pooled connection
     behindProxy.proxy.freeze();
     const t0 = performance.now();
-    await expect(db.query(sql.unsafe`SELECT 1`)).rejects.toMatchObject({ name: 'QueryDeadlineError', at: 'query' });
+    await expect(db.query(sql.unsafe`SELECT 1`)).rejects.toMatchObject({ name: 'QueryDeadlineError', at: 'query', databaseAnswering: false });
     expect(performance.now() - t0).toBeLessThan(1_000);
     behindProxy.proxy.thaw();
+  });
+
+  it('a query whose turn for a connection does not come while PostgreSQL answers others is told apart: the pool is busy, not the database down', async () => {
+    const onePool = await createDatabasePool({ databaseUrl: stack.services.databaseUrl, schema: stack.schema, maximumPoolSize: 1 });
+    try {
+      const db = withQueryDeadline(onePool, 300);
+      // Three callers ahead in line, each holding the one connection for 150 ms: the fourth waits 450 ms.
+      const ahead = Array.from({ length: 3 }, () => db.query(sql.unsafe`SELECT pg_sleep(0.15)`).catch((error: unknown) => error));
+      const error = await db.query(sql.unsafe`SELECT 1`).catch((caught: unknown) => caught);
+      expect(error).toMatchObject({ name: 'QueryDeadlineError', at: 'query', databaseAnswering: true });
+      await Promise.all(ahead);
+    } finally {
+      await onePool.end();
+    }
   });
 
   it('a transaction whose COMMIT hangs fails as `at: commit`: its outcome is unknown, and here it commits once PostgreSQL answers', async () => {

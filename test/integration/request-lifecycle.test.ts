@@ -26,11 +26,7 @@ afterAll(async () => {
 });
 
 const slowEcho = (delayMs: number) => ({ ...echoInput, parameters: { delay_ms: delayMs } });
-const submit = async (model: string, input: unknown = echoInput) => {
-  const response = await stack.api.submit(token, { model, input });
-  expect(response.status).toBe(202);
-  return response.body.id as string;
-};
+const submit = (model: string, input: unknown = echoInput) => stack.api.submitAccepted(token, { model, input });
 const statusOf = async (id: string) => (await stack.api.call('GET', `/api/requests/${id}`, { token })).body.status as string;
 const eventsOfModel = (model: string) =>
   stack.db.anyFirst(sql.type(z.object({ event: z.string() }))`

@@ -120,7 +120,7 @@ describe('node autoscaler on the simulated cluster', () => {
       // smaller model's pod after the big one has gone quiet.
       await addTestModel(stack.db, { id: 'echo-huge', resources: { cpu: '20', memory: '8Gi' }, keepWarmSeconds: 1 });
       await addTestModel(stack.db, { id: 'echo-mid', resources: { cpu: '6', memory: '2Gi' }, keepWarmSeconds: 600 });
-      const first = await Promise.all(['echo-huge', 'echo-mid'].map(async (model) => (await stack.api.submit(token, { model, input: echoInput })).body.id as string));
+      const first = await Promise.all(['echo-huge', 'echo-mid'].map((model) => stack.api.submitAccepted(token, { model, input: echoInput })));
       for (const id of first) expect((await stack.api.waitUntilFinal(token, id, 30_000)).request.status).toBe('COMPLETE');
       const [added] = await ourNodes();
       expect(added?.metadata?.labels?.['node.kubernetes.io/instance-type']).toBe('cpu-xlarge');
@@ -133,7 +133,7 @@ describe('node autoscaler on the simulated cluster', () => {
       let removed = false;
       const traffic = (async () => {
         while (!removed) {
-          sent.push((await stack.api.submit(token, { model: 'echo-mid', input: echoInput })).body.id as string);
+          sent.push(await stack.api.submitAccepted(token, { model: 'echo-mid', input: echoInput }));
           await sleep(100);
         }
       })();

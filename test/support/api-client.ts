@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isFinal } from '../../domain/request-status';
 import type { WorkRequestView } from '../../domain/work-request';
@@ -32,8 +33,24 @@ export function apiClient(baseUrl: string) {
       if (response.status !== 201) throw new Error(`no session: ${JSON.stringify(response.body)}`);
       return response.body.token;
     },
-    async submit(token: string, json: unknown) {
-      return api.call('POST', '/api/requests', { token, json });
+    async submit(token: string, json: unknown, headers?: Record<string, string>) {
+      return api.call('POST', '/api/requests', { token, json, headers });
+    },
+    /**
+     * Submits as a careful client does under load: one Idempotency-Key for every try, and a 503
+     * (the API overloaded, or a dependency briefly out of reach) tried again after its
+     * Retry-After. Returns the accepted request's id; throws with any other answer.
+     */
+    async submitAccepted(token: string, json: unknown, { tries = 30 }: { tries?: number } = {}): Promise<string> {
+      const headers = { 'idempotency-key': randomUUID() };
+      for (let attempt = 1; ; attempt++) {
+        const response = await api.submit(token, json, headers);
+        if (response.status === 202 || response.status === 200) return response.body.id as string;
+        if (response.status !== 503 || attempt >= tries) {
+          throw new Error(`submit: ${response.status} ${JSON.stringify(response.body)} (try ${attempt})`);
+        }
+        await sleep(Number(response.headers.get('retry-after') ?? 0.2) * 1000);
+      }
     },
     /** Signs up and returns the new account's tokens. */
     async signUp(account: { username: string; email?: string; password?: string }) {
