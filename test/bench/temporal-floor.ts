@@ -8,7 +8,6 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { LocalProcessRuntime } from '../../activities/runtime/local-runtime';
@@ -16,10 +15,8 @@ import { findFreePort } from '../../infra/ports';
 import { devServerTunings, startDevTemporal, type DevServerTuning } from '../../infra/temporal-server';
 import { echoModel } from '../support/models';
 import { echoInput } from '../support/test-stack';
-import { percentile } from './figures';
+import { measureLoad, type LoadFigures } from './load-shape';
 import type { FloorActivities } from './temporal-floor.workflows';
-
-export type TemporalFloor = { sequentialP50: number; sequentialP99: number; clients: number; workflowsPerSecond: number };
 
 /** Measures the floor: `runs` sequential workflows, then `clients` concurrent loops for `seconds`. */
 export async function measureTemporalFloor(options: {
@@ -28,8 +25,8 @@ export async function measureTemporalFloor(options: {
   runs?: number;
   clients?: number;
   seconds?: number;
-}): Promise<TemporalFloor> {
-  const { address, endpoint, runs = 200, clients = 16, seconds = 10 } = options;
+}): Promise<LoadFigures> {
+  const { address, endpoint } = options;
   const connection = await NativeConnection.connect({ address });
   const taskQueue = `floor-${randomUUID()}`;
   const activities: FloorActivities = {
@@ -44,43 +41,10 @@ export async function measureTemporalFloor(options: {
   const once = () =>
     client.workflow.execute('floorRequest', { taskQueue, workflowId: `floor-${randomUUID()}`, args: [endpoint], requestEagerStart: true });
   try {
-    return await worker.runUntil(async () => {
-      for (let i = 0; i < 20; i++) await once(); // warm-up
-      const sequential: number[] = [];
-      for (let i = 0; i < runs; i++) {
-        const t0 = performance.now();
-        await once();
-        sequential.push(performance.now() - t0);
-      }
-      let completed = 0;
-      const started = performance.now();
-      const deadline = started + seconds * 1000;
-      await Promise.all(
-        Array.from({ length: clients }, async () => {
-          while (performance.now() < deadline) {
-            await once();
-            completed++;
-          }
-        }),
-      );
-      return {
-        sequentialP50: percentile(sequential, 50),
-        sequentialP99: percentile(sequential, 99),
-        clients,
-        workflowsPerSecond: completed / ((performance.now() - started) / 1000),
-      };
-    });
+    return await worker.runUntil(() => measureLoad(once, options));
   } finally {
     await connection.close();
   }
-}
-
-/** One line for a benchmark's output: the floor measured in its run. */
-export function describeFloor(floor: TemporalFloor): string {
-  return (
-    `Temporal floor (same server, same run): sequential p50 ${floor.sequentialP50.toFixed(1)} ms, ` +
-    `p99 ${floor.sequentialP99.toFixed(1)} ms; ${floor.clients} clients ${floor.workflowsPerSecond.toFixed(1)} workflows/s`
-  );
 }
 
 /** `npm run bench:floor`: the floor on a fresh dev server per tuning, one warm echo server. */
@@ -100,7 +64,7 @@ async function compareTunings() {
           'dev server tuning': tuning,
           'sequential p50 ms': floor.sequentialP50.toFixed(1),
           'sequential p99 ms': floor.sequentialP99.toFixed(1),
-          [`${floor.clients} clients workflows/s`]: floor.workflowsPerSecond.toFixed(1),
+          [`${floor.clients} clients workflows/s`]: floor.perSecond.toFixed(1),
         });
       } finally {
         await server.stop();
