@@ -33,11 +33,10 @@ export function retriedWhileDatabaseIsDown<T extends Activities>(activities: T):
  * model's answer), which a Temporal retry would have to compute again. Gives up only on a real
  * error, or when the activity is cancelled.
  */
-export async function untilStored(write: () => Promise<unknown>, signal: AbortSignal): Promise<void> {
+export async function untilStored<T>(write: () => Promise<T>, signal: AbortSignal): Promise<T> {
   for (let waitMs = 100; ; waitMs = Math.min(waitMs * 2, 5_000)) {
     try {
-      await write();
-      return;
+      return await write();
     } catch (error) {
       if (!isDatabaseUnavailable(error) || signal.aborted) throw error;
     }

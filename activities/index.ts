@@ -9,6 +9,7 @@ import { createPoolActivities } from './pools';
 import { createReconcilerActivities } from './reconciler';
 import { createRequestActivities } from './requests';
 import type { InstanceRuntime } from './runtime/instance-runtime';
+import { createWarmRequestActivities } from './warm-request';
 import { createWebhookActivities } from './webhooks';
 
 export type ActivityDependencies = {
@@ -28,6 +29,7 @@ export function createActivities(deps: ActivityDependencies) {
   const nodeAutoscaler = createNodeAutoscalerActivities(deps);
   return {
     ...createRequestActivities(deps),
+    ...createWarmRequestActivities(deps),
     ...createPoolActivities(deps),
     ...createInstanceActivities({ ...deps, onUnschedulable: nodeAutoscaler.signalPodsUnschedulable }),
     ...createInferenceActivities(deps),

@@ -3,24 +3,11 @@ import type { DatabasePool } from 'slonik';
 import { startProcessing } from '../db/work-request-lifecycle';
 import { loadInferenceWork, saveInferenceFailure, saveWorkRequestResult } from '../db/work-requests';
 import { retriedWhileDatabaseIsDown, untilStored } from './bookkeeping';
-import { inferenceResponse, type InferenceRequest, type InferenceResponse } from '../domain/inference-protocol';
+import { callModel, modelErrorAttempts } from './model-call';
 import type { InstanceRuntime } from './runtime/instance-runtime';
 
 const heartbeatMs = 1_000;
 
-async function errorText(response: Response): Promise<string> {
-  const text = await response.text().catch(() => '');
-  try {
-    const body = JSON.parse(text) as { error?: unknown };
-    if (typeof body.error === 'string') return body.error;
-  } catch {
-    // not JSON: use the text itself
-  }
-  return text.slice(0, 500) || response.statusText;
-}
-
-/** A model's 5xx is tried this many times in all; a database that does not answer, until it does. */
-const modelErrorAttempts = 3;
 
 export function createInferenceActivities({ db, runtime }: { db: DatabasePool; runtime: InstanceRuntime }) {
   return retriedWhileDatabaseIsDown({
@@ -70,68 +57,3 @@ export function createInferenceActivities({ db, runtime }: { db: DatabasePool; r
   });
 }
 
-type ModelFailure = { code: string; message: string; detail: string; retryable: boolean };
-
-/**
- * One call to the model, within its request timeout: its answer, or why not. `message` is fit
- * for workflow history (no model output); `detail` is what the model or the network said.
- */
-async function callModel(
-  work: {
-    requestId: string;
-    instanceId: string;
-    endpoint: string;
-    modelId: string;
-    servedModelName: string;
-    input: InferenceRequest;
-    requestTimeoutSeconds: number;
-  },
-  context: Context,
-): Promise<{ result: InferenceResponse } | { failure: ModelFailure }> {
-  const { requestId, instanceId, endpoint, modelId, servedModelName, input, requestTimeoutSeconds } = work;
-  const timeout = AbortSignal.timeout(requestTimeoutSeconds * 1000);
-  let response: Response;
-  try {
-    response = await fetch(`${endpoint}/v2/models/${encodeURIComponent(servedModelName)}/infer`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ ...input, id: requestId }),
-      signal: AbortSignal.any([context.cancellationSignal, timeout]),
-    });
-  } catch (error) {
-    if (context.cancellationSignal.aborted) throw error;
-    if (timeout.aborted) throw timedOut(requestTimeoutSeconds);
-    const detail = `instance ${instanceId} did not answer: ${(error as Error).message}`;
-    // Refused: nothing listened before the input was sent (the instance died with its worker or
-    // node), so this request cannot be what broke it. Any other failure may be its doing.
-    if ((error as { cause?: { code?: unknown } }).cause?.code === 'ECONNREFUSED') {
-      return { failure: { code: 'INSTANCE_GONE', message: `instance ${instanceId} was gone`, detail, retryable: false } };
-    }
-    return { failure: { code: 'INSTANCE_UNREACHABLE', message: `instance ${instanceId} did not answer`, detail, retryable: false } };
-  }
-  try {
-    // OIP answers 404 for a model it does not serve: the catalog's name for it is wrong, not the input.
-    if (response.status === 404) {
-      const detail = `model ${modelId} is not served by its instance under the name "${servedModelName}": ${await errorText(response)}`;
-      return { failure: { code: 'MODEL_NOT_SERVED', message: `model ${modelId} is not served by its instance`, detail, retryable: false } };
-    }
-    if (response.status >= 400 && response.status < 500) {
-      const detail = `model ${modelId} rejected the input: ${await errorText(response)}`;
-      return { failure: { code: 'MODEL_REJECTED_INPUT', message: `model ${modelId} rejected the input`, detail, retryable: false } };
-    }
-    if (!response.ok) {
-      const detail = `model ${modelId} answered ${response.status}: ${await errorText(response)}`;
-      return { failure: { code: 'MODEL_ERROR', message: `model ${modelId} answered ${response.status}`, detail, retryable: true } };
-    }
-    const parsed = inferenceResponse.safeParse(await response.json().catch(() => null));
-    if (!parsed.success) {
-      throw ApplicationFailure.nonRetryable(`model ${modelId} answered with something that is not an inference response`, 'MODEL_BAD_RESPONSE');
-    }
-    return { result: parsed.data };
-  } catch (error) {
-    if (timeout.aborted && !context.cancellationSignal.aborted) throw timedOut(requestTimeoutSeconds); // the body came too slowly
-    throw error;
-  }
-}
-
-const timedOut = (seconds: number) => ApplicationFailure.nonRetryable(`the model did not answer within ${seconds} s`, 'REQUEST_TIMEOUT');

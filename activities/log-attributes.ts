@@ -1,5 +1,5 @@
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
-import { workflowNames } from '../workflows/contracts';
+import { requestWorkflowTypes } from '../workflows/contracts';
 
 /**
  * Every log line of a request's activities names its request (`requestId`, beside the
@@ -7,6 +7,6 @@ import { workflowNames } from '../workflows/contracts';
  */
 export const requestLogAttributes: ActivityInterceptorsFactory = (context) => {
   const { workflowType, workflowExecution } = context.info;
-  const ids = workflowType === workflowNames.modelRequest && workflowExecution ? { requestId: workflowExecution.workflowId.replace(/^request-/, '') } : {};
+  const ids = workflowType && requestWorkflowTypes.includes(workflowType) && workflowExecution ? { requestId: workflowExecution.workflowId.replace(/^request-/, '') } : {};
   return { outbound: { getLogAttributes: (input, next) => next({ ...input, ...ids }) } };
 };

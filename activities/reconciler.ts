@@ -5,7 +5,7 @@ import { endRequestOfClosedWorkflow } from '../db/work-request-lifecycle';
 import { observeRequestEnd } from '../infra/metrics';
 import { closedWorkflowStatuses, endOfClosedWorkflow, type ClosedWorkflowStatus } from '../domain/closed-workflow';
 import { releaseSlot } from '../db/instance-slots';
-import { workflowNames } from '../workflows/contracts';
+import { requestWorkflowTypes } from '../workflows/contracts';
 import { createSlotSignals } from './slot-signals';
 
 // Temporal's visibility names for the statuses of domain/closed-workflow.
@@ -30,7 +30,7 @@ export function createReconcilerActivities({ db, temporal, taskQueue }: { db: Da
       const since = new Date(Date.now() - lookbackSeconds * 1000).toISOString();
       const statuses = closedWorkflowStatuses.map((status) => `'${visibilityStatus[status]}'`).join(', ');
       const query =
-        `WorkflowType = '${workflowNames.modelRequest}' AND TaskQueue = '${taskQueue}' ` +
+        `WorkflowType IN (${requestWorkflowTypes.map((type) => `'${type}'`).join(', ')}) AND TaskQueue = '${taskQueue}' ` +
         `AND ExecutionStatus IN (${statuses}) AND CloseTime > '${since}'`;
       let ended = 0;
       for await (const execution of temporal.workflow.list({ query })) {

@@ -1,20 +1,16 @@
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
-import type { CommonQueryMethods, DatabasePool } from 'slonik';
-import { acquireSlot, releaseSlot } from '../db/instance-slots';
+import type { DatabasePool } from 'slonik';
 import { recordRequestEnd, requeueWorkRequest } from '../db/work-request-lifecycle';
 import { observeRequestEnd } from '../infra/metrics';
 import { requestEndLine } from './request-end-line';
 import { findRequestStart, type RequestStart } from '../db/work-requests';
 import type { RequestEnd } from '../domain/work-request';
 import { describePoolHealth } from './pool-health';
-import { markUnreachableInstances } from './probe-instances';
-import { createSlotSignals } from './slot-signals';
+import { createSlotKeeper, type SlotHolder } from './slot-keeper';
 import { retriedWhileDatabaseIsDown } from './bookkeeping';
 import type { Slot } from '../domain/pool-plan';
 
-/** Who the request is, as the slot tables know it. */
-export type SlotHolder = { requestId: string; modelId: string; workflowId: string; requestedAt: number };
 
 /** A waiting request's look at its pool (see checkSlot). */
 export type PoolLook = { state: 'RUNNING' | 'FAILING'; message: string | null };
@@ -25,38 +21,10 @@ const poolLookDeadlineMs = 3_000;
  * about a minute with the steps' backoff (10 ms doubling to 5 s, workflows/work-request.ts). A
  * local activity's info carries only its current attempt's schedule time, so attempts count.
  */
-const requestRowAttempts = 20;
+export const requestRowAttempts = 20;
 
 export function createRequestActivities({ db, temporal, taskQueue }: { db: DatabasePool; temporal: Client; taskQueue: string }) {
-  const signals = createSlotSignals({ db, temporal, taskQueue });
-
-  /** A slot, or a place in the queue; the pool is woken when another instance is needed. */
-  async function acquire(holder: SlotHolder): Promise<Slot | null> {
-    const answer = await acquireSlot(db, holder);
-    if (answer.demand) await signals.wakePool(holder.modelId);
-    return answer.slot;
-  }
-
-  /**
-   * Lets go of the slot or queue place, handing the slot on. An instance that stopped answering
-   * has the others of its model probed before anyone asks for a slot again, and wakes the pool
-   * to replace it.
-   */
-  async function release<Settled = undefined>(
-    { requestId, modelId }: { requestId: string; modelId: string },
-    healthy: boolean,
-    settle?: (t: CommonQueryMethods) => Promise<Settled>,
-  ): Promise<Settled | undefined> {
-    const released = await releaseSlot(db, { modelId, requestId, healthy }, settle);
-    await signals.tellHandovers(modelId, released.handovers);
-    if (released.unhealthy) {
-      await markUnreachableInstances(db, modelId);
-      await signals.wakePool(modelId);
-    } else if (released.drained) {
-      await signals.wakePool(modelId);
-    }
-    return released.settled;
-  }
+  const { acquire, release, signals } = createSlotKeeper({ db, temporal, taskQueue });
 
   return retriedWhileDatabaseIsDown({
     /**
@@ -77,6 +45,11 @@ export function createRequestActivities({ db, temporal, taskQueue }: { db: Datab
       }
       const { requestedAt } = row;
       return { settings: row, slot: await acquire({ requestId, modelId, workflowId, requestedAt }) };
+    },
+
+    /** The request's settings, without taking a slot (a workflow whose first step was cancelled). */
+    async readRequestSettings({ requestId }: { requestId: string }): Promise<RequestStart | null> {
+      return findRequestStart(db, requestId);
     },
 
     /** Takes a slot or queues (again): after a replacement, or to check on a long wait. */

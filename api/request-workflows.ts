@@ -55,7 +55,7 @@ export function requestWorkflows(temporal: Client, taskQueue: string, { eagerSta
      * the transaction that writes the row, so either way nothing is left changed.
      */
     async start(requestId: string, modelId: string, options: { ownerKind?: 'user' | 'anonymous'; rerun?: boolean } = {}) {
-      await reach(() => temporal.workflow.start<PodiumWorkflows['modelRequest']>(workflowNames.modelRequest, {
+      await reach(() => temporal.workflow.start<PodiumWorkflows['modelRequest2']>(workflowNames.modelRequest2, {
         workflowId: requestWorkflowId(requestId),
         taskQueue,
         args: [{ requestId, modelId }],

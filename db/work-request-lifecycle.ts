@@ -44,16 +44,21 @@ export type RequestEnded = { modelId: string; status: RequestEndRecord['status']
 /** endWorkRequest inside the caller's transaction (the request path's, which also releases its slot). */
 export async function recordRequestEnd(transaction: CommonQueryMethods, end: RequestEndRecord): Promise<RequestEnded | null> {
   const error = end.error ? sql.jsonb(requestError.parse(end.error)) : null;
-  const ended = await transaction.maybeOne(sql.type(z.object({ modelId: z.string() }))`
-    UPDATE work_requests
+  const ended = await transaction.maybeOne(sql.type(z.object({ modelId: z.string(), leasedInstanceId: z.string().nullable() }))`
+    UPDATE work_requests r
        SET status = ${end.status},
            -- the message the inference kept (see saveInferenceFailure) wins over the workflow's code-only one
            error = CASE WHEN error ->> 'code' = ${end.error?.code ?? null} THEN error ELSE ${error}::jsonb END,
            processed_at = COALESCE(processed_at, clock_timestamp()), finished_at = clock_timestamp()
      WHERE id = ${end.requestId} AND status = ANY(${sql.array(statusesBefore(end.status), 'text')})
-    RETURNING model_id AS "modelId"`);
+    RETURNING model_id AS "modelId",
+              (SELECT l.instance_id FROM instance_leases l
+                WHERE l.request_id = r.id AND l.instance_id = r.instance_id AND l.released_at IS NULL) AS "leasedInstanceId"`);
   if (!ended) return null;
-  if (end.instanceId) await recordInstanceEvent(transaction, { instanceId: end.instanceId, event: 'RELEASED', requestId: end.requestId });
+  // A workflow whose step was cancelled mid-way may not know the instance it was assigned: the
+  // lease on it says.
+  const instanceId = end.instanceId ?? ended.leasedInstanceId;
+  if (instanceId) await recordInstanceEvent(transaction, { instanceId, event: 'RELEASED', requestId: end.requestId });
   const timings = end.status === 'CANCELLED' ? null : await recordRequestStats(transaction, end.requestId, end.status === 'COMPLETE');
   return { modelId: ended.modelId, status: end.status, timings };
 }

@@ -197,7 +197,7 @@ export async function findWebhookStatus(db: CommonQueryMethods, requestId: strin
   return { url, deliveries };
 }
 
-const requestStart = z.object({ hasWebhook: z.boolean(), requestedAt: z.number(), requestTimeoutSeconds: z.number(), startupTimeoutSeconds: z.number() });
+export const requestStart = z.object({ hasWebhook: z.boolean(), requestedAt: z.number(), requestTimeoutSeconds: z.number(), startupTimeoutSeconds: z.number() });
 /** What a request's workflow needs to know as it begins: the model's timeouts, whether to call back, when it was asked. */
 export type RequestStart = z.infer<typeof requestStart>;
 

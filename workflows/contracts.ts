@@ -35,6 +35,8 @@ export type RequestReconcilerInput = { scanIntervalMs?: number };
 export type PodiumWorkflows = {
   /** One work request, from submission to its end (workflows/work-request.ts; registered under its first name). */
   modelRequest: (input: WorkRequestInput) => Promise<RequestEnd>;
+  /** A work request whose warm path is one local activity (workflows/model-request2.ts); new submissions start it. */
+  modelRequest2: (input: WorkRequestInput) => Promise<RequestEnd>;
   /** The control plane of one model's instances (workflows/model-pool.ts). */
   modelPool: (input: ModelPoolInput) => Promise<void>;
   nodeAutoscaler: (input: NodeAutoscalerInput) => Promise<void>;
@@ -49,6 +51,7 @@ export type PodiumWorkflows = {
  */
 export const workflowNames = {
   modelRequest: 'modelRequest',
+  modelRequest2: 'modelRequest2',
   modelPool: 'modelPool',
   nodeAutoscaler: 'nodeAutoscaler',
   requestReconciler: 'requestReconciler',
@@ -59,6 +62,8 @@ export const workflowNames = {
 // Workflow ids. Pools, autoscaler and reconciler are one per task queue: deployments (and test
 // runs) that share a Temporal namespace but not a task queue never share them.
 export const requestWorkflowId = (requestId: string) => `request-${requestId}`;
+/** The request workflow types: the first drains while the second takes new submissions (docs/workflow-changes.md). */
+export const requestWorkflowTypes: readonly string[] = [workflowNames.modelRequest, workflowNames.modelRequest2];
 export const poolWorkflowId = (taskQueue: string, modelId: string) => `pool-${modelId}.${taskQueue}`;
 export const nodeAutoscalerWorkflowId = (taskQueue: string) => `node-autoscaler.${taskQueue}`;
 export const requestReconcilerWorkflowId = (taskQueue: string) => `request-reconciler.${taskQueue}`;

@@ -15,10 +15,12 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { PodiumActivities } from '../activities';
-import type { SlotHolder } from '../activities/requests';
+import type { SlotHolder } from '../activities/slot-keeper';
 import { describeFailure } from './failures';
+import { databasePatienceSeconds, localInferenceLimitSeconds } from '../domain/request-limits';
 import { requestStatusKey } from './search-attributes';
 import type { RequestEnd, RequestError } from '../domain/work-request';
+import type { RequestStart } from '../db/work-requests';
 import type { Slot } from '../domain/pool-plan';
 import {
   adminSetStatusSignal,
@@ -49,12 +51,6 @@ const webhooks = proxyActivities<PodiumActivities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5 },
 });
 
-/**
- * Models that may take longer than this are called from a regular activity (heartbeating, so a
- * cancel reaches it at once); quicker ones from a local activity, which a cancel reaches at the
- * workflow task's next heartbeat (80 % of the request workflow's task timeout, api/request-workflows).
- */
-export const localInferenceLimitSeconds = 60;
 
 /**
  * An instance that stopped answering during the call (it may have crashed on this very input),
@@ -83,17 +79,32 @@ export const requestFailsVisiblyPatch = 'request-fails-visibly';
  * owner's cancel.
  */
 export async function workRequest(input: WorkRequestInput): Promise<RequestEnd> {
-  const failsVisibly = patched(requestFailsVisiblyPatch);
-  // The work runs shielded from the workflow's cancellation, which arrives as a cancel instead.
+  return runRequest(input, patched(requestFailsVisiblyPatch), async ({ requestId, modelId, workflowId }) => {
+    const { settings, slot } = await steps.startRequest.executeWithOptions({ summary: `take a free slot of a warm ${modelId} instance, or queue` }, [
+      { requestId, modelId, workflowId },
+    ]);
+    return { settings, offered: slot };
+  });
+}
+
+/**
+ * The request workflows' frame: the work runs shielded from the workflow's cancellation, which
+ * arrives as the owner's cancel instead; a FAILED end fails the run (when `failsVisibly`).
+ */
+export async function runRequest(input: WorkRequestInput, failsVisibly: boolean, begin: Begin): Promise<RequestEnd> {
   const root = CancellationScope.current();
   let cancellation: unknown = null;
   const outcome = await CancellationScope.nonCancellable(() =>
-    serveRequest(input, (cancel) => {
-      root.cancelRequested.catch((error: unknown) => {
-        cancellation = error;
-        cancel();
-      });
-    }),
+    serveRequest(
+      input,
+      (cancel) => {
+        root.cancelRequested.catch((error: unknown) => {
+          cancellation = error;
+          cancel();
+        });
+      },
+      begin,
+    ),
   );
   if (cancellation && outcome.status === 'CANCELLED') throw cancellation;
   // The error is a code and a fixed message (never what the model said: see activities/inference).
@@ -103,9 +114,22 @@ export async function workRequest(input: WorkRequestInput): Promise<RequestEnd> 
   return outcome;
 }
 
+/**
+ * How a request begins: with its settings and either the slot it was offered (null: it waits in
+ * line), a call on its slot that failed, or its end already (the warm path did it all).
+ */
+export type Beginning = { settings: RequestStart } & (
+  | { offered: Slot | null }
+  | { failed: { slot: Slot; failure: RequestError } }
+  | { ended: RequestEnd }
+);
+/** The first step of a request workflow; `inferenceScope` is where a cancel reaches a call to the model. */
+export type Begin = (request: { requestId: string; modelId: string; workflowId: string; inferenceScope: CancellationScope }) => Promise<Beginning>;
+
 async function serveRequest(
   { requestId, modelId }: WorkRequestInput,
   onWorkflowCancel: (cancel: () => void) => void,
+  begin: Begin,
 ): Promise<RequestEnd> {
   let stage: WorkRequestStage = 'STARTING';
   let held: Slot | null = null;
@@ -163,17 +187,54 @@ async function serveRequest(
   );
 
   const workflowId = workflowInfo().workflowId;
-  const { settings: model, slot: first } = await steps.startRequest.executeWithOptions({ summary: `take a free slot of a warm ${modelId} instance, or queue` }, [
-    { requestId, modelId, workflowId },
-  ]);
+  let beginning: Beginning | null = null;
+  try {
+    beginning = await begin({ requestId, modelId, workflowId, inferenceScope });
+  } catch (error) {
+    // Cancelled on its way (the warm path calls the model): the end below gives back what it holds.
+    if (!(interruption && isCancellation(error))) throw error;
+  }
+  if (!beginning) {
+    // Its settings were on their way too: read again, for the webhook (null: never committed).
+    const settings = await steps.readRequestSettings.executeWithOptions({ summary: 'read the request, cancelled as it began' }, [{ requestId }]);
+    return finish(null, settings);
+  }
+  if ('ended' in beginning) return finish(beginning.ended, beginning.settings, { recorded: true });
+  const model = beginning.settings;
   const holder: SlotHolder = { requestId, modelId, workflowId, requestedAt: model.requestedAt };
   const inference = inferenceActivities(model.requestTimeoutSeconds);
 
-  let offered: Slot | null = first;
+  let offered: Slot | null = 'offered' in beginning ? beginning.offered : null;
   let outcome: RequestEnd | null = null;
   let healthy = true;
   let replacements = 0;
   let goneInstances = 0;
+
+  /**
+   * After a call on `held` failed: replace the instance (true: go round again with what
+   * `offered` now holds) or fail the request (`outcome` set).
+   */
+  const replaceOrFail = async (failure: RequestError): Promise<void> => {
+    // A timed-out, unreachable or gone instance is not trusted with another request.
+    healthy = !['REQUEST_TIMEOUT', 'INSTANCE_UNREACHABLE', 'INSTANCE_GONE'].includes(failure.code);
+    const lost = failure.code === 'SLOT_NOT_HELD'; // a slot that was handed over twice: ask again
+    const replace =
+      failure.code === 'INSTANCE_GONE'
+        ? goneInstances++ < maxGoneInstances
+        : (lost || failure.code === 'INSTANCE_UNREACHABLE') && replacements++ < maxInstanceReplacements;
+    if (replace) {
+      await steps.releaseSlot.executeWithOptions({ summary: `give back the slot (${failure.code})` }, [{ requestId, modelId, healthy }]);
+      held = null;
+      offered = await steps.acquireSlot.executeWithOptions({ summary: 'take another slot, or queue' }, [holder]);
+      return;
+    }
+    outcome = { status: 'FAILED', error: failure };
+  };
+  if ('failed' in beginning) {
+    held = beginning.failed.slot;
+    await replaceOrFail(beginning.failed.failure);
+  }
+
   while (outcome === null && !interruption) {
     if (!offered) {
       stage = 'QUEUED';
@@ -203,45 +264,39 @@ async function serveRequest(
       outcome = { status: 'COMPLETE' };
     } catch (error) {
       if (interruption && isCancellation(error)) break;
-      const failure = describeFailure(error, {
-        code: 'REQUEST_TIMEOUT',
-        message: `the model did not answer within ${model.requestTimeoutSeconds} s`,
-      });
-      // A timed-out, unreachable or gone instance is not trusted with another request.
-      healthy = !['REQUEST_TIMEOUT', 'INSTANCE_UNREACHABLE', 'INSTANCE_GONE'].includes(failure.code);
-      const lost = failure.code === 'SLOT_NOT_HELD'; // a slot that was handed over twice: ask again
-      const replace =
-        failure.code === 'INSTANCE_GONE'
-          ? goneInstances++ < maxGoneInstances
-          : (lost || failure.code === 'INSTANCE_UNREACHABLE') && replacements++ < maxInstanceReplacements;
-      if (replace) {
-        await steps.releaseSlot.executeWithOptions({ summary: `give back the slot (${failure.code})` }, [{ requestId, modelId, healthy }]);
-        held = null;
-        offered = await steps.acquireSlot.executeWithOptions({ summary: 'take another slot, or queue' }, [holder]);
-        continue;
-      }
-      outcome = { status: 'FAILED', error: failure };
+      await replaceOrFail(
+        describeFailure(error, { code: 'REQUEST_TIMEOUT', message: `the model did not answer within ${model.requestTimeoutSeconds} s` }),
+      );
     }
   }
+  return finish(outcome, model);
 
-  stage = 'FINISHING';
-  const end = decideEnd(interruption, outcome);
-  await CancellationScope.nonCancellable(() =>
-    steps.finishRequest.executeWithOptions({ summary: `record the end (${end.status}) and give back the slot` }, [
-      { requestId, modelId, instanceId: held?.instanceId, end, healthy: healthy && leavesInstanceClean(interruption) },
-    ]),
-  );
-  upsertSearchAttributes([{ key: requestStatusKey, value: end.status === 'REQUEUED' ? 'REQUESTED' : end.status }]);
-  // An operator's audit row is written before the run ends (at once when there was none).
-  await condition(allHandlersFinished);
-  if (end.status === 'REQUEUED') return continueAsNew<typeof workRequest>({ requestId, modelId });
-  if (model.hasWebhook) {
-    // Every try is recorded in webhook_deliveries; a receiver that never answers does not
-    // change how the request ended.
-    await webhooks.deliverWebhook.executeWithOptions({ summary: `call the webhook with the end (${end.status})` }, [{ requestId }]).catch(() => undefined);
+  /**
+   * Records the end and gives back the slot, unless `recorded` (the warm path did both), then
+   * says so to the Web UI's list and the webhook.
+   */
+  async function finish(result: RequestEnd | null, settings: RequestStart | null, { recorded = false } = {}): Promise<RequestEnd> {
+    stage = 'FINISHING';
+    const end = recorded && result ? result : decideEnd(interruption, result);
+    if (!recorded) {
+      await CancellationScope.nonCancellable(() =>
+        steps.finishRequest.executeWithOptions({ summary: `record the end (${end.status}) and give back the slot` }, [
+          { requestId, modelId, instanceId: held?.instanceId, end, healthy: healthy && leavesInstanceClean(interruption) },
+        ]),
+      );
+    }
+    upsertSearchAttributes([{ key: requestStatusKey, value: end.status === 'REQUEUED' ? 'REQUESTED' : end.status }]);
+    // An operator's audit row is written before the run ends (at once when there was none).
+    await condition(allHandlersFinished);
+    if (end.status === 'REQUEUED') return continueAsNew<typeof workRequest>({ requestId, modelId });
+    if (settings?.hasWebhook) {
+      // Every try is recorded in webhook_deliveries; a receiver that never answers does not
+      // change how the request ended.
+      await webhooks.deliverWebhook.executeWithOptions({ summary: `call the webhook with the end (${end.status})` }, [{ requestId }]).catch(() => undefined);
+    }
+    stage = 'DONE';
+    return end;
   }
-  stage = 'DONE';
-  return end;
 }
 
 /** A cancelled call leaves the instance clean; one an admin had to stop may be stuck. */
@@ -249,12 +304,6 @@ function leavesInstanceClean(interruption: Interruption | null): boolean {
   return interruption === null || interruption.kind === 'CANCEL';
 }
 
-/**
- * How long the inference's steps around the model (reading the input, storing the answer) may
- * wait for a database that does not answer, beyond the model's own timeout, which the activity
- * enforces on the model call alone.
- */
-const databasePatienceSeconds = 300;
 
 function inferenceActivities(requestTimeoutSeconds: number) {
   // The activity decides which failures are worth another try (a model's 5xx, twice more; a

@@ -80,7 +80,7 @@ describe('a work request, end to end', () => {
     const handle = stack.temporal.workflow.getHandle(`request-${first.body.id}`);
     expect(await handle.result()).toEqual({ status: 'COMPLETE' });
     const description = await handle.describe();
-    expect(description.type).toBe('modelRequest');
+    expect(description.type).toBe('modelRequest2');
     expect(description.typedSearchAttributes.get(modelNameKey)).toBe('echo');
     expect(description.typedSearchAttributes.get(requestStatusKey)).toBe('COMPLETE');
     const details = await stack.api.call('GET', `/api/requests/${first.body.id}`, { token });
@@ -97,6 +97,24 @@ describe('a work request, end to end', () => {
     expect(await instanceEventsFor(second.body.id)).toEqual(
       expect.arrayContaining(['CREATED', 'SCHEDULED', 'READY', 'ASSIGNED', 'RELEASED', 'ASSIGNED', 'RELEASED']),
     );
+  });
+
+  it('a warm request is one workflow task and one local activity: its history holds one marker and one search attribute upsert', async () => {
+    const token = await stack.api.anonymousToken();
+    await stack.api.waitUntilFinal(token, await stack.api.submitAccepted(token, { model: 'echo', input: echoInput })); // the instance is warm
+    const id = await stack.api.submitAccepted(token, { model: 'echo', input: echoInput });
+    expect((await stack.api.waitUntilFinal(token, id)).request.status).toBe('COMPLETE');
+    const history = await stack.temporal.workflow.getHandle(`request-${id}`).fetchHistory();
+    const count = (type: string) => history.events!.filter((event) => event[type as keyof typeof event]).length;
+    expect({
+      workflowTasks: count('workflowTaskCompletedEventAttributes'),
+      markers: count('markerRecordedEventAttributes'),
+      upserts: count('upsertWorkflowSearchAttributesEventAttributes'),
+      activities: count('activityTaskScheduledEventAttributes'),
+      signals: count('workflowExecutionSignaledEventAttributes'),
+    }).toEqual({ workflowTasks: 1, markers: 1, upserts: 1, activities: 0, signals: 0 });
+    expect(await instanceEventsFor(id)).toEqual(expect.arrayContaining(['ASSIGNED', 'RELEASED']));
+    expect(await statsFor(id)).toEqual([expect.objectContaining({ modelId: 'echo', resultSuccess: true, podReadyTimestamp: expect.any(Number) })]);
   });
 
   it('sentiment labels each text with the lexicon model', async () => {
@@ -135,7 +153,7 @@ describe('a work request, end to end', () => {
     expect(JSON.stringify(history)).not.toContain('fails every request');
     // Its steps say what they are in the Web UI's timeline (activity summaries).
     const summaries = history.events!.flatMap((event) => (event.userMetadata?.summary ? [Buffer.from(event.userMetadata.summary.data!).toString()] : []));
-    expect(summaries.join('\n')).toContain('take a free slot of a warm fail instance, or queue');
+    expect(summaries.join('\n')).toContain('serve on a free slot of a warm fail instance, or queue');
     expect(summaries.join('\n')).toMatch(/call fail on instance [0-9a-f-]{36}/);
     expect(summaries.join('\n')).toContain('record the end (FAILED) and give back the slot');
     const stats = await statsFor(request.id);

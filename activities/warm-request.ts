@@ -1,0 +1,92 @@
+import { ApplicationFailure, Context, log } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
+import type { DatabasePool } from 'slonik';
+import { beginWarmRequest, finishWarmRequest } from '../db/warm-requests';
+import type { RequestStart } from '../db/work-requests';
+import { saveInferenceFailure } from '../db/work-requests';
+import type { Slot } from '../domain/pool-plan';
+import type { RequestEnd, RequestError } from '../domain/work-request';
+import { observeRequestEnd } from '../infra/metrics';
+import { retriedWhileDatabaseIsDown, untilStored } from './bookkeeping';
+import { callModel, modelErrorAttempts } from './model-call';
+import { requestEndLine } from './request-end-line';
+import { requestRowAttempts } from './requests';
+import type { InstanceRuntime } from './runtime/instance-runtime';
+import { createSlotKeeper } from './slot-keeper';
+import { localInferenceLimitSeconds } from '../domain/request-limits';
+
+/**
+ * How the warm step went: the request ENDED (it completed, or had ended before); it goes on by
+ * the general path (ELSEWHERE: with the slot that path gave it, or queued); or the call on its
+ * slot failed for good (CALL_FAILED), for the workflow to replace the instance or fail.
+ */
+export type WarmRequestAnswer =
+  | { kind: 'ENDED'; settings: RequestStart; end: RequestEnd }
+  | { kind: 'ELSEWHERE'; settings: RequestStart; slot: Slot | null }
+  | { kind: 'CALL_FAILED'; settings: RequestStart; slot: Slot; failure: RequestError };
+
+export function createWarmRequestActivities(deps: { db: DatabasePool; runtime: InstanceRuntime; temporal: Client; taskQueue: string }) {
+  const { db, runtime } = deps;
+  const { acquire, release, signals } = createSlotKeeper(deps);
+
+  return retriedWhileDatabaseIsDown({
+    /**
+     * A whole warm request in one local activity (the modelRequest2 workflow's first step): one
+     * statement begins it on a free slot, the model is called, one transaction finishes it
+     * (result, COMPLETE, RELEASED, stats row, lease). When there is no free slot or somebody
+     * waits, it takes today's general path instead: queue (or the slot that path finds), and the
+     * workflow goes on from there. Safe to retry at every point: the statements know a step
+     * they have taken. Input and result stay between PostgreSQL and the model.
+     */
+    async serveWarmRequest({ requestId, modelId, workflowId }: { requestId: string; modelId: string; workflowId: string }): Promise<WarmRequestAnswer> {
+      const context = Context.current();
+      const begun = await beginWarmRequest(db, { requestId, workflowId, maxRequestTimeoutSeconds: localInferenceLimitSeconds });
+      if (begun.outcome === 'NOT_VISIBLE') {
+        // As startRequest: eager start runs before the API's commit; a row missing long after never was.
+        if (context.info.attempt >= requestRowAttempts) throw ApplicationFailure.nonRetryable(`request ${requestId} does not exist`, 'REQUEST_NOT_FOUND');
+        throw ApplicationFailure.retryable(`request ${requestId} is not visible yet`, 'NOT_VISIBLE_YET');
+      }
+      const { settings } = begun;
+      if (begun.outcome === 'ENDED') {
+        // A retried step whose finish was committed: its slot too must be given back.
+        await release({ requestId, modelId }, true);
+        const end: RequestEnd =
+          begun.status === 'FAILED'
+            ? { status: 'FAILED', error: begun.error ?? { code: 'MODEL_REQUEST_FAILED', message: 'the request failed' } }
+            : { status: begun.status };
+        return { kind: 'ENDED', settings, end };
+      }
+      if (begun.outcome === 'ELSEWHERE') {
+        return { kind: 'ELSEWHERE', settings, slot: await acquire({ requestId, modelId, workflowId, requestedAt: settings.requestedAt }) };
+      }
+
+      const { slot, runtimeRef, servedModelName, input } = begun;
+      // Marks the pod with its request for people looking at the cluster, never delaying the call.
+      const marked = (runtimeRef ? runtime.recordAssignment(runtimeRef, requestId) : Promise.resolve()).catch((error: Error) =>
+        log.warn('could not mark the instance with its request', { instanceId: slot.instanceId, requestId, error: error.message }),
+      );
+      const answer = await callModel(
+        { requestId, ...slot, modelId, servedModelName, input, requestTimeoutSeconds: settings.requestTimeoutSeconds },
+        context,
+      ).finally(() => marked);
+      if ('failure' in answer) {
+        const { code, message, detail, retryable } = answer.failure;
+        await untilStored(() => saveInferenceFailure(db, requestId, { code, message: detail }), context.cancellationSignal);
+        // Another try begins again on the slot it holds.
+        if (retryable && context.info.attempt < modelErrorAttempts) throw ApplicationFailure.retryable(message, code);
+        return { kind: 'CALL_FAILED', settings, slot, failure: { code, message } };
+      }
+
+      const ended = await untilStored(() => finishWarmRequest(db, requestId, answer.result), context.cancellationSignal);
+      if (!ended.ended) {
+        throw ApplicationFailure.nonRetryable(`request ${requestId} ended while its answer came`, 'REQUEST_NOT_WAITING');
+      }
+      // Somebody waits: the general path hands the slot over and tells them.
+      if (!ended.released) await release({ requestId, modelId }, true);
+      else if (ended.drained) await signals.wakePool(modelId);
+      observeRequestEnd(ended.modelId, 'COMPLETE', ended.timings);
+      log.info('request ended', requestEndLine(requestId, { modelId: ended.modelId, status: 'COMPLETE', timings: ended.timings }, null));
+      return { kind: 'ENDED', settings, end: { status: 'COMPLETE' } };
+    },
+  });
+}

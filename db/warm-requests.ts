@@ -1,0 +1,62 @@
+import { sql, type CommonQueryMethods } from 'slonik';
+import { z } from 'zod';
+import { inferenceRequest, inferenceResponse, type InferenceResponse } from '../domain/inference-protocol';
+import { requestStatus } from '../domain/request-status';
+import { requestError } from '../domain/work-request';
+import { requestStart } from './work-requests';
+
+/**
+ * The warm request path's two statements (migration 022): a request that finds a free slot and
+ * nobody waiting begins with one and finishes with the other. Each is its own transaction.
+ */
+
+const warmBeginning = z.discriminatedUnion('outcome', [
+  z.object({ outcome: z.literal('NOT_VISIBLE') }),
+  z.object({
+    outcome: z.literal('ENDED'),
+    status: requestStatus.extract(['COMPLETE', 'FAILED', 'CANCELLED']),
+    error: requestError.nullable(),
+    settings: requestStart,
+  }),
+  z.object({ outcome: z.literal('ELSEWHERE'), settings: requestStart }),
+  z.object({
+    outcome: z.literal('STARTED'),
+    settings: requestStart,
+    slot: z.object({ instanceId: z.string(), endpoint: z.string() }),
+    runtimeRef: z.string().nullable(),
+    servedModelName: z.string(),
+    input: inferenceRequest,
+  }),
+]);
+export type WarmBeginning = z.infer<typeof warmBeginning>;
+
+/** The request on a free slot, PROCESSING, in one statement; or why not (see migration 022). */
+export async function beginWarmRequest(
+  db: CommonQueryMethods,
+  request: { requestId: string; workflowId: string; maxRequestTimeoutSeconds: number },
+): Promise<WarmBeginning> {
+  const { begun } = await db.one(sql.type(z.object({ begun: warmBeginning }))`
+    SELECT begin_warm_request(${request.requestId}, ${request.workflowId}, ${request.maxRequestTimeoutSeconds}) AS begun`);
+  return begun;
+}
+
+const warmEnding = z.union([
+  z.object({ ended: z.literal(false) }),
+  z.object({
+    ended: z.literal(true),
+    modelId: z.string(),
+    timings: z.object({ queueWaitSeconds: z.number().nullable(), processingSeconds: z.number().nullable(), totalSeconds: z.number() }).nullable(),
+    /** false when somebody waits: the general path hands the slot over (releaseSlot). */
+    released: z.boolean(),
+    /** The last request of a draining instance has ended: its pool can stop it. */
+    drained: z.boolean(),
+  }),
+]);
+export type WarmEnding = z.infer<typeof warmEnding>;
+
+/** The result stored, the request COMPLETE with its event and stats row, its lease released: one transaction. */
+export async function finishWarmRequest(db: CommonQueryMethods, requestId: string, result: InferenceResponse): Promise<WarmEnding> {
+  const { ended } = await db.one(sql.type(z.object({ ended: warmEnding }))`
+    SELECT finish_warm_request(${requestId}, ${sql.jsonb(inferenceResponse.parse(result))}) AS ended`);
+  return ended;
+}
