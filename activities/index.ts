@@ -8,6 +8,7 @@ import { createOperatorAuditActivities } from './operator-audit';
 import { createPoolActivities } from './pools';
 import { createReconcilerActivities } from './reconciler';
 import { createRequestActivities } from './requests';
+import type { RequestInterrupts } from './request-interrupts';
 import type { InstanceRuntime } from './runtime/instance-runtime';
 import { createWarmRequestActivities } from './warm-request';
 import { createWebhookActivities } from './webhooks';
@@ -21,6 +22,8 @@ export type ActivityDependencies = {
   webhookSecret: string;
   /** CIDRs webhooks may reach although they are not public (WEBHOOK_ALLOWED_ADDRESSES). */
   webhookAllowedAddresses?: readonly string[];
+  /** Cuts a running model call the moment its request is interrupted (none: at the signal's pace). */
+  interrupts?: RequestInterrupts;
   /** Set when a node provider is configured: the node autoscaler's cluster access and settings. */
   autoscaler?: AutoscalerDependencies;
 };

@@ -4,12 +4,13 @@ import { startProcessing } from '../db/work-request-lifecycle';
 import { loadInferenceWork, saveInferenceFailure, saveWorkRequestResult } from '../db/work-requests';
 import { retriedWhileDatabaseIsDown, untilStored } from './bookkeeping';
 import { callModel, modelErrorAttempts } from './model-call';
+import { watchInterrupts, type RequestInterrupts } from './request-interrupts';
 import type { InstanceRuntime } from './runtime/instance-runtime';
 
 const heartbeatMs = 1_000;
 
 
-export function createInferenceActivities({ db, runtime }: { db: DatabasePool; runtime: InstanceRuntime }) {
+export function createInferenceActivities({ db, runtime, interrupts }: { db: DatabasePool; runtime: InstanceRuntime; interrupts?: RequestInterrupts }) {
   return retriedWhileDatabaseIsDown({
     /**
      * Marks the request PROCESSING on its assigned instance, sends it the input (Open Inference
@@ -29,6 +30,7 @@ export function createInferenceActivities({ db, runtime }: { db: DatabasePool; r
       };
       heartbeat();
       const beat = setInterval(heartbeat, heartbeatMs);
+      const interrupt = watchInterrupts(interrupts, context.info.workflowType, requestId);
       try {
         const work = await loadInferenceWork(db, requestId, instanceId);
         // The slot must still be this request's (a lost hand-over signal can offer one twice).
@@ -42,7 +44,7 @@ export function createInferenceActivities({ db, runtime }: { db: DatabasePool; r
         // inference; a failure to mark is logged, never fatal.
         const marked = (work.runtimeRef ? runtime.recordAssignment(work.runtimeRef, requestId) : Promise.resolve())
           .catch((error: Error) => log.warn('could not mark the instance with its request', { instanceId, requestId, error: error.message }));
-        const answer = await callModel({ requestId, instanceId, endpoint, ...work }, context).finally(() => marked);
+        const answer = await callModel({ requestId, instanceId, endpoint, ...work }, context, interrupt.signal).finally(() => marked);
         if ('failure' in answer) {
           const { code, message, detail, retryable } = answer.failure;
           await untilStored(() => saveInferenceFailure(db, requestId, { code, message: detail }), context.cancellationSignal);
@@ -52,6 +54,7 @@ export function createInferenceActivities({ db, runtime }: { db: DatabasePool; r
         await untilStored(() => saveWorkRequestResult(db, requestId, answer.result), context.cancellationSignal);
       } finally {
         clearInterval(beat);
+        interrupt.stop();
       }
     },
   });

@@ -1,4 +1,5 @@
 import { ApplicationFailure, type Context } from '@temporalio/activity';
+import { interruptedCallType } from '../workflows/contracts';
 import { inferenceResponse, type InferenceRequest, type InferenceResponse } from '../domain/inference-protocol';
 
 async function errorText(response: Response): Promise<string> {
@@ -33,19 +34,23 @@ export async function callModel(
     requestTimeoutSeconds: number;
   },
   context: Context,
+  /** Aborts when the request is interrupted (activities/request-interrupts.ts): the call ends REQUEST_INTERRUPTED. */
+  interrupted: AbortSignal = new AbortController().signal,
 ): Promise<{ result: InferenceResponse } | { failure: ModelFailure }> {
   const { requestId, instanceId, endpoint, modelId, servedModelName, input, requestTimeoutSeconds } = work;
   const timeout = AbortSignal.timeout(requestTimeoutSeconds * 1000);
+  if (interrupted.aborted) throw interruptedCall();
   let response: Response;
   try {
     response = await fetch(`${endpoint}/v2/models/${encodeURIComponent(servedModelName)}/infer`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ ...input, id: requestId }),
-      signal: AbortSignal.any([context.cancellationSignal, timeout]),
+      signal: AbortSignal.any([context.cancellationSignal, timeout, interrupted]),
     });
   } catch (error) {
     if (context.cancellationSignal.aborted) throw error;
+    if (interrupted.aborted) throw interruptedCall();
     if (timeout.aborted) throw timedOut(requestTimeoutSeconds);
     const detail = `instance ${instanceId} did not answer: ${(error as Error).message}`;
     // Refused: nothing listened before the input was sent (the instance died with its worker or
@@ -75,9 +80,13 @@ export async function callModel(
     }
     return { result: parsed.data };
   } catch (error) {
-    if (timeout.aborted && !context.cancellationSignal.aborted) throw timedOut(requestTimeoutSeconds); // the body came too slowly
+    if (context.cancellationSignal.aborted) throw error;
+    if (interrupted.aborted) throw interruptedCall();
+    if (timeout.aborted) throw timedOut(requestTimeoutSeconds); // the body came too slowly
     throw error;
   }
 }
 
 const timedOut = (seconds: number) => ApplicationFailure.nonRetryable(`the model did not answer within ${seconds} s`, 'REQUEST_TIMEOUT');
+
+const interruptedCall = () => ApplicationFailure.nonRetryable('the call was cut: the request was interrupted', interruptedCallType);

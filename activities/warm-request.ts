@@ -13,6 +13,7 @@ import { requestEndLine } from './request-end-line';
 import { requestRowAttempts } from './requests';
 import type { InstanceRuntime } from './runtime/instance-runtime';
 import { createSlotKeeper } from './slot-keeper';
+import { watchInterrupts, type RequestInterrupts } from './request-interrupts';
 import { localInferenceLimitSeconds } from '../domain/request-limits';
 
 /**
@@ -25,7 +26,13 @@ export type WarmRequestAnswer =
   | { kind: 'ELSEWHERE'; settings: RequestStart; slot: Slot | null }
   | { kind: 'CALL_FAILED'; settings: RequestStart; slot: Slot; failure: RequestError };
 
-export function createWarmRequestActivities(deps: { db: DatabasePool; runtime: InstanceRuntime; temporal: Client; taskQueue: string }) {
+export function createWarmRequestActivities(deps: {
+  db: DatabasePool;
+  runtime: InstanceRuntime;
+  temporal: Client;
+  taskQueue: string;
+  interrupts?: RequestInterrupts;
+}) {
   const { db, runtime } = deps;
   const { acquire, release, signals } = createSlotKeeper(deps);
 
@@ -40,53 +47,64 @@ export function createWarmRequestActivities(deps: { db: DatabasePool; runtime: I
      */
     async serveWarmRequest({ requestId, modelId, workflowId }: { requestId: string; modelId: string; workflowId: string }): Promise<WarmRequestAnswer> {
       const context = Context.current();
-      const begun = await beginWarmRequest(db, { requestId, workflowId, maxRequestTimeoutSeconds: localInferenceLimitSeconds });
-      if (begun.outcome === 'NOT_VISIBLE') {
-        // As startRequest: eager start runs before the API's commit; a row missing long after never was.
-        if (context.info.attempt >= requestRowAttempts) throw ApplicationFailure.nonRetryable(`request ${requestId} does not exist`, 'REQUEST_NOT_FOUND');
-        throw ApplicationFailure.retryable(`request ${requestId} is not visible yet`, 'NOT_VISIBLE_YET');
+      // Watched from the start: an interrupt that comes while it begins still cuts the call.
+      const interrupt = watchInterrupts(deps.interrupts, context.info.workflowType, requestId);
+      try {
+        return await serve(requestId, modelId, workflowId, context, interrupt.signal);
+      } finally {
+        interrupt.stop();
       }
-      const { settings } = begun;
-      if (begun.outcome === 'ENDED') {
-        // A retried step whose finish was committed: its slot too must be given back.
-        await release({ requestId, modelId }, true);
-        const end: RequestEnd =
-          begun.status === 'FAILED'
-            ? { status: 'FAILED', error: begun.error ?? { code: 'MODEL_REQUEST_FAILED', message: 'the request failed' } }
-            : { status: begun.status };
-        return { kind: 'ENDED', settings, end };
-      }
-      if (begun.outcome === 'ELSEWHERE') {
-        return { kind: 'ELSEWHERE', settings, slot: await acquire({ requestId, modelId, workflowId, requestedAt: settings.requestedAt }) };
-      }
-
-      const { slot, runtimeRef, servedModelName, input } = begun;
-      // Marks the pod with its request for people looking at the cluster, never delaying the call.
-      const marked = (runtimeRef ? runtime.recordAssignment(runtimeRef, requestId) : Promise.resolve()).catch((error: Error) =>
-        log.warn('could not mark the instance with its request', { instanceId: slot.instanceId, requestId, error: error.message }),
-      );
-      const answer = await callModel(
-        { requestId, ...slot, modelId, servedModelName, input, requestTimeoutSeconds: settings.requestTimeoutSeconds },
-        context,
-      ).finally(() => marked);
-      if ('failure' in answer) {
-        const { code, message, detail, retryable } = answer.failure;
-        await untilStored(() => saveInferenceFailure(db, requestId, { code, message: detail }), context.cancellationSignal);
-        // Another try begins again on the slot it holds.
-        if (retryable && context.info.attempt < modelErrorAttempts) throw ApplicationFailure.retryable(message, code);
-        return { kind: 'CALL_FAILED', settings, slot, failure: { code, message } };
-      }
-
-      const ended = await untilStored(() => finishWarmRequest(db, requestId, answer.result), context.cancellationSignal);
-      if (!ended.ended) {
-        throw ApplicationFailure.nonRetryable(`request ${requestId} ended while its answer came`, 'REQUEST_NOT_WAITING');
-      }
-      // Somebody waits: the general path hands the slot over and tells them.
-      if (!ended.released) await release({ requestId, modelId }, true);
-      else if (ended.drained) await signals.wakePool(modelId);
-      observeRequestEnd(ended.modelId, 'COMPLETE', ended.timings);
-      log.info('request ended', requestEndLine(requestId, { modelId: ended.modelId, status: 'COMPLETE', timings: ended.timings }, null));
-      return { kind: 'ENDED', settings, end: { status: 'COMPLETE' } };
     },
   });
+
+  async function serve(requestId: string, modelId: string, workflowId: string, context: Context, interrupted: AbortSignal): Promise<WarmRequestAnswer> {
+    const begun = await beginWarmRequest(db, { requestId, workflowId, maxRequestTimeoutSeconds: localInferenceLimitSeconds });
+    if (begun.outcome === 'NOT_VISIBLE') {
+      // As startRequest: eager start runs before the API's commit; a row missing long after never was.
+      if (context.info.attempt >= requestRowAttempts) throw ApplicationFailure.nonRetryable(`request ${requestId} does not exist`, 'REQUEST_NOT_FOUND');
+      throw ApplicationFailure.retryable(`request ${requestId} is not visible yet`, 'NOT_VISIBLE_YET');
+    }
+    const { settings } = begun;
+    if (begun.outcome === 'ENDED') {
+      // A retried step whose finish was committed: its slot too must be given back.
+      await release({ requestId, modelId }, true);
+      const end: RequestEnd =
+        begun.status === 'FAILED'
+          ? { status: 'FAILED', error: begun.error ?? { code: 'MODEL_REQUEST_FAILED', message: 'the request failed' } }
+          : { status: begun.status };
+      return { kind: 'ENDED', settings, end };
+    }
+    if (begun.outcome === 'ELSEWHERE') {
+      return { kind: 'ELSEWHERE', settings, slot: await acquire({ requestId, modelId, workflowId, requestedAt: settings.requestedAt }) };
+    }
+
+    const { slot, runtimeRef, servedModelName, input } = begun;
+    // Marks the pod with its request for people looking at the cluster, never delaying the call.
+    const marked = (runtimeRef ? runtime.recordAssignment(runtimeRef, requestId) : Promise.resolve()).catch((error: Error) =>
+      log.warn('could not mark the instance with its request', { instanceId: slot.instanceId, requestId, error: error.message }),
+    );
+    const answer = await callModel(
+      { requestId, ...slot, modelId, servedModelName, input, requestTimeoutSeconds: settings.requestTimeoutSeconds },
+      context,
+      interrupted,
+    ).finally(() => marked);
+    if ('failure' in answer) {
+      const { code, message, detail, retryable } = answer.failure;
+      await untilStored(() => saveInferenceFailure(db, requestId, { code, message: detail }), context.cancellationSignal);
+      // Another try begins again on the slot it holds.
+      if (retryable && context.info.attempt < modelErrorAttempts) throw ApplicationFailure.retryable(message, code);
+      return { kind: 'CALL_FAILED', settings, slot, failure: { code, message } };
+    }
+
+    const ended = await untilStored(() => finishWarmRequest(db, requestId, answer.result), context.cancellationSignal);
+    if (!ended.ended) {
+      throw ApplicationFailure.nonRetryable(`request ${requestId} ended while its answer came`, 'REQUEST_NOT_WAITING');
+    }
+    // Somebody waits: the general path hands the slot over and tells them.
+    if (!ended.released) await release({ requestId, modelId }, true);
+    else if (ended.drained) await signals.wakePool(modelId);
+    observeRequestEnd(ended.modelId, 'COMPLETE', ended.timings);
+    log.info('request ended', requestEndLine(requestId, { modelId: ended.modelId, status: 'COMPLETE', timings: ended.timings }, null));
+    return { kind: 'ENDED', settings, end: { status: 'COMPLETE' } };
+  }
 }

@@ -18,6 +18,7 @@ import { inferenceProtocolRoutes } from './routes/inference-protocol';
 import { textGuard } from './text-guard';
 import { openApiDocument } from './openapi';
 import { requestWorkflows } from './request-workflows';
+import { notifyRequestInterrupt } from '../db/request-interrupts';
 import { adminInstanceRoutes } from './routes/admin-instances';
 import { adminModelRoutes } from './routes/admin-models';
 import { adminRequestRoutes } from './routes/admin-requests';
@@ -85,7 +86,7 @@ export function createApp({ config, db: pool, temporal, eagerStart = false, logg
   app.use(textGuard());
   app.use(answerWithin(config.API_DEADLINE_MS));
 
-  const workflows = requestWorkflows(temporal, config.TEMPORAL_TASK_QUEUE, { eagerStart });
+  const workflows = requestWorkflows(temporal, config.TEMPORAL_TASK_QUEUE, { eagerStart, interrupt: (requestId) => notifyRequestInterrupt(db, requestId) });
   const quotas = requestQuotas({ inFlight: config.REQUESTS_IN_FLIGHT_PER_OWNER, perMinute: config.REQUESTS_PER_MINUTE_PER_OWNER });
   const temporalUi = config.TEMPORAL_UI_URL ? { url: config.TEMPORAL_UI_URL, namespace: config.TEMPORAL_NAMESPACE } : undefined;
   const routers = [

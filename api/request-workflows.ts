@@ -8,8 +8,12 @@ import { budgetLeft, setAside } from './request-budget';
 import { ApiError } from './errors';
 import { adminSetStatusSignal, cancelRequestSignal, requestWorkflowId, workflowNames, type PodiumWorkflows } from '../workflows/contracts';
 
-/** See `start`; continued runs (re-queues) keep it. */
-export const requestWorkflowTaskTimeout = '2 seconds';
+/**
+ * See `start`; continued runs (re-queues) keep it. Temporal's default: a cancel no longer
+ * depends on it (`interrupt` cuts a running call at once), and a short one made every workflow
+ * task of a worker starved of CPU time out and run again, the load feeding itself.
+ */
+export const requestWorkflowTaskTimeout = '10 seconds';
 
 /** How long a call to Temporal may take before the API answers 503 TEMPORAL_UNAVAILABLE. */
 const temporalDeadlineMs = 1_500;
@@ -17,7 +21,18 @@ const temporalDeadlineMs = 1_500;
 const outageCodes = new Set([4, 14]);
 
 /** The API's side of the request workflows: start, and signal while they run. */
-export function requestWorkflows(temporal: Client, taskQueue: string, { eagerStart }: { eagerStart: boolean }) {
+export function requestWorkflows(
+  temporal: Client,
+  taskQueue: string,
+  {
+    eagerStart,
+    interrupt = async () => undefined,
+  }: {
+    eagerStart: boolean;
+    /** After a signal that stops a request: cut its running model call now (db/request-interrupts.ts). */
+    interrupt?: (requestId: string) => Promise<void>;
+  },
+) {
   /**
    * A call to Temporal that, when Temporal is down, fails with a coded 503 within the deadline.
    * The race keeps the time even when the client's own retries overrun the call's deadline (by
@@ -37,10 +52,15 @@ export function requestWorkflows(temporal: Client, taskQueue: string, { eagerSta
     }
   }
 
-  /** Signals the running workflow; false when it is not running (any more). */
-  async function signal<Args extends unknown[]>(requestId: string, definition: SignalDefinition<Args>, ...args: Args): Promise<boolean> {
+  /**
+   * Signals the running workflow to stop its request; false when it is not running (any more).
+   * The signal is the durable word; the interrupt after it only makes a running call stop now,
+   * and a failed one changes nothing.
+   */
+  async function signalStop<Args extends unknown[]>(requestId: string, definition: SignalDefinition<Args>, ...args: Args): Promise<boolean> {
     try {
       await reach(() => temporal.workflow.getHandle(requestWorkflowId(requestId)).signal(definition, ...args));
+      await interrupt(requestId).catch(() => undefined);
       return true;
     } catch (error) {
       if (error instanceof WorkflowNotFoundError) return false;
@@ -65,8 +85,6 @@ export function requestWorkflows(temporal: Client, taskQueue: string, { eagerSta
           { key: modelNameKey, value: modelId },
           { key: requestStatusKey, value: 'REQUESTED' },
         ],
-        // Short, so that a signal (a cancel) reaches a workflow busy in a local activity (the
-        // inference, workflows/work-request) within 1.6 s: Core heartbeats the task at 80 %.
         workflowTaskTimeout: requestWorkflowTaskTimeout,
         // A re-queue after the last run ended starts a new run under the same id.
         workflowIdReusePolicy: options.rerun ? 'ALLOW_DUPLICATE' : 'REJECT_DUPLICATE',
@@ -102,9 +120,9 @@ export function requestWorkflows(temporal: Client, taskQueue: string, { eagerSta
     },
 
     /** The owner's cancel; false when the workflow is not running (any more). */
-    cancel: (requestId: string) => signal(requestId, cancelRequestSignal),
+    cancel: (requestId: string) => signalStop(requestId, cancelRequestSignal),
     /** An admin's fail or re-queue; false when the workflow is not running (any more). */
-    setStatus: (requestId: string, change: AdminStatusChange) => signal(requestId, adminSetStatusSignal, change),
+    setStatus: (requestId: string, change: AdminStatusChange) => signalStop(requestId, adminSetStatusSignal, change),
   };
 }
 export type RequestWorkflows = ReturnType<typeof requestWorkflows>;

@@ -1,8 +1,7 @@
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { Client } from 'pg';
 import { z } from 'zod';
+import { listenToChannel, parsePayload } from '../db/notification-listener';
 import { sessionEventsChannel } from '../db/session-events';
 
 const sessionEvent = z.object({ schema: z.string(), sessionId: z.uuid().optional(), userId: z.uuid().optional() });
@@ -21,45 +20,13 @@ export async function listenForSessionEvents(options: {
   onEvent: (event: SessionEvent) => void;
   onResync: () => void;
 }): Promise<{ stop: () => Promise<void> }> {
-  let client: Client | null = null;
-  let stopped = false;
-
-  const connect = async (): Promise<void> => {
-    const next = new Client({ connectionString: options.databaseUrl, ssl: options.ssl ?? false });
-    next.on('notification', (message) => {
-      const parsed = sessionEvent.safeParse(JSON.parse(message.payload ?? '{}'));
+  return listenToChannel({
+    ...options,
+    channel: sessionEventsChannel,
+    name: 'session events',
+    onPayload: (payload) => {
+      const parsed = sessionEvent.safeParse(parsePayload(payload));
       if (parsed.success && parsed.data.schema === options.schema) options.onEvent(parsed.data);
-    });
-    next.on('error', (error) => {
-      options.logger.warn({ err: error }, 'session events connection lost; reconnecting');
-      void reconnect();
-    });
-    await next.connect();
-    await next.query(`LISTEN ${next.escapeIdentifier(sessionEventsChannel)}`);
-    client = next;
-  };
-
-  const reconnect = async () => {
-    const lost = client;
-    client = null;
-    await lost?.end().catch(() => undefined);
-    for (let delay = 100; !stopped; delay = Math.min(delay * 2, 5_000)) {
-      try {
-        await connect();
-        options.onResync();
-        return;
-      } catch (error) {
-        options.logger.warn({ err: error }, 'session events: reconnect failed');
-        await sleep(delay);
-      }
-    }
-  };
-
-  await connect();
-  return {
-    stop: async () => {
-      stopped = true;
-      await client?.end().catch(() => undefined);
     },
-  };
+  });
 }

@@ -2,6 +2,7 @@
 import type { Server } from 'node:http';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
+import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { Client, Connection } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
 import type { Logger } from 'pino';
@@ -132,7 +133,13 @@ async function startTemporal(config: Config, dataDir: string): Promise<{ address
  * The worker in this process, when START_WORKER: its instance runtime (local processes, a
  * Kubernetes cluster, or the simulated one started here), and the node autoscaler's parts.
  */
-async function startWorker(config: Config, dataDir: string, db: DatabasePool, temporalAddress: string, tracing: Tracing | null) {
+async function startWorker(
+  config: Config,
+  dataDir: string,
+  { db, database, logger }: { db: DatabasePool; database: { url: string; ssl: false | TlsOptions }; logger: Logger },
+  temporalAddress: string,
+  tracing: Tracing | null,
+) {
   if (!config.START_WORKER) {
     step('no worker in this process (START_WORKER=false): run `npm run worker` elsewhere');
     return { worker: null, autoscaler: undefined };
@@ -163,6 +170,7 @@ async function startWorker(config: Config, dataDir: string, db: DatabasePool, te
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     db,
+    interruptsFrom: { databaseUrl: database.url, ssl: database.ssl, schema: config.DATABASE_SCHEMA, logger },
     runtime,
     webhookSecret: config.WEBHOOK_SECRET,
     webhookAllowedAddresses: config.WEBHOOK_ALLOWED_ADDRESSES,
@@ -223,7 +231,7 @@ async function main() {
     step(`tracing to ${process.env.OTEL_EXPORTER_OTLP_ENDPOINT}`);
     stops.push({ name: 'tracing', stop: tracing.shutdown });
   }
-  const { worker, autoscaler } = await startWorker(config, dataDir, db, temporalServer.address, tracing);
+  const { worker, autoscaler } = await startWorker(config, dataDir, { db, database, logger }, temporalServer.address, tracing);
   const temporal = await connectClient(config, temporalServer.address, worker, tracing);
   await startLongRunningWorkflows(config, temporal, db, autoscaler);
 

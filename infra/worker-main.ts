@@ -37,6 +37,7 @@ async function main() {
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     db,
+    interruptsFrom: { databaseUrl: database.url, ssl: database.ssl, schema: config.DATABASE_SCHEMA, logger: createLogger(config.LOG_LEVEL, 'podium-worker') },
     runtime,
     autoscaler,
     webhookSecret: config.WEBHOOK_SECRET,

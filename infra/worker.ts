@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { Client, Connection, type TLSConfig } from '@temporalio/client';
 import { NativeConnection, Worker, type State, type WorkflowBundleOption } from '@temporalio/worker';
+import type { Logger } from 'pino';
 import type { DatabasePool } from 'slonik';
 import { createActivities } from '../activities';
 import { requestLogAttributes } from '../activities/log-attributes';
+import { listenForRequestInterrupts } from '../activities/request-interrupts';
 import type { AutoscalerDependencies } from '../activities/node-autoscaler';
 import type { InstanceRuntime } from '../activities/runtime/instance-runtime';
 import { ensureRequestReconciler } from './request-reconciler';
@@ -50,6 +53,11 @@ export async function startPodiumWorker(options: {
   namespace: string;
   taskQueue: string;
   db: DatabasePool;
+  /**
+   * Where the worker LISTENs for request interrupts (activities/request-interrupts.ts), so that a
+   * cancel cuts a running model call at once; without it a cancel waits for the workflow task's heartbeat.
+   */
+  interruptsFrom?: { databaseUrl: string; ssl?: false | TlsOptions; schema: string; logger: Logger };
   runtime: InstanceRuntime;
   webhookSecret: string;
   /** CIDRs webhooks may reach although they are not public (WEBHOOK_ALLOWED_ADDRESSES). */
@@ -67,6 +75,7 @@ export async function startPodiumWorker(options: {
   const views = reportRuntimeViews({ db: options.db, runtime: options.runtime, workerId: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`, intervalMs: options.runtimeViewIntervalMs ?? 2_000 });
   const runtime = observedRuntime(options.runtime, views.poke);
   const { address, tls, apiKey } = options;
+  const interrupts = options.interruptsFrom ? await listenForRequestInterrupts(options.interruptsFrom) : undefined;
   const connection = await NativeConnection.connect({ address, tls, apiKey });
   const clientConnection = await Connection.connect({ address, tls, apiKey });
   const temporal = new Client({ connection: clientConnection, namespace: options.namespace, interceptors: tracingClientInterceptors(tracing) });
@@ -90,6 +99,7 @@ export async function startPodiumWorker(options: {
       webhookSecret: options.webhookSecret,
       webhookAllowedAddresses: options.webhookAllowedAddresses,
       autoscaler: options.autoscaler,
+      interrupts,
     }),
   });
   const running = worker.run();
@@ -103,6 +113,7 @@ export async function startPodiumWorker(options: {
       await running;
       await options.runtime.stopAll();
       await views.stop();
+      await interrupts?.stop();
       await clientConnection.close();
       await connection.close();
     },

@@ -82,6 +82,13 @@ export const cancelRequestSignal = defineSignal<[]>('cancelRequest');
 /** From an admin (API): REQUESTED re-queues as a new attempt; FAILED ends it with the reason. */
 export const adminSetStatusSignal = defineSignal<[AdminStatusChange]>('adminSetStatus');
 
+/**
+ * The failure type of a model call cut because its request was interrupted (a cancel, an admin's
+ * fail or re-queue; activities/request-interrupts.ts): the workflow learns what to do from the
+ * signal sent before the interrupt.
+ */
+export const interruptedCallType = 'REQUEST_INTERRUPTED';
+
 export type WorkRequestStage = 'STARTING' | 'QUEUED' | 'INFERRING' | 'FINISHING' | 'DONE';
 export const workRequestStageQuery = defineQuery<{ stage: WorkRequestStage; instanceId: string | null }>('workRequestStage');
 

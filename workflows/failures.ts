@@ -1,5 +1,6 @@
 import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/workflow';
 import type { RequestError } from '../domain/work-request';
+import { interruptedCallType } from './contracts';
 
 /** The failure's own code and message, without Temporal's wrapping; a timeout becomes `onTimeout`. */
 export function describeFailure(error: unknown, onTimeout: RequestError): RequestError {
@@ -17,4 +18,10 @@ export function describeFailure(error: unknown, onTimeout: RequestError): Reques
 export function lostWithItsWorker(error: unknown): boolean {
   const cause = error instanceof ActivityFailure ? error.cause : null;
   return cause instanceof TimeoutFailure && cause.timeoutType === 'HEARTBEAT';
+}
+
+/** Whether a model call was cut by its request's interrupt (the signal saying why is on its way). */
+export function isInterruptedCall(error: unknown): boolean {
+  const cause = error instanceof ActivityFailure ? error.cause : error;
+  return cause instanceof ApplicationFailure && cause.type === interruptedCallType;
 }

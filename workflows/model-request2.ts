@@ -21,7 +21,7 @@ const { serveWarmRequest } = proxyLocalActivities<PodiumActivities>({
  * the first version does (workRequest), from the slot or the place in line it was given.
  */
 export async function modelRequest2(input: WorkRequestInput): Promise<RequestEnd> {
-  return runRequest(input, true, async ({ requestId, modelId, workflowId, inferenceScope }) => {
+  return runRequest(input, { failsVisibly: true, earlyHandover: true }, async ({ requestId, modelId, workflowId, inferenceScope }) => {
     const answer = await inferenceScope.run(() =>
       serveWarmRequest.executeWithOptions({ summary: `serve on a free slot of a warm ${modelId} instance, or queue` }, [{ requestId, modelId, workflowId }]),
     );

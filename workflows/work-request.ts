@@ -16,7 +16,7 @@ import {
 } from '@temporalio/workflow';
 import type { PodiumActivities } from '../activities';
 import type { SlotHolder } from '../activities/slot-keeper';
-import { describeFailure } from './failures';
+import { describeFailure, isInterruptedCall } from './failures';
 import { databasePatienceSeconds, localInferenceLimitSeconds } from '../domain/request-limits';
 import { requestStatusKey } from './search-attributes';
 import type { RequestEnd, RequestError } from '../domain/work-request';
@@ -79,7 +79,7 @@ export const requestFailsVisiblyPatch = 'request-fails-visibly';
  * owner's cancel.
  */
 export async function workRequest(input: WorkRequestInput): Promise<RequestEnd> {
-  return runRequest(input, patched(requestFailsVisiblyPatch), async ({ requestId, modelId, workflowId }) => {
+  return runRequest(input, { failsVisibly: patched(requestFailsVisiblyPatch), earlyHandover: false }, async ({ requestId, modelId, workflowId }) => {
     const { settings, slot } = await steps.startRequest.executeWithOptions({ summary: `take a free slot of a warm ${modelId} instance, or queue` }, [
       { requestId, modelId, workflowId },
     ]);
@@ -87,11 +87,23 @@ export async function workRequest(input: WorkRequestInput): Promise<RequestEnd> 
   });
 }
 
+/** How a request workflow's version behaves where versions differ. */
+export type RequestBehaviour = {
+  /** A FAILED end fails the run. */
+  failsVisibly: boolean;
+  /**
+   * A slot handed over while the first step's answer is on its way is taken. (The first version
+   * ignored it until its wait's next look at the startup timeout: the hand-over signal and that
+   * answer come in one activation when a workflow task is retried under load, signals first.)
+   */
+  earlyHandover: boolean;
+};
+
 /**
  * The request workflows' frame: the work runs shielded from the workflow's cancellation, which
- * arrives as the owner's cancel instead; a FAILED end fails the run (when `failsVisibly`).
+ * arrives as the owner's cancel instead.
  */
-export async function runRequest(input: WorkRequestInput, failsVisibly: boolean, begin: Begin): Promise<RequestEnd> {
+export async function runRequest(input: WorkRequestInput, { failsVisibly, earlyHandover }: RequestBehaviour, begin: Begin): Promise<RequestEnd> {
   const root = CancellationScope.current();
   let cancellation: unknown = null;
   const outcome = await CancellationScope.nonCancellable(() =>
@@ -104,6 +116,7 @@ export async function runRequest(input: WorkRequestInput, failsVisibly: boolean,
         });
       },
       begin,
+      earlyHandover,
     ),
   );
   if (cancellation && outcome.status === 'CANCELLED') throw cancellation;
@@ -130,6 +143,7 @@ async function serveRequest(
   { requestId, modelId }: WorkRequestInput,
   onWorkflowCancel: (cancel: () => void) => void,
   begin: Begin,
+  earlyHandover: boolean,
 ): Promise<RequestEnd> {
   let stage: WorkRequestStage = 'STARTING';
   let held: Slot | null = null;
@@ -142,7 +156,7 @@ async function serveRequest(
   // A slot that comes when the request no longer waits is ignored: Postgres knows it holds it,
   // and finishing gives back whatever it holds.
   setHandler(instanceAssignedSignal, (slot) => {
-    if (stage === 'QUEUED') handed ??= slot;
+    if (stage === 'QUEUED' || (earlyHandover && stage === 'STARTING')) handed ??= slot;
   });
   setHandler(instanceUnavailableSignal, (error) => {
     unavailable = error;
@@ -186,13 +200,18 @@ async function serveRequest(
     }),
   );
 
+  let outcome: RequestEnd | null = null;
+  let healthy = true;
+  let replacements = 0;
+  let goneInstances = 0;
   const workflowId = workflowInfo().workflowId;
   let beginning: Beginning | null = null;
   try {
     beginning = await begin({ requestId, modelId, workflowId, inferenceScope });
   } catch (error) {
-    // Cancelled on its way (the warm path calls the model): the end below gives back what it holds.
-    if (!(interruption && isCancellation(error))) throw error;
+    // Cut or cancelled on its way (the warm path calls the model): the end below gives back what it holds.
+    if (isInterruptedCall(error)) await condition(() => interruption !== null);
+    else if (!(interruption && isCancellation(error))) throw error;
   }
   if (!beginning) {
     // Its settings were on their way too: read again, for the webhook (null: never committed).
@@ -205,10 +224,6 @@ async function serveRequest(
   const inference = inferenceActivities(model.requestTimeoutSeconds);
 
   let offered: Slot | null = 'offered' in beginning ? beginning.offered : null;
-  let outcome: RequestEnd | null = null;
-  let healthy = true;
-  let replacements = 0;
-  let goneInstances = 0;
 
   /**
    * After a call on `held` failed: replace the instance (true: go round again with what
@@ -238,7 +253,7 @@ async function serveRequest(
   while (outcome === null && !interruption) {
     if (!offered) {
       stage = 'QUEUED';
-      handed = null;
+      if (!earlyHandover) handed = null;
       const answered = () => handed !== null || unavailable !== null || interruption !== null;
       // Each startup timeout without an answer: was a slot handed over unheard, is the pool well?
       while (!(await condition(answered, `${model.startupTimeoutSeconds} seconds`))) {
@@ -247,6 +262,7 @@ async function serveRequest(
         else if (look.pool.state === 'FAILING') unavailable = { code: 'MODEL_POOL_FAILING', message: look.pool.message! };
       }
       offered = handed;
+      handed = null;
     }
     if (interruption) break;
     if (unavailable) {
@@ -264,6 +280,10 @@ async function serveRequest(
       outcome = { status: 'COMPLETE' };
     } catch (error) {
       if (interruption && isCancellation(error)) break;
+      if (isInterruptedCall(error)) {
+        await condition(() => interruption !== null);
+        break;
+      }
       await replaceOrFail(
         describeFailure(error, { code: 'REQUEST_TIMEOUT', message: `the model did not answer within ${model.requestTimeoutSeconds} s` }),
       );

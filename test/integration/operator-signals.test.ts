@@ -23,7 +23,8 @@ afterAll(async () => {
 
 const run = (name: string, variables: Record<string, string>) =>
   runOperatorCommand(commands.get(name)!, { TEMPORAL_ADDRESS: readTestEnv('temporalAddress'), TASK_QUEUE: stack.taskQueue, ...variables });
-const slowEcho = { ...echoInput, parameters: { delay_ms: 3_000 } };
+// Long enough to still be running when the third has started, however slow the machine.
+const slowEcho = { ...echoInput, parameters: { delay_ms: 10_000 } };
 const statusOf = async (id: string) => (await stack.api.call('GET', `/api/requests/${id}`, { token })).body;
 const processing = async (model: string) => {
   const id = (await stack.api.submit(token, { model, input: slowEcho })).body.id as string;

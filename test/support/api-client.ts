@@ -72,10 +72,14 @@ export function apiClient(baseUrl: string) {
      */
     async waitUntilFinal(token: string, id: string, timeoutMs = 30_000) {
       const seen: string[] = [];
+      let refused = 0;
+      let lastRefusal: unknown = null;
       const deadline = Date.now() + timeoutMs;
       while (Date.now() < deadline) {
         const { status, body } = await api.call('GET', `/api/requests/${id}`, { token });
         if (status === 503) {
+          refused++;
+          lastRefusal = body;
           await sleep(100);
           continue;
         }
@@ -85,7 +89,8 @@ export function apiClient(baseUrl: string) {
         if (isFinal(request.status)) return { request, seen };
         await sleep(20);
       }
-      throw new Error(`request ${id} not final after ${timeoutMs} ms; statuses seen: ${seen.join(' → ')}`);
+      const refusals = refused ? `; ${refused} answers were 503, the last ${JSON.stringify(lastRefusal)}` : '';
+      throw new Error(`request ${id} not final after ${timeoutMs} ms; statuses seen: ${seen.join(' → ')}${refusals}`);
     },
   };
   return api;

@@ -90,6 +90,7 @@ export async function startTestStack(
     namespace: 'default',
     taskQueue,
     db: workerDatabase?.db ?? db,
+    interruptsFrom: { databaseUrl, schema, logger: pino({ level: 'silent' }) },
     runtime,
     autoscaler,
     webhookSecret: testWebhookSecret,

@@ -1,0 +1,68 @@
+import type { ConnectionOptions as TlsOptions } from 'node:tls';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { listenToChannel, parsePayload } from '../db/notification-listener';
+import { requestInterruptsChannel } from '../db/request-interrupts';
+import { workflowNames } from '../workflows/contracts';
+
+/** The requests whose calls this worker runs now, each cut the moment its request is interrupted. */
+export type RequestInterrupts = {
+  /** An AbortSignal that aborts when the request is interrupted; `stop` when the call is over. */
+  watch(requestId: string): { signal: AbortSignal; stop: () => void };
+};
+
+/** In-process interrupts: `interrupt` aborts every watch of the request. */
+export function createRequestInterrupts(): RequestInterrupts & { interrupt(requestId: string): void } {
+  const watching = new Map<string, Set<AbortController>>();
+  return {
+    watch(requestId) {
+      const controller = new AbortController();
+      const watches = watching.get(requestId) ?? new Set();
+      watches.add(controller);
+      watching.set(requestId, watches);
+      return {
+        signal: controller.signal,
+        stop: () => {
+          watches.delete(controller);
+          if (watches.size === 0 && watching.get(requestId) === watches) watching.delete(requestId);
+        },
+      };
+    },
+    interrupt(requestId) {
+      for (const controller of watching.get(requestId) ?? []) controller.abort();
+    },
+  };
+}
+
+const interruptNote = z.object({ schema: z.string(), requestId: z.string() });
+
+/** Interrupts heard from PostgreSQL (db/request-interrupts.ts), for this schema's requests. */
+export async function listenForRequestInterrupts(options: {
+  databaseUrl: string;
+  ssl?: false | TlsOptions;
+  schema: string;
+  logger: Logger;
+}): Promise<RequestInterrupts & { stop: () => Promise<void> }> {
+  const interrupts = createRequestInterrupts();
+  const listener = await listenToChannel({
+    ...options,
+    channel: requestInterruptsChannel,
+    name: 'request interrupts',
+    onPayload: (payload) => {
+      const note = interruptNote.safeParse(parsePayload(payload));
+      if (note.success && note.data.schema === options.schema) interrupts.interrupt(note.data.requestId);
+    },
+  });
+  return { watch: interrupts.watch, stop: listener.stop };
+}
+
+const never = { signal: new AbortController().signal, stop: () => undefined };
+
+/**
+ * The interrupts of the request whose activity runs in `workflowType`. Only the second request
+ * workflow knows to wait for the signal behind a cut call; the first would take the cut for a
+ * failed call, so its calls are never cut.
+ */
+export function watchInterrupts(interrupts: RequestInterrupts | undefined, workflowType: string | undefined, requestId: string) {
+  return interrupts && workflowType === workflowNames.modelRequest2 ? interrupts.watch(requestId) : never;
+}
