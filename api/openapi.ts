@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { loginBody, signupBody, userView } from '../domain/accounts';
 import { modelId, modelSettings, modelSpec, publicModelSpec } from '../domain/model-catalog';
 import { adminRequestSummary } from '../domain/admin-views';
-import { autoscalerDecision } from '../domain/node-autoscaling';
+import { autoscalerDecision } from '../domain/autoscaler-decision';
 import { buildInfo } from '../infra/build-info';
 import { inferenceRequest } from '../domain/inference-protocol';
 import { statsGroup, statsRow } from '../domain/stats-query';

@@ -1,6 +1,6 @@
 import { sql, type CommonQueryMethods } from 'slonik';
 import { isoTimestamp } from './sql-fragments';
-import { autoscalerDecision, type AutoscalerDecision } from '../domain/node-autoscaling';
+import { autoscalerDecision, type AutoscalerDecision } from '../domain/autoscaler-decision';
 
 
 /** One round of the node autoscaler that did something, or had pods it could not help. */

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 /**
  * The node autoscaler's decision: a pure function from what the cluster looks like now (and a
  * little memory of earlier rounds) to a plan. No I/O, no clock: `now` comes in the snapshot.
@@ -381,16 +380,3 @@ function planConsolidation(plan: PlanSoFar, snapshot: Snapshot, nodes: NodeView[
     return;
   }
 }
-
-/** One round of the autoscaler as recorded (autoscaler_decisions) and shown to admins. */
-export const autoscalerDecision = z.object({
-  decisionId: z.string(),
-  decidedAt: z.string(),
-  actedAt: z.string().nullable(),
-  pendingPods: z.number(),
-  nodes: z.number(),
-  actions: z.array(z.record(z.string(), z.unknown())),
-  reasons: z.array(z.string()),
-  results: z.array(z.string()),
-});
-export type AutoscalerDecision = z.infer<typeof autoscalerDecision>;

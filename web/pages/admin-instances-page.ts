@@ -1,7 +1,7 @@
 import { Task, TaskStatus } from '@lit/task';
 import { css, html, LitElement } from 'lit';
 import type { AdminInstance, AdminInstancesView } from '../../domain/instances';
-import type { AutoscalerDecision } from '../../domain/node-autoscaling';
+import type { AutoscalerDecision } from '../../domain/autoscaler-decision';
 import { apiCall, errorMessage } from '../api-client';
 import { loadStates } from '../load-states';
 import { sharedStyles } from '../styles';
