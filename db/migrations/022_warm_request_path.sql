@@ -88,9 +88,9 @@ END;
 $$;
 
 -- Finishes a request that completed on its slot, in one transaction: stores the result, ends the
--- request COMPLETE, logs RELEASED, writes its stats row (the rollup triggers run here), and only
--- then takes the model's lock for the lease: released, the instance idle when it was the last,
--- whether it drained. When somebody waits, the slot is left leased (released false) for the
+-- request COMPLETE, writes its stats row (the rollup triggers run here), and only then takes the
+-- model's lock for the instance: RELEASED logged, the lease released, the instance idle when it
+-- was the last, whether it drained. When somebody waits, the slot is left leased (released false) for the
 -- general path to hand over, as it hands every slot to waiters. Answers one jsonb: ended false
 -- when the request had ended already (a retried step); else its model, stats timings and the
 -- lease's fate.
@@ -111,12 +111,6 @@ BEGIN
     RETURN jsonb_build_object('ended', false);
   END IF;
 
-  WITH logged AS (
-    INSERT INTO model_instance_log (instance_id, event, request_id) VALUES (ended.instance_id, 'RELEASED', p_request_id)
-    RETURNING instance_id, occurred_at)
-  UPDATE model_instances i SET status = 'RELEASED', updated_at = logged.occurred_at, assigned_request_id = NULL
-    FROM logged WHERE i.id = logged.instance_id;
-
   -- As recordRequestStats: pod ready is when the instance was assigned to this attempt.
   INSERT INTO request_stats (model_id, request_id, attempt, result_success, request_timestamp, pod_ready_timestamp, processed_timestamp)
   VALUES (ended.model_id, p_request_id, ended.attempt, true, ended.created_at,
@@ -130,7 +124,14 @@ BEGIN
             extract(epoch FROM processed_timestamp - request_timestamp)::float8 AS total
   INTO timings;
 
+  -- The instance's row only under the lock, as begin_warm_request and the general path take
+  -- them (lock, then row): the other order deadlocks with a request beginning on it.
   PERFORM pg_advisory_xact_lock(hashtext(current_schema() || '/slots/' || ended.model_id));
+  WITH logged AS (
+    INSERT INTO model_instance_log (instance_id, event, request_id) VALUES (ended.instance_id, 'RELEASED', p_request_id)
+    RETURNING instance_id, occurred_at)
+  UPDATE model_instances i SET status = 'RELEASED', updated_at = logged.occurred_at, assigned_request_id = NULL
+    FROM logged WHERE i.id = logged.instance_id;
   IF NOT EXISTS (SELECT 1 FROM slot_waiters s WHERE s.model_id = ended.model_id) THEN
     UPDATE instance_leases SET released_at = clock_timestamp()
      WHERE request_id = p_request_id AND released_at IS NULL

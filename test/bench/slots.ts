@@ -8,7 +8,7 @@
 // row), then the same through the general path (acquireSlot + releaseSlot, lease bookkeeping
 // only), then the general path with half the slots (callers wait in line: exact FIFO).
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -68,6 +68,7 @@ async function run(ids: string[], pair: (requestId: string) => Promise<void>) {
 
 async function main() {
   const dir = await mkdtemp(path.join(tmpdir(), 'podium-bench-slots-'));
+  await chmod(dir, 0o755); // as root, PostgreSQL runs as its own user, which must reach its data dir
   const postgres = await startEmbeddedPostgres({ dataDir: path.join(dir, 'postgres'), port: await findFreePort(), persistent: false });
   const schema = `bench_slots_${randomUUID().slice(0, 8)}`;
   try {
@@ -82,6 +83,16 @@ async function main() {
         'pair p50 ms': figures.p50.toFixed(1),
         'pair p99 ms': figures.p99.toFixed(1),
       });
+
+    // What this client and PostgreSQL do with no lock at all: two trivial statements a pair.
+    const trivial = Array.from({ length: count }, () => randomUUID());
+    record(
+      'baseline: two SELECT 1 (no lock, no write)',
+      await run(trivial, async () => {
+        await db.query(sql.unsafe`SELECT 1`);
+        await db.query(sql.unsafe`SELECT 1`);
+      }),
+    );
 
     const warm = await setUp(db, 'slots-warm', callers, count);
     const result = { model_name: 'echo', outputs: [{ name: 'text', shape: [1], datatype: 'BYTES' as const, data: ['hi'] }] };
