@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { percentile } from './figures';
 
 /** What every request path bench measures: sequential latency, then concurrent throughput. */
-export type LoadFigures = { sequentialP50: number; sequentialP99: number; clients: number; perSecond: number };
+export type LoadFigures = { sequentialP50: number; sequentialP99: number; clients: number; perSecond: number; operations: number };
 
 /**
  * `once` run `warmUp` times unmeasured, `runs` times one after another (latency), then by
@@ -20,7 +20,9 @@ export async function measureLoad(
     await once();
     sequential.push(performance.now() - t0);
   }
-  if (seconds === 0) return { sequentialP50: percentile(sequential, 50), sequentialP99: percentile(sequential, 99), clients: 0, perSecond: 0 };
+  if (seconds === 0) {
+    return { sequentialP50: percentile(sequential, 50), sequentialP99: percentile(sequential, 99), clients: 0, perSecond: 0, operations: warmUp + runs };
+  }
   let completed = 0;
   const started = performance.now();
   const deadline = started + seconds * 1000;
@@ -37,5 +39,6 @@ export async function measureLoad(
     sequentialP99: percentile(sequential, 99),
     clients,
     perSecond: completed / ((performance.now() - started) / 1000),
+    operations: warmUp + runs + completed,
   };
 }

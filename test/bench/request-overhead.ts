@@ -5,9 +5,11 @@
 // Each round measures, one after another: BENCH_REQUESTS sequential echo requests through the
 // public API (POST, then `GET …?wait`, a long poll as the floors' clients wait), the bare floor
 // and the durable-record floor. The machine is noisy, so it runs BENCH_ROUNDS rounds and prints
-// each round's ratios and their spread. Also: the same inference sent straight to a warm echo
-// server (the model's own time) and the stats rows' split into waiting and processing.
+// each round's ratios and their spread. Also: cancel while processing (BENCH_CANCELS runs: POST
+// cancel → the request reads CANCELLED), the same inference sent straight to a warm echo server
+// (the model's own time) and the stats rows' split into waiting and processing.
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { LocalProcessRuntime } from '../../activities/runtime/local-runtime';
@@ -20,6 +22,7 @@ import { runBenchmark } from './run-benchmark';
 const requests = Number(process.env.BENCH_REQUESTS ?? 200);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const targets = { durableRecord: 1.3, bare: 2.0 };
+const cancelRuns = Number(process.env.BENCH_CANCELS ?? 50);
 
 async function benchmark(stack: TestStack) {
   const token = await stack.api.anonymousToken();
@@ -60,6 +63,19 @@ async function benchmark(stack: TestStack) {
     console.log(`  ${ratioToFloors('p50', p50, floors, 'sequentialP50', targets)}`);
   }
 
+  // Cancel while processing: the model works for 5 s; POST cancel → the request reads CANCELLED.
+  const cancels: number[] = [];
+  for (let i = 0; i < cancelRuns; i++) {
+    const id = await stack.api.submitAccepted(token, { model: 'echo', input: { ...echoInput, parameters: { delay_ms: 5_000 } } });
+    while ((await stack.api.call('GET', `/api/requests/${id}`, { token })).body.status !== 'PROCESSING') await sleep(5);
+    const t0 = performance.now();
+    const cancelled = await stack.api.call('POST', `/api/requests/${id}/cancel`, { token });
+    if (cancelled.status !== 202) throw new Error(`cancel ${id}: ${cancelled.status} ${JSON.stringify(cancelled.body)}`);
+    const { body } = await stack.api.call('GET', `/api/requests/${id}?wait=30`, { token });
+    if (body.status !== 'CANCELLED') throw new Error(`request ${id} ended ${body.status}, not CANCELLED`);
+    cancels.push(performance.now() - t0);
+  }
+
   const direct: number[] = [];
   for (let i = -1; i < requests; i++) {
     const t0 = performance.now();
@@ -85,6 +101,7 @@ async function benchmark(stack: TestStack) {
   console.log(`p50 vs the durable-record floor, per round: ${spread(measured.map((m) => m.p50 / m.floors.durableRecord.sequentialP50))} (target ≤ ${targets.durableRecord})`);
   console.log(`p50 vs the bare floor, per round:           ${spread(measured.map((m) => m.p50 / m.floors.bare.sequentialP50))} (target ≤ ${targets.bare})`);
   console.log(`p99 vs the durable-record floor, per round: ${spread(measured.map((m) => m.p99 / m.floors.durableRecord.sequentialP99))}`);
+  console.log(`cancel while processing, ${cancels.length} runs: POST cancel → CANCELLED p50 ${percentile(cancels, 50).toFixed(0)} ms, p99 ${percentile(cancels, 99).toFixed(0)} ms (target p99 ≤ 1000)`);
   console.log(
     `from request_stats: request → pod ready p50 ${split.waitP50.toFixed(1)} / p99 ${split.waitP99.toFixed(1)} ms; ` +
       `pod ready → processed p50 ${split.processingP50.toFixed(1)} / p99 ${split.processingP99.toFixed(1)} ms`,

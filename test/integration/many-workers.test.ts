@@ -30,7 +30,8 @@ it('500 requests through two APIs and two workers: each completes once, first co
     const id = await apis[api]!.submitAccepted(tokens[api]!, { model: 'echo-shared', input: { ...echoInput, parameters: { delay_ms: n % 20 } } });
     return { id, api };
   });
-  const ended = await Promise.all(submitted.map(async ({ id, api }) => (await apis[api]!.waitUntilFinal(tokens[api]!, id, 120_000)).request));
+  // Waited for as 16 clients would: each long-polls one request's end at a time.
+  const ended = await fromConcurrentClients(submitted.length, 16, (n) => apis[submitted[n]!.api]!.waitForEnd(tokens[submitted[n]!.api]!, submitted[n]!.id, 120_000));
   expect(ended.filter((request) => request.status !== 'COMPLETE')).toEqual([]);
 
   // Exactly once: one attempt, one stats row each.

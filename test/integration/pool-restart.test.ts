@@ -28,7 +28,7 @@ async function burst(token: string, model: string, count: number, clients: numbe
     if (n % 13 === 5) await stack.api.call('POST', `/api/requests/${id}/cancel`, { token });
     return id;
   });
-  return Promise.all(ids.map(async (id) => (await stack.api.waitUntilFinal(token, id, 60_000)).request.status));
+  return fromConcurrentClients(ids.length, clients, async (n) => (await stack.api.waitForEnd(token, ids[n]!, 60_000)).status);
 }
 
 const liveInstances = (model: string) =>

@@ -66,6 +66,25 @@ export function apiClient(baseUrl: string) {
       return response.body as { user: { id: string; username: string; permissions: string[] }; accessToken: string; refreshToken: string };
     },
     /**
+     * Waits for the request's end as a client that only wants the end does: long polls
+     * (`?wait`), a 503 tried again after its Retry-After. The request as it ended.
+     */
+    async waitForEnd(token: string, id: string, timeoutMs = 60_000): Promise<WorkRequestView> {
+      const deadline = Date.now() + timeoutMs;
+      let last: ApiResponse | null = null;
+      while (Date.now() < deadline) {
+        const waitSeconds = Math.max(1, Math.min(20, Math.floor((deadline - Date.now()) / 1000)));
+        last = await api.call('GET', `/api/requests/${id}?wait=${waitSeconds}`, { token });
+        if (last.status === 503) {
+          await sleep(Number(last.headers.get('retry-after') ?? 0.2) * 1000);
+          continue;
+        }
+        if (last.status !== 200) throw new Error(`GET request ${id}: ${last.status} ${JSON.stringify(last.body)}`);
+        if (isFinal((last.body as WorkRequestView).status)) return last.body as WorkRequestView;
+      }
+      throw new Error(`request ${id} not final after ${timeoutMs} ms; last answer ${last?.status} ${JSON.stringify(last?.body)}`);
+    },
+    /**
      * Polls the request until it is final; returns every status seen on the way. A 503 (an API
      * whose database pool is busier than its query deadline, under a test's load) is tried
      * again a little later, as it says.
