@@ -12,8 +12,10 @@ function readStat(pid: number): ProcStat | null {
     const close = text.lastIndexOf(')');
     const comm = text.slice(text.indexOf('(') + 1, close);
     const fields = text.slice(close + 2).split(' ');
-    const [ppid, utime, stime, rssPages] = [fields[1], fields[11], fields[12], fields[21]].map(Number);
-    return { pid, comm, ppid: ppid!, cpuSeconds: (utime! + stime!) / ticksPerSecond, rssBytes: rssPages! * 4096 };
+    const [ppid, utime, stime, cutime, cstime, rssPages] = [1, 11, 12, 13, 14, 21].map((i) => Number(fields[i]));
+    // With the reaped children's time: a PostgreSQL backend that exits (a pool closing a
+    // connection) moves its time to the postmaster's, so the sum never goes back.
+    return { pid, comm, ppid: ppid!, cpuSeconds: (utime! + stime! + cutime! + cstime!) / ticksPerSecond, rssBytes: rssPages! * 4096 };
   } catch {
     return null; // ended meanwhile
   }
