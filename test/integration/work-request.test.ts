@@ -104,7 +104,10 @@ describe('a work request, end to end', () => {
     await stack.api.waitUntilFinal(token, await stack.api.submitAccepted(token, { model: 'echo', input: echoInput })); // the instance is warm
     const id = await stack.api.submitAccepted(token, { model: 'echo', input: echoInput });
     expect((await stack.api.waitUntilFinal(token, id)).request.status).toBe('COMPLETE');
-    const history = await stack.temporal.workflow.getHandle(`request-${id}`).fetchHistory();
+    // The row is COMPLETE inside the activity, a moment before the workflow records it and ends.
+    const workflow = stack.temporal.workflow.getHandle(`request-${id}`);
+    expect(await workflow.result()).toEqual({ status: 'COMPLETE' });
+    const history = await workflow.fetchHistory();
     const count = (type: string) => history.events!.filter((event) => event[type as keyof typeof event]).length;
     expect({
       workflowTasks: count('workflowTaskCompletedEventAttributes'),

@@ -141,9 +141,14 @@ describe('node autoscaler on the simulated cluster', () => {
       removed = true;
       await traffic;
 
-      const acted = (await decisions()).flatMap((d) => d.actions);
+      // The decision is recorded once its actions are done: a moment after the node is gone.
+      const removal = { type: 'REMOVE_NODE', node: added!.metadata!.name, why: 'EMPTY' };
+      const acted = await eventually(
+        async () => (await decisions()).flatMap((d) => d.actions),
+        (actions) => actions.some((action) => JSON.stringify(action) === JSON.stringify(removal)),
+      );
       expect(acted).toContainEqual({ type: 'CONSOLIDATE', node: added!.metadata!.name, pods: [expect.stringMatching(/^echo-mid-/)] });
-      expect(acted).toContainEqual({ type: 'REMOVE_NODE', node: added!.metadata!.name, why: 'EMPTY' });
+      expect(acted).toContainEqual(removal);
       // echo-mid now runs on the cheaper node, and every request sent meanwhile completed.
       expect((await midPods()).items.filter((pod) => !pod.metadata?.deletionTimestamp).map((pod) => pod.spec?.nodeName)).toEqual([baseNode]);
       expect(sent.length).toBeGreaterThan(5);
