@@ -61,7 +61,7 @@ const inferenceProtocolPaths = {
       description:
         'The body is JSON whatever its Content-Type. 200: the model\'s answer, with the Podium-Request-Id header. A request still on its way ' +
         'after `wait` seconds: 202 with its id and Location. A failure: OIP\'s `{ "error": message }` with `code` and `requestId`, ' +
-        '400 for input the model rejected, 502 when the model failed, 504 when it took too long, 503 when no instance could serve it, 500 otherwise.',
+        '400 for input the model rejected, 502 when the model failed or could not start, 504 when it took too long, 503 when no instance could serve it, 500 otherwise.',
       security: bearer,
       parameters: [
         modelNameParameter,
