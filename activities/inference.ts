@@ -1,9 +1,9 @@
-import { ApplicationFailure, Context, log } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { DatabasePool } from 'slonik';
 import { startProcessing } from '../db/work-request-lifecycle';
-import { loadInferenceWork, saveInferenceFailure, saveWorkRequestResult } from '../db/work-requests';
+import { loadInferenceWork, saveWorkRequestResult } from '../db/work-requests';
 import { retriedWhileDatabaseIsDown, untilStored } from './bookkeeping';
-import { callModel, modelErrorAttempts } from './model-call';
+import { callOnInstance } from './instance-call';
 import { watchInterrupts, type RequestInterrupts } from './request-interrupts';
 import type { InstanceRuntime } from './runtime/instance-runtime';
 
@@ -40,17 +40,8 @@ export function createInferenceActivities({ db, runtime, interrupts }: { db: Dat
         if (!(await startProcessing(db, requestId, instanceId))) {
           throw ApplicationFailure.nonRetryable(`request ${requestId} is no longer waiting`, 'REQUEST_NOT_WAITING');
         }
-        // Marks the pod with its request (for people looking at the cluster) without delaying the
-        // inference; a failure to mark is logged, never fatal.
-        const marked = (work.runtimeRef ? runtime.recordAssignment(work.runtimeRef, requestId) : Promise.resolve())
-          .catch((error: Error) => log.warn('could not mark the instance with its request', { instanceId, requestId, error: error.message }));
-        const answer = await callModel({ requestId, instanceId, endpoint, ...work }, context, interrupt.signal).finally(() => marked);
-        if ('failure' in answer) {
-          const { code, message, detail, retryable } = answer.failure;
-          await untilStored(() => saveInferenceFailure(db, requestId, { code, message: detail }), context.cancellationSignal);
-          const again = retryable && context.info.attempt < modelErrorAttempts;
-          throw ApplicationFailure.create({ type: code, message, nonRetryable: !again });
-        }
+        const answer = await callOnInstance({ db, runtime }, { requestId, instanceId, endpoint, ...work }, context, interrupt.signal);
+        if ('failure' in answer) throw ApplicationFailure.create({ type: answer.failure.code, message: answer.failure.message, nonRetryable: !answer.again });
         await untilStored(() => saveWorkRequestResult(db, requestId, answer.result), context.cancellationSignal);
       } finally {
         clearInterval(beat);

@@ -21,7 +21,17 @@ const poolLookDeadlineMs = 3_000;
  * about a minute with the steps' backoff (10 ms doubling to 5 s, workflows/work-request.ts). A
  * local activity's info carries only its current attempt's schedule time, so attempts count.
  */
-export const requestRowAttempts = 20;
+const requestRowAttempts = 20;
+
+/**
+ * The failure for a request row not found as its workflow begins: the API commits the row right
+ * after starting the workflow, so it is not visible yet (try again at once); a row still missing
+ * long after was never committed (the API's transaction failed).
+ */
+export function requestRowMissing(requestId: string, attempt: number): ApplicationFailure {
+  if (attempt >= requestRowAttempts) return ApplicationFailure.nonRetryable(`request ${requestId} does not exist`, 'REQUEST_NOT_FOUND');
+  return ApplicationFailure.retryable(`request ${requestId} is not visible yet`, 'NOT_VISIBLE_YET');
+}
 
 export function createRequestActivities({ db, temporal, taskQueue }: { db: DatabasePool; temporal: Client; taskQueue: string }) {
   const { acquire, release, signals } = createSlotKeeper({ db, temporal, taskQueue });
@@ -37,12 +47,7 @@ export function createRequestActivities({ db, temporal, taskQueue }: { db: Datab
       slot: Slot | null;
     }> {
       const row = await findRequestStart(db, requestId);
-      if (!row) {
-        // The API commits the row right after starting the workflow: not visible yet, try again;
-        // a row still missing long after was never committed (the API's transaction failed).
-        if (Context.current().info.attempt >= requestRowAttempts) throw ApplicationFailure.nonRetryable(`request ${requestId} does not exist`, 'REQUEST_NOT_FOUND');
-        throw ApplicationFailure.retryable(`request ${requestId} is not visible yet`, 'NOT_VISIBLE_YET');
-      }
+      if (!row) throw requestRowMissing(requestId, Context.current().info.attempt);
       const { requestedAt } = row;
       return { settings: row, slot: await acquire({ requestId, modelId, workflowId, requestedAt }) };
     },

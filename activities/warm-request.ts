@@ -3,14 +3,13 @@ import type { Client } from '@temporalio/client';
 import type { DatabasePool } from 'slonik';
 import { beginWarmRequest, finishWarmRequest } from '../db/warm-requests';
 import type { RequestStart } from '../db/work-requests';
-import { saveInferenceFailure } from '../db/work-requests';
 import type { Slot } from '../domain/pool-plan';
 import type { RequestEnd, RequestError } from '../domain/work-request';
 import { observeRequestEnd } from '../infra/metrics';
 import { retriedWhileDatabaseIsDown, untilStored } from './bookkeeping';
-import { callModel, modelErrorAttempts } from './model-call';
+import { callOnInstance } from './instance-call';
 import { requestEndLine } from './request-end-line';
-import { requestRowAttempts } from './requests';
+import { requestRowMissing } from './requests';
 import type { InstanceRuntime } from './runtime/instance-runtime';
 import { createSlotKeeper } from './slot-keeper';
 import { watchInterrupts, type RequestInterrupts } from './request-interrupts';
@@ -59,11 +58,7 @@ export function createWarmRequestActivities(deps: {
 
   async function serve(requestId: string, modelId: string, workflowId: string, context: Context, interrupted: AbortSignal): Promise<WarmRequestAnswer> {
     const begun = await beginWarmRequest(db, { requestId, workflowId, maxRequestTimeoutSeconds: localInferenceLimitSeconds });
-    if (begun.outcome === 'NOT_VISIBLE') {
-      // As startRequest: eager start runs before the API's commit; a row missing long after never was.
-      if (context.info.attempt >= requestRowAttempts) throw ApplicationFailure.nonRetryable(`request ${requestId} does not exist`, 'REQUEST_NOT_FOUND');
-      throw ApplicationFailure.retryable(`request ${requestId} is not visible yet`, 'NOT_VISIBLE_YET');
-    }
+    if (begun.outcome === 'NOT_VISIBLE') throw requestRowMissing(requestId, context.info.attempt);
     const { settings } = begun;
     if (begun.outcome === 'ENDED') {
       // A retried step whose finish was committed: its slot too must be given back.
@@ -79,21 +74,16 @@ export function createWarmRequestActivities(deps: {
     }
 
     const { slot, runtimeRef, servedModelName, input } = begun;
-    // Marks the pod with its request for people looking at the cluster, never delaying the call.
-    const marked = (runtimeRef ? runtime.recordAssignment(runtimeRef, requestId) : Promise.resolve()).catch((error: Error) =>
-      log.warn('could not mark the instance with its request', { instanceId: slot.instanceId, requestId, error: error.message }),
-    );
-    const answer = await callModel(
-      { requestId, ...slot, modelId, servedModelName, input, requestTimeoutSeconds: settings.requestTimeoutSeconds },
+    const answer = await callOnInstance(
+      { db, runtime },
+      { requestId, ...slot, runtimeRef, modelId, servedModelName, input, requestTimeoutSeconds: settings.requestTimeoutSeconds },
       context,
       interrupted,
-    ).finally(() => marked);
+    );
     if ('failure' in answer) {
-      const { code, message, detail, retryable } = answer.failure;
-      await untilStored(() => saveInferenceFailure(db, requestId, { code, message: detail }), context.cancellationSignal);
       // Another try begins again on the slot it holds.
-      if (retryable && context.info.attempt < modelErrorAttempts) throw ApplicationFailure.retryable(message, code);
-      return { kind: 'CALL_FAILED', settings, slot, failure: { code, message } };
+      if (answer.again) throw ApplicationFailure.retryable(answer.failure.message, answer.failure.code);
+      return { kind: 'CALL_FAILED', settings, slot, failure: answer.failure };
     }
 
     const ended = await untilStored(() => finishWarmRequest(db, requestId, answer.result), context.cancellationSignal);

@@ -226,8 +226,8 @@ async function serveRequest(
   let offered: Slot | null = 'offered' in beginning ? beginning.offered : null;
 
   /**
-   * After a call on `held` failed: replace the instance (true: go round again with what
-   * `offered` now holds) or fail the request (`outcome` set).
+   * After a call on `held` failed: replace the instance (`offered` then holds the next slot, or
+   * null to wait in line) or fail the request (`outcome` set).
    */
   const replaceOrFail = async (failure: RequestError): Promise<void> => {
     // A timed-out, unreachable or gone instance is not trusted with another request.
@@ -297,7 +297,7 @@ async function serveRequest(
    */
   async function finish(result: RequestEnd | null, settings: RequestStart | null, { recorded = false } = {}): Promise<RequestEnd> {
     stage = 'FINISHING';
-    const end = recorded && result ? result : decideEnd(interruption, result);
+    const end = recorded ? result! : decideEnd(interruption, result);
     if (!recorded) {
       await CancellationScope.nonCancellable(() =>
         steps.finishRequest.executeWithOptions({ summary: `record the end (${end.status}) and give back the slot` }, [
