@@ -1,5 +1,5 @@
 import { sql, type CommonQueryMethods } from 'slonik';
-import { runtimeEvent, runtimeEventsInOrder, runtimeEventsKept, runtimeView, type LiveInstance, type RuntimeEvent, type RuntimeView } from '../domain/instances';
+import { compareRuntimeEvents, runtimeEvent, runtimeEventsInOrder, runtimeEventsKept, runtimeView, type LiveInstance, type RuntimeEvent, type RuntimeView } from '../domain/instances';
 import { isoTimestamp } from './sql-fragments';
 
 /** A worker's view of its runtime, replacing its last one (observed now, by the database's clock). */
@@ -58,11 +58,12 @@ export async function recordRuntimeEvents(db: CommonQueryMethods, instances: rea
      WHERE e.instance_id = ranked.instance_id AND e.event_uid = ranked.event_uid AND ranked.n > ${runtimeEventsKept}`);
 }
 
-/** An instance's kept runtime events, oldest first. */
+/** An instance's kept runtime events, oldest first (ties: as first recorded). */
 export async function instanceRuntimeEvents(db: CommonQueryMethods, instanceId: string): Promise<readonly RuntimeEvent[]> {
-  return db.any(sql.type(runtimeEvent)`
+  const recorded = await db.any(sql.type(runtimeEvent)`
     SELECT event_uid AS uid, type, reason, message, source, count,
            ${isoTimestamp(sql.fragment`first_at`)} AS "firstAt", ${isoTimestamp(sql.fragment`last_at`)} AS "lastAt"
       FROM instance_runtime_events WHERE instance_id = ${instanceId}
-     ORDER BY date_trunc('second', first_at), seen`);
+     ORDER BY seen`);
+  return [...recorded].sort(compareRuntimeEvents);
 }

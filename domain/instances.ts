@@ -77,6 +77,7 @@ const rawKubernetesEvent = z.object({
   reason: z.string().nullish(),
   message: z.string().nullish(),
   source: z.object({ component: z.string().nullish() }).nullish(),
+  reportingComponent: z.string().nullish(), // the newer API's name for the source: the scheduler's events have only this
   count: z.number().int().nullish(),
   firstTimestamp: time,
   lastTimestamp: time,
@@ -84,10 +85,10 @@ const rawKubernetesEvent = z.object({
 });
 
 /** A raw Kubernetes Event as Podium keeps it, and where it stands among others seen at once; null for anything else. */
-function keptEventOf(raw: unknown): { event: RuntimeEvent; order: [string, number] } | null {
+function keptEventOf(raw: unknown): { event: RuntimeEvent; storedAs: number } | null {
   const parsed = rawKubernetesEvent.safeParse(raw);
   if (!parsed.success || !parsed.data.reason) return null;
-  const { metadata, type, reason, message, source, count, firstTimestamp, lastTimestamp, eventTime } = parsed.data;
+  const { metadata, type, reason, message, source, reportingComponent, count, firstTimestamp, lastTimestamp, eventTime } = parsed.data;
   const iso = (value: Date | string | null | undefined) => (value === undefined || value === null ? undefined : new Date(value).toISOString());
   const firstAt = iso(firstTimestamp) ?? iso(eventTime) ?? iso(lastTimestamp);
   if (!firstAt) return null;
@@ -96,13 +97,12 @@ function keptEventOf(raw: unknown): { event: RuntimeEvent; order: [string, numbe
     type: type ?? 'Normal',
     reason,
     message: message ?? '',
-    source: source?.component ?? null,
+    source: source?.component || reportingComponent || null,
     count: Math.max(1, count ?? 1),
     firstAt,
     lastAt: iso(lastTimestamp) ?? firstAt,
   };
-  // Most events' times are to the second: within one, the order the API server stored them in.
-  return { event, order: [firstAt.slice(0, 19), Number(metadata.resourceVersion) || 0] };
+  return { event, storedAs: Number(metadata.resourceVersion) || 0 };
 }
 
 /** A raw Kubernetes Event as Podium keeps it, or null for anything else (a local process has none). Pure. */
@@ -110,12 +110,23 @@ export function runtimeEventOf(raw: unknown): RuntimeEvent | null {
   return keptEventOf(raw)?.event ?? null;
 }
 
-/** The events among `raws` as Podium keeps them, in the order they happened. Pure. */
+/**
+ * Orders runtime events as they happened. Most events' times are to the second, and the
+ * scheduler records its own late, in batches: within one second, its placing of the pod comes
+ * before what the kubelet did with it. A stable sort keeps the callers' order past that. Pure.
+ */
+export function compareRuntimeEvents(a: RuntimeEvent, b: RuntimeEvent): number {
+  const placedFirst = (event: RuntimeEvent) => (event.source === 'default-scheduler' ? 0 : 1);
+  return a.firstAt.slice(0, 19).localeCompare(b.firstAt.slice(0, 19)) || placedFirst(a) - placedFirst(b);
+}
+
+/** The events among `raws` as Podium keeps them, in the order they happened (ties: as the API server stored them). Pure. */
 export function runtimeEventsInOrder(raws: readonly unknown[]): RuntimeEvent[] {
   return raws
     .flatMap((raw) => keptEventOf(raw) ?? [])
-    .sort((a, b) => a.order[0].localeCompare(b.order[0]) || a.order[1] - b.order[1])
-    .map(({ event }) => event);
+    .sort((a, b) => a.storedAs - b.storedAs)
+    .map(({ event }) => event)
+    .sort(compareRuntimeEvents);
 }
 
 /**

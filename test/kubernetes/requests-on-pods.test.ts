@@ -58,6 +58,7 @@ describe('requests served by pods', () => {
     const instanceId = await stack.db.oneFirst(sql.type(z.object({ id: z.string() }))`SELECT id FROM model_instances WHERE model_id = 'echo-pod'`);
     const { body } = await stack.api.call('GET', `/api/admin/instances/${instanceId}`, { token: admin });
     expect(body.runtimeEvents.map((e: { reason: string }) => e.reason)).toEqual(['Scheduled', 'Pulling', 'Pulled', 'Created', 'Started']);
+    expect(body.runtimeEvents[0]).toMatchObject({ source: 'default-scheduler' });
     expect(body.runtimeEvents[1]).toMatchObject({ type: 'Normal', source: 'kubelet', count: 1, message: expect.stringContaining('model-echo') });
   });
 
