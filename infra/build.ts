@@ -74,6 +74,9 @@ export async function buildDist(log: (line: string) => void = console.log): Prom
     format: 'cjs',
     platform: 'node',
     target: 'node24',
+    // import() as require(): Node resolves a dynamic import the ESM way, which wants the file's
+    // extension ('./postgres' was not found in dist/, so embedded PostgreSQL failed there).
+    supported: { 'dynamic-import': false },
     sourcemap: 'linked',
     logLevel: 'warning',
   });

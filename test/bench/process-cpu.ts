@@ -57,5 +57,3 @@ export async function cpuPerOperation<T>(work: () => Promise<T>, operations: (re
   return { result, cpuMsPerOperation: (used / operations(result)) * 1000, idleCores };
 }
 
-/** This process's resident memory (the API and the worker share it), in MB. */
-export const residentMegabytes = () => process.memoryUsage().rss / 1024 / 1024;

@@ -2,9 +2,9 @@
 // (submit → COMPLETE as a client sees it, minus the model's own time, measured in the same run
 // by calling a warm echo server directly). Also: how long a request for a model with no
 // instance waits for its instance's CREATED event (the pool's reaction time); the platform's CPU
-// per completed request against the floors' per workflow (test/bench/process-cpu.ts); and the
-// API and worker's memory at idle and after two batches of BENCH_MEMORY_REQUESTS warm requests.
-// Run with `npm run bench:throughput` (BENCH_CLIENTS, BENCH_SECONDS, BENCH_MEMORY_REQUESTS).
+// per completed request against the floors' per workflow (test/bench/process-cpu.ts). Memory is
+// measured on the production process by `npm run bench:memory` (test/bench/memory.ts).
+// Run with `npm run bench:throughput` (BENCH_CLIENTS, BENCH_SECONDS).
 import { performance } from 'node:perf_hooks';
 import { sql } from 'slonik';
 import { z } from 'zod';
@@ -12,9 +12,8 @@ import { LocalProcessRuntime } from '../../activities/runtime/local-runtime';
 import { findModel } from '../../db/models';
 import { addTestModel } from '../support/models';
 import { echoInput, type TestStack } from '../support/test-stack';
-import { fromConcurrentClients } from '../support/concurrent-clients';
 import { percentile } from './figures';
-import { cpuPerOperation, residentMegabytes } from './process-cpu';
+import { cpuPerOperation } from './process-cpu';
 import { runBenchmark } from './run-benchmark';
 import { signalsReceived } from './workflow-signals';
 import { describeFloors, measureFloors, ratioToFloors } from './floors';
@@ -25,7 +24,6 @@ const seconds = Number(process.env.BENCH_SECONDS ?? 60);
 const poolSize = Number(process.env.BENCH_INSTANCES ?? 2);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const coldSamples = 10;
-const memoryRequests = Number(process.env.BENCH_MEMORY_REQUESTS ?? 10_000);
 
 
 /** The same inference straight to a warm echo server: the model's own time. */
@@ -53,7 +51,6 @@ async function benchmark(stack: TestStack) {
   // Warm-up: the pool starts and its instances become ready.
   await Promise.all(Array.from({ length: poolSize * 2 }, submitAndWait));
 
-  const idleRss = residentMegabytes();
   const latencies: number[] = [];
   let startedAt = new Date();
   let started = 0;
@@ -72,13 +69,6 @@ async function benchmark(stack: TestStack) {
   );
   const elapsed = (performance.now() - started) / 1000;
 
-  // Memory: the API and worker's process after two more batches of warm requests. Flat across
-  // the second batch is no leak.
-  const memory = [{ after: 'idle (warm pool, before the load)', rss: idleRss }];
-  for (const batch of [1, 2]) {
-    await fromConcurrentClients(memoryRequests, clients, submitAndWait);
-    memory.push({ after: `${batch * memoryRequests} more warm requests`, rss: residentMegabytes() });
-  }
   // Visibility lists the pool's runs a moment later.
   await new Promise((resolve) => setTimeout(resolve, 1_000));
   const poolSignals = await signalsReceived(stack.temporal, poolWorkflowId(stack.taskQueue, 'echo-bench'), startedAt, new Date());
@@ -124,12 +114,6 @@ async function benchmark(stack: TestStack) {
     `  CPU per completed request ${podiumCpu.cpuMsPerOperation.toFixed(1)} ms (API, worker, clients, Temporal, PostgreSQL; idle background ${(podiumCpu.idleCores * 100).toFixed(0)} % of a core taken off); ` +
       `bare floor ${floors.cpu.bare.toFixed(1)} ms per workflow (×${cpuRatio.toFixed(2)}, target ≤ 1.8: ${cpuRatio <= 1.8 ? 'met' : 'NOT met'}), ` +
       `durable-record floor ${floors.cpu.durableRecord.toFixed(1)} ms`,
-  );
-  for (const { after, rss } of memory) console.log(`  RSS of the API + worker process after ${after}: ${rss.toFixed(0)} MB`);
-  const [idle, first, second] = memory.map((m) => m.rss) as [number, number, number];
-  console.log(
-    `  memory targets: idle ≤ 300 MB (${idle <= 300 ? 'met' : 'NOT met'}), after load ≤ 2× idle (×${(second / idle).toFixed(2)}: ${second <= 2 * idle ? 'met' : 'NOT met'}), ` +
-      `flat across the second batch (${second - first >= 0 ? '+' : ''}${(second - first).toFixed(0)} MB)`,
   );
   console.log(`  submit → COMPLETE        p50 ${f(percentile(latencies, 50))}, p99 ${f(percentile(latencies, 99))}`);
   console.log(`  model time (direct, p50) ${f(model)}`);
