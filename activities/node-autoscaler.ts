@@ -1,5 +1,4 @@
-import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
-import { mergePatch } from './runtime/kubernetes/kubernetes-api';
+import type { CoreV1Api, KubeConfig, V1Pod } from '@kubernetes/client-node';
 import { autoscalerDecisions, autoscalerNodes, autoscalerReactionSeconds } from '../infra/metrics';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { AutoscalerAction, AutoscalerSettings, NodeView, PendingPod, Resources, Snapshot } from '../domain/node-autoscaling';
@@ -77,15 +76,20 @@ export function createNodeAutoscalerActivities({
   temporal: Client;
   taskQueue: string;
 }) {
-  const core = autoscaler?.kubeConfig.makeApiClient(CoreV1Api);
-  const need = () => {
-    if (!autoscaler || !core) throw new Error('no node provider is configured on this worker (NODE_PROVIDER)');
-    return { autoscaler, core };
+  // client-node loads on first use: a worker with local processes never holds it (~30 MB of heap).
+  let cluster: Promise<{ core: CoreV1Api; mergePatch: typeof import('./runtime/kubernetes/kubernetes-api').mergePatch }> | undefined;
+  const need = async () => {
+    if (!autoscaler) throw new Error('no node provider is configured on this worker (NODE_PROVIDER)');
+    cluster ??= (async () => {
+      const [{ CoreV1Api }, { mergePatch }] = await Promise.all([import('@kubernetes/client-node'), import('./runtime/kubernetes/kubernetes-api')]);
+      return { core: autoscaler.kubeConfig.makeApiClient(CoreV1Api), mergePatch };
+    })();
+    return { autoscaler, ...(await cluster) };
   };
 
   /** Nodes with what is bound to them, and the model pods the scheduler could not place. */
   async function observeCluster(): Promise<Snapshot> {
-    const { autoscaler, core } = need();
+    const { autoscaler, core } = await need();
     const [nodes, boundPods, modelPods] = await Promise.all([
       core.listNode(),
       core.listPodForAllNamespaces({ fieldSelector: 'spec.nodeName!=' }),
@@ -125,7 +129,7 @@ export function createNodeAutoscalerActivities({
    * twice (a worker killed mid-call, the activity retried) adds no second set of nodes.
    */
   async function actOnCluster({ decisionId, actions }: { decisionId: string; actions: AutoscalerAction[] }) {
-    const { autoscaler, core } = need();
+    const { autoscaler, core, mergePatch } = await need();
     const results: string[] = [];
     for (const action of actions) {
       autoscalerDecisions.inc({ action: action.type });
@@ -163,7 +167,7 @@ export function createNodeAutoscalerActivities({
    * stopped after its last request). Asking twice is harmless: a draining instance stays so.
    */
   async function consolidate(node: string): Promise<string[]> {
-    const { autoscaler, core } = need();
+    const { autoscaler, core, mergePatch } = await need();
     await core.patchNode({ name: node, body: { spec: { unschedulable: true } } }, mergePatch);
     const pods = await core.listNamespacedPod({ namespace: autoscaler.namespace, labelSelector: modelPodSelector, fieldSelector: `spec.nodeName=${node}` });
     const results = [`cordoned ${node} to consolidate it`];
@@ -183,7 +187,7 @@ export function createNodeAutoscalerActivities({
 
   /** How long the oldest pod still pending has waited, now that nodes for it were asked for. */
   async function observeReaction() {
-    const { autoscaler, core } = need();
+    const { autoscaler, core } = await need();
     const pending = await core.listNamespacedPod({ namespace: autoscaler.namespace, labelSelector: modelPodSelector, fieldSelector: 'spec.nodeName=' });
     const since = pending.items
       .map((pod) => pod.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False')?.lastTransitionTime)

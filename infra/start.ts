@@ -8,9 +8,7 @@ import type { NativeConnection } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import type { DatabasePool } from 'slonik';
 import type { AutoscalerDependencies } from '../activities/node-autoscaler';
-import { createAutoscaler } from '../activities/nodes/create-autoscaler';
 import { createInstanceRuntime } from '../activities/runtime/create-runtime';
-import { KubernetesRuntime } from '../activities/runtime/kubernetes/kubernetes-runtime';
 import { createApp } from '../api/app';
 import { startAuthServices } from '../api/auth-services';
 import { createDatabasePool } from '../db/pool';
@@ -156,12 +154,13 @@ async function startWorker(
     step(`kubectl: KUBECONFIG=${cluster.kubeconfigPath}`);
     runtimeConfig = { ...config, INSTANCE_RUNTIME: 'kubernetes', KUBERNETES_ENDPOINT: 'simulated' };
   }
-  const runtime = createInstanceRuntime(runtimeConfig);
+  const { runtime, kubeConfig } = await createInstanceRuntime(runtimeConfig);
   const nodeProvider = config.NODE_PROVIDER ?? (config.SIMULATED_CLUSTER ? 'kwok' : 'none');
   let autoscaler: AutoscalerDependencies | undefined;
-  if (runtime instanceof KubernetesRuntime && nodeProvider !== 'none') {
+  if (kubeConfig && nodeProvider !== 'none') {
     const autoscalerConfig = { ...runtimeConfig, NODE_PROVIDER: nodeProvider };
-    autoscaler = createAutoscaler(autoscalerConfig, runtime.kubeConfig, await loadKwokNodes(autoscalerConfig));
+    const { createAutoscaler } = await import('../activities/nodes/create-autoscaler'); // client-node: Kubernetes only
+    autoscaler = createAutoscaler(autoscalerConfig, kubeConfig, await loadKwokNodes(autoscalerConfig));
     step(`node autoscaling with the ${nodeProvider} provider (${autoscaler!.settings.nodeTypes.map((t) => t.name).join(', ')})`);
   }
   step(`starting the worker on task queue "${config.TEMPORAL_TASK_QUEUE}" (${runsFromBuild ? 'the pre-built workflow bundle' : 'bundling workflows'}; model instances run as ${runtime.kind === 'local' ? 'local processes' : 'pods'})`);

@@ -1,9 +1,7 @@
 // A worker process on its own (`npm run worker`), for deployments that run workers apart from
 // the API. Needs DATABASE_URL and TEMPORAL_ADDRESS; PODIUM_WORKFLOW_BUNDLE may name a pre-built
 // workflow bundle. Prints {"event":"worker-ready"} once polling; stops on SIGTERM/SIGINT.
-import { createAutoscaler } from '../activities/nodes/create-autoscaler';
 import { createInstanceRuntime } from '../activities/runtime/create-runtime';
-import { KubernetesRuntime } from '../activities/runtime/kubernetes/kubernetes-runtime';
 import { createDatabasePool } from '../db/pool';
 import { parseConfig } from '../domain/config';
 import { databaseConnection, temporalConnection } from './connections';
@@ -29,8 +27,9 @@ async function main() {
   const database = databaseConnection(config.DATABASE_URL, config);
   const db = await createDatabasePool({ databaseUrl: database.url, ssl: database.ssl, schema: config.DATABASE_SCHEMA });
   const bundle = process.env.PODIUM_WORKFLOW_BUNDLE;
-  const runtime = createInstanceRuntime(config);
-  const autoscaler = runtime instanceof KubernetesRuntime ? createAutoscaler(config, runtime.kubeConfig, await loadKwokNodes(config)) : undefined;
+  const { runtime, kubeConfig } = await createInstanceRuntime(config);
+  // client-node (in create-autoscaler) loads only for Kubernetes.
+  const autoscaler = kubeConfig ? (await import('../activities/nodes/create-autoscaler')).createAutoscaler(config, kubeConfig, await loadKwokNodes(config)) : undefined;
   const tracing = tracingFromEnv('podium-worker');
   const worker = await startPodiumWorker({
     ...temporalConnection(config.TEMPORAL_ADDRESS, config),

@@ -1,10 +1,9 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { PodiumConfig } from '../../domain/config';
 import type { InstanceRuntime } from './instance-runtime';
-import { KubernetesRuntime } from './kubernetes/kubernetes-runtime';
 import { LocalProcessRuntime } from './local-runtime';
 
 /** True when @kubernetes/client-node's `loadFromDefault` would find a cluster to talk to. */
@@ -14,13 +13,18 @@ export function kubernetesConfigured(env: NodeJS.ProcessEnv = process.env): bool
   return files.some((file) => file !== '' && existsSync(file));
 }
 
-/** `INSTANCE_RUNTIME`, or when unset: Kubernetes if configured, else local processes. */
-export function createInstanceRuntime(
+/**
+ * `INSTANCE_RUNTIME`, or when unset: Kubernetes if configured, else local processes; with the
+ * cluster's access on Kubernetes (the node autoscaler's too). client-node is loaded only then:
+ * it is ~30 MB of heap that a process running local instances would hold for nothing.
+ */
+export async function createInstanceRuntime(
   config: Pick<PodiumConfig, 'INSTANCE_RUNTIME' | 'KUBERNETES_NAMESPACE' | 'KUBERNETES_ENDPOINT'>,
-): InstanceRuntime {
+): Promise<{ runtime: InstanceRuntime; kubeConfig: KubeConfig | null }> {
   const kind = config.INSTANCE_RUNTIME ?? (kubernetesConfigured() ? 'kubernetes' : 'local');
-  if (kind === 'local') return new LocalProcessRuntime();
+  if (kind === 'local') return { runtime: new LocalProcessRuntime(), kubeConfig: null };
+  const [{ KubeConfig }, { KubernetesRuntime }] = await Promise.all([import('@kubernetes/client-node'), import('./kubernetes/kubernetes-runtime')]);
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromDefault();
-  return new KubernetesRuntime({ kubeConfig, namespace: config.KUBERNETES_NAMESPACE, endpointSource: config.KUBERNETES_ENDPOINT });
+  return { runtime: new KubernetesRuntime({ kubeConfig, namespace: config.KUBERNETES_NAMESPACE, endpointSource: config.KUBERNETES_ENDPOINT }), kubeConfig };
 }
