@@ -33,7 +33,7 @@ export function createWarmRequestActivities(deps: {
   interrupts?: RequestInterrupts;
 }) {
   const { db, runtime } = deps;
-  const { acquire, release, signals } = createSlotKeeper(deps);
+  const { acquire, release } = createSlotKeeper(deps);
 
   return retriedWhileDatabaseIsDown({
     /**
@@ -90,9 +90,8 @@ export function createWarmRequestActivities(deps: {
     if (!ended.ended) {
       throw ApplicationFailure.nonRetryable(`request ${requestId} ended while its answer came`, 'REQUEST_NOT_WAITING');
     }
-    // Somebody waits: the general path hands the slot over and tells them.
+    // Somebody waits, or the instance drains: the general path hands the slot over, or tells the pool.
     if (!ended.released) await release({ requestId, modelId }, true);
-    else if (ended.drained) await signals.wakePool(modelId);
     observeRequestEnd(ended.modelId, 'COMPLETE', ended.timings);
     log.info('request ended', requestEndLine(requestId, { modelId: ended.modelId, status: 'COMPLETE', timings: ended.timings }, null));
     return { kind: 'ENDED', settings, end: { status: 'COMPLETE' } };

@@ -5,8 +5,11 @@ import { assignFreeSlots, needsAnotherInstance, poolSettings, slotState, type Po
 /**
  * The request path's slots (migration 009): requests lease a slot of a ready instance, wait in
  * submission order when there is none, and hand their slot to the oldest waiter when they are
- * done. Every change to one model's slots runs in a transaction holding that model's advisory
- * lock: the queue is exactly first come first served and no hand-over is lost or doubled.
+ * done. Every change here runs in a transaction holding that model's advisory lock exclusive:
+ * the queue is exactly first come first served and no hand-over is lost or doubled. While nobody
+ * waits, warm requests lease and release with the lock shared instead (lease_free_slot and
+ * release_slot, migration 023), side by side; the exclusive lock waits for them, so what it reads
+ * is whole.
  */
 
 type Db = CommonQueryMethods & { transaction: <T>(handler: (t: CommonQueryMethods) => Promise<T>) => Promise<T> };
@@ -95,7 +98,10 @@ async function readInstances(t: CommonQueryMethods, modelId: string): Promise<In
   return (await t.one(sql.type(z.object({ instances: z.array(instanceRow) }))`SELECT ${instancesJson(modelId)} AS instances`)).instances;
 }
 
-/** The request holds a slot of the instance from now; if it was waiting, it leaves the queue. */
+/**
+ * The request holds a slot of the instance from now (the lowest free slot number, which
+ * lease_free_slot claims too); if it was waiting, it leaves the queue.
+ */
 async function lease(
   t: CommonQueryMethods,
   modelId: string,
@@ -105,10 +111,14 @@ async function lease(
   await t.query(sql.unsafe`
     WITH waited AS (DELETE FROM slot_waiters WHERE request_id = ${request.requestId} RETURNING requested_at, queued_at),
          leased AS (
-           INSERT INTO instance_leases (request_id, instance_id, model_id, workflow_id, requested_at, queued_at)
+           INSERT INTO instance_leases (request_id, instance_id, model_id, workflow_id, requested_at, queued_at, slot)
            SELECT ${request.requestId}, ${instanceId}, ${modelId}, ${request.workflowId},
                   COALESCE((SELECT requested_at FROM waited), to_timestamp(${(request.requestedAt ?? 0) / 1000})),
-                  (SELECT queued_at FROM waited))
+                  (SELECT queued_at FROM waited),
+                  (SELECT min(s) FROM generate_series(1, 1 + (SELECT count(*) FROM instance_leases h
+                                                                WHERE h.instance_id = ${instanceId} AND h.released_at IS NULL)::int) s
+                    WHERE NOT EXISTS (SELECT 1 FROM instance_leases h
+                                       WHERE h.instance_id = ${instanceId} AND h.slot = s AND h.released_at IS NULL)))
     UPDATE model_instances SET idle_since = NULL WHERE id = ${instanceId} AND idle_since IS NOT NULL`);
 }
 
@@ -207,14 +217,18 @@ export async function releaseSlot<Settled = undefined>(
   });
 }
 
+/**
+ * A STARTING instance too: its process can die between its last readiness check and the opening
+ * of its slots (its worker killed), and openInstanceSlots opens only STARTING ones.
+ */
 async function markUnhealthy(t: CommonQueryMethods, instanceIds: readonly string[]): Promise<number> {
   const marked = await t.query(sql.unsafe`
     UPDATE model_instances SET slot_state = 'UNHEALTHY'
-     WHERE id = ANY(${sql.array(instanceIds, 'uuid')}) AND slot_state = 'READY'`);
+     WHERE id = ANY(${sql.array(instanceIds, 'uuid')}) AND slot_state IN ('STARTING', 'READY')`);
   return marked.rowCount;
 }
 
-/** Instances found unreachable take no more requests. */
+/** Instances found unreachable or dead take no more requests; those still starting never open. */
 export async function markInstancesUnhealthy(db: Db, modelId: string, instanceIds: readonly string[]): Promise<void> {
   if (instanceIds.length) await underModelLock(db, modelId, (t) => markUnhealthy(t, instanceIds));
 }
@@ -262,6 +276,9 @@ export async function runPoolRound(
 ): Promise<{ round: PoolRound; started: string[]; handovers: Handover[] }> {
   return underModelLock(db, modelId, async (t) => {
     await t.query(sql.unsafe`DELETE FROM pool_wake_requests WHERE model_id = ${modelId}`);
+    // release_slot's look for the last lease can miss side by side; here nothing runs beside.
+    await markIdle(t, await t.anyFirst(sql.type(z.object({ id: z.string() }))`
+      SELECT id FROM model_instances WHERE model_id = ${modelId} AND slot_state = 'READY' AND idle_since IS NULL`));
     const before = await readPool(t, modelId);
     const handovers = await handOutFreeSlots(t, before, modelId);
     // The round sees the slots and the queue as the hand-overs left them.

@@ -6,8 +6,9 @@ import { requestError } from '../domain/work-request';
 import { requestStart } from './work-requests';
 
 /**
- * The warm request path's two statements (migration 022): a request that finds a free slot and
- * nobody waiting begins with one and finishes with the other. Each is its own transaction.
+ * The warm request path's two statements (migrations 022 and 023): a request that finds a free
+ * slot and nobody waiting begins with one and finishes with the other. Each is its own
+ * transaction, and takes the model's slot lock shared: warm requests of one model run side by side.
  */
 
 const warmBeginning = z.discriminatedUnion('outcome', [
@@ -46,10 +47,8 @@ const warmEnding = z.union([
     ended: z.literal(true),
     modelId: z.string(),
     timings: z.object({ queueWaitSeconds: z.number().nullable(), processingSeconds: z.number().nullable(), totalSeconds: z.number() }).nullable(),
-    /** false when somebody waits: the general path hands the slot over (releaseSlot). */
+    /** false when somebody waits or the instance is no longer READY: the general path (releaseSlot) hands the slot over or tells the pool. */
     released: z.boolean(),
-    /** The last request of a draining instance has ended: its pool can stop it. */
-    drained: z.boolean(),
   }),
 ]);
 export type WarmEnding = z.infer<typeof warmEnding>;

@@ -1,12 +1,15 @@
 // Benchmark: how many leases and releases per second one model's slots take, against
-// PostgreSQL alone (`npm run bench:slots`). Every change to one model's slots takes that model's
-// advisory lock, which caps what one popular model can serve whatever the cluster's size.
+// PostgreSQL alone (`npm run bench:slots`). Every change to one model's queue takes that model's
+// advisory lock exclusive; while nobody waits, leases and releases take it shared (migration 023),
+// so that one popular model is not capped by one lock whatever the cluster's size.
 //
 // BENCH_CALLERS concurrent callers (32) each loop for BENCH_SECONDS (10): lease a slot, release
-// it, on one model whose ready instances have a slot for every caller (nobody waits: the warm
-// path, begin_warm_request + finish_warm_request, which also end the request and write its stats
+// it, on one model whose ready instances have a slot for every caller (nobody waits): the slots
+// alone (lease_free_slot + release_slot, the model's lock shared), then the warm path
+// (begin_warm_request + finish_warm_request, which also end the request and write its stats
 // row), then the same through the general path (acquireSlot + releaseSlot, lease bookkeeping
-// only), then the general path with half the slots (callers wait in line: exact FIFO).
+// only), then the general path with half the slots (callers wait in line: exact FIFO). A warm
+// lease can find no slot while every free one is being claimed by others; it is counted.
 import { randomUUID } from 'node:crypto';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -45,9 +48,14 @@ async function setUp(db: DatabasePool, modelId: string, slots: number, count: nu
   return ids as string[];
 }
 
-/** `callers` loops taking the next request and running `pair` on it, for `seconds`: pairs a second and their latency. */
-async function run(ids: string[], pair: (requestId: string) => Promise<void>) {
+/**
+ * `callers` loops taking the next request and running `pair` on it, for `seconds`: pairs a second
+ * and their latency. A pair that answers false found no slot (a request would take the general
+ * path): counted apart, not as a pair.
+ */
+async function run(ids: string[], pair: (requestId: string) => Promise<boolean | void>) {
   let next = 0;
+  let missed = 0;
   const latencies: number[] = [];
   const started = performance.now();
   const deadline = started + seconds * 1000;
@@ -56,14 +64,14 @@ async function run(ids: string[], pair: (requestId: string) => Promise<void>) {
       while (performance.now() < deadline && next < ids.length) {
         const id = ids[next++]!;
         const t0 = performance.now();
-        await pair(id);
-        latencies.push(performance.now() - t0);
+        if ((await pair(id)) === false) missed++;
+        else latencies.push(performance.now() - t0);
       }
     }),
   );
   const elapsed = (performance.now() - started) / 1000;
   if (next >= ids.length) throw new Error('ran out of requests: raise the count');
-  return { perSecond: (latencies.length * 2) / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), pairs: latencies.length };
+  return { perSecond: (latencies.length * 2) / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), pairs: latencies.length, missed };
 }
 
 async function main() {
@@ -82,6 +90,7 @@ async function main() {
         'leases + releases /s': figures.perSecond.toFixed(0),
         'pair p50 ms': figures.p50.toFixed(1),
         'pair p99 ms': figures.p99.toFixed(1),
+        'found no slot': String(figures.missed),
       });
 
     // What this client and PostgreSQL do with no lock at all: two trivial statements a pair.
@@ -94,12 +103,26 @@ async function main() {
       }),
     );
 
+    // The slot bookkeeping alone, as the warm path does it: the model's lock shared, a slot claimed by try-lock.
+    const alone = await setUp(db, 'slots-alone', callers, count);
+    record(
+      'slots alone: lease_free_slot + release_slot (nobody waits)',
+      await run(alone, async (requestId) => {
+        const leased = await db.maybeOneFirst(sql.unsafe`
+          SELECT instance_id FROM lease_free_slot(${requestId}, 'slots-alone', ${`request-${requestId}`}, now())`);
+        if (!leased) return false;
+        const released = await db.oneFirst(sql.unsafe`SELECT release_slot(${requestId}, 'slots-alone')`);
+        if (released !== leased) throw new Error('not released');
+      }),
+    );
+
     const warm = await setUp(db, 'slots-warm', callers, count);
     const result = { model_name: 'echo', outputs: [{ name: 'text', shape: [1], datatype: 'BYTES' as const, data: ['hi'] }] };
     record(
       'warm path: begin_warm_request + finish_warm_request (nobody waits)',
       await run(warm, async (requestId) => {
         const begun = await beginWarmRequest(db, { requestId, workflowId: `request-${requestId}`, maxRequestTimeoutSeconds: 60 });
+        if (begun.outcome === 'ELSEWHERE') return false;
         if (begun.outcome !== 'STARTED') throw new Error(`not started: ${begun.outcome}`);
         const ended = await finishWarmRequest(db, requestId, result);
         if (!ended.ended || !ended.released) throw new Error('not released');

@@ -1,7 +1,10 @@
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { eventually } from '../support/eventually';
-import { isProcessAlive } from '../../activities/probe-instances';
+import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { isProcessAlive, reapDeadLocalInstances } from '../../activities/probe-instances';
+import { openInstanceSlots } from '../../db/instance-slots';
 import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
 import { workerProcesses } from '../support/worker-process';
 
@@ -67,5 +70,19 @@ describe('a worker killed mid-request', () => {
       15_000,
     );
     expect(status).toBe('TERMINATED');
+  });
+
+  it('an instance whose process died before its slots opened never opens: the next worker to start marks it unhealthy', async () => {
+    // Its worker was killed between the readiness check and the pool's opening of the slots.
+    const deadPid = spawnSync('true').pid!;
+    const instanceId = randomUUID();
+    await stack.db.query(sql.unsafe`
+      INSERT INTO model_instances (id, model_id, runtime, runtime_ref, status, slot_state)
+      VALUES (${instanceId}, 'echo', 'local', ${String(deadPid)}, 'SCHEDULED', 'STARTING')`);
+
+    await reapDeadLocalInstances({ db: stack.db, temporal: stack.temporal, taskQueue: stack.taskQueue });
+    expect(await openInstanceSlots(stack.db, { modelId: 'echo', instanceId, endpoint: 'http://127.0.0.1:1' })).toEqual([]);
+    expect(await stack.db.oneFirst(sql.unsafe`SELECT slot_state FROM model_instances WHERE id = ${instanceId}`)).toBe('UNHEALTHY');
+    await stack.db.query(sql.unsafe`UPDATE model_instances SET status = 'TERMINATED', slot_state = NULL WHERE id = ${instanceId}`);
   });
 });
