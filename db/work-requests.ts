@@ -59,10 +59,14 @@ export async function insertWorkRequest(
   },
 ): Promise<WorkRequestView | null> {
   const userId = request.principal.kind === 'user' ? request.principal.userId : null;
+  // The request's lock, held until this transaction ends: an eagerly started workflow that looks
+  // for the row before the commit waits on it (begin_warm_request) instead of retrying.
   return db.maybeOne(sql.type(workRequestRow)`
+    WITH announced AS MATERIALIZED (SELECT pg_advisory_xact_lock(hashtext(current_schema() || '/request/' || ${request.id})))
     INSERT INTO work_requests (id, model_id, session_id, user_id, input, workflow_id, webhook_url, idempotency_key)
     SELECT ${request.id}::uuid, ${request.modelId}, ${request.principal.sessionId}::uuid, ${userId}::uuid, ${sql.jsonb(request.input)},
            ${request.workflowId}, ${request.webhookUrl ?? null}::text, ${request.idempotencyKey ?? null}::text
+      FROM announced
      WHERE (SELECT count(*) FROM work_requests WHERE model_id = ${request.modelId} AND status = 'REQUESTED')
          < (SELECT max_waiting FROM models WHERE id = ${request.modelId} AND deleted_at IS NULL)
        AND (SELECT count(*) FROM work_requests

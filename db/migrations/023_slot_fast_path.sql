@@ -94,6 +94,8 @@ BEGIN
 END;
 $$;
 
+-- As migration 022's, with the lease by lease_free_slot (the model's lock shared), and a row not
+-- visible yet waited for rather than retried (its API transaction's lock).
 CREATE OR REPLACE FUNCTION begin_warm_request(p_request_id uuid, p_workflow_id text, p_max_request_timeout_seconds integer) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -102,15 +104,22 @@ DECLARE
   settings jsonb;
   assigned_at timestamptz;
 BEGIN
-  SELECT w.model_id, w.status, w.created_at, w.input, w.instance_id, w.error, w.webhook_url IS NOT NULL AS has_webhook,
-         COALESCE(m.served_model_name, m.id) AS served_model_name, m.request_timeout_seconds,
-         m.startup_timeout_seconds
-    INTO r
-    FROM work_requests w JOIN models m ON m.id = w.model_id
-   WHERE w.id = p_request_id;
-  IF NOT FOUND THEN
-    RETURN jsonb_build_object('outcome', 'NOT_VISIBLE');
-  END IF;
+  FOR look IN 1..2 LOOP
+    SELECT w.model_id, w.status, w.created_at, w.input, w.instance_id, w.error, w.webhook_url IS NOT NULL AS has_webhook,
+           COALESCE(m.served_model_name, m.id) AS served_model_name, m.request_timeout_seconds,
+           m.startup_timeout_seconds
+      INTO r
+      FROM work_requests w JOIN models m ON m.id = w.model_id
+     WHERE w.id = p_request_id;
+    EXIT WHEN FOUND;
+    IF look = 2 THEN
+      RETURN jsonb_build_object('outcome', 'NOT_VISIBLE');
+    END IF;
+    -- The API inserts the row and starts this workflow in one transaction that holds this lock
+    -- (insertWorkRequest): an eagerly started workflow gets here before it commits. Waiting for
+    -- the lock is waiting for that commit (or its rollback); the next look sees the row.
+    PERFORM pg_advisory_xact_lock_shared(hashtext(current_schema() || '/request/' || p_request_id));
+  END LOOP;
   settings := jsonb_build_object(
     'hasWebhook', r.has_webhook,
     'requestedAt', extract(epoch FROM r.created_at) * 1000,

@@ -1,6 +1,10 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { sql } from 'slonik';
 import { z } from 'zod';
+import { randomUUID } from 'node:crypto';
+import { beginWarmRequest } from '../../db/warm-requests';
+import { insertWorkRequest } from '../../db/work-requests';
+import { inferenceRequest } from '../../domain/inference-protocol';
 import { modelNameKey, requestStatusKey } from '../../workflows/search-attributes';
 import { eventually } from '../support/eventually';
 import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
@@ -118,6 +122,31 @@ describe('a work request, end to end', () => {
     }).toEqual({ workflowTasks: 1, markers: 1, upserts: 1, activities: 0, signals: 0 });
     expect(await instanceEventsFor(id)).toEqual(expect.arrayContaining(['ASSIGNED', 'RELEASED']));
     expect(await statsFor(id)).toEqual([expect.objectContaining({ modelId: 'echo', resultSuccess: true, podReadyTimestamp: expect.any(Number) })]);
+  });
+
+  it('a workflow that looks for its row before the API has committed it waits for the commit instead of retrying', async () => {
+    // An eagerly started workflow can run its first step while the API's transaction is still open.
+    const token = await stack.api.anonymousToken();
+    await stack.api.waitUntilFinal(token, await stack.api.submitAccepted(token, { model: 'echo', input: echoInput })); // warm
+    const sessionId = await stack.db.oneFirst(sql.type(z.object({ id: z.string() }))`SELECT id FROM sessions ORDER BY created_at DESC LIMIT 1`);
+    const id = randomUUID();
+    let begun: ReturnType<typeof beginWarmRequest> | undefined;
+    let settled = false;
+    // The API's transaction, by hand on one connection, so that the workflow's step runs on another meanwhile.
+    await stack.db.connect(async (api) => {
+      await api.query(sql.unsafe`BEGIN`);
+      await insertWorkRequest(api, {
+        id, modelId: 'echo', principal: { kind: 'anonymous', sessionId }, input: inferenceRequest.parse(echoInput), workflowId: `request-${id}`, maxInFlight: 100,
+      });
+      begun = beginWarmRequest(stack.db, { requestId: id, workflowId: `request-${id}`, maxRequestTimeoutSeconds: 60 });
+      void begun.finally(() => (settled = true));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(settled).toBe(false); // waiting on the open transaction
+      await api.query(sql.unsafe`COMMIT`);
+    });
+    expect((await begun!).outcome).toBe('STARTED');
+    await stack.db.query(sql.unsafe`SELECT release_slot(${id}, 'echo')`);
+    await stack.db.query(sql.unsafe`UPDATE work_requests SET status = 'CANCELLED', finished_at = now() WHERE id = ${id}`);
   });
 
   it('sentiment labels each text with the lexicon model', async () => {
