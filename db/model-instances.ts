@@ -36,7 +36,11 @@ export async function setModelInstanceLocation(
      WHERE id = ${location.id}`);
 }
 
-/** Appends a transition to the instance log and makes it the instance's current status. */
+/**
+ * Appends a transition to the instance log and makes it the instance's current status, unless the
+ * instance has ended: a request that held a slot of an instance stopped under it (its worker
+ * killed) may log ASSIGNED or RELEASED after TERMINATED, and must not bring it back to life.
+ */
 export async function recordInstanceEvent(
   db: CommonQueryMethods,
   event: { instanceId: string; event: InstanceEvent; requestId?: string; detail?: Record<string, unknown> },
@@ -56,7 +60,7 @@ export async function recordInstanceEvent(
                                    WHEN 'RELEASED' THEN NULL
                                    ELSE i.assigned_request_id END
       FROM logged
-     WHERE i.id = logged.instance_id`);
+     WHERE i.id = logged.instance_id AND i.status NOT IN ('TERMINATED', 'FAILED')`);
 }
 
 export async function findModelInstanceRef(db: CommonQueryMethods, id: string): Promise<string | null> {

@@ -37,7 +37,11 @@ export async function setRequestStatus(
 
   const signalled = !isFinal(request.status) && (await workflows.setStatus(request.id, change));
   if (!signalled) {
-    await workflows.waitUntilClosed(request.id, 10_000);
+    if (!(await workflows.waitUntilClosed(request.id, 2_000))) {
+      throw new ApiError(409, 'REQUEST_STILL_CLOSING', `Request ${id} has ended, but its workflow is still finishing (delivering its webhook, for one); try again shortly`, {
+        retryAfterSeconds: 5,
+      });
+    }
     if (change.status === 'FAILED') throw new ApiError(409, 'REQUEST_ALREADY_ENDED', 'The request has just ended');
     // The new attempt and its workflow together, as a submission: if Temporal refuses the
     // start, the row stays as it was (never REQUESTED with no workflow).

@@ -154,7 +154,7 @@ BEGIN
     VALUES (chosen.instance_id, 'ASSIGNED', p_request_id, assigned_at);
     UPDATE model_instances
        SET status = 'ASSIGNED', updated_at = assigned_at, assigned_request_id = p_request_id
-     WHERE id = chosen.instance_id;
+     WHERE id = chosen.instance_id AND status NOT IN ('TERMINATED', 'FAILED');
   END IF;
 
   RETURN jsonb_build_object(
@@ -201,8 +201,9 @@ BEGIN
   WITH logged AS (
     INSERT INTO model_instance_log (instance_id, event, request_id) VALUES (ended.instance_id, 'RELEASED', p_request_id)
     RETURNING instance_id, occurred_at)
+  -- An instance stopped during the call (its worker killed) stays ended: recordInstanceEvent's rule.
   UPDATE model_instances i SET status = 'RELEASED', updated_at = logged.occurred_at, assigned_request_id = NULL
-    FROM logged WHERE i.id = logged.instance_id;
+    FROM logged WHERE i.id = logged.instance_id AND i.status NOT IN ('TERMINATED', 'FAILED');
   released := release_slot(p_request_id, ended.model_id);
 
   RETURN jsonb_build_object(

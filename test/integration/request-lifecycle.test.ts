@@ -253,6 +253,28 @@ describe('admin status actions', () => {
     await eventually(() => stack.api.call('GET', `/api/requests/${id}`, { token }), (r) => r.body.attempt === 2 && r.body.status === 'FAILED', 15_000);
   });
 
+  it('a re-queue while the ended request still delivers its webhook answers 409 REQUEST_STILL_CLOSING, then works', async () => {
+    let accept = false;
+    const receiver = createServer((request, response) => {
+      request.resume();
+      request.on('end', () => response.writeHead(accept ? 204 : 503).end());
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+      const id = await stack.api.submitAccepted(token, { model: 'fail', input: echoInput, webhook: url });
+      await stack.api.waitUntilFinal(token, id);
+      const refused = await setStatus(id, { status: 'REQUESTED', reason: 'model fixed' });
+      expect(refused.status).toBe(409);
+      expect(refused.body.error.code).toBe('REQUEST_STILL_CLOSING');
+      expect(refused.headers.get('retry-after')).toBe('5');
+      accept = true; // the delivery gets through; the workflow closes
+      await eventually(() => setStatus(id, { status: 'REQUESTED', reason: 'model fixed' }), (r) => r.status === 202, 30_000);
+    } finally {
+      receiver.close();
+    }
+  });
+
   it('is for admins only, validated, and refuses what makes no sense', async () => {
     const id = await submit('echo');
     await stack.api.waitUntilFinal(token, id);

@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { isProcessAlive, reapDeadLocalInstances } from '../../activities/probe-instances';
 import { openInstanceSlots } from '../../db/instance-slots';
+import { recordInstanceEvent } from '../../db/model-instances';
 import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
 import { workerProcesses } from '../support/worker-process';
 
@@ -84,5 +85,20 @@ describe('a worker killed mid-request', () => {
     expect(await openInstanceSlots(stack.db, { modelId: 'echo', instanceId, endpoint: 'http://127.0.0.1:1' })).toEqual([]);
     expect(await stack.db.oneFirst(sql.unsafe`SELECT slot_state FROM model_instances WHERE id = ${instanceId}`)).toBe('UNHEALTHY');
     await stack.db.query(sql.unsafe`UPDATE model_instances SET status = 'TERMINATED', slot_state = NULL WHERE id = ${instanceId}`);
+  });
+
+  it('a request that logs its instance ASSIGNED or RELEASED after the instance was stopped under it does not bring it back', async () => {
+    // The slot was leased before its worker died; the instance was stopped before the request's next step.
+    const instanceId = randomUUID();
+    await stack.db.query(sql.unsafe`
+      INSERT INTO model_instances (id, model_id, runtime, runtime_ref, status) VALUES (${instanceId}, 'echo', 'local', '1', 'READY')`);
+    await recordInstanceEvent(stack.db, { instanceId, event: 'TERMINATED' });
+    await recordInstanceEvent(stack.db, { instanceId, event: 'ASSIGNED', requestId: randomUUID() });
+    await recordInstanceEvent(stack.db, { instanceId, event: 'RELEASED' });
+
+    expect(await stack.db.oneFirst(sql.unsafe`SELECT status FROM model_instances WHERE id = ${instanceId}`)).toBe('TERMINATED');
+    expect(await stack.db.anyFirst(sql.unsafe`SELECT event FROM model_instance_log WHERE instance_id = ${instanceId} ORDER BY id`)).toEqual([
+      'TERMINATED', 'ASSIGNED', 'RELEASED', // the log keeps what happened
+    ]);
   });
 });
