@@ -2,13 +2,13 @@
 // every request path bench prints with them.
 import { measureDurableRecordFloor } from './durable-record-floor';
 import type { LoadFigures } from './load-shape';
-import { cpuPerOperation } from './process-cpu';
+import { cpuPerOperation, type CpuParts } from './process-cpu';
 import { measureTemporalFloor } from './temporal-floor';
 
 /** The bare floor (one eagerly started workflow, one local activity) and the durable-record floor. */
 export type Floors = { bare: LoadFigures; durableRecord: LoadFigures };
-/** With `cpu`: the platform's CPU per workflow of each floor (ms; test/bench/process-cpu.ts). */
-export type FloorsCpu = Record<keyof Floors, number>;
+/** With `cpu`: the platform's CPU per workflow of each floor (ms; test/bench/process-cpu.ts), and by part. */
+export type FloorsCpu = Record<keyof Floors, number> & { byPart: Record<keyof Floors, CpuParts> };
 
 export async function measureFloors(options: {
   temporalAddress: string;
@@ -21,7 +21,11 @@ export async function measureFloors(options: {
   const { temporalAddress: address, ...rest } = options;
   const bare = await cpuPerOperation(() => measureTemporalFloor({ address, ...rest }), (figures) => figures.operations);
   const durableRecord = await cpuPerOperation(() => measureDurableRecordFloor({ address, ...rest }), (figures) => figures.operations);
-  return { bare: bare.result, durableRecord: durableRecord.result, cpu: { bare: bare.cpuMsPerOperation, durableRecord: durableRecord.cpuMsPerOperation } };
+  return {
+    bare: bare.result,
+    durableRecord: durableRecord.result,
+    cpu: { bare: bare.cpuMsPerOperation, durableRecord: durableRecord.cpuMsPerOperation, byPart: { bare: bare.byPart, durableRecord: durableRecord.byPart } },
+  };
 }
 
 const floorNames: Record<keyof Floors, string> = { bare: 'bare floor', durableRecord: 'durable-record floor' };

@@ -13,7 +13,7 @@ import { findModel } from '../../db/models';
 import { addTestModel } from '../support/models';
 import { echoInput, type TestStack } from '../support/test-stack';
 import { percentile } from './figures';
-import { cpuPerOperation } from './process-cpu';
+import { cpuPerOperation, describeCpuParts } from './process-cpu';
 import { runBenchmark } from './run-benchmark';
 import { signalsReceived } from './workflow-signals';
 import { describeFloors, measureFloors, ratioToFloors } from './floors';
@@ -115,6 +115,9 @@ async function benchmark(stack: TestStack) {
       `bare floor ${floors.cpu.bare.toFixed(1)} ms per workflow (×${cpuRatio.toFixed(2)}, target ≤ 1.8: ${cpuRatio <= 1.8 ? 'met' : 'NOT met'}), ` +
       `durable-record floor ${floors.cpu.durableRecord.toFixed(1)} ms`,
   );
+  console.log(`  CPU by part, per request   Podium ${describeCpuParts(podiumCpu.byPart)}`);
+  console.log(`                             bare floor ${describeCpuParts(floors.cpu.byPart.bare)}`);
+  console.log(`                             durable-record floor ${describeCpuParts(floors.cpu.byPart.durableRecord)}`);
   console.log(`  submit → COMPLETE        p50 ${f(percentile(latencies, 50))}, p99 ${f(percentile(latencies, 99))}`);
   console.log(`  model time (direct, p50) ${f(model)}`);
   console.log(`  platform overhead        p50 ${f(percentile(overhead, 50))} (target ≤ 60), p99 ${f(percentile(overhead, 99))} (target ≤ 200)`);
