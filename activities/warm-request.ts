@@ -88,6 +88,10 @@ export function createWarmRequestActivities(deps: {
 
     const ended = await untilStored(() => finishWarmRequest(db, requestId, answer.result), context.cancellationSignal);
     if (!ended.ended) {
+      // Its lease goes back whatever ended it: the general path's release does nothing when none is held.
+      await release({ requestId, modelId }, true);
+      // The finish committed and its answer was lost (the connection cut); the retry found it done.
+      if (ended.status === 'COMPLETE') return { kind: 'ENDED', settings, end: { status: 'COMPLETE' } };
       throw ApplicationFailure.nonRetryable(`request ${requestId} ended while its answer came`, 'REQUEST_NOT_WAITING');
     }
     // Somebody waits, or the instance drains: the general path hands the slot over, or tells the pool.

@@ -42,7 +42,8 @@ export async function beginWarmRequest(
 }
 
 const warmEnding = z.union([
-  z.object({ ended: z.literal(false) }),
+  /** The request had ended already; `status` says how (COMPLETE: this very finish, committed, its answer lost). */
+  z.object({ ended: z.literal(false), status: requestStatus.nullable() }),
   z.object({
     ended: z.literal(true),
     modelId: z.string(),

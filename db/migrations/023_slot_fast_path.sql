@@ -182,7 +182,8 @@ BEGIN
    WHERE id = p_request_id AND status = 'PROCESSING'
   RETURNING model_id, instance_id, attempt, created_at, started_at, processed_at INTO ended;
   IF NOT FOUND THEN
-    RETURN jsonb_build_object('ended', false);
+    -- Ended already: by a retried call whose commit's answer was lost (COMPLETE), or by a cancel.
+    RETURN jsonb_build_object('ended', false, 'status', (SELECT w.status FROM work_requests w WHERE w.id = p_request_id));
   END IF;
 
   -- As recordRequestStats: pod ready is when the instance was assigned to this attempt.

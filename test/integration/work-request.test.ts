@@ -2,7 +2,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { randomUUID } from 'node:crypto';
-import { beginWarmRequest } from '../../db/warm-requests';
+import { beginWarmRequest, finishWarmRequest } from '../../db/warm-requests';
 import { insertWorkRequest } from '../../db/work-requests';
 import { inferenceRequest } from '../../domain/inference-protocol';
 import { modelNameKey, requestStatusKey } from '../../workflows/search-attributes';
@@ -124,7 +124,7 @@ describe('a work request, end to end', () => {
     expect(await statsFor(id)).toEqual([expect.objectContaining({ modelId: 'echo', resultSuccess: true, podReadyTimestamp: expect.any(Number) })]);
   });
 
-  it('a workflow that looks for its row before the API has committed it waits for the commit instead of retrying', async () => {
+  it('a workflow that looks for its row before the API has committed it waits for the commit instead of retrying; a repeated finish finds its end', async () => {
     // An eagerly started workflow can run its first step while the API's transaction is still open.
     const token = await stack.api.anonymousToken();
     await stack.api.waitUntilFinal(token, await stack.api.submitAccepted(token, { model: 'echo', input: echoInput })); // warm
@@ -145,8 +145,10 @@ describe('a work request, end to end', () => {
       await api.query(sql.unsafe`COMMIT`);
     });
     expect((await begun!).outcome).toBe('STARTED');
-    await stack.db.query(sql.unsafe`SELECT release_slot(${id}, 'echo')`);
-    await stack.db.query(sql.unsafe`UPDATE work_requests SET status = 'CANCELLED', finished_at = now() WHERE id = ${id}`);
+    const result = { model_name: 'echo', outputs: [{ name: 'text', shape: [1], datatype: 'BYTES' as const, data: ['hi'] }] };
+    expect(await finishWarmRequest(stack.db, id, result)).toMatchObject({ ended: true, released: true });
+    // A finish retried after its commit's answer was lost finds its own end, so the step can still give the slot back.
+    expect(await finishWarmRequest(stack.db, id, result)).toEqual({ ended: false, status: 'COMPLETE' });
   });
 
   it('sentiment labels each text with the lexicon model', async () => {
