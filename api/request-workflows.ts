@@ -111,17 +111,18 @@ export function requestWorkflows(
 
     /**
      * Waits up to `timeoutMs` for the request's workflow run to close (one finishing right now, or
-     * still delivering its webhook): true once it has. The waits between looks are set aside from
-     * the route's budget, as a long poll's are; the looks are not.
+     * still delivering its webhook): true once it has. The wait is set aside from the route's
+     * budget, as a long poll's is: its looks at the workflow, dozens under load, ate the budget
+     * and left the re-queue's start a 503 that blamed Temporal.
      */
     async waitUntilClosed(requestId: string, timeoutMs: number): Promise<boolean> {
       const handle = temporal.workflow.getHandle(requestWorkflowId(requestId));
       const deadline = Date.now() + timeoutMs;
       const pauseMs = 50;
+      setAside(timeoutMs);
       for (;;) {
         if ((await reach(() => handle.describe())).status.name !== 'RUNNING') return true;
         if (Date.now() + pauseMs > deadline) return false;
-        setAside(pauseMs);
         await new Promise((resolve) => setTimeout(resolve, pauseMs));
       }
     },
