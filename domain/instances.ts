@@ -124,9 +124,8 @@ export function compareRuntimeEvents(a: RuntimeEvent, b: RuntimeEvent): number {
 export function runtimeEventsInOrder(raws: readonly unknown[]): RuntimeEvent[] {
   return raws
     .flatMap((raw) => keptEventOf(raw) ?? [])
-    .sort((a, b) => a.storedAs - b.storedAs)
-    .map(({ event }) => event)
-    .sort(compareRuntimeEvents);
+    .sort((a, b) => compareRuntimeEvents(a.event, b.event) || a.storedAs - b.storedAs)
+    .map(({ event }) => event);
 }
 
 /**
