@@ -6,7 +6,7 @@
 // BENCH_CLIENTS). Beside the resident set, it prints what V8's heap holds of it, from the
 // process's own /metrics.
 import { spawn } from 'node:child_process';
-import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -15,16 +15,11 @@ import { findFreePort } from '../../infra/ports';
 import { apiClient } from '../support/api-client';
 import { fromConcurrentClients } from '../support/concurrent-clients';
 import { echoInput } from '../support/test-stack';
+import { residentMegabytesOf } from './process-cpu';
 
 const requests = Number(process.env.BENCH_MEMORY_REQUESTS ?? 10_000);
 const clients = Number(process.env.BENCH_CLIENTS ?? 16);
 const settleMs = 5_000;
-
-async function residentMegabytesOf(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const kilobytes = Number(/^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1]);
-  return kilobytes / 1024;
-}
 
 /** The process's V8 heap, used and reserved, and memory held outside it (Buffers), in MB, from its /metrics. */
 async function heapOf(baseUrl: string) {
@@ -90,7 +85,7 @@ async function main() {
     // The pool starts the echo instance for the first requests; idle is measured warm.
     await fromConcurrentClients(clients * 4, clients, warmRequest);
     await new Promise((resolve) => setTimeout(resolve, settleMs));
-    const look = async (after: string, seconds: number) => ({ after, seconds, rss: await residentMegabytesOf(podium.pid), heap: await heapOf(podium.baseUrl) });
+    const look = async (after: string, seconds: number) => ({ after, seconds, rss: residentMegabytesOf(podium.pid), heap: await heapOf(podium.baseUrl) });
     const figures = [await look('idle (warm pool, before the load)', 0)];
     for (const batch of [1, 2]) {
       const t0 = performance.now();

@@ -21,6 +21,13 @@ function readStat(pid: number): ProcStat | null {
   }
 }
 
+/** A process's resident memory now, in MB (from /proc, as its CPU time). */
+export function residentMegabytesOf(pid: number): number {
+  const stat = readStat(pid);
+  if (!stat) throw new Error(`process ${pid} has ended`);
+  return stat.rssBytes / 1024 / 1024;
+}
+
 /** Where platform CPU is spent: this process (API, worker, clients), PostgreSQL, Temporal. */
 export const cpuParts = ['node', 'postgres', 'temporal'] as const;
 export type CpuParts = Record<(typeof cpuParts)[number], number>;
