@@ -4,8 +4,15 @@ import type { InstanceRuntime } from '../activities/runtime/instance-runtime';
 import { deleteRuntimeView, deleteStaleRuntimeViews, recordRuntimeEvents, saveRuntimeView } from '../db/runtime-views';
 
 /**
+ * An assignment is reported within this time rather than at once: a busy instance takes many
+ * requests a second, and a report per request was one more statement (and a listing of every
+ * instance) on each warm request's path.
+ */
+const assignmentDelayMs = 250;
+
+/**
  * A worker writes what its runtime runs to PostgreSQL (runtime_views) every `intervalMs` and
- * right after it changes something (start, ready, assignment, stop), so that the admin
+ * right after it changes something (start, ready, stop; an assignment soon after), so the admin
  * instances page reads a table instead of starting a workflow per view (issue 19). Only
  * workers hold the runtime and, on Kubernetes, its credentials; the API keeps neither.
  */
@@ -47,24 +54,39 @@ export function reportRuntimeViews(options: { db: DatabasePool; runtime: Instanc
       }
     });
   };
+  let soon: NodeJS.Timeout | null = null;
+  /** Reports within `assignmentDelayMs`: one report for every assignment in that time. */
+  const pokeSoon = (): void => {
+    if (stopped || soon) return;
+    soon = setTimeout(() => {
+      soon = null;
+      poke();
+    }, assignmentDelayMs);
+    soon.unref();
+  };
   const timer = setInterval(poke, options.intervalMs);
   timer.unref();
   void deleteStaleRuntimeViews(db).catch(() => undefined); // housekeeping; the next worker tries again
   poke();
   return {
     poke,
+    pokeSoon,
     async stop(): Promise<void> {
       stopped = true;
       clearInterval(timer);
+      if (soon) clearTimeout(soon);
       await running;
       await deleteRuntimeView(db, workerId).catch(() => undefined);
     },
   };
 }
 
-/** The runtime, telling `changed` after each call that changes what it runs. */
-export function observedRuntime(runtime: InstanceRuntime, changed: () => void): InstanceRuntime {
-  const after = <T>(result: Promise<T>): Promise<T> => result.finally(changed);
+/**
+ * The runtime, telling `views` after each call that changes what it runs: at once for a start,
+ * a readiness or a stop, soon for an assignment.
+ */
+export function observedRuntime(runtime: InstanceRuntime, views: { poke: () => void; pokeSoon: () => void }): InstanceRuntime {
+  const after = <T>(result: Promise<T>): Promise<T> => result.finally(views.poke);
   return {
     kind: runtime.kind,
     start: (spec) => after(runtime.start(spec)),
@@ -73,6 +95,6 @@ export function observedRuntime(runtime: InstanceRuntime, changed: () => void): 
     stopAll: () => runtime.stopAll(),
     list: (filter) => runtime.list(filter),
     events: (runtimeRef) => runtime.events(runtimeRef),
-    recordAssignment: (runtimeRef, requestId) => after(runtime.recordAssignment(runtimeRef, requestId)),
+    recordAssignment: (runtimeRef, requestId) => runtime.recordAssignment(runtimeRef, requestId).finally(views.pokeSoon),
   };
 }

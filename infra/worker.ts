@@ -73,7 +73,7 @@ export async function startPodiumWorker(options: {
 }): Promise<RunningWorker> {
   const tracing = options.tracing ?? null;
   const views = reportRuntimeViews({ db: options.db, runtime: options.runtime, workerId: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`, intervalMs: options.runtimeViewIntervalMs ?? 2_000 });
-  const runtime = observedRuntime(options.runtime, views.poke);
+  const runtime = observedRuntime(options.runtime, views);
   const { address, tls, apiKey } = options;
   const interrupts = options.interruptsFrom ? await listenForRequestInterrupts(options.interruptsFrom) : undefined;
   const connection = await NativeConnection.connect({ address, tls, apiKey });

@@ -197,18 +197,18 @@ describe('stats rollups stay equal to request_stats', () => {
     await stack.db.query(sql.unsafe`TRUNCATE request_stats`);
     const random = seededRandom(22);
     const nearDstEnd = Date.UTC(2026, 9, 31); // New York leaves DST on 1 November 2026
-    await stack.db.connect(async (connection) => {
-      await connection.query(sql.unsafe`SET TIME ZONE 'America/New_York'`);
-      await insertStats(connection, Array.from({ length: 200 }, () => randomStat(random, nearDstEnd)));
-      await connection.query(sql.unsafe`DELETE FROM request_stats WHERE id IN (SELECT id FROM request_stats ORDER BY random() LIMIT 20)`);
+    await stack.db.transaction(async (transaction) => {
+      await transaction.query(sql.unsafe`SET LOCAL TIME ZONE 'America/New_York'`);
+      await insertStats(transaction, Array.from({ length: 200 }, () => randomStat(random, nearDstEnd)));
+      await transaction.query(sql.unsafe`DELETE FROM request_stats WHERE id IN (SELECT id FROM request_stats ORDER BY random() LIMIT 20)`);
     });
     await expectRollupsToEqualTheRows();
     for (const raw of [{ rollup: 'model', from: '2026-11-01', to: '2026-11-02' }, { bucket: 'day', tz: 'America/New_York' }]) {
       const query = statsQuery.parse(raw);
       const inUtc = await queryStats(stack.db, query);
-      const inNewYork = await stack.db.connect(async (connection) => {
-        await connection.query(sql.unsafe`SET TIME ZONE 'America/New_York'`);
-        return queryStats(connection, query);
+      const inNewYork = await stack.db.transaction(async (transaction) => {
+        await transaction.query(sql.unsafe`SET LOCAL TIME ZONE 'America/New_York'`);
+        return queryStats(transaction, query);
       });
       expect(inNewYork).toEqual(inUtc);
       expect(inUtc.source.kind).toBe('rollups');

@@ -32,6 +32,15 @@ function devServerTuningFromEnv(): DevServerTuning | undefined {
 }
 
 /**
+ * PODIUM_PG_PROFILE=1 loads pg_stat_statements and counts plpgsql function calls, for a
+ * benchmark that prints where PostgreSQL spends its time (test/bench/postgres-profile.ts).
+ */
+function statementProfileFlags(): string[] {
+  if (process.env.PODIUM_PG_PROFILE !== '1') return [];
+  return ['-c', 'shared_preload_libraries=pg_stat_statements', '-c', 'pg_stat_statements.track=all', '-c', 'track_functions=all'];
+}
+
+/**
  * The real services for one test or benchmark run, with the same scripts as `npm start`:
  * PostgreSQL (embedded) and the Temporal dev server, each on a free port in a fresh temp dir,
  * plus the workflow bundle, the web build and (unless `testTools: false`) Chromium and jq.
@@ -42,7 +51,7 @@ export async function startRunServices(options: { testTools?: boolean } = {}): P
   await chmod(workDir, 0o755);
   const [pgPort, temporalPort, uiPort] = [await findFreePort(), await findFreePort(), await findFreePort()];
   const [postgres, temporal, workflowBundle] = await Promise.all([
-    startEmbeddedPostgres({ dataDir: path.join(workDir, 'postgres'), port: pgPort, persistent: false }),
+    startEmbeddedPostgres({ dataDir: path.join(workDir, 'postgres'), port: pgPort, persistent: false, postgresFlags: statementProfileFlags() }),
     startDevTemporal({
       tuning: devServerTuningFromEnv(),
       dataDir: path.join(workDir, 'temporal'),
