@@ -17,6 +17,21 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
     },
   },
+  {
+    // zod compiles a parser the first time each schema object parses: a schema built inside a
+    // query function is compiled again on every call (it showed in the warm path's profile).
+    files: ['**/*.ts'],
+    ignores: ['test/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "CallExpression[callee.object.name='sql'][callee.property.name='type'] > CallExpression[callee.object.name='z']",
+          message: 'Build the row schema once, at module level, and pass it to sql.type.',
+        },
+      ],
+    },
+  },
   // The one CommonJS script runs before dependencies exist (infra/ensure-deps.cjs).
   { files: ['**/*.cjs'], languageOptions: { sourceType: 'commonjs' }, rules: { '@typescript-eslint/no-require-imports': 'off' } },
   // Tests read JSON answers as `any`: the assertions are what check their shape.

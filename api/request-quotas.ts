@@ -24,6 +24,11 @@ export function requestQuotas(limits: { inFlight: number; perMinute: number }) {
         message: `More than ${limits.perMinute} submissions a minute; try again in ${seconds} s`,
       }));
     },
+    /** Gives back the submission counted for what turned out to be a retry of an earlier one. */
+    returnSubmission(principal: Principal): void {
+      if (isAdmin(principal)) return;
+      void perMinute.reward(ownerId(ownerOf(principal)), 1);
+    },
   };
 }
 export type RequestQuotas = ReturnType<typeof requestQuotas>;

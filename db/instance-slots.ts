@@ -44,7 +44,9 @@ const instancesJson = (modelId: string) => sql.fragment`
               FROM model_instances i WHERE i.model_id = ${modelId} AND i.slot_state IS NOT NULL), '[]')`;
 
 const waiterRow = z.object({ requestId: z.string(), workflowId: z.string() });
+
 const heldRow = z.object({ instanceId: z.string(), endpoint: z.string() });
+
 const poolView = z.object({
   settings: poolSettings,
   instances: z.array(instanceRow),
@@ -94,8 +96,10 @@ async function readPool(
       FROM models m WHERE m.id = ${modelId}`);
 }
 
+const instancesRow = z.object({ instances: z.array(instanceRow) });
+
 async function readInstances(t: CommonQueryMethods, modelId: string): Promise<InstanceRow[]> {
-  return (await t.one(sql.type(z.object({ instances: z.array(instanceRow) }))`SELECT ${instancesJson(modelId)} AS instances`)).instances;
+  return (await t.one(sql.type(instancesRow)`SELECT ${instancesJson(modelId)} AS instances`)).instances;
 }
 
 /**
@@ -140,12 +144,14 @@ async function markIdle(t: CommonQueryMethods, instanceIds: readonly string[]) {
        AND NOT EXISTS (SELECT 1 FROM instance_leases l WHERE l.instance_id = i.id AND l.released_at IS NULL)`);
 }
 
+const askedRow = z.object({ asked: z.boolean() });
+
 /**
  * True when nobody has asked the pool for an instance since its last round (or the ask is so
  * old that its signal was surely lost): this request is the one to ask.
  */
 async function askPoolOnce(t: CommonQueryMethods, modelId: string): Promise<boolean> {
-  const asked = await t.maybeOneFirst(sql.type(z.object({ asked: z.boolean() }))`
+  const asked = await t.maybeOneFirst(sql.type(askedRow)`
     INSERT INTO pool_wake_requests AS w (model_id) VALUES (${modelId})
     ON CONFLICT (model_id) DO UPDATE SET requested_at = clock_timestamp()
      WHERE w.requested_at < clock_timestamp() - make_interval(secs => ${staleWakeSeconds})
@@ -186,6 +192,8 @@ export async function acquireSlot(
   });
 }
 
+const instanceIdRow = z.object({ instanceId: z.string() });
+
 /**
  * The request lets go of whatever it holds: its place in the queue, or its slot, which goes
  * straight to the oldest waiter. An unhealthy instance takes no more requests (the pool stops
@@ -199,7 +207,7 @@ export async function releaseSlot<Settled = undefined>(
 ): Promise<{ instanceId: string | null; handovers: Handover[]; unhealthy: boolean; drained: boolean; settled: Settled | undefined }> {
   return underModelLock(db, modelId, async (t) => {
     const settled = await settle?.(t);
-    const instanceId = await t.maybeOneFirst(sql.type(z.object({ instanceId: z.string() }))`
+    const instanceId = await t.maybeOneFirst(sql.type(instanceIdRow)`
       WITH unqueued AS (DELETE FROM slot_waiters WHERE request_id = ${requestId})
       UPDATE instance_leases SET released_at = clock_timestamp()
        WHERE request_id = ${requestId} AND released_at IS NULL RETURNING instance_id AS "instanceId"`);
@@ -246,6 +254,8 @@ export async function openInstanceSlots(db: Db, { modelId, instanceId, endpoint 
   });
 }
 
+const requestIdWorkflowIdRow = z.object({ requestId: z.string(), workflowId: z.string() });
+
 /**
  * The instance never became ready: it leaves the pool, and the request that has waited longest
  * is taken out of the queue to be told (when other starts cover it, it simply stays).
@@ -253,7 +263,7 @@ export async function openInstanceSlots(db: Db, { modelId, instanceId, endpoint 
 export async function abandonInstanceStart(db: Db, { modelId, instanceId }: { modelId: string; instanceId: string }) {
   return underModelLock(db, modelId, async (t) => {
     await t.query(sql.unsafe`UPDATE model_instances SET slot_state = 'STOPPING' WHERE id = ${instanceId}`);
-    return t.maybeOne(sql.type(z.object({ requestId: z.string(), workflowId: z.string() }))`
+    return t.maybeOne(sql.type(requestIdWorkflowIdRow)`
       DELETE FROM slot_waiters WHERE request_id = (
         SELECT request_id FROM slot_waiters WHERE model_id = ${modelId} ORDER BY requested_at, request_id LIMIT 1)
       RETURNING request_id AS "requestId", workflow_id AS "workflowId"`);
@@ -261,6 +271,8 @@ export async function abandonInstanceStart(db: Db, { modelId, instanceId }: { mo
 }
 
 export type PoolSnapshot = { instances: PoolInstance[]; waiting: number; settings: PoolSettings };
+
+const idRow = z.object({ id: z.string() });
 
 /**
  * One round of the pool, atomically: free slots go to waiters, `decide` sees the snapshot, the
@@ -277,7 +289,7 @@ export async function runPoolRound(
   return underModelLock(db, modelId, async (t) => {
     await t.query(sql.unsafe`DELETE FROM pool_wake_requests WHERE model_id = ${modelId}`);
     // release_slot's look for the last lease can miss side by side; here nothing runs beside.
-    await markIdle(t, await t.anyFirst(sql.type(z.object({ id: z.string() }))`
+    await markIdle(t, await t.anyFirst(sql.type(idRow)`
       SELECT id FROM model_instances WHERE model_id = ${modelId} AND slot_state = 'READY' AND idle_since IS NULL`));
     const before = await readPool(t, modelId);
     const handovers = await handOutFreeSlots(t, before, modelId);
@@ -304,13 +316,17 @@ export async function closeAllSlots(db: Db, modelId: string): Promise<void> {
   );
 }
 
+const requestIdInstanceIdRow = z.object({ requestId: z.string(), instanceId: z.string() });
+
+const requestIdRow = z.object({ requestId: z.string() });
+
 /** The model's slots as they are now, for admin views and tests. */
 export async function describeSlots(db: CommonQueryMethods, modelId: string) {
   const instances = await readInstances(db, modelId);
-  const leases = await db.any(sql.type(z.object({ requestId: z.string(), instanceId: z.string() }))`
+  const leases = await db.any(sql.type(requestIdInstanceIdRow)`
     SELECT request_id AS "requestId", instance_id AS "instanceId" FROM instance_leases
      WHERE model_id = ${modelId} AND released_at IS NULL ORDER BY leased_at`);
-  const waiting = await db.anyFirst(sql.type(z.object({ requestId: z.string() }))`
+  const waiting = await db.anyFirst(sql.type(requestIdRow)`
     SELECT request_id AS "requestId" FROM slot_waiters WHERE model_id = ${modelId} ORDER BY requested_at, request_id`);
   return { instances, leases, waiting };
 }

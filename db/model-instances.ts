@@ -18,9 +18,11 @@ export async function insertModelInstance(
     VALUES (${instance.id}, 'CREATED', ${sql.jsonb({ annotations: instance.annotations })})`);
 }
 
+const idRuntimeRefRow = z.object({ id: z.uuid(), runtimeRef: z.string().nullable() });
+
 /** Instances of a model that the records call alive (not yet TERMINATED or FAILED). */
 export async function listLiveModelInstances(db: CommonQueryMethods, modelId: string) {
-  return db.any(sql.type(z.object({ id: z.uuid(), runtimeRef: z.string().nullable() }))`
+  return db.any(sql.type(idRuntimeRefRow)`
     SELECT id, runtime_ref AS "runtimeRef" FROM model_instances
      WHERE model_id = ${modelId} AND status NOT IN ('TERMINATED', 'FAILED')`);
 }
@@ -63,8 +65,10 @@ export async function recordInstanceEvent(
      WHERE i.id = logged.instance_id AND i.status NOT IN ('TERMINATED', 'FAILED')`);
 }
 
+const runtimeRefRow = z.object({ runtimeRef: z.string().nullable() });
+
 export async function findModelInstanceRef(db: CommonQueryMethods, id: string): Promise<string | null> {
-  return db.maybeOneFirst(sql.type(z.object({ runtimeRef: z.string().nullable() }))`
+  return db.maybeOneFirst(sql.type(runtimeRefRow)`
     SELECT runtime_ref AS "runtimeRef" FROM model_instances WHERE id = ${id}`);
 }
 

@@ -5,8 +5,10 @@ import { notifySessionEvent } from './session-events';
 
 type NewToken = { hash: Buffer; ttlSeconds: number };
 
+const expiresAtRow = z.object({ expiresAt: z.number() });
+
 async function insertToken(db: CommonQueryMethods, sessionId: string, kind: 'access' | 'refresh', token: NewToken) {
-  return db.oneFirst(sql.type(z.object({ expiresAt: z.number() }))`
+  return db.oneFirst(sql.type(expiresAtRow)`
     INSERT INTO session_tokens (token_hash, session_id, kind, expires_at)
     VALUES (${sql.binary(token.hash)}, ${sessionId}, ${kind}, now() + make_interval(secs => ${token.ttlSeconds}))
     RETURNING expires_at AS "expiresAt"`);
@@ -126,9 +128,11 @@ export async function revokeSession(db: CommonQueryMethods, sessionId: string, r
   await notifySessionEvent(db, { sessionId });
 }
 
+const sessionIdRow = z.object({ sessionId: z.uuid() });
+
 /** The session a refresh token belongs to, whatever its state (for logout). */
 export async function findSessionOfRefreshToken(db: CommonQueryMethods, tokenHash: Buffer): Promise<string | null> {
-  return db.maybeOneFirst(sql.type(z.object({ sessionId: z.uuid() }))`
+  return db.maybeOneFirst(sql.type(sessionIdRow)`
     SELECT session_id AS "sessionId" FROM session_tokens
      WHERE token_hash = ${sql.binary(tokenHash)} AND kind = 'refresh'`);
 }

@@ -110,18 +110,24 @@ export async function rollupsPending(db: CommonQueryMethods): Promise<boolean> {
 
 export type BackfillProgress = { day: string; done: number; days: number; rows: number };
 
+const idRow = z.object({ id: z.string().nullable() });
+
+const dayRow = z.object({ day: z.string() });
+
+const rowsRow = z.object({ rows: z.number() });
+
 /**
  * Rebuilds the rollups of every UTC day that holds a stats row written before they existed, a day
  * per transaction (each locks the rollups only briefly), then marks them complete. Idempotent:
  * a day rebuilt twice is the same; an interrupted backfill is simply run again.
  */
 export async function backfillRollups(db: DatabasePool, onDay: (progress: BackfillProgress) => void = () => undefined): Promise<{ days: number; rows: number }> {
-  const pending = await db.maybeOneFirst(sql.type(z.object({ id: z.string().nullable() }))`
+  const pending = await db.maybeOneFirst(sql.type(idRow)`
     SELECT pending_through_id::text AS id FROM request_stats_rollup_state`);
   if (pending === null) return { days: 0, rows: 0 };
   // Every day from the first stats row to the last: min and max come from the time index, where
   // finding the days that hold a row would read them all.
-  const days = await db.anyFirst(sql.type(z.object({ day: z.string() }))`
+  const days = await db.anyFirst(sql.type(dayRow)`
     SELECT to_char(day, 'YYYY-MM-DD') AS day
       FROM (SELECT min(request_timestamp) AS first, max(request_timestamp) AS last FROM request_stats) AS extent,
            generate_series(date_trunc('day', extent.first, 'UTC') AT TIME ZONE 'UTC', extent.last AT TIME ZONE 'UTC', interval '1 day') AS day`);
@@ -133,7 +139,7 @@ export async function backfillRollups(db: DatabasePool, onDay: (progress: Backfi
       const start = sql.fragment`(${day}::date)::timestamp AT TIME ZONE 'UTC'`;
       await transaction.query(sql.unsafe`SELECT request_stats_rollups_rebuild_days(ARRAY[${start}])`);
       if (monthDone) await transaction.query(sql.unsafe`SELECT request_stats_rollups_rebuild_months(ARRAY[date_trunc('month', ${start}, 'UTC')])`);
-      return transaction.oneFirst(sql.type(z.object({ rows: z.number() }))`
+      return transaction.oneFirst(sql.type(rowsRow)`
         SELECT COALESCE(sum(count), 0)::int AS rows FROM request_stats_rollups
          WHERE span = 'day' AND start = ${start}`);
     });

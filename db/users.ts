@@ -46,8 +46,10 @@ export async function findUserView(db: CommonQueryMethods, userId: string): Prom
       FROM users u WHERE u.id = ${userId}`);
 }
 
+const idRow = z.object({ id: z.uuid() });
+
 export async function findUserIdByUsername(db: CommonQueryMethods, username: string): Promise<string | null> {
-  return db.maybeOneFirst(sql.type(z.object({ id: z.uuid() }))`
+  return db.maybeOneFirst(sql.type(idRow)`
     SELECT id FROM users WHERE lower(username) = lower(${username})`);
 }
 

@@ -31,12 +31,14 @@ const warmBeginning = z.discriminatedUnion('outcome', [
 ]);
 export type WarmBeginning = z.infer<typeof warmBeginning>;
 
+const begunRow = z.object({ begun: warmBeginning });
+
 /** The request on a free slot, PROCESSING, in one statement; or why not (see migration 022). */
 export async function beginWarmRequest(
   db: CommonQueryMethods,
   request: { requestId: string; workflowId: string; maxRequestTimeoutSeconds: number },
 ): Promise<WarmBeginning> {
-  const { begun } = await db.one(sql.type(z.object({ begun: warmBeginning }))`
+  const { begun } = await db.one(sql.type(begunRow)`
     SELECT begin_warm_request(${request.requestId}, ${request.workflowId}, ${request.maxRequestTimeoutSeconds}) AS begun`);
   return begun;
 }
@@ -54,9 +56,11 @@ const warmEnding = z.union([
 ]);
 export type WarmEnding = z.infer<typeof warmEnding>;
 
+const endedRow = z.object({ ended: warmEnding });
+
 /** The result stored, the request COMPLETE with its event and stats row, its lease released: one transaction. */
 export async function finishWarmRequest(db: CommonQueryMethods, requestId: string, result: InferenceResponse): Promise<WarmEnding> {
-  const { ended } = await db.one(sql.type(z.object({ ended: warmEnding }))`
+  const { ended } = await db.one(sql.type(endedRow)`
     SELECT finish_warm_request(${requestId}, ${sql.jsonb(inferenceResponse.parse(result))}) AS ended`);
   return ended;
 }

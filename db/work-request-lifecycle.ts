@@ -41,10 +41,12 @@ export type RequestEndRecord = { requestId: string; status: 'COMPLETE' | 'FAILED
 /** A request that just ended: its model, how, and its stats row's durations (null when CANCELLED). */
 export type RequestEnded = { modelId: string; status: RequestEndRecord['status']; timings: RequestTimings | null };
 
+const modelIdLeasedInstanceIdRow = z.object({ modelId: z.string(), leasedInstanceId: z.string().nullable() });
+
 /** endWorkRequest inside the caller's transaction (the request path's, which also releases its slot). */
 export async function recordRequestEnd(transaction: CommonQueryMethods, end: RequestEndRecord): Promise<RequestEnded | null> {
   const error = end.error ? sql.jsonb(requestError.parse(end.error)) : null;
-  const ended = await transaction.maybeOne(sql.type(z.object({ modelId: z.string(), leasedInstanceId: z.string().nullable() }))`
+  const ended = await transaction.maybeOne(sql.type(modelIdLeasedInstanceIdRow)`
     UPDATE work_requests r
        SET status = ${end.status},
            -- the message the inference kept (see saveInferenceFailure) wins over the workflow's code-only one
@@ -63,13 +65,15 @@ export async function recordRequestEnd(transaction: CommonQueryMethods, end: Req
   return { modelId: ended.modelId, status: end.status, timings };
 }
 
+const attemptRow = z.object({ attempt: z.number() });
+
 /** Back to REQUESTED as a new attempt (admin re-queue); the old attempt's outcome is cleared. */
 export async function requeueWorkRequest(
   db: CommonQueryMethods,
   requestId: string,
   instanceId?: string,
 ): Promise<{ attempt: number } | null> {
-  const requeued = await db.maybeOne(sql.type(z.object({ attempt: z.number() }))`
+  const requeued = await db.maybeOne(sql.type(attemptRow)`
     UPDATE work_requests
        SET status = 'REQUESTED', attempt = attempt + 1, result = NULL, error = NULL, instance_id = NULL,
            started_at = NULL, processed_at = NULL, finished_at = NULL
@@ -78,6 +82,8 @@ export async function requeueWorkRequest(
   if (requeued && instanceId) await recordInstanceEvent(db, { instanceId, event: 'RELEASED', requestId });
   return requeued;
 }
+
+const openRequestRow = z.object({ id: z.string(), modelId: z.string(), instanceId: z.string().nullable() });
 
 /**
  * Ends the still open request of a workflow that Temporal closed (see domain/closed-workflow),
@@ -88,7 +94,7 @@ export async function endRequestOfClosedWorkflow(
   workflowId: string,
   end: { status: 'CANCELLED' } | { status: 'FAILED'; error: RequestError },
 ): Promise<{ requestId: string; ended: RequestEnded } | null> {
-  const open = await db.maybeOne(sql.type(z.object({ id: z.string(), modelId: z.string(), instanceId: z.string().nullable() }))`
+  const open = await db.maybeOne(sql.type(openRequestRow)`
     SELECT id, model_id AS "modelId", instance_id AS "instanceId" FROM work_requests
      WHERE workflow_id = ${workflowId} AND status = ANY(${sql.array(statusesBefore(end.status), 'text')})`);
   if (!open) return null;

@@ -95,6 +95,33 @@ export async function findOwnWorkRequest(
      WHERE id = ${id} AND ${ownedBy(owner)}`);
 }
 
+const webhookDelivery = z.object({
+  attempt: z.number(),
+  statusCode: z.number().nullable(),
+  error: z.string().nullable(),
+  attemptedAt: isoTimestamp,
+});
+
+const workRequestWithWebhookRow = workRequestRow.extend({
+  /** The request's webhook and every try to deliver it, oldest first; null without a webhook. */
+  webhook: z.object({ url: z.string(), deliveries: z.array(webhookDelivery) }).nullable(),
+});
+
+/** The owner's request with its webhook's deliveries, in one statement (`GET /api/requests/:id`). */
+export async function findOwnWorkRequestWithWebhook(db: CommonQueryMethods, id: string, owner: RequestOwner) {
+  return db.maybeOne(sql.type(workRequestWithWebhookRow)`
+    SELECT ${viewColumns}, result,
+           CASE WHEN webhook_url IS NOT NULL THEN json_build_object(
+             'url', webhook_url,
+             'deliveries', (SELECT COALESCE(json_agg(json_build_object(
+                                'attempt', d.attempt, 'statusCode', d.status_code, 'error', d.error,
+                                'attemptedAt', extract(epoch FROM d.attempted_at) * 1000) ORDER BY d.id), '[]')
+                              FROM webhook_deliveries d WHERE d.request_id = w.id))
+           END AS webhook
+      FROM work_requests w
+     WHERE id = ${id} AND ${ownedBy(owner)}`);
+}
+
 const workRequestSummaryRow = workRequestRow.omit({ result: true });
 
 export class UnknownCursorError extends Error {}
@@ -174,31 +201,15 @@ export async function saveInferenceFailure(db: CommonQueryMethods, id: string, e
      WHERE id = ${id} AND status = 'PROCESSING'`);
 }
 
+const idempotentRequestRow = z.object({ id: z.uuid(), model: z.string(), input: z.unknown(), webhookUrl: z.string().nullable() });
+
 /** The owner's request made with this idempotency key, with what it was asked, if any. */
 export async function findByIdempotencyKey(db: CommonQueryMethods, owner: RequestOwner, key: string) {
-  return db.maybeOne(sql.type(z.object({ id: z.uuid(), model: z.string(), input: z.unknown(), webhookUrl: z.string().nullable() }))`
+  return db.maybeOne(sql.type(idempotentRequestRow)`
     SELECT id, model_id AS model, input, webhook_url AS "webhookUrl" FROM work_requests
      WHERE COALESCE(user_id, session_id) = ${ownerId(owner)}
        AND ${'userId' in owner ? sql.fragment`user_id IS NOT NULL` : sql.fragment`user_id IS NULL`}
        AND idempotency_key = ${key}`);
-}
-
-const webhookDelivery = z.object({
-  attempt: z.number(),
-  statusCode: z.number().nullable(),
-  error: z.string().nullable(),
-  attemptedAt: isoTimestamp,
-});
-
-/** The request's webhook and every try to deliver it, oldest first; null without a webhook. */
-export async function findWebhookStatus(db: CommonQueryMethods, requestId: string) {
-  const url = await db.maybeOneFirst(sql.type(z.object({ url: z.string().nullable() }))`
-    SELECT webhook_url AS url FROM work_requests WHERE id = ${requestId}`);
-  if (!url) return null;
-  const deliveries = await db.any(sql.type(webhookDelivery)`
-    SELECT attempt, status_code AS "statusCode", error, attempted_at AS "attemptedAt"
-      FROM webhook_deliveries WHERE request_id = ${requestId} ORDER BY id`);
-  return { url, deliveries };
 }
 
 export const requestStart = z.object({ hasWebhook: z.boolean(), requestedAt: z.number(), requestTimeoutSeconds: z.number(), startupTimeoutSeconds: z.number() });
@@ -214,8 +225,10 @@ export async function findRequestStart(db: CommonQueryMethods, id: string): Prom
      WHERE r.id = ${id}`);
 }
 
+const webhookUrlRow = z.object({ url: z.string() });
+
 export async function findWebhookUrl(db: CommonQueryMethods, requestId: string): Promise<string> {
-  return db.oneFirst(sql.type(z.object({ url: z.string() }))`
+  return db.oneFirst(sql.type(webhookUrlRow)`
     SELECT webhook_url AS url FROM work_requests WHERE id = ${requestId}`);
 }
 
@@ -228,6 +241,8 @@ export async function recordWebhookDelivery(
     VALUES (${delivery.requestId}, ${delivery.attempt}, ${delivery.url}, ${delivery.statusCode}, ${delivery.error})`);
 }
 
+const workflowIdRow = z.object({ workflowId: z.string() });
+
 /**
  * Deletes one batch of ended requests created before the retention (their webhook deliveries
  * and slot leases go with them; stats rows stay); returns their workflow ids.
@@ -236,7 +251,7 @@ export async function deleteEndedRequestsOlderThan(
   db: CommonQueryMethods,
   batch: { retentionDays: number; batchSize: number },
 ): Promise<readonly string[]> {
-  return db.anyFirst(sql.type(z.object({ workflowId: z.string() }))`
+  return db.anyFirst(sql.type(workflowIdRow)`
     WITH gone AS (
       DELETE FROM work_requests
        WHERE id IN (SELECT id FROM work_requests
@@ -251,17 +266,21 @@ export async function deleteEndedRequestsOlderThan(
     SELECT workflow_id AS "workflowId" FROM gone`);
 }
 
+const countRow = z.object({ n: z.number() });
+
 /** How many of the owner's requests are on their way (REQUESTED or PROCESSING). */
 export async function countOpenRequests(db: CommonQueryMethods, owner: RequestOwner): Promise<number> {
-  return db.oneFirst(sql.type(z.object({ n: z.number() }))`
+  return db.oneFirst(sql.type(countRow)`
     SELECT count(*)::int AS n FROM work_requests
      WHERE COALESCE(user_id, session_id) = ${ownerId(owner)}
        AND status IN ('REQUESTED', 'PROCESSING')`);
 }
 
+const waitingProcessingRow = z.object({ waiting: z.number(), processing: z.number() });
+
 /** A model's requests on their way: waiting for an instance, and being served. */
 export async function countOpenRequestsOfModel(db: CommonQueryMethods, modelId: string): Promise<{ waiting: number; processing: number }> {
-  return db.one(sql.type(z.object({ waiting: z.number(), processing: z.number() }))`
+  return db.one(sql.type(waitingProcessingRow)`
     SELECT count(*) FILTER (WHERE status = 'REQUESTED')::int AS waiting,
            count(*) FILTER (WHERE status = 'PROCESSING')::int AS processing
       FROM work_requests

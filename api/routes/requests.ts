@@ -2,8 +2,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { DatabasePool } from 'slonik';
 import {
-  findOwnWorkRequest,
-  findWebhookStatus,
+  findOwnWorkRequestWithWebhook,
   listOwnWorkRequests,
   ownerOf,
   UnknownCursorError,
@@ -44,9 +43,10 @@ export function requestRoutes(deps: RequestRouteDeps) {
   const router = new Router<AuthState>();
   router.use('/api/requests', requireSession(deps.authenticate));
 
+  /** The owner's request with its webhook's deliveries; 404 for anyone else's. */
   async function ownRequest(ctx: { params: Record<string, string | undefined> }, owner: RequestOwner) {
     const id = idParam(ctx, 'request');
-    const request = await findOwnWorkRequest(db, id, owner);
+    const request = await findOwnWorkRequestWithWebhook(db, id, owner);
     if (!request) throw new ApiError(404, 'REQUEST_NOT_FOUND', `You have no request ${id}`);
     return request;
   }
@@ -78,12 +78,11 @@ export function requestRoutes(deps: RequestRouteDeps) {
     if (wait > 0 && !isFinal(request.status)) {
       // Temporal tells us when the workflow ends: no polling, no added latency.
       await workflows.waitForEnd(request.id, wait * 1000);
-      request = (await findOwnWorkRequest(db, request.id, owner))!;
+      request = await ownRequest(ctx, owner);
     }
     const temporal = workflowLink(deps.temporalUi, requestWorkflowId(request.id));
     ctx.body = {
       ...request,
-      webhook: await findWebhookStatus(db, request.id),
       links: {
         self: `/api/requests/${request.id}`,
         ...(temporal ? { temporal } : {}),

@@ -26,9 +26,19 @@ export async function submitRequest(
   key: string | undefined,
 ): Promise<Submission> {
   const owner = ownerOf(principal);
-  const earlier = key ? await replay(db, owner, key, body) : null;
-  if (earlier) return { request: earlier, replayed: true };
-  await quotas.takeSubmission(principal);
+  // A repeated key is found by the insert's unique index, not by a read before it: most
+  // submissions carry a key and are new, and the read was a statement on each of them.
+  const replayed = async () => {
+    const earlier = key ? await replay(db, owner, key, body) : null;
+    return earlier ? { request: earlier, replayed: true } : null;
+  };
+  try {
+    await quotas.takeSubmission(principal);
+  } catch (error) {
+    const again = await replayed(); // a retry is not a new submission
+    if (again) return again;
+    throw error;
+  }
   const maxInFlight = quotas.maxInFlight(principal);
 
   const id = randomUUID();
@@ -48,14 +58,21 @@ export async function submitRequest(
       await workflows.start(id, body.model, { ownerKind: principal.kind });
       return row;
     });
-    if (!request) throw await refusal(db, body.model, { owner, maxInFlight });
+    if (!request) {
+      const again = await replayed(); // the caps count the first request: its retry gets it back
+      if (again) return again;
+      throw await refusal(db, body.model, { owner, maxInFlight });
+    }
     requestsSubmitted.inc({ model: body.model });
     return { request, replayed: false };
   } catch (error) {
-    // The same key sent twice at once: the other one won; answer with its request.
+    // The key was used before (or by the same submission, sent twice at once).
     if (key && error instanceof UniqueIntegrityConstraintViolationError) {
-      const winner = await replay(db, owner, key, body);
-      if (winner) return { request: winner, replayed: true };
+      const again = await replayed();
+      if (again) {
+        quotas.returnSubmission(principal);
+        return again;
+      }
     }
     throw error;
   }

@@ -200,6 +200,23 @@ describe('quotas per session or user', () => {
     expect(Number(third.headers.get('retry-after'))).toBeGreaterThan(0);
     for (let i = 0; i < 3; i++) expect((await send(admin)).status).toBe(202);
   });
+
+  it('a retry with the same Idempotency-Key gets its request back and is not counted, over any limit', async () => {
+    const instance = await stack.startApiInstance({ REQUESTS_PER_MINUTE_PER_OWNER: '2' });
+    const own = await instance.api.anonymousToken();
+    const send = (key: string) =>
+      instance.api.call('POST', '/api/requests', { token: own, json: { model: 'echo', input: echoInput }, headers: { 'idempotency-key': key } });
+    const first = await send('first');
+    expect(first.status).toBe(202);
+    const retried = await send('first');
+    expect(retried.status).toBe(200);
+    expect(retried.body.id).toBe(first.body.id);
+    expect((await send('second')).status).toBe(202); // the retry took none of the two a minute
+    const overLimit = await send('first');
+    expect(overLimit.status).toBe(200);
+    expect(overLimit.body.id).toBe(first.body.id);
+    expect((await send('third')).body.error.code).toBe('TOO_MANY_REQUESTS');
+  });
 });
 
 describe('admin status actions', () => {
