@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { listenToChannel, parsePayload } from '../db/notification-listener';
 import { requestInterruptsChannel } from '../db/request-interrupts';
+import { keyedSignals } from '../domain/keyed-signals';
 import { workflowNames } from '../workflows/contracts';
 
 /** The requests whose calls this worker runs now, each cut the moment its request is interrupted. */
@@ -13,25 +14,8 @@ export type RequestInterrupts = {
 
 /** In-process interrupts: `interrupt` aborts every watch of the request. */
 export function createRequestInterrupts(): RequestInterrupts & { interrupt(requestId: string): void } {
-  const watching = new Map<string, Set<AbortController>>();
-  return {
-    watch(requestId) {
-      const controller = new AbortController();
-      const watches = watching.get(requestId) ?? new Set();
-      watches.add(controller);
-      watching.set(requestId, watches);
-      return {
-        signal: controller.signal,
-        stop: () => {
-          watches.delete(controller);
-          if (watches.size === 0 && watching.get(requestId) === watches) watching.delete(requestId);
-        },
-      };
-    },
-    interrupt(requestId) {
-      for (const controller of watching.get(requestId) ?? []) controller.abort();
-    },
-  };
+  const signals = keyedSignals();
+  return { watch: signals.watch, interrupt: signals.fire };
 }
 
 const interruptNote = z.object({ schema: z.string(), requestId: z.string() });

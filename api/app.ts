@@ -12,6 +12,7 @@ import { errorMiddleware, isInferenceProtocol } from './errors';
 import { httpMetrics, metricsEndpoint } from './http-metrics';
 import { httpTracing } from './http-tracing';
 import { answerWithin, withinRequestBudget } from './request-budget';
+import type { RequestEnds } from './request-ends';
 import { requestQuotas } from './request-quotas';
 import { healthRoutes } from './routes/health';
 import { inferenceProtocolRoutes } from './routes/inference-protocol';
@@ -55,11 +56,13 @@ export type ApiDependencies = {
   eagerStart?: boolean;
   logger: Logger;
   auth: Pick<AuthServices, 'authenticate' | 'cache' | 'loginRateLimit' | 'creationLimits' | 'tokens'>;
+  /** Told by PostgreSQL as requests end: what long polls wait on (api/request-ends.ts). */
+  ends: RequestEnds;
   /** A server span per request (infra/tracing.ts registered the tracer provider). */
   tracing?: boolean;
 };
 
-export function createApp({ config, db: pool, temporal, eagerStart = false, logger, auth, tracing = false }: ApiDependencies): Koa {
+export function createApp({ config, db: pool, temporal, eagerStart = false, logger, auth, ends, tracing = false }: ApiDependencies): Koa {
   // A PostgreSQL that hangs gets the caller a 503 within its budget, not a request that hangs too.
   const db = withinRequestBudget(pool, config.API_DEADLINE_MS);
   // Behind a proxy, ctx.ip (the sign-in rate limit's key) comes from X-Forwarded-For: the entry
@@ -92,7 +95,7 @@ export function createApp({ config, db: pool, temporal, eagerStart = false, logg
   const routers = [
     sessionRoutes({ db, ttlHours: config.ANONYMOUS_SESSION_TTL_HOURS, creationLimits: auth.creationLimits }),
     modelRoutes({ db }),
-    requestRoutes({ db, workflows, quotas, authenticate: auth.authenticate, temporalUi }),
+    requestRoutes({ db, workflows, ends, quotas, authenticate: auth.authenticate, temporalUi }),
     adminRequestRoutes({ db, workflows, authenticate: auth.authenticate, temporalUi }),
     authRoutes({ db, ...auth }),
     adminUserRoutes({ db, authenticate: auth.authenticate }),
@@ -100,7 +103,7 @@ export function createApp({ config, db: pool, temporal, eagerStart = false, logg
     adminInstanceRoutes({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, authenticate: auth.authenticate, temporalUi }),
     adminModelRoutes({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, authenticate: auth.authenticate }),
     healthRoutes({ db, temporal }),
-    inferenceProtocolRoutes({ db, temporal, workflows, quotas, authenticate: auth.authenticate, version: buildInfo().version }),
+    inferenceProtocolRoutes({ db, temporal, workflows, ends, quotas, authenticate: auth.authenticate, version: buildInfo().version }),
   ];
   for (const router of routers) app.use(router.routes()).use(router.allowedMethods());
   app.use(async (ctx, next) => {

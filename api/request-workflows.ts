@@ -97,18 +97,6 @@ export function requestWorkflows(
       });
     },
 
-    /** Resolves when the request's workflow (following re-queues) ends, or after `timeoutMs`. */
-    async waitForEnd(requestId: string, timeoutMs: number): Promise<void> {
-      // The long poll is cut when the time is up, so no call outlives the HTTP request; the
-      // race keeps the time even while the client retries a Temporal that does not answer. The
-      // wait is the caller's asking: it does not count against the request's budget.
-      setAside(timeoutMs);
-      const poll = temporal
-        .withAbortSignal(AbortSignal.timeout(timeoutMs), () => temporal.workflow.getHandle(requestWorkflowId(requestId)).result())
-        .catch(() => undefined);
-      await withTimeLimit(poll, timeoutMs, () => undefined);
-    },
-
     /**
      * Waits up to `timeoutMs` for the request's workflow run to close (one finishing right now, or
      * still delivering its webhook): true once it has. The wait is set aside from the route's

@@ -11,6 +11,7 @@ import type { AutoscalerDependencies } from '../activities/node-autoscaler';
 import { createInstanceRuntime } from '../activities/runtime/create-runtime';
 import { createApp } from '../api/app';
 import { startAuthServices } from '../api/auth-services';
+import { listenForRequestEnds } from '../api/request-ends';
 import { createDatabasePool } from '../db/pool';
 import { migrate } from '../db/migrate';
 import { parseConfig, type PodiumConfig } from '../domain/config';
@@ -237,6 +238,8 @@ async function main() {
   step(`starting the API on ${config.HOST}:${config.PORT}`);
   const auth = await startAuthServices({ config, databaseUrl: database.url, databaseSsl: database.ssl, schema: config.DATABASE_SCHEMA, db, logger });
   stops.push({ name: 'the session listener', stop: auth.stop });
+  const ends = await listenForRequestEnds({ databaseUrl: database.url, ssl: database.ssl, schema: config.DATABASE_SCHEMA, logger });
+  stops.push({ name: 'the request ends listener', stop: ends.stop });
   const app = createApp({
     config: { ...config, TEMPORAL_UI_URL: temporalServer.ui },
     db,
@@ -244,6 +247,7 @@ async function main() {
     eagerStart: worker !== null,
     logger,
     auth,
+    ends,
     tracing: tracing !== null,
   });
   const server: Server = await new Promise((resolve) => {

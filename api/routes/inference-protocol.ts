@@ -13,6 +13,7 @@ import { requireSession, type AuthState } from '../auth';
 import type { Authenticate } from '../authenticator';
 import { ApiError } from '../errors';
 import { idempotencyKeyHeader } from '../params';
+import type { RequestEnds } from '../request-ends';
 import type { RequestQuotas } from '../request-quotas';
 import type { RequestWorkflows } from '../request-workflows';
 import { submitRequest } from '../use-cases/submit-request';
@@ -22,6 +23,7 @@ export type InferenceProtocolDeps = {
   db: DatabasePool;
   temporal: Client;
   workflows: RequestWorkflows;
+  ends: RequestEnds;
   quotas: RequestQuotas;
   authenticate: Authenticate;
   version: string;
@@ -80,8 +82,8 @@ export function inferenceProtocolRoutes(deps: InferenceProtocolDeps) {
     const input = inferenceRequest.parse(ctx.request.body);
     const principal = ctx.state.principal!;
     const { request } = await submitRequest(deps, principal, { model: model.id, input }, idempotencyKeyHeader(ctx));
-    if (wait > 0) await deps.workflows.waitForEnd(request.id, wait * 1000);
-    answerInference(ctx, (await findOwnWorkRequest(db, request.id, ownerOf(principal)))!, input.id);
+    const ended = await deps.ends.readUntilEnded(request.id, wait * 1000, async () => (await findOwnWorkRequest(db, request.id, ownerOf(principal)))!);
+    answerInference(ctx, ended, input.id);
   });
   return router;
 }

@@ -15,6 +15,7 @@ import type { Authenticate } from '../authenticator';
 import { ApiError } from '../errors';
 import { idempotencyKeyHeader, idParam } from '../params';
 import { workflowLink, type TemporalUi } from '../temporal-ui';
+import type { RequestEnds } from '../request-ends';
 import type { RequestQuotas } from '../request-quotas';
 import type { RequestWorkflows } from '../request-workflows';
 import { submitRequest } from '../use-cases/submit-request';
@@ -24,6 +25,7 @@ import { requestWorkflowId } from '../../workflows/contracts';
 export type RequestRouteDeps = {
   db: DatabasePool;
   workflows: RequestWorkflows;
+  ends: RequestEnds;
   quotas: RequestQuotas;
   authenticate: Authenticate;
   /** The Temporal Web UI, for links to a request's workflow. */
@@ -39,7 +41,7 @@ function answerSubmission(ctx: Context, request: WorkRequestView, status: 200 | 
 }
 
 export function requestRoutes(deps: RequestRouteDeps) {
-  const { db, workflows } = deps;
+  const { db, workflows, ends } = deps;
   const router = new Router<AuthState>();
   router.use('/api/requests', requireSession(deps.authenticate));
 
@@ -74,12 +76,8 @@ export function requestRoutes(deps: RequestRouteDeps) {
   router.get('/api/requests/:id', async (ctx) => {
     const owner = ownerOf(ctx.state.principal!);
     const { wait = 0 } = waitQuery.parse(ctx.query);
-    let request = await ownRequest(ctx, owner);
-    if (wait > 0 && !isFinal(request.status)) {
-      // Temporal tells us when the workflow ends: no polling, no added latency.
-      await workflows.waitForEnd(request.id, wait * 1000);
-      request = await ownRequest(ctx, owner);
-    }
+    // PostgreSQL tells when the request ends, as the end commits (api/request-ends.ts).
+    const request = await ends.readUntilEnded(idParam(ctx, 'request'), wait * 1000, () => ownRequest(ctx, owner));
     const temporal = workflowLink(deps.temporalUi, requestWorkflowId(request.id));
     ctx.body = {
       ...request,

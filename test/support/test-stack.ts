@@ -13,6 +13,7 @@ import { KwokNodeProvider, simulatedNodeTypes } from '../../infra/test-cluster/k
 import { LocalProcessRuntime } from '../../activities/runtime/local-runtime';
 import { createApp } from '../../api/app';
 import { startAuthServices } from '../../api/auth-services';
+import { listenForRequestEnds } from '../../api/request-ends';
 import { migrate } from '../../db/migrate';
 import { createDatabasePool } from '../../db/pool';
 import { grantPermission } from '../../db/users';
@@ -139,6 +140,7 @@ export async function startTestStack(
     };
     const apiPool = await createDatabasePool({ databaseUrl, schema, maximumPoolSize: 5, interceptors: [countQueries] });
     const auth = await startAuthServices({ config, databaseUrl: outage.databaseUrl ?? databaseUrl, schema, db: apiPool, logger });
+    const ends = await listenForRequestEnds({ databaseUrl: outage.databaseUrl ?? databaseUrl, schema, logger });
     const app = createApp({
       config,
       db: outage.db ?? apiPool,
@@ -146,6 +148,7 @@ export async function startTestStack(
       eagerStart: worker !== null && !outage.temporal,
       logger,
       auth,
+      ends,
       tracing: options.tracing !== undefined,
     });
     const server: Server = await new Promise((resolve) => {
@@ -166,6 +169,7 @@ export async function startTestStack(
           server.closeAllConnections();
         });
         await auth.stop();
+        await ends.stop();
         await apiPool.end();
       },
     };

@@ -1,0 +1,68 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ConnectionOptions as TlsOptions } from 'node:tls';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { listenToChannel, parsePayload } from '../db/notification-listener';
+import { requestEndsChannel } from '../db/request-ends';
+import { isFinal, type RequestStatus } from '../domain/request-status';
+import { keyedSignals } from '../domain/keyed-signals';
+import { setAside } from './request-budget';
+
+const endNote = z.object({ schema: z.string(), requestId: z.string() });
+
+
+/** Waits for requests to end, told by PostgreSQL as each end commits (migration 025). */
+export type RequestEnds = {
+  /**
+   * Reads the request (`read`), and again each time it may have ended, until it has or
+   * `timeoutMs` is up; returns the last read. A long poll: the time is set aside from the
+   * route's budget.
+   */
+  readUntilEnded<T extends { status: RequestStatus }>(requestId: string, timeoutMs: number, read: () => Promise<T>): Promise<T>;
+};
+
+/** Request ends heard from PostgreSQL, for this schema's requests. */
+export async function listenForRequestEnds(options: {
+  databaseUrl: string;
+  ssl?: false | TlsOptions;
+  schema: string;
+  logger: Logger;
+  /**
+   * A notice that was missed (while the listener's connection was being replaced) costs a
+   * waiting client at most this long: the request is read again after it, heard or not.
+   */
+  lookAgainMs?: number;
+}): Promise<RequestEnds & { stop: () => Promise<void> }> {
+  const { lookAgainMs = 5_000 } = options;
+  const ends = keyedSignals();
+  const listener = await listenToChannel({
+    ...options,
+    channel: requestEndsChannel,
+    name: 'request ends',
+    onPayload: (payload) => {
+      const note = endNote.safeParse(parsePayload(payload));
+      if (note.success && note.data.schema === options.schema) ends.fire(note.data.requestId);
+    },
+    onResync: () => ends.fireAll(), // ends may have been missed: everyone reads again
+  });
+  return {
+    async readUntilEnded(requestId, timeoutMs, read) {
+      setAside(timeoutMs);
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        // Watched before the read: an end that commits between the two is not missed.
+        const end = ends.watch(requestId);
+        try {
+          const request = await read();
+          const left = deadline - Date.now();
+          if (isFinal(request.status) || left <= 0) return request;
+          // Rejects (at once, if the end came during the read) when the request ends.
+          await sleep(Math.min(left, lookAgainMs), undefined, { signal: end.signal }).catch(() => undefined);
+        } finally {
+          end.stop();
+        }
+      }
+    },
+    stop: listener.stop,
+  };
+}
