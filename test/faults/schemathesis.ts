@@ -77,7 +77,10 @@ export async function runSchemathesis(services: FaultServices, options: { short:
           '--exclude-path', '/api/auth/logout',
           '--exclude-path', '/api/auth/refresh',
           '--max-examples', options.short ? '20' : '150',
-          '--workers', '2',
+          // One worker: CPython 3.11's ast module keeps one recursion count per interpreter,
+          // and two threads parsing at once (hypothesis does) can trip "SystemError: AST
+          // constructor recursion depth mismatch" (cpython#106905). It ended a fault run here.
+          '--workers', '1',
           '--seed', '42',
           '--continue-on-failure',
           '--no-color',
