@@ -83,7 +83,8 @@ describe('a worker killed mid-request', () => {
 
     await reapDeadLocalInstances({ db: stack.db, temporal: stack.temporal, taskQueue: stack.taskQueue });
     expect(await openInstanceSlots(stack.db, { modelId: 'echo', instanceId, endpoint: 'http://127.0.0.1:1' })).toEqual([]);
-    expect(await stack.db.oneFirst(sql.unsafe`SELECT slot_state FROM model_instances WHERE id = ${instanceId}`)).toBe('UNHEALTHY');
+    // The reap wakes echo's pool, whose round may already be stopping (or have stopped) it.
+    expect(['UNHEALTHY', 'STOPPING', null]).toContain(await stack.db.oneFirst(sql.unsafe`SELECT slot_state FROM model_instances WHERE id = ${instanceId}`));
     await stack.db.query(sql.unsafe`UPDATE model_instances SET status = 'TERMINATED', slot_state = NULL WHERE id = ${instanceId}`);
   });
 
