@@ -11,6 +11,7 @@ import {
   setModelInstanceLocation,
 } from '../db/model-instances';
 import {
+  InstanceLostError,
   InstanceStartupTimeoutError,
   instanceIdAnnotation,
   poolAnnotation,
@@ -18,6 +19,7 @@ import {
   type PlacedInstance,
 } from './runtime/instance-runtime';
 import type { LiveInstance } from '../domain/instances';
+import { instanceLostType } from '../workflows/contracts';
 
 const heartbeatMs = 2_000;
 
@@ -31,6 +33,7 @@ export type StartedInstance = {
 };
 
 function failureCode(error: unknown): string {
+  if (error instanceof InstanceLostError) return instanceLostType;
   return error instanceof InstanceStartupTimeoutError ? 'INSTANCE_STARTUP_TIMEOUT' : 'INSTANCE_START_FAILED';
 }
 

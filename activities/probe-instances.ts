@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { DatabasePool } from 'slonik';
 import { listLiveInstanceRecords } from '../db/model-instances';
+import { isProcessAlive } from './runtime/model-process';
 import { createSlotSignals } from './slot-signals';
 import { describeSlots, markInstancesUnhealthy } from '../db/instance-slots';
 
@@ -32,16 +33,6 @@ export async function markUnreachableInstances(db: DatabasePool, modelId: string
   const ready = instances.filter((i) => i.state === 'READY' && i.endpoint).map((i) => ({ instanceId: i.instanceId, endpoint: i.endpoint! }));
   await markInstancesUnhealthy(db, modelId, await findUnreachableInstances(ready));
 }
-
-/** Whether a process of this pid is alive on this machine (signal 0 tests without touching it). */
-export const isProcessAlive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /**
  * When a worker starts: the local runtime's instances (processes on this machine) that the

@@ -88,6 +88,8 @@ export const adminSetStatusSignal = defineSignal<[AdminStatusChange]>('adminSetS
  * signal sent before the interrupt.
  */
 export const interruptedCallType = 'REQUEST_INTERRUPTED';
+/** The failure type of a start whose instance went with the worker that started it (activities/instances.ts). */
+export const instanceLostType = 'INSTANCE_LOST';
 
 export type WorkRequestStage = 'STARTING' | 'QUEUED' | 'INFERRING' | 'FINISHING' | 'DONE';
 export const workRequestStageQuery = defineQuery<{ stage: WorkRequestStage; instanceId: string | null }>('workRequestStage');

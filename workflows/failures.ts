@@ -1,6 +1,6 @@
 import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/workflow';
 import type { RequestError } from '../domain/work-request';
-import { interruptedCallType } from './contracts';
+import { instanceLostType, interruptedCallType } from './contracts';
 
 /** The failure's own code and message, without Temporal's wrapping; a timeout becomes `onTimeout`. */
 export function describeFailure(error: unknown, onTimeout: RequestError): RequestError {
@@ -17,7 +17,10 @@ export function describeFailure(error: unknown, onTimeout: RequestError): Reques
  */
 export function lostWithItsWorker(error: unknown): boolean {
   const cause = error instanceof ActivityFailure ? error.cause : null;
-  return cause instanceof TimeoutFailure && cause.timeoutType === 'HEARTBEAT';
+  // A heartbeat that stopped: the activity's worker died. INSTANCE_LOST: the worker that started
+  // the instance died, and another was waiting for it (the decision reads only the failure, so
+  // histories recorded before this type existed replay as they ran).
+  return (cause instanceof TimeoutFailure && cause.timeoutType === 'HEARTBEAT') || (cause instanceof ApplicationFailure && cause.type === instanceLostType);
 }
 
 /** Whether a model call was cut by its request's interrupt (the signal saying why is on its way). */

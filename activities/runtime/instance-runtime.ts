@@ -62,5 +62,10 @@ export const requestIdAnnotation = 'podium/request-id';
 
 /** The instance did not become ready within the model's startup timeout. */
 export class InstanceStartupTimeoutError extends Error {}
+/**
+ * The instance's process is gone with the worker that started it (a local instance whose start
+ * another worker was waiting for): no fault of the model's, so no waiting request is failed for it.
+ */
+export class InstanceLostError extends Error {}
 /** The runtime says the instance cannot start (e.g. an invalid image name). */
 export class InstanceFailedError extends Error {}

@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  InstanceLostError,
   InstanceStartupTimeoutError,
   instanceIdAnnotation,
   poolAnnotation,
@@ -10,7 +11,7 @@ import {
   type InstanceSpec,
   type PlacedInstance,
 } from './instance-runtime';
-import { spawnModelServer, stopModelServer } from './model-process';
+import { isProcessAlive, spawnModelServer, stopModelServer } from './model-process';
 import { findFreePorts } from '../../infra/ports';
 import type { LiveInstance } from '../../domain/instances';
 import { isPodiumServer, processLaunch, readinessPathOf } from '../../domain/model-runtime';
@@ -75,9 +76,11 @@ export class LocalProcessRuntime implements InstanceRuntime {
         if (signal.aborted) throw error;
       }
       const instance = this.children.get(runtimeRef);
-      const child = instance?.child;
-      if (!instance || child?.exitCode !== null || child.signalCode !== null) {
-        throw new Error(`the model process exited (${child?.exitCode ?? child?.signalCode ?? 'gone'}) before it was ready: ${instance?.stderrTail() ?? ''}`);
+      if (!instance) {
+        // Started by another worker on this machine: waited for while it lives.
+        if (!isProcessAlive(Number(runtimeRef))) throw new InstanceLostError(`the model process ${runtimeRef} is gone with the worker that started it`);
+      } else if (instance.child.exitCode !== null || instance.child.signalCode !== null) {
+        throw new Error(`the model process exited (${instance.child.exitCode ?? instance.child.signalCode}) before it was ready: ${instance.stderrTail()}`);
       }
       await sleep(readinessPollMs, undefined, { signal });
     }

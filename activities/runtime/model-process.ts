@@ -141,3 +141,13 @@ export async function stopModelServer(child: ChildProcess): Promise<void> {
     await waitForExit(child, stopGraceMs);
   }
 }
+
+/** Whether a process of this pid is alive on this machine (signal 0 tests without touching it). */
+export const isProcessAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};

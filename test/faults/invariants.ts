@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql, type DatabasePool } from 'slonik';
 import { z } from 'zod';
-import { isProcessAlive } from '../../activities/probe-instances';
+import { isProcessAlive } from '../../activities/runtime/model-process';
 import { modelServerPids } from './scenarios';
 
 /**

@@ -61,13 +61,16 @@ export async function runSchemathesis(services: FaultServices, options: { short:
     await stack.db.query(sql.unsafe`UPDATE models SET deleted_at = clock_timestamp() WHERE id = 'fail'`);
     const user = await stack.api.signUp({ username: `fuzz${Date.now()}` });
     const admin = await stack.signUpAdmin('fuzzadmin');
+    // As admin the fuzz registers models of its own, whose made-up commands cannot start; the
+    // front door answers an infer of one with the model's failure, a 5xx by design (as for
+    // `fail`). The other roles still fuzz the infer, on the catalog's models.
     const roles = [
-      { role: 'anonymous', token: await stack.api.anonymousToken() },
-      { role: 'user', token: user.accessToken },
-      { role: 'admin', token: admin.token },
+      { role: 'anonymous', token: await stack.api.anonymousToken(), exclude: [] },
+      { role: 'user', token: user.accessToken, exclude: [] },
+      { role: 'admin', token: admin.token, exclude: ['/v2/models/{name}/infer'] },
     ];
     const figures: FuzzFigures[] = [];
-    for (const { role, token } of roles) {
+    for (const { role, token, exclude } of roles) {
       options.log(`schemathesis as ${role}`);
       const output = await runSt(
         [
@@ -76,6 +79,7 @@ export async function runSchemathesis(services: FaultServices, options: { short:
           '--checks', 'not_a_server_error,status_code_conformance',
           '--exclude-path', '/api/auth/logout',
           '--exclude-path', '/api/auth/refresh',
+          ...exclude.flatMap((excluded) => ['--exclude-path', excluded]),
           '--max-examples', options.short ? '20' : '150',
           // One worker: CPython 3.11's ast module keeps one recursion count per interpreter,
           // and two threads parsing at once (hypothesis does) can trip "SystemError: AST

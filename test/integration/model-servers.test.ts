@@ -1,8 +1,11 @@
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { isProcessAlive } from '../../activities/probe-instances';
-import { spawnModelServer, stopModelServer } from '../../activities/runtime/model-process';
+import { spawnSync } from 'node:child_process';
+import { InstanceLostError } from '../../activities/runtime/instance-runtime';
+import { LocalProcessRuntime } from '../../activities/runtime/local-runtime';
+import { isProcessAlive, spawnModelServer, stopModelServer } from '../../activities/runtime/model-process';
+import { findModel } from '../../db/models';
 import { eventually } from '../support/eventually';
 import { addTestModel } from '../support/models';
 import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
@@ -15,6 +18,25 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await stack?.stop();
+});
+
+describe('a start another worker waits for', () => {
+  // Two runtimes stand for two workers on one machine: the pool's wait for readiness may run
+  // on a worker other than the one that started the process.
+  it('is waited for while its process lives, and is lost (not failed) once it is gone', async () => {
+    const model = (await findModel(stack.db, 'echo'))!;
+    const starter = new LocalProcessRuntime();
+    const other = new LocalProcessRuntime();
+    const placed = await starter.start({ instanceId: 'started-elsewhere', model, annotations: {}, startupTimeoutMs: 30_000 });
+    try {
+      const waiting = { timeoutMs: 30_000, signal: new AbortController().signal, onProgress: () => undefined };
+      await expect(other.awaitReady(placed, waiting)).resolves.toEqual({ endpoint: placed.endpoint });
+      const gone = { ...placed, runtimeRef: String(spawnSync('true').pid), endpoint: 'http://127.0.0.1:1' };
+      await expect(other.awaitReady(gone, waiting)).rejects.toBeInstanceOf(InstanceLostError);
+    } finally {
+      await starter.stopAll();
+    }
+  });
 });
 
 describe('model servers as users bring them', () => {
