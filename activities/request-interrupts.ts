@@ -1,7 +1,6 @@
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import type { Logger } from 'pino';
-import { z } from 'zod';
-import { listenToChannel, parsePayload } from '../db/notification-listener';
+import { listenForRequestNotes } from '../db/notification-listener';
 import { requestInterruptsChannel } from '../db/request-interrupts';
 import { keyedSignals } from '../domain/keyed-signals';
 import { workflowNames } from '../workflows/contracts';
@@ -18,8 +17,6 @@ export function createRequestInterrupts(): RequestInterrupts & { interrupt(reque
   return { watch: signals.watch, interrupt: signals.fire };
 }
 
-const interruptNote = z.object({ schema: z.string(), requestId: z.string() });
-
 /** Interrupts heard from PostgreSQL (db/request-interrupts.ts), for this schema's requests. */
 export async function listenForRequestInterrupts(options: {
   databaseUrl: string;
@@ -28,14 +25,11 @@ export async function listenForRequestInterrupts(options: {
   logger: Logger;
 }): Promise<RequestInterrupts & { stop: () => Promise<void> }> {
   const interrupts = createRequestInterrupts();
-  const listener = await listenToChannel({
+  const listener = await listenForRequestNotes({
     ...options,
     channel: requestInterruptsChannel,
     name: 'request interrupts',
-    onPayload: (payload) => {
-      const note = interruptNote.safeParse(parsePayload(payload));
-      if (note.success && note.data.schema === options.schema) interrupts.interrupt(note.data.requestId);
-    },
+    onRequest: interrupts.interrupt,
   });
   return { watch: interrupts.watch, stop: listener.stop };
 }

@@ -1,15 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import type { Logger } from 'pino';
-import { z } from 'zod';
-import { listenToChannel, parsePayload } from '../db/notification-listener';
+import { listenForRequestNotes } from '../db/notification-listener';
 import { requestEndsChannel } from '../db/request-ends';
 import { isFinal, type RequestStatus } from '../domain/request-status';
 import { keyedSignals } from '../domain/keyed-signals';
 import { setAside } from './request-budget';
-
-const endNote = z.object({ schema: z.string(), requestId: z.string() });
-
 
 /** Waits for requests to end, told by PostgreSQL as each end commits (migration 025). */
 export type RequestEnds = {
@@ -35,14 +31,11 @@ export async function listenForRequestEnds(options: {
 }): Promise<RequestEnds & { stop: () => Promise<void> }> {
   const { lookAgainMs = 5_000 } = options;
   const ends = keyedSignals();
-  const listener = await listenToChannel({
+  const listener = await listenForRequestNotes({
     ...options,
     channel: requestEndsChannel,
     name: 'request ends',
-    onPayload: (payload) => {
-      const note = endNote.safeParse(parsePayload(payload));
-      if (note.success && note.data.schema === options.schema) ends.fire(note.data.requestId);
-    },
+    onRequest: ends.fire,
     onResync: () => ends.fireAll(), // ends may have been missed: everyone reads again
   });
   return {

@@ -2,6 +2,7 @@ import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { Client } from 'pg';
+import { z } from 'zod';
 
 /**
  * LISTENs on one channel on a connection of its own and hands each notification's payload to
@@ -65,4 +66,21 @@ export function parsePayload(payload: string): unknown {
   } catch {
     return null;
   }
+}
+
+const requestNote = z.object({ schema: z.string(), requestId: z.string() });
+
+/**
+ * LISTENs on a channel whose payloads name a request (`{ schema, requestId }`, as
+ * db/request-interrupts.ts and migration 025 send them) and hands `onRequest` those of `schema`.
+ */
+export function listenForRequestNotes(options: Omit<Parameters<typeof listenToChannel>[0], 'onPayload'> & { schema: string; onRequest: (requestId: string) => void }) {
+  const { schema, onRequest, ...listen } = options;
+  return listenToChannel({
+    ...listen,
+    onPayload: (payload) => {
+      const note = requestNote.safeParse(parsePayload(payload));
+      if (note.success && note.data.schema === schema) onRequest(note.data.requestId);
+    },
+  });
 }
