@@ -54,10 +54,22 @@ export function createInstanceActivities({
     await recordInstanceEvent(db, { instanceId, event: 'TERMINATED', detail: { reason } });
   }
 
-  async function failStartup(instanceId: string, modelId: string, error: unknown): Promise<never> {
+  /**
+   * Records why the start failed on the instance (the admin pages show it), and fails with a
+   * fixed message: what a model printed, or a pod's and a registry's messages, may hold secrets,
+   * and the failure reaches the requester and Temporal's history.
+   */
+  async function failStartup(instanceId: string, modelId: string, startupTimeoutSeconds: number, error: unknown): Promise<never> {
     const message = error instanceof Error ? error.message : String(error);
     await recordInstanceEvent(db, { instanceId, event: 'FAILED', detail: { message } });
-    throw ApplicationFailure.nonRetryable(`instance of ${modelId} failed to start: ${message}`, failureCode(error));
+    const code = failureCode(error);
+    const what =
+      code === 'INSTANCE_STARTUP_TIMEOUT'
+        ? `did not become ready within ${startupTimeoutSeconds} s`
+        : code === instanceLostType
+          ? 'was lost with the worker that started it'
+          : 'failed to start';
+    throw ApplicationFailure.nonRetryable(`the instance of ${modelId} ${what} (instance ${instanceId}: its events on the admin pages say why)`, code);
   }
 
   return {
@@ -87,7 +99,7 @@ export function createInstanceActivities({
         if (runtime.kind === 'local') await recordInstanceEvent(db, { instanceId, event: 'SCHEDULED', detail: { ...placed } });
         return { instanceId, modelId, placed, startupTimeoutSeconds: model.startupTimeoutSeconds, startedAt };
       } catch (error) {
-        return failStartup(instanceId, modelId, error);
+        return failStartup(instanceId, modelId, model.startupTimeoutSeconds, error);
       } finally {
         clearInterval(beat);
       }
@@ -121,7 +133,7 @@ export function createInstanceActivities({
       } catch (error) {
         await Promise.allSettled(progress);
         if (context.cancellationSignal.aborted) throw error;
-        return failStartup(instanceId, modelId, error);
+        return failStartup(instanceId, modelId, startupTimeoutSeconds, error);
       } finally {
         clearInterval(beat);
       }

@@ -7,6 +7,7 @@ import serveStatic from 'koa-static';
 import type { Logger } from 'pino';
 import type { DatabasePool } from 'slonik';
 import type { PodiumConfig } from '../domain/config';
+import type { LocalCommandPolicy } from '../domain/local-command-policy';
 import type { AuthServices } from './auth-services';
 import { errorMiddleware, isInferenceProtocol } from './errors';
 import { httpMetrics, metricsEndpoint } from './http-metrics';
@@ -60,9 +61,14 @@ export type ApiDependencies = {
   ends: RequestEnds;
   /** A server span per request (infra/tracing.ts registered the tracer provider). */
   tracing?: boolean;
+  /**
+   * The local runtime's policy when this process runs a local worker: registering a model it
+   * would not run is refused at once, not at its first request. Null: instances run elsewhere.
+   */
+  localCommands?: LocalCommandPolicy | null;
 };
 
-export function createApp({ config, db: pool, temporal, eagerStart = false, logger, auth, ends, tracing = false }: ApiDependencies): Koa {
+export function createApp({ config, db: pool, temporal, eagerStart = false, logger, auth, ends, tracing = false, localCommands = null }: ApiDependencies): Koa {
   // A PostgreSQL that hangs gets the caller a 503 within its budget, not a request that hangs too.
   const db = withinRequestBudget(pool, config.API_DEADLINE_MS);
   // Behind a proxy, ctx.ip (the sign-in rate limit's key) comes from X-Forwarded-For: the entry
@@ -101,7 +107,7 @@ export function createApp({ config, db: pool, temporal, eagerStart = false, logg
     adminUserRoutes({ db, authenticate: auth.authenticate }),
     adminStatsRoutes({ db, authenticate: auth.authenticate, logger }),
     adminInstanceRoutes({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, authenticate: auth.authenticate, temporalUi }),
-    adminModelRoutes({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, authenticate: auth.authenticate }),
+    adminModelRoutes({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, authenticate: auth.authenticate, localCommands }),
     healthRoutes({ db, temporal }),
     inferenceProtocolRoutes({ db, temporal, workflows, ends, quotas, authenticate: auth.authenticate, version: buildInfo().version }),
   ];

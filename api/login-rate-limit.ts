@@ -8,19 +8,22 @@ export type LoginRateLimitConfig = {
 };
 
 /**
- * Sign-in attempts counted per account and per client IP, in Postgres so that every API process
- * shares the counts (rate-limiter-flexible's RateLimiterPostgres on the `login_rate_limits`
- * table of our schema). An attempt is counted before its password is checked, atomically, so
- * parallel guesses cannot all slip through; a successful sign-in gives its attempt back and
- * clears the account's count, so the limits bite on failures only.
+ * Sign-in attempts counted per account and client IP together, and per client IP, in Postgres so
+ * that every API process shares the counts (rate-limiter-flexible's RateLimiterPostgres on the
+ * `login_rate_limits` table of our schema). An attempt is counted before its password is
+ * checked, atomically, so parallel guesses cannot all slip through; a successful sign-in gives
+ * its attempt back and clears the count, so the limits bite on failures only.
+ *
+ * The account's count is per address: a stranger's failures block the stranger, never the
+ * owner signing in from elsewhere. Guessing from many addresses is bounded per address.
  */
 export class LoginRateLimit {
-  private readonly perAccount: RateLimiterPostgres;
+  private readonly perAccountAddress: RateLimiterPostgres;
   private readonly perIp: RateLimiterPostgres;
 
   constructor(store: CounterStore, limits: LoginRateLimitConfig) {
     const window = { duration: limits.windowSeconds, blockDuration: limits.windowSeconds };
-    this.perAccount = postgresLimiter(store, { ...window, keyPrefix: 'account', points: limits.maxFailuresPerAccount });
+    this.perAccountAddress = postgresLimiter(store, { ...window, keyPrefix: 'account-ip', points: limits.maxFailuresPerAccount });
     this.perIp = postgresLimiter(store, { ...window, keyPrefix: 'ip', points: limits.maxFailuresPerIp });
   }
 
@@ -30,7 +33,7 @@ export class LoginRateLimit {
    * `last`: allowed, but a failure now uses up the allowance (answer 429 rather than 401).
    */
   async attempt(account: string, ip: string): Promise<{ refused: boolean; last: boolean; retryAfterSeconds: number }> {
-    const results = await Promise.allSettled([this.perAccount.consume(account), this.perIp.consume(ip)]);
+    const results = await Promise.allSettled([this.perAccountAddress.consume(`${account}@${ip}`), this.perIp.consume(ip)]);
     let refused = false;
     let last = false;
     let retryAfterSeconds = 0;
@@ -45,8 +48,8 @@ export class LoginRateLimit {
     return { refused, last, retryAfterSeconds };
   }
 
-  /** The attempt succeeded: the account starts afresh and the address gets its attempt back. */
+  /** The attempt succeeded: the account starts afresh from this address, which gets its attempt back. */
   async succeeded(account: string, ip: string): Promise<void> {
-    await Promise.all([this.perAccount.delete(account), this.perIp.reward(ip, 1)]);
+    await Promise.all([this.perAccountAddress.delete(`${account}@${ip}`), this.perIp.reward(ip, 1)]);
   }
 }

@@ -310,14 +310,14 @@ export const openApiDocument = {
       },
       '/api/admin/models': {
         get: {
-          summary: 'The model catalog with every field, the local command too (ADMIN)',
+          summary: 'The model catalog with every field, the local command too (MODEL_ADMIN)',
           security: bearer,
           responses: { 200: { description: 'models', content: json(z.object({ models: z.array(modelSpec) })) }, ...errors(401, 403) },
         },
       },
       '/api/admin/models/{id}': {
         get: {
-          summary: 'One model of the catalog (ADMIN)',
+          summary: 'One model of the catalog (MODEL_ADMIN)',
           security: bearer,
           parameters: [modelIdParameter],
           responses: {
@@ -326,25 +326,25 @@ export const openApiDocument = {
         },
         },
         post: {
-          summary: 'Registers a new model; 409 MODEL_EXISTS when the id is taken (ADMIN, audited)',
+          summary: 'Registers a new model; 409 MODEL_EXISTS when the id is taken, 400 LOCAL_COMMAND_REFUSED when the local runtime would not run it (MODEL_ADMIN, audited)',
           security: bearer,
           parameters: [modelIdParameter],
           requestBody: { required: true, content: json(modelSettings) },
-          responses: { 201: { description: 'registered', content: json(z.object({ model: modelSpec })) }, ...errors(401, 403, 409) },
+          responses: { 201: { description: 'registered', content: json(z.object({ model: modelSpec })) }, ...errors(400, 401, 403, 409) },
         },
         put: {
-          summary: 'Registers a model (201) or replaces its settings (200); its pool takes them at once (ADMIN, audited)',
+          summary: 'Registers a model (201) or replaces its settings (200); its pool takes them at once (MODEL_ADMIN, audited)',
           security: bearer,
           parameters: [modelIdParameter],
           requestBody: { required: true, content: json(modelSettings) },
           responses: {
             200: { description: 'replaced', content: json(z.object({ model: modelSpec })) },
             201: { description: 'registered', content: json(z.object({ model: modelSpec })) },
-            ...errors(401, 403),
+            ...errors(400, 401, 403),
           },
         },
         delete: {
-          summary: 'Deletes a model: new requests get UNKNOWN_MODEL, the ones it has finish (ADMIN, audited)',
+          summary: 'Deletes a model: new requests get UNKNOWN_MODEL, the ones it has finish (MODEL_ADMIN, audited)',
           security: bearer,
           parameters: [modelIdParameter],
           responses: {

@@ -1,6 +1,7 @@
-import { sql, UniqueIntegrityConstraintViolationError, type CommonQueryMethods } from 'slonik';
+import { sql, UniqueIntegrityConstraintViolationError, type CommonQueryMethods, type DatabasePool, type DatabaseTransactionConnection } from 'slonik';
 import { z } from 'zod';
 import { permission, type Permission, type UserView } from '../domain/accounts';
+import { writeAuditLog } from './audit-log';
 import { notifySessionEvent } from './session-events';
 
 export class DuplicateAccountError extends Error {
@@ -9,6 +10,7 @@ export class DuplicateAccountError extends Error {
   }
 }
 
+const grantedRow = z.object({ userId: z.uuid() });
 const userWithHash = z.object({ id: z.uuid(), username: z.string(), email: z.string(), passwordHash: z.string() });
 const userViewRow = z.object({ id: z.uuid(), username: z.string(), email: z.string(), permissions: z.array(permission) });
 
@@ -63,19 +65,45 @@ export async function listUsers(db: CommonQueryMethods, page: { limit: number; a
      LIMIT ${page.limit}`);
 }
 
-/** Grants a permission (idempotent) and tells every API process to forget the user's cached sessions. */
+/**
+ * Grants a permission (idempotent), with an audit row when it is new, and tells every API process
+ * to forget the user's cached sessions. `grantedBy` says who: `cli:<user>`, `env:…`, a user id.
+ */
 export async function grantPermission(
-  db: CommonQueryMethods,
+  db: DatabasePool | DatabaseTransactionConnection,
   grant: { userId: string; permission: Permission; grantedBy: string },
 ): Promise<void> {
-  await db.query(sql.unsafe`
-    INSERT INTO user_permissions (user_id, permission, granted_by)
-    VALUES (${grant.userId}, ${grant.permission}, ${grant.grantedBy})
-    ON CONFLICT (user_id, permission) DO NOTHING`);
-  await notifySessionEvent(db, { userId: grant.userId });
+  await db.transaction(async (t) => {
+    const granted = await t.maybeOne(sql.type(grantedRow)`
+      INSERT INTO user_permissions (user_id, permission, granted_by)
+      VALUES (${grant.userId}, ${grant.permission}, ${grant.grantedBy})
+      ON CONFLICT (user_id, permission) DO NOTHING
+      RETURNING user_id AS "userId"`);
+    if (!granted) return;
+    await writeAuditLog(t, permissionAudit('PERMISSION_GRANT', grant.userId, grant.permission, grant.grantedBy));
+    await notifySessionEvent(t, { userId: grant.userId });
+  });
 }
 
-export async function revokePermission(db: CommonQueryMethods, userId: string, revoked: Permission): Promise<void> {
-  await db.query(sql.unsafe`DELETE FROM user_permissions WHERE user_id = ${userId} AND permission = ${revoked}`);
-  await notifySessionEvent(db, { userId });
+/** Revokes a permission (idempotent), audited when the user had it; their cached sessions are forgotten. */
+export async function revokePermission(
+  db: DatabasePool | DatabaseTransactionConnection,
+  revoke: { userId: string; permission: Permission; revokedBy: string },
+): Promise<void> {
+  await db.transaction(async (t) => {
+    const revoked = await t.maybeOne(sql.type(grantedRow)`
+      DELETE FROM user_permissions WHERE user_id = ${revoke.userId} AND permission = ${revoke.permission}
+      RETURNING user_id AS "userId"`);
+    if (!revoked) return;
+    await writeAuditLog(t, permissionAudit('PERMISSION_REVOKE', revoke.userId, revoke.permission, revoke.revokedBy));
+    await notifySessionEvent(t, { userId: revoke.userId });
+  });
 }
+
+const permissionAudit = (action: string, userId: string, permission: Permission, actor: string) => ({
+  actorUserId: null,
+  action,
+  targetType: 'user',
+  targetId: userId,
+  detail: { permission, actor },
+});

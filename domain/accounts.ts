@@ -2,7 +2,11 @@ import { z } from 'zod';
 
 export const minimumPasswordLength = 10;
 export const maximumPasswordLength = 128;
-export const permission = z.enum(['ADMIN']);
+/**
+ * ADMIN views and runs the platform (requests, instances, stats, accounts); MODEL_ADMIN changes
+ * the model catalog, which decides what code runs on the worker hosts and in the cluster.
+ */
+export const permission = z.enum(['ADMIN', 'MODEL_ADMIN']);
 export type Permission = z.infer<typeof permission>;
 
 /** Body of `POST /api/auth/signup`: shapes only; the rules are in `signupIssues`. */

@@ -60,6 +60,7 @@ export const configSchema = z.object({
   SESSION_CACHE_ENABLED: flag.default(true),
   SESSION_CACHE_MAX_ENTRIES: z.coerce.number().int().positive().default(10_000),
   SESSION_CACHE_TTL_SECONDS: seconds.default(60),
+  /** Failed sign-ins to one account from one address before that address is blocked from it for the window. */
   LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().positive().default(5),
   LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().positive().default(20),
   LOGIN_FAILURE_WINDOW_SECONDS: seconds.default(15 * 60),
@@ -94,6 +95,19 @@ export const configSchema = z.object({
   START_WORKER: flag.default(true),
   /** Where model instances run; unset: `kubernetes` when a kubeconfig or in-cluster config is found, else `local`. */
   INSTANCE_RUNTIME: z.enum(['local', 'kubernetes']).optional(),
+  /** Production runs model code in pods; `true` lets it run models as processes on the worker host (docs/security.md). */
+  LOCAL_RUNTIME_IN_PRODUCTION: flag.default(false),
+  /** The local runtime runs code from inside this directory only (relative to the repository root; domain/local-command-policy.ts). */
+  LOCAL_MODELS_ROOT: z
+    .string()
+    .trim()
+    .regex(/^(?!\/)(?!.*(^|\/)\.\.(\/|$)).+$/, 'a directory inside the repository (relative, no ..)')
+    .default('models'),
+  /** Comma-separated commands the local runtime may run besides `node` and files in LOCAL_MODELS_ROOT (as `localCommand` names them). */
+  LOCAL_MODEL_COMMANDS: z
+    .string()
+    .default('')
+    .transform((list) => list.split(',').map((entry) => entry.trim()).filter(Boolean)),
   KUBERNETES_NAMESPACE: z
     .string()
     .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a Kubernetes namespace name')
@@ -118,6 +132,11 @@ export const configSchema = z.object({
   CLUSTER_API_NAMESPACE: z.string().default('default'),
   CLUSTER_API_PREFIX: z.string().default('podium-'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /**
+   * Workflows a worker keeps in memory between tasks. The SDK's default follows the heap limit,
+   * so a small heap left too few for the requests in flight, each evicted and replayed per task.
+   */
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().positive().default(500),
   /** Prometheus metrics of a worker process on its own (`npm run worker`), on HOST; 0: none. The API serves its at /metrics. */
   WORKER_METRICS_PORT: port.default(9464),
   /** The Temporal SDK's own metrics (workers' task slots, polls, latencies), on HOST; 0: none. */
@@ -151,6 +170,9 @@ export function productionProblems(config: PodiumConfig): string[] {
   if (!config.DATABASE_URL) problems.push('DATABASE_URL: set it (production never starts the embedded PostgreSQL)');
   if (!config.TEMPORAL_ADDRESS) problems.push('TEMPORAL_ADDRESS: set it (production never starts the Temporal dev server)');
   if (config.SIMULATED_CLUSTER) problems.push('SIMULATED_CLUSTER: unset it (the simulated cluster is for development)');
+  if (config.INSTANCE_RUNTIME === 'local' && !config.LOCAL_RUNTIME_IN_PRODUCTION) {
+    problems.push('INSTANCE_RUNTIME: local runs model code on the worker host; use kubernetes, or set LOCAL_RUNTIME_IN_PRODUCTION=true to accept that');
+  }
   if (config.NODE_PROVIDER === 'kwok') problems.push('NODE_PROVIDER: kwok is the simulated cluster\'s; use cluster-api or none');
   return problems;
 }

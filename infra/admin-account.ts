@@ -5,10 +5,11 @@ import { findUserIdByUsername, findUserView, grantPermission, insertUser } from 
 import { signupIssues } from '../domain/accounts';
 
 /**
- * The first admin, from PODIUM_ADMIN_USERNAME / _EMAIL / _PASSWORD: created with ADMIN if the
- * account does not exist. An existing account is never given ADMIN this way (whoever signed up
- * first under that name would get it, its password unchecked): `exists` if it has ADMIN,
- * `not-admin` if not. Returns what it found or did, for the start-up line.
+ * The first admin, from PODIUM_ADMIN_USERNAME / _EMAIL / _PASSWORD: created with ADMIN and
+ * MODEL_ADMIN (the operator keeps the model catalog) if the account does not exist. An existing
+ * account is never given ADMIN this way (whoever signed up first under that name would get it,
+ * its password unchecked): `exists` if it has ADMIN, `not-admin` if not. Returns what it found
+ * or did, for the start-up line.
  */
 export async function ensureAdminAccount(
   db: DatabasePool,
@@ -29,7 +30,9 @@ export async function ensureAdminAccount(
   const passwordHash = await hashPassword(account.password);
   await db.transaction(async (transaction) => {
     await insertUser(transaction, { id, username: account.username, email: account.email, passwordHash });
-    await grantPermission(transaction, { userId: id, permission: 'ADMIN', grantedBy: 'env:PODIUM_ADMIN_USERNAME' });
+    for (const permission of ['ADMIN', 'MODEL_ADMIN'] as const) {
+      await grantPermission(transaction, { userId: id, permission, grantedBy: 'env:PODIUM_ADMIN_USERNAME' });
+    }
   });
   return 'created';
 }

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { DatabasePool } from 'slonik';
 import type { AutoscalerDependencies } from '../activities/node-autoscaler';
 import { createInstanceRuntime } from '../activities/runtime/create-runtime';
+import { localCommandPolicyOf } from '../activities/runtime/local-runtime';
 import { createApp } from '../api/app';
 import { startAuthServices } from '../api/auth-services';
 import { listenForRequestEnds } from '../api/request-ends';
@@ -141,7 +142,7 @@ async function startWorker(
 ) {
   if (!config.START_WORKER) {
     step('no worker in this process (START_WORKER=false): run `npm run worker` elsewhere');
-    return { worker: null, autoscaler: undefined };
+    return { worker: null, autoscaler: undefined, localCommands: null };
   }
   let runtimeConfig = config;
   if (config.SIMULATED_CLUSTER) {
@@ -174,11 +175,12 @@ async function startWorker(
     runtime,
     webhookSecret: config.WEBHOOK_SECRET,
     webhookAllowedAddresses: config.WEBHOOK_ALLOWED_ADDRESSES,
+    maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
     autoscaler,
     tracing,
   });
   stops.push({ name: 'the worker', stop: worker.stop });
-  return { worker, autoscaler };
+  return { worker, autoscaler, localCommands: runtime.kind === 'local' ? localCommandPolicyOf(runtimeConfig) : null };
 }
 
 /**
@@ -231,7 +233,7 @@ async function main() {
     step(`tracing to ${process.env.OTEL_EXPORTER_OTLP_ENDPOINT}`);
     stops.push({ name: 'tracing', stop: tracing.shutdown });
   }
-  const { worker, autoscaler } = await startWorker(config, dataDir, { db, database, logger }, temporalServer.address, tracing);
+  const { worker, autoscaler, localCommands } = await startWorker(config, dataDir, { db, database, logger }, temporalServer.address, tracing);
   const temporal = await connectClient(config, temporalServer.address, worker, tracing);
   await startLongRunningWorkflows(config, temporal, db, autoscaler);
 
@@ -249,6 +251,7 @@ async function main() {
     auth,
     ends,
     tracing: tracing !== null,
+    localCommands,
   });
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(config.PORT, config.HOST, () => resolve(listening));

@@ -41,6 +41,7 @@ async function main() {
     autoscaler,
     webhookSecret: config.WEBHOOK_SECRET,
     webhookAllowedAddresses: config.WEBHOOK_ALLOWED_ADDRESSES,
+    maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
     workflowBundle: bundle ? { codePath: bundle } : undefined,
     tracing,
   });

@@ -68,6 +68,8 @@ export async function startPodiumWorker(options: {
   autoscaler?: AutoscalerDependencies;
   /** Traces: activity and workflow spans (a pre-built bundle must hold `tracingWorkflowModules`). */
   tracing?: Tracing | null;
+  /** WORKER_MAX_CACHED_WORKFLOWS; unset: the SDK's default, which follows the heap limit. */
+  maxCachedWorkflows?: number;
   /** How often the worker records what its runtime runs, for the instances page (infra/runtime-reporter.ts). */
   runtimeViewIntervalMs?: number;
 }): Promise<RunningWorker> {
@@ -88,6 +90,7 @@ export async function startPodiumWorker(options: {
     taskQueue: options.taskQueue,
     ...(workflowBundle ? { workflowBundle } : { workflowsPath }),
     workflowFailureErrorTypes,
+    maxCachedWorkflows: options.maxCachedWorkflows,
     // With a pre-built bundle, workflowModules is ignored: the bundle holds them (test/support/run-services.ts).
     interceptors: { activity: [requestLogAttributes, ...traced.activityInterceptors], workflowModules: tracing ? tracingWorkflowModules : [] },
     sinks: traced.sinks,

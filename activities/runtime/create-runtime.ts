@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { PodiumConfig } from '../../domain/config';
 import type { InstanceRuntime } from './instance-runtime';
-import { LocalProcessRuntime } from './local-runtime';
+import { LocalProcessRuntime, localCommandPolicyOf } from './local-runtime';
 
 /** True when @kubernetes/client-node's `loadFromDefault` would find a cluster to talk to. */
 export function kubernetesConfigured(env: NodeJS.ProcessEnv = process.env): boolean {
@@ -19,10 +19,18 @@ export function kubernetesConfigured(env: NodeJS.ProcessEnv = process.env): bool
  * it is ~30 MB of heap that a process running local instances would hold for nothing.
  */
 export async function createInstanceRuntime(
-  config: Pick<PodiumConfig, 'INSTANCE_RUNTIME' | 'KUBERNETES_NAMESPACE' | 'KUBERNETES_ENDPOINT'>,
+  config: Pick<
+    PodiumConfig,
+    'PODIUM_ENV' | 'INSTANCE_RUNTIME' | 'KUBERNETES_NAMESPACE' | 'KUBERNETES_ENDPOINT' | 'LOCAL_RUNTIME_IN_PRODUCTION' | 'LOCAL_MODELS_ROOT' | 'LOCAL_MODEL_COMMANDS'
+  >,
 ): Promise<{ runtime: InstanceRuntime; kubeConfig: KubeConfig | null }> {
   const kind = config.INSTANCE_RUNTIME ?? (kubernetesConfigured() ? 'kubernetes' : 'local');
-  if (kind === 'local') return { runtime: new LocalProcessRuntime(), kubeConfig: null };
+  if (kind === 'local') {
+    if (config.PODIUM_ENV === 'production' && !config.LOCAL_RUNTIME_IN_PRODUCTION) {
+      throw new Error('PODIUM_ENV=production found no Kubernetes cluster, and the local runtime runs model code on this host: configure the cluster, or set LOCAL_RUNTIME_IN_PRODUCTION=true to accept that');
+    }
+    return { runtime: new LocalProcessRuntime(localCommandPolicyOf(config)), kubeConfig: null };
+  }
   const [{ KubeConfig }, { KubernetesRuntime }] = await Promise.all([import('@kubernetes/client-node'), import('./kubernetes/kubernetes-runtime')]);
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromDefault();

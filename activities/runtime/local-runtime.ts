@@ -13,7 +13,10 @@ import {
 } from './instance-runtime';
 import { isProcessAlive, spawnModelServer, stopModelServer } from './model-process';
 import { findFreePorts } from '../../infra/ports';
+import { mlserver, pythonToolDir } from '../../infra/python-tools';
+import { parseConfig, type PodiumConfig } from '../../domain/config';
 import type { LiveInstance } from '../../domain/instances';
+import { localLaunchProblems, type LocalCommandPolicy } from '../../domain/local-command-policy';
 import { isPodiumServer, processLaunch, readinessPathOf } from '../../domain/model-runtime';
 
 const stopGraceMs = 5_000;
@@ -29,21 +32,37 @@ function annotationEnv(annotations: Record<string, string>): Record<string, stri
   );
 }
 
+/** The operator's policy (LOCAL_MODELS_ROOT, LOCAL_MODEL_COMMANDS) and the MLServer Podium pins (`.tools/`). */
+export function localCommandPolicyOf(config: Pick<PodiumConfig, 'LOCAL_MODELS_ROOT' | 'LOCAL_MODEL_COMMANDS'>): LocalCommandPolicy {
+  return { modelsRoot: config.LOCAL_MODELS_ROOT, commands: [...config.LOCAL_MODEL_COMMANDS, `${pythonToolDir(mlserver)}/bin/mlserver`] };
+}
+
+/** A model the local runtime will not run: its command, working directory or environment break the policy. */
+export class LocalCommandRefusedError extends Error {}
+
 type LocalInstance = { child: ChildProcess; annotations: Record<string, string>; startedAt: string; stderrTail: () => string };
 
 /**
  * Runs each instance as a child process of the worker, the local stand-in for a pod. The model
  * server exits when the worker's end of its stdin closes, so a crashed worker leaves no orphan.
+ * It runs only what the local command policy allows (domain/local-command-policy.ts).
  */
 export class LocalProcessRuntime implements InstanceRuntime {
   readonly kind = 'local' as const;
   private readonly children = new Map<string, LocalInstance>();
+
+  /** Unset: the defaults of LOCAL_MODELS_ROOT and LOCAL_MODEL_COMMANDS. */
+  constructor(private readonly policy: LocalCommandPolicy = localCommandPolicyOf(parseConfig({}))) {}
 
   /**
    * Starts the model's server with the ports and settings its runtime preset gives it; servers
    * other than Podium's own run under a watcher that stops them when this worker goes away.
    */
   async start(spec: InstanceSpec): Promise<PlacedInstance> {
+    const refused = localLaunchProblems(spec.model, this.policy);
+    if (refused.length > 0) {
+      throw new LocalCommandRefusedError(`the local runtime does not run this model: ${refused.map((problem) => `${problem.field} ${problem.message}`).join('; ')}`);
+    }
     const [http, grpc, metrics] = isPodiumServer(spec.model) ? [0, 0, 0] : await findFreePorts(3);
     const launch = processLaunch(spec.model, { http: http!, grpc: grpc!, metrics: metrics! });
     const { child, port, stderrTail } = await spawnModelServer(

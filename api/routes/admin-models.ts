@@ -2,7 +2,8 @@ import Router from '@koa/router';
 import type { Client } from '@temporalio/client';
 import type { DatabasePool } from 'slonik';
 import { findModel, listModels } from '../../db/models';
-import { modelSettings, settingsOf } from '../../domain/model-catalog';
+import { localLaunchProblems, type LocalCommandPolicy } from '../../domain/local-command-policy';
+import { modelSettings, modelSpecFrom, settingsOf, type ModelSettings } from '../../domain/model-catalog';
 import { requirePermission, requireSession, signedInUser, type AuthState } from '../auth';
 import type { Authenticate } from '../authenticator';
 import { ApiError } from '../errors';
@@ -10,11 +11,28 @@ import { modelIdParam } from '../params';
 import { registerModel, removeModel } from '../use-cases/admin-models';
 import { requireJsonBody } from './json-body';
 
-/** The model catalog for admins: every field (the local command too), and registering a model. */
-export function adminModelRoutes(deps: { db: DatabasePool; temporal: Client; taskQueue: string; authenticate: Authenticate }) {
+type AdminModelRouteDeps = { db: DatabasePool; temporal: Client; taskQueue: string; authenticate: Authenticate; localCommands: LocalCommandPolicy | null };
+
+/** Settings from a body, refused (400) when this process's local runtime would not run them. */
+function settingsFrom(ctx: { request: { body?: unknown } }, id: string, localCommands: LocalCommandPolicy | null): ModelSettings {
+  const settings = modelSettings.parse(ctx.request.body);
+  const problems = localCommands ? localLaunchProblems(modelSpecFrom(id, settings), localCommands) : [];
+  if (problems.length > 0) {
+    throw new ApiError(
+      400,
+      'LOCAL_COMMAND_REFUSED',
+      `The local runtime does not run this model: ${problems.map((problem) => `${problem.field} ${problem.message}`).join('; ')} (docs/security.md)`,
+      { issues: problems.map(({ field, message }) => ({ path: [field], message })) },
+    );
+  }
+  return settings;
+}
+
+/** The model catalog for MODEL_ADMINs: every field (the local command too), and registering a model. */
+export function adminModelRoutes(deps: AdminModelRouteDeps) {
   const { db } = deps;
   const router = new Router<AuthState>();
-  router.use('/api/admin/models', requireSession(deps.authenticate), requirePermission('ADMIN'));
+  router.use('/api/admin/models', requireSession(deps.authenticate), requirePermission('MODEL_ADMIN'));
 
   router.get('/api/admin/models', async (ctx) => {
     ctx.body = { models: await listModels(db) };
@@ -32,7 +50,7 @@ export function adminModelRoutes(deps: { db: DatabasePool; temporal: Client; tas
   router.post('/api/admin/models/:id', async (ctx) => {
     const id = modelIdParam(ctx);
     requireJsonBody(ctx);
-    const { model } = await registerModel(deps, signedInUser(ctx), id, modelSettings.parse(ctx.request.body), { replace: false });
+    const { model } = await registerModel(deps, signedInUser(ctx), id, settingsFrom(ctx, id, deps.localCommands), { replace: false });
     ctx.status = 201;
     ctx.body = { model };
   });
@@ -41,7 +59,7 @@ export function adminModelRoutes(deps: { db: DatabasePool; temporal: Client; tas
   router.put('/api/admin/models/:id', async (ctx) => {
     const id = modelIdParam(ctx);
     requireJsonBody(ctx);
-    const { model, created } = await registerModel(deps, signedInUser(ctx), id, modelSettings.parse(ctx.request.body), { replace: true });
+    const { model, created } = await registerModel(deps, signedInUser(ctx), id, settingsFrom(ctx, id, deps.localCommands), { replace: true });
     ctx.status = created ? 201 : 200;
     ctx.body = { model };
   });

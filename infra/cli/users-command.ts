@@ -21,6 +21,6 @@ export async function usersCommand(db: DatabasePool, [command, username, permiss
     await grantPermission(db, { userId, permission: parsed.data, grantedBy: `cli:${process.env.USER ?? 'unknown'}` });
     return `granted ${parsed.data} to ${username}`;
   }
-  await revokePermission(db, userId, parsed.data);
+  await revokePermission(db, { userId, permission: parsed.data, revokedBy: `cli:${process.env.USER ?? 'unknown'}` });
   return `revoked ${parsed.data} from ${username}`;
 }

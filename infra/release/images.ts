@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { buildDist, distDir } from '../build';
+import { podiumNodeOptions } from '../node-options';
 import { buildInfo } from '../build-info';
 import { projectRoot } from '../project-root';
 import { assembleAppRootfs, runNpm } from './app-rootfs';
@@ -115,7 +116,7 @@ export function buildAppImage(log: (line: string) => void = console.log): Promis
       config: {
         workingDir: '/app',
         cmd: 'dist/infra/start.js',
-        env: { PATH: '/usr/local/bin:/usr/bin:/bin', NODE_ENV: 'production', START_WORKER: 'false', HOST: '0.0.0.0' },
+        env: { PATH: '/usr/local/bin:/usr/bin:/bin', NODE_ENV: 'production', NODE_OPTIONS: podiumNodeOptions, START_WORKER: 'false', HOST: '0.0.0.0' },
       },
     },
     log,

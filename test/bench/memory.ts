@@ -1,16 +1,18 @@
 // Benchmark: the memory of Podium's API + worker process as production runs it (`npm run build`,
 // then `node dist/infra/start.js` on embedded defaults), at idle and after two batches of warm
 // echo requests from BENCH_CLIENTS concurrent clients. Flat across the second batch means no
-// leak. The figure is the child's resident set from /proc: the bench's own clients, the floors'
-// workers and tsx are not in it. Run with `npm run bench:memory` (BENCH_MEMORY_REQUESTS,
-// BENCH_CLIENTS). Beside the resident set, it prints what V8's heap holds of it, from the
-// process's own /metrics.
+// leak. It runs with the heap settings the image ships (infra/node-options.ts), or with
+// PODIUM_NODE_OPTIONS to try others ('' for Node's defaults). The figure is the child's resident
+// set from /proc: the bench's own clients, the floors' workers and tsx are not in it. Run with
+// `npm run bench:memory` (BENCH_MEMORY_REQUESTS, BENCH_CLIENTS). Beside the resident set, it
+// prints what V8's heap holds of it, from the process's own /metrics.
 import { spawn } from 'node:child_process';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { buildDist, distDir } from '../../infra/build';
+import { podiumNodeOptions } from '../../infra/node-options';
 import { findFreePort } from '../../infra/ports';
 import { apiClient } from '../support/api-client';
 import { fromConcurrentClients } from '../support/concurrent-clients';
@@ -43,6 +45,7 @@ async function startPodium(dataDir: string) {
     WORKER_METRICS_PORT: '0',
     TEMPORAL_METRICS_PORT: '0',
     LOG_LEVEL: 'warn',
+    NODE_OPTIONS: process.env.PODIUM_NODE_OPTIONS ?? podiumNodeOptions,
   };
   const child = spawn(process.execPath, [path.join(distDir, 'infra', 'start.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
@@ -60,6 +63,7 @@ async function startPodium(dataDir: string) {
   return {
     pid: child.pid!,
     baseUrl: `http://127.0.0.1:${port}`,
+    nodeOptions: env.NODE_OPTIONS,
     stop: async () => {
       child.kill('SIGTERM');
       await stopped;
@@ -95,7 +99,7 @@ async function main() {
       figures.push(await look(`${batch * requests} warm requests`, seconds));
     }
 
-    console.log(`\nRSS of the API + worker process (node dist/infra/start.js), ${clients} clients:`);
+    console.log(`\nRSS of the API + worker process (node dist/infra/start.js; NODE_OPTIONS '${podium.nodeOptions}'), ${clients} clients:`);
     const mb = (value: number) => `${value.toFixed(0).padStart(5)} MB`;
     for (const { after, rss, heap, seconds } of figures) {
       console.log(

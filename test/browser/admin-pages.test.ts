@@ -33,10 +33,10 @@ describe('admin pages in the browser', () => {
   it('a user without ADMIN sees no admin entries, and each admin page answers 403', async () => {
     const { page, close } = await signInThroughPage(browser, stack.baseUrl, plain);
     try {
-      for (const link of ['admin-requests-link', 'admin-instances-link', 'stats-link', 'admin-link']) {
+      for (const link of ['admin-requests-link', 'admin-instances-link', 'admin-models-link', 'stats-link', 'admin-link']) {
         expect(await page.getByTestId(link).count()).toBe(0);
       }
-      for (const path of ['/admin/requests', '/admin/instances', `/admin/instances/${randomUUID()}`]) {
+      for (const path of ['/admin/requests', '/admin/instances', `/admin/instances/${randomUUID()}`, '/admin/models']) {
         await page.goto(`${stack.baseUrl}${path}`);
         await page.getByTestId('forbidden').waitFor();
       }

@@ -129,7 +129,7 @@ describe('login', () => {
 });
 
 describe('sign-in rate limit', () => {
-  it('blocks an account after repeated failures (429 + Retry-After), even with the right password', async () => {
+  it('blocks an account from an address after repeated failures there (429 + Retry-After), even with the right password', async () => {
     const instance = await stack.startApiInstance({ LOGIN_MAX_FAILURES_PER_ACCOUNT: '3', LOGIN_MAX_FAILURES_PER_IP: '100' });
     const username = uniqueName();
     await instance.api.signUp({ username });
@@ -143,6 +143,19 @@ describe('sign-in rate limit', () => {
     const right = await attempt(password);
     expect(right.status).toBe(429);
     expect(Number(right.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+
+  it("a stranger's failures block the stranger, not the owner signing in from elsewhere (admins included)", async () => {
+    const instance = await stack.startApiInstance({ TRUST_PROXY: 'true', LOGIN_MAX_FAILURES_PER_ACCOUNT: '3', LOGIN_MAX_FAILURES_PER_IP: '100' });
+    const { username } = await stack.signUpAdmin('lockout');
+    const from = (ip: string, pw: string) => instance.api.call('POST', '/api/auth/login', { json: { username, password: pw }, headers: { 'x-forwarded-for': ip } });
+    const stranger = '203.0.113.66';
+    for (let i = 0; i < 5; i++) await from(stranger, `guess ${i}`);
+    expect((await from(stranger, password)).status).toBe(429);
+    const owner = await from('198.51.100.66', password);
+    expect(owner.status).toBe(200);
+    expect(owner.body.user.permissions).toContain('ADMIN');
+    await stack.db.query(sql.unsafe`DELETE FROM login_rate_limits WHERE key LIKE ${`%${stranger}`}`);
   });
 
   it('blocks a client IP that fails across many accounts', async () => {

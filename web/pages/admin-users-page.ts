@@ -30,7 +30,7 @@ export class AdminUsersPage extends LitElement {
             </tbody>
           </table>`,
       })}
-      <p>Grant ADMIN from a terminal: <code>npm run podium -- users grant &lt;username&gt; ADMIN</code></p>
+      <p>Grant ADMIN or MODEL_ADMIN (the model catalog) from a terminal: <code>npm run podium -- users grant &lt;username&gt; ADMIN</code></p>
     `;
   }
 }
