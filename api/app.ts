@@ -47,6 +47,7 @@ export type ApiDependencies = {
     | 'REQUESTS_IN_FLIGHT_PER_OWNER'
     | 'REQUESTS_PER_MINUTE_PER_OWNER'
     | 'API_DEADLINE_MS'
+    | 'API_METRICS_PORT'
   >;
   db: DatabasePool;
   temporal: Client;
@@ -82,7 +83,8 @@ export function createApp({ config, db: pool, temporal, eagerStart = false, logg
   if (tracing) app.use(httpTracing());
   app.use(httpMetrics());
   app.use(errorMiddleware(logger));
-  app.use(metricsEndpoint(db));
+  // With a port of their own (API_METRICS_PORT), the metrics are not on the API's port at all.
+  if (config.API_METRICS_PORT === 0) app.use(metricsEndpoint(db));
   app.use(
     bodyParser({
       enableTypes: ['json'],
@@ -121,9 +123,10 @@ export function createApp({ config, db: pool, temporal, eagerStart = false, logg
   if (existsSync(webRoot)) {
     app.use(serveStatic(webRoot));
     // Page paths (/signin, /admin/users, …) are the web app's: answer them with index.html.
+    // /metrics is not a page, also when it is served on a port of its own (API_METRICS_PORT).
     const indexHtml = readFileSync(path.join(webRoot, 'index.html'));
     app.use(async (ctx, next) => {
-      if (ctx.method !== 'GET' || /^\/(api|v2)(\/|$)/.test(ctx.path) || path.extname(ctx.path)) return next();
+      if (ctx.method !== 'GET' || /^\/(api|v2|metrics)(\/|$)/.test(ctx.path) || path.extname(ctx.path)) return next();
       ctx.type = 'html';
       ctx.body = indexHtml;
     });

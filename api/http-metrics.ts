@@ -1,4 +1,4 @@
-import type { Middleware } from 'koa';
+import Koa, { type Middleware } from 'koa';
 import { routePattern } from './params';
 import type { DatabasePool } from 'slonik';
 import { readGauges } from '../db/metrics-gauges';
@@ -38,4 +38,9 @@ export function metricsEndpoint(db: DatabasePool): Middleware {
     ctx.type = registry.contentType;
     ctx.body = await metricsText(registry);
   };
+}
+
+/** The metrics alone, for their own port (API_METRICS_PORT): nothing else answers there. */
+export function metricsApp(db: DatabasePool): Koa {
+  return new Koa().use(metricsEndpoint(db));
 }

@@ -85,7 +85,7 @@ export const configSchema = z.object({
     .default('')
     .transform((list) => list.split(',').map((entry) => entry.trim()).filter(Boolean))
     .pipe(z.array(z.union([z.ipv4(), z.ipv6(), z.cidrv4(), z.cidrv6()], { error: 'must be IP addresses or CIDRs, comma-separated' }))),
-  REQUEST_RETENTION_DAYS: z.coerce.number().positive().default(7),
+  REQUEST_RETENTION_DAYS: z.coerce.number().min(1, 'keep ended requests at least a day').default(7),
   PODIUM_ADMIN_USERNAME: optionalText,
   PODIUM_ADMIN_EMAIL: optionalText,
   PODIUM_ADMIN_PASSWORD: optionalText,
@@ -137,6 +137,8 @@ export const configSchema = z.object({
    * so a small heap left too few for the requests in flight, each evicted and replayed per task.
    */
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().positive().default(500),
+  /** The API's Prometheus metrics on a port of their own, on HOST (an Ingress to the API then cannot expose them); 0: at the API's /metrics. */
+  API_METRICS_PORT: port.default(0),
   /** Prometheus metrics of a worker process on its own (`npm run worker`), on HOST; 0: none. The API serves its at /metrics. */
   WORKER_METRICS_PORT: port.default(9464),
   /** The Temporal SDK's own metrics (workers' task slots, polls, latencies), on HOST; 0: none. */
@@ -169,6 +171,9 @@ export function productionProblems(config: PodiumConfig): string[] {
   if (!config.COOKIE_SECURE) problems.push('COOKIE_SECURE: set true (sign-in cookies only over HTTPS)');
   if (!config.DATABASE_URL) problems.push('DATABASE_URL: set it (production never starts the embedded PostgreSQL)');
   if (!config.TEMPORAL_ADDRESS) problems.push('TEMPORAL_ADDRESS: set it (production never starts the Temporal dev server)');
+  if (!config.TEMPORAL_API_KEY && !(config.TEMPORAL_TLS_CERT_FILE && config.TEMPORAL_TLS_KEY_FILE)) {
+    problems.push('TEMPORAL_API_KEY or TEMPORAL_TLS_CERT_FILE and TEMPORAL_TLS_KEY_FILE: set them (whoever reaches an unauthenticated Temporal can start, signal and delete workflows)');
+  }
   if (config.SIMULATED_CLUSTER) problems.push('SIMULATED_CLUSTER: unset it (the simulated cluster is for development)');
   if (config.INSTANCE_RUNTIME === 'local' && !config.LOCAL_RUNTIME_IN_PRODUCTION) {
     problems.push('INSTANCE_RUNTIME: local runs model code on the worker host; use kubernetes, or set LOCAL_RUNTIME_IN_PRODUCTION=true to accept that');

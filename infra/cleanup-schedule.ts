@@ -14,7 +14,8 @@ export async function ensureCleanupSchedule(temporal: Client, options: { taskQue
     workflowType: workflowNames.cleanupOldRequests,
     workflowId: `${scheduleId}.run`,
     taskQueue: options.taskQueue,
-    args: [{ retentionDays: options.retentionDays }] as Parameters<PodiumWorkflows['cleanupOldRequests']>,
+    // Every run names who asks and why (workflows/cleanup.ts): the Schedule, and its purpose.
+    args: [{ retentionDays: options.retentionDays, actor: `schedule:${scheduleId}`, reason: 'daily retention' }] as Parameters<PodiumWorkflows['cleanupOldRequests']>,
   };
   try {
     await temporal.schedule.create({

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { Client, Connection } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
+import type Koa from 'koa';
 import type { Logger } from 'pino';
 import type { DatabasePool } from 'slonik';
 import type { AutoscalerDependencies } from '../activities/node-autoscaler';
@@ -12,6 +13,7 @@ import { createInstanceRuntime } from '../activities/runtime/create-runtime';
 import { localCommandPolicyOf } from '../activities/runtime/local-runtime';
 import { createApp } from '../api/app';
 import { startAuthServices } from '../api/auth-services';
+import { metricsApp } from '../api/http-metrics';
 import { listenForRequestEnds } from '../api/request-ends';
 import { createDatabasePool } from '../db/pool';
 import { migrate } from '../db/migrate';
@@ -60,6 +62,7 @@ type Config = PodiumConfig;
 async function checkPorts(config: Config) {
   step('checking ports');
   await assertPortFree(config.PORT, config.HOST, 'Podium API', 'PORT');
+  if (config.API_METRICS_PORT > 0) await assertPortFree(config.API_METRICS_PORT, config.HOST, "the API's metrics", 'API_METRICS_PORT');
   if (!config.DATABASE_URL) {
     await assertPortFree(config.EMBEDDED_POSTGRES_PORT, '127.0.0.1', 'embedded PostgreSQL', 'EMBEDDED_POSTGRES_PORT');
   }
@@ -253,18 +256,24 @@ async function main() {
     tracing: tracing !== null,
     localCommands,
   });
+  await listen('the API', app, config.PORT, config.HOST);
+  if (config.API_METRICS_PORT > 0) await listen("the API's metrics", metricsApp(db), config.API_METRICS_PORT, config.HOST);
+  printReady(config, temporalServer.ui);
+}
+
+/** Serves `app` until the stops run. */
+async function listen(name: string, app: Koa, port: number, host: string) {
   const server: Server = await new Promise((resolve) => {
-    const listening = app.listen(config.PORT, config.HOST, () => resolve(listening));
+    const listening = app.listen(port, host, () => resolve(listening));
   });
   stops.push({
-    name: 'the API',
+    name,
     stop: () =>
       new Promise((resolve) => {
         server.close(resolve);
         server.closeAllConnections();
       }),
   });
-  printReady(config, temporalServer.ui);
 }
 
 function printReady(config: Config, temporalUi: string | undefined) {
@@ -272,6 +281,8 @@ function printReady(config: Config, temporalUi: string | undefined) {
   step('ready:');
   console.log(`  Web UI            ${api}/`);
   console.log(`  API               ${api}/api  (models: ${api}/api/models)`);
+  const metricsPort = config.API_METRICS_PORT || config.PORT;
+  console.log(`  Metrics           http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${metricsPort}/metrics`);
   if (temporalUi) console.log(`  Temporal Web UI   ${temporalUi}/namespaces/${config.TEMPORAL_NAMESPACE}/workflows`);
   console.log('  Press Ctrl-C to stop.');
 }

@@ -22,10 +22,12 @@ import {
   operatorStopInstanceSignal,
 } from './operator-signals';
 
-const bookkeeping = proxyActivities<PodiumActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '200 milliseconds', maximumInterval: '5 seconds', maximumAttempts: 10 },
-});
+/**
+ * Pool bookkeeping waits out an outage as the request path does: no attempt limit. With one,
+ * a stop that failed for a minute of PostgreSQL restart left its instance running for good.
+ */
+export const poolBookkeepingRetry = { initialInterval: '200 milliseconds', maximumInterval: '5 seconds' } as const;
+const bookkeeping = proxyActivities<PodiumActivities>({ startToCloseTimeout: '30 seconds', retry: poolBookkeepingRetry });
 // The round runs inside the workflow task that asks for it: a queued request's wake-up reaches
 // a starting instance without two more workflow tasks. Never more than one at a time (a
 // round is awaited before the next): concurrent local activities make workflow code that

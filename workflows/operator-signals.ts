@@ -63,3 +63,5 @@ export function acceptOperatorPayload<T extends object>(
 export const isInstanceId = (value: unknown) => typeof value === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(value);
 export const isMinInstances = (value: unknown) => wholeNumber(value, 0, 100);
 export const isSeconds = (value: unknown) => wholeNumber(value, 1, 7 * 24 * 3600);
+/** A retention of a day to ten years: 0 would delete every ended request. */
+export const isRetentionDays = (value: unknown) => typeof value === 'number' && Number.isFinite(value) && value >= 1 && value <= 3_650;

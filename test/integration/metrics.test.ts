@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { metricsApp } from '../../api/http-metrics';
 import { findFreePorts } from '../../infra/ports';
 import { eventually } from '../support/eventually';
 import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
@@ -69,5 +70,20 @@ describe('Prometheus metrics', () => {
     const declared = new Set([...exported.matchAll(/^# TYPE (\S+) /gm)].map((match) => match[1]!.replace(/_total$/, '')));
     const missing = [...queried].filter((name) => !declared.has(name) && !declared.has(name.replace(/_total$/, '')));
     expect(missing).toEqual([]);
+  });
+});
+
+describe("the API's metrics on a port of their own (API_METRICS_PORT, as the manifests deploy it)", () => {
+  it('are served there, and not on the port an Ingress exposes', async () => {
+    const [metricsPort] = await findFreePorts(1);
+    const instance = await stack.startApiInstance({ API_METRICS_PORT: String(metricsPort) });
+    const served = metricsApp(stack.db).listen(metricsPort, '127.0.0.1');
+    try {
+      expect((await fetch(`${instance.baseUrl}/metrics`)).status).toBe(404);
+      expect(await scrape(`http://127.0.0.1:${metricsPort}/metrics`)).toContain('podium_http_request_duration_seconds');
+      expect((await fetch(`http://127.0.0.1:${metricsPort}/api/health`)).status).toBe(404);
+    } finally {
+      await new Promise((resolve) => served.close(resolve));
+    }
   });
 });

@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { sql } from 'slonik';
+import { z } from 'zod';
 import { ensureCleanupSchedule } from '../../infra/cleanup-schedule';
 import { eventually } from '../support/eventually';
 import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
@@ -11,6 +13,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
 });
+
+const retentionAudits = (workflowId: string) =>
+  stack.db.anyFirst(sql.type(z.object({ detail: z.record(z.string(), z.unknown()) }))`
+    SELECT detail FROM audit_log WHERE action = 'RETENTION_RUN' AND target_id = ${workflowId} ORDER BY id`);
 
 describe('retention', () => {
   it('deletes ended requests older than the retention, in batches, and keeps their stats', async () => {
@@ -33,7 +39,7 @@ describe('retention', () => {
     const result = await stack.temporal.workflow.execute<PodiumWorkflows['cleanupOldRequests']>(workflowNames.cleanupOldRequests, {
       taskQueue: stack.taskQueue,
       workflowId: `cleanup-test-${Date.now()}`,
-      args: [{ retentionDays: 7 }],
+      args: [{ retentionDays: 7, actor: 'ops:test', reason: 'retention test' }],
     });
     expect(result).toEqual({ deleted: 2 });
     const left = await stack.db.anyFirst(sql.unsafe`SELECT id FROM work_requests WHERE id = ANY(${sql.array(ids, 'uuid')})`);
@@ -50,8 +56,28 @@ describe('retention', () => {
     expect(await ensureCleanupSchedule(stack.temporal, { taskQueue: stack.taskQueue, retentionDays: 7 })).toBe('created');
     expect(await ensureCleanupSchedule(stack.temporal, { taskQueue: stack.taskQueue, retentionDays: 3 })).toBe('updated');
     const schedule = await stack.temporal.schedule.getHandle(cleanupScheduleId(stack.taskQueue)).describe();
-    expect(schedule.action).toMatchObject({ type: 'startWorkflow', workflowType: 'cleanupOldRequests', args: [{ retentionDays: 3 }] });
+    const actor = `schedule:${cleanupScheduleId(stack.taskQueue)}`;
+    expect(schedule.action).toMatchObject({ type: 'startWorkflow', workflowType: 'cleanupOldRequests', args: [{ retentionDays: 3, actor, reason: 'daily retention' }] });
     expect(schedule.spec.calendars).toEqual([expect.objectContaining({ hour: [{ start: 3, end: 3, step: 1 }] })]);
+    // Run now, as the Schedule runs it: accepted, and audited under the Schedule's name.
+    await stack.temporal.schedule.getHandle(cleanupScheduleId(stack.taskQueue)).trigger();
+    const run = await eventually(
+      async () => (await stack.temporal.schedule.getHandle(cleanupScheduleId(stack.taskQueue)).describe()).info.recentActions[0]?.action.workflow.workflowId,
+      (workflowId) => workflowId !== undefined,
+    );
+    expect(await stack.temporal.workflow.getHandle(run!).result()).toEqual({ deleted: expect.any(Number) });
+    expect(await retentionAudits(run!)).toEqual([{ actor, reason: 'daily retention', retentionDays: 3, via: 'temporal signal' }]);
     await stack.temporal.schedule.getHandle(cleanupScheduleId(stack.taskQueue)).delete();
+  });
+
+  it.each([
+    ['no one named', { retentionDays: 7 }, '"actor": who sends it, 1-100 characters; "reason": why, 1-500 characters'],
+    ['a retention of 0 days', { retentionDays: 0, actor: 'pod:model', reason: 'clean everything' }, '"retentionDays" is missing or not valid'],
+    ['an extra field', { retentionDays: 7, actor: 'ops:test', reason: 'x', batchSize: 1e9 }, '"batchSize" is not a field of this signal'],
+  ])('refuses a run with %s, and deletes nothing', async (_name, input, problem) => {
+    const workflowId = `cleanup-refused-${randomUUID()}`;
+    const run = stack.temporal.workflow.execute(workflowNames.cleanupOldRequests, { taskQueue: stack.taskQueue, workflowId, args: [input] });
+    await expect(run).rejects.toMatchObject({ cause: { type: 'INVALID_OPERATOR_INPUT', message: `refused: ${problem}` } });
+    expect(await retentionAudits(workflowId)).toEqual([]);
   });
 });

@@ -120,6 +120,22 @@ describe('infra/k8s: the kustomize base, its components and the overlays', () =>
     ]);
   });
 
+  it("let model pods reach DNS and public addresses only: not PostgreSQL, Temporal, the API, nor the cloud's metadata", () => {
+    const policies = rendered.production!.filter((object) => object.kind === 'NetworkPolicy') as unknown as V1NetworkPolicy[];
+    const egress = policies.filter((policy) => policy.metadata!.namespace === 'podium-models' && policy.spec!.policyTypes!.includes('Egress'));
+    // Every model pod is selected by a policy of type Egress, so what none allows is denied.
+    expect(egress.map((policy) => policy.spec!.podSelector)).toEqual([{}, {}]);
+    const rules = egress.flatMap((policy) => policy.spec!.egress ?? []);
+    const dns = rules.find((rule) => rule.ports?.some((port) => port.port === 53))!;
+    expect(dns.to).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }]);
+    const blocks = rules.filter((rule) => rule !== dns).flatMap((rule) => rule.to!.map((peer) => peer.ipBlock!));
+    expect(blocks.map((block) => block.cidr)).toEqual(['0.0.0.0/0', '::/0']);
+    const excepted = blocks.flatMap((block) => block.except ?? []);
+    for (const range of ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.0.0/16', 'fc00::/7', 'fe80::/10']) expect(excepted).toContain(range);
+    // Podium's own namespace keeps its egress: where PostgreSQL and Temporal live is the installation's choice.
+    expect(policies.filter((policy) => policy.metadata!.namespace === 'podium' && policy.spec!.policyTypes!.includes('Egress'))).toEqual([]);
+  });
+
   it('bind the node autoscaler only where an overlay enables it, with the verbs its provider needs', () => {
     expect(rendered.production!.filter((object) => object.kind.startsWith('Cluster'))).toEqual([]);
     expect(rulesOf(rendered.dev!, 'podium-node-autoscaler')).toEqual([

@@ -25,6 +25,7 @@ describe('configuration', () => {
       COOKIE_SECURE: 'true',
       DATABASE_URL: 'postgres://podium@db.internal/podium',
       TEMPORAL_ADDRESS: 'temporal.internal:7233',
+      TEMPORAL_API_KEY: 'a key of our own',
     };
 
     it('starts with real settings', () => {
@@ -37,6 +38,18 @@ describe('configuration', () => {
       );
       expect(() => parseConfig({ ...production, SIMULATED_CLUSTER: 'true' })).toThrow(/SIMULATED_CLUSTER: unset it/);
       expect(() => parseConfig({ ...production, NODE_PROVIDER: 'kwok' })).toThrow(/NODE_PROVIDER: kwok/);
+    });
+
+    it('refuses a Temporal it does not authenticate to: an API key or a client certificate', () => {
+      const { TEMPORAL_API_KEY: _key, ...unauthenticated } = production;
+      expect(() => parseConfig(unauthenticated)).toThrow(/TEMPORAL_API_KEY or TEMPORAL_TLS_CERT_FILE and TEMPORAL_TLS_KEY_FILE: set them/);
+      expect(() => parseConfig({ ...unauthenticated, TEMPORAL_TLS_CERT_FILE: '/etc/podium/tls.crt' })).toThrow(/TEMPORAL_API_KEY or/);
+      expect(parseConfig({ ...unauthenticated, TEMPORAL_TLS_CERT_FILE: '/etc/podium/tls.crt', TEMPORAL_TLS_KEY_FILE: '/etc/podium/tls.key' }).TEMPORAL_TLS_CERT_FILE).toBe('/etc/podium/tls.crt');
+    });
+
+    it('refuses the local runtime unless told it is meant', () => {
+      expect(() => parseConfig({ ...production, INSTANCE_RUNTIME: 'local' })).toThrow(/INSTANCE_RUNTIME: local runs model code on the worker host/);
+      expect(parseConfig({ ...production, INSTANCE_RUNTIME: 'local', LOCAL_RUNTIME_IN_PRODUCTION: 'true' }).INSTANCE_RUNTIME).toBe('local');
     });
 
     it('leaves development alone', () => {
