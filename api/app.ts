@@ -9,6 +9,7 @@ import type { DatabasePool } from 'slonik';
 import type { PodiumConfig } from '../domain/config';
 import type { LocalCommandPolicy } from '../domain/local-command-policy';
 import type { AuthServices } from './auth-services';
+import { requireTokenTransportWithCookies, securityHeaders } from './browser-protection';
 import { errorMiddleware, isInferenceProtocol } from './errors';
 import { httpMetrics, metricsEndpoint } from './http-metrics';
 import { httpTracing } from './http-tracing';
@@ -48,6 +49,7 @@ export type ApiDependencies = {
     | 'REQUESTS_PER_MINUTE_PER_OWNER'
     | 'API_DEADLINE_MS'
     | 'API_METRICS_PORT'
+    | 'COOKIE_SECURE'
   >;
   db: DatabasePool;
   temporal: Client;
@@ -82,7 +84,9 @@ export function createApp({ config, db: pool, temporal, eagerStart = false, logg
   });
   if (tracing) app.use(httpTracing());
   app.use(httpMetrics());
+  app.use(securityHeaders({ https: config.COOKIE_SECURE }));
   app.use(errorMiddleware(logger));
+  app.use(requireTokenTransportWithCookies());
   // With a port of their own (API_METRICS_PORT), the metrics are not on the API's port at all.
   if (config.API_METRICS_PORT === 0) app.use(metricsEndpoint(db));
   app.use(

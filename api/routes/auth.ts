@@ -6,6 +6,7 @@ import { findSessionOfRefreshToken, revokeSession } from '../../db/sessions';
 import { loginBody, signupBody, type UserView } from '../../domain/accounts';
 import { accessCookie, refreshCookie, requireSession, signedInUser, type AuthState } from '../auth';
 import type { Authenticate } from '../authenticator';
+import { tokenTransportHeader } from '../browser-protection';
 import { ApiError } from '../errors';
 import type { CreationLimits } from '../creation-limits';
 import type { LoginRateLimit } from '../login-rate-limit';
@@ -15,7 +16,7 @@ import { logIn, refreshSession, signUp, type SignedIn, type TokenSettings } from
 import { requireJsonBody } from './json-body';
 
 /** The browser asks for cookies only (`X-Podium-Token-Transport: cookie`): its script never sees a token. */
-const cookieOnly = (ctx: Context) => ctx.get('x-podium-token-transport').toLowerCase() === 'cookie';
+const cookieOnly = (ctx: Context) => ctx.get(tokenTransportHeader).toLowerCase() === 'cookie';
 const refreshBody = z.strictObject({ refreshToken: z.string().optional() });
 
 export function authRoutes(deps: {
@@ -37,6 +38,7 @@ export function authRoutes(deps: {
     // AUTH_REQUIRED (sign in).
     ctx.cookies.set(accessCookie, pair.access, { ...cookie, path: '/api', expires: new Date(issued.refreshExpiresAt) });
     ctx.cookies.set(refreshCookie, pair.refresh, { ...cookie, path: '/api/auth', expires: new Date(issued.refreshExpiresAt) });
+    ctx.set('Cache-Control', 'no-store'); // tokens: no cache, shared or private, keeps them
     ctx.body = {
       user,
       accessTokenExpiresAt: new Date(issued.accessExpiresAt).toISOString(),

@@ -17,6 +17,7 @@ export function sessionRoutes({ db, ttlHours, creationLimits }: { db: DatabasePo
       access: { hash: hashToken(token), ttlSeconds: Math.round(ttlHours * 3600) },
     });
     ctx.status = 201;
+    ctx.set('Cache-Control', 'no-store'); // a token: no cache, shared or private, keeps it
     ctx.body = { token, sessionId: session.id, kind: 'anonymous', expiresAt: new Date(session.expiresAt).toISOString() };
   });
 
