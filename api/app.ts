@@ -110,7 +110,7 @@ export function createApp({ config, db: pool, temporal, eagerStart = false, logg
     requestRoutes({ db, workflows, ends, quotas, authenticate: auth.authenticate, temporalUi }),
     adminRequestRoutes({ db, workflows, authenticate: auth.authenticate, temporalUi }),
     authRoutes({ db, ...auth }),
-    adminUserRoutes({ db, authenticate: auth.authenticate }),
+    adminUserRoutes({ db, authenticate: auth.authenticate, cache: auth.cache }),
     adminStatsRoutes({ db, authenticate: auth.authenticate, logger }),
     adminInstanceRoutes({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, authenticate: auth.authenticate, temporalUi }),
     adminModelRoutes({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, authenticate: auth.authenticate, localCommands }),

@@ -17,6 +17,7 @@ export type AuthConfig = Pick<
   | 'ACCESS_TOKEN_TTL_SECONDS'
   | 'REFRESH_TOKEN_TTL_SECONDS'
   | 'REFRESH_REUSE_GRACE_SECONDS'
+  | 'SESSION_MAX_LIFETIME_SECONDS'
   | 'SESSION_CACHE_ENABLED'
   | 'SESSION_CACHE_MAX_ENTRIES'
   | 'SESSION_CACHE_TTL_SECONDS'
@@ -86,6 +87,7 @@ export async function startAuthServices(options: {
     accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
     refreshTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
     reuseGraceSeconds: config.REFRESH_REUSE_GRACE_SECONDS,
+    maxSessionSeconds: config.SESSION_MAX_LIFETIME_SECONDS,
     secureCookies: config.COOKIE_SECURE,
   };
   return {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { loginBody, signupBody, userView } from '../domain/accounts';
+import { accountActionBody, loginBody, signupBody, userView } from '../domain/accounts';
 import { modelId, modelSettings, modelSpec, publicModelSpec } from '../domain/model-catalog';
 import { adminRequestSummary } from '../domain/admin-views';
 import { autoscalerDecision } from '../domain/autoscaler-decision';
@@ -230,6 +230,33 @@ export const openApiDocument = {
             { name: 'after', in: 'query', required: false, schema: { type: 'string' } },
           ],
           responses: { 200: { description: 'a page of users' }, ...errors(400, 401, 403) },
+        },
+      },
+      '/api/admin/users/{id}/sessions/end': {
+        post: {
+          summary: "Ends every session of the user at once (ADMIN, audited USER_SESSIONS_END)",
+          security: bearer,
+          parameters: [idParameter],
+          requestBody: { required: true, content: json(accountActionBody) },
+          responses: { 200: { description: 'how many sessions were live', content: json(z.object({ endedSessions: z.number().int() })) }, ...errors(400, 401, 403, 404) },
+        },
+      },
+      '/api/admin/users/{id}/disable': {
+        post: {
+          summary: 'Disables the account: it cannot sign in, and its sessions end (ADMIN, audited USER_DISABLE); 409 CANNOT_DISABLE_SELF',
+          security: bearer,
+          parameters: [idParameter],
+          requestBody: { required: true, content: json(accountActionBody) },
+          responses: { 200: { description: 'disabled', content: json(z.object({ disabled: z.literal(true), endedSessions: z.number().int() })) }, ...errors(400, 401, 403, 404, 409) },
+        },
+      },
+      '/api/admin/users/{id}/enable': {
+        post: {
+          summary: 'Lets a disabled account sign in again (ADMIN, audited USER_ENABLE)',
+          security: bearer,
+          parameters: [idParameter],
+          requestBody: { required: true, content: json(accountActionBody) },
+          responses: { 200: { description: 'enabled', content: json(z.object({ disabled: z.literal(false) })) }, ...errors(400, 401, 403, 404) },
         },
       },
       '/api/admin/requests': {

@@ -91,13 +91,14 @@ const refreshTokenRow = z.object({
   tokenExpiresAt: z.number(),
   consumedAt: z.number().nullable(),
   sessionRevokedAt: z.number().nullable(),
+  sessionCreatedAt: z.number(),
 });
 
 /** The presented refresh token, locked for the rest of the transaction (one rotation wins). */
 export async function lockRefreshToken(db: CommonQueryMethods, tokenHash: Buffer) {
   return db.maybeOne(sql.type(refreshTokenRow)`
     SELECT t.session_id AS "sessionId", s.user_id AS "userId", t.expires_at AS "tokenExpiresAt",
-           t.consumed_at AS "consumedAt", s.revoked_at AS "sessionRevokedAt"
+           t.consumed_at AS "consumedAt", s.revoked_at AS "sessionRevokedAt", s.created_at AS "sessionCreatedAt"
       FROM session_tokens t
       JOIN sessions s ON s.id = t.session_id
      WHERE t.token_hash = ${sql.binary(tokenHash)} AND t.kind = 'refresh' AND s.kind = 'user'
@@ -129,6 +130,16 @@ export async function revokeSession(db: CommonQueryMethods, sessionId: string, r
 }
 
 const sessionIdRow = z.object({ sessionId: z.uuid() });
+
+/** Ends every live session of the user (an admin's act); how many there were. */
+export async function revokeUserSessions(db: CommonQueryMethods, userId: string, reason: string): Promise<number> {
+  const ended = await db.anyFirst(sql.type(sessionIdRow)`
+    UPDATE sessions SET revoked_at = clock_timestamp(), revoked_reason = ${reason}
+     WHERE user_id = ${userId} AND revoked_at IS NULL
+    RETURNING id AS "sessionId"`);
+  await notifySessionEvent(db, { userId });
+  return ended.length;
+}
 
 /** The session a refresh token belongs to, whatever its state (for logout). */
 export async function findSessionOfRefreshToken(db: CommonQueryMethods, tokenHash: Buffer): Promise<string | null> {

@@ -10,8 +10,8 @@ export class DuplicateAccountError extends Error {
   }
 }
 
-const grantedRow = z.object({ userId: z.uuid() });
-const userWithHash = z.object({ id: z.uuid(), username: z.string(), email: z.string(), passwordHash: z.string() });
+const userIdRow = z.object({ userId: z.uuid() });
+const userWithHash = z.object({ id: z.uuid(), username: z.string(), email: z.string(), passwordHash: z.string(), disabledAt: z.number().nullable() });
 const userViewRow = z.object({ id: z.uuid(), username: z.string(), email: z.string(), permissions: z.array(permission) });
 
 const permissionsOf = (userId: ReturnType<typeof sql.fragment>) => sql.fragment`
@@ -36,7 +36,7 @@ export async function insertUser(
 /** The account a sign-in names, by username or email, case-insensitively. */
 export async function findUserForLogin(db: CommonQueryMethods, identifier: string) {
   return db.maybeOne(sql.type(userWithHash)`
-    SELECT id, username, email, password_hash AS "passwordHash"
+    SELECT id, username, email, password_hash AS "passwordHash", disabled_at AS "disabledAt"
       FROM users
      WHERE lower(username) = lower(${identifier}) OR lower(email) = lower(${identifier})
      LIMIT 1`);
@@ -55,10 +55,12 @@ export async function findUserIdByUsername(db: CommonQueryMethods, username: str
     SELECT id FROM users WHERE lower(username) = lower(${username})`);
 }
 
+const userListRow = userViewRow.extend({ createdAt: z.number(), disabledAt: z.number().nullable() });
+
 /** Users by username, with their permissions: a page after `after` (a username). */
 export async function listUsers(db: CommonQueryMethods, page: { limit: number; after?: string }) {
-  return db.any(sql.type(userViewRow.extend({ createdAt: z.number() }))`
-    SELECT u.id, u.username, u.email, ${permissionsOf(sql.fragment`u.id`)} AS permissions, u.created_at AS "createdAt"
+  return db.any(sql.type(userListRow)`
+    SELECT u.id, u.username, u.email, ${permissionsOf(sql.fragment`u.id`)} AS permissions, u.created_at AS "createdAt", u.disabled_at AS "disabledAt"
       FROM users u
      WHERE ${page.after ? sql.fragment`lower(u.username) > lower(${page.after})` : sql.fragment`true`}
      ORDER BY lower(u.username)
@@ -74,7 +76,7 @@ export async function grantPermission(
   grant: { userId: string; permission: Permission; grantedBy: string },
 ): Promise<void> {
   await db.transaction(async (t) => {
-    const granted = await t.maybeOne(sql.type(grantedRow)`
+    const granted = await t.maybeOne(sql.type(userIdRow)`
       INSERT INTO user_permissions (user_id, permission, granted_by)
       VALUES (${grant.userId}, ${grant.permission}, ${grant.grantedBy})
       ON CONFLICT (user_id, permission) DO NOTHING
@@ -91,7 +93,7 @@ export async function revokePermission(
   revoke: { userId: string; permission: Permission; revokedBy: string },
 ): Promise<void> {
   await db.transaction(async (t) => {
-    const revoked = await t.maybeOne(sql.type(grantedRow)`
+    const revoked = await t.maybeOne(sql.type(userIdRow)`
       DELETE FROM user_permissions WHERE user_id = ${revoke.userId} AND permission = ${revoke.permission}
       RETURNING user_id AS "userId"`);
     if (!revoked) return;
@@ -107,3 +109,15 @@ const permissionAudit = (action: string, userId: string, permission: Permission,
   targetId: userId,
   detail: { permission, actor },
 });
+
+/**
+ * Disables the account (`reason`) or enables it again (null); false when there is no such user.
+ * Its sessions are not touched here: the caller ends them in the same transaction.
+ */
+export async function setUserDisabled(db: CommonQueryMethods, userId: string, disabled: { reason: string } | null): Promise<boolean> {
+  const changed = await db.maybeOne(sql.type(userIdRow)`
+    UPDATE users SET disabled_at = ${disabled ? sql.fragment`clock_timestamp()` : null}, disabled_reason = ${disabled?.reason ?? null}
+     WHERE id = ${userId}
+    RETURNING id AS "userId"`);
+  return changed !== null;
+}

@@ -25,6 +25,9 @@ export const loginBody = z.union([
 export type LoginBody = z.infer<typeof loginBody>;
 export const loginIdentifier = (body: LoginBody) => ('username' in body ? body.username : body.email);
 
+/** Body of an admin's act on an account (end its sessions, disable, enable): why, for the audit row. */
+export const accountActionBody = z.strictObject({ reason: z.string().trim().min(1).max(500) });
+
 export type AccountIssue = { field: 'username' | 'email' | 'password'; code: string; message: string };
 
 const usernameCharacters = /^[A-Za-z0-9_.-]+$/;

@@ -56,6 +56,8 @@ export const configSchema = z.object({
   ANONYMOUS_SESSION_TTL_HOURS: z.coerce.number().positive().default(24 * 7),
   ACCESS_TOKEN_TTL_SECONDS: seconds.default(15 * 60),
   REFRESH_TOKEN_TTL_SECONDS: seconds.default(30 * 24 * 3600),
+  /** A signed-in session ends this long after sign-in, however often it is refreshed. */
+  SESSION_MAX_LIFETIME_SECONDS: seconds.default(90 * 24 * 3600),
   REFRESH_REUSE_GRACE_SECONDS: z.coerce.number().int().min(0).default(10),
   SESSION_CACHE_ENABLED: flag.default(true),
   SESSION_CACHE_MAX_ENTRIES: z.coerce.number().int().positive().default(10_000),

@@ -1,17 +1,22 @@
-import Router from '@koa/router';
+import Router, { type RouterContext } from '@koa/router';
 import type { DatabasePool } from 'slonik';
 import { z } from 'zod';
 import { listUsers } from '../../db/users';
-import { requirePermission, requireSession, type AuthState } from '../auth';
+import { accountActionBody } from '../../domain/accounts';
+import { requirePermission, requireSession, signedInUser, type AuthState } from '../auth';
 import type { Authenticate } from '../authenticator';
+import { idParam } from '../params';
+import type { SessionCache } from '../session-cache';
+import { endUserSessions, setAccountDisabled } from '../use-cases/admin-users';
+import { requireJsonBody } from './json-body';
 
 const listUsersQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(50),
   after: z.string().max(32).optional(),
 });
 
-/** Accounts and their permissions, for admins. */
-export function adminUserRoutes({ db, authenticate }: { db: DatabasePool; authenticate: Authenticate }) {
+/** Accounts and their permissions, for admins; ending a user's sessions, disabling and enabling an account. */
+export function adminUserRoutes({ db, authenticate, cache }: { db: DatabasePool; authenticate: Authenticate; cache?: SessionCache | null }) {
   const router = new Router<AuthState>();
   router.use('/api/admin', requireSession(authenticate), requirePermission('ADMIN'));
 
@@ -20,9 +25,34 @@ export function adminUserRoutes({ db, authenticate }: { db: DatabasePool; authen
     const users = await listUsers(db, { limit: query.limit + 1, after: query.after });
     const page = users.slice(0, query.limit);
     ctx.body = {
-      users: page.map((user) => ({ ...user, createdAt: new Date(user.createdAt).toISOString() })),
+      users: page.map((user) => ({
+        ...user,
+        createdAt: new Date(user.createdAt).toISOString(),
+        disabledAt: user.disabledAt === null ? null : new Date(user.disabledAt).toISOString(),
+      })),
       nextCursor: users.length > query.limit ? page.at(-1)!.username : null,
     };
+  });
+
+  const act = (ctx: RouterContext<AuthState>) => {
+    const userId = idParam(ctx, 'user');
+    requireJsonBody(ctx);
+    return { adminId: signedInUser(ctx).userId, userId, reason: accountActionBody.parse(ctx.request.body).reason };
+  };
+
+  /** Ends every session of the user at once (their tokens stop working on every API process). */
+  router.post('/api/admin/users/:id/sessions/end', async (ctx) => {
+    ctx.body = { endedSessions: await endUserSessions({ db, cache }, act(ctx)) };
+  });
+
+  /** The account can no longer sign in, and its sessions end. */
+  router.post('/api/admin/users/:id/disable', async (ctx) => {
+    ctx.body = { disabled: true, ...(await setAccountDisabled({ db, cache }, act(ctx), true)) };
+  });
+
+  router.post('/api/admin/users/:id/enable', async (ctx) => {
+    await setAccountDisabled({ db, cache }, act(ctx), false);
+    ctx.body = { disabled: false };
   });
   return router;
 }

@@ -9,7 +9,7 @@ import {
 } from '../../db/sessions';
 import { DuplicateAccountError, findUserForLogin, findUserView, insertUser } from '../../db/users';
 import { loginIdentifier, signupIssues, type LoginBody, type SignupBody, type UserView } from '../../domain/accounts';
-import { decideRefresh } from '../../domain/refresh-decision';
+import { decideRefresh, refreshTtlSeconds } from '../../domain/refresh-decision';
 import { ApiError } from '../errors';
 import type { LoginRateLimit } from '../login-rate-limit';
 import { hashPassword, isCommonPassword, verifyPassword } from '../passwords';
@@ -18,6 +18,8 @@ import { hashToken, newToken } from '../session-tokens';
 export type TokenSettings = {
   accessTtlSeconds: number;
   refreshTtlSeconds: number;
+  /** SESSION_MAX_LIFETIME_SECONDS: no refresh carries a session past it. */
+  maxSessionSeconds: number;
   reuseGraceSeconds: number;
   secureCookies: boolean;
 };
@@ -33,7 +35,7 @@ function newTokenPair(tokens: TokenSettings) {
     refresh,
     hashes: {
       access: { hash: hashToken(access), ttlSeconds: tokens.accessTtlSeconds },
-      refresh: { hash: hashToken(refresh), ttlSeconds: tokens.refreshTtlSeconds },
+      refresh: { hash: hashToken(refresh), ttlSeconds: Math.min(tokens.refreshTtlSeconds, tokens.maxSessionSeconds) },
     },
   };
 }
@@ -84,6 +86,8 @@ export async function logIn(
     if (attempt.last) throw tooManyAttempts(attempt.retryAfterSeconds);
     throw new ApiError(401, 'INVALID_CREDENTIALS', 'The username, email or password is not right');
   }
+  // Said only to whoever knows the password: a guesser learns nothing of the account.
+  if (user.disabledAt !== null) throw new ApiError(403, 'ACCOUNT_DISABLED', 'This account is disabled; ask an admin');
   await loginRateLimit.succeeded(account, ip);
   const pair = newTokenPair(tokens);
   const issued = await createUserSession(db, { id: randomUUID(), userId: user.id, ...pair.hashes });
@@ -106,9 +110,12 @@ export async function refreshSession({ db, tokens }: AccountDeps, presented: str
   const result = await db.transaction(async (transaction) => {
     const state = await lockRefreshToken(transaction, usedHash);
     if (!state) return { outcome: 'UNKNOWN' as const };
-    const decision = decideRefresh(state, Date.now(), tokens.reuseGraceSeconds * 1000);
+    const now = Date.now();
+    const maxLifetimeMs = tokens.maxSessionSeconds * 1000;
+    const decision = decideRefresh(state, now, tokens.reuseGraceSeconds * 1000, maxLifetimeMs);
     if (decision.outcome === 'ROTATE') {
-      const issued = await rotateRefreshToken(transaction, { sessionId: state.sessionId, usedHash, ...pair.hashes });
+      const refresh = { ...pair.hashes.refresh, ttlSeconds: refreshTtlSeconds(tokens.refreshTtlSeconds, state.sessionCreatedAt, now, maxLifetimeMs) };
+      const issued = await rotateRefreshToken(transaction, { sessionId: state.sessionId, usedHash, access: pair.hashes.access, refresh });
       return { outcome: decision.outcome, issued, userId: state.userId };
     }
     if (decision.outcome === 'REUSED_REVOKE_FAMILY') await revokeSession(transaction, state.sessionId, 'refresh token reused');

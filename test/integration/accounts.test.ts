@@ -372,6 +372,80 @@ describe('permissions', () => {
   });
 });
 
+describe('account controls for admins', () => {
+  const userAudit = (userId: string) =>
+    stack.db.any(sql.type(z.object({ action: z.string(), reason: z.string() }))`
+      SELECT action, detail->>'reason' AS reason FROM audit_log WHERE target_type = 'user' AND target_id = ${userId} AND action LIKE 'USER_%' ORDER BY id`);
+  const act = (token: string, path: string, reason: unknown = 'lost laptop') => stack.api.call('POST', path, { token, json: { reason } });
+
+  it("ends all of a user's sessions at once: their tokens stop working, their refresh too", async () => {
+    const admin = (await stack.signUpAdmin('ender')).token;
+    const username = uniqueName('ended');
+    const first = await stack.api.signUp({ username });
+    const second = await stack.api.login(username);
+    const ended = await act(admin, `/api/admin/users/${first.user.id}/sessions/end`);
+    expect(ended).toMatchObject({ status: 200, body: { endedSessions: 2 } });
+    for (const token of [first.accessToken, second.accessToken]) expect((await stack.api.call('GET', '/api/auth/me', { token })).body.error.code).toBe('INVALID_TOKEN');
+    expect((await stack.api.call('POST', '/api/auth/refresh', { json: { refreshToken: second.refreshToken } })).body.error.code).toBe('SESSION_REVOKED');
+    expect(await userAudit(first.user.id)).toEqual([{ action: 'USER_SESSIONS_END', reason: 'lost laptop' }]);
+    // The user may sign in again.
+    expect((await stack.api.login(username)).user.username).toBe(username);
+  });
+
+  it('disables an account: it cannot sign in (said only to whoever knows the password), its sessions end; enabled, it can', async () => {
+    const admin = (await stack.signUpAdmin('disabler')).token;
+    const username = uniqueName('disabled');
+    const account = await stack.api.signUp({ username });
+    expect(await act(admin, `/api/admin/users/${account.user.id}/disable`, 'abuse')).toMatchObject({ status: 200, body: { disabled: true, endedSessions: 1 } });
+    expect((await stack.api.call('GET', '/api/auth/me', { token: account.accessToken })).status).toBe(401);
+    const refused = await stack.api.call('POST', '/api/auth/login', { json: { username, password } });
+    expect(refused.status).toBe(403);
+    expect(refused.body.error.code).toBe('ACCOUNT_DISABLED');
+    expect((await stack.api.call('POST', '/api/auth/login', { json: { username, password: 'not the password' } })).body.error.code).toBe('INVALID_CREDENTIALS');
+    const listed = await stack.api.call('GET', `/api/admin/users?after=${username.slice(0, -1)}&limit=100`, { token: admin });
+    expect(listed.body.users.find((user: { username: string }) => user.username === username).disabledAt).toEqual(expect.any(String));
+
+    expect(await act(admin, `/api/admin/users/${account.user.id}/enable`, 'appeal granted')).toMatchObject({ status: 200, body: { disabled: false } });
+    expect((await stack.api.login(username)).user.username).toBe(username);
+    expect(await userAudit(account.user.id)).toEqual([
+      { action: 'USER_DISABLE', reason: 'abuse' },
+      { action: 'USER_ENABLE', reason: 'appeal granted' },
+    ]);
+  });
+
+  it('refuses what it cannot do, with a code, and audits nothing', async () => {
+    const { token: admin, username } = await stack.signUpAdmin('careful');
+    const self = (await stack.api.call('GET', '/api/auth/me', { token: admin })).body.user.id as string;
+    const user = await stack.api.signUp({ username: uniqueName('bystander') });
+    expect((await act(admin, `/api/admin/users/${self}/disable`)).body.error.code).toBe('CANNOT_DISABLE_SELF');
+    expect((await act(admin, `/api/admin/users/${randomUUID()}/disable`)).body.error.code).toBe('USER_NOT_FOUND');
+    expect((await act(admin, `/api/admin/users/${randomUUID()}/sessions/end`)).body.error.code).toBe('USER_NOT_FOUND');
+    expect((await act(admin, '/api/admin/users/not-a-uuid/disable')).body.error.code).toBe('INVALID_USER_ID');
+    expect((await act(admin, `/api/admin/users/${user.user.id}/disable`, '')).body.error.code).toBe('VALIDATION_FAILED');
+    expect((await act(user.accessToken, `/api/admin/users/${self}/disable`)).status).toBe(403);
+    expect(await userAudit(self)).toEqual([]);
+    expect(await userAudit(user.user.id)).toEqual([]);
+    expect((await stack.api.login(username)).user.username).toBe(username);
+  });
+});
+
+describe('session lifetime', () => {
+  it('ends a session at its absolute lifetime, however often it is refreshed', async () => {
+    const instance = await stack.startApiInstance({ SESSION_MAX_LIFETIME_SECONDS: '3' });
+    const username = uniqueName('brief');
+    await instance.api.signUp({ username });
+    const signedIn = await instance.api.call('POST', '/api/auth/login', { json: { username, password } });
+    const refreshed = await instance.api.call('POST', '/api/auth/refresh', { json: { refreshToken: signedIn.body.refreshToken } });
+    expect(refreshed.status).toBe(200);
+    // The new refresh token lives no longer than the session: not the 30 days of its own lifetime.
+    expect(Date.parse(refreshed.body.refreshTokenExpiresAt) - Date.now()).toBeLessThanOrEqual(3_000);
+    await sleep(3_100);
+    const ended = await instance.api.call('POST', '/api/auth/refresh', { json: { refreshToken: refreshed.body.refreshToken } });
+    expect(ended.status).toBe(401);
+    expect(ended.body.error.code).toBe('SESSION_EXPIRED');
+  });
+});
+
 describe('whose requests', () => {
   it('a signed-in user’s requests follow the user across sessions, and nobody else sees them', async () => {
     const username = uniqueName();

@@ -1,0 +1,41 @@
+import type { DatabasePool } from 'slonik';
+import { writeAuditLog } from '../../db/audit-log';
+import { revokeUserSessions } from '../../db/sessions';
+import { findUserView, setUserDisabled } from '../../db/users';
+import { ApiError } from '../errors';
+import type { SessionCache } from '../session-cache';
+
+type AdminUserDeps = { db: DatabasePool; cache?: SessionCache | null };
+type Act = { adminId: string; userId: string; reason: string };
+
+const userNotFound = (id: string) => new ApiError(404, 'USER_NOT_FOUND', `No user ${id}`);
+
+/** Ends every session of the user, audited (USER_SESSIONS_END); how many were live. */
+export async function endUserSessions({ db, cache }: AdminUserDeps, { adminId, userId, reason }: Act): Promise<number> {
+  const ended = await db.transaction(async (t) => {
+    // The user must exist: an audit row about nobody would say something happened.
+    if (!(await findUserView(t, userId))) throw userNotFound(userId);
+    const count = await revokeUserSessions(t, userId, `ended by an admin: ${reason}`);
+    await writeAuditLog(t, { actorUserId: adminId, action: 'USER_SESSIONS_END', targetType: 'user', targetId: userId, detail: { reason, ended: count } });
+    return count;
+  });
+  cache?.forgetUser(userId);
+  return ended;
+}
+
+/**
+ * Disables the account (it cannot sign in) and ends its sessions, or enables it again; audited
+ * (USER_DISABLE, USER_ENABLE) in the same transaction. An admin cannot disable themselves: the
+ * last admin would lock everyone out.
+ */
+export async function setAccountDisabled({ db, cache }: AdminUserDeps, { adminId, userId, reason }: Act, disabled: boolean): Promise<{ endedSessions: number }> {
+  if (disabled && adminId === userId) throw new ApiError(409, 'CANNOT_DISABLE_SELF', 'Admins cannot disable their own account; ask another admin');
+  const result = await db.transaction(async (t) => {
+    if (!(await setUserDisabled(t, userId, disabled ? { reason } : null))) throw userNotFound(userId);
+    const endedSessions = disabled ? await revokeUserSessions(t, userId, `account disabled: ${reason}`) : 0;
+    await writeAuditLog(t, { actorUserId: adminId, action: disabled ? 'USER_DISABLE' : 'USER_ENABLE', targetType: 'user', targetId: userId, detail: { reason, endedSessions } });
+    return { endedSessions };
+  });
+  cache?.forgetUser(userId);
+  return result;
+}
