@@ -6,7 +6,7 @@ import Koa from 'koa';
 import serveStatic from 'koa-static';
 import type { Logger } from 'pino';
 import type { DatabasePool } from 'slonik';
-import type { PodiumConfig } from '../domain/config';
+import { imagePolicyOf, type PodiumConfig } from '../domain/config';
 import type { LocalCommandPolicy } from '../domain/local-command-policy';
 import type { AuthServices } from './auth-services';
 import { requireTokenTransportWithCookies, securityHeaders } from './browser-protection';
@@ -50,6 +50,9 @@ export type ApiDependencies = {
     | 'API_DEADLINE_MS'
     | 'API_METRICS_PORT'
     | 'COOKIE_SECURE'
+    | 'PODIUM_ENV'
+    | 'MODEL_IMAGE_REGISTRIES'
+    | 'MODEL_IMAGE_REQUIRE_DIGEST'
   >;
   db: DatabasePool;
   temporal: Client;
@@ -113,7 +116,7 @@ export function createApp({ config, db: pool, temporal, eagerStart = false, logg
     adminUserRoutes({ db, authenticate: auth.authenticate, cache: auth.cache }),
     adminStatsRoutes({ db, authenticate: auth.authenticate, logger }),
     adminInstanceRoutes({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, authenticate: auth.authenticate, temporalUi }),
-    adminModelRoutes({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, authenticate: auth.authenticate, localCommands }),
+    adminModelRoutes({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, authenticate: auth.authenticate, localCommands, imagePolicy: imagePolicyOf(config) }),
     healthRoutes({ db, temporal }),
     inferenceProtocolRoutes({ db, temporal, workflows, ends, quotas, authenticate: auth.authenticate, version: buildInfo().version }),
   ];

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ImagePolicy } from './image-policy';
 
 const port = z.coerce.number().int().min(0).max(65_535);
 const optionalText = z
@@ -114,6 +115,13 @@ export const configSchema = z.object({
     .string()
     .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a Kubernetes namespace name')
     .default('podium'),
+  /** Comma-separated registry prefixes model images may come from (e.g. registry.example.com/podium); empty: any. */
+  MODEL_IMAGE_REGISTRIES: z
+    .string()
+    .default('')
+    .transform((list) => list.split(',').map((entry) => entry.trim()).filter(Boolean)),
+  /** Model images only by digest; production always requires it. */
+  MODEL_IMAGE_REQUIRE_DIGEST: flag.default(false),
   /** `pod-ip` in a real cluster; `simulated` in the kwok test cluster (see docs/kubernetes.md). */
   KUBERNETES_ENDPOINT: z.enum(['pod-ip', 'simulated']).default('pod-ip'),
   /** Who adds and removes nodes for pending model pods: `none` (no node autoscaling), `kwok`, `cluster-api`. */
@@ -182,4 +190,9 @@ export function productionProblems(config: PodiumConfig): string[] {
   }
   if (config.NODE_PROVIDER === 'kwok') problems.push('NODE_PROVIDER: kwok is the simulated cluster\'s; use cluster-api or none');
   return problems;
+}
+
+/** The model images this configuration lets run (domain/image-policy.ts). */
+export function imagePolicyOf(config: Pick<PodiumConfig, 'PODIUM_ENV' | 'MODEL_IMAGE_REGISTRIES' | 'MODEL_IMAGE_REQUIRE_DIGEST'>): ImagePolicy {
+  return { registries: config.MODEL_IMAGE_REGISTRIES, requireDigest: config.PODIUM_ENV === 'production' || config.MODEL_IMAGE_REQUIRE_DIGEST };
 }

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { PodiumConfig } from '../../domain/config';
+import { imagePolicyOf, type PodiumConfig } from '../../domain/config';
 import type { InstanceRuntime } from './instance-runtime';
 import { LocalProcessRuntime, localCommandPolicyOf } from './local-runtime';
 
@@ -21,7 +21,15 @@ export function kubernetesConfigured(env: NodeJS.ProcessEnv = process.env): bool
 export async function createInstanceRuntime(
   config: Pick<
     PodiumConfig,
-    'PODIUM_ENV' | 'INSTANCE_RUNTIME' | 'KUBERNETES_NAMESPACE' | 'KUBERNETES_ENDPOINT' | 'LOCAL_RUNTIME_IN_PRODUCTION' | 'LOCAL_MODELS_ROOT' | 'LOCAL_MODEL_COMMANDS'
+    | 'PODIUM_ENV'
+    | 'INSTANCE_RUNTIME'
+    | 'KUBERNETES_NAMESPACE'
+    | 'KUBERNETES_ENDPOINT'
+    | 'LOCAL_RUNTIME_IN_PRODUCTION'
+    | 'LOCAL_MODELS_ROOT'
+    | 'LOCAL_MODEL_COMMANDS'
+    | 'MODEL_IMAGE_REGISTRIES'
+    | 'MODEL_IMAGE_REQUIRE_DIGEST'
   >,
 ): Promise<{ runtime: InstanceRuntime; kubeConfig: KubeConfig | null }> {
   const kind = config.INSTANCE_RUNTIME ?? (kubernetesConfigured() ? 'kubernetes' : 'local');
@@ -34,5 +42,6 @@ export async function createInstanceRuntime(
   const [{ KubeConfig }, { KubernetesRuntime }] = await Promise.all([import('@kubernetes/client-node'), import('./kubernetes/kubernetes-runtime')]);
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromDefault();
-  return { runtime: new KubernetesRuntime({ kubeConfig, namespace: config.KUBERNETES_NAMESPACE, endpointSource: config.KUBERNETES_ENDPOINT }), kubeConfig };
+  const imagePolicy = imagePolicyOf(config);
+  return { runtime: new KubernetesRuntime({ kubeConfig, namespace: config.KUBERNETES_NAMESPACE, endpointSource: config.KUBERNETES_ENDPOINT, imagePolicy }), kubeConfig };
 }

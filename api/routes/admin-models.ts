@@ -2,6 +2,7 @@ import Router from '@koa/router';
 import type { Client } from '@temporalio/client';
 import type { DatabasePool } from 'slonik';
 import { findModel, listModels } from '../../db/models';
+import { imageProblems, type ImagePolicy } from '../../domain/image-policy';
 import { localLaunchProblems, type LocalCommandPolicy } from '../../domain/local-command-policy';
 import { modelSettings, modelSpecFrom, settingsOf, type ModelSettings } from '../../domain/model-catalog';
 import { requirePermission, requireSession, signedInUser, type AuthState } from '../auth';
@@ -11,11 +12,27 @@ import { modelIdParam } from '../params';
 import { registerModel, removeModel } from '../use-cases/admin-models';
 import { requireJsonBody } from './json-body';
 
-type AdminModelRouteDeps = { db: DatabasePool; temporal: Client; taskQueue: string; authenticate: Authenticate; localCommands: LocalCommandPolicy | null };
+type AdminModelRouteDeps = {
+  db: DatabasePool;
+  temporal: Client;
+  taskQueue: string;
+  authenticate: Authenticate;
+  localCommands: LocalCommandPolicy | null;
+  imagePolicy: ImagePolicy;
+};
 
-/** Settings from a body, refused (400) when this process's local runtime would not run them. */
-function settingsFrom(ctx: { request: { body?: unknown } }, id: string, localCommands: LocalCommandPolicy | null): ModelSettings {
+/**
+ * Settings from a body, refused (400) when their image may not run on Kubernetes, or when this
+ * process's local runtime would not run them.
+ */
+function settingsFrom(ctx: { request: { body?: unknown } }, id: string, { localCommands, imagePolicy }: AdminModelRouteDeps): ModelSettings {
   const settings = modelSettings.parse(ctx.request.body);
+  const image = imageProblems(settings.containerImage, imagePolicy);
+  if (image.length > 0) {
+    throw new ApiError(400, 'MODEL_IMAGE_REFUSED', `The image ${settings.containerImage} may not run: it ${image.join('; it ')} (docs/security.md)`, {
+      issues: image.map((message) => ({ path: ['containerImage'], message })),
+    });
+  }
   const problems = localCommands ? localLaunchProblems(modelSpecFrom(id, settings), localCommands) : [];
   if (problems.length > 0) {
     throw new ApiError(
@@ -50,7 +67,7 @@ export function adminModelRoutes(deps: AdminModelRouteDeps) {
   router.post('/api/admin/models/:id', async (ctx) => {
     const id = modelIdParam(ctx);
     requireJsonBody(ctx);
-    const { model } = await registerModel(deps, signedInUser(ctx), id, settingsFrom(ctx, id, deps.localCommands), { replace: false });
+    const { model } = await registerModel(deps, signedInUser(ctx), id, settingsFrom(ctx, id, deps), { replace: false });
     ctx.status = 201;
     ctx.body = { model };
   });
@@ -59,7 +76,7 @@ export function adminModelRoutes(deps: AdminModelRouteDeps) {
   router.put('/api/admin/models/:id', async (ctx) => {
     const id = modelIdParam(ctx);
     requireJsonBody(ctx);
-    const { model, created } = await registerModel(deps, signedInUser(ctx), id, settingsFrom(ctx, id, deps.localCommands), { replace: true });
+    const { model, created } = await registerModel(deps, signedInUser(ctx), id, settingsFrom(ctx, id, deps), { replace: true });
     ctx.status = created ? 201 : 200;
     ctx.body = { model };
   });

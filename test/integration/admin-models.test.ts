@@ -78,6 +78,18 @@ describe('the model catalog, managed by admins', () => {
     expect(await auditActions('node-eval')).toEqual([]);
   });
 
+  it("refuses an image from outside the operator's registries, or by tag where digests are required (400 MODEL_IMAGE_REFUSED)", async () => {
+    const strict = await stack.startApiInstance({ MODEL_IMAGE_REGISTRIES: 'registry.example.com/podium', MODEL_IMAGE_REQUIRE_DIGEST: 'true' });
+    const register = (id: string, containerImage: string) => strict.api.call('PUT', `/api/admin/models/${id}`, { token: admin, json: { ...echoLike, containerImage } });
+    const foreign = await register('foreign-image', 'docker.io/someone/miner:latest');
+    expect(foreign.status).toBe(400);
+    expect(foreign.body.error).toMatchObject({ code: 'MODEL_IMAGE_REFUSED', details: { issues: [{ path: ['containerImage'] }, { path: ['containerImage'] }] } });
+    expect((await register('tagged-image', 'registry.example.com/podium/echo:0.2.0')).body.error.code).toBe('MODEL_IMAGE_REFUSED');
+    expect((await register('pinned-image', `registry.example.com/podium/echo@sha256:${'0'.repeat(64)}`)).status).toBe(201);
+    expect(await auditActions('foreign-image')).toEqual([]);
+    expect(await auditActions('tagged-image')).toEqual([]);
+  });
+
   it('registers with POST only an id that is free (409 MODEL_EXISTS otherwise)', async () => {
     expect((await post('posted', echoLike)).status).toBe(201);
     const again = await post('posted', { ...echoLike, maxInstances: 5 });

@@ -18,6 +18,7 @@ import { isApiStatus, keepWatching, mergePatch } from './kubernetes-api';
 import { podEndpoint, type EndpointSource } from './pod-endpoint';
 import { managedByLabel, modelLabel, modelPod } from './pod-manifest';
 import { podReadiness } from './pod-status';
+import { imageProblems, type ImagePolicy } from '../../../domain/image-policy';
 import type { LiveInstance } from '../../../domain/instances';
 
 const isNotFound = (error: unknown) => isApiStatus(error, 404);
@@ -33,8 +34,11 @@ export class KubernetesRuntime implements InstanceRuntime {
   readonly namespace: string;
   private readonly endpointSource: EndpointSource;
   readonly kubeConfig: KubeConfig;
+  private readonly imagePolicy: ImagePolicy;
 
-  constructor(options: { kubeConfig: KubeConfig; namespace: string; endpointSource: EndpointSource }) {
+  /** `imagePolicy` unset: any image (a test's own cluster). */
+  constructor(options: { kubeConfig: KubeConfig; namespace: string; endpointSource: EndpointSource; imagePolicy?: ImagePolicy }) {
+    this.imagePolicy = options.imagePolicy ?? { registries: [], requireDigest: false };
     this.kubeConfig = options.kubeConfig;
     this.core = options.kubeConfig.makeApiClient(CoreV1Api);
     this.watcher = new Watch(options.kubeConfig);
@@ -43,6 +47,9 @@ export class KubernetesRuntime implements InstanceRuntime {
   }
 
   async start(spec: InstanceSpec): Promise<PlacedInstance> {
+    // Checked here too, whoever wrote the catalog row: the API checks it at registration.
+    const refused = imageProblems(spec.model.containerImage, this.imagePolicy);
+    if (refused.length > 0) throw new Error(`the image ${spec.model.containerImage} may not run: it ${refused.join('; it ')}`);
     const created = await this.core.createNamespacedPod({ namespace: this.namespace, body: modelPod(spec) });
     return { runtimeRef: created.metadata!.name!, endpoint: null };
   }

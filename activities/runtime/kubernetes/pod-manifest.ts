@@ -1,4 +1,5 @@
 import type { V1Pod } from '@kubernetes/client-node';
+import { pullPolicyFor } from '../../../domain/image-policy';
 import { containerLaunch, readinessPathOf } from '../../../domain/model-runtime';
 import { extraCapacityLabel } from '../../nodes/node-provider';
 import type { InstanceSpec } from '../instance-runtime';
@@ -43,6 +44,7 @@ export function modelPod(spec: InstanceSpec): V1Pod {
         {
           name: 'model',
           image: model.containerImage,
+          imagePullPolicy: pullPolicyFor(model.containerImage),
           command: launch.command,
           args: launch.args,
           // The runtime preset decides how the server takes its ports and name (see domain/model-runtime.ts).
