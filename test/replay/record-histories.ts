@@ -168,8 +168,17 @@ async function recordPoolsAndRequests(services: RunServices) {
     await stack.temporal.workflow.execute<PodiumWorkflows['cleanupOldRequests']>(workflowNames.cleanupOldRequests, {
       taskQueue: stack.taskQueue,
       workflowId: 'cleanup-recorded',
-      args: [{ retentionDays: 7 }],
+      args: [{ retentionDays: 7, actor: 'ops:recorder', reason: 'recorded run' }],
     });
+    // Refused before it deletes anything: no actor, and a retention of 0 days.
+    await stack.temporal.workflow
+      .execute<PodiumWorkflows['cleanupOldRequests']>(workflowNames.cleanupOldRequests, { taskQueue: stack.taskQueue, workflowId: 'cleanup-refused', args: [{ retentionDays: 0 }] })
+      .then(
+        () => {
+          throw new Error('a cleanup with no actor and 0 days ran');
+        },
+        () => undefined,
+      );
     // No longer started by the instances page (it reads runtime_views), but registered so that
     // runs started before that finish: its history is still recorded and replayed.
     await stack.temporal.workflow.execute<PodiumWorkflows['describeLiveInstances']>(workflowNames.describeLiveInstances, {
@@ -195,6 +204,7 @@ async function recordPoolsAndRequests(services: RunServices) {
     ];
     for (const { name, id } of requests) await writeHistories(stack.temporal, name, requestWorkflowId(id));
     await writeHistories(stack.temporal, 'cleanup', 'cleanup-recorded');
+    await writeHistories(stack.temporal, 'cleanup-refused', 'cleanup-refused');
     await writeHistories(stack.temporal, 'request-reconciler', requestReconcilerWorkflowId(stack.taskQueue));
     await writeHistories(stack.temporal, 'live-instances', liveInstancesWorkflowId('recorded'));
   } finally {
