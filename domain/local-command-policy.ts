@@ -17,7 +17,7 @@ export type LocalCommandPolicy = {
   commands: readonly string[];
 };
 
-export type LocalLaunch = { localCommand: readonly string[]; workingDir: string | null; env: Record<string, string> };
+export type LocalLaunch = { localCommand: readonly string[]; workingDir: string | null; env: Record<string, unknown> };
 
 export type LaunchProblem = { field: 'localCommand' | 'workingDir' | 'env'; message: string };
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { tensorDatatype } from './inference-protocol';
 import { runtimeKind } from './model-runtime';
+import { auditedEnvironment, redactedEnvironment, secretKeyRef, workerSecretRef } from './model-secrets';
 
 /** A tensor a model takes or gives, as OIP v2 model metadata lists it (-1: any length). */
 export const tensorMetadata = z.strictObject({
@@ -24,12 +25,12 @@ export const modelSpec = z.object({
   runtime: runtimeKind,
   /** argv run by the local runtime (from `workingDir`, else the repository root); `node` means the project's Node. */
   localCommand: z.array(z.string()).min(1),
-  env: z.record(z.string(), z.string()),
+  env: z.record(z.string(), z.union([z.string(), workerSecretRef])),
   workingDir: z.string().nullable(),
   containerImage: z.string(),
   containerCommand: z.array(z.string()).nullable(),
   containerArgs: z.array(z.string()).nullable(),
-  containerEnv: z.record(z.string(), z.string()),
+  containerEnv: z.record(z.string(), z.union([z.string(), secretKeyRef])),
   containerPort: z.number().int(),
   /** Null: `/v2/models/{name}/ready`. */
   readinessPath: z.string().nullable(),
@@ -75,10 +76,12 @@ export type PublicModelView = ReturnType<typeof publicModelView>;
 
 const argv = z.array(z.string().min(1).max(4_096)).max(64);
 const environmentName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'an environment variable name');
-const environment = z
-  .record(environmentName, z.string().max(8_192))
-  .refine((env) => Object.keys(env).length <= 64, 'at most 64 variables')
-  .default({});
+/** Up to 64 variables, each a value or a reference to where its secret is (domain/model-secrets.ts). */
+const environmentWith = <R extends z.ZodType>(reference: R) =>
+  z
+    .record(environmentName, z.union([z.string().max(8_192), reference]))
+    .refine((env) => Object.keys(env).length <= 64, 'at most 64 variables')
+    .default({});
 
 /**
  * What an admin registers a model with (`PUT /api/admin/models/:id`): the catalog row but its id,
@@ -96,12 +99,12 @@ export const modelSettings = z
       .describe('the name the model server serves it under; the id when absent'),
     runtime: runtimeKind.default('podium-node').describe('how the server takes its port, name and settings'),
     localCommand: argv.min(1).describe('argv the local runtime runs (from workingDir, else the repository root)'),
-    env: environment.describe('environment of the local process'),
+    env: environmentWith(workerSecretRef).describe('environment of the local process; a secret as { "secret": "<name>" }, the worker\'s PODIUM_MODEL_SECRET_<NAME>'),
     workingDir: z.string().min(1).max(1_024).optional().describe('where the local process runs, relative to the repository root'),
     containerImage: z.string().min(1).max(512),
     containerCommand: argv.min(1).optional().describe("the container's command; the image's entrypoint when absent"),
     containerArgs: argv.optional().describe("the container's arguments, before those the runtime adds"),
-    containerEnv: environment.describe("environment of the model's container"),
+    containerEnv: environmentWith(secretKeyRef).describe("environment of the model's container; a secret as { \"secretKeyRef\": { \"name\", \"key\" } } of a Secret in the models' namespace"),
     containerPort: z.number().int().min(1).max(65_533).default(8080),
     readinessPath: z
       .string()
@@ -151,6 +154,16 @@ export function modelSpecFrom(id: string, settings: ModelSettings): ModelSpec {
     portEnv: settings.portEnv ?? null,
     portArg: settings.portArg ?? null,
   };
+}
+
+/** A model as the admin API shows it: secret-looking literal values as `[redacted]`, references as they are. */
+export function redactedModel(model: ModelSpec): ModelSpec {
+  return { ...model, env: redactedEnvironment(model.env), containerEnv: redactedEnvironment(model.containerEnv) };
+}
+
+/** Settings as an audit row keeps them: no literal environment value, references as they are. */
+export function auditedSettings(settings: ModelSettings): ModelSettings {
+  return { ...settings, env: auditedEnvironment(settings.env), containerEnv: auditedEnvironment(settings.containerEnv) };
 }
 
 /** What a model's settings look like to edit (a model file, the admin page): the catalog row's fields that are set. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { SecretKeyRef, WorkerSecretRef } from './model-secrets';
 
 /**
  * How a model server takes its port, model name and settings. Podium assigns the ports (free
@@ -12,11 +13,11 @@ export type RuntimeSettings = {
   runtime: RuntimeKind;
   servedModelName: string;
   localCommand: string[];
-  env: Record<string, string>;
+  env: Record<string, string | WorkerSecretRef>;
   workingDir: string | null;
   containerCommand: string[] | null;
   containerArgs: string[] | null;
-  containerEnv: Record<string, string>;
+  containerEnv: Record<string, string | SecretKeyRef>;
   containerPort: number;
   readinessPath: string | null;
   storageUri: string | null;
@@ -29,7 +30,8 @@ export type InstancePorts = { http: number; grpc: number; metrics: number };
 
 export type ProcessLaunch = {
   argv: string[];
-  env: Record<string, string>;
+  /** The worker's secrets still as references: the runtime reads them as it starts the process. */
+  env: Record<string, string | WorkerSecretRef>;
   /** Relative to the repository root; null: the root. */
   workingDir: string | null;
   /** Where the server listens: a port given to it, or learnt from its `{"event":"listening"}` line. */
@@ -41,7 +43,7 @@ export type ProcessLaunch = {
 export type ContainerLaunch = {
   command: string[] | undefined;
   args: string[] | undefined;
-  env: Record<string, string>;
+  env: Record<string, string | SecretKeyRef>;
   /** Every port the container listens on, `http` first. */
   ports: { name: string; containerPort: number }[];
 };

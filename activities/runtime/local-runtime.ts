@@ -18,6 +18,7 @@ import { parseConfig, type PodiumConfig } from '../../domain/config';
 import type { LiveInstance } from '../../domain/instances';
 import { localLaunchProblems, type LocalCommandPolicy } from '../../domain/local-command-policy';
 import { isPodiumServer, processLaunch, readinessPathOf } from '../../domain/model-runtime';
+import { workerSecretVariable, type WorkerSecretRef } from '../../domain/model-secrets';
 
 const stopGraceMs = 5_000;
 const readinessPollMs = 25;
@@ -39,6 +40,18 @@ export function localCommandPolicyOf(config: Pick<PodiumConfig, 'LOCAL_MODELS_RO
 
 /** A model the local runtime will not run: its command, working directory or environment break the policy. */
 export class LocalCommandRefusedError extends Error {}
+
+/** The environment with each `{ secret }` read from this worker's PODIUM_MODEL_SECRET_<NAME>; one it lacks fails the start. */
+function withWorkerSecrets(env: Record<string, string | WorkerSecretRef>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).map(([name, value]) => {
+      if (typeof value === 'string') return [name, value];
+      const held = process.env[workerSecretVariable(value)];
+      if (held === undefined) throw new Error(`${name} names the secret ${value.secret}, which this worker does not hold (set ${workerSecretVariable(value)} in its environment)`);
+      return [name, held];
+    }),
+  );
+}
 
 type LocalInstance = { child: ChildProcess; annotations: Record<string, string>; startedAt: string; stderrTail: () => string };
 
@@ -67,7 +80,7 @@ export class LocalProcessRuntime implements InstanceRuntime {
     const launch = processLaunch(spec.model, { http: http!, grpc: grpc!, metrics: metrics! });
     const { child, port, stderrTail } = await spawnModelServer(
       launch.argv,
-      { ...launch.env, ...annotationEnv(spec.annotations) },
+      { ...withWorkerSecrets(launch.env), ...annotationEnv(spec.annotations) },
       spec.startupTimeoutMs,
       spec.signal,
       { workingDir: launch.workingDir, port: launch.port === 'stdout' ? undefined : launch.port, watched: launch.watched },

@@ -4,7 +4,7 @@ import type { DatabasePool } from 'slonik';
 import { findModel, listModels } from '../../db/models';
 import { imageProblems, type ImagePolicy } from '../../domain/image-policy';
 import { localLaunchProblems, type LocalCommandPolicy } from '../../domain/local-command-policy';
-import { modelSettings, modelSpecFrom, settingsOf, type ModelSettings } from '../../domain/model-catalog';
+import { modelSettings, modelSpecFrom, redactedModel, settingsOf, type ModelSettings } from '../../domain/model-catalog';
 import { requirePermission, requireSession, signedInUser, type AuthState } from '../auth';
 import type { Authenticate } from '../authenticator';
 import { ApiError } from '../errors';
@@ -52,15 +52,16 @@ export function adminModelRoutes(deps: AdminModelRouteDeps) {
   router.use('/api/admin/models', requireSession(deps.authenticate), requirePermission('MODEL_ADMIN'));
 
   router.get('/api/admin/models', async (ctx) => {
-    ctx.body = { models: await listModels(db) };
+    ctx.body = { models: (await listModels(db)).map(redactedModel) };
   });
 
   router.get('/api/admin/models/:id', async (ctx) => {
     const id = modelIdParam(ctx);
     const model = await findModel(db, id);
     if (!model) throw new ApiError(404, 'MODEL_NOT_FOUND', `No model ${id} in the catalog`);
-    // `settings`: the same model as PUT takes it back, for editing.
-    ctx.body = { model, settings: settingsOf(model) };
+    // `settings`: the same model as PUT takes it back, for editing (a `[redacted]` value is kept as stored).
+    const shown = redactedModel(model);
+    ctx.body = { model: shown, settings: settingsOf(shown) };
   });
 
   /** Registers a new model (201); 409 MODEL_EXISTS when the id is taken. */
@@ -69,7 +70,7 @@ export function adminModelRoutes(deps: AdminModelRouteDeps) {
     requireJsonBody(ctx);
     const { model } = await registerModel(deps, signedInUser(ctx), id, settingsFrom(ctx, id, deps), { replace: false });
     ctx.status = 201;
-    ctx.body = { model };
+    ctx.body = { model: redactedModel(model) };
   });
 
   /** Creates the model (201) or replaces its settings (200); its pool takes them at once. */
@@ -78,7 +79,7 @@ export function adminModelRoutes(deps: AdminModelRouteDeps) {
     requireJsonBody(ctx);
     const { model, created } = await registerModel(deps, signedInUser(ctx), id, settingsFrom(ctx, id, deps), { replace: true });
     ctx.status = created ? 201 : 200;
-    ctx.body = { model };
+    ctx.body = { model: redactedModel(model) };
   });
 
   /** Deletes the model: new requests get UNKNOWN_MODEL; those it has finish (`draining` counts them). */

@@ -3,7 +3,8 @@ import type { DatabasePool } from 'slonik';
 import { writeAuditLog } from '../../db/audit-log';
 import { deleteModel, findModel, upsertModel } from '../../db/models';
 import { countOpenRequestsOfModel } from '../../db/work-requests';
-import type { ModelSettings, ModelSpec } from '../../domain/model-catalog';
+import { auditedSettings, type ModelSettings, type ModelSpec } from '../../domain/model-catalog';
+import { redactedValue, restoredEnvironment } from '../../domain/model-secrets';
 import { poolWorkflowId, wakePoolSignal } from '../../workflows/contracts';
 import { ApiError } from '../errors';
 import { budgetLeft } from '../request-budget';
@@ -34,6 +35,22 @@ async function wakePool({ temporal, taskQueue }: AdminModelDeps, id: string): Pr
 }
 
 /**
+ * The settings with each `[redacted]` value (what a read showed of a secret) put back to the
+ * stored one; 400 SECRET_NOT_STORED for one that has none.
+ */
+function withStoredSecrets(settings: ModelSettings, existing: ModelSpec | null): ModelSettings {
+  const env = restoredEnvironment(settings.env, existing?.env);
+  const containerEnv = restoredEnvironment(settings.containerEnv, existing?.containerEnv);
+  const missing = [...env.missing.map((name) => `env.${name}`), ...containerEnv.missing.map((name) => `containerEnv.${name}`)];
+  if (missing.length > 0) {
+    throw new ApiError(400, 'SECRET_NOT_STORED', `${missing.join(', ')}: ${redactedValue} keeps the stored value, and there is none; send the value, or a reference to where it is`, {
+      issues: missing.map((path) => ({ path: path.split('.'), message: 'no stored value to keep' })),
+    });
+  }
+  return { ...settings, env: env.env, containerEnv: containerEnv.env };
+}
+
+/**
  * Registers the model, or (with `replace`) replaces its settings, with its audit row, in one
  * transaction; a deleted model's id may be registered again. Returns the model as the catalog
  * now has it, and whether it is new. Without `replace`, a model that exists is 409 MODEL_EXISTS.
@@ -50,8 +67,9 @@ export async function registerModel(
     if (existing && !replace) {
       throw new ApiError(409, 'MODEL_EXISTS', `There is already a model ${id}; PUT /api/admin/models/${id} replaces its settings`);
     }
-    await upsertModel(t, id, settings);
-    await writeAuditLog(t, auditEntry(actor, existing ? 'MODEL_UPDATE' : 'MODEL_CREATE', id, { settings }));
+    const kept = withStoredSecrets(settings, existing);
+    await upsertModel(t, id, kept);
+    await writeAuditLog(t, auditEntry(actor, existing ? 'MODEL_UPDATE' : 'MODEL_CREATE', id, { settings: auditedSettings(kept) }));
     return { model: (await findModel(t, id))!, created: !existing };
   });
   await wakePool(deps, id);

@@ -90,6 +90,30 @@ describe('the model catalog, managed by admins', () => {
     expect(await auditActions('tagged-image')).toEqual([]);
   });
 
+  it('keeps secrets out of reads and audit rows: a read shows [redacted] or the reference, and writing it back keeps the stored value', async () => {
+    const ref = { secretKeyRef: { name: 'hf', key: 'token' } };
+    const settings = { ...echoLike, env: { HF_TOKEN: 'hf_literal_secret', MODEL_SIZE: 'small' }, containerEnv: { HF_TOKEN: ref } };
+    const created = await put('secretive', settings);
+    expect(created.status).toBe(201);
+    expect(created.body.model).toMatchObject({ env: { HF_TOKEN: '[redacted]', MODEL_SIZE: 'small' }, containerEnv: { HF_TOKEN: ref } });
+    const read = await stack.api.call('GET', '/api/admin/models/secretive', { token: admin });
+    expect(JSON.stringify(read.body)).not.toContain('hf_literal_secret');
+    expect(JSON.stringify((await stack.api.call('GET', '/api/admin/models', { token: admin })).body)).not.toContain('hf_literal_secret');
+
+    // The page edits what it read, and saves it back: the secret stays as stored.
+    expect((await put('secretive', { ...read.body.settings, maxConcurrency: 2 })).status).toBe(200);
+    const stored = await stack.db.oneFirst(sql.type(z.object({ env: z.record(z.string(), z.unknown()) }))`SELECT env FROM models WHERE id = 'secretive'`);
+    expect(stored).toEqual({ HF_TOKEN: 'hf_literal_secret', MODEL_SIZE: 'small' });
+    const audits = await stack.db.anyFirst(sql.type(z.object({ detail: z.unknown() }))`SELECT detail FROM audit_log WHERE target_type = 'model' AND target_id = 'secretive'`);
+    expect(audits).toHaveLength(2);
+    expect(JSON.stringify(audits)).not.toContain('hf_literal_secret');
+    expect(JSON.stringify(audits)).toContain('"secretKeyRef"');
+
+    const unknown = await put('secretive', { ...read.body.settings, env: { NEW_TOKEN: '[redacted]' } });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error.code).toBe('SECRET_NOT_STORED');
+  });
+
   it('registers with POST only an id that is free (409 MODEL_EXISTS otherwise)', async () => {
     expect((await post('posted', echoLike)).status).toBe(201);
     const again = await post('posted', { ...echoLike, maxInstances: 5 });

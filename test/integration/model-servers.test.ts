@@ -89,6 +89,27 @@ describe('model servers as users bring them', () => {
   });
 });
 
+describe("a local model's secrets", () => {
+  it("reach the process from the worker's own environment, never from the catalog; one the worker lacks fails the start", async () => {
+    // The process starts only if it was given the secret's value.
+    const needsSecret = ['sh', '-c', 'test "$GREETING" = "hello from the worker" && exec node models/echo/server.ts'];
+    process.env.PODIUM_MODEL_SECRET_TEST_GREETING = 'hello from the worker';
+    try {
+      await addTestModel(stack.db, { id: 'with-secret', localCommand: needsSecret, env: { GREETING: { secret: 'test-greeting' } } });
+      const served = (await stack.api.submit(token, { model: 'with-secret', input: echoInput })).body.id as string;
+      expect((await stack.api.waitUntilFinal(token, served)).request.status).toBe('COMPLETE');
+    } finally {
+      delete process.env.PODIUM_MODEL_SECRET_TEST_GREETING;
+    }
+    await addTestModel(stack.db, { id: 'secret-missing', localCommand: needsSecret, env: { GREETING: { secret: 'not-held' } } });
+    const failed = (await stack.api.submit(token, { model: 'secret-missing', input: echoInput })).body.id as string;
+    expect((await stack.api.waitUntilFinal(token, failed)).request).toMatchObject({ status: 'FAILED', error: { code: 'INSTANCE_START_FAILED' } });
+    expect(await eventually(() => firstInstanceFailure(stack.db, 'secret-missing'), Boolean)).toContain(
+      'GREETING names the secret not-held, which this worker does not hold (set PODIUM_MODEL_SECRET_NOT_HELD in its environment)',
+    );
+  });
+});
+
 describe('what the local runtime runs', () => {
   it('refuses a command the operator did not allow, and starts nothing', async () => {
     await addTestModel(stack.db, { id: 'shell-out', localCommand: ['python3', '-c', 'print(1)'] });

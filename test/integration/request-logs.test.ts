@@ -72,11 +72,18 @@ describe('request logs', () => {
     expect((await stack.api.waitUntilFinal(token, id)).request.status).toBe('COMPLETE');
   });
 
-  it('redact inputs, results, passwords and tokens wherever a line carries them', () => {
+  it('redact inputs, results, passwords, tokens and model environments wherever a line carries them, however deep', () => {
     const written: string[] = [];
     const logger = createLogger('info', 'test', new Writable({ write: (chunk, _encoding, done) => (written.push(chunk.toString()), done()) }));
-    logger.info({ input: { inputs: [] }, request: { result: 'r', password: 'p', token: 't' }, requestId: 'kept' }, 'hello');
+    const model = { id: 'm', env: { HF_TOKEN: 'hf_secret' }, containerEnv: { HF_TOKEN: 'hf_secret' } };
+    logger.info({ input: { inputs: [] }, request: { result: 'r', password: 'p', token: 't' }, requestId: 'kept', change: { before: { settings: model }, after: [{ settings: model }] } }, 'hello');
+    logger.warn({ err: new Error('boom') }, 'failed');
     const line = JSON.parse(written[0]!);
     expect(line).toMatchObject({ input: '[redacted]', request: { result: '[redacted]', password: '[redacted]', token: '[redacted]' }, requestId: 'kept' });
+    expect(line.change.before.settings).toEqual({ id: 'm', env: '[redacted]', containerEnv: '[redacted]' });
+    expect(line.change.after[0].settings.env).toBe('[redacted]');
+    expect(written.join('')).not.toContain('hf_secret');
+    // Errors still reach the line whole, through pino's serializer.
+    expect(JSON.parse(written[1]!).err).toMatchObject({ type: 'Error', message: 'boom', stack: expect.stringContaining('boom') });
   });
 });

@@ -19,19 +19,21 @@ export async function addTestModel(
     maxWaiting?: number;
     servedModelName?: string;
     readinessPath?: string;
+    env?: ModelSpec['env'];
   },
 ): Promise<void> {
   await db.query(sql.unsafe`
     INSERT INTO models (id, display_name, description, local_command, container_image, resources, min_instances,
                         max_instances, keep_warm_seconds, max_concurrency, startup_timeout_seconds, request_timeout_seconds, max_waiting,
-                        served_model_name, readiness_path)
+                        served_model_name, readiness_path, env)
     SELECT ${model.id}, ${model.id}, 'test model',
            ${model.localCommand ? sql.array(model.localCommand, 'text') : sql.fragment`local_command`},
            ${model.containerImage ?? sql.fragment`container_image`},
            ${model.resources ? sql.jsonb(model.resources) : sql.fragment`resources`},
            ${model.minInstances ?? 0}, ${model.maxInstances ?? 1}, ${model.keepWarmSeconds ?? 60}, ${model.maxConcurrency ?? 1},
            ${model.startupTimeoutSeconds ?? 30}, ${model.requestTimeoutSeconds ?? 30}, ${model.maxWaiting ?? 1000},
-           ${model.servedModelName ?? null}::text, ${model.readinessPath ?? null}::text
+           ${model.servedModelName ?? null}::text, ${model.readinessPath ?? null}::text,
+           ${model.env ? sql.jsonb(model.env) : sql.fragment`env`}
       FROM models WHERE id = ${model.like ?? 'echo'}`);
 }
 

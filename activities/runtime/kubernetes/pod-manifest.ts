@@ -49,7 +49,8 @@ export function modelPod(spec: InstanceSpec): V1Pod {
           args: launch.args,
           // The runtime preset decides how the server takes its ports and name (see domain/model-runtime.ts).
           ports: launch.ports,
-          env: Object.entries(launch.env).map(([name, value]) => ({ name, value })),
+          // A secret stays in its Secret: the pod spec names it, the kubelet reads it.
+          env: Object.entries(launch.env).map(([name, value]) => (typeof value === 'string' ? { name, value } : { name, valueFrom: value })),
           resources: { requests: { ...model.resources }, limits },
           securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
           volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
