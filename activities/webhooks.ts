@@ -3,6 +3,7 @@ import https from 'node:https';
 import { isIP } from 'node:net';
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import type { DatabasePool } from 'slonik';
+import { findWebhookSigningSecrets } from '../db/webhook-secrets';
 import { findWebhookUrl, findWorkRequestView, recordWebhookDelivery } from '../db/work-requests';
 import { checkedLookup, ForbiddenWebhookAddressError, webhookAddressPolicy, type WebhookAddressPolicy } from './webhook-address';
 import { signatureHeader, signWebhook } from './webhook-signature';
@@ -45,7 +46,8 @@ export function createWebhookActivities({
   const policy = webhookAddressPolicy(webhookAllowedAddresses);
   return {
     /**
-     * POSTs the finished request's status body to its webhook, signed, never to loopback,
+     * POSTs the finished request's status body to its webhook, signed with its owner's
+     * secrets (or WEBHOOK_SECRET, for owners who made none), never to loopback,
      * private, link-local or metadata addresses. Each try is recorded with a generic outcome
      * (the requester reads it: it must not tell them what is behind an address); anything but
      * a 2xx throws, and Temporal retries with backoff. Neither the URL nor the error text goes
@@ -54,11 +56,13 @@ export function createWebhookActivities({
     async deliverWebhook({ requestId }: { requestId: string }): Promise<void> {
       const url = await findWebhookUrl(db, requestId);
       const body = JSON.stringify(await findWorkRequestView(db, requestId));
+      // The owner's own secrets (two through a rotation); WEBHOOK_SECRET for owners who made none.
+      const owned = await findWebhookSigningSecrets(db, requestId);
       const attempt = Context.current().info.attempt;
       const headers = {
         'content-type': 'application/json',
         'user-agent': 'Podium-Webhook/1',
-        [signatureHeader]: signWebhook(webhookSecret, body, Math.floor(Date.now() / 1000)),
+        [signatureHeader]: signWebhook(owned.length > 0 ? owned : webhookSecret, body, Math.floor(Date.now() / 1000)),
         'x-podium-request-id': requestId,
         'x-podium-delivery-attempt': String(attempt),
       };

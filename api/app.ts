@@ -32,6 +32,7 @@ import { modelRoutes } from './routes/models';
 import { buildInfo } from '../infra/build-info';
 import { requestRoutes } from './routes/requests';
 import { sessionRoutes } from './routes/sessions';
+import { webhookSecretRoutes } from './routes/webhook-secrets';
 
 export const webRoot = path.resolve(__dirname, '../web/dist');
 
@@ -111,6 +112,7 @@ export function createApp({ config, db: pool, temporal, eagerStart = false, logg
     sessionRoutes({ db, ttlHours: config.ANONYMOUS_SESSION_TTL_HOURS, creationLimits: auth.creationLimits }),
     modelRoutes({ db }),
     requestRoutes({ db, workflows, ends, quotas, authenticate: auth.authenticate, temporalUi }),
+    webhookSecretRoutes({ db, authenticate: auth.authenticate }),
     adminRequestRoutes({ db, workflows, authenticate: auth.authenticate, temporalUi }),
     authRoutes({ db, ...auth }),
     adminUserRoutes({ db, authenticate: auth.authenticate, cache: auth.cache }),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { accountActionBody, loginBody, signupBody, userView } from '../domain/accounts';
+import { newWebhookSecret, webhookSecretRotation, webhookSecretView } from '../domain/webhook-secrets';
 import { modelId, modelSettings, modelSpec, publicModelSpec } from '../domain/model-catalog';
 import { adminRequestSummary } from '../domain/admin-views';
 import { autoscalerDecision } from '../domain/autoscaler-decision';
@@ -179,6 +180,19 @@ export const openApiDocument = {
           security: bearer,
           parameters: [idParameter],
           responses: { 202: { description: 'cancelling' }, ...errors(400, 401, 404, 409, 503) },
+        },
+      },
+      '/api/webhook-secrets': {
+        get: {
+          summary: 'Your webhook signing secrets that still sign: the current one, and those replaced but not yet expired (never the secret itself)',
+          security: bearer,
+          responses: { 200: { description: 'the live secrets', content: json(z.object({ secrets: z.array(webhookSecretView) })) }, ...errors(401) },
+        },
+        post: {
+          summary: 'A new signing secret for your webhooks, shown once; the one it replaces signs beside it for previousValidForSeconds (a day)',
+          security: bearer,
+          requestBody: { required: false, content: json(webhookSecretRotation) },
+          responses: { 201: { description: 'the new secret', content: json(newWebhookSecret) }, ...errors(400, 401, 415) },
         },
       },
       '/api/admin/requests/{id}/status': {

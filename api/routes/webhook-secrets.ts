@@ -1,0 +1,52 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import Router from '@koa/router';
+import type { DatabasePool } from 'slonik';
+import { listLiveWebhookSecrets, rotateWebhookSecret } from '../../db/webhook-secrets';
+import { ownerOf } from '../../db/work-requests';
+import { webhookSecretRotation, type WebhookSecretView } from '../../domain/webhook-secrets';
+import { requireSession, type AuthState } from '../auth';
+import type { Authenticate } from '../authenticator';
+import { requireJsonBody } from './json-body';
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * Each owner's own webhook signing secrets (a user's, or an anonymous session's). A new one
+ * replaces the current one, which keeps signing beside it for a while, so a receiver can move
+ * to the new secret without a delivery it cannot verify. Until an owner makes one, their
+ * deliveries are signed with the installation's WEBHOOK_SECRET.
+ */
+export function webhookSecretRoutes({ db, authenticate }: { db: DatabasePool; authenticate: Authenticate }) {
+  const router = new Router<AuthState>();
+  router.use('/api/webhook-secrets', requireSession(authenticate));
+
+  router.get('/api/webhook-secrets', async (ctx) => {
+    const secrets = await listLiveWebhookSecrets(db, ownerOf(ctx.state.principal!));
+    ctx.body = {
+      secrets: secrets.map(
+        (row): WebhookSecretView => ({
+          id: row.id,
+          hint: `${row.secret.slice(0, 10)}…`,
+          current: row.expiresAt === null,
+          createdAt: iso(row.createdAt),
+          expiresAt: row.expiresAt === null ? null : iso(row.expiresAt),
+        }),
+      ),
+    };
+  });
+
+  /** A new current secret, shown this once (201); the one it replaces signs on for `previousValidForSeconds`. */
+  router.post('/api/webhook-secrets', async (ctx) => {
+    if (ctx.request.length) requireJsonBody(ctx);
+    const { previousValidForSeconds } = webhookSecretRotation.parse(ctx.request.body ?? {});
+    const owner = ownerOf(ctx.state.principal!);
+    const id = randomUUID();
+    const secret = `whsec_${randomBytes(32).toString('base64url')}`;
+    await db.transaction((t) => rotateWebhookSecret(t, { id, owner, secret, previousValidForSeconds }));
+    const created = (await listLiveWebhookSecrets(db, owner)).find((row) => row.id === id)!;
+    ctx.status = 201;
+    ctx.set('Cache-Control', 'no-store'); // a secret: no cache keeps it
+    ctx.body = { id, secret, hint: `${secret.slice(0, 10)}…`, current: true, createdAt: iso(created.createdAt), expiresAt: null };
+  });
+  return router;
+}
