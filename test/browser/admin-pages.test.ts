@@ -115,6 +115,28 @@ describe('admin pages in the browser', () => {
     }
   });
 
+  it("users: an admin disables an account with a reason, which ends its sessions, and enables it again; not their own", async () => {
+    const someone = await stack.api.signUp({ username: `pagevictim${Date.now()}` });
+    const { page, close } = await signInThroughPage(browser, stack.baseUrl, admin);
+    page.on('dialog', (dialog) => void dialog.accept('spam from this account'));
+    try {
+      await page.goto(`${stack.baseUrl}/admin/users`);
+      const users = adminPage(page, 'admin-users-page');
+      expect(await users.locator(`tr[data-user="${admin.username}"]`).getByTestId('disable').isDisabled()).toBe(true);
+      const row = users.locator(`tr[data-user="${someone.user.username}"]`);
+      await row.getByTestId('disable').click();
+      await users.getByTestId('notice').filter({ hasText: `${someone.user.username} disabled; 1 session(s) ended.` }).waitFor();
+      await row.getByText(/^disabled /).waitFor();
+      expect((await stack.api.call('GET', '/api/auth/me', { token: someone.accessToken })).status).toBe(401);
+      await row.getByTestId('enable').click();
+      await users.getByTestId('notice').filter({ hasText: `${someone.user.username} enabled.` }).waitFor();
+      expect((await stack.api.login(someone.user.username)).user.username).toBe(someone.user.username);
+      await saveScreenshot(page, 'admin-users');
+    } finally {
+      await close();
+    }
+  });
+
   it('users: every account with its permissions; signed out, the front page lists the models', async () => {
     const { page, close } = await signInThroughPage(browser, stack.baseUrl, admin);
     try {
