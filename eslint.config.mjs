@@ -41,6 +41,45 @@ export default tseslint.config(
     ignores: ['test/**', 'infra/test-cluster/**', 'infra/simulated-cluster.ts'],
     rules: { 'no-restricted-imports': restrict([testCluster]) },
   },
+  // The layers (docs/architecture.md, "Layout and layering"): entry points in infra/ import
+  // everything; nothing else imports infra/. The API talks to workflows through Temporal's client,
+  // never to activities; lib/ is the bottom, shared by all.
+  {
+    files: ['activities/**/*.ts'],
+    rules: {
+      'no-restricted-imports': restrict([
+        testCluster,
+        { group: ['**/infra/**', '**/api/**', '**/web/**'], message: 'activities/ imports domain/, db/, lib/ and workflows/ contracts: infra/ is for entry points, api/ and web/ are above it.' },
+      ]),
+    },
+  },
+  {
+    files: ['api/**/*.ts'],
+    rules: {
+      'no-restricted-imports': restrict([
+        testCluster,
+        { group: ['**/infra/**', '**/activities', '**/activities/**', '**/web/**'], message: 'api/ imports domain/, db/, lib/ and workflows/ contracts: it reaches workflows through the Temporal client, never activities/, and infra/ is for entry points.' },
+      ]),
+    },
+  },
+  {
+    files: ['db/**/*.ts'],
+    rules: {
+      'no-restricted-imports': restrict([
+        testCluster,
+        { group: ['**/infra/**', '**/api/**', '**/activities', '**/activities/**', '**/workflows/**', '**/web/**'], message: 'db/ imports domain/ and lib/ only.' },
+      ]),
+    },
+  },
+  {
+    files: ['lib/**/*.ts'],
+    rules: {
+      'no-restricted-imports': restrict([
+        testCluster,
+        { group: ['**/infra/**', '**/api/**', '**/activities', '**/activities/**', '**/db/**', '**/web/**', '**/workflows/**', '!**/workflows/contracts'], message: 'lib/ is the bottom layer: it imports domain/ and workflows/contracts only.' },
+      ]),
+    },
+  },
   {
     // Workflow code is replayed: no I/O, no Node built-ins; other layers only for their types.
     files: ['workflows/**/*.ts'],
@@ -59,7 +98,7 @@ export default tseslint.config(
       'no-restricted-imports': restrict([
         testCluster,
         { group: [...ioModules, ...nodeBuiltins], message: 'domain/ does no I/O.' },
-        { group: ['../db/**', '../api/**', '../infra/**', '../activities/**', '../workflows/**', '../web/**'], message: 'domain/ depends on nothing of ours.' },
+        { group: ['../db/**', '../api/**', '../infra/**', '../lib/**', '../activities/**', '../workflows/**', '../web/**'], message: 'domain/ depends on nothing of ours.' },
       ]),
     },
   },
@@ -70,7 +109,7 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': restrict([
         { group: ['**/domain/**'], allowTypeImports: true, message: 'web/ takes the API types from domain/ as types only.' },
-        { group: ['**/api/**', '**/db/**', '**/activities/**', '**/workflows/**', '**/infra/**'], message: 'web/ talks to the API over HTTP only.' },
+        { group: ['**/api/**', '**/db/**', '**/lib/**', '**/activities/**', '**/workflows/**', '**/infra/**'], message: 'web/ talks to the API over HTTP only.' },
       ]),
     },
   },

@@ -2,7 +2,7 @@ import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import type { DatabasePool } from 'slonik';
 import { closeAllSlots } from '../db/instance-slots';
 import { findModelToServe } from '../db/models';
-import { instanceStartupSeconds } from '../infra/metrics';
+import { instanceStartupSeconds } from '../lib/metrics';
 import {
   findModelInstanceRef,
   insertModelInstance,

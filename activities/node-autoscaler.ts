@@ -1,5 +1,5 @@
 import type { CoreV1Api, KubeConfig, V1Pod } from '@kubernetes/client-node';
-import { autoscalerDecisions, autoscalerNodes, autoscalerReactionSeconds } from '../infra/metrics';
+import { autoscalerDecisions, autoscalerNodes, autoscalerReactionSeconds } from '../lib/metrics';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { AutoscalerAction, AutoscalerSettings, NodeView, PendingPod, Resources, Snapshot } from '../domain/node-autoscaling';
 import type { DatabasePool } from 'slonik';

@@ -2,7 +2,7 @@ import { log } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { DatabasePool } from 'slonik';
 import { endRequestOfClosedWorkflow } from '../db/work-request-lifecycle';
-import { observeRequestEnd } from '../infra/metrics';
+import { observeRequestEnd } from '../lib/metrics';
 import { closedWorkflowStatuses, endOfClosedWorkflow, type ClosedWorkflowStatus } from '../domain/closed-workflow';
 import { releaseSlot } from '../db/instance-slots';
 import { requestWorkflowTypes } from '../workflows/contracts';

@@ -46,4 +46,3 @@ export function createSlotSignals({ db, temporal, taskQueue }: { db: DatabasePoo
 
   return { tellHandovers, wakePool };
 }
-export type SlotSignals = ReturnType<typeof createSlotSignals>;

@@ -5,7 +5,7 @@ import { beginWarmRequest, finishWarmRequest } from '../db/warm-requests';
 import type { RequestStart } from '../db/work-requests';
 import type { Slot } from '../domain/pool-plan';
 import type { RequestEnd, RequestError } from '../domain/work-request';
-import { observeRequestEnd } from '../infra/metrics';
+import { observeRequestEnd } from '../lib/metrics';
 import { retriedWhileDatabaseIsDown, untilStored } from './bookkeeping';
 import { callOnInstance } from './instance-call';
 import { requestEndLine } from './request-end-line';

@@ -7,7 +7,7 @@ import { findWebhookSigningSecrets } from '../db/webhook-secrets';
 import { findWebhookUrl, findWorkRequestView, recordWebhookDelivery } from '../db/work-requests';
 import { checkedLookup, ForbiddenWebhookAddressError, webhookAddressPolicy, type WebhookAddressPolicy } from './webhook-address';
 import { signatureHeader, signWebhook } from './webhook-signature';
-import { webhookDeliveries } from '../infra/metrics';
+import { webhookDeliveries } from '../lib/metrics';
 
 const deliveryTimeoutMs = 10_000;
 

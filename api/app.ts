@@ -29,7 +29,7 @@ import { adminStatsRoutes } from './routes/admin-stats';
 import { adminUserRoutes } from './routes/admin-users';
 import { authRoutes } from './routes/auth';
 import { modelRoutes } from './routes/models';
-import { buildInfo } from '../infra/build-info';
+import { buildInfo } from '../lib/build-info';
 import { requestRoutes } from './routes/requests';
 import { sessionRoutes } from './routes/sessions';
 import { webhookSecretRoutes } from './routes/webhook-secrets';

@@ -52,11 +52,6 @@ export function signedInUser(ctx: { state: AuthState }): UserPrincipal {
   return principal;
 }
 
-export const requireUser: Middleware<AuthState> = async (ctx, next) => {
-  signedInUser(ctx);
-  await next();
-};
-
 /** Server-side permission check; the pages only hide what this refuses. Use after `requireSession`. */
 export function requirePermission(permission: Permission): Middleware<AuthState> {
   return async (ctx, next) => {

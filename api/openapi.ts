@@ -4,7 +4,7 @@ import { newWebhookSecret, webhookSecretRotation, webhookSecretView } from '../d
 import { modelId, modelSettings, modelSpec, publicModelSpec } from '../domain/model-catalog';
 import { adminRequestSummary } from '../domain/admin-views';
 import { autoscalerDecision } from '../domain/autoscaler-decision';
-import { buildInfo } from '../infra/build-info';
+import { buildInfo } from '../lib/build-info';
 import { inferenceRequest } from '../domain/inference-protocol';
 import { statsGroup, statsRow } from '../domain/stats-query';
 import { statsSource } from '../domain/stats-rollup-group';

@@ -66,6 +66,5 @@ export const inferenceResponse = z.object({
   outputs: z.array(inferenceTensor),
 });
 
-export type InferenceTensor = z.infer<typeof inferenceTensor>;
 export type InferenceRequest = z.infer<typeof inferenceRequest>;
 export type InferenceResponse = z.infer<typeof inferenceResponse>;

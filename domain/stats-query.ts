@@ -21,7 +21,6 @@ export const timeZone = z.string().refine((value) => {
 }, 'is not an IANA time zone such as UTC or Europe/Berlin');
 
 export const statsRollups = ['model', 'status'] as const;
-export type StatsRollup = (typeof statsRollups)[number];
 
 /** Query-string lists: `a,b` or the parameter repeated. */
 const list = <T extends z.ZodType>(item: T) =>

@@ -10,8 +10,8 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import { build } from 'esbuild';
 import { z } from 'zod';
 import { buildWeb } from '../web/build';
-import { buildInfo } from './build-info';
-import { projectRoot } from './project-root';
+import { buildInfo } from '../lib/build-info';
+import { projectRoot } from '../lib/project-root';
 import { tracingWorkflowModules } from './tracing';
 import { workflowsPath } from './worker';
 
@@ -21,7 +21,7 @@ export const distDir = path.join(projectRoot, 'dist');
  * The code production runs: not the tests, the test cluster, the one-off scripts, the release tooling or the browser's
  * code (but web/build.ts, which `npm start` imports to build the web UI in a checkout).
  */
-const compiled = ['activities', 'api', 'db', 'domain', 'infra', 'workflows'];
+const compiled = ['activities', 'api', 'db', 'domain', 'infra', 'lib', 'workflows'];
 const alsoCompiled = ['web/build.ts'];
 const notCompiled = [/\.test\.ts$/, /\.d\.ts$/, /^infra\/test-cluster\//, /^infra\/scripts\//, /^infra\/release\//, /^infra\/build\.ts$/];
 /** Files the compiled code reads beside itself. */

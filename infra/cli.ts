@@ -4,7 +4,7 @@
 // else `npm start`'s dev server) when it can reach it.
 import { Client, Connection } from '@temporalio/client';
 import { parseConfig, type PodiumConfig } from '../domain/config';
-import { buildInfo } from './build-info';
+import { buildInfo } from '../lib/build-info';
 import { withDatabase } from './cli/database';
 import { temporalConnection } from './connections';
 import { modelsCommand, modelsUsage } from './cli/models-command';

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { dumpYaml, loadAllYaml, loadYaml } from '@kubernetes/client-node';
 import { z } from 'zod';
 import { distDir } from './build';
-import { projectRoot } from './project-root';
+import { projectRoot } from '../lib/project-root';
 import { ensurePythonTool, kubectl } from './python-tools';
 
 export const manifestsDir = path.join(projectRoot, 'infra', 'k8s');

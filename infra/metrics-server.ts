@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
-import { registry } from './metrics';
-import { metricsText } from './metrics-text';
+import { registry } from '../lib/metrics';
+import { metricsText } from '../lib/metrics-text';
 
 /** What a process says of itself to Kubernetes' probes: alive (else restart it), and ready for work. */
 export type ProcessHealth = () => { live: boolean; ready: boolean; state: string };

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ensureDebianPackage } from './ensure-debian-package';
-import { projectRoot } from './project-root';
+import { projectRoot } from '../lib/project-root';
 
 
 export type PythonTool = { name: string; version: string; requirement: string };

@@ -10,7 +10,6 @@ import type { Logger } from 'pino';
 import type { DatabasePool } from 'slonik';
 import type { AutoscalerDependencies } from '../activities/node-autoscaler';
 import { createInstanceRuntime } from '../activities/runtime/create-runtime';
-import { localCommandPolicyOf } from '../activities/runtime/local-runtime';
 import { createApp } from '../api/app';
 import { startAuthServices } from '../api/auth-services';
 import { metricsApp } from '../api/http-metrics';
@@ -18,15 +17,16 @@ import { listenForRequestEnds } from '../api/request-ends';
 import { createDatabasePool } from '../db/pool';
 import { migrate } from '../db/migrate';
 import { parseConfig, type PodiumConfig } from '../domain/config';
-import { runsFromBuild } from './prebuilt';
+import { runsFromBuild } from '../lib/prebuilt';
 import { databaseConnection, temporalConnection } from './connections';
 import { ensureAdminAccount } from './admin-account';
-import { createLogger } from './logger';
+import { localCommandPolicyOf } from './local-commands';
+import { createLogger } from '../lib/logger';
 import { ensureCleanupSchedule } from './cleanup-schedule';
 import { startWarmPools } from './model-pools';
 import { loadKwokNodes, loadTestCluster } from './simulated-cluster';
 import { ensureNodeAutoscaler } from './node-autoscaler';
-import { assertPortFree } from './ports';
+import { assertPortFree } from '../lib/ports';
 import { ensureSearchAttributes } from './search-attributes';
 import { installTemporalRuntime, runtimeLevelFor } from './temporal-runtime';
 import { tracingClientInterceptors, tracingFromEnv, type Tracing } from './tracing';
@@ -159,7 +159,7 @@ async function startWorker(
     step(`kubectl: KUBECONFIG=${cluster.kubeconfigPath}`);
     runtimeConfig = { ...config, INSTANCE_RUNTIME: 'kubernetes', KUBERNETES_ENDPOINT: 'simulated' };
   }
-  const { runtime, kubeConfig } = await createInstanceRuntime(runtimeConfig);
+  const { runtime, kubeConfig } = await createInstanceRuntime(runtimeConfig, localCommandPolicyOf(runtimeConfig));
   const nodeProvider = config.NODE_PROVIDER ?? (config.SIMULATED_CLUSTER ? 'kwok' : 'none');
   let autoscaler: AutoscalerDependencies | undefined;
   if (kubeConfig && nodeProvider !== 'none') {

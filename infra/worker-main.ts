@@ -7,11 +7,12 @@ import { parseConfig } from '../domain/config';
 import { databaseConnection, temporalConnection } from './connections';
 import { serveMetrics } from './metrics-server';
 import { loadKwokNodes } from './simulated-cluster';
-import { createLogger } from './logger';
+import { createLogger } from '../lib/logger';
 import { installTemporalRuntime, runtimeLevelFor } from './temporal-runtime';
 import { tracingFromEnv } from './tracing';
 import type { State } from '@temporalio/worker';
 import { startPodiumWorker, workerHealth } from './worker';
+import { localCommandPolicyOf } from './local-commands';
 
 async function main() {
   const config = parseConfig(process.env);
@@ -27,7 +28,7 @@ async function main() {
   const database = databaseConnection(config.DATABASE_URL, config);
   const db = await createDatabasePool({ databaseUrl: database.url, ssl: database.ssl, schema: config.DATABASE_SCHEMA });
   const bundle = process.env.PODIUM_WORKFLOW_BUNDLE;
-  const { runtime, kubeConfig } = await createInstanceRuntime(config);
+  const { runtime, kubeConfig } = await createInstanceRuntime(config, localCommandPolicyOf(config));
   // client-node (in create-autoscaler) loads only for Kubernetes.
   const autoscaler = kubeConfig ? (await import('../activities/nodes/create-autoscaler')).createAutoscaler(config, kubeConfig, await loadKwokNodes(config)) : undefined;
   const tracing = tracingFromEnv('podium-worker');

@@ -13,7 +13,7 @@ import type { InstanceRuntime } from '../activities/runtime/instance-runtime';
 import { ensureRequestReconciler } from './request-reconciler';
 import { tracingClientInterceptors, tracingWorkerOptions, tracingWorkflowModules, type Tracing } from './tracing';
 import { reapDeadLocalInstances } from '../activities/probe-instances';
-import { prebuiltWorkflowBundle } from './prebuilt';
+import { prebuiltWorkflowBundle } from '../lib/prebuilt';
 import { observedRuntime, reportRuntimeViews } from './runtime-reporter';
 
 export const workflowsPath = require.resolve('../workflows');

@@ -4,7 +4,8 @@ import path from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { imagePolicyOf, type PodiumConfig } from '../../domain/config';
 import type { InstanceRuntime } from './instance-runtime';
-import { LocalProcessRuntime, localCommandPolicyOf } from './local-runtime';
+import type { LocalCommandPolicy } from '../../domain/local-command-policy';
+import { LocalProcessRuntime } from './local-runtime';
 
 /** True when @kubernetes/client-node's `loadFromDefault` would find a cluster to talk to. */
 export function kubernetesConfigured(env: NodeJS.ProcessEnv = process.env): boolean {
@@ -26,18 +27,18 @@ export async function createInstanceRuntime(
     | 'KUBERNETES_NAMESPACE'
     | 'KUBERNETES_ENDPOINT'
     | 'LOCAL_RUNTIME_IN_PRODUCTION'
-    | 'LOCAL_MODELS_ROOT'
-    | 'LOCAL_MODEL_COMMANDS'
     | 'MODEL_IMAGE_REGISTRIES'
     | 'MODEL_IMAGE_REQUIRE_DIGEST'
   >,
+  /** What the local runtime may run (infra/local-commands.ts). */
+  localCommands: LocalCommandPolicy,
 ): Promise<{ runtime: InstanceRuntime; kubeConfig: KubeConfig | null }> {
   const kind = config.INSTANCE_RUNTIME ?? (kubernetesConfigured() ? 'kubernetes' : 'local');
   if (kind === 'local') {
     if (config.PODIUM_ENV === 'production' && !config.LOCAL_RUNTIME_IN_PRODUCTION) {
       throw new Error('PODIUM_ENV=production found no Kubernetes cluster, and the local runtime runs model code on this host: configure the cluster, or set LOCAL_RUNTIME_IN_PRODUCTION=true to accept that');
     }
-    return { runtime: new LocalProcessRuntime(localCommandPolicyOf(config)), kubeConfig: null };
+    return { runtime: new LocalProcessRuntime(localCommands), kubeConfig: null };
   }
   const [{ KubeConfig }, { KubernetesRuntime }] = await Promise.all([import('@kubernetes/client-node'), import('./kubernetes/kubernetes-runtime')]);
   const kubeConfig = new KubeConfig();

@@ -12,9 +12,7 @@ import {
   type PlacedInstance,
 } from './instance-runtime';
 import { isProcessAlive, spawnModelServer, stopModelServer } from './model-process';
-import { findFreePorts } from '../../infra/ports';
-import { mlserver, pythonToolDir } from '../../infra/python-tools';
-import { parseConfig, type PodiumConfig } from '../../domain/config';
+import { findFreePorts } from '../../lib/ports';
 import type { LiveInstance } from '../../domain/instances';
 import { localLaunchProblems, type LocalCommandPolicy } from '../../domain/local-command-policy';
 import { isPodiumServer, processLaunch, readinessPathOf } from '../../domain/model-runtime';
@@ -31,11 +29,6 @@ function annotationEnv(annotations: Record<string, string>): Record<string, stri
       value,
     ]),
   );
-}
-
-/** The operator's policy (LOCAL_MODELS_ROOT, LOCAL_MODEL_COMMANDS) and the MLServer Podium pins (`.tools/`). */
-export function localCommandPolicyOf(config: Pick<PodiumConfig, 'LOCAL_MODELS_ROOT' | 'LOCAL_MODEL_COMMANDS'>): LocalCommandPolicy {
-  return { modelsRoot: config.LOCAL_MODELS_ROOT, commands: [...config.LOCAL_MODEL_COMMANDS, `${pythonToolDir(mlserver)}/bin/mlserver`] };
 }
 
 /** A model the local runtime will not run: its command, working directory or environment break the policy. */
@@ -64,8 +57,8 @@ export class LocalProcessRuntime implements InstanceRuntime {
   readonly kind = 'local' as const;
   private readonly children = new Map<string, LocalInstance>();
 
-  /** Unset: the defaults of LOCAL_MODELS_ROOT and LOCAL_MODEL_COMMANDS. */
-  constructor(private readonly policy: LocalCommandPolicy = localCommandPolicyOf(parseConfig({}))) {}
+  /** `policy`: what it may run (infra/local-commands.ts makes it from the configuration). */
+  constructor(private readonly policy: LocalCommandPolicy) {}
 
   /**
    * Starts the model's server with the ports and settings its runtime preset gives it; servers

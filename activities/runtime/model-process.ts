@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { InstanceStartupTimeoutError } from './instance-runtime';
-import { projectRoot } from '../../infra/project-root';
+import { projectRoot } from '../../lib/project-root';
 
 const stopGraceMs = 5_000;
 

@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import type { Client } from '@temporalio/client';
 import { sql, type DatabasePool } from 'slonik';
 import { withTimeLimit } from '../../domain/time-limit';
-import { buildInfo } from '../../infra/build-info';
+import { buildInfo } from '../../lib/build-info';
 import { ApiError } from '../errors';
 
 /** How long each readiness check may take: a probe must get its answer within a couple of seconds. */

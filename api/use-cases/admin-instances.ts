@@ -1,6 +1,6 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { DatabasePool } from 'slonik';
-import { describePoolHealth } from '../../activities/pool-health';
+import { describePoolHealth } from '../../lib/pool-health';
 import { writeAuditLog } from '../../db/audit-log';
 import { listModels } from '../../db/models';
 import { findInstanceRecord, listLiveInstanceRecords } from '../../db/model-instances';

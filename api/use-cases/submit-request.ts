@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { UniqueIntegrityConstraintViolationError, type DatabasePool } from 'slonik';
 import { listModels } from '../../db/models';
-import { requestsSubmitted } from '../../infra/metrics';
+import { requestsSubmitted } from '../../lib/metrics';
 import { countOpenRequests, findByIdempotencyKey, findOwnWorkRequest, insertWorkRequest, ownerOf, type RequestOwner } from '../../db/work-requests';
 import type { Principal } from '../../domain/accounts';
 import type { SubmitWorkRequest, WorkRequestView } from '../../domain/work-request';

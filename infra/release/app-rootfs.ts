@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { copyFile, cp, mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { projectRoot } from '../project-root';
+import { projectRoot } from '../../lib/project-root';
 import { addUserAndMountPoints, installNode, normaliseTree, walk } from './rootfs';
 
 /** In node_modules, what the image never loads: development-only packages and other platforms. */
@@ -20,7 +20,7 @@ const pruned = [
   '@temporalio/core-bridge/src',
   '@temporalio/core-bridge/bridge-macros',
   // swc-loader's compiler, which webpack loads only to bundle workflows: the image's workers load
-  // dist/'s pre-built bundles (infra/prebuilt.ts) and never bundle.
+  // dist/'s pre-built bundles (lib/prebuilt.ts) and never bundle.
   '@swc/core-linux-x64-gnu',
 ];
 /** OpenTelemetry's ES module builds: Node's require loads build/src (the package's `main`). */

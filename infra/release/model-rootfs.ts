@@ -1,7 +1,7 @@
 import { copyFile, cp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { projectRoot } from '../project-root';
+import { projectRoot } from '../../lib/project-root';
 import { runNpm } from './app-rootfs';
 import { addUserAndMountPoints, installNode, normaliseTree } from './rootfs';
 

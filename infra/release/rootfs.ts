@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { chmod, copyFile, lstat, lutimes, mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { projectRoot } from '../project-root';
+import { projectRoot } from '../../lib/project-root';
 
 /**
  * What every Podium image's root filesystem holds, whatever it runs: the Node 24 binary and the

@@ -4,7 +4,7 @@ import { request } from 'node:https';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { findFreePort } from '../ports';
+import { findFreePort } from '../../lib/ports';
 import { ensureClusterBinaries } from './build';
 import { defaultNodes, kwokNode, kwokNodeAnnotation, type NodeType } from './nodes';
 import { startClusterProcess, type ClusterProcess } from './processes';

@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { buildAppImage } from '../../infra/release/images';
-import { buildInfo } from '../../infra/build-info';
+import { buildInfo } from '../../lib/build-info';
 import { stopChild, untilReadyLine } from '../../infra/child-process';
 import { testWebhookSecret } from '../support/test-stack';
 import { unpackImage } from '../../infra/release/unpacked-image';

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { buildDist, distDir } from '../../infra/build';
 import { podiumNodeOptions } from '../../infra/node-options';
-import { findFreePort } from '../../infra/ports';
+import { findFreePort } from '../../lib/ports';
 import { apiClient } from '../support/api-client';
 import { fromConcurrentClients } from '../support/concurrent-clients';
 import { echoInput } from '../support/test-stack';

@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { LocalProcessRuntime } from '../../activities/runtime/local-runtime';
+import { defaultLocalCommands } from '../../infra/local-commands';
 import { registerModel } from '../../api/use-cases/admin-models';
 import { modelSpecFrom } from '../../domain/model-catalog';
 import { readModelFile } from '../../infra/cli/models-command';
@@ -38,7 +39,7 @@ async function cold(stack: TestStack, token: string) {
   await registerModel({ db: stack.db, temporal: stack.temporal, taskQueue: stack.taskQueue }, { cliUser: 'bench' }, shout!.id, settings, { replace: true });
 
   // MLServer alone: from spawn until its model answers ready, as the local runtime does it.
-  const runtime = new LocalProcessRuntime();
+  const runtime = new LocalProcessRuntime(defaultLocalCommands);
   const alone: number[] = [];
   for (let i = 0; i < coldRuns; i++) {
     const t0 = performance.now();

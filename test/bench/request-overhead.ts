@@ -13,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { LocalProcessRuntime } from '../../activities/runtime/local-runtime';
+import { defaultLocalCommands } from '../../infra/local-commands';
 import { findModel } from '../../db/models';
 import { echoInput, type TestStack } from '../support/test-stack';
 import { percentile, summary } from './figures';
@@ -26,7 +27,7 @@ const cancelRuns = Number(process.env.BENCH_CANCELS ?? 50);
 
 async function benchmark(stack: TestStack) {
   const token = await stack.api.anonymousToken();
-  const runtime = new LocalProcessRuntime();
+  const runtime = new LocalProcessRuntime(defaultLocalCommands);
   const model = (await findModel(stack.db, 'echo'))!;
   const placed = await runtime.start({ instanceId: 'bench', model, annotations: {}, startupTimeoutMs: 30_000 });
   const endpoint = placed.endpoint!;

@@ -21,7 +21,7 @@ import { migrate } from '../../db/migrate';
 import { createDatabasePool } from '../../db/pool';
 import { beginWarmRequest, finishWarmRequest } from '../../db/warm-requests';
 import { startEmbeddedPostgres } from '../../infra/postgres';
-import { findFreePort } from '../../infra/ports';
+import { findFreePort } from '../../lib/ports';
 import { addTestModel } from '../support/models';
 import { echoInput } from '../support/test-stack';
 import { percentile } from './figures';

@@ -11,7 +11,8 @@ import path from 'node:path';
 import { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { LocalProcessRuntime } from '../../activities/runtime/local-runtime';
-import { findFreePort } from '../../infra/ports';
+import { defaultLocalCommands } from '../../infra/local-commands';
+import { findFreePort } from '../../lib/ports';
 import { devServerTunings, startDevTemporal, type DevServerTuning } from '../../infra/temporal-server';
 import { echoModel } from '../support/models';
 import { echoInput } from '../support/test-stack';
@@ -50,7 +51,7 @@ export async function measureTemporalFloor(options: {
 /** `npm run bench:floor`: the floor on a fresh dev server per tuning, one warm echo server. */
 async function compareTunings() {
   Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
-  const runtime = new LocalProcessRuntime();
+  const runtime = new LocalProcessRuntime(defaultLocalCommands);
   const placed = await runtime.start({ instanceId: 'floor', model: echoModel, annotations: {}, startupTimeoutMs: 30_000 });
   const { endpoint } = await runtime.awaitReady(placed, { timeoutMs: 30_000, signal: new AbortController().signal, onProgress: () => undefined });
   const rows: Record<string, string>[] = [];

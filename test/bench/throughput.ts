@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { LocalProcessRuntime } from '../../activities/runtime/local-runtime';
+import { defaultLocalCommands } from '../../infra/local-commands';
 import { findModel } from '../../db/models';
 import { addTestModel } from '../support/models';
 import { echoInput, type TestStack } from '../support/test-stack';
@@ -72,7 +73,7 @@ async function benchmark(stack: TestStack) {
   // Visibility lists the pool's runs a moment later.
   await new Promise((resolve) => setTimeout(resolve, 1_000));
   const poolSignals = await signalsReceived(stack.temporal, poolWorkflowId(stack.taskQueue, 'echo-bench'), startedAt, new Date());
-  const runtime = new LocalProcessRuntime();
+  const runtime = new LocalProcessRuntime(defaultLocalCommands);
   const placed = await runtime.start({ instanceId: 'bench', model: (await findModel(stack.db, 'echo'))!, annotations: {}, startupTimeoutMs: 30_000 });
   const model = await modelTime(placed.endpoint!);
   // The window above measured its idle just before it; so do the floors (process-cpu.ts).

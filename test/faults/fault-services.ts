@@ -3,7 +3,7 @@ import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { findFreePort } from '../../infra/ports';
+import { findFreePort } from '../../lib/ports';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../infra/postgres';
 import { startDevTemporal, type DevTemporal } from '../../infra/temporal-server';
 import { writeWorkflowBundle } from '../support/run-services';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
 import { Client, Connection } from '@temporalio/client';
-import { findFreePort } from '../../infra/ports';
+import { findFreePort } from '../../lib/ports';
 import { eventually } from '../support/eventually';
 import { runPodiumCli } from '../support/podium-cli';
 import { startTcpProxy } from '../support/tcp-proxy';

@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { metricsApp } from '../../api/http-metrics';
-import { findFreePorts } from '../../infra/ports';
+import { findFreePorts } from '../../lib/ports';
 import { eventually } from '../support/eventually';
 import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
 import { startWorkerProcess, stopWorkerProcess, workerTargetOf } from '../support/worker-process';

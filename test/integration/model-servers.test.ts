@@ -4,6 +4,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { InstanceLostError } from '../../activities/runtime/instance-runtime';
 import { LocalCommandRefusedError, LocalProcessRuntime } from '../../activities/runtime/local-runtime';
+import { defaultLocalCommands } from '../../infra/local-commands';
 import { isProcessAlive, spawnModelServer, stopModelServer } from '../../activities/runtime/model-process';
 import { findModel } from '../../db/models';
 import { poolWorkflowId, requestWorkflowId } from '../../workflows/contracts';
@@ -27,8 +28,8 @@ describe('a start another worker waits for', () => {
   // on a worker other than the one that started the process.
   it('is waited for while its process lives, and is lost (not failed) once it is gone', async () => {
     const model = (await findModel(stack.db, 'echo'))!;
-    const starter = new LocalProcessRuntime();
-    const other = new LocalProcessRuntime();
+    const starter = new LocalProcessRuntime(defaultLocalCommands);
+    const other = new LocalProcessRuntime(defaultLocalCommands);
     const placed = await starter.start({ instanceId: 'started-elsewhere', model, annotations: {}, startupTimeoutMs: 30_000 });
     try {
       const waiting = { timeoutMs: 30_000, signal: new AbortController().signal, onProgress: () => undefined };
@@ -122,7 +123,7 @@ describe('what the local runtime runs', () => {
   });
 
   it('runs no shell by default: sh, node -e and a loader variable are refused before anything is spawned', async () => {
-    const runtime = new LocalProcessRuntime();
+    const runtime = new LocalProcessRuntime(defaultLocalCommands);
     const echo = (await findModel(stack.db, 'echo'))!;
     const start = (model: typeof echo) => runtime.start({ instanceId: 'refused', model, annotations: {}, startupTimeoutMs: 5_000 });
     await expect(start({ ...echo, localCommand: ['sh', '-c', 'true'] })).rejects.toBeInstanceOf(LocalCommandRefusedError);

@@ -2,9 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { buildDist, distDir } from '../../infra/build';
-import { buildInfo } from '../../infra/build-info';
+import { buildInfo } from '../../lib/build-info';
 import { stopChild, untilReadyLine } from '../../infra/child-process';
-import { findFreePorts } from '../../infra/ports';
+import { findFreePorts } from '../../lib/ports';
 import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
 import { startWorkerProcess, workerTargetOf } from '../support/worker-process';
 

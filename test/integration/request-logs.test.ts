@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
-import { createLogger } from '../../infra/logger';
+import { createLogger } from '../../lib/logger';
 import { eventually } from '../support/eventually';
 import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
 import { startWorkerProcess, stopWorkerProcess, workerTargetOf } from '../support/worker-process';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { ensureChromium, ensureDebianPackage } from '../../infra/ensure-debian-package';
-import { findFreePort } from '../../infra/ports';
+import { findFreePort } from '../../lib/ports';
 import { startEmbeddedPostgres } from '../../infra/postgres';
 import { devServerTunings, startDevTemporal, type DevServerTuning } from '../../infra/temporal-server';
 import { workflowsPath } from '../../infra/worker';

@@ -10,7 +10,7 @@ import type { DatabasePool, Interceptor } from 'slonik';
 import type { InstanceRuntime } from '../../activities/runtime/instance-runtime';
 import { autoscalerSettings } from '../../activities/nodes/create-autoscaler';
 import { KwokNodeProvider, simulatedNodeTypes } from '../../infra/test-cluster/kwok-provider';
-import { LocalProcessRuntime, localCommandPolicyOf } from '../../activities/runtime/local-runtime';
+import { LocalProcessRuntime } from '../../activities/runtime/local-runtime';
 import { createApp } from '../../api/app';
 import { startAuthServices } from '../../api/auth-services';
 import { listenForRequestEnds } from '../../api/request-ends';
@@ -29,6 +29,7 @@ import { installQuietRuntime } from './quiet-runtime';
 import { writeWorkflowBundle, type RunServices } from './run-services';
 import { readTestEnv } from './services';
 import { nodeAutoscalerWorkflowId, requestReconcilerWorkflowId } from '../../workflows/contracts';
+import { localCommandPolicyOf } from '../../infra/local-commands';
 
 export type TestStack = Awaited<ReturnType<typeof startTestStack>>;
 /**

@@ -1,7 +1,7 @@
 // A PostgreSQL with TLS on, in a process of its own (test/integration/connection-tls.test.ts):
 // its certificate and key from TLS_DIR (server.crt, server.key), its data there too.
 import path from 'node:path';
-import { findFreePorts } from '../../infra/ports';
+import { findFreePorts } from '../../lib/ports';
 import { startEmbeddedPostgres } from '../../infra/postgres';
 import { serveUntilStopped } from './service-process';
 

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { metricsText } from '../../infra/metrics-text';
-import { observeRequestEnd, registry as podiumRegistry, requestsSubmitted } from '../../infra/metrics';
+import { metricsText } from '../../lib/metrics-text';
+import { observeRequestEnd, registry as podiumRegistry, requestsSubmitted } from '../../lib/metrics';
 
 describe("the metrics' text", () => {
   it("is prom-client's own, byte for byte, for every kind of series", async () => {
