@@ -4,17 +4,70 @@
 import tseslint from 'typescript-eslint';
 
 /** Modules that do I/O or need a process around them: no place in workflows or domain. */
-const ioModules = ['slonik', 'pg', 'koa', '@koa/*', '@kubernetes/client-node', '@temporalio/client', '@temporalio/worker', '@temporalio/activity', 'pino', 'undici'];
-const nodeBuiltins = ['node:*', 'fs', 'fs/*', 'path', 'os', 'http', 'https', 'net', 'child_process', 'crypto', 'timers', 'timers/*', 'util', 'stream', 'worker_threads'];
+const ioModules = [
+  'slonik',
+  'pg',
+  'koa',
+  '@koa/*',
+  '@kubernetes/client-node',
+  '@temporalio/client',
+  '@temporalio/worker',
+  '@temporalio/activity',
+  'pino',
+  'undici',
+];
+const nodeBuiltins = [
+  'node:*',
+  'fs',
+  'fs/*',
+  'path',
+  'os',
+  'http',
+  'https',
+  'net',
+  'child_process',
+  'crypto',
+  'timers',
+  'timers/*',
+  'util',
+  'stream',
+  'worker_threads',
+];
 const restrict = (patterns) => ['error', { patterns }];
-const testCluster = { group: ['**/test-cluster/**'], message: 'The simulated cluster is for tests: load it through infra/simulated-cluster.ts.' };
+const testCluster = {
+  group: ['**/test-cluster/**'],
+  message: 'The simulated cluster is for tests: load it through infra/simulated-cluster.ts.',
+};
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'web/dist/**', '.data/**', '.tools/**', 'coverage/**', 'test/replay/histories/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'web/dist/**',
+      '.data/**',
+      '.tools/**',
+      'coverage/**',
+      'test/replay/histories/**',
+    ],
+  },
   ...tseslint.configs.recommended,
   {
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },
+      ],
+    },
+  },
+  {
+    // Type-aware: a forgotten `await` on an activity, a workflow API or a query is a silent bug
+    // (Temporal's TypeScript samples turn these on for the same reason).
+    files: ['**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
     },
   },
   {
@@ -26,14 +79,19 @@ export default tseslint.config(
       'no-restricted-syntax': [
         'error',
         {
-          selector: "CallExpression[callee.object.name='sql'][callee.property.name='type'] > CallExpression[callee.object.name='z']",
+          selector:
+            "CallExpression[callee.object.name='sql'][callee.property.name='type'] > CallExpression[callee.object.name='z']",
           message: 'Build the row schema once, at module level, and pass it to sql.type.',
         },
       ],
     },
   },
   // The one CommonJS script runs before dependencies exist (infra/ensure-deps.cjs).
-  { files: ['**/*.cjs'], languageOptions: { sourceType: 'commonjs' }, rules: { '@typescript-eslint/no-require-imports': 'off' } },
+  {
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
   // Tests read JSON answers as `any`: the assertions are what check their shape.
   { files: ['test/**/*.ts'], rules: { '@typescript-eslint/no-explicit-any': 'off' } },
   {
@@ -49,7 +107,11 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': restrict([
         testCluster,
-        { group: ['**/infra/**', '**/api/**', '**/web/**'], message: 'activities/ imports domain/, db/, lib/ and workflows/ contracts: infra/ is for entry points, api/ and web/ are above it.' },
+        {
+          group: ['**/infra/**', '**/api/**', '**/web/**'],
+          message:
+            'activities/ imports domain/, db/, lib/ and workflows/ contracts: infra/ is for entry points, api/ and web/ are above it.',
+        },
       ]),
     },
   },
@@ -58,7 +120,11 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': restrict([
         testCluster,
-        { group: ['**/infra/**', '**/activities', '**/activities/**', '**/web/**'], message: 'api/ imports domain/, db/, lib/ and workflows/ contracts: it reaches workflows through the Temporal client, never activities/, and infra/ is for entry points.' },
+        {
+          group: ['**/infra/**', '**/activities', '**/activities/**', '**/web/**'],
+          message:
+            'api/ imports domain/, db/, lib/ and workflows/ contracts: it reaches workflows through the Temporal client, never activities/, and infra/ is for entry points.',
+        },
       ]),
     },
   },
@@ -67,7 +133,10 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': restrict([
         testCluster,
-        { group: ['**/infra/**', '**/api/**', '**/activities', '**/activities/**', '**/workflows/**', '**/web/**'], message: 'db/ imports domain/ and lib/ only.' },
+        {
+          group: ['**/infra/**', '**/api/**', '**/activities', '**/activities/**', '**/workflows/**', '**/web/**'],
+          message: 'db/ imports domain/ and lib/ only.',
+        },
       ]),
     },
   },
@@ -76,7 +145,19 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': restrict([
         testCluster,
-        { group: ['**/infra/**', '**/api/**', '**/activities', '**/activities/**', '**/db/**', '**/web/**', '**/workflows/**', '!**/workflows/contracts'], message: 'lib/ is the bottom layer: it imports domain/ and workflows/contracts only.' },
+        {
+          group: [
+            '**/infra/**',
+            '**/api/**',
+            '**/activities',
+            '**/activities/**',
+            '**/db/**',
+            '**/web/**',
+            '**/workflows/**',
+            '!**/workflows/contracts',
+          ],
+          message: 'lib/ is the bottom layer: it imports domain/ and workflows/contracts only.',
+        },
       ]),
     },
   },
@@ -87,7 +168,11 @@ export default tseslint.config(
       'no-restricted-imports': restrict([
         testCluster,
         { group: [...ioModules, ...nodeBuiltins], message: 'Workflow code does no I/O: call an activity.' },
-        { group: ['../db/**', '../api/**', '../infra/**', '../activities/**', '../web/**'], allowTypeImports: true, message: 'Workflows import other layers for their types only.' },
+        {
+          group: ['../db/**', '../api/**', '../infra/**', '../activities/**', '../web/**'],
+          allowTypeImports: true,
+          message: 'Workflows import other layers for their types only.',
+        },
       ]),
     },
   },
@@ -98,7 +183,18 @@ export default tseslint.config(
       'no-restricted-imports': restrict([
         testCluster,
         { group: [...ioModules, ...nodeBuiltins], message: 'domain/ does no I/O.' },
-        { group: ['../db/**', '../api/**', '../infra/**', '../lib/**', '../activities/**', '../workflows/**', '../web/**'], message: 'domain/ depends on nothing of ours.' },
+        {
+          group: [
+            '../db/**',
+            '../api/**',
+            '../infra/**',
+            '../lib/**',
+            '../activities/**',
+            '../workflows/**',
+            '../web/**',
+          ],
+          message: 'domain/ depends on nothing of ours.',
+        },
       ]),
     },
   },
@@ -108,8 +204,15 @@ export default tseslint.config(
     ignores: ['web/build.ts'],
     rules: {
       'no-restricted-imports': restrict([
-        { group: ['**/domain/**'], allowTypeImports: true, message: 'web/ takes the API types from domain/ as types only.' },
-        { group: ['**/api/**', '**/db/**', '**/lib/**', '**/activities/**', '**/workflows/**', '**/infra/**'], message: 'web/ talks to the API over HTTP only.' },
+        {
+          group: ['**/domain/**'],
+          allowTypeImports: true,
+          message: 'web/ takes the API types from domain/ as types only.',
+        },
+        {
+          group: ['**/api/**', '**/db/**', '**/lib/**', '**/activities/**', '**/workflows/**', '**/infra/**'],
+          message: 'web/ talks to the API over HTTP only.',
+        },
       ]),
     },
   },

@@ -19,9 +19,19 @@ export function retriedWhileDatabaseIsDown<T extends Activities>(activities: T):
       try {
         return await activity(...args);
       } catch (error) {
-        if (error instanceof TemporalFailure || isDatabaseUnavailable(error) || Context.current().cancellationSignal.aborted) throw error;
+        if (
+          error instanceof TemporalFailure ||
+          isDatabaseUnavailable(error) ||
+          Context.current().cancellationSignal.aborted
+        )
+          throw error;
         const cause = error instanceof Error ? error : new Error(String(error));
-        throw ApplicationFailure.create({ type: cause.constructor.name, message: cause.message, nonRetryable: true, cause });
+        throw ApplicationFailure.create({
+          type: cause.constructor.name,
+          message: cause.message,
+          nonRetryable: true,
+          cause,
+        });
       }
     };
   }

@@ -18,7 +18,9 @@ export function createCleanupActivities({ db, temporal }: { db: DatabasePool; te
           temporal.workflowService
             .deleteWorkflowExecution({ namespace, workflowExecution: { workflowId } })
             // Already gone (the namespace's own retention got there first) is fine.
-            .catch((error: Error) => Context.current().log.warn('workflow history not deleted', { workflowId, error: error.message })),
+            .catch((error: Error) =>
+              Context.current().log.warn('workflow history not deleted', { workflowId, error: error.message }),
+            ),
         ),
       );
       return { deleted: deleted.length, more: deleted.length === batchSize };

@@ -9,8 +9,15 @@ import type { InstanceRuntime } from './runtime/instance-runtime';
 
 const heartbeatMs = 1_000;
 
-
-export function createInferenceActivities({ db, runtime, interrupts }: { db: DatabasePool; runtime: InstanceRuntime; interrupts?: RequestInterrupts }) {
+export function createInferenceActivities({
+  db,
+  runtime,
+  interrupts,
+}: {
+  db: DatabasePool;
+  runtime: InstanceRuntime;
+  interrupts?: RequestInterrupts;
+}) {
   return retriedWhileDatabaseIsDown({
     /**
      * Marks the request PROCESSING on its assigned instance, sends it the input (Open Inference
@@ -21,7 +28,15 @@ export function createInferenceActivities({ db, runtime, interrupts }: { db: Dat
      * stored however long that takes, never asked for twice. Heartbeats, so a cancel reaches it
      * while the model works.
      */
-    async runInference({ requestId, instanceId, endpoint }: { requestId: string; instanceId: string; endpoint: string }): Promise<void> {
+    async runInference({
+      requestId,
+      instanceId,
+      endpoint,
+    }: {
+      requestId: string;
+      instanceId: string;
+      endpoint: string;
+    }): Promise<void> {
       const context = Context.current();
       // As a regular activity (a slow model) it heartbeats, so a cancel reaches it at once. A
       // local one has no heartbeat: Core would warn of an unknown activity.
@@ -35,13 +50,26 @@ export function createInferenceActivities({ db, runtime, interrupts }: { db: Dat
         const work = await loadInferenceWork(db, requestId, instanceId);
         // The slot must still be this request's (a lost hand-over signal can offer one twice).
         if (!work?.holdsSlot) {
-          throw ApplicationFailure.nonRetryable(`request ${requestId} does not hold a slot of instance ${instanceId}`, 'SLOT_NOT_HELD');
+          throw ApplicationFailure.nonRetryable(
+            `request ${requestId} does not hold a slot of instance ${instanceId}`,
+            'SLOT_NOT_HELD',
+          );
         }
         if (!(await startProcessing(db, requestId, instanceId))) {
           throw ApplicationFailure.nonRetryable(`request ${requestId} is no longer waiting`, 'REQUEST_NOT_WAITING');
         }
-        const answer = await callOnInstance({ db, runtime }, { requestId, instanceId, endpoint, ...work }, context, interrupt.signal);
-        if ('failure' in answer) throw ApplicationFailure.create({ type: answer.failure.code, message: answer.failure.message, nonRetryable: !answer.again });
+        const answer = await callOnInstance(
+          { db, runtime },
+          { requestId, instanceId, endpoint, ...work },
+          context,
+          interrupt.signal,
+        );
+        if ('failure' in answer)
+          throw ApplicationFailure.create({
+            type: answer.failure.code,
+            message: answer.failure.message,
+            nonRetryable: !answer.again,
+          });
         await untilStored(() => saveWorkRequestResult(db, requestId, answer.result), context.cancellationSignal);
       } finally {
         clearInterval(beat);
@@ -50,4 +78,3 @@ export function createInferenceActivities({ db, runtime, interrupts }: { db: Dat
     },
   });
 }
-

@@ -20,8 +20,9 @@ export async function callOnInstance(
   interrupted: AbortSignal,
 ): Promise<{ result: InferenceResponse } | { failure: RequestError; again: boolean }> {
   const { requestId, instanceId, runtimeRef } = work;
-  const marked = (runtimeRef ? runtime.recordAssignment(runtimeRef, requestId) : Promise.resolve()).catch((error: Error) =>
-    log.warn('could not mark the instance with its request', { instanceId, requestId, error: error.message }),
+  const marked = (runtimeRef ? runtime.recordAssignment(runtimeRef, requestId) : Promise.resolve()).catch(
+    (error: Error) =>
+      log.warn('could not mark the instance with its request', { instanceId, requestId, error: error.message }),
   );
   const answer = await callModel(work, context, interrupted).finally(() => marked);
   if ('result' in answer) return answer;

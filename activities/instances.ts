@@ -59,7 +59,12 @@ export function createInstanceActivities({
    * fixed message: what a model printed, or a pod's and a registry's messages, may hold secrets,
    * and the failure reaches the requester and Temporal's history.
    */
-  async function failStartup(instanceId: string, modelId: string, startupTimeoutSeconds: number, error: unknown): Promise<never> {
+  async function failStartup(
+    instanceId: string,
+    modelId: string,
+    startupTimeoutSeconds: number,
+    error: unknown,
+  ): Promise<never> {
     const message = error instanceof Error ? error.message : String(error);
     await recordInstanceEvent(db, { instanceId, event: 'FAILED', detail: { message } });
     const code = failureCode(error);
@@ -69,7 +74,10 @@ export function createInstanceActivities({
         : code === instanceLostType
           ? 'was lost with the worker that started it'
           : 'failed to start';
-    throw ApplicationFailure.nonRetryable(`the instance of ${modelId} ${what} (instance ${instanceId}: its events on the admin pages say why)`, code);
+    throw ApplicationFailure.nonRetryable(
+      `the instance of ${modelId} ${what} (instance ${instanceId}: its events on the admin pages say why)`,
+      code,
+    );
   }
 
   return {
@@ -94,9 +102,14 @@ export function createInstanceActivities({
           startupTimeoutMs: model.startupTimeoutSeconds * 1000,
           signal: context.cancellationSignal,
         });
-        await setModelInstanceLocation(db, { id: instanceId, runtimeRef: placed.runtimeRef, endpoint: placed.endpoint });
+        await setModelInstanceLocation(db, {
+          id: instanceId,
+          runtimeRef: placed.runtimeRef,
+          endpoint: placed.endpoint,
+        });
         // A local process is placed as it starts; a pod is scheduled later (see awaitInstanceReady).
-        if (runtime.kind === 'local') await recordInstanceEvent(db, { instanceId, event: 'SCHEDULED', detail: { ...placed } });
+        if (runtime.kind === 'local')
+          await recordInstanceEvent(db, { instanceId, event: 'SCHEDULED', detail: { ...placed } });
         return { instanceId, modelId, placed, startupTimeoutSeconds: model.startupTimeoutSeconds, startedAt };
       } catch (error) {
         return failStartup(instanceId, modelId, model.startupTimeoutSeconds, error);
@@ -110,7 +123,13 @@ export function createInstanceActivities({
      * happens on the way: SCHEDULED on a node, PENDING with the reason it waits (Unschedulable,
      * ImagePullBackOff, …), then READY, or FAILED with the last reason after the startup timeout.
      */
-    async awaitInstanceReady({ instanceId, modelId, placed, startupTimeoutSeconds, startedAt }: StartedInstance): Promise<{ endpoint: string }> {
+    async awaitInstanceReady({
+      instanceId,
+      modelId,
+      placed,
+      startupTimeoutSeconds,
+      startedAt,
+    }: StartedInstance): Promise<{ endpoint: string }> {
       const context = Context.current();
       const beat = setInterval(() => context.heartbeat(), heartbeatMs);
       const progress: Promise<unknown>[] = [];
@@ -121,14 +140,18 @@ export function createInstanceActivities({
           onProgress: ({ event, detail }) => {
             progress.push(recordInstanceEvent(db, { instanceId, event, detail }));
             if (event === 'PENDING' && detail.reason === 'Unschedulable') {
-              onUnschedulable().catch((error: Error) => log.warn('could not wake the node autoscaler', { error: error.message }));
+              onUnschedulable().catch((error: Error) =>
+                log.warn('could not wake the node autoscaler', { error: error.message }),
+              );
             }
           },
         });
         await Promise.all(progress);
-        if (endpoint !== placed.endpoint) await setModelInstanceLocation(db, { id: instanceId, runtimeRef: placed.runtimeRef, endpoint });
+        if (endpoint !== placed.endpoint)
+          await setModelInstanceLocation(db, { id: instanceId, runtimeRef: placed.runtimeRef, endpoint });
         await recordInstanceEvent(db, { instanceId, event: 'READY' });
-        if (startedAt !== undefined) instanceStartupSeconds.observe({ model: modelId }, (Date.now() - startedAt) / 1000);
+        if (startedAt !== undefined)
+          instanceStartupSeconds.observe({ model: modelId }, (Date.now() - startedAt) / 1000);
         return { endpoint };
       } catch (error) {
         await Promise.allSettled(progress);

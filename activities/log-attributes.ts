@@ -7,6 +7,9 @@ import { requestWorkflowTypes } from '../workflows/contracts';
  */
 export const requestLogAttributes: ActivityInterceptorsFactory = (context) => {
   const { workflowType, workflowExecution } = context.info;
-  const ids = workflowType && requestWorkflowTypes.includes(workflowType) && workflowExecution ? { requestId: workflowExecution.workflowId.replace(/^request-/, '') } : {};
+  const ids =
+    workflowType && requestWorkflowTypes.includes(workflowType) && workflowExecution
+      ? { requestId: workflowExecution.workflowId.replace(/^request-/, '') }
+      : {};
   return { outbound: { getLogAttributes: (input, next) => next({ ...input, ...ids }) } };
 };

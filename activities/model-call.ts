@@ -56,27 +56,60 @@ export async function callModel(
     // Refused: nothing listened before the input was sent (the instance died with its worker or
     // node), so this request cannot be what broke it. Any other failure may be its doing.
     if ((error as { cause?: { code?: unknown } }).cause?.code === 'ECONNREFUSED') {
-      return { failure: { code: 'INSTANCE_GONE', message: `instance ${instanceId} was gone`, detail, retryable: false } };
+      return {
+        failure: { code: 'INSTANCE_GONE', message: `instance ${instanceId} was gone`, detail, retryable: false },
+      };
     }
-    return { failure: { code: 'INSTANCE_UNREACHABLE', message: `instance ${instanceId} did not answer`, detail, retryable: false } };
+    return {
+      failure: {
+        code: 'INSTANCE_UNREACHABLE',
+        message: `instance ${instanceId} did not answer`,
+        detail,
+        retryable: false,
+      },
+    };
   }
   try {
     // OIP answers 404 for a model it does not serve: the catalog's name for it is wrong, not the input.
     if (response.status === 404) {
       const detail = `model ${modelId} is not served by its instance under the name "${servedModelName}": ${await errorText(response)}`;
-      return { failure: { code: 'MODEL_NOT_SERVED', message: `model ${modelId} is not served by its instance`, detail, retryable: false } };
+      return {
+        failure: {
+          code: 'MODEL_NOT_SERVED',
+          message: `model ${modelId} is not served by its instance`,
+          detail,
+          retryable: false,
+        },
+      };
     }
     if (response.status >= 400 && response.status < 500) {
       const detail = `model ${modelId} rejected the input: ${await errorText(response)}`;
-      return { failure: { code: 'MODEL_REJECTED_INPUT', message: `model ${modelId} rejected the input`, detail, retryable: false } };
+      return {
+        failure: {
+          code: 'MODEL_REJECTED_INPUT',
+          message: `model ${modelId} rejected the input`,
+          detail,
+          retryable: false,
+        },
+      };
     }
     if (!response.ok) {
       const detail = `model ${modelId} answered ${response.status}: ${await errorText(response)}`;
-      return { failure: { code: 'MODEL_ERROR', message: `model ${modelId} answered ${response.status}`, detail, retryable: true } };
+      return {
+        failure: {
+          code: 'MODEL_ERROR',
+          message: `model ${modelId} answered ${response.status}`,
+          detail,
+          retryable: true,
+        },
+      };
     }
     const parsed = inferenceResponse.safeParse(await response.json().catch(() => null));
     if (!parsed.success) {
-      throw ApplicationFailure.nonRetryable(`model ${modelId} answered with something that is not an inference response`, 'MODEL_BAD_RESPONSE');
+      throw ApplicationFailure.nonRetryable(
+        `model ${modelId} answered with something that is not an inference response`,
+        'MODEL_BAD_RESPONSE',
+      );
     }
     return { result: parsed.data };
   } catch (error) {
@@ -87,6 +120,8 @@ export async function callModel(
   }
 }
 
-const timedOut = (seconds: number) => ApplicationFailure.nonRetryable(`the model did not answer within ${seconds} s`, 'REQUEST_TIMEOUT');
+const timedOut = (seconds: number) =>
+  ApplicationFailure.nonRetryable(`the model did not answer within ${seconds} s`, 'REQUEST_TIMEOUT');
 
-const interruptedCall = () => ApplicationFailure.nonRetryable('the call was cut: the request was interrupted', interruptedCallType);
+const interruptedCall = () =>
+  ApplicationFailure.nonRetryable('the call was cut: the request was interrupted', interruptedCallType);

@@ -1,7 +1,14 @@
 import type { CoreV1Api, KubeConfig, V1Pod } from '@kubernetes/client-node';
 import { autoscalerDecisions, autoscalerNodes, autoscalerReactionSeconds } from '../lib/metrics';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import type { AutoscalerAction, AutoscalerSettings, NodeView, PendingPod, Resources, Snapshot } from '../domain/node-autoscaling';
+import type {
+  AutoscalerAction,
+  AutoscalerSettings,
+  NodeView,
+  PendingPod,
+  Resources,
+  Snapshot,
+} from '../domain/node-autoscaling';
 import type { DatabasePool } from 'slonik';
 import { parseQuantity } from '../domain/quantity';
 import { recordAutoscalerDecision } from '../db/autoscaler-decisions';
@@ -22,7 +29,11 @@ import { autoscalerOwnerAnnotation, type NodeProvider } from './nodes/node-provi
 const modelPodSelector = 'app.kubernetes.io/managed-by=podium';
 
 /** Wakes the task queue's node autoscaler, starting it with `input` if it is not running. */
-export async function wakeNodeAutoscaler(temporal: Client, taskQueue: string, input: NodeAutoscalerInput): Promise<string> {
+export async function wakeNodeAutoscaler(
+  temporal: Client,
+  taskQueue: string,
+  input: NodeAutoscalerInput,
+): Promise<string> {
   const workflowId = nodeAutoscalerWorkflowId(taskQueue);
   await temporal.workflow.signalWithStart<PodiumWorkflows['nodeAutoscaler'], []>(workflowNames.nodeAutoscaler, {
     workflowId,
@@ -42,7 +53,6 @@ export type AutoscalerDependencies = {
   namespace: string;
   settings: AutoscalerSettings;
 };
-
 
 const number = (quantity: string | undefined) => (quantity === undefined ? 0 : parseQuantity(quantity));
 const resources = (quantities: Record<string, string> | undefined, pods = 0): Resources => ({
@@ -77,11 +87,16 @@ export function createNodeAutoscalerActivities({
   taskQueue: string;
 }) {
   // client-node loads on first use: a worker with local processes never holds it (~30 MB of heap).
-  let cluster: Promise<{ core: CoreV1Api; mergePatch: typeof import('./runtime/kubernetes/kubernetes-api').mergePatch }> | undefined;
+  let cluster:
+    | Promise<{ core: CoreV1Api; mergePatch: typeof import('./runtime/kubernetes/kubernetes-api').mergePatch }>
+    | undefined;
   const need = async () => {
     if (!autoscaler) throw new Error('no node provider is configured on this worker (NODE_PROVIDER)');
     cluster ??= (async () => {
-      const [{ CoreV1Api }, { mergePatch }] = await Promise.all([import('@kubernetes/client-node'), import('./runtime/kubernetes/kubernetes-api')]);
+      const [{ CoreV1Api }, { mergePatch }] = await Promise.all([
+        import('@kubernetes/client-node'),
+        import('./runtime/kubernetes/kubernetes-api'),
+      ]);
       return { core: autoscaler.kubeConfig.makeApiClient(CoreV1Api), mergePatch };
     })();
     return { autoscaler, ...(await cluster) };
@@ -93,13 +108,31 @@ export function createNodeAutoscalerActivities({
     const [nodes, boundPods, modelPods] = await Promise.all([
       core.listNode(),
       core.listPodForAllNamespaces({ fieldSelector: 'spec.nodeName!=' }),
-      core.listNamespacedPod({ namespace: autoscaler.namespace, labelSelector: modelPodSelector, fieldSelector: 'spec.nodeName=' }),
+      core.listNamespacedPod({
+        namespace: autoscaler.namespace,
+        labelSelector: modelPodSelector,
+        fieldSelector: 'spec.nodeName=',
+      }),
     ]);
     const byNode = new Map<string, V1Pod[]>();
-    for (const pod of boundPods.items.filter(isActive)) byNode.set(pod.spec!.nodeName!, [...(byNode.get(pod.spec!.nodeName!) ?? []), pod]);
+    for (const pod of boundPods.items.filter(isActive))
+      byNode.set(pod.spec!.nodeName!, [...(byNode.get(pod.spec!.nodeName!) ?? []), pod]);
     const nodeViews: NodeView[] = nodes.items.map((node) => {
       const pods = (byNode.get(node.metadata!.name!) ?? []).filter((pod) => !isDaemonPod(pod));
-      const requested = pods.map(podRequests).reduce((sum, r) => ({ cpu: sum.cpu + r.cpu, memory: sum.memory + r.memory, gpu: sum.gpu + r.gpu, pods: sum.pods + 1 }), { cpu: 0, memory: 0, gpu: 0, pods: 0 });
+      const requested = pods.map(podRequests).reduce(
+        (sum, r) => ({
+          cpu: sum.cpu + r.cpu,
+          memory: sum.memory + r.memory,
+          gpu: sum.gpu + r.gpu,
+          pods: sum.pods + 1,
+        }),
+        {
+          cpu: 0,
+          memory: 0,
+          gpu: 0,
+          pods: 0,
+        },
+      );
       return {
         name: node.metadata!.name!,
         type: node.metadata?.labels?.['node.kubernetes.io/instance-type'] ?? null,
@@ -111,15 +144,25 @@ export function createNodeAutoscalerActivities({
         requested,
         modelPods: pods.filter(isModelPod).length,
         otherPods: pods.filter((pod) => !isModelPod(pod)).length,
-        modelPodList: pods.filter(isModelPod).map((pod) => ({ name: pod.metadata!.name!, requests: podRequests(pod), ready: podReadiness(pod).ready })),
+        modelPodList: pods
+          .filter(isModelPod)
+          .map((pod) => ({ name: pod.metadata!.name!, requests: podRequests(pod), ready: podReadiness(pod).ready })),
       };
     });
     const pending: PendingPod[] = modelPods.items
       .filter((pod) => !pod.metadata?.deletionTimestamp)
       .flatMap((pod) => {
-        const condition = pod.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False' && c.reason === 'Unschedulable');
+        const condition = pod.status?.conditions?.find(
+          (c) => c.type === 'PodScheduled' && c.status === 'False' && c.reason === 'Unschedulable',
+        );
         if (!condition) return [];
-        return [{ name: pod.metadata!.name!, requests: podRequests(pod), unschedulableSince: new Date(condition.lastTransitionTime ?? Date.now()).getTime() }];
+        return [
+          {
+            name: pod.metadata!.name!,
+            requests: podRequests(pod),
+            unschedulableSince: new Date(condition.lastTransitionTime ?? Date.now()).getTime(),
+          },
+        ];
       });
     return { now: Date.now(), nodes: nodeViews, pending };
   }
@@ -140,7 +183,10 @@ export function createNodeAutoscalerActivities({
         autoscalerNodes.inc({ change: 'added', node_type: action.nodeType }, action.count);
         results.push(`added ${names.join(', ')}`);
       } else if (action.type === 'CORDON' || action.type === 'UNCORDON') {
-        await core.patchNode({ name: action.node, body: { spec: { unschedulable: action.type === 'CORDON' } } }, mergePatch);
+        await core.patchNode(
+          { name: action.node, body: { spec: { unschedulable: action.type === 'CORDON' } } },
+          mergePatch,
+        );
         results.push(`${action.type.toLowerCase()}ed ${action.node}`);
       } else if (action.type === 'CONSOLIDATE') {
         results.push(...(await consolidate(action.node)));
@@ -151,7 +197,9 @@ export function createNodeAutoscalerActivities({
           results.push(`kept ${action.node}: a pod was bound to it meanwhile`);
           continue;
         }
-        const nodeType = (await core.readNode({ name: action.node }).catch(() => null))?.metadata?.labels?.['node.kubernetes.io/instance-type'];
+        const nodeType = (await core.readNode({ name: action.node }).catch(() => null))?.metadata?.labels?.[
+          'node.kubernetes.io/instance-type'
+        ];
         await autoscaler.provider.removeNode(action.node);
         autoscalerNodes.inc({ change: 'removed', node_type: nodeType ?? 'unknown' });
         results.push(`removed ${action.node}`);
@@ -169,7 +217,11 @@ export function createNodeAutoscalerActivities({
   async function consolidate(node: string): Promise<string[]> {
     const { autoscaler, core, mergePatch } = await need();
     await core.patchNode({ name: node, body: { spec: { unschedulable: true } } }, mergePatch);
-    const pods = await core.listNamespacedPod({ namespace: autoscaler.namespace, labelSelector: modelPodSelector, fieldSelector: `spec.nodeName=${node}` });
+    const pods = await core.listNamespacedPod({
+      namespace: autoscaler.namespace,
+      labelSelector: modelPodSelector,
+      fieldSelector: `spec.nodeName=${node}`,
+    });
     const results = [`cordoned ${node} to consolidate it`];
     for (const pod of pods.items.filter(isActive)) {
       const model = pod.metadata?.labels?.[modelLabel];
@@ -179,7 +231,11 @@ export function createNodeAutoscalerActivities({
         .getHandle(poolWorkflowId(taskQueue, model))
         .signal(replacePoolInstanceSignal, { instanceId, reason: `CONSOLIDATION of ${node}` })
         .then(() => `asked the pool of ${model} to replace instance ${instanceId}`)
-        .catch((error: Error) => (error instanceof WorkflowNotFoundError ? `no pool runs ${model}: instance ${instanceId} stays until its next start` : Promise.reject(error)));
+        .catch((error: Error) =>
+          error instanceof WorkflowNotFoundError
+            ? `no pool runs ${model}: instance ${instanceId} stays until its next start`
+            : Promise.reject(error),
+        );
       results.push(asked);
     }
     return results;
@@ -188,9 +244,16 @@ export function createNodeAutoscalerActivities({
   /** How long the oldest pod still pending has waited, now that nodes for it were asked for. */
   async function observeReaction() {
     const { autoscaler, core } = await need();
-    const pending = await core.listNamespacedPod({ namespace: autoscaler.namespace, labelSelector: modelPodSelector, fieldSelector: 'spec.nodeName=' });
+    const pending = await core.listNamespacedPod({
+      namespace: autoscaler.namespace,
+      labelSelector: modelPodSelector,
+      fieldSelector: 'spec.nodeName=',
+    });
     const since = pending.items
-      .map((pod) => pod.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False')?.lastTransitionTime)
+      .map(
+        (pod) =>
+          pod.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False')?.lastTransitionTime,
+      )
       .filter((time): time is Date => time !== undefined)
       .map((time) => new Date(time).getTime());
     if (since.length > 0) autoscalerReactionSeconds.observe((Date.now() - Math.min(...since)) / 1000);

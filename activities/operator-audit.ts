@@ -15,8 +15,21 @@ export type OperatorAction = {
 export function createOperatorAuditActivities({ db }: { db: DatabasePool }) {
   return {
     /** The audit row of an operator's signal (docs/operations.md): no account, the actor it named. */
-    async recordOperatorAction({ actor, reason, action, targetType, targetId, detail = {} }: OperatorAction): Promise<void> {
-      await writeAuditLog(db, { actorUserId: null, action, targetType, targetId, detail: { ...detail, reason, actor, via: 'temporal signal' } });
+    async recordOperatorAction({
+      actor,
+      reason,
+      action,
+      targetType,
+      targetId,
+      detail = {},
+    }: OperatorAction): Promise<void> {
+      await writeAuditLog(db, {
+        actorUserId: null,
+        action,
+        targetType,
+        targetId,
+        detail: { ...detail, reason, actor, via: 'temporal signal' },
+      });
       log.info('operator action', { actor, action, targetType, targetId });
     },
   };

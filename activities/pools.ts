@@ -19,7 +19,12 @@ export type PoolRoundResult = {
   startupTimeoutSeconds: number;
 };
 
-export function createPoolActivities(deps: { db: DatabasePool; temporal: Client; taskQueue: string; runtime: InstanceRuntime }) {
+export function createPoolActivities(deps: {
+  db: DatabasePool;
+  temporal: Client;
+  taskQueue: string;
+  runtime: InstanceRuntime;
+}) {
   const { db, temporal, runtime } = deps;
   const signals = createSlotSignals(deps);
 
@@ -48,10 +53,19 @@ export function createPoolActivities(deps: { db: DatabasePool; temporal: Client;
         db,
         modelId,
         ({ instances, waiting, settings }) => {
-          const minimum = minInstances === undefined ? settings.minInstances : Math.min(minInstances, settings.maxInstances);
-          const planned = planPoolRoundWithDrains(instances, waiting, { ...settings, minInstances: minimum }, Date.now(), drains);
+          const minimum =
+            minInstances === undefined ? settings.minInstances : Math.min(minInstances, settings.maxInstances);
+          const planned = planPoolRoundWithDrains(
+            instances,
+            waiting,
+            { ...settings, minInstances: minimum },
+            Date.now(),
+            drains,
+          );
           const stoppable = (id: string) => instances.some((i) => i.instanceId === id && i.state !== 'STOPPING');
-          const asked = stops.filter((s) => stoppable(s.instanceId) && !planned.stop.some((p) => p.instanceId === s.instanceId));
+          const asked = stops.filter(
+            (s) => stoppable(s.instanceId) && !planned.stop.some((p) => p.instanceId === s.instanceId),
+          );
           return { ...planned, stop: [...planned.stop, ...asked] };
         },
         async (t, count) => {
@@ -68,19 +82,36 @@ export function createPoolActivities(deps: { db: DatabasePool; temporal: Client;
     },
 
     /** The instance is ready: its slots open and go to the oldest waiters, who are told. */
-    async openInstanceSlots({ modelId, instanceId, endpoint }: { modelId: string; instanceId: string; endpoint: string }): Promise<void> {
+    async openInstanceSlots({
+      modelId,
+      instanceId,
+      endpoint,
+    }: {
+      modelId: string;
+      instanceId: string;
+      endpoint: string;
+    }): Promise<void> {
       await signals.tellHandovers(modelId, await openInstanceSlots(db, { modelId, instanceId, endpoint }));
     },
 
     /** The instance never became ready: the request that has waited longest is told why. */
-    async abandonInstanceStart({ modelId, instanceId, failure }: { modelId: string; instanceId: string; failure: RequestError }): Promise<void> {
+    async abandonInstanceStart({
+      modelId,
+      instanceId,
+      failure,
+    }: {
+      modelId: string;
+      instanceId: string;
+      failure: RequestError;
+    }): Promise<void> {
       const told = await abandonInstanceStart(db, { modelId, instanceId });
       if (!told) return;
       await temporal.workflow
         .getHandle(told.workflowId)
         .signal(instanceUnavailableSignal, failure)
         .catch((error: Error) => {
-          if (!(error instanceof WorkflowNotFoundError)) log.warn('could not tell a request its instance failed', { ...told, error: error.message });
+          if (!(error instanceof WorkflowNotFoundError))
+            log.warn('could not tell a request its instance failed', { ...told, error: error.message });
         });
     },
   };

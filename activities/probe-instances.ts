@@ -12,7 +12,9 @@ const probeTimeoutMs = 2_000;
  * `probeTimeoutMs`): gone with a restarted worker, OOM-killed, deleted by hand. Any answer,
  * even an error status, counts as alive.
  */
-export async function findUnreachableInstances(instances: readonly { instanceId: string; endpoint: string }[]): Promise<string[]> {
+export async function findUnreachableInstances(
+  instances: readonly { instanceId: string; endpoint: string }[],
+): Promise<string[]> {
   const reachable = await Promise.all(
     instances.map(({ endpoint }) =>
       fetch(`${endpoint}/v2/health/live`, { signal: AbortSignal.timeout(probeTimeoutMs) }).then(
@@ -30,7 +32,9 @@ export async function findUnreachableInstances(instances: readonly { instanceId:
  */
 export async function markUnreachableInstances(db: DatabasePool, modelId: string): Promise<void> {
   const { instances } = await describeSlots(db, modelId);
-  const ready = instances.filter((i) => i.state === 'READY' && i.endpoint).map((i) => ({ instanceId: i.instanceId, endpoint: i.endpoint! }));
+  const ready = instances
+    .filter((i) => i.state === 'READY' && i.endpoint)
+    .map((i) => ({ instanceId: i.instanceId, endpoint: i.endpoint! }));
   await markInstancesUnhealthy(db, modelId, await findUnreachableInstances(ready));
 }
 
@@ -40,13 +44,22 @@ export async function markUnreachableInstances(db: DatabasePool, modelId: string
  * requests, and their pools are woken to stop them and start others. Without this they would
  * wait for a request to find them gone, or for their keep-warm to run out. Returns how many.
  */
-export async function reapDeadLocalInstances(deps: { db: DatabasePool; temporal: Client; taskQueue: string }): Promise<number> {
+export async function reapDeadLocalInstances(deps: {
+  db: DatabasePool;
+  temporal: Client;
+  taskQueue: string;
+}): Promise<number> {
   const dead = (await listLiveInstanceRecords(deps.db)).filter(
-    (instance) => instance.runtime === 'local' && instance.runtimeRef !== null && !isProcessAlive(Number(instance.runtimeRef)),
+    (instance) =>
+      instance.runtime === 'local' && instance.runtimeRef !== null && !isProcessAlive(Number(instance.runtimeRef)),
   );
   const signals = createSlotSignals(deps);
   for (const modelId of new Set(dead.map((instance) => instance.modelId))) {
-    await markInstancesUnhealthy(deps.db, modelId, dead.filter((instance) => instance.modelId === modelId).map((instance) => instance.id));
+    await markInstancesUnhealthy(
+      deps.db,
+      modelId,
+      dead.filter((instance) => instance.modelId === modelId).map((instance) => instance.id),
+    );
     await signals.wakePool(modelId);
   }
   return dead.length;

@@ -17,7 +17,15 @@ const visibilityStatus: Record<ClosedWorkflowStatus, string> = {
 };
 
 /** What keeps requests true to their workflows when Temporal closes one behind Podium's back. */
-export function createReconcilerActivities({ db, temporal, taskQueue }: { db: DatabasePool; temporal: Client; taskQueue: string }) {
+export function createReconcilerActivities({
+  db,
+  temporal,
+  taskQueue,
+}: {
+  db: DatabasePool;
+  temporal: Client;
+  taskQueue: string;
+}) {
   const slots = createSlotSignals({ db, temporal, taskQueue });
   return {
     /**
@@ -37,14 +45,25 @@ export function createReconcilerActivities({ db, temporal, taskQueue }: { db: Da
         // The client names statuses as domain/closed-workflow does.
         const closed = closedWorkflowStatuses.find((status) => status === execution.status.name);
         if (!closed) continue;
-        const request = await endRequestOfClosedWorkflow(db, execution.workflowId, endOfClosedWorkflow(closed, execution.workflowId));
+        const request = await endRequestOfClosedWorkflow(
+          db,
+          execution.workflowId,
+          endOfClosedWorkflow(closed, execution.workflowId),
+        );
         if (!request) continue;
         ended++;
         const { modelId, status, timings } = request.ended;
         observeRequestEnd(modelId, status, timings);
-        log.warn('request ended for its closed workflow', { workflowId: execution.workflowId, closed, requestId: request.requestId });
+        log.warn('request ended for its closed workflow', {
+          workflowId: execution.workflowId,
+          closed,
+          requestId: request.requestId,
+        });
         // Its slot goes to the next in line, or its place in the queue is freed.
-        await slots.tellHandovers(modelId, (await releaseSlot(db, { modelId, requestId: request.requestId, healthy: true })).handovers);
+        await slots.tellHandovers(
+          modelId,
+          (await releaseSlot(db, { modelId, requestId: request.requestId, healthy: true })).handovers,
+        );
       }
       return { ended };
     },

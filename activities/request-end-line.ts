@@ -1,6 +1,7 @@
 import type { RequestEnded } from '../db/work-request-lifecycle';
 
-const ms = (seconds: number | null | undefined) => (seconds === null || seconds === undefined ? null : Math.round(seconds * 1000));
+const ms = (seconds: number | null | undefined) =>
+  seconds === null || seconds === undefined ? null : Math.round(seconds * 1000);
 
 /**
  * The fields of the one log line a request's end writes: ids, model, how it ended and its

@@ -41,6 +41,10 @@ const never = { signal: new AbortController().signal, stop: () => undefined };
  * workflow knows to wait for the signal behind a cut call; the first would take the cut for a
  * failed call, so its calls are never cut.
  */
-export function watchInterrupts(interrupts: RequestInterrupts | undefined, workflowType: string | undefined, requestId: string) {
+export function watchInterrupts(
+  interrupts: RequestInterrupts | undefined,
+  workflowType: string | undefined,
+  requestId: string,
+) {
   return interrupts && workflowType === workflowNames.modelRequest2 ? interrupts.watch(requestId) : never;
 }

@@ -11,7 +11,6 @@ import { createSlotKeeper, type SlotHolder } from './slot-keeper';
 import { retriedWhileDatabaseIsDown } from './bookkeeping';
 import type { Slot } from '../domain/pool-plan';
 
-
 /** A waiting request's look at its pool (see checkSlot). */
 export type PoolLook = { state: 'RUNNING' | 'FAILING'; message: string | null };
 /** How long a request's look at its pool may take: a busy pool answers late. */
@@ -29,11 +28,20 @@ const requestRowAttempts = 20;
  * long after was never committed (the API's transaction failed).
  */
 export function requestRowMissing(requestId: string, attempt: number): ApplicationFailure {
-  if (attempt >= requestRowAttempts) return ApplicationFailure.nonRetryable(`request ${requestId} does not exist`, 'REQUEST_NOT_FOUND');
+  if (attempt >= requestRowAttempts)
+    return ApplicationFailure.nonRetryable(`request ${requestId} does not exist`, 'REQUEST_NOT_FOUND');
   return ApplicationFailure.retryable(`request ${requestId} is not visible yet`, 'NOT_VISIBLE_YET');
 }
 
-export function createRequestActivities({ db, temporal, taskQueue }: { db: DatabasePool; temporal: Client; taskQueue: string }) {
+export function createRequestActivities({
+  db,
+  temporal,
+  taskQueue,
+}: {
+  db: DatabasePool;
+  temporal: Client;
+  taskQueue: string;
+}) {
   const { acquire, release, signals } = createSlotKeeper({ db, temporal, taskQueue });
 
   return retriedWhileDatabaseIsDown({
@@ -42,7 +50,15 @@ export function createRequestActivities({ db, temporal, taskQueue }: { db: Datab
      * waiting, and takes a free slot of a warm instance (or queues). Returns the model's
      * timeouts, whether to call back, and the slot if there was one.
      */
-    async startRequest({ requestId, modelId, workflowId }: { requestId: string; modelId: string; workflowId: string }): Promise<{
+    async startRequest({
+      requestId,
+      modelId,
+      workflowId,
+    }: {
+      requestId: string;
+      modelId: string;
+      workflowId: string;
+    }): Promise<{
       settings: RequestStart;
       slot: Slot | null;
     }> {
@@ -74,12 +90,24 @@ export function createRequestActivities({ db, temporal, taskQueue }: { db: Datab
         .catch(() => null); // cannot tell now: look again next time
       if (health?.state === 'NOT_RUNNING') await signals.wakePool(holder.modelId);
       if (health?.state !== 'FAILING') return { slot: null, pool: running };
-      log.warn('model pool failing', { workflowId: health.workflowId, workflowTaskAttempt: health.workflowTaskAttempt, requestId: holder.requestId });
+      log.warn('model pool failing', {
+        workflowId: health.workflowId,
+        workflowTaskAttempt: health.workflowTaskAttempt,
+        requestId: holder.requestId,
+      });
       return { slot: null, pool: { state: 'FAILING', message: health.message } };
     },
 
     /** Gives the slot back (or leaves the queue): the next waiter gets it at once. */
-    async releaseSlot({ requestId, modelId, healthy }: { requestId: string; modelId: string; healthy: boolean }): Promise<void> {
+    async releaseSlot({
+      requestId,
+      modelId,
+      healthy,
+    }: {
+      requestId: string;
+      modelId: string;
+      healthy: boolean;
+    }): Promise<void> {
       await release({ requestId, modelId }, healthy);
     },
 

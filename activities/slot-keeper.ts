@@ -12,7 +12,15 @@ export type SlotHolder = { requestId: string; modelId: string; workflowId: strin
  * The general path of the slot tables (db/instance-slots.ts) with what follows a change there:
  * the workflows handed a slot are told, the pool is woken when it should start or stop one.
  */
-export function createSlotKeeper({ db, temporal, taskQueue }: { db: DatabasePool; temporal: Client; taskQueue: string }) {
+export function createSlotKeeper({
+  db,
+  temporal,
+  taskQueue,
+}: {
+  db: DatabasePool;
+  temporal: Client;
+  taskQueue: string;
+}) {
   const signals = createSlotSignals({ db, temporal, taskQueue });
 
   /** A slot, or a place in the queue; the pool is woken when another instance is needed. */

@@ -44,7 +44,15 @@ export function createWarmRequestActivities(deps: {
      * workflow goes on from there. Safe to retry at every point: the statements know a step
      * they have taken. Input and result stay between PostgreSQL and the model.
      */
-    async serveWarmRequest({ requestId, modelId, workflowId }: { requestId: string; modelId: string; workflowId: string }): Promise<WarmRequestAnswer> {
+    async serveWarmRequest({
+      requestId,
+      modelId,
+      workflowId,
+    }: {
+      requestId: string;
+      modelId: string;
+      workflowId: string;
+    }): Promise<WarmRequestAnswer> {
       const context = Context.current();
       // Watched from the start: an interrupt that comes while it begins still cuts the call.
       const interrupt = watchInterrupts(deps.interrupts, context.info.workflowType, requestId);
@@ -56,8 +64,18 @@ export function createWarmRequestActivities(deps: {
     },
   });
 
-  async function serve(requestId: string, modelId: string, workflowId: string, context: Context, interrupted: AbortSignal): Promise<WarmRequestAnswer> {
-    const begun = await beginWarmRequest(db, { requestId, workflowId, maxRequestTimeoutSeconds: localInferenceLimitSeconds });
+  async function serve(
+    requestId: string,
+    modelId: string,
+    workflowId: string,
+    context: Context,
+    interrupted: AbortSignal,
+  ): Promise<WarmRequestAnswer> {
+    const begun = await beginWarmRequest(db, {
+      requestId,
+      workflowId,
+      maxRequestTimeoutSeconds: localInferenceLimitSeconds,
+    });
     if (begun.outcome === 'NOT_VISIBLE') throw requestRowMissing(requestId, context.info.attempt);
     const { settings } = begun;
     if (begun.outcome === 'ENDED') {
@@ -70,13 +88,25 @@ export function createWarmRequestActivities(deps: {
       return { kind: 'ENDED', settings, end };
     }
     if (begun.outcome === 'ELSEWHERE') {
-      return { kind: 'ELSEWHERE', settings, slot: await acquire({ requestId, modelId, workflowId, requestedAt: settings.requestedAt }) };
+      return {
+        kind: 'ELSEWHERE',
+        settings,
+        slot: await acquire({ requestId, modelId, workflowId, requestedAt: settings.requestedAt }),
+      };
     }
 
     const { slot, runtimeRef, servedModelName, input } = begun;
     const answer = await callOnInstance(
       { db, runtime },
-      { requestId, ...slot, runtimeRef, modelId, servedModelName, input, requestTimeoutSeconds: settings.requestTimeoutSeconds },
+      {
+        requestId,
+        ...slot,
+        runtimeRef,
+        modelId,
+        servedModelName,
+        input,
+        requestTimeoutSeconds: settings.requestTimeoutSeconds,
+      },
       context,
       interrupted,
     );
@@ -97,7 +127,10 @@ export function createWarmRequestActivities(deps: {
     // Somebody waits, or the instance drains: the general path hands the slot over, or tells the pool.
     if (!ended.released) await release({ requestId, modelId }, true);
     observeRequestEnd(ended.modelId, 'COMPLETE', ended.timings);
-    log.info('request ended', requestEndLine(requestId, { modelId: ended.modelId, status: 'COMPLETE', timings: ended.timings }, null));
+    log.info(
+      'request ended',
+      requestEndLine(requestId, { modelId: ended.modelId, status: 'COMPLETE', timings: ended.timings }, null),
+    );
     return { kind: 'ENDED', settings, end: { status: 'COMPLETE' } };
   }
 }

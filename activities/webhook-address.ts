@@ -61,7 +61,11 @@ export function checkedLookup(policy: WebhookAddressPolicy): LookupFunction {
       if (error) return callback(error, '', 0);
       const permitted = addresses.filter((entry) => policy.permits(entry.address));
       if (permitted.length === 0) {
-        return callback(new ForbiddenWebhookAddressError(`${hostname} resolves only to addresses webhooks may not reach`), '', 0);
+        return callback(
+          new ForbiddenWebhookAddressError(`${hostname} resolves only to addresses webhooks may not reach`),
+          '',
+          0,
+        );
       }
       if (options.all) return (callback as unknown as (e: null, a: typeof permitted) => void)(null, permitted);
       callback(null, permitted[0]!.address, permitted[0]!.family);

@@ -5,7 +5,12 @@ import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import type { DatabasePool } from 'slonik';
 import { findWebhookSigningSecrets } from '../db/webhook-secrets';
 import { findWebhookUrl, findWorkRequestView, recordWebhookDelivery } from '../db/work-requests';
-import { checkedLookup, ForbiddenWebhookAddressError, webhookAddressPolicy, type WebhookAddressPolicy } from './webhook-address';
+import {
+  checkedLookup,
+  ForbiddenWebhookAddressError,
+  webhookAddressPolicy,
+  type WebhookAddressPolicy,
+} from './webhook-address';
 import { signatureHeader, signWebhook } from './webhook-signature';
 import { webhookDeliveries } from '../lib/metrics';
 

@@ -75,7 +75,17 @@ export type ApiDependencies = {
   localCommands?: LocalCommandPolicy | null;
 };
 
-export function createApp({ config, db: pool, temporal, eagerStart = false, logger, auth, ends, tracing = false, localCommands = null }: ApiDependencies): Koa {
+export function createApp({
+  config,
+  db: pool,
+  temporal,
+  eagerStart = false,
+  logger,
+  auth,
+  ends,
+  tracing = false,
+  localCommands = null,
+}: ApiDependencies): Koa {
   // A PostgreSQL that hangs gets the caller a 503 within its budget, not a request that hangs too.
   const db = withinRequestBudget(pool, config.API_DEADLINE_MS);
   // Behind a proxy, ctx.ip (the sign-in rate limit's key) comes from X-Forwarded-For: the entry
@@ -105,9 +115,17 @@ export function createApp({ config, db: pool, temporal, eagerStart = false, logg
   app.use(textGuard());
   app.use(answerWithin(config.API_DEADLINE_MS));
 
-  const workflows = requestWorkflows(temporal, config.TEMPORAL_TASK_QUEUE, { eagerStart, interrupt: (requestId) => notifyRequestInterrupt(db, requestId) });
-  const quotas = requestQuotas({ inFlight: config.REQUESTS_IN_FLIGHT_PER_OWNER, perMinute: config.REQUESTS_PER_MINUTE_PER_OWNER });
-  const temporalUi = config.TEMPORAL_UI_URL ? { url: config.TEMPORAL_UI_URL, namespace: config.TEMPORAL_NAMESPACE } : undefined;
+  const workflows = requestWorkflows(temporal, config.TEMPORAL_TASK_QUEUE, {
+    eagerStart,
+    interrupt: (requestId) => notifyRequestInterrupt(db, requestId),
+  });
+  const quotas = requestQuotas({
+    inFlight: config.REQUESTS_IN_FLIGHT_PER_OWNER,
+    perMinute: config.REQUESTS_PER_MINUTE_PER_OWNER,
+  });
+  const temporalUi = config.TEMPORAL_UI_URL
+    ? { url: config.TEMPORAL_UI_URL, namespace: config.TEMPORAL_NAMESPACE }
+    : undefined;
   const routers = [
     sessionRoutes({ db, ttlHours: config.ANONYMOUS_SESSION_TTL_HOURS, creationLimits: auth.creationLimits }),
     modelRoutes({ db }),
@@ -117,10 +135,31 @@ export function createApp({ config, db: pool, temporal, eagerStart = false, logg
     authRoutes({ db, ...auth }),
     adminUserRoutes({ db, authenticate: auth.authenticate, cache: auth.cache }),
     adminStatsRoutes({ db, authenticate: auth.authenticate, logger }),
-    adminInstanceRoutes({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, authenticate: auth.authenticate, temporalUi }),
-    adminModelRoutes({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, authenticate: auth.authenticate, localCommands, imagePolicy: imagePolicyOf(config) }),
+    adminInstanceRoutes({
+      db,
+      temporal,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      authenticate: auth.authenticate,
+      temporalUi,
+    }),
+    adminModelRoutes({
+      db,
+      temporal,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      authenticate: auth.authenticate,
+      localCommands,
+      imagePolicy: imagePolicyOf(config),
+    }),
     healthRoutes({ db, temporal }),
-    inferenceProtocolRoutes({ db, temporal, workflows, ends, quotas, authenticate: auth.authenticate, version: buildInfo().version }),
+    inferenceProtocolRoutes({
+      db,
+      temporal,
+      workflows,
+      ends,
+      quotas,
+      authenticate: auth.authenticate,
+      version: buildInfo().version,
+    }),
   ];
   for (const router of routers) app.use(router.routes()).use(router.allowedMethods());
   app.use(async (ctx, next) => {

@@ -33,11 +33,19 @@ export function requireSession(authenticate: Authenticate): Middleware<AuthState
   return async (ctx, next) => {
     const token = presentedAccessToken(ctx);
     if (token === null) {
-      unauthorized(ctx, 'AUTH_REQUIRED', 'Sign in, or send Authorization: Bearer <token> (POST /api/sessions/anonymous gives one)');
+      unauthorized(
+        ctx,
+        'AUTH_REQUIRED',
+        'Sign in, or send Authorization: Bearer <token> (POST /api/sessions/anonymous gives one)',
+      );
     }
-    const found = looksLikeToken(token, 'access') ? await authenticate(hashToken(token)) : { status: 'INVALID' as const };
-    if (found.status === 'EXPIRED') unauthorized(ctx, 'ACCESS_TOKEN_EXPIRED', 'The access token has expired; refresh it with POST /api/auth/refresh');
-    if (found.status === 'INVALID') unauthorized(ctx, 'INVALID_TOKEN', 'The token is unknown, or its session has ended');
+    const found = looksLikeToken(token, 'access')
+      ? await authenticate(hashToken(token))
+      : { status: 'INVALID' as const };
+    if (found.status === 'EXPIRED')
+      unauthorized(ctx, 'ACCESS_TOKEN_EXPIRED', 'The access token has expired; refresh it with POST /api/auth/refresh');
+    if (found.status === 'INVALID')
+      unauthorized(ctx, 'INVALID_TOKEN', 'The token is unknown, or its session has ended');
     ctx.state.principal = found.principal;
     await next();
   };

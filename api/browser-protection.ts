@@ -43,7 +43,9 @@ export function securityHeaders({ https }: { https: boolean }): Middleware {
 export function requireTokenTransportWithCookies(): Middleware {
   return async (ctx, next) => {
     const changes = ctx.method !== 'GET' && ctx.method !== 'HEAD' && ctx.method !== 'OPTIONS';
-    const byCookie = !ctx.get('authorization') && (ctx.cookies.get(accessCookie) !== undefined || ctx.cookies.get(refreshCookie) !== undefined);
+    const byCookie =
+      !ctx.get('authorization') &&
+      (ctx.cookies.get(accessCookie) !== undefined || ctx.cookies.get(refreshCookie) !== undefined);
     if (changes && byCookie && ctx.get(tokenTransportHeader).toLowerCase() !== 'cookie') {
       throw new ApiError(
         403,

@@ -18,7 +18,11 @@ export class CreationLimits {
 
   constructor(store: CounterStore, limits: CreationLimitsConfig) {
     this.limiters = {
-      session: postgresLimiter(store, { keyPrefix: 'anonymous-session', points: limits.anonymousSessionsPerIpPerHour, duration: 3600 }),
+      session: postgresLimiter(store, {
+        keyPrefix: 'anonymous-session',
+        points: limits.anonymousSessionsPerIpPerHour,
+        duration: 3600,
+      }),
       signup: postgresLimiter(store, { keyPrefix: 'signup', points: limits.signupsPerIpPerHour, duration: 3600 }),
     };
   }
@@ -26,6 +30,9 @@ export class CreationLimits {
   /** Counts one creation from `ip`, or refuses it with a 429 that says when to come back. */
   async take(kind: keyof typeof refusals, ip: string): Promise<void> {
     const { code, what } = refusals[kind];
-    await consumeOr429(this.limiters[kind], ip, (seconds) => ({ code, message: `Too many ${what} from your address; try again in ${seconds} s` }));
+    await consumeOr429(this.limiters[kind], ip, (seconds) => ({
+      code,
+      message: `Too many ${what} from your address; try again in ${seconds} s`,
+    }));
   }
 }

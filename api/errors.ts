@@ -43,14 +43,20 @@ function toApiError(error: unknown): ApiError | null {
   }
   // The database answers, only not this caller within its budget: load, not an outage.
   if (error instanceof QueryDeadlineError && error.databaseAnswering) {
-    return new ApiError(503, 'SERVICE_OVERLOADED', 'The service is busy and could not take this in time; try again after Retry-After seconds', {
-      retryAfterSeconds: overloadRetryAfterSeconds,
-    });
+    return new ApiError(
+      503,
+      'SERVICE_OVERLOADED',
+      'The service is busy and could not take this in time; try again after Retry-After seconds',
+      {
+        retryAfterSeconds: overloadRetryAfterSeconds,
+      },
+    );
   }
   if (error instanceof QueryDeadlineError) {
     return new ApiError(503, 'DATABASE_UNAVAILABLE', 'The database did not answer in time; try again shortly');
   }
-  if (isDatabaseUnavailable(error)) return new ApiError(503, 'DATABASE_UNAVAILABLE', 'The database cannot be reached; try again shortly');
+  if (isDatabaseUnavailable(error))
+    return new ApiError(503, 'DATABASE_UNAVAILABLE', 'The database cannot be reached; try again shortly');
   if (error instanceof ZodError) {
     return new ApiError(
       400,
@@ -67,7 +73,12 @@ function toApiError(error: unknown): ApiError | null {
   if (typeof type === 'string' && bodyErrors[type]) {
     const [status, code, message] = bodyErrors[type];
     const limit = (error as { limit?: number }).limit;
-    return new ApiError(status, code, limit ? `${message} (${limit} bytes)` : message, limit ? { limitBytes: limit } : undefined);
+    return new ApiError(
+      status,
+      code,
+      limit ? `${message} (${limit} bytes)` : message,
+      limit ? { limitBytes: limit } : undefined,
+    );
   }
   return null;
 }
@@ -88,7 +99,11 @@ export function errorMiddleware(logger: Logger): Middleware {
         // The router answers 501 for a method it knows nowhere (TRACE, QUERY…): for a resource
         // that exists that is a method not allowed on it, with the same Allow header.
         if (ctx.status === 405 || ctx.status === 501) {
-          throw new ApiError(405, 'METHOD_NOT_ALLOWED', `${ctx.method} is not allowed on ${ctx.path}; use ${ctx.response.get('Allow')}`);
+          throw new ApiError(
+            405,
+            'METHOD_NOT_ALLOWED',
+            `${ctx.method} is not allowed on ${ctx.path}; use ${ctx.response.get('Allow')}`,
+          );
         }
       }
     } catch (error) {
@@ -101,7 +116,9 @@ export function errorMiddleware(logger: Logger): Middleware {
       const retryAfter = (details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
       if (typeof retryAfter === 'number') ctx.set('Retry-After', String(retryAfter));
       const detailsPart = details === undefined ? {} : { details };
-      ctx.body = isInferenceProtocol(ctx.path) ? { error: message, code, ...detailsPart } : { error: { code, message, ...detailsPart } };
+      ctx.body = isInferenceProtocol(ctx.path)
+        ? { error: message, code, ...detailsPart }
+        : { error: { code, message, ...detailsPart } };
     }
   };
 }

@@ -7,7 +7,6 @@ import type { ReadableEvent } from '../domain/instances';
 type HistoryEvent = proto.api.history.v1.IHistoryEvent;
 type Payloads = proto.api.common.v1.IPayloads | null | undefined;
 
-
 function decode(payloads: Payloads): unknown[] {
   return (payloads?.payloads ?? []).map((payload) => {
     try {
@@ -30,7 +29,13 @@ export function eventsAboutInstance(events: HistoryEvent[], instanceId: string):
   const scheduled = new Map<string, string>(); // scheduled event id → activity type
   const readable: ReadableEvent[] = [];
   const push = (event: HistoryEvent, name: string | null, detail: unknown) =>
-    readable.push({ eventId: Number(event.eventId), time: tsToDate(event.eventTime!).toISOString(), type: eventTypeName(event.eventType), name, detail });
+    readable.push({
+      eventId: Number(event.eventId),
+      time: tsToDate(event.eventTime!).toISOString(),
+      type: eventTypeName(event.eventType),
+      name,
+      detail,
+    });
 
   for (const event of events) {
     const scheduledAttributes = event.activityTaskScheduledEventAttributes;
@@ -43,11 +48,17 @@ export function eventsAboutInstance(events: HistoryEvent[], instanceId: string):
       continue;
     }
     const ended =
-      event.activityTaskCompletedEventAttributes ?? event.activityTaskFailedEventAttributes ?? event.activityTaskTimedOutEventAttributes;
+      event.activityTaskCompletedEventAttributes ??
+      event.activityTaskFailedEventAttributes ??
+      event.activityTaskTimedOutEventAttributes;
     if (ended && scheduled.has(String(ended.scheduledEventId))) {
       const completed = event.activityTaskCompletedEventAttributes;
       const failed = event.activityTaskFailedEventAttributes;
-      push(event, scheduled.get(String(ended.scheduledEventId))!, completed ? decode(completed.result)[0] ?? null : failed?.failure?.message ?? 'timed out');
+      push(
+        event,
+        scheduled.get(String(ended.scheduledEventId))!,
+        completed ? (decode(completed.result)[0] ?? null) : (failed?.failure?.message ?? 'timed out'),
+      );
       continue;
     }
     const signal = event.workflowExecutionSignaledEventAttributes;
@@ -63,7 +74,11 @@ export function eventsAboutInstance(events: HistoryEvent[], instanceId: string):
  * The pool workflow's events about the instance, from its current run (a pool that has
  * continued as new since has the instance's start in an earlier run; the Web UI link shows it).
  */
-export async function fetchInstanceHistory(temporal: Client, poolWorkflowId: string, instanceId: string): Promise<ReadableEvent[] | null> {
+export async function fetchInstanceHistory(
+  temporal: Client,
+  poolWorkflowId: string,
+  instanceId: string,
+): Promise<ReadableEvent[] | null> {
   try {
     const history = await temporal.workflow.getHandle(poolWorkflowId).fetchHistory();
     return eventsAboutInstance(history.events ?? [], instanceId);

@@ -23,7 +23,11 @@ export class LoginRateLimit {
 
   constructor(store: CounterStore, limits: LoginRateLimitConfig) {
     const window = { duration: limits.windowSeconds, blockDuration: limits.windowSeconds };
-    this.perAccountAddress = postgresLimiter(store, { ...window, keyPrefix: 'account-ip', points: limits.maxFailuresPerAccount });
+    this.perAccountAddress = postgresLimiter(store, {
+      ...window,
+      keyPrefix: 'account-ip',
+      points: limits.maxFailuresPerAccount,
+    });
     this.perIp = postgresLimiter(store, { ...window, keyPrefix: 'ip', points: limits.maxFailuresPerIp });
   }
 
@@ -33,7 +37,10 @@ export class LoginRateLimit {
    * `last`: allowed, but a failure now uses up the allowance (answer 429 rather than 401).
    */
   async attempt(account: string, ip: string): Promise<{ refused: boolean; last: boolean; retryAfterSeconds: number }> {
-    const results = await Promise.allSettled([this.perAccountAddress.consume(`${account}@${ip}`), this.perIp.consume(ip)]);
+    const results = await Promise.allSettled([
+      this.perAccountAddress.consume(`${account}@${ip}`),
+      this.perIp.consume(ip),
+    ]);
     let refused = false;
     let last = false;
     let retryAfterSeconds = 0;

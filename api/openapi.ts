@@ -8,7 +8,13 @@ import { buildInfo } from '../lib/build-info';
 import { inferenceRequest } from '../domain/inference-protocol';
 import { statsGroup, statsRow } from '../domain/stats-query';
 import { statsSource } from '../domain/stats-rollup-group';
-import { adminStatusChange, listWorkRequestsQuery, submitWorkRequest, workRequestSummary, workRequestView } from '../domain/work-request';
+import {
+  adminStatusChange,
+  listWorkRequestsQuery,
+  submitWorkRequest,
+  workRequestSummary,
+  workRequestView,
+} from '../domain/work-request';
 
 const schema = (type: z.ZodType) => z.toJSONSchema(type, { io: 'input', unrepresentable: 'any' });
 const json = (type: z.ZodType) => ({ 'application/json': { schema: schema(type) } });
@@ -23,28 +29,66 @@ const oipErrors = (...statuses: number[]) =>
   Object.fromEntries(
     statuses.map((status) => [
       status,
-      { description: 'error', content: json(z.object({ error: z.string(), code: z.string(), details: z.unknown().optional(), requestId: z.uuid().optional() })) },
+      {
+        description: 'error',
+        content: json(
+          z.object({
+            error: z.string(),
+            code: z.string(),
+            details: z.unknown().optional(),
+            requestId: z.uuid().optional(),
+          }),
+        ),
+      },
     ]),
   );
-const modelNameParameter = { name: 'name', in: 'path', required: true, schema: schema(modelId), description: 'the catalog id' };
+const modelNameParameter = {
+  name: 'name',
+  in: 'path',
+  required: true,
+  schema: schema(modelId),
+  description: 'the catalog id',
+};
 const tensorList = z.array(z.object({ name: z.string(), datatype: z.string(), shape: z.array(z.number().int()) }));
 
 /** The Open Inference Protocol v2 front door (api/routes/inference-protocol.ts). */
 const inferenceProtocolPaths = {
-  '/v2/health/live': { get: { summary: 'OIP server liveness', responses: { 200: { description: 'live' }, ...oipErrors(400, 503) } } },
+  '/v2/health/live': {
+    get: { summary: 'OIP server liveness', responses: { 200: { description: 'live' }, ...oipErrors(400, 503) } },
+  },
   '/v2/health/ready': {
     get: {
       summary: 'OIP server readiness: PostgreSQL and Temporal answer',
-      responses: { ...oipErrors(400), 200: { description: 'ready' }, 503: { description: 'not ready: `{ ready: false, checks }` names what is down' } },
+      responses: {
+        ...oipErrors(400),
+        200: { description: 'ready' },
+        503: { description: 'not ready: `{ ready: false, checks }` names what is down' },
+      },
     },
   },
-  '/v2': { get: { summary: 'OIP server metadata', responses: { 200: { description: 'name, version, extensions' }, ...oipErrors(400, 503) } } },
+  '/v2': {
+    get: {
+      summary: 'OIP server metadata',
+      responses: { 200: { description: 'name, version, extensions' }, ...oipErrors(400, 503) },
+    },
+  },
   '/v2/models/{name}': {
     get: {
       summary: 'OIP model metadata, from the catalog',
       parameters: [modelNameParameter],
       responses: {
-        200: { description: 'metadata', content: json(z.object({ name: z.string(), versions: z.array(z.string()), platform: z.string(), inputs: tensorList, outputs: tensorList })) },
+        200: {
+          description: 'metadata',
+          content: json(
+            z.object({
+              name: z.string(),
+              versions: z.array(z.string()),
+              platform: z.string(),
+              inputs: tensorList,
+              outputs: tensorList,
+            }),
+          ),
+        },
         ...oipErrors(400, 404, 503),
       },
     },
@@ -58,15 +102,21 @@ const inferenceProtocolPaths = {
   },
   '/v2/models/{name}/infer': {
     post: {
-      summary: 'OIP inference, as a durable work request (the limits, quotas, stats and audit of POST /api/requests) that the call waits for',
+      summary:
+        'OIP inference, as a durable work request (the limits, quotas, stats and audit of POST /api/requests) that the call waits for',
       description:
-        'The body is JSON whatever its Content-Type. 200: the model\'s answer, with the Podium-Request-Id header. A request still on its way ' +
+        "The body is JSON whatever its Content-Type. 200: the model's answer, with the Podium-Request-Id header. A request still on its way " +
         'after `wait` seconds: 202 with its id and Location. A failure: OIP\'s `{ "error": message }` with `code` and `requestId`, ' +
         '400 for input the model rejected, 502 when the model failed or could not start, 504 when it took too long, 503 when no instance could serve it, 500 otherwise.',
       security: bearer,
       parameters: [
         modelNameParameter,
-        { name: 'wait', in: 'query', required: false, schema: { type: 'integer', minimum: 0, maximum: 300, default: 60 } },
+        {
+          name: 'wait',
+          in: 'query',
+          required: false,
+          schema: { type: 'integer', minimum: 0, maximum: 300, default: 60 },
+        },
         { name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 255 } },
       ],
       requestBody: { required: true, content: json(inferenceRequest) },
@@ -88,7 +138,6 @@ const signedIn = z.object({
   refreshTokenExpiresAt: z.string(),
 });
 
-
 const queryParameters = Object.entries(listWorkRequestsQuery.shape).map(([name, type]) => ({
   name,
   in: 'query',
@@ -103,7 +152,9 @@ const queryParameters = Object.entries(listWorkRequestsQuery.shape).map(([name, 
  * when it answers but the API is too busy to reach it in time). An operation with a body can also
  * answer 413 (larger than REQUEST_BODY_LIMIT), and one whose body is required 415 (not JSON).
  */
-function withEdgeErrors<T extends Record<string, Record<string, { responses: Record<string | number, unknown> }>>>(paths: T): T {
+function withEdgeErrors<T extends Record<string, Record<string, { responses: Record<string | number, unknown> }>>>(
+  paths: T,
+): T {
   for (const operations of Object.values(paths)) {
     for (const operation of Object.values(operations)) {
       const body = (operation as { requestBody?: { required?: boolean } }).requestBody;
@@ -117,7 +168,11 @@ function withEdgeErrors<T extends Record<string, Record<string, { responses: Rec
 /** The OpenAPI 3.1 document served at `/api/openapi.json`, built from the same zod schemas the routes use. */
 export const openApiDocument = {
   openapi: '3.1.0',
-  info: { title: 'Podium API', version: buildInfo().version, description: 'Requests for machine-learning models, each a durable Temporal workflow.' },
+  info: {
+    title: 'Podium API',
+    version: buildInfo().version,
+    description: 'Requests for machine-learning models, each a durable Temporal workflow.',
+  },
   components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
   paths: {
     ...withEdgeErrors({
@@ -127,21 +182,37 @@ export const openApiDocument = {
           responses: {
             201: {
               description: 'the session',
-              content: json(z.object({ token: z.string(), sessionId: z.uuid(), kind: z.literal('anonymous'), expiresAt: z.string() })),
+              content: json(
+                z.object({
+                  token: z.string(),
+                  sessionId: z.uuid(),
+                  kind: z.literal('anonymous'),
+                  expiresAt: z.string(),
+                }),
+              ),
             },
             ...errors(429),
           },
         },
       },
       '/api/models': {
-        get: { summary: 'The model catalog', responses: { 200: { description: 'models', content: json(z.object({ models: z.array(publicModelSpec) })) } } },
+        get: {
+          summary: 'The model catalog',
+          responses: { 200: { description: 'models', content: json(z.object({ models: z.array(publicModelSpec) })) } },
+        },
       },
       '/api/requests': {
         post: {
           summary: 'Submit a work request (input: an Open Inference Protocol v2 inference request)',
           security: bearer,
           parameters: [
-            { name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 255 }, description: 'the same key gets the same request back (200, Idempotent-Replayed: true)' },
+            {
+              name: 'Idempotency-Key',
+              in: 'header',
+              required: false,
+              schema: { type: 'string', maxLength: 255 },
+              description: 'the same key gets the same request back (200, Idempotent-Replayed: true)',
+            },
           ],
           requestBody: { required: true, content: json(submitWorkRequest) },
           responses: {
@@ -158,7 +229,10 @@ export const openApiDocument = {
           security: bearer,
           parameters: queryParameters,
           responses: {
-            200: { description: 'a page', content: json(z.object({ requests: z.array(workRequestSummary), nextCursor: z.uuid().nullable() })) },
+            200: {
+              description: 'a page',
+              content: json(z.object({ requests: z.array(workRequestSummary), nextCursor: z.uuid().nullable() })),
+            },
             ...errors(400, 401),
           },
         },
@@ -169,7 +243,13 @@ export const openApiDocument = {
           security: bearer,
           parameters: [
             idParameter,
-            { name: 'wait', in: 'query', required: false, schema: { type: 'integer', minimum: 0, maximum: 300 }, description: 'long-poll up to N seconds for the request to end' },
+            {
+              name: 'wait',
+              in: 'query',
+              required: false,
+              schema: { type: 'integer', minimum: 0, maximum: 300 },
+              description: 'long-poll up to N seconds for the request to end',
+            },
           ],
           responses: { 200: { description: 'the request', content: json(workRequestView) }, ...errors(400, 401, 404) },
         },
@@ -184,15 +264,23 @@ export const openApiDocument = {
       },
       '/api/webhook-secrets': {
         get: {
-          summary: 'Your webhook signing secrets that still sign: the current one, and those replaced but not yet expired (never the secret itself)',
+          summary:
+            'Your webhook signing secrets that still sign: the current one, and those replaced but not yet expired (never the secret itself)',
           security: bearer,
-          responses: { 200: { description: 'the live secrets', content: json(z.object({ secrets: z.array(webhookSecretView) })) }, ...errors(401) },
+          responses: {
+            200: { description: 'the live secrets', content: json(z.object({ secrets: z.array(webhookSecretView) })) },
+            ...errors(401),
+          },
         },
         post: {
-          summary: 'A new signing secret for your webhooks, shown once; the one it replaces signs beside it for previousValidForSeconds (a day)',
+          summary:
+            'A new signing secret for your webhooks, shown once; the one it replaces signs beside it for previousValidForSeconds (a day)',
           security: bearer,
           requestBody: { required: false, content: json(webhookSecretRotation) },
-          responses: { 201: { description: 'the new secret', content: json(newWebhookSecret) }, ...errors(400, 401, 415) },
+          responses: {
+            201: { description: 'the new secret', content: json(newWebhookSecret) },
+            ...errors(400, 401, 415),
+          },
         },
       },
       '/api/admin/requests/{id}/status': {
@@ -226,7 +314,11 @@ export const openApiDocument = {
         },
       },
       '/api/auth/logout': {
-        post: { summary: 'End the session (its refresh token, or the access token)', security: bearer, responses: { 204: { description: 'ended' }, ...errors(401) } },
+        post: {
+          summary: 'End the session (its refresh token, or the access token)',
+          security: bearer,
+          responses: { 204: { description: 'ended' }, ...errors(401) },
+        },
       },
       '/api/auth/me': {
         get: {
@@ -248,20 +340,33 @@ export const openApiDocument = {
       },
       '/api/admin/users/{id}/sessions/end': {
         post: {
-          summary: "Ends every session of the user at once (ADMIN, audited USER_SESSIONS_END)",
+          summary: 'Ends every session of the user at once (ADMIN, audited USER_SESSIONS_END)',
           security: bearer,
           parameters: [idParameter],
           requestBody: { required: true, content: json(accountActionBody) },
-          responses: { 200: { description: 'how many sessions were live', content: json(z.object({ endedSessions: z.number().int() })) }, ...errors(400, 401, 403, 404) },
+          responses: {
+            200: {
+              description: 'how many sessions were live',
+              content: json(z.object({ endedSessions: z.number().int() })),
+            },
+            ...errors(400, 401, 403, 404),
+          },
         },
       },
       '/api/admin/users/{id}/disable': {
         post: {
-          summary: 'Disables the account: it cannot sign in, and its sessions end (ADMIN, audited USER_DISABLE); 409 CANNOT_DISABLE_SELF',
+          summary:
+            'Disables the account: it cannot sign in, and its sessions end (ADMIN, audited USER_DISABLE); 409 CANNOT_DISABLE_SELF',
           security: bearer,
           parameters: [idParameter],
           requestBody: { required: true, content: json(accountActionBody) },
-          responses: { 200: { description: 'disabled', content: json(z.object({ disabled: z.literal(true), endedSessions: z.number().int() })) }, ...errors(400, 401, 403, 404, 409) },
+          responses: {
+            200: {
+              description: 'disabled',
+              content: json(z.object({ disabled: z.literal(true), endedSessions: z.number().int() })),
+            },
+            ...errors(400, 401, 403, 404, 409),
+          },
         },
       },
       '/api/admin/users/{id}/enable': {
@@ -270,7 +375,10 @@ export const openApiDocument = {
           security: bearer,
           parameters: [idParameter],
           requestBody: { required: true, content: json(accountActionBody) },
-          responses: { 200: { description: 'enabled', content: json(z.object({ disabled: z.literal(false) })) }, ...errors(400, 401, 403, 404) },
+          responses: {
+            200: { description: 'enabled', content: json(z.object({ disabled: z.literal(false) })) },
+            ...errors(400, 401, 403, 404),
+          },
         },
       },
       '/api/admin/requests': {
@@ -279,7 +387,11 @@ export const openApiDocument = {
           security: bearer,
           parameters: [
             { name: 'user', description: 'user id or username', schema: { type: 'string' } },
-            { name: 'session', description: 'session id (e.g. an anonymous one)', schema: { type: 'string', format: 'uuid' } },
+            {
+              name: 'session',
+              description: 'session id (e.g. an anonymous one)',
+              schema: { type: 'string', format: 'uuid' },
+            },
             { name: 'model', schema: { type: 'string' } },
             { name: 'status', schema: { type: 'string' } },
             { name: 'from', description: 'first UTC day included', schema: { type: 'string', format: 'date' } },
@@ -288,7 +400,10 @@ export const openApiDocument = {
             { name: 'limit', schema: { type: 'integer', minimum: 1, maximum: 100, default: 50 } },
           ].map((parameter) => ({ in: 'query', required: false, ...parameter })),
           responses: {
-            200: { description: 'a page', content: json(z.object({ requests: z.array(adminRequestSummary), nextCursor: z.string().nullable() })) },
+            200: {
+              description: 'a page',
+              content: json(z.object({ requests: z.array(adminRequestSummary), nextCursor: z.string().nullable() })),
+            },
             ...errors(400, 401, 403),
           },
         },
@@ -303,15 +418,24 @@ export const openApiDocument = {
       },
       '/api/admin/instances': {
         get: {
-          summary: 'Live model instances: records joined with the runtime (pod phase, node, raw Kubernetes events) (ADMIN)',
+          summary:
+            'Live model instances: records joined with the runtime (pod phase, node, raw Kubernetes events) (ADMIN)',
           description:
-            '`pools` lists the running pool workflows of the catalog\'s models with their health: `FAILING` when the pool\'s ' +
+            "`pools` lists the running pool workflows of the catalog's models with their health: `FAILING` when the pool's " +
             'workflow task keeps failing (its queued requests then fail `MODEL_POOL_FAILING`), with a message naming the workflow.',
           security: bearer,
           parameters: [
             { name: 'model', schema: { type: 'string' } },
-            { name: 'from', description: 'instance started on or after this UTC day', schema: { type: 'string', format: 'date' } },
-            { name: 'to', description: 'instance started on or before this UTC day', schema: { type: 'string', format: 'date' } },
+            {
+              name: 'from',
+              description: 'instance started on or after this UTC day',
+              schema: { type: 'string', format: 'date' },
+            },
+            {
+              name: 'to',
+              description: 'instance started on or before this UTC day',
+              schema: { type: 'string', format: 'date' },
+            },
             { name: 'status', description: 'pod phase or instance status, any case', schema: { type: 'string' } },
           ].map((parameter) => ({ in: 'query', required: false, ...parameter })),
           responses: { 200: { description: '{ instances, pools, at }' }, ...errors(400, 401, 403) },
@@ -319,15 +443,28 @@ export const openApiDocument = {
       },
       '/api/admin/instances/autoscaler/decisions': {
         get: {
-          summary: "The node autoscaler's latest decisions, newest first: what it saw, planned and did, and why (ADMIN)",
+          summary:
+            "The node autoscaler's latest decisions, newest first: what it saw, planned and did, and why (ADMIN)",
           security: bearer,
-          parameters: [{ name: 'limit', in: 'query', required: false, description: 'how many (default 20)', schema: { type: 'integer', minimum: 1, maximum: 200 } }],
-          responses: { 200: { description: 'decisions', content: json(z.object({ decisions: z.array(autoscalerDecision) })) }, ...errors(401, 403) },
+          parameters: [
+            {
+              name: 'limit',
+              in: 'query',
+              required: false,
+              description: 'how many (default 20)',
+              schema: { type: 'integer', minimum: 1, maximum: 200 },
+            },
+          ],
+          responses: {
+            200: { description: 'decisions', content: json(z.object({ decisions: z.array(autoscalerDecision) })) },
+            ...errors(401, 403),
+          },
         },
       },
       '/api/admin/instances/{id}': {
         get: {
-          summary: "An instance's history: log, its pod's Kubernetes events (kept after the pod is gone), requests served, its pool workflow's events about it (ADMIN)",
+          summary:
+            "An instance's history: log, its pod's Kubernetes events (kept after the pod is gone), requests served, its pool workflow's events about it (ADMIN)",
           security: bearer,
           parameters: [idParameter],
           responses: { 200: { description: 'history' }, ...errors(400, 401, 403, 404) },
@@ -343,7 +480,8 @@ export const openApiDocument = {
       },
       '/api/admin/instances/{id}/replace': {
         post: {
-          summary: "Replaces an instance through its model's pool, interrupting no request: a replacement starts, new requests go elsewhere, and it stops once those it serves have finished (ADMIN, audited)",
+          summary:
+            "Replaces an instance through its model's pool, interrupting no request: a replacement starts, new requests go elsewhere, and it stops once those it serves have finished (ADMIN, audited)",
           security: bearer,
           parameters: [idParameter],
           responses: { 202: { description: 'replacing' }, ...errors(400, 401, 403, 404, 409) },
@@ -353,7 +491,10 @@ export const openApiDocument = {
         get: {
           summary: 'The model catalog with every field, the local command too (MODEL_ADMIN)',
           security: bearer,
-          responses: { 200: { description: 'models', content: json(z.object({ models: z.array(modelSpec) })) }, ...errors(401, 403) },
+          responses: {
+            200: { description: 'models', content: json(z.object({ models: z.array(modelSpec) })) },
+            ...errors(401, 403),
+          },
         },
       },
       '/api/admin/models/{id}': {
@@ -362,19 +503,27 @@ export const openApiDocument = {
           security: bearer,
           parameters: [modelIdParameter],
           responses: {
-          200: { description: 'the model, and its settings as PUT takes them back', content: json(z.object({ model: modelSpec, settings: modelSettings })) },
-          ...errors(401, 403, 404),
-        },
+            200: {
+              description: 'the model, and its settings as PUT takes them back',
+              content: json(z.object({ model: modelSpec, settings: modelSettings })),
+            },
+            ...errors(401, 403, 404),
+          },
         },
         post: {
-          summary: 'Registers a new model; 409 MODEL_EXISTS when the id is taken, 400 LOCAL_COMMAND_REFUSED when the local runtime would not run it (MODEL_ADMIN, audited)',
+          summary:
+            'Registers a new model; 409 MODEL_EXISTS when the id is taken, 400 LOCAL_COMMAND_REFUSED when the local runtime would not run it (MODEL_ADMIN, audited)',
           security: bearer,
           parameters: [modelIdParameter],
           requestBody: { required: true, content: json(modelSettings) },
-          responses: { 201: { description: 'registered', content: json(z.object({ model: modelSpec })) }, ...errors(400, 401, 403, 409) },
+          responses: {
+            201: { description: 'registered', content: json(z.object({ model: modelSpec })) },
+            ...errors(400, 401, 403, 409),
+          },
         },
         put: {
-          summary: 'Registers a model (201) or replaces its settings (200); its pool takes them at once (MODEL_ADMIN, audited)',
+          summary:
+            'Registers a model (201) or replaces its settings (200); its pool takes them at once (MODEL_ADMIN, audited)',
           security: bearer,
           parameters: [modelIdParameter],
           requestBody: { required: true, content: json(modelSettings) },
@@ -391,7 +540,12 @@ export const openApiDocument = {
           responses: {
             200: {
               description: 'deleted; `draining` counts the requests left to finish',
-              content: json(z.object({ deleted: modelId, draining: z.object({ waiting: z.number().int(), processing: z.number().int() }) })),
+              content: json(
+                z.object({
+                  deleted: modelId,
+                  draining: z.object({ waiting: z.number().int(), processing: z.number().int() }),
+                }),
+              ),
             },
             ...errors(401, 403, 404),
           },
@@ -409,22 +563,46 @@ export const openApiDocument = {
             'from the rows, exact, with `source.reason`. The CSV is always read from the rows.',
           security: bearer,
           parameters: [
-            { name: 'model', description: 'one or more model ids, comma-separated or repeated', schema: { type: 'string' } },
+            {
+              name: 'model',
+              description: 'one or more model ids, comma-separated or repeated',
+              schema: { type: 'string' },
+            },
             { name: 'from', description: 'first day included, YYYY-MM-DD', schema: { type: 'string', format: 'date' } },
             { name: 'to', description: 'last day included, YYYY-MM-DD', schema: { type: 'string', format: 'date' } },
             { name: 'status', schema: { type: 'string', enum: ['success', 'failure'] } },
             { name: 'rollup', description: 'model, status or model,status', schema: { type: 'string' } },
             { name: 'bucket', schema: { type: 'string', enum: ['hour', 'day'] } },
-            { name: 'tz', description: 'IANA time zone of the dates and buckets', schema: { type: 'string', default: 'UTC' } },
-            { name: 'cursor', description: 'nextCursor of the previous page (raw rows only)', schema: { type: 'string' } },
+            {
+              name: 'tz',
+              description: 'IANA time zone of the dates and buckets',
+              schema: { type: 'string', default: 'UTC' },
+            },
+            {
+              name: 'cursor',
+              description: 'nextCursor of the previous page (raw rows only)',
+              schema: { type: 'string' },
+            },
             { name: 'limit', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
-            { name: 'format', description: 'csv streams every row (or send Accept: text/csv)', schema: { type: 'string', enum: ['json', 'csv'] } },
+            {
+              name: 'format',
+              description: 'csv streams every row (or send Accept: text/csv)',
+              schema: { type: 'string', enum: ['json', 'csv'] },
+            },
           ].map((parameter) => ({ in: 'query', required: false, ...parameter })),
           responses: {
             200: {
               description: 'a page of rows or every group; or text/csv with a header row',
               content: {
-                ...json(z.object({ grouped: z.boolean(), timeZone: z.string(), source: statsSource, rows: z.array(z.union([statsRow, statsGroup])), nextCursor: z.string().nullable() })),
+                ...json(
+                  z.object({
+                    grouped: z.boolean(),
+                    timeZone: z.string(),
+                    source: statsSource,
+                    rows: z.array(z.union([statsRow, statsGroup])),
+                    nextCursor: z.string().nullable(),
+                  }),
+                ),
                 'text/csv': { schema: { type: 'string' } },
               },
             },
@@ -432,8 +610,15 @@ export const openApiDocument = {
           },
         },
       },
-      '/api/health': { get: { summary: 'Liveness, with the version and git commit this API runs', responses: { 200: { description: '{ ok, version, commit }' } } } },
-      '/api/health/live': { get: { summary: 'Liveness: the process serves HTTP', responses: { 200: { description: 'ok' } } } },
+      '/api/health': {
+        get: {
+          summary: 'Liveness, with the version and git commit this API runs',
+          responses: { 200: { description: '{ ok, version, commit }' } },
+        },
+      },
+      '/api/health/live': {
+        get: { summary: 'Liveness: the process serves HTTP', responses: { 200: { description: 'ok' } } },
+      },
       '/api/health/ready': {
         get: {
           summary: 'Readiness: PostgreSQL and Temporal answer within a second each',

@@ -6,7 +6,10 @@ import { ApiError } from './errors';
 export type CounterStore = { pool: Pool; schema: string };
 
 /** A counter kept in Postgres, so that every API process shares it. */
-export function postgresLimiter(store: CounterStore, options: { keyPrefix: string; points: number; duration: number; blockDuration?: number }) {
+export function postgresLimiter(
+  store: CounterStore,
+  options: { keyPrefix: string; points: number; duration: number; blockDuration?: number },
+) {
   return new RateLimiterPostgres({
     storeClient: store.pool,
     storeType: 'pool',

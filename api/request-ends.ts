@@ -14,7 +14,11 @@ export type RequestEnds = {
    * `timeoutMs` is up; returns the last read. A long poll: the time is set aside from the
    * route's budget.
    */
-  readUntilEnded<T extends { status: RequestStatus }>(requestId: string, timeoutMs: number, read: () => Promise<T>): Promise<T>;
+  readUntilEnded<T extends { status: RequestStatus }>(
+    requestId: string,
+    timeoutMs: number,
+    read: () => Promise<T>,
+  ): Promise<T>;
 };
 
 /** Request ends heard from PostgreSQL, for this schema's requests. */

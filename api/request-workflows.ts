@@ -6,7 +6,13 @@ import { withTimeLimit } from '../domain/time-limit';
 import { requestWorkflowSummary } from '../domain/workflow-summaries';
 import { budgetLeft, setAside } from './request-budget';
 import { ApiError } from './errors';
-import { adminSetStatusSignal, cancelRequestSignal, requestWorkflowId, workflowNames, type PodiumWorkflows } from '../workflows/contracts';
+import {
+  adminSetStatusSignal,
+  cancelRequestSignal,
+  requestWorkflowId,
+  workflowNames,
+  type PodiumWorkflows,
+} from '../workflows/contracts';
 
 /**
  * See `start`; continued runs (re-queues) keep it. Temporal's default: a cancel no longer
@@ -57,7 +63,11 @@ export function requestWorkflows(
    * The signal is the durable word; the interrupt after it only makes a running call stop now,
    * and a failed one changes nothing.
    */
-  async function signalStop<Args extends unknown[]>(requestId: string, definition: SignalDefinition<Args>, ...args: Args): Promise<boolean> {
+  async function signalStop<Args extends unknown[]>(
+    requestId: string,
+    definition: SignalDefinition<Args>,
+    ...args: Args
+  ): Promise<boolean> {
     try {
       await reach(() => temporal.workflow.getHandle(requestWorkflowId(requestId)).signal(definition, ...args));
       await interrupt(requestId).catch(() => undefined);
@@ -74,26 +84,37 @@ export function requestWorkflows(
      * within the deadline, WORKFLOW_START_FAILED when it refuses. The callers start it inside
      * the transaction that writes the row, so either way nothing is left changed.
      */
-    async start(requestId: string, modelId: string, options: { ownerKind?: 'user' | 'anonymous'; rerun?: boolean } = {}) {
-      await reach(() => temporal.workflow.start<PodiumWorkflows['modelRequest2']>(workflowNames.modelRequest2, {
-        workflowId: requestWorkflowId(requestId),
-        taskQueue,
-        args: [{ requestId, modelId }],
-        // What the Web UI's list says of it: the model and who asked, never the input.
-        ...requestWorkflowSummary({ requestId, modelId, ...options }),
-        typedSearchAttributes: [
-          { key: modelNameKey, value: modelId },
-          { key: requestStatusKey, value: 'REQUESTED' },
-        ],
-        workflowTaskTimeout: requestWorkflowTaskTimeout,
-        // A re-queue after the last run ended starts a new run under the same id.
-        workflowIdReusePolicy: options.rerun ? 'ALLOW_DUPLICATE' : 'REJECT_DUPLICATE',
-        requestEagerStart: eagerStart,
-      })).catch((error: unknown) => {
+    async start(
+      requestId: string,
+      modelId: string,
+      options: { ownerKind?: 'user' | 'anonymous'; rerun?: boolean } = {},
+    ) {
+      await reach(() =>
+        temporal.workflow.start<PodiumWorkflows['modelRequest2']>(workflowNames.modelRequest2, {
+          workflowId: requestWorkflowId(requestId),
+          taskQueue,
+          args: [{ requestId, modelId }],
+          // What the Web UI's list says of it: the model and who asked, never the input.
+          ...requestWorkflowSummary({ requestId, modelId, ...options }),
+          typedSearchAttributes: [
+            { key: modelNameKey, value: modelId },
+            { key: requestStatusKey, value: 'REQUESTED' },
+          ],
+          workflowTaskTimeout: requestWorkflowTaskTimeout,
+          // A re-queue after the last run ended starts a new run under the same id.
+          workflowIdReusePolicy: options.rerun ? 'ALLOW_DUPLICATE' : 'REJECT_DUPLICATE',
+          requestEagerStart: eagerStart,
+        }),
+      ).catch((error: unknown) => {
         if (error instanceof ApiError) throw error;
-        throw new ApiError(503, 'WORKFLOW_START_FAILED', 'The request could not be scheduled; nothing changed, try again shortly', {
-          reason: error instanceof Error ? error.message : String(error),
-        });
+        throw new ApiError(
+          503,
+          'WORKFLOW_START_FAILED',
+          'The request could not be scheduled; nothing changed, try again shortly',
+          {
+            reason: error instanceof Error ? error.message : String(error),
+          },
+        );
       });
     },
 

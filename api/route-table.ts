@@ -13,6 +13,10 @@ export function routeTable(app: Koa): string[] {
   });
   return routers
     .flatMap((router) => router.stack)
-    .flatMap((layer) => layer.methods.filter((method) => method !== 'HEAD').map((method) => `${method} ${String(layer.path).replace(/:(\w+)/g, '{$1}')}`))
+    .flatMap((layer) =>
+      layer.methods
+        .filter((method) => method !== 'HEAD')
+        .map((method) => `${method} ${String(layer.path).replace(/:(\w+)/g, '{$1}')}`),
+    )
     .sort();
 }

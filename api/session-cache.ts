@@ -29,7 +29,11 @@ export class SessionCache {
   set(tokenHash: Buffer, principal: Principal, tokenExpiresAt: number, now = Date.now()): void {
     const remaining = tokenExpiresAt - now;
     if (remaining <= 0) return;
-    this.entries.set(tokenHash.toString('base64'), { principal, tokenExpiresAt }, { ttl: Math.min(remaining, this.entries.ttl) });
+    this.entries.set(
+      tokenHash.toString('base64'),
+      { principal, tokenExpiresAt },
+      { ttl: Math.min(remaining, this.entries.ttl) },
+    );
   }
 
   forgetSession(sessionId: string): void {

@@ -14,12 +14,19 @@ export function textGuard(): Middleware {
     } catch {
       throw new ApiError(400, 'INVALID_TEXT', 'The path has malformed percent-encoding');
     }
-    const parts: [string, unknown][] = [['path', path], ['query', ctx.query], ['body', ctx.request.body]];
+    const parts: [string, unknown][] = [
+      ['path', path],
+      ['query', ctx.query],
+      ['body', ctx.request.body],
+    ];
     for (const [where, value] of parts) {
       const found = findUnstorableText(value);
       if (found) {
         const at = found.path ? `${where} ${found.path}` : where;
-        throw new ApiError(400, 'INVALID_TEXT', `The ${at} holds ${found.problem}, which Podium cannot store`, { where, path: found.path });
+        throw new ApiError(400, 'INVALID_TEXT', `The ${at} holds ${found.problem}, which Podium cannot store`, {
+          where,
+          path: found.path,
+        });
       }
     }
     await next();

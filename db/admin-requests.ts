@@ -1,8 +1,12 @@
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
-import { adminRequestSummary, sensitiveRequest, type AdminRequestsQuery, type AdminRequestSummary } from '../domain/admin-views';
+import {
+  adminRequestSummary,
+  sensitiveRequest,
+  type AdminRequestsQuery,
+  type AdminRequestSummary,
+} from '../domain/admin-views';
 import { allOf, isoTimestamp, millisecondsBetween, withinDays } from './sql-fragments';
-
 
 export class UnknownRequestCursorError extends Error {}
 
@@ -36,7 +40,9 @@ export async function listAdminRequests(
     query.model ? sql.fragment`r.model_id = ${query.model}` : null,
     query.status ? sql.fragment`r.status = ${query.status}` : null,
     ...withinDays(sql.fragment`r.created_at`, query),
-    query.cursor ? sql.fragment`(r.created_at, r.id) < (SELECT created_at, id FROM work_requests WHERE id = ${query.cursor})` : null,
+    query.cursor
+      ? sql.fragment`(r.created_at, r.id) < (SELECT created_at, id FROM work_requests WHERE id = ${query.cursor})`
+      : null,
   ];
   const rows = await db.any(sql.type(adminRequestSummary)`
     SELECT ${summaryColumns}
@@ -49,7 +55,10 @@ export async function listAdminRequests(
 }
 
 /** The requests an instance was assigned (its ASSIGNED log rows), in the order it got them. */
-export async function requestsServedByInstance(db: CommonQueryMethods, instanceId: string): Promise<readonly AdminRequestSummary[]> {
+export async function requestsServedByInstance(
+  db: CommonQueryMethods,
+  instanceId: string,
+): Promise<readonly AdminRequestSummary[]> {
   return db.any(sql.type(adminRequestSummary)`
     SELECT ${summaryColumns}
       FROM (SELECT request_id, min(occurred_at) AS assigned_at FROM model_instance_log
@@ -58,7 +67,6 @@ export async function requestsServedByInstance(db: CommonQueryMethods, instanceI
       LEFT JOIN users u ON u.id = r.user_id
      ORDER BY served.assigned_at`);
 }
-
 
 /** A request's input, result and error: only ever read after an audit_log row says who asked. */
 export async function findSensitiveRequest(db: CommonQueryMethods, id: string) {

@@ -2,7 +2,6 @@ import { sql, type CommonQueryMethods } from 'slonik';
 import { isoTimestamp } from './sql-fragments';
 import { autoscalerDecision, type AutoscalerDecision } from '../domain/autoscaler-decision';
 
-
 /** One round of the node autoscaler that did something, or had pods it could not help. */
 export async function recordAutoscalerDecision(db: CommonQueryMethods, decision: AutoscalerDecision): Promise<void> {
   await db.query(sql.unsafe`
@@ -13,7 +12,10 @@ export async function recordAutoscalerDecision(db: CommonQueryMethods, decision:
 }
 
 /** The latest decisions, newest first. */
-export async function listAutoscalerDecisions(db: CommonQueryMethods, limit: number): Promise<readonly AutoscalerDecision[]> {
+export async function listAutoscalerDecisions(
+  db: CommonQueryMethods,
+  limit: number,
+): Promise<readonly AutoscalerDecision[]> {
   return db.any(sql.type(autoscalerDecision)`
     SELECT decision_id AS "decisionId",
            ${isoTimestamp(sql.fragment`decided_at`)} AS "decidedAt", ${isoTimestamp(sql.fragment`acted_at`)} AS "actedAt",

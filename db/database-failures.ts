@@ -8,7 +8,15 @@ import {
 import { QueryDeadlineError } from './query-deadline';
 
 /** Node's socket errors: the database's host refused, reset or never answered the connection. */
-const socketCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+const socketCodes = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+]);
 
 /**
  * SQLSTATEs that say "try again": connection exceptions (class 08), the server shutting down or
@@ -39,7 +47,8 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     const code = (cause as { code?: unknown }).code;
     if (typeof code === 'string' && (socketCodes.has(code) || isTransientSqlState(code))) return true;
     // pg's own wording for a connection that ended or never came (it sets no code).
-    if (/connection terminated|timeout exceeded when trying to connect|query read timeout/i.test(cause.message)) return true;
+    if (/connection terminated|timeout exceeded when trying to connect|query read timeout/i.test(cause.message))
+      return true;
   }
   return false;
 }

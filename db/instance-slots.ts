@@ -1,6 +1,15 @@
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
-import { assignFreeSlots, needsAnotherInstance, poolSettings, slotState, type PoolInstance, type PoolRound, type PoolSettings, type Slot } from '../domain/pool-plan';
+import {
+  assignFreeSlots,
+  needsAnotherInstance,
+  poolSettings,
+  slotState,
+  type PoolInstance,
+  type PoolRound,
+  type PoolSettings,
+  type Slot,
+} from '../domain/pool-plan';
 
 /**
  * The request path's slots (migration 009): requests lease a slot of a ready instance, wait in
@@ -131,7 +140,11 @@ async function handOutFreeSlots(t: CommonQueryMethods, view: PoolView, modelId: 
   const handovers: Handover[] = [];
   for (const { instanceId, waiter } of assignFreeSlots(view.instances, view.waiters, view.settings.maxConcurrency)) {
     await lease(t, modelId, waiter, instanceId);
-    handovers.push({ ...waiter, instanceId, endpoint: view.instances.find((i) => i.instanceId === instanceId)!.endpoint! });
+    handovers.push({
+      ...waiter,
+      instanceId,
+      endpoint: view.instances.find((i) => i.instanceId === instanceId)!.endpoint!,
+    });
   }
   return handovers;
 }
@@ -180,7 +193,13 @@ export async function acquireSlot(
     const [free] = view.earlier ? [] : assignFreeSlots(view.instances, [request], view.settings.maxConcurrency);
     if (free) {
       await lease(t, modelId, request, free.instanceId);
-      return { slot: { instanceId: free.instanceId, endpoint: view.instances.find((i) => i.instanceId === free.instanceId)!.endpoint! }, demand: false };
+      return {
+        slot: {
+          instanceId: free.instanceId,
+          endpoint: view.instances.find((i) => i.instanceId === free.instanceId)!.endpoint!,
+        },
+        demand: false,
+      };
     }
     const queued = await t.query(sql.unsafe`
       INSERT INTO slot_waiters (request_id, model_id, workflow_id, requested_at)
@@ -204,7 +223,13 @@ export async function releaseSlot<Settled = undefined>(
   { modelId, requestId, healthy }: { modelId: string; requestId: string; healthy: boolean },
   /** Committed with the release: how the request ended (one transaction, no window between); its answer is `settled`. */
   settle?: (t: CommonQueryMethods) => Promise<Settled>,
-): Promise<{ instanceId: string | null; handovers: Handover[]; unhealthy: boolean; drained: boolean; settled: Settled | undefined }> {
+): Promise<{
+  instanceId: string | null;
+  handovers: Handover[];
+  unhealthy: boolean;
+  drained: boolean;
+  settled: Settled | undefined;
+}> {
   return underModelLock(db, modelId, async (t) => {
     const settled = await settle?.(t);
     const instanceId = await t.maybeOneFirst(sql.type(instanceIdRow)`
@@ -242,7 +267,10 @@ export async function markInstancesUnhealthy(db: Db, modelId: string, instanceId
 }
 
 /** The instance answers: its slots open, and go to the oldest waiters at once. */
-export async function openInstanceSlots(db: Db, { modelId, instanceId, endpoint }: Slot & { modelId: string }): Promise<Handover[]> {
+export async function openInstanceSlots(
+  db: Db,
+  { modelId, instanceId, endpoint }: Slot & { modelId: string },
+): Promise<Handover[]> {
   return underModelLock(db, modelId, async (t) => {
     const opened = await t.query(sql.unsafe`
       UPDATE model_instances SET slot_state = 'READY', endpoint = ${endpoint}, idle_since = clock_timestamp()
@@ -289,8 +317,11 @@ export async function runPoolRound(
   return underModelLock(db, modelId, async (t) => {
     await t.query(sql.unsafe`DELETE FROM pool_wake_requests WHERE model_id = ${modelId}`);
     // release_slot's look for the last lease can miss side by side; here nothing runs beside.
-    await markIdle(t, await t.anyFirst(sql.type(idRow)`
-      SELECT id FROM model_instances WHERE model_id = ${modelId} AND slot_state = 'READY' AND idle_since IS NULL`));
+    await markIdle(
+      t,
+      await t.anyFirst(sql.type(idRow)`
+      SELECT id FROM model_instances WHERE model_id = ${modelId} AND slot_state = 'READY' AND idle_since IS NULL`),
+    );
     const before = await readPool(t, modelId);
     const handovers = await handOutFreeSlots(t, before, modelId);
     // The round sees the slots and the queue as the hand-overs left them.
@@ -299,11 +330,15 @@ export async function runPoolRound(
     const round = decide({ instances, waiting: view.waiting, settings: view.settings });
     const started = await reserve(t, round.start);
     if (round.drain?.length) {
-      await t.query(sql.unsafe`UPDATE model_instances SET slot_state = 'DRAINING' WHERE id = ANY(${sql.array(round.drain, 'uuid')}) AND slot_state = 'READY'`);
+      await t.query(
+        sql.unsafe`UPDATE model_instances SET slot_state = 'DRAINING' WHERE id = ANY(${sql.array(round.drain, 'uuid')}) AND slot_state = 'READY'`,
+      );
     }
     const stopping = round.stop.map((s) => s.instanceId);
     if (stopping.length) {
-      await t.query(sql.unsafe`UPDATE model_instances SET slot_state = 'STOPPING' WHERE id = ANY(${sql.array(stopping, 'uuid')})`);
+      await t.query(
+        sql.unsafe`UPDATE model_instances SET slot_state = 'STOPPING' WHERE id = ANY(${sql.array(stopping, 'uuid')})`,
+      );
     }
     return { round, started, handovers };
   });
@@ -312,7 +347,9 @@ export async function runPoolRound(
 /** Every instance of the model leaves the pool's slots (a pool starting afresh owns none). */
 export async function closeAllSlots(db: Db, modelId: string): Promise<void> {
   await underModelLock(db, modelId, (t) =>
-    t.query(sql.unsafe`UPDATE model_instances SET slot_state = 'STOPPING' WHERE model_id = ${modelId} AND slot_state IS NOT NULL`),
+    t.query(
+      sql.unsafe`UPDATE model_instances SET slot_state = 'STOPPING' WHERE model_id = ${modelId} AND slot_state IS NOT NULL`,
+    ),
   );
 }
 

@@ -1,7 +1,12 @@
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 
-const gaugeRow = z.object({ kind: z.enum(['waiting', 'instances']), model: z.string(), state: z.string().nullable(), count: z.number() });
+const gaugeRow = z.object({
+  kind: z.enum(['waiting', 'instances']),
+  model: z.string(),
+  state: z.string().nullable(),
+  count: z.number(),
+});
 
 /**
  * What a metrics scrape reads from PostgreSQL, in one round trip: requests waiting for an

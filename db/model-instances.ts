@@ -6,7 +6,13 @@ import { instanceLogEntry, instanceRecord, type InstanceEvent, type InstanceReco
 /** A new instance row and its CREATED event; idempotent for a retried activity. */
 export async function insertModelInstance(
   db: CommonQueryMethods,
-  instance: { id: string; modelId: string; runtime: 'local' | 'kubernetes'; annotations: Record<string, string>; slotState?: 'STARTING' },
+  instance: {
+    id: string;
+    modelId: string;
+    runtime: 'local' | 'kubernetes';
+    annotations: Record<string, string>;
+    slotState?: 'STARTING';
+  },
 ) {
   const inserted = await db.query(sql.unsafe`
     INSERT INTO model_instances (id, model_id, runtime, annotations, status, slot_state)
@@ -74,13 +80,15 @@ export async function findModelInstanceRef(db: CommonQueryMethods, id: string): 
 
 const isoText = (column: string) => isoTimestamp(sql.fragment`${sql.identifier([column])}`);
 
-
 const instanceRecordColumns = sql.fragment`
   id, model_id AS "modelId", runtime, runtime_ref AS "runtimeRef", status,
   ${isoText('created_at')} AS "startedAt", ${isoText('updated_at')} AS "updatedAt", assigned_request_id AS "assignedRequestId"`;
 
 /** Instances the records call alive (not TERMINATED or FAILED), newest first, optionally of one model. */
-export async function listLiveInstanceRecords(db: CommonQueryMethods, modelId?: string): Promise<readonly InstanceRecord[]> {
+export async function listLiveInstanceRecords(
+  db: CommonQueryMethods,
+  modelId?: string,
+): Promise<readonly InstanceRecord[]> {
   return db.any(sql.type(instanceRecord)`
     SELECT ${instanceRecordColumns} FROM model_instances
      WHERE status NOT IN ('TERMINATED', 'FAILED') ${modelId ? sql.fragment`AND model_id = ${modelId}` : sql.fragment``}

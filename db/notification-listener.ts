@@ -74,7 +74,12 @@ const requestNote = z.object({ schema: z.string(), requestId: z.string() });
  * LISTENs on a channel whose payloads name a request (`{ schema, requestId }`, as
  * db/request-interrupts.ts and migration 025 send them) and hands `onRequest` those of `schema`.
  */
-export function listenForRequestNotes(options: Omit<Parameters<typeof listenToChannel>[0], 'onPayload'> & { schema: string; onRequest: (requestId: string) => void }) {
+export function listenForRequestNotes(
+  options: Omit<Parameters<typeof listenToChannel>[0], 'onPayload'> & {
+    schema: string;
+    onRequest: (requestId: string) => void;
+  },
+) {
   const { schema, onRequest, ...listen } = options;
   return listenToChannel({
     ...listen,

@@ -28,14 +28,29 @@ export class QueryDeadlineError extends Error {
 type Pulse = { lastAnswerAt: number };
 
 /** A deadline missed by a caller that began at `since`: PostgreSQL answered others meanwhile (busy), or nobody (down or hung). */
-const missed = (pulse: Pulse, ms: number, since: number) => new QueryDeadlineError(ms, 'query', pulse.lastAnswerAt > since);
+const missed = (pulse: Pulse, ms: number, since: number) =>
+  new QueryDeadlineError(ms, 'query', pulse.lastAnswerAt > since);
 
 const queryMethods = new Set<keyof CommonQueryMethods>([
-  'any', 'anyFirst', 'exists', 'many', 'manyFirst', 'maybeOne', 'maybeOneFirst', 'one', 'oneFirst', 'query',
+  'any',
+  'anyFirst',
+  'exists',
+  'many',
+  'manyFirst',
+  'maybeOne',
+  'maybeOneFirst',
+  'one',
+  'oneFirst',
+  'query',
 ]);
 
 /** `work`, or a QueryDeadlineError after `ms` (the work goes on; its answer is dropped). */
-function raced<T>(work: Promise<T>, ms: number, pulse: Pulse, onLate?: (error: QueryDeadlineError) => void): Promise<T> {
+function raced<T>(
+  work: Promise<T>,
+  ms: number,
+  pulse: Pulse,
+  onLate?: (error: QueryDeadlineError) => void,
+): Promise<T> {
   const since = Date.now();
   const answered = work.then((value) => {
     pulse.lastAnswerAt = Date.now();
@@ -69,20 +84,30 @@ type Deadline = number | (() => number);
 const msOf = (deadline: Deadline) => (typeof deadline === 'number' ? deadline : deadline());
 
 /** `connection` with its query methods raced against the deadline; `onLate` hears of each miss. */
-function deadlined<C extends CommonQueryMethods>(connection: C, ms: Deadline, pulse: Pulse, onLate?: (error: QueryDeadlineError) => void): C {
+function deadlined<C extends CommonQueryMethods>(
+  connection: C,
+  ms: Deadline,
+  pulse: Pulse,
+  onLate?: (error: QueryDeadlineError) => void,
+): C {
   return new Proxy(connection, {
     get(target, property, receiver) {
       if (property === 'transaction') return deadlinedTransaction(target, ms, pulse);
       const value = Reflect.get(target, property, receiver) as unknown;
       if (queryMethods.has(property as keyof CommonQueryMethods)) {
-        return (...args: unknown[]) => raced((value as (...a: unknown[]) => Promise<unknown>).apply(target, args), msOf(ms), pulse, onLate);
+        return (...args: unknown[]) =>
+          raced((value as (...a: unknown[]) => Promise<unknown>).apply(target, args), msOf(ms), pulse, onLate);
       }
       return typeof value === 'function' ? value.bind(target) : value;
     },
   });
 }
 
-function deadlinedTransaction(connection: Pick<CommonQueryMethods, 'transaction'>, deadline: Deadline, pulse: Pulse): CommonQueryMethods['transaction'] {
+function deadlinedTransaction(
+  connection: Pick<CommonQueryMethods, 'transaction'>,
+  deadline: Deadline,
+  pulse: Pulse,
+): CommonQueryMethods['transaction'] {
   return <T>(handler: (t: DatabaseTransactionConnection) => Promise<T>, retryLimit?: number) =>
     new Promise<T>((resolve, reject) => {
       const ms = msOf(deadline);

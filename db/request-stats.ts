@@ -1,7 +1,11 @@
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 
-const requestTimings = z.object({ queueWaitSeconds: z.number().nullable(), processingSeconds: z.number().nullable(), totalSeconds: z.number() });
+const requestTimings = z.object({
+  queueWaitSeconds: z.number().nullable(),
+  processingSeconds: z.number().nullable(),
+  totalSeconds: z.number(),
+});
 /** The stats row's durations, in seconds (docs/stats.md): queue wait and processing are null without an instance. */
 export type RequestTimings = z.infer<typeof requestTimings>;
 

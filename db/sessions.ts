@@ -53,9 +53,7 @@ const accessTokenRow = z.object({
 });
 
 export type AccessTokenLookup =
-  | { status: 'VALID'; principal: Principal; expiresAt: number }
-  | { status: 'EXPIRED' }
-  | { status: 'INVALID' };
+  { status: 'VALID'; principal: Principal; expiresAt: number } | { status: 'EXPIRED' } | { status: 'INVALID' };
 
 /** Who an access token speaks for, if it is live. */
 export async function lookUpAccessToken(db: CommonQueryMethods, tokenHash: Buffer): Promise<AccessTokenLookup> {

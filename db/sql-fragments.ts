@@ -26,7 +26,10 @@ export function allOf(conditions: ReadonlyArray<FragmentSqlToken | null>): Fragm
 }
 
 /** The instants where whole calendar days `from`…`to` (both included) in `timeZone` begin and end. */
-export function dayBounds(days: { from?: string; to?: string }, timeZone = 'UTC'): { start: FragmentSqlToken | null; end: FragmentSqlToken | null } {
+export function dayBounds(
+  days: { from?: string; to?: string },
+  timeZone = 'UTC',
+): { start: FragmentSqlToken | null; end: FragmentSqlToken | null } {
   return {
     start: days.from ? sql.fragment`((${days.from}::date)::timestamp AT TIME ZONE ${timeZone})` : null,
     end: days.to ? sql.fragment`((${days.to}::date + 1)::timestamp AT TIME ZONE ${timeZone})` : null,
@@ -34,7 +37,13 @@ export function dayBounds(days: { from?: string; to?: string }, timeZone = 'UTC'
 }
 
 /** `column` within whole calendar days `from`…`to` (both included, either optional) in `timeZone`. */
-export function withinDays(column: FragmentSqlToken, days: { from?: string; to?: string }, timeZone = 'UTC'): FragmentSqlToken[] {
+export function withinDays(
+  column: FragmentSqlToken,
+  days: { from?: string; to?: string },
+  timeZone = 'UTC',
+): FragmentSqlToken[] {
   const { start, end } = dayBounds(days, timeZone);
-  return [start ? sql.fragment`${column} >= ${start}` : null, end ? sql.fragment`${column} < ${end}` : null].filter((condition) => condition !== null);
+  return [start ? sql.fragment`${column} >= ${start}` : null, end ? sql.fragment`${column} < ${end}` : null].filter(
+    (condition) => condition !== null,
+  );
 }

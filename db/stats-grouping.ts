@@ -18,8 +18,10 @@ export type GroupKey = { name: string; raw: FragmentSqlToken; output: (column: F
  */
 export function groupKeys(query: StatsQuery, timestamp: FragmentSqlToken): GroupKey[] {
   const keys: GroupKey[] = [];
-  if (query.bucket) keys.push({ name: 'bucket', raw: bucketStart(timestamp, { ...query, bucket: query.bucket }), output: iso });
-  if (query.rollup.includes('model')) keys.push({ name: 'model', raw: sql.fragment`model_id`, output: (column) => column });
+  if (query.bucket)
+    keys.push({ name: 'bucket', raw: bucketStart(timestamp, { ...query, bucket: query.bucket }), output: iso });
+  if (query.rollup.includes('model'))
+    keys.push({ name: 'model', raw: sql.fragment`model_id`, output: (column) => column });
   if (query.rollup.includes('status')) {
     keys.push({
       name: 'status',
@@ -43,13 +45,22 @@ export function modelAndStatusConditions(query: StatsQuery): FragmentSqlToken[] 
  * The keys as statement parts: `inner`, each raw key named (for the rows being grouped), and, over
  * those rows as `from`: `select` (the keys formatted) and `names` (for GROUP BY and ORDER BY).
  */
-export function keyColumns(keys: GroupKey[], from: string): { inner: FragmentSqlToken[]; select: ListSqlToken; names: ListSqlToken } {
+export function keyColumns(
+  keys: GroupKey[],
+  from: string,
+): { inner: FragmentSqlToken[]; select: ListSqlToken; names: ListSqlToken } {
   return {
     inner: keys.map((key) => sql.fragment`${key.raw} AS ${sql.identifier([key.name])}`),
     select: sql.join(
-      keys.map((key) => sql.fragment`${key.output(sql.fragment`${sql.identifier([from, key.name])}`)} AS ${sql.identifier([key.name])}`),
+      keys.map(
+        (key) =>
+          sql.fragment`${key.output(sql.fragment`${sql.identifier([from, key.name])}`)} AS ${sql.identifier([key.name])}`,
+      ),
       sql.fragment`, `,
     ),
-    names: sql.join(keys.map((key) => sql.identifier([from, key.name])), sql.fragment`, `),
+    names: sql.join(
+      keys.map((key) => sql.identifier([from, key.name])),
+      sql.fragment`, `,
+    ),
   };
 }

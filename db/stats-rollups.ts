@@ -31,8 +31,10 @@ const nextStart = (span: Span, at: FragmentSqlToken) =>
  */
 export function rollupStatement(query: StatsQuery): FragmentSqlToken {
   const { start, end } = dayBounds(query, query.tz);
-  const bucketOf = (at: FragmentSqlToken) => (query.bucket ? bucketStart(at, { ...query, bucket: query.bucket }) : null);
-  const lastMicrosecond = (span: Span, at: FragmentSqlToken) => sql.fragment`${nextStart(span, at)} - interval '1 microsecond'`;
+  const bucketOf = (at: FragmentSqlToken) =>
+    query.bucket ? bucketStart(at, { ...query, bucket: query.bucket }) : null;
+  const lastMicrosecond = (span: Span, at: FragmentSqlToken) =>
+    sql.fragment`${nextStart(span, at)} - interval '1 microsecond'`;
   /** The period `span` starting at `at` lies within the range and within one bucket. */
   const usable = (span: Span, at: FragmentSqlToken) =>
     allOf([
@@ -40,19 +42,28 @@ export function rollupStatement(query: StatsQuery): FragmentSqlToken {
       end ? sql.fragment`${at} < ${end} AND ${nextStart(span, at)} <= ${end}` : null,
       query.bucket ? sql.fragment`${bucketOf(at)} = ${bucketOf(lastMicrosecond(span, at))}` : null,
     ]);
-  const spans: Span[] = query.bucket === 'hour' ? ['hour'] : query.bucket === 'day' ? ['day', 'hour'] : ['month', 'day', 'hour'];
+  const spans: Span[] =
+    query.bucket === 'hour' ? ['hour'] : query.bucket === 'day' ? ['day', 'hour'] : ['month', 'day', 'hour'];
   const filters = modelAndStatusConditions(query);
   const columns = keyColumns(groupKeys(query, sql.fragment`start`), 'pieces');
   const branches = spans.map((span, index) => {
     const parent = spans[index - 1];
-    const inRange = [start ? sql.fragment`r.start >= date_trunc(${span}, ${start}, 'UTC')` : null, end ? sql.fragment`r.start < ${end}` : null];
+    const inRange = [
+      start ? sql.fragment`r.start >= date_trunc(${span}, ${start}, 'UTC')` : null,
+      end ? sql.fragment`r.start < ${end}` : null,
+    ];
     // Without buckets every whole parent period is read from its own row: only the rows before
     // the first and after the last are wanted, two ranges an index can seek.
     const edges =
       parent && !query.bucket
         ? sql.fragment`(${sql.join(
             [
-              start ? allOf([...inRange, sql.fragment`r.start < ${nextStart(parent, sql.fragment`${start} - interval '1 microsecond'`)}`]) : null,
+              start
+                ? allOf([
+                    ...inRange,
+                    sql.fragment`r.start < ${nextStart(parent, sql.fragment`${start} - interval '1 microsecond'`)}`,
+                  ])
+                : null,
               end ? allOf([...inRange, sql.fragment`r.start >= date_trunc(${parent}, ${end}, 'UTC')`]) : null,
               sql.fragment`false`,
             ].filter((range) => range !== null),
@@ -60,7 +71,9 @@ export function rollupStatement(query: StatsQuery): FragmentSqlToken {
           )})`
         : allOf(inRange);
     const used = span === 'hour' ? null : usable(span, sql.fragment`r.start`);
-    const parentUnused = parent ? sql.fragment`NOT ${usable(parent, sql.fragment`date_trunc(${parent}, r.start, 'UTC')`)}` : null;
+    const parentUnused = parent
+      ? sql.fragment`NOT ${usable(parent, sql.fragment`date_trunc(${parent}, r.start, 'UTC')`)}`
+      : null;
     const whole = span === 'hour' ? usable('hour', sql.fragment`r.start`) : sql.fragment`true`;
     return sql.fragment`
       SELECT ${sql.join([...columns.inner, sql.fragment`r.*`, sql.fragment`${whole} AS whole`], sql.fragment`, `)}
@@ -89,16 +102,23 @@ export function rollupStatement(query: StatsQuery): FragmentSqlToken {
 
 const answerableRow = rollupGroupRow.extend({ answerable: z.boolean() });
 
-export type RollupAnswer = { answered: true; source: StatsSource; rows: StatsGroup[] } | { answered: false; reason: string };
+export type RollupAnswer =
+  { answered: true; source: StatsSource; rows: StatsGroup[] } | { answered: false; reason: string };
 
 /** The grouped query answered from the rollups, or why it cannot be (then read the rows). */
 export async function queryRollupGroups(db: CommonQueryMethods, query: StatsQuery): Promise<RollupAnswer> {
   if (await rollupsPending(db)) {
-    return { answered: false, reason: 'the rollups of older stats rows are still being built (npm run podium -- stats backfill)' };
+    return {
+      answered: false,
+      reason: 'the rollups of older stats rows are still being built (npm run podium -- stats backfill)',
+    };
   }
   const rows = await db.any(sql.type(answerableRow)`${rollupStatement(query)}`);
   if (rows.some((row) => !row.answerable)) {
-    return { answered: false, reason: `time zone ${query.tz} is not a whole number of hours from UTC in this range, and the rollups are hourly` };
+    return {
+      answered: false,
+      reason: `time zone ${query.tz} is not a whole number of hours from UTC in this range, and the rollups are hourly`,
+    };
   }
   return { answered: true, source: rollupsSource, rows: rows.map(groupFromRollups) };
 }
@@ -121,7 +141,10 @@ const rowsRow = z.object({ rows: z.number() });
  * per transaction (each locks the rollups only briefly), then marks them complete. Idempotent:
  * a day rebuilt twice is the same; an interrupted backfill is simply run again.
  */
-export async function backfillRollups(db: DatabasePool, onDay: (progress: BackfillProgress) => void = () => undefined): Promise<{ days: number; rows: number }> {
+export async function backfillRollups(
+  db: DatabasePool,
+  onDay: (progress: BackfillProgress) => void = () => undefined,
+): Promise<{ days: number; rows: number }> {
   const pending = await db.maybeOneFirst(sql.type(idRow)`
     SELECT pending_through_id::text AS id FROM request_stats_rollup_state`);
   if (pending === null) return { days: 0, rows: 0 };
@@ -138,13 +161,18 @@ export async function backfillRollups(db: DatabasePool, onDay: (progress: Backfi
     rows += await db.transaction(async (transaction) => {
       const start = sql.fragment`(${day}::date)::timestamp AT TIME ZONE 'UTC'`;
       await transaction.query(sql.unsafe`SELECT request_stats_rollups_rebuild_days(ARRAY[${start}])`);
-      if (monthDone) await transaction.query(sql.unsafe`SELECT request_stats_rollups_rebuild_months(ARRAY[date_trunc('month', ${start}, 'UTC')])`);
+      if (monthDone)
+        await transaction.query(
+          sql.unsafe`SELECT request_stats_rollups_rebuild_months(ARRAY[date_trunc('month', ${start}, 'UTC')])`,
+        );
       return transaction.oneFirst(sql.type(rowsRow)`
         SELECT COALESCE(sum(count), 0)::int AS rows FROM request_stats_rollups
          WHERE span = 'day' AND start = ${start}`);
     });
     onDay({ day, done: index + 1, days: days.length, rows });
   }
-  await db.query(sql.unsafe`UPDATE request_stats_rollup_state SET pending_through_id = NULL WHERE pending_through_id = ${pending}`);
+  await db.query(
+    sql.unsafe`UPDATE request_stats_rollup_state SET pending_through_id = NULL WHERE pending_through_id = ${pending}`,
+  );
   return { days: days.length, rows };
 }

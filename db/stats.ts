@@ -3,7 +3,14 @@ import { sql, type CommonQueryMethods, type DatabasePool, type FragmentSqlToken 
 import { allOf, millisecondsBetween, withinDays } from './sql-fragments';
 import { groupKeys, iso, keyColumns, modelAndStatusConditions } from './stats-grouping';
 import { queryRollupGroups } from './stats-rollups';
-import { isGrouped, statsGroup, statsRow, type StatsGroup, type StatsQuery, type StatsRow } from '../domain/stats-query';
+import {
+  isGrouped,
+  statsGroup,
+  statsRow,
+  type StatsGroup,
+  type StatsQuery,
+  type StatsRow,
+} from '../domain/stats-query';
 import { rowsSource, type StatsSource } from '../domain/stats-rollup-group';
 
 export class UnknownStatsCursorError extends Error {}
@@ -68,7 +75,10 @@ function groupsSql(query: StatsQuery): FragmentSqlToken {
              (count(*) FILTER (WHERE result_success))::int AS success_count,
              ${timing('queue_wait')}, ${timing('processing')}, ${timing('total')}
         FROM filtered
-       GROUP BY ${sql.join(keys.map((key) => sql.identifier([key.name])), sql.fragment`, `)}
+       GROUP BY ${sql.join(
+         keys.map((key) => sql.identifier([key.name])),
+         sql.fragment`, `,
+       )}
     )
     SELECT ${columns.select},
            count, success_count AS "successCount", count - success_count AS "failureCount",
@@ -106,13 +116,24 @@ export type StatsPage = { source: StatsSource } & (
 export async function queryStats(db: CommonQueryMethods, query: StatsQuery): Promise<StatsPage> {
   if (isGrouped(query)) {
     const fromRollups = await queryRollupGroups(db, query);
-    if (fromRollups.answered) return { source: fromRollups.source, grouped: true, rows: fromRollups.rows, nextCursor: null };
-    return { source: rowsSource(fromRollups.reason), grouped: true, rows: await groupsFromRows(db, query), nextCursor: null };
+    if (fromRollups.answered)
+      return { source: fromRollups.source, grouped: true, rows: fromRollups.rows, nextCursor: null };
+    return {
+      source: rowsSource(fromRollups.reason),
+      grouped: true,
+      rows: await groupsFromRows(db, query),
+      nextCursor: null,
+    };
   }
   await assertKnownCursor(db, query);
   const rows = await db.any(sql.type(statsRow)`${rowsSql(query, query.limit + 1)}`);
   const page = rows.slice(0, query.limit);
-  return { source: rowsSource(null), grouped: false, rows: page, nextCursor: rows.length > query.limit ? page.at(-1)!.id : null };
+  return {
+    source: rowsSource(null),
+    grouped: false,
+    rows: page,
+    nextCursor: rows.length > query.limit ? page.at(-1)!.id : null,
+  };
 }
 
 /**

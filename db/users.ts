@@ -1,4 +1,10 @@
-import { sql, UniqueIntegrityConstraintViolationError, type CommonQueryMethods, type DatabasePool, type DatabaseTransactionConnection } from 'slonik';
+import {
+  sql,
+  UniqueIntegrityConstraintViolationError,
+  type CommonQueryMethods,
+  type DatabasePool,
+  type DatabaseTransactionConnection,
+} from 'slonik';
 import { z } from 'zod';
 import { permission, type Permission, type UserView } from '../domain/accounts';
 import { writeAuditLog } from './audit-log';
@@ -11,8 +17,19 @@ export class DuplicateAccountError extends Error {
 }
 
 const userIdRow = z.object({ userId: z.uuid() });
-const userWithHash = z.object({ id: z.uuid(), username: z.string(), email: z.string(), passwordHash: z.string(), disabledAt: z.number().nullable() });
-const userViewRow = z.object({ id: z.uuid(), username: z.string(), email: z.string(), permissions: z.array(permission) });
+const userWithHash = z.object({
+  id: z.uuid(),
+  username: z.string(),
+  email: z.string(),
+  passwordHash: z.string(),
+  disabledAt: z.number().nullable(),
+});
+const userViewRow = z.object({
+  id: z.uuid(),
+  username: z.string(),
+  email: z.string(),
+  permissions: z.array(permission),
+});
 
 const permissionsOf = (userId: ReturnType<typeof sql.fragment>) => sql.fragment`
   COALESCE((SELECT array_agg(p.permission ORDER BY p.permission) FROM user_permissions p WHERE p.user_id = ${userId}), '{}')`;
@@ -114,7 +131,11 @@ const permissionAudit = (action: string, userId: string, permission: Permission,
  * Disables the account (`reason`) or enables it again (null); false when there is no such user.
  * Its sessions are not touched here: the caller ends them in the same transaction.
  */
-export async function setUserDisabled(db: CommonQueryMethods, userId: string, disabled: { reason: string } | null): Promise<boolean> {
+export async function setUserDisabled(
+  db: CommonQueryMethods,
+  userId: string,
+  disabled: { reason: string } | null,
+): Promise<boolean> {
   const changed = await db.maybeOne(sql.type(userIdRow)`
     UPDATE users SET disabled_at = ${disabled ? sql.fragment`clock_timestamp()` : null}, disabled_reason = ${disabled?.reason ?? null}
      WHERE id = ${userId}

@@ -49,7 +49,13 @@ const warmEnding = z.union([
   z.object({
     ended: z.literal(true),
     modelId: z.string(),
-    timings: z.object({ queueWaitSeconds: z.number().nullable(), processingSeconds: z.number().nullable(), totalSeconds: z.number() }).nullable(),
+    timings: z
+      .object({
+        queueWaitSeconds: z.number().nullable(),
+        processingSeconds: z.number().nullable(),
+        totalSeconds: z.number(),
+      })
+      .nullable(),
     /** false when somebody waits or the instance is no longer READY: the general path (releaseSlot) hands the slot over or tells the pool. */
     released: z.boolean(),
   }),
@@ -59,7 +65,11 @@ export type WarmEnding = z.infer<typeof warmEnding>;
 const endedRow = z.object({ ended: warmEnding });
 
 /** The result stored, the request COMPLETE with its event and stats row, its lease released: one transaction. */
-export async function finishWarmRequest(db: CommonQueryMethods, requestId: string, result: InferenceResponse): Promise<WarmEnding> {
+export async function finishWarmRequest(
+  db: CommonQueryMethods,
+  requestId: string,
+  result: InferenceResponse,
+): Promise<WarmEnding> {
   const { ended } = await db.one(sql.type(endedRow)`
     SELECT finish_warm_request(${requestId}, ${sql.jsonb(inferenceResponse.parse(result))}) AS ended`);
   return ended;

@@ -2,10 +2,16 @@ import { sql, type CommonQueryMethods, type DatabaseTransactionConnection } from
 import { z } from 'zod';
 import type { RequestOwner } from './work-requests';
 
-const secretRow = z.object({ id: z.uuid(), secret: z.string(), createdAt: z.number(), expiresAt: z.number().nullable() });
+const secretRow = z.object({
+  id: z.uuid(),
+  secret: z.string(),
+  createdAt: z.number(),
+  expiresAt: z.number().nullable(),
+});
 const signingRow = z.object({ secret: z.string() });
 
-const ownerColumns = (owner: RequestOwner) => ('userId' in owner ? { userId: owner.userId, sessionId: null } : { userId: null, sessionId: owner.sessionId });
+const ownerColumns = (owner: RequestOwner) =>
+  'userId' in owner ? { userId: owner.userId, sessionId: null } : { userId: null, sessionId: owner.sessionId };
 const ownedBy = (owner: RequestOwner) =>
   'userId' in owner ? sql.fragment`user_id = ${owner.userId}` : sql.fragment`session_id = ${owner.sessionId}`;
 

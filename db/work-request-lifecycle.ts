@@ -37,14 +37,22 @@ export async function endWorkRequest(
   return db.transaction((transaction) => recordRequestEnd(transaction, end));
 }
 
-export type RequestEndRecord = { requestId: string; status: 'COMPLETE' | 'FAILED' | 'CANCELLED'; instanceId?: string; error?: RequestError };
+export type RequestEndRecord = {
+  requestId: string;
+  status: 'COMPLETE' | 'FAILED' | 'CANCELLED';
+  instanceId?: string;
+  error?: RequestError;
+};
 /** A request that just ended: its model, how, and its stats row's durations (null when CANCELLED). */
 export type RequestEnded = { modelId: string; status: RequestEndRecord['status']; timings: RequestTimings | null };
 
 const modelIdLeasedInstanceIdRow = z.object({ modelId: z.string(), leasedInstanceId: z.string().nullable() });
 
 /** endWorkRequest inside the caller's transaction (the request path's, which also releases its slot). */
-export async function recordRequestEnd(transaction: CommonQueryMethods, end: RequestEndRecord): Promise<RequestEnded | null> {
+export async function recordRequestEnd(
+  transaction: CommonQueryMethods,
+  end: RequestEndRecord,
+): Promise<RequestEnded | null> {
   const error = end.error ? sql.jsonb(requestError.parse(end.error)) : null;
   const ended = await transaction.maybeOne(sql.type(modelIdLeasedInstanceIdRow)`
     UPDATE work_requests r
@@ -61,7 +69,8 @@ export async function recordRequestEnd(transaction: CommonQueryMethods, end: Req
   // lease on it says.
   const instanceId = end.instanceId ?? ended.leasedInstanceId;
   if (instanceId) await recordInstanceEvent(transaction, { instanceId, event: 'RELEASED', requestId: end.requestId });
-  const timings = end.status === 'CANCELLED' ? null : await recordRequestStats(transaction, end.requestId, end.status === 'COMPLETE');
+  const timings =
+    end.status === 'CANCELLED' ? null : await recordRequestStats(transaction, end.requestId, end.status === 'COMPLETE');
   return { modelId: ended.modelId, status: end.status, timings };
 }
 

@@ -1,9 +1,21 @@
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
-import { inferenceRequest, inferenceResponse, type InferenceRequest, type InferenceResponse } from '../domain/inference-protocol';
+import {
+  inferenceRequest,
+  inferenceResponse,
+  type InferenceRequest,
+  type InferenceResponse,
+} from '../domain/inference-protocol';
 import type { Principal } from '../domain/accounts';
 import { finalStatuses } from '../domain/request-status';
-import { requestError, workRequestView, type ListWorkRequestsQuery, type RequestError, type WorkRequestSummary, type WorkRequestView } from '../domain/work-request';
+import {
+  requestError,
+  workRequestView,
+  type ListWorkRequestsQuery,
+  type RequestError,
+  type WorkRequestSummary,
+  type WorkRequestView,
+} from '../domain/work-request';
 
 /** Whose requests: a signed-in user's (across sessions) or one anonymous session's. */
 export type RequestOwner = { userId: string } | { sessionId: string };
@@ -201,7 +213,12 @@ export async function saveInferenceFailure(db: CommonQueryMethods, id: string, e
      WHERE id = ${id} AND status = 'PROCESSING'`);
 }
 
-const idempotentRequestRow = z.object({ id: z.uuid(), model: z.string(), input: z.unknown(), webhookUrl: z.string().nullable() });
+const idempotentRequestRow = z.object({
+  id: z.uuid(),
+  model: z.string(),
+  input: z.unknown(),
+  webhookUrl: z.string().nullable(),
+});
 
 /** The owner's request made with this idempotency key, with what it was asked, if any. */
 export async function findByIdempotencyKey(db: CommonQueryMethods, owner: RequestOwner, key: string) {
@@ -212,7 +229,12 @@ export async function findByIdempotencyKey(db: CommonQueryMethods, owner: Reques
        AND idempotency_key = ${key}`);
 }
 
-export const requestStart = z.object({ hasWebhook: z.boolean(), requestedAt: z.number(), requestTimeoutSeconds: z.number(), startupTimeoutSeconds: z.number() });
+export const requestStart = z.object({
+  hasWebhook: z.boolean(),
+  requestedAt: z.number(),
+  requestTimeoutSeconds: z.number(),
+  startupTimeoutSeconds: z.number(),
+});
 /** What a request's workflow needs to know as it begins: the model's timeouts, whether to call back, when it was asked. */
 export type RequestStart = z.infer<typeof requestStart>;
 
@@ -279,7 +301,10 @@ export async function countOpenRequests(db: CommonQueryMethods, owner: RequestOw
 const waitingProcessingRow = z.object({ waiting: z.number(), processing: z.number() });
 
 /** A model's requests on their way: waiting for an instance, and being served. */
-export async function countOpenRequestsOfModel(db: CommonQueryMethods, modelId: string): Promise<{ waiting: number; processing: number }> {
+export async function countOpenRequestsOfModel(
+  db: CommonQueryMethods,
+  modelId: string,
+): Promise<{ waiting: number; processing: number }> {
   return db.one(sql.type(waitingProcessingRow)`
     SELECT count(*) FILTER (WHERE status = 'REQUESTED')::int AS waiting,
            count(*) FILTER (WHERE status = 'PROCESSING')::int AS processing

@@ -19,7 +19,10 @@ export type SignupBody = z.infer<typeof signupBody>;
 
 /** Body of `POST /api/auth/login`: a username or an email, and the password. */
 export const loginBody = z.union([
-  z.strictObject({ username: z.string().trim().min(1).max(320), password: z.string().min(1).max(maximumPasswordLength) }),
+  z.strictObject({
+    username: z.string().trim().min(1).max(320),
+    password: z.string().min(1).max(maximumPasswordLength),
+  }),
   z.strictObject({ email: z.string().trim().min(1).max(320), password: z.string().min(1).max(maximumPasswordLength) }),
 ]);
 export type LoginBody = z.infer<typeof loginBody>;
@@ -56,13 +59,25 @@ export function signupIssues(input: SignupBody, isCommonPassword: (password: str
   }
   const lowered = password.toLowerCase();
   if (password.length < minimumPasswordLength) {
-    issues.push({ field: 'password', code: 'PASSWORD_TOO_SHORT', message: `Passwords have at least ${minimumPasswordLength} characters` });
+    issues.push({
+      field: 'password',
+      code: 'PASSWORD_TOO_SHORT',
+      message: `Passwords have at least ${minimumPasswordLength} characters`,
+    });
   } else if (password.length > maximumPasswordLength) {
-    issues.push({ field: 'password', code: 'PASSWORD_TOO_LONG', message: `Passwords have at most ${maximumPasswordLength} characters` });
+    issues.push({
+      field: 'password',
+      code: 'PASSWORD_TOO_LONG',
+      message: `Passwords have at most ${maximumPasswordLength} characters`,
+    });
   } else if (lowered === username.toLowerCase()) {
     issues.push({ field: 'password', code: 'PASSWORD_IS_USERNAME', message: 'The password must not be the username' });
   } else if (lowered === email.toLowerCase()) {
-    issues.push({ field: 'password', code: 'PASSWORD_IS_EMAIL', message: 'The password must not be the email address' });
+    issues.push({
+      field: 'password',
+      code: 'PASSWORD_IS_EMAIL',
+      message: 'The password must not be the email address',
+    });
   } else if (isCommonPassword(lowered)) {
     issues.push({
       field: 'password',
@@ -87,5 +102,10 @@ export const principal = z.discriminatedUnion('kind', [
 ]);
 export type Principal = z.infer<typeof principal>;
 
-export const userView = z.object({ id: z.uuid(), username: z.string(), email: z.string(), permissions: z.array(permission) });
+export const userView = z.object({
+  id: z.uuid(),
+  username: z.string(),
+  email: z.string(),
+  permissions: z.array(permission),
+});
 export type UserView = z.infer<typeof userView>;

@@ -58,7 +58,10 @@ export const adminInstancesQuery = z
     from: calendarDate.optional(),
     to: calendarDate.optional(),
     /** Pod phase (Pending, Running, …) or Podium's instance status (READY, PENDING, …). */
-    status: z.string().regex(/^[A-Za-z]{1,32}$/, 'must be a pod phase or an instance status').optional(),
+    status: z
+      .string()
+      .regex(/^[A-Za-z]{1,32}$/, 'must be a pod phase or an instance status')
+      .optional(),
   })
   .refine(refineDates, { message: 'must not be before from', path: ['to'] });
 export type AdminInstancesQuery = z.infer<typeof adminInstancesQuery>;

@@ -17,10 +17,19 @@ export function endOfClosedWorkflow(
     case 'CANCELLED':
       return { status: 'CANCELLED' };
     case 'TERMINATED':
-      return { status: 'FAILED', error: { code: 'WORKFLOW_TERMINATED', message: `the request's workflow ${workflowId} was terminated` } };
+      return {
+        status: 'FAILED',
+        error: { code: 'WORKFLOW_TERMINATED', message: `the request's workflow ${workflowId} was terminated` },
+      };
     case 'TIMED_OUT':
-      return { status: 'FAILED', error: { code: 'WORKFLOW_TIMED_OUT', message: `the request's workflow ${workflowId} timed out` } };
+      return {
+        status: 'FAILED',
+        error: { code: 'WORKFLOW_TIMED_OUT', message: `the request's workflow ${workflowId} timed out` },
+      };
     case 'FAILED':
-      return { status: 'FAILED', error: { code: 'WORKFLOW_FAILED', message: `the request's workflow ${workflowId} failed` } };
+      return {
+        status: 'FAILED',
+        error: { code: 'WORKFLOW_FAILED', message: `the request's workflow ${workflowId} failed` },
+      };
   }
 }

@@ -53,8 +53,14 @@ export const configSchema = z.object({
   TEMPORAL_PORT: port.default(7233),
   TEMPORAL_UI_PORT: port.default(8233),
   TEMPORAL_UI_URL: optionalText,
-  REQUEST_BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'e.g. 1mb, 512kb').default('1mb'),
-  ANONYMOUS_SESSION_TTL_HOURS: z.coerce.number().positive().default(24 * 7),
+  REQUEST_BODY_LIMIT: z
+    .string()
+    .regex(/^\d+(b|kb|mb)$/i, 'e.g. 1mb, 512kb')
+    .default('1mb'),
+  ANONYMOUS_SESSION_TTL_HOURS: z.coerce
+    .number()
+    .positive()
+    .default(24 * 7),
   ACCESS_TOKEN_TTL_SECONDS: seconds.default(15 * 60),
   REFRESH_TOKEN_TTL_SECONDS: seconds.default(30 * 24 * 3600),
   /** A signed-in session ends this long after sign-in, however often it is refreshed. */
@@ -86,8 +92,19 @@ export const configSchema = z.object({
   WEBHOOK_ALLOWED_ADDRESSES: z
     .string()
     .default('')
-    .transform((list) => list.split(',').map((entry) => entry.trim()).filter(Boolean))
-    .pipe(z.array(z.union([z.ipv4(), z.ipv6(), z.cidrv4(), z.cidrv6()], { error: 'must be IP addresses or CIDRs, comma-separated' }))),
+    .transform((list) =>
+      list
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z.array(
+        z.union([z.ipv4(), z.ipv6(), z.cidrv4(), z.cidrv6()], {
+          error: 'must be IP addresses or CIDRs, comma-separated',
+        }),
+      ),
+    ),
   REQUEST_RETENTION_DAYS: z.coerce.number().min(1, 'keep ended requests at least a day').default(7),
   PODIUM_ADMIN_USERNAME: optionalText,
   PODIUM_ADMIN_EMAIL: optionalText,
@@ -110,7 +127,12 @@ export const configSchema = z.object({
   LOCAL_MODEL_COMMANDS: z
     .string()
     .default('')
-    .transform((list) => list.split(',').map((entry) => entry.trim()).filter(Boolean)),
+    .transform((list) =>
+      list
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean),
+    ),
   KUBERNETES_NAMESPACE: z
     .string()
     .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a Kubernetes namespace name')
@@ -119,7 +141,12 @@ export const configSchema = z.object({
   MODEL_IMAGE_REGISTRIES: z
     .string()
     .default('')
-    .transform((list) => list.split(',').map((entry) => entry.trim()).filter(Boolean)),
+    .transform((list) =>
+      list
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean),
+    ),
   /** Model images only by digest; production always requires it. */
   MODEL_IMAGE_REQUIRE_DIGEST: flag.default(false),
   /** `pod-ip` in a real cluster; `simulated` in the kwok test cluster (see docs/kubernetes.md). */
@@ -165,7 +192,8 @@ export function parseConfig(env: Record<string, string | undefined>): PodiumConf
     throw new Error(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   const problems = productionProblems(result.data);
-  if (problems.length > 0) throw new Error(`PODIUM_ENV=production refuses development settings:\n  ${problems.join('\n  ')}`);
+  if (problems.length > 0)
+    throw new Error(`PODIUM_ENV=production refuses development settings:\n  ${problems.join('\n  ')}`);
   return result.data;
 }
 
@@ -177,22 +205,34 @@ export function parseConfig(env: Record<string, string | undefined>): PodiumConf
 export function productionProblems(config: PodiumConfig): string[] {
   if (config.PODIUM_ENV !== 'production') return [];
   const problems: string[] = [];
-  if (config.WEBHOOK_SECRET === developmentWebhookSecret) problems.push('WEBHOOK_SECRET: set a secret of your own (at least 16 characters)');
+  if (config.WEBHOOK_SECRET === developmentWebhookSecret)
+    problems.push('WEBHOOK_SECRET: set a secret of your own (at least 16 characters)');
   if (!config.COOKIE_SECURE) problems.push('COOKIE_SECURE: set true (sign-in cookies only over HTTPS)');
   if (!config.DATABASE_URL) problems.push('DATABASE_URL: set it (production never starts the embedded PostgreSQL)');
-  if (!config.TEMPORAL_ADDRESS) problems.push('TEMPORAL_ADDRESS: set it (production never starts the Temporal dev server)');
+  if (!config.TEMPORAL_ADDRESS)
+    problems.push('TEMPORAL_ADDRESS: set it (production never starts the Temporal dev server)');
   if (!config.TEMPORAL_API_KEY && !(config.TEMPORAL_TLS_CERT_FILE && config.TEMPORAL_TLS_KEY_FILE)) {
-    problems.push('TEMPORAL_API_KEY or TEMPORAL_TLS_CERT_FILE and TEMPORAL_TLS_KEY_FILE: set them (whoever reaches an unauthenticated Temporal can start, signal and delete workflows)');
+    problems.push(
+      'TEMPORAL_API_KEY or TEMPORAL_TLS_CERT_FILE and TEMPORAL_TLS_KEY_FILE: set them (whoever reaches an unauthenticated Temporal can start, signal and delete workflows)',
+    );
   }
   if (config.SIMULATED_CLUSTER) problems.push('SIMULATED_CLUSTER: unset it (the simulated cluster is for development)');
   if (config.INSTANCE_RUNTIME === 'local' && !config.LOCAL_RUNTIME_IN_PRODUCTION) {
-    problems.push('INSTANCE_RUNTIME: local runs model code on the worker host; use kubernetes, or set LOCAL_RUNTIME_IN_PRODUCTION=true to accept that');
+    problems.push(
+      'INSTANCE_RUNTIME: local runs model code on the worker host; use kubernetes, or set LOCAL_RUNTIME_IN_PRODUCTION=true to accept that',
+    );
   }
-  if (config.NODE_PROVIDER === 'kwok') problems.push('NODE_PROVIDER: kwok is the simulated cluster\'s; use cluster-api or none');
+  if (config.NODE_PROVIDER === 'kwok')
+    problems.push("NODE_PROVIDER: kwok is the simulated cluster's; use cluster-api or none");
   return problems;
 }
 
 /** The model images this configuration lets run (domain/image-policy.ts). */
-export function imagePolicyOf(config: Pick<PodiumConfig, 'PODIUM_ENV' | 'MODEL_IMAGE_REGISTRIES' | 'MODEL_IMAGE_REQUIRE_DIGEST'>): ImagePolicy {
-  return { registries: config.MODEL_IMAGE_REGISTRIES, requireDigest: config.PODIUM_ENV === 'production' || config.MODEL_IMAGE_REQUIRE_DIGEST };
+export function imagePolicyOf(
+  config: Pick<PodiumConfig, 'PODIUM_ENV' | 'MODEL_IMAGE_REGISTRIES' | 'MODEL_IMAGE_REQUIRE_DIGEST'>,
+): ImagePolicy {
+  return {
+    registries: config.MODEL_IMAGE_REGISTRIES,
+    requireDigest: config.PODIUM_ENV === 'production' || config.MODEL_IMAGE_REQUIRE_DIGEST,
+  };
 }

@@ -18,7 +18,12 @@ export type DatabaseTlsPlan = {
 };
 
 /** libpq's URL parameters for TLS, and the settings that say the same. */
-const urlParameters = { sslmode: 'DATABASE_SSL_MODE', sslrootcert: 'DATABASE_SSL_CA_FILE', sslcert: 'DATABASE_SSL_CERT_FILE', sslkey: 'DATABASE_SSL_KEY_FILE' } as const;
+const urlParameters = {
+  sslmode: 'DATABASE_SSL_MODE',
+  sslrootcert: 'DATABASE_SSL_CA_FILE',
+  sslcert: 'DATABASE_SSL_CERT_FILE',
+  sslkey: 'DATABASE_SSL_KEY_FILE',
+} as const;
 
 function sslModeOf(value: string): DatabaseSslMode {
   if (value === 'disable' || value === 'require' || value === 'verify-ca' || value === 'verify-full') return value;
@@ -35,24 +40,40 @@ function sslModeOf(value: string): DatabaseSslMode {
  * verifies the CA, as libpq does; verify-* without a CA trusts Node's own CAs (a managed
  * database's public certificate).
  */
-export function planDatabaseTls(databaseUrl: string, config: Pick<PodiumConfig, 'DATABASE_SSL_MODE' | 'DATABASE_SSL_CA_FILE' | 'DATABASE_SSL_CERT_FILE' | 'DATABASE_SSL_KEY_FILE'>): DatabaseTlsPlan {
+export function planDatabaseTls(
+  databaseUrl: string,
+  config: Pick<
+    PodiumConfig,
+    'DATABASE_SSL_MODE' | 'DATABASE_SSL_CA_FILE' | 'DATABASE_SSL_CERT_FILE' | 'DATABASE_SSL_KEY_FILE'
+  >,
+): DatabaseTlsPlan {
   const url = new URL(databaseUrl);
   const merged: Partial<Record<(typeof urlParameters)[keyof typeof urlParameters], string>> = {};
-  for (const [parameter, setting] of Object.entries(urlParameters) as Array<[keyof typeof urlParameters, (typeof urlParameters)[keyof typeof urlParameters]]>) {
+  for (const [parameter, setting] of Object.entries(urlParameters) as Array<
+    [keyof typeof urlParameters, (typeof urlParameters)[keyof typeof urlParameters]]
+  >) {
     const fromUrl = url.searchParams.get(parameter) ?? undefined;
     url.searchParams.delete(parameter);
     const fromSetting = config[setting];
-    const same = fromUrl === undefined || fromSetting === undefined || (parameter === 'sslmode' ? sslModeOf(fromUrl) === fromSetting : fromUrl === fromSetting);
-    if (!same) throw new Error(`DATABASE_URL's ${parameter}=${fromUrl} and ${setting}=${fromSetting} disagree: set one`);
+    const same =
+      fromUrl === undefined ||
+      fromSetting === undefined ||
+      (parameter === 'sslmode' ? sslModeOf(fromUrl) === fromSetting : fromUrl === fromSetting);
+    if (!same)
+      throw new Error(`DATABASE_URL's ${parameter}=${fromUrl} and ${setting}=${fromSetting} disagree: set one`);
     const value = fromSetting ?? fromUrl;
     if (value !== undefined) merged[setting] = value;
   }
   const { DATABASE_SSL_CA_FILE: caFile, DATABASE_SSL_CERT_FILE: certFile, DATABASE_SSL_KEY_FILE: keyFile } = merged;
-  if ((certFile === undefined) !== (keyFile === undefined)) throw new Error('DATABASE_SSL_CERT_FILE and DATABASE_SSL_KEY_FILE (sslcert, sslkey) go together: set both or neither');
+  if ((certFile === undefined) !== (keyFile === undefined))
+    throw new Error(
+      'DATABASE_SSL_CERT_FILE and DATABASE_SSL_KEY_FILE (sslcert, sslkey) go together: set both or neither',
+    );
   let mode = merged.DATABASE_SSL_MODE === undefined ? null : sslModeOf(merged.DATABASE_SSL_MODE);
   if (mode === null && caFile !== undefined) mode = 'verify-full';
   if (mode === 'require' && caFile !== undefined) mode = 'verify-ca';
-  if (mode === 'disable' && (caFile ?? certFile) !== undefined) throw new Error('DATABASE_SSL_MODE=disable with a certificate file: remove one');
+  if (mode === 'disable' && (caFile ?? certFile) !== undefined)
+    throw new Error('DATABASE_SSL_MODE=disable with a certificate file: remove one');
   return { url: url.toString(), mode, caFile, certFile, keyFile };
 }
 
@@ -70,10 +91,25 @@ export type TemporalTlsPlan = {
  */
 export function planTemporalTls(
   address: string,
-  config: Pick<PodiumConfig, 'TEMPORAL_TLS' | 'TEMPORAL_TLS_CERT_FILE' | 'TEMPORAL_TLS_KEY_FILE' | 'TEMPORAL_TLS_CA_FILE' | 'TEMPORAL_TLS_SERVER_NAME' | 'TEMPORAL_API_KEY'>,
+  config: Pick<
+    PodiumConfig,
+    | 'TEMPORAL_TLS'
+    | 'TEMPORAL_TLS_CERT_FILE'
+    | 'TEMPORAL_TLS_KEY_FILE'
+    | 'TEMPORAL_TLS_CA_FILE'
+    | 'TEMPORAL_TLS_SERVER_NAME'
+    | 'TEMPORAL_API_KEY'
+  >,
 ): TemporalTlsPlan {
-  const { TEMPORAL_TLS_CERT_FILE: certFile, TEMPORAL_TLS_KEY_FILE: keyFile, TEMPORAL_TLS_CA_FILE: caFile, TEMPORAL_TLS_SERVER_NAME: serverName, TEMPORAL_API_KEY: apiKey } = config;
-  if ((certFile === undefined) !== (keyFile === undefined)) throw new Error('TEMPORAL_TLS_CERT_FILE and TEMPORAL_TLS_KEY_FILE go together: set both or neither');
+  const {
+    TEMPORAL_TLS_CERT_FILE: certFile,
+    TEMPORAL_TLS_KEY_FILE: keyFile,
+    TEMPORAL_TLS_CA_FILE: caFile,
+    TEMPORAL_TLS_SERVER_NAME: serverName,
+    TEMPORAL_API_KEY: apiKey,
+  } = config;
+  if ((certFile === undefined) !== (keyFile === undefined))
+    throw new Error('TEMPORAL_TLS_CERT_FILE and TEMPORAL_TLS_KEY_FILE go together: set both or neither');
   const wantsTls = config.TEMPORAL_TLS || [certFile, caFile, serverName, apiKey].some((value) => value !== undefined);
   return { address, tls: wantsTls ? { certFile, keyFile, caFile, serverName } : null, ...(apiKey ? { apiKey } : {}) };
 }

@@ -17,16 +17,24 @@ export const isPinnedByDigest = (image: string) => digest.test(image);
 /** A prefix matches at a path boundary: `registry.example.com/podium` is not `registry.example.com/podium-evil`. */
 const fromRegistry = (image: string, registry: string) => {
   const prefix = registry.replace(/\/+$/, '');
-  return image === prefix || image.startsWith(`${prefix}/`) || image.startsWith(`${prefix}@`) || image.startsWith(`${prefix}:`);
+  return (
+    image === prefix ||
+    image.startsWith(`${prefix}/`) ||
+    image.startsWith(`${prefix}@`) ||
+    image.startsWith(`${prefix}:`)
+  );
 };
 
 /** Why the image may not run, each a sentence; empty when it may. */
 export function imageProblems(image: string, policy: ImagePolicy): string[] {
   const problems: string[] = [];
   if (policy.registries.length > 0 && !policy.registries.some((registry) => fromRegistry(image, registry))) {
-    problems.push(`comes from none of the registries the operator allows (MODEL_IMAGE_REGISTRIES: ${policy.registries.join(', ')})`);
+    problems.push(
+      `comes from none of the registries the operator allows (MODEL_IMAGE_REGISTRIES: ${policy.registries.join(', ')})`,
+    );
   }
-  if (policy.requireDigest && !isPinnedByDigest(image)) problems.push('names a tag, and production runs images by digest (…@sha256:<64 hex>)');
+  if (policy.requireDigest && !isPinnedByDigest(image))
+    problems.push('names a tag, and production runs images by digest (…@sha256:<64 hex>)');
   return problems;
 }
 

@@ -5,8 +5,19 @@ import { z } from 'zod';
  * server, so Triton, MLServer and KServe runtimes plug in unchanged.
  */
 export const tensorDatatype = z.enum([
-  'BOOL', 'UINT8', 'UINT16', 'UINT32', 'UINT64', 'INT8', 'INT16', 'INT32', 'INT64',
-  'FP16', 'FP32', 'FP64', 'BYTES',
+  'BOOL',
+  'UINT8',
+  'UINT16',
+  'UINT32',
+  'UINT64',
+  'INT8',
+  'INT16',
+  'INT32',
+  'INT64',
+  'FP16',
+  'FP32',
+  'FP64',
+  'BYTES',
 ]);
 
 const parameters = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]));

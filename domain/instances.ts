@@ -9,7 +9,15 @@ import type { PoolHealth } from './pool-health';
 
 /** What happens to an instance, in its log (model_instance_log). */
 export const instanceEvent = z.enum([
-  'CREATED', 'SCHEDULED', 'PENDING', 'READY', 'ASSIGNED', 'RELEASED', 'STOPPING', 'TERMINATED', 'FAILED',
+  'CREATED',
+  'SCHEDULED',
+  'PENDING',
+  'READY',
+  'ASSIGNED',
+  'RELEASED',
+  'STOPPING',
+  'TERMINATED',
+  'FAILED',
 ]);
 export type InstanceEvent = z.infer<typeof instanceEvent>;
 
@@ -88,8 +96,20 @@ const rawKubernetesEvent = z.object({
 function keptEventOf(raw: unknown): { event: RuntimeEvent; storedAs: number } | null {
   const parsed = rawKubernetesEvent.safeParse(raw);
   if (!parsed.success || !parsed.data.reason) return null;
-  const { metadata, type, reason, message, source, reportingComponent, count, firstTimestamp, lastTimestamp, eventTime } = parsed.data;
-  const iso = (value: Date | string | null | undefined) => (value === undefined || value === null ? undefined : new Date(value).toISOString());
+  const {
+    metadata,
+    type,
+    reason,
+    message,
+    source,
+    reportingComponent,
+    count,
+    firstTimestamp,
+    lastTimestamp,
+    eventTime,
+  } = parsed.data;
+  const iso = (value: Date | string | null | undefined) =>
+    value === undefined || value === null ? undefined : new Date(value).toISOString();
   const firstAt = iso(firstTimestamp) ?? iso(eventTime) ?? iso(lastTimestamp);
   if (!firstAt) return null;
   const event = {
@@ -144,7 +164,10 @@ export type RuntimeView = z.infer<typeof runtimeView>;
  * The live instances from the workers' views: the newest view of the cluster, or every
  * worker's own processes. Pure.
  */
-export function mergeRuntimeViews(views: readonly RuntimeView[]): { instances: LiveInstance[]; observedAt: string | null } {
+export function mergeRuntimeViews(views: readonly RuntimeView[]): {
+  instances: LiveInstance[];
+  observedAt: string | null;
+} {
   const newestFirst = [...views].sort((a, b) => b.observedAt.localeCompare(a.observedAt));
   const cluster = newestFirst.find((view) => view.scope === 'cluster');
   const chosen = cluster ? [cluster] : newestFirst;
@@ -181,7 +204,14 @@ export function joinInstances(records: readonly InstanceRecord[], live: readonly
   const unrecorded = live.filter((l) => !l.instanceId || byId.has(l.instanceId));
   return [
     ...joined,
-    ...unrecorded.map((l) => ({ id: l.instanceId, model: l.modelId, status: null, startedAt: l.startedAt, assignedRequestId: l.requestId, runtime: strip(l) })),
+    ...unrecorded.map((l) => ({
+      id: l.instanceId,
+      model: l.modelId,
+      status: null,
+      startedAt: l.startedAt,
+      assignedRequestId: l.requestId,
+      runtime: strip(l),
+    })),
   ];
 }
 
@@ -193,7 +223,8 @@ export function filterInstances(instances: AdminInstance[], query: AdminInstance
   return instances.filter((instance) => {
     const started = instance.startedAt ? Date.parse(instance.startedAt) : NaN;
     if ((query.from || query.to) && !(started >= from && started < to)) return false;
-    if (status && instance.status?.toLowerCase() !== status && instance.runtime?.phase.toLowerCase() !== status) return false;
+    if (status && instance.status?.toLowerCase() !== status && instance.runtime?.phase.toLowerCase() !== status)
+      return false;
     return true;
   });
 }
@@ -203,7 +234,12 @@ export type ReadableEvent = { eventId: number; time: string; type: string; name:
 
 /** `GET /api/admin/instances`: the joined, filtered instances and the health of running pools. */
 /** `runtimeObservedAt`: when the workers last looked at their runtime (null: no worker has, lately). */
-export type AdminInstancesView = { instances: AdminInstance[]; pools: PoolHealth[]; at: string; runtimeObservedAt: string | null };
+export type AdminInstancesView = {
+  instances: AdminInstance[];
+  pools: PoolHealth[];
+  at: string;
+  runtimeObservedAt: string | null;
+};
 
 /** `GET /api/admin/instances/:id`: the record, its log, the requests it served, its pool's history about it. */
 export type InstanceHistoryView = {

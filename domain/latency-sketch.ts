@@ -49,7 +49,8 @@ export function mergeSketches(sketches: Iterable<Readonly<LatencySketch>>): Late
   return merged;
 }
 
-export const sketchCount = (sketch: Readonly<LatencySketch>) => Object.values(sketch).reduce((sum, count) => sum + count, 0);
+export const sketchCount = (sketch: Readonly<LatencySketch>) =>
+  Object.values(sketch).reduce((sum, count) => sum + count, 0);
 
 /**
  * The q-quantiles (each 0–1) as PostgreSQL's percentile_cont computes them (linear between the

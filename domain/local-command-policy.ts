@@ -61,7 +61,9 @@ const isInsideOrAt = (segments: readonly string[] | null, root: readonly string[
 
 /** An argument that names a path outside the working directory: absolute, or with a `..` segment (also as `--opt=value`). */
 function leavesWorkingDir(argument: string): boolean {
-  return [argument, argument.slice(argument.indexOf('=') + 1)].some((value) => value.startsWith('/') || value.split('/').includes('..'));
+  return [argument, argument.slice(argument.indexOf('=') + 1)].some(
+    (value) => value.startsWith('/') || value.split('/').includes('..'),
+  );
 }
 
 /** Every way this launch breaks the policy, each naming its field; empty when it may run. */
@@ -78,7 +80,10 @@ export function localLaunchProblems(launch: LocalLaunch, policy: LocalCommandPol
   if (command === 'node') {
     const script = args[0];
     if (script === undefined || script.startsWith('-') || !isInside(resolveSegments(workingDir ?? [], script), root)) {
-      problems.push({ field: 'localCommand', message: `node runs a script inside the models root (${rootName}), with no options before it` });
+      problems.push({
+        field: 'localCommand',
+        message: `node runs a script inside the models root (${rootName}), with no options before it`,
+      });
     }
   } else if (!listed && !(command.includes('/') && isInside(resolveSegments([], command), root))) {
     problems.push({
@@ -88,11 +93,17 @@ export function localLaunchProblems(launch: LocalLaunch, policy: LocalCommandPol
   }
   const outside = args.filter(leavesWorkingDir);
   if (outside.length > 0) {
-    problems.push({ field: 'localCommand', message: `arguments name paths outside the working directory: ${outside.map((a) => JSON.stringify(a)).join(', ')}` });
+    problems.push({
+      field: 'localCommand',
+      message: `arguments name paths outside the working directory: ${outside.map((a) => JSON.stringify(a)).join(', ')}`,
+    });
   }
   const loaders = Object.keys(launch.env).filter(isLoaderEnvironmentName);
   if (loaders.length > 0) {
-    problems.push({ field: 'env', message: `sets what changes how programs load, which a model may not: ${loaders.join(', ')}` });
+    problems.push({
+      field: 'env',
+      message: `sets what changes how programs load, which a model may not: ${loaders.join(', ')}`,
+    });
   }
   return problems;
 }

@@ -94,26 +94,51 @@ export const modelSettings = z
     description: z.string().max(2_000).default(''),
     servedModelName: z
       .string()
-      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'letters, digits, dots, dashes and underscores, as model servers name models')
+      .regex(
+        /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/,
+        'letters, digits, dots, dashes and underscores, as model servers name models',
+      )
       .optional()
       .describe('the name the model server serves it under; the id when absent'),
     runtime: runtimeKind.default('podium-node').describe('how the server takes its port, name and settings'),
     localCommand: argv.min(1).describe('argv the local runtime runs (from workingDir, else the repository root)'),
-    env: environmentWith(workerSecretRef).describe('environment of the local process; a secret as { "secret": "<name>" }, the worker\'s PODIUM_MODEL_SECRET_<NAME>'),
-    workingDir: z.string().min(1).max(1_024).optional().describe('where the local process runs, relative to the repository root'),
+    env: environmentWith(workerSecretRef).describe(
+      'environment of the local process; a secret as { "secret": "<name>" }, the worker\'s PODIUM_MODEL_SECRET_<NAME>',
+    ),
+    workingDir: z
+      .string()
+      .min(1)
+      .max(1_024)
+      .optional()
+      .describe('where the local process runs, relative to the repository root'),
     containerImage: z.string().min(1).max(512),
     containerCommand: argv.min(1).optional().describe("the container's command; the image's entrypoint when absent"),
     containerArgs: argv.optional().describe("the container's arguments, before those the runtime adds"),
-    containerEnv: environmentWith(secretKeyRef).describe("environment of the model's container; a secret as { \"secretKeyRef\": { \"name\", \"key\" } } of a Secret in the models' namespace"),
+    containerEnv: environmentWith(secretKeyRef).describe(
+      'environment of the model\'s container; a secret as { "secretKeyRef": { "name", "key" } } of a Secret in the models\' namespace',
+    ),
     containerPort: z.number().int().min(1).max(65_533).default(8080),
     readinessPath: z
       .string()
       .regex(/^\/[\x21-\x7e]{0,511}$/, 'a path starting with /, no spaces')
       .optional()
-      .describe('answers 200 once the model is loaded; {name} is the served model name; /v2/models/{name}/ready when absent'),
-    storageUri: z.string().min(1).max(2_048).optional().describe('where the model artifacts are, passed to runtimes that take one'),
-    portEnv: environmentName.optional().describe('custom runtime: the environment variable that takes the port (PORT when neither is set)'),
-    portArg: z.string().regex(/^-{1,2}[A-Za-z0-9][A-Za-z0-9_-]*$/, 'an option such as --port').optional().describe('custom runtime: the argument that takes the port'),
+      .describe(
+        'answers 200 once the model is loaded; {name} is the served model name; /v2/models/{name}/ready when absent',
+      ),
+    storageUri: z
+      .string()
+      .min(1)
+      .max(2_048)
+      .optional()
+      .describe('where the model artifacts are, passed to runtimes that take one'),
+    portEnv: environmentName
+      .optional()
+      .describe('custom runtime: the environment variable that takes the port (PORT when neither is set)'),
+    portArg: z
+      .string()
+      .regex(/^-{1,2}[A-Za-z0-9][A-Za-z0-9_-]*$/, 'an option such as --port')
+      .optional()
+      .describe('custom runtime: the argument that takes the port'),
     resources: z.record(z.string().min(1).max(64), z.string().min(1).max(64)).default({ cpu: '100m', memory: '128Mi' }),
     minInstances: z.number().int().min(0).max(100).default(0),
     maxInstances: z.number().int().min(1).max(100).default(1),
@@ -123,7 +148,11 @@ export const modelSettings = z
     requestTimeoutSeconds: z.number().int().min(1).max(3_600).default(60),
     maxWaiting: z.number().int().min(1).max(100_000).default(1_000),
     inputs: z.array(tensorMetadata).max(64).default([]).describe('the tensors the model takes, for OIP model metadata'),
-    outputs: z.array(tensorMetadata).max(64).default([]).describe('the tensors the model gives, for OIP model metadata'),
+    outputs: z
+      .array(tensorMetadata)
+      .max(64)
+      .default([])
+      .describe('the tensors the model gives, for OIP model metadata'),
   })
   .refine((settings) => settings.minInstances <= settings.maxInstances, {
     path: ['minInstances'],
@@ -163,7 +192,11 @@ export function redactedModel(model: ModelSpec): ModelSpec {
 
 /** Settings as an audit row keeps them: no literal environment value, references as they are. */
 export function auditedSettings(settings: ModelSettings): ModelSettings {
-  return { ...settings, env: auditedEnvironment(settings.env), containerEnv: auditedEnvironment(settings.containerEnv) };
+  return {
+    ...settings,
+    env: auditedEnvironment(settings.env),
+    containerEnv: auditedEnvironment(settings.containerEnv),
+  };
 }
 
 /** What a model's settings look like to edit (a model file, the admin page): the catalog row's fields that are set. */

@@ -56,7 +56,11 @@ export function readinessPathOf(model: Pick<RuntimeSettings, 'readinessPath' | '
 }
 
 /** What each runtime is told: environment first, then arguments appended to the command. */
-function presetFor(model: RuntimeSettings, host: string, ports: InstancePorts): { env: Record<string, string>; args: string[] } {
+function presetFor(
+  model: RuntimeSettings,
+  host: string,
+  ports: InstancePorts,
+): { env: Record<string, string>; args: string[] } {
   const name = model.servedModelName;
   switch (model.runtime) {
     case 'podium-node':
@@ -147,7 +151,8 @@ export function containerLaunch(model: RuntimeSettings): ContainerLaunch {
         ? [{ name: 'grpc', containerPort: ports.grpc }]
         : [];
   // The container's root filesystem is read-only (pod-manifest.ts): MLServer's metrics go to /tmp, not its working directory.
-  const readOnlyRoot: Record<string, string> = model.runtime === 'mlserver' ? { MLSERVER_METRICS_DIR: '/tmp/mlserver-metrics' } : {};
+  const readOnlyRoot: Record<string, string> =
+    model.runtime === 'mlserver' ? { MLSERVER_METRICS_DIR: '/tmp/mlserver-metrics' } : {};
   return {
     command: model.containerCommand ?? undefined,
     args: args.length > 0 ? args : undefined,

@@ -21,7 +21,8 @@ export const workerSecretRef = z.strictObject({
 export type WorkerSecretRef = z.infer<typeof workerSecretRef>;
 
 /** The worker's environment variable that holds a secret the local runtime passes on. */
-export const workerSecretVariable = ({ secret }: WorkerSecretRef) => `PODIUM_MODEL_SECRET_${secret.toUpperCase().replaceAll('-', '_')}`;
+export const workerSecretVariable = ({ secret }: WorkerSecretRef) =>
+  `PODIUM_MODEL_SECRET_${secret.toUpperCase().replaceAll('-', '_')}`;
 
 /** What stands for a literal value an API read does not show; a write that sends it back keeps the stored value. */
 export const redactedValue = '[redacted]';
@@ -34,19 +35,29 @@ type Environment = Record<string, string | object>;
 
 /** The environment as a read shows it: references as they are, secret-looking literal values as `[redacted]`. */
 export function redactedEnvironment<E extends Environment>(env: E): E {
-  return Object.fromEntries(Object.entries(env).map(([name, value]) => [name, typeof value === 'string' && looksSecret(name) ? redactedValue : value])) as E;
+  return Object.fromEntries(
+    Object.entries(env).map(([name, value]) => [
+      name,
+      typeof value === 'string' && looksSecret(name) ? redactedValue : value,
+    ]),
+  ) as E;
 }
 
 /** The environment as an audit row keeps it: references as they are, every literal value as `[redacted]`. */
 export function auditedEnvironment<E extends Environment>(env: E): E {
-  return Object.fromEntries(Object.entries(env).map(([name, value]) => [name, typeof value === 'string' ? redactedValue : value])) as E;
+  return Object.fromEntries(
+    Object.entries(env).map(([name, value]) => [name, typeof value === 'string' ? redactedValue : value]),
+  ) as E;
 }
 
 /**
  * A written environment with every `[redacted]` put back to the value stored under its name, so
  * that what a read showed can be written back unchanged. Names that have no stored value.
  */
-export function restoredEnvironment<E extends Environment>(written: E, stored: Environment | undefined): { env: E; missing: string[] } {
+export function restoredEnvironment<E extends Environment>(
+  written: E,
+  stored: Environment | undefined,
+): { env: E; missing: string[] } {
   const missing: string[] = [];
   const env = Object.fromEntries(
     Object.entries(written).map(([name, value]) => {

@@ -113,7 +113,9 @@ const sameKind = (requests: Resources, capacity: Resources) => requests.gpu > 0 
 
 /** Which node types a pod may go to: GPU pods to GPU types; others only to types without GPUs (GPU nodes are tainted). */
 function typesFor(pod: PendingPod, types: NodeTypeSpec[]): NodeTypeSpec[] {
-  return types.filter((t) => (pod.requests.gpu > 0 ? t.capacity.gpu > 0 : gpuTaintFree(t)) && fits(pod.requests, t.capacity));
+  return types.filter(
+    (t) => (pod.requests.gpu > 0 ? t.capacity.gpu > 0 : gpuTaintFree(t)) && fits(pod.requests, t.capacity),
+  );
 }
 
 /** How many nodes of one type first-fit decreasing needs for these pods. Pure. */
@@ -133,7 +135,12 @@ function nodesNeeded(pods: PendingPod[], type: NodeTypeSpec): number {
  * burst gets large nodes and a single small pod a small one; pods it cannot take, or nodes past
  * its maximum, go to the next cheapest type that fits.
  */
-function packNewNodes(pods: PendingPod[], settings: AutoscalerSettings, existingByType: Map<string, number>, existingTotal: number) {
+function packNewNodes(
+  pods: PendingPod[],
+  settings: AutoscalerSettings,
+  existingByType: Map<string, number>,
+  existingTotal: number,
+) {
   const open: Array<{ type: NodeTypeSpec; free: Resources; pods: string[] }> = [];
   const unplaced: Array<{ pod: PendingPod; why: string }> = [];
   const count = (type: string) => (existingByType.get(type) ?? 0) + open.filter((n) => n.type.name === type).length;
@@ -146,8 +153,13 @@ function packNewNodes(pods: PendingPod[], settings: AutoscalerSettings, existing
       // Types that leave pods out rank after those that take them all.
       return (group.length - fitting.length) * 1e6 + nodesNeeded(fitting, type) * type.hourlyPrice;
     };
-    const ranked = settings.nodeTypes.filter((t) => (gpu ? t.capacity.gpu > 0 : gpuTaintFree(t))).map((t) => ({ t, c: cost(t) }));
-    preferred.set(gpu, ranked.sort((a, b) => a.c - b.c || a.t.hourlyPrice - b.t.hourlyPrice).map(({ t }) => t));
+    const ranked = settings.nodeTypes
+      .filter((t) => (gpu ? t.capacity.gpu > 0 : gpuTaintFree(t)))
+      .map((t) => ({ t, c: cost(t) }));
+    preferred.set(
+      gpu,
+      ranked.sort((a, b) => a.c - b.c || a.t.hourlyPrice - b.t.hourlyPrice).map(({ t }) => t),
+    );
   }
   for (const pod of sorted) {
     // Only onto a new node of the pod's kind: GPU pods with GPU nodes, others never on them (tainted).
@@ -185,9 +197,14 @@ export function decide(snapshot: Snapshot, settings: AutoscalerSettings, memory:
   const { uncordoned, pendingSince } = planScaleUp(plan, snapshot, nodes, settings, memory, consolidating);
   const emptySince = planScaleDown(plan, snapshot, nodes, settings, memory, uncordoned);
   planConsolidation(plan, snapshot, nodes, settings, consolidating);
-  if (plan.actions.length === 0 && plan.reasons.length === 0) plan.reasons.push('nothing to do: no pending pods, no removable nodes');
+  if (plan.actions.length === 0 && plan.reasons.length === 0)
+    plan.reasons.push('nothing to do: no pending pods, no removable nodes');
   const { actions, reasons, wakeAts } = plan;
-  const memoryOut: AutoscalerMemory = { emptySince, pendingSince, ...(settings.consolidation ? { consolidating } : {}) };
+  const memoryOut: AutoscalerMemory = {
+    emptySince,
+    pendingSince,
+    ...(settings.consolidation ? { consolidating } : {}),
+  };
   return { actions, reasons, wakeAt: wakeAts.length > 0 ? Math.min(...wakeAts) : null, memory: memoryOut };
 }
 
@@ -196,10 +213,14 @@ type PlanSoFar = { actions: AutoscalerAction[]; reasons: string[]; wakeAts: numb
 
 /** Nodes we asked for that never came up are given up on; the rest (still coming ones too) count. */
 function giveUpOnNodesThatNeverCame(plan: PlanSoFar, snapshot: Snapshot, settings: AutoscalerSettings): NodeView[] {
-  const timedOut = snapshot.nodes.filter((n) => n.managed && !n.ready && snapshot.now - n.createdAt >= settings.provisioningTimeoutMs);
+  const timedOut = snapshot.nodes.filter(
+    (n) => n.managed && !n.ready && snapshot.now - n.createdAt >= settings.provisioningTimeoutMs,
+  );
   for (const node of timedOut) {
     plan.actions.push({ type: 'REMOVE_NODE', node: node.name, why: 'PROVISIONING_TIMEOUT' });
-    plan.reasons.push(`node ${node.name} was not Ready ${settings.provisioningTimeoutMs / 1000} s after it was added: removing it`);
+    plan.reasons.push(
+      `node ${node.name} was not Ready ${settings.provisioningTimeoutMs / 1000} s after it was added: removing it`,
+    );
   }
   return snapshot.nodes.filter((n) => !timedOut.includes(n));
 }
@@ -208,7 +229,14 @@ function giveUpOnNodesThatNeverCame(plan: PlanSoFar, snapshot: Snapshot, setting
  * Scale up: pending pods wait out the batch window, then go onto capacity on the way, onto
  * cordoned nodes (which are uncordoned) and finally onto new nodes, cheapest packing first.
  */
-function planScaleUp(plan: PlanSoFar, snapshot: Snapshot, nodes: NodeView[], settings: AutoscalerSettings, memory: AutoscalerMemory, consolidating: Record<string, number>) {
+function planScaleUp(
+  plan: PlanSoFar,
+  snapshot: Snapshot,
+  nodes: NodeView[],
+  settings: AutoscalerSettings,
+  memory: AutoscalerMemory,
+  consolidating: Record<string, number>,
+) {
   const { now } = snapshot;
   const free = new Map(nodes.map((n) => [n.name, minus(n.allocatable, n.requested)]));
   let waiting = [...snapshot.pending];
@@ -229,7 +257,9 @@ function planScaleUp(plan: PlanSoFar, snapshot: Snapshot, nodes: NodeView[], set
   const place = (candidates: NodeView[], onPlace: (node: NodeView) => void) => {
     waiting = waiting.filter((pod) => {
       // GPU pods only on GPU nodes; other pods never on them (GPU nodes are tainted).
-      const node = candidates.find((n) => fits(pod.requests, free.get(n.name)!) && sameKind(pod.requests, n.allocatable));
+      const node = candidates.find(
+        (n) => fits(pod.requests, free.get(n.name)!) && sameKind(pod.requests, n.allocatable),
+      );
       if (!node) return true;
       free.set(node.name, minus(free.get(node.name)!, pod.requests));
       onPlace(node);
@@ -239,13 +269,19 @@ function planScaleUp(plan: PlanSoFar, snapshot: Snapshot, nodes: NodeView[], set
   // Nodes still starting, and nodes this autoscaler added recently: the scheduler places the
   // pods meant for them a moment after they are Ready, and until then those pods still look
   // Unschedulable. Counting them as free capacity is what keeps one burst from adding twice.
-  const coming = nodes.filter((n) => !n.cordoned && (!n.ready || (n.managed && now - n.createdAt < settings.provisioningTimeoutMs)));
+  const coming = nodes.filter(
+    (n) => !n.cordoned && (!n.ready || (n.managed && now - n.createdAt < settings.provisioningTimeoutMs)),
+  );
   const beforeComing = waiting.length;
   place(coming, () => undefined);
-  if (beforeComing > waiting.length) plan.reasons.push(`${beforeComing - waiting.length} pending pod(s) will fit on nodes just added or still starting`);
+  if (beforeComing > waiting.length)
+    plan.reasons.push(`${beforeComing - waiting.length} pending pod(s) will fit on nodes just added or still starting`);
   const uncordoned = new Set<string>();
   // A node being emptied on purpose is not filled again (its pods' replacements fit elsewhere).
-  place(nodes.filter((n) => n.ready && n.cordoned && !(n.name in consolidating)), (node) => uncordoned.add(node.name));
+  place(
+    nodes.filter((n) => n.ready && n.cordoned && !(n.name in consolidating)),
+    (node) => uncordoned.add(node.name),
+  );
   for (const node of uncordoned) {
     plan.actions.push({ type: 'UNCORDON', node });
     plan.reasons.push(`uncordoning ${node}: pending pods fit on it`);
@@ -303,18 +339,30 @@ function planScaleDown(
     const emptyLongEnough = now - emptySince[node.name]! >= settings.scaleDownDelayMs;
     if (oldEnough && emptyLongEnough) {
       plan.actions.push({ type: 'CORDON', node: node.name });
-      plan.reasons.push(`cordoning ${node.name}: no model pod for ${Math.round((now - emptySince[node.name]!) / 1000)} s`);
+      plan.reasons.push(
+        `cordoning ${node.name}: no model pod for ${Math.round((now - emptySince[node.name]!) / 1000)} s`,
+      );
     } else {
-      const at = Math.max(node.createdAt + settings.minNodeLifetimeMs, emptySince[node.name]! + settings.scaleDownDelayMs);
+      const at = Math.max(
+        node.createdAt + settings.minNodeLifetimeMs,
+        emptySince[node.name]! + settings.scaleDownDelayMs,
+      );
       plan.wakeAts.push(at);
-      plan.reasons.push(`keeping empty ${node.name} until ${oldEnough ? 'the scale-down delay' : 'its minimum lifetime'} has passed`);
+      plan.reasons.push(
+        `keeping empty ${node.name} until ${oldEnough ? 'the scale-down delay' : 'its minimum lifetime'} has passed`,
+      );
     }
   }
   return emptySince;
 }
 
 /** The consolidations still under way: nodes still there, cordoned, within the cooldown since they began. */
-function stillConsolidating(snapshot: Snapshot, nodes: NodeView[], settings: AutoscalerSettings, memory: AutoscalerMemory): Record<string, number> {
+function stillConsolidating(
+  snapshot: Snapshot,
+  nodes: NodeView[],
+  settings: AutoscalerSettings,
+  memory: AutoscalerMemory,
+): Record<string, number> {
   const cooldownMs = settings.consolidation?.cooldownMs ?? 0;
   const kept: Record<string, number> = {};
   for (const [name, since] of Object.entries(memory.consolidating ?? {})) {
@@ -324,9 +372,13 @@ function stillConsolidating(snapshot: Snapshot, nodes: NodeView[], settings: Aut
   return kept;
 }
 
-const priceOf = (node: NodeView, settings: AutoscalerSettings) => settings.nodeTypes.find((t) => t.name === node.type)?.hourlyPrice ?? 0;
+const priceOf = (node: NodeView, settings: AutoscalerSettings) =>
+  settings.nodeTypes.find((t) => t.name === node.type)?.hourlyPrice ?? 0;
 const utilisation = (node: NodeView) =>
-  Math.max(node.allocatable.cpu > 0 ? node.requested.cpu / node.allocatable.cpu : 1, node.allocatable.memory > 0 ? node.requested.memory / node.allocatable.memory : 1);
+  Math.max(
+    node.allocatable.cpu > 0 ? node.requested.cpu / node.allocatable.cpu : 1,
+    node.allocatable.memory > 0 ? node.requested.memory / node.allocatable.memory : 1,
+  );
 
 /**
  * Consolidation (Karpenter's WhenUnderutilized, Cluster Autoscaler's utilisation threshold): an
@@ -336,7 +388,13 @@ const utilisation = (node: NodeView) =>
  * planScaleDown. The most expensive first, within the disruption budget and the cooldown; never
  * while pods pend (the capacity may be what they need).
  */
-function planConsolidation(plan: PlanSoFar, snapshot: Snapshot, nodes: NodeView[], settings: AutoscalerSettings, consolidating: Record<string, number>) {
+function planConsolidation(
+  plan: PlanSoFar,
+  snapshot: Snapshot,
+  nodes: NodeView[],
+  settings: AutoscalerSettings,
+  consolidating: Record<string, number>,
+) {
   const rules = settings.consolidation;
   if (!rules?.enabled || snapshot.pending.length > 0) return;
   const { now } = snapshot;
@@ -351,7 +409,9 @@ function planConsolidation(plan: PlanSoFar, snapshot: Snapshot, nodes: NodeView[
   if (candidates.length === 0) return;
   if (lastStarted !== null && now - lastStarted < rules.cooldownMs) {
     plan.wakeAts.push(lastStarted + rules.cooldownMs);
-    plan.reasons.push(`consolidation cooling down until ${Math.round((lastStarted + rules.cooldownMs - now) / 1000)} s from now`);
+    plan.reasons.push(
+      `consolidation cooling down until ${Math.round((lastStarted + rules.cooldownMs - now) / 1000)} s from now`,
+    );
     return;
   }
   if (rules.maxNodesAtOnce - underWay <= 0) {
@@ -362,11 +422,16 @@ function planConsolidation(plan: PlanSoFar, snapshot: Snapshot, nodes: NodeView[
   // the next round sees the cluster as this one left it.
   for (const node of candidates) {
     const price = priceOf(node, settings);
-    const targets = nodes.filter((n) => n.name !== node.name && n.ready && !n.cordoned && !(n.name in consolidating) && priceOf(n, settings) < price);
+    const targets = nodes.filter(
+      (n) =>
+        n.name !== node.name && n.ready && !n.cordoned && !(n.name in consolidating) && priceOf(n, settings) < price,
+    );
     const free = new Map(targets.map((n) => [n.name, minus(n.allocatable, n.requested)]));
     const pods = [...node.modelPodList!].sort(largestFirst);
     const moves = pods.map((pod) => {
-      const target = targets.find((n) => fits(pod.requests, free.get(n.name)!) && sameKind(pod.requests, n.allocatable));
+      const target = targets.find(
+        (n) => fits(pod.requests, free.get(n.name)!) && sameKind(pod.requests, n.allocatable),
+      );
       if (target) free.set(target.name, minus(free.get(target.name)!, pod.requests));
       return target?.name;
     });

@@ -19,10 +19,17 @@ export type PoolHealth = {
 export const failingFromAttempt = 3;
 
 /** Pure: the health from the workflow's status and its pending workflow task's attempt. */
-export function judgePoolHealth(pool: { modelId: string; workflowId: string; status: string | null; workflowTaskAttempt: number }): PoolHealth {
+export function judgePoolHealth(pool: {
+  modelId: string;
+  workflowId: string;
+  status: string | null;
+  workflowTaskAttempt: number;
+}): PoolHealth {
   const { modelId, workflowId, workflowTaskAttempt } = pool;
-  if (pool.status !== 'RUNNING') return { modelId, workflowId, state: 'NOT_RUNNING', workflowTaskAttempt: 0, message: null };
-  if (workflowTaskAttempt < failingFromAttempt) return { modelId, workflowId, state: 'RUNNING', workflowTaskAttempt, message: null };
+  if (pool.status !== 'RUNNING')
+    return { modelId, workflowId, state: 'NOT_RUNNING', workflowTaskAttempt: 0, message: null };
+  if (workflowTaskAttempt < failingFromAttempt)
+    return { modelId, workflowId, state: 'RUNNING', workflowTaskAttempt, message: null };
   return {
     modelId,
     workflowId,

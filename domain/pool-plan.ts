@@ -25,7 +25,12 @@ export type PoolInstance = {
 };
 
 /** A model's catalog settings that its pool and slots decide by. */
-export const poolSettings = z.object({ minInstances: z.number(), maxInstances: z.number(), keepWarmSeconds: z.number(), maxConcurrency: z.number() });
+export const poolSettings = z.object({
+  minInstances: z.number(),
+  maxInstances: z.number(),
+  keepWarmSeconds: z.number(),
+  maxConcurrency: z.number(),
+});
 export type PoolSettings = z.infer<typeof poolSettings>;
 
 /** A slot a request holds: the instance and how to reach it. */
@@ -65,7 +70,11 @@ const isLive = (instance: PoolInstance) => instance.state === 'STARTING' || inst
  * outnumber the slots of instances already starting and the model may have another instance.
  * At steady load this is false, so the pool hears nothing from requests.
  */
-export function needsAnotherInstance(instances: readonly PoolInstance[], waiting: number, settings: PoolSettings): boolean {
+export function needsAnotherInstance(
+  instances: readonly PoolInstance[],
+  waiting: number,
+  settings: PoolSettings,
+): boolean {
   const startingSlots = instances.filter((i) => i.state === 'STARTING').length * settings.maxConcurrency;
   return waiting > startingSlots && instances.filter(isLive).length < settings.maxInstances;
 }
@@ -85,12 +94,18 @@ export type PoolRound = {
  * and look again when the next one could expire. A busy instance cannot expire before
  * now + keep-warm, so that is when to look at it again.
  */
-export function planPoolRound(instances: readonly PoolInstance[], waiting: number, settings: PoolSettings, now: number): PoolRound {
+export function planPoolRound(
+  instances: readonly PoolInstance[],
+  waiting: number,
+  settings: PoolSettings,
+  now: number,
+): PoolRound {
   const stop: PoolRound['stop'] = instances
     .filter((i) => i.state === 'UNHEALTHY')
     .map((i) => ({ instanceId: i.instanceId, reason: 'UNHEALTHY' }));
   // A draining instance goes once the requests it serves have finished (a release wakes the pool).
-  for (const instance of instances.filter((i) => i.state === 'DRAINING' && i.leases === 0)) stop.push({ instanceId: instance.instanceId, reason: 'REPLACED' });
+  for (const instance of instances.filter((i) => i.state === 'DRAINING' && i.leases === 0))
+    stop.push({ instanceId: instance.instanceId, reason: 'REPLACED' });
 
   let live = instances.filter(isLive).length;
   const startingSlots = instances.filter((i) => i.state === 'STARTING').length * settings.maxConcurrency;

@@ -22,7 +22,9 @@ const suffixes: Record<string, number> = {
  * "1e3" → 1000. (@kubernetes/client-node has one, but does not export it.) Pure.
  */
 export function parseQuantity(quantity: string): number {
-  const match = /^([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)(n|u|m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/.exec(quantity.trim());
+  const match = /^([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)(n|u|m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/.exec(
+    quantity.trim(),
+  );
   if (!match) throw new Error(`not a Kubernetes quantity: ${quantity}`);
   return Number(match[1]) * suffixes[match[2] ?? '']!;
 }

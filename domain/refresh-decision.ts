@@ -21,16 +21,28 @@ export type RefreshDecision =
  * token works once; presenting a used one revokes its whole session family. A session's
  * refreshes slide its expiry, up to an absolute lifetime (`maxLifetimeMs`) from its sign-in.
  */
-export function decideRefresh(state: RefreshTokenState, now: number, reuseGraceMs: number, maxLifetimeMs: number): RefreshDecision {
+export function decideRefresh(
+  state: RefreshTokenState,
+  now: number,
+  reuseGraceMs: number,
+  maxLifetimeMs: number,
+): RefreshDecision {
   if (state.sessionRevokedAt !== null) return { outcome: 'REVOKED' };
   if (state.consumedAt !== null) {
-    return now - state.consumedAt <= reuseGraceMs ? { outcome: 'ALREADY_ROTATED' } : { outcome: 'REUSED_REVOKE_FAMILY' };
+    return now - state.consumedAt <= reuseGraceMs
+      ? { outcome: 'ALREADY_ROTATED' }
+      : { outcome: 'REUSED_REVOKE_FAMILY' };
   }
   if (state.tokenExpiresAt <= now || now - state.sessionCreatedAt >= maxLifetimeMs) return { outcome: 'EXPIRED' };
   return { outcome: 'ROTATE' };
 }
 
 /** Seconds a refresh token issued now may live: its own lifetime, or what is left of the session's. */
-export function refreshTtlSeconds(refreshTtl: number, sessionCreatedAt: number, now: number, maxLifetimeMs: number): number {
+export function refreshTtlSeconds(
+  refreshTtl: number,
+  sessionCreatedAt: number,
+  now: number,
+  maxLifetimeMs: number,
+): number {
   return Math.max(1, Math.min(refreshTtl, Math.floor((sessionCreatedAt + maxLifetimeMs - now) / 1000)));
 }

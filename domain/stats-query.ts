@@ -47,7 +47,10 @@ export const statsQuery = z
     rollup: list(z.enum(statsRollups, { message: `must be one of: ${statsRollups.join(', ')}` })).default([]),
     bucket: z.enum(['hour', 'day']).optional(),
     tz: timeZone.default('UTC'),
-    cursor: z.string().regex(/^\d{1,18}$/, 'must be the nextCursor of a previous page').optional(),
+    cursor: z
+      .string()
+      .regex(/^\d{1,18}$/, 'must be the nextCursor of a previous page')
+      .optional(),
     limit: z.coerce.number().int().min(1).max(1000).default(100),
   })
   .refine((q) => !q.from || !q.to || q.from <= q.to, { message: 'must not be before from', path: ['to'] })
@@ -109,7 +112,19 @@ const snake = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase(
 /** The CSV columns for a query: exactly the fields of the JSON rows, flattened. Pure. */
 export function statsCsvColumns(query: Pick<StatsQuery, 'rollup' | 'bucket'>): string[] {
   if (!isGrouped(query)) {
-    return ['id', 'model', 'request_id', 'attempt', 'status', 'request_timestamp', 'pod_ready_timestamp', 'processed_timestamp', 'queue_wait_ms', 'processing_ms', 'total_ms'];
+    return [
+      'id',
+      'model',
+      'request_id',
+      'attempt',
+      'status',
+      'request_timestamp',
+      'pod_ready_timestamp',
+      'processed_timestamp',
+      'queue_wait_ms',
+      'processing_ms',
+      'total_ms',
+    ];
   }
   return [
     ...(query.bucket ? ['bucket'] : []),

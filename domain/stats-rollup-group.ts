@@ -38,7 +38,11 @@ export const statsSource = z.object({
 export type StatsSource = z.infer<typeof statsSource>;
 
 export const rollupsSource: StatsSource = { kind: 'rollups', percentileRelativeError: relativeAccuracy, reason: null };
-export const rowsSource = (reason: string | null): StatsSource => ({ kind: 'rows', percentileRelativeError: 0, reason });
+export const rowsSource = (reason: string | null): StatsSource => ({
+  kind: 'rows',
+  percentileRelativeError: 0,
+  reason,
+});
 
 /**
  * The group's figures in ms, as the raw query gives them: averages and maxima exact, percentiles
@@ -52,7 +56,9 @@ export function groupFromRollups(row: RollupGroupRow): StatsGroup {
     if (values === 0 || max === null) return { avg: null, p50: null, p90: null, p99: null, max: null };
     const maxMs = max / 1000;
     const sketch = mergeSketches(JSON.parse(row[`${name}Sketches`]) as LatencySketch[]);
-    const [p50, p90, p99] = sketchQuantiles(sketch, [0.5, 0.9, 0.99]).map((p) => (p === null ? null : Math.min(p, maxMs)));
+    const [p50, p90, p99] = sketchQuantiles(sketch, [0.5, 0.9, 0.99]).map((p) =>
+      p === null ? null : Math.min(p, maxMs),
+    );
     return { avg: sum / values / 1000, p50: p50!, p90: p90!, p99: p99!, max: maxMs };
   };
   return {

@@ -2,7 +2,12 @@ import { z } from 'zod';
 
 /** How long a replaced secret keeps signing beside the new one: a day unless told, at most a week. */
 export const webhookSecretRotation = z.strictObject({
-  previousValidForSeconds: z.number().int().min(0).max(7 * 24 * 3600).default(24 * 3600),
+  previousValidForSeconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(7 * 24 * 3600)
+    .default(24 * 3600),
 });
 
 /** A secret as a list shows it: never the secret, a hint to tell it apart. */

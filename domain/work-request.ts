@@ -8,7 +8,10 @@ export const submitWorkRequest = z.strictObject({
   model: modelId,
   input: inferenceRequest,
   /** Called (POST, signed) when the request ends. */
-  webhook: z.url({ protocol: /^https?$/, error: 'webhook must be an http(s) URL' }).max(2048).optional(),
+  webhook: z
+    .url({ protocol: /^https?$/, error: 'webhook must be an http(s) URL' })
+    .max(2048)
+    .optional(),
 });
 
 /** `Idempotency-Key`: the same key from the same owner gets the same request back. */
@@ -32,10 +35,7 @@ export type RequestError = z.infer<typeof requestError>;
 
 /** How a request ended, as its workflow decided; REQUEUED starts a new attempt. */
 export type RequestEnd =
-  | { status: 'COMPLETE' }
-  | { status: 'FAILED'; error: RequestError }
-  | { status: 'CANCELLED' }
-  | { status: 'REQUEUED' };
+  { status: 'COMPLETE' } | { status: 'FAILED'; error: RequestError } | { status: 'CANCELLED' } | { status: 'REQUEUED' };
 
 /** What the owner of a request sees. */
 export const workRequestView = z.object({

@@ -3,8 +3,18 @@
  * static summary and details): the model, who asked and the ids, never an input or a result.
  * Temporal markdown, one line for the summary.
  */
-export function requestWorkflowSummary(request: { requestId: string; modelId: string; ownerKind?: 'user' | 'anonymous'; rerun?: boolean }) {
-  const from = request.ownerKind === 'user' ? ' from a user' : request.ownerKind === 'anonymous' ? ' from an anonymous session' : '';
+export function requestWorkflowSummary(request: {
+  requestId: string;
+  modelId: string;
+  ownerKind?: 'user' | 'anonymous';
+  rerun?: boolean;
+}) {
+  const from =
+    request.ownerKind === 'user'
+      ? ' from a user'
+      : request.ownerKind === 'anonymous'
+        ? ' from an anonymous session'
+        : '';
   return {
     staticSummary: `${request.modelId} request${from}${request.rerun ? ', re-queued by an admin' : ''}`,
     staticDetails: [

@@ -21,7 +21,9 @@ export async function ensureAdminAccount(
     return user?.permissions.includes('ADMIN') ? 'exists' : 'not-admin';
   }
   if (!admin.email || !admin.password) {
-    throw new Error(`PODIUM_ADMIN_USERNAME=${admin.username} does not exist yet: set PODIUM_ADMIN_EMAIL and PODIUM_ADMIN_PASSWORD to create it`);
+    throw new Error(
+      `PODIUM_ADMIN_USERNAME=${admin.username} does not exist yet: set PODIUM_ADMIN_EMAIL and PODIUM_ADMIN_PASSWORD to create it`,
+    );
   }
   const account = { username: admin.username, email: admin.email, password: admin.password };
   const issues = signupIssues(account, isCommonPassword);

@@ -1,7 +1,6 @@
 import { ScheduleAlreadyRunning, type Client } from '@temporalio/client';
 import { cleanupScheduleId, workflowNames, type PodiumWorkflows } from '../workflows/contracts';
 
-
 /**
  * The daily retention Schedule (a Temporal Schedule, so it can be paused, triggered and seen in
  * the Web UI). Created if missing, brought up to date if the retention changed; safe to call on
@@ -15,7 +14,9 @@ export async function ensureCleanupSchedule(temporal: Client, options: { taskQue
     workflowId: `${scheduleId}.run`,
     taskQueue: options.taskQueue,
     // Every run names who asks and why (workflows/cleanup.ts): the Schedule, and its purpose.
-    args: [{ retentionDays: options.retentionDays, actor: `schedule:${scheduleId}`, reason: 'daily retention' }] as Parameters<PodiumWorkflows['cleanupOldRequests']>,
+    args: [
+      { retentionDays: options.retentionDays, actor: `schedule:${scheduleId}`, reason: 'daily retention' },
+    ] as Parameters<PodiumWorkflows['cleanupOldRequests']>,
   };
   try {
     await temporal.schedule.create({

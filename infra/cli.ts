@@ -21,7 +21,10 @@ async function connectTemporal(config: PodiumConfig): Promise<{ client: Client |
   const address = config.TEMPORAL_ADDRESS ?? `127.0.0.1:${config.TEMPORAL_PORT}`;
   try {
     const connection = await Connection.connect({ ...temporalConnection(address, config), connectTimeout: 2_000 });
-    return { client: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }), close: () => connection.close() };
+    return {
+      client: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }),
+      close: () => connection.close(),
+    };
   } catch {
     return { client: null, close: async () => undefined };
   }
@@ -37,9 +40,18 @@ async function main([group, ...args]: string[]): Promise<string> {
   if (group === 'stats') return withDatabase(config, (db) => statsCommand(db, args, (line) => console.error(line)));
   if (group === 'models') {
     return withDatabase(config, async (db) => {
-      const temporal = args[0] === 'list' ? { client: null, close: async () => undefined } : await connectTemporal(config);
+      const temporal =
+        args[0] === 'list' ? { client: null, close: async () => undefined } : await connectTemporal(config);
       try {
-        return await modelsCommand({ db, temporal: temporal.client, taskQueue: config.TEMPORAL_TASK_QUEUE, operator: process.env.USER ?? 'unknown' }, args);
+        return await modelsCommand(
+          {
+            db,
+            temporal: temporal.client,
+            taskQueue: config.TEMPORAL_TASK_QUEUE,
+            operator: process.env.USER ?? 'unknown',
+          },
+          args,
+        );
       } finally {
         await temporal.close();
       }

@@ -18,14 +18,19 @@ function readPem(setting: string, file: string): Buffer {
 /** What `pg` and slonik connect with: the URL without TLS parameters, and Node's TLS options (or false: plain). */
 export type DatabaseConnection = { url: string; ssl: false | TlsOptions };
 
-type DatabaseSettings = Pick<PodiumConfig, 'DATABASE_SSL_MODE' | 'DATABASE_SSL_CA_FILE' | 'DATABASE_SSL_CERT_FILE' | 'DATABASE_SSL_KEY_FILE'>;
+type DatabaseSettings = Pick<
+  PodiumConfig,
+  'DATABASE_SSL_MODE' | 'DATABASE_SSL_CA_FILE' | 'DATABASE_SSL_CERT_FILE' | 'DATABASE_SSL_KEY_FILE'
+>;
 
 export function databaseConnection(databaseUrl: string, config: DatabaseSettings): DatabaseConnection {
   const plan = planDatabaseTls(databaseUrl, config);
   if (plan.mode === null || plan.mode === 'disable') return { url: plan.url, ssl: false };
   const files = {
     ...(plan.caFile ? { ca: readPem('DATABASE_SSL_CA_FILE', plan.caFile) } : {}),
-    ...(plan.certFile && plan.keyFile ? { cert: readPem('DATABASE_SSL_CERT_FILE', plan.certFile), key: readPem('DATABASE_SSL_KEY_FILE', plan.keyFile) } : {}),
+    ...(plan.certFile && plan.keyFile
+      ? { cert: readPem('DATABASE_SSL_CERT_FILE', plan.certFile), key: readPem('DATABASE_SSL_KEY_FILE', plan.keyFile) }
+      : {}),
   };
   switch (plan.mode) {
     case 'require':
@@ -41,7 +46,15 @@ export function databaseConnection(databaseUrl: string, config: DatabaseSettings
 /** What both Temporal connections (the client's and the worker's native one) are opened with. */
 export type TemporalConnection = { address: string; tls?: TLSConfig; apiKey?: string };
 
-type TemporalSettings = Pick<PodiumConfig, 'TEMPORAL_TLS' | 'TEMPORAL_TLS_CERT_FILE' | 'TEMPORAL_TLS_KEY_FILE' | 'TEMPORAL_TLS_CA_FILE' | 'TEMPORAL_TLS_SERVER_NAME' | 'TEMPORAL_API_KEY'>;
+type TemporalSettings = Pick<
+  PodiumConfig,
+  | 'TEMPORAL_TLS'
+  | 'TEMPORAL_TLS_CERT_FILE'
+  | 'TEMPORAL_TLS_KEY_FILE'
+  | 'TEMPORAL_TLS_CA_FILE'
+  | 'TEMPORAL_TLS_SERVER_NAME'
+  | 'TEMPORAL_API_KEY'
+>;
 
 export function temporalConnection(address: string, config: TemporalSettings): TemporalConnection {
   const plan = planTemporalTls(address, config);
@@ -50,7 +63,14 @@ export function temporalConnection(address: string, config: TemporalSettings): T
   const tls: TLSConfig = {
     ...(serverName ? { serverNameOverride: serverName } : {}),
     ...(caFile ? { serverRootCACertificate: readPem('TEMPORAL_TLS_CA_FILE', caFile) } : {}),
-    ...(certFile && keyFile ? { clientCertPair: { crt: readPem('TEMPORAL_TLS_CERT_FILE', certFile), key: readPem('TEMPORAL_TLS_KEY_FILE', keyFile) } } : {}),
+    ...(certFile && keyFile
+      ? {
+          clientCertPair: {
+            crt: readPem('TEMPORAL_TLS_CERT_FILE', certFile),
+            key: readPem('TEMPORAL_TLS_KEY_FILE', keyFile),
+          },
+        }
+      : {}),
   };
   return { address, tls, ...(plan.apiKey ? { apiKey: plan.apiKey } : {}) };
 }

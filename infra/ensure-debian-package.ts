@@ -6,7 +6,11 @@ import { existsSync } from 'node:fs';
  * when missing and we are root. Downloads from anywhere but the package registries fail on
  * these machines, so this is how such tools arrive.
  */
-export function ensureDebianPackage(binary: string, packageName: string, log: (line: string) => void = console.log): string {
+export function ensureDebianPackage(
+  binary: string,
+  packageName: string,
+  log: (line: string) => void = console.log,
+): string {
   if (existsSync(binary)) return binary;
   if (process.getuid?.() !== 0 || !existsSync('/usr/bin/apt-get')) {
     throw new Error(`The tests need ${binary}: install Debian's "${packageName}" package`);
@@ -15,10 +19,14 @@ export function ensureDebianPackage(binary: string, packageName: string, log: (l
   const install = spawnSync(
     'sh',
     ['-c', `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${packageName}`],
-    { encoding: 'utf8' },
+    {
+      encoding: 'utf8',
+    },
   );
   if (install.status !== 0 || !existsSync(binary)) {
-    throw new Error(`apt-get install ${packageName} failed: ${(install.stderr || install.stdout).trim().split('\n').slice(-3).join('\n')}`);
+    throw new Error(
+      `apt-get install ${packageName} failed: ${(install.stderr || install.stdout).trim().split('\n').slice(-3).join('\n')}`,
+    );
   }
   return binary;
 }

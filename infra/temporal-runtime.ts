@@ -26,7 +26,9 @@ export function installTemporalRuntime(
     telemetryOptions: {
       ...(level === 'ERROR' ? { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } : {}),
       // The SDK's own metrics (temporal_…), scraped apart from Podium's: its exporter serves them.
-      ...(metrics && metrics.port > 0 ? { metrics: { prometheus: { bindAddress: `${metrics.host}:${metrics.port}` } } } : {}),
+      ...(metrics && metrics.port > 0
+        ? { metrics: { prometheus: { bindAddress: `${metrics.host}:${metrics.port}` } } }
+        : {}),
     },
   });
 }

@@ -60,19 +60,27 @@ export async function startDevTemporal(options: {
   const binary = ensureTemporalCli(options.log);
   await mkdir(options.dataDir, { recursive: true });
   const args = [
-    'server', 'start-dev',
-    '--db-filename', path.join(options.dataDir, 'temporal.sqlite'),
-    '--sqlite-pragma', 'journal_mode=wal',
-    '--sqlite-pragma', 'synchronous=off',
-    '--ip', options.host,
-    '--port', String(options.port),
-    '--log-level', 'warn',
+    'server',
+    'start-dev',
+    '--db-filename',
+    path.join(options.dataDir, 'temporal.sqlite'),
+    '--sqlite-pragma',
+    'journal_mode=wal',
+    '--sqlite-pragma',
+    'synchronous=off',
+    '--ip',
+    options.host,
+    '--port',
+    String(options.port),
+    '--log-level',
+    'warn',
     '--ui-disable-news-fetch',
     // A worker that completes a workflow task takes the activities it schedules right away,
     // instead of a round trip through the activity task queue (the SDK asks by default; the
     // server needs this flag). Saves one dispatch per activity, e.g. between pod ready and
     // the first inference byte.
-    '--dynamic-config-value', 'system.enableActivityEagerExecution=true',
+    '--dynamic-config-value',
+    'system.enableActivityEagerExecution=true',
     ...devServerTunings[options.tuning ?? defaultDevServerTuning],
     ...searchAttributeFlags.flatMap((flag) => ['--search-attribute', flag]),
     ...(options.headless ? ['--headless'] : ['--ui-port', String(options.uiPort)]),

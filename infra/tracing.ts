@@ -33,7 +33,10 @@ export function tracingFromEnv(serviceName: string, env: NodeJS.ProcessEnv = pro
 export function startTracing(serviceName: string, spanProcessor: SpanProcessor): Tracing {
   const resource = new Resource({ 'service.name': serviceName });
   const provider = new BasicTracerProvider({ resource, spanProcessors: [spanProcessor] });
-  provider.register({ contextManager: new AsyncLocalStorageContextManager().enable(), propagator: new W3CTraceContextPropagator() });
+  provider.register({
+    contextManager: new AsyncLocalStorageContextManager().enable(),
+    propagator: new W3CTraceContextPropagator(),
+  });
   return { resource, spanProcessor, shutdown: () => provider.shutdown() };
 }
 
@@ -52,7 +55,8 @@ function readableSpan(span: WorkflowSpan, info: WorkflowInfo, tracing: Tracing):
     startTime: hrTime(span.startMs),
     endTime: hrTime(span.endMs),
     duration: hrTime(span.endMs - span.startMs),
-    status: span.error === undefined ? { code: SpanStatusCode.OK } : { code: SpanStatusCode.ERROR, message: span.error },
+    status:
+      span.error === undefined ? { code: SpanStatusCode.OK } : { code: SpanStatusCode.ERROR, message: span.error },
     attributes: { temporalWorkflowId: info.workflowId, run_id: info.runId },
     links: [],
     events: [],
@@ -70,13 +74,21 @@ function readableSpan(span: WorkflowSpan, info: WorkflowInfo, tracing: Tracing):
  * workflow's `StartActivity` spans) and the sink its workflows' spans arrive by. A workflow bundle
  * must hold `tracingWorkflowModules`.
  */
-export function tracingWorkerOptions(tracing: Tracing | null): { activityInterceptors: ActivityInterceptorsFactory[]; sinks: InjectedSinks<TracingSinks> | undefined } {
+export function tracingWorkerOptions(tracing: Tracing | null): {
+  activityInterceptors: ActivityInterceptorsFactory[];
+  sinks: InjectedSinks<TracingSinks> | undefined;
+} {
   if (!tracing) return { activityInterceptors: [], sinks: undefined };
   return {
     activityInterceptors: [
-      (context) => ({ inbound: new OpenTelemetryActivityInboundInterceptor(context), outbound: new OpenTelemetryActivityOutboundInterceptor(context) }),
+      (context) => ({
+        inbound: new OpenTelemetryActivityInboundInterceptor(context),
+        outbound: new OpenTelemetryActivityOutboundInterceptor(context),
+      }),
     ],
-    sinks: { tracing: { spanEnded: { fn: (info, span) => tracing.spanProcessor.onEnd(readableSpan(span, info, tracing)) } } },
+    sinks: {
+      tracing: { spanEnded: { fn: (info, span) => tracing.spanProcessor.onEnd(readableSpan(span, info, tracing)) } },
+    },
   };
 }
 

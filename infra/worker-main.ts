@@ -16,7 +16,8 @@ import { localCommandPolicyOf } from './local-commands';
 
 async function main() {
   const config = parseConfig(process.env);
-  if (!config.DATABASE_URL || !config.TEMPORAL_ADDRESS) throw new Error('a worker on its own needs DATABASE_URL and TEMPORAL_ADDRESS');
+  if (!config.DATABASE_URL || !config.TEMPORAL_ADDRESS)
+    throw new Error('a worker on its own needs DATABASE_URL and TEMPORAL_ADDRESS');
   // The SDK's and the activities' lines as JSON on stdout, as LOG_LEVEL asks.
   installTemporalRuntime(runtimeLevelFor(config.LOG_LEVEL), {
     metrics: { host: config.HOST, port: config.TEMPORAL_METRICS_PORT },
@@ -24,20 +25,34 @@ async function main() {
   });
   // The probes answer from the start: alive while connecting, ready once polling.
   let workerState: () => State | undefined = () => undefined;
-  const metrics = config.WORKER_METRICS_PORT > 0 ? await serveMetrics(config.HOST, config.WORKER_METRICS_PORT, () => workerHealth(workerState())) : null;
+  const metrics =
+    config.WORKER_METRICS_PORT > 0
+      ? await serveMetrics(config.HOST, config.WORKER_METRICS_PORT, () => workerHealth(workerState()))
+      : null;
   const database = databaseConnection(config.DATABASE_URL, config);
   const db = await createDatabasePool({ databaseUrl: database.url, ssl: database.ssl, schema: config.DATABASE_SCHEMA });
   const bundle = process.env.PODIUM_WORKFLOW_BUNDLE;
   const { runtime, kubeConfig } = await createInstanceRuntime(config, localCommandPolicyOf(config));
   // client-node (in create-autoscaler) loads only for Kubernetes.
-  const autoscaler = kubeConfig ? (await import('../activities/nodes/create-autoscaler')).createAutoscaler(config, kubeConfig, await loadKwokNodes(config)) : undefined;
+  const autoscaler = kubeConfig
+    ? (await import('../activities/nodes/create-autoscaler')).createAutoscaler(
+        config,
+        kubeConfig,
+        await loadKwokNodes(config),
+      )
+    : undefined;
   const tracing = tracingFromEnv('podium-worker');
   const worker = await startPodiumWorker({
     ...temporalConnection(config.TEMPORAL_ADDRESS, config),
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     db,
-    interruptsFrom: { databaseUrl: database.url, ssl: database.ssl, schema: config.DATABASE_SCHEMA, logger: createLogger(config.LOG_LEVEL, 'podium-worker') },
+    interruptsFrom: {
+      databaseUrl: database.url,
+      ssl: database.ssl,
+      schema: config.DATABASE_SCHEMA,
+      logger: createLogger(config.LOG_LEVEL, 'podium-worker'),
+    },
     runtime,
     autoscaler,
     webhookSecret: config.WEBHOOK_SECRET,
@@ -54,8 +69,8 @@ async function main() {
     await db.end();
     process.exit(0);
   };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  process.once('SIGTERM', () => void stop());
+  process.once('SIGINT', () => void stop());
   console.log(JSON.stringify({ event: 'worker-ready', taskQueue: config.TEMPORAL_TASK_QUEUE, pid: process.pid }));
 }
 

@@ -74,13 +74,22 @@ export async function startPodiumWorker(options: {
   runtimeViewIntervalMs?: number;
 }): Promise<RunningWorker> {
   const tracing = options.tracing ?? null;
-  const views = reportRuntimeViews({ db: options.db, runtime: options.runtime, workerId: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`, intervalMs: options.runtimeViewIntervalMs ?? 2_000 });
+  const views = reportRuntimeViews({
+    db: options.db,
+    runtime: options.runtime,
+    workerId: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+    intervalMs: options.runtimeViewIntervalMs ?? 2_000,
+  });
   const runtime = observedRuntime(options.runtime, views);
   const { address, tls, apiKey } = options;
   const interrupts = options.interruptsFrom ? await listenForRequestInterrupts(options.interruptsFrom) : undefined;
   const connection = await NativeConnection.connect({ address, tls, apiKey });
   const clientConnection = await Connection.connect({ address, tls, apiKey });
-  const temporal = new Client({ connection: clientConnection, namespace: options.namespace, interceptors: tracingClientInterceptors(tracing) });
+  const temporal = new Client({
+    connection: clientConnection,
+    namespace: options.namespace,
+    interceptors: tracingClientInterceptors(tracing),
+  });
   const traced = tracingWorkerOptions(tracing);
   const prebuilt = prebuiltWorkflowBundle(tracing !== null);
   const workflowBundle = options.workflowBundle ?? (prebuilt ? { codePath: prebuilt } : undefined);
@@ -92,7 +101,10 @@ export async function startPodiumWorker(options: {
     workflowFailureErrorTypes,
     maxCachedWorkflows: options.maxCachedWorkflows,
     // With a pre-built bundle, workflowModules is ignored: the bundle holds them (test/support/run-services.ts).
-    interceptors: { activity: [requestLogAttributes, ...traced.activityInterceptors], workflowModules: tracing ? tracingWorkflowModules : [] },
+    interceptors: {
+      activity: [requestLogAttributes, ...traced.activityInterceptors],
+      workflowModules: tracing ? tracingWorkflowModules : [],
+    },
     sinks: traced.sinks,
     activities: createActivities({
       db: options.db,
@@ -107,7 +119,8 @@ export async function startPodiumWorker(options: {
   });
   const running = worker.run();
   await ensureRequestReconciler(temporal, options.taskQueue);
-  if (options.runtime.kind === 'local') await reapDeadLocalInstances({ db: options.db, temporal, taskQueue: options.taskQueue });
+  if (options.runtime.kind === 'local')
+    await reapDeadLocalInstances({ db: options.db, temporal, taskQueue: options.taskQueue });
   return {
     worker,
     connection,

@@ -10,7 +10,11 @@ export type BuildInfo = z.infer<typeof buildInfoSchema>;
 
 function gitCommit(root: string): string {
   try {
-    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return execFileSync('git', ['rev-parse', 'HEAD'], {
+      cwd: root,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
   } catch {
     return 'unknown';
   }
@@ -25,6 +29,8 @@ let known: BuildInfo | undefined;
 export function buildInfo(): BuildInfo {
   if (known) return known;
   if (runsFromBuild) return (known = buildInfoSchema.parse(JSON.parse(readFileSync(buildInfoFile, 'utf8'))));
-  const { version } = z.object({ version: z.string() }).parse(JSON.parse(readFileSync(path.join(projectRoot, 'package.json'), 'utf8')));
+  const { version } = z
+    .object({ version: z.string() })
+    .parse(JSON.parse(readFileSync(path.join(projectRoot, 'package.json'), 'utf8')));
   return (known = { version, commit: gitCommit(projectRoot) });
 }

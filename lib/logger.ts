@@ -28,13 +28,25 @@ const maxDepth = 10;
  * pass as they are, for pino's serializers; past ten levels a value is cut, not walked.
  */
 export function censored(value: unknown, depth = 0): unknown {
-  if (value === null || typeof value !== 'object' || value instanceof Error || value instanceof Date || Buffer.isBuffer(value)) return value;
+  if (
+    value === null ||
+    typeof value !== 'object' ||
+    value instanceof Error ||
+    value instanceof Date ||
+    Buffer.isBuffer(value)
+  )
+    return value;
   if (depth >= maxDepth) return '[too deep]';
   if (Array.isArray(value)) return value.map((item) => censored(item, depth + 1));
-  return Object.fromEntries(Object.entries(value).map(([key, field]) => [key, redactedKeys.has(key) ? censor : censored(field, depth + 1)]));
+  return Object.fromEntries(
+    Object.entries(value).map(([key, field]) => [key, redactedKeys.has(key) ? censor : censored(field, depth + 1)]),
+  );
 }
 
 /** One JSON line per event, with the redactions above; `npm start` pipes it through pino-pretty when that is installed. */
 export function createLogger(level: string, name = 'podium', destination?: DestinationStream): Logger {
-  return pino({ name, level, formatters: { log: (fields) => censored(fields) as Record<string, unknown> } }, destination);
+  return pino(
+    { name, level, formatters: { log: (fields) => censored(fields) as Record<string, unknown> } },
+    destination,
+  );
 }

@@ -13,12 +13,22 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 type Labels = Record<string, string | number>;
 type Series = { labels: Labels; value: number };
 type HistogramSeries = { labels: Labels; bucketValues: Record<number, number>; sum: number; count: number };
-type Internals = { name: string; help: string; type: string; hashMap: Record<string, Series | HistogramSeries>; upperBounds?: number[]; collect?: () => unknown };
+type Internals = {
+  name: string;
+  help: string;
+  type: string;
+  hashMap: Record<string, Series | HistogramSeries>;
+  upperBounds?: number[];
+  collect?: () => unknown;
+};
 
 /** `a="1",b="2"`, escaped as prom-client escapes label values; '' without labels. */
 function labelText(labels: Labels): string {
   return Object.entries(labels)
-    .map(([name, value]) => `${name}="${typeof value === 'string' ? value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"') : value}"`)
+    .map(
+      ([name, value]) =>
+        `${name}="${typeof value === 'string' ? value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"') : value}"`,
+    )
     .join(',');
 }
 
@@ -98,29 +108,39 @@ function writeHistogram(metric: Internals): void {
       text += lines[i]! + valueText(cumulative);
     }
     const n = bounds.length;
-    output.write(`${text}${lines[n]}${valueText(series.count)}${lines[n + 1]}${valueText(series.sum)}${lines[n + 2]}${valueText(series.count)}`);
+    output.write(
+      `${text}${lines[n]}${valueText(series.count)}${lines[n + 1]}${valueText(series.sum)}${lines[n + 2]}${valueText(series.count)}`,
+    );
   }
 }
 
 function writeSeries(metric: Internals): void {
-  for (const [key, series] of Object.entries(metric.hashMap) as [string, Series][]) output.write(seriesPrefixes(metric, key, series.labels)[0]! + valueText(series.value));
+  for (const [key, series] of Object.entries(metric.hashMap) as [string, Series][])
+    output.write(seriesPrefixes(metric, key, series.labels)[0]! + valueText(series.value));
 }
 
 /** The registry's metrics in Prometheus' text format, as `registry.metrics()` writes them (UTF-8). */
 export async function metricsText(registry: Registry): Promise<Buffer> {
   // Default labels go on every line; Podium sets none, and prom-client writes them if it ever does.
-  if (Object.keys((registry as unknown as { _defaultLabels?: object })._defaultLabels ?? {}).length > 0) return Buffer.from(await registry.metrics());
+  if (Object.keys((registry as unknown as { _defaultLabels?: object })._defaultLabels ?? {}).length > 0)
+    return Buffer.from(await registry.metrics());
   const metrics = registry.getMetricsAsArray().map((metric) => metric as unknown as Internals);
   const known = (metric: object) => metric instanceof Counter || metric instanceof Gauge || metric instanceof Histogram;
   // First every await: a metric's collect callback (the process metrics set their values there, as
   // prom-client's `get` would) or prom-client's text for a kind written here. Then the writing,
   // with no await, so concurrent scrapes never share the buffer.
-  const written = await Promise.all(metrics.map(async (metric) => (known(metric) ? void (await metric.collect?.()) : registry.getSingleMetricAsString(metric.name))));
+  const written = await Promise.all(
+    metrics.map(async (metric) =>
+      known(metric) ? void (await metric.collect?.()) : registry.getSingleMetricAsString(metric.name),
+    ),
+  );
   metrics.forEach((metric, i) => {
     if (i > 0) output.write('\n\n');
     const text = written[i];
     if (text !== undefined) return output.write(text);
-    output.write(`# HELP ${escapeText(metric.name)} ${escapeText(metric.help)}\n# TYPE ${escapeText(metric.name)} ${metric.type}`);
+    output.write(
+      `# HELP ${escapeText(metric.name)} ${escapeText(metric.help)}\n# TYPE ${escapeText(metric.name)} ${metric.type}`,
+    );
     forgetGoneSeries(metric);
     if (metric.upperBounds) writeHistogram(metric);
     else writeSeries(metric);

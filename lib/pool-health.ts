@@ -14,7 +14,8 @@ export async function describePoolHealth(temporal: Client, taskQueue: string, mo
       workflowTaskAttempt: description.raw.pendingWorkflowTask?.attempt ?? 0,
     });
   } catch (error) {
-    if (error instanceof WorkflowNotFoundError) return judgePoolHealth({ modelId, workflowId, status: null, workflowTaskAttempt: 0 });
+    if (error instanceof WorkflowNotFoundError)
+      return judgePoolHealth({ modelId, workflowId, status: null, workflowTaskAttempt: 0 });
     throw error;
   }
 }

@@ -9,7 +9,9 @@ export async function assertPortFree(port: number, host: string, what: string, s
     server.once('error', (error: NodeJS.ErrnoException) => {
       reject(
         error.code === 'EADDRINUSE'
-          ? new PortInUseError(`Port ${port} (${what}) is already in use on ${host}. Stop whatever uses it, or set ${setting} to another port.`)
+          ? new PortInUseError(
+              `Port ${port} (${what}) is already in use on ${host}. Stop whatever uses it, or set ${setting} to another port.`,
+            )
           : error,
       );
     });

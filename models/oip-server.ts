@@ -53,7 +53,8 @@ export function serveModel(definition: ModelDefinition) {
   // The catalog may serve one server under several names (PODIUM_MODEL_NAME, set by the runtime).
   const model = { ...definition, name: process.env.PODIUM_MODEL_NAME || definition.name };
   const base = `/v2/models/${model.name}`;
-  const server = createServer(async (request, response) => {
+  // Every failure is answered inside: the request's promise never rejects.
+  const answer = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const url = request.url?.split('?')[0] ?? '/';
     try {
       if (request.method === 'GET' && (url === '/v2/health/live' || url === '/v2/health/ready')) {
@@ -75,7 +76,9 @@ export function serveModel(definition: ModelDefinition) {
       if (request.method === 'POST' && url === `${base}/infer`) {
         // Triton's binary tensor data extension (tritonclient's default) is not spoken here.
         if (request.headers['inference-header-content-length'] !== undefined) {
-          throw new ModelInputError('the binary tensor data extension is not supported: send tensors as JSON (tritonclient: binary_data=False)');
+          throw new ModelInputError(
+            'the binary tensor data extension is not supported: send tensors as JSON (tritonclient: binary_data=False)',
+          );
         }
         const body = await readJson(request);
         if (!isInferRequest(body)) throw new ModelInputError('body must be an inference request with "inputs"');
@@ -87,7 +90,8 @@ export function serveModel(definition: ModelDefinition) {
       if (error instanceof ModelInputError) return send(response, 400, { error: error.message });
       send(response, 500, { error: error instanceof Error ? error.message : String(error) });
     }
-  });
+  };
+  const server = createServer((request, response) => void answer(request, response));
 
   server.listen(Number(process.env.PORT ?? 0), process.env.HOST ?? '127.0.0.1', () => {
     const { port } = server.address() as AddressInfo;

@@ -37,7 +37,12 @@ async function parse<T>(response: Response): Promise<T> {
   const body = await response.json().catch(() => null);
   if (!response.ok) {
     const error = body?.error ?? {};
-    throw new ApiClientError(response.status, error.code ?? 'HTTP_ERROR', error.message ?? response.statusText, error.details);
+    throw new ApiClientError(
+      response.status,
+      error.code ?? 'HTTP_ERROR',
+      error.message ?? response.statusText,
+      error.details,
+    );
   }
   return body as T;
 }

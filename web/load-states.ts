@@ -7,10 +7,14 @@ import { errorMessage } from './api-client';
  * `before` comes first in both (a page's heading), `failed` before the error's message.
  */
 export function loadStates({ before, failed = '' }: { before?: TemplateResult; failed?: string } = {}) {
-  const loading = () => html`${before ?? ''}<p>Loading…</p>`;
+  const loading = () =>
+    html`${before ?? ''}
+      <p>Loading…</p>`;
   return {
     initial: loading,
     pending: loading,
-    error: (error: unknown) => html`${before ?? ''}<p class="error" role="alert">${failed}${errorMessage(error)}</p>`,
+    error: (error: unknown) =>
+      html`${before ?? ''}
+        <p class="error" role="alert">${failed}${errorMessage(error)}</p>`,
   };
 }

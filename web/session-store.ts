@@ -7,9 +7,7 @@ import type { Permission, UserView } from '../domain/accounts';
  */
 export type SessionUser = UserView;
 export type SessionState =
-  | { status: 'signed-out'; user: null }
-  | { status: 'signed-in'; user: SessionUser }
-  | { status: 'expired'; user: null };
+  { status: 'signed-out'; user: null } | { status: 'signed-in'; user: SessionUser } | { status: 'expired'; user: null };
 
 export type RefreshOutcome = 'refreshed' | 'expired';
 

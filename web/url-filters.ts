@@ -20,8 +20,19 @@ export function keepFiltersInUrl(filters: Record<string, string>): void {
 }
 
 /** A labelled filter input (`data-testid="filter-<name>"`) that reports its trimmed value on change. */
-export function filterInput(name: string, label: string, value: string, onChange: (value: string) => void, type = 'text') {
-  return html`<label>${label}
-    <input type=${type} data-testid="filter-${name}" .value=${value}
-      @change=${(e: Event) => onChange((e.target as HTMLInputElement).value.trim())} /></label>`;
+export function filterInput(
+  name: string,
+  label: string,
+  value: string,
+  onChange: (value: string) => void,
+  type = 'text',
+) {
+  return html`<label
+    >${label}
+    <input
+      type=${type}
+      data-testid="filter-${name}"
+      .value=${value}
+      @change=${(e: Event) => onChange((e.target as HTMLInputElement).value.trim())}
+  /></label>`;
 }

@@ -18,21 +18,40 @@ const batchSize = 500;
  * names who asks and why (the Schedule names itself) and keeps at least a day: anyone who can
  * start a workflow could otherwise delete every request, unaudited. The run is audited first.
  */
-export async function cleanupOldRequests(input: { retentionDays: number; actor?: string; reason?: string }): Promise<{ deleted: number }> {
+export async function cleanupOldRequests(input: {
+  retentionDays: number;
+  actor?: string;
+  reason?: string;
+}): Promise<{ deleted: number }> {
   const { retentionDays, actor, reason } = input;
   if (patched(cleanupChecksItsInputPatch)) {
     const checked = checkOperatorPayload(input, { retentionDays: isRetentionDays });
-    if (!checked.ok) throw ApplicationFailure.nonRetryable(`refused: ${checked.problems.join('; ')}`, 'INVALID_OPERATOR_INPUT');
+    if (!checked.ok)
+      throw ApplicationFailure.nonRetryable(`refused: ${checked.problems.join('; ')}`, 'INVALID_OPERATOR_INPUT');
     const detail = { retentionDays };
-    await operatorAudits.recordOperatorAction({ actor: checked.value.actor, reason: checked.value.reason, action: 'RETENTION_RUN', targetType: 'retention', targetId: workflowInfo().workflowId, detail });
+    await operatorAudits.recordOperatorAction({
+      actor: checked.value.actor,
+      reason: checked.value.reason,
+      action: 'RETENTION_RUN',
+      targetType: 'retention',
+      targetId: workflowInfo().workflowId,
+      detail,
+    });
   } else if (actor !== undefined || reason !== undefined) {
     const checked = checkOperatorPayload({ actor, reason });
-    if (!checked.ok) throw ApplicationFailure.nonRetryable(`refused: ${checked.problems.join('; ')}`, 'INVALID_OPERATOR_INPUT');
+    if (!checked.ok)
+      throw ApplicationFailure.nonRetryable(`refused: ${checked.problems.join('; ')}`, 'INVALID_OPERATOR_INPUT');
     const detail = { retentionDays };
-    await operatorAudits.recordOperatorAction({ ...checked.value, action: 'RETENTION_RUN', targetType: 'retention', targetId: workflowInfo().workflowId, detail });
+    await operatorAudits.recordOperatorAction({
+      ...checked.value,
+      action: 'RETENTION_RUN',
+      targetType: 'retention',
+      targetId: workflowInfo().workflowId,
+      detail,
+    });
   }
   let deleted = 0;
-  for (let more = true; more; ) {
+  for (let more = true; more;) {
     const batch = await cleanup.deleteOldRequests({ retentionDays, batchSize });
     deleted += batch.deleted;
     more = batch.more;

@@ -41,7 +41,11 @@ export type PodiumWorkflows = {
   modelPool: (input: ModelPoolInput) => Promise<void>;
   nodeAutoscaler: (input: NodeAutoscalerInput) => Promise<void>;
   requestReconciler: (input: RequestReconcilerInput) => Promise<void>;
-  cleanupOldRequests: (input: { retentionDays: number; actor?: string; reason?: string }) => Promise<{ deleted: number }>;
+  cleanupOldRequests: (input: {
+    retentionDays: number;
+    actor?: string;
+    reason?: string;
+  }) => Promise<{ deleted: number }>;
   describeLiveInstances: (filter: { modelId?: string }) => Promise<LiveInstance[]>;
 };
 
@@ -92,7 +96,9 @@ export const interruptedCallType = 'REQUEST_INTERRUPTED';
 export const instanceLostType = 'INSTANCE_LOST';
 
 export type WorkRequestStage = 'STARTING' | 'QUEUED' | 'INFERRING' | 'FINISHING' | 'DONE';
-export const workRequestStageQuery = defineQuery<{ stage: WorkRequestStage; instanceId: string | null }>('workRequestStage');
+export const workRequestStageQuery = defineQuery<{ stage: WorkRequestStage; instanceId: string | null }>(
+  'workRequestStage',
+);
 
 // Model pool signals.
 /** Look again now: requests wait beyond the starting slots, or an instance turned unhealthy. */

@@ -6,7 +6,8 @@ import { instanceLostType, interruptedCallType } from './contracts';
 export function describeFailure(error: unknown, onTimeout: RequestError): RequestError {
   const cause = error instanceof ActivityFailure ? error.cause : error;
   if (cause instanceof TimeoutFailure) return onTimeout;
-  if (cause instanceof ApplicationFailure) return { code: cause.type ?? 'MODEL_REQUEST_FAILED', message: cause.message };
+  if (cause instanceof ApplicationFailure)
+    return { code: cause.type ?? 'MODEL_REQUEST_FAILED', message: cause.message };
   if (cause instanceof Error) return { code: 'MODEL_REQUEST_FAILED', message: cause.message };
   return { code: 'MODEL_REQUEST_FAILED', message: String(cause) };
 }
@@ -20,7 +21,10 @@ export function lostWithItsWorker(error: unknown): boolean {
   // A heartbeat that stopped: the activity's worker died. INSTANCE_LOST: the worker that started
   // the instance died, and another was waiting for it (the decision reads only the failure, so
   // histories recorded before this type existed replay as they ran).
-  return (cause instanceof TimeoutFailure && cause.timeoutType === 'HEARTBEAT') || (cause instanceof ApplicationFailure && cause.type === instanceLostType);
+  return (
+    (cause instanceof TimeoutFailure && cause.timeoutType === 'HEARTBEAT') ||
+    (cause instanceof ApplicationFailure && cause.type === instanceLostType)
+  );
 }
 
 /** Whether a model call was cut by its request's interrupt (the signal saying why is on its way). */

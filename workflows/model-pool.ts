@@ -27,7 +27,10 @@ import {
  * a stop that failed for a minute of PostgreSQL restart left its instance running for good.
  */
 export const poolBookkeepingRetry = { initialInterval: '200 milliseconds', maximumInterval: '5 seconds' } as const;
-const bookkeeping = proxyActivities<PodiumActivities>({ startToCloseTimeout: '30 seconds', retry: poolBookkeepingRetry });
+const bookkeeping = proxyActivities<PodiumActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: poolBookkeepingRetry,
+});
 // The round runs inside the workflow task that asks for it: a queued request's wake-up reaches
 // a starting instance without two more workflow tasks. Never more than one at a time (a
 // round is awaited before the next): concurrent local activities make workflow code that
@@ -50,7 +53,11 @@ const defaultHistoryLimit = 4_000;
  * keep-warm may have run out. Each round it starts instances for the queue (up to max) and to
  * keep min warm, and stops unhealthy ones and those idle past keep-warm (scale to zero).
  */
-export async function modelPool({ modelId, historyLimit = defaultHistoryLimit, minInstancesOverride }: ModelPoolInput): Promise<void> {
+export async function modelPool({
+  modelId,
+  historyLimit = defaultHistoryLimit,
+  minInstancesOverride,
+}: ModelPoolInput): Promise<void> {
   const lostStartsAreNoNews = patched(startLostWithWorkerPatch);
   let woken = true;
   // An operator's min_instances for a while (operatorSetMinInstances); the catalog's after it.
@@ -61,10 +68,12 @@ export async function modelPool({ modelId, historyLimit = defaultHistoryLimit, m
   // A launch or stop that failed for good leaves its instance recorded as it was; the next
   // fresh pool stops it as an orphan.
   const track = (work: Promise<void>) => {
-    const settled = work.catch(() => undefined).finally(() => {
-      inFlight.delete(settled);
-      woken = true;
-    });
+    const settled = work
+      .catch(() => undefined)
+      .finally(() => {
+        inFlight.delete(settled);
+        woken = true;
+      });
     inFlight.add(settled);
   };
 
@@ -81,24 +90,44 @@ export async function modelPool({ modelId, historyLimit = defaultHistoryLimit, m
   });
   // An operator's `temporal workflow signal` (docs/operations.md): checked, acted on, audited.
   setHandler(operatorStopInstanceSignal, async (payload) => {
-    const note = acceptOperatorPayload<{ instanceId: string }>('operatorStopInstance', payload, { instanceId: isInstanceId });
+    const note = acceptOperatorPayload<{ instanceId: string }>('operatorStopInstance', payload, {
+      instanceId: isInstanceId,
+    });
     if (!note) return;
     const { actor, reason, instanceId } = note;
     adminStops.push({ instanceId, reason: `OPERATOR_STOP by ${actor}` });
     woken = true;
-    await operatorAudits.recordOperatorAction({ actor, reason, action: 'INSTANCE_STOP', targetType: 'model_instance', targetId: instanceId, detail: { model: modelId } });
+    await operatorAudits.recordOperatorAction({
+      actor,
+      reason,
+      action: 'INSTANCE_STOP',
+      targetType: 'model_instance',
+      targetId: instanceId,
+      detail: { model: modelId },
+    });
   });
   setHandler(operatorSetMinInstancesSignal, async (payload) => {
-    const note = acceptOperatorPayload<{ minInstances: number; forSeconds: number }>('operatorSetMinInstances', payload, {
-      minInstances: isMinInstances,
-      forSeconds: isSeconds,
-    });
+    const note = acceptOperatorPayload<{ minInstances: number; forSeconds: number }>(
+      'operatorSetMinInstances',
+      payload,
+      {
+        minInstances: isMinInstances,
+        forSeconds: isSeconds,
+      },
+    );
     if (!note) return;
     const { actor, reason, minInstances, forSeconds } = note;
     override = { minInstances, until: Date.now() + forSeconds * 1000 };
     woken = true;
     const detail = { minInstances, forSeconds, until: new Date(override.until).toISOString() };
-    await operatorAudits.recordOperatorAction({ actor, reason, action: 'POOL_MIN_INSTANCES_SET', targetType: 'model', targetId: modelId, detail });
+    await operatorAudits.recordOperatorAction({
+      actor,
+      reason,
+      action: 'POOL_MIN_INSTANCES_SET',
+      targetType: 'model',
+      targetId: modelId,
+      detail,
+    });
   });
 
   // A fresh pool owns nothing: any instance the records call alive is an orphan (its pool was
@@ -115,13 +144,24 @@ export async function modelPool({ modelId, historyLimit = defaultHistoryLimit, m
       ...(replacing.length > 0 ? { drains: replacing } : {}),
       ...(override ? { minInstances: override.minInstances } : {}),
     });
-    for (const instanceId of round.started) track(launch(modelId, instanceId, round.startupTimeoutSeconds, lostStartsAreNoNews));
-    for (const { instanceId, reason } of round.stop) track(bookkeeping.stopInstance.executeWithOptions({ summary: `stop instance ${instanceId} (${reason})` }, [{ instanceId, reason }]));
+    for (const instanceId of round.started)
+      track(launch(modelId, instanceId, round.startupTimeoutSeconds, lostStartsAreNoNews));
+    for (const { instanceId, reason } of round.stop)
+      track(
+        bookkeeping.stopInstance.executeWithOptions({ summary: `stop instance ${instanceId} (${reason})` }, [
+          { instanceId, reason },
+        ]),
+      );
 
     const idle = inFlight.size === 0 && !woken;
     if (idle && (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > historyLimit)) {
       await condition(allHandlersFinished);
-      if (!woken) return continueAsNew<typeof modelPool>({ modelId, historyLimit, ...(override ? { minInstancesOverride: override } : {}) });
+      if (!woken)
+        return continueAsNew<typeof modelPool>({
+          modelId,
+          historyLimit,
+          ...(override ? { minInstancesOverride: override } : {}),
+        });
     }
     if (woken) continue;
     // An override's end is a wake-up too: the catalog's minimum applies from then.
@@ -132,7 +172,12 @@ export async function modelPool({ modelId, historyLimit = defaultHistoryLimit, m
 }
 
 /** Starts one instance the round recorded STARTING; on failure the longest waiter is told why. */
-async function launch(modelId: string, instanceId: string, startupTimeoutSeconds: number, lostStartsAreNoNews: boolean): Promise<void> {
+async function launch(
+  modelId: string,
+  instanceId: string,
+  startupTimeoutSeconds: number,
+  lostStartsAreNoNews: boolean,
+): Promise<void> {
   // The runtime enforces the startup timeout itself, with a clearer message; the activity
   // timeout is the backstop. Both steps heartbeat every 2 s: a start lost with its worker is
   // noticed in 5 s.
@@ -142,16 +187,28 @@ async function launch(modelId: string, instanceId: string, startupTimeoutSeconds
     retry: { maximumAttempts: 1 },
   });
   try {
-    const started = await startup.startInstance.executeWithOptions({ summary: `start instance ${instanceId} of ${modelId}` }, [{ instanceId, modelId }]);
-    const { endpoint } = await startup.awaitInstanceReady.executeWithOptions({ summary: `wait until instance ${instanceId} is ready` }, [started]);
-    await bookkeeping.openInstanceSlots.executeWithOptions({ summary: `open the slots of instance ${instanceId} to waiting requests` }, [{ modelId, instanceId, endpoint }]);
+    const started = await startup.startInstance.executeWithOptions(
+      { summary: `start instance ${instanceId} of ${modelId}` },
+      [{ instanceId, modelId }],
+    );
+    const { endpoint } = await startup.awaitInstanceReady.executeWithOptions(
+      { summary: `wait until instance ${instanceId} is ready` },
+      [started],
+    );
+    await bookkeeping.openInstanceSlots.executeWithOptions(
+      { summary: `open the slots of instance ${instanceId} to waiting requests` },
+      [{ modelId, instanceId, endpoint }],
+    );
   } catch (error) {
     const failure: RequestError = describeFailure(error, {
       code: 'INSTANCE_STARTUP_TIMEOUT',
       message: `the instance of ${modelId} did not become ready within ${startupTimeoutSeconds} s`,
     });
     // A start lost with its worker is no news for the waiters: the next round starts another.
-    if (!(lostStartsAreNoNews && lostWithItsWorker(error))) await bookkeeping.abandonInstanceStart({ modelId, instanceId, failure });
-    await bookkeeping.stopInstance.executeWithOptions({ summary: `stop instance ${instanceId} (STARTUP_FAILED)` }, [{ instanceId, reason: 'STARTUP_FAILED' }]);
+    if (!(lostStartsAreNoNews && lostWithItsWorker(error)))
+      await bookkeeping.abandonInstanceStart({ modelId, instanceId, failure });
+    await bookkeeping.stopInstance.executeWithOptions({ summary: `stop instance ${instanceId} (STARTUP_FAILED)` }, [
+      { instanceId, reason: 'STARTUP_FAILED' },
+    ]);
   }
 }

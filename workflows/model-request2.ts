@@ -21,17 +21,24 @@ const { serveWarmRequest } = proxyLocalActivities<PodiumActivities>({
  * the first version does (workRequest), from the slot or the place in line it was given.
  */
 export async function modelRequest2(input: WorkRequestInput): Promise<RequestEnd> {
-  return runRequest(input, { failsVisibly: true, earlyHandover: true }, async ({ requestId, modelId, workflowId, inferenceScope }) => {
-    const answer = await inferenceScope.run(() =>
-      serveWarmRequest.executeWithOptions({ summary: `serve on a free slot of a warm ${modelId} instance, or queue` }, [{ requestId, modelId, workflowId }]),
-    );
-    switch (answer.kind) {
-      case 'ENDED':
-        return { settings: answer.settings, ended: answer.end };
-      case 'ELSEWHERE':
-        return { settings: answer.settings, offered: answer.slot };
-      case 'CALL_FAILED':
-        return { settings: answer.settings, failed: { slot: answer.slot, failure: answer.failure } };
-    }
-  });
+  return runRequest(
+    input,
+    { failsVisibly: true, earlyHandover: true },
+    async ({ requestId, modelId, workflowId, inferenceScope }) => {
+      const answer = await inferenceScope.run(() =>
+        serveWarmRequest.executeWithOptions(
+          { summary: `serve on a free slot of a warm ${modelId} instance, or queue` },
+          [{ requestId, modelId, workflowId }],
+        ),
+      );
+      switch (answer.kind) {
+        case 'ENDED':
+          return { settings: answer.settings, ended: answer.end };
+        case 'ELSEWHERE':
+          return { settings: answer.settings, offered: answer.slot };
+        case 'CALL_FAILED':
+          return { settings: answer.settings, failed: { slot: answer.slot, failure: answer.failure } };
+      }
+    },
+  );
 }

@@ -1,9 +1,21 @@
-import { condition, continueAsNew, proxyActivities, proxyLocalActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  condition,
+  continueAsNew,
+  proxyActivities,
+  proxyLocalActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { PodiumActivities } from '../activities';
 import { decide, type AutoscalerMemory } from '../domain/node-autoscaling';
 import { podsUnschedulableSignal, type NodeAutoscalerInput } from './contracts';
-import { acceptOperatorPayload, operatorAudits, operatorPauseAutoscalerSignal, operatorResumeAutoscalerSignal, type OperatorNote } from './operator-signals';
-
+import {
+  acceptOperatorPayload,
+  operatorAudits,
+  operatorPauseAutoscalerSignal,
+  operatorResumeAutoscalerSignal,
+  type OperatorNote,
+} from './operator-signals';
 
 const cluster = proxyActivities<PodiumActivities>({
   startToCloseTimeout: '30 seconds',
@@ -28,7 +40,11 @@ const roundsPerRun = 200;
  * an `actOnCluster` retried after a killed worker asks for the same nodes again, which the
  * provider treats as already done; and the next round counts nodes still starting as capacity.
  */
-export async function nodeAutoscaler({ settings, carried, scanIntervalMs = 10_000 }: NodeAutoscalerInput): Promise<void> {
+export async function nodeAutoscaler({
+  settings,
+  carried,
+  scanIntervalMs = 10_000,
+}: NodeAutoscalerInput): Promise<void> {
   let memory: AutoscalerMemory = carried?.memory ?? { emptySince: {} };
   let rounds = carried?.rounds ?? 0;
   let woken = false;
@@ -44,7 +60,13 @@ export async function nodeAutoscaler({ settings, carried, scanIntervalMs = 10_00
     paused = pause ? { actor, reason } : null;
     woken = true;
     const action = pause ? 'AUTOSCALER_PAUSE' : 'AUTOSCALER_RESUME';
-    await operatorAudits.recordOperatorAction({ actor, reason, action, targetType: 'node_autoscaler', targetId: workflowInfo().workflowId });
+    await operatorAudits.recordOperatorAction({
+      actor,
+      reason,
+      action,
+      targetType: 'node_autoscaler',
+      targetId: workflowInfo().workflowId,
+    });
   };
   setHandler(operatorPauseAutoscalerSignal, pauseOrResume('operatorPauseAutoscaler', true));
   setHandler(operatorResumeAutoscalerSignal, pauseOrResume('operatorResumeAutoscaler', false));
@@ -73,9 +95,14 @@ export async function nodeAutoscaler({ settings, carried, scanIntervalMs = 10_00
     }
     // Acted: look again soon (nodes come up, pods get placed). Otherwise at the plan's wake-up
     // time, on a signal, or after the scan interval.
-    const nextLook = plan.actions.length > 0 ? 1_000 : plan.wakeAt !== null ? Math.max(1, plan.wakeAt - Date.now()) : scanIntervalMs;
+    const nextLook =
+      plan.actions.length > 0 ? 1_000 : plan.wakeAt !== null ? Math.max(1, plan.wakeAt - Date.now()) : scanIntervalMs;
     if (nextLook < 1_000) await shortWait.pause({ ms: nextLook });
     else await condition(() => woken, Math.min(nextLook, scanIntervalMs));
   }
-  await continueAsNew<typeof nodeAutoscaler>({ settings, scanIntervalMs, carried: { memory, rounds, ...(paused ? { paused } : {}) } });
+  await continueAsNew<typeof nodeAutoscaler>({
+    settings,
+    scanIntervalMs,
+    carried: { memory, rounds, ...(paused ? { paused } : {}) },
+  });
 }

@@ -25,8 +25,10 @@ export const operatorResumeAutoscalerSignal = defineSignal<[unknown]>('operatorR
 
 type Check<T> = { ok: true; value: T } | { ok: false; problems: string[] };
 
-const text = (value: unknown, max: number) => typeof value === 'string' && value.trim().length > 0 && value.length <= max;
-const wholeNumber = (value: unknown, min: number, max: number) => typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
+const text = (value: unknown, max: number) =>
+  typeof value === 'string' && value.trim().length > 0 && value.length <= max;
+const wholeNumber = (value: unknown, min: number, max: number) =>
+  typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
 
 /** `{ actor, reason, …extra }`, nothing else: the extra fields' checks by name. */
 export function checkOperatorPayload<T extends object>(
@@ -44,7 +46,8 @@ export function checkOperatorPayload<T extends object>(
     if (!valid(fields[name])) problems.push(`"${name}" is missing or not valid`);
   }
   const known = new Set(['actor', 'reason', ...Object.keys(extra)]);
-  for (const name of Object.keys(fields)) if (!known.has(name)) problems.push(`"${name}" is not a field of this signal`);
+  for (const name of Object.keys(fields))
+    if (!known.has(name)) problems.push(`"${name}" is not a field of this signal`);
   return problems.length > 0 ? { ok: false, problems } : { ok: true, value: fields as OperatorNote & T };
 }
 
@@ -60,8 +63,10 @@ export function acceptOperatorPayload<T extends object>(
   return null;
 }
 
-export const isInstanceId = (value: unknown) => typeof value === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(value);
+export const isInstanceId = (value: unknown) =>
+  typeof value === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(value);
 export const isMinInstances = (value: unknown) => wholeNumber(value, 0, 100);
 export const isSeconds = (value: unknown) => wholeNumber(value, 1, 7 * 24 * 3600);
 /** A retention of a day to ten years: 0 would delete every ended request. */
-export const isRetentionDays = (value: unknown) => typeof value === 'number' && Number.isFinite(value) && value >= 1 && value <= 3_650;
+export const isRetentionDays = (value: unknown) =>
+  typeof value === 'number' && Number.isFinite(value) && value >= 1 && value <= 3_650;

@@ -2,7 +2,6 @@ import { continueAsNew, proxyActivities, sleep } from '@temporalio/workflow';
 import type { PodiumActivities } from '../activities';
 import type { RequestReconcilerInput } from './contracts';
 
-
 const reconcile = proxyActivities<PodiumActivities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', maximumInterval: '10 seconds' },

@@ -48,7 +48,9 @@ function contextIn(headers: Headers): SpanContext | null {
 }
 
 function withContext(headers: Headers, context: SpanContext | null): Headers {
-  return context ? { ...headers, [traceHeader]: defaultPayloadConverter.toPayload({ traceparent: formatTraceparent(context) }) } : headers;
+  return context
+    ? { ...headers, [traceHeader]: defaultPayloadConverter.toPayload({ traceparent: formatTraceparent(context) }) }
+    : headers;
 }
 
 /** A failure as a span's status says it: with its type (the request's error code) when it has one. */
@@ -64,7 +66,12 @@ export const interceptors = (): WorkflowInterceptors => {
   let run: SpanContext | null = null;
   let handled = 0;
 
-  async function inSpan<T>(name: string, parent: SpanContext | null, seed: string, work: (span: SpanContext) => Promise<T>): Promise<T> {
+  async function inSpan<T>(
+    name: string,
+    parent: SpanContext | null,
+    seed: string,
+    work: (span: SpanContext) => Promise<T>,
+  ): Promise<T> {
     const span: SpanContext = {
       traceId: parent?.traceId ?? idFromSeed(`${runId}/trace`, 16),
       spanId: idFromSeed(`${runId}/${seed}`, 8),
@@ -78,7 +85,16 @@ export const interceptors = (): WorkflowInterceptors => {
       if (!(thrown instanceof ContinueAsNew)) error = describe(thrown);
       throw thrown;
     } finally {
-      if (span.sampled) sink.spanEnded({ name, traceId: span.traceId, spanId: span.spanId, parentSpanId: parent?.spanId, startMs, endMs: Date.now(), error });
+      if (span.sampled)
+        sink.spanEnded({
+          name,
+          traceId: span.traceId,
+          spanId: span.spanId,
+          parentSpanId: parent?.spanId,
+          startMs,
+          endMs: Date.now(),
+          error,
+        });
     }
   }
 
@@ -96,14 +112,17 @@ export const interceptors = (): WorkflowInterceptors => {
             run = span;
             return next(input);
           }),
-        handleSignal: (input, next) => handlerSpan(`HandleSignal:${input.signalName}`, input.headers, () => next(input)),
+        handleSignal: (input, next) =>
+          handlerSpan(`HandleSignal:${input.signalName}`, input.headers, () => next(input)),
         handleUpdate: (input, next) => handlerSpan(`HandleUpdate:${input.name}`, input.headers, () => next(input)),
       },
     ],
     outbound: [
       {
         scheduleActivity: (input, next) =>
-          inSpan(`StartActivity:${input.activityType}`, run, `activity/${input.seq}`, (span) => next({ ...input, headers: withContext(input.headers, span) })),
+          inSpan(`StartActivity:${input.activityType}`, run, `activity/${input.seq}`, (span) =>
+            next({ ...input, headers: withContext(input.headers, span) }),
+          ),
         scheduleLocalActivity: (input, next) =>
           inSpan(`StartActivity:${input.activityType}`, run, `local/${input.seq}/${input.attempt}`, (span) =>
             next({ ...input, headers: withContext(input.headers, span) }),

@@ -31,8 +31,14 @@ import {
   type WorkRequestInput,
   type WorkRequestStage,
 } from './contracts';
-import { acceptOperatorPayload, operatorAudits, operatorCancelSignal, operatorFailSignal, operatorRequeueSignal, type OperatorNote } from './operator-signals';
-
+import {
+  acceptOperatorPayload,
+  operatorAudits,
+  operatorCancelSignal,
+  operatorFailSignal,
+  operatorRequeueSignal,
+  type OperatorNote,
+} from './operator-signals';
 
 type Interruption = { kind: 'CANCEL' } | { kind: 'ADMIN_FAIL'; reason: string } | { kind: 'REQUEUE'; reason: string };
 
@@ -50,7 +56,6 @@ const webhooks = proxyActivities<PodiumActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5 },
 });
-
 
 /**
  * An instance that stopped answering during the call (it may have crashed on this very input),
@@ -79,12 +84,17 @@ export const requestFailsVisiblyPatch = 'request-fails-visibly';
  * owner's cancel.
  */
 export async function workRequest(input: WorkRequestInput): Promise<RequestEnd> {
-  return runRequest(input, { failsVisibly: patched(requestFailsVisiblyPatch), earlyHandover: false }, async ({ requestId, modelId, workflowId }) => {
-    const { settings, slot } = await steps.startRequest.executeWithOptions({ summary: `take a free slot of a warm ${modelId} instance, or queue` }, [
-      { requestId, modelId, workflowId },
-    ]);
-    return { settings, offered: slot };
-  });
+  return runRequest(
+    input,
+    { failsVisibly: patched(requestFailsVisiblyPatch), earlyHandover: false },
+    async ({ requestId, modelId, workflowId }) => {
+      const { settings, slot } = await steps.startRequest.executeWithOptions(
+        { summary: `take a free slot of a warm ${modelId} instance, or queue` },
+        [{ requestId, modelId, workflowId }],
+      );
+      return { settings, offered: slot };
+    },
+  );
 }
 
 /** How a request workflow's version behaves where versions differ. */
@@ -103,7 +113,11 @@ export type RequestBehaviour = {
  * The request workflows' frame: the work runs shielded from the workflow's cancellation, which
  * arrives as the owner's cancel instead.
  */
-export async function runRequest(input: WorkRequestInput, { failsVisibly, earlyHandover }: RequestBehaviour, begin: Begin): Promise<RequestEnd> {
+export async function runRequest(
+  input: WorkRequestInput,
+  { failsVisibly, earlyHandover }: RequestBehaviour,
+  begin: Begin,
+): Promise<RequestEnd> {
   const root = CancellationScope.current();
   let cancellation: unknown = null;
   const outcome = await CancellationScope.nonCancellable(() =>
@@ -132,12 +146,15 @@ export async function runRequest(input: WorkRequestInput, { failsVisibly, earlyH
  * line), a call on its slot that failed, or its end already (the warm path did it all).
  */
 export type Beginning = { settings: RequestStart } & (
-  | { offered: Slot | null }
-  | { failed: { slot: Slot; failure: RequestError } }
-  | { ended: RequestEnd }
+  { offered: Slot | null } | { failed: { slot: Slot; failure: RequestError } } | { ended: RequestEnd }
 );
 /** The first step of a request workflow; `inferenceScope` is where a cancel reaches a call to the model. */
-export type Begin = (request: { requestId: string; modelId: string; workflowId: string; inferenceScope: CancellationScope }) => Promise<Beginning>;
+export type Begin = (request: {
+  requestId: string;
+  modelId: string;
+  workflowId: string;
+  inferenceScope: CancellationScope;
+}) => Promise<Beginning>;
 
 async function serveRequest(
   { requestId, modelId }: WorkRequestInput,
@@ -173,17 +190,27 @@ async function serveRequest(
   });
   // The same three from an operator's `temporal workflow signal` (docs/operations.md): checked
   // here, acted on while the request is still on its way, and audited as the API audits them.
-  const operatorAction = (signal: string, to: 'CANCELLED' | 'FAILED' | 'REQUESTED', act: (note: OperatorNote) => void) => async (payload: unknown) => {
-    const note = acceptOperatorPayload(signal, payload);
-    if (!note) return;
-    if (stage === 'FINISHING' || stage === 'DONE') return log.warn('operator signal too late: the request is ending', { signal });
-    const from = stage === 'INFERRING' ? 'PROCESSING' : 'REQUESTED';
-    act(note);
-    const { actor, reason } = note;
-    await operatorAudits.recordOperatorAction.executeWithOptions({ summary: `audit ${signal} by ${actor}` }, [
-      { actor, reason, action: 'REQUEST_STATUS_SET', targetType: 'work_request', targetId: requestId, detail: { from, to } },
-    ]);
-  };
+  const operatorAction =
+    (signal: string, to: 'CANCELLED' | 'FAILED' | 'REQUESTED', act: (note: OperatorNote) => void) =>
+    async (payload: unknown) => {
+      const note = acceptOperatorPayload(signal, payload);
+      if (!note) return;
+      if (stage === 'FINISHING' || stage === 'DONE')
+        return log.warn('operator signal too late: the request is ending', { signal });
+      const from = stage === 'INFERRING' ? 'PROCESSING' : 'REQUESTED';
+      act(note);
+      const { actor, reason } = note;
+      await operatorAudits.recordOperatorAction.executeWithOptions({ summary: `audit ${signal} by ${actor}` }, [
+        {
+          actor,
+          reason,
+          action: 'REQUEST_STATUS_SET',
+          targetType: 'work_request',
+          targetId: requestId,
+          detail: { from, to },
+        },
+      ]);
+    };
   setHandler(operatorCancelSignal, operatorAction('operatorCancel', 'CANCELLED', cancel));
   setHandler(
     operatorFailSignal,
@@ -215,7 +242,10 @@ async function serveRequest(
   }
   if (!beginning) {
     // Its settings were on their way too: read again, for the webhook (null: never committed).
-    const settings = await steps.readRequestSettings.executeWithOptions({ summary: 'read the request, cancelled as it began' }, [{ requestId }]);
+    const settings = await steps.readRequestSettings.executeWithOptions(
+      { summary: 'read the request, cancelled as it began' },
+      [{ requestId }],
+    );
     return finish(null, settings);
   }
   if ('ended' in beginning) return finish(beginning.ended, beginning.settings, { recorded: true });
@@ -238,7 +268,9 @@ async function serveRequest(
         ? goneInstances++ < maxGoneInstances
         : (lost || failure.code === 'INSTANCE_UNREACHABLE') && replacements++ < maxInstanceReplacements;
     if (replace) {
-      await steps.releaseSlot.executeWithOptions({ summary: `give back the slot (${failure.code})` }, [{ requestId, modelId, healthy }]);
+      await steps.releaseSlot.executeWithOptions({ summary: `give back the slot (${failure.code})` }, [
+        { requestId, modelId, healthy },
+      ]);
       held = null;
       offered = await steps.acquireSlot.executeWithOptions({ summary: 'take another slot, or queue' }, [holder]);
       return;
@@ -257,9 +289,13 @@ async function serveRequest(
       const answered = () => handed !== null || unavailable !== null || interruption !== null;
       // Each startup timeout without an answer: was a slot handed over unheard, is the pool well?
       while (!(await condition(answered, `${model.startupTimeoutSeconds} seconds`))) {
-        const look = await steps.checkSlot.executeWithOptions({ summary: 'no answer yet: look for a slot handed over unheard, and at the pool' }, [holder]);
+        const look = await steps.checkSlot.executeWithOptions(
+          { summary: 'no answer yet: look for a slot handed over unheard, and at the pool' },
+          [holder],
+        );
         if (look.slot) handed = look.slot;
-        else if (look.pool.state === 'FAILING') unavailable = { code: 'MODEL_POOL_FAILING', message: look.pool.message! };
+        else if (look.pool.state === 'FAILING')
+          unavailable = { code: 'MODEL_POOL_FAILING', message: look.pool.message! };
       }
       offered = handed;
       handed = null;
@@ -276,7 +312,11 @@ async function serveRequest(
     upsertSearchAttributes([{ key: requestStatusKey, value: 'PROCESSING' }]);
     try {
       const on = held.instanceId;
-      await inferenceScope.run(() => inference.runInference.executeWithOptions({ summary: `call ${modelId} on instance ${on}` }, [{ requestId, ...held! }]));
+      await inferenceScope.run(() =>
+        inference.runInference.executeWithOptions({ summary: `call ${modelId} on instance ${on}` }, [
+          { requestId, ...held! },
+        ]),
+      );
       outcome = { status: 'COMPLETE' };
     } catch (error) {
       if (interruption && isCancellation(error)) break;
@@ -285,7 +325,10 @@ async function serveRequest(
         break;
       }
       await replaceOrFail(
-        describeFailure(error, { code: 'REQUEST_TIMEOUT', message: `the model did not answer within ${model.requestTimeoutSeconds} s` }),
+        describeFailure(error, {
+          code: 'REQUEST_TIMEOUT',
+          message: `the model did not answer within ${model.requestTimeoutSeconds} s`,
+        }),
       );
     }
   }
@@ -295,13 +338,23 @@ async function serveRequest(
    * Records the end and gives back the slot, unless `recorded` (the warm path did both), then
    * says so to the Web UI's list and the webhook.
    */
-  async function finish(result: RequestEnd | null, settings: RequestStart | null, { recorded = false } = {}): Promise<RequestEnd> {
+  async function finish(
+    result: RequestEnd | null,
+    settings: RequestStart | null,
+    { recorded = false } = {},
+  ): Promise<RequestEnd> {
     stage = 'FINISHING';
     const end = recorded ? result! : decideEnd(interruption, result);
     if (!recorded) {
       await CancellationScope.nonCancellable(() =>
         steps.finishRequest.executeWithOptions({ summary: `record the end (${end.status}) and give back the slot` }, [
-          { requestId, modelId, instanceId: held?.instanceId, end, healthy: healthy && leavesInstanceClean(interruption) },
+          {
+            requestId,
+            modelId,
+            instanceId: held?.instanceId,
+            end,
+            healthy: healthy && leavesInstanceClean(interruption),
+          },
         ]),
       );
     }
@@ -312,7 +365,9 @@ async function serveRequest(
     if (settings?.hasWebhook) {
       // Every try is recorded in webhook_deliveries; a receiver that never answers does not
       // change how the request ended.
-      await webhooks.deliverWebhook.executeWithOptions({ summary: `call the webhook with the end (${end.status})` }, [{ requestId }]).catch(() => undefined);
+      await webhooks.deliverWebhook
+        .executeWithOptions({ summary: `call the webhook with the end (${end.status})` }, [{ requestId }])
+        .catch(() => undefined);
     }
     stage = 'DONE';
     return end;
@@ -323,7 +378,6 @@ async function serveRequest(
 function leavesInstanceClean(interruption: Interruption | null): boolean {
   return interruption === null || interruption.kind === 'CANCEL';
 }
-
 
 function inferenceActivities(requestTimeoutSeconds: number) {
   // The activity decides which failures are worth another try (a model's 5xx, twice more; a
@@ -342,6 +396,7 @@ function decideEnd(interruption: Interruption | null, outcome: RequestEnd | null
   if (outcome?.status === 'COMPLETE') return outcome;
   if (interruption?.kind === 'CANCEL') return { status: 'CANCELLED' };
   if (interruption?.kind === 'REQUEUE') return { status: 'REQUEUED' };
-  if (interruption?.kind === 'ADMIN_FAIL') return { status: 'FAILED', error: { code: 'FAILED_BY_ADMIN', message: interruption.reason } };
+  if (interruption?.kind === 'ADMIN_FAIL')
+    return { status: 'FAILED', error: { code: 'FAILED_BY_ADMIN', message: interruption.reason } };
   return outcome ?? { status: 'FAILED', error: { code: 'MODEL_REQUEST_FAILED', message: 'no outcome' } };
 }

@@ -10,8 +10,15 @@ const deleteMachineAnnotation = 'cluster.x-k8s.io/delete-machine';
 /** The last decision applied to a MachineDeployment, so a retried activity does not add twice. */
 const lastDecisionAnnotation = 'podium.dev/last-scale-up';
 
-type MachineDeployment = { metadata: { name: string; annotations?: Record<string, string> }; spec: { replicas?: number } };
-type Machine = { metadata: { name: string; annotations?: Record<string, string> }; status?: { nodeRef?: { name: string } }; spec?: { clusterName?: string } };
+type MachineDeployment = {
+  metadata: { name: string; annotations?: Record<string, string> };
+  spec: { replicas?: number };
+};
+type Machine = {
+  metadata: { name: string; annotations?: Record<string, string> };
+  status?: { nodeRef?: { name: string } };
+  spec?: { clusterName?: string };
+};
 
 /**
  * Real clusters through Cluster API: one MachineDeployment per node type, named
@@ -28,7 +35,10 @@ export class ClusterApiNodeProvider implements NodeProvider {
   readonly kind = 'cluster-api' as const;
   private readonly api: CustomObjectsApi;
 
-  constructor(kubeConfig: KubeConfig, private readonly options: { namespace: string; prefix: string }) {
+  constructor(
+    kubeConfig: KubeConfig,
+    private readonly options: { namespace: string; prefix: string },
+  ) {
     this.api = kubeConfig.makeApiClient(CustomObjectsApi);
   }
 
@@ -37,7 +47,13 @@ export class ClusterApiNodeProvider implements NodeProvider {
   }
 
   private async deployment(name: string): Promise<MachineDeployment> {
-    return (await this.api.getNamespacedCustomObject({ group, version, namespace: this.options.namespace, plural: 'machinedeployments', name })) as MachineDeployment;
+    return (await this.api.getNamespacedCustomObject({
+      group,
+      version,
+      namespace: this.options.namespace,
+      plural: 'machinedeployments',
+      name,
+    })) as MachineDeployment;
   }
 
   async addNodes(type: NodeTypeSpec, names: string[], decisionId: string): Promise<void> {
@@ -51,28 +67,50 @@ export class ClusterApiNodeProvider implements NodeProvider {
         namespace: this.options.namespace,
         plural: 'machinedeployments',
         name,
-        body: { metadata: { annotations: { [lastDecisionAnnotation]: decisionId } }, spec: { replicas: (current.spec.replicas ?? 0) + names.length } },
+        body: {
+          metadata: { annotations: { [lastDecisionAnnotation]: decisionId } },
+          spec: { replicas: (current.spec.replicas ?? 0) + names.length },
+        },
       },
       mergePatch,
     );
   }
 
   async removeNode(nodeName: string): Promise<void> {
-    const machines = (await this.api.listNamespacedCustomObject({ group, version, namespace: this.options.namespace, plural: 'machines' })) as {
+    const machines = (await this.api.listNamespacedCustomObject({
+      group,
+      version,
+      namespace: this.options.namespace,
+      plural: 'machines',
+    })) as {
       items: Array<Machine & { metadata: { labels?: Record<string, string> } }>;
     };
     const machine = machines.items.find((m) => m.status?.nodeRef?.name === nodeName);
     // Gone already, or marked (and its deployment lowered) by an earlier try of this call.
     if (!machine || machine.metadata.annotations?.[deleteMachineAnnotation]) return;
     await this.api.patchNamespacedCustomObject(
-      { group, version, namespace: this.options.namespace, plural: 'machines', name: machine.metadata.name, body: { metadata: { annotations: { [deleteMachineAnnotation]: 'true' } } } },
+      {
+        group,
+        version,
+        namespace: this.options.namespace,
+        plural: 'machines',
+        name: machine.metadata.name,
+        body: { metadata: { annotations: { [deleteMachineAnnotation]: 'true' } } },
+      },
       mergePatch,
     );
     const deploymentName = machine.metadata.labels?.['cluster.x-k8s.io/deployment-name'];
     if (!deploymentName) return;
     const current = await this.deployment(deploymentName);
     await this.api.patchNamespacedCustomObject(
-      { group, version, namespace: this.options.namespace, plural: 'machinedeployments', name: deploymentName, body: { spec: { replicas: Math.max(0, (current.spec.replicas ?? 1) - 1) } } },
+      {
+        group,
+        version,
+        namespace: this.options.namespace,
+        plural: 'machinedeployments',
+        name: deploymentName,
+        body: { spec: { replicas: Math.max(0, (current.spec.replicas ?? 1) - 1) } },
+      },
       mergePatch,
     );
   }

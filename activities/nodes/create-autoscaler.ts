@@ -25,10 +25,13 @@ const nodeTypeEntry = z.strictObject({
 export function parseNodeTypes(json: string | undefined, defaults?: NodeTypeSpec[]): NodeTypeSpec[] {
   if (!json) {
     if (defaults) return defaults;
-    throw new Error('NODE_TYPES is required with a real node provider: the machine types it may add (see docs/node-autoscaling.md)');
+    throw new Error(
+      'NODE_TYPES is required with a real node provider: the machine types it may add (see docs/node-autoscaling.md)',
+    );
   }
   const entries = z.array(nodeTypeEntry).min(1).safeParse(JSON.parse(json));
-  if (!entries.success) throw new Error(`NODE_TYPES: ${entries.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!entries.success)
+    throw new Error(`NODE_TYPES: ${entries.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   return entries.data.map((t) => ({
     name: t.name,
     capacity: { cpu: parseQuantity(t.cpu), memory: parseQuantity(t.memory), gpu: t.gpu, pods: t.pods },
@@ -60,18 +63,34 @@ export function autoscalerSettings(config: PodiumConfig, defaultNodeTypes?: Node
  * cluster (infra/test-cluster/kwok-provider.ts), which production code never imports: the
  * entry points load them on demand (infra/simulated-cluster.ts) and pass them here.
  */
-export type KwokNodes = { createProvider: (kubeConfig: KubeConfig, owner: string) => NodeProvider; nodeTypes: NodeTypeSpec[] };
+export type KwokNodes = {
+  createProvider: (kubeConfig: KubeConfig, owner: string) => NodeProvider;
+  nodeTypes: NodeTypeSpec[];
+};
 
 /** The node autoscaler's dependencies for NODE_PROVIDER, or undefined for `none`. */
-export function createAutoscaler(config: PodiumConfig, kubeConfig: KubeConfig, kwok?: KwokNodes): AutoscalerDependencies | undefined {
+export function createAutoscaler(
+  config: PodiumConfig,
+  kubeConfig: KubeConfig,
+  kwok?: KwokNodes,
+): AutoscalerDependencies | undefined {
   const kind = config.NODE_PROVIDER ?? 'none';
   if (kind === 'none') return undefined;
   const namespace = config.KUBERNETES_NAMESPACE;
   if (kind === 'kwok') {
-    if (!kwok) throw new Error('NODE_PROVIDER=kwok: the kwok provider was not loaded (it comes with the simulated cluster)');
-    return { kubeConfig, provider: kwok.createProvider(kubeConfig, namespace), namespace, settings: autoscalerSettings(config, kwok.nodeTypes) };
+    if (!kwok)
+      throw new Error('NODE_PROVIDER=kwok: the kwok provider was not loaded (it comes with the simulated cluster)');
+    return {
+      kubeConfig,
+      provider: kwok.createProvider(kubeConfig, namespace),
+      namespace,
+      settings: autoscalerSettings(config, kwok.nodeTypes),
+    };
   }
   const settings = autoscalerSettings(config); // NODE_TYPES checked before the cluster is touched
-  const provider = new ClusterApiNodeProvider(kubeConfig, { namespace: config.CLUSTER_API_NAMESPACE, prefix: config.CLUSTER_API_PREFIX });
+  const provider = new ClusterApiNodeProvider(kubeConfig, {
+    namespace: config.CLUSTER_API_NAMESPACE,
+    prefix: config.CLUSTER_API_PREFIX,
+  });
   return { kubeConfig, provider, namespace, settings };
 }

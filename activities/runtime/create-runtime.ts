@@ -36,13 +36,26 @@ export async function createInstanceRuntime(
   const kind = config.INSTANCE_RUNTIME ?? (kubernetesConfigured() ? 'kubernetes' : 'local');
   if (kind === 'local') {
     if (config.PODIUM_ENV === 'production' && !config.LOCAL_RUNTIME_IN_PRODUCTION) {
-      throw new Error('PODIUM_ENV=production found no Kubernetes cluster, and the local runtime runs model code on this host: configure the cluster, or set LOCAL_RUNTIME_IN_PRODUCTION=true to accept that');
+      throw new Error(
+        'PODIUM_ENV=production found no Kubernetes cluster, and the local runtime runs model code on this host: configure the cluster, or set LOCAL_RUNTIME_IN_PRODUCTION=true to accept that',
+      );
     }
     return { runtime: new LocalProcessRuntime(localCommands), kubeConfig: null };
   }
-  const [{ KubeConfig }, { KubernetesRuntime }] = await Promise.all([import('@kubernetes/client-node'), import('./kubernetes/kubernetes-runtime')]);
+  const [{ KubeConfig }, { KubernetesRuntime }] = await Promise.all([
+    import('@kubernetes/client-node'),
+    import('./kubernetes/kubernetes-runtime'),
+  ]);
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromDefault();
   const imagePolicy = imagePolicyOf(config);
-  return { runtime: new KubernetesRuntime({ kubeConfig, namespace: config.KUBERNETES_NAMESPACE, endpointSource: config.KUBERNETES_ENDPOINT, imagePolicy }), kubeConfig };
+  return {
+    runtime: new KubernetesRuntime({
+      kubeConfig,
+      namespace: config.KUBERNETES_NAMESPACE,
+      endpointSource: config.KUBERNETES_ENDPOINT,
+      imagePolicy,
+    }),
+    kubeConfig,
+  };
 }

@@ -25,7 +25,10 @@ const readinessPollMs = 25;
 function annotationEnv(annotations: Record<string, string>): Record<string, string> {
   return Object.fromEntries(
     Object.entries(annotations).map(([key, value]) => [
-      `PODIUM_${key.replace(/^podium\//, '').replace(/[^a-z0-9]+/gi, '_').toUpperCase()}`,
+      `PODIUM_${key
+        .replace(/^podium\//, '')
+        .replace(/[^a-z0-9]+/gi, '_')
+        .toUpperCase()}`,
       value,
     ]),
   );
@@ -40,13 +43,21 @@ function withWorkerSecrets(env: Record<string, string | WorkerSecretRef>): Recor
     Object.entries(env).map(([name, value]) => {
       if (typeof value === 'string') return [name, value];
       const held = process.env[workerSecretVariable(value)];
-      if (held === undefined) throw new Error(`${name} names the secret ${value.secret}, which this worker does not hold (set ${workerSecretVariable(value)} in its environment)`);
+      if (held === undefined)
+        throw new Error(
+          `${name} names the secret ${value.secret}, which this worker does not hold (set ${workerSecretVariable(value)} in its environment)`,
+        );
       return [name, held];
     }),
   );
 }
 
-type LocalInstance = { child: ChildProcess; annotations: Record<string, string>; startedAt: string; stderrTail: () => string };
+type LocalInstance = {
+  child: ChildProcess;
+  annotations: Record<string, string>;
+  startedAt: string;
+  stderrTail: () => string;
+};
 
 /**
  * Runs each instance as a child process of the worker, the local stand-in for a pod. The model
@@ -67,7 +78,9 @@ export class LocalProcessRuntime implements InstanceRuntime {
   async start(spec: InstanceSpec): Promise<PlacedInstance> {
     const refused = localLaunchProblems(spec.model, this.policy);
     if (refused.length > 0) {
-      throw new LocalCommandRefusedError(`the local runtime does not run this model: ${refused.map((problem) => `${problem.field} ${problem.message}`).join('; ')}`);
+      throw new LocalCommandRefusedError(
+        `the local runtime does not run this model: ${refused.map((problem) => `${problem.field} ${problem.message}`).join('; ')}`,
+      );
     }
     const [http, grpc, metrics] = isPodiumServer(spec.model) ? [0, 0, 0] : await findFreePorts(3);
     const launch = processLaunch(spec.model, { http: http!, grpc: grpc!, metrics: metrics! });
@@ -76,10 +89,19 @@ export class LocalProcessRuntime implements InstanceRuntime {
       { ...withWorkerSecrets(launch.env), ...annotationEnv(spec.annotations) },
       spec.startupTimeoutMs,
       spec.signal,
-      { workingDir: launch.workingDir, port: launch.port === 'stdout' ? undefined : launch.port, watched: launch.watched },
+      {
+        workingDir: launch.workingDir,
+        port: launch.port === 'stdout' ? undefined : launch.port,
+        watched: launch.watched,
+      },
     );
     const pid = String(child.pid);
-    this.children.set(pid, { child, annotations: { ...spec.annotations }, startedAt: new Date().toISOString(), stderrTail });
+    this.children.set(pid, {
+      child,
+      annotations: { ...spec.annotations },
+      startedAt: new Date().toISOString(),
+      stderrTail,
+    });
     child.once('exit', () => this.children.delete(pid));
     return { runtimeRef: pid, endpoint: `http://127.0.0.1:${port}`, readinessPath: readinessPathOf(spec.model) };
   }
@@ -103,9 +125,12 @@ export class LocalProcessRuntime implements InstanceRuntime {
       const instance = this.children.get(runtimeRef);
       if (!instance) {
         // Started by another worker on this machine: waited for while it lives.
-        if (!isProcessAlive(Number(runtimeRef))) throw new InstanceLostError(`the model process ${runtimeRef} is gone with the worker that started it`);
+        if (!isProcessAlive(Number(runtimeRef)))
+          throw new InstanceLostError(`the model process ${runtimeRef} is gone with the worker that started it`);
       } else if (instance.child.exitCode !== null || instance.child.signalCode !== null) {
-        throw new Error(`the model process exited (${instance.child.exitCode ?? instance.child.signalCode}) before it was ready: ${instance.stderrTail()}`);
+        throw new Error(
+          `the model process exited (${instance.child.exitCode ?? instance.child.signalCode}) before it was ready: ${instance.stderrTail()}`,
+        );
       }
       await sleep(readinessPollMs, undefined, { signal });
     }

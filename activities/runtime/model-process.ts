@@ -46,7 +46,9 @@ export async function spawnModelServer(
 ): Promise<ModelProcess> {
   const [command, ...args] = argv;
   const resolved = [resolveCommand(command!), ...args];
-  const [file, ...fileArgs] = options.watched ? [process.execPath, require.resolve('./exit-with-parent'), ...resolved] : resolved;
+  const [file, ...fileArgs] = options.watched
+    ? [process.execPath, require.resolve('./exit-with-parent'), ...resolved]
+    : resolved;
   const child = spawn(file!, fileArgs, {
     cwd: options.workingDir ? path.resolve(projectRoot, options.workingDir) : projectRoot,
     env: {
@@ -87,10 +89,18 @@ function spawned(child: ChildProcess): Promise<void> {
   });
 }
 
-function waitForListening(child: ChildProcess, timeoutMs: number, stderrTail: () => string, signal?: AbortSignal): Promise<number> {
+function waitForListening(
+  child: ChildProcess,
+  timeoutMs: number,
+  stderrTail: () => string,
+  signal?: AbortSignal,
+): Promise<number> {
   return new Promise((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
-    const timer = setTimeout(() => fail(new InstanceStartupTimeoutError(`model process did not listen within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => fail(new InstanceStartupTimeoutError(`model process did not listen within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     const onExit = (code: number | null) =>
       fail(new Error(`model process exited (code ${code}) before listening: ${stderrTail()}`));
     const onAbort = () => fail(new Error('the start was given up on before the model process listened'));

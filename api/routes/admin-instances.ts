@@ -63,7 +63,10 @@ export function adminInstanceRoutes(deps: {
       instance: record,
       timeline,
       runtimeEvents,
-      requests: requests.map((r) => ({ ...r, links: { temporal: workflowLink(deps.temporalUi, requestWorkflowId(r.id)) } })),
+      requests: requests.map((r) => ({
+        ...r,
+        links: { temporal: workflowLink(deps.temporalUi, requestWorkflowId(r.id)) },
+      })),
       workflow: { id: poolId, events: workflowEvents, link: workflowLink(deps.temporalUi, poolId) },
     } satisfies InstanceHistoryView;
   });

@@ -4,7 +4,13 @@ import type { DatabasePool } from 'slonik';
 import { findModel, listModels } from '../../db/models';
 import { imageProblems, type ImagePolicy } from '../../domain/image-policy';
 import { localLaunchProblems, type LocalCommandPolicy } from '../../domain/local-command-policy';
-import { modelSettings, modelSpecFrom, redactedModel, settingsOf, type ModelSettings } from '../../domain/model-catalog';
+import {
+  modelSettings,
+  modelSpecFrom,
+  redactedModel,
+  settingsOf,
+  type ModelSettings,
+} from '../../domain/model-catalog';
 import { requirePermission, requireSession, signedInUser, type AuthState } from '../auth';
 import type { Authenticate } from '../authenticator';
 import { ApiError } from '../errors';
@@ -25,13 +31,22 @@ type AdminModelRouteDeps = {
  * Settings from a body, refused (400) when their image may not run on Kubernetes, or when this
  * process's local runtime would not run them.
  */
-function settingsFrom(ctx: { request: { body?: unknown } }, id: string, { localCommands, imagePolicy }: AdminModelRouteDeps): ModelSettings {
+function settingsFrom(
+  ctx: { request: { body?: unknown } },
+  id: string,
+  { localCommands, imagePolicy }: AdminModelRouteDeps,
+): ModelSettings {
   const settings = modelSettings.parse(ctx.request.body);
   const image = imageProblems(settings.containerImage, imagePolicy);
   if (image.length > 0) {
-    throw new ApiError(400, 'MODEL_IMAGE_REFUSED', `The image ${settings.containerImage} may not run: it ${image.join('; it ')} (docs/security.md)`, {
-      issues: image.map((message) => ({ path: ['containerImage'], message })),
-    });
+    throw new ApiError(
+      400,
+      'MODEL_IMAGE_REFUSED',
+      `The image ${settings.containerImage} may not run: it ${image.join('; it ')} (docs/security.md)`,
+      {
+        issues: image.map((message) => ({ path: ['containerImage'], message })),
+      },
+    );
   }
   const problems = localCommands ? localLaunchProblems(modelSpecFrom(id, settings), localCommands) : [];
   if (problems.length > 0) {
@@ -77,7 +92,9 @@ export function adminModelRoutes(deps: AdminModelRouteDeps) {
   router.put('/api/admin/models/:id', async (ctx) => {
     const id = modelIdParam(ctx);
     requireJsonBody(ctx);
-    const { model, created } = await registerModel(deps, signedInUser(ctx), id, settingsFrom(ctx, id, deps), { replace: true });
+    const { model, created } = await registerModel(deps, signedInUser(ctx), id, settingsFrom(ctx, id, deps), {
+      replace: true,
+    });
     ctx.status = created ? 201 : 200;
     ctx.body = { model: redactedModel(model) };
   });

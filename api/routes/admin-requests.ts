@@ -31,7 +31,13 @@ export function adminRequestRoutes(deps: {
     const query = adminRequestsQuery.parse(ctx.query);
     try {
       const page = await listAdminRequests(db, query);
-      ctx.body = { ...page, requests: page.requests.map((r) => ({ ...r, links: { temporal: workflowLink(deps.temporalUi, requestWorkflowId(r.id)) } })) };
+      ctx.body = {
+        ...page,
+        requests: page.requests.map((r) => ({
+          ...r,
+          links: { temporal: workflowLink(deps.temporalUi, requestWorkflowId(r.id)) },
+        })),
+      };
     } catch (error) {
       if (error instanceof UnknownRequestCursorError) {
         throw new ApiError(400, 'INVALID_CURSOR', 'The cursor names no request; use nextCursor from the previous page');

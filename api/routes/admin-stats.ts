@@ -6,7 +6,15 @@ import type { Logger } from 'pino';
 import type { DatabasePool } from 'slonik';
 import { z } from 'zod';
 import { UnknownStatsCursorError, assertKnownCursor, queryStats, streamStats } from '../../db/stats';
-import { statsCsvColumns, statsCsvFilename, statsCsvRecord, statsQuery, type StatsGroup, type StatsQuery, type StatsRow } from '../../domain/stats-query';
+import {
+  statsCsvColumns,
+  statsCsvFilename,
+  statsCsvRecord,
+  statsQuery,
+  type StatsGroup,
+  type StatsQuery,
+  type StatsRow,
+} from '../../domain/stats-query';
 import { requirePermission, requireSession, type AuthState } from '../auth';
 import type { Authenticate } from '../authenticator';
 import { ApiError } from '../errors';
@@ -57,7 +65,11 @@ export function adminStatsRoutes(deps: { db: DatabasePool; authenticate: Authent
       await assertKnownCursor(db, query);
     } catch (error) {
       if (error instanceof UnknownStatsCursorError) {
-        throw new ApiError(400, 'INVALID_CURSOR', 'The cursor names no stats row; use nextCursor from the previous page');
+        throw new ApiError(
+          400,
+          'INVALID_CURSOR',
+          'The cursor names no stats row; use nextCursor from the previous page',
+        );
       }
       throw error;
     }

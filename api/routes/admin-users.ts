@@ -16,7 +16,15 @@ const listUsersQuery = z.strictObject({
 });
 
 /** Accounts and their permissions, for admins; ending a user's sessions, disabling and enabling an account. */
-export function adminUserRoutes({ db, authenticate, cache }: { db: DatabasePool; authenticate: Authenticate; cache?: SessionCache | null }) {
+export function adminUserRoutes({
+  db,
+  authenticate,
+  cache,
+}: {
+  db: DatabasePool;
+  authenticate: Authenticate;
+  cache?: SessionCache | null;
+}) {
   const router = new Router<AuthState>();
   router.use('/api/admin', requireSession(authenticate), requirePermission('ADMIN'));
 

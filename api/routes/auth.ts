@@ -37,7 +37,11 @@ export function authRoutes(deps: {
     // still reaches the server, which answers ACCESS_TOKEN_EXPIRED (refresh) rather than
     // AUTH_REQUIRED (sign in).
     ctx.cookies.set(accessCookie, pair.access, { ...cookie, path: '/api', expires: new Date(issued.refreshExpiresAt) });
-    ctx.cookies.set(refreshCookie, pair.refresh, { ...cookie, path: '/api/auth', expires: new Date(issued.refreshExpiresAt) });
+    ctx.cookies.set(refreshCookie, pair.refresh, {
+      ...cookie,
+      path: '/api/auth',
+      expires: new Date(issued.refreshExpiresAt),
+    });
     ctx.set('Cache-Control', 'no-store'); // tokens: no cache, shared or private, keeps them
     ctx.body = {
       user,
@@ -74,18 +78,28 @@ export function authRoutes(deps: {
   router.post('/api/auth/refresh', async (ctx) => {
     const body = refreshBody.parse(ctx.request.body ?? {});
     const presented = body.refreshToken ?? ctx.cookies.get(refreshCookie);
-    if (!presented) throw new ApiError(401, 'REFRESH_TOKEN_REQUIRED', 'Send the refresh token (JSON refreshToken, or the cookie)');
-    if (!looksLikeToken(presented, 'refresh')) endedSession(ctx, 'INVALID_REFRESH_TOKEN', 'This is not a refresh token of ours');
+    if (!presented)
+      throw new ApiError(401, 'REFRESH_TOKEN_REQUIRED', 'Send the refresh token (JSON refreshToken, or the cookie)');
+    if (!looksLikeToken(presented, 'refresh'))
+      endedSession(ctx, 'INVALID_REFRESH_TOKEN', 'This is not a refresh token of ours');
 
     const result = await refreshSession(deps, presented);
     switch (result.outcome) {
       case 'ROTATE':
         return signIn(ctx, result.signedIn);
       case 'ALREADY_ROTATED':
-        throw new ApiError(409, 'REFRESH_ALREADY_ROTATED', 'This refresh token was just used; retry with the newest tokens');
+        throw new ApiError(
+          409,
+          'REFRESH_ALREADY_ROTATED',
+          'This refresh token was just used; retry with the newest tokens',
+        );
       case 'REUSED_REVOKE_FAMILY':
         deps.cache?.forgetSession(result.sessionId);
-        return endedSession(ctx, 'REFRESH_TOKEN_REUSED', 'This refresh token was used before, so the session has been ended; sign in again');
+        return endedSession(
+          ctx,
+          'REFRESH_TOKEN_REUSED',
+          'This refresh token was used before, so the session has been ended; sign in again',
+        );
       case 'EXPIRED':
         return endedSession(ctx, 'SESSION_EXPIRED', 'The session has expired; sign in again');
       case 'REVOKED':
@@ -99,7 +113,8 @@ export function authRoutes(deps: {
   router.post('/api/auth/logout', async (ctx) => {
     const body = refreshBody.parse(ctx.request.body ?? {});
     const refresh = body.refreshToken ?? ctx.cookies.get(refreshCookie);
-    let sessionId = refresh && looksLikeToken(refresh, 'refresh') ? await findSessionOfRefreshToken(db, hashToken(refresh)) : null;
+    let sessionId =
+      refresh && looksLikeToken(refresh, 'refresh') ? await findSessionOfRefreshToken(db, hashToken(refresh)) : null;
     if (!sessionId) {
       await requireSession(deps.authenticate)(ctx, async () => undefined);
       sessionId = ctx.state.principal!.sessionId;

@@ -12,13 +12,29 @@ type Check = 'up' | 'down';
 
 /** 'up' when `work` succeeds within `ms`, else 'down'. */
 const within = (ms: number, work: Promise<unknown>): Promise<Check> =>
-  withTimeLimit(work.then((): Check => 'up', (): Check => 'down'), ms, (): Check => 'down');
+  withTimeLimit(
+    work.then(
+      (): Check => 'up',
+      (): Check => 'down',
+    ),
+    ms,
+    (): Check => 'down',
+  );
 
 /** Whether PostgreSQL and Temporal answer, each within a second. */
-export async function dependencyChecks({ db, temporal }: { db: DatabasePool; temporal: Client }): Promise<{ database: Check; temporal: Check }> {
+export async function dependencyChecks({
+  db,
+  temporal,
+}: {
+  db: DatabasePool;
+  temporal: Client;
+}): Promise<{ database: Check; temporal: Check }> {
   const [database, temporalCheck] = await Promise.all([
     within(checkTimeoutMs, db.query(sql.unsafe`SELECT 1`)),
-    within(checkTimeoutMs, temporal.withDeadline(Date.now() + checkTimeoutMs, () => temporal.workflowService.getSystemInfo({}))),
+    within(
+      checkTimeoutMs,
+      temporal.withDeadline(Date.now() + checkTimeoutMs, () => temporal.workflowService.getSystemInfo({})),
+    ),
   ]);
   return { database, temporal: temporalCheck };
 }
@@ -39,8 +55,10 @@ export function healthRoutes(deps: { db: DatabasePool; temporal: Client }) {
   router.get('/api/health/live', live);
   router.get('/api/health/ready', async (ctx) => {
     const checks = await dependencyChecks(deps);
-    if (checks.database === 'down') throw new ApiError(503, 'DATABASE_UNAVAILABLE', 'PostgreSQL does not answer', { checks });
-    if (checks.temporal === 'down') throw new ApiError(503, 'TEMPORAL_UNAVAILABLE', 'Temporal does not answer', { checks });
+    if (checks.database === 'down')
+      throw new ApiError(503, 'DATABASE_UNAVAILABLE', 'PostgreSQL does not answer', { checks });
+    if (checks.temporal === 'down')
+      throw new ApiError(503, 'TEMPORAL_UNAVAILABLE', 'Temporal does not answer', { checks });
     ctx.body = { ok: true, checks };
   });
   return router;

@@ -74,7 +74,11 @@ export function inferenceProtocolRoutes(deps: InferenceProtocolDeps) {
 
   router.post('/v2/models/:name/infer', requireSession(deps.authenticate), async (ctx) => {
     if (ctx.get('inference-header-content-length')) {
-      throw new ApiError(400, 'BINARY_TENSORS_UNSUPPORTED', 'The binary tensor data extension is not supported: send tensors as JSON (tritonclient: binary_data=False)');
+      throw new ApiError(
+        400,
+        'BINARY_TENSORS_UNSUPPORTED',
+        'The binary tensor data extension is not supported: send tensors as JSON (tritonclient: binary_data=False)',
+      );
     }
     const model = await catalogModel(db, ctx.params.name);
     const { wait } = inferWait.parse(ctx.query);
@@ -82,7 +86,11 @@ export function inferenceProtocolRoutes(deps: InferenceProtocolDeps) {
     const input = inferenceRequest.parse(ctx.request.body);
     const principal = ctx.state.principal!;
     const { request } = await submitRequest(deps, principal, { model: model.id, input }, idempotencyKeyHeader(ctx));
-    const ended = await deps.ends.readUntilEnded(request.id, wait * 1000, async () => (await findOwnWorkRequest(db, request.id, ownerOf(principal)))!);
+    const ended = await deps.ends.readUntilEnded(
+      request.id,
+      wait * 1000,
+      async () => (await findOwnWorkRequest(db, request.id, ownerOf(principal)))!,
+    );
     answerInference(ctx, ended, input.id);
   });
   return router;

@@ -66,7 +66,11 @@ export function requestRoutes(deps: RequestRouteDeps) {
       ctx.body = await listOwnWorkRequests(db, ownerOf(ctx.state.principal!), query);
     } catch (error) {
       if (error instanceof UnknownCursorError) {
-        throw new ApiError(400, 'INVALID_CURSOR', 'The cursor is not one of your requests; use nextCursor from the previous page');
+        throw new ApiError(
+          400,
+          'INVALID_CURSOR',
+          'The cursor is not one of your requests; use nextCursor from the previous page',
+        );
       }
       throw error;
     }
@@ -92,7 +96,11 @@ export function requestRoutes(deps: RequestRouteDeps) {
   router.post('/api/requests/:id/cancel', async (ctx) => {
     const request = await ownRequest(ctx, ownerOf(ctx.state.principal!));
     if (isFinal(request.status)) {
-      throw new ApiError(409, 'REQUEST_ALREADY_ENDED', `Request ${request.id} has already ended (${request.status}): there is nothing to cancel`);
+      throw new ApiError(
+        409,
+        'REQUEST_ALREADY_ENDED',
+        `Request ${request.id} has already ended (${request.status}): there is nothing to cancel`,
+      );
     }
     if (!(await workflows.cancel(request.id))) {
       throw new ApiError(409, 'REQUEST_ALREADY_ENDED', 'The request has just ended');

@@ -5,7 +5,15 @@ import { createAnonymousSession } from '../../db/sessions';
 import type { CreationLimits } from '../creation-limits';
 import { hashToken, newToken } from '../session-tokens';
 
-export function sessionRoutes({ db, ttlHours, creationLimits }: { db: DatabasePool; ttlHours: number; creationLimits: CreationLimits }) {
+export function sessionRoutes({
+  db,
+  ttlHours,
+  creationLimits,
+}: {
+  db: DatabasePool;
+  ttlHours: number;
+  creationLimits: CreationLimits;
+}) {
   const router = new Router();
 
   /** An anonymous session: all a curl user needs to submit requests (so many per address and hour). */
@@ -18,7 +26,12 @@ export function sessionRoutes({ db, ttlHours, creationLimits }: { db: DatabasePo
     });
     ctx.status = 201;
     ctx.set('Cache-Control', 'no-store'); // a token: no cache, shared or private, keeps it
-    ctx.body = { token, sessionId: session.id, kind: 'anonymous', expiresAt: new Date(session.expiresAt).toISOString() };
+    ctx.body = {
+      token,
+      sessionId: session.id,
+      kind: 'anonymous',
+      expiresAt: new Date(session.expiresAt).toISOString(),
+    };
   });
 
   return router;

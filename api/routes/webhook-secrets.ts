@@ -23,15 +23,13 @@ export function webhookSecretRoutes({ db, authenticate }: { db: DatabasePool; au
   router.get('/api/webhook-secrets', async (ctx) => {
     const secrets = await listLiveWebhookSecrets(db, ownerOf(ctx.state.principal!));
     ctx.body = {
-      secrets: secrets.map(
-        (row): WebhookSecretView => ({
-          id: row.id,
-          hint: `${row.secret.slice(0, 10)}…`,
-          current: row.expiresAt === null,
-          createdAt: iso(row.createdAt),
-          expiresAt: row.expiresAt === null ? null : iso(row.expiresAt),
-        }),
-      ),
+      secrets: secrets.map((row): WebhookSecretView => ({
+        id: row.id,
+        hint: `${row.secret.slice(0, 10)}…`,
+        current: row.expiresAt === null,
+        createdAt: iso(row.createdAt),
+        expiresAt: row.expiresAt === null ? null : iso(row.expiresAt),
+      })),
     };
   });
 
@@ -46,7 +44,14 @@ export function webhookSecretRoutes({ db, authenticate }: { db: DatabasePool; au
     const created = (await listLiveWebhookSecrets(db, owner)).find((row) => row.id === id)!;
     ctx.status = 201;
     ctx.set('Cache-Control', 'no-store'); // a secret: no cache keeps it
-    ctx.body = { id, secret, hint: `${secret.slice(0, 10)}…`, current: true, createdAt: iso(created.createdAt), expiresAt: null };
+    ctx.body = {
+      id,
+      secret,
+      hint: `${secret.slice(0, 10)}…`,
+      current: true,
+      createdAt: iso(created.createdAt),
+      expiresAt: null,
+    };
   });
   return router;
 }

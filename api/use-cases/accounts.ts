@@ -67,7 +67,9 @@ export async function signUp({ db, tokens }: AccountDeps, body: SignupBody): Pro
 }
 
 const tooManyAttempts = (seconds: number) =>
-  new ApiError(429, 'TOO_MANY_ATTEMPTS', `Too many failed sign-ins; try again in ${seconds} s`, { retryAfterSeconds: seconds });
+  new ApiError(429, 'TOO_MANY_ATTEMPTS', `Too many failed sign-ins; try again in ${seconds} s`, {
+    retryAfterSeconds: seconds,
+  });
 
 /** A sign-in with username or email and password, throttled per identifier and address. */
 export async function logIn(
@@ -79,7 +81,9 @@ export async function logIn(
   const user = await findUserForLogin(db, identifier);
   // One count per account, whether it is named by username or email; unknown names by name,
   // hashed: a name may be longer than the counters' keys (schemathesis found the 500).
-  const account = user ? `user:${user.id}` : `name:${createHash('sha256').update(identifier.toLowerCase()).digest('hex')}`;
+  const account = user
+    ? `user:${user.id}`
+    : `name:${createHash('sha256').update(identifier.toLowerCase()).digest('hex')}`;
   const attempt = await loginRateLimit.attempt(account, ip);
   if (attempt.refused) throw tooManyAttempts(attempt.retryAfterSeconds);
   if (!(await verifyPassword(user?.passwordHash ?? null, body.password)) || !user) {
@@ -114,15 +118,27 @@ export async function refreshSession({ db, tokens }: AccountDeps, presented: str
     const maxLifetimeMs = tokens.maxSessionSeconds * 1000;
     const decision = decideRefresh(state, now, tokens.reuseGraceSeconds * 1000, maxLifetimeMs);
     if (decision.outcome === 'ROTATE') {
-      const refresh = { ...pair.hashes.refresh, ttlSeconds: refreshTtlSeconds(tokens.refreshTtlSeconds, state.sessionCreatedAt, now, maxLifetimeMs) };
-      const issued = await rotateRefreshToken(transaction, { sessionId: state.sessionId, usedHash, access: pair.hashes.access, refresh });
+      const refresh = {
+        ...pair.hashes.refresh,
+        ttlSeconds: refreshTtlSeconds(tokens.refreshTtlSeconds, state.sessionCreatedAt, now, maxLifetimeMs),
+      };
+      const issued = await rotateRefreshToken(transaction, {
+        sessionId: state.sessionId,
+        usedHash,
+        access: pair.hashes.access,
+        refresh,
+      });
       return { outcome: decision.outcome, issued, userId: state.userId };
     }
-    if (decision.outcome === 'REUSED_REVOKE_FAMILY') await revokeSession(transaction, state.sessionId, 'refresh token reused');
+    if (decision.outcome === 'REUSED_REVOKE_FAMILY')
+      await revokeSession(transaction, state.sessionId, 'refresh token reused');
     return { outcome: decision.outcome, sessionId: state.sessionId };
   });
   if (result.outcome === 'ROTATE') {
-    return { outcome: 'ROTATE', signedIn: { user: (await findUserView(db, result.userId))!, pair, issued: result.issued } };
+    return {
+      outcome: 'ROTATE',
+      signedIn: { user: (await findUserView(db, result.userId))!, pair, issued: result.issued },
+    };
   }
   if (result.outcome === 'REUSED_REVOKE_FAMILY') return { outcome: result.outcome, sessionId: result.sessionId };
   return { outcome: result.outcome };

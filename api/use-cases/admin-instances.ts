@@ -6,7 +6,13 @@ import { listModels } from '../../db/models';
 import { findInstanceRecord, listLiveInstanceRecords } from '../../db/model-instances';
 import { freshRuntimeViews } from '../../db/runtime-views';
 import type { AdminInstancesQuery } from '../../domain/admin-views';
-import { filterInstances, joinInstances, mergeRuntimeViews, type AdminInstancesView, type InstanceRecord } from '../../domain/instances';
+import {
+  filterInstances,
+  joinInstances,
+  mergeRuntimeViews,
+  type AdminInstancesView,
+  type InstanceRecord,
+} from '../../domain/instances';
 import type { PoolHealth } from '../../domain/pool-health';
 import { poolWorkflowId, replacePoolInstanceSignal, stopPoolInstanceSignal } from '../../workflows/contracts';
 import { ApiError } from '../errors';
@@ -24,7 +30,10 @@ const runtimeViewMaxAgeSeconds = 30;
  * runtime_views, so a view of this page starts no workflow), filtered; and the health of each
  * pool that runs.
  */
-export async function listAdminInstances({ db, temporal, taskQueue }: AdminInstanceDeps, query: AdminInstancesQuery): Promise<AdminInstancesView> {
+export async function listAdminInstances(
+  { db, temporal, taskQueue }: AdminInstanceDeps,
+  query: AdminInstancesQuery,
+): Promise<AdminInstancesView> {
   const [records, views, pools] = await Promise.all([
     listLiveInstanceRecords(db, query.model),
     freshRuntimeViews(db, runtimeViewMaxAgeSeconds),
@@ -32,11 +41,19 @@ export async function listAdminInstances({ db, temporal, taskQueue }: AdminInsta
   ]);
   const runtime = mergeRuntimeViews(views);
   const live = runtime.instances.filter((instance) => !query.model || instance.modelId === query.model);
-  return { instances: filterInstances(joinInstances(records, live), query), pools, at: new Date().toISOString(), runtimeObservedAt: runtime.observedAt };
+  return {
+    instances: filterInstances(joinInstances(records, live), query),
+    pools,
+    at: new Date().toISOString(),
+    runtimeObservedAt: runtime.observedAt,
+  };
 }
 
 /** The health of each catalog model's pool that runs (a failing one among them). */
-async function runningPools({ db, temporal, taskQueue }: AdminInstanceDeps, modelId: string | undefined): Promise<PoolHealth[]> {
+async function runningPools(
+  { db, temporal, taskQueue }: AdminInstanceDeps,
+  modelId: string | undefined,
+): Promise<PoolHealth[]> {
   const models = (await listModels(db)).map((model) => model.id).filter((id) => !modelId || id === modelId);
   const pools = await Promise.all(models.map((id) => describePoolHealth(temporal, taskQueue, id)));
   return pools.filter((health) => health.state !== 'NOT_RUNNING');
@@ -49,15 +66,30 @@ export async function adminInstanceRecord(db: DatabasePool, id: string): Promise
   return record;
 }
 
-type PoolInstanceAction = { audit: 'INSTANCE_STOP' | 'INSTANCE_REPLACE'; verb: string; signal: typeof stopPoolInstanceSignal; reason: string };
+type PoolInstanceAction = {
+  audit: 'INSTANCE_STOP' | 'INSTANCE_REPLACE';
+  verb: string;
+  signal: typeof stopPoolInstanceSignal;
+  reason: string;
+};
 
 /**
  * An admin acts on an instance: audited first, then carried out by its model's pool (so the
  * pool's own state stays true).
  */
-async function askPool({ db, temporal, taskQueue }: AdminInstanceDeps, admin: { userId: string }, id: string, action: PoolInstanceAction): Promise<InstanceRecord> {
+async function askPool(
+  { db, temporal, taskQueue }: AdminInstanceDeps,
+  admin: { userId: string },
+  id: string,
+  action: PoolInstanceAction,
+): Promise<InstanceRecord> {
   const record = await adminInstanceRecord(db, id);
-  if (endedStatuses.includes(record.status)) throw new ApiError(409, 'INSTANCE_NOT_RUNNING', `Instance ${id} has already ended (${record.status}): there is nothing to ${action.verb}`);
+  if (endedStatuses.includes(record.status))
+    throw new ApiError(
+      409,
+      'INSTANCE_NOT_RUNNING',
+      `Instance ${id} has already ended (${record.status}): there is nothing to ${action.verb}`,
+    );
   await writeAuditLog(db, {
     actorUserId: admin.userId,
     action: action.audit,
@@ -66,10 +98,16 @@ async function askPool({ db, temporal, taskQueue }: AdminInstanceDeps, admin: { 
     detail: { model: record.modelId, status: record.status, runtimeRef: record.runtimeRef },
   });
   try {
-    await temporal.workflow.getHandle(poolWorkflowId(taskQueue, record.modelId)).signal(action.signal, { instanceId: record.id, reason: action.reason });
+    await temporal.workflow
+      .getHandle(poolWorkflowId(taskQueue, record.modelId))
+      .signal(action.signal, { instanceId: record.id, reason: action.reason });
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) {
-      throw new ApiError(409, 'POOL_NOT_RUNNING', `The pool of ${record.modelId} is not running; its next start stops this instance as an orphan`);
+      throw new ApiError(
+        409,
+        'POOL_NOT_RUNNING',
+        `The pool of ${record.modelId} is not running; its next start stops this instance as an orphan`,
+      );
     }
     throw error;
   }
@@ -77,14 +115,32 @@ async function askPool({ db, temporal, taskQueue }: AdminInstanceDeps, admin: { 
 }
 
 /** An admin stops an instance now; its requests find out when their calls fail. */
-export function stopInstance(deps: AdminInstanceDeps, admin: { userId: string; username: string }, id: string): Promise<InstanceRecord> {
-  return askPool(deps, admin, id, { audit: 'INSTANCE_STOP', verb: 'stop', signal: stopPoolInstanceSignal, reason: `ADMIN_STOP by ${admin.username}` });
+export function stopInstance(
+  deps: AdminInstanceDeps,
+  admin: { userId: string; username: string },
+  id: string,
+): Promise<InstanceRecord> {
+  return askPool(deps, admin, id, {
+    audit: 'INSTANCE_STOP',
+    verb: 'stop',
+    signal: stopPoolInstanceSignal,
+    reason: `ADMIN_STOP by ${admin.username}`,
+  });
 }
 
 /**
  * An admin replaces an instance (to move it off a node, say): a replacement starts, new
  * requests go elsewhere, and it stops once the requests it serves have finished. None fails.
  */
-export function replaceInstance(deps: AdminInstanceDeps, admin: { userId: string; username: string }, id: string): Promise<InstanceRecord> {
-  return askPool(deps, admin, id, { audit: 'INSTANCE_REPLACE', verb: 'replace', signal: replacePoolInstanceSignal, reason: `ADMIN_REPLACE by ${admin.username}` });
+export function replaceInstance(
+  deps: AdminInstanceDeps,
+  admin: { userId: string; username: string },
+  id: string,
+): Promise<InstanceRecord> {
+  return askPool(deps, admin, id, {
+    audit: 'INSTANCE_REPLACE',
+    verb: 'replace',
+    signal: replacePoolInstanceSignal,
+    reason: `ADMIN_REPLACE by ${admin.username}`,
+  });
 }

@@ -20,7 +20,13 @@ const wakeDeadlineMs = 1_000;
 function auditEntry(actor: CatalogActor, action: string, id: string, detail: Record<string, unknown>) {
   return 'userId' in actor
     ? { actorUserId: actor.userId, action, targetType: 'model', targetId: id, detail }
-    : { actorUserId: null, action, targetType: 'model', targetId: id, detail: { ...detail, actor: `cli:${actor.cliUser}` } };
+    : {
+        actorUserId: null,
+        action,
+        targetType: 'model',
+        targetId: id,
+        detail: { ...detail, actor: `cli:${actor.cliUser}` },
+      };
 }
 
 /**
@@ -30,7 +36,9 @@ function auditEntry(actor: CatalogActor, action: string, id: string, detail: Rec
  */
 async function wakePool({ temporal, taskQueue }: AdminModelDeps, id: string): Promise<void> {
   await temporal
-    ?.withDeadline(Date.now() + budgetLeft(wakeDeadlineMs), () => temporal.workflow.getHandle(poolWorkflowId(taskQueue, id)).signal(wakePoolSignal))
+    ?.withDeadline(Date.now() + budgetLeft(wakeDeadlineMs), () =>
+      temporal.workflow.getHandle(poolWorkflowId(taskQueue, id)).signal(wakePoolSignal),
+    )
     .catch(() => undefined);
 }
 
@@ -41,11 +49,19 @@ async function wakePool({ temporal, taskQueue }: AdminModelDeps, id: string): Pr
 function withStoredSecrets(settings: ModelSettings, existing: ModelSpec | null): ModelSettings {
   const env = restoredEnvironment(settings.env, existing?.env);
   const containerEnv = restoredEnvironment(settings.containerEnv, existing?.containerEnv);
-  const missing = [...env.missing.map((name) => `env.${name}`), ...containerEnv.missing.map((name) => `containerEnv.${name}`)];
+  const missing = [
+    ...env.missing.map((name) => `env.${name}`),
+    ...containerEnv.missing.map((name) => `containerEnv.${name}`),
+  ];
   if (missing.length > 0) {
-    throw new ApiError(400, 'SECRET_NOT_STORED', `${missing.join(', ')}: ${redactedValue} keeps the stored value, and there is none; send the value, or a reference to where it is`, {
-      issues: missing.map((path) => ({ path: path.split('.'), message: 'no stored value to keep' })),
-    });
+    throw new ApiError(
+      400,
+      'SECRET_NOT_STORED',
+      `${missing.join(', ')}: ${redactedValue} keeps the stored value, and there is none; send the value, or a reference to where it is`,
+      {
+        issues: missing.map((path) => ({ path: path.split('.'), message: 'no stored value to keep' })),
+      },
+    );
   }
   return { ...settings, env: env.env, containerEnv: containerEnv.env };
 }
@@ -65,11 +81,18 @@ export async function registerModel(
   const model = await deps.db.transaction(async (t) => {
     const existing = await findModel(t, id);
     if (existing && !replace) {
-      throw new ApiError(409, 'MODEL_EXISTS', `There is already a model ${id}; PUT /api/admin/models/${id} replaces its settings`);
+      throw new ApiError(
+        409,
+        'MODEL_EXISTS',
+        `There is already a model ${id}; PUT /api/admin/models/${id} replaces its settings`,
+      );
     }
     const kept = withStoredSecrets(settings, existing);
     await upsertModel(t, id, kept);
-    await writeAuditLog(t, auditEntry(actor, existing ? 'MODEL_UPDATE' : 'MODEL_CREATE', id, { settings: auditedSettings(kept) }));
+    await writeAuditLog(
+      t,
+      auditEntry(actor, existing ? 'MODEL_UPDATE' : 'MODEL_CREATE', id, { settings: auditedSettings(kept) }),
+    );
     return { model: (await findModel(t, id))!, created: !existing };
   });
   await wakePool(deps, id);
@@ -81,7 +104,11 @@ export async function registerModel(
  * has (waiting or running) finish on its pool, which keeps nothing warm after them. Returns how
  * many requests are left to finish.
  */
-export async function removeModel(deps: AdminModelDeps, actor: CatalogActor, id: string): Promise<{ waiting: number; processing: number }> {
+export async function removeModel(
+  deps: AdminModelDeps,
+  actor: CatalogActor,
+  id: string,
+): Promise<{ waiting: number; processing: number }> {
   const draining = await deps.db.transaction(async (t) => {
     if (!(await deleteModel(t, id))) throw new ApiError(404, 'MODEL_NOT_FOUND', `No model ${id} in the catalog`);
     const open = await countOpenRequestsOfModel(t, id);

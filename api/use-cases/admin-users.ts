@@ -16,7 +16,13 @@ export async function endUserSessions({ db, cache }: AdminUserDeps, { adminId, u
     // The user must exist: an audit row about nobody would say something happened.
     if (!(await findUserView(t, userId))) throw userNotFound(userId);
     const count = await revokeUserSessions(t, userId, `ended by an admin: ${reason}`);
-    await writeAuditLog(t, { actorUserId: adminId, action: 'USER_SESSIONS_END', targetType: 'user', targetId: userId, detail: { reason, ended: count } });
+    await writeAuditLog(t, {
+      actorUserId: adminId,
+      action: 'USER_SESSIONS_END',
+      targetType: 'user',
+      targetId: userId,
+      detail: { reason, ended: count },
+    });
     return count;
   });
   cache?.forgetUser(userId);
@@ -28,12 +34,23 @@ export async function endUserSessions({ db, cache }: AdminUserDeps, { adminId, u
  * (USER_DISABLE, USER_ENABLE) in the same transaction. An admin cannot disable themselves: the
  * last admin would lock everyone out.
  */
-export async function setAccountDisabled({ db, cache }: AdminUserDeps, { adminId, userId, reason }: Act, disabled: boolean): Promise<{ endedSessions: number }> {
-  if (disabled && adminId === userId) throw new ApiError(409, 'CANNOT_DISABLE_SELF', 'Admins cannot disable their own account; ask another admin');
+export async function setAccountDisabled(
+  { db, cache }: AdminUserDeps,
+  { adminId, userId, reason }: Act,
+  disabled: boolean,
+): Promise<{ endedSessions: number }> {
+  if (disabled && adminId === userId)
+    throw new ApiError(409, 'CANNOT_DISABLE_SELF', 'Admins cannot disable their own account; ask another admin');
   const result = await db.transaction(async (t) => {
     if (!(await setUserDisabled(t, userId, disabled ? { reason } : null))) throw userNotFound(userId);
     const endedSessions = disabled ? await revokeUserSessions(t, userId, `account disabled: ${reason}`) : 0;
-    await writeAuditLog(t, { actorUserId: adminId, action: disabled ? 'USER_DISABLE' : 'USER_ENABLE', targetType: 'user', targetId: userId, detail: { reason, endedSessions } });
+    await writeAuditLog(t, {
+      actorUserId: adminId,
+      action: disabled ? 'USER_DISABLE' : 'USER_ENABLE',
+      targetType: 'user',
+      targetId: userId,
+      detail: { reason, endedSessions },
+    });
     return { endedSessions };
   });
   cache?.forgetUser(userId);

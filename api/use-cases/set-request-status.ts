@@ -24,7 +24,11 @@ export async function setRequestStatus(
     throw new ApiError(409, 'REQUEST_NOT_REQUEUEABLE', `A ${request.status} request cannot be re-queued`);
   }
   if (change.status === 'FAILED' && isFinal(request.status)) {
-    throw new ApiError(409, 'REQUEST_ALREADY_ENDED', `Request ${id} has already ended (${request.status}): it cannot be failed now`);
+    throw new ApiError(
+      409,
+      'REQUEST_ALREADY_ENDED',
+      `Request ${id} has already ended (${request.status}): it cannot be failed now`,
+    );
   }
 
   await writeAuditLog(db, {
@@ -38,9 +42,14 @@ export async function setRequestStatus(
   const signalled = !isFinal(request.status) && (await workflows.setStatus(request.id, change));
   if (!signalled) {
     if (!(await workflows.waitUntilClosed(request.id, 2_000))) {
-      throw new ApiError(409, 'REQUEST_STILL_CLOSING', `Request ${id} has ended, but its workflow is still finishing (delivering its webhook, for one); try again shortly`, {
-        retryAfterSeconds: 5,
-      });
+      throw new ApiError(
+        409,
+        'REQUEST_STILL_CLOSING',
+        `Request ${id} has ended, but its workflow is still finishing (delivering its webhook, for one); try again shortly`,
+        {
+          retryAfterSeconds: 5,
+        },
+      );
     }
     if (change.status === 'FAILED') throw new ApiError(409, 'REQUEST_ALREADY_ENDED', 'The request has just ended');
     // The new attempt and its workflow together, as a submission: if Temporal refuses the

@@ -3,7 +3,14 @@ import { isDeepStrictEqual } from 'node:util';
 import { UniqueIntegrityConstraintViolationError, type DatabasePool } from 'slonik';
 import { listModels } from '../../db/models';
 import { requestsSubmitted } from '../../lib/metrics';
-import { countOpenRequests, findByIdempotencyKey, findOwnWorkRequest, insertWorkRequest, ownerOf, type RequestOwner } from '../../db/work-requests';
+import {
+  countOpenRequests,
+  findByIdempotencyKey,
+  findOwnWorkRequest,
+  insertWorkRequest,
+  ownerOf,
+  type RequestOwner,
+} from '../../db/work-requests';
 import type { Principal } from '../../domain/accounts';
 import type { SubmitWorkRequest, WorkRequestView } from '../../domain/work-request';
 import { requestWorkflowId } from '../../workflows/contracts';
@@ -82,7 +89,11 @@ export async function submitRequest(
  * Why no row was written: the model does not exist, the owner has too many requests on their
  * way, or too many requests already wait for the model.
  */
-async function refusal(db: DatabasePool, modelId: string, quota: { owner: RequestOwner; maxInFlight: number }): Promise<ApiError> {
+async function refusal(
+  db: DatabasePool,
+  modelId: string,
+  quota: { owner: RequestOwner; maxInFlight: number },
+): Promise<ApiError> {
   const models = await listModels(db);
   const model = models.find((candidate) => candidate.id === modelId);
   if (!model) {
@@ -91,24 +102,41 @@ async function refusal(db: DatabasePool, modelId: string, quota: { owner: Reques
     });
   }
   if ((await countOpenRequests(db, quota.owner)) >= quota.maxInFlight) {
-    return new ApiError(429, 'TOO_MANY_REQUESTS_IN_FLIGHT', `You have ${quota.maxInFlight} requests on their way; wait for some to end`, {
-      maxInFlight: quota.maxInFlight,
-      retryAfterSeconds: 1,
-    });
+    return new ApiError(
+      429,
+      'TOO_MANY_REQUESTS_IN_FLIGHT',
+      `You have ${quota.maxInFlight} requests on their way; wait for some to end`,
+      {
+        maxInFlight: quota.maxInFlight,
+        retryAfterSeconds: 1,
+      },
+    );
   }
-  return new ApiError(429, 'MODEL_QUEUE_FULL', `${model.maxWaiting} requests already wait for ${modelId}; try again later`, {
-    maxWaiting: model.maxWaiting,
-    retryAfterSeconds: model.startupTimeoutSeconds,
-  });
+  return new ApiError(
+    429,
+    'MODEL_QUEUE_FULL',
+    `${model.maxWaiting} requests already wait for ${modelId}; try again later`,
+    {
+      maxWaiting: model.maxWaiting,
+      retryAfterSeconds: model.startupTimeoutSeconds,
+    },
+  );
 }
 
 /** The same key and the same ask: the first request back. The same key, another ask: 422. */
 async function replay(db: DatabasePool, owner: RequestOwner, key: string, body: SubmitWorkRequest) {
   const earlier = await findByIdempotencyKey(db, owner, key);
   if (!earlier) return null;
-  const same = earlier.model === body.model && isDeepStrictEqual(earlier.input, body.input) && earlier.webhookUrl === (body.webhook ?? null);
+  const same =
+    earlier.model === body.model &&
+    isDeepStrictEqual(earlier.input, body.input) &&
+    earlier.webhookUrl === (body.webhook ?? null);
   if (!same) {
-    throw new ApiError(422, 'IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used for a different request; use a new key');
+    throw new ApiError(
+      422,
+      'IDEMPOTENCY_KEY_REUSED',
+      'This Idempotency-Key was used for a different request; use a new key',
+    );
   }
   return findOwnWorkRequest(db, earlier.id, owner);
 }

@@ -42,7 +42,12 @@ export async function withDatabase<T>(config: PodiumConfig, work: (db: DatabaseP
   return withDatabaseUrl(config, async (databaseUrl) => {
     const database = databaseConnection(databaseUrl, config);
     await migrate(database.url, config.DATABASE_SCHEMA, database.ssl);
-    const db = await createDatabasePool({ databaseUrl: database.url, ssl: database.ssl, schema: config.DATABASE_SCHEMA, maximumPoolSize: 2 });
+    const db = await createDatabasePool({
+      databaseUrl: database.url,
+      ssl: database.ssl,
+      schema: config.DATABASE_SCHEMA,
+      maximumPoolSize: 2,
+    });
     try {
       return await work(db);
     } finally {

@@ -14,7 +14,10 @@ export const modelsUsage = `npm run podium -- models apply -f <model.yaml|model.
 export type ModelsCommandDeps = { db: DatabasePool; temporal: Client | null; taskQueue: string; operator: string };
 
 function describeIssues(where: string, issues: z.core.$ZodIssue[]): string {
-  return [`${where} is not a model Podium can run:`, ...issues.map((issue) => `  ${issue.path.join('.') || '(the model)'}: ${issue.message}`)].join('\n');
+  return [
+    `${where} is not a model Podium can run:`,
+    ...issues.map((issue) => `  ${issue.path.join('.') || '(the model)'}: ${issue.message}`),
+  ].join('\n');
 }
 
 /** The models of a YAML or JSON file (YAML may hold several, `---` apart): each an `id` and its settings. */
@@ -25,7 +28,13 @@ export async function readModelFile(file: string) {
     if (document.errors.length > 0) throw new Error(`${where} is not YAML or JSON: ${document.errors[0]!.message}`);
     const { id, ...rest } = (document.toJS() ?? {}) as Record<string, unknown>;
     const parsedId = modelId.safeParse(id);
-    if (!parsedId.success) throw new Error(describeIssues(where, parsedId.error.issues.map((issue) => ({ ...issue, path: ['id'] }))));
+    if (!parsedId.success)
+      throw new Error(
+        describeIssues(
+          where,
+          parsedId.error.issues.map((issue) => ({ ...issue, path: ['id'] })),
+        ),
+      );
     const settings = modelSettings.safeParse(rest);
     if (!settings.success) throw new Error(describeIssues(where, settings.error.issues));
     return { id: parsedId.data, settings: settings.data };
@@ -39,7 +48,14 @@ export async function modelsCommand(deps: ModelsCommandDeps, args: string[]): Pr
   if (command === 'list') {
     const models = await listModels(deps.db);
     const rows = models.map((m) =>
-      [m.id, m.runtime, m.servedModelName, `${m.minInstances}-${m.maxInstances}`, `${m.keepWarmSeconds}s`, m.maxConcurrency].join('\t'),
+      [
+        m.id,
+        m.runtime,
+        m.servedModelName,
+        `${m.minInstances}-${m.maxInstances}`,
+        `${m.keepWarmSeconds}s`,
+        m.maxConcurrency,
+      ].join('\t'),
     );
     return ['id\truntime\tserved as\tinstances\tkeep warm\tconcurrency', ...rows].join('\n');
   }

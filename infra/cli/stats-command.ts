@@ -8,7 +8,11 @@ export const statsUsage = 'npm run podium -- stats backfill';
  * does it itself for up to a million rows), a UTC day at a time with a progress line per 10 %,
  * so grouped stats come from the rollups again. Safe to interrupt and run again.
  */
-export async function statsCommand(db: DatabasePool, [command]: string[], progress: (line: string) => void): Promise<string> {
+export async function statsCommand(
+  db: DatabasePool,
+  [command]: string[],
+  progress: (line: string) => void,
+): Promise<string> {
   if (command !== 'backfill') throw new Error(`usage: ${statsUsage}`);
   const started = performance.now();
   let reported = 0;

@@ -10,9 +10,13 @@ export const usersUsage = `npm run podium -- users list
 export async function usersCommand(db: DatabasePool, [command, username, permissionName]: string[]): Promise<string> {
   if (command === 'list') {
     const users = await listUsers(db, { limit: 1000 });
-    return users.map((user) => `${user.username}\t${user.email}\t${user.permissions.join(',') || '-'}`).join('\n') || '(no users)';
+    return (
+      users.map((user) => `${user.username}\t${user.email}\t${user.permissions.join(',') || '-'}`).join('\n') ||
+      '(no users)'
+    );
   }
-  if ((command !== 'grant' && command !== 'revoke') || !username || !permissionName) throw new Error(`usage: ${usersUsage}`);
+  if ((command !== 'grant' && command !== 'revoke') || !username || !permissionName)
+    throw new Error(`usage: ${usersUsage}`);
   const parsed = permission.safeParse(permissionName.toUpperCase());
   if (!parsed.success) throw new Error(`unknown permission ${permissionName}; known: ${permission.options.join(', ')}`);
   const userId = await findUserIdByUsername(db, username);

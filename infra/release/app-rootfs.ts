@@ -30,10 +30,16 @@ const prunedFiles = /(\.map|\.d\.[cm]?ts|(?<!\.d)\.ts|\.md|\.markdown)$/i;
 
 /** npm with this process's Node (24), so that it installs for the Node the image runs; its output. */
 export function runNpm(args: string[], cwd: string): string {
-  const npmCli = path.basename(process.env.npm_execpath ?? '') === 'npm-cli.js'
-    ? process.env.npm_execpath!
-    : path.join(execFileSync('npm', ['root', '-g'], { encoding: 'utf8' }).trim(), 'npm', 'bin', 'npm-cli.js');
-  return execFileSync(process.execPath, [npmCli, ...args], { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'inherit'] });
+  const npmCli =
+    path.basename(process.env.npm_execpath ?? '') === 'npm-cli.js'
+      ? process.env.npm_execpath!
+      : path.join(execFileSync('npm', ['root', '-g'], { encoding: 'utf8' }).trim(), 'npm', 'bin', 'npm-cli.js');
+  return execFileSync(process.execPath, [npmCli, ...args], {
+    cwd,
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
 }
 
 /** `npm ci --omit=dev` into `appDir`. */
@@ -53,17 +59,25 @@ export async function assembleAppRootfs(rootfs: string, epochSeconds: number): P
   await rm(rootfs, { recursive: true, force: true });
   const app = path.join(rootfs, 'app');
   await mkdir(app, { recursive: true });
-  for (const file of ['package.json', 'package-lock.json']) await copyFile(path.join(projectRoot, file), path.join(app, file));
+  for (const file of ['package.json', 'package-lock.json'])
+    await copyFile(path.join(projectRoot, file), path.join(app, file));
   // Without dist's source maps, and without what a release writes beside the build (the images, the pinned manifests): node runs without --enable-source-maps, and the compiled code is not minified.
-  await cp(path.join(projectRoot, 'dist'), path.join(app, 'dist'), { recursive: true, filter: (source) => !releaseOutputs.some((dir) => source.startsWith(dir)) && !source.endsWith('.map') });
+  await cp(path.join(projectRoot, 'dist'), path.join(app, 'dist'), {
+    recursive: true,
+    filter: (source) => !releaseOutputs.some((dir) => source.startsWith(dir)) && !source.endsWith('.map'),
+  });
   // The demo models' Node servers (TypeScript, which Node 24 runs as is), for the local runtime;
   // on Kubernetes each model runs from an image of its own.
-  await cp(path.join(projectRoot, 'models'), path.join(app, 'models'), { recursive: true, filter: (source) => !/python-example|__pycache__/.test(source) });
+  await cp(path.join(projectRoot, 'models'), path.join(app, 'models'), {
+    recursive: true,
+    filter: (source) => !/python-example|__pycache__/.test(source),
+  });
   installProductionDependencies(app);
   const modules = path.join(app, 'node_modules');
   for (const entry of pruned) await rm(path.join(modules, entry), { recursive: true, force: true });
   for (const otelPackage of await readdir(path.join(modules, '@opentelemetry'))) {
-    for (const build of prunedOpenTelemetryBuilds) await rm(path.join(modules, '@opentelemetry', otelPackage, build), { recursive: true, force: true });
+    for (const build of prunedOpenTelemetryBuilds)
+      await rm(path.join(modules, '@opentelemetry', otelPackage, build), { recursive: true, force: true });
   }
   const addons: string[] = [];
   await walk(modules, async (file, isDir) => {

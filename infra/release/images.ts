@@ -35,11 +35,17 @@ function debianPackages(files: string[], others: string[]): string[] {
   for (const file of files) {
     // Debian registers /usr paths (merged /usr), and the file a library's symlink names.
     const candidates = [realpathSync(file), `/usr${realpathSync(file)}`, file, `/usr${file}`];
-    const owner = candidates.map((candidate) => spawnSync('dpkg', ['-S', candidate], { encoding: 'utf8' })).find((found) => found.status === 0);
+    const owner = candidates
+      .map((candidate) => spawnSync('dpkg', ['-S', candidate], { encoding: 'utf8' }))
+      .find((found) => found.status === 0);
     if (!owner) throw new Error(`no Debian package owns ${file}`);
     packages.add(owner.stdout.split(':')[0]!);
   }
-  return [...packages].sort().map((name) => execFileSync('dpkg-query', ['-W', '-f=${Package} ${Version} ${Architecture}', name], { encoding: 'utf8' }).trim());
+  return [...packages]
+    .sort()
+    .map((name) =>
+      execFileSync('dpkg-query', ['-W', '-f=${Package} ${Version} ${Architecture}', name], { encoding: 'utf8' }).trim(),
+    );
 }
 
 const bytesIn = (dir: string) => Number(execFileSync('du', ['-sb', dir], { encoding: 'utf8' }).split('\t')[0]);
@@ -94,10 +100,21 @@ async function buildImage(recipe: ImageRecipe, log: (line: string) => void): Pro
     });
     // What is in it: the npm packages (CycloneDX, from the image's own lockfile) and the Debian packages.
     const npmSbom = path.join(imagesDir, `${name}.npm.cdx.json`);
-    await writeFile(npmSbom, runNpm(['sbom', '--sbom-format', 'cyclonedx', '--omit', 'dev', '--package-lock-only'], path.join(rootfs, recipe.npmProject)));
+    await writeFile(
+      npmSbom,
+      runNpm(
+        ['sbom', '--sbom-format', 'cyclonedx', '--omit', 'dev', '--package-lock-only'],
+        path.join(rootfs, recipe.npmProject),
+      ),
+    );
     const debianList = path.join(imagesDir, `${name}.debian-packages.txt`);
-    await writeFile(debianList, `${debianPackages(libraries, recipe.debianPackages).join('\n')}\nnode-linux-x64 (npm) ${execFileSync(path.join(rootfs, 'usr/local/bin/node'), ['--version'], { encoding: 'utf8' }).trim()}, stripped (strip --strip-unneeded)\n`);
-    log(`${name}: ${digest}, ${(bytes / 1e6).toFixed(1)} MB uncompressed, built in ${((performance.now() - started) / 1000).toFixed(0)} s → ${path.relative(projectRoot, archive)}`);
+    await writeFile(
+      debianList,
+      `${debianPackages(libraries, recipe.debianPackages).join('\n')}\nnode-linux-x64 (npm) ${execFileSync(path.join(rootfs, 'usr/local/bin/node'), ['--version'], { encoding: 'utf8' }).trim()}, stripped (strip --strip-unneeded)\n`,
+    );
+    log(
+      `${name}: ${digest}, ${(bytes / 1e6).toFixed(1)} MB uncompressed, built in ${((performance.now() - started) / 1000).toFixed(0)} s → ${path.relative(projectRoot, archive)}`,
+    );
     return { name, archive, digest, bytes, sboms: [npmSbom, debianList] };
   } finally {
     await rm(work, { recursive: true, force: true });
@@ -116,7 +133,13 @@ export function buildAppImage(log: (line: string) => void = console.log): Promis
       config: {
         workingDir: '/app',
         cmd: 'dist/infra/start.js',
-        env: { PATH: '/usr/local/bin:/usr/bin:/bin', NODE_ENV: 'production', NODE_OPTIONS: podiumNodeOptions, START_WORKER: 'false', HOST: '0.0.0.0' },
+        env: {
+          PATH: '/usr/local/bin:/usr/bin:/bin',
+          NODE_ENV: 'production',
+          NODE_OPTIONS: podiumNodeOptions,
+          START_WORKER: 'false',
+          HOST: '0.0.0.0',
+        },
       },
     },
     log,
@@ -148,7 +171,9 @@ export function buildModelImage(model: string, log: (line: string) => void = con
 /** Every image of a release: the API + worker image, then one per demo model. */
 export type BuiltModelImage = BuiltImage & { model: string };
 
-export async function buildAllImages(log: (line: string) => void = console.log): Promise<{ app: BuiltImage; models: BuiltModelImage[] }> {
+export async function buildAllImages(
+  log: (line: string) => void = console.log,
+): Promise<{ app: BuiltImage; models: BuiltModelImage[] }> {
   const app = await buildAppImage(log);
   const models: BuiltModelImage[] = [];
   for (const model of await demoModelNames()) models.push({ ...(await buildModelImage(model, log)), model });

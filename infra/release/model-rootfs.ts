@@ -11,7 +11,11 @@ const modelsDir = path.join(projectRoot, 'models');
 export async function demoModelNames(): Promise<string[]> {
   const entries = await readdir(modelsDir, { withFileTypes: true });
   const withServer = await Promise.all(
-    entries.filter((entry) => entry.isDirectory()).map(async ({ name }) => ((await readFile(path.join(modelsDir, name, 'server.ts')).catch(() => null)) ? name : null)),
+    entries
+      .filter((entry) => entry.isDirectory())
+      .map(async ({ name }) =>
+        (await readFile(path.join(modelsDir, name, 'server.ts')).catch(() => null)) ? name : null,
+      ),
   );
   return withServer.filter((name): name is string => name !== null).sort();
 }
@@ -19,7 +23,14 @@ export async function demoModelNames(): Promise<string[]> {
 /** The npm packages a model's server imports by name (not `node:` modules, not relative paths). */
 export function importedPackages(source: string): string[] {
   const names = [...source.matchAll(/^import\s[^'"]*['"]([^'"]+)['"]/gm)].map((match) => match[1]!);
-  return names.filter((name) => !name.startsWith('node:') && !name.startsWith('.')).map((name) => name.split('/').slice(0, name.startsWith('@') ? 2 : 1).join('/'));
+  return names
+    .filter((name) => !name.startsWith('node:') && !name.startsWith('.'))
+    .map((name) =>
+      name
+        .split('/')
+        .slice(0, name.startsWith('@') ? 2 : 1)
+        .join('/'),
+    );
 }
 
 const lockfileSchema = z.object({ packages: z.record(z.string(), z.object({ version: z.string().optional() })) });
@@ -30,14 +41,20 @@ const lockfileSchema = z.object({ packages: z.record(z.string(), z.object({ vers
  * which Node 24 runs as TypeScript as it is. The packages the server imports are installed at the
  * lockfile's versions (`npm install`, with a lockfile of their own, which the npm SBOM reads).
  */
-export async function assembleModelRootfs(rootfs: string, model: string, epochSeconds: number): Promise<{ libraries: string[] }> {
+export async function assembleModelRootfs(
+  rootfs: string,
+  model: string,
+  epochSeconds: number,
+): Promise<{ libraries: string[] }> {
   await rm(rootfs, { recursive: true, force: true });
   const target = path.join(rootfs, 'models');
   await mkdir(target, { recursive: true });
   await copyFile(path.join(modelsDir, 'oip-server.ts'), path.join(target, 'oip-server.ts'));
   await cp(path.join(modelsDir, model), path.join(target, model), { recursive: true });
   const packages = importedPackages(await readFile(path.join(modelsDir, model, 'server.ts'), 'utf8'));
-  const locked = lockfileSchema.parse(JSON.parse(await readFile(path.join(projectRoot, 'package-lock.json'), 'utf8'))).packages;
+  const locked = lockfileSchema.parse(
+    JSON.parse(await readFile(path.join(projectRoot, 'package-lock.json'), 'utf8')),
+  ).packages;
   const dependencies = Object.fromEntries(
     packages.map((name) => {
       const version = locked[`node_modules/${name}`]?.version;
@@ -45,7 +62,9 @@ export async function assembleModelRootfs(rootfs: string, model: string, epochSe
       return [name, version];
     }),
   );
-  const { version } = z.object({ version: z.string() }).parse(JSON.parse(await readFile(path.join(projectRoot, 'package.json'), 'utf8')));
+  const { version } = z
+    .object({ version: z.string() })
+    .parse(JSON.parse(await readFile(path.join(projectRoot, 'package.json'), 'utf8')));
   const manifest = { name: `podium-model-${model}`, version, private: true, type: 'module', dependencies };
   await writeFile(path.join(target, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   runNpm(['install', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], target);

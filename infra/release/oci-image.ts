@@ -21,7 +21,14 @@ const indexSchema = z.object({ manifests: z.array(z.object({ digest: z.string() 
  * image), written as an OCI archive. Every timestamp is the commit's and unreferenced blobs are
  * collected, so the same rootfs and config give the same manifest digest and the same archive.
  */
-export async function buildOciImage(options: { rootfs: string; layout: string; archive: string; tag: string; config: ImageConfig; epochSeconds: number }): Promise<{ digest: string }> {
+export async function buildOciImage(options: {
+  rootfs: string;
+  layout: string;
+  archive: string;
+  tag: string;
+  config: ImageConfig;
+  epochSeconds: number;
+}): Promise<{ digest: string }> {
   const umoci = ensureDebianPackage('/usr/bin/umoci', 'umoci');
   const { layout, tag, config } = options;
   const image = `${layout}:${tag}`;
@@ -33,13 +40,45 @@ export async function buildOciImage(options: { rootfs: string; layout: string; a
   run('new', '--image', image);
   run('insert', '--image', image, ...history, options.rootfs, '/');
   run(
-    'config', '--image', image, ...history, '--created', created, '--architecture', 'amd64', '--os', 'linux',
-    '--config.user', config.user, '--config.workingdir', config.workingDir, '--config.entrypoint', config.entrypoint, '--config.cmd', config.cmd,
+    'config',
+    '--image',
+    image,
+    ...history,
+    '--created',
+    created,
+    '--architecture',
+    'amd64',
+    '--os',
+    'linux',
+    '--config.user',
+    config.user,
+    '--config.workingdir',
+    config.workingDir,
+    '--config.entrypoint',
+    config.entrypoint,
+    '--config.cmd',
+    config.cmd,
     ...Object.entries(config.env).flatMap(([name, value]) => ['--config.env', `${name}=${value}`]),
-    ...Object.entries(config.labels).flatMap(([name, value]) => ['--config.label', `${name}=${value}`, '--manifest.annotation', `${name}=${value}`]),
+    ...Object.entries(config.labels).flatMap(([name, value]) => [
+      '--config.label',
+      `${name}=${value}`,
+      '--manifest.annotation',
+      `${name}=${value}`,
+    ]),
   );
   run('gc', '--layout', layout);
-  execFileSync('tar', ['--sort=name', `--mtime=@${options.epochSeconds}`, '--owner=0', '--group=0', '--numeric-owner', '-cf', options.archive, '-C', layout, '.']);
+  execFileSync('tar', [
+    '--sort=name',
+    `--mtime=@${options.epochSeconds}`,
+    '--owner=0',
+    '--group=0',
+    '--numeric-owner',
+    '-cf',
+    options.archive,
+    '-C',
+    layout,
+    '.',
+  ]);
   const index = indexSchema.parse(JSON.parse(await readFile(path.join(layout, 'index.json'), 'utf8')));
   return { digest: index.manifests[0]!.digest };
 }

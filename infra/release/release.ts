@@ -34,26 +34,57 @@ async function verifyImage(image: BuiltImage): Promise<{ workerReadyMs: number }
   await chmod(work, 0o755); // as root, initdb runs as the postgres user, who must reach its folder
   const [postgresPort, temporalPort, temporalUiPort, apiPort] = await findFreePorts(4);
   const postgres = await startEmbeddedPostgres({ dataDir: path.join(work, 'postgres'), port: postgresPort! });
-  const temporal = await startDevTemporal({ dataDir: path.join(work, 'temporal'), host: '127.0.0.1', port: temporalPort!, uiPort: temporalUiPort!, headless: true });
+  const temporal = await startDevTemporal({
+    dataDir: path.join(work, 'temporal'),
+    host: '127.0.0.1',
+    port: temporalPort!,
+    uiPort: temporalUiPort!,
+    headless: true,
+  });
   const unpacked = await unpackImage(image.archive, buildInfo().version);
   try {
     checkImageConfig(image.name, unpacked.config, ['/usr/local/bin/node', 'dist/infra/start.js']);
-    const services = { DATABASE_URL: postgres.databaseUrl, TEMPORAL_ADDRESS: temporal.address, TEMPORAL_TASK_QUEUE: 'release-check', LOG_LEVEL: 'error', TEMPORAL_METRICS_PORT: '0' };
+    const services = {
+      DATABASE_URL: postgres.databaseUrl,
+      TEMPORAL_ADDRESS: temporal.address,
+      TEMPORAL_TASK_QUEUE: 'release-check',
+      LOG_LEVEL: 'error',
+      TEMPORAL_METRICS_PORT: '0',
+    };
     // A random secret for this check only (the image's own default is refused, as it should be).
     const webhookSecret = `release-check-${Math.random().toString(36).slice(2)}-${Date.now()}`;
-    await unpacked.run('/app/dist/infra/start.js', { ...services, WEBHOOK_SECRET: webhookSecret, HOST: '127.0.0.1', PORT: String(apiPort) }, '[podium] ready');
+    await unpacked.run(
+      '/app/dist/infra/start.js',
+      { ...services, WEBHOOK_SECRET: webhookSecret, HOST: '127.0.0.1', PORT: String(apiPort) },
+      '[podium] ready',
+    );
     const started = performance.now();
-    await unpacked.run('/app/dist/infra/worker-main.js', { ...services, WEBHOOK_SECRET: webhookSecret, WORKER_METRICS_PORT: '0' }, 'worker-ready');
+    await unpacked.run(
+      '/app/dist/infra/worker-main.js',
+      { ...services, WEBHOOK_SECRET: webhookSecret, WORKER_METRICS_PORT: '0' },
+      'worker-ready',
+    );
     const workerReadyMs = performance.now() - started;
     const api = `http://127.0.0.1:${apiPort}`;
     const health = await json(`${api}/api/health`);
-    if (health.body.version !== buildInfo().version || health.body.commit !== buildInfo().commit) throw new Error(`the image's API reports ${JSON.stringify(health.body)}`);
-    const { token } = z.object({ token: z.string() }).parse((await json(`${api}/api/sessions/anonymous`, { method: 'POST' })).body);
+    if (health.body.version !== buildInfo().version || health.body.commit !== buildInfo().commit)
+      throw new Error(`the image's API reports ${JSON.stringify(health.body)}`);
+    const { token } = z
+      .object({ token: z.string() })
+      .parse((await json(`${api}/api/sessions/anonymous`, { method: 'POST' })).body);
     const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-    const submitted = await json(`${api}/api/requests`, { method: 'POST', headers, body: JSON.stringify({ model: 'echo', input: echoInput }) });
-    if (submitted.status !== 202) throw new Error(`the image's API refused a request: ${JSON.stringify(submitted.body)}`);
+    const submitted = await json(`${api}/api/requests`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ model: 'echo', input: echoInput }),
+    });
+    if (submitted.status !== 202)
+      throw new Error(`the image's API refused a request: ${JSON.stringify(submitted.body)}`);
     const done = await json(`${api}/api/requests/${String(submitted.body.id)}?wait=60`, { headers });
-    if (done.body.status !== 'COMPLETE') throw new Error(`the request from the image ended ${String(done.body.status)}: ${JSON.stringify(done.body.error)}`);
+    if (done.body.status !== 'COMPLETE')
+      throw new Error(
+        `the request from the image ended ${String(done.body.status)}: ${JSON.stringify(done.body.error)}`,
+      );
     return { workerReadyMs };
   } finally {
     await unpacked.remove();
@@ -64,13 +95,23 @@ async function verifyImage(image: BuiltImage): Promise<{ workerReadyMs: number }
 }
 
 /** What the image says of itself: its user, its command, and the version and commit it was built from (OCI labels). */
-function checkImageConfig(name: string, config: Awaited<ReturnType<typeof unpackImage>>['config'], args: string[]): void {
+function checkImageConfig(
+  name: string,
+  config: Awaited<ReturnType<typeof unpackImage>>['config'],
+  args: string[],
+): void {
   const { version, commit } = buildInfo();
   const problems = [
-    config.user.uid === imageUser.uid && config.user.gid === imageUser.gid ? null : `runs as ${config.user.uid}:${config.user.gid}`,
+    config.user.uid === imageUser.uid && config.user.gid === imageUser.gid
+      ? null
+      : `runs as ${config.user.uid}:${config.user.gid}`,
     JSON.stringify(config.args) === JSON.stringify(args) ? null : `runs ${config.args.join(' ')}`,
-    config.annotations['org.opencontainers.image.version'] === version ? null : `is labelled version ${config.annotations['org.opencontainers.image.version']}`,
-    config.annotations['org.opencontainers.image.revision'] === commit ? null : `is labelled revision ${config.annotations['org.opencontainers.image.revision']}`,
+    config.annotations['org.opencontainers.image.version'] === version
+      ? null
+      : `is labelled version ${config.annotations['org.opencontainers.image.version']}`,
+    config.annotations['org.opencontainers.image.revision'] === commit
+      ? null
+      : `is labelled revision ${config.annotations['org.opencontainers.image.revision']}`,
   ].filter((problem) => problem !== null);
   if (problems.length > 0) throw new Error(`${name} ${problems.join(', ')}`);
 }
@@ -87,17 +128,25 @@ async function verifyModelImage({ model, ...image }: BuiltModelImage): Promise<v
       const { status } = await fetch(`${server}${probe}`);
       if (status !== 200) throw new Error(`${image.name} answered ${status} to GET ${probe}`);
     }
-    const inferred = await fetch(`${server}/v2/models/${model}/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(echoInput) });
+    const inferred = await fetch(`${server}/v2/models/${model}/infer`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(echoInput),
+    });
     // The fail model answers every inference with 500, on purpose.
     const expected = model === 'fail' ? 500 : 200;
-    if (inferred.status !== expected) throw new Error(`${image.name} answered ${inferred.status} to an inference (expected ${expected}): ${await inferred.text()}`);
+    if (inferred.status !== expected)
+      throw new Error(
+        `${image.name} answered ${inferred.status} to an inference (expected ${expected}): ${await inferred.text()}`,
+      );
   } finally {
     await unpacked.remove();
   }
 }
 
 /** An archive's own SHA-256: two builds must agree on every byte, not only on the manifest digest. */
-const archiveHash = (archive: string) => readFile(archive).then((bytes) => createHash('sha256').update(bytes).digest('hex'));
+const archiveHash = (archive: string) =>
+  readFile(archive).then((bytes) => createHash('sha256').update(bytes).digest('hex'));
 
 /** Builds every image twice: one commit must give one digest, and the same bytes, per image. */
 async function buildImagesTwice(): Promise<Awaited<ReturnType<typeof buildAllImages>>> {
@@ -107,17 +156,22 @@ async function buildImagesTwice(): Promise<Awaited<ReturnType<typeof buildAllIma
   const second = await buildAllImages((line) => step(`  ${line}`));
   for (const [index, again] of [second.app, ...second.models].entries()) {
     const image = images[index]!;
-    if (again.digest !== image.digest || (await archiveHash(again.archive)) !== hashes[index]) throw new Error(`two builds of ${image.name} differ: ${image.digest}, ${again.digest}`);
+    if (again.digest !== image.digest || (await archiveHash(again.archive)) !== hashes[index])
+      throw new Error(`two builds of ${image.name} differ: ${image.digest}, ${again.digest}`);
   }
   return first;
 }
 
-const cycloneDx = z.object({ bomFormat: z.literal('CycloneDX'), components: z.array(z.object({ name: z.string() })).default([]) });
+const cycloneDx = z.object({
+  bomFormat: z.literal('CycloneDX'),
+  components: z.array(z.object({ name: z.string() })).default([]),
+});
 
 /** Each image's SBOMs: a CycloneDX npm SBOM, and a Debian list that names the C library. */
 async function checkSboms(image: BuiltImage): Promise<number> {
   const npmSbom = cycloneDx.parse(JSON.parse(await readFile(image.sboms[0]!, 'utf8')));
-  if (!/^libc6 \S+ amd64$/m.test(await readFile(image.sboms[1]!, 'utf8'))) throw new Error(`the Debian SBOM of ${image.name} does not name libc6`);
+  if (!/^libc6 \S+ amd64$/m.test(await readFile(image.sboms[1]!, 'utf8')))
+    throw new Error(`the Debian SBOM of ${image.name} does not name libc6`);
   return npmSbom.components.length;
 }
 
@@ -141,7 +195,10 @@ async function main() {
   const pinned = await writePinnedOverlays(app.digest);
   for (const { overlay, images: refs } of pinned) {
     const unpinned = refs.filter((ref) => !ref.endsWith(`@${app.digest}`));
-    if (refs.length === 0 || unpinned.length > 0) throw new Error(`overlay ${overlay} runs ${unpinned.join(', ') || 'no image'}, not the image built (${app.digest})`);
+    if (refs.length === 0 || unpinned.length > 0)
+      throw new Error(
+        `overlay ${overlay} runs ${unpinned.join(', ') || 'no image'}, not the image built (${app.digest})`,
+      );
   }
   const relative = (file: string) => path.relative(projectRoot, file);
   const width = Math.max(...images.map((image) => image.name.length));

@@ -47,7 +47,10 @@ export async function installNode(rootfs: string, addons: string[] = []): Promis
 export async function addUserAndMountPoints(rootfs: string, home: string): Promise<void> {
   await mkdir(path.join(rootfs, 'etc'), { recursive: true });
   const { uid, gid, name } = imageUser;
-  await writeFile(path.join(rootfs, 'etc/passwd'), `root:x:0:0:root:/root:/sbin/nologin\n${name}:x:${uid}:${gid}:Podium:${home}:/sbin/nologin\n`);
+  await writeFile(
+    path.join(rootfs, 'etc/passwd'),
+    `root:x:0:0:root:/root:/sbin/nologin\n${name}:x:${uid}:${gid}:Podium:${home}:/sbin/nologin\n`,
+  );
   await writeFile(path.join(rootfs, 'etc/group'), `root:x:0:\n${name}:x:${gid}:\n`);
   await writeFile(path.join(rootfs, 'etc/nsswitch.conf'), 'passwd: files\ngroup: files\nhosts: files dns\n');
   for (const dir of ['tmp', 'proc', 'sys', 'dev']) await mkdir(path.join(rootfs, dir), { recursive: true });

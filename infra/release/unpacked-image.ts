@@ -24,7 +24,9 @@ export async function unpackImage(archive: string, tag: string) {
   execFileSync('umoci', ['unpack', '--image', `${layout}:${tag}`, path.join(dir, 'bundle')], { stdio: 'ignore' });
   const rootfs = path.join(dir, 'bundle', 'rootfs');
   // The runtime configuration umoci derives from the image's config (its user, command, labels as annotations).
-  const runtimeConfig = runtimeConfigSchema.parse(JSON.parse(await readFile(path.join(dir, 'bundle', 'config.json'), 'utf8')));
+  const runtimeConfig = runtimeConfigSchema.parse(
+    JSON.parse(await readFile(path.join(dir, 'bundle', 'config.json'), 'utf8')),
+  );
   // As Kubernetes runs it (infra/k8s/base): the root read-only, /tmp a writable scratch space.
   const mounts = [rootfs, path.join(rootfs, 'proc'), path.join(rootfs, 'tmp')];
   execFileSync('mount', ['--bind', rootfs, rootfs]);
@@ -34,13 +36,21 @@ export async function unpackImage(archive: string, tag: string) {
   const running: ChildProcess[] = [];
   return {
     rootfs,
-    config: { user: runtimeConfig.process.user, args: runtimeConfig.process.args, annotations: runtimeConfig.annotations },
+    config: {
+      user: runtimeConfig.process.user,
+      args: runtimeConfig.process.args,
+      annotations: runtimeConfig.annotations,
+    },
     /** `node <script>` in the image as its user, with only `env`; resolves once a stdout line has `ready`. */
     async run(script: string, env: Record<string, string>, ready: string): Promise<ChildProcess> {
-      const child = spawn('/usr/sbin/chroot', [`--userspec=${imageUser.uid}:${imageUser.gid}`, rootfs, '/usr/local/bin/node', script], {
-        env: { PATH: '/usr/local/bin:/usr/bin:/bin', NODE_ENV: 'production', ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const child = spawn(
+        '/usr/sbin/chroot',
+        [`--userspec=${imageUser.uid}:${imageUser.gid}`, rootfs, '/usr/local/bin/node', script],
+        {
+          env: { PATH: '/usr/local/bin:/usr/bin:/bin', NODE_ENV: 'production', ...env },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
       running.push(child);
       await untilReadyLine(child, (line) => line.includes(ready), script);
       return child;

@@ -9,13 +9,21 @@ type Log = (line: string) => void;
 
 function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env: { ...process.env, GOFLAGS: '-mod=mod', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      cwd,
+      env: { ...process.env, GOFLAGS: '-mod=mod', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (chunk) => (output += chunk));
     child.stderr.on('data', (chunk) => (output += chunk));
-    child.once('error', (error) => reject(new Error(`${command} could not start (${error.message}); is Go 1.26 installed?`)));
+    child.once('error', (error) =>
+      reject(new Error(`${command} could not start (${error.message}); is Go 1.26 installed?`)),
+    );
     child.once('exit', (code) =>
-      code === 0 ? resolve(output) : reject(new Error(`${command} ${args.join(' ')} failed (exit ${code}) in ${cwd}:\n${output.slice(-3000)}`)),
+      code === 0
+        ? resolve(output)
+        : reject(new Error(`${command} ${args.join(' ')} failed (exit ${code}) in ${cwd}:\n${output.slice(-3000)}`)),
     );
   });
 }
@@ -34,8 +42,11 @@ async function kubernetesWrapper(srcDir: string): Promise<string> {
   const version = clusterVersions.kubernetes;
   const upstreamDir = await fetchModule('k8s.io/kubernetes', version, srcDir);
   const upstream = await readFile(path.join(upstreamDir, 'go.mod'), 'utf8');
-  const staging = [...upstream.matchAll(/^\s*(?:replace\s+)?(k8s\.io\/[a-z0-9-]+)\s+=>\s+\.\/staging\//gm)].map((m) => m[1]!);
-  if (staging.length === 0) throw new Error(`no staging replace directives found in k8s.io/kubernetes@${version}/go.mod`);
+  const staging = [...upstream.matchAll(/^\s*(?:replace\s+)?(k8s\.io\/[a-z0-9-]+)\s+=>\s+\.\/staging\//gm)].map(
+    (m) => m[1]!,
+  );
+  if (staging.length === 0)
+    throw new Error(`no staging replace directives found in k8s.io/kubernetes@${version}/go.mod`);
   const stagingVersion = version.replace(/^v1\./, 'v0.');
   return [
     'module podium.local/kubernetes-build',
@@ -64,7 +75,8 @@ function etcdWrapper(): { goMod: string; mainGo: string } {
       ...siblings.map((module) => `replace ${module} => ${module} ${version}`),
       '',
     ].join('\n'),
-    mainGo: 'package main\n\nimport (\n\t"os"\n\n\t"go.etcd.io/etcd/server/v3/etcdmain"\n)\n\nfunc main() { etcdmain.Main(os.Args) }\n',
+    mainGo:
+      'package main\n\nimport (\n\t"os"\n\n\t"go.etcd.io/etcd/server/v3/etcdmain"\n)\n\nfunc main() { etcdmain.Main(os.Args) }\n',
   };
 }
 
@@ -78,7 +90,20 @@ async function buildKubernetes(binaries: ClusterBinaries, log: Log): Promise<voi
   await rm(outDir, { recursive: true, force: true });
   log(`building kube-apiserver and kube-scheduler ${version} with Go (first build on a machine: 5–30 min) …`);
   const ldflags = `-s -w -X k8s.io/component-base/version.gitVersion=${version} -X k8s.io/component-base/version.gitMajor=${major} -X k8s.io/component-base/version.gitMinor=${minor}`;
-  await run('go', ['build', '-trimpath', '-ldflags', ldflags, '-o', `${outDir}/`, 'k8s.io/kubernetes/cmd/kube-apiserver', 'k8s.io/kubernetes/cmd/kube-scheduler'], srcDir);
+  await run(
+    'go',
+    [
+      'build',
+      '-trimpath',
+      '-ldflags',
+      ldflags,
+      '-o',
+      `${outDir}/`,
+      'k8s.io/kubernetes/cmd/kube-apiserver',
+      'k8s.io/kubernetes/cmd/kube-scheduler',
+    ],
+    srcDir,
+  );
   await rm(path.dirname(binaries.kubeApiserver), { recursive: true, force: true });
   await rename(outDir, path.dirname(binaries.kubeApiserver));
 }
@@ -106,17 +131,29 @@ async function buildKwok(binaries: ClusterBinaries, log: Log): Promise<void> {
   await mkdir(binDir, { recursive: true });
   log(`building kwok ${clusterVersions.kwok} with Go …`);
   const version = clusterVersions.kwok;
-  await run('go', ['install', '-trimpath', '-ldflags', `-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${version}`, `sigs.k8s.io/kwok/cmd/kwok@${version}`], binDir, {
-    GOBIN: binDir,
-    GOFLAGS: '',
-  });
+  await run(
+    'go',
+    [
+      'install',
+      '-trimpath',
+      '-ldflags',
+      `-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${version}`,
+      `sigs.k8s.io/kwok/cmd/kwok@${version}`,
+    ],
+    binDir,
+    {
+      GOBIN: binDir,
+      GOFLAGS: '',
+    },
+  );
   const moduleDir = await fetchModule('sigs.k8s.io/kwok', version, binDir);
   const stage = (file: string) => readFile(path.join(moduleDir, 'kustomize', 'stage', file), 'utf8');
   const podReady = (await stage('pod/fast/pod-ready.yaml')).replace(
     /(\n(\s*)- key: '\.metadata\.deletionTimestamp'\n\s*operator: 'DoesNotExist')/,
     `$1\n$2- key: '.metadata.annotations["${simulatedEndpointAnnotation}"]'\n$2  operator: 'Exists'`,
   );
-  if (!podReady.includes(simulatedEndpointAnnotation)) throw new Error('kwok pod-ready stage changed shape; update buildKwok');
+  if (!podReady.includes(simulatedEndpointAnnotation))
+    throw new Error('kwok pod-ready stage changed shape; update buildKwok');
   const stages = [
     await stage('node/fast/node-initialize.yaml'),
     await stage('node/heartbeat-with-lease/node-heartbeat-with-lease.yaml'),
@@ -131,7 +168,10 @@ async function buildKwok(binaries: ClusterBinaries, log: Log): Promise<void> {
  * The test cluster's binaries, built once per machine into the cache (~/.cache/podium/k8s).
  * Each component is rebuilt only when its pinned version's binary is missing.
  */
-export async function ensureClusterBinaries(log: Log = console.log, cacheDir = clusterCacheDir()): Promise<ClusterBinaries> {
+export async function ensureClusterBinaries(
+  log: Log = console.log,
+  cacheDir = clusterCacheDir(),
+): Promise<ClusterBinaries> {
   const binaries = clusterBinaryPaths(cacheDir);
   const started = Date.now();
   const missing = (...files: string[]) => files.some((file) => !existsSync(file));
@@ -141,7 +181,8 @@ export async function ensureClusterBinaries(log: Log = console.log, cacheDir = c
     missing(binaries.kubeApiserver, binaries.kubeScheduler) && buildKubernetes,
   ].filter((build) => build !== false);
   for (const build of builds) await build(binaries, log);
-  if (builds.length > 0) log(`test cluster binaries built in ${((Date.now() - started) / 1000).toFixed(0)} s (cached in ${cacheDir})`);
+  if (builds.length > 0)
+    log(`test cluster binaries built in ${((Date.now() - started) / 1000).toFixed(0)} s (cached in ${cacheDir})`);
   return binaries;
 }
 

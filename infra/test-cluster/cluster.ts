@@ -17,7 +17,12 @@ export type TestCluster = {
   stop: () => Promise<void>;
 };
 
-async function waitFor(what: string, check: () => Promise<boolean>, processes: ClusterProcess[], timeoutMs = 60_000): Promise<void> {
+async function waitFor(
+  what: string,
+  check: () => Promise<boolean>,
+  processes: ClusterProcess[],
+  timeoutMs = 60_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const exited = processes.map((p) => p.exitDescription()).find(Boolean);
@@ -31,10 +36,14 @@ async function waitFor(what: string, check: () => Promise<boolean>, processes: C
 /** GET over HTTPS without verifying the API server's self-signed certificate; true on 200. */
 function httpsOk(url: string, token: string): Promise<boolean> {
   return new Promise((resolve) => {
-    const req = request(url, { headers: { authorization: `Bearer ${token}` }, rejectUnauthorized: false, timeout: 2_000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
-    });
+    const req = request(
+      url,
+      { headers: { authorization: `Bearer ${token}` }, rejectUnauthorized: false, timeout: 2_000 },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode === 200);
+      },
+    );
     req.once('error', () => resolve(false));
     req.end();
   });
@@ -161,7 +170,9 @@ export async function startTestCluster(options: {
       'kwok (nodes Ready)',
       async () => {
         const nodes = await core.listNode();
-        const ready = nodes.items.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+        const ready = nodes.items.filter((n) =>
+          n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+        );
         return ready.length === nodeCount;
       },
       processes,

@@ -16,7 +16,10 @@ export class KwokNodeProvider implements NodeProvider {
   readonly kind = 'kwok' as const;
   private readonly core: CoreV1Api;
 
-  constructor(kubeConfig: KubeConfig, private readonly owner: string) {
+  constructor(
+    kubeConfig: KubeConfig,
+    private readonly owner: string,
+  ) {
     this.core = kubeConfig.makeApiClient(CoreV1Api);
   }
 
@@ -30,9 +33,15 @@ export class KwokNodeProvider implements NodeProvider {
     const annotations = { [autoscalerOwnerAnnotation]: this.owner, 'podium.dev/decision': decisionId };
     await Promise.all(
       names.map((name) =>
-        this.core.createNode({ body: kwokNode(name, { name: type.name, capacity, hourlyPrice: type.hourlyPrice }, annotations, { [extraCapacityLabel.key]: extraCapacityLabel.value }) }).catch((error) => {
-          if (!isApiStatus(error, 409)) throw error; // already there: added before a retry
-        }),
+        this.core
+          .createNode({
+            body: kwokNode(name, { name: type.name, capacity, hourlyPrice: type.hourlyPrice }, annotations, {
+              [extraCapacityLabel.key]: extraCapacityLabel.value,
+            }),
+          })
+          .catch((error) => {
+            if (!isApiStatus(error, 409)) throw error; // already there: added before a retry
+          }),
       ),
     );
   }

@@ -13,7 +13,11 @@ export const nodeTypes = {
   'cpu-small': { name: 'cpu-small', capacity: { cpu: '4', memory: '16Gi', pods: '110' }, hourlyPrice: 0.17 },
   'cpu-large': { name: 'cpu-large', capacity: { cpu: '16', memory: '64Gi', pods: '110' }, hourlyPrice: 0.68 },
   'cpu-xlarge': { name: 'cpu-xlarge', capacity: { cpu: '32', memory: '128Gi', pods: '110' }, hourlyPrice: 1.36 },
-  'gpu-a10': { name: 'gpu-a10', capacity: { cpu: '8', memory: '32Gi', pods: '110', 'nvidia.com/gpu': '1' }, hourlyPrice: 1.01 },
+  'gpu-a10': {
+    name: 'gpu-a10',
+    capacity: { cpu: '8', memory: '32Gi', pods: '110', 'nvidia.com/gpu': '1' },
+    hourlyPrice: 1.01,
+  },
 } satisfies Record<string, NodeType>;
 
 export const nodeTypeLabel = 'node.kubernetes.io/instance-type';
@@ -25,14 +29,23 @@ export const kwokNodeAnnotation = { key: 'kwok.x-k8s.io/node', value: 'fake' } a
  * A fake node of the given type. kwok fills in its status (Ready, addresses, heartbeats) and
  * runs the pods scheduled to it. GPU nodes carry the usual `nvidia.com/gpu` taint.
  */
-export function kwokNode(name: string, type: NodeType, annotations: Record<string, string> = {}, labels: Record<string, string> = {}): V1Node {
+export function kwokNode(
+  name: string,
+  type: NodeType,
+  annotations: Record<string, string> = {},
+  labels: Record<string, string> = {},
+): V1Node {
   const gpu = type.capacity['nvidia.com/gpu'] !== undefined;
   return {
     apiVersion: 'v1',
     kind: 'Node',
     metadata: {
       name,
-      annotations: { [kwokNodeAnnotation.key]: kwokNodeAnnotation.value, 'node.alpha.kubernetes.io/ttl': '0', ...annotations },
+      annotations: {
+        [kwokNodeAnnotation.key]: kwokNodeAnnotation.value,
+        'node.alpha.kubernetes.io/ttl': '0',
+        ...annotations,
+      },
       labels: {
         'kubernetes.io/hostname': name,
         'kubernetes.io/os': 'linux',

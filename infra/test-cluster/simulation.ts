@@ -34,7 +34,10 @@ export function modelServerForImage(image: string, exists: (file: string) => boo
  * not know ends as ImagePullBackOff with an Event, as a missing image would. Deleting the pod
  * stops the process.
  */
-export async function startPodSimulation(kubeConfig: KubeConfig, log: (line: string) => void): Promise<{ stop: () => Promise<void> }> {
+export async function startPodSimulation(
+  kubeConfig: KubeConfig,
+  log: (line: string) => void,
+): Promise<{ stop: () => Promise<void> }> {
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const watcher = new Watch(kubeConfig);
   const running = new Map<string, Promise<ModelProcess | null>>();
@@ -49,14 +52,23 @@ export async function startPodSimulation(kubeConfig: KubeConfig, log: (line: str
     }
     // What a kubelet says on the way: the image pulled (from the simulated registry), the container made and started.
     await kubeletEvent(pod, container.name, { reason: 'Pulling', message: `Pulling image "${container.image}"` });
-    await kubeletEvent(pod, container.name, { reason: 'Pulled', message: `Successfully pulled image "${container.image}" (from the simulated registry)` });
+    await kubeletEvent(pod, container.name, {
+      reason: 'Pulled',
+      message: `Successfully pulled image "${container.image}" (from the simulated registry)`,
+    });
     await kubeletEvent(pod, container.name, { reason: 'Created', message: `Created container ${container.name}` });
-    const env = Object.fromEntries((container.env ?? []).filter((e) => e.name === 'PODIUM_MODEL_NAME').map((e) => [e.name, e.value ?? '']));
+    const env = Object.fromEntries(
+      (container.env ?? []).filter((e) => e.name === 'PODIUM_MODEL_NAME').map((e) => [e.name, e.value ?? '']),
+    );
     const server = await spawnModelServer(['node', script], env, 30_000);
     await kubeletEvent(pod, container.name, { reason: 'Started', message: `Started container ${container.name}` });
     try {
       await core.patchNamespacedPod(
-        { name, namespace, body: { metadata: { annotations: { [simulatedEndpointAnnotation]: `http://127.0.0.1:${server.port}` } } } },
+        {
+          name,
+          namespace,
+          body: { metadata: { annotations: { [simulatedEndpointAnnotation]: `http://127.0.0.1:${server.port}` } } },
+        },
         mergePatch,
       );
     } catch (error) {
@@ -67,14 +79,25 @@ export async function startPodSimulation(kubeConfig: KubeConfig, log: (line: str
   }
 
   /** An Event about the pod's container, as a kubelet records it. */
-  async function kubeletEvent(pod: V1Pod, containerName: string, event: { reason: string; message: string; type?: 'Normal' | 'Warning' }) {
+  async function kubeletEvent(
+    pod: V1Pod,
+    containerName: string,
+    event: { reason: string; message: string; type?: 'Normal' | 'Warning' },
+  ) {
     const { name, namespace, uid } = pod.metadata as { name: string; namespace: string; uid: string };
     const now = new Date();
     await core.createNamespacedEvent({
       namespace,
       body: {
         metadata: { generateName: `${name}.`, namespace },
-        involvedObject: { kind: 'Pod', name, namespace, uid, apiVersion: 'v1', fieldPath: `spec.containers{${containerName}}` },
+        involvedObject: {
+          kind: 'Pod',
+          name,
+          namespace,
+          uid,
+          apiVersion: 'v1',
+          fieldPath: `spec.containers{${containerName}}`,
+        },
         reason: event.reason,
         message: event.message,
         type: event.type ?? 'Normal',
@@ -96,14 +119,26 @@ export async function startPodSimulation(kubeConfig: KubeConfig, log: (line: str
         body: {
           status: {
             containerStatuses: [
-              { name: containerName, image, imageID: '', ready: false, restartCount: 0, started: false, state: { waiting: { reason: 'ImagePullBackOff', message } } },
+              {
+                name: containerName,
+                image,
+                imageID: '',
+                ready: false,
+                restartCount: 0,
+                started: false,
+                state: { waiting: { reason: 'ImagePullBackOff', message } },
+              },
             ],
           },
         },
       },
       mergePatch,
     );
-    await kubeletEvent(pod, containerName, { reason: 'Failed', message: `Failed to pull image "${image}": not found in the simulated registry`, type: 'Warning' });
+    await kubeletEvent(pod, containerName, {
+      reason: 'Failed',
+      message: `Failed to pull image "${image}": not found in the simulated registry`,
+      type: 'Warning',
+    });
   }
 
   function release(uid: string) {
@@ -128,7 +163,12 @@ export async function startPodSimulation(kubeConfig: KubeConfig, log: (line: str
     );
   }
 
-  const stopWatching = keepWatching(watcher, '/api/v1/pods', { labelSelector: 'app.kubernetes.io/managed-by=podium' }, onPod);
+  const stopWatching = keepWatching(
+    watcher,
+    '/api/v1/pods',
+    { labelSelector: 'app.kubernetes.io/managed-by=podium' },
+    onPod,
+  );
 
   return {
     stop: async () => {

@@ -13,7 +13,8 @@ export const clusterVersions = {
 
 /** Built binaries live outside the repository, one directory per component and version. */
 export function clusterCacheDir(): string {
-  const base = process.env.PODIUM_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(homedir(), '.cache'), 'podium');
+  const base =
+    process.env.PODIUM_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(homedir(), '.cache'), 'podium');
   return path.join(base, 'k8s');
 }
 

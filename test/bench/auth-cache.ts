@@ -48,7 +48,8 @@ async function benchmark(stack: TestStack) {
     `cache on vs off: throughput ×${(on.requestsPerSecond / off.requestsPerSecond).toFixed(1)}, ` +
       `p99 ${on.p99} ms vs ${off.p99} ms (goal: ≥ 5× throughput)`,
   );
-  if (rows.some((r) => r.errors > 0 || r.non2xx > 0)) throw new Error('some requests failed: the figures are not valid');
+  if (rows.some((r) => r.errors > 0 || r.non2xx > 0))
+    throw new Error('some requests failed: the figures are not valid');
 }
 
 runBenchmark(benchmark);

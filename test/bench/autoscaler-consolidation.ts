@@ -65,7 +65,14 @@ export function lowestExtraCost(pods: number[], types: NodeTypeSpec[]): number {
   return best;
 }
 
-type Run = { cost: number; lowerBound: number; failed: number; failures: string[]; sent: number; xlargeGoneAt: number | null };
+type Run = {
+  cost: number;
+  lowerBound: number;
+  failed: number;
+  failures: string[];
+  sent: number;
+  xlargeGoneAt: number | null;
+};
 
 async function runTrace(stack: TestStack, label: string, consolidation: boolean): Promise<Run> {
   const { namespace, kubeConfig, core } = stack.kubernetes!;
@@ -85,13 +92,25 @@ async function runTrace(stack: TestStack, label: string, consolidation: boolean)
     if (node.metadata?.annotations?.['podium.dev/autoscaler'] !== namespace) return;
     const name = node.metadata.name!;
     const nodeType = node.metadata.labels?.['node.kubernetes.io/instance-type'] ?? '';
-    if (type === 'ADDED' && !nodes.has(name)) nodes.set(name, { price: settings.nodeTypes.find((t) => t.name === nodeType)?.hourlyPrice ?? 0, from: now(), to: null, type: nodeType });
+    if (type === 'ADDED' && !nodes.has(name))
+      nodes.set(name, {
+        price: settings.nodeTypes.find((t) => t.name === nodeType)?.hourlyPrice ?? 0,
+        from: now(),
+        to: null,
+        type: nodeType,
+      });
     if (type === 'DELETED') nodes.get(name)!.to = now();
   });
   const stopPods = keepWatching(watch, `/api/v1/namespaces/${namespace}/pods`, {}, (type, pod: V1Pod) => {
     const name = pod.metadata!.name!;
-    if (pod.spec?.nodeName && !pods.has(name)) pods.set(name, { cpu: parseQuantity(pod.spec.containers[0]!.resources?.requests?.cpu ?? '0'), from: now(), to: null });
-    if ((type === 'DELETED' || pod.metadata?.deletionTimestamp) && pods.get(name)?.to === null) pods.get(name)!.to = now();
+    if (pod.spec?.nodeName && !pods.has(name))
+      pods.set(name, {
+        cpu: parseQuantity(pod.spec.containers[0]!.resources?.requests?.cpu ?? '0'),
+        from: now(),
+        to: null,
+      });
+    if ((type === 'DELETED' || pod.metadata?.deletionTimestamp) && pods.get(name)?.to === null)
+      pods.get(name)!.to = now();
   });
 
   const suffix = consolidation ? 'on' : 'off';
@@ -99,15 +118,34 @@ async function runTrace(stack: TestStack, label: string, consolidation: boolean)
   // Their requests last the busy phase (up to the echo model's 60 s), longer than the default 30 s timeout.
   const long = { keepWarmSeconds, startupTimeoutSeconds: 60, requestTimeoutSeconds: 120 };
   await addTestModel(stack.db, { id: `big-${suffix}`, resources: { cpu: '20', memory: '8Gi' }, ...long });
-  await addTestModel(stack.db, { id: `filler-${suffix}`, resources: { cpu: '3500m', memory: '1Gi' }, maxInstances: 2, ...long });
-  await addTestModel(stack.db, { id: `small-${suffix}`, resources: { cpu: '1', memory: '1Gi' }, keepWarmSeconds: 3_600, startupTimeoutSeconds: 60 });
+  await addTestModel(stack.db, {
+    id: `filler-${suffix}`,
+    resources: { cpu: '3500m', memory: '1Gi' },
+    maxInstances: 2,
+    ...long,
+  });
+  await addTestModel(stack.db, {
+    id: `small-${suffix}`,
+    resources: { cpu: '1', memory: '1Gi' },
+    keepWarmSeconds: 3_600,
+    startupTimeoutSeconds: 60,
+  });
   const token = await stack.api.anonymousToken();
   const submit = async (model: string, delayMs = 0) =>
-    (await stack.api.submit(token, { model, input: { ...echoInput, ...(delayMs ? { parameters: { delay_ms: delayMs } } : {}) } })).body.id as string;
+    (
+      await stack.api.submit(token, {
+        model,
+        input: { ...echoInput, ...(delayMs ? { parameters: { delay_ms: delayMs } } : {}) },
+      })
+    ).body.id as string;
 
   const start = now();
   const held = Math.min(60_000, real(busySeconds * 1000));
-  const sent = [await submit(`big-${suffix}`, held), await submit(`filler-${suffix}`, held), await submit(`filler-${suffix}`, held)];
+  const sent = [
+    await submit(`big-${suffix}`, held),
+    await submit(`filler-${suffix}`, held),
+    await submit(`filler-${suffix}`, held),
+  ];
   await sleep(real(15_000)); // the xlarge node is up by then: the small model's pod lands on it
   while (now() - start < real(traceSeconds * 1000)) {
     sent.push(await submit(`small-${suffix}`));
@@ -123,7 +161,9 @@ async function runTrace(stack: TestStack, label: string, consolidation: boolean)
   const hours = (ms: number) => (ms * speedup) / 3_600_000;
   const clip = (from: number, to: number | null) => Math.max(0, Math.min(to ?? end, end) - Math.max(from, start));
   const cost = [...nodes.values()].reduce((sum, n) => sum + n.price * hours(clip(n.from, n.to)), 0);
-  const changes = [...new Set([start, end, ...[...pods.values()].flatMap((p) => [p.from, p.to ?? end])])].filter((t) => t >= start && t <= end).sort((a, b) => a - b);
+  const changes = [...new Set([start, end, ...[...pods.values()].flatMap((p) => [p.from, p.to ?? end])])]
+    .filter((t) => t >= start && t <= end)
+    .sort((a, b) => a - b);
   let lowerBound = 0;
   for (let i = 0; i + 1 < changes.length; i++) {
     const at = (changes[i]! + changes[i + 1]!) / 2;
@@ -132,10 +172,20 @@ async function runTrace(stack: TestStack, label: string, consolidation: boolean)
   }
   const xlarge = [...nodes.values()].find((n) => n.type === 'cpu-xlarge' && n.from >= start);
   // Leave the cluster as found for the next run: the small model's instance stopped, our nodes gone.
-  const live = await stack.db.anyFirst(sql.type(z.object({ id: z.string() }))`SELECT id FROM model_instances WHERE model_id = ${`small-${suffix}`} AND status <> 'TERMINATED'`);
-  for (const instanceId of live) await stack.temporal.workflow.getHandle(poolWorkflowId(stack.taskQueue, `small-${suffix}`)).signal(stopPoolInstanceSignal, { instanceId, reason: 'bench over' });
-  const ours = async () => (await core.listNode()).items.filter((n) => n.metadata?.annotations?.['podium.dev/autoscaler'] === namespace).length;
-  if ((await eventually(ours, (n) => n === 0, 120_000)) > 0) throw new Error(`${label}: the added nodes did not go after the trace`);
+  const live = await stack.db.anyFirst(
+    sql.type(
+      z.object({ id: z.string() }),
+    )`SELECT id FROM model_instances WHERE model_id = ${`small-${suffix}`} AND status <> 'TERMINATED'`,
+  );
+  for (const instanceId of live)
+    await stack.temporal.workflow
+      .getHandle(poolWorkflowId(stack.taskQueue, `small-${suffix}`))
+      .signal(stopPoolInstanceSignal, { instanceId, reason: 'bench over' });
+  const ours = async () =>
+    (await core.listNode()).items.filter((n) => n.metadata?.annotations?.['podium.dev/autoscaler'] === namespace)
+      .length;
+  if ((await eventually(ours, (n) => n === 0, 120_000)) > 0)
+    throw new Error(`${label}: the added nodes did not go after the trace`);
   return {
     cost,
     lowerBound,
@@ -149,9 +199,14 @@ async function runTrace(stack: TestStack, label: string, consolidation: boolean)
 async function benchmark(stack: TestStack) {
   const off = await runTrace(stack, 'consolidation off', false);
   const on = await runTrace(stack, 'consolidation on', true);
-  console.log(`\nConsolidation: a ${traceSeconds} s trace (run ${speedup}× faster), cost of the added nodes in $ over the trace`);
+  console.log(
+    `\nConsolidation: a ${traceSeconds} s trace (run ${speedup}× faster), cost of the added nodes in $ over the trace`,
+  );
   console.table(
-    [['off', off], ['on', on]].map(([name, r]) => {
+    [
+      ['off', off],
+      ['on', on],
+    ].map(([name, r]) => {
       const run = r as Run;
       return {
         consolidation: name,
@@ -165,9 +220,17 @@ async function benchmark(stack: TestStack) {
     }),
   );
   const ratio = on.cost / on.lowerBound;
-  console.log(`target: with consolidation, cost ≤ 1.10 × lower bound: ${ratio <= 1.1 ? 'met' : 'NOT met'} (×${ratio.toFixed(3)}; without: ×${(off.cost / off.lowerBound).toFixed(3)})`);
-  console.log(`target: 0 requests failed or interrupted: ${on.failed + off.failed === 0 ? 'met' : 'NOT met'} (${on.failed} with, ${off.failed} without)`);
-  for (const [name, run] of [['off', off], ['on', on]] as const) if (run.failures.length > 0) console.log(`  not completed (${name}): ${run.failures.join(', ')}`);
+  console.log(
+    `target: with consolidation, cost ≤ 1.10 × lower bound: ${ratio <= 1.1 ? 'met' : 'NOT met'} (×${ratio.toFixed(3)}; without: ×${(off.cost / off.lowerBound).toFixed(3)})`,
+  );
+  console.log(
+    `target: 0 requests failed or interrupted: ${on.failed + off.failed === 0 ? 'met' : 'NOT met'} (${on.failed} with, ${off.failed} without)`,
+  );
+  for (const [name, run] of [
+    ['off', off],
+    ['on', on],
+  ] as const)
+    if (run.failures.length > 0) console.log(`  not completed (${name}): ${run.failures.join(', ')}`);
 }
 
 const settings: Partial<AutoscalerSettings> = {

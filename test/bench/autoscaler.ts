@@ -31,7 +31,8 @@ async function benchmark(stack: TestStack) {
   const { namespace, kubeConfig, core } = stack.kubernetes!;
   const settings = stack.autoscaler!.settings;
   await ensureNodeAutoscaler(stack.temporal, stack.taskQueue, settings, 1_000);
-  const ours = async () => (await core.listNode()).items.filter((n) => n.metadata?.annotations?.['podium.dev/autoscaler'] === namespace);
+  const ours = async () =>
+    (await core.listNode()).items.filter((n) => n.metadata?.annotations?.['podium.dev/autoscaler'] === namespace);
 
   const unschedulableAt = new Map<string, number>();
   const boundAt = new Map<string, number>();
@@ -39,7 +40,9 @@ async function benchmark(stack: TestStack) {
   const watch = new Watch(kubeConfig);
   const stopPodWatch = keepWatching(watch, `/api/v1/namespaces/${namespace}/pods`, {}, (_type, pod: V1Pod) => {
     const name = pod.metadata!.name!;
-    const unschedulable = pod.status?.conditions?.some((c) => c.type === 'PodScheduled' && c.reason === 'Unschedulable');
+    const unschedulable = pod.status?.conditions?.some(
+      (c) => c.type === 'PodScheduled' && c.reason === 'Unschedulable',
+    );
     if (unschedulable && !unschedulableAt.has(name)) unschedulableAt.set(name, now());
     if (pod.spec?.nodeName && !boundAt.has(name)) boundAt.set(name, now());
   });
@@ -52,16 +55,35 @@ async function benchmark(stack: TestStack) {
   const reaction: number[] = [];
   for (let i = 0; i < trials; i++) {
     const model = `xl-${i}`;
-    await addTestModel(stack.db, { id: model, resources: { cpu: '20', memory: '8Gi' }, keepWarmSeconds: 1, startupTimeoutSeconds: 60 });
+    await addTestModel(stack.db, {
+      id: model,
+      resources: { cpu: '20', memory: '8Gi' },
+      keepWarmSeconds: 1,
+      startupTimeoutSeconds: 60,
+    });
     const before = new Set((await ours()).map((n) => n.metadata!.name!));
     const submitted = await stack.api.submit(token, { model, input: echoInput });
     const { request } = await stack.api.waitUntilFinal(token, submitted.body.id, 60_000);
     if (request.status !== 'COMPLETE') throw new Error(`trial ${i}: ${JSON.stringify(request.error)}`);
-    const pod = (await stack.db.oneFirst(sql.unsafe`SELECT runtime_ref FROM model_instances WHERE model_id = ${model}`)) as string;
-    const added = [...nodeAddedAt.entries()].filter(([name]) => name.startsWith('podium-cpu-xlarge-') && !before.has(name));
-    if (added.length !== 1 || !unschedulableAt.has(pod)) throw new Error(`trial ${i}: expected one new node and an Unschedulable pod`);
+    const pod = (await stack.db.oneFirst(
+      sql.unsafe`SELECT runtime_ref FROM model_instances WHERE model_id = ${model}`,
+    )) as string;
+    const added = [...nodeAddedAt.entries()].filter(
+      ([name]) => name.startsWith('podium-cpu-xlarge-') && !before.has(name),
+    );
+    if (added.length !== 1 || !unschedulableAt.has(pod))
+      throw new Error(`trial ${i}: expected one new node and an Unschedulable pod`);
     reaction.push(added[0]![1] - unschedulableAt.get(pod)!);
-    if (process.env.BENCH_DEBUG) console.error(JSON.stringify(await stack.db.any(sql.unsafe`SELECT decided_at, acted_at, reasons FROM autoscaler_decisions ORDER BY id DESC LIMIT 3`)), unschedulableAt.get(pod), added[0]![1]);
+    if (process.env.BENCH_DEBUG)
+      console.error(
+        JSON.stringify(
+          await stack.db.any(
+            sql.unsafe`SELECT decided_at, acted_at, reasons FROM autoscaler_decisions ORDER BY id DESC LIMIT 3`,
+          ),
+        ),
+        unschedulableAt.get(pod),
+        added[0]![1],
+      );
     for (const [name] of added) nodeAddedAt.delete(name);
     await eventually(ours, (nodes) => nodes.length === 0, 60_000); // scaled down before the next trial
   }
@@ -72,10 +94,14 @@ async function benchmark(stack: TestStack) {
     { count: 150, cpu: '6', memory: '24Gi', gpu: 0 },
     { count: 100, cpu: '2', memory: '8Gi', gpu: 1 },
   ];
-  const burstPods = shapes.flatMap((shape, s) => Array.from({ length: shape.count }, (_, i) => ({ name: `burst-${s}-${i}`, ...shape })));
+  const burstPods = shapes.flatMap((shape, s) =>
+    Array.from({ length: shape.count }, (_, i) => ({ name: `burst-${s}-${i}`, ...shape })),
+  );
   // Only the signal below wakes the autoscaler during the burst (a long scan interval), so the
   // 500 pods meet one decision, as they would if they arrived together.
-  await stack.temporal.workflow.getHandle(nodeAutoscalerWorkflowId(stack.taskQueue)).terminate('burst: restart with a long scan interval');
+  await stack.temporal.workflow
+    .getHandle(nodeAutoscalerWorkflowId(stack.taskQueue))
+    .terminate('burst: restart with a long scan interval');
   await ensureNodeAutoscaler(stack.temporal, stack.taskQueue, settings, 600_000);
   // Pools signal the autoscaler for each of their pods that turns Unschedulable; these pods have
   // no pool, so the benchmark signals in their place until every pod is bound.
@@ -86,16 +112,26 @@ async function benchmark(stack: TestStack) {
     core.createNamespacedPod({
       namespace,
       body: {
-        metadata: { name: pod.name, labels: { 'app.kubernetes.io/managed-by': 'podium', 'podium/model': 'burst' }, annotations: { [noContainerAnnotation]: 'true' } },
+        metadata: {
+          name: pod.name,
+          labels: { 'app.kubernetes.io/managed-by': 'podium', 'podium/model': 'burst' },
+          annotations: { [noContainerAnnotation]: 'true' },
+        },
         spec: {
-          containers: [{
-            name: 'model',
-            image: 'ghcr.io/podium/model-echo:0.1.0',
-            resources: {
-              requests: { cpu: pod.cpu, memory: pod.memory, ...(pod.gpu ? { 'nvidia.com/gpu': String(pod.gpu) } : {}) },
-              limits: pod.gpu ? { 'nvidia.com/gpu': String(pod.gpu) } : undefined,
+          containers: [
+            {
+              name: 'model',
+              image: 'ghcr.io/podium/model-echo:0.1.0',
+              resources: {
+                requests: {
+                  cpu: pod.cpu,
+                  memory: pod.memory,
+                  ...(pod.gpu ? { 'nvidia.com/gpu': String(pod.gpu) } : {}),
+                },
+                limits: pod.gpu ? { 'nvidia.com/gpu': String(pod.gpu) } : undefined,
+              },
             },
-          }],
+          ],
           tolerations: pod.gpu ? [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }] : undefined,
         },
       },
@@ -122,20 +158,37 @@ async function benchmark(stack: TestStack) {
     decideMs.push(performance.now() - t0);
   }
   const planned = wholePlan.actions.flatMap((a) => (a.type === 'ADD_NODES' ? [[a.nodeType, a.count] as const] : []));
-  await eventually(async () => burstPods.filter((p) => boundAt.has(p.name)).length, (n) => n === burstPods.length, 180_000);
+  await eventually(
+    async () => burstPods.filter((p) => boundAt.has(p.name)).length,
+    (n) => n === burstPods.length,
+    180_000,
+  );
   clearInterval(signaller);
   const allBound = now();
   const bindTimes = burstPods.filter((p) => boundAt.has(p.name)).map((p) => boundAt.get(p.name)! - allCreated);
   const unbound = burstPods.filter((p) => !boundAt.has(p.name));
   if (unbound.length > 0) {
     const sample = await core.readNamespacedPod({ name: unbound[0]!.name, namespace });
-    console.error(`[bench] ${unbound.length} pods never bound, e.g. ${unbound[0]!.name}: ${JSON.stringify(sample.status?.conditions)}`);
-    console.error(`[bench] last decisions: ${JSON.stringify(await stack.db.any(sql.unsafe`SELECT reasons, results FROM autoscaler_decisions ORDER BY id DESC LIMIT 3`))}`);
+    console.error(
+      `[bench] ${unbound.length} pods never bound, e.g. ${unbound[0]!.name}: ${JSON.stringify(sample.status?.conditions)}`,
+    );
+    console.error(
+      `[bench] last decisions: ${JSON.stringify(await stack.db.any(sql.unsafe`SELECT reasons, results FROM autoscaler_decisions ORDER BY id DESC LIMIT 3`))}`,
+    );
   }
-  const firstBurstNode = Math.min(...[...nodeAddedAt].filter(([name]) => name.startsWith('podium-')).map(([, at]) => at).filter((at) => at >= created));
+  const firstBurstNode = Math.min(
+    ...[...nodeAddedAt]
+      .filter(([name]) => name.startsWith('podium-'))
+      .map(([, at]) => at)
+      .filter((at) => at >= created),
+  );
   const burstNodes = (await ours()).filter((n) => n.metadata!.name!.startsWith('podium-'));
   const byType = new Map<string, number>();
-  for (const node of burstNodes) byType.set(node.metadata!.labels!['node.kubernetes.io/instance-type']!, (byType.get(node.metadata!.labels!['node.kubernetes.io/instance-type']!) ?? 0) + 1);
+  for (const node of burstNodes)
+    byType.set(
+      node.metadata!.labels!['node.kubernetes.io/instance-type']!,
+      (byType.get(node.metadata!.labels!['node.kubernetes.io/instance-type']!) ?? 0) + 1,
+    );
   const price = (type: string) => settings.nodeTypes.find((t) => t.name === type)!.hourlyPrice;
   const cost = [...byType].reduce((sum, [type, n]) => sum + n * price(type), 0);
 
@@ -152,14 +205,26 @@ async function benchmark(stack: TestStack) {
   const gpuType = settings.nodeTypes.find((t) => t.capacity.gpu > 0)!;
   const gpuPods = burstPods.filter((p) => p.gpu).length;
   const costLowerBound = Math.max(cpus * perCpu, memoryGi * perGi) + gpuPods * gpuType.hourlyPrice;
-  const cpuNodesLowerBound = Math.max(Math.ceil(cpus / largest.capacity.cpu), Math.ceil(memoryGi / (largest.capacity.memory / Gi)));
+  const cpuNodesLowerBound = Math.max(
+    Math.ceil(cpus / largest.capacity.cpu),
+    Math.ceil(memoryGi / (largest.capacity.memory / Gi)),
+  );
   const decisionsRows = (await stack.db.any(sql.unsafe`
     SELECT extract(epoch FROM decided_at) * 1000 AS decided, extract(epoch FROM acted_at) * 1000 AS acted
-      FROM autoscaler_decisions WHERE actions::text LIKE '%ADD_NODES%' ORDER BY decided_at DESC LIMIT 5`)) as Array<{ decided: number; acted: number }>;
+      FROM autoscaler_decisions WHERE actions::text LIKE '%ADD_NODES%' ORDER BY decided_at DESC LIMIT 5`)) as Array<{
+    decided: number;
+    acted: number;
+  }>;
   stopPodWatch();
   stopNodeWatch();
 
-  const format = (row: ReturnType<typeof summary>) => ({ ...row, p50: row.p50.toFixed(1), p99: row.p99.toFixed(1), mean: row.mean.toFixed(1), max: row.max.toFixed(1) });
+  const format = (row: ReturnType<typeof summary>) => ({
+    ...row,
+    p50: row.p50.toFixed(1),
+    p99: row.p99.toFixed(1),
+    mean: row.mean.toFixed(1),
+    max: row.max.toFixed(1),
+  });
   console.log(`\nNode autoscaler on the simulated cluster (ms)`);
   console.table(
     [
@@ -169,14 +234,28 @@ async function benchmark(stack: TestStack) {
     ].map(format),
   );
   const p99 = summary('', reaction).p99;
-  console.log(`target: reaction p99 ≤ 1000 ms: ${p99 <= 1000 ? 'met' : 'NOT met'} (p99 ${p99.toFixed(0)} ms; batch window ${settings.batchWindowMs} ms included)`);
-  console.log(`\nburst of ${burstPods.length} pending pods (created in ${((allCreated - created) / 1000).toFixed(1)} s):`);
+  console.log(
+    `target: reaction p99 ≤ 1000 ms: ${p99 <= 1000 ? 'met' : 'NOT met'} (p99 ${p99.toFixed(0)} ms; batch window ${settings.batchWindowMs} ms included)`,
+  );
+  console.log(
+    `\nburst of ${burstPods.length} pending pods (created in ${((allCreated - created) / 1000).toFixed(1)} s):`,
+  );
   const plannedCost = planned.reduce((sum, [type, n]) => sum + n * price(type), 0);
-  console.log(`  decide() on the whole burst at once: ${planned.map(([t, n]) => `${n} × ${t}`).join(', ')} = ${planned.reduce((s2, [, n]) => s2 + n, 0)} nodes, $${plannedCost.toFixed(2)}/h (cost ratio ${(plannedCost / costLowerBound).toFixed(3)})`);
-  console.log(`  live, as the pods arrived over ${((allCreated - created) / 1000).toFixed(1)} s: ${[...byType].map(([t, n]) => `${n} × ${t}`).join(', ')} = ${burstNodes.length} nodes, $${cost.toFixed(2)}/h`);
-  console.log(`  lower bounds: CPU nodes ≥ ${cpuNodesLowerBound} (${largest.name}), GPU nodes ≥ ${gpuPods}; cost ≥ $${costLowerBound.toFixed(2)}/h → cost ratio ${(cost / costLowerBound).toFixed(3)}`);
-  console.log(`  first pod created → first node added ${(firstBurstNode - created).toFixed(0)} ms; ${bindTimes.length} of ${burstPods.length} pods bound, the last ${((allBound - allCreated) / 1000).toFixed(1)} s after the last was created`);
-  console.log(`  latest scale-up decisions, observed → acted (ms): ${decisionsRows.map((d) => (d.acted - d.decided).toFixed(0)).join(', ')}`);
+  console.log(
+    `  decide() on the whole burst at once: ${planned.map(([t, n]) => `${n} × ${t}`).join(', ')} = ${planned.reduce((s2, [, n]) => s2 + n, 0)} nodes, $${plannedCost.toFixed(2)}/h (cost ratio ${(plannedCost / costLowerBound).toFixed(3)})`,
+  );
+  console.log(
+    `  live, as the pods arrived over ${((allCreated - created) / 1000).toFixed(1)} s: ${[...byType].map(([t, n]) => `${n} × ${t}`).join(', ')} = ${burstNodes.length} nodes, $${cost.toFixed(2)}/h`,
+  );
+  console.log(
+    `  lower bounds: CPU nodes ≥ ${cpuNodesLowerBound} (${largest.name}), GPU nodes ≥ ${gpuPods}; cost ≥ $${costLowerBound.toFixed(2)}/h → cost ratio ${(cost / costLowerBound).toFixed(3)}`,
+  );
+  console.log(
+    `  first pod created → first node added ${(firstBurstNode - created).toFixed(0)} ms; ${bindTimes.length} of ${burstPods.length} pods bound, the last ${((allBound - allCreated) / 1000).toFixed(1)} s after the last was created`,
+  );
+  console.log(
+    `  latest scale-up decisions, observed → acted (ms): ${decisionsRows.map((d) => (d.acted - d.decided).toFixed(0)).join(', ')}`,
+  );
 }
 
 const settings: Partial<AutoscalerSettings> = {

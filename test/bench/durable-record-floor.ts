@@ -51,7 +51,12 @@ export async function measureDurableRecordFloor(options: {
       if (stored.rowCount === 0) throw new Error(`record ${id} is not visible yet`);
     },
   };
-  const worker = await Worker.create({ connection, taskQueue, workflowsPath: require.resolve('./durable-record-floor.workflows'), activities });
+  const worker = await Worker.create({
+    connection,
+    taskQueue,
+    workflowsPath: require.resolve('./durable-record-floor.workflows'),
+    activities,
+  });
   const temporal = new Client({ connection }); // eager start needs the worker's connection
 
   const router = new Router();
@@ -59,8 +64,15 @@ export async function measureDurableRecordFloor(options: {
     const id = randomUUID();
     const input = (ctx.request.body as { input: unknown }).input;
     await apiDb.transaction(async (t) => {
-      await t.query(sql.unsafe`INSERT INTO records (id, input, status) VALUES (${id}, ${sql.jsonb(input as never)}, 'REQUESTED')`);
-      await temporal.workflow.start('durableRecord', { taskQueue, workflowId: `record-${id}`, args: [id, input, endpoint], requestEagerStart: true });
+      await t.query(
+        sql.unsafe`INSERT INTO records (id, input, status) VALUES (${id}, ${sql.jsonb(input as never)}, 'REQUESTED')`,
+      );
+      await temporal.workflow.start('durableRecord', {
+        taskQueue,
+        workflowId: `record-${id}`,
+        args: [id, input, endpoint],
+        requestEagerStart: true,
+      });
     });
     ctx.status = 202;
     ctx.body = { id, status: 'REQUESTED' };

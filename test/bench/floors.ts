@@ -19,12 +19,22 @@ export async function measureFloors(options: {
   seconds?: number;
 }): Promise<Floors & { cpu: FloorsCpu }> {
   const { temporalAddress: address, ...rest } = options;
-  const bare = await cpuPerOperation(() => measureTemporalFloor({ address, ...rest }), (figures) => figures.operations);
-  const durableRecord = await cpuPerOperation(() => measureDurableRecordFloor({ address, ...rest }), (figures) => figures.operations);
+  const bare = await cpuPerOperation(
+    () => measureTemporalFloor({ address, ...rest }),
+    (figures) => figures.operations,
+  );
+  const durableRecord = await cpuPerOperation(
+    () => measureDurableRecordFloor({ address, ...rest }),
+    (figures) => figures.operations,
+  );
   return {
     bare: bare.result,
     durableRecord: durableRecord.result,
-    cpu: { bare: bare.cpuMsPerOperation, durableRecord: durableRecord.cpuMsPerOperation, byPart: { bare: bare.byPart, durableRecord: durableRecord.byPart } },
+    cpu: {
+      bare: bare.cpuMsPerOperation,
+      durableRecord: durableRecord.cpuMsPerOperation,
+      byPart: { bare: bare.byPart, durableRecord: durableRecord.byPart },
+    },
   };
 }
 
@@ -56,7 +66,10 @@ export function ratioToFloors(
     const ratio = value / floors[kind][figure];
     const target = targets[kind];
     const higherIsBetter = figure === 'perSecond';
-    const verdict = target === undefined ? '' : ` (target ${higherIsBetter ? '≥' : '≤'} ${target}: ${(higherIsBetter ? ratio >= target : ratio <= target) ? 'met' : 'NOT met'})`;
+    const verdict =
+      target === undefined
+        ? ''
+        : ` (target ${higherIsBetter ? '≥' : '≤'} ${target}: ${(higherIsBetter ? ratio >= target : ratio <= target) ? 'met' : 'NOT met'})`;
     return `×${ratio.toFixed(2)} the ${floorNames[kind]}${verdict}`;
   });
   return `${what}: ${parts.join(', ')}`;

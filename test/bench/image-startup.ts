@@ -43,18 +43,37 @@ runBenchmark(async (stack) => {
     const fromCheckout: number[] = [];
     for (let i = 0; i < starts; i++) {
       fromImage.push(
-        await timeToPolling('/usr/sbin/chroot', ['--userspec=10001:10001', unpacked.rootfs, '/usr/local/bin/node', '/app/dist/infra/worker-main.js'], {
-          PATH: '/usr/local/bin:/usr/bin:/bin',
-          NODE_ENV: 'production',
-          ...env,
-        }),
+        await timeToPolling(
+          '/usr/sbin/chroot',
+          ['--userspec=10001:10001', unpacked.rootfs, '/usr/local/bin/node', '/app/dist/infra/worker-main.js'],
+          {
+            PATH: '/usr/local/bin:/usr/bin:/bin',
+            NODE_ENV: 'production',
+            ...env,
+          },
+        ),
       );
-      fromCheckout.push(await timeToPolling(process.execPath, ['--import', 'tsx', 'infra/worker-main.ts'], { ...process.env, ...env }));
+      fromCheckout.push(
+        await timeToPolling(process.execPath, ['--import', 'tsx', 'infra/worker-main.ts'], { ...process.env, ...env }),
+      );
     }
-    const rows = [summary('worker from the image (pre-built bundle)', fromImage), summary('worker from the checkout (tsx, bundles at start)', fromCheckout)];
+    const rows = [
+      summary('worker from the image (pre-built bundle)', fromImage),
+      summary('worker from the checkout (tsx, bundles at start)', fromCheckout),
+    ];
     console.log(`${image.name}: ${image.digest}, ${(image.bytes / 1e6).toFixed(1)} MB uncompressed (target ≤ 250 MB)`);
-    console.table(rows.map((row) => ({ ...row, p50: row.p50.toFixed(0), p99: row.p99.toFixed(0), mean: row.mean.toFixed(0), max: row.max.toFixed(0) })));
-    console.log(`start → polling from the image: p50 ${rows[0]!.p50.toFixed(0)} ms, max ${rows[0]!.max.toFixed(0)} ms (target ≤ 3000); from the checkout: p50 ${rows[1]!.p50.toFixed(0)} ms`);
+    console.table(
+      rows.map((row) => ({
+        ...row,
+        p50: row.p50.toFixed(0),
+        p99: row.p99.toFixed(0),
+        mean: row.mean.toFixed(0),
+        max: row.max.toFixed(0),
+      })),
+    );
+    console.log(
+      `start → polling from the image: p50 ${rows[0]!.p50.toFixed(0)} ms, max ${rows[0]!.max.toFixed(0)} ms (target ≤ 3000); from the checkout: p50 ${rows[1]!.p50.toFixed(0)} ms`,
+    );
   } finally {
     await unpacked.remove();
   }

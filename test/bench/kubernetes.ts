@@ -46,10 +46,14 @@ async function timeClusterStarts(times: number) {
 function timeColdBuild(): number {
   const dir = path.join(tmpdir(), `podium-cold-build-${process.pid}`);
   const t0 = performance.now();
-  const build = spawnSync(process.execPath, ['--import', 'tsx', path.resolve(__dirname, '../../infra/test-cluster/build.ts')], {
-    env: { ...process.env, PODIUM_CACHE_DIR: path.join(dir, 'podium'), GOCACHE: path.join(dir, 'gocache') },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const build = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', path.resolve(__dirname, '../../infra/test-cluster/build.ts')],
+    {
+      env: { ...process.env, PODIUM_CACHE_DIR: path.join(dir, 'podium'), GOCACHE: path.join(dir, 'gocache') },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   const ms = performance.now() - t0;
   spawnSync('rm', ['-rf', dir]);
   if (build.status !== 0) throw new Error('cold build failed');
@@ -59,11 +63,16 @@ function timeColdBuild(): number {
 async function benchmark(stack: TestStack) {
   const { namespace, kubeConfig } = stack.kubernetes!;
   const readyAt = new Map<string, number>();
-  const stopWatching = keepWatching(new Watch(kubeConfig), `/api/v1/namespaces/${namespace}/pods`, {}, (_type: string, pod: V1Pod) => {
-    const name = pod.metadata?.name;
-    const ready = pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
-    if (name && ready && !readyAt.has(name)) readyAt.set(name, now());
-  });
+  const stopWatching = keepWatching(
+    new Watch(kubeConfig),
+    `/api/v1/namespaces/${namespace}/pods`,
+    {},
+    (_type: string, pod: V1Pod) => {
+      const name = pod.metadata?.name;
+      const ready = pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+      if (name && ready && !readyAt.has(name)) readyAt.set(name, now());
+    },
+  );
 
   const token = await stack.api.anonymousToken();
   const readyToSent: number[] = [];
@@ -80,7 +89,9 @@ async function benchmark(stack: TestStack) {
     const { request } = await stack.api.waitUntilFinal(token, submitted.body.id);
     const completedAt = now();
     if (request.status !== 'COMPLETE') throw new Error(`request failed: ${JSON.stringify(request.error)}`);
-    const row = await stack.db.one(sql.type(z.object({ pod: z.string(), sentAt: z.number(), loggedReadyAt: z.number() }))`
+    const row = await stack.db.one(sql.type(
+      z.object({ pod: z.string(), sentAt: z.number(), loggedReadyAt: z.number() }),
+    )`
       SELECT i.runtime_ref AS pod, extract(epoch FROM r.started_at) * 1000 AS "sentAt",
              (SELECT extract(epoch FROM max(occurred_at)) * 1000 FROM model_instance_log l
                WHERE l.instance_id = i.id AND l.event = 'READY') AS "loggedReadyAt"
@@ -107,16 +118,21 @@ async function benchmark(stack: TestStack) {
     max: row.max.toFixed(1),
   });
   console.log(`\nKubernetes runtime on the simulated cluster: ${pods} requests, each on a new pod (ms)`);
-  console.table([
-    summary('pod ready → first inference byte sent', readyToSent),
-    summary('  of which: pod ready → READY logged by the worker', readyToLogged),
-    summary('submit → pod ready', submitToReady),
-    summary('submit → COMPLETE', submitToComplete),
-    summary('test cluster warm start', warmStarts),
-  ].map(format));
+  console.table(
+    [
+      summary('pod ready → first inference byte sent', readyToSent),
+      summary('  of which: pod ready → READY logged by the worker', readyToLogged),
+      summary('submit → pod ready', submitToReady),
+      summary('submit → COMPLETE', submitToComplete),
+      summary('test cluster warm start', warmStarts),
+    ].map(format),
+  );
   const p99 = summary('', readyToSent).p99;
-  console.log(`target: pod ready → first byte p99 ≤ 100 ms: ${p99 <= 100 ? 'met' : 'NOT met'} (p99 ${p99.toFixed(1)} ms)`);
-  if (coldBuild !== null) console.log(`cold build of the cluster binaries (empty Go build cache): ${(coldBuild / 1000).toFixed(0)} s`);
+  console.log(
+    `target: pod ready → first byte p99 ≤ 100 ms: ${p99 <= 100 ? 'met' : 'NOT met'} (p99 ${p99.toFixed(1)} ms)`,
+  );
+  if (coldBuild !== null)
+    console.log(`cold build of the cluster binaries (empty Go build cache): ${(coldBuild / 1000).toFixed(0)} s`);
 }
 
 runBenchmark(benchmark, { kubernetes: true });

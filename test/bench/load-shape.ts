@@ -2,7 +2,13 @@ import { performance } from 'node:perf_hooks';
 import { percentile } from './figures';
 
 /** What every request path bench measures: sequential latency, then concurrent throughput. */
-export type LoadFigures = { sequentialP50: number; sequentialP99: number; clients: number; perSecond: number; operations: number };
+export type LoadFigures = {
+  sequentialP50: number;
+  sequentialP99: number;
+  clients: number;
+  perSecond: number;
+  operations: number;
+};
 
 /**
  * `once` run `warmUp` times unmeasured, `runs` times one after another (latency), then by
@@ -11,7 +17,12 @@ export type LoadFigures = { sequentialP50: number; sequentialP99: number; client
  */
 export async function measureLoad(
   once: () => Promise<unknown>,
-  { runs = 200, clients = 16, seconds = 10, warmUp = 20 }: { runs?: number; clients?: number; seconds?: number; warmUp?: number } = {},
+  {
+    runs = 200,
+    clients = 16,
+    seconds = 10,
+    warmUp = 20,
+  }: { runs?: number; clients?: number; seconds?: number; warmUp?: number } = {},
 ): Promise<LoadFigures> {
   for (let i = 0; i < warmUp; i++) await once();
   const sequential: number[] = [];
@@ -21,7 +32,13 @@ export async function measureLoad(
     sequential.push(performance.now() - t0);
   }
   if (seconds === 0) {
-    return { sequentialP50: percentile(sequential, 50), sequentialP99: percentile(sequential, 99), clients: 0, perSecond: 0, operations: warmUp + runs };
+    return {
+      sequentialP50: percentile(sequential, 50),
+      sequentialP99: percentile(sequential, 99),
+      clients: 0,
+      perSecond: 0,
+      operations: warmUp + runs,
+    };
   }
   let completed = 0;
   const started = performance.now();

@@ -27,7 +27,11 @@ const settleMs = 5_000;
 async function heapOf(baseUrl: string) {
   const text = await (await fetch(`${baseUrl}/metrics`)).text();
   const megabytes = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]) / 1024 / 1024;
-  return { used: megabytes('nodejs_heap_size_used_bytes'), total: megabytes('nodejs_heap_size_total_bytes'), external: megabytes('nodejs_external_memory_bytes') };
+  return {
+    used: megabytes('nodejs_heap_size_used_bytes'),
+    total: megabytes('nodejs_heap_size_total_bytes'),
+    external: megabytes('nodejs_external_memory_bytes'),
+  };
 }
 
 /** `node dist/infra/start.js` on free ports and its own data; resolves once it says ready. */
@@ -47,7 +51,10 @@ async function startPodium(dataDir: string) {
     LOG_LEVEL: 'warn',
     NODE_OPTIONS: process.env.PODIUM_NODE_OPTIONS ?? podiumNodeOptions,
   };
-  const child = spawn(process.execPath, [path.join(distDir, 'infra', 'start.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [path.join(distDir, 'infra', 'start.js')], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   const ready = new Promise<void>((resolve, reject) => {
     const look = (chunk: Buffer) => {
@@ -56,7 +63,9 @@ async function startPodium(dataDir: string) {
     };
     child.stdout.on('data', look);
     child.stderr.on('data', look);
-    child.once('exit', (code) => reject(new Error(`podium exited (${code}) before it was ready:\n${output.slice(-2_000)}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`podium exited (${code}) before it was ready:\n${output.slice(-2_000)}`)),
+    );
   });
   await ready;
   const stopped = new Promise((resolve) => child.once('exit', resolve));
@@ -84,12 +93,18 @@ async function main() {
       const token = tokens[n % clients]!;
       const id = await api.submitAccepted(token, { model: 'echo', input: echoInput });
       const request = await api.waitForEnd(token, id);
-      if (request.status !== 'COMPLETE') throw new Error(`request ${id} ended ${request.status}: ${JSON.stringify(request.error)}`);
+      if (request.status !== 'COMPLETE')
+        throw new Error(`request ${id} ended ${request.status}: ${JSON.stringify(request.error)}`);
     };
     // The pool starts the echo instance for the first requests; idle is measured warm.
     await fromConcurrentClients(clients * 4, clients, warmRequest);
     await new Promise((resolve) => setTimeout(resolve, settleMs));
-    const look = async (after: string, seconds: number) => ({ after, seconds, rss: residentMegabytesOf(podium.pid), heap: await heapOf(podium.baseUrl) });
+    const look = async (after: string, seconds: number) => ({
+      after,
+      seconds,
+      rss: residentMegabytesOf(podium.pid),
+      heap: await heapOf(podium.baseUrl),
+    });
     const figures = [await look('idle (warm pool, before the load)', 0)];
     for (const batch of [1, 2]) {
       const t0 = performance.now();
@@ -99,7 +114,9 @@ async function main() {
       figures.push(await look(`${batch * requests} warm requests`, seconds));
     }
 
-    console.log(`\nRSS of the API + worker process (node dist/infra/start.js; NODE_OPTIONS '${podium.nodeOptions}'), ${clients} clients:`);
+    console.log(
+      `\nRSS of the API + worker process (node dist/infra/start.js; NODE_OPTIONS '${podium.nodeOptions}'), ${clients} clients:`,
+    );
     const mb = (value: number) => `${value.toFixed(0).padStart(5)} MB`;
     for (const { after, rss, heap, seconds } of figures) {
       console.log(

@@ -26,7 +26,13 @@ const warmRuns = Number(process.env.BENCH_REQUESTS ?? 200);
 const shoutInput = { inputs: [{ name: 'text', datatype: 'BYTES', shape: [1], data: ['hello'] }] };
 
 const format = (rows: ReturnType<typeof summary>[]) =>
-  rows.map((row) => ({ ...row, p50: row.p50.toFixed(1), p99: row.p99.toFixed(1), mean: row.mean.toFixed(1), max: row.max.toFixed(1) }));
+  rows.map((row) => ({
+    ...row,
+    p50: row.p50.toFixed(1),
+    p99: row.p99.toFixed(1),
+    mean: row.mean.toFixed(1),
+    max: row.max.toFixed(1),
+  }));
 
 async function liveInstances(stack: TestStack, model: string): Promise<number> {
   return stack.db.oneFirst(sql.type(z.object({ n: z.number() }))`
@@ -36,15 +42,32 @@ async function liveInstances(stack: TestStack, model: string): Promise<number> {
 async function cold(stack: TestStack, token: string) {
   const [shout] = await readModelFile('models/python-example/model.yaml');
   const settings = { ...shout!.settings, keepWarmSeconds: 0 };
-  await registerModel({ db: stack.db, temporal: stack.temporal, taskQueue: stack.taskQueue }, { cliUser: 'bench' }, shout!.id, settings, { replace: true });
+  await registerModel(
+    { db: stack.db, temporal: stack.temporal, taskQueue: stack.taskQueue },
+    { cliUser: 'bench' },
+    shout!.id,
+    settings,
+    {
+      replace: true,
+    },
+  );
 
   // MLServer alone: from spawn until its model answers ready, as the local runtime does it.
   const runtime = new LocalProcessRuntime(defaultLocalCommands);
   const alone: number[] = [];
   for (let i = 0; i < coldRuns; i++) {
     const t0 = performance.now();
-    const placed = await runtime.start({ instanceId: `bench-${i}`, model: modelSpecFrom(shout!.id, settings), annotations: {}, startupTimeoutMs: 60_000 });
-    await runtime.awaitReady(placed, { timeoutMs: 60_000, signal: new AbortController().signal, onProgress: () => undefined });
+    const placed = await runtime.start({
+      instanceId: `bench-${i}`,
+      model: modelSpecFrom(shout!.id, settings),
+      annotations: {},
+      startupTimeoutMs: 60_000,
+    });
+    await runtime.awaitReady(placed, {
+      timeoutMs: 60_000,
+      signal: new AbortController().signal,
+      onProgress: () => undefined,
+    });
     alone.push(performance.now() - t0);
     await runtime.stop(placed.runtimeRef);
   }
@@ -63,7 +86,10 @@ async function cold(stack: TestStack, token: string) {
     if (body.status !== 'COMPLETE') throw new Error(`request ended ${body.status}: ${JSON.stringify(body.error)}`);
     throughPodium.push(performance.now() - t0);
   }
-  return [summary('MLServer alone: spawn → model ready', alone), summary('cold MLServer request through Podium', throughPodium)];
+  return [
+    summary('MLServer alone: spawn → model ready', alone),
+    summary('cold MLServer request through Podium', throughPodium),
+  ];
 }
 
 async function warm(stack: TestStack, token: string) {
@@ -82,7 +108,10 @@ async function warm(stack: TestStack, token: string) {
     if (inferred.status !== 200) throw new Error(`infer answered ${inferred.status}: ${JSON.stringify(inferred.body)}`);
     if (i >= 0) frontDoor.push(performance.now() - t0);
   }
-  return [summary('POST /api/requests + GET ?wait (echo, warm)', api), summary('POST /v2/models/echo/infer (echo, warm)', frontDoor)];
+  return [
+    summary('POST /api/requests + GET ?wait (echo, warm)', api),
+    summary('POST /v2/models/echo/infer (echo, warm)', frontDoor),
+  ];
 }
 
 async function benchmark(stack: TestStack) {
@@ -93,7 +122,9 @@ async function benchmark(stack: TestStack) {
   console.table(format([...coldRows, ...warmRows]));
   const [, coldRequest] = coldRows;
   const [api, frontDoor] = warmRows;
-  console.log(`cold MLServer request p50 ${coldRequest!.p50.toFixed(0)} ms, max ${coldRequest!.max.toFixed(0)} ms (target ≤ 2500 ms)`);
+  console.log(
+    `cold MLServer request p50 ${coldRequest!.p50.toFixed(0)} ms, max ${coldRequest!.max.toFixed(0)} ms (target ≤ 2500 ms)`,
+  );
   console.log(
     `OIP front door vs POST + ?wait, same run: p50 ×${(frontDoor!.p50 / api!.p50).toFixed(2)}, p99 ×${(frontDoor!.p99 / api!.p99).toFixed(2)} (target ≤ 1.2)`,
   );

@@ -43,7 +43,10 @@ async function main() {
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   const endpoint = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
 
-  const settings = { off: { PODIUM_METRICS: 'off', OTEL_EXPORTER_OTLP_ENDPOINT: '' }, on: { PODIUM_METRICS: 'on', OTEL_EXPORTER_OTLP_ENDPOINT: endpoint } };
+  const settings = {
+    off: { PODIUM_METRICS: 'off', OTEL_EXPORTER_OTLP_ENDPOINT: '' },
+    on: { PODIUM_METRICS: 'on', OTEL_EXPORTER_OTLP_ENDPOINT: endpoint },
+  };
   const runs: Record<keyof typeof settings, number[]> = { off: [], on: [] };
   for (const which of ['off', 'on', 'on', 'off'] as const) {
     console.log(which === 'off' ? '— both off —' : '— metrics and traces on —');
@@ -55,7 +58,9 @@ async function main() {
   const [off, on] = [mean(runs.off), mean(runs.on)];
   const list = (values: number[]) => values.map((value) => value.toFixed(1)).join(', ');
   console.log(`\nobservability cost, same run (${seconds} s each, in the order off, on, on, off):`);
-  console.log(`  completed requests/s: off ${list(runs.off)} (mean ${off.toFixed(1)}), on ${list(runs.on)} (mean ${on.toFixed(1)})`);
+  console.log(
+    `  completed requests/s: off ${list(runs.off)} (mean ${off.toFixed(1)}), on ${list(runs.on)} (mean ${on.toFixed(1)})`,
+  );
   console.log(`  on/off ×${(on / off).toFixed(3)} (target ≥ 0.95)`);
   console.log(`  spans exported: ${exports} OTLP posts, ${(bytes / 1024).toFixed(0)} KiB`);
 }

@@ -15,7 +15,8 @@ async function benchmark(stack: TestStack) {
   const one = async () => {
     const id = await stack.api.submitAccepted(token, { model: 'echo', input: echoInput });
     const { status, body } = await stack.api.call('GET', `/api/requests/${id}?wait=30`, { token });
-    if (status !== 200 || body.status !== 'COMPLETE') throw new Error(`request ${id}: ${status} ${JSON.stringify(body)}`);
+    if (status !== 200 || body.status !== 'COMPLETE')
+      throw new Error(`request ${id}: ${status} ${JSON.stringify(body)}`);
   };
   for (let i = 0; i < 50; i++) await one(); // the warm instance, JIT, pools
   await stack.db.query(sql.unsafe`CREATE EXTENSION IF NOT EXISTS pg_stat_statements`);
@@ -29,7 +30,13 @@ async function benchmark(stack: TestStack) {
           FROM pg_stat_statements WHERE toplevel = ${toplevel} AND query NOT LIKE '%pg_stat%' ORDER BY total_exec_time DESC LIMIT 20`,
     );
   const table = (rows: readonly { calls: number; ms: number; query: string }[]) =>
-    console.table(rows.map((s) => ({ 'ms/req': (s.ms / requests).toFixed(3), 'calls/req': (s.calls / requests).toFixed(2), query: s.query.slice(0, 110) })));
+    console.table(
+      rows.map((s) => ({
+        'ms/req': (s.ms / requests).toFixed(3),
+        'calls/req': (s.calls / requests).toFixed(2),
+        query: s.query.slice(0, 110),
+      })),
+    );
   const functions = await stack.db.any(
     sql.type(z.object({ name: z.string(), calls: z.number(), selfMs: z.number(), totalMs: z.number() }))`
       SELECT funcname AS name, calls::int AS calls, self_time AS "selfMs", total_time AS "totalMs"
@@ -37,13 +44,22 @@ async function benchmark(stack: TestStack) {
   );
   const all = await stack.db.one(sql.type(z.object({ ms: z.number(), calls: z.number() }))`
     SELECT sum(total_exec_time) AS ms, sum(calls)::int AS calls FROM pg_stat_statements WHERE toplevel AND query NOT LIKE '%pg_stat%'`);
-  console.log(`\nPostgreSQL over ${requests} sequential warm requests: ${(all.ms / requests).toFixed(2)} ms and ${(all.calls / requests).toFixed(1)} top-level statements per request`);
+  console.log(
+    `\nPostgreSQL over ${requests} sequential warm requests: ${(all.ms / requests).toFixed(2)} ms and ${(all.calls / requests).toFixed(1)} top-level statements per request`,
+  );
   console.log('\nstatements the API and worker send, by total time, per request:');
   table(await statements(true));
   console.log('statements inside functions and triggers, by total time, per request:');
   table(await statements(false));
   console.log('plpgsql functions by own time, per request:');
-  console.table(functions.map((f) => ({ name: f.name, 'calls/req': (f.calls / requests).toFixed(2), 'self ms/req': (f.selfMs / requests).toFixed(3), 'total ms/req': (f.totalMs / requests).toFixed(3) })));
+  console.table(
+    functions.map((f) => ({
+      name: f.name,
+      'calls/req': (f.calls / requests).toFixed(2),
+      'self ms/req': (f.selfMs / requests).toFixed(3),
+      'total ms/req': (f.totalMs / requests).toFixed(3),
+    })),
+  );
 }
 
 runBenchmark(benchmark);

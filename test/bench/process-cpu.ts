@@ -15,7 +15,13 @@ function readStat(pid: number): ProcStat | null {
     const [ppid, utime, stime, cutime, cstime, rssPages] = [1, 11, 12, 13, 14, 21].map((i) => Number(fields[i]));
     // With the reaped children's time: a PostgreSQL backend that exits (a pool closing a
     // connection) moves its time to the postmaster's, so the sum never goes back.
-    return { pid, comm, ppid: ppid!, cpuSeconds: (utime! + stime! + cutime! + cstime!) / ticksPerSecond, rssBytes: rssPages! * 4096 };
+    return {
+      pid,
+      comm,
+      ppid: ppid!,
+      cpuSeconds: (utime! + stime! + cutime! + cstime!) / ticksPerSecond,
+      rssBytes: rssPages! * 4096,
+    };
   } catch {
     return null; // ended meanwhile
   }
@@ -44,7 +50,8 @@ export function platformCpuSeconds(): CpuParts {
     .filter((stat): stat is ProcStat => stat !== null);
   const byPid = new Map(stats.map((stat) => [stat.pid, stat]));
   const descends = (stat: ProcStat): boolean => {
-    for (let parent = byPid.get(stat.ppid); parent; parent = byPid.get(parent.ppid)) if (parent.pid === process.pid) return true;
+    for (let parent = byPid.get(stat.ppid); parent; parent = byPid.get(parent.ppid))
+      if (parent.pid === process.pid) return true;
     return false;
   };
   const parts: CpuParts = { node: 0, postgres: 0, temporal: 0 };
@@ -57,7 +64,11 @@ export function platformCpuSeconds(): CpuParts {
 }
 
 const sum = (parts: CpuParts) => parts.node + parts.postgres + parts.temporal;
-const minus = (a: CpuParts, b: CpuParts): CpuParts => ({ node: a.node - b.node, postgres: a.postgres - b.postgres, temporal: a.temporal - b.temporal });
+const minus = (a: CpuParts, b: CpuParts): CpuParts => ({
+  node: a.node - b.node,
+  postgres: a.postgres - b.postgres,
+  temporal: a.temporal - b.temporal,
+});
 
 /**
  * CPU milliseconds `work` cost the platform per operation, in all and by part, less the
@@ -76,8 +87,13 @@ export async function cpuPerOperation<T>(
   const result = await work();
   const seconds = (Date.now() - t0) / 1000;
   const used = minus(platformCpuSeconds(), start);
-  const perOperation = (part: keyof CpuParts) => ((used[part] - (idlePerSecond[part] / (idleMs / 1000)) * seconds) / operations(result)) * 1000;
-  const byPart: CpuParts = { node: perOperation('node'), postgres: perOperation('postgres'), temporal: perOperation('temporal') };
+  const perOperation = (part: keyof CpuParts) =>
+    ((used[part] - (idlePerSecond[part] / (idleMs / 1000)) * seconds) / operations(result)) * 1000;
+  const byPart: CpuParts = {
+    node: perOperation('node'),
+    postgres: perOperation('postgres'),
+    temporal: perOperation('temporal'),
+  };
   return { result, cpuMsPerOperation: sum(byPart), byPart, idleCores: sum(idlePerSecond) / (idleMs / 1000) };
 }
 

@@ -38,7 +38,8 @@ async function benchmark(stack: TestStack) {
     const id = await stack.api.submitAccepted(token, { model: 'echo', input: echoInput });
     const t1 = performance.now();
     const { status, body } = await stack.api.call('GET', `/api/requests/${id}?wait=30`, { token });
-    if (status !== 200 || body.status !== 'COMPLETE') throw new Error(`request ${id}: ${status} ${JSON.stringify(body)}`);
+    if (status !== 200 || body.status !== 'COMPLETE')
+      throw new Error(`request ${id}: ${status} ${JSON.stringify(body)}`);
     return { id, post: t1 - t0, total: performance.now() - t0 };
   };
   for (let i = 0; i < 20; i++) await submitAndWait(); // JIT, pools, the warm instance
@@ -56,10 +57,18 @@ async function benchmark(stack: TestStack) {
       ids.push(one.id);
     }
     endToEnd.push(...series);
-    const floors = await measureFloors({ temporalAddress: stack.services.temporalAddress, databaseUrl: stack.services.databaseUrl, endpoint, runs: requests, seconds: 0 });
+    const floors = await measureFloors({
+      temporalAddress: stack.services.temporalAddress,
+      databaseUrl: stack.services.databaseUrl,
+      endpoint,
+      runs: requests,
+      seconds: 0,
+    });
     const p50 = percentile(series, 50);
     measured.push({ p50, p99: percentile(series, 99), floors });
-    console.log(`\nround ${round}: submit → COMPLETE (?wait) p50 ${p50.toFixed(1)} ms, p99 ${percentile(series, 99).toFixed(1)} ms`);
+    console.log(
+      `\nround ${round}: submit → COMPLETE (?wait) p50 ${p50.toFixed(1)} ms, p99 ${percentile(series, 99).toFixed(1)} ms`,
+    );
     for (const line of describeFloors(floors)) console.log(`  ${line}`);
     console.log(`  ${ratioToFloors('p50', p50, floors, 'sequentialP50', targets)}`);
   }
@@ -67,11 +76,15 @@ async function benchmark(stack: TestStack) {
   // Cancel while processing: the model works for 5 s; POST cancel → the request reads CANCELLED.
   const cancels: number[] = [];
   for (let i = 0; i < cancelRuns; i++) {
-    const id = await stack.api.submitAccepted(token, { model: 'echo', input: { ...echoInput, parameters: { delay_ms: 5_000 } } });
+    const id = await stack.api.submitAccepted(token, {
+      model: 'echo',
+      input: { ...echoInput, parameters: { delay_ms: 5_000 } },
+    });
     while ((await stack.api.call('GET', `/api/requests/${id}`, { token })).body.status !== 'PROCESSING') await sleep(5);
     const t0 = performance.now();
     const cancelled = await stack.api.call('POST', `/api/requests/${id}/cancel`, { token });
-    if (cancelled.status !== 202) throw new Error(`cancel ${id}: ${cancelled.status} ${JSON.stringify(cancelled.body)}`);
+    if (cancelled.status !== 202)
+      throw new Error(`cancel ${id}: ${cancelled.status} ${JSON.stringify(cancelled.body)}`);
     const { body } = await stack.api.call('GET', `/api/requests/${id}?wait=30`, { token });
     if (body.status !== 'CANCELLED') throw new Error(`request ${id} ended ${body.status}, not CANCELLED`);
     cancels.push(performance.now() - t0);
@@ -80,14 +93,19 @@ async function benchmark(stack: TestStack) {
   const direct: number[] = [];
   for (let i = -1; i < requests; i++) {
     const t0 = performance.now();
-    const response = await fetch(`${endpoint}/v2/models/echo/infer`, { method: 'POST', body: JSON.stringify(echoInput) });
+    const response = await fetch(`${endpoint}/v2/models/echo/infer`, {
+      method: 'POST',
+      body: JSON.stringify(echoInput),
+    });
     await response.json();
     if (i >= 0) direct.push(performance.now() - t0);
   }
   await runtime.stopAll();
 
   const split = await stack.db.one(
-    sql.type(z.object({ waitP50: z.number(), waitP99: z.number(), processingP50: z.number(), processingP99: z.number() }))`
+    sql.type(
+      z.object({ waitP50: z.number(), waitP99: z.number(), processingP50: z.number(), processingP99: z.number() }),
+    )`
       SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM pod_ready_timestamp - request_timestamp) * 1000) AS "waitP50",
              percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM pod_ready_timestamp - request_timestamp) * 1000) AS "waitP99",
              percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM processed_timestamp - pod_ready_timestamp) * 1000) AS "processingP50",
@@ -95,14 +113,35 @@ async function benchmark(stack: TestStack) {
         FROM request_stats WHERE request_id = ANY(${sql.array(ids, 'uuid')})`,
   );
 
-  const rows = [summary('POST /api/requests', post), summary('submit → COMPLETE, GET ?wait', endToEnd), summary('baseline: direct infer on a warm server', direct)];
+  const rows = [
+    summary('POST /api/requests', post),
+    summary('submit → COMPLETE, GET ?wait', endToEnd),
+    summary('baseline: direct infer on a warm server', direct),
+  ];
   console.log(`\nrequest overhead, ${rounds} rounds × ${requests} sequential warm echo requests (ms)`);
-  console.table(rows.map((r) => ({ ...r, p50: r.p50.toFixed(1), p99: r.p99.toFixed(1), mean: r.mean.toFixed(1), max: r.max.toFixed(1) })));
-  const spread = (ratios: number[]) => `×${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}, median ×${percentile(ratios, 50).toFixed(2)}`;
-  console.log(`p50 vs the durable-record floor, per round: ${spread(measured.map((m) => m.p50 / m.floors.durableRecord.sequentialP50))} (target ≤ ${targets.durableRecord})`);
-  console.log(`p50 vs the bare floor, per round:           ${spread(measured.map((m) => m.p50 / m.floors.bare.sequentialP50))} (target ≤ ${targets.bare})`);
-  console.log(`p99 vs the durable-record floor, per round: ${spread(measured.map((m) => m.p99 / m.floors.durableRecord.sequentialP99))}`);
-  console.log(`cancel while processing, ${cancels.length} runs: POST cancel → CANCELLED p50 ${percentile(cancels, 50).toFixed(0)} ms, p99 ${percentile(cancels, 99).toFixed(0)} ms (target p99 ≤ 1000)`);
+  console.table(
+    rows.map((r) => ({
+      ...r,
+      p50: r.p50.toFixed(1),
+      p99: r.p99.toFixed(1),
+      mean: r.mean.toFixed(1),
+      max: r.max.toFixed(1),
+    })),
+  );
+  const spread = (ratios: number[]) =>
+    `×${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}, median ×${percentile(ratios, 50).toFixed(2)}`;
+  console.log(
+    `p50 vs the durable-record floor, per round: ${spread(measured.map((m) => m.p50 / m.floors.durableRecord.sequentialP50))} (target ≤ ${targets.durableRecord})`,
+  );
+  console.log(
+    `p50 vs the bare floor, per round:           ${spread(measured.map((m) => m.p50 / m.floors.bare.sequentialP50))} (target ≤ ${targets.bare})`,
+  );
+  console.log(
+    `p99 vs the durable-record floor, per round: ${spread(measured.map((m) => m.p99 / m.floors.durableRecord.sequentialP99))}`,
+  );
+  console.log(
+    `cancel while processing, ${cancels.length} runs: POST cancel → CANCELLED p50 ${percentile(cancels, 50).toFixed(0)} ms, p99 ${percentile(cancels, 99).toFixed(0)} ms (target p99 ≤ 1000)`,
+  );
   console.log(
     `from request_stats: request → pod ready p50 ${split.waitP50.toFixed(1)} / p99 ${split.waitP99.toFixed(1)} ms; ` +
       `pod ready → processed p50 ${split.processingP50.toFixed(1)} / p99 ${split.processingP99.toFixed(1)} ms`,

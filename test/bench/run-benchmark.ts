@@ -24,11 +24,18 @@ export function runBenchmark(
   const run = async () => {
     const services = await startRunServices({ testTools: false });
     const clusterDir = options.kubernetes ? await mkdtemp(path.join(tmpdir(), 'podium-bench-cluster-')) : null;
-    const cluster = clusterDir ? await startTestCluster({ dir: clusterDir, log: (line) => console.error(`[test-cluster] ${line}`) }) : null;
+    const cluster = clusterDir
+      ? await startTestCluster({ dir: clusterDir, log: (line) => console.error(`[test-cluster] ${line}`) })
+      : null;
     if (cluster) process.env[testEnv.kubeconfig] = cluster.kubeconfigPath;
     // OTEL_EXPORTER_OTLP_ENDPOINT traces the stack, as it would `npm start` (test/bench/observability.ts).
     const tracing = tracingFromEnv('podium-bench') ?? undefined;
-    const stack = await startTestStack({ services, kubernetes: options.kubernetes, autoscaler: options.autoscaler, tracing });
+    const stack = await startTestStack({
+      services,
+      kubernetes: options.kubernetes,
+      autoscaler: options.autoscaler,
+      tracing,
+    });
     try {
       await benchmark(stack, cluster);
     } catch (error) {

@@ -39,7 +39,9 @@ async function setUp(db: DatabasePool, modelId: string, slots: number, count: nu
       VALUES (${randomUUID()}, ${modelId}, 'local', 'http://127.0.0.1:1', 'READY', 'READY', clock_timestamp())`);
   }
   const session = randomUUID();
-  await db.query(sql.unsafe`INSERT INTO sessions (id, kind, expires_at) VALUES (${session}, 'anonymous', now() + interval '1 day')`);
+  await db.query(
+    sql.unsafe`INSERT INTO sessions (id, kind, expires_at) VALUES (${session}, 'anonymous', now() + interval '1 day')`,
+  );
   const ids = await db.anyFirst(sql.unsafe`
     INSERT INTO work_requests (id, model_id, session_id, input, workflow_id)
     SELECT gen_random_uuid(), ${modelId}, ${session}, ${sql.jsonb(echoInput)}, 'request-' || gen_random_uuid()
@@ -71,13 +73,23 @@ async function run(ids: string[], pair: (requestId: string) => Promise<boolean |
   );
   const elapsed = (performance.now() - started) / 1000;
   if (next >= ids.length) throw new Error('ran out of requests: raise the count');
-  return { perSecond: (latencies.length * 2) / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), pairs: latencies.length, missed };
+  return {
+    perSecond: (latencies.length * 2) / elapsed,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    pairs: latencies.length,
+    missed,
+  };
 }
 
 async function main() {
   const dir = await mkdtemp(path.join(tmpdir(), 'podium-bench-slots-'));
   await chmod(dir, 0o755); // as root, PostgreSQL runs as its own user, which must reach its data dir
-  const postgres = await startEmbeddedPostgres({ dataDir: path.join(dir, 'postgres'), port: await findFreePort(), persistent: false });
+  const postgres = await startEmbeddedPostgres({
+    dataDir: path.join(dir, 'postgres'),
+    port: await findFreePort(),
+    persistent: false,
+  });
   const schema = `bench_slots_${randomUUID().slice(0, 8)}`;
   try {
     await migrate(postgres.databaseUrl, schema);
@@ -117,11 +129,18 @@ async function main() {
     );
 
     const warm = await setUp(db, 'slots-warm', callers, count);
-    const result = { model_name: 'echo', outputs: [{ name: 'text', shape: [1], datatype: 'BYTES' as const, data: ['hi'] }] };
+    const result = {
+      model_name: 'echo',
+      outputs: [{ name: 'text', shape: [1], datatype: 'BYTES' as const, data: ['hi'] }],
+    };
     record(
       'warm path: begin_warm_request + finish_warm_request (nobody waits)',
       await run(warm, async (requestId) => {
-        const begun = await beginWarmRequest(db, { requestId, workflowId: `request-${requestId}`, maxRequestTimeoutSeconds: 60 });
+        const begun = await beginWarmRequest(db, {
+          requestId,
+          workflowId: `request-${requestId}`,
+          maxRequestTimeoutSeconds: 60,
+        });
         if (begun.outcome === 'ELSEWHERE') return false;
         if (begun.outcome !== 'STARTED') throw new Error(`not started: ${begun.outcome}`);
         const ended = await finishWarmRequest(db, requestId, result);
@@ -139,7 +158,9 @@ async function main() {
     const crowded = await setUp(db, 'slots-crowded', callers / 2, count);
     record('general path, half the slots (callers wait in line, FIFO)', await run(crowded, cycle('slots-crowded')));
 
-    console.log(`\nslots of one model: ${callers} concurrent callers, ${seconds} s each, ${instances} ready instances, PostgreSQL alone`);
+    console.log(
+      `\nslots of one model: ${callers} concurrent callers, ${seconds} s each, ${instances} ready instances, PostgreSQL alone`,
+    );
     console.table(rows);
     console.log('target: ≥ 2,000 leases + releases a second for one model');
     await db.end();

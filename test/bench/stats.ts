@@ -95,13 +95,17 @@ async function load(db: DatabasePool) {
   const vacuumSeconds = seconds(vacuuming);
 
   // As an installation that had these rows before migration 021: `stats backfill`.
-  await db.query(sql.unsafe`UPDATE request_stats_rollup_state SET pending_through_id = (SELECT max(id) FROM request_stats)`);
+  await db.query(
+    sql.unsafe`UPDATE request_stats_rollup_state SET pending_through_id = (SELECT max(id) FROM request_stats)`,
+  );
   const backfilling = performance.now();
   let lastReport = 0;
   await backfillRollups(db, ({ done: days, days: all, rows }) => {
     if (days === all || performance.now() - lastReport > 30_000) {
       lastReport = performance.now();
-      console.error(`[bench] backfill: ${days}/${all} days, ${rows.toLocaleString('en')} rows (${perSecond(rows, backfilling)} rows/s)`);
+      console.error(
+        `[bench] backfill: ${days}/${all} days, ${rows.toLocaleString('en')} rows (${perSecond(rows, backfilling)} rows/s)`,
+      );
     }
   });
   const backfillSeconds = seconds(backfilling);
@@ -132,7 +136,12 @@ function compare(rollups: readonly StatsGroup[], rows: readonly StatsGroup[]) {
   let worstExact = 0;
   for (const group of rollups) {
     const truth = exact.get(key(group));
-    if (!truth || truth.count !== group.count || truth.successCount !== group.successCount || truth.failureCount !== group.failureCount) {
+    if (
+      !truth ||
+      truth.count !== group.count ||
+      truth.successCount !== group.successCount ||
+      truth.failureCount !== group.failureCount
+    ) {
       countsEqual = false;
       continue;
     }
@@ -167,7 +176,10 @@ async function insertOverhead(db: DatabasePool) {
     db.connect(async (plainConnection) => {
       await plainConnection.query(sql.unsafe`SET session_replication_role = replica`); // no trigger fires
       for (let i = 0; i < 1_050; i++) {
-        for (const [connection, durations] of [[rollupConnection, withRollups], [plainConnection, without]] as const) {
+        for (const [connection, durations] of [
+          [rollupConnection, withRollups],
+          [plainConnection, without],
+        ] as const) {
           const t0 = performance.now();
           await insert(connection);
           if (i >= 50) durations.push(performance.now() - t0); // the first 50 warm up
@@ -181,21 +193,42 @@ async function insertOverhead(db: DatabasePool) {
 }
 
 const backfillDay = (db: DatabasePool, day: string) =>
-  db.transaction((transaction) => transaction.query(sql.unsafe`SELECT request_stats_rollups_rebuild(ARRAY[(${day}::date)::timestamp AT TIME ZONE 'UTC'])`));
+  db.transaction((transaction) =>
+    transaction.query(
+      sql.unsafe`SELECT request_stats_rollups_rebuild(ARRAY[(${day}::date)::timestamp AT TIME ZONE 'UTC'])`,
+    ),
+  );
 
 function curlToNull(url: string, token: string): Promise<{ bytes: number }> {
   return new Promise((resolve, reject) => {
-    const curl = spawn('curl', ['-sS', '--fail', '-o', '/dev/null', '-w', '%{size_download}', '-H', `authorization: Bearer ${token}`, url]);
+    const curl = spawn('curl', [
+      '-sS',
+      '--fail',
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{size_download}',
+      '-H',
+      `authorization: Bearer ${token}`,
+      url,
+    ]);
     let out = '';
     curl.stdout.on('data', (chunk) => (out += chunk));
     curl.stderr.on('data', (chunk) => process.stderr.write(chunk));
-    curl.once('exit', (code) => (code === 0 ? resolve({ bytes: Number(out) }) : reject(new Error(`curl exited ${code}`))));
+    curl.once('exit', (code) =>
+      code === 0 ? resolve({ bytes: Number(out) }) : reject(new Error(`curl exited ${code}`)),
+    );
   });
 }
 
 async function benchmark(stack: TestStack) {
   // Index builds, the backfill and the raw baseline at 100M rows outlast slonik's 60 s limit.
-  const bulk = await createDatabasePool({ databaseUrl: stack.services.databaseUrl, schema: stack.schema, maximumPoolSize: 3, statementTimeout: 'DISABLE_TIMEOUT' });
+  const bulk = await createDatabasePool({
+    databaseUrl: stack.services.databaseUrl,
+    schema: stack.schema,
+    maximumPoolSize: 3,
+    statementTimeout: 'DISABLE_TIMEOUT',
+  });
   try {
     await measure(stack, bulk);
   } finally {
@@ -237,12 +270,18 @@ async function measure(stack: TestStack, bulk: DatabasePool) {
     results.push({ name, dao, api, baseline, accuracy: compare(page.rows as StatsGroup[], exact) });
   }
   const monthQuery = statsQuery.parse(month);
-  const plan = ((await stack.db.anyFirst(sql.unsafe`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${rollupStatement(monthQuery)}`)) as string[]).join('\n');
+  const plan = (
+    (await stack.db.anyFirst(
+      sql.unsafe`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${rollupStatement(monthQuery)}`,
+    )) as string[]
+  ).join('\n');
   const writes = await insertOverhead(bulk);
 
   const exports: Array<{ rows: number; ms: number; bytes: number }> = [];
   if (totalRows <= 20_000_000) {
-    const exportRows = Number(await bulk.oneFirst(sql.unsafe`SELECT count(*)::int FROM request_stats WHERE model_id = 'model-05'`));
+    const exportRows = Number(
+      await bulk.oneFirst(sql.unsafe`SELECT count(*)::int FROM request_stats WHERE model_id = 'model-05'`),
+    );
     const t0 = performance.now();
     const { bytes } = await curlToNull(`${stack.baseUrl}/api/admin/stats?model=model-05&format=csv`, admin);
     exports.push({ rows: exportRows, ms: performance.now() - t0, bytes });
@@ -257,7 +296,9 @@ async function measure(stack: TestStack, bulk: DatabasePool) {
       `total ${(loaded.generateSeconds + loaded.indexSeconds + loaded.vacuumSeconds + loaded.backfillSeconds).toFixed(0)} s`,
   );
   console.log(`\nEXPLAIN — a month of one model, both rollups, from request_stats_rollups:\n${plan}`);
-  console.log(`\nGrouped queries (ms; rollups ${runs} runs each after 10 warm-up runs, the raw baseline fewer after one):`);
+  console.log(
+    `\nGrouped queries (ms; rollups ${runs} runs each after 10 warm-up runs, the raw baseline fewer after one):`,
+  );
   console.table(
     results.map(({ name, dao, api, baseline, accuracy }) => ({
       query: name,

@@ -32,15 +32,28 @@ export async function measureTemporalFloor(options: {
   const taskQueue = `floor-${randomUUID()}`;
   const activities: FloorActivities = {
     async infer(target) {
-      const response = await fetch(`${target}/v2/models/echo/infer`, { method: 'POST', body: JSON.stringify(echoInput) });
+      const response = await fetch(`${target}/v2/models/echo/infer`, {
+        method: 'POST',
+        body: JSON.stringify(echoInput),
+      });
       await response.json();
     },
   };
-  const worker = await Worker.create({ connection, taskQueue, workflowsPath: require.resolve('./temporal-floor.workflows'), activities });
+  const worker = await Worker.create({
+    connection,
+    taskQueue,
+    workflowsPath: require.resolve('./temporal-floor.workflows'),
+    activities,
+  });
   // Eager start needs the client on the worker's own connection.
   const client = new Client({ connection });
   const once = () =>
-    client.workflow.execute('floorRequest', { taskQueue, workflowId: `floor-${randomUUID()}`, args: [endpoint], requestEagerStart: true });
+    client.workflow.execute('floorRequest', {
+      taskQueue,
+      workflowId: `floor-${randomUUID()}`,
+      args: [endpoint],
+      requestEagerStart: true,
+    });
   try {
     return await worker.runUntil(() => measureLoad(once, options));
   } finally {
@@ -52,13 +65,29 @@ export async function measureTemporalFloor(options: {
 async function compareTunings() {
   Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
   const runtime = new LocalProcessRuntime(defaultLocalCommands);
-  const placed = await runtime.start({ instanceId: 'floor', model: echoModel, annotations: {}, startupTimeoutMs: 30_000 });
-  const { endpoint } = await runtime.awaitReady(placed, { timeoutMs: 30_000, signal: new AbortController().signal, onProgress: () => undefined });
+  const placed = await runtime.start({
+    instanceId: 'floor',
+    model: echoModel,
+    annotations: {},
+    startupTimeoutMs: 30_000,
+  });
+  const { endpoint } = await runtime.awaitReady(placed, {
+    timeoutMs: 30_000,
+    signal: new AbortController().signal,
+    onProgress: () => undefined,
+  });
   const rows: Record<string, string>[] = [];
   try {
     for (const tuning of Object.keys(devServerTunings) as DevServerTuning[]) {
       const dataDir = await mkdtemp(path.join(tmpdir(), 'podium-floor-'));
-      const server = await startDevTemporal({ dataDir, host: '127.0.0.1', port: await findFreePort(), uiPort: 0, headless: true, tuning });
+      const server = await startDevTemporal({
+        dataDir,
+        host: '127.0.0.1',
+        port: await findFreePort(),
+        uiPort: 0,
+        headless: true,
+        tuning,
+      });
       try {
         const floor = await measureTemporalFloor({ address: server.address, endpoint });
         rows.push({

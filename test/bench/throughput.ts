@@ -26,13 +26,15 @@ const poolSize = Number(process.env.BENCH_INSTANCES ?? 2);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const coldSamples = 10;
 
-
 /** The same inference straight to a warm echo server: the model's own time. */
 async function modelTime(endpoint: string): Promise<number> {
   const times: number[] = [];
   for (let i = 0; i < 200; i++) {
     const t0 = performance.now();
-    const response = await fetch(`${endpoint}/v2/models/echo/infer`, { method: 'POST', body: JSON.stringify(echoInput) });
+    const response = await fetch(`${endpoint}/v2/models/echo/infer`, {
+      method: 'POST',
+      body: JSON.stringify(echoInput),
+    });
     await response.json();
     times.push(performance.now() - t0);
   }
@@ -40,13 +42,20 @@ async function modelTime(endpoint: string): Promise<number> {
 }
 
 async function benchmark(stack: TestStack) {
-  await addTestModel(stack.db, { id: 'echo-bench', minInstances: poolSize, maxInstances: poolSize, keepWarmSeconds: 600, maxConcurrency: concurrency });
+  await addTestModel(stack.db, {
+    id: 'echo-bench',
+    minInstances: poolSize,
+    maxInstances: poolSize,
+    keepWarmSeconds: 600,
+    maxConcurrency: concurrency,
+  });
   const token = await stack.api.anonymousToken();
   const submitAndWait = async () => {
     const t0 = performance.now();
     const id = await stack.api.submitAccepted(token, { model: 'echo-bench', input: echoInput });
     const done = await stack.api.call('GET', `/api/requests/${id}?wait=60`, { token });
-    if (done.body.status !== 'COMPLETE') throw new Error(`request ended ${done.body.status}: ${JSON.stringify(done.body.error)}`);
+    if (done.body.status !== 'COMPLETE')
+      throw new Error(`request ended ${done.body.status}: ${JSON.stringify(done.body.error)}`);
     return performance.now() - t0;
   };
   // Warm-up: the pool starts and its instances become ready.
@@ -72,9 +81,19 @@ async function benchmark(stack: TestStack) {
 
   // Visibility lists the pool's runs a moment later.
   await new Promise((resolve) => setTimeout(resolve, 1_000));
-  const poolSignals = await signalsReceived(stack.temporal, poolWorkflowId(stack.taskQueue, 'echo-bench'), startedAt, new Date());
+  const poolSignals = await signalsReceived(
+    stack.temporal,
+    poolWorkflowId(stack.taskQueue, 'echo-bench'),
+    startedAt,
+    new Date(),
+  );
   const runtime = new LocalProcessRuntime(defaultLocalCommands);
-  const placed = await runtime.start({ instanceId: 'bench', model: (await findModel(stack.db, 'echo'))!, annotations: {}, startupTimeoutMs: 30_000 });
+  const placed = await runtime.start({
+    instanceId: 'bench',
+    model: (await findModel(stack.db, 'echo'))!,
+    annotations: {},
+    startupTimeoutMs: 30_000,
+  });
   const model = await modelTime(placed.endpoint!);
   // The window above measured its idle just before it; so do the floors (process-cpu.ts).
   const floors = await measureFloors({
@@ -104,12 +123,16 @@ async function benchmark(stack: TestStack) {
   }
 
   const f = (ms: number) => `${ms.toFixed(1)} ms`;
-  console.log(`\nthroughput: ${clients} clients, ${seconds} s, warm pool of ${poolSize} echo instances × ${concurrency} requests each`);
+  console.log(
+    `\nthroughput: ${clients} clients, ${seconds} s, warm pool of ${poolSize} echo instances × ${concurrency} requests each`,
+  );
   const perSecond = latencies.length / elapsed;
   console.log(`  completed requests/s     ${perSecond.toFixed(1)}   (${latencies.length} requests)`);
   for (const line of describeFloors(floors)) console.log(`  ${line}`);
   console.log(`  ${ratioToFloors('requests/s', perSecond, floors, 'perSecond', { durableRecord: 0.75, bare: 0.55 })}`);
-  console.log(`  signals into the pool     ${(poolSignals / latencies.length).toFixed(3)} per completed request (${poolSignals}; target ≤ 0.05)`);
+  console.log(
+    `  signals into the pool     ${(poolSignals / latencies.length).toFixed(3)} per completed request (${poolSignals}; target ≤ 0.05)`,
+  );
   const cpuRatio = podiumCpu.cpuMsPerOperation / floors.cpu.bare;
   console.log(
     `  CPU per completed request ${podiumCpu.cpuMsPerOperation.toFixed(1)} ms (API, worker, clients, Temporal, PostgreSQL; idle background ${(podiumCpu.idleCores * 100).toFixed(0)} % of a core taken off); ` +
@@ -121,8 +144,12 @@ async function benchmark(stack: TestStack) {
   console.log(`                             durable-record floor ${describeCpuParts(floors.cpu.byPart.durableRecord)}`);
   console.log(`  submit → COMPLETE        p50 ${f(percentile(latencies, 50))}, p99 ${f(percentile(latencies, 99))}`);
   console.log(`  model time (direct, p50) ${f(model)}`);
-  console.log(`  platform overhead        p50 ${f(percentile(overhead, 50))} (target ≤ 60), p99 ${f(percentile(overhead, 99))} (target ≤ 200)`);
-  console.log(`  queued → instance CREATED, no instance yet: p50 ${f(percentile(reactions, 50))}, max ${f(Math.max(...reactions))} (target ≤ 200; ${coldSamples} cold pools)`);
+  console.log(
+    `  platform overhead        p50 ${f(percentile(overhead, 50))} (target ≤ 60), p99 ${f(percentile(overhead, 99))} (target ≤ 200)`,
+  );
+  console.log(
+    `  queued → instance CREATED, no instance yet: p50 ${f(percentile(reactions, 50))}, max ${f(Math.max(...reactions))} (target ≤ 200; ${coldSamples} cold pools)`,
+  );
 }
 
 runBenchmark(benchmark);

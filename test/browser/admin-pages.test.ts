@@ -33,7 +33,13 @@ describe('admin pages in the browser', () => {
   it('a user without ADMIN sees no admin entries, and each admin page answers 403', async () => {
     const { page, close } = await signInThroughPage(browser, stack.baseUrl, plain);
     try {
-      for (const link of ['admin-requests-link', 'admin-instances-link', 'admin-models-link', 'stats-link', 'admin-link']) {
+      for (const link of [
+        'admin-requests-link',
+        'admin-instances-link',
+        'admin-models-link',
+        'stats-link',
+        'admin-link',
+      ]) {
         expect(await page.getByTestId(link).count()).toBe(0);
       }
       for (const path of ['/admin/requests', '/admin/instances', `/admin/instances/${randomUUID()}`, '/admin/models']) {
@@ -48,9 +54,15 @@ describe('admin pages in the browser', () => {
 
   it('all requests: filters in the URL, view data (audited), fail and re-queue with confirmation', async () => {
     await addTestModel(stack.db, { id: 'echo-slow-admin', maxInstances: 1 });
-    const done = await stack.api.submit(plain.token, { model: 'echo', input: { inputs: [{ name: 'text', shape: [1], datatype: 'BYTES', data: [secret] }] } });
+    const done = await stack.api.submit(plain.token, {
+      model: 'echo',
+      input: { inputs: [{ name: 'text', shape: [1], datatype: 'BYTES', data: [secret] }] },
+    });
     await stack.api.waitUntilFinal(plain.token, done.body.id);
-    const slow = await stack.api.submit(plain.token, { model: 'echo-slow-admin', input: { ...echoInput, parameters: { delay_ms: 20_000 } } });
+    const slow = await stack.api.submit(plain.token, {
+      model: 'echo-slow-admin',
+      input: { ...echoInput, parameters: { delay_ms: 20_000 } },
+    });
 
     const { page, close } = await signInThroughPage(browser, stack.baseUrl, admin);
     try {
@@ -66,7 +78,12 @@ describe('admin pages in the browser', () => {
       await page.waitForFunction(() => location.search.includes('status=COMPLETE'));
       expect(new URL(page.url()).searchParams.get('user')).toBe(plain.username);
       // The URL changes at once, the table when the filtered answer is in.
-      expect(await eventually(() => table.locator('tbody tr').count(), (rows) => rows === 1)).toBe(1);
+      expect(
+        await eventually(
+          () => table.locator('tbody tr').count(),
+          (rows) => rows === 1,
+        ),
+      ).toBe(1);
 
       await table.locator(`tr[data-request="${done.body.id}"]`).getByTestId('view-data').click();
       await page.getByTestId('sensitive').getByText(secret).first().waitFor();
@@ -105,9 +122,19 @@ describe('admin pages in the browser', () => {
     try {
       await page.goto(`${stack.baseUrl}/admin/requests?model=echo-paging`);
       const rows = adminPage(page, 'admin-requests-page').getByTestId('admin-requests').locator('tbody tr');
-      expect(await eventually(() => rows.count(), (n) => n === 50)).toBe(50);
+      expect(
+        await eventually(
+          () => rows.count(),
+          (n) => n === 50,
+        ),
+      ).toBe(50);
       await page.getByRole('button', { name: 'Load more' }).click();
-      expect(await eventually(() => rows.count(), (n) => n === 55)).toBe(55);
+      expect(
+        await eventually(
+          () => rows.count(),
+          (n) => n === 55,
+        ),
+      ).toBe(55);
       expect(await rows.first().getAttribute('data-request')).toBe(first.body.id);
       expect(await page.getByRole('button', { name: 'Load more' }).count()).toBe(0);
     } finally {
@@ -115,7 +142,7 @@ describe('admin pages in the browser', () => {
     }
   });
 
-  it("users: an admin disables an account with a reason, which ends its sessions, and enables it again; not their own", async () => {
+  it('users: an admin disables an account with a reason, which ends its sessions, and enables it again; not their own', async () => {
     const someone = await stack.api.signUp({ username: `pagevictim${Date.now()}` });
     const { page, close } = await signInThroughPage(browser, stack.baseUrl, admin);
     page.on('dialog', (dialog) => void dialog.accept('spam from this account'));
@@ -125,11 +152,17 @@ describe('admin pages in the browser', () => {
       expect(await users.locator(`tr[data-user="${admin.username}"]`).getByTestId('disable').isDisabled()).toBe(true);
       const row = users.locator(`tr[data-user="${someone.user.username}"]`);
       await row.getByTestId('disable').click();
-      await users.getByTestId('notice').filter({ hasText: `${someone.user.username} disabled; 1 session(s) ended.` }).waitFor();
+      await users
+        .getByTestId('notice')
+        .filter({ hasText: `${someone.user.username} disabled; 1 session(s) ended.` })
+        .waitFor();
       await row.getByText(/^disabled /).waitFor();
       expect((await stack.api.call('GET', '/api/auth/me', { token: someone.accessToken })).status).toBe(401);
       await row.getByTestId('enable').click();
-      await users.getByTestId('notice').filter({ hasText: `${someone.user.username} enabled.` }).waitFor();
+      await users
+        .getByTestId('notice')
+        .filter({ hasText: `${someone.user.username} enabled.` })
+        .waitFor();
       expect((await stack.api.login(someone.user.username)).user.username).toBe(someone.user.username);
       await saveScreenshot(page, 'admin-users');
     } finally {
@@ -168,7 +201,11 @@ describe('admin pages in the browser', () => {
       const table = adminPage(page, 'admin-instances-page').getByTestId('admin-instances');
       const row = table.locator('tbody tr');
       // The first answer may still be the unfiltered list: wait for the filtered one.
-      await eventually(() => row.allTextContents(), (rows) => rows.length === 1 && rows[0]!.includes('echo-pages'), 10_000);
+      await eventually(
+        () => row.allTextContents(),
+        (rows) => rows.length === 1 && rows[0]!.includes('echo-pages'),
+        10_000,
+      );
       expect(await row.textContent()).toContain('RELEASED');
       await saveScreenshot(page, 'admin-instances');
 
@@ -176,7 +213,11 @@ describe('admin pages in the browser', () => {
       await page.waitForURL(/\/admin\/instances\/[0-9a-f-]{36}$/);
       const timeline = adminPage(page, 'admin-instance-page').getByTestId('timeline');
       await timeline.getByText(`assigned to request ${request.body.id.slice(0, 8)}`).waitFor();
-      await adminPage(page, 'admin-instance-page').getByTestId('workflow-events').getByText('startInstance').first().waitFor();
+      await adminPage(page, 'admin-instance-page')
+        .getByTestId('workflow-events')
+        .getByText('startInstance')
+        .first()
+        .waitFor();
       await saveScreenshot(page, 'admin-instance-history');
 
       await page.goBack();
@@ -193,7 +234,10 @@ describe('admin pages in the browser', () => {
 
   it('instances: a pool whose workflow task keeps failing is named in red', async () => {
     await addTestModel(stack.db, { id: 'echo-broken-page' });
-    await stack.api.waitUntilFinal(plain.token, (await stack.api.submit(plain.token, { model: 'echo-broken-page', input: echoInput })).body.id);
+    await stack.api.waitUntilFinal(
+      plain.token,
+      (await stack.api.submit(plain.token, { model: 'echo-broken-page', input: echoInput })).body.id,
+    );
     const pool = stack.temporal.workflow.getHandle(poolWorkflowId(stack.taskQueue, 'echo-broken-page'));
     await breakPool(pool);
 
@@ -230,9 +274,14 @@ describe('admin pages in the browser', () => {
       const row = models.locator('tr[data-model="page-echo"]');
       expect(await row.textContent()).toContain('Echo from the page');
       const token = await stack.api.anonymousToken();
-      expect((await stack.api.waitUntilFinal(token, (await stack.api.submit(token, { model: 'page-echo', input: echoInput })).body.id)).request.status).toBe(
-        'COMPLETE',
-      );
+      expect(
+        (
+          await stack.api.waitUntilFinal(
+            token,
+            (await stack.api.submit(token, { model: 'page-echo', input: echoInput })).body.id,
+          )
+        ).request.status,
+      ).toBe('COMPLETE');
 
       await row.getByTestId('edit-model').click();
       await setSettings((settings) => ({ ...settings, keepWarmSeconds: -5, runtime: 'tgi' }));

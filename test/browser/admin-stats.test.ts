@@ -36,15 +36,26 @@ afterAll(async () => {
 
 /** The table as text, header row first. */
 async function tableText(page: Page): Promise<string[][]> {
-  return page.getByTestId('stats-table').locator('tr').evaluateAll((rows) =>
-    rows.map((row) => [...row.querySelectorAll('th, td')].map((cell) => cell.textContent!.trim())),
-  );
+  return page
+    .getByTestId('stats-table')
+    .locator('tr')
+    .evaluateAll((rows) =>
+      rows.map((row) => [...row.querySelectorAll('th, td')].map((cell) => cell.textContent!.trim())),
+    );
 }
 
 async function waitForRows(page: Page, count: number) {
-  await page.getByTestId('stats-table').locator('tbody tr').nth(count - 1).waitFor();
+  await page
+    .getByTestId('stats-table')
+    .locator('tbody tr')
+    .nth(count - 1)
+    .waitFor();
   await page.waitForFunction(
-    (n) => document.querySelector('podium-app')!.shadowRoot!.querySelector('admin-stats-page')!.shadowRoot!.querySelectorAll('tbody tr').length === n,
+    (n) =>
+      document
+        .querySelector('podium-app')!
+        .shadowRoot!.querySelector('admin-stats-page')!
+        .shadowRoot!.querySelectorAll('tbody tr').length === n,
     count,
   );
 }
@@ -79,16 +90,24 @@ describe('/admin/stats', () => {
         ['beta', 'failure', '1', '0', '1'],
         ['beta', 'success', '3', '3', '0'],
       ]);
-      expect(await page.getByTestId('stats-source').textContent()).toContain('Percentiles are estimated from rollups, each within 1 % of the exact value');
+      expect(await page.getByTestId('stats-source').textContent()).toContain(
+        'Percentiles are estimated from rollups, each within 1 % of the exact value',
+      );
       await saveScreenshot(page, 'admin-stats-by-model-status');
 
       const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-csv').click()]);
       expect(download.suggestedFilename()).toMatch(/^podium-stats_.*by-model-status\.csv$/);
       const [header, ...records] = parse(await readFile((await download.path())!, 'utf8')) as string[][];
       const column = (name: string) => header!.indexOf(name);
-      expect(records.map((r) => [r[column('model')], r[column('status')], r[column('count')], r[column('success_count')], r[column('failure_count')]])).toEqual(
-        table.slice(1).map((row) => row.slice(0, 5)),
-      );
+      expect(
+        records.map((r) => [
+          r[column('model')],
+          r[column('status')],
+          r[column('count')],
+          r[column('success_count')],
+          r[column('failure_count')],
+        ]),
+      ).toEqual(table.slice(1).map((row) => row.slice(0, 5)));
 
       // A shared link opens the same view.
       await page.goto(page.url());
@@ -135,7 +154,10 @@ describe('/admin/stats', () => {
 
   it('a user without ADMIN gets no Stats link, and the page refuses them', async () => {
     const account = await stack.api.signUp({ username: `plain${randomUUID().slice(0, 8)}` });
-    const { page, close } = await signInThroughPage(browser, stack.baseUrl, { username: account.user.username, password: 'a long passphrase 42' });
+    const { page, close } = await signInThroughPage(browser, stack.baseUrl, {
+      username: account.user.username,
+      password: 'a long passphrase 42',
+    });
     try {
       expect(await page.getByTestId('stats-link').count()).toBe(0);
       await page.goto(`${stack.baseUrl}/admin/stats`);

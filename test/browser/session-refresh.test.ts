@@ -49,7 +49,9 @@ async function signedInPage(options: { admin?: boolean } = {}) {
 /** Submits the example echo request and waits until the page shows that request COMPLETE. */
 async function submitEcho(page: Page) {
   const [accepted] = await Promise.all([
-    page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith('/api/requests') && r.status() === 202),
+    page.waitForResponse(
+      (r) => r.request().method() === 'POST' && r.url().endsWith('/api/requests') && r.status() === 202,
+    ),
     page.getByRole('button', { name: 'Submit request' }).click(),
   ]);
   const { id } = (await accepted.json()) as { id: string };

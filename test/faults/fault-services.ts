@@ -20,7 +20,13 @@ export async function startFaultServices() {
   const [pgPort, temporalPort, uiPort] = [await findFreePort(), await findFreePort(), await findFreePort()];
   const startPostgres = () => startEmbeddedPostgres({ dataDir: postgresDir, port: pgPort });
   const startTemporal = () =>
-    startDevTemporal({ dataDir: path.join(workDir, 'temporal'), host: '127.0.0.1', port: temporalPort, uiPort, headless: true });
+    startDevTemporal({
+      dataDir: path.join(workDir, 'temporal'),
+      host: '127.0.0.1',
+      port: temporalPort,
+      uiPort,
+      headless: true,
+    });
   let postgres: EmbeddedDatabase = await startPostgres();
   let temporal: DevTemporal = await startTemporal();
   const workflowBundle = await writeWorkflowBundle(workDir);
@@ -28,7 +34,10 @@ export async function startFaultServices() {
   /** The postmaster and every process it forked (backends, checkpointer, WAL writer…). */
   async function postgresPids(): Promise<number[]> {
     const postmaster = Number((await readFile(path.join(postgresDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
-    const children = execFileSync('pgrep', ['-P', String(postmaster)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+    const children = execFileSync('pgrep', ['-P', String(postmaster)], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
     return [postmaster, ...children];
   }
   let frozen: number[] = [];

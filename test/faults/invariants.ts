@@ -15,7 +15,13 @@ export async function orphansOf(
   before: ReadonlySet<number>,
 ): Promise<{ deadRows: number; strayProcesses: number; notes: string[] }> {
   const deadline = Date.now() + settleMs;
-  const row = z.object({ id: z.string(), pid: z.string(), status: z.string(), slotState: z.string().nullable(), events: z.string() });
+  const row = z.object({
+    id: z.string(),
+    pid: z.string(),
+    status: z.string(),
+    slotState: z.string().nullable(),
+    events: z.string(),
+  });
   for (;;) {
     const live = await db.any(sql.type(row)`
       SELECT i.id, i.runtime_ref AS pid, i.status, i.slot_state AS "slotState",
@@ -26,7 +32,9 @@ export async function orphansOf(
     const strayProcesses = modelServerPids().filter((pid) => !livePids.has(pid) && !before.has(pid)).length;
     if ((dead.length === 0 && strayProcesses === 0) || Date.now() > deadline) {
       // What a dead row looked like, to tell which path left it behind.
-      const notes = dead.map((instance) => `instance ${instance.id} (${instance.status}, slot ${instance.slotState}): ${instance.events}`);
+      const notes = dead.map(
+        (instance) => `instance ${instance.id} (${instance.status}, slot ${instance.slotState}): ${instance.events}`,
+      );
       return { deadRows: dead.length, strayProcesses, notes };
     }
     await sleep(1_000);

@@ -30,7 +30,11 @@ function judge(answers: Answers, what: string, status: number, body: unknown, ms
 
 async function timed(call: () => ReturnType<Api['call']>) {
   const t0 = performance.now();
-  const response = await call().catch((error: Error) => ({ status: 0, body: { error: { code: error.message } }, headers: new Headers() }));
+  const response = await call().catch((error: Error) => ({
+    status: 0,
+    body: { error: { code: error.message } },
+    headers: new Headers(),
+  }));
   return { ...response, ms: performance.now() - t0 };
 }
 
@@ -45,13 +49,17 @@ export async function startLoad(api: Api, options: { clients: number; delayMs: n
   const accepted: string[] = [];
   const submitToEndMs: number[] = [];
   let running = true;
-  const input = { inputs: [{ name: 'numbers', shape: [2], datatype: 'FP32', data: [1, 2] }], parameters: { delay_ms: options.delayMs } };
+  const input = {
+    inputs: [{ name: 'numbers', shape: [2], datatype: 'FP32', data: [1, 2] }],
+    parameters: { delay_ms: options.delayMs },
+  };
   const client = async () => {
     let token: string | null = null;
     while (running) {
       if (!token) {
         const session = await timed(() => api.call('POST', '/api/sessions/anonymous'));
-        if (judge(answers, 'POST /api/sessions/anonymous', session.status, session.body, session.ms) === 'ok') token = session.body.token;
+        if (judge(answers, 'POST /api/sessions/anonymous', session.status, session.body, session.ms) === 'ok')
+          token = session.body.token;
         else await sleep(250);
         continue;
       }
@@ -114,5 +122,10 @@ export function startProbe(api: Api, token: string) {
 
 /** Adds one set of answers to another. */
 export function mergeAnswers(a: Answers, b: Answers): Answers {
-  return { ok: a.ok + b.ok, coded503: a.coded503 + b.coded503, wrong: [...a.wrong, ...b.wrong].slice(0, 20), slowestMs: Math.max(a.slowestMs, b.slowestMs) };
+  return {
+    ok: a.ok + b.ok,
+    coded503: a.coded503 + b.coded503,
+    wrong: [...a.wrong, ...b.wrong].slice(0, 20),
+    slowestMs: Math.max(a.slowestMs, b.slowestMs),
+  };
 }

@@ -45,7 +45,11 @@ async function runScenario(services: FaultServices, scenario: Scenario): Promise
     // Echo may run two instances of four slots: a fault meets work on more than one.
     await stack.db.query(sql.unsafe`UPDATE models SET max_instances = 2, max_concurrency = 4 WHERE id = 'echo'`);
     const token = await stack.api.anonymousToken();
-    await stack.api.waitUntilFinal(token, (await stack.api.submit(token, { model: 'echo', input: echoInput })).body.id, 60_000);
+    await stack.api.waitUntilFinal(
+      token,
+      (await stack.api.submit(token, { model: 'echo', input: echoInput })).body.id,
+      60_000,
+    );
 
     log(`${scenario.name}: load on`);
     const started = Date.now();
@@ -54,11 +58,21 @@ async function runScenario(services: FaultServices, scenario: Scenario): Promise
     await scenario.inject({ services, workers, startWorker, log });
     const { accepted, answers, submitToEndMs } = await load.stop();
     const probed = await probe.stop();
-    log(`${scenario.name}: load off after ${Math.round((Date.now() - started) / 1000)} s; following ${accepted.length} requests to their end`);
+    log(
+      `${scenario.name}: load off after ${Math.round((Date.now() - started) / 1000)} s; following ${accepted.length} requests to their end`,
+    );
     const endings = await endingsOf(stack.db, accepted, 180_000);
     const orphans = await orphansOf(stack.db, 30_000, before);
     const failures = await failureDetails(stack.db, accepted);
-    return { scenario: scenario.name, accepted: accepted.length, endings, orphans, failures, answers: mergeAnswers(answers, probed), submitToEndMs };
+    return {
+      scenario: scenario.name,
+      accepted: accepted.length,
+      endings,
+      orphans,
+      failures,
+      answers: mergeAnswers(answers, probed),
+      submitToEndMs,
+    };
   } finally {
     services.thawPostgres();
     for (const worker of workers) await stopWorkerProcess(worker).catch(() => undefined);
@@ -68,7 +82,9 @@ async function runScenario(services: FaultServices, scenario: Scenario): Promise
 
 async function main() {
   const { values } = parseArgs({ options: { short: { type: 'boolean', default: false }, only: { type: 'string' } } });
-  const chosen = scenarios(values.short).filter((s) => !values.only || s.name.toLowerCase().includes(values.only.toLowerCase()));
+  const chosen = scenarios(values.short).filter(
+    (s) => !values.only || s.name.toLowerCase().includes(values.only.toLowerCase()),
+  );
   const fuzz = !values.only || 'schemathesis'.includes(values.only.toLowerCase());
   log('starting PostgreSQL and Temporal');
   const services = await startFaultServices();
@@ -92,7 +108,16 @@ async function main() {
   const file = path.join(dir, `faults-${new Date().toISOString().replaceAll(':', '-')}.md`);
   await writeFile(file, `${report}\n`);
   log(`written to ${path.relative(process.cwd(), file)}`);
-  const broken = figures.some((f) => f.endings.unended || f.endings.failed.length || f.endings.statsNotOnce || f.endings.heldSlots || f.orphans.deadRows || f.orphans.strayProcesses || f.answers.wrong.length);
+  const broken = figures.some(
+    (f) =>
+      f.endings.unended ||
+      f.endings.failed.length ||
+      f.endings.statsNotOnce ||
+      f.endings.heldSlots ||
+      f.orphans.deadRows ||
+      f.orphans.strayProcesses ||
+      f.answers.wrong.length,
+  );
   const fuzzBroken = fuzzed.some((f) => f.serverErrors || f.undocumented);
   process.exit(broken || fuzzBroken ? 1 : 0);
 }

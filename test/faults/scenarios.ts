@@ -84,5 +84,7 @@ export function scenarios(short: boolean): Scenario[] {
 /** The local runtime's model server processes on this machine. */
 export function modelServerPids(): number[] {
   const lines = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' }).split('\n');
-  return lines.filter((line) => /models\/[\w-]+\/server\.ts/.test(line)).map((line) => Number(line.trim().split(/\s+/)[0]));
+  return lines
+    .filter((line) => /models\/[\w-]+\/server\.ts/.test(line))
+    .map((line) => Number(line.trim().split(/\s+/)[0]));
 }

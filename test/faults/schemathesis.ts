@@ -8,7 +8,14 @@ import type { FaultServices } from './fault-services';
 
 const st = path.resolve(pythonToolDir(schemathesis), 'bin', 'st');
 
-export type FuzzFigures = { role: string; operations: number; cases: number; serverErrors: number; undocumented: number; otherFailures: number };
+export type FuzzFigures = {
+  role: string;
+  operations: number;
+  cases: number;
+  serverErrors: number;
+  undocumented: number;
+  otherFailures: number;
+};
 
 /** The numbers of a run, from schemathesis's summary. */
 export function readSummary(role: string, output: string): FuzzFigures {
@@ -35,7 +42,9 @@ function runSt(args: string[], log: (line: string) => void): Promise<string> {
     child.once('error', reject);
     child.once('exit', () => {
       // What went wrong (FAILURES, ERRORS) and the summary; not the progress lines.
-      const firstReport = [output.indexOf('FAILURES'), output.indexOf('ERRORS'), output.lastIndexOf('SUMMARY')].filter((i) => i >= 0);
+      const firstReport = [output.indexOf('FAILURES'), output.indexOf('ERRORS'), output.lastIndexOf('SUMMARY')].filter(
+        (i) => i >= 0,
+      );
       const report = output.slice(Math.min(...firstReport));
       for (const line of report.split('\n').slice(0, 200)) if (line.trim()) log(`  ${line}`);
       resolve(output);
@@ -51,7 +60,10 @@ function runSt(args: string[], log: (line: string) => void): Promise<string> {
  * uses, and the rest would see only 401s. Counts server errors and statuses the document does
  * not list.
  */
-export async function runSchemathesis(services: FaultServices, options: { short: boolean; log: (line: string) => void }): Promise<FuzzFigures[]> {
+export async function runSchemathesis(
+  services: FaultServices,
+  options: { short: boolean; log: (line: string) => void },
+): Promise<FuzzFigures[]> {
   ensurePythonTool(schemathesis, options.log);
   const stack = await startTestStack({ services: { ...services, chromium: '' }, worker: false });
   const worker = await startWorkerProcess(workerTargetOf(stack));
@@ -74,18 +86,26 @@ export async function runSchemathesis(services: FaultServices, options: { short:
       options.log(`schemathesis as ${role}`);
       const output = await runSt(
         [
-          'run', `${stack.baseUrl}/api/openapi.json`,
-          '--header', `Authorization: Bearer ${token}`,
-          '--checks', 'not_a_server_error,status_code_conformance',
-          '--exclude-path', '/api/auth/logout',
-          '--exclude-path', '/api/auth/refresh',
+          'run',
+          `${stack.baseUrl}/api/openapi.json`,
+          '--header',
+          `Authorization: Bearer ${token}`,
+          '--checks',
+          'not_a_server_error,status_code_conformance',
+          '--exclude-path',
+          '/api/auth/logout',
+          '--exclude-path',
+          '/api/auth/refresh',
           ...exclude.flatMap((excluded) => ['--exclude-path', excluded]),
-          '--max-examples', options.short ? '20' : '150',
+          '--max-examples',
+          options.short ? '20' : '150',
           // One worker: CPython 3.11's ast module keeps one recursion count per interpreter,
           // and two threads parsing at once (hypothesis does) can trip "SystemError: AST
           // constructor recursion depth mismatch" (cpython#106905). It ended a fault run here.
-          '--workers', '1',
-          '--seed', '42',
+          '--workers',
+          '1',
+          '--seed',
+          '42',
           '--continue-on-failure',
           '--no-color',
         ],

@@ -46,7 +46,9 @@ export function faultTable(figures: FaultFigures[]): string {
     ].join(' | ');
   });
   const wrong = figures.flatMap((f) => f.answers.wrong.map((w) => `- ${f.scenario}: ${w}`));
-  const leftovers = figures.flatMap((f) => [...f.failures, ...f.orphans.notes].map((note) => `- ${f.scenario}: ${note}`));
+  const leftovers = figures.flatMap((f) =>
+    [...f.failures, ...f.orphans.notes].map((note) => `- ${f.scenario}: ${note}`),
+  );
   return [
     '| fault | accepted | complete | failed | unended | stats rows ≠ 1 | slots held | orphans (dead rows / stray processes) | API answers 2xx / coded 503 / other | slowest API answer | submit → end p50 / max |',
     '|---|---|---|---|---|---|---|---|---|---|---|',
@@ -61,6 +63,9 @@ export function fuzzTable(figures: FuzzFigures[]): string {
   return [
     '| schemathesis as | operations | test cases | server errors (5xx) | undocumented statuses | other check failures |',
     '|---|---|---|---|---|---|',
-    ...figures.map((f) => `| ${f.role} | ${f.operations} | ${f.cases} | ${f.serverErrors} | ${f.undocumented} | ${f.otherFailures} |`),
+    ...figures.map(
+      (f) =>
+        `| ${f.role} | ${f.operations} | ${f.cases} | ${f.serverErrors} | ${f.undocumented} | ${f.otherFailures} |`,
+    ),
   ].join('\n');
 }

@@ -27,12 +27,19 @@ describe('signup', () => {
       json: { username, email: `${username}@Example.com`, password },
     });
     expect(response.status).toBe(201);
-    expect(response.body.user).toEqual({ id: expect.any(String), username, email: `${username}@Example.com`, permissions: [] });
+    expect(response.body.user).toEqual({
+      id: expect.any(String),
+      username,
+      email: `${username}@Example.com`,
+      permissions: [],
+    });
     expect(response.body.accessToken).toMatch(/^pda_/);
     expect(response.body.refreshToken).toMatch(/^pdr_/);
     const cookies = response.headers.getSetCookie();
     expect(cookies.find((c) => c.startsWith('podium_access='))).toMatch(/path=\/api;.*samesite=strict; httponly/i);
-    expect(cookies.find((c) => c.startsWith('podium_refresh='))).toMatch(/path=\/api\/auth;.*samesite=strict; httponly/i);
+    expect(cookies.find((c) => c.startsWith('podium_refresh='))).toMatch(
+      /path=\/api\/auth;.*samesite=strict; httponly/i,
+    );
 
     const stored = await stack.db.one(sql.type(z.object({ passwordHash: z.string() }))`
       SELECT password_hash AS "passwordHash" FROM users WHERE id = ${response.body.user.id}`);
@@ -61,7 +68,11 @@ describe('signup', () => {
       json: { username: uniqueName(), email: `${uniqueName()}@example.com`, password, ...override },
     });
     expect(response.status).toBe(400);
-    expect(response.body.error).toEqual({ code, message: expect.any(String), details: { issues: [expect.objectContaining({ code })] } });
+    expect(response.body.error).toEqual({
+      code,
+      message: expect.any(String),
+      details: { issues: [expect.objectContaining({ code })] },
+    });
     expect(await countUsers()).toBe(before);
   });
 
@@ -70,7 +81,10 @@ describe('signup', () => {
     expect(missing.status).toBe(400);
     expect(missing.body.error.code).toBe('VALIDATION_FAILED');
     expect(missing.body.error.details.issues[0].path).toEqual(['email']);
-    const form = await stack.api.call('POST', '/api/auth/signup', { body: 'username=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const form = await stack.api.call('POST', '/api/auth/signup', {
+      body: 'username=x',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     expect(form.status).toBe(415);
   });
 
@@ -96,7 +110,11 @@ describe('login', () => {
   it('signs in by username or email, in any case, with the permissions', async () => {
     const username = uniqueName('Linus');
     await stack.api.signUp({ username });
-    for (const identifier of [{ username }, { username: username.toUpperCase() }, { email: `${username}@example.com` }]) {
+    for (const identifier of [
+      { username },
+      { username: username.toUpperCase() },
+      { email: `${username}@example.com` },
+    ]) {
       const response = await stack.api.call('POST', '/api/auth/login', { json: { ...identifier, password } });
       expect(response.status).toBe(200);
       expect(response.body.user).toMatchObject({ username, permissions: [] });
@@ -107,7 +125,9 @@ describe('login', () => {
     const username = uniqueName();
     await stack.api.signUp({ username });
     const wrong = await stack.api.call('POST', '/api/auth/login', { json: { username, password: 'not the password' } });
-    const unknown = await stack.api.call('POST', '/api/auth/login', { json: { username: uniqueName('nobody'), password } });
+    const unknown = await stack.api.call('POST', '/api/auth/login', {
+      json: { username: uniqueName('nobody'), password },
+    });
     expect(wrong.status).toBe(401);
     expect(unknown.status).toBe(401);
     expect(wrong.body).toEqual(unknown.body);
@@ -130,7 +150,10 @@ describe('login', () => {
 
 describe('sign-in rate limit', () => {
   it('blocks an account from an address after repeated failures there (429 + Retry-After), even with the right password', async () => {
-    const instance = await stack.startApiInstance({ LOGIN_MAX_FAILURES_PER_ACCOUNT: '3', LOGIN_MAX_FAILURES_PER_IP: '100' });
+    const instance = await stack.startApiInstance({
+      LOGIN_MAX_FAILURES_PER_ACCOUNT: '3',
+      LOGIN_MAX_FAILURES_PER_IP: '100',
+    });
     const username = uniqueName();
     await instance.api.signUp({ username });
     const attempt = (pw: string) => instance.api.call('POST', '/api/auth/login', { json: { username, password: pw } });
@@ -146,9 +169,17 @@ describe('sign-in rate limit', () => {
   });
 
   it("a stranger's failures block the stranger, not the owner signing in from elsewhere (admins included)", async () => {
-    const instance = await stack.startApiInstance({ TRUST_PROXY: 'true', LOGIN_MAX_FAILURES_PER_ACCOUNT: '3', LOGIN_MAX_FAILURES_PER_IP: '100' });
+    const instance = await stack.startApiInstance({
+      TRUST_PROXY: 'true',
+      LOGIN_MAX_FAILURES_PER_ACCOUNT: '3',
+      LOGIN_MAX_FAILURES_PER_IP: '100',
+    });
     const { username } = await stack.signUpAdmin('lockout');
-    const from = (ip: string, pw: string) => instance.api.call('POST', '/api/auth/login', { json: { username, password: pw }, headers: { 'x-forwarded-for': ip } });
+    const from = (ip: string, pw: string) =>
+      instance.api.call('POST', '/api/auth/login', {
+        json: { username, password: pw },
+        headers: { 'x-forwarded-for': ip },
+      });
     const stranger = '203.0.113.66';
     for (let i = 0; i < 5; i++) await from(stranger, `guess ${i}`);
     expect((await from(stranger, password)).status).toBe(429);
@@ -159,11 +190,16 @@ describe('sign-in rate limit', () => {
   });
 
   it('blocks a client IP that fails across many accounts', async () => {
-    const instance = await stack.startApiInstance({ LOGIN_MAX_FAILURES_PER_ACCOUNT: '100', LOGIN_MAX_FAILURES_PER_IP: '4' });
+    const instance = await stack.startApiInstance({
+      LOGIN_MAX_FAILURES_PER_ACCOUNT: '100',
+      LOGIN_MAX_FAILURES_PER_IP: '4',
+    });
     await stack.db.query(sql.unsafe`DELETE FROM login_rate_limits WHERE key LIKE 'ip:%'`);
     const statuses: number[] = [];
     for (let i = 0; i < 5; i++) {
-      const response = await instance.api.call('POST', '/api/auth/login', { json: { username: uniqueName('ghost'), password } });
+      const response = await instance.api.call('POST', '/api/auth/login', {
+        json: { username: uniqueName('ghost'), password },
+      });
       statuses.push(response.status);
     }
     expect(statuses).toEqual([401, 401, 401, 429, 429]);
@@ -171,14 +207,19 @@ describe('sign-in rate limit', () => {
   });
 
   it('an unknown name as long as the schema allows is counted like any other (401, not 500)', async () => {
-    const response = await stack.api.call('POST', '/api/auth/login', { json: { email: `${'0'.repeat(300)}@example.com`, password } });
+    const response = await stack.api.call('POST', '/api/auth/login', {
+      json: { email: `${'0'.repeat(300)}@example.com`, password },
+    });
     expect(response.status).toBe(401);
     expect(response.body.error.code).toBe('INVALID_CREDENTIALS');
   });
 
   it('counts each guess before it is checked: of parallel guesses, only the allowance is checked', async () => {
     const pool = new Pool({ connectionString: withSearchPath(stack.services.databaseUrl, stack.schema), max: 2 });
-    const limiter = new LoginRateLimit({ pool, schema: stack.schema }, { maxFailuresPerAccount: 3, maxFailuresPerIp: 100, windowSeconds: 60 });
+    const limiter = new LoginRateLimit(
+      { pool, schema: stack.schema },
+      { maxFailuresPerAccount: 3, maxFailuresPerIp: 100, windowSeconds: 60 },
+    );
     try {
       const account = `user:${randomUUID()}`;
       const attempts = await Promise.all(Array.from({ length: 12 }, () => limiter.attempt(account, '198.51.100.9')));
@@ -192,23 +233,34 @@ describe('sign-in rate limit', () => {
   });
 
   it('one count per account, whether it is named by username or by email', async () => {
-    const instance = await stack.startApiInstance({ LOGIN_MAX_FAILURES_PER_ACCOUNT: '3', LOGIN_MAX_FAILURES_PER_IP: '100' });
+    const instance = await stack.startApiInstance({
+      LOGIN_MAX_FAILURES_PER_ACCOUNT: '3',
+      LOGIN_MAX_FAILURES_PER_IP: '100',
+    });
     const username = uniqueName();
     const email = `${username}@example.com`;
     await instance.api.signUp({ username, email });
-    const login = (identifier: object) => instance.api.call('POST', '/api/auth/login', { json: { ...identifier, password: 'not the password' } });
+    const login = (identifier: object) =>
+      instance.api.call('POST', '/api/auth/login', { json: { ...identifier, password: 'not the password' } });
     expect((await login({ username })).status).toBe(401);
     expect((await login({ email })).status).toBe(401);
     expect((await login({ username: username.toUpperCase() })).status).toBe(429);
   });
 
   it('behind a trusted proxy, the address is the one the proxy saw, not what the client wrote', async () => {
-    const instance = await stack.startApiInstance({ TRUST_PROXY: 'true', LOGIN_MAX_FAILURES_PER_ACCOUNT: '100', LOGIN_MAX_FAILURES_PER_IP: '3' });
+    const instance = await stack.startApiInstance({
+      TRUST_PROXY: 'true',
+      LOGIN_MAX_FAILURES_PER_ACCOUNT: '100',
+      LOGIN_MAX_FAILURES_PER_IP: '3',
+    });
     const statuses: number[] = [];
     for (let i = 0; i < 4; i++) {
       // Each guess claims another address in front; the proxy appended the same real one.
       const headers = { 'x-forwarded-for': `10.0.0.${i}, 203.0.113.7` };
-      const response = await instance.api.call('POST', '/api/auth/login', { json: { username: uniqueName('spoof'), password }, headers });
+      const response = await instance.api.call('POST', '/api/auth/login', {
+        json: { username: uniqueName('spoof'), password },
+        headers,
+      });
       statuses.push(response.status);
     }
     expect(statuses).toEqual([401, 401, 429, 429]);
@@ -216,7 +268,10 @@ describe('sign-in rate limit', () => {
   });
 
   it('forgets an account’s failures after a successful sign-in', async () => {
-    const instance = await stack.startApiInstance({ LOGIN_MAX_FAILURES_PER_ACCOUNT: '3', LOGIN_MAX_FAILURES_PER_IP: '100' });
+    const instance = await stack.startApiInstance({
+      LOGIN_MAX_FAILURES_PER_ACCOUNT: '3',
+      LOGIN_MAX_FAILURES_PER_IP: '100',
+    });
     const username = uniqueName();
     await instance.api.signUp({ username });
     const attempt = (pw: string) => instance.api.call('POST', '/api/auth/login', { json: { username, password: pw } });
@@ -231,7 +286,8 @@ describe('sign-in rate limit', () => {
 describe('creation limits per client address', () => {
   it('anonymous sessions: so many an hour from one address (429 + Retry-After), others unaffected', async () => {
     const instance = await stack.startApiInstance({ TRUST_PROXY: 'true', ANONYMOUS_SESSIONS_PER_IP_PER_HOUR: '2' });
-    const from = (ip: string) => instance.api.call('POST', '/api/sessions/anonymous', { headers: { 'x-forwarded-for': ip } });
+    const from = (ip: string) =>
+      instance.api.call('POST', '/api/sessions/anonymous', { headers: { 'x-forwarded-for': ip } });
     expect((await from('198.51.100.21')).status).toBe(201);
     expect((await from('198.51.100.21')).status).toBe(201);
     const third = await from('198.51.100.21');
@@ -263,7 +319,9 @@ describe('refresh, logout, me', () => {
     expect(first.status).toBe(200);
     expect(first.body.refreshToken).not.toBe(refreshToken);
     expect(first.body.user.permissions).toEqual([]);
-    const second = await stack.api.call('POST', '/api/auth/refresh', { json: { refreshToken: first.body.refreshToken } });
+    const second = await stack.api.call('POST', '/api/auth/refresh', {
+      json: { refreshToken: first.body.refreshToken },
+    });
     expect(second.status).toBe(200);
     const me = await stack.api.call('GET', '/api/auth/me', { token: second.body.accessToken });
     expect(me.status).toBe(200);
@@ -287,7 +345,9 @@ describe('refresh, logout, me', () => {
     const stolen = await instance.api.call('POST', '/api/auth/refresh', { json: { refreshToken } });
     expect(stolen.status).toBe(401);
     expect(stolen.body.error.code).toBe('REFRESH_TOKEN_REUSED');
-    const legit = await instance.api.call('POST', '/api/auth/refresh', { json: { refreshToken: rotated.body.refreshToken } });
+    const legit = await instance.api.call('POST', '/api/auth/refresh', {
+      json: { refreshToken: rotated.body.refreshToken },
+    });
     expect(legit.status).toBe(401);
     expect(legit.body.error.code).toBe('SESSION_REVOKED');
     const access = await instance.api.call('GET', '/api/auth/me', { token: rotated.body.accessToken });
@@ -318,7 +378,9 @@ describe('refresh, logout, me', () => {
   });
 
   it('refresh without a token, or with garbage, is a 401 with a code', async () => {
-    expect((await stack.api.call('POST', '/api/auth/refresh', { json: {} })).body.error.code).toBe('REFRESH_TOKEN_REQUIRED');
+    expect((await stack.api.call('POST', '/api/auth/refresh', { json: {} })).body.error.code).toBe(
+      'REFRESH_TOKEN_REQUIRED',
+    );
     const garbage = await stack.api.call('POST', '/api/auth/refresh', { json: { refreshToken: 'pdr_nope' } });
     expect(garbage.status).toBe(401);
     expect(garbage.body.error.code).toBe('INVALID_REFRESH_TOKEN');
@@ -343,13 +405,16 @@ describe('permissions', () => {
   ] as const)('%s %s', async (method, path, expected) => {
     const tokens = await principals();
     const actual: Record<string, number> = {};
-    for (const [who, token] of Object.entries(tokens)) actual[who] = (await stack.api.call(method, path, { token })).status;
+    for (const [who, token] of Object.entries(tokens))
+      actual[who] = (await stack.api.call(method, path, { token })).status;
     expect(actual).toEqual(expected);
   });
 
   it('login carries ADMIN; a grant shows up at once despite the cache', async () => {
     const account = await stack.api.signUp({ username: uniqueName('promoted') });
-    expect((await stack.api.call('GET', '/api/auth/me', { token: account.accessToken })).body.user.permissions).toEqual([]);
+    expect((await stack.api.call('GET', '/api/auth/me', { token: account.accessToken })).body.user.permissions).toEqual(
+      [],
+    );
     const { grantPermission } = await import('../../db/users');
     await grantPermission(stack.db, { userId: account.user.id, permission: 'ADMIN', grantedBy: 'test' });
     let permissions: string[] = [];
@@ -367,7 +432,9 @@ describe('permissions', () => {
     expect(page.status).toBe(200);
     expect(page.body.users).toHaveLength(2);
     expect(page.body.users[0]).not.toHaveProperty('passwordHash');
-    const next = await stack.api.call('GET', `/api/admin/users?limit=2&after=${page.body.nextCursor}`, { token: admin });
+    const next = await stack.api.call('GET', `/api/admin/users?limit=2&after=${page.body.nextCursor}`, {
+      token: admin,
+    });
     expect(next.body.users[0].username.toLowerCase() > page.body.users[1].username.toLowerCase()).toBe(true);
   });
 });
@@ -376,7 +443,8 @@ describe('account controls for admins', () => {
   const userAudit = (userId: string) =>
     stack.db.any(sql.type(z.object({ action: z.string(), reason: z.string() }))`
       SELECT action, detail->>'reason' AS reason FROM audit_log WHERE target_type = 'user' AND target_id = ${userId} AND action LIKE 'USER_%' ORDER BY id`);
-  const act = (token: string, path: string, reason: unknown = 'lost laptop') => stack.api.call('POST', path, { token, json: { reason } });
+  const act = (token: string, path: string, reason: unknown = 'lost laptop') =>
+    stack.api.call('POST', path, { token, json: { reason } });
 
   it("ends all of a user's sessions at once: their tokens stop working, their refresh too", async () => {
     const admin = (await stack.signUpAdmin('ender')).token;
@@ -385,8 +453,12 @@ describe('account controls for admins', () => {
     const second = await stack.api.login(username);
     const ended = await act(admin, `/api/admin/users/${first.user.id}/sessions/end`);
     expect(ended).toMatchObject({ status: 200, body: { endedSessions: 2 } });
-    for (const token of [first.accessToken, second.accessToken]) expect((await stack.api.call('GET', '/api/auth/me', { token })).body.error.code).toBe('INVALID_TOKEN');
-    expect((await stack.api.call('POST', '/api/auth/refresh', { json: { refreshToken: second.refreshToken } })).body.error.code).toBe('SESSION_REVOKED');
+    for (const token of [first.accessToken, second.accessToken])
+      expect((await stack.api.call('GET', '/api/auth/me', { token })).body.error.code).toBe('INVALID_TOKEN');
+    expect(
+      (await stack.api.call('POST', '/api/auth/refresh', { json: { refreshToken: second.refreshToken } })).body.error
+        .code,
+    ).toBe('SESSION_REVOKED');
     expect(await userAudit(first.user.id)).toEqual([{ action: 'USER_SESSIONS_END', reason: 'lost laptop' }]);
     // The user may sign in again.
     expect((await stack.api.login(username)).user.username).toBe(username);
@@ -396,16 +468,29 @@ describe('account controls for admins', () => {
     const admin = (await stack.signUpAdmin('disabler')).token;
     const username = uniqueName('disabled');
     const account = await stack.api.signUp({ username });
-    expect(await act(admin, `/api/admin/users/${account.user.id}/disable`, 'abuse')).toMatchObject({ status: 200, body: { disabled: true, endedSessions: 1 } });
+    expect(await act(admin, `/api/admin/users/${account.user.id}/disable`, 'abuse')).toMatchObject({
+      status: 200,
+      body: { disabled: true, endedSessions: 1 },
+    });
     expect((await stack.api.call('GET', '/api/auth/me', { token: account.accessToken })).status).toBe(401);
     const refused = await stack.api.call('POST', '/api/auth/login', { json: { username, password } });
     expect(refused.status).toBe(403);
     expect(refused.body.error.code).toBe('ACCOUNT_DISABLED');
-    expect((await stack.api.call('POST', '/api/auth/login', { json: { username, password: 'not the password' } })).body.error.code).toBe('INVALID_CREDENTIALS');
-    const listed = await stack.api.call('GET', `/api/admin/users?after=${username.slice(0, -1)}&limit=100`, { token: admin });
-    expect(listed.body.users.find((user: { username: string }) => user.username === username).disabledAt).toEqual(expect.any(String));
+    expect(
+      (await stack.api.call('POST', '/api/auth/login', { json: { username, password: 'not the password' } })).body.error
+        .code,
+    ).toBe('INVALID_CREDENTIALS');
+    const listed = await stack.api.call('GET', `/api/admin/users?after=${username.slice(0, -1)}&limit=100`, {
+      token: admin,
+    });
+    expect(listed.body.users.find((user: { username: string }) => user.username === username).disabledAt).toEqual(
+      expect.any(String),
+    );
 
-    expect(await act(admin, `/api/admin/users/${account.user.id}/enable`, 'appeal granted')).toMatchObject({ status: 200, body: { disabled: false } });
+    expect(await act(admin, `/api/admin/users/${account.user.id}/enable`, 'appeal granted')).toMatchObject({
+      status: 200,
+      body: { disabled: false },
+    });
     expect((await stack.api.login(username)).user.username).toBe(username);
     expect(await userAudit(account.user.id)).toEqual([
       { action: 'USER_DISABLE', reason: 'abuse' },
@@ -421,7 +506,9 @@ describe('account controls for admins', () => {
     expect((await act(admin, `/api/admin/users/${randomUUID()}/disable`)).body.error.code).toBe('USER_NOT_FOUND');
     expect((await act(admin, `/api/admin/users/${randomUUID()}/sessions/end`)).body.error.code).toBe('USER_NOT_FOUND');
     expect((await act(admin, '/api/admin/users/not-a-uuid/disable')).body.error.code).toBe('INVALID_USER_ID');
-    expect((await act(admin, `/api/admin/users/${user.user.id}/disable`, '')).body.error.code).toBe('VALIDATION_FAILED');
+    expect((await act(admin, `/api/admin/users/${user.user.id}/disable`, '')).body.error.code).toBe(
+      'VALIDATION_FAILED',
+    );
     expect((await act(user.accessToken, `/api/admin/users/${self}/disable`)).status).toBe(403);
     expect(await userAudit(self)).toEqual([]);
     expect(await userAudit(user.user.id)).toEqual([]);
@@ -435,12 +522,16 @@ describe('session lifetime', () => {
     const username = uniqueName('brief');
     await instance.api.signUp({ username });
     const signedIn = await instance.api.call('POST', '/api/auth/login', { json: { username, password } });
-    const refreshed = await instance.api.call('POST', '/api/auth/refresh', { json: { refreshToken: signedIn.body.refreshToken } });
+    const refreshed = await instance.api.call('POST', '/api/auth/refresh', {
+      json: { refreshToken: signedIn.body.refreshToken },
+    });
     expect(refreshed.status).toBe(200);
     // The new refresh token lives no longer than the session: not the 30 days of its own lifetime.
     expect(Date.parse(refreshed.body.refreshTokenExpiresAt) - Date.now()).toBeLessThanOrEqual(3_000);
     await sleep(3_100);
-    const ended = await instance.api.call('POST', '/api/auth/refresh', { json: { refreshToken: refreshed.body.refreshToken } });
+    const ended = await instance.api.call('POST', '/api/auth/refresh', {
+      json: { refreshToken: refreshed.body.refreshToken },
+    });
     expect(ended.status).toBe(401);
     expect(ended.body.error.code).toBe('SESSION_EXPIRED');
   });
@@ -463,6 +554,8 @@ describe('whose requests', () => {
     const anonymous = await stack.api.anonymousToken();
     expect((await stack.api.call('GET', `/api/requests/${submitted.body.id}`, { token: anonymous })).status).toBe(404);
     const other = await stack.api.signUp({ username: uniqueName() });
-    expect((await stack.api.call('GET', `/api/requests/${submitted.body.id}`, { token: other.accessToken })).status).toBe(404);
+    expect(
+      (await stack.api.call('GET', `/api/requests/${submitted.body.id}`, { token: other.accessToken })).status,
+    ).toBe(404);
   });
 });

@@ -58,7 +58,7 @@ describe('GET /api/admin/requests', () => {
     anonymousRequest = await completedRequest(tokens.anonymous);
   });
 
-  it('lists every user\'s requests without their input, result or error message', async () => {
+  it("lists every user's requests without their input, result or error message", async () => {
     const response = await call('GET', '/api/admin/requests', tokens.admin);
     expect(response.status).toBe(200);
     const raw = JSON.stringify(response.body);
@@ -70,17 +70,39 @@ describe('GET /api/admin/requests', () => {
     expect(mine).toMatchObject({ status: 'COMPLETE', model: 'echo', userId, anonymous: false, errorCode: null });
     expect(mine.totalMs).toBeGreaterThan(0);
     expect(Object.keys(mine).sort()).toEqual(
-      ['anonymous', 'attempt', 'createdAt', 'errorCode', 'finishedAt', 'id', 'instanceId', 'links', 'model', 'runMs', 'sessionId', 'startedAt', 'status', 'totalMs', 'userId', 'username', 'waitMs'].sort(),
+      [
+        'anonymous',
+        'attempt',
+        'createdAt',
+        'errorCode',
+        'finishedAt',
+        'id',
+        'instanceId',
+        'links',
+        'model',
+        'runMs',
+        'sessionId',
+        'startedAt',
+        'status',
+        'totalMs',
+        'userId',
+        'username',
+        'waitMs',
+      ].sort(),
     );
   });
 
   it('filters by user (id or username), anonymous session, model, status and dates', async () => {
     const list = async (query: string) =>
-      ((await call('GET', `/api/admin/requests?${query}`, tokens.admin)).body.requests as Array<{ id: string }>).map((r) => r.id);
+      ((await call('GET', `/api/admin/requests?${query}`, tokens.admin)).body.requests as Array<{ id: string }>).map(
+        (r) => r.id,
+      );
     const username = (await stack.db.oneFirst(sql.unsafe`SELECT username FROM users WHERE id = ${userId}`)) as string;
     expect(await list(`user=${userId}`)).toEqual([userRequest]);
     expect(await list(`user=${username.toUpperCase()}`)).toEqual([userRequest]);
-    const sessionId = (await stack.db.oneFirst(sql.unsafe`SELECT session_id FROM work_requests WHERE id = ${anonymousRequest}`)) as string;
+    const sessionId = (await stack.db.oneFirst(
+      sql.unsafe`SELECT session_id FROM work_requests WHERE id = ${anonymousRequest}`,
+    )) as string;
     expect(await list(`session=${sessionId}`)).toEqual([anonymousRequest]);
     expect(await list('model=fail')).toEqual([]);
     expect(await list('status=COMPLETE')).toEqual(expect.arrayContaining([userRequest, anonymousRequest]));
@@ -95,7 +117,14 @@ describe('GET /api/admin/requests', () => {
     expect(first.body.requests).toHaveLength(1);
     const second = await call('GET', `/api/admin/requests?limit=1&cursor=${first.body.nextCursor}`, tokens.admin);
     expect(second.body.requests[0].id).not.toBe(first.body.requests[0].id);
-    for (const bad of ['from=2026-02-30', 'status=DONE', 'session=abc', 'limit=500', 'colour=blue', `cursor=${randomUUID()}`]) {
+    for (const bad of [
+      'from=2026-02-30',
+      'status=DONE',
+      'session=abc',
+      'limit=500',
+      'colour=blue',
+      `cursor=${randomUUID()}`,
+    ]) {
       const response = await call('GET', `/api/admin/requests?${bad}`, tokens.admin);
       expect([bad, response.status]).toEqual([bad, 400]);
     }
@@ -130,31 +159,62 @@ describe('admin: instances', () => {
     const requestId = await completedRequest(tokens.user, 'echo-admin', echoInput);
 
     // The worker writes what its runtime runs right after it changes it: the page reads that.
-    const listed = await eventually(() => call('GET', '/api/admin/instances?model=echo-admin', tokens.admin), (r) => r.body.instances?.[0]?.runtime !== null && r.body.instances?.length === 1, 10_000);
+    const listed = await eventually(
+      () => call('GET', '/api/admin/instances?model=echo-admin', tokens.admin),
+      (r) => r.body.instances?.[0]?.runtime !== null && r.body.instances?.length === 1,
+      10_000,
+    );
     expect(listed.status).toBe(200);
     expect(listed.body.runtimeObservedAt).toEqual(expect.any(String));
     const [instance] = listed.body.instances;
-    expect(instance).toMatchObject({ model: 'echo-admin', status: 'RELEASED', runtime: { phase: 'Running', ready: true, node: 'local', events: [] } });
+    expect(instance).toMatchObject({
+      model: 'echo-admin',
+      status: 'RELEASED',
+      runtime: { phase: 'Running', ready: true, node: 'local', events: [] },
+    });
     const today = new Date().toISOString().slice(0, 10);
-    expect((await call('GET', `/api/admin/instances?model=echo-admin&from=${today}&status=running`, tokens.admin)).body.instances).toHaveLength(1);
-    expect((await call('GET', '/api/admin/instances?model=echo-admin&to=2020-01-01', tokens.admin)).body.instances).toHaveLength(0);
+    expect(
+      (await call('GET', `/api/admin/instances?model=echo-admin&from=${today}&status=running`, tokens.admin)).body
+        .instances,
+    ).toHaveLength(1);
+    expect(
+      (await call('GET', '/api/admin/instances?model=echo-admin&to=2020-01-01', tokens.admin)).body.instances,
+    ).toHaveLength(0);
 
     // Viewing the page starts no workflow (it used to start one per view).
-    const started = () => stack.temporal.workflow.count(`TaskQueue = '${stack.taskQueue}' AND WorkflowType = 'describeLiveInstances'`);
+    const started = () =>
+      stack.temporal.workflow.count(`TaskQueue = '${stack.taskQueue}' AND WorkflowType = 'describeLiveInstances'`);
     const before = (await started()).count;
-    for (let view = 0; view < 5; view++) expect((await call('GET', '/api/admin/instances', tokens.admin)).status).toBe(200);
+    for (let view = 0; view < 5; view++)
+      expect((await call('GET', '/api/admin/instances', tokens.admin)).status).toBe(200);
     expect((await started()).count).toBe(before);
 
     const stop = await call('POST', `/api/admin/instances/${instance.id}/stop`, tokens.admin);
     expect(stop.status).toBe(202);
-    await eventually(() => call('GET', '/api/admin/instances?model=echo-admin', tokens.admin), (r) => r.body.instances.length === 0, 10_000);
-    const audit = await stack.db.oneFirst(sql.unsafe`SELECT action FROM audit_log WHERE target_type = 'model_instance' AND target_id = ${instance.id}`);
+    await eventually(
+      () => call('GET', '/api/admin/instances?model=echo-admin', tokens.admin),
+      (r) => r.body.instances.length === 0,
+      10_000,
+    );
+    const audit = await stack.db.oneFirst(
+      sql.unsafe`SELECT action FROM audit_log WHERE target_type = 'model_instance' AND target_id = ${instance.id}`,
+    );
     expect(audit).toBe('INSTANCE_STOP');
-    expect((await call('POST', `/api/admin/instances/${instance.id}/stop`, tokens.admin)).body.error.code).toBe('INSTANCE_NOT_RUNNING');
+    expect((await call('POST', `/api/admin/instances/${instance.id}/stop`, tokens.admin)).body.error.code).toBe(
+      'INSTANCE_NOT_RUNNING',
+    );
 
     const history = await call('GET', `/api/admin/instances/${instance.id}`, tokens.admin);
     expect(history.status).toBe(200);
-    expect(history.body.timeline.map((e: { event: string }) => e.event)).toEqual(['CREATED', 'SCHEDULED', 'READY', 'ASSIGNED', 'RELEASED', 'STOPPING', 'TERMINATED']);
+    expect(history.body.timeline.map((e: { event: string }) => e.event)).toEqual([
+      'CREATED',
+      'SCHEDULED',
+      'READY',
+      'ASSIGNED',
+      'RELEASED',
+      'STOPPING',
+      'TERMINATED',
+    ]);
     expect(history.body.timeline[3].requestId).toBe(requestId);
     expect(history.body.timeline.at(-1).detail.reason).toMatch(/^ADMIN_STOP by /);
     expect(history.body.requests.map((r: { id: string }) => r.id)).toEqual([requestId]);
@@ -173,8 +233,12 @@ describe('admin: instances', () => {
   });
 
   it('404 for an unknown instance, 400 for a malformed id', async () => {
-    expect((await call('GET', `/api/admin/instances/${randomUUID()}`, tokens.admin)).body.error.code).toBe('INSTANCE_NOT_FOUND');
-    expect((await call('POST', '/api/admin/instances/nope/stop', tokens.admin)).body.error.code).toBe('INVALID_INSTANCE_ID');
+    expect((await call('GET', `/api/admin/instances/${randomUUID()}`, tokens.admin)).body.error.code).toBe(
+      'INSTANCE_NOT_FOUND',
+    );
+    expect((await call('POST', '/api/admin/instances/nope/stop', tokens.admin)).body.error.code).toBe(
+      'INVALID_INSTANCE_ID',
+    );
   });
 });
 
@@ -182,12 +246,37 @@ describe('admin: replacing an instance', () => {
   it('moves it without interrupting a request: a replacement takes new requests, the old one stops after its last', async () => {
     await addTestModel(stack.db, { id: 'echo-replace', keepWarmSeconds: 600, maxInstances: 1 });
     await completedRequest(tokens.user, 'echo-replace', echoInput);
-    const [old] = (await eventually(() => call('GET', '/api/admin/instances?model=echo-replace', tokens.admin), (r) => r.body.instances?.length === 1, 10_000)).body.instances;
-    const servedBy = (requestId: string) => stack.db.oneFirst(sql.type(z.object({ instanceId: z.string() }))`SELECT instance_id AS "instanceId" FROM instance_leases WHERE request_id = ${requestId}`);
+    const [old] = (
+      await eventually(
+        () => call('GET', '/api/admin/instances?model=echo-replace', tokens.admin),
+        (r) => r.body.instances?.length === 1,
+        10_000,
+      )
+    ).body.instances;
+    const servedBy = (requestId: string) =>
+      stack.db.oneFirst(
+        sql.type(
+          z.object({ instanceId: z.string() }),
+        )`SELECT instance_id AS "instanceId" FROM instance_leases WHERE request_id = ${requestId}`,
+      );
 
     // A slow request holds the old instance while it is replaced.
-    const slow = (await stack.api.submit(tokens.user, { model: 'echo-replace', input: { ...echoInput, parameters: { delay_ms: 2_000 } } })).body.id as string;
-    await eventually(() => stack.db.maybeOneFirst(sql.type(z.object({ instanceId: z.string() }))`SELECT instance_id AS "instanceId" FROM instance_leases WHERE request_id = ${slow}`), (id) => id === old.id, 10_000);
+    const slow = (
+      await stack.api.submit(tokens.user, {
+        model: 'echo-replace',
+        input: { ...echoInput, parameters: { delay_ms: 2_000 } },
+      })
+    ).body.id as string;
+    await eventually(
+      () =>
+        stack.db.maybeOneFirst(
+          sql.type(
+            z.object({ instanceId: z.string() }),
+          )`SELECT instance_id AS "instanceId" FROM instance_leases WHERE request_id = ${slow}`,
+        ),
+      (id) => id === old.id,
+      10_000,
+    );
     const replace = await call('POST', `/api/admin/instances/${old.id}/replace`, tokens.admin);
     expect([replace.status, replace.body]).toEqual([202, { id: old.id, replacing: true }]);
 
@@ -198,12 +287,22 @@ describe('admin: replacing an instance', () => {
     expect(request.status).toBe('COMPLETE');
 
     const oldLog = await eventually(
-      () => stack.db.any(sql.type(z.object({ event: z.string(), detail: z.record(z.string(), z.unknown()) }))`SELECT event, detail FROM model_instance_log WHERE instance_id = ${old.id} ORDER BY id`),
+      () =>
+        stack.db.any(
+          sql.type(
+            z.object({ event: z.string(), detail: z.record(z.string(), z.unknown()) }),
+          )`SELECT event, detail FROM model_instance_log WHERE instance_id = ${old.id} ORDER BY id`,
+        ),
       (log) => log.some((e) => e.event === 'TERMINATED'),
       10_000,
     );
     expect(oldLog.find((e) => e.event === 'STOPPING')!.detail).toMatchObject({ reason: 'REPLACED' });
-    expect(await stack.db.oneFirst(sql.unsafe`SELECT action FROM audit_log WHERE target_id = ${old.id}`)).toBe('INSTANCE_REPLACE');
-    expect((await call('POST', `/api/admin/instances/${old.id}/replace`, tokens.admin)).body.error).toMatchObject({ code: 'INSTANCE_NOT_RUNNING', message: expect.stringContaining('nothing to replace') });
+    expect(await stack.db.oneFirst(sql.unsafe`SELECT action FROM audit_log WHERE target_id = ${old.id}`)).toBe(
+      'INSTANCE_REPLACE',
+    );
+    expect((await call('POST', `/api/admin/instances/${old.id}/replace`, tokens.admin)).body.error).toMatchObject({
+      code: 'INSTANCE_NOT_RUNNING',
+      message: expect.stringContaining('nothing to replace'),
+    });
   });
 });

@@ -17,26 +17,54 @@ const countRequests = () => stack.db.oneFirst(sql.unsafe`SELECT count(*)::int AS
 describe('bad input to POST /api/requests gets a 4xx with a code and writes nothing', () => {
   const cases: [string, () => Promise<{ status: number; body: any }>, number, string][] = [
     ['unknown model', () => stack.api.submit(token, { model: 'nope', input: echoInput }), 400, 'UNKNOWN_MODEL'],
-    ['malformed model id', () => stack.api.submit(token, { model: 'Echo!', input: echoInput }), 400, 'VALIDATION_FAILED'],
+    [
+      'malformed model id',
+      () => stack.api.submit(token, { model: 'Echo!', input: echoInput }),
+      400,
+      'VALIDATION_FAILED',
+    ],
     ['missing input', () => stack.api.submit(token, { model: 'echo' }), 400, 'VALIDATION_FAILED'],
-    ['input without tensors', () => stack.api.submit(token, { model: 'echo', input: { inputs: [] } }), 400, 'VALIDATION_FAILED'],
+    [
+      'input without tensors',
+      () => stack.api.submit(token, { model: 'echo', input: { inputs: [] } }),
+      400,
+      'VALIDATION_FAILED',
+    ],
     [
       'data that does not fit the shape',
-      () => stack.api.submit(token, { model: 'echo', input: { inputs: [{ name: 'x', shape: [3], datatype: 'FP32', data: [1, 2] }] } }),
+      () =>
+        stack.api.submit(token, {
+          model: 'echo',
+          input: { inputs: [{ name: 'x', shape: [3], datatype: 'FP32', data: [1, 2] }] },
+        }),
       400,
       'VALIDATION_FAILED',
     ],
     [
       'data of the wrong datatype',
-      () => stack.api.submit(token, { model: 'echo', input: { inputs: [{ name: 'x', shape: [1], datatype: 'INT32', data: ['a'] }] } }),
+      () =>
+        stack.api.submit(token, {
+          model: 'echo',
+          input: { inputs: [{ name: 'x', shape: [1], datatype: 'INT32', data: ['a'] }] },
+        }),
       400,
       'VALIDATION_FAILED',
     ],
-    ['unknown fields', () => stack.api.submit(token, { model: 'echo', input: echoInput, priority: 9 }), 400, 'VALIDATION_FAILED'],
+    [
+      'unknown fields',
+      () => stack.api.submit(token, { model: 'echo', input: echoInput, priority: 9 }),
+      400,
+      'VALIDATION_FAILED',
+    ],
     ['a JSON array body', () => stack.api.submit(token, [1, 2]), 400, 'VALIDATION_FAILED'],
     [
       'malformed JSON',
-      () => stack.api.call('POST', '/api/requests', { token, body: '{"model": "echo",', headers: { 'content-type': 'application/json' } }),
+      () =>
+        stack.api.call('POST', '/api/requests', {
+          token,
+          body: '{"model": "echo",',
+          headers: { 'content-type': 'application/json' },
+        }),
       400,
       'MALFORMED_JSON',
     ],
@@ -52,11 +80,21 @@ describe('bad input to POST /api/requests gets a 4xx with a code and writes noth
     ],
     [
       'a body that is not JSON',
-      () => stack.api.call('POST', '/api/requests', { token, body: 'model=echo', headers: { 'content-type': 'text/plain' } }),
+      () =>
+        stack.api.call('POST', '/api/requests', {
+          token,
+          body: 'model=echo',
+          headers: { 'content-type': 'text/plain' },
+        }),
       415,
       'UNSUPPORTED_MEDIA_TYPE',
     ],
-    ['no token', () => stack.api.call('POST', '/api/requests', { json: { model: 'echo', input: echoInput } }), 401, 'AUTH_REQUIRED'],
+    [
+      'no token',
+      () => stack.api.call('POST', '/api/requests', { json: { model: 'echo', input: echoInput } }),
+      401,
+      'AUTH_REQUIRED',
+    ],
     [
       'an unknown token',
       () => stack.api.submit('pdm_' + 'A'.repeat(43), { model: 'echo', input: echoInput }),
@@ -65,7 +103,11 @@ describe('bad input to POST /api/requests gets a 4xx with a code and writes noth
     ],
     [
       'a malformed Authorization header',
-      () => stack.api.call('POST', '/api/requests', { json: { model: 'echo', input: echoInput }, headers: { authorization: 'Basic abc' } }),
+      () =>
+        stack.api.call('POST', '/api/requests', {
+          json: { model: 'echo', input: echoInput },
+          headers: { authorization: 'Basic abc' },
+        }),
       401,
       'INVALID_TOKEN',
     ],
@@ -75,9 +117,7 @@ describe('bad input to POST /api/requests gets a 4xx with a code and writes noth
     const before = await countRequests();
     const response = await send();
     expect(response.status).toBe(status);
-    expect(response.body.error).toEqual(
-      expect.objectContaining({ code, message: expect.stringMatching(/\w+/) }),
-    );
+    expect(response.body.error).toEqual(expect.objectContaining({ code, message: expect.stringMatching(/\w+/) }));
     expect(await countRequests()).toBe(before);
   });
 
@@ -115,21 +155,39 @@ describe('bad input elsewhere', () => {
 describe('text PostgreSQL cannot store is refused at the edge', () => {
   const nul = 'a\u0000b';
   const loneSurrogate = 'a\ud800b';
-  const tensor = (text: string) => ({ model: 'echo', input: { inputs: [{ name: 'text', shape: [1], datatype: 'BYTES', data: [text] }] } });
+  const tensor = (text: string) => ({
+    model: 'echo',
+    input: { inputs: [{ name: 'text', shape: [1], datatype: 'BYTES', data: [text] }] },
+  });
 
   it.each([
     ['a NUL inside an input tensor', () => stack.api.submit(token, tensor(nul))],
     ['a lone surrogate inside an input tensor', () => stack.api.submit(token, tensor(loneSurrogate))],
-    ['a NUL in a sign-in username', () => stack.api.call('POST', '/api/auth/login', { json: { username: nul, password: 'whatever it is' } })],
-    ['a NUL in a sign-in email', () => stack.api.call('POST', '/api/auth/login', { json: { email: `${nul}@example.com`, password: 'whatever it is' } })],
+    [
+      'a NUL in a sign-in username',
+      () => stack.api.call('POST', '/api/auth/login', { json: { username: nul, password: 'whatever it is' } }),
+    ],
+    [
+      'a NUL in a sign-in email',
+      () =>
+        stack.api.call('POST', '/api/auth/login', {
+          json: { email: `${nul}@example.com`, password: 'whatever it is' },
+        }),
+    ],
     ['a NUL in a query parameter', () => stack.api.call('GET', '/api/requests?status=a%00b', { token })],
     ['a NUL in a path parameter', () => stack.api.call('GET', '/api/requests/a%00b', { token })],
-    ['a NUL in an admin filter', async () => stack.api.call('GET', '/api/admin/requests?user=a%00b', { token: (await stack.signUpAdmin()).token })],
+    [
+      'a NUL in an admin filter',
+      async () => stack.api.call('GET', '/api/admin/requests?user=a%00b', { token: (await stack.signUpAdmin()).token }),
+    ],
   ])('%s: 400 INVALID_TEXT, nothing written', async (_name, send) => {
     const before = await countRequests();
     const response = await send();
     expect(response.status).toBe(400);
-    expect(response.body.error).toMatchObject({ code: 'INVALID_TEXT', message: expect.stringMatching(/a NUL character|a lone UTF-16 surrogate/) });
+    expect(response.body.error).toMatchObject({
+      code: 'INVALID_TEXT',
+      message: expect.stringMatching(/a NUL character|a lone UTF-16 surrogate/),
+    });
     expect(await countRequests()).toBe(before);
   });
 
@@ -158,7 +216,10 @@ describe('every method gets the JSON error shape', () => {
   it.each(['TRACE', 'QUERY', 'PROPFIND'])('%s on an API route', async (method) => {
     const response = await rawRequest(method, '/api/models');
     expect(response.status).toBe(405);
-    expect(response.body.error).toMatchObject({ code: 'METHOD_NOT_ALLOWED', message: expect.stringMatching(/; use .*GET/) });
+    expect(response.body.error).toMatchObject({
+      code: 'METHOD_NOT_ALLOWED',
+      message: expect.stringMatching(/; use .*GET/),
+    });
   });
 });
 
@@ -171,7 +232,14 @@ describe('the API describes itself', () => {
     expect(submit.required).toEqual(['model', 'input']);
     expect(submit.properties.input.properties.inputs.items.properties.datatype.enum).toContain('BYTES');
     expect(Object.keys(body.paths)).toEqual(
-      expect.arrayContaining(['/api/auth/signup', '/api/auth/login', '/api/auth/refresh', '/api/auth/logout', '/api/auth/me', '/api/admin/users']),
+      expect.arrayContaining([
+        '/api/auth/signup',
+        '/api/auth/login',
+        '/api/auth/refresh',
+        '/api/auth/logout',
+        '/api/auth/me',
+        '/api/admin/users',
+      ]),
     );
   });
 
@@ -185,11 +253,14 @@ describe('the API describes itself', () => {
     const operations = operationsUnder('/');
     // Any path or query can hold text the database cannot store: 400 INVALID_TEXT anywhere.
     // …and PostgreSQL may be out of reach: 503 DATABASE_UNAVAILABLE anywhere.
-    for (const operation of operations) expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(['400', '503']));
+    for (const operation of operations)
+      expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(['400', '503']));
     // A body may be too large (413) and a required one not JSON (415); the OIP front door reads
     // any body as JSON, as OIP servers do, so it answers 400 for one that is not.
     for (const operation of operationsUnder('/api/').filter((o) => o.requestBody)) {
-      expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(operation.requestBody!.required ? ['413', '415'] : ['413']));
+      expect(Object.keys(operation.responses)).toEqual(
+        expect.arrayContaining(operation.requestBody!.required ? ['413', '415'] : ['413']),
+      );
     }
     expect(Object.keys(body.paths['/api/requests'].post.responses)).toEqual(expect.arrayContaining(['429', '503']));
     expect(Object.keys(body.paths['/api/sessions/anonymous'].post.responses)).toContain('429');

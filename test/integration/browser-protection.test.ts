@@ -14,7 +14,10 @@ const password = 'a long passphrase 42';
 async function browserSignIn(): Promise<string> {
   const username = `browser${randomUUID().slice(0, 8)}`;
   await stack.api.signUp({ username });
-  const response = await stack.api.call('POST', '/api/auth/login', { json: { username, password }, headers: { 'x-podium-token-transport': 'cookie' } });
+  const response = await stack.api.call('POST', '/api/auth/login', {
+    json: { username, password },
+    headers: { 'x-podium-token-transport': 'cookie' },
+  });
   expect(response.status).toBe(200);
   return response.headers
     .getSetCookie()
@@ -35,17 +38,25 @@ describe('what a browser is protected from', () => {
 
   it('tokens are never cached: sign-up, sign-in, refresh and anonymous sessions answer no-store', async () => {
     const username = `nostore${randomUUID().slice(0, 8)}`;
-    const signedUp = await stack.api.call('POST', '/api/auth/signup', { json: { username, email: `${username}@example.com`, password } });
+    const signedUp = await stack.api.call('POST', '/api/auth/signup', {
+      json: { username, email: `${username}@example.com`, password },
+    });
     const signedIn = await stack.api.call('POST', '/api/auth/login', { json: { username, password } });
-    const refreshed = await stack.api.call('POST', '/api/auth/refresh', { json: { refreshToken: signedIn.body.refreshToken } });
+    const refreshed = await stack.api.call('POST', '/api/auth/refresh', {
+      json: { refreshToken: signedIn.body.refreshToken },
+    });
     const anonymous = await stack.api.call('POST', '/api/sessions/anonymous');
     expect([signedUp.status, signedIn.status, refreshed.status, anonymous.status]).toEqual([201, 200, 200, 201]);
-    for (const response of [signedUp, signedIn, refreshed, anonymous]) expect(response.headers.get('cache-control')).toBe('no-store');
+    for (const response of [signedUp, signedIn, refreshed, anonymous])
+      expect(response.headers.get('cache-control')).toBe('no-store');
   });
 
   it("a change made with the browser's cookies needs the pages' own header: a sibling site's form cannot cancel, log out or refresh", async () => {
     const cookie = await browserSignIn();
-    const submitted = await stack.api.call('POST', '/api/requests', { json: { model: 'echo', input: { ...echoInput, parameters: { delay_ms: 5_000 } } }, headers: { cookie, 'x-podium-token-transport': 'cookie' } });
+    const submitted = await stack.api.call('POST', '/api/requests', {
+      json: { model: 'echo', input: { ...echoInput, parameters: { delay_ms: 5_000 } } },
+      headers: { cookie, 'x-podium-token-transport': 'cookie' },
+    });
     expect(submitted.status).toBe(202);
     const id = submitted.body.id as string;
 
@@ -59,7 +70,9 @@ describe('what a browser is protected from', () => {
     expect(read.status).toBe(200);
     expect(read.body.status).not.toBe('CANCELLED');
 
-    const cancelled = await stack.api.call('POST', `/api/requests/${id}/cancel`, { headers: { cookie, 'x-podium-token-transport': 'cookie' } });
+    const cancelled = await stack.api.call('POST', `/api/requests/${id}/cancel`, {
+      headers: { cookie, 'x-podium-token-transport': 'cookie' },
+    });
     expect(cancelled.status).toBeLessThan(300);
   });
 });

@@ -10,9 +10,18 @@ beforeAll(async () => {
   stack = await startTestStack({ workerDatabaseProxy: true });
   // Its request timeout is shorter than the outages below: before the model's timeout covered the
   // model alone, a hung database made the requests it was answering fail REQUEST_TIMEOUT.
-  await addTestModel(stack.db, { id: 'echo-quick', like: 'echo', requestTimeoutSeconds: 3, maxInstances: 2, maxConcurrency: 4 });
+  await addTestModel(stack.db, {
+    id: 'echo-quick',
+    like: 'echo',
+    requestTimeoutSeconds: 3,
+    maxInstances: 2,
+    maxConcurrency: 4,
+  });
   const token = await stack.api.anonymousToken();
-  await stack.api.waitUntilFinal(token, (await stack.api.submit(token, { model: 'echo-quick', input: echoInput })).body.id);
+  await stack.api.waitUntilFinal(
+    token,
+    (await stack.api.submit(token, { model: 'echo-quick', input: echoInput })).body.id,
+  );
 });
 afterAll(async () => {
   stack?.workerDatabase?.thaw();
@@ -40,14 +49,23 @@ const outages: [string, (proxy: Proxy) => void, number, (proxy: Proxy) => void][
 ];
 
 describe("the worker's database out of reach while requests are on their way", () => {
-  it.each(outages)('%s: every request completes once, with one stats row, and no slot stays held', async (_, begin, lastsMs, end) => {
-    const proxy = stack.workerDatabase!;
-    const ids = await submitMany(16);
-    await sleep(500); // the model is working on some, others wait for a slot
-    begin(proxy);
-    await sleep(lastsMs);
-    end(proxy);
-    // Every request COMPLETE with exactly one stats row, none left open, no slot held.
-    expect(await endingsOf(stack.db, ids, 60_000)).toEqual({ complete: ids.length, failed: [], unended: 0, statsNotOnce: 0, heldSlots: 0 });
-  });
+  it.each(outages)(
+    '%s: every request completes once, with one stats row, and no slot stays held',
+    async (_, begin, lastsMs, end) => {
+      const proxy = stack.workerDatabase!;
+      const ids = await submitMany(16);
+      await sleep(500); // the model is working on some, others wait for a slot
+      begin(proxy);
+      await sleep(lastsMs);
+      end(proxy);
+      // Every request COMPLETE with exactly one stats row, none left open, no slot held.
+      expect(await endingsOf(stack.db, ids, 60_000)).toEqual({
+        complete: ids.length,
+        failed: [],
+        unended: 0,
+        statsNotOnce: 0,
+        heldSlots: 0,
+      });
+    },
+  );
 });

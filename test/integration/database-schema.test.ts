@@ -25,7 +25,9 @@ describe('DATABASE_SCHEMA', () => {
        WHERE table_name IN ('work_requests', 'request_stats', 'sessions', 'models', 'model_instances', 'model_instance_log')
          AND table_schema IN (${schema}, 'public', 'podium')`);
     expect([...tables].sort()).toEqual(
-      ['model_instance_log', 'model_instances', 'models', 'request_stats', 'sessions', 'work_requests'].map((t) => `${schema}.${t}`),
+      ['model_instance_log', 'model_instances', 'models', 'request_stats', 'sessions', 'work_requests'].map(
+        (t) => `${schema}.${t}`,
+      ),
     );
     const rows = await stack.db.oneFirst(sql.unsafe`
       SELECT count(*)::int FROM ${sql.identifier([schema, 'request_stats'])} WHERE request_id = ${request.id}`);
@@ -34,7 +36,9 @@ describe('DATABASE_SCHEMA', () => {
 
   it('every pooled connection has the schema on its search_path', async () => {
     const paths = await Promise.all(
-      Array.from({ length: 5 }, () => stack.db.oneFirst(sql.type(z.object({ path: z.string() }))`SELECT current_setting('search_path') AS path`)),
+      Array.from({ length: 5 }, () =>
+        stack.db.oneFirst(sql.type(z.object({ path: z.string() }))`SELECT current_setting('search_path') AS path`),
+      ),
     );
     expect(new Set(paths)).toEqual(new Set([schema]));
   });

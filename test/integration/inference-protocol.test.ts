@@ -11,7 +11,11 @@ let stack: TestStack;
 let token: string;
 let python: string;
 beforeAll(async () => {
-  python = path.join(ensurePythonTool(tritonclient, () => undefined), 'bin', 'python');
+  python = path.join(
+    ensurePythonTool(tritonclient, () => undefined),
+    'bin',
+    'python',
+  );
   stack = await startTestStack();
   token = await stack.api.anonymousToken();
 }, 300_000);
@@ -19,12 +23,25 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const infer = (model: string, json: unknown, options: { token?: string; query?: string; headers?: Record<string, string> } = {}) =>
-  stack.api.call('POST', `/v2/models/${model}/infer${options.query ?? ''}`, { token: options.token ?? token, json, headers: options.headers });
+const infer = (
+  model: string,
+  json: unknown,
+  options: { token?: string; query?: string; headers?: Record<string, string> } = {},
+) =>
+  stack.api.call('POST', `/v2/models/${model}/infer${options.query ?? ''}`, {
+    token: options.token ?? token,
+    json,
+    headers: options.headers,
+  });
 
 describe('the Open Inference Protocol v2 front door', () => {
   it('works for tritonclient unchanged: health, model readiness and metadata, a JSON infer', async () => {
-    const { stdout } = await promisify(execFile)(python, [path.resolve(__dirname, '../support/oip_client.py'), stack.api.baseUrl.replace(/^http:\/\//, ''), token, 'echo']);
+    const { stdout } = await promisify(execFile)(python, [
+      path.resolve(__dirname, '../support/oip_client.py'),
+      stack.api.baseUrl.replace(/^http:\/\//, ''),
+      token,
+      'echo',
+    ]);
     expect(JSON.parse(stdout)).toEqual({
       live: true,
       ready: true,
@@ -36,7 +53,13 @@ describe('the Open Inference Protocol v2 front door', () => {
         inputs: [{ name: 'numbers', datatype: 'FP32', shape: [-1, -1] }],
         outputs: [{ name: 'numbers', datatype: 'FP32', shape: [-1, -1] }],
       },
-      infer: { id: 'from-tritonclient', numbers: [[1, 2], [3, 4.5]] },
+      infer: {
+        id: 'from-tritonclient',
+        numbers: [
+          [1, 2],
+          [3, 4.5],
+        ],
+      },
       withoutToken: expect.stringContaining('token'),
       unknownModel: 'There is no model "no-such-model"; GET /api/models lists them',
     });
@@ -45,30 +68,60 @@ describe('the Open Inference Protocol v2 front door', () => {
   it('is a durable work request like POST /api/requests: listed, with stats, named in a header', async () => {
     const answer = await infer('echo', echoInput);
     expect(answer.status).toBe(200);
-    expect(answer.body).toMatchObject({ model_name: 'echo', outputs: [{ name: 'numbers', data: [[1, 2], [3, 4.5]] }] });
+    expect(answer.body).toMatchObject({
+      model_name: 'echo',
+      outputs: [
+        {
+          name: 'numbers',
+          data: [
+            [1, 2],
+            [3, 4.5],
+          ],
+        },
+      ],
+    });
     const requestId = answer.headers.get('podium-request-id')!;
     const { body } = await stack.api.call('GET', `/api/requests/${requestId}`, { token });
     expect(body).toMatchObject({ status: 'COMPLETE', model: 'echo' });
-    expect(await stack.db.oneFirst(sql.type(z.object({ n: z.number() }))`SELECT count(*)::int AS n FROM request_stats WHERE request_id = ${requestId}`)).toBe(1);
+    expect(
+      await stack.db.oneFirst(
+        sql.type(
+          z.object({ n: z.number() }),
+        )`SELECT count(*)::int AS n FROM request_stats WHERE request_id = ${requestId}`,
+      ),
+    ).toBe(1);
   });
 
   it("answers a model's failure in OIP's shape, with the status its code calls for", async () => {
     await addTestModel(stack.db, { id: 'oip-fail', like: 'fail' });
     const failed = await infer('oip-fail', echoInput);
     expect(failed.status).toBe(502); // the model failed, not Podium: a bad gateway
-    expect(failed.body).toEqual({ error: expect.any(String), code: 'MODEL_ERROR', requestId: failed.headers.get('podium-request-id') });
+    expect(failed.body).toEqual({
+      error: expect.any(String),
+      code: 'MODEL_ERROR',
+      requestId: failed.headers.get('podium-request-id'),
+    });
     const refused = await infer('echo', { inputs: [{ name: 'x', shape: [2], datatype: 'FP32', data: [1] }] });
     expect(refused.status).toBe(400);
-    expect(refused.body).toMatchObject({ error: expect.stringContaining('needs 2 element(s)'), code: 'VALIDATION_FAILED' });
+    expect(refused.body).toMatchObject({
+      error: expect.stringContaining('needs 2 element(s)'),
+      code: 'VALIDATION_FAILED',
+    });
     const binary = await infer('echo', echoInput, { headers: { 'inference-header-content-length': '10' } });
-    expect(binary.body).toMatchObject({ code: 'BINARY_TENSORS_UNSUPPORTED', error: expect.stringContaining('binary_data=False') });
+    expect(binary.body).toMatchObject({
+      code: 'BINARY_TENSORS_UNSUPPORTED',
+      error: expect.stringContaining('binary_data=False'),
+    });
   });
 
   it('answers a request that outlives its wait with 202, its id and where to look', async () => {
     const slow = await infer('echo', { ...echoInput, parameters: { delay_ms: 1_500 } }, { query: '?wait=0' });
     expect(slow.status).toBe(202);
     expect(slow.headers.get('location')).toBe(`/api/requests/${slow.body.id}`);
-    expect(slow.body).toMatchObject({ status: expect.stringMatching(/REQUESTED|PROCESSING/), links: { self: `/api/requests/${slow.body.id}` } });
+    expect(slow.body).toMatchObject({
+      status: expect.stringMatching(/REQUESTED|PROCESSING/),
+      links: { self: `/api/requests/${slow.body.id}` },
+    });
     expect((await stack.api.waitUntilFinal(token, slow.body.id)).request.status).toBe('COMPLETE');
   });
 

@@ -27,15 +27,23 @@ it('500 requests through two APIs and two workers: each completes once, first co
   const tokens = await Promise.all(apis.map((api) => api.anonymousToken()));
   const submitted = await fromConcurrentClients(500, 16, async (n) => {
     const api = n % 2;
-    const id = await apis[api]!.submitAccepted(tokens[api]!, { model: 'echo-shared', input: { ...echoInput, parameters: { delay_ms: n % 20 } } });
+    const id = await apis[api]!.submitAccepted(tokens[api]!, {
+      model: 'echo-shared',
+      input: { ...echoInput, parameters: { delay_ms: n % 20 } },
+    });
     return { id, api };
   });
   // Waited for as 16 clients would: each long-polls one request's end at a time.
-  const ended = await fromConcurrentClients(submitted.length, 16, (n) => apis[submitted[n]!.api]!.waitForEnd(tokens[submitted[n]!.api]!, submitted[n]!.id, 120_000));
+  const ended = await fromConcurrentClients(submitted.length, 16, (n) =>
+    apis[submitted[n]!.api]!.waitForEnd(tokens[submitted[n]!.api]!, submitted[n]!.id, 120_000),
+  );
   expect(ended.filter((request) => request.status !== 'COMPLETE')).toEqual([]);
 
   // Exactly once: one attempt, one stats row each.
-  const ids = sql.array(submitted.map((s) => s.id), 'uuid');
+  const ids = sql.array(
+    submitted.map((s) => s.id),
+    'uuid',
+  );
   const rows = await stack.db.one(sql.type(z.object({ attempts: z.number(), stats: z.number() }))`
     SELECT (SELECT count(*)::int FROM work_requests WHERE id = ANY(${ids}) AND attempt = 1) AS attempts,
            (SELECT count(*)::int FROM request_stats WHERE request_id = ANY(${ids})) AS stats`);
@@ -59,7 +67,9 @@ it('500 requests through two APIs and two workers: each completes once, first co
   const slots = await describeSlots(stack.db, 'echo-shared');
   expect(slots.leases).toEqual([]);
   expect(slots.waiting).toEqual([]);
-  const poolHistory = await stack.temporal.workflow.getHandle(poolWorkflowId(stack.taskQueue, 'echo-shared')).fetchHistory();
+  const poolHistory = await stack.temporal.workflow
+    .getHandle(poolWorkflowId(stack.taskQueue, 'echo-shared'))
+    .fetchHistory();
   const signals = poolHistory.events?.filter((event) => event.workflowExecutionSignaledEventAttributes).length ?? 0;
   expect(signals).toBeLessThan(25);
 }, 180_000); // ~30 s alone, longer beside the rest of the suite

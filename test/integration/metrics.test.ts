@@ -18,7 +18,11 @@ beforeAll(async () => {
   const [workerPort, sdkPort] = await findFreePorts(2);
   workerMetrics = `http://127.0.0.1:${workerPort}/metrics`;
   sdkMetrics = `http://127.0.0.1:${sdkPort}/metrics`;
-  worker = await startWorkerProcess(workerTargetOf(stack), { HOST: '127.0.0.1', WORKER_METRICS_PORT: String(workerPort), TEMPORAL_METRICS_PORT: String(sdkPort) });
+  worker = await startWorkerProcess(workerTargetOf(stack), {
+    HOST: '127.0.0.1',
+    WORKER_METRICS_PORT: String(workerPort),
+    TEMPORAL_METRICS_PORT: String(sdkPort),
+  });
 }, 60_000);
 afterAll(async () => {
   if (worker) await stopWorkerProcess(worker);
@@ -32,7 +36,13 @@ const scrape = async (url: string) => {
   return response.text();
 };
 /** The value of one series, e.g. `podium_requests_ended_total{model="echo",status="COMPLETE"}`. */
-const valueOf = (text: string, series: string) => Number(text.split('\n').find((line) => line.startsWith(`${series} `))?.split(' ')[1] ?? NaN);
+const valueOf = (text: string, series: string) =>
+  Number(
+    text
+      .split('\n')
+      .find((line) => line.startsWith(`${series} `))
+      ?.split(' ')[1] ?? NaN,
+  );
 const uuid = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
 
 describe('Prometheus metrics', () => {
@@ -43,13 +53,20 @@ describe('Prometheus metrics', () => {
 
     const api = await scrape(`${stack.baseUrl}/metrics`);
     expect(valueOf(api, 'podium_requests_submitted_total{model="echo"}')).toBe(1);
-    expect(valueOf(api, 'podium_http_request_duration_seconds_count{method="POST",route="/api/requests",status="202"}')).toBe(1);
-    expect(api).toMatch(/podium_http_request_duration_seconds_count\{method="GET",route="\/api\/requests\/:id",status="200"\} \d+/);
+    expect(
+      valueOf(api, 'podium_http_request_duration_seconds_count{method="POST",route="/api/requests",status="202"}'),
+    ).toBe(1);
+    expect(api).toMatch(
+      /podium_http_request_duration_seconds_count\{method="GET",route="\/api\/requests\/:id",status="200"\} \d+/,
+    );
     expect(api).toMatch(/^podium_instances\{model="echo",state="(READY|RELEASED|ASSIGNED)"\} 1$/m);
     expect(api).toContain('process_resident_memory_bytes');
     expect(api).not.toMatch(uuid);
 
-    const worked = await eventually(() => scrape(workerMetrics), (text) => valueOf(text, 'podium_requests_ended_total{model="echo",status="COMPLETE"}') === 1);
+    const worked = await eventually(
+      () => scrape(workerMetrics),
+      (text) => valueOf(text, 'podium_requests_ended_total{model="echo",status="COMPLETE"}') === 1,
+    );
     expect(valueOf(worked, 'podium_request_total_seconds_count{model="echo"}')).toBe(1);
     expect(valueOf(worked, 'podium_request_queue_wait_seconds_count{model="echo"}')).toBe(1);
     expect(valueOf(worked, 'podium_request_processing_seconds_count{model="echo"}')).toBe(1);
@@ -58,7 +75,9 @@ describe('Prometheus metrics', () => {
   });
 
   it('export every metric the Grafana dashboard queries', async () => {
-    const dashboard = JSON.parse(await readFile(path.resolve(__dirname, '../../infra/grafana/podium-dashboard.json'), 'utf8'));
+    const dashboard = JSON.parse(
+      await readFile(path.resolve(__dirname, '../../infra/grafana/podium-dashboard.json'), 'utf8'),
+    );
     const queried = new Set<string>(
       dashboard.panels
         .flatMap((panel: { targets: { expr: string }[] }) => panel.targets.map((target) => target.expr))
@@ -66,8 +85,14 @@ describe('Prometheus metrics', () => {
         .map((name: string) => name.replace(/_(bucket|count|sum)$/, '')),
     );
     expect(queried.size).toBeGreaterThan(15);
-    const exported = [await scrape(`${stack.baseUrl}/metrics`), await scrape(workerMetrics), await scrape(sdkMetrics)].join('\n');
-    const declared = new Set([...exported.matchAll(/^# TYPE (\S+) /gm)].map((match) => match[1]!.replace(/_total$/, '')));
+    const exported = [
+      await scrape(`${stack.baseUrl}/metrics`),
+      await scrape(workerMetrics),
+      await scrape(sdkMetrics),
+    ].join('\n');
+    const declared = new Set(
+      [...exported.matchAll(/^# TYPE (\S+) /gm)].map((match) => match[1]!.replace(/_total$/, '')),
+    );
     const missing = [...queried].filter((name) => !declared.has(name) && !declared.has(name.replace(/_total$/, '')));
     expect(missing).toEqual([]);
   });

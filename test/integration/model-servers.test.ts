@@ -30,7 +30,12 @@ describe('a start another worker waits for', () => {
     const model = (await findModel(stack.db, 'echo'))!;
     const starter = new LocalProcessRuntime(defaultLocalCommands);
     const other = new LocalProcessRuntime(defaultLocalCommands);
-    const placed = await starter.start({ instanceId: 'started-elsewhere', model, annotations: {}, startupTimeoutMs: 30_000 });
+    const placed = await starter.start({
+      instanceId: 'started-elsewhere',
+      model,
+      annotations: {},
+      startupTimeoutMs: 30_000,
+    });
     try {
       const waiting = { timeoutMs: 30_000, signal: new AbortController().signal, onProgress: () => undefined };
       await expect(other.awaitReady(placed, waiting)).resolves.toEqual({ endpoint: placed.endpoint });
@@ -59,7 +64,11 @@ describe('model servers as users bring them', () => {
     const { body } = await stack.api.submit(token, { model: 'loud', input: echoInput });
     const { request } = await stack.api.waitUntilFinal(token, body.id);
     expect(request).toMatchObject({ status: 'COMPLETE', result: { model_name: 'shout' } });
-    expect((await stack.api.call('GET', '/api/models')).body.models.find((m: { id: string }) => m.id === 'loud')).toMatchObject({ servedModelName: 'shout' });
+    expect(
+      (await stack.api.call('GET', '/api/models')).body.models.find((m: { id: string }) => m.id === 'loud'),
+    ).toMatchObject({
+      servedModelName: 'shout',
+    });
   });
 
   it('one that serves the model under another name is never ready: readiness asks for the model, not the server', async () => {
@@ -72,19 +81,35 @@ describe('model servers as users bring them', () => {
     const { body } = await stack.api.submit(token, { model: 'unloaded', input: echoInput });
     const { request } = await stack.api.waitUntilFinal(token, body.id);
     expect(request.status).toBe('FAILED');
-    expect(request.error).toEqual({ code: 'INSTANCE_STARTUP_TIMEOUT', message: expect.stringContaining('the instance of unloaded did not become ready within 2 s') });
-    expect(await eventually(() => firstInstanceFailure(stack.db, 'unloaded'), Boolean)).toContain('/v2/models/unloaded/ready did not answer 200');
+    expect(request.error).toEqual({
+      code: 'INSTANCE_STARTUP_TIMEOUT',
+      message: expect.stringContaining('the instance of unloaded did not become ready within 2 s'),
+    });
+    expect(await eventually(() => firstInstanceFailure(stack.db, 'unloaded'), Boolean)).toContain(
+      '/v2/models/unloaded/ready did not answer 200',
+    );
   });
 
   it('one that prints a secret and exits: the requester gets a code and a fixed message, the secret stays in the instance log', async () => {
     const secret = 'password=hunter2-do-not-leak';
-    await addTestModel(stack.db, { id: 'leaky', localCommand: ['sh', '-c', `echo "could not connect with ${secret}" >&2; exit 3`] });
+    await addTestModel(stack.db, {
+      id: 'leaky',
+      localCommand: ['sh', '-c', `echo "could not connect with ${secret}" >&2; exit 3`],
+    });
     const { body } = await stack.api.submit(token, { model: 'leaky', input: echoInput });
     const { request } = await stack.api.waitUntilFinal(token, body.id);
-    expect(request).toMatchObject({ status: 'FAILED', error: { code: 'INSTANCE_START_FAILED', message: expect.stringMatching(/^the instance of leaky failed to start \(instance /) } });
+    expect(request).toMatchObject({
+      status: 'FAILED',
+      error: {
+        code: 'INSTANCE_START_FAILED',
+        message: expect.stringMatching(/^the instance of leaky failed to start \(instance /),
+      },
+    });
     expect(JSON.stringify(request)).not.toContain('hunter2');
     for (const workflowId of [requestWorkflowId(body.id), poolWorkflowId(stack.taskQueue, 'leaky')]) {
-      expect(JSON.stringify(await stack.temporal.workflow.getHandle(workflowId).fetchHistory())).not.toContain('hunter2');
+      expect(JSON.stringify(await stack.temporal.workflow.getHandle(workflowId).fetchHistory())).not.toContain(
+        'hunter2',
+      );
     }
     expect(await eventually(() => firstInstanceFailure(stack.db, 'leaky'), Boolean)).toContain(secret);
   });
@@ -96,15 +121,26 @@ describe("a local model's secrets", () => {
     const needsSecret = ['sh', '-c', 'test "$GREETING" = "hello from the worker" && exec node models/echo/server.ts'];
     process.env.PODIUM_MODEL_SECRET_TEST_GREETING = 'hello from the worker';
     try {
-      await addTestModel(stack.db, { id: 'with-secret', localCommand: needsSecret, env: { GREETING: { secret: 'test-greeting' } } });
+      await addTestModel(stack.db, {
+        id: 'with-secret',
+        localCommand: needsSecret,
+        env: { GREETING: { secret: 'test-greeting' } },
+      });
       const served = (await stack.api.submit(token, { model: 'with-secret', input: echoInput })).body.id as string;
       expect((await stack.api.waitUntilFinal(token, served)).request.status).toBe('COMPLETE');
     } finally {
       delete process.env.PODIUM_MODEL_SECRET_TEST_GREETING;
     }
-    await addTestModel(stack.db, { id: 'secret-missing', localCommand: needsSecret, env: { GREETING: { secret: 'not-held' } } });
+    await addTestModel(stack.db, {
+      id: 'secret-missing',
+      localCommand: needsSecret,
+      env: { GREETING: { secret: 'not-held' } },
+    });
     const failed = (await stack.api.submit(token, { model: 'secret-missing', input: echoInput })).body.id as string;
-    expect((await stack.api.waitUntilFinal(token, failed)).request).toMatchObject({ status: 'FAILED', error: { code: 'INSTANCE_START_FAILED' } });
+    expect((await stack.api.waitUntilFinal(token, failed)).request).toMatchObject({
+      status: 'FAILED',
+      error: { code: 'INSTANCE_START_FAILED' },
+    });
     expect(await eventually(() => firstInstanceFailure(stack.db, 'secret-missing'), Boolean)).toContain(
       'GREETING names the secret not-held, which this worker does not hold (set PODIUM_MODEL_SECRET_NOT_HELD in its environment)',
     );
@@ -125,10 +161,17 @@ describe('what the local runtime runs', () => {
   it('runs no shell by default: sh, node -e and a loader variable are refused before anything is spawned', async () => {
     const runtime = new LocalProcessRuntime(defaultLocalCommands);
     const echo = (await findModel(stack.db, 'echo'))!;
-    const start = (model: typeof echo) => runtime.start({ instanceId: 'refused', model, annotations: {}, startupTimeoutMs: 5_000 });
-    await expect(start({ ...echo, localCommand: ['sh', '-c', 'true'] })).rejects.toBeInstanceOf(LocalCommandRefusedError);
-    await expect(start({ ...echo, localCommand: ['node', '-e', 'true'] })).rejects.toThrow('node runs a script inside the models root');
-    await expect(start({ ...echo, env: { LD_PRELOAD: '/tmp/evil.so' } })).rejects.toThrow('env sets what changes how programs load, which a model may not: LD_PRELOAD');
+    const start = (model: typeof echo) =>
+      runtime.start({ instanceId: 'refused', model, annotations: {}, startupTimeoutMs: 5_000 });
+    await expect(start({ ...echo, localCommand: ['sh', '-c', 'true'] })).rejects.toBeInstanceOf(
+      LocalCommandRefusedError,
+    );
+    await expect(start({ ...echo, localCommand: ['node', '-e', 'true'] })).rejects.toThrow(
+      'node runs a script inside the models root',
+    );
+    await expect(start({ ...echo, env: { LD_PRELOAD: '/tmp/evil.so' } })).rejects.toThrow(
+      'env sets what changes how programs load, which a model may not: LD_PRELOAD',
+    );
     expect(await runtime.list({})).toEqual([]);
   });
 
@@ -141,7 +184,10 @@ describe('what the local runtime runs', () => {
     const { body } = await stack.api.submit(token, { model: 'misnamed', input: echoInput });
     const { request } = await stack.api.waitUntilFinal(token, body.id);
     expect(request.status).toBe('FAILED');
-    expect(request.error).toEqual({ code: 'MODEL_NOT_SERVED', message: expect.stringContaining('model misnamed is not served by its instance') });
+    expect(request.error).toEqual({
+      code: 'MODEL_NOT_SERVED',
+      message: expect.stringContaining('model misnamed is not served by its instance'),
+    });
   });
 });
 
@@ -150,7 +196,13 @@ describe('a model process whose start is given up on', () => {
     const pidFile = path.join(await mkdtemp(path.join(tmpdir(), 'podium-start-')), 'pid');
     const givenUp = new AbortController();
     const starting = spawnModelServer(['sh', '-c', `echo $$ > ${pidFile}; exec sleep 60`], {}, 30_000, givenUp.signal);
-    const pid = Number(await eventually(() => readFile(pidFile, 'utf8').catch(() => ''), (text) => text.trim() !== '', 5_000));
+    const pid = Number(
+      await eventually(
+        () => readFile(pidFile, 'utf8').catch(() => ''),
+        (text) => text.trim() !== '',
+        5_000,
+      ),
+    );
     givenUp.abort();
     await expect(starting).rejects.toThrow('given up on');
     expect(isProcessAlive(pid)).toBe(false);
@@ -159,7 +211,11 @@ describe('a model process whose start is given up on', () => {
 
 describe("Podium's own model servers speak the Open Inference Protocol v2", () => {
   it('metadata lists inputs and outputs; a binary tensor request gets a 400 naming the extension', async () => {
-    const { child, port } = await spawnModelServer(['node', 'models/sentiment/server.ts'], { PODIUM_MODEL_NAME: 'sentiment' }, 10_000);
+    const { child, port } = await spawnModelServer(
+      ['node', 'models/sentiment/server.ts'],
+      { PODIUM_MODEL_NAME: 'sentiment' },
+      10_000,
+    );
     try {
       const base = `http://127.0.0.1:${port}/v2/models/sentiment`;
       const metadata = await (await fetch(base)).json();
@@ -174,10 +230,15 @@ describe("Podium's own model servers speak the Open Inference Protocol v2", () =
         ],
       });
       // What tritonclient sends by default: a JSON header, then the raw tensor bytes.
-      const header = JSON.stringify({ inputs: [{ name: 'text', shape: [1], datatype: 'BYTES', parameters: { binary_data_size: 9 } }] });
+      const header = JSON.stringify({
+        inputs: [{ name: 'text', shape: [1], datatype: 'BYTES', parameters: { binary_data_size: 9 } }],
+      });
       const binary = await fetch(`${base}/infer`, {
         method: 'POST',
-        headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(header.length) },
+        headers: {
+          'content-type': 'application/octet-stream',
+          'inference-header-content-length': String(header.length),
+        },
         body: Buffer.concat([Buffer.from(header), Buffer.from([5, 0, 0, 0]), Buffer.from('great')]),
       });
       expect(binary.status).toBe(400);

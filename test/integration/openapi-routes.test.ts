@@ -13,7 +13,11 @@ const httpMethods = new Set(['get', 'post', 'put', 'patch', 'delete']);
 describe('/api/openapi.json', () => {
   it('lists every route the API answers, and no route it does not', () => {
     const documented = Object.entries(openApiDocument.paths)
-      .flatMap(([path, operations]) => Object.keys(operations).filter((key) => httpMethods.has(key)).map((method) => `${method.toUpperCase()} ${path}`))
+      .flatMap(([path, operations]) =>
+        Object.keys(operations)
+          .filter((key) => httpMethods.has(key))
+          .map((method) => `${method.toUpperCase()} ${path}`),
+      )
       .sort();
     expect(documented).toEqual(routeTable(stack.primary.app));
   });

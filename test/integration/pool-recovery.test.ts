@@ -21,15 +21,22 @@ afterAll(async () => {
 const poolOf = (model: string) => stack.temporal.workflow.getHandle(poolWorkflowId(stack.taskQueue, model));
 const waiting = async (model: string) => (await describeSlots(stack.db, model)).waiting;
 const submit = async (model: string, delayMs = 0) =>
-  (await stack.api.submit(token, { model, input: { ...echoInput, parameters: { delay_ms: delayMs } } })).body.id as string;
+  (await stack.api.submit(token, { model, input: { ...echoInput, parameters: { delay_ms: delayMs } } })).body
+    .id as string;
 
 describe('a request queued at a pool that breaks', () => {
   it('queues again at a fresh pool when its pool has ended (terminated, or failed on replay), and completes', async () => {
     await addTestModel(stack.db, { id: 'echo-ended', maxInstances: 1, startupTimeoutSeconds: 2 });
     const busy = await submit('echo-ended', 3_000);
-    await eventually(async () => (await stack.api.call('GET', `/api/requests/${busy}`, { token })).body.status, (s) => s === 'PROCESSING');
+    await eventually(
+      async () => (await stack.api.call('GET', `/api/requests/${busy}`, { token })).body.status,
+      (s) => s === 'PROCESSING',
+    );
     const queued = await submit('echo-ended');
-    await eventually(() => waiting('echo-ended'), (ids) => ids.includes(queued));
+    await eventually(
+      () => waiting('echo-ended'),
+      (ids) => ids.includes(queued),
+    );
 
     await poolOf('echo-ended').terminate('the pool broke');
     const { request } = await stack.api.waitUntilFinal(token, queued, 30_000);
@@ -48,7 +55,10 @@ describe('a request queued at a pool that breaks', () => {
     expect((await stack.api.waitUntilFinal(token, await submit('echo-broken'))).request.status).toBe('COMPLETE');
     // With that slot busy, the next request needs a second instance, which only the pool starts.
     const busy = await submit('echo-broken', 8_000);
-    await eventually(async () => (await stack.api.call('GET', `/api/requests/${busy}`, { token })).body.status, (s) => s === 'PROCESSING');
+    await eventually(
+      async () => (await stack.api.call('GET', `/api/requests/${busy}`, { token })).body.status,
+      (s) => s === 'PROCESSING',
+    );
     const stuck = await submit('echo-broken');
     const { request } = await stack.api.waitUntilFinal(token, stuck, 30_000);
     expect(request.status).toBe('FAILED');

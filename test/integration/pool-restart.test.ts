@@ -28,7 +28,11 @@ async function burst(token: string, model: string, count: number, clients: numbe
     if (n % 13 === 5) await stack.api.call('POST', `/api/requests/${id}/cancel`, { token });
     return id;
   });
-  return fromConcurrentClients(ids.length, clients, async (n) => (await stack.api.waitForEnd(token, ids[n]!, 60_000)).status);
+  return fromConcurrentClients(
+    ids.length,
+    clients,
+    async (n) => (await stack.api.waitForEnd(token, ids[n]!, 60_000)).status,
+  );
 }
 
 const liveInstances = (model: string) =>
@@ -47,7 +51,11 @@ describe('a model pool when its worker restarts', () => {
     for (const clients of [2, 4, 5, 8]) {
       expect(new Set(await burst(token, 'echo-busy', 60, clients))).toEqual(new Set(['COMPLETE', 'CANCELLED']));
     }
-    await eventually(() => liveInstances('echo-busy'), (n) => n === 0, 15_000);
+    await eventually(
+      () => liveInstances('echo-busy'),
+      (n) => n === 0,
+      15_000,
+    );
 
     const pool = stack.temporal.workflow.getHandle(poolWorkflowId(stack.taskQueue, 'echo-busy'));
     const before = await pool.describe();
@@ -64,7 +72,8 @@ describe('a model pool when its worker restarts', () => {
     const after = await pool.describe();
     expect(after.runId).toBe(before.runId);
     expect(after.status.name).toBe('RUNNING');
-    const failedTasks = (await pool.fetchHistory()).events?.filter((event) => event.workflowTaskFailedEventAttributes) ?? [];
+    const failedTasks =
+      (await pool.fetchHistory()).events?.filter((event) => event.workflowTaskFailedEventAttributes) ?? [];
     expect(failedTasks).toEqual([]);
     await stopWorkerProcess(restarted);
   }, 120_000); // ~20 s alone; the rest of the suite runs beside it
@@ -77,7 +86,9 @@ describe('a model pool when its worker restarts', () => {
     const worker = await workers.start();
     const token = await stack.api.anonymousToken();
     const slow = { ...echoInput, parameters: { delay_ms: 1_000 } };
-    const ids = await Promise.all([1, 2, 3].map(async () => (await stack.api.submit(token, { model: 'echo-warm', input: slow })).body.id as string));
+    const ids = await Promise.all(
+      [1, 2, 3].map(async () => (await stack.api.submit(token, { model: 'echo-warm', input: slow })).body.id as string),
+    );
     for (const id of ids) expect((await stack.api.waitUntilFinal(token, id)).request.status).toBe('COMPLETE');
     expect(await liveInstances('echo-warm')).toBe(3);
 

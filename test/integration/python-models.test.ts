@@ -32,19 +32,32 @@ const instanceOf = (model: string) =>
 
 describe('a Python model server, unchanged', () => {
   it('an MLServer MLModel registered with the CLI serves its first request, and goes when deleted', async () => {
-    expect(await podium('models', 'apply', '-f', 'models/python-example/model.yaml')).toEqual({ code: 0, output: 'created model shout\n' });
+    expect(await podium('models', 'apply', '-f', 'models/python-example/model.yaml')).toEqual({
+      code: 0,
+      output: 'created model shout\n',
+    });
     expect((await podium('models', 'list')).output).toMatch(/^shout\tmlserver\tshout\t0-1\t300s\t1$/m);
 
     const token = await stack.api.anonymousToken();
     const input = { inputs: [{ name: 'text', datatype: 'BYTES', shape: [2], data: ['hello', 'podium'] }] };
     const { body } = await stack.api.submit(token, { model: 'shout', input });
     const { request } = await stack.api.waitUntilFinal(token, body.id, 60_000);
-    expect(request).toMatchObject({ status: 'COMPLETE', result: { model_name: 'shout', outputs: [{ name: 'shouted', data: ['HELLO', 'PODIUM'] }] } });
+    expect(request).toMatchObject({
+      status: 'COMPLETE',
+      result: { model_name: 'shout', outputs: [{ name: 'shouted', data: ['HELLO', 'PODIUM'] }] },
+    });
 
     const { endpoint } = await instanceOf('shout');
     expect((await fetch(`${endpoint}/v2/models/shout/ready`)).status).toBe(200);
-    expect(await podium('models', 'delete', 'shout')).toEqual({ code: 0, output: 'deleted model shout; 0 waiting and 0 running requests will finish\n' });
-    await eventually(() => instanceOf('shout'), (instance) => instance.status === 'TERMINATED', 15_000);
+    expect(await podium('models', 'delete', 'shout')).toEqual({
+      code: 0,
+      output: 'deleted model shout; 0 waiting and 0 running requests will finish\n',
+    });
+    await eventually(
+      () => instanceOf('shout'),
+      (instance) => instance.status === 'TERMINATED',
+      15_000,
+    );
     await expect(fetch(`${endpoint}/v2/health/live`)).rejects.toThrow(); // MLServer itself is gone, not only its watcher
   }, 120_000);
 

@@ -20,7 +20,8 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const marks = () => stack.db.anyFirst(sql.type(z.object({ mark: z.string() }))`SELECT mark FROM deadline_marks ORDER BY mark`);
+const marks = () =>
+  stack.db.anyFirst(sql.type(z.object({ mark: z.string() }))`SELECT mark FROM deadline_marks ORDER BY mark`);
 
 describe('withQueryDeadline: a PostgreSQL that hangs costs the deadline', () => {
   it('a query fails with QueryDeadlineError once the deadline passes', async () => {
@@ -28,17 +29,27 @@ describe('withQueryDeadline: a PostgreSQL that hangs costs the deadline', () => 
     await db.query(sql.unsafe`SELECT 1`); // a pooled connection
     behindProxy.proxy.freeze();
     const t0 = performance.now();
-    await expect(db.query(sql.unsafe`SELECT 1`)).rejects.toMatchObject({ name: 'QueryDeadlineError', at: 'query', databaseAnswering: false });
+    await expect(db.query(sql.unsafe`SELECT 1`)).rejects.toMatchObject({
+      name: 'QueryDeadlineError',
+      at: 'query',
+      databaseAnswering: false,
+    });
     expect(performance.now() - t0).toBeLessThan(1_000);
     behindProxy.proxy.thaw();
   });
 
   it('a query whose turn for a connection does not come while PostgreSQL answers others is told apart: the pool is busy, not the database down', async () => {
-    const onePool = await createDatabasePool({ databaseUrl: stack.services.databaseUrl, schema: stack.schema, maximumPoolSize: 1 });
+    const onePool = await createDatabasePool({
+      databaseUrl: stack.services.databaseUrl,
+      schema: stack.schema,
+      maximumPoolSize: 1,
+    });
     try {
       const db = withQueryDeadline(onePool, 300);
       // Three callers ahead in line, each holding the one connection for 150 ms: the fourth waits 450 ms.
-      const ahead = Array.from({ length: 3 }, () => db.query(sql.unsafe`SELECT pg_sleep(0.15)`).catch((error: unknown) => error));
+      const ahead = Array.from({ length: 3 }, () =>
+        db.query(sql.unsafe`SELECT pg_sleep(0.15)`).catch((error: unknown) => error),
+      );
       const error = await db.query(sql.unsafe`SELECT 1`).catch((caught: unknown) => caught);
       expect(error).toMatchObject({ name: 'QueryDeadlineError', at: 'query', databaseAnswering: true });
       await Promise.all(ahead);
@@ -73,7 +84,11 @@ describe('withQueryDeadline: a PostgreSQL that hangs costs the deadline', () => 
     });
     await expect(outcome).rejects.toMatchObject({ name: 'QueryDeadlineError', at: 'query' });
     behindProxy.proxy.thaw();
-    await eventually(async () => behindProxy.db.state(), (state) => state.acquiredConnections === 0 && state.pendingReleaseConnections === 0, 5_000);
+    await eventually(
+      async () => behindProxy.db.state(),
+      (state) => state.acquiredConnections === 0 && state.pendingReleaseConnections === 0,
+      5_000,
+    );
     expect(await marks()).not.toContain('never');
   });
 });

@@ -48,7 +48,10 @@ async function startBuiltApi(): Promise<ChildProcess> {
 async function call(method: string, route: string, token?: string, json?: unknown) {
   const response = await fetch(`${baseUrl}${route}`, {
     method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(json ? { 'content-type': 'application/json' } : {}) },
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(json ? { 'content-type': 'application/json' } : {}),
+    },
     body: json ? JSON.stringify(json) : undefined,
   });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
@@ -85,7 +88,16 @@ describe('the build', () => {
   });
 
   it('holds what production runs: the compiled entry points, the workflow bundles, the web UI and its version', () => {
-    for (const file of ['infra/start.js', 'infra/worker-main.js', 'infra/cli.js', 'workflow-bundle.js', 'workflow-bundle-traced.js', 'web/dist/index.html', 'web/dist/app.js', 'db/migrations']) {
+    for (const file of [
+      'infra/start.js',
+      'infra/worker-main.js',
+      'infra/cli.js',
+      'workflow-bundle.js',
+      'workflow-bundle-traced.js',
+      'web/dist/index.html',
+      'web/dist/app.js',
+      'db/migrations',
+    ]) {
       expect(existsSync(path.join(distDir, file))).toBe(true);
     }
   });

@@ -18,7 +18,12 @@ afterAll(async () => {
 
 /** A listener of its own, so that only a notice (or `lookAgainMs`) can wake a wait. */
 async function listen(lookAgainMs: number) {
-  return listenForRequestEnds({ databaseUrl: stack.services.databaseUrl, schema: stack.schema, logger: pino({ level: 'silent' }), lookAgainMs });
+  return listenForRequestEnds({
+    databaseUrl: stack.services.databaseUrl,
+    schema: stack.schema,
+    logger: pino({ level: 'silent' }),
+    lookAgainMs,
+  });
 }
 
 /** Reads the request as its owner, counting the reads. */
@@ -32,8 +37,14 @@ function countedRead(id: string) {
 }
 
 async function processingRequest(): Promise<string> {
-  const id = await stack.api.submitAccepted(token, { model: 'echo', input: { ...echoInput, parameters: { delay_ms: 60_000 } } });
-  await eventually(() => stack.api.call('GET', `/api/requests/${id}`, { token }), (r) => r.body.status === 'PROCESSING');
+  const id = await stack.api.submitAccepted(token, {
+    model: 'echo',
+    input: { ...echoInput, parameters: { delay_ms: 60_000 } },
+  });
+  await eventually(
+    () => stack.api.call('GET', `/api/requests/${id}`, { token }),
+    (r) => r.body.status === 'PROCESSING',
+  );
   return id;
 }
 
@@ -48,7 +59,10 @@ describe('request ends, told by PostgreSQL as they commit', () => {
     const id = await processingRequest();
     const read = countedRead(id);
     const waited = ends.readUntilEnded(id, 60_000, read);
-    await eventually(async () => read.count, (count) => count === 1);
+    await eventually(
+      async () => read.count,
+      (count) => count === 1,
+    );
     expect((await stack.api.call('POST', `/api/requests/${id}/cancel`, { token })).status).toBe(202);
     expect((await waited).status).toBe('CANCELLED');
     expect(read.count).toBe(2);

@@ -28,21 +28,29 @@ afterAll(async () => {
 
 const slowEcho = (delayMs: number) => ({ ...echoInput, parameters: { delay_ms: delayMs } });
 const submit = (model: string, input: unknown = echoInput) => stack.api.submitAccepted(token, { model, input });
-const statusOf = async (id: string) => (await stack.api.call('GET', `/api/requests/${id}`, { token })).body.status as string;
+const statusOf = async (id: string) =>
+  (await stack.api.call('GET', `/api/requests/${id}`, { token })).body.status as string;
 const eventsOfModel = (model: string) =>
   stack.db.anyFirst(sql.type(z.object({ event: z.string() }))`
     SELECT l.event FROM model_instance_log l JOIN model_instances i ON i.id = l.instance_id
      WHERE i.model_id = ${model} ORDER BY l.id`);
-const eventsOfFirstInstance = async (model: string) => (await firstInstanceLog(stack.db, model)).map((entry) => entry.event);
+const eventsOfFirstInstance = async (model: string) =>
+  (await firstInstanceLog(stack.db, model)).map((entry) => entry.event);
 
 describe('model pools', () => {
   it('scale to zero: an instance idle past keep-warm is stopped, and its process is gone', async () => {
     await addTestModel(stack.db, { id: 'echo-brief', keepWarmSeconds: 1 });
     const id = await submit('echo-brief');
     await stack.api.waitUntilFinal(token, id);
-    const events = await eventually(() => eventsOfModel('echo-brief'), (log) => log.includes('TERMINATED'), 5_000);
+    const events = await eventually(
+      () => eventsOfModel('echo-brief'),
+      (log) => log.includes('TERMINATED'),
+      5_000,
+    );
     expect(events).toEqual(['CREATED', 'SCHEDULED', 'READY', 'ASSIGNED', 'RELEASED', 'STOPPING', 'TERMINATED']);
-    const pid = Number(await stack.db.oneFirst(sql.unsafe`SELECT runtime_ref FROM model_instances WHERE model_id = 'echo-brief'`));
+    const pid = Number(
+      await stack.db.oneFirst(sql.unsafe`SELECT runtime_ref FROM model_instances WHERE model_id = 'echo-brief'`),
+    );
     expect(() => process.kill(pid, 0)).toThrow();
   });
 
@@ -62,7 +70,10 @@ describe('model pools', () => {
     const { startWarmPools } = await import('../../infra/model-pools');
     expect(await startWarmPools(stack.temporal, stack.db, stack.taskQueue)).toContain('echo-ready');
     expect(await startWarmPools(stack.temporal, stack.db, stack.taskQueue)).toContain('echo-ready');
-    const events = await eventually(() => eventsOfModel('echo-ready'), (log) => log.includes('READY'));
+    const events = await eventually(
+      () => eventsOfModel('echo-ready'),
+      (log) => log.includes('READY'),
+    );
     expect(events).toEqual(['CREATED', 'SCHEDULED', 'READY']);
   });
 
@@ -100,11 +111,20 @@ describe('cancel', () => {
   it('a queued request is CANCELLED within a second; the one running is untouched', async () => {
     await addTestModel(stack.db, { id: 'echo-queue', maxInstances: 1 });
     const running = await submit('echo-queue', slowEcho(2_000));
-    await eventually(() => statusOf(running), (s) => s === 'PROCESSING');
+    await eventually(
+      () => statusOf(running),
+      (s) => s === 'PROCESSING',
+    );
     const queued = await submit('echo-queue');
     const started = Date.now();
     expect((await stack.api.call('POST', `/api/requests/${queued}/cancel`, { token })).status).toBe(202);
-    expect(await eventually(() => statusOf(queued), (s) => s === 'CANCELLED', 1_000)).toBe('CANCELLED');
+    expect(
+      await eventually(
+        () => statusOf(queued),
+        (s) => s === 'CANCELLED',
+        1_000,
+      ),
+    ).toBe('CANCELLED');
     expect(Date.now() - started).toBeLessThan(1_000);
     expect((await stack.api.waitUntilFinal(token, running)).request.status).toBe('COMPLETE');
   });
@@ -114,12 +134,19 @@ describe('cancel', () => {
     /** Cancels a request whose model works for 20 s; how its call ended, as its history recorded it. */
     const cancelWhileProcessing = async () => {
       const id = await submit('echo-cut', slowEcho(20_000));
-      await eventually(() => statusOf(id), (s) => s === 'PROCESSING');
+      await eventually(
+        () => statusOf(id),
+        (s) => s === 'PROCESSING',
+      );
       expect((await stack.api.call('POST', `/api/requests/${id}/cancel`, { token })).status).toBe(202);
       expect((await stack.api.waitUntilFinal(token, id, 15_000)).request.status).toBe('CANCELLED');
       const history = await stack.temporal.workflow.getHandle(`request-${id}`).fetchHistory();
-      const cut = history.events!.flatMap((event) => event.markerRecordedEventAttributes?.failure?.applicationFailureInfo?.type ?? []);
-      const stats = await stack.db.oneFirst(sql.unsafe`SELECT count(*)::int FROM request_stats WHERE request_id = ${id}`);
+      const cut = history.events!.flatMap(
+        (event) => event.markerRecordedEventAttributes?.failure?.applicationFailureInfo?.type ?? [],
+      );
+      const stats = await stack.db.oneFirst(
+        sql.unsafe`SELECT count(*)::int FROM request_stats WHERE request_id = ${id}`,
+      );
       return { cut, stats };
     };
     // The first waits for the instance (runInference); the second takes its free slot (serveWarmRequest).
@@ -144,7 +171,10 @@ describe('cancel', () => {
 async function busyModel(id: string, settings: { maxWaiting?: number } = {}) {
   await addTestModel(stack.db, { id, maxInstances: 1, maxConcurrency: 1, ...settings });
   const slow = await submit(id, slowEcho(30_000));
-  await eventually(() => statusOf(slow), (s) => s === 'PROCESSING');
+  await eventually(
+    () => statusOf(slow),
+    (s) => s === 'PROCESSING',
+  );
   return slow;
 }
 const cancelAll = async (ids: string[], as = token) => {
@@ -160,7 +190,9 @@ describe('a model’s waiting line has a cap', () => {
     expect(refused.status).toBe(429);
     expect(refused.body.error).toMatchObject({ code: 'MODEL_QUEUE_FULL', details: { maxWaiting: 2 } });
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
-    const rows = await stack.db.oneFirst(sql.unsafe`SELECT count(*)::int FROM work_requests WHERE model_id = 'echo-capped'`);
+    const rows = await stack.db.oneFirst(
+      sql.unsafe`SELECT count(*)::int FROM work_requests WHERE model_id = 'echo-capped'`,
+    );
     expect(rows).toBe(3);
     // A place frees up when one leaves the line.
     await cancelAll([waiting[0]!]);
@@ -187,7 +219,11 @@ describe('quotas per session or user', () => {
     expect(fourth.status).toBe(202);
     await cancelAll([slow]);
     await cancelAll([byAdmin.body.id], admin);
-    await eventually(() => instance.api.call('GET', `/api/requests/${fourth.body.id}`, { token: own }), (r) => r.body.status === 'COMPLETE', 15_000);
+    await eventually(
+      () => instance.api.call('GET', `/api/requests/${fourth.body.id}`, { token: own }),
+      (r) => r.body.status === 'COMPLETE',
+      15_000,
+    );
   });
 
   it('so many submissions a minute (429 TOO_MANY_REQUESTS with Retry-After), ADMIN exempt', async () => {
@@ -207,7 +243,11 @@ describe('quotas per session or user', () => {
     const instance = await stack.startApiInstance({ REQUESTS_PER_MINUTE_PER_OWNER: '2' });
     const own = await instance.api.anonymousToken();
     const send = (key: string) =>
-      instance.api.call('POST', '/api/requests', { token: own, json: { model: 'echo', input: echoInput }, headers: { 'idempotency-key': key } });
+      instance.api.call('POST', '/api/requests', {
+        token: own,
+        json: { model: 'echo', input: echoInput },
+        headers: { 'idempotency-key': key },
+      });
     const first = await send('first');
     expect(first.status).toBe(202);
     const retried = await send('first');
@@ -230,12 +270,21 @@ describe('admin status actions', () => {
 
   it('FAILED ends a running request with the reason, audited', async () => {
     const id = await submit('echo', slowEcho(20_000));
-    await eventually(() => statusOf(id), (s) => s === 'PROCESSING');
+    await eventually(
+      () => statusOf(id),
+      (s) => s === 'PROCESSING',
+    );
     expect((await setStatus(id, { status: 'FAILED', reason: 'stuck on a bad node' })).status).toBe(202);
     const { request } = await stack.api.waitUntilFinal(token, id, 5_000);
-    expect(request).toMatchObject({ status: 'FAILED', error: { code: 'FAILED_BY_ADMIN', message: 'stuck on a bad node' } });
+    expect(request).toMatchObject({
+      status: 'FAILED',
+      error: { code: 'FAILED_BY_ADMIN', message: 'stuck on a bad node' },
+    });
     expect(await auditRows(id)).toEqual([
-      { action: 'REQUEST_STATUS_SET', detail: { from: 'PROCESSING', to: 'FAILED', reason: 'stuck on a bad node', attempt: 1 } },
+      {
+        action: 'REQUEST_STATUS_SET',
+        detail: { from: 'PROCESSING', to: 'FAILED', reason: 'stuck on a bad node', attempt: 1 },
+      },
     ]);
   });
 
@@ -249,7 +298,9 @@ describe('admin status actions', () => {
       15_000,
     );
     expect(second.body).toMatchObject({ attempt: 2, status: 'FAILED' });
-    const attempts = await stack.db.anyFirst(sql.unsafe`SELECT attempt FROM request_stats WHERE request_id = ${id} ORDER BY attempt`);
+    const attempts = await stack.db.anyFirst(
+      sql.unsafe`SELECT attempt FROM request_stats WHERE request_id = ${id} ORDER BY attempt`,
+    );
     expect(attempts).toEqual([1, 2]);
     expect((await auditRows(id)).map((row) => row.detail.to)).toEqual(['REQUESTED']);
   });
@@ -263,13 +314,23 @@ describe('admin status actions', () => {
       interceptors: { workflow: [{ start: async () => Promise.reject(new Error('Temporal refused the start')) }] },
     });
     const instance = await stack.startApiInstance({}, { temporal: refusing });
-    const refused = await instance.api.call('POST', `/api/admin/requests/${id}/status`, { token: admin, json: { status: 'REQUESTED', reason: 'model fixed' } });
+    const refused = await instance.api.call('POST', `/api/admin/requests/${id}/status`, {
+      token: admin,
+      json: { status: 'REQUESTED', reason: 'model fixed' },
+    });
     expect(refused.status).toBe(503);
     expect(refused.body.error.code).toBe('WORKFLOW_START_FAILED');
-    expect((await stack.api.call('GET', `/api/requests/${id}`, { token })).body).toMatchObject({ status: 'FAILED', attempt: 1 });
+    expect((await stack.api.call('GET', `/api/requests/${id}`, { token })).body).toMatchObject({
+      status: 'FAILED',
+      attempt: 1,
+    });
 
     expect((await setStatus(id, { status: 'REQUESTED', reason: 'model fixed' })).status).toBe(202);
-    await eventually(() => stack.api.call('GET', `/api/requests/${id}`, { token }), (r) => r.body.attempt === 2 && r.body.status === 'FAILED', 15_000);
+    await eventually(
+      () => stack.api.call('GET', `/api/requests/${id}`, { token }),
+      (r) => r.body.attempt === 2 && r.body.status === 'FAILED',
+      15_000,
+    );
   });
 
   it('a re-queue while the ended request still delivers its webhook answers 409 REQUEST_STILL_CLOSING, then works', async () => {
@@ -288,7 +349,11 @@ describe('admin status actions', () => {
       expect(refused.body.error.code).toBe('REQUEST_STILL_CLOSING');
       expect(refused.headers.get('retry-after')).toBe('5');
       accept = true; // the delivery gets through; the workflow closes
-      await eventually(() => setStatus(id, { status: 'REQUESTED', reason: 'model fixed' }), (r) => r.status === 202, 30_000);
+      await eventually(
+        () => setStatus(id, { status: 'REQUESTED', reason: 'model fixed' }),
+        (r) => r.status === 202,
+        30_000,
+      );
     } finally {
       receiver.close();
     }
@@ -301,20 +366,36 @@ describe('admin status actions', () => {
     expect((await setStatus(id, { status: 'COMPLETE', reason: 'x' })).body.error.code).toBe('VALIDATION_FAILED');
     expect((await setStatus(id, { status: 'FAILED' })).body.error.code).toBe('VALIDATION_FAILED');
     expect((await setStatus(id, { status: 'FAILED', reason: 'late' })).body.error.code).toBe('REQUEST_ALREADY_ENDED');
-    expect((await setStatus(id, { status: 'REQUESTED', reason: 'again' })).body.error.code).toBe('REQUEST_NOT_REQUEUEABLE');
-    expect((await setStatus('00000000-0000-4000-8000-000000000000', { status: 'FAILED', reason: 'x' })).status).toBe(404);
+    expect((await setStatus(id, { status: 'REQUESTED', reason: 'again' })).body.error.code).toBe(
+      'REQUEST_NOT_REQUEUEABLE',
+    );
+    expect((await setStatus('00000000-0000-4000-8000-000000000000', { status: 'FAILED', reason: 'x' })).status).toBe(
+      404,
+    );
     expect(await auditRows(id)).toEqual([]);
   });
 });
 
 describe('timeouts', () => {
   it('an instance that never starts fails the request with INSTANCE_STARTUP_TIMEOUT and is stopped', async () => {
-    await addTestModel(stack.db, { id: 'never-up', localCommand: ['sh', '-c', 'exec sleep 60'], startupTimeoutSeconds: 1 });
+    await addTestModel(stack.db, {
+      id: 'never-up',
+      localCommand: ['sh', '-c', 'exec sleep 60'],
+      startupTimeoutSeconds: 1,
+    });
     const id = await submit('never-up');
     const { request } = await stack.api.waitUntilFinal(token, id, 10_000);
     expect(request.status).toBe('FAILED');
-    expect(request.error).toEqual({ code: 'INSTANCE_STARTUP_TIMEOUT', message: expect.stringMatching(/^the instance of never-up did not become ready within 1 s \(instance [0-9a-f-]{36}: /) });
-    const events = await eventually(() => eventsOfFirstInstance('never-up'), (log) => log.includes('TERMINATED'));
+    expect(request.error).toEqual({
+      code: 'INSTANCE_STARTUP_TIMEOUT',
+      message: expect.stringMatching(
+        /^the instance of never-up did not become ready within 1 s \(instance [0-9a-f-]{36}: /,
+      ),
+    });
+    const events = await eventually(
+      () => eventsOfFirstInstance('never-up'),
+      (log) => log.includes('TERMINATED'),
+    );
     expect(events).toEqual(['CREATED', 'FAILED', 'STOPPING', 'TERMINATED']);
     expect(await firstInstanceFailure(stack.db, 'never-up')).toContain('did not listen within 1000 ms');
   });
@@ -331,7 +412,11 @@ describe('submitting and waiting', () => {
   it('the same Idempotency-Key gives the same request back, once', async () => {
     const key = `key-${Date.now()}`;
     const send = (input: unknown) =>
-      stack.api.call('POST', '/api/requests', { token, json: { model: 'echo', input }, headers: { 'idempotency-key': key } });
+      stack.api.call('POST', '/api/requests', {
+        token,
+        json: { model: 'echo', input },
+        headers: { 'idempotency-key': key },
+      });
     const first = await send(echoInput);
     const again = await send(echoInput);
     expect(first.status).toBe(202);
@@ -341,7 +426,9 @@ describe('submitting and waiting', () => {
     const other = await send(slowEcho(1));
     expect(other.status).toBe(422);
     expect(other.body.error.code).toBe('IDEMPOTENCY_KEY_REUSED');
-    expect(await stack.db.oneFirst(sql.unsafe`SELECT count(*)::int FROM work_requests WHERE idempotency_key = ${key}`)).toBe(1);
+    expect(
+      await stack.db.oneFirst(sql.unsafe`SELECT count(*)::int FROM work_requests WHERE idempotency_key = ${key}`),
+    ).toBe(1);
     const anotherSession = await stack.api.anonymousToken();
     const theirs = await stack.api.call('POST', '/api/requests', {
       token: anotherSession,
@@ -385,9 +472,27 @@ describe('webhooks', () => {
       expect(details.body.webhook.deliveries.map((d: { statusCode: number }) => d.statusCode)).toEqual([503, 503, 204]);
       expect(received).toHaveLength(3);
       const last = received[2]!;
-      expect(verifyWebhook(testWebhookSecret, last.body, String(last.headers['x-podium-signature']), Math.floor(Date.now() / 1000))).toBe(true);
-      expect(verifyWebhook('another secret 0123456789', last.body, String(last.headers['x-podium-signature']), Math.floor(Date.now() / 1000))).toBe(false);
-      expect(JSON.parse(last.body)).toMatchObject({ id: submitted.body.id, status: 'COMPLETE', result: { model_name: 'echo' } });
+      expect(
+        verifyWebhook(
+          testWebhookSecret,
+          last.body,
+          String(last.headers['x-podium-signature']),
+          Math.floor(Date.now() / 1000),
+        ),
+      ).toBe(true);
+      expect(
+        verifyWebhook(
+          'another secret 0123456789',
+          last.body,
+          String(last.headers['x-podium-signature']),
+          Math.floor(Date.now() / 1000),
+        ),
+      ).toBe(false);
+      expect(JSON.parse(last.body)).toMatchObject({
+        id: submitted.body.id,
+        status: 'COMPLETE',
+        result: { model_name: 'echo' },
+      });
       expect(last.headers['x-podium-delivery-attempt']).toBe('3');
     } finally {
       receiver.close();

@@ -22,7 +22,16 @@ const kubeletEvent = (n: number, count = 1) => ({
   lastTimestamp: new Date(Date.UTC(2026, 10, 28, 0, 0, n)),
 });
 const pod = (instanceId: string, events: unknown[]): LiveInstance => ({
-  runtimeRef: `echo-${instanceId}`, instanceId, modelId: 'echo', phase: 'Running', ready: true, node: 'n1', startedAt: null, requestId: null, waiting: null, events,
+  runtimeRef: `echo-${instanceId}`,
+  instanceId,
+  modelId: 'echo',
+  phase: 'Running',
+  ready: true,
+  node: 'n1',
+  startedAt: null,
+  requestId: null,
+  waiting: null,
+  events,
 });
 
 describe('the runtime events kept with each instance', () => {
@@ -31,7 +40,10 @@ describe('the runtime events kept with each instance', () => {
     await insertModelInstance(stack.db, { id, modelId: 'echo', runtime: 'kubernetes', annotations: {} });
     await recordRuntimeEvents(stack.db, [pod(id, [kubeletEvent(1), kubeletEvent(2)])]);
     await recordRuntimeEvents(stack.db, [pod(id, [kubeletEvent(1), kubeletEvent(2, 3)])]);
-    expect((await instanceRuntimeEvents(stack.db, id)).map((e) => [e.reason, e.count])).toEqual([['Reason1', 1], ['Reason2', 3]]);
+    expect((await instanceRuntimeEvents(stack.db, id)).map((e) => [e.reason, e.count])).toEqual([
+      ['Reason1', 1],
+      ['Reason2', 3],
+    ]);
 
     const many = Array.from({ length: runtimeEventsKept + 10 }, (_, n) => kubeletEvent(n + 3));
     await recordRuntimeEvents(stack.db, [pod(id, many)]);

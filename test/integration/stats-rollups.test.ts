@@ -42,7 +42,8 @@ type Rollup = {
   sketches: LatencySketch[];
 };
 
-const utc = (column: string) => sql.fragment`to_char(date_trunc(${column}, request_timestamp, 'UTC') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24')`;
+const utc = (column: string) =>
+  sql.fragment`to_char(date_trunc(${column}, request_timestamp, 'UTC') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24')`;
 const micros = (later: string, earlier: string) =>
   sql.fragment`(extract(epoch FROM ${sql.identifier([later])} - ${sql.identifier([earlier])}) * 1000000)::bigint::float8`;
 
@@ -56,13 +57,19 @@ async function recomputed(db: DatabasePool = stack.db): Promise<Map<string, Roll
       FROM request_stats`);
   const groups = new Map<string, Array<z.infer<typeof rawRow>>>();
   for (const row of rows) {
-    for (const [span, start] of [['hour', row.hour], ['day', row.day], ['month', row.month]]) {
+    for (const [span, start] of [
+      ['hour', row.hour],
+      ['day', row.day],
+      ['month', row.month],
+    ]) {
       const key = `${span}|${row.model}|${start}|${row.success}`;
       groups.set(key, [...(groups.get(key) ?? []), row]);
     }
   }
   const summed = (members: Array<z.infer<typeof rawRow>>) => {
-    const timings = (['queueWait', 'processing', 'total'] as const).map((name) => members.map((m) => m[name]).filter((us) => us !== null));
+    const timings = (['queueWait', 'processing', 'total'] as const).map((name) =>
+      members.map((m) => m[name]).filter((us) => us !== null),
+    );
     return {
       count: members.length,
       assigned: timings[0]!.length,
@@ -104,14 +111,30 @@ async function expectRollupsToEqualTheRows(db: DatabasePool = stack.db) {
 
 // ---- workloads ------------------------------------------------------------------------------
 
-type Stat = { model: string; requestId: string; attempt: number; success: boolean; request: number; podReady: number | null; processed: number };
+type Stat = {
+  model: string;
+  requestId: string;
+  attempt: number;
+  success: boolean;
+  request: number;
+  podReady: number | null;
+  processed: number;
+};
 
 /** Timings as they come: mostly ms to seconds, some never assigned, some zero-length. */
 function randomStat(random: () => number, around: number): Stat {
   const request = around + Math.floor(random() * 3 * 86_400_000 * 1000) / 1000;
   const podReady = random() < 0.1 ? null : request + (random() < 0.05 ? 0 : Math.floor(random() * 5_000_000) / 1000);
   const processed = (podReady ?? request) + (random() < 0.05 ? 0 : Math.floor(random() * 2_000_000) / 1000);
-  return { model: `model-${Math.floor(random() * 4)}`, requestId: randomUUID(), attempt: 1, success: random() < 0.9, request, podReady, processed };
+  return {
+    model: `model-${Math.floor(random() * 4)}`,
+    requestId: randomUUID(),
+    attempt: 1,
+    success: random() < 0.9,
+    request,
+    podReady,
+    processed,
+  };
 }
 
 const at = (ms: number | null) => (ms === null ? null : sql.fragment`to_timestamp(${ms / 1000})`);
@@ -130,12 +153,22 @@ describe('stats rollups stay equal to request_stats', () => {
     // The request path: completed and failed requests, and a failed one re-queued (attempt 2).
     const token = await stack.api.anonymousToken();
     const admin = (await stack.signUpAdmin()).token;
-    const submitted = await Promise.all([1, 2, 3].map(() => stack.api.submit(token, { model: 'echo', input: echoInput })));
+    const submitted = await Promise.all(
+      [1, 2, 3].map(() => stack.api.submit(token, { model: 'echo', input: echoInput })),
+    );
     const failing = await stack.api.submit(token, { model: 'fail', input: echoInput });
     for (const { body } of [...submitted, failing]) await stack.api.waitUntilFinal(token, body.id);
-    expect((await stack.api.call('POST', `/api/admin/requests/${failing.body.id}/status`, { token: admin, json: { status: 'REQUESTED', reason: 'again' } })).status).toBe(202);
+    expect(
+      (
+        await stack.api.call('POST', `/api/admin/requests/${failing.body.id}/status`, {
+          token: admin,
+          json: { status: 'REQUESTED', reason: 'again' },
+        })
+      ).status,
+    ).toBe(202);
     await eventually(
-      () => stack.db.oneFirst(sql.unsafe`SELECT count(*)::int FROM request_stats WHERE request_id = ${failing.body.id}`),
+      () =>
+        stack.db.oneFirst(sql.unsafe`SELECT count(*)::int FROM request_stats WHERE request_id = ${failing.body.id}`),
       (attempts) => attempts === 2,
       15_000,
     );
@@ -145,44 +178,63 @@ describe('stats rollups stay equal to request_stats', () => {
     // one row per statement as the request path writes them.
     const random = seededRandom(20);
     const writers = Array.from({ length: 4 }, () => Array.from({ length: 60 }, () => randomStat(random, around)));
-    await Promise.all(writers.map(async (stats) => {
-      for (const stat of stats) await insertStats(stack.db, [stat]);
-    }));
+    await Promise.all(
+      writers.map(async (stats) => {
+        for (const stat of stats) await insertStats(stack.db, [stat]);
+      }),
+    );
     // Each writer counts into its backend's stripe of a period (migration 024): they meet on a row less often.
-    const stripeWriters = await Promise.all([0, 1].map(async () => {
-      let connected: { stripe: number; hour: string } | undefined;
-      await stack.db.connect(async (connection) => {
-        const stat = { ...randomStat(random, around), model: 'model-striped' };
-        await insertStats(connection, [stat]);
-        connected = {
-          stripe: await connection.oneFirst(sql.type(z.object({ stripe: z.number() }))`SELECT pg_backend_pid() % 8 AS stripe`),
-          hour: new Date(Math.floor(stat.request / 3_600_000) * 3_600_000).toISOString(),
-        };
-      });
-      return connected!;
-    }));
+    const stripeWriters = await Promise.all(
+      [0, 1].map(async () => {
+        let connected: { stripe: number; hour: string } | undefined;
+        await stack.db.connect(async (connection) => {
+          const stat = { ...randomStat(random, around), model: 'model-striped' };
+          await insertStats(connection, [stat]);
+          connected = {
+            stripe: await connection.oneFirst(
+              sql.type(z.object({ stripe: z.number() }))`SELECT pg_backend_pid() % 8 AS stripe`,
+            ),
+            hour: new Date(Math.floor(stat.request / 3_600_000) * 3_600_000).toISOString(),
+          };
+        });
+        return connected!;
+      }),
+    );
     for (const { stripe, hour } of stripeWriters) {
-      expect(await stack.db.oneFirst(sql.unsafe`
+      expect(
+        await stack.db.oneFirst(sql.unsafe`
         SELECT count(*)::int FROM request_stats_rollups
-         WHERE span = 'hour' AND model_id = 'model-striped' AND start = ${hour}::timestamptz AND stripe = ${stripe}`)).toBeGreaterThan(0);
+         WHERE span = 'hour' AND model_id = 'model-striped' AND start = ${hour}::timestamptz AND stripe = ${stripe}`),
+      ).toBeGreaterThan(0);
     }
     // A batch in one statement, some of it already there (ON CONFLICT DO NOTHING), and a second attempt.
     const batch = Array.from({ length: 400 }, () => randomStat(random, around));
-    await insertStats(stack.db, [...batch, ...writers[0]!.slice(0, 10), { ...writers[1]![0]!, attempt: 2, success: false }]);
+    await insertStats(stack.db, [
+      ...batch,
+      ...writers[0]!.slice(0, 10),
+      { ...writers[1]![0]!, attempt: 2, success: false },
+    ]);
     // A transaction that is rolled back leaves nothing behind.
     await stack.db
       .transaction(async (transaction) => {
-        await insertStats(transaction, Array.from({ length: 20 }, () => randomStat(random, around)));
+        await insertStats(
+          transaction,
+          Array.from({ length: 20 }, () => randomStat(random, around)),
+        );
         throw new Error('roll back');
       })
       .catch((error: Error) => expect(error.message).toBe('roll back'));
     await expectRollupsToEqualTheRows();
 
     // Deletions (a maximum among them), a retention-style cut, updates that move rows between days.
-    await stack.db.query(sql.unsafe`DELETE FROM request_stats WHERE id IN (SELECT id FROM request_stats ORDER BY random() LIMIT 50)`);
+    await stack.db.query(
+      sql.unsafe`DELETE FROM request_stats WHERE id IN (SELECT id FROM request_stats ORDER BY random() LIMIT 50)`,
+    );
     await stack.db.query(sql.unsafe`
       DELETE FROM request_stats WHERE id = (SELECT id FROM request_stats ORDER BY processed_timestamp - request_timestamp DESC LIMIT 1)`);
-    await stack.db.query(sql.unsafe`DELETE FROM request_stats WHERE request_timestamp < ${new Date(around + 86_400_000).toISOString()}::timestamptz`);
+    await stack.db.query(
+      sql.unsafe`DELETE FROM request_stats WHERE request_timestamp < ${new Date(around + 86_400_000).toISOString()}::timestamptz`,
+    );
     await stack.db.query(sql.unsafe`
       UPDATE request_stats SET result_success = NOT result_success, request_timestamp = request_timestamp - interval '1 day',
                                pod_ready_timestamp = pod_ready_timestamp - interval '1 day', processed_timestamp = processed_timestamp - interval '1 day'
@@ -199,11 +251,19 @@ describe('stats rollups stay equal to request_stats', () => {
     const nearDstEnd = Date.UTC(2026, 9, 31); // New York leaves DST on 1 November 2026
     await stack.db.transaction(async (transaction) => {
       await transaction.query(sql.unsafe`SET LOCAL TIME ZONE 'America/New_York'`);
-      await insertStats(transaction, Array.from({ length: 200 }, () => randomStat(random, nearDstEnd)));
-      await transaction.query(sql.unsafe`DELETE FROM request_stats WHERE id IN (SELECT id FROM request_stats ORDER BY random() LIMIT 20)`);
+      await insertStats(
+        transaction,
+        Array.from({ length: 200 }, () => randomStat(random, nearDstEnd)),
+      );
+      await transaction.query(
+        sql.unsafe`DELETE FROM request_stats WHERE id IN (SELECT id FROM request_stats ORDER BY random() LIMIT 20)`,
+      );
     });
     await expectRollupsToEqualTheRows();
-    for (const raw of [{ rollup: 'model', from: '2026-11-01', to: '2026-11-02' }, { bucket: 'day', tz: 'America/New_York' }]) {
+    for (const raw of [
+      { rollup: 'model', from: '2026-11-01', to: '2026-11-02' },
+      { bucket: 'day', tz: 'America/New_York' },
+    ]) {
       const query = statsQuery.parse(raw);
       const inUtc = await queryStats(stack.db, query);
       const inNewYork = await stack.db.transaction(async (transaction) => {
@@ -222,7 +282,10 @@ describe('stats rollups stay equal to request_stats', () => {
     const db = await createDatabasePool({ databaseUrl, schema, maximumPoolSize: 2 });
     try {
       const random = seededRandom(23);
-      await insertStats(db, Array.from({ length: 300 }, () => randomStat(random, Date.UTC(2026, 8, 29))));
+      await insertStats(
+        db,
+        Array.from({ length: 300 }, () => randomStat(random, Date.UTC(2026, 8, 29))),
+      );
       expect(await migrate(databaseUrl, schema)).toContain('021_request_stats_rollups.sql');
       await expectRollupsToEqualTheRows(db);
       expect(await db.oneFirst(sql.unsafe`SELECT pending_through_id FROM request_stats_rollup_state`)).toBeNull();
@@ -240,26 +303,43 @@ describe('stats rollups stay equal to request_stats', () => {
     await stack.db.transaction(async (transaction) => {
       await transaction.query(sql.unsafe`SET LOCAL session_replication_role = replica`);
       await insertStats(transaction, old);
-      await transaction.query(sql.unsafe`UPDATE request_stats_rollup_state SET pending_through_id = (SELECT max(id) FROM request_stats)`);
+      await transaction.query(
+        sql.unsafe`UPDATE request_stats_rollup_state SET pending_through_id = (SELECT max(id) FROM request_stats)`,
+      );
     });
-    await insertStats(stack.db, Array.from({ length: 50 }, () => randomStat(random, Date.UTC(2026, 9, 1))));
+    await insertStats(
+      stack.db,
+      Array.from({ length: 50 }, () => randomStat(random, Date.UTC(2026, 9, 1))),
+    );
 
     const byModel = statsQuery.parse({ rollup: 'model' });
     const before = await queryStats(stack.db, byModel);
-    expect(before.source).toEqual({ kind: 'rows', percentileRelativeError: 0, reason: expect.stringContaining('stats backfill') });
+    expect(before.source).toEqual({
+      kind: 'rows',
+      percentileRelativeError: 0,
+      reason: expect.stringContaining('stats backfill'),
+    });
     expect(before.rows.reduce((sum, row) => sum + ('count' in row ? row.count : 0), 0)).toBe(350);
 
-    const podium = (...args: string[]) => runPodiumCli({ DATABASE_URL: readTestEnv('databaseUrl'), DATABASE_SCHEMA: stack.schema }, ...args);
+    const podium = (...args: string[]) =>
+      runPodiumCli({ DATABASE_URL: readTestEnv('databaseUrl'), DATABASE_SCHEMA: stack.schema }, ...args);
     const backfill = await podium('stats', 'backfill');
     expect(backfill.code).toBe(0);
     expect(backfill.output).toMatch(/^2026-10-01: 1\/3 days, \d+ rows rolled up\n/);
-    expect(backfill.output).toMatch(/2026-10-03: 3\/3 days, 350 rows rolled up\nrolled up 350 rows over 3 days in [\d.]+ s; grouped stats now come from the rollups\n$/);
+    expect(backfill.output).toMatch(
+      /2026-10-03: 3\/3 days, 350 rows rolled up\nrolled up 350 rows over 3 days in [\d.]+ s; grouped stats now come from the rollups\n$/,
+    );
     await expectRollupsToEqualTheRows();
 
     const after = await queryStats(stack.db, byModel);
     expect(after.source.kind).toBe('rollups');
-    expect(after.rows.map((row) => ('count' in row ? row.count : 0))).toEqual(before.rows.map((row) => ('count' in row ? row.count : 0)));
-    expect(await podium('stats', 'backfill')).toEqual({ code: 0, output: 'the rollups are complete: nothing to backfill\n' });
+    expect(after.rows.map((row) => ('count' in row ? row.count : 0))).toEqual(
+      before.rows.map((row) => ('count' in row ? row.count : 0)),
+    );
+    expect(await podium('stats', 'backfill')).toEqual({
+      code: 0,
+      output: 'the rollups are complete: nothing to backfill\n',
+    });
     expect(await backfillRollups(stack.db)).toEqual({ days: 0, rows: 0 });
   });
 });

@@ -8,7 +8,14 @@ import { seededRandom } from '../support/seeded-random';
 import { startTestStack, type TestStack } from '../support/test-stack';
 
 /** A known data set: the test computes every expected figure from these rows itself. */
-type Known = { id: string; model: string; success: boolean; request: number; podReady: number | null; processed: number };
+type Known = {
+  id: string;
+  model: string;
+  success: boolean;
+  request: number;
+  podReady: number | null;
+  processed: number;
+};
 
 let stack: TestStack;
 let admin: string;
@@ -38,11 +45,29 @@ beforeAll(async () => {
     const neverAssigned = random() < 0.07;
     const podReady = neverAssigned ? null : request + Math.floor(random() * 2_000);
     const processed = (podReady ?? request) + 5 + Math.floor(random() * 800);
-    rows.push({ model: ['alpha', 'beta', 'gamma'][i % 3]!, success: !neverAssigned && random() > 0.2, request, podReady, processed });
+    rows.push({
+      model: ['alpha', 'beta', 'gamma'][i % 3]!,
+      success: !neverAssigned && random() > 0.2,
+      request,
+      podReady,
+      processed,
+    });
   }
   // Edges: the last millisecond of 1 November (UTC), and 23:30 UTC, which is 2 November in Berlin.
-  rows.push({ model: 'alpha', success: true, request: Date.UTC(2026, 10, 1, 23, 59, 59, 999), podReady: Date.UTC(2026, 10, 2), processed: Date.UTC(2026, 10, 2, 0, 0, 0, 100) });
-  rows.push({ model: 'beta', success: false, request: Date.UTC(2026, 10, 1, 23, 30), podReady: Date.UTC(2026, 10, 1, 23, 30, 1), processed: Date.UTC(2026, 10, 1, 23, 30, 2) });
+  rows.push({
+    model: 'alpha',
+    success: true,
+    request: Date.UTC(2026, 10, 1, 23, 59, 59, 999),
+    podReady: Date.UTC(2026, 10, 2),
+    processed: Date.UTC(2026, 10, 2, 0, 0, 0, 100),
+  });
+  rows.push({
+    model: 'beta',
+    success: false,
+    request: Date.UTC(2026, 10, 1, 23, 30),
+    podReady: Date.UTC(2026, 10, 1, 23, 30, 1),
+    processed: Date.UTC(2026, 10, 1, 23, 30, 2),
+  });
   known.push(...(await insert(rows)));
 });
 afterAll(async () => {
@@ -157,7 +182,11 @@ describe('stats DAO: filters', () => {
     expect(ids(rows)).toEqual(expectedRows({}).map((r) => r.id));
     const sample = rows.find((r) => r.podReadyTimestamp !== null)!;
     const source = known.find((r) => r.id === sample.id)!;
-    expect(sample).toMatchObject({ model: source.model, status: source.success ? 'success' : 'failure', requestTimestamp: new Date(source.request).toISOString().replace('Z', '000Z') });
+    expect(sample).toMatchObject({
+      model: source.model,
+      status: source.success ? 'success' : 'failure',
+      requestTimestamp: new Date(source.request).toISOString().replace('Z', '000Z'),
+    });
     expect(sample.queueWaitMs).toBeCloseTo(source.podReady! - source.request, 3);
     expect(sample.processingMs).toBeCloseTo(source.processed - source.podReady!, 3);
     expect(sample.totalMs).toBeCloseTo(source.processed - source.request, 3);
@@ -170,7 +199,11 @@ describe('stats DAO: filters', () => {
     ['to (inclusive of the whole day)', { to: '2026-11-01' }, { to: nov(2) }],
     ['from and to', { from: '2026-10-31', to: '2026-11-01' }, { from: Date.UTC(2026, 9, 31), to: nov(2) }],
     ['successes', { status: 'success' }, { status: 'success' as const }],
-    ['failures of one model on one day', { status: 'failure', model: 'alpha', from: '2026-11-01', to: '2026-11-01' }, { status: 'failure' as const, models: ['alpha'], from: nov(1), to: nov(2) }],
+    [
+      'failures of one model on one day',
+      { status: 'failure', model: 'alpha', from: '2026-11-01', to: '2026-11-01' },
+      { status: 'failure' as const, models: ['alpha'], from: nov(1), to: nov(2) },
+    ],
   ])('%s', async (_name, raw, filter) => {
     expect(ids(await allPages({ ...raw, limit: 1000 }))).toEqual(expectedRows(filter).map((r) => r.id));
   });
@@ -184,7 +217,9 @@ describe('stats DAO: filters', () => {
   it('dates are days in the chosen time zone: 23:30 UTC on 1 November is 2 November in Berlin', async () => {
     const late = known.find((r) => r.request === Date.UTC(2026, 10, 1, 23, 30))!;
     expect(ids(await allPages({ from: '2026-11-02', to: '2026-11-02', limit: 1000 }))).not.toContain(late.id);
-    expect(ids(await allPages({ from: '2026-11-02', to: '2026-11-02', tz: 'Europe/Berlin', limit: 1000 }))).toContain(late.id);
+    expect(ids(await allPages({ from: '2026-11-02', to: '2026-11-02', tz: 'Europe/Berlin', limit: 1000 }))).toContain(
+      late.id,
+    );
   });
 });
 
@@ -198,11 +233,19 @@ describe('stats DAO: rollups', () => {
   const statusOf = (r: Known) => (r.success ? 'success' : 'failure');
 
   it('by model: one row per model with counts and percentiles', async () => {
-    expectGroupsToMatch(await grouped({ rollup: 'model' }), expectedGroups(expectedRows({}), (r) => r.model), (g) => g.model!);
+    expectGroupsToMatch(
+      await grouped({ rollup: 'model' }),
+      expectedGroups(expectedRows({}), (r) => r.model),
+      (g) => g.model!,
+    );
   });
 
   it('by status: one row for successes, one for failures', async () => {
-    expectGroupsToMatch(await grouped({ rollup: 'status' }), expectedGroups(expectedRows({}), statusOf), (g) => g.status!);
+    expectGroupsToMatch(
+      await grouped({ rollup: 'status' }),
+      expectedGroups(expectedRows({}), statusOf),
+      (g) => g.status!,
+    );
   });
 
   it('by model and status combined, with filters', async () => {
@@ -218,29 +261,50 @@ describe('stats DAO: rollups', () => {
     const rows = expectedRows({});
     const day = (r: Known) => new Date(dayStart(r.request)).toISOString().replace('Z', '000Z');
     expectGroupsToMatch(await grouped({ bucket: 'day' }), expectedGroups(rows, day), (g) => g.bucket!);
-    expectGroupsToMatch(await grouped({ bucket: 'day', rollup: 'model' }), expectedGroups(rows, (r) => `${day(r)}/${r.model}`), (g) => `${g.bucket}/${g.model}`);
+    expectGroupsToMatch(
+      await grouped({ bucket: 'day', rollup: 'model' }),
+      expectedGroups(rows, (r) => `${day(r)}/${r.model}`),
+      (g) => `${g.bucket}/${g.model}`,
+    );
   });
 
   it('per day in Berlin: buckets start at local midnight', async () => {
     const berlinOffset = 3_600_000; // CET, all of the data set is after the October change
     const rows = expectedRows({});
     const day = (r: Known) => new Date(dayStart(r.request, berlinOffset)).toISOString().replace('Z', '000Z');
-    expectGroupsToMatch(await grouped({ bucket: 'day', tz: 'Europe/Berlin' }), expectedGroups(rows, day), (g) => g.bucket!);
+    expectGroupsToMatch(
+      await grouped({ bucket: 'day', tz: 'Europe/Berlin' }),
+      expectedGroups(rows, day),
+      (g) => g.bucket!,
+    );
   });
 
   it('per hour in Berlin, from and to in Berlin: hours from the rollups, days cut at local midnight', async () => {
     const from = nov(1) - 3_600_000;
     const rows = expectedRows({ from, to: nov(3) - 3_600_000 });
-    const hour = (r: Known) => new Date(Math.floor(r.request / 3_600_000) * 3_600_000).toISOString().replace('Z', '000Z');
-    expectGroupsToMatch(await grouped({ bucket: 'hour', from: '2026-11-01', to: '2026-11-02', tz: 'Europe/Berlin' }), expectedGroups(rows, hour), (g) => g.bucket!);
+    const hour = (r: Known) =>
+      new Date(Math.floor(r.request / 3_600_000) * 3_600_000).toISOString().replace('Z', '000Z');
+    expectGroupsToMatch(
+      await grouped({ bucket: 'hour', from: '2026-11-01', to: '2026-11-02', tz: 'Europe/Berlin' }),
+      expectedGroups(rows, hour),
+      (g) => g.bucket!,
+    );
   });
 
   it('days in New York without buckets: whole UTC days from day rows, the hours at both edges from hour rows', async () => {
     const est = 5 * 3_600_000; // EST from 1 November 2026
     const rows = expectedRows({ from: nov(2) + est, to: nov(4) + est });
-    expectGroupsToMatch(await grouped({ rollup: 'model', from: '2026-11-02', to: '2026-11-03', tz: 'America/New_York' }), expectedGroups(rows, (r) => r.model), (g) => g.model!);
+    expectGroupsToMatch(
+      await grouped({ rollup: 'model', from: '2026-11-02', to: '2026-11-03', tz: 'America/New_York' }),
+      expectedGroups(rows, (r) => r.model),
+      (g) => g.model!,
+    );
     const oneDay = expectedRows({ from: nov(2) + est, to: nov(3) + est });
-    expectGroupsToMatch(await grouped({ rollup: 'status', from: '2026-11-02', to: '2026-11-02', tz: 'America/New_York' }), expectedGroups(oneDay, statusOf), (g) => g.status!);
+    expectGroupsToMatch(
+      await grouped({ rollup: 'status', from: '2026-11-02', to: '2026-11-02', tz: 'America/New_York' }),
+      expectedGroups(oneDay, statusOf),
+      (g) => g.status!,
+    );
   });
 
   it('a time zone with a half-hour offset (Kolkata) is answered from the rows, exactly, and says so', async () => {
@@ -248,7 +312,11 @@ describe('stats DAO: rollups', () => {
     const rows = expectedRows({ from: nov(1) - kolkataOffset });
     const day = (r: Known) => new Date(dayStart(r.request, kolkataOffset)).toISOString().replace('Z', '000Z');
     const page = await queryStats(stack.db, query({ bucket: 'day', from: '2026-11-01', tz: 'Asia/Kolkata' }));
-    expect(page.source).toEqual({ kind: 'rows', percentileRelativeError: 0, reason: expect.stringContaining('Asia/Kolkata is not a whole number of hours') });
+    expect(page.source).toEqual({
+      kind: 'rows',
+      percentileRelativeError: 0,
+      reason: expect.stringContaining('Asia/Kolkata is not a whole number of hours'),
+    });
     expectGroupsToMatch(page.rows as StatsGroup[], expectedGroups(rows, day), (g) => g.bucket!, 0);
   });
 });
@@ -267,7 +335,15 @@ describe('stats DAO: pagination', () => {
       if (!added) {
         // Newer rows arrive after the first page: they belong before it, not in the pages to come.
         const now = Date.UTC(2026, 10, 20);
-        const fresh = await insert([1, 2, 3].map((i) => ({ model: 'gamma', success: true, request: now + i, podReady: now + i + 1, processed: now + i + 2 })));
+        const fresh = await insert(
+          [1, 2, 3].map((i) => ({
+            model: 'gamma',
+            success: true,
+            request: now + i,
+            podReady: now + i + 1,
+            processed: now + i + 2,
+          })),
+        );
         known.push(...fresh);
         added = true;
       }
@@ -277,7 +353,8 @@ describe('stats DAO: pagination', () => {
 });
 
 describe('GET /api/admin/stats', () => {
-  const get = (path: string, token = admin, headers: Record<string, string> = {}) => stack.api.call('GET', path, { token, headers });
+  const get = (path: string, token = admin, headers: Record<string, string> = {}) =>
+    stack.api.call('GET', path, { token, headers });
 
   it('answers admins only', async () => {
     const anonymous = await stack.api.anonymousToken();

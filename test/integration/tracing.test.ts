@@ -32,7 +32,10 @@ describe('traces', () => {
     const spans = await eventually(
       async () => exporter.getFinishedSpans().filter((span) => span.spanContext().traceId === traceId),
       // The workflow's own span ends last: the worker sends it when the run's final task completes.
-      (found) => ['RunActivity:finishRequest', 'RunWorkflow:modelRequest2'].every((name) => found.some((span) => span.name === name)),
+      (found) =>
+        ['RunActivity:finishRequest', 'RunWorkflow:modelRequest2'].every((name) =>
+          found.some((span) => span.name === name),
+        ),
     );
     const names = spans.map((span) => span.name);
     expect(names).toEqual(
@@ -51,9 +54,16 @@ describe('traces', () => {
     // The model call's span descends from the API's, through the workflow. (The model's pool,
     // started by this first request, is in the trace too, its run still open.)
     const byId = new Map(spans.map((span) => [span.spanContext().spanId, span]));
-    const ancestry = (span: ReadableSpan | undefined): string[] => (span ? [span.name, ...ancestry(byId.get(span.parentSpanId!))] : []);
+    const ancestry = (span: ReadableSpan | undefined): string[] =>
+      span ? [span.name, ...ancestry(byId.get(span.parentSpanId!))] : [];
     const inference = ancestry(spans.find((span) => span.name === 'RunActivity:runInference'));
-    expect(inference).toEqual(['RunActivity:runInference', 'StartActivity:runInference', 'RunWorkflow:modelRequest2', 'StartWorkflow:modelRequest2', 'POST /api/requests']);
+    expect(inference).toEqual([
+      'RunActivity:runInference',
+      'StartActivity:runInference',
+      'RunWorkflow:modelRequest2',
+      'StartWorkflow:modelRequest2',
+      'POST /api/requests',
+    ]);
     const run = spans.find((span) => span.name === 'RunWorkflow:modelRequest2')!;
     expect(run.attributes).toEqual({ temporalWorkflowId: `request-${submitted.body.id}`, run_id: expect.any(String) });
     expect(run.status.code).toBe(SpanStatusCode.OK);
@@ -65,7 +75,13 @@ describe('traces', () => {
     const { body } = await stack.api.submit(token, { model: 'fail', input: echoInput });
     expect((await stack.api.waitUntilFinal(token, body.id)).request.status).toBe('FAILED');
     const run = await eventually(
-      async () => exporter.getFinishedSpans().find((span) => span.name === 'RunWorkflow:modelRequest2' && span.attributes.temporalWorkflowId === `request-${body.id}`),
+      async () =>
+        exporter
+          .getFinishedSpans()
+          .find(
+            (span) =>
+              span.name === 'RunWorkflow:modelRequest2' && span.attributes.temporalWorkflowId === `request-${body.id}`,
+          ),
       (found) => found !== undefined,
     );
     expect(run!.status).toEqual({ code: SpanStatusCode.ERROR, message: expect.stringContaining('MODEL_ERROR') });

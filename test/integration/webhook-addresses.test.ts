@@ -39,7 +39,9 @@ describe('webhooks never reach this machine or its network', () => {
       // not the URL or what happened there.
       await stack.temporal.workflow.getHandle(`request-${submitted.body.id}`).result();
       const history = await stack.temporal.workflow.getHandle(`request-${submitted.body.id}`).fetchHistory();
-      const failures = history.events!.flatMap((event) => (event.activityTaskFailedEventAttributes ? [event.activityTaskFailedEventAttributes.failure!] : []));
+      const failures = history.events!.flatMap((event) =>
+        event.activityTaskFailedEventAttributes ? [event.activityTaskFailedEventAttributes.failure!] : [],
+      );
       expect(failures.map((failure) => [failure.message, failure.applicationFailureInfo?.type])).toEqual([
         ['webhook address forbidden', 'WEBHOOK_ADDRESS_FORBIDDEN'],
       ]);

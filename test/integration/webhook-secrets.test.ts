@@ -37,7 +37,8 @@ async function deliveryFor(token: string) {
   expect(delivery).toBeDefined();
   return { body: delivery!.body, signature: String(delivery!.headers['x-podium-signature']) };
 }
-const verifies = (secret: string, { body, signature }: { body: string; signature: string }) => verifyWebhook(secret, body, signature, Math.floor(Date.now() / 1000));
+const verifies = (secret: string, { body, signature }: { body: string; signature: string }) =>
+  verifyWebhook(secret, body, signature, Math.floor(Date.now() / 1000));
 const rotate = (token: string, json?: unknown) => stack.api.call('POST', '/api/webhook-secrets', { token, json });
 
 describe("each owner's webhook signing secret", () => {
@@ -49,7 +50,11 @@ describe("each owner's webhook signing secret", () => {
     const made = await rotate(owner);
     expect(made.status).toBe(201);
     expect(made.headers.get('cache-control')).toBe('no-store');
-    expect(made.body).toMatchObject({ secret: expect.stringMatching(/^whsec_[A-Za-z0-9_-]{43}$/), current: true, expiresAt: null });
+    expect(made.body).toMatchObject({
+      secret: expect.stringMatching(/^whsec_[A-Za-z0-9_-]{43}$/),
+      current: true,
+      expiresAt: null,
+    });
     const delivery = await deliveryFor(owner);
     expect(verifies(made.body.secret, delivery)).toBe(true);
     expect(verifies(testWebhookSecret, delivery)).toBe(false);
@@ -70,7 +75,9 @@ describe("each owner's webhook signing secret", () => {
     expect(verifies(second.body.secret, during)).toBe(true);
 
     const listed = await stack.api.call('GET', '/api/webhook-secrets', { token: owner });
-    expect(listed.body.secrets.map((s: { current: boolean; expiresAt: string | null }) => [s.current, s.expiresAt === null])).toEqual([
+    expect(
+      listed.body.secrets.map((s: { current: boolean; expiresAt: string | null }) => [s.current, s.expiresAt === null]),
+    ).toEqual([
       [true, true],
       [false, false],
     ]);

@@ -121,14 +121,18 @@ describe('a work request, end to end', () => {
       signals: count('workflowExecutionSignaledEventAttributes'),
     }).toEqual({ workflowTasks: 1, markers: 1, upserts: 1, activities: 0, signals: 0 });
     expect(await instanceEventsFor(id)).toEqual(expect.arrayContaining(['ASSIGNED', 'RELEASED']));
-    expect(await statsFor(id)).toEqual([expect.objectContaining({ modelId: 'echo', resultSuccess: true, podReadyTimestamp: expect.any(Number) })]);
+    expect(await statsFor(id)).toEqual([
+      expect.objectContaining({ modelId: 'echo', resultSuccess: true, podReadyTimestamp: expect.any(Number) }),
+    ]);
   });
 
   it('a workflow that looks for its row before the API has committed it waits for the commit instead of retrying; a repeated finish finds its end', async () => {
     // An eagerly started workflow can run its first step while the API's transaction is still open.
     const token = await stack.api.anonymousToken();
     await stack.api.waitUntilFinal(token, await stack.api.submitAccepted(token, { model: 'echo', input: echoInput })); // warm
-    const sessionId = await stack.db.oneFirst(sql.type(z.object({ id: z.string() }))`SELECT id FROM sessions ORDER BY created_at DESC LIMIT 1`);
+    const sessionId = await stack.db.oneFirst(
+      sql.type(z.object({ id: z.string() }))`SELECT id FROM sessions ORDER BY created_at DESC LIMIT 1`,
+    );
     const id = randomUUID();
     let begun: ReturnType<typeof beginWarmRequest> | undefined;
     let settled = false;
@@ -136,7 +140,12 @@ describe('a work request, end to end', () => {
     await stack.db.connect(async (api) => {
       await api.query(sql.unsafe`BEGIN`);
       await insertWorkRequest(api, {
-        id, modelId: 'echo', principal: { kind: 'anonymous', sessionId }, input: inferenceRequest.parse(echoInput), workflowId: `request-${id}`, maxInFlight: 100,
+        id,
+        modelId: 'echo',
+        principal: { kind: 'anonymous', sessionId },
+        input: inferenceRequest.parse(echoInput),
+        workflowId: `request-${id}`,
+        maxInFlight: 100,
       });
       begun = beginWarmRequest(stack.db, { requestId: id, workflowId: `request-${id}`, maxRequestTimeoutSeconds: 60 });
       void begun.finally(() => (settled = true));
@@ -145,7 +154,10 @@ describe('a work request, end to end', () => {
       await api.query(sql.unsafe`COMMIT`);
     });
     expect((await begun!).outcome).toBe('STARTED');
-    const result = { model_name: 'echo', outputs: [{ name: 'text', shape: [1], datatype: 'BYTES' as const, data: ['hi'] }] };
+    const result = {
+      model_name: 'echo',
+      outputs: [{ name: 'text', shape: [1], datatype: 'BYTES' as const, data: ['hi'] }],
+    };
     expect(await finishWarmRequest(stack.db, id, result)).toMatchObject({ ended: true, released: true });
     // A finish retried after its commit's answer was lost finds its own end, so the step can still give the slot back.
     expect(await finishWarmRequest(stack.db, id, result)).toEqual({ ended: false, status: 'COMPLETE' });
@@ -181,12 +193,18 @@ describe('a work request, end to end', () => {
     // …and ends failed with it, so the Web UI's list shows the failure.
     const failure = await workflow.result().catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(WorkflowFailedError);
-    expect((failure as WorkflowFailedError).cause).toMatchObject({ type: 'MODEL_ERROR', message: 'model fail answered 500', nonRetryable: true });
+    expect((failure as WorkflowFailedError).cause).toMatchObject({
+      type: 'MODEL_ERROR',
+      message: 'model fail answered 500',
+      nonRetryable: true,
+    });
     expect((await workflow.describe()).status.name).toBe('FAILED');
     const history = await workflow.fetchHistory();
     expect(JSON.stringify(history)).not.toContain('fails every request');
     // Its steps say what they are in the Web UI's timeline (activity summaries).
-    const summaries = history.events!.flatMap((event) => (event.userMetadata?.summary ? [Buffer.from(event.userMetadata.summary.data!).toString()] : []));
+    const summaries = history.events!.flatMap((event) =>
+      event.userMetadata?.summary ? [Buffer.from(event.userMetadata.summary.data!).toString()] : [],
+    );
     expect(summaries.join('\n')).toContain('serve on a free slot of a warm fail instance, or queue');
     expect(summaries.join('\n')).toMatch(/call fail on instance [0-9a-f-]{36}/);
     expect(summaries.join('\n')).toContain('record the end (FAILED) and give back the slot');
@@ -195,7 +213,10 @@ describe('a work request, end to end', () => {
     expect(stats[0]).toMatchObject({ modelId: 'fail', resultSuccess: false });
     expect(stats[0]!.podReadyTimestamp).not.toBeNull();
     // `fail` keeps nothing warm: its instance is stopped as soon as it is given back.
-    const events = await eventually(() => instanceEventsFor(body.id), (log) => log.includes('TERMINATED'));
+    const events = await eventually(
+      () => instanceEventsFor(body.id),
+      (log) => log.includes('TERMINATED'),
+    );
     expect(events).toEqual(['CREATED', 'SCHEDULED', 'READY', 'ASSIGNED', 'RELEASED', 'STOPPING', 'TERMINATED']);
   });
 
@@ -207,12 +228,15 @@ describe('a work request, end to end', () => {
     });
     const { request } = await stack.api.waitUntilFinal(token, body.id);
     expect(request.status).toBe('FAILED');
-    expect(request.error).toEqual({ code: 'MODEL_REJECTED_INPUT', message: expect.stringContaining('BYTES input tensor') });
+    expect(request.error).toEqual({
+      code: 'MODEL_REJECTED_INPUT',
+      message: expect.stringContaining('BYTES input tensor'),
+    });
     const history = await stack.temporal.workflow.getHandle(`request-${body.id}`).fetchHistory();
     expect(JSON.stringify(history)).not.toContain('BYTES input tensor');
   });
 
-  it("hides a request from every other session (404, as if it did not exist)", async () => {
+  it('hides a request from every other session (404, as if it did not exist)', async () => {
     const owner = await stack.api.anonymousToken();
     const stranger = await stack.api.anonymousToken();
     const { body } = await stack.api.submit(owner, { model: 'echo', input: echoInput });

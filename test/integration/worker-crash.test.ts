@@ -24,7 +24,10 @@ describe('a worker killed mid-request', () => {
   it('the request still completes, exactly once, and no instance is left behind', async () => {
     const first = await workers.start();
     const token = await stack.api.anonymousToken();
-    const { body } = await stack.api.submit(token, { model: 'echo', input: { ...echoInput, parameters: { delay_ms: 1_500 } } });
+    const { body } = await stack.api.submit(token, {
+      model: 'echo',
+      input: { ...echoInput, parameters: { delay_ms: 1_500 } },
+    });
     await eventually(
       async () => (await stack.api.call('GET', `/api/requests/${body.id}`, { token })).body.status,
       (status) => status === 'PROCESSING',
@@ -33,14 +36,20 @@ describe('a worker killed mid-request', () => {
       SELECT id, runtime_ref AS pid FROM model_instances WHERE id = (SELECT instance_id FROM work_requests WHERE id = ${body.id})`);
 
     first.kill('SIGKILL');
-    await eventually(async () => isProcessAlive(Number(doomed.pid)), (alive) => !alive, 5_000);
+    await eventually(
+      async () => isProcessAlive(Number(doomed.pid)),
+      (alive) => !alive,
+      5_000,
+    );
     expect(isProcessAlive(Number(doomed.pid))).toBe(false); // the model process went with its worker
 
     await workers.start();
     const { request } = await stack.api.waitUntilFinal(token, body.id, 45_000);
     expect(request).toMatchObject({ status: 'COMPLETE', error: null });
     expect(request.result?.outputs).toEqual(echoInput.inputs);
-    expect(await stack.db.oneFirst(sql.unsafe`SELECT count(*)::int FROM request_stats WHERE request_id = ${body.id}`)).toBe(1);
+    expect(
+      await stack.db.oneFirst(sql.unsafe`SELECT count(*)::int FROM request_stats WHERE request_id = ${body.id}`),
+    ).toBe(1);
 
     // The dead instance is recorded as stopped, and every instance still called alive really is.
     const doomedStatus = await eventually(
@@ -63,11 +72,20 @@ describe('a worker killed mid-request', () => {
       SELECT id, runtime_ref AS pid FROM model_instances WHERE id = (SELECT instance_id FROM work_requests WHERE id = ${body.id})`);
 
     first.kill('SIGKILL');
-    expect(await eventually(async () => isProcessAlive(Number(idle.pid)), (alive) => !alive, 5_000)).toBe(false);
+    expect(
+      await eventually(
+        async () => isProcessAlive(Number(idle.pid)),
+        (alive) => !alive,
+        5_000,
+      ),
+    ).toBe(false);
     await workers.start();
     // echo keeps an instance warm 60 s; no request will find this one gone.
     const status = await eventually(
-      () => stack.db.oneFirst(sql.type(z.object({ status: z.string() }))`SELECT status FROM model_instances WHERE id = ${idle.id}`),
+      () =>
+        stack.db.oneFirst(
+          sql.type(z.object({ status: z.string() }))`SELECT status FROM model_instances WHERE id = ${idle.id}`,
+        ),
       (s) => s === 'TERMINATED',
       15_000,
     );
@@ -83,10 +101,16 @@ describe('a worker killed mid-request', () => {
       VALUES (${instanceId}, 'echo', 'local', ${String(deadPid)}, 'SCHEDULED', 'STARTING')`);
 
     await reapDeadLocalInstances({ db: stack.db, temporal: stack.temporal, taskQueue: stack.taskQueue });
-    expect(await openInstanceSlots(stack.db, { modelId: 'echo', instanceId, endpoint: 'http://127.0.0.1:1' })).toEqual([]);
+    expect(await openInstanceSlots(stack.db, { modelId: 'echo', instanceId, endpoint: 'http://127.0.0.1:1' })).toEqual(
+      [],
+    );
     // The reap wakes echo's pool, whose round may already be stopping (or have stopped) it.
-    expect(['UNHEALTHY', 'STOPPING', null]).toContain(await stack.db.oneFirst(sql.unsafe`SELECT slot_state FROM model_instances WHERE id = ${instanceId}`));
-    await stack.db.query(sql.unsafe`UPDATE model_instances SET status = 'TERMINATED', slot_state = NULL WHERE id = ${instanceId}`);
+    expect(['UNHEALTHY', 'STOPPING', null]).toContain(
+      await stack.db.oneFirst(sql.unsafe`SELECT slot_state FROM model_instances WHERE id = ${instanceId}`),
+    );
+    await stack.db.query(
+      sql.unsafe`UPDATE model_instances SET status = 'TERMINATED', slot_state = NULL WHERE id = ${instanceId}`,
+    );
   });
 
   it('a request that logs its instance ASSIGNED or RELEASED after the instance was stopped under it does not bring it back', async () => {
@@ -98,9 +122,17 @@ describe('a worker killed mid-request', () => {
     await recordInstanceEvent(stack.db, { instanceId, event: 'ASSIGNED', requestId: randomUUID() });
     await recordInstanceEvent(stack.db, { instanceId, event: 'RELEASED' });
 
-    expect(await stack.db.oneFirst(sql.unsafe`SELECT status FROM model_instances WHERE id = ${instanceId}`)).toBe('TERMINATED');
-    expect(await stack.db.anyFirst(sql.unsafe`SELECT event FROM model_instance_log WHERE instance_id = ${instanceId} ORDER BY id`)).toEqual([
-      'TERMINATED', 'ASSIGNED', 'RELEASED', // the log keeps what happened
+    expect(await stack.db.oneFirst(sql.unsafe`SELECT status FROM model_instances WHERE id = ${instanceId}`)).toBe(
+      'TERMINATED',
+    );
+    expect(
+      await stack.db.anyFirst(
+        sql.unsafe`SELECT event FROM model_instance_log WHERE instance_id = ${instanceId} ORDER BY id`,
+      ),
+    ).toEqual([
+      'TERMINATED',
+      'ASSIGNED',
+      'RELEASED', // the log keeps what happened
     ]);
   });
 });

@@ -37,7 +37,11 @@ function instanceSpec(model: Partial<ModelSpec> = {}): InstanceSpec {
 async function startAndAwait(spec: InstanceSpec, timeoutMs = 30_000) {
   const progress: InstanceProgress[] = [];
   const placed = await runtime.start(spec);
-  const ready = runtime.awaitReady(placed, { timeoutMs, signal: new AbortController().signal, onProgress: (p) => progress.push(p) });
+  const ready = runtime.awaitReady(placed, {
+    timeoutMs,
+    signal: new AbortController().signal,
+    onProgress: (p) => progress.push(p),
+  });
   return { placed, progress, ready };
 }
 
@@ -108,19 +112,30 @@ describe('KubernetesRuntime on the simulated cluster', () => {
   });
 
   it('a pod no node can hold reports Unschedulable, then times out naming the reason', async () => {
-    const { placed, progress, ready } = await startAndAwait(instanceSpec({ id: 'huge', resources: { cpu: '64', memory: '1Gi' } }), 2_000);
+    const { placed, progress, ready } = await startAndAwait(
+      instanceSpec({ id: 'huge', resources: { cpu: '64', memory: '1Gi' } }),
+      2_000,
+    );
     const error = await ready.catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InstanceStartupTimeoutError);
     expect((error as Error).message).toMatch(/Unschedulable: 0\/\d+ nodes are available: .*Insufficient cpu/);
-    expect(progress).toEqual([{ event: 'PENDING', detail: { reason: 'Unschedulable', message: expect.stringContaining('Insufficient cpu') } }]);
+    expect(progress).toEqual([
+      { event: 'PENDING', detail: { reason: 'Unschedulable', message: expect.stringContaining('Insufficient cpu') } },
+    ]);
     expect(await eventReasons(placed.runtimeRef)).toContain('FailedScheduling');
   });
 
   it('becomes ready as soon as a node that fits appears (the watch sees the scheduler place it)', async () => {
     // A resource only this test's node has: other test files add nodes to the same cluster.
     const widget = 'podium.test/widget';
-    const { placed, progress, ready } = await startAndAwait(instanceSpec({ id: 'widget', resources: { cpu: '1', memory: '1Gi', [widget]: '1' } }));
-    await eventually(async () => progress.length, (n) => n > 0, 10_000);
+    const { placed, progress, ready } = await startAndAwait(
+      instanceSpec({ id: 'widget', resources: { cpu: '1', memory: '1Gi', [widget]: '1' } }),
+    );
+    await eventually(
+      async () => progress.length,
+      (n) => n > 0,
+      10_000,
+    );
     expect(progress[0]).toMatchObject({ event: 'PENDING', detail: { reason: 'Unschedulable' } });
     const node = `kwok-widget-${randomUUID().slice(0, 6)}`;
     const small = nodeTypes['cpu-small'];
@@ -130,13 +145,19 @@ describe('KubernetesRuntime on the simulated cluster', () => {
       expect(progress.at(-1)).toEqual({ event: 'SCHEDULED', detail: { node } });
     } finally {
       await runtime.stop(placed.runtimeRef);
-      await eventually(() => core.listNamespacedPod({ namespace, fieldSelector: `spec.nodeName=${node}` }), (pods) => pods.items.length === 0, 10_000);
+      await eventually(
+        () => core.listNamespacedPod({ namespace, fieldSelector: `spec.nodeName=${node}` }),
+        (pods) => pods.items.length === 0,
+        10_000,
+      );
       await core.deleteNode({ name: node });
     }
   });
 
   it('a GPU model lands on the tainted GPU node', async () => {
-    const { placed, ready } = await startAndAwait(instanceSpec({ id: 'gpu', resources: { cpu: '1', memory: '1Gi', 'nvidia.com/gpu': '1' } }));
+    const { placed, ready } = await startAndAwait(
+      instanceSpec({ id: 'gpu', resources: { cpu: '1', memory: '1Gi', 'nvidia.com/gpu': '1' } }),
+    );
     await ready;
     const pod = await readPod(placed.runtimeRef);
     expect(pod.spec?.nodeName).toMatch(/^kwok-gpu-a10-/);
@@ -145,10 +166,16 @@ describe('KubernetesRuntime on the simulated cluster', () => {
   });
 
   it('an image the registry does not have shows ImagePullBackOff, with the kubelet event', async () => {
-    const { placed, progress, ready } = await startAndAwait(instanceSpec({ id: 'missing', containerImage: 'ghcr.io/podium/unknown:1' }), 3_000);
+    const { placed, progress, ready } = await startAndAwait(
+      instanceSpec({ id: 'missing', containerImage: 'ghcr.io/podium/unknown:1' }),
+      3_000,
+    );
     const error = (await ready.catch((e: unknown) => e)) as Error;
     expect(error.message).toContain('ImagePullBackOff');
-    expect(progress).toContainEqual({ event: 'PENDING', detail: { reason: 'ImagePullBackOff', message: expect.stringContaining('ghcr.io/podium/unknown:1') } });
+    expect(progress).toContainEqual({
+      event: 'PENDING',
+      detail: { reason: 'ImagePullBackOff', message: expect.stringContaining('ghcr.io/podium/unknown:1') },
+    });
     const events = (await runtime.events(placed.runtimeRef)) as CoreV1Event[];
     expect(events.map((e) => [e.type, e.reason])).toContainEqual(['Warning', 'Failed']);
   });
@@ -157,10 +184,26 @@ describe('KubernetesRuntime on the simulated cluster', () => {
     const { placed, ready } = await startAndAwait(instanceSpec());
     const { endpoint } = await ready;
     await runtime.stop(placed.runtimeRef);
-    await eventually(() => readPod(placed.runtimeRef).then(() => 'present', () => 'gone'), (state) => state === 'gone', 10_000);
+    await eventually(
+      () =>
+        readPod(placed.runtimeRef).then(
+          () => 'present',
+          () => 'gone',
+        ),
+      (state) => state === 'gone',
+      10_000,
+    );
     await expect(runtime.stop(placed.runtimeRef)).resolves.toBeUndefined();
     // The simulated container went with its pod.
-    await eventually(() => fetch(endpoint).then(() => 'up', () => 'down'), (state) => state === 'down', 10_000);
+    await eventually(
+      () =>
+        fetch(endpoint).then(
+          () => 'up',
+          () => 'down',
+        ),
+      (state) => state === 'down',
+      10_000,
+    );
   });
 
   it('lists live instances with their node and the request last assigned to them', async () => {
@@ -181,7 +224,10 @@ describe('KubernetesRuntime on the simulated cluster', () => {
       waiting: null,
     });
     const [withEvents] = await runtime.list({ modelId: 'listed', withEvents: true });
-    expect((withEvents!.events as CoreV1Event[]).map((e) => [e.reason, e.involvedObject.name])).toContainEqual(['Scheduled', placed.runtimeRef]);
+    expect((withEvents!.events as CoreV1Event[]).map((e) => [e.reason, e.involvedObject.name])).toContainEqual([
+      'Scheduled',
+      placed.runtimeRef,
+    ]);
     await runtime.stop(placed.runtimeRef);
     expect(await runtime.list({ modelId: 'listed' })).toEqual([]);
   });

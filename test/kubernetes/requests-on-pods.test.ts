@@ -48,18 +48,47 @@ describe('requests served by pods', () => {
     expect(pod?.metadata?.name).toBe(instance.runtimeRef);
     expect(pod?.metadata?.annotations?.['podium/request-id']).toBe(id);
 
-    const log = await eventually(() => instanceLog('echo-pod'), (l) => l.some((e) => e.event === 'TERMINATED'), 15_000);
-    expect(log.map((e) => e.event)).toEqual(['CREATED', 'SCHEDULED', 'READY', 'ASSIGNED', 'RELEASED', 'STOPPING', 'TERMINATED']);
+    const log = await eventually(
+      () => instanceLog('echo-pod'),
+      (l) => l.some((e) => e.event === 'TERMINATED'),
+      15_000,
+    );
+    expect(log.map((e) => e.event)).toEqual([
+      'CREATED',
+      'SCHEDULED',
+      'READY',
+      'ASSIGNED',
+      'RELEASED',
+      'STOPPING',
+      'TERMINATED',
+    ]);
     expect(log[1]!.detail).toEqual({ node: pod!.spec!.nodeName });
-    await eventually(() => podsOf('echo-pod'), (pods) => pods.length === 0, 10_000);
+    await eventually(
+      () => podsOf('echo-pod'),
+      (pods) => pods.length === 0,
+      10_000,
+    );
 
     // The pod is gone; its Kubernetes events stay with the instance, in the order the kubelet said them.
     const admin = (await stack.signUpAdmin()).token;
-    const instanceId = await stack.db.oneFirst(sql.type(z.object({ id: z.string() }))`SELECT id FROM model_instances WHERE model_id = 'echo-pod'`);
+    const instanceId = await stack.db.oneFirst(
+      sql.type(z.object({ id: z.string() }))`SELECT id FROM model_instances WHERE model_id = 'echo-pod'`,
+    );
     const { body } = await stack.api.call('GET', `/api/admin/instances/${instanceId}`, { token: admin });
-    expect(body.runtimeEvents.map((e: { reason: string }) => e.reason)).toEqual(['Scheduled', 'Pulling', 'Pulled', 'Created', 'Started']);
+    expect(body.runtimeEvents.map((e: { reason: string }) => e.reason)).toEqual([
+      'Scheduled',
+      'Pulling',
+      'Pulled',
+      'Created',
+      'Started',
+    ]);
     expect(body.runtimeEvents[0]).toMatchObject({ source: 'default-scheduler' });
-    expect(body.runtimeEvents[1]).toMatchObject({ type: 'Normal', source: 'kubelet', count: 1, message: expect.stringContaining('model-echo') });
+    expect(body.runtimeEvents[1]).toMatchObject({
+      type: 'Normal',
+      source: 'kubelet',
+      count: 1,
+      message: expect.stringContaining('model-echo'),
+    });
   });
 
   it('the admin instances API shows each pod with its node and raw Kubernetes events', async () => {
@@ -75,25 +104,47 @@ describe('requests served by pods', () => {
     expect(body.instances).toHaveLength(1);
     const [instance] = body.instances;
     const [pod] = await podsOf('echo-listed');
-    expect(instance).toMatchObject({ model: 'echo-listed', status: 'RELEASED', runtime: { phase: 'Running', ready: true, node: pod!.spec!.nodeName } });
+    expect(instance).toMatchObject({
+      model: 'echo-listed',
+      status: 'RELEASED',
+      runtime: { phase: 'Running', ready: true, node: pod!.spec!.nodeName },
+    });
     expect(instance.runtime.node).toEqual(expect.any(String));
     expect(instance.runtime.events.map((e: { reason: string }) => e.reason)).toContain('Scheduled');
     expect(instance.runtime.events[0].involvedObject.name).toBe(instance.runtime.runtimeRef);
   });
 
   it('a model no node can hold: Unschedulable in the instance log, the request fails after the startup timeout', async () => {
-    await addTestModel(stack.db, { id: 'echo-huge', resources: { cpu: '64', memory: '1Gi' }, startupTimeoutSeconds: 2 });
+    await addTestModel(stack.db, {
+      id: 'echo-huge',
+      resources: { cpu: '64', memory: '1Gi' },
+      startupTimeoutSeconds: 2,
+    });
     const id = await submit('echo-huge');
     const { request } = await stack.api.waitUntilFinal(token, id);
     expect(request.status).toBe('FAILED');
     // The pod's messages are for admins (the instance log), not for the requester.
-    expect(request.error).toMatchObject({ code: 'INSTANCE_STARTUP_TIMEOUT', message: expect.stringContaining('did not become ready within 2 s') });
+    expect(request.error).toMatchObject({
+      code: 'INSTANCE_STARTUP_TIMEOUT',
+      message: expect.stringContaining('did not become ready within 2 s'),
+    });
     expect(request.error?.message).not.toContain('Insufficient cpu');
-    const log = await eventually(() => instanceLog('echo-huge'), (l) => l.some((e) => e.event === 'TERMINATED'), 10_000);
+    const log = await eventually(
+      () => instanceLog('echo-huge'),
+      (l) => l.some((e) => e.event === 'TERMINATED'),
+      10_000,
+    );
     expect(log.map((e) => e.event)).toEqual(['CREATED', 'PENDING', 'FAILED', 'STOPPING', 'TERMINATED']);
-    expect(log[1]!.detail).toMatchObject({ reason: 'Unschedulable', message: expect.stringContaining('Insufficient cpu') });
+    expect(log[1]!.detail).toMatchObject({
+      reason: 'Unschedulable',
+      message: expect.stringContaining('Insufficient cpu'),
+    });
     expect(log[2]!.detail.message).toMatch(/not ready within 2000 ms; last state Unschedulable/);
-    await eventually(() => podsOf('echo-huge'), (pods) => pods.length === 0, 10_000);
+    await eventually(
+      () => podsOf('echo-huge'),
+      (pods) => pods.length === 0,
+      10_000,
+    );
   });
 
   it('orphan reconciliation: pods left by a killed pool, recorded or not, are deleted when the pool starts afresh', async () => {
@@ -102,7 +153,8 @@ describe('requests served by pods', () => {
     const leftOver = async (recorded: boolean) => {
       const instanceId = randomUUID();
       const annotations = { 'podium/instance-id': instanceId, 'podium/pool': model.id };
-      if (recorded) await insertModelInstance(stack.db, { id: instanceId, modelId: model.id, runtime: 'kubernetes', annotations });
+      if (recorded)
+        await insertModelInstance(stack.db, { id: instanceId, modelId: model.id, runtime: 'kubernetes', annotations });
       const placed = await stack.runtime.start({ instanceId, model, annotations, startupTimeoutMs: 10_000 });
       if (recorded) await setModelInstanceLocation(stack.db, { id: instanceId, ...placed });
       return placed.runtimeRef;

@@ -22,7 +22,12 @@ const taskQueue = `la-grouping-${randomUUID()}`;
 beforeAll(async () => {
   const address = readTestEnv('temporalAddress');
   client = new Client({ connection: await Connection.connect({ address }) });
-  worker = await Worker.create({ connection: await NativeConnection.connect({ address }), taskQueue, workflowsPath, activities });
+  worker = await Worker.create({
+    connection: await NativeConnection.connect({ address }),
+    taskQueue,
+    workflowsPath,
+    activities,
+  });
   running = worker.run();
 });
 afterAll(async () => {
@@ -32,7 +37,10 @@ afterAll(async () => {
 });
 
 async function runAndReplay(workflowType: string): Promise<void> {
-  const handle = await client.workflow.start(workflowType, { taskQueue, workflowId: `${workflowType}-${randomUUID()}` });
+  const handle = await client.workflow.start(workflowType, {
+    taskQueue,
+    workflowId: `${workflowType}-${randomUUID()}`,
+  });
   await handle.result();
   await Worker.runReplayHistory({ workflowsPath }, await handle.fetchHistory(), handle.workflowId);
 }

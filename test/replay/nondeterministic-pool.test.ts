@@ -33,8 +33,12 @@ async function runWorker(version: 'before' | 'after', taskQueue: string, until: 
 
 it('a model pool that no longer replays its history fails instead of hanging', async () => {
   const taskQueue = `changed-pool-${randomUUID()}`;
-  const handle = await client.workflow.start(workflowNames.modelPool, { taskQueue, workflowId: `pool-changed-${randomUUID()}` });
-  const firedTimer = async () => (await handle.fetchHistory()).events?.some((event) => event.timerFiredEventAttributes) ?? false;
+  const handle = await client.workflow.start(workflowNames.modelPool, {
+    taskQueue,
+    workflowId: `pool-changed-${randomUUID()}`,
+  });
+  const firedTimer = async () =>
+    (await handle.fetchHistory()).events?.some((event) => event.timerFiredEventAttributes) ?? false;
   await runWorker('before', taskQueue, () => eventually(firedTimer, Boolean, 10_000));
 
   await runWorker('after', taskQueue, async () => {

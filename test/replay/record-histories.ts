@@ -30,7 +30,15 @@ import { addTestModel } from '../support/models';
 import { startRunServices, type RunServices } from '../support/run-services';
 import { testEnv } from '../support/services';
 import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
-import { liveInstancesWorkflowId, nodeAutoscalerWorkflowId, poolWorkflowId, requestReconcilerWorkflowId, requestWorkflowId, workflowNames, type PodiumWorkflows } from '../../workflows/contracts';
+import {
+  liveInstancesWorkflowId,
+  nodeAutoscalerWorkflowId,
+  poolWorkflowId,
+  requestReconcilerWorkflowId,
+  requestWorkflowId,
+  workflowNames,
+  type PodiumWorkflows,
+} from '../../workflows/contracts';
 
 const root = path.resolve(__dirname, '../..');
 const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
@@ -56,7 +64,14 @@ async function writeHistories(temporal: Client, name: string, workflowId: string
 }
 
 /** Submits `count` requests from `clients` concurrent clients; `during` runs beside each. */
-function burst(stack: TestStack, token: string, model: string, count: number, clients: number, during: (id: string, n: number) => Promise<void>) {
+function burst(
+  stack: TestStack,
+  token: string,
+  model: string,
+  count: number,
+  clients: number,
+  during: (id: string, n: number) => Promise<void>,
+) {
   return fromConcurrentClients(count, clients, async (n) => {
     const delay = (n * 7) % 40; // the model's own time, 0-39 ms
     const { body } = await stack.api.submit(token, { model, input: { ...echoInput, parameters: { delay_ms: delay } } });
@@ -76,11 +91,20 @@ async function recordPoolsAndRequests(services: RunServices) {
     });
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     const webhook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/done`;
-    await addTestModel(stack.db, { id: 'echo-busy', maxInstances: 3, maxConcurrency: 2, keepWarmSeconds: 3, startupTimeoutSeconds: 10 });
+    await addTestModel(stack.db, {
+      id: 'echo-busy',
+      maxInstances: 3,
+      maxConcurrency: 2,
+      keepWarmSeconds: 3,
+      startupTimeoutSeconds: 10,
+    });
     const tags = new Map<string, string[]>();
     const tag = (id: string, label: string) => tags.set(id, [...(tags.get(id) ?? []), label]);
     const setStatus = (id: string, status: 'FAILED' | 'REQUESTED') =>
-      stack.api.call('POST', `/api/admin/requests/${id}/status`, { token: admin, json: { status, reason: `recorded ${status}` } });
+      stack.api.call('POST', `/api/admin/requests/${id}/status`, {
+        token: admin,
+        json: { status, reason: `recorded ${status}` },
+      });
 
     log('phase 1: 270 requests from 3, 6 then 12 clients, with cancels and admin actions');
     const first: string[] = [];
@@ -101,7 +125,10 @@ async function recordPoolsAndRequests(services: RunServices) {
     await waitAll(first);
 
     log('scale to zero: waiting for every instance to stop');
-    const live = () => stack.db.oneFirst(sql.unsafe`SELECT count(*)::int FROM model_instances WHERE status NOT IN ('TERMINATED', 'FAILED')`);
+    const live = () =>
+      stack.db.oneFirst(
+        sql.unsafe`SELECT count(*)::int FROM model_instances WHERE status NOT IN ('TERMINATED', 'FAILED')`,
+      );
     await eventually(live, (n) => n === 0, 30_000);
 
     log('phase 2: back from zero, 60 requests, 8 clients, an admin stop, webhooks');
@@ -111,11 +138,17 @@ async function recordPoolsAndRequests(services: RunServices) {
       stopped = true;
       const instance = await stack.db.maybeOneFirst(sql.unsafe`
         SELECT id FROM model_instances WHERE model_id = 'echo-busy' AND status NOT IN ('TERMINATED', 'FAILED') LIMIT 1`);
-      if (instance) await stack.api.call('POST', `/api/admin/instances/${instance}/stop`, { token: admin, json: { reason: 'recorded stop' } });
+      if (instance)
+        await stack.api.call('POST', `/api/admin/instances/${instance}/stop`, {
+          token: admin,
+          json: { reason: 'recorded stop' },
+        });
     });
     const hooked = await burst(stack, token, 'echo', 3, 1, async () => undefined);
     const withHook = await Promise.all(
-      [1, 2].map(async () => (await stack.api.submit(token, { model: 'echo', input: echoInput, webhook })).body.id as string),
+      [1, 2].map(
+        async () => (await stack.api.submit(token, { model: 'echo', input: echoInput, webhook })).body.id as string,
+      ),
     );
     withHook.forEach((id) => tag(id, 'webhook'));
     const failing = await Promise.all(
@@ -136,22 +169,43 @@ async function recordPoolsAndRequests(services: RunServices) {
     log('requests queued past their startup timeout: each looks at its pool');
     await addTestModel(stack.db, { id: 'echo-slow', maxInstances: 1, startupTimeoutSeconds: 2 });
     const slow = await Promise.all(
-      [1, 2, 3].map(async () => (await stack.api.submit(token, { model: 'echo-slow', input: { ...echoInput, parameters: { delay_ms: 2_500 } } })).body.id as string),
+      [1, 2, 3].map(
+        async () =>
+          (
+            await stack.api.submit(token, {
+              model: 'echo-slow',
+              input: { ...echoInput, parameters: { delay_ms: 2_500 } },
+            })
+          ).body.id as string,
+      ),
     );
     slow.forEach((id) => tag(id, 'waited-long'));
     await waitAll([...carried, ...slow]);
 
     log("Temporal's own controls: a workflow cancelled, two terminated (the reconciler ends them)");
     const controlled = await Promise.all(
-      [1, 2, 3].map(async () => (await stack.api.submit(token, { model: 'echo-slow', input: { ...echoInput, parameters: { delay_ms: 3_000 } } })).body.id as string),
+      [1, 2, 3].map(
+        async () =>
+          (
+            await stack.api.submit(token, {
+              model: 'echo-slow',
+              input: { ...echoInput, parameters: { delay_ms: 3_000 } },
+            })
+          ).body.id as string,
+      ),
     );
     await sleep(500);
-    const [cancelledByTemporal, ...terminated] = controlled.map((id) => stack.temporal.workflow.getHandle(requestWorkflowId(id)));
+    const [cancelledByTemporal, ...terminated] = controlled.map((id) =>
+      stack.temporal.workflow.getHandle(requestWorkflowId(id)),
+    );
     await cancelledByTemporal!.cancel();
     for (const handle of terminated) await handle.terminate('recorded terminate');
     tag(controlled[0]!, 'workflow-cancelled');
     await eventually(
-      async () => Promise.all(controlled.map(async (id) => (await stack.api.call('GET', `/api/requests/${id}`, { token })).body.status)),
+      async () =>
+        Promise.all(
+          controlled.map(async (id) => (await stack.api.call('GET', `/api/requests/${id}`, { token })).body.status),
+        ),
       (statuses) => statuses.every((status) => status === 'CANCELLED' || status === 'FAILED'),
       40_000,
     );
@@ -161,7 +215,10 @@ async function recordPoolsAndRequests(services: RunServices) {
       const { request } = await stack.api.waitUntilFinal(token, id, 5_000);
       outcomes.push({ id, status: request.status, errorCode: request.error?.code ?? null, tags: tags.get(id) ?? [] });
     }
-    const counts = outcomes.reduce<Record<string, number>>((acc, o) => ({ ...acc, [o.status]: (acc[o.status] ?? 0) + 1 }), {});
+    const counts = outcomes.reduce<Record<string, number>>(
+      (acc, o) => ({ ...acc, [o.status]: (acc[o.status] ?? 0) + 1 }),
+      {},
+    );
     log(`outcomes: ${JSON.stringify(counts)}`);
 
     log('cleanup and live instances');
@@ -172,7 +229,11 @@ async function recordPoolsAndRequests(services: RunServices) {
     });
     // Refused before it deletes anything: no actor, and a retention of 0 days.
     await stack.temporal.workflow
-      .execute<PodiumWorkflows['cleanupOldRequests']>(workflowNames.cleanupOldRequests, { taskQueue: stack.taskQueue, workflowId: 'cleanup-refused', args: [{ retentionDays: 0 }] })
+      .execute<PodiumWorkflows['cleanupOldRequests']>(workflowNames.cleanupOldRequests, {
+        taskQueue: stack.taskQueue,
+        workflowId: 'cleanup-refused',
+        args: [{ retentionDays: 0 }],
+      })
       .then(
         () => {
           throw new Error('a cleanup with no actor and 0 days ran');
@@ -181,17 +242,24 @@ async function recordPoolsAndRequests(services: RunServices) {
       );
     // No longer started by the instances page (it reads runtime_views), but registered so that
     // runs started before that finish: its history is still recorded and replayed.
-    await stack.temporal.workflow.execute<PodiumWorkflows['describeLiveInstances']>(workflowNames.describeLiveInstances, {
-      taskQueue: stack.taskQueue,
-      workflowId: liveInstancesWorkflowId('recorded'),
-      args: [{}],
-    });
+    await stack.temporal.workflow.execute<PodiumWorkflows['describeLiveInstances']>(
+      workflowNames.describeLiveInstances,
+      {
+        taskQueue: stack.taskQueue,
+        workflowId: liveInstancesWorkflowId('recorded'),
+        args: [{}],
+      },
+    );
 
     // Let visibility catch up before listing runs.
     await sleep(2_000);
-    for (const model of ['echo-busy', 'echo', 'fail', 'echo-carry', 'echo-slow']) await writeHistories(stack.temporal, `pool-${model}`, poolWorkflowId(stack.taskQueue, model));
+    for (const model of ['echo-busy', 'echo', 'fail', 'echo-carry', 'echo-slow'])
+      await writeHistories(stack.temporal, `pool-${model}`, poolWorkflowId(stack.taskQueue, model));
     const pick = (label: string, accept: (o: Outcome) => boolean, n: number) =>
-      outcomes.filter(accept).slice(0, n).map((o, i) => ({ name: `request-${label}-${i + 1}`, id: o.id }));
+      outcomes
+        .filter(accept)
+        .slice(0, n)
+        .map((o, i) => ({ name: `request-${label}-${i + 1}`, id: o.id }));
     const requests = [
       ...pick('complete', (o) => o.status === 'COMPLETE' && o.tags.length === 0, 3),
       ...pick('cancelled', (o) => o.status === 'CANCELLED', 3),
@@ -219,14 +287,27 @@ async function recordAutoscaler(services: RunServices) {
   const stack = await startTestStack({
     services,
     kubernetes: true,
-    autoscaler: { batchWindowMs: 100, minNodeLifetimeMs: 2_000, scaleDownDelayMs: 1_000, provisioningTimeoutMs: 30_000 },
+    autoscaler: {
+      batchWindowMs: 100,
+      minNodeLifetimeMs: 2_000,
+      scaleDownDelayMs: 1_000,
+      provisioningTimeoutMs: 30_000,
+    },
   });
   try {
     log('node autoscaler: models whose pods fit no node, twice over');
     const token = await stack.api.anonymousToken();
-    await addTestModel(stack.db, { id: 'echo-xl', resources: { cpu: '20', memory: '8Gi' }, keepWarmSeconds: 1, maxInstances: 2, maxConcurrency: 1 });
+    await addTestModel(stack.db, {
+      id: 'echo-xl',
+      resources: { cpu: '20', memory: '8Gi' },
+      keepWarmSeconds: 1,
+      maxInstances: 2,
+      maxConcurrency: 1,
+    });
     const ourNodes = async () =>
-      (await stack.kubernetes!.core.listNode()).items.filter((n) => n.metadata?.annotations?.['podium.dev/autoscaler'] === stack.kubernetes!.namespace);
+      (await stack.kubernetes!.core.listNode()).items.filter(
+        (n) => n.metadata?.annotations?.['podium.dev/autoscaler'] === stack.kubernetes!.namespace,
+      );
     for (let round = 0; round < 2; round++) {
       const ids = await burst(stack, token, 'echo-xl', 3, 3, async () => undefined);
       await Promise.all(ids.map((id) => stack.api.waitUntilFinal(token, id, 60_000)));
@@ -243,7 +324,8 @@ async function recordAutoscaler(services: RunServices) {
 }
 
 async function main() {
-  if (existsSync(outDir)) throw new Error(`${path.relative(root, outDir)} exists: histories are recorded once per commit`);
+  if (existsSync(outDir))
+    throw new Error(`${path.relative(root, outDir)} exists: histories are recorded once per commit`);
   await mkdir(outDir, { recursive: true });
   const services = await startRunServices({ testTools: false });
   try {

@@ -13,8 +13,21 @@ const files = historyFiles(dir);
 
 describe('recorded workflow histories', () => {
   it('there are histories of every workflow type to replay', () => {
-    const types = new Set(files.map((file) => readHistoryFile(file).history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name));
-    expect([...types].sort()).toEqual(['cleanupOldRequests', 'describeLiveInstances', 'modelPool', 'modelRequest', 'modelRequest2', 'nodeAutoscaler', 'requestReconciler']);
+    const types = new Set(
+      files.map(
+        (file) =>
+          readHistoryFile(file).history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name,
+      ),
+    );
+    expect([...types].sort()).toEqual([
+      'cleanupOldRequests',
+      'describeLiveInstances',
+      'modelPool',
+      'modelRequest',
+      'modelRequest2',
+      'nodeAutoscaler',
+      'requestReconciler',
+    ]);
   });
 
   it('all replay against the current workflow code', async () => {

@@ -6,7 +6,9 @@ import { readTestEnv } from '../support/services';
 // beside it: zod reached it once through the node autoscaler's decisions, and cost every request.
 describe('the workflow bundle', () => {
   const code = readFileSync(readTestEnv('workflowBundle'), 'utf8');
-  const packages = new Set([...code.matchAll(/node_modules\/((?:@[a-z0-9-]+\/)?[a-z0-9.-]+)/g)].map((match) => match[1]!.replace(/\/.*$/, '')));
+  const packages = new Set(
+    [...code.matchAll(/node_modules\/((?:@[a-z0-9-]+\/)?[a-z0-9.-]+)/g)].map((match) => match[1]!.replace(/\/.*$/, '')),
+  );
 
   it('holds no zod', () => {
     expect([...packages].filter((name) => name.startsWith('zod'))).toEqual([]);

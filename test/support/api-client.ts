@@ -58,12 +58,20 @@ export function apiClient(baseUrl: string) {
         json: { email: `${account.username}@example.com`, password: 'a long passphrase 42', ...account },
       });
       if (response.status !== 201) throw new Error(`signup: ${response.status} ${JSON.stringify(response.body)}`);
-      return response.body as { user: { id: string; username: string; permissions: string[] }; accessToken: string; refreshToken: string };
+      return response.body as {
+        user: { id: string; username: string; permissions: string[] };
+        accessToken: string;
+        refreshToken: string;
+      };
     },
     async login(username: string, password = 'a long passphrase 42') {
       const response = await api.call('POST', '/api/auth/login', { json: { username, password } });
       if (response.status !== 200) throw new Error(`login: ${response.status} ${JSON.stringify(response.body)}`);
-      return response.body as { user: { id: string; username: string; permissions: string[] }; accessToken: string; refreshToken: string };
+      return response.body as {
+        user: { id: string; username: string; permissions: string[] };
+        accessToken: string;
+        refreshToken: string;
+      };
     },
     /**
      * Waits for the request's end as a client that only wants the end does: long polls
@@ -82,7 +90,9 @@ export function apiClient(baseUrl: string) {
         if (last.status !== 200) throw new Error(`GET request ${id}: ${last.status} ${JSON.stringify(last.body)}`);
         if (isFinal((last.body as WorkRequestView).status)) return last.body as WorkRequestView;
       }
-      throw new Error(`request ${id} not final after ${timeoutMs} ms; last answer ${last?.status} ${JSON.stringify(last?.body)}`);
+      throw new Error(
+        `request ${id} not final after ${timeoutMs} ms; last answer ${last?.status} ${JSON.stringify(last?.body)}`,
+      );
     },
     /**
      * Polls the request until it is final; returns every status seen on the way. A 503 (an API

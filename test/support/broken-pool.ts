@@ -9,5 +9,9 @@ import { stopPoolInstanceSignal } from '../../workflows/contracts';
  */
 export async function breakPool(pool: WorkflowHandle): Promise<void> {
   await pool.signal(stopPoolInstanceSignal, null as never);
-  await eventually(async () => (await pool.describe()).raw.pendingWorkflowTask?.attempt ?? 0, (attempt) => attempt >= 3, 30_000);
+  await eventually(
+    async () => (await pool.describe()).raw.pendingWorkflowTask?.attempt ?? 0,
+    (attempt) => attempt >= 3,
+    30_000,
+  );
 }

@@ -25,7 +25,11 @@ export async function launchBrowser(): Promise<{ browser: Browser; close: () => 
 }
 
 /** A new browser context signed in through the sign-in page as `username`. */
-export async function signInThroughPage(browser: Browser, baseUrl: string, account: { username: string; password: string }) {
+export async function signInThroughPage(
+  browser: Browser,
+  baseUrl: string,
+  account: { username: string; password: string },
+) {
   const context = await browser.newContext({ acceptDownloads: true });
   const page = await context.newPage();
   await page.goto(`${baseUrl}/signin`);

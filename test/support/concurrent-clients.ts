@@ -2,7 +2,11 @@
  * `clients` concurrent loops that take the numbers 0 … count-1 in turn and call `client(n)` for
  * each, as that many users would; resolves with the results in the order of `n`.
  */
-export async function fromConcurrentClients<T>(count: number, clients: number, client: (n: number) => Promise<T>): Promise<T[]> {
+export async function fromConcurrentClients<T>(
+  count: number,
+  clients: number,
+  client: (n: number) => Promise<T>,
+): Promise<T[]> {
   const results: T[] = new Array(count);
   let next = 0;
   await Promise.all(

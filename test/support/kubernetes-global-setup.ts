@@ -8,7 +8,11 @@ import { testEnv } from './services';
  */
 export default async function kubernetesGlobalSetup() {
   const started = Date.now();
-  const { child, ready } = await startServiceProcess<{ kubeconfig: string }>('test-cluster.ts', 'the test cluster', 60 * 60_000);
+  const { child, ready } = await startServiceProcess<{ kubeconfig: string }>(
+    'test-cluster.ts',
+    'the test cluster',
+    60 * 60_000,
+  );
   process.env[testEnv.kubeconfig] = ready.kubeconfig;
   (globalThis as { podiumTestCluster?: ChildProcess }).podiumTestCluster = child;
   console.log(`\n[podium] test cluster up in ${Date.now() - started} ms (${ready.kubeconfig})`);

@@ -28,7 +28,9 @@ export async function kubernetesTestRuntime(name: string) {
     cleanUp: async () => {
       await core.deleteCollectionNamespacedPod({ namespace, gracePeriodSeconds: 0 });
       const nodes = await core.listNode();
-      for (const node of nodes.items.filter((n) => n.metadata?.annotations?.[autoscalerOwnerAnnotation] === namespace)) {
+      for (const node of nodes.items.filter(
+        (n) => n.metadata?.annotations?.[autoscalerOwnerAnnotation] === namespace,
+      )) {
         await core.deleteNode({ name: node.metadata!.name! });
       }
     },

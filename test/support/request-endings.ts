@@ -21,7 +21,8 @@ export async function endingsOf(db: DatabasePool, ids: string[], timeoutMs: numb
       SELECT r.status, r.error ->> 'code' AS code,
              (SELECT count(*)::int FROM request_stats s WHERE s.request_id = r.id) AS "statsRows"
         FROM work_requests r WHERE r.id = ANY(${sql.array(ids, 'uuid')})`);
-    const unended = rows.filter((r) => r.status === 'REQUESTED' || r.status === 'PROCESSING').length + (ids.length - rows.length);
+    const unended =
+      rows.filter((r) => r.status === 'REQUESTED' || r.status === 'PROCESSING').length + (ids.length - rows.length);
     if (unended === 0 || Date.now() > deadline) {
       const heldSlots = await db.oneFirst(sql.type(z.object({ n: z.number() }))`
         SELECT count(*)::int AS n FROM instance_leases WHERE request_id = ANY(${sql.array(ids, 'uuid')}) AND released_at IS NULL`);
@@ -29,7 +30,8 @@ export async function endingsOf(db: DatabasePool, ids: string[], timeoutMs: numb
         complete: rows.filter((r) => r.status === 'COMPLETE').length,
         failed: rows.filter((r) => r.status === 'FAILED').map((r) => r.code ?? '?'),
         unended,
-        statsNotOnce: rows.filter((r) => (r.status === 'COMPLETE' || r.status === 'FAILED') && r.statsRows !== 1).length,
+        statsNotOnce: rows.filter((r) => (r.status === 'COMPLETE' || r.status === 'FAILED') && r.statsRows !== 1)
+          .length,
         heldSlots,
       };
     }

@@ -18,8 +18,14 @@ const quietLogger = { trace() {}, debug() {}, info() {}, log() {}, warn: console
  * `workflowInterceptorModules`: the tracing interceptors, for a worker that traces.
  */
 export async function writeWorkflowBundle(dir: string, workflowInterceptorModules: string[] = []): Promise<string> {
-  const file = path.join(dir, workflowInterceptorModules.length > 0 ? 'workflow-bundle-traced.js' : 'workflow-bundle.js');
-  await writeFile(file, (await bundleWorkflowCode({ workflowsPath, workflowInterceptorModules, logger: quietLogger })).code);
+  const file = path.join(
+    dir,
+    workflowInterceptorModules.length > 0 ? 'workflow-bundle-traced.js' : 'workflow-bundle.js',
+  );
+  await writeFile(
+    file,
+    (await bundleWorkflowCode({ workflowsPath, workflowInterceptorModules, logger: quietLogger })).code,
+  );
   return file;
 }
 
@@ -27,7 +33,8 @@ export async function writeWorkflowBundle(dir: string, workflowInterceptorModule
 function devServerTuningFromEnv(): DevServerTuning | undefined {
   const name = process.env.PODIUM_TEMPORAL_TUNING;
   if (name === undefined) return undefined;
-  if (!(name in devServerTunings)) throw new Error(`PODIUM_TEMPORAL_TUNING must be one of: ${Object.keys(devServerTunings).join(', ')}`);
+  if (!(name in devServerTunings))
+    throw new Error(`PODIUM_TEMPORAL_TUNING must be one of: ${Object.keys(devServerTunings).join(', ')}`);
   return name as DevServerTuning;
 }
 
@@ -37,7 +44,14 @@ function devServerTuningFromEnv(): DevServerTuning | undefined {
  */
 function statementProfileFlags(): string[] {
   if (process.env.PODIUM_PG_PROFILE !== '1') return [];
-  return ['-c', 'shared_preload_libraries=pg_stat_statements', '-c', 'pg_stat_statements.track=all', '-c', 'track_functions=all'];
+  return [
+    '-c',
+    'shared_preload_libraries=pg_stat_statements',
+    '-c',
+    'pg_stat_statements.track=all',
+    '-c',
+    'track_functions=all',
+  ];
 }
 
 /**
@@ -45,13 +59,20 @@ function statementProfileFlags(): string[] {
  * PostgreSQL (embedded) and the Temporal dev server, each on a free port in a fresh temp dir,
  * plus the workflow bundle, the web build and (unless `testTools: false`) Chromium and jq.
  */
-export async function startRunServices(options: { testTools?: boolean } = {}): Promise<RunServices & { stop: () => Promise<void> }> {
+export async function startRunServices(
+  options: { testTools?: boolean } = {},
+): Promise<RunServices & { stop: () => Promise<void> }> {
   const workDir = await mkdtemp(path.join(tmpdir(), 'podium-test-'));
   // As root, Postgres runs as the `postgres` user, which must be able to reach its data dir.
   await chmod(workDir, 0o755);
   const [pgPort, temporalPort, uiPort] = [await findFreePort(), await findFreePort(), await findFreePort()];
   const [postgres, temporal, workflowBundle] = await Promise.all([
-    startEmbeddedPostgres({ dataDir: path.join(workDir, 'postgres'), port: pgPort, persistent: false, postgresFlags: statementProfileFlags() }),
+    startEmbeddedPostgres({
+      dataDir: path.join(workDir, 'postgres'),
+      port: pgPort,
+      persistent: false,
+      postgresFlags: statementProfileFlags(),
+    }),
     startDevTemporal({
       tuning: devServerTuningFromEnv(),
       dataDir: path.join(workDir, 'temporal'),

@@ -8,7 +8,12 @@ import { stopChild } from '../../infra/child-process';
  * system) and resolves with what it prints as `{"ready": …}`. Because the services live in
  * their own process, no test can leave them half-stopped.
  */
-export async function startServiceProcess<Ready>(script: string, what: string, timeoutMs: number, env: Record<string, string> = {}): Promise<{ child: ChildProcess; ready: Ready }> {
+export async function startServiceProcess<Ready>(
+  script: string,
+  what: string,
+  timeoutMs: number,
+  env: Record<string, string> = {},
+): Promise<{ child: ChildProcess; ready: Ready }> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, script)], {
     cwd: path.resolve(__dirname, '../..'),
     env: { ...process.env, ...env },
@@ -37,7 +42,9 @@ export async function stopServiceProcess(child: ChildProcess | undefined): Promi
 }
 
 /** The body of a service script: prints the ready line, stops on SIGTERM/SIGINT or when stdin closes. */
-export async function serveUntilStopped<Ready>(start: () => Promise<Ready & { stop: () => Promise<void> }>): Promise<void> {
+export async function serveUntilStopped<Ready>(
+  start: () => Promise<Ready & { stop: () => Promise<void> }>,
+): Promise<void> {
   try {
     const { stop, ...ready } = await start();
     let stopping = false;
@@ -47,9 +54,9 @@ export async function serveUntilStopped<Ready>(start: () => Promise<Ready & { st
       await stop();
       process.exit(0);
     };
-    process.on('SIGTERM', stopAndExit);
-    process.on('SIGINT', stopAndExit);
-    process.stdin.on('end', stopAndExit).resume();
+    process.on('SIGTERM', () => void stopAndExit());
+    process.on('SIGINT', () => void stopAndExit());
+    process.stdin.on('end', () => void stopAndExit()).resume();
     process.stdout.write(`${JSON.stringify({ ready })}\n`);
   } catch (error) {
     console.error(error);

@@ -9,6 +9,9 @@ export const testEnv = {
 
 export function readTestEnv(name: keyof typeof testEnv): string {
   const value = process.env[testEnv[name]];
-  if (!value) throw new Error(`${testEnv[name]} is not set: run the tests with \`npm test\` (jest global setup starts the services)`);
+  if (!value)
+    throw new Error(
+      `${testEnv[name]} is not set: run the tests with \`npm test\` (jest global setup starts the services)`,
+    );
   return value;
 }

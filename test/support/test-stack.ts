@@ -90,22 +90,27 @@ export async function startTestStack(
         }
       : undefined;
   const workerDatabase = options.workerDatabaseProxy ? await proxiedPool(databaseUrl, schema) : null;
-  const worker = options.worker === false ? null : await startPodiumWorker({
-    address,
-    namespace: 'default',
-    taskQueue,
-    db: workerDatabase?.db ?? db,
-    interruptsFrom: { databaseUrl, schema, logger: pino({ level: 'silent' }) },
-    runtime,
-    autoscaler,
-    webhookSecret: testWebhookSecret,
-    // The tests' receivers listen on this machine.
-    webhookAllowedAddresses: options.webhookAllowedAddresses ?? ['127.0.0.1/32'],
-    workflowBundle: {
-      codePath: options.tracing ? await writeWorkflowBundle(await mkdtemp(path.join(tmpdir(), 'podium-traced-')), tracingWorkflowModules) : services.workflowBundle,
-    },
-    tracing: options.tracing,
-  });
+  const worker =
+    options.worker === false
+      ? null
+      : await startPodiumWorker({
+          address,
+          namespace: 'default',
+          taskQueue,
+          db: workerDatabase?.db ?? db,
+          interruptsFrom: { databaseUrl, schema, logger: pino({ level: 'silent' }) },
+          runtime,
+          autoscaler,
+          webhookSecret: testWebhookSecret,
+          // The tests' receivers listen on this machine.
+          webhookAllowedAddresses: options.webhookAllowedAddresses ?? ['127.0.0.1/32'],
+          workflowBundle: {
+            codePath: options.tracing
+              ? await writeWorkflowBundle(await mkdtemp(path.join(tmpdir(), 'podium-traced-')), tracingWorkflowModules)
+              : services.workflowBundle,
+          },
+          tracing: options.tracing,
+        });
   // With a worker in this process, the API starts request workflows eagerly on its connection.
   const connection = worker ? null : await Connection.connect({ address });
   const temporal = new Client({
@@ -143,7 +148,13 @@ export async function startTestStack(
       },
     };
     const apiPool = await createDatabasePool({ databaseUrl, schema, maximumPoolSize: 5, interceptors: [countQueries] });
-    const auth = await startAuthServices({ config, databaseUrl: outage.databaseUrl ?? databaseUrl, schema, db: apiPool, logger });
+    const auth = await startAuthServices({
+      config,
+      databaseUrl: outage.databaseUrl ?? databaseUrl,
+      schema,
+      db: apiPool,
+      logger,
+    });
     const ends = await listenForRequestEnds({ databaseUrl: outage.databaseUrl ?? databaseUrl, schema, logger });
     const app = createApp({
       config,
@@ -200,7 +211,8 @@ export async function startTestStack(
     /** A new account with ADMIN and MODEL_ADMIN (or `permissions`), signed in: its access token and username. */
     async signUpAdmin(prefix = 'admin', permissions: readonly Permission[] = ['ADMIN', 'MODEL_ADMIN']) {
       const account = await primary.api.signUp({ username: `${prefix}${randomUUID().slice(0, 8)}` });
-      for (const permission of permissions) await grantPermission(db, { userId: account.user.id, permission, grantedBy: 'test' });
+      for (const permission of permissions)
+        await grantPermission(db, { userId: account.user.id, permission, grantedBy: 'test' });
       const { accessToken } = await primary.api.login(account.user.username);
       return { token: accessToken, username: account.user.username, password: 'a long passphrase 42' };
     },
@@ -211,8 +223,15 @@ export async function startTestStack(
     },
     async stop() {
       for (const instance of [...extraInstances, primary]) await instance.stop();
-      if (autoscaler) await temporal.workflow.getHandle(nodeAutoscalerWorkflowId(taskQueue)).terminate('test over').catch(() => undefined);
-      await temporal.workflow.getHandle(requestReconcilerWorkflowId(taskQueue)).terminate('test over').catch(() => undefined);
+      if (autoscaler)
+        await temporal.workflow
+          .getHandle(nodeAutoscalerWorkflowId(taskQueue))
+          .terminate('test over')
+          .catch(() => undefined);
+      await temporal.workflow
+        .getHandle(requestReconcilerWorkflowId(taskQueue))
+        .terminate('test over')
+        .catch(() => undefined);
       await worker?.stop(); // closes the client's connection when it is the worker's
       await kubernetes?.cleanUp();
       await connection?.close();
@@ -237,5 +256,15 @@ export async function proxiedPool(databaseUrl: string, schema: string, maximumPo
 export const testWebhookSecret = 'test-webhook-secret-0123456789';
 
 export const echoInput = {
-  inputs: [{ name: 'numbers', shape: [2, 2], datatype: 'FP32', data: [[1, 2], [3, 4.5]] }],
+  inputs: [
+    {
+      name: 'numbers',
+      shape: [2, 2],
+      datatype: 'FP32',
+      data: [
+        [1, 2],
+        [3, 4.5],
+      ],
+    },
+  ],
 };

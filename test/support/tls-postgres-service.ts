@@ -12,7 +12,14 @@ void serveUntilStopped(async () => {
     dataDir: path.join(dir, 'postgres'),
     port: port!,
     persistent: false,
-    postgresFlags: ['-c', 'ssl=on', '-c', `ssl_cert_file=${path.join(dir, 'server.crt')}`, '-c', `ssl_key_file=${path.join(dir, 'server.key')}`],
+    postgresFlags: [
+      '-c',
+      'ssl=on',
+      '-c',
+      `ssl_cert_file=${path.join(dir, 'server.crt')}`,
+      '-c',
+      `ssl_key_file=${path.join(dir, 'server.key')}`,
+    ],
   });
   return { databaseUrl: postgres.databaseUrl, stop: postgres.stop };
 });

@@ -4,10 +4,20 @@ import { stopChild, untilReadyLine } from '../../infra/child-process';
 import { testWebhookSecret, type TestStack } from './test-stack';
 
 /** Where a worker process works: the services, the schema and the task queue. */
-export type WorkerTarget = { databaseUrl: string; temporalAddress: string; workflowBundle: string; schema: string; taskQueue: string };
+export type WorkerTarget = {
+  databaseUrl: string;
+  temporalAddress: string;
+  workflowBundle: string;
+  schema: string;
+  taskQueue: string;
+};
 
 /** A test stack's services, schema and task queue. */
-export const workerTargetOf = (stack: TestStack): WorkerTarget => ({ ...stack.services, schema: stack.schema, taskQueue: stack.taskQueue });
+export const workerTargetOf = (stack: TestStack): WorkerTarget => ({
+  ...stack.services,
+  schema: stack.schema,
+  taskQueue: stack.taskQueue,
+});
 
 /**
  * `npm run worker` in a process of its own, on the target's schema and task queue, quiet (the
@@ -15,7 +25,11 @@ export const workerTargetOf = (stack: TestStack): WorkerTarget => ({ ...stack.se
  * them (several workers run at once); resolves once it polls. `fromBuild`: the compiled worker in
  * dist/ with plain node and its own pre-built workflow bundle, as an image runs it.
  */
-export async function startWorkerProcess(target: WorkerTarget, env: Record<string, string> = {}, { fromBuild = false } = {}): Promise<ChildProcess> {
+export async function startWorkerProcess(
+  target: WorkerTarget,
+  env: Record<string, string> = {},
+  { fromBuild = false } = {},
+): Promise<ChildProcess> {
   const entry = fromBuild ? ['dist/infra/worker-main.js'] : ['--import', 'tsx', 'infra/worker-main.ts'];
   const child = spawn(process.execPath, entry, {
     cwd: path.resolve(__dirname, '../..'),

@@ -42,6 +42,10 @@ describe('signup rules', () => {
 
   it('gives each issue its field and a message a person can act on', () => {
     const [issue] = signupIssues({ ...valid, password: 'short' }, isCommon);
-    expect(issue).toEqual({ field: 'password', code: 'PASSWORD_TOO_SHORT', message: 'Passwords have at least 10 characters' });
+    expect(issue).toEqual({
+      field: 'password',
+      code: 'PASSWORD_TOO_SHORT',
+      message: 'Passwords have at least 10 characters',
+    });
   });
 });

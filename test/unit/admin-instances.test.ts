@@ -28,7 +28,15 @@ describe('joining instance records with what the runtime runs', () => {
   it("gives each record its pod, without repeating the pod's ids", () => {
     const [joined] = joinInstances([record('a')], [pod('a', { requestId: 'r1' })]);
     expect(joined).toMatchObject({ id: 'a', model: 'echo', status: 'READY', assignedRequestId: 'r1' });
-    expect(joined!.runtime).toEqual({ runtimeRef: 'pod-a', phase: 'Running', ready: true, node: 'kwok-cpu-small-1', startedAt: '2026-11-20T10:00:01.000Z', requestId: 'r1', waiting: null });
+    expect(joined!.runtime).toEqual({
+      runtimeRef: 'pod-a',
+      phase: 'Running',
+      ready: true,
+      node: 'kwok-cpu-small-1',
+      startedAt: '2026-11-20T10:00:01.000Z',
+      requestId: 'r1',
+      waiting: null,
+    });
   });
 
   it('keeps a record whose pod is gone, with no runtime view', () => {
@@ -37,7 +45,11 @@ describe('joining instance records with what the runtime runs', () => {
 
   it('lists pods no record knows (orphans), with or without an instance id', () => {
     const joined = joinInstances([record('a')], [pod('a'), pod('b'), pod(null)]);
-    expect(joined.map((i) => [i.id, i.status])).toEqual([['a', 'READY'], ['b', null], [null, null]]);
+    expect(joined.map((i) => [i.id, i.status])).toEqual([
+      ['a', 'READY'],
+      ['b', null],
+      [null, null],
+    ]);
   });
 
   it("prefers the record's assigned request over the pod's annotation", () => {
@@ -48,7 +60,10 @@ describe('joining instance records with what the runtime runs', () => {
 
 describe('filtering the joined instances', () => {
   const instances = joinInstances(
-    [record('a', { startedAt: '2026-11-19T23:59:59.000Z' }), record('b', { status: 'PENDING', startedAt: '2026-11-20T00:00:00.000Z' })],
+    [
+      record('a', { startedAt: '2026-11-19T23:59:59.000Z' }),
+      record('b', { status: 'PENDING', startedAt: '2026-11-20T00:00:00.000Z' }),
+    ],
     [pod('a'), pod('b', { phase: 'Pending', ready: false })],
   );
 

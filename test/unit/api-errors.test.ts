@@ -14,7 +14,11 @@ async function answerTo(error: unknown) {
   const server = app.listen(0);
   try {
     const response = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/api/anything`);
-    return { status: response.status, retryAfter: response.headers.get('retry-after'), body: (await response.json()) as { error: { code: string } } };
+    return {
+      status: response.status,
+      retryAfter: response.headers.get('retry-after'),
+      body: (await response.json()) as { error: { code: string } },
+    };
   } finally {
     server.close();
   }
@@ -33,6 +37,9 @@ describe('a database deadline missed, as the caller hears it', () => {
 
   it('at the commit: DATABASE_UNAVAILABLE with an unknown outcome, whoever else was answered', async () => {
     const answer = await answerTo(new QueryDeadlineError(1_500, 'commit'));
-    expect(answer).toMatchObject({ status: 503, body: { error: { code: 'DATABASE_UNAVAILABLE', details: { outcome: 'unknown' } } } });
+    expect(answer).toMatchObject({
+      status: 503,
+      body: { error: { code: 'DATABASE_UNAVAILABLE', details: { outcome: 'unknown' } } },
+    });
   });
 });

@@ -3,7 +3,12 @@ import { parseConfig } from '../../domain/config';
 describe('configuration', () => {
   it('has embedded defaults for everything', () => {
     const config = parseConfig({});
-    expect(config).toMatchObject({ PORT: 8080, DATABASE_SCHEMA: 'podium', TEMPORAL_TASK_QUEUE: 'podium', REQUEST_BODY_LIMIT: '1mb' });
+    expect(config).toMatchObject({
+      PORT: 8080,
+      DATABASE_SCHEMA: 'podium',
+      TEMPORAL_TASK_QUEUE: 'podium',
+      REQUEST_BODY_LIMIT: '1mb',
+    });
     expect(config.DATABASE_URL).toBeUndefined();
     expect(config.TEMPORAL_ADDRESS).toBeUndefined();
   });
@@ -15,7 +20,9 @@ describe('configuration', () => {
   });
 
   it('names each bad variable', () => {
-    expect(() => parseConfig({ PORT: 'eighty', DATABASE_SCHEMA: 'Robert"; DROP' })).toThrow(/PORT:[\s\S]*DATABASE_SCHEMA:/);
+    expect(() => parseConfig({ PORT: 'eighty', DATABASE_SCHEMA: 'Robert"; DROP' })).toThrow(
+      /PORT:[\s\S]*DATABASE_SCHEMA:/,
+    );
   });
 
   describe('PODIUM_ENV=production', () => {
@@ -42,14 +49,28 @@ describe('configuration', () => {
 
     it('refuses a Temporal it does not authenticate to: an API key or a client certificate', () => {
       const { TEMPORAL_API_KEY: _key, ...unauthenticated } = production;
-      expect(() => parseConfig(unauthenticated)).toThrow(/TEMPORAL_API_KEY or TEMPORAL_TLS_CERT_FILE and TEMPORAL_TLS_KEY_FILE: set them/);
-      expect(() => parseConfig({ ...unauthenticated, TEMPORAL_TLS_CERT_FILE: '/etc/podium/tls.crt' })).toThrow(/TEMPORAL_API_KEY or/);
-      expect(parseConfig({ ...unauthenticated, TEMPORAL_TLS_CERT_FILE: '/etc/podium/tls.crt', TEMPORAL_TLS_KEY_FILE: '/etc/podium/tls.key' }).TEMPORAL_TLS_CERT_FILE).toBe('/etc/podium/tls.crt');
+      expect(() => parseConfig(unauthenticated)).toThrow(
+        /TEMPORAL_API_KEY or TEMPORAL_TLS_CERT_FILE and TEMPORAL_TLS_KEY_FILE: set them/,
+      );
+      expect(() => parseConfig({ ...unauthenticated, TEMPORAL_TLS_CERT_FILE: '/etc/podium/tls.crt' })).toThrow(
+        /TEMPORAL_API_KEY or/,
+      );
+      expect(
+        parseConfig({
+          ...unauthenticated,
+          TEMPORAL_TLS_CERT_FILE: '/etc/podium/tls.crt',
+          TEMPORAL_TLS_KEY_FILE: '/etc/podium/tls.key',
+        }).TEMPORAL_TLS_CERT_FILE,
+      ).toBe('/etc/podium/tls.crt');
     });
 
     it('refuses the local runtime unless told it is meant', () => {
-      expect(() => parseConfig({ ...production, INSTANCE_RUNTIME: 'local' })).toThrow(/INSTANCE_RUNTIME: local runs model code on the worker host/);
-      expect(parseConfig({ ...production, INSTANCE_RUNTIME: 'local', LOCAL_RUNTIME_IN_PRODUCTION: 'true' }).INSTANCE_RUNTIME).toBe('local');
+      expect(() => parseConfig({ ...production, INSTANCE_RUNTIME: 'local' })).toThrow(
+        /INSTANCE_RUNTIME: local runs model code on the worker host/,
+      );
+      expect(
+        parseConfig({ ...production, INSTANCE_RUNTIME: 'local', LOCAL_RUNTIME_IN_PRODUCTION: 'true' }).INSTANCE_RUNTIME,
+      ).toBe('local');
     });
 
     it('leaves development alone', () => {

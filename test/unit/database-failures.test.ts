@@ -29,7 +29,10 @@ describe('isDatabaseUnavailable: which database errors are worth another try', (
   });
 
   it.each([
-    ['a unique violation', new UniqueIntegrityConstraintViolationError(Object.assign(new Error('dup'), { code: '23505' }) as never)],
+    [
+      'a unique violation',
+      new UniqueIntegrityConstraintViolationError(Object.assign(new Error('dup'), { code: '23505' }) as never),
+    ],
     ['a row that does not parse', new SchemaValidationError({ sql: 'SELECT 1', values: [] }, {}, [])],
     ['a syntax error (42601)', withCode('42601')],
     ['a bug', new TypeError("Cannot read properties of undefined (reading 'id')")],

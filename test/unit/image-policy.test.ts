@@ -17,9 +17,17 @@ describe('which images a model may run on Kubernetes', () => {
   });
 
   it.each([
-    ['another registry', `docker.io/library/alpine${digest}`, 'comes from none of the registries the operator allows (MODEL_IMAGE_REGISTRIES: registry.example.com/podium)'],
+    [
+      'another registry',
+      `docker.io/library/alpine${digest}`,
+      'comes from none of the registries the operator allows (MODEL_IMAGE_REGISTRIES: registry.example.com/podium)',
+    ],
     ['a look-alike prefix', `registry.example.com/podium-evil/x${digest}`, 'comes from none of the registries'],
-    ['a tag where a digest is required', 'registry.example.com/podium/echo:latest', 'names a tag, and production runs images by digest'],
+    [
+      'a tag where a digest is required',
+      'registry.example.com/podium/echo:latest',
+      'names a tag, and production runs images by digest',
+    ],
   ])('refuses %s', (_name, image, problem) => {
     expect(imageProblems(image, ours).join('; ')).toContain(problem);
   });
@@ -29,11 +37,20 @@ describe('which images a model may run on Kubernetes', () => {
   });
 
   it('requires digests in production, whatever MODEL_IMAGE_REQUIRE_DIGEST says', () => {
-    expect(imagePolicyOf({ PODIUM_ENV: 'production', MODEL_IMAGE_REGISTRIES: [], MODEL_IMAGE_REQUIRE_DIGEST: false }).requireDigest).toBe(true);
+    expect(
+      imagePolicyOf({ PODIUM_ENV: 'production', MODEL_IMAGE_REGISTRIES: [], MODEL_IMAGE_REQUIRE_DIGEST: false })
+        .requireDigest,
+    ).toBe(true);
   });
 
   it('pulls `latest` (or no tag) every time, since it moves, and a digest or a version only when the node lacks it', () => {
-    const pullPolicy = (image: string) => modelPod({ instanceId: 'x', model: { ...echoModel, containerImage: image }, annotations: {}, startupTimeoutMs: 1 }).spec!.containers[0]!.imagePullPolicy;
+    const pullPolicy = (image: string) =>
+      modelPod({
+        instanceId: 'x',
+        model: { ...echoModel, containerImage: image },
+        annotations: {},
+        startupTimeoutMs: 1,
+      }).spec!.containers[0]!.imagePullPolicy;
     expect(pullPolicy('registry.example.com:5000/podium/echo')).toBe('Always');
     expect(pullPolicy('registry.example.com/podium/echo:latest')).toBe('Always');
     expect(pullPolicy('registry.example.com:5000/podium/echo:0.2.0')).toBe('IfNotPresent');
@@ -42,9 +59,26 @@ describe('which images a model may run on Kubernetes', () => {
 
   it('the Kubernetes runtime refuses an image its policy does not allow, before it asks the cluster for anything', async () => {
     const kubeConfig = new KubeConfig();
-    kubeConfig.loadFromOptions({ clusters: [{ name: 'c', server: 'https://127.0.0.1:1' }], users: [{ name: 'u' }], contexts: [{ name: 'x', cluster: 'c', user: 'u' }], currentContext: 'x' });
-    const runtime = new KubernetesRuntime({ kubeConfig, namespace: 'models', endpointSource: 'pod-ip', imagePolicy: ours });
-    const start = runtime.start({ instanceId: 'x', model: { ...echoModel, containerImage: 'docker.io/evil/miner:latest' }, annotations: {}, startupTimeoutMs: 1 });
-    await expect(start).rejects.toThrow('the image docker.io/evil/miner:latest may not run: it comes from none of the registries');
+    kubeConfig.loadFromOptions({
+      clusters: [{ name: 'c', server: 'https://127.0.0.1:1' }],
+      users: [{ name: 'u' }],
+      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+      currentContext: 'x',
+    });
+    const runtime = new KubernetesRuntime({
+      kubeConfig,
+      namespace: 'models',
+      endpointSource: 'pod-ip',
+      imagePolicy: ours,
+    });
+    const start = runtime.start({
+      instanceId: 'x',
+      model: { ...echoModel, containerImage: 'docker.io/evil/miner:latest' },
+      annotations: {},
+      startupTimeoutMs: 1,
+    });
+    await expect(start).rejects.toThrow(
+      'the image docker.io/evil/miner:latest may not run: it comes from none of the registries',
+    );
   });
 });

@@ -1,11 +1,23 @@
 import { inferenceRequest } from '../../domain/inference-protocol';
 
-const tensor = (overrides: object) => ({ inputs: [{ name: 'x', shape: [2], datatype: 'FP32', data: [1, 2], ...overrides }] });
+const tensor = (overrides: object) => ({
+  inputs: [{ name: 'x', shape: [2], datatype: 'FP32', data: [1, 2], ...overrides }],
+});
 
 describe('Open Inference Protocol v2 requests', () => {
   it('accepts flat and nested data that fills the shape', () => {
     expect(inferenceRequest.safeParse(tensor({})).success).toBe(true);
-    expect(inferenceRequest.safeParse(tensor({ shape: [2, 2], data: [[1, 2], [3, 4]] })).success).toBe(true);
+    expect(
+      inferenceRequest.safeParse(
+        tensor({
+          shape: [2, 2],
+          data: [
+            [1, 2],
+            [3, 4],
+          ],
+        }),
+      ).success,
+    ).toBe(true);
     expect(inferenceRequest.safeParse(tensor({ shape: [1], datatype: 'BYTES', data: ['hello'] })).success).toBe(true);
     expect(inferenceRequest.safeParse(tensor({ shape: [0], data: [] })).success).toBe(true);
   });

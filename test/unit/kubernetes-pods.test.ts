@@ -10,7 +10,11 @@ import { parseConfig } from '../../domain/config';
 import { modelServerForImage } from '../../infra/test-cluster/simulation';
 import { echoModel } from '../support/models';
 
-const pod = (status: V1Pod['status'], spec: Partial<V1Pod['spec']> = {}, annotations: Record<string, string> = {}): V1Pod => ({
+const pod = (
+  status: V1Pod['status'],
+  spec: Partial<V1Pod['spec']> = {},
+  annotations: Record<string, string> = {},
+): V1Pod => ({
   metadata: { name: 'echo-1', annotations },
   spec: { containers: [{ name: 'model', ports: [{ containerPort: 8080 }] }], ...spec },
   status,
@@ -21,28 +25,71 @@ describe('podReadiness', () => {
     ['a new pod', pod(undefined), { phase: 'Pending', node: null, ready: false, waiting: null, fatal: false }],
     [
       'unschedulable',
-      pod({ phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/3 nodes…' }] }),
+      pod({
+        phase: 'Pending',
+        conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/3 nodes…' }],
+      }),
       { waiting: { reason: 'Unschedulable', message: '0/3 nodes…' }, fatal: false },
     ],
     [
       'pulling an image that is not there',
       pod(
-        { phase: 'Pending', containerStatuses: [{ name: 'model', image: 'x', imageID: '', ready: false, restartCount: 0, state: { waiting: { reason: 'ImagePullBackOff', message: 'Back-off' } } }] },
+        {
+          phase: 'Pending',
+          containerStatuses: [
+            {
+              name: 'model',
+              image: 'x',
+              imageID: '',
+              ready: false,
+              restartCount: 0,
+              state: { waiting: { reason: 'ImagePullBackOff', message: 'Back-off' } },
+            },
+          ],
+        },
         { nodeName: 'n1' },
       ),
       { node: 'n1', waiting: { reason: 'ImagePullBackOff', message: 'Back-off' }, fatal: false },
     ],
     [
       'an invalid image name (never fixes itself)',
-      pod({ phase: 'Pending', containerStatuses: [{ name: 'model', image: 'x', imageID: '', ready: false, restartCount: 0, state: { waiting: { reason: 'InvalidImageName' } } }] }),
+      pod({
+        phase: 'Pending',
+        containerStatuses: [
+          {
+            name: 'model',
+            image: 'x',
+            imageID: '',
+            ready: false,
+            restartCount: 0,
+            state: { waiting: { reason: 'InvalidImageName' } },
+          },
+        ],
+      }),
       { fatal: true },
     ],
     [
       'still creating its container (not a reason to report)',
-      pod({ phase: 'Pending', containerStatuses: [{ name: 'model', image: 'x', imageID: '', ready: false, restartCount: 0, state: { waiting: { reason: 'ContainerCreating' } } }] }),
+      pod({
+        phase: 'Pending',
+        containerStatuses: [
+          {
+            name: 'model',
+            image: 'x',
+            imageID: '',
+            ready: false,
+            restartCount: 0,
+            state: { waiting: { reason: 'ContainerCreating' } },
+          },
+        ],
+      }),
       { waiting: null },
     ],
-    ['ready', pod({ phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] }, { nodeName: 'n1' }), { ready: true, node: 'n1' }],
+    [
+      'ready',
+      pod({ phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] }, { nodeName: 'n1' }),
+      { ready: true, node: 'n1' },
+    ],
     ['failed', pod({ phase: 'Failed' }), { fatal: true }],
   ])('%s', (_name, input, expected) => {
     expect(podReadiness(input)).toMatchObject(expected);
@@ -56,7 +103,7 @@ describe('podEndpoint', () => {
     expect(podEndpoint(pod({}), 'pod-ip')).toBeNull();
   });
 
-  it('uses the simulated runtime\'s annotation in the test cluster, ignoring kwok\'s fake IP', () => {
+  it("uses the simulated runtime's annotation in the test cluster, ignoring kwok's fake IP", () => {
     const simulated = pod({ podIP: '10.0.0.7' }, {}, { 'sim.podium.dev/endpoint': 'http://127.0.0.1:4000' });
     expect(podEndpoint(simulated, 'simulated')).toBe('http://127.0.0.1:4000');
     expect(podEndpoint(pod({ podIP: '10.0.0.7' }), 'simulated')).toBeNull();
@@ -79,12 +126,14 @@ describe('modelPod', () => {
   });
 
   it('a CPU model has no GPU toleration', () => {
-    expect(modelPod({ instanceId: 'i-1', model: echoModel, annotations: {}, startupTimeoutMs: 1 }).spec!.tolerations).toBeUndefined();
+    expect(
+      modelPod({ instanceId: 'i-1', model: echoModel, annotations: {}, startupTimeoutMs: 1 }).spec!.tolerations,
+    ).toBeUndefined();
   });
 });
 
 describe('the simulated container runtime', () => {
-  it('runs models/<name>/server.ts for the release\'s podium-model-<name> images (by tag or digest) and …/model-<name>, and nothing for others', () => {
+  it("runs models/<name>/server.ts for the release's podium-model-<name> images (by tag or digest) and …/model-<name>, and nothing for others", () => {
     const exists = (file: string) => file.endsWith(path.join('models', 'echo', 'server.ts'));
     const echo = path.join('models', 'echo', 'server.ts');
     expect(modelServerForImage('podium-model-echo:0.2.0', exists)).toBe(echo);
@@ -111,6 +160,12 @@ describe('runtime selection', () => {
     writeFileSync(kubeconfig, 'apiVersion: v1\nkind: Config\n');
     expect(kubernetesConfigured({ KUBECONFIG: kubeconfig })).toBe(true);
     expect(kubernetesConfigured({ KUBECONFIG: path.join(dir, 'missing') })).toBe(false);
-    expect(kubernetesConfigured({ KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443', KUBECONFIG: path.join(dir, 'missing') })).toBe(true);
+    expect(
+      kubernetesConfigured({
+        KUBERNETES_SERVICE_HOST: '10.96.0.1',
+        KUBERNETES_SERVICE_PORT: '443',
+        KUBECONFIG: path.join(dir, 'missing'),
+      }),
+    ).toBe(true);
   });
 });

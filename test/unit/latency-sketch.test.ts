@@ -1,5 +1,13 @@
 import { seededRandom } from '../support/seeded-random';
-import { bucketIndex, bucketValue, mergeSketches, relativeAccuracy, sketchCount, sketchOf, sketchQuantiles } from '../../domain/latency-sketch';
+import {
+  bucketIndex,
+  bucketValue,
+  mergeSketches,
+  relativeAccuracy,
+  sketchCount,
+  sketchOf,
+  sketchQuantiles,
+} from '../../domain/latency-sketch';
 
 const sketchQuantile = (sketch: ReturnType<typeof sketchOf>, q: number) => sketchQuantiles(sketch, [q])[0];
 

@@ -15,10 +15,20 @@ describe('processLaunch', () => {
 
   it('gives MLServer its three ports, its model name and uri, one process and no parallel workers', () => {
     const launch = processLaunch(
-      model({ runtime: 'mlserver', localCommand: ['mlserver', 'start', '.'], workingDir: 'models/python-example', storageUri: '/models/shout' }),
+      model({
+        runtime: 'mlserver',
+        localCommand: ['mlserver', 'start', '.'],
+        workingDir: 'models/python-example',
+        storageUri: '/models/shout',
+      }),
       ports,
     );
-    expect(launch).toMatchObject({ argv: ['mlserver', 'start', '.'], port: 41001, workingDir: 'models/python-example', watched: true });
+    expect(launch).toMatchObject({
+      argv: ['mlserver', 'start', '.'],
+      port: 41001,
+      workingDir: 'models/python-example',
+      watched: true,
+    });
     expect(launch.env).toMatchObject({
       MLSERVER_HOST: '127.0.0.1',
       MLSERVER_HTTP_PORT: '41001',
@@ -31,8 +41,16 @@ describe('processLaunch', () => {
   });
 
   it.each<[RuntimeKind, Partial<ModelSpec>, string[]]>([
-    ['kserve', { storageUri: '/mnt/models' }, ['--http_port=41001', '--grpc_port=41002', '--model_name=shout', '--model_dir=/mnt/models']],
-    ['triton', { storageUri: '/models' }, ['--http-port=41001', '--grpc-port=41002', '--metrics-port=41003', '--model-repository=/models']],
+    [
+      'kserve',
+      { storageUri: '/mnt/models' },
+      ['--http_port=41001', '--grpc_port=41002', '--model_name=shout', '--model_dir=/mnt/models'],
+    ],
+    [
+      'triton',
+      { storageUri: '/models' },
+      ['--http-port=41001', '--grpc-port=41002', '--metrics-port=41003', '--model-repository=/models'],
+    ],
     ['custom', { portArg: '--port' }, ['--port', '41001']],
   ])('appends what %s takes to the command', (runtime, settings, args) => {
     const launch = processLaunch(model({ runtime, localCommand: ['serve'], ...settings }), ports);
@@ -41,22 +59,36 @@ describe('processLaunch', () => {
   });
 
   it('tells a custom server its port in the variable it names, PORT when it names none', () => {
-    expect(processLaunch(model({ runtime: 'custom', portEnv: 'APP_PORT' }), ports).env).toMatchObject({ APP_PORT: '41001' });
+    expect(processLaunch(model({ runtime: 'custom', portEnv: 'APP_PORT' }), ports).env).toMatchObject({
+      APP_PORT: '41001',
+    });
     expect(processLaunch(model({ runtime: 'custom' }), ports).env).toMatchObject({ PORT: '41001' });
     expect(processLaunch(model({ runtime: 'custom', portArg: '--port' }), ports).env).not.toHaveProperty('PORT');
   });
 
   it("keeps the model's own environment, under Podium's port and name settings", () => {
-    const launch = processLaunch(model({ runtime: 'mlserver', env: { HF_HOME: '/cache', MLSERVER_HTTP_PORT: '1' } }), ports);
+    const launch = processLaunch(
+      model({ runtime: 'mlserver', env: { HF_HOME: '/cache', MLSERVER_HTTP_PORT: '1' } }),
+      ports,
+    );
     expect(launch.env).toMatchObject({ HF_HOME: '/cache', MLSERVER_HTTP_PORT: '41001' });
   });
 });
 
 describe('containerLaunch and the pod', () => {
   it("keeps the image's entrypoint and appends the preset's arguments to containerArgs", () => {
-    const launch = containerLaunch(model({ runtime: 'kserve', containerArgs: ['-m', 'sklearnserver'], storageUri: 'pvc://models/iris' }));
+    const launch = containerLaunch(
+      model({ runtime: 'kserve', containerArgs: ['-m', 'sklearnserver'], storageUri: 'pvc://models/iris' }),
+    );
     expect(launch.command).toBeUndefined();
-    expect(launch.args).toEqual(['-m', 'sklearnserver', '--http_port=8080', '--grpc_port=8081', '--model_name=shout', '--model_dir=pvc://models/iris']);
+    expect(launch.args).toEqual([
+      '-m',
+      'sklearnserver',
+      '--http_port=8080',
+      '--grpc_port=8081',
+      '--model_name=shout',
+      '--model_dir=pvc://models/iris',
+    ]);
     expect(launch.ports).toEqual([
       { name: 'http', containerPort: 8080 },
       { name: 'grpc', containerPort: 8081 },
@@ -71,7 +103,8 @@ describe('containerLaunch and the pod', () => {
       containerEnv: { LOG_LEVEL: 'debug' },
       containerPort: 9000,
     });
-    const container = modelPod({ instanceId: 'i-1', model: mlserver, annotations: {}, startupTimeoutMs: 1 }).spec!.containers[0]!;
+    const container = modelPod({ instanceId: 'i-1', model: mlserver, annotations: {}, startupTimeoutMs: 1 }).spec!
+      .containers[0]!;
     expect(container.command).toEqual(['mlserver', 'start', '/opt/model']);
     expect(container.args).toBeUndefined();
     expect(container.ports).toEqual([
@@ -92,8 +125,14 @@ describe('containerLaunch and the pod', () => {
   });
 
   it('gives a Podium server HOST and PORT, as before', () => {
-    const container = modelPod({ instanceId: 'i-1', model: echoModel, annotations: {}, startupTimeoutMs: 1 }).spec!.containers[0]!;
-    expect(container.env).toEqual(expect.arrayContaining([{ name: 'HOST', value: '0.0.0.0' }, { name: 'PORT', value: '8080' }]));
+    const container = modelPod({ instanceId: 'i-1', model: echoModel, annotations: {}, startupTimeoutMs: 1 }).spec!
+      .containers[0]!;
+    expect(container.env).toEqual(
+      expect.arrayContaining([
+        { name: 'HOST', value: '0.0.0.0' },
+        { name: 'PORT', value: '8080' },
+      ]),
+    );
   });
 });
 

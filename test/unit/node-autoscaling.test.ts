@@ -1,8 +1,19 @@
-import { decide, type AutoscalerSettings, type NodeView, type PendingPod, type Resources } from '../../domain/node-autoscaling';
+import {
+  decide,
+  type AutoscalerSettings,
+  type NodeView,
+  type PendingPod,
+  type Resources,
+} from '../../domain/node-autoscaling';
 import { parseQuantity } from '../../domain/quantity';
 
 const Gi = 1024 ** 3;
-const res = (cpu: number, memoryGi: number, gpu = 0, pods = 1): Resources => ({ cpu, memory: memoryGi * Gi, gpu, pods });
+const res = (cpu: number, memoryGi: number, gpu = 0, pods = 1): Resources => ({
+  cpu,
+  memory: memoryGi * Gi,
+  gpu,
+  pods,
+});
 const settings: AutoscalerSettings = {
   nodeTypes: [
     { name: 'cpu-small', capacity: res(4, 16, 0, 110), hourlyPrice: 0.17, maxNodes: 10 },
@@ -17,7 +28,11 @@ const settings: AutoscalerSettings = {
   scaleDownDelayMs: 120_000,
 };
 const now = 10_000_000;
-const pod = (name: string, requests: Resources, since = now - 1_000): PendingPod => ({ name, requests, unschedulableSince: since });
+const pod = (name: string, requests: Resources, since = now - 1_000): PendingPod => ({
+  name,
+  requests,
+  unschedulableSince: since,
+});
 const node = (name: string, overrides: Partial<NodeView> = {}): NodeView => ({
   name,
   type: 'cpu-small',
@@ -32,9 +47,19 @@ const node = (name: string, overrides: Partial<NodeView> = {}): NodeView => ({
   ...overrides,
 });
 /** Pending pods count as seen a second ago unless a test says otherwise: past the batch window. */
-const run = (nodes: NodeView[], pending: PendingPod[], emptySince: Record<string, number> = {}, overrides: Partial<AutoscalerSettings> = {}) =>
-  decide({ now, nodes, pending }, { ...settings, ...overrides }, { emptySince, pendingSince: Object.fromEntries(pending.map((p) => [p.name, now - 1_000])) });
-const busy = (name: string, overrides: Partial<NodeView> = {}) => node(name, { modelPods: 1, requested: res(3.5, 4, 0, 1), ...overrides });
+const run = (
+  nodes: NodeView[],
+  pending: PendingPod[],
+  emptySince: Record<string, number> = {},
+  overrides: Partial<AutoscalerSettings> = {},
+) =>
+  decide(
+    { now, nodes, pending },
+    { ...settings, ...overrides },
+    { emptySince, pendingSince: Object.fromEntries(pending.map((p) => [p.name, now - 1_000])) },
+  );
+const busy = (name: string, overrides: Partial<NodeView> = {}) =>
+  node(name, { modelPods: 1, requested: res(3.5, 4, 0, 1), ...overrides });
 
 describe('node autoscaler: decide', () => {
   it('a pending GPU pod and no GPU node → add 1 GPU node', () => {
@@ -45,7 +70,9 @@ describe('node autoscaler: decide', () => {
   it('10 small pods → the fewest nodes: one large node, not ten small ones', () => {
     const pods = Array.from({ length: 10 }, (_, i) => pod(`p${i}`, res(1.5, 2)));
     const plan = run([], pods);
-    expect(plan.actions).toEqual([{ type: 'ADD_NODES', nodeType: 'cpu-large', count: 1, forPods: expect.arrayContaining(pods.map((p) => p.name)) }]);
+    expect(plan.actions).toEqual([
+      { type: 'ADD_NODES', nodeType: 'cpu-large', count: 1, forPods: expect.arrayContaining(pods.map((p) => p.name)) },
+    ]);
   });
 
   it('CPU pods never fill the spare room of new GPU nodes (GPU nodes are tainted)', () => {
@@ -57,11 +84,15 @@ describe('node autoscaler: decide', () => {
   });
 
   it('one small pod → the cheapest node that holds it', () => {
-    expect(run([], [pod('p', res(0.5, 1))]).actions).toEqual([{ type: 'ADD_NODES', nodeType: 'cpu-small', count: 1, forPods: ['p'] }]);
+    expect(run([], [pod('p', res(0.5, 1))]).actions).toEqual([
+      { type: 'ADD_NODES', nodeType: 'cpu-small', count: 1, forPods: ['p'] },
+    ]);
   });
 
   it('max nodes reached → no action, and the reason says so', () => {
-    const full = Array.from({ length: 4 }, (_, i) => busy(`gpu-${i}`, { type: 'gpu-a10', allocatable: res(8, 32, 1, 110), requested: res(1, 4, 1, 1) }));
+    const full = Array.from({ length: 4 }, (_, i) =>
+      busy(`gpu-${i}`, { type: 'gpu-a10', allocatable: res(8, 32, 1, 110), requested: res(1, 4, 1, 1) }),
+    );
     const plan = run(full, [pod('gpu-pod', res(1, 4, 1))]);
     expect(plan.actions).toEqual([]);
     expect(plan.reasons).toContainEqual(expect.stringContaining('max nodes reached for gpu-a10 (4)'));
@@ -83,11 +114,17 @@ describe('node autoscaler: decide', () => {
     expect(waiting.actions).toEqual([]);
     expect(waiting.wakeAt).toBe(now + 150);
     // A pod never seen before is remembered from now.
-    expect(decide({ ...settled, pending: [pod('c', res(1, 1))] }, settings, { emptySince: {} }).memory.pendingSince).toEqual({ c: now });
+    expect(
+      decide({ ...settled, pending: [pod('c', res(1, 1))] }, settings, { emptySince: {} }).memory.pendingSince,
+    ).toEqual({ c: now });
     // Quiet for the window: act on all of them together.
-    expect(decide(settled, settings, { emptySince: {}, pendingSince: { a: now - 500, b: now - 200 } }).actions).toHaveLength(1);
+    expect(
+      decide(settled, settings, { emptySince: {}, pendingSince: { a: now - 500, b: now - 200 } }).actions,
+    ).toHaveLength(1);
     // Still arriving, but the first has waited the maximum: act anyway.
-    expect(decide(settled, settings, { emptySince: {}, pendingSince: { a: now - 2_000, b: now - 10 } }).actions).toHaveLength(1);
+    expect(
+      decide(settled, settings, { emptySince: {}, pendingSince: { a: now - 2_000, b: now - 10 } }).actions,
+    ).toHaveLength(1);
   });
 
   it('pods that fit on a node still starting add nothing', () => {
@@ -120,7 +157,9 @@ describe('node autoscaler: decide', () => {
     expect(run([node('n')], []).actions).toEqual([]); // empty just now
     expect(run([node('n')], [], { n: now - 60_000 }).actions).toEqual([]);
     expect(run([node('n')], [], { n: now - 120_000 }).actions).toEqual([{ type: 'CORDON', node: 'n' }]);
-    expect(run([node('n', { cordoned: true })], [], { n: now - 130_000 }).actions).toEqual([{ type: 'REMOVE_NODE', node: 'n', why: 'EMPTY' }]);
+    expect(run([node('n', { cordoned: true })], [], { n: now - 130_000 }).actions).toEqual([
+      { type: 'REMOVE_NODE', node: 'n', why: 'EMPTY' },
+    ]);
   });
 
   it('a node with a running model pod is never removed, however long it has been there', () => {
@@ -163,33 +202,100 @@ describe('node autoscaler: consolidation', () => {
   const rules = { enabled: true, utilisationThreshold: 0.5, maxNodesAtOnce: 1, cooldownMs: 300_000 };
   const on: Partial<AutoscalerSettings> = { consolidation: rules };
   const withPods = (name: string, pods: Array<[string, Resources]>, overrides: Partial<NodeView> = {}): NodeView => {
-    const requested = pods.reduce((sum, [, r]) => ({ cpu: sum.cpu + r.cpu, memory: sum.memory + r.memory, gpu: sum.gpu + r.gpu, pods: sum.pods + 1 }), res(0, 0, 0, 0));
-    return node(name, { modelPods: pods.length, requested, modelPodList: pods.map(([pod, requests]) => ({ name: pod, requests, ready: true })), ...overrides });
+    const requested = pods.reduce(
+      (sum, [, r]) => ({
+        cpu: sum.cpu + r.cpu,
+        memory: sum.memory + r.memory,
+        gpu: sum.gpu + r.gpu,
+        pods: sum.pods + 1,
+      }),
+      res(0, 0, 0, 0),
+    );
+    return node(name, {
+      modelPods: pods.length,
+      requested,
+      modelPodList: pods.map(([pod, requests]) => ({ name: pod, requests, ready: true })),
+      ...overrides,
+    });
   };
   // The case from the issue: a cpu-large node added for a big model keeps one small pod; a base node idles.
   const large = (pods: Array<[string, Resources]>, overrides: Partial<NodeView> = {}) =>
     withPods('large-1', pods, { type: 'cpu-large', allocatable: res(16, 64, 0, 110), ...overrides });
   const base = node('base-1', { managed: false });
-  const consolidate = (nodes: NodeView[], memory: { consolidating?: Record<string, number> } = {}, overrides: Partial<AutoscalerSettings> = on) =>
-    decide({ now, nodes, pending: [] }, { ...settings, ...overrides }, { emptySince: {}, ...memory });
+  const consolidate = (
+    nodes: NodeView[],
+    memory: { consolidating?: Record<string, number> } = {},
+    overrides: Partial<AutoscalerSettings> = on,
+  ) => decide({ now, nodes, pending: [] }, { ...settings, ...overrides }, { emptySince: {}, ...memory });
 
   it.each([
-    ['a lightly used added node whose pods fit on a cheaper node → consolidated', [large([['sentiment-1', res(0.25, 0.25)]]), base], [{ type: 'CONSOLIDATE', node: 'large-1', pods: ['sentiment-1'] }]],
-    ['off (the default, and runs started before it) → nothing', [large([['sentiment-1', res(0.25, 0.25)]]), base], [], {}],
+    [
+      'a lightly used added node whose pods fit on a cheaper node → consolidated',
+      [large([['sentiment-1', res(0.25, 0.25)]]), base],
+      [{ type: 'CONSOLIDATE', node: 'large-1', pods: ['sentiment-1'] }],
+    ],
+    [
+      'off (the default, and runs started before it) → nothing',
+      [large([['sentiment-1', res(0.25, 0.25)]]), base],
+      [],
+      {},
+    ],
     ['fuller than the threshold → kept', [large([['big-1', res(12, 8)]]), base], []],
-    ['its pods fit nowhere else → kept', [large([['mid-1', res(3, 2)], ['mid-2', res(3, 2)]]), base], []],
-    ['the only room is on a node that costs as much or more → kept', [large([['sentiment-1', res(0.25, 0.25)]]), withPods('large-2', [['x', res(1, 1)]], { type: 'cpu-large', allocatable: res(16, 64, 0, 110) })], []],
+    [
+      'its pods fit nowhere else → kept',
+      [
+        large([
+          ['mid-1', res(3, 2)],
+          ['mid-2', res(3, 2)],
+        ]),
+        base,
+      ],
+      [],
+    ],
+    [
+      'the only room is on a node that costs as much or more → kept',
+      [
+        large([['sentiment-1', res(0.25, 0.25)]]),
+        withPods('large-2', [['x', res(1, 1)]], { type: 'cpu-large', allocatable: res(16, 64, 0, 110) }),
+      ],
+      [],
+    ],
     ['a node Podium did not add → never', [large([['sentiment-1', res(0.25, 0.25)]], { managed: false }), base], []],
-    ['a pod not ready yet (still starting) → not now', [large([['sentiment-1', res(0.25, 0.25)]], { modelPodList: [{ name: 'sentiment-1', requests: res(0.25, 0.25), ready: false }] }), base], []],
-    ['something besides model pods on it → kept', [large([['sentiment-1', res(0.25, 0.25)]], { otherPods: 1 }), base], []],
-    ['younger than its minimum lifetime → kept', [large([['sentiment-1', res(0.25, 0.25)]], { createdAt: now - 60_000 }), base], []],
-    ['a GPU pod only moves to a GPU node', [withPods('gpu-2', [['gpu-pod', res(1, 2, 1)]], { type: 'gpu-a10', allocatable: res(8, 32, 1, 110) }), base], []],
+    [
+      'a pod not ready yet (still starting) → not now',
+      [
+        large([['sentiment-1', res(0.25, 0.25)]], {
+          modelPodList: [{ name: 'sentiment-1', requests: res(0.25, 0.25), ready: false }],
+        }),
+        base,
+      ],
+      [],
+    ],
+    [
+      'something besides model pods on it → kept',
+      [large([['sentiment-1', res(0.25, 0.25)]], { otherPods: 1 }), base],
+      [],
+    ],
+    [
+      'younger than its minimum lifetime → kept',
+      [large([['sentiment-1', res(0.25, 0.25)]], { createdAt: now - 60_000 }), base],
+      [],
+    ],
+    [
+      'a GPU pod only moves to a GPU node',
+      [withPods('gpu-2', [['gpu-pod', res(1, 2, 1)]], { type: 'gpu-a10', allocatable: res(8, 32, 1, 110) }), base],
+      [],
+    ],
   ])('%s', (_, nodes, actions, overrides = on) => {
     expect(consolidate(nodes as NodeView[], {}, overrides as Partial<AutoscalerSettings>).actions).toEqual(actions);
   });
 
   it('never while pods pend: the node may be what they need', () => {
-    const plan = decide({ now, nodes: [large([['sentiment-1', res(0.25, 0.25)]]), base], pending: [pod('p', res(0.5, 1))] }, { ...settings, ...on }, { emptySince: {}, pendingSince: { p: now - 1_000 } });
+    const plan = decide(
+      { now, nodes: [large([['sentiment-1', res(0.25, 0.25)]]), base], pending: [pod('p', res(0.5, 1))] },
+      { ...settings, ...on },
+      { emptySince: {}, pendingSince: { p: now - 1_000 } },
+    );
     expect(plan.actions.some((a) => a.type === 'CONSOLIDATE')).toBe(false);
   });
 
@@ -200,19 +306,27 @@ describe('node autoscaler: consolidation', () => {
     expect(first.actions).toEqual([{ type: 'CONSOLIDATE', node: 'large-1', pods: ['sentiment-1'] }]);
     expect(first.memory.consolidating).toEqual({ 'large-1': now });
     // large-1 is still being emptied (cordoned, its pod not yet replaced): the budget of one is used.
-    const during = consolidate([small, { ...nodes[1]!, cordoned: true }, base], { consolidating: first.memory.consolidating });
+    const during = consolidate([small, { ...nodes[1]!, cordoned: true }, base], {
+      consolidating: first.memory.consolidating,
+    });
     expect(during.actions).toEqual([]);
     expect(during.reasons.join(' ')).toMatch(/cooling down/);
   });
 
   it('a node being emptied is not uncordoned for pending pods that would fit on it', () => {
     const emptying = large([['sentiment-1', res(0.25, 0.25)]], { cordoned: true });
-    const plan = decide({ now, nodes: [emptying], pending: [pod('p', res(0.5, 1))] }, { ...settings, ...on }, { emptySince: {}, pendingSince: { p: now - 1_000 }, consolidating: { 'large-1': now - 10_000 } });
+    const plan = decide(
+      { now, nodes: [emptying], pending: [pod('p', res(0.5, 1))] },
+      { ...settings, ...on },
+      { emptySince: {}, pendingSince: { p: now - 1_000 }, consolidating: { 'large-1': now - 10_000 } },
+    );
     expect(plan.actions).not.toContainEqual({ type: 'UNCORDON', node: 'large-1' });
   });
 
   it('once empty, the consolidated node is removed as any cordoned empty node', () => {
     const emptied = node('large-1', { type: 'cpu-large', allocatable: res(16, 64, 0, 110), cordoned: true });
-    expect(consolidate([emptied, base], { consolidating: { 'large-1': now - 30_000 } }).actions).toEqual([{ type: 'REMOVE_NODE', node: 'large-1', why: 'EMPTY' }]);
+    expect(consolidate([emptied, base], { consolidating: { 'large-1': now - 30_000 } }).actions).toEqual([
+      { type: 'REMOVE_NODE', node: 'large-1', why: 'EMPTY' },
+    ]);
   });
 });

@@ -3,7 +3,9 @@ import path from 'node:path';
 import { podiumNodeOptions } from '../../infra/node-options';
 import { parseConfig } from '../../domain/config';
 
-const scripts = (JSON.parse(readFileSync(path.join(__dirname, '../../package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+const scripts = (
+  JSON.parse(readFileSync(path.join(__dirname, '../../package.json'), 'utf8')) as { scripts: Record<string, string> }
+).scripts;
 
 describe("Podium processes' memory settings", () => {
   it.each(['start', 'worker'])('npm run %s runs with the heap settings the image ships', (script) => {

@@ -1,8 +1,19 @@
-import { assignFreeSlots, needsAnotherInstance, planPoolRound, planPoolRoundWithDrains, type PoolInstance } from '../../domain/pool-plan';
+import {
+  assignFreeSlots,
+  needsAnotherInstance,
+  planPoolRound,
+  planPoolRoundWithDrains,
+  type PoolInstance,
+} from '../../domain/pool-plan';
 
 const now = 100_000;
 const settings = { minInstances: 0, maxInstances: 2, keepWarmSeconds: 10, maxConcurrency: 1 };
-const instance = (instanceId: string, state: PoolInstance['state'], idleSince: number | null = null, leases = 0): PoolInstance => ({
+const instance = (
+  instanceId: string,
+  state: PoolInstance['state'],
+  idleSince: number | null = null,
+  leases = 0,
+): PoolInstance => ({
   instanceId,
   state,
   leases,
@@ -25,7 +36,11 @@ describe('which waiting requests get which free slots', () => {
   });
 
   it('fills an instance up to max_concurrency, the busiest first, before using another', () => {
-    const assigned = assignFreeSlots([instance('idle', 'READY', now - 1_000), busy('loaded', 2)], [waiter('a'), waiter('b'), waiter('c')], 4);
+    const assigned = assignFreeSlots(
+      [instance('idle', 'READY', now - 1_000), busy('loaded', 2)],
+      [waiter('a'), waiter('b'), waiter('c')],
+      4,
+    );
     expect(assigned.map((a) => [a.instanceId, a.waiter.requestId])).toEqual([
       ['loaded', 'a'],
       ['loaded', 'b'],
@@ -70,7 +85,12 @@ describe('one round of the pool', () => {
   });
 
   it('stops instances idle past keep-warm (scale to zero) and looks again at the next possible expiry', () => {
-    const round = planPoolRound([instance('expired', 'READY', now - 10_000), instance('fresh', 'READY', now - 4_000)], 0, settings, now);
+    const round = planPoolRound(
+      [instance('expired', 'READY', now - 10_000), instance('fresh', 'READY', now - 4_000)],
+      0,
+      settings,
+      now,
+    );
     expect(round.stop).toEqual([{ instanceId: 'expired', reason: 'KEEP_WARM_EXPIRED' }]);
     expect(round.wakeAt).toBe(now + 6_000);
   });
@@ -85,7 +105,12 @@ describe('one round of the pool', () => {
   });
 
   it('stops unhealthy instances and never counts them, or stopping ones, as capacity', () => {
-    const round = planPoolRound([instance('sick', 'UNHEALTHY'), instance('going', 'STOPPING'), busy('busy')], 1, settings, now);
+    const round = planPoolRound(
+      [instance('sick', 'UNHEALTHY'), instance('going', 'STOPPING'), busy('busy')],
+      1,
+      settings,
+      now,
+    );
     expect(round.stop).toEqual([{ instanceId: 'sick', reason: 'UNHEALTHY' }]);
     expect(round.start).toBe(1);
   });
@@ -109,9 +134,17 @@ describe('planPoolRoundWithDrains: replacing an instance interrupts no request',
   });
 
   it('only ready instances drain (a starting or stopping one is left as it is), and never past max_instances', () => {
-    expect(planPoolRoundWithDrains([instance('a', 'STARTING'), instance('b', 'STOPPING')], 0, settings, now, ['a', 'b'])).toMatchObject({ drain: [], start: 0 });
+    expect(
+      planPoolRoundWithDrains([instance('a', 'STARTING'), instance('b', 'STOPPING')], 0, settings, now, ['a', 'b']),
+    ).toMatchObject({
+      drain: [],
+      start: 0,
+    });
     // Two live, max two: the drained one no longer counts, so its replacement fits; no more than that.
-    expect(planPoolRoundWithDrains([busy('a'), busy('b')], 3, settings, now, ['a'])).toMatchObject({ drain: ['a'], start: 1 });
+    expect(planPoolRoundWithDrains([busy('a'), busy('b')], 3, settings, now, ['a'])).toMatchObject({
+      drain: ['a'],
+      start: 1,
+    });
   });
 
   it('a draining instance takes no new request', () => {

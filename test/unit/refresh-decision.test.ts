@@ -3,13 +3,22 @@ import { decideRefresh, refreshTtlSeconds, type RefreshTokenState } from '../../
 const now = 1_000_000_000;
 const day = 24 * 3600 * 1000;
 const maxLifetime = 90 * day;
-const fresh: RefreshTokenState = { tokenExpiresAt: now + 60_000, consumedAt: null, sessionRevokedAt: null, sessionCreatedAt: now - day };
+const fresh: RefreshTokenState = {
+  tokenExpiresAt: now + 60_000,
+  consumedAt: null,
+  sessionRevokedAt: null,
+  sessionCreatedAt: now - day,
+};
 
 describe('refresh-token rotation', () => {
   it.each([
     ['an unused live token rotates', fresh, 'ROTATE'],
     ['an expired token is refused', { ...fresh, tokenExpiresAt: now }, 'EXPIRED'],
-    ['a session past its absolute lifetime is refused, though its token is live', { ...fresh, sessionCreatedAt: now - maxLifetime }, 'EXPIRED'],
+    [
+      'a session past its absolute lifetime is refused, though its token is live',
+      { ...fresh, sessionCreatedAt: now - maxLifetime },
+      'EXPIRED',
+    ],
     ['a revoked family is refused', { ...fresh, sessionRevokedAt: now - 1 }, 'REVOKED'],
     ['a token used moments ago is a race, not theft', { ...fresh, consumedAt: now - 5_000 }, 'ALREADY_ROTATED'],
     ['a token used long ago revokes the family', { ...fresh, consumedAt: now - 10_001 }, 'REUSED_REVOKE_FAMILY'],

@@ -5,7 +5,12 @@ import { answerWithin, budgetLeft, setAside } from '../../api/request-budget';
 /** Runs `work` as a route would, inside a request with a budget of `ms`. */
 const insideRequest = <T>(ms: number, work: () => Promise<T>): Promise<T> => {
   let result!: Promise<T>;
-  return Promise.resolve(answerWithin(ms)({} as Context, async () => { result = work(); await result; })).then(() => result);
+  return Promise.resolve(
+    answerWithin(ms)({} as Context, async () => {
+      result = work();
+      await result;
+    }),
+  ).then(() => result);
 };
 
 describe('the request budget: every wait of one request shares it', () => {

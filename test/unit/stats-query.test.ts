@@ -23,15 +23,26 @@ describe('statsQuery', () => {
   ])('refuses %j, naming %s', (raw, parameter, message) => {
     const result = statsQuery.safeParse(raw);
     expect(result.success).toBe(false);
-    expect(result.error!.issues).toContainEqual(expect.objectContaining({ path: expect.arrayContaining([parameter]), message: expect.stringContaining(message) }));
+    expect(result.error!.issues).toContainEqual(
+      expect.objectContaining({ path: expect.arrayContaining([parameter]), message: expect.stringContaining(message) }),
+    );
   });
 });
 
 describe('CSV columns', () => {
   it('raw rows: one column per field', () => {
     expect(statsCsvColumns({ rollup: [], bucket: undefined })).toEqual([
-      'id', 'model', 'request_id', 'attempt', 'status', 'request_timestamp', 'pod_ready_timestamp', 'processed_timestamp',
-      'queue_wait_ms', 'processing_ms', 'total_ms',
+      'id',
+      'model',
+      'request_id',
+      'attempt',
+      'status',
+      'request_timestamp',
+      'pod_ready_timestamp',
+      'processed_timestamp',
+      'queue_wait_ms',
+      'processing_ms',
+      'total_ms',
     ]);
   });
 
@@ -56,22 +67,37 @@ describe('CSV columns', () => {
 
 describe('the CSV file name', () => {
   it('says the period, the rollups and the bucket', () => {
-    expect(statsCsvFilename(statsQuery.parse({ from: '2026-11-01', to: '2026-11-30', rollup: 'model,status', bucket: 'day' }))).toBe(
-      'podium-stats_2026-11-01_2026-11-30_by-model-status_per-day.csv',
-    );
+    expect(
+      statsCsvFilename(
+        statsQuery.parse({ from: '2026-11-01', to: '2026-11-30', rollup: 'model,status', bucket: 'day' }),
+      ),
+    ).toBe('podium-stats_2026-11-01_2026-11-30_by-model-status_per-day.csv');
   });
 
   it('names up to three models, and an open period by its ends', () => {
-    expect(statsCsvFilename(statsQuery.parse({ model: 'echo,sentiment' }))).toBe('podium-stats_start_now_echo-sentiment.csv');
+    expect(statsCsvFilename(statsQuery.parse({ model: 'echo,sentiment' }))).toBe(
+      'podium-stats_start_now_echo-sentiment.csv',
+    );
     expect(statsCsvFilename(statsQuery.parse({ model: 'a,b,c,d' }))).toBe('podium-stats_start_now.csv');
   });
 });
 
 describe('stats page filters in the URL', () => {
   it('round-trip through the query string', () => {
-    const filters = { ...noFilters, models: ['echo', 'fail'], from: '2026-11-01', to: '2026-11-30', status: 'failure' as const, byModel: true, byStatus: true, bucket: 'day' as const };
+    const filters = {
+      ...noFilters,
+      models: ['echo', 'fail'],
+      from: '2026-11-01',
+      to: '2026-11-30',
+      status: 'failure' as const,
+      byModel: true,
+      byStatus: true,
+      bucket: 'day' as const,
+    };
     const search = searchFromFilters(filters);
-    expect(search).toBe('?model=echo%2Cfail&from=2026-11-01&to=2026-11-30&status=failure&rollup=model%2Cstatus&bucket=day');
+    expect(search).toBe(
+      '?model=echo%2Cfail&from=2026-11-01&to=2026-11-30&status=failure&rollup=model%2Cstatus&bucket=day',
+    );
     expect(filtersFromSearch(search)).toEqual(filters);
   });
 

@@ -10,7 +10,9 @@ describe('what the stats page says about its figures', () => {
   });
 
   it('from the rows: exact, and why the rollups were not used', () => {
-    expect(sourceNote(rowsSource('a backfill is pending'), true)).toBe('Exact figures, computed from every request: a backfill is pending.');
+    expect(sourceNote(rowsSource('a backfill is pending'), true)).toBe(
+      'Exact figures, computed from every request: a backfill is pending.',
+    );
   });
 
   it('raw rows need no note', () => {

@@ -6,7 +6,10 @@ describe('text the database can store', () => {
   });
 
   it('finds a NUL and says where it is', () => {
-    expect(findUnstorableText({ inputs: [{ data: ['ok', 'a\u0000b'] }] })).toEqual({ path: 'inputs[0].data[1]', problem: 'a NUL character' });
+    expect(findUnstorableText({ inputs: [{ data: ['ok', 'a\u0000b'] }] })).toEqual({
+      path: 'inputs[0].data[1]',
+      problem: 'a NUL character',
+    });
   });
 
   it('finds lone surrogates, high or low, and at either end', () => {

@@ -38,7 +38,9 @@ describe('ids from a seed', () => {
   });
 
   it('differ between the spans of a run and between runs', () => {
-    const seeds = Array.from({ length: 1000 }, (_, run) => Array.from({ length: 20 }, (_, step) => `${run}/activity/${step}`)).flat();
+    const seeds = Array.from({ length: 1000 }, (_, run) =>
+      Array.from({ length: 20 }, (_, step) => `${run}/activity/${step}`),
+    ).flat();
     expect(new Set(seeds.map((seed) => idFromSeed(seed, 8))).size).toBe(seeds.length);
     expect(new Set(seeds.map((seed) => idFromSeed(seed, 16))).size).toBe(seeds.length);
   });

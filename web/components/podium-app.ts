@@ -21,14 +21,49 @@ export class PodiumApp extends LitElement {
   declare auth: SessionState;
 
   static override styles = css`
-    :host { display: block; }
-    header { display: flex; gap: 1rem; align-items: center; padding: 0.75rem 1.5rem; background: #1d232b; color: white; }
-    header a { color: #cfe0ff; text-decoration: none; }
-    header .brand { font-weight: 700; color: white; margin-right: 1rem; }
-    header .spacer { flex: 1; }
-    header button { font: inherit; background: none; border: 1px solid #cfe0ff; color: #cfe0ff; border-radius: 6px; padding: 0.2rem 0.6rem; cursor: pointer; }
-    main { max-width: 60rem; margin: 0 auto; padding: 1.5rem 1rem; }
-    .banner { background: #fef3f2; color: #b42318; border-bottom: 1px solid #fecdca; padding: 0.6rem 1.5rem; }
+    :host {
+      display: block;
+    }
+    header {
+      display: flex;
+      gap: 1rem;
+      align-items: center;
+      padding: 0.75rem 1.5rem;
+      background: #1d232b;
+      color: white;
+    }
+    header a {
+      color: #cfe0ff;
+      text-decoration: none;
+    }
+    header .brand {
+      font-weight: 700;
+      color: white;
+      margin-right: 1rem;
+    }
+    header .spacer {
+      flex: 1;
+    }
+    header button {
+      font: inherit;
+      background: none;
+      border: 1px solid #cfe0ff;
+      color: #cfe0ff;
+      border-radius: 6px;
+      padding: 0.2rem 0.6rem;
+      cursor: pointer;
+    }
+    main {
+      max-width: 60rem;
+      margin: 0 auto;
+      padding: 1.5rem 1rem;
+    }
+    .banner {
+      background: #fef3f2;
+      color: #b42318;
+      border-bottom: 1px solid #fecdca;
+      padding: 0.6rem 1.5rem;
+    }
   `;
 
   private readonly onSessionChange = () => (this.auth = session.state);
@@ -87,7 +122,8 @@ export class PodiumApp extends LitElement {
         return this.adminOnly(html`<admin-models-page></admin-models-page>`, 'MODEL_ADMIN');
       default: {
         const instance = /^\/admin\/instances\/([0-9a-f-]{36})$/.exec(this.path);
-        if (instance) return this.adminOnly(html`<admin-instance-page .instanceId=${instance[1]!}></admin-instance-page>`);
+        if (instance)
+          return this.adminOnly(html`<admin-instance-page .instanceId=${instance[1]!}></admin-instance-page>`);
         return signedIn ? html`<requests-page></requests-page>` : html`<catalog-page></catalog-page>`;
       }
     }
@@ -97,7 +133,10 @@ export class PodiumApp extends LitElement {
   private adminOnly(page: unknown, permission: Permission = 'ADMIN') {
     return session.hasPermission(permission)
       ? page
-      : html`<h1>403</h1><p data-testid="forbidden">This page is for ${permission === 'ADMIN' ? 'admins' : 'model admins (MODEL_ADMIN)'}.</p>`;
+      : html`<h1>403</h1>
+          <p data-testid="forbidden">
+            This page is for ${permission === 'ADMIN' ? 'admins' : 'model admins (MODEL_ADMIN)'}.
+          </p>`;
   }
 
   override render() {
@@ -106,21 +145,30 @@ export class PodiumApp extends LitElement {
       <header>
         <a class="brand" href="/">Podium</a>
         ${user ? html`<a href="/">My requests</a>` : ''}
-        ${session.hasPermission('ADMIN')
-          ? html`<a href="/admin/requests" data-testid="admin-requests-link">All requests</a>
-              <a href="/admin/instances" data-testid="admin-instances-link">Instances</a>
-              <a href="/admin/stats" data-testid="stats-link">Stats</a>
-              <a href="/admin/users" data-testid="admin-link">Users</a>`
-          : ''}
+        ${
+          session.hasPermission('ADMIN')
+            ? html`<a href="/admin/requests" data-testid="admin-requests-link">All requests</a>
+                <a href="/admin/instances" data-testid="admin-instances-link">Instances</a>
+                <a href="/admin/stats" data-testid="stats-link">Stats</a>
+                <a href="/admin/users" data-testid="admin-link">Users</a>`
+            : ''
+        }
         ${session.hasPermission('MODEL_ADMIN') ? html`<a href="/admin/models" data-testid="admin-models-link">Models</a>` : ''}
         <span class="spacer"></span>
-        ${user
-          ? html`<span data-testid="user-name">${user.username}</span><button @click=${this.signOut}>Sign out</button>`
-          : html`<a href="/signin">Sign in</a><a href="/signup">Sign up</a>`}
+        ${
+          user
+            ? html`<span data-testid="user-name">${user.username}</span
+                ><button @click=${this.signOut}>Sign out</button>`
+            : html`<a href="/signin">Sign in</a><a href="/signup">Sign up</a>`
+        }
       </header>
-      ${this.auth.status === 'expired'
-        ? html`<div class="banner" role="alert" data-testid="session-expired">Session expired. <a href="/signin">Sign in again</a>.</div>`
-        : ''}
+      ${
+        this.auth.status === 'expired'
+          ? html`<div class="banner" role="alert" data-testid="session-expired">
+              Session expired. <a href="/signin">Sign in again</a>.
+            </div>`
+          : ''
+      }
       <main>${this.page()}</main>
     `;
   }

@@ -31,7 +31,22 @@ const describe = (entry: History['timeline'][number]) => {
 /** One instance's life: its log, the requests it served, and its pool workflow's events about it. */
 export class AdminInstancePage extends LitElement {
   static override properties = { instanceId: {} };
-  static override styles = [sharedStyles, css`ol { padding-left: 1.2rem; } li { margin: 0.2rem 0; } .when { color: #475467; font-variant-numeric: tabular-nums; margin-right: 0.5rem; }`];
+  static override styles = [
+    sharedStyles,
+    css`
+      ol {
+        padding-left: 1.2rem;
+      }
+      li {
+        margin: 0.2rem 0;
+      }
+      .when {
+        color: #475467;
+        font-variant-numeric: tabular-nums;
+        margin-right: 0.5rem;
+      }
+    `,
+  ];
   declare instanceId: string;
   private readonly history = new Task(this, {
     task: ([id]) => apiCall<History>('GET', `/api/admin/instances/${encodeURIComponent(id!)}`),
@@ -53,37 +68,105 @@ export class AdminInstancePage extends LitElement {
   private renderHistory({ instance, timeline, runtimeEvents, requests, workflow }: History) {
     return html`
       <h1>Instance <code>${instance.id.slice(0, 8)}</code> of ${instance.modelId}</h1>
-      <p>${instance.runtime} <code>${instance.runtimeRef ?? '—'}</code>, now ${instance.status}. <a href="/admin/instances">All active instances</a></p>
+      <p>
+        ${instance.runtime} <code>${instance.runtimeRef ?? '—'}</code>, now ${instance.status}.
+        <a href="/admin/instances">All active instances</a>
+      </p>
       <h2>Timeline (UTC)</h2>
       <ol data-testid="timeline">
         ${timeline.map((entry) => html`<li><span class="when">${time(entry.occurredAt)}</span>${describe(entry)}</li>`)}
       </ol>
       <h2>Kubernetes events</h2>
-      ${runtimeEvents.length === 0
-        ? html`<p>None recorded${instance.runtime === 'local' ? ' (a local process has none)' : ''}.</p>`
-        : html`<table data-testid="runtime-events"><thead><tr><th>Last seen (UTC)</th><th>Type</th><th>Reason</th><th>Message</th><th>From</th><th>Count</th></tr></thead>
-            <tbody>${runtimeEvents.map(
-              (e) => html`<tr><td>${time(e.lastAt)}</td><td>${e.type}</td><td>${e.reason}</td><td>${e.message}</td><td>${e.source ?? '—'}</td><td>${e.count}</td></tr>`,
-            )}</tbody></table>`}
+      ${
+        runtimeEvents.length === 0
+          ? html`<p>None recorded${instance.runtime === 'local' ? ' (a local process has none)' : ''}.</p>`
+          : html`<table data-testid="runtime-events">
+              <thead>
+                <tr>
+                  <th>Last seen (UTC)</th>
+                  <th>Type</th>
+                  <th>Reason</th>
+                  <th>Message</th>
+                  <th>From</th>
+                  <th>Count</th>
+                </tr>
+              </thead>
+              <tbody>
+                ${runtimeEvents.map(
+                  (e) =>
+                    html`<tr>
+                      <td>${time(e.lastAt)}</td>
+                      <td>${e.type}</td>
+                      <td>${e.reason}</td>
+                      <td>${e.message}</td>
+                      <td>${e.source ?? '—'}</td>
+                      <td>${e.count}</td>
+                    </tr>`,
+                )}
+              </tbody>
+            </table>`
+      }
       <h2>Requests served</h2>
-      ${requests.length === 0
-        ? html`<p>None.</p>`
-        : html`<table data-testid="served"><thead><tr><th>Request</th><th>Status</th><th>Requested (UTC)</th><th>Total ms</th><th></th></tr></thead>
-            <tbody>${requests.map(
-              (r) => html`<tr><td><code>${r.id.slice(0, 8)}</code></td><td class="status-${r.status}">${r.status}</td><td>${time(r.createdAt)}</td>
-                <td>${r.totalMs === null ? '—' : Math.round(r.totalMs)}</td>
-                <td>${r.links.temporal ? html`<a href=${r.links.temporal} target="_blank" rel="noopener">workflow</a>` : ''}</td></tr>`,
-            )}</tbody></table>`}
+      ${
+        requests.length === 0
+          ? html`<p>None.</p>`
+          : html`<table data-testid="served">
+              <thead>
+                <tr>
+                  <th>Request</th>
+                  <th>Status</th>
+                  <th>Requested (UTC)</th>
+                  <th>Total ms</th>
+                  <th></th>
+                </tr>
+              </thead>
+              <tbody>
+                ${requests.map(
+                  (r) =>
+                    html`<tr>
+                      <td><code>${r.id.slice(0, 8)}</code></td>
+                      <td class="status-${r.status}">${r.status}</td>
+                      <td>${time(r.createdAt)}</td>
+                      <td>${r.totalMs === null ? '—' : Math.round(r.totalMs)}</td>
+                      <td>
+                        ${r.links.temporal ? html`<a href=${r.links.temporal} target="_blank" rel="noopener">workflow</a>` : ''}
+                      </td>
+                    </tr>`,
+                )}
+              </tbody>
+            </table>`
+      }
       <h2>Pool workflow</h2>
-      <p><code>${workflow.id}</code> ${workflow.link ? html`<a href=${workflow.link} target="_blank" rel="noopener">open in the Temporal Web UI</a>` : ''}
-        — its events about this instance (current run).</p>
-      ${workflow.events === null
-        ? html`<p>The pool workflow is not running any more.</p>`
-        : html`<table data-testid="workflow-events"><thead><tr><th>#</th><th>Time (UTC)</th><th>Event</th><th>Detail</th></tr></thead>
-            <tbody>${workflow.events.map(
-              (e) => html`<tr><td>${e.eventId}</td><td>${time(e.time)}</td><td>${e.type.toLowerCase().replaceAll('_', ' ')} <strong>${e.name ?? ''}</strong></td>
-                <td><code>${JSON.stringify(e.detail)}</code></td></tr>`,
-            )}</tbody></table>`}
+      <p>
+        <code>${workflow.id}</code>
+        ${workflow.link ? html`<a href=${workflow.link} target="_blank" rel="noopener">open in the Temporal Web UI</a>` : ''}
+        — its events about this instance (current run).
+      </p>
+      ${
+        workflow.events === null
+          ? html`<p>The pool workflow is not running any more.</p>`
+          : html`<table data-testid="workflow-events">
+              <thead>
+                <tr>
+                  <th>#</th>
+                  <th>Time (UTC)</th>
+                  <th>Event</th>
+                  <th>Detail</th>
+                </tr>
+              </thead>
+              <tbody>
+                ${workflow.events.map(
+                  (e) =>
+                    html`<tr>
+                      <td>${e.eventId}</td>
+                      <td>${time(e.time)}</td>
+                      <td>${e.type.toLowerCase().replaceAll('_', ' ')} <strong>${e.name ?? ''}</strong></td>
+                      <td><code>${JSON.stringify(e.detail)}</code></td>
+                    </tr>`,
+                )}
+              </tbody>
+            </table>`
+      }
     `;
   }
 }

@@ -18,7 +18,11 @@ export class AdminInstancesPage extends LitElement {
   static override styles = [
     sharedStyles,
     css`
-      details pre { max-height: 20rem; overflow: auto; font-size: 0.75rem; }
+      details pre {
+        max-height: 20rem;
+        overflow: auto;
+        font-size: 0.75rem;
+      }
     `,
   ];
   declare filters: Filters;
@@ -62,9 +66,10 @@ export class AdminInstancesPage extends LitElement {
 
   /** Stop (now; its requests fail over) or replace (a new one first; its requests finish) an instance, through its pool. */
   private async act(instance: AdminInstance, action: 'stop' | 'replace') {
-    const question = action === 'stop'
-      ? `Stop instance ${instance.id?.slice(0, 8)} of ${instance.model}? Requests it serves now fail over.`
-      : `Replace instance ${instance.id?.slice(0, 8)} of ${instance.model}? A new one starts; this one stops after the requests it serves.`;
+    const question =
+      action === 'stop'
+        ? `Stop instance ${instance.id?.slice(0, 8)} of ${instance.model}? Requests it serves now fail over.`
+        : `Replace instance ${instance.id?.slice(0, 8)} of ${instance.model}? A new one starts; this one stops after the requests it serves.`;
     if (!instance.id || !confirm(question)) return;
     try {
       await apiCall('POST', `/api/admin/instances/${instance.id}/${action}`);
@@ -89,7 +94,8 @@ export class AdminInstancesPage extends LitElement {
     return html`
       <h1>Active instances</h1>
       <div class="filters">
-        ${this.input('model', 'Model')} ${this.input('from', 'Started from (UTC day)', 'date')} ${this.input('to', 'Started to (UTC day, included)', 'date')}
+        ${this.input('model', 'Model')} ${this.input('from', 'Started from (UTC day)', 'date')}
+        ${this.input('to', 'Started to (UTC day, included)', 'date')}
         ${this.input('status', 'Status (pod phase or instance status)')}
       </div>
       <p class="note">
@@ -101,53 +107,116 @@ export class AdminInstancesPage extends LitElement {
       ${this.listing.status === TaskStatus.ERROR ? loadStates().error(this.listing.error) : ''}
       ${listing || this.listing.status === TaskStatus.ERROR ? '' : loadStates().pending()}
       ${failingPools.map(
-        (pool) => html`<p class="error" role="alert" data-testid="pool-failing">
-          The pool of <strong>${pool.modelId}</strong> is failing (workflow <code>${pool.workflowId}</code>, workflow task
-          attempt ${pool.workflowTaskAttempt}): its queued requests fail with MODEL_POOL_FAILING. The worker log and the
-          workflow in the Temporal Web UI say why.
-        </p>`,
+        (pool) =>
+          html`<p class="error" role="alert" data-testid="pool-failing">
+            The pool of <strong>${pool.modelId}</strong> is failing (workflow <code>${pool.workflowId}</code>, workflow
+            task attempt ${pool.workflowTaskAttempt}): its queued requests fail with MODEL_POOL_FAILING. The worker log
+            and the workflow in the Temporal Web UI say why.
+          </p>`,
       )}
       ${instances?.length === 0 ? html`<p data-testid="instances-empty">No live instances match these filters.</p>` : ''}
-      ${instances && instances.length > 0
-        ? html`<table data-testid="admin-instances">
-            <thead><tr><th>Instance</th><th>Model</th><th>Started (UTC)</th><th>Status</th><th>Pod / process</th><th>Node</th>
-              <th>Request</th><th>Events</th><th></th></tr></thead>
-            <tbody>
-              ${instances.map(
-                (i) => html`<tr data-instance=${i.id ?? ''}>
-                  <td>${i.id ? html`<a href="/admin/instances/${i.id}"><code>${i.id.slice(0, 8)}</code></a>` : html`<em>no record</em>`}</td>
-                  <td>${i.model ?? '—'}</td>
-                  <td>${i.startedAt?.slice(0, 19).replace('T', ' ') ?? '—'}</td>
-                  <td>${i.status ?? '—'}</td>
-                  <td>${i.runtime
-                    ? html`<code>${i.runtime.runtimeRef}</code> ${i.runtime.phase}${i.runtime.ready ? ', ready' : ''}${i.runtime.waiting
-                        ? html`<br /><span class="error">${i.runtime.waiting.reason}: ${i.runtime.waiting.message}</span>`
-                        : ''}`
-                    : html`<span class="error">not found in the runtime</span>`}</td>
-                  <td>${i.runtime?.node ?? '—'}</td>
-                  <td>${i.assignedRequestId ? html`<code>${i.assignedRequestId.slice(0, 8)}</code>` : '—'}</td>
-                  <td>${i.runtime?.events
-                    ? html`<details><summary>${i.runtime.events.length} events</summary><pre>${JSON.stringify(i.runtime.events, null, 2)}</pre></details>`
-                    : '—'}</td>
-                  <td class="actions">${i.id
-                    ? html`<button class="secondary" data-testid="replace" @click=${() => this.act(i, 'replace')}>Replace</button>
-                        <button class="secondary" data-testid="stop" @click=${() => this.act(i, 'stop')}>Stop</button>`
-                    : ''}</td>
-                </tr>`,
-              )}
-            </tbody>
-          </table>`
-        : ''}
+      ${
+        instances && instances.length > 0
+          ? html`<table data-testid="admin-instances">
+              <thead>
+                <tr>
+                  <th>Instance</th>
+                  <th>Model</th>
+                  <th>Started (UTC)</th>
+                  <th>Status</th>
+                  <th>Pod / process</th>
+                  <th>Node</th>
+                  <th>Request</th>
+                  <th>Events</th>
+                  <th></th>
+                </tr>
+              </thead>
+              <tbody>
+                ${instances.map(
+                  (i) =>
+                    html`<tr data-instance=${i.id ?? ''}>
+                      <td>
+                        ${i.id ? html`<a href="/admin/instances/${i.id}"><code>${i.id.slice(0, 8)}</code></a>` : html`<em>no record</em>`}
+                      </td>
+                      <td>${i.model ?? '—'}</td>
+                      <td>${i.startedAt?.slice(0, 19).replace('T', ' ') ?? '—'}</td>
+                      <td>${i.status ?? '—'}</td>
+                      <td>
+                        ${
+                          i.runtime
+                            ? html`<code>${i.runtime.runtimeRef}</code>
+                                ${i.runtime.phase}${i.runtime.ready ? ', ready' : ''}${
+                                  i.runtime.waiting
+                                    ? html`<br /><span class="error"
+                                          >${i.runtime.waiting.reason}: ${i.runtime.waiting.message}</span
+                                        >`
+                                    : ''
+                                }`
+                            : html`<span class="error">not found in the runtime</span>`
+                        }
+                      </td>
+                      <td>${i.runtime?.node ?? '—'}</td>
+                      <td>${i.assignedRequestId ? html`<code>${i.assignedRequestId.slice(0, 8)}</code>` : '—'}</td>
+                      <td>
+                        ${
+                          i.runtime?.events
+                            ? html`<details>
+                                <summary>${i.runtime.events.length} events</summary>
+                                <pre>${JSON.stringify(i.runtime.events, null, 2)}</pre>
+                              </details>`
+                            : '—'
+                        }
+                      </td>
+                      <td class="actions">
+                        ${
+                          i.id
+                            ? html`<button
+                                  class="secondary"
+                                  data-testid="replace"
+                                  @click=${() => this.act(i, 'replace')}
+                                >
+                                  Replace
+                                </button>
+                                <button class="secondary" data-testid="stop" @click=${() => this.act(i, 'stop')}>
+                                  Stop
+                                </button>`
+                            : ''
+                        }
+                      </td>
+                    </tr>`,
+                )}
+              </tbody>
+            </table>`
+          : ''
+      }
       <h2>Node autoscaler</h2>
-      ${decisions.length === 0
-        ? html`<p class="note">No decisions yet (node autoscaling is off, or nothing has needed a node).</p>`
-        : html`<table data-testid="autoscaler-decisions">
-            <thead><tr><th>Decided (UTC)</th><th>Pending pods</th><th>Nodes</th><th>Why</th><th>Done</th></tr></thead>
-            <tbody>${decisions.map(
-              (d) => html`<tr><td>${d.decidedAt.slice(0, 23).replace('T', ' ')}</td><td>${d.pendingPods}</td><td>${d.nodes}</td>
-                <td>${d.reasons.join('; ')}</td><td>${d.results.join('; ') || '—'}</td></tr>`,
-            )}</tbody>
-          </table>`}
+      ${
+        decisions.length === 0
+          ? html`<p class="note">No decisions yet (node autoscaling is off, or nothing has needed a node).</p>`
+          : html`<table data-testid="autoscaler-decisions">
+              <thead>
+                <tr>
+                  <th>Decided (UTC)</th>
+                  <th>Pending pods</th>
+                  <th>Nodes</th>
+                  <th>Why</th>
+                  <th>Done</th>
+                </tr>
+              </thead>
+              <tbody>
+                ${decisions.map(
+                  (d) =>
+                    html`<tr>
+                      <td>${d.decidedAt.slice(0, 23).replace('T', ' ')}</td>
+                      <td>${d.pendingPods}</td>
+                      <td>${d.nodes}</td>
+                      <td>${d.reasons.join('; ')}</td>
+                      <td>${d.results.join('; ') || '—'}</td>
+                    </tr>`,
+                )}
+              </tbody>
+            </table>`
+      }
     `;
   }
 }

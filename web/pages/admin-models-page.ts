@@ -24,14 +24,29 @@ const template = {
  * The server checks everything; its per-field errors show under the form.
  */
 export class AdminModelsPage extends LitElement {
-  static override properties = { draft: { state: true }, issues: { state: true }, error: { state: true }, notice: { state: true } };
+  static override properties = {
+    draft: { state: true },
+    issues: { state: true },
+    error: { state: true },
+    notice: { state: true },
+  };
   static override styles = [
     sharedStyles,
     css`
-      form { max-width: 44rem; }
-      textarea { min-height: 22rem; }
-      .buttons { display: flex; gap: 0.5rem; }
-      ul.issues { margin: 0; padding-left: 1.2rem; }
+      form {
+        max-width: 44rem;
+      }
+      textarea {
+        min-height: 22rem;
+      }
+      .buttons {
+        display: flex;
+        gap: 0.5rem;
+      }
+      ul.issues {
+        margin: 0;
+        padding-left: 1.2rem;
+      }
     `,
   ];
   declare draft: Draft | null;
@@ -92,7 +107,8 @@ export class AdminModelsPage extends LitElement {
       this.error = null;
       void this.models.run();
     } catch (error) {
-      const issues = error instanceof ApiClientError ? (error.details as { issues?: FieldIssue[] } | undefined)?.issues : undefined;
+      const issues =
+        error instanceof ApiClientError ? (error.details as { issues?: FieldIssue[] } | undefined)?.issues : undefined;
       this.issues = issues ?? [];
       this.error = issues ? null : errorMessage(error, { withCode: true });
     }
@@ -101,7 +117,10 @@ export class AdminModelsPage extends LitElement {
   private async deleteModel(id: string) {
     if (!confirm(`Delete ${id}? New requests for it are refused at once; those it has finish first.`)) return;
     try {
-      const { draining } = await apiCall<{ draining: { waiting: number; processing: number } }>('DELETE', `/api/admin/models/${encodeURIComponent(id)}`);
+      const { draining } = await apiCall<{ draining: { waiting: number; processing: number } }>(
+        'DELETE',
+        `/api/admin/models/${encodeURIComponent(id)}`,
+      );
       this.notice = `Deleted ${id}; ${draining.waiting} waiting and ${draining.processing} running requests finish`;
       this.error = null;
       void this.models.run();
@@ -113,17 +132,30 @@ export class AdminModelsPage extends LitElement {
   private renderForm(draft: Draft) {
     return html`<form @submit=${this.save} data-testid="model-form">
       <h2>${draft.mode === 'create' ? 'New model' : `Edit ${draft.id}`}</h2>
-      ${draft.mode === 'create'
-        ? html`<label>Id <input name="id" data-testid="model-id" required .value=${draft.id} placeholder="lower-case letters, digits, dashes" /></label>`
-        : ''}
-      <label>Settings (JSON; every field and its default: docs/models.md)
+      ${
+        draft.mode === 'create'
+          ? html`<label
+              >Id
+              <input
+                name="id"
+                data-testid="model-id"
+                required
+                .value=${draft.id}
+                placeholder="lower-case letters, digits, dashes"
+            /></label>`
+          : ''
+      }
+      <label
+        >Settings (JSON; every field and its default: docs/models.md)
         <textarea name="settings" data-testid="model-settings" spellcheck="false" .value=${draft.json}></textarea>
       </label>
-      ${this.issues.length > 0
-        ? html`<ul class="issues field-error" role="alert" data-testid="model-issues">
-            ${this.issues.map((issue) => html`<li><code>${issue.path.join('.') || '(the model)'}</code>: ${issue.message}</li>`)}
-          </ul>`
-        : ''}
+      ${
+        this.issues.length > 0
+          ? html`<ul class="issues field-error" role="alert" data-testid="model-issues">
+              ${this.issues.map((issue) => html`<li><code>${issue.path.join('.') || '(the model)'}</code>: ${issue.message}</li>`)}
+            </ul>`
+          : ''
+      }
       <div class="buttons">
         <button type="submit" data-testid="save-model">${draft.mode === 'create' ? 'Register' : 'Save'}</button>
         <button type="button" class="secondary" @click=${() => (this.draft = null)}>Cancel</button>
@@ -136,32 +168,55 @@ export class AdminModelsPage extends LitElement {
       <h1>Models</h1>
       ${this.notice ? html`<p class="notice" data-testid="notice">${this.notice}</p>` : ''}
       ${this.error ? html`<p class="error" role="alert" data-testid="error">${this.error}</p>` : ''}
-      ${this.draft
-        ? this.renderForm(this.draft)
-        : html`<p><button data-testid="new-model" @click=${this.startCreate}>New model</button></p>`}
+      ${
+        this.draft
+          ? this.renderForm(this.draft)
+          : html`<p><button data-testid="new-model" @click=${this.startCreate}>New model</button></p>`
+      }
       ${this.models.render({
         ...loadStates(),
-        complete: (models) => html`<table data-testid="models">
-          <thead>
-            <tr><th>Id</th><th>Name</th><th>Runtime</th><th>Served as</th><th class="number">Instances</th>
-              <th class="number">Keep warm</th><th class="number">Concurrency</th><th></th></tr>
-          </thead>
-          <tbody>
-            ${models.map(
-              (m) => html`<tr data-model=${m.id}>
-                <td><code>${m.id}</code></td><td>${m.displayName}</td><td>${m.runtime}</td><td>${m.servedModelName}</td>
-                <td class="number">${m.minInstances}–${m.maxInstances}</td><td class="number">${m.keepWarmSeconds} s</td>
-                <td class="number">${m.maxConcurrency}</td>
-                <td class="actions">
-                  <button class="secondary" data-testid="edit-model" @click=${() => this.startEdit(m.id)}>Edit</button>
-                  <button class="secondary" data-testid="delete-model" @click=${() => this.deleteModel(m.id)}>Delete</button>
-                </td>
-              </tr>`,
-            )}
-          </tbody>
-        </table>`,
+        complete: (models) =>
+          html`<table data-testid="models">
+            <thead>
+              <tr>
+                <th>Id</th>
+                <th>Name</th>
+                <th>Runtime</th>
+                <th>Served as</th>
+                <th class="number">Instances</th>
+                <th class="number">Keep warm</th>
+                <th class="number">Concurrency</th>
+                <th></th>
+              </tr>
+            </thead>
+            <tbody>
+              ${models.map(
+                (m) =>
+                  html`<tr data-model=${m.id}>
+                    <td><code>${m.id}</code></td>
+                    <td>${m.displayName}</td>
+                    <td>${m.runtime}</td>
+                    <td>${m.servedModelName}</td>
+                    <td class="number">${m.minInstances}–${m.maxInstances}</td>
+                    <td class="number">${m.keepWarmSeconds} s</td>
+                    <td class="number">${m.maxConcurrency}</td>
+                    <td class="actions">
+                      <button class="secondary" data-testid="edit-model" @click=${() => this.startEdit(m.id)}>
+                        Edit
+                      </button>
+                      <button class="secondary" data-testid="delete-model" @click=${() => this.deleteModel(m.id)}>
+                        Delete
+                      </button>
+                    </td>
+                  </tr>`,
+              )}
+            </tbody>
+          </table>`,
       })}
-      <p class="note">From a terminal: <code>npm run podium -- models apply -f model.yaml</code>, <code>models list</code>, <code>models delete &lt;id&gt;</code>.</p>
+      <p class="note">
+        From a terminal: <code>npm run podium -- models apply -f model.yaml</code>, <code>models list</code>,
+        <code>models delete &lt;id&gt;</code>.
+      </p>
     `;
   }
 }

@@ -28,8 +28,12 @@ export class AdminRequestsPage extends LitElement {
   static override styles = [
     sharedStyles,
     css`
-      td.actions { white-space: nowrap; }
-      .sensitive { margin: 1rem 0; }
+      td.actions {
+        white-space: nowrap;
+      }
+      .sensitive {
+        margin: 1rem 0;
+      }
     `,
   ];
   declare filters: Filters;
@@ -77,7 +81,10 @@ export class AdminRequestsPage extends LitElement {
         : confirm(`Re-queue request ${request.id.slice(0, 8)} (${request.status})?`) && 're-queued by an admin';
     if (!reason) return;
     try {
-      const answer = await apiCall<{ previousStatus: string }>('POST', `/api/admin/requests/${request.id}/status`, { status, reason });
+      const answer = await apiCall<{ previousStatus: string }>('POST', `/api/admin/requests/${request.id}/status`, {
+        status,
+        reason,
+      });
       this.notice = `Request ${request.id.slice(0, 8)}: ${answer.previousStatus} → ${status} requested.`;
       this.error = null;
       await this.reload();
@@ -105,9 +112,14 @@ export class AdminRequestsPage extends LitElement {
     return html`
       <h1>All requests</h1>
       <div class="filters">
-        ${this.input('user', 'User (id or username)')} ${this.input('session', 'Anonymous session id')} ${this.input('model', 'Model')}
-        <label>Status
-          <select data-testid="filter-status" @change=${(e: Event) => this.setFilter('status', (e.target as HTMLSelectElement).value)}>
+        ${this.input('user', 'User (id or username)')} ${this.input('session', 'Anonymous session id')}
+        ${this.input('model', 'Model')}
+        <label
+          >Status
+          <select
+            data-testid="filter-status"
+            @change=${(e: Event) => this.setFilter('status', (e.target as HTMLSelectElement).value)}
+          >
             ${['', 'REQUESTED', 'PROCESSING', 'COMPLETE', 'FAILED', 'CANCELLED'].map(
               (s) => html`<option value=${s} ?selected=${this.filters.status === s}>${s || 'all'}</option>`,
             )}
@@ -117,41 +129,74 @@ export class AdminRequestsPage extends LitElement {
       </div>
       ${this.notice ? html`<p class="notice" role="status" data-testid="notice">${this.notice}</p>` : ''}
       ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : ''}
-      ${this.sensitive
-        ? html`<div class="sensitive" data-testid="sensitive">
-            <strong>Request ${this.sensitive.id.slice(0, 8)} — input and result (this view was logged)</strong>
-            <pre>${JSON.stringify({ input: this.sensitive.input, result: this.sensitive.result, error: this.sensitive.error }, null, 2)}</pre>
-            <button class="secondary" @click=${() => (this.sensitive = null)}>Hide</button>
-          </div>`
-        : ''}
+      ${
+        this.sensitive
+          ? html`<div class="sensitive" data-testid="sensitive">
+              <strong>Request ${this.sensitive.id.slice(0, 8)} — input and result (this view was logged)</strong>
+              <pre>
+${JSON.stringify({ input: this.sensitive.input, result: this.sensitive.result, error: this.sensitive.error }, null, 2)}</pre>
+              <button class="secondary" @click=${() => (this.sensitive = null)}>Hide</button>
+            </div>`
+          : ''
+      }
       ${this.listing.status === TaskStatus.ERROR ? loadStates().error(this.listing.error) : ''}
       ${page || this.listing.status === TaskStatus.ERROR ? '' : loadStates().pending()}
       ${page?.requests.length === 0 ? html`<p data-testid="requests-empty">No requests match these filters.</p>` : ''}
-      ${page && page.requests.length > 0
-        ? html`<table data-testid="admin-requests">
-            <thead><tr><th>Request</th><th>Status</th><th>Model</th><th>Who</th><th>Requested (UTC)</th>
-              <th>Result</th><th>Wait ms</th><th>Run ms</th><th>Total ms</th><th></th></tr></thead>
-            <tbody>
-              ${page.requests.map(
-                (r) => html`<tr data-request=${r.id}>
-                  <td><code>${r.id.slice(0, 8)}</code>${r.links.temporal ? html` <a href=${r.links.temporal} target="_blank" rel="noopener">workflow</a>` : ''}</td>
-                  <td class="status-${r.status}">${r.status}${r.attempt > 1 ? ` (attempt ${r.attempt})` : ''}</td>
-                  <td>${r.model}</td>
-                  <td>${r.anonymous ? html`anonymous <code>${r.sessionId.slice(0, 8)}</code>` : r.username}</td>
-                  <td>${r.createdAt.slice(0, 19).replace('T', ' ')}</td>
-                  <td>${r.errorCode ?? (r.status === 'COMPLETE' ? 'ok' : '—')}</td>
-                  <td class="number">${ms(r.waitMs)}</td><td class="number">${ms(r.runMs)}</td><td class="number">${ms(r.totalMs)}</td>
-                  <td class="actions">
-                    <button class="secondary" data-testid="requeue" @click=${() => this.setStatus(r, 'REQUESTED')}>Re-queue</button>
-                    <button class="secondary" data-testid="fail" ?disabled=${['COMPLETE', 'FAILED', 'CANCELLED'].includes(r.status)}
-                      @click=${() => this.setStatus(r, 'FAILED')}>Fail…</button>
-                    <button class="secondary" data-testid="view-data" @click=${() => this.viewData(r)}>View data</button>
-                  </td>
-                </tr>`,
-              )}
-            </tbody>
-          </table>`
-        : ''}
+      ${
+        page && page.requests.length > 0
+          ? html`<table data-testid="admin-requests">
+              <thead>
+                <tr>
+                  <th>Request</th>
+                  <th>Status</th>
+                  <th>Model</th>
+                  <th>Who</th>
+                  <th>Requested (UTC)</th>
+                  <th>Result</th>
+                  <th>Wait ms</th>
+                  <th>Run ms</th>
+                  <th>Total ms</th>
+                  <th></th>
+                </tr>
+              </thead>
+              <tbody>
+                ${page.requests.map(
+                  (r) =>
+                    html`<tr data-request=${r.id}>
+                      <td>
+                        <code>${r.id.slice(0, 8)}</code
+                        >${r.links.temporal ? html` <a href=${r.links.temporal} target="_blank" rel="noopener">workflow</a>` : ''}
+                      </td>
+                      <td class="status-${r.status}">${r.status}${r.attempt > 1 ? ` (attempt ${r.attempt})` : ''}</td>
+                      <td>${r.model}</td>
+                      <td>${r.anonymous ? html`anonymous <code>${r.sessionId.slice(0, 8)}</code>` : r.username}</td>
+                      <td>${r.createdAt.slice(0, 19).replace('T', ' ')}</td>
+                      <td>${r.errorCode ?? (r.status === 'COMPLETE' ? 'ok' : '—')}</td>
+                      <td class="number">${ms(r.waitMs)}</td>
+                      <td class="number">${ms(r.runMs)}</td>
+                      <td class="number">${ms(r.totalMs)}</td>
+                      <td class="actions">
+                        <button class="secondary" data-testid="requeue" @click=${() => this.setStatus(r, 'REQUESTED')}>
+                          Re-queue
+                        </button>
+                        <button
+                          class="secondary"
+                          data-testid="fail"
+                          ?disabled=${['COMPLETE', 'FAILED', 'CANCELLED'].includes(r.status)}
+                          @click=${() => this.setStatus(r, 'FAILED')}
+                        >
+                          Fail…
+                        </button>
+                        <button class="secondary" data-testid="view-data" @click=${() => this.viewData(r)}>
+                          View data
+                        </button>
+                      </td>
+                    </tr>`,
+                )}
+              </tbody>
+            </table>`
+          : ''
+      }
       ${page?.nextCursor ? html`<p><button class="secondary" @click=${() => (this.cursor = page.nextCursor!)}>Load more</button></p>` : ''}
     `;
   }

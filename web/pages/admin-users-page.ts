@@ -14,7 +14,14 @@ type AdminUser = UserView & { createdAt: string; disabledAt: string | null };
  */
 export class AdminUsersPage extends LitElement {
   static override properties = { error: { state: true }, notice: { state: true } };
-  static override styles = [sharedStyles, css`td.actions { white-space: nowrap; }`];
+  static override styles = [
+    sharedStyles,
+    css`
+      td.actions {
+        white-space: nowrap;
+      }
+    `,
+  ];
   /** What the last action could not do. */
   declare error: string | null;
   declare notice: string | null;
@@ -30,11 +37,18 @@ export class AdminUsersPage extends LitElement {
   }
 
   /** Asks for the reason, calls the action, and says what came of it. */
-  private async act(user: AdminUser, question: string, path: string, said: (answer: { endedSessions?: number }) => string) {
+  private async act(
+    user: AdminUser,
+    question: string,
+    path: string,
+    said: (answer: { endedSessions?: number }) => string,
+  ) {
     const reason = prompt(`${question} Give a reason (it goes into the audit log):`);
     if (!reason?.trim()) return;
     try {
-      const answer = await apiCall<{ endedSessions?: number }>('POST', `/api/admin/users/${user.id}/${path}`, { reason });
+      const answer = await apiCall<{ endedSessions?: number }>('POST', `/api/admin/users/${user.id}/${path}`, {
+        reason,
+      });
       this.notice = said(answer);
       this.error = null;
       await this.users.run();
@@ -46,15 +60,37 @@ export class AdminUsersPage extends LitElement {
 
   private actions(user: AdminUser) {
     const sessions = (answer: { endedSessions?: number }) => `${answer.endedSessions ?? 0} session(s) ended`;
-    const endSessions = () => this.act(user, `End every session of ${user.username}?`, 'sessions/end', (a) => `${user.username}: ${sessions(a)}.`);
-    const disable = () => this.act(user, `Disable ${user.username}? They cannot sign in until enabled, and their sessions end.`, 'disable', (a) => `${user.username} disabled; ${sessions(a)}.`);
+    const endSessions = () =>
+      this.act(
+        user,
+        `End every session of ${user.username}?`,
+        'sessions/end',
+        (a) => `${user.username}: ${sessions(a)}.`,
+      );
+    const disable = () =>
+      this.act(
+        user,
+        `Disable ${user.username}? They cannot sign in until enabled, and their sessions end.`,
+        'disable',
+        (a) => `${user.username} disabled; ${sessions(a)}.`,
+      );
     const enable = () => this.act(user, `Enable ${user.username} again?`, 'enable', () => `${user.username} enabled.`);
     const self = session.state.status === 'signed-in' && session.state.user.id === user.id;
     return html`<td class="actions">
       <button class="secondary" data-testid="end-sessions" @click=${endSessions}>End sessions…</button>
-      ${user.disabledAt
-        ? html`<button class="secondary" data-testid="enable" @click=${enable}>Enable…</button>`
-        : html`<button class="secondary" data-testid="disable" ?disabled=${self} title=${self ? 'You cannot disable your own account' : ''} @click=${disable}>Disable…</button>`}
+      ${
+        user.disabledAt
+          ? html`<button class="secondary" data-testid="enable" @click=${enable}>Enable…</button>`
+          : html`<button
+              class="secondary"
+              data-testid="disable"
+              ?disabled=${self}
+              title=${self ? 'You cannot disable your own account' : ''}
+              @click=${disable}
+            >
+              Disable…
+            </button>`
+      }
     </td>`;
   }
 
@@ -65,17 +101,37 @@ export class AdminUsersPage extends LitElement {
       ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : ''}
       ${this.users.render({
         ...loadStates(),
-        complete: (users) => html`<table>
-            <thead><tr><th>Username</th><th>Email</th><th>Permissions</th><th>Since (UTC)</th><th>Account</th><th></th></tr></thead>
+        complete: (users) =>
+          html`<table>
+            <thead>
+              <tr>
+                <th>Username</th>
+                <th>Email</th>
+                <th>Permissions</th>
+                <th>Since (UTC)</th>
+                <th>Account</th>
+                <th></th>
+              </tr>
+            </thead>
             <tbody>
               ${users.map(
-                (u) => html`<tr data-user=${u.username}><td>${u.username}</td><td>${u.email}</td><td>${u.permissions.join(', ') || '—'}</td>
-                  <td>${u.createdAt.slice(0, 10)}</td><td>${u.disabledAt ? `disabled ${u.disabledAt.slice(0, 10)}` : 'active'}</td>${this.actions(u)}</tr>`,
+                (u) =>
+                  html`<tr data-user=${u.username}>
+                    <td>${u.username}</td>
+                    <td>${u.email}</td>
+                    <td>${u.permissions.join(', ') || '—'}</td>
+                    <td>${u.createdAt.slice(0, 10)}</td>
+                    <td>${u.disabledAt ? `disabled ${u.disabledAt.slice(0, 10)}` : 'active'}</td>
+                    ${this.actions(u)}
+                  </tr>`,
               )}
             </tbody>
           </table>`,
       })}
-      <p>Grant ADMIN or MODEL_ADMIN (the model catalog) from a terminal: <code>npm run podium -- users grant &lt;username&gt; ADMIN</code></p>
+      <p>
+        Grant ADMIN or MODEL_ADMIN (the model catalog) from a terminal:
+        <code>npm run podium -- users grant &lt;username&gt; ADMIN</code>
+      </p>
     `;
   }
 }

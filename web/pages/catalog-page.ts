@@ -18,16 +18,24 @@ export class CatalogPage extends LitElement {
       <h1>Requests for machine-learning models</h1>
       <p>Each request is a durable workflow: Podium starts the model, sends it your input and keeps the result.</p>
       <p><a href="/signin">Sign in</a> or <a href="/signup">sign up</a> to submit requests here, or use curl:</p>
-      <pre>TOKEN=$(curl -s -X POST ${location.origin}/api/sessions/anonymous | jq -r .token)
+      <pre>
+TOKEN=$(curl -s -X POST ${location.origin}/api/sessions/anonymous | jq -r .token)
 curl -s -X POST ${location.origin}/api/requests -H "Authorization: Bearer $TOKEN" \\
   -H 'Content-Type: application/json' \\
   -d '{"model":"echo","input":{"inputs":[{"name":"x","shape":[2],"datatype":"FP32","data":[1,2]}]}}'</pre>
       <h2>Models</h2>
       ${this.models.render({
         ...loadStates({ failed: 'Could not load the models: ' }),
-        complete: (models) => html`<table>
-          ${models.map((m) => html`<tr><td><strong>${m.displayName}</strong> <code>${m.id}</code></td><td>${m.description}</td></tr>`)}
-        </table>`,
+        complete: (models) =>
+          html`<table>
+            ${models.map(
+              (m) =>
+                html`<tr>
+                  <td><strong>${m.displayName}</strong> <code>${m.id}</code></td>
+                  <td>${m.description}</td>
+                </tr>`,
+            )}
+          </table>`,
       })}
     `;
   }

@@ -8,7 +8,9 @@ import { sharedStyles } from '../styles';
 
 const examples: Record<string, unknown> = {
   echo: { inputs: [{ name: 'numbers', shape: [3], datatype: 'FP32', data: [1, 2, 3] }] },
-  sentiment: { inputs: [{ name: 'text', shape: [2], datatype: 'BYTES', data: ['What a lovely day', 'This is awful'] }] },
+  sentiment: {
+    inputs: [{ name: 'text', shape: [2], datatype: 'BYTES', data: ['What a lovely day', 'This is awful'] }],
+  },
   fail: { inputs: [{ name: 'anything', shape: [1], datatype: 'INT32', data: [0] }] },
 };
 const exampleFor = (model: string) => JSON.stringify(examples[model] ?? examples.echo, null, 2);
@@ -23,7 +25,16 @@ export class RequestsPage extends LitElement {
     model: { state: true },
     input: { state: true },
   };
-  static override styles = [sharedStyles, css`.history-heading { display: flex; gap: 1rem; align-items: center; }`];
+  static override styles = [
+    sharedStyles,
+    css`
+      .history-heading {
+        display: flex;
+        gap: 1rem;
+        align-items: center;
+      }
+    `,
+  ];
   declare selected: WorkRequestView | null;
   /** What the last action (submit, show) could not do. */
   declare error: string | null;
@@ -113,7 +124,10 @@ export class RequestsPage extends LitElement {
     if (!request) return '';
     return html`
       <section data-testid="request-detail">
-        <h2>Request <code>${request.id.slice(0, 8)}</code>: <span class="status-${request.status}">${request.status}</span></h2>
+        <h2>
+          Request <code>${request.id.slice(0, 8)}</code>:
+          <span class="status-${request.status}">${request.status}</span>
+        </h2>
         ${request.error ? html`<p class="error">${request.error.code}: ${request.error.message}</p>` : ''}
         ${request.result ? html`<pre>${JSON.stringify(request.result, null, 2)}</pre>` : ''}
       </section>
@@ -138,7 +152,11 @@ export class RequestsPage extends LitElement {
         </label>
         <label>
           Input (Open Inference Protocol v2)
-          <textarea name="input" .value=${this.input} @input=${(e: Event) => (this.input = (e.target as HTMLTextAreaElement).value)}></textarea>
+          <textarea
+            name="input"
+            .value=${this.input}
+            @input=${(e: Event) => (this.input = (e.target as HTMLTextAreaElement).value)}
+          ></textarea>
         </label>
         <button type="submit">Submit request</button>
       </form>
@@ -146,7 +164,9 @@ export class RequestsPage extends LitElement {
       ${this.renderSelected()}
       <div class="history-heading">
         <h2>History</h2>
-        <button class="secondary" data-testid="reload" @click=${() => this.reload()} ?disabled=${this.reloading}>Reload</button>
+        <button class="secondary" data-testid="reload" @click=${() => this.reload()} ?disabled=${this.reloading}>
+          Reload
+        </button>
       </div>
       ${this.renderHistory(this.mine.value)}
     `;
@@ -156,15 +176,27 @@ export class RequestsPage extends LitElement {
     if (requests === undefined) return this.mine.status === TaskStatus.ERROR ? '' : loadStates().pending();
     if (requests.length === 0) return html`<p data-testid="no-requests">No requests yet: submit one above.</p>`;
     return html`<table data-testid="request-list">
-      <thead><tr><th>Request</th><th>Model</th><th>Status</th><th>Submitted (UTC)</th></tr></thead>
+      <thead>
+        <tr>
+          <th>Request</th>
+          <th>Model</th>
+          <th>Status</th>
+          <th>Submitted (UTC)</th>
+        </tr>
+      </thead>
       <tbody>
         ${requests.map(
-          (r) => html`<tr>
-            <td><a href="#" @click=${(e: Event) => (e.preventDefault(), this.show(r.id))}><code>${r.id.slice(0, 8)}</code></a></td>
-            <td>${r.model}</td>
-            <td class="status-${r.status}">${r.status}</td>
-            <td>${r.createdAt.replace('T', ' ').slice(0, 19)}</td>
-          </tr>`,
+          (r) =>
+            html`<tr>
+              <td>
+                <a href="#" @click=${(e: Event) => (e.preventDefault(), this.show(r.id))}
+                  ><code>${r.id.slice(0, 8)}</code></a
+                >
+              </td>
+              <td>${r.model}</td>
+              <td class="status-${r.status}">${r.status}</td>
+              <td>${r.createdAt.replace('T', ' ').slice(0, 19)}</td>
+            </tr>`,
         )}
       </tbody>
     </table>`;

@@ -43,7 +43,8 @@ export class SignUpPage extends LitElement {
         const issues = answer.error?.details?.issues as Issue[] | undefined;
         if (issues?.every((issue) => typeof issue.field === 'string')) this.issues = issues;
         else this.error = answer.error?.message ?? 'Sign-up failed';
-        if (answer.error?.code === 'USERNAME_TAKEN') this.issues = [{ field: 'username', message: answer.error.message }];
+        if (answer.error?.code === 'USERNAME_TAKEN')
+          this.issues = [{ field: 'username', message: answer.error.message }];
         if (answer.error?.code === 'EMAIL_TAKEN') this.issues = [{ field: 'email', message: answer.error.message }];
         return;
       }

@@ -5,8 +5,10 @@ export function sourceNote(source: StatsSource, grouped: boolean): string | null
   if (!grouped) return null;
   if (source.kind === 'rollups') {
     const percent = `${+(source.percentileRelativeError * 100).toFixed(2)} %`;
-    return `Percentiles are estimated from rollups, each within ${percent} of the exact value; ` +
-      'counts, averages and maxima are exact. The CSV is computed from every request, with exact percentiles.';
+    return (
+      `Percentiles are estimated from rollups, each within ${percent} of the exact value; ` +
+      'counts, averages and maxima are exact. The CSV is computed from every request, with exact percentiles.'
+    );
   }
   return `Exact figures, computed from every request${source.reason ? `: ${source.reason}` : ''}.`;
 }

@@ -12,14 +12,47 @@ export class StatsChart extends LitElement {
   declare bucket: 'hour' | 'day';
 
   static override styles = css`
-    :host { display: block; }
-    svg { width: 100%; height: auto; background: white; border: 1px solid #e3e6ea; border-radius: 6px; }
-    .bar { fill: #9db8f5; }
-    .line { fill: none; stroke: #b42318; stroke-width: 2; }
-    .dot { fill: #b42318; }
-    text { font: 11px system-ui, sans-serif; fill: #475467; }
-    .legend { display: flex; gap: 1rem; font-size: 0.85rem; color: #475467; margin-top: 0.25rem; }
-    .swatch { display: inline-block; width: 0.8rem; height: 0.8rem; vertical-align: middle; margin-right: 0.3rem; }
+    :host {
+      display: block;
+    }
+    svg {
+      width: 100%;
+      height: auto;
+      background: white;
+      border: 1px solid #e3e6ea;
+      border-radius: 6px;
+    }
+    .bar {
+      fill: #9db8f5;
+    }
+    .line {
+      fill: none;
+      stroke: #b42318;
+      stroke-width: 2;
+    }
+    .dot {
+      fill: #b42318;
+    }
+    text {
+      font:
+        11px system-ui,
+        sans-serif;
+      fill: #475467;
+    }
+    .legend {
+      display: flex;
+      gap: 1rem;
+      font-size: 0.85rem;
+      color: #475467;
+      margin-top: 0.25rem;
+    }
+    .swatch {
+      display: inline-block;
+      width: 0.8rem;
+      height: 0.8rem;
+      vertical-align: middle;
+      margin-right: 0.3rem;
+    }
   `;
 
   constructor() {
@@ -41,7 +74,8 @@ export class StatsChart extends LitElement {
     const x = (i: number) => pad.left + step * i + step / 2;
     const yCount = (count: number) => pad.top + plotHeight - (count / maxCount) * plotHeight;
     const yP90 = (ms: number) => pad.top + plotHeight - (ms / maxP90) * plotHeight;
-    const label = (bucket: string) => (this.bucket === 'hour' ? `${bucket.slice(5, 10)} ${bucket.slice(11, 13)}h` : bucket.slice(5, 10));
+    const label = (bucket: string) =>
+      this.bucket === 'hour' ? `${bucket.slice(5, 10)} ${bucket.slice(11, 13)}h` : bucket.slice(5, 10);
     const every = Math.ceil(this.points.length / 12);
     const line = this.points
       .map((p, i) => (p.p90TotalMs === null ? null : `${x(i)},${yP90(p.p90TotalMs)}`))

@@ -9,11 +9,23 @@ export type StatsFilters = {
   bucket: '' | 'hour' | 'day';
 };
 
-export const noFilters: StatsFilters = { models: [], from: '', to: '', status: '', byModel: false, byStatus: false, bucket: '' };
+export const noFilters: StatsFilters = {
+  models: [],
+  from: '',
+  to: '',
+  status: '',
+  byModel: false,
+  byStatus: false,
+  bucket: '',
+};
 
 export function filtersFromSearch(search: string): StatsFilters {
   const params = new URLSearchParams(search);
-  const list = (name: string) => params.getAll(name).flatMap((v) => v.split(',')).filter(Boolean);
+  const list = (name: string) =>
+    params
+      .getAll(name)
+      .flatMap((v) => v.split(','))
+      .filter(Boolean);
   const rollup = list('rollup');
   const status = params.get('status');
   const bucket = params.get('bucket');

@@ -24,10 +24,12 @@ export function keepWatching<T>(
   let current: AbortController | undefined;
   const open = () => {
     if (stopped) return;
-    watcher.watch(path, query, onEvent, () => !stopped && setTimeout(open, resumeDelayMs)).then(
-      (controller) => (stopped ? controller.abort() : (current = controller)),
-      () => !stopped && setTimeout(open, resumeDelayMs),
-    );
+    watcher
+      .watch(path, query, onEvent, () => !stopped && setTimeout(open, resumeDelayMs))
+      .then(
+        (controller) => (stopped ? controller.abort() : (current = controller)),
+        () => !stopped && setTimeout(open, resumeDelayMs),
+      );
   };
   open();
   return () => {

@@ -1,9 +1,4 @@
-import {
-  CoreV1Api,
-  Watch,
-  type KubeConfig,
-  type V1Pod,
-} from '@kubernetes/client-node';
+import { CoreV1Api, Watch, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import {
   InstanceFailedError,
   InstanceStartupTimeoutError,
@@ -37,7 +32,12 @@ export class KubernetesRuntime implements InstanceRuntime {
   private readonly imagePolicy: ImagePolicy;
 
   /** `imagePolicy` unset: any image (a test's own cluster). */
-  constructor(options: { kubeConfig: KubeConfig; namespace: string; endpointSource: EndpointSource; imagePolicy?: ImagePolicy }) {
+  constructor(options: {
+    kubeConfig: KubeConfig;
+    namespace: string;
+    endpointSource: EndpointSource;
+    imagePolicy?: ImagePolicy;
+  }) {
     this.imagePolicy = options.imagePolicy ?? { registries: [], requireDigest: false };
     this.kubeConfig = options.kubeConfig;
     this.core = options.kubeConfig.makeApiClient(CoreV1Api);
@@ -49,12 +49,16 @@ export class KubernetesRuntime implements InstanceRuntime {
   async start(spec: InstanceSpec): Promise<PlacedInstance> {
     // Checked here too, whoever wrote the catalog row: the API checks it at registration.
     const refused = imageProblems(spec.model.containerImage, this.imagePolicy);
-    if (refused.length > 0) throw new Error(`the image ${spec.model.containerImage} may not run: it ${refused.join('; it ')}`);
+    if (refused.length > 0)
+      throw new Error(`the image ${spec.model.containerImage} may not run: it ${refused.join('; it ')}`);
     const created = await this.core.createNamespacedPod({ namespace: this.namespace, body: modelPod(spec) });
     return { runtimeRef: created.metadata!.name!, endpoint: null };
   }
 
-  awaitReady({ runtimeRef }: PlacedInstance, { timeoutMs, signal, onProgress }: AwaitReadyOptions): Promise<{ endpoint: string }> {
+  awaitReady(
+    { runtimeRef }: PlacedInstance,
+    { timeoutMs, signal, onProgress }: AwaitReadyOptions,
+  ): Promise<{ endpoint: string }> {
     return new Promise((resolve, reject) => {
       let settled = false;
       let stopWatching = () => undefined as void;
@@ -72,12 +76,15 @@ export class KubernetesRuntime implements InstanceRuntime {
       const onAbort = () => finish(() => reject(signal.reason));
       const timer = setTimeout(() => {
         const why = lastWaiting ? `; last state ${lastWaiting.reason}: ${lastWaiting.message}` : '';
-        finish(() => reject(new InstanceStartupTimeoutError(`pod ${runtimeRef} was not ready within ${timeoutMs} ms${why}`)));
+        finish(() =>
+          reject(new InstanceStartupTimeoutError(`pod ${runtimeRef} was not ready within ${timeoutMs} ms${why}`)),
+        );
       }, timeoutMs);
       signal.addEventListener('abort', onAbort);
 
       const onPod = (type: string, pod: V1Pod) => {
-        if (type === 'DELETED') return finish(() => reject(new InstanceFailedError(`pod ${runtimeRef} was deleted before it was ready`)));
+        if (type === 'DELETED')
+          return finish(() => reject(new InstanceFailedError(`pod ${runtimeRef} was deleted before it was ready`)));
         if (type !== 'ADDED' && type !== 'MODIFIED') return;
         const readiness = podReadiness(pod);
         if (readiness.node !== null && scheduledOn === undefined) {
@@ -89,7 +96,9 @@ export class KubernetesRuntime implements InstanceRuntime {
         }
         lastWaiting = readiness.waiting ?? lastWaiting;
         if (readiness.fatal) {
-          const why = readiness.waiting ? `${readiness.waiting.reason}: ${readiness.waiting.message}` : `phase ${readiness.phase}`;
+          const why = readiness.waiting
+            ? `${readiness.waiting.reason}: ${readiness.waiting.message}`
+            : `phase ${readiness.phase}`;
           return finish(() => reject(new InstanceFailedError(`pod ${runtimeRef} cannot start: ${why}`)));
         }
         if (readiness.ready) {
@@ -99,7 +108,12 @@ export class KubernetesRuntime implements InstanceRuntime {
       };
 
       // The watch's first answer is the pod as it is: one ready before we watched is seen at once.
-      stopWatching = keepWatching(this.watcher, `/api/v1/namespaces/${this.namespace}/pods`, { fieldSelector: `metadata.name=${runtimeRef}` }, onPod);
+      stopWatching = keepWatching(
+        this.watcher,
+        `/api/v1/namespaces/${this.namespace}/pods`,
+        { fieldSelector: `metadata.name=${runtimeRef}` },
+        onPod,
+      );
     });
   }
 
@@ -116,13 +130,18 @@ export class KubernetesRuntime implements InstanceRuntime {
   }
 
   async list(filter: { modelId?: string; withEvents?: boolean } = {}): Promise<LiveInstance[]> {
-    const labelSelector = [`${managedByLabel}=podium`, filter.modelId && `${modelLabel}=${filter.modelId}`].filter(Boolean).join(',');
+    const labelSelector = [`${managedByLabel}=podium`, filter.modelId && `${modelLabel}=${filter.modelId}`]
+      .filter(Boolean)
+      .join(',');
     const [pods, events] = await Promise.all([
       this.core.listNamespacedPod({ namespace: this.namespace, labelSelector }),
       // One call for the events of every pod, grouped below, rather than one per pod.
-      filter.withEvents ? this.core.listNamespacedEvent({ namespace: this.namespace, fieldSelector: 'involvedObject.kind=Pod' }) : null,
+      filter.withEvents
+        ? this.core.listNamespacedEvent({ namespace: this.namespace, fieldSelector: 'involvedObject.kind=Pod' })
+        : null,
     ]);
-    const eventsOf = (pod: V1Pod) => events?.items.filter((event) => event.involvedObject.uid === pod.metadata?.uid) ?? [];
+    const eventsOf = (pod: V1Pod) =>
+      events?.items.filter((event) => event.involvedObject.uid === pod.metadata?.uid) ?? [];
     return pods.items
       .filter((pod) => !pod.metadata?.deletionTimestamp)
       .map((pod) => {
@@ -153,7 +172,11 @@ export class KubernetesRuntime implements InstanceRuntime {
   async recordAssignment(runtimeRef: string, requestId: string): Promise<void> {
     try {
       await this.core.patchNamespacedPod(
-        { name: runtimeRef, namespace: this.namespace, body: { metadata: { annotations: { [requestIdAnnotation]: requestId } } } },
+        {
+          name: runtimeRef,
+          namespace: this.namespace,
+          body: { metadata: { annotations: { [requestIdAnnotation]: requestId } } },
+        },
         mergePatch,
       );
     } catch (error) {

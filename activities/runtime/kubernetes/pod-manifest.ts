@@ -50,12 +50,22 @@ export function modelPod(spec: InstanceSpec): V1Pod {
           // The runtime preset decides how the server takes its ports and name (see domain/model-runtime.ts).
           ports: launch.ports,
           // A secret stays in its Secret: the pod spec names it, the kubelet reads it.
-          env: Object.entries(launch.env).map(([name, value]) => (typeof value === 'string' ? { name, value } : { name, valueFrom: value })),
+          env: Object.entries(launch.env).map(([name, value]) =>
+            typeof value === 'string' ? { name, value } : { name, valueFrom: value },
+          ),
           resources: { requests: { ...model.resources }, limits },
-          securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+          securityContext: {
+            allowPrivilegeEscalation: false,
+            readOnlyRootFilesystem: true,
+            capabilities: { drop: ['ALL'] },
+          },
           volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
           // Ready once the model is loaded, not merely once the server is up.
-          readinessProbe: { httpGet: { path: readinessPathOf(model), port: 'http' }, periodSeconds: 2, failureThreshold: 3 },
+          readinessProbe: {
+            httpGet: { path: readinessPathOf(model), port: 'http' },
+            periodSeconds: 2,
+            failureThreshold: 3,
+          },
         },
       ],
       // GPU nodes are tainted so that only pods asking for a GPU land there.
@@ -65,7 +75,14 @@ export function modelPod(spec: InstanceSpec): V1Pod {
         // pod only when the base nodes cannot, so it empties and goes when its model does.
         nodeAffinity: {
           preferredDuringSchedulingIgnoredDuringExecution: [
-            { weight: 100, preference: { matchExpressions: [{ key: extraCapacityLabel.key, operator: 'NotIn', values: [extraCapacityLabel.value] }] } },
+            {
+              weight: 100,
+              preference: {
+                matchExpressions: [
+                  { key: extraCapacityLabel.key, operator: 'NotIn', values: [extraCapacityLabel.value] },
+                ],
+              },
+            },
           ],
         },
         // Among those, pack Podium's pods onto the nodes that already run some, so the node
