@@ -147,7 +147,7 @@ const queryParameters = Object.entries(listWorkRequestsQuery.shape).map(([name, 
 
 /**
  * What every operation can answer: 400 for text the database cannot store (INVALID_TEXT), in the
- * path or the query as well as the body, refused before any route runs (api/text-guard.ts); and
+ * path or the query as well as the body, refused before any route runs (api/http/text-guard.ts); and
  * 503 DATABASE_UNAVAILABLE when PostgreSQL cannot be reached (SERVICE_OVERLOADED, with Retry-After,
  * when it answers but the API is too busy to reach it in time). An operation with a body can also
  * answer 413 (larger than REQUEST_BODY_LIMIT), and one whose body is required 415 (not JSON).

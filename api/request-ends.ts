@@ -5,7 +5,7 @@ import { listenForRequestNotes } from '../db/notification-listener';
 import { requestEndsChannel } from '../db/request-ends';
 import { isFinal, type RequestStatus } from '../domain/request-status';
 import { keyedSignals } from '../domain/keyed-signals';
-import { setAside } from './request-budget';
+import { setAside } from './http/request-budget';
 
 /** Waits for requests to end, told by PostgreSQL as each end commits (migration 025). */
 export type RequestEnds = {

@@ -4,8 +4,8 @@ import { modelNameKey, requestStatusKey } from '../workflows/search-attributes';
 import type { AdminStatusChange } from '../domain/work-request';
 import { withTimeLimit } from '../domain/time-limit';
 import { requestWorkflowSummary } from '../domain/workflow-summaries';
-import { budgetLeft, setAside } from './request-budget';
-import { ApiError } from './errors';
+import { budgetLeft, setAside } from './http/request-budget';
+import { ApiError } from './http/errors';
 import {
   adminSetStatusSignal,
   cancelRequestSignal,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DatabasePool } from 'slonik';
-import { hashPassword, isCommonPassword } from '../api/passwords';
+import { hashPassword, isCommonPassword } from '../api/auth/passwords';
 import { findUserIdByUsername, findUserView, grantPermission, insertUser } from '../db/users';
 import { signupIssues } from '../domain/accounts';
 

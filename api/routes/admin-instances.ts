@@ -9,11 +9,11 @@ import { instanceRuntimeEvents } from '../../db/runtime-views';
 import { adminInstancesQuery } from '../../domain/admin-views';
 import type { InstanceHistoryView } from '../../domain/instances';
 import { poolWorkflowId, requestWorkflowId } from '../../workflows/contracts';
-import { requirePermission, requireSession, signedInUser, type AuthState } from '../auth';
-import type { Authenticate } from '../authenticator';
+import { requirePermission, requireSession, signedInUser, type AuthState } from '../auth/session-auth';
+import type { Authenticate } from '../auth/authenticator';
 import { fetchInstanceHistory } from '../instance-history';
-import { idParam } from '../params';
-import { workflowLink, type TemporalUi } from '../temporal-ui';
+import { idParam } from '../http/params';
+import { workflowLink, type TemporalUi } from '../http/temporal-ui';
 import { adminInstanceRecord, listAdminInstances, replaceInstance, stopInstance } from '../use-cases/admin-instances';
 
 /** Admins' view of model instances: live list (with raw runtime events), stop, and history. */

@@ -11,10 +11,10 @@ import {
   settingsOf,
   type ModelSettings,
 } from '../../domain/model-catalog';
-import { requirePermission, requireSession, signedInUser, type AuthState } from '../auth';
-import type { Authenticate } from '../authenticator';
-import { ApiError } from '../errors';
-import { modelIdParam } from '../params';
+import { requirePermission, requireSession, signedInUser, type AuthState } from '../auth/session-auth';
+import type { Authenticate } from '../auth/authenticator';
+import { ApiError } from '../http/errors';
+import { modelIdParam } from '../http/params';
 import { registerModel, removeModel } from '../use-cases/admin-models';
 import { requireJsonBody } from './json-body';
 

@@ -15,9 +15,9 @@ import {
   type StatsQuery,
   type StatsRow,
 } from '../../domain/stats-query';
-import { requirePermission, requireSession, type AuthState } from '../auth';
-import type { Authenticate } from '../authenticator';
-import { ApiError } from '../errors';
+import { requirePermission, requireSession, type AuthState } from '../auth/session-auth';
+import type { Authenticate } from '../auth/authenticator';
+import { ApiError } from '../http/errors';
 
 const format = z.enum(['json', 'csv']).optional();
 

@@ -3,10 +3,10 @@ import type { DatabasePool } from 'slonik';
 import { z } from 'zod';
 import { listUsers } from '../../db/users';
 import { accountActionBody } from '../../domain/accounts';
-import { requirePermission, requireSession, signedInUser, type AuthState } from '../auth';
-import type { Authenticate } from '../authenticator';
-import { idParam } from '../params';
-import type { SessionCache } from '../session-cache';
+import { requirePermission, requireSession, signedInUser, type AuthState } from '../auth/session-auth';
+import type { Authenticate } from '../auth/authenticator';
+import { idParam } from '../http/params';
+import type { SessionCache } from '../auth/session-cache';
 import { endUserSessions, setAccountDisabled } from '../use-cases/admin-users';
 import { requireJsonBody } from './json-body';
 

@@ -3,7 +3,7 @@ import type { Client } from '@temporalio/client';
 import { sql, type DatabasePool } from 'slonik';
 import { withTimeLimit } from '../../domain/time-limit';
 import { buildInfo } from '../../lib/build-info';
-import { ApiError } from '../errors';
+import { ApiError } from '../http/errors';
 
 /** How long each readiness check may take: a probe must get its answer within a couple of seconds. */
 const checkTimeoutMs = 1_000;

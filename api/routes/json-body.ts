@@ -1,5 +1,5 @@
 import type { Context } from 'koa';
-import { ApiError } from '../errors';
+import { ApiError } from '../http/errors';
 
 /** Routes that take a body take JSON: anything else is a 415, not a confusing 400. */
 export function requireJsonBody(ctx: Context): void {

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import Router from '@koa/router';
 import type { DatabasePool } from 'slonik';
 import { createAnonymousSession } from '../../db/sessions';
-import type { CreationLimits } from '../creation-limits';
-import { hashToken, newToken } from '../session-tokens';
+import type { CreationLimits } from '../auth/creation-limits';
+import { hashToken, newToken } from '../auth/session-tokens';
 
 export function sessionRoutes({
   db,

@@ -4,8 +4,8 @@ import type { DatabasePool } from 'slonik';
 import { listLiveWebhookSecrets, rotateWebhookSecret } from '../../db/webhook-secrets';
 import { ownerOf } from '../../db/work-requests';
 import { webhookSecretRotation, type WebhookSecretView } from '../../domain/webhook-secrets';
-import { requireSession, type AuthState } from '../auth';
-import type { Authenticate } from '../authenticator';
+import { requireSession, type AuthState } from '../auth/session-auth';
+import type { Authenticate } from '../auth/authenticator';
 import { requireJsonBody } from './json-body';
 
 const iso = (ms: number) => new Date(ms).toISOString();

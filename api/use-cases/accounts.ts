@@ -10,10 +10,10 @@ import {
 import { DuplicateAccountError, findUserForLogin, findUserView, insertUser } from '../../db/users';
 import { loginIdentifier, signupIssues, type LoginBody, type SignupBody, type UserView } from '../../domain/accounts';
 import { decideRefresh, refreshTtlSeconds } from '../../domain/refresh-decision';
-import { ApiError } from '../errors';
-import type { LoginRateLimit } from '../login-rate-limit';
-import { hashPassword, isCommonPassword, verifyPassword } from '../passwords';
-import { hashToken, newToken } from '../session-tokens';
+import { ApiError } from '../http/errors';
+import type { LoginRateLimit } from '../auth/login-rate-limit';
+import { hashPassword, isCommonPassword, verifyPassword } from '../auth/passwords';
+import { hashToken, newToken } from '../auth/session-tokens';
 
 export type TokenSettings = {
   accessTtlSeconds: number;

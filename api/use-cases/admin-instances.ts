@@ -15,7 +15,7 @@ import {
 } from '../../domain/instances';
 import type { PoolHealth } from '../../domain/pool-health';
 import { poolWorkflowId, replacePoolInstanceSignal, stopPoolInstanceSignal } from '../../workflows/contracts';
-import { ApiError } from '../errors';
+import { ApiError } from '../http/errors';
 
 const endedStatuses = ['TERMINATED', 'FAILED'];
 

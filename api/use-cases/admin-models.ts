@@ -6,8 +6,8 @@ import { countOpenRequestsOfModel } from '../../db/work-requests';
 import { auditedSettings, type ModelSettings, type ModelSpec } from '../../domain/model-catalog';
 import { redactedValue, restoredEnvironment } from '../../domain/model-secrets';
 import { poolWorkflowId, wakePoolSignal } from '../../workflows/contracts';
-import { ApiError } from '../errors';
-import { budgetLeft } from '../request-budget';
+import { ApiError } from '../http/errors';
+import { budgetLeft } from '../http/request-budget';
 
 /** `temporal` null: no pool is told (the CLI with Temporal out of reach); pools read the change on their next round. */
 type AdminModelDeps = { db: DatabasePool; temporal: Client | null; taskQueue: string };

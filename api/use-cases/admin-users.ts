@@ -2,8 +2,8 @@ import type { DatabasePool } from 'slonik';
 import { writeAuditLog } from '../../db/audit-log';
 import { revokeUserSessions } from '../../db/sessions';
 import { findUserView, setUserDisabled } from '../../db/users';
-import { ApiError } from '../errors';
-import type { SessionCache } from '../session-cache';
+import { ApiError } from '../http/errors';
+import type { SessionCache } from '../auth/session-cache';
 
 type AdminUserDeps = { db: DatabasePool; cache?: SessionCache | null };
 type Act = { adminId: string; userId: string; reason: string };

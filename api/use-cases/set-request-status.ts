@@ -4,7 +4,7 @@ import { requeueWorkRequest } from '../../db/work-request-lifecycle';
 import { findWorkRequestView } from '../../db/work-requests';
 import { isFinal, requeueableStatuses } from '../../domain/request-status';
 import type { AdminStatusChange } from '../../domain/work-request';
-import { ApiError } from '../errors';
+import { ApiError } from '../http/errors';
 import type { RequestWorkflows } from '../request-workflows';
 
 /**

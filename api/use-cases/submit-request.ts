@@ -14,8 +14,8 @@ import {
 import type { Principal } from '../../domain/accounts';
 import type { SubmitWorkRequest, WorkRequestView } from '../../domain/work-request';
 import { requestWorkflowId } from '../../workflows/contracts';
-import { ApiError } from '../errors';
-import type { RequestQuotas } from '../request-quotas';
+import { ApiError } from '../http/errors';
+import type { RequestQuotas } from '../auth/request-quotas';
 import type { RequestWorkflows } from '../request-workflows';
 
 /** A new request (`replayed` false), or the one this Idempotency-Key made before (true). */

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'pg';
 import { sql } from 'slonik';
 import { z } from 'zod';
-import { LoginRateLimit } from '../../api/login-rate-limit';
+import { LoginRateLimit } from '../../api/auth/login-rate-limit';
 import { withSearchPath } from '../../db/pool';
 import { startTestStack, type TestStack } from '../support/test-stack';
 

@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { metricsApp } from '../../api/http-metrics';
+import { metricsApp } from '../../api/http/metrics';
 import { findFreePorts } from '../../lib/ports';
 import { eventually } from '../support/eventually';
 import { echoInput, startTestStack, type TestStack } from '../support/test-stack';

@@ -1,5 +1,5 @@
 import { openApiDocument } from '../../api/openapi';
-import { routeTable } from '../../api/route-table';
+import { routeTable } from '../../api/http/route-table';
 import { startTestStack, type TestStack } from '../support/test-stack';
 
 let stack: TestStack;

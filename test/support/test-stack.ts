@@ -12,7 +12,7 @@ import { autoscalerSettings } from '../../activities/nodes/create-autoscaler';
 import { KwokNodeProvider, simulatedNodeTypes } from '../../infra/test-cluster/kwok-provider';
 import { LocalProcessRuntime } from '../../activities/runtime/local-runtime';
 import { createApp } from '../../api/app';
-import { startAuthServices } from '../../api/auth-services';
+import { startAuthServices } from '../../api/auth/auth-services';
 import { listenForRequestEnds } from '../../api/request-ends';
 import { migrate } from '../../db/migrate';
 import { createDatabasePool } from '../../db/pool';

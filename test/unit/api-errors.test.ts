@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import pino from 'pino';
-import { errorMiddleware } from '../../api/errors';
+import { errorMiddleware } from '../../api/http/errors';
 import { QueryDeadlineError } from '../../db/query-deadline';
 
 /** What a caller gets when a route throws `error`. */

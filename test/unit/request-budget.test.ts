@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context } from 'koa';
-import { answerWithin, budgetLeft, setAside } from '../../api/request-budget';
+import { answerWithin, budgetLeft, setAside } from '../../api/http/request-budget';
 
 /** Runs `work` as a route would, inside a request with a budget of `ms`. */
 const insideRequest = <T>(ms: number, work: () => Promise<T>): Promise<T> => {

@@ -1,4 +1,4 @@
-import { SessionCache } from '../../api/session-cache';
+import { SessionCache } from '../../api/auth/session-cache';
 import type { Principal } from '../../domain/accounts';
 
 const user = (sessionId: string, userId: string): Principal => ({

@@ -1,8 +1,8 @@
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { listenToChannel, parsePayload } from '../db/notification-listener';
-import { sessionEventsChannel } from '../db/session-events';
+import { listenToChannel, parsePayload } from '../../db/notification-listener';
+import { sessionEventsChannel } from '../../db/session-events';
 
 const sessionEvent = z.object({ schema: z.string(), sessionId: z.uuid().optional(), userId: z.uuid().optional() });
 export type SessionEvent = z.infer<typeof sessionEvent>;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { modelId } from '../domain/model-catalog';
-import { idempotencyKey } from '../domain/work-request';
+import { modelId } from '../../domain/model-catalog';
+import { idempotencyKey } from '../../domain/work-request';
 import { ApiError } from './errors';
 
 const uuid = z.uuid();

@@ -2,15 +2,15 @@ import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { Pool } from 'pg';
 import type { Logger } from 'pino';
 import type { DatabasePool } from 'slonik';
-import type { PodiumConfig } from '../domain/config';
-import { withSearchPath } from '../db/pool';
-import { withinRequestBudget } from './request-budget';
+import type { PodiumConfig } from '../../domain/config';
+import { withSearchPath } from '../../db/pool';
+import { withinRequestBudget } from '../http/request-budget';
 import { createAuthenticator } from './authenticator';
 import { CreationLimits } from './creation-limits';
 import { LoginRateLimit } from './login-rate-limit';
 import { SessionCache } from './session-cache';
 import { listenForSessionEvents } from './session-events';
-import type { TokenSettings } from './use-cases/accounts';
+import type { TokenSettings } from '../use-cases/accounts';
 
 export type AuthConfig = Pick<
   PodiumConfig,

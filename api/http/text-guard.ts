@@ -1,5 +1,5 @@
 import type { Middleware } from 'koa';
-import { findUnstorableText } from '../domain/storable-text';
+import { findUnstorableText } from '../../domain/storable-text';
 import { ApiError } from './errors';
 
 /**

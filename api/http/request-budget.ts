@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Middleware } from 'koa';
 import type { DatabasePool } from 'slonik';
-import { withQueryDeadline } from '../db/query-deadline';
+import { withQueryDeadline } from '../../db/query-deadline';
 
 const budgets = new AsyncLocalStorage<{ deadline: number }>();
 

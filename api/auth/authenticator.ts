@@ -1,6 +1,6 @@
 import type { DatabasePool } from 'slonik';
-import { lookUpAccessToken, type AccessTokenLookup } from '../db/sessions';
-import { sessionCacheLookups } from '../lib/metrics';
+import { lookUpAccessToken, type AccessTokenLookup } from '../../db/sessions';
+import { sessionCacheLookups } from '../../lib/metrics';
 import type { SessionCache } from './session-cache';
 
 /**

@@ -1,6 +1,6 @@
 import type { Middleware } from 'koa';
 import helmet from 'koa-helmet';
-import { accessCookie, refreshCookie } from './auth';
+import { accessCookie, refreshCookie } from '../auth/session-auth';
 import { ApiError } from './errors';
 
 /** The header the web pages send on every call (api-client.ts); a page of another origin cannot, without a preflight. */

@@ -1,7 +1,7 @@
 import type { Context, Middleware } from 'koa';
-import type { Permission, Principal } from '../domain/accounts';
+import type { Permission, Principal } from '../../domain/accounts';
 import type { Authenticate } from './authenticator';
-import { ApiError } from './errors';
+import { ApiError } from '../http/errors';
 import { hashToken, looksLikeToken } from './session-tokens';
 
 export const accessCookie = 'podium_access';

@@ -1,6 +1,6 @@
 import { RateLimiterMemory } from 'rate-limiter-flexible';
-import { ownerId, ownerOf } from '../db/work-requests';
-import type { Principal } from '../domain/accounts';
+import { ownerId, ownerOf } from '../../db/work-requests';
+import type { Principal } from '../../domain/accounts';
 import { consumeOr429 } from './rate-limits';
 
 const isAdmin = (principal: Principal) => principal.kind === 'user' && principal.permissions.includes('ADMIN');

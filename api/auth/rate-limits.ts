@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import { RateLimiterPostgres, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import { ApiError } from './errors';
+import { ApiError } from '../http/errors';
 
 /** Where the API's shared counters live: the `login_rate_limits` table of our schema. */
 export type CounterStore = { pool: Pool; schema: string };

@@ -1,9 +1,9 @@
 import Koa, { type Middleware } from 'koa';
 import { routePattern } from './params';
 import type { DatabasePool } from 'slonik';
-import { readGauges } from '../db/metrics-gauges';
-import { httpRequestSeconds, instances, registry, requestsWaiting } from '../lib/metrics';
-import { metricsText } from '../lib/metrics-text';
+import { readGauges } from '../../db/metrics-gauges';
+import { httpRequestSeconds, instances, registry, requestsWaiting } from '../../lib/metrics';
+import { metricsText } from '../../lib/metrics-text';
 
 /**
  * Times every API request by method, the router's pattern (`/api/requests/:id`, never the id)

@@ -29,7 +29,7 @@ let commonPasswords: Set<string> | null = null;
 /** The project's list of common passwords (domain/data/common-passwords.txt), loaded once. */
 export function isCommonPassword(lowerCasedPassword: string): boolean {
   commonPasswords ??= new Set(
-    readFileSync(path.join(__dirname, '../domain/data/common-passwords.txt'), 'utf8')
+    readFileSync(path.join(__dirname, '../../domain/data/common-passwords.txt'), 'utf8')
       .split('\n')
       .filter((line) => line && !line.startsWith('#')),
   );

@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import type { Principal } from '../domain/accounts';
+import type { Principal } from '../../domain/accounts';
 
 type Entry = { principal: Principal; tokenExpiresAt: number };
 

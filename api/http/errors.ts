@@ -1,8 +1,8 @@
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
 import { ZodError } from 'zod';
-import { isDatabaseUnavailable } from '../db/database-failures';
-import { QueryDeadlineError } from '../db/query-deadline';
+import { isDatabaseUnavailable } from '../../db/database-failures';
+import { QueryDeadlineError } from '../../db/query-deadline';
 
 /** An error meant for the API's caller: a status, a stable code, a message a person can act on. */
 export class ApiError extends Error {
