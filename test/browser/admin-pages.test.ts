@@ -5,17 +5,16 @@ import { launchBrowser, saveScreenshot, signInThroughPage } from '../support/bro
 import { breakPool } from '../support/broken-pool';
 import { eventually } from '../support/eventually';
 import { addTestModel } from '../support/models';
-import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
+import { echoInput, useTestStack } from '../support/test-stack';
 import { poolWorkflowId } from '../../workflows/contracts';
 
-let stack: TestStack;
 let browser: Browser;
 let closeBrowser: () => Promise<void>;
 let admin: { username: string; password: string };
 let plain: { username: string; password: string; token: string };
 
+const stack = useTestStack();
 beforeAll(async () => {
-  stack = await startTestStack();
   ({ browser, close: closeBrowser } = await launchBrowser());
   admin = await stack.signUpAdmin('pagesadmin');
   const account = await stack.api.signUp({ username: `plain${randomUUID().slice(0, 8)}` });
@@ -23,7 +22,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await closeBrowser?.();
-  await stack?.stop();
 });
 
 const adminPage = (page: Page, element: string) => page.locator(element);

@@ -4,15 +4,14 @@ import { parse } from 'csv-parse/sync';
 import type { Browser, Page } from 'playwright-core';
 import { sql } from 'slonik';
 import { launchBrowser, saveScreenshot, signInThroughPage } from '../support/browser';
-import { startTestStack, type TestStack } from '../support/test-stack';
+import { useTestStack } from '../support/test-stack';
 
-let stack: TestStack;
 let browser: Browser;
 let closeBrowser: () => Promise<void>;
 let admin: { username: string; password: string };
 
+const stack = useTestStack();
 beforeAll(async () => {
-  stack = await startTestStack();
   ({ browser, close: closeBrowser } = await launchBrowser());
   admin = await stack.signUpAdmin('statsadmin');
   // alpha: 5 successes, 2 failures; beta: 3 successes, 1 failure — on 1 and 2 November (UTC).
@@ -31,7 +30,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await closeBrowser?.();
-  await stack?.stop();
 });
 
 /** The table as text, header row first. */

@@ -2,20 +2,18 @@ import type { Browser, Page } from 'playwright-core';
 import { sql } from 'slonik';
 import { revokeSession } from '../../db/sessions';
 import { launchBrowser } from '../support/browser';
-import { startTestStack, type TestStack } from '../support/test-stack';
+import { useTestStack } from '../support/test-stack';
 
 const accessTtlMs = 2_000;
-let stack: TestStack;
 let browser: Browser;
 let closeBrowser: () => Promise<void>;
 
+const stack = useTestStack({ env: { ACCESS_TOKEN_TTL_SECONDS: String(accessTtlMs / 1000) } });
 beforeAll(async () => {
-  stack = await startTestStack({ env: { ACCESS_TOKEN_TTL_SECONDS: String(accessTtlMs / 1000) } });
   ({ browser, close: closeBrowser } = await launchBrowser());
 });
 afterAll(async () => {
   await closeBrowser?.();
-  await stack?.stop();
 });
 
 let counter = 0;

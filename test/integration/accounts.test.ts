@@ -5,15 +5,9 @@ import { sql } from 'slonik';
 import { z } from 'zod';
 import { LoginRateLimit } from '../../api/auth/login-rate-limit';
 import { withSearchPath } from '../../db/pool';
-import { startTestStack, type TestStack } from '../support/test-stack';
+import { useTestStack } from '../support/test-stack';
 
-let stack: TestStack;
-beforeAll(async () => {
-  stack = await startTestStack();
-});
-afterAll(async () => {
-  await stack?.stop();
-});
+const stack = useTestStack();
 
 const countUsers = () => stack.db.oneFirst(sql.unsafe`SELECT count(*)::int AS count FROM users`);
 const password = 'a long passphrase 42';

@@ -2,16 +2,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { eventually } from '../support/eventually';
-import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
+import { echoInput, useTestStack } from '../support/test-stack';
 
-let stack: TestStack;
 let admin: string;
+const stack = useTestStack();
 beforeAll(async () => {
-  stack = await startTestStack();
   admin = (await stack.signUpAdmin()).token;
-});
-afterAll(async () => {
-  await stack?.stop();
 });
 
 const put = (id: string, json: unknown, token = admin) =>

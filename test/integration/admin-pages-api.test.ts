@@ -3,26 +3,22 @@ import { sql } from 'slonik';
 import { z } from 'zod';
 import { eventually } from '../support/eventually';
 import { addTestModel } from '../support/models';
-import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
+import { echoInput, useTestStack } from '../support/test-stack';
 
-let stack: TestStack;
 let tokens: { anonymous: string; user: string; admin: string };
 let adminUsername: string;
 let userId: string;
 const secret = `secret-${randomUUID()}`;
 const secretInput = { inputs: [{ name: 'text', shape: [1], datatype: 'BYTES', data: [secret] }] };
 
+const stack = useTestStack();
 beforeAll(async () => {
-  stack = await startTestStack();
   const anonymous = await stack.api.anonymousToken();
   const account = await stack.api.signUp({ username: `owner${randomUUID().slice(0, 8)}` });
   userId = account.user.id;
   const admin = await stack.signUpAdmin();
   adminUsername = admin.username;
   tokens = { anonymous, user: account.accessToken, admin: admin.token };
-});
-afterAll(async () => {
-  await stack?.stop();
 });
 
 const call = (method: string, path: string, token?: string) => stack.api.call(method, path, { token });

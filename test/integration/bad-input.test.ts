@@ -1,15 +1,11 @@
 import { request } from 'node:http';
 import { sql } from 'slonik';
-import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
+import { echoInput, useTestStack } from '../support/test-stack';
 
-let stack: TestStack;
 let token: string;
+const stack = useTestStack({ env: { REQUEST_BODY_LIMIT: '16kb' } });
 beforeAll(async () => {
-  stack = await startTestStack({ env: { REQUEST_BODY_LIMIT: '16kb' } });
   token = await stack.api.anonymousToken();
-});
-afterAll(async () => {
-  await stack?.stop();
 });
 
 const countRequests = () => stack.db.oneFirst(sql.unsafe`SELECT count(*)::int AS count FROM work_requests`);

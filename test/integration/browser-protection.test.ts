@@ -1,13 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
+import { echoInput, useTestStack } from '../support/test-stack';
 
-let stack: TestStack;
-beforeAll(async () => {
-  stack = await startTestStack();
-});
-afterAll(async () => {
-  await stack?.stop();
-});
+const stack = useTestStack();
 
 const password = 'a long passphrase 42';
 /** Signs up in the browser's way; the `Cookie` header its cookies make. */

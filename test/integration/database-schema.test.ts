@@ -1,16 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'slonik';
 import { z } from 'zod';
-import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
+import { echoInput, useTestStack } from '../support/test-stack';
 
 const schema = `podium_custom_${randomUUID().replaceAll('-', '').slice(0, 8)}`;
-let stack: TestStack;
-beforeAll(async () => {
-  stack = await startTestStack({ schema });
-});
-afterAll(async () => {
-  await stack?.stop();
-});
+const stack = useTestStack({ schema });
 
 describe('DATABASE_SCHEMA', () => {
   it('puts every table in the configured schema and runs the whole path there', async () => {

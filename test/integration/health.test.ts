@@ -8,15 +8,9 @@ import { findFreePort } from '../../lib/ports';
 import { eventually } from '../support/eventually';
 import { runPodiumCli } from '../support/podium-cli';
 import { startTcpProxy } from '../support/tcp-proxy';
-import { echoInput, proxiedPool, startTestStack, type TestStack } from '../support/test-stack';
+import { echoInput, proxiedPool, useTestStack } from '../support/test-stack';
 
-let stack: TestStack;
-beforeAll(async () => {
-  stack = await startTestStack({ worker: false });
-});
-afterAll(async () => {
-  await stack?.stop();
-});
+const stack = useTestStack({ worker: false });
 
 type BehindProxy = Awaited<ReturnType<typeof proxiedPool>>;
 

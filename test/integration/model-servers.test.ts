@@ -11,16 +11,12 @@ import { poolWorkflowId, requestWorkflowId } from '../../workflows/contracts';
 import { eventually } from '../support/eventually';
 import { firstInstanceFailure } from '../support/instance-log';
 import { addTestModel } from '../support/models';
-import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
+import { echoInput, useTestStack } from '../support/test-stack';
 
-let stack: TestStack;
 let token: string;
+const stack = useTestStack();
 beforeAll(async () => {
-  stack = await startTestStack();
   token = await stack.api.anonymousToken();
-});
-afterAll(async () => {
-  await stack?.stop();
 });
 
 describe('a start another worker waits for', () => {

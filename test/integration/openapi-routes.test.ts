@@ -1,12 +1,8 @@
 import { openApiDocument } from '../../api/openapi';
 import { routeTable } from '../../api/http/route-table';
-import { startTestStack, type TestStack } from '../support/test-stack';
+import { useTestStack } from '../support/test-stack';
 
-let stack: TestStack;
-beforeAll(async () => {
-  stack = await startTestStack({ worker: false });
-});
-afterAll(() => stack?.stop());
+const stack = useTestStack({ worker: false });
 
 const httpMethods = new Set(['get', 'post', 'put', 'patch', 'delete']);
 

@@ -5,20 +5,16 @@ import { eventually } from '../support/eventually';
 import { addTestModel } from '../support/models';
 import { documentedOperatorCommands, runOperatorCommand } from '../support/operator-commands';
 import { readTestEnv } from '../support/services';
-import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
+import { echoInput, useTestStack } from '../support/test-stack';
 
 // Every request, pool and retention command of docs/operations.md, run as written with the real
 // Temporal CLI; the node autoscaler's are run in test/kubernetes/operator-autoscaler.test.ts.
-let stack: TestStack;
 let token: string;
 let commands: Map<string, string>;
+const stack = useTestStack();
 beforeAll(async () => {
-  stack = await startTestStack();
   token = await stack.api.anonymousToken();
   commands = await documentedOperatorCommands();
-});
-afterAll(async () => {
-  await stack?.stop();
 });
 
 const run = (name: string, variables: Record<string, string>) =>

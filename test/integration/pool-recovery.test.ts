@@ -2,20 +2,16 @@ import { describeSlots } from '../../db/instance-slots';
 import { breakPool } from '../support/broken-pool';
 import { eventually } from '../support/eventually';
 import { addTestModel } from '../support/models';
-import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
+import { echoInput, useTestStack } from '../support/test-stack';
 import { poolWorkflowId } from '../../workflows/contracts';
 
 // What a request queued at a broken pool sees (issue 12): each startup timeout it spends queued,
 // it looks at its pool.
 
-let stack: TestStack;
 let token: string;
+const stack = useTestStack();
 beforeAll(async () => {
-  stack = await startTestStack();
   token = await stack.api.anonymousToken();
-});
-afterAll(async () => {
-  await stack?.stop();
 });
 
 const poolOf = (model: string) => stack.temporal.workflow.getHandle(poolWorkflowId(stack.taskQueue, model));

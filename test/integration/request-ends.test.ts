@@ -1,19 +1,15 @@
 import pino from 'pino';
 import { listenForRequestEnds, type RequestEnds } from '../../api/request-ends';
 import { findOwnWorkRequest } from '../../db/work-requests';
-import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
+import { echoInput, useTestStack } from '../support/test-stack';
 import { eventually } from '../support/eventually';
 
-let stack: TestStack;
 let token: string;
 let sessionId: string;
+const stack = useTestStack();
 beforeAll(async () => {
-  stack = await startTestStack();
   const session = await stack.api.call('POST', '/api/sessions/anonymous');
   ({ token, sessionId } = session.body);
-});
-afterAll(async () => {
-  await stack?.stop();
 });
 
 /** A listener of its own, so that only a notice (or `lookAgainMs`) can wake a wait. */

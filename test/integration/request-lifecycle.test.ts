@@ -8,22 +8,18 @@ import { verifyWebhook } from '../../activities/webhook-signature';
 import { eventually } from '../support/eventually';
 import { firstInstanceFailure, firstInstanceLog } from '../support/instance-log';
 import { addTestModel } from '../support/models';
-import { echoInput, startTestStack, testWebhookSecret, type TestStack } from '../support/test-stack';
+import { echoInput, testWebhookSecret, useTestStack } from '../support/test-stack';
 import { poolWorkflowId, workflowNames, type PodiumWorkflows } from '../../workflows/contracts';
 
-let stack: TestStack;
 let token: string;
 let admin: string;
+const stack = useTestStack();
 beforeAll(async () => {
-  stack = await startTestStack();
   token = await stack.api.anonymousToken();
   const account = await stack.api.signUp({ username: `admin${Date.now().toString(36)}` });
   await stack.db.query(sql.unsafe`
     INSERT INTO user_permissions (user_id, permission, granted_by) VALUES (${account.user.id}, 'ADMIN', 'test')`);
   admin = (await stack.api.login(account.user.username)).accessToken;
-});
-afterAll(async () => {
-  await stack?.stop();
 });
 
 const slowEcho = (delayMs: number) => ({ ...echoInput, parameters: { delay_ms: delayMs } });

@@ -1,19 +1,15 @@
-import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
+import { echoInput, useTestStack } from '../support/test-stack';
 
-let stack: TestStack;
 let token: string;
 const ids: string[] = [];
+const stack = useTestStack();
 beforeAll(async () => {
-  stack = await startTestStack();
   token = await stack.api.anonymousToken();
   for (const model of ['echo', 'fail', 'echo', 'echo', 'fail']) {
     const { body } = await stack.api.submit(token, { model, input: echoInput });
     ids.push(body.id);
   }
   for (const id of ids) await stack.api.waitUntilFinal(token, id);
-});
-afterAll(async () => {
-  await stack?.stop();
 });
 
 describe('GET /api/requests: my requests, newest first, paginated', () => {

@@ -3,16 +3,10 @@ import { sql } from 'slonik';
 import { z } from 'zod';
 import { ensureCleanupSchedule } from '../../infra/cleanup-schedule';
 import { eventually } from '../support/eventually';
-import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
+import { echoInput, useTestStack } from '../support/test-stack';
 import { cleanupScheduleId, workflowNames, type PodiumWorkflows } from '../../workflows/contracts';
 
-let stack: TestStack;
-beforeAll(async () => {
-  stack = await startTestStack();
-});
-afterAll(async () => {
-  await stack?.stop();
-});
+const stack = useTestStack();
 
 const retentionAudits = (workflowId: string) =>
   stack.db.anyFirst(sql.type(z.object({ detail: z.record(z.string(), z.unknown()) }))`

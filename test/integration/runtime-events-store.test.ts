@@ -2,13 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { insertModelInstance } from '../../db/model-instances';
 import { instanceRuntimeEvents, recordRuntimeEvents } from '../../db/runtime-views';
 import { runtimeEventsKept, type LiveInstance } from '../../domain/instances';
-import { startTestStack, type TestStack } from '../support/test-stack';
+import { useTestStack } from '../support/test-stack';
 
-let stack: TestStack;
-beforeAll(async () => {
-  stack = await startTestStack({ worker: false });
-});
-afterAll(() => stack?.stop());
+const stack = useTestStack({ worker: false });
 
 /** A pod's Event as @kubernetes/client-node reads it. */
 const kubeletEvent = (n: number, count = 1) => ({

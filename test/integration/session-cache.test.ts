@@ -4,15 +4,9 @@ import { z } from 'zod';
 import { ensureAdminAccount } from '../../infra/admin-account';
 import { runPodiumCli } from '../support/podium-cli';
 import { readTestEnv } from '../support/services';
-import { startTestStack, type TestStack } from '../support/test-stack';
+import { useTestStack } from '../support/test-stack';
 
-let stack: TestStack;
-beforeAll(async () => {
-  stack = await startTestStack();
-});
-afterAll(async () => {
-  await stack?.stop();
-});
+const stack = useTestStack();
 
 let counter = 0;
 const uniqueName = (prefix = 'cache') => `${prefix}${Date.now().toString(36)}${counter++}`;

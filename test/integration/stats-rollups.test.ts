@@ -11,15 +11,9 @@ import { eventually } from '../support/eventually';
 import { runPodiumCli } from '../support/podium-cli';
 import { seededRandom } from '../support/seeded-random';
 import { readTestEnv } from '../support/services';
-import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
+import { echoInput, useTestStack } from '../support/test-stack';
 
-let stack: TestStack;
-beforeAll(async () => {
-  stack = await startTestStack();
-});
-afterAll(async () => {
-  await stack?.stop();
-});
+const stack = useTestStack();
 
 // ---- the rollups as they must be, recomputed here from the raw rows -------------------------
 

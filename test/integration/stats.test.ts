@@ -5,7 +5,7 @@ import { queryStats } from '../../db/stats';
 import { relativeAccuracy } from '../../domain/latency-sketch';
 import { statsCsvColumns, statsCsvRecord, statsQuery, type StatsGroup, type StatsRow } from '../../domain/stats-query';
 import { seededRandom } from '../support/seeded-random';
-import { startTestStack, type TestStack } from '../support/test-stack';
+import { useTestStack } from '../support/test-stack';
 
 /** A known data set: the test computes every expected figure from these rows itself. */
 type Known = {
@@ -17,7 +17,6 @@ type Known = {
   processed: number;
 };
 
-let stack: TestStack;
 let admin: string;
 const known: Known[] = [];
 
@@ -34,8 +33,8 @@ async function insert(rows: Array<Omit<Known, 'id'>>): Promise<Known[]> {
   return inserted;
 }
 
+const stack = useTestStack();
 beforeAll(async () => {
-  stack = await startTestStack();
   admin = (await stack.signUpAdmin()).token;
   const random = seededRandom(42);
   const start = Date.UTC(2026, 9, 30); // 2026-10-30
@@ -69,9 +68,6 @@ beforeAll(async () => {
     processed: Date.UTC(2026, 10, 1, 23, 30, 2),
   });
   known.push(...(await insert(rows)));
-});
-afterAll(async () => {
-  await stack?.stop();
 });
 
 // ---- what the answers must be, computed here from `known` --------------------------------

@@ -1,17 +1,13 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { eventually } from '../support/eventually';
-import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
+import { echoInput, useTestStack } from '../support/test-stack';
 
 // A worker as production runs it: no address opened for webhooks.
-let stack: TestStack;
 let token: string;
+const stack = useTestStack({ webhookAllowedAddresses: [] });
 beforeAll(async () => {
-  stack = await startTestStack({ webhookAllowedAddresses: [] });
   token = await stack.api.anonymousToken();
-});
-afterAll(async () => {
-  await stack?.stop();
 });
 
 describe('webhooks never reach this machine or its network', () => {

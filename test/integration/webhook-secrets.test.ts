@@ -2,14 +2,13 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { verifyWebhook } from '../../activities/webhook-signature';
 import { eventually } from '../support/eventually';
-import { echoInput, startTestStack, testWebhookSecret, type TestStack } from '../support/test-stack';
+import { echoInput, testWebhookSecret, useTestStack } from '../support/test-stack';
 
-let stack: TestStack;
 let receiver: ReturnType<typeof createServer>;
 let hookUrl: string;
 const received: { headers: IncomingMessage['headers']; body: string }[] = [];
+const stack = useTestStack();
 beforeAll(async () => {
-  stack = await startTestStack();
   receiver = createServer((request, response) => {
     let body = '';
     request.on('data', (chunk) => (body += chunk));
@@ -23,7 +22,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   receiver?.close();
-  await stack?.stop();
 });
 
 /** Submits a request with the webhook and returns the delivery the receiver got for it. */

@@ -7,15 +7,9 @@ import { insertWorkRequest } from '../../db/work-requests';
 import { inferenceRequest } from '../../domain/inference-protocol';
 import { modelNameKey, requestStatusKey } from '../../workflows/search-attributes';
 import { eventually } from '../support/eventually';
-import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
+import { echoInput, useTestStack } from '../support/test-stack';
 
-let stack: TestStack;
-beforeAll(async () => {
-  stack = await startTestStack();
-});
-afterAll(async () => {
-  await stack?.stop();
-});
+const stack = useTestStack();
 
 const statsRow = z.object({
   modelId: z.string(),

@@ -1,21 +1,17 @@
 import { describeSlots, type SlotsView } from '../../db/instance-slots';
 import { eventually } from '../support/eventually';
 import { addTestModel } from '../support/models';
-import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
+import { echoInput, useTestStack } from '../support/test-stack';
 import { requestWorkflowId } from '../../workflows/contracts';
 
 // Temporal's own controls on a request's workflow (the CLI's `workflow cancel` and
 // `workflow terminate`, the Web UI's buttons) keep the database true: the request ends, and its
 // slot or place in the queue is freed.
 
-let stack: TestStack;
 let token: string;
+const stack = useTestStack();
 beforeAll(async () => {
-  stack = await startTestStack();
   token = await stack.api.anonymousToken();
-});
-afterAll(async () => {
-  await stack?.stop();
 });
 
 const slotsOf = (model: string) => describeSlots(stack.db, model);

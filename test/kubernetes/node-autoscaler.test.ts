@@ -10,26 +10,22 @@ import { eventually } from '../support/eventually';
 import { documentedOperatorCommands, runOperatorCommand } from '../support/operator-commands';
 import { readTestEnv } from '../support/services';
 import { addTestModel } from '../support/models';
-import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
+import { echoInput, useTestStack } from '../support/test-stack';
 
-let stack: TestStack;
 let token: string;
 let admin: string;
+const stack = useTestStack({
+  kubernetes: true,
+  autoscaler: {
+    batchWindowMs: 100,
+    minNodeLifetimeMs: 2_000,
+    scaleDownDelayMs: 1_000,
+    provisioningTimeoutMs: 30_000,
+  },
+});
 beforeAll(async () => {
-  stack = await startTestStack({
-    kubernetes: true,
-    autoscaler: {
-      batchWindowMs: 100,
-      minNodeLifetimeMs: 2_000,
-      scaleDownDelayMs: 1_000,
-      provisioningTimeoutMs: 30_000,
-    },
-  });
   token = await stack.api.anonymousToken();
   admin = (await stack.signUpAdmin()).token;
-});
-afterAll(async () => {
-  await stack?.stop();
 });
 
 const core = () => stack.kubernetes!.core;

@@ -5,16 +5,12 @@ import { insertModelInstance, setModelInstanceLocation } from '../../db/model-in
 import { findModel } from '../../db/models';
 import { eventually } from '../support/eventually';
 import { addTestModel } from '../support/models';
-import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
+import { echoInput, useTestStack } from '../support/test-stack';
 
-let stack: TestStack;
 let token: string;
+const stack = useTestStack({ kubernetes: true });
 beforeAll(async () => {
-  stack = await startTestStack({ kubernetes: true });
   token = await stack.api.anonymousToken();
-});
-afterAll(async () => {
-  await stack?.stop();
 });
 
 const core = () => stack.kubernetes!.core;

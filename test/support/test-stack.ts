@@ -268,3 +268,27 @@ export const echoInput = {
     },
   ],
 };
+
+/**
+ * The test stack of a test file: started before its tests and stopped after them. Call it at the
+ * top of the file; the stack is there once the file's first `beforeAll` has run, so use it in
+ * tests and in `beforeAll`s declared after this call.
+ */
+export function useTestStack(options?: Parameters<typeof startTestStack>[0], timeoutMs?: number): TestStack {
+  let started: TestStack | undefined;
+  beforeAll(async () => {
+    started = await startTestStack(options);
+  }, timeoutMs);
+  afterAll(async () => {
+    await started?.stop();
+  });
+  return new Proxy({} as TestStack, {
+    get: (_target, property) => {
+      if (!started)
+        throw new Error(
+          `the test stack is not started yet (reading ${String(property)}): use it in a test or a later beforeAll`,
+        );
+      return Reflect.get(started, property) as unknown;
+    },
+  });
+}
