@@ -7,9 +7,9 @@ import { requestEndLine } from './request-end-line';
 import { findRequestStart, type RequestStart } from '../db/work-requests';
 import type { RequestEnd } from '../domain/work-request';
 import { describePoolHealth } from '../lib/pool-health';
-import { createSlotKeeper, type SlotHolder } from './slot-keeper';
+import { createSlotKeeper } from './slot-keeper';
 import { retriedWhileDatabaseIsDown } from './bookkeeping';
-import type { Slot } from '../domain/pool-plan';
+import type { Slot, SlotHolder } from '../domain/pool-plan';
 
 /** A waiting request's look at its pool (see checkSlot). */
 export type PoolLook = { state: 'RUNNING' | 'FAILING'; message: string | null };

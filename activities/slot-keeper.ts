@@ -1,12 +1,9 @@
 import type { Client } from '@temporalio/client';
 import type { CommonQueryMethods, DatabasePool } from 'slonik';
 import { acquireSlot, releaseSlot } from '../db/instance-slots';
-import type { Slot } from '../domain/pool-plan';
+import type { Slot, SlotHolder } from '../domain/pool-plan';
 import { markUnreachableInstances } from './probe-instances';
 import { createSlotSignals } from './slot-signals';
-
-/** Who the request is, as the slot tables know it. */
-export type SlotHolder = { requestId: string; modelId: string; workflowId: string; requestedAt: number };
 
 /**
  * The general path of the slot tables (db/instance-slots.ts) with what follows a change there:

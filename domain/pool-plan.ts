@@ -36,6 +36,9 @@ export type PoolSettings = z.infer<typeof poolSettings>;
 /** A slot a request holds: the instance and how to reach it. */
 export type Slot = { instanceId: string; endpoint: string };
 
+/** Who holds or waits for a slot: the request, as the slot tables and the request workflow know it. */
+export type SlotHolder = { requestId: string; modelId: string; workflowId: string; requestedAt: number };
+
 /** A request waiting for a slot, oldest first as they are read. */
 export type SlotWaiter = { requestId: string; workflowId: string };
 

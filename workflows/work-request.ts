@@ -15,7 +15,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { PodiumActivities } from '../activities';
-import type { SlotHolder } from '../activities/slot-keeper';
+import type { SlotHolder } from '../domain/pool-plan';
 import { describeFailure, isInterruptedCall } from './failures';
 import { databasePatienceSeconds, localInferenceLimitSeconds } from '../domain/request-limits';
 import { requestStatusKey } from './search-attributes';
