@@ -5,7 +5,9 @@ import { findModel, listModels } from '../../db/models';
 import { imageProblems, type ImagePolicy } from '../../domain/image-policy';
 import { localLaunchProblems, type LocalCommandPolicy } from '../../domain/local-command-policy';
 import {
+  modelId,
   modelSettings,
+  modelSpec,
   modelSpecFrom,
   redactedModel,
   settingsOf,
@@ -17,6 +19,8 @@ import { ApiError } from '../http/errors';
 import { modelIdParam } from '../http/params';
 import { registerModel, removeModel } from '../use-cases/admin-models';
 import { requireJsonBody } from './json-body';
+import { json, errors, bearer, modelIdParameter } from '../http/openapi-parts';
+import { z } from 'zod';
 
 type AdminModelRouteDeps = {
   db: DatabasePool;
@@ -106,3 +110,71 @@ export function adminModelRoutes(deps: AdminModelRouteDeps) {
   });
   return router;
 }
+
+/** This module's operations in the OpenAPI document (api/openapi.ts merges them). */
+export const adminModelPaths = {
+  '/api/admin/models': {
+    get: {
+      summary: 'The model catalog with every field, the local command too (MODEL_ADMIN)',
+      security: bearer,
+      responses: {
+        200: { description: 'models', content: json(z.object({ models: z.array(modelSpec) })) },
+        ...errors(401, 403),
+      },
+    },
+  },
+  '/api/admin/models/{id}': {
+    get: {
+      summary: 'One model of the catalog (MODEL_ADMIN)',
+      security: bearer,
+      parameters: [modelIdParameter],
+      responses: {
+        200: {
+          description: 'the model, and its settings as PUT takes them back',
+          content: json(z.object({ model: modelSpec, settings: modelSettings })),
+        },
+        ...errors(401, 403, 404),
+      },
+    },
+    post: {
+      summary:
+        'Registers a new model; 409 MODEL_EXISTS when the id is taken, 400 LOCAL_COMMAND_REFUSED when the local runtime would not run it (MODEL_ADMIN, audited)',
+      security: bearer,
+      parameters: [modelIdParameter],
+      requestBody: { required: true, content: json(modelSettings) },
+      responses: {
+        201: { description: 'registered', content: json(z.object({ model: modelSpec })) },
+        ...errors(400, 401, 403, 409),
+      },
+    },
+    put: {
+      summary:
+        'Registers a model (201) or replaces its settings (200); its pool takes them at once (MODEL_ADMIN, audited)',
+      security: bearer,
+      parameters: [modelIdParameter],
+      requestBody: { required: true, content: json(modelSettings) },
+      responses: {
+        200: { description: 'replaced', content: json(z.object({ model: modelSpec })) },
+        201: { description: 'registered', content: json(z.object({ model: modelSpec })) },
+        ...errors(400, 401, 403),
+      },
+    },
+    delete: {
+      summary: 'Deletes a model: new requests get UNKNOWN_MODEL, the ones it has finish (MODEL_ADMIN, audited)',
+      security: bearer,
+      parameters: [modelIdParameter],
+      responses: {
+        200: {
+          description: 'deleted; `draining` counts the requests left to finish',
+          content: json(
+            z.object({
+              deleted: modelId,
+              draining: z.object({ waiting: z.number().int(), processing: z.number().int() }),
+            }),
+          ),
+        },
+        ...errors(401, 403, 404),
+      },
+    },
+  },
+};

@@ -3,7 +3,7 @@ import type { DatabasePool } from 'slonik';
 import { UnknownRequestCursorError, findSensitiveRequest, listAdminRequests } from '../../db/admin-requests';
 import { writeAuditLog } from '../../db/audit-log';
 import { findWorkRequestView } from '../../db/work-requests';
-import { adminRequestsQuery } from '../../domain/admin-views';
+import { adminRequestsQuery, adminRequestSummary } from '../../domain/admin-views';
 import { adminStatusChange } from '../../domain/work-request';
 import { requirePermission, requireSession, signedInUser, type AuthState } from '../auth/session-auth';
 import type { Authenticate } from '../auth/authenticator';
@@ -14,6 +14,8 @@ import type { RequestWorkflows } from '../request-workflows';
 import { setRequestStatus } from '../use-cases/set-request-status';
 import { requireJsonBody } from './json-body';
 import { requestWorkflowId } from '../../workflows/contracts';
+import { json, errors, bearer, idParameter } from '../http/openapi-parts';
+import { z } from 'zod';
 
 /** Admin actions on any request. Every one is written to audit_log before it is carried out. */
 export function adminRequestRoutes(deps: {
@@ -74,3 +76,51 @@ export function adminRequestRoutes(deps: {
 
   return router;
 }
+
+/** This module's operations in the OpenAPI document (api/openapi.ts merges them). */
+export const adminRequestPaths = {
+  '/api/admin/requests': {
+    get: {
+      summary: "Every user's requests, newest first (ADMIN). Never input, result or error message.",
+      security: bearer,
+      parameters: [
+        { name: 'user', description: 'user id or username', schema: { type: 'string' } },
+        {
+          name: 'session',
+          description: 'session id (e.g. an anonymous one)',
+          schema: { type: 'string', format: 'uuid' },
+        },
+        { name: 'model', schema: { type: 'string' } },
+        { name: 'status', schema: { type: 'string' } },
+        { name: 'from', description: 'first UTC day included', schema: { type: 'string', format: 'date' } },
+        { name: 'to', description: 'last UTC day included', schema: { type: 'string', format: 'date' } },
+        { name: 'cursor', schema: { type: 'string', format: 'uuid' } },
+        { name: 'limit', schema: { type: 'integer', minimum: 1, maximum: 100, default: 50 } },
+      ].map((parameter) => ({ in: 'query', required: false, ...parameter })),
+      responses: {
+        200: {
+          description: 'a page',
+          content: json(z.object({ requests: z.array(adminRequestSummary), nextCursor: z.string().nullable() })),
+        },
+        ...errors(400, 401, 403),
+      },
+    },
+  },
+  '/api/admin/requests/{id}/status': {
+    post: {
+      summary: 'ADMIN: re-queue (REQUESTED, a new attempt) or fail (FAILED) any request; audit-logged',
+      security: bearer,
+      parameters: [idParameter],
+      requestBody: { required: true, content: json(adminStatusChange) },
+      responses: { 202: { description: 'accepted' }, ...errors(400, 401, 403, 404, 409, 503) },
+    },
+  },
+  '/api/admin/requests/{id}/sensitive': {
+    get: {
+      summary: "A request's input, result and error (ADMIN). Writes an audit_log row first; no row, no data.",
+      security: bearer,
+      parameters: [idParameter],
+      responses: { 200: { description: 'the sensitive fields' }, ...errors(400, 401, 403, 404) },
+    },
+  },
+};

@@ -18,6 +18,9 @@ import {
 import { requirePermission, requireSession, type AuthState } from '../auth/session-auth';
 import type { Authenticate } from '../auth/authenticator';
 import { ApiError } from '../http/errors';
+import { json, errors, bearer } from '../http/openapi-parts';
+import { statsGroup, statsRow } from '../../domain/stats-query';
+import { statsSource } from '../../domain/stats-rollup-group';
 
 const format = z.enum(['json', 'csv']).optional();
 
@@ -103,3 +106,66 @@ export function adminStatsRoutes(deps: { db: DatabasePool; authenticate: Authent
 
   return router;
 }
+
+/** This module's operations in the OpenAPI document (api/openapi.ts merges them). */
+export const adminStatsPaths = {
+  '/api/admin/stats': {
+    get: {
+      summary: 'Request stats with filters, rollups and time buckets; JSON pages or one streamed CSV (ADMIN)',
+      description:
+        'Dates are whole days in `tz` (UTC by default); `to` is included. No rollup and no bucket: one row per request attempt, ' +
+        'newest first, paginated by `cursor`. Otherwise one row per group (bucket × model × status, as asked), all at once. ' +
+        'Durations in ms: queue wait = pod ready − request, processing = processed − pod ready, total = processed − request. ' +
+        'Groups come from the hourly, daily and monthly rollups when they can answer: counts, averages and maxima exact, percentiles within ' +
+        '`source.percentileRelativeError` (1 %) of percentile_cont; otherwise (a zone with a half-hour offset, a backfill pending) ' +
+        'from the rows, exact, with `source.reason`. The CSV is always read from the rows.',
+      security: bearer,
+      parameters: [
+        {
+          name: 'model',
+          description: 'one or more model ids, comma-separated or repeated',
+          schema: { type: 'string' },
+        },
+        { name: 'from', description: 'first day included, YYYY-MM-DD', schema: { type: 'string', format: 'date' } },
+        { name: 'to', description: 'last day included, YYYY-MM-DD', schema: { type: 'string', format: 'date' } },
+        { name: 'status', schema: { type: 'string', enum: ['success', 'failure'] } },
+        { name: 'rollup', description: 'model, status or model,status', schema: { type: 'string' } },
+        { name: 'bucket', schema: { type: 'string', enum: ['hour', 'day'] } },
+        {
+          name: 'tz',
+          description: 'IANA time zone of the dates and buckets',
+          schema: { type: 'string', default: 'UTC' },
+        },
+        {
+          name: 'cursor',
+          description: 'nextCursor of the previous page (raw rows only)',
+          schema: { type: 'string' },
+        },
+        { name: 'limit', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+        {
+          name: 'format',
+          description: 'csv streams every row (or send Accept: text/csv)',
+          schema: { type: 'string', enum: ['json', 'csv'] },
+        },
+      ].map((parameter) => ({ in: 'query', required: false, ...parameter })),
+      responses: {
+        200: {
+          description: 'a page of rows or every group; or text/csv with a header row',
+          content: {
+            ...json(
+              z.object({
+                grouped: z.boolean(),
+                timeZone: z.string(),
+                source: statsSource,
+                rows: z.array(z.union([statsRow, statsGroup])),
+                nextCursor: z.string().nullable(),
+              }),
+            ),
+            'text/csv': { schema: { type: 'string' } },
+          },
+        },
+        ...errors(400, 401, 403),
+      },
+    },
+  },
+};

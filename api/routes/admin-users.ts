@@ -9,6 +9,7 @@ import { idParam } from '../http/params';
 import type { SessionCache } from '../auth/session-cache';
 import { endUserSessions, setAccountDisabled } from '../use-cases/admin-users';
 import { requireJsonBody } from './json-body';
+import { json, errors, bearer, idParameter } from '../http/openapi-parts';
 
 const listUsersQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(50),
@@ -64,3 +65,61 @@ export function adminUserRoutes({
   });
   return router;
 }
+
+/** This module's operations in the OpenAPI document (api/openapi.ts merges them). */
+export const adminUserPaths = {
+  '/api/admin/users': {
+    get: {
+      summary: 'Accounts and their permissions (ADMIN)',
+      security: bearer,
+      parameters: [
+        { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 100 } },
+        { name: 'after', in: 'query', required: false, schema: { type: 'string' } },
+      ],
+      responses: { 200: { description: 'a page of users' }, ...errors(400, 401, 403) },
+    },
+  },
+  '/api/admin/users/{id}/sessions/end': {
+    post: {
+      summary: 'Ends every session of the user at once (ADMIN, audited USER_SESSIONS_END)',
+      security: bearer,
+      parameters: [idParameter],
+      requestBody: { required: true, content: json(accountActionBody) },
+      responses: {
+        200: {
+          description: 'how many sessions were live',
+          content: json(z.object({ endedSessions: z.number().int() })),
+        },
+        ...errors(400, 401, 403, 404),
+      },
+    },
+  },
+  '/api/admin/users/{id}/disable': {
+    post: {
+      summary:
+        'Disables the account: it cannot sign in, and its sessions end (ADMIN, audited USER_DISABLE); 409 CANNOT_DISABLE_SELF',
+      security: bearer,
+      parameters: [idParameter],
+      requestBody: { required: true, content: json(accountActionBody) },
+      responses: {
+        200: {
+          description: 'disabled',
+          content: json(z.object({ disabled: z.literal(true), endedSessions: z.number().int() })),
+        },
+        ...errors(400, 401, 403, 404, 409),
+      },
+    },
+  },
+  '/api/admin/users/{id}/enable': {
+    post: {
+      summary: 'Lets a disabled account sign in again (ADMIN, audited USER_ENABLE)',
+      security: bearer,
+      parameters: [idParameter],
+      requestBody: { required: true, content: json(accountActionBody) },
+      responses: {
+        200: { description: 'enabled', content: json(z.object({ disabled: z.literal(false) })) },
+        ...errors(400, 401, 403, 404),
+      },
+    },
+  },
+};

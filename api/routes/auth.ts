@@ -3,7 +3,7 @@ import type { Context } from 'koa';
 import type { DatabasePool } from 'slonik';
 import { z } from 'zod';
 import { findSessionOfRefreshToken, revokeSession } from '../../db/sessions';
-import { loginBody, signupBody, type UserView } from '../../domain/accounts';
+import { loginBody, signupBody, type UserView, userView } from '../../domain/accounts';
 import { accessCookie, refreshCookie, requireSession, signedInUser, type AuthState } from '../auth/session-auth';
 import type { Authenticate } from '../auth/authenticator';
 import { tokenTransportHeader } from '../http/browser-protection';
@@ -14,6 +14,7 @@ import type { SessionCache } from '../auth/session-cache';
 import { hashToken, looksLikeToken } from '../auth/session-tokens';
 import { logIn, refreshSession, signUp, type SignedIn, type TokenSettings } from '../use-cases/accounts';
 import { requireJsonBody } from './json-body';
+import { json, errors, bearer } from '../http/openapi-parts';
 
 /** The browser asks for cookies only (`X-Podium-Token-Transport: cookie`): its script never sees a token. */
 const cookieOnly = (ctx: Context) => ctx.get(tokenTransportHeader).toLowerCase() === 'cookie';
@@ -132,3 +133,50 @@ export function authRoutes(deps: {
 
   return router;
 }
+
+const signedIn = z.object({
+  user: userView,
+  accessToken: z.string().optional().describe('absent when X-Podium-Token-Transport: cookie'),
+  accessTokenExpiresAt: z.string(),
+  refreshToken: z.string().optional(),
+  refreshTokenExpiresAt: z.string(),
+});
+
+/** This module's operations in the OpenAPI document (api/openapi.ts merges them). */
+export const authPaths = {
+  '/api/auth/signup': {
+    post: {
+      summary: 'Create an account (and sign it in). Rule failures have their own codes, e.g. PASSWORD_TOO_COMMON',
+      requestBody: { required: true, content: json(signupBody) },
+      responses: { 201: { description: 'signed in', content: json(signedIn) }, ...errors(400, 409, 429) },
+    },
+  },
+  '/api/auth/login': {
+    post: {
+      summary: 'Sign in with a username or an email; sets httpOnly cookies and returns the tokens',
+      requestBody: { required: true, content: json(loginBody) },
+      responses: { 200: { description: 'signed in', content: json(signedIn) }, ...errors(400, 401, 429) },
+    },
+  },
+  '/api/auth/refresh': {
+    post: {
+      summary: 'Rotate the refresh token (JSON refreshToken, or the cookie) for new tokens',
+      requestBody: { content: json(z.object({ refreshToken: z.string().optional() })) },
+      responses: { 200: { description: 'new tokens', content: json(signedIn) }, ...errors(400, 401, 409) },
+    },
+  },
+  '/api/auth/logout': {
+    post: {
+      summary: 'End the session (its refresh token, or the access token)',
+      security: bearer,
+      responses: { 204: { description: 'ended' }, ...errors(401) },
+    },
+  },
+  '/api/auth/me': {
+    get: {
+      summary: 'The signed-in user and permissions',
+      security: bearer,
+      responses: { 200: { description: 'me', content: json(z.object({ user: userView })) }, ...errors(401, 403) },
+    },
+  },
+};

@@ -4,6 +4,7 @@ import { sql, type DatabasePool } from 'slonik';
 import { withTimeLimit } from '../../domain/time-limit';
 import { buildInfo } from '../../lib/build-info';
 import { ApiError } from '../http/errors';
+import { errors } from '../http/openapi-parts';
 
 /** How long each readiness check may take: a probe must get its answer within a couple of seconds. */
 const checkTimeoutMs = 1_000;
@@ -63,3 +64,22 @@ export function healthRoutes(deps: { db: DatabasePool; temporal: Client }) {
   });
   return router;
 }
+
+/** This module's operations in the OpenAPI document (api/openapi.ts merges them). */
+export const healthPaths = {
+  '/api/health': {
+    get: {
+      summary: 'Liveness, with the version and git commit this API runs',
+      responses: { 200: { description: '{ ok, version, commit }' } },
+    },
+  },
+  '/api/health/live': {
+    get: { summary: 'Liveness: the process serves HTTP', responses: { 200: { description: 'ok' } } },
+  },
+  '/api/health/ready': {
+    get: {
+      summary: 'Readiness: PostgreSQL and Temporal answer within a second each',
+      responses: { 200: { description: 'ready' }, ...errors(503) },
+    },
+  },
+};

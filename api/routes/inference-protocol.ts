@@ -18,6 +18,7 @@ import type { RequestQuotas } from '../auth/request-quotas';
 import type { RequestWorkflows } from '../request-workflows';
 import { submitRequest } from '../use-cases/submit-request';
 import { dependencyChecks } from './health';
+import { bearer, json, oipErrors, schema } from '../http/openapi-parts';
 
 export type InferenceProtocolDeps = {
   db: DatabasePool;
@@ -120,3 +121,90 @@ function answerInference(ctx: Context, request: RequestSeen, inferenceId: string
     links: { self: `/api/requests/${request.id}` },
   };
 }
+
+const modelNameParameter = {
+  name: 'name',
+  in: 'path',
+  required: true,
+  schema: schema(modelId),
+  description: 'the catalog id',
+};
+const tensorList = z.array(z.object({ name: z.string(), datatype: z.string(), shape: z.array(z.number().int()) }));
+
+/** The Open Inference Protocol v2 front door (api/routes/inference-protocol.ts). */
+export const inferenceProtocolPaths = {
+  '/v2/health/live': {
+    get: { summary: 'OIP server liveness', responses: { 200: { description: 'live' }, ...oipErrors(400, 503) } },
+  },
+  '/v2/health/ready': {
+    get: {
+      summary: 'OIP server readiness: PostgreSQL and Temporal answer',
+      responses: {
+        ...oipErrors(400),
+        200: { description: 'ready' },
+        503: { description: 'not ready: `{ ready: false, checks }` names what is down' },
+      },
+    },
+  },
+  '/v2': {
+    get: {
+      summary: 'OIP server metadata',
+      responses: { 200: { description: 'name, version, extensions' }, ...oipErrors(400, 503) },
+    },
+  },
+  '/v2/models/{name}': {
+    get: {
+      summary: 'OIP model metadata, from the catalog',
+      parameters: [modelNameParameter],
+      responses: {
+        200: {
+          description: 'metadata',
+          content: json(
+            z.object({
+              name: z.string(),
+              versions: z.array(z.string()),
+              platform: z.string(),
+              inputs: tensorList,
+              outputs: tensorList,
+            }),
+          ),
+        },
+        ...oipErrors(400, 404, 503),
+      },
+    },
+  },
+  '/v2/models/{name}/ready': {
+    get: {
+      summary: 'OIP model readiness: in the catalog, so a request is served (an instance starts for it if none runs)',
+      parameters: [modelNameParameter],
+      responses: { 200: { description: 'ready' }, ...oipErrors(400, 404, 503) },
+    },
+  },
+  '/v2/models/{name}/infer': {
+    post: {
+      summary:
+        'OIP inference, as a durable work request (the limits, quotas, stats and audit of POST /api/requests) that the call waits for',
+      description:
+        "The body is JSON whatever its Content-Type. 200: the model's answer, with the Podium-Request-Id header. A request still on its way " +
+        'after `wait` seconds: 202 with its id and Location. A failure: OIP\'s `{ "error": message }` with `code` and `requestId`, ' +
+        '400 for input the model rejected, 502 when the model failed or could not start, 504 when it took too long, 503 when no instance could serve it, 500 otherwise.',
+      security: bearer,
+      parameters: [
+        modelNameParameter,
+        {
+          name: 'wait',
+          in: 'query',
+          required: false,
+          schema: { type: 'integer', minimum: 0, maximum: 300, default: 60 },
+        },
+        { name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 255 } },
+      ],
+      requestBody: { required: true, content: json(inferenceRequest) },
+      responses: {
+        200: { description: "the model's inference response" },
+        202: { description: 'still on its way: poll the Location' },
+        ...oipErrors(400, 401, 404, 409, 413, 422, 429, 500, 502, 503, 504),
+      },
+    },
+  },
+};

@@ -9,7 +9,14 @@ import {
   type RequestOwner,
 } from '../../db/work-requests';
 import { isFinal } from '../../domain/request-status';
-import { listWorkRequestsQuery, submitWorkRequest, waitQuery, type WorkRequestView } from '../../domain/work-request';
+import {
+  listWorkRequestsQuery,
+  submitWorkRequest,
+  waitQuery,
+  workRequestSummary,
+  workRequestView,
+  type WorkRequestView,
+} from '../../domain/work-request';
 import { requireSession, type AuthState } from '../auth/session-auth';
 import type { Authenticate } from '../auth/authenticator';
 import { ApiError } from '../http/errors';
@@ -21,6 +28,8 @@ import type { RequestWorkflows } from '../request-workflows';
 import { submitRequest } from '../use-cases/submit-request';
 import { requireJsonBody } from './json-body';
 import { requestWorkflowId } from '../../workflows/contracts';
+import { schema, json, errors, bearer, idParameter } from '../http/openapi-parts';
+import { z } from 'zod';
 
 export type RequestRouteDeps = {
   db: DatabasePool;
@@ -111,3 +120,75 @@ export function requestRoutes(deps: RequestRouteDeps) {
 
   return router;
 }
+
+const queryParameters = Object.entries(listWorkRequestsQuery.shape).map(([name, type]) => ({
+  name,
+  in: 'query',
+  required: false,
+  schema: schema(type),
+}));
+
+/** This module's operations in the OpenAPI document (api/openapi.ts merges them). */
+export const requestPaths = {
+  '/api/requests': {
+    post: {
+      summary: 'Submit a work request (input: an Open Inference Protocol v2 inference request)',
+      security: bearer,
+      parameters: [
+        {
+          name: 'Idempotency-Key',
+          in: 'header',
+          required: false,
+          schema: { type: 'string', maxLength: 255 },
+          description: 'the same key gets the same request back (200, Idempotent-Replayed: true)',
+        },
+      ],
+      requestBody: { required: true, content: json(submitWorkRequest) },
+      responses: {
+        202: {
+          description: 'accepted; poll the Location',
+          content: json(workRequestView.pick({ id: true, status: true, model: true, createdAt: true })),
+        },
+        200: { description: 'replayed: the request made earlier with this Idempotency-Key' },
+        ...errors(400, 401, 422, 429, 503),
+      },
+    },
+    get: {
+      summary: "This session's requests, newest first",
+      security: bearer,
+      parameters: queryParameters,
+      responses: {
+        200: {
+          description: 'a page',
+          content: json(z.object({ requests: z.array(workRequestSummary), nextCursor: z.uuid().nullable() })),
+        },
+        ...errors(400, 401),
+      },
+    },
+  },
+  '/api/requests/{id}': {
+    get: {
+      summary: 'One request with its status, its result or error once ended, webhook deliveries and links',
+      security: bearer,
+      parameters: [
+        idParameter,
+        {
+          name: 'wait',
+          in: 'query',
+          required: false,
+          schema: { type: 'integer', minimum: 0, maximum: 300 },
+          description: 'long-poll up to N seconds for the request to end',
+        },
+      ],
+      responses: { 200: { description: 'the request', content: json(workRequestView) }, ...errors(400, 401, 404) },
+    },
+  },
+  '/api/requests/{id}/cancel': {
+    post: {
+      summary: 'Cancel your request: a queued one at once, a running one as its inference is cut',
+      security: bearer,
+      parameters: [idParameter],
+      responses: { 202: { description: 'cancelling' }, ...errors(400, 401, 404, 409, 503) },
+    },
+  },
+};

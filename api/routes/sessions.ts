@@ -4,6 +4,8 @@ import type { DatabasePool } from 'slonik';
 import { createAnonymousSession } from '../../db/sessions';
 import type { CreationLimits } from '../auth/creation-limits';
 import { hashToken, newToken } from '../auth/session-tokens';
+import { json, errors } from '../http/openapi-parts';
+import { z } from 'zod';
 
 export function sessionRoutes({
   db,
@@ -36,3 +38,26 @@ export function sessionRoutes({
 
   return router;
 }
+
+/** This module's operations in the OpenAPI document (api/openapi.ts merges them). */
+export const sessionPaths = {
+  '/api/sessions/anonymous': {
+    post: {
+      summary: 'Start an anonymous session; its token authorises request calls (not account or admin ones)',
+      responses: {
+        201: {
+          description: 'the session',
+          content: json(
+            z.object({
+              token: z.string(),
+              sessionId: z.uuid(),
+              kind: z.literal('anonymous'),
+              expiresAt: z.string(),
+            }),
+          ),
+        },
+        ...errors(429),
+      },
+    },
+  },
+};

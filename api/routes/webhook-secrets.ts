@@ -3,10 +3,17 @@ import Router from '@koa/router';
 import type { DatabasePool } from 'slonik';
 import { listLiveWebhookSecrets, rotateWebhookSecret } from '../../db/webhook-secrets';
 import { ownerOf } from '../../db/work-requests';
-import { webhookSecretRotation, type WebhookSecretView } from '../../domain/webhook-secrets';
+import {
+  newWebhookSecret,
+  webhookSecretRotation,
+  type WebhookSecretView,
+  webhookSecretView,
+} from '../../domain/webhook-secrets';
 import { requireSession, type AuthState } from '../auth/session-auth';
 import type { Authenticate } from '../auth/authenticator';
 import { requireJsonBody } from './json-body';
+import { json, errors, bearer } from '../http/openapi-parts';
+import { z } from 'zod';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -55,3 +62,28 @@ export function webhookSecretRoutes({ db, authenticate }: { db: DatabasePool; au
   });
   return router;
 }
+
+/** This module's operations in the OpenAPI document (api/openapi.ts merges them). */
+export const webhookSecretPaths = {
+  '/api/webhook-secrets': {
+    get: {
+      summary:
+        'Your webhook signing secrets that still sign: the current one, and those replaced but not yet expired (never the secret itself)',
+      security: bearer,
+      responses: {
+        200: { description: 'the live secrets', content: json(z.object({ secrets: z.array(webhookSecretView) })) },
+        ...errors(401),
+      },
+    },
+    post: {
+      summary:
+        'A new signing secret for your webhooks, shown once; the one it replaces signs beside it for previousValidForSeconds (a day)',
+      security: bearer,
+      requestBody: { required: false, content: json(webhookSecretRotation) },
+      responses: {
+        201: { description: 'the new secret', content: json(newWebhookSecret) },
+        ...errors(400, 401, 415),
+      },
+    },
+  },
+};
