@@ -16,6 +16,13 @@ import {
 } from '@temporalio/workflow';
 import type { PodiumActivities } from '../activities';
 import type { SlotHolder } from '../domain/pool-plan';
+import {
+  afterFailedCall,
+  decideEnd,
+  leavesInstanceClean,
+  type Interruption,
+  type Replacements,
+} from '../domain/request-failure-policy';
 import { describeFailure, isInterruptedCall } from './failures';
 import { databasePatienceSeconds, localInferenceLimitSeconds } from '../domain/request-limits';
 import { requestStatusKey } from './search-attributes';
@@ -40,8 +47,6 @@ import {
   type OperatorNote,
 } from './operator-signals';
 
-type Interruption = { kind: 'CANCEL' } | { kind: 'ADMIN_FAIL'; reason: string } | { kind: 'REQUEUE'; reason: string };
-
 // Every step of a warm request runs as a local activity, inside the one workflow task that
 // starts the request: a regular activity costs two more workflow tasks (~35 ms apiece on the dev
 // server, test/bench/throughput). The first try of startRequest may come before the API has
@@ -56,19 +61,6 @@ const webhooks = proxyActivities<PodiumActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5 },
 });
-
-/**
- * An instance that stopped answering during the call (it may have crashed on this very input),
- * or a slot handed over twice, is replaced this many times.
- */
-const maxInstanceReplacements = 2;
-/**
- * One that was gone before the call (refused: it died with its worker or node) cannot be this
- * request's doing and is replaced this many times; the bound only stops a loop. (At 10, one
- * request of 122 ran out during `npm run faults`' storm of 100 worker kills, where every instance
- * lives 2–3 s.)
- */
-const maxGoneInstances = 25;
 
 /**
  * Runs with it end failed when their request ends FAILED, so the Web UI's list and Temporal's
@@ -229,8 +221,7 @@ async function serveRequest(
 
   let outcome: RequestEnd | null = null;
   let healthy = true;
-  let replacements = 0;
-  let goneInstances = 0;
+  let counts: Replacements = { replacements: 0, goneInstances: 0 };
   const workflowId = workflowInfo().workflowId;
   let beginning: Beginning | null = null;
   try {
@@ -260,14 +251,10 @@ async function serveRequest(
    * null to wait in line) or fail the request (`outcome` set).
    */
   const replaceOrFail = async (failure: RequestError): Promise<void> => {
-    // A timed-out, unreachable or gone instance is not trusted with another request.
-    healthy = !['REQUEST_TIMEOUT', 'INSTANCE_UNREACHABLE', 'INSTANCE_GONE'].includes(failure.code);
-    const lost = failure.code === 'SLOT_NOT_HELD'; // a slot that was handed over twice: ask again
-    const replace =
-      failure.code === 'INSTANCE_GONE'
-        ? goneInstances++ < maxGoneInstances
-        : (lost || failure.code === 'INSTANCE_UNREACHABLE') && replacements++ < maxInstanceReplacements;
-    if (replace) {
+    const decided = afterFailedCall(failure, counts);
+    healthy = decided.healthy;
+    counts = decided.counts;
+    if (decided.replace) {
       await steps.releaseSlot.executeWithOptions({ summary: `give back the slot (${failure.code})` }, [
         { requestId, modelId, healthy },
       ]);
@@ -374,11 +361,6 @@ async function serveRequest(
   }
 }
 
-/** A cancelled call leaves the instance clean; one an admin had to stop may be stuck. */
-function leavesInstanceClean(interruption: Interruption | null): boolean {
-  return interruption === null || interruption.kind === 'CANCEL';
-}
-
 function inferenceActivities(requestTimeoutSeconds: number) {
   // The activity decides which failures are worth another try (a model's 5xx, twice more; a
   // database out of reach, until it answers) and marks the others non-retryable.
@@ -389,14 +371,4 @@ function inferenceActivities(requestTimeoutSeconds: number) {
   return requestTimeoutSeconds <= localInferenceLimitSeconds
     ? proxyLocalActivities<PodiumActivities>(options)
     : proxyActivities<PodiumActivities>({ ...options, heartbeatTimeout: '5 seconds' });
-}
-
-/** How the request ends: the interruption wins over what the inference did, except a result already stored. */
-function decideEnd(interruption: Interruption | null, outcome: RequestEnd | null): RequestEnd {
-  if (outcome?.status === 'COMPLETE') return outcome;
-  if (interruption?.kind === 'CANCEL') return { status: 'CANCELLED' };
-  if (interruption?.kind === 'REQUEUE') return { status: 'REQUEUED' };
-  if (interruption?.kind === 'ADMIN_FAIL')
-    return { status: 'FAILED', error: { code: 'FAILED_BY_ADMIN', message: interruption.reason } };
-  return outcome ?? { status: 'FAILED', error: { code: 'MODEL_REQUEST_FAILED', message: 'no outcome' } };
 }
