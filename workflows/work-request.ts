@@ -154,70 +154,15 @@ async function serveRequest(
   begin: Begin,
   earlyHandover: boolean,
 ): Promise<RequestEnd> {
-  let stage: WorkRequestStage = 'STARTING';
-  let held: Slot | null = null;
-  let handed: Slot | null = null;
-  let unavailable: RequestError | null = null;
-  let interruption: Interruption | null = null;
-  const inferenceScope = new CancellationScope();
-
-  setHandler(workRequestStageQuery, () => ({ stage, instanceId: held?.instanceId ?? null }));
-  // A slot that comes when the request no longer waits is ignored: Postgres knows it holds it,
-  // and finishing gives back whatever it holds.
-  setHandler(instanceAssignedSignal, (slot) => {
-    if (stage === 'QUEUED' || (earlyHandover && stage === 'STARTING')) handed ??= slot;
-  });
-  setHandler(instanceUnavailableSignal, (error) => {
-    unavailable = error;
-  });
-  const cancel = () => {
-    interruption ??= { kind: 'CANCEL' };
-    inferenceScope.cancel();
+  const state: RequestState = {
+    stage: 'STARTING',
+    held: null,
+    handed: null,
+    unavailable: null,
+    interruption: null,
+    inferenceScope: new CancellationScope(),
   };
-  setHandler(cancelRequestSignal, cancel);
-  onWorkflowCancel(cancel);
-  setHandler(adminSetStatusSignal, ({ status, reason }) => {
-    interruption = status === 'FAILED' ? { kind: 'ADMIN_FAIL', reason } : { kind: 'REQUEUE', reason };
-    inferenceScope.cancel();
-  });
-  // The same three from an operator's `temporal workflow signal` (docs/operations.md): checked
-  // here, acted on while the request is still on its way, and audited as the API audits them.
-  const operatorAction =
-    (signal: string, to: 'CANCELLED' | 'FAILED' | 'REQUESTED', act: (note: OperatorNote) => void) =>
-    async (payload: unknown) => {
-      const note = acceptOperatorPayload(signal, payload);
-      if (!note) return;
-      if (stage === 'FINISHING' || stage === 'DONE')
-        return log.warn('operator signal too late: the request is ending', { signal });
-      const from = stage === 'INFERRING' ? 'PROCESSING' : 'REQUESTED';
-      act(note);
-      const { actor, reason } = note;
-      await operatorAudits.recordOperatorAction.executeWithOptions({ summary: `audit ${signal} by ${actor}` }, [
-        {
-          actor,
-          reason,
-          action: 'REQUEST_STATUS_SET',
-          targetType: 'work_request',
-          targetId: requestId,
-          detail: { from, to },
-        },
-      ]);
-    };
-  setHandler(operatorCancelSignal, operatorAction('operatorCancel', 'CANCELLED', cancel));
-  setHandler(
-    operatorFailSignal,
-    operatorAction('operatorFail', 'FAILED', ({ reason }) => {
-      interruption = { kind: 'ADMIN_FAIL', reason };
-      inferenceScope.cancel();
-    }),
-  );
-  setHandler(
-    operatorRequeueSignal,
-    operatorAction('operatorRequeue', 'REQUESTED', ({ reason }) => {
-      interruption = { kind: 'REQUEUE', reason };
-      inferenceScope.cancel();
-    }),
-  );
+  handleRequestSignals(state, requestId, earlyHandover, onWorkflowCancel);
 
   let outcome: RequestEnd | null = null;
   let healthy = true;
@@ -225,11 +170,11 @@ async function serveRequest(
   const workflowId = workflowInfo().workflowId;
   let beginning: Beginning | null = null;
   try {
-    beginning = await begin({ requestId, modelId, workflowId, inferenceScope });
+    beginning = await begin({ requestId, modelId, workflowId, inferenceScope: state.inferenceScope });
   } catch (error) {
     // Cut or cancelled on its way (the warm path calls the model): the end below gives back what it holds.
-    if (isInterruptedCall(error)) await condition(() => interruption !== null);
-    else if (!(interruption && isCancellation(error))) throw error;
+    if (isInterruptedCall(error)) await condition(() => state.interruption !== null);
+    else if (!(state.interruption && isCancellation(error))) throw error;
   }
   if (!beginning) {
     // Its settings were on their way too: read again, for the webhook (null: never committed).
@@ -247,7 +192,7 @@ async function serveRequest(
   let offered: Slot | null = 'offered' in beginning ? beginning.offered : null;
 
   /**
-   * After a call on `held` failed: replace the instance (`offered` then holds the next slot, or
+   * After a call on the held slot failed: replace the instance (`offered` then holds the next slot, or
    * null to wait in line) or fail the request (`outcome` set).
    */
   const replaceOrFail = async (failure: RequestError): Promise<void> => {
@@ -258,57 +203,57 @@ async function serveRequest(
       await steps.releaseSlot.executeWithOptions({ summary: `give back the slot (${failure.code})` }, [
         { requestId, modelId, healthy },
       ]);
-      held = null;
+      state.held = null;
       offered = await steps.acquireSlot.executeWithOptions({ summary: 'take another slot, or queue' }, [holder]);
       return;
     }
     outcome = { status: 'FAILED', error: failure };
   };
   if ('failed' in beginning) {
-    held = beginning.failed.slot;
+    state.held = beginning.failed.slot;
     await replaceOrFail(beginning.failed.failure);
   }
 
-  while (outcome === null && !interruption) {
+  while (outcome === null && !state.interruption) {
     if (!offered) {
-      stage = 'QUEUED';
-      if (!earlyHandover) handed = null;
-      const answered = () => handed !== null || unavailable !== null || interruption !== null;
-      // Each startup timeout without an answer: was a slot handed over unheard, is the pool well?
+      state.stage = 'QUEUED';
+      if (!earlyHandover) state.handed = null;
+      const answered = () => state.handed !== null || state.unavailable !== null || state.interruption !== null;
+      // Each startup timeout without an answer: was a slot state.handed over unheard, is the pool well?
       while (!(await condition(answered, `${model.startupTimeoutSeconds} seconds`))) {
         const look = await steps.checkSlot.executeWithOptions(
           { summary: 'no answer yet: look for a slot handed over unheard, and at the pool' },
           [holder],
         );
-        if (look.slot) handed = look.slot;
+        if (look.slot) state.handed = look.slot;
         else if (look.pool.state === 'FAILING')
-          unavailable = { code: 'MODEL_POOL_FAILING', message: look.pool.message! };
+          state.unavailable = { code: 'MODEL_POOL_FAILING', message: look.pool.message! };
       }
-      offered = handed;
-      handed = null;
+      offered = state.handed;
+      state.handed = null;
     }
-    if (interruption) break;
-    if (unavailable) {
-      outcome = { status: 'FAILED', error: unavailable };
+    if (state.interruption) break;
+    if (state.unavailable) {
+      outcome = { status: 'FAILED', error: state.unavailable };
       break;
     }
-    held = offered!;
+    state.held = offered!;
     offered = null;
     healthy = true;
-    stage = 'INFERRING';
+    state.stage = 'INFERRING';
     upsertSearchAttributes([{ key: requestStatusKey, value: 'PROCESSING' }]);
     try {
-      const on = held.instanceId;
-      await inferenceScope.run(() =>
+      const on = state.held.instanceId;
+      await state.inferenceScope.run(() =>
         inference.runInference.executeWithOptions({ summary: `call ${modelId} on instance ${on}` }, [
-          { requestId, ...held! },
+          { requestId, ...state.held! },
         ]),
       );
       outcome = { status: 'COMPLETE' };
     } catch (error) {
-      if (interruption && isCancellation(error)) break;
+      if (state.interruption && isCancellation(error)) break;
       if (isInterruptedCall(error)) {
-        await condition(() => interruption !== null);
+        await condition(() => state.interruption !== null);
         break;
       }
       await replaceOrFail(
@@ -330,17 +275,17 @@ async function serveRequest(
     settings: RequestStart | null,
     { recorded = false } = {},
   ): Promise<RequestEnd> {
-    stage = 'FINISHING';
-    const end = recorded ? result! : decideEnd(interruption, result);
+    state.stage = 'FINISHING';
+    const end = recorded ? result! : decideEnd(state.interruption, result);
     if (!recorded) {
       await CancellationScope.nonCancellable(() =>
         steps.finishRequest.executeWithOptions({ summary: `record the end (${end.status}) and give back the slot` }, [
           {
             requestId,
             modelId,
-            instanceId: held?.instanceId,
+            instanceId: state.held?.instanceId,
             end,
-            healthy: healthy && leavesInstanceClean(interruption),
+            healthy: healthy && leavesInstanceClean(state.interruption),
           },
         ]),
       );
@@ -356,7 +301,7 @@ async function serveRequest(
         .executeWithOptions({ summary: `call the webhook with the end (${end.status})` }, [{ requestId }])
         .catch(() => undefined);
     }
-    stage = 'DONE';
+    state.stage = 'DONE';
     return end;
   }
 }
@@ -371,4 +316,88 @@ function inferenceActivities(requestTimeoutSeconds: number) {
   return requestTimeoutSeconds <= localInferenceLimitSeconds
     ? proxyLocalActivities<PodiumActivities>(options)
     : proxyActivities<PodiumActivities>({ ...options, heartbeatTimeout: '5 seconds' });
+}
+
+/** What the request's handlers and its main flow share: where it is, and what has happened to it. */
+type RequestState = {
+  stage: WorkRequestStage;
+  /** The slot the request holds, while it calls the model or gives the slot back. */
+  held: Slot | null;
+  /** A slot handed over while the request waited in line. */
+  handed: Slot | null;
+  /** The pool could not serve the request (it failed its starts). */
+  unavailable: RequestError | null;
+  interruption: Interruption | null;
+  /** Where a cancel reaches a call to the model. */
+  readonly inferenceScope: CancellationScope;
+};
+
+/**
+ * The request's query and signals: its stage; a slot handed over; the pool giving up; the owner's
+ * cancel (or the workflow's); an admin's fail or re-queue; and the same three from an operator,
+ * checked and audited as the API audits them.
+ */
+function handleRequestSignals(
+  state: RequestState,
+  requestId: string,
+  earlyHandover: boolean,
+  onWorkflowCancel: (cancel: () => void) => void,
+): void {
+  setHandler(workRequestStageQuery, () => ({ stage: state.stage, instanceId: state.held?.instanceId ?? null }));
+  // A slot that comes when the request no longer waits is ignored: Postgres knows it holds it,
+  // and finishing gives back whatever it holds.
+  setHandler(instanceAssignedSignal, (slot) => {
+    if (state.stage === 'QUEUED' || (earlyHandover && state.stage === 'STARTING')) state.handed ??= slot;
+  });
+  setHandler(instanceUnavailableSignal, (error) => {
+    state.unavailable = error;
+  });
+  const cancel = () => {
+    state.interruption ??= { kind: 'CANCEL' };
+    state.inferenceScope.cancel();
+  };
+  setHandler(cancelRequestSignal, cancel);
+  onWorkflowCancel(cancel);
+  setHandler(adminSetStatusSignal, ({ status, reason }) => {
+    state.interruption = status === 'FAILED' ? { kind: 'ADMIN_FAIL', reason } : { kind: 'REQUEUE', reason };
+    state.inferenceScope.cancel();
+  });
+  // The same three from an operator's `temporal workflow signal` (docs/operations.md): checked
+  // here, acted on while the request is still on its way, and audited as the API audits them.
+  const operatorAction =
+    (signal: string, to: 'CANCELLED' | 'FAILED' | 'REQUESTED', act: (note: OperatorNote) => void) =>
+    async (payload: unknown) => {
+      const note = acceptOperatorPayload(signal, payload);
+      if (!note) return;
+      if (state.stage === 'FINISHING' || state.stage === 'DONE')
+        return log.warn('operator signal too late: the request is ending', { signal });
+      const from = state.stage === 'INFERRING' ? 'PROCESSING' : 'REQUESTED';
+      act(note);
+      const { actor, reason } = note;
+      await operatorAudits.recordOperatorAction.executeWithOptions({ summary: `audit ${signal} by ${actor}` }, [
+        {
+          actor,
+          reason,
+          action: 'REQUEST_STATUS_SET',
+          targetType: 'work_request',
+          targetId: requestId,
+          detail: { from, to },
+        },
+      ]);
+    };
+  setHandler(operatorCancelSignal, operatorAction('operatorCancel', 'CANCELLED', cancel));
+  setHandler(
+    operatorFailSignal,
+    operatorAction('operatorFail', 'FAILED', ({ reason }) => {
+      state.interruption = { kind: 'ADMIN_FAIL', reason };
+      state.inferenceScope.cancel();
+    }),
+  );
+  setHandler(
+    operatorRequeueSignal,
+    operatorAction('operatorRequeue', 'REQUESTED', ({ reason }) => {
+      state.interruption = { kind: 'REQUEUE', reason };
+      state.inferenceScope.cancel();
+    }),
+  );
 }
