@@ -155,6 +155,8 @@ async function serveRequest(
   earlyHandover: boolean,
 ): Promise<RequestEnd> {
   const state: RequestState = {
+    requestId,
+    modelId,
     stage: 'STARTING',
     held: null,
     handed: null,
@@ -182,9 +184,10 @@ async function serveRequest(
       { summary: 'read the request, cancelled as it began' },
       [{ requestId }],
     );
-    return finish(null, settings);
+    return finishRequest(state, null, settings, { healthy });
   }
-  if ('ended' in beginning) return finish(beginning.ended, beginning.settings, { recorded: true });
+  if ('ended' in beginning)
+    return finishRequest(state, beginning.ended, beginning.settings, { healthy, recorded: true });
   const model = beginning.settings;
   const holder: SlotHolder = { requestId, modelId, workflowId, requestedAt: model.requestedAt };
   const inference = inferenceActivities(model.requestTimeoutSeconds);
@@ -215,23 +218,7 @@ async function serveRequest(
   }
 
   while (outcome === null && !state.interruption) {
-    if (!offered) {
-      state.stage = 'QUEUED';
-      if (!earlyHandover) state.handed = null;
-      const answered = () => state.handed !== null || state.unavailable !== null || state.interruption !== null;
-      // Each startup timeout without an answer: was a slot state.handed over unheard, is the pool well?
-      while (!(await condition(answered, `${model.startupTimeoutSeconds} seconds`))) {
-        const look = await steps.checkSlot.executeWithOptions(
-          { summary: 'no answer yet: look for a slot handed over unheard, and at the pool' },
-          [holder],
-        );
-        if (look.slot) state.handed = look.slot;
-        else if (look.pool.state === 'FAILING')
-          state.unavailable = { code: 'MODEL_POOL_FAILING', message: look.pool.message! };
-      }
-      offered = state.handed;
-      state.handed = null;
-    }
+    if (!offered) offered = await waitInLine(state, holder, model.startupTimeoutSeconds, earlyHandover);
     if (state.interruption) break;
     if (state.unavailable) {
       outcome = { status: 'FAILED', error: state.unavailable };
@@ -264,46 +251,76 @@ async function serveRequest(
       );
     }
   }
-  return finish(outcome, model);
+  return finishRequest(state, outcome, model, { healthy });
+}
 
-  /**
-   * Records the end and gives back the slot, unless `recorded` (the warm path did both), then
-   * says so to the Web UI's list and the webhook.
-   */
-  async function finish(
-    result: RequestEnd | null,
-    settings: RequestStart | null,
-    { recorded = false } = {},
-  ): Promise<RequestEnd> {
-    state.stage = 'FINISHING';
-    const end = recorded ? result! : decideEnd(state.interruption, result);
-    if (!recorded) {
-      await CancellationScope.nonCancellable(() =>
-        steps.finishRequest.executeWithOptions({ summary: `record the end (${end.status}) and give back the slot` }, [
-          {
-            requestId,
-            modelId,
-            instanceId: state.held?.instanceId,
-            end,
-            healthy: healthy && leavesInstanceClean(state.interruption),
-          },
-        ]),
-      );
-    }
-    upsertSearchAttributes([{ key: requestStatusKey, value: end.status === 'REQUEUED' ? 'REQUESTED' : end.status }]);
-    // An operator's audit row is written before the run ends (at once when there was none).
-    await condition(allHandlersFinished);
-    if (end.status === 'REQUEUED') return continueAsNew<typeof workRequest>({ requestId, modelId });
-    if (settings?.hasWebhook) {
-      // Every try is recorded in webhook_deliveries; a receiver that never answers does not
-      // change how the request ended.
-      await webhooks.deliverWebhook
-        .executeWithOptions({ summary: `call the webhook with the end (${end.status})` }, [{ requestId }])
-        .catch(() => undefined);
-    }
-    state.stage = 'DONE';
-    return end;
+/**
+ * Waits in line for a slot, looking again at each startup timeout that passes with no answer (a
+ * slot handed over unheard? the pool failing?). The slot handed over; null when the request was
+ * interrupted or the pool could not serve it (`state` says which).
+ */
+async function waitInLine(
+  state: RequestState,
+  holder: SlotHolder,
+  startupTimeoutSeconds: number,
+  earlyHandover: boolean,
+): Promise<Slot | null> {
+  state.stage = 'QUEUED';
+  if (!earlyHandover) state.handed = null;
+  const answered = () => state.handed !== null || state.unavailable !== null || state.interruption !== null;
+  while (!(await condition(answered, `${startupTimeoutSeconds} seconds`))) {
+    const look = await steps.checkSlot.executeWithOptions(
+      { summary: 'no answer yet: look for a slot handed over unheard, and at the pool' },
+      [holder],
+    );
+    if (look.slot) state.handed = look.slot;
+    else if (look.pool.state === 'FAILING')
+      state.unavailable = { code: 'MODEL_POOL_FAILING', message: look.pool.message! };
   }
+  const handed = state.handed;
+  state.handed = null;
+  return handed;
+}
+
+/**
+ * Records the end and gives back the slot, unless `recorded` (the warm path did both), then
+ * says so to the Web UI's list and the webhook. `healthy`: whether the instance may serve again.
+ */
+async function finishRequest(
+  state: RequestState,
+  result: RequestEnd | null,
+  settings: RequestStart | null,
+  { healthy, recorded = false }: { healthy: boolean; recorded?: boolean },
+): Promise<RequestEnd> {
+  const { requestId, modelId } = state;
+  state.stage = 'FINISHING';
+  const end = recorded ? result! : decideEnd(state.interruption, result);
+  if (!recorded) {
+    await CancellationScope.nonCancellable(() =>
+      steps.finishRequest.executeWithOptions({ summary: `record the end (${end.status}) and give back the slot` }, [
+        {
+          requestId,
+          modelId,
+          instanceId: state.held?.instanceId,
+          end,
+          healthy: healthy && leavesInstanceClean(state.interruption),
+        },
+      ]),
+    );
+  }
+  upsertSearchAttributes([{ key: requestStatusKey, value: end.status === 'REQUEUED' ? 'REQUESTED' : end.status }]);
+  // An operator's audit row is written before the run ends (at once when there was none).
+  await condition(allHandlersFinished);
+  if (end.status === 'REQUEUED') return continueAsNew<typeof workRequest>({ requestId, modelId });
+  if (settings?.hasWebhook) {
+    // Every try is recorded in webhook_deliveries; a receiver that never answers does not
+    // change how the request ended.
+    await webhooks.deliverWebhook
+      .executeWithOptions({ summary: `call the webhook with the end (${end.status})` }, [{ requestId }])
+      .catch(() => undefined);
+  }
+  state.stage = 'DONE';
+  return end;
 }
 
 function inferenceActivities(requestTimeoutSeconds: number) {
@@ -320,6 +337,8 @@ function inferenceActivities(requestTimeoutSeconds: number) {
 
 /** What the request's handlers and its main flow share: where it is, and what has happened to it. */
 type RequestState = {
+  readonly requestId: string;
+  readonly modelId: string;
   stage: WorkRequestStage;
   /** The slot the request holds, while it calls the model or gives the slot back. */
   held: Slot | null;
