@@ -8,7 +8,7 @@ import type {
   PendingPod,
   Resources,
   Snapshot,
-} from '../domain/node-autoscaling';
+} from '../domain/node-autoscaler';
 import type { DatabasePool } from 'slonik';
 import { parseQuantity } from '../domain/quantity';
 import { recordAutoscalerDecision } from '../db/autoscaler-decisions';

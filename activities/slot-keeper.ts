@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { CommonQueryMethods, DatabasePool } from 'slonik';
 import { acquireSlot, releaseSlot } from '../db/instance-slots';
-import type { Slot, SlotHolder } from '../domain/pool-plan';
+import type { Slot, SlotHolder } from '../domain/model-pool';
 import { markUnreachableInstances } from './probe-instances';
 import { createSlotSignals } from './slot-signals';
 

@@ -9,7 +9,7 @@ import {
   type PoolRound,
   type PoolSettings,
   type Slot,
-} from '../domain/pool-plan';
+} from '../domain/model-pool';
 
 /**
  * The request path's slots (migration 009): requests lease a slot of a ready instance, wait in

@@ -2,7 +2,7 @@ import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Client } from 'pg';
-import { withSearchPath } from './pool';
+import { withSearchPath } from './connection-pool';
 
 const migrationsDir = path.join(__dirname, 'migrations');
 const migrationFile = /^(\d{3})_[a-z0-9_]+\.sql$/;

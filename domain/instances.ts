@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { AdminInstancesQuery, AdminRequestSummary } from './admin-views';
-import type { PoolHealth } from './pool-health';
+import type { PoolHealth } from './model-pool-health';
 
 /**
  * Model instances as the admin pages see them: Podium's records (model_instances) joined with

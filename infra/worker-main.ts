@@ -2,7 +2,7 @@
 // the API. Needs DATABASE_URL and TEMPORAL_ADDRESS; PODIUM_WORKFLOW_BUNDLE may name a pre-built
 // workflow bundle. Prints {"event":"worker-ready"} once polling; stops on SIGTERM/SIGINT.
 import { createInstanceRuntime } from '../activities/runtime/create-runtime';
-import { createDatabasePool } from '../db/pool';
+import { createDatabasePool } from '../db/connection-pool';
 import { parseConfig } from '../domain/config';
 import { databaseConnection, temporalConnection } from './connections';
 import { serveMetrics } from './metrics-server';

@@ -1,7 +1,7 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { LiveInstance } from '../domain/instances';
-import type { AutoscalerMemory, AutoscalerSettings } from '../domain/node-autoscaling';
-import type { Slot } from '../domain/pool-plan';
+import type { AutoscalerMemory, AutoscalerSettings } from '../domain/node-autoscaler';
+import type { Slot } from '../domain/model-pool';
 import type { AdminStatusChange, RequestEnd, RequestError } from '../domain/work-request';
 
 /**

@@ -7,7 +7,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { PodiumActivities } from '../activities';
-import { decide, type AutoscalerMemory } from '../domain/node-autoscaling';
+import { decide, type AutoscalerMemory } from '../domain/node-autoscaler';
 import { podsUnschedulableSignal, type NodeAutoscalerInput } from './contracts';
 import {
   acceptOperatorPayload,

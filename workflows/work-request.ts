@@ -15,7 +15,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { PodiumActivities } from '../activities';
-import type { SlotHolder } from '../domain/pool-plan';
+import type { SlotHolder } from '../domain/model-pool';
 import {
   afterFailedCall,
   decideEnd,
@@ -28,7 +28,7 @@ import { databasePatienceSeconds, localInferenceLimitSeconds } from '../domain/r
 import { requestStatusKey } from './search-attributes';
 import type { RequestEnd, RequestError } from '../domain/work-request';
 import type { RequestStart } from '../db/work-requests';
-import type { Slot } from '../domain/pool-plan';
+import type { Slot } from '../domain/model-pool';
 import {
   adminSetStatusSignal,
   cancelRequestSignal,

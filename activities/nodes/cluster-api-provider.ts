@@ -1,6 +1,6 @@
 import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { mergePatch } from '../runtime/kubernetes/kubernetes-api';
-import type { NodeTypeSpec } from '../../domain/node-autoscaling';
+import type { NodeTypeSpec } from '../../domain/node-autoscaler';
 import type { NodeProvider } from './node-provider';
 
 const group = 'cluster.x-k8s.io';

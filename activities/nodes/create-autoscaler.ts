@@ -1,7 +1,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { z } from 'zod';
 import type { PodiumConfig } from '../../domain/config';
-import type { AutoscalerSettings, NodeTypeSpec } from '../../domain/node-autoscaling';
+import type { AutoscalerSettings, NodeTypeSpec } from '../../domain/node-autoscaler';
 import { parseQuantity } from '../../domain/quantity';
 import type { AutoscalerDependencies } from '../node-autoscaler';
 import { ClusterApiNodeProvider } from './cluster-api-provider';

@@ -1,4 +1,4 @@
-import type { NodeTypeSpec } from '../../domain/node-autoscaling';
+import type { NodeTypeSpec } from '../../domain/node-autoscaler';
 
 /** Nodes added by the autoscaler carry this annotation, naming the autoscaler (its namespace). */
 export const autoscalerOwnerAnnotation = 'podium.dev/autoscaler';

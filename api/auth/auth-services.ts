@@ -3,7 +3,7 @@ import { Pool } from 'pg';
 import type { Logger } from 'pino';
 import type { DatabasePool } from 'slonik';
 import type { PodiumConfig } from '../../domain/config';
-import { withSearchPath } from '../../db/pool';
+import { withSearchPath } from '../../db/connection-pool';
 import { withinRequestBudget } from '../http/request-budget';
 import { createAuthenticator } from './authenticator';
 import { CreationLimits } from './creation-limits';

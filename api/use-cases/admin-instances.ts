@@ -1,6 +1,6 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { DatabasePool } from 'slonik';
-import { describePoolHealth } from '../../lib/pool-health';
+import { describePoolHealth } from '../../lib/model-pool-health';
 import { writeAuditLog } from '../../db/audit-log';
 import { listModels } from '../../db/models';
 import { findInstanceRecord, listLiveInstanceRecords } from '../../db/model-instances';
@@ -13,7 +13,7 @@ import {
   type AdminInstancesView,
   type InstanceRecord,
 } from '../../domain/instances';
-import type { PoolHealth } from '../../domain/pool-health';
+import type { PoolHealth } from '../../domain/model-pool-health';
 import { poolWorkflowId, replacePoolInstanceSignal, stopPoolInstanceSignal } from '../../workflows/contracts';
 import { ApiError } from '../http/errors';
 

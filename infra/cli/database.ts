@@ -2,7 +2,7 @@ import path from 'node:path';
 import { Client } from 'pg';
 import type { DatabasePool } from 'slonik';
 import { migrate } from '../../db/migrate';
-import { createDatabasePool } from '../../db/pool';
+import { createDatabasePool } from '../../db/connection-pool';
 import type { PodiumConfig } from '../../domain/config';
 import { databaseConnection } from '../connections';
 

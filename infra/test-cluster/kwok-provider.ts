@@ -1,6 +1,6 @@
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { isApiStatus } from '../../activities/runtime/kubernetes/kubernetes-api';
-import type { NodeTypeSpec } from '../../domain/node-autoscaling';
+import type { NodeTypeSpec } from '../../domain/node-autoscaler';
 import { kwokNode, nodeTypes } from './nodes';
 import { autoscalerOwnerAnnotation, extraCapacityLabel, type NodeProvider } from '../../activities/nodes/node-provider';
 import { parseQuantity } from '../../domain/quantity';

@@ -20,7 +20,7 @@ import { sql } from 'slonik';
 import { z } from 'zod';
 import { keepWatching } from '../../activities/runtime/kubernetes/kubernetes-api';
 import { parseQuantity } from '../../domain/quantity';
-import type { AutoscalerSettings, NodeTypeSpec } from '../../domain/node-autoscaling';
+import type { AutoscalerSettings, NodeTypeSpec } from '../../domain/node-autoscaler';
 import { ensureNodeAutoscaler } from '../../infra/node-autoscaler';
 import { simulatedNodeTypes } from '../../infra/test-cluster/kwok-provider';
 import { nodeAutoscalerWorkflowId, poolWorkflowId, stopPoolInstanceSignal } from '../../workflows/contracts';

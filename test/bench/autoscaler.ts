@@ -13,7 +13,7 @@ import { Watch, type V1Node, type V1Pod } from '@kubernetes/client-node';
 import { sql } from 'slonik';
 import { keepWatching } from '../../activities/runtime/kubernetes/kubernetes-api';
 import { simulatedNodeTypes } from '../../infra/test-cluster/kwok-provider';
-import { decide, type AutoscalerSettings } from '../../domain/node-autoscaling';
+import { decide, type AutoscalerSettings } from '../../domain/node-autoscaler';
 import { ensureNodeAutoscaler } from '../../infra/node-autoscaler';
 import { noContainerAnnotation } from '../../infra/test-cluster/simulation';
 import { eventually } from '../support/eventually';

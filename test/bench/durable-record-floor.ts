@@ -13,7 +13,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import Koa from 'koa';
 import { sql } from 'slonik';
 import { z } from 'zod';
-import { createDatabasePool } from '../../db/pool';
+import { createDatabasePool } from '../../db/connection-pool';
 import { echoInput } from '../support/test-stack';
 import { measureLoad, type LoadFigures } from './load-shape';
 import type { DurableRecordActivities } from './durable-record-floor.workflows';

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { AutoscalerSettings } from '../../domain/node-autoscaling';
+import type { AutoscalerSettings } from '../../domain/node-autoscaler';
 import { startTestCluster, type TestCluster } from '../../infra/test-cluster/cluster';
 import { tracingFromEnv } from '../../infra/tracing';
 import { startRunServices } from '../support/run-services';

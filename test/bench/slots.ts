@@ -18,7 +18,7 @@ import { performance } from 'node:perf_hooks';
 import { sql, type DatabasePool } from 'slonik';
 import { acquireSlot, releaseSlot } from '../../db/instance-slots';
 import { migrate } from '../../db/migrate';
-import { createDatabasePool } from '../../db/pool';
+import { createDatabasePool } from '../../db/connection-pool';
 import { beginWarmRequest, finishWarmRequest } from '../../db/warm-requests';
 import { startEmbeddedPostgres } from '../../infra/postgres';
 import { findFreePort } from '../../lib/ports';

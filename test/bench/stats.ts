@@ -20,7 +20,7 @@ import { groupsFromRows, queryStats } from '../../db/stats';
 import { backfillRollups, rollupStatement } from '../../db/stats-rollups';
 import { relativeAccuracy } from '../../domain/latency-sketch';
 import { statsQuery, type StatsGroup } from '../../domain/stats-query';
-import { createDatabasePool } from '../../db/pool';
+import { createDatabasePool } from '../../db/connection-pool';
 import type { TestStack } from '../support/test-stack';
 import { summary } from './figures';
 import { runBenchmark } from './run-benchmark';

@@ -4,7 +4,7 @@ import { Pool } from 'pg';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { LoginRateLimit } from '../../api/auth/login-rate-limit';
-import { withSearchPath } from '../../db/pool';
+import { withSearchPath } from '../../db/connection-pool';
 import { useTestStack } from '../support/test-stack';
 
 const stack = useTestStack();

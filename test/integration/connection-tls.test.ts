@@ -10,7 +10,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { migrate } from '../../db/migrate';
-import { createDatabasePool } from '../../db/pool';
+import { createDatabasePool } from '../../db/connection-pool';
 import { databaseConnection, temporalConnection } from '../../infra/connections';
 import { ensureDebianPackage } from '../../infra/ensure-debian-package';
 import { startServiceProcess, stopServiceProcess } from '../support/service-process';

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { sql } from 'slonik';
 import { z } from 'zod';
-import { createDatabasePool } from '../../db/pool';
+import { createDatabasePool } from '../../db/connection-pool';
 import { QueryDeadlineError, withQueryDeadline } from '../../db/query-deadline';
 import { eventually } from '../support/eventually';
 import { proxiedPool, startTestStack, type TestStack } from '../support/test-stack';

@@ -63,7 +63,7 @@ describe('model pools', () => {
 
   it('pools of models with min_instances are warmed at start-up, before any request', async () => {
     await addTestModel(stack.db, { id: 'echo-ready', minInstances: 1, keepWarmSeconds: 0 });
-    const { startWarmPools } = await import('../../infra/model-pools');
+    const { startWarmPools } = await import('../../infra/model-pool');
     expect(await startWarmPools(stack.temporal, stack.db, stack.taskQueue)).toContain('echo-ready');
     expect(await startWarmPools(stack.temporal, stack.db, stack.taskQueue)).toContain('echo-ready');
     const events = await eventually(

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type DatabasePool, type DatabaseTransactionConnection } from 'slonik';
 import { migrate } from '../../db/migrate';
-import { createDatabasePool } from '../../db/pool';
+import { createDatabasePool } from '../../db/connection-pool';
 import { z } from 'zod';
 import { queryStats } from '../../db/stats';
 import { backfillRollups } from '../../db/stats-rollups';

@@ -5,7 +5,7 @@ import type { DatabasePool } from 'slonik';
 import { abandonInstanceStart, openInstanceSlots, runPoolRound } from '../db/instance-slots';
 import { insertModelInstance } from '../db/model-instances';
 import { findModelToServe } from '../db/models';
-import { planPoolRoundWithDrains, type PoolRound } from '../domain/pool-plan';
+import { planPoolRoundWithDrains, type PoolRound } from '../domain/model-pool';
 import type { RequestError } from '../domain/work-request';
 import { instanceIdAnnotation, poolAnnotation, type InstanceRuntime } from './runtime/instance-runtime';
 import { createSlotSignals } from './slot-signals';
@@ -31,7 +31,7 @@ export function createPoolActivities(deps: {
   return {
     /**
      * One round of the pool's control loop (observe → decide → act, the deciding pure in
-     * domain/pool-plan): free slots go to waiters, instances to start are recorded STARTING,
+     * domain/model-pool): free slots go to waiters, instances to start are recorded STARTING,
      * unhealthy, expired and `stops` (an admin's) instances STOPPING, all under the model's lock.
      */
     async runPoolRound({

@@ -4,7 +4,7 @@ import {
   planPoolRound,
   planPoolRoundWithDrains,
   type PoolInstance,
-} from '../../domain/pool-plan';
+} from '../../domain/model-pool';
 
 const now = 100_000;
 const settings = { minInstances: 0, maxInstances: 2, keepWarmSeconds: 10, maxConcurrency: 1 };

@@ -4,7 +4,7 @@ import {
   type NodeView,
   type PendingPod,
   type Resources,
-} from '../../domain/node-autoscaling';
+} from '../../domain/node-autoscaler';
 import { parseQuantity } from '../../domain/quantity';
 
 const Gi = 1024 ** 3;

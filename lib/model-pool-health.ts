@@ -1,8 +1,8 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { judgePoolHealth, type PoolHealth } from '../domain/pool-health';
+import { judgePoolHealth, type PoolHealth } from '../domain/model-pool-health';
 import { poolWorkflowId } from '../workflows/contracts';
 
-/** Asks Temporal how the pool of `modelId` on `taskQueue` is doing (see domain/pool-health). */
+/** Asks Temporal how the pool of `modelId` on `taskQueue` is doing (see domain/model-pool-health). */
 export async function describePoolHealth(temporal: Client, taskQueue: string, modelId: string): Promise<PoolHealth> {
   const workflowId = poolWorkflowId(taskQueue, modelId);
   try {

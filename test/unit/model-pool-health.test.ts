@@ -1,4 +1,4 @@
-import { failingFromAttempt, judgePoolHealth } from '../../domain/pool-health';
+import { failingFromAttempt, judgePoolHealth } from '../../domain/model-pool-health';
 
 const pool = { modelId: 'echo', workflowId: 'pool-echo.podium' };
 

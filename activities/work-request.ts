@@ -6,10 +6,10 @@ import { observeRequestEnd } from '../lib/metrics';
 import { requestEndLine } from './request-end-line';
 import { findRequestStart, type RequestStart } from '../db/work-requests';
 import type { RequestEnd } from '../domain/work-request';
-import { describePoolHealth } from '../lib/pool-health';
+import { describePoolHealth } from '../lib/model-pool-health';
 import { createSlotKeeper } from './slot-keeper';
 import { retriedWhileDatabaseIsDown } from './bookkeeping';
-import type { Slot, SlotHolder } from '../domain/pool-plan';
+import type { Slot, SlotHolder } from '../domain/model-pool';
 
 /** A waiting request's look at its pool (see checkSlot). */
 export type PoolLook = { state: 'RUNNING' | 'FAILING'; message: string | null };
