@@ -59,11 +59,8 @@ export async function modelPool({
   minInstancesOverride,
 }: ModelPoolInput): Promise<void> {
   const lostStartsAreNoNews = patched(startLostWithWorkerPatch);
-  let woken = true;
-  // An operator's min_instances for a while (operatorSetMinInstances); the catalog's after it.
-  let override = minInstancesOverride ?? null;
-  const adminStops: { instanceId: string; reason: string }[] = [];
-  const drains: string[] = [];
+  const state: PoolState = { woken: true, override: minInstancesOverride ?? null, adminStops: [], drains: [] };
+  handlePoolSignals(state, modelId);
   const inFlight = new Set<Promise<void>>();
   // A launch or stop that failed for good leaves its instance recorded as it was; the next
   // fresh pool stops it as an orphan.
@@ -72,21 +69,79 @@ export async function modelPool({
       .catch(() => undefined)
       .finally(() => {
         inFlight.delete(settled);
-        woken = true;
+        state.woken = true;
       });
     inFlight.add(settled);
   };
 
+  // A fresh pool owns nothing: any instance the records call alive is an orphan (its pool was
+  // terminated, say). A continued run keeps everything: all of it is in Postgres.
+  if (!workflowInfo().continuedFromExecutionRunId) await bookkeeping.stopOrphanInstances({ modelId, keep: [] });
+
+  for (;;) {
+    state.woken = false;
+    if (state.override && state.override.until <= Date.now()) state.override = null;
+    const replacing = state.drains.splice(0);
+    const round = await rounds.runPoolRound({
+      modelId,
+      stops: state.adminStops.splice(0),
+      ...(replacing.length > 0 ? { drains: replacing } : {}),
+      ...(state.override ? { minInstances: state.override.minInstances } : {}),
+    });
+    for (const instanceId of round.started)
+      track(launch(modelId, instanceId, round.startupTimeoutSeconds, lostStartsAreNoNews));
+    for (const { instanceId, reason } of round.stop)
+      track(
+        bookkeeping.stopInstance.executeWithOptions({ summary: `stop instance ${instanceId} (${reason})` }, [
+          { instanceId, reason },
+        ]),
+      );
+
+    const idle = inFlight.size === 0 && !state.woken;
+    if (idle && (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > historyLimit)) {
+      await condition(allHandlersFinished);
+      if (!state.woken)
+        return continueAsNew<typeof modelPool>({
+          modelId,
+          historyLimit,
+          ...(state.override ? { minInstancesOverride: state.override } : {}),
+        });
+    }
+    if (state.woken) continue;
+    // An override's end is a wake-up too: the catalog's minimum applies from then.
+    const wakeAt = state.override ? Math.min(round.wakeAt ?? state.override.until, state.override.until) : round.wakeAt;
+    if (wakeAt === null) await condition(() => state.woken);
+    else await condition(() => state.woken, Math.max(1, wakeAt - Date.now()));
+  }
+}
+
+/** What the pool's handlers and its rounds share. */
+type PoolState = {
+  /** Something happened since the round began: run another. */
+  woken: boolean;
+  /** An operator's min_instances for a while (operatorSetMinInstances); the catalog's after it. */
+  override: { minInstances: number; until: number } | null;
+  /** Instances admins and operators asked to stop, for the next round. */
+  adminStops: { instanceId: string; reason: string }[];
+  /** Instances to replace: drained, then stopped once their requests have finished. */
+  drains: string[];
+};
+
+/**
+ * The pool's signals: a wake-up, an admin's stop or replace, and an operator's stop or minimum,
+ * checked and audited as the API audits them. Each wakes the pool for another round.
+ */
+function handlePoolSignals(state: PoolState, modelId: string): void {
   setHandler(wakePoolSignal, () => {
-    woken = true;
+    state.woken = true;
   });
   setHandler(stopPoolInstanceSignal, ({ instanceId, reason }) => {
-    adminStops.push({ instanceId, reason });
-    woken = true;
+    state.adminStops.push({ instanceId, reason });
+    state.woken = true;
   });
   setHandler(replacePoolInstanceSignal, ({ instanceId }) => {
-    drains.push(instanceId);
-    woken = true;
+    state.drains.push(instanceId);
+    state.woken = true;
   });
   // An operator's `temporal workflow signal` (docs/operations.md): checked, acted on, audited.
   setHandler(operatorStopInstanceSignal, async (payload) => {
@@ -95,8 +150,8 @@ export async function modelPool({
     });
     if (!note) return;
     const { actor, reason, instanceId } = note;
-    adminStops.push({ instanceId, reason: `OPERATOR_STOP by ${actor}` });
-    woken = true;
+    state.adminStops.push({ instanceId, reason: `OPERATOR_STOP by ${actor}` });
+    state.woken = true;
     await operatorAudits.recordOperatorAction({
       actor,
       reason,
@@ -117,9 +172,9 @@ export async function modelPool({
     );
     if (!note) return;
     const { actor, reason, minInstances, forSeconds } = note;
-    override = { minInstances, until: Date.now() + forSeconds * 1000 };
-    woken = true;
-    const detail = { minInstances, forSeconds, until: new Date(override.until).toISOString() };
+    state.override = { minInstances, until: Date.now() + forSeconds * 1000 };
+    state.woken = true;
+    const detail = { minInstances, forSeconds, until: new Date(state.override.until).toISOString() };
     await operatorAudits.recordOperatorAction({
       actor,
       reason,
@@ -129,46 +184,6 @@ export async function modelPool({
       detail,
     });
   });
-
-  // A fresh pool owns nothing: any instance the records call alive is an orphan (its pool was
-  // terminated, say). A continued run keeps everything: all of it is in Postgres.
-  if (!workflowInfo().continuedFromExecutionRunId) await bookkeeping.stopOrphanInstances({ modelId, keep: [] });
-
-  for (;;) {
-    woken = false;
-    if (override && override.until <= Date.now()) override = null;
-    const replacing = drains.splice(0);
-    const round = await rounds.runPoolRound({
-      modelId,
-      stops: adminStops.splice(0),
-      ...(replacing.length > 0 ? { drains: replacing } : {}),
-      ...(override ? { minInstances: override.minInstances } : {}),
-    });
-    for (const instanceId of round.started)
-      track(launch(modelId, instanceId, round.startupTimeoutSeconds, lostStartsAreNoNews));
-    for (const { instanceId, reason } of round.stop)
-      track(
-        bookkeeping.stopInstance.executeWithOptions({ summary: `stop instance ${instanceId} (${reason})` }, [
-          { instanceId, reason },
-        ]),
-      );
-
-    const idle = inFlight.size === 0 && !woken;
-    if (idle && (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > historyLimit)) {
-      await condition(allHandlersFinished);
-      if (!woken)
-        return continueAsNew<typeof modelPool>({
-          modelId,
-          historyLimit,
-          ...(override ? { minInstancesOverride: override } : {}),
-        });
-    }
-    if (woken) continue;
-    // An override's end is a wake-up too: the catalog's minimum applies from then.
-    const wakeAt = override ? Math.min(round.wakeAt ?? override.until, override.until) : round.wakeAt;
-    if (wakeAt === null) await condition(() => woken);
-    else await condition(() => woken, Math.max(1, wakeAt - Date.now()));
-  }
 }
 
 /** Starts one instance the round recorded STARTING; on failure the longest waiter is told why. */
