@@ -227,31 +227,46 @@ async function serveRequest(
     state.held = offered!;
     offered = null;
     healthy = true;
-    state.stage = 'INFERRING';
-    upsertSearchAttributes([{ key: requestStatusKey, value: 'PROCESSING' }]);
-    try {
-      const on = state.held.instanceId;
-      await state.inferenceScope.run(() =>
-        inference.runInference.executeWithOptions({ summary: `call ${modelId} on instance ${on}` }, [
-          { requestId, ...state.held! },
-        ]),
-      );
-      outcome = { status: 'COMPLETE' };
-    } catch (error) {
-      if (state.interruption && isCancellation(error)) break;
-      if (isInterruptedCall(error)) {
-        await condition(() => state.interruption !== null);
-        break;
-      }
-      await replaceOrFail(
-        describeFailure(error, {
-          code: 'REQUEST_TIMEOUT',
-          message: `the model did not answer within ${model.requestTimeoutSeconds} s`,
-        }),
-      );
-    }
+    const called = await callModel(state, inference, model.requestTimeoutSeconds);
+    if (called === null) break;
+    if ('failure' in called) await replaceOrFail(called.failure);
+    else outcome = called;
   }
   return finishRequest(state, outcome, model, { healthy });
+}
+
+/**
+ * Calls the model on the held slot: COMPLETE, or the failure; null when an interruption cut the
+ * call (the interruption is then in `state`).
+ */
+async function callModel(
+  state: RequestState,
+  inference: ReturnType<typeof inferenceActivities>,
+  requestTimeoutSeconds: number,
+): Promise<{ status: 'COMPLETE' } | { failure: RequestError } | null> {
+  state.stage = 'INFERRING';
+  upsertSearchAttributes([{ key: requestStatusKey, value: 'PROCESSING' }]);
+  const held = state.held!;
+  try {
+    await state.inferenceScope.run(() =>
+      inference.runInference.executeWithOptions({ summary: `call ${state.modelId} on instance ${held.instanceId}` }, [
+        { requestId: state.requestId, ...held },
+      ]),
+    );
+    return { status: 'COMPLETE' };
+  } catch (error) {
+    if (state.interruption && isCancellation(error)) return null;
+    if (isInterruptedCall(error)) {
+      await condition(() => state.interruption !== null);
+      return null;
+    }
+    return {
+      failure: describeFailure(error, {
+        code: 'REQUEST_TIMEOUT',
+        message: `the model did not answer within ${requestTimeoutSeconds} s`,
+      }),
+    };
+  }
 }
 
 /**
