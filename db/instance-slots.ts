@@ -12,13 +12,16 @@ import {
 } from '../domain/model-pool';
 
 /**
- * The request path's slots (migration 009): requests lease a slot of a ready instance, wait in
- * submission order when there is none, and hand their slot to the oldest waiter when they are
- * done. Every change here runs in a transaction holding that model's advisory lock exclusive:
- * the queue is exactly first come first served and no hand-over is lost or doubled. While nobody
- * waits, warm requests lease and release with the lock shared instead (lease_free_slot and
- * release_slot, migration 023), side by side; the exclusive lock waits for them, so what it reads
- * is whole.
+ * The request path's slots (migration 009). A request leases a slot of a ready instance. When
+ * there is none, it waits in line, in the order requests were submitted. When it is done, it
+ * hands its slot to the oldest waiter.
+ *
+ * Every change here runs in a transaction that holds the model's advisory lock exclusively. So
+ * the line is exactly first come, first served, and no hand-over is lost or made twice.
+ *
+ * While nobody waits, warm requests take the lock shared instead (lease_free_slot and
+ * release_slot, migration 023), so they run side by side. The exclusive lock waits for them, so
+ * it always reads a whole state.
  */
 
 type Db = CommonQueryMethods & { transaction: <T>(handler: (t: CommonQueryMethods) => Promise<T>) => Promise<T> };

@@ -6,10 +6,12 @@ import type { AdminStatusChange, RequestEnd, RequestError } from '../domain/work
 
 /**
  * What code outside a workflow (the API, activities, infra, tests) knows of Podium's workflows:
- * their registered names and signatures, their ids, and every signal and query. Definitions
- * only: importing this loads no workflow code, and the workflows take their inputs and
- * handlers from here too, so both sides hold one contract. test/unit/workflow-contracts checks
- * that `workflows/index` registers exactly these workflows with these signatures.
+ * their registered names and signatures, their ids, and every signal and query.
+ *
+ * It holds definitions only, so importing it loads no workflow code. The workflows take their
+ * inputs and handlers from here too, so both sides share one contract.
+ * test/unit/workflow-contracts checks that `workflows/index` registers exactly these workflows,
+ * with these signatures.
  */
 
 export type WorkRequestInput = { requestId: string; modelId: string };

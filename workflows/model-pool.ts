@@ -47,11 +47,13 @@ export const startLostWithWorkerPatch = 'pool-start-lost-with-worker';
 const defaultHistoryLimit = 4_000;
 
 /**
- * The control plane of one model's instances. Requests lease slots in Postgres on their own and
- * hand them to each other (db/instance-slots.ts); the pool only wakes when a request needs an
- * instance that is not starting yet, an instance turned unhealthy, an admin stops one, or a
- * keep-warm may have run out. Each round it starts instances for the queue (up to max) and to
- * keep min warm, and stops unhealthy ones and those idle past keep-warm (scale to zero).
+ * The control plane of one model's instances. Requests lease slots in Postgres by themselves and
+ * hand them to each other (db/instance-slots.ts), so the pool is not on their path.
+ *
+ * The pool wakes when a request needs an instance that is not starting yet, when an instance
+ * turns unhealthy, when an admin stops one, or when a keep-warm may have run out. Each round it
+ * starts instances for the line (up to the maximum) and to keep the minimum warm. It stops
+ * unhealthy instances, and those idle past their keep-warm (scale to zero).
  */
 export async function modelPool({
   modelId,

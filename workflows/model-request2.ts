@@ -14,11 +14,13 @@ const { serveWarmRequest } = proxyLocalActivities<PodiumActivities>({
 });
 
 /**
- * One work request, version 2 (issue 30): a warm request is one workflow task and one local
- * activity that begins it on a free slot, calls the model and finishes it (activities/
- * warm-request.ts), so its history holds the start, that activity's marker, the final status's
- * search attribute and the end. A request that finds no free slot or a line goes on exactly as
- * the first version does (workRequest), from the slot or the place in line it was given.
+ * One work request, version 2 (issue 30). A warm request is one workflow task and one local
+ * activity (activities/warm-request.ts). That activity begins the request on a free slot, calls
+ * the model and finishes the request. So the history holds only the start, the activity's
+ * marker, the final status's search attribute and the end.
+ *
+ * A request that finds no free slot, or others waiting, goes on as the first version does
+ * (workRequest), from the slot or the place in line it was given.
  */
 export async function modelRequest2(input: WorkRequestInput): Promise<RequestEnd> {
   return runRequest(

@@ -30,15 +30,19 @@ const shortWait = proxyLocalActivities<PodiumActivities>({ startToCloseTimeout: 
 const roundsPerRun = 200;
 
 /**
- * The node autoscaler: one per task queue (fixed id), long-running. Each round observes the
- * cluster, decides with the pure `decide` (in the workflow: the snapshot is in history, so a
- * replay decides the same), acts through an activity and records the decision. It wakes on a
- * `podsUnschedulable` signal (sent the moment a pool's pod is found Unschedulable), when a
- * decision asks to look again (a batch window or a delay running out), or on the scan interval.
+ * The node autoscaler: one long-running workflow per task queue, with a fixed id.
  *
- * No double scale-up: a decision's node names derive from this run and the round number, so
- * an `actOnCluster` retried after a killed worker asks for the same nodes again, which the
- * provider treats as already done; and the next round counts nodes still starting as capacity.
+ * Each round observes the cluster, decides, acts through an activity and records the decision.
+ * The decision is the pure `decide`, run in the workflow: the snapshot it reads is in the
+ * history, so a replay decides the same.
+ *
+ * It wakes on a `podsUnschedulable` signal, sent the moment a pool finds its pod Unschedulable.
+ * It also wakes when a decision asks to look again (a batch window or a delay ends), and on the
+ * scan interval.
+ *
+ * It never adds a node twice. A decision names its nodes from this run and the round number, so
+ * an `actOnCluster` retried after a killed worker asks for the same nodes again, and the
+ * provider treats them as done. The next round counts nodes still starting as capacity.
  */
 export async function nodeAutoscaler({
   settings,

@@ -69,11 +69,12 @@ const webhooks = proxyActivities<PodiumActivities>({
 export const requestFailsVisiblyPatch = 'request-fails-visibly';
 
 /**
- * One work request: take a free slot of a warm instance (or wait in line for one), run the
- * inference on it, record the outcome and its stats and hand the slot to the next in line, then
- * call the webhook if there is one. The owner may cancel it and an admin may fail or re-queue it
- * at any point; a cancellation of the workflow itself (`temporal workflow cancel`) counts as the
- * owner's cancel.
+ * One work request, the first version. It takes a free slot of a warm instance, or waits in line
+ * for one. It runs the inference there, records the outcome and its stats, and hands the slot to
+ * the next in line. Then it calls the webhook, if there is one.
+ *
+ * The owner may cancel it at any point, and an admin may fail or re-queue it. Cancelling the
+ * workflow itself (`temporal workflow cancel`) counts as the owner's cancel.
  */
 export async function workRequest(input: WorkRequestInput): Promise<RequestEnd> {
   return runRequest(
