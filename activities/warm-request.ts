@@ -16,9 +16,11 @@ import { watchInterrupts, type RequestInterrupts } from './request-interrupts';
 import { localInferenceLimitSeconds } from '../domain/request-limits';
 
 /**
- * How the warm step went: the request ENDED (it completed, or had ended before); it goes on by
- * the general path (ELSEWHERE: with the slot that path gave it, or queued); or the call on its
- * slot failed for good (CALL_FAILED), for the workflow to replace the instance or fail.
+ * How the warm step went:
+ * - ENDED: the request completed, or had ended before;
+ * - ELSEWHERE: it goes on by the general path, with the slot that path gave it, or in line;
+ * - CALL_FAILED: the call on its slot failed for good. The workflow replaces the instance or
+ *   fails the request.
  */
 export type WarmRequestAnswer =
   | { kind: 'ENDED'; settings: RequestStart; end: RequestEnd }

@@ -19,10 +19,10 @@ import { observedRuntime, reportRuntimeViews } from './runtime-reporter';
 export const workflowsPath = require.resolve('../workflows');
 
 /**
- * A model pool whose history no longer replays (issue 12) fails instead of retrying its
- * workflow task forever: its state is soft (instances are found again as orphans, queued
- * requests queue again when they see it ended), so the next request starts a fresh run, where
- * a stuck run would leave the model dead until someone terminated it by hand.
+ * A model pool whose history no longer replays (issue 12) fails, instead of retrying its workflow
+ * task forever. Its state is soft: its instances are found again as orphans, and waiting
+ * requests wait again when they see it ended. So the next request starts a fresh run. A stuck run
+ * would leave the model dead until someone terminated it by hand.
  */
 export const workflowFailureErrorTypes = { '*': [], modelPool: ['NondeterminismError'] };
 
@@ -34,8 +34,9 @@ export type RunningWorker = {
 };
 
 /**
- * The worker's probes: alive until it has failed or stopped (a draining worker is finishing its
- * tasks, not stuck), ready only while it polls. Before it exists (connecting), alive, not ready.
+ * The worker's probes. It is alive until it has failed or stopped: a draining worker is finishing
+ * its tasks, not stuck. It is ready only while it polls. While it connects, it is alive but not
+ * ready.
  */
 export function workerHealth(state: State | undefined): { live: boolean; ready: boolean; state: string } {
   return { live: state !== 'FAILED' && state !== 'STOPPED', ready: state === 'RUNNING', state: state ?? 'CONNECTING' };
