@@ -171,14 +171,7 @@ async function serveRequest(
   let healthy = true;
   let counts: Replacements = { replacements: 0, goneInstances: 0 };
   const workflowId = workflowInfo().workflowId;
-  let beginning: Beginning | null = null;
-  try {
-    beginning = await begin({ requestId, modelId, workflowId, inferenceScope: state.inferenceScope });
-  } catch (error) {
-    // Cut or cancelled on its way (the warm path calls the model): the end below gives back what it holds.
-    if (isInterruptedCall(error)) await condition(() => state.interruption !== null);
-    else if (!(state.interruption && isCancellation(error))) throw error;
-  }
+  const beginning = await beginUnlessInterrupted(state, begin, workflowId);
   if (!beginning) {
     // Its settings were on their way too: read again, for the webhook (null: never committed).
     const settings = await steps.readRequestSettings.executeWithOptions(
@@ -195,23 +188,12 @@ async function serveRequest(
 
   let offered: Slot | null = 'offered' in beginning ? beginning.offered : null;
 
-  /**
-   * After a call on the held slot failed: replace the instance (`offered` then holds the next slot, or
-   * null to wait in line) or fail the request (`outcome` set).
-   */
+  // After a call on the held slot failed: another slot (or a place in line), or the request fails.
   const replaceOrFail = async (failure: RequestError): Promise<void> => {
-    const decided = afterFailedCall(failure, counts);
-    healthy = decided.healthy;
-    counts = decided.counts;
-    if (decided.replace) {
-      await steps.releaseSlot.executeWithOptions({ summary: `give back the slot (${failure.code})` }, [
-        { requestId, modelId, healthy },
-      ]);
-      state.held = null;
-      offered = await steps.acquireSlot.executeWithOptions({ summary: 'take another slot, or queue' }, [holder]);
-      return;
-    }
-    outcome = { status: 'FAILED', error: failure };
+    const decided = await replaceOrFailAfter(state, holder, failure, counts);
+    ({ healthy, counts } = decided);
+    if ('end' in decided) outcome = decided.end;
+    else offered = decided.offered;
   };
   if ('failed' in beginning) {
     state.held = beginning.failed.slot;
@@ -234,6 +216,49 @@ async function serveRequest(
     else outcome = called;
   }
   return finishRequest(state, outcome, model, { healthy });
+}
+
+/** The request's first step; null when an interruption cut it (its end then gives back what it holds). */
+async function beginUnlessInterrupted(
+  state: RequestState,
+  begin: Begin,
+  workflowId: string,
+): Promise<Beginning | null> {
+  try {
+    return await begin({
+      requestId: state.requestId,
+      modelId: state.modelId,
+      workflowId,
+      inferenceScope: state.inferenceScope,
+    });
+  } catch (error) {
+    // Cut or cancelled on its way (the warm path calls the model).
+    if (isInterruptedCall(error)) await condition(() => state.interruption !== null);
+    else if (!(state.interruption && isCancellation(error))) throw error;
+    return null;
+  }
+}
+
+/**
+ * After a call on the held slot failed, as the failure policy says: give the slot back and take
+ * another (`offered`; null: wait in line), or end the request FAILED. Whether the instance may
+ * serve again, and the replacement counts so far, come back too.
+ */
+async function replaceOrFailAfter(
+  state: RequestState,
+  holder: SlotHolder,
+  failure: RequestError,
+  counts: Replacements,
+): Promise<{ healthy: boolean; counts: Replacements } & ({ offered: Slot | null } | { end: RequestEnd })> {
+  const decided = afterFailedCall(failure, counts);
+  const { healthy } = decided;
+  if (!decided.replace) return { healthy, counts: decided.counts, end: { status: 'FAILED', error: failure } };
+  await steps.releaseSlot.executeWithOptions({ summary: `give back the slot (${failure.code})` }, [
+    { requestId: state.requestId, modelId: state.modelId, healthy },
+  ]);
+  state.held = null;
+  const offered = await steps.acquireSlot.executeWithOptions({ summary: 'take another slot, or queue' }, [holder]);
+  return { healthy, counts: decided.counts, offered };
 }
 
 /**
