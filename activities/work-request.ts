@@ -23,9 +23,9 @@ const poolLookDeadlineMs = 3_000;
 const requestRowAttempts = 20;
 
 /**
- * The failure for a request row not found as its workflow begins: the API commits the row right
- * after starting the workflow, so it is not visible yet (try again at once); a row still missing
- * long after was never committed (the API's transaction failed).
+ * The failure for a request row not found as its workflow begins. The API commits the row right
+ * after it starts the workflow, so the row may not be visible yet: try again at once. A row still
+ * missing long after was never committed, because the API's transaction failed.
  */
 export function requestRowMissing(requestId: string, attempt: number): ApplicationFailure {
   if (attempt >= requestRowAttempts)

@@ -41,10 +41,12 @@ async function catalogModel(db: DatabasePool, name: string | undefined) {
 }
 
 /**
- * An Open Inference Protocol v2 (REST) front door, so clients of KServe, Triton or MLServer work
- * against Podium unchanged. Models are named by their catalog id; an infer is a durable work
- * request like `POST /api/requests` (the same limits, quotas, stats and audit) that this call
- * waits for. Errors are OIP's `{ "error": message }`, with Podium's `code` beside it.
+ * An Open Inference Protocol v2 (REST) front door, so that clients of KServe, Triton or MLServer
+ * work against Podium unchanged. Models are named by their catalog id.
+ *
+ * An infer is a durable work request, as `POST /api/requests` makes one, with the same limits,
+ * quotas, stats and audit. The call waits for it. Errors take OIP's shape,
+ * `{ "error": message }`, with Podium's `code` beside the message.
  */
 export function inferenceProtocolRoutes(deps: InferenceProtocolDeps) {
   const { db } = deps;

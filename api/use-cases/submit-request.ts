@@ -22,9 +22,11 @@ import type { RequestWorkflows } from '../request-workflows';
 export type Submission = { request: WorkRequestView; replayed: boolean };
 
 /**
- * A work request: its row and its workflow, together (if the workflow cannot start, the insert
- * is rolled back: 503, nothing stored). The same Idempotency-Key with the same ask gives the
- * first request back; with another ask, 422.
+ * Submits a work request: its row and its workflow, together. If the workflow cannot start, the
+ * insert is rolled back: the caller gets a 503 and nothing is stored.
+ *
+ * The same Idempotency-Key with the same ask gives the first request back. The same key with
+ * another ask is a 422.
  */
 export async function submitRequest(
   { db, workflows, quotas }: { db: DatabasePool; workflows: RequestWorkflows; quotas: RequestQuotas },
