@@ -12,6 +12,16 @@ const flag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
 const seconds = z.coerce.number().int().positive();
+/** A comma-separated list, its entries trimmed; empty when unset. */
+const commaList = z
+  .string()
+  .default('')
+  .transform((list) =>
+    list
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter(Boolean),
+  );
 
 /** Postgres schema names go into `search_path`, so only plain identifiers are accepted. */
 export const schemaName = z
@@ -89,22 +99,13 @@ export const configSchema = z.object({
   TRUSTED_PROXY_HOPS: z.coerce.number().int().min(1).max(10).default(1),
   WEBHOOK_SECRET: z.string().min(16, 'use at least 16 characters').default(developmentWebhookSecret),
   /** Comma-separated IPs or CIDRs webhooks may reach although they are not public (e.g. 127.0.0.1 to try webhooks locally). */
-  WEBHOOK_ALLOWED_ADDRESSES: z
-    .string()
-    .default('')
-    .transform((list) =>
-      list
-        .split(',')
-        .map((entry) => entry.trim())
-        .filter(Boolean),
-    )
-    .pipe(
-      z.array(
-        z.union([z.ipv4(), z.ipv6(), z.cidrv4(), z.cidrv6()], {
-          error: 'must be IP addresses or CIDRs, comma-separated',
-        }),
-      ),
+  WEBHOOK_ALLOWED_ADDRESSES: commaList.pipe(
+    z.array(
+      z.union([z.ipv4(), z.ipv6(), z.cidrv4(), z.cidrv6()], {
+        error: 'must be IP addresses or CIDRs, comma-separated',
+      }),
     ),
+  ),
   REQUEST_RETENTION_DAYS: z.coerce.number().min(1, 'keep ended requests at least a day').default(7),
   PODIUM_ADMIN_USERNAME: optionalText,
   PODIUM_ADMIN_EMAIL: optionalText,
@@ -124,29 +125,13 @@ export const configSchema = z.object({
     .regex(/^(?!\/)(?!.*(^|\/)\.\.(\/|$)).+$/, 'a directory inside the repository (relative, no ..)')
     .default('models'),
   /** Comma-separated commands the local runtime may run besides `node` and files in LOCAL_MODELS_ROOT (as `localCommand` names them). */
-  LOCAL_MODEL_COMMANDS: z
-    .string()
-    .default('')
-    .transform((list) =>
-      list
-        .split(',')
-        .map((entry) => entry.trim())
-        .filter(Boolean),
-    ),
+  LOCAL_MODEL_COMMANDS: commaList,
   KUBERNETES_NAMESPACE: z
     .string()
     .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a Kubernetes namespace name')
     .default('podium'),
   /** Comma-separated registry prefixes model images may come from (e.g. registry.example.com/podium); empty: any. */
-  MODEL_IMAGE_REGISTRIES: z
-    .string()
-    .default('')
-    .transform((list) =>
-      list
-        .split(',')
-        .map((entry) => entry.trim())
-        .filter(Boolean),
-    ),
+  MODEL_IMAGE_REGISTRIES: commaList,
   /** Model images only by digest; production always requires it. */
   MODEL_IMAGE_REQUIRE_DIGEST: flag.default(false),
   /** `pod-ip` in a real cluster; `simulated` in the kwok test cluster (see docs/kubernetes.md). */
