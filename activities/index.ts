@@ -28,6 +28,11 @@ export type ActivityDependencies = {
   autoscaler?: AutoscalerDependencies;
 };
 
+/**
+ * Every activity a Podium worker runs, made from what they share: the database, the instance
+ * runtime, the Temporal client and the settings. Workflows know them by type only
+ * (PodiumActivities).
+ */
 export function createActivities(deps: ActivityDependencies) {
   const nodeAutoscaler = createNodeAutoscalerActivities(deps);
   return {

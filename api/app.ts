@@ -75,6 +75,15 @@ export type ApiDependencies = {
   localCommands?: LocalCommandPolicy | null;
 };
 
+/**
+ * The API and the web pages, as one Koa app. Every request passes the same steps, in order:
+ * - traces and metrics, then the security headers;
+ * - the error middleware, which turns every failure into a coded error with its HTTP status;
+ * - the cookie check, then `/metrics` (unless it has a port of its own);
+ * - the body parser and the text guard;
+ * - the request budget, so a hung dependency costs a deadline and not a hung request;
+ * - the routes, then the web pages.
+ */
 export function createApp({
   config,
   db: pool,
