@@ -1,4 +1,7 @@
-// `npm start`: the whole of Podium on one machine, on embedded defaults.
+// `npm start`: the whole of Podium on one machine, on embedded defaults. It checks its ports,
+// then starts PostgreSQL, Temporal, a worker and the API, in that order, each step on its own
+// line. Anything it starts is stopped again, in reverse order, on Ctrl-C or when a later step
+// fails. Set DATABASE_URL or TEMPORAL_ADDRESS to use servers of your own.
 import type { Server } from 'node:http';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -140,8 +143,9 @@ async function startTemporal(config: Config, dataDir: string): Promise<{ address
 }
 
 /**
- * The worker in this process, when START_WORKER: its instance runtime (local processes, a
- * Kubernetes cluster, or the simulated one started here), and the node autoscaler's parts.
+ * The worker in this process, when START_WORKER is set. Its instances run as local processes, in
+ * a Kubernetes cluster, or in the simulated cluster started here. The node autoscaler's parts
+ * come with it.
  */
 async function startWorker(
   config: Config,
@@ -198,9 +202,9 @@ async function startWorker(
 }
 
 /**
- * The Temporal client of the API and of the long-running workflows started here. With a worker
- * in this process it shares its connection, so that request workflows start eagerly: their
- * first workflow task comes back in the start call (docs/architecture.md).
+ * The Temporal client of the API and of the long-running workflows started here. When a worker
+ * runs in this process, the client shares its connection. Request workflows then start eagerly:
+ * their first workflow task comes back in the start call (docs/architecture.md).
  */
 async function connectClient(
   config: Config,
