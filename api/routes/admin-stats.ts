@@ -51,8 +51,9 @@ function parseStatsQuery(raw: Record<string, unknown>): StatsQuery {
 }
 
 /**
- * `GET /api/admin/stats`: request stats with filters, combinable rollups and time buckets, as
- * JSON pages or (format=csv, or Accept: text/csv) one streamed CSV of every row. ADMIN only.
+ * `GET /api/admin/stats`, for admins: request stats with filters, rollups that combine, and time
+ * buckets. It answers JSON pages, or one streamed CSV of every row (`format=csv`, or
+ * `Accept: text/csv`).
  */
 export function adminStatsRoutes(deps: { db: DatabasePool; authenticate: Authenticate; logger: Logger }) {
   const { db, logger } = deps;

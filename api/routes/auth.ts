@@ -20,6 +20,10 @@ import { json, errors, bearer } from '../http/openapi-parts';
 const cookieOnly = (ctx: Context) => ctx.get(tokenTransportHeader).toLowerCase() === 'cookie';
 const refreshBody = z.strictObject({ refreshToken: z.string().optional() });
 
+/**
+ * Accounts and sessions: sign up, sign in, refresh, sign out, and who is signed in. The browser
+ * gets its tokens as httpOnly cookies; other clients get them in the body.
+ */
 export function authRoutes(deps: {
   db: DatabasePool;
   authenticate: Authenticate;

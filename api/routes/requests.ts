@@ -49,6 +49,11 @@ function answerSubmission(ctx: Context, request: WorkRequestView, status: 200 | 
   ctx.body = { id: request.id, status: request.status, model: request.model, createdAt: request.createdAt };
 }
 
+/**
+ * A caller's own requests: submit one, list them, read one (or wait for its end with `?wait`),
+ * and cancel one. A session sees only its own requests, and a user those of all their sessions.
+ * Anyone else's request is a 404, so a caller cannot tell it exists.
+ */
 export function requestRoutes(deps: RequestRouteDeps) {
   const { db, workflows, ends } = deps;
   const router = new Router<AuthState>();
