@@ -25,6 +25,10 @@ const fromRegistry = (image: string, registry: string) => {
   );
 };
 
+/** The problems as one sentence, as the runtime's error and the API's 400 say it. */
+export const imageRefusal = (image: string, problems: readonly string[]) =>
+  `the image ${image} may not run: it ${problems.join('; it ')}`;
+
 /** Why the image may not run, each a sentence; empty when it may. */
 export function imageProblems(image: string, policy: ImagePolicy): string[] {
   const problems: string[] = [];

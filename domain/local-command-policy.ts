@@ -66,6 +66,10 @@ function leavesWorkingDir(argument: string): boolean {
   );
 }
 
+/** The problems as one sentence, as the runtime's error and the API's 400 say it. */
+export const launchRefusal = (problems: readonly LaunchProblem[]) =>
+  `the local runtime does not run this model: ${problems.map((problem) => `${problem.field} ${problem.message}`).join('; ')}`;
+
 /** Every way this launch breaks the policy, each naming its field; empty when it may run. */
 export function localLaunchProblems(launch: LocalLaunch, policy: LocalCommandPolicy): LaunchProblem[] {
   const problems: LaunchProblem[] = [];

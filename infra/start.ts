@@ -170,7 +170,8 @@ async function startWorker(
     step(`kubectl: KUBECONFIG=${cluster.kubeconfigPath}`);
     runtimeConfig = { ...config, INSTANCE_RUNTIME: 'kubernetes', KUBERNETES_ENDPOINT: 'simulated' };
   }
-  const { runtime, kubeConfig } = await createInstanceRuntime(runtimeConfig, localCommandPolicyOf(runtimeConfig));
+  const localCommands = localCommandPolicyOf(runtimeConfig);
+  const { runtime, kubeConfig } = await createInstanceRuntime(runtimeConfig, localCommands);
   const nodeProvider = config.NODE_PROVIDER ?? (config.SIMULATED_CLUSTER ? 'kwok' : 'none');
   let autoscaler: AutoscalerDependencies | undefined;
   if (kubeConfig && nodeProvider !== 'none') {
@@ -198,7 +199,7 @@ async function startWorker(
     tracing,
   });
   stops.push({ name: 'the worker', stop: worker.stop });
-  return { worker, autoscaler, localCommands: runtime.kind === 'local' ? localCommandPolicyOf(runtimeConfig) : null };
+  return { worker, autoscaler, localCommands: runtime.kind === 'local' ? localCommands : null };
 }
 
 /**

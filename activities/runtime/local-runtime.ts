@@ -14,7 +14,7 @@ import {
 import { isProcessAlive, spawnModelServer, stopModelServer } from './model-process';
 import { findFreePorts } from '../../lib/ports';
 import type { LiveInstance } from '../../domain/instances';
-import { localLaunchProblems, type LocalCommandPolicy } from '../../domain/local-command-policy';
+import { launchRefusal, localLaunchProblems, type LocalCommandPolicy } from '../../domain/local-command-policy';
 import { isPodiumServer, processLaunch, readinessPathOf } from '../../domain/model-runtime';
 import { workerSecretVariable, type WorkerSecretRef } from '../../domain/model-secrets';
 
@@ -78,9 +78,7 @@ export class LocalProcessRuntime implements InstanceRuntime {
   async start(spec: InstanceSpec): Promise<PlacedInstance> {
     const refused = localLaunchProblems(spec.model, this.policy);
     if (refused.length > 0) {
-      throw new LocalCommandRefusedError(
-        `the local runtime does not run this model: ${refused.map((problem) => `${problem.field} ${problem.message}`).join('; ')}`,
-      );
+      throw new LocalCommandRefusedError(launchRefusal(refused));
     }
     const [http, grpc, metrics] = isPodiumServer(spec.model) ? [0, 0, 0] : await findFreePorts(3);
     const launch = processLaunch(spec.model, { http: http!, grpc: grpc!, metrics: metrics! });

@@ -2,8 +2,8 @@ import Router from '@koa/router';
 import type { Client } from '@temporalio/client';
 import type { DatabasePool } from 'slonik';
 import { findModel, listModels } from '../../db/models';
-import { imageProblems, type ImagePolicy } from '../../domain/image-policy';
-import { localLaunchProblems, type LocalCommandPolicy } from '../../domain/local-command-policy';
+import { imageProblems, imageRefusal, type ImagePolicy } from '../../domain/image-policy';
+import { launchRefusal, localLaunchProblems, type LocalCommandPolicy } from '../../domain/local-command-policy';
 import {
   modelId,
   modelSettings,
@@ -21,6 +21,9 @@ import { registerModel, removeModel } from '../use-cases/admin-models';
 import { requireJsonBody } from './json-body';
 import { json, errors, bearer, modelIdParameter } from '../http/openapi-parts';
 import { z } from 'zod';
+
+/** A sentence as an API message starts it. */
+const capitalised = (sentence: string) => sentence[0]!.toUpperCase() + sentence.slice(1);
 
 type AdminModelRouteDeps = {
   db: DatabasePool;
@@ -46,7 +49,7 @@ function settingsFrom(
     throw new ApiError(
       400,
       'MODEL_IMAGE_REFUSED',
-      `The image ${settings.containerImage} may not run: it ${image.join('; it ')} (docs/security.md)`,
+      `${capitalised(imageRefusal(settings.containerImage, image))} (docs/security.md)`,
       {
         issues: image.map((message) => ({ path: ['containerImage'], message })),
       },
@@ -54,12 +57,9 @@ function settingsFrom(
   }
   const problems = localCommands ? localLaunchProblems(modelSpecFrom(id, settings), localCommands) : [];
   if (problems.length > 0) {
-    throw new ApiError(
-      400,
-      'LOCAL_COMMAND_REFUSED',
-      `The local runtime does not run this model: ${problems.map((problem) => `${problem.field} ${problem.message}`).join('; ')} (docs/security.md)`,
-      { issues: problems.map(({ field, message }) => ({ path: [field], message })) },
-    );
+    throw new ApiError(400, 'LOCAL_COMMAND_REFUSED', `${capitalised(launchRefusal(problems))} (docs/security.md)`, {
+      issues: problems.map(({ field, message }) => ({ path: [field], message })),
+    });
   }
   return settings;
 }

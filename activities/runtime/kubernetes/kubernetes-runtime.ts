@@ -13,7 +13,7 @@ import { isApiStatus, keepWatching, mergePatch } from './kubernetes-api';
 import { podEndpoint, type EndpointSource } from './pod-endpoint';
 import { managedByLabel, modelLabel, modelPod } from './pod-manifest';
 import { podReadiness } from './pod-status';
-import { imageProblems, type ImagePolicy } from '../../../domain/image-policy';
+import { imageProblems, imageRefusal, type ImagePolicy } from '../../../domain/image-policy';
 import type { LiveInstance } from '../../../domain/instances';
 
 const isNotFound = (error: unknown) => isApiStatus(error, 404);
@@ -49,8 +49,7 @@ export class KubernetesRuntime implements InstanceRuntime {
   async start(spec: InstanceSpec): Promise<PlacedInstance> {
     // Checked here too, whoever wrote the catalog row: the API checks it at registration.
     const refused = imageProblems(spec.model.containerImage, this.imagePolicy);
-    if (refused.length > 0)
-      throw new Error(`the image ${spec.model.containerImage} may not run: it ${refused.join('; it ')}`);
+    if (refused.length > 0) throw new Error(imageRefusal(spec.model.containerImage, refused));
     const created = await this.core.createNamespacedPod({ namespace: this.namespace, body: modelPod(spec) });
     return { runtimeRef: created.metadata!.name!, endpoint: null };
   }
