@@ -24,19 +24,23 @@ export async function listLiveWebhookSecrets(db: CommonQueryMethods, owner: Requ
      ORDER BY expires_at IS NULL DESC, created_at DESC`);
 }
 
-/** Makes `secret` the owner's current one; the one it replaces keeps signing for `previousValidForSeconds` more. */
+/**
+ * Makes `secret` the owner's current one; the one it replaces keeps signing for
+ * `previousValidForSeconds` more. The new row.
+ */
 export async function rotateWebhookSecret(
   db: DatabaseTransactionConnection,
   rotation: { id: string; owner: RequestOwner; secret: string; previousValidForSeconds: number },
-): Promise<void> {
+) {
   const { userId, sessionId } = ownerColumns(rotation.owner);
   // Two rotations at once take turns: the second replaces the first's new secret.
   await db.query(sql.unsafe`SELECT pg_advisory_xact_lock(hashtext('webhook-secrets:' || ${userId ?? sessionId}))`);
   await db.query(sql.unsafe`
     UPDATE webhook_secrets SET expires_at = clock_timestamp() + make_interval(secs => ${rotation.previousValidForSeconds})
      WHERE ${ownedBy(rotation.owner)} AND expires_at IS NULL`);
-  await db.query(sql.unsafe`
-    INSERT INTO webhook_secrets (id, user_id, session_id, secret) VALUES (${rotation.id}, ${userId}, ${sessionId}, ${rotation.secret})`);
+  return db.one(sql.type(secretRow)`
+    INSERT INTO webhook_secrets (id, user_id, session_id, secret) VALUES (${rotation.id}, ${userId}, ${sessionId}, ${rotation.secret})
+    RETURNING id, secret, created_at AS "createdAt", expires_at AS "expiresAt"`);
 }
 
 /** The secrets a request's webhook is signed with: its owner's live ones, current first; none if they never made one. */

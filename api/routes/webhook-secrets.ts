@@ -17,6 +17,20 @@ import { z } from 'zod';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/** A secret as the owner sees it listed: never the secret itself. */
+const viewOf = (row: {
+  id: string;
+  secret: string;
+  createdAt: number;
+  expiresAt: number | null;
+}): WebhookSecretView => ({
+  id: row.id,
+  hint: `${row.secret.slice(0, 10)}…`,
+  current: row.expiresAt === null,
+  createdAt: iso(row.createdAt),
+  expiresAt: row.expiresAt === null ? null : iso(row.expiresAt),
+});
+
 /**
  * Each owner's own webhook signing secrets (a user's, or an anonymous session's). A new one
  * replaces the current one, which keeps signing beside it for a while, so a receiver can move
@@ -30,13 +44,7 @@ export function webhookSecretRoutes({ db, authenticate }: { db: DatabasePool; au
   router.get('/api/webhook-secrets', async (ctx) => {
     const secrets = await listLiveWebhookSecrets(db, ownerOf(ctx.state.principal!));
     ctx.body = {
-      secrets: secrets.map((row): WebhookSecretView => ({
-        id: row.id,
-        hint: `${row.secret.slice(0, 10)}…`,
-        current: row.expiresAt === null,
-        createdAt: iso(row.createdAt),
-        expiresAt: row.expiresAt === null ? null : iso(row.expiresAt),
-      })),
+      secrets: secrets.map(viewOf),
     };
   });
 
@@ -47,18 +55,10 @@ export function webhookSecretRoutes({ db, authenticate }: { db: DatabasePool; au
     const owner = ownerOf(ctx.state.principal!);
     const id = randomUUID();
     const secret = `whsec_${randomBytes(32).toString('base64url')}`;
-    await db.transaction((t) => rotateWebhookSecret(t, { id, owner, secret, previousValidForSeconds }));
-    const created = (await listLiveWebhookSecrets(db, owner)).find((row) => row.id === id)!;
+    const created = await db.transaction((t) => rotateWebhookSecret(t, { id, owner, secret, previousValidForSeconds }));
     ctx.status = 201;
     ctx.set('Cache-Control', 'no-store'); // a secret: no cache keeps it
-    ctx.body = {
-      id,
-      secret,
-      hint: `${secret.slice(0, 10)}…`,
-      current: true,
-      createdAt: iso(created.createdAt),
-      expiresAt: null,
-    };
+    ctx.body = { ...viewOf(created), secret };
   });
   return router;
 }
