@@ -1,10 +1,10 @@
 import { log, type Context } from '@temporalio/activity';
 import type { DatabasePool } from 'slonik';
 import { saveInferenceFailure } from '../db/work-requests';
-import type { InferenceResponse } from '../domain/inference-protocol';
-import type { RequestError } from '../domain/work-request';
+import type { RequestError, RequestResult } from '../domain/work-request';
 import { untilStored } from './bookkeeping';
 import { callModel, modelErrorAttempts } from './model-call';
+import { createChunkRelay } from './chunk-relay';
 import type { InstanceRuntime } from './runtime/instance-runtime';
 
 /**
@@ -18,13 +18,15 @@ export async function callOnInstance(
   work: Parameters<typeof callModel>[0] & { runtimeRef: string | null },
   context: Context,
   interrupted: AbortSignal,
-): Promise<{ result: InferenceResponse } | { failure: RequestError; again: boolean }> {
+): Promise<{ result: RequestResult } | { failure: RequestError; again: boolean }> {
   const { requestId, instanceId, runtimeRef } = work;
   const marked = (runtimeRef ? runtime.recordAssignment(runtimeRef, requestId) : Promise.resolve()).catch(
     (error: Error) =>
       log.warn('could not mark the instance with its request', { instanceId, requestId, error: error.message }),
   );
-  const answer = await callModel(work, context, interrupted).finally(() => marked);
+  const answer = await callModel(work, context, interrupted, () => createChunkRelay(db, requestId)).finally(
+    () => marked,
+  );
   if ('result' in answer) return answer;
   const { code, message, detail, retryable } = answer.failure;
   await untilStored(() => saveInferenceFailure(db, requestId, { code, message: detail }), context.cancellationSignal);

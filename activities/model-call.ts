@@ -1,6 +1,10 @@
 import { ApplicationFailure, type Context } from '@temporalio/activity';
 import { interruptedCallType } from '../workflows/contracts';
-import { inferenceResponse, type InferenceRequest, type InferenceResponse } from '../domain/inference-protocol';
+import { inferenceResponse } from '../domain/inference-protocol';
+import { isOpenAiCall } from '../domain/openai-api';
+import type { RequestInput, RequestResult } from '../domain/work-request';
+import type { ChunkRelay } from './chunk-relay';
+import { openAiRequest, readOpenAiAnswer } from './openai-call';
 
 async function errorText(response: Response): Promise<string> {
   const text = await response.text().catch(() => '');
@@ -30,22 +34,31 @@ export async function callModel(
     endpoint: string;
     modelId: string;
     servedModelName: string;
-    input: InferenceRequest;
+    input: RequestInput;
     requestTimeoutSeconds: number;
   },
   context: Context,
   /** Aborts when the request is interrupted (activities/request-interrupts.ts): the call ends REQUEST_INTERRUPTED. */
-  interrupted: AbortSignal = new AbortController().signal,
-): Promise<{ result: InferenceResponse } | { failure: ModelFailure }> {
+  interrupted: AbortSignal,
+  /** Where a streamed answer's chunks go as they come (activities/chunk-relay.ts). */
+  openRelay: () => ChunkRelay,
+): Promise<{ result: RequestResult } | { failure: ModelFailure }> {
   const { requestId, instanceId, endpoint, modelId, servedModelName, input, requestTimeoutSeconds } = work;
   const timeout = AbortSignal.timeout(requestTimeoutSeconds * 1000);
   if (interrupted.aborted) throw interruptedCall();
+  const { path, body, relay } = isOpenAiCall(input)
+    ? openAiRequest(input, servedModelName, openRelay)
+    : {
+        path: `/v2/models/${encodeURIComponent(servedModelName)}/infer`,
+        body: { ...input, id: requestId },
+        relay: null,
+      };
   let response: Response;
   try {
-    response = await fetch(`${endpoint}/v2/models/${encodeURIComponent(servedModelName)}/infer`, {
+    response = await fetch(`${endpoint}${path}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ ...input, id: requestId }),
+      body: JSON.stringify(body),
       signal: AbortSignal.any([context.cancellationSignal, timeout, interrupted]),
     });
   } catch (error) {
@@ -104,6 +117,7 @@ export async function callModel(
         },
       };
     }
+    if (isOpenAiCall(input)) return { result: await readOpenAiAnswer(response, input, modelId, relay) };
     const parsed = inferenceResponse.safeParse(await response.json().catch(() => null));
     if (!parsed.success) {
       throw ApplicationFailure.nonRetryable(

@@ -1,8 +1,7 @@
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
-import { inferenceRequest, inferenceResponse, type InferenceResponse } from '../domain/inference-protocol';
 import { requestStatus } from '../domain/request-status';
-import { requestError } from '../domain/work-request';
+import { requestError, requestInput, requestResult, type RequestResult } from '../domain/work-request';
 import { requestStart } from './work-requests';
 
 /**
@@ -26,7 +25,7 @@ const warmBeginning = z.discriminatedUnion('outcome', [
     slot: z.object({ instanceId: z.string(), endpoint: z.string() }),
     runtimeRef: z.string().nullable(),
     servedModelName: z.string(),
-    input: inferenceRequest,
+    input: requestInput,
   }),
 ]);
 export type WarmBeginning = z.infer<typeof warmBeginning>;
@@ -68,9 +67,9 @@ const endedRow = z.object({ ended: warmEnding });
 export async function finishWarmRequest(
   db: CommonQueryMethods,
   requestId: string,
-  result: InferenceResponse,
+  result: RequestResult,
 ): Promise<WarmEnding> {
   const { ended } = await db.one(sql.type(endedRow)`
-    SELECT finish_warm_request(${requestId}, ${sql.jsonb(inferenceResponse.parse(result))}) AS ended`);
+    SELECT finish_warm_request(${requestId}, ${sql.jsonb(requestResult.parse(result))}) AS ended`);
   return ended;
 }

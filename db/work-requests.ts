@@ -1,18 +1,16 @@
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
-import {
-  inferenceRequest,
-  inferenceResponse,
-  type InferenceRequest,
-  type InferenceResponse,
-} from '../domain/inference-protocol';
 import type { Principal } from '../domain/accounts';
 import { finalStatuses } from '../domain/request-status';
 import {
   requestError,
+  requestInput,
+  requestResult,
   workRequestView,
   type ListWorkRequestsQuery,
   type RequestError,
+  type RequestInput,
+  type RequestResult,
   type WorkRequestSummary,
   type WorkRequestView,
 } from '../domain/work-request';
@@ -62,7 +60,7 @@ export async function insertWorkRequest(
     id: string;
     modelId: string;
     principal: Principal;
-    input: InferenceRequest;
+    input: RequestInput;
     workflowId: string;
     webhookUrl?: string;
     idempotencyKey?: string;
@@ -178,7 +176,7 @@ export async function loadInferenceWork(db: CommonQueryMethods, requestId: strin
   const work = z.object({
     modelId: z.string(),
     servedModelName: z.string(),
-    input: inferenceRequest,
+    input: requestInput,
     runtimeRef: z.string().nullable(),
     holdsSlot: z.boolean(),
     requestTimeoutSeconds: z.number(),
@@ -195,10 +193,10 @@ export async function loadInferenceWork(db: CommonQueryMethods, requestId: strin
 }
 
 /** Stores the model's answer; the request stays PROCESSING until it is finished. */
-export async function saveWorkRequestResult(db: CommonQueryMethods, id: string, result: InferenceResponse) {
+export async function saveWorkRequestResult(db: CommonQueryMethods, id: string, result: RequestResult) {
   await db.query(sql.unsafe`
     UPDATE work_requests
-       SET result = ${sql.jsonb(inferenceResponse.parse(result))}, processed_at = clock_timestamp()
+       SET result = ${sql.jsonb(requestResult.parse(result))}, processed_at = clock_timestamp()
      WHERE id = ${id} AND status = 'PROCESSING'`);
 }
 

@@ -1,9 +1,8 @@
 import { z } from 'zod';
-import { inferenceRequest, inferenceResponse } from './inference-protocol';
 import { modelId } from './model-catalog';
 import { requestStatus } from './request-status';
 import { calendarDate } from './stats-query';
-import { requestError } from './work-request';
+import { requestError, requestInput, requestResult } from './work-request';
 
 const refineDates = <T extends { from?: string; to?: string }>(q: T) => !q.from || !q.to || q.from <= q.to;
 
@@ -69,8 +68,8 @@ export type AdminInstancesQuery = z.infer<typeof adminInstancesQuery>;
 /** A request's input, result and error: only ever shown after an audit_log row says who asked. */
 export const sensitiveRequest = z.object({
   id: z.uuid(),
-  input: inferenceRequest,
-  result: inferenceResponse.nullable(),
+  input: requestInput,
+  result: requestResult.nullable(),
   error: requestError.nullable(),
   webhookUrl: z.string().nullable(),
 });

@@ -10,6 +10,10 @@ export const tensorMetadata = z.strictObject({
   shape: z.array(z.number().int().min(-1)).max(16),
 });
 
+/** What the model's server speaks: OIP v2 (`/v2/models/{name}/infer`) or the OpenAI API (`/v1/chat/completions`…, streaming). */
+export const modelProtocol = z.enum(['oip-v2', 'openai']);
+export type ModelProtocol = z.infer<typeof modelProtocol>;
+
 export const modelId = z
   .string()
   .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'model ids are lower-case letters, digits and dashes');
@@ -19,7 +23,7 @@ export const modelSpec = z.object({
   id: modelId,
   displayName: z.string(),
   description: z.string(),
-  protocol: z.literal('oip-v2'),
+  protocol: modelProtocol,
   /** The name the model server serves it under (`/v2/models/{name}/infer`); the id unless set. */
   servedModelName: z.string(),
   runtime: runtimeKind,
@@ -50,6 +54,8 @@ export const modelSpec = z.object({
   maxWaiting: z.number().int(),
   inputs: z.array(tensorMetadata),
   outputs: z.array(tensorMetadata),
+  /** The most tokens one request may ask for (OpenAI models); null: no limit but the model's own. */
+  maxTokens: z.number().int().nullable(),
 });
 export type ModelSpec = z.infer<typeof modelSpec>;
 
@@ -100,6 +106,9 @@ export const modelSettings = z
       )
       .optional()
       .describe('the name the model server serves it under; the id when absent'),
+    protocol: modelProtocol
+      .default('oip-v2')
+      .describe('what the server speaks: oip-v2, or openai for vLLM, llama.cpp, TGI, Ollama (they stream)'),
     runtime: runtimeKind.default('podium-node').describe('how the server takes its port, name and settings'),
     localCommand: argv.min(1).describe('argv the local runtime runs (from workingDir, else the repository root)'),
     env: environmentWith(workerSecretRef).describe(
@@ -153,6 +162,13 @@ export const modelSettings = z
       .max(64)
       .default([])
       .describe('the tensors the model gives, for OIP model metadata'),
+    maxTokens: z
+      .number()
+      .int()
+      .min(1)
+      .max(10_000_000)
+      .optional()
+      .describe('openai models: the most tokens a request may ask for (more is refused; none asked: this many)'),
   })
   .refine((settings) => settings.minInstances <= settings.maxInstances, {
     path: ['minInstances'],
@@ -173,7 +189,6 @@ export function modelSpecFrom(id: string, settings: ModelSettings): ModelSpec {
   return {
     ...settings,
     id,
-    protocol: 'oip-v2',
     servedModelName: settings.servedModelName ?? id,
     workingDir: settings.workingDir ?? null,
     containerCommand: settings.containerCommand ?? null,
@@ -182,6 +197,7 @@ export function modelSpecFrom(id: string, settings: ModelSettings): ModelSpec {
     storageUri: settings.storageUri ?? null,
     portEnv: settings.portEnv ?? null,
     portArg: settings.portArg ?? null,
+    maxTokens: settings.maxTokens ?? null,
   };
 }
 
@@ -201,6 +217,6 @@ export function auditedSettings(settings: ModelSettings): ModelSettings {
 
 /** What a model's settings look like to edit (a model file, the admin page): the catalog row's fields that are set. */
 export function settingsOf(model: ModelSpec): Record<string, unknown> {
-  const { id: _id, protocol: _protocol, ...settings } = model;
+  const { id: _id, ...settings } = model;
   return Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== null));
 }

@@ -1,12 +1,24 @@
 import { z } from 'zod';
 import { inferenceRequest, inferenceResponse } from './inference-protocol';
 import { modelId } from './model-catalog';
+import { openAiCall, openAiResult } from './openai-api';
 import { requestStatus } from './request-status';
+
+/**
+ * What a request asks of its model: an OIP v2 inference request, or, for a model that speaks
+ * the OpenAI API, an OpenAI call (`{ url, body }`), which may stream.
+ */
+export const requestInput = z.union([inferenceRequest, openAiCall]);
+export type RequestInput = z.infer<typeof requestInput>;
+
+/** What the model answered: an OIP inference response, or the OpenAI endpoint's answer. */
+export const requestResult = z.union([inferenceResponse, openAiResult]);
+export type RequestResult = z.infer<typeof requestResult>;
 
 /** Body of `POST /api/requests`. */
 export const submitWorkRequest = z.strictObject({
   model: modelId,
-  input: inferenceRequest,
+  input: requestInput,
   /** Called (POST, signed) when the request ends. */
   webhook: z
     .url({ protocol: /^https?$/, error: 'webhook must be an http(s) URL' })
@@ -45,7 +57,7 @@ export const workRequestView = z.object({
   createdAt: z.string(),
   startedAt: z.string().nullable(),
   finishedAt: z.string().nullable(),
-  result: inferenceResponse.nullable(),
+  result: requestResult.nullable(),
   error: requestError.nullable(),
   attempt: z.number().int(),
 });

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { randomUUID } from 'node:crypto';
 import { beginWarmRequest, finishWarmRequest } from '../../db/warm-requests';
 import { insertWorkRequest } from '../../db/work-requests';
-import { inferenceRequest } from '../../domain/inference-protocol';
+import { inferenceRequest, inferenceResponse } from '../../domain/inference-protocol';
 import { modelNameKey, requestStatusKey } from '../../workflows/search-attributes';
 import { eventually } from '../support/eventually';
 import { echoInput, useTestStack } from '../support/test-stack';
@@ -166,7 +166,7 @@ describe('a work request, end to end', () => {
     });
     const { request } = await stack.api.waitUntilFinal(token, body.id);
     expect(request.status).toBe('COMPLETE');
-    const [label, score] = request.result!.outputs;
+    const [label, score] = inferenceResponse.parse(request.result).outputs;
     expect(label).toEqual({ name: 'label', shape: [3], datatype: 'BYTES', data: ['positive', 'negative', 'neutral'] });
     expect(score!.data[0]).toBeGreaterThan(0);
     expect(score!.data[1]).toBeLessThan(0);

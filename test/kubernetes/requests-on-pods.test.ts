@@ -3,6 +3,7 @@ import { sql } from 'slonik';
 import { z } from 'zod';
 import { insertModelInstance, setModelInstanceLocation } from '../../db/model-instances';
 import { findModel } from '../../db/models';
+import { inferenceResponse } from '../../domain/inference-protocol';
 import { eventually } from '../support/eventually';
 import { addTestModel } from '../support/models';
 import { echoInput, useTestStack } from '../support/test-stack';
@@ -35,7 +36,7 @@ describe('requests served by pods', () => {
     const id = await submit('echo-pod');
     const { request } = await stack.api.waitUntilFinal(token, id);
     expect(request.status).toBe('COMPLETE');
-    expect(request.result!.outputs[0]!.data).toEqual(echoInput.inputs[0]!.data);
+    expect(inferenceResponse.parse(request.result).outputs[0]!.data).toEqual(echoInput.inputs[0]!.data);
 
     const instance = await stack.db.one(sql.type(z.object({ runtime: z.string(), runtimeRef: z.string() }))`
       SELECT runtime, runtime_ref AS "runtimeRef" FROM model_instances WHERE model_id = 'echo-pod'`);

@@ -43,6 +43,7 @@ export const echoModel: ModelSpec = {
   displayName: 'Echo',
   description: '',
   protocol: 'oip-v2',
+  maxTokens: null,
   servedModelName: 'echo',
   runtime: 'podium-node',
   localCommand: ['node', 'models/echo/server.ts'],

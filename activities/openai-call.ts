@@ -1,0 +1,101 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import { createParser } from 'eventsource-parser';
+import {
+  assembledResult,
+  chunkText,
+  openAiResult,
+  streamedChunk,
+  streams,
+  type OpenAiCall,
+  type OpenAiResult,
+  type TokenUsage,
+} from '../domain/openai-api';
+import type { ChunkRelay } from './chunk-relay';
+
+/**
+ * The HTTP request for a model that speaks the OpenAI API: the call's body under the name the
+ * server serves the model by. A stream asks for its usage in its last chunk, as vLLM, llama.cpp
+ * and Ollama give it; its chunks go to a relay, opened now so that it claims the stream while
+ * the model starts.
+ */
+export function openAiRequest(call: OpenAiCall, servedModelName: string, openRelay: () => ChunkRelay) {
+  const streamed = streams(call);
+  const body = streamed
+    ? { ...call.body, model: servedModelName, stream: true, stream_options: { include_usage: true } }
+    : { ...call.body, model: servedModelName };
+  return { path: call.url, body, relay: streamed ? openRelay() : null };
+}
+
+const badResponse = (modelId: string, what: string) =>
+  ApplicationFailure.nonRetryable(`model ${modelId} answered with ${what}`, 'MODEL_BAD_RESPONSE');
+
+/**
+ * The model's answer: as it came, or, streamed, the answer it adds up to, each piece of text
+ * relayed to storage on the way (the stored chunks concatenate to the answer's text).
+ */
+export async function readOpenAiAnswer(
+  response: Response,
+  call: OpenAiCall,
+  modelId: string,
+  relay: ChunkRelay | null,
+): Promise<OpenAiResult> {
+  if (!relay || call.url === '/v1/embeddings') {
+    const parsed = openAiResult.safeParse(await response.json().catch(() => null));
+    if (!parsed.success) throw badResponse(modelId, 'something that is not an OpenAI response');
+    return parsed.data;
+  }
+  if (!response.body) throw badResponse(modelId, 'no body');
+
+  const stream = {
+    id: '',
+    model: modelId,
+    created: Math.floor(Date.now() / 1000),
+    text: '',
+    finishReason: null as string | null,
+    usage: null as TokenUsage | null,
+  };
+  let done = false;
+  const pieces: string[] = [];
+  const parser = createParser({
+    onEvent(event) {
+      if (event.data === '[DONE]') {
+        done = true;
+        return;
+      }
+      let json: unknown;
+      try {
+        json = JSON.parse(event.data);
+      } catch {
+        throw badResponse(modelId, 'a stream chunk that is not JSON');
+      }
+      if ((json as { error?: unknown } | null)?.error !== undefined) {
+        throw ApplicationFailure.retryable(`model ${modelId} failed while streaming`, 'MODEL_ERROR');
+      }
+      const chunk = streamedChunk.safeParse(json);
+      if (!chunk.success) throw badResponse(modelId, 'a stream chunk of an unknown shape');
+      if (!stream.id && typeof (json as { id?: unknown }).id === 'string') stream.id = (json as { id: string }).id;
+      const text = chunkText(chunk.data);
+      if (text) pieces.push(text);
+      stream.finishReason = chunk.data.choices?.[0]?.finish_reason ?? stream.finishReason;
+      if (chunk.data.usage) stream.usage = chunk.data.usage;
+    },
+  });
+
+  const decoder = new TextDecoder();
+  const reader = response.body.getReader();
+  for (;;) {
+    const { value, done: ended } = await reader.read();
+    if (ended) break;
+    parser.feed(decoder.decode(value, { stream: true }));
+    for (const text of pieces.splice(0)) {
+      stream.text += text;
+      await relay.push(text);
+    }
+    if (done) {
+      await reader.cancel();
+      break;
+    }
+  }
+  await relay.finish();
+  return assembledResult(call.url, stream);
+}
