@@ -18,6 +18,9 @@ import type { RequestEnds } from './request-ends';
 import { requestQuotas } from './auth/request-quotas';
 import { healthRoutes } from './routes/health';
 import { inferenceProtocolRoutes } from './routes/inference-protocol';
+import { requestEventRoutes } from './routes/request-events';
+import { openAiRoutes } from './routes/openai';
+import type { ChunkNotices } from './request-chunk-notices';
 import { textGuard } from './http/text-guard';
 import { openApiDocument } from './openapi';
 import { requestWorkflows } from './request-workflows';
@@ -49,6 +52,7 @@ export type ApiDependencies = {
     | 'REQUESTS_IN_FLIGHT_PER_OWNER'
     | 'REQUESTS_PER_MINUTE_PER_OWNER'
     | 'API_DEADLINE_MS'
+    | 'EVENT_STREAM_HEARTBEAT_SECONDS'
     | 'API_METRICS_PORT'
     | 'COOKIE_SECURE'
     | 'PODIUM_ENV'
@@ -66,6 +70,8 @@ export type ApiDependencies = {
   auth: Pick<AuthServices, 'authenticate' | 'cache' | 'loginRateLimit' | 'creationLimits' | 'tokens'>;
   /** Told by PostgreSQL as requests end: what long polls wait on (api/request-ends.ts). */
   ends: RequestEnds;
+  /** Told by PostgreSQL as output chunks are stored: what event streams follow (api/request-chunk-notices.ts). */
+  notices: ChunkNotices;
   /** A server span per request (infra/tracing.ts registered the tracer provider). */
   tracing?: boolean;
   /**
@@ -92,6 +98,7 @@ export function createApp({
   logger,
   auth,
   ends,
+  notices,
   tracing = false,
   localCommands = null,
 }: ApiDependencies): Koa {
@@ -140,6 +147,14 @@ export function createApp({
     modelRoutes({ db }),
     requestRoutes({ db, workflows, ends, quotas, authenticate: auth.authenticate, temporalUi }),
     webhookSecretRoutes({ db, authenticate: auth.authenticate }),
+    requestEventRoutes({
+      db,
+      notices,
+      ends,
+      authenticate: auth.authenticate,
+      logger,
+      heartbeatMs: config.EVENT_STREAM_HEARTBEAT_SECONDS * 1000,
+    }),
     adminRequestRoutes({ db, workflows, authenticate: auth.authenticate, temporalUi }),
     authRoutes({ db, ...auth }),
     adminUserRoutes({ db, authenticate: auth.authenticate, cache: auth.cache }),
@@ -160,6 +175,16 @@ export function createApp({
       imagePolicy: imagePolicyOf(config),
     }),
     healthRoutes({ db, temporal }),
+    openAiRoutes({
+      db,
+      workflows,
+      ends,
+      notices,
+      quotas,
+      authenticate: auth.authenticate,
+      logger,
+      heartbeatMs: config.EVENT_STREAM_HEARTBEAT_SECONDS * 1000,
+    }),
     inferenceProtocolRoutes({
       db,
       temporal,
@@ -183,7 +208,8 @@ export function createApp({
     // /metrics is not a page, also when it is served on a port of its own (API_METRICS_PORT).
     const indexHtml = readFileSync(path.join(webRoot, 'index.html'));
     app.use(async (ctx, next) => {
-      if (ctx.method !== 'GET' || /^\/(api|v2|metrics)(\/|$)/.test(ctx.path) || path.extname(ctx.path)) return next();
+      if (ctx.method !== 'GET' || /^\/(api|v1|v2|metrics)(\/|$)/.test(ctx.path) || path.extname(ctx.path))
+        return next();
       ctx.type = 'html';
       ctx.body = indexHtml;
     });

@@ -10,6 +10,8 @@ import { healthPaths } from './routes/health';
 import { inferenceProtocolPaths } from './routes/inference-protocol';
 import { modelPaths } from './routes/models';
 import { requestPaths } from './routes/requests';
+import { requestEventPaths } from './routes/request-events';
+import { openAiPaths } from './routes/openai';
 import { sessionPaths } from './routes/sessions';
 import { webhookSecretPaths } from './routes/webhook-secrets';
 
@@ -50,6 +52,8 @@ export const openApiDocument = {
       ...sessionPaths,
       ...modelPaths,
       ...requestPaths,
+      ...requestEventPaths,
+      ...openAiPaths,
       ...webhookSecretPaths,
       ...authPaths,
       ...adminUserPaths,

@@ -19,6 +19,8 @@ export type RequestEnds = {
     timeoutMs: number,
     read: () => Promise<T>,
   ): Promise<T>;
+  /** A signal that aborts when the request may have ended; `stop` when no longer wanted. */
+  watch(requestId: string): { signal: AbortSignal; stop: () => void };
 };
 
 /** Request ends heard from PostgreSQL, for this schema's requests. */
@@ -60,6 +62,7 @@ export async function listenForRequestEnds(options: {
         }
       }
     },
+    watch: ends.watch,
     stop: listener.stop,
   };
 }

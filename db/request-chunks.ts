@@ -27,12 +27,12 @@ export async function claimStream(
     WITH claimed AS (
       UPDATE work_requests SET stream_attempt = stream_attempt + 1 WHERE id = ${requestId} RETURNING stream_attempt
     ), restarted AS (
-      SELECT COALESCE(max(seq), 0) AS seq FROM request_chunks WHERE request_id = ${requestId} AND kind = 'restart'
+      SELECT COALESCE(max(seq), 0) AS since FROM request_chunks WHERE request_id = ${requestId} AND kind = 'restart'
     )
     SELECT (SELECT stream_attempt FROM claimed) AS attempt,
            COALESCE((SELECT max(seq) FROM request_chunks WHERE request_id = ${requestId}), 0) AS "lastSeq",
            COALESCE((SELECT string_agg(text, '' ORDER BY seq) FROM request_chunks, restarted
-                      WHERE request_id = ${requestId} AND kind = 'text' AND request_chunks.seq > restarted.seq), '') AS stored`);
+                      WHERE request_id = ${requestId} AND kind = 'text' AND seq > restarted.since), '') AS stored`);
   return row.attempt === null ? null : { attempt: row.attempt, lastSeq: row.lastSeq, stored: row.stored };
 }
 

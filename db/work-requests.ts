@@ -1,9 +1,10 @@
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import type { Principal } from '../domain/accounts';
-import { finalStatuses } from '../domain/request-status';
+import { finalStatuses, requestStatus } from '../domain/request-status';
 import {
   requestError,
+  protocolOf,
   requestInput,
   requestResult,
   workRequestView,
@@ -50,7 +51,8 @@ const viewColumns = sql.fragment`
 
 /**
  * The new request's row, unless its model already has `max_waiting` requests waiting, its owner
- * already has `maxInFlight` on their way, or there is no such model: null then. One statement,
+ * already has `maxInFlight` on their way, or there is no such model (speaking the input's
+ * protocol): null then. One statement,
  * so the checks cost the submission no round trip; two submissions at the same moment may both
  * pass them (the caps are not exact to the request).
  */
@@ -78,7 +80,8 @@ export async function insertWorkRequest(
            ${request.workflowId}, ${request.webhookUrl ?? null}::text, ${request.idempotencyKey ?? null}::text
       FROM announced
      WHERE (SELECT count(*) FROM work_requests WHERE model_id = ${request.modelId} AND status = 'REQUESTED')
-         < (SELECT max_waiting FROM models WHERE id = ${request.modelId} AND deleted_at IS NULL)
+         < (SELECT max_waiting FROM models WHERE id = ${request.modelId} AND deleted_at IS NULL
+                                                AND protocol = ${protocolOf(request.input)})
        AND (SELECT count(*) FROM work_requests
              WHERE COALESCE(user_id, session_id) = ${ownerId(ownerOf(request.principal))}::uuid
                AND status IN ('REQUESTED', 'PROCESSING')) < ${request.maxInFlight}
@@ -308,4 +311,14 @@ export async function countOpenRequestsOfModel(
            count(*) FILTER (WHERE status = 'PROCESSING')::int AS processing
       FROM work_requests
      WHERE model_id = ${modelId} AND status IN ('REQUESTED', 'PROCESSING')`);
+}
+
+const requestStateRow = z.object({ status: requestStatus, error: requestError.nullable() });
+
+/** The owner's request's status, and its error once FAILED: what a reader of its events polls. */
+export async function findOwnRequestState(db: CommonQueryMethods, id: string, owner: RequestOwner) {
+  return db.maybeOne(sql.type(requestStateRow)`
+    SELECT status, CASE WHEN status = 'FAILED' THEN error END AS error
+      FROM work_requests
+     WHERE id = ${id} AND ${ownedBy(owner)}`);
 }

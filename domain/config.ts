@@ -93,6 +93,8 @@ export const configSchema = z.object({
   SIGNUPS_PER_IP_PER_HOUR: z.coerce.number().int().positive().default(20),
   /** How long the API may wait on PostgreSQL and Temporal in all for one request (a long poll's wait aside) before answering 503. */
   API_DEADLINE_MS: z.coerce.number().int().positive().default(1_500),
+  /** An event stream (GET /api/requests/:id/events, /v1 streams) sends a comment this often when idle, and checks its session. */
+  EVENT_STREAM_HEARTBEAT_SECONDS: z.coerce.number().positive().max(300).default(15),
   COOKIE_SECURE: flag.default(false),
   TRUST_PROXY: flag.default(false),
   /** With TRUST_PROXY: how many proxies of ours append to X-Forwarded-For; the client is the entry they saw. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { inferenceRequest, inferenceResponse } from './inference-protocol';
-import { modelId } from './model-catalog';
-import { openAiCall, openAiResult } from './openai-api';
+import { modelId, type ModelProtocol } from './model-catalog';
+import { isOpenAiCall, openAiCall, openAiResult } from './openai-api';
 import { requestStatus } from './request-status';
 
 /**
@@ -10,6 +10,11 @@ import { requestStatus } from './request-status';
  */
 export const requestInput = z.union([inferenceRequest, openAiCall]);
 export type RequestInput = z.infer<typeof requestInput>;
+
+/** The protocol a model must speak to take this input. */
+export function protocolOf(input: RequestInput): ModelProtocol {
+  return isOpenAiCall(input) ? 'openai' : 'oip-v2';
+}
 
 /** What the model answered: an OIP inference response, or the OpenAI endpoint's answer. */
 export const requestResult = z.union([inferenceResponse, openAiResult]);

@@ -17,6 +17,7 @@ import { createApp } from '../api/app';
 import { startAuthServices } from '../api/auth/auth-services';
 import { metricsApp } from '../api/http/metrics';
 import { listenForRequestEnds } from '../api/request-ends';
+import { listenForRequestChunks } from '../api/request-chunk-notices';
 import { createDatabasePool } from '../db/connection-pool';
 import { migrate } from '../db/migrate';
 import { parseConfig, type PodiumConfig } from '../domain/config';
@@ -296,6 +297,13 @@ async function main() {
     logger,
   });
   stops.push({ name: 'the request ends listener', stop: ends.stop });
+  const notices = await listenForRequestChunks({
+    databaseUrl: database.url,
+    ssl: database.ssl,
+    schema: config.DATABASE_SCHEMA,
+    logger,
+  });
+  stops.push({ name: 'the request chunks listener', stop: notices.stop });
   const app = createApp({
     config: { ...config, TEMPORAL_UI_URL: temporalServer.ui },
     db,
@@ -304,6 +312,7 @@ async function main() {
     logger,
     auth,
     ends,
+    notices,
     tracing: tracing !== null,
     localCommands,
   });

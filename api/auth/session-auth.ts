@@ -51,6 +51,22 @@ export function requireSession(authenticate: Authenticate): Middleware<AuthState
   };
 }
 
+/**
+ * For a long-lived response (an event stream): whether the token that opened it still opens
+ * one, false once its session has ended or the token has expired. It is asked again at most
+ * every `everyMs` (a cached token costs no statement).
+ */
+export function sessionCheck(ctx: Context, authenticate: Authenticate, everyMs: number): () => Promise<boolean> {
+  let checkedAt = Date.now();
+  return async () => {
+    if (Date.now() - checkedAt < everyMs) return true;
+    checkedAt = Date.now();
+    const token = presentedAccessToken(ctx);
+    if (!token || !looksLikeToken(token, 'access')) return false;
+    return (await authenticate(hashToken(token))).status === 'VALID';
+  };
+}
+
 /** The signed-in user; anonymous sessions never reach account routes. Use after `requireSession`. */
 export function signedInUser(ctx: { state: AuthState }): UserPrincipal {
   const principal = ctx.state.principal;

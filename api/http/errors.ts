@@ -86,15 +86,44 @@ function toApiError(error: unknown): ApiError | null {
 /** The Open Inference Protocol front door (api/routes/inference-protocol.ts). */
 export const isInferenceProtocol = (path: string) => path === '/v2' || path.startsWith('/v2/');
 
+/** The OpenAI-compatible front door (api/routes/openai.ts). */
+export const isOpenAiApi = (path: string) => path === '/v1' || path.startsWith('/v1/');
+
+/** OpenAI's error `type` for an HTTP status, as its SDKs read it. */
+export function openAiErrorType(status: number): string {
+  if (status === 401) return 'authentication_error';
+  if (status === 403) return 'permission_error';
+  if (status === 404) return 'not_found_error';
+  if (status === 429) return 'rate_limit_error';
+  return status < 500 ? 'invalid_request_error' : 'server_error';
+}
+
+/** An error in OpenAI's shape, `{ error: { message, type, param, code } }`, with Podium's details beside. */
+export function openAiError(error: Pick<ApiError, 'status' | 'code' | 'message' | 'details'>) {
+  const issues = (error.details as { issues?: { path: (string | number)[] }[] } | undefined)?.issues;
+  const param = issues?.[0]?.path.join('.') || null;
+  return {
+    error: {
+      message: error.message,
+      type: openAiErrorType(error.status),
+      param,
+      code: error.code,
+      ...(error.details === undefined ? {} : { details: error.details }),
+    },
+  };
+}
+
 /**
  * Turns every thrown error into `{ error: { code, message, details } }` with its HTTP status;
- * under `/v2` into OIP's `{ error: message }`, with `code` and `details` beside it.
+ * under `/v2` into OIP's `{ error: message }`, with `code` and `details` beside it; under `/v1`
+ * into OpenAI's `{ error: { message, type, param, code } }`.
  */
 export function errorMiddleware(logger: Logger): Middleware {
   return async (ctx, next) => {
     try {
       await next();
-      if (ctx.body === undefined && (ctx.path.startsWith('/api') || isInferenceProtocol(ctx.path))) {
+      const ours = ctx.path.startsWith('/api') || isInferenceProtocol(ctx.path) || isOpenAiApi(ctx.path);
+      if (ctx.body === undefined && ours) {
         if (ctx.status === 404) throw new ApiError(404, 'NOT_FOUND', `No route for ${ctx.method} ${ctx.path}`);
         // The router answers 501 for a method it knows nowhere (TRACE, QUERY…): for a resource
         // that exists that is a method not allowed on it, with the same Allow header.
@@ -116,9 +145,9 @@ export function errorMiddleware(logger: Logger): Middleware {
       const retryAfter = (details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
       if (typeof retryAfter === 'number') ctx.set('Retry-After', String(retryAfter));
       const detailsPart = details === undefined ? {} : { details };
-      ctx.body = isInferenceProtocol(ctx.path)
-        ? { error: message, code, ...detailsPart }
-        : { error: { code, message, ...detailsPart } };
+      if (isOpenAiApi(ctx.path)) ctx.body = openAiError({ status, code, message, details });
+      else if (isInferenceProtocol(ctx.path)) ctx.body = { error: message, code, ...detailsPart };
+      else ctx.body = { error: { code, message, ...detailsPart } };
     }
   };
 }

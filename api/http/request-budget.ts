@@ -31,3 +31,11 @@ export function setAside(ms: number): void {
 export function withinRequestBudget(db: DatabasePool, capMs: number): DatabasePool {
   return withQueryDeadline(db, () => budgetLeft(capMs));
 }
+
+/**
+ * Runs `work` outside the request's budget: a stream that outlives its request gives each of
+ * its queries the cap, as a request of its own would have.
+ */
+export function outsideRequestBudget<T>(work: () => T): T {
+  return budgets.exit(work);
+}

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { UniqueIntegrityConstraintViolationError, type DatabasePool } from 'slonik';
-import { listModels } from '../../db/models';
+import { findModel, listModels } from '../../db/models';
+import type { ModelProtocol, ModelSpec } from '../../domain/model-catalog';
+import { isOpenAiCall, streams, withinTokenLimit } from '../../domain/openai-api';
 import { requestsSubmitted } from '../../lib/metrics';
 import {
   countOpenRequests,
@@ -12,7 +14,7 @@ import {
   type RequestOwner,
 } from '../../db/work-requests';
 import type { Principal } from '../../domain/accounts';
-import type { SubmitWorkRequest, WorkRequestView } from '../../domain/work-request';
+import { protocolOf, type SubmitWorkRequest, type WorkRequestView } from '../../domain/work-request';
 import { requestWorkflowId } from '../../workflows/contracts';
 import { ApiError } from '../http/errors';
 import type { RequestQuotas } from '../auth/request-quotas';
@@ -31,10 +33,11 @@ export type Submission = { request: WorkRequestView; replayed: boolean };
 export async function submitRequest(
   { db, workflows, quotas }: { db: DatabasePool; workflows: RequestWorkflows; quotas: RequestQuotas },
   principal: Principal,
-  body: SubmitWorkRequest,
+  asked: SubmitWorkRequest,
   key: string | undefined,
 ): Promise<Submission> {
   const owner = ownerOf(principal);
+  const body = await fittedToModel(db, asked);
   // A repeated key is found by the insert's unique index, not by a read before it: most
   // submissions carry a key and are new, and the read was a statement on each of them.
   const replayed = async () => {
@@ -70,7 +73,7 @@ export async function submitRequest(
     if (!request) {
       const again = await replayed(); // the caps count the first request: its retry gets it back
       if (again) return again;
-      throw await refusal(db, body.model, { owner, maxInFlight });
+      throw await refusal(db, body.model, { owner, maxInFlight, protocol: protocolOf(body.input) });
     }
     requestsSubmitted.inc({ model: body.model });
     return { request, replayed: false };
@@ -94,7 +97,7 @@ export async function submitRequest(
 async function refusal(
   db: DatabasePool,
   modelId: string,
-  quota: { owner: RequestOwner; maxInFlight: number },
+  quota: { owner: RequestOwner; maxInFlight: number; protocol: ModelProtocol },
 ): Promise<ApiError> {
   const models = await listModels(db);
   const model = models.find((candidate) => candidate.id === modelId);
@@ -103,6 +106,7 @@ async function refusal(
       available: models.map((candidate) => candidate.id),
     });
   }
+  if (model.protocol !== quota.protocol) return protocolMismatch(model);
   if ((await countOpenRequests(db, quota.owner)) >= quota.maxInFlight) {
     return new ApiError(
       429,
@@ -122,6 +126,53 @@ async function refusal(
       maxWaiting: model.maxWaiting,
       retryAfterSeconds: model.startupTimeoutSeconds,
     },
+  );
+}
+
+/**
+ * An OpenAI call as its model takes it: checked against the catalog (the model speaks the
+ * OpenAI API; `max_tokens` within its limit, and the limit asked for when none is). An OIP input
+ * is checked by the insert itself, which costs no statement.
+ */
+async function fittedToModel(db: DatabasePool, body: SubmitWorkRequest): Promise<SubmitWorkRequest> {
+  if (!isOpenAiCall(body.input)) return body;
+  const model = await findModel(db, body.model);
+  if (!model) return body; // the insert refuses it, and says why
+  if (model.protocol !== 'openai') throw protocolMismatch(model, streams(body.input));
+  const input = withinTokenLimit(body.input, model.maxTokens);
+  if (!input) {
+    throw new ApiError(
+      400,
+      'MAX_TOKENS_TOO_LARGE',
+      `${body.model} gives at most ${model.maxTokens} tokens per request; ask for fewer (max_tokens)`,
+      { maxTokens: model.maxTokens },
+    );
+  }
+  return { ...body, input };
+}
+
+function protocolMismatch(model: ModelSpec, streamed = false): ApiError {
+  if (model.protocol === 'openai') {
+    return new ApiError(
+      400,
+      'MODEL_PROTOCOL_MISMATCH',
+      `${model.id} speaks the OpenAI API: send { "url": "/v1/chat/completions", "body": { "messages": [...] } } (or /v1/completions, /v1/embeddings), or use POST /v1/chat/completions`,
+      { protocol: model.protocol },
+    );
+  }
+  if (streamed) {
+    return new ApiError(
+      400,
+      'MODEL_CANNOT_STREAM',
+      `${model.id} speaks the Open Inference Protocol and cannot stream; call it without stream, with an OIP inference request`,
+      { protocol: model.protocol },
+    );
+  }
+  return new ApiError(
+    400,
+    'MODEL_PROTOCOL_MISMATCH',
+    `${model.id} speaks the Open Inference Protocol: send an inference request ({ "inputs": [...] }), or use POST /v2/models/${model.id}/infer`,
+    { protocol: model.protocol },
   );
 }
 

@@ -14,6 +14,7 @@ import { LocalProcessRuntime } from '../../activities/runtime/local-runtime';
 import { createApp } from '../../api/app';
 import { startAuthServices } from '../../api/auth/auth-services';
 import { listenForRequestEnds } from '../../api/request-ends';
+import { listenForRequestChunks } from '../../api/request-chunk-notices';
 import { migrate } from '../../db/migrate';
 import { createDatabasePool } from '../../db/connection-pool';
 import { grantPermission } from '../../db/users';
@@ -156,6 +157,7 @@ export async function startTestStack(
       logger,
     });
     const ends = await listenForRequestEnds({ databaseUrl: outage.databaseUrl ?? databaseUrl, schema, logger });
+    const notices = await listenForRequestChunks({ databaseUrl: outage.databaseUrl ?? databaseUrl, schema, logger });
     const app = createApp({
       config,
       db: outage.db ?? apiPool,
@@ -164,6 +166,7 @@ export async function startTestStack(
       logger,
       auth,
       ends,
+      notices,
       tracing: options.tracing !== undefined,
       localCommands: kubernetes ? null : localCommands,
     });
@@ -186,6 +189,7 @@ export async function startTestStack(
         });
         await auth.stop();
         await ends.stop();
+        await notices.stop();
         await apiPool.end();
       },
     };

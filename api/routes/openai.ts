@@ -1,0 +1,251 @@
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import type { Logger } from 'pino';
+import type { DatabasePool } from 'slonik';
+import { z } from 'zod';
+import { findModel, listModels } from '../../db/models';
+import { findOwnWorkRequest, ownerOf, type RequestOwner } from '../../db/work-requests';
+import { failureStatus } from '../../domain/inference-front-door';
+import type { ModelSpec } from '../../domain/model-catalog';
+import {
+  chatCompletionBody,
+  completionBody,
+  embeddingBody,
+  streams,
+  type OpenAiCall,
+  type OpenAiEndpoint,
+} from '../../domain/openai-api';
+import { startOfStream } from '../../domain/request-events';
+import { requireSession, sessionCheck, type AuthState } from '../auth/session-auth';
+import type { Authenticate } from '../auth/authenticator';
+import type { RequestQuotas } from '../auth/request-quotas';
+import { ApiError, openAiError } from '../http/errors';
+import { answerWithEventStream, type EventStream } from '../http/event-stream';
+import { bearer, json } from '../http/openapi-parts';
+import { idempotencyKeyHeader } from '../http/params';
+import type { ChunkNotices } from '../request-chunk-notices';
+import type { RequestEnds } from '../request-ends';
+import { followRequest } from '../request-follower';
+import type { RequestWorkflows } from '../request-workflows';
+import { submitRequest } from '../use-cases/submit-request';
+import { requireJsonBody } from './json-body';
+
+export type OpenAiRouteDeps = {
+  db: DatabasePool;
+  workflows: RequestWorkflows;
+  ends: RequestEnds;
+  notices: ChunkNotices;
+  quotas: RequestQuotas;
+  authenticate: Authenticate;
+  logger: Logger;
+  heartbeatMs: number;
+};
+
+/** The header that asks for the request to be cancelled when the client goes away mid-call. */
+export const cancelOnDisconnectHeader = 'Podium-Cancel-On-Disconnect';
+
+/** The longest a call that does not stream waits for its answer: it then answers 504 with the request's id. */
+const maxWaitSeconds = 600;
+
+const bodies = {
+  '/v1/chat/completions': chatCompletionBody,
+  '/v1/completions': completionBody,
+  '/v1/embeddings': embeddingBody,
+} as const;
+
+async function openAiModel(db: DatabasePool, name: unknown): Promise<ModelSpec> {
+  if (typeof name !== 'string' || name === '') {
+    throw new ApiError(400, 'VALIDATION_FAILED', 'model: name a model; GET /v1/models lists them', {
+      issues: [{ path: ['model'], message: 'required' }],
+    });
+  }
+  const model = await findModel(db, name);
+  if (!model) throw new ApiError(404, 'UNKNOWN_MODEL', `There is no model "${name}"; GET /v1/models lists them`);
+  return model;
+}
+
+/**
+ * An OpenAI-compatible front door: the OpenAI SDKs, LangChain and curl work against Podium with
+ * its base URL and a Podium token as the API key. Each call is a Podium request (the quotas,
+ * stats, audit and pages of `POST /api/requests`, and its `Idempotency-Key`); the answer carries
+ * its id in `Podium-Request-Id`. A stream is the request's events as OpenAI's chunks: a client
+ * that goes away leaves the request running (unless it sent Podium-Cancel-On-Disconnect: true),
+ * and can read the rest from `GET /api/requests/:id/events`.
+ */
+export function openAiRoutes(deps: OpenAiRouteDeps) {
+  const { db } = deps;
+  const router = new Router<AuthState>();
+
+  router.get('/v1/models', async (ctx) => {
+    const models = (await listModels(db)).filter((model) => model.protocol === 'openai');
+    ctx.body = {
+      object: 'list',
+      data: models.map((model) => ({ id: model.id, object: 'model', created: 0, owned_by: 'podium' })),
+    };
+  });
+
+  for (const url of Object.keys(bodies) as OpenAiEndpoint[]) {
+    router.post(url, requireSession(deps.authenticate), async (ctx) => {
+      requireJsonBody(ctx);
+      const raw = (ctx.request.body ?? {}) as { model?: unknown };
+      const model = await openAiModel(db, raw.model);
+      const { model: _named, ...body } = bodies[url].parse(raw);
+      const call = { url, body } as OpenAiCall;
+      const principal = ctx.state.principal!;
+      const { request } = await submitRequest(
+        deps,
+        principal,
+        { model: model.id, input: call },
+        idempotencyKeyHeader(ctx),
+      );
+      ctx.set('Podium-Request-Id', request.id);
+      const owner = ownerOf(principal);
+      if (streams(call)) return streamAnswer(ctx, deps, { id: request.id, owner, model: model.id, call });
+      const waitSeconds = Math.min(maxWaitSeconds, model.startupTimeoutSeconds + model.requestTimeoutSeconds + 30);
+      const ended = await deps.ends.readUntilEnded(
+        request.id,
+        waitSeconds * 1000,
+        async () => (await findOwnWorkRequest(db, request.id, owner))!,
+      );
+      if (ended.status === 'COMPLETE') {
+        ctx.body = { ...(ended.result as object), model: model.id };
+        return;
+      }
+      throw endedWithout(ended);
+    });
+  }
+  return router;
+}
+
+function endedWithout(request: { id: string; status: string; error: { code: string; message: string } | null }) {
+  if (request.status === 'FAILED') {
+    const error = request.error ?? { code: 'MODEL_REQUEST_FAILED', message: 'the request failed' };
+    return new ApiError(failureStatus(request.error), error.code, error.message, { requestId: request.id });
+  }
+  if (request.status === 'CANCELLED') {
+    return new ApiError(409, 'REQUEST_CANCELLED', 'The request was cancelled', { requestId: request.id });
+  }
+  return new ApiError(
+    504,
+    'REQUEST_STILL_RUNNING',
+    `The request is still ${request.status}: GET /api/requests/${request.id}?wait=60 answers once it has ended`,
+    { requestId: request.id },
+  );
+}
+
+/**
+ * The request's events as OpenAI's stream: a chunk per stored chunk, the finish and usage from
+ * the stored result, then `[DONE]`. A failure, or a later try that restarted with different
+ * output, ends the stream with OpenAI's error object (OpenAI's SDKs raise it).
+ */
+function streamAnswer(
+  ctx: Context,
+  deps: OpenAiRouteDeps,
+  request: { id: string; owner: RequestOwner; model: string; call: OpenAiCall },
+) {
+  const chat = request.call.url === '/v1/chat/completions';
+  const created = Math.floor(Date.now() / 1000);
+  const id = `${chat ? 'chatcmpl' : 'cmpl'}-${request.id}`;
+  const object = chat ? 'chat.completion.chunk' : 'text_completion';
+  const includeUsage =
+    request.call.url !== '/v1/embeddings' && request.call.body.stream_options?.include_usage === true;
+  const cancelOnDisconnect = ctx.get(cancelOnDisconnectHeader).toLowerCase() === 'true';
+  const data = (value: unknown) => `data: ${JSON.stringify(value)}\n\n`;
+  const chunk = (choice: object | null, usage: unknown = undefined) =>
+    data({ id, object, created, model: request.model, choices: choice ? [choice] : [], ...(usage ? { usage } : {}) });
+  const piece = (text: string, finish: string | null) =>
+    chat ? { index: 0, delta: { content: text }, finish_reason: finish } : { index: 0, text, finish_reason: finish };
+
+  const pump = async (stream: EventStream) => {
+    if (chat) await stream.write(chunk({ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }));
+    const events = followRequest(deps, request, startOfStream, { signal: stream.closed, idleMs: deps.heartbeatMs });
+    const signedIn = sessionCheck(ctx, deps.authenticate, deps.heartbeatMs);
+    for await (const event of events) {
+      if (!(await signedIn())) {
+        await stream.write(data(openAiError(new ApiError(401, 'SESSION_ENDED', 'Your session has ended'))));
+        return;
+      }
+      if (event === null) {
+        await stream.write(': keep-alive\n\n');
+      } else if (event.event === 'chunk') {
+        await stream.write(chunk(piece(event.data.text, null)));
+      } else if (event.event === 'restart') {
+        const restarted = new ApiError(
+          502,
+          'STREAM_RESTARTED',
+          `The model was called again after a failure and its output differs from what was sent; the whole answer is at GET /api/requests/${request.id}`,
+          { requestId: request.id },
+        );
+        await stream.write(data(openAiError(restarted)));
+        return;
+      } else if (event.event === 'end') {
+        const ended = await findOwnWorkRequest(deps.db, request.id, request.owner);
+        if (!ended || ended.status !== 'COMPLETE') {
+          await stream.write(
+            data(
+              openAiError(endedWithout(ended ?? { ...request, status: event.data.status, error: event.data.error })),
+            ),
+          );
+          return;
+        }
+        const result = ended.result as { choices?: { finish_reason?: string }[]; usage?: unknown };
+        await stream.write(chunk(piece('', result.choices?.[0]?.finish_reason ?? 'stop')));
+        if (includeUsage && result.usage) await stream.write(chunk(null, result.usage));
+        await stream.write('data: [DONE]\n\n');
+        return;
+      }
+    }
+    if (stream.closed.aborted && cancelOnDisconnect) await deps.workflows.cancel(request.id);
+  };
+  answerWithEventStream(ctx, pump, (error) =>
+    deps.logger.warn({ err: error, requestId: request.id }, 'OpenAI stream failed'),
+  );
+}
+
+const errorBody = json(
+  z.object({
+    error: z.object({ message: z.string(), type: z.string(), param: z.string().nullable(), code: z.string() }),
+  }),
+);
+const openAiErrors = (...statuses: number[]) =>
+  Object.fromEntries(statuses.map((status) => [status, { description: 'error', content: errorBody }]));
+const callParameters = [
+  { name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 255 } },
+  {
+    name: cancelOnDisconnectHeader,
+    in: 'header',
+    required: false,
+    schema: { type: 'string', enum: ['true', 'false'] },
+    description: 'true: cancel the request when the client goes away before the end (default: it runs on)',
+  },
+];
+const callOperation = (summary: string, body: z.ZodType) => ({
+  post: {
+    summary,
+    description:
+      'A Podium request (quotas, stats, audit, Idempotency-Key); the `Podium-Request-Id` header names it. With `stream: true` ' +
+      'the answer is OpenAI server-sent chunks ending with `data: [DONE]`; a client that goes away leaves the request running ' +
+      'unless it sends Podium-Cancel-On-Disconnect: true, and can read the rest at GET /api/requests/{id}/events. ' +
+      "Errors take OpenAI's shape with Podium's code.",
+    security: bearer,
+    parameters: callParameters,
+    requestBody: { required: true, content: json(body) },
+    responses: {
+      200: { description: 'the answer, or its stream (text/event-stream)' },
+      ...openAiErrors(400, 401, 404, 409, 415, 422, 429, 500, 502, 503, 504),
+    },
+  },
+});
+
+/** The OpenAI-compatible front door (api/routes/openai.ts). */
+export const openAiPaths = {
+  '/v1/models': {
+    get: {
+      summary: 'The models that speak the OpenAI API, as OpenAI lists models',
+      responses: { 200: { description: 'models' }, ...openAiErrors(400, 503) },
+    },
+  },
+  '/v1/chat/completions': callOperation('OpenAI chat completion, streamed or not', chatCompletionBody),
+  '/v1/completions': callOperation('OpenAI (legacy) completion, streamed or not', completionBody),
+  '/v1/embeddings': callOperation('OpenAI embeddings', embeddingBody),
+};

@@ -1,0 +1,243 @@
+import OpenAI from 'openai';
+import { sql } from 'slonik';
+import { z } from 'zod';
+import { revokeSession } from '../../db/sessions';
+import { readEventStream, type ReadEvent } from '../support/event-stream';
+import { echoInput, useTestStack } from '../support/test-stack';
+
+const stack = useTestStack({ env: { EVENT_STREAM_HEARTBEAT_SECONDS: '1' } });
+
+const chat = (content: string, extra: Record<string, unknown> = {}) => ({
+  url: '/v1/chat/completions',
+  body: { messages: [{ role: 'user', content }], stream: true, max_tokens: 40, ...extra },
+});
+
+async function submitted(token: string, input: unknown): Promise<string> {
+  const { status, body } = await stack.api.submit(token, { model: 'markov', input });
+  expect(status).toBe(202);
+  return body.id;
+}
+
+const events = (token: string, id: string, options: Parameters<typeof readEventStream>[1] | object = {}) =>
+  readEventStream(`${stack.api.baseUrl}/api/requests/${id}/events`, { token, ...options });
+
+const textOf = (read: ReadEvent[]) =>
+  read
+    .filter((event) => event.event === 'chunk')
+    .map((event) => event.data.text)
+    .join('');
+
+async function storedText(token: string, id: string): Promise<string> {
+  const { request } = await stack.api.waitUntilFinal(token, id);
+  expect(request.status).toBe('COMPLETE');
+  return z.object({ choices: z.array(z.object({ message: z.object({ content: z.string() }) })) }).parse(request.result)
+    .choices[0]!.message.content;
+}
+
+describe('GET /api/requests/:id/events', () => {
+  it('sends the status, every chunk in order, then the end; the chunks make the stored result', async () => {
+    const token = await stack.api.anonymousToken();
+    const id = await submitted(token, chat('We hold these', { token_delay_ms: 5 }));
+    const read = await events(token, id);
+    expect(read.status).toBe(200);
+    expect(read.contentType).toMatch(/^text\/event-stream/);
+    const chunks = read.events.filter((event) => event.event === 'chunk');
+    expect(chunks.length).toBeGreaterThan(5);
+    expect(chunks.map((event) => event.data.seq)).toEqual(chunks.map((_, index) => index + 1));
+    expect(read.events.at(-1)).toMatchObject({ event: 'end', data: { status: 'COMPLETE', error: null } });
+    expect(read.events.filter((event) => event.event === 'status').at(-1)?.data.status).toBe('PROCESSING');
+    expect(textOf(read.events)).toBe(await storedText(token, id));
+  });
+
+  it('gives a reader that comes after the end the whole stream, and one that resumes exactly the rest', async () => {
+    const token = await stack.api.anonymousToken();
+    const id = await submitted(token, chat('He has refused', { token_delay_ms: 10 }));
+    // A client that drops the connection after three chunks…
+    const first = await events(token, id, {
+      stopAfter: (_event: ReadEvent, seen: ReadEvent[]) => seen.filter((event) => event.event === 'chunk').length === 3,
+    });
+    const lastId = first.events.at(-1)!.id!;
+    // …and comes back with the id of the last event it had.
+    const rest = await events(token, id, { lastEventId: lastId });
+    const joined = [...first.events, ...rest.events].filter((event) => event.event === 'chunk');
+    expect(joined.map((event) => event.data.seq)).toEqual(joined.map((_, index) => index + 1));
+    const full = await storedText(token, id);
+    expect(textOf(first.events) + textOf(rest.events)).toBe(full);
+
+    const late = await events(token, id);
+    expect(textOf(late.events)).toBe(full);
+    expect(late.events.at(-1)).toMatchObject({ event: 'end', data: { status: 'COMPLETE' } });
+  });
+
+  it('lets many readers follow one request, each getting the same chunks', async () => {
+    const token = await stack.api.anonymousToken();
+    const id = await submitted(token, chat('the Laws of', { token_delay_ms: 5 }));
+    const readers = await Promise.all([1, 2, 3, 4].map(() => events(token, id)));
+    const full = await storedText(token, id);
+    for (const reader of readers) expect(textOf(reader.events)).toBe(full);
+  });
+
+  it("follows a request that does not stream (status and end), and refuses another's request and a made-up Last-Event-ID", async () => {
+    const token = await stack.api.anonymousToken();
+    const { body } = await stack.api.submit(token, { model: 'echo', input: echoInput });
+    const read = await events(token, body.id);
+    expect(read.events.at(-1)).toMatchObject({ event: 'end', data: { status: 'COMPLETE' } });
+    expect(read.events.filter((event) => event.event === 'chunk')).toEqual([]);
+
+    const stranger = await stack.api.anonymousToken();
+    expect((await events(stranger, body.id)).status).toBe(404);
+    const invented = await events(token, body.id, { lastEventId: 'from-the-middle' });
+    expect(invented.status).toBe(400);
+    expect(invented.body).toMatchObject({ error: { code: 'INVALID_LAST_EVENT_ID' } });
+  });
+
+  it('ends a stream whose session ends with a 401 error event', async () => {
+    const session = await stack.api.call('POST', '/api/sessions/anonymous');
+    const { token, sessionId } = session.body as { token: string; sessionId: string };
+    const id = await submitted(token, chat('Prudence, indeed,', { token_delay_ms: 200, max_tokens: 200 }));
+    const reading = events(token, id);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await revokeSession(stack.db, sessionId, 'test');
+    const read = await reading;
+    expect(read.events.at(-1)).toMatchObject({ event: 'error', data: { status: 401, code: 'SESSION_ENDED' } });
+    expect((await events(token, id)).status).toBe(401);
+  });
+});
+
+describe('the OpenAI-compatible front door', () => {
+  let client: OpenAI;
+  let token: string;
+  beforeAll(async () => {
+    token = await stack.api.anonymousToken();
+    client = new OpenAI({ baseURL: `${stack.api.baseUrl}/v1`, apiKey: token, maxRetries: 0 });
+  });
+
+  it('lists the models that speak the OpenAI API', async () => {
+    const models = await client.models.list();
+    expect(models.data.map((model) => model.id)).toContain('markov');
+    expect(models.data.map((model) => model.id)).not.toContain('echo');
+  });
+
+  it('answers a chat completion with the model’s answer, its usage and the request id', async () => {
+    const { data, response } = await client.chat.completions
+      .create({ model: 'markov', messages: [{ role: 'user', content: 'We hold these' }], max_tokens: 12 })
+      .withResponse();
+    expect(data.object).toBe('chat.completion');
+    expect(data.model).toBe('markov');
+    expect(data.choices[0]!.message.content!.split(' ')).toHaveLength(12);
+    expect(data.usage).toMatchObject({ completion_tokens: 12 });
+    const requestId = response.headers.get('podium-request-id')!;
+    expect(await storedText(token, requestId)).toBe(data.choices[0]!.message.content);
+  });
+
+  it('streams a chat completion with the SDK; the text is the stored result', async () => {
+    const { data: stream, response } = await client.chat.completions
+      .create({
+        model: 'markov',
+        messages: [{ role: 'user', content: 'When in the' }],
+        max_tokens: 30,
+        stream: true,
+        stream_options: { include_usage: true },
+      })
+      .withResponse();
+    let text = '';
+    let finish: string | null = null;
+    let usage: unknown = null;
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta.content ?? '';
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+      usage = chunk.usage ?? usage;
+    }
+    expect(finish).toBe('length');
+    expect(usage).toMatchObject({ completion_tokens: 30 });
+    expect(text).toBe(await storedText(token, response.headers.get('podium-request-id')!));
+  });
+
+  it('streams a completion and answers embeddings', async () => {
+    const stream = await client.completions.create({ model: 'markov', prompt: 'He has', max_tokens: 8, stream: true });
+    let text = '';
+    for await (const chunk of stream) text += chunk.choices[0]?.text ?? '';
+    expect(text.split(' ')).toHaveLength(8);
+
+    const embeddings = await client.embeddings.create({ model: 'markov', input: ['liberty', 'tyranny'] });
+    expect(embeddings.data).toHaveLength(2);
+    expect(embeddings.data[0]!.embedding).toHaveLength(64);
+  });
+
+  it('gives the same request back for the same Idempotency-Key', async () => {
+    const ask = { model: 'markov', messages: [{ role: 'user' as const, content: 'a decent respect' }], max_tokens: 5 };
+    const headers = { 'Idempotency-Key': `openai-${Date.now()}` };
+    const first = await client.chat.completions.create(ask, { headers }).withResponse();
+    const again = await client.chat.completions.create(ask, { headers }).withResponse();
+    expect(again.response.headers.get('podium-request-id')).toBe(first.response.headers.get('podium-request-id'));
+    expect(again.data.choices[0]!.message.content).toBe(first.data.choices[0]!.message.content);
+  });
+
+  it("answers bad input in OpenAI's error shape", async () => {
+    const post = (path: string, json: unknown) => stack.api.call('POST', `/v1${path}`, { token, json });
+    const malformed = await post('/chat/completions', { model: 'markov', messages: 'hello' });
+    expect(malformed.status).toBe(400);
+    expect(malformed.body).toMatchObject({
+      error: { type: 'invalid_request_error', code: 'VALIDATION_FAILED', param: 'messages' },
+    });
+    const unknown = await post('/chat/completions', { model: 'gpt-17', messages: [{ role: 'user', content: 'hi' }] });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error).toMatchObject({ code: 'UNKNOWN_MODEL', type: 'not_found_error' });
+    const oipStream = await post('/chat/completions', {
+      model: 'echo',
+      messages: [{ role: 'user', content: 'hi' }],
+      stream: true,
+    });
+    expect(oipStream.status).toBe(400);
+    expect(oipStream.body.error.code).toBe('MODEL_CANNOT_STREAM');
+    const tooMany = await post('/completions', { model: 'markov', prompt: 'hi', max_tokens: 1_000_000 });
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.body.error).toMatchObject({ code: 'MAX_TOKENS_TOO_LARGE', details: { maxTokens: 2048 } });
+    const embeddingStream = await post('/embeddings', { model: 'markov', input: 'hi', stream: true });
+    expect(embeddingStream.status).toBe(400);
+    expect(embeddingStream.body.error.param).toBe('stream');
+
+    // The same rules on POST /api/requests.
+    const oipToMarkov = await stack.api.submit(token, { model: 'markov', input: echoInput });
+    expect(oipToMarkov.status).toBe(400);
+    expect(oipToMarkov.body.error.code).toBe('MODEL_PROTOCOL_MISMATCH');
+    const openAiToEcho = await stack.api.submit(token, { model: 'echo', input: chat('hi', { stream: false }) });
+    expect(openAiToEcho.status).toBe(400);
+    expect(openAiToEcho.body.error.code).toBe('MODEL_PROTOCOL_MISMATCH');
+  });
+
+  it('asks for the catalog’s limit when a call names no max_tokens', async () => {
+    const { body } = await stack.api.submit(token, {
+      model: 'markov',
+      input: { url: '/v1/completions', body: { prompt: 'He has' } },
+    });
+    const stored = await stack.db.oneFirst(sql.type(z.object({ maxTokens: z.number() }))`
+      SELECT (input -> 'body' ->> 'max_tokens')::int AS "maxTokens" FROM work_requests WHERE id = ${body.id}`);
+    expect(stored).toBe(2048);
+  });
+
+  it('keeps a request running when its streaming client goes away, unless the client asked otherwise', async () => {
+    const ask = (headers: Record<string, string>) =>
+      readEventStream(`${stack.api.baseUrl}/v1/chat/completions`, {
+        token,
+        method: 'POST',
+        headers,
+        json: {
+          model: 'markov',
+          messages: [{ role: 'user', content: 'He has' }],
+          max_tokens: 60,
+          stream: true,
+          token_delay_ms: 20,
+        },
+        stopAfter: (_event: ReadEvent, seen: ReadEvent[]) => seen.length === 4,
+      });
+    const idOf = async (headers: Record<string, string>) => {
+      const read = await ask(headers);
+      return (read.events[0]!.data as { id: string }).id.replace(/^chatcmpl-/, '');
+    };
+    const kept = await idOf({});
+    const cancelled = await idOf({ 'Podium-Cancel-On-Disconnect': 'true' });
+    expect((await stack.api.waitUntilFinal(token, kept)).request.status).toBe('COMPLETE');
+    expect((await stack.api.waitUntilFinal(token, cancelled)).request.status).toBe('CANCELLED');
+  });
+});
