@@ -127,7 +127,14 @@ export function chunkText(chunk: StreamedChunk): string {
 /** A stream's whole answer, as the endpoint would have answered without streaming. */
 export function assembledResult(
   url: Exclude<OpenAiEndpoint, '/v1/embeddings'>,
-  stream: { id: string; model: string; created: number; text: string; finishReason: string | null; usage: TokenUsage | null },
+  stream: {
+    id: string;
+    model: string;
+    created: number;
+    text: string;
+    finishReason: string | null;
+    usage: TokenUsage | null;
+  },
 ): OpenAiResult {
   const common = { id: stream.id, created: stream.created, model: stream.model, usage: stream.usage };
   if (url === '/v1/chat/completions') {
@@ -135,7 +142,11 @@ export function assembledResult(
       ...common,
       object: 'chat.completion',
       choices: [
-        { index: 0, message: { role: 'assistant', content: stream.text }, finish_reason: stream.finishReason ?? 'stop' },
+        {
+          index: 0,
+          message: { role: 'assistant', content: stream.text },
+          finish_reason: stream.finishReason ?? 'stop',
+        },
       ],
     };
   }

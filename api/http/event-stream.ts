@@ -22,6 +22,8 @@ export function answerWithEventStream(
   ctx: Context,
   pump: (stream: EventStream) => Promise<void>,
   onError: (error: unknown) => void,
+  /** Whether to tell the client when to reconnect: EventSource reads it; OpenAI's SDKs take it for an empty event. */
+  { reconnect = true }: { reconnect?: boolean } = {},
 ): void {
   const body = new PassThrough();
   const closed = new AbortController();
@@ -34,7 +36,7 @@ export function answerWithEventStream(
   ctx.set('Cache-Control', 'no-cache, no-transform');
   ctx.set('X-Accel-Buffering', 'no');
   ctx.body = body;
-  body.write(`retry: ${reconnectMs}\n\n`);
+  if (reconnect) body.write(`retry: ${reconnectMs}\n\n`);
 
   const stream: EventStream = {
     async write(text) {

@@ -197,8 +197,11 @@ function streamAnswer(
     }
     if (stream.closed.aborted && cancelOnDisconnect) await deps.workflows.cancel(request.id);
   };
-  answerWithEventStream(ctx, pump, (error) =>
-    deps.logger.warn({ err: error, requestId: request.id }, 'OpenAI stream failed'),
+  answerWithEventStream(
+    ctx,
+    pump,
+    (error) => deps.logger.warn({ err: error, requestId: request.id }, 'OpenAI stream failed'),
+    { reconnect: false },
   );
 }
 

@@ -43,11 +43,7 @@ export function hashOf(text: string): number {
  * Words that continue the prompt: from its last two words when the text has them, else from a
  * sentence start the seed picks. Ends early ('stop') where the text ends.
  */
-export function* generate(
-  chain: Chain,
-  prompt: string,
-  seed: number,
-): Generator<string, 'stop', undefined> {
+export function* generate(chain: Chain, prompt: string, seed: number): Generator<string, 'stop', undefined> {
   const pick = random(hashOf(prompt) ^ seed);
   const words = prompt.split(/\s+/).filter(Boolean);
   const last = words.length >= 2 ? stateOf(words.at(-2)!, words.at(-1)!) : '';

@@ -73,7 +73,8 @@ function promptOf(body: Body, chat: boolean): { prompt: string; all: string } {
 
 function positiveInteger(value: unknown, fallback: number, what: string): number {
   if (value === undefined || value === null) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw new BadRequest(`${what} must be a positive integer`);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1)
+    throw new BadRequest(`${what} must be a positive integer`);
   return value;
 }
 
@@ -97,7 +98,9 @@ async function complete(request: IncomingMessage, response: ServerResponse, body
   const chunk = (choice: object | null, usage: object | null = null) =>
     `data: ${JSON.stringify({ id, object: `${object}.chunk`, created, model: name, choices: choice ? [choice] : [], ...(usage ? { usage } : {}) })}\n\n`;
   const piece = (text: string, finish: string | null) =>
-    chat ? { index: 0, delta: text ? { content: text } : {}, finish_reason: finish } : { index: 0, text, finish_reason: finish };
+    chat
+      ? { index: 0, delta: text ? { content: text } : {}, finish_reason: finish }
+      : { index: 0, text, finish_reason: finish };
 
   if (stream) {
     response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
@@ -178,7 +181,9 @@ const answer = async (request: IncomingMessage, response: ServerResponse): Promi
     const code = error instanceof BadRequest ? error.code : null;
     const message = error instanceof Error ? error.message : String(error);
     if (response.headersSent) return void response.end();
-    send(response, status, { error: { message, type: status < 500 ? 'invalid_request_error' : 'server_error', param: null, code } });
+    send(response, status, {
+      error: { message, type: status < 500 ? 'invalid_request_error' : 'server_error', param: null, code },
+    });
   }
 };
 

@@ -121,7 +121,7 @@ describe('bad input to POST /api/requests gets a 4xx with a code and writes noth
     const missing = await stack.api.submit(token, { model: 'echo' });
     expect(missing.body.error.details.issues[0].path).toEqual(['input']);
     const unknown = await stack.api.submit(token, { model: 'nope', input: echoInput });
-    expect(unknown.body.error.details.available).toEqual(['echo', 'fail', 'sentiment']);
+    expect(unknown.body.error.details.available).toEqual(['echo', 'fail', 'markov', 'sentiment']);
   });
 });
 
@@ -226,7 +226,13 @@ describe('the API describes itself', () => {
     expect(body.openapi).toBe('3.1.0');
     const submit = body.paths['/api/requests'].post.requestBody.content['application/json'].schema;
     expect(submit.required).toEqual(['model', 'input']);
-    expect(submit.properties.input.properties.inputs.items.properties.datatype.enum).toContain('BYTES');
+    const [oip, openAi] = submit.properties.input.anyOf;
+    expect(oip.properties.inputs.items.properties.datatype.enum).toContain('BYTES');
+    expect(openAi.oneOf.map((call: { properties: { url: { const: string } } }) => call.properties.url.const)).toEqual([
+      '/v1/chat/completions',
+      '/v1/completions',
+      '/v1/embeddings',
+    ]);
     expect(Object.keys(body.paths)).toEqual(
       expect.arrayContaining([
         '/api/auth/signup',

@@ -1,8 +1,13 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import OpenAI from 'openai';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { revokeSession } from '../../db/sessions';
+import { ensurePythonTool, openaiPython } from '../../infra/python-tools';
 import { readEventStream, type ReadEvent } from '../support/event-stream';
+import { chatContent } from '../support/openai-results';
 import { echoInput, useTestStack } from '../support/test-stack';
 
 const stack = useTestStack({ env: { EVENT_STREAM_HEARTBEAT_SECONDS: '1' } });
@@ -30,8 +35,7 @@ const textOf = (read: ReadEvent[]) =>
 async function storedText(token: string, id: string): Promise<string> {
   const { request } = await stack.api.waitUntilFinal(token, id);
   expect(request.status).toBe('COMPLETE');
-  return z.object({ choices: z.array(z.object({ message: z.object({ content: z.string() }) })) }).parse(request.result)
-    .choices[0]!.message.content;
+  return chatContent(request.result);
 }
 
 describe('GET /api/requests/:id/events', () => {
@@ -111,6 +115,26 @@ describe('the OpenAI-compatible front door', () => {
     token = await stack.api.anonymousToken();
     client = new OpenAI({ baseURL: `${stack.api.baseUrl}/v1`, apiKey: token, maxRetries: 0 });
   });
+
+  it("works for OpenAI's Python SDK unchanged: models, a chat completion, a stream, an unknown model", async () => {
+    const python = path.join(
+      ensurePythonTool(openaiPython, () => undefined),
+      'bin',
+      'python',
+    );
+    const { stdout } = await promisify(execFile)(python, [
+      path.resolve(__dirname, '../support/openai_client.py'),
+      `${stack.api.baseUrl}/v1`,
+      token,
+    ]);
+    const seen = JSON.parse(stdout);
+    expect(seen.models).toContain('markov');
+    expect(seen.chat.completionTokens).toBe(10);
+    expect(seen.chat.text).toBe(await storedText(token, seen.chat.requestId));
+    expect(seen.stream).toMatchObject({ finish: 'length', usage: 25 });
+    expect(seen.stream.text).toBe(await storedText(token, seen.stream.requestId));
+    expect(seen.unknownModel).toEqual({ status: 404, code: 'UNKNOWN_MODEL' });
+  }, 180_000);
 
   it('lists the models that speak the OpenAI API', async () => {
     const models = await client.models.list();

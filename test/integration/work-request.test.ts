@@ -38,7 +38,7 @@ describe('a work request, end to end', () => {
   it('lists the model catalog', async () => {
     const { status, body } = await stack.api.call('GET', '/api/models');
     expect(status).toBe(200);
-    expect(body.models.map((model: { id: string }) => model.id)).toEqual(['echo', 'fail', 'sentiment']);
+    expect(body.models.map((model: { id: string }) => model.id)).toEqual(['echo', 'fail', 'markov', 'sentiment']);
     expect(body.models[0]).toMatchObject({ protocol: 'oip-v2', containerImage: expect.stringContaining('model-echo') });
     expect(body.models[0]).not.toHaveProperty('localCommand');
   });

@@ -7,6 +7,8 @@ import { reapDeadLocalInstances } from '../../activities/probe-instances';
 import { isProcessAlive } from '../../activities/runtime/model-process';
 import { openInstanceSlots } from '../../db/instance-slots';
 import { recordInstanceEvent } from '../../db/model-instances';
+import { readEventStream } from '../support/event-stream';
+import { chatContent } from '../support/openai-results';
 import { echoInput, startTestStack, type TestStack } from '../support/test-stack';
 import { workerProcesses } from '../support/worker-process';
 
@@ -60,6 +62,49 @@ describe('a worker killed mid-request', () => {
     const live = await stack.db.anyFirst(sql.type(z.object({ pid: z.string() }))`
       SELECT runtime_ref AS pid FROM model_instances WHERE status NOT IN ('TERMINATED', 'FAILED')`);
     for (const pid of live) expect(isProcessAlive(Number(pid))).toBe(true);
+  });
+
+  it('a stream cut by its worker goes on where its readers were: none gets a token twice, and the text is the stored result', async () => {
+    workers.killAll();
+    const first = await workers.start();
+    const token = await stack.api.anonymousToken();
+    const { body } = await stack.api.submit(token, {
+      model: 'markov',
+      input: {
+        url: '/v1/chat/completions',
+        body: {
+          messages: [{ role: 'user', content: 'We hold these' }],
+          stream: true,
+          max_tokens: 150,
+          token_delay_ms: 20,
+        },
+      },
+    });
+    let killed = false;
+    const read = await readEventStream(`${stack.api.baseUrl}/api/requests/${body.id}/events`, {
+      token,
+      timeoutMs: 90_000,
+      stopAfter: (event, events) => {
+        // Halfway through, the worker (and the model process it runs) is killed.
+        if (!killed && events.filter((seen) => seen.event === 'chunk').length === 20) {
+          killed = true;
+          first.kill('SIGKILL');
+          void workers.start();
+        }
+        return event.event === 'end';
+      },
+    });
+    expect(killed).toBe(true);
+    expect(read.events.at(-1)).toMatchObject({ event: 'end', data: { status: 'COMPLETE' } });
+    const chunks = read.events.filter((event) => event.event === 'chunk');
+    expect(chunks.map((event) => event.data.seq)).toEqual(chunks.map((_, index) => index + 1));
+    // The model is deterministic: its second try retraced the first, so no restart was needed.
+    expect(read.events.filter((event) => event.event === 'restart')).toEqual([]);
+    expect(new Set(chunks.map((event) => event.data.attempt)).size).toBe(2);
+    const { request } = await stack.api.waitUntilFinal(token, body.id);
+    const stored = chatContent(request.result);
+    expect(chunks.map((event) => event.data.text).join('')).toBe(stored);
+    expect(stored.split(' ')).toHaveLength(150);
   });
 
   it('an idle instance lost with its worker is stopped as soon as another worker starts, not at keep-warm', async () => {
