@@ -130,6 +130,18 @@ export async function callModel(
     if (context.cancellationSignal.aborted) throw error;
     if (interrupted.aborted) throw interruptedCall();
     if (timeout.aborted) throw timedOut(requestTimeoutSeconds); // the body came too slowly
+    // fetch's body failed: the instance went away in the middle of its answer (a stream, say).
+    // By name: fetch's TypeError may come from another realm (a test's sandbox).
+    if ((error as Error | null)?.name === 'TypeError') {
+      return {
+        failure: {
+          code: 'INSTANCE_UNREACHABLE',
+          message: `instance ${instanceId} stopped in the middle of its answer`,
+          detail: `instance ${instanceId} stopped in the middle of its answer: ${error.message}`,
+          retryable: false,
+        },
+      };
+    }
     throw error;
   }
 }

@@ -32,5 +32,5 @@ INSERT INTO models (id, display_name, description, protocol, local_command, cont
 VALUES ('markov', 'Markov text generator',
         'A small deterministic word-level Markov chain built from the Declaration of Independence. Speaks the OpenAI API (chat, completions, embeddings) and streams.',
         'openai', '{node,models/markov/server.ts}', 'podium-model-markov:0.2.0',
-        '{"cpu": "100m", "memory": "128Mi"}', 30, 120, '/v1/models', 64, 300, 2048)
+        '{"cpu": "100m", "memory": "128Mi"}', 30, 60, '/v1/models', 64, 300, 2048)
 ON CONFLICT (id) DO NOTHING;

@@ -14,6 +14,13 @@ const defaultTokenDelayMs = Number(process.env.MARKOV_TOKEN_DELAY_MS ?? 0);
 const maxTokenDelayMs = 1_000;
 const defaultMaxTokens = 64;
 const maxBodyBytes = 4 * 1024 * 1024;
+/**
+ * For the streaming benchmark (test/bench/streaming.ts): each token is the time it was sent, in
+ * ms since the epoch to the microsecond, so that a reader on the same machine can tell how long
+ * it took to come.
+ */
+const tokenClock = process.env.MARKOV_TOKEN_CLOCK === '1';
+const now = () => (performance.timeOrigin + performance.now()).toFixed(3);
 
 class BadRequest extends Error {
   readonly status: number;
@@ -116,13 +123,13 @@ async function complete(request: IncomingMessage, response: ServerResponse, body
       finish = 'stop';
       break;
     }
-    let token = (text === '' ? '' : ' ') + next.value;
+    if (delay > 0) await sleep(delay);
+    let token = (text === '' ? '' : ' ') + (tokenClock ? now() : next.value);
     const stopAt = stops.map((stop) => (text + token).indexOf(stop)).filter((at) => at >= 0);
     if (stopAt.length > 0) {
       token = (text + token).slice(0, Math.min(...stopAt)).slice(text.length);
       finish = 'stop';
     }
-    if (delay > 0) await sleep(delay);
     text += token;
     count++;
     if (stream && token) response.write(chunk(piece(token, null)));

@@ -19,6 +19,8 @@ export function runBenchmark(
     kubernetes?: boolean;
     /** with `kubernetes`: node autoscaling with kwok nodes, these settings over the defaults */
     autoscaler?: Partial<AutoscalerSettings>;
+    /** false: no worker in this process (the benchmark starts worker processes) */
+    worker?: boolean;
   } = {},
 ): void {
   const run = async () => {
@@ -34,6 +36,7 @@ export function runBenchmark(
       services,
       kubernetes: options.kubernetes,
       autoscaler: options.autoscaler,
+      worker: options.worker,
       tracing,
     });
     try {

@@ -95,6 +95,32 @@ describe('GET /api/requests/:id/events', () => {
     expect(invented.body).toMatchObject({ error: { code: 'INVALID_LAST_EVENT_ID' } });
   });
 
+  it('goes on with no token twice when the model process dies in the middle of the stream', async () => {
+    const token = await stack.api.anonymousToken();
+    const id = await submitted(token, chat('the Right of', { token_delay_ms: 20, max_tokens: 100 }));
+    let killed = false;
+    const read = await events(token, id, {
+      stopAfter: (event: ReadEvent, seen: ReadEvent[]) => {
+        if (!killed && seen.filter((one) => one.event === 'chunk').length === 10) {
+          killed = true;
+          void stack.db
+            .oneFirst(
+              sql.type(z.object({ pid: z.string() }))`
+                SELECT i.runtime_ref AS pid FROM model_instances i JOIN work_requests r ON r.instance_id = i.id WHERE r.id = ${id}`,
+            )
+            .then((pid) => process.kill(Number(pid), 'SIGKILL'));
+        }
+        return event.event === 'end';
+      },
+    });
+    expect(killed).toBe(true);
+    expect(read.events.at(-1)).toEqual({ id: expect.any(String), event: 'end', data: { status: 'COMPLETE', error: null } });
+    const chunks = read.events.filter((event) => event.event === 'chunk');
+    expect(chunks.map((event) => event.data.seq)).toEqual(chunks.map((_, index) => index + 1));
+    expect(new Set(chunks.map((event) => event.data.attempt)).size).toBe(2);
+    expect(textOf(read.events)).toBe(await storedText(token, id));
+  });
+
   it('ends a stream whose session ends with a 401 error event', async () => {
     const session = await stack.api.call('POST', '/api/sessions/anonymous');
     const { token, sessionId } = session.body as { token: string; sessionId: string };
