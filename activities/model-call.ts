@@ -137,7 +137,7 @@ export async function callModel(
         failure: {
           code: 'INSTANCE_UNREACHABLE',
           message: `instance ${instanceId} stopped in the middle of its answer`,
-          detail: `instance ${instanceId} stopped in the middle of its answer: ${error.message}`,
+          detail: `instance ${instanceId} stopped in the middle of its answer: ${(error as Error).message}`,
           retryable: false,
         },
       };

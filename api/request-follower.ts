@@ -1,4 +1,7 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { DatabasePool } from 'slonik';
+import { isDatabaseUnavailable } from '../db/database-failures';
+import { QueryDeadlineError } from '../db/query-deadline';
 import { readChunks } from '../db/request-chunks';
 import { findOwnRequestState, type RequestOwner } from '../db/work-requests';
 import {
@@ -14,6 +17,22 @@ import type { RequestEnds } from './request-ends';
 
 /** Chunks read from the table at once, catching up. */
 const pageSize = 500;
+
+/**
+ * A read that a busy or restarting database did not answer is tried again, after a pause that
+ * grows to a second: a follower waits it out (its heartbeats go on) rather than end the stream.
+ */
+export async function patiently<T>(read: () => Promise<T>, signal: AbortSignal): Promise<T> {
+  for (let pauseMs = 50; ; pauseMs = Math.min(pauseMs * 2, 1_000)) {
+    try {
+      return await read();
+    } catch (error) {
+      const passing = error instanceof QueryDeadlineError || isDatabaseUnavailable(error);
+      if (!passing || signal.aborted) throw error;
+      await sleep(pauseMs);
+    }
+  }
+}
 
 /** What a follower waits on: chunk notices, and a nudge when the request may have ended. */
 class Inbox {
@@ -104,7 +123,7 @@ export async function* followRequest(
       // The row is read at first, when the request may have ended, and now and then in any case
       // (a status change other than the end is not announced).
       const readRow = first || nudged || Date.now() - lookedAt >= lookAgainMs;
-      const state = readRow ? await findOwnRequestState(db, request.id, request.owner) : null;
+      const state = readRow ? await patiently(() => findOwnRequestState(db, request.id, request.owner), signal) : null;
       if (readRow) {
         if (!state) return; // deleted meanwhile
         lookedAt = Date.now();
@@ -114,7 +133,7 @@ export async function* followRequest(
       // Once ended, every chunk is in the table: it is read to the last before the end.
       let chunks = readRow ? null : following(batches, position.seq);
       for (;;) {
-        chunks ??= [...(await readChunks(db, request.id, position.seq, pageSize))];
+        chunks ??= [...(await patiently(() => readChunks(db, request.id, position.seq, pageSize), signal))];
         // A chunk is only written while its request is PROCESSING, so that is what a reader is told.
         const processing = chunks.length > 0 && !ended ? statusEvent('PROCESSING', position) : null;
         if (processing) {

@@ -16,12 +16,13 @@ export type EventStream = {
 /**
  * Answers the request with a `text/event-stream` that `pump` writes to, after the route has
  * returned: outside the request's budget, with no socket timeout, and never buffered by a proxy
- * that reads `X-Accel-Buffering`. What `pump` throws ends the stream (it is logged by `onError`).
+ * that reads `X-Accel-Buffering`. What `pump` throws ends the stream, with the last words
+ * `onError` gives for it (and logs).
  */
 export function answerWithEventStream(
   ctx: Context,
   pump: (stream: EventStream) => Promise<void>,
-  onError: (error: unknown) => void,
+  onError: (error: unknown) => string,
   /** Whether to tell the client when to reconnect: EventSource reads it; OpenAI's SDKs take it for an empty event. */
   { reconnect = true }: { reconnect?: boolean } = {},
 ): void {
@@ -58,7 +59,9 @@ export function answerWithEventStream(
   };
   void outsideRequestBudget(() =>
     pump(stream)
-      .catch(onError)
+      .catch((error: unknown) => {
+        if (!closed.signal.aborted) body.write(onError(error));
+      })
       .finally(() => body.end()),
   );
 }

@@ -25,7 +25,7 @@ import { bearer, json } from '../http/openapi-parts';
 import { idempotencyKeyHeader } from '../http/params';
 import type { ChunkNotices } from '../request-chunk-notices';
 import type { RequestEnds } from '../request-ends';
-import { followRequest } from '../request-follower';
+import { followRequest, patiently } from '../request-follower';
 import type { RequestWorkflows } from '../request-workflows';
 import { submitRequest } from '../use-cases/submit-request';
 import { requireJsonBody } from './json-body';
@@ -92,12 +92,8 @@ export function openAiRoutes(deps: OpenAiRouteDeps) {
       const { model: _named, ...body } = bodies[url].parse(raw);
       const call = { url, body } as OpenAiCall;
       const principal = ctx.state.principal!;
-      const { request } = await submitRequest(
-        deps,
-        principal,
-        { model: model.id, input: call },
-        idempotencyKeyHeader(ctx),
-      );
+      const submission = { model: model.id, input: call };
+      const { request } = await submitRequest(deps, principal, submission, idempotencyKeyHeader(ctx), model);
       ctx.set('Podium-Request-Id', request.id);
       const owner = ownerOf(principal);
       if (streams(call)) return streamAnswer(ctx, deps, { id: request.id, owner, model: model.id, call });
@@ -179,7 +175,7 @@ function streamAnswer(
         await stream.write(data(openAiError(restarted)));
         return;
       } else if (event.event === 'end') {
-        const ended = await findOwnWorkRequest(deps.db, request.id, request.owner);
+        const ended = await patiently(() => findOwnWorkRequest(deps.db, request.id, request.owner), stream.closed);
         if (!ended || ended.status !== 'COMPLETE') {
           await stream.write(
             data(
@@ -200,7 +196,16 @@ function streamAnswer(
   answerWithEventStream(
     ctx,
     pump,
-    (error) => deps.logger.warn({ err: error, requestId: request.id }, 'OpenAI stream failed'),
+    (error) => {
+      deps.logger.warn({ err: error, requestId: request.id }, 'OpenAI stream failed');
+      const failed = new ApiError(
+        500,
+        'STREAM_FAILED',
+        `The stream failed; the request goes on: GET /api/requests/${request.id}/events has the rest`,
+        { requestId: request.id },
+      );
+      return data(openAiError(failed));
+    },
     { reconnect: false },
   );
 }

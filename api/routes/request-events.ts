@@ -75,7 +75,15 @@ export function requestEventRoutes(deps: RequestEventRouteDeps) {
           await stream.write(event ? serverSentEvent(event) : ': keep-alive\n\n');
         }
       },
-      (error) => deps.logger.warn({ err: error, requestId: id }, 'request event stream failed'),
+      (error) => {
+        deps.logger.warn({ err: error, requestId: id }, 'request event stream failed');
+        const failed = {
+          status: 500,
+          code: 'STREAM_FAILED',
+          message: 'The stream failed; reconnect with Last-Event-ID',
+        };
+        return `event: error\ndata: ${JSON.stringify(failed)}\n\n`;
+      },
     );
   });
   return router;

@@ -35,9 +35,11 @@ export async function submitRequest(
   principal: Principal,
   asked: SubmitWorkRequest,
   key: string | undefined,
+  /** The model, when the caller has read it already (a front door that names it). */
+  model?: ModelSpec,
 ): Promise<Submission> {
   const owner = ownerOf(principal);
-  const body = await fittedToModel(db, asked);
+  const body = await fittedToModel(db, asked, model);
   // A repeated key is found by the insert's unique index, not by a read before it: most
   // submissions carry a key and are new, and the read was a statement on each of them.
   const replayed = async () => {
@@ -134,9 +136,13 @@ async function refusal(
  * OpenAI API; `max_tokens` within its limit, and the limit asked for when none is). An OIP input
  * is checked by the insert itself, which costs no statement.
  */
-async function fittedToModel(db: DatabasePool, body: SubmitWorkRequest): Promise<SubmitWorkRequest> {
+async function fittedToModel(
+  db: DatabasePool,
+  body: SubmitWorkRequest,
+  known: ModelSpec | undefined,
+): Promise<SubmitWorkRequest> {
   if (!isOpenAiCall(body.input)) return body;
-  const model = await findModel(db, body.model);
+  const model = known ?? (await findModel(db, body.model));
   if (!model) return body; // the insert refuses it, and says why
   if (model.protocol !== 'openai') throw protocolMismatch(model, streams(body.input));
   const input = withinTokenLimit(body.input, model.maxTokens);
