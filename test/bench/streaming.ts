@@ -253,7 +253,7 @@ async function measure(stack: TestStack, workers: ReturnType<typeof workerProces
     `\n${concurrentStreams} concurrent streams of ${tokensPerStream} tokens (2 ms apart), checked against the stored results`,
   );
   console.log(
-    `  ${concurrentStreams - failed.length} complete, ${failed.length} errors, in ${seconds.toFixed(1)} s (${((concurrentStreams * tokensPerStream) / seconds).toFixed(0)} tokens/s)`,
+    `  ${concurrentStreams - failed.length} complete, ${failed.length} errors (${retried} submissions tried again after a 503 or 429), in ${seconds.toFixed(1)} s (${((concurrentStreams * tokensPerStream) / seconds).toFixed(0)} tokens/s)`,
   );
   for (const failure of failed.slice(0, 3)) console.log(`    ${(failure as PromiseRejectedResult).reason}`);
   console.log(

@@ -114,7 +114,11 @@ describe('GET /api/requests/:id/events', () => {
       },
     });
     expect(killed).toBe(true);
-    expect(read.events.at(-1)).toEqual({ id: expect.any(String), event: 'end', data: { status: 'COMPLETE', error: null } });
+    expect(read.events.at(-1)).toEqual({
+      id: expect.any(String),
+      event: 'end',
+      data: { status: 'COMPLETE', error: null },
+    });
     const chunks = read.events.filter((event) => event.event === 'chunk');
     expect(chunks.map((event) => event.data.seq)).toEqual(chunks.map((_, index) => index + 1));
     expect(new Set(chunks.map((event) => event.data.attempt)).size).toBe(2);
