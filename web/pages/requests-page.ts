@@ -12,6 +12,11 @@ const examples: Record<string, unknown> = {
     inputs: [{ name: 'text', shape: [2], datatype: 'BYTES', data: ['What a lovely day', 'This is awful'] }],
   },
   fail: { inputs: [{ name: 'anything', shape: [1], datatype: 'INT32', data: [0] }] },
+  // A model that speaks the OpenAI API takes a call; slowed down a little to show the stream.
+  markov: {
+    url: '/v1/chat/completions',
+    body: { messages: [{ role: 'user', content: 'We hold these' }], stream: true, max_tokens: 60, token_delay_ms: 40 },
+  },
 };
 const exampleFor = (model: string) => JSON.stringify(examples[model] ?? examples.echo, null, 2);
 const pollMs = 500;
@@ -20,6 +25,7 @@ const pollMs = 500;
 export class RequestsPage extends LitElement {
   static override properties = {
     selected: { state: true },
+    streamed: { state: true },
     error: { state: true },
     reloading: { state: true },
     model: { state: true },
@@ -36,6 +42,9 @@ export class RequestsPage extends LitElement {
     `,
   ];
   declare selected: WorkRequestView | null;
+  /** The chosen request's output as it comes (its events' chunks), while it runs. */
+  declare streamed: string;
+  private events: EventSource | null = null;
   /** What the last action (submit, show) could not do. */
   declare error: string | null;
   declare reloading: boolean;
@@ -54,6 +63,7 @@ export class RequestsPage extends LitElement {
   constructor() {
     super();
     this.selected = null;
+    this.streamed = '';
     this.error = null;
     this.reloading = false;
     this.model = 'echo';
@@ -63,6 +73,27 @@ export class RequestsPage extends LitElement {
   override disconnectedCallback() {
     super.disconnectedCallback();
     clearTimeout(this.polling);
+    this.events?.close();
+  }
+
+  /**
+   * Follows the request's events (the browser sends its cookie), so a streamed output shows
+   * token by token; polling still tells the status and brings the result.
+   */
+  private follow(id: string) {
+    this.events?.close();
+    this.streamed = '';
+    const events = new EventSource(`/api/requests/${id}/events`);
+    this.events = events;
+    events.addEventListener('chunk', (event) => {
+      this.streamed += (JSON.parse((event as MessageEvent<string>).data) as { text: string }).text;
+    });
+    // A later try gave other output: what came before it is not the answer.
+    events.addEventListener('restart', () => (this.streamed = ''));
+    events.addEventListener('end', () => events.close());
+    events.addEventListener('error', () => {
+      if (events.readyState === EventSource.CLOSED) this.events = null;
+    });
   }
 
   private async guard(work: () => Promise<void>) {
@@ -111,9 +142,11 @@ export class RequestsPage extends LitElement {
 
   private async show(id: string) {
     clearTimeout(this.polling);
+    if (this.selected?.id !== id) this.events?.close();
     await this.guard(async () => {
       this.selected = await apiCall<WorkRequestView>('GET', `/api/requests/${id}`);
       if (this.selected.status === 'REQUESTED' || this.selected.status === 'PROCESSING') {
+        if (!this.events) this.follow(id);
         this.polling = setTimeout(() => void this.show(id).then(() => this.reload()), pollMs);
       }
     });
@@ -129,6 +162,12 @@ export class RequestsPage extends LitElement {
           <span class="status-${request.status}">${request.status}</span>
         </h2>
         ${request.error ? html`<p class="error">${request.error.code}: ${request.error.message}</p>` : ''}
+        ${
+          !request.result && this.streamed
+            ? html`<p>Output so far:</p>
+                <pre data-testid="streamed-output">${this.streamed}</pre>`
+            : ''
+        }
         ${request.result ? html`<pre>${JSON.stringify(request.result, null, 2)}</pre>` : ''}
       </section>
     `;
@@ -151,7 +190,11 @@ export class RequestsPage extends LitElement {
           </select>
         </label>
         <label>
-          Input (Open Inference Protocol v2)
+          ${
+            this.catalog.value?.find((m) => m.id === this.model)?.protocol === 'openai'
+              ? 'Input (an OpenAI call: url and body; stream: true shows the output as it comes)'
+              : 'Input (Open Inference Protocol v2)'
+          }
           <textarea
             name="input"
             .value=${this.input}
