@@ -94,6 +94,10 @@ export function rollupStatement(query: StatsQuery): FragmentSqlToken {
            json_agg(queue_wait_sketch)::text AS "queueWaitSketches",
            json_agg(processing_sketch)::text AS "processingSketches",
            json_agg(total_sketch)::text AS "totalSketches",
+           sum(first_token_count)::int AS "firstTokenCount", ${sum('first_token_us_sum')} AS "firstTokenUsSum",
+           ${max('first_token_us_max')} AS "firstTokenUsMax", json_agg(first_token_sketch)::text AS "firstTokenSketches",
+           ${sum('tokens_in_sum')} AS "tokensInSum", ${sum('tokens_out_sum')} AS "tokensOutSum",
+           ${sum('streamed_tokens_out_sum')} AS "streamedTokensOutSum", ${sum('generation_us_sum')} AS "generationUsSum",
            bool_and(whole) AS answerable
       FROM pieces
      GROUP BY ${columns.names}

@@ -18,6 +18,10 @@ export class UnknownStatsCursorError extends Error {}
 const queueWait = millisecondsBetween(sql.fragment`pod_ready_timestamp`, sql.fragment`request_timestamp`);
 const processing = millisecondsBetween(sql.fragment`processed_timestamp`, sql.fragment`pod_ready_timestamp`);
 const total = millisecondsBetween(sql.fragment`processed_timestamp`, sql.fragment`request_timestamp`);
+const firstToken = millisecondsBetween(sql.fragment`first_token_timestamp`, sql.fragment`request_timestamp`);
+/** Seconds from the first token to the end, for a streamed attempt with a token count. */
+const generationSeconds = sql.fragment`CASE WHEN tokens_out IS NOT NULL
+  THEN extract(epoch FROM processed_timestamp - first_token_timestamp)::float8 END`;
 
 /** The WHERE clause: dates are whole days in the query's time zone, `to` included. */
 function conditions(query: StatsQuery): FragmentSqlToken {
@@ -38,7 +42,9 @@ function rowsSql(query: StatsQuery, limit: number | null): FragmentSqlToken {
            ${iso(sql.fragment`request_timestamp`)} AS "requestTimestamp",
            ${iso(sql.fragment`pod_ready_timestamp`)} AS "podReadyTimestamp",
            ${iso(sql.fragment`processed_timestamp`)} AS "processedTimestamp",
-           ${queueWait} AS "queueWaitMs", ${processing} AS "processingMs", ${total} AS "totalMs"
+           ${queueWait} AS "queueWaitMs", ${processing} AS "processingMs", ${total} AS "totalMs",
+           ${firstToken} AS "firstTokenMs", tokens_in::float8 AS "tokensIn", tokens_out::float8 AS "tokensOut",
+           tokens_out / NULLIF(${generationSeconds}, 0) AS "tokensPerSecond"
       FROM request_stats
       ${conditions(query)}
      ORDER BY request_timestamp DESC, id DESC
@@ -67,13 +73,17 @@ function groupsSql(query: StatsQuery): FragmentSqlToken {
   return sql.fragment`
     WITH filtered AS (
       SELECT model_id, result_success, request_timestamp,
-             ${queueWait} AS queue_wait, ${processing} AS processing, ${total} AS total
+             ${queueWait} AS queue_wait, ${processing} AS processing, ${total} AS total,
+             ${firstToken} AS first_token, tokens_in, tokens_out, ${generationSeconds} AS generation_seconds
         FROM request_stats
         ${conditions(query)}
     ), grouped AS (
       SELECT ${sql.join([...columns.inner, sql.fragment`count(*)::int AS count`], sql.fragment`, `)},
              (count(*) FILTER (WHERE result_success))::int AS success_count,
-             ${timing('queue_wait')}, ${timing('processing')}, ${timing('total')}
+             ${timing('queue_wait')}, ${timing('processing')}, ${timing('total')}, ${timing('first_token')},
+             COALESCE(sum(tokens_in), 0)::float8 AS tokens_in, COALESCE(sum(tokens_out), 0)::float8 AS tokens_out,
+             (sum(tokens_out) FILTER (WHERE generation_seconds IS NOT NULL))
+               / NULLIF(sum(generation_seconds), 0) AS tokens_per_second
         FROM filtered
        GROUP BY ${sql.join(
          keys.map((key) => sql.identifier([key.name])),
@@ -82,7 +92,9 @@ function groupsSql(query: StatsQuery): FragmentSqlToken {
     )
     SELECT ${columns.select},
            count, success_count AS "successCount", count - success_count AS "failureCount",
-           ${timingObject('queue_wait', 'queueWaitMs')}, ${timingObject('processing', 'processingMs')}, ${timingObject('total', 'totalMs')}
+           ${timingObject('queue_wait', 'queueWaitMs')}, ${timingObject('processing', 'processingMs')}, ${timingObject('total', 'totalMs')},
+           ${timingObject('first_token', 'firstTokenMs')},
+           tokens_in AS "tokensIn", tokens_out AS "tokensOut", tokens_per_second AS "tokensPerSecond"
       FROM grouped
      ORDER BY ${columns.names}`;
 }

@@ -88,6 +88,13 @@ export const statsRow = z.object({
   queueWaitMs: z.number().nullable(),
   processingMs: z.number().nullable(),
   totalMs: z.number(),
+  /** A streamed output's first token, from the request: null when the output did not stream. */
+  firstTokenMs: z.number().nullable(),
+  /** An OpenAI answer's usage; null when the model gave none. */
+  tokensIn: z.number().nullable(),
+  tokensOut: z.number().nullable(),
+  /** Tokens out over the time from the first token to the end; null when the output did not stream. */
+  tokensPerSecond: z.number().nullable(),
 });
 export type StatsRow = z.infer<typeof statsRow>;
 
@@ -102,10 +109,16 @@ export const statsGroup = z.object({
   queueWaitMs: timing,
   processingMs: timing,
   totalMs: timing,
+  /** Over the attempts whose output streamed. */
+  firstTokenMs: timing,
+  tokensIn: z.number(),
+  tokensOut: z.number(),
+  /** The streamed attempts' tokens out over their time from first token to end, together. */
+  tokensPerSecond: z.number().nullable(),
 });
 export type StatsGroup = z.infer<typeof statsGroup>;
 
-const timingNames = ['queueWaitMs', 'processingMs', 'totalMs'] as const;
+const timingNames = ['queueWaitMs', 'processingMs', 'totalMs', 'firstTokenMs'] as const;
 const timingStats = ['avg', 'p50', 'p90', 'p99', 'max'] as const;
 const snake = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
@@ -124,6 +137,10 @@ export function statsCsvColumns(query: Pick<StatsQuery, 'rollup' | 'bucket'>): s
       'queue_wait_ms',
       'processing_ms',
       'total_ms',
+      'first_token_ms',
+      'tokens_in',
+      'tokens_out',
+      'tokens_per_second',
     ];
   }
   return [
@@ -134,6 +151,9 @@ export function statsCsvColumns(query: Pick<StatsQuery, 'rollup' | 'bucket'>): s
     'success_count',
     'failure_count',
     ...timingNames.flatMap((name) => timingStats.map((stat) => `${snake(name)}_${stat}`)),
+    'tokens_in',
+    'tokens_out',
+    'tokens_per_second',
   ];
 }
 

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { mergeSketches, relativeAccuracy, sketchQuantiles, type LatencySketch } from './latency-sketch';
 import { statsGroup, type StatsGroup, type Timing } from './stats-query';
 
-type TimingName = 'queueWait' | 'processing' | 'total';
+type TimingName = 'queueWait' | 'processing' | 'total' | 'firstToken';
 
 /**
  * One group as db/stats-rollups.ts reads it: exact counts, microsecond sums and maxima, and each
@@ -23,6 +23,15 @@ export const rollupGroupRow = statsGroup.pick({ bucket: true, model: true, statu
   queueWaitSketches: z.string(),
   processingSketches: z.string(),
   totalSketches: z.string(),
+  /** Attempts whose output streamed: how many first-token values there are. */
+  firstTokenCount: z.number(),
+  firstTokenUsSum: z.number(),
+  firstTokenUsMax: z.number().nullable(),
+  firstTokenSketches: z.string(),
+  tokensInSum: z.number(),
+  tokensOutSum: z.number(),
+  streamedTokensOutSum: z.number(),
+  generationUsSum: z.number(),
 });
 export type RollupGroupRow = z.infer<typeof rollupGroupRow>;
 
@@ -50,7 +59,7 @@ export const rowsSource = (reason: string | null): StatsSource => ({
  */
 export function groupFromRollups(row: RollupGroupRow): StatsGroup {
   const timing = (name: TimingName): Timing => {
-    const values = name === 'total' ? row.count : row.assigned;
+    const values = name === 'total' ? row.count : name === 'firstToken' ? row.firstTokenCount : row.assigned;
     const sum = row[`${name}UsSum`];
     const max = row[`${name}UsMax`];
     if (values === 0 || max === null) return { avg: null, p50: null, p90: null, p99: null, max: null };
@@ -71,5 +80,9 @@ export function groupFromRollups(row: RollupGroupRow): StatsGroup {
     queueWaitMs: timing('queueWait'),
     processingMs: timing('processing'),
     totalMs: timing('total'),
+    firstTokenMs: timing('firstToken'),
+    tokensIn: row.tokensInSum,
+    tokensOut: row.tokensOutSum,
+    tokensPerSecond: row.generationUsSum > 0 ? row.streamedTokensOutSum / (row.generationUsSum / 1e6) : null,
   };
 }

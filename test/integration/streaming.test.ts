@@ -5,6 +5,8 @@ import OpenAI from 'openai';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { revokeSession } from '../../db/sessions';
+import { groupsFromRows, queryStats } from '../../db/stats';
+import { statsQuery } from '../../domain/stats-query';
 import { ensurePythonTool, openaiPython } from '../../infra/python-tools';
 import { readEventStream, type ReadEvent } from '../support/event-stream';
 import { chatContent } from '../support/openai-results';
@@ -135,6 +137,41 @@ describe('GET /api/requests/:id/events', () => {
     const read = await reading;
     expect(read.events.at(-1)).toMatchObject({ event: 'error', data: { status: 401, code: 'SESSION_ENDED' } });
     expect((await events(token, id)).status).toBe(401);
+  });
+});
+
+describe('the stats of streamed requests', () => {
+  it('have the time to first token and the tokens in and out, in rows and in rollups alike', async () => {
+    const token = await stack.api.anonymousToken();
+    const ids = [];
+    for (const maxTokens of [10, 20, 30])
+      ids.push(await submitted(token, chat('We hold these', { max_tokens: maxTokens, token_delay_ms: 2 })));
+    for (const id of ids) await storedText(token, id);
+    const row = await stack.db.one(sql.type(
+      z.object({ firstTokenMs: z.number(), totalMs: z.number(), tokensIn: z.number(), tokensOut: z.number() }),
+    )`
+      SELECT extract(epoch FROM first_token_timestamp - request_timestamp)::float8 * 1000 AS "firstTokenMs",
+             extract(epoch FROM processed_timestamp - request_timestamp)::float8 * 1000 AS "totalMs",
+             tokens_in::int AS "tokensIn", tokens_out::int AS "tokensOut"
+        FROM request_stats WHERE request_id = ${ids[2]!}`);
+    expect(row).toMatchObject({ tokensIn: 3, tokensOut: 30 });
+    expect(row.firstTokenMs).toBeGreaterThan(0);
+    expect(row.firstTokenMs).toBeLessThan(row.totalMs);
+
+    const query = statsQuery.parse({ model: 'markov', rollup: 'model' });
+    const fromRollups = await queryStats(stack.db, query);
+    expect(fromRollups.source.kind).toBe('rollups');
+    const [rolled] = fromRollups.rows as Awaited<ReturnType<typeof groupsFromRows>>;
+    const [exact] = await groupsFromRows(stack.db, query);
+    expect(rolled!.tokensIn).toBe(exact!.tokensIn);
+    expect(rolled!.tokensOut).toBe(exact!.tokensOut);
+    expect(rolled!.tokensPerSecond).toBeCloseTo(exact!.tokensPerSecond!, 3);
+    expect(rolled!.firstTokenMs.avg).toBeCloseTo(exact!.firstTokenMs.avg!, 3);
+    expect(rolled!.firstTokenMs.max).toBeCloseTo(exact!.firstTokenMs.max!, 3);
+    expect(Math.abs(rolled!.firstTokenMs.p50! - exact!.firstTokenMs.p50!)).toBeLessThanOrEqual(
+      exact!.firstTokenMs.max! * 0.02,
+    );
+    expect(exact!.tokensPerSecond).toBeGreaterThan(0);
   });
 });
 

@@ -43,6 +43,10 @@ describe('CSV columns', () => {
       'queue_wait_ms',
       'processing_ms',
       'total_ms',
+      'first_token_ms',
+      'tokens_in',
+      'tokens_out',
+      'tokens_per_second',
     ]);
   });
 
@@ -58,10 +62,19 @@ describe('CSV columns', () => {
       queueWaitMs: timing,
       processingMs: timing,
       totalMs: { ...timing, max: null },
+      firstTokenMs: timing,
+      tokensIn: 40,
+      tokensOut: 300,
+      tokensPerSecond: 150,
     });
     expect(columns.slice(0, 5)).toEqual(['bucket', 'status', 'count', 'success_count', 'failure_count']);
     expect(Object.keys(record).sort()).toEqual([...columns].sort());
-    expect(record).toMatchObject({ queue_wait_ms_p90: 3, total_ms_max: null });
+    expect(record).toMatchObject({
+      queue_wait_ms_p90: 3,
+      total_ms_max: null,
+      first_token_ms_p50: 2,
+      tokens_per_second: 150,
+    });
   });
 });
 

@@ -18,6 +18,7 @@ type StatsPage = {
 };
 
 const ms = (value: number | null | undefined) => (value === null || value === undefined ? '—' : value.toFixed(1));
+const rate = (value: number | null) => (value === null ? '—' : value.toFixed(0));
 const timestamp = (iso: string) => iso.slice(0, 19).replace('T', ' ');
 
 /**
@@ -209,6 +210,9 @@ export class AdminStatsPage extends LitElement {
             <th class="number">Queue wait ms</th>
             <th class="number">Processing ms</th>
             <th class="number">Total ms</th>
+            <th class="number">First token ms</th>
+            <th class="number">Tokens in / out</th>
+            <th class="number">Tokens/s</th>
           </tr>
         </thead>
         <tbody>
@@ -221,6 +225,9 @@ export class AdminStatsPage extends LitElement {
                 <td class="number">${ms(r.queueWaitMs)}</td>
                 <td class="number">${ms(r.processingMs)}</td>
                 <td class="number">${ms(r.totalMs)}</td>
+                <td class="number">${ms(r.firstTokenMs)}</td>
+                <td class="number">${r.tokensIn === null ? '—' : `${r.tokensIn} / ${r.tokensOut ?? '—'}`}</td>
+                <td class="number">${rate(r.tokensPerSecond)}</td>
               </tr>`,
           )}
         </tbody>
@@ -238,6 +245,9 @@ export class AdminStatsPage extends LitElement {
           <th class="number">Queue wait p50 / p90 ms</th>
           <th class="number">Processing p50 / p90 ms</th>
           <th class="number">Total avg / p50 / p90 / p99 / max ms</th>
+          <th class="number">First token p50 / p90 ms</th>
+          <th class="number">Tokens in / out</th>
+          <th class="number">Tokens/s</th>
         </tr>
       </thead>
       <tbody>
@@ -254,6 +264,9 @@ export class AdminStatsPage extends LitElement {
               <td class="number">
                 ${[g.totalMs.avg, g.totalMs.p50, g.totalMs.p90, g.totalMs.p99, g.totalMs.max].map(ms).join(' / ')}
               </td>
+              <td class="number">${ms(g.firstTokenMs.p50)} / ${ms(g.firstTokenMs.p90)}</td>
+              <td class="number">${g.tokensIn} / ${g.tokensOut}</td>
+              <td class="number">${rate(g.tokensPerSecond)}</td>
             </tr>`,
         )}
       </tbody>
@@ -269,7 +282,8 @@ export class AdminStatsPage extends LitElement {
       ${this.renderFilters()}
       <p class="note">
         Dates are whole days in UTC; "to" includes its whole day. Times are UTC. Queue wait = pod ready − request;
-        processing = processed − pod ready; total = processed − request.
+        processing = processed − pod ready; total = processed − request; first token = a streamed output's first token −
+        request; tokens from the model's usage; tokens/s = tokens out over first token → processed.
       </p>
       ${view && view.chart.length > 0 ? html`<stats-chart .points=${view.chart} bucket=${chartBucket(this.filters)}></stats-chart>` : ''}
       <div class="actions">
