@@ -1,6 +1,7 @@
 import { ApplicationFailure, type Context } from '@temporalio/activity';
 import { interruptedCallType } from '../workflows/contracts';
-import { inferenceResponse } from '../domain/inference-protocol';
+import { inferenceResponse, isGenerateStreamCall } from '../domain/inference-protocol';
+import { generateStreamRequest, readGenerateStream } from './generate-stream-call';
 import { isOpenAiCall } from '../domain/openai-api';
 import type { RequestInput, RequestResult } from '../domain/work-request';
 import type { ChunkRelay } from './chunk-relay';
@@ -48,11 +49,13 @@ export async function callModel(
   if (interrupted.aborted) throw interruptedCall();
   const { path, body, relay } = isOpenAiCall(input)
     ? openAiRequest(input, servedModelName, openRelay)
-    : {
-        path: `/v2/models/${encodeURIComponent(servedModelName)}/infer`,
-        body: { ...input, id: requestId },
-        relay: null,
-      };
+    : isGenerateStreamCall(input)
+      ? generateStreamRequest(input, requestId, servedModelName, openRelay)
+      : {
+          path: `/v2/models/${encodeURIComponent(servedModelName)}/infer`,
+          body: { ...input, id: requestId },
+          relay: null,
+        };
   let response: Response;
   try {
     response = await fetch(`${endpoint}${path}`, {
@@ -118,6 +121,7 @@ export async function callModel(
       };
     }
     if (isOpenAiCall(input)) return { result: await readOpenAiAnswer(response, input, modelId, relay) };
+    if (isGenerateStreamCall(input)) return { result: await readGenerateStream(response, modelId, relay!) };
     const parsed = inferenceResponse.safeParse(await response.json().catch(() => null));
     if (!parsed.success) {
       throw ApplicationFailure.nonRetryable(

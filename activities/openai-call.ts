@@ -1,5 +1,4 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { createParser } from 'eventsource-parser';
 import {
   assembledResult,
   chunkText,
@@ -11,6 +10,7 @@ import {
   type TokenUsage,
 } from '../domain/openai-api';
 import type { ChunkRelay } from './chunk-relay';
+import { readServerSentEvents } from './server-sent-events';
 
 /**
  * The HTTP request for a model that speaks the OpenAI API: the call's body under the name the
@@ -54,48 +54,25 @@ export async function readOpenAiAnswer(
     finishReason: null as string | null,
     usage: null as TokenUsage | null,
   };
-  let done = false;
-  const pieces: string[] = [];
-  const parser = createParser({
-    onEvent(event) {
-      if (event.data === '[DONE]') {
-        done = true;
-        return;
-      }
-      let json: unknown;
-      try {
-        json = JSON.parse(event.data);
-      } catch {
-        throw badResponse(modelId, 'a stream chunk that is not JSON');
-      }
-      if ((json as { error?: unknown } | null)?.error !== undefined) {
-        throw ApplicationFailure.retryable(`model ${modelId} failed while streaming`, 'MODEL_ERROR');
-      }
-      const chunk = streamedChunk.safeParse(json);
-      if (!chunk.success) throw badResponse(modelId, 'a stream chunk of an unknown shape');
-      if (!stream.id && typeof (json as { id?: unknown }).id === 'string') stream.id = (json as { id: string }).id;
-      const text = chunkText(chunk.data);
-      if (text) pieces.push(text);
-      stream.finishReason = chunk.data.choices?.[0]?.finish_reason ?? stream.finishReason;
-      if (chunk.data.usage) stream.usage = chunk.data.usage;
-    },
+  await readServerSentEvents(response.body, async (data) => {
+    let json: unknown;
+    try {
+      json = JSON.parse(data);
+    } catch {
+      throw badResponse(modelId, 'a stream chunk that is not JSON');
+    }
+    if ((json as { error?: unknown } | null)?.error !== undefined) {
+      throw ApplicationFailure.retryable(`model ${modelId} failed while streaming`, 'MODEL_ERROR');
+    }
+    const chunk = streamedChunk.safeParse(json);
+    if (!chunk.success) throw badResponse(modelId, 'a stream chunk of an unknown shape');
+    if (!stream.id && typeof (json as { id?: unknown }).id === 'string') stream.id = (json as { id: string }).id;
+    stream.finishReason = chunk.data.choices?.[0]?.finish_reason ?? stream.finishReason;
+    if (chunk.data.usage) stream.usage = chunk.data.usage;
+    const text = chunkText(chunk.data);
+    stream.text += text;
+    await relay.push(text);
   });
-
-  const decoder = new TextDecoder();
-  const reader = response.body.getReader();
-  for (;;) {
-    const { value, done: ended } = await reader.read();
-    if (ended) break;
-    parser.feed(decoder.decode(value, { stream: true }));
-    for (const text of pieces.splice(0)) {
-      stream.text += text;
-      await relay.push(text);
-    }
-    if (done) {
-      await reader.cancel();
-      break;
-    }
-  }
   await relay.finish();
   return assembledResult(call.url, stream);
 }

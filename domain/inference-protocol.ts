@@ -79,3 +79,28 @@ export const inferenceResponse = z.object({
 
 export type InferenceRequest = z.infer<typeof inferenceRequest>;
 export type InferenceResponse = z.infer<typeof inferenceResponse>;
+
+/** OIP's generate extension, streamed: the model's `/v2/models/{name}/generate_stream` (MLServer's `predict_stream`). */
+export const generateStreamUrl = '/v2/models/{name}/generate_stream';
+
+/**
+ * A request's input for an OIP model that streams: the inference request for its
+ * generate_stream endpoint, `{ url, body }` as an OpenAI call is written.
+ */
+export const generateStreamCall = z.strictObject({ url: z.literal(generateStreamUrl), body: inferenceRequest });
+export type GenerateStreamCall = z.infer<typeof generateStreamCall>;
+
+export function isGenerateStreamCall(input: object): input is GenerateStreamCall {
+  return (input as { url?: unknown }).url === generateStreamUrl;
+}
+
+/** The text a streamed OIP answer carries: the strings of its first BYTES output, joined; null when it has none. */
+export function streamedText(response: InferenceResponse): string | null {
+  const output = response.outputs.find((tensor) => tensor.datatype === 'BYTES');
+  return output ? output.data.flat(16).join('') : null;
+}
+
+/** A streamed text as one OIP response: the whole text as one BYTES element of `name`. */
+export function textResponse(modelName: string, name: string, text: string): InferenceResponse {
+  return { model_name: modelName, outputs: [{ name, datatype: 'BYTES', shape: [1], data: [text] }] };
+}

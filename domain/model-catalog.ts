@@ -56,6 +56,8 @@ export const modelSpec = z.object({
   outputs: z.array(tensorMetadata),
   /** The most tokens one request may ask for (OpenAI models); null: no limit but the model's own. */
   maxTokens: z.number().int().nullable(),
+  /** Its output may stream: OpenAI models always; an OIP model whose server has generate_stream. */
+  streams: z.boolean(),
 });
 export type ModelSpec = z.infer<typeof modelSpec>;
 
@@ -169,6 +171,12 @@ export const modelSettings = z
       .max(10_000_000)
       .optional()
       .describe('openai models: the most tokens a request may ask for (more is refused; none asked: this many)'),
+    streams: z
+      .boolean()
+      .optional()
+      .describe(
+        "oip-v2 models: the server has OIP's generate_stream (MLServer's predict_stream); openai models always stream",
+      ),
   })
   .refine((settings) => settings.minInstances <= settings.maxInstances, {
     path: ['minInstances'],
@@ -184,6 +192,11 @@ export const modelSettings = z
   });
 export type ModelSettings = z.infer<typeof modelSettings>;
 
+/** Whether a model with these settings may stream: a model that speaks the OpenAI API always may. */
+export function streamsWith(settings: Pick<ModelSettings, 'protocol' | 'streams'>): boolean {
+  return settings.protocol === 'openai' || (settings.streams ?? false);
+}
+
 /** The catalog row that settings make: what `GET /api/admin/models/:id` shows once they are saved. */
 export function modelSpecFrom(id: string, settings: ModelSettings): ModelSpec {
   return {
@@ -198,6 +211,7 @@ export function modelSpecFrom(id: string, settings: ModelSettings): ModelSpec {
     portEnv: settings.portEnv ?? null,
     portArg: settings.portArg ?? null,
     maxTokens: settings.maxTokens ?? null,
+    streams: streamsWith(settings),
   };
 }
 

@@ -79,7 +79,8 @@ export const tokenUsage = z.object({
 export type TokenUsage = z.infer<typeof tokenUsage>;
 
 export function isOpenAiCall(input: object): input is OpenAiCall {
-  return 'url' in input;
+  const url = (input as { url?: unknown }).url;
+  return typeof url === 'string' && url.startsWith('/v1/');
 }
 
 /** Whether the call asks for its output as it is made. */

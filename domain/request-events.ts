@@ -70,3 +70,8 @@ export function statusEvent(status: RequestStatus, position: EventPosition): Req
 export function serverSentEvent(event: RequestEvent): string {
   return `id: ${eventId(event.position)}\nevent: ${event.event}\ndata: ${JSON.stringify(event.data)}\n\n`;
 }
+
+/** What a front door whose format cannot say "start over" tells a client at a `restart` (docs/streaming.md). */
+export function streamRestartedMessage(requestId: string): string {
+  return `The model was called again after a failure and its output differs from what was sent; the whole answer is at GET /api/requests/${requestId}`;
+}

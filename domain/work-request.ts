@@ -1,14 +1,15 @@
 import { z } from 'zod';
-import { inferenceRequest, inferenceResponse } from './inference-protocol';
+import { generateStreamCall, inferenceRequest, inferenceResponse } from './inference-protocol';
 import { modelId, type ModelProtocol } from './model-catalog';
 import { isOpenAiCall, openAiCall, openAiResult } from './openai-api';
 import { requestStatus } from './request-status';
 
 /**
- * What a request asks of its model: an OIP v2 inference request, or, for a model that speaks
- * the OpenAI API, an OpenAI call (`{ url, body }`), which may stream.
+ * What a request asks of its model: an OIP v2 inference request; OIP's generate_stream for an
+ * OIP model that streams (`{ url: "/v2/models/{name}/generate_stream", body }`); or, for a model
+ * that speaks the OpenAI API, an OpenAI call (`{ url, body }`), which may stream.
  */
-export const requestInput = z.union([inferenceRequest, openAiCall]);
+export const requestInput = z.union([inferenceRequest, generateStreamCall, openAiCall]);
 export type RequestInput = z.infer<typeof requestInput>;
 
 /** The protocol a model must speak to take this input. */

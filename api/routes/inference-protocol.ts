@@ -6,7 +6,12 @@ import { z } from 'zod';
 import { findModel } from '../../db/models';
 import { findOwnWorkRequest, ownerOf } from '../../db/work-requests';
 import { failureStatus } from '../../domain/inference-front-door';
-import { inferenceRequest } from '../../domain/inference-protocol';
+import { generateStreamUrl, inferenceRequest, textResponse } from '../../domain/inference-protocol';
+import { startOfStream, streamRestartedMessage } from '../../domain/request-events';
+import type { Logger } from 'pino';
+import { answerWithEventStream } from '../http/event-stream';
+import type { ChunkNotices } from '../request-chunk-notices';
+import { followRequest } from '../request-follower';
 import { modelId } from '../../domain/model-catalog';
 import { waitQuery } from '../../domain/work-request';
 import { requireSession, type AuthState } from '../auth/session-auth';
@@ -25,6 +30,9 @@ export type InferenceProtocolDeps = {
   temporal: Client;
   workflows: RequestWorkflows;
   ends: RequestEnds;
+  notices: ChunkNotices;
+  logger: Logger;
+  heartbeatMs: number;
   quotas: RequestQuotas;
   authenticate: Authenticate;
   version: string;
@@ -95,6 +103,60 @@ export function inferenceProtocolRoutes(deps: InferenceProtocolDeps) {
       async () => (await findOwnWorkRequest(db, request.id, ownerOf(principal)))!,
     );
     answerInference(ctx, ended, input.id);
+  });
+
+  /**
+   * OIP's generate extension, streamed (MLServer's predict_stream): a durable request whose
+   * output comes as server-sent inference responses, each with the next piece of text.
+   */
+  router.post('/v2/models/:name/generate_stream', requireSession(deps.authenticate), async (ctx) => {
+    const model = await catalogModel(db, ctx.params.name);
+    const body = inferenceRequest.parse(ctx.request.body);
+    const principal = ctx.state.principal!;
+    const input = { url: generateStreamUrl, body } as const;
+    const { request } = await submitRequest(
+      deps,
+      principal,
+      { model: model.id, input },
+      idempotencyKeyHeader(ctx),
+      model,
+    );
+    ctx.set('Podium-Request-Id', request.id);
+    const output = model.outputs.find((tensor) => tensor.datatype === 'BYTES')?.name ?? 'output';
+    const data = (value: unknown) => `data: ${JSON.stringify(value)}\n\n`;
+    const failed = (error: { code: string; message: string }) =>
+      data({ error: error.message, code: error.code, requestId: request.id });
+    answerWithEventStream(
+      ctx,
+      async (stream) => {
+        const owner = ownerOf(principal);
+        const events = followRequest(deps, { id: request.id, owner }, startOfStream, {
+          signal: stream.closed,
+          idleMs: deps.heartbeatMs,
+        });
+        for await (const event of events) {
+          if (event === null) await stream.write(': keep-alive\n\n');
+          else if (event.event === 'chunk') {
+            await stream.write(data({ ...textResponse(model.id, output, event.data.text), id: request.id }));
+          } else if (event.event === 'restart') {
+            return void (await stream.write(
+              failed({ code: 'STREAM_RESTARTED', message: streamRestartedMessage(request.id) }),
+            ));
+          } else if (event.event === 'end' && event.data.status !== 'COMPLETE') {
+            const error = event.data.error ?? { code: 'REQUEST_CANCELLED', message: 'the request was cancelled' };
+            return void (await stream.write(failed(error)));
+          }
+        }
+      },
+      (error) => {
+        deps.logger.warn({ err: error, requestId: request.id }, 'generate_stream failed');
+        return failed({
+          code: 'STREAM_FAILED',
+          message: `the stream failed; GET /api/requests/${request.id}/events has the rest`,
+        });
+      },
+      { reconnect: false },
+    );
   });
   return router;
 }
@@ -180,6 +242,25 @@ export const inferenceProtocolPaths = {
       summary: 'OIP model readiness: in the catalog, so a request is served (an instance starts for it if none runs)',
       parameters: [modelNameParameter],
       responses: { 200: { description: 'ready' }, ...oipErrors(400, 404, 503) },
+    },
+  },
+  '/v2/models/{name}/generate_stream': {
+    post: {
+      summary: "OIP's generate extension, streamed (MLServer's predict_stream), as a durable work request",
+      description:
+        'For a model whose catalog entry says `streams: true`. The answer is server-sent events, each an inference response ' +
+        'whose BYTES output holds the next piece of text; a failure is an event `{ "error", "code", "requestId" }`. The ' +
+        '`Podium-Request-Id` header names the request, whose events (resumable) are at GET /api/requests/{id}/events.',
+      security: bearer,
+      parameters: [
+        modelNameParameter,
+        { name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 255 } },
+      ],
+      requestBody: { required: true, content: json(inferenceRequest) },
+      responses: {
+        200: { description: 'the stream (text/event-stream)' },
+        ...oipErrors(400, 401, 404, 413, 422, 429, 503),
+      },
     },
   },
   '/v2/models/{name}/infer': {

@@ -15,7 +15,7 @@ import {
   type OpenAiCall,
   type OpenAiEndpoint,
 } from '../../domain/openai-api';
-import { startOfStream } from '../../domain/request-events';
+import { startOfStream, streamRestartedMessage } from '../../domain/request-events';
 import { requireSession, sessionCheck, type AuthState } from '../auth/session-auth';
 import type { Authenticate } from '../auth/authenticator';
 import type { RequestQuotas } from '../auth/request-quotas';
@@ -166,12 +166,9 @@ function streamAnswer(
       } else if (event.event === 'chunk') {
         await stream.write(chunk(piece(event.data.text, null)));
       } else if (event.event === 'restart') {
-        const restarted = new ApiError(
-          502,
-          'STREAM_RESTARTED',
-          `The model was called again after a failure and its output differs from what was sent; the whole answer is at GET /api/requests/${request.id}`,
-          { requestId: request.id },
-        );
+        const restarted = new ApiError(502, 'STREAM_RESTARTED', streamRestartedMessage(request.id), {
+          requestId: request.id,
+        });
         await stream.write(data(openAiError(restarted)));
         return;
       } else if (event.event === 'end') {

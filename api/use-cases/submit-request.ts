@@ -3,6 +3,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { UniqueIntegrityConstraintViolationError, type DatabasePool } from 'slonik';
 import { findModel, listModels } from '../../db/models';
 import type { ModelProtocol, ModelSpec } from '../../domain/model-catalog';
+import { isGenerateStreamCall } from '../../domain/inference-protocol';
 import { isOpenAiCall, streams, withinTokenLimit } from '../../domain/openai-api';
 import { requestsSubmitted } from '../../lib/metrics';
 import {
@@ -141,6 +142,11 @@ async function fittedToModel(
   body: SubmitWorkRequest,
   known: ModelSpec | undefined,
 ): Promise<SubmitWorkRequest> {
+  if (isGenerateStreamCall(body.input)) {
+    const model = known ?? (await findModel(db, body.model));
+    if (model?.protocol === 'oip-v2' && !model.streams) throw protocolMismatch(model, true);
+    return body; // a model that is not there, or speaks the OpenAI API: the insert refuses it, and says why
+  }
   if (!isOpenAiCall(body.input)) return body;
   const model = known ?? (await findModel(db, body.model));
   if (!model) return body; // the insert refuses it, and says why
@@ -170,8 +176,10 @@ function protocolMismatch(model: ModelSpec, streamed = false): ApiError {
     return new ApiError(
       400,
       'MODEL_CANNOT_STREAM',
-      `${model.id} speaks the Open Inference Protocol and cannot stream; call it without stream, with an OIP inference request`,
-      { protocol: model.protocol },
+      model.streams
+        ? `${model.id} speaks the Open Inference Protocol: stream from POST /v2/models/${model.id}/generate_stream`
+        : `${model.id} cannot stream (its catalog entry does not say streams: true); send it an OIP inference request without stream`,
+      { protocol: model.protocol, streams: model.streams },
     );
   }
   return new ApiError(

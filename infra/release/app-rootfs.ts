@@ -70,7 +70,7 @@ export async function assembleAppRootfs(rootfs: string, epochSeconds: number): P
   // on Kubernetes each model runs from an image of its own.
   await cp(path.join(projectRoot, 'models'), path.join(app, 'models'), {
     recursive: true,
-    filter: (source) => !/python-example|__pycache__/.test(source),
+    filter: (source) => !/python-example|python-stream|__pycache__/.test(source),
   });
   installProductionDependencies(app);
   const modules = path.join(app, 'node_modules');

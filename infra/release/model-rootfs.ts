@@ -7,7 +7,7 @@ import { addUserAndMountPoints, installNode, normaliseTree } from './rootfs';
 
 const modelsDir = path.join(projectRoot, 'models');
 
-/** The demo models with an image of their own: each folder of models/ with a Node server (python-example is registered by hand: docs/models.md). */
+/** The demo models with an image of their own: each folder of models/ with a Node server (the Python examples are registered by hand: docs/models.md). */
 export async function demoModelNames(): Promise<string[]> {
   const entries = await readdir(modelsDir, { withFileTypes: true });
   const withServer = await Promise.all(

@@ -44,6 +44,7 @@ export const echoModel: ModelSpec = {
   description: '',
   protocol: 'oip-v2',
   maxTokens: null,
+  streams: false,
   servedModelName: 'echo',
   runtime: 'podium-node',
   localCommand: ['node', 'models/echo/server.ts'],
