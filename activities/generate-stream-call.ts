@@ -7,7 +7,7 @@ import {
   type InferenceResponse,
 } from '../domain/inference-protocol';
 import type { ChunkRelay } from './chunk-relay';
-import { readServerSentEvents } from './server-sent-events';
+import { eventJson, readServerSentEvents } from './server-sent-events';
 
 /** The HTTP request for OIP's generate_stream: the inference request under the model's served name. */
 export function generateStreamRequest(
@@ -40,12 +40,7 @@ export async function readGenerateStream(
   let first: InferenceResponse | null = null;
   let text = '';
   await readServerSentEvents(response.body, async (data) => {
-    let json: unknown;
-    try {
-      json = JSON.parse(data);
-    } catch {
-      throw badResponse(modelId, 'an event that is not JSON');
-    }
+    const json = eventJson(data, () => badResponse(modelId, 'an event that is not JSON'));
     // MLServer leaves its CloudEvents headers in each event's parameters (nested: not OIP's
     // parameters); the text is all that is kept.
     const { parameters: _headers, ...event } = (json ?? {}) as Record<string, unknown>;

@@ -10,7 +10,7 @@ import {
   type TokenUsage,
 } from '../domain/openai-api';
 import type { ChunkRelay } from './chunk-relay';
-import { readServerSentEvents } from './server-sent-events';
+import { eventJson, readServerSentEvents } from './server-sent-events';
 
 /**
  * The HTTP request for a model that speaks the OpenAI API: the call's body under the name the
@@ -55,12 +55,7 @@ export async function readOpenAiAnswer(
     usage: null as TokenUsage | null,
   };
   await readServerSentEvents(response.body, async (data) => {
-    let json: unknown;
-    try {
-      json = JSON.parse(data);
-    } catch {
-      throw badResponse(modelId, 'a stream chunk that is not JSON');
-    }
+    const json = eventJson(data, () => badResponse(modelId, 'a stream chunk that is not JSON'));
     if ((json as { error?: unknown } | null)?.error !== undefined) {
       throw ApplicationFailure.retryable(`model ${modelId} failed while streaming`, 'MODEL_ERROR');
     }

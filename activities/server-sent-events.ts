@@ -30,3 +30,12 @@ export async function readServerSentEvents(
     }
   }
 }
+
+/** An event's data as JSON; `bad` names what it was when it is not JSON. */
+export function eventJson(data: string, bad: () => Error): unknown {
+  try {
+    return JSON.parse(data);
+  } catch {
+    throw bad();
+  }
+}

@@ -1,7 +1,7 @@
 // A minimal Open Inference Protocol v2 (REST) server for the demo models. It runs under plain
 // Node 24 (type stripping), so it uses erasable TypeScript only and imports with extensions.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { runAsModelProcess } from './server-process.ts';
 
 export type Tensor = { name: string; shape: number[]; datatype: string; data: unknown[]; parameters?: object };
 export type InferRequest = { id?: string; inputs: Tensor[]; parameters?: object };
@@ -93,19 +93,5 @@ export function serveModel(definition: ModelDefinition) {
   };
   const server = createServer((request, response) => void answer(request, response));
 
-  server.listen(Number(process.env.PORT ?? 0), process.env.HOST ?? '127.0.0.1', () => {
-    const { port } = server.address() as AddressInfo;
-    // The local runtime reads this line to learn the port.
-    process.stdout.write(`${JSON.stringify({ event: 'listening', model: model.name, port })}\n`);
-  });
-
-  const stop = () => server.close(() => process.exit(0));
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
-  // Started by a Podium worker: leave when the worker goes away, so no orphan is left behind.
-  if (process.env.PODIUM_EXIT_WITH_PARENT === '1') {
-    process.stdin.on('end', () => process.exit(0));
-    process.stdin.on('error', () => process.exit(0));
-    process.stdin.resume();
-  }
+  runAsModelProcess(server, model.name);
 }

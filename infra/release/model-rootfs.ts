@@ -37,7 +37,7 @@ const lockfileSchema = z.object({ packages: z.record(z.string(), z.object({ vers
 
 /**
  * The root filesystem of one demo model's image: what every image has (./rootfs.ts) and
- * `/models` laid out as in the repository (`package.json`, `oip-server.ts`, `<model>/server.ts`),
+ * `/models` laid out as in the repository (`package.json`, `oip-server.ts`, `server-process.ts`, `<model>/`),
  * which Node 24 runs as TypeScript as it is. The packages the server imports are installed at the
  * lockfile's versions (`npm install`, with a lockfile of their own, which the npm SBOM reads).
  */
@@ -49,7 +49,8 @@ export async function assembleModelRootfs(
   await rm(rootfs, { recursive: true, force: true });
   const target = path.join(rootfs, 'models');
   await mkdir(target, { recursive: true });
-  await copyFile(path.join(modelsDir, 'oip-server.ts'), path.join(target, 'oip-server.ts'));
+  for (const shared of ['oip-server.ts', 'server-process.ts'])
+    await copyFile(path.join(modelsDir, shared), path.join(target, shared));
   await cp(path.join(modelsDir, model), path.join(target, model), { recursive: true });
   const packages = importedPackages(await readFile(path.join(modelsDir, model, 'server.ts'), 'utf8'));
   const locked = lockfileSchema.parse(

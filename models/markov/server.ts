@@ -3,8 +3,8 @@
 // speaks as vLLM and llama.cpp's server do, to the extent Podium and the OpenAI SDKs use.
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { runAsModelProcess } from '../server-process.ts';
 import { buildChain, countTokens, embed, generate } from './chain.ts';
 
 const name = process.env.PODIUM_MODEL_NAME || 'markov';
@@ -195,18 +195,4 @@ const answer = async (request: IncomingMessage, response: ServerResponse): Promi
 };
 
 const server = createServer((request, response) => void answer(request, response));
-server.listen(Number(process.env.PORT ?? 0), process.env.HOST ?? '127.0.0.1', () => {
-  const { port } = server.address() as AddressInfo;
-  // The local runtime reads this line to learn the port.
-  process.stdout.write(`${JSON.stringify({ event: 'listening', model: name, port })}\n`);
-});
-
-const stop = () => server.close(() => process.exit(0));
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
-// Started by a Podium worker: leave when the worker goes away, so no orphan is left behind.
-if (process.env.PODIUM_EXIT_WITH_PARENT === '1') {
-  process.stdin.on('end', () => process.exit(0));
-  process.stdin.on('error', () => process.exit(0));
-  process.stdin.resume();
-}
+runAsModelProcess(server, name);
