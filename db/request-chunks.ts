@@ -12,28 +12,33 @@ export const requestChunksChannel = 'podium_request_chunks';
 /** PostgreSQL's notification payloads stop at 8000 bytes: larger batches are read from the table. */
 const maxNotifiedBytes = 7_000;
 
-const claimRow = z.object({ attempt: z.number().nullable(), lastSeq: z.number(), stored: z.string() });
+const claimRow = z.object({ attempt: z.number() });
+const storedRow = z.object({ lastSeq: z.number(), stored: z.string() });
 
 /**
  * Makes this try the stream's writer (any earlier try's writes are refused from now on) and
  * says what the earlier tries stored: the last chunk's number and the text since the last restart.
  * Null when there is no such request.
+ *
+ * Two statements, in this order: the claim waits for a write that holds the row, and the read
+ * after it, with a snapshot of its own, sees that write (one statement's snapshot would not).
  */
 export async function claimStream(
   db: CommonQueryMethods,
   requestId: string,
 ): Promise<{ attempt: number; lastSeq: number; stored: string } | null> {
-  const row = await db.one(sql.type(claimRow)`
-    WITH claimed AS (
-      UPDATE work_requests SET stream_attempt = stream_attempt + 1 WHERE id = ${requestId} RETURNING stream_attempt
-    ), restarted AS (
+  const claim = await db.maybeOne(sql.type(claimRow)`
+    UPDATE work_requests SET stream_attempt = stream_attempt + 1 WHERE id = ${requestId}
+    RETURNING stream_attempt AS attempt`);
+  if (!claim) return null;
+  const stored = await db.one(sql.type(storedRow)`
+    WITH restarted AS (
       SELECT COALESCE(max(seq), 0) AS since FROM request_chunks WHERE request_id = ${requestId} AND kind = 'restart'
     )
-    SELECT (SELECT stream_attempt FROM claimed) AS attempt,
-           COALESCE((SELECT max(seq) FROM request_chunks WHERE request_id = ${requestId}), 0) AS "lastSeq",
+    SELECT COALESCE((SELECT max(seq) FROM request_chunks WHERE request_id = ${requestId}), 0) AS "lastSeq",
            COALESCE((SELECT string_agg(text, '' ORDER BY seq) FROM request_chunks, restarted
                       WHERE request_id = ${requestId} AND kind = 'text' AND seq > restarted.since), '') AS stored`);
-  return row.attempt === null ? null : { attempt: row.attempt, lastSeq: row.lastSeq, stored: row.stored };
+  return { attempt: claim.attempt, ...stored };
 }
 
 const writtenRow = z.object({ written: z.number(), announced: z.number() });

@@ -1,4 +1,5 @@
-import { inferenceRequest } from '../../domain/inference-protocol';
+import { inferenceRequest, isGenerateStreamCall, streamedText, textResponse } from '../../domain/inference-protocol';
+import { isOpenAiCall } from '../../domain/openai-api';
 
 const tensor = (overrides: object) => ({
   inputs: [{ name: 'x', shape: [2], datatype: 'FP32', data: [1, 2], ...overrides }],
@@ -36,5 +37,31 @@ describe('Open Inference Protocol v2 requests', () => {
   it('rejects unknown datatypes and empty inputs', () => {
     expect(inferenceRequest.safeParse(tensor({ datatype: 'FLOAT' })).success).toBe(false);
     expect(inferenceRequest.safeParse({ inputs: [] }).success).toBe(false);
+  });
+});
+
+describe("OIP's generate_stream", () => {
+  it('is told apart from an OpenAI call and from a plain inference request by its url', () => {
+    const call = { url: '/v2/models/{name}/generate_stream', body: { inputs: [] } };
+    expect(isGenerateStreamCall(call)).toBe(true);
+    expect(isOpenAiCall(call)).toBe(false);
+    expect(isOpenAiCall({ url: '/v1/completions', body: { prompt: 'hi' } })).toBe(true);
+    expect(isGenerateStreamCall({ inputs: [] })).toBe(false);
+  });
+
+  it("takes a streamed response's text from its first BYTES output, and gives the whole text back as one", () => {
+    const piece = {
+      model_name: 'words',
+      outputs: [
+        { name: 'score', datatype: 'FP32' as const, shape: [1], data: [0.5] },
+        { name: 'text', datatype: 'BYTES' as const, shape: [1, 1], data: [[' stream']] },
+      ],
+    };
+    expect(streamedText(piece)).toBe(' stream');
+    expect(streamedText({ model_name: 'x', outputs: [piece.outputs[0]!] })).toBeNull();
+    expect(textResponse('words', 'text', 'a stream')).toEqual({
+      model_name: 'words',
+      outputs: [{ name: 'text', datatype: 'BYTES', shape: [1], data: ['a stream'] }],
+    });
   });
 });
