@@ -75,6 +75,29 @@ describe('GET /api/requests/:id/events', () => {
     expect(late.events.at(-1)).toMatchObject({ event: 'end', data: { status: 'COMPLETE' } });
   });
 
+  it('works for curl -N, and a reconnect with Last-Event-ID goes on after the last event curl printed', async () => {
+    const token = await stack.api.anonymousToken();
+    const id = await submitted(token, chat('the pursuit of', { max_tokens: 30 }));
+    await storedText(token, id);
+    const curl = async (...headers: string[]) => {
+      const args = ['-sN', '-H', `Authorization: Bearer ${token}`, ...headers.flatMap((h) => ['-H', h])];
+      const { stdout } = await promisify(execFile)('curl', [...args, `${stack.api.baseUrl}/api/requests/${id}/events`]);
+      return stdout
+        .split('\n\n')
+        .filter((block) => block.includes('event: '))
+        .map((block) => ({
+          id: /^id: (.*)$/m.exec(block)![1]!,
+          event: /^event: (.*)$/m.exec(block)![1]!,
+          data: JSON.parse(/^data: (.*)$/m.exec(block)![1]!) as { text?: string },
+        }));
+    };
+    const all = await curl();
+    expect(all.at(-1)!.event).toBe('end');
+    const middle = all[10]!;
+    const rest = await curl(`Last-Event-ID: ${middle.id}`);
+    expect(rest).toEqual(all.slice(11));
+  });
+
   it('lets many readers follow one request, each getting the same chunks', async () => {
     const token = await stack.api.anonymousToken();
     const id = await submitted(token, chat('the Laws of', { token_delay_ms: 5 }));
