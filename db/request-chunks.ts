@@ -31,6 +31,8 @@ export async function claimStream(
     UPDATE work_requests SET stream_attempt = stream_attempt + 1 WHERE id = ${requestId}
     RETURNING stream_attempt AS attempt`);
   if (!claim) return null;
+  // Every try claims before it writes: the first has nothing before it to read.
+  if (claim.attempt === 1) return { attempt: 1, lastSeq: 0, stored: '' };
   const stored = await db.one(sql.type(storedRow)`
     WITH restarted AS (
       SELECT COALESCE(max(seq), 0) AS since FROM request_chunks WHERE request_id = ${requestId} AND kind = 'restart'

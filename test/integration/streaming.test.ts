@@ -98,6 +98,14 @@ describe('GET /api/requests/:id/events', () => {
     expect(rest).toEqual(all.slice(11));
   });
 
+  it('keeps an idle stream open with a comment every heartbeat (1 s here)', async () => {
+    const token = await stack.api.anonymousToken();
+    const id = await submitted(token, chat('We hold these', { max_tokens: 2, token_delay_ms: 1_000 }));
+    const read = await events(token, id);
+    expect(read.events.at(-1)).toMatchObject({ event: 'end', data: { status: 'COMPLETE' } });
+    expect(read.comments).toContain('keep-alive');
+  });
+
   it('lets many readers follow one request, each getting the same chunks', async () => {
     const token = await stack.api.anonymousToken();
     const id = await submitted(token, chat('the Laws of', { token_delay_ms: 5 }));
