@@ -226,8 +226,9 @@ describe('the API describes itself', () => {
     expect(body.openapi).toBe('3.1.0');
     const submit = body.paths['/api/requests'].post.requestBody.content['application/json'].schema;
     expect(submit.required).toEqual(['model', 'input']);
-    const [oip, openAi] = submit.properties.input.anyOf;
+    const [oip, generateStream, openAi] = submit.properties.input.anyOf;
     expect(oip.properties.inputs.items.properties.datatype.enum).toContain('BYTES');
+    expect(generateStream.properties.url.const).toBe('/v2/models/{name}/generate_stream');
     expect(openAi.oneOf.map((call: { properties: { url: { const: string } } }) => call.properties.url.const)).toEqual([
       '/v1/chat/completions',
       '/v1/completions',
