@@ -90,6 +90,7 @@ export function openAiRoutes(deps: OpenAiRouteDeps) {
       const raw = (ctx.request.body ?? {}) as { model?: unknown };
       const model = await openAiModel(db, raw.model);
       const { model: _named, ...body } = bodies[url].parse(raw);
+      // The body was checked by its endpoint's schema: the pair is an OpenAiCall, which TypeScript cannot see.
       const call = { url, body } as OpenAiCall;
       const principal = ctx.state.principal!;
       const submission = { model: model.id, input: call };
