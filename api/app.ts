@@ -119,14 +119,16 @@ export function createApp({
   app.use(requireTokenTransportWithCookies());
   // With a port of their own (API_METRICS_PORT), the metrics are not on the API's port at all.
   if (config.API_METRICS_PORT === 0) app.use(metricsEndpoint(db));
-  app.use(
-    bodyParser({
-      enableTypes: ['json'],
-      jsonLimit: config.REQUEST_BODY_LIMIT,
-      encoding: 'utf-8',
-      // OIP clients (tritonclient) send their JSON with no Content-Type, or a binary one.
-      detectJSON: (ctx) => isInferenceProtocol(ctx.path),
-    }),
+  const parseJson = bodyParser({
+    enableTypes: ['json'],
+    jsonLimit: config.REQUEST_BODY_LIMIT,
+    encoding: 'utf-8',
+    // OIP clients (tritonclient) send their JSON with no Content-Type, or a binary one.
+    detectJSON: (ctx) => isInferenceProtocol(ctx.path),
+  });
+  // A binary tensor body (Inference-Header-Content-Length) is read by its route, not as JSON.
+  app.use((ctx, next) =>
+    isInferenceProtocol(ctx.path) && ctx.get('inference-header-content-length') ? next() : parseJson(ctx, next),
   );
   app.use(textGuard());
   app.use(answerWithin(config.API_DEADLINE_MS));
@@ -187,6 +189,7 @@ export function createApp({
     }),
     inferenceProtocolRoutes({
       db,
+      bodyLimit: config.REQUEST_BODY_LIMIT,
       temporal,
       workflows,
       ends,

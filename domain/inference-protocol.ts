@@ -17,6 +17,7 @@ export const tensorDatatype = z.enum([
   'FP16',
   'FP32',
   'FP64',
+  'BF16',
   'BYTES',
 ]);
 
@@ -31,7 +32,7 @@ function elementMatches(datatype: z.infer<typeof tensorDatatype>, value: unknown
   if (datatype === 'BYTES') return typeof value === 'string';
   if (datatype === 'BOOL') return typeof value === 'boolean';
   if (typeof value !== 'number' || !Number.isFinite(value)) return false;
-  return datatype.startsWith('FP') || Number.isInteger(value);
+  return datatype.startsWith('FP') || datatype === 'BF16' || Number.isInteger(value);
 }
 
 export const inferenceTensor = z

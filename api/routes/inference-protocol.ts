@@ -6,7 +6,21 @@ import { z } from 'zod';
 import { findModel } from '../../db/models';
 import { findOwnWorkRequest, ownerOf } from '../../db/work-requests';
 import { failureStatus } from '../../domain/inference-front-door';
-import { generateStreamUrl, inferenceRequest, textResponse } from '../../domain/inference-protocol';
+import getRawBody from 'raw-body';
+import {
+  BinaryTensorError,
+  binaryInferenceRequest,
+  binaryOutputsWanted,
+  binaryResponse,
+  withoutBinaryParameters,
+} from '../../domain/binary-tensors';
+import {
+  generateStreamUrl,
+  inferenceRequest,
+  textResponse,
+  type InferenceResponse,
+} from '../../domain/inference-protocol';
+import { findUnstorableText } from '../../domain/storable-text';
 import { startOfStream, streamRestartedMessage } from '../../domain/request-events';
 import type { Logger } from 'pino';
 import { answerWithEventStream } from '../http/event-stream';
@@ -27,6 +41,8 @@ import { bearer, json, oipErrors, schema } from '../http/openapi-parts';
 
 export type InferenceProtocolDeps = {
   db: DatabasePool;
+  /** REQUEST_BODY_LIMIT: a binary body is read up to it. */
+  bodyLimit: string;
   temporal: Client;
   workflows: RequestWorkflows;
   ends: RequestEnds;
@@ -84,25 +100,32 @@ export function inferenceProtocolRoutes(deps: InferenceProtocolDeps) {
   });
 
   router.post('/v2/models/:name/infer', requireSession(deps.authenticate), async (ctx) => {
-    if (ctx.get('inference-header-content-length')) {
-      throw new ApiError(
-        400,
-        'BINARY_TENSORS_UNSUPPORTED',
-        'The binary tensor data extension is not supported: send tensors as JSON (tritonclient: binary_data=False)',
-      );
-    }
     const model = await catalogModel(db, ctx.params.name);
     const { wait } = inferWait.parse(ctx.query);
-    // The body is JSON whatever its Content-Type says (see detectJSON in app.ts), as OIP servers take it.
-    const input = inferenceRequest.parse(ctx.request.body);
+    // The body is JSON whatever its Content-Type says (see detectJSON in app.ts), as OIP servers
+    // take it; or, with Inference-Header-Content-Length, a JSON header and binary tensors.
+    const headerLength = ctx.get('inference-header-content-length');
+    const asked = inferenceRequest.parse(
+      headerLength ? await binaryBody(ctx, headerLength, deps.bodyLimit) : ctx.request.body,
+    );
+    const unstorable = findUnstorableText(asked);
+    if (unstorable) throw new ApiError(400, 'INVALID_TEXT', `${unstorable.path || 'body'} has ${unstorable.problem}`);
+    const binaryOutput = binaryOutputsWanted(asked);
+    const input = withoutBinaryParameters(asked);
     const principal = ctx.state.principal!;
-    const { request } = await submitRequest(deps, principal, { model: model.id, input }, idempotencyKeyHeader(ctx));
+    const { request } = await submitRequest(
+      deps,
+      principal,
+      { model: model.id, input },
+      idempotencyKeyHeader(ctx),
+      model,
+    );
     const ended = await deps.ends.readUntilEnded(
       request.id,
       wait * 1000,
       async () => (await findOwnWorkRequest(db, request.id, ownerOf(principal)))!,
     );
-    answerInference(ctx, ended, input.id);
+    answerInference(ctx, ended, input.id, binaryOutput);
   });
 
   /**
@@ -163,11 +186,44 @@ export function inferenceProtocolRoutes(deps: InferenceProtocolDeps) {
 
 type RequestSeen = NonNullable<Awaited<ReturnType<typeof findOwnWorkRequest>>>;
 
-/** The model's answer (200); the failure in OIP's shape; or, still on its way, 202 and where to look. */
-function answerInference(ctx: Context, request: RequestSeen, inferenceId: string | undefined) {
+/**
+ * A binary body (the binary tensor data extension), read up to the body limit (413 at once when
+ * its Content-Length is over it), as the inference request it holds.
+ */
+async function binaryBody(ctx: Context, headerLength: string, limit: string): Promise<unknown> {
+  const body = await getRawBody(ctx.req, { length: ctx.get('content-length') || undefined, limit });
+  try {
+    return binaryInferenceRequest(body, headerLength);
+  } catch (error) {
+    if (error instanceof BinaryTensorError) throw new ApiError(400, error.code, error.message);
+    throw error;
+  }
+}
+
+/**
+ * The model's answer (200), its outputs in binary where the caller asked; the failure in OIP's
+ * shape; or, still on its way, 202 and where to look.
+ */
+function answerInference(
+  ctx: Context,
+  request: RequestSeen,
+  inferenceId: string | undefined,
+  binaryOutput: (name: string) => boolean = () => false,
+) {
   ctx.set('Podium-Request-Id', request.id);
   if (request.status === 'COMPLETE') {
-    ctx.body = { ...(request.result as object), ...(inferenceId === undefined ? {} : { id: inferenceId }) };
+    const answer = {
+      ...(request.result as InferenceResponse),
+      ...(inferenceId === undefined ? {} : { id: inferenceId }),
+    };
+    const binary = binaryResponse(answer, binaryOutput);
+    if (!binary) {
+      ctx.body = answer;
+      return;
+    }
+    ctx.set('Inference-Header-Content-Length', String(binary.headerLength));
+    ctx.type = 'application/octet-stream';
+    ctx.body = binary.body;
     return;
   }
   if (request.status === 'FAILED' || request.status === 'CANCELLED') {

@@ -92,6 +92,51 @@ describe('the Open Inference Protocol v2 front door', () => {
     ).toBe(1);
   });
 
+  it("round-trips every datatype bit-exact with tritonclient's defaults: binary tensors in and out", async () => {
+    const { stdout } = await promisify(execFile)(python, [
+      path.resolve(__dirname, '../support/oip_binary_client.py'),
+      stack.api.baseUrl.replace(/^http:\/\//, ''),
+      token,
+      'echo',
+    ]);
+    const seen = JSON.parse(stdout) as Record<string, boolean>;
+    expect(Object.keys(seen)).toHaveLength(13);
+    expect(Object.entries(seen).filter(([, exact]) => !exact)).toEqual([]);
+  }, 120_000);
+
+  it('refuses a binary body it cannot read, with a code, and stores nothing', async () => {
+    const header = Buffer.from(
+      JSON.stringify({ inputs: [{ name: 'x', datatype: 'FP32', shape: [2], parameters: { binary_data_size: 8 } }] }),
+    );
+    const post = (body: Buffer, headerLength: number) =>
+      stack.api.call('POST', '/v2/models/echo/infer', {
+        token,
+        body: body as unknown as string,
+        headers: {
+          'inference-header-content-length': String(headerLength),
+          'content-type': 'application/octet-stream',
+        },
+      });
+    const count = () =>
+      stack.db.oneFirst(sql.type(z.object({ n: z.number() }))`SELECT count(*)::int AS n FROM work_requests`);
+    const before = await count();
+    const truncated = await post(Buffer.concat([header, Buffer.alloc(4)]), header.length);
+    expect(truncated.status).toBe(400);
+    expect(truncated.body.code).toBe('BINARY_DATA_TRUNCATED');
+    const trailing = await post(Buffer.concat([header, Buffer.alloc(12)]), header.length);
+    expect(trailing.body.code).toBe('BINARY_DATA_TRAILING');
+    const wrongLength = await post(Buffer.concat([header, Buffer.alloc(8)]), header.length + 100);
+    expect(wrongLength.body.code).toBe('INVALID_INFERENCE_HEADER_LENGTH');
+    const bytesHeader = Buffer.from(
+      JSON.stringify({ inputs: [{ name: 's', datatype: 'BYTES', shape: [1], parameters: { binary_data_size: 5 } }] }),
+    );
+    const badPrefix = await post(Buffer.concat([bytesHeader, Buffer.from([9, 0, 0, 0, 1])]), bytesHeader.length);
+    expect(badPrefix.body.code).toBe('BINARY_BYTES_MALFORMED');
+    const tooBig = await post(Buffer.concat([header, Buffer.alloc(100_000)]), header.length);
+    expect(tooBig.status).toBe(413);
+    expect(await count()).toBe(before);
+  });
+
   it("answers a model's failure in OIP's shape, with the status its code calls for", async () => {
     await addTestModel(stack.db, { id: 'oip-fail', like: 'fail' });
     const failed = await infer('oip-fail', echoInput);
@@ -107,11 +152,9 @@ describe('the Open Inference Protocol v2 front door', () => {
       error: expect.stringContaining('needs 2 element(s)'),
       code: 'VALIDATION_FAILED',
     });
-    const binary = await infer('echo', echoInput, { headers: { 'inference-header-content-length': '10' } });
-    expect(binary.body).toMatchObject({
-      code: 'BINARY_TENSORS_UNSUPPORTED',
-      error: expect.stringContaining('binary_data=False'),
-    });
+    const binary = await infer('echo', echoInput, { headers: { 'inference-header-content-length': '1000' } });
+    expect(binary.status).toBe(400);
+    expect(binary.body).toMatchObject({ code: 'INVALID_INFERENCE_HEADER_LENGTH' });
   });
 
   it('answers a request that outlives its wait with 202, its id and where to look', async () => {
