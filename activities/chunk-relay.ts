@@ -12,8 +12,6 @@ export type ChunkRelay = {
   push(text: string): Promise<void>;
   /** Writes what is left; resolves once every chunk is stored. */
   finish(): Promise<void>;
-  /** When the first piece of output came (ms since the epoch); null before. */
-  firstOutputAt(): number | null;
 };
 
 /**
@@ -34,7 +32,6 @@ export function createChunkRelay(db: DatabasePool, requestId: string): ChunkRela
   let pendingChars = 0;
   let writing: Promise<void> | null = null;
   let failure: unknown = null;
-  let firstAt: number | null = null;
 
   const ready = async () => {
     if (resume) return resume;
@@ -82,7 +79,6 @@ export function createChunkRelay(db: DatabasePool, requestId: string): ChunkRela
     async push(text) {
       throwIfFailed();
       if (text === '') return;
-      firstAt ??= Date.now();
       const next = nextPieces(await ready(), text);
       resume = next.state;
       enqueue(next.pieces);
@@ -93,6 +89,5 @@ export function createChunkRelay(db: DatabasePool, requestId: string): ChunkRela
       while (writing) await writing;
       throwIfFailed();
     },
-    firstOutputAt: () => firstAt,
   };
 }

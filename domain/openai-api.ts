@@ -157,9 +157,3 @@ export function assembledResult(
     choices: [{ index: 0, text: stream.text, finish_reason: stream.finishReason ?? 'stop' }],
   };
 }
-
-/** The `usage` a stored OpenAI result carries, if any. */
-export function usageOf(result: unknown): TokenUsage | null {
-  const parsed = tokenUsage.safeParse((result as { usage?: unknown } | null)?.usage);
-  return parsed.success ? parsed.data : null;
-}
