@@ -7,35 +7,34 @@ import {
   type InferenceResponse,
 } from '../domain/inference-protocol';
 import type { ChunkRelay } from './chunk-relay';
+import type { ModelCallPlan } from './model-call-plan';
 import { eventJson, readServerSentEvents } from './server-sent-events';
-
-/** The HTTP request for OIP's generate_stream: the inference request under the model's served name. */
-export function generateStreamRequest(
-  call: GenerateStreamCall,
-  requestId: string,
-  servedModelName: string,
-  openRelay: () => ChunkRelay,
-) {
-  return {
-    path: `/v2/models/${encodeURIComponent(servedModelName)}/generate_stream`,
-    body: { ...call.body, id: requestId },
-    relay: openRelay(),
-  };
-}
 
 const badResponse = (modelId: string, what: string) =>
   ApplicationFailure.nonRetryable(`model ${modelId} streamed ${what}`, 'MODEL_BAD_RESPONSE');
+
+/** OIP's generate_stream: the inference request under the model's served name, its events relayed. */
+export function generateStreamPlan(
+  call: GenerateStreamCall,
+  requestId: string,
+  modelId: string,
+  servedModelName: string,
+  openRelay: () => ChunkRelay,
+): ModelCallPlan {
+  const relay = openRelay();
+  return {
+    path: `/v2/models/${encodeURIComponent(servedModelName)}/generate_stream`,
+    body: { ...call.body, id: requestId },
+    read: (response) => readGenerateStream(response, modelId, relay),
+  };
+}
 
 /**
  * A generate_stream's events, each an inference response whose first BYTES output carries the
  * next piece of text (MLServer's predict_stream): each piece relayed to storage, the whole
  * answer one response with the text joined.
  */
-export async function readGenerateStream(
-  response: Response,
-  modelId: string,
-  relay: ChunkRelay,
-): Promise<InferenceResponse> {
+async function readGenerateStream(response: Response, modelId: string, relay: ChunkRelay): Promise<InferenceResponse> {
   if (!response.body) throw badResponse(modelId, 'no body');
   let first: InferenceResponse | null = null;
   let text = '';

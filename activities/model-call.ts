@@ -1,11 +1,12 @@
 import { ApplicationFailure, type Context } from '@temporalio/activity';
 import { interruptedCallType } from '../workflows/contracts';
-import { inferenceResponse, isGenerateStreamCall } from '../domain/inference-protocol';
-import { generateStreamRequest, readGenerateStream } from './generate-stream-call';
+import { inferenceResponse, isGenerateStreamCall, type InferenceRequest } from '../domain/inference-protocol';
+import { generateStreamPlan } from './generate-stream-call';
 import { isOpenAiCall } from '../domain/openai-api';
 import type { RequestInput, RequestResult } from '../domain/work-request';
 import type { ChunkRelay } from './chunk-relay';
-import { openAiRequest, readOpenAiAnswer } from './openai-call';
+import type { ModelCallPlan } from './model-call-plan';
+import { openAiCallPlan } from './openai-call';
 
 async function errorText(response: Response): Promise<string> {
   const text = await response.text().catch(() => '');
@@ -47,15 +48,11 @@ export async function callModel(
   const { requestId, instanceId, endpoint, modelId, servedModelName, input, requestTimeoutSeconds } = work;
   const timeout = AbortSignal.timeout(requestTimeoutSeconds * 1000);
   if (interrupted.aborted) throw interruptedCall();
-  const { path, body, relay } = isOpenAiCall(input)
-    ? openAiRequest(input, servedModelName, openRelay)
+  const { path, body, read } = isOpenAiCall(input)
+    ? openAiCallPlan(input, modelId, servedModelName, openRelay)
     : isGenerateStreamCall(input)
-      ? generateStreamRequest(input, requestId, servedModelName, openRelay)
-      : {
-          path: `/v2/models/${encodeURIComponent(servedModelName)}/infer`,
-          body: { ...input, id: requestId },
-          relay: null,
-        };
+      ? generateStreamPlan(input, requestId, modelId, servedModelName, openRelay)
+      : inferPlan(input, requestId, modelId, servedModelName);
   let response: Response;
   try {
     response = await fetch(`${endpoint}${path}`, {
@@ -120,16 +117,7 @@ export async function callModel(
         },
       };
     }
-    if (isOpenAiCall(input)) return { result: await readOpenAiAnswer(response, input, modelId, relay) };
-    if (isGenerateStreamCall(input)) return { result: await readGenerateStream(response, modelId, relay!) };
-    const parsed = inferenceResponse.safeParse(await response.json().catch(() => null));
-    if (!parsed.success) {
-      throw ApplicationFailure.nonRetryable(
-        `model ${modelId} answered with something that is not an inference response`,
-        'MODEL_BAD_RESPONSE',
-      );
-    }
-    return { result: parsed.data };
+    return { result: await read(response) };
   } catch (error) {
     if (context.cancellationSignal.aborted) throw error;
     if (interrupted.aborted) throw interruptedCall();
@@ -148,6 +136,29 @@ export async function callModel(
     }
     throw error;
   }
+}
+
+/** OIP's infer: the request under the model's served name, its answer an inference response. */
+function inferPlan(
+  input: InferenceRequest,
+  requestId: string,
+  modelId: string,
+  servedModelName: string,
+): ModelCallPlan {
+  return {
+    path: `/v2/models/${encodeURIComponent(servedModelName)}/infer`,
+    body: { ...input, id: requestId },
+    async read(response) {
+      const parsed = inferenceResponse.safeParse(await response.json().catch(() => null));
+      if (!parsed.success) {
+        throw ApplicationFailure.nonRetryable(
+          `model ${modelId} answered with something that is not an inference response`,
+          'MODEL_BAD_RESPONSE',
+        );
+      }
+      return parsed.data;
+    },
+  };
 }
 
 const timedOut = (seconds: number) =>

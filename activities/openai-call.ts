@@ -10,40 +10,54 @@ import {
   type TokenUsage,
 } from '../domain/openai-api';
 import type { ChunkRelay } from './chunk-relay';
+import type { ModelCallPlan } from './model-call-plan';
 import { eventJson, readServerSentEvents } from './server-sent-events';
-
-/**
- * The HTTP request for a model that speaks the OpenAI API: the call's body under the name the
- * server serves the model by. A stream asks for its usage in its last chunk, as vLLM, llama.cpp
- * and Ollama give it; its chunks go to a relay, opened now so that it claims the stream while
- * the model starts.
- */
-export function openAiRequest(call: OpenAiCall, servedModelName: string, openRelay: () => ChunkRelay) {
-  const streamed = streams(call);
-  const body = streamed
-    ? { ...call.body, model: servedModelName, stream: true, stream_options: { include_usage: true } }
-    : { ...call.body, model: servedModelName };
-  return { path: call.url, body, relay: streamed ? openRelay() : null };
-}
 
 const badResponse = (modelId: string, what: string) =>
   ApplicationFailure.nonRetryable(`model ${modelId} answered with ${what}`, 'MODEL_BAD_RESPONSE');
 
 /**
- * The model's answer: as it came, or, streamed, the answer it adds up to, each piece of text
- * relayed to storage on the way (the stored chunks concatenate to the answer's text).
+ * A call to a model that speaks the OpenAI API: the call's body under the name the server serves
+ * the model by. A stream asks for its usage in its last chunk, as vLLM, llama.cpp and Ollama give
+ * it; its chunks go to a relay, opened now so that it claims the stream while the model starts.
  */
-export async function readOpenAiAnswer(
-  response: Response,
+export function openAiCallPlan(
   call: OpenAiCall,
   modelId: string,
-  relay: ChunkRelay | null,
-): Promise<OpenAiResult> {
-  if (!relay || call.url === '/v1/embeddings') {
-    const parsed = openAiResult.safeParse(await response.json().catch(() => null));
-    if (!parsed.success) throw badResponse(modelId, 'something that is not an OpenAI response');
-    return parsed.data;
+  servedModelName: string,
+  openRelay: () => ChunkRelay,
+): ModelCallPlan {
+  if (!streams(call) || call.url === '/v1/embeddings') {
+    return {
+      path: call.url,
+      body: { ...call.body, model: servedModelName },
+      async read(response) {
+        const parsed = openAiResult.safeParse(await response.json().catch(() => null));
+        if (!parsed.success) throw badResponse(modelId, 'something that is not an OpenAI response');
+        return parsed.data;
+      },
+    };
   }
+  const relay = openRelay();
+  return {
+    path: call.url,
+    body: { ...call.body, model: servedModelName, stream: true, stream_options: { include_usage: true } },
+    read: (response) => readOpenAiStream(response, call.url as StreamingEndpoint, modelId, relay),
+  };
+}
+
+type StreamingEndpoint = Exclude<OpenAiCall['url'], '/v1/embeddings'>;
+
+/**
+ * A streamed answer, as the answer it adds up to, each piece of text relayed to storage on the
+ * way (the stored chunks concatenate to the answer's text).
+ */
+async function readOpenAiStream(
+  response: Response,
+  url: StreamingEndpoint,
+  modelId: string,
+  relay: ChunkRelay,
+): Promise<OpenAiResult> {
   if (!response.body) throw badResponse(modelId, 'no body');
 
   const stream = {
@@ -69,5 +83,5 @@ export async function readOpenAiAnswer(
     await relay.push(text);
   });
   await relay.finish();
-  return assembledResult(call.url, stream);
+  return assembledResult(url, stream);
 }
