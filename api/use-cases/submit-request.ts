@@ -142,16 +142,17 @@ async function fittedToModel(
   body: SubmitWorkRequest,
   known: ModelSpec | undefined,
 ): Promise<SubmitWorkRequest> {
-  if (isGenerateStreamCall(body.input)) {
-    const model = known ?? (await findModel(db, body.model));
-    if (model?.protocol === 'oip-v2' && !model.streams) throw protocolMismatch(model, true);
-    return body; // a model that is not there, or speaks the OpenAI API: the insert refuses it, and says why
-  }
-  if (!isOpenAiCall(body.input)) return body;
+  const { input: asked } = body;
+  if (!isOpenAiCall(asked) && !isGenerateStreamCall(asked)) return body;
   const model = known ?? (await findModel(db, body.model));
-  if (!model) return body; // the insert refuses it, and says why
-  if (model.protocol !== 'openai') throw protocolMismatch(model, streams(body.input));
-  const input = withinTokenLimit(body.input, model.maxTokens);
+  // A model that is not there (or, for generate_stream, speaks the OpenAI API): the insert refuses it, and says why.
+  if (!model) return body;
+  if (isGenerateStreamCall(asked)) {
+    if (model.protocol === 'oip-v2' && !model.streams) throw protocolMismatch(model, true);
+    return body;
+  }
+  if (model.protocol !== 'openai') throw protocolMismatch(model, streams(asked));
+  const input = withinTokenLimit(asked, model.maxTokens);
   if (!input) {
     throw new ApiError(
       400,
