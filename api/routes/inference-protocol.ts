@@ -22,35 +22,24 @@ import {
 } from '../../domain/inference-protocol';
 import { findUnstorableText } from '../../domain/storable-text';
 import { startOfStream, streamRestartedMessage } from '../../domain/request-events';
-import type { Logger } from 'pino';
-import { answerWithEventStream } from '../http/event-stream';
-import type { ChunkNotices } from '../request-chunk-notices';
-import { followRequest } from '../request-follower';
+import { answerWithRequestEvents, dataEvent, type RequestEventStreamDeps } from '../request-event-stream';
 import { modelId } from '../../domain/model-catalog';
 import { waitQuery } from '../../domain/work-request';
 import { requireSession, type AuthState } from '../auth/session-auth';
-import type { Authenticate } from '../auth/authenticator';
 import { ApiError } from '../http/errors';
 import { idempotencyKeyHeader } from '../http/params';
-import type { RequestEnds } from '../request-ends';
 import type { RequestQuotas } from '../auth/request-quotas';
 import type { RequestWorkflows } from '../request-workflows';
 import { submitRequest } from '../use-cases/submit-request';
 import { dependencyChecks } from './health';
 import { bearer, json, oipErrors, schema } from '../http/openapi-parts';
 
-export type InferenceProtocolDeps = {
-  db: DatabasePool;
+export type InferenceProtocolDeps = RequestEventStreamDeps & {
   /** REQUEST_BODY_LIMIT: a binary body is read up to it. */
   bodyLimit: string;
   temporal: Client;
   workflows: RequestWorkflows;
-  ends: RequestEnds;
-  notices: ChunkNotices;
-  logger: Logger;
-  heartbeatMs: number;
   quotas: RequestQuotas;
-  authenticate: Authenticate;
   version: string;
 };
 
@@ -146,40 +135,32 @@ export function inferenceProtocolRoutes(deps: InferenceProtocolDeps) {
     );
     ctx.set('Podium-Request-Id', request.id);
     const output = model.outputs.find((tensor) => tensor.datatype === 'BYTES')?.name ?? 'output';
-    const data = (value: unknown) => `data: ${JSON.stringify(value)}\n\n`;
     const failed = (error: { code: string; message: string }) =>
-      data({ error: error.message, code: error.code, requestId: request.id });
-    answerWithEventStream(
-      ctx,
-      async (stream) => {
-        const owner = ownerOf(principal);
-        const events = followRequest(deps, { id: request.id, owner }, startOfStream, {
-          signal: stream.closed,
-          idleMs: deps.heartbeatMs,
-        });
-        for await (const event of events) {
-          if (event === null) await stream.write(': keep-alive\n\n');
-          else if (event.event === 'chunk') {
-            await stream.write(data({ ...textResponse(model.id, output, event.data.text), id: request.id }));
-          } else if (event.event === 'restart') {
-            return void (await stream.write(
-              failed({ code: 'STREAM_RESTARTED', message: streamRestartedMessage(request.id) }),
-            ));
-          } else if (event.event === 'end' && event.data.status !== 'COMPLETE') {
-            const error = event.data.error ?? { code: 'REQUEST_CANCELLED', message: 'the request was cancelled' };
-            return void (await stream.write(failed(error)));
-          }
+      dataEvent({ error: error.message, code: error.code, requestId: request.id });
+    answerWithRequestEvents(ctx, deps, { id: request.id, owner: ownerOf(principal) }, startOfStream, {
+      async render(event) {
+        if (event.event === 'chunk') {
+          return { text: dataEvent({ ...textResponse(model.id, output, event.data.text), id: request.id }) };
         }
+        if (event.event === 'restart') {
+          return {
+            text: failed({ code: 'STREAM_RESTARTED', message: streamRestartedMessage(request.id) }),
+            last: true,
+          };
+        }
+        if (event.event === 'end' && event.data.status !== 'COMPLETE') {
+          const error = event.data.error ?? { code: 'REQUEST_CANCELLED', message: 'the request was cancelled' };
+          return { text: failed(error), last: true };
+        }
+        return { text: '' }; // a status, or the end of a complete stream: MLServer's stream just ends
       },
-      (error) => {
-        deps.logger.warn({ err: error, requestId: request.id }, 'generate_stream failed');
-        return failed({
-          code: 'STREAM_FAILED',
-          message: `the stream failed; GET /api/requests/${request.id}/events has the rest`,
-        });
-      },
-      { reconnect: false },
-    );
+      sessionEnded: failed({ code: 'SESSION_ENDED', message: 'your session has ended or its token expired' }),
+      failed: failed({
+        code: 'STREAM_FAILED',
+        message: `the stream failed; GET /api/requests/${request.id}/events has the rest`,
+      }),
+      reconnect: false,
+    });
   });
   return router;
 }

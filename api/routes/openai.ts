@@ -1,6 +1,5 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import type { Logger } from 'pino';
 import type { DatabasePool } from 'slonik';
 import { z } from 'zod';
 import { findModel, listModels } from '../../db/models';
@@ -15,31 +14,19 @@ import {
   type OpenAiCall,
   type OpenAiEndpoint,
 } from '../../domain/openai-api';
-import { startOfStream, streamRestartedMessage } from '../../domain/request-events';
-import { requireSession, sessionCheck, type AuthState } from '../auth/session-auth';
-import type { Authenticate } from '../auth/authenticator';
+import { startOfStream, streamRestartedMessage, type RequestEvent } from '../../domain/request-events';
+import { requireSession, type AuthState } from '../auth/session-auth';
 import type { RequestQuotas } from '../auth/request-quotas';
 import { ApiError, openAiError } from '../http/errors';
-import { answerWithEventStream, type EventStream } from '../http/event-stream';
 import { bearer, json } from '../http/openapi-parts';
 import { idempotencyKeyHeader } from '../http/params';
-import type { ChunkNotices } from '../request-chunk-notices';
-import type { RequestEnds } from '../request-ends';
-import { followRequest, patiently } from '../request-follower';
+import { patiently } from '../request-follower';
+import { answerWithRequestEvents, dataEvent, type RequestEventStreamDeps } from '../request-event-stream';
 import type { RequestWorkflows } from '../request-workflows';
 import { submitRequest } from '../use-cases/submit-request';
 import { requireJsonBody } from './json-body';
 
-export type OpenAiRouteDeps = {
-  db: DatabasePool;
-  workflows: RequestWorkflows;
-  ends: RequestEnds;
-  notices: ChunkNotices;
-  quotas: RequestQuotas;
-  authenticate: Authenticate;
-  logger: Logger;
-  heartbeatMs: number;
-};
+export type OpenAiRouteDeps = RequestEventStreamDeps & { workflows: RequestWorkflows; quotas: RequestQuotas };
 
 /** The header that asks for the request to be cancelled when the client goes away mid-call. */
 export const cancelOnDisconnectHeader = 'Podium-Cancel-On-Disconnect';
@@ -147,65 +134,55 @@ function streamAnswer(
   const includeUsage =
     request.call.url !== '/v1/embeddings' && request.call.body.stream_options?.include_usage === true;
   const cancelOnDisconnect = ctx.get(cancelOnDisconnectHeader).toLowerCase() === 'true';
-  const data = (value: unknown) => `data: ${JSON.stringify(value)}\n\n`;
   const chunk = (choice: object | null, usage: unknown = undefined) =>
-    data({ id, object, created, model: request.model, choices: choice ? [choice] : [], ...(usage ? { usage } : {}) });
+    dataEvent({
+      id,
+      object,
+      created,
+      model: request.model,
+      choices: choice ? [choice] : [],
+      ...(usage ? { usage } : {}),
+    });
   const piece = (text: string, finish: string | null) =>
     chat ? { index: 0, delta: { content: text }, finish_reason: finish } : { index: 0, text, finish_reason: finish };
+  const error = (apiError: ApiError) => dataEvent(openAiError(apiError));
 
-  const pump = async (stream: EventStream) => {
-    if (chat) await stream.write(chunk({ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }));
-    const events = followRequest(deps, request, startOfStream, { signal: stream.closed, idleMs: deps.heartbeatMs });
-    const signedIn = sessionCheck(ctx, deps.authenticate, deps.heartbeatMs);
-    for await (const event of events) {
-      if (!(await signedIn())) {
-        await stream.write(data(openAiError(new ApiError(401, 'SESSION_ENDED', 'Your session has ended'))));
-        return;
-      }
-      if (event === null) {
-        await stream.write(': keep-alive\n\n');
-      } else if (event.event === 'chunk') {
-        await stream.write(chunk(piece(event.data.text, null)));
-      } else if (event.event === 'restart') {
+  /** The end: the finish and usage from the stored result, then [DONE]; or the failure. */
+  const ending = async (end: Extract<RequestEvent, { event: 'end' }>, closed: AbortSignal) => {
+    const ended = await patiently(() => findOwnWorkRequest(deps.db, request.id, request.owner), closed);
+    if (!ended || ended.status !== 'COMPLETE') {
+      return error(endedWithout(ended ?? { ...request, status: end.data.status, error: end.data.error }));
+    }
+    const result = ended.result as { choices?: { finish_reason?: string }[]; usage?: unknown };
+    const usage = includeUsage && result.usage ? chunk(null, result.usage) : '';
+    return `${chunk(piece('', result.choices?.[0]?.finish_reason ?? 'stop'))}${usage}data: [DONE]\n\n`;
+  };
+
+  answerWithRequestEvents(ctx, deps, request, startOfStream, {
+    opening: chat ? chunk({ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }) : undefined,
+    async render(event, closed) {
+      if (event.event === 'chunk') return { text: chunk(piece(event.data.text, null)) };
+      if (event.event === 'restart') {
         const restarted = new ApiError(502, 'STREAM_RESTARTED', streamRestartedMessage(request.id), {
           requestId: request.id,
         });
-        await stream.write(data(openAiError(restarted)));
-        return;
-      } else if (event.event === 'end') {
-        const ended = await patiently(() => findOwnWorkRequest(deps.db, request.id, request.owner), stream.closed);
-        if (!ended || ended.status !== 'COMPLETE') {
-          await stream.write(
-            data(
-              openAiError(endedWithout(ended ?? { ...request, status: event.data.status, error: event.data.error })),
-            ),
-          );
-          return;
-        }
-        const result = ended.result as { choices?: { finish_reason?: string }[]; usage?: unknown };
-        await stream.write(chunk(piece('', result.choices?.[0]?.finish_reason ?? 'stop')));
-        if (includeUsage && result.usage) await stream.write(chunk(null, result.usage));
-        await stream.write('data: [DONE]\n\n');
-        return;
+        return { text: error(restarted), last: true };
       }
-    }
-    if (stream.closed.aborted && cancelOnDisconnect) await deps.workflows.cancel(request.id);
-  };
-  answerWithEventStream(
-    ctx,
-    pump,
-    (error) => {
-      deps.logger.warn({ err: error, requestId: request.id }, 'OpenAI stream failed');
-      const failed = new ApiError(
+      if (event.event === 'end') return { text: await ending(event, closed), last: true };
+      return { text: '' }; // a status: OpenAI's stream has no word for it
+    },
+    sessionEnded: error(new ApiError(401, 'SESSION_ENDED', 'Your session has ended')),
+    failed: error(
+      new ApiError(
         500,
         'STREAM_FAILED',
         `The stream failed; the request goes on: GET /api/requests/${request.id}/events has the rest`,
         { requestId: request.id },
-      );
-      return data(openAiError(failed));
-    },
-    { reconnect: false },
-  );
+      ),
+    ),
+    reconnect: false,
+    clientGone: cancelOnDisconnect ? () => deps.workflows.cancel(request.id).then(() => undefined) : undefined,
+  });
 }
 
 const errorBody = json(

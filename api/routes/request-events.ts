@@ -1,27 +1,17 @@
 import Router from '@koa/router';
-import type { Logger } from 'pino';
-import type { DatabasePool } from 'slonik';
 import { findOwnRequestState, ownerOf } from '../../db/work-requests';
 import { positionOf, serverSentEvent, startOfStream, type EventPosition } from '../../domain/request-events';
-import { requireSession, sessionCheck, type AuthState } from '../auth/session-auth';
-import type { Authenticate } from '../auth/authenticator';
+import { requireSession, type AuthState } from '../auth/session-auth';
 import { ApiError } from '../http/errors';
-import { answerWithEventStream } from '../http/event-stream';
 import { idParam } from '../http/params';
 import { bearer, errors, idParameter } from '../http/openapi-parts';
-import type { ChunkNotices } from '../request-chunk-notices';
-import { followRequest } from '../request-follower';
-import type { RequestEnds } from '../request-ends';
+import { answerWithRequestEvents, type RequestEventStreamDeps } from '../request-event-stream';
 
-export type RequestEventRouteDeps = {
-  db: DatabasePool;
-  notices: ChunkNotices;
-  ends: RequestEnds;
-  authenticate: Authenticate;
-  logger: Logger;
-  /** A comment this often keeps an idle stream open through proxies; the session is checked then too. */
-  heartbeatMs: number;
-};
+/** `heartbeatMs`: a comment this often keeps an idle stream open through proxies; the session is checked then too. */
+export type RequestEventRouteDeps = RequestEventStreamDeps;
+
+const errorEvent = (error: { status: number; code: string; message: string }) =>
+  `event: error\ndata: ${JSON.stringify(error)}\n\n`;
 
 /** Where `Last-Event-ID` (or `?lastEventId`, for a first connection that resumes) says to go on from. */
 function resumeFrom(header: string, query: unknown): EventPosition {
@@ -54,37 +44,20 @@ export function requestEventRoutes(deps: RequestEventRouteDeps) {
     if (!(await findOwnRequestState(db, id, owner))) {
       throw new ApiError(404, 'REQUEST_NOT_FOUND', `You have no request ${id}`);
     }
-    answerWithEventStream(
-      ctx,
-      async (stream) => {
-        const events = followRequest(deps, { id, owner }, from, {
-          signal: stream.closed,
-          idleMs: deps.heartbeatMs,
-        });
-        const signedIn = sessionCheck(ctx, deps.authenticate, deps.heartbeatMs);
-        for await (const event of events) {
-          if (!(await signedIn())) {
-            const error = {
-              status: 401,
-              code: 'SESSION_ENDED',
-              message: 'Your session has ended or its token expired',
-            };
-            await stream.write(`event: error\ndata: ${JSON.stringify(error)}\n\n`);
-            return;
-          }
-          await stream.write(event ? serverSentEvent(event) : ': keep-alive\n\n');
-        }
-      },
-      (error) => {
-        deps.logger.warn({ err: error, requestId: id }, 'request event stream failed');
-        const failed = {
-          status: 500,
-          code: 'STREAM_FAILED',
-          message: 'The stream failed; reconnect with Last-Event-ID',
-        };
-        return `event: error\ndata: ${JSON.stringify(failed)}\n\n`;
-      },
-    );
+    answerWithRequestEvents(ctx, deps, { id, owner }, from, {
+      render: async (event) => ({ text: serverSentEvent(event), last: event.event === 'end' }),
+      sessionEnded: errorEvent({
+        status: 401,
+        code: 'SESSION_ENDED',
+        message: 'Your session has ended or its token expired',
+      }),
+      failed: errorEvent({
+        status: 500,
+        code: 'STREAM_FAILED',
+        message: 'The stream failed; reconnect with Last-Event-ID',
+      }),
+      reconnect: true,
+    });
   });
   return router;
 }
