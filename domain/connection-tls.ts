@@ -84,23 +84,23 @@ export type TemporalTlsPlan = {
   apiKey?: string;
 };
 
+/** The settings a Temporal connection is planned from. */
+export type TemporalTlsSettings = Pick<
+  PodiumConfig,
+  | 'TEMPORAL_TLS'
+  | 'TEMPORAL_TLS_CERT_FILE'
+  | 'TEMPORAL_TLS_KEY_FILE'
+  | 'TEMPORAL_TLS_CA_FILE'
+  | 'TEMPORAL_TLS_SERVER_NAME'
+  | 'TEMPORAL_API_KEY'
+>;
+
 /**
  * How to reach Temporal: TLS when asked for (TEMPORAL_TLS) or implied by a certificate, a CA, a
  * server name or an API key (Temporal Cloud takes keys only over TLS); a client certificate needs
  * its key.
  */
-export function planTemporalTls(
-  address: string,
-  config: Pick<
-    PodiumConfig,
-    | 'TEMPORAL_TLS'
-    | 'TEMPORAL_TLS_CERT_FILE'
-    | 'TEMPORAL_TLS_KEY_FILE'
-    | 'TEMPORAL_TLS_CA_FILE'
-    | 'TEMPORAL_TLS_SERVER_NAME'
-    | 'TEMPORAL_API_KEY'
-  >,
-): TemporalTlsPlan {
+export function planTemporalTls(address: string, config: TemporalTlsSettings): TemporalTlsPlan {
   const {
     TEMPORAL_TLS_CERT_FILE: certFile,
     TEMPORAL_TLS_KEY_FILE: keyFile,

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import type { TLSConfig } from '@temporalio/client';
 import type { PodiumConfig } from '../domain/config';
-import { planDatabaseTls, planTemporalTls } from '../domain/connection-tls';
+import { planDatabaseTls, planTemporalTls, type TemporalTlsSettings } from '../domain/connection-tls';
 
 /** A certificate file, or an error that names the setting and the file. */
 function readPem(setting: string, file: string): Buffer {
@@ -46,17 +46,7 @@ export function databaseConnection(databaseUrl: string, config: DatabaseSettings
 /** What both Temporal connections (the client's and the worker's native one) are opened with. */
 export type TemporalConnection = { address: string; tls?: TLSConfig; apiKey?: string };
 
-type TemporalSettings = Pick<
-  PodiumConfig,
-  | 'TEMPORAL_TLS'
-  | 'TEMPORAL_TLS_CERT_FILE'
-  | 'TEMPORAL_TLS_KEY_FILE'
-  | 'TEMPORAL_TLS_CA_FILE'
-  | 'TEMPORAL_TLS_SERVER_NAME'
-  | 'TEMPORAL_API_KEY'
->;
-
-export function temporalConnection(address: string, config: TemporalSettings): TemporalConnection {
+export function temporalConnection(address: string, config: TemporalTlsSettings): TemporalConnection {
   const plan = planTemporalTls(address, config);
   if (!plan.tls) return { address, ...(plan.apiKey ? { apiKey: plan.apiKey } : {}) };
   const { certFile, keyFile, caFile, serverName } = plan.tls;
