@@ -1,7 +1,6 @@
 import { ApplicationFailure, log } from '@temporalio/activity';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
-import type { DatabasePool } from 'slonik';
 import { abandonInstanceStart, openInstanceSlots, runPoolRound } from '../db/instance-slots';
 import { insertModelInstance } from '../db/model-instances';
 import { findModelToServe } from '../db/models';
@@ -10,6 +9,7 @@ import type { RequestError } from '../domain/work-request';
 import { instanceIdAnnotation, poolAnnotation, type InstanceRuntime } from './runtime/instance-runtime';
 import { createSlotSignals } from './slot-signals';
 import { instanceUnavailableSignal } from '../workflows/contracts';
+import type { SignalDeps } from './signal-deps';
 
 export type PoolRoundResult = {
   /** Instances recorded STARTING for the pool to start. */
@@ -19,12 +19,7 @@ export type PoolRoundResult = {
   startupTimeoutSeconds: number;
 };
 
-export function createPoolActivities(deps: {
-  db: DatabasePool;
-  temporal: Client;
-  taskQueue: string;
-  runtime: InstanceRuntime;
-}) {
+export function createPoolActivities(deps: SignalDeps & { runtime: InstanceRuntime }) {
   const { db, temporal, runtime } = deps;
   const signals = createSlotSignals(deps);
 

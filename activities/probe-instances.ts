@@ -1,9 +1,9 @@
-import type { Client } from '@temporalio/client';
 import type { DatabasePool } from 'slonik';
 import { listLiveInstanceRecords } from '../db/model-instances';
 import { isProcessAlive } from './runtime/model-process';
 import { createSlotSignals } from './slot-signals';
 import { describeSlots, markInstancesUnhealthy } from '../db/instance-slots';
+import type { SignalDeps } from './signal-deps';
 
 const probeTimeoutMs = 2_000;
 
@@ -44,11 +44,7 @@ export async function markUnreachableInstances(db: DatabasePool, modelId: string
  * requests, and their pools are woken to stop them and start others. Without this they would
  * wait for a request to find them gone, or for their keep-warm to run out. Returns how many.
  */
-export async function reapDeadLocalInstances(deps: {
-  db: DatabasePool;
-  temporal: Client;
-  taskQueue: string;
-}): Promise<number> {
+export async function reapDeadLocalInstances(deps: SignalDeps): Promise<number> {
   const dead = (await listLiveInstanceRecords(deps.db)).filter(
     (instance) =>
       instance.runtime === 'local' && instance.runtimeRef !== null && !isProcessAlive(Number(instance.runtimeRef)),

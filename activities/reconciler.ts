@@ -1,12 +1,11 @@
 import { log } from '@temporalio/activity';
-import type { Client } from '@temporalio/client';
-import type { DatabasePool } from 'slonik';
 import { endRequestOfClosedWorkflow } from '../db/work-request-lifecycle';
 import { observeRequestEnd } from '../lib/metrics';
 import { closedWorkflowStatuses, endOfClosedWorkflow, type ClosedWorkflowStatus } from '../domain/closed-workflow';
 import { releaseSlot } from '../db/instance-slots';
 import { requestWorkflowTypes } from '../workflows/contracts';
 import { createSlotSignals } from './slot-signals';
+import type { SignalDeps } from './signal-deps';
 
 // Temporal's visibility names for the statuses of domain/closed-workflow.
 const visibilityStatus: Record<ClosedWorkflowStatus, string> = {
@@ -17,15 +16,7 @@ const visibilityStatus: Record<ClosedWorkflowStatus, string> = {
 };
 
 /** What keeps requests true to their workflows when Temporal closes one behind Podium's back. */
-export function createReconcilerActivities({
-  db,
-  temporal,
-  taskQueue,
-}: {
-  db: DatabasePool;
-  temporal: Client;
-  taskQueue: string;
-}) {
+export function createReconcilerActivities({ db, temporal, taskQueue }: SignalDeps) {
   const slots = createSlotSignals({ db, temporal, taskQueue });
   return {
     /**

@@ -1,23 +1,15 @@
-import type { Client } from '@temporalio/client';
-import type { CommonQueryMethods, DatabasePool } from 'slonik';
+import type { CommonQueryMethods } from 'slonik';
 import { acquireSlot, releaseSlot } from '../db/instance-slots';
 import type { Slot, SlotHolder } from '../domain/model-pool';
 import { markUnreachableInstances } from './probe-instances';
 import { createSlotSignals } from './slot-signals';
+import type { SignalDeps } from './signal-deps';
 
 /**
  * The general path of the slot tables (db/instance-slots.ts) with what follows a change there:
  * the workflows handed a slot are told, the pool is woken when it should start or stop one.
  */
-export function createSlotKeeper({
-  db,
-  temporal,
-  taskQueue,
-}: {
-  db: DatabasePool;
-  temporal: Client;
-  taskQueue: string;
-}) {
+export function createSlotKeeper({ db, temporal, taskQueue }: SignalDeps) {
   const signals = createSlotSignals({ db, temporal, taskQueue });
 
   /** A slot, or a place in the queue; the pool is woken when another instance is needed. */

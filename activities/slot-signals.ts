@@ -1,6 +1,5 @@
 import { log } from '@temporalio/activity';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import type { DatabasePool } from 'slonik';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { releaseSlot, type Handover } from '../db/instance-slots';
 import { poolWorkflowSummary } from '../domain/workflow-summaries';
 import {
@@ -10,20 +9,13 @@ import {
   workflowNames,
   type PodiumWorkflows,
 } from '../workflows/contracts';
+import type { SignalDeps } from './signal-deps';
 
 /**
  * What the slot activities tell workflows: a request that was handed a slot, and a pool that
  * should look again. Signals go out as client calls, after the transaction that decided them.
  */
-export function createSlotSignals({
-  db,
-  temporal,
-  taskQueue,
-}: {
-  db: DatabasePool;
-  temporal: Client;
-  taskQueue: string;
-}) {
+export function createSlotSignals({ db, temporal, taskQueue }: SignalDeps) {
   /**
    * Tells each request the slot it now holds. A request whose workflow is gone (terminated, say)
    * never will use it: the slot goes on to the next waiter. Any other failure is only logged: a

@@ -1,6 +1,4 @@
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
-import type { Client } from '@temporalio/client';
-import type { DatabasePool } from 'slonik';
 import { beginWarmRequest, finishWarmRequest } from '../db/warm-requests';
 import type { RequestStart } from '../db/work-requests';
 import type { Slot } from '../domain/model-pool';
@@ -14,6 +12,7 @@ import type { InstanceRuntime } from './runtime/instance-runtime';
 import { createSlotKeeper } from './slot-keeper';
 import { watchInterrupts, type RequestInterrupts } from './request-interrupts';
 import { localInferenceLimitSeconds } from '../domain/request-limits';
+import type { SignalDeps } from './signal-deps';
 
 /**
  * How the warm step went:
@@ -27,13 +26,9 @@ export type WarmRequestAnswer =
   | { kind: 'ELSEWHERE'; settings: RequestStart; slot: Slot | null }
   | { kind: 'CALL_FAILED'; settings: RequestStart; slot: Slot; failure: RequestError };
 
-export function createWarmRequestActivities(deps: {
-  db: DatabasePool;
-  runtime: InstanceRuntime;
-  temporal: Client;
-  taskQueue: string;
-  interrupts?: RequestInterrupts;
-}) {
+export function createWarmRequestActivities(
+  deps: SignalDeps & { runtime: InstanceRuntime; interrupts?: RequestInterrupts },
+) {
   const { db, runtime } = deps;
   const { acquire, release } = createSlotKeeper(deps);
 

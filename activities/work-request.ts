@@ -1,6 +1,4 @@
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
-import type { Client } from '@temporalio/client';
-import type { DatabasePool } from 'slonik';
 import { recordRequestEnd, requeueWorkRequest } from '../db/work-request-lifecycle';
 import { observeRequestEnd } from '../lib/metrics';
 import { requestEndLine } from './request-end-line';
@@ -10,6 +8,7 @@ import { describePoolHealth } from '../lib/model-pool-health';
 import { createSlotKeeper } from './slot-keeper';
 import { retriedWhileDatabaseIsDown } from './bookkeeping';
 import type { Slot, SlotHolder } from '../domain/model-pool';
+import type { SignalDeps } from './signal-deps';
 
 /** A waiting request's look at its pool (see checkSlot). */
 export type PoolLook = { state: 'RUNNING' | 'FAILING'; message: string | null };
@@ -33,15 +32,7 @@ export function requestRowMissing(requestId: string, attempt: number): Applicati
   return ApplicationFailure.retryable(`request ${requestId} is not visible yet`, 'NOT_VISIBLE_YET');
 }
 
-export function createRequestActivities({
-  db,
-  temporal,
-  taskQueue,
-}: {
-  db: DatabasePool;
-  temporal: Client;
-  taskQueue: string;
-}) {
+export function createRequestActivities({ db, temporal, taskQueue }: SignalDeps) {
   const { acquire, release, signals } = createSlotKeeper({ db, temporal, taskQueue });
 
   return retriedWhileDatabaseIsDown({
