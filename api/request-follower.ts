@@ -129,37 +129,40 @@ export async function* followRequest(
         lookedAt = Date.now();
       }
       const ended = state !== null && isFinal(state.status);
-      const events: RequestEvent[] = [];
-      // Once ended, every chunk is in the table: it is read to the last before the end.
+      // A full page from the table may have more after it: the table is read, a page at a time,
+      // until it has none (once ended, every chunk is there, and all are sent before the end).
       let chunks = readRow ? null : following(batches, position.seq);
-      for (;;) {
+      for (let read = chunks === null; ; read = true) {
         chunks ??= [...(await patiently(() => readChunks(db, request.id, position.seq, pageSize), signal))];
         // A chunk is only written while its request is PROCESSING, so that is what a reader is told.
         const processing = chunks.length > 0 && !ended ? statusEvent('PROCESSING', position) : null;
         if (processing) {
-          events.push(processing);
           position = processing.position;
+          yield processing;
         }
         for (const chunk of chunks) {
           const event = chunkEvent(chunk, position);
-          events.push(event);
           position = event.position;
+          yield event;
         }
-        if (!(ended && chunks.length === pageSize)) break;
+        if (chunks.length > 0) sentAt = Date.now();
+        if (!(read && chunks.length === pageSize)) break;
         chunks = null;
       }
       const changed = state ? statusEvent(state.status, position) : null;
       if (changed) {
-        events.push(changed);
         position = changed.position;
+        sentAt = Date.now();
+        yield changed;
       }
       if (state && ended) {
-        const last = { ...position, status: state.status };
-        events.push({ event: 'end', data: { status: state.status, error: state.error }, position: last });
+        yield {
+          event: 'end',
+          data: { status: state.status, error: state.error },
+          position: { ...position, status: state.status },
+        };
+        return;
       }
-      for (const event of events) yield event;
-      if (events.length > 0) sentAt = Date.now();
-      if (ended) return;
 
       const untilRowRead = lookAgainMs - (Date.now() - lookedAt);
       const untilHeartbeat = idleMs - (Date.now() - sentAt);

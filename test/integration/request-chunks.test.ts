@@ -2,6 +2,8 @@ import { sql } from 'slonik';
 import { z } from 'zod';
 import { createChunkRelay } from '../../activities/chunk-relay';
 import { appendChunks, claimStream, readChunks } from '../../db/request-chunks';
+import { eventually } from '../support/eventually';
+import { readEventStream } from '../support/event-stream';
 import { echoInput, useTestStack } from '../support/test-stack';
 
 const stack = useTestStack();
@@ -61,6 +63,36 @@ describe('a request’s chunks', () => {
       ]),
     ).toBe(false);
     expect(await stored(id)).toEqual([]);
+  });
+
+  it('are all sent to a reader that comes late to a running stream, page after page, without waiting for the next one', async () => {
+    const token = await stack.api.anonymousToken();
+    const { body } = await stack.api.submit(token, {
+      model: 'echo',
+      input: { ...echoInput, parameters: { delay_ms: 20_000 } },
+    });
+    await eventually(
+      async () => (await stack.api.call('GET', `/api/requests/${body.id}`, { token })).body.status,
+      (status) => status === 'PROCESSING',
+    );
+    const { attempt } = (await claimStream(stack.db, body.id))!;
+    const chunks = Array.from({ length: 600 }, (_, index) => ({
+      seq: index + 1,
+      attempt,
+      kind: 'text' as const,
+      text: `${index} `,
+    }));
+    expect(await appendChunks(stack.db, body.id, attempt, chunks)).toBe(true);
+    // Well within the 5 s after which a reader looks at the table again in any case.
+    const read = await readEventStream(`${stack.api.baseUrl}/api/requests/${body.id}/events`, {
+      token,
+      timeoutMs: 4_000,
+      stopAfter: (_event, seen) => seen.filter((event) => event.event === 'chunk').length === 600,
+    });
+    expect(read.events.filter((event) => event.event === 'chunk').map((event) => event.data.seq)).toEqual(
+      chunks.map((chunk) => chunk.seq),
+    );
+    await stack.api.call('POST', `/api/requests/${body.id}/cancel`, { token });
   });
 
   it('go with their request', async () => {
