@@ -9,6 +9,7 @@ import { createPoolActivities } from './model-pool';
 import { createReconcilerActivities } from './reconciler';
 import { createRequestActivities } from './work-request';
 import type { RequestInterrupts } from './request-interrupts';
+import type { PayloadStore } from '../lib/payload-store';
 import type { InstanceRuntime } from './runtime/instance-runtime';
 import { createWarmRequestActivities } from './warm-request';
 import { createWebhookActivities } from './webhooks';
@@ -16,6 +17,10 @@ import { createWebhookActivities } from './webhooks';
 export type ActivityDependencies = {
   db: DatabasePool;
   runtime: InstanceRuntime;
+  /** Where payloads' bytes live (PAYLOAD_STORE). */
+  payloads: PayloadStore;
+  /** UPLOAD_TTL_HOURS: uploads no request named are deleted after this long. */
+  uploadHours: number;
   /** For activities that signal workflows (a slot handed over, a pool woken). */
   temporal: Client;
   taskQueue: string;

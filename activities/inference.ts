@@ -5,6 +5,7 @@ import { loadInferenceWork, saveWorkRequestResult } from '../db/work-requests';
 import { retriedWhileDatabaseIsDown, untilStored } from './bookkeeping';
 import { callOnInstance } from './instance-call';
 import { watchInterrupts, type RequestInterrupts } from './request-interrupts';
+import type { PayloadStore } from '../lib/payload-store';
 import type { InstanceRuntime } from './runtime/instance-runtime';
 
 const heartbeatMs = 1_000;
@@ -12,10 +13,12 @@ const heartbeatMs = 1_000;
 export function createInferenceActivities({
   db,
   runtime,
+  payloads,
   interrupts,
 }: {
   db: DatabasePool;
   runtime: InstanceRuntime;
+  payloads: PayloadStore;
   interrupts?: RequestInterrupts;
 }) {
   return retriedWhileDatabaseIsDown({
@@ -59,7 +62,7 @@ export function createInferenceActivities({
           throw ApplicationFailure.nonRetryable(`request ${requestId} is no longer waiting`, 'REQUEST_NOT_WAITING');
         }
         const answer = await callOnInstance(
-          { db, runtime },
+          { db, runtime, payloads },
           { requestId, instanceId, endpoint, ...work },
           context,
           interrupt.signal,

@@ -5,6 +5,7 @@ import type { RequestError, RequestResult } from '../domain/work-request';
 import { untilStored } from './bookkeeping';
 import { callModel, modelErrorAttempts } from './model-call';
 import { createChunkRelay } from './chunk-relay';
+import type { PayloadStore } from '../lib/payload-store';
 import type { InstanceRuntime } from './runtime/instance-runtime';
 
 /**
@@ -14,7 +15,7 @@ import type { InstanceRuntime } from './runtime/instance-runtime';
  * request, never in history. The answer, or the failure and whether another try is worth it.
  */
 export async function callOnInstance(
-  { db, runtime }: { db: DatabasePool; runtime: InstanceRuntime },
+  { db, runtime, payloads }: { db: DatabasePool; runtime: InstanceRuntime; payloads: PayloadStore },
   work: Parameters<typeof callModel>[0] & { runtimeRef: string | null },
   context: Context,
   interrupted: AbortSignal,
@@ -24,7 +25,10 @@ export async function callOnInstance(
     (error: Error) =>
       log.warn('could not mark the instance with its request', { instanceId, requestId, error: error.message }),
   );
-  const answer = await callModel(work, context, interrupted, () => createChunkRelay(db, requestId)).finally(
+  const answer = await callModel(work, context, interrupted, () => createChunkRelay(db, requestId), {
+    db,
+    payloads,
+  }).finally(
     () => marked,
   );
   if ('result' in answer) return answer;

@@ -1,11 +1,11 @@
 import { ApplicationFailure, type Context } from '@temporalio/activity';
 import { interruptedCallType } from '../workflows/contracts';
-import { inferenceResponse, isGenerateStreamCall, type InferenceRequest } from '../domain/inference-protocol';
+import { isGenerateStreamCall } from '../domain/inference-protocol';
+import { inferPlan, type PayloadIo } from './infer-call';
 import { generateStreamPlan } from './generate-stream-call';
 import { isOpenAiCall } from '../domain/openai-api';
 import type { RequestInput, RequestResult } from '../domain/work-request';
 import type { ChunkRelay } from './chunk-relay';
-import type { ModelCallPlan } from './model-call-plan';
 import { openAiCallPlan } from './openai-call';
 
 async function errorText(response: Response): Promise<string> {
@@ -44,21 +44,24 @@ export async function callModel(
   interrupted: AbortSignal,
   /** Where a streamed answer's chunks go as they come (activities/chunk-relay.ts). */
   openRelay: () => ChunkRelay,
+  /** Where tensors kept as payloads are read from and a binary answer's are written. */
+  payloadIo: PayloadIo,
 ): Promise<{ result: RequestResult } | { failure: ModelFailure }> {
   const { requestId, instanceId, endpoint, modelId, servedModelName, input, requestTimeoutSeconds } = work;
   const timeout = AbortSignal.timeout(requestTimeoutSeconds * 1000);
   if (interrupted.aborted) throw interruptedCall();
-  const { path, body, read } = isOpenAiCall(input)
+  const { path, body, binary, read } = isOpenAiCall(input)
     ? openAiCallPlan(input, modelId, servedModelName, openRelay)
     : isGenerateStreamCall(input)
       ? generateStreamPlan(input, requestId, modelId, servedModelName, openRelay)
-      : inferPlan(input, requestId, modelId, servedModelName);
+      : await inferPlan(input, work, payloadIo);
   let response: Response;
   try {
     response = await fetch(`${endpoint}${path}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
+      headers: binary?.headers ?? { 'content-type': 'application/json' },
+      body: binary ? (binary.bytes as AsyncIterable<Uint8Array> & BodyInit) : JSON.stringify(body),
+      ...(binary ? { duplex: 'half' } : {}),
       signal: AbortSignal.any([context.cancellationSignal, timeout, interrupted]),
     });
   } catch (error) {
@@ -136,29 +139,6 @@ export async function callModel(
     }
     throw error;
   }
-}
-
-/** OIP's infer: the request under the model's served name, its answer an inference response. */
-function inferPlan(
-  input: InferenceRequest,
-  requestId: string,
-  modelId: string,
-  servedModelName: string,
-): ModelCallPlan {
-  return {
-    path: `/v2/models/${encodeURIComponent(servedModelName)}/infer`,
-    body: { ...input, id: requestId },
-    async read(response) {
-      const parsed = inferenceResponse.safeParse(await response.json().catch(() => null));
-      if (!parsed.success) {
-        throw ApplicationFailure.nonRetryable(
-          `model ${modelId} answered with something that is not an inference response`,
-          'MODEL_BAD_RESPONSE',
-        );
-      }
-      return parsed.data;
-    },
-  };
 }
 
 const timedOut = (seconds: number) =>

@@ -8,6 +8,7 @@ import { retriedWhileDatabaseIsDown, untilStored } from './bookkeeping';
 import { callOnInstance } from './instance-call';
 import { requestEndLine } from './request-end-line';
 import { requestRowMissing } from './work-request';
+import type { PayloadStore } from '../lib/payload-store';
 import type { InstanceRuntime } from './runtime/instance-runtime';
 import { createSlotKeeper } from './slot-keeper';
 import { watchInterrupts, type RequestInterrupts } from './request-interrupts';
@@ -27,7 +28,7 @@ export type WarmRequestAnswer =
   | { kind: 'CALL_FAILED'; settings: RequestStart; slot: Slot; failure: RequestError };
 
 export function createWarmRequestActivities(
-  deps: SignalDeps & { runtime: InstanceRuntime; interrupts?: RequestInterrupts },
+  deps: SignalDeps & { runtime: InstanceRuntime; payloads: PayloadStore; interrupts?: RequestInterrupts },
 ) {
   const { db, runtime } = deps;
   const { acquire, release } = createSlotKeeper(deps);
@@ -94,7 +95,7 @@ export function createWarmRequestActivities(
 
     const { slot, runtimeRef, servedModelName, input } = begun;
     const answer = await callOnInstance(
-      { db, runtime },
+      { db, runtime, payloads: deps.payloads },
       {
         requestId,
         ...slot,

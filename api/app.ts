@@ -6,7 +6,7 @@ import Koa from 'koa';
 import serveStatic from 'koa-static';
 import type { Logger } from 'pino';
 import type { DatabasePool } from 'slonik';
-import { imagePolicyOf, type PodiumConfig } from '../domain/config';
+import { imagePolicyOf, parseByteSize, type PodiumConfig } from '../domain/config';
 import type { LocalCommandPolicy } from '../domain/local-command-policy';
 import type { AuthServices } from './auth/auth-services';
 import { requireTokenTransportWithCookies, securityHeaders } from './http/browser-protection';
@@ -34,6 +34,9 @@ import { authRoutes } from './routes/auth';
 import { modelRoutes } from './routes/models';
 import { buildInfo } from '../lib/build-info';
 import { requestRoutes } from './routes/requests';
+import { payloadRoutes } from './routes/payloads';
+import { payloadLinks } from './payload-links';
+import type { PayloadStore } from '../lib/payload-store';
 import { sessionRoutes } from './routes/sessions';
 import { webhookSecretRoutes } from './routes/webhook-secrets';
 
@@ -58,6 +61,11 @@ export type ApiDependencies = {
     | 'PODIUM_ENV'
     | 'MODEL_IMAGE_REGISTRIES'
     | 'MODEL_IMAGE_REQUIRE_DIGEST'
+    | 'PAYLOAD_LIMIT'
+    | 'RESULT_INLINE_LIMIT'
+    | 'PAYLOAD_URL_SECRET'
+    | 'PAYLOAD_URL_TTL_SECONDS'
+    | 'UPLOAD_TTL_HOURS'
   >;
   db: DatabasePool;
   temporal: Client;
@@ -70,6 +78,8 @@ export type ApiDependencies = {
   auth: Pick<AuthServices, 'authenticate' | 'cache' | 'loginRateLimit' | 'creationLimits' | 'tokens'>;
   /** Told by PostgreSQL as requests end: what long polls wait on (api/request-ends.ts). */
   ends: RequestEnds;
+  /** Where payloads' bytes live (PAYLOAD_STORE; infra/payload-store.ts). */
+  payloads: PayloadStore;
   /** Told by PostgreSQL as output chunks are stored: what event streams follow (api/request-chunk-notices.ts). */
   notices: ChunkNotices;
   /** A server span per request (infra/tracing.ts registered the tracer provider). */
@@ -99,6 +109,7 @@ export function createApp({
   auth,
   ends,
   notices,
+  payloads,
   tracing = false,
   localCommands = null,
 }: ApiDependencies): Koa {
@@ -144,10 +155,20 @@ export function createApp({
   const temporalUi = config.TEMPORAL_UI_URL
     ? { url: config.TEMPORAL_UI_URL, namespace: config.TEMPORAL_NAMESPACE }
     : undefined;
+  // Payloads: streamed in up to their limit, answered inline when small, else by signed links.
+  const payloadDeps = {
+    db,
+    payloads,
+    payloadLimit: config.PAYLOAD_LIMIT,
+    headerLimit: parseByteSize(config.REQUEST_BODY_LIMIT),
+    links: payloadLinks(config.PAYLOAD_URL_SECRET, config.PAYLOAD_URL_TTL_SECONDS),
+    inlineLimit: config.RESULT_INLINE_LIMIT,
+  };
   const routers = [
     sessionRoutes({ db, ttlHours: config.ANONYMOUS_SESSION_TTL_HOURS, creationLimits: auth.creationLimits }),
     modelRoutes({ db }),
-    requestRoutes({ db, workflows, ends, quotas, authenticate: auth.authenticate, temporalUi }),
+    requestRoutes({ ...payloadDeps, workflows, ends, quotas, authenticate: auth.authenticate, temporalUi }),
+    payloadRoutes({ ...payloadDeps, authenticate: auth.authenticate, uploadHours: config.UPLOAD_TTL_HOURS }),
     webhookSecretRoutes({ db, authenticate: auth.authenticate }),
     requestEventRoutes({
       db,
@@ -179,6 +200,7 @@ export function createApp({
     healthRoutes({ db, temporal }),
     openAiRoutes({
       db,
+      payloads,
       workflows,
       ends,
       notices,
@@ -188,8 +210,7 @@ export function createApp({
       heartbeatMs: config.EVENT_STREAM_HEARTBEAT_SECONDS * 1000,
     }),
     inferenceProtocolRoutes({
-      db,
-      bodyLimit: config.REQUEST_BODY_LIMIT,
+      ...payloadDeps,
       temporal,
       workflows,
       ends,

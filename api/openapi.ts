@@ -9,6 +9,7 @@ import { authPaths } from './routes/auth';
 import { healthPaths } from './routes/health';
 import { inferenceProtocolPaths } from './routes/inference-protocol';
 import { modelPaths } from './routes/models';
+import { payloadPaths } from './routes/payloads';
 import { requestPaths } from './routes/requests';
 import { requestEventPaths } from './routes/request-events';
 import { openAiPaths } from './routes/openai';
@@ -53,6 +54,7 @@ export const openApiDocument = {
       ...modelPaths,
       ...requestPaths,
       ...requestEventPaths,
+      ...payloadPaths,
       ...openAiPaths,
       ...webhookSecretPaths,
       ...authPaths,

@@ -9,7 +9,7 @@ import type { tensorDatatype } from './inference-protocol';
  * Pure: bytes in, JSON tensors out, and back.
  */
 
-type Datatype = z.infer<typeof tensorDatatype>;
+export type Datatype = z.infer<typeof tensorDatatype>;
 
 /** Why a binary body cannot be read: a code and a message for the caller (400). */
 export class BinaryTensorError extends Error {
@@ -252,78 +252,114 @@ export function encodeTensor(datatype: Datatype, data: unknown[]): Uint8Array {
   return out;
 }
 
-/** Splits a binary body: its JSON header, and the bytes after it. */
-export function splitBinaryBody(body: Buffer, headerLength: string): { header: unknown; rest: Buffer } {
-  const length = Number(headerLength);
-  if (!/^\d{1,10}$/.test(headerLength.trim()) || length > body.length) {
+/** An `Inference-Header-Content-Length` as a byte count; a coded error when it is not one. */
+export function headerByteCount(headerLength: string): number {
+  if (!/^\d{1,10}$/.test(headerLength.trim())) {
     throw new BinaryTensorError(
       'INVALID_INFERENCE_HEADER_LENGTH',
-      `Inference-Header-Content-Length "${headerLength.slice(0, 20)}" is not a byte count within the body (${body.length} bytes)`,
+      `Inference-Header-Content-Length "${headerLength.slice(0, 20)}" is not a byte count`,
     );
   }
-  let header: unknown;
+  return Number(headerLength);
+}
+
+/** A binary body's first bytes, as the JSON header they must be. */
+export function parseBinaryHeader(bytes: Uint8Array): unknown {
   try {
-    header = JSON.parse(body.subarray(0, length).toString('utf8'));
+    return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
   } catch {
     throw new BinaryTensorError(
       'MALFORMED_JSON',
-      `The first ${length} bytes (Inference-Header-Content-Length) are not a JSON inference request`,
+      `The first ${bytes.byteLength} bytes (Inference-Header-Content-Length) are not JSON`,
     );
   }
-  return { header, rest: body.subarray(length) };
 }
 
-const binaryHeader = z.looseObject({
-  inputs: z
-    .array(
-      z.looseObject({
-        name: z.string(),
-        datatype: z.string(),
-        shape: z.array(z.number().int().nonnegative()),
-        parameters: z.record(z.string(), z.unknown()).optional(),
-      }),
-    )
-    .min(1),
-});
+const binaryTensors = z.array(
+  z.looseObject({
+    name: z.string(),
+    datatype: z.string(),
+    shape: z.array(z.number().int().nonnegative()),
+    parameters: z.record(z.string(), z.unknown()).optional(),
+  }),
+);
+
+/** A tensor whose bytes follow the header: where it is in the list, and how many bytes. */
+export type BinaryPart = { index: number; name: string; datatype: Datatype; shape: number[]; size: number };
 
 /**
- * The inference request a binary body holds: its header with each binary input's `data` read
- * from the bytes after it, in order. What it still needs is checked as any JSON request is.
+ * Which of a header's tensors (`inputs` of a request, `outputs` of a response) come in binary
+ * after it, in order, with their sizes checked against shape and datatype. What the header
+ * still needs is checked as any JSON request is.
  */
-export function binaryInferenceRequest(body: Buffer, headerLength: string): unknown {
-  const { header, rest } = splitBinaryBody(body, headerLength);
-  const parsed = binaryHeader.safeParse(header);
+export function binaryParts(header: unknown, list: 'inputs' | 'outputs'): BinaryPart[] {
+  const parsed = z.looseObject({ [list]: binaryTensors }).safeParse(header);
   if (!parsed.success) {
+    throw new BinaryTensorError('VALIDATION_FAILED', `The header is not JSON with ${list} (name, datatype, shape)`);
+  }
+  const tensors = parsed.data[list] as z.infer<typeof binaryTensors>;
+  return tensors.flatMap((tensor, index) => {
+    const size = tensor.parameters?.binary_data_size;
+    if (size === undefined) return [];
+    if (typeof size !== 'number' || !Number.isInteger(size) || size < 0) {
+      throw new BinaryTensorError('BINARY_DATA_SIZE_MISMATCH', `${tensor.name}: binary_data_size must be a byte count`);
+    }
+    if (!(tensor.datatype in elementBytes) && tensor.datatype !== 'BYTES') {
+      throw new BinaryTensorError('VALIDATION_FAILED', `${tensor.name}: ${tensor.datatype} is not an OIP datatype`);
+    }
+    const part = { index, name: tensor.name, datatype: tensor.datatype as Datatype, shape: tensor.shape, size };
+    checkTensorSize(part, size);
+    return [part];
+  });
+}
+
+/** Bytes that cannot hold a tensor of this shape and datatype: a coded error. BYTES vary, so any count may. */
+export function checkTensorSize(tensor: { name: string; datatype: Datatype; shape: number[] }, size: number): void {
+  if (tensor.datatype === 'BYTES') return;
+  const expected = elementCount(tensor.shape) * elementBytes[tensor.datatype];
+  if (size !== expected) {
     throw new BinaryTensorError(
-      'VALIDATION_FAILED',
-      'The header is not an inference request with inputs (name, datatype, shape)',
+      'BINARY_DATA_SIZE_MISMATCH',
+      `${tensor.name}: ${size} byte(s) do not hold a ${tensor.datatype} tensor of shape [${tensor.shape.join(', ')}] (${expected} bytes)`,
     );
   }
-  let at = 0;
-  const inputs = parsed.data.inputs.map((input) => {
-    const { binary_data_size: size, ...parameters } = input.parameters ?? {};
-    if (size === undefined) return input;
-    if (typeof size !== 'number' || !Number.isInteger(size) || size < 0) {
-      throw new BinaryTensorError(
-        'BINARY_DATA_SIZE_MISMATCH',
-        `input ${input.name}: binary_data_size must be a byte count`,
-      );
-    }
-    if (at + size > rest.length) {
-      throw new BinaryTensorError(
-        'BINARY_DATA_TRUNCATED',
-        `input ${input.name}: binary_data_size ${size} goes past the end of the body (${rest.length - at} byte(s) left)`,
-      );
-    }
-    if (!(input.datatype in elementBytes) && input.datatype !== 'BYTES') return input; // refused by the request's schema
-    const data = decodeTensor(input.name, input.datatype as Datatype, input.shape, rest.subarray(at, at + size));
-    at += size;
-    return { ...input, parameters: Object.keys(parameters).length > 0 ? parameters : undefined, data };
-  });
-  if (at !== rest.length) {
-    throw new BinaryTensorError('BINARY_DATA_TRAILING', `${rest.length - at} byte(s) after the last binary input`);
-  }
-  return { ...parsed.data, inputs };
+}
+
+/**
+ * Checks a BYTES tensor's elements as its bytes pass, a piece at a time: each a 4-byte
+ * little-endian length and that many bytes, as many elements as the shape holds.
+ */
+export function bytesElementsChecker(name: string, shape: number[]) {
+  const wanted = elementCount(shape);
+  let elements = 0;
+  let prefix: number[] = []; // the length prefix read so far
+  let left = 0; // bytes of the current element still to come
+  const malformed = (why: string) => new BinaryTensorError('BINARY_BYTES_MALFORMED', `${name}: ${why}`);
+  return {
+    feed(piece: Uint8Array) {
+      let at = 0;
+      while (at < piece.length) {
+        if (left > 0) {
+          const step = Math.min(left, piece.length - at);
+          left -= step;
+          at += step;
+          continue;
+        }
+        prefix.push(piece[at]!);
+        at += 1;
+        if (prefix.length === 4) {
+          left = (prefix[0]! | (prefix[1]! << 8) | (prefix[2]! << 16)) + prefix[3]! * 2 ** 24;
+          prefix = [];
+          elements += 1;
+          if (elements > wanted) throw malformed(`more than the ${wanted} element(s) its shape holds`);
+        }
+      }
+    },
+    end() {
+      if (prefix.length > 0 || left > 0) throw malformed('its last element runs past its data');
+      if (elements !== wanted) throw malformed(`${elements} element(s), where its shape holds ${wanted}`);
+    },
+  };
 }
 
 /** Which outputs the caller wants as binary: all (`binary_data_output`), or those it names with `binary_data`. */

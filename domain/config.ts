@@ -31,6 +31,21 @@ export const schemaName = z
 /** The webhook signing secret when none is set: fine on a laptop, refused in production. */
 export const developmentWebhookSecret = 'podium-dev-webhook-secret-change-me';
 
+/** The download-link signing secret when none is set: fine on a laptop, refused in production. */
+export const developmentPayloadUrlSecret = 'podium-dev-payload-url-secret-change-me';
+
+/** `64mb`, `512kb` or `1048576` in bytes. */
+export function parseByteSize(text: string): number {
+  const [, count, unit] = /^(\d+)(b|kb|mb|gb)?$/i.exec(text)!;
+  return Number(count) * { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 }[(unit ?? 'b').toLowerCase() as 'b'];
+}
+
+/** A size in bytes, written `64mb`, `512kb` or `1048576`. */
+const byteSize = z.coerce
+  .string()
+  .regex(/^\d+(b|kb|mb|gb)?$/i, 'e.g. 64mb, 512kb or a byte count')
+  .transform(parseByteSize);
+
 export const configSchema = z.object({
   /** `production` refuses development defaults (see productionProblems). */
   PODIUM_ENV: z.enum(['development', 'production']).default('development'),
@@ -67,6 +82,22 @@ export const configSchema = z.object({
     .string()
     .regex(/^\d+(b|kb|mb)$/i, 'e.g. 1mb, 512kb')
     .default('1mb'),
+  /** The most a body that carries payloads (a binary infer, an upload) may hold; it is streamed, never held whole. */
+  PAYLOAD_LIMIT: byteSize.default(64 * 1024 * 1024),
+  /** Payload outputs up to this size (all of a result's together) are answered inline as JSON data; larger, as download links. */
+  RESULT_INLINE_LIMIT: byteSize.default(1024 * 1024),
+  /** Where payloads' bytes live: `postgres` (the database, in chunks) or `s3://bucket/prefix` (credentials the usual AWS way). */
+  PAYLOAD_STORE: z
+    .string()
+    .regex(/^(postgres|s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?)$/, 'postgres, or s3://bucket/prefix')
+    .default('postgres'),
+  /** Path-style S3 addresses (http://host/bucket/key), as most S3-compatible stores other than AWS want. */
+  PAYLOAD_STORE_PATH_STYLE: flag.default(false),
+  /** Signs payload download links (GET /api/payloads/{id}?expires=…&signature=…). */
+  PAYLOAD_URL_SECRET: z.string().min(16, 'use at least 16 characters').default(developmentPayloadUrlSecret),
+  PAYLOAD_URL_TTL_SECONDS: seconds.default(3600),
+  /** An upload that no request names is deleted after this long. */
+  UPLOAD_TTL_HOURS: z.coerce.number().positive().max(24 * 7).default(24),
   ANONYMOUS_SESSION_TTL_HOURS: z.coerce
     .number()
     .positive()
@@ -194,6 +225,8 @@ export function productionProblems(config: PodiumConfig): string[] {
   const problems: string[] = [];
   if (config.WEBHOOK_SECRET === developmentWebhookSecret)
     problems.push('WEBHOOK_SECRET: set a secret of your own (at least 16 characters)');
+  if (config.PAYLOAD_URL_SECRET === developmentPayloadUrlSecret)
+    problems.push('PAYLOAD_URL_SECRET: set a secret of your own (at least 16 characters)');
   if (!config.COOKIE_SECURE) problems.push('COOKIE_SECURE: set true (sign-in cookies only over HTTPS)');
   if (!config.DATABASE_URL) problems.push('DATABASE_URL: set it (production never starts the embedded PostgreSQL)');
   if (!config.TEMPORAL_ADDRESS)

@@ -21,6 +21,8 @@ export const tensorDatatype = z.enum([
   'BYTES',
 ]);
 
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 const parameters = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]));
 
 type NestedData = unknown[];
@@ -35,15 +37,44 @@ function elementMatches(datatype: z.infer<typeof tensorDatatype>, value: unknown
   return datatype.startsWith('FP') || datatype === 'BF16' || Number.isInteger(value);
 }
 
+/**
+ * A tensor. Its elements are in `data`, or, kept as bytes, in the payload that
+ * `parameters.payload` names (an upload, or what Podium stored from a binary body): see
+ * domain/payload-tensors.ts.
+ */
 export const inferenceTensor = z
   .object({
     name: z.string().min(1).max(256),
     shape: z.array(z.number().int().nonnegative()).max(16),
     datatype: tensorDatatype,
     parameters: parameters.optional(),
-    data: z.array(z.unknown()),
+    data: z.array(z.unknown()).optional(),
   })
   .superRefine((tensor, ctx) => {
+    const payload = tensor.parameters?.payload;
+    if (tensor.data === undefined) {
+      if (payload === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['data'],
+          message: 'data is required, or parameters.payload naming an upload (POST /api/payloads)',
+        });
+      } else if (typeof payload !== 'string' || !uuidPattern.test(payload)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['parameters', 'payload'],
+          message: 'parameters.payload must be the id of an upload (POST /api/payloads)',
+        });
+      }
+      return;
+    }
+    if (payload !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['parameters', 'payload'],
+        message: 'a tensor has data or parameters.payload, not both',
+      });
+    }
     const elements = flatten(tensor.data);
     const expected = tensor.shape.reduce((product, size) => product * size, 1);
     if (elements.length !== expected) {
@@ -62,6 +93,7 @@ export const inferenceTensor = z
       });
     }
   });
+export type InferenceTensor = z.infer<typeof inferenceTensor>;
 
 export const inferenceRequest = z.object({
   id: z.string().max(256).optional(),
@@ -98,7 +130,7 @@ export function isGenerateStreamCall(input: object): input is GenerateStreamCall
 /** The text a streamed OIP answer carries: the strings of its first BYTES output, joined; null when it has none. */
 export function streamedText(response: InferenceResponse): string | null {
   const output = response.outputs.find((tensor) => tensor.datatype === 'BYTES');
-  return output ? output.data.flat(16).join('') : null;
+  return output ? (output.data ?? []).flat(16).join('') : null;
 }
 
 /** A streamed text as one OIP response: the whole text as one BYTES element of `name`. */

@@ -2,6 +2,7 @@
 // then starts PostgreSQL, Temporal, a worker and the API, in that order, each step on its own
 // line. Anything it starts is stopped again, in reverse order, on Ctrl-C or when a later step
 // fails. Set DATABASE_URL or TEMPORAL_ADDRESS to use servers of your own.
+import { payloadStoreOf } from './payload-store';
 import type { Server } from 'node:http';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -193,6 +194,8 @@ async function startWorker(
     db,
     interruptsFrom: { databaseUrl: database.url, ssl: database.ssl, schema: config.DATABASE_SCHEMA, logger },
     runtime,
+    payloads: payloadStoreOf(config, db),
+    uploadHours: config.UPLOAD_TTL_HOURS,
     webhookSecret: config.WEBHOOK_SECRET,
     webhookAllowedAddresses: config.WEBHOOK_ALLOWED_ADDRESSES,
     maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
@@ -313,6 +316,7 @@ async function main() {
     auth,
     ends,
     notices,
+    payloads: payloadStoreOf(config, db),
     tracing: tracing !== null,
     localCommands,
   });

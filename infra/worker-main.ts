@@ -1,6 +1,7 @@
 // A worker process on its own (`npm run worker`), for deployments that run workers apart from
 // the API. Needs DATABASE_URL and TEMPORAL_ADDRESS; PODIUM_WORKFLOW_BUNDLE may name a pre-built
 // workflow bundle. Prints {"event":"worker-ready"} once polling; stops on SIGTERM/SIGINT.
+import { payloadStoreOf } from './payload-store';
 import { createInstanceRuntime } from '../activities/runtime/create-runtime';
 import { createDatabasePool } from '../db/connection-pool';
 import { parseConfig } from '../domain/config';
@@ -55,6 +56,8 @@ async function main() {
     },
     runtime,
     autoscaler,
+    payloads: payloadStoreOf(config, db),
+    uploadHours: config.UPLOAD_TTL_HOURS,
     webhookSecret: config.WEBHOOK_SECRET,
     webhookAllowedAddresses: config.WEBHOOK_ALLOWED_ADDRESSES,
     maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,

@@ -6,6 +6,8 @@ import { NativeConnection, Worker, type State, type WorkflowBundleOption } from 
 import type { Logger } from 'pino';
 import type { DatabasePool } from 'slonik';
 import { createActivities } from '../activities';
+import { postgresPayloadStore } from '../db/payload-chunks';
+import type { PayloadStore } from '../lib/payload-store';
 import { requestLogAttributes } from '../activities/log-attributes';
 import { listenForRequestInterrupts } from '../activities/request-interrupts';
 import type { AutoscalerDependencies } from '../activities/node-autoscaler';
@@ -60,6 +62,10 @@ export async function startPodiumWorker(options: {
    */
   interruptsFrom?: { databaseUrl: string; ssl?: false | TlsOptions; schema: string; logger: Logger };
   runtime: InstanceRuntime;
+  /** Where payloads' bytes live (PAYLOAD_STORE); the database's own when unset. */
+  payloads?: PayloadStore;
+  /** UPLOAD_TTL_HOURS: the retention job deletes uploads no request named after this long. */
+  uploadHours?: number;
   webhookSecret: string;
   /** CIDRs webhooks may reach although they are not public (WEBHOOK_ALLOWED_ADDRESSES). */
   webhookAllowedAddresses?: readonly string[];
@@ -110,6 +116,8 @@ export async function startPodiumWorker(options: {
     activities: createActivities({
       db: options.db,
       runtime,
+      payloads: options.payloads ?? postgresPayloadStore(options.db),
+      uploadHours: options.uploadHours ?? 24,
       temporal,
       taskQueue: options.taskQueue,
       webhookSecret: options.webhookSecret,

@@ -3,7 +3,18 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { runAsModelProcess } from './server-process.ts';
 
-export type Tensor = { name: string; shape: number[]; datatype: string; data: unknown[]; parameters?: object };
+/**
+ * A tensor: its elements in `data`, or, when it came in binary (OIP's binary tensor data
+ * extension), its bytes in `raw`. A model gives `raw` back to answer in binary.
+ */
+export type Tensor = {
+  name: string;
+  shape: number[];
+  datatype: string;
+  data?: unknown[];
+  raw?: Uint8Array;
+  parameters?: Record<string, unknown>;
+};
 export type InferRequest = { id?: string; inputs: Tensor[]; parameters?: object };
 export type InferResponse = { model_name: string; model_version?: string; id?: string; outputs: Tensor[] };
 
@@ -22,9 +33,9 @@ export type ModelDefinition = {
   infer: (request: InferRequest) => Promise<Omit<InferResponse, 'model_name' | 'model_version' | 'id'>>;
 };
 
-const maxBodyBytes = 16 * 1024 * 1024;
+const maxBodyBytes = 128 * 1024 * 1024;
 
-async function readJson(request: IncomingMessage): Promise<unknown> {
+async function readBody(request: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request) {
@@ -32,16 +43,59 @@ async function readJson(request: IncomingMessage): Promise<unknown> {
     if (size > maxBodyBytes) throw new ModelInputError(`request body exceeds ${maxBodyBytes} bytes`);
     chunks.push(chunk as Buffer);
   }
+  return Buffer.concat(chunks);
+}
+
+function parseJson(bytes: Buffer): unknown {
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    return JSON.parse(bytes.toString('utf8'));
   } catch {
     throw new ModelInputError('request body is not valid JSON');
   }
 }
 
+/** A binary body: its JSON header, each binary input's bytes as its `raw`. */
+function binaryRequest(body: Buffer, headerLength: number): unknown {
+  if (!(headerLength <= body.length)) throw new ModelInputError('Inference-Header-Content-Length is past the body');
+  const header = parseJson(body.subarray(0, headerLength)) as { inputs?: Tensor[] };
+  let at = headerLength;
+  for (const tensor of header.inputs ?? []) {
+    const size = tensor.parameters?.binary_data_size;
+    if (typeof size !== 'number') continue;
+    if (at + size > body.length) throw new ModelInputError(`${tensor.name}: binary_data_size goes past the body`);
+    tensor.raw = body.subarray(at, at + size);
+    at += size;
+    delete tensor.parameters!.binary_data_size;
+  }
+  return header;
+}
+
+/** Sends an answer; outputs with `raw` go in binary after a JSON header. */
+function sendAnswer(response: ServerResponse, answer: InferResponse) {
+  const binaries: Uint8Array[] = [];
+  const outputs = answer.outputs.map(({ raw, ...tensor }) => {
+    if (!raw) return tensor;
+    binaries.push(raw);
+    return { ...tensor, parameters: { ...tensor.parameters, binary_data_size: raw.length } };
+  });
+  if (binaries.length === 0) return send(response, 200, answer);
+  const header = Buffer.from(JSON.stringify({ ...answer, outputs }), 'utf8');
+  response.writeHead(200, {
+    'content-type': 'application/octet-stream',
+    'inference-header-content-length': String(header.length),
+    'content-length': String(header.length + binaries.reduce((sum, bytes) => sum + bytes.length, 0)),
+  });
+  response.write(header);
+  for (const bytes of binaries) response.write(bytes);
+  response.end();
+}
+
 function isInferRequest(body: unknown): body is InferRequest {
   const inputs = (body as InferRequest | null)?.inputs;
-  return Array.isArray(inputs) && inputs.every((t) => typeof t?.name === 'string' && Array.isArray(t.data));
+  return (
+    Array.isArray(inputs) &&
+    inputs.every((t) => typeof t?.name === 'string' && (Array.isArray(t.data) || t.raw instanceof Uint8Array))
+  );
 }
 
 function send(response: ServerResponse, status: number, body: unknown) {
@@ -74,16 +128,13 @@ export function serveModel(definition: ModelDefinition) {
         });
       }
       if (request.method === 'POST' && url === `${base}/infer`) {
-        // Triton's binary tensor data extension (tritonclient's default) is not spoken here.
-        if (request.headers['inference-header-content-length'] !== undefined) {
-          throw new ModelInputError(
-            'the binary tensor data extension is not supported: send tensors as JSON (tritonclient: binary_data=False)',
-          );
-        }
-        const body = await readJson(request);
+        // The binary tensor data extension: binary inputs come as `raw`; outputs with `raw` go back in binary.
+        const headerLength = request.headers['inference-header-content-length'];
+        const bytes = await readBody(request);
+        const body = headerLength === undefined ? parseJson(bytes) : binaryRequest(bytes, Number(headerLength));
         if (!isInferRequest(body)) throw new ModelInputError('body must be an inference request with "inputs"');
         const result = await model.infer(body);
-        return send(response, 200, { model_name: model.name, model_version: model.version, id: body.id, ...result });
+        return sendAnswer(response, { model_name: model.name, model_version: model.version, id: body.id, ...result });
       }
       send(response, 404, { error: `no route ${request.method} ${url}` });
     } catch (error) {

@@ -4,7 +4,7 @@ import { idempotencyKey } from '../../domain/work-request';
 import { ApiError } from './errors';
 
 const uuid = z.uuid();
-const kinds = { request: 'REQUEST', instance: 'INSTANCE', user: 'USER' } as const;
+const kinds = { request: 'REQUEST', instance: 'INSTANCE', user: 'USER', payload: 'PAYLOAD' } as const;
 
 /** The `:id` path parameter of a request, instance or user route: a UUID, else 400 `INVALID_<KIND>_ID`. */
 export function idParam(ctx: { params: Record<string, string | undefined> }, kind: keyof typeof kinds): string {

@@ -4,16 +4,12 @@ import type { Context } from 'koa';
 import type { DatabasePool } from 'slonik';
 import { z } from 'zod';
 import { findModel } from '../../db/models';
-import { findOwnWorkRequest, ownerOf } from '../../db/work-requests';
+import { findOwnWorkRequest, ownerId, ownerOf } from '../../db/work-requests';
 import { failureStatus } from '../../domain/inference-front-door';
-import getRawBody from 'raw-body';
-import {
-  BinaryTensorError,
-  binaryInferenceRequest,
-  binaryOutputsWanted,
-  binaryResponse,
-  withoutBinaryParameters,
-} from '../../domain/binary-tensors';
+import { removePayloads } from '../../db/payloads';
+import { binaryOutputsWanted, withoutBinaryParameters } from '../../domain/binary-tensors';
+import { readBinaryInference, type PayloadDeps } from '../payload-intake';
+import { binaryAnswer, presentResult, type PayloadResultDeps } from '../payload-results';
 import {
   generateStreamUrl,
   inferenceRequest,
@@ -34,9 +30,9 @@ import { submitRequest } from '../use-cases/submit-request';
 import { dependencyChecks } from './health';
 import { bearer, json, oipErrors, schema } from '../http/openapi-parts';
 
-export type InferenceProtocolDeps = RequestEventStreamDeps & {
-  /** REQUEST_BODY_LIMIT: a binary body is read up to it. */
-  bodyLimit: string;
+export type InferenceProtocolDeps = RequestEventStreamDeps &
+  PayloadDeps &
+  PayloadResultDeps & {
   temporal: Client;
   workflows: RequestWorkflows;
   quotas: RequestQuotas;
@@ -94,27 +90,39 @@ export function inferenceProtocolRoutes(deps: InferenceProtocolDeps) {
     // The body is JSON whatever its Content-Type says (see detectJSON in app.ts), as OIP servers
     // take it; or, with Inference-Header-Content-Length, a JSON header and binary tensors.
     const headerLength = ctx.get('inference-header-content-length');
-    const asked = inferenceRequest.parse(
-      headerLength ? await binaryBody(ctx, headerLength, deps.bodyLimit) : ctx.request.body,
-    );
+    const principal = ctx.state.principal!;
+    const owner = ownerOf(principal);
+    // A binary body's tensors are stored as they come, as payloads the submission names.
+    const binary = headerLength ? await readBinaryInference(ctx, headerLength, ownerId(owner), deps) : null;
+    const asked = binary ? binary.request : inferenceRequest.parse(ctx.request.body);
+    const stored = binary?.payloadIds ?? [];
     const unstorable = findUnstorableText(asked);
-    if (unstorable) throw new ApiError(400, 'INVALID_TEXT', `${unstorable.path || 'body'} has ${unstorable.problem}`);
     const binaryOutput = binaryOutputsWanted(asked);
     const input = withoutBinaryParameters(asked);
-    const principal = ctx.state.principal!;
-    const { request } = await submitRequest(
-      deps,
-      principal,
-      { model: model.id, input },
-      idempotencyKeyHeader(ctx),
-      model,
-    );
+    let submission;
+    try {
+      if (unstorable) throw new ApiError(400, 'INVALID_TEXT', `${unstorable.path || 'body'} has ${unstorable.problem}`);
+      submission = await submitRequest(
+        deps,
+        principal,
+        { model: model.id, input },
+        idempotencyKeyHeader(ctx),
+        model,
+        new Set(stored),
+      );
+    } catch (error) {
+      await removePayloads(deps.db, deps.payloads, stored).catch(() => undefined);
+      throw error;
+    }
+    // A retry (the same Idempotency-Key) gets the first request, which has its own payloads.
+    if (submission.replayed) await removePayloads(deps.db, deps.payloads, stored);
+    const { request } = submission;
     const ended = await deps.ends.readUntilEnded(
       request.id,
       wait * 1000,
-      async () => (await findOwnWorkRequest(db, request.id, ownerOf(principal)))!,
+      async () => (await findOwnWorkRequest(db, request.id, owner))!,
     );
-    answerInference(ctx, ended, input.id, binaryOutput);
+    await answerInference(ctx, deps, ended, input.id, binaryOutput);
   });
 
   /**
@@ -168,25 +176,12 @@ export function inferenceProtocolRoutes(deps: InferenceProtocolDeps) {
 type RequestSeen = NonNullable<Awaited<ReturnType<typeof findOwnWorkRequest>>>;
 
 /**
- * A binary body (the binary tensor data extension), read up to the body limit (413 at once when
- * its Content-Length is over it), as the inference request it holds.
- */
-async function binaryBody(ctx: Context, headerLength: string, limit: string): Promise<unknown> {
-  const body = await getRawBody(ctx.req, { length: ctx.get('content-length') || undefined, limit });
-  try {
-    return binaryInferenceRequest(body, headerLength);
-  } catch (error) {
-    if (error instanceof BinaryTensorError) throw new ApiError(400, error.code, error.message);
-    throw error;
-  }
-}
-
-/**
  * The model's answer (200), its outputs in binary where the caller asked; the failure in OIP's
  * shape; or, still on its way, 202 and where to look.
  */
-function answerInference(
+async function answerInference(
   ctx: Context,
+  deps: PayloadResultDeps,
   request: RequestSeen,
   inferenceId: string | undefined,
   binaryOutput: (name: string) => boolean = () => false,
@@ -197,13 +192,14 @@ function answerInference(
       ...(request.result as InferenceResponse),
       ...(inferenceId === undefined ? {} : { id: inferenceId }),
     };
-    const binary = binaryResponse(answer, binaryOutput);
+    const binary = await binaryAnswer(deps, answer, binaryOutput);
     if (!binary) {
-      ctx.body = answer;
+      ctx.body = await presentResult(deps, answer);
       return;
     }
     ctx.set('Inference-Header-Content-Length', String(binary.headerLength));
     ctx.type = 'application/octet-stream';
+    ctx.length = binary.length;
     ctx.body = binary.body;
     return;
   }

@@ -1,3 +1,4 @@
+import type { PayloadStore } from '../../lib/payload-store';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { DatabasePool } from 'slonik';
@@ -26,7 +27,11 @@ import type { RequestWorkflows } from '../request-workflows';
 import { submitRequest } from '../use-cases/submit-request';
 import { requireJsonBody } from './json-body';
 
-export type OpenAiRouteDeps = RequestEventStreamDeps & { workflows: RequestWorkflows; quotas: RequestQuotas };
+export type OpenAiRouteDeps = RequestEventStreamDeps & {
+  workflows: RequestWorkflows;
+  quotas: RequestQuotas;
+  payloads: PayloadStore;
+};
 
 /** The header that asks for the request to be cancelled when the client goes away mid-call. */
 export const cancelOnDisconnectHeader = 'Podium-Cancel-On-Disconnect';

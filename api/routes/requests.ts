@@ -27,12 +27,15 @@ import type { RequestQuotas } from '../auth/request-quotas';
 import type { RequestWorkflows } from '../request-workflows';
 import { submitRequest } from '../use-cases/submit-request';
 import { requireJsonBody } from './json-body';
+import { presentResult, type PayloadResultDeps } from '../payload-results';
+import type { PayloadStore } from '../../lib/payload-store';
 import { requestWorkflowId } from '../../workflows/contracts';
 import { schema, json, errors, bearer, idParameter } from '../http/openapi-parts';
 import { z } from 'zod';
 
-export type RequestRouteDeps = {
+export type RequestRouteDeps = PayloadResultDeps & {
   db: DatabasePool;
+  payloads: PayloadStore;
   workflows: RequestWorkflows;
   ends: RequestEnds;
   quotas: RequestQuotas;
@@ -99,6 +102,7 @@ export function requestRoutes(deps: RequestRouteDeps) {
     const temporal = workflowLink(deps.temporalUi, requestWorkflowId(request.id));
     ctx.body = {
       ...request,
+      result: await presentResult(deps, request.result),
       links: {
         self: `/api/requests/${request.id}`,
         ...(temporal ? { temporal } : {}),

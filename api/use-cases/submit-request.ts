@@ -1,21 +1,24 @@
 import { randomUUID } from 'node:crypto';
-import { isDeepStrictEqual } from 'node:util';
 import { UniqueIntegrityConstraintViolationError, type DatabasePool } from 'slonik';
 import { findModel, listModels } from '../../db/models';
 import type { ModelProtocol, ModelSpec } from '../../domain/model-catalog';
 import { isGenerateStreamCall } from '../../domain/inference-protocol';
 import { isOpenAiCall, streams, withinTokenLimit } from '../../domain/openai-api';
 import { requestsSubmitted } from '../../lib/metrics';
+import type { PayloadStore } from '../../lib/payload-store';
+import { nameUploads } from '../../db/payloads';
+import { checkNamedPayloads, namedPayloads, sameInput } from './named-payloads';
 import {
   countOpenRequests,
   findByIdempotencyKey,
   findOwnWorkRequest,
   insertWorkRequest,
+  ownerId,
   ownerOf,
   type RequestOwner,
 } from '../../db/work-requests';
 import type { Principal } from '../../domain/accounts';
-import { protocolOf, type SubmitWorkRequest, type WorkRequestView } from '../../domain/work-request';
+import { protocolOf, type RequestInput, type SubmitWorkRequest, type WorkRequestView } from '../../domain/work-request';
 import { requestWorkflowId } from '../../workflows/contracts';
 import { ApiError } from '../http/errors';
 import type { RequestQuotas } from '../auth/request-quotas';
@@ -32,15 +35,24 @@ export type Submission = { request: WorkRequestView; replayed: boolean };
  * another ask is a 422.
  */
 export async function submitRequest(
-  { db, workflows, quotas }: { db: DatabasePool; workflows: RequestWorkflows; quotas: RequestQuotas },
+  {
+    db,
+    workflows,
+    quotas,
+    payloads,
+  }: { db: DatabasePool; workflows: RequestWorkflows; quotas: RequestQuotas; payloads: PayloadStore },
   principal: Principal,
   asked: SubmitWorkRequest,
   key: string | undefined,
   /** The model, when the caller has read it already (a front door that names it). */
   model?: ModelSpec,
+  /** Uploads the caller has checked already (a binary body's, checked as it came). */
+  checkedPayloads?: ReadonlySet<string>,
 ): Promise<Submission> {
   const owner = ownerOf(principal);
   const body = await fittedToModel(db, asked, model);
+  const uploads = namedPayloads(body.input);
+  if (uploads.length > 0) await checkNamedPayloads(db, payloads, ownerId(owner), body.input, checkedPayloads);
   // A repeated key is found by the insert's unique index, not by a read before it: most
   // submissions carry a key and are new, and the read was a statement on each of them.
   const replayed = async () => {
@@ -70,6 +82,11 @@ export async function submitRequest(
         maxInFlight,
       });
       if (!row) return null; // refused: why is read after the transaction, on the pool
+      if (uploads.length > 0) {
+        if ((await nameUploads(transaction, id, ownerId(owner), uploads)) !== uploads.length) {
+          throw new ApiError(409, 'PAYLOAD_ALREADY_USED', 'An upload this request names was just named by another request');
+        }
+      }
       await workflows.start(id, body.model, { ownerKind: principal.kind });
       return row;
     });
@@ -197,7 +214,7 @@ async function replay(db: DatabasePool, owner: RequestOwner, key: string, body: 
   if (!earlier) return null;
   const same =
     earlier.model === body.model &&
-    isDeepStrictEqual(earlier.input, body.input) &&
+    (await sameInput(db, earlier.input as RequestInput, body.input)) &&
     earlier.webhookUrl === (body.webhook ?? null);
   if (!same) {
     throw new ApiError(

@@ -14,6 +14,11 @@ serveModel({
   infer: async (request) => {
     const delay = Number((request.parameters as { delay_ms?: unknown } | undefined)?.delay_ms ?? 0);
     if (delay > 0) await sleep(Math.min(delay, maxDelayMs));
-    return { outputs: request.inputs.map(({ name, shape, datatype, data }) => ({ name, shape, datatype, data })) };
+    // A tensor that came in binary goes back in binary.
+    return {
+      outputs: request.inputs.map(({ name, shape, datatype, data, raw }) =>
+        raw ? { name, shape, datatype, raw } : { name, shape, datatype, data },
+      ),
+    };
   },
 });

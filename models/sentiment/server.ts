@@ -21,7 +21,7 @@ serveModel({
   ],
   infer: async (request) => {
     const text = request.inputs.find((input) => input.datatype === 'BYTES');
-    const texts = text?.data.flat(Infinity);
+    const texts = text?.data?.flat(Infinity);
     if (!text || !texts?.every((value) => typeof value === 'string')) {
       throw new ModelInputError('sentiment needs a BYTES input tensor of strings');
     }

@@ -118,7 +118,10 @@ describe('the Open Inference Protocol v2 front door', () => {
         },
       });
     const count = () =>
-      stack.db.oneFirst(sql.type(z.object({ n: z.number() }))`SELECT count(*)::int AS n FROM work_requests`);
+      stack.db.oneFirst(
+        sql.type(z.object({ n: z.number() }))`
+          SELECT ((SELECT count(*) FROM work_requests) + (SELECT count(*) FROM payloads) + (SELECT count(*) FROM payload_chunks))::int AS n`,
+      );
     const before = await count();
     const truncated = await post(Buffer.concat([header, Buffer.alloc(4)]), header.length);
     expect(truncated.status).toBe(400);
@@ -132,7 +135,7 @@ describe('the Open Inference Protocol v2 front door', () => {
     );
     const badPrefix = await post(Buffer.concat([bytesHeader, Buffer.from([9, 0, 0, 0, 1])]), bytesHeader.length);
     expect(badPrefix.body.code).toBe('BINARY_BYTES_MALFORMED');
-    const tooBig = await post(Buffer.concat([header, Buffer.alloc(100_000)]), header.length);
+    const tooBig = await post(Buffer.concat([header, Buffer.alloc(9 * 1024 * 1024)]), header.length);
     expect(tooBig.status).toBe(413);
     expect(await count()).toBe(before);
   });

@@ -168,8 +168,8 @@ describe('a work request, end to end', () => {
     expect(request.status).toBe('COMPLETE');
     const [label, score] = inferenceResponse.parse(request.result).outputs;
     expect(label).toEqual({ name: 'label', shape: [3], datatype: 'BYTES', data: ['positive', 'negative', 'neutral'] });
-    expect(score!.data[0]).toBeGreaterThan(0);
-    expect(score!.data[1]).toBeLessThan(0);
+    expect(score!.data![0]).toBeGreaterThan(0);
+    expect(score!.data![1]).toBeLessThan(0);
   });
 
   it('fail ends FAILED with the model error (kept out of workflow history) and a stats row with result_success=false', async () => {

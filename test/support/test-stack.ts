@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { payloadStoreOf } from '../../infra/payload-store';
 import { mkdtemp } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -102,6 +103,7 @@ export async function startTestStack(
           interruptsFrom: { databaseUrl, schema, logger: pino({ level: 'silent' }) },
           runtime,
           autoscaler,
+          payloads: payloadStoreOf(parseConfig(options.env ?? {}), db),
           webhookSecret: testWebhookSecret,
           // The tests' receivers listen on this machine.
           webhookAllowedAddresses: options.webhookAllowedAddresses ?? ['127.0.0.1/32'],
@@ -129,6 +131,7 @@ export async function startTestStack(
   async function startApiInstance(env: Env = {}, outage: Outage = {}) {
     const config = parseConfig({
       REQUEST_BODY_LIMIT: '64kb',
+      PAYLOAD_LIMIT: '8mb',
       // Every test signs up and opens sessions from 127.0.0.1, and load tests submit hundreds
       // from one session; the tests of these limits set them.
       ANONYMOUS_SESSIONS_PER_IP_PER_HOUR: '10000',
@@ -167,6 +170,7 @@ export async function startTestStack(
       auth,
       ends,
       notices,
+      payloads: payloadStoreOf(config, apiPool),
       tracing: options.tracing !== undefined,
       localCommands: kubernetes ? null : localCommands,
     });

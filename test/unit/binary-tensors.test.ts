@@ -1,4 +1,12 @@
-import { BinaryTensorError, decodeTensor, encodeTensor, splitBinaryBody } from '../../domain/binary-tensors';
+import {
+  BinaryTensorError,
+  binaryParts,
+  bytesElementsChecker,
+  decodeTensor,
+  encodeTensor,
+  headerByteCount,
+  parseBinaryHeader,
+} from '../../domain/binary-tensors';
 
 const bytesOf = (typed: ArrayBufferView) => new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength);
 
@@ -68,13 +76,36 @@ describe('binary tensors', () => {
       () => decodeTensor('s', 'BYTES', [1], new Uint8Array([1, 0, 0, 0, 0xff])),
       'BYTES_NOT_UTF8',
     ],
-    ['a header longer than the body', () => splitBinaryBody(Buffer.from('{}'), '3'), 'INVALID_INFERENCE_HEADER_LENGTH'],
+    ['a header length that is not a number', () => headerByteCount('-1'), 'INVALID_INFERENCE_HEADER_LENGTH'],
+    ['a header that is not JSON', () => parseBinaryHeader(Buffer.from('{x}')), 'MALFORMED_JSON'],
     [
-      'a header length that is not a number',
-      () => splitBinaryBody(Buffer.from('{}'), '-1'),
-      'INVALID_INFERENCE_HEADER_LENGTH',
+      'a binary_data_size that is not its shape times its datatype',
+      () =>
+        binaryParts(
+          { inputs: [{ name: 'x', datatype: 'FP32', shape: [2], parameters: { binary_data_size: 7 } }] },
+          'inputs',
+        ),
+      'BINARY_DATA_SIZE_MISMATCH',
     ],
-    ['a header that is not JSON', () => splitBinaryBody(Buffer.from('{x}'), '3'), 'MALFORMED_JSON'],
+    [
+      'BYTES elements whose last length runs past the data, fed in pieces',
+      () => {
+        const checker = bytesElementsChecker('s', [1]);
+        checker.feed(new Uint8Array([3, 0]));
+        checker.feed(new Uint8Array([0, 0, 97]));
+        checker.end();
+      },
+      'BINARY_BYTES_MALFORMED',
+    ],
+    [
+      'fewer BYTES elements than the shape holds',
+      () => {
+        const checker = bytesElementsChecker('s', [2]);
+        checker.feed(new Uint8Array([1, 0, 0, 0, 97]));
+        checker.end();
+      },
+      'BINARY_BYTES_MALFORMED',
+    ],
   ])('refuses %s with a code', (_what, read, code) => {
     expect(read).toThrow(BinaryTensorError);
     try {
@@ -82,5 +113,14 @@ describe('binary tensors', () => {
     } catch (error) {
       expect((error as BinaryTensorError).code).toBe(code);
     }
+  });
+});
+
+describe('BYTES elements checked as their bytes pass', () => {
+  it('takes elements whatever pieces they come in', () => {
+    const checker = bytesElementsChecker('s', [2]);
+    const bytes = [2, 0, 0, 0, 104, 105, 0, 0, 0, 0];
+    for (const byte of bytes) checker.feed(new Uint8Array([byte]));
+    expect(() => checker.end()).not.toThrow();
   });
 });

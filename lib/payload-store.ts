@@ -1,0 +1,42 @@
+/**
+ * Where payloads' bytes live (docs/payloads.md): PostgreSQL (db/payload-chunks.ts) or an
+ * S3-compatible bucket (lib/s3-payload-store.ts). A payload's row (db/payloads.ts) names the
+ * store that holds it; the store knows only ids and bytes.
+ */
+export interface PayloadStore {
+  /** `postgres`, or `s3://bucket/prefix`: what a payload row records as its store. */
+  readonly name: string;
+  /**
+   * Writes a payload's bytes as they come, a bounded piece at a time, and returns how many
+   * there were. When the bytes fail (a client gone halfway), what was written is removed and
+   * the error is thrown.
+   */
+  write(id: string, bytes: AsyncIterable<Uint8Array>): Promise<number>;
+  /** A payload's bytes, in pieces. */
+  read(id: string): AsyncIterable<Uint8Array>;
+  /** Removes payloads' bytes; ids with none are fine (so retention may run again). */
+  remove(ids: readonly string[]): Promise<void>;
+}
+
+/** Pieces as they come, regrouped into pieces of `size` bytes (the last may be shorter). */
+export async function* inPiecesOf(size: number, bytes: AsyncIterable<Uint8Array>): AsyncIterable<Buffer> {
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  for await (const piece of bytes) {
+    let rest = Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
+    while (pendingBytes + rest.length >= size) {
+      const take = size - pendingBytes;
+      pending.push(rest.subarray(0, take));
+      yield Buffer.concat(pending, size);
+      rest = rest.subarray(take);
+      pending = [];
+      pendingBytes = 0;
+    }
+    if (rest.length > 0) {
+      // A copy: the source may reuse its buffer once this piece is handed back.
+      pending.push(Buffer.from(rest));
+      pendingBytes += rest.length;
+    }
+  }
+  if (pendingBytes > 0) yield Buffer.concat(pending, pendingBytes);
+}
