@@ -35,10 +35,18 @@ export function bodyWithin(ctx: Context, limit: number): AsyncIterable<Uint8Arra
   if (declared > limit) throw tooLarge(limit);
   return (async function* () {
     let received = 0;
-    for await (const piece of ctx.req as AsyncIterable<Buffer>) {
-      received += piece.length;
-      if (received > limit) throw tooLarge(limit);
-      yield piece;
+    try {
+      for await (const piece of ctx.req as AsyncIterable<Buffer>) {
+        received += piece.length;
+        if (received > limit) throw tooLarge(limit);
+        yield piece;
+      }
+    } catch (error) {
+      // The client went away halfway: nobody is left to answer, and nothing is kept.
+      if ((error as NodeJS.ErrnoException).code === 'ECONNRESET') {
+        throw new ApiError(400, 'REQUEST_ABORTED', 'The request was aborted while its body was read');
+      }
+      throw error;
     }
   })();
 }
@@ -98,7 +106,12 @@ export async function readBinaryInference(
       for (const part of parts) {
         const id = randomUUID();
         ids.push(id);
-        await writePayload(deps.db, deps.payloads, { id, ownerId, requestId: null, role: 'upload' }, checked(part, reader.take(part.size)));
+        await writePayload(
+          deps.db,
+          deps.payloads,
+          { id, ownerId, requestId: null, role: 'upload' },
+          checked(part, reader.take(part.size)),
+        );
       }
       const left = await reader.countRest();
       if (left > 0) throw trailing(left);
@@ -160,7 +173,11 @@ const trailing = (left: number) =>
  * An upload (`POST /api/payloads`): the body's bytes as they come into a payload of the
  * caller's, which a request names in a tensor's `parameters.payload`.
  */
-export async function readUpload(ctx: Context, ownerId: string, deps: PayloadDeps): Promise<{ id: string; size: number }> {
+export async function readUpload(
+  ctx: Context,
+  ownerId: string,
+  deps: PayloadDeps,
+): Promise<{ id: string; size: number }> {
   const id = randomUUID();
   const bytes = bodyWithin(ctx, deps.payloadLimit);
   const size = await outsideRequestBudget(() =>

@@ -1,6 +1,9 @@
 /** The bytes ended before a reader had what it asked for. */
 export class BytesEndedEarly extends Error {
-  constructor(readonly wanted: number, readonly had: number) {
+  constructor(
+    readonly wanted: number,
+    readonly had: number,
+  ) {
     super(`the bytes ended ${wanted - had} byte(s) early`);
   }
 }
@@ -58,7 +61,7 @@ export class ByteReader {
 
   /** How many bytes are left after what was taken (reads them to the end, keeping none). */
   async countRest(): Promise<number> {
-    let rest = this.held.length;
+    const rest = this.held.length;
     this.held = Buffer.alloc(0);
     const before = this.received;
     while (await this.pull()) this.held = Buffer.alloc(0);

@@ -1,5 +1,5 @@
-import { homedir } from 'node:os';
 import path from 'node:path';
+import { podiumCacheDir } from '../../lib/cache-dir';
 
 /**
  * The simulated cluster's parts, pinned. All come from the Go module proxy and build with Go 1.26
@@ -13,9 +13,7 @@ export const clusterVersions = {
 
 /** Built binaries live outside the repository, one directory per component and version. */
 export function clusterCacheDir(): string {
-  const base =
-    process.env.PODIUM_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(homedir(), '.cache'), 'podium');
-  return path.join(base, 'k8s');
+  return path.join(podiumCacheDir(), 'k8s');
 }
 
 export type ClusterBinaries = {
