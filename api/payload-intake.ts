@@ -15,7 +15,7 @@ import { asPayloadTensor } from '../domain/payload-tensors';
 import { ByteReader, BytesEndedEarly } from '../lib/byte-reader';
 import type { PayloadStore } from '../lib/payload-store';
 import { ApiError } from './http/errors';
-import { outsideRequestBudget } from './http/request-budget';
+import { outsideRequestBudget, setAside } from './http/request-budget';
 
 export type PayloadDeps = {
   db: DatabasePool;
@@ -101,6 +101,7 @@ export async function readBinaryInference(
   if (declared > expected) throw trailing(declared - expected);
 
   const ids: string[] = [];
+  const started = Date.now();
   try {
     return await outsideRequestBudget(async () => {
       for (const part of parts) {
@@ -126,6 +127,9 @@ export async function readBinaryInference(
     if (error instanceof BytesEndedEarly) throw truncated(parts, reader.received - headerBytes);
     if (error instanceof BinaryTensorError) throw new ApiError(400, error.code, error.message);
     throw error;
+  } finally {
+    // The body comes at its client's pace: the time it took is not the route's to answer in.
+    setAside(Date.now() - started);
   }
 }
 
@@ -180,8 +184,13 @@ export async function readUpload(
 ): Promise<{ id: string; size: number }> {
   const id = randomUUID();
   const bytes = bodyWithin(ctx, deps.payloadLimit);
-  const size = await outsideRequestBudget(() =>
-    writePayload(deps.db, deps.payloads, { id, ownerId, requestId: null, role: 'upload' }, bytes),
-  );
-  return { id, size };
+  const started = Date.now();
+  try {
+    const size = await outsideRequestBudget(() =>
+      writePayload(deps.db, deps.payloads, { id, ownerId, requestId: null, role: 'upload' }, bytes),
+    );
+    return { id, size };
+  } finally {
+    setAside(Date.now() - started);
+  }
 }

@@ -13,7 +13,8 @@ export type PayloadLinks = {
 };
 
 export function payloadLinks(secret: string, ttlSeconds: number, now: () => number = Date.now): PayloadLinks {
-  const mac = (id: string, expires: string) => createHmac('sha256', secret).update(`${id}.${expires}`).digest('base64url');
+  const mac = (id: string, expires: string) =>
+    createHmac('sha256', secret).update(`${id}.${expires}`).digest('base64url');
   return {
     sign(id) {
       const expires = String(Math.floor(now() / 1000) + ttlSeconds);

@@ -34,7 +34,14 @@ export async function presentResult<T extends RequestResult | null>(deps: Payloa
   if (!result || !isInferenceResponse(result)) return result;
   const kept = payloadOutputs(result);
   if (kept.length === 0) return result;
-  const sizes = new Map((await findCompletePayloads(deps.db, kept.map(({ id }) => id))).map((row) => [row.id, row.size!]));
+  const sizes = new Map(
+    (
+      await findCompletePayloads(
+        deps.db,
+        kept.map(({ id }) => id),
+      )
+    ).map((row) => [row.id, row.size!]),
+  );
   const total = [...sizes.values()].reduce((sum, size) => sum + size, 0);
   const inline = total <= deps.inlineLimit;
   const outputs = await Promise.all(
@@ -64,7 +71,14 @@ export async function binaryAnswer(
 ): Promise<{ body: Readable; headerLength: number; length: number } | null> {
   if (!response.outputs.some((tensor) => wanted(tensor.name))) return null;
   const kept = payloadOutputs(response).filter(({ tensor }) => wanted(tensor.name));
-  const sizes = new Map((await findCompletePayloads(deps.db, kept.map(({ id }) => id))).map((row) => [row.id, row.size!]));
+  const sizes = new Map(
+    (
+      await findCompletePayloads(
+        deps.db,
+        kept.map(({ id }) => id),
+      )
+    ).map((row) => [row.id, row.size!]),
+  );
   const parts: (Uint8Array | string)[] = [];
   const outputs = response.outputs.map((tensor) => {
     const id = payloadIdOf(tensor);
@@ -80,7 +94,8 @@ export async function binaryAnswer(
   });
   const header = Buffer.from(JSON.stringify({ ...response, outputs }), 'utf8');
   const length =
-    header.length + parts.reduce((sum, part) => sum + (typeof part === 'string' ? (sizes.get(part) ?? 0) : part.length), 0);
+    header.length +
+    parts.reduce((sum, part) => sum + (typeof part === 'string' ? (sizes.get(part) ?? 0) : part.length), 0);
   const { payloads } = deps;
   const body = Readable.from(
     (async function* () {

@@ -18,24 +18,33 @@ export interface PayloadStore {
   remove(ids: readonly string[]): Promise<void>;
 }
 
-/** Pieces as they come, regrouped into pieces of `size` bytes (the last may be shorter). */
+/**
+ * Pieces as they come, regrouped into pieces of `size` bytes (the last may be shorter). Whole
+ * pieces are views of what came, not copies (Node's streams never reuse a buffer they handed
+ * out); only what straddles two pieces is copied.
+ */
 export async function* inPiecesOf(size: number, bytes: AsyncIterable<Uint8Array>): AsyncIterable<Buffer> {
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   for await (const piece of bytes) {
     let rest = Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
-    while (pendingBytes + rest.length >= size) {
-      const take = size - pendingBytes;
+    if (pendingBytes > 0) {
+      const take = Math.min(size - pendingBytes, rest.length);
       pending.push(rest.subarray(0, take));
-      yield Buffer.concat(pending, size);
+      pendingBytes += take;
       rest = rest.subarray(take);
+      if (pendingBytes < size) continue;
+      yield Buffer.concat(pending, size);
       pending = [];
       pendingBytes = 0;
     }
+    while (rest.length >= size) {
+      yield rest.subarray(0, size);
+      rest = rest.subarray(size);
+    }
     if (rest.length > 0) {
-      // A copy: the source may reuse its buffer once this piece is handed back.
-      pending.push(Buffer.from(rest));
-      pendingBytes += rest.length;
+      pending.push(rest);
+      pendingBytes = rest.length;
     }
   }
   if (pendingBytes > 0) yield Buffer.concat(pending, pendingBytes);

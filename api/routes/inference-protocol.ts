@@ -33,11 +33,11 @@ import { bearer, json, oipErrors, schema } from '../http/openapi-parts';
 export type InferenceProtocolDeps = RequestEventStreamDeps &
   PayloadDeps &
   PayloadResultDeps & {
-  temporal: Client;
-  workflows: RequestWorkflows;
-  quotas: RequestQuotas;
-  version: string;
-};
+    temporal: Client;
+    workflows: RequestWorkflows;
+    quotas: RequestQuotas;
+    version: string;
+  };
 
 /** How long an infer waits for its request to end before answering 202 with where to look: `?wait` as for GET /api/requests/:id, 60 s unless set. */
 const inferWait = z.strictObject({ wait: waitQuery.shape.wait.unwrap().default(60) });

@@ -54,11 +54,16 @@ export function payloadRoutes(deps: PayloadRouteDeps) {
     if (ctx.query.signature === undefined) {
       await requireSession(deps.authenticate)(ctx, async () => undefined);
     } else if (!deps.links.verify(id, ctx.query.expires, ctx.query.signature)) {
-      throw new ApiError(403, 'PAYLOAD_LINK_INVALID', 'This download link is not valid, or has expired; ask for the request again for a new one');
+      throw new ApiError(
+        403,
+        'PAYLOAD_LINK_INVALID',
+        'This download link is not valid, or has expired; ask for the request again for a new one',
+      );
     }
     const row = await findPayload(db, id);
     const mine = ctx.state.principal ? row?.ownerId === ownerId(ownerOf(ctx.state.principal)) : true;
-    if (!row || row.size === null || !mine) throw new ApiError(404, 'PAYLOAD_NOT_FOUND', `There is no payload ${id} of yours`);
+    if (!row || row.size === null || !mine)
+      throw new ApiError(404, 'PAYLOAD_NOT_FOUND', `There is no payload ${id} of yours`);
     if (row.store !== deps.payloads.name) {
       throw new ApiError(500, 'PAYLOAD_STORE_CHANGED', `Payload ${id} is in ${row.store}, not in this server's store`);
     }
@@ -75,12 +80,16 @@ export function payloadRoutes(deps: PayloadRouteDeps) {
 export const payloadPaths = {
   '/api/payloads': {
     post: {
-      summary: 'Upload a payload (a tensor\'s bytes as OIP\'s binary extension lays them out), streamed, up to PAYLOAD_LIMIT',
+      summary:
+        "Upload a payload (a tensor's bytes as OIP's binary extension lays them out), streamed, up to PAYLOAD_LIMIT",
       description:
         'A request names it in a tensor: `{ "name", "datatype", "shape", "parameters": { "payload": id } }` with no `data`. ' +
         'An upload no request names is deleted after UPLOAD_TTL_HOURS; one cut halfway leaves nothing.',
       security: bearer,
-      requestBody: { required: true, content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
+      requestBody: {
+        required: true,
+        content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
+      },
       responses: { 201: { description: 'stored', content: json(uploaded) }, ...errors(400, 401, 413, 503) },
     },
   },
@@ -94,7 +103,10 @@ export const payloadPaths = {
         { name: 'signature', in: 'query', required: false, schema: { type: 'string' } },
       ],
       responses: {
-        200: { description: 'the bytes', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
+        200: {
+          description: 'the bytes',
+          content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
+        },
         ...errors(400, 401, 403, 404),
       },
     },

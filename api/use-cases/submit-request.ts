@@ -84,7 +84,11 @@ export async function submitRequest(
       if (!row) return null; // refused: why is read after the transaction, on the pool
       if (uploads.length > 0) {
         if ((await nameUploads(transaction, id, ownerId(owner), uploads)) !== uploads.length) {
-          throw new ApiError(409, 'PAYLOAD_ALREADY_USED', 'An upload this request names was just named by another request');
+          throw new ApiError(
+            409,
+            'PAYLOAD_ALREADY_USED',
+            'An upload this request names was just named by another request',
+          );
         }
       }
       await workflows.start(id, body.model, { ownerKind: principal.kind });

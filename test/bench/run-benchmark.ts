@@ -21,6 +21,10 @@ export function runBenchmark(
     autoscaler?: Partial<AutoscalerSettings>;
     /** false: no worker in this process (the benchmark starts worker processes) */
     worker?: boolean;
+    /** Settings of the stack, over the tests' */
+    env?: Record<string, string>;
+    /** Runs last, however the benchmark ended (a service the benchmark started for itself) */
+    after?: () => Promise<void>;
   } = {},
 ): void {
   const run = async () => {
@@ -37,6 +41,7 @@ export function runBenchmark(
       kubernetes: options.kubernetes,
       autoscaler: options.autoscaler,
       worker: options.worker,
+      env: options.env,
       tracing,
     });
     try {
@@ -50,6 +55,7 @@ export function runBenchmark(
       if (clusterDir) await rm(clusterDir, { recursive: true, force: true });
       await services.stop();
       await tracing?.shutdown();
+      await options.after?.();
     }
   };
   run().then(
