@@ -3,6 +3,8 @@
 // the 64 MB case, so that the API process's RSS is the API's alone:
 //   node --import tsx test/bench/payload-client.ts <url> <token> <bytes>   → {"size","sha256"}
 import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 /** A binary infer of one FP32 tensor, its bytes sent a piece at a time from `bytes` (never copied whole). */
 function binaryInfer(bytes: Buffer) {
@@ -53,7 +55,26 @@ export function floats(bytes: number): Buffer {
   return Buffer.from(values.buffer);
 }
 
-if (require.main === module) {
+if (require.main === module && process.argv[2] === 'serve') {
+  // The floor's server: `bytes` to whoever asks, then its port on stdout.
+  const data = floats(Number(process.argv[3]));
+  const server = createServer((_request, response) => {
+    response.writeHead(200, { 'content-length': String(data.length) });
+    response.end(data);
+  });
+  server.listen(0, '127.0.0.1', () => console.log((server.address() as AddressInfo).port));
+} else if (require.main === module && process.argv[2] === 'receive') {
+  // The floor's receiver: prints its RSS before and at its peak.
+  const rss = () => process.memoryUsage().rss;
+  let peak = 0;
+  (globalThis as { gc?: () => void }).gc?.();
+  const before = rss();
+  const sampler = setInterval(() => (peak = Math.max(peak, rss())), 10);
+  void receiveOnly(process.argv[3]!).then(() => {
+    clearInterval(sampler);
+    console.log(JSON.stringify({ before, peak }));
+  });
+} else if (require.main === module) {
   const [url, token, bytes] = process.argv.slice(2) as [string, string, string];
   inferAndHash(url, floats(Number(bytes)), { authorization: `Bearer ${token}` }).then(
     (answer) => console.log(JSON.stringify(answer)),
@@ -62,4 +83,15 @@ if (require.main === module) {
       process.exit(1);
     },
   );
+}
+
+/**
+ * The floor: a process that only receives `bytes` over HTTP, as fast as it comes, from a server
+ * in another process (`url`), and reads it through fetch as the worker reads a model's answer.
+ * Its RSS growth is what Node itself takes to receive that much.
+ */
+export async function receiveOnly(url: string): Promise<number> {
+  let seen = 0;
+  for await (const piece of (await fetch(url)).body as unknown as AsyncIterable<Uint8Array>) seen += piece.length;
+  return seen;
 }

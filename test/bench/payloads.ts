@@ -7,7 +7,7 @@
 //      back: how much the API's and the worker's RSS grow (target ≤ 32 MB each);
 //   2. a 10 MB FP32 tensor through echo and back, in binary: throughput through Podium against
 //      echo called directly (target ≥ 0.5×), and every answer bit-exact.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import path from 'node:path';
@@ -44,6 +44,30 @@ async function rssGrowth<T>(pids: Record<string, number>, work: () => Promise<T>
     return { result, before, peak };
   } finally {
     clearInterval(sampler);
+  }
+}
+
+/** What Node itself takes to receive `bytes` over HTTP: a server and a receiver, each a process of its own. */
+async function receiveFloor(bytes: number): Promise<number> {
+  const client = path.join(__dirname, 'payload-client.ts');
+  const server = spawn(process.execPath, ['--import', 'tsx', client, 'serve', String(bytes)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  try {
+    const port = await new Promise<string>((resolve) => server.stdout.once('data', (line: Buffer) => resolve(line.toString().trim())));
+    const { stdout } = await promisify(execFile)(process.execPath, [
+      ...podiumNodeOptions.split(' '),
+      '--expose-gc',
+      '--import',
+      'tsx',
+      client,
+      'receive',
+      `http://127.0.0.1:${port}/`,
+    ]);
+    const { before, peak } = JSON.parse(stdout) as { before: number; peak: number };
+    return (peak - before) / mb;
+  } finally {
+    server.kill();
   }
 }
 
@@ -112,6 +136,10 @@ async function measure(stack: TestStack, workerPid: number) {
       `   ${name} RSS ${(before[name]! / mb).toFixed(0)} MB → peak ${(peak[name]! / mb).toFixed(0)} MB: +${growth.toFixed(1)} MB (target ≤ ${targets.rssGrowthMb}: ${growth <= targets.rssGrowthMb ? 'met' : 'NOT met'})`,
     );
   }
+  const floor = await receiveFloor(big.length);
+  console.log(
+    `   floor: a Node process (Podium's heap settings) that only receives the same bytes over HTTP grows +${floor.toFixed(1)} MB`,
+  );
 
   // 2. 10 MB FP32, binary both ways: Podium against direct, the same number of calls, `concurrency` at a time.
   const tensor = floats(10 * mb);
