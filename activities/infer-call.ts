@@ -2,14 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { randomUUID } from 'node:crypto';
 import type { DatabasePool } from 'slonik';
 import { findCompletePayloads, payloadCallFacts, removePayloads, writePayload } from '../db/payloads';
-import {
-  BinaryTensorError,
-  binaryParts,
-  bytesElementsChecker,
-  decodeTensor,
-  parseBinaryHeader,
-  type BinaryPart,
-} from '../domain/binary-tensors';
+import { BinaryTensorError, binaryParts, checkedPart, decodeTensor, parseBinaryHeader } from '../domain/binary-tensors';
 import { inferenceResponse, type InferenceRequest, type InferenceTensor } from '../domain/inference-protocol';
 import {
   asPayloadTensor,
@@ -35,7 +28,8 @@ export type InferWork = { requestId: string; modelId: string; servedModelName: s
 export async function inferPlan(input: InferenceRequest, work: InferWork, io: PayloadIo): Promise<ModelCallPlan> {
   const path = `/v2/models/${encodeURIComponent(work.servedModelName)}/infer`;
   const ids = payloadIdsOf(input.inputs);
-  if (ids.length === 0) return { path, body: { ...input, id: work.requestId }, read: (response) => readJsonAnswer(response, work.modelId) };
+  if (ids.length === 0)
+    return { path, body: { ...input, id: work.requestId }, read: (response) => readJsonAnswer(response, work.modelId) };
   // Only a request with payloads asks a model for binary, and it alone needs these two facts.
   const { binaryTensors, ownerId } = await payloadCallFacts(io.db, work.requestId);
   const read = (response: Response) => readInferAnswer(response, { ...work, ownerId }, io);
@@ -111,7 +105,7 @@ async function readInferAnswer(response: Response, work: InferWork & { ownerId: 
         io.db,
         io.payloads,
         { id, ownerId: work.ownerId, requestId: work.requestId, role: 'result' },
-        checkedBytes(part, reader.take(part.size)),
+        checkedPart(part, reader.take(part.size)),
       );
     }
     if ((await reader.countRest()) > 0) throw badResponse(work.modelId, 'bytes after its last binary output');
@@ -124,17 +118,8 @@ async function readInferAnswer(response: Response, work: InferWork & { ownerId: 
     return parsed.data;
   } catch (error) {
     await removePayloads(io.db, io.payloads, written).catch(() => undefined);
-    if (error instanceof BinaryTensorError) throw badResponse(work.modelId, `binary outputs that do not hold: ${error.message}`);
+    if (error instanceof BinaryTensorError)
+      throw badResponse(work.modelId, `binary outputs that do not hold: ${error.message}`);
     throw error;
   }
-}
-
-async function* checkedBytes(part: BinaryPart, bytes: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
-  if (part.datatype !== 'BYTES') return yield* bytes;
-  const checker = bytesElementsChecker(part.name, part.shape);
-  for await (const piece of bytes) {
-    checker.feed(piece);
-    yield piece;
-  }
-  checker.end();
 }

@@ -28,9 +28,7 @@ export async function callOnInstance(
   const answer = await callModel(work, context, interrupted, () => createChunkRelay(db, requestId), {
     db,
     payloads,
-  }).finally(
-    () => marked,
-  );
+  }).finally(() => marked);
   if ('result' in answer) return answer;
   const { code, message, detail, retryable } = answer.failure;
   await untilStored(() => saveInferenceFailure(db, requestId, { code, message: detail }), context.cancellationSignal);

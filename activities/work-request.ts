@@ -1,6 +1,8 @@
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import { recordRequestEnd, requeueWorkRequest } from '../db/work-request-lifecycle';
 import { observeRequestEnd } from '../lib/metrics';
+import type { PayloadStore } from '../lib/payload-store';
+import { removePayloads, resultPayloads } from '../db/payloads';
 import { requestEndLine } from './request-end-line';
 import { findRequestStart, type RequestStart } from '../db/work-requests';
 import type { RequestEnd } from '../domain/work-request';
@@ -32,7 +34,12 @@ export function requestRowMissing(requestId: string, attempt: number): Applicati
   return ApplicationFailure.retryable(`request ${requestId} is not visible yet`, 'NOT_VISIBLE_YET');
 }
 
-export function createRequestActivities({ db, temporal, taskQueue }: SignalDeps) {
+export function createRequestActivities({
+  db,
+  temporal,
+  taskQueue,
+  payloads,
+}: SignalDeps & { payloads: PayloadStore }) {
   const { acquire, release, signals } = createSlotKeeper({ db, temporal, taskQueue });
 
   return retriedWhileDatabaseIsDown({
@@ -126,6 +133,8 @@ export function createRequestActivities({ db, temporal, taskQueue }: SignalDeps)
       });
       // Counted once it is committed; a retried step finds it ended already and counts nothing.
       if (!ended) return;
+      // A request that did not complete keeps no output (a try's, written before it failed).
+      if (ended.status !== 'COMPLETE') await removePayloads(db, payloads, await resultPayloads(db, requestId));
       observeRequestEnd(ended.modelId, ended.status, ended.timings);
       log.info('request ended', requestEndLine(requestId, ended, end.status === 'FAILED' ? end.error.code : null));
     },

@@ -178,7 +178,7 @@ export function createApp({
       logger,
       heartbeatMs: config.EVENT_STREAM_HEARTBEAT_SECONDS * 1000,
     }),
-    adminRequestRoutes({ db, workflows, authenticate: auth.authenticate, temporalUi }),
+    adminRequestRoutes({ ...payloadDeps, workflows, authenticate: auth.authenticate, temporalUi }),
     authRoutes({ db, ...auth }),
     adminUserRoutes({ db, authenticate: auth.authenticate, cache: auth.cache }),
     adminStatsRoutes({ db, authenticate: auth.authenticate, logger }),

@@ -5,7 +5,7 @@ import { removePayloads, writePayload } from '../db/payloads';
 import {
   BinaryTensorError,
   binaryParts,
-  bytesElementsChecker,
+  checkedPart,
   headerByteCount,
   parseBinaryHeader,
   type BinaryPart,
@@ -111,7 +111,7 @@ export async function readBinaryInference(
           deps.db,
           deps.payloads,
           { id, ownerId, requestId: null, role: 'upload' },
-          checked(part, reader.take(part.size)),
+          checkedPart(part, reader.take(part.size)),
         );
       }
       const left = await reader.countRest();
@@ -141,17 +141,6 @@ function withPayloads(header: unknown, parts: BinaryPart[], id: (part: BinaryPar
     return part ? asPayloadTensor(tensor, id(part)) : tensor;
   });
   return { ...(header as object), inputs };
-}
-
-/** A part's bytes as they pass, its BYTES elements checked on the way. */
-async function* checked(part: BinaryPart, bytes: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
-  if (part.datatype !== 'BYTES') return yield* bytes;
-  const checker = bytesElementsChecker(part.name, part.shape);
-  for await (const piece of bytes) {
-    checker.feed(piece);
-    yield piece;
-  }
-  checker.end();
 }
 
 function coded<T>(work: () => T): T {

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import type { CommonQueryMethods } from 'slonik';
 import { findCompletePayloads } from '../db/payloads';
-import { decodeTensor, encodeTensor, type Datatype } from '../domain/binary-tensors';
+import { BinaryTensorError, decodeTensor, encodeTensor, type Datatype } from '../domain/binary-tensors';
 import type { InferenceResponse, InferenceTensor } from '../domain/inference-protocol';
 import { asBinaryTensor, parametersWithout, payloadIdOf, payloadOutputs } from '../domain/payload-tensors';
 import type { RequestResult } from '../domain/work-request';
@@ -26,9 +26,23 @@ async function readWhole(store: PayloadStore, id: string): Promise<Buffer> {
 }
 
 /**
+ * A payload tensor's elements as JSON can carry them; null when it cannot (NaN or an infinity,
+ * BYTES that are not text): such a tensor is a link to its bytes instead.
+ */
+async function inJson(store: PayloadStore, tensor: InferenceTensor, id: string): Promise<unknown[] | null> {
+  try {
+    const data = decodeTensor(tensor.name, tensor.datatype, tensor.shape, await readWhole(store, id));
+    return data.some((value) => typeof value === 'number' && !Number.isFinite(value)) ? null : data;
+  } catch (error) {
+    if (error instanceof BinaryTensorError) return null;
+    throw error;
+  }
+}
+
+/**
  * A result as a client reads it in JSON: outputs kept as payloads come back as `data` when they
- * are small together (RESULT_INLINE_LIMIT); larger, each is a signed, expiring download link
- * (`parameters.url`, with `size` and `expiresAt`) to its bytes.
+ * are small together (RESULT_INLINE_LIMIT) and JSON can hold them; otherwise each is a signed,
+ * expiring download link (`parameters.url`, with `size` and `expiresAt`) to its bytes.
  */
 export async function presentResult<T extends RequestResult | null>(deps: PayloadResultDeps, result: T): Promise<T> {
   if (!result || !isInferenceResponse(result)) return result;
@@ -49,8 +63,8 @@ export async function presentResult<T extends RequestResult | null>(deps: Payloa
       const id = payloadIdOf(tensor);
       if (id === undefined) return tensor;
       if (inline) {
-        const data = decodeTensor(tensor.name, tensor.datatype, tensor.shape, await readWhole(deps.payloads, id));
-        return { ...tensor, parameters: parametersWithout(tensor.parameters, 'payload'), data };
+        const data = await inJson(deps.payloads, tensor, id);
+        if (data) return { ...tensor, parameters: parametersWithout(tensor.parameters, 'payload'), data };
       }
       const { url, expiresAt } = deps.links.sign(id);
       return { ...tensor, parameters: { ...tensor.parameters, size: sizes.get(id) ?? 0, url, expiresAt } };

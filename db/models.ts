@@ -1,5 +1,5 @@
 import { sql, type CommonQueryMethods } from 'slonik';
-import { modelSpec, streamsWith, type ModelSettings, type ModelSpec } from '../domain/model-catalog';
+import { binaryTensorsWith, modelSpec, streamsWith, type ModelSettings, type ModelSpec } from '../domain/model-catalog';
 
 const selectModel = sql.fragment`
   SELECT id,
@@ -31,7 +31,8 @@ const selectModel = sql.fragment`
          inputs,
          outputs,
          max_tokens AS "maxTokens",
-         streams
+         streams,
+         binary_tensors AS "binaryTensors"
     FROM models`;
 
 /** The catalog: every model but the deleted ones. */
@@ -69,13 +70,13 @@ function optionalArray(values: string[] | undefined) {
  */
 export async function upsertModel(db: CommonQueryMethods, id: string, settings: ModelSettings): Promise<void> {
   await db.query(sql.unsafe`
-    INSERT INTO models (id, display_name, description, protocol, max_tokens, streams, served_model_name, runtime, local_command, env, working_dir,
+    INSERT INTO models (id, display_name, description, protocol, max_tokens, streams, binary_tensors, served_model_name, runtime, local_command, env, working_dir,
                         container_image, container_command, container_args, container_env, container_port,
                         readiness_path, storage_uri, port_env, port_arg,
                         resources, min_instances, max_instances, keep_warm_seconds, max_concurrency,
                         startup_timeout_seconds, request_timeout_seconds, max_waiting, inputs, outputs)
     VALUES (${id}, ${settings.displayName}, ${settings.description}, ${settings.protocol}, ${settings.maxTokens ?? null},
-            ${streamsWith(settings)},
+            ${streamsWith(settings)}, ${binaryTensorsWith(settings)},
             ${settings.servedModelName ?? null}, ${settings.runtime},
             ${sql.array(settings.localCommand, 'text')}, ${sql.jsonb(settings.env)}, ${settings.workingDir ?? null},
             ${settings.containerImage}, ${optionalArray(settings.containerCommand)}, ${optionalArray(settings.containerArgs)},
@@ -86,7 +87,7 @@ export async function upsertModel(db: CommonQueryMethods, id: string, settings: 
             ${sql.jsonb(settings.inputs)}, ${sql.jsonb(settings.outputs)})
     ON CONFLICT (id) DO UPDATE SET
       display_name = EXCLUDED.display_name, description = EXCLUDED.description,
-      protocol = EXCLUDED.protocol, max_tokens = EXCLUDED.max_tokens, streams = EXCLUDED.streams, served_model_name = EXCLUDED.served_model_name,
+      protocol = EXCLUDED.protocol, max_tokens = EXCLUDED.max_tokens, streams = EXCLUDED.streams, binary_tensors = EXCLUDED.binary_tensors, served_model_name = EXCLUDED.served_model_name,
       runtime = EXCLUDED.runtime, local_command = EXCLUDED.local_command, env = EXCLUDED.env, working_dir = EXCLUDED.working_dir,
       container_image = EXCLUDED.container_image, container_command = EXCLUDED.container_command,
       container_args = EXCLUDED.container_args, container_env = EXCLUDED.container_env, container_port = EXCLUDED.container_port,

@@ -149,3 +149,11 @@ export async function payloadCallFacts(
       FROM work_requests r JOIN models m ON m.id = r.model_id
      WHERE r.id = ${requestId}`);
 }
+
+const payloadIdRow = z.object({ id: z.string() });
+
+/** The payloads of a request's result (those any try at its model call wrote). */
+export async function resultPayloads(db: CommonQueryMethods, requestId: string): Promise<readonly string[]> {
+  return db.anyFirst(sql.type(payloadIdRow)`
+    SELECT id FROM payloads WHERE request_id = ${requestId} AND role = 'result'`);
+}

@@ -84,9 +84,17 @@ function numberToBfloat(value: number): number {
   return (rounded >>> 16) & 0xffff;
 }
 
-/** 64-bit integers as JSON numbers: exact up to 2^53, as every JSON number is. */
-const int64 = (view: DataView, at: number, signed: boolean) =>
-  Number(signed ? view.getBigInt64(at, true) : view.getBigUint64(at, true));
+/** 64-bit integers as JSON numbers, which are exact up to 2^53: past that, a coded error, never a rounded number. */
+function int64(view: DataView, at: number, signed: boolean): number {
+  const value = Number(signed ? view.getBigInt64(at, true) : view.getBigUint64(at, true));
+  if (!Number.isSafeInteger(value)) {
+    throw new BinaryTensorError(
+      'INT64_NOT_EXACT_IN_JSON',
+      `${value} is past 2^53, which a JSON number cannot hold exactly`,
+    );
+  }
+  return value;
+}
 
 /** A binary tensor's elements, flat, as JSON data. */
 export function decodeTensor(name: string, datatype: Datatype, shape: number[], bytes: Uint8Array): unknown[] {
@@ -415,4 +423,15 @@ export function binaryResponse(
   });
   const header = Buffer.from(JSON.stringify({ ...response, outputs }), 'utf8');
   return { body: Buffer.concat([header, ...binaries]), headerLength: header.length };
+}
+
+/** A binary part's bytes as they pass, its BYTES elements checked on the way (others pass as they are). */
+export async function* checkedPart<T extends Uint8Array>(part: BinaryPart, bytes: AsyncIterable<T>): AsyncIterable<T> {
+  if (part.datatype !== 'BYTES') return yield* bytes;
+  const checker = bytesElementsChecker(part.name, part.shape);
+  for await (const piece of bytes) {
+    checker.feed(piece);
+    yield piece;
+  }
+  checker.end();
 }

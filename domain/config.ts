@@ -97,7 +97,11 @@ export const configSchema = z.object({
   PAYLOAD_URL_SECRET: z.string().min(16, 'use at least 16 characters').default(developmentPayloadUrlSecret),
   PAYLOAD_URL_TTL_SECONDS: seconds.default(3600),
   /** An upload that no request names is deleted after this long. */
-  UPLOAD_TTL_HOURS: z.coerce.number().positive().max(24 * 7).default(24),
+  UPLOAD_TTL_HOURS: z.coerce
+    .number()
+    .positive()
+    .max(24 * 7)
+    .default(24),
   ANONYMOUS_SESSION_TTL_HOURS: z.coerce
     .number()
     .positive()

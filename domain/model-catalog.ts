@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { tensorDatatype } from './inference-protocol';
-import { runtimeKind } from './model-runtime';
+import { runtimeKind, runtimeTakesBinaryTensors } from './model-runtime';
 import { auditedEnvironment, redactedEnvironment, secretKeyRef, workerSecretRef } from './model-secrets';
 
 /** A tensor a model takes or gives, as OIP v2 model metadata lists it (-1: any length). */
@@ -58,6 +58,8 @@ export const modelSpec = z.object({
   maxTokens: z.number().int().nullable(),
   /** Its output may stream: OpenAI models always; an OIP model whose server has generate_stream. */
   streams: z.boolean(),
+  /** Its server takes OIP's binary tensor data extension: tensors kept as bytes go to it in binary, not converted to JSON. */
+  binaryTensors: z.boolean(),
 });
 export type ModelSpec = z.infer<typeof modelSpec>;
 
@@ -177,6 +179,12 @@ export const modelSettings = z
       .describe(
         "oip-v2 models: the server has OIP's generate_stream (MLServer's predict_stream); openai models always stream",
       ),
+    binaryTensors: z
+      .boolean()
+      .optional()
+      .describe(
+        "oip-v2 models: the server takes OIP's binary tensor data extension (default: triton and kserve do, the others do not)",
+      ),
   })
   .refine((settings) => settings.minInstances <= settings.maxInstances, {
     path: ['minInstances'],
@@ -197,6 +205,11 @@ export function streamsWith(settings: Pick<ModelSettings, 'protocol' | 'streams'
   return settings.protocol === 'openai' || (settings.streams ?? false);
 }
 
+/** Whether a model with these settings is sent tensors in binary: as it says, else as its runtime does. */
+export function binaryTensorsWith(settings: Pick<ModelSettings, 'runtime' | 'binaryTensors'>): boolean {
+  return settings.binaryTensors ?? runtimeTakesBinaryTensors(settings.runtime);
+}
+
 /** The catalog row that settings make: what `GET /api/admin/models/:id` shows once they are saved. */
 export function modelSpecFrom(id: string, settings: ModelSettings): ModelSpec {
   return {
@@ -212,6 +225,7 @@ export function modelSpecFrom(id: string, settings: ModelSettings): ModelSpec {
     portArg: settings.portArg ?? null,
     maxTokens: settings.maxTokens ?? null,
     streams: streamsWith(settings),
+    binaryTensors: binaryTensorsWith(settings),
   };
 }
 

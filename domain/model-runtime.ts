@@ -160,3 +160,12 @@ export function containerLaunch(model: RuntimeSettings): ContainerLaunch {
     ports: [{ name: 'http', containerPort: ports.http }, ...extraPorts],
   };
 }
+
+/**
+ * Whether a runtime's server takes OIP's binary tensor data extension on its REST infer: Triton
+ * and KServe's Python server (since 0.13) do; MLServer does not. A custom server, or a demo
+ * model, says so itself (catalog `binaryTensors`).
+ */
+export function runtimeTakesBinaryTensors(runtime: z.infer<typeof runtimeKind>): boolean {
+  return runtime === 'triton' || runtime === 'kserve';
+}

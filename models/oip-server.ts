@@ -31,6 +31,8 @@ export type ModelDefinition = {
   inputs: TensorMetadata[];
   outputs: TensorMetadata[];
   infer: (request: InferRequest) => Promise<Omit<InferResponse, 'model_name' | 'model_version' | 'id'>>;
+  /** The model takes tensors in binary (`raw`); a server without it refuses binary bodies. */
+  binaryTensors?: boolean;
 };
 
 const maxBodyBytes = 128 * 1024 * 1024;
@@ -130,6 +132,11 @@ export function serveModel(definition: ModelDefinition) {
       if (request.method === 'POST' && url === `${base}/infer`) {
         // The binary tensor data extension: binary inputs come as `raw`; outputs with `raw` go back in binary.
         const headerLength = request.headers['inference-header-content-length'];
+        if (headerLength !== undefined && !model.binaryTensors) {
+          throw new ModelInputError(
+            'the binary tensor data extension is not supported: send tensors as JSON (tritonclient: binary_data=False)',
+          );
+        }
         const bytes = await readBody(request);
         const body = headerLength === undefined ? parseJson(bytes) : binaryRequest(bytes, Number(headerLength));
         if (!isInferRequest(body)) throw new ModelInputError('body must be an inference request with "inputs"');

@@ -11,6 +11,7 @@ import { ApiError } from '../http/errors';
 import { idParam } from '../http/params';
 import { workflowLink, type TemporalUi } from '../http/temporal-ui';
 import type { RequestWorkflows } from '../request-workflows';
+import { presentResult, type PayloadResultDeps } from '../payload-results';
 import { setRequestStatus } from '../use-cases/set-request-status';
 import { requireJsonBody } from './json-body';
 import { requestWorkflowId } from '../../workflows/contracts';
@@ -18,12 +19,14 @@ import { json, errors, bearer, idParameter } from '../http/openapi-parts';
 import { z } from 'zod';
 
 /** Admin actions on any request. Every one is written to audit_log before it is carried out. */
-export function adminRequestRoutes(deps: {
-  db: DatabasePool;
-  workflows: RequestWorkflows;
-  authenticate: Authenticate;
-  temporalUi?: TemporalUi;
-}) {
+export function adminRequestRoutes(
+  deps: PayloadResultDeps & {
+    db: DatabasePool;
+    workflows: RequestWorkflows;
+    authenticate: Authenticate;
+    temporalUi?: TemporalUi;
+  },
+) {
   const { db } = deps;
   const router = new Router<AuthState>();
   router.use('/api/admin/requests', requireSession(deps.authenticate), requirePermission('ADMIN'));
@@ -62,7 +65,8 @@ export function adminRequestRoutes(deps: {
     const sensitive = await findSensitiveRequest(db, id);
     if (!sensitive) throw new ApiError(404, 'REQUEST_NOT_FOUND', `No request ${id}`);
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = sensitive;
+    // Outputs kept as payloads as the owner reads them: inline when small, else signed links.
+    ctx.body = { ...sensitive, result: await presentResult(deps, sensitive.result) };
   });
 
   /** REQUESTED re-queues the request as a new attempt (same id); FAILED ends it (see setRequestStatus). */

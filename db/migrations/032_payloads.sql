@@ -29,7 +29,7 @@ CREATE TABLE payload_chunks (
 );
 ALTER TABLE payload_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
 
--- Models whose runtime takes OIP's binary tensor data extension (Triton, KServe's Python
--- server, Podium's echo) get payload tensors in binary; the rest get JSON, converted.
+-- Models whose server takes OIP's binary tensor data extension (Triton, KServe's Python server,
+-- Podium's echo) get payload tensors in binary; the rest get JSON, converted.
 ALTER TABLE models ADD COLUMN binary_tensors boolean NOT NULL DEFAULT false;
-UPDATE models SET binary_tensors = true WHERE id = 'echo';
+UPDATE models SET binary_tensors = true WHERE id = 'echo' OR runtime IN ('triton', 'kserve');

@@ -11,6 +11,7 @@ serveModel({
   // Echo takes any tensors and gives each back unchanged; these are what the examples send.
   inputs: [{ name: 'numbers', datatype: 'FP32', shape: [-1, -1] }],
   outputs: [{ name: 'numbers', datatype: 'FP32', shape: [-1, -1] }],
+  binaryTensors: true,
   infer: async (request) => {
     const delay = Number((request.parameters as { delay_ms?: unknown } | undefined)?.delay_ms ?? 0);
     if (delay > 0) await sleep(Math.min(delay, maxDelayMs));

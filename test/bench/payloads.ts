@@ -54,7 +54,9 @@ async function receiveFloor(bytes: number): Promise<number> {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   try {
-    const port = await new Promise<string>((resolve) => server.stdout.once('data', (line: Buffer) => resolve(line.toString().trim())));
+    const port = await new Promise<string>((resolve) =>
+      server.stdout.once('data', (line: Buffer) => resolve(line.toString().trim())),
+    );
     const { stdout } = await promisify(execFile)(process.execPath, [
       ...podiumNodeOptions.split(' '),
       '--expose-gc',

@@ -1,8 +1,9 @@
 import { ListMultipartUploadsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { sql } from 'slonik';
 import { z } from 'zod';
+import { writePayload } from '../../db/payloads';
 import { startS3Server, type S3Server } from '../../infra/seaweedfs';
 import { workflowNames, type PodiumWorkflows } from '../../workflows/contracts';
 import { binaryInferBody, postBinaryInfer, readBinaryAnswer } from '../support/binary-inference';
@@ -222,6 +223,40 @@ describe.each(stores)('payloads in $name', ({ s3 }) => {
     const over = await upload(Buffer.alloc(9 * 1024 * 1024));
     expect(over.status).toBe(413);
     expect(over.body.error.code).toBe('PAYLOAD_TOO_LARGE');
+  });
+
+  it('removes what a try wrote of the result when its request is cancelled, keeping the input', async () => {
+    const input = await upload(floats(2));
+    const { body } = await stack.api.submit(token, {
+      model: 'echo',
+      input: {
+        inputs: [{ name: 'x', datatype: 'FP32', shape: [2], parameters: { payload: input.body.id } }],
+        parameters: { delay_ms: 20_000 },
+      },
+    });
+    await eventually(
+      async () => (await stack.api.call('GET', `/api/requests/${body.id}`, { token })).body.status,
+      (status) => status === 'PROCESSING',
+    );
+    // What a try writes of a binary answer before the request ends: a result payload.
+    const owner = await stack.db.oneFirst(sql.type(z.object({ owner: z.string() }))`
+      SELECT COALESCE(user_id, session_id) AS owner FROM work_requests WHERE id = ${body.id}`);
+    const partial = randomUUID();
+    await writePayload(
+      stack.db,
+      stack.payloads,
+      { id: partial, ownerId: owner, requestId: body.id, role: 'result' },
+      (async function* () {
+        yield floats(2);
+      })(),
+    );
+    expect((await stack.api.call('POST', `/api/requests/${body.id}/cancel`, { token })).status).toBe(202);
+    expect((await stack.api.waitUntilFinal(token, body.id)).request.status).toBe('CANCELLED');
+    const left = () =>
+      stack.db.anyFirst(
+        sql.type(z.object({ role: z.string() }))`SELECT role FROM payloads WHERE request_id = ${body.id}`,
+      );
+    expect(await eventually(left, (roles) => roles.length === 1)).toEqual(['input']);
   });
 
   it('deletes payloads with their requests at retention, and uploads no request named', async () => {

@@ -45,6 +45,7 @@ export const echoModel: ModelSpec = {
   protocol: 'oip-v2',
   maxTokens: null,
   streams: false,
+  binaryTensors: true,
   servedModelName: 'echo',
   runtime: 'podium-node',
   localCommand: ['node', 'models/echo/server.ts'],

@@ -91,6 +91,8 @@ export async function startTestStack(
           settings: { ...autoscalerSettings(parseConfig({}), simulatedNodeTypes), ...options.autoscaler },
         }
       : undefined;
+  // The store PAYLOAD_STORE names in the stack's settings, as the worker and the API use it.
+  const payloads = payloadStoreOf(parseConfig(options.env ?? {}), db);
   const workerDatabase = options.workerDatabaseProxy ? await proxiedPool(databaseUrl, schema) : null;
   const worker =
     options.worker === false
@@ -103,7 +105,7 @@ export async function startTestStack(
           interruptsFrom: { databaseUrl, schema, logger: pino({ level: 'silent' }) },
           runtime,
           autoscaler,
-          payloads: payloadStoreOf(parseConfig(options.env ?? {}), db),
+          payloads,
           webhookSecret: testWebhookSecret,
           // The tests' receivers listen on this machine.
           webhookAllowedAddresses: options.webhookAllowedAddresses ?? ['127.0.0.1/32'],
@@ -206,6 +208,7 @@ export async function startTestStack(
     schema,
     services,
     db: db,
+    payloads,
     /** With `workerDatabaseProxy`: the proxy between the worker and PostgreSQL. */
     workerDatabase: workerDatabase?.proxy ?? null,
     temporal,

@@ -29,6 +29,7 @@ describe('configuration', () => {
     const production = {
       PODIUM_ENV: 'production',
       WEBHOOK_SECRET: 'a secret of our own, long enough',
+      PAYLOAD_URL_SECRET: 'another secret of our own',
       COOKIE_SECURE: 'true',
       DATABASE_URL: 'postgres://podium@db.internal/podium',
       TEMPORAL_ADDRESS: 'temporal.internal:7233',
@@ -41,7 +42,7 @@ describe('configuration', () => {
 
     it('refuses each development default, naming the setting to fix', () => {
       expect(() => parseConfig({ PODIUM_ENV: 'production' })).toThrow(
-        /WEBHOOK_SECRET: set a secret[\s\S]*COOKIE_SECURE: set true[\s\S]*DATABASE_URL: set it[\s\S]*TEMPORAL_ADDRESS: set it/,
+        /WEBHOOK_SECRET: set a secret[\s\S]*PAYLOAD_URL_SECRET: set a secret[\s\S]*COOKIE_SECURE: set true[\s\S]*DATABASE_URL: set it[\s\S]*TEMPORAL_ADDRESS: set it/,
       );
       expect(() => parseConfig({ ...production, SIMULATED_CLUSTER: 'true' })).toThrow(/SIMULATED_CLUSTER: unset it/);
       expect(() => parseConfig({ ...production, NODE_PROVIDER: 'kwok' })).toThrow(/NODE_PROVIDER: kwok/);
