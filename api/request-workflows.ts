@@ -1,4 +1,5 @@
 import { ServiceError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { RequestPriority } from '../domain/request-priority';
 import type { SignalDefinition } from '@temporalio/common';
 import { modelNameKey, requestStatusKey } from '../workflows/search-attributes';
 import type { AdminStatusChange } from '../domain/work-request';
@@ -87,7 +88,7 @@ export function requestWorkflows(
     async start(
       requestId: string,
       modelId: string,
-      options: { ownerKind?: 'user' | 'anonymous'; rerun?: boolean } = {},
+      options: { ownerKind?: 'user' | 'anonymous'; priority?: RequestPriority; rerun?: boolean } = {},
     ) {
       await reach(() =>
         temporal.workflow.start<PodiumWorkflows['modelRequest2']>(workflowNames.modelRequest2, {

@@ -13,11 +13,11 @@ import {
 
 /**
  * The request path's slots (migration 009). A request leases a slot of a ready instance. When
- * there is none, it waits in line, in the order requests were submitted. When it is done, it
- * hands its slot to the oldest waiter.
+ * there is none, it waits in line: by priority, then in the order requests were submitted
+ * (`queueOrder`). When it is done, it hands its slot to the first waiter.
  *
  * Every change here runs in a transaction that holds the model's advisory lock exclusively. So
- * the line is exactly first come, first served, and no hand-over is lost or made twice.
+ * the line's order is exact, and no hand-over is lost or made twice.
  *
  * While nobody waits, warm requests take the lock shared instead (lease_free_slot and
  * release_slot, migration 023), so they run side by side. The exclusive lock waits for them, so
@@ -25,6 +25,9 @@ import {
  */
 
 type Db = CommonQueryMethods & { transaction: <T>(handler: (t: CommonQueryMethods) => Promise<T>) => Promise<T> };
+
+/** The line's order: priority (high first), then submission, then id (a tie). */
+const queueOrder = sql.fragment`priority, requested_at, request_id`;
 
 /** A slot just given to a waiting request, whose workflow must be told. */
 export type Handover = Slot & { requestId: string; workflowId: string };
@@ -87,7 +90,9 @@ async function readPool(
   const earlier = request
     ? sql.fragment`EXISTS (SELECT 1 FROM slot_waiters
                     WHERE model_id = ${modelId} AND request_id <> ${request.requestId}
-                      AND (requested_at, request_id) < (to_timestamp(${request.requestedAt / 1000}), ${request.requestId}::uuid))`
+                      AND (priority, requested_at, request_id)
+                        < ((SELECT priority FROM work_requests WHERE id = ${request.requestId}),
+                           to_timestamp(${request.requestedAt / 1000}), ${request.requestId}::uuid))`
     : sql.fragment`false`;
   return t.one(sql.type(poolView)`
     SELECT json_build_object(-- A deleted model drains: its requests finish, nothing is kept warm after them.
@@ -99,7 +104,7 @@ async function readPool(
            (SELECT count(*)::int FROM slot_waiters WHERE model_id = ${modelId}) AS waiting,
            COALESCE((SELECT json_agg(json_build_object('requestId', w.request_id, 'workflowId', w.workflow_id))
                        FROM (SELECT request_id, workflow_id FROM slot_waiters WHERE model_id = ${modelId}
-                              ORDER BY requested_at, request_id
+                              ORDER BY ${queueOrder}
                               LIMIT (SELECT max_concurrency FROM models WHERE id = ${modelId})
                                   * (SELECT count(*) FROM model_instances WHERE model_id = ${modelId} AND slot_state = 'READY')) w),
                     '[]') AS waiters,
@@ -125,12 +130,13 @@ async function lease(
   instanceId: string,
 ) {
   await t.query(sql.unsafe`
-    WITH waited AS (DELETE FROM slot_waiters WHERE request_id = ${request.requestId} RETURNING requested_at, queued_at),
+    WITH waited AS (DELETE FROM slot_waiters WHERE request_id = ${request.requestId} RETURNING requested_at, queued_at, priority),
          leased AS (
-           INSERT INTO instance_leases (request_id, instance_id, model_id, workflow_id, requested_at, queued_at, slot)
+           INSERT INTO instance_leases (request_id, instance_id, model_id, workflow_id, requested_at, queued_at, priority, slot)
            SELECT ${request.requestId}, ${instanceId}, ${modelId}, ${request.workflowId},
                   COALESCE((SELECT requested_at FROM waited), to_timestamp(${(request.requestedAt ?? 0) / 1000})),
                   (SELECT queued_at FROM waited),
+                  (SELECT priority FROM waited),
                   (SELECT min(s) FROM generate_series(1, 1 + (SELECT count(*) FROM instance_leases h
                                                                 WHERE h.instance_id = ${instanceId} AND h.released_at IS NULL)::int) s
                     WHERE NOT EXISTS (SELECT 1 FROM instance_leases h
@@ -205,8 +211,9 @@ export async function acquireSlot(
       };
     }
     const queued = await t.query(sql.unsafe`
-      INSERT INTO slot_waiters (request_id, model_id, workflow_id, requested_at)
-      VALUES (${requestId}, ${modelId}, ${request.workflowId}, to_timestamp(${request.requestedAt / 1000}))
+      INSERT INTO slot_waiters (request_id, model_id, workflow_id, requested_at, priority)
+      VALUES (${requestId}, ${modelId}, ${request.workflowId}, to_timestamp(${request.requestedAt / 1000}),
+              COALESCE((SELECT priority FROM work_requests WHERE id = ${requestId}), 1))
       ON CONFLICT (request_id) DO NOTHING`);
     const waiting = view.waiting + queued.rowCount;
     const demand = needsAnotherInstance(view.instances, waiting, view.settings) && (await askPoolOnce(t, modelId));
@@ -288,7 +295,7 @@ export async function openInstanceSlots(
 const requestIdWorkflowIdRow = z.object({ requestId: z.string(), workflowId: z.string() });
 
 /**
- * The instance never became ready: it leaves the pool, and the request that has waited longest
+ * The instance never became ready: it leaves the pool, and the request first in line
  * is taken out of the queue to be told (when other starts cover it, it simply stays).
  */
 export async function abandonInstanceStart(db: Db, { modelId, instanceId }: { modelId: string; instanceId: string }) {
@@ -296,7 +303,7 @@ export async function abandonInstanceStart(db: Db, { modelId, instanceId }: { mo
     await t.query(sql.unsafe`UPDATE model_instances SET slot_state = 'STOPPING' WHERE id = ${instanceId}`);
     return t.maybeOne(sql.type(requestIdWorkflowIdRow)`
       DELETE FROM slot_waiters WHERE request_id = (
-        SELECT request_id FROM slot_waiters WHERE model_id = ${modelId} ORDER BY requested_at, request_id LIMIT 1)
+        SELECT request_id FROM slot_waiters WHERE model_id = ${modelId} ORDER BY ${queueOrder} LIMIT 1)
       RETURNING request_id AS "requestId", workflow_id AS "workflowId"`);
   });
 }
@@ -367,7 +374,7 @@ export async function describeSlots(db: CommonQueryMethods, modelId: string) {
     SELECT request_id AS "requestId", instance_id AS "instanceId" FROM instance_leases
      WHERE model_id = ${modelId} AND released_at IS NULL ORDER BY leased_at`);
   const waiting = await db.anyFirst(sql.type(requestIdRow)`
-    SELECT request_id AS "requestId" FROM slot_waiters WHERE model_id = ${modelId} ORDER BY requested_at, request_id`);
+    SELECT request_id AS "requestId" FROM slot_waiters WHERE model_id = ${modelId} ORDER BY ${queueOrder}`);
   return { instances, leases, waiting };
 }
 export type SlotsView = Awaited<ReturnType<typeof describeSlots>>;

@@ -47,3 +47,6 @@ export function withinDays(
     (condition) => condition !== null,
   );
 }
+
+/** A stored priority rank (0, 1, 2; migration 033) as its name (domain/request-priority.ts). */
+export const priorityName = (rank: FragmentSqlToken) => sql.fragment`(ARRAY['high', 'normal', 'low'])[${rank} + 1]`;

@@ -1,6 +1,6 @@
 import { Transform, type Readable } from 'node:stream';
 import { sql, type CommonQueryMethods, type DatabasePool, type FragmentSqlToken } from 'slonik';
-import { allOf, millisecondsBetween, withinDays } from './sql-fragments';
+import { allOf, millisecondsBetween, priorityName, withinDays } from './sql-fragments';
 import { groupKeys, iso, keyColumns, modelAndStatusConditions } from './stats-grouping';
 import { queryRollupGroups } from './stats-rollups';
 import {
@@ -39,6 +39,7 @@ function rowsSql(query: StatsQuery, limit: number | null): FragmentSqlToken {
   return sql.fragment`
     SELECT id::text, model_id AS model, request_id AS "requestId", attempt,
            CASE WHEN result_success THEN 'success' ELSE 'failure' END AS status,
+           CASE WHEN priority IS NOT NULL THEN ${priorityName(sql.fragment`priority`)} END AS priority,
            ${iso(sql.fragment`request_timestamp`)} AS "requestTimestamp",
            ${iso(sql.fragment`pod_ready_timestamp`)} AS "podReadyTimestamp",
            ${iso(sql.fragment`processed_timestamp`)} AS "processedTimestamp",

@@ -7,6 +7,8 @@ import {
 } from 'slonik';
 import { z } from 'zod';
 import { permission, type Permission, type UserView } from '../domain/accounts';
+import { priorityRank, requestPriority, type RequestPriority } from '../domain/request-priority';
+import { priorityName } from './sql-fragments';
 import { writeAuditLog } from './audit-log';
 import { notifySessionEvent } from './session-events';
 
@@ -141,4 +143,25 @@ export async function setUserDisabled(
      WHERE id = ${userId}
     RETURNING id AS "userId"`);
   return changed !== null;
+}
+
+const ceilingRow = z.object({ ceiling: requestPriority });
+
+/** The highest priority the user may ask for (docs/scheduling.md). */
+export async function findPriorityCeiling(db: CommonQueryMethods, userId: string): Promise<RequestPriority> {
+  return (
+    (await db.maybeOneFirst(sql.type(ceilingRow)`
+      SELECT ${priorityName(sql.fragment`priority_ceiling`)} AS ceiling FROM users WHERE id = ${userId}`)) ?? 'normal'
+  );
+}
+
+/** Sets the highest priority the user may ask for; false when there is no such user. */
+export async function setPriorityCeiling(
+  db: CommonQueryMethods,
+  userId: string,
+  ceiling: RequestPriority,
+): Promise<boolean> {
+  const updated = await db.query(sql.unsafe`
+    UPDATE users SET priority_ceiling = ${priorityRank(ceiling)} WHERE id = ${userId}`);
+  return updated.rowCount > 0;
 }

@@ -1,6 +1,8 @@
 import { sql, type CommonQueryMethods } from 'slonik';
+import { priorityName } from './sql-fragments';
 import { z } from 'zod';
 import type { Principal } from '../domain/accounts';
+import { priorityRank, requestPriority, type RequestPriority } from '../domain/request-priority';
 import { finalStatuses, requestStatus } from '../domain/request-status';
 import {
   requestError,
@@ -46,7 +48,7 @@ const workRequestRow = workRequestView.extend({
  * be retried.
  */
 const viewColumns = sql.fragment`
-  id, model_id AS model, status, created_at AS "createdAt", started_at AS "startedAt", finished_at AS "finishedAt",
+  id, model_id AS model, status, ${priorityName(sql.fragment`priority`)} AS priority, created_at AS "createdAt", started_at AS "startedAt", finished_at AS "finishedAt",
   CASE WHEN status = 'FAILED' THEN error END AS error, attempt`;
 
 /**
@@ -66,6 +68,7 @@ export async function insertWorkRequest(
     workflowId: string;
     webhookUrl?: string;
     idempotencyKey?: string;
+    priority: RequestPriority;
     /** The owner's requests REQUESTED or PROCESSING at once. */
     maxInFlight: number;
   },
@@ -75,9 +78,10 @@ export async function insertWorkRequest(
   // for the row before the commit waits on it (begin_warm_request) instead of retrying.
   return db.maybeOne(sql.type(workRequestRow)`
     WITH announced AS MATERIALIZED (SELECT pg_advisory_xact_lock(hashtext(current_schema() || '/request/' || ${request.id})))
-    INSERT INTO work_requests (id, model_id, session_id, user_id, input, workflow_id, webhook_url, idempotency_key)
+    INSERT INTO work_requests (id, model_id, session_id, user_id, input, workflow_id, webhook_url, idempotency_key, priority)
     SELECT ${request.id}::uuid, ${request.modelId}, ${request.principal.sessionId}::uuid, ${userId}::uuid, ${sql.jsonb(request.input)},
-           ${request.workflowId}, ${request.webhookUrl ?? null}::text, ${request.idempotencyKey ?? null}::text
+           ${request.workflowId}, ${request.webhookUrl ?? null}::text, ${request.idempotencyKey ?? null}::text,
+           ${priorityRank(request.priority)}
       FROM announced
      WHERE (SELECT count(*) FROM work_requests WHERE model_id = ${request.modelId} AND status = 'REQUESTED')
          < (SELECT max_waiting FROM models WHERE id = ${request.modelId} AND deleted_at IS NULL
@@ -219,12 +223,13 @@ const idempotentRequestRow = z.object({
   model: z.string(),
   input: z.unknown(),
   webhookUrl: z.string().nullable(),
+  priority: requestPriority,
 });
 
 /** The owner's request made with this idempotency key, with what it was asked, if any. */
 export async function findByIdempotencyKey(db: CommonQueryMethods, owner: RequestOwner, key: string) {
   return db.maybeOne(sql.type(idempotentRequestRow)`
-    SELECT id, model_id AS model, input, webhook_url AS "webhookUrl" FROM work_requests
+    SELECT id, model_id AS model, input, webhook_url AS "webhookUrl", ${priorityName(sql.fragment`priority`)} AS priority FROM work_requests
      WHERE COALESCE(user_id, session_id) = ${ownerId(owner)}
        AND ${'userId' in owner ? sql.fragment`user_id IS NOT NULL` : sql.fragment`user_id IS NULL`}
        AND idempotency_key = ${key}`);

@@ -31,6 +31,11 @@ export const loginIdentifier = (body: LoginBody) => ('username' in body ? body.u
 /** Body of an admin's act on an account (end its sessions, disable, enable): why, for the audit row. */
 export const accountActionBody = z.strictObject({ reason: z.string().trim().min(1).max(500) });
 
+/** Body of `PUT /api/admin/users/:id/priority-ceiling`: the highest priority the user may ask for, and why. */
+export const priorityCeilingBody = accountActionBody.extend({
+  ceiling: z.enum(['high', 'normal'], { error: 'ceiling is high or normal' }),
+});
+
 export type AccountIssue = { field: 'username' | 'email' | 'password'; code: string; message: string };
 
 const usernameCharacters = /^[A-Za-z0-9_.-]+$/;

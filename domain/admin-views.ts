@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { modelId } from './model-catalog';
+import { requestPriority } from './request-priority';
 import { requestStatus } from './request-status';
 import { calendarDate } from './stats-query';
 import { requestError, requestInput, requestResult } from './work-request';
@@ -32,6 +33,7 @@ export const adminRequestSummary = z.object({
   id: z.uuid(),
   model: z.string(),
   status: requestStatus,
+  priority: requestPriority,
   attempt: z.number().int(),
   userId: z.uuid().nullable(),
   username: z.string().nullable(),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { requestPriority } from './request-priority';
 import { modelId } from './model-catalog';
 
 /** A calendar date, `YYYY-MM-DD`, that exists (no 2026-02-30). */
@@ -82,6 +83,8 @@ export const statsRow = z.object({
   requestId: z.string(),
   attempt: z.number(),
   status: z.enum(['success', 'failure']),
+  /** What its request asked for; null for rows written before priorities (migration 033). */
+  priority: requestPriority.nullable(),
   requestTimestamp: z.string(),
   podReadyTimestamp: z.string().nullable(),
   processedTimestamp: z.string(),
@@ -131,6 +134,7 @@ export function statsCsvColumns(query: Pick<StatsQuery, 'rollup' | 'bucket'>): s
       'request_id',
       'attempt',
       'status',
+      'priority',
       'request_timestamp',
       'pod_ready_timestamp',
       'processed_timestamp',

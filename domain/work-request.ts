@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { generateStreamCall, inferenceRequest, inferenceResponse } from './inference-protocol';
 import { modelId, type ModelProtocol } from './model-catalog';
 import { isOpenAiCall, openAiCall, openAiResult } from './openai-api';
+import { requestPriority } from './request-priority';
 import { requestStatus } from './request-status';
 
 /**
@@ -25,6 +26,8 @@ export type RequestResult = z.infer<typeof requestResult>;
 export const submitWorkRequest = z.strictObject({
   model: modelId,
   input: requestInput,
+  /** How soon it is served among the model's waiting requests (docs/scheduling.md); normal unless said. */
+  priority: requestPriority.optional(),
   /** Called (POST, signed) when the request ends. */
   webhook: z
     .url({ protocol: /^https?$/, error: 'webhook must be an http(s) URL' })
@@ -60,6 +63,7 @@ export const workRequestView = z.object({
   id: z.uuid(),
   model: modelId,
   status: requestStatus,
+  priority: requestPriority,
   createdAt: z.string(),
   startedAt: z.string().nullable(),
   finishedAt: z.string().nullable(),

@@ -7,6 +7,8 @@ export function requestWorkflowSummary(request: {
   requestId: string;
   modelId: string;
   ownerKind?: 'user' | 'anonymous';
+  /** Said only when it is not normal, so that the common case reads as before. */
+  priority?: 'high' | 'normal' | 'low';
   rerun?: boolean;
 }) {
   const from =
@@ -15,12 +17,14 @@ export function requestWorkflowSummary(request: {
       : request.ownerKind === 'anonymous'
         ? ' from an anonymous session'
         : '';
+  const priority = request.priority && request.priority !== 'normal' ? ` ${request.priority}-priority` : '';
   return {
-    staticSummary: `${request.modelId} request${from}${request.rerun ? ', re-queued by an admin' : ''}`,
+    staticSummary: `${request.modelId}${priority} request${from}${request.rerun ? ', re-queued by an admin' : ''}`,
     staticDetails: [
       `**Work request** \`${request.requestId}\``,
       `- model: \`${request.modelId}\``,
       ...(request.ownerKind ? [`- owner: ${request.ownerKind}`] : []),
+      ...(request.priority ? [`- priority: ${request.priority}`] : []),
       `- in Podium: \`GET /api/requests/${request.requestId}\`, the admin page /admin/requests`,
     ].join('\n'),
   };

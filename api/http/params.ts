@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { modelId } from '../../domain/model-catalog';
+import { requestPriority, type RequestPriority } from '../../domain/request-priority';
 import { idempotencyKey } from '../../domain/work-request';
 import { ApiError } from './errors';
 
@@ -25,6 +26,18 @@ export function modelIdParam(ctx: { params: Record<string, string | undefined> }
 export function idempotencyKeyHeader(ctx: { get: (name: string) => string }): string | undefined {
   const header = ctx.get('idempotency-key');
   return header ? idempotencyKey.parse(header) : undefined;
+}
+
+/**
+ * The `Podium-Priority` header of a front door's submission (`/v1`, `/v2`, whose bodies are the
+ * protocol's own), checked; undefined when it has none.
+ */
+export function priorityHeader(ctx: { get: (name: string) => string }): RequestPriority | undefined {
+  const header = ctx.get('podium-priority');
+  if (!header) return undefined;
+  const parsed = requestPriority.safeParse(header.trim().toLowerCase());
+  if (!parsed.success) throw new ApiError(400, 'INVALID_PRIORITY', 'Podium-Priority is high, normal or low');
+  return parsed.data;
 }
 
 /** The router's pattern the request matched (`/api/requests/:id`, never the id), if a route did. */

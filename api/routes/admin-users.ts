@@ -2,12 +2,12 @@ import Router, { type RouterContext } from '@koa/router';
 import type { DatabasePool } from 'slonik';
 import { z } from 'zod';
 import { listUsers } from '../../db/users';
-import { accountActionBody } from '../../domain/accounts';
+import { accountActionBody, priorityCeilingBody } from '../../domain/accounts';
 import { requirePermission, requireSession, signedInUser, type AuthState } from '../auth/session-auth';
 import type { Authenticate } from '../auth/authenticator';
 import { idParam } from '../http/params';
 import type { SessionCache } from '../auth/session-cache';
-import { endUserSessions, setAccountDisabled } from '../use-cases/admin-users';
+import { endUserSessions, grantPriorityCeiling, setAccountDisabled } from '../use-cases/admin-users';
 import { requireJsonBody } from './json-body';
 import { json, errors, bearer, idParameter } from '../http/openapi-parts';
 
@@ -63,6 +63,15 @@ export function adminUserRoutes({
     await setAccountDisabled({ db, cache }, act(ctx), false);
     ctx.body = { disabled: false };
   });
+
+  /** The highest priority the user's requests may ask for (docs/scheduling.md). */
+  router.put('/api/admin/users/:id/priority-ceiling', async (ctx) => {
+    const userId = idParam(ctx, 'user');
+    requireJsonBody(ctx);
+    const { reason, ceiling } = priorityCeilingBody.parse(ctx.request.body);
+    await grantPriorityCeiling({ db }, { adminId: signedInUser(ctx).userId, userId, reason }, ceiling);
+    ctx.body = { priorityCeiling: ceiling };
+  });
   return router;
 }
 
@@ -107,6 +116,18 @@ export const adminUserPaths = {
           content: json(z.object({ disabled: z.literal(true), endedSessions: z.number().int() })),
         },
         ...errors(400, 401, 403, 404, 409),
+      },
+    },
+  },
+  '/api/admin/users/{id}/priority-ceiling': {
+    put: {
+      summary: "Sets the highest priority the user's requests may ask for (ADMIN, audited USER_PRIORITY_CEILING)",
+      security: bearer,
+      parameters: [idParameter],
+      requestBody: { required: true, content: json(priorityCeilingBody) },
+      responses: {
+        200: { description: 'set', content: json(z.object({ priorityCeiling: z.enum(['high', 'normal']) })) },
+        ...errors(400, 401, 403, 404),
       },
     },
   },

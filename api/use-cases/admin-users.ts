@@ -1,7 +1,8 @@
 import type { DatabasePool } from 'slonik';
 import { writeAuditLog } from '../../db/audit-log';
 import { revokeUserSessions } from '../../db/sessions';
-import { findUserView, setUserDisabled } from '../../db/users';
+import { findPriorityCeiling, findUserView, setPriorityCeiling, setUserDisabled } from '../../db/users';
+import type { RequestPriority } from '../../domain/request-priority';
 import { ApiError } from '../http/errors';
 import type { SessionCache } from '../auth/session-cache';
 
@@ -55,4 +56,27 @@ export async function setAccountDisabled(
   });
   cache?.forgetUser(userId);
   return result;
+}
+
+/**
+ * Sets the highest priority the user may ask for (docs/scheduling.md), audited
+ * (USER_PRIORITY_CEILING, with the ceiling before and after) in the same transaction.
+ */
+export async function grantPriorityCeiling(
+  { db }: AdminUserDeps,
+  { adminId, userId, reason }: Act,
+  ceiling: RequestPriority,
+): Promise<void> {
+  await db.transaction(async (t) => {
+    if (!(await findUserView(t, userId))) throw userNotFound(userId);
+    const before = await findPriorityCeiling(t, userId);
+    await setPriorityCeiling(t, userId, ceiling);
+    await writeAuditLog(t, {
+      actorUserId: adminId,
+      action: 'USER_PRIORITY_CEILING',
+      targetType: 'user',
+      targetId: userId,
+      detail: { reason, before, after: ceiling },
+    });
+  });
 }

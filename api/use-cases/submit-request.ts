@@ -18,6 +18,8 @@ import {
   type RequestOwner,
 } from '../../db/work-requests';
 import type { Principal } from '../../domain/accounts';
+import { defaultPriority, withinCeiling, type RequestPriority } from '../../domain/request-priority';
+import { findPriorityCeiling } from '../../db/users';
 import { protocolOf, type RequestInput, type SubmitWorkRequest, type WorkRequestView } from '../../domain/work-request';
 import { requestWorkflowId } from '../../workflows/contracts';
 import { ApiError } from '../http/errors';
@@ -50,6 +52,8 @@ export async function submitRequest(
   checkedPayloads?: ReadonlySet<string>,
 ): Promise<Submission> {
   const owner = ownerOf(principal);
+  const priority = asked.priority ?? defaultPriority;
+  await checkPriorityCeiling(db, principal, priority);
   const body = await fittedToModel(db, asked, model);
   const uploads = namedPayloads(body.input);
   if (uploads.length > 0) await checkNamedPayloads(db, payloads, ownerId(owner), body.input, checkedPayloads);
@@ -79,6 +83,7 @@ export async function submitRequest(
         workflowId: requestWorkflowId(id),
         webhookUrl: body.webhook,
         idempotencyKey: key,
+        priority,
         maxInFlight,
       });
       if (!row) return null; // refused: why is read after the transaction, on the pool
@@ -91,7 +96,7 @@ export async function submitRequest(
           );
         }
       }
-      await workflows.start(id, body.model, { ownerKind: principal.kind });
+      await workflows.start(id, body.model, { ownerKind: principal.kind, priority });
       return row;
     });
     if (!request) {
@@ -212,6 +217,24 @@ function protocolMismatch(model: ModelSpec, streamed = false): ApiError {
   );
 }
 
+/**
+ * A priority above the caller's ceiling is refused: anonymous sessions ask for normal at most,
+ * users for what an admin granted them (normal unless high was granted).
+ */
+async function checkPriorityCeiling(db: DatabasePool, principal: Principal, priority: RequestPriority) {
+  if (withinCeiling(priority, defaultPriority)) return;
+  const ceiling = principal.kind === 'user' ? await findPriorityCeiling(db, principal.userId) : defaultPriority;
+  if (withinCeiling(priority, ceiling)) return;
+  throw new ApiError(
+    400,
+    'PRIORITY_ABOVE_CEILING',
+    principal.kind === 'user'
+      ? `You may ask for ${ceiling} priority at most; an admin can grant more`
+      : `An anonymous session may ask for ${ceiling} priority at most; sign in, and ask an admin for more`,
+    { ceiling },
+  );
+}
+
 /** The same key and the same ask: the first request back. The same key, another ask: 422. */
 async function replay(db: DatabasePool, owner: RequestOwner, key: string, body: SubmitWorkRequest) {
   const earlier = await findByIdempotencyKey(db, owner, key);
@@ -219,7 +242,8 @@ async function replay(db: DatabasePool, owner: RequestOwner, key: string, body: 
   const same =
     earlier.model === body.model &&
     (await sameInput(db, earlier.input as RequestInput, body.input)) &&
-    earlier.webhookUrl === (body.webhook ?? null);
+    earlier.webhookUrl === (body.webhook ?? null) &&
+    earlier.priority === (body.priority ?? defaultPriority);
   if (!same) {
     throw new ApiError(
       422,

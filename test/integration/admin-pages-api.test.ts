@@ -76,6 +76,7 @@ describe('GET /api/admin/requests', () => {
         'instanceId',
         'links',
         'model',
+        'priority',
         'runMs',
         'sessionId',
         'startedAt',

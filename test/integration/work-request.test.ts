@@ -139,6 +139,7 @@ describe('a work request, end to end', () => {
         principal: { kind: 'anonymous', sessionId },
         input: inferenceRequest.parse(echoInput),
         workflowId: `request-${id}`,
+        priority: 'normal',
         maxInFlight: 100,
       });
       begun = beginWarmRequest(stack.db, { requestId: id, workflowId: `request-${id}`, maxRequestTimeoutSeconds: 60 });

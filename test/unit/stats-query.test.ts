@@ -37,6 +37,7 @@ describe('CSV columns', () => {
       'request_id',
       'attempt',
       'status',
+      'priority',
       'request_timestamp',
       'pod_ready_timestamp',
       'processed_timestamp',

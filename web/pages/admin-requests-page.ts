@@ -167,7 +167,13 @@ ${JSON.stringify({ input: this.sensitive.input, result: this.sensitive.result, e
                         <code>${r.id.slice(0, 8)}</code
                         >${r.links.temporal ? html` <a href=${r.links.temporal} target="_blank" rel="noopener">workflow</a>` : ''}
                       </td>
-                      <td class="status-${r.status}">${r.status}${r.attempt > 1 ? ` (attempt ${r.attempt})` : ''}</td>
+                      <td class="status-${r.status}">
+                        ${r.status}${r.attempt > 1 ? ` (attempt ${r.attempt})` : ''}${
+                          r.priority === 'normal'
+                            ? ''
+                            : html` <span class="priority" data-testid="priority">${r.priority} priority</span>`
+                        }
+                      </td>
                       <td>${r.model}</td>
                       <td>${r.anonymous ? html`anonymous <code>${r.sessionId.slice(0, 8)}</code>` : r.username}</td>
                       <td>${r.createdAt.slice(0, 19).replace('T', ' ')}</td>

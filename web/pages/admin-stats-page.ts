@@ -221,7 +221,7 @@ export class AdminStatsPage extends LitElement {
               html`<tr>
                 <td>${timestamp(r.requestTimestamp)}</td>
                 <td>${r.model}</td>
-                <td>${r.status}</td>
+                <td>${r.status}${r.priority && r.priority !== 'normal' ? ` (${r.priority} priority)` : ''}</td>
                 <td class="number">${ms(r.queueWaitMs)}</td>
                 <td class="number">${ms(r.processingMs)}</td>
                 <td class="number">${ms(r.totalMs)}</td>

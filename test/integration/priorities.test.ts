@@ -1,0 +1,114 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'slonik';
+import { z } from 'zod';
+import { addTestModel } from '../support/models';
+import { eventually } from '../support/eventually';
+import { echoInput, useTestStack } from '../support/test-stack';
+
+const stack = useTestStack();
+let user: { id: string; token: string };
+let admin: string;
+
+beforeAll(async () => {
+  const account = await stack.api.signUp({ username: `prio${randomUUID().slice(0, 8)}` });
+  user = { id: account.user.id, token: account.accessToken };
+  admin = (await stack.signUpAdmin()).token;
+});
+
+const count = z.object({ n: z.number() });
+const requestRows = () => stack.db.oneFirst(sql.type(count)`SELECT count(*)::int AS n FROM work_requests`);
+const grant = (ceiling: string, reason = 'runs the nightly reports') =>
+  stack.api.call('PUT', `/api/admin/users/${user.id}/priority-ceiling`, { token: admin, json: { ceiling, reason } });
+
+describe('request priorities', () => {
+  it('refuses an unknown priority, or one above the caller’s ceiling, and queues nothing', async () => {
+    const anonymous = await stack.api.anonymousToken();
+    const before = await requestRows();
+    const unknown = await stack.api.submit(anonymous, { model: 'echo', input: echoInput, priority: 'urgent' });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      message: expect.stringContaining('high, normal or low'),
+    });
+    const anonymousHigh = await stack.api.submit(anonymous, { model: 'echo', input: echoInput, priority: 'high' });
+    expect(anonymousHigh.status).toBe(400);
+    expect(anonymousHigh.body.error).toMatchObject({ code: 'PRIORITY_ABOVE_CEILING', details: { ceiling: 'normal' } });
+    const userHigh = await stack.api.submit(user.token, { model: 'echo', input: echoInput, priority: 'high' });
+    expect(userHigh.body.error.code).toBe('PRIORITY_ABOVE_CEILING');
+    // The front doors, whose bodies are their protocols', take it as a header.
+    const oip = (priority: string) =>
+      stack.api.call('POST', '/v2/models/echo/infer', {
+        token: anonymous,
+        json: echoInput,
+        headers: { 'podium-priority': priority },
+      });
+    expect((await oip('soon')).body).toMatchObject({ code: 'INVALID_PRIORITY' });
+    expect((await oip('high')).body).toMatchObject({ code: 'PRIORITY_ABOVE_CEILING' });
+    expect(await requestRows()).toBe(before);
+    const low = await oip('low');
+    expect(low.status).toBe(200);
+    const seen = await stack.api.call('GET', `/api/requests/${low.headers.get('podium-request-id')}`, {
+      token: anonymous,
+    });
+    expect(seen.body.priority).toBe('low');
+  });
+
+  it('lets an admin raise a user’s ceiling, audited; the request shows its priority', async () => {
+    expect((await grant('urgent')).status).toBe(400);
+    const granted = await grant('high');
+    expect(granted.status).toBe(200);
+    expect(granted.body).toEqual({ priorityCeiling: 'high' });
+    const audit = await stack.db.one(sql.type(
+      z.object({ action: z.string(), detail: z.record(z.string(), z.unknown()) }),
+    )`
+      SELECT action, detail FROM audit_log WHERE target_id = ${user.id} AND action = 'USER_PRIORITY_CEILING'`);
+    expect(audit.detail).toEqual({ reason: 'runs the nightly reports', before: 'normal', after: 'high' });
+    const { body } = await stack.api.submit(user.token, { model: 'echo', input: echoInput, priority: 'high' });
+    const { request } = await stack.api.waitUntilFinal(user.token, body.id);
+    expect(request).toMatchObject({ status: 'COMPLETE', priority: 'high' });
+    // The admin pages and the stats say it too.
+    const listed = await stack.api.call('GET', `/api/admin/requests?user=${user.id}`, { token: admin });
+    expect(listed.body.requests.find((r: { id: string }) => r.id === body.id)).toMatchObject({ priority: 'high' });
+    const stats = await stack.api.call('GET', '/api/admin/stats?model=echo&limit=100', { token: admin });
+    expect(stats.body.rows.find((r: { requestId: string }) => r.requestId === body.id)).toMatchObject({
+      priority: 'high',
+    });
+  });
+
+  it('serves waiting requests by priority, then in submission order, exactly', async () => {
+    expect((await grant('high')).status).toBe(200);
+    await addTestModel(stack.db, { id: 'prio-echo', maxInstances: 1, maxConcurrency: 1, keepWarmSeconds: 60 });
+    // One request holds the only slot while the others queue behind it.
+    const blocker = await stack.api.submitAccepted(user.token, {
+      model: 'prio-echo',
+      input: { ...echoInput, parameters: { delay_ms: 6_000 } },
+    });
+    await eventually(
+      async () => (await stack.api.call('GET', `/api/requests/${blocker}`, { token: user.token })).body.status,
+      (status) => status === 'PROCESSING',
+      60_000,
+    );
+    const waiting = () =>
+      stack.db.oneFirst(sql.type(count)`SELECT count(*)::int AS n FROM slot_waiters WHERE model_id = 'prio-echo'`);
+    const submitted: string[] = [];
+    for (const priority of ['low', 'normal', 'low', 'high', 'normal', 'high']) {
+      submitted.push(await stack.api.submitAccepted(user.token, { model: 'prio-echo', input: echoInput, priority }));
+      await eventually(waiting, (n) => n === submitted.length, 30_000);
+    }
+    for (const id of [blocker, ...submitted]) {
+      expect((await stack.api.waitForEnd(user.token, id, 60_000)).status).toBe('COMPLETE');
+    }
+    const served = await stack.db.anyFirst(sql.type(z.object({ priority: z.number() }))`
+      SELECT priority FROM instance_leases
+       WHERE request_id = ANY(${sql.array(submitted, 'uuid')}) ORDER BY leased_at`);
+    expect(served).toEqual([0, 0, 1, 1, 2, 2]);
+    // Exactly, as many-workers.test.ts checks first come, first served: of two requests waiting
+    // at once, the one first in the line's order got its slot first.
+    const overtakes = await stack.db.any(sql.unsafe`
+      SELECT a.request_id FROM instance_leases a JOIN instance_leases b
+        ON a.model_id = b.model_id AND (a.priority, a.requested_at, a.request_id) < (b.priority, b.requested_at, b.request_id)
+     WHERE a.model_id = 'prio-echo' AND a.queued_at IS NOT NULL AND b.queued_at IS NOT NULL
+       AND a.queued_at < b.leased_at AND b.queued_at < a.leased_at AND b.leased_at < a.leased_at`);
+    expect(overtakes).toEqual([]);
+  }, 120_000);
+});
