@@ -13,8 +13,9 @@ import {
 
 /**
  * The request path's slots (migration 009). A request leases a slot of a ready instance. When
- * there is none, it waits in line: by priority, then in the order requests were submitted
- * (`queueOrder`). When it is done, it hands its slot to the first waiter.
+ * there is none, it waits in line: by priority, then by its fair-share tag, then in the order
+ * requests were submitted (`queueOrder`, migrations 033 and 034). When it is done, it hands its
+ * slot to the first waiter.
  *
  * Every change here runs in a transaction that holds the model's advisory lock exclusively. So
  * the line's order is exact, and no hand-over is lost or made twice.
@@ -26,8 +27,23 @@ import {
 
 type Db = CommonQueryMethods & { transaction: <T>(handler: (t: CommonQueryMethods) => Promise<T>) => Promise<T> };
 
-/** The line's order: priority (high first), then submission, then id (a tie). */
-const queueOrder = sql.fragment`priority, requested_at, request_id`;
+/**
+ * The line's order: priority (high first), then the fair-share tag (owners take turns), then
+ * submission, then id (a tie).
+ */
+const queueOrder = sql.fragment`priority, fair_tag, requested_at, request_id`;
+
+/**
+ * Whose turn a request takes in a model's line: its user, else the client its anonymous session
+ * was opened from (an IPv6 address by its /64), else the session. For `r`, a work_requests row.
+ */
+const ownerKeyOf = sql.fragment`COALESCE(r.user_id::text,
+  (SELECT s.client_key FROM sessions s WHERE s.id = r.session_id AND r.user_id IS NULL), r.session_id::text)`;
+
+/** The tag a request joining the model's line now gets: one past the served clock and its owner's last tag. */
+const nextTag = (modelId: string) => sql.fragment`GREATEST(
+  COALESCE((SELECT c.served FROM queue_clocks c WHERE c.model_id = ${modelId}), 0),
+  COALESCE((SELECT t.last FROM queue_owner_tags t WHERE t.model_id = ${modelId} AND t.owner_key = ${ownerKeyOf}), 0)) + 1`;
 
 /** A slot just given to a waiting request, whose workflow must be told. */
 export type Handover = Slot & { requestId: string; workflowId: string };
@@ -87,12 +103,16 @@ async function readPool(
                       FROM instance_leases l JOIN model_instances i ON i.id = l.instance_id
                      WHERE l.request_id = ${request.requestId} AND l.released_at IS NULL)`
     : sql.fragment`NULL`;
+  // Someone ahead of the request in the line: of it as it waits, or as it would join now.
   const earlier = request
-    ? sql.fragment`EXISTS (SELECT 1 FROM slot_waiters
-                    WHERE model_id = ${modelId} AND request_id <> ${request.requestId}
-                      AND (priority, requested_at, request_id)
-                        < ((SELECT priority FROM work_requests WHERE id = ${request.requestId}),
-                           to_timestamp(${request.requestedAt / 1000}), ${request.requestId}::uuid))`
+    ? sql.fragment`EXISTS (SELECT 1 FROM slot_waiters o,
+                          (SELECT COALESCE(w.priority, r.priority, 1) AS priority, COALESCE(w.fair_tag, ${nextTag(modelId)}) AS tag
+                             FROM (SELECT ${request.requestId}::uuid AS id) asked
+                             LEFT JOIN work_requests r ON r.id = asked.id
+                             LEFT JOIN slot_waiters w ON w.request_id = asked.id) me
+                    WHERE o.model_id = ${modelId} AND o.request_id <> ${request.requestId}
+                      AND (o.priority, o.fair_tag, o.requested_at, o.request_id)
+                        < (me.priority, me.tag, to_timestamp(${request.requestedAt / 1000}), ${request.requestId}::uuid))`
     : sql.fragment`false`;
   return t.one(sql.type(poolView)`
     SELECT json_build_object(-- A deleted model drains: its requests finish, nothing is kept warm after them.
@@ -130,13 +150,21 @@ async function lease(
   instanceId: string,
 ) {
   await t.query(sql.unsafe`
-    WITH waited AS (DELETE FROM slot_waiters WHERE request_id = ${request.requestId} RETURNING requested_at, queued_at, priority),
+    WITH waited AS (DELETE FROM slot_waiters WHERE request_id = ${request.requestId}
+                    RETURNING requested_at, queued_at, priority, fair_tag),
+         -- A request served from the line moves the clock to its tag; owners' tags it has passed go.
+         clocked AS (
+           INSERT INTO queue_clocks AS c (model_id, served) SELECT ${modelId}, fair_tag FROM waited
+           ON CONFLICT (model_id) DO UPDATE SET served = GREATEST(c.served, EXCLUDED.served)
+           RETURNING served),
+         pruned AS (
+           DELETE FROM queue_owner_tags t WHERE t.model_id = ${modelId} AND t.last <= (SELECT served FROM clocked)),
          leased AS (
-           INSERT INTO instance_leases (request_id, instance_id, model_id, workflow_id, requested_at, queued_at, priority, slot)
+           INSERT INTO instance_leases (request_id, instance_id, model_id, workflow_id, requested_at, queued_at, priority, fair_tag, slot)
            SELECT ${request.requestId}, ${instanceId}, ${modelId}, ${request.workflowId},
                   COALESCE((SELECT requested_at FROM waited), to_timestamp(${(request.requestedAt ?? 0) / 1000})),
                   (SELECT queued_at FROM waited),
-                  (SELECT priority FROM waited),
+                  (SELECT priority FROM waited), (SELECT fair_tag FROM waited),
                   (SELECT min(s) FROM generate_series(1, 1 + (SELECT count(*) FROM instance_leases h
                                                                 WHERE h.instance_id = ${instanceId} AND h.released_at IS NULL)::int) s
                     WHERE NOT EXISTS (SELECT 1 FROM instance_leases h
@@ -210,11 +238,17 @@ export async function acquireSlot(
         demand: false,
       };
     }
+    // Joins the line with its tag, and the tag becomes its owner's last.
     const queued = await t.query(sql.unsafe`
-      INSERT INTO slot_waiters (request_id, model_id, workflow_id, requested_at, priority)
-      VALUES (${requestId}, ${modelId}, ${request.workflowId}, to_timestamp(${request.requestedAt / 1000}),
-              COALESCE((SELECT priority FROM work_requests WHERE id = ${requestId}), 1))
-      ON CONFLICT (request_id) DO NOTHING`);
+      WITH queued AS (
+        INSERT INTO slot_waiters (request_id, model_id, workflow_id, requested_at, priority, owner_key, fair_tag)
+        SELECT ${requestId}, ${modelId}, ${request.workflowId}, to_timestamp(${request.requestedAt / 1000}),
+               COALESCE(r.priority, 1), COALESCE(${ownerKeyOf}, ''), ${nextTag(modelId)}
+          FROM (SELECT ${requestId}::uuid AS id) asked LEFT JOIN work_requests r ON r.id = asked.id
+        ON CONFLICT (request_id) DO NOTHING
+        RETURNING owner_key, fair_tag)
+      INSERT INTO queue_owner_tags AS t (model_id, owner_key, last) SELECT ${modelId}, owner_key, fair_tag FROM queued
+      ON CONFLICT (model_id, owner_key) DO UPDATE SET last = GREATEST(t.last, EXCLUDED.last)`);
     const waiting = view.waiting + queued.rowCount;
     const demand = needsAnotherInstance(view.instances, waiting, view.settings) && (await askPoolOnce(t, modelId));
     return { slot: null, demand };

@@ -16,11 +16,11 @@ async function insertToken(db: CommonQueryMethods, sessionId: string, kind: 'acc
 
 export async function createAnonymousSession(
   db: CommonQueryMethods,
-  session: { id: string; access: NewToken },
+  session: { id: string; access: NewToken; clientKey: string },
 ): Promise<{ id: string; expiresAt: number }> {
   await db.query(sql.unsafe`
-    INSERT INTO sessions (id, kind, expires_at)
-    VALUES (${session.id}, 'anonymous', now() + make_interval(secs => ${session.access.ttlSeconds}))`);
+    INSERT INTO sessions (id, kind, expires_at, client_key)
+    VALUES (${session.id}, 'anonymous', now() + make_interval(secs => ${session.access.ttlSeconds}), ${session.clientKey})`);
   const expiresAt = await insertToken(db, session.id, 'access', session.access);
   return { id: session.id, expiresAt };
 }

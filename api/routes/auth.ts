@@ -1,4 +1,5 @@
 import Router from '@koa/router';
+import { clientKey } from '../../domain/client-address';
 import type { Context } from 'koa';
 import type { DatabasePool } from 'slonik';
 import { z } from 'zod';
@@ -69,7 +70,7 @@ export function authRoutes(deps: {
   router.post('/api/auth/signup', async (ctx) => {
     requireJsonBody(ctx);
     const body = signupBody.parse(ctx.request.body);
-    await deps.creationLimits.take('signup', ctx.ip);
+    await deps.creationLimits.take('signup', clientKey(ctx.ip));
     const signedIn = await signUp(deps, body);
     ctx.status = 201;
     signIn(ctx, signedIn);
@@ -77,7 +78,7 @@ export function authRoutes(deps: {
 
   router.post('/api/auth/login', async (ctx) => {
     requireJsonBody(ctx);
-    signIn(ctx, await logIn(deps, loginBody.parse(ctx.request.body), ctx.ip));
+    signIn(ctx, await logIn(deps, loginBody.parse(ctx.request.body), clientKey(ctx.ip)));
   });
 
   router.post('/api/auth/refresh', async (ctx) => {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { clientKey } from '../../domain/client-address';
 import Router from '@koa/router';
 import type { DatabasePool } from 'slonik';
 import { createAnonymousSession } from '../../db/sessions';
@@ -20,10 +21,12 @@ export function sessionRoutes({
 
   /** An anonymous session: all a curl user needs to submit requests (so many per address and hour). */
   router.post('/api/sessions/anonymous', async (ctx) => {
-    await creationLimits.take('session', ctx.ip);
+    const client = clientKey(ctx.ip);
+    await creationLimits.take('session', client);
     const token = newToken('access');
     const session = await createAnonymousSession(db, {
       id: randomUUID(),
+      clientKey: client,
       access: { hash: hashToken(token), ttlSeconds: Math.round(ttlHours * 3600) },
     });
     ctx.status = 201;

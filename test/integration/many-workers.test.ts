@@ -20,7 +20,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-it('500 requests through two APIs and two workers: each completes once, first come first served, no slot left held', async () => {
+it('500 requests through two APIs and two workers: each completes once, in line order, no slot left held', async () => {
   await addTestModel(stack.db, { id: 'echo-shared', maxInstances: 2, maxConcurrency: 2, keepWarmSeconds: 60 });
   const second = await stack.startApiInstance();
   const apis = [stack.api, second.api];
@@ -49,15 +49,17 @@ it('500 requests through two APIs and two workers: each completes once, first co
            (SELECT count(*)::int FROM request_stats WHERE request_id = ANY(${ids})) AS stats`);
   expect(rows).toEqual({ attempts: 500, stats: 500 });
 
-  // First come, first served among waiters, exactly: of two requests that waited at the same
-  // time, the one submitted first got its slot first.
+  // The line's order among waiters, exactly (priority, then fair-share tag, then submission;
+  // two owners here, one per API): of two requests that waited at the same time, the one first
+  // in that order got its slot first.
   const waited = await stack.db.oneFirst(sql.type(z.object({ n: z.number() }))`
     SELECT count(*)::int AS n FROM instance_leases WHERE model_id = 'echo-shared' AND queued_at IS NOT NULL`);
   expect(waited).toBeGreaterThan(50);
   const overtakes = await stack.db.any(sql.unsafe`
     SELECT a.request_id AS first, b.request_id AS overtaken_by
       FROM instance_leases a JOIN instance_leases b
-        ON a.model_id = b.model_id AND (a.requested_at, a.request_id) < (b.requested_at, b.request_id)
+        ON a.model_id = b.model_id
+       AND (a.priority, a.fair_tag, a.requested_at, a.request_id) < (b.priority, b.fair_tag, b.requested_at, b.request_id)
      WHERE a.model_id = 'echo-shared' AND a.queued_at IS NOT NULL AND b.queued_at IS NOT NULL
        AND a.queued_at < b.leased_at AND b.queued_at < a.leased_at -- both waiting at once
        AND b.leased_at < a.leased_at`);

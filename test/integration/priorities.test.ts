@@ -111,4 +111,53 @@ describe('request priorities', () => {
        AND a.queued_at < b.leased_at AND b.queued_at < a.leased_at AND b.leased_at < a.leased_at`);
     expect(overtakes).toEqual([]);
   }, 120_000);
+
+  it('lets owners take turns in the line, whatever how many each has waiting, exactly', async () => {
+    const light = await stack.api.signUp({ username: `light${randomUUID().slice(0, 8)}` });
+    await addTestModel(stack.db, { id: 'fair-echo', maxInstances: 1, maxConcurrency: 1, keepWarmSeconds: 60 });
+    const blocker = await stack.api.submitAccepted(user.token, {
+      model: 'fair-echo',
+      input: { ...echoInput, parameters: { delay_ms: 6_000 } },
+    });
+    await eventually(
+      async () => (await stack.api.call('GET', `/api/requests/${blocker}`, { token: user.token })).body.status,
+      (status) => status === 'PROCESSING',
+      60_000,
+    );
+    const waiting = () =>
+      stack.db.oneFirst(sql.type(count)`SELECT count(*)::int AS n FROM slot_waiters WHERE model_id = 'fair-echo'`);
+    const owners = new Map<string, string>();
+    const queue = async (token: string, who: string) => {
+      const id = await stack.api.submitAccepted(token, { model: 'fair-echo', input: echoInput });
+      owners.set(id, who);
+      await eventually(waiting, (n) => n === owners.size, 30_000);
+    };
+    // The heavy owner queues six, then the light one two.
+    for (let i = 0; i < 6; i++) await queue(user.token, 'heavy');
+    for (let i = 0; i < 2; i++) await queue(light.accessToken, 'light');
+    for (const [id, who] of [[blocker, 'heavy'], ...owners] as const) {
+      const token = who === 'heavy' ? user.token : light.accessToken;
+      expect((await stack.api.waitForEnd(token, id, 60_000)).status).toBe('COMPLETE');
+    }
+    const served = await stack.db.anyFirst(sql.type(z.object({ id: z.string() }))`
+      SELECT request_id AS id FROM instance_leases
+       WHERE request_id = ANY(${sql.array([...owners.keys()], 'uuid')}) ORDER BY leased_at`);
+    expect(served.map((id) => owners.get(id))).toEqual([
+      'heavy',
+      'light',
+      'heavy',
+      'light',
+      'heavy',
+      'heavy',
+      'heavy',
+      'heavy',
+    ]);
+    const overtakes = await stack.db.any(sql.unsafe`
+      SELECT a.request_id FROM instance_leases a JOIN instance_leases b
+        ON a.model_id = b.model_id
+       AND (a.priority, a.fair_tag, a.requested_at, a.request_id) < (b.priority, b.fair_tag, b.requested_at, b.request_id)
+     WHERE a.model_id = 'fair-echo' AND a.queued_at IS NOT NULL AND b.queued_at IS NOT NULL
+       AND a.queued_at < b.leased_at AND b.queued_at < a.leased_at AND b.leased_at < a.leased_at`);
+    expect(overtakes).toEqual([]);
+  }, 120_000);
 });
