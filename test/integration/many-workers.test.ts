@@ -1,5 +1,6 @@
 import { sql } from 'slonik';
 import { z } from 'zod';
+import { lineOvertakes } from '../support/line-order';
 import { describeSlots } from '../../db/instance-slots';
 import { fromConcurrentClients } from '../support/concurrent-clients';
 import { addTestModel } from '../support/models';
@@ -55,15 +56,7 @@ it('500 requests through two APIs and two workers: each completes once, in line 
   const waited = await stack.db.oneFirst(sql.type(z.object({ n: z.number() }))`
     SELECT count(*)::int AS n FROM instance_leases WHERE model_id = 'echo-shared' AND queued_at IS NOT NULL`);
   expect(waited).toBeGreaterThan(50);
-  const overtakes = await stack.db.any(sql.unsafe`
-    SELECT a.request_id AS first, b.request_id AS overtaken_by
-      FROM instance_leases a JOIN instance_leases b
-        ON a.model_id = b.model_id
-       AND (a.priority, a.fair_tag, a.requested_at, a.request_id) < (b.priority, b.fair_tag, b.requested_at, b.request_id)
-     WHERE a.model_id = 'echo-shared' AND a.queued_at IS NOT NULL AND b.queued_at IS NOT NULL
-       AND a.queued_at < b.leased_at AND b.queued_at < a.leased_at -- both waiting at once
-       AND b.leased_at < a.leased_at`);
-  expect(overtakes).toEqual([]);
+  expect(await lineOvertakes(stack.db, 'echo-shared')).toEqual([]);
 
   // Nothing held: no slot leased, no one waiting; and the pool heard almost nothing of it.
   const slots = await describeSlots(stack.db, 'echo-shared');

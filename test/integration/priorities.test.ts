@@ -3,6 +3,7 @@ import { sql } from 'slonik';
 import { z } from 'zod';
 import { addTestModel } from '../support/models';
 import { eventually } from '../support/eventually';
+import { lineOvertakes } from '../support/line-order';
 import { echoInput, useTestStack } from '../support/test-stack';
 
 const stack = useTestStack();
@@ -19,6 +20,26 @@ const count = z.object({ n: z.number() });
 const requestRows = () => stack.db.oneFirst(sql.type(count)`SELECT count(*)::int AS n FROM work_requests`);
 const grant = (ceiling: string, reason = 'runs the nightly reports') =>
   stack.api.call('PUT', `/api/admin/users/${user.id}/priority-ceiling`, { token: admin, json: { ceiling, reason } });
+
+/**
+ * A model with one slot, held by a slow request of the user's while the test queues others
+ * behind it; and how many wait for it.
+ */
+async function blockedModel(id: string) {
+  await addTestModel(stack.db, { id, maxInstances: 1, maxConcurrency: 1, keepWarmSeconds: 60 });
+  const blocker = await stack.api.submitAccepted(user.token, {
+    model: id,
+    input: { ...echoInput, parameters: { delay_ms: 6_000 } },
+  });
+  await eventually(
+    async () => (await stack.api.call('GET', `/api/requests/${blocker}`, { token: user.token })).body.status,
+    (status) => status === 'PROCESSING',
+    60_000,
+  );
+  const waiting = () =>
+    stack.db.oneFirst(sql.type(count)`SELECT count(*)::int AS n FROM slot_waiters WHERE model_id = ${id}`);
+  return { blocker, waiting };
+}
 
 describe('request priorities', () => {
   it('refuses an unknown priority, or one above the caller’s ceiling, and queues nothing', async () => {
@@ -77,19 +98,7 @@ describe('request priorities', () => {
 
   it('serves waiting requests by priority, then in submission order, exactly', async () => {
     expect((await grant('high')).status).toBe(200);
-    await addTestModel(stack.db, { id: 'prio-echo', maxInstances: 1, maxConcurrency: 1, keepWarmSeconds: 60 });
-    // One request holds the only slot while the others queue behind it.
-    const blocker = await stack.api.submitAccepted(user.token, {
-      model: 'prio-echo',
-      input: { ...echoInput, parameters: { delay_ms: 6_000 } },
-    });
-    await eventually(
-      async () => (await stack.api.call('GET', `/api/requests/${blocker}`, { token: user.token })).body.status,
-      (status) => status === 'PROCESSING',
-      60_000,
-    );
-    const waiting = () =>
-      stack.db.oneFirst(sql.type(count)`SELECT count(*)::int AS n FROM slot_waiters WHERE model_id = 'prio-echo'`);
+    const { blocker, waiting } = await blockedModel('prio-echo');
     const submitted: string[] = [];
     for (const priority of ['low', 'normal', 'low', 'high', 'normal', 'high']) {
       submitted.push(await stack.api.submitAccepted(user.token, { model: 'prio-echo', input: echoInput, priority }));
@@ -104,28 +113,12 @@ describe('request priorities', () => {
     expect(served).toEqual([0, 0, 1, 1, 2, 2]);
     // Exactly, as many-workers.test.ts checks first come, first served: of two requests waiting
     // at once, the one first in the line's order got its slot first.
-    const overtakes = await stack.db.any(sql.unsafe`
-      SELECT a.request_id FROM instance_leases a JOIN instance_leases b
-        ON a.model_id = b.model_id AND (a.priority, a.requested_at, a.request_id) < (b.priority, b.requested_at, b.request_id)
-     WHERE a.model_id = 'prio-echo' AND a.queued_at IS NOT NULL AND b.queued_at IS NOT NULL
-       AND a.queued_at < b.leased_at AND b.queued_at < a.leased_at AND b.leased_at < a.leased_at`);
-    expect(overtakes).toEqual([]);
+    expect(await lineOvertakes(stack.db, 'prio-echo')).toEqual([]);
   }, 120_000);
 
   it('lets owners take turns in the line, whatever how many each has waiting, exactly', async () => {
     const light = await stack.api.signUp({ username: `light${randomUUID().slice(0, 8)}` });
-    await addTestModel(stack.db, { id: 'fair-echo', maxInstances: 1, maxConcurrency: 1, keepWarmSeconds: 60 });
-    const blocker = await stack.api.submitAccepted(user.token, {
-      model: 'fair-echo',
-      input: { ...echoInput, parameters: { delay_ms: 6_000 } },
-    });
-    await eventually(
-      async () => (await stack.api.call('GET', `/api/requests/${blocker}`, { token: user.token })).body.status,
-      (status) => status === 'PROCESSING',
-      60_000,
-    );
-    const waiting = () =>
-      stack.db.oneFirst(sql.type(count)`SELECT count(*)::int AS n FROM slot_waiters WHERE model_id = 'fair-echo'`);
+    const { blocker, waiting } = await blockedModel('fair-echo');
     const owners = new Map<string, string>();
     const queue = async (token: string, who: string) => {
       const id = await stack.api.submitAccepted(token, { model: 'fair-echo', input: echoInput });
@@ -152,12 +145,6 @@ describe('request priorities', () => {
       'heavy',
       'heavy',
     ]);
-    const overtakes = await stack.db.any(sql.unsafe`
-      SELECT a.request_id FROM instance_leases a JOIN instance_leases b
-        ON a.model_id = b.model_id
-       AND (a.priority, a.fair_tag, a.requested_at, a.request_id) < (b.priority, b.fair_tag, b.requested_at, b.request_id)
-     WHERE a.model_id = 'fair-echo' AND a.queued_at IS NOT NULL AND b.queued_at IS NOT NULL
-       AND a.queued_at < b.leased_at AND b.queued_at < a.leased_at AND b.leased_at < a.leased_at`);
-    expect(overtakes).toEqual([]);
+    expect(await lineOvertakes(stack.db, 'fair-echo')).toEqual([]);
   }, 120_000);
 });
