@@ -249,10 +249,33 @@ export async function acquireSlot(
         RETURNING owner_key, fair_tag)
       INSERT INTO queue_owner_tags AS t (model_id, owner_key, last) SELECT ${modelId}, owner_key, fair_tag FROM queued
       ON CONFLICT (model_id, owner_key) DO UPDATE SET last = GREATEST(t.last, EXCLUDED.last)`);
+    if (queued.rowCount > 0) await keepOwnerInSubmissionOrder(t, modelId, requestId);
     const waiting = view.waiting + queued.rowCount;
     const demand = needsAnotherInstance(view.instances, waiting, view.settings) && (await askPoolOnce(t, modelId));
     return { slot: null, demand };
   });
+}
+
+/**
+ * An owner's waiting requests hold their tags in the order they were submitted. A request joins
+ * the line when its workflow gets there, which for two submitted at once may be in either
+ * order: one submitted earlier than some of its owner's waiting requests takes the lowest of
+ * their tags, and they move up one each (the same tags, dealt out again by submission).
+ */
+async function keepOwnerInSubmissionOrder(t: CommonQueryMethods, modelId: string, requestId: string) {
+  await t.query(sql.unsafe`
+    WITH me AS (SELECT owner_key, requested_at FROM slot_waiters WHERE request_id = ${requestId}),
+         mine AS (
+           SELECT w.request_id, w.fair_tag, w.requested_at FROM slot_waiters w, me
+            WHERE w.model_id = ${modelId} AND w.owner_key = me.owner_key
+              AND EXISTS (SELECT 1 FROM slot_waiters later
+                           WHERE later.model_id = ${modelId} AND later.owner_key = me.owner_key
+                             AND (later.requested_at, later.request_id) > (me.requested_at, ${requestId}::uuid))),
+         by_submission AS (SELECT request_id, row_number() OVER (ORDER BY requested_at, request_id) AS n FROM mine),
+         by_tag AS (SELECT fair_tag, row_number() OVER (ORDER BY fair_tag, requested_at, request_id) AS n FROM mine)
+    UPDATE slot_waiters w SET fair_tag = by_tag.fair_tag
+      FROM by_submission JOIN by_tag USING (n)
+     WHERE w.request_id = by_submission.request_id AND w.fair_tag <> by_tag.fair_tag`);
 }
 
 const instanceIdRow = z.object({ instanceId: z.string() });
@@ -412,3 +435,18 @@ export async function describeSlots(db: CommonQueryMethods, modelId: string) {
   return { instances, leases, waiting };
 }
 export type SlotsView = Awaited<ReturnType<typeof describeSlots>>;
+
+const positionRow = z.object({ position: z.number() });
+
+/**
+ * A waiting request's place in its model's line (1: next), in the line's order; null when it
+ * is not in the line (it holds a slot, has ended, or has not joined yet).
+ */
+export async function queuePosition(db: CommonQueryMethods, requestId: string): Promise<number | null> {
+  return db.maybeOneFirst(sql.type(positionRow)`
+    SELECT 1 + (SELECT count(*)::int FROM slot_waiters o
+                 WHERE o.model_id = me.model_id
+                   AND (o.priority, o.fair_tag, o.requested_at, o.request_id)
+                     < (me.priority, me.fair_tag, me.requested_at, me.request_id)) AS position
+      FROM slot_waiters me WHERE me.request_id = ${requestId}`);
+}

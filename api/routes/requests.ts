@@ -1,4 +1,5 @@
 import Router from '@koa/router';
+import { queuePosition } from '../../db/instance-slots';
 import type { Context } from 'koa';
 import type { DatabasePool } from 'slonik';
 import {
@@ -100,8 +101,11 @@ export function requestRoutes(deps: RequestRouteDeps) {
     // PostgreSQL tells when the request ends, as the end commits (api/request-ends.ts).
     const request = await ends.readUntilEnded(idParam(ctx, 'request'), wait * 1000, () => ownRequest(ctx, owner));
     const temporal = workflowLink(deps.temporalUi, requestWorkflowId(request.id));
+    // A waiting request says where it is in its model's line (docs/scheduling.md).
+    const position = request.status === 'REQUESTED' ? await queuePosition(db, request.id) : null;
     ctx.body = {
       ...request,
+      ...(position === null ? {} : { queue: { position } }),
       result: await presentResult(deps, request.result),
       links: {
         self: `/api/requests/${request.id}`,
@@ -189,7 +193,14 @@ export const requestPaths = {
           description: 'long-poll up to N seconds for the request to end',
         },
       ],
-      responses: { 200: { description: 'the request', content: json(workRequestView) }, ...errors(400, 401, 404) },
+      responses: {
+        200: {
+          description:
+            "the request; while it waits for a slot, `queue.position` is its place in its model's line (1: next)",
+          content: json(workRequestView.extend({ queue: z.object({ position: z.number().int().min(1) }).optional() })),
+        },
+        ...errors(400, 401, 404),
+      },
     },
   },
   '/api/requests/{id}/cancel': {

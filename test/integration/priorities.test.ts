@@ -104,9 +104,15 @@ describe('request priorities', () => {
       submitted.push(await stack.api.submitAccepted(user.token, { model: 'prio-echo', input: echoInput, priority }));
       await eventually(waiting, (n) => n === submitted.length, 30_000);
     }
+    // A waiting request says where it is in the line.
+    const place = async (id: string) =>
+      (await stack.api.call('GET', `/api/requests/${id}`, { token: user.token })).body.queue;
+    expect(await place(submitted[3]!)).toEqual({ position: 1 }); // the first high
+    expect(await place(submitted[0]!)).toEqual({ position: 5 }); // the first low, behind two high and two normal
     for (const id of [blocker, ...submitted]) {
       expect((await stack.api.waitForEnd(user.token, id, 60_000)).status).toBe('COMPLETE');
     }
+    expect(await place(submitted[0]!)).toBeUndefined();
     const served = await stack.db.anyFirst(sql.type(z.object({ priority: z.number() }))`
       SELECT priority FROM instance_leases
        WHERE request_id = ANY(${sql.array(submitted, 'uuid')}) ORDER BY leased_at`);
