@@ -12,7 +12,7 @@ import {
   payloadIdsOf,
 } from '../domain/payload-tensors';
 import { ByteReader } from '../lib/byte-reader';
-import type { PayloadStore } from '../lib/payload-store';
+import { readPayloadWhole, type PayloadStore } from '../lib/payload-store';
 import type { ModelCallPlan } from './model-call-plan';
 
 /** What an infer call needs to read and keep payloads. */
@@ -61,10 +61,9 @@ async function withData(input: InferenceRequest, io: PayloadIo): Promise<Inferen
     input.inputs.map(async (tensor): Promise<InferenceTensor> => {
       const id = payloadIdOf(tensor);
       if (id === undefined) return tensor;
-      const pieces: Uint8Array[] = [];
-      for await (const piece of io.payloads.read(id)) pieces.push(piece);
+      const bytes = await readPayloadWhole(io.payloads, id);
       try {
-        const data = decodeTensor(tensor.name, tensor.datatype, tensor.shape, Buffer.concat(pieces));
+        const data = decodeTensor(tensor.name, tensor.datatype, tensor.shape, bytes);
         return { ...tensor, parameters: parametersWithout(tensor.parameters, 'payload'), data };
       } catch (error) {
         if (!(error instanceof BinaryTensorError)) throw error;

@@ -26,13 +26,15 @@ export type PayloadDeps = {
   headerLimit: number;
 };
 
+/** The body's Content-Length; NaN when it has none (chunked), which no comparison passes. */
+const declaredLength = (ctx: Context) => Number(ctx.get('content-length') || Number.NaN);
+
 /**
  * A body's bytes, up to the limit: 413 before anything is read when its Content-Length says
  * more, and as soon as a body without one goes past it.
  */
 export function bodyWithin(ctx: Context, limit: number): AsyncIterable<Uint8Array> {
-  const declared = Number(ctx.get('content-length') || Number.NaN);
-  if (declared > limit) throw tooLarge(limit);
+  if (declaredLength(ctx) > limit) throw tooLarge(limit);
   return (async function* () {
     let received = 0;
     try {
@@ -95,7 +97,7 @@ export async function readBinaryInference(
   const parts = coded(() => binaryParts(parsed, 'inputs'));
   // The whole request is checked (a placeholder where each payload will be) before a byte is stored.
   const template = inferenceRequest.parse(withPayloads(parsed, parts, () => placeholderId));
-  const declared = Number(ctx.get('content-length') || Number.NaN);
+  const declared = declaredLength(ctx);
   const expected = headerBytes + parts.reduce((sum, part) => sum + part.size, 0);
   if (declared < expected) throw truncated(parts, declared - headerBytes);
   if (declared > expected) throw trailing(declared - expected);

@@ -5,7 +5,7 @@ import { BinaryTensorError, decodeTensor, encodeTensor, type Datatype } from '..
 import type { InferenceResponse, InferenceTensor } from '../domain/inference-protocol';
 import { asBinaryTensor, parametersWithout, payloadIdOf, payloadOutputs } from '../domain/payload-tensors';
 import type { RequestResult } from '../domain/work-request';
-import type { PayloadStore } from '../lib/payload-store';
+import { readPayloadWhole, type PayloadStore } from '../lib/payload-store';
 import type { PayloadLinks } from './payload-links';
 
 export type PayloadResultDeps = {
@@ -19,19 +19,13 @@ export type PayloadResultDeps = {
 const isInferenceResponse = (result: RequestResult): result is InferenceResponse =>
   Array.isArray((result as { outputs?: unknown }).outputs) && 'model_name' in result;
 
-async function readWhole(store: PayloadStore, id: string): Promise<Buffer> {
-  const pieces: Buffer[] = [];
-  for await (const piece of store.read(id)) pieces.push(Buffer.from(piece));
-  return Buffer.concat(pieces);
-}
-
 /**
  * A payload tensor's elements as JSON can carry them; null when it cannot (NaN or an infinity,
  * BYTES that are not text): such a tensor is a link to its bytes instead.
  */
 async function inJson(store: PayloadStore, tensor: InferenceTensor, id: string): Promise<unknown[] | null> {
   try {
-    const data = decodeTensor(tensor.name, tensor.datatype, tensor.shape, await readWhole(store, id));
+    const data = decodeTensor(tensor.name, tensor.datatype, tensor.shape, await readPayloadWhole(store, id));
     return data.some((value) => typeof value === 'number' && !Number.isFinite(value)) ? null : data;
   } catch (error) {
     if (error instanceof BinaryTensorError) return null;

@@ -18,6 +18,13 @@ export interface PayloadStore {
   remove(ids: readonly string[]): Promise<void>;
 }
 
+/** A payload's bytes in one buffer: for a tensor turned into JSON, which needs it whole anyway. */
+export async function readPayloadWhole(store: PayloadStore, id: string): Promise<Buffer> {
+  const pieces: Uint8Array[] = [];
+  for await (const piece of store.read(id)) pieces.push(piece);
+  return Buffer.concat(pieces);
+}
+
 /**
  * Pieces as they come, regrouped into pieces of `size` bytes (the last may be shorter). Whole
  * pieces are views of what came, not copies (Node's streams never reuse a buffer they handed
