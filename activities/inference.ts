@@ -58,6 +58,10 @@ export function createInferenceActivities({
             'SLOT_NOT_HELD',
           );
         }
+        // Handed a slot as its deadline passed: it never starts (the workflow gives the slot back).
+        if (work.deadlineAt !== null && work.deadlineAt <= Date.now() && context.info.attempt === 1) {
+          throw ApplicationFailure.nonRetryable('the deadline passed before the request started', 'EXPIRED');
+        }
         if (!(await startProcessing(db, requestId, instanceId))) {
           throw ApplicationFailure.nonRetryable(`request ${requestId} is no longer waiting`, 'REQUEST_NOT_WAITING');
         }

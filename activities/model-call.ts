@@ -38,6 +38,8 @@ export async function callModel(
     servedModelName: string;
     input: RequestInput;
     requestTimeoutSeconds: number;
+    /** Epoch ms by when the answer is of use (null: none): the call is cut then. */
+    deadlineAt?: number | null;
   },
   context: Context,
   /** Aborts when the request is interrupted (activities/request-interrupts.ts): the call ends REQUEST_INTERRUPTED. */
@@ -50,6 +52,17 @@ export async function callModel(
   const { requestId, instanceId, endpoint, modelId, servedModelName, input, requestTimeoutSeconds } = work;
   const timeout = AbortSignal.timeout(requestTimeoutSeconds * 1000);
   if (interrupted.aborted) throw interruptedCall();
+  const deadlineAt = work.deadlineAt ?? null;
+  const untilDeadline = deadlineAt === null ? null : deadlineAt - Date.now();
+  // Past its deadline before the model heard of it: it never started (unless an earlier try did).
+  if (untilDeadline !== null && untilDeadline <= 0) return { failure: deadlinePassed(context.info.attempt > 1) };
+  const deadline = untilDeadline === null ? null : AbortSignal.timeout(untilDeadline);
+  const cut = () =>
+    timeout.aborted
+      ? { failure: timedOut(requestTimeoutSeconds) }
+      : deadline?.aborted
+        ? { failure: deadlinePassed(true) }
+        : null;
   const { path, body, binary, read } = isOpenAiCall(input)
     ? openAiCallPlan(input, modelId, servedModelName, openRelay)
     : isGenerateStreamCall(input)
@@ -62,12 +75,13 @@ export async function callModel(
       headers: binary?.headers ?? { 'content-type': 'application/json' },
       body: binary ? (binary.bytes as AsyncIterable<Uint8Array> & BodyInit) : JSON.stringify(body),
       ...(binary ? { duplex: 'half' } : {}),
-      signal: AbortSignal.any([context.cancellationSignal, timeout, interrupted]),
+      signal: AbortSignal.any([context.cancellationSignal, timeout, interrupted, ...(deadline ? [deadline] : [])]),
     });
   } catch (error) {
     if (context.cancellationSignal.aborted) throw error;
     if (interrupted.aborted) throw interruptedCall();
-    if (timeout.aborted) throw timedOut(requestTimeoutSeconds);
+    const timedOutOrLate = cut();
+    if (timedOutOrLate) return timedOutOrLate;
     const detail = `instance ${instanceId} did not answer: ${(error as Error).message}`;
     // Refused: nothing listened before the input was sent (the instance died with its worker or
     // node), so this request cannot be what broke it. Any other failure may be its doing.
@@ -124,7 +138,8 @@ export async function callModel(
   } catch (error) {
     if (context.cancellationSignal.aborted) throw error;
     if (interrupted.aborted) throw interruptedCall();
-    if (timeout.aborted) throw timedOut(requestTimeoutSeconds); // the body came too slowly
+    const timedOutOrLate = cut(); // the body came too slowly
+    if (timedOutOrLate) return timedOutOrLate;
     // fetch's body failed: the instance went away in the middle of its answer (a stream, say).
     // By name: fetch's TypeError may come from another realm (a test's sandbox).
     if ((error as Error | null)?.name === 'TypeError') {
@@ -141,8 +156,18 @@ export async function callModel(
   }
 }
 
-const timedOut = (seconds: number) =>
-  ApplicationFailure.nonRetryable(`the model did not answer within ${seconds} s`, 'REQUEST_TIMEOUT');
+const timedOut = (seconds: number): ModelFailure => {
+  const message = `the model did not answer within ${seconds} s`;
+  return { code: 'REQUEST_TIMEOUT', message, detail: message, retryable: false };
+};
+
+/** The request's deadline passed: before the model was called (EXPIRED), or while it worked. */
+const deadlinePassed = (started: boolean): ModelFailure => {
+  const message = started
+    ? 'the deadline passed while the model worked: the call was cut'
+    : 'the deadline passed before the request started';
+  return { code: started ? 'DEADLINE_EXCEEDED' : 'EXPIRED', message, detail: message, retryable: false };
+};
 
 const interruptedCall = () =>
   ApplicationFailure.nonRetryable('the call was cut: the request was interrupted', interruptedCallType);

@@ -104,6 +104,7 @@ export function createWarmRequestActivities(
         servedModelName,
         input,
         requestTimeoutSeconds: settings.requestTimeoutSeconds,
+        deadlineAt: settings.deadlineAt,
       },
       context,
       interrupted,

@@ -88,7 +88,12 @@ export function requestWorkflows(
     async start(
       requestId: string,
       modelId: string,
-      options: { ownerKind?: 'user' | 'anonymous'; priority?: RequestPriority; rerun?: boolean } = {},
+      options: {
+        ownerKind?: 'user' | 'anonymous';
+        priority?: RequestPriority;
+        deadlineAt?: number | null;
+        rerun?: boolean;
+      } = {},
     ) {
       await reach(() =>
         temporal.workflow.start<PodiumWorkflows['modelRequest2']>(workflowNames.modelRequest2, {

@@ -13,7 +13,8 @@ export class UnknownRequestCursorError extends Error {}
 
 /** The columns of an admin's request summary (`r` = work_requests, `u` = users). */
 const summaryColumns = sql.fragment`
-  r.id, r.model_id AS model, r.status, ${priorityName(sql.fragment`r.priority`)} AS priority, r.attempt, r.user_id AS "userId", u.username,
+  r.id, r.model_id AS model, r.status, ${priorityName(sql.fragment`r.priority`)} AS priority,
+  ${isoTimestamp(sql.fragment`r.deadline_at`)} AS deadline, r.attempt, r.user_id AS "userId", u.username,
   r.session_id AS "sessionId", r.user_id IS NULL AS anonymous,
   ${isoTimestamp(sql.fragment`r.created_at`)} AS "createdAt", ${isoTimestamp(sql.fragment`r.started_at`)} AS "startedAt",
   ${isoTimestamp(sql.fragment`r.finished_at`)} AS "finishedAt", r.error ->> 'code' AS "errorCode",

@@ -10,6 +10,7 @@ import {
   type PoolSettings,
   type Slot,
 } from '../domain/model-pool';
+import { ownerKeyOf } from './sql-fragments';
 
 /**
  * The request path's slots (migration 009). A request leases a slot of a ready instance. When
@@ -33,17 +34,13 @@ type Db = CommonQueryMethods & { transaction: <T>(handler: (t: CommonQueryMethod
  */
 const queueOrder = sql.fragment`priority, fair_tag, requested_at, request_id`;
 
-/**
- * Whose turn a request takes in a model's line: its user, else the client its anonymous session
- * was opened from (an IPv6 address by its /64), else the session. For `r`, a work_requests row.
- */
-const ownerKeyOf = sql.fragment`COALESCE(r.user_id::text,
-  (SELECT s.client_key FROM sessions s WHERE s.id = r.session_id AND r.user_id IS NULL), r.session_id::text)`;
-
 /** The tag a request joining the model's line now gets: one past the served clock and its owner's last tag. */
 const nextTag = (modelId: string) => sql.fragment`GREATEST(
   COALESCE((SELECT c.served FROM queue_clocks c WHERE c.model_id = ${modelId}), 0),
   COALESCE((SELECT t.last FROM queue_owner_tags t WHERE t.model_id = ${modelId} AND t.owner_key = ${ownerKeyOf}), 0)) + 1`;
+
+/** A waiter whose deadline has not passed: the only kind a slot goes to (one past it is ending EXPIRED). */
+const inTime = sql.fragment`(deadline_at IS NULL OR deadline_at > clock_timestamp())`;
 
 /** A slot just given to a waiting request, whose workflow must be told. */
 export type Handover = Slot & { requestId: string; workflowId: string };
@@ -85,6 +82,8 @@ const poolView = z.object({
   waiters: z.array(waiterRow),
   held: heldRow.nullable(),
   earlier: z.boolean(),
+  /** The request's deadline has passed: it takes no slot and no place in line. */
+  expired: z.boolean(),
 });
 type PoolView = z.infer<typeof poolView>;
 
@@ -110,9 +109,12 @@ async function readPool(
                              FROM (SELECT ${request.requestId}::uuid AS id) asked
                              LEFT JOIN work_requests r ON r.id = asked.id
                              LEFT JOIN slot_waiters w ON w.request_id = asked.id) me
-                    WHERE o.model_id = ${modelId} AND o.request_id <> ${request.requestId}
+                    WHERE o.model_id = ${modelId} AND o.request_id <> ${request.requestId} AND ${inTime}
                       AND (o.priority, o.fair_tag, o.requested_at, o.request_id)
                         < (me.priority, me.tag, to_timestamp(${request.requestedAt / 1000}), ${request.requestId}::uuid))`
+    : sql.fragment`false`;
+  const expired = request
+    ? sql.fragment`EXISTS (SELECT 1 FROM work_requests r WHERE r.id = ${request.requestId} AND r.deadline_at <= clock_timestamp())`
     : sql.fragment`false`;
   return t.one(sql.type(poolView)`
     SELECT json_build_object(-- A deleted model drains: its requests finish, nothing is kept warm after them.
@@ -121,15 +123,16 @@ async function readPool(
                              'keepWarmSeconds', CASE WHEN m.deleted_at IS NULL THEN m.keep_warm_seconds ELSE 0 END,
                              'maxConcurrency', m.max_concurrency) AS settings,
            ${instancesJson(modelId)} AS instances,
-           (SELECT count(*)::int FROM slot_waiters WHERE model_id = ${modelId}) AS waiting,
+           (SELECT count(*)::int FROM slot_waiters WHERE model_id = ${modelId} AND ${inTime}) AS waiting,
            COALESCE((SELECT json_agg(json_build_object('requestId', w.request_id, 'workflowId', w.workflow_id))
-                       FROM (SELECT request_id, workflow_id FROM slot_waiters WHERE model_id = ${modelId}
+                       FROM (SELECT request_id, workflow_id FROM slot_waiters WHERE model_id = ${modelId} AND ${inTime}
                               ORDER BY ${queueOrder}
                               LIMIT (SELECT max_concurrency FROM models WHERE id = ${modelId})
                                   * (SELECT count(*) FROM model_instances WHERE model_id = ${modelId} AND slot_state = 'READY')) w),
                     '[]') AS waiters,
            ${held} AS held,
-           ${earlier} AS earlier
+           ${earlier} AS earlier,
+           ${expired} AS expired
       FROM models m WHERE m.id = ${modelId}`);
 }
 
@@ -227,6 +230,8 @@ export async function acquireSlot(
   return underModelLock(db, modelId, async (t) => {
     const view = await readPool(t, modelId, request);
     if (view.held) return { slot: view.held, demand: false };
+    // Its workflow's wait ends at the deadline at once, and the request with it (EXPIRED).
+    if (view.expired) return { slot: null, demand: false };
     const [free] = view.earlier ? [] : assignFreeSlots(view.instances, [request], view.settings.maxConcurrency);
     if (free) {
       await lease(t, modelId, request, free.instanceId);
@@ -241,9 +246,9 @@ export async function acquireSlot(
     // Joins the line with its tag, and the tag becomes its owner's last.
     const queued = await t.query(sql.unsafe`
       WITH queued AS (
-        INSERT INTO slot_waiters (request_id, model_id, workflow_id, requested_at, priority, owner_key, fair_tag)
+        INSERT INTO slot_waiters (request_id, model_id, workflow_id, requested_at, priority, owner_key, fair_tag, deadline_at)
         SELECT ${requestId}, ${modelId}, ${request.workflowId}, to_timestamp(${request.requestedAt / 1000}),
-               COALESCE(r.priority, 1), COALESCE(${ownerKeyOf}, ''), ${nextTag(modelId)}
+               COALESCE(r.priority, 1), COALESCE(${ownerKeyOf}, ''), ${nextTag(modelId)}, r.deadline_at
           FROM (SELECT ${requestId}::uuid AS id) asked LEFT JOIN work_requests r ON r.id = asked.id
         ON CONFLICT (request_id) DO NOTHING
         RETURNING owner_key, fair_tag)
@@ -360,7 +365,7 @@ export async function abandonInstanceStart(db: Db, { modelId, instanceId }: { mo
     await t.query(sql.unsafe`UPDATE model_instances SET slot_state = 'STOPPING' WHERE id = ${instanceId}`);
     return t.maybeOne(sql.type(requestIdWorkflowIdRow)`
       DELETE FROM slot_waiters WHERE request_id = (
-        SELECT request_id FROM slot_waiters WHERE model_id = ${modelId} ORDER BY ${queueOrder} LIMIT 1)
+        SELECT request_id FROM slot_waiters WHERE model_id = ${modelId} AND ${inTime} ORDER BY ${queueOrder} LIMIT 1)
       RETURNING request_id AS "requestId", workflow_id AS "workflowId"`);
   });
 }

@@ -1,4 +1,5 @@
 import { sql, type FragmentSqlToken } from 'slonik';
+import type { Principal } from '../domain/accounts';
 
 /**
  * A timestamptz as ISO 8601 text in UTC, to the millisecond (`ms`) or microsecond (`us`):
@@ -50,3 +51,17 @@ export function withinDays(
 
 /** A stored priority rank (0, 1, 2; migration 033) as its name (domain/request-priority.ts). */
 export const priorityName = (rank: FragmentSqlToken) => sql.fragment`(ARRAY['high', 'normal', 'low'])[${rank} + 1]`;
+
+/**
+ * Whose turn a request takes in a model's line, and whose share of its `max_waiting`: its user,
+ * else the client its anonymous session was opened from (an IPv6 address by its /64), else the
+ * session. For `r`, a work_requests row.
+ */
+export const ownerKeyOf = sql.fragment`COALESCE(r.user_id::text,
+  (SELECT s.client_key FROM sessions s WHERE s.id = r.session_id AND r.user_id IS NULL), r.session_id::text)`;
+
+/** The owner key (as ownerKeyOf) of requests the principal submits. */
+export const principalOwnerKey = (principal: Principal) =>
+  principal.kind === 'user'
+    ? sql.fragment`${principal.userId}::text`
+    : sql.fragment`COALESCE((SELECT client_key FROM sessions WHERE id = ${principal.sessionId}), ${principal.sessionId}::text)`;

@@ -40,6 +40,7 @@ function rowsSql(query: StatsQuery, limit: number | null): FragmentSqlToken {
     SELECT id::text, model_id AS model, request_id AS "requestId", attempt,
            CASE WHEN result_success THEN 'success' ELSE 'failure' END AS status,
            CASE WHEN priority IS NOT NULL THEN ${priorityName(sql.fragment`priority`)} END AS priority,
+           ${iso(sql.fragment`deadline_at`)} AS deadline,
            ${iso(sql.fragment`request_timestamp`)} AS "requestTimestamp",
            ${iso(sql.fragment`pod_ready_timestamp`)} AS "podReadyTimestamp",
            ${iso(sql.fragment`processed_timestamp`)} AS "processedTimestamp",

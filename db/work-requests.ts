@@ -1,5 +1,5 @@
 import { sql, type CommonQueryMethods } from 'slonik';
-import { priorityName } from './sql-fragments';
+import { ownerKeyOf, principalOwnerKey, priorityName } from './sql-fragments';
 import { z } from 'zod';
 import type { Principal } from '../domain/accounts';
 import { priorityRank, requestPriority, type RequestPriority } from '../domain/request-priority';
@@ -37,6 +37,7 @@ function ownedBy(owner: RequestOwner) {
 const isoTimestamp = z.number().transform((ms) => new Date(ms).toISOString());
 
 const workRequestRow = workRequestView.extend({
+  deadline: isoTimestamp.nullable(),
   createdAt: isoTimestamp,
   startedAt: isoTimestamp.nullable(),
   finishedAt: isoTimestamp.nullable(),
@@ -48,7 +49,8 @@ const workRequestRow = workRequestView.extend({
  * be retried.
  */
 const viewColumns = sql.fragment`
-  id, model_id AS model, status, ${priorityName(sql.fragment`priority`)} AS priority, created_at AS "createdAt", started_at AS "startedAt", finished_at AS "finishedAt",
+  id, model_id AS model, status, ${priorityName(sql.fragment`priority`)} AS priority,
+  deadline_at AS deadline, created_at AS "createdAt", started_at AS "startedAt", finished_at AS "finishedAt",
   CASE WHEN status = 'FAILED' THEN error END AS error, attempt`;
 
 /**
@@ -69,6 +71,8 @@ export async function insertWorkRequest(
     webhookUrl?: string;
     idempotencyKey?: string;
     priority: RequestPriority;
+    /** Epoch ms; null or absent: no deadline. */
+    deadlineAt?: number | null;
     /** The owner's requests REQUESTED or PROCESSING at once. */
     maxInFlight: number;
   },
@@ -78,10 +82,10 @@ export async function insertWorkRequest(
   // for the row before the commit waits on it (begin_warm_request) instead of retrying.
   return db.maybeOne(sql.type(workRequestRow)`
     WITH announced AS MATERIALIZED (SELECT pg_advisory_xact_lock(hashtext(current_schema() || '/request/' || ${request.id})))
-    INSERT INTO work_requests (id, model_id, session_id, user_id, input, workflow_id, webhook_url, idempotency_key, priority)
+    INSERT INTO work_requests (id, model_id, session_id, user_id, input, workflow_id, webhook_url, idempotency_key, priority, deadline_at)
     SELECT ${request.id}::uuid, ${request.modelId}, ${request.principal.sessionId}::uuid, ${userId}::uuid, ${sql.jsonb(request.input)},
            ${request.workflowId}, ${request.webhookUrl ?? null}::text, ${request.idempotencyKey ?? null}::text,
-           ${priorityRank(request.priority)}
+           ${priorityRank(request.priority)}, to_timestamp(${request.deadlineAt ? request.deadlineAt / 1000 : null}::float8)
       FROM announced
      WHERE (SELECT count(*) FROM work_requests WHERE model_id = ${request.modelId} AND status = 'REQUESTED')
          < (SELECT max_waiting FROM models WHERE id = ${request.modelId} AND deleted_at IS NULL
@@ -89,7 +93,37 @@ export async function insertWorkRequest(
        AND (SELECT count(*) FROM work_requests
              WHERE COALESCE(user_id, session_id) = ${ownerId(ownerOf(request.principal))}::uuid
                AND status IN ('REQUESTED', 'PROCESSING')) < ${request.maxInFlight}
+       AND (SELECT mine < share FROM (${queueShareOf(request.modelId, request.principal)}) q)
     RETURNING ${viewColumns}, result`);
+}
+
+/**
+ * The submitter's share of the model's line: at most `max_waiting` over (owners waiting + 2),
+ * rounded up, so that however many owners wait there is always room for one more. Owners as
+ * the line knows them (ownerKeyOf). `waiting` counts all, `mine` the submitter's.
+ */
+const queueShareOf = (modelId: string, principal: Principal) => {
+  const me = principalOwnerKey(principal);
+  return sql.fragment`
+    SELECT count(k)::int AS waiting, count(k) FILTER (WHERE k = me.key)::int AS mine,
+           count(DISTINCT k) FILTER (WHERE k <> me.key)::int AS others,
+           ceil((SELECT max_waiting FROM models WHERE id = ${modelId})::numeric
+                / (count(DISTINCT k) FILTER (WHERE k <> me.key) + 2))::int AS share
+      FROM (SELECT ${me} AS key) me
+      LEFT JOIN (SELECT ${ownerKeyOf} AS k FROM work_requests r WHERE r.model_id = ${modelId} AND r.status = 'REQUESTED') w ON true
+     GROUP BY me.key`;
+};
+
+const queueShareRow = z.object({ waiting: z.number(), mine: z.number(), others: z.number(), share: z.number() });
+export type QueueShare = z.infer<typeof queueShareRow>;
+
+/** How the model's line is shared now, as the submitter sees it (why a submission was refused). */
+export async function readQueueShare(
+  db: CommonQueryMethods,
+  modelId: string,
+  principal: Principal,
+): Promise<QueueShare> {
+  return db.one(sql.type(queueShareRow)`${queueShareOf(modelId, principal)}`);
 }
 
 /** A request by id, whoever owns it (for the webhook body and admins). */
@@ -187,12 +221,13 @@ export async function loadInferenceWork(db: CommonQueryMethods, requestId: strin
     runtimeRef: z.string().nullable(),
     holdsSlot: z.boolean(),
     requestTimeoutSeconds: z.number(),
+    deadlineAt: z.number().nullable(),
   });
   return db.maybeOne(sql.type(work)`
     SELECT r.model_id AS "modelId", COALESCE(m.served_model_name, m.id) AS "servedModelName", r.input, i.runtime_ref AS "runtimeRef",
            EXISTS (SELECT 1 FROM instance_leases l
                     WHERE l.request_id = r.id AND l.instance_id = i.id AND l.released_at IS NULL) AS "holdsSlot",
-           m.request_timeout_seconds AS "requestTimeoutSeconds"
+           m.request_timeout_seconds AS "requestTimeoutSeconds", r.deadline_at AS "deadlineAt"
       FROM work_requests r
       JOIN models m ON m.id = r.model_id
       JOIN model_instances i ON i.id = ${instanceId}
@@ -240,15 +275,21 @@ export const requestStart = z.object({
   requestedAt: z.number(),
   requestTimeoutSeconds: z.number(),
   startupTimeoutSeconds: z.number(),
+  /**
+   * Epoch ms; null: no deadline. Absent from the settings of runs recorded before deadlines
+   * (issue 35), which replay as runs without one.
+   */
+  deadlineAt: z.number().nullable().optional(),
 });
-/** What a request's workflow needs to know as it begins: the model's timeouts, whether to call back, when it was asked. */
+/** What a request's workflow needs to know as it begins: the model's timeouts, whether to call back, when it was asked, its deadline. */
 export type RequestStart = z.infer<typeof requestStart>;
 
 /** What a request's workflow needs to know as it begins; null while the row is not visible. */
 export async function findRequestStart(db: CommonQueryMethods, id: string): Promise<RequestStart | null> {
   return db.maybeOne(sql.type(requestStart)`
     SELECT r.webhook_url IS NOT NULL AS "hasWebhook", r.created_at AS "requestedAt",
-           m.request_timeout_seconds AS "requestTimeoutSeconds", m.startup_timeout_seconds AS "startupTimeoutSeconds"
+           m.request_timeout_seconds AS "requestTimeoutSeconds", m.startup_timeout_seconds AS "startupTimeoutSeconds",
+           r.deadline_at AS "deadlineAt"
       FROM work_requests r JOIN models m ON m.id = r.model_id
      WHERE r.id = ${id}`);
 }

@@ -34,6 +34,8 @@ export const adminRequestSummary = z.object({
   model: z.string(),
   status: requestStatus,
   priority: requestPriority,
+  /** By when its answer was of use (null: no deadline). */
+  deadline: z.string().nullable(),
   attempt: z.number().int(),
   userId: z.uuid().nullable(),
   username: z.string().nullable(),

@@ -17,6 +17,9 @@ export function failureStatus(error: RequestError | null): 400 | 500 | 502 | 503
     case 'INSTANCE_START_FAILED':
       return 502;
     case 'REQUEST_TIMEOUT':
+    // The caller's own deadline (Cancel-After) passed, in line or while the model worked.
+    case 'EXPIRED':
+    case 'DEADLINE_EXCEEDED':
       return 504;
     case 'INSTANCE_STARTUP_TIMEOUT':
     case 'MODEL_POOL_FAILING':

@@ -85,6 +85,8 @@ export const statsRow = z.object({
   status: z.enum(['success', 'failure']),
   /** What its request asked for; null for rows written before priorities (migration 033). */
   priority: requestPriority.nullable(),
+  /** By when its request's answer was of use; null without a deadline (and for rows before migration 035). */
+  deadline: z.string().nullable(),
   requestTimestamp: z.string(),
   podReadyTimestamp: z.string().nullable(),
   processedTimestamp: z.string(),
@@ -135,6 +137,7 @@ export function statsCsvColumns(query: Pick<StatsQuery, 'rollup' | 'bucket'>): s
       'attempt',
       'status',
       'priority',
+      'deadline',
       'request_timestamp',
       'pod_ready_timestamp',
       'processed_timestamp',

@@ -28,6 +28,11 @@ export const submitWorkRequest = z.strictObject({
   input: requestInput,
   /** How soon it is served among the model's waiting requests (docs/scheduling.md); normal unless said. */
   priority: requestPriority.optional(),
+  /**
+   * By when the answer is of use: a duration (`30s`, `1m30s`) or a time (ISO 8601 with its
+   * offset). Not started by then: FAILED, EXPIRED; still running: cut, DEADLINE_EXCEEDED.
+   */
+  deadline: z.string().max(64).optional(),
   /** Called (POST, signed) when the request ends. */
   webhook: z
     .url({ protocol: /^https?$/, error: 'webhook must be an http(s) URL' })
@@ -64,6 +69,8 @@ export const workRequestView = z.object({
   model: modelId,
   status: requestStatus,
   priority: requestPriority,
+  /** By when its answer is of use (null: no deadline); see submitWorkRequest. */
+  deadline: z.string().nullable(),
   createdAt: z.string(),
   startedAt: z.string().nullable(),
   finishedAt: z.string().nullable(),

@@ -9,6 +9,8 @@ export function requestWorkflowSummary(request: {
   ownerKind?: 'user' | 'anonymous';
   /** Said only when it is not normal, so that the common case reads as before. */
   priority?: 'high' | 'normal' | 'low';
+  /** Epoch ms; null or absent: no deadline. */
+  deadlineAt?: number | null;
   rerun?: boolean;
 }) {
   const from =
@@ -19,12 +21,13 @@ export function requestWorkflowSummary(request: {
         : '';
   const priority = request.priority && request.priority !== 'normal' ? ` ${request.priority}-priority` : '';
   return {
-    staticSummary: `${request.modelId}${priority} request${from}${request.rerun ? ', re-queued by an admin' : ''}`,
+    staticSummary: `${request.modelId}${priority} request${from}${request.deadlineAt ? `, due by ${new Date(request.deadlineAt).toISOString()}` : ''}${request.rerun ? ', re-queued by an admin' : ''}`,
     staticDetails: [
       `**Work request** \`${request.requestId}\``,
       `- model: \`${request.modelId}\``,
       ...(request.ownerKind ? [`- owner: ${request.ownerKind}`] : []),
       ...(request.priority ? [`- priority: ${request.priority}`] : []),
+      ...(request.deadlineAt ? [`- deadline: ${new Date(request.deadlineAt).toISOString()}`] : []),
       `- in Podium: \`GET /api/requests/${request.requestId}\`, the admin page /admin/requests`,
     ].join('\n'),
   };

@@ -201,7 +201,8 @@ async function serveRequest(
   }
 
   while (outcome === null && !state.interruption) {
-    if (!offered) offered = await waitInLine(state, holder, model.startupTimeoutSeconds, earlyHandover);
+    if (!offered)
+      offered = await waitInLine(state, holder, model.startupTimeoutSeconds, earlyHandover, model.deadlineAt ?? null);
     if (state.interruption) break;
     if (state.unavailable) {
       outcome = { status: 'FAILED', error: state.unavailable };
@@ -297,19 +298,32 @@ async function callModel(
 
 /**
  * Waits in line for a slot, looking again at each startup timeout that passes with no answer (a
- * slot handed over unheard? the pool failing?). The slot handed over; null when the request was
- * interrupted or the pool could not serve it (`state` says which).
+ * slot handed over unheard? the pool failing?), and no longer than the request's deadline. The
+ * slot handed over; null when the request was interrupted, the pool could not serve it, or its
+ * deadline passed (`state` says which).
  */
 async function waitInLine(
   state: RequestState,
   holder: SlotHolder,
   startupTimeoutSeconds: number,
   earlyHandover: boolean,
+  deadlineAt: number | null,
 ): Promise<Slot | null> {
   state.stage = 'QUEUED';
   if (!earlyHandover) state.handed = null;
   const answered = () => state.handed !== null || state.unavailable !== null || state.interruption !== null;
-  while (!(await condition(answered, `${startupTimeoutSeconds} seconds`))) {
+  // Without a deadline, the very timers of runs recorded before deadlines existed (issue 35):
+  // the deadline comes from the request's settings, so those runs replay down this path.
+  const lookAfter = () =>
+    deadlineAt === null
+      ? `${startupTimeoutSeconds} seconds`
+      : Math.max(1, Math.min(startupTimeoutSeconds * 1000, deadlineAt - Date.now()));
+  while (!(await condition(answered, lookAfter()))) {
+    if (deadlineAt !== null && Date.now() >= deadlineAt) {
+      // The line skips it from now on (db/instance-slots.ts); its end gives back its place.
+      state.unavailable = { code: 'EXPIRED', message: 'the deadline passed before the request started' };
+      break;
+    }
     const look = await steps.checkSlot.executeWithOptions(
       { summary: 'no answer yet: look for a slot handed over unheard, and at the pool' },
       [holder],
@@ -385,7 +399,7 @@ type RequestState = {
   held: Slot | null;
   /** A slot handed over while the request waited in line. */
   handed: Slot | null;
-  /** The pool could not serve the request (it failed its starts). */
+  /** The request cannot be served: the pool failed its starts, or its deadline passed in line. */
   unavailable: RequestError | null;
   interruption: Interruption | null;
   /** Where a cancel reaches a call to the model. */

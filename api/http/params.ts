@@ -3,6 +3,7 @@ import { modelId } from '../../domain/model-catalog';
 import { requestPriority, type RequestPriority } from '../../domain/request-priority';
 import { idempotencyKey } from '../../domain/work-request';
 import { ApiError } from './errors';
+import { parseDuration } from '../../domain/request-deadline';
 
 const uuid = z.uuid();
 const kinds = { request: 'REQUEST', instance: 'INSTANCE', user: 'USER', payload: 'PAYLOAD' } as const;
@@ -38,6 +39,20 @@ export function priorityHeader(ctx: { get: (name: string) => string }): RequestP
   const parsed = requestPriority.safeParse(header.trim().toLowerCase());
   if (!parsed.success) throw new ApiError(400, 'INVALID_PRIORITY', 'Podium-Priority is high, normal or low');
   return parsed.data;
+}
+
+/**
+ * The `Cancel-After` header of a submission (a duration, as Replicate's: `30s`, `1m30s`), as the
+ * deadline it names; undefined when it has none. Checked with the body's `deadline` by the
+ * submission (domain/request-deadline.ts).
+ */
+export function cancelAfterHeader(ctx: { get: (name: string) => string }): string | undefined {
+  const header = ctx.get('cancel-after').trim();
+  if (!header) return undefined;
+  if (parseDuration(header) === null) {
+    throw new ApiError(400, 'INVALID_DEADLINE', 'Cancel-After is a duration such as 30s, 1m30s or 500ms');
+  }
+  return header;
 }
 
 /** The router's pattern the request matched (`/api/requests/:id`, never the id), if a route did. */

@@ -23,7 +23,7 @@ import { modelId } from '../../domain/model-catalog';
 import { waitQuery } from '../../domain/work-request';
 import { requireSession, type AuthState } from '../auth/session-auth';
 import { ApiError } from '../http/errors';
-import { idempotencyKeyHeader, priorityHeader } from '../http/params';
+import { cancelAfterHeader, idempotencyKeyHeader, priorityHeader } from '../http/params';
 import type { RequestQuotas } from '../auth/request-quotas';
 import type { RequestWorkflows } from '../request-workflows';
 import { submitRequest } from '../use-cases/submit-request';
@@ -105,7 +105,7 @@ export function inferenceProtocolRoutes(deps: InferenceProtocolDeps) {
       submission = await submitRequest(
         deps,
         principal,
-        { model: model.id, input, priority: priorityHeader(ctx) },
+        { model: model.id, input, priority: priorityHeader(ctx), deadline: cancelAfterHeader(ctx) },
         idempotencyKeyHeader(ctx),
         model,
         new Set(stored),
@@ -137,7 +137,7 @@ export function inferenceProtocolRoutes(deps: InferenceProtocolDeps) {
     const { request } = await submitRequest(
       deps,
       principal,
-      { model: model.id, input, priority: priorityHeader(ctx) },
+      { model: model.id, input, priority: priorityHeader(ctx), deadline: cancelAfterHeader(ctx) },
       idempotencyKeyHeader(ctx),
       model,
     );

@@ -20,7 +20,7 @@ import { requireSession, type AuthState } from '../auth/session-auth';
 import type { RequestQuotas } from '../auth/request-quotas';
 import { ApiError, openAiError } from '../http/errors';
 import { bearer, json } from '../http/openapi-parts';
-import { idempotencyKeyHeader, priorityHeader } from '../http/params';
+import { cancelAfterHeader, idempotencyKeyHeader, priorityHeader } from '../http/params';
 import { patiently } from '../request-follower';
 import { answerWithRequestEvents, dataEvent, type RequestEventStreamDeps } from '../request-event-stream';
 import type { RequestWorkflows } from '../request-workflows';
@@ -85,7 +85,12 @@ export function openAiRoutes(deps: OpenAiRouteDeps) {
       // The body was checked by its endpoint's schema: the pair is an OpenAiCall, which TypeScript cannot see.
       const call = { url, body } as OpenAiCall;
       const principal = ctx.state.principal!;
-      const submission = { model: model.id, input: call, priority: priorityHeader(ctx) };
+      const submission = {
+        model: model.id,
+        input: call,
+        priority: priorityHeader(ctx),
+        deadline: cancelAfterHeader(ctx),
+      };
       const { request } = await submitRequest(deps, principal, submission, idempotencyKeyHeader(ctx), model);
       ctx.set('Podium-Request-Id', request.id);
       const owner = ownerOf(principal);

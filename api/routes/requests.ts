@@ -1,5 +1,7 @@
 import Router from '@koa/router';
 import { queuePosition } from '../../db/instance-slots';
+import { readLineFacts } from '../../db/queue-estimate';
+import { secondsUntilStart } from '../../domain/queue-estimate';
 import type { Context } from 'koa';
 import type { DatabasePool } from 'slonik';
 import {
@@ -21,12 +23,12 @@ import {
 import { requireSession, type AuthState } from '../auth/session-auth';
 import type { Authenticate } from '../auth/authenticator';
 import { ApiError } from '../http/errors';
-import { idempotencyKeyHeader, idParam } from '../http/params';
+import { cancelAfterHeader, idempotencyKeyHeader, idParam } from '../http/params';
 import { workflowLink, type TemporalUi } from '../http/temporal-ui';
 import type { RequestEnds } from '../request-ends';
 import type { RequestQuotas } from '../auth/request-quotas';
 import type { RequestWorkflows } from '../request-workflows';
-import { submitRequest } from '../use-cases/submit-request';
+import { submitRequest, withCancelAfter } from '../use-cases/submit-request';
 import { requireJsonBody } from './json-body';
 import { presentResult, type PayloadResultDeps } from '../payload-results';
 import type { PayloadStore } from '../../lib/payload-store';
@@ -50,7 +52,9 @@ function answerSubmission(ctx: Context, request: WorkRequestView, status: 200 | 
   ctx.status = status;
   if (status === 200) ctx.set('Idempotent-Replayed', 'true');
   ctx.set('Location', `/api/requests/${request.id}`);
-  ctx.body = { id: request.id, status: request.status, model: request.model, createdAt: request.createdAt };
+  const { id, status: state, model, priority, deadline, createdAt } = request;
+  // The deadline as a time, also when it was asked for as a duration (Cancel-After).
+  ctx.body = { id, status: state, model, priority, deadline, createdAt };
 }
 
 /**
@@ -73,7 +77,7 @@ export function requestRoutes(deps: RequestRouteDeps) {
 
   router.post('/api/requests', async (ctx) => {
     requireJsonBody(ctx);
-    const body = submitWorkRequest.parse(ctx.request.body ?? {});
+    const body = withCancelAfter(submitWorkRequest.parse(ctx.request.body ?? {}), cancelAfterHeader(ctx));
     const { request, replayed } = await submitRequest(deps, ctx.state.principal!, body, idempotencyKeyHeader(ctx));
     answerSubmission(ctx, request, replayed ? 200 : 202);
   });
@@ -102,10 +106,10 @@ export function requestRoutes(deps: RequestRouteDeps) {
     const request = await ends.readUntilEnded(idParam(ctx, 'request'), wait * 1000, () => ownRequest(ctx, owner));
     const temporal = workflowLink(deps.temporalUi, requestWorkflowId(request.id));
     // A waiting request says where it is in its model's line (docs/scheduling.md).
-    const position = request.status === 'REQUESTED' ? await queuePosition(db, request.id) : null;
+    const queue = request.status === 'REQUESTED' ? await queueView(db, request.id, request.model) : null;
     ctx.body = {
       ...request,
-      ...(position === null ? {} : { queue: { position } }),
+      ...(queue === null ? {} : { queue }),
       result: await presentResult(deps, request.result),
       links: {
         self: `/api/requests/${request.id}`,
@@ -160,7 +164,16 @@ export const requestPaths = {
       responses: {
         202: {
           description: 'accepted; poll the Location',
-          content: json(workRequestView.pick({ id: true, status: true, model: true, createdAt: true })),
+          content: json(
+            workRequestView.pick({
+              id: true,
+              status: true,
+              model: true,
+              priority: true,
+              deadline: true,
+              createdAt: true,
+            }),
+          ),
         },
         200: { description: 'replayed: the request made earlier with this Idempotency-Key' },
         ...errors(400, 401, 422, 429, 503),
@@ -196,8 +209,14 @@ export const requestPaths = {
       responses: {
         200: {
           description:
-            "the request; while it waits for a slot, `queue.position` is its place in its model's line (1: next)",
-          content: json(workRequestView.extend({ queue: z.object({ position: z.number().int().min(1) }).optional() })),
+            "the request; while it waits for a slot, `queue.position` is its place in its model's line (1: next) and `queue.estimatedStartAt` when it should start (null until the model's times are measured)",
+          content: json(
+            workRequestView.extend({
+              queue: z
+                .object({ position: z.number().int().min(1), estimatedStartAt: z.string().nullable() })
+                .optional(),
+            }),
+          ),
         },
         ...errors(400, 401, 404),
       },
@@ -212,3 +231,18 @@ export const requestPaths = {
     },
   },
 };
+
+/**
+ * A waiting request's place in its model's line and, once the model's times are measured, when
+ * it should start (docs/scheduling.md); null when it is not in the line.
+ */
+async function queueView(db: DatabasePool, requestId: string, modelId: string) {
+  const position = await queuePosition(db, requestId);
+  if (position === null) return null;
+  const facts = await readLineFacts(db, modelId);
+  const seconds = facts ? secondsUntilStart(position, facts) : null;
+  return {
+    position,
+    estimatedStartAt: seconds === null ? null : new Date(Date.now() + seconds * 1000).toISOString(),
+  };
+}

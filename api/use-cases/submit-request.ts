@@ -15,11 +15,15 @@ import {
   insertWorkRequest,
   ownerId,
   ownerOf,
+  readQueueShare,
   type RequestOwner,
 } from '../../db/work-requests';
 import type { Principal } from '../../domain/accounts';
 import { defaultPriority, withinCeiling, type RequestPriority } from '../../domain/request-priority';
 import { findPriorityCeiling } from '../../db/users';
+import { resolveDeadline } from '../../domain/request-deadline';
+import { deadlineReachable } from '../../domain/queue-estimate';
+import { readJoiningPosition } from '../../db/queue-estimate';
 import { protocolOf, type RequestInput, type SubmitWorkRequest, type WorkRequestView } from '../../domain/work-request';
 import { requestWorkflowId } from '../../workflows/contracts';
 import { ApiError } from '../http/errors';
@@ -54,6 +58,7 @@ export async function submitRequest(
   const owner = ownerOf(principal);
   const priority = asked.priority ?? defaultPriority;
   await checkPriorityCeiling(db, principal, priority);
+  const deadlineAt = asked.deadline === undefined ? null : checkedDeadline(asked.deadline);
   const body = await fittedToModel(db, asked, model);
   const uploads = namedPayloads(body.input);
   if (uploads.length > 0) await checkNamedPayloads(db, payloads, ownerId(owner), body.input, checkedPayloads);
@@ -71,6 +76,15 @@ export async function submitRequest(
     throw error;
   }
   const maxInFlight = quotas.maxInFlight(principal);
+  if (deadlineAt !== null) {
+    const unreachable = await deadlineUnreachable(db, body.model, principal, priority, deadlineAt);
+    if (unreachable) {
+      const again = await replayed(); // the first was admitted: its retry gets it back
+      if (again) return again;
+      quotas.returnSubmission(principal);
+      throw unreachable;
+    }
+  }
 
   const id = randomUUID();
   try {
@@ -84,6 +98,7 @@ export async function submitRequest(
         webhookUrl: body.webhook,
         idempotencyKey: key,
         priority,
+        deadlineAt,
         maxInFlight,
       });
       if (!row) return null; // refused: why is read after the transaction, on the pool
@@ -96,13 +111,13 @@ export async function submitRequest(
           );
         }
       }
-      await workflows.start(id, body.model, { ownerKind: principal.kind, priority });
+      await workflows.start(id, body.model, { ownerKind: principal.kind, priority, deadlineAt });
       return row;
     });
     if (!request) {
       const again = await replayed(); // the caps count the first request: its retry gets it back
       if (again) return again;
-      throw await refusal(db, body.model, { owner, maxInFlight, protocol: protocolOf(body.input) });
+      throw await refusal(db, body.model, { principal, maxInFlight, protocol: protocolOf(body.input) });
     }
     requestsSubmitted.inc({ model: body.model });
     return { request, replayed: false };
@@ -121,12 +136,12 @@ export async function submitRequest(
 
 /**
  * Why no row was written: the model does not exist, the owner has too many requests on their
- * way, or too many requests already wait for the model.
+ * way, too many requests already wait for the model, or the owner has their share of them.
  */
 async function refusal(
   db: DatabasePool,
   modelId: string,
-  quota: { owner: RequestOwner; maxInFlight: number; protocol: ModelProtocol },
+  quota: { principal: Principal; maxInFlight: number; protocol: ModelProtocol },
 ): Promise<ApiError> {
   const models = await listModels(db);
   const model = models.find((candidate) => candidate.id === modelId);
@@ -136,7 +151,7 @@ async function refusal(
     });
   }
   if (model.protocol !== quota.protocol) return protocolMismatch(model);
-  if ((await countOpenRequests(db, quota.owner)) >= quota.maxInFlight) {
+  if ((await countOpenRequests(db, ownerOf(quota.principal))) >= quota.maxInFlight) {
     return new ApiError(
       429,
       'TOO_MANY_REQUESTS_IN_FLIGHT',
@@ -145,6 +160,15 @@ async function refusal(
         maxInFlight: quota.maxInFlight,
         retryAfterSeconds: 1,
       },
+    );
+  }
+  const line = await readQueueShare(db, modelId, quota.principal);
+  if (line.waiting < model.maxWaiting) {
+    return new ApiError(
+      429,
+      'QUEUE_SHARE_FULL',
+      `You have ${line.mine} requests waiting for ${modelId}, your share of its line while ${line.others} others wait too; try again when some have started`,
+      { mine: line.mine, share: line.share, owners: line.others + 1, retryAfterSeconds: 1 },
     );
   }
   return new ApiError(
@@ -235,7 +259,63 @@ async function checkPriorityCeiling(db: DatabasePool, principal: Principal, prio
   );
 }
 
-/** The same key and the same ask: the first request back. The same key, another ask: 422. */
+/** The body with the `Cancel-After` header's deadline; both at once is a 400 (which one was meant?). */
+export function withCancelAfter(body: SubmitWorkRequest, cancelAfter: string | undefined): SubmitWorkRequest {
+  if (cancelAfter === undefined) return body;
+  if (body.deadline !== undefined) {
+    throw new ApiError(
+      400,
+      'INVALID_DEADLINE',
+      "Give the deadline once: the body's deadline or Cancel-After, not both",
+    );
+  }
+  return { ...body, deadline: cancelAfter };
+}
+
+/**
+ * A 429 when the model's line says the request could not end by its deadline (it is not queued
+ * to expire); null when it can, or when nothing has been measured to say.
+ */
+async function deadlineUnreachable(
+  db: DatabasePool,
+  modelId: string,
+  principal: Principal,
+  priority: RequestPriority,
+  deadlineAt: number,
+): Promise<ApiError | null> {
+  const line = await readJoiningPosition(db, modelId, principal, priority);
+  if (!line) return null; // no such model: the insert says so
+  const now = Date.now();
+  const { reachable, startSeconds } = deadlineReachable(line.position, (deadlineAt - now) / 1000, line);
+  if (reachable || startSeconds === null) return null;
+  const serviceSeconds = line.serviceSeconds!;
+  return new ApiError(
+    429,
+    'DEADLINE_UNREACHABLE',
+    `${modelId} would start this request in about ${round(startSeconds)} s (number ${line.position} in its line) and takes about ${round(serviceSeconds)} s: it cannot end by its deadline, ${round((deadlineAt - now) / 1000)} s away. Try later, or give it more time`,
+    {
+      position: line.position,
+      estimatedStartAt: new Date(now + startSeconds * 1000).toISOString(),
+      estimatedStartSeconds: round(startSeconds),
+      serviceSeconds: round(serviceSeconds),
+      retryAfterSeconds: Math.max(1, Math.ceil(startSeconds)),
+    },
+  );
+}
+
+const round = (seconds: number) => Math.round(seconds * 10) / 10;
+
+/** The deadline's time (epoch ms), or a coded 400 saying what is wrong with it. */
+function checkedDeadline(asked: string): number {
+  const deadline = resolveDeadline(asked, Date.now());
+  if ('problem' in deadline) throw new ApiError(400, deadline.problem.code, deadline.problem.message);
+  return deadline.at;
+}
+
+/**
+ * The same key and the same ask: the first request back. The same key, another ask: 422. A
+ * deadline is not compared: a retried `Cancel-After: 30s` names a later time than the first.
+ */
 async function replay(db: DatabasePool, owner: RequestOwner, key: string, body: SubmitWorkRequest) {
   const earlier = await findByIdempotencyKey(db, owner, key);
   if (!earlier) return null;

@@ -181,7 +181,12 @@ const cancelAll = async (ids: string[], as = token) => {
 describe('a model’s waiting line has a cap', () => {
   it('past max_waiting requests waiting, a submission is a 429 MODEL_QUEUE_FULL and writes nothing', async () => {
     const slow = await busyModel('echo-capped', { maxWaiting: 2 });
-    const waiting = [await submit('echo-capped'), await submit('echo-capped')];
+    // Two owners: one alone may hold only its share of the line (docs/scheduling.md).
+    const other = (await stack.api.signUp({ username: `capped${Date.now().toString(36)}` })).accessToken;
+    const waiting = [
+      await submit('echo-capped'),
+      await stack.api.submitAccepted(other, { model: 'echo-capped', input: echoInput }),
+    ];
     const refused = await stack.api.submit(token, { model: 'echo-capped', input: echoInput });
     expect(refused.status).toBe(429);
     expect(refused.body.error).toMatchObject({ code: 'MODEL_QUEUE_FULL', details: { maxWaiting: 2 } });
@@ -193,7 +198,8 @@ describe('a model’s waiting line has a cap', () => {
     // A place frees up when one leaves the line.
     await cancelAll([waiting[0]!]);
     const later = await submit('echo-capped');
-    await cancelAll([slow, waiting[1]!, later]);
+    await cancelAll([waiting[1]!], other);
+    await cancelAll([slow, later]);
   });
 });
 

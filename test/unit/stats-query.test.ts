@@ -38,6 +38,7 @@ describe('CSV columns', () => {
       'attempt',
       'status',
       'priority',
+      'deadline',
       'request_timestamp',
       'pod_ready_timestamp',
       'processed_timestamp',

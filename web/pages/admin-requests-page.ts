@@ -172,6 +172,12 @@ ${JSON.stringify({ input: this.sensitive.input, result: this.sensitive.result, e
                           r.priority === 'normal'
                             ? ''
                             : html` <span class="priority" data-testid="priority">${r.priority} priority</span>`
+                        }${
+                          r.deadline
+                            ? html` <span class="deadline" data-testid="deadline" title=${r.deadline}
+                                >due ${r.deadline.slice(11, 19)}</span
+                              >`
+                            : ''
                         }
                       </td>
                       <td>${r.model}</td>

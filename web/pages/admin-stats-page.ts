@@ -221,7 +221,11 @@ export class AdminStatsPage extends LitElement {
               html`<tr>
                 <td>${timestamp(r.requestTimestamp)}</td>
                 <td>${r.model}</td>
-                <td>${r.status}${r.priority && r.priority !== 'normal' ? ` (${r.priority} priority)` : ''}</td>
+                <td>
+                  ${r.status}${r.priority && r.priority !== 'normal' ? ` (${r.priority} priority)` : ''}${
+                    r.deadline ? html` <span title=${r.deadline}>due ${r.deadline.slice(11, 19)}</span>` : ''
+                  }
+                </td>
                 <td class="number">${ms(r.queueWaitMs)}</td>
                 <td class="number">${ms(r.processingMs)}</td>
                 <td class="number">${ms(r.totalMs)}</td>
