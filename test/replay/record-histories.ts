@@ -210,8 +210,29 @@ async function recordPoolsAndRequests(services: RunServices) {
       40_000,
     );
 
+    log('deadlines: two requests expire in line behind a slow one, one is cut as it runs');
+    const slowInput = { ...echoInput, parameters: { delay_ms: 3_000 } };
+    const ahead = (await stack.api.submit(token, { model: 'echo-slow', input: slowInput })).body.id as string;
+    await eventually(
+      async () => (await stack.api.call('GET', `/api/requests/${ahead}`, { token })).body.status,
+      (status) => status === 'PROCESSING',
+      30_000,
+    );
+    const expiring = await Promise.all(
+      [1, 2].map(
+        async () =>
+          (await stack.api.submit(token, { model: 'echo-slow', input: echoInput }, { 'cancel-after': '1s' })).body
+            .id as string,
+      ),
+    );
+    expiring.forEach((id) => tag(id, 'expired'));
+    const cut = (await stack.api.submit(token, { model: 'echo', input: slowInput, deadline: '1s' })).body.id as string;
+    tag(cut, 'deadline-cut');
+    const timed = [ahead, ...expiring, cut];
+    await waitAll(timed);
+
     const outcomes: Outcome[] = [];
-    for (const id of [...first, ...second, ...withHook, ...failing, ...slow, ...controlled]) {
+    for (const id of [...first, ...second, ...withHook, ...failing, ...slow, ...controlled, ...timed]) {
       const { request } = await stack.api.waitUntilFinal(token, id, 5_000);
       outcomes.push({ id, status: request.status, errorCode: request.error?.code ?? null, tags: tags.get(id) ?? [] });
     }
@@ -269,6 +290,8 @@ async function recordPoolsAndRequests(services: RunServices) {
       ...pick('webhook', (o) => o.tags.includes('webhook'), 1),
       ...pick('waited-long', (o) => o.tags.includes('waited-long'), 3),
       ...pick('workflow-cancelled', (o) => o.tags.includes('workflow-cancelled'), 1),
+      ...pick('expired', (o) => o.errorCode === 'EXPIRED', 2),
+      ...pick('deadline-cut', (o) => o.errorCode === 'DEADLINE_EXCEEDED', 1),
     ];
     for (const { name, id } of requests) await writeHistories(stack.temporal, name, requestWorkflowId(id));
     await writeHistories(stack.temporal, 'cleanup', 'cleanup-recorded');
