@@ -211,8 +211,10 @@ async function recordPoolsAndRequests(services: RunServices) {
     );
 
     log('deadlines: two requests expire in line behind a slow one, one is cut as it runs');
+    // A model of its own: with no answer measured yet, no estimate refuses the deadlines.
+    await addTestModel(stack.db, { id: 'echo-due', maxInstances: 1 });
     const slowInput = { ...echoInput, parameters: { delay_ms: 3_000 } };
-    const ahead = (await stack.api.submit(token, { model: 'echo-slow', input: slowInput })).body.id as string;
+    const ahead = (await stack.api.submit(token, { model: 'echo-due', input: slowInput })).body.id as string;
     await eventually(
       async () => (await stack.api.call('GET', `/api/requests/${ahead}`, { token })).body.status,
       (status) => status === 'PROCESSING',
@@ -221,7 +223,7 @@ async function recordPoolsAndRequests(services: RunServices) {
     const expiring = await Promise.all(
       [1, 2].map(
         async () =>
-          (await stack.api.submit(token, { model: 'echo-slow', input: echoInput }, { 'cancel-after': '1s' })).body
+          (await stack.api.submit(token, { model: 'echo-due', input: echoInput }, { 'cancel-after': '1s' })).body
             .id as string,
       ),
     );
