@@ -47,7 +47,7 @@ export function createPoolActivities(deps: SignalDeps & { runtime: InstanceRunti
       const { round, started, handovers } = await runPoolRound(
         db,
         modelId,
-        ({ instances, waiting, settings }) => {
+        ({ instances, waiting, settings, load }) => {
           const minimum =
             minInstances === undefined ? settings.minInstances : Math.min(minInstances, settings.maxInstances);
           const planned = planPoolRoundWithDrains(
@@ -56,6 +56,7 @@ export function createPoolActivities(deps: SignalDeps & { runtime: InstanceRunti
             { ...settings, minInstances: minimum },
             Date.now(),
             drains,
+            load,
           );
           const stoppable = (id: string) => instances.some((i) => i.instanceId === id && i.state !== 'STOPPING');
           const asked = stops.filter(

@@ -6,11 +6,13 @@ import {
   poolSettings,
   slotState,
   type PoolInstance,
+  type PoolLoad,
   type PoolRound,
   type PoolSettings,
   type Slot,
 } from '../domain/model-pool';
 import { ownerKeyOf } from './sql-fragments';
+import { readPoolLoad } from './queue-estimate';
 
 /**
  * The request path's slots (migration 009). A request leases a slot of a ready instance. When
@@ -370,7 +372,7 @@ export async function abandonInstanceStart(db: Db, { modelId, instanceId }: { mo
   });
 }
 
-export type PoolSnapshot = { instances: PoolInstance[]; waiting: number; settings: PoolSettings };
+export type PoolSnapshot = { instances: PoolInstance[]; waiting: number; settings: PoolSettings; load: PoolLoad };
 
 const idRow = z.object({ id: z.string() });
 
@@ -399,7 +401,8 @@ export async function runPoolRound(
     // The round sees the slots and the queue as the hand-overs left them.
     const view = handovers.length ? await readPool(t, modelId) : before;
     const instances = view.instances.map(({ endpoint: _, ...i }) => i);
-    const round = decide({ instances, waiting: view.waiting, settings: view.settings });
+    const load = view.waiting > 0 ? await readPoolLoad(t, modelId) : { arrivalsPerSecond: 0, serviceSeconds: null };
+    const round = decide({ instances, waiting: view.waiting, settings: view.settings, load });
     const started = await reserve(t, round.start);
     if (round.drain?.length) {
       await t.query(

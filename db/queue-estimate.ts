@@ -2,6 +2,7 @@ import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import type { Principal } from '../domain/accounts';
 import { lineFacts, type LineFacts } from '../domain/queue-estimate';
+import type { PoolLoad } from '../domain/model-pool';
 import { priorityRank, type RequestPriority } from '../domain/request-priority';
 import { principalOwnerKey } from './sql-fragments';
 
@@ -9,12 +10,16 @@ import { principalOwnerKey } from './sql-fragments';
 const serviceSamples = 50;
 const startupSamples = 5;
 
+/** The mean time of the model's latest successful answers, in seconds; null before any. */
+const serviceSecondsOf = (modelId: string) => sql.fragment`
+  (SELECT avg(date_part('epoch', s.processed_timestamp - s.pod_ready_timestamp))
+     FROM (SELECT processed_timestamp, pod_ready_timestamp FROM request_stats
+            WHERE model_id = ${modelId} AND result_success AND pod_ready_timestamp IS NOT NULL
+            ORDER BY request_timestamp DESC LIMIT ${serviceSamples}) s)`;
+
 /** The model's line as domain/queue-estimate.ts reads it, in one statement. */
 const factsOf = (modelId: string) => sql.fragment`
-  SELECT (SELECT avg(date_part('epoch', s.processed_timestamp - s.pod_ready_timestamp))
-            FROM (SELECT processed_timestamp, pod_ready_timestamp FROM request_stats
-                   WHERE model_id = ${modelId} AND result_success AND pod_ready_timestamp IS NOT NULL
-                   ORDER BY request_timestamp DESC LIMIT ${serviceSamples}) s) AS "serviceSeconds",
+  SELECT ${serviceSecondsOf(modelId)} AS "serviceSeconds",
          (SELECT count(*) FROM model_instances i WHERE i.model_id = ${modelId} AND i.slot_state = 'READY')::int
            * m.max_concurrency AS "readySlots",
          (SELECT count(*) FROM instance_leases l JOIN model_instances i ON i.id = l.instance_id
@@ -62,4 +67,18 @@ export async function readJoiningPosition(
                    AND (o.deadline_at IS NULL OR o.deadline_at > clock_timestamp())
                    AND (o.priority, o.fair_tag) <= (${priorityRank(priority)}, tag.tag)) AS position
       FROM facts`);
+}
+
+/** The window over which a pool measures its model's arrival rate. */
+const arrivalWindowSeconds = 15;
+
+const poolLoad = z.object({ arrivalsPerSecond: z.number(), serviceSeconds: z.number().nullable() });
+
+/** The load the model is under (domain/model-pool.ts, instancesForLoad), in one statement. */
+export async function readPoolLoad(db: CommonQueryMethods, modelId: string): Promise<PoolLoad> {
+  return db.one(sql.type(poolLoad)`
+    SELECT (SELECT count(*) FROM work_requests
+             WHERE model_id = ${modelId} AND created_at > clock_timestamp() - make_interval(secs => ${arrivalWindowSeconds}))::float8
+             / ${arrivalWindowSeconds} AS "arrivalsPerSecond",
+           ${serviceSecondsOf(modelId)} AS "serviceSeconds"`);
 }

@@ -82,6 +82,25 @@ export function needsAnotherInstance(
   return waiting > startingSlots && instances.filter(isLive).length < settings.maxInstances;
 }
 
+/**
+ * The load a model is under, as measured now: requests submitted per second lately, and the
+ * mean time it took over its latest answers (null before any).
+ */
+export type PoolLoad = { arrivalsPerSecond: number; serviceSeconds: number | null };
+
+/** The share of its slots a pool plans to keep busy: fuller, and a line builds at the measured rate. */
+export const targetUtilisation = 0.8;
+
+/**
+ * The instances the measured load keeps busy, by Little's law (slots busy = arrivals a second ×
+ * service time), at the target utilisation, within max_instances; 0 before anything is measured.
+ */
+export function instancesForLoad(load: PoolLoad | undefined, settings: PoolSettings): number {
+  if (!load || load.serviceSeconds === null) return 0;
+  const busySlots = load.arrivalsPerSecond * load.serviceSeconds;
+  return Math.min(settings.maxInstances, Math.ceil(busySlots / (settings.maxConcurrency * targetUtilisation)));
+}
+
 export type PoolRound = {
   /** How many instances to start now (for waiters beyond the starting slots, and min_instances). */
   start: number;
@@ -96,12 +115,17 @@ export type PoolRound = {
  * max) and to keep min warm, stop unhealthy instances and those idle longer than keep-warm,
  * and look again when the next one could expire. A busy instance cannot expire before
  * now + keep-warm, so that is when to look at it again.
+ *
+ * While requests wait, it starts as many as the measured `load` needs too (instancesForLoad):
+ * a line that forms under a rising rate gets the instances for the rate at once, not one round
+ * per waiter. Without waiters the load starts nothing, so a quiet model still scales to zero.
  */
 export function planPoolRound(
   instances: readonly PoolInstance[],
   waiting: number,
   settings: PoolSettings,
   now: number,
+  load?: PoolLoad,
 ): PoolRound {
   const stop: PoolRound['stop'] = instances
     .filter((i) => i.state === 'UNHEALTHY')
@@ -115,7 +139,8 @@ export function planPoolRound(
   const unserved = Math.max(0, waiting - startingSlots);
   const forDemand = Math.min(Math.ceil(unserved / settings.maxConcurrency), Math.max(0, settings.maxInstances - live));
   const forMinimum = Math.max(0, settings.minInstances - live - forDemand);
-  const start = forDemand + forMinimum;
+  const forLoad = waiting > 0 ? Math.max(0, instancesForLoad(load, settings) - live - forDemand - forMinimum) : 0;
+  const start = forDemand + forMinimum + forLoad;
   live += start;
 
   const keepWarmMs = settings.keepWarmSeconds * 1000;
@@ -153,10 +178,11 @@ export function planPoolRoundWithDrains(
   settings: PoolSettings,
   now: number,
   drains: readonly string[],
+  load?: PoolLoad,
 ): PoolRound & { drain: string[] } {
   const drain = instances.filter((i) => i.state === 'READY' && drains.includes(i.instanceId)).map((i) => i.instanceId);
   const marked = instances.map((i) => (drain.includes(i.instanceId) ? { ...i, state: 'DRAINING' as const } : i));
-  const round = planPoolRound(marked, waiting, settings, now);
+  const round = planPoolRound(marked, waiting, settings, now, load);
   const liveAfter = marked.filter(isLive).length + round.start;
   const replacements = Math.min(drain.length, Math.max(0, settings.maxInstances - liveAfter));
   return { ...round, start: round.start + replacements, drain };

@@ -1,5 +1,6 @@
 import {
   assignFreeSlots,
+  instancesForLoad,
   needsAnotherInstance,
   planPoolRound,
   planPoolRoundWithDrains,
@@ -73,6 +74,20 @@ describe('one round of the pool', () => {
     expect(planPoolRound([busy('x'), busy('y')], 1, settings, now).start).toBe(0);
     expect(planPoolRound([], 5, { ...settings, maxConcurrency: 4 }, now).start).toBe(2);
     expect(planPoolRound([instance('s', 'STARTING')], 4, { ...settings, maxConcurrency: 4 }, now).start).toBe(0);
+  });
+
+  it('starts what the measured load needs once a line forms (Little’s law), not one per waiter', () => {
+    const wide = { ...settings, maxInstances: 8 };
+    // 10 a second × 0.5 s = 5 slots busy; at 80 % of 1 slot each, 7 instances.
+    const load = { arrivalsPerSecond: 10, serviceSeconds: 0.5 };
+    expect(instancesForLoad(load, wide)).toBe(7);
+    expect(instancesForLoad(load, settings)).toBe(2); // within max_instances
+    expect(instancesForLoad({ arrivalsPerSecond: 10, serviceSeconds: null }, wide)).toBe(0); // nothing measured
+    expect(planPoolRound([busy('x')], 1, wide, now, load).start).toBe(6);
+    expect(planPoolRound([busy('x'), instance('s', 'STARTING')], 3, wide, now, load).start).toBe(5);
+    // No line, no start: a quiet model still scales to zero whatever it served lately.
+    expect(planPoolRound([busy('x')], 0, wide, now, load).start).toBe(0);
+    expect(planPoolRound([], 0, wide, now, load).start).toBe(0);
   });
 
   it('keeps min_instances warm, and starts them with nobody waiting', () => {
