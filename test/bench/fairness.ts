@@ -13,7 +13,7 @@
 //    requests each completed in the window, with fair share and with FIFO (one owner);
 // 5. the warm path: a warm request's latency, and what the fair-share check of a submission
 //    costs (the one statement the insert gained), measured in the same run.
-// A wait is started_at − created_at, as PostgreSQL recorded them.
+// A wait is started_at − created_at, as PostgreSQL recorded them. BENCH_ONLY=2,3 runs some alone.
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -29,6 +29,9 @@ import { runBenchmark } from './run-benchmark';
 const serviceMs = Number(process.env.BENCH_SERVICE_MS ?? 500);
 const windowSeconds = Number(process.env.BENCH_SECONDS ?? 30);
 const slots = 2;
+/** BENCH_ONLY=2,3 runs those scenarios alone. */
+const only = process.env.BENCH_ONLY?.split(',').map(Number);
+const runs = (scenario: number) => !only || only.includes(scenario);
 /** The saturating flow's rate: a quarter above what the model serves. */
 const heavyPerSecond = (slots * 1000 * 1.25) / serviceMs;
 
@@ -43,6 +46,8 @@ const ended = z.object({
   startedAt: z.number().nullable(),
   finishedAt: z.number().nullable(),
   deadlineAt: z.number().nullable(),
+  /** When its (last) slot was given: the line's decision, before the workflow heard of it. */
+  leasedAt: z.number().nullable(),
 });
 type Ended = z.infer<typeof ended>;
 
@@ -97,6 +102,7 @@ runBenchmark(
     // 1. Two owners, 20:1.
     const lightWaits: Record<string, number[]> = {};
     for (const mode of ['fair', 'fifo'] as const) {
+      if (!runs(1)) break;
       const id = `fair-${mode}`;
       await model(id);
       const heavy = await owner('heavy');
@@ -109,17 +115,19 @@ runBenchmark(
       const lightIds = accepted(lightSent);
       await untilEnded(stack, lightIds, light.token);
       await cancelAll(stack, accepted(heavySent), heavy.token);
-      lightWaits[mode] = waits(await readEnded(stack, lightIds));
+      const lightRows = await readEnded(stack, lightIds);
+      lightWaits[mode] = waits(lightRows);
       const serviceP99 = lightWaits[mode]!.length ? percentile(lightWaits[mode]!, 99) : NaN;
       console.log(
         `1. light owner (20× less) ${mode.padEnd(4)}: n ${lightIds.length}, wait p50 ${ms(percentile(lightWaits[mode]!, 50))}, p99 ${ms(serviceP99)} = ${(serviceP99 / serviceMs).toFixed(2)} service times` +
           (mode === 'fair' ? ' (target ≤ 2)' : ''),
       );
+      console.log(`   ${waitParts(lightRows)}`);
       await waitIdle(stack, id);
     }
 
     // 2. High priority under saturation.
-    {
+    if (runs(2)) {
       const id = 'prio-high';
       await model(id);
       const flow = await owner('flow');
@@ -133,16 +141,19 @@ runBenchmark(
       const highIds = accepted(highSent);
       await untilEnded(stack, highIds, urgent.token);
       await cancelAll(stack, accepted(flowSent), flow.token);
-      const highWaits = waits(await readEnded(stack, highIds));
+      const highRows = await readEnded(stack, highIds);
+      const highWaits = waits(highRows);
       const p99 = percentile(highWaits, 99);
+      const measured = await measuredServiceMs(stack, id);
       console.log(
-        `2. high priority beside a saturating flow: n ${highIds.length}, wait p50 ${ms(percentile(highWaits, 50))}, p99 ${ms(p99)} = ${(p99 / serviceMs).toFixed(2)} service times (target ≤ 1)`,
+        `2. high priority beside a saturating flow: n ${highIds.length}, wait p50 ${ms(percentile(highWaits, 50))}, p99 ${ms(p99)} = ${(p99 / serviceMs).toFixed(2)} × the model's ${serviceMs} ms, ${(p99 / measured).toFixed(2)} × its measured service time ${ms(measured)} (target ≤ 1)`,
       );
+      console.log(`   ${waitParts(highRows)}`);
       await waitIdle(stack, id);
     }
 
     // 3. Deadlines.
-    {
+    if (runs(3)) {
       const id = 'due-saturated';
       await model(id);
       const flow = await owner('flow');
@@ -179,6 +190,7 @@ runBenchmark(
 
     // 4. Jain's index over four owners with 2, 4, 8 and 16 in flight.
     for (const mode of ['fair', 'fifo'] as const) {
+      if (!runs(4)) break;
       const id = `jain-${mode}`;
       await model(id);
       const shared = await owner('shared');
@@ -224,7 +236,7 @@ runBenchmark(
     }
 
     // 5. The warm path, and the fair-share check it gained.
-    {
+    if (runs(5)) {
       const who = await owner('warmpath');
       const latencies: number[] = [];
       for (let i = 0; i < 300; i++) {
@@ -262,8 +274,16 @@ runBenchmark(
 );
 
 const accepted = (sent: Sent[]) => sent.filter((s) => s.id !== null).map((s) => s.id!);
-const ms = (value: number) => `${Math.round(value)} ms`;
-const waits = (rows: readonly Ended[]) => rows.filter((r) => r.startedAt !== null).map((r) => r.startedAt! - r.createdAt);
+const ms = (value: number) => `${value < 10 ? value.toFixed(2) : Math.round(value)} ms`;
+const waits = (rows: readonly Ended[]) =>
+  rows.filter((r) => r.startedAt !== null).map((r) => r.startedAt! - r.createdAt);
+/** Where a wait went: to the slot (the line), and from the slot to the model's call (the hand-over). */
+const waitParts = (rows: readonly Ended[]) => {
+  const leased = rows.filter((r) => r.startedAt !== null && r.leasedAt !== null);
+  const toSlot = leased.map((r) => r.leasedAt! - r.createdAt);
+  const handover = leased.map((r) => r.startedAt! - r.leasedAt!);
+  return `to the slot p50 ${ms(percentile(toSlot, 50))}, p99 ${ms(percentile(toSlot, 99))} = ${(percentile(toSlot, 99) / serviceMs).toFixed(2)} service times; slot to call p50 ${ms(percentile(handover, 50))}, p99 ${ms(percentile(handover, 99))}`;
+};
 
 /** Jain's fairness index: 1 when all are equal, 1/n when one has everything. */
 function jain(values: number[]): number {
@@ -275,8 +295,9 @@ function jain(values: number[]): number {
 async function readEnded(stack: TestStack, ids: string[]): Promise<readonly Ended[]> {
   return stack.db.any(sql.type(ended)`
     SELECT id, status, error ->> 'code' AS code, created_at AS "createdAt", started_at AS "startedAt",
-           finished_at AS "finishedAt", deadline_at AS "deadlineAt"
-      FROM work_requests WHERE id = ANY(${sql.array(ids, 'uuid')})`);
+           finished_at AS "finishedAt", deadline_at AS "deadlineAt",
+           (SELECT max(l.leased_at) FROM instance_leases l WHERE l.request_id = r.id) AS "leasedAt"
+      FROM work_requests r WHERE id = ANY(${sql.array(ids, 'uuid')})`);
 }
 
 async function untilEnded(stack: TestStack, ids: string[], token: string) {
@@ -292,9 +313,16 @@ async function cancelAll(stack: TestStack, ids: string[], token: string) {
 async function waitIdle(stack: TestStack, modelId: string) {
   for (;;) {
     const busy = await stack.db.oneFirst(sql.type(z.object({ n: z.number() }))`
-      SELECT (SELECT count(*) FROM slot_waiters WHERE model_id = ${modelId})
-           + (SELECT count(*) FROM instance_leases WHERE model_id = ${modelId} AND released_at IS NULL) AS n`);
+      SELECT ((SELECT count(*) FROM slot_waiters WHERE model_id = ${modelId})
+           + (SELECT count(*) FROM instance_leases WHERE model_id = ${modelId} AND released_at IS NULL))::int AS n`);
     if (busy === 0) return;
     await sleep(200);
   }
+}
+
+/** The model's mean service time as Podium measures it (request_stats: processed − pod ready), in ms. */
+async function measuredServiceMs(stack: TestStack, modelId: string): Promise<number> {
+  return stack.db.oneFirst(sql.type(z.object({ ms: z.number() }))`
+    SELECT avg(date_part('epoch', processed_timestamp - pod_ready_timestamp)) * 1000 AS ms
+      FROM request_stats WHERE model_id = ${modelId} AND result_success AND pod_ready_timestamp IS NOT NULL`);
 }
