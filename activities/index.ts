@@ -21,6 +21,8 @@ export type ActivityDependencies = {
   payloads: PayloadStore;
   /** UPLOAD_TTL_HOURS: uploads no request named are deleted after this long. */
   uploadHours: number;
+  /** POOL_SCALING: whether pools also start what the measured load needs. */
+  poolScaling?: 'load' | 'waiters';
   /** For activities that signal workflows (a slot handed over, a pool woken). */
   temporal: Client;
   taskQueue: string;

@@ -19,7 +19,9 @@ export type PoolRoundResult = {
   startupTimeoutSeconds: number;
 };
 
-export function createPoolActivities(deps: SignalDeps & { runtime: InstanceRuntime }) {
+export function createPoolActivities(
+  deps: SignalDeps & { runtime: InstanceRuntime; poolScaling?: 'load' | 'waiters' },
+) {
   const { db, temporal, runtime } = deps;
   const signals = createSlotSignals(deps);
 
@@ -56,7 +58,7 @@ export function createPoolActivities(deps: SignalDeps & { runtime: InstanceRunti
             { ...settings, minInstances: minimum },
             Date.now(),
             drains,
-            load,
+            deps.poolScaling === 'waiters' ? undefined : load,
           );
           const stoppable = (id: string) => instances.some((i) => i.instanceId === id && i.state !== 'STOPPING');
           const asked = stops.filter(

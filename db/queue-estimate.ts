@@ -69,16 +69,21 @@ export async function readJoiningPosition(
       FROM facts`);
 }
 
-/** The window over which a pool measures its model's arrival rate. */
-const arrivalWindowSeconds = 15;
+/**
+ * The windows over which a pool measures its model's arrival rate: the larger of the two rates
+ * counts, so that a step up shows within seconds and a lull does not forget the load at once.
+ */
+const arrivalWindowsSeconds = [3, 15] as const;
 
 const poolLoad = z.object({ arrivalsPerSecond: z.number(), serviceSeconds: z.number().nullable() });
 
 /** The load the model is under (domain/model-pool.ts, instancesForLoad), in one statement. */
 export async function readPoolLoad(db: CommonQueryMethods, modelId: string): Promise<PoolLoad> {
+  const [short, long] = arrivalWindowsSeconds;
   return db.one(sql.type(poolLoad)`
-    SELECT (SELECT count(*) FROM work_requests
-             WHERE model_id = ${modelId} AND created_at > clock_timestamp() - make_interval(secs => ${arrivalWindowSeconds}))::float8
-             / ${arrivalWindowSeconds} AS "arrivalsPerSecond",
-           ${serviceSecondsOf(modelId)} AS "serviceSeconds"`);
+    SELECT GREATEST(count(*) FILTER (WHERE created_at > clock_timestamp() - make_interval(secs => ${short}))::float8 / ${short},
+                    count(*)::float8 / ${long}) AS "arrivalsPerSecond",
+           ${serviceSecondsOf(modelId)} AS "serviceSeconds"
+      FROM work_requests
+     WHERE model_id = ${modelId} AND created_at > clock_timestamp() - make_interval(secs => ${long})`);
 }

@@ -102,6 +102,12 @@ export const configSchema = z.object({
     .positive()
     .max(24 * 7)
     .default(24),
+  /**
+   * How a pool sizes itself once requests wait: `load` starts what the measured arrival rate,
+   * service time and line need (Little's law; a slot per waiter until a service time is
+   * measured); `waiters` a slot per waiter.
+   */
+  POOL_SCALING: z.enum(['load', 'waiters']).default('load'),
   ANONYMOUS_SESSION_TTL_HOURS: z.coerce
     .number()
     .positive()

@@ -91,14 +91,20 @@ export type PoolLoad = { arrivalsPerSecond: number; serviceSeconds: number | nul
 /** The share of its slots a pool plans to keep busy: fuller, and a line builds at the measured rate. */
 export const targetUtilisation = 0.8;
 
+/** A line is planned to be worked off within this, beside the arrivals. */
+export const backlogSeconds = 10;
+
 /**
- * The instances the measured load keeps busy, by Little's law (slots busy = arrivals a second ×
- * service time), at the target utilisation, within max_instances; 0 before anything is measured.
+ * The instances a model with requests waiting needs, from its measured load: by Little's law,
+ * the arrivals keep `arrivals a second × service time` slots busy, and the line ahead
+ * `waiting × service time / backlogSeconds` more; at the target utilisation, at least one,
+ * within max_instances. Null before a service time is measured.
  */
-export function instancesForLoad(load: PoolLoad | undefined, settings: PoolSettings): number {
-  if (!load || load.serviceSeconds === null) return 0;
-  const busySlots = load.arrivalsPerSecond * load.serviceSeconds;
-  return Math.min(settings.maxInstances, Math.ceil(busySlots / (settings.maxConcurrency * targetUtilisation)));
+export function instancesForLoad(load: PoolLoad | undefined, waiting: number, settings: PoolSettings): number | null {
+  if (!load || load.serviceSeconds === null) return null;
+  const busySlots = (load.arrivalsPerSecond + waiting / backlogSeconds) * load.serviceSeconds;
+  const needed = Math.ceil(busySlots / (settings.maxConcurrency * targetUtilisation));
+  return Math.min(settings.maxInstances, Math.max(1, needed));
 }
 
 export type PoolRound = {
@@ -116,9 +122,11 @@ export type PoolRound = {
  * and look again when the next one could expire. A busy instance cannot expire before
  * now + keep-warm, so that is when to look at it again.
  *
- * While requests wait, it starts as many as the measured `load` needs too (instancesForLoad):
- * a line that forms under a rising rate gets the instances for the rate at once, not one round
- * per waiter. Without waiters the load starts nothing, so a quiet model still scales to zero.
+ * While requests wait and the model's service time is measured, it starts what the measured
+ * `load` needs (instancesForLoad), not a slot per waiter: a line that forms under a rising rate
+ * gets the instances for the rate at once, and a burst that a few instances work off quickly
+ * does not start many. Without waiters the load starts nothing, so a quiet model still scales
+ * to zero.
  */
 export function planPoolRound(
   instances: readonly PoolInstance[],
@@ -137,10 +145,13 @@ export function planPoolRound(
   let live = instances.filter(isLive).length;
   const startingSlots = instances.filter((i) => i.state === 'STARTING').length * settings.maxConcurrency;
   const unserved = Math.max(0, waiting - startingSlots);
-  const forDemand = Math.min(Math.ceil(unserved / settings.maxConcurrency), Math.max(0, settings.maxInstances - live));
+  const forLoad = waiting > 0 ? instancesForLoad(load, waiting, settings) : null;
+  const forDemand =
+    forLoad === null
+      ? Math.min(Math.ceil(unserved / settings.maxConcurrency), Math.max(0, settings.maxInstances - live))
+      : Math.max(0, forLoad - live);
   const forMinimum = Math.max(0, settings.minInstances - live - forDemand);
-  const forLoad = waiting > 0 ? Math.max(0, instancesForLoad(load, settings) - live - forDemand - forMinimum) : 0;
-  const start = forDemand + forMinimum + forLoad;
+  const start = forDemand + forMinimum;
   live += start;
 
   const keepWarmMs = settings.keepWarmSeconds * 1000;

@@ -196,6 +196,7 @@ async function startWorker(
     runtime,
     payloads: payloadStoreOf(config, db),
     uploadHours: config.UPLOAD_TTL_HOURS,
+    poolScaling: config.POOL_SCALING,
     webhookSecret: config.WEBHOOK_SECRET,
     webhookAllowedAddresses: config.WEBHOOK_ALLOWED_ADDRESSES,
     maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,

@@ -66,6 +66,8 @@ export async function startPodiumWorker(options: {
   payloads?: PayloadStore;
   /** UPLOAD_TTL_HOURS: the retention job deletes uploads no request named after this long. */
   uploadHours?: number;
+  /** POOL_SCALING: whether pools also start what the measured load needs (domain/model-pool.ts). */
+  poolScaling?: 'load' | 'waiters';
   webhookSecret: string;
   /** CIDRs webhooks may reach although they are not public (WEBHOOK_ALLOWED_ADDRESSES). */
   webhookAllowedAddresses?: readonly string[];
@@ -118,6 +120,7 @@ export async function startPodiumWorker(options: {
       runtime,
       payloads: options.payloads ?? postgresPayloadStore(options.db),
       uploadHours: options.uploadHours ?? 24,
+      poolScaling: options.poolScaling ?? 'load',
       temporal,
       taskQueue: options.taskQueue,
       webhookSecret: options.webhookSecret,

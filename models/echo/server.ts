@@ -4,6 +4,9 @@ import { serveModel } from '../oip-server.ts';
 // `parameters.delay_ms` (at most a minute) makes a slow model, for timeouts and cancellation.
 const maxDelayMs = 60_000;
 
+// ECHO_LOAD_MS (its catalog env) makes a slow start, as a model loading its weights does.
+await sleep(Number(process.env.ECHO_LOAD_MS ?? 0));
+
 serveModel({
   name: 'echo',
   version: '1',

@@ -70,6 +70,7 @@ describe('GET /api/admin/requests', () => {
         'anonymous',
         'attempt',
         'createdAt',
+        'deadline',
         'errorCode',
         'finishedAt',
         'id',
