@@ -21,7 +21,7 @@ export type ActivityDependencies = {
   payloads: PayloadStore;
   /** UPLOAD_TTL_HOURS: uploads no request named are deleted after this long. */
   uploadHours: number;
-  /** POOL_SCALING: whether pools also start what the measured load needs. */
+  /** POOL_SCALING: `load` sizes pools on the measured load; otherwise a slot per waiter. */
   poolScaling?: 'load' | 'waiters';
   /** For activities that signal workflows (a slot handed over, a pool woken). */
   temporal: Client;

@@ -58,7 +58,7 @@ export function createPoolActivities(
             { ...settings, minInstances: minimum },
             Date.now(),
             drains,
-            deps.poolScaling === 'waiters' ? undefined : load,
+            deps.poolScaling === 'load' ? load : undefined,
           );
           const stoppable = (id: string) => instances.some((i) => i.instanceId === id && i.state !== 'STOPPING');
           const asked = stops.filter(

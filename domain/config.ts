@@ -103,11 +103,12 @@ export const configSchema = z.object({
     .max(24 * 7)
     .default(24),
   /**
-   * How a pool sizes itself once requests wait: `load` starts what the measured arrival rate,
-   * service time and line need (Little's law; a slot per waiter until a service time is
-   * measured); `waiters` a slot per waiter.
+   * How a pool sizes itself once requests wait: `waiters` starts a slot per waiter; `load` what
+   * the measured arrival rate, service time and line need (Little's law; a slot per waiter until
+   * a service time is measured). `load` is cheaper but reacts later (bench:queue-scaling), so it
+   * is not the default.
    */
-  POOL_SCALING: z.enum(['load', 'waiters']).default('load'),
+  POOL_SCALING: z.enum(['load', 'waiters']).default('waiters'),
   ANONYMOUS_SESSION_TTL_HOURS: z.coerce
     .number()
     .positive()

@@ -92,7 +92,7 @@ export type PoolLoad = { arrivalsPerSecond: number; serviceSeconds: number | nul
 export const targetUtilisation = 0.8;
 
 /** A line is planned to be worked off within this, beside the arrivals. */
-export const backlogSeconds = 10;
+export const backlogSeconds = 3;
 
 /**
  * The instances a model with requests waiting needs, from its measured load: by Little's law,

@@ -120,7 +120,7 @@ export async function startPodiumWorker(options: {
       runtime,
       payloads: options.payloads ?? postgresPayloadStore(options.db),
       uploadHours: options.uploadHours ?? 24,
-      poolScaling: options.poolScaling ?? 'load',
+      poolScaling: options.poolScaling ?? 'waiters',
       temporal,
       taskQueue: options.taskQueue,
       webhookSecret: options.webhookSecret,
