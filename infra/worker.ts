@@ -66,7 +66,7 @@ export async function startPodiumWorker(options: {
   payloads?: PayloadStore;
   /** UPLOAD_TTL_HOURS: the retention job deletes uploads no request named after this long. */
   uploadHours?: number;
-  /** POOL_SCALING: whether pools also start what the measured load needs (domain/model-pool.ts). */
+  /** POOL_SCALING: `load` sizes pools on the measured load (domain/model-pool.ts); otherwise a slot per waiter. */
   poolScaling?: 'load' | 'waiters';
   webhookSecret: string;
   /** CIDRs webhooks may reach although they are not public (WEBHOOK_ALLOWED_ADDRESSES). */
