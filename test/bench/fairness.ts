@@ -6,7 +6,7 @@
 // 1. two owners, one sending 20× the other's rate: the light owner's waits, with fair share and
 //    with today's FIFO. FIFO is the same line with both senders under one owner: one owner's
 //    requests are served in submission order, which is first come, first served;
-// 2. `high` priority beside a saturating `normal` flow: its waits;
+// 2. `high` priority (a quarter of what the model serves) beside a saturating `normal` flow: its waits;
 // 3. deadlines (Cancel-After 1–8 s) beside a saturating flow: requests that ran past their
 //    deadline, requests admitted on the estimate that then expired, and the 429s;
 // 4. four owners keeping 2, 4, 8 and 16 requests in flight: Jain's fairness index of the
@@ -32,8 +32,9 @@ const slots = 2;
 /** BENCH_ONLY=2,3 runs those scenarios alone. */
 const only = process.env.BENCH_ONLY?.split(',').map(Number);
 const runs = (scenario: number) => !only || only.includes(scenario);
-/** The saturating flow's rate: a quarter above what the model serves. */
-const heavyPerSecond = (slots * 1000 * 1.25) / serviceMs;
+/** What the model serves a second, and the saturating flow's rate: a quarter above it. */
+const capacityPerSecond = (slots * 1000) / serviceMs;
+const heavyPerSecond = capacityPerSecond * 1.25;
 
 type Sent = { id: string | null; sender: string; status: number; sentAt: number };
 type Owner = { token: string; userId: string };
@@ -136,7 +137,7 @@ runBenchmark(
       const until = Date.now() + windowSeconds * 1000;
       const [flowSent, highSent] = await Promise.all([
         openLoop(until, heavyPerSecond, () => send(flow, 'flow', { model: id })),
-        openLoop(until, 1, () => send(urgent, 'high', { model: id, priority: 'high' })),
+        openLoop(until, capacityPerSecond / 4, () => send(urgent, 'high', { model: id, priority: 'high' })),
       ]);
       const highIds = accepted(highSent);
       await untilEnded(stack, highIds, urgent.token);
