@@ -11,7 +11,7 @@ import {
   type PoolSettings,
   type Slot,
 } from '../domain/model-pool';
-import { ownerKeyOf } from './sql-fragments';
+import { ownerKeyOf, tagStepOf } from './sql-fragments';
 import { readPoolLoad } from './queue-estimate';
 
 /**
@@ -36,10 +36,13 @@ type Db = CommonQueryMethods & { transaction: <T>(handler: (t: CommonQueryMethod
  */
 const queueOrder = sql.fragment`priority, fair_tag, requested_at, request_id`;
 
-/** The tag a request joining the model's line now gets: one past the served clock and its owner's last tag. */
+/**
+ * The tag a request joining the model's line now gets: one step (its owner's weight's,
+ * tagStepOf) past the served clock and its owner's last tag.
+ */
 const nextTag = (modelId: string) => sql.fragment`GREATEST(
   COALESCE((SELECT c.served FROM queue_clocks c WHERE c.model_id = ${modelId}), 0),
-  COALESCE((SELECT t.last FROM queue_owner_tags t WHERE t.model_id = ${modelId} AND t.owner_key = ${ownerKeyOf}), 0)) + 1`;
+  COALESCE((SELECT t.last FROM queue_owner_tags t WHERE t.model_id = ${modelId} AND t.owner_key = ${ownerKeyOf}), 0)) + ${tagStepOf}`;
 
 /** A waiter whose deadline has not passed: the only kind a slot goes to (one past it is ending EXPIRED). */
 const inTime = sql.fragment`(deadline_at IS NULL OR deadline_at > clock_timestamp())`;

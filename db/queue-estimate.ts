@@ -4,7 +4,7 @@ import type { Principal } from '../domain/accounts';
 import { lineFacts, type LineFacts } from '../domain/queue-estimate';
 import type { PoolLoad } from '../domain/model-pool';
 import { priorityRank, type RequestPriority } from '../domain/request-priority';
-import { principalOwnerKey } from './sql-fragments';
+import { principalOwnerKey, principalTagStep } from './sql-fragments';
 
 /** The latest answers and instance starts an estimate averages over. */
 const serviceSamples = 50;
@@ -60,7 +60,8 @@ export async function readJoiningPosition(
          tag AS (SELECT GREATEST(
                    COALESCE((SELECT c.served FROM queue_clocks c WHERE c.model_id = ${modelId}), 0),
                    COALESCE((SELECT t.last FROM queue_owner_tags t
-                              WHERE t.model_id = ${modelId} AND t.owner_key = ${principalOwnerKey(principal)}), 0)) + 1 AS tag)
+                              WHERE t.model_id = ${modelId} AND t.owner_key = ${principalOwnerKey(principal)}), 0))
+                 + ${principalTagStep(principal)} AS tag)
     SELECT facts.*,
            1 + (SELECT count(*)::int FROM slot_waiters o, tag
                  WHERE o.model_id = ${modelId}

@@ -65,3 +65,16 @@ export const principalOwnerKey = (principal: Principal) =>
   principal.kind === 'user'
     ? sql.fragment`${principal.userId}::text`
     : sql.fragment`COALESCE((SELECT client_key FROM sessions WHERE id = ${principal.sessionId}), ${principal.sessionId}::text)`;
+
+/**
+ * How far past the larger of the model's served clock and its owner's last tag a waiting
+ * request's tag goes (migration 036): 2520 over its user's weight, 2520 for anyone else. For `r`,
+ * a work_requests row.
+ */
+export const tagStepOf = sql.fragment`(2520 / COALESCE((SELECT u.queue_weight FROM users u WHERE u.id = r.user_id), 1))`;
+
+/** The tag step (as tagStepOf) of requests the principal submits. */
+export const principalTagStep = (principal: Principal) =>
+  principal.kind === 'user'
+    ? sql.fragment`(2520 / COALESCE((SELECT u.queue_weight FROM users u WHERE u.id = ${principal.userId}), 1))`
+    : sql.fragment`2520`;

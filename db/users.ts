@@ -155,6 +155,20 @@ export async function findPriorityCeiling(db: CommonQueryMethods, userId: string
   );
 }
 
+const weightRow = z.object({ weight: z.number() });
+
+/** The user's weight in a model's line (migration 036); 1 when there is no such user. */
+export async function findQueueWeight(db: CommonQueryMethods, userId: string): Promise<number> {
+  return (
+    (await db.maybeOneFirst(sql.type(weightRow)`SELECT queue_weight AS weight FROM users WHERE id = ${userId}`)) ?? 1
+  );
+}
+
+/** Sets the user's weight in a model's line; requests already waiting keep their tags. */
+export async function setQueueWeight(db: CommonQueryMethods, userId: string, weight: number): Promise<void> {
+  await db.query(sql.unsafe`UPDATE users SET queue_weight = ${weight} WHERE id = ${userId}`);
+}
+
 /** Sets the highest priority the user may ask for; false when there is no such user. */
 export async function setPriorityCeiling(
   db: CommonQueryMethods,

@@ -36,6 +36,13 @@ export const priorityCeilingBody = accountActionBody.extend({
   ceiling: z.enum(['high', 'normal'], { error: 'ceiling is high or normal' }),
 });
 
+/** How many turns in a model's line a user takes for one of a weight-1 owner's (docs/scheduling.md). */
+export const queueWeight = z.number().int().min(1).max(10);
+
+export const queueWeightBody = accountActionBody.extend({
+  weight: queueWeight.meta({ description: 'turns taken for one of a weight-1 owner’s; 1 unless set' }),
+});
+
 export type AccountIssue = { field: 'username' | 'email' | 'password'; code: string; message: string };
 
 const usernameCharacters = /^[A-Za-z0-9_.-]+$/;

@@ -2,12 +2,17 @@ import Router, { type RouterContext } from '@koa/router';
 import type { DatabasePool } from 'slonik';
 import { z } from 'zod';
 import { listUsers } from '../../db/users';
-import { accountActionBody, priorityCeilingBody } from '../../domain/accounts';
+import { accountActionBody, priorityCeilingBody, queueWeight, queueWeightBody } from '../../domain/accounts';
 import { requirePermission, requireSession, signedInUser, type AuthState } from '../auth/session-auth';
 import type { Authenticate } from '../auth/authenticator';
 import { idParam } from '../http/params';
 import type { SessionCache } from '../auth/session-cache';
-import { endUserSessions, grantPriorityCeiling, setAccountDisabled } from '../use-cases/admin-users';
+import {
+  endUserSessions,
+  grantPriorityCeiling,
+  setAccountDisabled,
+  setUserQueueWeight,
+} from '../use-cases/admin-users';
 import { requireJsonBody } from './json-body';
 import { json, errors, bearer, idParameter } from '../http/openapi-parts';
 
@@ -72,6 +77,15 @@ export function adminUserRoutes({
     await grantPriorityCeiling({ db }, { adminId: signedInUser(ctx).userId, userId, reason }, ceiling);
     ctx.body = { priorityCeiling: ceiling };
   });
+
+  /** How many turns in a model's line the user takes for one of a weight-1 owner's (docs/scheduling.md). */
+  router.put('/api/admin/users/:id/queue-weight', async (ctx) => {
+    const userId = idParam(ctx, 'user');
+    requireJsonBody(ctx);
+    const { reason, weight } = queueWeightBody.parse(ctx.request.body);
+    await setUserQueueWeight({ db }, { adminId: signedInUser(ctx).userId, userId, reason }, weight);
+    ctx.body = { queueWeight: weight };
+  });
   return router;
 }
 
@@ -127,6 +141,19 @@ export const adminUserPaths = {
       requestBody: { required: true, content: json(priorityCeilingBody) },
       responses: {
         200: { description: 'set', content: json(z.object({ priorityCeiling: z.enum(['high', 'normal']) })) },
+        ...errors(400, 401, 403, 404),
+      },
+    },
+  },
+  '/api/admin/users/{id}/queue-weight': {
+    put: {
+      summary:
+        "Sets how many turns in a model's line the user takes for one of a weight-1 owner's (ADMIN, audited USER_QUEUE_WEIGHT)",
+      security: bearer,
+      parameters: [idParameter],
+      requestBody: { required: true, content: json(queueWeightBody) },
+      responses: {
+        200: { description: 'set', content: json(z.object({ queueWeight: queueWeight })) },
         ...errors(400, 401, 403, 404),
       },
     },

@@ -1,7 +1,14 @@
 import type { DatabasePool } from 'slonik';
 import { writeAuditLog } from '../../db/audit-log';
 import { revokeUserSessions } from '../../db/sessions';
-import { findPriorityCeiling, findUserView, setPriorityCeiling, setUserDisabled } from '../../db/users';
+import {
+  findPriorityCeiling,
+  findQueueWeight,
+  findUserView,
+  setPriorityCeiling,
+  setQueueWeight,
+  setUserDisabled,
+} from '../../db/users';
 import type { RequestPriority } from '../../domain/request-priority';
 import { ApiError } from '../http/errors';
 import type { SessionCache } from '../auth/session-cache';
@@ -77,6 +84,30 @@ export async function grantPriorityCeiling(
       targetType: 'user',
       targetId: userId,
       detail: { reason, before, after: ceiling },
+    });
+  });
+}
+
+/**
+ * Sets the user's weight in every model's line (docs/scheduling.md), audited (USER_QUEUE_WEIGHT,
+ * with the weight before and after) in the same transaction. Their requests that wait keep their
+ * tags; the next ones step by the new weight.
+ */
+export async function setUserQueueWeight(
+  { db }: AdminUserDeps,
+  { adminId, userId, reason }: Act,
+  weight: number,
+): Promise<void> {
+  await db.transaction(async (t) => {
+    if (!(await findUserView(t, userId))) throw userNotFound(userId);
+    const before = await findQueueWeight(t, userId);
+    await setQueueWeight(t, userId, weight);
+    await writeAuditLog(t, {
+      actorUserId: adminId,
+      action: 'USER_QUEUE_WEIGHT',
+      targetType: 'user',
+      targetId: userId,
+      detail: { reason, before, after: weight },
     });
   });
 }

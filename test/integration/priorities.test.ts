@@ -154,4 +154,55 @@ describe('request priorities', () => {
     ]);
     expect(await lineOvertakes(stack.db, 'fair-echo')).toEqual([]);
   }, 120_000);
+
+  it('gives an owner of weight 2 two turns for each of a weight-1 owner’s, exactly; the weight audited', async () => {
+    const refused = await stack.api.call('PUT', `/api/admin/users/${user.id}/queue-weight`, {
+      token: admin,
+      json: { weight: 11, reason: 'too much' },
+    });
+    expect(refused.status).toBe(400);
+    const weighted = await stack.api.call('PUT', `/api/admin/users/${user.id}/queue-weight`, {
+      token: admin,
+      json: { weight: 2, reason: 'pays for twice the share' },
+    });
+    expect(weighted.status).toBe(200);
+    expect(weighted.body).toEqual({ queueWeight: 2 });
+    const audit = await stack.db.oneFirst(sql.type(z.object({ detail: z.record(z.string(), z.unknown()) }))`
+      SELECT detail FROM audit_log WHERE target_id = ${user.id} AND action = 'USER_QUEUE_WEIGHT'`);
+    expect(audit).toEqual({ reason: 'pays for twice the share', before: 1, after: 2 });
+
+    const light = await stack.api.signUp({ username: `one${randomUUID().slice(0, 8)}` });
+    const { blocker, waiting } = await blockedModel('weighted-echo');
+    const owners = new Map<string, string>();
+    const queue = async (token: string, who: string) => {
+      const id = await stack.api.submitAccepted(token, { model: 'weighted-echo', input: echoInput });
+      owners.set(id, who);
+      await eventually(waiting, (n) => n === owners.size, 30_000);
+    };
+    for (let i = 0; i < 6; i++) await queue(user.token, 'double');
+    for (let i = 0; i < 3; i++) await queue(light.accessToken, 'single');
+    for (const [id, who] of [[blocker, 'double'], ...owners] as const) {
+      const token = who === 'double' ? user.token : light.accessToken;
+      expect((await stack.api.waitForEnd(token, id, 60_000)).status).toBe('COMPLETE');
+    }
+    const served = await stack.db.anyFirst(sql.type(z.object({ id: z.string() }))`
+      SELECT request_id AS id FROM instance_leases
+       WHERE request_id = ANY(${sql.array([...owners.keys()], 'uuid')}) ORDER BY leased_at`);
+    expect(served.map((id) => owners.get(id))).toEqual([
+      'double',
+      'double',
+      'single',
+      'double',
+      'double',
+      'single',
+      'double',
+      'double',
+      'single',
+    ]);
+    expect(await lineOvertakes(stack.db, 'weighted-echo')).toEqual([]);
+    await stack.api.call('PUT', `/api/admin/users/${user.id}/queue-weight`, {
+      token: admin,
+      json: { weight: 1, reason: 'back to the default' },
+    });
+  }, 120_000);
 });
