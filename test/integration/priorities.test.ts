@@ -41,6 +41,29 @@ async function blockedModel(id: string) {
   return { blocker, waiting };
 }
 
+/**
+ * Queues each batch's requests in turn (user's first) behind the blocked model's slow request,
+ * waits until all have completed, and names the batch of each, in the order they were served.
+ */
+async function servedInTurn(modelId: string, batches: { token: string; who: string; count: number }[]) {
+  const { blocker, waiting } = await blockedModel(modelId);
+  const owners = new Map<string, { who: string; token: string }>();
+  for (const { token, who, count } of batches) {
+    for (let i = 0; i < count; i++) {
+      const id = await stack.api.submitAccepted(token, { model: modelId, input: echoInput });
+      owners.set(id, { who, token });
+      await eventually(waiting, (n) => n === owners.size, 30_000);
+    }
+  }
+  for (const [id, { token }] of [[blocker, { who: 'blocker', token: user.token }], ...owners] as const) {
+    expect((await stack.api.waitForEnd(token, id, 60_000)).status).toBe('COMPLETE');
+  }
+  const served = await stack.db.anyFirst(sql.type(z.object({ id: z.string() }))`
+    SELECT request_id AS id FROM instance_leases
+     WHERE request_id = ANY(${sql.array([...owners.keys()], 'uuid')}) ORDER BY leased_at`);
+  return served.map((id) => owners.get(id)!.who);
+}
+
 describe('request priorities', () => {
   it('refuses an unknown priority, or one above the caller’s ceiling, and queues nothing', async () => {
     const anonymous = await stack.api.anonymousToken();
@@ -125,33 +148,12 @@ describe('request priorities', () => {
 
   it('lets owners take turns in the line, whatever how many each has waiting, exactly', async () => {
     const light = await stack.api.signUp({ username: `light${randomUUID().slice(0, 8)}` });
-    const { blocker, waiting } = await blockedModel('fair-echo');
-    const owners = new Map<string, string>();
-    const queue = async (token: string, who: string) => {
-      const id = await stack.api.submitAccepted(token, { model: 'fair-echo', input: echoInput });
-      owners.set(id, who);
-      await eventually(waiting, (n) => n === owners.size, 30_000);
-    };
     // The heavy owner queues six, then the light one two.
-    for (let i = 0; i < 6; i++) await queue(user.token, 'heavy');
-    for (let i = 0; i < 2; i++) await queue(light.accessToken, 'light');
-    for (const [id, who] of [[blocker, 'heavy'], ...owners] as const) {
-      const token = who === 'heavy' ? user.token : light.accessToken;
-      expect((await stack.api.waitForEnd(token, id, 60_000)).status).toBe('COMPLETE');
-    }
-    const served = await stack.db.anyFirst(sql.type(z.object({ id: z.string() }))`
-      SELECT request_id AS id FROM instance_leases
-       WHERE request_id = ANY(${sql.array([...owners.keys()], 'uuid')}) ORDER BY leased_at`);
-    expect(served.map((id) => owners.get(id))).toEqual([
-      'heavy',
-      'light',
-      'heavy',
-      'light',
-      'heavy',
-      'heavy',
-      'heavy',
-      'heavy',
+    const served = await servedInTurn('fair-echo', [
+      { token: user.token, who: 'heavy', count: 6 },
+      { token: light.accessToken, who: 'light', count: 2 },
     ]);
+    expect(served).toEqual(['heavy', 'light', 'heavy', 'light', 'heavy', 'heavy', 'heavy', 'heavy']);
     expect(await lineOvertakes(stack.db, 'fair-echo')).toEqual([]);
   }, 120_000);
 
@@ -172,33 +174,11 @@ describe('request priorities', () => {
     expect(audit).toEqual({ reason: 'pays for twice the share', before: 1, after: 2 });
 
     const light = await stack.api.signUp({ username: `one${randomUUID().slice(0, 8)}` });
-    const { blocker, waiting } = await blockedModel('weighted-echo');
-    const owners = new Map<string, string>();
-    const queue = async (token: string, who: string) => {
-      const id = await stack.api.submitAccepted(token, { model: 'weighted-echo', input: echoInput });
-      owners.set(id, who);
-      await eventually(waiting, (n) => n === owners.size, 30_000);
-    };
-    for (let i = 0; i < 6; i++) await queue(user.token, 'double');
-    for (let i = 0; i < 3; i++) await queue(light.accessToken, 'single');
-    for (const [id, who] of [[blocker, 'double'], ...owners] as const) {
-      const token = who === 'double' ? user.token : light.accessToken;
-      expect((await stack.api.waitForEnd(token, id, 60_000)).status).toBe('COMPLETE');
-    }
-    const served = await stack.db.anyFirst(sql.type(z.object({ id: z.string() }))`
-      SELECT request_id AS id FROM instance_leases
-       WHERE request_id = ANY(${sql.array([...owners.keys()], 'uuid')}) ORDER BY leased_at`);
-    expect(served.map((id) => owners.get(id))).toEqual([
-      'double',
-      'double',
-      'single',
-      'double',
-      'double',
-      'single',
-      'double',
-      'double',
-      'single',
+    const served = await servedInTurn('weighted-echo', [
+      { token: user.token, who: 'double', count: 6 },
+      { token: light.accessToken, who: 'single', count: 3 },
     ]);
+    expect(served).toEqual(['double', 'double', 'single', 'double', 'double', 'single', 'double', 'double', 'single']);
     expect(await lineOvertakes(stack.db, 'weighted-echo')).toEqual([]);
     await stack.api.call('PUT', `/api/admin/users/${user.id}/queue-weight`, {
       token: admin,
