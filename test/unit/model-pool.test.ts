@@ -1,5 +1,6 @@
 import {
   assignFreeSlots,
+  backlogSeconds,
   instancesForLoad,
   needsAnotherInstance,
   planPoolRound,
@@ -78,14 +79,16 @@ describe('one round of the pool', () => {
 
   it('starts what the measured load needs once a line forms (Little’s law), not one per waiter', () => {
     const wide = { ...settings, maxInstances: 8 };
-    // 10 a second × 0.5 s = 5 slots busy, 10 waiting × 0.5 s / 10 s = 0.5 more; at 80 % of 1 slot each, 7.
+    // 10 a second × 0.5 s = 5 slots busy, 3 waiting × 0.5 s / 3 s = 0.5 more; at 80 % of 1 slot each, 7.
     const load = { arrivalsPerSecond: 10, serviceSeconds: 0.5 };
-    expect(instancesForLoad(load, 10, wide)).toBe(7);
-    expect(instancesForLoad(load, 10, settings)).toBe(2); // within max_instances
+    expect(backlogSeconds).toBe(3);
+    expect(instancesForLoad(load, 3, wide)).toBe(7);
+    expect(instancesForLoad(load, 30, wide)).toBe(8); // within max_instances
+    expect(instancesForLoad(load, 3, settings)).toBe(2);
     expect(instancesForLoad({ arrivalsPerSecond: 0.1, serviceSeconds: 0.01 }, 1, wide)).toBe(1); // at least one
     expect(instancesForLoad({ arrivalsPerSecond: 10, serviceSeconds: null }, 10, wide)).toBeNull(); // nothing measured
-    expect(planPoolRound([busy('x')], 10, wide, now, load).start).toBe(6);
-    expect(planPoolRound([busy('x'), instance('s', 'STARTING')], 10, wide, now, load).start).toBe(5);
+    expect(planPoolRound([busy('x')], 3, wide, now, load).start).toBe(6);
+    expect(planPoolRound([busy('x'), instance('s', 'STARTING')], 3, wide, now, load).start).toBe(5);
     // A burst of fast requests: one instance works it off, where a slot per waiter started eight.
     const fast = { arrivalsPerSecond: 2, serviceSeconds: 0.05 };
     expect(planPoolRound([], 20, wide, now, fast).start).toBe(1);
