@@ -100,9 +100,10 @@ export async function insertWorkRequest(
 /**
  * The submitter's share of the model's line: at most `max_waiting` over (owners waiting + 2),
  * rounded up, so that however many owners wait there is always room for one more. Owners as
- * the line knows them (ownerKeyOf). `waiting` counts all, `mine` the submitter's.
+ * the line knows them (ownerKeyOf). `waiting` counts all, `mine` the submitter's. (Exported for
+ * test/bench/fairness.ts, which measures what it costs the insert.)
  */
-const queueShareOf = (modelId: string, principal: Principal) => {
+export const queueShareOf = (modelId: string, principal: Principal) => {
   const me = principalOwnerKey(principal);
   return sql.fragment`
     SELECT count(k)::int AS waiting, count(k) FILTER (WHERE k = me.key)::int AS mine,

@@ -11,15 +11,16 @@
 //    deadline, requests admitted on the estimate that then expired, and the 429s;
 // 4. four owners keeping 2, 4, 8 and 16 requests in flight: Jain's fairness index of the
 //    requests each completed in the window, with fair share and with FIFO (one owner);
-// 5. the warm path: a warm request's latency, and what the fair-share check of a submission
-//    costs (the one statement the insert gained), measured in the same run.
+// 5. the warm path: a warm request's latency, and what the fair-share check the insert gained
+//    costs: PostgreSQL's execution time of it (EXPLAIN ANALYZE; it runs inside the insert's
+//    statement), and as an upper bound the same check as a statement of its own, in the same run.
 // A wait is started_at − created_at, as PostgreSQL recorded them. BENCH_ONLY=2,3 runs some alone.
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'slonik';
 import { z } from 'zod';
-import { readQueueShare } from '../../db/work-requests';
+import { queueShareOf, readQueueShare } from '../../db/work-requests';
 import { addTestModel } from '../support/models';
 import { seededRandom } from '../support/seeded-random';
 import { echoInput, type TestStack } from '../support/test-stack';
@@ -246,22 +247,34 @@ runBenchmark(
         if (response.status !== 200) throw new Error(`warm infer: ${response.status}`);
         latencies.push(performance.now() - t0);
       }
-      const principal = { kind: 'user' as const, userId: who.userId, sessionId: randomUUID() };
-      const checks: number[] = [];
+      const principal = {
+        kind: 'user' as const,
+        userId: who.userId,
+        sessionId: randomUUID(),
+        username: 'bench',
+        email: 'bench@example.com',
+        permissions: [],
+      };
+      // What the insert pays: the check's own execution in PostgreSQL (it runs inside the
+      // insert's statement); and, as an upper bound, the check as a statement of its own.
+      const executions: number[] = [];
+      const statements: number[] = [];
+      const plan = z.object({ 'QUERY PLAN': z.array(z.object({ 'Execution Time': z.number() })) });
       for (let i = 0; i < 1000; i++) {
+        const [explained] = await stack.db.oneFirst(
+          sql.type(plan)`EXPLAIN (ANALYZE, FORMAT JSON) ${queueShareOf('echo', principal)}`,
+        );
+        executions.push(explained!['Execution Time']);
         const t0 = performance.now();
-        await readQueueShare(stack.db, 'echo', {
-          ...principal,
-          username: 'bench',
-          email: 'bench@example.com',
-          permissions: [],
-        });
-        checks.push(performance.now() - t0);
+        await readQueueShare(stack.db, 'echo', principal);
+        statements.push(performance.now() - t0);
       }
       const warm = percentile(latencies, 50);
-      const check = percentile(checks, 50);
+      const inside = percentile(executions, 50);
+      const alone = percentile(statements, 50);
       console.log(
-        `5. warm path: /v2 infer p50 ${ms(warm)}; the fair-share check alone, as its own statement with its round trip, p50 ${ms(check)} = ${((check / warm) * 100).toFixed(1)} % of it (an upper bound: in the insert it costs no round trip; target ≤ 5 %)`,
+        `5. warm path: /v2 infer p50 ${ms(warm)}; the fair-share check the insert gained: ${ms(inside)} of PostgreSQL's time p50 = ${((inside / warm) * 100).toFixed(2)} % of it; ` +
+          `as a statement of its own, with its round trip, ${ms(alone)} = ${((alone / warm) * 100).toFixed(1)} % (an upper bound; target ≤ 5 %)`,
       );
     }
   },
