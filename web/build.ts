@@ -18,7 +18,7 @@ export async function buildWeb(outDir: string = webDist): Promise<void> {
     outfile: path.join(outDir, 'app.js'),
     logLevel: 'warning',
   });
-  await copyFile(path.join(webDir, 'index.html'), path.join(outDir, 'index.html'));
+  for (const file of ['index.html', 'favicon.svg']) await copyFile(path.join(webDir, file), path.join(outDir, file));
 }
 
 if (require.main === module) {

@@ -12,3 +12,16 @@ export function interceptLinks(event: MouseEvent) {
   event.preventDefault();
   navigate(link.pathname + link.search);
 }
+
+/**
+ * Where a sign-in goes back to: `?next=` when it names a page of this app (a path, never another
+ * site or the sign-in pages themselves), else home.
+ */
+export function returnPath(search: string): string {
+  const next = new URLSearchParams(search).get('next');
+  if (!next || !next.startsWith('/') || next.startsWith('//') || /^\/sign(in|up)\b/.test(next)) return '/';
+  return next;
+}
+
+/** The sign-in page's address that comes back to `path` afterwards. */
+export const signInFor = (path: string) => `/signin?next=${encodeURIComponent(path)}`;

@@ -11,7 +11,7 @@ import '../pages/catalog-page';
 import '../pages/requests-page';
 import '../pages/sign-in-page';
 import '../pages/sign-up-page';
-import { interceptLinks, navigate } from '../router';
+import { interceptLinks, navigate, signInFor } from '../router';
 import { session, type SessionState, type SessionUser } from '../session-store';
 
 /** The shell: header with the user's name and the links they may use, then the current page. */
@@ -107,7 +107,12 @@ export class PodiumApp extends LitElement {
     const signedIn = this.auth.status === 'signed-in';
     switch (this.path) {
       case '/signin':
-        return html`<sign-in-page></sign-in-page>`;
+        return signedIn
+          ? html`<h1>Signed in</h1>
+              <p data-testid="already-signed-in">
+                You are signed in as ${this.auth.user!.username}. <a href="/">Go to your requests</a>.
+              </p>`
+          : html`<sign-in-page></sign-in-page>`;
       case '/signup':
         return html`<sign-up-page></sign-up-page>`;
       case '/admin/users':
@@ -120,23 +125,53 @@ export class PodiumApp extends LitElement {
         return this.adminOnly(html`<admin-instances-page></admin-instances-page>`);
       case '/admin/models':
         return this.adminOnly(html`<admin-models-page></admin-models-page>`, 'MODEL_ADMIN');
+      case '/':
+        return signedIn ? html`<requests-page></requests-page>` : html`<catalog-page></catalog-page>`;
       default: {
         const instance = /^\/admin\/instances\/([0-9a-f-]{36})$/.exec(this.path);
         if (instance)
           return this.adminOnly(html`<admin-instance-page .instanceId=${instance[1]!}></admin-instance-page>`);
-        return signedIn ? html`<requests-page></requests-page>` : html`<catalog-page></catalog-page>`;
+        return html`<h1>Page not found</h1>
+          <p data-testid="not-found">There is no page at <code>${this.path}</code>. <a href="/">Go home</a>.</p>`;
       }
     }
   }
 
+  /** The tab's title: the page's name, then Podium. */
+  private pageTitle(): string {
+    const signedIn = this.auth.status === 'signed-in';
+    const names: Record<string, string> = {
+      '/': signedIn ? 'My requests' : 'Models',
+      '/signin': 'Sign in',
+      '/signup': 'Sign up',
+      '/admin/users': 'Users',
+      '/admin/stats': 'Stats',
+      '/admin/requests': 'All requests',
+      '/admin/instances': 'Instances',
+      '/admin/models': 'Models',
+    };
+    const name = names[this.path] ?? (this.path.startsWith('/admin/instances/') ? 'Instance' : 'Page not found');
+    return `${name} — Podium`;
+  }
+
+  override updated() {
+    document.title = this.pageTitle();
+  }
+
   /** The server refuses these pages' data to others anyway; this says so instead of an empty page. */
   private adminOnly(page: unknown, permission: Permission = 'ADMIN') {
-    return session.hasPermission(permission)
-      ? page
-      : html`<h1>403</h1>
-          <p data-testid="forbidden">
-            This page is for ${permission === 'ADMIN' ? 'admins' : 'model admins (MODEL_ADMIN)'}.
-          </p>`;
+    if (session.hasPermission(permission)) return page;
+    // Signed out (or never signed in): the way in, and back here after it.
+    if (this.auth.status !== 'signed-in') {
+      return html`<h1>Sign in to view this page</h1>
+        <p data-testid="sign-in-needed">
+          <a href=${signInFor(this.path + location.search)}>Sign in</a> with an account that may see it.
+        </p>`;
+    }
+    return html`<h1>403</h1>
+      <p data-testid="forbidden">
+        This page is for ${permission === 'ADMIN' ? 'admins' : 'model admins (MODEL_ADMIN)'}.
+      </p>`;
   }
 
   override render() {
@@ -159,7 +194,10 @@ export class PodiumApp extends LitElement {
           user
             ? html`<span data-testid="user-name">${user.username}</span
                 ><button @click=${this.signOut}>Sign out</button>`
-            : html`<a href="/signin">Sign in</a><a href="/signup">Sign up</a>`
+            : html`<a
+                  href=${this.path === '/' || this.path.startsWith('/sign') ? '/signin' : signInFor(this.path + location.search)}
+                  >Sign in</a
+                ><a href="/signup">Sign up</a>`
         }
       </header>
       ${

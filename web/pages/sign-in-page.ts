@@ -1,6 +1,6 @@
 import { html, LitElement } from 'lit';
 import { apiCall, errorMessage } from '../api-client';
-import { navigate } from '../router';
+import { navigate, returnPath } from '../router';
 import { session, type SessionUser } from '../session-store';
 import { sharedStyles } from '../styles';
 
@@ -28,7 +28,8 @@ export class SignInPage extends LitElement {
         password: String(form.get('password') ?? ''),
       });
       session.signedIn(body.user);
-      navigate('/');
+      // Back to the page that asked for a sign-in, if one did.
+      navigate(returnPath(location.search));
     } catch (error) {
       this.error = errorMessage(error);
     } finally {
