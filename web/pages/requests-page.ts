@@ -70,6 +70,13 @@ export class RequestsPage extends LitElement {
     this.input = exampleFor('echo');
   }
 
+  override connectedCallback() {
+    super.connectedCallback();
+    // The request on show is in the URL (?request=…): a reload or a shared link shows it again.
+    const shown = new URLSearchParams(location.search).get('request');
+    if (shown) void this.show(shown);
+  }
+
   override disconnectedCallback() {
     super.disconnectedCallback();
     clearTimeout(this.polling);
@@ -143,6 +150,9 @@ export class RequestsPage extends LitElement {
   private async show(id: string) {
     clearTimeout(this.polling);
     if (this.selected?.id !== id) this.events?.close();
+    const url = new URL(location.href);
+    url.searchParams.set('request', id);
+    history.replaceState(null, '', url);
     await this.guard(async () => {
       this.selected = await apiCall<WorkRequestView>('GET', `/api/requests/${id}`);
       if (this.selected.status === 'REQUESTED' || this.selected.status === 'PROCESSING') {
@@ -152,15 +162,32 @@ export class RequestsPage extends LitElement {
     });
   }
 
+  /** The owner stops a waiting or running request; the page shows how it ended. */
+  private async cancel(id: string) {
+    await this.guard(async () => {
+      await apiCall('POST', `/api/requests/${id}/cancel`);
+      await this.show(id);
+      await this.reload();
+    });
+  }
+
   private renderSelected() {
     const request = this.selected;
     if (!request) return '';
+    const open = request.status === 'REQUESTED' || request.status === 'PROCESSING';
     return html`
       <section data-testid="request-detail">
         <h2>
-          Request <code>${request.id.slice(0, 8)}</code>:
-          <span class="status-${request.status}">${request.status}</span>
+          Request <code data-testid="request-id">${request.id}</code>:
+          <span class="status-${request.status}" data-testid="request-status">${request.status}</span>
         </h2>
+        ${
+          open
+            ? html`<button class="secondary" data-testid="cancel" @click=${() => this.cancel(request.id)}>
+                Cancel
+              </button>`
+            : ''
+        }
         ${request.error ? html`<p class="error">${request.error.code}: ${request.error.message}</p>` : ''}
         ${
           !request.result && this.streamed
@@ -237,7 +264,15 @@ export class RequestsPage extends LitElement {
                 >
               </td>
               <td>${r.model}</td>
-              <td class="status-${r.status}">${r.status}</td>
+              <td class="status-${r.status}">
+                ${r.status}${
+                  r.status === 'REQUESTED' || r.status === 'PROCESSING'
+                    ? html` <button class="secondary" data-testid="cancel-row" @click=${() => this.cancel(r.id)}>
+                        Cancel
+                      </button>`
+                    : ''
+                }
+              </td>
               <td>${r.createdAt.replace('T', ' ').slice(0, 19)}</td>
             </tr>`,
         )}
