@@ -85,14 +85,22 @@ describe('admin pages in the browser', () => {
 
       await table.locator(`tr[data-request="${done.body.id}"]`).getByTestId('view-data').click();
       await page.getByTestId('sensitive').getByText(secret).first().waitFor();
+      // A COMPLETE request cannot be re-queued: its button says so before anyone tries.
+      expect(await table.locator(`tr[data-request="${done.body.id}"]`).getByTestId('requeue').isDisabled()).toBe(true);
 
       // Fail the slow one (a prompt asks for the reason), then re-queue it (a confirm).
       await page.getByTestId('filter-status').selectOption('');
       const slowRow = table.locator(`tr[data-request="${slow.body.id}"]`);
       await slowRow.waitFor();
+      // No reason, no fail: the page says why.
+      page.once('dialog', (dialog) => void dialog.accept('  '));
+      await slowRow.getByTestId('fail').click();
+      await page.getByText('A reason is needed to fail a request').waitFor();
       page.once('dialog', (dialog) => void dialog.accept('stuck, failing it by hand'));
       await slowRow.getByTestId('fail').click();
       await page.getByTestId('notice').filter({ hasText: '→ FAILED requested' }).waitFor();
+      // The row follows without a reload.
+      await slowRow.locator('td.status-FAILED').waitFor();
       expect((await stack.api.waitUntilFinal(plain.token, slow.body.id)).request).toMatchObject({
         status: 'FAILED',
         error: { message: expect.stringContaining('stuck, failing it by hand') },
@@ -101,6 +109,31 @@ describe('admin pages in the browser', () => {
       await page.reload();
       await slowRow.getByTestId('requeue').click();
       await page.getByTestId('notice').filter({ hasText: 'FAILED → REQUESTED requested' }).waitFor();
+    } finally {
+      await close();
+    }
+  });
+
+  it('all requests: an owner or a session filters by a click; the whole id is there to copy', async () => {
+    const anonymous = await stack.api.anonymousToken();
+    const { body } = await stack.api.submit(anonymous, { model: 'echo', input: echoInput });
+    await stack.api.waitUntilFinal(anonymous, body.id);
+    const { page, context, close } = await signInThroughPage(browser, stack.baseUrl, admin);
+    try {
+      await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+      await page.goto(`${stack.baseUrl}/admin/requests`);
+      const row = adminPage(page, 'admin-requests-page').locator(`tr[data-request="${body.id}"]`);
+      await row.getByTestId('copy-id').click();
+      await page
+        .getByTestId('notice')
+        .filter({ hasText: `Copied ${body.id}` })
+        .waitFor();
+      expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(body.id);
+      await row.getByTestId('filter-by-session').click();
+      await page.waitForFunction(() => new URLSearchParams(location.search).has('session'));
+      const session = new URL(page.url()).searchParams.get('session');
+      expect(session).toMatch(/^[0-9a-f-]{36}$/);
+      await row.waitFor();
     } finally {
       await close();
     }

@@ -74,12 +74,38 @@ export class AdminRequestsPage extends LitElement {
     await this.listing.run([this.filters, undefined]);
   }
 
+  /**
+   * After an action: its request's workflow carries it out a moment later, so the list is read
+   * again until the row's status has moved (for up to 5 s).
+   */
+  private async reloadUntilChanged(request: AdminRequest) {
+    for (let look = 0; look < 10; look++) {
+      await this.reload();
+      const row = this.listing.value?.requests.find((r) => r.id === request.id);
+      if (!row || row.status !== request.status || row.attempt !== request.attempt) return;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+
+  private async copy(text: string) {
+    await navigator.clipboard.writeText(text).then(
+      () => (this.notice = `Copied ${text}.`),
+      () => (this.error = 'The browser did not let the page copy; select the id instead.'),
+    );
+  }
+
   private async setStatus(request: AdminRequest, status: 'REQUESTED' | 'FAILED') {
-    const reason =
+    const asked =
       status === 'FAILED'
         ? prompt(`Fail request ${request.id.slice(0, 8)}? Give a reason:`)
         : confirm(`Re-queue request ${request.id.slice(0, 8)} (${request.status})?`) && 're-queued by an admin';
-    if (!reason) return;
+    if (asked === null || asked === false) return; // the admin thought better of it
+    const reason = asked.trim();
+    if (!reason) {
+      this.notice = null;
+      this.error = 'A reason is needed to fail a request: it is kept with the request and in the audit log.';
+      return;
+    }
     try {
       const answer = await apiCall<{ previousStatus: string }>('POST', `/api/admin/requests/${request.id}/status`, {
         status,
@@ -87,7 +113,7 @@ export class AdminRequestsPage extends LitElement {
       });
       this.notice = `Request ${request.id.slice(0, 8)}: ${answer.previousStatus} → ${status} requested.`;
       this.error = null;
-      await this.reload();
+      await this.reloadUntilChanged(request);
     } catch (error) {
       this.notice = null;
       this.error = errorMessage(error, { withCode: true });
@@ -164,7 +190,15 @@ ${JSON.stringify({ input: this.sensitive.input, result: this.sensitive.result, e
                   (r) =>
                     html`<tr data-request=${r.id}>
                       <td>
-                        <code>${r.id.slice(0, 8)}</code
+                        <code title=${r.id}>${r.id.slice(0, 8)}</code>
+                        <button
+                          class="secondary"
+                          data-testid="copy-id"
+                          title="Copy the whole id"
+                          aria-label="Copy request id ${r.id}"
+                          @click=${() => this.copy(r.id)}
+                        >
+                          Copy</button
                         >${r.links.temporal ? html` <a href=${r.links.temporal} target="_blank" rel="noopener">workflow</a>` : ''}
                       </td>
                       <td class="status-${r.status}">
@@ -181,14 +215,38 @@ ${JSON.stringify({ input: this.sensitive.input, result: this.sensitive.result, e
                         }
                       </td>
                       <td>${r.model}</td>
-                      <td>${r.anonymous ? html`anonymous <code>${r.sessionId.slice(0, 8)}</code>` : r.username}</td>
+                      <td>
+                        ${
+                          r.anonymous
+                            ? html`anonymous
+                                <a
+                                  href="#"
+                                  title="Only this session's requests"
+                                  data-testid="filter-by-session"
+                                  @click=${(e: Event) => (e.preventDefault(), this.setFilter('session', r.sessionId))}
+                                  ><code>${r.sessionId.slice(0, 8)}</code></a
+                                >`
+                            : html`<a
+                                href="#"
+                                title="Only this user's requests"
+                                data-testid="filter-by-user"
+                                @click=${(e: Event) => (e.preventDefault(), this.setFilter('user', r.username ?? r.userId!))}
+                                >${r.username}</a
+                              >`
+                        }
+                      </td>
                       <td>${r.createdAt.slice(0, 19).replace('T', ' ')}</td>
                       <td>${r.errorCode ?? (r.status === 'COMPLETE' ? 'ok' : '—')}</td>
                       <td class="number">${ms(r.waitMs)}</td>
                       <td class="number">${ms(r.runMs)}</td>
                       <td class="number">${ms(r.totalMs)}</td>
                       <td class="actions">
-                        <button class="secondary" data-testid="requeue" @click=${() => this.setStatus(r, 'REQUESTED')}>
+                        <button
+                          class="secondary"
+                          data-testid="requeue"
+                          ?disabled=${r.status === 'COMPLETE' /* requeueableStatuses in domain/request-status.ts */}
+                          @click=${() => this.setStatus(r, 'REQUESTED')}
+                        >
                           Re-queue
                         </button>
                         <button
