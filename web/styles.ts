@@ -57,9 +57,12 @@ export const sharedStyles = css`
     font-weight: 400;
     font-size: 0.85rem;
   }
+  /* A wide table scrolls in its own box; the page never scrolls sideways. */
   table {
+    display: block;
+    overflow-x: auto;
+    max-width: 100%;
     border-collapse: collapse;
-    width: 100%;
     background: white;
   }
   th,

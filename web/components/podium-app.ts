@@ -26,7 +26,8 @@ export class PodiumApp extends LitElement {
     }
     header {
       display: flex;
-      gap: 1rem;
+      flex-wrap: wrap;
+      gap: 0.5rem 1rem;
       align-items: center;
       padding: 0.75rem 1.5rem;
       background: #1d232b;
@@ -57,6 +58,22 @@ export class PodiumApp extends LitElement {
       max-width: 60rem;
       margin: 0 auto;
       padding: 1.5rem 1rem;
+    }
+    main:focus {
+      outline: none;
+    }
+    .skip {
+      position: absolute;
+      left: -999px;
+    }
+    .skip:focus {
+      left: 1rem;
+      top: 0.5rem;
+      background: white;
+      color: #1d232b;
+      padding: 0.3rem 0.6rem;
+      border-radius: 6px;
+      z-index: 1;
     }
     .banner {
       background: #fef3f2;
@@ -154,9 +171,21 @@ export class PodiumApp extends LitElement {
     return `${name} — Podium`;
   }
 
-  override updated() {
+  override updated(changed: Map<string, unknown>) {
     document.title = this.pageTitle();
+    // A new page: focus goes to its content, as a page load would put a screen reader there.
+    if (changed.has('path') && changed.get('path') !== undefined) this.mainElement()?.focus();
   }
+
+  private mainElement() {
+    return this.renderRoot.querySelector<HTMLElement>('main');
+  }
+
+  private readonly skipToMain = (event: Event) => {
+    event.preventDefault();
+    event.stopPropagation(); // not a navigation (interceptLinks)
+    this.mainElement()?.focus();
+  };
 
   /** The server refuses these pages' data to others anyway; this says so instead of an empty page. */
   private adminOnly(page: unknown, permission: Permission = 'ADMIN') {
@@ -177,6 +206,7 @@ export class PodiumApp extends LitElement {
   override render() {
     const user = this.auth.user;
     return html`
+      <a class="skip" href="#main" data-testid="skip-link" @click=${this.skipToMain}>Skip to content</a>
       <header>
         <a class="brand" href="/">Podium</a>
         ${user ? html`<a href="/">My requests</a>` : ''}
@@ -207,7 +237,7 @@ export class PodiumApp extends LitElement {
             </div>`
           : ''
       }
-      <main>${this.page()}</main>
+      <main id="main" tabindex="-1">${this.page()}</main>
     `;
   }
 }
