@@ -35,4 +35,9 @@ export class CreationLimits {
       message: `Too many ${what} from your address; try again in ${seconds} s`,
     }));
   }
+
+  /** Gives back a creation `take` counted that did not happen (it was refused as bad input). */
+  async giveBack(kind: keyof typeof refusals, ip: string): Promise<void> {
+    await this.limiters[kind].reward(ip, 1);
+  }
 }

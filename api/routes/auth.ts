@@ -70,8 +70,14 @@ export function authRoutes(deps: {
   router.post('/api/auth/signup', async (ctx) => {
     requireJsonBody(ctx);
     const body = signupBody.parse(ctx.request.body);
-    await deps.creationLimits.take('signup', clientKey(ctx.ip));
-    const signedIn = await signUp(deps, body);
+    const client = clientKey(ctx.ip);
+    await deps.creationLimits.take('signup', client);
+    const signedIn = await signUp(deps, body).catch(async (error: unknown) => {
+      // A sign-up refused for its input (a short password, say) created nothing and hashed
+      // nothing: it does not count. A taken name or address does: its password was hashed.
+      if (error instanceof ApiError && error.status === 400) await deps.creationLimits.giveBack('signup', client);
+      throw error;
+    });
     ctx.status = 201;
     signIn(ctx, signedIn);
   });

@@ -293,11 +293,13 @@ describe('creation limits per client address', () => {
 
   it('sign-ups: so many an hour from one address, refused before any password is hashed', async () => {
     const instance = await stack.startApiInstance({ TRUST_PROXY: 'true', SIGNUPS_PER_IP_PER_HOUR: '1' });
-    const signUp = (ip: string) =>
+    const signUp = (ip: string, chosen = password) =>
       instance.api.call('POST', '/api/auth/signup', {
-        json: { username: uniqueName('limited'), email: `${uniqueName('limited')}@example.com`, password },
+        json: { username: uniqueName('limited'), email: `${uniqueName('limited')}@example.com`, password: chosen },
         headers: { 'x-forwarded-for': ip },
       });
+    // A sign-up refused for its input does not count: the next one from the address still may.
+    expect((await signUp('198.51.100.31', 'short')).status).toBe(400);
     expect((await signUp('198.51.100.31')).status).toBe(201);
     const second = await signUp('198.51.100.31');
     expect(second.status).toBe(429);
