@@ -152,6 +152,14 @@ describe('what the page shows', () => {
     await page.getByLabel(/Password/).fill('qwertyuiop');
     await page.getByRole('button', { name: 'Create account' }).click();
     await page.locator('[data-field-error=password]').filter({ hasText: 'most common passwords' }).waitFor();
+    // Marked for screen readers too, and the focus is on it, ready to fix.
+    const passwordInput = page.getByLabel(/Password/);
+    expect(await passwordInput.getAttribute('aria-invalid')).toBe('true');
+    expect(await passwordInput.getAttribute('aria-describedby')).toBe('password-error');
+    expect(await passwordInput.evaluate((input) => input === (input.getRootNode() as ShadowRoot).activeElement)).toBe(
+      true,
+    );
+    expect(await page.getByLabel('Username').getAttribute('aria-invalid')).toBe('false');
 
     await page.getByLabel(/Password/).fill(password);
     await page.getByRole('button', { name: 'Create account' }).click();

@@ -1,4 +1,4 @@
-import { html, LitElement } from 'lit';
+import { html, LitElement, nothing } from 'lit';
 import type { AccountIssue } from '../../domain/accounts';
 import { errorMessage } from '../api-client';
 import { navigate } from '../router';
@@ -59,18 +59,40 @@ export class SignUpPage extends LitElement {
 
   private issueFor(field: string) {
     const issue = this.issues.find((candidate) => candidate.field === field);
-    return issue ? html`<span class="field-error" data-field-error=${field}>${issue.message}</span>` : '';
+    return issue
+      ? html`<span class="field-error" id="${field}-error" data-field-error=${field}>${issue.message}</span>`
+      : '';
+  }
+
+  /** A field's input, marked invalid and described by its error when it has one (screen readers read both). */
+  private field(name: string, type: string, autocomplete: string) {
+    const invalid = this.issues.some((issue) => issue.field === name);
+    return html`<input
+      name=${name}
+      type=${type}
+      autocomplete=${autocomplete}
+      required
+      aria-invalid=${invalid ? 'true' : 'false'}
+      aria-describedby=${invalid ? `${name}-error` : nothing}
+    />`;
+  }
+
+  /** After a refused sign-up, focus goes to the first field that needs fixing. */
+  override updated(changed: Map<string, unknown>) {
+    if (changed.has('issues') && this.issues.length > 0) {
+      this.renderRoot.querySelector<HTMLInputElement>('input[aria-invalid="true"]')?.focus();
+    }
   }
 
   override render() {
     return html`
       <h1>Sign up</h1>
       <form @submit=${this.submit}>
-        <label>Username <input name="username" autocomplete="username" required />${this.issueFor('username')}</label>
-        <label>Email <input name="email" type="email" autocomplete="email" required />${this.issueFor('email')}</label>
+        <label>Username ${this.field('username', 'text', 'username')}${this.issueFor('username')}</label>
+        <label>Email ${this.field('email', 'email', 'email')}${this.issueFor('email')}</label>
         <label>
           Password (10 or more characters)
-          <input name="password" type="password" autocomplete="new-password" required />${this.issueFor('password')}
+          ${this.field('password', 'password', 'new-password')}${this.issueFor('password')}
         </label>
         ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : ''}
         <button type="submit" ?disabled=${this.busy}>Create account</button>
