@@ -41,6 +41,7 @@ describe('signing in, and pages that are not there', () => {
       expect(new URL(page.url()).pathname + new URL(page.url()).search).toBe('/admin/requests?status=FAILED');
       // The header's Sign in comes back to the page it was clicked on, too.
       await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.getByRole('banner').getByRole('link', { name: 'Sign in' }).waitFor(); // signed out
       await page.goto(`${stack.baseUrl}/admin/stats`);
       await page.getByRole('banner').getByRole('link', { name: 'Sign in' }).click();
       await page.getByLabel('Username or email').fill(admin.username);
@@ -65,6 +66,26 @@ describe('signing in, and pages that are not there', () => {
       expect(await page.getByTestId('not-found').textContent()).toContain('/no/such/page');
       expect(await page.title()).toBe('Page not found — Podium');
       await saveScreenshot(page, 'not-found');
+    } finally {
+      await close();
+    }
+  });
+
+  it('explains a lockout that other people’s failed guesses may have caused', async () => {
+    const victim = await stack.api.signUp({ username: `locked${Date.now().toString(36)}` });
+    for (let i = 0; i < 5; i++) {
+      await stack.api.call('POST', '/api/auth/login', {
+        json: { username: victim.user.username, password: 'a wrong guess 12345' },
+      });
+    }
+    const { page, close } = await signedOutTab();
+    try {
+      await page.goto(`${stack.baseUrl}/signin`);
+      await page.getByLabel('Username or email').fill(victim.user.username);
+      await page.getByLabel('Password').fill('a long passphrase 42');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('alert').filter({ hasText: 'Too many failed sign-ins' }).waitFor();
+      expect(await page.getByRole('alert').textContent()).toContain('someone else guessing at this account');
     } finally {
       await close();
     }

@@ -1,5 +1,5 @@
 import { html, LitElement } from 'lit';
-import { apiCall, errorMessage } from '../api-client';
+import { ApiClientError, apiCall, errorMessage } from '../api-client';
 import { navigate, returnPath } from '../router';
 import { session, type SessionUser } from '../session-store';
 import { sharedStyles } from '../styles';
@@ -32,6 +32,11 @@ export class SignInPage extends LitElement {
       navigate(returnPath(location.search));
     } catch (error) {
       this.error = errorMessage(error);
+      // A lockout may be strangers' doing: say so, so that nobody thinks their password leaked.
+      if (error instanceof ApiClientError && error.code === 'TOO_MANY_ATTEMPTS') {
+        this.error +=
+          ' Failed sign-ins are counted per account and per address, whoever made them: someone else guessing at this account locks it for everyone for a while, without learning its password.';
+      }
     } finally {
       this.busy = false;
     }
