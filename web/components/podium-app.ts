@@ -8,6 +8,7 @@ import '../pages/admin-requests-page';
 import '../pages/admin-stats-page';
 import '../pages/admin-users-page';
 import '../pages/catalog-page';
+import '../pages/model-page';
 import '../pages/requests-page';
 import '../pages/sign-in-page';
 import '../pages/sign-up-page';
@@ -145,6 +146,8 @@ export class PodiumApp extends LitElement {
       case '/':
         return signedIn ? html`<requests-page></requests-page>` : html`<catalog-page></catalog-page>`;
       default: {
+        const model = /^\/models\/([^/]+)$/.exec(this.path);
+        if (model) return html`<model-page .modelId=${decodeURIComponent(model[1]!)}></model-page>`;
         const instance = /^\/admin\/instances\/([0-9a-f-]{36})$/.exec(this.path);
         if (instance)
           return this.adminOnly(html`<admin-instance-page .instanceId=${instance[1]!}></admin-instance-page>`);
@@ -167,7 +170,13 @@ export class PodiumApp extends LitElement {
       '/admin/instances': 'Instances',
       '/admin/models': 'Models',
     };
-    const name = names[this.path] ?? (this.path.startsWith('/admin/instances/') ? 'Instance' : 'Page not found');
+    const name =
+      names[this.path] ??
+      (this.path.startsWith('/admin/instances/')
+        ? 'Instance'
+        : this.path.startsWith('/models/')
+          ? decodeURIComponent(this.path.slice('/models/'.length))
+          : 'Page not found');
     return `${name} — Podium`;
   }
 

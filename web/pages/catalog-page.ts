@@ -17,12 +17,10 @@ export class CatalogPage extends LitElement {
     return html`
       <h1>Requests for machine-learning models</h1>
       <p>Each request is a durable workflow: Podium starts the model, sends it your input and keeps the result.</p>
-      <p><a href="/signin">Sign in</a> or <a href="/signup">sign up</a> to submit requests here, or use curl:</p>
-      <pre>
-TOKEN=$(curl -s -X POST ${location.origin}/api/sessions/anonymous | jq -r .token)
-curl -s -X POST ${location.origin}/api/requests -H "Authorization: Bearer $TOKEN" \\
-  -H 'Content-Type: application/json' \\
-  -d '{"model":"echo","input":{"inputs":[{"name":"x","shape":[2],"datatype":"FP32","data":[1,2]}]}}'</pre>
+      <p>
+        Pick a model to try it here, no account needed; each model's page also shows the same request with curl, Python
+        and JavaScript. <a href="/signin">Sign in</a> or <a href="/signup">sign up</a> to keep your requests together.
+      </p>
       <h2>Models</h2>
       ${this.models.render({
         ...loadStates({ failed: 'Could not load the models: ' }),
@@ -31,7 +29,12 @@ curl -s -X POST ${location.origin}/api/requests -H "Authorization: Bearer $TOKEN
             ${models.map(
               (m) =>
                 html`<tr>
-                  <td><strong>${m.displayName}</strong> <code>${m.id}</code></td>
+                  <td>
+                    <a href="/models/${encodeURIComponent(m.id)}" data-testid="model-link"
+                      ><strong>${m.displayName}</strong></a
+                    >
+                    <code>${m.id}</code>
+                  </td>
                   <td>${m.description}</td>
                 </tr>`,
             )}
