@@ -129,10 +129,29 @@ describe('admin pages in the browser', () => {
         .filter({ hasText: `Copied ${body.id}` })
         .waitFor();
       expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(body.id);
+      // Started, finished, and the instance that served it, linked.
+      expect(await row.locator('a[href^="/admin/instances/"]').count()).toBe(1);
+      // View data comes into view with the focus on it.
+      await row.getByTestId('view-data').click();
+      await page.getByTestId('sensitive').waitFor();
+      expect(
+        await page.evaluate(
+          () =>
+            document
+              .querySelector('podium-app')!
+              .shadowRoot!.querySelector('admin-requests-page')!
+              .shadowRoot!.activeElement?.getAttribute('data-testid') ?? null,
+        ),
+      ).toBe('sensitive');
       await row.getByTestId('filter-by-session').click();
       await page.waitForFunction(() => new URLSearchParams(location.search).has('session'));
       const session = new URL(page.url()).searchParams.get('session');
       expect(session).toMatch(/^[0-9a-f-]{36}$/);
+      await row.waitFor();
+      // A model typed in capitals finds the model.
+      await page.getByTestId('filter-model').fill('ECHO');
+      await page.getByTestId('filter-model').dispatchEvent('change');
+      await page.waitForFunction(() => new URLSearchParams(location.search).get('model') === 'echo');
       await row.waitFor();
     } finally {
       await close();
@@ -239,6 +258,20 @@ describe('admin pages in the browser', () => {
       );
       expect(await row.textContent()).toContain('RELEASED');
       await saveScreenshot(page, 'admin-instances');
+      // The status is a choice from the fixed set: a status it does not have empties the list.
+      await page.getByTestId('filter-status').selectOption('READY');
+      await page.waitForFunction(() => new URLSearchParams(location.search).get('status') === 'READY');
+      await eventually(
+        () => row.count(),
+        (n) => n === 0,
+        10_000,
+      );
+      await page.getByTestId('filter-status').selectOption('RELEASED');
+      await eventually(
+        () => row.count(),
+        (n) => n === 1,
+        10_000,
+      );
 
       await row.locator('a').first().click();
       await page.waitForURL(/\/admin\/instances\/[0-9a-f-]{36}$/);

@@ -10,8 +10,11 @@ const stack = useTestStack();
 beforeAll(async () => {
   ({ browser, close: closeBrowser } = await launchBrowser());
   admin = await stack.signUpAdmin('layoutadmin');
-  // Some rows for the wide table.
-  for (let i = 0; i < 3; i++) await stack.api.submitAccepted(admin.token, { model: 'echo', input: echoInput });
+  // Some rows for the wide tables: requests, and (once they have ended) their stats.
+  for (let i = 0; i < 3; i++) {
+    const id = await stack.api.submitAccepted(admin.token, { model: 'echo', input: echoInput });
+    await stack.api.waitForEnd(admin.token, id, 60_000);
+  }
 });
 afterAll(async () => {
   await closeBrowser?.();

@@ -8,6 +8,19 @@ import { sharedStyles } from '../styles';
 import { filterInput, filtersSearch, keepFiltersInUrl, readFilters } from '../url-filters';
 
 const filterNames = ['model', 'from', 'to', 'status'] as const;
+
+/**
+ * The status filter's fixed set: a live instance's status in Podium (instanceEvent in
+ * domain/instances.ts, those before it ends), then a pod's phase.
+ */
+const statusChoices: [string, string][] = [
+  ['', 'all'],
+  ...['CREATED', 'SCHEDULED', 'PENDING', 'READY', 'ASSIGNED', 'RELEASED', 'STOPPING'].map((s): [string, string] => [
+    s,
+    `${s.toLowerCase()} (instance)`,
+  ]),
+  ...['Pending', 'Running', 'Succeeded', 'Failed', 'Unknown'].map((s): [string, string] => [s, `${s} (pod)`]),
+];
 type Filters = Record<(typeof filterNames)[number], string>;
 /** How often the list refreshes itself while the page is open. */
 const refreshMs = 5_000;
@@ -96,7 +109,18 @@ export class AdminInstancesPage extends LitElement {
       <div class="filters">
         ${this.input('model', 'Model')} ${this.input('from', 'Started from (UTC day)', 'date')}
         ${this.input('to', 'Started to (UTC day, included)', 'date')}
-        ${this.input('status', 'Status (pod phase or instance status)')}
+        <label
+          >Status
+          <select
+            data-testid="filter-status"
+            @change=${(e: Event) => this.setFilter('status', (e.target as HTMLSelectElement).value)}
+          >
+            ${statusChoices.map(
+              ([value, label]) =>
+                html`<option value=${value} ?selected=${(this.filters.status ?? '') === value}>${label}</option>`,
+            )}
+          </select>
+        </label>
       </div>
       <p class="note">
         Refreshes every ${refreshMs / 1000} s${listing ? html`; last at ${listing.at.slice(11, 19)} UTC` : ''}.

@@ -63,7 +63,8 @@ export class AdminRequestsPage extends LitElement {
   }
 
   private setFilter(name: keyof Filters, value: string) {
-    this.filters = { ...this.filters, [name]: value };
+    // Model ids are lower case: `Echo` finds echo's requests.
+    this.filters = { ...this.filters, [name]: name === 'model' ? value.trim().toLowerCase() : value };
     this.cursor = undefined;
     keepFiltersInUrl(this.filters);
   }
@@ -123,6 +124,11 @@ export class AdminRequestsPage extends LitElement {
   private async viewData(request: AdminRequest) {
     try {
       this.sensitive = await apiCall<Sensitive>('GET', `/api/admin/requests/${request.id}/sensitive`);
+      // It opens above the table: bring it into view, and the focus with it, from row 31 too.
+      await this.updateComplete;
+      const panel = this.renderRoot.querySelector<HTMLElement>('[data-testid="sensitive"]');
+      panel?.scrollIntoView({ block: 'nearest' });
+      panel?.focus();
     } catch (error) {
       this.error = errorMessage(error);
     }
@@ -157,7 +163,7 @@ export class AdminRequestsPage extends LitElement {
       ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : ''}
       ${
         this.sensitive
-          ? html`<div class="sensitive" data-testid="sensitive">
+          ? html`<div class="sensitive" data-testid="sensitive" tabindex="-1">
               <strong>Request ${this.sensitive.id.slice(0, 8)} — input and result (this view was logged)</strong>
               <pre>
 ${JSON.stringify({ input: this.sensitive.input, result: this.sensitive.result, error: this.sensitive.error }, null, 2)}</pre>
@@ -178,6 +184,9 @@ ${JSON.stringify({ input: this.sensitive.input, result: this.sensitive.result, e
                   <th>Model</th>
                   <th>Who</th>
                   <th>Requested (UTC)</th>
+                  <th>Started</th>
+                  <th>Finished</th>
+                  <th>Instance</th>
                   <th>Result</th>
                   <th>Wait ms</th>
                   <th>Run ms</th>
@@ -236,6 +245,17 @@ ${JSON.stringify({ input: this.sensitive.input, result: this.sensitive.result, e
                         }
                       </td>
                       <td>${r.createdAt.slice(0, 19).replace('T', ' ')}</td>
+                      <td>${r.startedAt?.slice(11, 19) ?? '—'}</td>
+                      <td>${r.finishedAt?.slice(11, 19) ?? '—'}</td>
+                      <td>
+                        ${
+                          r.instanceId
+                            ? html`<a href="/admin/instances/${r.instanceId}" title=${r.instanceId}
+                                ><code>${r.instanceId.slice(0, 8)}</code></a
+                              >`
+                            : '—'
+                        }
+                      </td>
                       <td>${r.errorCode ?? (r.status === 'COMPLETE' ? 'ok' : '—')}</td>
                       <td class="number">${ms(r.waitMs)}</td>
                       <td class="number">${ms(r.runMs)}</td>
