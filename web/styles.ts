@@ -26,6 +26,9 @@ export const sharedStyles = css`
     padding: 0.45rem 0.6rem;
     border: 1px solid #c5cbd3;
     border-radius: 6px;
+    /* Padding and border inside the width: a full-width field stays inside a phone's window. */
+    box-sizing: border-box;
+    max-width: 100%;
   }
   textarea {
     font-family: ui-monospace, monospace;
@@ -57,7 +60,8 @@ export const sharedStyles = css`
     font-weight: 400;
     font-size: 0.85rem;
   }
-  /* A wide table scrolls in its own box; the page never scrolls sideways. */
+  /* A wide table scrolls in its own box; the page never scrolls sideways. Tables and code blocks
+     with nothing to focus inside take tabindex="0", so a keyboard can scroll them too. */
   table {
     display: block;
     overflow-x: auto;

@@ -40,9 +40,19 @@ export async function signInThroughPage(
   return { page, context, close: () => context.close() };
 }
 
-/** Where browser tests save screenshots (git-ignored), one file per name. */
-export async function saveScreenshot(page: import('playwright-core').Page, name: string): Promise<void> {
-  const directory = path.resolve(__dirname, '../artifacts');
+/**
+ * Where browser tests save screenshots (git-ignored), one file per name. Those `forDocs` go to
+ * docs/screenshots instead when PODIUM_DOCS_SCREENSHOTS=1 (`npm run docs:screenshots`), so an
+ * ordinary test run leaves the committed ones alone.
+ */
+export async function saveScreenshot(
+  page: import('playwright-core').Page,
+  name: string,
+  { forDocs = false }: { forDocs?: boolean } = {},
+): Promise<void> {
+  const toDocs = forDocs && process.env.PODIUM_DOCS_SCREENSHOTS === '1';
+  const directory = path.resolve(__dirname, toDocs ? '../../docs/screenshots' : '../artifacts');
   await mkdir(directory, { recursive: true });
-  await page.screenshot({ path: path.join(directory, `${name}.png`), fullPage: true });
+  // The docs show what a visitor sees in the window; a test's own screenshot shows the whole page.
+  await page.screenshot({ path: path.join(directory, `${name}.png`), fullPage: !toDocs });
 }

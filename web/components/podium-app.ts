@@ -56,7 +56,7 @@ export class PodiumApp extends LitElement {
       cursor: pointer;
     }
     main {
-      max-width: 60rem;
+      max-width: 76rem; /* the widest admin tables fit a 1280 px window */
       margin: 0 auto;
       padding: 1.5rem 1rem;
     }

@@ -80,7 +80,7 @@ export class AdminInstancePage extends LitElement {
       ${
         runtimeEvents.length === 0
           ? html`<p>None recorded${instance.runtime === 'local' ? ' (a local process has none)' : ''}.</p>`
-          : html`<table data-testid="runtime-events">
+          : html`<table tabindex="0" data-testid="runtime-events">
               <thead>
                 <tr>
                   <th>Last seen (UTC)</th>
@@ -110,7 +110,7 @@ export class AdminInstancePage extends LitElement {
       ${
         requests.length === 0
           ? html`<p>None.</p>`
-          : html`<table data-testid="served">
+          : html`<table tabindex="0" data-testid="served">
               <thead>
                 <tr>
                   <th>Request</th>
@@ -145,7 +145,7 @@ export class AdminInstancePage extends LitElement {
       ${
         workflow.events === null
           ? html`<p>The pool workflow is not running any more.</p>`
-          : html`<table data-testid="workflow-events">
+          : html`<table tabindex="0" data-testid="workflow-events">
               <thead>
                 <tr>
                   <th>#</th>

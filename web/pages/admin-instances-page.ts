@@ -186,7 +186,7 @@ export class AdminInstancesPage extends LitElement {
                           i.runtime?.events
                             ? html`<details>
                                 <summary>${i.runtime.events.length} events</summary>
-                                <pre>${JSON.stringify(i.runtime.events, null, 2)}</pre>
+                                <pre tabindex="0">${JSON.stringify(i.runtime.events, null, 2)}</pre>
                               </details>`
                             : '—'
                         }
@@ -217,7 +217,7 @@ export class AdminInstancesPage extends LitElement {
       ${
         decisions.length === 0
           ? html`<p class="note">No decisions yet (node autoscaling is off, or nothing has needed a node).</p>`
-          : html`<table data-testid="autoscaler-decisions">
+          : html`<table tabindex="0" data-testid="autoscaler-decisions">
               <thead>
                 <tr>
                   <th>Decided (UTC)</th>

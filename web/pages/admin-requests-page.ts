@@ -3,6 +3,7 @@ import { css, html, LitElement } from 'lit';
 import type { AdminRequestSummary, SensitiveRequest as Sensitive } from '../../domain/admin-views';
 import { apiCall, errorMessage } from '../api-client';
 import { loadStates } from '../load-states';
+import { isFinalStatus } from '../request-statuses';
 import { sharedStyles } from '../styles';
 import { filterInput, filtersSearch, keepFiltersInUrl, readFilters } from '../url-filters';
 
@@ -76,15 +77,18 @@ export class AdminRequestsPage extends LitElement {
   }
 
   /**
-   * After an action: its request's workflow carries it out a moment later, so the list is read
-   * again until the row's status has moved (for up to 5 s).
+   * After an action: its request's workflow carries it out a moment later (a request on an
+   * instance first has its call cut), so the list is read again until the row shows it: a failed
+   * request has ended, a re-queued one has a new attempt. Up to about 30 s, then the page stays
+   * as it is and Reload is there.
    */
-  private async reloadUntilChanged(request: AdminRequest) {
-    for (let look = 0; look < 10; look++) {
+  private async reloadUntilDone(request: AdminRequest, status: 'REQUESTED' | 'FAILED') {
+    for (let look = 0, wait = 250; look < 20; look++, wait = Math.min(wait * 2, 2000)) {
       await this.reload();
       const row = this.listing.value?.requests.find((r) => r.id === request.id);
-      if (!row || row.status !== request.status || row.attempt !== request.attempt) return;
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      if (!row) return;
+      if (status === 'FAILED' ? isFinalStatus(row.status) : row.attempt !== request.attempt) return;
+      await new Promise((resolve) => setTimeout(resolve, wait));
     }
   }
 
@@ -114,7 +118,7 @@ export class AdminRequestsPage extends LitElement {
       });
       this.notice = `Request ${request.id.slice(0, 8)}: ${answer.previousStatus} → ${status} requested.`;
       this.error = null;
-      await this.reloadUntilChanged(request);
+      await this.reloadUntilDone(request, status);
     } catch (error) {
       this.notice = null;
       this.error = errorMessage(error, { withCode: true });
@@ -165,7 +169,7 @@ export class AdminRequestsPage extends LitElement {
         this.sensitive
           ? html`<div class="sensitive" data-testid="sensitive" tabindex="-1">
               <strong>Request ${this.sensitive.id.slice(0, 8)} — input and result (this view was logged)</strong>
-              <pre>
+              <pre tabindex="0">
 ${JSON.stringify({ input: this.sensitive.input, result: this.sensitive.result, error: this.sensitive.error }, null, 2)}</pre>
               <button class="secondary" @click=${() => (this.sensitive = null)}>Hide</button>
             </div>`
@@ -272,7 +276,7 @@ ${JSON.stringify({ input: this.sensitive.input, result: this.sensitive.result, e
                         <button
                           class="secondary"
                           data-testid="fail"
-                          ?disabled=${['COMPLETE', 'FAILED', 'CANCELLED'].includes(r.status)}
+                          ?disabled=${isFinalStatus(r.status)}
                           @click=${() => this.setStatus(r, 'FAILED')}
                         >
                           Fail…

@@ -201,7 +201,7 @@ export class AdminStatsPage extends LitElement {
   private renderTable(page: StatsPage) {
     if (page.rows.length === 0) return html`<p data-testid="stats-empty">No requests match these filters.</p>`;
     if (!page.grouped) {
-      return html`<table data-testid="stats-table">
+      return html`<table tabindex="0" data-testid="stats-table">
         <thead>
           <tr>
             <th>Request time (UTC)</th>
@@ -238,7 +238,7 @@ export class AdminStatsPage extends LitElement {
       </table>`;
     }
     const f = this.filters;
-    return html`<table data-testid="stats-table">
+    return html`<table tabindex="0" data-testid="stats-table">
       <thead>
         <tr>
           ${f.bucket ? html`<th>${f.bucket === 'hour' ? 'Hour' : 'Day'} (UTC)</th>` : ''}

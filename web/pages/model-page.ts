@@ -6,9 +6,8 @@ import { errorMessage, getJson } from '../api-client';
 import { loadStates } from '../load-states';
 import { outputView, snippets, tensorFromText, type Tensor, type TensorSpec } from '../model-form';
 import { requestCall } from '../request-calls';
+import { isFinalStatus } from '../request-statuses';
 import { sharedStyles } from '../styles';
-
-const finalStatuses = ['COMPLETE', 'FAILED', 'CANCELLED'];
 
 /**
  * One model, for everyone (anonymous visitors too: their session is made on first use and kept
@@ -113,7 +112,7 @@ export class ModelPage extends LitElement {
   /** Long polls the request until it ends (or another one is followed). */
   private async follow(id: string) {
     const mine = ++this.following;
-    while (mine === this.following && this.request && !finalStatuses.includes(this.request.status)) {
+    while (mine === this.following && this.request && !isFinalStatus(this.request.status)) {
       try {
         this.request = await requestCall<WorkRequestView>('GET', `/api/requests/${id}?wait=20`);
       } catch (error) {
@@ -152,15 +151,15 @@ export class ModelPage extends LitElement {
 
   private renderOutputs(request: WorkRequestView) {
     const outputs = (request.result as { outputs?: Tensor[] } | null)?.outputs;
-    if (!outputs) return request.result ? html`<pre>${JSON.stringify(request.result, null, 2)}</pre>` : '';
+    if (!outputs) return request.result ? html`<pre tabindex="0">${JSON.stringify(request.result, null, 2)}</pre>` : '';
     return outputs.map((tensor) => {
       const view = outputView(tensor);
       return html`<h3>${tensor.name} <small>${tensor.datatype} [${tensor.shape.join(', ')}]</small></h3>
         ${
           view.kind === 'text'
-            ? html`<pre data-testid="output-${tensor.name}">${view.lines.join('\n')}</pre>`
+            ? html`<pre tabindex="0" data-testid="output-${tensor.name}">${view.lines.join('\n')}</pre>`
             : view.kind === 'table'
-              ? html`<table data-testid="output-${tensor.name}">
+              ? html`<table tabindex="0" data-testid="output-${tensor.name}">
                   ${view.rows.map(
                     (row) =>
                       html`<tr>
@@ -168,7 +167,7 @@ export class ModelPage extends LitElement {
                       </tr>`,
                   )}
                 </table>`
-              : html`<pre data-testid="output-${tensor.name}">${JSON.stringify(tensor.data)}</pre>`
+              : html`<pre tabindex="0" data-testid="output-${tensor.name}">${JSON.stringify(tensor.data)}</pre>`
         }`;
     });
   }
@@ -176,7 +175,7 @@ export class ModelPage extends LitElement {
   private renderRequest() {
     const request = this.request;
     if (!request) return '';
-    const open = !finalStatuses.includes(request.status);
+    const open = !isFinalStatus(request.status);
     return html`<section data-testid="model-request">
       <h2>
         Request <code>${request.id}</code>:
@@ -201,7 +200,7 @@ export class ModelPage extends LitElement {
         )}
         <button class="secondary" @click=${() => navigator.clipboard.writeText(all[this.snippet])}>Copy</button>
       </div>
-      <pre data-testid="snippet">${all[this.snippet]}</pre>`;
+      <pre tabindex="0" data-testid="snippet">${all[this.snippet]}</pre>`;
   }
 
   override render() {

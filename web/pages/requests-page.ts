@@ -4,6 +4,7 @@ import type { PublicModelView } from '../../domain/model-catalog';
 import type { WorkRequestSummary, WorkRequestView } from '../../domain/work-request';
 import { apiCall, errorMessage } from '../api-client';
 import { loadStates } from '../load-states';
+import { isFinalStatus } from '../request-statuses';
 import { sharedStyles } from '../styles';
 
 const examples: Record<string, unknown> = {
@@ -155,7 +156,7 @@ export class RequestsPage extends LitElement {
     history.replaceState(null, '', url);
     await this.guard(async () => {
       this.selected = await apiCall<WorkRequestView>('GET', `/api/requests/${id}`);
-      if (this.selected.status === 'REQUESTED' || this.selected.status === 'PROCESSING') {
+      if (!isFinalStatus(this.selected.status)) {
         if (!this.events) this.follow(id);
         this.polling = setTimeout(() => void this.show(id).then(() => this.reload()), pollMs);
       }
@@ -174,7 +175,7 @@ export class RequestsPage extends LitElement {
   private renderSelected() {
     const request = this.selected;
     if (!request) return '';
-    const open = request.status === 'REQUESTED' || request.status === 'PROCESSING';
+    const open = !isFinalStatus(request.status);
     return html`
       <section data-testid="request-detail">
         <h2>
@@ -192,10 +193,10 @@ export class RequestsPage extends LitElement {
         ${
           !request.result && this.streamed
             ? html`<p>Output so far:</p>
-                <pre data-testid="streamed-output">${this.streamed}</pre>`
+                <pre tabindex="0" data-testid="streamed-output">${this.streamed}</pre>`
             : ''
         }
-        ${request.result ? html`<pre>${JSON.stringify(request.result, null, 2)}</pre>` : ''}
+        ${request.result ? html`<pre tabindex="0">${JSON.stringify(request.result, null, 2)}</pre>` : ''}
       </section>
     `;
   }
@@ -266,7 +267,7 @@ export class RequestsPage extends LitElement {
               <td>${r.model}</td>
               <td class="status-${r.status}">
                 ${r.status}${
-                  r.status === 'REQUESTED' || r.status === 'PROCESSING'
+                  !isFinalStatus(r.status)
                     ? html` <button class="secondary" data-testid="cancel-row" @click=${() => this.cancel(r.id)}>
                         Cancel
                       </button>`
