@@ -1,11 +1,18 @@
 /**
  * The model page's pure parts: the OIP tensors a form's fields make (from the model's declared
- * inputs), what an output tensor shows as, and the same request as curl, Python and JavaScript.
+ * inputs), the call an OpenAI model's form makes, what an output shows as, and the same request
+ * as curl, Python and JavaScript.
  */
 
 /** A tensor as the catalog declares it (-1: any size). */
 export type TensorSpec = { name: string; datatype: string; shape: number[] };
-export type Tensor = { name: string; datatype: string; shape: number[]; data: unknown[] };
+export type Tensor = {
+  name: string;
+  datatype: string;
+  shape: number[];
+  data: unknown[];
+  parameters?: Record<string, unknown>;
+};
 
 const integerTypes = new Set(['INT8', 'INT16', 'INT32', 'INT64', 'UINT8', 'UINT16', 'UINT32', 'UINT64']);
 
@@ -69,12 +76,19 @@ function convert(datatype: string, item: unknown): unknown {
   return number;
 }
 
-/** What an output tensor shows as: text lines, a table of rows, or JSON for the rest. */
+/** What an output tensor shows as: images, text lines, a table of rows, or JSON for the rest. */
 export function outputView(
   tensor: Tensor,
-): { kind: 'text'; lines: string[] } | { kind: 'table'; rows: unknown[][] } | { kind: 'json' } {
+):
+  | { kind: 'images'; sources: string[] }
+  | { kind: 'text'; lines: string[] }
+  | { kind: 'table'; rows: unknown[][] }
+  | { kind: 'json' } {
   const data = Array.isArray(tensor.data) ? tensor.data.flat(Infinity) : [];
-  if (tensor.datatype === 'BYTES') return { kind: 'text', lines: data.map(String) };
+  if (tensor.datatype === 'BYTES') {
+    const sources = imageSources(data, tensor.parameters?.content_type);
+    return sources ? { kind: 'images', sources } : { kind: 'text', lines: data.map(String) };
+  }
   if (tensor.shape.length === 1) return { kind: 'table', rows: [data] };
   if (tensor.shape.length === 2 && tensor.shape[1]! > 0) {
     const width = tensor.shape[1]!;
@@ -83,6 +97,68 @@ export function outputView(
     return { kind: 'table', rows };
   }
   return { kind: 'json' };
+}
+
+/** The first characters of an image file in base64, by type. */
+const imageSignatures: [string, string][] = [
+  ['iVBORw0KGgo', 'image/png'],
+  ['/9j/', 'image/jpeg'],
+  ['R0lGOD', 'image/gif'],
+  ['UklGR', 'image/webp'],
+];
+const imageDataUrl = /^data:image\/[a-z0-9.+-]+;base64,[A-Za-z0-9+/=]+$/;
+
+/**
+ * A BYTES output's elements as images' addresses (data: URLs), when it says it holds images: a
+ * content type `image/…`, MLServer's `pil_image` (base64 of the file, its type from its first
+ * bytes), or elements that are data:image URLs already. Null when any element is not one.
+ */
+function imageSources(data: unknown[], contentType: unknown): string[] | null {
+  if (data.length === 0 || !data.every((item) => typeof item === 'string')) return null;
+  const items = data as string[];
+  if (items.every((item) => imageDataUrl.test(item))) return items;
+  const base64 = items.every((item) => /^[A-Za-z0-9+/=]+$/.test(item));
+  if (!base64 || typeof contentType !== 'string') return null;
+  if (/^image\/[a-z0-9.+-]+$/.test(contentType)) return items.map((item) => `data:${contentType};base64,${item}`);
+  if (contentType !== 'pil_image') return null;
+  const sources = items.map((item) => {
+    const type = imageSignatures.find(([signature]) => item.startsWith(signature))?.[1];
+    return type ? `data:${type};base64,${item}` : null;
+  });
+  return sources.every((source) => source !== null) ? (sources as string[]) : null;
+}
+
+/**
+ * The call an OpenAI model's form makes: one user message, streamed so its tokens show as they
+ * come, up to `maxTokens` (empty: the model's own limit).
+ */
+export function chatCall(
+  prompt: string,
+  maxTokens: string,
+  modelLimit: number | null,
+): { input: unknown } | { problems: string[] } {
+  const problems: string[] = [];
+  if (prompt.trim() === '') problems.push('Message: write something for the model to answer');
+  const tokens = maxTokens.trim() === '' ? null : Number(maxTokens);
+  if (tokens !== null && (!Number.isInteger(tokens) || tokens < 1))
+    problems.push('Most tokens: a whole number, 1 or more');
+  else if (tokens !== null && modelLimit !== null && tokens > modelLimit) {
+    problems.push(`Most tokens: this model answers with at most ${modelLimit}`);
+  }
+  if (problems.length) return { problems };
+  return {
+    input: {
+      url: '/v1/chat/completions',
+      body: { messages: [{ role: 'user', content: prompt }], stream: true, ...(tokens ? { max_tokens: tokens } : {}) },
+    },
+  };
+}
+
+/** The text of an OpenAI answer (a chat message's content or a completion's text); null for other results. */
+export function openAiText(result: unknown): string | null {
+  const choice = (result as { choices?: { message?: { content?: unknown }; text?: unknown }[] } | null)?.choices?.[0];
+  const text = choice?.message?.content ?? choice?.text;
+  return typeof text === 'string' ? text : null;
 }
 
 /**

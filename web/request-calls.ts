@@ -6,34 +6,53 @@ const tokenKey = 'podium.anonymousToken';
 
 /**
  * A call to the request API as whoever is here: the signed-in user (cookies, refreshed as the
- * other pages do), else the browser's anonymous session, made on first use and kept. A token
- * the API no longer knows (expired) is replaced once.
+ * other pages do), else the browser's anonymous session, made on first use and kept.
  */
 export async function requestCall<T>(method: string, path: string, body?: unknown): Promise<T> {
   if (session.state.status === 'signed-in') return apiCall<T>(method, path, body);
+  const response = await requestFetch(path, {
+    method,
+    headers: {
+      accept: 'application/json',
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const answer = response.status === 204 ? undefined : await response.json().catch(() => null);
+  if (!response.ok) {
+    const error = answer?.error ?? {};
+    throw new ApiClientError(
+      response.status,
+      error.code ?? 'HTTP_ERROR',
+      error.message ?? response.statusText,
+      error.details,
+    );
+  }
+  return answer as T;
+}
+
+/**
+ * The raw answer to a fetch as whoever is here, for what is not one JSON body (an event stream).
+ * A signed-in user's expired access token is refreshed once; an anonymous token the API no
+ * longer knows is replaced once.
+ */
+export async function requestFetch(path: string, init: RequestInit & { headers?: Record<string, string> } = {}) {
+  if (session.state.status === 'signed-in') {
+    const asUser = () =>
+      fetch(path, {
+        ...init,
+        credentials: 'same-origin',
+        headers: { ...init.headers, 'x-podium-token-transport': 'cookie' },
+      });
+    const response = await asUser();
+    if (response.status !== 401 || (await session.refresh()) === 'expired') return response;
+    return asUser();
+  }
   for (let fresh = false; ; fresh = true) {
     const token = fresh ? await newAnonymousToken() : (localStorage.getItem(tokenKey) ?? (await newAnonymousToken()));
-    const response = await fetch(path, {
-      method,
-      headers: {
-        accept: 'application/json',
-        authorization: `Bearer ${token}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    const response = await fetch(path, { ...init, headers: { ...init.headers, authorization: `Bearer ${token}` } });
     if (response.status === 401 && !fresh) continue;
-    const answer = response.status === 204 ? undefined : await response.json().catch(() => null);
-    if (!response.ok) {
-      const error = answer?.error ?? {};
-      throw new ApiClientError(
-        response.status,
-        error.code ?? 'HTTP_ERROR',
-        error.message ?? response.statusText,
-        error.details,
-      );
-    }
-    return answer as T;
+    return response;
   }
 }
 

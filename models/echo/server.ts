@@ -18,11 +18,13 @@ serveModel({
   infer: async (request) => {
     const delay = Number((request.parameters as { delay_ms?: unknown } | undefined)?.delay_ms ?? 0);
     if (delay > 0) await sleep(Math.min(delay, maxDelayMs));
-    // A tensor that came in binary goes back in binary.
+    // A tensor that came in binary goes back in binary; its content type (an image's, say) goes back with it.
     return {
-      outputs: request.inputs.map(({ name, shape, datatype, data, raw }) =>
-        raw ? { name, shape, datatype, raw } : { name, shape, datatype, data },
-      ),
+      outputs: request.inputs.map(({ name, shape, datatype, data, raw, parameters }) => {
+        const typed =
+          parameters?.content_type === undefined ? {} : { parameters: { content_type: parameters.content_type } };
+        return raw ? { name, shape, datatype, raw, ...typed } : { name, shape, datatype, data, ...typed };
+      }),
     };
   },
 });

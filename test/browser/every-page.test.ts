@@ -50,7 +50,7 @@ async function visit(page: Page, path: string, ready: (page: Page) => Locator) {
 }
 
 describe.each([390, 1280])('every page at %i px', (width) => {
-  it('for an anonymous visitor: the models, a model tried and cancelled, sign-in, sign-up, not found and sign-in needed', async () => {
+  it('for an anonymous visitor: the models, a model tried and cancelled, a chat model, sign-in, sign-up, not found and sign-in needed', async () => {
     const { page, close } = await windowOf(width);
     try {
       await visit(page, '/', (p) => p.getByTestId('model-link'));
@@ -78,6 +78,14 @@ describe.each([390, 1280])('every page at %i px', (width) => {
       await page.getByTestId('model-cancel').click();
       await page.getByTestId('model-request-status').filter({ hasText: 'CANCELLED' }).waitFor();
       await checkPage(page, 'model-page-cancelled', width);
+
+      // An OpenAI model's page: a message, and its answer.
+      await visit(page, '/models/markov', (p) => p.getByTestId('input-prompt'));
+      await page.getByTestId('input-prompt').fill('We hold these');
+      await page.getByTestId('input-maxTokens').fill('30');
+      await page.getByTestId('model-submit').click();
+      await page.getByTestId('output-text').waitFor({ timeout: 60_000 });
+      await checkPage(page, 'model-page-chat', width);
 
       await visit(page, '/signin', (p) => p.getByLabel('Username or email'));
       await checkPage(page, 'sign-in', width);

@@ -1,6 +1,10 @@
 import type { Browser } from 'playwright-core';
 import { launchBrowser, saveScreenshot } from '../support/browser';
+import { chatContent } from '../support/openai-results';
 import { useTestStack } from '../support/test-stack';
+
+/** A PNG of one pixel, in base64. */
+const onePixelPng = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
 
 let browser: Browser;
 let closeBrowser: () => Promise<void>;
@@ -63,6 +67,74 @@ describe('a model’s page, for anyone', () => {
       await page.getByTestId('model-submit').click();
       await page.getByTestId('model-cancel').click();
       await page.getByTestId('model-request-status').filter({ hasText: 'CANCELLED' }).waitFor();
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('asks an OpenAI model with a message, streams its answer token by token, and keeps the whole', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    try {
+      await page.goto(`${stack.baseUrl}/models/markov`);
+      // An empty message is said, not sent.
+      await page.getByTestId('model-submit').click();
+      await page.getByRole('alert').filter({ hasText: 'Message: write something' }).waitFor();
+      await page.getByTestId('input-prompt').fill('We hold these');
+      await page.getByTestId('input-maxTokens').fill('60');
+      // The form's call, slowed a little in the raw JSON so the stream can be watched.
+      await page.getByTestId('advanced').click();
+      const call = JSON.parse(await page.getByTestId('raw-input').inputValue()) as { body: Record<string, unknown> };
+      expect(call).toEqual({
+        url: '/v1/chat/completions',
+        body: { messages: [{ role: 'user', content: 'We hold these' }], stream: true, max_tokens: 60 },
+      });
+      call.body.token_delay_ms = 40;
+      await page.getByTestId('raw-input').fill(JSON.stringify(call));
+      const [accepted] = await Promise.all([
+        page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith('/api/requests')),
+        page.getByTestId('model-submit').click(),
+      ]);
+      const { id } = (await accepted.json()) as { id: string };
+      // Tokens show while it runs: the anonymous session's token reaches the events too.
+      await page.getByTestId('streamed-output').filter({ hasText: /\S/ }).waitFor({ timeout: 30_000 });
+      expect(await page.getByTestId('model-request-status').textContent()).toBe('PROCESSING');
+      await page.getByTestId('model-request-status').filter({ hasText: 'COMPLETE' }).waitFor({ timeout: 30_000 });
+      const token = await page.evaluate(() => localStorage.getItem('podium.anonymousToken'));
+      const { request } = await stack.api.waitUntilFinal(token!, id);
+      expect(await page.getByTestId('output-text').textContent()).toBe(chatContent(request.result));
+      expect(await page.getByTestId('model-request-times').textContent()).toMatch(/requested .* started .* ended /);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('shows an image output as the image', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    try {
+      await page.goto(`${stack.baseUrl}/models/echo`);
+      await page.getByTestId('advanced').click();
+      // Echo gives the tensor back with its content type.
+      await page.getByTestId('raw-input').fill(
+        JSON.stringify({
+          inputs: [
+            {
+              name: 'picture',
+              shape: [1],
+              datatype: 'BYTES',
+              data: [onePixelPng],
+              parameters: { content_type: 'image/png' },
+            },
+          ],
+        }),
+      );
+      await page.getByTestId('model-submit').click();
+      await page.getByTestId('model-request-status').filter({ hasText: 'COMPLETE' }).waitFor();
+      const image = page.getByTestId('output-picture').locator('img');
+      await image.waitFor();
+      expect(await image.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(1);
+      expect(await image.getAttribute('alt')).toBe('picture, image 1 of 1');
     } finally {
       await context.close();
     }

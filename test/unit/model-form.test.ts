@@ -1,4 +1,6 @@
-import { outputView, snippets, tensorFromText } from '../../web/model-form';
+import { chatCall, openAiText, outputView, snippets, tensorFromText } from '../../web/model-form';
+
+const png = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
 
 const numbers = { name: 'numbers', datatype: 'FP32', shape: [-1, -1] };
 
@@ -54,6 +56,70 @@ describe('an output as the page shows it', () => {
       ],
     });
     expect(outputView({ name: 'n', datatype: 'FP32', shape: [2, 1, 2], data: [1, 2, 3, 4] })).toEqual({ kind: 'json' });
+  });
+});
+
+describe('an image output', () => {
+  const bytes = (data: string[], parameters?: Record<string, unknown>) => ({
+    name: 'image',
+    datatype: 'BYTES',
+    shape: [data.length],
+    data,
+    ...(parameters ? { parameters } : {}),
+  });
+
+  it('shows as images when its content type says image/…, with that type', () => {
+    expect(outputView(bytes([png], { content_type: 'image/png' }))).toEqual({
+      kind: 'images',
+      sources: [`data:image/png;base64,${png}`],
+    });
+  });
+
+  it('takes MLServer’s pil_image, its type read from the file’s first bytes', () => {
+    expect(outputView(bytes([png, '/9j/4AAQ'], { content_type: 'pil_image' }))).toEqual({
+      kind: 'images',
+      sources: [`data:image/png;base64,${png}`, 'data:image/jpeg;base64,/9j/4AAQ'],
+    });
+  });
+
+  it('takes data:image URLs as they are', () => {
+    expect(outputView(bytes([`data:image/png;base64,${png}`]))).toEqual({
+      kind: 'images',
+      sources: [`data:image/png;base64,${png}`],
+    });
+  });
+
+  it('stays text when an element is not an image, or nothing says it is one', () => {
+    expect(outputView(bytes([png, 'hello'], { content_type: 'pil_image' })).kind).toBe('text');
+    expect(outputView(bytes([png])).kind).toBe('text');
+    expect(outputView(bytes(['<svg onload=alert(1)>'], { content_type: 'image/svg+xml' })).kind).toBe('text');
+  });
+});
+
+describe('an OpenAI model’s form', () => {
+  it('makes a streamed chat call with one user message', () => {
+    expect(chatCall('We hold these', '60', 100)).toEqual({
+      input: {
+        url: '/v1/chat/completions',
+        body: { messages: [{ role: 'user', content: 'We hold these' }], stream: true, max_tokens: 60 },
+      },
+    });
+    expect(chatCall('Hi', '', null)).toEqual({
+      input: { url: '/v1/chat/completions', body: { messages: [{ role: 'user', content: 'Hi' }], stream: true } },
+    });
+  });
+
+  it('says what is wrong with the message or the token limit', () => {
+    expect(chatCall(' ', '0', null)).toEqual({
+      problems: ['Message: write something for the model to answer', 'Most tokens: a whole number, 1 or more'],
+    });
+    expect(chatCall('Hi', '500', 256)).toEqual({ problems: ['Most tokens: this model answers with at most 256'] });
+  });
+
+  it('reads the answer’s text from a chat completion or a completion', () => {
+    expect(openAiText({ choices: [{ message: { role: 'assistant', content: 'truths' } }] })).toBe('truths');
+    expect(openAiText({ choices: [{ text: 'self-evident' }] })).toBe('self-evident');
+    expect(openAiText({ outputs: [] })).toBeNull();
   });
 });
 

@@ -4,15 +4,28 @@ import type { PublicModelView } from '../../domain/model-catalog';
 import type { WorkRequestView } from '../../domain/work-request';
 import { errorMessage, getJson } from '../api-client';
 import { loadStates } from '../load-states';
-import { outputView, snippets, tensorFromText, type Tensor, type TensorSpec } from '../model-form';
+import {
+  chatCall,
+  openAiText,
+  outputView,
+  snippets,
+  tensorFromText,
+  type Tensor,
+  type TensorSpec,
+} from '../model-form';
 import { requestCall } from '../request-calls';
-import { isFinalStatus } from '../request-statuses';
+import { followRequestEvents } from '../request-events';
+import { isFinalStatus, laterStatus } from '../request-statuses';
 import { sharedStyles } from '../styles';
+
+/** A waiting request's place in line, as `GET /api/requests/:id` tells it. */
+type Viewed = WorkRequestView & { queue?: { position: number; estimatedStartAt: string | null } };
 
 /**
  * One model, for everyone (anonymous visitors too: their session is made on first use and kept
- * in the browser): a form from the model's declared inputs (or raw JSON), Submit, the request's
- * live status, Cancel, the outputs by datatype, and the same request as curl, Python and
+ * in the browser): a form from the model's declared inputs (a message for an OpenAI model), or
+ * raw JSON; Submit; the request's live status and its times; Cancel; its output streamed as it
+ * comes, then shown by datatype (text, tables, images); and the same request as curl, Python and
  * JavaScript.
  */
 export class ModelPage extends LitElement {
@@ -24,6 +37,7 @@ export class ModelPage extends LitElement {
     problems: { state: true },
     error: { state: true },
     request: { state: true },
+    streamed: { state: true },
     snippet: { state: true },
   };
   static override styles = [
@@ -37,6 +51,19 @@ export class ModelPage extends LitElement {
         min-height: 4rem;
         font-family: ui-monospace, monospace;
       }
+      /* A model's answer is prose: it wraps rather than scrolls. */
+      pre.answer {
+        white-space: pre-wrap;
+        overflow-wrap: anywhere;
+      }
+      .output-image {
+        max-width: 100%;
+        height: auto;
+      }
+      .times {
+        color: #555;
+        font-size: 0.9rem;
+      }
     `,
   ];
   declare modelId: string;
@@ -45,9 +72,12 @@ export class ModelPage extends LitElement {
   declare advanced: boolean;
   declare problems: string[];
   declare error: string | null;
-  declare request: WorkRequestView | null;
+  declare request: Viewed | null;
+  /** The output so far, while it streams. */
+  declare streamed: string;
   declare snippet: 'curl' | 'python' | 'javascript';
   private following = 0;
+  private streaming: AbortController | null = null;
 
   private readonly model = new Task(this, {
     task: async ([id]: [string]) => {
@@ -66,22 +96,27 @@ export class ModelPage extends LitElement {
     this.problems = [];
     this.error = null;
     this.request = null;
+    this.streamed = '';
     this.snippet = 'curl';
   }
 
   override disconnectedCallback() {
     super.disconnectedCallback();
     this.following++; // stops the long poll's loop
+    this.streaming?.abort();
   }
 
   /** The inference request the form (or the raw JSON) makes, or what is wrong with it. */
   private built(model: PublicModelView): { input: unknown } | { problems: string[] } {
-    if (this.advanced || model.inputs.length === 0) {
+    if (this.advanced || !hasForm(model)) {
       try {
         return { input: JSON.parse(this.raw || '{"inputs": []}') };
       } catch {
         return { problems: ['The raw input is not valid JSON'] };
       }
+    }
+    if (model.protocol === 'openai') {
+      return chatCall(this.texts.prompt ?? '', this.texts.maxTokens ?? '', model.maxTokens);
     }
     const tensors: Tensor[] = [];
     const problems: string[] = [];
@@ -102,7 +137,10 @@ export class ModelPage extends LitElement {
     const { input } = built;
     try {
       const created = await requestCall<{ id: string }>('POST', '/api/requests', { model: model.id, input });
-      this.request = await requestCall<WorkRequestView>('GET', `/api/requests/${created.id}`);
+      this.streaming?.abort();
+      this.streamed = '';
+      this.stream(created.id);
+      this.request = await requestCall<Viewed>('GET', `/api/requests/${created.id}`);
       void this.follow(created.id);
     } catch (error) {
       this.error = errorMessage(error);
@@ -114,12 +152,36 @@ export class ModelPage extends LitElement {
     const mine = ++this.following;
     while (mine === this.following && this.request && !isFinalStatus(this.request.status)) {
       try {
-        this.request = await requestCall<WorkRequestView>('GET', `/api/requests/${id}?wait=20`);
+        // While it waits, a short poll keeps its place in line up to date; then one until it ends.
+        const wait = this.request.status === 'REQUESTED' ? 2 : 20;
+        this.request = laterStatus(this.request, await requestCall<Viewed>('GET', `/api/requests/${id}?wait=${wait}`));
       } catch (error) {
         this.error = errorMessage(error);
         return;
       }
     }
+  }
+
+  /**
+   * The request's events: its status the moment it changes, and its output token by token when
+   * the model streams. The long poll beside them brings the place in line and the result.
+   */
+  private stream(id: string) {
+    const streaming = new AbortController();
+    this.streaming = streaming;
+    void followRequestEvents(
+      id,
+      {
+        status: (status) => {
+          if (this.request?.id === id && !isFinalStatus(this.request.status)) {
+            this.request = { ...this.request, status: status as Viewed['status'] };
+          }
+        },
+        chunk: (text) => (this.streamed += text),
+        restart: () => (this.streamed = ''),
+      },
+      streaming.signal,
+    );
   }
 
   private async cancel(id: string) {
@@ -149,25 +211,71 @@ export class ModelPage extends LitElement {
     </label>`;
   }
 
+  private textField(name: 'prompt' | 'maxTokens', label: string, type: 'textarea' | 'number') {
+    const value = this.texts[name] ?? '';
+    const changed = (e: Event) => (this.texts = { ...this.texts, [name]: (e.target as HTMLInputElement).value });
+    return html`<label>
+      ${label}
+      ${
+        type === 'textarea'
+          ? html`<textarea name=${name} data-testid="input-${name}" .value=${value} @input=${changed}></textarea>`
+          : html`<input
+              type="number"
+              min="1"
+              name=${name}
+              data-testid="input-${name}"
+              .value=${value}
+              @input=${changed}
+            />`
+      }
+    </label>`;
+  }
+
+  private renderFields(model: PublicModelView) {
+    if (model.protocol === 'openai') {
+      const limit = model.maxTokens === null ? 'empty: the model’s own limit' : `at most ${model.maxTokens}`;
+      return html`${this.textField('prompt', 'Message', 'textarea')}
+      ${this.textField('maxTokens', `Most tokens in the answer (${limit})`, 'number')}`;
+    }
+    return (model.inputs as TensorSpec[]).map((spec) => this.renderField(spec));
+  }
+
   private renderOutputs(request: WorkRequestView) {
+    const text = openAiText(request.result);
+    if (text !== null) return html`<pre tabindex="0" class="answer" data-testid="output-text">${text}</pre>`;
     const outputs = (request.result as { outputs?: Tensor[] } | null)?.outputs;
-    if (!outputs) return request.result ? html`<pre tabindex="0">${JSON.stringify(request.result, null, 2)}</pre>` : '';
+    if (!outputs) {
+      if (this.streamed)
+        return html`<pre tabindex="0" class="answer" data-testid="streamed-output">${this.streamed}</pre>`;
+      return request.result ? html`<pre tabindex="0">${JSON.stringify(request.result, null, 2)}</pre>` : '';
+    }
     return outputs.map((tensor) => {
       const view = outputView(tensor);
       return html`<h3>${tensor.name} <small>${tensor.datatype} [${tensor.shape.join(', ')}]</small></h3>
         ${
-          view.kind === 'text'
-            ? html`<pre tabindex="0" data-testid="output-${tensor.name}">${view.lines.join('\n')}</pre>`
-            : view.kind === 'table'
-              ? html`<table tabindex="0" data-testid="output-${tensor.name}">
-                  ${view.rows.map(
-                    (row) =>
-                      html`<tr>
-                        ${row.map((cell) => html`<td class="number">${String(cell)}</td>`)}
-                      </tr>`,
-                  )}
-                </table>`
-              : html`<pre tabindex="0" data-testid="output-${tensor.name}">${JSON.stringify(tensor.data)}</pre>`
+          view.kind === 'images'
+            ? html`<div data-testid="output-${tensor.name}">
+                ${view.sources.map(
+                  (source, i) =>
+                    html`<img
+                      class="output-image"
+                      src=${source}
+                      alt="${tensor.name}, image ${i + 1} of ${view.sources.length}"
+                    />`,
+                )}
+              </div>`
+            : view.kind === 'text'
+              ? html`<pre tabindex="0" data-testid="output-${tensor.name}">${view.lines.join('\n')}</pre>`
+              : view.kind === 'table'
+                ? html`<table tabindex="0" data-testid="output-${tensor.name}">
+                    ${view.rows.map(
+                      (row) =>
+                        html`<tr>
+                          ${row.map((cell) => html`<td class="number">${String(cell)}</td>`)}
+                        </tr>`,
+                    )}
+                  </table>`
+                : html`<pre tabindex="0" data-testid="output-${tensor.name}">${JSON.stringify(tensor.data)}</pre>`
         }`;
     });
   }
@@ -181,10 +289,35 @@ export class ModelPage extends LitElement {
         Request <code>${request.id}</code>:
         <span class="status-${request.status}" data-testid="model-request-status">${request.status}</span>
       </h2>
+      ${this.renderTimes(request)}
       ${open ? html`<button class="secondary" data-testid="model-cancel" @click=${() => this.cancel(request.id)}>Cancel</button>` : ''}
       ${request.error ? html`<p class="error">${request.error.code}: ${request.error.message}</p>` : ''}
       ${this.renderOutputs(request)}
     </section>`;
+  }
+
+  /** The request's story so far: when it was made, its place in line, when it started and ended. */
+  private renderTimes(request: Viewed) {
+    const at = (iso: string) => new Date(iso).toLocaleTimeString();
+    const seconds = (from: string, to: string) => ((Date.parse(to) - Date.parse(from)) / 1000).toFixed(1);
+    const steps = [`requested ${at(request.createdAt)}`];
+    if (request.queue && request.status === 'REQUESTED') {
+      steps.push(
+        `number ${request.queue.position} in line` +
+          (request.queue.estimatedStartAt ? `, expected to start about ${at(request.queue.estimatedStartAt)}` : ''),
+      );
+    }
+    if (request.startedAt)
+      steps.push(`started ${at(request.startedAt)} (waited ${seconds(request.createdAt, request.startedAt)} s)`);
+    if (request.finishedAt) {
+      steps.push(
+        `ended ${at(request.finishedAt)}` +
+          (request.startedAt ? ` (ran ${seconds(request.startedAt, request.finishedAt)} s)` : ''),
+      );
+    }
+    if (request.attempt > 1) steps.push(`attempt ${request.attempt}`);
+    if (request.deadline) steps.push(`deadline ${at(request.deadline)}`);
+    return html`<p class="times" data-testid="model-request-times">${steps.join(' · ')}</p>`;
   }
 
   private renderSnippets(model: PublicModelView) {
@@ -211,7 +344,7 @@ export class ModelPage extends LitElement {
           return html`<h1>No such model</h1>
             <p data-testid="no-such-model">There is no model "${this.modelId}". <a href="/">See the models</a>.</p>`;
         }
-        const form = !this.advanced && model.inputs.length > 0;
+        const form = !this.advanced && hasForm(model);
         return html`<h1>${model.displayName} <code>${model.id}</code></h1>
           <p>${model.description}</p>
           <form @submit=${(e: SubmitEvent) => this.submit(e, model)}>
@@ -236,9 +369,9 @@ export class ModelPage extends LitElement {
             </div>
             ${
               form
-                ? (model.inputs as TensorSpec[]).map((spec) => this.renderField(spec))
+                ? this.renderFields(model)
                 : html`<label
-                    >Inference request (Open Inference Protocol v2)
+                    >${model.protocol === 'openai' ? 'Call (an OpenAI endpoint and its body)' : 'Inference request (Open Inference Protocol v2)'}
                     <textarea
                       data-testid="raw-input"
                       .value=${this.raw}
@@ -255,6 +388,9 @@ export class ModelPage extends LitElement {
     });
   }
 }
+
+/** A model the page can make a form for: an OpenAI model (a message), or one that declares its inputs. */
+const hasForm = (model: PublicModelView) => model.protocol === 'openai' || model.inputs.length > 0;
 
 customElements.define('model-page', ModelPage);
 

@@ -4,6 +4,7 @@ import type { PublicModelView } from '../../domain/model-catalog';
 import type { WorkRequestSummary, WorkRequestView } from '../../domain/work-request';
 import { apiCall, errorMessage } from '../api-client';
 import { loadStates } from '../load-states';
+import { followRequestEvents } from '../request-events';
 import { isFinalStatus } from '../request-statuses';
 import { sharedStyles } from '../styles';
 
@@ -45,7 +46,7 @@ export class RequestsPage extends LitElement {
   declare selected: WorkRequestView | null;
   /** The chosen request's output as it comes (its events' chunks), while it runs. */
   declare streamed: string;
-  private events: EventSource | null = null;
+  private events: AbortController | null = null;
   /** What the last action (submit, show) could not do. */
   declare error: string | null;
   declare reloading: boolean;
@@ -81,26 +82,27 @@ export class RequestsPage extends LitElement {
   override disconnectedCallback() {
     super.disconnectedCallback();
     clearTimeout(this.polling);
-    this.events?.close();
+    this.events?.abort();
   }
 
   /**
-   * Follows the request's events (the browser sends its cookie), so a streamed output shows
-   * token by token; polling still tells the status and brings the result.
+   * Follows the request's events, so a streamed output shows token by token; polling still
+   * tells the status and brings the result.
    */
   private follow(id: string) {
-    this.events?.close();
+    this.events?.abort();
     this.streamed = '';
-    const events = new EventSource(`/api/requests/${id}/events`);
+    const events = new AbortController();
     this.events = events;
-    events.addEventListener('chunk', (event) => {
-      this.streamed += (JSON.parse((event as MessageEvent<string>).data) as { text: string }).text;
-    });
-    // A later try gave other output: what came before it is not the answer.
-    events.addEventListener('restart', () => (this.streamed = ''));
-    events.addEventListener('end', () => events.close());
-    events.addEventListener('error', () => {
-      if (events.readyState === EventSource.CLOSED) this.events = null;
+    void followRequestEvents(
+      id,
+      {
+        chunk: (text) => (this.streamed += text),
+        restart: () => (this.streamed = ''),
+      },
+      events.signal,
+    ).finally(() => {
+      if (this.events === events) this.events = null;
     });
   }
 
@@ -150,7 +152,10 @@ export class RequestsPage extends LitElement {
 
   private async show(id: string) {
     clearTimeout(this.polling);
-    if (this.selected?.id !== id) this.events?.close();
+    if (this.selected?.id !== id) {
+      this.events?.abort();
+      this.events = null;
+    }
     const url = new URL(location.href);
     url.searchParams.set('request', id);
     history.replaceState(null, '', url);
