@@ -131,9 +131,13 @@ describe('admin pages in the browser', () => {
       expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(body.id);
       // Started, finished, and the instance that served it, linked.
       expect(await row.locator('a[href^="/admin/instances/"]').count()).toBe(1);
-      // View data comes into view with the focus on it.
+      // View data opens under its row, in view, with the focus on it; a second click closes it.
       await row.getByTestId('view-data').click();
       await page.getByTestId('sensitive').waitFor();
+      expect(
+        await row.evaluate((tr) => tr.nextElementSibling?.querySelector('[data-testid="sensitive"]') != null),
+      ).toBe(true);
+      expect(await row.getByTestId('view-data').getAttribute('aria-expanded')).toBe('true');
       expect(
         await page.evaluate(
           () =>
@@ -143,6 +147,8 @@ describe('admin pages in the browser', () => {
               .shadowRoot!.activeElement?.getAttribute('data-testid') ?? null,
         ),
       ).toBe('sensitive');
+      await row.getByTestId('view-data').click();
+      expect(await page.getByTestId('sensitive').count()).toBe(0);
       await row.getByTestId('filter-by-session').click();
       await page.waitForFunction(() => new URLSearchParams(location.search).has('session'));
       const session = new URL(page.url()).searchParams.get('session');

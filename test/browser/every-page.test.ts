@@ -122,6 +122,8 @@ describe.each([390, 1280])('every page at %i px', (width) => {
       page.once('dialog', (dialog) => void dialog.accept('failed on the tour'));
       await row.getByTestId('fail').click();
       await row.locator('td.status-FAILED').waitFor({ timeout: 30_000 });
+      await row.getByTestId('view-data').click();
+      await page.getByTestId('sensitive').waitFor();
       await checkPage(page, 'admin-requests', width);
 
       await page.getByTestId('admin-requests').locator('a[href^="/admin/instances/"]').first().click();

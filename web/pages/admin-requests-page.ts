@@ -32,8 +32,18 @@ export class AdminRequestsPage extends LitElement {
       td.actions {
         white-space: nowrap;
       }
+      /* Under its row, and kept in view while the wide table scrolls sideways. */
       .sensitive {
-        margin: 1rem 0;
+        position: sticky;
+        left: 0;
+        max-width: calc(100vw - 3rem);
+        margin: 0.5rem 0;
+      }
+      .sensitive pre {
+        white-space: pre-wrap;
+        overflow-wrap: anywhere;
+        max-height: 24rem;
+        overflow-y: auto;
       }
     `,
   ];
@@ -128,7 +138,7 @@ export class AdminRequestsPage extends LitElement {
   private async viewData(request: AdminRequest) {
     try {
       this.sensitive = await apiCall<Sensitive>('GET', `/api/admin/requests/${request.id}/sensitive`);
-      // It opens above the table: bring it into view, and the focus with it, from row 31 too.
+      // It opens under its row: bring it into view, and the focus with it.
       await this.updateComplete;
       const panel = this.renderRoot.querySelector<HTMLElement>('[data-testid="sensitive"]');
       panel?.scrollIntoView({ block: 'nearest' });
@@ -136,6 +146,20 @@ export class AdminRequestsPage extends LitElement {
     } catch (error) {
       this.error = errorMessage(error);
     }
+  }
+
+  /** A request's input and result, in a row of their own under the request's. */
+  private renderSensitive(sensitive: Sensitive) {
+    return html`<tr class="detail">
+      <td colspan="13">
+        <div class="sensitive" data-testid="sensitive" tabindex="-1">
+          <strong>Request ${sensitive.id.slice(0, 8)}: input and result (this view was logged)</strong>
+          <pre tabindex="0">
+${JSON.stringify({ input: sensitive.input, result: sensitive.result, error: sensitive.error }, null, 2)}</pre>
+          <button class="secondary" @click=${() => (this.sensitive = null)}>Hide</button>
+        </div>
+      </td>
+    </tr>`;
   }
 
   private input(name: keyof Filters, label: string, type = 'text') {
@@ -165,16 +189,6 @@ export class AdminRequestsPage extends LitElement {
       </div>
       ${this.notice ? html`<p class="notice" role="status" data-testid="notice">${this.notice}</p>` : ''}
       ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : ''}
-      ${
-        this.sensitive
-          ? html`<div class="sensitive" data-testid="sensitive" tabindex="-1">
-              <strong>Request ${this.sensitive.id.slice(0, 8)} — input and result (this view was logged)</strong>
-              <pre tabindex="0">
-${JSON.stringify({ input: this.sensitive.input, result: this.sensitive.result, error: this.sensitive.error }, null, 2)}</pre>
-              <button class="secondary" @click=${() => (this.sensitive = null)}>Hide</button>
-            </div>`
-          : ''
-      }
       ${this.listing.status === TaskStatus.ERROR ? loadStates().error(this.listing.error) : ''}
       ${page || this.listing.status === TaskStatus.ERROR ? '' : loadStates().pending()}
       ${page?.requests.length === 0 ? html`<p data-testid="requests-empty">No requests match these filters.</p>` : ''}
@@ -202,90 +216,96 @@ ${JSON.stringify({ input: this.sensitive.input, result: this.sensitive.result, e
                 ${page.requests.map(
                   (r) =>
                     html`<tr data-request=${r.id}>
-                      <td>
-                        <code title=${r.id}>${r.id.slice(0, 8)}</code>
-                        <button
-                          class="secondary"
-                          data-testid="copy-id"
-                          title="Copy the whole id"
-                          aria-label="Copy request id ${r.id}"
-                          @click=${() => this.copy(r.id)}
-                        >
-                          Copy</button
-                        >${r.links.temporal ? html` <a href=${r.links.temporal} target="_blank" rel="noopener">workflow</a>` : ''}
-                      </td>
-                      <td class="status-${r.status}">
-                        ${r.status}${r.attempt > 1 ? ` (attempt ${r.attempt})` : ''}${
-                          r.priority === 'normal'
-                            ? ''
-                            : html` <span class="priority" data-testid="priority">${r.priority} priority</span>`
-                        }${
-                          r.deadline
-                            ? html` <span class="deadline" data-testid="deadline" title=${r.deadline}
-                                >due ${r.deadline.slice(11, 19)}</span
-                              >`
-                            : ''
-                        }
-                      </td>
-                      <td>${r.model}</td>
-                      <td>
-                        ${
-                          r.anonymous
-                            ? html`anonymous
-                                <a
-                                  href="#"
-                                  title="Only this session's requests"
-                                  data-testid="filter-by-session"
-                                  @click=${(e: Event) => (e.preventDefault(), this.setFilter('session', r.sessionId))}
-                                  ><code>${r.sessionId.slice(0, 8)}</code></a
+                        <td>
+                          <code title=${r.id}>${r.id.slice(0, 8)}</code>
+                          <button
+                            class="secondary"
+                            data-testid="copy-id"
+                            title="Copy the whole id"
+                            aria-label="Copy request id ${r.id}"
+                            @click=${() => this.copy(r.id)}
+                          >
+                            Copy</button
+                          >${r.links.temporal ? html` <a href=${r.links.temporal} target="_blank" rel="noopener">workflow</a>` : ''}
+                        </td>
+                        <td class="status-${r.status}">
+                          ${r.status}${r.attempt > 1 ? ` (attempt ${r.attempt})` : ''}${
+                            r.priority === 'normal'
+                              ? ''
+                              : html` <span class="priority" data-testid="priority">${r.priority} priority</span>`
+                          }${
+                            r.deadline
+                              ? html` <span class="deadline" data-testid="deadline" title=${r.deadline}
+                                  >due ${r.deadline.slice(11, 19)}</span
                                 >`
-                            : html`<a
-                                href="#"
-                                title="Only this user's requests"
-                                data-testid="filter-by-user"
-                                @click=${(e: Event) => (e.preventDefault(), this.setFilter('user', r.username ?? r.userId!))}
-                                >${r.username}</a
-                              >`
-                        }
-                      </td>
-                      <td>${r.createdAt.slice(0, 19).replace('T', ' ')}</td>
-                      <td>${r.startedAt?.slice(11, 19) ?? '—'}</td>
-                      <td>${r.finishedAt?.slice(11, 19) ?? '—'}</td>
-                      <td>
-                        ${
-                          r.instanceId
-                            ? html`<a href="/admin/instances/${r.instanceId}" title=${r.instanceId}
-                                ><code>${r.instanceId.slice(0, 8)}</code></a
-                              >`
-                            : '—'
-                        }
-                      </td>
-                      <td>${r.errorCode ?? (r.status === 'COMPLETE' ? 'ok' : '—')}</td>
-                      <td class="number">${ms(r.waitMs)}</td>
-                      <td class="number">${ms(r.runMs)}</td>
-                      <td class="number">${ms(r.totalMs)}</td>
-                      <td class="actions">
-                        <button
-                          class="secondary"
-                          data-testid="requeue"
-                          ?disabled=${r.status === 'COMPLETE' /* requeueableStatuses in domain/request-status.ts */}
-                          @click=${() => this.setStatus(r, 'REQUESTED')}
-                        >
-                          Re-queue
-                        </button>
-                        <button
-                          class="secondary"
-                          data-testid="fail"
-                          ?disabled=${isFinalStatus(r.status)}
-                          @click=${() => this.setStatus(r, 'FAILED')}
-                        >
-                          Fail…
-                        </button>
-                        <button class="secondary" data-testid="view-data" @click=${() => this.viewData(r)}>
-                          View data
-                        </button>
-                      </td>
-                    </tr>`,
+                              : ''
+                          }
+                        </td>
+                        <td>${r.model}</td>
+                        <td>
+                          ${
+                            r.anonymous
+                              ? html`anonymous
+                                  <a
+                                    href="#"
+                                    title="Only this session's requests"
+                                    data-testid="filter-by-session"
+                                    @click=${(e: Event) => (e.preventDefault(), this.setFilter('session', r.sessionId))}
+                                    ><code>${r.sessionId.slice(0, 8)}</code></a
+                                  >`
+                              : html`<a
+                                  href="#"
+                                  title="Only this user's requests"
+                                  data-testid="filter-by-user"
+                                  @click=${(e: Event) => (e.preventDefault(), this.setFilter('user', r.username ?? r.userId!))}
+                                  >${r.username}</a
+                                >`
+                          }
+                        </td>
+                        <td>${r.createdAt.slice(0, 19).replace('T', ' ')}</td>
+                        <td>${r.startedAt?.slice(11, 19) ?? '—'}</td>
+                        <td>${r.finishedAt?.slice(11, 19) ?? '—'}</td>
+                        <td>
+                          ${
+                            r.instanceId
+                              ? html`<a href="/admin/instances/${r.instanceId}" title=${r.instanceId}
+                                  ><code>${r.instanceId.slice(0, 8)}</code></a
+                                >`
+                              : '—'
+                          }
+                        </td>
+                        <td>${r.errorCode ?? (r.status === 'COMPLETE' ? 'ok' : '—')}</td>
+                        <td class="number">${ms(r.waitMs)}</td>
+                        <td class="number">${ms(r.runMs)}</td>
+                        <td class="number">${ms(r.totalMs)}</td>
+                        <td class="actions">
+                          <button
+                            class="secondary"
+                            data-testid="requeue"
+                            ?disabled=${r.status === 'COMPLETE' /* requeueableStatuses in domain/request-status.ts */}
+                            @click=${() => this.setStatus(r, 'REQUESTED')}
+                          >
+                            Re-queue
+                          </button>
+                          <button
+                            class="secondary"
+                            data-testid="fail"
+                            ?disabled=${isFinalStatus(r.status)}
+                            @click=${() => this.setStatus(r, 'FAILED')}
+                          >
+                            Fail…
+                          </button>
+                          <button
+                            class="secondary"
+                            data-testid="view-data"
+                            aria-expanded=${this.sensitive?.id === r.id}
+                            @click=${() => (this.sensitive?.id === r.id ? (this.sensitive = null) : this.viewData(r))}
+                          >
+                            View data
+                          </button>
+                        </td>
+                      </tr>
+                      ${this.sensitive?.id === r.id ? this.renderSensitive(this.sensitive) : ''}`,
                 )}
               </tbody>
             </table>`
