@@ -21,7 +21,7 @@ export class BinaryTensorError extends Error {
   }
 }
 
-const elementBytes: Record<Exclude<Datatype, 'BYTES'>, number> = {
+export const elementBytes: Record<Exclude<Datatype, 'BYTES'>, number> = {
   BOOL: 1,
   INT8: 1,
   UINT8: 1,

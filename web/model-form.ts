@@ -99,6 +99,51 @@ export function outputView(
   return { kind: 'json' };
 }
 
+/** Bytes per element of each fixed-size datatype (domain/binary-tensors.ts says the same; a test keeps them equal). */
+export const elementBytes: Record<string, number> = {
+  BOOL: 1,
+  INT8: 1,
+  UINT8: 1,
+  INT16: 2,
+  UINT16: 2,
+  FP16: 2,
+  BF16: 2,
+  INT32: 4,
+  UINT32: 4,
+  FP32: 4,
+  INT64: 8,
+  UINT64: 8,
+  FP64: 8,
+};
+
+/**
+ * How a file goes up as a tensor's upload (docs/payloads.md): for BYTES the whole file is one
+ * element (its 4-byte little-endian length goes first, the `prefix`); for a fixed-size datatype
+ * the file is the values themselves, little-endian. A flat tensor goes in as one row when the
+ * model declares two dimensions. The problem, said for a person, when the file cannot be one.
+ */
+export function fileTensor(
+  spec: TensorSpec,
+  size: number,
+): { shape: number[]; prefix: Uint8Array } | { problem: string } {
+  const { name, datatype } = spec;
+  if (size === 0) return { problem: `${name}: the file is empty` };
+  const asRow = (count: number) => (spec.shape.length === 2 ? [1, count] : [count]);
+  if (datatype === 'BYTES') {
+    const prefix = new Uint8Array(4);
+    new DataView(prefix.buffer).setUint32(0, size, true);
+    return { shape: asRow(1), prefix };
+  }
+  const bytes = elementBytes[datatype];
+  if (!bytes) return { problem: `${name}: a file cannot give ${datatype} values` };
+  if (size % bytes !== 0) {
+    return {
+      problem: `${name}: ${datatype} values take ${bytes} bytes each, and ${size} bytes is not a whole number of them`,
+    };
+  }
+  return { shape: asRow(size / bytes), prefix: new Uint8Array(0) };
+}
+
 /** The first characters of an image file in base64, by type. */
 const imageSignatures: [string, string][] = [
   ['iVBORw0KGgo', 'image/png'],
@@ -166,15 +211,19 @@ export function openAiText(result: unknown): string | null {
  * long poll for its end. Each stops at the first error (curl's --fail-with-body, `set -e`, and
  * the programs' status checks), rather than passing a `null` token along.
  */
-export function snippets(origin: string, model: string, input: unknown) {
+export function snippets(origin: string, model: string, input: unknown, files: string[] = []) {
   const body = JSON.stringify({ model, input });
-  const curl = `set -euo pipefail
+  // A file goes up first; the snippet names where its upload's id goes.
+  const uploads = files.map(
+    (name) => `upload ${name} first (docs/payloads.md, "Uploads") and put its id for $PAYLOAD_${name}`,
+  );
+  const curl = `${uploads.map((line) => `# ${line}\n`).join('')}set -euo pipefail
 TOKEN=$(curl -sS --fail-with-body -X POST ${origin}/api/sessions/anonymous | jq -er .token)
 ID=$(curl -sS --fail-with-body ${origin}/api/requests -H "Authorization: Bearer $TOKEN" \\
   -H 'Content-Type: application/json' -d '${body.replaceAll("'", "'\\''")}' | jq -er .id)
 curl -sS --fail-with-body "${origin}/api/requests/$ID?wait=60" -H "Authorization: Bearer $TOKEN" | jq
 # cancel: curl -sS --fail-with-body -X POST ${origin}/api/requests/$ID/cancel -H "Authorization: Bearer $TOKEN"`;
-  const python = `import httpx
+  const python = `${uploads.map((line) => `# ${line}\n`).join('')}import httpx
 
 base = "${origin}"
 token = httpx.post(f"{base}/api/sessions/anonymous").raise_for_status().json()["token"]
@@ -182,7 +231,7 @@ auth = {"Authorization": f"Bearer {token}"}
 request = httpx.post(f"{base}/api/requests", headers=auth, json=${body}).raise_for_status().json()
 ended = httpx.get(f"{base}/api/requests/{request['id']}", params={"wait": 60}, headers=auth, timeout=70)
 print(ended.raise_for_status().json())`;
-  const javascript = `const base = '${origin}';
+  const javascript = `${uploads.map((line) => `// ${line}\n`).join('')}const base = '${origin}';
 const call = async (path, init = {}) => {
   const response = await fetch(base + path, init);
   if (!response.ok) throw new Error(\`\${path}: \${response.status} \${await response.text()}\`);

@@ -18,6 +18,21 @@ export async function requestCall<T>(method: string, path: string, body?: unknow
     },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
+  return answerOf<T>(response);
+}
+
+/** Uploads bytes as a payload (`POST /api/payloads`, docs/payloads.md) and gives its id. */
+export async function uploadPayload(body: Blob): Promise<string> {
+  const response = await requestFetch('/api/payloads', {
+    method: 'POST',
+    headers: { accept: 'application/json', 'content-type': 'application/octet-stream' },
+    body,
+  });
+  return (await answerOf<{ id: string }>(response)).id;
+}
+
+/** The answer's JSON, or its error as an ApiClientError. */
+async function answerOf<T>(response: Response): Promise<T> {
   const answer = response.status === 204 ? undefined : await response.json().catch(() => null);
   if (!response.ok) {
     const error = answer?.error ?? {};

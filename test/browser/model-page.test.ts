@@ -109,6 +109,46 @@ describe('a model’s page, for anyone', () => {
     }
   });
 
+  it('takes an input from a file, sent as an upload: raw FP32 values, and text as one BYTES element', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    try {
+      await page.goto(`${stack.baseUrl}/models/echo`);
+      const values = Buffer.alloc(12);
+      [1, 2, 3.5].forEach((value, i) => values.writeFloatLE(value, i * 4));
+      // A file that is not whole FP32 values is said, and nothing is sent.
+      await page
+        .getByTestId('file-numbers')
+        .setInputFiles({ name: 'odd.f32', mimeType: 'application/octet-stream', buffer: values.subarray(0, 10) });
+      await page.getByTestId('model-submit').click();
+      await page.getByRole('alert').filter({ hasText: '10 bytes is not a whole number' }).waitFor();
+      expect(await page.getByTestId('model-request').count()).toBe(0);
+
+      await page
+        .getByTestId('file-numbers')
+        .setInputFiles({ name: 'values.f32', mimeType: 'application/octet-stream', buffer: values });
+      await page.getByTestId('file-chosen-numbers').filter({ hasText: 'values.f32 (12 bytes)' }).waitFor();
+      expect(await page.getByTestId('snippet').textContent()).toContain('$PAYLOAD_numbers');
+      const [upload] = await Promise.all([
+        page.waitForResponse((r) => r.url().endsWith('/api/payloads')),
+        page.getByTestId('model-submit').click(),
+      ]);
+      expect(upload.status()).toBe(201);
+      await page.getByTestId('model-request-status').filter({ hasText: 'COMPLETE' }).waitFor();
+      expect(await page.getByTestId('output-numbers').locator('td').allTextContents()).toEqual(['1', '2', '3.5']);
+
+      await page.goto(`${stack.baseUrl}/models/sentiment`);
+      await page
+        .getByTestId('file-text')
+        .setInputFiles({ name: 'review.txt', mimeType: 'text/plain', buffer: Buffer.from('what a lovely day') });
+      await page.getByTestId('model-submit').click();
+      await page.getByTestId('model-request-status').filter({ hasText: 'COMPLETE' }).waitFor({ timeout: 60_000 });
+      expect(await page.getByTestId('output-label').textContent()).toBe('positive');
+    } finally {
+      await context.close();
+    }
+  });
+
   it('shows an image output as the image', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();

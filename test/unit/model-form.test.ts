@@ -1,4 +1,13 @@
-import { chatCall, openAiText, outputView, snippets, tensorFromText } from '../../web/model-form';
+import { elementBytes as domainElementBytes } from '../../domain/binary-tensors';
+import {
+  chatCall,
+  elementBytes,
+  fileTensor,
+  openAiText,
+  outputView,
+  snippets,
+  tensorFromText,
+} from '../../web/model-form';
 
 const png = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
 
@@ -123,7 +132,43 @@ describe('an OpenAI model’s form', () => {
   });
 });
 
+describe('a file for an input', () => {
+  it('is raw little-endian values for a numeric type, one row for a two-dimensional input', () => {
+    expect(fileTensor(numbers, 12)).toEqual({ shape: [1, 3], prefix: new Uint8Array(0) });
+    expect(fileTensor({ name: 'x', datatype: 'INT64', shape: [-1] }, 16)).toEqual({
+      shape: [2],
+      prefix: new Uint8Array(0),
+    });
+  });
+
+  it('is one BYTES element, its length first', () => {
+    expect(fileTensor({ name: 't', datatype: 'BYTES', shape: [-1] }, 258)).toEqual({
+      shape: [1],
+      prefix: new Uint8Array([2, 1, 0, 0]),
+    });
+  });
+
+  it('says what is wrong with a file that cannot be the tensor', () => {
+    expect(fileTensor(numbers, 10)).toEqual({
+      problem: 'numbers: FP32 values take 4 bytes each, and 10 bytes is not a whole number of them',
+    });
+    expect(fileTensor(numbers, 0)).toEqual({ problem: 'numbers: the file is empty' });
+  });
+
+  it('knows each datatype’s size as the server does', () => {
+    expect(elementBytes).toEqual(domainElementBytes);
+  });
+});
+
 describe('the snippets', () => {
+  it('say where an uploaded file’s id goes', () => {
+    const { curl, javascript } = snippets('http://h', 'echo', { inputs: [] }, ['numbers']);
+    expect(curl.split('\n')[0]).toBe(
+      '# upload numbers first (docs/payloads.md, "Uploads") and put its id for $PAYLOAD_numbers',
+    );
+    expect(javascript.startsWith('// upload numbers first')).toBe(true);
+  });
+
   it('stop at the first error and quote the input safely', () => {
     const { curl, python, javascript } = snippets('http://h', 'echo', { text: "it's" });
     expect(curl).toContain('set -euo pipefail');

@@ -6,6 +6,7 @@ import { errorMessage, getJson } from '../api-client';
 import { loadStates } from '../load-states';
 import {
   chatCall,
+  fileTensor,
   openAiText,
   outputView,
   snippets,
@@ -13,7 +14,7 @@ import {
   type Tensor,
   type TensorSpec,
 } from '../model-form';
-import { requestCall } from '../request-calls';
+import { requestCall, uploadPayload } from '../request-calls';
 import { followRequestEvents } from '../request-events';
 import { isFinalStatus, laterStatus } from '../request-statuses';
 import { sharedStyles } from '../styles';
@@ -36,6 +37,7 @@ export class ModelPage extends LitElement {
     advanced: { state: true },
     problems: { state: true },
     error: { state: true },
+    files: { state: true },
     request: { state: true },
     streamed: { state: true },
     snippet: { state: true },
@@ -72,6 +74,8 @@ export class ModelPage extends LitElement {
   declare advanced: boolean;
   declare problems: string[];
   declare error: string | null;
+  /** Inputs given as a file, by name: they go up as uploads (docs/payloads.md) when submitted. */
+  declare files: Record<string, File>;
   declare request: Viewed | null;
   /** The output so far, while it streams. */
   declare streamed: string;
@@ -95,6 +99,7 @@ export class ModelPage extends LitElement {
     this.advanced = false;
     this.problems = [];
     this.error = null;
+    this.files = {};
     this.request = null;
     this.streamed = '';
     this.snippet = 'curl';
@@ -107,7 +112,14 @@ export class ModelPage extends LitElement {
   }
 
   /** The inference request the form (or the raw JSON) makes, or what is wrong with it. */
-  private built(model: PublicModelView): { input: unknown } | { problems: string[] } {
+  /**
+   * `uploads`: the ids of the files' uploads, once made; before that (for the snippets) a
+   * `$PAYLOAD_<name>` stands in for each.
+   */
+  private built(
+    model: PublicModelView,
+    uploads: Record<string, string> = {},
+  ): { input: unknown } | { problems: string[] } {
     if (this.advanced || !hasForm(model)) {
       try {
         return { input: JSON.parse(this.raw || '{"inputs": []}') };
@@ -121,21 +133,54 @@ export class ModelPage extends LitElement {
     const tensors: Tensor[] = [];
     const problems: string[] = [];
     for (const spec of model.inputs as TensorSpec[]) {
+      const file = this.files[spec.name];
+      if (file) {
+        const layout = fileTensor(spec, file.size);
+        if ('problem' in layout) problems.push(layout.problem);
+        else {
+          const payload = uploads[spec.name] ?? `$PAYLOAD_${spec.name}`;
+          tensors.push({
+            name: spec.name,
+            datatype: spec.datatype,
+            shape: layout.shape,
+            data: [],
+            parameters: { payload },
+          });
+        }
+        continue;
+      }
       const made = tensorFromText(spec, this.texts[spec.name] ?? '');
       if ('problem' in made) problems.push(made.problem);
       else tensors.push(made.tensor);
     }
-    return problems.length ? { problems } : { input: { inputs: tensors } };
+    // A tensor from a file has no data: its upload holds its bytes.
+    const inputs = tensors.map(({ data, ...tensor }) => (tensor.parameters?.payload ? tensor : { ...tensor, data }));
+    return problems.length ? { problems } : { input: { inputs } };
+  }
+
+  /** Each chosen file up as an upload, its layout's prefix (a BYTES length) first; their ids by input. */
+  private async uploadFiles(model: PublicModelView): Promise<Record<string, string>> {
+    const uploads: Record<string, string> = {};
+    for (const spec of model.inputs as TensorSpec[]) {
+      const file = this.files[spec.name];
+      if (!file || this.advanced) continue;
+      const layout = fileTensor(spec, file.size);
+      if ('problem' in layout) continue; // built() has said so
+      uploads[spec.name] = await uploadPayload(new Blob([layout.prefix as BlobPart, file]));
+    }
+    return uploads;
   }
 
   private async submit(event: SubmitEvent, model: PublicModelView) {
     event.preventDefault();
     this.error = null;
-    const built = this.built(model);
-    this.problems = 'problems' in built ? built.problems : [];
-    if (!('input' in built)) return;
-    const { input } = built;
+    const checked = this.built(model);
+    this.problems = 'problems' in checked ? checked.problems : [];
+    if (!('input' in checked)) return;
     try {
+      const built = this.built(model, await this.uploadFiles(model));
+      if (!('input' in built)) return;
+      const { input } = built;
       const created = await requestCall<{ id: string }>('POST', '/api/requests', { model: model.id, input });
       this.streaming?.abort();
       this.streamed = '';
@@ -201,14 +246,33 @@ export class ModelPage extends LitElement {
           ? 'true or false, separated by spaces'
           : 'numbers separated by commas or spaces, or a JSON array';
     return html`<label>
-      ${spec.name} <small>(${spec.datatype}, shape [${spec.shape.join(', ')}]: ${hint})</small>
-      <textarea
-        name=${spec.name}
-        data-testid="input-${spec.name}"
-        .value=${this.texts[spec.name] ?? ''}
-        @input=${(e: Event) => (this.texts = { ...this.texts, [spec.name]: (e.target as HTMLTextAreaElement).value })}
-      ></textarea>
-    </label>`;
+        ${spec.name} <small>(${spec.datatype}, shape [${spec.shape.join(', ')}]: ${hint})</small>
+        ${
+          this.files[spec.name]
+            ? html`<span data-testid="file-chosen-${spec.name}"
+                >${this.files[spec.name]!.name} (${this.files[spec.name]!.size} bytes), sent as an upload</span
+              >`
+            : html`<textarea
+                name=${spec.name}
+                data-testid="input-${spec.name}"
+                .value=${this.texts[spec.name] ?? ''}
+                @input=${(e: Event) => (this.texts = { ...this.texts, [spec.name]: (e.target as HTMLTextAreaElement).value })}
+              ></textarea>`
+        }
+      </label>
+      <label class="file">
+        <small
+          >…or ${spec.name} from a file
+          (${spec.datatype === 'BYTES' ? 'the whole file as one element' : `raw little-endian ${spec.datatype} values`})</small
+        >
+        <input type="file" data-testid="file-${spec.name}" @change=${(e: Event) => this.chooseFile(spec.name, e)} />
+      </label>`;
+  }
+
+  private chooseFile(name: string, event: Event) {
+    const file = (event.target as HTMLInputElement).files?.[0];
+    const { [name]: _dropped, ...others } = this.files;
+    this.files = file ? { ...others, [name]: file } : others;
   }
 
   private textField(name: 'prompt' | 'maxTokens', label: string, type: 'textarea' | 'number') {
@@ -322,7 +386,8 @@ export class ModelPage extends LitElement {
 
   private renderSnippets(model: PublicModelView) {
     const built = this.built(model);
-    const all = snippets(location.origin, model.id, 'input' in built ? built.input : {});
+    const files = this.advanced ? [] : Object.keys(this.files);
+    const all = snippets(location.origin, model.id, 'input' in built ? built.input : {}, files);
     return html`<h2>From a terminal or a program</h2>
       <div class="tabs" role="group" aria-label="Language">
         ${(['curl', 'python', 'javascript'] as const).map(
