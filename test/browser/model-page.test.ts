@@ -180,6 +180,20 @@ describe('a model’s page, for anyone', () => {
     }
   });
 
+  it('says why a request failed', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    try {
+      await page.goto(`${stack.baseUrl}/models/fail`);
+      await page.getByTestId('input-numbers').fill('1 2');
+      await page.getByTestId('model-submit').click();
+      await page.getByTestId('model-request-status').filter({ hasText: 'FAILED' }).waitFor({ timeout: 60_000 });
+      expect(await page.getByTestId('model-request-error').textContent()).toMatch(/^[A-Z_]+: \S/);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('says so for a model that does not exist', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();

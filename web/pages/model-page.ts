@@ -355,7 +355,11 @@ export class ModelPage extends LitElement {
       </h2>
       ${this.renderTimes(request)}
       ${open ? html`<button class="secondary" data-testid="model-cancel" @click=${() => this.cancel(request.id)}>Cancel</button>` : ''}
-      ${request.error ? html`<p class="error">${request.error.code}: ${request.error.message}</p>` : ''}
+      ${
+        request.error
+          ? html`<p class="error" data-testid="model-request-error">${request.error.code}: ${request.error.message}</p>`
+          : ''
+      }
       ${this.renderOutputs(request)}
     </section>`;
   }
