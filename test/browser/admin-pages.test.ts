@@ -1,27 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { sql } from 'slonik';
-import { launchBrowser, saveScreenshot, signInThroughPage } from '../support/browser';
+import { saveScreenshot, signInThroughPage, useBrowser } from '../support/browser';
 import { breakPool } from '../support/broken-pool';
 import { eventually } from '../support/eventually';
 import { addTestModel } from '../support/models';
 import { echoInput, useTestStack } from '../support/test-stack';
 import { poolWorkflowId } from '../../workflows/contracts';
 
-let browser: Browser;
-let closeBrowser: () => Promise<void>;
 let admin: { username: string; password: string };
 let plain: { username: string; password: string; token: string };
 
+const browser = useBrowser();
 const stack = useTestStack();
 beforeAll(async () => {
-  ({ browser, close: closeBrowser } = await launchBrowser());
   admin = await stack.signUpAdmin('pagesadmin');
   const account = await stack.api.signUp({ username: `plain${randomUUID().slice(0, 8)}` });
   plain = { username: account.user.username, password: 'a long passphrase 42', token: account.accessToken };
-});
-afterAll(async () => {
-  await closeBrowser?.();
 });
 
 const adminPage = (page: Page, element: string) => page.locator(element);
@@ -29,7 +24,7 @@ const secret = `secret-${randomUUID()}`;
 
 describe('admin pages in the browser', () => {
   it('a user without ADMIN sees no admin entries, and each admin page answers 403', async () => {
-    const { page, close } = await signInThroughPage(browser, stack.baseUrl, plain);
+    const { page, close } = await signInThroughPage(browser(), stack.baseUrl, plain);
     try {
       for (const link of [
         'admin-requests-link',
@@ -62,7 +57,7 @@ describe('admin pages in the browser', () => {
       input: { ...echoInput, parameters: { delay_ms: 20_000 } },
     });
 
-    const { page, close } = await signInThroughPage(browser, stack.baseUrl, admin);
+    const { page, close } = await signInThroughPage(browser(), stack.baseUrl, admin);
     try {
       await page.getByTestId('admin-requests-link').click();
       const table = adminPage(page, 'admin-requests-page').getByTestId('admin-requests');
@@ -118,7 +113,7 @@ describe('admin pages in the browser', () => {
     const anonymous = await stack.api.anonymousToken();
     const { body } = await stack.api.submit(anonymous, { model: 'echo', input: echoInput });
     await stack.api.waitUntilFinal(anonymous, body.id);
-    const { page, context, close } = await signInThroughPage(browser, stack.baseUrl, admin);
+    const { page, context, close } = await signInThroughPage(browser(), stack.baseUrl, admin);
     try {
       await context.grantPermissions(['clipboard-read', 'clipboard-write']);
       await page.goto(`${stack.baseUrl}/admin/requests`);
@@ -174,7 +169,7 @@ describe('admin pages in the browser', () => {
       SELECT gen_random_uuid(), model_id, session_id, input, 'request-paging-' || n, 'COMPLETE', created_at - make_interval(secs => n)
         FROM work_requests, generate_series(1, 54) AS n WHERE id = ${first.body.id}`);
 
-    const { page, close } = await signInThroughPage(browser, stack.baseUrl, admin);
+    const { page, close } = await signInThroughPage(browser(), stack.baseUrl, admin);
     try {
       await page.goto(`${stack.baseUrl}/admin/requests?model=echo-paging`);
       const rows = adminPage(page, 'admin-requests-page').getByTestId('admin-requests').locator('tbody tr');
@@ -200,7 +195,7 @@ describe('admin pages in the browser', () => {
 
   it('users: an admin disables an account with a reason, which ends its sessions, and enables it again; not their own', async () => {
     const someone = await stack.api.signUp({ username: `pagevictim${Date.now()}` });
-    const { page, close } = await signInThroughPage(browser, stack.baseUrl, admin);
+    const { page, close } = await signInThroughPage(browser(), stack.baseUrl, admin);
     page.on('dialog', (dialog) => void dialog.accept('spam from this account'));
     try {
       await page.goto(`${stack.baseUrl}/admin/users`);
@@ -227,7 +222,7 @@ describe('admin pages in the browser', () => {
   });
 
   it('users: every account with its permissions; signed out, the front page lists the models', async () => {
-    const { page, close } = await signInThroughPage(browser, stack.baseUrl, admin);
+    const { page, close } = await signInThroughPage(browser(), stack.baseUrl, admin);
     try {
       await page.goto(`${stack.baseUrl}/admin/users`);
       const row = adminPage(page, 'admin-users-page').locator('tr', { hasText: admin.username });
@@ -235,7 +230,7 @@ describe('admin pages in the browser', () => {
     } finally {
       await close();
     }
-    const visitor = await browser.newPage();
+    const visitor = await browser().newPage();
     try {
       await visitor.goto(stack.baseUrl);
       await adminPage(visitor, 'catalog-page').getByText('echo', { exact: true }).waitFor();
@@ -249,7 +244,7 @@ describe('admin pages in the browser', () => {
     const request = await stack.api.submit(plain.token, { model: 'echo-pages', input: echoInput });
     await stack.api.waitUntilFinal(plain.token, request.body.id);
 
-    const { page, close } = await signInThroughPage(browser, stack.baseUrl, admin);
+    const { page, close } = await signInThroughPage(browser(), stack.baseUrl, admin);
     try {
       await page.getByTestId('admin-instances-link').click();
       await page.getByTestId('filter-model').fill('echo-pages');
@@ -311,7 +306,7 @@ describe('admin pages in the browser', () => {
     const pool = stack.temporal.workflow.getHandle(poolWorkflowId(stack.taskQueue, 'echo-broken-page'));
     await breakPool(pool);
 
-    const { page, close } = await signInThroughPage(browser, stack.baseUrl, admin);
+    const { page, close } = await signInThroughPage(browser(), stack.baseUrl, admin);
     try {
       await page.goto(`${stack.baseUrl}/admin/instances`);
       const notice = adminPage(page, 'admin-instances-page').getByTestId('pool-failing');
@@ -326,7 +321,7 @@ describe('admin pages in the browser', () => {
   });
 
   it('models: register one, refuse a bad edit field by field, save a good one, delete with confirmation', async () => {
-    const { page, close } = await signInThroughPage(browser, stack.baseUrl, admin);
+    const { page, close } = await signInThroughPage(browser(), stack.baseUrl, admin);
     const models = adminPage(page, 'admin-models-page');
     const setSettings = async (edit: (settings: Record<string, unknown>) => Record<string, unknown>) => {
       const text = models.getByTestId('model-settings');

@@ -1,18 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { parse } from 'csv-parse/sync';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { sql } from 'slonik';
-import { launchBrowser, saveScreenshot, signInThroughPage } from '../support/browser';
+import { saveScreenshot, signInThroughPage, useBrowser } from '../support/browser';
 import { useTestStack } from '../support/test-stack';
 
-let browser: Browser;
-let closeBrowser: () => Promise<void>;
 let admin: { username: string; password: string };
 
+const browser = useBrowser();
 const stack = useTestStack();
 beforeAll(async () => {
-  ({ browser, close: closeBrowser } = await launchBrowser());
   admin = await stack.signUpAdmin('statsadmin');
   // alpha: 5 successes, 2 failures; beta: 3 successes, 1 failure — on 1 and 2 November (UTC).
   const rows: Array<[string, boolean, string]> = [
@@ -27,9 +25,6 @@ beforeAll(async () => {
       INSERT INTO request_stats (model_id, request_id, attempt, result_success, request_timestamp, pod_ready_timestamp, processed_timestamp)
       VALUES (${model}, ${randomUUID()}, 1, ${success}, ${at}::timestamptz, ${at}::timestamptz + interval '200 ms', ${at}::timestamptz + interval '450 ms')`);
   }
-});
-afterAll(async () => {
-  await closeBrowser?.();
 });
 
 /** The table as text, header row first. */
@@ -60,7 +55,7 @@ async function waitForRows(page: Page, count: number) {
 
 describe('/admin/stats', () => {
   it('rollup toggles re-query the table, the URL keeps the view, and the CSV holds what the table shows', async () => {
-    const { page, close } = await signInThroughPage(browser, stack.baseUrl, admin);
+    const { page, close } = await signInThroughPage(browser(), stack.baseUrl, admin);
     try {
       await page.getByTestId('stats-link').click();
       await page.waitForURL('**/admin/stats');
@@ -118,7 +113,7 @@ describe('/admin/stats', () => {
   });
 
   it('filters narrow the table; a filter that matches nothing says so', async () => {
-    const { page, close } = await signInThroughPage(browser, stack.baseUrl, admin);
+    const { page, close } = await signInThroughPage(browser(), stack.baseUrl, admin);
     try {
       await page.goto(`${stack.baseUrl}/admin/stats?model=beta&bucket=day`);
       await waitForRows(page, 1);
@@ -138,7 +133,7 @@ describe('/admin/stats', () => {
       INSERT INTO request_stats (model_id, request_id, attempt, result_success, request_timestamp, pod_ready_timestamp, processed_timestamp)
       SELECT 'gamma', gen_random_uuid(), 1, true, at, at + interval '100 ms', at + interval '300 ms'
         FROM (SELECT timestamptz '2026-11-03T00:00:00Z' + make_interval(mins => n) AS at FROM generate_series(1, 120) AS n) minutes`);
-    const { page, close } = await signInThroughPage(browser, stack.baseUrl, admin);
+    const { page, close } = await signInThroughPage(browser(), stack.baseUrl, admin);
     try {
       await page.goto(`${stack.baseUrl}/admin/stats?model=gamma`);
       await waitForRows(page, 100);
@@ -152,7 +147,7 @@ describe('/admin/stats', () => {
 
   it('a user without ADMIN gets no Stats link, and the page refuses them', async () => {
     const account = await stack.api.signUp({ username: `plain${randomUUID().slice(0, 8)}` });
-    const { page, close } = await signInThroughPage(browser, stack.baseUrl, {
+    const { page, close } = await signInThroughPage(browser(), stack.baseUrl, {
       username: account.user.username,
       password: 'a long passphrase 42',
     });

@@ -1,15 +1,13 @@
-import type { Browser, Locator, Page } from 'playwright-core';
-import { launchBrowser, saveScreenshot } from '../support/browser';
+import type { Locator, Page } from 'playwright-core';
+import { inNewWindow, saveScreenshot, useBrowser } from '../support/browser';
 import { elementsPastRightEdge, pageWidth, scrollTablesToStart, seriousAxeViolations } from '../support/page-checks';
 import { echoInput, useTestStack } from '../support/test-stack';
 
-let browser: Browser;
-let closeBrowser: () => Promise<void>;
 let admin: { username: string; password: string; token: string };
 
+const browser = useBrowser();
 const stack = useTestStack();
 beforeAll(async () => {
-  ({ browser, close: closeBrowser } = await launchBrowser());
   admin = await stack.signUpAdmin('touradmin');
   // Rows for the admin tables and the stats: requests that have ended, on an instance.
   for (const input of [echoInput, { inputs: [{ name: 'text', shape: [1], datatype: 'BYTES', data: ['lovely'] }] }]) {
@@ -18,17 +16,12 @@ beforeAll(async () => {
     await stack.api.waitForEnd(admin.token, id, 120_000);
   }
 });
-afterAll(async () => {
-  await closeBrowser?.();
-});
-
 /** A phone's and a laptop's window. */
 const heights: Record<number, number> = { 390: 844, 1280: 800 };
 
-async function windowOf(width: number) {
-  const context = await browser.newContext({ viewport: { width, height: heights[width]! } });
-  return { page: await context.newPage(), close: () => context.close() };
-}
+/** `use` in a fresh window `width` px wide. */
+const inWindowOf = (width: number, use: (page: Page) => Promise<void>) =>
+  inNewWindow(browser(), use, { viewport: { width, height: heights[width]! } });
 
 /**
  * What every page owes every visitor: it fits the window, axe-core finds nothing serious or
@@ -51,8 +44,7 @@ async function visit(page: Page, path: string, ready: (page: Page) => Locator) {
 
 describe.each([390, 1280])('every page at %i px', (width) => {
   it('for an anonymous visitor: the models, a model tried and cancelled, a chat model, sign-in, sign-up, not found and sign-in needed', async () => {
-    const { page, close } = await windowOf(width);
-    try {
+    await inWindowOf(width, async (page) => {
       await visit(page, '/', (p) => p.getByTestId('model-link'));
       await checkPage(page, 'models', width);
 
@@ -95,14 +87,11 @@ describe.each([390, 1280])('every page at %i px', (width) => {
       await checkPage(page, 'not-found', width);
       await visit(page, '/admin/requests', (p) => p.getByTestId('sign-in-needed'));
       await checkPage(page, 'sign-in-needed', width);
-    } finally {
-      await close();
-    }
+    });
   });
 
   it('for an admin: my requests, all requests (acted on), instances, an instance, models, users and stats', async () => {
-    const { page, close } = await windowOf(width);
-    try {
+    await inWindowOf(width, async (page) => {
       await visit(page, '/signin', (p) => p.getByLabel('Username or email'));
       await page.getByLabel('Username or email').fill(admin.username);
       await page.getByLabel('Password').fill(admin.password);
@@ -140,8 +129,6 @@ describe.each([390, 1280])('every page at %i px', (width) => {
       await checkPage(page, 'admin-users', width);
       await visit(page, '/admin/stats', (p) => p.getByTestId('stats-table'));
       await checkPage(page, 'admin-stats', width);
-    } finally {
-      await close();
-    }
+    });
   });
 });

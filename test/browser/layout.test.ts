@@ -1,14 +1,11 @@
-import type { Browser } from 'playwright-core';
-import { launchBrowser, saveScreenshot } from '../support/browser';
+import { saveScreenshot, useBrowser } from '../support/browser';
 import { echoInput, useTestStack } from '../support/test-stack';
 
-let browser: Browser;
-let closeBrowser: () => Promise<void>;
 let admin: { username: string; password: string; token: string };
 
+const browser = useBrowser();
 const stack = useTestStack();
 beforeAll(async () => {
-  ({ browser, close: closeBrowser } = await launchBrowser());
   admin = await stack.signUpAdmin('layoutadmin');
   // Some rows for the wide tables: requests, and (once they have ended) their stats.
   for (let i = 0; i < 3; i++) {
@@ -16,13 +13,10 @@ beforeAll(async () => {
     await stack.api.waitForEnd(admin.token, id, 60_000);
   }
 });
-afterAll(async () => {
-  await closeBrowser?.();
-});
 
 /** Signed in as the admin, in a window `width` px wide. */
 async function adminAt(width: number) {
-  const context = await browser.newContext({ viewport: { width, height: 800 } });
+  const context = await browser().newContext({ viewport: { width, height: 800 } });
   const page = await context.newPage();
   await page.goto(`${stack.baseUrl}/signin`);
   await page.getByLabel('Username or email').fill(admin.username);

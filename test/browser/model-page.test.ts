@@ -1,27 +1,16 @@
-import type { Browser } from 'playwright-core';
-import { launchBrowser, saveScreenshot } from '../support/browser';
+import { inNewWindow, saveScreenshot, useBrowser } from '../support/browser';
 import { chatContent } from '../support/openai-results';
 import { useTestStack } from '../support/test-stack';
 
 /** A PNG of one pixel, in base64. */
 const onePixelPng = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
 
-let browser: Browser;
-let closeBrowser: () => Promise<void>;
-
+const browser = useBrowser();
 const stack = useTestStack();
-beforeAll(async () => {
-  ({ browser, close: closeBrowser } = await launchBrowser());
-});
-afterAll(async () => {
-  await closeBrowser?.();
-});
 
 describe('a model’s page, for anyone', () => {
   it('lets an anonymous visitor fill the model’s inputs, submit, and read the output as a table', async () => {
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    try {
+    await inNewWindow(browser(), async (page) => {
       await page.goto(stack.baseUrl);
       await page.getByTestId('model-link').filter({ hasText: 'Echo' }).click();
       await page.waitForURL(`${stack.baseUrl}/models/echo`);
@@ -47,35 +36,11 @@ describe('a model’s page, for anyone', () => {
       expect(snippet).toContain('jq -er .token');
       expect(snippet).toContain('"data":[1,2,3.5]');
       await saveScreenshot(page, 'model-page');
-    } finally {
-      await context.close();
-    }
-  });
-
-  it('takes raw JSON too, and cancels a request on its way', async () => {
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    try {
-      await page.goto(`${stack.baseUrl}/models/echo`);
-      await page.getByTestId('advanced').click();
-      await page.getByTestId('raw-input').fill(
-        JSON.stringify({
-          inputs: [{ name: 'numbers', shape: [1], datatype: 'FP32', data: [1] }],
-          parameters: { delay_ms: 60_000 },
-        }),
-      );
-      await page.getByTestId('model-submit').click();
-      await page.getByTestId('model-cancel').click();
-      await page.getByTestId('model-request-status').filter({ hasText: 'CANCELLED' }).waitFor();
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   it('asks an OpenAI model with a message, streams its answer token by token, and keeps the whole', async () => {
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    try {
+    await inNewWindow(browser(), async (page) => {
       await page.goto(`${stack.baseUrl}/models/markov`);
       // An empty message is said, not sent.
       await page.getByTestId('model-submit').click();
@@ -104,15 +69,11 @@ describe('a model’s page, for anyone', () => {
       const { request } = await stack.api.waitUntilFinal(token!, id);
       expect(await page.getByTestId('output-text').textContent()).toBe(chatContent(request.result));
       expect(await page.getByTestId('model-request-times').textContent()).toMatch(/requested .* started .* ended /);
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   it('takes an input from a file, sent as an upload: raw FP32 values, and text as one BYTES element', async () => {
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    try {
+    await inNewWindow(browser(), async (page) => {
       await page.goto(`${stack.baseUrl}/models/echo`);
       const values = Buffer.alloc(12);
       [1, 2, 3.5].forEach((value, i) => values.writeFloatLE(value, i * 4));
@@ -144,15 +105,11 @@ describe('a model’s page, for anyone', () => {
       await page.getByTestId('model-submit').click();
       await page.getByTestId('model-request-status').filter({ hasText: 'COMPLETE' }).waitFor({ timeout: 60_000 });
       expect(await page.getByTestId('output-label').textContent()).toBe('positive');
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   it('shows an image output as the image', async () => {
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    try {
+    await inNewWindow(browser(), async (page) => {
       await page.goto(`${stack.baseUrl}/models/echo`);
       await page.getByTestId('advanced').click();
       // Echo gives the tensor back with its content type.
@@ -175,33 +132,23 @@ describe('a model’s page, for anyone', () => {
       await image.waitFor();
       expect(await image.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(1);
       expect(await image.getAttribute('alt')).toBe('picture, image 1 of 1');
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   it('says why a request failed', async () => {
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    try {
+    await inNewWindow(browser(), async (page) => {
       await page.goto(`${stack.baseUrl}/models/fail`);
       await page.getByTestId('input-numbers').fill('1 2');
       await page.getByTestId('model-submit').click();
       await page.getByTestId('model-request-status').filter({ hasText: 'FAILED' }).waitFor({ timeout: 60_000 });
       expect(await page.getByTestId('model-request-error').textContent()).toMatch(/^[A-Z_]+: \S/);
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   it('says so for a model that does not exist', async () => {
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    try {
+    await inNewWindow(browser(), async (page) => {
       await page.goto(`${stack.baseUrl}/models/nope`);
       await page.getByTestId('no-such-model').waitFor();
-    } finally {
-      await context.close();
-    }
+    });
   });
 });

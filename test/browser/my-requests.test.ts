@@ -1,21 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import type { Browser } from 'playwright-core';
-import { launchBrowser, saveScreenshot, signInThroughPage } from '../support/browser';
+import { saveScreenshot, signInThroughPage, useBrowser } from '../support/browser';
 import { addTestModel } from '../support/models';
 import { echoInput, useTestStack } from '../support/test-stack';
 
-let browser: Browser;
-let closeBrowser: () => Promise<void>;
 let account: { username: string; password: string; token: string };
 
+const browser = useBrowser();
 const stack = useTestStack();
 beforeAll(async () => {
-  ({ browser, close: closeBrowser } = await launchBrowser());
   const made = await stack.api.signUp({ username: `mine${randomUUID().slice(0, 8)}` });
   account = { username: made.user.username, password: 'a long passphrase 42', token: made.accessToken };
-});
-afterAll(async () => {
-  await closeBrowser?.();
 });
 
 describe('my requests in the browser', () => {
@@ -24,7 +18,7 @@ describe('my requests in the browser', () => {
     const slow = { model: 'echo-mine', input: { ...echoInput, parameters: { delay_ms: 60_000 } } };
     const running = await stack.api.submitAccepted(account.token, slow);
     const waiting = await stack.api.submitAccepted(account.token, slow);
-    const { page, close } = await signInThroughPage(browser, stack.baseUrl, account);
+    const { page, close } = await signInThroughPage(browser(), stack.baseUrl, account);
     try {
       await page.goto(`${stack.baseUrl}/?request=${running}`);
       await page.getByTestId('request-id').filter({ hasText: running }).waitFor();

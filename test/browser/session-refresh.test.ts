@@ -1,20 +1,13 @@
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { sql } from 'slonik';
 import { revokeSession } from '../../db/sessions';
-import { launchBrowser } from '../support/browser';
+import { useBrowser } from '../support/browser';
 import { useTestStack } from '../support/test-stack';
 
 const accessTtlMs = 2_000;
-let browser: Browser;
-let closeBrowser: () => Promise<void>;
 
+const browser = useBrowser();
 const stack = useTestStack({ env: { ACCESS_TOKEN_TTL_SECONDS: String(accessTtlMs / 1000) } });
-beforeAll(async () => {
-  ({ browser, close: closeBrowser } = await launchBrowser());
-});
-afterAll(async () => {
-  await closeBrowser?.();
-});
 
 let counter = 0;
 const password = 'a long passphrase 42';
@@ -27,7 +20,7 @@ async function signedInPage(options: { admin?: boolean } = {}) {
     await stack.db.query(sql.unsafe`
       INSERT INTO user_permissions (user_id, permission, granted_by) VALUES (${account.user.id}, 'ADMIN', 'test')`);
   }
-  const context = await browser.newContext();
+  const context = await browser().newContext();
   const page = await context.newPage();
   const refreshes: number[] = [];
   page.on('request', (request) => {
@@ -143,7 +136,7 @@ describe('what the page shows', () => {
   });
 
   it('sign up shows what is wrong next to the field, then signs the new user in', async () => {
-    const context = await browser.newContext();
+    const context = await browser().newContext();
     const page = await context.newPage();
     await page.goto(`${stack.baseUrl}/signup`);
     const username = `newbie${Date.now().toString(36)}`;

@@ -1,23 +1,18 @@
-import type { Browser, Response } from 'playwright-core';
-import { launchBrowser, saveScreenshot } from '../support/browser';
+import type { Response } from 'playwright-core';
+import { saveScreenshot, useBrowser } from '../support/browser';
 import { useTestStack } from '../support/test-stack';
 
-let browser: Browser;
-let closeBrowser: () => Promise<void>;
 let admin: { username: string; password: string };
 
+const browser = useBrowser();
 const stack = useTestStack();
 beforeAll(async () => {
-  ({ browser, close: closeBrowser } = await launchBrowser());
   admin = await stack.signUpAdmin('flowadmin');
-});
-afterAll(async () => {
-  await closeBrowser?.();
 });
 
 /** A fresh, signed-out browser tab, and every answer of 400 or more it got. */
 async function signedOutTab() {
-  const context = await browser.newContext();
+  const context = await browser().newContext();
   const page = await context.newPage();
   const failed: string[] = [];
   page.on('response', (response: Response) => {

@@ -1,24 +1,16 @@
-import type { Browser } from 'playwright-core';
-import { launchBrowser } from '../support/browser';
+import { useBrowser } from '../support/browser';
 import { chatContent } from '../support/openai-results';
 import { useTestStack } from '../support/test-stack';
 
-let browser: Browser;
-let closeBrowser: () => Promise<void>;
+const browser = useBrowser();
 const stack = useTestStack();
-beforeAll(async () => {
-  ({ browser, close: closeBrowser } = await launchBrowser());
-});
-afterAll(async () => {
-  await closeBrowser?.();
-});
 
 describe('my requests page', () => {
   it('shows a streamed output as it comes, then the answer it adds up to', async () => {
     const username = `streamer${Date.now().toString(36)}`;
     const password = 'a long passphrase 42';
     await stack.api.signUp({ username, password });
-    const context = await browser.newContext();
+    const context = await browser().newContext();
     try {
       const page = await context.newPage();
       await page.goto(`${stack.baseUrl}/signin`);

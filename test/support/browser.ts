@@ -24,6 +24,35 @@ export async function launchBrowser(): Promise<{ browser: Browser; close: () => 
   return { browser, close: () => browser.close() };
 }
 
+/**
+ * A browser for a test file: launched before its tests, closed after them. The getter gives it
+ * (it exists only once the file's beforeAll has run).
+ */
+export function useBrowser(): () => Browser {
+  let launched: Awaited<ReturnType<typeof launchBrowser>> | undefined;
+  beforeAll(async () => {
+    launched = await launchBrowser();
+  });
+  afterAll(async () => {
+    await launched?.close();
+  });
+  return () => launched!.browser;
+}
+
+/** `use` in a fresh window (no session, no storage), closed after it whatever happens. */
+export async function inNewWindow(
+  browser: Browser,
+  use: (page: import('playwright-core').Page) => Promise<void>,
+  options: import('playwright-core').BrowserContextOptions = {},
+): Promise<void> {
+  const context = await browser.newContext(options);
+  try {
+    await use(await context.newPage());
+  } finally {
+    await context.close();
+  }
+}
+
 /** A new browser context signed in through the sign-in page as `username`. */
 export async function signInThroughPage(
   browser: Browser,
