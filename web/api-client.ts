@@ -32,7 +32,8 @@ async function send(method: string, path: string, body?: unknown): Promise<Respo
   });
 }
 
-async function parse<T>(response: Response): Promise<T> {
+/** An answer's JSON (none for 204), or its error as an ApiClientError. */
+export async function answerOf<T>(response: Response): Promise<T> {
   if (response.status === 204) return undefined as T;
   const body = await response.json().catch(() => null);
   if (!response.ok) {
@@ -60,9 +61,9 @@ export async function apiCall<T>(method: string, path: string, body?: unknown): 
     if ((await session.refresh()) === 'expired') {
       throw new ApiClientError(401, 'SESSION_EXPIRED', 'Your session has expired; sign in again');
     }
-    return parse<T>(await send(method, path, body));
+    return answerOf<T>(await send(method, path, body));
   }
-  return parse<T>(response);
+  return answerOf<T>(response);
 }
 
 export const getJson = <T>(path: string) => apiCall<T>('GET', path);

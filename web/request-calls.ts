@@ -1,4 +1,4 @@
-import { ApiClientError, apiCall } from './api-client';
+import { answerOf, ApiClientError, apiCall } from './api-client';
 import { session } from './session-store';
 
 /** Where the browser keeps its anonymous session's token (made on first use, kept across visits). */
@@ -29,21 +29,6 @@ export async function uploadPayload(body: Blob): Promise<string> {
     body,
   });
   return (await answerOf<{ id: string }>(response)).id;
-}
-
-/** The answer's JSON, or its error as an ApiClientError. */
-async function answerOf<T>(response: Response): Promise<T> {
-  const answer = response.status === 204 ? undefined : await response.json().catch(() => null);
-  if (!response.ok) {
-    const error = answer?.error ?? {};
-    throw new ApiClientError(
-      response.status,
-      error.code ?? 'HTTP_ERROR',
-      error.message ?? response.statusText,
-      error.details,
-    );
-  }
-  return answer as T;
 }
 
 /**
