@@ -65,7 +65,13 @@ export async function signInThroughPage(
   await page.getByLabel('Username or email').fill(account.username);
   await page.getByLabel('Password').fill(account.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByTestId('user-name').filter({ hasText: account.username }).waitFor();
+  // Signed in, or the page says why not: a refusal fails the test with its reason, not a timeout.
+  const signedIn = page.getByTestId('user-name').filter({ hasText: account.username });
+  const refused = page.getByRole('alert');
+  await signedIn.or(refused).first().waitFor();
+  if (!(await signedIn.isVisible())) {
+    throw new Error(`signing in as ${account.username} was refused: ${await refused.first().textContent()}`);
+  }
   return { page, context, close: () => context.close() };
 }
 
