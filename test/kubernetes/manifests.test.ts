@@ -40,6 +40,10 @@ let work: string;
 let everything: string;
 const rendered: Record<string, RenderedObject[]> = {};
 
+// kubectl renders and dry-runs whole overlays: under the full suite on a slower machine the
+// three renders alone took longer than the default minute (CI, 2026-12-05).
+jest.setTimeout(240_000);
+
 beforeAll(async () => {
   work = await mkdtemp(path.join(tmpdir(), 'podium-kustomize-'));
   everything = path.join(work, 'everything');
