@@ -192,6 +192,38 @@ def test_events_stream_a_chat_answer_that_adds_up_to_the_result(podium: Podium) 
     assert streamed == answer["choices"][0]["message"]["content"]
 
 
+def test_a_real_delivery_verifies_with_the_owners_secret(podium: Podium) -> None:
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    deliveries: "list[tuple[dict, bytes]]" = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            deliveries.append((dict(self.headers), body))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        secret = podium.webhook_secret()
+        request = podium.submit("echo", {"numbers": [[1.0]]}, webhook=f"http://127.0.0.1:{server.server_port}/hook")
+        request.wait(60)
+        give_up = time.monotonic() + 60
+        while not deliveries and time.monotonic() < give_up:
+            time.sleep(0.2)
+        headers, body = deliveries[0]
+        assert json.loads(body)["id"] == request.id
+        assert verify_webhook(secret, headers, body)
+        assert not verify_webhook("whsec_not_it", headers, body)
+    finally:
+        server.shutdown()
+
+
 def test_verify_webhook_accepts_podiums_signature_and_nothing_else() -> None:
     body = b'{"id":"r","status":"COMPLETE"}'
     now = int(time.time())

@@ -18,6 +18,8 @@ _where = {
     "Podium": "client",
     "Request": "client",
     "Event": "client",
+    "AsyncPodium": "aio",
+    "AsyncRequest": "aio",
     "verify_webhook": "webhooks",
     "to_tensor": "tensors",
     "from_tensor": "tensors",
@@ -31,6 +33,7 @@ _errors = (
 _where.update({name: "errors" for name in _errors})
 
 if TYPE_CHECKING:
+    from .aio import AsyncPodium, AsyncRequest
     from .client import Event, Podium, Request
     from .errors import *  # noqa: F401,F403
     from .tensors import from_tensor, to_tensor

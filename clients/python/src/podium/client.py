@@ -3,30 +3,30 @@
 Every submission carries an ``Idempotency-Key``, so a retry (after a 429 or 503, honouring
 ``Retry-After``, or after a cut connection) never makes a second request. A long poll cut by a
 proxy is resumed, not failed. A signed-in client refreshes its access token as the web UI does.
+``podium.aio`` has the same for asyncio.
 """
 
 from __future__ import annotations
 
 import time
-import uuid
 from typing import Any, Dict, Iterator, Mapping, Optional, Union
 
 import httpx
 
-from .errors import (
-    PodiumError,
-    RequestCancelled,
-    RequestFailed,
-    Unauthorized,
-    WaitTimeout,
-    error_from_answer,
+from ._core import (
+    Event,
+    RequestView,
+    answer_of,
+    backoff,
+    event_headers,
+    next_poll,
+    retry_after,
+    submission,
 )
-from .tensors import TensorLike, outputs_of, to_inference_request
+from .errors import Unauthorized
+from .tensors import TensorLike
 
-#: Statuses after which nothing changes.
-FINAL_STATUSES = ("COMPLETE", "FAILED", "CANCELLED")
-#: Longest single long poll; Podium holds one up to 300 s, proxies often cut sooner.
-_LONGEST_POLL_SECONDS = 60
+__all__ = ["Podium", "Request", "Event"]
 
 
 class Podium:
@@ -34,7 +34,7 @@ class Podium:
 
     >>> podium = Podium.anonymous("http://localhost:8080")
     >>> podium.run("echo", {"numbers": [[1.0, 2.0]]})["numbers"]
-    array([[1., 2.]], dtype=float32)
+    array([[1., 2.]])
     """
 
     def __init__(
@@ -91,18 +91,8 @@ class Podium:
         naming an upload). ``priority``: ``high``, ``normal`` or ``low``. ``deadline``: seconds
         from now, a duration such as ``"1m30s"``, or an ISO time; a request that cannot start
         by then ends ``EXPIRED`` without using an instance."""
-        if (inputs is None) == (input is None):
-            raise ValueError("give inputs (named arrays) or input (the request's input as Podium takes it), one of them")
-        body: Dict[str, Any] = {"model": model, "input": dict(input) if input is not None else to_inference_request(inputs or {})}
-        if webhook is not None:
-            body["webhook"] = webhook
-        if priority is not None:
-            body["priority"] = priority
-        if deadline is not None:
-            body["deadline"] = f"{int(deadline * 1000)}ms" if isinstance(deadline, (int, float)) else deadline
-        key = idempotency_key or str(uuid.uuid4())
-        created = self._call("POST", "/api/requests", json=body, headers={"Idempotency-Key": key})
-        return Request(self, created)
+        body, headers = submission(model, inputs, input, webhook, priority, deadline, idempotency_key)
+        return Request(self, self._call("POST", "/api/requests", json=body, headers=headers))
 
     def run(
         self, model: str, inputs: Optional[Mapping[str, TensorLike]] = None, *, timeout: float = 300, **options: Any
@@ -114,7 +104,7 @@ class Podium:
 
     def get(self, request_id: str) -> "Request":
         """One of your requests, as it is now."""
-        return Request(self, self._call("GET", f"/api/requests/{request_id}"))
+        return Request(self, self._call("GET", f"/api/requests/{request_id}", request_id=request_id))
 
     def requests(self, *, status: Optional[str] = None, page_size: int = 50) -> Iterator["Request"]:
         """Your requests, newest first, page after page as the iteration needs them."""
@@ -132,6 +122,10 @@ class Podium:
             if not cursor:
                 return
 
+    def webhook_secret(self) -> str:
+        """A new secret that signs your webhook deliveries from now on (shown this once)."""
+        return str(self._call("POST", "/api/webhook-secrets", json={})["secret"])
+
     def close(self) -> None:
         self._http.close()
 
@@ -141,7 +135,6 @@ class Podium:
     def __exit__(self, *_: Any) -> None:
         self.close()
 
-    # The one way calls are made: auth, refresh, retries, errors.
     def _call(
         self,
         method: str,
@@ -154,38 +147,38 @@ class Podium:
         authorised: bool = True,
         request_id: Optional[str] = None,
     ) -> Any:
+        """The one way calls are made: the token, its refresh, retries, errors."""
         refreshed = False
-        for attempt in range(self.max_retries + 1):
-            sent_headers = dict(headers or {})
+        attempt = 0
+        while True:
+            sent = dict(headers or {})
             if authorised and self.token:
-                sent_headers["Authorization"] = f"Bearer {self.token}"
+                sent["Authorization"] = f"Bearer {self.token}"
             try:
                 response = self._http.request(
                     method,
                     path,
                     json=json,
                     params=params,
-                    headers=sent_headers,
+                    headers=sent,
                     timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
                 )
             except httpx.TransportError:
                 # Safe to send again: reads change nothing, a submission carries its key.
                 if attempt == self.max_retries:
                     raise
-                time.sleep(min(2**attempt * 0.25, 5))
+                time.sleep(backoff(attempt))
+                attempt += 1
                 continue
             if response.status_code == 401 and authorised and self.refresh_token and not refreshed:
                 refreshed = True
                 self._refresh()
                 continue
             if response.status_code in (429, 503) and attempt < self.max_retries:
-                time.sleep(_retry_after(response))
+                time.sleep(retry_after(response))
+                attempt += 1
                 continue
-            body = response.json() if response.content else None
-            if response.is_error:
-                raise error_from_answer(response.status_code, body, request_id)
-            return body
-        raise AssertionError("unreachable")
+            return answer_of(response, request_id)
 
     def _refresh(self) -> None:
         response = self._http.post("/api/auth/refresh", json={"refreshToken": self.refresh_token})
@@ -195,47 +188,12 @@ class Podium:
         self.token, self.refresh_token = renewed["accessToken"], renewed["refreshToken"]
 
 
-def _retry_after(response: httpx.Response) -> float:
-    """Retry-After in seconds (at most a minute), else a second."""
-    try:
-        return min(max(float(response.headers.get("retry-after", "1")), 0.0), 60.0)
-    except ValueError:
-        return 1.0
-
-
-class Event:
-    """One of a request's events: ``status``, ``chunk`` (a piece of a streamed output, ``text``),
-    ``restart`` (a later try: what came before is not the answer) or ``end``."""
-
-    def __init__(self, id: str, kind: str, data: Dict[str, Any]) -> None:
-        self.id = id
-        self.kind = kind
-        self.data = data
-
-    @property
-    def text(self) -> str:
-        return str(self.data.get("text", "")) if self.kind == "chunk" else ""
-
-    def __repr__(self) -> str:
-        return f"Event({self.id!r}, {self.kind!r}, {self.data!r})"
-
-
-class Request:
+class Request(RequestView):
     """A request in Podium, as last read. ``wait``, ``cancel`` and ``events`` act on it."""
 
     def __init__(self, client: Podium, view: Mapping[str, Any]) -> None:
         self._client = client
         self.view: Dict[str, Any] = dict(view)
-
-    id = property(lambda self: str(self.view["id"]), doc="The request's id.")
-    model = property(lambda self: str(self.view["model"]), doc="The model it asks.")
-    status = property(lambda self: str(self.view["status"]), doc="REQUESTED, PROCESSING, COMPLETE, FAILED or CANCELLED.")
-    result = property(lambda self: self.view.get("result"), doc="The stored result (COMPLETE), else None.")
-    error = property(lambda self: self.view.get("error"), doc="{code, message} of a failed request, else None.")
-
-    @property
-    def done(self) -> bool:
-        return self.status in FINAL_STATUSES
 
     def refresh(self) -> "Request":
         """Reads the request again."""
@@ -247,19 +205,12 @@ class Request:
         ended. Raises WaitTimeout when ``timeout`` seconds pass first (it goes on in Podium)."""
         give_up = None if timeout is None else time.monotonic() + timeout
         while not self.done:
-            left = None if give_up is None else give_up - time.monotonic()
-            if left is not None and left <= 0:
-                raise WaitTimeout("WAIT_TIMEOUT", f"not ended after {timeout} s", request_id=self.id)
-            poll = int(min(_LONGEST_POLL_SECONDS, left if left is not None else _LONGEST_POLL_SECONDS)) or 1
+            poll = next_poll(timeout, give_up, self.id)
             try:
                 self.view = self._client._call(
-                    "GET",
-                    f"/api/requests/{self.id}",
-                    params={"wait": poll},
-                    timeout=poll + 15,
-                    request_id=self.id,
+                    "GET", f"/api/requests/{self.id}", params={"wait": poll}, timeout=poll + 15, request_id=self.id
                 )
-            except (httpx.TransportError, httpx.TimeoutException):
+            except httpx.TransportError:
                 continue  # a proxy cut the poll: ask again
         return self
 
@@ -273,54 +224,29 @@ class Request:
         seen (``Last-Event-ID``): nothing twice, nothing missed."""
         from httpx_sse import connect_sse
 
-        import json as json_module
-
         last_id: Optional[str] = None
         failures = 0
         while True:
-            headers = {"Accept": "text/event-stream"}
-            if self._client.token:
-                headers["Authorization"] = f"Bearer {self._client.token}"
-            if last_id:
-                headers["Last-Event-ID"] = last_id
             try:
                 with connect_sse(
-                    self._client._http, "GET", f"/api/requests/{self.id}/events", headers=headers, timeout=None
+                    self._client._http,
+                    "GET",
+                    f"/api/requests/{self.id}/events",
+                    headers=event_headers(self._client.token, last_id),
+                    timeout=None,
                 ) as source:
                     if source.response.is_error:
                         source.response.read()
-                        body = source.response.json() if source.response.content else None
-                        raise error_from_answer(source.response.status_code, body, self.id)
+                        answer_of(source.response, self.id)
                     for sse in source.iter_sse():
                         failures = 0
-                        if sse.id:
-                            last_id = sse.id
-                        event = Event(sse.id, sse.event, json_module.loads(sse.data) if sse.data else {})
+                        last_id = sse.id or last_id
+                        event = Event.parse(sse.id, sse.event, sse.data)
                         yield event
                         if event.kind == "end":
                             return
-            except (httpx.TransportError, httpx.TimeoutException):
+            except httpx.TransportError:
                 failures += 1
                 if failures > self._client.max_retries:
                     raise
-                time.sleep(min(2**failures * 0.25, 5))
-
-    def result_value(self) -> Any:
-        """The result: numpy arrays by output name for an OIP result, else as stored. Raises
-        RequestFailed or RequestCancelled for a request that ended without one."""
-        if self.status == "FAILED":
-            error = self.error or {}
-            raise RequestFailed(
-                str(error.get("code", "FAILED")), str(error.get("message", "the request failed")), request_id=self.id
-            )
-        if self.status == "CANCELLED":
-            raise RequestCancelled("CANCELLED", "the request was cancelled", request_id=self.id)
-        if not self.done:
-            raise PodiumError("NOT_ENDED", f"the request is {self.status}; wait() for it", request_id=self.id)
-        result = self.result
-        if isinstance(result, dict) and "outputs" in result:
-            return outputs_of(result)
-        return result
-
-    def __repr__(self) -> str:
-        return f"Request({self.id!r}, model={self.model!r}, status={self.status!r})"
+                time.sleep(backoff(failures))
