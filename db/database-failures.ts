@@ -46,8 +46,13 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     }
     const code = (cause as { code?: unknown }).code;
     if (typeof code === 'string' && (socketCodes.has(code) || isTransientSqlState(code))) return true;
-    // pg's own wording for a connection that ended or never came (it sets no code).
-    if (/connection terminated|timeout exceeded when trying to connect|query read timeout/i.test(cause.message))
+    // pg's own wording for a connection that ended or never came, or a pooled client queried
+    // after its connection broke (it sets no code): another try takes another connection.
+    if (
+      /connection terminated|timeout exceeded when trying to connect|query read timeout|is not queryable/i.test(
+        cause.message,
+      )
+    )
       return true;
   }
   return false;

@@ -23,6 +23,11 @@ describe('isDatabaseUnavailable: which database errors are worth another try', (
     ['a serialization failure (40001)', withCode('40001')],
     ["pg's connect timeout", new Error('timeout exceeded when trying to connect')],
     ["pg's lost connection", new Error('Connection terminated unexpectedly')],
+    [
+      "pg's client queried after its connection broke",
+      new Error('Client has encountered a connection error and is not queryable'),
+    ],
+    ["pg's client queried after it was closed", new Error('Client was closed and is not queryable')],
     ['any of these as a cause', new Error('wrapped', { cause: withCode('ECONNREFUSED') })],
   ])('%s: yes', (_, error) => {
     expect(isDatabaseUnavailable(error)).toBe(true);
