@@ -27,7 +27,11 @@ export function retriedWhileDatabaseIsDown<T extends Activities>(activities: T):
           throw error;
         const cause = error instanceof Error ? error : new Error(String(error));
         // It fails its workflow: the worker's log says what it was, where the request only says WORKFLOW_FAILED.
-        log.error('an activity failed for good', { activity: name, type: cause.constructor.name, error: cause.message });
+        log.error('an activity failed for good', {
+          activity: name,
+          type: cause.constructor.name,
+          error: cause.message,
+        });
         throw ApplicationFailure.create({
           type: cause.constructor.name,
           message: cause.message,

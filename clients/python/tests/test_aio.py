@@ -35,7 +35,11 @@ def test_cancel_and_events_with_asyncio(base_url: str) -> None:
                 "markov",
                 input={
                     "url": "/v1/chat/completions",
-                    "body": {"messages": [{"role": "user", "content": "We hold these"}], "stream": True, "max_tokens": 12},
+                    "body": {
+                        "messages": [{"role": "user", "content": "We hold these"}],
+                        "stream": True,
+                        "max_tokens": 12,
+                    },
                 },
             )
             streamed = "".join([event.text async for event in chat.events()])
@@ -58,7 +62,9 @@ class FirstSubmitAnswered503(httpx.AsyncHTTPTransport):
             self.submissions += 1
             if self.submissions == 1:
                 await response.aread()
-                return httpx.Response(503, headers={"Retry-After": "0"}, json={"error": {"code": "UNAVAILABLE", "message": "injected"}})
+                return httpx.Response(
+                    503, headers={"Retry-After": "0"}, json={"error": {"code": "UNAVAILABLE", "message": "injected"}}
+                )
         return response
 
 

@@ -6,7 +6,6 @@ import subprocess
 import sys
 import threading
 import time
-from typing import Optional
 
 import httpx
 import numpy as np
@@ -62,7 +61,9 @@ def test_submit_returns_at_once_and_wait_brings_the_end(podium: Podium) -> None:
 
 
 def test_cancel_ends_a_running_request_and_its_result_says_so(podium: Podium) -> None:
-    request = podium.submit("echo", input={"inputs": [{"name": "x", "shape": [1], "datatype": "FP32", "data": [1]}], "parameters": SLOW})
+    request = podium.submit(
+        "echo", input={"inputs": [{"name": "x", "shape": [1], "datatype": "FP32", "data": [1]}], "parameters": SLOW}
+    )
     assert request.cancel().wait(30).status == "CANCELLED"
     with pytest.raises(RequestCancelled) as ended:
         request.result_value()
@@ -83,7 +84,9 @@ def test_an_error_answer_is_named_for_its_code(podium: Podium) -> None:
 
 
 def test_wait_gives_up_when_told_and_the_request_goes_on(podium: Podium) -> None:
-    request = podium.submit("echo", input={"inputs": [{"name": "x", "shape": [1], "datatype": "FP32", "data": [1]}], "parameters": SLOW})
+    request = podium.submit(
+        "echo", input={"inputs": [{"name": "x", "shape": [1], "datatype": "FP32", "data": [1]}], "parameters": SLOW}
+    )
     with pytest.raises(WaitTimeout):
         request.wait(1.5)
     assert podium.get(request.id).status in ("REQUESTED", "PROCESSING")
@@ -104,7 +107,9 @@ class FirstSubmitAnswered503(httpx.HTTPTransport):
             self.submissions += 1
             if self.submissions == 1:
                 response.read()
-                return httpx.Response(503, headers={"Retry-After": "0"}, json={"error": {"code": "UNAVAILABLE", "message": "injected"}})
+                return httpx.Response(
+                    503, headers={"Retry-After": "0"}, json={"error": {"code": "UNAVAILABLE", "message": "injected"}}
+                )
         return response
 
 
@@ -168,7 +173,11 @@ def test_a_long_poll_cut_by_a_proxy_at_5_s_is_resumed_and_the_wait_ends_right(po
     try:
         through_proxy = Podium(f"http://127.0.0.1:{proxy.port}", podium.token)
         request = through_proxy.submit(
-            "echo", input={"inputs": [{"name": "x", "shape": [1], "datatype": "FP32", "data": [7]}], "parameters": {"delay_ms": 12_000}}
+            "echo",
+            input={
+                "inputs": [{"name": "x", "shape": [1], "datatype": "FP32", "data": [7]}],
+                "parameters": {"delay_ms": 12_000},
+            },
         )
         assert request.wait(90).status == "COMPLETE"
         assert proxy.cuts >= 1
@@ -195,7 +204,7 @@ def test_events_stream_a_chat_answer_that_adds_up_to_the_result(podium: Podium) 
 def test_a_real_delivery_verifies_with_the_owners_secret(podium: Podium) -> None:
     from http.server import BaseHTTPRequestHandler, HTTPServer
 
-    deliveries: "list[tuple[dict, bytes]]" = []
+    deliveries: list[tuple[dict, bytes]] = []
 
     class Receiver(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802
@@ -239,13 +248,22 @@ def test_the_command_runs_a_model_and_reads_requests(base_url: str, tmp_path) ->
     env = {"PODIUM_URL": base_url, "XDG_CONFIG_HOME": str(tmp_path), "PATH": "", "PYTHONPATH": ":".join(sys.path)}
     run = subprocess.run(
         [sys.executable, "-m", "podium.cli", "run", "sentiment", "-i", "text=What a lovely day"],
-        env=env, capture_output=True, text=True, check=True,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert json.loads(run.stdout)["label"] == ["positive"]
-    listed = subprocess.run([sys.executable, "-m", "podium.cli", "requests", "list"], env=env, capture_output=True, text=True, check=True)
+    listed = subprocess.run(
+        [sys.executable, "-m", "podium.cli", "requests", "list"], env=env, capture_output=True, text=True, check=True
+    )
     request_id = listed.stdout.split()[0]
     got = subprocess.run(
-        [sys.executable, "-m", "podium.cli", "requests", "get", request_id, "--wait"], env=env, capture_output=True, text=True, check=True
+        [sys.executable, "-m", "podium.cli", "requests", "get", request_id, "--wait"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert json.loads(got.stdout)["status"] == "COMPLETE"
 

@@ -32,12 +32,16 @@ _errors = (
 ).split()
 _where.update({name: "errors" for name in _errors})
 
-if TYPE_CHECKING:
-    from .aio import AsyncPodium, AsyncRequest
-    from .client import Event, Podium, Request
-    from .errors import *  # noqa: F401,F403
-    from .tensors import from_tensor, to_tensor
-    from .webhooks import verify_webhook
+if TYPE_CHECKING:  # what the names are, for type checkers and IDEs
+    from .aio import AsyncPodium as AsyncPodium
+    from .aio import AsyncRequest as AsyncRequest
+    from .client import Event as Event
+    from .client import Podium as Podium
+    from .client import Request as Request
+    from .errors import *  # noqa: F403
+    from .tensors import from_tensor as from_tensor
+    from .tensors import to_tensor as to_tensor
+    from .webhooks import verify_webhook as verify_webhook
 
 
 def __getattr__(name: str) -> Any:

@@ -44,6 +44,36 @@ def submission(
     return body, {"Idempotency-Key": idempotency_key or str(uuid.uuid4())}
 
 
+def sent_headers(token: Optional[str], headers: Optional[Mapping[str, str]], authorised: bool) -> Dict[str, str]:
+    """A call's headers, with the token when the call is made as someone."""
+    sent = dict(headers or {})
+    if authorised and token:
+        sent["Authorization"] = f"Bearer {token}"
+    return sent
+
+
+def after_answer(
+    response: httpx.Response, attempt: int, max_retries: int, can_refresh: bool
+) -> Union[str, float, None]:
+    """What to do with an answer: ``"refresh"`` the token and send again, wait this many seconds
+    and send again (429, 503: ``Retry-After``), or None: it is the answer."""
+    if response.status_code == 401 and can_refresh:
+        return "refresh"
+    if response.status_code in (429, 503) and attempt < max_retries:
+        return retry_after(response)
+    return None
+
+
+def page_params(status: Optional[str], page_size: int, cursor: Optional[str]) -> Dict[str, Any]:
+    """The query of one page of ``GET /api/requests``."""
+    params: Dict[str, Any] = {"limit": page_size}
+    if status:
+        params["status"] = status
+    if cursor:
+        params["cursor"] = cursor
+    return params
+
+
 def retry_after(response: httpx.Response) -> float:
     """Retry-After in seconds (at most a minute), else a second."""
     try:
@@ -83,7 +113,7 @@ class Event:
         self.data = data
 
     @classmethod
-    def parse(cls, id: str, kind: str, data: str) -> "Event":
+    def parse(cls, id: str, kind: str, data: str) -> Event:
         return cls(id, kind, json.loads(data) if data else {})
 
     @property

@@ -1,9 +1,9 @@
 """Podium's client for asyncio: the same methods as ``podium.Podium``, awaited.
 
-    from podium.aio import AsyncPodium
+from podium.aio import AsyncPodium
 
-    async with await AsyncPodium.anonymous("http://localhost:8080") as podium:
-        labels = (await podium.run("sentiment", {"text": ["What a lovely day"]}))["label"]
+async with await AsyncPodium.anonymous("http://localhost:8080") as podium:
+    labels = (await podium.run("sentiment", {"text": ["What a lovely day"]}))["label"]
 """
 
 from __future__ import annotations
@@ -17,11 +17,13 @@ import httpx
 from ._core import (
     Event,
     RequestView,
+    after_answer,
     answer_of,
     backoff,
     event_headers,
     next_poll,
-    retry_after,
+    page_params,
+    sent_headers,
     submission,
 )
 from .errors import Unauthorized
@@ -50,14 +52,14 @@ class AsyncPodium:
         self._http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout, transport=transport)
 
     @classmethod
-    async def anonymous(cls, base_url: str, **options: Any) -> "AsyncPodium":
+    async def anonymous(cls, base_url: str, **options: Any) -> AsyncPodium:
         """A client on a new anonymous session: no account needed."""
         client = cls(base_url, **options)
         client.token = (await client._call("POST", "/api/sessions/anonymous", authorised=False))["token"]
         return client
 
     @classmethod
-    async def login(cls, base_url: str, username: str, password: str, **options: Any) -> "AsyncPodium":
+    async def login(cls, base_url: str, username: str, password: str, **options: Any) -> AsyncPodium:
         """A client signed in as ``username`` (its access token renewed as it expires)."""
         client = cls(base_url, **options)
         signed_in = await client._call(
@@ -76,7 +78,7 @@ class AsyncPodium:
         priority: Optional[str] = None,
         deadline: Union[str, float, None] = None,
         idempotency_key: Optional[str] = None,
-    ) -> "AsyncRequest":
+    ) -> AsyncRequest:
         """Submits a request and returns it at once (it runs in Podium, durably)."""
         body, headers = submission(model, inputs, input, webhook, priority, deadline, idempotency_key)
         return AsyncRequest(self, await self._call("POST", "/api/requests", json=body, headers=headers))
@@ -88,20 +90,15 @@ class AsyncPodium:
         request = await self.submit(model, inputs, **options)
         return (await request.wait(timeout)).result_value()
 
-    async def get(self, request_id: str) -> "AsyncRequest":
+    async def get(self, request_id: str) -> AsyncRequest:
         """One of your requests, as it is now."""
         return AsyncRequest(self, await self._call("GET", f"/api/requests/{request_id}", request_id=request_id))
 
-    async def requests(self, *, status: Optional[str] = None, page_size: int = 50) -> AsyncIterator["AsyncRequest"]:
+    async def requests(self, *, status: Optional[str] = None, page_size: int = 50) -> AsyncIterator[AsyncRequest]:
         """Your requests, newest first, page after page as the iteration needs them."""
         cursor: Optional[str] = None
         while True:
-            params: Dict[str, Any] = {"limit": page_size}
-            if status:
-                params["status"] = status
-            if cursor:
-                params["cursor"] = cursor
-            page = await self._call("GET", "/api/requests", params=params)
+            page = await self._call("GET", "/api/requests", params=page_params(status, page_size, cursor))
             for view in page["requests"]:
                 yield AsyncRequest(self, view)
             cursor = page.get("nextCursor")
@@ -115,7 +112,7 @@ class AsyncPodium:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def __aenter__(self) -> "AsyncPodium":
+    async def __aenter__(self) -> AsyncPodium:
         return self
 
     async def __aexit__(self, *_: Any) -> None:
@@ -137,33 +134,33 @@ class AsyncPodium:
         refreshed = False
         attempt = 0
         while True:
-            sent = dict(headers or {})
-            if authorised and self.token:
-                sent["Authorization"] = f"Bearer {self.token}"
             try:
                 response = await self._http.request(
                     method,
                     path,
                     json=json,
                     params=params,
-                    headers=sent,
+                    headers=sent_headers(self.token, headers, authorised),
                     timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
                 )
             except httpx.TransportError:
+                # Safe to send again: reads change nothing, a submission carries its key.
                 if attempt == self.max_retries:
                     raise
                 await asyncio.sleep(backoff(attempt))
                 attempt += 1
                 continue
-            if response.status_code == 401 and authorised and self.refresh_token and not refreshed:
+            then = after_answer(
+                response, attempt, self.max_retries, authorised and bool(self.refresh_token) and not refreshed
+            )
+            if then == "refresh":
                 refreshed = True
                 await self._refresh()
-                continue
-            if response.status_code in (429, 503) and attempt < self.max_retries:
-                await asyncio.sleep(retry_after(response))
+            elif then is not None:
+                await asyncio.sleep(float(then))
                 attempt += 1
-                continue
-            return answer_of(response, request_id)
+            else:
+                return answer_of(response, request_id)
 
     async def _refresh(self) -> None:
         response = await self._http.post("/api/auth/refresh", json={"refreshToken": self.refresh_token})
@@ -180,11 +177,11 @@ class AsyncRequest(RequestView):
         self._client = client
         self.view: Dict[str, Any] = dict(view)
 
-    async def refresh(self) -> "AsyncRequest":
+    async def refresh(self) -> AsyncRequest:
         self.view = await self._client._call("GET", f"/api/requests/{self.id}", request_id=self.id)
         return self
 
-    async def wait(self, timeout: Optional[float] = None) -> "AsyncRequest":
+    async def wait(self, timeout: Optional[float] = None) -> AsyncRequest:
         """Waits for the end by long poll, however many polls a proxy cuts."""
         give_up = None if timeout is None else time.monotonic() + timeout
         while not self.done:
@@ -197,7 +194,7 @@ class AsyncRequest(RequestView):
                 continue
         return self
 
-    async def cancel(self) -> "AsyncRequest":
+    async def cancel(self) -> AsyncRequest:
         await self._client._call("POST", f"/api/requests/{self.id}/cancel", request_id=self.id)
         return await self.refresh()
 

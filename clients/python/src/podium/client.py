@@ -16,11 +16,13 @@ import httpx
 from ._core import (
     Event,
     RequestView,
+    after_answer,
     answer_of,
     backoff,
     event_headers,
     next_poll,
-    retry_after,
+    page_params,
+    sent_headers,
     submission,
 )
 from .errors import Unauthorized
@@ -57,14 +59,14 @@ class Podium:
         self._http = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport)
 
     @classmethod
-    def anonymous(cls, base_url: str, **options: Any) -> "Podium":
+    def anonymous(cls, base_url: str, **options: Any) -> Podium:
         """A client on a new anonymous session: no account needed."""
         client = cls(base_url, **options)
         client.token = client._call("POST", "/api/sessions/anonymous", authorised=False)["token"]
         return client
 
     @classmethod
-    def login(cls, base_url: str, username: str, password: str, **options: Any) -> "Podium":
+    def login(cls, base_url: str, username: str, password: str, **options: Any) -> Podium:
         """A client signed in as ``username`` (its access token renewed as it expires)."""
         client = cls(base_url, **options)
         signed_in = client._call(
@@ -83,7 +85,7 @@ class Podium:
         priority: Optional[str] = None,
         deadline: Union[str, float, None] = None,
         idempotency_key: Optional[str] = None,
-    ) -> "Request":
+    ) -> Request:
         """Submits a request and returns it at once (it runs in Podium, durably).
 
         ``inputs``: named numpy arrays (or lists, numbers, text), sent as OIP tensors. ``input``:
@@ -102,20 +104,15 @@ class Podium:
         RequestFailed (its code and id), one cancelled RequestCancelled."""
         return self.submit(model, inputs, **options).wait(timeout).result_value()
 
-    def get(self, request_id: str) -> "Request":
+    def get(self, request_id: str) -> Request:
         """One of your requests, as it is now."""
         return Request(self, self._call("GET", f"/api/requests/{request_id}", request_id=request_id))
 
-    def requests(self, *, status: Optional[str] = None, page_size: int = 50) -> Iterator["Request"]:
+    def requests(self, *, status: Optional[str] = None, page_size: int = 50) -> Iterator[Request]:
         """Your requests, newest first, page after page as the iteration needs them."""
         cursor: Optional[str] = None
         while True:
-            params: Dict[str, Any] = {"limit": page_size}
-            if status:
-                params["status"] = status
-            if cursor:
-                params["cursor"] = cursor
-            page = self._call("GET", "/api/requests", params=params)
+            page = self._call("GET", "/api/requests", params=page_params(status, page_size, cursor))
             for view in page["requests"]:
                 yield Request(self, view)
             cursor = page.get("nextCursor")
@@ -129,7 +126,7 @@ class Podium:
     def close(self) -> None:
         self._http.close()
 
-    def __enter__(self) -> "Podium":
+    def __enter__(self) -> Podium:
         return self
 
     def __exit__(self, *_: Any) -> None:
@@ -151,16 +148,13 @@ class Podium:
         refreshed = False
         attempt = 0
         while True:
-            sent = dict(headers or {})
-            if authorised and self.token:
-                sent["Authorization"] = f"Bearer {self.token}"
             try:
                 response = self._http.request(
                     method,
                     path,
                     json=json,
                     params=params,
-                    headers=sent,
+                    headers=sent_headers(self.token, headers, authorised),
                     timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
                 )
             except httpx.TransportError:
@@ -170,15 +164,17 @@ class Podium:
                 time.sleep(backoff(attempt))
                 attempt += 1
                 continue
-            if response.status_code == 401 and authorised and self.refresh_token and not refreshed:
+            then = after_answer(
+                response, attempt, self.max_retries, authorised and bool(self.refresh_token) and not refreshed
+            )
+            if then == "refresh":
                 refreshed = True
                 self._refresh()
-                continue
-            if response.status_code in (429, 503) and attempt < self.max_retries:
-                time.sleep(retry_after(response))
+            elif then is not None:
+                time.sleep(float(then))
                 attempt += 1
-                continue
-            return answer_of(response, request_id)
+            else:
+                return answer_of(response, request_id)
 
     def _refresh(self) -> None:
         response = self._http.post("/api/auth/refresh", json={"refreshToken": self.refresh_token})
@@ -195,12 +191,12 @@ class Request(RequestView):
         self._client = client
         self.view: Dict[str, Any] = dict(view)
 
-    def refresh(self) -> "Request":
+    def refresh(self) -> Request:
         """Reads the request again."""
         self.view = self._client._call("GET", f"/api/requests/{self.id}", request_id=self.id)
         return self
 
-    def wait(self, timeout: Optional[float] = None) -> "Request":
+    def wait(self, timeout: Optional[float] = None) -> Request:
         """Waits for the end by long poll, however many polls a proxy cuts; the request as it
         ended. Raises WaitTimeout when ``timeout`` seconds pass first (it goes on in Podium)."""
         give_up = None if timeout is None else time.monotonic() + timeout
@@ -214,7 +210,7 @@ class Request(RequestView):
                 continue  # a proxy cut the poll: ask again
         return self
 
-    def cancel(self) -> "Request":
+    def cancel(self) -> Request:
         """Cancels it: a waiting request ends at once, a running one has its call cut."""
         self._client._call("POST", f"/api/requests/{self.id}/cancel", request_id=self.id)
         return self.refresh()

@@ -48,7 +48,7 @@ def to_inference_request(inputs: Mapping[str, TensorLike]) -> Dict[str, Any]:
     return {"inputs": [to_tensor(name, value) for name, value in inputs.items()]}
 
 
-def from_tensor(tensor: Mapping[str, Any]) -> "np.ndarray":
+def from_tensor(tensor: Mapping[str, Any]) -> np.ndarray:
     """An OIP output tensor as a numpy array of its shape (BYTES as an object array of str)."""
     import numpy as np
 
@@ -66,6 +66,6 @@ def from_tensor(tensor: Mapping[str, Any]) -> "np.ndarray":
     return np.array(data, dtype=dtype).reshape(shape)
 
 
-def outputs_of(result: Mapping[str, Any]) -> Dict[str, "np.ndarray"]:
+def outputs_of(result: Mapping[str, Any]) -> Dict[str, np.ndarray]:
     """A request's OIP result as numpy arrays by output name."""
     return {str(tensor["name"]): from_tensor(tensor) for tensor in result.get("outputs", [])}
