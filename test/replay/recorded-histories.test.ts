@@ -30,6 +30,8 @@ describe('recorded workflow histories', () => {
     ]);
   });
 
+  // One replay after another, a set more with each workflow change: 38 s in a loaded CI on
+  // 2026-12-05 and past the default minute in the next, so it has five.
   it('all replay against the current workflow code', async () => {
     const failures: string[] = [];
     const replays = Worker.runReplayHistories(
@@ -43,5 +45,5 @@ describe('recorded workflow histories', () => {
     }
     expect(failures).toEqual([]);
     expect(replayed).toBe(files.length);
-  });
+  }, 300_000);
 });
