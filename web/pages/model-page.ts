@@ -229,10 +229,10 @@ export class ModelPage extends LitElement {
     );
   }
 
+  /** The long poll that submit started brings the CANCELLED end. */
   private async cancel(id: string) {
     try {
       await requestCall('POST', `/api/requests/${id}/cancel`);
-      if (this.following === 0) void this.follow(id);
     } catch (error) {
       this.error = errorMessage(error);
     }
