@@ -43,6 +43,7 @@ export default tseslint.config(
   {
     ignores: [
       'dist/**',
+      'clients/typescript/dist/**',
       'node_modules/**',
       'web/dist/**',
       '.data/**',
@@ -194,6 +195,31 @@ export default tseslint.config(
             '../web/**',
           ],
           message: 'domain/ depends on nothing of ours.',
+        },
+      ]),
+    },
+  },
+  {
+    // The client is published on its own: the API's types from domain/, nothing else of ours.
+    files: ['clients/typescript/**/*.ts'],
+    rules: {
+      'no-restricted-imports': restrict([
+        {
+          group: ['**/domain/**'],
+          allowTypeImports: true,
+          message: 'The client takes the API types from domain/ as types only (its bundle has no server code).',
+        },
+        {
+          group: [
+            '**/api/**',
+            '**/db/**',
+            '**/lib/**',
+            '**/activities/**',
+            '**/workflows/**',
+            '**/infra/**',
+            '**/web/**',
+          ],
+          message: 'The client talks to the API over HTTP only.',
         },
       ]),
     },

@@ -80,6 +80,25 @@ export const workRequestView = z.object({
 });
 export type WorkRequestView = z.infer<typeof workRequestView>;
 
+/** The answer to `POST /api/requests`: the request as it was taken (`GET` it, or wait, for the rest). */
+export const submittedWorkRequest = workRequestView.pick({
+  id: true,
+  status: true,
+  model: true,
+  priority: true,
+  deadline: true,
+  createdAt: true,
+});
+export type SubmittedWorkRequest = z.infer<typeof submittedWorkRequest>;
+
+/** A waiting request's place in its model's line (1: next) and when it should start, once measured. */
+export const queuePlace = z.object({ position: z.number().int().min(1), estimatedStartAt: z.string().nullable() });
+export type QueuePlace = z.infer<typeof queuePlace>;
+
+/** `GET /api/requests/:id`: the request, with its place in line while it waits for a slot. */
+export const workRequestDetail = workRequestView.extend({ queue: queuePlace.optional() });
+export type WorkRequestDetail = z.infer<typeof workRequestDetail>;
+
 /** Query of `GET /api/requests`: newest first, keyset-paginated by the last id seen. */
 export const listWorkRequestsQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20),
@@ -91,3 +110,7 @@ export type ListWorkRequestsQuery = z.infer<typeof listWorkRequestsQuery>;
 /** A request in a list: everything but the result, which `GET /api/requests/:id` returns. */
 export const workRequestSummary = workRequestView.omit({ result: true });
 export type WorkRequestSummary = z.infer<typeof workRequestSummary>;
+
+/** `GET /api/requests`: a page, and the cursor of the next one (null: the last page). */
+export const workRequestPage = z.object({ requests: z.array(workRequestSummary), nextCursor: z.uuid().nullable() });
+export type WorkRequestPage = z.infer<typeof workRequestPage>;

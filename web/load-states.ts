@@ -1,5 +1,5 @@
 import { html, type TemplateResult } from 'lit';
-import { errorMessage } from './api-client';
+import { errorMessage } from './podium-client';
 
 /**
  * How every page shows a load in flight and one that failed, for `Task.render` (@lit/task):

@@ -15,9 +15,11 @@ import { isFinal } from '../../domain/request-status';
 import {
   listWorkRequestsQuery,
   submitWorkRequest,
+  submittedWorkRequest,
+  type SubmittedWorkRequest,
   waitQuery,
-  workRequestSummary,
-  workRequestView,
+  workRequestDetail,
+  workRequestPage,
   type WorkRequestView,
 } from '../../domain/work-request';
 import { requireSession, type AuthState } from '../auth/session-auth';
@@ -34,7 +36,6 @@ import { presentResult, type PayloadResultDeps } from '../payload-results';
 import type { PayloadStore } from '../../lib/payload-store';
 import { requestWorkflowId } from '../../workflows/contracts';
 import { schema, json, errors, bearer, idParameter } from '../http/openapi-parts';
-import { z } from 'zod';
 
 export type RequestRouteDeps = PayloadResultDeps & {
   db: DatabasePool;
@@ -54,7 +55,7 @@ function answerSubmission(ctx: Context, request: WorkRequestView, status: 200 | 
   ctx.set('Location', `/api/requests/${request.id}`);
   const { id, status: state, model, priority, deadline, createdAt } = request;
   // The deadline as a time, also when it was asked for as a duration (Cancel-After).
-  ctx.body = { id, status: state, model, priority, deadline, createdAt };
+  ctx.body = { id, status: state, model, priority, deadline, createdAt } satisfies SubmittedWorkRequest;
 }
 
 /**
@@ -164,16 +165,7 @@ export const requestPaths = {
       responses: {
         202: {
           description: 'accepted; poll the Location',
-          content: json(
-            workRequestView.pick({
-              id: true,
-              status: true,
-              model: true,
-              priority: true,
-              deadline: true,
-              createdAt: true,
-            }),
-          ),
+          content: json(submittedWorkRequest),
         },
         200: { description: 'replayed: the request made earlier with this Idempotency-Key' },
         ...errors(400, 401, 422, 429, 503),
@@ -186,7 +178,7 @@ export const requestPaths = {
       responses: {
         200: {
           description: 'a page',
-          content: json(z.object({ requests: z.array(workRequestSummary), nextCursor: z.uuid().nullable() })),
+          content: json(workRequestPage),
         },
         ...errors(400, 401),
       },
@@ -210,13 +202,7 @@ export const requestPaths = {
         200: {
           description:
             "the request; while it waits for a slot, `queue.position` is its place in its model's line (1: next) and `queue.estimatedStartAt` when it should start (null until the model's times are measured)",
-          content: json(
-            workRequestView.extend({
-              queue: z
-                .object({ position: z.number().int().min(1), estimatedStartAt: z.string().nullable() })
-                .optional(),
-            }),
-          ),
+          content: json(workRequestDetail),
         },
         ...errors(400, 401, 404),
       },

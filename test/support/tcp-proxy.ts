@@ -6,8 +6,13 @@ import net from 'node:net';
  * would look to the client. Thawing passes on what was held, in order. Taking it down cuts every
  * connection and refuses new ones until it is up again, as a restarting server would.
  */
-export async function startTcpProxy(target: { host: string; port: number }) {
+export async function startTcpProxy(
+  target: { host: string; port: number },
+  /** Cut a connection after this long without a byte either way, as load balancers do to a long poll. */
+  options: { idleCutMs?: number } = {},
+) {
   let frozen = false;
+  let idleCuts = 0;
   let down = false;
   const held: { to: net.Socket; chunk: Buffer }[] = [];
   const sockets = new Set<net.Socket>();
@@ -31,11 +36,21 @@ export async function startTcpProxy(target: { host: string; port: number }) {
       sockets.delete(upstream);
     };
     client.on('error', drop).on('close', drop);
+    if (options.idleCutMs) {
+      client.setTimeout(options.idleCutMs, () => {
+        idleCuts++;
+        drop();
+      });
+    }
     upstream.on('error', drop).on('close', drop);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: (server.address() as net.AddressInfo).port,
+    /** How many connections were cut for being idle. */
+    get idleCuts() {
+      return idleCuts;
+    },
     freeze() {
       frozen = true;
     },

@@ -1,6 +1,6 @@
 import { css, html, LitElement } from 'lit';
 import type { Permission } from '../../domain/accounts';
-import { apiCall } from '../api-client';
+import { api } from '../podium-client';
 import '../pages/admin-instance-page';
 import '../pages/admin-instances-page';
 import '../pages/admin-models-page';
@@ -101,7 +101,7 @@ export class PodiumApp extends LitElement {
     this.addEventListener('click', interceptLinks);
     // The cached user shows at once; this brings its permissions up to date.
     if (session.state.status === 'signed-in') {
-      apiCall<{ user: SessionUser }>('GET', '/api/auth/me').then(
+      api.call<{ user: SessionUser }>('GET', '/api/auth/me').then(
         ({ user }) => session.signedIn(user),
         () => undefined, // an ended session has already been shown as expired
       );
@@ -116,7 +116,7 @@ export class PodiumApp extends LitElement {
   }
 
   private async signOut() {
-    await apiCall('POST', '/api/auth/logout').catch(() => undefined);
+    await api.call('POST', '/api/auth/logout').catch(() => undefined);
     session.signedOut();
     navigate('/');
   }

@@ -1,7 +1,7 @@
 import { Task } from '@lit/task';
 import { html, LitElement, css } from 'lit';
 import type { InstanceHistoryView } from '../../domain/instances';
-import { apiCall } from '../api-client';
+import { api } from '../podium-client';
 import { loadStates } from '../load-states';
 import { sharedStyles } from '../styles';
 
@@ -49,7 +49,7 @@ export class AdminInstancePage extends LitElement {
   ];
   declare instanceId: string;
   private readonly history = new Task(this, {
-    task: ([id]) => apiCall<History>('GET', `/api/admin/instances/${encodeURIComponent(id!)}`),
+    task: ([id]) => api.call<History>('GET', `/api/admin/instances/${encodeURIComponent(id!)}`),
     args: () => [this.instanceId],
   });
 

@@ -2,7 +2,7 @@ import { Task, TaskStatus } from '@lit/task';
 import { css, html, LitElement } from 'lit';
 import type { AdminInstance, AdminInstancesView } from '../../domain/instances';
 import type { AutoscalerDecision } from '../../domain/autoscaler-decision';
-import { apiCall, errorMessage } from '../api-client';
+import { api, errorMessage } from '../podium-client';
 import { loadStates } from '../load-states';
 import { sharedStyles } from '../styles';
 import { filterInput, filtersSearch, keepFiltersInUrl, readFilters } from '../url-filters';
@@ -47,8 +47,8 @@ export class AdminInstancesPage extends LitElement {
   private readonly listing = new Task(this, {
     task: async ([filters]: readonly [Filters]) => {
       const [view, autoscaler] = await Promise.all([
-        apiCall<AdminInstancesView>('GET', `/api/admin/instances${filtersSearch(filters)}`),
-        apiCall<{ decisions: AutoscalerDecision[] }>('GET', '/api/admin/instances/autoscaler/decisions?limit=10'),
+        api.call<AdminInstancesView>('GET', `/api/admin/instances${filtersSearch(filters)}`),
+        api.call<{ decisions: AutoscalerDecision[] }>('GET', '/api/admin/instances/autoscaler/decisions?limit=10'),
       ]);
       return { ...view, decisions: autoscaler.decisions };
     },
@@ -85,7 +85,7 @@ export class AdminInstancesPage extends LitElement {
         : `Replace instance ${instance.id?.slice(0, 8)} of ${instance.model}? A new one starts; this one stops after the requests it serves.`;
     if (!instance.id || !confirm(question)) return;
     try {
-      await apiCall('POST', `/api/admin/instances/${instance.id}/${action}`);
+      await api.call('POST', `/api/admin/instances/${instance.id}/${action}`);
       this.notice = `${action === 'stop' ? 'Stopping' : 'Replacing'} instance ${instance.id.slice(0, 8)}.`;
       this.error = null;
       await this.listing.run();

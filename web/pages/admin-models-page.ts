@@ -1,7 +1,7 @@
 import { Task } from '@lit/task';
 import { css, html, LitElement } from 'lit';
 import type { ModelSpec } from '../../domain/model-catalog';
-import { ApiClientError, apiCall, errorMessage } from '../api-client';
+import { api, errorMessage, PodiumError } from '../podium-client';
 import { loadStates } from '../load-states';
 import { sharedStyles } from '../styles';
 
@@ -54,7 +54,7 @@ export class AdminModelsPage extends LitElement {
   declare error: string | null;
   declare notice: string | null;
   private readonly models = new Task(this, {
-    task: async () => (await apiCall<{ models: ModelSpec[] }>('GET', '/api/admin/models')).models,
+    task: async () => (await api.call<{ models: ModelSpec[] }>('GET', '/api/admin/models')).models,
     args: () => [],
   });
 
@@ -78,7 +78,7 @@ export class AdminModelsPage extends LitElement {
     this.error = null;
     this.notice = null;
     try {
-      const { settings } = await apiCall<{ settings: object }>('GET', `/api/admin/models/${encodeURIComponent(id)}`);
+      const { settings } = await api.call<{ settings: object }>('GET', `/api/admin/models/${encodeURIComponent(id)}`);
       this.draft = { mode: 'edit', id, json: JSON.stringify(settings, null, 2) };
     } catch (error) {
       this.error = errorMessage(error);
@@ -100,7 +100,9 @@ export class AdminModelsPage extends LitElement {
       return;
     }
     try {
-      await apiCall(draft.mode === 'create' ? 'POST' : 'PUT', `/api/admin/models/${encodeURIComponent(id)}`, settings);
+      await api.call(draft.mode === 'create' ? 'POST' : 'PUT', `/api/admin/models/${encodeURIComponent(id)}`, {
+        body: settings,
+      });
       this.notice = `${draft.mode === 'create' ? 'Registered' : 'Saved'} ${id}`;
       this.draft = null;
       this.issues = [];
@@ -108,7 +110,7 @@ export class AdminModelsPage extends LitElement {
       void this.models.run();
     } catch (error) {
       const issues =
-        error instanceof ApiClientError ? (error.details as { issues?: FieldIssue[] } | undefined)?.issues : undefined;
+        error instanceof PodiumError ? (error.details as { issues?: FieldIssue[] } | undefined)?.issues : undefined;
       this.issues = issues ?? [];
       this.error = issues ? null : errorMessage(error, { withCode: true });
     }
@@ -117,7 +119,7 @@ export class AdminModelsPage extends LitElement {
   private async deleteModel(id: string) {
     if (!confirm(`Delete ${id}? New requests for it are refused at once; those it has finish first.`)) return;
     try {
-      const { draining } = await apiCall<{ draining: { waiting: number; processing: number } }>(
+      const { draining } = await api.call<{ draining: { waiting: number; processing: number } }>(
         'DELETE',
         `/api/admin/models/${encodeURIComponent(id)}`,
       );

@@ -1,7 +1,7 @@
 import { Task, TaskStatus } from '@lit/task';
 import { css, html, LitElement } from 'lit';
 import type { AdminRequestSummary, SensitiveRequest as Sensitive } from '../../domain/admin-views';
-import { apiCall, errorMessage } from '../api-client';
+import { api, errorMessage } from '../podium-client';
 import { loadStates } from '../load-states';
 import { isFinalStatus } from '../request-statuses';
 import { sharedStyles } from '../styles';
@@ -57,7 +57,10 @@ export class AdminRequestsPage extends LitElement {
   /** The requests shown: the first page for the filters, and each page loaded after it. */
   private readonly listing = new Task(this, {
     task: async ([filters, cursor]: readonly [Filters, string | undefined]): Promise<Page> => {
-      const page = await apiCall<Page>('GET', `/api/admin/requests${filtersSearch(filters, cursor ? { cursor } : {})}`);
+      const page = await api.call<Page>(
+        'GET',
+        `/api/admin/requests${filtersSearch(filters, cursor ? { cursor } : {})}`,
+      );
       const earlier: AdminRequest[] = cursor ? (this.listing.value?.requests ?? []) : [];
       return { ...page, requests: [...earlier, ...page.requests] };
     },
@@ -122,9 +125,11 @@ export class AdminRequestsPage extends LitElement {
       return;
     }
     try {
-      const answer = await apiCall<{ previousStatus: string }>('POST', `/api/admin/requests/${request.id}/status`, {
-        status,
-        reason,
+      const answer = await api.call<{ previousStatus: string }>('POST', `/api/admin/requests/${request.id}/status`, {
+        body: {
+          status,
+          reason,
+        },
       });
       this.notice = `Request ${request.id.slice(0, 8)}: ${answer.previousStatus} → ${status} requested.`;
       this.error = null;
@@ -137,7 +142,7 @@ export class AdminRequestsPage extends LitElement {
 
   private async viewData(request: AdminRequest) {
     try {
-      this.sensitive = await apiCall<Sensitive>('GET', `/api/admin/requests/${request.id}/sensitive`);
+      this.sensitive = await api.call<Sensitive>('GET', `/api/admin/requests/${request.id}/sensitive`);
       // It opens under its row: bring it into view, and the focus with it.
       await this.updateComplete;
       const panel = this.renderRoot.querySelector<HTMLElement>('[data-testid="sensitive"]');

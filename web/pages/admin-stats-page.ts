@@ -3,7 +3,7 @@ import { css, html, LitElement } from 'lit';
 import type { PublicModelView } from '../../domain/model-catalog';
 import type { StatsGroup, StatsRow } from '../../domain/stats-query';
 import type { StatsSource } from '../../domain/stats-rollup-group';
-import { apiCall, errorMessage } from '../api-client';
+import { api, errorMessage } from '../podium-client';
 import { type ChartPoint } from '../stats/stats-chart';
 import '../stats/stats-chart';
 import { sourceNote } from '../stats/source-note';
@@ -63,7 +63,7 @@ export class AdminStatsPage extends LitElement {
   declare cursor: string | undefined;
   /** The catalog's models for the filter (without it, the filter still takes the URL's ids). */
   private readonly models = new Task(this, {
-    task: async () => (await apiCall<{ models: PublicModelView[] }>('GET', '/api/models')).models,
+    task: async () => (await api.call<{ models: PublicModelView[] }>('GET', '/api/models')).models,
     args: () => [],
   });
   /** Table and chart for the filters; "Load more" appends the next page of the table. */
@@ -74,15 +74,15 @@ export class AdminStatsPage extends LitElement {
     }> => {
       const previous = this.view.value;
       if (cursor && previous) {
-        const next = await apiCall<StatsPage>(
+        const next = await api.call<StatsPage>(
           'GET',
           `/api/admin/stats${searchFromFilters(filters, { limit: '100', cursor })}`,
         );
         return { page: { ...next, rows: [...previous.page.rows, ...next.rows] }, chart: previous.chart };
       }
       const [page, chart] = await Promise.all([
-        apiCall<StatsPage>('GET', `/api/admin/stats${searchFromFilters(filters, { limit: '100' })}`),
-        apiCall<StatsPage>(
+        api.call<StatsPage>('GET', `/api/admin/stats${searchFromFilters(filters, { limit: '100' })}`),
+        api.call<StatsPage>(
           'GET',
           `/api/admin/stats${searchFromFilters({ ...filters, byModel: false, byStatus: false, bucket: chartBucket(filters) })}`,
         ),
@@ -114,7 +114,7 @@ export class AdminStatsPage extends LitElement {
   /** Every row of the current view (all pages), streamed by the API as CSV. */
   private async downloadCsv() {
     // Make sure the access cookie is fresh: a plain link cannot refresh it.
-    await apiCall('GET', '/api/auth/me').catch(() => undefined);
+    await api.call('GET', '/api/auth/me').catch(() => undefined);
     const link = document.createElement('a');
     link.href = `/api/admin/stats${searchFromFilters(this.filters, { format: 'csv' })}`;
     link.download = '';

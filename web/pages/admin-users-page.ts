@@ -1,7 +1,7 @@
 import { Task } from '@lit/task';
 import { css, html, LitElement } from 'lit';
 import type { UserView } from '../../domain/accounts';
-import { apiCall, errorMessage } from '../api-client';
+import { api, errorMessage } from '../podium-client';
 import { loadStates } from '../load-states';
 import { session } from '../session-store';
 import { sharedStyles } from '../styles';
@@ -26,7 +26,7 @@ export class AdminUsersPage extends LitElement {
   declare error: string | null;
   declare notice: string | null;
   private readonly users = new Task(this, {
-    task: async () => (await apiCall<{ users: AdminUser[] }>('GET', '/api/admin/users?limit=100')).users,
+    task: async () => (await api.call<{ users: AdminUser[] }>('GET', '/api/admin/users?limit=100')).users,
     args: () => [],
   });
 
@@ -46,8 +46,10 @@ export class AdminUsersPage extends LitElement {
     const reason = prompt(`${question} Give a reason (it goes into the audit log):`);
     if (!reason?.trim()) return;
     try {
-      const answer = await apiCall<{ endedSessions?: number }>('POST', `/api/admin/users/${user.id}/${path}`, {
-        reason,
+      const answer = await api.call<{ endedSessions?: number }>('POST', `/api/admin/users/${user.id}/${path}`, {
+        body: {
+          reason,
+        },
       });
       this.notice = said(answer);
       this.error = null;

@@ -1,7 +1,7 @@
 import { Task } from '@lit/task';
 import { html, LitElement } from 'lit';
 import type { PublicModelView } from '../../domain/model-catalog';
-import { getJson } from '../api-client';
+import { api } from '../podium-client';
 import { loadStates } from '../load-states';
 import { sharedStyles } from '../styles';
 
@@ -9,7 +9,7 @@ import { sharedStyles } from '../styles';
 export class CatalogPage extends LitElement {
   static override styles = sharedStyles;
   private readonly models = new Task(this, {
-    task: async () => (await getJson<{ models: PublicModelView[] }>('/api/models')).models,
+    task: async () => (await api.call<{ models: PublicModelView[] }>('GET', '/api/models')).models,
     args: () => [],
   });
 

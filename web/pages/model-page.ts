@@ -1,8 +1,8 @@
 import { Task } from '@lit/task';
 import { css, html, LitElement } from 'lit';
 import type { PublicModelView } from '../../domain/model-catalog';
-import type { WorkRequestView } from '../../domain/work-request';
-import { errorMessage, getJson } from '../api-client';
+import type { RequestInput, WorkRequestDetail } from '../../domain/work-request';
+import { api, errorMessage, requests } from '../podium-client';
 import { loadStates } from '../load-states';
 import {
   chatCall,
@@ -14,13 +14,12 @@ import {
   type Tensor,
   type TensorSpec,
 } from '../model-form';
-import { requestCall, uploadPayload } from '../request-calls';
 import { followRequestEvents } from '../request-events';
 import { isFinalStatus, laterStatus } from '../request-statuses';
 import { sharedStyles } from '../styles';
 
-/** A waiting request's place in line, as `GET /api/requests/:id` tells it. */
-type Viewed = WorkRequestView & { queue?: { position: number; estimatedStartAt: string | null } };
+/** The request as `GET /api/requests/:id` tells it, with its place in line while it waits. */
+type Viewed = WorkRequestDetail;
 
 /**
  * One model, for everyone (anonymous visitors too: their session is made on first use and kept
@@ -85,7 +84,7 @@ export class ModelPage extends LitElement {
 
   private readonly model = new Task(this, {
     task: async ([id]: [string]) => {
-      const { models } = await getJson<{ models: PublicModelView[] }>('/api/models');
+      const { models } = await api.call<{ models: PublicModelView[] }>('GET', '/api/models');
       return models.find((m) => m.id === id) ?? null;
     },
     args: () => [this.modelId] as [string],
@@ -166,7 +165,7 @@ export class ModelPage extends LitElement {
       if (!file || this.advanced) continue;
       const layout = fileTensor(spec, file.size);
       if ('problem' in layout) continue; // built() has said so
-      uploads[spec.name] = await uploadPayload(new Blob([layout.prefix as BlobPart, file]));
+      uploads[spec.name] = (await requests.upload(new Blob([layout.prefix as BlobPart, file]))).id;
     }
     return uploads;
   }
@@ -181,11 +180,12 @@ export class ModelPage extends LitElement {
       const built = this.built(model, await this.uploadFiles(model));
       if (!('input' in built)) return;
       const { input } = built;
-      const created = await requestCall<{ id: string }>('POST', '/api/requests', { model: model.id, input });
+      // Built loosely from the form (or typed raw): the API says what is wrong with it.
+      const created = await requests.submit(model.id, null, { input: input as RequestInput });
       this.streaming?.abort();
       this.streamed = '';
       this.stream(created.id);
-      this.request = await requestCall<Viewed>('GET', `/api/requests/${created.id}`);
+      this.request = (await requests.get(created.id)).view as Viewed;
       void this.follow(created.id);
     } catch (error) {
       this.error = errorMessage(error);
@@ -199,7 +199,7 @@ export class ModelPage extends LitElement {
       try {
         // While it waits, a short poll keeps its place in line up to date; then one until it ends.
         const wait = this.request.status === 'REQUESTED' ? 2 : 20;
-        this.request = laterStatus(this.request, await requestCall<Viewed>('GET', `/api/requests/${id}?wait=${wait}`));
+        this.request = laterStatus(this.request, (await requests.get(id, { waitSeconds: wait })).view as Viewed);
       } catch (error) {
         this.error = errorMessage(error);
         return;
@@ -232,7 +232,7 @@ export class ModelPage extends LitElement {
   /** The long poll that submit started brings the CANCELLED end. */
   private async cancel(id: string) {
     try {
-      await requestCall('POST', `/api/requests/${id}/cancel`);
+      await requests.call('POST', `/api/requests/${id}/cancel`);
     } catch (error) {
       this.error = errorMessage(error);
     }
@@ -304,7 +304,7 @@ export class ModelPage extends LitElement {
     return (model.inputs as TensorSpec[]).map((spec) => this.renderField(spec));
   }
 
-  private renderOutputs(request: WorkRequestView) {
+  private renderOutputs(request: WorkRequestDetail) {
     const text = openAiText(request.result);
     if (text !== null) return html`<pre tabindex="0" class="answer" data-testid="output-text">${text}</pre>`;
     const outputs = (request.result as { outputs?: Tensor[] } | null)?.outputs;

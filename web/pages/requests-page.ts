@@ -1,8 +1,8 @@
 import { Task, TaskStatus } from '@lit/task';
 import { css, html, LitElement } from 'lit';
 import type { PublicModelView } from '../../domain/model-catalog';
-import type { WorkRequestSummary, WorkRequestView } from '../../domain/work-request';
-import { apiCall, errorMessage } from '../api-client';
+import type { RequestInput, WorkRequestSummary, WorkRequestView } from '../../domain/work-request';
+import { api, errorMessage } from '../podium-client';
 import { loadStates } from '../load-states';
 import { followRequestEvents } from '../request-events';
 import { isFinalStatus } from '../request-statuses';
@@ -54,11 +54,11 @@ export class RequestsPage extends LitElement {
   declare input: string;
   private polling: ReturnType<typeof setTimeout> | undefined;
   private readonly catalog = new Task(this, {
-    task: async () => (await apiCall<{ models: PublicModelView[] }>('GET', '/api/models')).models,
+    task: async () => (await api.call<{ models: PublicModelView[] }>('GET', '/api/models')).models,
     args: () => [],
   });
   private readonly mine = new Task(this, {
-    task: async () => (await apiCall<{ requests: WorkRequestSummary[] }>('GET', '/api/requests?limit=50')).requests,
+    task: async () => (await api.call<{ requests: WorkRequestSummary[] }>('GET', '/api/requests?limit=50')).requests,
     args: () => [],
   });
 
@@ -121,7 +121,7 @@ export class RequestsPage extends LitElement {
     const selectedId = this.selected?.id;
     const selected = selectedId
       ? this.guard(async () => {
-          this.selected = await apiCall<WorkRequestView>('GET', `/api/requests/${selectedId}`);
+          this.selected = await api.call<WorkRequestView>('GET', `/api/requests/${selectedId}`);
         })
       : null;
     await Promise.all([this.catalog.run(), this.mine.run(), selected]);
@@ -144,7 +144,8 @@ export class RequestsPage extends LitElement {
       return;
     }
     await this.guard(async () => {
-      const created = await apiCall<{ id: string }>('POST', '/api/requests', { model: this.model, input });
+      // As typed: the API says what is wrong with it.
+      const created = await api.submit(this.model, null, { input: input as RequestInput });
       await this.show(created.id);
       await this.reload();
     });
@@ -160,7 +161,7 @@ export class RequestsPage extends LitElement {
     url.searchParams.set('request', id);
     history.replaceState(null, '', url);
     await this.guard(async () => {
-      this.selected = await apiCall<WorkRequestView>('GET', `/api/requests/${id}`);
+      this.selected = await api.call<WorkRequestView>('GET', `/api/requests/${id}`);
       if (!isFinalStatus(this.selected.status)) {
         if (!this.events) this.follow(id);
         this.polling = setTimeout(() => void this.show(id).then(() => this.reload()), pollMs);
@@ -171,7 +172,7 @@ export class RequestsPage extends LitElement {
   /** The owner stops a waiting or running request; the page shows how it ended. */
   private async cancel(id: string) {
     await this.guard(async () => {
-      await apiCall('POST', `/api/requests/${id}/cancel`);
+      await api.call('POST', `/api/requests/${id}/cancel`);
       await this.show(id);
       await this.reload();
     });

@@ -1,5 +1,5 @@
 import { html, LitElement } from 'lit';
-import { ApiClientError, apiCall, errorMessage } from '../api-client';
+import { api, errorMessage, PodiumError } from '../podium-client';
 import { navigate, returnPath } from '../router';
 import { session, type SessionUser } from '../session-store';
 import { sharedStyles } from '../styles';
@@ -23,9 +23,11 @@ export class SignInPage extends LitElement {
     this.busy = true;
     this.error = null;
     try {
-      const body = await apiCall<{ user: SessionUser }>('POST', '/api/auth/login', {
-        ...(login.includes('@') ? { email: login } : { username: login }),
-        password: String(form.get('password') ?? ''),
+      const body = await api.call<{ user: SessionUser }>('POST', '/api/auth/login', {
+        body: {
+          ...(login.includes('@') ? { email: login } : { username: login }),
+          password: String(form.get('password') ?? ''),
+        },
       });
       session.signedIn(body.user);
       // Back to the page that asked for a sign-in, if one did.
@@ -33,7 +35,7 @@ export class SignInPage extends LitElement {
     } catch (error) {
       this.error = errorMessage(error);
       // A lockout may be strangers' doing: say so, so that nobody thinks their password leaked.
-      if (error instanceof ApiClientError && error.code === 'TOO_MANY_ATTEMPTS') {
+      if (error instanceof PodiumError && error.code === 'TOO_MANY_ATTEMPTS') {
         this.error +=
           ' Failed sign-ins are counted per account and per address, whoever made them: someone else guessing at this account locks it for everyone for a while, without learning its password.';
       }

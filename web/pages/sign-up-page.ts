@@ -1,6 +1,6 @@
 import { html, LitElement, nothing } from 'lit';
 import type { AccountIssue } from '../../domain/accounts';
-import { errorMessage } from '../api-client';
+import { errorMessage } from '../podium-client';
 import { navigate } from '../router';
 import { session, type SessionUser } from '../session-store';
 import { sharedStyles } from '../styles';

@@ -11,7 +11,7 @@ from typing import Any, Dict, Mapping, Optional, Tuple, Union
 import httpx
 
 from .errors import PodiumError, RequestCancelled, RequestFailed, WaitTimeout, error_from_answer
-from .tensors import TensorLike, outputs_of, to_inference_request
+from .tensors import TensorLike, outputs_of
 
 #: Statuses after which nothing changes.
 FINAL_STATUSES = ("COMPLETE", "FAILED", "CANCELLED")
@@ -19,22 +19,21 @@ FINAL_STATUSES = ("COMPLETE", "FAILED", "CANCELLED")
 LONGEST_POLL_SECONDS = 60
 
 
+def check_one_input(inputs: Optional[Mapping[str, TensorLike]], input: Optional[Mapping[str, Any]]) -> None:
+    if (inputs is None) == (input is None):
+        raise ValueError("give inputs (named arrays) or input (the request's input as Podium takes it), one of them")
+
+
 def submission(
     model: str,
-    inputs: Optional[Mapping[str, TensorLike]],
-    input: Optional[Mapping[str, Any]],
+    input: Mapping[str, Any],
     webhook: Optional[str],
     priority: Optional[str],
     deadline: Union[str, float, None],
     idempotency_key: Optional[str],
 ) -> Tuple[Dict[str, Any], Dict[str, str]]:
     """The body and headers of ``POST /api/requests``: a key of its own unless one is given."""
-    if (inputs is None) == (input is None):
-        raise ValueError("give inputs (named arrays) or input (the request's input as Podium takes it), one of them")
-    body: Dict[str, Any] = {
-        "model": model,
-        "input": dict(input) if input is not None else to_inference_request(inputs or {}),
-    }
+    body: Dict[str, Any] = {"model": model, "input": dict(input)}
     if webhook is not None:
         body["webhook"] = webhook
     if priority is not None:
@@ -42,6 +41,10 @@ def submission(
     if deadline is not None:
         body["deadline"] = f"{int(deadline * 1000)}ms" if isinstance(deadline, (int, float)) else deadline
     return body, {"Idempotency-Key": idempotency_key or str(uuid.uuid4())}
+
+
+#: The headers of an upload (``POST /api/payloads``).
+UPLOAD_HEADERS = {"Content-Type": "application/octet-stream"}
 
 
 def sent_headers(token: Optional[str], headers: Optional[Mapping[str, str]], authorised: bool) -> Dict[str, str]:
@@ -87,12 +90,13 @@ def backoff(attempt: int) -> float:
     return float(min(2**attempt * 0.25, 5.0))
 
 
-def answer_of(response: httpx.Response, request_id: Optional[str]) -> Any:
-    """The answer's JSON, or its error raised as the class of its code."""
-    body = response.json() if response.content else None
+def answer_of(response: httpx.Response, request_id: Optional[str], raw: bool = False) -> Any:
+    """The answer's JSON (its bytes if ``raw``), or its error raised as the class of its code."""
     if response.is_error:
-        raise error_from_answer(response.status_code, body, request_id)
-    return body
+        raise error_from_answer(response.status_code, response.json() if response.content else None, request_id)
+    if raw:
+        return response.content
+    return response.json() if response.content else None
 
 
 def next_poll(timeout: Optional[float], give_up: Optional[float], request_id: str) -> int:
@@ -129,6 +133,8 @@ class RequestView:
     """A request as last read: its fields, and its result as a caller wants it."""
 
     view: Dict[str, Any]
+    #: Outputs' bytes by name, read by ``wait()`` for those kept as payloads (``payload_outputs``).
+    read: Dict[str, bytes]
 
     @property
     def id(self) -> str:
@@ -174,7 +180,7 @@ class RequestView:
             raise PodiumError("NOT_ENDED", f"the request is {self.status}; wait() for it", request_id=self.id)
         result = self.result
         if isinstance(result, dict) and "outputs" in result:
-            return outputs_of(result)
+            return outputs_of(result, self.read)
         return result
 
     def __repr__(self) -> str:

@@ -15,11 +15,13 @@ from typing import Any, AsyncIterator, Dict, Mapping, Optional, Union
 import httpx
 
 from ._core import (
+    UPLOAD_HEADERS,
     Event,
     RequestView,
     after_answer,
     answer_of,
     backoff,
+    check_one_input,
     event_headers,
     next_poll,
     page_params,
@@ -27,7 +29,7 @@ from ._core import (
     submission,
 )
 from .errors import Unauthorized
-from .tensors import TensorLike
+from .tensors import TensorLike, named, payload_outputs, planned_input
 
 __all__ = ["AsyncPodium", "AsyncRequest"]
 
@@ -80,7 +82,9 @@ class AsyncPodium:
         idempotency_key: Optional[str] = None,
     ) -> AsyncRequest:
         """Submits a request and returns it at once (it runs in Podium, durably)."""
-        body, headers = submission(model, inputs, input, webhook, priority, deadline, idempotency_key)
+        check_one_input(inputs, input)
+        request_input = input if input is not None else await self._uploaded(inputs or {})
+        body, headers = submission(model, request_input, webhook, priority, deadline, idempotency_key)
         return AsyncRequest(self, await self._call("POST", "/api/requests", json=body, headers=headers))
 
     async def run(
@@ -105,6 +109,19 @@ class AsyncPodium:
             if not cursor:
                 return
 
+    async def upload(self, data: bytes) -> str:
+        """Uploads bytes (a tensor's, laid out as docs/payloads.md says) for a request to name; its id."""
+        return str((await self._call("POST", "/api/payloads", content=data, headers=UPLOAD_HEADERS))["id"])
+
+    async def download(self, payload_id: str) -> bytes:
+        """A payload's bytes: an upload of yours, or an output kept as one."""
+        return bytes(await self._call("GET", f"/api/payloads/{payload_id}", raw=True))
+
+    async def _uploaded(self, inputs: Mapping[str, TensorLike]) -> Dict[str, Any]:
+        """Named inputs as an inference request, those JSON would not carry well uploaded first."""
+        tensors, uploads = planned_input(inputs)
+        return named(tensors, {name: await self.upload(data) for name, data in uploads.items()})
+
     async def webhook_secret(self) -> str:
         """A new secret that signs your webhook deliveries from now on (shown this once)."""
         return str((await self._call("POST", "/api/webhook-secrets", json={}))["secret"])
@@ -124,11 +141,13 @@ class AsyncPodium:
         path: str,
         *,
         json: Any = None,
+        content: Optional[bytes] = None,
         params: Optional[Mapping[str, Any]] = None,
         headers: Optional[Mapping[str, str]] = None,
         timeout: Optional[float] = None,
         authorised: bool = True,
         request_id: Optional[str] = None,
+        raw: bool = False,
     ) -> Any:
         """As ``Podium._call``: the token, its refresh, retries, errors."""
         refreshed = False
@@ -139,6 +158,7 @@ class AsyncPodium:
                     method,
                     path,
                     json=json,
+                    content=content,
                     params=params,
                     headers=sent_headers(self.token, headers, authorised),
                     timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
@@ -160,7 +180,7 @@ class AsyncPodium:
                 await asyncio.sleep(float(then))
                 attempt += 1
             else:
-                return answer_of(response, request_id)
+                return answer_of(response, request_id, raw)
 
     async def _refresh(self) -> None:
         response = await self._http.post("/api/auth/refresh", json={"refreshToken": self.refresh_token})
@@ -176,6 +196,7 @@ class AsyncRequest(RequestView):
     def __init__(self, client: AsyncPodium, view: Mapping[str, Any]) -> None:
         self._client = client
         self.view: Dict[str, Any] = dict(view)
+        self.read: Dict[str, bytes] = {}
 
     async def refresh(self) -> AsyncRequest:
         self.view = await self._client._call("GET", f"/api/requests/{self.id}", request_id=self.id)
@@ -192,6 +213,10 @@ class AsyncRequest(RequestView):
                 )
             except httpx.TransportError:
                 continue
+        # Outputs whose JSON is missing or inexact come as bytes.
+        if self.status == "COMPLETE" and isinstance(self.result, dict):
+            for name, payload_id in payload_outputs(self.result):
+                self.read[name] = await self._client.download(payload_id)
         return self
 
     async def cancel(self) -> AsyncRequest:

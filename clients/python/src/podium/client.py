@@ -14,11 +14,13 @@ from typing import Any, Dict, Iterator, Mapping, Optional, Union
 import httpx
 
 from ._core import (
+    UPLOAD_HEADERS,
     Event,
     RequestView,
     after_answer,
     answer_of,
     backoff,
+    check_one_input,
     event_headers,
     next_poll,
     page_params,
@@ -26,7 +28,7 @@ from ._core import (
     submission,
 )
 from .errors import Unauthorized
-from .tensors import TensorLike
+from .tensors import TensorLike, named, payload_outputs, planned_input
 
 __all__ = ["Podium", "Request", "Event"]
 
@@ -93,7 +95,9 @@ class Podium:
         naming an upload). ``priority``: ``high``, ``normal`` or ``low``. ``deadline``: seconds
         from now, a duration such as ``"1m30s"``, or an ISO time; a request that cannot start
         by then ends ``EXPIRED`` without using an instance."""
-        body, headers = submission(model, inputs, input, webhook, priority, deadline, idempotency_key)
+        check_one_input(inputs, input)
+        request_input = input if input is not None else self._uploaded(inputs or {})
+        body, headers = submission(model, request_input, webhook, priority, deadline, idempotency_key)
         return Request(self, self._call("POST", "/api/requests", json=body, headers=headers))
 
     def run(
@@ -119,6 +123,19 @@ class Podium:
             if not cursor:
                 return
 
+    def upload(self, data: bytes) -> str:
+        """Uploads bytes (a tensor's, laid out as docs/payloads.md says) for a request to name; its id."""
+        return str((self._call("POST", "/api/payloads", content=data, headers=UPLOAD_HEADERS))["id"])
+
+    def download(self, payload_id: str) -> bytes:
+        """A payload's bytes: an upload of yours, or an output kept as one."""
+        return bytes(self._call("GET", f"/api/payloads/{payload_id}", raw=True))
+
+    def _uploaded(self, inputs: Mapping[str, TensorLike]) -> Dict[str, Any]:
+        """Named inputs as an inference request, those JSON would not carry well uploaded first."""
+        tensors, uploads = planned_input(inputs)
+        return named(tensors, {name: self.upload(data) for name, data in uploads.items()})
+
     def webhook_secret(self) -> str:
         """A new secret that signs your webhook deliveries from now on (shown this once)."""
         return str(self._call("POST", "/api/webhook-secrets", json={})["secret"])
@@ -138,11 +155,13 @@ class Podium:
         path: str,
         *,
         json: Any = None,
+        content: Optional[bytes] = None,
         params: Optional[Mapping[str, Any]] = None,
         headers: Optional[Mapping[str, str]] = None,
         timeout: Optional[float] = None,
         authorised: bool = True,
         request_id: Optional[str] = None,
+        raw: bool = False,
     ) -> Any:
         """The one way calls are made: the token, its refresh, retries, errors."""
         refreshed = False
@@ -153,6 +172,7 @@ class Podium:
                     method,
                     path,
                     json=json,
+                    content=content,
                     params=params,
                     headers=sent_headers(self.token, headers, authorised),
                     timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
@@ -174,7 +194,7 @@ class Podium:
                 time.sleep(float(then))
                 attempt += 1
             else:
-                return answer_of(response, request_id)
+                return answer_of(response, request_id, raw)
 
     def _refresh(self) -> None:
         response = self._http.post("/api/auth/refresh", json={"refreshToken": self.refresh_token})
@@ -190,6 +210,7 @@ class Request(RequestView):
     def __init__(self, client: Podium, view: Mapping[str, Any]) -> None:
         self._client = client
         self.view: Dict[str, Any] = dict(view)
+        self.read: Dict[str, bytes] = {}
 
     def refresh(self) -> Request:
         """Reads the request again."""
@@ -208,6 +229,10 @@ class Request(RequestView):
                 )
             except httpx.TransportError:
                 continue  # a proxy cut the poll: ask again
+        # Outputs whose JSON is missing or inexact come as bytes.
+        if self.status == "COMPLETE" and isinstance(self.result, dict):
+            for name, payload_id in payload_outputs(self.result):
+                self.read[name] = self._client.download(payload_id)
         return self
 
     def cancel(self) -> Request:
