@@ -25,29 +25,30 @@ const signedInUser: Credentials = {
 };
 
 const nobody = new Podium({ baseUrl: '' });
-let makingSession: Promise<void> | null = null;
 
 /**
- * The browser's anonymous session: its token from localStorage. The first call goes without one
- * and its 401 makes the session (one for calls that meet it together); so does a token the API
- * no longer knows.
+ * The browser's anonymous session: its token from localStorage, made on first use (one for the
+ * calls that need it together), and made again when the API no longer knows it.
  */
 const browserSession: Credentials = {
-  authorise(_init, headers) {
-    const token = localStorage.getItem(tokenKey);
-    if (token) headers.set('authorization', `Bearer ${token}`);
+  async authorise(_init, headers) {
+    const token = localStorage.getItem(tokenKey) ?? (await newSessionOnce());
+    headers.set('authorization', `Bearer ${token}`);
   },
   async renew() {
-    makingSession ??= newAnonymousSession().finally(() => (makingSession = null));
-    await makingSession;
+    await newSessionOnce();
     return true;
   },
 };
 
-async function newAnonymousSession(): Promise<void> {
+let makingSession: Promise<string> | null = null;
+const newSessionOnce = () => (makingSession ??= newAnonymousSession().finally(() => (makingSession = null)));
+
+async function newAnonymousSession(): Promise<string> {
   try {
     const { token } = await nobody.call<{ token: string }>('POST', '/api/sessions/anonymous', { anonymous: true });
     localStorage.setItem(tokenKey, token);
+    return token;
   } catch (error) {
     if (error instanceof PodiumError && error.code === 'TOO_MANY_SESSIONS') {
       throw new PodiumError(error.code, `${error.message}. Sign in, or come back later.`, error.options);

@@ -28,6 +28,7 @@ export class SignInPage extends LitElement {
           ...(login.includes('@') ? { email: login } : { username: login }),
           password: String(form.get('password') ?? ''),
         },
+        maxRetries: 0, // a lockout (429) is told at once, not waited out
       });
       session.signedIn(body.user);
       // Back to the page that asked for a sign-in, if one did.

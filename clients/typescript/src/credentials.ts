@@ -2,8 +2,8 @@ import { errorFromAnswer, Unauthorized } from './errors';
 
 /** Who a call is made as. Podium's own kind is `TokenCredentials`; the web UI brings cookie sessions. */
 export interface Credentials {
-  /** Makes a call someone's: adds its header (or, in a browser, asks for its cookies). */
-  authorise(init: RequestInit, headers: Headers): void;
+  /** Makes a call someone's: adds its header (or, in a browser, asks for its cookies); may first make a session. */
+  authorise(init: RequestInit, headers: Headers): void | Promise<void>;
   /**
    * After a 401: true when renewed, so the call is sent again; false when there is nothing to
    * renew with (the 401 is the answer). Throws when the session has ended for good.

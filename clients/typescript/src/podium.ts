@@ -242,14 +242,15 @@ export class Podium implements RequestClient {
   async fetch(
     path: string,
     init: RequestInit & { headers?: Record<string, string> },
-    options: Pick<CallOptions, 'timeoutMs' | 'anonymous'> = {},
+    options: Pick<CallOptions, 'timeoutMs' | 'anonymous' | 'maxRetries'> = {},
   ): Promise<Response> {
     let renewed = false;
+    const maxRetries = options.maxRetries ?? this.maxRetries;
     const signal = init.signal ?? undefined;
     for (let attempt = 0; ;) {
       const headers = new Headers(init.headers);
       const sent: RequestInit = { ...init, headers };
-      if (!options.anonymous) this.credentials.authorise(sent, headers);
+      if (!options.anonymous) await this.credentials.authorise(sent, headers);
       const timeoutMs = options.timeoutMs === undefined ? this.timeoutMs : options.timeoutMs;
       const signals = [init.signal, timeoutMs === null ? null : AbortSignal.timeout(timeoutMs)].filter(
         (s) => s != null,
@@ -259,7 +260,7 @@ export class Podium implements RequestClient {
       try {
         response = await this.send(this.baseUrl + path, sent);
       } catch (error) {
-        if (init.signal?.aborted || attempt >= this.maxRetries) throw error;
+        if (init.signal?.aborted || attempt >= maxRetries) throw error;
         await sleep(backoffMs(attempt++), signal);
         continue;
       }
@@ -267,7 +268,7 @@ export class Podium implements RequestClient {
         response.status,
         response.headers.get('retry-after'),
         attempt,
-        this.maxRetries,
+        maxRetries,
         !options.anonymous && !renewed,
       );
       if (then === 'answer') return response;

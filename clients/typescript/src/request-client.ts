@@ -10,6 +10,8 @@ export interface CallOptions {
   timeoutMs?: number | null;
   /** The request the call is about, carried by its error. */
   requestId?: string;
+  /** How many times this call is sent again after a 429, a 503 or a cut (the client's `maxRetries` unless said). */
+  maxRetries?: number;
   /** Made as nobody: no credentials, no renewal. */
   anonymous?: boolean;
 }
