@@ -77,7 +77,7 @@ function flattened(name: string, value: Nested<string | number | boolean>): { sh
 
 /** `value` as a Tensor. */
 export function asTensor(name: string, value: TensorLike): Tensor {
-  if (isTensor(value)) return value;
+  if (isTensor(value)) return value.datatype ? value : tensor(value.data, value.shape);
   if (ArrayBuffer.isView(value)) return tensor(value, [value.length]);
   const { shape, data } = flattened(name, value);
   return tensor(data as Tensor['data'], shape);
