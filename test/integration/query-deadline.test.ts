@@ -45,10 +45,13 @@ describe('withQueryDeadline: a PostgreSQL that hangs costs the deadline', () => 
       maximumPoolSize: 1,
     });
     try {
-      const db = withQueryDeadline(onePool, 300);
-      // Three callers ahead in line, each holding the one connection for 150 ms: the fourth waits 450 ms.
+      // The connection is made first: on a loaded machine its making alone may take the deadline.
+      await onePool.query(sql.unsafe`SELECT 1`);
+      const db = withQueryDeadline(onePool, 1000);
+      // Three callers ahead in line, each holding the one connection for 450 ms: the fourth waits
+      // 1350 ms, past the deadline, and PostgreSQL answered the first of them well within it.
       const ahead = Array.from({ length: 3 }, () =>
-        db.query(sql.unsafe`SELECT pg_sleep(0.15)`).catch((error: unknown) => error),
+        db.query(sql.unsafe`SELECT pg_sleep(0.45)`).catch((error: unknown) => error),
       );
       const error = await db.query(sql.unsafe`SELECT 1`).catch((caught: unknown) => caught);
       expect(error).toMatchObject({ name: 'QueryDeadlineError', at: 'query', databaseAnswering: true });
