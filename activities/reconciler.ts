@@ -15,6 +15,18 @@ const visibilityStatus: Record<ClosedWorkflowStatus, string> = {
   CANCELLED: 'Canceled',
 };
 
+/**
+ * The visibility query of request workflows of `taskQueue` closed by Temporal since `since`. It
+ * must work on every visibility store Podium runs on (SQLite, PostgreSQL: visibility-queries.test.ts).
+ */
+export function closedRequestsQuery(taskQueue: string, since: Date): string {
+  const statuses = closedWorkflowStatuses.map((status) => `'${visibilityStatus[status]}'`).join(', ');
+  return (
+    `WorkflowType IN (${requestWorkflowTypes.map((type) => `'${type}'`).join(', ')}) AND TaskQueue = '${taskQueue}' ` +
+    `AND ExecutionStatus IN (${statuses}) AND CloseTime > '${since.toISOString()}'`
+  );
+}
+
 /** What keeps requests true to their workflows when Temporal closes one behind Podium's back. */
 export function createReconcilerActivities({ db, temporal, taskQueue }: SignalDeps) {
   const slots = createSlotSignals({ db, temporal, taskQueue });
@@ -26,11 +38,7 @@ export function createReconcilerActivities({ db, temporal, taskQueue }: SignalDe
      * CANCELLED) and lets go of its slot or queue place. Idempotent: an ended request is left alone.
      */
     async reconcileClosedRequests({ lookbackSeconds }: { lookbackSeconds: number }): Promise<{ ended: number }> {
-      const since = new Date(Date.now() - lookbackSeconds * 1000).toISOString();
-      const statuses = closedWorkflowStatuses.map((status) => `'${visibilityStatus[status]}'`).join(', ');
-      const query =
-        `WorkflowType IN (${requestWorkflowTypes.map((type) => `'${type}'`).join(', ')}) AND TaskQueue = '${taskQueue}' ` +
-        `AND ExecutionStatus IN (${statuses}) AND CloseTime > '${since}'`;
+      const query = closedRequestsQuery(taskQueue, new Date(Date.now() - lookbackSeconds * 1000));
       let ended = 0;
       for await (const execution of temporal.workflow.list({ query })) {
         // The client names statuses as domain/closed-workflow does.

@@ -45,3 +45,27 @@ export async function findFreePorts(count: number, host = '127.0.0.1'): Promise<
     await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
   }
 }
+
+/**
+ * `count` distinct free ports below 32768, for a service that stores its port in a signed 16-bit
+ * column (Temporal's cluster_membership.rpc_port is a PostgreSQL smallint). Tried at random in
+ * 20000–32767, held open together so none repeats.
+ */
+export async function findFreeLowPorts(count: number, host = '127.0.0.1'): Promise<number[]> {
+  const held: ReturnType<typeof createServer>[] = [];
+  try {
+    for (let tries = 0; held.length < count; tries++) {
+      if (tries > count * 50) throw new Error(`no ${count} free ports found in 20000–32767 on ${host}`);
+      const port = 20000 + Math.floor(Math.random() * 12768);
+      const server = createServer();
+      const listening = await new Promise<boolean>((resolve) => {
+        server.once('error', () => resolve(false));
+        server.listen(port, host, () => resolve(true));
+      });
+      if (listening) held.push(server);
+    }
+    return held.map((server) => (server.address() as { port: number }).port);
+  } finally {
+    await Promise.all(held.map((server) => new Promise((resolve) => server.close(resolve))));
+  }
+}

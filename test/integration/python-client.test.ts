@@ -1,11 +1,16 @@
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { ensurePythonTool, pythonClientTests } from '../../infra/python-tools';
 import { projectRoot } from '../../lib/project-root';
+import { sql } from 'slonik';
+import { z } from 'zod';
 import { useTestStack } from '../support/test-stack';
+
+const keyRow = z.object({ idempotency_key: z.string() });
 
 const run = promisify(execFile);
 const clientDir = path.join(projectRoot, 'clients/python');
@@ -18,10 +23,20 @@ beforeAll(() => {
 
 describe('the Python client (clients/python)', () => {
   it('passes its pytest suite against a live Podium', async () => {
+    // The tests that inject a 503 on submit use this key (and it + "-aio"): read back below.
+    const key503 = `py-503-${randomUUID()}`;
     const outcome = await run(
       path.join(venv, 'bin', 'python'),
       ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', path.join(clientDir, 'tests')],
-      { env: { ...process.env, PODIUM_URL: stack.baseUrl, PYTHONPATH: path.join(clientDir, 'src') }, timeout: 280_000 },
+      {
+        env: {
+          ...process.env,
+          PODIUM_URL: stack.baseUrl,
+          PYTHONPATH: path.join(clientDir, 'src'),
+          PODIUM_503_KEY: key503,
+        },
+        timeout: 280_000,
+      },
     ).catch((failed: { stdout?: string; stderr?: string }) => ({
       failed,
       stdout: failed.stdout ?? '',
@@ -38,6 +53,13 @@ describe('the Python client (clients/python)', () => {
     // Every test ran (33: the datatypes one per datatype), none skipped.
     expect(outcome.stdout).toMatch(/^(\d+) passed in /m);
     expect(Number(/^(\d+) passed in /m.exec(outcome.stdout)![1])).toBeGreaterThanOrEqual(33);
+    // A submission answered 503 and sent again with its key made one request, sync and asyncio.
+    const made = await stack.db.any(
+      sql.type(
+        keyRow,
+      )`SELECT idempotency_key FROM work_requests WHERE idempotency_key IN (${key503}, ${`${key503}-aio`})`,
+    );
+    expect(made.map((row) => row.idempotency_key).sort()).toEqual([key503, `${key503}-aio`]);
   }, 300_000);
 
   it('is formatted and lint-clean (ruff, as pyproject.toml sets it)', async () => {

@@ -5,6 +5,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import { ensureChromium, ensureDebianPackage } from '../../infra/ensure-debian-package';
 import { findFreePort } from '../../lib/ports';
 import { startEmbeddedPostgres } from '../../infra/postgres';
+import { startTemporalCluster } from '../../infra/temporal-cluster/cluster';
 import { devServerTunings, startDevTemporal, type DevServerTuning } from '../../infra/temporal-server';
 import { workflowsPath } from '../../infra/worker';
 import { buildWeb } from '../../web/build';
@@ -66,27 +67,47 @@ export async function startRunServices(
   // As root, Postgres runs as the `postgres` user, which must be able to reach its data dir.
   await chmod(workDir, 0o755);
   const [pgPort, temporalPort, uiPort] = [await findFreePort(), await findFreePort(), await findFreePort()];
+  const log = (line: string) => console.error(`[podium] ${line}`);
+  // PODIUM_TEST_TEMPORAL=cluster: the multi-service cluster, its databases in the run's PostgreSQL
+  // (whose connections it shares with the tests: up to 65 of its own).
+  const onCluster = process.env.PODIUM_TEST_TEMPORAL === 'cluster';
+  const startPostgres = startEmbeddedPostgres({
+    dataDir: path.join(workDir, 'postgres'),
+    port: pgPort,
+    persistent: false,
+    postgresFlags: [...statementProfileFlags(), ...(onCluster ? ['-c', 'max_connections=300'] : [])],
+  });
+  const startTemporal = onCluster
+    ? startPostgres.then(() =>
+        startTemporalCluster({
+          database: {
+            host: '127.0.0.1',
+            port: pgPort,
+            user: 'podium',
+            password: 'podium',
+            persistence: 'temporal',
+            visibility: 'temporal_visibility',
+          },
+          dir: path.join(workDir, 'temporal-cluster'),
+          log,
+        }),
+      )
+    : startDevTemporal({
+        tuning: devServerTuningFromEnv(),
+        dataDir: path.join(workDir, 'temporal'),
+        host: '127.0.0.1',
+        port: temporalPort,
+        uiPort,
+        headless: true,
+        log,
+      });
   const [postgres, temporal, workflowBundle] = await Promise.all([
-    startEmbeddedPostgres({
-      dataDir: path.join(workDir, 'postgres'),
-      port: pgPort,
-      persistent: false,
-      postgresFlags: statementProfileFlags(),
-    }),
-    startDevTemporal({
-      tuning: devServerTuningFromEnv(),
-      dataDir: path.join(workDir, 'temporal'),
-      host: '127.0.0.1',
-      port: temporalPort,
-      uiPort,
-      headless: true,
-      log: (line) => console.error(`[podium] ${line}`),
-    }),
+    startPostgres,
+    startTemporal,
     writeWorkflowBundle(workDir),
     buildWeb(),
   ]);
   // The browser tests' Chromium and the curl walk-through's jq; a benchmark needs neither.
-  const log = (line: string) => console.error(`[podium] ${line}`);
   const chromium = options.testTools === false ? '' : ensureChromium(log);
   if (options.testTools !== false) ensureDebianPackage('/usr/bin/jq', 'jq', log);
   return {

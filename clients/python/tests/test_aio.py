@@ -1,4 +1,6 @@
 import asyncio
+import os
+import uuid
 
 import httpx
 import pytest
@@ -72,7 +74,8 @@ def test_an_async_submission_answered_503_makes_one_request(base_url: str) -> No
     async def scenario() -> None:
         transport = FirstSubmitAnswered503()
         async with await AsyncPodium.anonymous(base_url, transport=transport) as podium:
-            request = await podium.submit("echo", {"numbers": [[1.0]]})
+            key = os.environ.get("PODIUM_503_KEY", f"py-503-{uuid.uuid4()}") + "-aio"
+            request = await podium.submit("echo", {"numbers": [[1.0]]}, idempotency_key=key)
             assert transport.submissions == 2
             assert [listed.id async for listed in podium.requests()] == [request.id]
 

@@ -1,11 +1,13 @@
 import hashlib
 import hmac
 import json
+import os
 import socket
 import subprocess
 import sys
 import threading
 import time
+import uuid
 
 import httpx
 import numpy as np
@@ -125,7 +127,9 @@ class FirstSubmitAnswered503(httpx.HTTPTransport):
 def test_a_submission_answered_503_is_retried_with_its_key_and_makes_one_request(base_url: str) -> None:
     transport = FirstSubmitAnswered503()
     with Podium.anonymous(base_url, transport=transport) as client:
-        request = client.submit("echo", {"numbers": [[1.0, 2.0]]})
+        # The key the jest test then looks for in the database: one request has it.
+        key = os.environ.get("PODIUM_503_KEY", f"py-503-{uuid.uuid4()}")
+        request = client.submit("echo", {"numbers": [[1.0, 2.0]]}, idempotency_key=key)
         assert transport.submissions == 2
         assert [listed.id for listed in client.requests()] == [request.id]
         assert request.wait(60).status == "COMPLETE"
