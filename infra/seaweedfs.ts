@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { runGo } from './go-command';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { findFreePorts } from '../lib/ports';
 import { podiumCacheDir } from '../lib/cache-dir';
@@ -15,27 +16,6 @@ export const seaweedfsVersion = 'v0.0.0-20261109003541-7506e5f91cd6';
 
 export function weedBinaryPath(): string {
   return path.join(podiumCacheDir(), `seaweedfs-${seaweedfsVersion}`, 'bin', 'weed');
-}
-
-function run(command: string, args: string[], cwd: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      cwd,
-      env: { ...process.env, GOFLAGS: '-mod=mod' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk) => (output += chunk));
-    child.stderr.on('data', (chunk) => (output += chunk));
-    child.once('error', (error) =>
-      reject(new Error(`${command} could not start (${error.message}); is Go installed?`)),
-    );
-    child.once('exit', (code) =>
-      code === 0
-        ? resolve()
-        : reject(new Error(`${command} ${args.join(' ')} failed (exit ${code}):\n${output.slice(-3000)}`)),
-    );
-  });
 }
 
 /**
@@ -62,8 +42,7 @@ export async function ensureWeedBinary(log: (line: string) => void = console.log
   );
   log(`building SeaweedFS ${seaweedfsVersion} with Go (first build on a machine: a few minutes) …`);
   const started = Date.now();
-  await run(
-    'go',
+  await runGo(
     ['build', '-trimpath', '-ldflags', '-s -w', '-o', `${binary}.partial`, 'github.com/seaweedfs/seaweedfs/weed'],
     srcDir,
   );

@@ -1,31 +1,10 @@
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cp, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { runGo } from '../go-command';
 import { temporalServerDir, temporalServerPaths, temporalServerVersion, type TemporalServerBinaries } from './versions';
 
 type Log = (line: string) => void;
-
-function run(command: string, args: string[], cwd: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      cwd,
-      env: { ...process.env, GOFLAGS: '-mod=mod', CGO_ENABLED: '0' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk) => (output += chunk));
-    child.stderr.on('data', (chunk) => (output += chunk));
-    child.once('error', (error) =>
-      reject(new Error(`${command} could not start (${error.message}); is Go installed?`)),
-    );
-    child.once('exit', (code) =>
-      code === 0
-        ? resolve(output)
-        : reject(new Error(`${command} ${args.join(' ')} failed (exit ${code}):\n${output.slice(-3000)}`)),
-    );
-  });
-}
 
 /**
  * `temporal-server` and `temporal-sql-tool` at the pinned version, built from the Go module proxy
@@ -46,17 +25,18 @@ export async function ensureTemporalServer(log: Log = console.log): Promise<Temp
     `module podium.local/temporal-server-build\n\ngo 1.26.0\n\nrequire go.temporal.io/server ${temporalServerVersion}\n`,
   );
   const packages = { 'temporal-server': 'cmd/server', 'temporal-sql-tool': 'cmd/tools/sql' };
-  await run(
-    'go',
+  await runGo(
     ['get', ...Object.values(packages).map((p) => `go.temporal.io/server/${p}@${temporalServerVersion}`)],
     building,
   );
   for (const [binary, pkg] of Object.entries(packages)) {
     const started = Date.now();
-    await run('go', ['build', '-trimpath', '-o', path.join('bin', binary), `go.temporal.io/server/${pkg}`], building);
+    await runGo(['build', '-trimpath', '-o', path.join('bin', binary), `go.temporal.io/server/${pkg}`], building, {
+      CGO_ENABLED: '0',
+    });
     log(`  built ${binary} in ${Math.round((Date.now() - started) / 1000)} s`);
   }
-  const moduleDir = (await run('go', ['list', '-m', '-f', '{{.Dir}}', 'go.temporal.io/server'], building)).trim();
+  const moduleDir = (await runGo(['list', '-m', '-f', '{{.Dir}}', 'go.temporal.io/server'], building)).trim();
   await cp(path.join(moduleDir, 'schema', 'postgresql', 'v12'), path.join(building, 'schema', 'postgresql', 'v12'), {
     recursive: true,
   });

@@ -1,35 +1,14 @@
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { runGo } from '../go-command';
 import { clusterBinaryPaths, clusterCacheDir, clusterVersions, type ClusterBinaries } from './versions';
 import { simulatedEndpointAnnotation } from '../../activities/runtime/kubernetes/pod-endpoint';
 
 type Log = (line: string) => void;
 
-function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      cwd,
-      env: { ...process.env, GOFLAGS: '-mod=mod', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk) => (output += chunk));
-    child.stderr.on('data', (chunk) => (output += chunk));
-    child.once('error', (error) =>
-      reject(new Error(`${command} could not start (${error.message}); is Go 1.26 installed?`)),
-    );
-    child.once('exit', (code) =>
-      code === 0
-        ? resolve(output)
-        : reject(new Error(`${command} ${args.join(' ')} failed (exit ${code}) in ${cwd}:\n${output.slice(-3000)}`)),
-    );
-  });
-}
-
 async function fetchModule(module: string, version: string, workDir: string): Promise<string> {
-  const json = await run('go', ['mod', 'download', '-json', `${module}@${version}`], workDir);
+  const json = await runGo(['mod', 'download', '-json', `${module}@${version}`], workDir);
   return (JSON.parse(json) as { Dir: string; GoMod: string }).Dir;
 }
 
@@ -90,8 +69,7 @@ async function buildKubernetes(binaries: ClusterBinaries, log: Log): Promise<voi
   await rm(outDir, { recursive: true, force: true });
   log(`building kube-apiserver and kube-scheduler ${version} with Go (first build on a machine: 5–30 min) …`);
   const ldflags = `-s -w -X k8s.io/component-base/version.gitVersion=${version} -X k8s.io/component-base/version.gitMajor=${major} -X k8s.io/component-base/version.gitMinor=${minor}`;
-  await run(
-    'go',
+  await runGo(
     [
       'build',
       '-trimpath',
@@ -115,8 +93,8 @@ async function buildEtcd(binaries: ClusterBinaries, log: Log): Promise<void> {
   await writeFile(path.join(srcDir, 'go.mod'), goMod);
   await writeFile(path.join(srcDir, 'main.go'), mainGo);
   log(`building etcd ${clusterVersions.etcd} with Go …`);
-  await run('go', ['mod', 'tidy'], srcDir);
-  await run('go', ['build', '-trimpath', '-ldflags', '-s -w', '-o', `${binaries.etcd}.partial`, '.'], srcDir);
+  await runGo(['mod', 'tidy'], srcDir);
+  await runGo(['build', '-trimpath', '-ldflags', '-s -w', '-o', `${binaries.etcd}.partial`, '.'], srcDir);
   await rename(`${binaries.etcd}.partial`, binaries.etcd);
 }
 
@@ -131,8 +109,7 @@ async function buildKwok(binaries: ClusterBinaries, log: Log): Promise<void> {
   await mkdir(binDir, { recursive: true });
   log(`building kwok ${clusterVersions.kwok} with Go …`);
   const version = clusterVersions.kwok;
-  await run(
-    'go',
+  await runGo(
     [
       'install',
       '-trimpath',
