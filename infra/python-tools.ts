@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ensureDebianPackage } from './ensure-debian-package';
 import { projectRoot } from '../lib/project-root';
@@ -53,6 +53,35 @@ export function ensurePythonTool(tool: PythonTool, log: (line: string) => void =
   const venv = path.join(projectRoot, pythonToolDir(tool));
   const done = path.join(venv, '.podium-installed');
   if (existsSync(done)) return venv;
+  // Two test files may need the same tool at once: one installs, the other waits for it.
+  const lock = `${venv}.installing`;
+  if (!takeLock(lock)) {
+    for (const giveUp = Date.now() + 10 * 60_000; !existsSync(done) && existsSync(lock) && Date.now() < giveUp;)
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 250);
+    if (existsSync(done)) return venv;
+    rmSync(lock, { recursive: true, force: true }); // its installer died: install here
+    return ensurePythonTool(tool, log);
+  }
+  try {
+    return install(tool, venv, done, log);
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+/** mkdir is atomic: whoever makes the directory holds the lock. */
+function takeLock(lock: string): boolean {
+  mkdirSync(path.dirname(lock), { recursive: true });
+  try {
+    mkdirSync(lock);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
+}
+
+function install(tool: PythonTool, venv: string, done: string, log: (line: string) => void): string {
   ensureDebianPackage('/usr/share/doc/python3-venv', 'python3-venv', log);
   log(`installing ${tool.requirement} from PyPI into ${pythonToolDir(tool)} (once)…`);
   rmSync(venv, { recursive: true, force: true });
