@@ -1,9 +1,7 @@
 import type { RequestStatus } from '../domain/request-status';
 
-/** The statuses of requests whose workflow has ended (domain/request-status.ts says the same). */
-export const finalStatuses: readonly RequestStatus[] = ['COMPLETE', 'FAILED', 'CANCELLED'];
-
-export const isFinalStatus = (status: string) => (finalStatuses as readonly string[]).includes(status);
+/** Whether a request has ended: the client's own test. */
+export { isFinalStatus } from '../clients/typescript/src';
 
 const order: Record<RequestStatus, number> = { REQUESTED: 0, PROCESSING: 1, COMPLETE: 2, FAILED: 2, CANCELLED: 2 };
 

@@ -18,3 +18,12 @@ describe('the status a page shows', () => {
     expect(laterStatus<Shown>(shown, { id: 'a', status: 'REQUESTED', attempt: 2 }).status).toBe('REQUESTED');
   });
 });
+
+describe('isFinalStatus (the client’s and the pages’ test)', () => {
+  it('says what domain/request-status.ts says of every status', async () => {
+    const { isFinal, requestStatus } = await import('../../domain/request-status');
+    const { isFinalStatus } = await import('../../web/request-statuses');
+    for (const status of requestStatus.options)
+      expect([status, isFinalStatus(status)]).toEqual([status, isFinal(status)]);
+  });
+});

@@ -3,7 +3,7 @@
  * cancel it, follow its events. docs/clients.md shows each step.
  */
 export { Podium, answerOf, type PodiumOptions, type RunOptions, type SubmitOptions, type Upload } from './podium';
-export { PodiumRequest, type RequestView } from './podium-request';
+export { isFinalStatus, PodiumRequest, type RequestView } from './podium-request';
 export type { CallOptions, RequestClient } from './request-client';
 export type { RequestEvent } from './request-events';
 export { TokenCredentials, type Credentials, type SignedIn } from './credentials';

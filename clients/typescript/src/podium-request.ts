@@ -10,8 +10,11 @@ import { fromBytes, fromJson, payloadOutputs, type Outputs } from './tensors';
 export type RequestView = Pick<WorkRequestSummary, 'id' | 'status' | 'model' | 'priority' | 'deadline' | 'createdAt'> &
   Partial<WorkRequestSummary> & { result?: RequestResult | null; queue?: QueuePlace };
 
-/** Statuses after which nothing changes. */
+/** Statuses after which nothing changes (domain/request-status.ts says the same; the client takes only its types). */
 const finalStatuses: readonly string[] = ['COMPLETE', 'FAILED', 'CANCELLED'];
+
+/** A request with this status has ended: nothing about it changes any more. */
+export const isFinalStatus = (status: string): boolean => finalStatuses.includes(status);
 
 /** A request in Podium, as last read. `wait`, `cancel` and `events` act on it. */
 export class PodiumRequest {
@@ -46,7 +49,7 @@ export class PodiumRequest {
   }
   /** It has ended: nothing about it changes any more. */
   get done(): boolean {
-    return finalStatuses.includes(this.status);
+    return isFinalStatus(this.status);
   }
 
   private get path() {
