@@ -25,6 +25,10 @@ export type ClusterProcess = {
   name: string;
   service: TemporalService;
   readonly running: boolean;
+  /** The running process's id (null when it is not running). */
+  readonly pid: number | null;
+  /** Its Prometheus metrics (the `action` counter on the frontend, `state_transition_count` on history). */
+  metricsUrl: string;
   /** SIGKILL (a crash) or SIGTERM (a stop); resolves once it has exited. */
   kill(signal?: 'SIGKILL' | 'SIGTERM'): Promise<void>;
   start(): Promise<void>;
@@ -96,7 +100,14 @@ function runTool(binary: string, args: string[]): Promise<void> {
 }
 
 /** A service process: started again on `start()` with the same config, so with the same ports. */
-function clusterProcess(name: string, service: TemporalService, binary: string, configFile: string, log: Log) {
+function clusterProcess(
+  name: string,
+  service: TemporalService,
+  binary: string,
+  configFile: string,
+  metricsPort: number,
+  log: Log,
+) {
   let child: ChildProcess | null = null;
   const lastLines: string[] = [];
   const keep = (chunk: Buffer) => {
@@ -109,6 +120,10 @@ function clusterProcess(name: string, service: TemporalService, binary: string, 
     get running() {
       return child !== null && child.exitCode === null && child.signalCode === null;
     },
+    get pid() {
+      return process_.running ? child!.pid! : null;
+    },
+    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
     async start() {
       if (process_.running) return;
       const started = spawn(binary, ['--config-file', configFile, '--allow-no-auth', 'start', '--service', service], {
@@ -228,15 +243,20 @@ export async function startTemporalCluster(options: {
   const dynamicConfigFile = path.join(options.dir, 'dynamic-config.yaml');
   await writeFile(dynamicConfigFile, JSON.stringify(clusterDynamicConfig, null, 2));
 
-  const free = await findFreeLowPorts(11);
+  const free = await findFreeLowPorts(16);
   const port = () => free.shift()!;
-  const frontend: ServicePorts = { grpc: options.frontendPort ?? port(), membership: port(), http: port() };
+  const frontend: ServicePorts = {
+    grpc: options.frontendPort ?? port(),
+    membership: port(),
+    http: port(),
+    metrics: port(),
+  };
   const layout: [string, TemporalService, ServicePorts][] = [
-    ['history-1', 'history', { grpc: port(), membership: port() }],
-    ['history-2', 'history', { grpc: port(), membership: port() }],
-    ['matching', 'matching', { grpc: port(), membership: port() }],
+    ['history-1', 'history', { grpc: port(), membership: port(), metrics: port() }],
+    ['history-2', 'history', { grpc: port(), membership: port(), metrics: port() }],
+    ['matching', 'matching', { grpc: port(), membership: port(), metrics: port() }],
     ['frontend', 'frontend', frontend],
-    ['worker', 'worker', { grpc: port(), membership: port() }],
+    ['worker', 'worker', { grpc: port(), membership: port(), metrics: port() }],
   ];
   const processes: Record<string, ClusterProcess> = {};
   const services = Object.fromEntries(layout.map(([, service, ports]) => [service, ports])) as Record<
@@ -247,7 +267,7 @@ export async function startTemporalCluster(options: {
     const configFile = path.join(options.dir, `${name}.yaml`);
     const config = processConfig({ service, ports, services, database: options.database, dynamicConfigFile });
     await writeFile(configFile, JSON.stringify(config, null, 2));
-    processes[name] = clusterProcess(name, service, binaries.server, configFile, log);
+    processes[name] = clusterProcess(name, service, binaries.server, configFile, ports.metrics!, log);
   }
   const stop = async () => {
     for (const name of ['worker', 'frontend', 'matching', 'history-2', 'history-1'])

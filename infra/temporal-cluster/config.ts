@@ -1,7 +1,13 @@
 /** One of Temporal's services, as a process of the cluster runs it. */
 export type TemporalService = 'frontend' | 'matching' | 'history' | 'worker';
 
-export type ServicePorts = { grpc: number; membership: number; http?: number };
+export type ServicePorts = {
+  grpc: number;
+  membership: number;
+  http?: number;
+  /** Where the process serves its Prometheus metrics (`/metrics`). */
+  metrics?: number;
+};
 
 export type ClusterDatabase = {
   host: string;
@@ -13,6 +19,21 @@ export type ClusterDatabase = {
   /** The database of SQL visibility (what list and count queries read). */
   visibility: string;
 };
+
+/** The cluster's two databases in an embedded PostgreSQL of this project's scripts on `port`. */
+export function clusterDatabaseOn(port: number): ClusterDatabase {
+  return {
+    host: '127.0.0.1',
+    port,
+    user: 'podium',
+    password: 'podium',
+    persistence: 'temporal',
+    visibility: 'temporal_visibility',
+  };
+}
+
+/** A PostgreSQL shared by Podium and the cluster: the cluster's five processes hold up to 65 connections. */
+export const sharedPostgresFlags = ['-c', 'max_connections=300'];
 
 /** History shards: fixed for the life of a cluster's database, so more than one host can share them. */
 export const clusterShards = 16;
@@ -68,7 +89,16 @@ export function processConfig(options: {
         'postgres-visibility': sqlStore(database, database.visibility, 3),
       },
     },
-    global: { membership: { maxJoinDuration: '30s', broadcastAddress: '127.0.0.1' } },
+    global: {
+      membership: { maxJoinDuration: '30s', broadcastAddress: '127.0.0.1' },
+      ...(ports.metrics
+        ? {
+            metrics: {
+              prometheus: { framework: 'tally', timerType: 'histogram', listenAddress: `127.0.0.1:${ports.metrics}` },
+            },
+          }
+        : {}),
+    },
     // All four, this process's own ports for its service: it starts only that one.
     services: Object.fromEntries(
       Object.entries(options.services).map(([name, own]) => [name, rpc(name === service ? ports : own)]),

@@ -4,6 +4,7 @@ import { chmod, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { startEmbeddedPostgres } from '../postgres';
 import { startTemporalCluster } from './cluster';
+import { clusterDatabaseOn } from './config';
 
 async function main() {
   const log = (line: string) => console.log(`[temporal-cluster] ${line}`);
@@ -14,14 +15,7 @@ async function main() {
   const postgres = await startEmbeddedPostgres({ dataDir: path.join(dataDir, 'postgres'), port: postgresPort });
   log(`PostgreSQL on 127.0.0.1:${postgresPort} (${path.join(dataDir, 'postgres')})`);
   const cluster = await startTemporalCluster({
-    database: {
-      host: '127.0.0.1',
-      port: postgresPort,
-      user: 'podium',
-      password: 'podium',
-      persistence: 'temporal',
-      visibility: 'temporal_visibility',
-    },
+    database: clusterDatabaseOn(postgresPort),
     dir: path.join(dataDir, 'config'),
     frontendPort: Number(process.env.TEMPORAL_CLUSTER_PORT ?? 7333),
     log,

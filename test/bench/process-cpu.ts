@@ -3,7 +3,14 @@ import { readdirSync, readFileSync } from 'node:fs';
 /** Clock ticks a second of /proc's CPU times (`getconf CLK_TCK`; 100 on Linux here). */
 const ticksPerSecond = 100;
 
-type ProcStat = { pid: number; comm: string; ppid: number; cpuSeconds: number; rssBytes: number };
+type ProcStat = {
+  pid: number;
+  comm: string;
+  ppid: number;
+  cpuSeconds: number;
+  ownCpuSeconds: number;
+  rssBytes: number;
+};
 
 function readStat(pid: number): ProcStat | null {
   try {
@@ -20,6 +27,7 @@ function readStat(pid: number): ProcStat | null {
       comm,
       ppid: ppid!,
       cpuSeconds: (utime! + stime! + cutime! + cstime!) / ticksPerSecond,
+      ownCpuSeconds: (utime! + stime!) / ticksPerSecond,
       rssBytes: rssPages! * 4096,
     };
   } catch {
@@ -32,6 +40,16 @@ export function residentMegabytesOf(pid: number): number {
   const stat = readStat(pid);
   if (!stat) throw new Error(`process ${pid} has ended`);
   return stat.rssBytes / 1024 / 1024;
+}
+
+/**
+ * The CPU seconds a process has used itself, without its reaped children's: a worker's model
+ * servers, which it starts and stops, are the model's time, not the worker's.
+ */
+export function ownCpuSecondsOf(pid: number): number {
+  const stat = readStat(pid);
+  if (!stat) throw new Error(`process ${pid} has ended`);
+  return stat.ownCpuSeconds;
 }
 
 /** Where platform CPU is spent: this process (API, worker, clients), PostgreSQL, Temporal. */

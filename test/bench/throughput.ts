@@ -14,7 +14,8 @@ import { findModel } from '../../db/models';
 import { addTestModel } from '../support/models';
 import { echoInput, type TestStack } from '../support/test-stack';
 import { percentile } from './figures';
-import { cpuPerOperation, describeCpuParts } from './process-cpu';
+import { describeCpuParts } from './process-cpu';
+import { addWarmEchoModel, runWarmLoad } from './warm-load';
 import { runBenchmark } from './run-benchmark';
 import { signalsReceived } from './workflow-signals';
 import { describeFloors, measureFloors, ratioToFloors } from './floors';
@@ -42,42 +43,11 @@ async function modelTime(endpoint: string): Promise<number> {
 }
 
 async function benchmark(stack: TestStack) {
-  await addTestModel(stack.db, {
-    id: 'echo-bench',
-    minInstances: poolSize,
-    maxInstances: poolSize,
-    keepWarmSeconds: 600,
-    maxConcurrency: concurrency,
-  });
+  await addWarmEchoModel(stack, 'echo-bench', { instances: poolSize, concurrency });
   const token = await stack.api.anonymousToken();
-  const submitAndWait = async () => {
-    const t0 = performance.now();
-    const id = await stack.api.submitAccepted(token, { model: 'echo-bench', input: echoInput });
-    const done = await stack.api.call('GET', `/api/requests/${id}?wait=60`, { token });
-    if (done.body.status !== 'COMPLETE')
-      throw new Error(`request ended ${done.body.status}: ${JSON.stringify(done.body.error)}`);
-    return performance.now() - t0;
-  };
-  // Warm-up: the pool starts and its instances become ready.
-  await Promise.all(Array.from({ length: poolSize * 2 }, submitAndWait));
-
-  const latencies: number[] = [];
-  let startedAt = new Date();
-  let started = 0;
-  const podiumCpu = await cpuPerOperation(
-    () => {
-      startedAt = new Date();
-      started = performance.now();
-      const deadline = started + seconds * 1000;
-      return Promise.all(
-        Array.from({ length: clients }, async () => {
-          while (performance.now() < deadline) latencies.push(await submitAndWait());
-        }),
-      );
-    },
-    () => latencies.length,
-  );
-  const elapsed = (performance.now() - started) / 1000;
+  // The warm-up has the pool start and its instances become ready.
+  const load = await runWarmLoad(stack, { model: 'echo-bench', clients, seconds, warmUpRequests: poolSize * 2 });
+  const { latencies, startedAt, cpu: podiumCpu } = load;
 
   // Visibility lists the pool's runs a moment later.
   await new Promise((resolve) => setTimeout(resolve, 1_000));
@@ -126,7 +96,7 @@ async function benchmark(stack: TestStack) {
   console.log(
     `\nthroughput: ${clients} clients, ${seconds} s, warm pool of ${poolSize} echo instances × ${concurrency} requests each`,
   );
-  const perSecond = latencies.length / elapsed;
+  const perSecond = load.perSecond;
   console.log(`  completed requests/s     ${perSecond.toFixed(1)}   (${latencies.length} requests)`);
   for (const line of describeFloors(floors)) console.log(`  ${line}`);
   console.log(`  ${ratioToFloors('requests/s', perSecond, floors, 'perSecond', { durableRecord: 0.75, bare: 0.55 })}`);

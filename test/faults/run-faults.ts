@@ -1,6 +1,7 @@
 // The fault suite (`npm run faults`, `-- --short` for a quick pass, `-- --only <text>` for the
-// faults whose name holds it): each fault under 16 clients of load on real services, then the
-// invariants that must hold whatever happened. Prints a table and writes it to .data/faults/.
+// faults whose name holds it, `-- --temporal cluster` for the multi-service Temporal cluster's
+// own faults): each fault under 16 clients of load on real services, then the invariants that
+// must hold whatever happened. Prints a table and writes it to .data/faults/.
 import type { ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -8,12 +9,12 @@ import { parseArgs } from 'node:util';
 import { sql } from 'slonik';
 import { stopWorkerProcess, startWorkerProcess, workerTargetOf } from '../support/worker-process';
 import { echoInput, startTestStack } from '../support/test-stack';
-import { startFaultServices, type FaultServices } from './fault-services';
+import { startFaultServices, type FaultServices, type FaultTemporal } from './fault-services';
 import { endingsOf } from '../support/request-endings';
 import { failureDetails, orphansOf } from './invariants';
 import { mergeAnswers, startLoad, startProbe } from './load';
 import { runSchemathesis, type FuzzFigures } from './schemathesis';
-import { modelServerPids, scenarios, type Scenario } from './scenarios';
+import { clusterScenarios, modelServerPids, scenarios, type Scenario } from './scenarios';
 import { faultTable, fuzzTable, type FaultFigures } from './tables';
 
 const clients = 16;
@@ -81,13 +82,24 @@ async function runScenario(services: FaultServices, scenario: Scenario): Promise
 }
 
 async function main() {
-  const { values } = parseArgs({ options: { short: { type: 'boolean', default: false }, only: { type: 'string' } } });
-  const chosen = scenarios(values.short).filter(
+  const { values } = parseArgs({
+    options: {
+      short: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      temporal: { type: 'string', default: 'dev' },
+    },
+  });
+  if (values.temporal !== 'dev' && values.temporal !== 'cluster') {
+    throw new Error(`--temporal is dev (the default) or cluster, not ${values.temporal}`);
+  }
+  const temporal: FaultTemporal = values.temporal;
+  const chosen = (temporal === 'cluster' ? clusterScenarios : scenarios)(values.short).filter(
     (s) => !values.only || s.name.toLowerCase().includes(values.only.toLowerCase()),
   );
-  const fuzz = !values.only || 'schemathesis'.includes(values.only.toLowerCase());
-  log('starting PostgreSQL and Temporal');
-  const services = await startFaultServices();
+  // The API fuzzing does not depend on which Temporal runs: it runs with the dev server's suite.
+  const fuzz = temporal === 'dev' && (!values.only || 'schemathesis'.includes(values.only.toLowerCase()));
+  log(`starting PostgreSQL and Temporal (${temporal === 'cluster' ? 'the multi-service cluster' : 'the dev server'})`);
+  const services = await startFaultServices({ temporal });
   const figures: FaultFigures[] = [];
   let fuzzed: FuzzFigures[] = [];
   try {
@@ -97,7 +109,7 @@ async function main() {
     await services.stop();
   }
   const report = [
-    `# Fault suite, ${new Date().toISOString()}${values.short ? ' (short)' : ''}`,
+    `# Fault suite, ${new Date().toISOString()}${values.short ? ' (short)' : ''}${temporal === 'cluster' ? ', on the multi-service Temporal cluster' : ''}`,
     '',
     faultTable(figures),
     ...(fuzzed.length ? ['', fuzzTable(fuzzed)] : []),

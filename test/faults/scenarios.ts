@@ -81,6 +81,44 @@ export function scenarios(short: boolean): Scenario[] {
   ];
 }
 
+/**
+ * The faults of a multi-service Temporal cluster (`--temporal cluster`): a crash of one history
+ * host (the other takes its shards), of matching and of the frontend, each started again after a
+ * while down; then a rolling restart, each process stopped gracefully and started in turn.
+ */
+export function clusterScenarios(short: boolean): Scenario[] {
+  const downMs = short ? 5_000 : 15_000;
+  // Long enough that membership notices the host gone and the other acquires its shards.
+  const historyDownMs = short ? 15_000 : 30_000;
+  const crash = (name: string, down: number): Scenario => ({
+    name: `Temporal ${name} SIGKILL, restarted (${down / 1000} s down)`,
+    delayMs: 200,
+    async inject({ services, log }) {
+      await sleep(3_000);
+      await services.restartClusterProcess(name, 'SIGKILL', down);
+      log(`${name} started again`);
+      await sleep(5_000);
+    },
+  });
+  return [
+    crash('history-1', historyDownMs),
+    crash('matching', downMs),
+    crash('frontend', downMs),
+    {
+      name: 'Temporal rolling restart (SIGTERM, each in turn)',
+      delayMs: 200,
+      async inject({ services, log }) {
+        for (const name of ['history-1', 'history-2', 'matching', 'frontend', 'worker']) {
+          await sleep(3_000);
+          await services.restartClusterProcess(name, 'SIGTERM', 0);
+          log(`${name} restarted`);
+        }
+        await sleep(5_000);
+      },
+    },
+  ];
+}
+
 /** The local runtime's model server processes on this machine. */
 export function modelServerPids(): number[] {
   const lines = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' }).split('\n');

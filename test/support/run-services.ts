@@ -5,12 +5,20 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import { ensureChromium, ensureDebianPackage } from '../../infra/ensure-debian-package';
 import { findFreePort } from '../../lib/ports';
 import { startEmbeddedPostgres } from '../../infra/postgres';
-import { startTemporalCluster } from '../../infra/temporal-cluster/cluster';
+import { startTemporalCluster, type ClusterProcess } from '../../infra/temporal-cluster/cluster';
+import { clusterDatabaseOn, sharedPostgresFlags } from '../../infra/temporal-cluster/config';
 import { devServerTunings, startDevTemporal, type DevServerTuning } from '../../infra/temporal-server';
 import { workflowsPath } from '../../infra/worker';
 import { buildWeb } from '../../web/build';
 
-export type RunServices = { databaseUrl: string; temporalAddress: string; workflowBundle: string; chromium: string };
+export type RunServices = {
+  databaseUrl: string;
+  temporalAddress: string;
+  workflowBundle: string;
+  chromium: string;
+  /** On the multi-service cluster: its processes (a benchmark reads their CPU and metrics). */
+  temporalProcesses?: Record<string, ClusterProcess>;
+};
 
 const quietLogger = { trace() {}, debug() {}, info() {}, log() {}, warn: console.warn, error: console.error };
 
@@ -40,8 +48,9 @@ function devServerTuningFromEnv(): DevServerTuning | undefined {
 }
 
 /**
- * PODIUM_PG_PROFILE=1 loads pg_stat_statements and counts plpgsql function calls, for a
- * benchmark that prints where PostgreSQL spends its time (test/bench/postgres-profile.ts).
+ * PODIUM_PG_PROFILE=1 loads pg_stat_statements, counts plpgsql function calls and keeps 1 GB of
+ * WAL (so pg_walinspect can read back a benchmark's window), for benchmarks that print where
+ * PostgreSQL spends its time (test/bench/postgres-profile.ts, test/bench/request-cost.ts).
  */
 function statementProfileFlags(): string[] {
   if (process.env.PODIUM_PG_PROFILE !== '1') return [];
@@ -52,6 +61,8 @@ function statementProfileFlags(): string[] {
     'pg_stat_statements.track=all',
     '-c',
     'track_functions=all',
+    '-c',
+    'wal_keep_size=1GB',
   ];
 }
 
@@ -61,7 +72,11 @@ function statementProfileFlags(): string[] {
  * plus the workflow bundle, the web build and (unless `testTools: false`) Chromium and jq.
  */
 export async function startRunServices(
-  options: { testTools?: boolean } = {},
+  options: {
+    testTools?: boolean;
+    /** Which Temporal: the dev server, or the multi-service cluster (PODIUM_TEST_TEMPORAL=cluster). */
+    temporal?: 'dev' | 'cluster';
+  } = {},
 ): Promise<RunServices & { stop: () => Promise<void> }> {
   const workDir = await mkdtemp(path.join(tmpdir(), 'podium-test-'));
   // As root, Postgres runs as the `postgres` user, which must be able to reach its data dir.
@@ -70,24 +85,17 @@ export async function startRunServices(
   const log = (line: string) => console.error(`[podium] ${line}`);
   // PODIUM_TEST_TEMPORAL=cluster: the multi-service cluster, its databases in the run's PostgreSQL
   // (whose connections it shares with the tests: up to 65 of its own).
-  const onCluster = process.env.PODIUM_TEST_TEMPORAL === 'cluster';
+  const onCluster = (options.temporal ?? process.env.PODIUM_TEST_TEMPORAL) === 'cluster';
   const startPostgres = startEmbeddedPostgres({
     dataDir: path.join(workDir, 'postgres'),
     port: pgPort,
     persistent: false,
-    postgresFlags: [...statementProfileFlags(), ...(onCluster ? ['-c', 'max_connections=300'] : [])],
+    postgresFlags: [...statementProfileFlags(), ...(onCluster ? sharedPostgresFlags : [])],
   });
   const startTemporal = onCluster
     ? startPostgres.then(() =>
         startTemporalCluster({
-          database: {
-            host: '127.0.0.1',
-            port: pgPort,
-            user: 'podium',
-            password: 'podium',
-            persistence: 'temporal',
-            visibility: 'temporal_visibility',
-          },
+          database: clusterDatabaseOn(pgPort),
           dir: path.join(workDir, 'temporal-cluster'),
           log,
         }),
@@ -114,6 +122,7 @@ export async function startRunServices(
     chromium,
     databaseUrl: postgres.databaseUrl,
     temporalAddress: temporal.address,
+    temporalProcesses: 'processes' in temporal ? temporal.processes : undefined,
     workflowBundle,
     stop: async () => {
       await temporal.stop();
