@@ -11,12 +11,17 @@ export type Counters = {
   at: number;
   /** The frontend's `action` counter by action type: what Temporal counts as billable actions. */
   actions: Record<string, number>;
-  /** History's `state_transition_count`: the sum over every mutable-state update. */
+  /**
+   * State transitions: history records each persisted mutable-state update in the
+   * `state_transition_count` histogram (its value the workflow's running total), so its count.
+   */
   stateTransitions: number;
   /** Top-level statements (pg_stat_statements) and commits (pg_stat_database), by database. */
   statements: Record<string, number>;
   commits: Record<string, number>;
   walLsn: string;
+  /** Each database's size on disk (pg_database_size). */
+  bytes: Record<string, number>;
   cpuSeconds: Record<string, number>;
 };
 
@@ -37,6 +42,8 @@ async function metricsOf(processes: ClusterProcess[]): Promise<string> {
 }
 
 const byDatabase = z.object({ name: z.string(), n: z.number() });
+/** PostgreSQL's own databases: only autovacuum and the benchmark's reads touch them. */
+const maintenanceDatabases = ['postgres', 'template0', 'template1'];
 
 export async function readCounters(options: {
   db: DatabasePool;
@@ -50,9 +57,12 @@ export async function readCounters(options: {
   const statements = await options.db.any(sql.type(byDatabase)`
     SELECT d.datname AS name, sum(s.calls)::float8 AS n
       FROM public.pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
-     WHERE s.toplevel GROUP BY d.datname`);
+     WHERE s.toplevel AND d.datname NOT IN (${sql.join(maintenanceDatabases, sql.fragment`, `)}) GROUP BY d.datname`);
   const commits = await options.db.any(sql.type(byDatabase)`
-    SELECT datname AS name, xact_commit::float8 AS n FROM pg_stat_database WHERE datname IS NOT NULL`);
+    SELECT datname AS name, xact_commit::float8 AS n FROM pg_stat_database WHERE datname NOT IN (${sql.join(maintenanceDatabases, sql.fragment`, `)})`);
+  const bytes = await options.db.any(sql.type(byDatabase)`
+    SELECT datname AS name, pg_database_size(datname)::float8 AS n FROM pg_database
+     WHERE datname NOT IN (${sql.join(maintenanceDatabases, sql.fragment`, `)})`);
   const walLsn = await options.db.oneFirst(
     sql.type(z.object({ lsn: z.string() }))`SELECT pg_current_wal_lsn()::text AS lsn`,
   );
@@ -62,10 +72,11 @@ export async function readCounters(options: {
   return {
     at: Date.now(),
     actions: metricSum(frontend, 'action', 'action_type'),
-    stateTransitions: metricSum(history, 'state_transition_count_sum')[''] ?? 0,
+    stateTransitions: metricSum(history, 'state_transition_count_count')[''] ?? 0,
     statements: Object.fromEntries(statements.map((row) => [row.name, row.n])),
     commits: Object.fromEntries(commits.map((row) => [row.name, row.n])),
     walLsn,
+    bytes: Object.fromEntries(bytes.map((row) => [row.name, row.n])),
     cpuSeconds,
   };
 }
@@ -78,6 +89,8 @@ export type CounterGrowth = {
   statements: Record<string, number>;
   commits: Record<string, number>;
   walBytes: Record<string, number>;
+  /** Growth of each database on disk. */
+  bytes: Record<string, number>;
   cpuMs: Record<string, number>;
 };
 
@@ -93,6 +106,7 @@ export async function growthBetween(db: DatabasePool, before: Counters, after: C
     SELECT coalesce(d.datname, '(no relation: commits, …)') AS name, sum(w.record_length)::float8 AS n
       FROM public.pg_get_wal_records_info(${before.walLsn}::pg_lsn, ${after.walLsn}::pg_lsn) w
       LEFT JOIN pg_database d ON d.oid = (regexp_match(w.block_ref, 'rel \\d+/(\\d+)/'))[1]::oid
+     WHERE d.datname IS NULL OR d.datname NOT IN (${sql.join(maintenanceDatabases, sql.fragment`, `)})
      GROUP BY 1`);
   return {
     seconds: (after.at - before.at) / 1000,
@@ -101,6 +115,7 @@ export async function growthBetween(db: DatabasePool, before: Counters, after: C
     statements: growth(after.statements, before.statements),
     commits: growth(after.commits, before.commits),
     walBytes: Object.fromEntries(wal.map((row) => [row.name, row.n])),
+    bytes: growth(after.bytes, before.bytes),
     cpuMs: growth(after.cpuSeconds, before.cpuSeconds, 1000),
   };
 }
@@ -122,6 +137,7 @@ export function perOperation(work: CounterGrowth, idle: CounterGrowth, operation
     statements: net(work.statements, idle.statements),
     commits: net(work.commits, idle.commits),
     walBytes: net(work.walBytes, idle.walBytes),
+    bytes: net(work.bytes, idle.bytes),
     cpuMs: net(work.cpuMs, idle.cpuMs),
   };
 }

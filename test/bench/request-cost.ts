@@ -27,7 +27,7 @@ import { runBenchmark } from './run-benchmark';
 process.env.PODIUM_PG_PROFILE = '1';
 const warmRequests = Number(process.env.BENCH_WARM ?? 200);
 const queuedRequests = Number(process.env.BENCH_QUEUED ?? 100);
-const coldRequests = Number(process.env.BENCH_COLD ?? 8);
+const coldRequests = Number(process.env.BENCH_COLD ?? 16);
 const idleSeconds = 20;
 /** After a class's last request: its stats, its signals to the pool and visibility settle. */
 const settleMs = 3_000;
@@ -162,6 +162,9 @@ function printFigures(classes: ClassFigures[], idle: Window) {
   console.log(`| per request | ${classes.map((c) => `${c.name} (${c.requests})`).join(' | ')} |`);
   console.log(`|---|${classes.map(() => '---').join('|')}|`);
   row('submit → COMPLETE p50', (c) => `${n(percentile(c.latencies, 50))} ms`);
+  // The idle rate taken off is scaled to this: a long window of few requests (cold) has the
+  // least precise CPU figures.
+  row('window per request', (c) => `${n(c.cost.seconds * 1000, 0)} ms`);
   row('**Temporal actions**', (c) => `**${n(total(c.cost.actions), 2)}**`);
   for (const type of keys((c) => c.cost.actions).filter((t) =>
     classes.some((c) => Math.abs(c.cost.actions[t] ?? 0) >= 0.005),
@@ -178,6 +181,8 @@ function printFigures(classes: ClassFigures[], idle: Window) {
   for (const db of keys((c) => c.cost.commits)) row(`PostgreSQL commits, ${db}`, (c) => n(c.cost.commits[db] ?? 0));
   for (const db of keys((c) => c.cost.walBytes)) row(`WAL bytes, ${db}`, (c) => n(c.cost.walBytes[db] ?? 0, 0));
   row('**WAL bytes, all**', (c) => `**${n(total(c.cost.walBytes), 0)}**`);
+  for (const db of keys((c) => c.cost.bytes))
+    row(`database growth on disk, ${db} (bytes)`, (c) => n(c.cost.bytes[db] ?? 0, 0));
   for (const part of keys((c) => c.cost.cpuMs)) row(`CPU ms, ${part}`, (c) => n(c.cost.cpuMs[part] ?? 0, 2));
   row('**CPU ms, all**', (c) => `**${n(total(c.cost.cpuMs), 2)}**`);
   const perSecond = (value: number) => n(value / idle.growth.seconds, 2);

@@ -46,10 +46,23 @@ export type WarmLoad = {
  */
 export async function runWarmLoad(
   stack: TestStack,
-  options: { model: string; clients: number; seconds: number; warmUpRequests: number },
+  options: {
+    model: string;
+    clients: number;
+    seconds: number;
+    warmUpRequests: number;
+    /** Then the load itself, untimed, this long: the process's code compiled and hot. */
+    warmUpSeconds?: number;
+  },
 ): Promise<WarmLoad> {
   const request = echoRequester(stack, await stack.api.anonymousToken(), options.model);
   await Promise.all(Array.from({ length: options.warmUpRequests }, request));
+  const warmUntil = performance.now() + (options.warmUpSeconds ?? 0) * 1000;
+  await Promise.all(
+    Array.from({ length: options.clients }, async () => {
+      while (performance.now() < warmUntil) await request();
+    }),
+  );
   const latencies: number[] = [];
   let startedAt = new Date();
   let started = 0;
