@@ -44,11 +44,30 @@ export function databaseConnection(databaseUrl: string, config: DatabaseSettings
 }
 
 /** What both Temporal connections (the client's and the worker's native one) are opened with. */
-export type TemporalConnection = { address: string; tls?: TLSConfig; apiKey?: string };
+export type TemporalConnection = {
+  address: string;
+  tls?: TLSConfig;
+  apiKey?: string;
+  /** gRPC headers sent with every call. */
+  metadata?: Record<string, string>;
+};
 
-export function temporalConnection(address: string, config: TemporalTlsSettings): TemporalConnection {
+/**
+ * With an API key, every call also names the namespace in a `temporal-namespace` header, which
+ * Temporal Cloud's API-key endpoints route by; a server that does not need it ignores it.
+ */
+function apiKeyOptions(apiKey: string | undefined, namespace: string | undefined) {
+  if (!apiKey) return {};
+  return { apiKey, ...(namespace ? { metadata: { 'temporal-namespace': namespace } } : {}) };
+}
+
+export function temporalConnection(
+  address: string,
+  config: TemporalTlsSettings & Partial<Pick<PodiumConfig, 'TEMPORAL_NAMESPACE'>>,
+): TemporalConnection {
   const plan = planTemporalTls(address, config);
-  if (!plan.tls) return { address, ...(plan.apiKey ? { apiKey: plan.apiKey } : {}) };
+  const withKey = apiKeyOptions(plan.apiKey, config.TEMPORAL_NAMESPACE);
+  if (!plan.tls) return { address, ...withKey };
   const { certFile, keyFile, caFile, serverName } = plan.tls;
   const tls: TLSConfig = {
     ...(serverName ? { serverNameOverride: serverName } : {}),
@@ -62,5 +81,5 @@ export function temporalConnection(address: string, config: TemporalTlsSettings)
         }
       : {}),
   };
-  return { address, tls, ...(plan.apiKey ? { apiKey: plan.apiKey } : {}) };
+  return { address, tls, ...withKey };
 }

@@ -53,6 +53,7 @@ export async function startPodiumWorker(options: {
   /** TLS and an API key for Temporal (infra/connections.ts temporalConnection). */
   tls?: TLSConfig;
   apiKey?: string;
+  metadata?: Record<string, string>;
   namespace: string;
   taskQueue: string;
   db: DatabasePool;
@@ -90,10 +91,10 @@ export async function startPodiumWorker(options: {
     intervalMs: options.runtimeViewIntervalMs ?? 2_000,
   });
   const runtime = observedRuntime(options.runtime, views);
-  const { address, tls, apiKey } = options;
+  const { address, tls, apiKey, metadata } = options;
   const interrupts = options.interruptsFrom ? await listenForRequestInterrupts(options.interruptsFrom) : undefined;
-  const connection = await NativeConnection.connect({ address, tls, apiKey });
-  const clientConnection = await Connection.connect({ address, tls, apiKey });
+  const connection = await NativeConnection.connect({ address, tls, apiKey, metadata });
+  const clientConnection = await Connection.connect({ address, tls, apiKey, metadata });
   const temporal = new Client({
     connection: clientConnection,
     namespace: options.namespace,

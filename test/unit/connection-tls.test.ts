@@ -1,4 +1,5 @@
 import { planDatabaseTls, planTemporalTls } from '../../domain/connection-tls';
+import { temporalConnection } from '../../infra/connections';
 
 const url = 'postgres://podium:secret@db.example.com:5432/podium';
 const none = {};
@@ -95,6 +96,22 @@ describe('planTemporalTls: how to reach Temporal', () => {
       certFile: '/c.pem',
       keyFile: '/k.pem',
     });
+  });
+
+  it('names the namespace in a header wherever an API key is sent (Temporal Cloud routes by it)', () => {
+    expect(
+      temporalConnection('us-east-1.aws.api.temporal.io:7233', {
+        ...plain,
+        TEMPORAL_API_KEY: 'key',
+        TEMPORAL_NAMESPACE: 'podium.a1b2c',
+      }),
+    ).toEqual({
+      address: 'us-east-1.aws.api.temporal.io:7233',
+      tls: {},
+      apiKey: 'key',
+      metadata: { 'temporal-namespace': 'podium.a1b2c' },
+    });
+    expect(temporalConnection('t:7233', { ...plain, TEMPORAL_NAMESPACE: 'default' })).toEqual({ address: 't:7233' });
   });
 
   it('refuses a client certificate without its key', () => {
