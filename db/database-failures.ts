@@ -54,6 +54,9 @@ export function isDatabaseUnavailable(error: unknown): boolean {
       )
     )
       return true;
+    // Node's wording for a socket error ("read ECONNRESET"), met without its code: CI46 saw a
+    // warm request fail for good on one while the worker's database connections were cut.
+    if (/^(read|write|connect) (ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT)\b/.test(cause.message)) return true;
   }
   return false;
 }

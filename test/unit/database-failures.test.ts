@@ -28,6 +28,7 @@ describe('isDatabaseUnavailable: which database errors are worth another try', (
       new Error('Client has encountered a connection error and is not queryable'),
     ],
     ["pg's client queried after it was closed", new Error('Client was closed and is not queryable')],
+    ["a socket reset in Node's words, its code lost", new Error('read ECONNRESET')],
     ['any of these as a cause', new Error('wrapped', { cause: withCode('ECONNREFUSED') })],
   ])('%s: yes', (_, error) => {
     expect(isDatabaseUnavailable(error)).toBe(true);
@@ -41,6 +42,7 @@ describe('isDatabaseUnavailable: which database errors are worth another try', (
     ['a row that does not parse', new SchemaValidationError({ sql: 'SELECT 1', values: [] }, {}, [])],
     ['a syntax error (42601)', withCode('42601')],
     ['a bug', new TypeError("Cannot read properties of undefined (reading 'id')")],
+    ['a message that only mentions a socket error', new Error('the model said: read ECONNRESET')],
     ['not an error at all', 'a string'],
   ])('%s: no', (_, error) => {
     expect(isDatabaseUnavailable(error)).toBe(false);
